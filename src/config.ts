@@ -1,0 +1,223 @@
+/**
+ * Environment -> typed Config. Every variable has a working default outside production,
+ * so `npm start` needs none; production refuses to start without what it must have.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .optional()
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const optionalString = z
+  .string()
+  .optional()
+  .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
+const int = (def: number, min = 0) =>
+  z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return def;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < min) {
+        ctx.addIssue({ code: 'custom', message: `must be a whole number >= ${min}` });
+        return z.NEVER;
+      }
+      return n;
+    });
+
+const envSchema = z.object({
+  NODE_ENV: z.string().optional().default('development'),
+  PORT: int(3000),
+  HOST: z.string().optional().default('127.0.0.1'),
+  DATABASE_URL: optionalString,
+  DATA_DIR: z.string().optional().default('./data'),
+  JWT_SECRET: optionalString,
+  JWT_TTL_SECONDS: int(7 * 24 * 3600, 60),
+  SUPER_ADMIN_EMAIL: optionalString,
+  SUPER_ADMIN_PASSWORD: optionalString,
+  SIGNUP_BONUS_CREDITS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return 0;
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0 || Math.round(n * 1000) !== n * 1000) {
+        ctx.addIssue({ code: 'custom', message: 'must be a non-negative number of credits with at most 3 decimals' });
+        return z.NEVER;
+      }
+      return Math.round(n * 1000);
+    }),
+  STRIPE_SECRET_KEY: optionalString,
+  STRIPE_WEBHOOK_SECRET: optionalString,
+  STRIPE_PUBLISHABLE_KEY: optionalString,
+  STRIPE_API_BASE: optionalString,
+  ALLOW_SIMULATED_PAYMENTS: bool,
+  VAPI_API_KEY: optionalString,
+  VAPI_API_BASE: z.string().optional().default('https://api.vapi.ai'),
+  VAPI_WEBHOOK_SECRET: optionalString,
+  VAPI_ASSISTANT_ID: optionalString,
+  VAPI_PHONE_NUMBER_ID: optionalString,
+  SERVICE_API_KEY: optionalString,
+  MAX_UPLOAD_MB: int(25, 1),
+  AUTH_RATE_LIMIT: int(300, 1),
+  RATE_LIMIT_PER_MINUTE: int(0),
+  ALERTS_WEBHOOK_URL: optionalString,
+  ALERTS_WEBHOOK_SECRET: optionalString,
+  SMTP_URL: optionalString,
+  ALERTS_EMAIL_FROM: z.string().optional().default('Credits <credits@localhost>'),
+  CORS_ORIGIN: optionalString,
+  LOG_LEVEL: z.string().optional().default('info'),
+  SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL', 'OFF']).optional().default('FULL'),
+  PG_POOL_SIZE: int(10, 1),
+  WRITER_MAX_BATCH: int(500, 1),
+  WRITER_MAX_QUEUE: int(50_000, 1),
+  HOLD_SWEEP_SECONDS: int(30, 1),
+  CALL_GRACE_SECONDS: int(300, 0),
+});
+
+export interface Config {
+  env: string;
+  isProduction: boolean;
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  sqlitePath: string;
+  sqliteSynchronous: 'FULL' | 'NORMAL' | 'OFF';
+  pgPoolSize: number;
+  jwtSecret: string;
+  jwtTtlSeconds: number;
+  superAdmin: { email: string; password: string } | undefined;
+  signupBonusMc: number;
+  stripe: { secretKey: string; webhookSecret: string; publishableKey: string | undefined; apiBase: string | undefined } | undefined;
+  allowSimulatedPayments: boolean;
+  vapi: {
+    apiKey: string | undefined;
+    apiBase: string;
+    webhookSecret: string | undefined;
+    assistantId: string | undefined;
+    phoneNumberId: string | undefined;
+  };
+  serviceApiKey: string | undefined;
+  maxUploadMb: number;
+  authRateLimit: number;
+  rateLimitPerMinute: number;
+  alerts: {
+    webhookUrl: string | undefined;
+    webhookSecret: string | undefined;
+    smtpUrl: string | undefined;
+    emailFrom: string;
+  };
+  corsOrigin: string | undefined;
+  logLevel: string;
+  writer: { maxBatch: number; maxQueue: number };
+  holdSweepSeconds: number;
+  callGraceSeconds: number;
+}
+
+export class ConfigError extends Error {}
+
+/** Reads and checks the environment. Throws ConfigError with every problem listed. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const isProduction = e.NODE_ENV === 'production';
+  const dataDir = resolve(e.DATA_DIR);
+  const problems: string[] = [];
+
+  let jwtSecret = e.JWT_SECRET;
+  if (!jwtSecret) {
+    if (isProduction) problems.push('JWT_SECRET is required in production');
+    else jwtSecret = generatedSecret(dataDir, 'jwt-secret');
+  } else if (jwtSecret.length < 32) {
+    problems.push('JWT_SECRET must be at least 32 characters');
+  }
+
+  const stripeKeys = [e.STRIPE_SECRET_KEY, e.STRIPE_WEBHOOK_SECRET];
+  if (stripeKeys.some(Boolean) && !stripeKeys.every(Boolean)) {
+    problems.push('STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are needed together');
+  }
+  if (e.STRIPE_API_BASE && !/^https?:\/\//.test(e.STRIPE_API_BASE)) {
+    problems.push('STRIPE_API_BASE must be an http(s) URL');
+  }
+  if (e.DATABASE_URL && !/^postgres(ql)?:\/\//.test(e.DATABASE_URL)) {
+    problems.push('DATABASE_URL must be a postgres:// URL (unset it to use the embedded SQLite database)');
+  }
+  if ((e.SUPER_ADMIN_PASSWORD?.length ?? 8) < 8) problems.push('SUPER_ADMIN_PASSWORD must be at least 8 characters');
+  if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+
+  return {
+    env: e.NODE_ENV,
+    isProduction,
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir,
+    sqlitePath: join(dataDir, 'credits.db'),
+    sqliteSynchronous: e.SQLITE_SYNCHRONOUS,
+    pgPoolSize: e.PG_POOL_SIZE,
+    jwtSecret: jwtSecret as string,
+    jwtTtlSeconds: e.JWT_TTL_SECONDS,
+    superAdmin:
+      e.SUPER_ADMIN_EMAIL && e.SUPER_ADMIN_PASSWORD
+        ? { email: e.SUPER_ADMIN_EMAIL, password: e.SUPER_ADMIN_PASSWORD }
+        : undefined,
+    signupBonusMc: e.SIGNUP_BONUS_CREDITS,
+    stripe:
+      e.STRIPE_SECRET_KEY && e.STRIPE_WEBHOOK_SECRET
+        ? {
+            secretKey: e.STRIPE_SECRET_KEY,
+            webhookSecret: e.STRIPE_WEBHOOK_SECRET,
+            publishableKey: e.STRIPE_PUBLISHABLE_KEY,
+            apiBase: e.STRIPE_API_BASE,
+          }
+        : undefined,
+    allowSimulatedPayments: e.ALLOW_SIMULATED_PAYMENTS,
+    vapi: {
+      apiKey: e.VAPI_API_KEY,
+      apiBase: e.VAPI_API_BASE,
+      webhookSecret: e.VAPI_WEBHOOK_SECRET,
+      assistantId: e.VAPI_ASSISTANT_ID,
+      phoneNumberId: e.VAPI_PHONE_NUMBER_ID,
+    },
+    serviceApiKey: e.SERVICE_API_KEY,
+    maxUploadMb: e.MAX_UPLOAD_MB,
+    authRateLimit: e.AUTH_RATE_LIMIT,
+    rateLimitPerMinute: e.RATE_LIMIT_PER_MINUTE,
+    alerts: {
+      webhookUrl: e.ALERTS_WEBHOOK_URL,
+      webhookSecret: e.ALERTS_WEBHOOK_SECRET,
+      smtpUrl: e.SMTP_URL,
+      emailFrom: e.ALERTS_EMAIL_FROM,
+    },
+    corsOrigin: e.CORS_ORIGIN,
+    logLevel: e.LOG_LEVEL,
+    writer: { maxBatch: e.WRITER_MAX_BATCH, maxQueue: e.WRITER_MAX_QUEUE },
+    holdSweepSeconds: e.HOLD_SWEEP_SECONDS,
+    callGraceSeconds: e.CALL_GRACE_SECONDS,
+  };
+}
+
+/** A secret made once and kept in DATA_DIR (mode 600), so tokens survive restarts. */
+function generatedSecret(dataDir: string, name: string): string {
+  const file = join(dataDir, name);
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  try {
+    writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
+    return secret;
+  } catch (e) {
+    // Another process made it first: use theirs.
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') return readFileSync(file, 'utf8').trim();
+    throw e;
+  }
+}

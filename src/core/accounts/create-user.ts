@@ -1,0 +1,91 @@
+import type { Role } from '../../db/schema.js';
+import { conflict } from '../errors.js';
+import { newId } from '../ids.js';
+import { GENESIS_HASH } from '../ledger/hash.js';
+import type { LedgerWriter } from '../ledger/writer.js';
+import { hashPassword } from './password.js';
+
+export interface NewUser {
+  email: string;
+  name: string;
+  password: string;
+  role?: Role;
+  /** Credits granted at once, as a `signup_bonus` row (millicredits). */
+  signupBonusMc?: number;
+  /** The low-balance threshold new accounts start with (millicredits). */
+  lowBalanceThresholdMc?: number;
+}
+
+export interface CreatedUser {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  createdAt: number;
+}
+
+/** 10 credits: the low-balance threshold of a new account. */
+export const DEFAULT_LOW_BALANCE_THRESHOLD_MC = 10_000;
+
+export function normalizeEmail(email: string): string {
+  return email.trim().toLowerCase();
+}
+
+/** Creates a user with an empty account and default settings; a taken email is a conflict. */
+export async function createUser(writer: LedgerWriter, input: NewUser): Promise<CreatedUser> {
+  const passwordHash = await hashPassword(input.password);
+  const email = normalizeEmail(input.email);
+  const role = input.role ?? 'user';
+  return writer.transaction(async ({ trx, now, apply }) => {
+    const taken = await trx.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
+    if (taken) throw conflict('An account with this email already exists.');
+    const id = newId(now);
+    const threshold = input.lowBalanceThresholdMc ?? DEFAULT_LOW_BALANCE_THRESHOLD_MC;
+    await trx
+      .insertInto('users')
+      .values({
+        id,
+        email,
+        name: input.name,
+        password_hash: passwordHash,
+        role,
+        stripe_customer_id: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+    await trx
+      .insertInto('user_credits')
+      .values({
+        user_id: id,
+        balance_mc: 0,
+        reserved_mc: 0,
+        lifetime_purchased_mc: 0,
+        lifetime_used_mc: 0,
+        seq: 0,
+        last_hash: GENESIS_HASH,
+        updated_at: now,
+      })
+      .execute();
+    await trx
+      .insertInto('user_settings')
+      .values({
+        user_id: id,
+        low_balance_threshold_mc: threshold,
+        auto_recharge_enabled: 0,
+        auto_recharge_threshold_mc: null,
+        auto_recharge_package_id: null,
+        // A new account already below its threshold has not crossed it: no alert until it rises and falls.
+        below_threshold: (input.signupBonusMc ?? 0) < threshold ? 1 : 0,
+        updated_at: now,
+      })
+      .execute();
+    if (input.signupBonusMc && input.signupBonusMc > 0) {
+      const [r] = await apply([
+        { kind: 'credit', userId: id, amountMc: input.signupBonusMc, type: 'signup_bonus' },
+      ]);
+      if (r && !r.ok) throw r.error;
+    }
+    return { id, email, name: input.name, role, createdAt: now };
+  });
+}

@@ -1,0 +1,59 @@
+/**
+ * The closed list of domain errors. Core throws these; the server maps each code to
+ * an HTTP status in one table (server/http-errors.ts). No HTTP here.
+ */
+
+export type DomainErrorCode =
+  /** The caller's available credits do not cover the charge; nothing was written. */
+  | 'insufficient_credits'
+  /** The same idempotency key was used with different parameters; nothing was written. */
+  | 'idempotency_conflict'
+  /** The state does not allow the operation (duplicate email, settled hold...). */
+  | 'conflict'
+  /** The thing does not exist, or is not the caller's. */
+  | 'not_found'
+  /** Input that passed the schema but breaks a domain rule. */
+  | 'validation_error'
+  /** The caller lacks the role for this. */
+  | 'forbidden'
+  /** Credentials are missing or wrong. */
+  | 'unauthorized'
+  /** No payment provider may be used in this configuration. */
+  | 'payments_unavailable'
+  /** The writer's queue is full; nothing was written, retry later. */
+  | 'overloaded';
+
+export class DomainError extends Error {
+  readonly code: DomainErrorCode;
+  readonly details: Record<string, unknown> | undefined;
+  constructor(code: DomainErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'DomainError';
+    this.code = code;
+    this.details = details;
+  }
+}
+
+export const insufficientCredits = (requiredMc: number, availableMc: number) =>
+  new DomainError('insufficient_credits', 'Not enough credits for this operation.', {
+    requiredMc,
+    availableMc,
+  });
+
+export const notFound = (what: string) => new DomainError('not_found', `${what} not found.`);
+
+export const conflict = (message: string, details?: Record<string, unknown>) =>
+  new DomainError('conflict', message, details);
+
+export const idempotencyConflict = () =>
+  new DomainError(
+    'idempotency_conflict',
+    'This Idempotency-Key was already used with different parameters.',
+  );
+
+export const invalid = (message: string, details?: Record<string, unknown>) =>
+  new DomainError('validation_error', message, details);
+
+export function isDomainError(e: unknown): e is DomainError {
+  return e instanceof DomainError;
+}

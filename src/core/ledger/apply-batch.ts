@@ -1,0 +1,679 @@
+/**
+ * Applies a batch of ledger operations inside one open transaction.
+ *
+ * The accounts and holds the batch touches are read once and locked (FOR UPDATE on
+ * Postgres; SQLite's writer holds the whole database), every operation is decided in
+ * arrival order against that in-memory state, and the outcome is written back with a
+ * handful of multi-row statements, whatever the batch size. Each operation succeeds or
+ * is refused on its own; a refused one writes nothing.
+ */
+import { type Kysely, sql } from 'kysely';
+import type { Dialect } from '../../db/open.js';
+import type {
+  AccountRow,
+  DB,
+  NewTransaction,
+  ReservationRow,
+  TransactionType,
+} from '../../db/schema.js';
+import {
+  DomainError,
+  conflict,
+  idempotencyConflict,
+  insufficientCredits,
+  invalid,
+  notFound,
+} from '../errors.js';
+import { newId } from '../ids.js';
+import { hashRow } from './hash.js';
+import type {
+  Applied,
+  BalanceChange,
+  CompoundOp,
+  LedgerOp,
+  OpResult,
+  UsageInput,
+} from './types.js';
+
+const HOUR_MS = 3_600_000;
+const CHUNK = 400;
+
+interface AccountState {
+  row: AccountRow;
+  startAvailableMc: number;
+  dirty: boolean;
+}
+
+interface ReservationState {
+  row: ReservationRow;
+  isNew: boolean;
+  dirty: boolean;
+}
+
+type UsageRow = DB['usage_tracking'] extends infer T ? { [K in keyof T]: T[K] } : never;
+
+/** Everything a batch will write, gathered while deciding. */
+class Pending {
+  txRows: NewTransaction[] = [];
+  usageRows: UsageRow[] = [];
+  rollups = new Map<
+    string,
+    {
+      user_id: string;
+      bucket: number;
+      operation: string;
+      unit: string;
+      credits_mc: number;
+      operations: number;
+      quantity_milli: number;
+    }
+  >();
+  idemRows: { id: string; fingerprint: string; result: string; created_at: number }[] = [];
+
+  /** Appends what a compound op decided once all its steps passed. */
+  merge(other: Pending) {
+    this.txRows.push(...other.txRows);
+    this.usageRows.push(...other.usageRows);
+    for (const [k, v] of other.rollups) {
+      const r = this.rollups.get(k);
+      if (r) {
+        r.credits_mc += v.credits_mc;
+        r.operations += v.operations;
+        r.quantity_milli += v.quantity_milli;
+      } else this.rollups.set(k, v);
+    }
+  }
+}
+
+export interface BatchOutcome {
+  results: OpResult[];
+  changes: BalanceChange[];
+  /** Ops that repeat an idempotency key earlier in the same batch: run them in the next one. */
+  deferred: number[];
+}
+
+export function reservationIdsOf(op: LedgerOp): string[] {
+  if (op.kind === 'capture' || op.kind === 'release') return [op.reservationId];
+  if (op.kind === 'compound') return op.steps.flatMap(reservationIdsOf);
+  return [];
+}
+
+function idemId(op: LedgerOp): string | null {
+  return op.idem ? `${op.idem.scope}:${op.idem.key}` : null;
+}
+
+/** Applies `ops` in order inside `trx` (an open transaction). Unexpected errors throw. */
+export async function applyBatch(
+  trx: Kysely<DB>,
+  dialect: Dialect,
+  ops: LedgerOp[],
+  now: number,
+): Promise<BatchOutcome> {
+  const forUpdate = dialect === 'postgres';
+  const results: OpResult[] = new Array(ops.length);
+  const deferred: number[] = [];
+
+  // 1. Idempotency: keys already applied replay their stored outcome.
+  const stored = new Map<string, { fingerprint: string; result: string }>();
+  const keyIds = [...new Set(ops.map(idemId).filter((k): k is string => k !== null))];
+  for (let i = 0; i < keyIds.length; i += CHUNK) {
+    const rows = await trx
+      .selectFrom('idempotency_keys')
+      .select(['id', 'fingerprint', 'result'])
+      .where('id', 'in', keyIds.slice(i, i + CHUNK))
+      .execute();
+    for (const r of rows) stored.set(r.id, r);
+  }
+
+  // 2. Holds, then accounts, each locked in id order (one order everywhere: no deadlock).
+  const reservations = new Map<string, ReservationState>();
+  const resIds = [...new Set(ops.flatMap(reservationIdsOf))].sort();
+  for (let i = 0; i < resIds.length; i += CHUNK) {
+    let q = trx
+      .selectFrom('reservations')
+      .selectAll()
+      .where('id', 'in', resIds.slice(i, i + CHUNK))
+      .orderBy('id');
+    if (forUpdate) q = q.forUpdate();
+    for (const row of await q.execute()) {
+      reservations.set(row.id, { row, isNew: false, dirty: false });
+    }
+  }
+  const userIds = new Set<string>();
+  for (const op of ops) {
+    if ('userId' in op && op.userId) userIds.add(op.userId);
+    for (const rid of reservationIdsOf(op)) {
+      const r = reservations.get(rid);
+      if (r) userIds.add(r.row.user_id);
+    }
+  }
+  const accounts = new Map<string, AccountState>();
+  const sortedUsers = [...userIds].sort();
+  for (let i = 0; i < sortedUsers.length; i += CHUNK) {
+    let q = trx
+      .selectFrom('user_credits')
+      .selectAll()
+      .where('user_id', 'in', sortedUsers.slice(i, i + CHUNK))
+      .orderBy('user_id');
+    if (forUpdate) q = q.forUpdate();
+    for (const row of await q.execute()) {
+      accounts.set(row.user_id, {
+        row,
+        startAvailableMc: row.balance_mc - row.reserved_mc,
+        dirty: false,
+      });
+    }
+  }
+
+  // 3. Decide each op in arrival order.
+  const pending = new Pending();
+  const seenKeys = new Set<string>();
+  const effectsToRun: { index: number; op: LedgerOp; applied: Applied }[] = [];
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i] as LedgerOp;
+    const kid = idemId(op);
+    if (kid) {
+      const prior = stored.get(kid);
+      if (prior) {
+        results[i] =
+          prior.fingerprint === op.idem?.fingerprint
+            ? { ok: true, value: { ...(JSON.parse(prior.result) as Applied), replayed: true } }
+            : { ok: false, error: idempotencyConflict() };
+        continue;
+      }
+      if (seenKeys.has(kid)) {
+        deferred.push(i);
+        continue;
+      }
+      seenKeys.add(kid);
+    }
+    try {
+      const applied = decide(op, accounts, reservations, pending, now);
+      if (op.idem?.reply) applied.reply = op.idem.reply(applied);
+      results[i] = { ok: true, value: applied };
+      if (op.effects) effectsToRun.push({ index: i, op, applied });
+      else if (kid && op.idem) {
+        pending.idemRows.push({
+          id: kid,
+          fingerprint: op.idem.fingerprint,
+          result: JSON.stringify(applied),
+          created_at: now,
+        });
+      }
+    } catch (e) {
+      if (!(e instanceof DomainError)) throw e;
+      if (kid) seenKeys.delete(kid);
+      results[i] = { ok: false, error: e };
+    }
+  }
+
+  // 4. Write.
+  await writePending(trx, dialect, pending, accounts, reservations, now);
+
+  // 5. Effects of the operation, in the same transaction (after the ledger rows exist).
+  for (const { index, op, applied } of effectsToRun) {
+    applied.effects = await op.effects?.(trx, applied);
+    const kid = idemId(op);
+    if (kid && op.idem) {
+      if (op.idem.reply) applied.reply = op.idem.reply(applied);
+      await trx
+        .insertInto('idempotency_keys')
+        .values({
+          id: kid,
+          fingerprint: op.idem.fingerprint,
+          result: JSON.stringify(applied),
+          created_at: now,
+        })
+        .execute();
+    }
+    results[index] = { ok: true, value: applied };
+  }
+
+  const changes: BalanceChange[] = [];
+  for (const a of accounts.values()) {
+    if (!a.dirty) continue;
+    changes.push({
+      userId: a.row.user_id,
+      balanceMc: a.row.balance_mc,
+      reservedMc: a.row.reserved_mc,
+      availableMc: a.row.balance_mc - a.row.reserved_mc,
+      lifetimePurchasedMc: a.row.lifetime_purchased_mc,
+      lifetimeUsedMc: a.row.lifetime_used_mc,
+      previousAvailableMc: a.startAvailableMc,
+    });
+  }
+  return { results, changes, deferred };
+}
+
+function account(accounts: Map<string, AccountState>, userId: string): AccountState {
+  const a = accounts.get(userId);
+  if (!a) throw notFound('Account');
+  return a;
+}
+
+function reservation(
+  reservations: Map<string, ReservationState>,
+  id: string,
+  userId: string | undefined,
+): ReservationState {
+  const r = reservations.get(id);
+  if (!r || (userId !== undefined && r.row.user_id !== userId)) throw notFound('Reservation');
+  return r;
+}
+
+function checkAmount(mc: number, allowZero: boolean) {
+  if (!Number.isSafeInteger(mc) || mc < 0 || (!allowZero && mc === 0)) {
+    throw invalid('The amount must be a positive whole number of millicredits.', { amountMc: mc });
+  }
+}
+
+function available(a: AccountState) {
+  return a.row.balance_mc - a.row.reserved_mc;
+}
+
+/** Decides one op against the in-memory state, appending its rows to `pending`. */
+function decide(
+  op: LedgerOp,
+  accounts: Map<string, AccountState>,
+  reservations: Map<string, ReservationState>,
+  pending: Pending,
+  now: number,
+): Applied {
+  switch (op.kind) {
+    case 'credit': {
+      checkAmount(op.amountMc, false);
+      const a = account(accounts, op.userId);
+      if (op.type === 'purchase' || op.type === 'bonus' || op.type === 'auto_recharge') {
+        a.row.lifetime_purchased_mc += op.amountMc;
+      }
+      return post(a, pending, op, op.type, op.amountMc, 0, now);
+    }
+    case 'debit': {
+      checkAmount(op.amountMc, true);
+      const a = account(accounts, op.userId);
+      const avail = available(a);
+      if (avail < op.amountMc || avail < 0) throw insufficientCredits(op.amountMc, avail);
+      if (op.type === 'usage') a.row.lifetime_used_mc += op.amountMc;
+      const applied = post(a, pending, op, op.type, -op.amountMc, 0, now);
+      if (op.usage) {
+        applied.usageId = addUsage(pending, a.row.user_id, op.usage, op.amountMc, false, applied.transactionId, null, now);
+      }
+      return applied;
+    }
+    case 'clawback': {
+      checkAmount(op.amountMc, false);
+      const a = account(accounts, op.userId);
+      return post(a, pending, op, op.type, -op.amountMc, 0, now);
+    }
+    case 'reserve': {
+      checkAmount(op.amountMc, true);
+      const a = account(accounts, op.userId);
+      if (reservations.has(op.reservationId)) throw conflict('This hold already exists.');
+      const avail = available(a);
+      let amount = op.amountMc;
+      if (!op.forced) {
+        if (op.shrink) {
+          const shrunk = avail < 0 ? null : op.shrink(avail);
+          if (shrunk === null) throw insufficientCredits(op.amountMc, avail);
+          amount = Math.min(shrunk, op.amountMc);
+        }
+        if (avail < amount || avail < 0) throw insufficientCredits(amount, avail);
+      }
+      const row: ReservationRow = {
+        id: op.reservationId,
+        user_id: op.userId,
+        amount_mc: amount,
+        captured_mc: 0,
+        status: 'active',
+        operation: op.pricing?.operation ?? null,
+        unit: op.pricing?.unit ?? null,
+        rule_id: op.pricing?.ruleId ?? null,
+        rule_credits_mc: op.pricing?.ruleCreditsMc ?? null,
+        forced: op.forced ? 1 : 0,
+        description: op.description ?? 'Hold',
+        metadata: op.metadata ? JSON.stringify(op.metadata) : null,
+        expires_at: op.expiresAt,
+        created_at: now,
+        settled_at: null,
+      };
+      reservations.set(row.id, { row, isNew: true, dirty: true });
+      const applied = post(a, pending, { ...op, refType: op.refType ?? 'reservation', refId: op.refId ?? row.id }, 'reservation', 0, amount, now);
+      applied.reservationId = row.id;
+      return applied;
+    }
+    case 'capture': {
+      checkAmount(op.amountMc, true);
+      const r = reservation(reservations, op.reservationId, op.userId);
+      if (r.row.status !== 'active') {
+        throw conflict('This hold is already settled.', { status: r.row.status });
+      }
+      const a = account(accounts, r.row.user_id);
+      const hold = r.row.amount_mc;
+      const charged = Math.min(op.amountMc, hold);
+      r.row.status = 'captured';
+      r.row.captured_mc = charged;
+      r.row.settled_at = now;
+      r.dirty = true;
+      const type: TransactionType = charged === 0 ? 'release' : (op.type ?? 'usage');
+      if (type === 'usage') a.row.lifetime_used_mc += charged;
+      const applied = post(
+        a,
+        pending,
+        { ...op, refType: op.refType ?? 'reservation', refId: op.refId ?? r.row.id },
+        type,
+        -charged,
+        -hold,
+        now,
+      );
+      applied.reservationId = r.row.id;
+      applied.chargedMc = charged;
+      if (op.usage) {
+        applied.usageId = addUsage(pending, a.row.user_id, op.usage, charged, false, applied.transactionId, r.row.id, now);
+      }
+      return applied;
+    }
+    case 'release': {
+      const r = reservation(reservations, op.reservationId, op.userId);
+      if (r.row.status !== 'active') {
+        throw conflict('This hold is already settled.', { status: r.row.status });
+      }
+      const a = account(accounts, r.row.user_id);
+      r.row.status = op.reason === 'expired' ? 'expired' : 'released';
+      r.row.settled_at = now;
+      r.dirty = true;
+      const applied = post(
+        a,
+        pending,
+        {
+          ...op,
+          description: op.description ?? (op.reason === 'expired' ? 'Hold expired' : 'Hold released'),
+          refType: op.refType ?? 'reservation',
+          refId: op.refId ?? r.row.id,
+        },
+        'release',
+        0,
+        -r.row.amount_mc,
+        now,
+      );
+      applied.reservationId = r.row.id;
+      applied.chargedMc = 0;
+      return applied;
+    }
+    case 'record_usage': {
+      const a = account(accounts, op.userId);
+      const usageId = addUsage(pending, op.userId, op.usage, 0, true, null, null, now);
+      return {
+        replayed: false,
+        userId: op.userId,
+        transactionId: null,
+        amountMc: 0,
+        reservedChangeMc: 0,
+        balanceMc: a.row.balance_mc,
+        reservedMc: a.row.reserved_mc,
+        availableMc: available(a),
+        usageId,
+        chargedMc: 0,
+      };
+    }
+    case 'compound':
+      return decideCompound(op, accounts, reservations, pending, now);
+  }
+}
+
+/**
+ * Every op but a compound one checks before it changes anything, so a refusal leaves
+ * the state as it was. A compound one decides its steps on scratch rows and keeps them
+ * only if every step passed.
+ */
+function decideCompound(
+  op: CompoundOp,
+  accounts: Map<string, AccountState>,
+  reservations: Map<string, ReservationState>,
+  pending: Pending,
+  now: number,
+): Applied {
+  const a = account(accounts, op.userId);
+  const savedAccount = { ...a.row };
+  const savedDirty = a.dirty;
+  const touched = new Map<string, ReservationState | undefined>();
+  for (const s of op.steps) {
+    if ('userId' in s && s.userId !== undefined && s.userId !== op.userId) {
+      throw invalid('Every step of a compound operation concerns the same account.');
+    }
+    const rid = s.kind === 'reserve' ? s.reservationId : reservationIdsOf(s)[0];
+    if (rid !== undefined && !touched.has(rid)) {
+      const r = reservations.get(rid);
+      touched.set(rid, r ? { ...r, row: { ...r.row } } : undefined);
+    }
+  }
+  const scratch = new Pending();
+  try {
+    const steps = op.steps.map((s) => decide(s, accounts, reservations, scratch, now));
+    pending.merge(scratch);
+    return {
+      replayed: false,
+      userId: op.userId,
+      transactionId: steps[0]?.transactionId ?? null,
+      amountMc: steps.reduce((s, x) => s + x.amountMc, 0),
+      reservedChangeMc: steps.reduce((s, x) => s + x.reservedChangeMc, 0),
+      balanceMc: a.row.balance_mc,
+      reservedMc: a.row.reserved_mc,
+      availableMc: available(a),
+      steps,
+    };
+  } catch (e) {
+    Object.assign(a.row, savedAccount);
+    a.dirty = savedDirty;
+    for (const [rid, saved] of touched) {
+      if (saved) reservations.set(rid, saved);
+      else reservations.delete(rid);
+    }
+    throw e;
+  }
+}
+
+/** Moves the account and appends the hashed ledger row. */
+function post(
+  a: AccountState,
+  pending: Pending,
+  op: {
+    description?: string | undefined;
+    metadata?: Record<string, unknown> | null | undefined;
+    refType?: string | undefined;
+    refId?: string | undefined;
+    idem?: { key: string } | undefined;
+  },
+  type: TransactionType,
+  amountMc: number,
+  reservedChangeMc: number,
+  now: number,
+): Applied {
+  const row = a.row;
+  row.balance_mc += amountMc;
+  row.reserved_mc += reservedChangeMc;
+  row.seq += 1;
+  row.updated_at = now;
+  a.dirty = true;
+  const tx = {
+    id: newId(now),
+    user_id: row.user_id,
+    seq: row.seq,
+    type,
+    amount_mc: amountMc,
+    reserved_change_mc: reservedChangeMc,
+    balance_after_mc: row.balance_mc,
+    reserved_after_mc: row.reserved_mc,
+    description: op.description ?? defaultDescription(type),
+    metadata: op.metadata ? JSON.stringify(op.metadata) : null,
+    reference_type: op.refType ?? null,
+    reference_id: op.refId ?? null,
+    idempotency_key: op.idem?.key ?? null,
+    prev_hash: row.last_hash,
+    hash: '',
+    created_at: now,
+  };
+  tx.hash = hashRow(tx.prev_hash, tx);
+  row.last_hash = tx.hash;
+  pending.txRows.push(tx);
+  return {
+    replayed: false,
+    userId: row.user_id,
+    transactionId: tx.id,
+    amountMc,
+    reservedChangeMc,
+    balanceMc: row.balance_mc,
+    reservedMc: row.reserved_mc,
+    availableMc: row.balance_mc - row.reserved_mc,
+  };
+}
+
+function defaultDescription(type: TransactionType): string {
+  switch (type) {
+    case 'purchase':
+      return 'Credit purchase';
+    case 'bonus':
+      return 'Bonus credits';
+    case 'signup_bonus':
+      return 'Sign-up bonus';
+    case 'auto_recharge':
+      return 'Auto-recharge';
+    case 'adjustment':
+      return 'Adjustment';
+    case 'usage':
+      return 'Usage';
+    case 'reservation':
+      return 'Hold';
+    case 'release':
+      return 'Hold released';
+    case 'refund':
+      return 'Credits taken back after a refund';
+    case 'dispute':
+      return 'Credits taken after a lost dispute';
+    case 'expiry':
+      return 'Credits expired';
+  }
+}
+
+function addUsage(
+  pending: Pending,
+  userId: string,
+  u: UsageInput,
+  chargedMc: number,
+  bypass: boolean,
+  transactionId: string | null,
+  reservationId: string | null,
+  now: number,
+): string {
+  const id = newId(now);
+  pending.usageRows.push({
+    id,
+    user_id: userId,
+    operation: u.operation,
+    unit: u.unit,
+    quantity_milli: u.quantityMilli,
+    cost_mc: u.costMc,
+    charged_mc: chargedMc,
+    rule_id: u.ruleId,
+    rule_credits_mc: u.ruleCreditsMc,
+    bypass: bypass ? 1 : 0,
+    transaction_id: transactionId,
+    reservation_id: reservationId,
+    metadata: u.metadata ? JSON.stringify(u.metadata) : null,
+    created_at: now,
+  });
+  const bucket = now - (now % HOUR_MS);
+  const key = `${userId}\u001f${bucket}\u001f${u.operation}\u001f${u.unit}`;
+  const r = pending.rollups.get(key);
+  if (r) {
+    r.credits_mc += chargedMc;
+    r.operations += 1;
+    r.quantity_milli += u.quantityMilli;
+  } else {
+    pending.rollups.set(key, {
+      user_id: userId,
+      bucket,
+      operation: u.operation,
+      unit: u.unit,
+      credits_mc: chargedMc,
+      operations: 1,
+      quantity_milli: u.quantityMilli,
+    });
+  }
+  return id;
+}
+
+async function writePending(
+  trx: Kysely<DB>,
+  dialect: Dialect,
+  pending: Pending,
+  accounts: Map<string, AccountState>,
+  reservations: Map<string, ReservationState>,
+  now: number,
+) {
+  for (let i = 0; i < pending.txRows.length; i += CHUNK) {
+    await trx.insertInto('credit_transactions').values(pending.txRows.slice(i, i + CHUNK)).execute();
+  }
+  const dirty = [...accounts.values()].filter((a) => a.dirty).map((a) => a.row);
+  if (dialect === 'postgres' && dirty.length > 1) {
+    for (let i = 0; i < dirty.length; i += CHUNK) {
+      const part = dirty.slice(i, i + CHUNK);
+      const values = sql.join(
+        part.map(
+          (r) =>
+            sql`(${r.user_id}::text, ${r.balance_mc}::bigint, ${r.reserved_mc}::bigint, ${r.lifetime_purchased_mc}::bigint, ${r.lifetime_used_mc}::bigint, ${r.seq}::bigint, ${r.last_hash}::text)`,
+        ),
+      );
+      await sql`update user_credits as u set balance_mc = v.b, reserved_mc = v.r,
+          lifetime_purchased_mc = v.lp, lifetime_used_mc = v.lu, seq = v.s, last_hash = v.h, updated_at = ${now}
+        from (values ${values}) as v(id, b, r, lp, lu, s, h) where u.user_id = v.id`.execute(trx);
+    }
+  } else {
+    for (const r of dirty) {
+      await trx
+        .updateTable('user_credits')
+        .set({
+          balance_mc: r.balance_mc,
+          reserved_mc: r.reserved_mc,
+          lifetime_purchased_mc: r.lifetime_purchased_mc,
+          lifetime_used_mc: r.lifetime_used_mc,
+          seq: r.seq,
+          last_hash: r.last_hash,
+          updated_at: now,
+        })
+        .where('user_id', '=', r.user_id)
+        .execute();
+    }
+  }
+  const newRes = [...reservations.values()].filter((r) => r.isNew).map((r) => r.row);
+  for (let i = 0; i < newRes.length; i += CHUNK) {
+    await trx.insertInto('reservations').values(newRes.slice(i, i + CHUNK)).execute();
+  }
+  for (const r of reservations.values()) {
+    if (r.isNew || !r.dirty) continue;
+    await trx
+      .updateTable('reservations')
+      .set({ status: r.row.status, captured_mc: r.row.captured_mc, settled_at: r.row.settled_at })
+      .where('id', '=', r.row.id)
+      .execute();
+  }
+  for (let i = 0; i < pending.usageRows.length; i += CHUNK) {
+    await trx.insertInto('usage_tracking').values(pending.usageRows.slice(i, i + CHUNK)).execute();
+  }
+  const rollups = [...pending.rollups.values()];
+  for (let i = 0; i < rollups.length; i += CHUNK) {
+    await trx
+      .insertInto('usage_rollups')
+      .values(rollups.slice(i, i + CHUNK))
+      .onConflict((oc) =>
+        oc.columns(['user_id', 'bucket', 'operation', 'unit']).doUpdateSet((eb) => ({
+          credits_mc: eb('usage_rollups.credits_mc', '+', eb.ref('excluded.credits_mc')),
+          operations: eb('usage_rollups.operations', '+', eb.ref('excluded.operations')),
+          quantity_milli: eb('usage_rollups.quantity_milli', '+', eb.ref('excluded.quantity_milli')),
+        })),
+      )
+      .execute();
+  }
+  for (let i = 0; i < pending.idemRows.length; i += CHUNK) {
+    await trx.insertInto('idempotency_keys').values(pending.idemRows.slice(i, i + CHUNK)).execute();
+  }
+}

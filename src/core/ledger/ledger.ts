@@ -1,0 +1,169 @@
+/**
+ * The ledger's use-cases: the only way a balance changes. Each builds one operation and
+ * hands it to the writer, which commits it with its ledger row (and usage row, rollup,
+ * idempotency record) in one transaction.
+ */
+import type { Kysely } from 'kysely';
+import type { DB } from '../../db/schema.js';
+import { notFound } from '../errors.js';
+import { newId } from '../ids.js';
+import type { PricingCache } from '../pricing/rules.js';
+import type {
+  Applied,
+  ClawbackType,
+  CreditType,
+  Effect,
+  HoldPricing,
+  IdempotencyInput,
+  UsageInput,
+} from './types.js';
+import type { LedgerWriter } from './writer.js';
+
+export interface Balance {
+  balanceMc: number;
+  reservedMc: number;
+  availableMc: number;
+  lifetimePurchasedMc: number;
+  lifetimeUsedMc: number;
+}
+
+interface Common {
+  idem?: IdempotencyInput | undefined;
+  description?: string | undefined;
+  metadata?: Record<string, unknown> | null | undefined;
+  refType?: string | undefined;
+  refId?: string | undefined;
+  effects?: Effect | undefined;
+}
+
+export interface SpendInput extends Common {
+  operation: string;
+  unit: string;
+  /** Base quantity in thousandths. */
+  quantityMilli: number;
+  /** The super admin: record the usage, charge nothing. */
+  bypass?: boolean | undefined;
+  usageMetadata?: Record<string, unknown> | null | undefined;
+}
+
+export class Ledger {
+  constructor(
+    readonly db: Kysely<DB>,
+    readonly writer: LedgerWriter,
+    readonly pricing: PricingCache,
+  ) {}
+
+  /** Adds credits (purchase, bonus, sign-up bonus, auto-recharge, positive adjustment). */
+  grant(userId: string, amountMc: number, type: CreditType, c: Common = {}): Promise<Applied> {
+    return this.writer.submit({ kind: 'credit', userId, amountMc, type, ...c });
+  }
+
+  /** Takes credits the account can afford, or throws insufficient_credits. */
+  debit(userId: string, amountMc: number, type: 'usage' | 'adjustment', c: Common & { usage?: UsageInput } = {}) {
+    return this.writer.submit({ kind: 'debit', userId, amountMc, type, ...c });
+  }
+
+  /** Prices an operation by the active rule and charges it, with its usage row. */
+  async spend(userId: string, s: SpendInput): Promise<Applied> {
+    const { rule, costMc } = await this.pricing.price(s.operation, s.unit, s.quantityMilli);
+    const usage: UsageInput = {
+      operation: s.operation,
+      unit: s.unit,
+      quantityMilli: s.quantityMilli,
+      ruleId: rule.id,
+      ruleCreditsMc: rule.credits_mc,
+      costMc,
+      metadata: s.usageMetadata ?? null,
+    };
+    const common = {
+      idem: s.idem,
+      description: s.description ?? `${rule.description || s.operation} (${s.unit})`,
+      metadata: s.metadata,
+      refType: s.refType,
+      refId: s.refId,
+      effects: s.effects,
+    };
+    if (s.bypass) return this.writer.submit({ kind: 'record_usage', userId, usage, ...common });
+    return this.writer.submit({ kind: 'debit', userId, amountMc: costMc, type: 'usage', usage, ...common });
+  }
+
+  /** Takes credits back whatever the balance (refund, lost dispute); it may go below zero. */
+  clawBack(userId: string, amountMc: number, type: ClawbackType, c: Common = {}): Promise<Applied> {
+    return this.writer.submit({ kind: 'clawback', userId, amountMc, type, ...c });
+  }
+
+  /** Holds credits until `expiresAt`; refused when available is short (unless forced). */
+  reserve(
+    userId: string,
+    amountMc: number,
+    expiresAt: number,
+    c: Common & {
+      reservationId?: string;
+      pricing?: HoldPricing;
+      forced?: boolean;
+      shrink?: (availableMc: number) => number | null;
+    } = {},
+  ): Promise<Applied> {
+    const { reservationId, pricing, forced, shrink, ...rest } = c;
+    return this.writer.submit({
+      kind: 'reserve',
+      userId,
+      reservationId: reservationId ?? newId(),
+      amountMc,
+      expiresAt,
+      pricing,
+      forced,
+      shrink,
+      ...rest,
+    });
+  }
+
+  /** Settles a hold: charges `amountMc` (never beyond the hold) and releases the rest. */
+  capture(
+    reservationId: string,
+    amountMc: number,
+    c: Common & { userId?: string; usage?: UsageInput; type?: 'usage' | 'dispute' } = {},
+  ): Promise<Applied> {
+    return this.writer.submit({ kind: 'capture', reservationId, amountMc, ...c });
+  }
+
+  /** Ends a hold without charging. */
+  release(reservationId: string, c: Common & { userId?: string; reason?: 'released' | 'expired' } = {}) {
+    const { reason, ...rest } = c;
+    return this.writer.submit({ kind: 'release', reservationId, reason: reason ?? 'released', ...rest });
+  }
+
+  /** Releases every active hold whose time is up; returns how many were released. */
+  async releaseExpiredHolds(now = Date.now(), limit = 500): Promise<number> {
+    const due = await this.db
+      .selectFrom('reservations')
+      .select('id')
+      .where('status', '=', 'active')
+      .where('expires_at', '<=', now)
+      .orderBy('expires_at')
+      .limit(limit)
+      .execute();
+    const results = await Promise.allSettled(
+      due.map((r) => this.release(r.id, { reason: 'expired' })),
+    );
+    // A hold settled meanwhile (conflict) is not an error here.
+    return results.filter((r) => r.status === 'fulfilled').length;
+  }
+
+  /** The account's balance, reserved and available credits. */
+  async balance(userId: string): Promise<Balance> {
+    const row = await this.db
+      .selectFrom('user_credits')
+      .select(['balance_mc', 'reserved_mc', 'available_mc', 'lifetime_purchased_mc', 'lifetime_used_mc'])
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    if (!row) throw notFound('Account');
+    return {
+      balanceMc: row.balance_mc,
+      reservedMc: row.reserved_mc,
+      availableMc: row.available_mc,
+      lifetimePurchasedMc: row.lifetime_purchased_mc,
+      lifetimeUsedMc: row.lifetime_used_mc,
+    };
+  }
+}

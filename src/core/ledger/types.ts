@@ -1,0 +1,167 @@
+import type { Kysely } from 'kysely';
+import type { DomainError } from '../errors.js';
+import type { DB } from '../../db/schema.js';
+
+/** What a charged operation records in usage_tracking and the rollups. */
+export interface UsageInput {
+  operation: string;
+  unit: string;
+  /** Base quantity in thousandths (61 s = 61000, 3 messages = 3000). */
+  quantityMilli: number;
+  ruleId: string | null;
+  ruleCreditsMc: number;
+  /** The priced cost before any cap (a capture never charges beyond its hold). */
+  costMc: number;
+  metadata?: Record<string, unknown> | null;
+}
+
+/** The rule a hold was priced with, so its settlement is charged at the same price. */
+export interface HoldPricing {
+  operation: string;
+  unit: string;
+  ruleId: string | null;
+  ruleCreditsMc: number;
+}
+
+export interface IdempotencyInput {
+  /** The owner of the key: a user id, or a system scope such as `stripe`. */
+  scope: string;
+  key: string;
+  /** A digest of the parameters; the same key with another fingerprint is a conflict. */
+  fingerprint: string;
+  /** Builds what is stored for replays beside the outcome (an HTTP response, say). */
+  reply?: (outcome: Applied) => unknown;
+}
+
+/** Extra writes that belong to the operation, run in its transaction after it applied. */
+export type Effect = (trx: Kysely<DB>, outcome: Applied) => Promise<unknown>;
+
+interface OpBase {
+  idem?: IdempotencyInput | undefined;
+  description?: string | undefined;
+  metadata?: Record<string, unknown> | null | undefined;
+  refType?: string | undefined;
+  refId?: string | undefined;
+  effects?: Effect | undefined;
+}
+
+export type CreditType = 'purchase' | 'bonus' | 'signup_bonus' | 'auto_recharge' | 'adjustment';
+export type ClawbackType = 'refund' | 'dispute' | 'adjustment';
+
+/** Adds credits. */
+export interface CreditOp extends OpBase {
+  kind: 'credit';
+  userId: string;
+  amountMc: number;
+  type: CreditType;
+}
+
+/** Takes credits the account can afford: refused when available is short or negative. */
+export interface DebitOp extends OpBase {
+  kind: 'debit';
+  userId: string;
+  amountMc: number;
+  type: 'usage' | 'adjustment';
+  usage?: UsageInput | undefined;
+}
+
+/** Takes credits back whatever the balance: it may go below zero. */
+export interface ClawbackOp extends OpBase {
+  kind: 'clawback';
+  userId: string;
+  amountMc: number;
+  type: ClawbackType;
+}
+
+/** Holds credits for an operation sized at its end. */
+export interface ReserveOp extends OpBase {
+  kind: 'reserve';
+  userId: string;
+  reservationId: string;
+  /** The hold wanted. With `shrink`, the most wanted. */
+  amountMc: number;
+  /** Lowers the hold to what is affordable: given the available credits, the hold to take, or null to refuse. */
+  shrink?: ((availableMc: number) => number | null) | undefined;
+  expiresAt: number;
+  /** May exceed the available credits (a dispute hold). */
+  forced?: boolean | undefined;
+  pricing?: HoldPricing | undefined;
+}
+
+/** Settles a hold: charges up to the hold, releases the rest. */
+export interface CaptureOp extends OpBase {
+  kind: 'capture';
+  reservationId: string;
+  /** When set, the hold must belong to this account. */
+  userId?: string | undefined;
+  amountMc: number;
+  type?: 'usage' | 'dispute' | undefined;
+  usage?: UsageInput | undefined;
+}
+
+/** Ends a hold without charging. */
+export interface ReleaseOp extends OpBase {
+  kind: 'release';
+  reservationId: string;
+  userId?: string | undefined;
+  reason: 'released' | 'expired';
+}
+
+/** Records usage that is not charged (the super admin's bypass). */
+export interface RecordUsageOp extends OpBase {
+  kind: 'record_usage';
+  userId: string;
+  usage: UsageInput;
+}
+
+/** Several steps on one account that apply together or not at all. */
+export interface CompoundOp extends OpBase {
+  kind: 'compound';
+  userId: string;
+  steps: Exclude<LedgerOp, CompoundOp>[];
+}
+
+export type LedgerOp =
+  | CreditOp
+  | DebitOp
+  | ClawbackOp
+  | ReserveOp
+  | CaptureOp
+  | ReleaseOp
+  | RecordUsageOp
+  | CompoundOp;
+
+/** The result of an applied operation (or of its first application, on a replay). */
+export interface Applied {
+  replayed: boolean;
+  userId: string;
+  transactionId: string | null;
+  /** Signed change of the balance. */
+  amountMc: number;
+  /** Signed change of the reserved credits. */
+  reservedChangeMc: number;
+  balanceMc: number;
+  reservedMc: number;
+  availableMc: number;
+  reservationId?: string;
+  usageId?: string;
+  /** What a capture charged (at most the hold). */
+  chargedMc?: number;
+  steps?: Applied[];
+  effects?: unknown;
+  reply?: unknown;
+}
+
+export type OpResult = { ok: true; value: Applied } | { ok: false; error: DomainError };
+
+/** Published after a commit for each account whose balance changed. */
+export interface BalanceChange {
+  userId: string;
+  balanceMc: number;
+  reservedMc: number;
+  availableMc: number;
+  lifetimePurchasedMc: number;
+  lifetimeUsedMc: number;
+  /** Available credits before this batch touched the account. */
+  previousAvailableMc: number;
+}

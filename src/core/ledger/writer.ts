@@ -1,0 +1,317 @@
+/**
+ * The writer: group commit for the ledger.
+ *
+ * Every balance change of this process goes through one queue. While a batch is being
+ * committed, new operations wait; the next batch takes all of them (up to `maxBatch`)
+ * and applies them in one database transaction, each still succeeding or failing on
+ * its own, in arrival order. Under load this turns N commits into one, which is where
+ * the throughput comes from; when idle, an operation is committed at once.
+ *
+ * If a batch fails as a whole (an unexpected error, a lost connection, another
+ * instance racing for the same idempotency key), its operations are retried one
+ * transaction each, so a single bad operation fails alone.
+ */
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../../db/open.js';
+import type { DB } from '../../db/schema.js';
+import { DomainError } from '../errors.js';
+import { applyBatch } from './apply-batch.js';
+import type { Applied, BalanceChange, LedgerOp, OpResult } from './types.js';
+
+export interface WriterOptions {
+  maxBatch?: number;
+  /** Operations waiting beyond this are refused at once with `overloaded`. */
+  maxQueue?: number;
+  now?: () => number;
+}
+
+export interface WriterStats {
+  batches: number;
+  ops: number;
+  lastBatchSize: number;
+}
+
+/** Runs inside an exclusive transaction: custom reads and writes plus ledger operations. */
+export interface TransactionScope {
+  trx: Kysely<DB>;
+  now: number;
+  /** Applies ledger operations in this transaction; refusals come back as results. */
+  apply(ops: LedgerOp[]): Promise<OpResult[]>;
+}
+
+type OpItem = {
+  kind: 'op';
+  op: LedgerOp;
+  resolve: (v: Applied) => void;
+  reject: (e: unknown) => void;
+};
+type JobItem = {
+  kind: 'job';
+  fn: (scope: TransactionScope) => Promise<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+};
+type Item = OpItem | JobItem;
+
+export class LedgerWriter {
+  private queue: Item[] = [];
+  private running = false;
+  private closed = false;
+  private idleWaiters: (() => void)[] = [];
+  private listeners: ((changes: BalanceChange[]) => void)[] = [];
+  private batchListeners: ((size: number, ms: number) => void)[] = [];
+  readonly stats: WriterStats = { batches: 0, ops: 0, lastBatchSize: 0 };
+  private readonly maxBatch: number;
+  private readonly maxQueue: number;
+  private readonly now: () => number;
+
+  constructor(
+    private readonly database: Database,
+    opts: WriterOptions = {},
+  ) {
+    this.maxBatch = opts.maxBatch ?? 500;
+    this.maxQueue = opts.maxQueue ?? 50_000;
+    this.now = opts.now ?? Date.now;
+  }
+
+  get queueDepth(): number {
+    return this.queue.length;
+  }
+
+  /** Called after each commit with the accounts whose balance changed. */
+  onCommit(fn: (changes: BalanceChange[]) => void): void {
+    this.listeners.push(fn);
+  }
+
+  /** Called after each batch with its size and duration (metrics). */
+  onBatch(fn: (size: number, ms: number) => void): void {
+    this.batchListeners.push(fn);
+  }
+
+  /** Queues one operation; resolves once it is committed, rejects with a DomainError when refused. */
+  submit(op: LedgerOp): Promise<Applied> {
+    return new Promise<Applied>((resolve, reject) => {
+      if (this.closed) {
+        reject(new DomainError('overloaded', 'The service is shutting down.'));
+        return;
+      }
+      if (this.queue.length >= this.maxQueue) {
+        reject(new DomainError('overloaded', 'Too many operations are waiting; retry shortly.'));
+        return;
+      }
+      this.queue.push({ kind: 'op', op, resolve, reject });
+      this.kick();
+    });
+  }
+
+  /** Runs `fn` in its own transaction, serialised with the batches. */
+  transaction<T>(fn: (scope: TransactionScope) => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.closed) {
+        reject(new DomainError('overloaded', 'The service is shutting down.'));
+        return;
+      }
+      this.queue.push({
+        kind: 'job',
+        fn,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+      });
+      this.kick();
+    });
+  }
+
+  /** Resolves when everything queued so far is committed. */
+  drain(): Promise<void> {
+    if (!this.running && this.queue.length === 0) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  /** Refuses new work and waits for the queue to empty. */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.drain();
+  }
+
+  private kick() {
+    if (this.running) return;
+    this.running = true;
+    setImmediate(() => void this.loop());
+  }
+
+  private async loop() {
+    try {
+      while (this.queue.length > 0) {
+        const first = this.queue[0] as Item;
+        if (first.kind === 'job') {
+          this.queue.shift();
+          await this.runJob(first);
+          continue;
+        }
+        let n = 0;
+        while (n < this.queue.length && n < this.maxBatch && this.queue[n]?.kind === 'op') n++;
+        const batch = this.queue.splice(0, n) as OpItem[];
+        await this.runBatch(batch);
+      }
+    } finally {
+      this.running = false;
+      if (this.queue.length > 0) this.kick();
+      else for (const w of this.idleWaiters.splice(0)) w();
+    }
+  }
+
+  private async inTransaction<T>(fn: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
+    const { db, dialect } = this.database;
+    return db.connection().execute(async (conn) => {
+      // SQLite: take the write lock up front so another process cannot make us retry mid-way.
+      await sql.raw(dialect === 'sqlite' ? 'begin immediate' : 'begin').execute(conn);
+      try {
+        const out = await fn(conn);
+        await sql.raw('commit').execute(conn);
+        return out;
+      } catch (e) {
+        await sql
+          .raw('rollback')
+          .execute(conn)
+          .catch(() => {});
+        throw e;
+      }
+    });
+  }
+
+  private async runBatch(batch: OpItem[]) {
+    const started = performance.now();
+    const now = this.now();
+    let outcome: Awaited<ReturnType<typeof applyBatch>>;
+    try {
+      outcome = await this.inTransaction((trx) =>
+        applyBatch(
+          trx,
+          this.database.dialect,
+          batch.map((b) => b.op),
+          now,
+        ),
+      );
+    } catch {
+      // The batch failed as a whole: give each op its own transaction so only the bad one fails.
+      if (batch.length === 1) {
+        await this.runAlone(batch[0] as OpItem);
+      } else {
+        for (const item of batch) await this.runAlone(item);
+      }
+      return;
+    }
+    this.finishBatch(batch, outcome, started);
+  }
+
+  private async runAlone(item: OpItem, attempt = 0): Promise<void> {
+    const started = performance.now();
+    try {
+      const outcome = await this.inTransaction((trx) =>
+        applyBatch(trx, this.database.dialect, [item.op], this.now()),
+      );
+      this.finishBatch([item], outcome, started);
+    } catch (e) {
+      if (attempt < 2 && isRetryable(e)) return this.runAlone(item, attempt + 1);
+      item.reject(e);
+    }
+  }
+
+  private finishBatch(
+    batch: OpItem[],
+    outcome: Awaited<ReturnType<typeof applyBatch>>,
+    started: number,
+  ) {
+    const deferred = new Set(outcome.deferred);
+    for (let i = 0; i < batch.length; i++) {
+      const item = batch[i] as OpItem;
+      if (deferred.has(i)) continue;
+      const r = outcome.results[i];
+      if (!r) continue;
+      if (r.ok) item.resolve(r.value);
+      else item.reject(r.error);
+    }
+    // Ops repeating a key of this batch go first in the next one, where they replay.
+    if (deferred.size > 0) {
+      this.queue.unshift(...batch.filter((_, i) => deferred.has(i)));
+    }
+    const applied = batch.length - deferred.size;
+    this.stats.batches++;
+    this.stats.ops += applied;
+    this.stats.lastBatchSize = applied;
+    const ms = performance.now() - started;
+    for (const l of this.batchListeners) l(applied, ms);
+    if (outcome.changes.length > 0) this.publish(outcome.changes);
+  }
+
+  private async runJob(item: JobItem) {
+    const started = performance.now();
+    let attempt = 0;
+    for (;;) {
+      const changes: BalanceChange[] = [];
+      try {
+        const now = this.now();
+        const value = await this.inTransaction((trx) =>
+          item.fn({
+            trx,
+            now,
+            apply: async (ops) => {
+              const out = await applyBatch(trx, this.database.dialect, ops, now);
+              if (out.deferred.length > 0) {
+                throw new DomainError('conflict', 'One idempotency key used twice in one transaction.');
+              }
+              changes.push(...out.changes);
+              return out.results;
+            },
+          }),
+        );
+        this.stats.batches++;
+        for (const l of this.batchListeners) l(1, performance.now() - started);
+        if (changes.length > 0) this.publish(mergeChanges(changes));
+        item.resolve(value);
+        return;
+      } catch (e) {
+        if (attempt < 2 && isRetryable(e)) {
+          attempt++;
+          continue;
+        }
+        item.reject(e);
+        return;
+      }
+    }
+  }
+
+  private publish(changes: BalanceChange[]) {
+    for (const l of this.listeners) {
+      try {
+        l(changes);
+      } catch {
+        // A listener's failure must not undo or block a committed batch.
+      }
+    }
+  }
+}
+
+/** Keeps the last state of each account, and the available credits before the first change. */
+function mergeChanges(changes: BalanceChange[]): BalanceChange[] {
+  const byUser = new Map<string, BalanceChange>();
+  for (const c of changes) {
+    const prev = byUser.get(c.userId);
+    byUser.set(c.userId, prev ? { ...c, previousAvailableMc: prev.previousAvailableMc } : c);
+  }
+  return [...byUser.values()];
+}
+
+/** Serialisation failures, deadlocks, unique races and busy databases are worth one more try. */
+function isRetryable(e: unknown): boolean {
+  if (e instanceof DomainError) return false;
+  const code = (e as { code?: string } | null)?.code;
+  return (
+    code === '40001' ||
+    code === '40P01' ||
+    code === '23505' ||
+    code === 'SQLITE_BUSY' ||
+    code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
+    code === 'SQLITE_CONSTRAINT_UNIQUE'
+  );
+}

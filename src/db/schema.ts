@@ -1,0 +1,270 @@
+/**
+ * Table types for Kysely. Both dialects store the same shapes: amounts are BIGINT
+ * millicredits (`_mc`) or cents (`_cents`), times are BIGINT Unix milliseconds
+ * (`_at`), flags are 0/1 integers and JSON is text. One shape on both dialects means
+ * the same SQL (bucketing is integer arithmetic) and the same code in core; the pg
+ * driver is told to parse BIGINT into numbers (all our values are below 2^53).
+ */
+import type { Generated, Insertable, Selectable } from 'kysely';
+
+export type Role = 'user' | 'admin' | 'super_admin';
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  name: string;
+  password_hash: string;
+  role: Role;
+  stripe_customer_id: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface CreditPackagesTable {
+  id: string;
+  name: string;
+  credits_mc: number;
+  bonus_credits_mc: number;
+  price_cents: number;
+  currency: string;
+  popular: number;
+  active: number;
+  created_at: number;
+  updated_at: number;
+}
+
+export interface UserCreditsTable {
+  user_id: string;
+  balance_mc: number;
+  reserved_mc: number;
+  /** Derived by the database: balance_mc - reserved_mc. */
+  available_mc: Generated<number>;
+  lifetime_purchased_mc: number;
+  lifetime_used_mc: number;
+  /** Number of ledger rows of this account; the next row gets seq + 1. */
+  seq: number;
+  /** Hash of the account's last ledger row (the chain's head). */
+  last_hash: string;
+  updated_at: number;
+}
+
+export type TransactionType =
+  | 'purchase'
+  | 'bonus'
+  | 'signup_bonus'
+  | 'auto_recharge'
+  | 'adjustment'
+  | 'usage'
+  | 'reservation'
+  | 'release'
+  | 'refund'
+  | 'dispute'
+  | 'expiry';
+
+export interface CreditTransactionsTable {
+  id: string;
+  user_id: string;
+  seq: number;
+  type: TransactionType;
+  amount_mc: number;
+  reserved_change_mc: number;
+  balance_after_mc: number;
+  reserved_after_mc: number;
+  description: string;
+  metadata: string | null;
+  reference_type: string | null;
+  reference_id: string | null;
+  idempotency_key: string | null;
+  prev_hash: string;
+  hash: string;
+  created_at: number;
+}
+
+export interface UsageTrackingTable {
+  id: string;
+  user_id: string;
+  operation: string;
+  unit: string;
+  quantity_milli: number;
+  cost_mc: number;
+  charged_mc: number;
+  rule_id: string | null;
+  rule_credits_mc: number;
+  bypass: number;
+  transaction_id: string | null;
+  reservation_id: string | null;
+  metadata: string | null;
+  created_at: number;
+}
+
+export interface UsageRollupsTable {
+  user_id: string;
+  /** Start of the UTC hour, Unix ms. Days are sums of their hours. */
+  bucket: number;
+  operation: string;
+  unit: string;
+  credits_mc: number;
+  operations: number;
+  quantity_milli: number;
+}
+
+export interface CreditPricingTable {
+  id: string;
+  operation: string;
+  unit: string;
+  credits_mc: number;
+  description: string;
+  version: number;
+  active: number;
+  /** The rule version this one replaced, if any. */
+  supersedes_id: string | null;
+  created_at: number;
+}
+
+export type PaymentStatus =
+  | 'pending'
+  | 'succeeded'
+  | 'failed'
+  | 'refunded'
+  | 'partially_refunded'
+  | 'disputed';
+
+export interface StripePaymentsTable {
+  id: string;
+  user_id: string;
+  package_id: string;
+  provider: 'stripe' | 'simulated';
+  status: PaymentStatus;
+  kind: 'purchase' | 'auto_recharge';
+  amount_cents: number;
+  currency: string;
+  credits_mc: number;
+  bonus_credits_mc: number;
+  stripe_payment_intent_id: string | null;
+  stripe_charge_id: string | null;
+  refunded_cents: number;
+  clawed_back_mc: number;
+  disputed_mc: number;
+  failure_message: string | null;
+  created_at: number;
+  updated_at: number;
+}
+
+export type AlertType =
+  | 'low_balance'
+  | 'depleted'
+  | 'purchase_succeeded'
+  | 'payment_failed'
+  | 'auto_recharge_succeeded'
+  | 'auto_recharge_failed'
+  | 'refund';
+
+export interface CreditAlertsTable {
+  id: string;
+  user_id: string;
+  type: AlertType;
+  message: string;
+  read: number;
+  metadata: string | null;
+  created_at: number;
+}
+
+export type ReservationStatus = 'active' | 'captured' | 'released' | 'expired';
+
+export interface ReservationsTable {
+  id: string;
+  user_id: string;
+  amount_mc: number;
+  captured_mc: number;
+  status: ReservationStatus;
+  operation: string | null;
+  unit: string | null;
+  rule_id: string | null;
+  rule_credits_mc: number | null;
+  /** A hold may exceed available credits only when forced (a dispute hold). */
+  forced: number;
+  description: string;
+  metadata: string | null;
+  expires_at: number;
+  created_at: number;
+  settled_at: number | null;
+}
+
+export interface IdempotencyKeysTable {
+  /** scope + ':' + key. The scope is the owner (a user id) or a system scope. */
+  id: string;
+  fingerprint: string;
+  /** JSON of the stored outcome (and the HTTP reply, when the operation came over HTTP). */
+  result: string;
+  created_at: number;
+}
+
+export interface ProcessedEventsTable {
+  /** provider + ':' + event id. */
+  id: string;
+  type: string;
+  created_at: number;
+}
+
+export interface AuditLogTable {
+  id: string;
+  actor_id: string | null;
+  action: string;
+  target_type: string;
+  target_id: string | null;
+  details: string | null;
+  created_at: number;
+}
+
+export interface UserSettingsTable {
+  user_id: string;
+  low_balance_threshold_mc: number;
+  auto_recharge_enabled: number;
+  auto_recharge_threshold_mc: number | null;
+  auto_recharge_package_id: string | null;
+  /** 1 while available is below the low-balance threshold (so one alert per crossing). */
+  below_threshold: number;
+  updated_at: number;
+}
+
+export interface VapiCallsTable {
+  id: string;
+  user_id: string;
+  reservation_id: string;
+  status: 'in_progress' | 'ended';
+  phone_number: string;
+  assistant_id: string | null;
+  max_duration_seconds: number;
+  simulated: number;
+  duration_ms: number | null;
+  charged_mc: number | null;
+  created_at: number;
+  ended_at: number | null;
+}
+
+export interface DB {
+  users: UsersTable;
+  credit_packages: CreditPackagesTable;
+  user_credits: UserCreditsTable;
+  credit_transactions: CreditTransactionsTable;
+  usage_tracking: UsageTrackingTable;
+  usage_rollups: UsageRollupsTable;
+  credit_pricing: CreditPricingTable;
+  stripe_payments: StripePaymentsTable;
+  credit_alerts: CreditAlertsTable;
+  reservations: ReservationsTable;
+  idempotency_keys: IdempotencyKeysTable;
+  processed_events: ProcessedEventsTable;
+  audit_log: AuditLogTable;
+  user_settings: UserSettingsTable;
+  vapi_calls: VapiCallsTable;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type AccountRow = Selectable<UserCreditsTable>;
+export type TransactionRow = Selectable<CreditTransactionsTable>;
+export type NewTransaction = Insertable<CreditTransactionsTable>;
+export type ReservationRow = Selectable<ReservationsTable>;
+export type PricingRow = Selectable<CreditPricingTable>;
+export type PackageRow = Selectable<CreditPackagesTable>;
+export type PaymentRow = Selectable<StripePaymentsTable>;

@@ -1,0 +1,116 @@
+/**
+ * Test databases: a temp SQLite file, or a fresh schema in the test PostgreSQL. Every
+ * database test runs on both through `dialects`. Postgres is required in CI (CI=true);
+ * elsewhere its suite is skipped, with the reason printed, when the server is not there.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { type Core, createCore } from '../../src/core/index.js';
+import type { WriterOptions } from '../../src/core/ledger/writer.js';
+import { migrateToLatest } from '../../src/db/migrate.js';
+import { type Database, type Dialect, openDatabase } from '../../src/db/open.js';
+import { seed } from '../../src/db/seed.js';
+
+export const TEST_PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+let pgAvailable: Promise<boolean> | null = null;
+
+export function postgresAvailable(): Promise<boolean> {
+  pgAvailable ??= (async () => {
+    const c = new pg.Client({ connectionString: TEST_PG_URL, connectionTimeoutMillis: 3000 });
+    try {
+      await c.connect();
+      await c.query('select 1');
+      return true;
+    } catch (e) {
+      if (process.env.CI) throw new Error(`PostgreSQL is required in CI but ${TEST_PG_URL} does not answer: ${e}`);
+      console.warn(`[tests] PostgreSQL suite skipped: ${TEST_PG_URL} does not answer (${(e as Error).message})`);
+      return false;
+    } finally {
+      await c.end().catch(() => {});
+    }
+  })();
+  return pgAvailable;
+}
+
+/** The dialects to run database suites on. Postgres is skipped (locally only) when absent. */
+export const dialects: Dialect[] = ['sqlite', 'postgres'];
+
+export interface TestDb {
+  database: Database;
+  dialect: Dialect;
+  /** What another process needs to open the same database. */
+  url: string | undefined;
+  sqlitePath: string | undefined;
+  pgSchema: string | undefined;
+  dispose(): Promise<void>;
+}
+
+/** A fresh, migrated and seeded database of `dialect`. */
+export async function createTestDb(dialect: Dialect, opts: { synchronous?: 'FULL' | 'NORMAL' | 'OFF' } = {}): Promise<TestDb> {
+  if (dialect === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), 'credits-test-'));
+    const sqlitePath = join(dir, 'credits.db');
+    const database = await openDatabase({ sqlitePath, sqliteSynchronous: opts.synchronous ?? 'NORMAL' });
+    await migrateToLatest(database.db);
+    await seed(database.db);
+    return {
+      database,
+      dialect,
+      url: undefined,
+      sqlitePath,
+      pgSchema: undefined,
+      dispose: async () => {
+        await database.close();
+        rmSync(dir, { recursive: true, force: true });
+      },
+    };
+  }
+  const schema = `t_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+  const admin = new pg.Client({ connectionString: TEST_PG_URL });
+  await admin.connect();
+  await admin.query(`create schema ${schema}`);
+  await admin.end();
+  const database = await openDatabase({ databaseUrl: TEST_PG_URL, pgSchema: schema, pgPoolSize: 10 });
+  await migrateToLatest(database.db);
+  await seed(database.db);
+  return {
+    database,
+    dialect,
+    url: TEST_PG_URL,
+    sqlitePath: undefined,
+    pgSchema: schema,
+    dispose: async () => {
+      await database.close();
+      const c = new pg.Client({ connectionString: TEST_PG_URL });
+      await c.connect();
+      await c.query(`drop schema if exists ${schema} cascade`);
+      await c.end();
+    },
+  };
+}
+
+export interface TestCore extends Core {
+  testDb: TestDb;
+  dispose(): Promise<void>;
+}
+
+export async function createTestCore(dialect: Dialect, opts: WriterOptions = {}): Promise<TestCore> {
+  const testDb = await createTestDb(dialect);
+  const core = createCore(testDb.database, opts);
+  return {
+    ...core,
+    testDb,
+    dispose: async () => {
+      await core.writer.close();
+      await testDb.dispose();
+    },
+  };
+}
+
+/** The dialects available here: both in CI (where Postgres is required), SQLite alone when Postgres is absent locally. */
+export async function activeDialects(): Promise<Dialect[]> {
+  return (await postgresAvailable()) ? dialects : ['sqlite'];
+}
