@@ -1,0 +1,143 @@
+/**
+ * The `credits` command: serve, migrate, seed, verify, users create.
+ */
+import 'dotenv/config';
+import { Command, InvalidArgumentError } from 'commander';
+import { ConfigError, loadConfig } from '../config.js';
+import { createUser } from '../core/accounts/create-user.js';
+import { createCore } from '../core/index.js';
+import { verifyLedger } from '../core/ledger/verify.js';
+import { migrateToLatest } from '../db/migrate.js';
+import { seed } from '../db/seed.js';
+import { openConfiguredDatabase, startServer } from '../main.js';
+
+function config() {
+  try {
+    return loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      process.exit(2);
+    }
+    throw e;
+  }
+}
+
+function where(c: ReturnType<typeof config>) {
+  return c.databaseUrl ? `PostgreSQL (${c.databaseUrl.replace(/\/\/[^@]*@/, '//***@')})` : `SQLite (${c.sqlitePath})`;
+}
+
+const program = new Command();
+program.name('credits').description('Credit-based billing: the service and its maintenance commands.');
+
+program
+  .command('serve')
+  .description('migrate, seed and serve the API and dashboard')
+  .action(async () => {
+    const c = config();
+    const started = Date.now();
+    const running = await startServer(c);
+    const url = running.url.replace('127.0.0.1', 'localhost');
+    console.log(`credits: serving on ${url} with ${where(c)}, ready in ${Date.now() - started} ms`);
+    console.log(`credits: dashboard ${url}/  API docs ${url}/docs  health ${url}/health/ready`);
+    let signals = 0;
+    const shutdown = (sig: string) => {
+      signals++;
+      if (signals > 1) process.exit(1);
+      console.log(`credits: ${sig}: finishing pending work...`);
+      running
+        .stop()
+        .then(() => {
+          console.log('credits: stopped cleanly');
+          process.exit(0);
+        })
+        .catch((e) => {
+          console.error('credits: shutdown failed', e);
+          process.exit(1);
+        });
+    };
+    process.on('SIGTERM', () => shutdown('SIGTERM'));
+    process.on('SIGINT', () => shutdown('SIGINT'));
+  });
+
+program
+  .command('migrate')
+  .description('apply pending database migrations')
+  .action(async () => {
+    const c = config();
+    const database = await openConfiguredDatabase(c);
+    const applied = await migrateToLatest(database.db);
+    console.log(applied.length ? `applied: ${applied.join(', ')}` : `${where(c)} is up to date`);
+    await database.close();
+  });
+
+program
+  .command('seed')
+  .description('insert the seed packages and pricing rules that are missing')
+  .action(async () => {
+    const c = config();
+    const database = await openConfiguredDatabase(c);
+    await migrateToLatest(database.db);
+    const r = await seed(database.db);
+    console.log(`seed: ${r.packages} package(s) and ${r.rules} pricing rule(s) added`);
+    await database.close();
+  });
+
+program
+  .command('verify')
+  .description('recompute every balance, hold and rollup from the ledger and check the hash chains')
+  .action(async () => {
+    const c = config();
+    const database = await openConfiguredDatabase(c);
+    const started = Date.now();
+    const r = await verifyLedger(database.db);
+    await database.close();
+    console.log(
+      `verify: ${r.accounts} accounts, ${r.transactions} ledger rows, ${r.activeHolds} active holds, ` +
+        `${r.usageRows} usage rows, ${r.rollupRows} rollups checked in ${Date.now() - started} ms`,
+    );
+    if (r.ok) {
+      console.log('verify: clean');
+    } else {
+      for (const v of r.violations) console.error(`  violation: ${v}`);
+      console.error(`verify: ${r.violations.length} violation(s)`);
+      process.exitCode = 1;
+    }
+  });
+
+const users = program.command('users').description('manage users');
+users
+  .command('create')
+  .description('create a user')
+  .requiredOption('--email <email>', 'email address')
+  .requiredOption('--password <password>', 'at least 8 characters')
+  .option('--name <name>', 'display name')
+  .option('--role <role>', 'user, admin or super_admin', (v) => {
+    if (v !== 'user' && v !== 'admin' && v !== 'super_admin') throw new InvalidArgumentError('must be user, admin or super_admin');
+    return v;
+  }, 'user')
+  .action(async (o: { email: string; password: string; name?: string; role: 'user' | 'admin' | 'super_admin' }) => {
+    if (o.password.length < 8) {
+      console.error('users create: the password must be at least 8 characters');
+      process.exit(2);
+    }
+    const c = config();
+    const database = await openConfiguredDatabase(c);
+    await migrateToLatest(database.db);
+    const core = createCore(database);
+    try {
+      const u = await createUser(core.writer, { email: o.email, password: o.password, name: o.name ?? o.email.split('@')[0] ?? o.email, role: o.role });
+      console.log(`created ${u.role} ${u.email} (${u.id})`);
+    } catch (e) {
+      console.error(`users create: ${(e as Error).message}`);
+      process.exitCode = 1;
+    } finally {
+      await core.writer.close();
+      await database.close();
+    }
+  });
+
+program.parseAsync().catch((e) => {
+  console.error(e instanceof Error ? e.message : e);
+  process.exit(1);
+});

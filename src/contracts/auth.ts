@@ -1,0 +1,30 @@
+import { z } from 'zod';
+
+export const roleSchema = z.enum(['user', 'admin', 'super_admin']);
+
+export const userSchema = z
+  .object({
+    id: z.string(),
+    email: z.string(),
+    name: z.string(),
+    role: roleSchema,
+    createdAt: z.string().meta({ format: 'date-time' }),
+  })
+  .meta({ id: 'User' });
+
+const email = z.string().trim().max(254).pipe(z.email());
+
+/** Unknown fields (role, balance...) are ignored: a body cannot set them. */
+export const registerBody = z.object({
+  email,
+  password: z.string().min(8, 'must be at least 8 characters').max(200),
+  name: z.string().trim().min(1).max(100),
+});
+
+export const loginBody = z.object({
+  email: z.string().trim().min(1).max(254),
+  password: z.string().min(1).max(200),
+});
+
+export const authResponse = z.object({ user: userSchema, token: z.string() });
+export const meResponse = z.object({ user: userSchema });

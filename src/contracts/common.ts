@@ -1,0 +1,88 @@
+/**
+ * Shared pieces of the HTTP contract (shared/API.md): amounts, quantities, pages and
+ * the error shape. Credits cross the edge as decimal numbers and become integer
+ * millicredits here, at validation time; nothing past the edge sees a decimal.
+ */
+import { z } from 'zod';
+import { MAX_MC, creditsToMc, parseThousandths } from '../core/money.js';
+
+export const errorCodeSchema = z.enum([
+  'validation_error',
+  'unauthorized',
+  'insufficient_credits',
+  'forbidden',
+  'not_found',
+  'idempotency_conflict',
+  'conflict',
+  'payload_too_large',
+  'unsupported_media_type',
+  'rate_limited',
+  'payments_unavailable',
+  'overloaded',
+  'bad_gateway',
+  'internal_error',
+]);
+export type ErrorCode = z.infer<typeof errorCodeSchema>;
+
+export const errorSchema = z
+  .object({
+    error: z.object({
+      code: errorCodeSchema,
+      message: z.string(),
+      details: z.record(z.string(), z.unknown()).optional(),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+/** A signed amount of credits (at most 3 decimals, within 1e9) -> millicredits. */
+export const creditsInput = z
+  .number()
+  .refine((n) => creditsToMc(n) !== null, {
+    message: 'must be a number of credits with at most 3 decimals, between -1,000,000,000 and 1,000,000,000',
+  })
+  .transform((n) => creditsToMc(n) as number);
+
+/** A positive amount of credits -> millicredits. */
+export const positiveCreditsInput = creditsInput.refine((mc) => mc > 0, { message: 'must be greater than 0' });
+
+/** A non-negative amount of credits -> millicredits. */
+export const nonNegativeCreditsInput = creditsInput.refine((mc) => mc >= 0, { message: 'must not be negative' });
+
+/** A non-negative base quantity with at most 3 decimals -> thousandths. */
+export const quantityInput = z
+  .number()
+  .refine(
+    (n) => {
+      const q = parseThousandths(n);
+      return q !== null && q >= 0 && q <= MAX_MC * 1_000_000;
+    },
+    { message: 'must be a non-negative number with at most 3 decimals' },
+  )
+  .transform((n) => parseThousandths(n) as number);
+
+/** Credits as the contract answers them. */
+export const credits = z.number().meta({ description: 'Credits, at most 3 decimals' });
+
+export const operationName = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z][a-z0-9_]*$/, 'must be lower-case letters, digits and _');
+
+export const paginationQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  cursor: z.string().min(1).max(500).optional(),
+});
+
+export const isoDate = z
+  .string()
+  .max(40)
+  .refine((s) => /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(s) && !Number.isNaN(Date.parse(s)), {
+    message: 'must be an ISO-8601 date or date-time',
+  })
+  .transform((s) => Date.parse(/T|\s/.test(s) && !/Z|[+-]\d{2}:?\d{2}$/.test(s) ? `${s}Z` : s));
+
+export const pageOf = <T extends z.ZodType>(item: T) =>
+  z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+
+export const idParam = z.object({ id: z.string().min(1).max(100) });

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { UNIT_NAMES } from '../core/money.js';
+import { credits, operationName, quantityInput } from './common.js';
+
+export const unitSchema = z.enum(UNIT_NAMES as [string, ...string[]]);
+
+export const balanceSchema = z
+  .object({
+    balance: credits,
+    reserved: credits,
+    available: credits,
+    lifetimePurchased: credits,
+    lifetimeUsed: credits,
+    unlimited: z.boolean(),
+  })
+  .meta({ id: 'Balance' });
+
+export const packageSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    credits,
+    bonusCredits: credits,
+    priceCents: z.number().int(),
+    currency: z.string(),
+    popular: z.boolean(),
+    active: z.boolean(),
+  })
+  .meta({ id: 'Package' });
+
+export const pricingRuleSchema = z
+  .object({
+    id: z.string(),
+    operation: z.string(),
+    unit: z.string(),
+    credits,
+    description: z.string(),
+    active: z.boolean(),
+    version: z.number().int(),
+  })
+  .meta({ id: 'PricingRule' });
+
+export const estimateBody = z.object({
+  operation: operationName,
+  unit: unitSchema,
+  quantity: quantityInput,
+});
+
+export const estimateResponse = z.object({ cost: credits, available: credits, allowed: z.boolean() });
+
+/** The `credits` object of every metered response. */
+export const chargeSchema = z
+  .object({ charged: credits, balance: credits, available: credits, reserved: credits.optional() })
+  .meta({ id: 'Charge' });

@@ -1,0 +1,108 @@
+/**
+ * The composition root: loadConfig -> openDatabase -> migrate, seed -> createCore ->
+ * createApp -> listen, plus the background jobs, and a clean shutdown on SIGTERM/SIGINT
+ * (stop taking requests, drain the writer, close the database).
+ */
+import type { Config } from './config.js';
+import { createUser, normalizeEmail } from './core/accounts/create-user.js';
+import { type Core, createCore } from './core/index.js';
+import { migrateToLatest } from './db/migrate.js';
+import { type Database, openDatabase } from './db/open.js';
+import { seed } from './db/seed.js';
+import { type App, createApp } from './server/app.js';
+import { BalanceEvents } from './server/events.js';
+import { createMetrics } from './server/metrics.js';
+import type { Services } from './server/services.js';
+
+export interface Running {
+  app: App;
+  core: Core;
+  database: Database;
+  url: string;
+  /** Stops background jobs, closes the server, drains the writer, closes the database. */
+  stop(): Promise<void>;
+}
+
+export async function openConfiguredDatabase(config: Config, pgSchema?: string): Promise<Database> {
+  return openDatabase({
+    databaseUrl: config.databaseUrl,
+    sqlitePath: config.sqlitePath,
+    sqliteSynchronous: config.sqliteSynchronous,
+    pgPoolSize: config.pgPoolSize,
+    pgSchema,
+  });
+}
+
+/** Creates the super admin from the configuration when it does not exist yet. */
+export async function ensureSuperAdmin(core: Core, config: Config): Promise<void> {
+  if (!config.superAdmin) return;
+  const email = normalizeEmail(config.superAdmin.email);
+  const exists = await core.database.db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
+  if (exists) return;
+  try {
+    await createUser(core.writer, { email, name: 'Super admin', password: config.superAdmin.password, role: 'super_admin' });
+  } catch (e) {
+    // Another instance created it at the same moment.
+    if ((e as { code?: string }).code !== 'conflict') throw e;
+  }
+}
+
+export async function startServer(
+  config: Config,
+  opts: { logger?: boolean | object; pgSchema?: string; listen?: boolean } = {},
+): Promise<Running> {
+  const database = await openConfiguredDatabase(config, opts.pgSchema);
+  await migrateToLatest(database.db);
+  await seed(database.db);
+  const core = createCore(database, { maxBatch: config.writer.maxBatch, maxQueue: config.writer.maxQueue });
+  await ensureSuperAdmin(core, config);
+
+  const metrics = createMetrics();
+  const events = new BalanceEvents(database);
+  await events.start(config.databaseUrl, opts.pgSchema ? `-c search_path=${opts.pgSchema}` : undefined);
+  core.writer.onCommit((changes) => events.publish(changes));
+  core.writer.onBatch((size, ms) => {
+    metrics.writerBatchSize.observe(size);
+    metrics.writerBatchSeconds.observe(ms / 1000);
+  });
+
+  const services: Services = {};
+  const app = await createApp({ config, core, metrics, events, services, ...(opts.logger !== undefined ? { logger: opts.logger } : {}) });
+
+  const timers: NodeJS.Timeout[] = [];
+  const every = (seconds: number, job: () => Promise<unknown>) => {
+    let busy = false;
+    const t = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      job()
+        .catch((err) => app.log.error({ err }, 'background job failed'))
+        .finally(() => {
+          busy = false;
+        });
+    }, seconds * 1000);
+    t.unref();
+    timers.push(t);
+  };
+  every(config.holdSweepSeconds, () => core.ledger.releaseExpiredHolds());
+
+  let url = '';
+  if (opts.listen !== false) {
+    url = await app.listen({ port: config.port, host: config.host });
+  } else {
+    await app.ready();
+  }
+
+  let stopping: Promise<void> | null = null;
+  const stop = () => {
+    stopping ??= (async () => {
+      for (const t of timers) clearInterval(t);
+      await app.close();
+      await core.writer.close();
+      await events.close();
+      await database.close();
+    })();
+    return stopping;
+  };
+  return { app, core, database, url, stop };
+}

@@ -1,0 +1,215 @@
+/**
+ * createApp(deps): the Fastify server. Validation through the contract's zod schemas
+ * (which also make the OpenAPI document), one error handler that maps every failure to
+ * the contract's error shape, security headers, metrics, and the route modules.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import cors from '@fastify/cors';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyInstance,
+  type RawServerDefault,
+} from 'fastify';
+import {
+  type ZodTypeProvider,
+  hasZodFastifySchemaValidationErrors,
+  jsonSchemaTransform,
+  jsonSchemaTransformObject,
+  validatorCompiler,
+} from 'fastify-type-provider-zod';
+import type { Config } from '../config.js';
+import { DomainError } from '../core/errors.js';
+import type { Core } from '../core/index.js';
+import type { BalanceEvents } from './events.js';
+import { Cursors } from './cursor.js';
+import { HttpError, STATUS, domainErrorBody, errorBody } from './http-errors.js';
+import type { Metrics } from './metrics.js';
+import { Tokens, UserCache, makeAuthenticate } from './plugins/auth.js';
+import { CreditGuard } from './plugins/credit-guard.js';
+import { Idempotency } from './plugins/idempotency.js';
+import { registerRoutes } from './routes/index.js';
+import type { Services } from './services.js';
+
+export type App = FastifyInstance<
+  RawServerDefault,
+  IncomingMessage,
+  ServerResponse,
+  FastifyBaseLogger,
+  ZodTypeProvider
+>;
+
+export interface AppDeps {
+  config: Config;
+  core: Core;
+  metrics: Metrics;
+  events: BalanceEvents;
+  services: Services;
+  /** Pino options or false (tests). */
+  logger?: boolean | object;
+}
+
+/** What every route module receives. */
+export interface AppContext extends AppDeps {
+  tokens: Tokens;
+  users: UserCache;
+  idempotency: Idempotency;
+  guard: CreditGuard;
+  cursors: Cursors;
+  authenticate: ReturnType<typeof makeAuthenticate>;
+}
+
+const REDACT = [
+  'req.headers.authorization',
+  'req.headers["x-service-key"]',
+  'req.headers["x-vapi-secret"]',
+  'req.headers["stripe-signature"]',
+  'req.headers.cookie',
+];
+
+export async function createApp(deps: AppDeps): Promise<App> {
+  const { config } = deps;
+  const app = Fastify({
+    logger:
+      deps.logger === false
+        ? false
+        : typeof deps.logger === 'object'
+          ? deps.logger
+          : { level: config.logLevel, redact: REDACT },
+    bodyLimit: 1024 * 1024,
+    trustProxy: false,
+    genReqId: () => crypto.randomUUID(),
+    requestIdHeader: false,
+    ajv: undefined,
+  }).withTypeProvider<ZodTypeProvider>();
+
+  app.setValidatorCompiler(validatorCompiler);
+  // Responses are built from the contract's types in the handlers; serialising them
+  // without re-validating keeps the hot path cheap. Response schemas serve the docs.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+
+  const ctx: AppContext = {
+    ...deps,
+    tokens: new Tokens(config.jwtSecret, config.jwtTtlSeconds),
+    users: new UserCache(deps.core.database.db),
+    idempotency: new Idempotency(deps.core.database.db),
+    guard: undefined as unknown as CreditGuard,
+    cursors: new Cursors(config.jwtSecret),
+    authenticate: undefined as unknown as ReturnType<typeof makeAuthenticate>,
+  };
+  ctx.guard = new CreditGuard(deps.core, ctx.idempotency, deps.metrics);
+  ctx.authenticate = makeAuthenticate(ctx.tokens, ctx.users);
+
+  app.decorateRequest('principal', null);
+
+  app.addHook('onRequest', async (req, reply) => {
+    reply.header('x-request-id', req.id);
+  });
+  app.addHook('onResponse', async (req, reply) => {
+    deps.metrics.httpDuration.observe(
+      { method: req.method, route: req.routeOptions.url ?? 'unmatched', status: reply.statusCode },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err instanceof HttpError) {
+      if (err.headers) reply.headers(err.headers);
+      return reply.status(STATUS[err.code]).send(errorBody(err.code, err.message, err.details));
+    }
+    if (err instanceof DomainError) {
+      return reply.status(STATUS[err.code]).send(domainErrorBody(err));
+    }
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const fields = err.validation.map((v) => ({
+        path: [err.validationContext, ...String(v.instancePath ?? '').split('/').filter(Boolean)].join('.'),
+        message: v.message ?? 'invalid',
+      }));
+      return reply.status(400).send(errorBody('validation_error', 'The request is not valid.', { fields }));
+    }
+    const status = err.statusCode ?? 500;
+    if (status === 413 || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      return reply.status(413).send(errorBody('payload_too_large', 'The request body is too large.'));
+    }
+    if (status === 415) {
+      return reply
+        .status(415)
+        .send(errorBody('unsupported_media_type', 'Send JSON (Content-Type: application/json).'));
+    }
+    if (status === 429) {
+      return reply.status(429).send(errorBody('rate_limited', 'Too many requests; retry later.'));
+    }
+    if (status >= 400 && status < 500) {
+      // Malformed JSON, empty bodies, bad content length and the like.
+      return reply.status(400).send(errorBody('validation_error', err.message || 'The request is not valid.'));
+    }
+    req.log.error({ err, reqId: req.id }, 'unexpected error');
+    return reply
+      .status(500)
+      .send(errorBody('internal_error', `Something went wrong on our side (request ${req.id}).`));
+  });
+
+  app.setNotFoundHandler((req, reply) => {
+    reply.status(404).send(errorBody('not_found', `No route ${req.method} ${req.url.split('?')[0]}.`));
+  });
+
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: true,
+      directives: {
+        'script-src': ["'self'", 'https://js.stripe.com'],
+        'frame-src': ["'self'", 'https://js.stripe.com', 'https://hooks.stripe.com'],
+        'connect-src': ["'self'", 'https://api.stripe.com'],
+        'img-src': ["'self'", 'data:', 'https://*.stripe.com'],
+        'upgrade-insecure-requests': null,
+      },
+    },
+    crossOriginEmbedderPolicy: false,
+  });
+  if (config.corsOrigin) {
+    await app.register(cors, {
+      origin: config.corsOrigin === '*' ? true : config.corsOrigin.split(',').map((s) => s.trim()),
+      exposedHeaders: ['x-request-id', 'retry-after'],
+    });
+  }
+  await app.register(rateLimit, {
+    global: config.rateLimitPerMinute > 0,
+    max: config.rateLimitPerMinute || 1_000_000,
+    timeWindow: 60_000,
+    errorResponseBuilder: (_req, c) => {
+      const e = new HttpError('rate_limited', 'Too many requests; retry later.', undefined, {
+        'retry-after': String(Math.ceil(c.ttl / 1000)),
+      });
+      return e;
+    },
+  });
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Credit billing API',
+        version: '1.0.0',
+        description:
+          'Credits are numbers with at most 3 decimals (exact integers of millicredits inside). Money is integer cents. ' +
+          'Errors: {"error":{"code","message","details?"}}. Every POST that moves credits or money takes an Idempotency-Key header.',
+      },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
+          serviceKey: { type: 'apiKey', in: 'header', name: 'X-Service-Key' },
+        },
+      },
+    },
+    transform: jsonSchemaTransform,
+    transformObject: jsonSchemaTransformObject,
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  await registerRoutes(app, ctx);
+  return app;
+}

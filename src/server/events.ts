@@ -1,0 +1,76 @@
+/**
+ * Balance changes, for the SSE stream. The writer publishes each commit here; on
+ * Postgres the change is also sent with NOTIFY so every instance's subscribers hear
+ * about balances moved by another instance (LISTEN on one dedicated connection).
+ */
+import { EventEmitter } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import pg from 'pg';
+import type { BalanceChange } from '../core/ledger/types.js';
+import type { Database } from '../db/open.js';
+
+const CHANNEL = 'credit_balance';
+
+export class BalanceEvents {
+  private emitter = new EventEmitter();
+  private readonly instance = randomUUID();
+  private listener: pg.Client | null = null;
+  private closed = false;
+
+  constructor(private readonly database: Database) {
+    this.emitter.setMaxListeners(0);
+  }
+
+  /** Starts listening to other instances (Postgres only). */
+  async start(connectionString?: string, schemaOptions?: string): Promise<void> {
+    if (this.database.dialect !== 'postgres' || !connectionString) return;
+    await this.connectListener(connectionString, schemaOptions);
+  }
+
+  private async connectListener(connectionString: string, options?: string) {
+    const client = new pg.Client({ connectionString, ...(options ? { options } : {}) });
+    client.on('notification', (msg) => {
+      if (!msg.payload) return;
+      try {
+        const { i, c } = JSON.parse(msg.payload) as { i: string; c: BalanceChange[] };
+        if (i !== this.instance) for (const change of c) this.emitter.emit(change.userId, change);
+      } catch {
+        // Not ours: ignore.
+      }
+    });
+    client.on('error', () => {
+      // Lost the connection: reconnect after a pause so other instances' changes keep flowing.
+      client.end().catch(() => {});
+      if (this.listener === client) this.listener = null;
+      if (!this.closed) setTimeout(() => void this.connectListener(connectionString, options).catch(() => {}), 1000).unref();
+    });
+    await client.connect();
+    await client.query(`listen ${CHANNEL}`);
+    this.listener = client;
+  }
+
+  /** Called by the writer after each commit. */
+  publish(changes: BalanceChange[]): void {
+    for (const c of changes) this.emitter.emit(c.userId, c);
+    if (this.database.dialect === 'postgres' && this.database.pgPool) {
+      // One NOTIFY per 25 changes (a payload must stay under 8000 bytes), sent after the commit.
+      const pool = this.database.pgPool;
+      for (let k = 0; k < changes.length; k += 25) {
+        const c = changes.slice(k, k + 25);
+        pool.query('select pg_notify($1, $2)', [CHANNEL, JSON.stringify({ i: this.instance, c })]).catch(() => {});
+      }
+    }
+  }
+
+  subscribe(userId: string, fn: (c: BalanceChange) => void): () => void {
+    this.emitter.on(userId, fn);
+    return () => this.emitter.off(userId, fn);
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    const l = this.listener;
+    this.listener = null;
+    await l?.end().catch(() => {});
+  }
+}

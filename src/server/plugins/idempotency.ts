@@ -1,0 +1,124 @@
+/**
+ * Idempotency-Key for every POST that moves credits or money.
+ *
+ * The key is scoped to its owner and stored with a fingerprint of the request in the
+ * same transaction as the operation's effect (the ledger writes it), together with the
+ * response to replay. A replay answers that response and moves nothing; the same key
+ * with another request is 409; a duplicate arriving while the first runs on this
+ * instance waits for it, and one racing on another instance is resolved by the key's
+ * primary key inside the writer. A request refused before any effect (402, 400) stores
+ * nothing, so its retry runs again.
+ */
+import { createHash } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
+import { idempotencyConflict } from '../../core/errors.js';
+import type { Applied, IdempotencyInput } from '../../core/ledger/types.js';
+import type { DB } from '../../db/schema.js';
+import { HttpError } from '../http-errors.js';
+
+export interface StoredReply {
+  status: number;
+  body: unknown;
+  /** True when this answers a request already applied. */
+  replayed?: boolean;
+}
+
+export function stableStringify(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
+  const o = v as Record<string, unknown>;
+  return `{${Object.keys(o)
+    .filter((k) => o[k] !== undefined)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${stableStringify(o[k])}`)
+    .join(',')}}`;
+}
+
+export class Idempotency {
+  private inflight = new Map<string, Promise<unknown>>();
+  constructor(private readonly db: Kysely<DB>) {}
+
+  /** The request's key, null when absent; 400 when malformed. */
+  keyOf(req: FastifyRequest): string | null {
+    const raw = req.headers['idempotency-key'];
+    if (raw === undefined) return null;
+    const key = Array.isArray(raw) ? raw[0] : raw;
+    if (typeof key !== 'string' || key.length < 1 || key.length > 255) {
+      throw new HttpError('validation_error', 'Idempotency-Key must be 1 to 255 characters.', {
+        fields: [{ path: 'Idempotency-Key', message: 'must be 1 to 255 characters' }],
+      });
+    }
+    return key;
+  }
+
+  /** A digest of what the request asks: method, route, params and body. */
+  fingerprint(req: FastifyRequest, body: unknown = req.body): string {
+    return createHash('sha256')
+      .update(`${req.method} ${req.routeOptions.url ?? req.url}\n${stableStringify(req.params)}\n${stableStringify(body)}`)
+      .digest('hex');
+  }
+
+  /**
+   * Runs `fn` under the request's key. `fn` receives the idempotency input to hand to the
+   * ledger (or null without a key) and returns the Applied outcome; `render` turns an
+   * outcome into the response, which is what gets stored and replayed.
+   */
+  async run(
+    req: FastifyRequest,
+    opts: {
+      scope: string;
+      required?: boolean;
+      body?: unknown;
+      key?: string | null;
+      render: (applied: Applied) => StoredReply;
+    },
+    fn: (idem: IdempotencyInput | undefined) => Promise<Applied>,
+  ): Promise<StoredReply> {
+    const key = opts.key !== undefined ? opts.key : this.keyOf(req);
+    if (key === null) {
+      if (opts.required) {
+        throw new HttpError('validation_error', 'An idempotency key is required.', {
+          fields: [{ path: 'idempotencyKey', message: 'required' }],
+        });
+      }
+      return opts.render(await fn(undefined));
+    }
+    const fingerprint = this.fingerprint(req, opts.body ?? req.body);
+    const id = `${opts.scope}:${key}`;
+    const running = this.inflight.get(id);
+    if (running) await running.catch(() => {});
+    const stored = await this.lookup(id, fingerprint);
+    if (stored) return { ...stored, replayed: true };
+    const p = fn({ scope: opts.scope, key, fingerprint, reply: opts.render }).then((applied) => {
+      const r = (applied.reply as StoredReply | undefined) ?? opts.render(applied);
+      return applied.replayed ? { ...r, replayed: true } : r;
+    });
+    this.inflight.set(id, p);
+    try {
+      return await p;
+    } finally {
+      if (this.inflight.get(id) === p) this.inflight.delete(id);
+    }
+  }
+
+  /** The stored reply of a key, null when the key is new; 409 when its fingerprint differs. */
+  async lookup(id: string, fingerprint: string): Promise<StoredReply | null> {
+    const row = await this.db
+      .selectFrom('idempotency_keys')
+      .select(['fingerprint', 'result'])
+      .where('id', '=', id)
+      .executeTakeFirst();
+    if (!row) return null;
+    if (row.fingerprint !== fingerprint) throw idempotencyConflict();
+    const applied = JSON.parse(row.result) as Applied & { reply?: StoredReply };
+    return applied.reply ?? { status: 200, body: null };
+  }
+}
+
+/** Sends a stored (or fresh) reply; replays carry `Idempotent-Replayed: true`. */
+export function sendReply(reply: { status(code: number): unknown; header(k: string, v: string): unknown }, r: StoredReply & { replayed?: boolean }) {
+  const raw = reply as unknown as import('fastify').FastifyReply;
+  if (r.replayed) raw.header('idempotent-replayed', 'true');
+  return raw.status(r.status).send(r.body);
+}

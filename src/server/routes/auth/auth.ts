@@ -1,0 +1,104 @@
+import { authResponse, loginBody, meResponse, registerBody } from '../../../contracts/auth.js';
+import { errorSchema } from '../../../contracts/common.js';
+import { createUser, normalizeEmail } from '../../../core/accounts/create-user.js';
+import { DUMMY_HASH_PROMISE, verifyPassword } from '../../../core/accounts/password.js';
+import type { App, AppContext } from '../../app.js';
+import { HttpError } from '../../http-errors.js';
+import { principal } from '../../plugins/auth.js';
+
+export function toUser(u: { id: string; email: string; name: string; role: 'user' | 'admin' | 'super_admin'; created_at?: number; createdAt?: number }) {
+  return {
+    id: u.id,
+    email: u.email,
+    name: u.name,
+    role: u.role,
+    createdAt: new Date((u.created_at ?? u.createdAt) as number).toISOString(),
+  };
+}
+
+const FAILED_LOGIN_LIMIT = 10;
+const WINDOW_MS = 15 * 60_000;
+
+/** Failed logins per email in a sliding 15-minute window (in memory, per instance). */
+class FailedLogins {
+  private fails = new Map<string, number[]>();
+  blocked(email: string, now: number): number | null {
+    const list = (this.fails.get(email) ?? []).filter((t) => now - t < WINDOW_MS);
+    this.fails.set(email, list);
+    if (list.length < FAILED_LOGIN_LIMIT) return null;
+    return Math.ceil(((list[0] as number) + WINDOW_MS - now) / 1000);
+  }
+  record(email: string, now: number) {
+    if (this.fails.size > 100_000) this.fails.clear();
+    this.fails.set(email, [...(this.fails.get(email) ?? []), now]);
+  }
+  clear(email: string) {
+    this.fails.delete(email);
+  }
+}
+
+export async function authRoutes(app: App, ctx: AppContext) {
+  const failed = new FailedLogins();
+  const limit = {
+    rateLimit: { max: ctx.config.authRateLimit, timeWindow: WINDOW_MS },
+  };
+
+  app.post(
+    '/api/auth/register',
+    {
+      config: limit,
+      schema: { tags: ['auth'], body: registerBody, response: { 201: authResponse, 400: errorSchema, 409: errorSchema } },
+    },
+    async (req, reply) => {
+      const user = await createUser(ctx.core.writer, {
+        email: req.body.email,
+        name: req.body.name,
+        password: req.body.password,
+        role: 'user',
+        signupBonusMc: ctx.config.signupBonusMc,
+      });
+      const token = await ctx.tokens.sign(user.id);
+      return reply.status(201).send({ user: toUser(user), token });
+    },
+  );
+
+  app.post(
+    '/api/auth/login',
+    {
+      config: limit,
+      schema: { tags: ['auth'], body: loginBody, response: { 200: authResponse, 401: errorSchema, 429: errorSchema } },
+    },
+    async (req) => {
+      const email = normalizeEmail(req.body.email);
+      const now = Date.now();
+      const wait = failed.blocked(email, now);
+      if (wait !== null) {
+        throw new HttpError('rate_limited', 'Too many failed sign-ins for this email; retry later.', undefined, {
+          'retry-after': String(wait),
+        });
+      }
+      const row = await ctx.core.database.db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
+      // An unknown email costs the same hash as a wrong password, and answers the same.
+      const ok = await verifyPassword(req.body.password, row?.password_hash ?? (await DUMMY_HASH_PROMISE));
+      if (!row || !ok) {
+        failed.record(email, now);
+        throw new HttpError('unauthorized', 'The email or password is wrong.');
+      }
+      failed.clear(email);
+      return { user: toUser(row), token: await ctx.tokens.sign(row.id) };
+    },
+  );
+
+  app.get(
+    '/api/auth/me',
+    {
+      onRequest: ctx.authenticate,
+      schema: { tags: ['auth'], security: [{ bearer: [] }], response: { 200: meResponse, 401: errorSchema } },
+    },
+    async (req) => {
+      const p = principal(req);
+      const row = await ctx.core.database.db.selectFrom('users').selectAll().where('id', '=', p.id).executeTakeFirstOrThrow();
+      return { user: toUser(row) };
+    },
+  );
+}

@@ -1,0 +1,13 @@
+import type { App, AppContext } from '../app.js';
+import { authRoutes } from './auth/auth.js';
+import { catalogRoutes } from './credits/catalog.js';
+import { healthRoutes } from './ops/health.js';
+import { messageRoutes } from './platform/messages.js';
+
+/** Every route module, in one list. */
+export async function registerRoutes(app: App, ctx: AppContext) {
+  await healthRoutes(app, ctx);
+  await authRoutes(app, ctx);
+  await catalogRoutes(app, ctx);
+  await messageRoutes(app, ctx);
+}

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { errorSchema } from '../../../contracts/common.js';
+import { chargeSchema } from '../../../contracts/credits.js';
+import { newId } from '../../../core/ids.js';
+import type { App, AppContext } from '../../app.js';
+import { chargeSummary } from '../../plugins/credit-guard.js';
+import { sendReply } from '../../plugins/idempotency.js';
+
+export const messageBody = z.object({
+  to: z.string().min(1).max(320),
+  body: z.string().min(1).max(10_000),
+});
+
+const messageResponse = z.object({
+  message: z.object({ id: z.string(), to: z.string(), status: z.literal('sent'), createdAt: z.string() }),
+  credits: chargeSchema,
+});
+
+export async function messageRoutes(app: App, ctx: AppContext) {
+  app.post(
+    '/api/messages',
+    {
+      onRequest: ctx.authenticate,
+      schema: {
+        tags: ['platform'],
+        summary: 'Send a message (charged message/per_message)',
+        security: [{ bearer: [] }],
+        body: messageBody,
+        response: { 201: messageResponse, 400: errorSchema, 401: errorSchema, 402: errorSchema, 409: errorSchema },
+      },
+    },
+    async (req, reply) => {
+      const r = await ctx.guard.charge(req, {
+        operation: 'message',
+        unit: 'per_message',
+        quantityMilli: 1000,
+        metadata: { to: req.body.to, length: req.body.body.length },
+        render: (applied) => ({
+          status: 201,
+          body: {
+            message: {
+              id: applied.usageId ?? newId(),
+              to: req.body.to,
+              status: 'sent' as const,
+              createdAt: new Date().toISOString(),
+            },
+            credits: chargeSummary(applied),
+          },
+        }),
+      });
+      return sendReply(reply, r);
+    },
+  );
+}

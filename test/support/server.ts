@@ -1,0 +1,158 @@
+/**
+ * A real server for HTTP tests: a fresh database of the given dialect, the whole app
+ * listening on a free port, and a small client. Environment overrides go through
+ * loadConfig exactly as in production.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pg from 'pg';
+import { loadConfig } from '../../src/config.js';
+import type { Dialect } from '../../src/db/open.js';
+import { type Running, startServer } from '../../src/main.js';
+import { TEST_PG_URL } from './db.js';
+
+export interface TestServer {
+  url: string;
+  running: Running;
+  dialect: Dialect;
+  dataDir: string;
+  pgSchema: string | undefined;
+  /** Env the server was started with (for a second instance on the same database). */
+  env: Record<string, string>;
+  api: Client;
+  /** Registers a new user; returns their token and user object. */
+  register(opts?: { email?: string; name?: string; password?: string }): Promise<{ token: string; user: { id: string; email: string; role: string }; api: Client }>;
+  /** A user of the given role (created directly), signed in. */
+  userWithRole(role: 'user' | 'admin' | 'super_admin'): Promise<{ token: string; user: { id: string; email: string }; api: Client }>;
+  /** Grants credits to a user as a purchase through the ledger. */
+  grant(userId: string, credits: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface Res<T = any> {
+  status: number;
+  body: T;
+  headers: Headers;
+  text: string;
+}
+
+export class Client {
+  constructor(
+    readonly base: string,
+    readonly token?: string,
+  ) {}
+
+  withToken(token: string | undefined) {
+    return new Client(this.base, token);
+  }
+
+  async request<T = any>(
+    method: string,
+    path: string,
+    opts: { body?: unknown; headers?: Record<string, string>; raw?: string | Uint8Array | FormData } = {},
+  ): Promise<Res<T>> {
+    const headers: Record<string, string> = { ...(opts.headers ?? {}) };
+    if (this.token && !('authorization' in headers)) headers.authorization = `Bearer ${this.token}`;
+    let body: BodyInit | undefined;
+    if (opts.raw !== undefined) body = opts.raw as BodyInit;
+    else if (opts.body !== undefined) {
+      headers['content-type'] ??= 'application/json';
+      body = JSON.stringify(opts.body);
+    }
+    const res = await fetch(this.base + path, { method, headers, body });
+    const text = await res.text();
+    let parsed: unknown = text;
+    if ((res.headers.get('content-type') ?? '').includes('json') && text) {
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        parsed = text;
+      }
+    }
+    return { status: res.status, body: parsed as T, headers: res.headers, text };
+  }
+
+  get<T = any>(path: string, headers?: Record<string, string>) {
+    return this.request<T>('GET', path, headers ? { headers } : {});
+  }
+  post<T = any>(path: string, body?: unknown, headers?: Record<string, string>) {
+    return this.request<T>('POST', path, { body: body ?? {}, ...(headers ? { headers } : {}) });
+  }
+  put<T = any>(path: string, body?: unknown, headers?: Record<string, string>) {
+    return this.request<T>('PUT', path, { body: body ?? {}, ...(headers ? { headers } : {}) });
+  }
+  patch<T = any>(path: string, body?: unknown, headers?: Record<string, string>) {
+    return this.request<T>('PATCH', path, { body: body ?? {}, ...(headers ? { headers } : {}) });
+  }
+}
+
+let counter = 0;
+
+export async function startTestServer(dialect: Dialect, env: Record<string, string> = {}): Promise<TestServer> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'credits-http-'));
+  let pgSchema: string | undefined;
+  if (dialect === 'postgres') {
+    pgSchema = `h_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
+    const c = new pg.Client({ connectionString: TEST_PG_URL });
+    await c.connect();
+    await c.query(`create schema ${pgSchema}`);
+    await c.end();
+  }
+  const fullEnv: Record<string, string> = {
+    NODE_ENV: 'test',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATA_DIR: dataDir,
+    JWT_SECRET: 'test-secret-test-secret-test-secret-0123456789',
+    SQLITE_SYNCHRONOUS: 'NORMAL',
+    LOG_LEVEL: 'silent',
+    ...(dialect === 'postgres' ? { DATABASE_URL: TEST_PG_URL } : {}),
+    ...env,
+  };
+  const config = loadConfig(fullEnv as NodeJS.ProcessEnv);
+  const running = await startServer(config, { logger: false, ...(pgSchema ? { pgSchema } : {}) });
+  const url = running.url;
+  const api = new Client(url);
+  const server: TestServer = {
+    url,
+    running,
+    dialect,
+    dataDir,
+    pgSchema,
+    env: fullEnv,
+    api,
+    async register(opts = {}) {
+      counter++;
+      const email = opts.email ?? `u${counter}-${Math.random().toString(36).slice(2, 8)}@example.com`;
+      const r = await api.post('/api/auth/register', {
+        email,
+        name: opts.name ?? `User ${counter}`,
+        password: opts.password ?? 'password123',
+      });
+      if (r.status !== 201) throw new Error(`register failed: ${r.status} ${r.text}`);
+      return { token: r.body.token, user: r.body.user, api: api.withToken(r.body.token) };
+    },
+    async userWithRole(role) {
+      const { token, user } = await server.register();
+      if (role !== 'user') {
+        await running.core.database.db.updateTable('users').set({ role }).where('id', '=', user.id).execute();
+      }
+      return { token, user, api: api.withToken(token) };
+    },
+    async grant(userId, credits) {
+      await running.core.ledger.grant(userId, Math.round(credits * 1000), 'purchase');
+    },
+    async stop() {
+      await running.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+      if (pgSchema) {
+        const c = new pg.Client({ connectionString: TEST_PG_URL });
+        await c.connect();
+        await c.query(`drop schema if exists ${pgSchema} cascade`);
+        await c.end();
+      }
+    },
+  };
+  return server;
+}
