@@ -73,7 +73,7 @@ export async function createTestDb(dialect: Dialect, opts: { synchronous?: 'FULL
   await admin.connect();
   await admin.query(`create schema ${schema}`);
   await admin.end();
-  const database = await openDatabase({ databaseUrl: TEST_PG_URL, pgSchema: schema, pgPoolSize: 10 });
+  const database = await openDatabase({ databaseUrl: TEST_PG_URL, pgSchema: schema, pgPoolSize: 5 });
   await migrateToLatest(database.db);
   await seed(database.db);
   return {

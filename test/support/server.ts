@@ -107,6 +107,7 @@ export async function startTestServer(dialect: Dialect, env: Record<string, stri
     JWT_SECRET: 'test-secret-test-secret-test-secret-0123456789',
     SQLITE_SYNCHRONOUS: 'NORMAL',
     LOG_LEVEL: 'silent',
+    PG_POOL_SIZE: '4',
     ...(dialect === 'postgres' ? { DATABASE_URL: TEST_PG_URL } : {}),
     ...env,
   };
