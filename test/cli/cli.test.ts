@@ -1,0 +1,84 @@
+/**
+ * The `credits` command as a user runs it: serve (ready, then a clean stop on SIGTERM
+ * with pending writes drained), migrate, seed, users create and verify.
+ */
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import Database from 'better-sqlite3';
+import { afterAll, describe, expect, it } from 'vitest';
+
+const run = promisify(execFile);
+const dataDir = mkdtempSync(join(tmpdir(), 'credits-cli-'));
+const env = { ...process.env, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn', DATABASE_URL: '' };
+const cli = ['--import', 'tsx', 'src/cli/main.ts'];
+
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+
+function credits(...args: string[]) {
+  return run(process.execPath, [...cli, ...args], { env, timeout: 60_000 });
+}
+
+describe('the credits command', () => {
+  it('migrates, seeds once, creates users and verifies', async () => {
+    expect((await credits('migrate')).stdout).toMatch(/applied: 001-initial|up to date/);
+    expect((await credits('seed')).stdout).toMatch(/5 package\(s\) and 16 pricing rule\(s\) added/);
+    // Inserted once: a second seed adds nothing.
+    expect((await credits('seed')).stdout).toMatch(/0 package\(s\) and 0 pricing rule\(s\) added/);
+    const created = await credits('users', 'create', '--email', 'boss@example.com', '--password', 'password123', '--role', 'admin');
+    expect(created.stdout).toMatch(/created admin boss@example.com/);
+    const dup = await credits('users', 'create', '--email', 'boss@example.com', '--password', 'password123').catch((e) => e);
+    expect(dup.code).toBe(1);
+    expect(dup.stderr).toMatch(/already exists/);
+    const bad = await credits('users', 'create', '--email', 'x@example.com', '--password', 'short').catch((e) => e);
+    expect(bad.code).toBe(2);
+    const ok = await credits('verify');
+    expect(ok.stdout).toMatch(/verify: clean/);
+    const db = new Database(join(dataDir, 'credits.db'));
+    expect(db.prepare('select count(*) n from credit_packages').get()).toEqual({ n: 5 });
+    expect(db.prepare('select count(*) n from credit_pricing where active = 1').get()).toEqual({ n: 16 });
+    // Tamper with history: verify must notice and exit non-zero.
+    const user = db.prepare("select id from users where email = 'boss@example.com'").get() as { id: string };
+    db.prepare("insert into credit_transactions (id, user_id, seq, type, amount_mc, reserved_change_mc, balance_after_mc, reserved_after_mc, description, prev_hash, hash, created_at) values ('forged', ?, 1, 'purchase', 1000000, 0, 1000000, 0, 'free money', 'x', 'y', 0)").run(user.id);
+    db.close();
+    const tampered = await credits('verify').catch((e) => e);
+    expect(tampered.code).toBe(1);
+    expect(tampered.stderr).toMatch(/violation/);
+    const db2 = new Database(join(dataDir, 'credits.db'));
+    db2.prepare("delete from credit_transactions where id = 'forged'").run();
+    db2.close();
+  });
+
+  it('serves, answers ready, and stops cleanly on SIGTERM after draining writes', async () => {
+    const child: ChildProcess = spawn(process.execPath, [...cli, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout?.on('data', (d) => (out += d));
+    child.stderr?.on('data', (d) => (out += d));
+    const url = await new Promise<string>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no URL printed: ${out}`)), 30_000);
+      const check = () => {
+        const m = /serving on (http:\/\/\S+)/.exec(out);
+        if (m) {
+          clearTimeout(t);
+          resolve(m[1] as string);
+        }
+      };
+      child.stdout?.on('data', check);
+    });
+    const ready = await fetch(`${url}/health/ready`);
+    expect(ready.status).toBe(200);
+    const reg = await fetch(`${url}/api/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'served@example.com', password: 'password123', name: 'Served' }),
+    });
+    expect(reg.status).toBe(201);
+    const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
+    child.kill('SIGTERM');
+    expect(await exit).toBe(0);
+    expect(out).toMatch(/stopped cleanly/);
+    expect((await credits('verify')).stdout).toMatch(/verify: clean/);
+  });
+});
