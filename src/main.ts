@@ -97,7 +97,18 @@ export async function startServer(
   const stop = () => {
     stopping ??= (async () => {
       for (const t of timers) clearInterval(t);
-      await app.close();
+      // Let requests in flight finish; keep-alive connections that go idle meanwhile are
+      // closed as they do (server.close only closes those idle at the moment it is called),
+      // and after 10 s whatever is left is cut.
+      const server = app.server;
+      const idle = setInterval(() => server.closeIdleConnections(), 50);
+      const hard = setTimeout(() => server.closeAllConnections(), 10_000);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(idle);
+        clearTimeout(hard);
+      }
       await core.writer.close();
       await events.close();
       await database.close();

@@ -37,7 +37,7 @@ program
     const c = config();
     const started = Date.now();
     const running = await startServer(c);
-    const url = running.url.replace('127.0.0.1', 'localhost');
+    const url = running.url;
     console.log(`credits: serving on ${url} with ${where(c)}, ready in ${Date.now() - started} ms`);
     console.log(`credits: dashboard ${url}/  API docs ${url}/docs  health ${url}/health/ready`);
     let signals = 0;

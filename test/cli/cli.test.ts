@@ -12,7 +12,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
 const dataDir = mkdtempSync(join(tmpdir(), 'credits-cli-'));
-const env = { ...process.env, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn', DATABASE_URL: '' };
+const env = { ...process.env, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn', DATABASE_URL: '', SIGNUP_BONUS_CREDITS: '100' };
 const cli = ['--import', 'tsx', 'src/cli/main.ts'];
 
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
@@ -75,10 +75,29 @@ describe('the credits command', () => {
       body: JSON.stringify({ email: 'served@example.com', password: 'password123', name: 'Served' }),
     });
     expect(reg.status).toBe(201);
+    const { token } = (await reg.json()) as { token: string };
+    // Metered requests in flight while SIGTERM arrives: each one acknowledged must be committed.
+    const send = () =>
+      fetch(`${url}/api/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ to: 'x', body: 'drain' }),
+      })
+        .then((r) => r.status)
+        .catch(() => 0);
+    let answered = 0;
+    const inflight = Array.from({ length: 100 }, () => send().finally(() => answered++));
+    while (answered === 0) await new Promise((r) => setTimeout(r, 1));
     const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     child.kill('SIGTERM');
+    const statuses = await Promise.all(inflight);
     expect(await exit).toBe(0);
     expect(out).toMatch(/stopped cleanly/);
+    const acked = statuses.filter((s) => s === 201).length;
+    const db = new Database(join(dataDir, 'credits.db'));
+    const used = db.prepare("select count(*) n from usage_tracking where operation = 'message'").get() as { n: number };
+    db.close();
+    expect(used.n).toBe(acked);
     expect((await credits('verify')).stdout).toMatch(/verify: clean/);
   });
 });
