@@ -5,6 +5,7 @@
  */
 import type { Config } from './config.js';
 import { createUser, normalizeEmail } from './core/accounts/create-user.js';
+import { ThresholdAlerts } from './core/alerts/alerts.js';
 import { type Core, createCore } from './core/index.js';
 import { migrateToLatest } from './db/migrate.js';
 import { type Database, openDatabase } from './db/open.js';
@@ -66,7 +67,9 @@ export async function startServer(
     metrics.writerBatchSeconds.observe(ms / 1000);
   });
 
-  const services: Services = {};
+  const thresholds = new ThresholdAlerts(database.db);
+  core.writer.onCommit((changes) => void thresholds.onCommit(changes));
+  const services: Services = { thresholds };
   const app = await createApp({ config, core, metrics, events, services, ...(opts.logger !== undefined ? { logger: opts.logger } : {}) });
 
   const timers: NodeJS.Timeout[] = [];
@@ -110,6 +113,7 @@ export async function startServer(
         clearTimeout(hard);
       }
       await core.writer.close();
+      await thresholds.idle();
       await events.close();
       await database.close();
     })();

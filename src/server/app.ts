@@ -90,7 +90,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   app.setValidatorCompiler(validatorCompiler);
   // Responses are built from the contract's types in the handlers; serialising them
   // without re-validating keeps the hot path cheap. Response schemas serve the docs.
-  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
+  app.setSerializerCompiler(() => (data) => (typeof data === 'string' ? data : JSON.stringify(data)));
 
   const ctx: AppContext = {
     ...deps,

@@ -1,6 +1,10 @@
 /**
- * Adapters to the outside world that routes use through core use-cases. Each has a
- * simulated twin, chosen by configuration in main.ts. Each area adds its own field.
+ * Adapters and background watchers that routes use. Each integration has a simulated
+ * twin, chosen by configuration in main.ts.
  */
-// biome-ignore lint/suspicious/noEmptyInterface: filled in by the payments and platform areas
-export interface Services {}
+import type { ThresholdAlerts } from '../core/alerts/alerts.js';
+
+export interface Services {
+  /** Low-balance and depleted alerts, driven by the writer's commits. */
+  thresholds?: ThresholdAlerts;
+}

@@ -1,6 +1,8 @@
 import type { App, AppContext } from '../app.js';
 import { authRoutes } from './auth/auth.js';
+import { accountRoutes } from './credits/account.js';
 import { catalogRoutes } from './credits/catalog.js';
+import { historyRoutes } from './credits/history.js';
 import { healthRoutes } from './ops/health.js';
 import { messageRoutes } from './platform/messages.js';
 
@@ -9,5 +11,7 @@ export async function registerRoutes(app: App, ctx: AppContext) {
   await healthRoutes(app, ctx);
   await authRoutes(app, ctx);
   await catalogRoutes(app, ctx);
+  await historyRoutes(app, ctx);
+  await accountRoutes(app, ctx);
   await messageRoutes(app, ctx);
 }

@@ -1,0 +1,135 @@
+import { z } from 'zod';
+import { credits, isoDate, nonNegativeCreditsInput, paginationQuery, positiveCreditsInput } from './common.js';
+
+export const TRANSACTION_TYPES = [
+  'purchase',
+  'bonus',
+  'signup_bonus',
+  'auto_recharge',
+  'adjustment',
+  'usage',
+  'reservation',
+  'release',
+  'refund',
+  'dispute',
+  'expiry',
+] as const;
+
+export const transactionSchema = z
+  .object({
+    id: z.string(),
+    type: z.enum(TRANSACTION_TYPES),
+    amount: credits,
+    reservedChange: credits,
+    balanceAfter: credits,
+    description: z.string(),
+    metadata: z.record(z.string(), z.unknown()).nullable(),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'Transaction' });
+
+const range = {
+  from: isoDate.optional(),
+  to: isoDate.optional(),
+};
+
+export const transactionsQuery = paginationQuery.extend({
+  type: z.enum(TRANSACTION_TYPES).optional(),
+  ...range,
+});
+
+export const transactionsCsvQuery = z.object({ type: z.enum(TRANSACTION_TYPES).optional(), ...range });
+
+export const usageQuery = z.object({ ...range, granularity: z.enum(['day', 'hour']).default('day') });
+
+export const usageResponse = z.object({
+  from: z.string(),
+  to: z.string(),
+  granularity: z.enum(['day', 'hour']),
+  totalCredits: credits,
+  totalOperations: z.number().int(),
+  series: z.array(z.object({ bucket: z.string(), credits, operations: z.number().int() })),
+  byOperation: z.array(
+    z.object({ operation: z.string(), unit: z.string(), credits, operations: z.number().int(), quantity: z.number() }),
+  ),
+});
+
+export const ALERT_TYPES = [
+  'low_balance',
+  'depleted',
+  'purchase_succeeded',
+  'payment_failed',
+  'auto_recharge_succeeded',
+  'auto_recharge_failed',
+  'refund',
+] as const;
+
+export const alertSchema = z
+  .object({
+    id: z.string(),
+    type: z.enum(ALERT_TYPES),
+    message: z.string(),
+    read: z.boolean(),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'Alert' });
+
+export const alertsPage = z.object({
+  items: z.array(alertSchema),
+  nextCursor: z.string().nullable(),
+  unread: z.number().int(),
+});
+
+export const settingsSchema = z
+  .object({
+    lowBalanceThreshold: credits,
+    autoRecharge: z.object({
+      enabled: z.boolean(),
+      thresholdCredits: credits.nullable(),
+      packageId: z.string().nullable(),
+    }),
+  })
+  .meta({ id: 'Settings' });
+
+export const settingsUpdate = z
+  .object({
+    lowBalanceThreshold: nonNegativeCreditsInput.optional(),
+    autoRecharge: z
+      .object({
+        enabled: z.boolean().optional(),
+        thresholdCredits: positiveCreditsInput.nullable().optional(),
+        packageId: z.string().min(1).max(100).nullable().optional(),
+      })
+      .strict()
+      .optional(),
+  })
+  .strict();
+
+export const paymentStatus = z.enum(['pending', 'succeeded', 'failed', 'refunded', 'partially_refunded', 'disputed']);
+
+export const paymentSchema = z
+  .object({
+    id: z.string(),
+    status: paymentStatus,
+    provider: z.enum(['stripe', 'simulated']),
+    amountCents: z.number().int(),
+    currency: z.string(),
+    credits,
+    packageId: z.string(),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'Payment' });
+
+export const purchaseBody = z.object({ packageId: z.string().min(1).max(100) });
+
+export const purchaseResponse = z.object({
+  payment: z.object({
+    id: z.string(),
+    status: paymentStatus,
+    provider: z.enum(['stripe', 'simulated']),
+    amountCents: z.number().int(),
+    currency: z.string(),
+    credits,
+  }),
+  clientSecret: z.string().nullable(),
+});

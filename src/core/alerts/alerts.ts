@@ -1,0 +1,112 @@
+import type { Kysely } from 'kysely';
+import type { AlertType, DB } from '../../db/schema.js';
+import { newId } from '../ids.js';
+import type { BalanceChange } from '../ledger/types.js';
+import { formatCredits } from '../money.js';
+
+/** Adds an in-app alert (inside the caller's transaction when given one). */
+export async function createAlert(
+  db: Kysely<DB>,
+  userId: string,
+  type: AlertType,
+  message: string,
+  now: number,
+  metadata?: Record<string, unknown>,
+): Promise<string> {
+  const id = newId(now);
+  await db
+    .insertInto('credit_alerts')
+    .values({ id, user_id: userId, type, message, read: 0, metadata: metadata ? JSON.stringify(metadata) : null, created_at: now })
+    .execute();
+  return id;
+}
+
+/**
+ * Raises low_balance once per downward crossing of the user's threshold and depleted when
+ * available reaches zero, from the balance changes the writer publishes after each commit.
+ * "Once" holds across batches and instances: the `below_threshold` flag flips with a
+ * conditional UPDATE, and only the statement that flips it writes the alert. Thresholds
+ * are cached briefly so the common case (well above the threshold) costs no query.
+ */
+export class ThresholdAlerts {
+  private thresholds = new Map<string, { mc: number; at: number }>();
+  private chain: Promise<void> = Promise.resolve();
+
+  constructor(
+    private readonly db: Kysely<DB>,
+    private readonly now: () => number = Date.now,
+    private readonly ttlMs = 5000,
+  ) {}
+
+  /** Forget a user's cached threshold (their settings changed). */
+  invalidate(userId: string) {
+    this.thresholds.delete(userId);
+  }
+
+  /** Queues the checks for a commit's changes; they run one commit at a time, in order. */
+  onCommit(changes: BalanceChange[]): Promise<void> {
+    this.chain = this.chain.then(() => this.check(changes)).catch(() => {});
+    return this.chain;
+  }
+
+  /** Resolves when every queued check is done. */
+  idle(): Promise<void> {
+    return this.chain;
+  }
+
+  private async threshold(userId: string): Promise<number> {
+    const hit = this.thresholds.get(userId);
+    const now = this.now();
+    if (hit && now - hit.at < this.ttlMs) return hit.mc;
+    const row = await this.db
+      .selectFrom('user_settings')
+      .select('low_balance_threshold_mc')
+      .where('user_id', '=', userId)
+      .executeTakeFirst();
+    const mc = row?.low_balance_threshold_mc ?? 0;
+    if (this.thresholds.size > 100_000) this.thresholds.clear();
+    this.thresholds.set(userId, { mc, at: now });
+    return mc;
+  }
+
+  private async check(changes: BalanceChange[]) {
+    for (const c of changes) {
+      if (c.availableMc === c.previousAvailableMc) continue;
+      const now = this.now();
+      const threshold = await this.threshold(c.userId);
+      const wentDown = c.availableMc < c.previousAvailableMc;
+      if (wentDown && c.availableMc < threshold && c.previousAvailableMc >= 0) {
+        const r = await this.db
+          .updateTable('user_settings')
+          .set({ below_threshold: 1, updated_at: now })
+          .where('user_id', '=', c.userId)
+          .where('below_threshold', '=', 0)
+          .where('low_balance_threshold_mc', '>', c.availableMc)
+          .executeTakeFirst();
+        if (Number(r.numUpdatedRows) === 1) {
+          await createAlert(
+            this.db,
+            c.userId,
+            'low_balance',
+            `Your available credits fell to ${formatCredits(c.availableMc)}, below your threshold of ${formatCredits(threshold)}.`,
+            now,
+            { availableMc: c.availableMc, thresholdMc: threshold },
+          );
+        }
+      } else if (!wentDown && c.availableMc >= threshold) {
+        await this.db
+          .updateTable('user_settings')
+          .set({ below_threshold: 0, updated_at: now })
+          .where('user_id', '=', c.userId)
+          .where('below_threshold', '=', 1)
+          .where('low_balance_threshold_mc', '<=', c.availableMc)
+          .execute();
+      }
+      if (wentDown && c.availableMc <= 0 && c.previousAvailableMc > 0) {
+        await createAlert(this.db, c.userId, 'depleted', 'You have no credits left. Buy credits to keep using metered features.', now, {
+          availableMc: c.availableMc,
+        });
+      }
+    }
+  }
+}

@@ -1,0 +1,85 @@
+import type { Kysely } from 'kysely';
+import type { Core } from '../index.js';
+import type { DB, PaymentRow } from '../../db/schema.js';
+import { createAlert } from '../alerts/alerts.js';
+import { DomainError, notFound } from '../errors.js';
+import { newId } from '../ids.js';
+import type { Applied, IdempotencyInput, LedgerOp } from '../ledger/types.js';
+import { formatCredits } from '../money.js';
+
+export type PaymentsProviderName = 'stripe' | 'simulated' | 'none';
+
+/** The ledger operation that grants a paid package: its credits and its bonus, as two rows. */
+export function fulfilmentOp(p: PaymentRow, idem?: IdempotencyInput): LedgerOp {
+  const steps: LedgerOp[] = [
+    {
+      kind: 'credit',
+      userId: p.user_id,
+      amountMc: p.credits_mc,
+      type: p.kind === 'auto_recharge' ? 'auto_recharge' : 'purchase',
+      description: 'Credit purchase',
+      refType: 'payment',
+      refId: p.id,
+    },
+  ];
+  if (p.bonus_credits_mc > 0) {
+    steps.push({ kind: 'credit', userId: p.user_id, amountMc: p.bonus_credits_mc, type: 'bonus', description: 'Package bonus', refType: 'payment', refId: p.id });
+  }
+  return { kind: 'compound', userId: p.user_id, steps: steps as Exclude<LedgerOp, { kind: 'compound' }>[], idem, refType: 'payment', refId: p.id };
+}
+
+export async function activePackage(db: Kysely<DB>, packageId: string) {
+  const pkg = await db.selectFrom('credit_packages').selectAll().where('id', '=', packageId).where('active', '=', 1).executeTakeFirst();
+  if (!pkg) throw notFound('Package');
+  return pkg;
+}
+
+/**
+ * Buys a package with the simulated provider: the payment row, its credits and bonus, the
+ * purchase_succeeded alert and the idempotency record commit together, before the answer.
+ */
+export async function purchaseSimulated(
+  core: Core,
+  userId: string,
+  packageId: string,
+  idem: IdempotencyInput | undefined,
+): Promise<{ payment: PaymentRow; applied: Applied }> {
+  const pkg = await activePackage(core.database.db, packageId);
+  return core.writer.transaction(async ({ trx, now, apply }) => {
+    const payment: PaymentRow = {
+      id: newId(now),
+      user_id: userId,
+      package_id: pkg.id,
+      provider: 'simulated',
+      status: 'succeeded',
+      kind: 'purchase',
+      amount_cents: pkg.price_cents,
+      currency: pkg.currency,
+      credits_mc: pkg.credits_mc,
+      bonus_credits_mc: pkg.bonus_credits_mc,
+      stripe_payment_intent_id: null,
+      stripe_charge_id: null,
+      refunded_cents: 0,
+      clawed_back_mc: 0,
+      disputed_mc: 0,
+      failure_message: null,
+      created_at: now,
+      updated_at: now,
+    };
+    // The payment row is written first so the reply stored with the key can name it.
+    const [r] = await apply([{ ...fulfilmentOp(payment), idem: idem && { ...idem, reply: (a: Applied) => idem.reply?.({ ...a, effects: payment }) } }]);
+    if (!r) throw new Error('no result');
+    if (!r.ok) throw r.error;
+    if (r.value.replayed) {
+      const prior = (r.value.reply as { body?: { payment?: { id?: string } } } | undefined)?.body?.payment?.id;
+      const stored = prior ? await trx.selectFrom('stripe_payments').selectAll().where('id', '=', prior).executeTakeFirst() : undefined;
+      if (!stored) throw new DomainError('conflict', 'The purchase this key names could not be found.');
+      return { payment: stored, applied: r.value };
+    }
+    await trx.insertInto('stripe_payments').values(payment).execute();
+    await createAlert(trx, userId, 'purchase_succeeded', `You bought ${pkg.name}: ${formatCredits(pkg.credits_mc + pkg.bonus_credits_mc)} credits were added.`, now, {
+      paymentId: payment.id,
+    });
+    return { payment, applied: r.value };
+  });
+}

@@ -1,0 +1,77 @@
+import type { Kysely } from 'kysely';
+import type { DB } from '../../db/schema.js';
+import { invalid } from '../errors.js';
+
+export const HOUR_MS = 3_600_000;
+export const DAY_MS = 86_400_000;
+
+export interface UsageRange {
+  from: number;
+  to: number;
+  granularity: 'day' | 'hour';
+}
+
+/** Bounds of a usage query: default the last 30 days; hours at most 31 days, days at most 3 years. */
+export function usageRange(now: number, q: { from?: number | undefined; to?: number | undefined; granularity: 'day' | 'hour' }): UsageRange {
+  const to = q.to ?? now;
+  const from = q.from ?? to - (to % DAY_MS) - 29 * DAY_MS;
+  if (from > to) throw invalid('`from` must not be after `to`.', { fields: [{ path: 'from', message: 'after to' }] });
+  const max = q.granularity === 'hour' ? 31 * DAY_MS : 3 * 366 * DAY_MS;
+  if (to - from > max) {
+    throw invalid(`That range is too long for ${q.granularity} buckets.`, {
+      fields: [{ path: 'from', message: q.granularity === 'hour' ? 'at most 31 days by hour' : 'at most 3 years by day' }],
+    });
+  }
+  return { from, to, granularity: q.granularity };
+}
+
+export interface UsageReport {
+  totalMc: number;
+  totalOperations: number;
+  series: { bucket: number; mc: number; operations: number }[];
+  byOperation: { operation: string; unit: string; mc: number; operations: number; quantityMilli: number }[];
+}
+
+/**
+ * Usage from the hourly rollups (never the raw usage rows): a 90-day report reads at most
+ * 2,160 rows per operation. `userId` null means every user (admin analytics). Every
+ * bucket of the range is present, empty ones with zeros.
+ */
+export async function getUsage(db: Kysely<DB>, userId: string | null, r: UsageRange): Promise<UsageReport> {
+  const size = r.granularity === 'hour' ? HOUR_MS : DAY_MS;
+  const firstHour = r.from - (r.from % HOUR_MS);
+  let q = db
+    .selectFrom('usage_rollups')
+    .select(['bucket', 'operation', 'unit', 'credits_mc', 'operations', 'quantity_milli'])
+    .where('bucket', '>=', firstHour)
+    .where('bucket', '<=', r.to);
+  if (userId !== null) q = q.where('user_id', '=', userId);
+  const rows = await q.execute();
+  const series = new Map<number, { mc: number; operations: number }>();
+  const first = r.from - (r.from % size);
+  for (let b = first; b <= r.to; b += size) series.set(b, { mc: 0, operations: 0 });
+  const byOp = new Map<string, { operation: string; unit: string; mc: number; operations: number; quantityMilli: number }>();
+  let totalMc = 0;
+  let totalOperations = 0;
+  for (const row of rows) {
+    const b = row.bucket - (row.bucket % size);
+    const s = series.get(b) ?? { mc: 0, operations: 0 };
+    s.mc += row.credits_mc;
+    s.operations += row.operations;
+    series.set(b, s);
+    const k = `${row.operation}/${row.unit}`;
+    const o = byOp.get(k) ?? { operation: row.operation, unit: row.unit, mc: 0, operations: 0, quantityMilli: 0 };
+    o.mc += row.credits_mc;
+    o.operations += row.operations;
+    o.quantityMilli += row.quantity_milli;
+    byOp.set(k, o);
+    totalMc += row.credits_mc;
+    totalOperations += row.operations;
+  }
+  return {
+    totalMc,
+    totalOperations,
+    series: [...series.entries()].sort((a, b) => a[0] - b[0]).map(([bucket, v]) => ({ bucket, ...v })),
+    byOperation: [...byOp.values()].sort((a, b) => b.mc - a.mc || a.operation.localeCompare(b.operation)),
+  };
+}

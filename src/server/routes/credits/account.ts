@@ -1,0 +1,244 @@
+import type { ServerResponse } from 'node:http';
+import { z } from 'zod';
+import { errorSchema, idParam, paginationQuery } from '../../../contracts/common.js';
+import {
+  alertsPage,
+  paymentSchema,
+  purchaseBody,
+  purchaseResponse,
+  settingsSchema,
+  settingsUpdate,
+} from '../../../contracts/credits-extra.js';
+import { pageOf } from '../../../contracts/common.js';
+import { type Settings, getSettings, updateSettings } from '../../../core/accounts/settings.js';
+import { DomainError, notFound } from '../../../core/errors.js';
+import { mcToCredits } from '../../../core/money.js';
+import { purchaseSimulated } from '../../../core/payments/purchase-credits.js';
+import type { PaymentRow } from '../../../db/schema.js';
+import type { App, AppContext } from '../../app.js';
+import { principal } from '../../plugins/auth.js';
+import { sendReply } from '../../plugins/idempotency.js';
+import { toBalance } from './catalog.js';
+
+export function toSettings(s: Settings) {
+  return {
+    lowBalanceThreshold: mcToCredits(s.lowBalanceThresholdMc),
+    autoRecharge: {
+      enabled: s.autoRecharge.enabled,
+      thresholdCredits: s.autoRecharge.thresholdMc === null ? null : mcToCredits(s.autoRecharge.thresholdMc),
+      packageId: s.autoRecharge.packageId,
+    },
+  };
+}
+
+export function toPayment(p: PaymentRow) {
+  return {
+    id: p.id,
+    status: p.status,
+    provider: p.provider,
+    amountCents: p.amount_cents,
+    currency: p.currency,
+    credits: mcToCredits(p.credits_mc + p.bonus_credits_mc),
+    packageId: p.package_id,
+    createdAt: new Date(p.created_at).toISOString(),
+  };
+}
+
+export async function accountRoutes(app: App, ctx: AppContext) {
+  const db = ctx.core.database.db;
+  const auth = { onRequest: ctx.authenticate };
+  const streams = new Set<ServerResponse>();
+
+  app.get(
+    '/api/credits/alerts',
+    {
+      ...auth,
+      schema: { tags: ['credits'], security: [{ bearer: [] }], querystring: paginationQuery, response: { 200: alertsPage, 400: errorSchema, 401: errorSchema } },
+    },
+    async (req) => {
+      const p = principal(req);
+      const cursor = ctx.cursors.decode<{ id: string }>(req.query.cursor);
+      let q = db.selectFrom('credit_alerts').selectAll().where('user_id', '=', p.id);
+      if (cursor) q = q.where('id', '<', String(cursor.id));
+      const rows = await q.orderBy('id', 'desc').limit(req.query.limit + 1).execute();
+      const more = rows.length > req.query.limit;
+      if (more) rows.length = req.query.limit;
+      const unread = await db
+        .selectFrom('credit_alerts')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .where('user_id', '=', p.id)
+        .where('read', '=', 0)
+        .executeTakeFirstOrThrow();
+      return {
+        items: rows.map((a) => ({ id: a.id, type: a.type, message: a.message, read: a.read === 1, createdAt: new Date(a.created_at).toISOString() })),
+        nextCursor: more ? ctx.cursors.encode({ id: (rows[rows.length - 1] as { id: string }).id }) : null,
+        unread: Number(unread.n),
+      };
+    },
+  );
+
+  app.post(
+    '/api/credits/alerts/:id/read',
+    {
+      ...auth,
+      schema: {
+        tags: ['credits'],
+        security: [{ bearer: [] }],
+        params: idParam,
+        response: { 200: z.object({ id: z.string(), read: z.literal(true) }), 401: errorSchema, 404: errorSchema },
+      },
+    },
+    async (req) => {
+      const p = principal(req);
+      const r = await db
+        .updateTable('credit_alerts')
+        .set({ read: 1 })
+        .where('id', '=', req.params.id)
+        .where('user_id', '=', p.id)
+        .executeTakeFirst();
+      if (Number(r.numUpdatedRows) === 0) throw notFound('Alert');
+      return { id: req.params.id, read: true as const };
+    },
+  );
+
+  app.get(
+    '/api/credits/settings',
+    { ...auth, schema: { tags: ['credits'], security: [{ bearer: [] }], response: { 200: settingsSchema, 401: errorSchema } } },
+    async (req) => toSettings(await getSettings(db, principal(req).id)),
+  );
+
+  app.put(
+    '/api/credits/settings',
+    {
+      ...auth,
+      schema: { tags: ['credits'], security: [{ bearer: [] }], body: settingsUpdate, response: { 200: settingsSchema, 400: errorSchema, 401: errorSchema } },
+    },
+    async (req) => {
+      const p = principal(req);
+      const b = req.body;
+      const next = await updateSettings(
+        db,
+        p.id,
+        {
+          lowBalanceThresholdMc: b.lowBalanceThreshold,
+          autoRecharge: b.autoRecharge && {
+            enabled: b.autoRecharge.enabled,
+            thresholdMc: b.autoRecharge.thresholdCredits,
+            packageId: b.autoRecharge.packageId,
+          },
+        },
+        Date.now(),
+      );
+      ctx.services.thresholds?.invalidate(p.id);
+      return toSettings(next);
+    },
+  );
+
+  app.get(
+    '/api/credits/payments',
+    {
+      ...auth,
+      schema: { tags: ['payments'], security: [{ bearer: [] }], querystring: paginationQuery, response: { 200: pageOf(paymentSchema), 400: errorSchema, 401: errorSchema } },
+    },
+    async (req) => {
+      const p = principal(req);
+      const cursor = ctx.cursors.decode<{ id: string }>(req.query.cursor);
+      let q = db.selectFrom('stripe_payments').selectAll().where('user_id', '=', p.id);
+      if (cursor) q = q.where('id', '<', String(cursor.id));
+      const rows = await q.orderBy('id', 'desc').limit(req.query.limit + 1).execute();
+      const more = rows.length > req.query.limit;
+      if (more) rows.length = req.query.limit;
+      return { items: rows.map(toPayment), nextCursor: more ? ctx.cursors.encode({ id: (rows[rows.length - 1] as PaymentRow).id }) : null };
+    },
+  );
+
+  app.post(
+    '/api/credits/purchase',
+    {
+      ...auth,
+      schema: {
+        tags: ['payments'],
+        summary: 'Buy a package (simulated provider: credits added before the answer)',
+        security: [{ bearer: [] }],
+        body: purchaseBody,
+        response: { 201: purchaseResponse, 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema, 503: errorSchema },
+      },
+    },
+    async (req, reply) => {
+      const p = principal(req);
+      const provider = ctx.config.stripe ? 'stripe' : !ctx.config.isProduction || ctx.config.allowSimulatedPayments ? 'simulated' : 'none';
+      if (provider !== 'simulated') {
+        // Stripe purchases are not built yet (issue 4); never pretend a payment happened.
+        throw new DomainError('payments_unavailable', 'Payments are not available on this server.');
+      }
+      let payment: PaymentRow | null = null;
+      const render = () => ({
+        status: 201,
+        body: {
+          payment: {
+            id: (payment as PaymentRow).id,
+            status: (payment as PaymentRow).status,
+            provider: (payment as PaymentRow).provider,
+            amountCents: (payment as PaymentRow).amount_cents,
+            currency: (payment as PaymentRow).currency,
+            credits: mcToCredits((payment as PaymentRow).credits_mc + (payment as PaymentRow).bonus_credits_mc),
+          },
+          clientSecret: null,
+        },
+      });
+      const r = await ctx.idempotency.run(
+        req,
+        {
+          scope: p.id,
+          render: (a) => {
+            if (a.effects) payment = a.effects as PaymentRow;
+            return render();
+          },
+        },
+        async (idem) => {
+          const out = await purchaseSimulated(ctx.core, p.id, req.body.packageId, idem);
+          payment = out.payment;
+          return out.applied;
+        },
+      );
+      return sendReply(reply, r);
+    },
+  );
+
+  app.get(
+    '/api/credits/stream',
+    { ...auth, schema: { tags: ['credits'], security: [{ bearer: [] }], summary: 'Server-Sent Events: `balance` on connect and on every change' } },
+    async (req, reply) => {
+      const p = principal(req);
+      const unlimited = p.role === 'super_admin';
+      const first = toBalance(await ctx.core.ledger.balance(p.id), unlimited);
+      const res = reply.raw;
+      reply.hijack();
+      res.writeHead(200, {
+        'content-type': 'text/event-stream; charset=utf-8',
+        'cache-control': 'no-cache, no-transform',
+        connection: 'keep-alive',
+        'x-accel-buffering': 'no',
+        'x-request-id': String(req.id),
+      });
+      const send = (b: ReturnType<typeof toBalance>) => res.write(`event: balance\ndata: ${JSON.stringify(b)}\n\n`);
+      send(first);
+      const unsubscribe = ctx.events.subscribe(p.id, (c) =>
+        send(toBalance({ balanceMc: c.balanceMc, reservedMc: c.reservedMc, availableMc: c.availableMc, lifetimePurchasedMc: c.lifetimePurchasedMc, lifetimeUsedMc: c.lifetimeUsedMc }, unlimited)),
+      );
+      const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+      heartbeat.unref();
+      streams.add(res);
+      res.on('close', () => {
+        clearInterval(heartbeat);
+        unsubscribe();
+        streams.delete(res);
+      });
+    },
+  );
+
+  // Open streams end when the server stops, so shutdown does not wait for them.
+  app.addHook('preClose', async () => {
+    for (const s of streams) s.end();
+  });
+}

@@ -1,0 +1,183 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyLedger } from '../../src/core/ledger/verify.js';
+import { activeDialects } from '../support/db.js';
+import { type TestServer, startTestServer } from '../support/server.js';
+
+async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 5000): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await fn();
+    if (ok(v) || Date.now() > end) return v;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+describe.each(await activeDialects())('credits of the signed-in user on %s', (dialect) => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer(dialect);
+  });
+  afterAll(async () => {
+    await s?.stop();
+  });
+
+  it('buys a package with the simulated provider, credits and bonus before the answer', async () => {
+    const u = await s.register();
+    const r = await u.api.post('/api/credits/purchase', { packageId: 'pkg_professional' }, { 'idempotency-key': 'buy-1' });
+    expect(r.status).toBe(201);
+    expect(r.body.payment).toMatchObject({ status: 'succeeded', provider: 'simulated', amountCents: 4500, currency: 'usd', credits: 550 });
+    const again = await u.api.post('/api/credits/purchase', { packageId: 'pkg_professional' }, { 'idempotency-key': 'buy-1' });
+    expect(again.body).toEqual(r.body);
+    expect((await u.api.get('/api/credits/balance')).body).toMatchObject({ balance: 550, available: 550, lifetimePurchased: 550, unlimited: false });
+    const tx = await u.api.get('/api/credits/transactions');
+    expect(tx.body.items.map((t: { type: string; amount: number }) => [t.type, t.amount])).toEqual([
+      ['bonus', 50],
+      ['purchase', 500],
+    ]);
+    const payments = await u.api.get('/api/credits/payments');
+    expect(payments.body.items).toHaveLength(1);
+    expect(payments.body.items[0]).toMatchObject({ packageId: 'pkg_professional', status: 'succeeded', credits: 550 });
+    const alerts = await u.api.get('/api/credits/alerts');
+    expect(alerts.body.items.map((a: { type: string }) => a.type)).toContain('purchase_succeeded');
+    expect((await u.api.post('/api/credits/purchase', { packageId: 'nope' })).status).toBe(404);
+  });
+
+  it('pages transactions newest first with signed cursors and filters', async () => {
+    const u = await s.register();
+    await s.grant(u.user.id, 10);
+    for (let i = 0; i < 7; i++) expect((await u.api.post('/api/messages', { to: 'x', body: `m${i}` })).status).toBe(201);
+    const p1 = await u.api.get('/api/credits/transactions?limit=3');
+    expect(p1.body.items).toHaveLength(3);
+    expect(p1.body.items[0].balanceAfter).toBe(9.3);
+    const p2 = await u.api.get(`/api/credits/transactions?limit=3&cursor=${encodeURIComponent(p1.body.nextCursor)}`);
+    expect(p2.body.items[0].balanceAfter).toBe(9.6);
+    const p3 = await u.api.get(`/api/credits/transactions?limit=3&cursor=${encodeURIComponent(p2.body.nextCursor)}`);
+    expect(p3.body.items).toHaveLength(2);
+    expect(p3.body.nextCursor).toBeNull();
+    const usage = await u.api.get('/api/credits/transactions?type=usage&limit=200');
+    expect(usage.body.items).toHaveLength(7);
+    expect((await u.api.get('/api/credits/transactions?cursor=forged.cursor')).status).toBe(400);
+    expect((await u.api.get('/api/credits/transactions?limit=201')).status).toBe(400);
+    expect((await u.api.get('/api/credits/transactions?limit=0')).status).toBe(400);
+    expect((await u.api.get('/api/credits/transactions?from=yesterday')).status).toBe(400);
+    expect((await u.api.get('/api/credits/transactions?type=gift')).status).toBe(400);
+    const future = await u.api.get('/api/credits/transactions?from=2999-01-01');
+    expect(future.body.items).toEqual([]);
+  });
+
+  it('exports every row as CSV with spreadsheet formulas neutralised', async () => {
+    const u = await s.register();
+    await s.grant(u.user.id, 100);
+    await s.running.core.ledger.grant(u.user.id, 1000, 'adjustment', { description: '=HYPERLINK("http://evil","x")' });
+    for (let i = 0; i < 3; i++) await u.api.post('/api/messages', { to: 'x', body: 'y' });
+    const r = await u.api.get('/api/credits/transactions.csv');
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toMatch(/text\/csv/);
+    const lines = r.text.trim().split('\n');
+    expect(lines[0]).toBe('id,createdAt,type,amount,reservedChange,balanceAfter,description,metadata');
+    expect(lines).toHaveLength(6);
+    expect(r.text).toContain(`"'=HYPERLINK(""http://evil"",""x"")"`);
+    expect(r.text).toContain(',usage,-0.1,0,');
+    const onlyUsage = await u.api.get('/api/credits/transactions.csv?type=usage');
+    expect(onlyUsage.text.trim().split('\n')).toHaveLength(4);
+  });
+
+  it('reports usage by day and hour from the rollups', async () => {
+    const u = await s.register();
+    await s.grant(u.user.id, 10);
+    await u.api.post('/api/messages', { to: 'x', body: 'a' });
+    await u.api.post('/api/messages', { to: 'x', body: 'b' });
+    const day = await u.api.get('/api/credits/usage');
+    expect(day.status).toBe(200);
+    expect(day.body).toMatchObject({ totalCredits: 0.2, totalOperations: 2, granularity: 'day' });
+    expect(day.body.series).toHaveLength(30);
+    expect(day.body.byOperation).toEqual([{ operation: 'message', unit: 'per_message', credits: 0.2, operations: 2, quantity: 2 }]);
+    const now = new Date();
+    const from = new Date(now.getTime() - 3 * 3600_000).toISOString();
+    const hour = await u.api.get(`/api/credits/usage?granularity=hour&from=${from}`);
+    expect(hour.body.series.length).toBeGreaterThanOrEqual(3);
+    expect(hour.body.series.at(-1).credits).toBe(0.2);
+    expect((await u.api.get('/api/credits/usage?granularity=minute')).status).toBe(400);
+    expect((await u.api.get('/api/credits/usage?from=2025-02-01&to=2025-01-01')).status).toBe(400);
+    expect((await u.api.get('/api/credits/usage?granularity=hour&from=2020-01-01&to=2025-01-01')).status).toBe(400);
+  });
+
+  it('stores settings, validates auto-recharge, and alerts once per low-balance crossing', async () => {
+    const u = await s.register();
+    const initial = await u.api.get('/api/credits/settings');
+    expect(initial.body).toEqual({ lowBalanceThreshold: 10, autoRecharge: { enabled: false, thresholdCredits: null, packageId: null } });
+    expect((await u.api.put('/api/credits/settings', { autoRecharge: { enabled: true } })).status).toBe(400);
+    expect((await u.api.put('/api/credits/settings', { autoRecharge: { enabled: true, thresholdCredits: 5, packageId: 'nope' } })).status).toBe(400);
+    expect((await u.api.put('/api/credits/settings', { lowBalanceThreshold: -1 })).status).toBe(400);
+    expect((await u.api.put('/api/credits/settings', { lowBalanceThreshold: 0.0001 })).status).toBe(400);
+    const ok = await u.api.put('/api/credits/settings', { lowBalanceThreshold: 1, autoRecharge: { enabled: true, thresholdCredits: 2, packageId: 'pkg_starter' } });
+    expect(ok.body).toEqual({ lowBalanceThreshold: 1, autoRecharge: { enabled: true, thresholdCredits: 2, packageId: 'pkg_starter' } });
+    const off = await u.api.put('/api/credits/settings', { autoRecharge: { enabled: false } });
+    expect(off.body.autoRecharge).toEqual({ enabled: false, thresholdCredits: 2, packageId: 'pkg_starter' });
+
+    await s.grant(u.user.id, 1.25);
+    const msgs = await Promise.all(Array.from({ length: 5 }, () => u.api.post('/api/messages', { to: 'x', body: 'y' })));
+    expect(msgs.every((m) => m.status === 201)).toBe(true);
+    const lows = await until(
+      () => u.api.get('/api/credits/alerts'),
+      (r) => r.body.items.some((a: { type: string }) => a.type === 'low_balance'),
+    );
+    expect(lows.body.items.filter((a: { type: string }) => a.type === 'low_balance')).toHaveLength(1);
+    await u.api.post('/api/messages', { to: 'x', body: 'y' });
+    await s.running.core.writer.drain();
+    await s.running.core.writer.drain();
+    const still = await u.api.get('/api/credits/alerts');
+    expect(still.body.items.filter((a: { type: string }) => a.type === 'low_balance')).toHaveLength(1);
+    // Up above the threshold, then down again: a second crossing, a second alert.
+    await s.grant(u.user.id, 5);
+    await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 52; i++) await u.api.post('/api/messages', { to: 'x', body: 'y' });
+    const twice = await until(
+      () => u.api.get('/api/credits/alerts?limit=200'),
+      (r) => r.body.items.filter((a: { type: string }) => a.type === 'low_balance').length === 2,
+    );
+    expect(twice.body.items.filter((a: { type: string }) => a.type === 'low_balance')).toHaveLength(2);
+    expect(twice.body.unread).toBeGreaterThanOrEqual(2);
+    const id = twice.body.items[0].id;
+    const other = await s.register();
+    expect((await other.api.post(`/api/credits/alerts/${id}/read`)).status).toBe(404);
+    expect((await u.api.post(`/api/credits/alerts/${id}/read`)).status).toBe(200);
+    const after = await u.api.get('/api/credits/alerts?limit=200');
+    expect(after.body.unread).toBe(twice.body.unread - 1);
+  });
+
+  it('streams the balance on connect and on every change', async () => {
+    const u = await s.register();
+    await s.grant(u.user.id, 1);
+    const ctrl = new AbortController();
+    const res = await fetch(`${s.url}/api/credits/stream`, { headers: { authorization: `Bearer ${u.token}` }, signal: ctrl.signal });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/text\/event-stream/);
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const dec = new TextDecoder();
+    let buf = '';
+    const nextEvent = async () => {
+      for (;;) {
+        const i = buf.indexOf('\n\n');
+        if (i >= 0) {
+          const raw = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          if (raw.startsWith(':')) continue;
+          return JSON.parse(raw.split('\n').find((l) => l.startsWith('data: '))?.slice(6) ?? 'null');
+        }
+        const { value, done } = await reader.read();
+        if (done) throw new Error('stream ended');
+        buf += dec.decode(value, { stream: true });
+      }
+    };
+    expect(await nextEvent()).toMatchObject({ balance: 1, available: 1 });
+    await u.api.post('/api/messages', { to: 'x', body: 'y' });
+    expect(await nextEvent()).toMatchObject({ balance: 0.9, available: 0.9 });
+    ctrl.abort();
+    expect((await fetch(`${s.url}/api/credits/stream`)).status).toBe(401);
+  });
+
+  it('leaves the ledger verifiable', async () => {
+    expect((await verifyLedger(s.running.core.database.db)).violations).toEqual([]);
+  });
+});
