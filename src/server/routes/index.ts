@@ -1,4 +1,5 @@
 import type { App, AppContext } from '../app.js';
+import { adminRoutes } from './admin/admin.js';
 import { authRoutes } from './auth/auth.js';
 import { accountRoutes } from './credits/account.js';
 import { catalogRoutes } from './credits/catalog.js';
@@ -14,4 +15,5 @@ export async function registerRoutes(app: App, ctx: AppContext) {
   await historyRoutes(app, ctx);
   await accountRoutes(app, ctx);
   await messageRoutes(app, ctx);
+  await adminRoutes(app, ctx);
 }

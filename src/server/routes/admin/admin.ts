@@ -1,0 +1,470 @@
+import { sql } from 'kysely';
+import { z } from 'zod';
+import {
+  adjustmentBody,
+  adminPaymentsQuery,
+  adminUserSchema,
+  adminUsersQuery,
+  analyticsQuery,
+  auditSchema,
+  packageCreate,
+  packagePatch,
+  pricingCreate,
+  pricingPatch,
+  refundBody,
+  roleBody,
+  userDetail,
+} from '../../../contracts/admin.js';
+import { errorSchema, idParam, pageOf, paginationQuery } from '../../../contracts/common.js';
+import { packageSchema, pricingRuleSchema } from '../../../contracts/credits.js';
+import { paymentSchema, transactionSchema } from '../../../contracts/credits-extra.js';
+import { recordAudit } from '../../../core/audit/record-audit.js';
+import { DomainError, conflict, notFound } from '../../../core/errors.js';
+import { newId } from '../../../core/ids.js';
+import type { Applied } from '../../../core/ledger/types.js';
+import { mcToCredits } from '../../../core/money.js';
+import { refundPayment } from '../../../core/payments/refund-payment.js';
+import { DAY_MS, getUsage, usageRange } from '../../../core/usage/get-usage.js';
+import type { PaymentRow, PricingRow, Role } from '../../../db/schema.js';
+import type { App, AppContext } from '../../app.js';
+import { HttpError } from '../../http-errors.js';
+import { principal, requireAdmin } from '../../plugins/auth.js';
+import { sendReply } from '../../plugins/idempotency.js';
+import { toPackage, toRule } from '../credits/catalog.js';
+import { toPayment } from '../credits/account.js';
+import { toTransaction } from '../credits/history.js';
+
+interface UserWithAccount {
+  id: string;
+  email: string;
+  name: string;
+  role: Role;
+  created_at: number;
+  balance_mc: number;
+  reserved_mc: number;
+  available_mc: number;
+  lifetime_purchased_mc: number;
+  lifetime_used_mc: number;
+}
+
+function toAdminUser(u: UserWithAccount) {
+  return {
+    id: u.id,
+    email: u.email,
+    name: u.name,
+    role: u.role,
+    balance: mcToCredits(u.balance_mc),
+    reserved: mcToCredits(u.reserved_mc),
+    available: mcToCredits(u.available_mc),
+    lifetimePurchased: mcToCredits(u.lifetime_purchased_mc),
+    lifetimeUsed: mcToCredits(u.lifetime_used_mc),
+    createdAt: new Date(u.created_at).toISOString(),
+  };
+}
+
+function escapeLike(s: string) {
+  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+export async function adminRoutes(app: App, ctx: AppContext) {
+  const db = ctx.core.database.db;
+  const guard = { onRequest: ctx.authenticate, preHandler: requireAdmin };
+  const doc = (summary: string) => ({ tags: ['admin'], summary, security: [{ bearer: [] }] });
+  const denied = { 401: errorSchema, 403: errorSchema };
+
+  const usersQuery = () =>
+    db
+      .selectFrom('users as u')
+      .innerJoin('user_credits as c', 'c.user_id', 'u.id')
+      .select([
+        'u.id',
+        'u.email',
+        'u.name',
+        'u.role',
+        'u.created_at',
+        'c.balance_mc',
+        'c.reserved_mc',
+        'c.available_mc',
+        'c.lifetime_purchased_mc',
+        'c.lifetime_used_mc',
+      ]);
+
+  app.get(
+    '/api/admin/users',
+    { ...guard, schema: { ...doc('Users with balances'), querystring: adminUsersQuery, response: { 200: pageOf(adminUserSchema), 400: errorSchema, ...denied } } },
+    async (req) => {
+      const cursor = ctx.cursors.decode<{ id: string }>(req.query.cursor);
+      let q = usersQuery();
+      if (req.query.search) {
+        const like = `%${escapeLike(req.query.search.toLowerCase())}%`;
+        q = q.where((eb) =>
+          eb.or([
+            eb(sql`lower(u.email)`, 'like', sql`${like} escape '\\'`),
+            eb(sql`lower(u.name)`, 'like', sql`${like} escape '\\'`),
+          ]),
+        );
+      }
+      if (cursor) q = q.where('u.id', '<', String(cursor.id));
+      const rows = await q.orderBy('u.id', 'desc').limit(req.query.limit + 1).execute();
+      const more = rows.length > req.query.limit;
+      if (more) rows.length = req.query.limit;
+      return { items: rows.map(toAdminUser), nextCursor: more ? ctx.cursors.encode({ id: (rows.at(-1) as UserWithAccount).id }) : null };
+    },
+  );
+
+  app.get(
+    '/api/admin/users/:id',
+    { ...guard, schema: { ...doc('One user with balance, last transactions and payments'), params: idParam, response: { 200: userDetail, 404: errorSchema, ...denied } } },
+    async (req) => {
+      const u = await usersQuery().where('u.id', '=', req.params.id).executeTakeFirst();
+      if (!u) throw notFound('User');
+      const [transactions, payments] = await Promise.all([
+        db.selectFrom('credit_transactions').selectAll().where('user_id', '=', u.id).orderBy('seq', 'desc').limit(20).execute(),
+        db.selectFrom('stripe_payments').selectAll().where('user_id', '=', u.id).orderBy('id', 'desc').limit(20).execute(),
+      ]);
+      return { user: toAdminUser(u), transactions: transactions.map(toTransaction), payments: payments.map(toPayment) };
+    },
+  );
+
+  app.post(
+    '/api/admin/users/:id/adjustments',
+    {
+      ...guard,
+      schema: {
+        ...doc('Adjust a user’s credits (signed amount, reason required; audited)'),
+        params: idParam,
+        body: adjustmentBody,
+        response: { 201: z.object({ transaction: transactionSchema, balance: z.record(z.string(), z.number()) }), 400: errorSchema, 402: errorSchema, 404: errorSchema, 409: errorSchema, ...denied },
+      },
+    },
+    async (req, reply) => {
+      const admin = principal(req);
+      const target = await db.selectFrom('users').select('id').where('id', '=', req.params.id).executeTakeFirst();
+      if (!target) throw notFound('User');
+      const { amount, reason } = req.body;
+      const r = await ctx.idempotency.run(
+        req,
+        {
+          scope: admin.id,
+          render: (a: Applied) => ({
+            status: 201,
+            body: {
+              transaction: {
+                id: a.transactionId as string,
+                type: 'adjustment' as const,
+                amount: mcToCredits(a.amountMc),
+                reservedChange: 0,
+                balanceAfter: mcToCredits(a.balanceMc),
+                description: reason,
+                metadata: { reason, actorId: admin.id },
+                createdAt: new Date().toISOString(),
+              },
+              balance: { balance: mcToCredits(a.balanceMc), reserved: mcToCredits(a.reservedMc), available: mcToCredits(a.availableMc) },
+            },
+          }),
+        },
+        (idem) => {
+          const common = {
+            idem,
+            description: reason,
+            metadata: { reason, actorId: admin.id },
+            refType: 'admin',
+            refId: admin.id,
+            effects: async (trx: typeof db, a: Applied) =>
+              recordAudit(trx, { actorId: admin.id, action: 'credits.adjust', targetType: 'user', targetId: target.id, details: { amountMc: amount, reason, transactionId: a.transactionId } }, Date.now()),
+          };
+          return amount > 0
+            ? ctx.core.ledger.grant(target.id, amount, 'adjustment', common)
+            : ctx.core.ledger.debit(target.id, -amount, 'adjustment', common);
+        },
+      );
+      return sendReply(reply, r);
+    },
+  );
+
+  app.patch(
+    '/api/admin/users/:id',
+    { ...guard, schema: { ...doc('Change a user’s role (admin roles only by a super admin)'), params: idParam, body: roleBody, response: { 200: z.object({ user: adminUserSchema }), 400: errorSchema, 404: errorSchema, ...denied } } },
+    async (req) => {
+      const actor = principal(req);
+      const target = await db.selectFrom('users').select(['id', 'role']).where('id', '=', req.params.id).executeTakeFirst();
+      if (!target) throw notFound('User');
+      const role = req.body.role;
+      if (actor.role !== 'super_admin' && (role !== 'user' || target.role !== 'user')) {
+        throw new HttpError('forbidden', 'Only a super admin grants or removes administrator roles.');
+      }
+      await ctx.core.writer.transaction(async ({ trx, now }) => {
+        await trx.updateTable('users').set({ role, updated_at: now }).where('id', '=', target.id).execute();
+        await recordAudit(trx, { actorId: actor.id, action: 'user.role', targetType: 'user', targetId: target.id, details: { from: target.role, to: role } }, now);
+      });
+      ctx.users.invalidate(target.id);
+      const u = await usersQuery().where('u.id', '=', target.id).executeTakeFirstOrThrow();
+      return { user: toAdminUser(u) };
+    },
+  );
+
+  app.get(
+    '/api/admin/packages',
+    { ...guard, schema: { ...doc('All packages, inactive ones too'), response: { 200: z.object({ items: z.array(packageSchema) }), ...denied } } },
+    async () => ({ items: (await db.selectFrom('credit_packages').selectAll().orderBy('price_cents').orderBy('id').execute()).map(toPackage) }),
+  );
+
+  app.post(
+    '/api/admin/packages',
+    { ...guard, schema: { ...doc('Create a package'), body: packageCreate, response: { 201: z.object({ package: packageSchema }), 400: errorSchema, ...denied } } },
+    async (req, reply) => {
+      const actor = principal(req);
+      const b = req.body;
+      const row = await ctx.core.writer.transaction(async ({ trx, now }) => {
+        const r = {
+          id: `pkg_${newId(now)}`,
+          name: b.name,
+          credits_mc: b.credits,
+          bonus_credits_mc: b.bonusCredits,
+          price_cents: b.priceCents,
+          currency: b.currency,
+          popular: b.popular ? 1 : 0,
+          active: 1,
+          created_at: now,
+          updated_at: now,
+        };
+        await trx.insertInto('credit_packages').values(r).execute();
+        await recordAudit(trx, { actorId: actor.id, action: 'package.create', targetType: 'package', targetId: r.id, details: { name: r.name } }, now);
+        return r;
+      });
+      return reply.status(201).send({ package: toPackage(row) });
+    },
+  );
+
+  app.patch(
+    '/api/admin/packages/:id',
+    { ...guard, schema: { ...doc('Change a package (deactivate, never delete)'), params: idParam, body: packagePatch, response: { 200: z.object({ package: packageSchema }), 400: errorSchema, 404: errorSchema, ...denied } } },
+    async (req) => {
+      const actor = principal(req);
+      const b = req.body;
+      const row = await ctx.core.writer.transaction(async ({ trx, now }) => {
+        const cur = await trx.selectFrom('credit_packages').selectAll().where('id', '=', req.params.id).executeTakeFirst();
+        if (!cur) throw notFound('Package');
+        const next = {
+          ...cur,
+          ...(b.name !== undefined ? { name: b.name } : {}),
+          ...(b.credits !== undefined ? { credits_mc: b.credits } : {}),
+          ...(b.bonusCredits !== undefined ? { bonus_credits_mc: b.bonusCredits } : {}),
+          ...(b.priceCents !== undefined ? { price_cents: b.priceCents } : {}),
+          ...(b.currency !== undefined ? { currency: b.currency } : {}),
+          ...(b.popular !== undefined ? { popular: b.popular ? 1 : 0 } : {}),
+          ...(b.active !== undefined ? { active: b.active ? 1 : 0 } : {}),
+          updated_at: now,
+        };
+        await trx.updateTable('credit_packages').set(next).where('id', '=', cur.id).execute();
+        await recordAudit(trx, { actorId: actor.id, action: 'package.update', targetType: 'package', targetId: cur.id, details: { ...b } }, now);
+        return next;
+      });
+      return { package: toPackage(row) };
+    },
+  );
+
+  app.get(
+    '/api/admin/pricing',
+    { ...guard, schema: { ...doc('All pricing rules with their versions'), response: { 200: z.object({ items: z.array(pricingRuleSchema) }), ...denied } } },
+    async () => ({
+      items: (await db.selectFrom('credit_pricing').selectAll().orderBy('operation').orderBy('unit').orderBy('version', 'desc').execute()).map(toRule),
+    }),
+  );
+
+  app.post(
+    '/api/admin/pricing',
+    { ...guard, schema: { ...doc('Create a pricing rule'), body: pricingCreate, response: { 201: z.object({ rule: pricingRuleSchema }), 400: errorSchema, 409: errorSchema, ...denied } } },
+    async (req, reply) => {
+      const actor = principal(req);
+      const b = req.body;
+      const rule = await ctx.core.writer.transaction(async ({ trx, now }) => {
+        const active = await trx.selectFrom('credit_pricing').select('id').where('operation', '=', b.operation).where('unit', '=', b.unit).where('active', '=', 1).executeTakeFirst();
+        if (active) throw conflict('An active rule for this operation and unit exists: change it instead.', { ruleId: active.id });
+        const last = await trx.selectFrom('credit_pricing').select((eb) => eb.fn.max('version').as('v')).where('operation', '=', b.operation).where('unit', '=', b.unit).executeTakeFirst();
+        const r: PricingRow = {
+          id: `rule_${newId(now)}`,
+          operation: b.operation,
+          unit: b.unit,
+          credits_mc: b.credits,
+          description: b.description ?? '',
+          version: Number(last?.v ?? 0) + 1,
+          active: 1,
+          supersedes_id: null,
+          created_at: now,
+        };
+        await trx.insertInto('credit_pricing').values(r).execute();
+        await recordAudit(trx, { actorId: actor.id, action: 'pricing.create', targetType: 'pricing', targetId: r.id, details: { operation: r.operation, unit: r.unit, creditsMc: r.credits_mc } }, now);
+        return r;
+      });
+      ctx.core.pricing.invalidate();
+      return reply.status(201).send({ rule: toRule(rule) });
+    },
+  );
+
+  app.patch(
+    '/api/admin/pricing/:id',
+    {
+      ...guard,
+      schema: {
+        ...doc('Change a rule: a new price is a new version (new id); history is never rewritten'),
+        params: idParam,
+        body: pricingPatch,
+        response: { 200: z.object({ rule: pricingRuleSchema }), 400: errorSchema, 404: errorSchema, 409: errorSchema, ...denied },
+      },
+    },
+    async (req) => {
+      const actor = principal(req);
+      const b = req.body;
+      const rule = await ctx.core.writer.transaction(async ({ trx, now }) => {
+        const cur = await trx.selectFrom('credit_pricing').selectAll().where('id', '=', req.params.id).executeTakeFirst();
+        if (!cur) throw notFound('Pricing rule');
+        if (b.credits !== undefined && b.credits !== cur.credits_mc) {
+          if (cur.active !== 1) throw conflict('Only the active version of a rule can be repriced.');
+          const last = await trx.selectFrom('credit_pricing').select((eb) => eb.fn.max('version').as('v')).where('operation', '=', cur.operation).where('unit', '=', cur.unit).executeTakeFirst();
+          // Deactivate first: one active version per (operation, unit) is a unique index.
+          await trx.updateTable('credit_pricing').set({ active: 0 }).where('id', '=', cur.id).execute();
+          const next: PricingRow = {
+            id: `rule_${newId(now)}`,
+            operation: cur.operation,
+            unit: cur.unit,
+            credits_mc: b.credits,
+            description: b.description ?? cur.description,
+            version: Number(last?.v ?? cur.version) + 1,
+            active: b.active === false ? 0 : 1,
+            supersedes_id: cur.id,
+            created_at: now,
+          };
+          await trx.insertInto('credit_pricing').values(next).execute();
+          await recordAudit(trx, { actorId: actor.id, action: 'pricing.reprice', targetType: 'pricing', targetId: next.id, details: { from: cur.id, fromMc: cur.credits_mc, toMc: b.credits } }, now);
+          return next;
+        }
+        if (b.active === true && cur.active !== 1) {
+          const other = await trx.selectFrom('credit_pricing').select('id').where('operation', '=', cur.operation).where('unit', '=', cur.unit).where('active', '=', 1).executeTakeFirst();
+          if (other) throw conflict('Another version of this rule is active.', { ruleId: other.id });
+        }
+        const next = { ...cur, description: b.description ?? cur.description, active: b.active === undefined ? cur.active : b.active ? 1 : 0 };
+        await trx.updateTable('credit_pricing').set({ description: next.description, active: next.active }).where('id', '=', cur.id).execute();
+        await recordAudit(trx, { actorId: actor.id, action: 'pricing.update', targetType: 'pricing', targetId: cur.id, details: { ...b } }, now);
+        return next;
+      });
+      ctx.core.pricing.invalidate();
+      return { rule: toRule(rule) };
+    },
+  );
+
+  app.get(
+    '/api/admin/payments',
+    { ...guard, schema: { ...doc('Payments of every user'), querystring: adminPaymentsQuery, response: { 200: pageOf(paymentSchema.extend({ userId: z.string(), refundedCents: z.number() })), 400: errorSchema, ...denied } } },
+    async (req) => {
+      const cursor = ctx.cursors.decode<{ id: string }>(req.query.cursor);
+      let q = db.selectFrom('stripe_payments').selectAll();
+      if (req.query.status) q = q.where('status', '=', req.query.status);
+      if (cursor) q = q.where('id', '<', String(cursor.id));
+      const rows = await q.orderBy('id', 'desc').limit(req.query.limit + 1).execute();
+      const more = rows.length > req.query.limit;
+      if (more) rows.length = req.query.limit;
+      return {
+        items: rows.map((p) => ({ ...toPayment(p), userId: p.user_id, refundedCents: p.refunded_cents })),
+        nextCursor: more ? ctx.cursors.encode({ id: (rows.at(-1) as PaymentRow).id }) : null,
+      };
+    },
+  );
+
+  app.post(
+    '/api/admin/payments/:id/refund',
+    {
+      ...guard,
+      schema: { ...doc('Refund a payment (whole by default) and claw back its credits'), params: idParam, body: refundBody, response: { 200: z.object({ payment: paymentSchema.extend({ refundedCents: z.number() }) }), 400: errorSchema, 404: errorSchema, 503: errorSchema, ...denied } },
+    },
+    async (req) => {
+      const actor = principal(req);
+      const p = await db.selectFrom('stripe_payments').select('provider').where('id', '=', req.params.id).executeTakeFirst();
+      if (!p) throw notFound('Payment');
+      if (p.provider !== 'simulated') throw new DomainError('payments_unavailable', 'Refunds through Stripe are not available on this server yet.');
+      const updated = await refundPayment(ctx.core, req.params.id, req.body.amountCents, actor.id);
+      return { payment: { ...toPayment(updated), refundedCents: updated.refunded_cents } };
+    },
+  );
+
+  app.get(
+    '/api/admin/analytics',
+    {
+      ...guard,
+      schema: {
+        ...doc('Revenue, credits sold and used, by operation and over time'),
+        querystring: analyticsQuery,
+        response: {
+          200: z.object({
+            from: z.string(),
+            to: z.string(),
+            revenueCents: z.number(),
+            creditsSold: z.number(),
+            creditsUsed: z.number(),
+            activeUsers: z.number(),
+            payments: z.object({ succeeded: z.number(), failed: z.number() }),
+            byOperation: z.array(z.object({ operation: z.string(), unit: z.string(), credits: z.number(), operations: z.number(), quantity: z.number() })),
+            series: z.array(z.object({ bucket: z.string(), revenueCents: z.number(), creditsUsed: z.number() })),
+          }),
+          400: errorSchema,
+          ...denied,
+        },
+      },
+    },
+    async (req) => {
+      const range = usageRange(Date.now(), { from: req.query.from, to: req.query.to, granularity: 'day' });
+      const [usage, pays, active] = await Promise.all([
+        getUsage(db, null, range),
+        db.selectFrom('stripe_payments').select(['status', 'amount_cents', 'refunded_cents', 'credits_mc', 'bonus_credits_mc', 'created_at']).where('created_at', '>=', range.from).where('created_at', '<=', range.to).execute(),
+        db
+          .selectFrom('usage_rollups')
+          .select((eb) => eb.fn.count<number>('user_id').distinct().as('n'))
+          .where('bucket', '>=', range.from - (range.from % 3_600_000))
+          .where('bucket', '<=', range.to)
+          .executeTakeFirst(),
+      ]);
+      const paid = pays.filter((p) => p.status !== 'pending' && p.status !== 'failed');
+      const revenueByDay = new Map<number, number>();
+      for (const p of paid) {
+        const d = p.created_at - (p.created_at % DAY_MS);
+        revenueByDay.set(d, (revenueByDay.get(d) ?? 0) + p.amount_cents - p.refunded_cents);
+      }
+      return {
+        from: new Date(range.from).toISOString(),
+        to: new Date(range.to).toISOString(),
+        revenueCents: paid.reduce((s, p) => s + p.amount_cents - p.refunded_cents, 0),
+        creditsSold: mcToCredits(paid.reduce((s, p) => s + p.credits_mc + p.bonus_credits_mc, 0)),
+        creditsUsed: mcToCredits(usage.totalMc),
+        activeUsers: Number(active?.n ?? 0),
+        payments: { succeeded: paid.length, failed: pays.filter((p) => p.status === 'failed').length },
+        byOperation: usage.byOperation.map((o) => ({ operation: o.operation, unit: o.unit, credits: mcToCredits(o.mc), operations: o.operations, quantity: o.quantityMilli / 1000 })),
+        series: usage.series.map((s) => ({ bucket: new Date(s.bucket).toISOString(), revenueCents: revenueByDay.get(s.bucket) ?? 0, creditsUsed: mcToCredits(s.mc) })),
+      };
+    },
+  );
+
+  app.get(
+    '/api/admin/audit',
+    { ...guard, schema: { ...doc('Audit log, newest first'), querystring: paginationQuery, response: { 200: pageOf(auditSchema), 400: errorSchema, ...denied } } },
+    async (req) => {
+      const cursor = ctx.cursors.decode<{ id: string }>(req.query.cursor);
+      let q = db.selectFrom('audit_log').selectAll();
+      if (cursor) q = q.where('id', '<', String(cursor.id));
+      const rows = await q.orderBy('id', 'desc').limit(req.query.limit + 1).execute();
+      const more = rows.length > req.query.limit;
+      if (more) rows.length = req.query.limit;
+      return {
+        items: rows.map((a) => ({
+          id: a.id,
+          actorId: a.actor_id,
+          action: a.action,
+          targetType: a.target_type,
+          targetId: a.target_id,
+          details: a.details ? (JSON.parse(a.details) as Record<string, unknown>) : null,
+          createdAt: new Date(a.created_at).toISOString(),
+        })),
+        nextCursor: more ? ctx.cursors.encode({ id: (rows.at(-1) as { id: string }).id }) : null,
+      };
+    },
+  );
+}

@@ -1,0 +1,157 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyLedger } from '../../src/core/ledger/verify.js';
+import { activeDialects } from '../support/db.js';
+import { type TestServer, startTestServer } from '../support/server.js';
+
+describe.each(await activeDialects())('admin on %s', (dialect) => {
+  let s: TestServer;
+  let admin: Awaited<ReturnType<TestServer['userWithRole']>>;
+  let superAdmin: Awaited<ReturnType<TestServer['userWithRole']>>;
+  beforeAll(async () => {
+    s = await startTestServer(dialect);
+    admin = await s.userWithRole('admin');
+    superAdmin = await s.userWithRole('super_admin');
+  });
+  afterAll(async () => {
+    await s?.stop();
+  });
+
+  it('lists and searches users with balances, and shows one', async () => {
+    const u = await s.register({ email: `findme-${Date.now()}@example.com`, name: 'Findable Person' });
+    await s.grant(u.user.id, 12.5);
+    const list = await admin.api.get('/api/admin/users?search=findme');
+    expect(list.status).toBe(200);
+    expect(list.body.items).toHaveLength(1);
+    expect(list.body.items[0]).toMatchObject({ id: u.user.id, balance: 12.5, available: 12.5, lifetimePurchased: 12.5, role: 'user' });
+    expect((await admin.api.get('/api/admin/users?search=FINDABLE')).body.items).toHaveLength(1);
+    expect((await admin.api.get('/api/admin/users?search=%25')).status).toBe(200);
+    const one = await admin.api.get(`/api/admin/users/${u.user.id}`);
+    expect(one.body.user.email).toBe(u.user.email);
+    expect(one.body.transactions).toHaveLength(1);
+    expect((await admin.api.get('/api/admin/users/nobody')).status).toBe(404);
+    const page = await admin.api.get('/api/admin/users?limit=1');
+    expect(page.body.nextCursor).toEqual(expect.any(String));
+  });
+
+  it('adjusts credits with a reason, refuses a debit below zero, and audits', async () => {
+    const u = await s.register();
+    const noReason = await admin.api.post(`/api/admin/users/${u.user.id}/adjustments`, { amount: 5 });
+    expect(noReason.status).toBe(400);
+    const up = await admin.api.post(`/api/admin/users/${u.user.id}/adjustments`, { amount: 5, reason: 'goodwill' }, { 'idempotency-key': 'adj-1' });
+    expect(up.status).toBe(201);
+    expect(up.body.balance.balance).toBe(5);
+    const replay = await admin.api.post(`/api/admin/users/${u.user.id}/adjustments`, { amount: 5, reason: 'goodwill' }, { 'idempotency-key': 'adj-1' });
+    expect(replay.body).toEqual(up.body);
+    const tooMuch = await admin.api.post(`/api/admin/users/${u.user.id}/adjustments`, { amount: -6, reason: 'oops' });
+    expect(tooMuch.status).toBe(402);
+    const down = await admin.api.post(`/api/admin/users/${u.user.id}/adjustments`, { amount: -1.5, reason: 'correction' });
+    expect(down.status).toBe(201);
+    expect((await u.api.get('/api/credits/balance')).body.balance).toBe(3.5);
+    const audit = await admin.api.get('/api/admin/audit?limit=200');
+    const entries = audit.body.items.filter((a: { targetId: string; action: string }) => a.targetId === u.user.id && a.action === 'credits.adjust');
+    expect(entries).toHaveLength(2);
+    expect(entries[0]).toMatchObject({ actorId: admin.user.id, targetType: 'user' });
+    expect((await admin.api.post('/api/admin/users/nobody/adjustments', { amount: 1, reason: 'x' })).status).toBe(404);
+    expect((await admin.api.post(`/api/admin/users/${u.user.id}/adjustments`, { amount: 0.0001, reason: 'x' })).status).toBe(400);
+    expect((await admin.api.post(`/api/admin/users/${u.user.id}/adjustments`, { amount: 1e12, reason: 'x' })).status).toBe(400);
+  });
+
+  it('lets only a super admin grant admin roles', async () => {
+    const u = await s.register();
+    expect((await admin.api.patch(`/api/admin/users/${u.user.id}`, { role: 'admin' })).status).toBe(403);
+    expect((await u.api.get('/api/admin/users')).status).toBe(403);
+    const granted = await superAdmin.api.patch(`/api/admin/users/${u.user.id}`, { role: 'admin' });
+    expect(granted.status).toBe(200);
+    expect(granted.body.user.role).toBe('admin');
+    expect((await u.api.get('/api/admin/users')).status).toBe(200);
+    expect((await admin.api.patch(`/api/admin/users/${u.user.id}`, { role: 'user' })).status).toBe(403);
+    expect((await superAdmin.api.patch(`/api/admin/users/${u.user.id}`, { role: 'user' })).status).toBe(200);
+    expect((await u.api.get('/api/admin/users')).status).toBe(403);
+    expect((await superAdmin.api.patch(`/api/admin/users/${u.user.id}`, { role: 'king' })).status).toBe(400);
+  });
+
+  it('manages packages without deleting them', async () => {
+    const created = await admin.api.post('/api/admin/packages', { name: 'Tiny', credits: 10, priceCents: 150 });
+    expect(created.status).toBe(201);
+    expect(created.body.package).toMatchObject({ name: 'Tiny', credits: 10, bonusCredits: 0, priceCents: 150, currency: 'usd', popular: false, active: true });
+    const id = created.body.package.id;
+    expect((await s.api.get('/api/credits/packages')).body.items.map((p: { id: string }) => p.id)).toContain(id);
+    const off = await admin.api.patch(`/api/admin/packages/${id}`, { active: false });
+    expect(off.body.package.active).toBe(false);
+    expect((await s.api.get('/api/credits/packages')).body.items.map((p: { id: string }) => p.id)).not.toContain(id);
+    expect((await admin.api.get('/api/admin/packages')).body.items.map((p: { id: string }) => p.id)).toContain(id);
+    const u = await s.register();
+    expect((await u.api.post('/api/credits/purchase', { packageId: id })).status).toBe(404);
+    expect((await admin.api.post('/api/admin/packages', { name: 'Bad', credits: -1, priceCents: 100 })).status).toBe(400);
+    expect((await admin.api.patch('/api/admin/packages/nope', { active: false })).status).toBe(404);
+  });
+
+  it('versions a price change and applies it forward only', async () => {
+    const u = await s.register();
+    await s.grant(u.user.id, 10);
+    await u.api.post('/api/messages', { to: 'x', body: 'old price' });
+    const rules = (await admin.api.get('/api/admin/pricing')).body.items;
+    const msg = rules.find((r: { operation: string; active: boolean }) => r.operation === 'message' && r.active);
+    const changed = await admin.api.patch(`/api/admin/pricing/${msg.id}`, { credits: 0.2 });
+    expect(changed.status).toBe(200);
+    expect(changed.body.rule).toMatchObject({ operation: 'message', unit: 'per_message', credits: 0.2, version: msg.version + 1, active: true });
+    expect(changed.body.rule.id).not.toBe(msg.id);
+    const all = (await admin.api.get('/api/admin/pricing')).body.items.filter((r: { operation: string }) => r.operation === 'message');
+    expect(all.map((r: { active: boolean }) => r.active).sort()).toEqual([false, true]);
+    const publicRules = (await s.api.get('/api/credits/pricing')).body.items.filter((r: { operation: string }) => r.operation === 'message');
+    expect(publicRules).toHaveLength(1);
+    const r = await u.api.post('/api/messages', { to: 'x', body: 'new price' });
+    expect(r.body.credits.charged).toBe(0.2);
+    const usage = await s.running.core.database.db.selectFrom('usage_tracking').select(['rule_id', 'charged_mc']).where('user_id', '=', u.user.id).orderBy('id').execute();
+    expect(usage).toEqual([
+      { rule_id: msg.id, charged_mc: 100 },
+      { rule_id: changed.body.rule.id, charged_mc: 200 },
+    ]);
+    // Put it back for the other tests.
+    await admin.api.patch(`/api/admin/pricing/${changed.body.rule.id}`, { credits: 0.1 });
+    expect((await admin.api.post('/api/admin/pricing', { operation: 'message', unit: 'per_message', credits: 1 })).status).toBe(409);
+    const fresh = await admin.api.post('/api/admin/pricing', { operation: 'video_render', unit: 'per_minute', credits: 3, description: 'Video' });
+    expect(fresh.status).toBe(201);
+    expect((await admin.api.post('/api/admin/pricing', { operation: 'x', unit: 'per_year', credits: 1 })).status).toBe(400);
+  });
+
+  it('refunds a payment (partially, then the rest) and claws back the right credits', async () => {
+    const u = await s.register();
+    const buy = await u.api.post('/api/credits/purchase', { packageId: 'pkg_professional' });
+    const id = buy.body.payment.id;
+    const tooMuch = await admin.api.post(`/api/admin/payments/${id}/refund`, { amountCents: 4501 });
+    expect(tooMuch.status).toBe(400);
+    const part = await admin.api.post(`/api/admin/payments/${id}/refund`, { amountCents: 1500 });
+    expect(part.status).toBe(200);
+    expect(part.body.payment).toMatchObject({ status: 'partially_refunded', refundedCents: 1500 });
+    // 1500/4500 of 550 credits = 183.333 credits (rounded down to the millicredit).
+    expect((await u.api.get('/api/credits/balance')).body.balance).toBe(366.667);
+    const rest = await admin.api.post(`/api/admin/payments/${id}/refund`, {});
+    expect(rest.body.payment).toMatchObject({ status: 'refunded', refundedCents: 4500 });
+    expect((await u.api.get('/api/credits/balance')).body.balance).toBe(0);
+    expect((await admin.api.post(`/api/admin/payments/${id}/refund`, {})).status).toBe(400);
+    const list = await admin.api.get('/api/admin/payments?status=refunded');
+    expect(list.body.items.map((p: { id: string }) => p.id)).toContain(id);
+    expect((await admin.api.get('/api/admin/payments?status=lost')).status).toBe(400);
+    const refunds = await u.api.get('/api/credits/transactions?type=refund');
+    expect(refunds.body.items.map((t: { amount: number }) => t.amount)).toEqual([-366.667, -183.333]);
+  });
+
+  it('reports system analytics', async () => {
+    const u = await s.register();
+    await u.api.post('/api/credits/purchase', { packageId: 'pkg_starter' });
+    const r = await admin.api.get('/api/admin/analytics');
+    expect(r.status).toBe(200);
+    expect(r.body.revenueCents).toBeGreaterThanOrEqual(1000);
+    expect(r.body.payments.succeeded).toBeGreaterThanOrEqual(1);
+    expect((await admin.api.get('/api/admin/analytics?from=2025-02-01&to=2025-01-01')).status).toBe(400);
+    expect(r.body.creditsUsed).toBeGreaterThan(0);
+    expect(r.body.activeUsers).toBeGreaterThan(0);
+    expect(r.body.series).toHaveLength(30);
+    expect(r.body.byOperation.find((o: { operation: string }) => o.operation === 'message')).toBeTruthy();
+  });
+
+  it('leaves the ledger verifiable', async () => {
+    expect((await verifyLedger(s.running.core.database.db)).violations).toEqual([]);
+  });
+});
