@@ -6,6 +6,8 @@
 import type { Config } from './config.js';
 import { createUser, normalizeEmail } from './core/accounts/create-user.js';
 import { ThresholdAlerts } from './core/alerts/alerts.js';
+import { sweepCalls } from './core/calls/sweep-calls.js';
+import { HttpVapiClient, SimulatedVapiClient, type VapiClient } from './integrations/vapi/client.js';
 import { type Core, createCore } from './core/index.js';
 import { migrateToLatest } from './db/migrate.js';
 import { type Database, openDatabase } from './db/open.js';
@@ -19,6 +21,8 @@ export interface Running {
   app: App;
   core: Core;
   database: Database;
+  services: Services;
+  config: Config;
   url: string;
   /** Stops background jobs, closes the server, drains the writer, closes the database. */
   stop(): Promise<void>;
@@ -69,7 +73,10 @@ export async function startServer(
 
   const thresholds = new ThresholdAlerts(database.db);
   core.writer.onCommit((changes) => void thresholds.onCommit(changes));
-  const services: Services = { thresholds };
+  const vapi: VapiClient = config.vapi.apiKey
+    ? new HttpVapiClient({ apiKey: config.vapi.apiKey, apiBase: config.vapi.apiBase, phoneNumberId: config.vapi.phoneNumberId, assistantId: config.vapi.assistantId })
+    : new SimulatedVapiClient();
+  const services: Services = { thresholds, vapi };
   const app = await createApp({ config, core, metrics, events, services, ...(opts.logger !== undefined ? { logger: opts.logger } : {}) });
 
   const timers: NodeJS.Timeout[] = [];
@@ -88,6 +95,7 @@ export async function startServer(
     timers.push(t);
   };
   every(config.holdSweepSeconds, () => core.ledger.releaseExpiredHolds());
+  every(config.holdSweepSeconds, () => sweepCalls(core, vapi, config.callGraceSeconds));
 
   let url = '';
   if (opts.listen !== false) {
@@ -119,5 +127,5 @@ export async function startServer(
     })();
     return stopping;
   };
-  return { app, core, database, url, stop };
+  return { app, core, database, services, config, url, stop };
 }

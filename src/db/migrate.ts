@@ -1,17 +1,25 @@
-import { type Kysely, type Migration, type MigrationProvider, Migrator } from 'kysely';
+import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } from 'kysely';
 import * as m001 from './migrations/001-initial.js';
+import * as m002 from './migrations/002-calls.js';
 import type { DB } from './schema.js';
 
 // Migrations are imported, not read from a folder, so they work the same from src/ and dist/.
 const migrations: Record<string, Migration> = {
   '001-initial': m001,
+  '002-calls': m002,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 /** Applies every pending migration; returns the names applied. Throws on failure. */
 export async function migrateToLatest(db: Kysely<DB>): Promise<string[]> {
-  const migrator = new Migrator({ db, provider });
+  // On Postgres, name the schema: Kysely looks for its bookkeeping tables in every schema
+  // otherwise, and a second database in another schema would fool it.
+  const schema = await sql<{ s: string }>`select current_schema() as s`
+    .execute(db)
+    .then((r) => r.rows[0]?.s)
+    .catch(() => undefined);
+  const migrator = new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

@@ -229,9 +229,13 @@ export interface UserSettingsTable {
 
 export interface VapiCallsTable {
   id: string;
+  /** The id VAPI knows the call by (the API's call.id); null until VAPI answered. */
+  vapi_id: string | null;
+  /** The idempotency record of the request that started the call, updated with the final answer. */
+  idempotency_id: string | null;
   user_id: string;
   reservation_id: string;
-  status: 'in_progress' | 'ended';
+  status: 'starting' | 'in_progress' | 'ended' | 'failed';
   phone_number: string;
   assistant_id: string | null;
   max_duration_seconds: number;

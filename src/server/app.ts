@@ -71,6 +71,14 @@ const REDACT = [
   'req.headers.cookie',
 ];
 
+function hasNul(v: unknown, depth = 0): boolean {
+  if (typeof v === 'string') return v.includes('\u0000');
+  if (v === null || typeof v !== 'object' || depth > 32) return false;
+  if (Array.isArray(v)) return v.some((x) => hasNul(x, depth + 1));
+  for (const [k, x] of Object.entries(v)) if (k.includes('\u0000') || hasNul(x, depth + 1)) return true;
+  return false;
+}
+
 export async function createApp(deps: AppDeps): Promise<App> {
   const { config } = deps;
   const app = Fastify({
@@ -84,7 +92,13 @@ export async function createApp(deps: AppDeps): Promise<App> {
     trustProxy: false,
     genReqId: () => crypto.randomUUID(),
     requestIdHeader: false,
-    ajv: undefined,
+    maxParamLength: 500,
+    // Errors the router raises before any route runs (bad URL encoding, oversized params).
+    frameworkErrors: (err, _req, reply) => {
+      (reply as unknown as { status(n: number): { send(b: unknown): void } })
+        .status(400)
+        .send(errorBody('validation_error', err.message || 'The request URL is not valid.'));
+    },
   }).withTypeProvider<ZodTypeProvider>();
 
   app.setValidatorCompiler(validatorCompiler);
@@ -108,6 +122,15 @@ export async function createApp(deps: AppDeps): Promise<App> {
 
   app.addHook('onRequest', async (req, reply) => {
     reply.header('x-request-id', req.id);
+  });
+  // NUL characters are refused at the edge: PostgreSQL cannot store them in text, and no
+  // field of the contract needs one.
+  app.addHook('preValidation', async (req) => {
+    if (req.url.includes('%00') || hasNul(req.params) || hasNul(req.query) || hasNul(req.body)) {
+      throw new HttpError('validation_error', 'The request contains a NUL character.', {
+        fields: [{ path: 'request', message: 'NUL characters are not allowed' }],
+      });
+    }
   });
   app.addHook('onResponse', async (req, reply) => {
     deps.metrics.httpDuration.observe(

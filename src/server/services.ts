@@ -3,8 +3,11 @@
  * twin, chosen by configuration in main.ts.
  */
 import type { ThresholdAlerts } from '../core/alerts/alerts.js';
+import type { VapiClient } from '../integrations/vapi/client.js';
 
 export interface Services {
   /** Low-balance and depleted alerts, driven by the writer's commits. */
   thresholds?: ThresholdAlerts;
+  /** VAPI over HTTP when VAPI_API_KEY is set, else simulated calls. */
+  vapi?: VapiClient;
 }

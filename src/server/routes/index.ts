@@ -6,6 +6,8 @@ import { catalogRoutes } from './credits/catalog.js';
 import { historyRoutes } from './credits/history.js';
 import { healthRoutes } from './ops/health.js';
 import { messageRoutes } from './platform/messages.js';
+import { meteredRoutes } from './platform/metered.js';
+import { vapiRoutes } from './platform/vapi.js';
 
 /** Every route module, in one list. */
 export async function registerRoutes(app: App, ctx: AppContext) {
@@ -15,5 +17,7 @@ export async function registerRoutes(app: App, ctx: AppContext) {
   await historyRoutes(app, ctx);
   await accountRoutes(app, ctx);
   await messageRoutes(app, ctx);
+  await vapiRoutes(app, ctx);
+  await meteredRoutes(app, ctx);
   await adminRoutes(app, ctx);
 }

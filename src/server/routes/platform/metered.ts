@@ -1,0 +1,207 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { timingSafeEqual } from 'node:crypto';
+import multipart from '@fastify/multipart';
+import { z } from 'zod';
+import { errorSchema, operationName, quantityInput } from '../../../contracts/common.js';
+import { chargeSchema, unitSchema } from '../../../contracts/credits.js';
+import { notFound } from '../../../core/errors.js';
+import { newId } from '../../../core/ids.js';
+import { mcToCredits } from '../../../core/money.js';
+import type { App, AppContext } from '../../app.js';
+import { HttpError } from '../../http-errors.js';
+import { isAdmin, principal } from '../../plugins/auth.js';
+import { chargeSummary } from '../../plugins/credit-guard.js';
+import { sendReply } from '../../plugins/idempotency.js';
+
+const workflowParams = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, '1 to 100 letters, digits, - or _') });
+
+const usageBody = z.object({
+  userId: z.string().min(1).max(100),
+  operation: operationName,
+  unit: unitSchema,
+  quantity: quantityInput,
+  idempotencyKey: z.string().min(1).max(255),
+});
+
+function keyMatches(given: unknown, expected: string): boolean {
+  if (typeof given !== 'string') return false;
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export async function meteredRoutes(app: App, ctx: AppContext) {
+  const uploads = join(ctx.config.dataDir, 'uploads');
+  const maxBytes = ctx.config.maxUploadMb * 1024 * 1024;
+
+  // Multipart only in this scope, so JSON routes keep their parser.
+  await app.register(async (scope: App) => {
+    await scope.register(multipart, { limits: { fileSize: maxBytes, files: 1, fields: 10, parts: 12 } });
+    scope.post(
+      '/api/files',
+      {
+        onRequest: ctx.authenticate,
+        schema: {
+          tags: ['platform'],
+          summary: 'Upload a file (multipart field `file`): charged file_upload/per_mb by its exact size',
+          security: [{ bearer: [] }],
+          consumes: ['multipart/form-data'],
+          response: {
+            201: z.object({ file: z.object({ id: z.string(), name: z.string(), size: z.number().int(), contentType: z.string() }), credits: chargeSchema }),
+            400: errorSchema,
+            401: errorSchema,
+            402: errorSchema,
+            413: errorSchema,
+            415: errorSchema,
+          },
+        },
+      },
+      async (req, reply) => {
+        if (!req.isMultipart()) throw new HttpError('unsupported_media_type', 'Send the file as multipart/form-data in a field named `file`.');
+        const part = await req.file().catch(() => undefined);
+        if (!part || part.fieldname !== 'file') {
+          throw new HttpError('validation_error', 'Send one file in a field named `file`.', { fields: [{ path: 'file', message: 'required' }] });
+        }
+        await mkdir(uploads, { recursive: true });
+        const id = newId();
+        const path = join(uploads, id);
+        let bytes = 0;
+        const counter = new Transform({
+          transform(chunk: Buffer, _enc, cb) {
+            bytes += chunk.length;
+            cb(null, chunk);
+          },
+        });
+        try {
+          await pipeline(part.file, counter, createWriteStream(path));
+        } catch (e) {
+          await rm(path, { force: true });
+          throw e;
+        }
+        if (part.file.truncated) {
+          await rm(path, { force: true });
+          throw new HttpError('payload_too_large', `Files are limited to ${ctx.config.maxUploadMb} MB.`);
+        }
+        const name = part.filename.slice(0, 255) || 'upload';
+        try {
+          const r = await ctx.guard.charge(req, {
+            operation: 'file_upload',
+            unit: 'per_mb',
+            quantityMilli: bytes * 1000,
+            metadata: { fileId: id, name, size: bytes },
+            // The fingerprint covers what was uploaded, not the multipart framing.
+            render: (applied) => ({
+              status: 201,
+              body: { file: { id, name, size: bytes, contentType: part.mimetype }, credits: chargeSummary(applied) },
+            }),
+          });
+          if (r.replayed) await rm(path, { force: true });
+          return sendReply(reply, r);
+        } catch (e) {
+          await rm(path, { force: true });
+          throw e;
+        }
+      },
+    );
+  });
+
+  app.post(
+    '/api/workflows/:id/execute',
+    {
+      onRequest: ctx.authenticate,
+      schema: {
+        tags: ['platform'],
+        summary: 'Run a workflow: charged workflow/per_execution',
+        security: [{ bearer: [] }],
+        params: workflowParams,
+        body: z.object({ input: z.unknown().optional() }).nullish(),
+        response: {
+          201: z.object({ execution: z.object({ id: z.string(), workflowId: z.string(), status: z.string() }), credits: chargeSchema }),
+          400: errorSchema,
+          401: errorSchema,
+          402: errorSchema,
+          409: errorSchema,
+        },
+      },
+    },
+    async (req, reply) => {
+      const workflowId = req.params.id;
+      const r = await ctx.guard.charge(req, {
+        operation: 'workflow',
+        unit: 'per_execution',
+        quantityMilli: 1000,
+        metadata: { workflowId },
+        render: (applied) => ({
+          status: 201,
+          body: { execution: { id: applied.usageId ?? newId(), workflowId, status: 'completed' }, credits: chargeSummary(applied) },
+        }),
+      });
+      return sendReply(reply, r);
+    },
+  );
+
+  app.post(
+    '/api/usage',
+    {
+      schema: {
+        tags: ['platform'],
+        summary: 'Meter an operation for a user (other backends: X-Service-Key, or an admin token)',
+        security: [{ serviceKey: [] }, { bearer: [] }],
+        body: usageBody,
+        response: {
+          201: z.object({
+            usage: z.object({ id: z.string().nullable(), userId: z.string(), operation: z.string(), unit: z.string(), quantity: z.number(), cost: z.number() }),
+            credits: chargeSchema,
+          }),
+          400: errorSchema,
+          401: errorSchema,
+          402: errorSchema,
+          403: errorSchema,
+          404: errorSchema,
+          409: errorSchema,
+        },
+      },
+      onRequest: async (req, reply) => {
+        const key = req.headers['x-service-key'];
+        if (key !== undefined) {
+          if (!ctx.config.serviceApiKey || !keyMatches(key, ctx.config.serviceApiKey)) {
+            throw new HttpError('unauthorized', 'The X-Service-Key is wrong.');
+          }
+          req.principal = { id: 'service', role: 'admin', email: 'service', name: 'Service' };
+          return;
+        }
+        await ctx.authenticate(req, reply);
+        if (!isAdmin(req.principal)) throw new HttpError('forbidden', 'Metering for other users needs an admin token or the service key.');
+      },
+    },
+    async (req, reply) => {
+      principal(req);
+      const b = req.body;
+      const target = await ctx.core.database.db.selectFrom('users').select(['id', 'role']).where('id', '=', b.userId).executeTakeFirst();
+      if (!target) throw notFound('User');
+      const price = await ctx.core.pricing.price(b.operation, b.unit, b.quantity);
+      const r = await ctx.guard.charge(req, {
+        userId: target.id,
+        bypass: target.role === 'super_admin',
+        operation: b.operation,
+        unit: b.unit,
+        quantityMilli: b.quantity,
+        key: b.idempotencyKey,
+        requireKey: true,
+        metadata: { source: req.principal?.id === 'service' ? 'service' : `admin:${req.principal?.id}` },
+        render: (applied) => ({
+          status: 201,
+          body: {
+            usage: { id: applied.usageId ?? null, userId: target.id, operation: b.operation, unit: b.unit, quantity: b.quantity / 1000, cost: mcToCredits(price.costMc) },
+            credits: chargeSummary(applied),
+          },
+        }),
+      });
+      return sendReply(reply, r);
+    },
+  );
+}
