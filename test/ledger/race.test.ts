@@ -10,7 +10,7 @@ import { verifyLedger } from '../../src/core/ledger/verify.js';
 import { activeDialects, createTestDb, type TestDb } from '../support/db.js';
 import { makeUser } from '../support/factories.js';
 
-export function runWorker(db: TestDb, env: Record<string, string>): Promise<{ lines: Record<string, unknown>[]; code: number | null }> {
+function runWorker(db: TestDb, env: Record<string, string>): Promise<{ lines: Record<string, unknown>[]; code: number | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/ledger-worker.ts'], {
       env: {

@@ -92,8 +92,9 @@ export interface BatchOutcome {
   deferred: number[];
 }
 
+/** The holds an op reads or creates (a new hold's id is read too, so a reused id is a conflict). */
 export function reservationIdsOf(op: LedgerOp): string[] {
-  if (op.kind === 'capture' || op.kind === 'release') return [op.reservationId];
+  if (op.kind === 'capture' || op.kind === 'release' || op.kind === 'reserve') return [op.reservationId];
   if (op.kind === 'compound') return op.steps.flatMap(reservationIdsOf);
   return [];
 }

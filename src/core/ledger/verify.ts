@@ -71,8 +71,11 @@ export async function verifyLedger(db: Kysely<DB>): Promise<VerifyReport> {
       if (s.balance !== r.balance_after_mc) flag(`${where}: balance_after ${r.balance_after_mc}, recomputed ${s.balance}`);
       if (s.reserved !== r.reserved_after_mc) flag(`${where}: reserved_after ${r.reserved_after_mc}, recomputed ${s.reserved}`);
       if (s.reserved < 0) flag(`${where}: reserved credits below zero`);
-      if (r.amount_mc < 0 && !CLAWBACK.has(r.type) && r.balance_after_mc < 0) {
-        flag(`${where}: a ${r.type} took the balance below zero (only claw-backs may)`);
+      // Only claw-backs may push available credits below zero. (Settling a hold never
+      // lowers available credits, so a capture after a claw-back is fine.)
+      const availableDelta = r.amount_mc - r.reserved_change_mc;
+      if (r.amount_mc < 0 && !CLAWBACK.has(r.type) && availableDelta < 0 && r.balance_after_mc - r.reserved_after_mc < 0) {
+        flag(`${where}: a ${r.type} took the available credits below zero (only claw-backs may)`);
       }
       if (PURCHASED.has(r.type)) s.purchased += r.amount_mc;
       if (r.type === 'usage') s.used -= r.amount_mc;
