@@ -68,7 +68,8 @@ function escapeLike(s: string) {
 
 export async function adminRoutes(app: App, ctx: AppContext) {
   const db = ctx.core.database.db;
-  const guard = { onRequest: ctx.authenticate, preHandler: requireAdmin };
+  // Role checked before validation: a non-admin learns nothing about admin request shapes.
+  const guard = { onRequest: [ctx.authenticate, requireAdmin] };
   const doc = (summary: string) => ({ tags: ['admin'], summary, security: [{ bearer: [] }] });
   const denied = { 401: errorSchema, 403: errorSchema };
 
