@@ -92,7 +92,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     trustProxy: false,
     genReqId: () => crypto.randomUUID(),
     requestIdHeader: false,
-    maxParamLength: 500,
+    routerOptions: { maxParamLength: 500 },
     // Errors the router raises before any route runs (bad URL encoding, oversized params).
     frameworkErrors: (err, _req, reply) => {
       (reply as unknown as { status(n: number): { send(b: unknown): void } })
