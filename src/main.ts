@@ -7,6 +7,7 @@ import type { Config } from './config.js';
 import { createUser, normalizeEmail } from './core/accounts/create-user.js';
 import { ThresholdAlerts } from './core/alerts/alerts.js';
 import { sweepCalls } from './core/calls/sweep-calls.js';
+import { StripeProvider } from './integrations/stripe/stripe-provider.js';
 import { HttpVapiClient, SimulatedVapiClient, type VapiClient } from './integrations/vapi/client.js';
 import { type Core, createCore } from './core/index.js';
 import { migrateToLatest } from './db/migrate.js';
@@ -76,7 +77,11 @@ export async function startServer(
   const vapi: VapiClient = config.vapi.apiKey
     ? new HttpVapiClient({ apiKey: config.vapi.apiKey, apiBase: config.vapi.apiBase, phoneNumberId: config.vapi.phoneNumberId, assistantId: config.vapi.assistantId })
     : new SimulatedVapiClient();
-  const services: Services = { thresholds, vapi };
+  const services: Services = {
+    thresholds,
+    vapi,
+    ...(config.stripe ? { payments: new StripeProvider(config.stripe.secretKey, config.stripe.webhookSecret, config.stripe.apiBase) } : {}),
+  };
   const app = await createApp({ config, core, metrics, events, services, ...(opts.logger !== undefined ? { logger: opts.logger } : {}) });
 
   const timers: NodeJS.Timeout[] = [];

@@ -146,6 +146,9 @@ export interface StripePaymentsTable {
   clawed_back_mc: number;
   disputed_mc: number;
   failure_message: string | null;
+  /** open, won or lost once a dispute event was seen (in whatever order they came). */
+  dispute_status: 'open' | 'won' | 'lost' | null;
+  dispute_amount_cents: number | null;
   created_at: number;
   updated_at: number;
 }

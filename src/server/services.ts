@@ -3,6 +3,7 @@
  * twin, chosen by configuration in main.ts.
  */
 import type { ThresholdAlerts } from '../core/alerts/alerts.js';
+import type { PaymentProvider } from '../core/payments/provider.js';
 import type { VapiClient } from '../integrations/vapi/client.js';
 
 export interface Services {
@@ -10,4 +11,6 @@ export interface Services {
   thresholds?: ThresholdAlerts;
   /** VAPI over HTTP when VAPI_API_KEY is set, else simulated calls. */
   vapi?: VapiClient;
+  /** Stripe when its keys are set; absent: the simulated provider (outside production) or none. */
+  payments?: PaymentProvider;
 }

@@ -63,6 +63,8 @@ export async function purchaseSimulated(
       clawed_back_mc: 0,
       disputed_mc: 0,
       failure_message: null,
+      dispute_status: null,
+      dispute_amount_cents: null,
       created_at: now,
       updated_at: now,
     };

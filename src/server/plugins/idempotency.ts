@@ -102,6 +102,15 @@ export class Idempotency {
     }
   }
 
+  /** Stores a reply for a key outside the ledger (the first one stored wins). */
+  async store(id: string, fingerprint: string, reply: StoredReply): Promise<void> {
+    await this.db
+      .insertInto('idempotency_keys')
+      .values({ id, fingerprint, result: JSON.stringify({ reply }), created_at: Date.now() })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .execute();
+  }
+
   /** The stored reply of a key, null when the key is new; 409 when its fingerprint differs. */
   async lookup(id: string, fingerprint: string): Promise<StoredReply | null> {
     const row = await this.db

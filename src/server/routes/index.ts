@@ -5,6 +5,7 @@ import { accountRoutes } from './credits/account.js';
 import { catalogRoutes } from './credits/catalog.js';
 import { historyRoutes } from './credits/history.js';
 import { healthRoutes } from './ops/health.js';
+import { stripeWebhookRoutes } from './payments/stripe-webhook.js';
 import { messageRoutes } from './platform/messages.js';
 import { meteredRoutes } from './platform/metered.js';
 import { vapiRoutes } from './platform/vapi.js';
@@ -20,4 +21,5 @@ export async function registerRoutes(app: App, ctx: AppContext) {
   await vapiRoutes(app, ctx);
   await meteredRoutes(app, ctx);
   await adminRoutes(app, ctx);
+  await stripeWebhookRoutes(app, ctx);
 }

@@ -23,7 +23,8 @@ import { DomainError, conflict, notFound } from '../../../core/errors.js';
 import { newId } from '../../../core/ids.js';
 import type { Applied } from '../../../core/ledger/types.js';
 import { mcToCredits } from '../../../core/money.js';
-import { refundPayment } from '../../../core/payments/refund-payment.js';
+import { refundSimulated } from '../../../core/payments/payment-events.js';
+import { refundWithProvider } from '../../../core/payments/stripe-flows.js';
 import { DAY_MS, getUsage, usageRange } from '../../../core/usage/get-usage.js';
 import type { PaymentRow, PricingRow, Role } from '../../../db/schema.js';
 import type { App, AppContext } from '../../app.js';
@@ -382,8 +383,14 @@ export async function adminRoutes(app: App, ctx: AppContext) {
       const actor = principal(req);
       const p = await db.selectFrom('stripe_payments').select('provider').where('id', '=', req.params.id).executeTakeFirst();
       if (!p) throw notFound('Payment');
-      if (p.provider !== 'simulated') throw new DomainError('payments_unavailable', 'Refunds through Stripe are not available on this server yet.');
-      const updated = await refundPayment(ctx.core, req.params.id, req.body.amountCents, actor.id);
+      let updated: PaymentRow;
+      if (p.provider === 'simulated') {
+        updated = await refundSimulated(ctx.core, req.params.id, req.body.amountCents, actor.id);
+      } else {
+        const stripe = ctx.services.payments;
+        if (!stripe) throw new DomainError('payments_unavailable', 'Stripe is not configured on this server.');
+        updated = await refundWithProvider(ctx.core, stripe, req.params.id, req.body.amountCents, actor.id);
+      }
       return { payment: { ...toPayment(updated), refundedCents: updated.refunded_cents } };
     },
   );

@@ -14,6 +14,7 @@ import { type Settings, getSettings, updateSettings } from '../../../core/accoun
 import { DomainError, notFound } from '../../../core/errors.js';
 import { mcToCredits } from '../../../core/money.js';
 import { purchaseSimulated } from '../../../core/payments/purchase-credits.js';
+import { purchaseWithProvider } from '../../../core/payments/stripe-flows.js';
 import type { PaymentRow } from '../../../db/schema.js';
 import type { App, AppContext } from '../../app.js';
 import { principal } from '../../plugins/auth.js';
@@ -166,10 +167,35 @@ export async function accountRoutes(app: App, ctx: AppContext) {
     },
     async (req, reply) => {
       const p = principal(req);
-      const provider = ctx.config.stripe ? 'stripe' : !ctx.config.isProduction || ctx.config.allowSimulatedPayments ? 'simulated' : 'none';
-      if (provider !== 'simulated') {
-        // Stripe purchases are not built yet (issue 4); never pretend a payment happened.
+      const stripe = ctx.services.payments;
+      if (!stripe && ctx.config.isProduction && !ctx.config.allowSimulatedPayments) {
         throw new DomainError('payments_unavailable', 'Payments are not available on this server.');
+      }
+      if (stripe) {
+        // Stripe: a pending payment and its PaymentIntent; credits come with the webhook.
+        const key = ctx.idempotency.keyOf(req);
+        const fingerprint = ctx.idempotency.fingerprint(req);
+        if (key) {
+          const stored = await ctx.idempotency.lookup(`${p.id}:${key}`, fingerprint);
+          if (stored) return sendReply(reply, { ...stored, replayed: true });
+        }
+        const out = await purchaseWithProvider(ctx.core, stripe, p.id, req.body.packageId, key);
+        const answer = {
+          status: 201,
+          body: {
+            payment: {
+              id: out.payment.id,
+              status: out.payment.status,
+              provider: out.payment.provider,
+              amountCents: out.payment.amount_cents,
+              currency: out.payment.currency,
+              credits: mcToCredits(out.payment.credits_mc + out.payment.bonus_credits_mc),
+            },
+            clientSecret: out.clientSecret,
+          },
+        };
+        if (key) await ctx.idempotency.store(`${p.id}:${key}`, fingerprint, answer);
+        return sendReply(reply, answer);
       }
       let payment: PaymentRow | null = null;
       const render = () => ({

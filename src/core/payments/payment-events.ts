@@ -1,0 +1,188 @@
+/**
+ * What happens to credits when a payment's state changes, whatever order the news
+ * arrives in (Stripe retries, reorders and repeats webhooks; the admin's refund answer
+ * and its webhook race). Every function runs inside the caller's transaction with the
+ * payment row locked, and is idempotent: it compares the payment's recorded state with
+ * the new fact and posts only the difference.
+ *
+ * - fulfil: grants package credits and bonus once; then applies any refund or dispute
+ *   that was recorded before the payment succeeded.
+ * - refund: the cumulative refunded amount decides the share of credits to take back.
+ * - dispute opened: holds the disputed share (a forced hold: it may exceed available).
+ * - dispute closed: lost takes the held credits (a `dispute` row), won releases them.
+ */
+import type { Kysely } from 'kysely';
+import type { DB, PaymentRow, PaymentStatus } from '../../db/schema.js';
+import { createAlert } from '../alerts/alerts.js';
+import { recordAudit } from '../audit/record-audit.js';
+import { invalid, notFound } from '../errors.js';
+import type { Core } from '../index.js';
+import type { TransactionScope } from '../ledger/writer.js';
+import { formatCents, formatCredits } from '../money.js';
+import { fulfilmentOp } from './purchase-credits.js';
+
+/** The share of what a payment granted (package plus bonus) for `cents` of its amount, rounded down; all of it for the whole amount. */
+export function shareMc(p: Pick<PaymentRow, 'amount_cents' | 'credits_mc' | 'bonus_credits_mc'>, cents: number): number {
+  const granted = p.credits_mc + p.bonus_credits_mc;
+  if (cents >= p.amount_cents) return granted;
+  if (cents <= 0) return 0;
+  return Number((BigInt(granted) * BigInt(cents)) / BigInt(p.amount_cents));
+}
+
+export const disputeHoldId = (paymentId: string) => `dispute_${paymentId}`;
+
+export async function lockPayment(scope: TransactionScope, dialect: string, where: { id?: string; intentId?: string; chargeId?: string }): Promise<PaymentRow | undefined> {
+  let q = scope.trx.selectFrom('stripe_payments').selectAll();
+  if (where.id) q = q.where('id', '=', where.id);
+  else if (where.intentId) q = q.where('stripe_payment_intent_id', '=', where.intentId);
+  else if (where.chargeId) q = q.where('stripe_charge_id', '=', where.chargeId);
+  else return undefined;
+  if (dialect === 'postgres') q = q.forUpdate();
+  return q.executeTakeFirst();
+}
+
+async function save(trx: Kysely<DB>, p: PaymentRow, now: number) {
+  await trx
+    .updateTable('stripe_payments')
+    .set({
+      status: p.status,
+      stripe_charge_id: p.stripe_charge_id,
+      refunded_cents: p.refunded_cents,
+      clawed_back_mc: p.clawed_back_mc,
+      disputed_mc: p.disputed_mc,
+      dispute_status: p.dispute_status,
+      dispute_amount_cents: p.dispute_amount_cents,
+      failure_message: p.failure_message,
+      updated_at: now,
+    })
+    .where('id', '=', p.id)
+    .execute();
+}
+
+function granted(p: PaymentRow) {
+  return p.status !== 'pending' && p.status !== 'failed';
+}
+
+function settledStatus(p: PaymentRow): PaymentStatus {
+  if (p.dispute_status === 'open') return 'disputed';
+  if (p.refunded_cents >= p.amount_cents) return 'refunded';
+  if (p.refunded_cents > 0) return 'partially_refunded';
+  return 'succeeded';
+}
+
+async function must(scope: TransactionScope, ops: Parameters<TransactionScope['apply']>[0]) {
+  for (const r of await scope.apply(ops)) if (!r.ok) throw r.error;
+}
+
+/** Takes back what the recorded refunds and a lost dispute call for, beyond what was taken. */
+async function reconcile(scope: TransactionScope, p: PaymentRow) {
+  const refundTarget = shareMc(p, p.refunded_cents);
+  const take = refundTarget - p.clawed_back_mc;
+  if (take > 0) {
+    await must(scope, [{ kind: 'clawback', userId: p.user_id, amountMc: take, type: 'refund', description: `Refund: ${formatCents(p.refunded_cents, p.currency)} of ${formatCents(p.amount_cents, p.currency)}`, refType: 'payment', refId: p.id }]);
+    p.clawed_back_mc += take;
+    await createAlert(scope.trx, p.user_id, 'refund', `${formatCents(p.refunded_cents, p.currency)} of your payment was refunded; ${formatCredits(take)} credits were taken back.`, scope.now, { paymentId: p.id });
+  }
+  if (p.dispute_status === 'open' && p.disputed_mc === 0) {
+    const hold = shareMc(p, p.dispute_amount_cents ?? p.amount_cents);
+    if (hold > 0) {
+      await must(scope, [{ kind: 'reserve', userId: p.user_id, reservationId: disputeHoldId(p.id), amountMc: hold, forced: true, expiresAt: Number.MAX_SAFE_INTEGER, description: 'Credits held during a payment dispute', refType: 'payment', refId: p.id }]);
+      p.disputed_mc = hold;
+    }
+  }
+  if (p.dispute_status === 'lost') {
+    const hold = await scope.trx.selectFrom('reservations').select(['status']).where('id', '=', disputeHoldId(p.id)).executeTakeFirst();
+    if (hold?.status === 'active') {
+      await must(scope, [{ kind: 'capture', reservationId: disputeHoldId(p.id), amountMc: p.disputed_mc, type: 'dispute', description: 'Dispute lost: credits taken' }]);
+    } else if (!hold) {
+      const take = shareMc(p, p.dispute_amount_cents ?? p.amount_cents);
+      if (take > 0) await must(scope, [{ kind: 'clawback', userId: p.user_id, amountMc: take, type: 'dispute', description: 'Dispute lost: credits taken', refType: 'payment', refId: p.id }]);
+    }
+    p.disputed_mc = 0;
+  }
+  if (p.dispute_status === 'won' && p.disputed_mc > 0) {
+    const hold = await scope.trx.selectFrom('reservations').select(['status']).where('id', '=', disputeHoldId(p.id)).executeTakeFirst();
+    if (hold?.status === 'active') await must(scope, [{ kind: 'release', reservationId: disputeHoldId(p.id), reason: 'released', description: 'Dispute won: credits released' }]);
+    p.disputed_mc = 0;
+  }
+}
+
+/** The payment succeeded: grant once, then apply what was recorded before. Amount and currency must match. */
+export async function fulfilPayment(scope: TransactionScope, p: PaymentRow, fact: { amountCents: number; currency: string; chargeId: string | null }) {
+  if (fact.amountCents !== p.amount_cents || fact.currency.toLowerCase() !== p.currency.toLowerCase()) {
+    throw invalid('The payment amount does not match the package price.', { expected: p.amount_cents, got: fact.amountCents });
+  }
+  if (granted(p)) return false;
+  await must(scope, [fulfilmentOp(p)]);
+  p.status = 'succeeded';
+  p.stripe_charge_id = p.stripe_charge_id ?? fact.chargeId;
+  p.failure_message = null;
+  await createAlert(scope.trx, p.user_id, p.kind === 'auto_recharge' ? 'auto_recharge_succeeded' : 'purchase_succeeded', `Payment received: ${formatCredits(p.credits_mc + p.bonus_credits_mc)} credits were added.`, scope.now, { paymentId: p.id });
+  await reconcile(scope, p);
+  p.status = settledStatus(p);
+  await save(scope.trx, p, scope.now);
+  return true;
+}
+
+export async function failPayment(scope: TransactionScope, p: PaymentRow, message: string) {
+  if (p.status !== 'pending') return false;
+  p.status = 'failed';
+  p.failure_message = message.slice(0, 500);
+  await save(scope.trx, p, scope.now);
+  await createAlert(scope.trx, p.user_id, p.kind === 'auto_recharge' ? 'auto_recharge_failed' : 'payment_failed', `Your payment of ${formatCents(p.amount_cents, p.currency)} failed: ${p.failure_message}`, scope.now, { paymentId: p.id });
+  return true;
+}
+
+/** The payment's cumulative refunded amount is now `cumulativeCents` (never goes down). */
+export async function recordRefund(scope: TransactionScope, p: PaymentRow, cumulativeCents: number, chargeId: string | null) {
+  const cumulative = Math.min(Math.max(cumulativeCents, p.refunded_cents), p.amount_cents);
+  p.stripe_charge_id = p.stripe_charge_id ?? chargeId;
+  if (cumulative === p.refunded_cents) return false;
+  p.refunded_cents = cumulative;
+  if (granted(p)) {
+    await reconcile(scope, p);
+    p.status = settledStatus(p);
+  }
+  await save(scope.trx, p, scope.now);
+  return true;
+}
+
+export async function recordDispute(scope: TransactionScope, p: PaymentRow, state: 'open' | 'won' | 'lost', amountCents: number, chargeId: string | null) {
+  p.stripe_charge_id = p.stripe_charge_id ?? chargeId;
+  // A closed dispute is final: a late "created" changes nothing.
+  if (p.dispute_status === 'won' || p.dispute_status === 'lost') return false;
+  if (state === 'open' && p.dispute_status === 'open') return false;
+  p.dispute_status = state;
+  p.dispute_amount_cents = amountCents;
+  if (granted(p)) {
+    await reconcile(scope, p);
+    p.status = settledStatus(p);
+  }
+  await save(scope.trx, p, scope.now);
+  return true;
+}
+
+/** An admin's refund of a simulated payment: the simulated provider refunds at once. */
+export async function refundSimulated(core: Core, paymentId: string, amountCents: number | undefined, actorId: string): Promise<PaymentRow> {
+  return core.writer.transaction(async (scope) => {
+    const p = await lockPayment(scope, core.database.dialect, { id: paymentId });
+    if (!p) throw notFound('Payment');
+    const amount = checkRefundable(p, amountCents);
+    await recordRefund(scope, p, p.refunded_cents + amount, null);
+    await recordAudit(scope.trx, { actorId, action: 'payment.refund', targetType: 'payment', targetId: p.id, details: { amountCents: amount, provider: 'simulated' } }, scope.now);
+    return p;
+  });
+}
+
+/** The amount to refund (whole remainder by default); more than remains is refused. */
+export function checkRefundable(p: PaymentRow, amountCents: number | undefined): number {
+  if (!['succeeded', 'partially_refunded', 'disputed'].includes(p.status)) {
+    throw invalid(`A ${p.status} payment cannot be refunded.`, { fields: [{ path: 'id', message: `payment is ${p.status}` }] });
+  }
+  const remaining = p.amount_cents - p.refunded_cents;
+  const amount = amountCents ?? remaining;
+  if (amount > remaining || amount <= 0) {
+    throw invalid(`At most ${formatCents(remaining, p.currency)} remains to refund.`, { fields: [{ path: 'body.amountCents', message: 'more than remains' }] });
+  }
+  return amount;
+}

@@ -1,0 +1,190 @@
+/**
+ * Purchases, webhooks and refunds with a card processor. Credits move only inside the
+ * ledger, in the same transaction that records the Stripe event id, so a redelivered
+ * event changes nothing; amounts come from objects re-read from Stripe, so events that
+ * arrive late or out of order cannot move the payment backwards.
+ */
+import { createHash } from 'node:crypto';
+import type { PaymentRow } from '../../db/schema.js';
+import { recordAudit } from '../audit/record-audit.js';
+import { DomainError, conflict, notFound } from '../errors.js';
+import { newId } from '../ids.js';
+import type { Core } from '../index.js';
+import { checkRefundable, failPayment, fulfilPayment, lockPayment, recordDispute, recordRefund } from './payment-events.js';
+import type { PaymentProvider } from './provider.js';
+import { activePackage } from './purchase-credits.js';
+
+export interface PendingPurchase {
+  payment: PaymentRow;
+  clientSecret: string;
+}
+
+/**
+ * A pending payment and its PaymentIntent. With an idempotency key the payment id is
+ * derived from (user, key), and the intent's Stripe idempotency key from the payment id,
+ * so a retry after any failure finds the same payment and the same intent.
+ */
+export async function purchaseWithProvider(core: Core, provider: PaymentProvider, userId: string, packageId: string, key: string | null): Promise<PendingPurchase> {
+  const db = core.database.db;
+  const pkg = await activePackage(db, packageId);
+  const user = await db.selectFrom('users').select(['id', 'email', 'name', 'stripe_customer_id']).where('id', '=', userId).executeTakeFirstOrThrow();
+  const paymentId = key ? `pay_${createHash('sha256').update(`${userId}:${key}`).digest('hex').slice(0, 32)}` : newId();
+  let payment = await db.selectFrom('stripe_payments').selectAll().where('id', '=', paymentId).executeTakeFirst();
+  if (payment && payment.package_id !== pkg.id) throw conflict('This idempotency key was used for another package.');
+  if (!payment) {
+    const now = core.now();
+    const row: PaymentRow = {
+      id: paymentId,
+      user_id: userId,
+      package_id: pkg.id,
+      provider: 'stripe',
+      status: 'pending',
+      kind: 'purchase',
+      amount_cents: pkg.price_cents,
+      currency: pkg.currency,
+      credits_mc: pkg.credits_mc,
+      bonus_credits_mc: pkg.bonus_credits_mc,
+      stripe_payment_intent_id: null,
+      stripe_charge_id: null,
+      refunded_cents: 0,
+      clawed_back_mc: 0,
+      disputed_mc: 0,
+      failure_message: null,
+      dispute_status: null,
+      dispute_amount_cents: null,
+      created_at: now,
+      updated_at: now,
+    };
+    await core.writer.transaction(async ({ trx }) => {
+      await trx.insertInto('stripe_payments').values(row).onConflict((oc) => oc.column('id').doNothing()).execute();
+    });
+    payment = await db.selectFrom('stripe_payments').selectAll().where('id', '=', paymentId).executeTakeFirstOrThrow();
+  }
+  let customerId: string;
+  let intent: { id: string; clientSecret: string };
+  try {
+    customerId = await provider.ensureCustomer({ id: user.id, email: user.email, name: user.name, customerId: user.stripe_customer_id });
+    intent = await provider.createIntent({ paymentId, userId, customerId, amountCents: payment.amount_cents, currency: payment.currency, description: `${pkg.name} credits` });
+  } catch (e) {
+    throw new DomainError('payments_unavailable', `The payment processor did not answer: ${(e as Error).message}`);
+  }
+  await core.writer.transaction(async ({ trx, now }) => {
+    if (!user.stripe_customer_id) await trx.updateTable('users').set({ stripe_customer_id: customerId, updated_at: now }).where('id', '=', userId).execute();
+    await trx.updateTable('stripe_payments').set({ stripe_payment_intent_id: intent.id, updated_at: now }).where('id', '=', paymentId).execute();
+  });
+  return { payment: { ...payment, stripe_payment_intent_id: intent.id }, clientSecret: intent.clientSecret };
+}
+
+export type EventOutcome = 'applied' | 'duplicate' | 'ignored';
+
+interface StripeEvent {
+  id: string;
+  type: string;
+  data: { object: Record<string, unknown> };
+}
+
+const str = (v: unknown) => (typeof v === 'string' ? v : v && typeof v === 'object' && typeof (v as { id?: unknown }).id === 'string' ? ((v as { id: string }).id) : null);
+
+/** Applies one verified Stripe event once. Throws only for transient failures (Stripe retries). */
+export async function handleStripeEvent(core: Core, provider: PaymentProvider, event: StripeEvent): Promise<EventOutcome> {
+  const o = event.data.object;
+  // Authoritative facts, re-read from Stripe before the transaction.
+  let intent: Awaited<ReturnType<PaymentProvider['retrieveIntent']>> | null = null;
+  let charge: Awaited<ReturnType<PaymentProvider['retrieveCharge']>> | null = null;
+  try {
+    switch (event.type) {
+    case 'payment_intent.succeeded':
+    case 'payment_intent.payment_failed':
+      intent = await provider.retrieveIntent(String(o.id));
+      break;
+    case 'charge.refunded':
+      charge = await provider.retrieveCharge(String(o.id));
+      break;
+    case 'charge.dispute.created':
+    case 'charge.dispute.closed': {
+      const chargeId = str(o.charge);
+      if (chargeId) charge = await provider.retrieveCharge(chargeId);
+      break;
+    }
+    default:
+      return 'ignored';
+    }
+  } catch (e) {
+    // An object Stripe does not know (not ours, or deleted) will never apply: do not ask for retries.
+    if ((e as { statusCode?: number }).statusCode === 404) return 'ignored';
+    throw e;
+  }
+  return core.writer.transaction(async (scope) => {
+    const fresh = await scope.trx
+      .insertInto('processed_events')
+      .values({ id: `stripe:${event.id}`, type: event.type, created_at: scope.now })
+      .onConflict((oc) => oc.column('id').doNothing())
+      .executeTakeFirst();
+    if (Number(fresh.numInsertedOrUpdatedRows ?? 0n) === 0) return 'duplicate';
+    const dialect = core.database.dialect;
+    const payment =
+      (intent?.paymentId ? await lockPayment(scope, dialect, { id: intent.paymentId }) : undefined) ??
+      (intent ? await lockPayment(scope, dialect, { intentId: intent.id }) : undefined) ??
+      (charge?.paymentIntentId ? await lockPayment(scope, dialect, { intentId: charge.paymentIntentId }) : undefined) ??
+      (charge ? await lockPayment(scope, dialect, { chargeId: charge.id }) : undefined);
+    if (!payment) return 'ignored';
+    switch (event.type) {
+      case 'payment_intent.succeeded': {
+        if (!intent || intent.status !== 'succeeded') return 'ignored';
+        try {
+          await fulfilPayment(scope, payment, { amountCents: intent.amountCents, currency: intent.currency, chargeId: intent.chargeId });
+        } catch (e) {
+          if (e instanceof DomainError && e.code === 'validation_error') {
+            await recordAudit(scope.trx, { actorId: null, action: 'payment.mismatch', targetType: 'payment', targetId: payment.id, details: { eventId: event.id, ...(e.details ?? {}) } }, scope.now);
+            return 'ignored';
+          }
+          throw e;
+        }
+        return 'applied';
+      }
+      case 'payment_intent.payment_failed':
+        await failPayment(scope, payment, intent?.lastError ?? 'The card was declined.');
+        return 'applied';
+      case 'charge.refunded':
+        if (!charge) return 'ignored';
+        await recordRefund(scope, payment, charge.amountRefundedCents, charge.id);
+        return 'applied';
+      case 'charge.dispute.created':
+      case 'charge.dispute.closed': {
+        const status = event.type === 'charge.dispute.created' ? 'open' : o.status === 'won' ? 'won' : o.status === 'lost' ? 'lost' : null;
+        if (!status) return 'ignored';
+        const amount = typeof o.amount === 'number' ? o.amount : payment.amount_cents;
+        await recordDispute(scope, payment, status, amount, charge?.id ?? null);
+        return 'applied';
+      }
+    }
+    return 'ignored';
+  });
+}
+
+/**
+ * Refunds through the processor, then records the refund from the charge as Stripe now
+ * has it (cumulative), the same way the charge.refunded webhook does: whichever comes
+ * first takes the credits, the other finds nothing left to take.
+ */
+export async function refundWithProvider(core: Core, provider: PaymentProvider, paymentId: string, amountCents: number | undefined, actorId: string): Promise<PaymentRow> {
+  const p = await core.database.db.selectFrom('stripe_payments').selectAll().where('id', '=', paymentId).executeTakeFirst();
+  if (!p) throw notFound('Payment');
+  const amount = checkRefundable(p, amountCents);
+  if (!p.stripe_payment_intent_id) throw conflict('This payment has no PaymentIntent.');
+  try {
+    await provider.refund({ intentId: p.stripe_payment_intent_id, amountCents: amount, key: `refund-${p.id}-${p.refunded_cents}-${amount}` });
+  } catch (e) {
+    throw new DomainError('payments_unavailable', `The payment processor refused the refund: ${(e as Error).message}`);
+  }
+  const intent = await provider.retrieveIntent(p.stripe_payment_intent_id);
+  const charge = intent.chargeId ? await provider.retrieveCharge(intent.chargeId) : null;
+  const cumulative = charge ? charge.amountRefundedCents : p.refunded_cents + amount;
+  return core.writer.transaction(async (scope) => {
+    const locked = await lockPayment(scope, core.database.dialect, { id: paymentId });
+    if (!locked) throw notFound('Payment');
+    await recordRefund(scope, locked, cumulative, charge?.id ?? null);
+    await recordAudit(scope.trx, { actorId, action: 'payment.refund', targetType: 'payment', targetId: locked.id, details: { amountCents: amount, provider: 'stripe' } }, scope.now);
+    return locked;
+  });
+}

@@ -1,0 +1,182 @@
+/**
+ * Payments with the real `stripe` SDK against a local stand-in, webhooks signed as Stripe
+ * signs them: fulfilment once under duplicate concurrent deliveries, events out of order,
+ * bad signatures refused with no effect, partial then full refunds, disputes won and lost,
+ * admin refunds racing their webhook.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyLedger } from '../../src/core/ledger/verify.js';
+import { activeDialects } from '../support/db.js';
+import { type TestServer, startTestServer } from '../support/server.js';
+import { type StripeStandIn, startStripeStandIn } from '../support/stripe-standin.js';
+
+describe.each(await activeDialects())('Stripe payments on %s', (dialect) => {
+  let s: TestServer;
+  let stripe: StripeStandIn;
+  beforeAll(async () => {
+    stripe = await startStripeStandIn();
+    s = await startTestServer(dialect, {
+      STRIPE_SECRET_KEY: 'sk_test_standin',
+      STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
+      STRIPE_PUBLISHABLE_KEY: 'pk_test_standin',
+      STRIPE_API_BASE: stripe.url,
+    });
+  });
+  afterAll(async () => {
+    await s?.stop();
+    await stripe?.close();
+  });
+
+  const deliver = (e: { body: string; signature: string } | { body: string; signature?: string }) =>
+    s.api.request('POST', '/api/credits/stripe/webhook', {
+      raw: e.body,
+      headers: { 'content-type': 'application/json', ...(e.signature ? { 'stripe-signature': e.signature } : {}) },
+    });
+
+  async function buy(u: Awaited<ReturnType<TestServer['register']>>, packageId = 'pkg_professional') {
+    const r = await u.api.post('/api/credits/purchase', { packageId });
+    expect(r.status).toBe(201);
+    const intentId = [...stripe.intents.values()].find((pi) => (pi.metadata as { paymentId?: string }).paymentId === r.body.payment.id)?.id as string;
+    return { payment: r.body.payment, clientSecret: r.body.clientSecret as string, intentId };
+  }
+  const balance = async (u: Awaited<ReturnType<TestServer['register']>>) => (await u.api.get('/api/credits/balance')).body;
+
+  it('creates a pending payment and a PaymentIntent; credits come only with the webhook, once', async () => {
+    expect((await s.api.get('/api/config')).body).toMatchObject({ paymentsProvider: 'stripe', stripePublishableKey: 'pk_test_standin' });
+    const u = await s.register();
+    const { payment, clientSecret, intentId } = await buy(u);
+    expect(payment).toMatchObject({ status: 'pending', provider: 'stripe', amountCents: 4500, currency: 'usd', credits: 550 });
+    expect(clientSecret).toMatch(/^pi_.*_secret_/);
+    expect(stripe.intents.get(intentId)).toMatchObject({ amount: 4500, currency: 'usd' });
+    expect(stripe.requests.find((r) => r.path === '/v1/payment_intents')?.idempotencyKey).toBe(`payment-intent-${payment.id}`);
+    expect((await balance(u)).balance).toBe(0);
+    // A second purchase reuses the customer.
+    await buy(u, 'pkg_starter');
+    expect(stripe.requests.filter((r) => r.path === '/v1/customers' && r.method === 'POST')).toHaveLength(1);
+
+    const pi = stripe.succeed(intentId);
+    const e = stripe.event('payment_intent.succeeded', pi);
+    const results = await Promise.all(Array.from({ length: 5 }, () => deliver(e)));
+    expect(results.map((r) => r.status)).toEqual([200, 200, 200, 200, 200]);
+    expect(results.filter((r) => r.body.outcome === 'applied')).toHaveLength(1);
+    expect(await balance(u)).toMatchObject({ balance: 550, lifetimePurchased: 550 });
+    // The same fact under another event id changes nothing either.
+    expect((await deliver(stripe.event('payment_intent.succeeded', pi))).status).toBe(200);
+    expect((await balance(u)).balance).toBe(550);
+    const payments = (await u.api.get('/api/credits/payments')).body.items;
+    expect(payments.find((p: { id: string }) => p.id === payment.id).status).toBe('succeeded');
+    const alerts = (await u.api.get('/api/credits/alerts')).body.items.map((a: { type: string }) => a.type);
+    expect(alerts).toContain('purchase_succeeded');
+  });
+
+  it('refuses missing, forged and stale signatures, with no effect', async () => {
+    const u = await s.register();
+    const { intentId } = await buy(u);
+    const pi = stripe.succeed(intentId);
+    const good = stripe.event('payment_intent.succeeded', pi);
+    expect((await deliver({ body: good.body })).status).toBe(400);
+    expect((await deliver(stripe.event('payment_intent.succeeded', pi, { secret: 'whsec_forged' }))).status).toBe(400);
+    expect((await deliver({ body: good.body.replace('4500', '1'), signature: good.signature })).status).toBe(400);
+    const stale = stripe.event('payment_intent.succeeded', pi, { timestamp: Math.floor(Date.now() / 1000) - 301 });
+    const r = await deliver(stale);
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe('validation_error');
+    expect((await balance(u)).balance).toBe(0);
+    expect((await deliver(good)).status).toBe(200);
+    expect((await balance(u)).balance).toBe(550);
+  });
+
+  it('records a failed payment and alerts', async () => {
+    const u = await s.register();
+    const { payment, intentId } = await buy(u);
+    const pi = stripe.fail(intentId, 'Your card was declined.');
+    expect((await deliver(stripe.event('payment_intent.payment_failed', pi))).status).toBe(200);
+    const p = (await u.api.get('/api/credits/payments')).body.items.find((x: { id: string }) => x.id === payment.id);
+    expect(p.status).toBe('failed');
+    expect((await u.api.get('/api/credits/alerts')).body.items.map((a: { type: string }) => a.type)).toContain('payment_failed');
+  });
+
+  it('takes exactly the refunded share: partial, then full', async () => {
+    const u = await s.register();
+    const { intentId } = await buy(u);
+    await deliver(stripe.event('payment_intent.succeeded', stripe.succeed(intentId)));
+    const ch1 = stripe.refund(intentId, 1500);
+    const refund1 = stripe.event('charge.refunded', ch1);
+    await Promise.all([deliver(refund1), deliver(refund1), deliver(refund1)]);
+    expect((await balance(u)).balance).toBe(366.667);
+    const ch2 = stripe.refund(intentId, 3000);
+    await deliver(stripe.event('charge.refunded', ch2));
+    // An old partial-refund event arriving late changes nothing: amounts are re-read from Stripe.
+    await deliver(stripe.event('charge.refunded', { ...ch1, amount_refunded: 1500 }));
+    expect((await balance(u)).balance).toBe(0);
+    const refunds = (await u.api.get('/api/credits/transactions?type=refund')).body.items.map((t: { amount: number }) => t.amount);
+    expect(refunds).toEqual([-366.667, -183.333]);
+  });
+
+  it('handles a refund that arrives before the payment succeeded', async () => {
+    const u = await s.register();
+    const { intentId } = await buy(u);
+    const pi = stripe.succeed(intentId);
+    const ch = stripe.refund(intentId, 1500);
+    expect((await deliver(stripe.event('charge.refunded', ch))).status).toBe(200);
+    expect((await balance(u)).balance).toBe(0);
+    await deliver(stripe.event('payment_intent.succeeded', pi));
+    expect((await balance(u)).balance).toBe(366.667);
+  });
+
+  it('holds disputed credits, then takes them when lost or releases them when won', async () => {
+    const lost = await s.register();
+    const a = await buy(lost);
+    const piA = stripe.succeed(a.intentId);
+    await deliver(stripe.event('payment_intent.succeeded', piA));
+    const dispute = { id: 'dp_lost', object: 'dispute', amount: 4500, charge: piA.latest_charge, status: 'needs_response' };
+    await deliver(stripe.event('charge.dispute.created', dispute));
+    expect(await balance(lost)).toMatchObject({ balance: 550, reserved: 550, available: 0 });
+    expect((await lost.api.post('/api/messages', { to: 'x', body: 'y' })).status).toBe(402);
+    await deliver(stripe.event('charge.dispute.closed', { ...dispute, status: 'lost' }));
+    expect(await balance(lost)).toMatchObject({ balance: 0, reserved: 0 });
+    expect((await lost.api.get('/api/credits/transactions?type=dispute')).body.items[0].amount).toBe(-550);
+
+    const won = await s.register();
+    const b = await buy(won);
+    const piB = stripe.succeed(b.intentId);
+    await deliver(stripe.event('payment_intent.succeeded', piB));
+    const d2 = { id: 'dp_won', object: 'dispute', amount: 4500, charge: piB.latest_charge, status: 'needs_response' };
+    await deliver(stripe.event('charge.dispute.created', d2));
+    await deliver(stripe.event('charge.dispute.closed', { ...d2, status: 'won' }));
+    expect(await balance(won)).toMatchObject({ balance: 550, reserved: 0, available: 550 });
+  });
+
+  it('ends correct when a dispute closes before Stripe says it opened', async () => {
+    const u = await s.register();
+    const { intentId } = await buy(u);
+    const pi = stripe.succeed(intentId);
+    await deliver(stripe.event('payment_intent.succeeded', pi));
+    const d = { id: 'dp_early', object: 'dispute', amount: 4500, charge: pi.latest_charge };
+    await deliver(stripe.event('charge.dispute.closed', { ...d, status: 'lost' }));
+    expect(await balance(u)).toMatchObject({ balance: 0, reserved: 0 });
+    await deliver(stripe.event('charge.dispute.created', { ...d, status: 'needs_response' }));
+    expect(await balance(u)).toMatchObject({ balance: 0, reserved: 0 });
+  });
+
+  it('refunds from the admin page through Stripe, once whichever comes first', async () => {
+    const admin = await s.userWithRole('admin');
+    const u = await s.register();
+    const { payment, intentId } = await buy(u);
+    await deliver(stripe.event('payment_intent.succeeded', stripe.succeed(intentId)));
+    const r = await admin.api.post(`/api/admin/payments/${payment.id}/refund`, { amountCents: 2250 });
+    expect(r.status).toBe(200);
+    expect(r.body.payment).toMatchObject({ status: 'partially_refunded', refundedCents: 2250 });
+    expect((await balance(u)).balance).toBe(275);
+    // Stripe's webhook for the same refund arrives afterwards: nothing more is taken.
+    const ch = stripe.charges.get(String(stripe.intents.get(intentId)?.latest_charge)) as Record<string, unknown>;
+    await deliver(stripe.event('charge.refunded', ch));
+    expect((await balance(u)).balance).toBe(275);
+    expect((await admin.api.post(`/api/admin/payments/${payment.id}/refund`, { amountCents: 2251 })).status).toBe(400);
+  });
+
+  it('ignores unknown events and leaves the ledger verifiable', async () => {
+    expect((await deliver(stripe.event('customer.created', { id: 'cus_x', object: 'customer' }))).body).toEqual({ received: true, outcome: 'ignored' });
+    expect((await verifyLedger(s.running.core.database.db)).violations).toEqual([]);
+  });
+});
