@@ -7,6 +7,7 @@ import type { Config } from './config.js';
 import { createUser, normalizeEmail } from './core/accounts/create-user.js';
 import { ThresholdAlerts } from './core/alerts/alerts.js';
 import { sweepCalls } from './core/calls/sweep-calls.js';
+import { AutoRecharge } from './core/payments/auto-recharge.js';
 import { StripeProvider } from './integrations/stripe/stripe-provider.js';
 import { HttpVapiClient, SimulatedVapiClient, type VapiClient } from './integrations/vapi/client.js';
 import { type Core, createCore } from './core/index.js';
@@ -77,11 +78,10 @@ export async function startServer(
   const vapi: VapiClient = config.vapi.apiKey
     ? new HttpVapiClient({ apiKey: config.vapi.apiKey, apiBase: config.vapi.apiBase, phoneNumberId: config.vapi.phoneNumberId, assistantId: config.vapi.assistantId })
     : new SimulatedVapiClient();
-  const services: Services = {
-    thresholds,
-    vapi,
-    ...(config.stripe ? { payments: new StripeProvider(config.stripe.secretKey, config.stripe.webhookSecret, config.stripe.apiBase) } : {}),
-  };
+  const payments = config.stripe ? new StripeProvider(config.stripe.secretKey, config.stripe.webhookSecret, config.stripe.apiBase) : undefined;
+  const autoRecharge = new AutoRecharge(core, payments);
+  core.writer.onCommit((changes) => void autoRecharge.onCommit(changes));
+  const services: Services = { thresholds, vapi, autoRecharge, ...(payments ? { payments } : {}) };
   const app = await createApp({ config, core, metrics, events, services, ...(opts.logger !== undefined ? { logger: opts.logger } : {}) });
 
   const timers: NodeJS.Timeout[] = [];
@@ -125,8 +125,11 @@ export async function startServer(
         clearInterval(idle);
         clearTimeout(hard);
       }
-      await core.writer.close();
+      // Drain the writer, let the after-commit watchers finish (they may write), then close it.
+      await core.writer.drain();
       await thresholds.idle();
+      await autoRecharge.idle();
+      await core.writer.close();
       await events.close();
       await database.close();
     })();

@@ -2,6 +2,7 @@ import { type Kysely, type Migration, type MigrationProvider, Migrator, sql } fr
 import * as m001 from './migrations/001-initial.js';
 import * as m002 from './migrations/002-calls.js';
 import * as m003 from './migrations/003-payments.js';
+import * as m004 from './migrations/004-auto-recharge.js';
 import type { DB } from './schema.js';
 
 // Migrations are imported, not read from a folder, so they work the same from src/ and dist/.
@@ -9,6 +10,7 @@ const migrations: Record<string, Migration> = {
   '001-initial': m001,
   '002-calls': m002,
   '003-payments': m003,
+  '004-auto-recharge': m004,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

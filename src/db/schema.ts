@@ -227,6 +227,11 @@ export interface UserSettingsTable {
   auto_recharge_package_id: string | null;
   /** 1 while available is below the low-balance threshold (so one alert per crossing). */
   below_threshold: number;
+  /** 1 once an auto-recharge was started for the current crossing; 0 again above the threshold. */
+  auto_recharge_fired: number;
+  /** Declines in a row; the next attempt waits until auto_recharge_retry_at. */
+  auto_recharge_failures: number;
+  auto_recharge_retry_at: number;
   updated_at: number;
 }
 

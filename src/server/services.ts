@@ -3,6 +3,7 @@
  * twin, chosen by configuration in main.ts.
  */
 import type { ThresholdAlerts } from '../core/alerts/alerts.js';
+import type { AutoRecharge } from '../core/payments/auto-recharge.js';
 import type { PaymentProvider } from '../core/payments/provider.js';
 import type { VapiClient } from '../integrations/vapi/client.js';
 
@@ -13,4 +14,6 @@ export interface Services {
   vapi?: VapiClient;
   /** Stripe when its keys are set; absent: the simulated provider (outside production) or none. */
   payments?: PaymentProvider;
+  /** Buys the chosen package when available credits fall below the auto-recharge threshold. */
+  autoRecharge?: AutoRecharge;
 }

@@ -29,6 +29,8 @@ export interface StripeStandIn {
   intents: Map<string, Obj>;
   charges: Map<string, Obj>;
   requests: { method: string; path: string; idempotencyKey: string | undefined }[];
+  /** Off-session charges to decline before accepting again. */
+  declineNext: number;
   /** The intent succeeds: a charge is made. Returns the intent. */
   succeed(intentId: string): Obj;
   fail(intentId: string, message: string): Obj;
@@ -81,6 +83,23 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
         const c = customers.get(m[1] as string);
         return c ? send(200, c) : notFound();
       }
+      if (req.method === 'GET' && path === '/v1/payment_methods') {
+        const customer = new URL(req.url ?? '', 'http://x').searchParams.get('customer');
+        return send(200, { object: 'list', data: customer ? [{ id: `pm_card_${customer}`, object: 'payment_method', type: 'card' }] : [], has_more: false });
+      }
+      if (req.method === 'POST' && path === '/v1/payment_intents' && body.confirm === 'true') {
+        if (state.declineNext > 0) {
+          state.declineNext--;
+          return send(402, { error: { type: 'card_error', code: 'card_declined', message: 'Your card was declined.' } });
+        }
+        const piId = id('pi');
+        const pi: Obj = { id: piId, object: 'payment_intent', amount: Number(body.amount), currency: body.currency, customer: body.customer, metadata: body.metadata ?? {}, status: 'succeeded', client_secret: `${piId}_secret`, latest_charge: null, last_payment_error: null };
+        intents.set(piId, pi);
+        const ch = { id: id('ch'), object: 'charge', amount: pi.amount, amount_refunded: 0, refunded: false, currency: pi.currency, payment_intent: piId };
+        charges.set(ch.id, ch);
+        pi.latest_charge = ch.id;
+        return remember(pi);
+      }
       if (req.method === 'POST' && path === '/v1/payment_intents') {
         const piId = id('pi');
         const pi = {
@@ -124,9 +143,10 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  return {
+  const state: StripeStandIn = {
     url,
     webhookSecret,
+    declineNext: 0,
     intents,
     charges,
     requests,
@@ -161,6 +181,7 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
       });
       return { body, signature, id: eventId };
     },
-    close: () => new Promise((r) => server.close(() => r())),
+    close: () => new Promise<void>((r) => server.close(() => r())),
   };
+  return state;
 }

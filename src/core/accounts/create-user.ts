@@ -77,6 +77,9 @@ export async function createUser(writer: LedgerWriter, input: NewUser): Promise<
         auto_recharge_package_id: null,
         // A new account already below its threshold has not crossed it: no alert until it rises and falls.
         below_threshold: (input.signupBonusMc ?? 0) < threshold ? 1 : 0,
+        auto_recharge_fired: 0,
+        auto_recharge_failures: 0,
+        auto_recharge_retry_at: 0,
         updated_at: now,
       })
       .execute();

@@ -25,6 +25,11 @@ export interface PaymentProvider {
   retrieveCharge(id: string): Promise<ChargeFacts>;
   /** Refunds `amountCents` of the payment's intent; `key` makes a repeat of the same refund a no-op. */
   refund(input: { intentId: string; amountCents: number; key: string }): Promise<void>;
+  /**
+   * Charges the customer's saved card without them present (auto-recharge). Resolves with
+   * the intent when Stripe accepted it; rejects with the decline message otherwise.
+   */
+  chargeOffSession(input: { paymentId: string; userId: string; customerId: string; amountCents: number; currency: string; description: string }): Promise<IntentFacts>;
   /** Verifies a webhook's signature over the raw body; throws when it does not hold. */
   verifyWebhook(rawBody: Buffer, signature: string | undefined): { id: string; type: string; data: { object: Record<string, unknown> } };
 }

@@ -56,6 +56,26 @@ export class StripeProvider implements PaymentProvider {
     return { id: pi.id, clientSecret: pi.client_secret };
   }
 
+  async chargeOffSession(input: { paymentId: string; userId: string; customerId: string; amountCents: number; currency: string; description: string }): Promise<IntentFacts> {
+    const methods = await this.stripe.paymentMethods.list({ customer: input.customerId, type: 'card', limit: 1 });
+    const method = methods.data[0];
+    if (!method) throw new Error('No saved card for this customer.');
+    const pi = await this.stripe.paymentIntents.create(
+      {
+        amount: input.amountCents,
+        currency: input.currency,
+        customer: input.customerId,
+        payment_method: method.id,
+        off_session: true,
+        confirm: true,
+        description: input.description,
+        metadata: { paymentId: input.paymentId, userId: input.userId, kind: 'auto_recharge' },
+      },
+      { idempotencyKey: `payment-intent-${input.paymentId}` },
+    );
+    return this.retrieveIntent(pi.id);
+  }
+
   async retrieveIntent(id: string): Promise<IntentFacts> {
     const pi = await this.stripe.paymentIntents.retrieve(id);
     const charge = pi.latest_charge;

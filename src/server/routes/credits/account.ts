@@ -131,6 +131,7 @@ export async function accountRoutes(app: App, ctx: AppContext) {
         Date.now(),
       );
       ctx.services.thresholds?.invalidate(p.id);
+      ctx.services.autoRecharge?.invalidate(p.id);
       return toSettings(next);
     },
   );

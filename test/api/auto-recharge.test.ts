@@ -1,0 +1,114 @@
+/**
+ * Auto-recharge: once per crossing under parallel debits, a monthly cap, and backoff
+ * after a decline (Stripe stand-in, off-session charge of the saved card).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyLedger } from '../../src/core/ledger/verify.js';
+import { activeDialects } from '../support/db.js';
+import { type TestServer, startTestServer } from '../support/server.js';
+import { type StripeStandIn, startStripeStandIn } from '../support/stripe-standin.js';
+
+async function settle(s: TestServer) {
+  for (let i = 0; i < 3; i++) {
+    await s.running.core.writer.drain();
+    await s.running.services.autoRecharge?.idle();
+  }
+}
+
+describe.each(await activeDialects())('auto-recharge on %s', (dialect) => {
+  let s: TestServer;
+  let st: TestServer;
+  let stripe: StripeStandIn;
+  beforeAll(async () => {
+    s = await startTestServer(dialect);
+    stripe = await startStripeStandIn();
+    st = await startTestServer(dialect, { STRIPE_SECRET_KEY: 'sk_test_x', STRIPE_WEBHOOK_SECRET: stripe.webhookSecret, STRIPE_API_BASE: stripe.url });
+  });
+  afterAll(async () => {
+    await s?.stop();
+    await st?.stop();
+    await stripe?.close();
+  });
+
+  it('buys the chosen package once per crossing, even under 50 parallel debits', async () => {
+    const u = await s.register();
+    await s.grant(u.user.id, 20);
+    const set = await u.api.put('/api/credits/settings', { autoRecharge: { enabled: true, thresholdCredits: 10, packageId: 'pkg_starter' } });
+    expect(set.status).toBe(200);
+    const runs = await Promise.all(Array.from({ length: 50 }, () => u.api.post('/api/workflows/batch/execute', {})));
+    expect(runs.every((r) => r.status === 201 || r.status === 402)).toBe(true);
+    await settle(s);
+    const payments = (await u.api.get('/api/credits/payments')).body.items;
+    expect(payments.filter((p: { packageId: string }) => p.packageId === 'pkg_starter')).toHaveLength(1);
+    const ok = runs.filter((r) => r.status === 201).length;
+    expect((await u.api.get('/api/credits/balance')).body.balance).toBe(Math.round((120 - ok * 0.75) * 1000) / 1000);
+    const alerts = (await u.api.get('/api/credits/alerts?limit=200')).body.items.map((a: { type: string }) => a.type);
+    expect(alerts.filter((t: string) => t === 'auto_recharge_succeeded')).toHaveLength(1);
+    const tx = (await u.api.get('/api/credits/transactions?type=auto_recharge')).body.items;
+    expect(tx).toHaveLength(1);
+    expect(tx[0].amount).toBe(100);
+    // Spending below the threshold again is a new crossing: a second recharge.
+    const bal = (await u.api.get('/api/credits/balance')).body.available;
+    const n = Math.ceil((bal - 10) / 0.75) + 1;
+    for (let i = 0; i < n; i++) await u.api.post('/api/workflows/batch/execute', {});
+    await settle(s);
+    const again = (await u.api.get('/api/credits/payments')).body.items;
+    expect(again.filter((p: { packageId: string }) => p.packageId === 'pkg_starter')).toHaveLength(2);
+  });
+
+  it('stops at the monthly cap', async () => {
+    const u = await s.register();
+    await s.grant(u.user.id, 11);
+    await u.api.put('/api/credits/settings', { autoRecharge: { enabled: true, thresholdCredits: 10, packageId: 'pkg_starter' } });
+    const now = Date.now();
+    for (let i = 0; i < 5; i++) {
+      await s.running.core.database.db
+        .insertInto('stripe_payments')
+        .values({ id: `cap-${u.user.id}-${i}`, user_id: u.user.id, package_id: 'pkg_starter', provider: 'simulated', status: 'succeeded', kind: 'auto_recharge', amount_cents: 1000, currency: 'usd', credits_mc: 0 + 100_000, bonus_credits_mc: 0, stripe_payment_intent_id: null, stripe_charge_id: null, refunded_cents: 0, clawed_back_mc: 0, disputed_mc: 0, failure_message: null, dispute_status: null, dispute_amount_cents: null, created_at: now, updated_at: now })
+        .execute();
+    }
+    await u.api.post('/api/workflows/w/execute', {});
+    await u.api.post('/api/workflows/w/execute', {});
+    await settle(s);
+    expect((await u.api.get('/api/credits/balance')).body.balance).toBe(9.5);
+    const alerts = (await u.api.get('/api/credits/alerts')).body.items;
+    expect(alerts.find((a: { type: string }) => a.type === 'auto_recharge_failed')?.message).toMatch(/limit of 5/);
+  });
+
+  it('charges the saved card off-session, and backs off after a decline', async () => {
+    const u = await st.register();
+    const buy = await u.api.post('/api/credits/purchase', { packageId: 'pkg_professional' });
+    const pi = [...stripe.intents.values()].find((x) => (x.metadata as { paymentId?: string }).paymentId === buy.body.payment.id) as Record<string, unknown>;
+    const e = stripe.event('payment_intent.succeeded', stripe.succeed(String(pi.id)));
+    expect((await st.api.request('POST', '/api/credits/stripe/webhook', { raw: e.body, headers: { 'content-type': 'application/json', 'stripe-signature': e.signature } })).status).toBe(200);
+    expect((await u.api.get('/api/credits/balance')).body.balance).toBe(550);
+    await u.api.put('/api/credits/settings', { autoRecharge: { enabled: true, thresholdCredits: 545, packageId: 'pkg_starter' } });
+    stripe.declineNext = 1;
+    for (let i = 0; i < 8; i++) await u.api.post('/api/workflows/w/execute', {});
+    await settle(st);
+    let payments = (await u.api.get('/api/credits/payments')).body.items;
+    expect(payments.filter((p: { status: string }) => p.status === 'failed')).toHaveLength(1);
+    expect((await u.api.get('/api/credits/alerts')).body.items.map((a: { type: string }) => a.type)).toContain('auto_recharge_failed');
+    // Within the backoff, more debits below the threshold do not charge again.
+    for (let i = 0; i < 3; i++) await u.api.post('/api/workflows/w/execute', {});
+    await settle(st);
+    payments = (await u.api.get('/api/credits/payments')).body.items;
+    expect(payments.filter((p: { packageId: string }) => p.packageId === 'pkg_starter')).toHaveLength(1);
+    const row = await st.running.core.database.db.selectFrom('user_settings').select(['auto_recharge_failures', 'auto_recharge_retry_at']).where('user_id', '=', u.user.id).executeTakeFirstOrThrow();
+    expect(row.auto_recharge_failures).toBe(1);
+    expect(row.auto_recharge_retry_at).toBeGreaterThan(Date.now() + 14 * 60_000);
+    // After the backoff, the next debit charges the card, which now succeeds.
+    await st.running.core.database.db.updateTable('user_settings').set({ auto_recharge_retry_at: 0 }).where('user_id', '=', u.user.id).execute();
+    await u.api.post('/api/workflows/w/execute', {});
+    await settle(st);
+    payments = (await u.api.get('/api/credits/payments')).body.items;
+    const succeeded = payments.filter((p: { packageId: string; status: string }) => p.packageId === 'pkg_starter' && p.status === 'succeeded');
+    expect(succeeded).toHaveLength(1);
+    expect((await u.api.get('/api/credits/balance')).body.balance).toBe(550 - 12 * 0.75 + 100);
+  });
+
+  it('leaves the ledgers verifiable', async () => {
+    expect((await verifyLedger(s.running.core.database.db)).violations).toEqual([]);
+    expect((await verifyLedger(st.running.core.database.db)).violations).toEqual([]);
+  });
+});
