@@ -77,6 +77,8 @@ const envSchema = z.object({
   WRITER_MAX_QUEUE: int(50_000, 1),
   HOLD_SWEEP_SECONDS: int(30, 1),
   CALL_GRACE_SECONDS: int(300, 0),
+  ALERTS_POLL_MS: int(2000, 10),
+  ALERTS_RETRY_BASE_MS: int(5000, 1),
 });
 
 export interface Config {
@@ -117,6 +119,8 @@ export interface Config {
   writer: { maxBatch: number; maxQueue: number };
   holdSweepSeconds: number;
   callGraceSeconds: number;
+  alertPollMs: number;
+  alertRetryBaseMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -203,6 +207,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     writer: { maxBatch: e.WRITER_MAX_BATCH, maxQueue: e.WRITER_MAX_QUEUE },
     holdSweepSeconds: e.HOLD_SWEEP_SECONDS,
     callGraceSeconds: e.CALL_GRACE_SECONDS,
+    alertPollMs: e.ALERTS_POLL_MS,
+    alertRetryBaseMs: e.ALERTS_RETRY_BASE_MS,
   };
 }
 

@@ -7,7 +7,9 @@ import type { Config } from './config.js';
 import { createUser, normalizeEmail } from './core/accounts/create-user.js';
 import { ThresholdAlerts } from './core/alerts/alerts.js';
 import { sweepCalls } from './core/calls/sweep-calls.js';
+import { AlertDelivery } from './core/alerts/deliver-alerts.js';
 import { AutoRecharge } from './core/payments/auto-recharge.js';
+import { emailChannel, webhookChannel } from './integrations/alerts/channels.js';
 import { StripeProvider } from './integrations/stripe/stripe-provider.js';
 import { HttpVapiClient, SimulatedVapiClient, type VapiClient } from './integrations/vapi/client.js';
 import { type Core, createCore } from './core/index.js';
@@ -100,6 +102,12 @@ export async function startServer(
     timers.push(t);
   };
   every(config.holdSweepSeconds, () => core.ledger.releaseExpiredHolds());
+  const channels = [
+    ...(config.alerts.webhookUrl ? [webhookChannel(config.alerts.webhookUrl, config.alerts.webhookSecret)] : []),
+    ...(config.alerts.smtpUrl ? [emailChannel(config.alerts.smtpUrl, config.alerts.emailFrom)] : []),
+  ];
+  const delivery = new AlertDelivery(database.db, channels, { retryBaseMs: config.alertRetryBaseMs });
+  if (delivery.enabled) every(config.alertPollMs / 1000, () => delivery.runOnce());
   every(config.holdSweepSeconds, () => sweepCalls(core, vapi, config.callGraceSeconds));
 
   let url = '';

@@ -3,6 +3,7 @@ import * as m001 from './migrations/001-initial.js';
 import * as m002 from './migrations/002-calls.js';
 import * as m003 from './migrations/003-payments.js';
 import * as m004 from './migrations/004-auto-recharge.js';
+import * as m005 from './migrations/005-alert-deliveries.js';
 import type { DB } from './schema.js';
 
 // Migrations are imported, not read from a folder, so they work the same from src/ and dist/.
@@ -11,6 +12,7 @@ const migrations: Record<string, Migration> = {
   '002-calls': m002,
   '003-payments': m003,
   '004-auto-recharge': m004,
+  '005-alert-deliveries': m005,
 };
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };

@@ -254,7 +254,21 @@ export interface VapiCallsTable {
   ended_at: number | null;
 }
 
+export interface AlertDeliveriesTable {
+  id: string;
+  alert_id: string;
+  channel: 'webhook' | 'email';
+  status: 'pending' | 'delivered' | 'dead';
+  attempts: number;
+  /** When the next try may start; also a lease while one instance is delivering. */
+  next_attempt_at: number;
+  last_error: string | null;
+  created_at: number;
+  delivered_at: number | null;
+}
+
 export interface DB {
+  alert_deliveries: AlertDeliveriesTable;
   users: UsersTable;
   credit_packages: CreditPackagesTable;
   user_credits: UserCreditsTable;

@@ -1,0 +1,96 @@
+/**
+ * Alerts leave the app: a signed webhook, retried after the receiver fails twice, and an
+ * email received by a local SMTP server.
+ */
+import { createHmac } from 'node:crypto';
+import { type IncomingMessage, type Server, createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { activeDialects } from '../support/db.js';
+import { type TestServer, startTestServer } from '../support/server.js';
+
+async function until(ok: () => boolean, ms = 10_000) {
+  const end = Date.now() + ms;
+  while (!ok() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
+}
+
+describe.each(await activeDialects())('alert delivery on %s', (dialect) => {
+  let s: TestServer;
+  let hook: Server;
+  let smtp: SMTPServer;
+  const hits: { body: string; signature: string | undefined }[] = [];
+  const mails: string[] = [];
+  let failuresLeft = 2;
+  beforeAll(async () => {
+    hook = createServer((req: IncomingMessage, res) => {
+      let body = '';
+      req.on('data', (c) => (body += c));
+      req.on('end', () => {
+        hits.push({ body, signature: req.headers['x-credits-signature'] as string | undefined });
+        if (failuresLeft-- > 0) {
+          res.statusCode = 503;
+          res.end('try later');
+        } else res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => hook.listen(0, '127.0.0.1', r));
+    smtp = new SMTPServer({
+      authOptional: true,
+      disabledCommands: ['STARTTLS'],
+      logger: false,
+      onData(stream, _session, cb) {
+        let raw = '';
+        stream.on('data', (c) => (raw += c));
+        stream.on('end', () => {
+          mails.push(raw);
+          cb();
+        });
+      },
+    });
+    await new Promise<void>((r) => smtp.listen(0, '127.0.0.1', r));
+    const smtpPort = (smtp.server.address() as AddressInfo).port;
+    s = await startTestServer(dialect, {
+      ALERTS_WEBHOOK_URL: `http://127.0.0.1:${(hook.address() as AddressInfo).port}/alerts`,
+      ALERTS_WEBHOOK_SECRET: 'alert-secret',
+      SMTP_URL: `smtp://127.0.0.1:${smtpPort}`,
+      ALERTS_EMAIL_FROM: 'Credits <credits@example.com>',
+      ALERTS_POLL_MS: '50',
+      ALERTS_RETRY_BASE_MS: '50',
+    });
+  });
+  afterAll(async () => {
+    await s?.stop();
+    await new Promise<void>((r) => hook.close(() => r()));
+    await new Promise<void>((r) => smtp.close(() => r()));
+  });
+
+  it('delivers a signed webhook (retried after two failures) and an email', async () => {
+    const u = await s.register({ email: `alerts-${Date.now()}@example.com` });
+    expect((await u.api.post('/api/credits/purchase', { packageId: 'pkg_starter' })).status).toBe(201);
+    await until(() => hits.length >= 3 && mails.length >= 1);
+    expect(hits).toHaveLength(3);
+    const last = hits[2] as { body: string; signature: string };
+    const body = JSON.parse(last.body);
+    expect(body).toMatchObject({ type: 'purchase_succeeded', userId: u.user.id });
+    const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(last.signature) as RegExpExecArray;
+    expect(v1).toBe(createHmac('sha256', 'alert-secret').update(`${t}.${last.body}`).digest('hex'));
+    expect(mails).toHaveLength(1);
+    expect(mails[0]).toContain(u.user.email);
+    expect(mails[0]).toMatch(/Subject: Payment received/);
+    const db = s.running.core.database.db;
+    let rows = await db.selectFrom('alert_deliveries').selectAll().execute();
+    for (let i = 0; i < 100 && rows.some((r) => r.status !== 'delivered'); i++) {
+      await new Promise((r) => setTimeout(r, 20));
+      rows = await db.selectFrom('alert_deliveries').selectAll().execute();
+    }
+    expect(rows.map((r) => [r.channel, r.status, r.attempts]).sort()).toEqual([
+      ['email', 'delivered', 1],
+      ['webhook', 'delivered', 3],
+    ]);
+    // Nothing is delivered twice.
+    await new Promise((r) => setTimeout(r, 300));
+    expect(hits).toHaveLength(3);
+    expect(mails).toHaveLength(1);
+  });
+});
