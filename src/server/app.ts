@@ -33,6 +33,7 @@ import { Tokens, UserCache, makeAuthenticate } from './plugins/auth.js';
 import { CreditGuard } from './plugins/credit-guard.js';
 import { Idempotency } from './plugins/idempotency.js';
 import { registerRoutes } from './routes/index.js';
+import { webRoutes } from './routes/web.js';
 import type { Services } from './services.js';
 
 export type App = FastifyInstance<
@@ -176,7 +177,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
       .send(errorBody('internal_error', `Something went wrong on our side (request ${req.id}).`));
   });
 
+  const spaFallback = await webRoutes(app);
   app.setNotFoundHandler((req, reply) => {
+    if (spaFallback?.(req, reply)) return;
     reply.status(404).send(errorBody('not_found', `No route ${req.method} ${req.url.split('?')[0]}.`));
   });
 
