@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activeDialects } from '../support/db.js';
-import { type TestServer, startTestServer } from '../support/server.js';
+import { type Res, type TestServer, startTestServer } from '../support/server.js';
 
 describe.each(await activeDialects())('auth on %s', (dialect) => {
   let s: TestServer;
@@ -45,7 +45,7 @@ describe.each(await activeDialects())('auth on %s', (dialect) => {
     expect(blocked.status).toBe(429);
     expect(blocked.body.error.code).toBe('rate_limited');
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
-    let limited: Awaited<ReturnType<typeof s.api.post>> | null = null;
+    let limited: Res | null = null;
     for (let i = 0; i < 40 && !limited; i++) {
       const r = await s.api.post('/api/auth/login', { email: `other-${i}@example.com`, password: 'x' });
       if (r.status === 429) limited = r;

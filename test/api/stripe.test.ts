@@ -164,8 +164,14 @@ describe.each(await activeDialects())('Stripe payments on %s', (dialect) => {
     const u = await s.register();
     const { payment, intentId } = await buy(u);
     await deliver(stripe.event('payment_intent.succeeded', stripe.succeed(intentId)));
-    const r = await admin.api.post(`/api/admin/payments/${payment.id}/refund`, { amountCents: 2250 });
+    const key = { 'idempotency-key': `refund-${payment.id}` };
+    const [r, dup] = await Promise.all([
+      admin.api.post(`/api/admin/payments/${payment.id}/refund`, { amountCents: 2250 }, key),
+      admin.api.post(`/api/admin/payments/${payment.id}/refund`, { amountCents: 2250 }, key),
+    ]);
     expect(r.status).toBe(200);
+    expect(dup.body).toEqual(r.body);
+    expect(stripe.requests.filter((x) => x.path === '/v1/refunds')).toHaveLength(1);
     expect(r.body.payment).toMatchObject({ status: 'partially_refunded', refundedCents: 2250 });
     expect((await balance(u)).balance).toBe(275);
     // Stripe's webhook for the same refund arrives afterwards: nothing more is taken.

@@ -86,20 +86,45 @@ export class Idempotency {
     }
     const fingerprint = this.fingerprint(req, opts.body ?? req.body);
     const id = `${opts.scope}:${key}`;
-    const running = this.inflight.get(id);
-    if (running) await running.catch(() => {});
-    const stored = await this.lookup(id, fingerprint);
-    if (stored) return { ...stored, replayed: true };
-    const p = fn({ scope: opts.scope, key, fingerprint, reply: opts.render }).then((applied) => {
+    return this.exclusive(id, async () => {
+      const stored = await this.lookup(id, fingerprint);
+      if (stored) return { ...stored, replayed: true };
+      const applied = await fn({ scope: opts.scope, key, fingerprint, reply: opts.render });
       const r = (applied.reply as StoredReply | undefined) ?? opts.render(applied);
       return applied.replayed ? { ...r, replayed: true } : r;
     });
-    this.inflight.set(id, p);
+  }
+
+  /** Runs `fn` after any earlier request with the same key on this instance has finished. */
+  private async exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> {
+    const before = this.inflight.get(id);
+    const mine = (before ?? Promise.resolve()).catch(() => {}).then(fn);
+    this.inflight.set(id, mine);
     try {
-      return await p;
+      return await mine;
     } finally {
-      if (this.inflight.get(id) === p) this.inflight.delete(id);
+      if (this.inflight.get(id) === mine) this.inflight.delete(id);
     }
+  }
+
+  /**
+   * For operations whose effect is not one ledger operation (a refund through Stripe, a
+   * PaymentIntent): the reply is stored after the effect. The effect itself must be
+   * idempotent on its own (Stripe idempotency keys derived from our ids), so a retry after
+   * a failure between the two repeats nothing.
+   */
+  async runOutside(req: FastifyRequest, scope: string, fn: (key: string | null) => Promise<StoredReply>): Promise<StoredReply> {
+    const key = this.keyOf(req);
+    if (key === null) return fn(null);
+    const id = `${scope}:${key}`;
+    const fingerprint = this.fingerprint(req);
+    return this.exclusive(id, async () => {
+      const stored = await this.lookup(id, fingerprint);
+      if (stored) return { ...stored, replayed: true };
+      const r = await fn(key);
+      await this.store(id, fingerprint, r);
+      return r;
+    });
   }
 
   /** Stores a reply for a key outside the ledger (the first one stored wins). */

@@ -379,19 +379,22 @@ export async function adminRoutes(app: App, ctx: AppContext) {
       ...guard,
       schema: { ...doc('Refund a payment (whole by default) and claw back its credits'), params: idParam, body: refundBody, response: { 200: z.object({ payment: paymentSchema.extend({ refundedCents: z.number() }) }), 400: errorSchema, 404: errorSchema, 503: errorSchema, ...denied } },
     },
-    async (req) => {
+    async (req, reply) => {
       const actor = principal(req);
-      const p = await db.selectFrom('stripe_payments').select('provider').where('id', '=', req.params.id).executeTakeFirst();
-      if (!p) throw notFound('Payment');
-      let updated: PaymentRow;
-      if (p.provider === 'simulated') {
-        updated = await refundSimulated(ctx.core, req.params.id, req.body.amountCents, actor.id);
-      } else {
-        const stripe = ctx.services.payments;
-        if (!stripe) throw new DomainError('payments_unavailable', 'Stripe is not configured on this server.');
-        updated = await refundWithProvider(ctx.core, stripe, req.params.id, req.body.amountCents, actor.id);
-      }
-      return { payment: { ...toPayment(updated), refundedCents: updated.refunded_cents } };
+      const r = await ctx.idempotency.runOutside(req, actor.id, async () => {
+        const p = await db.selectFrom('stripe_payments').select('provider').where('id', '=', req.params.id).executeTakeFirst();
+        if (!p) throw notFound('Payment');
+        let updated: PaymentRow;
+        if (p.provider === 'simulated') {
+          updated = await refundSimulated(ctx.core, req.params.id, req.body.amountCents, actor.id);
+        } else {
+          const stripe = ctx.services.payments;
+          if (!stripe) throw new DomainError('payments_unavailable', 'Stripe is not configured on this server.');
+          updated = await refundWithProvider(ctx.core, stripe, req.params.id, req.body.amountCents, actor.id);
+        }
+        return { status: 200, body: { payment: { ...toPayment(updated), refundedCents: updated.refunded_cents } } };
+      });
+      return sendReply(reply, r);
     },
   );
 

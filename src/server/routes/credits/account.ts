@@ -174,29 +174,24 @@ export async function accountRoutes(app: App, ctx: AppContext) {
       }
       if (stripe) {
         // Stripe: a pending payment and its PaymentIntent; credits come with the webhook.
-        const key = ctx.idempotency.keyOf(req);
-        const fingerprint = ctx.idempotency.fingerprint(req);
-        if (key) {
-          const stored = await ctx.idempotency.lookup(`${p.id}:${key}`, fingerprint);
-          if (stored) return sendReply(reply, { ...stored, replayed: true });
-        }
-        const out = await purchaseWithProvider(ctx.core, stripe, p.id, req.body.packageId, key);
-        const answer = {
-          status: 201,
-          body: {
-            payment: {
-              id: out.payment.id,
-              status: out.payment.status,
-              provider: out.payment.provider,
-              amountCents: out.payment.amount_cents,
-              currency: out.payment.currency,
-              credits: mcToCredits(out.payment.credits_mc + out.payment.bonus_credits_mc),
+        const r = await ctx.idempotency.runOutside(req, p.id, async (key) => {
+          const out = await purchaseWithProvider(ctx.core, stripe, p.id, req.body.packageId, key);
+          return {
+            status: 201,
+            body: {
+              payment: {
+                id: out.payment.id,
+                status: out.payment.status,
+                provider: out.payment.provider,
+                amountCents: out.payment.amount_cents,
+                currency: out.payment.currency,
+                credits: mcToCredits(out.payment.credits_mc + out.payment.bonus_credits_mc),
+              },
+              clientSecret: out.clientSecret,
             },
-            clientSecret: out.clientSecret,
-          },
-        };
-        if (key) await ctx.idempotency.store(`${p.id}:${key}`, fingerprint, answer);
-        return sendReply(reply, answer);
+          };
+        });
+        return sendReply(reply, r);
       }
       let payment: PaymentRow | null = null;
       const render = () => ({
