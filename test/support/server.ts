@@ -89,10 +89,11 @@ export class Client {
 
 let counter = 0;
 
-export async function startTestServer(dialect: Dialect, env: Record<string, string> = {}): Promise<TestServer> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'credits-http-'));
-  let pgSchema: string | undefined;
-  if (dialect === 'postgres') {
+/** `share`: another server's database (a second instance on the same Postgres schema or SQLite file). */
+export async function startTestServer(dialect: Dialect, env: Record<string, string> = {}, share?: TestServer): Promise<TestServer> {
+  const dataDir = share ? share.dataDir : mkdtempSync(join(tmpdir(), 'credits-http-'));
+  let pgSchema: string | undefined = share?.pgSchema;
+  if (dialect === 'postgres' && !share) {
     pgSchema = `h_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
     const c = new pg.Client({ connectionString: TEST_PG_URL });
     await c.connect();
@@ -146,6 +147,7 @@ export async function startTestServer(dialect: Dialect, env: Record<string, stri
     },
     async stop() {
       await running.stop();
+      if (share) return;
       rmSync(dataDir, { recursive: true, force: true });
       if (pgSchema) {
         const c = new pg.Client({ connectionString: TEST_PG_URL });
