@@ -87,7 +87,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       deps.logger === false
         ? false
         : typeof deps.logger === 'object'
-          ? deps.logger
+          ? { ...deps.logger, redact: REDACT }
           : { level: config.logLevel, redact: REDACT },
     bodyLimit: 1024 * 1024,
     trustProxy: false,

@@ -90,7 +90,12 @@ export class Client {
 let counter = 0;
 
 /** `share`: another server's database (a second instance on the same Postgres schema or SQLite file). */
-export async function startTestServer(dialect: Dialect, env: Record<string, string> = {}, share?: TestServer): Promise<TestServer> {
+export async function startTestServer(
+  dialect: Dialect,
+  env: Record<string, string> = {},
+  share?: TestServer,
+  logger: boolean | object = false,
+): Promise<TestServer> {
   const dataDir = share ? share.dataDir : mkdtempSync(join(tmpdir(), 'credits-http-'));
   let pgSchema: string | undefined = share?.pgSchema;
   if (dialect === 'postgres' && !share) {
@@ -113,7 +118,7 @@ export async function startTestServer(dialect: Dialect, env: Record<string, stri
     ...env,
   };
   const config = loadConfig(fullEnv as NodeJS.ProcessEnv);
-  const running = await startServer(config, { logger: false, ...(pgSchema ? { pgSchema } : {}) });
+  const running = await startServer(config, { logger, ...(pgSchema ? { pgSchema } : {}) });
   const url = running.url;
   const api = new Client(url);
   const server: TestServer = {
