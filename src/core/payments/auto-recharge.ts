@@ -18,7 +18,7 @@ import type { BalanceChange } from '../ledger/types.js';
 import { formatCents } from '../money.js';
 import { failPayment, fulfilPayment, lockPayment } from './payment-events.js';
 import type { PaymentProvider } from './provider.js';
-import { fulfilmentOp } from './purchase-credits.js';
+import { fulfilmentOp, newPayment } from './purchase-credits.js';
 
 export const AUTO_RECHARGE_MONTHLY_CAP = 5;
 const BACKOFF_BASE_MS = 15 * 60_000;
@@ -126,28 +126,12 @@ export class AutoRecharge {
       await createAlert(db, userId, 'auto_recharge_failed', `Auto-recharge stopped: the limit of ${cap} recharges this month was reached.`, now);
       return null;
     }
-    const payment: PaymentRow = {
-      id: newId(now),
-      user_id: userId,
-      package_id: pkg.id,
-      provider: this.provider ? 'stripe' : 'simulated',
-      status: this.provider ? 'pending' : 'succeeded',
-      kind: 'auto_recharge',
-      amount_cents: pkg.price_cents,
-      currency: pkg.currency,
-      credits_mc: pkg.credits_mc,
-      bonus_credits_mc: pkg.bonus_credits_mc,
-      stripe_payment_intent_id: null,
-      stripe_charge_id: null,
-      refunded_cents: 0,
-      clawed_back_mc: 0,
-      disputed_mc: 0,
-      failure_message: null,
-      dispute_status: null,
-      dispute_amount_cents: null,
-      created_at: now,
-      updated_at: now,
-    };
+    const payment = newPayment(
+      pkg,
+      userId,
+      { id: newId(now), provider: this.provider ? 'stripe' : 'simulated', status: this.provider ? 'pending' : 'succeeded', kind: 'auto_recharge' },
+      now,
+    );
     if (!this.provider) {
       await this.core.writer.transaction(async ({ trx, apply }) => {
         await trx.insertInto('stripe_payments').values(payment).execute();

@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Core } from '../index.js';
-import type { DB, PaymentRow } from '../../db/schema.js';
+import type { DB, PackageRow, PaymentRow } from '../../db/schema.js';
 import { createAlert } from '../alerts/alerts.js';
 import { DomainError, notFound } from '../errors.js';
 import { newId } from '../ids.js';
@@ -28,6 +28,34 @@ export function fulfilmentOp(p: PaymentRow, idem?: IdempotencyInput): LedgerOp {
   return { kind: 'compound', userId: p.user_id, steps: steps as Exclude<LedgerOp, { kind: 'compound' }>[], idem, refType: 'payment', refId: p.id };
 }
 
+/** A payment row for a package, before any money moved or any refund or dispute. */
+export function newPayment(
+  pkg: PackageRow,
+  userId: string,
+  p: Pick<PaymentRow, 'id' | 'provider' | 'status' | 'kind'>,
+  now: number,
+): PaymentRow {
+  return {
+    ...p,
+    user_id: userId,
+    package_id: pkg.id,
+    amount_cents: pkg.price_cents,
+    currency: pkg.currency,
+    credits_mc: pkg.credits_mc,
+    bonus_credits_mc: pkg.bonus_credits_mc,
+    stripe_payment_intent_id: null,
+    stripe_charge_id: null,
+    refunded_cents: 0,
+    clawed_back_mc: 0,
+    disputed_mc: 0,
+    failure_message: null,
+    dispute_status: null,
+    dispute_amount_cents: null,
+    created_at: now,
+    updated_at: now,
+  };
+}
+
 export async function activePackage(db: Kysely<DB>, packageId: string) {
   const pkg = await db.selectFrom('credit_packages').selectAll().where('id', '=', packageId).where('active', '=', 1).executeTakeFirst();
   if (!pkg) throw notFound('Package');
@@ -46,28 +74,7 @@ export async function purchaseSimulated(
 ): Promise<{ payment: PaymentRow; applied: Applied }> {
   const pkg = await activePackage(core.database.db, packageId);
   return core.writer.transaction(async ({ trx, now, apply }) => {
-    const payment: PaymentRow = {
-      id: newId(now),
-      user_id: userId,
-      package_id: pkg.id,
-      provider: 'simulated',
-      status: 'succeeded',
-      kind: 'purchase',
-      amount_cents: pkg.price_cents,
-      currency: pkg.currency,
-      credits_mc: pkg.credits_mc,
-      bonus_credits_mc: pkg.bonus_credits_mc,
-      stripe_payment_intent_id: null,
-      stripe_charge_id: null,
-      refunded_cents: 0,
-      clawed_back_mc: 0,
-      disputed_mc: 0,
-      failure_message: null,
-      dispute_status: null,
-      dispute_amount_cents: null,
-      created_at: now,
-      updated_at: now,
-    };
+    const payment = newPayment(pkg, userId, { id: newId(now), provider: 'simulated', status: 'succeeded', kind: 'purchase' }, now);
     // The payment row is written first so the reply stored with the key can name it.
     const [r] = await apply([{ ...fulfilmentOp(payment), idem: idem && { ...idem, reply: (a: Applied) => idem.reply?.({ ...a, effects: payment }) } }]);
     if (!r) throw new Error('no result');

@@ -12,7 +12,7 @@ import { newId } from '../ids.js';
 import type { Core } from '../index.js';
 import { checkRefundable, failPayment, fulfilPayment, lockPayment, recordDispute, recordRefund } from './payment-events.js';
 import type { PaymentProvider } from './provider.js';
-import { activePackage } from './purchase-credits.js';
+import { activePackage, newPayment } from './purchase-credits.js';
 
 export interface PendingPurchase {
   payment: PaymentRow;
@@ -33,28 +33,7 @@ export async function purchaseWithProvider(core: Core, provider: PaymentProvider
   if (payment && payment.package_id !== pkg.id) throw conflict('This idempotency key was used for another package.');
   if (!payment) {
     const now = core.now();
-    const row: PaymentRow = {
-      id: paymentId,
-      user_id: userId,
-      package_id: pkg.id,
-      provider: 'stripe',
-      status: 'pending',
-      kind: 'purchase',
-      amount_cents: pkg.price_cents,
-      currency: pkg.currency,
-      credits_mc: pkg.credits_mc,
-      bonus_credits_mc: pkg.bonus_credits_mc,
-      stripe_payment_intent_id: null,
-      stripe_charge_id: null,
-      refunded_cents: 0,
-      clawed_back_mc: 0,
-      disputed_mc: 0,
-      failure_message: null,
-      dispute_status: null,
-      dispute_amount_cents: null,
-      created_at: now,
-      updated_at: now,
-    };
+    const row = newPayment(pkg, userId, { id: paymentId, provider: 'stripe', status: 'pending', kind: 'purchase' }, now);
     await core.writer.transaction(async ({ trx }) => {
       await trx.insertInto('stripe_payments').values(row).onConflict((oc) => oc.column('id').doNothing()).execute();
     });
