@@ -1,0 +1,219 @@
+/**
+ * The one way the dashboard talks to the API: fetch with the Bearer token kept in
+ * localStorage, errors turned into ApiError (the API's `{error:{code,message,details}}`),
+ * and a 401 on an authenticated call signing the user out.
+ */
+
+const TOKEN_KEY = 'credits.token';
+
+export function getToken(): string | null {
+  try {
+    return localStorage.getItem(TOKEN_KEY);
+  } catch {
+    return null;
+  }
+}
+
+export function setToken(token: string | null): void {
+  try {
+    if (token) localStorage.setItem(TOKEN_KEY, token);
+    else localStorage.removeItem(TOKEN_KEY);
+  } catch {
+    // Storage unavailable (private mode): the session lasts for this page only.
+  }
+}
+
+type Listener = () => void;
+const unauthorizedListeners = new Set<Listener>();
+
+/** Called when the API answers 401 to a call that carried a token. */
+export function onUnauthorized(fn: Listener): () => void {
+  unauthorizedListeners.add(fn);
+  return () => unauthorizedListeners.delete(fn);
+}
+
+function signOutEverywhere(): void {
+  setToken(null);
+  if (unauthorizedListeners.size === 0) {
+    if (location.pathname !== '/signin') location.assign('/signin');
+    return;
+  }
+  for (const fn of unauthorizedListeners) fn();
+}
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: Record<string, unknown>,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** A fresh key for one money-moving request. */
+export function idempotencyKey(): string {
+  if (typeof crypto !== 'undefined' && typeof crypto.randomUUID === 'function') return crypto.randomUUID();
+  // Insecure contexts lack randomUUID; build a v4 UUID from getRandomValues.
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = ((b[6] ?? 0) & 0x0f) | 0x40;
+  b[8] = ((b[8] ?? 0) & 0x3f) | 0x80;
+  const h = Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+}
+
+export interface RequestOptions {
+  method?: string;
+  body?: unknown;
+  /** Sends an Idempotency-Key header (every POST that moves credits or money). */
+  idempotent?: boolean;
+  signal?: AbortSignal;
+  headers?: Record<string, string>;
+}
+
+export function authHeaders(): Record<string, string> {
+  const token = getToken();
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
+/** fetch with the token; throws ApiError on a non-2xx answer. Returns the raw Response. */
+export async function apiFetch(path: string, opts: RequestOptions = {}): Promise<Response> {
+  const headers: Record<string, string> = { accept: 'application/json', ...authHeaders(), ...(opts.headers ?? {}) };
+  const hadToken = 'authorization' in headers;
+  let body: BodyInit | undefined;
+  if (opts.body instanceof FormData) body = opts.body;
+  else if (opts.body !== undefined) {
+    headers['content-type'] = 'application/json';
+    body = JSON.stringify(opts.body);
+  }
+  if (opts.idempotent) headers['idempotency-key'] = idempotencyKey();
+  let res: Response;
+  try {
+    res = await fetch(path, { method: opts.method ?? 'GET', headers, body, signal: opts.signal });
+  } catch (e) {
+    if ((e as Error).name === 'AbortError') throw e;
+    throw new ApiError(0, 'network_error', 'The server could not be reached. Check your connection and try again.');
+  }
+  if (res.ok) return res;
+  let code = 'http_error';
+  let message = `The request failed (${res.status}).`;
+  let details: Record<string, unknown> | undefined;
+  try {
+    const parsed = (await res.json()) as { error?: { code?: string; message?: string; details?: Record<string, unknown> } };
+    if (parsed.error) {
+      code = parsed.error.code ?? code;
+      message = parsed.error.message ?? message;
+      details = parsed.error.details;
+    }
+  } catch {
+    // Not JSON: keep the generic message.
+  }
+  if (res.status === 401 && hadToken) signOutEverywhere();
+  throw new ApiError(res.status, code, message, details);
+}
+
+export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T> {
+  const res = await apiFetch(path, opts);
+  if (res.status === 204) return undefined as T;
+  const text = await res.text();
+  return (text ? JSON.parse(text) : undefined) as T;
+}
+
+export const get = <T>(path: string, signal?: AbortSignal) => api<T>(path, signal ? { signal } : {});
+export const post = <T>(path: string, body?: unknown, opts: Omit<RequestOptions, 'body' | 'method'> = {}) =>
+  api<T>(path, { ...opts, method: 'POST', body: body ?? {} });
+/** A POST that moves credits or money: always with a fresh Idempotency-Key. */
+export const postMoney = <T>(path: string, body?: unknown) => api<T>(path, { method: 'POST', body: body ?? {}, idempotent: true });
+export const put = <T>(path: string, body: unknown) => api<T>(path, { method: 'PUT', body });
+export const patch = <T>(path: string, body: unknown) => api<T>(path, { method: 'PATCH', body });
+
+export function qs(params: Record<string, string | number | undefined | null>): string {
+  const u = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') u.set(k, String(v));
+  const s = u.toString();
+  return s ? `?${s}` : '';
+}
+
+/** Fetches a file with the token and hands it to the browser as a download. */
+export async function downloadFile(path: string, filename: string): Promise<void> {
+  const res = await apiFetch(path, { headers: { accept: 'text/csv' } });
+  const blob = await res.blob();
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  a.rel = 'noopener';
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+export interface SseEvent {
+  event: string;
+  data: string;
+}
+
+/**
+ * Reads a Server-Sent Events stream with fetch (so the Authorization header can be
+ * sent), calling onEvent for every complete event, and reconnecting with backoff when
+ * the stream drops. Returns a function that stops it.
+ */
+export function openEventStream(path: string, onEvent: (e: SseEvent) => void, onStatus?: (connected: boolean) => void): () => void {
+  const ctrl = new AbortController();
+  let attempt = 0;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+
+  const run = async () => {
+    if (ctrl.signal.aborted) return;
+    try {
+      const res = await fetch(path, { headers: { accept: 'text/event-stream', ...authHeaders() }, signal: ctrl.signal, cache: 'no-store' });
+      if (res.status === 401) {
+        signOutEverywhere();
+        return;
+      }
+      if (!res.ok || !res.body) throw new Error(`stream answered ${res.status}`);
+      attempt = 0;
+      onStatus?.(true);
+      const reader = res.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buf = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buf += value.replace(/\r\n?/g, '\n');
+        let idx = buf.indexOf('\n\n');
+        while (idx >= 0) {
+          const block = buf.slice(0, idx);
+          buf = buf.slice(idx + 2);
+          let event = 'message';
+          const data: string[] = [];
+          for (const line of block.split('\n')) {
+            if (!line || line.startsWith(':')) continue;
+            const colon = line.indexOf(':');
+            const field = colon < 0 ? line : line.slice(0, colon);
+            let val = colon < 0 ? '' : line.slice(colon + 1);
+            if (val.startsWith(' ')) val = val.slice(1);
+            if (field === 'event') event = val;
+            else if (field === 'data') data.push(val);
+          }
+          if (data.length > 0) onEvent({ event, data: data.join('\n') });
+          idx = buf.indexOf('\n\n');
+        }
+      }
+    } catch {
+      // Dropped or refused: retry below unless stopped.
+    }
+    if (ctrl.signal.aborted) return;
+    onStatus?.(false);
+    const delay = Math.min(30_000, 500 * 2 ** attempt) + Math.random() * 250;
+    attempt++;
+    timer = setTimeout(run, delay);
+  };
+  void run();
+  return () => {
+    ctrl.abort();
+    if (timer) clearTimeout(timer);
+  };
+}

@@ -1,0 +1,73 @@
+import { type ReactNode, useEffect, useId, useRef } from 'react';
+
+interface DialogProps {
+  title: string;
+  onClose(): void;
+  children: ReactNode;
+  /** Wider layout (the package grid). */
+  wide?: boolean;
+  description?: string;
+}
+
+/** Ref callback that moves focus to an element when it appears (e.g. "Close" after a step completes). */
+export function focusOnMount(el: HTMLElement | null): void {
+  el?.focus();
+}
+
+/**
+ * A modal dialog on the native <dialog> element: role dialog, named by its heading,
+ * focus kept inside while open, Escape and a click on the backdrop close it. Mount it
+ * to open it; unmount it to close.
+ */
+export function Dialog({ title, onClose, children, wide, description }: DialogProps) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
+  const descId = useId();
+  const closeRef = useRef(onClose);
+  closeRef.current = onClose;
+
+  useEffect(() => {
+    const d = ref.current;
+    if (!d) return;
+    const opener = document.activeElement as HTMLElement | null;
+    if (!d.open) d.showModal();
+    d.querySelector<HTMLElement>('[data-autofocus]')?.focus();
+    return () => {
+      if (d.open) d.close();
+      opener?.focus?.();
+    };
+  }, []);
+
+  return (
+    <dialog
+      ref={ref}
+      className={wide ? 'dialog dialog-wide' : 'dialog'}
+      aria-labelledby={titleId}
+      aria-describedby={description ? descId : undefined}
+      onCancel={(e) => {
+        e.preventDefault();
+        closeRef.current();
+      }}
+      onMouseDown={(e) => {
+        if (e.target === e.currentTarget) {
+          const r = e.currentTarget.getBoundingClientRect();
+          const inside = e.clientX >= r.left && e.clientX <= r.right && e.clientY >= r.top && e.clientY <= r.bottom;
+          if (!inside) closeRef.current();
+        }
+      }}
+    >
+      <div className="dialog-head">
+        <h2 id={titleId}>{title}</h2>
+        <button type="button" className="icon-button" aria-label="Dismiss" onClick={() => closeRef.current()}>
+          <span aria-hidden="true">×</span>
+        </button>
+      </div>
+      {description ? (
+        <p id={descId} className="muted">
+          {description}
+        </p>
+      ) : null}
+      <div className="dialog-body">{children}</div>
+    </dialog>
+  );
+}

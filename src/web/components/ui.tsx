@@ -1,0 +1,99 @@
+import type { ReactNode } from 'react';
+import { Link } from 'react-router';
+import { ApiError } from '../api/client';
+import { formatCredits } from '../lib/format';
+
+export function Loading({ label = 'Loading…' }: { label?: string }) {
+  return (
+    <p className="loading" role="status">
+      <span className="spinner" aria-hidden="true" />
+      {label}
+    </p>
+  );
+}
+
+export function Empty({ children }: { children: ReactNode }) {
+  return <p className="empty">{children}</p>;
+}
+
+/** An API error as a sentence; a 402 as the friendly "You need more credits" prompt. */
+export function ErrorMessage({ error }: { error: unknown }) {
+  if (!error) return null;
+  if (error instanceof ApiError && error.status === 402) return <NeedCredits error={error} />;
+  const message = error instanceof Error ? error.message : String(error);
+  const fields = error instanceof ApiError ? (error.details?.fields as { path: string; message: string }[] | undefined) : undefined;
+  return (
+    <div className="notice notice-error" role="alert">
+      <p>{message}</p>
+      {fields && fields.length > 0 ? (
+        <ul>
+          {fields.map((f) => (
+            <li key={`${f.path}:${f.message}`}>
+              {f.path ? <strong>{f.path}: </strong> : null}
+              {f.message}
+            </li>
+          ))}
+        </ul>
+      ) : null}
+    </div>
+  );
+}
+
+export function NeedCredits({ error }: { error: ApiError }) {
+  const required = typeof error.details?.required === 'number' ? error.details.required : undefined;
+  const available = typeof error.details?.available === 'number' ? error.details.available : undefined;
+  return (
+    <div className="notice notice-warning" role="alert">
+      <p>
+        <strong>You need more credits.</strong>{' '}
+        {required !== undefined && available !== undefined
+          ? `This needs ${formatCredits(required)} credits and you have ${formatCredits(available)} available.`
+          : 'Your available balance does not cover this operation.'}
+      </p>
+      <p>
+        <Link to="/credits" className="button button-small">
+          Top up your balance
+        </Link>
+      </p>
+    </div>
+  );
+}
+
+export function Success({ children }: { children: ReactNode }) {
+  return (
+    <div className="notice notice-success" role="status">
+      <p>{children}</p>
+    </div>
+  );
+}
+
+export function Stat({ label, value, hint, tone }: { label: string; value: ReactNode; hint?: ReactNode; tone?: 'warn' | 'ok' }) {
+  return (
+    <div className={`stat${tone ? ` stat-${tone}` : ''}`}>
+      <dt>{label}</dt>
+      <dd>
+        {value}
+        {hint ? <span className="stat-hint">{hint}</span> : null}
+      </dd>
+    </div>
+  );
+}
+
+export function Badge({ children, tone = 'neutral' }: { children: ReactNode; tone?: 'neutral' | 'accent' | 'warn' | 'ok' | 'danger' }) {
+  return <span className={`badge badge-${tone}`}>{children}</span>;
+}
+
+export function statusTone(status: string): 'neutral' | 'accent' | 'warn' | 'ok' | 'danger' {
+  switch (status) {
+    case 'succeeded':
+      return 'ok';
+    case 'failed':
+    case 'disputed':
+      return 'danger';
+    case 'refunded':
+    case 'partially_refunded':
+      return 'warn';
+    default:
+      return 'neutral';
+  }
+}

@@ -1,0 +1,135 @@
+import { useMutation } from '@tanstack/react-query';
+import { type FormEvent, type InputHTMLAttributes, type ReactNode, useId, useState } from 'react';
+import { Link, Navigate, useLocation, useNavigate } from 'react-router';
+import { post } from '../api/client';
+import type { User } from '../api/types';
+import { useAuth } from '../auth';
+import { ErrorMessage } from '../components/ui';
+
+interface AuthAnswer {
+  user: User;
+  token: string;
+}
+
+function Field({ label, ...input }: { label: string } & InputHTMLAttributes<HTMLInputElement>) {
+  const id = useId();
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <input id={id} {...input} />
+    </div>
+  );
+}
+
+function AuthCard({ title, children }: { title: string; children: ReactNode }) {
+  return (
+    <div className="auth-page">
+      <main id="main" className="auth-card">
+        <p className="brand brand-large">
+          <span className="brand-mark" aria-hidden="true">
+            ◆
+          </span>{' '}
+          Credit billing
+        </p>
+        <h1>{title}</h1>
+        {children}
+      </main>
+    </div>
+  );
+}
+
+function useAfterAuth() {
+  const { signIn } = useAuth();
+  const navigate = useNavigate();
+  const location = useLocation();
+  const from = (location.state as { from?: string } | null)?.from;
+  return (a: AuthAnswer) => {
+    signIn(a.token, a.user);
+    navigate(from && from !== '/signin' && from !== '/signup' ? from : '/credits', { replace: true });
+  };
+}
+
+export function SignInPage() {
+  const { token } = useAuth();
+  const done = useAfterAuth();
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const m = useMutation({
+    mutationFn: () => post<AuthAnswer>('/api/auth/login', { email, password }),
+    onSuccess: done,
+  });
+  if (token && !m.isSuccess) return <Navigate to="/" replace />;
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    m.mutate();
+  };
+  return (
+    <AuthCard title="Sign in">
+      <form onSubmit={submit} className="stack" noValidate>
+        <Field label="Email" type="email" name="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
+        <Field
+          label="Password"
+          type="password"
+          name="password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+        />
+        <ErrorMessage error={m.error} />
+        <button type="submit" className="button button-primary button-block" disabled={m.isPending}>
+          Sign in
+        </button>
+      </form>
+      <p className="auth-switch">
+        No account yet? <Link to="/signup">Sign up</Link>
+      </p>
+    </AuthCard>
+  );
+}
+
+export function SignUpPage() {
+  const { token } = useAuth();
+  const done = useAfterAuth();
+  const [name, setName] = useState('');
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const m = useMutation({
+    mutationFn: () => post<AuthAnswer>('/api/auth/register', { name, email, password }),
+    onSuccess: done,
+  });
+  if (token && !m.isSuccess) return <Navigate to="/" replace />;
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    m.mutate();
+  };
+  return (
+    <AuthCard title="Create your account">
+      <form onSubmit={submit} className="stack" noValidate>
+        <Field label="Name" type="text" name="name" autoComplete="name" required maxLength={200} value={name} onChange={(e) => setName(e.target.value)} />
+        <Field label="Email" type="email" name="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
+        <Field
+          label="Password"
+          type="password"
+          name="password"
+          autoComplete="new-password"
+          required
+          minLength={8}
+          aria-describedby="password-hint"
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+        />
+        <p id="password-hint" className="hint">
+          At least 8 characters.
+        </p>
+        <ErrorMessage error={m.error} />
+        <button type="submit" className="button button-primary button-block" disabled={m.isPending}>
+          Create account
+        </button>
+      </form>
+      <p className="auth-switch">
+        Already have an account? <Link to="/signin">Sign in</Link>
+      </p>
+    </AuthCard>
+  );
+}

@@ -1,0 +1,277 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { type FormEvent, type ReactNode, useId, useState } from 'react';
+import { api, post, postMoney } from '../api/client';
+import type { ChargeInfo, Estimate } from '../api/types';
+import { ErrorMessage, Success } from '../components/ui';
+import { creditsText, formatCredits } from '../lib/format';
+
+function useEstimate(operation: string, unit: string, quantity: number | null) {
+  return useQuery({
+    queryKey: ['estimate', operation, unit, quantity],
+    queryFn: () => post<Estimate>('/api/credits/estimate', { operation, unit, quantity }),
+    enabled: quantity !== null && Number.isFinite(quantity) && quantity >= 0,
+    staleTime: 30_000,
+    placeholderData: (prev) => prev,
+  });
+}
+
+function Price({ estimate, suffix, label = 'Price' }: { estimate: ReturnType<typeof useEstimate>; suffix?: ReactNode; label?: string }) {
+  const e = estimate.data;
+  return (
+    <p className="price-line">
+      <span className="price-label">{label}</span>{' '}
+      {e ? (
+        <>
+          <strong>{creditsText(e.cost)}</strong>
+          {suffix}
+          {!e.allowed ? <span className="price-warn"> · more than your {formatCredits(e.available)} available</span> : null}
+        </>
+      ) : estimate.isError ? (
+        <span className="muted">unavailable</span>
+      ) : (
+        <span className="muted">…</span>
+      )}
+    </p>
+  );
+}
+
+function Charged({ credits, children }: { credits: ChargeInfo | undefined; children?: ReactNode }) {
+  if (!credits) return null;
+  return (
+    <Success>
+      {children} Charged <strong>{creditsText(credits.charged)}</strong>; balance now {formatCredits(credits.balance)}.
+    </Success>
+  );
+}
+
+function ActionCard({ title, description, children }: { title: string; description: string; children: ReactNode }) {
+  const h = useId();
+  return (
+    <section className="card action-card" aria-labelledby={h}>
+      <h2 id={h}>{title}</h2>
+      <p className="muted">{description}</p>
+      {children}
+    </section>
+  );
+}
+
+function useCharge<TVars, TAnswer extends { credits: ChargeInfo }>(fn: (v: TVars) => Promise<TAnswer>) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: fn,
+    onSettled: () => {
+      void queryClient.invalidateQueries({ queryKey: ['balance'] });
+      void queryClient.invalidateQueries({ queryKey: ['estimate'] });
+    },
+  });
+}
+
+function MessageCard() {
+  const ids = { to: useId(), body: useId() };
+  const [to, setTo] = useState('+15551234567');
+  const [body, setBody] = useState('Hello! Are you available for a short interview this week?');
+  const estimate = useEstimate('message', 'per_message', 1);
+  const send = useCharge((v: { to: string; body: string }) => postMoney<{ message: { id: string; status: string }; credits: ChargeInfo }>('/api/messages', v));
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    send.mutate({ to, body });
+  };
+  return (
+    <ActionCard title="Message" description="Send a message to a candidate.">
+      <form className="stack" onSubmit={submit} noValidate>
+        <div className="field">
+          <label htmlFor={ids.to}>To</label>
+          <input id={ids.to} value={to} onChange={(e) => setTo(e.target.value)} maxLength={320} />
+        </div>
+        <div className="field">
+          <label htmlFor={ids.body}>Message</label>
+          <textarea id={ids.body} rows={3} value={body} onChange={(e) => setBody(e.target.value)} maxLength={10000} />
+        </div>
+        <Price estimate={estimate} suffix=" per message" />
+        <ErrorMessage error={send.error} />
+        {send.data && !send.isPending ? <Charged credits={send.data.credits}>Message sent.</Charged> : null}
+        <div className="actions">
+          <button type="submit" className="button button-primary" disabled={send.isPending}>
+            Send message
+          </button>
+        </div>
+      </form>
+    </ActionCard>
+  );
+}
+
+interface CallAnswer {
+  call: { id: string; status: string; maxDurationSeconds: number };
+  credits: ChargeInfo & { reserved: number };
+}
+interface EndAnswer {
+  call: { id: string; status: string; durationSeconds: number };
+  credits: ChargeInfo;
+  settled: boolean;
+}
+
+function CallCard() {
+  const ids = { phone: useId(), max: useId(), dur: useId() };
+  const [phone, setPhone] = useState('+15551234567');
+  const [maxDuration, setMaxDuration] = useState('600');
+  const [duration, setDuration] = useState('90');
+  const [call, setCall] = useState<CallAnswer | null>(null);
+  const perCall = useEstimate('vapi_call', 'per_call', 1);
+  const perMinute = useEstimate('vapi_call', 'per_minute', 60);
+  const durationNum = duration === '' ? null : Number(duration);
+  const endEstimate = useEstimate('vapi_call', 'per_minute', durationNum);
+  const start = useCharge((v: { phoneNumber: string; maxDurationSeconds?: number }) => postMoney<CallAnswer>('/api/vapi/calls', v));
+  const end = useCharge((v: { id: string; durationSeconds: number }) =>
+    postMoney<EndAnswer>(`/api/vapi/calls/${encodeURIComponent(v.id)}/end`, { durationSeconds: v.durationSeconds }),
+  );
+  const active = call && !end.data ? call : null;
+
+  const onStart = (e: FormEvent) => {
+    e.preventDefault();
+    end.reset();
+    const max = maxDuration === '' ? undefined : Number(maxDuration);
+    start.mutate(max === undefined ? { phoneNumber: phone } : { phoneNumber: phone, maxDurationSeconds: max }, { onSuccess: (a) => setCall(a) });
+  };
+  const onEnd = (e: FormEvent) => {
+    e.preventDefault();
+    if (!call) return;
+    end.mutate({ id: call.call.id, durationSeconds: Number(duration) });
+  };
+
+  return (
+    <ActionCard title="Voice call" description="Start an AI voice call; the minutes are held while it runs and settled when it ends.">
+      <form className="stack" onSubmit={onStart} noValidate>
+        <div className="field-row">
+          <div className="field">
+            <label htmlFor={ids.phone}>Phone number</label>
+            <input id={ids.phone} type="tel" value={phone} onChange={(e) => setPhone(e.target.value)} placeholder="+15551234567" aria-describedby={`${ids.phone}-h`} />
+            <p id={`${ids.phone}-h`} className="hint">
+              In E.164 form, e.g. +15551234567.
+            </p>
+          </div>
+          <div className="field">
+            <label htmlFor={ids.max}>Max seconds</label>
+            <input id={ids.max} type="number" min="60" step="1" value={maxDuration} onChange={(e) => setMaxDuration(e.target.value)} />
+          </div>
+        </div>
+        <Price estimate={perCall} suffix={perMinute.data ? ` to start, then ${formatCredits(perMinute.data.cost)} per minute` : ' to start'} />
+        <ErrorMessage error={start.error} />
+        {start.data && !start.isPending ? (
+          <Success>
+            Call started (up to {start.data.call.maxDurationSeconds} s). Charged <strong>{creditsText(start.data.credits.charged)}</strong>;{' '}
+            {creditsText(start.data.credits.reserved)} held for the minutes.
+          </Success>
+        ) : null}
+        <div className="actions">
+          <button type="submit" className="button button-primary" disabled={start.isPending || active !== null}>
+            Start call
+          </button>
+        </div>
+      </form>
+      <form className="stack end-call" onSubmit={onEnd} noValidate>
+        <div className="field">
+          <label htmlFor={ids.dur}>Call duration (seconds)</label>
+          <input id={ids.dur} type="number" min="0" step="0.001" value={duration} onChange={(e) => setDuration(e.target.value)} disabled={!active} />
+        </div>
+        {active ? <Price estimate={endEstimate} label="Minutes cost" /> : end.data ? null : <p className="muted small">Start a call to end it here.</p>}
+        <ErrorMessage error={end.error} />
+        {end.data && !end.isPending ? (
+          <Charged credits={end.data.credits}>Call ended after {end.data.call.durationSeconds} s; the rest of the hold was released.</Charged>
+        ) : null}
+        <div className="actions">
+          <button type="submit" className="button" disabled={!active || end.isPending}>
+            End call
+          </button>
+        </div>
+      </form>
+    </ActionCard>
+  );
+}
+
+function FileCard() {
+  const id = useId();
+  const [file, setFile] = useState<File | null>(null);
+  const estimate = useEstimate('file_upload', 'per_mb', file ? file.size : 1_048_576);
+  const upload = useCharge((f: File) => {
+    const form = new FormData();
+    form.append('file', f, f.name);
+    return api<{ file: { id: string; name: string; size: number }; credits: ChargeInfo }>('/api/files', { method: 'POST', body: form, idempotent: true });
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    if (file) upload.mutate(file);
+  };
+  return (
+    <ActionCard title="File" description="Upload a resume or document for processing, priced by size.">
+      <form className="stack" onSubmit={submit} noValidate>
+        <div className="field">
+          <label htmlFor={id}>File</label>
+          <input
+            id={id}
+            type="file"
+            onChange={(e) => {
+              setFile(e.target.files?.[0] ?? null);
+              upload.reset();
+            }}
+          />
+        </div>
+        <Price estimate={estimate} suffix={file ? ` for ${(file.size / 1_048_576).toFixed(2)} MB` : ' per MB'} />
+        <ErrorMessage error={upload.error} />
+        {upload.data && !upload.isPending ? <Charged credits={upload.data.credits}>Uploaded {upload.data.file.name}.</Charged> : null}
+        <div className="actions">
+          <button type="submit" className="button button-primary" disabled={!file || upload.isPending}>
+            Upload file
+          </button>
+        </div>
+      </form>
+    </ActionCard>
+  );
+}
+
+function WorkflowCard() {
+  const id = useId();
+  const [workflow, setWorkflow] = useState('candidate-screening');
+  const estimate = useEstimate('workflow', 'per_execution', 1);
+  const run = useCharge((w: string) =>
+    postMoney<{ execution: { id: string; workflowId: string; status: string }; credits: ChargeInfo }>(`/api/workflows/${encodeURIComponent(w)}/execute`, { input: {} }),
+  );
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    run.mutate(workflow);
+  };
+  return (
+    <ActionCard title="Workflow" description="Run an automation workflow once.">
+      <form className="stack" onSubmit={submit} noValidate>
+        <div className="field">
+          <label htmlFor={id}>Workflow id</label>
+          <input id={id} value={workflow} onChange={(e) => setWorkflow(e.target.value)} pattern="[A-Za-z0-9_-]{1,100}" />
+        </div>
+        <Price estimate={estimate} suffix=" per run" />
+        <ErrorMessage error={run.error} />
+        {run.data && !run.isPending ? <Charged credits={run.data.credits}>Workflow {run.data.execution.status}.</Charged> : null}
+        <div className="actions">
+          <button type="submit" className="button button-primary" disabled={run.isPending || !workflow}>
+            Run workflow
+          </button>
+        </div>
+      </form>
+    </ActionCard>
+  );
+}
+
+export function PlatformPage() {
+  return (
+    <div className="page">
+      <div className="page-head">
+        <h1>Platform</h1>
+        <p className="muted">Every operation shows its price before you run it and its charge after.</p>
+      </div>
+      <div className="grid grid-actions">
+        <MessageCard />
+        <CallCard />
+        <FileCard />
+        <WorkflowCard />
+      </div>
+    </div>
+  );
+}

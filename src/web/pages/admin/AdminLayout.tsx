@@ -1,0 +1,27 @@
+import { NavLink, Outlet } from 'react-router';
+import { useAuth } from '../../auth';
+import { Loading } from '../../components/ui';
+import { NotAllowed } from '../NotFound';
+
+/** /admin and below: admins and super admins only; everyone else sees "Not allowed". */
+export function AdminLayout() {
+  const { user, loading, isAdmin } = useAuth();
+  if (loading || !user) return <Loading label="Checking your access…" />;
+  if (!isAdmin) return <NotAllowed />;
+  return (
+    <div className="page admin">
+      <div className="page-head">
+        <h1>Administration</h1>
+      </div>
+      <nav aria-label="Administration" className="sub-nav">
+        <NavLink to="/admin/users">Users</NavLink>
+        <NavLink to="/admin/packages">Packages</NavLink>
+        <NavLink to="/admin/pricing">Pricing</NavLink>
+        <NavLink to="/admin/payments">Payments</NavLink>
+        <NavLink to="/admin/analytics">Analytics</NavLink>
+        <NavLink to="/admin/audit">Audit log</NavLink>
+      </nav>
+      <Outlet />
+    </div>
+  );
+}
