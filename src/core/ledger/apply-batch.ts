@@ -4,10 +4,11 @@
  * The accounts and holds the batch touches are read once and locked (FOR UPDATE on
  * Postgres; SQLite's writer holds the whole database), every operation is decided in
  * arrival order against that in-memory state, and the outcome is written back with a
- * handful of multi-row statements, whatever the batch size. Each operation succeeds or
+ * handful of multi-row statements whatever the batch size (on Postgres a single one, so a
+ * batch costs four round trips: begin, lock, write, commit). Each operation succeeds or
  * is refused on its own; a refused one writes nothing.
  */
-import { type Kysely, sql } from 'kysely';
+import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Dialect } from '../../db/open.js';
 import type {
   AccountRow,
@@ -99,6 +100,13 @@ export function reservationIdsOf(op: LedgerOp): string[] {
   return [];
 }
 
+/** `column in (ids)`; on Postgres `= any($1)`, one parameter and one statement text for any number of ids. */
+function oneOf(dialect: Dialect, column: string, ids: string[]): RawBuilder<boolean> {
+  return dialect === 'postgres'
+    ? sql<boolean>`${sql.ref(column)} = any(${ids}::text[])`
+    : sql<boolean>`${sql.ref(column)} in (${sql.join(ids)})`;
+}
+
 function idemId(op: LedgerOp): string | null {
   return op.idem ? `${op.idem.scope}:${op.idem.key}` : null;
 }
@@ -111,17 +119,19 @@ export async function applyBatch(
   now: number,
 ): Promise<BatchOutcome> {
   const forUpdate = dialect === 'postgres';
+  // Postgres takes a list of ids as one array parameter, so it never needs chunks.
+  const chunk = dialect === 'postgres' ? Number.MAX_SAFE_INTEGER : CHUNK;
   const results: OpResult[] = new Array(ops.length);
   const deferred: number[] = [];
 
   // 1. Idempotency: keys already applied replay their stored outcome.
   const stored = new Map<string, { fingerprint: string; result: string }>();
   const keyIds = [...new Set(ops.map(idemId).filter((k): k is string => k !== null))];
-  for (let i = 0; i < keyIds.length; i += CHUNK) {
+  for (let i = 0; i < keyIds.length; i += chunk) {
     const rows = await trx
       .selectFrom('idempotency_keys')
       .select(['id', 'fingerprint', 'result'])
-      .where('id', 'in', keyIds.slice(i, i + CHUNK))
+      .where(oneOf(dialect, 'id', keyIds.slice(i, i + chunk)))
       .execute();
     for (const r of rows) stored.set(r.id, r);
   }
@@ -129,11 +139,11 @@ export async function applyBatch(
   // 2. Holds, then accounts, each locked in id order (one order everywhere: no deadlock).
   const reservations = new Map<string, ReservationState>();
   const resIds = [...new Set(ops.flatMap(reservationIdsOf))].sort();
-  for (let i = 0; i < resIds.length; i += CHUNK) {
+  for (let i = 0; i < resIds.length; i += chunk) {
     let q = trx
       .selectFrom('reservations')
       .selectAll()
-      .where('id', 'in', resIds.slice(i, i + CHUNK))
+      .where(oneOf(dialect, 'id', resIds.slice(i, i + chunk)))
       .orderBy('id');
     if (forUpdate) q = q.forUpdate();
     for (const row of await q.execute()) {
@@ -150,11 +160,11 @@ export async function applyBatch(
   }
   const accounts = new Map<string, AccountState>();
   const sortedUsers = [...userIds].sort();
-  for (let i = 0; i < sortedUsers.length; i += CHUNK) {
+  for (let i = 0; i < sortedUsers.length; i += chunk) {
     let q = trx
       .selectFrom('user_credits')
       .selectAll()
-      .where('user_id', 'in', sortedUsers.slice(i, i + CHUNK))
+      .where(oneOf(dialect, 'user_id', sortedUsers.slice(i, i + chunk)))
       .orderBy('user_id');
     if (forUpdate) q = q.forUpdate();
     for (const row of await q.execute()) {
@@ -437,7 +447,11 @@ function decideCompound(
   const savedAccount = { ...a.row };
   const savedDirty = a.dirty;
   const touched = new Map<string, ReservationState | undefined>();
-  for (const s of op.steps) {
+  // A hold settled by a step must be this account's: only this account is restored on a refusal.
+  const ownSteps = op.steps.map((s) =>
+    s.kind === 'capture' || s.kind === 'release' ? { ...s, userId: s.userId ?? op.userId } : s,
+  );
+  for (const s of ownSteps) {
     if ('userId' in s && s.userId !== undefined && s.userId !== op.userId) {
       throw invalid('Every step of a compound operation concerns the same account.');
     }
@@ -449,7 +463,7 @@ function decideCompound(
   }
   const scratch = new Pending();
   try {
-    const steps = op.steps.map((s) => decide(s, accounts, reservations, scratch, now));
+    const steps = ownSteps.map((s) => decide(s, accounts, reservations, scratch, now));
     pending.merge(scratch);
     return {
       replayed: false,
@@ -603,6 +617,7 @@ function addUsage(
   return id;
 }
 
+/** Writes what the batch decided: on Postgres in one statement, on SQLite in a few. */
 async function writePending(
   trx: Kysely<DB>,
   dialect: Dialect,
@@ -611,50 +626,43 @@ async function writePending(
   reservations: Map<string, ReservationState>,
   now: number,
 ) {
+  const dirty: AccountRow[] = [];
+  for (const a of accounts.values()) if (a.dirty) dirty.push(a.row);
+  const newRes: ReservationRow[] = [];
+  const settled: ReservationRow[] = [];
+  for (const r of reservations.values()) {
+    if (r.isNew) newRes.push(r.row);
+    else if (r.dirty) settled.push(r.row);
+  }
+  if (dialect === 'postgres') {
+    await writePostgres(trx, pending, dirty, newRes, settled, now);
+    return;
+  }
   for (let i = 0; i < pending.txRows.length; i += CHUNK) {
     await trx.insertInto('credit_transactions').values(pending.txRows.slice(i, i + CHUNK)).execute();
   }
-  const dirty = [...accounts.values()].filter((a) => a.dirty).map((a) => a.row);
-  if (dialect === 'postgres' && dirty.length > 1) {
-    for (let i = 0; i < dirty.length; i += CHUNK) {
-      const part = dirty.slice(i, i + CHUNK);
-      const values = sql.join(
-        part.map(
+  for (let i = 0; i < dirty.length; i += CHUNK) {
+    const values = sql.join(
+      dirty
+        .slice(i, i + CHUNK)
+        .map(
           (r) =>
-            sql`(${r.user_id}::text, ${r.balance_mc}::bigint, ${r.reserved_mc}::bigint, ${r.lifetime_purchased_mc}::bigint, ${r.lifetime_used_mc}::bigint, ${r.seq}::bigint, ${r.last_hash}::text)`,
+            sql`(${r.user_id}, ${r.balance_mc}, ${r.reserved_mc}, ${r.lifetime_purchased_mc}, ${r.lifetime_used_mc}, ${r.seq}, ${r.last_hash})`,
         ),
-      );
-      await sql`update user_credits as u set balance_mc = v.b, reserved_mc = v.r,
-          lifetime_purchased_mc = v.lp, lifetime_used_mc = v.lu, seq = v.s, last_hash = v.h, updated_at = ${now}
-        from (values ${values}) as v(id, b, r, lp, lu, s, h) where u.user_id = v.id`.execute(trx);
-    }
-  } else {
-    for (const r of dirty) {
-      await trx
-        .updateTable('user_credits')
-        .set({
-          balance_mc: r.balance_mc,
-          reserved_mc: r.reserved_mc,
-          lifetime_purchased_mc: r.lifetime_purchased_mc,
-          lifetime_used_mc: r.lifetime_used_mc,
-          seq: r.seq,
-          last_hash: r.last_hash,
-          updated_at: now,
-        })
-        .where('user_id', '=', r.user_id)
-        .execute();
-    }
+    );
+    await sql`with v(id, b, r, lp, lu, s, h) as (values ${values})
+      update user_credits set balance_mc = v.b, reserved_mc = v.r, lifetime_purchased_mc = v.lp,
+        lifetime_used_mc = v.lu, seq = v.s, last_hash = v.h, updated_at = ${now}
+      from v where user_credits.user_id = v.id`.execute(trx);
   }
-  const newRes = [...reservations.values()].filter((r) => r.isNew).map((r) => r.row);
   for (let i = 0; i < newRes.length; i += CHUNK) {
     await trx.insertInto('reservations').values(newRes.slice(i, i + CHUNK)).execute();
   }
-  for (const r of reservations.values()) {
-    if (r.isNew || !r.dirty) continue;
+  for (const r of settled) {
     await trx
       .updateTable('reservations')
-      .set({ status: r.row.status, captured_mc: r.row.captured_mc, settled_at: r.row.settled_at })
-      .where('id', '=', r.row.id)
+      .set({ status: r.status, captured_mc: r.captured_mc, settled_at: r.settled_at })
+      .where('id', '=', r.id)
       .execute();
   }
   for (let i = 0; i < pending.usageRows.length; i += CHUNK) {
@@ -677,4 +685,101 @@ async function writePending(
   for (let i = 0; i < pending.idemRows.length; i += CHUNK) {
     await trx.insertInto('idempotency_keys').values(pending.idemRows.slice(i, i + CHUNK)).execute();
   }
+}
+
+/** One column of `rows` as an array: Postgres takes it as one parameter and unnests it. */
+function col<T, K extends keyof T>(rows: readonly T[], key: K): T[K][] {
+  return rows.map((r) => r[key]);
+}
+
+/**
+ * Postgres: the whole batch's writes in one statement, one round trip whatever the batch
+ * size. Each table's rows travel as one array per column (`unnest`), so the statement's
+ * text and parameter count do not grow with the batch. Data-modifying CTEs all run to
+ * completion; none touches a row another one touches (each account, hold, rollup and key
+ * appears once), so their shared snapshot changes nothing.
+ */
+async function writePostgres(
+  trx: Kysely<DB>,
+  pending: Pending,
+  dirty: AccountRow[],
+  newRes: ReservationRow[],
+  settled: ReservationRow[],
+  now: number,
+) {
+  const parts: RawBuilder<unknown>[] = [];
+  const tx = pending.txRows;
+  if (tx.length > 0) {
+    parts.push(sql`tx as (insert into credit_transactions (id, user_id, seq, type, amount_mc, reserved_change_mc,
+        balance_after_mc, reserved_after_mc, description, metadata, reference_type, reference_id,
+        idempotency_key, prev_hash, hash, created_at)
+      select * from unnest(${col(tx, 'id')}::text[], ${col(tx, 'user_id')}::text[], ${col(tx, 'seq')}::bigint[],
+        ${col(tx, 'type')}::text[], ${col(tx, 'amount_mc')}::bigint[], ${col(tx, 'reserved_change_mc')}::bigint[],
+        ${col(tx, 'balance_after_mc')}::bigint[], ${col(tx, 'reserved_after_mc')}::bigint[],
+        ${col(tx, 'description')}::text[], ${col(tx, 'metadata')}::text[], ${col(tx, 'reference_type')}::text[],
+        ${col(tx, 'reference_id')}::text[], ${col(tx, 'idempotency_key')}::text[], ${col(tx, 'prev_hash')}::text[],
+        ${col(tx, 'hash')}::text[], ${col(tx, 'created_at')}::bigint[]))`);
+  }
+  if (dirty.length > 0) {
+    // Rows found by `= any(ids)` (index probes), each taking its values from the arrays: a
+    // join with the arrays would let the planner pick a hash join over a scan of the table.
+    const ids = col(dirty, 'user_id');
+    parts.push(sql`acc as (update user_credits as u set (balance_mc, reserved_mc, lifetime_purchased_mc,
+        lifetime_used_mc, seq, last_hash, updated_at) = (
+        select v.b, v.r, v.lp, v.lu, v.s, v.h, ${now}::bigint
+        from unnest(${ids}::text[], ${col(dirty, 'balance_mc')}::bigint[], ${col(dirty, 'reserved_mc')}::bigint[],
+          ${col(dirty, 'lifetime_purchased_mc')}::bigint[], ${col(dirty, 'lifetime_used_mc')}::bigint[],
+          ${col(dirty, 'seq')}::bigint[], ${col(dirty, 'last_hash')}::text[]) as v(id, b, r, lp, lu, s, h)
+        where v.id = u.user_id)
+      where u.user_id = any(${ids}::text[]))`);
+  }
+  if (newRes.length > 0) {
+    const r = newRes;
+    parts.push(sql`res_new as (insert into reservations (id, user_id, amount_mc, captured_mc, status, operation, unit,
+        rule_id, rule_credits_mc, forced, description, metadata, expires_at, created_at, settled_at)
+      select * from unnest(${col(r, 'id')}::text[], ${col(r, 'user_id')}::text[], ${col(r, 'amount_mc')}::bigint[],
+        ${col(r, 'captured_mc')}::bigint[], ${col(r, 'status')}::text[], ${col(r, 'operation')}::text[],
+        ${col(r, 'unit')}::text[], ${col(r, 'rule_id')}::text[], ${col(r, 'rule_credits_mc')}::bigint[],
+        ${col(r, 'forced')}::integer[], ${col(r, 'description')}::text[], ${col(r, 'metadata')}::text[],
+        ${col(r, 'expires_at')}::bigint[], ${col(r, 'created_at')}::bigint[], ${col(r, 'settled_at')}::bigint[]))`);
+  }
+  if (settled.length > 0) {
+    const r = settled;
+    const ids = col(r, 'id');
+    parts.push(sql`res_settled as (update reservations as x set (status, captured_mc, settled_at) = (
+        select v.st, v.c, v.sa
+        from unnest(${ids}::text[], ${col(r, 'status')}::text[], ${col(r, 'captured_mc')}::bigint[],
+          ${col(r, 'settled_at')}::bigint[]) as v(id, st, c, sa)
+        where v.id = x.id)
+      where x.id = any(${ids}::text[]))`);
+  }
+  const u = pending.usageRows;
+  if (u.length > 0) {
+    parts.push(sql`usage as (insert into usage_tracking (id, user_id, operation, unit, quantity_milli, cost_mc,
+        charged_mc, rule_id, rule_credits_mc, bypass, transaction_id, reservation_id, metadata, created_at)
+      select * from unnest(${col(u, 'id')}::text[], ${col(u, 'user_id')}::text[], ${col(u, 'operation')}::text[],
+        ${col(u, 'unit')}::text[], ${col(u, 'quantity_milli')}::bigint[], ${col(u, 'cost_mc')}::bigint[],
+        ${col(u, 'charged_mc')}::bigint[], ${col(u, 'rule_id')}::text[], ${col(u, 'rule_credits_mc')}::bigint[],
+        ${col(u, 'bypass')}::integer[], ${col(u, 'transaction_id')}::text[], ${col(u, 'reservation_id')}::text[],
+        ${col(u, 'metadata')}::text[], ${col(u, 'created_at')}::bigint[]))`);
+  }
+  const ro = [...pending.rollups.values()];
+  if (ro.length > 0) {
+    parts.push(sql`rollups as (insert into usage_rollups as x (user_id, bucket, operation, unit, credits_mc,
+        operations, quantity_milli)
+      select * from unnest(${col(ro, 'user_id')}::text[], ${col(ro, 'bucket')}::bigint[], ${col(ro, 'operation')}::text[],
+        ${col(ro, 'unit')}::text[], ${col(ro, 'credits_mc')}::bigint[], ${col(ro, 'operations')}::bigint[],
+        ${col(ro, 'quantity_milli')}::bigint[])
+      on conflict (user_id, bucket, operation, unit) do update set
+        credits_mc = x.credits_mc + excluded.credits_mc, operations = x.operations + excluded.operations,
+        quantity_milli = x.quantity_milli + excluded.quantity_milli)`);
+  }
+  const k = pending.idemRows;
+  if (k.length > 0) {
+    parts.push(sql`idem as (insert into idempotency_keys (id, fingerprint, result, created_at)
+      select * from unnest(${col(k, 'id')}::text[], ${col(k, 'fingerprint')}::text[], ${col(k, 'result')}::text[],
+        ${col(k, 'created_at')}::bigint[]))`);
+  }
+  if (parts.length === 0) return;
+  await sql`with ${sql.join(parts)} select 1`.execute(trx);
 }

@@ -5,6 +5,10 @@ import { Dialog, focusOnMount } from '../../components/Dialog';
 import { ErrorMessage, Loading } from '../../components/ui';
 import { formatCredits, formatMoney } from '../../lib/format';
 import { useConfig, usePackages } from '../../queries';
+import { lazy, Suspense, useState } from 'react';
+
+// Stripe.js is loaded only when the server takes card payments.
+const StripePayment = lazy(() => import('./StripePayment').then((m) => ({ default: m.StripePayment })));
 
 interface PurchaseAnswer {
   payment: { id: string; status: string; provider: string; amountCents: number; currency: string; credits: number };
@@ -32,6 +36,7 @@ export function PurchaseCreditsModal({ onClose }: { onClose(): void }) {
     },
   });
   const provider = config.data?.paymentsProvider;
+  const [paid, setPaid] = useState(false);
   const done = buy.data;
   const bought = buy.variables;
 
@@ -39,7 +44,23 @@ export function PurchaseCreditsModal({ onClose }: { onClose(): void }) {
     <Dialog title="Buy credits" onClose={onClose} wide>
       {done && bought ? (
         <div className="purchase-done">
-          {done.payment.status === 'succeeded' ? (
+          {done.payment.status === 'pending' && done.clientSecret && config.data?.stripePublishableKey && !paid ? (
+            <Suspense fallback={<Loading label="Loading the card form…" />}>
+              <p>
+                Pay {formatMoney(done.payment.amountCents, done.payment.currency)} for {formatCredits(done.payment.credits)} credits ({bought.name}).
+              </p>
+              <StripePayment
+                publishableKey={config.data.stripePublishableKey}
+                clientSecret={done.clientSecret}
+                paymentId={done.payment.id}
+                onPaid={() => {
+                  setPaid(true);
+                  void queryClient.invalidateQueries({ queryKey: ['balance'] });
+                  void queryClient.invalidateQueries({ queryKey: ['payments'] });
+                }}
+              />
+            </Suspense>
+          ) : done.payment.status === 'succeeded' || paid ? (
             <div className="notice notice-success" role="status">
               <p>
                 <strong>Purchase succeeded.</strong> {formatCredits(done.payment.credits)} credits ({bought.name}) were added to your balance for{' '}
