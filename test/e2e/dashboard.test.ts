@@ -153,6 +153,8 @@ describe.skipIf(!hasChromium && !process.env.CI)('web dashboard in Chromium', ()
     const probe = await fetch(`${s.url}/credits`).catch(() => undefined);
     const servesWeb = probe?.ok && (probe.headers.get('content-type') ?? '').includes('text/html') && (await probe.text()).includes('id="root"');
     // E2E_OWN_STATIC=1 forces the stand-in (to check it still works once the server serves the build).
+    // The server must serve the dashboard itself; the stand-in is only for E2E_OWN_STATIC=1.
+    if (!servesWeb && !process.env.E2E_OWN_STATIC) throw new Error('the server does not serve the built dashboard at /credits');
     if (servesWeb && !process.env.E2E_OWN_STATIC) base = s.url;
     else {
       proxy = await startStaticProxy(s.url);
@@ -182,6 +184,21 @@ describe.skipIf(!hasChromium && !process.env.CI)('web dashboard in Chromium', ()
     page.on('pageerror', (e) => consoleErrors.push(`[${label}] page error: ${e.message}`));
     return { context, page };
   }
+
+  it('serves the production build with caching headers', async () => {
+    const index = await fetch(`${s.url}/`);
+    expect(index.headers.get('cache-control')).toBe('no-cache');
+    const html = await index.text();
+    expect(html).not.toContain('/@vite/client');
+    const asset = /src="(\/assets\/[^"]+\.js)"/.exec(html)?.[1];
+    expect(asset).toBeTruthy();
+    const js = await fetch(`${s.url}${asset}`);
+    expect(js.status).toBe(200);
+    expect(js.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    const page = await fetch(`${s.url}/admin/users`, { headers: { accept: 'text/html' } });
+    expect(page.status).toBe(200);
+    expect((await fetch(`${s.url}/api/nope`)).status).toBe(404);
+  });
 
   it('signs up, buys, spends live, reads analytics and history, and is adjusted by an admin', async () => {
     const started = Date.now();
