@@ -58,7 +58,7 @@ export async function ensureSuperAdmin(core: Core, config: Config): Promise<void
 
 export async function startServer(
   config: Config,
-  opts: { logger?: boolean | object; pgSchema?: string; listen?: boolean } = {},
+  opts: { logger?: boolean | object; pgSchema?: string; listen?: boolean; extraRoutes?: (app: App) => void | Promise<void> } = {},
 ): Promise<Running> {
   const database = await openConfiguredDatabase(config, opts.pgSchema);
   await migrateToLatest(database.db);
@@ -84,7 +84,15 @@ export async function startServer(
   const autoRecharge = new AutoRecharge(core, payments);
   core.writer.onCommit((changes) => void autoRecharge.onCommit(changes));
   const services: Services = { thresholds, vapi, autoRecharge, ...(payments ? { payments } : {}) };
-  const app = await createApp({ config, core, metrics, events, services, ...(opts.logger !== undefined ? { logger: opts.logger } : {}) });
+  const app = await createApp({
+    config,
+    core,
+    metrics,
+    events,
+    services,
+    ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
+    ...(opts.extraRoutes ? { extraRoutes: opts.extraRoutes } : {}),
+  });
 
   const timers: NodeJS.Timeout[] = [];
   const every = (seconds: number, job: () => Promise<unknown>) => {

@@ -52,6 +52,8 @@ export interface AppDeps {
   services: Services;
   /** Pino options or false (tests). */
   logger?: boolean | object;
+  /** Extra routes registered with the others (benchmarks add a bare baseline route). */
+  extraRoutes?: (app: App) => void | Promise<void>;
 }
 
 /** What every route module receives. */
@@ -237,5 +239,6 @@ export async function createApp(deps: AppDeps): Promise<App> {
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   await registerRoutes(app, ctx);
+  await deps.extraRoutes?.(app);
   return app;
 }
