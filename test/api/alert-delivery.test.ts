@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activeDialects } from '../support/db.js';
 import { type TestServer, startTestServer } from '../support/server.js';
 
-async function until(ok: () => boolean, ms = 10_000) {
+async function until(ok: () => boolean, ms = 30_000) {
   const end = Date.now() + ms;
   while (!ok() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
 }
@@ -80,7 +80,7 @@ describe.each(await activeDialects())('alert delivery on %s', (dialect) => {
     expect(mails[0]).toMatch(/Subject: Payment received/);
     const db = s.running.core.database.db;
     let rows = await db.selectFrom('alert_deliveries').selectAll().execute();
-    for (let i = 0; i < 100 && rows.some((r) => r.status !== 'delivered'); i++) {
+    for (let i = 0; i < 500 && rows.some((r) => r.status !== 'delivered'); i++) {
       await new Promise((r) => setTimeout(r, 20));
       rows = await db.selectFrom('alert_deliveries').selectAll().execute();
     }

@@ -3,7 +3,7 @@ import { verifyLedger } from '../../src/core/ledger/verify.js';
 import { activeDialects } from '../support/db.js';
 import { type TestServer, startTestServer } from '../support/server.js';
 
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 5000): Promise<T> {
+async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = await fn();

@@ -49,9 +49,9 @@ describe('the credits command', () => {
     const db2 = new Database(join(dataDir, 'credits.db'));
     db2.prepare("delete from credit_transactions where id = 'forged'").run();
     db2.close();
-  });
+  }, 240_000);
 
-  it('serves, answers ready, and stops cleanly on SIGTERM after draining writes', async () => {
+  it('serves, answers ready, and stops cleanly on SIGTERM after draining writes', { timeout: 120_000 }, async () => {
     const child: ChildProcess = spawn(process.execPath, [...cli, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout?.on('data', (d) => (out += d));

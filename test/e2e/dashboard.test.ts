@@ -108,7 +108,7 @@ function escapeRe(s: string): string {
 }
 
 /** Waits until the header balance reads exactly `value`. */
-async function expectBalance(page: Page, value: string, timeout = 10_000): Promise<void> {
+async function expectBalance(page: Page, value: string, timeout = 30_000): Promise<void> {
   const el = page.getByRole('status', { name: 'Credit balance' });
   try {
     await page.locator('[aria-label="Credit balance"]', { hasText: new RegExp(`^${escapeRe(value)}$`) }).waitFor({ timeout });
@@ -118,7 +118,7 @@ async function expectBalance(page: Page, value: string, timeout = 10_000): Promi
   expect((await el.textContent())?.trim()).toBe(value);
 }
 
-async function visible(loc: Locator, timeout = 10_000): Promise<Locator> {
+async function visible(loc: Locator, timeout = 30_000): Promise<Locator> {
   await loc.waitFor({ state: 'visible', timeout });
   return loc;
 }
@@ -177,7 +177,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('web dashboard in Chromium', ()
   async function newPage(label: string): Promise<{ context: BrowserContext; page: Page }> {
     const context = await browser.newContext({ viewport: DESKTOP, acceptDownloads: true, locale: 'en-US', timezoneId: 'UTC' });
     const page = await context.newPage();
-    page.setDefaultTimeout(10_000);
+    page.setDefaultTimeout(30_000);
     page.on('console', (m) => {
       if (m.type() === 'error') consoleErrors.push(`[${label}] console: ${m.text()} (${m.location().url})`);
     });

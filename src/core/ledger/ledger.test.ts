@@ -154,8 +154,11 @@ describe.each(dialectList)('ledger on %s', (dialect) => {
     expect(released).toBeGreaterThanOrEqual(1);
     const bal = await core.ledger.balance(u.id);
     expect(bal).toMatchObject({ balanceMc: 2_000, reservedMc: 300, availableMc: 1_700 });
-    const holds = await core.database.db.selectFrom('reservations').select('status').where('user_id', '=', u.id).orderBy('created_at').execute();
-    expect(holds.map((h) => h.status)).toEqual(['expired', 'active']);
+    const holds = await core.database.db.selectFrom('reservations').select(['amount_mc', 'status']).where('user_id', '=', u.id).orderBy('amount_mc').execute();
+    expect(holds).toEqual([
+      { amount_mc: 300, status: 'active' },
+      { amount_mc: 1_500, status: 'expired' },
+    ]);
   });
 
   it('claws back below zero, and a negative balance refuses every debit', async () => {
