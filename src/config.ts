@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { creditsToMc } from './core/money.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
@@ -44,12 +45,13 @@ const envSchema = z.object({
     .optional()
     .transform((v, ctx) => {
       if (v === undefined || v.trim() === '') return 0;
-      const n = Number(v);
-      if (!Number.isFinite(n) || n < 0 || Math.round(n * 1000) !== n * 1000) {
+      // Parsed as decimal text, never through a float.
+      const mc = creditsToMc(v.trim());
+      if (mc === null || mc < 0) {
         ctx.addIssue({ code: 'custom', message: 'must be a non-negative number of credits with at most 3 decimals' });
         return z.NEVER;
       }
-      return Math.round(n * 1000);
+      return mc;
     }),
   STRIPE_SECRET_KEY: optionalString,
   STRIPE_WEBHOOK_SECRET: optionalString,

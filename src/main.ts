@@ -81,7 +81,7 @@ export async function startServer(
     ? new HttpVapiClient({ apiKey: config.vapi.apiKey, apiBase: config.vapi.apiBase, phoneNumberId: config.vapi.phoneNumberId, assistantId: config.vapi.assistantId })
     : new SimulatedVapiClient();
   const payments = config.stripe ? new StripeProvider(config.stripe.secretKey, config.stripe.webhookSecret, config.stripe.apiBase) : undefined;
-  const autoRecharge = new AutoRecharge(core, payments);
+  const autoRecharge = new AutoRecharge(core, payments, { allowSimulated: !config.isProduction || config.allowSimulatedPayments });
   core.writer.onCommit((changes) => void autoRecharge.onCommit(changes));
   const services: Services = { thresholds, vapi, autoRecharge, ...(payments ? { payments } : {}) };
   const app = await createApp({

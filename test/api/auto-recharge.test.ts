@@ -107,6 +107,24 @@ describe.each(await activeDialects())('auto-recharge on %s', (dialect) => {
     expect((await u.api.get('/api/credits/balance')).body.balance).toBe(550 - 12 * 0.75 + 100);
   });
 
+  it('never buys with the simulated provider in production', async () => {
+    const prod = await startTestServer(dialect, { NODE_ENV: 'production' });
+    try {
+      const u = await prod.register();
+      await prod.grant(u.user.id, 11);
+      await u.api.put('/api/credits/settings', { autoRecharge: { enabled: true, thresholdCredits: 10, packageId: 'pkg_starter' } });
+      expect((await u.api.post('/api/credits/purchase', { packageId: 'pkg_starter' })).status).toBe(503);
+      await u.api.post('/api/workflows/w/execute', {});
+      await u.api.post('/api/workflows/w/execute', {});
+      await settle(prod);
+      expect((await u.api.get('/api/credits/balance')).body.balance).toBe(9.5);
+      expect((await u.api.get('/api/credits/payments')).body.items).toEqual([]);
+      expect((await u.api.get('/api/credits/alerts')).body.items.map((a: { type: string }) => a.type)).toContain('auto_recharge_failed');
+    } finally {
+      await prod.stop();
+    }
+  });
+
   it('leaves the ledgers verifiable', async () => {
     expect((await verifyLedger(s.running.core.database.db)).violations).toEqual([]);
     expect((await verifyLedger(st.running.core.database.db)).violations).toEqual([]);

@@ -159,6 +159,33 @@ describe.each(await activeDialects())('Stripe payments on %s', (dialect) => {
     expect(await balance(u)).toMatchObject({ balance: 0, reserved: 0 });
   });
 
+  it('releases the hold when an inquiry closes without a loss, and takes a lost dispute once', async () => {
+    const u = await s.register();
+    const { intentId } = await buy(u);
+    const pi = stripe.succeed(intentId);
+    await deliver(stripe.event('payment_intent.succeeded', pi));
+    const d = { id: 'dp_inquiry', object: 'dispute', amount: 4500, charge: pi.latest_charge, status: 'warning_needs_response' };
+    await deliver(stripe.event('charge.dispute.created', d));
+    expect(await balance(u)).toMatchObject({ reserved: 550 });
+    await deliver(stripe.event('charge.dispute.closed', { ...d, status: 'warning_closed' }));
+    expect(await balance(u)).toMatchObject({ balance: 550, reserved: 0 });
+
+    const v = await s.register();
+    const b = await buy(v);
+    const piB = stripe.succeed(b.intentId);
+    await deliver(stripe.event('payment_intent.succeeded', piB));
+    // Lost before Stripe says it opened: taken once, and a later refund event takes nothing more.
+    await deliver(stripe.event('charge.dispute.closed', { id: 'dp_once', object: 'dispute', amount: 4500, charge: piB.latest_charge, status: 'lost' }));
+    expect((await balance(v)).balance).toBe(0);
+    const ch = stripe.charges.get(String(piB.latest_charge)) as Record<string, unknown>;
+    await deliver(stripe.event('charge.refunded', ch));
+    expect((await balance(v)).balance).toBe(0);
+    const p = (await v.api.get('/api/credits/payments')).body.items.find((x: { id: string }) => x.id === b.payment.id);
+    expect(p.status).toBe('disputed');
+    const admin = await s.userWithRole('admin');
+    expect((await admin.api.post(`/api/admin/payments/${b.payment.id}/refund`, {})).status).toBe(400);
+  });
+
   it('refunds from the admin page through Stripe, once whichever comes first', async () => {
     const admin = await s.userWithRole('admin');
     const u = await s.register();

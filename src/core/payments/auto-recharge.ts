@@ -37,7 +37,13 @@ export class AutoRecharge {
   constructor(
     private readonly core: Core,
     private readonly provider: PaymentProvider | undefined,
-    private readonly opts: { monthlyCap?: number; backoffBaseMs?: number; ttlMs?: number } = {},
+    private readonly opts: {
+      monthlyCap?: number;
+      backoffBaseMs?: number;
+      ttlMs?: number;
+      /** Without a card processor, buy with the simulated provider (never in production unless allowed). */
+      allowSimulated?: boolean;
+    } = {},
   ) {}
 
   invalidate(userId: string) {
@@ -109,6 +115,10 @@ export class AutoRecharge {
       : undefined;
     if (!pkg) {
       await createAlert(db, userId, 'auto_recharge_failed', 'Auto-recharge is on but its package is no longer available: choose another one.', now);
+      return null;
+    }
+    if (!this.provider && !this.opts.allowSimulated) {
+      await createAlert(db, userId, 'auto_recharge_failed', 'Auto-recharge could not run: payments are not available on this server.', now);
       return null;
     }
     const d = new Date(now);

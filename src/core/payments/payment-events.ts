@@ -64,7 +64,7 @@ function granted(p: PaymentRow) {
 }
 
 function settledStatus(p: PaymentRow): PaymentStatus {
-  if (p.dispute_status === 'open') return 'disputed';
+  if (p.dispute_status === 'open' || p.dispute_status === 'lost') return 'disputed';
   if (p.refunded_cents >= p.amount_cents) return 'refunded';
   if (p.refunded_cents > 0) return 'partially_refunded';
   return 'succeeded';
@@ -74,8 +74,11 @@ async function must(scope: TransactionScope, ops: Parameters<TransactionScope['a
   for (const r of await scope.apply(ops)) if (!r.ok) throw r.error;
 }
 
-/** Takes back what the recorded refunds and a lost dispute call for, beyond what was taken. */
-async function reconcile(scope: TransactionScope, p: PaymentRow) {
+/**
+ * Takes back what the recorded refunds call for beyond what was taken, and — when the
+ * dispute's state or the grant just changed (`disputeChanged`) — applies the dispute once.
+ */
+async function reconcile(scope: TransactionScope, p: PaymentRow, disputeChanged: boolean) {
   const refundTarget = shareMc(p, p.refunded_cents);
   const take = refundTarget - p.clawed_back_mc;
   if (take > 0) {
@@ -83,6 +86,7 @@ async function reconcile(scope: TransactionScope, p: PaymentRow) {
     p.clawed_back_mc += take;
     await createAlert(scope.trx, p.user_id, 'refund', `${formatCents(p.refunded_cents, p.currency)} of your payment was refunded; ${formatCredits(take)} credits were taken back.`, scope.now, { paymentId: p.id });
   }
+  if (!disputeChanged) return;
   if (p.dispute_status === 'open' && p.disputed_mc === 0) {
     const hold = shareMc(p, p.dispute_amount_cents ?? p.amount_cents);
     if (hold > 0) {
@@ -118,7 +122,7 @@ export async function fulfilPayment(scope: TransactionScope, p: PaymentRow, fact
   p.stripe_charge_id = p.stripe_charge_id ?? fact.chargeId;
   p.failure_message = null;
   await createAlert(scope.trx, p.user_id, p.kind === 'auto_recharge' ? 'auto_recharge_succeeded' : 'purchase_succeeded', `Payment received: ${formatCredits(p.credits_mc + p.bonus_credits_mc)} credits were added.`, scope.now, { paymentId: p.id });
-  await reconcile(scope, p);
+  await reconcile(scope, p, true);
   p.status = settledStatus(p);
   await save(scope.trx, p, scope.now);
   return true;
@@ -140,7 +144,7 @@ export async function recordRefund(scope: TransactionScope, p: PaymentRow, cumul
   if (cumulative === p.refunded_cents) return false;
   p.refunded_cents = cumulative;
   if (granted(p)) {
-    await reconcile(scope, p);
+    await reconcile(scope, p, false);
     p.status = settledStatus(p);
   }
   await save(scope.trx, p, scope.now);
@@ -155,7 +159,7 @@ export async function recordDispute(scope: TransactionScope, p: PaymentRow, stat
   p.dispute_status = state;
   p.dispute_amount_cents = amountCents;
   if (granted(p)) {
-    await reconcile(scope, p);
+    await reconcile(scope, p, true);
     p.status = settledStatus(p);
   }
   await save(scope.trx, p, scope.now);
@@ -176,7 +180,8 @@ export async function refundSimulated(core: Core, paymentId: string, amountCents
 
 /** The amount to refund (whole remainder by default); more than remains is refused. */
 export function checkRefundable(p: PaymentRow, amountCents: number | undefined): number {
-  if (!['succeeded', 'partially_refunded', 'disputed'].includes(p.status)) {
+  // A disputed charge is settled by the dispute, not refunded (Stripe refuses it too).
+  if (!['succeeded', 'partially_refunded'].includes(p.status)) {
     throw invalid(`A ${p.status} payment cannot be refunded.`, { fields: [{ path: 'id', message: `payment is ${p.status}` }] });
   }
   const remaining = p.amount_cents - p.refunded_cents;

@@ -130,8 +130,8 @@ export async function handleStripeEvent(core: Core, provider: PaymentProvider, e
         return 'applied';
       case 'charge.dispute.created':
       case 'charge.dispute.closed': {
-        const status = event.type === 'charge.dispute.created' ? 'open' : o.status === 'won' ? 'won' : o.status === 'lost' ? 'lost' : null;
-        if (!status) return 'ignored';
+        // Only a lost dispute takes the credits; every other close (won, warning_closed...) releases them.
+        const status = event.type === 'charge.dispute.created' ? 'open' : o.status === 'lost' ? 'lost' : 'won';
         const amount = typeof o.amount === 'number' ? o.amount : payment.amount_cents;
         await recordDispute(scope, payment, status, amount, charge?.id ?? null);
         return 'applied';
