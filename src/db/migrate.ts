@@ -26,7 +26,14 @@ export async function migrateToLatest(db: Kysely<DB>): Promise<string[]> {
     .then((r) => r.rows[0]?.s)
     .catch(() => undefined);
   const migrator = new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(String(error));
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest();
+    if (!error) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    // Kysely's introspection lists every schema; one dropped meanwhile (another database on
+    // the same server) fails that listing with 3F000. Migrations run in one transaction on
+    // Postgres, so trying again is safe.
+    if ((error as { code?: string }).code !== '3F000' || attempt >= 5) {
+      throw error instanceof Error ? error : new Error(String(error));
+    }
+  }
 }

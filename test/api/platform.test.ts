@@ -128,7 +128,20 @@ describe.each(await activeDialects())('platform routes on %s', (dialect) => {
     expect(tooBig.status).toBe(413);
     expect(tooBig.body.error.code).toBe('payload_too_large');
     expect((await u.api.get('/api/credits/balance')).body.balance).toBe(0.625);
+    await s.grant(u.user.id, 1);
     expect((await u.api.post('/api/files', { file: 'not multipart' })).status).toBe(415);
+    // The same Idempotency-Key with another file is a conflict; with the same file, a replay.
+    const one = () => {
+      const f = new FormData();
+      f.append('file', new Blob([new Uint8Array(1000).fill(1)]), 'a.txt');
+      return f;
+    };
+    const first = await u.api.request('POST', '/api/files', { raw: one(), headers: { 'idempotency-key': 'up-1' } });
+    expect(first.status).toBe(201);
+    expect((await u.api.request('POST', '/api/files', { raw: one(), headers: { 'idempotency-key': 'up-1' } })).body).toEqual(first.body);
+    const other = new FormData();
+    other.append('file', new Blob([new Uint8Array(1000).fill(2)]), 'a.txt');
+    expect((await u.api.request('POST', '/api/files', { raw: other, headers: { 'idempotency-key': 'up-1' } })).status).toBe(409);
   });
 
   it('runs workflows and meters other backends with the service key', async () => {

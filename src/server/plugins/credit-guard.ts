@@ -29,6 +29,8 @@ export interface ChargeRequest {
   requireKey?: boolean;
   /** An idempotency key given in the body rather than the header. */
   key?: string;
+  /** What the idempotency fingerprint covers, when not the parsed body (an upload's name, size and digest). */
+  body?: unknown;
   effects?: Effect;
   /** The response for an applied charge; stored with the key for replays. */
   render: (applied: Applied) => StoredReply;
@@ -66,7 +68,13 @@ export class CreditGuard {
     try {
       const reply = await this.idempotency.run(
         req,
-        { scope: userId, required: c.requireKey, render, ...(c.key !== undefined ? { key: c.key } : {}) },
+        {
+          scope: userId,
+          required: c.requireKey,
+          render,
+          ...(c.key !== undefined ? { key: c.key } : {}),
+          ...(c.body !== undefined ? { body: c.body } : {}),
+        },
         (idem) =>
           this.core.ledger.spend(userId, {
             operation: c.operation,

@@ -3,7 +3,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import { z } from 'zod';
 import { errorSchema, operationName, quantityInput } from '../../../contracts/common.js';
@@ -70,9 +70,11 @@ export async function meteredRoutes(app: App, ctx: AppContext) {
         const id = newId();
         const path = join(uploads, id);
         let bytes = 0;
+        const digest = createHash('sha256');
         const counter = new Transform({
           transform(chunk: Buffer, _enc, cb) {
             bytes += chunk.length;
+            digest.update(chunk);
             cb(null, chunk);
           },
         });
@@ -93,6 +95,8 @@ export async function meteredRoutes(app: App, ctx: AppContext) {
             unit: 'per_mb',
             quantityMilli: bytes * 1000,
             metadata: { fileId: id, name, size: bytes },
+            // The Idempotency-Key covers the file itself: another file under the same key is a conflict.
+            body: { name, size: bytes, contentType: part.mimetype, sha256: digest.digest('hex') },
             // The fingerprint covers what was uploaded, not the multipart framing.
             render: (applied) => ({
               status: 201,
