@@ -146,13 +146,23 @@ export async function handleStripeEvent(core: Core, provider: PaymentProvider, e
  * has it (cumulative), the same way the charge.refunded webhook does: whichever comes
  * first takes the credits, the other finds nothing left to take.
  */
-export async function refundWithProvider(core: Core, provider: PaymentProvider, paymentId: string, amountCents: number | undefined, actorId: string): Promise<PaymentRow> {
+export async function refundWithProvider(
+  core: Core,
+  provider: PaymentProvider,
+  paymentId: string,
+  amountCents: number | undefined,
+  actorId: string,
+  requestKey: string | null = null,
+): Promise<PaymentRow> {
   const p = await core.database.db.selectFrom('stripe_payments').selectAll().where('id', '=', paymentId).executeTakeFirst();
   if (!p) throw notFound('Payment');
   const amount = checkRefundable(p, amountCents);
   if (!p.stripe_payment_intent_id) throw conflict('This payment has no PaymentIntent.');
   try {
-    await provider.refund({ intentId: p.stripe_payment_intent_id, amountCents: amount, key: `refund-${p.id}-${p.refunded_cents}-${amount}` });
+    // With the caller's Idempotency-Key, Stripe's key follows it, so a retry of the same request
+    // never refunds twice even if a webhook changed the recorded amount meanwhile.
+    const key = requestKey ? `refund-${p.id}-key-${requestKey}` : `refund-${p.id}-${p.refunded_cents}-${amount}`;
+    await provider.refund({ intentId: p.stripe_payment_intent_id, amountCents: amount, key });
   } catch (e) {
     throw new DomainError('payments_unavailable', `The payment processor refused the refund: ${(e as Error).message}`);
   }

@@ -381,7 +381,7 @@ export async function adminRoutes(app: App, ctx: AppContext) {
     },
     async (req, reply) => {
       const actor = principal(req);
-      const r = await ctx.idempotency.runOutside(req, actor.id, async () => {
+      const r = await ctx.idempotency.runOutside(req, actor.id, async (key) => {
         const p = await db.selectFrom('stripe_payments').select('provider').where('id', '=', req.params.id).executeTakeFirst();
         if (!p) throw notFound('Payment');
         let updated: PaymentRow;
@@ -390,7 +390,7 @@ export async function adminRoutes(app: App, ctx: AppContext) {
         } else {
           const stripe = ctx.services.payments;
           if (!stripe) throw new DomainError('payments_unavailable', 'Stripe is not configured on this server.');
-          updated = await refundWithProvider(ctx.core, stripe, req.params.id, req.body.amountCents, actor.id);
+          updated = await refundWithProvider(ctx.core, stripe, req.params.id, req.body.amountCents, actor.id, key);
         }
         return { status: 200, body: { payment: { ...toPayment(updated), refundedCents: updated.refunded_cents } } };
       });
