@@ -75,6 +75,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.string().optional().default('info'),
   SQLITE_SYNCHRONOUS: z.enum(['FULL', 'NORMAL', 'OFF']).optional().default('FULL'),
   PG_POOL_SIZE: int(10, 1),
+  PG_SYNCHRONOUS_COMMIT: z.enum(['on', 'off', 'local', 'remote_write', 'remote_apply']).optional(),
   WRITER_MAX_BATCH: int(500, 1),
   WRITER_MAX_QUEUE: int(50_000, 1),
   HOLD_SWEEP_SECONDS: int(30, 1),
@@ -93,6 +94,8 @@ export interface Config {
   sqlitePath: string;
   sqliteSynchronous: 'FULL' | 'NORMAL' | 'OFF';
   pgPoolSize: number;
+  /** Postgres `synchronous_commit` for our sessions; unset keeps the server's (on by default). */
+  pgSynchronousCommit: 'on' | 'off' | 'local' | 'remote_write' | 'remote_apply' | undefined;
   jwtSecret: string;
   jwtTtlSeconds: number;
   superAdmin: { email: string; password: string } | undefined;
@@ -170,6 +173,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sqlitePath: join(dataDir, 'credits.db'),
     sqliteSynchronous: e.SQLITE_SYNCHRONOUS,
     pgPoolSize: e.PG_POOL_SIZE,
+    pgSynchronousCommit: e.PG_SYNCHRONOUS_COMMIT,
     jwtSecret: jwtSecret as string,
     jwtTtlSeconds: e.JWT_TTL_SECONDS,
     superAdmin:

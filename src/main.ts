@@ -38,6 +38,7 @@ export async function openConfiguredDatabase(config: Config, pgSchema?: string):
     sqlitePath: config.sqlitePath,
     sqliteSynchronous: config.sqliteSynchronous,
     pgPoolSize: config.pgPoolSize,
+    pgSynchronousCommit: config.pgSynchronousCommit,
     pgSchema,
   });
 }

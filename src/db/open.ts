@@ -15,7 +15,15 @@ export interface Database {
   close(): Promise<void>;
   /** The pg pool (postgres only), for LISTEN/NOTIFY. */
   pgPool?: pg.Pool;
+  /**
+   * SQLite only: the one better-sqlite3 connection under `db`, with cached statements.
+   * Statements run on it are part of whatever transaction `db` has open (the ledger's
+   * hot writes use it to skip the query builder).
+   */
+  sqlite?: SqliteHandle;
 }
+
+export type SqliteHandle = ReturnType<typeof withStatementCache>;
 
 export interface OpenOptions {
   /** `postgres://...` selects PostgreSQL; otherwise `sqlitePath` is used. */
@@ -24,6 +32,12 @@ export interface OpenOptions {
   /** Postgres schema to use (tests give each run its own). */
   pgSchema?: string | undefined;
   pgPoolSize?: number;
+  /**
+   * Postgres `synchronous_commit` for this pool's sessions (unset: the server's setting,
+   * `on` by default). `off` acknowledges a commit before its WAL is flushed: a Postgres
+   * crash can lose the last acknowledged commits (never corrupt them).
+   */
+  pgSynchronousCommit?: string | undefined;
   /** SQLite `synchronous`: FULL (default) makes each committed batch survive power loss. */
   sqliteSynchronous?: 'FULL' | 'NORMAL' | 'OFF';
 }
@@ -48,7 +62,16 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
       connectionString: opts.databaseUrl,
       max: opts.pgPoolSize ?? 10,
       types: pgTypes,
-      ...(opts.pgSchema ? { options: `-c search_path=${opts.pgSchema}` } : {}),
+      ...(opts.pgSchema || opts.pgSynchronousCommit
+        ? {
+            options: [
+              opts.pgSchema ? `-c search_path=${opts.pgSchema}` : '',
+              opts.pgSynchronousCommit ? `-c synchronous_commit=${opts.pgSynchronousCommit}` : '',
+            ]
+              .filter(Boolean)
+              .join(' '),
+          }
+        : {}),
     });
     pool.on('error', () => {
       // An idle client lost its connection (server restart): the pool replaces it.
@@ -69,10 +92,12 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   sqlite.pragma(`synchronous = ${opts.sqliteSynchronous ?? 'FULL'}`);
   sqlite.pragma('busy_timeout = 15000');
   sqlite.pragma('foreign_keys = ON');
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const handle = withStatementCache(sqlite);
+  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: handle }) });
   return {
     db,
     dialect: 'sqlite',
+    sqlite: handle,
     ping: () => ping(db),
     close: () => db.destroy(),
   };
@@ -85,4 +110,31 @@ async function ping(db: Kysely<DB>): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/**
+ * Kysely's SQLite driver prepares every query anew; compiling the same SQL thousands of
+ * times a second showed in the metered path's profile. This keeps the most recent
+ * statements by their SQL text (better-sqlite3 statements are reusable: a run or all
+ * completes before it returns). A statement still being iterated (a streamed query) is
+ * busy, so another one is prepared instead.
+ */
+export function withStatementCache(sqlite: SQLite.Database, max = 512) {
+  const cache = new Map<string, SQLite.Statement>();
+  return {
+    close: () => {
+      cache.clear();
+      sqlite.close();
+    },
+    prepare(text: string): SQLite.Statement {
+      const hit = cache.get(text);
+      if (hit && !hit.busy) return hit;
+      const stmt = sqlite.prepare(text);
+      if (!hit) {
+        if (cache.size >= max) cache.delete(cache.keys().next().value as string);
+        cache.set(text, stmt);
+      }
+      return stmt;
+    },
+  };
 }

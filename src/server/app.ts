@@ -5,7 +5,6 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
@@ -30,6 +29,7 @@ import { Cursors } from './cursor.js';
 import { HttpError, STATUS, domainErrorBody, errorBody } from './http-errors.js';
 import type { Metrics } from './metrics.js';
 import { Tokens, UserCache, makeAuthenticate } from './plugins/auth.js';
+import { securityHeaders } from './plugins/security-headers.js';
 import { CreditGuard } from './plugins/credit-guard.js';
 import { Idempotency } from './plugins/idempotency.js';
 import { registerRoutes } from './routes/index.js';
@@ -92,6 +92,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
           ? { ...deps.logger, redact: REDACT }
           : { level: config.logLevel, redact: REDACT },
     bodyLimit: 1024 * 1024,
+    // One line per request (in onResponse below) instead of Fastify's two: half the
+    // logging cost on the hot path, and no headers in the log to redact.
+    disableRequestLogging: true,
     trustProxy: false,
     genReqId: () => crypto.randomUUID(),
     requestIdHeader: false,
@@ -123,8 +126,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
 
   app.decorateRequest('principal', null);
 
-  app.addHook('onRequest', async (req, reply) => {
+  const security = securityHeaders();
+  app.addHook('onRequest', (req, reply, done) => {
+    reply.headers(security);
     reply.header('x-request-id', req.id);
+    done();
   });
   // NUL characters are refused at the edge: PostgreSQL cannot store them in text, and no
   // field of the contract needs one.
@@ -136,6 +142,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
     }
   });
   app.addHook('onResponse', async (req, reply) => {
+    req.log.info(
+      { method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
+      'request',
+    );
     deps.metrics.httpDuration.observe(
       { method: req.method, route: req.routeOptions.url ?? 'unmatched', status: reply.statusCode },
       reply.elapsedTime / 1000,
@@ -185,19 +195,6 @@ export async function createApp(deps: AppDeps): Promise<App> {
     reply.status(404).send(errorBody('not_found', `No route ${req.method} ${req.url.split('?')[0]}.`));
   });
 
-  await app.register(helmet, {
-    contentSecurityPolicy: {
-      useDefaults: true,
-      directives: {
-        'script-src': ["'self'", 'https://js.stripe.com'],
-        'frame-src': ["'self'", 'https://js.stripe.com', 'https://hooks.stripe.com'],
-        'connect-src': ["'self'", 'https://api.stripe.com'],
-        'img-src': ["'self'", 'data:', 'https://*.stripe.com'],
-        'upgrade-insecure-requests': null,
-      },
-    },
-    crossOriginEmbedderPolicy: false,
-  });
   if (config.corsOrigin) {
     await app.register(cors, {
       origin: config.corsOrigin === '*' ? true : config.corsOrigin.split(',').map((s) => s.trim()),

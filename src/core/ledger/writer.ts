@@ -190,6 +190,7 @@ export class LedgerWriter {
           this.database.dialect,
           batch.map((b) => b.op),
           now,
+          this.database.sqlite,
         ),
       );
     } catch {
@@ -208,7 +209,7 @@ export class LedgerWriter {
     const started = performance.now();
     try {
       const outcome = await this.inTransaction((trx) =>
-        applyBatch(trx, this.database.dialect, [item.op], this.now()),
+        applyBatch(trx, this.database.dialect, [item.op], this.now(), this.database.sqlite),
       );
       this.finishBatch([item], outcome, started);
     } catch (e) {
@@ -256,7 +257,7 @@ export class LedgerWriter {
             trx,
             now,
             apply: async (ops) => {
-              const out = await applyBatch(trx, this.database.dialect, ops, now);
+              const out = await applyBatch(trx, this.database.dialect, ops, now, this.database.sqlite);
               if (out.deferred.length > 0) {
                 throw new DomainError('conflict', 'One idempotency key used twice in one transaction.');
               }
