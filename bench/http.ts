@@ -1,165 +1,448 @@
 /**
- * npm run bench:http [-- --seconds N] [-- --runs N] [-- --connections N] [-- --dialect sqlite|postgres]
+ * HTTP sections of `npm run bench`, each against real server processes (bench/server.mjs:
+ * the built service plus a bare hello route) with autocannon in this process, so the load
+ * generator never shares the server's thread:
  *
- * The metered request (POST /api/messages: JWT, validation, credit check and deduction,
- * ledger row, usage row, rollup, in the writer) against a bare hello route of the same
- * server, with autocannon, on SQLite and on PostgreSQL: requests per second, p50 and p99
- * latency, and the ratio metered / hello from the same run. Each figure is the median of
- * the runs. Writes bench/http-results.md.
+ * - http: the metered POST /api/messages (JWT, validation, credit check and deduction,
+ *   ledger row, usage row, rollup, one log line) against GET /bench/hello of the same server.
+ * - durability: the metered route under each durability setting (SQLite synchronous FULL
+ *   and NORMAL; Postgres synchronous_commit on and off).
+ * - scale-out: two server processes on one Postgres against one, same total load.
+ * - analytics: GET /api/credits/usage (90 days by day) for a user with 1,000,000 usage rows,
+ *   against computing the same report from the raw usage rows.
+ * - memory and start: RSS of the server under the HTTP load, time from spawn to ready.
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir, totalmem } from 'node:os';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
-import pg from 'pg';
-import { loadConfig } from '../src/config.js';
+import SQLite from 'better-sqlite3';
 import type { Dialect } from '../src/db/open.js';
-import { startServer } from '../src/main.js';
+import { PG_URL, median, pgQuery } from './common.js';
 
-const args = process.argv.slice(2);
-const arg = (name: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-};
-const seconds = Number(arg('seconds') ?? 10);
-const runs = Number(arg('runs') ?? 3);
-const connections = Number(arg('connections') ?? 64);
-const PG_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const SERVER = new URL('./server.mjs', import.meta.url).pathname;
+const JWT_SECRET = 'bench-secret-bench-secret-bench-secret-0123';
+const ADMIN = { email: 'bench-admin@example.com', password: 'bench-admin-password' };
 
-interface Figure {
+export interface Load {
   rps: number;
   p50: number;
   p99: number;
-  errors: number;
-  non2xx: number;
+  bad: number;
 }
 
-function run(opts: autocannon.Options): Promise<Figure> {
+export interface ServerProc {
+  url: string;
+  /** Spawn to the ready line, wall clock (includes Node's own start). */
+  startMs: number;
+  child: ChildProcess;
+  rss(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+/** A database for one section: a fresh SQLite directory or Postgres schema. */
+export interface BenchDb {
+  dialect: Dialect;
+  env: Record<string, string>;
+  sqlitePath?: string;
+  schema?: string;
+  dispose(): Promise<void>;
+}
+
+let dbSeq = 0;
+export async function benchDb(dialect: Dialect): Promise<BenchDb> {
+  const dir = mkdtempSync(join(tmpdir(), 'credits-bench-http-'));
+  if (dialect === 'sqlite') {
+    return {
+      dialect,
+      env: { DATA_DIR: dir },
+      sqlitePath: join(dir, 'credits.db'),
+      dispose: async () => rmSync(dir, { recursive: true, force: true }),
+    };
+  }
+  const schema = `bench_http_${process.pid}_${dbSeq++}`;
+  await pgQuery(`drop schema if exists ${schema} cascade; create schema ${schema}`);
+  return {
+    dialect,
+    schema,
+    env: { DATA_DIR: dir, DATABASE_URL: PG_URL, BENCH_PG_SCHEMA: schema },
+    dispose: async () => {
+      rmSync(dir, { recursive: true, force: true });
+      await pgQuery(`drop schema if exists ${schema} cascade`);
+    },
+  };
+}
+
+/** Starts bench/server.mjs; its log (info level, one line per request) goes to a file. */
+export async function startServerProc(db: BenchDb, extraEnv: Record<string, string> = {}): Promise<ServerProc> {
+  const logPath = join(db.env.DATA_DIR as string, `server-${Date.now()}-${Math.random().toString(36).slice(2)}.log`);
+  const logFd = openSync(logPath, 'a');
+  const started = performance.now();
+  const child = spawn(process.execPath, [SERVER], {
+    env: {
+      PATH: process.env.PATH ?? '',
+      NODE_ENV: 'production',
+      JWT_SECRET,
+      PORT: '0',
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      ALLOW_SIMULATED_PAYMENTS: 'true',
+      SUPER_ADMIN_EMAIL: ADMIN.email,
+      SUPER_ADMIN_PASSWORD: ADMIN.password,
+      AUTH_RATE_LIMIT: '100000',
+      ...db.env,
+      ...extraEnv,
+    },
+    stdio: ['ignore', logFd, 'pipe'],
+  });
+  closeSync(logFd);
+  const ready = await new Promise<{ url: string }>((resolve, reject) => {
+    let err = '';
+    const onData = (d: Buffer) => {
+      err += d.toString();
+      const line = err.split('\n').find((l) => l.includes('"readyMs"'));
+      if (line) {
+        child.stderr?.off('data', onData);
+        child.stderr?.resume();
+        resolve(JSON.parse(line) as { url: string });
+      }
+    };
+    child.stderr?.on('data', onData);
+    child.once('exit', (code) => reject(new Error(`bench server exited (${code}) before ready:\n${err}`)));
+  });
+  const startMs = performance.now() - started;
+  const url = ready.url;
+  return {
+    url,
+    startMs,
+    child,
+    rss: async () => ((await (await fetch(`${url}/bench/rss`)).json()) as { rss: number }).rss,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+async function post(url: string, body: unknown, token?: string) {
+  const r = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  const json = (await r.json()) as Record<string, unknown>;
+  if (!r.ok) throw new Error(`${url}: ${r.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** Registers a user and gives them `credits` through an admin adjustment; returns their token and id. */
+export async function fundedUser(url: string, email: string, credits = 5_000_000) {
+  const reg = (await post(`${url}/api/auth/register`, { email, password: 'bench-password', name: 'Bench' })) as {
+    token: string;
+    user: { id: string };
+  };
+  const admin = (await post(`${url}/api/auth/login`, ADMIN)) as { token: string };
+  await post(`${url}/api/admin/users/${reg.user.id}/adjustments`, { amount: credits, reason: 'benchmark credits' }, admin.token);
+  return { token: reg.token, userId: reg.user.id };
+}
+
+export function autocannonRun(opts: autocannon.Options): Promise<Load> {
   return new Promise((resolve, reject) => {
     autocannon(opts, (err, r) => {
       if (err) return reject(err);
-      resolve({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, errors: r.errors, non2xx: r.non2xx });
+      resolve({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, bad: r.errors + r.non2xx + r.timeouts });
     });
   });
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
-
-async function bench(dialect: Dialect) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'credits-bench-http-'));
-  let schema: string | undefined;
-  if (dialect === 'postgres') {
-    schema = `bench_http_${process.pid}`;
-    const c = new pg.Client({ connectionString: PG_URL });
-    await c.connect();
-    await c.query(`drop schema if exists ${schema} cascade; create schema ${schema}`);
-    await c.end();
-  }
-  const config = loadConfig({
-    NODE_ENV: 'production',
-    JWT_SECRET: 'bench-secret-bench-secret-bench-secret-0123',
-    PORT: '0',
-    DATA_DIR: dataDir,
-    LOG_LEVEL: 'warn',
-    ALLOW_SIMULATED_PAYMENTS: 'true',
-    ...(dialect === 'postgres' ? { DATABASE_URL: PG_URL } : {}),
-  } as NodeJS.ProcessEnv);
-  const running = await startServer(config, {
-    logger: false,
-    ...(schema ? { pgSchema: schema } : {}),
-    extraRoutes: (app) => {
-      app.get('/bench/hello', async () => ({ hello: 'world' }));
-    },
-  });
-  const url = running.url;
-  const reg = await fetch(`${url}/api/auth/register`, {
+export function meteredRequest(token: string): Pick<autocannon.Options, 'method' | 'headers' | 'body'> {
+  return {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ email: 'bench@example.com', password: 'bench-password', name: 'Bench' }),
-  });
-  const { token, user } = (await reg.json()) as { token: string; user: { id: string } };
-  await running.core.ledger.grant(user.id, 1e12, 'purchase');
-  const hello: Figure[] = [];
-  const metered: Figure[] = [];
-  for (let i = 0; i < runs; i++) {
-    hello.push(await run({ url: `${url}/bench/hello`, connections, duration: seconds }));
-    metered.push(
-      await run({
-        url: `${url}/api/messages`,
-        connections,
-        duration: seconds,
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({ to: '+15551234567', body: 'Hello from the benchmark' }),
-      }),
-    );
-    process.stdout.write(`  ${dialect} run ${i + 1}/${runs}: hello ${Math.round(hello.at(-1)?.rps ?? 0)}/s, metered ${Math.round(metered.at(-1)?.rps ?? 0)}/s\n`);
-  }
-  const rss = process.memoryUsage().rss;
-  await running.stop();
-  rmSync(dataDir, { recursive: true, force: true });
-  if (schema) {
-    const c = new pg.Client({ connectionString: PG_URL });
-    await c.connect();
-    await c.query(`drop schema if exists ${schema} cascade`);
-    await c.end();
-  }
-  const pick = (xs: Figure[]) => ({
-    rps: median(xs.map((x) => x.rps)),
-    p50: median(xs.map((x) => x.p50)),
-    p99: median(xs.map((x) => x.p99)),
-    bad: xs.reduce((s, x) => s + x.errors + x.non2xx, 0),
-  });
-  return { dialect, hello: pick(hello), metered: pick(metered), rssMb: Math.round(rss / 2 ** 20) };
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+    body: JSON.stringify({ to: '+15551234567', body: 'Hello from the benchmark' }),
+  };
 }
 
-async function postgresUp() {
-  const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
+export const medianLoad = (xs: Load[]): Load => ({
+  rps: median(xs.map((x) => x.rps)),
+  p50: median(xs.map((x) => x.p50)),
+  p99: median(xs.map((x) => x.p99)),
+  bad: xs.reduce((s, x) => s + x.bad, 0),
+});
+
+export interface HttpOptions {
+  seconds: number;
+  runs: number;
+  connections: number;
+  log: (line: string) => void;
+}
+
+export interface HttpFigure {
+  dialect: Dialect;
+  hello: Load;
+  metered: Load;
+  /** Server RSS sampled during the metered load and at its end (MB), the highest. */
+  rssMb: number;
+  startMs: number[];
+}
+
+/** Metered vs hello on one server; also samples RSS under load and the start time. */
+export async function httpBench(dialect: Dialect, o: HttpOptions): Promise<HttpFigure> {
+  const db = await benchDb(dialect);
+  const server = await startServerProc(db);
   try {
-    await c.connect();
-    return true;
-  } catch {
-    return false;
+    const { token } = await fundedUser(server.url, `bench-${dialect}@example.com`);
+    const warm = Math.min(2, o.seconds);
+    await autocannonRun({ url: `${server.url}/bench/hello`, connections: o.connections, duration: warm });
+    await autocannonRun({ url: `${server.url}/api/messages`, connections: o.connections, duration: warm, ...meteredRequest(token) });
+    const hello: Load[] = [];
+    const metered: Load[] = [];
+    let rss = 0;
+    for (let r = 0; r < o.runs; r++) {
+      // Alternate the order so drift hits both alike.
+      const h = () => autocannonRun({ url: `${server.url}/bench/hello`, connections: o.connections, duration: o.seconds });
+      const m = async () => {
+        const sampler = setInterval(() => {
+          server
+            .rss()
+            .then((x) => {
+              rss = Math.max(rss, x);
+            })
+            .catch(() => {});
+        }, 1000);
+        try {
+          return await autocannonRun({ url: `${server.url}/api/messages`, connections: o.connections, duration: o.seconds, ...meteredRequest(token) });
+        } finally {
+          clearInterval(sampler);
+        }
+      };
+      if (r % 2 === 0) {
+        hello.push(await h());
+        metered.push(await m());
+      } else {
+        metered.push(await m());
+        hello.push(await h());
+      }
+      o.log(`  http ${dialect} run ${r + 1}/${o.runs}: hello ${Math.round(hello.at(-1)?.rps ?? 0)}/s, metered ${Math.round(metered.at(-1)?.rps ?? 0)}/s`);
+    }
+    rss = Math.max(rss, await server.rss());
+    await server.stop();
+    // Start time: restart the same server (database already migrated and seeded) a few times.
+    const startMs = [server.startMs];
+    for (let i = 0; i < 3; i++) {
+      const s = await startServerProc(db);
+      startMs.push(s.startMs);
+      await s.stop();
+    }
+    return { dialect, hello: medianLoad(hello), metered: medianLoad(metered), rssMb: Math.round(rss / 2 ** 20), startMs };
   } finally {
-    await c.end().catch(() => {});
+    await server.stop();
+    await db.dispose();
   }
 }
 
-const only = arg('dialect') as Dialect | undefined;
-const rows = [];
-for (const d of only ? [only] : (['sqlite', 'postgres'] as Dialect[])) {
-  if (d === 'postgres' && !(await postgresUp())) {
-    console.log(`postgres: ${PG_URL} does not answer; skipped`);
-    continue;
-  }
-  rows.push(await bench(d));
+export interface DurabilityFigure {
+  dialect: Dialect;
+  setting: string;
+  metered: Load;
 }
-const n = (x: number) => Math.round(x).toLocaleString('en');
-const table = [
-  '| database | route | requests/s | p50 (ms) | p99 (ms) | errors + non-2xx | metered / hello |',
-  '|---|---|---:|---:|---:|---:|---:|',
-  ...rows.flatMap((r) => [
-    `| ${r.dialect} | GET /bench/hello | ${n(r.hello.rps)} | ${r.hello.p50} | ${r.hello.p99} | ${r.hello.bad} | |`,
-    `| ${r.dialect} | POST /api/messages | ${n(r.metered.rps)} | ${r.metered.p50} | ${r.metered.p99} | ${r.metered.bad} | ${(r.metered.rps / r.hello.rps).toFixed(2)}x |`,
-  ]),
-].join('\n');
-console.log(`\n${table}\n`);
-writeFileSync(
-  new URL('./http-results.md', import.meta.url),
-  `# HTTP benchmark
 
-Command: \`npm run bench:http${args.length ? ` -- ${args.join(' ')}` : ''}\` (${runs} run(s) of ${seconds} s per figure, median; autocannon with ${connections} connections, in the same process as the server).
-Machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${Math.round(totalmem() / 2 ** 30)} GiB, Node ${process.version}. SQLite synchronous=FULL; PostgreSQL synchronous_commit=on.
-Run at ${new Date().toISOString()}.
+/** The metered route under each durability setting, each on a fresh server and database. */
+export async function durabilityBench(dialect: Dialect, o: HttpOptions): Promise<DurabilityFigure[]> {
+  const settings: [string, Record<string, string>][] =
+    dialect === 'sqlite'
+      ? [
+          ['synchronous=FULL (default)', { SQLITE_SYNCHRONOUS: 'FULL' }],
+          ['synchronous=NORMAL', { SQLITE_SYNCHRONOUS: 'NORMAL' }],
+        ]
+      : [
+          ['synchronous_commit=on (default)', { PG_SYNCHRONOUS_COMMIT: 'on' }],
+          ['synchronous_commit=off', { PG_SYNCHRONOUS_COMMIT: 'off' }],
+        ];
+  const out: DurabilityFigure[] = [];
+  const servers: { setting: string; db: BenchDb; server: ServerProc; token: string; runs: Load[] }[] = [];
+  try {
+    for (const [setting, env] of settings) {
+      const db = await benchDb(dialect);
+      const server = await startServerProc(db, env);
+      const { token } = await fundedUser(server.url, `durable-${dialect}@example.com`);
+      await autocannonRun({ url: `${server.url}/api/messages`, connections: o.connections, duration: Math.min(2, o.seconds), ...meteredRequest(token) });
+      servers.push({ setting, db, server, token, runs: [] });
+    }
+    for (let r = 0; r < o.runs; r++) {
+      const order = r % 2 === 0 ? servers : [...servers].reverse();
+      for (const s of order) {
+        s.runs.push(await autocannonRun({ url: `${s.server.url}/api/messages`, connections: o.connections, duration: o.seconds, ...meteredRequest(s.token) }));
+      }
+      o.log(`  durability ${dialect} run ${r + 1}/${o.runs}: ${servers.map((s) => `${s.setting} ${Math.round(s.runs.at(-1)?.rps ?? 0)}/s`).join(', ')}`);
+    }
+    for (const s of servers) out.push({ dialect, setting: s.setting, metered: medianLoad(s.runs) });
+  } finally {
+    for (const s of servers) {
+      await s.server.stop();
+      await s.db.dispose();
+    }
+  }
+  return out;
+}
 
-The metered route does everything a paying request does: verifies the JWT, validates the body, prices the
-operation, and commits the debit with its ledger row, usage row and rollup through the group-commit writer
-(durable before the answer). The hello route is the same server with none of that.
+export interface ScaleFigure {
+  one: Load;
+  two: Load;
+}
 
-${table}
+/**
+ * Two server processes on one Postgres against one: the same total load (connections),
+ * every request a metered message from its own user (a user per connection pair, so the
+ * two instances do not only fight over one hot account).
+ */
+export async function scaleOutBench(o: HttpOptions): Promise<ScaleFigure> {
+  const db = await benchDb('postgres');
+  const a = await startServerProc(db, { PG_POOL_SIZE: '10' });
+  const b = await startServerProc(db, { PG_POOL_SIZE: '10' });
+  try {
+    const users: { token: string; userId: string }[] = [];
+    for (let i = 0; i < 8; i++) users.push(await fundedUser(a.url, `scale-${i}@example.com`));
+    const requests = (token: string) => meteredRequest(token);
+    const drive = async (urls: string[]) => {
+      // Connections split evenly over users and over the given instances.
+      const per = Math.max(1, Math.floor(o.connections / users.length));
+      const runs = users.map((u, i) =>
+        autocannonRun({ url: `${urls[i % urls.length]}/api/messages`, connections: per, duration: o.seconds, ...requests(u.token) }),
+      );
+      const res = await Promise.all(runs);
+      return {
+        rps: res.reduce((s, x) => s + x.rps, 0),
+        p50: median(res.map((x) => x.p50)),
+        p99: Math.max(...res.map((x) => x.p99)),
+        bad: res.reduce((s, x) => s + x.bad, 0),
+      };
+    };
+    await drive([a.url, b.url]);
+    const one: Load[] = [];
+    const two: Load[] = [];
+    for (let r = 0; r < o.runs; r++) {
+      if (r % 2 === 0) {
+        one.push(await drive([a.url]));
+        two.push(await drive([a.url, b.url]));
+      } else {
+        two.push(await drive([a.url, b.url]));
+        one.push(await drive([a.url]));
+      }
+      o.log(`  scale-out run ${r + 1}/${o.runs}: one instance ${Math.round(one.at(-1)?.rps ?? 0)}/s, two ${Math.round(two.at(-1)?.rps ?? 0)}/s`);
+    }
+    return { one: medianLoad(one), two: medianLoad(two) };
+  } finally {
+    await a.stop();
+    await b.stop();
+    await db.dispose();
+  }
+}
 
-Target (issue 6): metered at least 0.5x the hello route. Note: autocannon runs in the server's process here,
-so both share the machine's two cores; RSS at the end of the run: ${rows.map((r) => `${r.dialect} ${r.rssMb} MB`).join(', ')} (server and load generator together).
-`,
-);
-console.log('written bench/http-results.md');
+export interface AnalyticsFigure {
+  dialect: Dialect;
+  rows: number;
+  endpoint: { p50: number; p99: number; n: number };
+  raw: { p50: number; n: number };
+}
+
+const DAY = 86_400_000;
+
+/** Fills `rows` usage rows over 90 days for one user (operations mixed) and their hourly rollups. */
+async function fillUsage(db: BenchDb, userId: string, rows: number, now: number) {
+  const from = now - 90 * DAY;
+  const step = Math.floor((90 * DAY) / rows);
+  if (db.dialect === 'sqlite') {
+    const s = new SQLite(db.sqlitePath as string);
+    s.pragma('busy_timeout = 15000');
+    s.exec('begin');
+    s.prepare(`with recursive n(i) as (select 0 union all select i + 1 from n where i < ?)
+      insert into usage_tracking (id, user_id, operation, unit, quantity_milli, cost_mc, charged_mc, rule_id,
+        rule_credits_mc, bypass, transaction_id, reservation_id, metadata, created_at)
+      select 'bench-' || i, ?, case i % 4 when 0 then 'message' when 1 then 'vapi_call' when 2 then 'file_upload' else 'workflow' end,
+        case i % 4 when 0 then 'per_message' when 1 then 'per_minute' when 2 then 'per_file' else 'per_run' end,
+        1000, 100, 100, null, 100, 0, null, null, null, ? + i * ?
+      from n`).run(rows - 1, userId, from, step);
+    s.prepare(`insert into usage_rollups (user_id, bucket, operation, unit, credits_mc, operations, quantity_milli)
+      select user_id, created_at - created_at % 3600000, operation, unit, sum(charged_mc), count(*), sum(quantity_milli)
+      from usage_tracking where user_id = ? and id like 'bench-%' group by 1, 2, 3, 4
+      on conflict (user_id, bucket, operation, unit) do update set credits_mc = usage_rollups.credits_mc + excluded.credits_mc,
+        operations = usage_rollups.operations + excluded.operations, quantity_milli = usage_rollups.quantity_milli + excluded.quantity_milli`).run(userId);
+    s.exec('commit');
+    s.exec('analyze');
+    s.close();
+    return;
+  }
+  const sch = db.schema as string;
+  await pgQuery(`insert into ${sch}.usage_tracking (id, user_id, operation, unit, quantity_milli, cost_mc, charged_mc, rule_id,
+      rule_credits_mc, bypass, transaction_id, reservation_id, metadata, created_at)
+    select 'bench-' || i, '${userId}', (array['message','vapi_call','file_upload','workflow'])[i % 4 + 1],
+      (array['per_message','per_minute','per_file','per_run'])[i % 4 + 1], 1000, 100, 100, null, 100, 0, null, null, null,
+      ${from}::bigint + i::bigint * ${step}
+    from generate_series(0, ${rows - 1}) as i`);
+  await pgQuery(`insert into ${sch}.usage_rollups (user_id, bucket, operation, unit, credits_mc, operations, quantity_milli)
+    select user_id, created_at - created_at % 3600000, operation, unit, sum(charged_mc), count(*), sum(quantity_milli)
+    from ${sch}.usage_tracking where user_id = '${userId}' and id like 'bench-%' group by 1, 2, 3, 4
+    on conflict (user_id, bucket, operation, unit) do update set credits_mc = ${sch}.usage_rollups.credits_mc + excluded.credits_mc,
+      operations = ${sch}.usage_rollups.operations + excluded.operations, quantity_milli = ${sch}.usage_rollups.quantity_milli + excluded.quantity_milli`);
+  await pgQuery(`analyze ${sch}.usage_tracking; analyze ${sch}.usage_rollups`);
+}
+
+/** The same 90-day report computed from the raw usage rows (what the rollups save). */
+async function rawReport(db: BenchDb, userId: string, from: number, to: number): Promise<number> {
+  const started = performance.now();
+  const q = (t: string) => `select (created_at - created_at % ${DAY}) as day, operation, unit, sum(charged_mc) as mc, count(*) as n
+    from ${t} where user_id = '${userId}' and created_at >= ${from} and created_at <= ${to} group by 1, 2, 3`;
+  if (db.dialect === 'sqlite') {
+    const s = new SQLite(db.sqlitePath as string, { readonly: true });
+    s.prepare(q('usage_tracking')).all();
+    s.close();
+  } else {
+    await pgQuery(q(`${db.schema}.usage_tracking`));
+  }
+  return performance.now() - started;
+}
+
+export async function analyticsBench(dialect: Dialect, rows: number, o: HttpOptions): Promise<AnalyticsFigure> {
+  const db = await benchDb(dialect);
+  let server = await startServerProc(db);
+  try {
+    const { token, userId } = await fundedUser(server.url, `analytics-${dialect}@example.com`, 1000);
+    await server.stop();
+    const now = Date.now();
+    const t0 = performance.now();
+    await fillUsage(db, userId, rows, now);
+    o.log(`  analytics ${dialect}: ${rows.toLocaleString('en')} usage rows and their rollups written in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    server = await startServerProc(db);
+    const from = now - 90 * DAY;
+    const url = `${server.url}/api/credits/usage?from=${new Date(from).toISOString()}&to=${new Date(now).toISOString()}&granularity=day`;
+    const check = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+    const body = (await check.json()) as { totalOperations: number; series: unknown[] };
+    if (check.status !== 200 || body.totalOperations < rows) {
+      throw new Error(`usage report did not count the rows: ${check.status} ${JSON.stringify(body).slice(0, 300)}`);
+    }
+    // Latency of single requests, one at a time (no queueing in the figure): autocannon with
+    // one connection (undici's fetch added several ms of client time per request here).
+    const headers = { authorization: `Bearer ${token}` };
+    await autocannonRun({ url, connections: 1, amount: 20, headers });
+    const lat = await new Promise<autocannon.Result>((resolve, reject) =>
+      autocannon({ url, connections: 1, amount: 200, headers }, (err, r) => (err ? reject(err) : resolve(r))),
+    );
+    const times = [lat.latency.p50, lat.latency.p99];
+    const raws: number[] = [];
+    for (let i = 0; i < 5; i++) raws.push(await rawReport(db, userId, from, now));
+    const round = (x: number) => Math.round(x * 10) / 10;
+    return {
+      dialect,
+      rows,
+      endpoint: { p50: round(times[0] as number), p99: round(times[1] as number), n: lat.requests.total },
+      raw: { p50: round(median(raws)), n: raws.length },
+    };
+  } finally {
+    await server.stop();
+    await db.dispose();
+  }
+}

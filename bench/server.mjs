@@ -1,7 +1,7 @@
 /**
  * The benchmark's server process: the built service (dist/, what `npm start` runs) plus a
  * bare hello route, on SQLite (DATA_DIR) or PostgreSQL (DATABASE_URL + BENCH_PG_SCHEMA).
- * Prints one JSON line {url, readyMs} when ready and serves until SIGTERM. Run on its own
+ * Prints one JSON line {url, readyMs} on stderr when ready (stdout carries the logs) and serves until SIGTERM. Run on its own
  * (`node bench/server.mjs`, after `npm run build`) so that autocannon does not share its thread, and
  * so it can be profiled (--cpu-prof) and measured (RSS, start time) alone.
  */
@@ -22,7 +22,7 @@ const running = await startServer(config, {
     app.get('/bench/rss', async () => ({ rss: process.memoryUsage().rss }));
   },
 });
-process.stdout.write(`${JSON.stringify({ url: running.url, readyMs: Math.round(performance.now() - started) })}\n`);
+process.stderr.write(`${JSON.stringify({ url: running.url, readyMs: Math.round(performance.now() - started) })}\n`);
 const stop = async () => {
   await running.stop();
   process.exit(0);

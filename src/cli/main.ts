@@ -1,7 +1,10 @@
 /**
- * The `credits` command: serve, migrate, seed, verify, users create.
+ * The `credits` command: serve, migrate, seed, verify, users create, bench.
  */
 import 'dotenv/config';
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig } from '../config.js';
 import { createUser } from '../core/accounts/create-user.js';
@@ -103,6 +106,25 @@ program
       console.error(`verify: ${r.violations.length} violation(s)`);
       process.exitCode = 1;
     }
+  });
+
+program
+  .command('bench')
+  .description('run the benchmarks (HTTP, durability, ledger, pgbench, analytics, scale-out) and write bench/results.md')
+  .allowUnknownOption(true)
+  .helpOption(false)
+  .argument('[options...]', 'passed to bench/run.ts: --quick, --runs N, --seconds S, --only http,ledger,..., --dialect D, --rows N, --out FILE')
+  .action((options: string[]) => {
+    // The benchmarks live in the source tree (bench/, run with tsx, a dev dependency): they
+    // need a checkout with `npm install`, not only the built service.
+    const root = fileURLToPath(new URL('../../', import.meta.url));
+    const script = `${root}bench/run.ts`;
+    if (!existsSync(script)) {
+      console.error(`credits bench: ${script} not found; run it from a checkout of the repository.`);
+      process.exit(2);
+    }
+    const r = spawnSync(process.execPath, ['--import', 'tsx', script, ...options], { stdio: 'inherit', cwd: root });
+    process.exit(r.status ?? 1);
   });
 
 const users = program.command('users').description('manage users');

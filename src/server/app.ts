@@ -11,6 +11,9 @@ import swaggerUi from '@fastify/swagger-ui';
 import Fastify, {
   type FastifyBaseLogger,
   type FastifyError,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
   type FastifyInstance,
   type RawServerDefault,
 } from 'fastify';
@@ -82,6 +85,19 @@ function hasNul(v: unknown, depth = 0): boolean {
   return false;
 }
 
+/**
+ * One log line per request, when it completes, instead of Fastify's two (incoming and
+ * completed): half the logging cost on the hot path, and no request headers in the log.
+ */
+class OneLineLogController extends LogController {
+  override incomingRequest(): void {}
+  override requestCompleted(error: Error | null | undefined, req: FastifyRequest, reply: FastifyReply): void {
+    const line = { method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 };
+    if (error) reply.log.error({ ...line, err: error }, 'request errored');
+    else reply.log.info(line, 'request');
+  }
+}
+
 export async function createApp(deps: AppDeps): Promise<App> {
   const { config } = deps;
   const app = Fastify({
@@ -92,9 +108,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
           ? { ...deps.logger, redact: REDACT }
           : { level: config.logLevel, redact: REDACT },
     bodyLimit: 1024 * 1024,
-    // One line per request (in onResponse below) instead of Fastify's two: half the
-    // logging cost on the hot path, and no headers in the log to redact.
-    disableRequestLogging: true,
+    logController: new OneLineLogController(),
     trustProxy: false,
     genReqId: () => crypto.randomUUID(),
     requestIdHeader: false,
@@ -142,10 +156,6 @@ export async function createApp(deps: AppDeps): Promise<App> {
     }
   });
   app.addHook('onResponse', async (req, reply) => {
-    req.log.info(
-      { method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 },
-      'request',
-    );
     deps.metrics.httpDuration.observe(
       { method: req.method, route: req.routeOptions.url ?? 'unmatched', status: reply.statusCode },
       reply.elapsedTime / 1000,
