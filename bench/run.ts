@@ -18,7 +18,7 @@
  * `npm start` does), prints each figure as it comes and a summary, writes the markdown.
  */
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import type { Dialect } from '../src/db/open.js';
@@ -244,7 +244,8 @@ Command: \`${command}\`
 ${summary}
 
 ${sections.join('\n\n')}
-`;
+
+${readFileSync(new URL('./analysis.md', import.meta.url), 'utf8')}`;
 console.log(`\n${summary}\n`);
 writeFileSync(OUT, md);
 console.log(`written ${OUT}`);
