@@ -14,6 +14,9 @@ interface Route {
   path: string;
 }
 
+/** Generated requests per database: 5,000 each, 10,000 over the two (issue 7 asks for 10,000). */
+const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 5000);
+
 const junk = fc.oneof(
   fc.constant(null),
   fc.boolean(),
@@ -123,9 +126,10 @@ describe.each(await activeDialects())('fuzzing every route on %s', (dialect) => 
           }
         },
       ),
-      { numRuns: 1500, interruptAfterTimeLimit: 200_000 },
+      { numRuns: FUZZ_RUNS, interruptAfterTimeLimit: 200_000 },
     );
-    expect(sent).toBeGreaterThanOrEqual(1000);
+    // Every generated request must have been sent (the time limit is a guard, not a target).
+    expect(sent).toBe(FUZZ_RUNS);
     expect(await balances(s)).toEqual(before);
     const report = await verifyLedger(s.running.core.database.db);
     expect(report.violations).toEqual([]);
