@@ -19,6 +19,7 @@ export const errorCodeSchema = z.enum([
   'rate_limited',
   'payments_unavailable',
   'overloaded',
+  'database_unavailable',
   'bad_gateway',
   'internal_error',
 ]);

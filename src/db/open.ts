@@ -61,6 +61,8 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     const pool = new pg.Pool({
       connectionString: opts.databaseUrl,
       max: opts.pgPoolSize ?? 10,
+      // With the server down or unreachable a request fails (503) instead of waiting forever.
+      connectionTimeoutMillis: 5000,
       types: pgTypes,
       ...(opts.pgSchema || opts.pgSynchronousCommit
         ? {
@@ -75,6 +77,13 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     });
     pool.on('error', () => {
       // An idle client lost its connection (server restart): the pool replaces it.
+    });
+    pool.on('connect', (client) => {
+      // A client checked out between two statements of a transaction has no listener of
+      // the pool's: its connection dying (Postgres stopped) would be an unhandled 'error'
+      // event and kill the process. The statement in flight or the next one fails instead
+      // (503), and the pool drops the client on release because it is no longer queryable.
+      client.on('error', () => {});
     });
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
     return {

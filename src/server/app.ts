@@ -26,6 +26,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type { Config } from '../config.js';
 import { DomainError } from '../core/errors.js';
+import { isUnavailableError } from '../db/errors.js';
 import type { Core } from '../core/index.js';
 import type { BalanceEvents } from './events.js';
 import { Cursors } from './cursor.js';
@@ -192,6 +193,15 @@ export async function createApp(deps: AppDeps): Promise<App> {
     if (status >= 400 && status < 500) {
       // Malformed JSON, empty bodies, bad content length and the like.
       return reply.status(400).send(errorBody('validation_error', err.message || 'The request is not valid.'));
+    }
+    if (isUnavailableError(err)) {
+      // The database went away or stayed locked: not the request's fault, and worth a retry.
+      // A write that got this may or may not have committed; its Idempotency-Key settles it.
+      req.log.warn({ err: { message: err.message, code: err.code }, reqId: req.id }, 'database unavailable');
+      return reply
+        .status(503)
+        .header('retry-after', '1')
+        .send(errorBody('database_unavailable', 'The database is not available right now; retry shortly.'));
     }
     req.log.error({ err, reqId: req.id }, 'unexpected error');
     return reply

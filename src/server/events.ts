@@ -38,15 +38,37 @@ export class BalanceEvents {
         // Not ours: ignore.
       }
     });
-    client.on('error', () => {
-      // Lost the connection: reconnect after a pause so other instances' changes keep flowing.
+    let lost = false;
+    const onLost = () => {
+      // Lost the connection (or never had it): reconnect after a pause, for as long as it
+      // takes, so other instances' changes keep flowing once the database is back.
+      if (lost) return;
+      lost = true;
       client.end().catch(() => {});
       if (this.listener === client) this.listener = null;
-      if (!this.closed) setTimeout(() => void this.connectListener(connectionString, options).catch(() => {}), 1000).unref();
-    });
-    await client.connect();
-    await client.query(`listen ${CHANNEL}`);
+      this.reconnectLater(connectionString, options);
+    };
+    client.on('error', onLost);
+    client.on('end', onLost);
+    try {
+      await client.connect();
+      await client.query(`listen ${CHANNEL}`);
+    } catch (e) {
+      onLost();
+      throw e;
+    }
+    if (this.closed) {
+      await client.end().catch(() => {});
+      return;
+    }
     this.listener = client;
+  }
+
+  private reconnectLater(connectionString: string, options?: string) {
+    if (this.closed) return;
+    setTimeout(() => {
+      if (!this.closed) void this.connectListener(connectionString, options).catch(() => {});
+    }, 1000).unref();
   }
 
   /** Called by the writer after each commit. */

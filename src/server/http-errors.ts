@@ -21,6 +21,7 @@ export const STATUS: Record<ErrorCode, number> = {
   bad_gateway: 502,
   payments_unavailable: 503,
   overloaded: 503,
+  database_unavailable: 503,
 };
 
 export interface ErrorBody {

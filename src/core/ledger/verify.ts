@@ -1,8 +1,9 @@
 /**
  * Recomputes every balance, hold total and usage rollup from the ledger and checks the
- * hash chains. Read-only; safe to run against a live database (it reads committed rows;
- * run it on a quiet database for an exact answer, since rows committed while it reads
- * may show as transient differences).
+ * hash chains. Read-only and exact on a live database: every read happens in one
+ * snapshot (a REPEATABLE READ READ ONLY transaction on Postgres; one read transaction on
+ * SQLite, whose WAL snapshot is fixed by its first read), so debits committed while it
+ * runs can never show as a false difference between a balance and its ledger.
  */
 import type { Kysely } from 'kysely';
 import type { DB, TransactionRow } from '../../db/schema.js';
@@ -32,7 +33,15 @@ interface Running {
   used: number;
 }
 
-export async function verifyLedger(db: Kysely<DB>): Promise<VerifyReport> {
+export function verifyLedger(db: Kysely<DB>): Promise<VerifyReport> {
+  return db
+    .transaction()
+    .setIsolationLevel('repeatable read')
+    .setAccessMode('read only')
+    .execute((trx) => verifySnapshot(trx));
+}
+
+async function verifySnapshot(db: Kysely<DB>): Promise<VerifyReport> {
   const violations: string[] = [];
   const flag = (msg: string) => {
     if (violations.length < MAX_REPORTED) violations.push(msg);

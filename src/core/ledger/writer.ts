@@ -14,6 +14,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../db/open.js';
 import type { DB } from '../../db/schema.js';
+import { isConnectionError } from '../../db/errors.js';
 import { DomainError } from '../errors.js';
 import { applyBatch } from './apply-batch.js';
 import type { Applied, BalanceChange, LedgerOp, OpResult } from './types.js';
@@ -193,7 +194,14 @@ export class LedgerWriter {
           this.database.sqlite,
         ),
       );
-    } catch {
+    } catch (e) {
+      if (isConnectionError(e)) {
+        // The connection died: the COMMIT may or may not have landed, so nothing is re-run
+        // (that could apply an op without an idempotency key twice). Every op fails with
+        // the error (503); a retry with its Idempotency-Key replays or applies it once.
+        for (const item of batch) item.reject(e);
+        return;
+      }
       // The batch failed as a whole: give each op its own transaction so only the bad one fails.
       if (batch.length === 1) {
         await this.runAlone(batch[0] as OpItem);
@@ -305,7 +313,7 @@ function mergeChanges(changes: BalanceChange[]): BalanceChange[] {
 
 /** Serialisation failures, deadlocks, unique races and busy databases are worth one more try. */
 function isRetryable(e: unknown): boolean {
-  if (e instanceof DomainError) return false;
+  if (e instanceof DomainError || isConnectionError(e)) return false;
   const code = (e as { code?: string } | null)?.code;
   return (
     code === '40001' ||

@@ -1,0 +1,51 @@
+/**
+ * Database failures that are not the request's fault. They answer 503 (with Retry-After)
+ * instead of 500, and the ledger writer treats a lost connection as "outcome unknown":
+ * it never re-runs the operations of that transaction on another connection, because
+ * the COMMIT may have reached the server before the connection died. A client that sent
+ * an Idempotency-Key retries safely (the key was committed with the effect, or nothing
+ * was); that is the contract in API.md.
+ */
+
+/** Postgres SQLSTATEs and socket errors meaning the connection or server went away. */
+const CONNECTION_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  '08000', // connection_exception
+  '08001', // sqlclient_unable_to_establish_sqlconnection
+  '08003', // connection_does_not_exist
+  '08004', // sqlserver_rejected_establishment_of_sqlconnection
+  '08006', // connection_failure
+  '57P01', // admin_shutdown
+  '57P02', // crash_shutdown
+  '57P03', // cannot_connect_now (starting up, shutting down, recovering)
+  '53300', // too_many_connections
+]);
+
+/** What node-postgres says (without a code) when a connection ends or cannot be had. */
+const CONNECTION_MESSAGES =
+  /Connection terminated|connection timeout|timeout exceeded when trying to connect|Client has encountered a connection error|Client was closed and is not queryable|Connection ended|the database system is (starting up|shutting down|in recovery mode)/i;
+
+function codeOf(e: unknown): string | undefined {
+  const c = (e as { code?: unknown } | null)?.code;
+  return typeof c === 'string' ? c : undefined;
+}
+
+/** The connection to the database was lost or could not be made. */
+export function isConnectionError(e: unknown): boolean {
+  if (!e || typeof e !== 'object') return false;
+  const code = codeOf(e);
+  if (code && CONNECTION_CODES.has(code)) return true;
+  const message = (e as { message?: unknown }).message;
+  return typeof message === 'string' && CONNECTION_MESSAGES.test(message);
+}
+
+/** The database cannot serve right now (lost connection, or SQLite's lock wait ran out): 503. */
+export function isUnavailableError(e: unknown): boolean {
+  return isConnectionError(e) || codeOf(e) === 'SQLITE_BUSY';
+}
