@@ -46,15 +46,34 @@ describe.runIf(pg)('two instances on one PostgreSQL', () => {
     await a?.stop();
   });
 
-  it('lets exactly as many debits through as the credits cover, across both', async () => {
+  it('lets exactly 600 of 1,000 concurrent debits through, across both, and both streams see the end', async () => {
     const u = await a.register();
-    await a.grant(u.user.id, 20);
+    // 60 credits = 600 messages at 0.1.
+    await a.grant(u.user.id, 60);
     const onA = a.api.withToken(u.token);
     const onB = b.api.withToken(u.token);
-    const results = await Promise.all(Array.from({ length: 300 }, (_, i) => (i % 2 ? onA : onB).post('/api/messages', { to: 'x', body: 'y' })));
-    expect(results.filter((r) => r.status === 201)).toHaveLength(200);
-    expect(results.filter((r) => r.status === 402)).toHaveLength(100);
+    const ctrl = new AbortController();
+    const streams = [await openStream(a.url, u.token, ctrl.signal), await openStream(b.url, u.token, ctrl.signal)];
+    for (const s of streams) expect(await s.next()).toMatchObject({ balance: 60 });
+    const results = await Promise.all(Array.from({ length: 1000 }, (_, i) => (i % 2 ? onA : onB).post('/api/messages', { to: 'x', body: 'y' })));
+    expect(results.filter((r) => r.status === 201)).toHaveLength(600);
+    expect(results.filter((r) => r.status === 402)).toHaveLength(400);
     expect((await onB.get('/api/credits/balance')).body.balance).toBe(0);
+    expect((await onA.get('/api/credits/balance')).body.balance).toBe(0);
+    // Every subscriber, on either instance, ends on the final balance.
+    await Promise.all(
+      streams.map(async (s, i) => {
+        const deadline = Date.now() + 15_000;
+        for (;;) {
+          const ev = await Promise.race([
+            s.next(),
+            new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`stream ${i ? 'B' : 'A'} never showed balance 0`)), Math.max(1, deadline - Date.now()))),
+          ]);
+          if ((ev as { balance: number }).balance === 0) return;
+        }
+      }),
+    );
+    ctrl.abort();
     expect((await verifyLedger(a.running.core.database.db)).violations).toEqual([]);
   });
 
