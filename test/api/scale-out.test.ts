@@ -1,12 +1,13 @@
 /**
  * Two instances on one PostgreSQL: a race on one account across both is decided by the
  * database, and each instance's SSE subscribers hear balance changes made on the other
- * (LISTEN/NOTIFY).
+ * (LISTEN/NOTIFY). The race runs on two real server processes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
-import { postgresAvailable } from '../support/db.js';
-import { type TestServer, startTestServer } from '../support/server.js';
+import { createTestDb, postgresAvailable, type TestDb } from '../support/db.js';
+import { Client, type TestServer, startTestServer } from '../support/server.js';
+import { kill9, type ServerProcess, spawnServer } from '../support/spawn-server.js';
 
 const pg = await postgresAvailable();
 
@@ -46,21 +47,54 @@ describe.runIf(pg)('two instances on one PostgreSQL', () => {
     await a?.stop();
   });
 
-  it('lets exactly 600 of 1,000 concurrent debits through, across both, and both streams see the end', async () => {
+  it("pushes a balance change made on one instance to the other's stream", async () => {
     const u = await a.register();
-    // 60 credits = 600 messages at 0.1.
-    await a.grant(u.user.id, 60);
-    const onA = a.api.withToken(u.token);
-    const onB = b.api.withToken(u.token);
+    await a.grant(u.user.id, 1);
     const ctrl = new AbortController();
-    const streams = [await openStream(a.url, u.token, ctrl.signal), await openStream(b.url, u.token, ctrl.signal)];
+    const stream = await openStream(b.url, u.token, ctrl.signal);
+    // The first event says the stream is subscribed; only then is the debit made on A.
+    expect(await stream.next()).toMatchObject({ balance: 1 });
+    expect((await a.api.withToken(u.token).post('/api/messages', { to: 'x', body: 'y' })).status).toBe(201);
+    const got = await Promise.race([stream.next(), new Promise<never>((_, rej) => setTimeout(() => rej(new Error('no event from the other instance')), 10_000))]);
+    ctrl.abort();
+    expect(got).toMatchObject({ balance: 0.9, available: 0.9 });
+  });
+});
+
+describe.runIf(pg)('two server processes on one PostgreSQL', () => {
+  let db: TestDb;
+  const servers: ServerProcess[] = [];
+  beforeAll(async () => {
+    db = await createTestDb('postgres');
+    // Each signs up new users with exactly 60 credits: 600 messages at 0.1.
+    const env = { DATABASE_URL: db.url as string, TEST_PG_SCHEMA: db.pgSchema as string, SIGNUP_BONUS_CREDITS: '60', PG_POOL_SIZE: '4' };
+    servers.push(...(await Promise.all([spawnServer(env), spawnServer(env)])));
+  }, 60_000);
+  afterAll(async () => {
+    await Promise.all(servers.map((s) => kill9(s.child)));
+    await db?.dispose();
+  });
+
+  it('lets exactly 600 of 1,000 concurrent debits through, across both, and both streams see the end', async () => {
+    const [a, b] = servers as [ServerProcess, ServerProcess];
+    const reg = await new Client(a.url).post('/api/auth/register', { email: 'race@example.com', password: 'race-password', name: 'Race' });
+    expect(reg.status).toBe(201);
+    const token = reg.body.token as string;
+    const onA = new Client(a.url, token);
+    const onB = new Client(b.url, token);
+    const ctrl = new AbortController();
+    const streams = [await openStream(a.url, token, ctrl.signal), await openStream(b.url, token, ctrl.signal)];
     for (const s of streams) expect(await s.next()).toMatchObject({ balance: 60 });
     const results = await Promise.all(Array.from({ length: 1000 }, (_, i) => (i % 2 ? onA : onB).post('/api/messages', { to: 'x', body: 'y' })));
+    const passed = [results.filter((r, i) => i % 2 === 1 && r.status === 201).length, results.filter((r, i) => i % 2 === 0 && r.status === 201).length];
     expect(results.filter((r) => r.status === 201)).toHaveLength(600);
     expect(results.filter((r) => r.status === 402)).toHaveLength(400);
+    // Both processes took part in the race.
+    expect(passed[0]).toBeGreaterThan(0);
+    expect(passed[1]).toBeGreaterThan(0);
     expect((await onB.get('/api/credits/balance')).body.balance).toBe(0);
     expect((await onA.get('/api/credits/balance')).body.balance).toBe(0);
-    // Every subscriber, on either instance, ends on the final balance.
+    // Every subscriber, on either process, ends on the final balance.
     await Promise.all(
       streams.map(async (s, i) => {
         const deadline = Date.now() + 15_000;
@@ -74,19 +108,7 @@ describe.runIf(pg)('two instances on one PostgreSQL', () => {
       }),
     );
     ctrl.abort();
-    expect((await verifyLedger(a.running.core.database.db)).violations).toEqual([]);
-  });
-
-  it("pushes a balance change made on one instance to the other's stream", async () => {
-    const u = await a.register();
-    await a.grant(u.user.id, 1);
-    const ctrl = new AbortController();
-    const stream = await openStream(b.url, u.token, ctrl.signal);
-    // The first event says the stream is subscribed; only then is the debit made on A.
-    expect(await stream.next()).toMatchObject({ balance: 1 });
-    expect((await a.api.withToken(u.token).post('/api/messages', { to: 'x', body: 'y' })).status).toBe(201);
-    const got = await Promise.race([stream.next(), new Promise<never>((_, rej) => setTimeout(() => rej(new Error('no event from the other instance')), 10_000))]);
-    ctrl.abort();
-    expect(got).toMatchObject({ balance: 0.9, available: 0.9 });
+    expect((await verifyLedger(db.database.db)).violations).toEqual([]);
+    console.info(`[scale-out race] 1,000 debits on 60 credits over two processes: 600 passed (${passed[0]} on A, ${passed[1]} on B), 400 refused 402, both streams ended on 0`);
   });
 });

@@ -13,9 +13,7 @@
  * At the end every key is in the ledger exactly once (retried ones included), the balance
  * is the start minus one message per key, and `verifyLedger` is clean.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { dirname } from 'node:path';
-import { createInterface } from 'node:readline';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -25,6 +23,7 @@ import { type Database, openDatabase } from '../../src/db/open.js';
 import { seed } from '../../src/db/seed.js';
 import { activeDialects, createTestDb, postgresAvailable, type TestDb } from '../support/db.js';
 import { type PrivatePostgres, startPrivatePostgres } from '../support/private-postgres.js';
+import { kill9, spawnServer } from '../support/spawn-server.js';
 
 const CYCLES = Number(process.env.CRASH_CYCLES ?? 20);
 const PG_STOPS = Number(process.env.PG_STOP_CYCLES ?? 5);
@@ -32,44 +31,15 @@ const KEYS = 3000;
 const LANES = 32;
 const MESSAGE_MC = 100;
 const BONUS_CREDITS = 1_000_000;
-const JWT_SECRET = 'crash-test-secret-crash-test-secret-0123456';
 
-function startServer(env: Record<string, string>): Promise<{ child: ChildProcess; url: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/server-process.ts'], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        NODE_ENV: 'production',
-        JWT_SECRET,
-        PORT: '0',
-        SIGNUP_BONUS_CREDITS: String(BONUS_CREDITS),
-        ALLOW_SIMULATED_PAYMENTS: 'true',
-        AUTH_RATE_LIMIT: '100000',
-        ...env,
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let err = '';
-    child.stderr?.on('data', (d) => (err += d));
-    child.once('exit', (code, signal) => reject(new Error(`server exited (${code ?? signal}) before ready: ${err}`)));
-    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-      if (line.startsWith('ready ')) resolve({ child, url: line.slice(6) });
-    });
-  });
+function startServer(env: Record<string, string>) {
+  return spawnServer({ SIGNUP_BONUS_CREDITS: String(BONUS_CREDITS), ...env });
 }
 
 function serverEnv(db: TestDb): Record<string, string> {
   return db.dialect === 'postgres'
     ? { DATABASE_URL: db.url as string, TEST_PG_SCHEMA: db.pgSchema as string, PG_POOL_SIZE: '4' }
     : { DATA_DIR: dirname(db.sqlitePath as string), SQLITE_SYNCHRONOUS: 'FULL' };
-}
-
-function kill9(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
 }
 
 /** The client: 32 lanes sending metered messages, each with its own key, and a log of what was acknowledged. */

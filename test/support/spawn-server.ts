@@ -1,0 +1,47 @@
+/**
+ * The service in a child process of its own (test/support/server-process.ts), for tests
+ * that kill it or need two real processes: configured through the environment exactly as
+ * in production. `kill9` is kill -9.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { createInterface } from 'node:readline';
+
+export const CHILD_JWT_SECRET = 'child-test-secret-child-test-secret-0123456';
+
+export interface ServerProcess {
+  child: ChildProcess;
+  url: string;
+  /** What it wrote on stderr so far. */
+  stderr(): string;
+}
+
+export function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/server-process.ts'], {
+      env: {
+        PATH: process.env.PATH ?? '',
+        NODE_ENV: 'production',
+        JWT_SECRET: CHILD_JWT_SECRET,
+        PORT: '0',
+        ALLOW_SIMULATED_PAYMENTS: 'true',
+        AUTH_RATE_LIMIT: '100000',
+        ...env,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr?.on('data', (d) => (err += d));
+    child.once('exit', (code, signal) => reject(new Error(`server exited (${code ?? signal}) before ready: ${err}`)));
+    createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
+      if (line.startsWith('ready ')) resolve({ child, url: line.slice(6), stderr: () => err });
+    });
+  });
+}
+
+export function kill9(child: ChildProcess): Promise<void> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    child.once('exit', () => resolve());
+    child.kill('SIGKILL');
+  });
+}
