@@ -38,6 +38,8 @@ export interface StripeStandIn {
   refund(intentId: string, amount: number): Obj;
   /** A signed webhook delivery: [body, signature header]. */
   event(type: string, object: Obj, opts?: { id?: string; timestamp?: number; secret?: string }): { body: string; signature: string; id: string };
+  /** A fresh signature for a payload (Stripe signs every delivery attempt anew, with the time of the attempt). */
+  sign(body: string): string;
   close(): Promise<void>;
 }
 
@@ -181,6 +183,7 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
       });
       return { body, signature, id: eventId };
     },
+    sign: (body) => stripe.webhooks.generateTestHeaderString({ payload: body, secret: webhookSecret }),
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
   return state;
