@@ -1,13 +1,18 @@
 /**
- * Thousands of generated bad requests against every route of the OpenAPI document, as
- * anonymous, user and admin: no answer is 5xx, every 4xx has the contract's error shape,
- * and no refused request changes a balance.
+ * Thousands of generated requests against every route of the OpenAPI document, as
+ * anonymous, user, admin and super admin, half of them valid (real ids, real package and
+ * pricing names, right shapes: they move credits, start and end calls, buy, refund, change
+ * prices) and half broken. No answer is 5xx, every 4xx has the contract's error shape, and
+ * a refused request changes nothing: the ledger, every balance and every reservation are
+ * compared before and after each one. Background jobs are off, so only requests move money.
  */
 import fc from 'fast-check';
+import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
 import { activeDialects } from '../support/db.js';
 import { type Client, type TestServer, startTestServer } from '../support/server.js';
+import { type StripeStandIn, startStripeStandIn } from '../support/stripe-standin.js';
 
 interface Route {
   method: string;
@@ -16,6 +21,8 @@ interface Route {
 
 /** Generated requests per database: 5,000 each, 10,000 over the two (issue 7 asks for 10,000). */
 const FUZZ_RUNS = Number(process.env.FUZZ_RUNS ?? 5000);
+const VAPI_SECRET = 'vapi-secret';
+const SERVICE_KEY = 'svc-key-0123456789';
 
 const junk = fc.oneof(
   fc.constant(null),
@@ -62,76 +69,268 @@ function routesOf(doc: { paths: Record<string, Record<string, unknown>> }): Rout
   return out;
 }
 
-async function balances(s: TestServer) {
-  const rows = await s.running.core.database.db
-    .selectFrom('user_credits')
-    .select(['user_id', 'balance_mc', 'reserved_mc'])
-    .orderBy('user_id')
-    .execute();
-  return rows;
+/** Everything a request could move: every balance and reservation, and the number of ledger rows. */
+async function moneyState(s: TestServer): Promise<string> {
+  const db = s.running.core.database.db;
+  const [accounts, ledger] = await Promise.all([
+    db.selectFrom('user_credits').select(['user_id', 'balance_mc', 'reserved_mc', 'seq']).orderBy('user_id').execute(),
+    db.selectFrom('credit_transactions').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow(),
+  ]);
+  return JSON.stringify([Number(ledger.n), accounts]);
+}
+
+/** What valid requests need to name: real ids, learnt at the start and from answers. */
+interface Known {
+  userIds: string[];
+  emails: string[];
+  packageIds: string[];
+  pricing: { id: string; operation: string; unit: string }[];
+  paymentIds: string[];
+  alertIds: string[];
+  callIds: string[];
+  stripe: StripeStandIn;
+}
+
+interface Req {
+  method: string;
+  url: string;
+  body?: unknown;
+  raw?: FormData | string;
+  headers?: Record<string, string>;
+}
+
+const pick = <T>(xs: T[], fallback: T) => fc.constantFrom(...(xs.length > 0 ? xs : [fallback]));
+
+/** A valid request for `route` (valid in shape and naming real things; the role may still forbid it). */
+function validRequest(route: Route, k: Known): fc.Arbitrary<Req> {
+  const r = (url: string, body?: unknown, headers?: Record<string, string>): Req => ({ method: route.method, url, ...(body !== undefined ? { body } : {}), ...(headers ? { headers } : {}) });
+  const key = fc.uuid().map((u) => ({ 'idempotency-key': u }));
+  const uid = pick(k.userIds, 'none');
+  const rule = pick(k.pricing, { id: 'none', operation: 'message', unit: 'per_message' });
+  const day = fc.integer({ min: -120, max: 1 }).map((d) => new Date(Date.now() + d * 86_400_000).toISOString().slice(0, 10));
+  const listQuery = fc.record({ limit: fc.integer({ min: 1, max: 200 }), type: fc.constantFrom('usage', 'purchase', 'adjustment', 'refund', 'reservation'), from: day }, { requiredKeys: [] });
+  const qs = (q: Record<string, unknown>) => {
+    const p = new URLSearchParams(Object.entries(q).map(([a, b]) => [a, String(b)])).toString();
+    return p ? `?${p}` : '';
+  };
+  switch (`${route.method} ${route.path}`) {
+    case 'POST /api/auth/register':
+      return fc.uuid().map((u) => r('/api/auth/register', { email: `fuzz-${u}@example.com`, password: 'password123', name: 'Fuzz' }));
+    case 'POST /api/auth/login':
+      return fc.tuple(pick(k.emails, 'x@example.com'), fc.constantFrom('password123', 'wrong-password')).map(([email, password]) => r('/api/auth/login', { email, password }));
+    case 'POST /api/credits/estimate':
+      return fc.tuple(rule, fc.integer({ min: 0, max: 1000 })).map(([x, q]) => r('/api/credits/estimate', { operation: x.operation, unit: x.unit, quantity: q }));
+    case 'GET /api/credits/transactions':
+    case 'GET /api/credits/transactions.csv':
+    case 'GET /api/admin/users':
+    case 'GET /api/admin/payments':
+    case 'GET /api/admin/audit':
+    case 'GET /api/credits/payments':
+    case 'GET /api/credits/alerts':
+      return listQuery.map((q) => r(route.path + qs(route.path.includes('admin') || route.path.endsWith('alerts') || route.path.endsWith('payments') ? { limit: q.limit ?? 10 } : q)));
+    case 'GET /api/credits/usage':
+    case 'GET /api/admin/analytics':
+      return fc.tuple(day, fc.constantFrom('day', 'hour')).map(([from, g]) => r(route.path + qs(route.path.endsWith('usage') ? { from, granularity: g } : { from })));
+    case 'POST /api/credits/alerts/{id}/read':
+      return pick(k.alertIds, 'none').map((id) => r(`/api/credits/alerts/${id}/read`, {}));
+    case 'PUT /api/credits/settings':
+      return fc.integer({ min: 0, max: 100 }).map((t) => r('/api/credits/settings', { lowBalanceThreshold: t, autoRecharge: { enabled: false } }));
+    case 'POST /api/credits/purchase':
+      return fc.tuple(pick(k.packageIds, 'pkg_starter'), key).map(([packageId, h]) => r('/api/credits/purchase', { packageId }, h));
+    case 'POST /api/messages':
+      return fc.tuple(fc.string({ minLength: 1, maxLength: 30 }), fc.string({ minLength: 1, maxLength: 200 }), fc.option(key, { nil: undefined })).map(([to, body, h]) => r('/api/messages', { to, body }, h));
+    case 'POST /api/vapi/calls':
+      return fc.tuple(fc.integer({ min: 60, max: 900 }), key).map(([m, h]) => r('/api/vapi/calls', { phoneNumber: '+15551234567', maxDurationSeconds: m }, h));
+    case 'POST /api/vapi/calls/{id}/end':
+      return fc.tuple(pick(k.callIds, 'none'), fc.integer({ min: 0, max: 900 })).map(([id, d]) => r(`/api/vapi/calls/${id}/end`, { durationSeconds: d }));
+    case 'POST /api/vapi/webhook':
+      return fc.tuple(pick(k.callIds, 'none'), fc.integer({ min: 0, max: 900 })).map(([id, d]) =>
+        r('/api/vapi/webhook', { message: { type: 'end-of-call-report', call: { id }, durationSeconds: d } }, { 'x-vapi-secret': VAPI_SECRET }),
+      );
+    case 'POST /api/files':
+      return fc.uint8Array({ minLength: 1, maxLength: 4096 }).map((bytes) => {
+        const form = new FormData();
+        form.append('file', new Blob([bytes]), 'cv.pdf');
+        return { method: 'POST', url: '/api/files', raw: form };
+      });
+    case 'POST /api/workflows/{id}/execute':
+      return fc.tuple(fc.stringMatching(/^[A-Za-z0-9_-]{1,20}$/), key).map(([id, h]) => r(`/api/workflows/${id}/execute`, { input: { candidate: 'c1' } }, h));
+    case 'POST /api/usage':
+      return fc.tuple(uid, rule, fc.integer({ min: 0, max: 5 }), fc.uuid(), fc.boolean()).map(([userId, x, q, idem, svc]) =>
+        r('/api/usage', { userId, operation: x.operation, unit: x.unit, quantity: q, idempotencyKey: idem }, svc ? { 'x-service-key': SERVICE_KEY } : undefined),
+      );
+    case 'GET /api/admin/users/{id}':
+      return uid.map((id) => r(`/api/admin/users/${id}`));
+    case 'PATCH /api/admin/users/{id}':
+      // Only to `user`: promoting the fuzzing users would change which roles the rest exercise.
+      return pick(k.userIds.slice(4), 'none').map((id) => r(`/api/admin/users/${id}`, { role: 'user' }));
+    case 'POST /api/admin/users/{id}/adjustments':
+      return fc.tuple(uid, fc.integer({ min: -5000, max: 5000 }), key).map(([id, mc, h]) => r(`/api/admin/users/${id}/adjustments`, { amount: mc / 1000, reason: 'fuzz' }, h));
+    case 'POST /api/admin/packages':
+      return fc.integer({ min: 1, max: 1000 }).map((c) => r('/api/admin/packages', { name: `Fuzz ${c}`, credits: c, bonusCredits: 0, priceCents: c * 10, currency: 'usd', popular: false }));
+    case 'PATCH /api/admin/packages/{id}':
+      return fc.tuple(pick(k.packageIds, 'none'), fc.integer({ min: 100, max: 100_000 })).map(([id, c]) => r(`/api/admin/packages/${id}`, { priceCents: c }));
+    case 'POST /api/admin/pricing':
+      return fc.integer({ min: 1, max: 99 }).map((n) => r('/api/admin/pricing', { operation: `fuzz_op_${n}`, unit: 'per_call', credits: n / 10 }));
+    case 'PATCH /api/admin/pricing/{id}':
+      return fc.tuple(rule, fc.integer({ min: 1, max: 500 })).map(([x, c]) => r(`/api/admin/pricing/${x.id}`, { credits: c / 1000, description: 'fuzzed' }));
+    case 'POST /api/admin/payments/{id}/refund':
+      return fc.tuple(pick(k.paymentIds, 'none'), fc.option(fc.integer({ min: 1, max: 2000 }), { nil: undefined }), key).map(([id, c, h]) =>
+        r(`/api/admin/payments/${id}/refund`, c === undefined ? {} : { amountCents: c }, h),
+      );
+    case 'POST /api/credits/stripe/webhook':
+      // A correctly signed event about a real payment, moving Stripe's side first as Stripe would.
+      return fc.tuple(pick(k.paymentIds, 'none'), fc.constantFrom('succeeded', 'refunded', 'failed')).map(([paymentId, kind]) => {
+        const intent = [...k.stripe.intents.values()].find((pi) => (pi.metadata as { paymentId?: string }).paymentId === paymentId);
+        let e = k.stripe.event('payment_intent.succeeded', { id: 'pi_unknown', object: 'payment_intent', status: 'succeeded', metadata: {} });
+        if (intent && kind === 'failed' && intent.status !== 'succeeded') {
+          e = k.stripe.event('payment_intent.payment_failed', k.stripe.fail(String(intent.id), 'Your card was declined.'));
+        } else if (intent && intent.status !== 'succeeded') {
+          e = k.stripe.event('payment_intent.succeeded', k.stripe.succeed(String(intent.id)));
+        } else if (intent && kind === 'refunded') {
+          const charge = k.stripe.charges.get(String(intent.latest_charge));
+          const left = charge ? Number(charge.amount) - Number(charge.amount_refunded) : 0;
+          e = left > 0 ? k.stripe.event('charge.refunded', k.stripe.refund(String(intent.id), Math.min(left, 500))) : k.stripe.event('payment_intent.succeeded', intent);
+        } else if (intent) {
+          e = k.stripe.event('payment_intent.succeeded', intent);
+        }
+        return { method: 'POST', url: '/api/credits/stripe/webhook', raw: e.body, headers: { 'content-type': 'application/json', 'stripe-signature': e.signature } };
+      });
+    default:
+      return fc.constant(r(route.path));
+  }
+}
+
+/** Reads ids out of a successful answer, so later valid requests can name them. */
+function learn(k: Known, req: Req, status: number, body: any) {
+  if (status >= 300 || !body || typeof body !== 'object') return;
+  if (body.call?.id) k.callIds.push(body.call.id);
+  if (body.payment?.id) k.paymentIds.push(body.payment.id);
+  if (body.package?.id) k.packageIds.push(body.package.id);
+  if (body.rule?.id) k.pricing.push({ id: body.rule.id, operation: body.rule.operation, unit: body.rule.unit });
+  if (req.url === '/api/auth/register' && body.user?.id) {
+    k.userIds.push(body.user.id);
+    k.emails.push(body.user.email);
+  }
+  if (req.url.startsWith('/api/credits/alerts') && Array.isArray(body.items)) for (const a of body.items) k.alertIds.push(a.id);
 }
 
 describe.each(await activeDialects())('fuzzing every route on %s', (dialect) => {
   let s: TestServer;
   let clients: Client[];
   let routes: Route[];
+  let known: Known;
+  let stripe: StripeStandIn;
   beforeAll(async () => {
-    s = await startTestServer(dialect, { SERVICE_API_KEY: 'svc-key-0123456789', VAPI_WEBHOOK_SECRET: 'vapi-secret' });
+    stripe = await startStripeStandIn();
+    known = { userIds: [], emails: [], packageIds: [], pricing: [], paymentIds: [], alertIds: [], callIds: [], stripe };
+    // Background jobs (hold sweeps, alert delivery) off: only the requests themselves move money.
+    s = await startTestServer(dialect, {
+      SERVICE_API_KEY: SERVICE_KEY,
+      VAPI_WEBHOOK_SECRET: VAPI_SECRET,
+      HOLD_SWEEP_SECONDS: '86400',
+      MAX_UPLOAD_MB: '1',
+      STRIPE_SECRET_KEY: 'sk_test_standin',
+      STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
+      STRIPE_PUBLISHABLE_KEY: 'pk_test_standin',
+      STRIPE_API_BASE: stripe.url,
+    });
     const user = await s.register();
     const admin = await s.userWithRole('admin');
     const superAdmin = await s.userWithRole('super_admin');
-    await s.grant(user.user.id, 5);
-    await s.grant(admin.user.id, 5);
+    const other = await s.register();
+    for (const u of [user, admin, other]) await s.grant(u.user.id, 1000);
     clients = [s.api, user.api, admin.api, superAdmin.api];
+    for (const u of [user, admin, superAdmin, other]) {
+      known.userIds.push(u.user.id);
+      known.emails.push(u.user.email);
+    }
+    known.packageIds.push(...(await s.api.get('/api/credits/packages')).body.items.map((p: { id: string }) => p.id));
+    known.pricing.push(...(await admin.api.get('/api/admin/pricing')).body.items.filter((r: { active: boolean }) => r.active));
     const doc = (await s.api.get('/openapi.json')).body;
     routes = routesOf(doc).filter((r) => r.path !== '/api/credits/stream');
   });
   afterAll(async () => {
     await s?.stop();
+    await stripe?.close();
   });
 
-  it('answers every generated bad request with a 4xx in the error shape (or a 2xx), never 5xx, moving nothing', { timeout: 240_000 }, async () => {
-    expect(routes.length).toBeGreaterThan(5);
-    const before = await balances(s);
+  it('answers every generated request, valid or not, without a 5xx; a refused one moves nothing', { timeout: 300_000 }, async () => {
+    expect(routes.length).toBeGreaterThan(30);
     let sent = 0;
     const statuses = new Map<number, number>();
+    const validOk = new Map<string, number>();
+    const hit = new Set<string>();
+    let state = await moneyState(s);
     await fc.assert(
       fc.asyncProperty(
         fc.nat({ max: routes.length - 1 }),
         fc.nat({ max: 3 }),
+        fc.boolean(),
+        fc.integer(),
         body,
         query,
         fc.array(paramValue, { minLength: 3, maxLength: 3 }),
         fc.boolean(),
-        async (ri, ci, b, q, params, rawJunk) => {
+        async (ri, ci, valid, seed, b, q, params, rawJunk) => {
           const route = routes[ri] as Route;
           const client = clients[ci] as Client;
-          let i = 0;
-          const path = route.path.replace(/\{[^}]+\}/g, () => params[i++ % params.length] as string);
-          const qs = new URLSearchParams(q as Record<string, string>).toString();
-          const url = qs ? `${path}?${qs}` : path;
-          // Money-moving routes are sent only requests that cannot be valid, so no balance may change.
-          const res =
-            route.method === 'GET'
-              ? await client.get(url)
-              : rawJunk
-                ? await client.request(route.method, url, { raw: '{"broken": ', headers: { 'content-type': 'application/json' } })
-                : await client.request(route.method, url, { body: b, headers: { 'idempotency-key': 'k'.repeat(300) } });
-          sent++;
-          statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-          expect(res.status, `${route.method} ${url} -> ${res.status} ${res.text.slice(0, 200)}`).toBeLessThan(500);
-          if (res.status >= 400) {
-            expect(res.body?.error?.code, `${route.method} ${url}: ${res.text.slice(0, 200)}`).toMatch(/^[a-z_]+$/);
-            expect(typeof res.body.error.message).toBe('string');
+          const name = `${route.method} ${route.path}`;
+          let req: Req;
+          if (valid) {
+            // Generated now, from what is known now (ids learnt from earlier answers), reproducibly from the seed.
+            req = fc.sample(validRequest(route, known), { seed, numRuns: 1 })[0] as Req;
+          } else {
+            let i = 0;
+            const path = route.path.replace(/\{[^}]+\}/g, () => params[i++ % params.length] as string);
+            const qs = new URLSearchParams(q as Record<string, string>).toString();
+            const url = qs ? `${path}?${qs}` : path;
+            req =
+              route.method === 'GET'
+                ? { method: 'GET', url }
+                : rawJunk
+                  ? { method: route.method, url, headers: { 'content-type': 'application/json' } }
+                  : { method: route.method, url, body: b, headers: { 'idempotency-key': 'k'.repeat(300) } };
           }
+          const res =
+            !valid && rawJunk && route.method !== 'GET'
+              ? await client.request(req.method, req.url, { raw: '{"broken": ', headers: req.headers ?? {} })
+              : await client.request(req.method, req.url, {
+                  ...(req.raw ? { raw: req.raw } : req.body !== undefined ? { body: req.body } : {}),
+                  ...(req.headers ? { headers: req.headers } : {}),
+                });
+          sent++;
+          hit.add(name);
+          statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+          const what = `${valid ? 'valid' : 'broken'} ${req.method} ${req.url} -> ${res.status} ${res.text.slice(0, 200)}`;
+          expect(res.status, what).toBeLessThan(500);
+          const after = await moneyState(s);
+          if (res.status >= 400) {
+            expect(res.body?.error?.code, what).toMatch(/^[a-z_]+$/);
+            expect(typeof res.body.error.message).toBe('string');
+            expect(after, `${what}: a refused request moved money`).toBe(state);
+          } else if (valid) {
+            validOk.set(name, (validOk.get(name) ?? 0) + 1);
+            learn(known, req, res.status, res.body);
+          }
+          state = after;
         },
       ),
-      { numRuns: FUZZ_RUNS, interruptAfterTimeLimit: 200_000 },
+      { numRuns: FUZZ_RUNS, interruptAfterTimeLimit: 270_000 },
     );
     // Every generated request must have been sent (the time limit is a guard, not a target).
     expect(sent).toBe(FUZZ_RUNS);
-    expect(await balances(s)).toEqual(before);
+    expect(routes.filter((r) => !hit.has(`${r.method} ${r.path}`))).toEqual([]);
+    // The valid half really worked: every money route succeeded at least once.
+    for (const r of ['POST /api/messages', 'POST /api/vapi/calls', 'POST /api/vapi/calls/{id}/end', 'POST /api/files', 'POST /api/workflows/{id}/execute', 'POST /api/usage', 'POST /api/credits/purchase', 'POST /api/admin/users/{id}/adjustments', 'POST /api/admin/payments/{id}/refund', 'POST /api/credits/stripe/webhook']) {
+      expect(validOk.get(r) ?? 0, `${r}: no valid request succeeded`).toBeGreaterThan(0);
+    }
     const report = await verifyLedger(s.running.core.database.db);
     expect(report.violations).toEqual([]);
+    console.info(
+      `[fuzz ${dialect}] ${sent} requests over ${routes.length} routes and 4 roles; statuses ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}; ` +
+        `valid requests answered 2xx on ${validOk.size} routes (${[...validOk.values()].reduce((a, b) => a + b, 0)} in all; ` +
+        `never on ${JSON.stringify(routes.map((r) => `${r.method} ${r.path}`).filter((r) => !validOk.has(r)))}); verify clean`,
+    );
   });
 });
