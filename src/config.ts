@@ -78,6 +78,9 @@ const envSchema = z.object({
   PG_SYNCHRONOUS_COMMIT: z.enum(['on', 'off', 'local', 'remote_write', 'remote_apply']).optional(),
   WRITER_MAX_BATCH: int(500, 1),
   WRITER_MAX_QUEUE: int(50_000, 1),
+  MAX_INFLIGHT_REQUESTS: int(512, 0),
+  MAX_EVENT_LOOP_DELAY_MS: int(1000, 0),
+  MAX_HEAP_USED_MB: int(1024, 0),
   HOLD_SWEEP_SECONDS: int(30, 1),
   CALL_GRACE_SECONDS: int(300, 0),
   ALERTS_POLL_MS: int(2000, 10),
@@ -122,6 +125,8 @@ export interface Config {
   corsOrigin: string | undefined;
   logLevel: string;
   writer: { maxBatch: number; maxQueue: number };
+  /** Load shedding (0 turns a limit off): requests in progress, event-loop delay, heap. */
+  shedding: { maxInflight: number; maxEventLoopDelayMs: number; maxHeapUsedBytes: number };
   holdSweepSeconds: number;
   callGraceSeconds: number;
   alertPollMs: number;
@@ -211,6 +216,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     corsOrigin: e.CORS_ORIGIN,
     logLevel: e.LOG_LEVEL,
     writer: { maxBatch: e.WRITER_MAX_BATCH, maxQueue: e.WRITER_MAX_QUEUE },
+    shedding: {
+      maxInflight: e.MAX_INFLIGHT_REQUESTS,
+      maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,
+      maxHeapUsedBytes: e.MAX_HEAP_USED_MB * 1024 * 1024,
+    },
     holdSweepSeconds: e.HOLD_SWEEP_SECONDS,
     callGraceSeconds: e.CALL_GRACE_SECONDS,
     alertPollMs: e.ALERTS_POLL_MS,

@@ -33,6 +33,7 @@ import { Cursors } from './cursor.js';
 import { HttpError, STATUS, domainErrorBody, errorBody } from './http-errors.js';
 import type { Metrics } from './metrics.js';
 import { Tokens, UserCache, makeAuthenticate } from './plugins/auth.js';
+import { loadShedding } from './plugins/load-shedding.js';
 import { securityHeaders } from './plugins/security-headers.js';
 import { CreditGuard } from './plugins/credit-guard.js';
 import { Idempotency } from './plugins/idempotency.js';
@@ -147,6 +148,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     reply.header('x-request-id', req.id);
     done();
   });
+  await loadShedding(app, config.shedding, deps.metrics);
   // NUL characters are refused at the edge: PostgreSQL cannot store them in text, and no
   // field of the contract needs one.
   app.addHook('preValidation', async (req) => {

@@ -37,6 +37,17 @@ export function createMetrics() {
       buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
       registers: [registry],
     }),
+    shed: new Counter({
+      name: 'http_requests_shed_total',
+      help: 'Requests refused with 503 overloaded before any work, by reason',
+      labelNames: ['reason'],
+      registers: [registry],
+    }),
+    inflight: new Gauge({
+      name: 'http_requests_in_progress',
+      help: 'Requests being served (not counting open balance streams)',
+      registers: [registry],
+    }),
     writerQueueDepth: new Gauge({
       name: 'ledger_writer_queue_depth',
       help: 'Operations waiting for the writer',

@@ -1,0 +1,187 @@
+/**
+ * Overload: the metered route's capacity is measured first (64 connections, closed loop),
+ * then the server process is offered twice that rate from 1,500 connections (open loop
+ * until every connection waits) for several seconds, then normal load again. Past its
+ * capacity the service sheds with 503 `overloaded` + Retry-After and nothing written; its
+ * memory stays bounded; afterwards it serves normally again. Every request carries its own
+ * Idempotency-Key: each one acknowledged (201) is in the ledger exactly once, each one shed
+ * is not in it at all, and the ledger verifies. SQLite (FULL) and Postgres.
+ */
+import { readFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import autocannon from 'autocannon';
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyLedger } from '../../src/core/ledger/verify.js';
+import { activeDialects, createTestDb, type TestDb } from '../support/db.js';
+import { Client } from '../support/server.js';
+import { kill9, type ServerProcess, spawnServer } from '../support/spawn-server.js';
+
+const MESSAGE_MC = 100;
+const BONUS_CREDITS = 10_000_000;
+
+function rssMb(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : 0;
+}
+
+interface Phase {
+  rps: number;
+  /** Every key sent; those without an answer were cut off when the phase ended (applied or not). */
+  sent: string[];
+  statuses: Map<number, number>;
+  acked: string[];
+  shed: string[];
+  other: string[];
+  errors: number;
+  timeouts: number;
+  p99: number;
+  maxRssMb: number;
+  /** Why requests were shed (details.reason of the 503s). */
+  reasons: Map<string, number>;
+}
+
+describe.each(await activeDialects())('overload at twice the capacity (%s)', (dialect) => {
+  let db: TestDb;
+  let server: ServerProcess;
+  let token = '';
+  let userId = '';
+  beforeAll(async () => {
+    db = await createTestDb(dialect, { synchronous: 'FULL' });
+    server = await spawnServer({
+      SIGNUP_BONUS_CREDITS: String(BONUS_CREDITS),
+      ...(process.env.MAX_INFLIGHT_REQUESTS ? { MAX_INFLIGHT_REQUESTS: process.env.MAX_INFLIGHT_REQUESTS } : {}),
+      ...(dialect === 'postgres'
+        ? { DATABASE_URL: db.url as string, TEST_PG_SCHEMA: db.pgSchema as string }
+        : { DATA_DIR: dirname(db.sqlitePath as string), SQLITE_SYNCHRONOUS: 'FULL' }),
+    });
+    const reg = await new Client(server.url).post('/api/auth/register', { email: `overload-${dialect}@example.com`, password: 'overload-pw', name: 'Load' });
+    token = reg.body.token;
+    userId = reg.body.user.id;
+  }, 60_000);
+  afterAll(async () => {
+    if (server) await kill9(server.child);
+    await db?.dispose();
+  });
+
+  /** One load phase; every request has its own key, recorded with its answer. */
+  function phase(name: string, opts: { connections: number; seconds: number; overallRate?: number }): Promise<Phase> {
+    let n = 0;
+    const out: Phase = { rps: 0, sent: [], statuses: new Map(), acked: [], shed: [], other: [], errors: 0, timeouts: 0, p99: 0, maxRssMb: 0, reasons: new Map() };
+    const rss = setInterval(() => {
+      out.maxRssMb = Math.max(out.maxRssMb, rssMb(server.child.pid as number));
+    }, 100);
+    return new Promise((resolve, reject) => {
+      autocannon(
+        {
+          url: server.url,
+          connections: opts.connections,
+          duration: opts.seconds,
+          ...(opts.overallRate ? { overallRate: opts.overallRate } : {}),
+          timeout: 20,
+          requests: [
+            {
+              method: 'POST',
+              path: '/api/messages',
+              setupRequest: (req, context) => {
+                const key = `${name}-${n++}`;
+                (context as { key?: string }).key = key;
+                out.sent.push(key);
+                return {
+                  ...req,
+                  headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'idempotency-key': key },
+                  body: JSON.stringify({ to: '+15550001111', body: 'load' }),
+                };
+              },
+              onResponse: (status, body, context) => {
+                const key = (context as { key: string }).key;
+                out.statuses.set(status, (out.statuses.get(status) ?? 0) + 1);
+                if (status === 201) out.acked.push(key);
+                else if (status === 503 && body.includes('"overloaded"')) {
+                  out.shed.push(key);
+                  const reason = /"reason":"([^"]+)"/.exec(body)?.[1] ?? '?';
+                  out.reasons.set(reason, (out.reasons.get(reason) ?? 0) + 1);
+                }
+                else out.other.push(`${status} ${body.slice(0, 120)}`);
+              },
+            },
+          ],
+        },
+        (err, r) => {
+          clearInterval(rss);
+          if (err) return reject(err);
+          out.rps = r.requests.average;
+          out.errors = r.errors;
+          out.timeouts = r.timeouts;
+          out.p99 = r.latency.p99;
+          resolve(out);
+        },
+      );
+    });
+  }
+
+  it('sheds with 503 overloaded, stays bounded, recovers, and loses nothing acknowledged', { timeout: 180_000 }, async () => {
+    await phase('warm', { connections: 16, seconds: 1 });
+    const base = await phase('base', { connections: 64, seconds: 3 });
+    const capacity = base.acked.length / 3;
+    expect(capacity).toBeGreaterThan(100);
+    const over = await phase('over', { connections: 1500, seconds: 6, overallRate: Math.round(2 * capacity) });
+    await sleep(1000);
+    const after = await phase('after', { connections: 64, seconds: 3 });
+
+    const summary = {
+      capacity: Math.round(capacity),
+      base: { rss: Math.round(base.maxRssMb), p99: base.p99 },
+      over: { offered: Math.round(2 * capacity), statuses: Object.fromEntries(over.statuses), shedBecause: Object.fromEntries(over.reasons), errors: over.errors, timeouts: over.timeouts, rss: Math.round(over.maxRssMb), p99: over.p99 },
+      after: { rps: Math.round(after.acked.length / 3), statuses: Object.fromEntries(after.statuses), rss: Math.round(after.maxRssMb) },
+    };
+    console.info(`[overload ${dialect}] ${JSON.stringify(summary)}`);
+
+    // Past capacity it sheds, with the contract's answer, and nothing else goes wrong.
+    expect(over.shed.length, JSON.stringify(summary)).toBeGreaterThan(0);
+    expect(over.acked.length).toBeGreaterThan(0);
+    for (const p of [base, over, after]) {
+      expect(p.other, JSON.stringify(summary)).toEqual([]);
+      expect(p.errors + p.timeouts, JSON.stringify(summary)).toBe(0);
+    }
+    // Bounded: the in-progress cap keeps memory near what normal load takes.
+    expect(over.maxRssMb).toBeLessThan(Math.max(base.maxRssMb * 1.6, base.maxRssMb + 150));
+    // Recovered: normal load again is served in full, at a throughput like before.
+    expect(after.shed).toEqual([]);
+    expect(after.acked.length / 3).toBeGreaterThan(capacity * 0.5);
+
+    // Requests cut off when the last phase ended may still be committing: wait until the
+    // ledger stops moving before reading it.
+    const ledgerRows = async () =>
+      Number((await db.database.db.selectFrom('credit_transactions').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow()).n);
+    let settled = await ledgerRows();
+    for (;;) {
+      await sleep(300);
+      const now = await ledgerRows();
+      if (now === settled) break;
+      settled = now;
+    }
+
+    // Nothing acknowledged lost, nothing shed written.
+    const rows = await db.database.db
+      .selectFrom('credit_transactions')
+      .select(['idempotency_key', sql<number>`count(*)`.as('n')])
+      .where('user_id', '=', userId)
+      .where('type', '=', 'usage')
+      .groupBy('idempotency_key')
+      .execute();
+    const counts = new Map(rows.map((r) => [String(r.idempotency_key).replace(`${userId}:`, ''), Number(r.n)]));
+    expect([...counts.entries()].filter(([, n]) => n !== 1), 'a key applied twice').toEqual([]);
+    const acked = [...base.acked, ...over.acked, ...after.acked];
+    expect(acked.filter((k) => counts.get(k) !== 1)).toEqual([]);
+    expect(over.shed.filter((k) => counts.has(k))).toEqual([]);
+    // Whatever else is in the ledger was sent but cut off unanswered when a phase ended.
+    const answered = new Set([...acked, ...over.shed]);
+    const unanswered = new Set([base, over, after].flatMap((p) => p.sent.filter((k) => !answered.has(k))));
+    expect([...counts.keys()].filter((k) => !answered.has(k) && !unanswered.has(k) && !k.startsWith('warm-'))).toEqual([]);
+    const acct = await db.database.db.selectFrom('user_credits').select('balance_mc').where('user_id', '=', userId).executeTakeFirstOrThrow();
+    expect(acct.balance_mc).toBe(BONUS_CREDITS * 1000 - counts.size * MESSAGE_MC);
+    expect((await verifyLedger(db.database.db)).violations).toEqual([]);
+  });
+});
