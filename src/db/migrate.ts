@@ -15,6 +15,8 @@ const migrations: Record<string, Migration> = {
   '005-alert-deliveries': m005,
 };
 
+const INTROSPECTION_RACE = new Set(['3F000', '42P01', '42703']);
+
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
 /** Applies every pending migration; returns the names applied. Throws on failure. */
@@ -29,10 +31,11 @@ export async function migrateToLatest(db: Kysely<DB>): Promise<string[]> {
   for (let attempt = 1; ; attempt++) {
     const { error, results } = await migrator.migrateToLatest();
     if (!error) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
-    // Kysely's introspection lists every schema; one dropped meanwhile (another database on
-    // the same server) fails that listing with 3F000. Migrations run in one transaction on
-    // Postgres, so trying again is safe.
-    if ((error as { code?: string }).code !== '3F000' || attempt >= 5) {
+    // Kysely's introspection lists every schema (and calls pg_get_serial_sequence on every
+    // column); a schema dropped meanwhile (another database on the same server) fails that
+    // listing with 3F000, or 42P01 / 42703 when the table or column vanishes mid-scan.
+    // Migrations run in one transaction on Postgres, so trying again is safe.
+    if (!INTROSPECTION_RACE.has(String((error as { code?: string }).code)) || attempt >= 5) {
       throw error instanceof Error ? error : new Error(String(error));
     }
   }

@@ -38,8 +38,12 @@ export class ThresholdAlerts {
     private readonly ttlMs = 5000,
   ) {}
 
+  /** Bumped by every invalidation: a read that overlapped one is not cached (it may be stale). */
+  private epoch = 0;
+
   /** Forget a user's cached threshold (their settings changed). */
   invalidate(userId: string) {
+    this.epoch++;
     this.thresholds.delete(userId);
   }
 
@@ -58,6 +62,7 @@ export class ThresholdAlerts {
     const hit = this.thresholds.get(userId);
     const now = this.now();
     if (hit && now - hit.at < this.ttlMs) return hit.mc;
+    const epoch = this.epoch;
     const row = await this.db
       .selectFrom('user_settings')
       .select('low_balance_threshold_mc')
@@ -65,7 +70,8 @@ export class ThresholdAlerts {
       .executeTakeFirst();
     const mc = row?.low_balance_threshold_mc ?? 0;
     if (this.thresholds.size > 100_000) this.thresholds.clear();
-    this.thresholds.set(userId, { mc, at: now });
+    // A threshold saved while this read was in flight must not hide behind the old one.
+    if (epoch === this.epoch) this.thresholds.set(userId, { mc, at: now });
     return mc;
   }
 

@@ -46,7 +46,11 @@ export class AutoRecharge {
     } = {},
   ) {}
 
+  /** Bumped by every invalidation: a read that overlapped one is not cached (it may be stale). */
+  private epoch = 0;
+
   invalidate(userId: string) {
+    this.epoch++;
     this.cache.delete(userId);
   }
 
@@ -63,6 +67,7 @@ export class AutoRecharge {
     const now = Date.now();
     const hit = this.cache.get(userId);
     if (hit && now - hit.at < (this.opts.ttlMs ?? 5000)) return hit;
+    const epoch = this.epoch;
     const r = await this.core.database.db
       .selectFrom('user_settings')
       .select(['auto_recharge_enabled', 'auto_recharge_threshold_mc'])
@@ -70,7 +75,9 @@ export class AutoRecharge {
       .executeTakeFirst();
     const c = { enabled: r?.auto_recharge_enabled === 1 && r.auto_recharge_threshold_mc !== null, thresholdMc: r?.auto_recharge_threshold_mc ?? 0, at: now };
     if (this.cache.size > 100_000) this.cache.clear();
-    this.cache.set(userId, c);
+    // Settings saved while this read was in flight (PUT /settings enabling auto-recharge)
+    // must not be hidden behind the older answer for a whole TTL.
+    if (epoch === this.epoch) this.cache.set(userId, c);
     return c;
   }
 
