@@ -2,12 +2,23 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['src/**/*.test.ts', 'test/**/*.test.ts'],
-    exclude: ['node_modules', 'dist', 'src/web/**'],
     testTimeout: 120_000,
     hookTimeout: 120_000,
     pool: 'forks',
     maxWorkers: 2,
     reporters: ['default'],
+    // The fault and load tests (test/reliability) kill servers, stop a Postgres and load the
+    // machine to twice its measured capacity: they run one file at a time after the rest, so
+    // neither disturbs the other's timing.
+    projects: [
+      {
+        extends: true,
+        test: { name: 'suite', include: ['src/**/*.test.ts', 'test/**/*.test.ts'], exclude: ['node_modules', 'dist', 'src/web/**', 'test/reliability/**'], sequence: { groupOrder: 0 } },
+      },
+      {
+        extends: true,
+        test: { name: 'reliability', include: ['test/reliability/**/*.test.ts'], fileParallelism: false, sequence: { groupOrder: 1 } },
+      },
+    ],
   },
 });
