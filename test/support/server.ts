@@ -114,6 +114,11 @@ export async function startTestServer(
     SQLITE_SYNCHRONOUS: 'NORMAL',
     LOG_LEVEL: 'silent',
     PG_POOL_SIZE: '4',
+    // This server shares its event loop with the test runner (and Playwright, fast-check...),
+    // so the loop's delay measures the test, not the server: that shedding trigger is off
+    // here. The in-progress cap stays; test/reliability runs servers in their own process
+    // with the production defaults.
+    MAX_EVENT_LOOP_DELAY_MS: '0',
     ...(dialect === 'postgres' ? { DATABASE_URL: TEST_PG_URL } : {}),
     ...env,
   };
