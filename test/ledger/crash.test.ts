@@ -6,11 +6,10 @@
  */
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCore } from '../../src/core/index.js';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
-import { activeDialects, createTestDb, type TestDb } from '../support/db.js';
+import { activeDialects, createTestDb, type TestDb, usageRowsPerKey } from '../support/db.js';
 import { makeUser } from '../support/factories.js';
 
 const KEYS = 3000;
@@ -69,18 +68,6 @@ function runWorker(
   });
 }
 
-/** How many usage rows each idempotency key of the account has. */
-async function rowsPerKey(db: TestDb, userId: string): Promise<Map<string, number>> {
-  const rows = await db.database.db
-    .selectFrom('credit_transactions')
-    .select(['idempotency_key', sql<number>`count(*)`.as('n')])
-    .where('user_id', '=', userId)
-    .where('type', '=', 'usage')
-    .groupBy('idempotency_key')
-    .execute();
-  return new Map(rows.map((r) => [r.idempotency_key ?? '(none)', Number(r.n)]));
-}
-
 describe.each(await activeDialects())('kill -9 while applying debits (%s)', (dialect) => {
   let db: TestDb;
   beforeAll(async () => {
@@ -109,7 +96,7 @@ describe.each(await activeDialects())('kill -9 while applying debits (%s)', (dia
       for (const k of run.acked) acked.add(k);
 
       // Before anything retries: what was acknowledged survived the crash, once each.
-      const counts = await rowsPerKey(db, u.id);
+      const counts = await usageRowsPerKey(db.database.db, u.id);
       const lost = [...acked].filter((k) => counts.get(k) !== 1);
       expect(lost, `cycle ${c}: acknowledged but not in the ledger exactly once`).toEqual([]);
       expect([...counts.values()].every((n) => n === 1)).toBe(true);
@@ -125,7 +112,7 @@ describe.each(await activeDialects())('kill -9 while applying debits (%s)', (dia
     const last = await runWorker(db, u.id, acked, null);
     expect(last.done).toBe(true);
     expect(last.acked).toHaveLength(KEYS);
-    const counts = await rowsPerKey(db, u.id);
+    const counts = await usageRowsPerKey(db.database.db, u.id);
     expect(counts.size).toBe(KEYS);
     expect([...counts.values()].every((n) => n === 1)).toBe(true);
     const idem = await db.database.db

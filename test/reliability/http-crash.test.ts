@@ -15,13 +15,12 @@
  */
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { type Database, openDatabase } from '../../src/db/open.js';
 import { seed } from '../../src/db/seed.js';
-import { activeDialects, createTestDb, postgresAvailable, type TestDb } from '../support/db.js';
+import { activeDialects, createTestDb, postgresAvailable, type TestDb, usageRowsPerKey } from '../support/db.js';
 import { type PrivatePostgres, startPrivatePostgres } from '../support/private-postgres.js';
 import { kill9, spawnServer } from '../support/spawn-server.js';
 
@@ -116,23 +115,11 @@ class LoadClient {
     }
   }
 
-  /** Usage rows per key of the account (the key as the client sent it). */
-  async rowsPerKey(db: Database): Promise<Map<string, number>> {
-    const rows = await db.db
-      .selectFrom('credit_transactions')
-      .select(['idempotency_key', sql<number>`count(*)`.as('n')])
-      .where('user_id', '=', this.userId)
-      .where('type', '=', 'usage')
-      .groupBy('idempotency_key')
-      .execute();
-    return new Map(rows.map((r) => [String(r.idempotency_key ?? '(none)').replace(`${this.userId}:`, ''), Number(r.n)]));
-  }
-
   /** Every acknowledged key is in the ledger exactly once, no key twice, and the ledger verifies. */
   async expectConsistent(db: Database, label: string) {
     // What was acknowledged before the ledger is read (under load more arrive meanwhile).
     const acked = [...this.acked];
-    const counts = await this.rowsPerKey(db);
+    const counts = await usageRowsPerKey(db.db, this.userId);
     const notOnce = acked.filter((k) => counts.get(k) !== 1);
     expect(notOnce, `${label}: acknowledged but not in the ledger exactly once`).toEqual([]);
     expect([...counts.entries()].filter(([, n]) => n !== 1), `${label}: a key applied twice`).toEqual([]);
@@ -147,7 +134,7 @@ class LoadClient {
       `statuses ${JSON.stringify([...this.statuses])}`,
     ).toEqual([]);
     await this.expectConsistent(db, 'final');
-    expect((await this.rowsPerKey(db)).size).toBe(KEYS);
+    expect((await usageRowsPerKey(db.db, this.userId)).size).toBe(KEYS);
     const acct = await db.db.selectFrom('user_credits').selectAll().where('user_id', '=', this.userId).executeTakeFirstOrThrow();
     expect(acct.balance_mc).toBe(BONUS_CREDITS * 1000 - KEYS * MESSAGE_MC);
   }

@@ -14,7 +14,7 @@ import autocannon from 'autocannon';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
-import { activeDialects, createTestDb, type TestDb } from '../support/db.js';
+import { activeDialects, createTestDb, type TestDb, usageRowsPerKey } from '../support/db.js';
 import { Client } from '../support/server.js';
 import { kill9, type ServerProcess, spawnServer } from '../support/spawn-server.js';
 
@@ -164,14 +164,7 @@ describe.each(await activeDialects())('overload at twice the capacity (%s)', (di
     }
 
     // Nothing acknowledged lost, nothing shed written.
-    const rows = await db.database.db
-      .selectFrom('credit_transactions')
-      .select(['idempotency_key', sql<number>`count(*)`.as('n')])
-      .where('user_id', '=', userId)
-      .where('type', '=', 'usage')
-      .groupBy('idempotency_key')
-      .execute();
-    const counts = new Map(rows.map((r) => [String(r.idempotency_key).replace(`${userId}:`, ''), Number(r.n)]));
+    const counts = await usageRowsPerKey(db.database.db, userId);
     expect([...counts.entries()].filter(([, n]) => n !== 1), 'a key applied twice').toEqual([]);
     const acked = [...base.acked, ...over.acked, ...after.acked];
     expect(acked.filter((k) => counts.get(k) !== 1)).toEqual([]);

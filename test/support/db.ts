@@ -6,11 +6,13 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { type Core, createCore } from '../../src/core/index.js';
 import type { WriterOptions } from '../../src/core/ledger/writer.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { type Database, type Dialect, openDatabase } from '../../src/db/open.js';
+import type { DB } from '../../src/db/schema.js';
 import { seed } from '../../src/db/seed.js';
 
 export const TEST_PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -113,4 +115,25 @@ export async function createTestCore(dialect: Dialect, opts: WriterOptions = {})
 /** The dialects available here: both in CI (where Postgres is required), SQLite alone when Postgres is absent locally. */
 export async function activeDialects(): Promise<Dialect[]> {
   return (await postgresAvailable()) ? dialects : ['sqlite'];
+}
+
+/**
+ * How many usage rows each idempotency key of an account has, by the key the client sent
+ * (the HTTP layer stores keys scoped as `<userId>:<key>`; the prefix is taken off).
+ */
+export async function usageRowsPerKey(db: Kysely<DB>, userId: string): Promise<Map<string, number>> {
+  const rows = await db
+    .selectFrom('credit_transactions')
+    .select(['idempotency_key', sql<number>`count(*)`.as('n')])
+    .where('user_id', '=', userId)
+    .where('type', '=', 'usage')
+    .groupBy('idempotency_key')
+    .execute();
+  const prefix = `${userId}:`;
+  return new Map(
+    rows.map((r) => {
+      const key = r.idempotency_key ?? '(none)';
+      return [key.startsWith(prefix) ? key.slice(prefix.length) : key, Number(r.n)];
+    }),
+  );
 }
