@@ -7,7 +7,9 @@
  * Idempotency-Key: each one acknowledged (201) is in the ledger exactly once, each one shed
  * is not in it at all, and the ledger verifies. SQLite (FULL) and Postgres.
  */
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
@@ -19,6 +21,20 @@ import { Client } from '../support/server.js';
 import { kill9, type ServerProcess, spawnServer } from '../support/spawn-server.js';
 
 const MESSAGE_MC = 100;
+
+/**
+ * On a machine with two or more CPUs and taskset, the server gets CPU 0 and this process
+ * (the load generator) CPU 1: otherwise the two fight over the same cores and the client
+ * may not manage to offer more than the server can take, which is no overload at all.
+ */
+const PIN = (() => {
+  try {
+    return cpus().length >= 2 && execFileSync('taskset', ['-p', String(process.pid)]).length > 0;
+  } catch {
+    return false;
+  }
+})();
+const ALL_CPUS = `0-${cpus().length - 1}`;
 const BONUS_CREDITS = 10_000_000;
 
 function rssMb(pid: number): number {
@@ -49,18 +65,20 @@ describe.each(await activeDialects())('overload at twice the capacity (%s)', (di
   let userId = '';
   beforeAll(async () => {
     db = await createTestDb(dialect, { synchronous: 'FULL' });
+    if (PIN) execFileSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)]);
     server = await spawnServer({
       SIGNUP_BONUS_CREDITS: String(BONUS_CREDITS),
       ...(process.env.MAX_INFLIGHT_REQUESTS ? { MAX_INFLIGHT_REQUESTS: process.env.MAX_INFLIGHT_REQUESTS } : {}),
       ...(dialect === 'postgres'
         ? { DATABASE_URL: db.url as string, TEST_PG_SCHEMA: db.pgSchema as string }
         : { DATA_DIR: dirname(db.sqlitePath as string), SQLITE_SYNCHRONOUS: 'FULL' }),
-    });
+    }, PIN ? { cpus: '0' } : {});
     const reg = await new Client(server.url).post('/api/auth/register', { email: `overload-${dialect}@example.com`, password: 'overload-pw', name: 'Load' });
     token = reg.body.token;
     userId = reg.body.user.id;
   }, 60_000);
   afterAll(async () => {
+    if (PIN) execFileSync('taskset', ['-a', '-p', '-c', ALL_CPUS, String(process.pid)]);
     if (server) await kill9(server.child);
     await db?.dispose();
   });

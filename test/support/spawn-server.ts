@@ -15,9 +15,12 @@ export interface ServerProcess {
   stderr(): string;
 }
 
-export function spawnServer(env: Record<string, string>): Promise<ServerProcess> {
+/** `cpus`: pin the server to these CPUs (`taskset -c`, which execs node in place: same pid). */
+export function spawnServer(env: Record<string, string>, opts: { cpus?: string } = {}): Promise<ServerProcess> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/server-process.ts'], {
+    const node = [process.execPath, '--import', 'tsx', 'test/support/server-process.ts'];
+    const [cmd, ...args] = opts.cpus ? ['taskset', '-c', opts.cpus, ...node] : node;
+    const child = spawn(cmd as string, args, {
       env: {
         PATH: process.env.PATH ?? '',
         NODE_ENV: 'production',
