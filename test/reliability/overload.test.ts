@@ -29,7 +29,11 @@ const MESSAGE_MC = 100;
  */
 const PIN = (() => {
   try {
-    return cpus().length >= 2 && execFileSync('taskset', ['-p', String(process.pid)]).length > 0;
+    if (cpus().length < 2) return false;
+    // Both CPUs must be ours to use (a container's cpuset may say otherwise).
+    execFileSync('taskset', ['-c', '0', 'true']);
+    execFileSync('taskset', ['-c', '1', 'true']);
+    return true;
   } catch {
     return false;
   }
