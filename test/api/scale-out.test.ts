@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
 import { createTestDb, postgresAvailable, type TestDb } from '../support/db.js';
 import { Client, type TestServer, startTestServer } from '../support/server.js';
-import { kill9, type ServerProcess, spawnServer } from '../support/spawn-server.js';
+import { databaseEnv, kill9, type ServerProcess, spawnServer } from '../support/spawn-server.js';
 
 const pg = await postgresAvailable();
 
@@ -67,7 +67,7 @@ describe.runIf(pg)('two server processes on one PostgreSQL', () => {
   beforeAll(async () => {
     db = await createTestDb('postgres');
     // Each signs up new users with exactly 60 credits: 600 messages at 0.1.
-    const env = { DATABASE_URL: db.url as string, TEST_PG_SCHEMA: db.pgSchema as string, SIGNUP_BONUS_CREDITS: '60', PG_POOL_SIZE: '4' };
+    const env = { ...databaseEnv(db, 4), SIGNUP_BONUS_CREDITS: '60' };
     servers.push(...(await Promise.all([spawnServer(env), spawnServer(env)])));
   }, 60_000);
   afterAll(async () => {

@@ -13,7 +13,6 @@
  * At the end every key is in the ledger exactly once (retried ones included), the balance
  * is the start minus one message per key, and `verifyLedger` is clean.
  */
-import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
@@ -21,8 +20,8 @@ import { migrateToLatest } from '../../src/db/migrate.js';
 import { type Database, openDatabase } from '../../src/db/open.js';
 import { seed } from '../../src/db/seed.js';
 import { activeDialects, createTestDb, postgresAvailable, type TestDb, usageRowsPerKey } from '../support/db.js';
-import { type PrivatePostgres, startPrivatePostgres } from '../support/private-postgres.js';
-import { kill9, spawnServer } from '../support/spawn-server.js';
+import { type PrivatePostgres, privatePostgresAvailable, startPrivatePostgres } from '../support/private-postgres.js';
+import { databaseEnv, kill9, spawnServer } from '../support/spawn-server.js';
 
 const CYCLES = Number(process.env.CRASH_CYCLES ?? 20);
 const PG_STOPS = Number(process.env.PG_STOP_CYCLES ?? 5);
@@ -33,12 +32,6 @@ const BONUS_CREDITS = 1_000_000;
 
 function startServer(env: Record<string, string>) {
   return spawnServer({ SIGNUP_BONUS_CREDITS: String(BONUS_CREDITS), ...env });
-}
-
-function serverEnv(db: TestDb): Record<string, string> {
-  return db.dialect === 'postgres'
-    ? { DATABASE_URL: db.url as string, TEST_PG_SCHEMA: db.pgSchema as string, PG_POOL_SIZE: '4' }
-    : { DATA_DIR: dirname(db.sqlitePath as string), SQLITE_SYNCHRONOUS: 'FULL' };
 }
 
 /** The client: 32 lanes sending metered messages, each with its own key, and a log of what was acknowledged. */
@@ -157,7 +150,7 @@ describe.each(await activeDialects())('kill -9 of the server under metered HTTP 
   });
 
   it(`keeps every acknowledged request exactly once over ${CYCLES} kills`, { timeout: 600_000 }, async () => {
-    let server = await startServer(serverEnv(db));
+    let server = await startServer(databaseEnv(db, 4));
     const client = new LoadClient();
     await client.register(server.url, `crash-${dialect}@example.com`);
 
@@ -168,7 +161,7 @@ describe.each(await activeDialects())('kill -9 of the server under metered HTTP 
       await kill9(server.child);
       await driving;
       await client.expectConsistent(db.database, `after kill ${c + 1}`);
-      server = await startServer(serverEnv(db));
+      server = await startServer(databaseEnv(db, 4));
     }
     // The last run goes to the end: every key acknowledged, retried ones replayed or applied once.
     while (client.queue.length > 0) await client.drive(server.url, true);
@@ -178,12 +171,11 @@ describe.each(await activeDialects())('kill -9 of the server under metered HTTP 
   });
 });
 
-describe.runIf(await postgresAvailable())('PostgreSQL stopped with -m immediate under metered HTTP load', () => {
-  let pgServer: PrivatePostgres | null = null;
-  let database: Database | null = null;
+describe.runIf((await postgresAvailable()) && privatePostgresAvailable())('PostgreSQL stopped with -m immediate under metered HTTP load', () => {
+  let pgServer: PrivatePostgres;
+  let database: Database;
   beforeAll(async () => {
     pgServer = await startPrivatePostgres();
-    if (!pgServer) return;
     database = await openDatabase({ databaseUrl: pgServer.url, pgPoolSize: 2 });
     await migrateToLatest(database.db);
     await seed(database.db);
@@ -193,10 +185,8 @@ describe.runIf(await postgresAvailable())('PostgreSQL stopped with -m immediate 
     await pgServer?.dispose();
   });
 
-  it(`loses nothing acknowledged over ${PG_STOPS} stops, and the service recovers by itself`, { timeout: 300_000 }, async (ctx) => {
-    if (!pgServer || !database) return ctx.skip();
-    const pgs = pgServer;
-    const server = await startServer({ DATABASE_URL: pgs.url, PG_POOL_SIZE: '4' });
+  it(`loses nothing acknowledged over ${PG_STOPS} stops, and the service recovers by itself`, { timeout: 300_000 }, async () => {
+    const server = await startServer({ DATABASE_URL: pgServer.url, PG_POOL_SIZE: '4' });
     const client = new LoadClient();
     await client.register(server.url, 'pg-stop@example.com');
     const recoveries: number[] = [];
@@ -204,11 +194,11 @@ describe.runIf(await postgresAvailable())('PostgreSQL stopped with -m immediate 
       const driving = client.drive(server.url, false);
       for (let c = 0; c < PG_STOPS; c++) {
         await client.ackedMore(100 + Math.floor(Math.random() * 200));
-        await pgs.stopImmediate();
+        await pgServer.stopImmediate();
         const refusedBefore = client.statuses.get(503) ?? 0;
         await sleep(300);
         const ackedWhileDown = client.acked.size;
-        await pgs.start();
+        await pgServer.start();
         const up = performance.now();
         await client.ackedMore(1);
         recoveries.push(Math.round(performance.now() - up));

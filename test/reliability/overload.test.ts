@@ -10,7 +10,6 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
 import { sql } from 'kysely';
@@ -18,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
 import { activeDialects, createTestDb, type TestDb, usageRowsPerKey } from '../support/db.js';
 import { Client } from '../support/server.js';
-import { kill9, type ServerProcess, spawnServer } from '../support/spawn-server.js';
+import { databaseEnv, kill9, type ServerProcess, spawnServer } from '../support/spawn-server.js';
 
 const MESSAGE_MC = 100;
 
@@ -73,9 +72,7 @@ describe.each(await activeDialects())('overload at twice the capacity (%s)', (di
     server = await spawnServer({
       SIGNUP_BONUS_CREDITS: String(BONUS_CREDITS),
       ...(process.env.MAX_INFLIGHT_REQUESTS ? { MAX_INFLIGHT_REQUESTS: process.env.MAX_INFLIGHT_REQUESTS } : {}),
-      ...(dialect === 'postgres'
-        ? { DATABASE_URL: db.url as string, TEST_PG_SCHEMA: db.pgSchema as string }
-        : { DATA_DIR: dirname(db.sqlitePath as string), SQLITE_SYNCHRONOUS: 'FULL' }),
+      ...databaseEnv(db),
     }, PIN ? { cpus: '0' } : {});
     const reg = await new Client(server.url).post('/api/auth/register', { email: `overload-${dialect}@example.com`, password: 'overload-pw', name: 'Load' });
     token = reg.body.token;

@@ -5,13 +5,12 @@
  * one, against the restarted server. At the end every payment is credited exactly once and
  * every refund clawed back exactly once, on SQLite and Postgres, and the ledger verifies.
  */
-import { dirname } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
 import { activeDialects, createTestDb, type TestDb } from '../support/db.js';
 import { Client } from '../support/server.js';
-import { kill9, type ServerProcess, spawnServer } from '../support/spawn-server.js';
+import { databaseEnv, kill9, type ServerProcess, spawnServer } from '../support/spawn-server.js';
 import { type StripeStandIn, startStripeStandIn } from '../support/stripe-standin.js';
 
 const USERS = 30;
@@ -47,9 +46,7 @@ describe.each(await activeDialects())('Stripe webhooks under chaos (%s)', (diale
       STRIPE_PUBLISHABLE_KEY: 'pk_test_standin',
       STRIPE_API_BASE: stripe.url,
       SIGNUP_BONUS_CREDITS: '0',
-      ...(dialect === 'postgres'
-        ? { DATABASE_URL: db.url as string, TEST_PG_SCHEMA: db.pgSchema as string, PG_POOL_SIZE: '4' }
-        : { DATA_DIR: dirname(db.sqlitePath as string), SQLITE_SYNCHRONOUS: 'FULL' }),
+      ...databaseEnv(db, 4),
     };
     let server: ServerProcess = await spawnServer(env);
 

@@ -4,8 +4,8 @@
  * every backend is killed without a checkpoint and the next start replays the WAL) without
  * taking the shared test server away from the rest of the suite. Uses the machine's
  * PostgreSQL binaries (initdb, pg_ctl); as root it runs them as the `postgres` user, since
- * PostgreSQL refuses to run as root. Returns null where the binaries are missing (and
- * throws in CI, where the Postgres suite is required).
+ * PostgreSQL refuses to run as root. `privatePostgresAvailable` says whether the binaries
+ * are here (locally a suite may be skipped without them; in CI they are required).
  */
 import { execFile } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -45,13 +45,17 @@ function freePort(): Promise<number> {
   });
 }
 
-export async function startPrivatePostgres(): Promise<PrivatePostgres | null> {
+/** Whether initdb and pg_ctl are here. In CI (where the Postgres suite is required) their absence is an error. */
+export function privatePostgresAvailable(): boolean {
+  if (binDir()) return true;
+  if (process.env.CI) throw new Error('PostgreSQL binaries (initdb, pg_ctl) are required in CI');
+  console.warn('[tests] private PostgreSQL suite skipped: no /usr/lib/postgresql/<v>/bin/pg_ctl here');
+  return false;
+}
+
+export async function startPrivatePostgres(): Promise<PrivatePostgres> {
   const bin = binDir();
-  if (!bin) {
-    if (process.env.CI) throw new Error('PostgreSQL binaries (initdb, pg_ctl) are required in CI');
-    console.warn('[tests] private PostgreSQL skipped: no /usr/lib/postgresql/<v>/bin/pg_ctl here');
-    return null;
-  }
+  if (!bin) throw new Error('PostgreSQL binaries (initdb, pg_ctl) are missing: check privatePostgresAvailable() first');
   const asRoot = process.getuid?.() === 0;
   const pgCmd = (cmd: string, args: string[]) =>
     asRoot ? run('runuser', ['-u', 'postgres', '--', join(bin, cmd), ...args]) : run(join(bin, cmd), args);

@@ -4,7 +4,9 @@
  * in production. `kill9` is kill -9.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
+import type { TestDb } from './db.js';
 
 export const CHILD_JWT_SECRET = 'child-test-secret-child-test-secret-0123456';
 
@@ -47,4 +49,15 @@ export function kill9(child: ChildProcess): Promise<void> {
     child.once('exit', () => resolve());
     child.kill('SIGKILL');
   });
+}
+
+/**
+ * The environment that points a server process at a test database: its Postgres schema,
+ * or the directory of its SQLite file with synchronous=FULL (no acknowledged loss on a
+ * crash). On Postgres, a pool of `pgPoolSize` when given.
+ */
+export function databaseEnv(db: TestDb, pgPoolSize?: number): Record<string, string> {
+  return db.dialect === 'postgres'
+    ? { DATABASE_URL: db.url as string, TEST_PG_SCHEMA: db.pgSchema as string, ...(pgPoolSize ? { PG_POOL_SIZE: String(pgPoolSize) } : {}) }
+    : { DATA_DIR: dirname(db.sqlitePath as string), SQLITE_SYNCHRONOUS: 'FULL' };
 }

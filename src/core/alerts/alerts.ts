@@ -3,6 +3,7 @@ import type { AlertType, DB } from '../../db/schema.js';
 import { newId } from '../ids.js';
 import type { BalanceChange } from '../ledger/types.js';
 import { formatCredits } from '../money.js';
+import { SettingsCache } from '../settings-cache.js';
 
 /** Adds an in-app alert (inside the caller's transaction when given one). */
 export async function createAlert(
@@ -29,22 +30,20 @@ export async function createAlert(
  * are cached briefly so the common case (well above the threshold) costs no query.
  */
 export class ThresholdAlerts {
-  private thresholds = new Map<string, { mc: number; at: number }>();
+  private readonly thresholds: SettingsCache<number>;
   private chain: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly db: Kysely<DB>,
     private readonly now: () => number = Date.now,
-    private readonly ttlMs = 5000,
-  ) {}
-
-  /** Bumped by every invalidation: a read that overlapped one is not cached (it may be stale). */
-  private epoch = 0;
+    ttlMs = 5000,
+  ) {
+    this.thresholds = new SettingsCache<number>(ttlMs, now);
+  }
 
   /** Forget a user's cached threshold (their settings changed). */
   invalidate(userId: string) {
-    this.epoch++;
-    this.thresholds.delete(userId);
+    this.thresholds.invalidate(userId);
   }
 
   /** Queues the checks for a commit's changes; they run one commit at a time, in order. */
@@ -58,21 +57,15 @@ export class ThresholdAlerts {
     return this.chain;
   }
 
-  private async threshold(userId: string): Promise<number> {
-    const hit = this.thresholds.get(userId);
-    const now = this.now();
-    if (hit && now - hit.at < this.ttlMs) return hit.mc;
-    const epoch = this.epoch;
-    const row = await this.db
-      .selectFrom('user_settings')
-      .select('low_balance_threshold_mc')
-      .where('user_id', '=', userId)
-      .executeTakeFirst();
-    const mc = row?.low_balance_threshold_mc ?? 0;
-    if (this.thresholds.size > 100_000) this.thresholds.clear();
-    // A threshold saved while this read was in flight must not hide behind the old one.
-    if (epoch === this.epoch) this.thresholds.set(userId, { mc, at: now });
-    return mc;
+  private threshold(userId: string): Promise<number> {
+    return this.thresholds.get(userId, async () => {
+      const row = await this.db
+        .selectFrom('user_settings')
+        .select('low_balance_threshold_mc')
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
+      return row?.low_balance_threshold_mc ?? 0;
+    });
   }
 
   private async check(changes: BalanceChange[]) {

@@ -313,7 +313,7 @@ function mergeChanges(changes: BalanceChange[]): BalanceChange[] {
 
 /** Serialisation failures, deadlocks, unique races and busy databases are worth one more try. */
 function isRetryable(e: unknown): boolean {
-  if (e instanceof DomainError || isConnectionError(e)) return false;
+  if (e instanceof DomainError) return false;
   const code = (e as { code?: string } | null)?.code;
   return (
     code === '40001' ||

@@ -17,6 +17,7 @@ import type { Core } from '../index.js';
 import type { BalanceChange } from '../ledger/types.js';
 import { formatCents } from '../money.js';
 import { failPayment, fulfilPayment, lockPayment } from './payment-events.js';
+import { SettingsCache } from '../settings-cache.js';
 import type { PaymentProvider } from './provider.js';
 import { fulfilmentOp, newPayment } from './purchase-credits.js';
 
@@ -27,11 +28,10 @@ const BACKOFF_MAX_MS = 24 * 3_600_000;
 interface Cached {
   enabled: boolean;
   thresholdMc: number;
-  at: number;
 }
 
 export class AutoRecharge {
-  private cache = new Map<string, Cached>();
+  private readonly cache: SettingsCache<Cached>;
   private chain: Promise<void> = Promise.resolve();
 
   constructor(
@@ -44,14 +44,12 @@ export class AutoRecharge {
       /** Without a card processor, buy with the simulated provider (never in production unless allowed). */
       allowSimulated?: boolean;
     } = {},
-  ) {}
-
-  /** Bumped by every invalidation: a read that overlapped one is not cached (it may be stale). */
-  private epoch = 0;
+  ) {
+    this.cache = new SettingsCache<Cached>(opts.ttlMs ?? 5000);
+  }
 
   invalidate(userId: string) {
-    this.epoch++;
-    this.cache.delete(userId);
+    this.cache.invalidate(userId);
   }
 
   onCommit(changes: BalanceChange[]): Promise<void> {
@@ -63,22 +61,15 @@ export class AutoRecharge {
     return this.chain;
   }
 
-  private async settings(userId: string): Promise<Cached> {
-    const now = Date.now();
-    const hit = this.cache.get(userId);
-    if (hit && now - hit.at < (this.opts.ttlMs ?? 5000)) return hit;
-    const epoch = this.epoch;
-    const r = await this.core.database.db
-      .selectFrom('user_settings')
-      .select(['auto_recharge_enabled', 'auto_recharge_threshold_mc'])
-      .where('user_id', '=', userId)
-      .executeTakeFirst();
-    const c = { enabled: r?.auto_recharge_enabled === 1 && r.auto_recharge_threshold_mc !== null, thresholdMc: r?.auto_recharge_threshold_mc ?? 0, at: now };
-    if (this.cache.size > 100_000) this.cache.clear();
-    // Settings saved while this read was in flight (PUT /settings enabling auto-recharge)
-    // must not be hidden behind the older answer for a whole TTL.
-    if (epoch === this.epoch) this.cache.set(userId, c);
-    return c;
+  private settings(userId: string): Promise<Cached> {
+    return this.cache.get(userId, async () => {
+      const r = await this.core.database.db
+        .selectFrom('user_settings')
+        .select(['auto_recharge_enabled', 'auto_recharge_threshold_mc'])
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
+      return { enabled: r?.auto_recharge_enabled === 1 && r.auto_recharge_threshold_mc !== null, thresholdMc: r?.auto_recharge_threshold_mc ?? 0 };
+    });
   }
 
   private async check(changes: BalanceChange[]) {

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { SettingsCache } from './settings-cache.js';
+
+describe('SettingsCache', () => {
+  it('serves a value until its time is up, then loads again', async () => {
+    let t = 0;
+    let loads = 0;
+    const c = new SettingsCache<number>(100, () => t);
+    const load = async () => ++loads;
+    expect(await c.get('u', load)).toBe(1);
+    t = 99;
+    expect(await c.get('u', load)).toBe(1);
+    t = 100;
+    expect(await c.get('u', load)).toBe(2);
+  });
+
+  it('does not keep a read that overlapped an invalidation', async () => {
+    const c = new SettingsCache<string>(10_000);
+    let release!: (v: string) => void;
+    const slow = c.get('u', () => new Promise<string>((r) => (release = r)));
+    c.invalidate('u'); // the user saves new settings while the old ones are being read
+    release('old');
+    expect(await slow).toBe('old');
+    expect(await c.get('u', async () => 'new')).toBe('new');
+  });
+
+  it('clears itself when full', async () => {
+    const c = new SettingsCache<string>(10_000, Date.now, 2);
+    await c.get('a', async () => 'a1');
+    await c.get('b', async () => 'b1');
+    await c.get('c', async () => 'c1');
+    expect(await c.get('a', async () => 'a2')).toBe('a2');
+  });
+});
