@@ -19,21 +19,31 @@ export function toUser(u: { id: string; email: string; name: string; role: 'user
 const FAILED_LOGIN_LIMIT = 10;
 const WINDOW_MS = 15 * 60_000;
 
-/** Failed logins per email in a sliding 15-minute window (in memory, per instance). */
+/**
+ * Sign-in attempts per email in a sliding 15-minute window (in memory, per instance). An
+ * attempt is counted when it starts, before the password hash is checked, and forgotten
+ * only if it succeeds: parallel guesses all count, so at most FAILED_LOGIN_LIMIT of them
+ * are ever checked against the hash however they arrive.
+ */
 class FailedLogins {
-  private fails = new Map<string, number[]>();
-  blocked(email: string, now: number): number | null {
-    const list = (this.fails.get(email) ?? []).filter((t) => now - t < WINDOW_MS);
-    this.fails.set(email, list);
-    if (list.length < FAILED_LOGIN_LIMIT) return null;
-    return Math.ceil(((list[0] as number) + WINDOW_MS - now) / 1000);
+  private attempts = new Map<string, number[]>();
+
+  /** Counts an attempt; the seconds to wait instead when the limit is reached. */
+  begin(email: string, now: number): number | null {
+    const list = (this.attempts.get(email) ?? []).filter((t) => now - t < WINDOW_MS);
+    if (list.length >= FAILED_LOGIN_LIMIT) {
+      this.attempts.set(email, list);
+      return Math.max(1, Math.ceil(((list[0] as number) + WINDOW_MS - now) / 1000));
+    }
+    if (this.attempts.size > 100_000) this.attempts.clear();
+    list.push(now);
+    this.attempts.set(email, list);
+    return null;
   }
-  record(email: string, now: number) {
-    if (this.fails.size > 100_000) this.fails.clear();
-    this.fails.set(email, [...(this.fails.get(email) ?? []), now]);
-  }
-  clear(email: string) {
-    this.fails.delete(email);
+
+  /** A successful sign-in clears the email's count. */
+  succeeded(email: string) {
+    this.attempts.delete(email);
   }
 }
 
@@ -71,7 +81,7 @@ export async function authRoutes(app: App, ctx: AppContext) {
     async (req) => {
       const email = normalizeEmail(req.body.email);
       const now = Date.now();
-      const wait = failed.blocked(email, now);
+      const wait = failed.begin(email, now);
       if (wait !== null) {
         throw new HttpError('rate_limited', 'Too many failed sign-ins for this email; retry later.', undefined, {
           'retry-after': String(wait),
@@ -80,11 +90,8 @@ export async function authRoutes(app: App, ctx: AppContext) {
       const row = await ctx.core.database.db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
       // An unknown email costs the same hash as a wrong password, and answers the same.
       const ok = await verifyPassword(req.body.password, row?.password_hash ?? (await DUMMY_HASH_PROMISE));
-      if (!row || !ok) {
-        failed.record(email, now);
-        throw new HttpError('unauthorized', 'The email or password is wrong.');
-      }
-      failed.clear(email);
+      if (!row || !ok) throw new HttpError('unauthorized', 'The email or password is wrong.');
+      failed.succeeded(email);
       return { user: toUser(row), token: await ctx.tokens.sign(row.id) };
     },
   );
