@@ -7,12 +7,14 @@ export interface VapiStandIn {
   calls: Map<string, { body: Record<string, unknown>; startedAt?: string; endedAt?: string; status: string }>;
   requests: { method: string; path: string; auth: string | undefined; body: unknown }[];
   failNext: number;
+  /** Milliseconds to wait before answering POST /call (a slow VAPI). */
+  delayMs: number;
   close(): Promise<void>;
 }
 
 export async function startVapiStandIn(): Promise<VapiStandIn> {
   let n = 0;
-  const state: VapiStandIn = { url: '', calls: new Map(), requests: [], failNext: 0, close: async () => {} };
+  const state: VapiStandIn = { url: '', calls: new Map(), requests: [], failNext: 0, delayMs: 0, close: async () => {} };
   const server: Server = createServer((req, res) => {
     let raw = '';
     req.on('data', (c) => (raw += c));
@@ -29,8 +31,10 @@ export async function startVapiStandIn(): Promise<VapiStandIn> {
       if (req.method === 'POST' && req.url === '/call') {
         const id = `vapi-call-${++n}`;
         state.calls.set(id, { body, status: 'queued' });
-        res.statusCode = 201;
-        res.end(JSON.stringify({ id, status: 'queued' }));
+        setTimeout(() => {
+          res.statusCode = 201;
+          res.end(JSON.stringify({ id, status: 'queued' }));
+        }, state.delayMs);
         return;
       }
       const m = /^\/call\/([^/]+)$/.exec(req.url ?? '');

@@ -95,6 +95,17 @@ export class Idempotency {
     });
   }
 
+  /**
+   * Runs a whole request flow (`fn`) after any earlier one with the same key on this
+   * instance has finished, for flows that do more after their ledger operation (a call
+   * start waits for VAPI): a duplicate in flight then replays the final answer instead of
+   * seeing the half-done state. Without a key, `fn` runs at once.
+   */
+  serialize<T>(req: FastifyRequest, scope: string, fn: () => Promise<T>): Promise<T> {
+    const key = this.keyOf(req);
+    return key === null ? fn() : this.exclusive(`flow:${scope}:${key}`, fn);
+  }
+
   /** Runs `fn` after any earlier request with the same key on this instance has finished. */
   private async exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> {
     const before = this.inflight.get(id);

@@ -1,4 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { errorSchema } from '../../../contracts/common.js';
 import { chargeSchema } from '../../../contracts/credits.js';
@@ -8,7 +9,7 @@ import { notFound } from '../../../core/errors.js';
 import { mcToCredits, parseThousandths } from '../../../core/money.js';
 import type { App, AppContext } from '../../app.js';
 import { HttpError, errorBody } from '../../http-errors.js';
-import { principal } from '../../plugins/auth.js';
+import { type Principal, principal } from '../../plugins/auth.js';
 import { type StoredReply, sendReply } from '../../plugins/idempotency.js';
 
 const startBody = z.object({
@@ -35,6 +36,8 @@ const settledResponse = z.object({
   credits: z.object({ charged: z.number(), balance: z.number(), available: z.number(), reserved: z.number() }),
   settled: z.boolean(),
 });
+
+type StartRequest = FastifyRequest & { body: z.infer<typeof startBody> };
 
 function secretMatches(given: unknown, expected: string): boolean {
   if (typeof given !== 'string') return false;
@@ -75,7 +78,8 @@ export async function vapiRoutes(app: App, ctx: AppContext) {
     if (!c) throw notFound('Call');
     if (c.status === 'failed') return { status: 502, body: errorBody('bad_gateway', 'VAPI could not start the call; nothing was charged.') };
     if (c.status === 'starting' || !c.vapi_id) {
-      return { status: 409, body: errorBody('conflict', 'This call is still being started; retry shortly.') };
+      // Only a duplicate racing on another instance sees this (one on this instance waits).
+      return { status: 409, body: errorBody('idempotency_conflict', 'A request with this Idempotency-Key is still starting the call; retry shortly.') };
     }
     const hold = await db.selectFrom('reservations').select(['amount_mc']).where('id', '=', c.reservation_id).executeTakeFirst();
     const bal = await ctx.core.ledger.balance(c.user_id);
@@ -115,6 +119,13 @@ export async function vapiRoutes(app: App, ctx: AppContext) {
     },
     async (req, reply) => {
       const p = principal(req);
+      // The whole start (hold, VAPI, final answer) under the key: a duplicate that arrives
+      // meanwhile waits and replays the final answer.
+      return ctx.idempotency.serialize(req, p.id, () => startCallFlow(req, reply, p));
+    },
+  );
+
+  const startCallFlow = async (req: StartRequest, reply: FastifyReply, p: Principal) => {
       let callId: string | null = null;
       const r = await ctx.idempotency.run(
         req,
@@ -163,8 +174,7 @@ export async function vapiRoutes(app: App, ctx: AppContext) {
         }
       }
       return sendReply(reply, { ...final, replayed: r.replayed ?? false });
-    },
-  );
+  };
 
   app.post(
     '/api/vapi/calls/:id/end',
