@@ -136,6 +136,8 @@ export interface Applied {
   replayed: boolean;
   userId: string;
   transactionId: string | null;
+  /** When it was applied (Unix ms): the stored `created_at` of its ledger and usage rows. */
+  createdAt: number;
   /** Signed change of the balance. */
   amountMc: number;
   /** Signed change of the reserved credits. */

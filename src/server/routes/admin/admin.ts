@@ -159,7 +159,7 @@ export async function adminRoutes(app: App, ctx: AppContext) {
                 balanceAfter: mcToCredits(a.balanceMc),
                 description: reason,
                 metadata: { reason, actorId: admin.id },
-                createdAt: new Date().toISOString(),
+                createdAt: new Date(a.createdAt).toISOString(),
               },
               balance: { balance: mcToCredits(a.balanceMc), reserved: mcToCredits(a.reservedMc), available: mcToCredits(a.availableMc) },
             },
@@ -173,7 +173,7 @@ export async function adminRoutes(app: App, ctx: AppContext) {
             refType: 'admin',
             refId: admin.id,
             effects: async (trx: typeof db, a: Applied) =>
-              recordAudit(trx, { actorId: admin.id, action: 'credits.adjust', targetType: 'user', targetId: target.id, details: { amountMc: amount, reason, transactionId: a.transactionId } }, Date.now()),
+              recordAudit(trx, { actorId: admin.id, action: 'credits.adjust', targetType: 'user', targetId: target.id, details: { amountMc: amount, reason, transactionId: a.transactionId } }, a.createdAt),
           };
           return amount > 0
             ? ctx.core.ledger.grant(target.id, amount, 'adjustment', common)

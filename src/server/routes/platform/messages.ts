@@ -42,7 +42,7 @@ export async function messageRoutes(app: App, ctx: AppContext) {
               id: applied.usageId ?? newId(),
               to: req.body.to,
               status: 'sent' as const,
-              createdAt: new Date().toISOString(),
+              createdAt: new Date(applied.createdAt).toISOString(),
             },
             credits: chargeSummary(applied),
           },
