@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { credits, creditsInput, isoDate, paginationQuery } from './common.js';
+import { credits, creditsInput, dateRangeQuery, paginationQuery } from './common.js';
 import { roleSchema } from './auth.js';
 import { paymentStatus, transactionSchema } from './credits-extra.js';
 import { unitSchema } from './credits.js';
@@ -73,7 +73,7 @@ export const adminPaymentsQuery = paginationQuery.extend({ status: paymentStatus
 
 export const refundBody = z.object({ amountCents: z.number().int().positive().max(100_000_000).optional() }).strict();
 
-export const analyticsQuery = z.object({ from: isoDate.optional(), to: isoDate.optional() });
+export const analyticsQuery = z.object(dateRangeQuery);
 
 export const auditSchema = z
   .object({

@@ -75,13 +75,37 @@ export const paginationQuery = z.object({
   cursor: z.string().min(1).max(500).optional(),
 });
 
-export const isoDate = z
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/;
+const DATE_ONLY = /^\d{4}-\d{2}-\d{2}$/;
+const DAY_MS = 86_400_000;
+
+/** A date-time without a zone is read as UTC. */
+const parseIso = (s: string) => Date.parse(/T|\s/.test(s) && !/Z|[+-]\d{2}:?\d{2}$/.test(s) ? `${s}Z` : s);
+
+const isoText = z
   .string()
   .max(40)
-  .refine((s) => /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(s) && !Number.isNaN(Date.parse(s)), {
-    message: 'must be an ISO-8601 date or date-time',
-  })
-  .transform((s) => Date.parse(/T|\s/.test(s) && !/Z|[+-]\d{2}:?\d{2}$/.test(s) ? `${s}Z` : s));
+  .refine((s) => ISO_DATE.test(s) && !Number.isNaN(Date.parse(s)), { message: 'must be an ISO-8601 date or date-time' });
+
+/** An ISO-8601 date (UTC midnight) or date-time, as Unix ms. */
+export const isoDate = isoText.transform(parseIso);
+
+/**
+ * The exclusive end of a range as Unix ms: a date-time as given, a date-only value the start
+ * of the next UTC day, so that `from=2026-12-01&to=2026-12-01` is all of 1 December.
+ */
+export const isoDateEnd = isoText.transform((s) => parseIso(s) + (DATE_ONLY.test(s) ? DAY_MS : 0));
+
+/** `?from=&to=` of every route with a time range: `from` inclusive, `to` exclusive, UTC. */
+export const dateRangeQuery = {
+  from: isoDate
+    .optional()
+    .meta({ description: 'Start, inclusive: an ISO-8601 date (UTC midnight) or date-time (UTC when no zone is given).' }),
+  to: isoDateEnd.optional().meta({
+    description:
+      'End, exclusive: an ISO-8601 date-time, or a date, which includes that whole day (from=2026-12-01&to=2026-12-01 is all of 1 December UTC).',
+  }),
+};
 
 export const pageOf = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), nextCursor: z.string().nullable() });

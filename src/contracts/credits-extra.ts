@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { credits, isoDate, nonNegativeCreditsInput, paginationQuery, positiveCreditsInput } from './common.js';
+import { credits, dateRangeQuery, nonNegativeCreditsInput, paginationQuery, positiveCreditsInput } from './common.js';
 
 export const TRANSACTION_TYPES = [
   'purchase',
@@ -28,10 +28,7 @@ export const transactionSchema = z
   })
   .meta({ id: 'Transaction' });
 
-const range = {
-  from: isoDate.optional(),
-  to: isoDate.optional(),
-};
+const range = dateRangeQuery;
 
 export const transactionsQuery = paginationQuery.extend({
   type: z.enum(TRANSACTION_TYPES).optional(),

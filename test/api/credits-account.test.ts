@@ -82,6 +82,48 @@ describe.each(await activeDialects())('credits of the signed-in user on %s', (di
     expect(onlyUsage.text.trim().split('\n')).toHaveLength(4);
   });
 
+  it('neutralises text cells that a spreadsheet would run, and keeps numbers plain', async () => {
+    const u = await s.register();
+    await s.grant(u.user.id, 100);
+    const texts = ['-0.1', '+1', '@SUM(A1)', '\tx', '\rx', '=1+2'];
+    for (const d of texts) await s.running.core.ledger.grant(u.user.id, 1000, 'adjustment', { description: d });
+    await u.api.post('/api/messages', { to: 'x', body: 'y' });
+    const csv = (await u.api.get('/api/credits/transactions.csv')).text;
+    // Every text cell that starts with = + - @, a tab or a carriage return gets a leading '.
+    for (const d of texts) expect(csv).toContain(`'${d}`);
+    expect(csv).toContain(",'-0.1,"); // the description "-0.1" is text, not left to look like a number
+    // Amounts stay plain numbers, negative ones too.
+    expect(csv).toContain(',usage,-0.1,0,');
+  });
+
+  it('reads a date-only `to` as the whole of that day (UTC), in every range filter', async () => {
+    const u = await s.register();
+    await s.grant(u.user.id, 10);
+    await u.api.post('/api/messages', { to: 'x', body: 'y' });
+    const charge = (await u.api.get('/api/credits/transactions?type=usage')).body.items[0];
+    const day = (charge.createdAt as string).slice(0, 10);
+    const next = new Date(Date.parse(day) + 86_400_000).toISOString().slice(0, 10);
+    const prev = new Date(Date.parse(day) - 86_400_000).toISOString().slice(0, 10);
+    const ids = async (q: string) => (await u.api.get(`/api/credits/transactions?type=usage&${q}`)).body.items.map((t: { id: string }) => t.id);
+    expect(await ids(`from=${day}&to=${day}`)).toEqual([charge.id]);
+    expect(await ids(`to=${day}`)).toEqual([charge.id]);
+    expect(await ids(`to=${prev}`)).toEqual([]);
+    expect(await ids(`from=${next}`)).toEqual([]);
+    // A date-time `to` is exclusive.
+    expect(await ids(`to=${encodeURIComponent(charge.createdAt)}`)).toEqual([]);
+    expect(await ids(`to=${encodeURIComponent(new Date(Date.parse(charge.createdAt) + 1).toISOString())}`)).toEqual([charge.id]);
+    const csv = await u.api.get(`/api/credits/transactions.csv?type=usage&from=${day}&to=${day}`);
+    expect(csv.text.trim().split('\n')).toHaveLength(2);
+    const usage = await u.api.get(`/api/credits/usage?from=${day}&to=${day}`);
+    expect(usage.body).toMatchObject({ totalCredits: 0.1, totalOperations: 1 });
+    expect(usage.body.series).toEqual([{ bucket: `${day}T00:00:00.000Z`, credits: 0.1, operations: 1 }]);
+    const admin = await s.userWithRole('admin');
+    const analytics = await admin.api.get(`/api/admin/analytics?from=${day}&to=${day}`);
+    expect(analytics.body.creditsUsed).toBeGreaterThanOrEqual(0.1);
+    expect(analytics.body.series).toHaveLength(1);
+    expect((await admin.api.get(`/api/admin/analytics?from=${next}&to=${next}`)).body.creditsUsed).toBe(0);
+  });
+
   it('reports usage by day and hour from the rollups', async () => {
     const u = await s.register();
     await s.grant(u.user.id, 10);

@@ -3,7 +3,9 @@ import type { DB, TransactionRow, TransactionType } from '../../db/schema.js';
 
 export interface TransactionFilter {
   type?: TransactionType | undefined;
+  /** Inclusive, Unix ms. */
   from?: number | undefined;
+  /** Exclusive, Unix ms. */
   to?: number | undefined;
 }
 
@@ -17,7 +19,7 @@ export async function listTransactions(
   let q = db.selectFrom('credit_transactions').selectAll().where('user_id', '=', userId);
   if (f.type) q = q.where('type', '=', f.type);
   if (f.from !== undefined) q = q.where('created_at', '>=', f.from);
-  if (f.to !== undefined) q = q.where('created_at', '<=', f.to);
+  if (f.to !== undefined) q = q.where('created_at', '<', f.to);
   if (page.beforeSeq !== undefined) q = q.where('seq', '<', page.beforeSeq);
   const rows = await q.orderBy('seq', 'desc').limit(page.limit + 1).execute();
   const more = rows.length > page.limit;

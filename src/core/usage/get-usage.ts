@@ -54,13 +54,13 @@ export async function getUsage(db: Kysely<DB>, userId: string | null, r: UsageRa
       eb.fn.sum<number>('quantity_milli').as('quantity_milli'),
     ])
     .where('bucket', '>=', firstHour)
-    .where('bucket', '<=', r.to)
+    .where('bucket', '<', r.to)
     .groupBy([sql`bucket - (bucket % ${sql.lit(size)})`, 'operation', 'unit']);
   if (userId !== null) q = q.where('user_id', '=', userId);
   const rows = await q.execute();
   const series = new Map<number, { mc: number; operations: number }>();
   const first = r.from - (r.from % size);
-  for (let b = first; b <= r.to; b += size) series.set(b, { mc: 0, operations: 0 });
+  for (let b = first; b < r.to; b += size) series.set(b, { mc: 0, operations: 0 });
   const byOp = new Map<string, { operation: string; unit: string; mc: number; operations: number; quantityMilli: number }>();
   let totalMc = 0;
   let totalOperations = 0;

@@ -426,12 +426,12 @@ export async function adminRoutes(app: App, ctx: AppContext) {
       const range = usageRange(Date.now(), { from: req.query.from, to: req.query.to, granularity: 'day' });
       const [usage, pays, active] = await Promise.all([
         getUsage(db, null, range),
-        db.selectFrom('stripe_payments').select(['status', 'amount_cents', 'refunded_cents', 'credits_mc', 'bonus_credits_mc', 'created_at']).where('created_at', '>=', range.from).where('created_at', '<=', range.to).execute(),
+        db.selectFrom('stripe_payments').select(['status', 'amount_cents', 'refunded_cents', 'credits_mc', 'bonus_credits_mc', 'created_at']).where('created_at', '>=', range.from).where('created_at', '<', range.to).execute(),
         db
           .selectFrom('usage_rollups')
           .select((eb) => eb.fn.count<number>('user_id').distinct().as('n'))
           .where('bucket', '>=', range.from - (range.from % 3_600_000))
-          .where('bucket', '<=', range.to)
+          .where('bucket', '<', range.to)
           .executeTakeFirst(),
       ]);
       const paid = pays.filter((p) => p.status !== 'pending' && p.status !== 'failed');

@@ -29,11 +29,15 @@ export function toTransaction(t: TransactionRow) {
 }
 
 const FORMULA = /^[=+\-@\t\r]/;
-const PLAIN_NUMBER = /^-?\d+(\.\d+)?$/;
 
-/** A CSV cell that a spreadsheet will not run: text starting with = + - @ (or tab, CR) gets a leading '. */
+/**
+ * A text cell that a spreadsheet will not run: text starting with = + - @, a tab or a
+ * carriage return gets a leading '. Only text columns go through this (even text that
+ * looks like a number, such as a description "-1"); numeric columns (amounts) are written
+ * as plain numbers, so -0.1 stays a number.
+ */
 export function safeCell(v: string): string {
-  return FORMULA.test(v) && !PLAIN_NUMBER.test(v) ? `'${v}` : v;
+  return FORMULA.test(v) ? `'${v}` : v;
 }
 
 export async function historyRoutes(app: App, ctx: AppContext) {
