@@ -34,6 +34,7 @@ import { HttpError, STATUS, domainErrorBody, errorBody } from './http-errors.js'
 import type { Metrics } from './metrics.js';
 import { Tokens, UserCache, makeAuthenticate } from './plugins/auth.js';
 import { loadShedding } from './plugins/load-shedding.js';
+import { drainOversizedBody } from './plugins/oversized-body.js';
 import { securityHeaders } from './plugins/security-headers.js';
 import { CreditGuard } from './plugins/credit-guard.js';
 import { Idempotency } from './plugins/idempotency.js';
@@ -182,6 +183,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     }
     const status = err.statusCode ?? 500;
     if (status === 413 || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      drainOversizedBody(req, reply);
       return reply.status(413).send(errorBody('payload_too_large', 'The request body is too large.'));
     }
     if (status === 415) {
