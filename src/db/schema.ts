@@ -95,6 +95,8 @@ export interface UsageTrackingTable {
   reservation_id: string | null;
   metadata: string | null;
   created_at: number;
+  /** Set on a reversal row: the usage row it takes back (its quantities and charge negated). */
+  reverses_id: string | null;
 }
 
 export interface UsageRollupsTable {
@@ -243,7 +245,12 @@ export interface VapiCallsTable {
   idempotency_id: string | null;
   user_id: string;
   reservation_id: string;
-  status: 'starting' | 'in_progress' | 'ended' | 'failed';
+  /**
+   * starting: the attempt is recorded, VAPI has not confirmed it; in_progress: VAPI placed
+   * it; ending: the owner asked VAPI to hang up; ended: settled; failed: never placed,
+   * hold released and start charge reversed.
+   */
+  status: CallStatus;
   phone_number: string;
   assistant_id: string | null;
   max_duration_seconds: number;
@@ -252,7 +259,13 @@ export interface VapiCallsTable {
   charged_mc: number | null;
   created_at: number;
   ended_at: number | null;
+  /** When the owner asked VAPI to hang up. */
+  end_requested_at: number | null;
+  /** What the settlement was based on: report, vapi, caller, hold (VAPI could not tell), abandoned. */
+  settled_by: string | null;
 }
+
+export type CallStatus = 'starting' | 'in_progress' | 'ending' | 'ended' | 'failed';
 
 export interface AlertDeliveriesTable {
   id: string;
@@ -294,3 +307,5 @@ export type ReservationRow = Selectable<ReservationsTable>;
 export type PricingRow = Selectable<CreditPricingTable>;
 export type PackageRow = Selectable<CreditPackagesTable>;
 export type PaymentRow = Selectable<StripePaymentsTable>;
+export type CallRow = Selectable<VapiCallsTable>;
+export type UsageRow = Selectable<UsageTrackingTable>;

@@ -46,7 +46,7 @@ function sendThenRead(url: string, path: string, token: string, size: number): P
   return new Promise((resolve) => {
     const sock = connect(Number(u.port), u.hostname);
     sock.pause();
-    let buf = Buffer.alloc(0);
+    let buf: Buffer = Buffer.alloc(0);
     let first: RawAnswer | null = null;
     let error: string | null = null;
     const finish = (second: RawAnswer | null) => {

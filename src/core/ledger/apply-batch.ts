@@ -16,6 +16,7 @@ import type {
   NewTransaction,
   ReservationRow,
   TransactionType,
+  UsageRow as StoredUsageRow,
 } from '../../db/schema.js';
 import {
   DomainError,
@@ -50,6 +51,15 @@ interface ReservationState {
   isNew: boolean;
   dirty: boolean;
 }
+
+/** A usage row a reversal names, and whether it is reversed already. */
+interface UsageState {
+  row: StoredUsageRow;
+  reversed: boolean;
+}
+
+/** The ledger row type and reference of a usage reversal (verify recognises them by it). */
+export const USAGE_REVERSAL_REF = 'usage_reversal';
 
 type UsageRow = DB['usage_tracking'] extends infer T ? { [K in keyof T]: T[K] } : never;
 
@@ -97,6 +107,13 @@ export interface BatchOutcome {
 export function reservationIdsOf(op: LedgerOp): string[] {
   if (op.kind === 'capture' || op.kind === 'release' || op.kind === 'reserve') return [op.reservationId];
   if (op.kind === 'compound') return op.steps.flatMap(reservationIdsOf);
+  return [];
+}
+
+/** The usage rows an op reverses. */
+export function usageIdsOf(op: LedgerOp): string[] {
+  if (op.kind === 'reverse_usage') return [op.usageId];
+  if (op.kind === 'compound') return op.steps.flatMap(usageIdsOf);
   return [];
 }
 
@@ -160,6 +177,21 @@ export async function applyBatch(
       if (r) userIds.add(r.row.user_id);
     }
   }
+  // Usage rows to reverse, and which of them already are (the unique reverses_id is the guard
+  // across batches and instances; this read lets the op refuse cleanly instead).
+  const usages = new Map<string, UsageState>();
+  const usageIds = [...new Set(ops.flatMap(usageIdsOf))];
+  for (let i = 0; i < usageIds.length; i += chunk) {
+    const part = usageIds.slice(i, i + chunk);
+    for (const row of await trx.selectFrom('usage_tracking').selectAll().where(oneOf(dialect, 'id', part)).execute()) {
+      usages.set(row.id, { row, reversed: false });
+    }
+    const done = await trx.selectFrom('usage_tracking').select('reverses_id').where(oneOf(dialect, 'reverses_id', part)).execute();
+    for (const d of done) {
+      const u = d.reverses_id ? usages.get(d.reverses_id) : undefined;
+      if (u) u.reversed = true;
+    }
+  }
   const accounts = new Map<string, AccountState>();
   const sortedUsers = [...userIds].sort();
   for (let i = 0; i < sortedUsers.length; i += chunk) {
@@ -201,7 +233,7 @@ export async function applyBatch(
       seenKeys.add(kid);
     }
     try {
-      const applied = decide(op, accounts, reservations, pending, now);
+      const applied = decide(op, accounts, reservations, usages, pending, now);
       if (op.idem?.reply) applied.reply = op.idem.reply(applied);
       results[i] = { ok: true, value: applied };
       if (op.effects) effectsToRun.push({ index: i, op, applied });
@@ -289,6 +321,7 @@ function decide(
   op: LedgerOp,
   accounts: Map<string, AccountState>,
   reservations: Map<string, ReservationState>,
+  usages: Map<string, UsageState>,
   pending: Pending,
   now: number,
 ): Applied {
@@ -429,8 +462,65 @@ function decide(
         chargedMc: 0,
       };
     }
+    case 'reverse_usage': {
+      const u = usages.get(op.usageId);
+      if (!u || u.row.user_id !== op.userId) throw notFound('Usage');
+      if (u.row.reverses_id !== null) throw invalid('A reversal cannot be reversed.');
+      if (u.reversed) throw conflict('This usage was already reversed.');
+      const a = account(accounts, op.userId);
+      const charged = u.row.charged_mc;
+      let applied: Applied;
+      if (u.row.bypass === 1 || charged === 0) {
+        applied = {
+          replayed: false,
+          userId: op.userId,
+          transactionId: null,
+          createdAt: now,
+          amountMc: 0,
+          reservedChangeMc: 0,
+          balanceMc: a.row.balance_mc,
+          reservedMc: a.row.reserved_mc,
+          availableMc: available(a),
+        };
+      } else {
+        a.row.lifetime_used_mc -= charged;
+        applied = post(
+          a,
+          pending,
+          { ...op, description: op.description ?? 'Usage reversed', refType: USAGE_REVERSAL_REF, refId: u.row.id },
+          'adjustment',
+          charged,
+          0,
+          now,
+        );
+      }
+      u.reversed = true;
+      applied.chargedMc = -charged;
+      applied.usageId = addUsage(
+        pending,
+        op.userId,
+        {
+          operation: u.row.operation,
+          unit: u.row.unit,
+          quantityMilli: -u.row.quantity_milli,
+          ruleId: u.row.rule_id,
+          ruleCreditsMc: u.row.rule_credits_mc,
+          costMc: -u.row.cost_mc,
+          metadata: u.row.metadata ? (JSON.parse(u.row.metadata) as Record<string, unknown>) : null,
+        },
+        -charged,
+        u.row.bypass === 1,
+        applied.transactionId,
+        u.row.reservation_id,
+        now,
+        // In the original's hour: the report loses the operation where it was counted, and no
+        // bucket ever goes below zero.
+        { reversesId: u.row.id, createdAt: u.row.created_at },
+      );
+      return applied;
+    }
     case 'compound':
-      return decideCompound(op, accounts, reservations, pending, now);
+      return decideCompound(op, accounts, reservations, usages, pending, now);
   }
 }
 
@@ -443,6 +533,7 @@ function decideCompound(
   op: CompoundOp,
   accounts: Map<string, AccountState>,
   reservations: Map<string, ReservationState>,
+  usages: Map<string, UsageState>,
   pending: Pending,
   now: number,
 ): Applied {
@@ -464,9 +555,10 @@ function decideCompound(
       touched.set(rid, r ? { ...r, row: { ...r.row } } : undefined);
     }
   }
+  const usagesBefore = new Map(ownSteps.flatMap(usageIdsOf).map((id) => [id, usages.get(id)?.reversed]));
   const scratch = new Pending();
   try {
-    const steps = ownSteps.map((s) => decide(s, accounts, reservations, scratch, now));
+    const steps = ownSteps.map((s) => decide(s, accounts, reservations, usages, scratch, now));
     pending.merge(scratch);
     return {
       replayed: false,
@@ -486,6 +578,10 @@ function decideCompound(
     for (const [rid, saved] of touched) {
       if (saved) reservations.set(rid, saved);
       else reservations.delete(rid);
+    }
+    for (const [uid, reversed] of usagesBefore) {
+      const u = usages.get(uid);
+      if (u && reversed !== undefined) u.reversed = reversed;
     }
     throw e;
   }
@@ -583,8 +679,11 @@ function addUsage(
   transactionId: string | null,
   reservationId: string | null,
   now: number,
+  reversal?: { reversesId: string; createdAt: number },
 ): string {
   const id = newId(now);
+  const at = reversal ? reversal.createdAt : now;
+  const ops = reversal ? -1 : 1;
   pending.usageRows.push({
     id,
     user_id: userId,
@@ -599,14 +698,15 @@ function addUsage(
     transaction_id: transactionId,
     reservation_id: reservationId,
     metadata: u.metadata ? JSON.stringify(u.metadata) : null,
-    created_at: now,
+    created_at: at,
+    reverses_id: reversal ? reversal.reversesId : null,
   });
-  const bucket = now - (now % HOUR_MS);
+  const bucket = at - (at % HOUR_MS);
   const key = `${userId}\u001f${bucket}\u001f${u.operation}\u001f${u.unit}`;
   const r = pending.rollups.get(key);
   if (r) {
     r.credits_mc += chargedMc;
-    r.operations += 1;
+    r.operations += ops;
     r.quantity_milli += u.quantityMilli;
   } else {
     pending.rollups.set(key, {
@@ -615,7 +715,7 @@ function addUsage(
       operation: u.operation,
       unit: u.unit,
       credits_mc: chargedMc,
-      operations: 1,
+      operations: ops,
       quantity_milli: u.quantityMilli,
     });
   }
@@ -818,12 +918,12 @@ async function writePostgres(
   const u = pending.usageRows;
   if (u.length > 0) {
     parts.push(sql`usage as (insert into usage_tracking (id, user_id, operation, unit, quantity_milli, cost_mc,
-        charged_mc, rule_id, rule_credits_mc, bypass, transaction_id, reservation_id, metadata, created_at)
+        charged_mc, rule_id, rule_credits_mc, bypass, transaction_id, reservation_id, metadata, created_at, reverses_id)
       select * from unnest(${col(u, 'id')}::text[], ${col(u, 'user_id')}::text[], ${col(u, 'operation')}::text[],
         ${col(u, 'unit')}::text[], ${col(u, 'quantity_milli')}::bigint[], ${col(u, 'cost_mc')}::bigint[],
         ${col(u, 'charged_mc')}::bigint[], ${col(u, 'rule_id')}::text[], ${col(u, 'rule_credits_mc')}::bigint[],
         ${col(u, 'bypass')}::integer[], ${col(u, 'transaction_id')}::text[], ${col(u, 'reservation_id')}::text[],
-        ${col(u, 'metadata')}::text[], ${col(u, 'created_at')}::bigint[]))`);
+        ${col(u, 'metadata')}::text[], ${col(u, 'created_at')}::bigint[], ${col(u, 'reverses_id')}::text[]))`);
   }
   const ro = [...pending.rollups.values()];
   if (ro.length > 0) {

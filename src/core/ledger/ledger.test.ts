@@ -217,6 +217,51 @@ describe.each(dialectList)('ledger on %s', (dialect) => {
     expect((await core.ledger.balance(u.id)).balanceMc).toBe(0);
   });
 
+  it('reverses a usage charge once: credits back, lifetime used, usage report and rollups net of it, verify clean', async () => {
+    const u = await makeUser(core, { credits: 5 });
+    const kept = await core.ledger.spend(u.id, { operation: 'message', unit: 'per_message', quantityMilli: 1000 });
+    const spent = await core.ledger.spend(u.id, { operation: 'vapi_call', unit: 'per_call', quantityMilli: 1000, usageMetadata: { callId: 'c-1' } });
+    expect(await core.ledger.balance(u.id)).toMatchObject({ balanceMc: 3_900, lifetimeUsedMc: 1_100 });
+    const r = await core.ledger.reverseUsage(u.id, spent.usageId as string, { description: 'Call could not be started: start charge returned' });
+    expect(r).toMatchObject({ amountMc: 1_000, balanceMc: 4_900, chargedMc: -1_000 });
+    expect(await core.ledger.balance(u.id)).toMatchObject({ balanceMc: 4_900, lifetimeUsedMc: 100 });
+    const row = await core.database.db.selectFrom('credit_transactions').selectAll().where('id', '=', r.transactionId as string).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ type: 'adjustment', amount_mc: 1_000, reference_type: 'usage_reversal', reference_id: spent.usageId });
+    const rollups = await core.database.db.selectFrom('usage_rollups').selectAll().where('user_id', '=', u.id).execute();
+    const byOp = Object.fromEntries(rollups.map((x) => [x.operation, [x.credits_mc, x.operations, x.quantity_milli]]));
+    expect(byOp).toEqual({ message: [100, 1, 1000], vapi_call: [0, 0, 0] });
+    const { getUsage, usageRange } = await import('../usage/get-usage.js');
+    const report = await getUsage(core.database.db, u.id, usageRange(Date.now(), { granularity: 'day' }));
+    expect(report.totalMc).toBe(100);
+    expect(report.totalOperations).toBe(1);
+    // Once only, never a reversal of a reversal, never another account's usage.
+    expect((await rejection(core.ledger.reverseUsage(u.id, spent.usageId as string))).code).toBe('conflict');
+    expect((await rejection(core.ledger.reverseUsage(u.id, r.usageId as string))).code).toBe('validation_error');
+    const other = await makeUser(core, { credits: 1 });
+    expect((await rejection(core.ledger.reverseUsage(other.id, kept.usageId as string))).code).toBe('not_found');
+    // Concurrent reversals of one row: exactly one applies.
+    const again = await core.ledger.spend(u.id, { operation: 'message', unit: 'per_message', quantityMilli: 1000 });
+    const race = await Promise.allSettled(Array.from({ length: 5 }, () => core.ledger.reverseUsage(u.id, again.usageId as string)));
+    expect(race.filter((x) => x.status === 'fulfilled')).toHaveLength(1);
+    expect(await core.ledger.balance(u.id)).toMatchObject({ balanceMc: 4_900, lifetimeUsedMc: 100 });
+    // A bypassed (super admin) usage row is reversed in the report only.
+    const boss = await makeUser(core, { role: 'super_admin' });
+    const free = await core.ledger.spend(boss.id, { operation: 'message', unit: 'per_message', quantityMilli: 1000, bypass: true });
+    const rb = await core.ledger.reverseUsage(boss.id, free.usageId as string);
+    expect(rb).toMatchObject({ amountMc: 0, transactionId: null });
+    expect((await verifyLedger(core.database.db)).violations).toEqual([]);
+  });
+
+  it('verify catches a reversal that does not negate its usage row', async () => {
+    const u = await makeUser(core, { credits: 2 });
+    const spent = await core.ledger.spend(u.id, { operation: 'message', unit: 'per_message', quantityMilli: 1000 });
+    const r = await core.ledger.reverseUsage(u.id, spent.usageId as string);
+    await sql`update usage_tracking set quantity_milli = -2000 where id = ${r.usageId}`.execute(core.database.db);
+    expect((await verifyLedger(core.database.db)).violations.join('\n')).toMatch(/does not negate/);
+    await sql`update usage_tracking set quantity_milli = -1000 where id = ${r.usageId}`.execute(core.database.db);
+    expect((await verifyLedger(core.database.db)).violations).toEqual([]);
+  });
+
   it('detects an edited ledger row', async () => {
     const before = await verifyLedger(core.database.db);
     expect(before.violations).toEqual([]);

@@ -87,6 +87,14 @@ export class Ledger {
     return this.writer.submit({ kind: 'debit', userId, amountMc: costMc, type: 'usage', usage, ...common });
   }
 
+  /**
+   * Takes back a usage charge as if it had not happened (an operation that was charged but
+   * never took place): the credits return, lifetime used and the usage report drop it. Once.
+   */
+  reverseUsage(userId: string, usageId: string, c: Common = {}): Promise<Applied> {
+    return this.writer.submit({ kind: 'reverse_usage', userId, usageId, ...c });
+  }
+
   /** Takes credits back whatever the balance (refund, lost dispute); it may go below zero. */
   clawBack(userId: string, amountMc: number, type: ClawbackType, c: Common = {}): Promise<Applied> {
     return this.writer.submit({ kind: 'clawback', userId, amountMc, type, ...c });

@@ -114,6 +114,18 @@ export interface RecordUsageOp extends OpBase {
   usage: UsageInput;
 }
 
+/**
+ * Takes back a usage charge as if it had not happened: the charged credits return (an
+ * `adjustment` row referencing the usage row, `reference_type` `usage_reversal`), lifetime
+ * used drops by them, and a reversal usage row (quantities and charge negated, in the
+ * original's hour) takes the operation out of the usage report. Once per usage row.
+ */
+export interface ReverseUsageOp extends OpBase {
+  kind: 'reverse_usage';
+  userId: string;
+  usageId: string;
+}
+
 /** Several steps on one account that apply together or not at all. */
 export interface CompoundOp extends OpBase {
   kind: 'compound';
@@ -129,6 +141,7 @@ export type LedgerOp =
   | CaptureOp
   | ReleaseOp
   | RecordUsageOp
+  | ReverseUsageOp
   | CompoundOp;
 
 /** The result of an applied operation (or of its first application, on a replay). */

@@ -5,8 +5,9 @@
  * SQLite, whose WAL snapshot is fixed by its first read), so debits committed while it
  * runs can never show as a false difference between a balance and its ledger.
  */
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { DB, TransactionRow } from '../../db/schema.js';
+import { USAGE_REVERSAL_REF } from './apply-batch.js';
 import { GENESIS_HASH, hashRow } from './hash.js';
 
 export interface VerifyReport {
@@ -87,7 +88,8 @@ async function verifySnapshot(db: Kysely<DB>): Promise<VerifyReport> {
         flag(`${where}: a ${r.type} took the available credits below zero (only claw-backs may)`);
       }
       if (PURCHASED.has(r.type)) s.purchased += r.amount_mc;
-      if (r.type === 'usage') s.used -= r.amount_mc;
+      // A usage reversal gives a charge back and takes it out of lifetime used.
+      if (r.type === 'usage' || (r.type === 'adjustment' && r.reference_type === USAGE_REVERSAL_REF)) s.used -= r.amount_mc;
       s.seq = r.seq;
       s.hash = r.hash;
     }
@@ -157,6 +159,36 @@ async function verifySnapshot(db: Kysely<DB>): Promise<VerifyReport> {
     .limit(20)
     .execute();
   for (const b of bypassCharged) flag(`usage ${b.id}: a bypassed operation was charged`);
+  // A reversal negates exactly the usage row it names, of the same account, never another reversal.
+  const badReversals = await db
+    .selectFrom('usage_tracking as r')
+    .leftJoin('usage_tracking as o', 'o.id', 'r.reverses_id')
+    .select(['r.id', 'r.reverses_id'])
+    .where('r.reverses_id', 'is not', null)
+    .where((eb) =>
+      eb.or([
+        eb('o.id', 'is', null),
+        eb('o.reverses_id', 'is not', null),
+        eb('o.user_id', '!=', eb.ref('r.user_id')),
+        eb('o.charged_mc', '!=', eb.neg(eb.ref('r.charged_mc'))),
+        eb('o.quantity_milli', '!=', eb.neg(eb.ref('r.quantity_milli'))),
+        eb('o.operation', '!=', eb.ref('r.operation')),
+        eb('o.unit', '!=', eb.ref('r.unit')),
+        eb('o.bypass', '!=', eb.ref('r.bypass')),
+      ]),
+    )
+    .limit(20)
+    .execute();
+  for (const b of badReversals) flag(`usage ${b.id}: a reversal that does not negate usage ${b.reverses_id}`);
+  const reversalWithoutRow = await db
+    .selectFrom('credit_transactions as t')
+    .leftJoin('usage_tracking as u', 'u.transaction_id', 't.id')
+    .select('t.id')
+    .where('t.reference_type', '=', USAGE_REVERSAL_REF)
+    .where((eb) => eb.or([eb('u.id', 'is', null), eb('u.reverses_id', 'is', null), eb('t.type', '!=', 'adjustment')]))
+    .limit(20)
+    .execute();
+  for (const t of reversalWithoutRow) flag(`transaction ${t.id}: a usage reversal without its reversal usage row`);
 
   // 4. Rollups equal the usage rows they summarise.
   const HOUR = 3_600_000;
@@ -168,8 +200,10 @@ async function verifySnapshot(db: Kysely<DB>): Promise<VerifyReport> {
       'unit',
       eb(eb('created_at', '-', eb('created_at', '%', HOUR)), '+', 0).as('bucket'),
       eb.fn.sum<number>('charged_mc').as('credits'),
-      eb.fn.countAll<number>().as('ops'),
+      // A reversal row counts minus one operation: it takes its original out of the report.
+      eb.fn.sum<number>(sql<number>`case when reverses_id is null then 1 else -1 end`).as('ops'),
       eb.fn.sum<number>('quantity_milli').as('qty'),
+      eb.fn.countAll<number>().as('rows'),
     ])
     .groupBy(['user_id', 'operation', 'unit', 'bucket'])
     .execute();
@@ -178,7 +212,7 @@ async function verifySnapshot(db: Kysely<DB>): Promise<VerifyReport> {
   const stored = new Map(rollups.map((r) => [key(r.user_id, r.bucket, r.operation, r.unit), r]));
   let usageRows = 0;
   for (const r of recomputed) {
-    usageRows += Number(r.ops);
+    usageRows += Number(r.rows);
     const k = key(r.user_id, Number(r.bucket), r.operation, r.unit);
     const s = stored.get(k);
     if (!s) {

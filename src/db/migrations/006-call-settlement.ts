@@ -1,0 +1,22 @@
+import type { Kysely } from 'kysely';
+
+/**
+ * Calls settled from VAPI's figures, and usage that can be reversed through the ledger:
+ * - usage_tracking.reverses_id: a reversal row names the usage row it takes back (at most
+ *   one reversal per row: unique; NULLs do not collide on either dialect);
+ * - vapi_calls.end_requested_at: when the owner asked VAPI to hang up (status `ending`);
+ * - vapi_calls.settled_by: what the settlement was based on (`report`, `vapi`, `caller`,
+ *   `hold` when VAPI could not tell and the whole hold was charged, `abandoned`);
+ * - the owner's calls, newest first, for `GET /api/vapi/calls`.
+ */
+export async function up(db: Kysely<unknown>): Promise<void> {
+  await db.schema.alterTable('usage_tracking').addColumn('reverses_id', 'text').execute();
+  await db.schema.createIndex('usage_tracking_reverses').on('usage_tracking').column('reverses_id').unique().execute();
+  await db.schema.alterTable('vapi_calls').addColumn('end_requested_at', 'bigint').execute();
+  await db.schema.alterTable('vapi_calls').addColumn('settled_by', 'text').execute();
+  await db.schema.createIndex('vapi_calls_user').on('vapi_calls').columns(['user_id', 'id']).execute();
+}
+
+export async function down(): Promise<void> {
+  throw new Error('Not reversible.');
+}
