@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import type { CallsConfig } from './core/calls/reconcile-call.js';
 import { creditsToMc } from './core/money.js';
 
 const bool = z
@@ -63,6 +64,7 @@ const envSchema = z.object({
   VAPI_WEBHOOK_SECRET: optionalString,
   VAPI_ASSISTANT_ID: optionalString,
   VAPI_PHONE_NUMBER_ID: optionalString,
+  VAPI_TIMEOUT_MS: int(10_000, 100),
   SERVICE_API_KEY: optionalString,
   MAX_UPLOAD_MB: int(25, 1),
   AUTH_RATE_LIMIT: int(300, 1),
@@ -111,6 +113,8 @@ export interface Config {
     webhookSecret: string | undefined;
     assistantId: string | undefined;
     phoneNumberId: string | undefined;
+    /** How long one request to VAPI may take before it is given up. */
+    timeoutMs: number;
   };
   serviceApiKey: string | undefined;
   maxUploadMb: number;
@@ -202,6 +206,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       webhookSecret: e.VAPI_WEBHOOK_SECRET,
       assistantId: e.VAPI_ASSISTANT_ID,
       phoneNumberId: e.VAPI_PHONE_NUMBER_ID,
+      timeoutMs: e.VAPI_TIMEOUT_MS,
     },
     serviceApiKey: e.SERVICE_API_KEY,
     maxUploadMb: e.MAX_UPLOAD_MB,
@@ -226,6 +231,11 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     alertPollMs: e.ALERTS_POLL_MS,
     alertRetryBaseMs: e.ALERTS_RETRY_BASE_MS,
   };
+}
+
+/** The call settings core needs, out of the configuration. */
+export function callsConfig(config: Config): CallsConfig {
+  return { graceSeconds: config.callGraceSeconds, providerTimeoutMs: config.vapi.timeoutMs };
 }
 
 /** A secret made once and kept in DATA_DIR (mode 600), so tokens survive restarts. */

@@ -3,7 +3,7 @@
  * createApp -> listen, plus the background jobs, and a clean shutdown on SIGTERM/SIGINT
  * (stop taking requests, drain the writer, close the database).
  */
-import type { Config } from './config.js';
+import { type Config, callsConfig } from './config.js';
 import { createUser, normalizeEmail } from './core/accounts/create-user.js';
 import { ThresholdAlerts } from './core/alerts/alerts.js';
 import { sweepCalls } from './core/calls/sweep-calls.js';
@@ -11,7 +11,8 @@ import { AlertDelivery } from './core/alerts/deliver-alerts.js';
 import { AutoRecharge } from './core/payments/auto-recharge.js';
 import { emailChannel, webhookChannel } from './integrations/alerts/channels.js';
 import { StripeProvider } from './integrations/stripe/stripe-provider.js';
-import { HttpVapiClient, SimulatedVapiClient, type VapiClient } from './integrations/vapi/client.js';
+import { HttpVapiClient, SimulatedVapiClient } from './integrations/vapi/client.js';
+import type { CallProvider } from './core/calls/provider.js';
 import { type Core, createCore } from './core/index.js';
 import { migrateToLatest } from './db/migrate.js';
 import { type Database, openDatabase } from './db/open.js';
@@ -78,8 +79,14 @@ export async function startServer(
 
   const thresholds = new ThresholdAlerts(database.db);
   core.writer.onCommit((changes) => void thresholds.onCommit(changes));
-  const vapi: VapiClient = config.vapi.apiKey
-    ? new HttpVapiClient({ apiKey: config.vapi.apiKey, apiBase: config.vapi.apiBase, phoneNumberId: config.vapi.phoneNumberId, assistantId: config.vapi.assistantId })
+  const vapi: CallProvider = config.vapi.apiKey
+    ? new HttpVapiClient({
+        apiKey: config.vapi.apiKey,
+        apiBase: config.vapi.apiBase,
+        phoneNumberId: config.vapi.phoneNumberId,
+        assistantId: config.vapi.assistantId,
+        timeoutMs: config.vapi.timeoutMs,
+      })
     : new SimulatedVapiClient();
   const payments = config.stripe ? new StripeProvider(config.stripe.secretKey, config.stripe.webhookSecret, config.stripe.apiBase) : undefined;
   const autoRecharge = new AutoRecharge(core, payments, { allowSimulated: !config.isProduction || config.allowSimulatedPayments });
@@ -117,7 +124,12 @@ export async function startServer(
   ];
   const delivery = new AlertDelivery(database.db, channels, { retryBaseMs: config.alertRetryBaseMs });
   if (delivery.enabled) every(config.alertPollMs / 1000, () => delivery.runOnce());
-  every(config.holdSweepSeconds, () => sweepCalls(core, vapi, config.callGraceSeconds));
+  every(config.holdSweepSeconds, async () => {
+    const swept = await sweepCalls(core, vapi, callsConfig(config));
+    for (const u of swept.untold) {
+      app.log.warn({ callId: u.callId, vapiId: u.vapiId, userId: u.userId, reason: u.reason }, 'call charged its whole hold: VAPI could not tell how long it lasted');
+    }
+  });
 
   let url = '';
   if (opts.listen !== false) {

@@ -21,7 +21,9 @@ export type DomainErrorCode =
   /** No payment provider may be used in this configuration. */
   | 'payments_unavailable'
   /** The writer's queue is full; nothing was written, retry later. */
-  | 'overloaded';
+  | 'overloaded'
+  /** The voice-call provider (VAPI) refused or did not answer; nothing changed here. */
+  | 'bad_gateway';
 
 export class DomainError extends Error {
   readonly code: DomainErrorCode;

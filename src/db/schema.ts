@@ -263,6 +263,8 @@ export interface VapiCallsTable {
   end_requested_at: number | null;
   /** What the settlement was based on: report, vapi, caller, hold (VAPI could not tell), abandoned. */
   settled_by: string | null;
+  /** The usage row of the start charge (reversed when the call is abandoned). */
+  start_usage_id: string | null;
 }
 
 export type CallStatus = 'starting' | 'in_progress' | 'ending' | 'ended' | 'failed';

@@ -4,14 +4,14 @@
  */
 import type { ThresholdAlerts } from '../core/alerts/alerts.js';
 import type { AutoRecharge } from '../core/payments/auto-recharge.js';
+import type { CallProvider } from '../core/calls/provider.js';
 import type { PaymentProvider } from '../core/payments/provider.js';
-import type { VapiClient } from '../integrations/vapi/client.js';
 
 export interface Services {
   /** Low-balance and depleted alerts, driven by the writer's commits. */
   thresholds?: ThresholdAlerts;
   /** VAPI over HTTP when VAPI_API_KEY is set, else simulated calls. */
-  vapi?: VapiClient;
+  vapi?: CallProvider;
   /** Stripe when its keys are set; absent: the simulated provider (outside production) or none. */
   payments?: PaymentProvider;
   /** Buys the chosen package when available credits fall below the auto-recharge threshold. */

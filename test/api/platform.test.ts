@@ -80,7 +80,7 @@ describe.each(await activeDialects())('platform routes on %s', (dialect) => {
     const core = s.running.core;
     // Pretend the call started long ago: the sweeper charges the whole hold.
     await core.database.db.updateTable('vapi_calls').set({ created_at: Date.now() - 3_600_000 }).where('vapi_id', '=', b).execute();
-    expect(await sweepCalls(core, s.running.services.vapi!, 300)).toBe(1);
+    expect((await sweepCalls(core, s.running.services.vapi!, { graceSeconds: 300, providerTimeoutMs: 10_000 })).settled).toBe(1);
     const row = await core.database.db.selectFrom('vapi_calls').selectAll().where('vapi_id', '=', b).executeTakeFirstOrThrow();
     expect(row).toMatchObject({ status: 'ended', duration_ms: 120_000 });
     expect((await u.api.get('/api/credits/balance')).body).toMatchObject({ reserved: 0, balance: 6.245 });
@@ -109,7 +109,7 @@ describe.each(await activeDialects())('platform routes on %s', (dialect) => {
     const c = standIn.calls.get(id);
     if (c) Object.assign(c, { status: 'ended', startedAt: '2026-01-01T00:00:00.000Z', endedAt: '2026-01-01T00:02:00.000Z' });
     await real.running.core.database.db.updateTable('vapi_calls').set({ created_at: Date.now() - 3_600_000 }).where('vapi_id', '=', id).execute();
-    expect(await sweepCalls(real.running.core, real.running.services.vapi!, 300)).toBe(1);
+    expect((await sweepCalls(real.running.core, real.running.services.vapi!, { graceSeconds: 300, providerTimeoutMs: 10_000 })).settled).toBe(1);
     expect((await u.api.get('/api/credits/balance')).body).toMatchObject({ balance: 8, reserved: 0 });
   });
 

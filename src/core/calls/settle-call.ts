@@ -1,32 +1,38 @@
-import { DomainError } from '../errors.js';
+import type { CallRow } from '../../db/schema.js';
+import { DomainError, conflict } from '../errors.js';
 import type { Core } from '../index.js';
 import type { LedgerOp } from '../ledger/types.js';
 import { computeCostMc } from '../money.js';
+
+/** What a settlement was based on: VAPI's report, VAPI's record of the call, the caller (simulated calls only), or the whole hold. */
+export type SettledBy = 'report' | 'vapi' | 'caller' | 'hold';
 
 export interface Settlement {
   settled: boolean;
   chargedMc: number;
   durationMs: number;
-  call: { id: string; userId: string };
+  call: CallRow;
 }
+
+const OPEN = ['starting', 'in_progress', 'ending'] as const;
 
 /**
  * Settles a call once: its minutes are charged by the per-minute rule its hold was priced
  * with, never beyond the hold, the rest released, and the call marked ended — one ledger
- * operation. A call already settled (or unknown) changes nothing: `settled` is false.
- * Several reports racing for one call are serialised by the hold: only the first captures.
+ * operation. A call already settled changes nothing: `settled` is false. Several
+ * settlements racing for one call are serialised by the hold: only the first captures.
  */
-export async function settleCall(core: Core, vapiId: string, durationMs: number, opts: { ownerId?: string } = {}): Promise<Settlement | null> {
-  const call = await core.database.db.selectFrom('vapi_calls').selectAll().where('vapi_id', '=', vapiId).executeTakeFirst();
-  if (!call || (opts.ownerId !== undefined && call.user_id !== opts.ownerId)) return null;
-  const info = { id: vapiId, userId: call.user_id };
-  if (call.status !== 'in_progress') return { settled: false, chargedMc: 0, durationMs: call.duration_ms ?? 0, call: info };
+export async function settleCall(core: Core, callId: string, durationMs: number, by: SettledBy): Promise<Settlement | null> {
+  const call = await core.database.db.selectFrom('vapi_calls').selectAll().where('id', '=', callId).executeTakeFirst();
+  if (!call) return null;
+  if (!(OPEN as readonly string[]).includes(call.status)) return { settled: false, chargedMc: 0, durationMs: call.duration_ms ?? 0, call };
   const hold = await core.database.db.selectFrom('reservations').selectAll().where('id', '=', call.reservation_id).executeTakeFirst();
-  if (!hold) return { settled: false, chargedMc: 0, durationMs: 0, call: info };
+  if (!hold) return { settled: false, chargedMc: 0, durationMs: 0, call };
   const ms = Math.max(0, Math.round(durationMs));
   const cost = computeCostMc(hold.rule_credits_mc ?? 0, ms, 'per_minute');
   const bypass = hold.amount_mc === 0 && hold.forced === 1;
-  const usage = { operation: 'vapi_call', unit: 'per_minute', quantityMilli: ms, ruleId: hold.rule_id, ruleCreditsMc: hold.rule_credits_mc ?? 0, costMc: cost, metadata: { callId: vapiId } };
+  const callRef = call.vapi_id ?? call.id;
+  const usage = { operation: 'vapi_call', unit: 'per_minute', quantityMilli: ms, ruleId: hold.rule_id, ruleCreditsMc: hold.rule_credits_mc ?? 0, costMc: cost, metadata: { callId: callRef } };
   const steps: Exclude<LedgerOp, { kind: 'compound' }>[] = bypass
     ? [
         { kind: 'capture', reservationId: hold.id, amountMc: 0, description: 'Call ended' },
@@ -39,22 +45,50 @@ export async function settleCall(core: Core, vapiId: string, durationMs: number,
       userId: call.user_id,
       steps,
       refType: 'call',
-      refId: vapiId,
+      refId: callRef,
       effects: async (trx, applied) => {
         const charged = -applied.amountMc;
-        await trx
+        const r = await trx
           .updateTable('vapi_calls')
-          .set({ status: 'ended', duration_ms: ms, charged_mc: (call.charged_mc ?? 0) + charged, ended_at: core.now() })
+          .set({ status: 'ended', duration_ms: ms, charged_mc: (call.charged_mc ?? 0) + charged, ended_at: core.now(), settled_by: by })
           .where('id', '=', call.id)
-          .execute();
+          .where('status', 'in', OPEN)
+          .executeTakeFirst();
+        if (Number(r.numUpdatedRows) !== 1) throw conflict('The call is no longer open.');
       },
     });
-    return { settled: true, chargedMc: -a.amountMc, durationMs: ms, call: info };
+    return { settled: true, chargedMc: -a.amountMc, durationMs: ms, call: await reread(core, call.id) };
   } catch (e) {
     if (e instanceof DomainError && e.code === 'conflict') {
-      const now = await core.database.db.selectFrom('vapi_calls').select(['duration_ms']).where('id', '=', call.id).executeTakeFirst();
-      return { settled: false, chargedMc: 0, durationMs: now?.duration_ms ?? 0, call: info };
+      const now = await reread(core, call.id);
+      return { settled: false, chargedMc: 0, durationMs: now.duration_ms ?? 0, call: now };
     }
     throw e;
   }
+}
+
+async function reread(core: Core, callId: string): Promise<CallRow> {
+  return core.database.db.selectFrom('vapi_calls').selectAll().where('id', '=', callId).executeTakeFirstOrThrow();
+}
+
+/**
+ * VAPI's end-of-call report: settles the call it names, found by VAPI's id, or by our id
+ * (the name the call was placed with) when the service never learnt VAPI's id (it stopped
+ * between VAPI's answer and recording it). Unknown calls change nothing: null.
+ */
+export async function settleReportedCall(core: Core, report: { vapiId: string; reference: string | null; durationMs: number }): Promise<Settlement | null> {
+  const db = core.database.db;
+  let call = await db.selectFrom('vapi_calls').selectAll().where('vapi_id', '=', report.vapiId).executeTakeFirst();
+  if (!call && report.reference) {
+    const byRef = await db.selectFrom('vapi_calls').selectAll().where('id', '=', report.reference).where('vapi_id', 'is', null).executeTakeFirst();
+    if (byRef?.status === 'starting') {
+      await core.writer.transaction(async ({ trx }) => {
+        await trx.updateTable('vapi_calls').set({ vapi_id: report.vapiId, status: 'in_progress' }).where('id', '=', byRef.id).where('status', '=', 'starting').execute();
+      });
+      call = await reread(core, byRef.id);
+      if (call.vapi_id !== report.vapiId) return null;
+    }
+  }
+  if (!call) return null;
+  return settleCall(core, call.id, report.durationMs, 'report');
 }

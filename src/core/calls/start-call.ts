@@ -1,20 +1,91 @@
 import type { Kysely } from 'kysely';
-import type { DB } from '../../db/schema.js';
+import type { CallRow, DB } from '../../db/schema.js';
 import { DomainError, insufficientCredits } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Core } from '../index.js';
 import type { Applied, IdempotencyInput, LedgerOp } from '../ledger/types.js';
 import { computeCostMc, maxQuantityFor } from '../money.js';
+import { type CallProvider, CallProviderError } from './provider.js';
+import { type CallsConfig, abandonCall, getCallRow, markCallStarted, reconcileCall, startSettleDelayMs } from './reconcile-call.js';
 
 export const DEFAULT_CALL_SECONDS = 600;
 const MIN_CALL_SECONDS = 60;
 
-export interface CallHold {
-  callId: string;
-  reservationId: string;
+export interface StartCallInput {
+  userId: string;
+  /** The super admin: the usage is recorded, nothing is charged. */
+  bypass: boolean;
+  phoneNumber: string;
+  assistantId: string | null;
   maxDurationSeconds: number;
-  chargedMc: number;
-  reservedMc: number;
+  idem?: IdempotencyInput | undefined;
+}
+
+/**
+ * How a start ended:
+ * - started: VAPI placed the call (its id is `call.vapi_id`);
+ * - failed: VAPI did not place it; the hold is released and the start charge reversed;
+ * - unconfirmed: VAPI did not say (it timed out or could not be asked) and the call may be
+ *   live: its hold is kept until VAPI says (a retry with the same key, or the sweeper);
+ * - in_flight: a replay while the first request with the key may still be placing the call.
+ */
+export type StartOutcome = { kind: 'started' | 'failed' | 'unconfirmed' | 'in_flight'; call: CallRow; replayed: boolean };
+
+/**
+ * Starts a call, the whole flow: charge the start and hold the minutes with the call's row
+ * (one ledger operation, the attempt recorded before VAPI is asked), ask VAPI to place it
+ * under our call id, then mark it started, or give everything back only once VAPI has said
+ * it placed nothing. A replay of the same idempotency key resumes the same call: answered
+ * from its row, reconciled with VAPI when the first attempt left it unconfirmed.
+ */
+export async function startCall(core: Core, provider: CallProvider, cfg: CallsConfig, input: StartCallInput): Promise<StartOutcome> {
+  const hold = await holdCall(core, { ...input, simulated: provider.simulated });
+  if (hold.replayed) return resumeCall(core, provider, cfg, hold.callId);
+  const call = await getCallRow(core, hold.callId);
+  try {
+    const placed = await provider.placeCall({
+      reference: call.id,
+      phoneNumber: call.phone_number,
+      assistantId: call.assistant_id,
+      maxDurationSeconds: call.max_duration_seconds,
+    });
+    const now = await markCallStarted(core, call.id, placed.id);
+    if (now.status === 'failed') {
+      // Given up on meanwhile (it cannot be, short of a clock jump past the start delay):
+      // the call is live but paid back, so it must not go on.
+      await provider.hangUp(placed.id).catch(() => {});
+      return { kind: 'failed', call: now, replayed: false };
+    }
+    return { kind: 'started', call: now, replayed: false };
+  } catch (e) {
+    if (!(e instanceof CallProviderError)) throw e;
+    if (e.definite) {
+      // VAPI refused the call: nothing was placed.
+      return { kind: 'failed', call: await abandonCall(core, call.id), replayed: false };
+    }
+    // VAPI may have placed it: look for it before giving anything back. When VAPI answered
+    // (a 500), it is done with the request and its list is final. When it did not (a
+    // timeout), a call not listed yet may still appear, so its absence is no answer: the
+    // call stays held, and a retry or the sweeper decides after the start delay.
+    const r = await reconcileCall(core, provider, call.id, { abandonIfAbsent: e.answered });
+    return { kind: r.kind === 'started' ? 'started' : r.kind === 'failed' ? 'failed' : 'unconfirmed', call: r.call, replayed: false };
+  }
+}
+
+/** A replay: the call of the first request, as it stands (reconciled with VAPI if still unconfirmed). */
+async function resumeCall(core: Core, provider: CallProvider, cfg: CallsConfig, callId: string): Promise<StartOutcome> {
+  const call = await getCallRow(core, callId);
+  if (call.status !== 'starting') return { kind: call.status === 'failed' ? 'failed' : 'started', call, replayed: true };
+  // Another request may still be asking VAPI: give up on the call only past the start delay.
+  const settledEnough = core.now() - call.created_at >= startSettleDelayMs(cfg);
+  const r = await reconcileCall(core, provider, callId, { abandonIfAbsent: settledEnough });
+  if (r.kind === 'unknown') return { kind: 'in_flight', call: r.call, replayed: true };
+  return { kind: r.kind, call: r.call, replayed: true };
+}
+
+interface CallHold {
+  callId: string;
+  replayed: boolean;
   applied: Applied;
 }
 
@@ -23,12 +94,9 @@ export interface CallHold {
  * vapi_call/per_call now, and vapi_call/per_minute for the longest length the caller can
  * afford after that charge, at most `maxDurationSeconds`, in whole seconds. Less than a
  * minute affordable is insufficient_credits and nothing is charged. The call row is
- * written in the same transaction, status `starting` until VAPI answers.
+ * written in the same transaction, status `starting`, before VAPI is asked.
  */
-export async function holdCall(
-  core: Core,
-  input: { userId: string; bypass: boolean; phoneNumber: string; assistantId: string | null; maxDurationSeconds: number; idem?: IdempotencyInput | undefined },
-): Promise<CallHold> {
+async function holdCall(core: Core, input: StartCallInput & { simulated: boolean }): Promise<CallHold> {
   const perCall = await core.pricing.rule('vapi_call', 'per_call');
   const perMinute = await core.pricing.rule('vapi_call', 'per_minute');
   const callId = newId();
@@ -86,14 +154,17 @@ export async function holdCall(
             phone_number: input.phoneNumber,
             assistant_id: input.assistantId,
             max_duration_seconds: input.bypass ? wanted : granted,
-            simulated: 0,
+            simulated: input.simulated ? 1 : 0,
             duration_ms: null,
             charged_mc: input.bypass ? 0 : perCallCost,
             created_at: now,
             ended_at: null,
+            end_requested_at: null,
+            settled_by: null,
+            start_usage_id: a.steps?.[0]?.usageId ?? null,
           })
           .execute();
-        return { callId, maxDurationSeconds: input.bypass ? wanted : granted };
+        return { callId };
       },
     });
   } catch (e) {
@@ -103,39 +174,6 @@ export async function holdCall(
     }
     throw e;
   }
-  const fx = applied.effects as { callId: string; maxDurationSeconds: number } | undefined;
-  return {
-    callId: fx?.callId ?? callId,
-    reservationId,
-    maxDurationSeconds: fx?.maxDurationSeconds ?? granted,
-    chargedMc: input.bypass ? 0 : perCallCost,
-    reservedMc: applied.steps?.[1]?.reservedChangeMc ?? 0,
-    applied,
-  };
-}
-
-/** VAPI accepted the call: it is in progress under VAPI's id. */
-export async function markCallStarted(core: Core, callId: string, vapiId: string, simulated: boolean): Promise<void> {
-  await core.writer.transaction(async ({ trx }) => {
-    await trx.updateTable('vapi_calls').set({ vapi_id: vapiId, status: 'in_progress', simulated: simulated ? 1 : 0 }).where('id', '=', callId).execute();
-  });
-}
-
-/** VAPI refused or never answered: the hold is released and the start charge given back, in one operation. */
-export async function abandonCall(core: Core, callId: string): Promise<void> {
-  const call = await core.database.db.selectFrom('vapi_calls').selectAll().where('id', '=', callId).executeTakeFirst();
-  if (!call || call.status !== 'starting') return;
-  const back = call.charged_mc ?? 0;
-  const steps: Exclude<LedgerOp, { kind: 'compound' }>[] = [{ kind: 'release', reservationId: call.reservation_id, reason: 'released', description: 'Call could not be started' }];
-  if (back > 0) steps.push({ kind: 'credit', userId: call.user_id, amountMc: back, type: 'adjustment', description: 'Call could not be started: start charge returned' });
-  await core.writer.submit({
-    kind: 'compound',
-    userId: call.user_id,
-    steps,
-    refType: 'call',
-    refId: callId,
-    effects: async (trx) => {
-      await trx.updateTable('vapi_calls').set({ status: 'failed', ended_at: core.now() }).where('id', '=', callId).execute();
-    },
-  });
+  const fx = applied.effects as { callId: string } | undefined;
+  return { callId: fx?.callId ?? callId, replayed: applied.replayed, applied };
 }

@@ -7,6 +7,8 @@ import type { Kysely } from 'kysely';
  * - vapi_calls.end_requested_at: when the owner asked VAPI to hang up (status `ending`);
  * - vapi_calls.settled_by: what the settlement was based on (`report`, `vapi`, `caller`,
  *   `hold` when VAPI could not tell and the whole hold was charged, `abandoned`);
+ * - vapi_calls.start_usage_id: the usage row of the start charge, reversed if the call is
+ *   abandoned;
  * - the owner's calls, newest first, for `GET /api/vapi/calls`.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
@@ -14,6 +16,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('usage_tracking_reverses').on('usage_tracking').column('reverses_id').unique().execute();
   await db.schema.alterTable('vapi_calls').addColumn('end_requested_at', 'bigint').execute();
   await db.schema.alterTable('vapi_calls').addColumn('settled_by', 'text').execute();
+  await db.schema.alterTable('vapi_calls').addColumn('start_usage_id', 'text').execute();
   await db.schema.createIndex('vapi_calls_user').on('vapi_calls').columns(['user_id', 'id']).execute();
 }
 

@@ -22,6 +22,8 @@ export interface StoredReply {
   body: unknown;
   /** True when this answers a request already applied. */
   replayed?: boolean;
+  /** Stored while a flow that began with a ledger operation has not reached its final answer. */
+  pending?: boolean;
 }
 
 export function stableStringify(v: unknown): string {
@@ -95,17 +97,6 @@ export class Idempotency {
     });
   }
 
-  /**
-   * Runs a whole request flow (`fn`) after any earlier one with the same key on this
-   * instance has finished, for flows that do more after their ledger operation (a call
-   * start waits for VAPI): a duplicate in flight then replays the final answer instead of
-   * seeing the half-done state. Without a key, `fn` runs at once.
-   */
-  serialize<T>(req: FastifyRequest, scope: string, fn: () => Promise<T>): Promise<T> {
-    const key = this.keyOf(req);
-    return key === null ? fn() : this.exclusive(`flow:${scope}:${key}`, fn);
-  }
-
   /** Runs `fn` after any earlier request with the same key on this instance has finished. */
   private async exclusive<T>(id: string, fn: () => Promise<T>): Promise<T> {
     const before = this.inflight.get(id);
@@ -116,6 +107,47 @@ export class Idempotency {
     } finally {
       if (this.inflight.get(id) === mine) this.inflight.delete(id);
     }
+  }
+
+  /**
+   * For a flow that begins with one ledger operation and finishes outside it (a call
+   * start: the hold, then VAPI). The ledger operation stores the key with a `pending`
+   * reply at its commit; the flow's final answer (`final: true`) then replaces it, and is
+   * what every later duplicate replays. A duplicate arriving while the flow runs on this
+   * instance waits for it; one on another instance, or one after a flow that ended without
+   * a final answer, runs the flow again, which must resume from what was committed.
+   */
+  async runFlow(
+    req: FastifyRequest,
+    scope: string,
+    flow: (idem: IdempotencyInput | undefined) => Promise<StoredReply & { final: boolean }>,
+  ): Promise<StoredReply> {
+    const key = this.keyOf(req);
+    if (key === null) return flow(undefined);
+    const fingerprint = this.fingerprint(req);
+    const id = `${scope}:${key}`;
+    return this.exclusive(id, async () => {
+      const stored = await this.lookup(id, fingerprint);
+      if (stored && !stored.pending) return { ...stored, replayed: true };
+      const { final, ...r } = await flow({ scope, key, fingerprint, reply: () => ({ status: 202, body: null, pending: true }) });
+      if (final) await this.replacePending(id, r);
+      return stored || r.replayed ? { ...r, replayed: true } : r;
+    });
+  }
+
+  /** Puts a flow's final reply in place of its pending one (the first final reply stored wins). */
+  private async replacePending(id: string, reply: StoredReply): Promise<void> {
+    const row = await this.db.selectFrom('idempotency_keys').select('result').where('id', '=', id).executeTakeFirst();
+    if (!row) return;
+    const stored = JSON.parse(row.result) as { reply?: StoredReply };
+    if (!stored.reply?.pending) return;
+    const { replayed: _, ...final } = reply;
+    await this.db
+      .updateTable('idempotency_keys')
+      .set({ result: JSON.stringify({ ...stored, reply: final }) })
+      .where('id', '=', id)
+      .where('result', '=', row.result)
+      .execute();
   }
 
   /**

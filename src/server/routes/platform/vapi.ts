@@ -1,43 +1,32 @@
+/**
+ * VAPI calls over HTTP: start, end, list, and VAPI's server messages. Each route validates
+ * with the contract, calls one use-case of core/calls and translates its outcome.
+ */
 import { timingSafeEqual } from 'node:crypto';
-import type { FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import {
+  callIdParams,
+  callsPage,
+  endCallBody,
+  endCallEndingResponse,
+  endCallSettledResponse,
+  listCallsQuery,
+  startCallBody,
+  startCallResponse,
+  vapiWebhookBody,
+  vapiWebhookResponse,
+} from '../../../contracts/calls.js';
 import { errorSchema } from '../../../contracts/common.js';
-import { chargeSchema } from '../../../contracts/credits.js';
-import { DEFAULT_CALL_SECONDS, abandonCall, holdCall, markCallStarted } from '../../../core/calls/start-call.js';
-import { settleCall } from '../../../core/calls/settle-call.js';
-import { notFound } from '../../../core/errors.js';
-import { mcToCredits, parseThousandths } from '../../../core/money.js';
+import { endCall } from '../../../core/calls/end-call.js';
+import { type ListedCall, callStatusWord, listCalls } from '../../../core/calls/list-calls.js';
+import { settleReportedCall } from '../../../core/calls/settle-call.js';
+import { DEFAULT_CALL_SECONDS, type StartOutcome, startCall } from '../../../core/calls/start-call.js';
+import { mcToCredits } from '../../../core/money.js';
+import type { CallRow } from '../../../db/schema.js';
+import { callsConfig } from '../../../config.js';
 import type { App, AppContext } from '../../app.js';
 import { HttpError, errorBody } from '../../http-errors.js';
-import { type Principal, principal } from '../../plugins/auth.js';
+import { principal } from '../../plugins/auth.js';
 import { type StoredReply, sendReply } from '../../plugins/idempotency.js';
-
-const startBody = z.object({
-  phoneNumber: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +15551234567'),
-  assistantId: z.string().min(1).max(100).optional(),
-  maxDurationSeconds: z.number().int().min(60).max(4 * 3600).optional(),
-});
-
-const callResponse = z.object({
-  call: z.object({ id: z.string(), status: z.string(), maxDurationSeconds: z.number().int() }),
-  credits: chargeSchema.extend({ reserved: z.number() }),
-});
-
-const endBody = z.object({
-  durationSeconds: z
-    .number()
-    .min(0)
-    .max(24 * 3600)
-    .refine((n) => parseThousandths(n) !== null, { message: 'at most 3 decimals' }),
-});
-
-const settledResponse = z.object({
-  call: z.object({ id: z.string(), status: z.literal('ended'), durationSeconds: z.number() }),
-  credits: z.object({ charged: z.number(), balance: z.number(), available: z.number(), reserved: z.number() }),
-  settled: z.boolean(),
-});
-
-type StartRequest = FastifyRequest & { body: z.infer<typeof startBody> };
 
 function secretMatches(given: unknown, expected: string): boolean {
   if (typeof given !== 'string') return false;
@@ -58,51 +47,72 @@ export function reportDurationMs(m: Record<string, unknown>): number | null {
   return null;
 }
 
+/** The id the API shows for a call: VAPI's, or ours while VAPI has not confirmed it. */
+const publicId = (c: CallRow) => c.vapi_id ?? c.id;
+
+export function toCall(c: ListedCall) {
+  return {
+    id: publicId(c),
+    status: callStatusWord(c.status),
+    phoneNumber: c.phone_number,
+    maxDurationSeconds: c.max_duration_seconds,
+    startedAt: new Date(c.created_at).toISOString(),
+    endedAt: c.ended_at === null ? null : new Date(c.ended_at).toISOString(),
+    durationSeconds: c.duration_ms === null ? null : c.duration_ms / 1000,
+    charged: mcToCredits(c.charged_mc ?? 0),
+    reserved: mcToCredits(c.heldMc),
+  };
+}
+
 export async function vapiRoutes(app: App, ctx: AppContext) {
   const db = ctx.core.database.db;
   const vapi = ctx.services.vapi;
   if (!vapi) throw new Error('the VAPI client is missing from services');
+  const cfg = callsConfig(ctx.config);
 
-  const settledBody = async (callId: string, userId: string, chargedMc: number, durationMs: number, settled: boolean) => {
-    const bal = await ctx.core.ledger.balance(userId);
-    return {
-      call: { id: callId, status: 'ended' as const, durationSeconds: durationMs / 1000 },
-      credits: { charged: mcToCredits(chargedMc), balance: mcToCredits(bal.balanceMc), available: mcToCredits(bal.availableMc), reserved: mcToCredits(bal.reservedMc) },
-      settled,
-    };
-  };
-
-  /** The final answer of a call start, from the call row (used for the first answer and replays). */
-  const startReply = async (callId: string): Promise<StoredReply> => {
-    const c = await db.selectFrom('vapi_calls').selectAll().where('id', '=', callId).executeTakeFirst();
-    if (!c) throw notFound('Call');
-    if (c.status === 'failed') return { status: 502, body: errorBody('bad_gateway', 'VAPI could not start the call; nothing was charged.') };
-    if (c.status === 'starting' || !c.vapi_id) {
-      // Only a duplicate racing on another instance sees this (one on this instance waits).
-      return { status: 409, body: errorBody('idempotency_conflict', 'A request with this Idempotency-Key is still starting the call; retry shortly.') };
+  /** The answer to a call start, from its outcome; `final` answers are what replays get. */
+  const startReply = async (out: StartOutcome): Promise<StoredReply & { final: boolean }> => {
+    const c = out.call;
+    switch (out.kind) {
+      case 'failed':
+        return { final: true, status: 502, body: errorBody('bad_gateway', 'VAPI could not start the call; nothing was charged.') };
+      case 'in_flight':
+        return {
+          final: false,
+          status: 409,
+          body: errorBody('idempotency_conflict', 'A request with this Idempotency-Key is still starting this call; retry shortly.'),
+        };
+      case 'unconfirmed':
+        return {
+          final: false,
+          status: 502,
+          body: errorBody(
+            'bad_gateway',
+            'VAPI did not confirm the call. It may have been placed, so its credits stay held until VAPI tells; retry with the same Idempotency-Key (or list your calls) to learn the outcome.',
+            { callId: c.id, status: callStatusWord(c.status) },
+          ),
+        };
+      case 'started': {
+        const hold = await db.selectFrom('reservations').select(['amount_mc']).where('id', '=', c.reservation_id).executeTakeFirst();
+        const start = c.start_usage_id
+          ? await db.selectFrom('usage_tracking').select('charged_mc').where('id', '=', c.start_usage_id).executeTakeFirst()
+          : undefined;
+        const bal = await ctx.core.ledger.balance(c.user_id);
+        return {
+          final: true,
+          status: 201,
+          body: {
+            call: { id: publicId(c), status: callStatusWord(c.status), maxDurationSeconds: c.max_duration_seconds },
+            credits: {
+              charged: mcToCredits(start?.charged_mc ?? c.charged_mc ?? 0),
+              reserved: mcToCredits(hold?.amount_mc ?? 0),
+              balance: mcToCredits(bal.balanceMc),
+              available: mcToCredits(bal.availableMc),
+            },
+          },
+        };
+      }
     }
-    const hold = await db.selectFrom('reservations').select(['amount_mc']).where('id', '=', c.reservation_id).executeTakeFirst();
-    const bal = await ctx.core.ledger.balance(c.user_id);
-    const firstCharge = await db
-      .selectFrom('usage_tracking')
-      .select('charged_mc')
-      .where('user_id', '=', c.user_id)
-      .where('operation', '=', 'vapi_call')
-      .where('unit', '=', 'per_call')
-      .where('metadata', '=', JSON.stringify({ callId }))
-      .executeTakeFirst();
-    return {
-      status: 201,
-      body: {
-        call: { id: c.vapi_id, status: c.status === 'ended' ? 'ended' : 'in-progress', maxDurationSeconds: c.max_duration_seconds },
-        credits: {
-          charged: mcToCredits(firstCharge?.charged_mc ?? 0),
-          reserved: mcToCredits(hold?.amount_mc ?? 0),
-          balance: mcToCredits(bal.balanceMc),
-          available: mcToCredits(bal.availableMc),
-        },
-      },
-    };
   };
 
   app.post(
@@ -112,69 +122,32 @@ export async function vapiRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['platform'],
         summary: 'Start a VAPI call: charges vapi_call/per_call, holds per_minute for the affordable length',
+        description:
+          'The attempt and its charge are recorded before VAPI is asked. 201: VAPI placed the call. 502 `bad_gateway`: VAPI refused it, and nothing is charged (hold released, start charge reversed); ' +
+          'or VAPI did not confirm it (timed out, unreachable): the call may be live, so its credits stay held until VAPI tells (details.status `queued`), and a retry with the same ' +
+          'Idempotency-Key answers the outcome once known. 409 `idempotency_conflict`: a request with the same key is still starting the call.',
         security: [{ bearer: [] }],
-        body: startBody,
-        response: { 201: callResponse, 400: errorSchema, 401: errorSchema, 402: errorSchema, 409: errorSchema, 502: errorSchema },
+        body: startCallBody,
+        response: { 201: startCallResponse, 400: errorSchema, 401: errorSchema, 402: errorSchema, 409: errorSchema, 502: errorSchema },
       },
     },
     async (req, reply) => {
       const p = principal(req);
-      // The whole start (hold, VAPI, final answer) under the key: a duplicate that arrives
-      // meanwhile waits and replays the final answer.
-      return ctx.idempotency.serialize(req, p.id, () => startCallFlow(req, reply, p));
-    },
-  );
-
-  const startCallFlow = async (req: StartRequest, reply: FastifyReply, p: Principal) => {
-      let callId: string | null = null;
-      const r = await ctx.idempotency.run(
-        req,
-        {
-          scope: p.id,
-          // Stored with the key at commit; replaced by the final answer once VAPI has answered.
-          render: (a) => ({ status: 201, body: { pendingCallId: (a.effects as { callId: string } | undefined)?.callId ?? callId } }),
-        },
-        async (idem) => {
-          const hold = await holdCall(ctx.core, {
+      const r = await ctx.idempotency.runFlow(req, p.id, async (idem) =>
+        startReply(
+          await startCall(ctx.core, vapi, cfg, {
             userId: p.id,
             bypass: p.role === 'super_admin',
             phoneNumber: req.body.phoneNumber,
             assistantId: req.body.assistantId ?? null,
             maxDurationSeconds: req.body.maxDurationSeconds ?? DEFAULT_CALL_SECONDS,
             idem,
-          });
-          callId = hold.callId;
-          return hold.applied;
-        },
+          }),
+        ),
       );
-      const pending = (r.body as { pendingCallId?: string } | null)?.pendingCallId;
-      if (!pending) return sendReply(reply, r);
-      if (!r.replayed) {
-        try {
-          const started = await vapi.startCall({
-            phoneNumber: req.body.phoneNumber,
-            assistantId: req.body.assistantId ?? null,
-            maxDurationSeconds: (await db.selectFrom('vapi_calls').select('max_duration_seconds').where('id', '=', pending).executeTakeFirstOrThrow()).max_duration_seconds,
-          });
-          await markCallStarted(ctx.core, pending, started.id, vapi.simulated);
-        } catch (e) {
-          req.log.warn({ err: e }, 'VAPI did not start the call');
-          await abandonCall(ctx.core, pending);
-        }
-      }
-      const final = await startReply(pending);
-      const call = await db.selectFrom('vapi_calls').select('idempotency_id').where('id', '=', pending).executeTakeFirst();
-      if (call?.idempotency_id && final.status !== 409) {
-        const row = await db.selectFrom('idempotency_keys').select('result').where('id', '=', call.idempotency_id).executeTakeFirst();
-        if (row) {
-          const stored = JSON.parse(row.result) as Record<string, unknown>;
-          await ctx.core.writer.transaction(({ trx }) =>
-            trx.updateTable('idempotency_keys').set({ result: JSON.stringify({ ...stored, reply: final }) }).where('id', '=', call.idempotency_id as string).execute(),
-          );
-        }
-      }
-      return sendReply(reply, { ...final, replayed: r.replayed ?? false });
-  };
+      return sendReply(reply, r);
+    },
+  );
 
   app.post(
     '/api/vapi/calls/:id/end',
@@ -182,18 +155,49 @@ export async function vapiRoutes(app: App, ctx: AppContext) {
       onRequest: ctx.authenticate,
       schema: {
         tags: ['platform'],
-        summary: 'End a call by hand and settle it (owner only; a settled call changes nothing)',
+        summary: 'End a call (owner only)',
+        description:
+          'Simulated calls settle at once for `durationSeconds` (200). Calls through VAPI: VAPI is asked to hang up and the answer is 202 with status `ending`; the call is then ' +
+          "settled from VAPI's end-of-call report or, if none comes, from the call as VAPI reports it (GET /call/:id), never from a number the caller sends; if VAPI cannot tell " +
+          'by CALL_GRACE_SECONDS after the call’s maximum length, the whole hold is charged. A call already settled: 200 with `settled: false`, nothing changes. ' +
+          '502 `bad_gateway`: VAPI could not be asked to hang up (nothing changed); 409 `conflict`: VAPI has not confirmed the call yet.',
         security: [{ bearer: [] }],
-        params: z.object({ id: z.string().min(1).max(200) }),
-        body: endBody,
-        response: { 200: settledResponse, 400: errorSchema, 401: errorSchema, 404: errorSchema },
+        params: callIdParams,
+        body: endCallBody,
+        response: { 200: endCallSettledResponse, 202: endCallEndingResponse, 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema, 502: errorSchema },
+      },
+    },
+    async (req, reply) => {
+      const p = principal(req);
+      const seconds = req.body.durationSeconds;
+      const out = await endCall(ctx.core, vapi, { userId: p.id, id: req.params.id, durationMs: seconds === undefined ? undefined : Math.round(seconds * 1000) });
+      if (out.kind === 'ending') return reply.status(202).send({ call: { id: publicId(out.call), status: 'ending' as const } });
+      const bal = await ctx.core.ledger.balance(p.id);
+      return reply.status(200).send({
+        call: { id: publicId(out.call), status: out.call.status === 'failed' ? ('failed' as const) : ('ended' as const), durationSeconds: out.durationMs / 1000 },
+        credits: { charged: mcToCredits(out.chargedMc), balance: mcToCredits(bal.balanceMc), available: mcToCredits(bal.availableMc), reserved: mcToCredits(bal.reservedMc) },
+        settled: out.settled,
+      });
+    },
+  );
+
+  app.get(
+    '/api/vapi/calls',
+    {
+      onRequest: ctx.authenticate,
+      schema: {
+        tags: ['platform'],
+        summary: "The caller's calls, newest first; `?status=open` for those not yet settled",
+        security: [{ bearer: [] }],
+        querystring: listCallsQuery,
+        response: { 200: callsPage, 400: errorSchema, 401: errorSchema },
       },
     },
     async (req) => {
       const p = principal(req);
-      const r = await settleCall(ctx.core, req.params.id, Math.round(req.body.durationSeconds * 1000), { ownerId: p.id });
-      if (!r) throw notFound('Call');
-      return settledBody(req.params.id, p.id, r.chargedMc, r.durationMs, r.settled);
+      const cursor = ctx.cursors.decode<{ c: string }>(req.query.cursor);
+      const { rows, nextId } = await listCalls(db, p.id, { status: req.query.status, limit: req.query.limit, beforeId: cursor ? String(cursor.c) : undefined });
+      return { items: rows.map(toCall), nextCursor: nextId === null ? null : ctx.cursors.encode({ c: nextId }) };
     },
   );
 
@@ -203,8 +207,11 @@ export async function vapiRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['platform'],
         summary: 'VAPI server messages; an end-of-call-report settles its call once',
-        body: z.object({ message: z.object({ type: z.string().max(100), call: z.object({ id: z.string().max(200) }).passthrough().optional() }).passthrough() }).passthrough(),
-        response: { 200: z.object({ received: z.boolean(), settled: z.boolean() }), 400: errorSchema, 401: errorSchema },
+        description:
+          'Needs `x-vapi-secret` = VAPI_WEBHOOK_SECRET. An end-of-call-report settles its call (found by `message.call.id`, or by `message.call.name`, the id the call was placed ' +
+          'with, when VAPI’s id was never recorded) from its duration, never beyond the hold. Other messages, and reports of settled or unknown calls, change nothing.',
+        body: vapiWebhookBody,
+        response: { 200: vapiWebhookResponse, 400: errorSchema, 401: errorSchema },
       },
     },
     async (req) => {
@@ -212,11 +219,11 @@ export async function vapiRoutes(app: App, ctx: AppContext) {
       if (secret ? !secretMatches(req.headers['x-vapi-secret'], secret) : ctx.config.isProduction) {
         throw new HttpError('unauthorized', 'The x-vapi-secret header is missing or wrong.');
       }
-      const m = req.body.message as Record<string, unknown> & { type: string; call?: { id: string } };
+      const m = req.body.message as Record<string, unknown> & { type: string; call?: { id: string; name?: string | null } };
       if (m.type !== 'end-of-call-report' || !m.call?.id) return { received: true, settled: false };
       const duration = reportDurationMs(m);
       if (duration === null) return { received: true, settled: false };
-      const r = await settleCall(ctx.core, m.call.id, duration);
+      const r = await settleReportedCall(ctx.core, { vapiId: m.call.id, reference: m.call.name ?? null, durationMs: duration });
       return { received: true, settled: r?.settled ?? false };
     },
   );
