@@ -85,6 +85,8 @@ describe.each(await activeDialects())('authorisation matrix on %s', (dialect) =>
     expect((await b.api.get('/api/credits/transactions')).body.items).toEqual([]);
     expect((await b.api.get('/api/credits/alerts')).body.items).toEqual([]);
     expect((await b.api.get('/api/credits/payments')).body.items).toEqual([]);
+    expect((await b.api.get('/api/vapi/calls')).body.items).toEqual([]);
+    expect((await a.api.get('/api/vapi/calls')).body.items).toHaveLength(1);
     expect((await a.api.post('/api/credits/alerts/alert-of-a/read')).status).toBe(200);
   });
 

@@ -239,13 +239,22 @@ describe.skipIf(!hasChromium && !process.env.CI)('web dashboard in Chromium', ()
     await expectBalance(page, '549.9');
     await visible(messageCard.getByText(/Charged 0\.1 credits/));
 
-    // Start a call (1 credit now, minutes held) and end it after 90 s (0.75 credits).
+    // Start a call (1 credit now, minutes held): it is listed under "Open calls", also after
+    // a reload, and ended there after 90 s (0.75 credits).
+    const openCalls = page.locator('section', { has: page.getByRole('heading', { name: 'Open calls' }) });
+    await visible(openCalls.getByText('No open calls.'));
     await page.getByRole('button', { name: 'Start call' }).click();
     const callCard = page.locator('section', { has: page.getByRole('heading', { name: 'Voice call' }) });
     await visible(callCard.getByText(/held for the minutes/));
-    await page.getByLabel('Call duration (seconds)').fill('90');
-    await page.getByRole('button', { name: 'End call' }).click();
-    await visible(callCard.getByText(/Call ended after 90 s/));
+    await visible(openCalls.getByRole('article', { name: 'Call to +15551234567' }));
+    await expectBalance(page, '543.9');
+    await page.reload();
+    const openCall = await visible(openCalls.getByRole('article', { name: 'Call to +15551234567' }));
+    await visible(openCall.getByText('5 credits held', { exact: false }));
+    await openCall.getByLabel('Call duration (seconds)').fill('90');
+    await openCall.getByRole('button', { name: 'End call' }).click();
+    await visible(openCalls.getByText(/Call ended after 90 s/));
+    await visible(openCalls.getByText('No open calls.'));
     await expectBalance(page, '548.15');
     await shoot(page, 'platform', () => page.evaluate(() => window.scrollTo(0, 0)));
 

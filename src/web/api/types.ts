@@ -91,6 +91,22 @@ export interface AppConfig {
   paymentsProvider: 'stripe' | 'simulated' | 'none';
   stripePublishableKey: string | null;
   maxUploadMb: number;
+  /** Calls are simulated (no VAPI key): they end with the duration the person enters. */
+  callsSimulated: boolean;
+}
+
+export type CallStatus = 'queued' | 'in-progress' | 'ending' | 'ended' | 'failed';
+
+export interface Call {
+  id: string;
+  status: CallStatus;
+  phoneNumber: string;
+  maxDurationSeconds: number;
+  startedAt: string;
+  endedAt: string | null;
+  durationSeconds: number | null;
+  charged: number;
+  reserved: number;
 }
 
 export interface Estimate {

@@ -1,9 +1,10 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, type ReactNode, useId, useState } from 'react';
-import { api, post, postMoney } from '../api/client';
-import type { ChargeInfo, Estimate } from '../api/types';
-import { ErrorMessage, Success } from '../components/ui';
-import { creditsText, formatCredits } from '../lib/format';
+import { api, get, post, postMoney, qs } from '../api/client';
+import type { Call, CallStatus, ChargeInfo, Estimate } from '../api/types';
+import { Badge, Empty, ErrorMessage, Loading, Success } from '../components/ui';
+import { creditsText, formatCredits, formatDate } from '../lib/format';
+import { useConfig } from '../queries';
 
 function useEstimate(operation: string, unit: string, quantity: number | null) {
   return useQuery({
@@ -101,41 +102,40 @@ function MessageCard() {
 }
 
 interface CallAnswer {
-  call: { id: string; status: string; maxDurationSeconds: number };
+  call: { id: string; status: CallStatus; maxDurationSeconds: number };
   credits: ChargeInfo & { reserved: number };
 }
-interface EndAnswer {
-  call: { id: string; status: string; durationSeconds: number };
-  credits: ChargeInfo;
-  settled: boolean;
+type EndAnswer =
+  | { call: { id: string; status: 'ended' | 'failed'; durationSeconds: number }; credits: ChargeInfo; settled: boolean }
+  | { call: { id: string; status: 'ending' } };
+
+const OPEN_CALLS = ['calls', 'open'] as const;
+
+function useOpenCalls() {
+  return useQuery({
+    queryKey: OPEN_CALLS,
+    queryFn: ({ signal }) => get<{ items: Call[]; nextCursor: string | null }>(`/api/vapi/calls${qs({ status: 'open', limit: 50 })}`, signal),
+    select: (d) => d.items,
+    // Calls VAPI is ending (or has not confirmed) change on VAPI's side: look again until they settle.
+    refetchInterval: (q) => (q.state.data?.items.some((c) => c.status !== 'in-progress') ? 3000 : false),
+  });
 }
 
 function CallCard() {
-  const ids = { phone: useId(), max: useId(), dur: useId() };
+  const ids = { phone: useId(), max: useId() };
+  const queryClient = useQueryClient();
   const [phone, setPhone] = useState('+15551234567');
   const [maxDuration, setMaxDuration] = useState('600');
-  const [duration, setDuration] = useState('90');
-  const [call, setCall] = useState<CallAnswer | null>(null);
   const perCall = useEstimate('vapi_call', 'per_call', 1);
   const perMinute = useEstimate('vapi_call', 'per_minute', 60);
-  const durationNum = duration === '' ? null : Number(duration);
-  const endEstimate = useEstimate('vapi_call', 'per_minute', durationNum);
   const start = useCharge((v: { phoneNumber: string; maxDurationSeconds?: number }) => postMoney<CallAnswer>('/api/vapi/calls', v));
-  const end = useCharge((v: { id: string; durationSeconds: number }) =>
-    postMoney<EndAnswer>(`/api/vapi/calls/${encodeURIComponent(v.id)}/end`, { durationSeconds: v.durationSeconds }),
-  );
-  const active = call && !end.data ? call : null;
 
   const onStart = (e: FormEvent) => {
     e.preventDefault();
-    end.reset();
     const max = maxDuration === '' ? undefined : Number(maxDuration);
-    start.mutate(max === undefined ? { phoneNumber: phone } : { phoneNumber: phone, maxDurationSeconds: max }, { onSuccess: (a) => setCall(a) });
-  };
-  const onEnd = (e: FormEvent) => {
-    e.preventDefault();
-    if (!call) return;
-    end.mutate({ id: call.call.id, durationSeconds: Number(duration) });
+    start.mutate(max === undefined ? { phoneNumber: phone } : { phoneNumber: phone, maxDurationSeconds: max }, {
+      onSettled: () => void queryClient.invalidateQueries({ queryKey: ['calls'] }),
+    });
   };
 
   return (
@@ -159,32 +159,110 @@ function CallCard() {
         {start.data && !start.isPending ? (
           <Success>
             Call started (up to {start.data.call.maxDurationSeconds} s). Charged <strong>{creditsText(start.data.credits.charged)}</strong>;{' '}
-            {creditsText(start.data.credits.reserved)} held for the minutes.
+            {creditsText(start.data.credits.reserved)} held for the minutes. End it under Open calls.
           </Success>
         ) : null}
         <div className="actions">
-          <button type="submit" className="button button-primary" disabled={start.isPending || active !== null}>
+          <button type="submit" className="button button-primary" disabled={start.isPending}>
             Start call
           </button>
         </div>
       </form>
-      <form className="stack end-call" onSubmit={onEnd} noValidate>
-        <div className="field">
-          <label htmlFor={ids.dur}>Call duration (seconds)</label>
-          <input id={ids.dur} type="number" min="0" step="0.001" value={duration} onChange={(e) => setDuration(e.target.value)} disabled={!active} />
-        </div>
-        {active ? <Price estimate={endEstimate} label="Minutes cost" /> : end.data ? null : <p className="muted small">Start a call to end it here.</p>}
-        <ErrorMessage error={end.error} />
-        {end.data && !end.isPending ? (
-          <Charged credits={end.data.credits}>Call ended after {end.data.call.durationSeconds} s; the rest of the hold was released.</Charged>
-        ) : null}
-        <div className="actions">
-          <button type="submit" className="button" disabled={!active || end.isPending}>
-            End call
-          </button>
-        </div>
-      </form>
     </ActionCard>
+  );
+}
+
+const STATUS_TEXT: Record<CallStatus, string> = {
+  queued: 'Not confirmed by VAPI yet',
+  'in-progress': 'In progress',
+  ending: 'Ending',
+  ended: 'Ended',
+  failed: 'Failed',
+};
+
+function OpenCall({ call, simulated, onEnded }: { call: Call; simulated: boolean; onEnded: (a: EndAnswer) => void }) {
+  const id = useId();
+  const queryClient = useQueryClient();
+  const [duration, setDuration] = useState('90');
+  const durationNum = duration === '' ? null : Number(duration);
+  const estimate = useEstimate('vapi_call', 'per_minute', simulated ? durationNum : null);
+  const end = useMutation({
+    mutationFn: (v: { durationSeconds?: number }) => post<EndAnswer>(`/api/vapi/calls/${encodeURIComponent(call.id)}/end`, v),
+    onSuccess: onEnded,
+    onSettled: () => {
+      void queryClient.invalidateQueries({ queryKey: ['balance'] });
+      void queryClient.invalidateQueries({ queryKey: ['calls'] });
+    },
+  });
+  const onEnd = (e: FormEvent) => {
+    e.preventDefault();
+    end.mutate(simulated && durationNum !== null ? { durationSeconds: durationNum } : {});
+  };
+  return (
+    <article className="open-call" aria-labelledby={`${id}-t`}>
+      <div className="open-call-head">
+        <h3 id={`${id}-t`}>Call to {call.phoneNumber}</h3>
+        <Badge tone={call.status === 'in-progress' ? 'accent' : 'warn'}>{STATUS_TEXT[call.status]}</Badge>
+      </div>
+      <p className="muted small">
+        Started {formatDate(call.startedAt)} · up to {call.maxDurationSeconds} s · {creditsText(call.reserved)} held
+      </p>
+      {call.status === 'ending' ? (
+        <p className="small">VAPI was asked to hang up; the call is charged from VAPI&apos;s own figures once it reports the end.</p>
+      ) : (
+        <form className="stack" onSubmit={onEnd} noValidate>
+          {simulated ? (
+            <div className="field">
+              <label htmlFor={`${id}-d`}>Call duration (seconds)</label>
+              <input id={`${id}-d`} type="number" min="0" step="0.001" value={duration} onChange={(e) => setDuration(e.target.value)} />
+            </div>
+          ) : null}
+          {simulated ? <Price estimate={estimate} label="Minutes cost" /> : null}
+          <ErrorMessage error={end.error} />
+          <div className="actions">
+            <button type="submit" className="button" disabled={end.isPending}>
+              End call
+            </button>
+          </div>
+        </form>
+      )}
+    </article>
+  );
+}
+
+function OpenCalls() {
+  const h = useId();
+  const config = useConfig();
+  const calls = useOpenCalls();
+  const simulated = config.data?.callsSimulated ?? true;
+  const [ended, setEnded] = useState<EndAnswer | null>(null);
+  return (
+    <section className="card open-calls-card" aria-labelledby={h}>
+      <div className="card-head">
+        <h2 id={h}>Open calls</h2>
+      </div>
+      <p className="muted">Calls not yet settled. {simulated ? 'Calls are simulated here: say how long one lasted when you end it.' : 'Ending one asks VAPI to hang up.'}</p>
+      {calls.isPending ? (
+        <Loading label="Loading calls…" />
+      ) : calls.isError ? (
+        <ErrorMessage error={calls.error} />
+      ) : calls.data.length === 0 ? (
+        <Empty>No open calls.</Empty>
+      ) : (
+        <div className="open-calls">
+          {calls.data.map((c) => (
+            <OpenCall key={c.id} call={c} simulated={simulated} onEnded={setEnded} />
+          ))}
+        </div>
+      )}
+      {ended === null ? null : 'credits' in ended ? (
+        <Charged credits={ended.credits}>
+          Call ended after {ended.call.durationSeconds} s; the rest of the hold was released.
+        </Charged>
+      ) : (
+        <Success>VAPI was asked to hang up; the call is charged from VAPI&apos;s own figures once it reports the end.</Success>
+      )}
+    </section>
   );
 }
 
@@ -271,6 +349,7 @@ export function PlatformPage() {
         <CallCard />
         <FileCard />
         <WorkflowCard />
+        <OpenCalls />
       </div>
     </div>
   );

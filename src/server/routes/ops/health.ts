@@ -41,6 +41,7 @@ export async function healthRoutes(app: App, ctx: AppContext) {
             paymentsProvider: z.enum(['stripe', 'simulated', 'none']),
             stripePublishableKey: z.string().nullable(),
             maxUploadMb: z.number(),
+            callsSimulated: z.boolean().meta({ description: 'True without a VAPI key: calls end with the duration given to POST /api/vapi/calls/:id/end' }),
           }),
         },
       },
@@ -53,6 +54,7 @@ export async function healthRoutes(app: App, ctx: AppContext) {
           : ('none' as const),
       stripePublishableKey: ctx.config.stripe?.publishableKey ?? null,
       maxUploadMb: ctx.config.maxUploadMb,
+      callsSimulated: !ctx.config.vapi.apiKey,
     }),
   );
 }
