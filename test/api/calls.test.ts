@@ -295,6 +295,29 @@ describe.each(await activeDialects())('VAPI calls on %s', (dialect) => {
     expect((await u.api.get('/api/credits/balance')).body).toMatchObject({ reserved: 0, balance: 10 - 2 - 0.75 - 0.334 });
   });
 
+  it('gives up a simulated start the service never finished, everything back', async () => {
+    reset();
+    const core = sim.running.core;
+    const u = await sim.register();
+    await sim.grant(u.user.id, 10);
+    const dying: CallProvider = {
+      simulated: true,
+      placeCall: async () => {
+        throw new Error('the process stopped here');
+      },
+      getCall: async () => null,
+      findCall: async () => null,
+      hangUp: async () => {},
+    };
+    await expect(startCall(core, dying, CFG, { userId: u.user.id, bypass: false, phoneNumber: '+15551234567', assistantId: null, maxDurationSeconds: 120 })).rejects.toThrow();
+    const row = await core.database.db.selectFrom('vapi_calls').selectAll().where('user_id', '=', u.user.id).executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ status: 'starting', simulated: 1 });
+    expect((await sweepCalls(core, sim.running.services.vapi as CallProvider, CFG)).abandoned).toBe(0);
+    await core.database.db.updateTable('vapi_calls').set({ created_at: Date.now() - CFG.graceSeconds * 1000 - 1000 }).where('id', '=', row.id).execute();
+    expect((await sweepCalls(core, sim.running.services.vapi as CallProvider, CFG)).abandoned).toBe(1);
+    expect((await u.api.get('/api/credits/balance')).body).toMatchObject({ balance: 10, reserved: 0, lifetimeUsed: 0 });
+  });
+
   it('changes a call’s status only from where it is: never in progress with a released hold, never failed over in progress', async () => {
     reset();
     const core = real.running.core;

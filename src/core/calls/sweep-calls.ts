@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { CallRow } from '../../db/schema.js';
 import type { Core } from '../index.js';
 import { type CallFacts, type CallProvider, endedDurationMs } from './provider.js';
-import { type CallsConfig, reconcileCall, startSettleDelayMs } from './reconcile-call.js';
+import { type CallsConfig, abandonCall, reconcileCall, startSettleDelayMs } from './reconcile-call.js';
 import { settleCall } from './settle-call.js';
 
 /** A call charged its whole hold because VAPI could not tell how long it lasted. */
@@ -32,7 +32,8 @@ export interface SweepReport {
  * - `starting` past the start delay: reconciled with VAPI's list (started, or given up when
  *   VAPI lists none); past the maximum length plus grace with VAPI still silent, the whole
  *   hold is charged as for a call in progress.
- * Simulated calls past their maximum plus grace are charged their whole hold.
+ * Simulated calls past their maximum plus grace are charged their whole hold; one still
+ * starting past the start delay was never placed and is given up.
  */
 export async function sweepCalls(core: Core, provider: CallProvider, cfg: CallsConfig, opts: { pageSize?: number } = {}): Promise<SweepReport> {
   const now = core.now();
@@ -77,7 +78,11 @@ async function sweepOne(core: Core, provider: CallProvider, c: CallRow, now: num
     if (reason) report.untold.push({ callId: c.id, vapiId: c.vapi_id, userId: c.user_id, reason });
   };
   if (c.simulated === 1) {
-    if (pastDeadline) await wholeHold(null);
+    if (c.status === 'starting') {
+      // Simulated calls are placed the moment they are asked for: one still starting was
+      // never placed (the service stopped in between), so it is given up.
+      if ((await abandonCall(core, c.id)).status === 'failed') report.abandoned++;
+    } else if (pastDeadline) await wholeHold(null);
     return;
   }
   let call = c;
