@@ -78,7 +78,11 @@ export const vapiWebhookBody = z
     message: z
       .object({
         type: z.string().max(100),
-        call: z.object({ id: z.string().max(200), name: z.string().max(200).nullish() }).passthrough().optional(),
+        call: z
+          .object({ id: z.string().max(200) })
+          .passthrough()
+          .optional()
+          .meta({ description: 'The call as VAPI has it: `id` is VAPI’s id, `name` the id the service placed it with' }),
       })
       .passthrough(),
   })

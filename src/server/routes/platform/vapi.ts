@@ -219,11 +219,12 @@ export async function vapiRoutes(app: App, ctx: AppContext) {
       if (secret ? !secretMatches(req.headers['x-vapi-secret'], secret) : ctx.config.isProduction) {
         throw new HttpError('unauthorized', 'The x-vapi-secret header is missing or wrong.');
       }
-      const m = req.body.message as Record<string, unknown> & { type: string; call?: { id: string; name?: string | null } };
+      const m = req.body.message as Record<string, unknown> & { type: string; call?: { id: string; name?: unknown } };
       if (m.type !== 'end-of-call-report' || !m.call?.id) return { received: true, settled: false };
       const duration = reportDurationMs(m);
       if (duration === null) return { received: true, settled: false };
-      const r = await settleReportedCall(ctx.core, { vapiId: m.call.id, reference: m.call.name ?? null, durationMs: duration });
+      const reference = typeof m.call.name === 'string' ? m.call.name : null;
+      const r = await settleReportedCall(ctx.core, { vapiId: m.call.id, reference, durationMs: duration });
       return { received: true, settled: r?.settled ?? false };
     },
   );
