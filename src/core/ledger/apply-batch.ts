@@ -448,19 +448,7 @@ function decide(
     case 'record_usage': {
       const a = account(accounts, op.userId);
       const usageId = addUsage(pending, op.userId, op.usage, 0, true, null, null, now);
-      return {
-        replayed: false,
-        userId: op.userId,
-        transactionId: null,
-        createdAt: now,
-        amountMc: 0,
-        reservedChangeMc: 0,
-        balanceMc: a.row.balance_mc,
-        reservedMc: a.row.reserved_mc,
-        availableMc: available(a),
-        usageId,
-        chargedMc: 0,
-      };
+      return { ...unposted(a, now), usageId, chargedMc: 0 };
     }
     case 'reverse_usage': {
       const u = usages.get(op.usageId);
@@ -471,17 +459,7 @@ function decide(
       const charged = u.row.charged_mc;
       let applied: Applied;
       if (u.row.bypass === 1 || charged === 0) {
-        applied = {
-          replayed: false,
-          userId: op.userId,
-          transactionId: null,
-          createdAt: now,
-          amountMc: 0,
-          reservedChangeMc: 0,
-          balanceMc: a.row.balance_mc,
-          reservedMc: a.row.reserved_mc,
-          availableMc: available(a),
-        };
+        applied = unposted(a, now);
       } else {
         a.row.lifetime_used_mc -= charged;
         applied = post(
@@ -585,6 +563,21 @@ function decideCompound(
     }
     throw e;
   }
+}
+
+/** The outcome of an op that writes no ledger row (bypassed usage): the account as it stands. */
+function unposted(a: AccountState, now: number): Applied {
+  return {
+    replayed: false,
+    userId: a.row.user_id,
+    transactionId: null,
+    createdAt: now,
+    amountMc: 0,
+    reservedChangeMc: 0,
+    balanceMc: a.row.balance_mc,
+    reservedMc: a.row.reserved_mc,
+    availableMc: available(a),
+  };
 }
 
 /** Moves the account and appends the hashed ledger row. */
