@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { credits, creditsInput, dateRangeQuery, paginationQuery } from './common.js';
+import { credits, creditsInput, dateRangeQuery, freeText, paginationQuery } from './common.js';
 import { roleSchema } from './auth.js';
 import { paymentStatus, transactionSchema } from './credits-extra.js';
 import { unitSchema } from './credits.js';
@@ -20,20 +20,20 @@ export const adminUserSchema = z
   })
   .meta({ id: 'AdminUser' });
 
-export const adminUsersQuery = paginationQuery.extend({ search: z.string().trim().max(200).optional() });
+export const adminUsersQuery = paginationQuery.extend({ search: freeText({ max: 200 }).optional() });
 
 export const adjustmentBody = z.object({
   amount: creditsInput.refine((mc) => mc !== 0, { message: 'must not be 0' }),
-  reason: z.string().trim().min(1, 'a reason is required').max(500),
+  reason: freeText({ min: 1, max: 500 }),
 });
 
 export const roleBody = z.object({ role: roleSchema }).strict();
 
-const currency = z.string().regex(/^[a-z]{3}$/, 'a lower-case ISO currency code').default('usd');
+const currency = z.string().regex(/^[a-z]{3}$/, 'must be a lower-case ISO 4217 code such as usd').default('usd');
 
 export const packageCreate = z
   .object({
-    name: z.string().trim().min(1).max(100),
+    name: freeText({ min: 1, max: 100 }),
     credits: positiveCreditsInput,
     bonusCredits: nonNegativeCreditsInput.default(0),
     priceCents: z.number().int().min(50).max(100_000_000),
@@ -44,11 +44,11 @@ export const packageCreate = z
 
 export const packagePatch = z
   .object({
-    name: z.string().trim().min(1).max(100),
+    name: freeText({ min: 1, max: 100 }),
     credits: positiveCreditsInput,
     bonusCredits: nonNegativeCreditsInput,
     priceCents: z.number().int().min(50).max(100_000_000),
-    currency: z.string().regex(/^[a-z]{3}$/),
+    currency: z.string().regex(/^[a-z]{3}$/, 'must be a lower-case ISO 4217 code such as usd'),
     popular: z.boolean(),
     active: z.boolean(),
   })
@@ -60,12 +60,12 @@ export const pricingCreate = z
     operation: operationName,
     unit: unitSchema,
     credits: nonNegativeCreditsInput,
-    description: z.string().trim().max(200).optional(),
+    description: freeText({ max: 200 }).optional(),
   })
   .strict();
 
 export const pricingPatch = z
-  .object({ credits: nonNegativeCreditsInput, description: z.string().trim().max(200), active: z.boolean() })
+  .object({ credits: nonNegativeCreditsInput, description: freeText({ max: 200 }), active: z.boolean() })
   .partial()
   .strict();
 

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { freeText } from './common.js';
 
 export const roleSchema = z.enum(['user', 'admin', 'super_admin']);
 
@@ -18,7 +19,7 @@ const email = z.string().trim().max(254).pipe(z.email());
 export const registerBody = z.object({
   email,
   password: z.string().min(8, 'must be at least 8 characters').max(200),
-  name: z.string().trim().min(1).max(100),
+  name: freeText({ min: 1, max: 100 }),
 });
 
 export const loginBody = z.object({

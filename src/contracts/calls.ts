@@ -1,7 +1,7 @@
 /** VAPI calls: start, end, list, and VAPI's server messages. */
 import { z } from 'zod';
 import { parseThousandths } from '../core/money.js';
-import { credits, pageOf, paginationQuery } from './common.js';
+import { credits, freeText, pageOf, paginationQuery } from './common.js';
 import { chargeSchema } from './credits.js';
 
 export const CALL_STATUSES = ['queued', 'in-progress', 'ending', 'ended', 'failed'] as const;
@@ -13,7 +13,7 @@ export const callStatusSchema = z.enum(CALL_STATUSES).meta({
 
 export const startCallBody = z.object({
   phoneNumber: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +15551234567'),
-  assistantId: z.string().min(1).max(100).optional(),
+  assistantId: freeText({ min: 1, max: 100 }).optional(),
   maxDurationSeconds: z.number().int().min(60).max(4 * 3600).optional(),
 });
 
@@ -34,7 +34,7 @@ export const endCallBody = z
       .number()
       .min(0)
       .max(24 * 3600)
-      .refine((n) => parseThousandths(n) !== null, { message: 'at most 3 decimals' })
+      .refine((n) => parseThousandths(n) !== null, { message: 'must have at most 3 decimals' })
       .optional()
       .meta({
         description:

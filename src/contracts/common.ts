@@ -5,6 +5,11 @@
  */
 import { z } from 'zod';
 import { MAX_MC, creditsToMc, parseThousandths } from '../core/money.js';
+import { phraseIssue } from './validation.js';
+
+// Every built-in check words its failure as a phrase that follows the field's name
+// ("must be at least 8 characters"); the checks' own messages below are written the same way.
+z.config({ customError: phraseIssue });
 
 export const errorCodeSchema = z.enum([
   'validation_error',
@@ -111,3 +116,39 @@ export const pageOf = <T extends z.ZodType>(item: T) =>
   z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 
 export const idParam = z.object({ id: z.string().min(1).max(100) });
+
+// C0 controls, DEL and C1 controls; the same without tab, line feed and carriage return.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const CONTROLS = /[\u0000-\u001f\u007f-\u009f]/;
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point
+const CONTROLS_BUT_LINES = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/;
+// Bidirectional embeddings and overrides (U+202A..U+202E) and isolates (U+2066..U+2069):
+// they make text display in another order than it is stored ("Trojan Source").
+const BIDI_OVERRIDES = /[\u202a-\u202e\u2066-\u2069]/;
+
+/** What is wrong with a piece of free text as a phrase, or null when it is fine. */
+export function textProblem(value: string, opts: { multiline?: boolean } = {}): string | null {
+  if ((opts.multiline ? CONTROLS_BUT_LINES : CONTROLS).test(value)) {
+    return opts.multiline
+      ? 'must not contain control characters other than line breaks and tabs'
+      : 'must not contain control characters such as line breaks or tabs';
+  }
+  if (BIDI_OVERRIDES.test(value)) return 'must not contain bidirectional override characters (U+202A to U+202E, U+2066 to U+2069)';
+  return null;
+}
+
+/**
+ * Free text a person typed (names, recipients, reasons, descriptions): `min` to `max`
+ * characters, no control characters (line breaks and tabs only when `multiline`) and no
+ * bidirectional override characters. Trimmed unless `trim: false`.
+ */
+export function freeText(opts: { max: number; min?: number; multiline?: boolean; trim?: boolean }) {
+  // Checked before trimming: a trailing line break is refused too, not quietly dropped.
+  let s = z.string().superRefine((value, ctx) => {
+    const problem = textProblem(value, { multiline: opts.multiline ?? false });
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+  if (opts.trim !== false) s = s.trim();
+  if (opts.min !== undefined) s = s.min(opts.min);
+  return s.max(opts.max);
+}

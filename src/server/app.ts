@@ -25,6 +25,7 @@ import {
   validatorCompiler,
 } from 'fastify-type-provider-zod';
 import type { Config } from '../config.js';
+import { describeIssues } from '../contracts/validation.js';
 import { DomainError } from '../core/errors.js';
 import { isUnavailableError } from '../db/errors.js';
 import type { Core } from '../core/index.js';
@@ -87,6 +88,12 @@ function hasNul(v: unknown, depth = 0): boolean {
   for (const [k, x] of Object.entries(v)) if (k.includes('\u0000') || hasNul(x, depth + 1)) return true;
   return false;
 }
+
+/** Fastify's own 4xx errors, in the words the rest of the API uses. */
+const FRAMEWORK_MESSAGES: Record<string, string> = {
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'The request body is empty; send a JSON object or no Content-Type header.',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'The request body is not valid JSON.',
+};
 
 /**
  * One log line per request, when it completes, instead of Fastify's two (incoming and
@@ -175,11 +182,17 @@ export async function createApp(deps: AppDeps): Promise<App> {
       return reply.status(STATUS[err.code]).send(domainErrorBody(err));
     }
     if (hasZodFastifySchemaValidationErrors(err)) {
-      const fields = err.validation.map((v) => ({
-        path: [err.validationContext, ...String(v.instancePath ?? '').split('/').filter(Boolean)].join('.'),
-        message: v.message ?? 'invalid',
+      const issues = err.validation.map((v) => ({
+        code: v.keyword,
+        path: String(v.instancePath ?? '')
+          .split('/')
+          .filter(Boolean)
+          .map((k) => (/^\d+$/.test(k) ? Number(k) : k)),
+        message: v.message ?? 'is not valid',
+        keys: (v.params as { keys?: string[] }).keys,
       }));
-      return reply.status(400).send(errorBody('validation_error', 'The request is not valid.', { fields }));
+      const { message, fields } = describeIssues([{ part: err.validationContext ?? 'body', issues }]);
+      return reply.status(400).send(errorBody('validation_error', message, { fields }));
     }
     const status = err.statusCode ?? 500;
     if (status === 413 || err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
@@ -196,7 +209,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
     }
     if (status >= 400 && status < 500) {
       // Malformed JSON, empty bodies, bad content length and the like.
-      return reply.status(400).send(errorBody('validation_error', err.message || 'The request is not valid.'));
+      const message = FRAMEWORK_MESSAGES[err.code] ?? (err.message || 'The request is not valid.');
+      return reply.status(400).send(errorBody('validation_error', message));
     }
     if (isUnavailableError(err)) {
       // The database went away or stayed locked: not the request's fault, and worth a retry.

@@ -16,22 +16,27 @@ export function Empty({ children }: { children: ReactNode }) {
   return <p className="empty">{children}</p>;
 }
 
-/** An API error as a sentence; a 402 as the friendly "You need more credits" prompt. */
-export function ErrorMessage({ error }: { error: unknown }) {
+/**
+ * An API error as a sentence; a 402 as the friendly "You need more credits" prompt. A
+ * validation error's sentences for the fields listed in `inline` are shown under those
+ * fields (see Field); this notice then only points at them and says the rest.
+ */
+export function ErrorMessage({ error, inline = [] }: { error: unknown; inline?: readonly string[] }) {
   if (!error) return null;
   if (error instanceof ApiError && error.status === 402) return <NeedCredits error={error} />;
-  const message = error instanceof Error ? error.message : String(error);
-  const fields = error instanceof ApiError ? (error.details?.fields as { path: string; message: string }[] | undefined) : undefined;
+  const fields = error instanceof ApiError && error.code === 'validation_error' ? ((error.details?.fields ?? []) as { path: string; field?: string; message: string }[]) : [];
+  const rest = fields.filter((f) => f.field === undefined || !inline.includes(f.field));
+  let message = error instanceof Error ? error.message : String(error);
+  if (fields.length > 0) {
+    message = rest.length < fields.length ? 'Please correct the fields marked above.' : '';
+  }
   return (
     <div className="notice notice-error" role="alert">
-      <p>{message}</p>
-      {fields && fields.length > 0 ? (
+      {message ? <p>{message}</p> : null}
+      {rest.length > 0 ? (
         <ul>
-          {fields.map((f) => (
-            <li key={`${f.path}:${f.message}`}>
-              {f.path ? <strong>{f.path}: </strong> : null}
-              {f.message}
-            </li>
+          {rest.map((f) => (
+            <li key={`${f.path}:${f.message}`}>{f.message}</li>
           ))}
         </ul>
       ) : null}

@@ -1,27 +1,18 @@
 import { useMutation } from '@tanstack/react-query';
-import { type FormEvent, type InputHTMLAttributes, type ReactNode, useId, useState } from 'react';
+import { type FormEvent, type ReactNode, useState } from 'react';
 import { Link, Navigate, useLocation, useNavigate } from 'react-router';
 import { post } from '../api/client';
 import type { User } from '../api/types';
 import { useAuth } from '../auth';
+import { Field, fieldErrors } from '../components/Field';
 import { ErrorMessage } from '../components/ui';
 
-interface AuthAnswer {
+export interface AuthAnswer {
   user: User;
   token: string;
 }
 
-function Field({ label, ...input }: { label: string } & InputHTMLAttributes<HTMLInputElement>) {
-  const id = useId();
-  return (
-    <div className="field">
-      <label htmlFor={id}>{label}</label>
-      <input id={id} {...input} />
-    </div>
-  );
-}
-
-function AuthCard({ title, children }: { title: string; children: ReactNode }) {
+export function AuthCard({ title, children }: { title: string; children: ReactNode }) {
   return (
     <div className="auth-page">
       <main id="main" className="auth-card">
@@ -63,10 +54,11 @@ export function SignInPage() {
     e.preventDefault();
     m.mutate();
   };
+  const fe = fieldErrors(m.error);
   return (
     <AuthCard title="Sign in">
       <form onSubmit={submit} className="stack" noValidate>
-        <Field label="Email" type="email" name="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
+        <Field label="Email" type="email" name="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} error={fe.email} />
         <Field
           label="Password"
           type="password"
@@ -75,8 +67,9 @@ export function SignInPage() {
           required
           value={password}
           onChange={(e) => setPassword(e.target.value)}
+          error={fe.password}
         />
-        <ErrorMessage error={m.error} />
+        <ErrorMessage error={m.error} inline={['email', 'password']} />
         <button type="submit" className="button button-primary button-block" disabled={m.isPending}>
           Sign in
         </button>
@@ -103,11 +96,12 @@ export function SignUpPage() {
     e.preventDefault();
     m.mutate();
   };
+  const fe = fieldErrors(m.error);
   return (
     <AuthCard title="Create your account">
       <form onSubmit={submit} className="stack" noValidate>
-        <Field label="Name" type="text" name="name" autoComplete="name" required maxLength={200} value={name} onChange={(e) => setName(e.target.value)} />
-        <Field label="Email" type="email" name="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} />
+        <Field label="Name" type="text" name="name" autoComplete="name" required maxLength={200} value={name} onChange={(e) => setName(e.target.value)} error={fe.name} />
+        <Field label="Email" type="email" name="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} error={fe.email} />
         <Field
           label="Password"
           type="password"
@@ -115,14 +109,12 @@ export function SignUpPage() {
           autoComplete="new-password"
           required
           minLength={8}
-          aria-describedby="password-hint"
+          hint="At least 8 characters."
           value={password}
           onChange={(e) => setPassword(e.target.value)}
+          error={fe.password}
         />
-        <p id="password-hint" className="hint">
-          At least 8 characters.
-        </p>
-        <ErrorMessage error={m.error} />
+        <ErrorMessage error={m.error} inline={['name', 'email', 'password']} />
         <button type="submit" className="button button-primary button-block" disabled={m.isPending}>
           Create account
         </button>

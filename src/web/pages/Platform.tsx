@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, type ReactNode, useId, useState } from 'react';
 import { api, get, post, postMoney, qs } from '../api/client';
 import type { Call, CallStatus, ChargeInfo, Estimate } from '../api/types';
+import { Field, fieldErrors } from '../components/Field';
 import { Badge, Empty, ErrorMessage, Loading, Success } from '../components/ui';
 import { creditsText, formatCredits, formatDate } from '../lib/format';
 import { useConfig } from '../queries';
@@ -68,7 +69,6 @@ function useCharge<TVars, TAnswer extends { credits: ChargeInfo }>(fn: (v: TVars
 }
 
 function MessageCard() {
-  const ids = { to: useId(), body: useId() };
   const [to, setTo] = useState('+15551234567');
   const [body, setBody] = useState('Hello! Are you available for a short interview this week?');
   const estimate = useEstimate('message', 'per_message', 1);
@@ -77,19 +77,14 @@ function MessageCard() {
     e.preventDefault();
     send.mutate({ to, body });
   };
+  const fe = fieldErrors(send.error);
   return (
     <ActionCard title="Message" description="Send a message to a candidate.">
       <form className="stack" onSubmit={submit} noValidate>
-        <div className="field">
-          <label htmlFor={ids.to}>To</label>
-          <input id={ids.to} value={to} onChange={(e) => setTo(e.target.value)} maxLength={320} />
-        </div>
-        <div className="field">
-          <label htmlFor={ids.body}>Message</label>
-          <textarea id={ids.body} rows={3} value={body} onChange={(e) => setBody(e.target.value)} maxLength={10000} />
-        </div>
+        <Field label="To" value={to} onChange={(e) => setTo(e.target.value)} maxLength={320} error={fe.to} />
+        <Field label="Message" multiline rows={3} value={body} onChange={(e) => setBody(e.target.value)} maxLength={10000} error={fe.body} />
         <Price estimate={estimate} suffix=" per message" />
-        <ErrorMessage error={send.error} />
+        <ErrorMessage error={send.error} inline={['to', 'body']} />
         {send.data && !send.isPending ? <Charged credits={send.data.credits}>Message sent.</Charged> : null}
         <div className="actions">
           <button type="submit" className="button button-primary" disabled={send.isPending}>
@@ -122,7 +117,6 @@ function useOpenCalls() {
 }
 
 function CallCard() {
-  const ids = { phone: useId(), max: useId() };
   const queryClient = useQueryClient();
   const [phone, setPhone] = useState('+15551234567');
   const [maxDuration, setMaxDuration] = useState('600');
@@ -138,24 +132,24 @@ function CallCard() {
     });
   };
 
+  const fe = fieldErrors(start.error);
   return (
     <ActionCard title="Voice call" description="Start an AI voice call; the minutes are held while it runs and settled when it ends.">
       <form className="stack" onSubmit={onStart} noValidate>
         <div className="field-row">
-          <div className="field">
-            <label htmlFor={ids.phone}>Phone number</label>
-            <input id={ids.phone} type="tel" value={phone} onChange={(e) => setPhone(e.target.value)} placeholder="+15551234567" aria-describedby={`${ids.phone}-h`} />
-            <p id={`${ids.phone}-h`} className="hint">
-              In E.164 form, e.g. +15551234567.
-            </p>
-          </div>
-          <div className="field">
-            <label htmlFor={ids.max}>Max seconds</label>
-            <input id={ids.max} type="number" min="60" step="1" value={maxDuration} onChange={(e) => setMaxDuration(e.target.value)} />
-          </div>
+          <Field
+            label="Phone number"
+            type="tel"
+            value={phone}
+            onChange={(e) => setPhone(e.target.value)}
+            placeholder="+15551234567"
+            hint="In E.164 form, e.g. +15551234567."
+            error={fe.phoneNumber}
+          />
+          <Field label="Max seconds" type="number" min="60" step="1" value={maxDuration} onChange={(e) => setMaxDuration(e.target.value)} error={fe.maxDurationSeconds} />
         </div>
         <Price estimate={perCall} suffix={perMinute.data ? ` to start, then ${formatCredits(perMinute.data.cost)} per minute` : ' to start'} />
-        <ErrorMessage error={start.error} />
+        <ErrorMessage error={start.error} inline={['phoneNumber', 'maxDurationSeconds']} />
         {start.data && !start.isPending ? (
           <Success>
             Call started (up to {start.data.call.maxDurationSeconds} s). Charged <strong>{creditsText(start.data.credits.charged)}</strong>;{' '}
@@ -212,13 +206,18 @@ function OpenCall({ call, simulated, onEnded }: { call: Call; simulated: boolean
       ) : (
         <form className="stack" onSubmit={onEnd} noValidate>
           {simulated ? (
-            <div className="field">
-              <label htmlFor={`${id}-d`}>Call duration (seconds)</label>
-              <input id={`${id}-d`} type="number" min="0" step="0.001" value={duration} onChange={(e) => setDuration(e.target.value)} />
-            </div>
+            <Field
+              label="Call duration (seconds)"
+              type="number"
+              min="0"
+              step="0.001"
+              value={duration}
+              onChange={(e) => setDuration(e.target.value)}
+              error={fieldErrors(end.error).durationSeconds}
+            />
           ) : null}
           {simulated ? <Price estimate={estimate} label="Minutes cost" /> : null}
-          <ErrorMessage error={end.error} />
+          <ErrorMessage error={end.error} inline={['durationSeconds']} />
           <div className="actions">
             <button type="submit" className="button" disabled={end.isPending}>
               End call
@@ -267,7 +266,6 @@ function OpenCalls() {
 }
 
 function FileCard() {
-  const id = useId();
   const [file, setFile] = useState<File | null>(null);
   const estimate = useEstimate('file_upload', 'per_mb', file ? file.size : 1_048_576);
   const upload = useCharge((f: File) => {
@@ -282,19 +280,17 @@ function FileCard() {
   return (
     <ActionCard title="File" description="Upload a resume or document for processing, priced by size.">
       <form className="stack" onSubmit={submit} noValidate>
-        <div className="field">
-          <label htmlFor={id}>File</label>
-          <input
-            id={id}
-            type="file"
-            onChange={(e) => {
-              setFile(e.target.files?.[0] ?? null);
-              upload.reset();
-            }}
-          />
-        </div>
+        <Field
+          label="File"
+          type="file"
+          onChange={(e) => {
+            setFile(e.target.files?.[0] ?? null);
+            upload.reset();
+          }}
+          error={fieldErrors(upload.error).file}
+        />
         <Price estimate={estimate} suffix={file ? ` for ${(file.size / 1_048_576).toFixed(2)} MB` : ' per MB'} />
-        <ErrorMessage error={upload.error} />
+        <ErrorMessage error={upload.error} inline={['file']} />
         {upload.data && !upload.isPending ? <Charged credits={upload.data.credits}>Uploaded {upload.data.file.name}.</Charged> : null}
         <div className="actions">
           <button type="submit" className="button button-primary" disabled={!file || upload.isPending}>
@@ -307,7 +303,6 @@ function FileCard() {
 }
 
 function WorkflowCard() {
-  const id = useId();
   const [workflow, setWorkflow] = useState('candidate-screening');
   const estimate = useEstimate('workflow', 'per_execution', 1);
   const run = useCharge((w: string) =>
@@ -320,12 +315,9 @@ function WorkflowCard() {
   return (
     <ActionCard title="Workflow" description="Run an automation workflow once.">
       <form className="stack" onSubmit={submit} noValidate>
-        <div className="field">
-          <label htmlFor={id}>Workflow id</label>
-          <input id={id} value={workflow} onChange={(e) => setWorkflow(e.target.value)} pattern="[A-Za-z0-9_-]{1,100}" />
-        </div>
+        <Field label="Workflow id" value={workflow} onChange={(e) => setWorkflow(e.target.value)} pattern="[A-Za-z0-9_-]{1,100}" error={fieldErrors(run.error).id} />
         <Price estimate={estimate} suffix=" per run" />
-        <ErrorMessage error={run.error} />
+        <ErrorMessage error={run.error} inline={['id']} />
         {run.data && !run.isPending ? <Charged credits={run.data.credits}>Workflow {run.data.execution.status}.</Charged> : null}
         <div className="actions">
           <button type="submit" className="button button-primary" disabled={run.isPending || !workflow}>

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { errorSchema } from '../../../contracts/common.js';
+import { errorSchema, freeText } from '../../../contracts/common.js';
 import { chargeSchema } from '../../../contracts/credits.js';
 import { newId } from '../../../core/ids.js';
 import type { App, AppContext } from '../../app.js';
@@ -7,8 +7,8 @@ import { chargeSummary } from '../../plugins/credit-guard.js';
 import { sendReply } from '../../plugins/idempotency.js';
 
 export const messageBody = z.object({
-  to: z.string().min(1).max(320),
-  body: z.string().min(1).max(10_000),
+  to: freeText({ min: 1, max: 320, trim: false }),
+  body: freeText({ min: 1, max: 10_000, multiline: true, trim: false }),
 });
 
 const messageResponse = z.object({

@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import { z } from 'zod';
-import { errorSchema, operationName, quantityInput } from '../../../contracts/common.js';
+import { errorSchema, freeText, operationName, quantityInput, textProblem } from '../../../contracts/common.js';
 import { chargeSchema, unitSchema } from '../../../contracts/credits.js';
 import { notFound } from '../../../core/errors.js';
 import { newId } from '../../../core/ids.js';
@@ -17,14 +17,14 @@ import { isAdmin, principal } from '../../plugins/auth.js';
 import { chargeSummary } from '../../plugins/credit-guard.js';
 import { sendReply } from '../../plugins/idempotency.js';
 
-const workflowParams = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, '1 to 100 letters, digits, - or _') });
+const workflowParams = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be 1 to 100 letters, digits, - or _') });
 
 const usageBody = z.object({
   userId: z.string().min(1).max(100),
   operation: operationName,
   unit: unitSchema,
   quantity: quantityInput,
-  idempotencyKey: z.string().min(1).max(255),
+  idempotencyKey: freeText({ min: 1, max: 255, trim: false }),
 });
 
 function keyMatches(given: unknown, expected: string): boolean {
@@ -64,7 +64,15 @@ export async function meteredRoutes(app: App, ctx: AppContext) {
         if (!req.isMultipart()) throw new HttpError('unsupported_media_type', 'Send the file as multipart/form-data in a field named `file`.');
         const part = await req.file().catch(() => undefined);
         if (!part || part.fieldname !== 'file') {
-          throw new HttpError('validation_error', 'Send one file in a field named `file`.', { fields: [{ path: 'file', message: 'required' }] });
+          throw new HttpError('validation_error', 'Send one file in a field named `file`.', {
+            fields: [{ path: 'body.file', field: 'file', message: 'File is required' }],
+          });
+        }
+        const nameProblem = textProblem(part.filename);
+        if (nameProblem) {
+          throw new HttpError('validation_error', `The file name ${nameProblem}.`, {
+            fields: [{ path: 'body.file.filename', field: 'file', message: `The file name ${nameProblem}` }],
+          });
         }
         await mkdir(uploads, { recursive: true });
         const id = newId();

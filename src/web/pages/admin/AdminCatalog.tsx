@@ -3,6 +3,7 @@ import { type FormEvent, useId, useState } from 'react';
 import { get, patch, post } from '../../api/client';
 import type { CreditPackage, PricingRule } from '../../api/types';
 import { Dialog } from '../../components/Dialog';
+import { Field, fieldErrors } from '../../components/Field';
 import { Badge, Empty, ErrorMessage, Loading } from '../../components/ui';
 import { formatCredits, formatMoney, humanize, unitLabel } from '../../lib/format';
 
@@ -22,7 +23,7 @@ const UNITS = [
 ] as const;
 
 function PackageDialog({ pkg, onClose }: { pkg: CreditPackage | null; onClose(): void }) {
-  const ids = { name: useId(), credits: useId(), bonus: useId(), price: useId(), popular: useId(), active: useId() };
+  const ids = { popular: useId(), active: useId() };
   const [name, setName] = useState(pkg?.name ?? '');
   const [credits, setCredits] = useState(pkg ? String(pkg.credits) : '');
   const [bonus, setBonus] = useState(pkg ? String(pkg.bonusCredits) : '0');
@@ -53,26 +54,15 @@ function PackageDialog({ pkg, onClose }: { pkg: CreditPackage | null; onClose():
     e.preventDefault();
     save.mutate();
   };
+  const fe = fieldErrors(save.error);
   return (
     <Dialog title={pkg ? `Edit ${pkg.name}` : 'New package'} onClose={onClose}>
       <form className="stack" onSubmit={submit} noValidate>
-        <div className="field">
-          <label htmlFor={ids.name}>Package name</label>
-          <input id={ids.name} value={name} onChange={(e) => setName(e.target.value)} required />
-        </div>
+        <Field label="Package name" value={name} onChange={(e) => setName(e.target.value)} required error={fe.name} />
         <div className="field-row">
-          <div className="field">
-            <label htmlFor={ids.credits}>Credits</label>
-            <input id={ids.credits} type="number" min="0" step="0.001" value={credits} onChange={(e) => setCredits(e.target.value)} required />
-          </div>
-          <div className="field">
-            <label htmlFor={ids.bonus}>Bonus credits</label>
-            <input id={ids.bonus} type="number" min="0" step="0.001" value={bonus} onChange={(e) => setBonus(e.target.value)} />
-          </div>
-          <div className="field">
-            <label htmlFor={ids.price}>Price (USD)</label>
-            <input id={ids.price} type="number" min="0" step="0.01" value={price} onChange={(e) => setPrice(e.target.value)} required />
-          </div>
+          <Field label="Credits" type="number" min="0" step="0.001" value={credits} onChange={(e) => setCredits(e.target.value)} required error={fe.credits} />
+          <Field label="Bonus credits" type="number" min="0" step="0.001" value={bonus} onChange={(e) => setBonus(e.target.value)} error={fe.bonusCredits} />
+          <Field label="Price (USD)" type="number" min="0" step="0.01" value={price} onChange={(e) => setPrice(e.target.value)} required error={fe.priceCents} />
         </div>
         <div className="check">
           <input id={ids.popular} type="checkbox" checked={popular} onChange={(e) => setPopular(e.target.checked)} />
@@ -84,7 +74,7 @@ function PackageDialog({ pkg, onClose }: { pkg: CreditPackage | null; onClose():
             <label htmlFor={ids.active}>Active (offered to users)</label>
           </div>
         ) : null}
-        <ErrorMessage error={save.error} />
+        <ErrorMessage error={save.error} inline={['name', 'credits', 'bonusCredits', 'priceCents']} />
         <div className="actions">
           <button type="button" className="button button-ghost" onClick={onClose}>
             Cancel
@@ -166,7 +156,7 @@ export function AdminPackages() {
 }
 
 function RuleDialog({ rule, onClose }: { rule: PricingRule | null; onClose(): void }) {
-  const ids = { op: useId(), unit: useId(), credits: useId(), desc: useId(), active: useId() };
+  const ids = { unit: useId(), active: useId() };
   const [operation, setOperation] = useState(rule?.operation ?? '');
   const [unit, setUnit] = useState(rule?.unit ?? 'per_call');
   const [credits, setCredits] = useState(rule ? String(rule.credits) : '');
@@ -176,7 +166,7 @@ function RuleDialog({ rule, onClose }: { rule: PricingRule | null; onClose(): vo
   const save = useMutation({
     mutationFn: () =>
       rule
-        ? patch<{ rule: PricingRule }>(`/api/admin/pricing/${encodeURIComponent(rule.id)}`, { credits: Number(credits), description: description.trim() || null, active })
+        ? patch<{ rule: PricingRule }>(`/api/admin/pricing/${encodeURIComponent(rule.id)}`, { credits: Number(credits), description: description.trim(), active })
         : post<{ rule: PricingRule }>('/api/admin/pricing', { operation: operation.trim(), unit, credits: Number(credits), ...(description.trim() ? { description: description.trim() } : {}) }),
     onSuccess: () => {
       void queryClient.invalidateQueries({ queryKey: ['admin', 'pricing'] });
@@ -189,6 +179,7 @@ function RuleDialog({ rule, onClose }: { rule: PricingRule | null; onClose(): vo
     e.preventDefault();
     save.mutate();
   };
+  const fe = fieldErrors(save.error);
   return (
     <Dialog
       title={rule ? `Edit ${humanize(rule.operation)} ${unitLabel(rule.unit)}` : 'New pricing rule'}
@@ -198,10 +189,7 @@ function RuleDialog({ rule, onClose }: { rule: PricingRule | null; onClose(): vo
       <form className="stack" onSubmit={submit} noValidate>
         {rule ? null : (
           <div className="field-row">
-            <div className="field">
-              <label htmlFor={ids.op}>Operation</label>
-              <input id={ids.op} value={operation} onChange={(e) => setOperation(e.target.value)} placeholder="e.g. sms" required />
-            </div>
+            <Field label="Operation" value={operation} onChange={(e) => setOperation(e.target.value)} placeholder="e.g. sms" required error={fe.operation} />
             <div className="field">
               <label htmlFor={ids.unit}>Unit</label>
               <select id={ids.unit} value={unit} onChange={(e) => setUnit(e.target.value)}>
@@ -214,21 +202,15 @@ function RuleDialog({ rule, onClose }: { rule: PricingRule | null; onClose(): vo
             </div>
           </div>
         )}
-        <div className="field">
-          <label htmlFor={ids.credits}>Credits per unit</label>
-          <input id={ids.credits} type="number" min="0" step="0.001" value={credits} onChange={(e) => setCredits(e.target.value)} required />
-        </div>
-        <div className="field">
-          <label htmlFor={ids.desc}>Description</label>
-          <input id={ids.desc} value={description} onChange={(e) => setDescription(e.target.value)} />
-        </div>
+        <Field label="Credits per unit" type="number" min="0" step="0.001" value={credits} onChange={(e) => setCredits(e.target.value)} required error={fe.credits} />
+        <Field label="Description" value={description} onChange={(e) => setDescription(e.target.value)} error={fe.description} />
         {rule ? (
           <div className="check">
             <input id={ids.active} type="checkbox" checked={active} onChange={(e) => setActive(e.target.checked)} />
             <label htmlFor={ids.active}>Active</label>
           </div>
         ) : null}
-        <ErrorMessage error={save.error} />
+        <ErrorMessage error={save.error} inline={['operation', 'credits', 'description']} />
         <div className="actions">
           <button type="button" className="button button-ghost" onClick={onClose}>
             Cancel

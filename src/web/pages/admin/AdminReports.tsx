@@ -5,13 +5,13 @@ import { Bar, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, T
 import { get, postMoney, qs } from '../../api/client';
 import type { AdminAnalytics, AuditEntry, Page, Payment } from '../../api/types';
 import { Dialog, focusOnMount } from '../../components/Dialog';
+import { Field, fieldErrors } from '../../components/Field';
 import { Badge, Empty, ErrorMessage, Loading, Stat, Success, statusTone } from '../../components/ui';
 import { formatBucket, formatCredits, formatDate, formatMoney, humanize, isoDay, unitLabel } from '../../lib/format';
 
 const STATUSES = ['pending', 'succeeded', 'failed', 'refunded', 'partially_refunded', 'disputed'] as const;
 
 function RefundDialog({ payment, onClose }: { payment: Payment; onClose(): void }) {
-  const id = useId();
   const remaining = payment.amountCents - (payment.refundedCents ?? 0);
   const [amount, setAmount] = useState((remaining / 100).toFixed(2));
   const queryClient = useQueryClient();
@@ -39,11 +39,17 @@ function RefundDialog({ payment, onClose }: { payment: Payment; onClose(): void 
         </div>
       ) : (
         <form className="stack" onSubmit={submit} noValidate>
-          <div className="field">
-            <label htmlFor={id}>Amount to refund (USD)</label>
-            <input id={id} type="number" min="0.01" step="0.01" max={(remaining / 100).toFixed(2)} value={amount} onChange={(e) => setAmount(e.target.value)} />
-          </div>
-          <ErrorMessage error={refund.error} />
+          <Field
+            label="Amount to refund (USD)"
+            type="number"
+            min="0.01"
+            step="0.01"
+            max={(remaining / 100).toFixed(2)}
+            value={amount}
+            onChange={(e) => setAmount(e.target.value)}
+            error={fieldErrors(refund.error).amountCents}
+          />
+          <ErrorMessage error={refund.error} inline={['amountCents']} />
           <div className="actions">
             <button type="button" className="button button-ghost" onClick={onClose}>
               Cancel

@@ -5,6 +5,7 @@ import { get, patch, postMoney, qs } from '../../api/client';
 import type { AdminUser, AdminUserDetail, Page, Role } from '../../api/types';
 import { useAuth } from '../../auth';
 import { Dialog, focusOnMount } from '../../components/Dialog';
+import { Field, fieldErrors } from '../../components/Field';
 import { Badge, Empty, ErrorMessage, Loading, Stat, Success, statusTone } from '../../components/ui';
 import { formatCredits, formatDate, formatMoney, humanize } from '../../lib/format';
 import { TransactionTable } from '../credits/TransactionHistory';
@@ -109,7 +110,6 @@ export function AdminUsers() {
 }
 
 function AdjustDialog({ user, onClose }: { user: AdminUser; onClose(): void }) {
-  const ids = { amount: useId(), reason: useId() };
   const [amount, setAmount] = useState('');
   const [reason, setReason] = useState('');
   const [touched, setTouched] = useState(false);
@@ -121,8 +121,9 @@ function AdjustDialog({ user, onClose }: { user: AdminUser; onClose(): void }) {
     },
   });
   const amountNum = Number(amount);
-  const amountError = touched && (amount.trim() === '' || !Number.isFinite(amountNum) || amountNum === 0) ? 'Enter a non-zero amount; negative to debit.' : null;
-  const reasonError = touched && reason.trim() === '' ? 'A reason is required.' : null;
+  const server = fieldErrors(adjust.error);
+  const amountError = touched && (amount.trim() === '' || !Number.isFinite(amountNum) || amountNum === 0) ? 'Enter a non-zero amount; negative to debit.' : (server.amount ?? null);
+  const reasonError = touched && reason.trim() === '' ? 'A reason is required.' : (server.reason ?? null);
   const submit = (e: FormEvent) => {
     e.preventDefault();
     setTouched(true);
@@ -144,41 +145,19 @@ function AdjustDialog({ user, onClose }: { user: AdminUser; onClose(): void }) {
         </div>
       ) : (
         <form className="stack" onSubmit={submit} noValidate>
-          <div className="field">
-            <label htmlFor={ids.amount}>Amount (credits)</label>
-            <input
-              id={ids.amount}
-              type="number"
-              step="0.001"
-              inputMode="decimal"
-              value={amount}
-              onChange={(e) => setAmount(e.target.value)}
-              aria-invalid={amountError ? true : undefined}
-              aria-describedby={`${ids.amount}-h`}
-              data-autofocus
-            />
-            <p id={`${ids.amount}-h`} className={amountError ? 'hint hint-error' : 'hint'}>
-              {amountError ?? 'Positive to grant, negative to take credits away.'}
-            </p>
-          </div>
-          <div className="field">
-            <label htmlFor={ids.reason}>Reason</label>
-            <textarea
-              id={ids.reason}
-              rows={2}
-              required
-              value={reason}
-              onChange={(e) => setReason(e.target.value)}
-              aria-invalid={reasonError ? true : undefined}
-              aria-describedby={reasonError ? `${ids.reason}-e` : undefined}
-            />
-            {reasonError ? (
-              <p id={`${ids.reason}-e`} className="hint hint-error">
-                {reasonError}
-              </p>
-            ) : null}
-          </div>
-          <ErrorMessage error={adjust.error} />
+          <Field
+            label="Amount (credits)"
+            type="number"
+            step="0.001"
+            inputMode="decimal"
+            value={amount}
+            onChange={(e) => setAmount(e.target.value)}
+            hint={amountError ? undefined : 'Positive to grant, negative to take credits away.'}
+            error={amountError}
+            data-autofocus
+          />
+          <Field label="Reason" required maxLength={500} value={reason} onChange={(e) => setReason(e.target.value)} error={reasonError} />
+          <ErrorMessage error={adjust.error} inline={['amount', 'reason']} />
           <div className="actions">
             <button type="button" className="button button-ghost" onClick={onClose}>
               Cancel

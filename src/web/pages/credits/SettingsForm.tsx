@@ -2,13 +2,14 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type FormEvent, useEffect, useId, useState } from 'react';
 import { put } from '../../api/client';
 import type { Settings } from '../../api/types';
+import { Field, fieldErrors } from '../../components/Field';
 import { ErrorMessage, Loading, Success } from '../../components/ui';
 import { useSettings } from '../../balance';
 import { formatCredits, formatMoney } from '../../lib/format';
 import { usePackages } from '../../queries';
 
 export function SettingsForm() {
-  const ids = { h: useId(), low: useId(), en: useId(), th: useId(), pkg: useId() };
+  const ids = { h: useId(), en: useId(), pkg: useId() };
   const settings = useSettings();
   const packages = usePackages();
   const queryClient = useQueryClient();
@@ -43,6 +44,8 @@ export function SettingsForm() {
     e.preventDefault();
     save.mutate();
   };
+  const fe = fieldErrors(save.error);
+  const packageError = fe['autoRecharge.packageId'];
 
   return (
     <section className="card" aria-labelledby={ids.h}>
@@ -53,26 +56,46 @@ export function SettingsForm() {
       <ErrorMessage error={settings.error} />
       {settings.data ? (
         <form className="stack" onSubmit={submit} noValidate>
-          <div className="field">
-            <label htmlFor={ids.low}>Low balance threshold (credits)</label>
-            <input id={ids.low} type="number" inputMode="decimal" min="0" step="0.001" value={low} onChange={(e) => setLow(e.target.value)} aria-describedby={`${ids.low}-hint`} />
-            <p id={`${ids.low}-hint`} className="hint">
-              You get an alert, and the header balance turns amber, when your available credits fall below this.
-            </p>
-          </div>
+          <Field
+            label="Low balance threshold (credits)"
+            type="number"
+            inputMode="decimal"
+            min="0"
+            step="0.001"
+            value={low}
+            onChange={(e) => setLow(e.target.value)}
+            hint="You get an alert, and the header balance turns amber, when your available credits fall below this."
+            error={fe.lowBalanceThreshold}
+          />
           <fieldset className="fieldset">
             <legend>Auto-recharge</legend>
             <div className="check">
               <input id={ids.en} type="checkbox" checked={enabled} onChange={(e) => setEnabled(e.target.checked)} />
               <label htmlFor={ids.en}>Buy a package automatically when my balance runs low</label>
             </div>
-            <div className="field">
-              <label htmlFor={ids.th}>Recharge below (credits)</label>
-              <input id={ids.th} type="number" inputMode="decimal" min="0" step="0.001" value={threshold} disabled={!enabled} required={enabled} onChange={(e) => setThreshold(e.target.value)} />
-            </div>
+            <Field
+              label="Recharge below (credits)"
+              type="number"
+              inputMode="decimal"
+              min="0"
+              step="0.001"
+              value={threshold}
+              disabled={!enabled}
+              required={enabled}
+              onChange={(e) => setThreshold(e.target.value)}
+              error={fe['autoRecharge.thresholdCredits']}
+            />
             <div className="field">
               <label htmlFor={ids.pkg}>Package to buy</label>
-              <select id={ids.pkg} value={packageId} disabled={!enabled} required={enabled} onChange={(e) => setPackageId(e.target.value)}>
+              <select
+                id={ids.pkg}
+                value={packageId}
+                disabled={!enabled}
+                required={enabled}
+                onChange={(e) => setPackageId(e.target.value)}
+                aria-invalid={packageError ? true : undefined}
+                aria-describedby={packageError ? `${ids.pkg}-error` : undefined}
+              >
                 <option value="">Choose a package…</option>
                 {(packages.data ?? []).map((p) => (
                   <option key={p.id} value={p.id}>
@@ -80,9 +103,14 @@ export function SettingsForm() {
                   </option>
                 ))}
               </select>
+              {packageError ? (
+                <p id={`${ids.pkg}-error`} className="hint hint-error">
+                  {packageError}
+                </p>
+              ) : null}
             </div>
           </fieldset>
-          <ErrorMessage error={save.error} />
+          <ErrorMessage error={save.error} inline={['lowBalanceThreshold', 'autoRecharge.thresholdCredits', 'autoRecharge.packageId']} />
           {save.isSuccess && !save.isPending ? <Success>Settings saved.</Success> : null}
           <div className="actions">
             <button type="submit" className="button button-primary" disabled={save.isPending}>
