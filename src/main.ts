@@ -4,6 +4,7 @@
  * (stop taking requests, drain the writer, close the database).
  */
 import { type Config, callsConfig } from './config.js';
+import { createSetupToken } from './core/accounts/create-setup-token.js';
 import { createUser, normalizeEmail } from './core/accounts/create-user.js';
 import { ThresholdAlerts } from './core/alerts/alerts.js';
 import { sweepCalls } from './core/calls/sweep-calls.js';
@@ -29,6 +30,8 @@ export interface Running {
   services: Services;
   config: Config;
   url: string;
+  /** The one-time token of the setup link, made at start while no super admin exists; else null. */
+  setupToken: string | null;
   /** Stops background jobs, closes the server, drains the writer, closes the database. */
   stop(): Promise<void>;
 }
@@ -58,6 +61,15 @@ export async function ensureSuperAdmin(core: Core, config: Config): Promise<void
   }
 }
 
+/** What `credits serve` prints while no super admin exists: the setup link and the alternative. */
+export function setupInstructions(url: string, token: string): string[] {
+  return [
+    'no super admin yet. Open this one-time link in a browser to create one (valid 24 hours):',
+    `  ${url}/setup?token=${token}`,
+    'or set SUPER_ADMIN_EMAIL and SUPER_ADMIN_PASSWORD and restart.',
+  ];
+}
+
 export async function startServer(
   config: Config,
   opts: { logger?: boolean | object; pgSchema?: string; listen?: boolean; extraRoutes?: (app: App) => void | Promise<void> } = {},
@@ -67,6 +79,7 @@ export async function startServer(
   await seed(database.db);
   const core = createCore(database, { maxBatch: config.writer.maxBatch, maxQueue: config.writer.maxQueue });
   await ensureSuperAdmin(core, config);
+  const setupToken = await createSetupToken(core);
 
   const metrics = createMetrics();
   const events = new BalanceEvents(database);
@@ -164,5 +177,5 @@ export async function startServer(
     })();
     return stopping;
   };
-  return { app, core, database, services, config, url, stop };
+  return { app, core, database, services, config, url, setupToken, stop };
 }

@@ -12,7 +12,7 @@ import { createCore } from '../core/index.js';
 import { verifyLedger } from '../core/ledger/verify.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { seed } from '../db/seed.js';
-import { openConfiguredDatabase, startServer } from '../main.js';
+import { openConfiguredDatabase, setupInstructions, startServer } from '../main.js';
 
 function config() {
   try {
@@ -43,6 +43,7 @@ program
     const url = running.url;
     console.log(`credits: serving on ${url} with ${where(c)}, ready in ${Date.now() - started} ms`);
     console.log(`credits: dashboard ${url}/  API docs ${url}/docs  health ${url}/health/ready`);
+    if (running.setupToken) for (const line of setupInstructions(url, running.setupToken)) console.log(`credits: ${line}`);
     let signals = 0;
     const shutdown = (sig: string) => {
       signals++;

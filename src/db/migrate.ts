@@ -5,6 +5,7 @@ import * as m003 from './migrations/003-payments.js';
 import * as m004 from './migrations/004-auto-recharge.js';
 import * as m005 from './migrations/005-alert-deliveries.js';
 import * as m006 from './migrations/006-call-settlement.js';
+import * as m012 from './migrations/012-setup-tokens.js';
 import type { DB } from './schema.js';
 
 // Migrations are imported, not read from a folder, so they work the same from src/ and dist/.
@@ -15,6 +16,7 @@ const migrations: Record<string, Migration> = {
   '004-auto-recharge': m004,
   '005-alert-deliveries': m005,
   '006-call-settlement': m006,
+  '012-setup-tokens': m012,
 };
 
 const INTROSPECTION_RACE = new Set(['3F000', '42P01', '42703']);

@@ -282,8 +282,18 @@ export interface AlertDeliveriesTable {
   delivered_at: number | null;
 }
 
+/** A one-time token that creates the first super admin; only its SHA-256 hash is kept. */
+export interface SetupTokensTable {
+  id: string;
+  token_hash: string;
+  created_at: number;
+  expires_at: number;
+  used_at: number | null;
+}
+
 export interface DB {
   alert_deliveries: AlertDeliveriesTable;
+  setup_tokens: SetupTokensTable;
   users: UsersTable;
   credit_packages: CreditPackagesTable;
   user_credits: UserCreditsTable;

@@ -13,6 +13,7 @@ import { SignInPage, SignUpPage } from './pages/AuthPages';
 import { CreditDashboard } from './pages/credits/CreditDashboard';
 import { NotFound } from './pages/NotFound';
 import { PlatformPage } from './pages/Platform';
+import { SetupPage } from './pages/SetupPage';
 import './styles.css';
 
 const queryClient = new QueryClient({
@@ -29,6 +30,7 @@ const queryClient = new QueryClient({
 const TITLES: [RegExp, string][] = [
   [/^\/signin/, 'Sign in'],
   [/^\/signup/, 'Sign up'],
+  [/^\/setup/, 'Set up'],
   [/^\/credits/, 'Credits'],
   [/^\/admin/, 'Administration'],
   [/^\/(platform)?$/, 'Platform'],
@@ -57,6 +59,7 @@ function App() {
       <Routes>
         <Route path="/signin" element={<SignInPage />} />
         <Route path="/signup" element={<SignUpPage />} />
+        <Route path="/setup" element={<SetupPage />} />
         <Route element={<RequireAuth />}>
           <Route index element={<PlatformPage />} />
           <Route path="platform" element={<PlatformPage />} />

@@ -17,6 +17,9 @@ const PUBLIC = new Set([
   'GET /api/credits/pricing',
   'POST /api/auth/register',
   'POST /api/auth/login',
+  // The first super admin: the one-time setup token in the body is the credential.
+  'GET /api/setup',
+  'POST /api/setup',
   'POST /api/vapi/webhook',
   'POST /api/credits/stripe/webhook',
   'POST /api/usage',

@@ -5,49 +5,21 @@
  * header balance, analytics, history and CSV, and the admin pages. Any console error
  * fails the test. Screenshots land in docs/screenshots.
  */
-import { execFileSync } from 'node:child_process';
-import { createReadStream, existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type Browser, type BrowserContext, type Locator, type Page, chromium } from 'playwright-core';
+import { extname, join, normalize, sep } from 'node:path';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, ROOT, WEB_DIST, ensureBuild, hasChromium, launchChromium } from '../support/browser.js';
 import { type TestServer, startTestServer } from '../support/server.js';
 
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-const WEB_SRC = join(ROOT, 'src/web');
-const WEB_DIST = join(ROOT, 'dist/web');
 const SHOTS = join(ROOT, 'docs/screenshots');
-const CHROMIUM = '/usr/bin/chromium';
-const hasChromium = existsSync(CHROMIUM);
 const DESKTOP = { width: 1280, height: 800 };
 const MOBILE = { width: 390, height: 844 };
 
 if (!hasChromium && !process.env.CI) {
   console.warn(`[e2e] skipping the dashboard browser test: ${CHROMIUM} is missing (install it with \`apt-get install chromium\`).`);
-}
-
-function newestMtime(path: string): number {
-  const st = statSync(path);
-  if (!st.isDirectory()) return st.mtimeMs;
-  let newest = st.mtimeMs;
-  for (const name of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, name)));
-  return newest;
-}
-
-/** Builds the dashboard unless dist/web is newer than every source file. */
-function ensureBuild(): void {
-  const index = join(WEB_DIST, 'index.html');
-  const sources = Math.max(newestMtime(WEB_SRC), statSync(join(ROOT, 'vite.config.ts')).mtimeMs);
-  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
-  execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], {
-    cwd: ROOT,
-    stdio: 'inherit',
-    timeout: 120_000,
-    // Vitest sets NODE_ENV=test, which would make vite emit a development build of React.
-    env: { ...process.env, NODE_ENV: 'production' },
-  });
 }
 
 const TYPES: Record<string, string> = {
@@ -161,11 +133,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('web dashboard in Chromium', ()
       base = proxy.url;
     }
     console.info(`[e2e] dashboard served by ${proxy ? 'the stand-in static server' : 'the API server'} at ${base}`);
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await launchChromium();
   }, 120_000);
 
   afterAll(async () => {

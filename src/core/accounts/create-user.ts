@@ -2,7 +2,7 @@ import type { Role } from '../../db/schema.js';
 import { conflict } from '../errors.js';
 import { newId } from '../ids.js';
 import { GENESIS_HASH } from '../ledger/hash.js';
-import type { LedgerWriter } from '../ledger/writer.js';
+import type { LedgerWriter, TransactionScope } from '../ledger/writer.js';
 import { hashPassword } from './password.js';
 
 export interface NewUser {
@@ -14,6 +14,10 @@ export interface NewUser {
   signupBonusMc?: number;
   /** The low-balance threshold new accounts start with (millicredits). */
   lowBalanceThresholdMc?: number;
+  /** Runs first in the user's transaction; throwing creates nothing. */
+  before?: (scope: TransactionScope) => Promise<void>;
+  /** Runs last in the user's transaction, with the new user. */
+  after?: (scope: TransactionScope, user: CreatedUser) => Promise<void>;
 }
 
 export interface CreatedUser {
@@ -36,7 +40,9 @@ export async function createUser(writer: LedgerWriter, input: NewUser): Promise<
   const passwordHash = await hashPassword(input.password);
   const email = normalizeEmail(input.email);
   const role = input.role ?? 'user';
-  return writer.transaction(async ({ trx, now, apply }) => {
+  return writer.transaction(async (scope) => {
+    const { trx, now, apply } = scope;
+    await input.before?.(scope);
     const taken = await trx.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
     if (taken) throw conflict('An account with this email already exists.');
     const id = newId(now);
@@ -89,6 +95,8 @@ export async function createUser(writer: LedgerWriter, input: NewUser): Promise<
       ]);
       if (r && !r.ok) throw r.error;
     }
-    return { id, email, name: input.name, role, createdAt: now };
+    const user = { id, email, name: input.name, role, createdAt: now };
+    await input.after?.(scope, user);
+    return user;
   });
 }

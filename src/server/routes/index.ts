@@ -1,6 +1,7 @@
 import type { App, AppContext } from '../app.js';
 import { adminRoutes } from './admin/admin.js';
 import { authRoutes } from './auth/auth.js';
+import { setupRoutes } from './auth/setup.js';
 import { accountRoutes } from './credits/account.js';
 import { catalogRoutes } from './credits/catalog.js';
 import { historyRoutes } from './credits/history.js';
@@ -14,6 +15,7 @@ import { vapiRoutes } from './platform/vapi.js';
 export async function registerRoutes(app: App, ctx: AppContext) {
   await healthRoutes(app, ctx);
   await authRoutes(app, ctx);
+  await setupRoutes(app, ctx);
   await catalogRoutes(app, ctx);
   await historyRoutes(app, ctx);
   await accountRoutes(app, ctx);

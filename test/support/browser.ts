@@ -1,0 +1,49 @@
+/**
+ * What the browser tests share: the dashboard build (made when dist/web is missing or
+ * older than src/web) and headless Chromium at /usr/bin/chromium through playwright-core.
+ */
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { type Browser, chromium } from 'playwright-core';
+
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+export const WEB_SRC = join(ROOT, 'src/web');
+export const WEB_DIST = join(ROOT, 'dist/web');
+export const CHROMIUM = '/usr/bin/chromium';
+export const hasChromium = existsSync(CHROMIUM);
+/** Browser tests run where Chromium is, and must run in CI. */
+export const runBrowserTests = hasChromium || !!process.env.CI;
+
+function newestMtime(path: string): number {
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  let newest = st.mtimeMs;
+  for (const name of readdirSync(path)) newest = Math.max(newest, newestMtime(join(path, name)));
+  return newest;
+}
+
+/** Builds the dashboard unless dist/web is newer than every source file. */
+export function ensureBuild(): void {
+  const index = join(WEB_DIST, 'index.html');
+  const sources = Math.max(newestMtime(WEB_SRC), statSync(join(ROOT, 'vite.config.ts')).mtimeMs);
+  if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
+  execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], {
+    cwd: ROOT,
+    stdio: 'inherit',
+    timeout: 120_000,
+    // Vitest sets NODE_ENV=test, which would make vite emit a development build of React.
+    env: { ...process.env, NODE_ENV: 'production' },
+  });
+}
+
+/** Headless Chromium with the flags this machine needs (no background networking). */
+export async function launchChromium(): Promise<Browser> {
+  if (!hasChromium) throw new Error(`${CHROMIUM} is missing; the browser tests cannot run in CI without it.`);
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+}
