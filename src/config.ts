@@ -139,8 +139,17 @@ export interface Config {
 
 export class ConfigError extends Error {}
 
+export interface LoadOptions {
+  /**
+   * Keep generated secrets in DATA_DIR (the default). False for commands that issue no
+   * tokens: a secret that is not there yet is made for this process only, and nothing
+   * is written.
+   */
+  persistSecrets?: boolean;
+}
+
 /** Reads and checks the environment. Throws ConfigError with every problem listed. */
-export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptions = {}): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
@@ -154,7 +163,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   let jwtSecret = e.JWT_SECRET;
   if (!jwtSecret) {
     if (isProduction) problems.push('JWT_SECRET is required in production');
-    else jwtSecret = generatedSecret(dataDir, 'jwt-secret');
+    else jwtSecret = generatedSecret(dataDir, 'jwt-secret', opts.persistSecrets ?? true);
   } else if (jwtSecret.length < 32) {
     problems.push('JWT_SECRET must be at least 32 characters');
   }
@@ -239,11 +248,12 @@ export function callsConfig(config: Config): CallsConfig {
 }
 
 /** A secret made once and kept in DATA_DIR (mode 600), so tokens survive restarts. */
-function generatedSecret(dataDir: string, name: string): string {
+function generatedSecret(dataDir: string, name: string, persist = true): string {
   const file = join(dataDir, name);
   if (existsSync(file)) return readFileSync(file, 'utf8').trim();
-  mkdirSync(dataDir, { recursive: true });
   const secret = randomBytes(48).toString('base64url');
+  if (!persist) return secret;
+  mkdirSync(dataDir, { recursive: true });
   try {
     writeFileSync(file, secret, { mode: 0o600, flag: 'wx' });
     return secret;

@@ -13,6 +13,7 @@ import { verifyLedger } from '../core/ledger/verify.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { seed } from '../db/seed.js';
 import { openConfiguredDatabase, setupInstructions, startServer } from '../main.js';
+import { describeDatabase as where, openExistingDatabase } from './open-existing.js';
 
 function config() {
   try {
@@ -26,10 +27,6 @@ function config() {
   }
 }
 
-function where(c: ReturnType<typeof config>) {
-  return c.databaseUrl ? `PostgreSQL (${c.databaseUrl.replace(/\/\/[^@]*@/, '//***@')})` : `SQLite (${c.sqlitePath})`;
-}
-
 const program = new Command();
 program.name('credits').description('Credit-based billing: the service and its maintenance commands.');
 
@@ -41,9 +38,6 @@ program
     const started = Date.now();
     const running = await startServer(c);
     const url = running.url;
-    console.log(`credits: serving on ${url} with ${where(c)}, ready in ${Date.now() - started} ms`);
-    console.log(`credits: dashboard ${url}/  API docs ${url}/docs  health ${url}/health/ready`);
-    if (running.setupToken) for (const line of setupInstructions(url, running.setupToken)) console.log(`credits: ${line}`);
     let signals = 0;
     const shutdown = (sig: string) => {
       signals++;
@@ -62,6 +56,10 @@ program
     };
     process.on('SIGTERM', () => shutdown('SIGTERM'));
     process.on('SIGINT', () => shutdown('SIGINT'));
+    // Printed once the signals are handled: whoever waits for these lines may stop it at once.
+    console.log(`credits: serving on ${url} with ${where(c)}, ready in ${Date.now() - started} ms`);
+    console.log(`credits: dashboard ${url}/  API docs ${url}/docs  health ${url}/health/ready`);
+    if (running.setupToken) for (const line of setupInstructions(url, running.setupToken)) console.log(`credits: ${line}`);
   });
 
 program
@@ -79,8 +77,7 @@ program
   .command('seed')
   .description('insert the seed packages and pricing rules that are missing')
   .action(async () => {
-    const c = config();
-    const database = await openConfiguredDatabase(c);
+    const { database } = await openExistingDatabase('seed');
     await migrateToLatest(database.db);
     const r = await seed(database.db);
     console.log(`seed: ${r.packages} package(s) and ${r.rules} pricing rule(s) added`);
@@ -91,8 +88,7 @@ program
   .command('verify')
   .description('recompute every balance, hold and rollup from the ledger and check the hash chains')
   .action(async () => {
-    const c = config();
-    const database = await openConfiguredDatabase(c);
+    const { database } = await openExistingDatabase('verify');
     const started = Date.now();
     const r = await verifyLedger(database.db);
     await database.close();
@@ -144,8 +140,7 @@ users
       console.error('users create: the password must be at least 8 characters');
       process.exit(2);
     }
-    const c = config();
-    const database = await openConfiguredDatabase(c);
+    const { database } = await openExistingDatabase('users create');
     await migrateToLatest(database.db);
     const core = createCore(database);
     try {
