@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { MAX_MC, creditsToMc, parseThousandths } from '../core/money.js';
+import { QUANTITY_DESCRIPTION } from './units.js';
 import { phraseIssue } from './validation.js';
 
 // Every built-in check words its failure as a phrase that follows the field's name
@@ -64,7 +65,11 @@ export const quantityInput = z
     },
     { message: 'must be a non-negative number with at most 3 decimals' },
   )
-  .transform((n) => parseThousandths(n) as number);
+  .transform((n) => parseThousandths(n) as number)
+  .meta({ description: QUANTITY_DESCRIPTION });
+
+/** A quantity as the API answers it: in the unit's base quantity. */
+export const quantityOutput = z.number().meta({ description: QUANTITY_DESCRIPTION });
 
 /** Credits as the contract answers them. */
 export const credits = z.number().meta({ description: 'Credits, at most 3 decimals' });

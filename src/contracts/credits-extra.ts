@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { credits, dateRangeQuery, nonNegativeCreditsInput, paginationQuery, positiveCreditsInput } from './common.js';
+import { credits, dateRangeQuery, nonNegativeCreditsInput, paginationQuery, positiveCreditsInput, quantityOutput } from './common.js';
 
 export const TRANSACTION_TYPES = [
   'purchase',
@@ -47,7 +47,7 @@ export const usageResponse = z.object({
   totalOperations: z.number().int(),
   series: z.array(z.object({ bucket: z.string(), credits, operations: z.number().int() })),
   byOperation: z.array(
-    z.object({ operation: z.string(), unit: z.string(), credits, operations: z.number().int(), quantity: z.number() }),
+    z.object({ operation: z.string(), unit: z.string(), credits, operations: z.number().int(), quantity: quantityOutput }),
   ),
 });
 

@@ -2,7 +2,9 @@ import { z } from 'zod';
 import { UNIT_NAMES } from '../core/money.js';
 import { credits, operationName, quantityInput } from './common.js';
 
-export const unitSchema = z.enum(UNIT_NAMES as [string, ...string[]]);
+export const unitSchema = z
+  .enum(UNIT_NAMES as [string, ...string[]])
+  .meta({ description: 'A metering unit; what a quantity of it counts (seconds, bytes, tokens or a count) is in the units table of the document description.' });
 
 export const balanceSchema = z
   .object({

@@ -25,6 +25,7 @@ import {
   validatorCompiler,
 } from 'fastify-type-provider-zod';
 import type { Config } from '../config.js';
+import { apiDescription } from '../contracts/units.js';
 import { describeIssues } from '../contracts/validation.js';
 import { DomainError } from '../core/errors.js';
 import { isUnavailableError } from '../db/errors.js';
@@ -33,6 +34,7 @@ import type { BalanceEvents } from './events.js';
 import { Cursors } from './cursor.js';
 import { HttpError, STATUS, domainErrorBody, errorBody } from './http-errors.js';
 import type { Metrics } from './metrics.js';
+import { decorateDocument } from './openapi.js';
 import { Tokens, UserCache, makeAuthenticate } from './plugins/auth.js';
 import { loadShedding } from './plugins/load-shedding.js';
 import { drainOversizedBody } from './plugins/oversized-body.js';
@@ -257,9 +259,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       info: {
         title: 'Credit billing API',
         version: '1.0.0',
-        description:
-          'Credits are numbers with at most 3 decimals (exact integers of millicredits inside). Money is integer cents. ' +
-          'Errors: {"error":{"code","message","details?"}}. Every POST that moves credits or money takes an Idempotency-Key header.',
+        description: apiDescription(),
       },
       components: {
         securitySchemes: {
@@ -269,7 +269,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       },
     },
     transform: jsonSchemaTransform,
-    transformObject: jsonSchemaTransformObject,
+    transformObject: (d) => decorateDocument(jsonSchemaTransformObject(d)),
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 

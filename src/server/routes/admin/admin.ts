@@ -15,7 +15,7 @@ import {
   roleBody,
   userDetail,
 } from '../../../contracts/admin.js';
-import { errorSchema, idParam, pageOf, paginationQuery } from '../../../contracts/common.js';
+import { errorSchema, idParam, pageOf, paginationQuery, quantityOutput } from '../../../contracts/common.js';
 import { packageSchema, pricingRuleSchema } from '../../../contracts/credits.js';
 import { paymentSchema, transactionSchema } from '../../../contracts/credits-extra.js';
 import { recordAudit } from '../../../core/audit/record-audit.js';
@@ -71,7 +71,7 @@ export async function adminRoutes(app: App, ctx: AppContext) {
   const db = ctx.core.database.db;
   // Role checked before validation: a non-admin learns nothing about admin request shapes.
   const guard = { onRequest: [ctx.authenticate, requireAdmin] };
-  const doc = (summary: string) => ({ tags: ['admin'], summary, security: [{ bearer: [] }] });
+  const doc = (summary: string, description: string) => ({ tags: ['admin'], summary, description, security: [{ bearer: [] }] });
   const denied = { 401: errorSchema, 403: errorSchema };
 
   const usersQuery = () =>
@@ -93,7 +93,7 @@ export async function adminRoutes(app: App, ctx: AppContext) {
 
   app.get(
     '/api/admin/users',
-    { ...guard, schema: { ...doc('Users with balances'), querystring: adminUsersQuery, response: { 200: pageOf(adminUserSchema), 400: errorSchema, ...denied } } },
+    { ...guard, schema: { ...doc('Users with balances', 'Admins only. Newest first, paginated; `search` matches email or name, case-insensitively.'), querystring: adminUsersQuery, response: { 200: pageOf(adminUserSchema), 400: errorSchema, ...denied } } },
     async (req) => {
       const cursor = ctx.cursors.decode<{ id: string }>(req.query.cursor);
       let q = usersQuery();
@@ -116,7 +116,7 @@ export async function adminRoutes(app: App, ctx: AppContext) {
 
   app.get(
     '/api/admin/users/:id',
-    { ...guard, schema: { ...doc('One user with balance, last transactions and payments'), params: idParam, response: { 200: userDetail, 404: errorSchema, ...denied } } },
+    { ...guard, schema: { ...doc('One user', 'Admins only. The user with balance, the last 20 ledger rows and the last 20 payments.'), params: idParam, response: { 200: userDetail, 404: errorSchema, ...denied } } },
     async (req) => {
       const u = await usersQuery().where('u.id', '=', req.params.id).executeTakeFirst();
       if (!u) throw notFound('User');
@@ -133,7 +133,7 @@ export async function adminRoutes(app: App, ctx: AppContext) {
     {
       ...guard,
       schema: {
-        ...doc('Adjust a user’s credits (signed amount, reason required; audited)'),
+        ...doc('Adjust a user’s credits', 'Admins only. A signed `amount` of credits (positive grants, negative takes; a debit below zero available is 402) and a required `reason`, written as an `adjustment` ledger row and an audit entry. Takes an `Idempotency-Key`.'),
         params: idParam,
         body: adjustmentBody,
         response: { 201: z.object({ transaction: transactionSchema, balance: z.record(z.string(), z.number()) }), 400: errorSchema, 402: errorSchema, 404: errorSchema, 409: errorSchema, ...denied },
@@ -186,7 +186,7 @@ export async function adminRoutes(app: App, ctx: AppContext) {
 
   app.patch(
     '/api/admin/users/:id',
-    { ...guard, schema: { ...doc('Change a user’s role (admin roles only by a super admin)'), params: idParam, body: roleBody, response: { 200: z.object({ user: adminUserSchema }), 400: errorSchema, 404: errorSchema, ...denied } } },
+    { ...guard, schema: { ...doc('Change a user’s role', 'Admins only; only a super admin grants or removes `admin` and `super_admin`. Audited; applies at once.'), params: idParam, body: roleBody, response: { 200: z.object({ user: adminUserSchema }), 400: errorSchema, 404: errorSchema, ...denied } } },
     async (req) => {
       const actor = principal(req);
       const target = await db.selectFrom('users').select(['id', 'role']).where('id', '=', req.params.id).executeTakeFirst();
@@ -207,13 +207,13 @@ export async function adminRoutes(app: App, ctx: AppContext) {
 
   app.get(
     '/api/admin/packages',
-    { ...guard, schema: { ...doc('All packages, inactive ones too'), response: { 200: z.object({ items: z.array(packageSchema) }), ...denied } } },
+    { ...guard, schema: { ...doc('All packages', 'Admins only. Every package, inactive ones too.'), response: { 200: z.object({ items: z.array(packageSchema) }), ...denied } } },
     async () => ({ items: (await db.selectFrom('credit_packages').selectAll().orderBy('price_cents').orderBy('id').execute()).map(toPackage) }),
   );
 
   app.post(
     '/api/admin/packages',
-    { ...guard, schema: { ...doc('Create a package'), body: packageCreate, response: { 201: z.object({ package: packageSchema }), 400: errorSchema, ...denied } } },
+    { ...guard, schema: { ...doc('Create a package', 'Admins only. `credits` and `bonusCredits` in credits, `priceCents` at least 50, `currency` a lower-case ISO code (`usd`). Audited.'), body: packageCreate, response: { 201: z.object({ package: packageSchema }), 400: errorSchema, ...denied } } },
     async (req, reply) => {
       const actor = principal(req);
       const b = req.body;
@@ -240,7 +240,7 @@ export async function adminRoutes(app: App, ctx: AppContext) {
 
   app.patch(
     '/api/admin/packages/:id',
-    { ...guard, schema: { ...doc('Change a package (deactivate, never delete)'), params: idParam, body: packagePatch, response: { 200: z.object({ package: packageSchema }), 400: errorSchema, 404: errorSchema, ...denied } } },
+    { ...guard, schema: { ...doc('Change a package', 'Admins only. Any subset of the fields, and `active`: a package is deactivated, never deleted, so past payments keep it. Audited.'), params: idParam, body: packagePatch, response: { 200: z.object({ package: packageSchema }), 400: errorSchema, 404: errorSchema, ...denied } } },
     async (req) => {
       const actor = principal(req);
       const b = req.body;
@@ -268,7 +268,7 @@ export async function adminRoutes(app: App, ctx: AppContext) {
 
   app.get(
     '/api/admin/pricing',
-    { ...guard, schema: { ...doc('All pricing rules with their versions'), response: { 200: z.object({ items: z.array(pricingRuleSchema) }), ...denied } } },
+    { ...guard, schema: { ...doc('All pricing rules', 'Admins only. Every rule with all its versions (`version`, `active`).'), response: { 200: z.object({ items: z.array(pricingRuleSchema) }), ...denied } } },
     async () => ({
       items: (await db.selectFrom('credit_pricing').selectAll().orderBy('operation').orderBy('unit').orderBy('version', 'desc').execute()).map(toRule),
     }),
@@ -276,7 +276,7 @@ export async function adminRoutes(app: App, ctx: AppContext) {
 
   app.post(
     '/api/admin/pricing',
-    { ...guard, schema: { ...doc('Create a pricing rule'), body: pricingCreate, response: { 201: z.object({ rule: pricingRuleSchema }), 400: errorSchema, 409: errorSchema, ...denied } } },
+    { ...guard, schema: { ...doc('Create a pricing rule', 'Admins only. `credits` per `unit` of `operation` (lower-case letters, digits and `_`); 409 when an active rule for that operation and unit exists. `credits` is the price of one unit (one minute, one MB, 1000 tokens, one call...); callers report quantities in the unit’s base quantity (seconds, bytes, tokens, a count: see the units table). Audited.'), body: pricingCreate, response: { 201: z.object({ rule: pricingRuleSchema }), 400: errorSchema, 409: errorSchema, ...denied } } },
     async (req, reply) => {
       const actor = principal(req);
       const b = req.body;
@@ -309,7 +309,7 @@ export async function adminRoutes(app: App, ctx: AppContext) {
     {
       ...guard,
       schema: {
-        ...doc('Change a rule: a new price is a new version (new id); history is never rewritten'),
+        ...doc('Change a pricing rule', 'Admins only. A new `credits` makes a new version (a new id, answered) and deactivates the old one; it applies to operations after it and never rewrites history. `description` and `active` change the rule in place. Audited.'),
         params: idParam,
         body: pricingPatch,
         response: { 200: z.object({ rule: pricingRuleSchema }), 400: errorSchema, 404: errorSchema, 409: errorSchema, ...denied },
@@ -357,7 +357,7 @@ export async function adminRoutes(app: App, ctx: AppContext) {
 
   app.get(
     '/api/admin/payments',
-    { ...guard, schema: { ...doc('Payments of every user'), querystring: adminPaymentsQuery, response: { 200: pageOf(paymentSchema.extend({ userId: z.string(), refundedCents: z.number() })), 400: errorSchema, ...denied } } },
+    { ...guard, schema: { ...doc('Payments of every user', 'Admins only. Newest first, paginated, filtered by `status`; with the refunded amount in cents.'), querystring: adminPaymentsQuery, response: { 200: pageOf(paymentSchema.extend({ userId: z.string(), refundedCents: z.number() })), 400: errorSchema, ...denied } } },
     async (req) => {
       const cursor = ctx.cursors.decode<{ id: string }>(req.query.cursor);
       let q = db.selectFrom('stripe_payments').selectAll();
@@ -377,7 +377,7 @@ export async function adminRoutes(app: App, ctx: AppContext) {
     '/api/admin/payments/:id/refund',
     {
       ...guard,
-      schema: { ...doc('Refund a payment (whole by default) and claw back its credits'), params: idParam, body: refundBody, response: { 200: z.object({ payment: paymentSchema.extend({ refundedCents: z.number() }) }), 400: errorSchema, 404: errorSchema, 503: errorSchema, ...denied } },
+      schema: { ...doc('Refund a payment', 'Admins only. Refunds `amountCents` (the whole remaining amount by default; more than remains is 400) through Stripe or the simulated provider and takes back the same share of the credits the payment granted. Takes an `Idempotency-Key`.'), params: idParam, body: refundBody, response: { 200: z.object({ payment: paymentSchema.extend({ refundedCents: z.number() }) }), 400: errorSchema, 404: errorSchema, 503: errorSchema, ...denied } },
     },
     async (req, reply) => {
       const actor = principal(req);
@@ -403,7 +403,7 @@ export async function adminRoutes(app: App, ctx: AppContext) {
     {
       ...guard,
       schema: {
-        ...doc('Revenue, credits sold and used, by operation and over time'),
+        ...doc('Revenue and usage', 'Admins only. Over `from`..`to` (default: the last 30 days): revenue net of refunds, credits sold and used, active users, payments succeeded and failed, usage by operation (with quantities in base units) and a daily series.'),
         querystring: analyticsQuery,
         response: {
           200: z.object({
@@ -414,7 +414,7 @@ export async function adminRoutes(app: App, ctx: AppContext) {
             creditsUsed: z.number(),
             activeUsers: z.number(),
             payments: z.object({ succeeded: z.number(), failed: z.number() }),
-            byOperation: z.array(z.object({ operation: z.string(), unit: z.string(), credits: z.number(), operations: z.number(), quantity: z.number() })),
+            byOperation: z.array(z.object({ operation: z.string(), unit: z.string(), credits: z.number(), operations: z.number(), quantity: quantityOutput })),
             series: z.array(z.object({ bucket: z.string(), revenueCents: z.number(), creditsUsed: z.number() })),
           }),
           400: errorSchema,
@@ -456,7 +456,7 @@ export async function adminRoutes(app: App, ctx: AppContext) {
 
   app.get(
     '/api/admin/audit',
-    { ...guard, schema: { ...doc('Audit log, newest first'), querystring: paginationQuery, response: { 200: pageOf(auditSchema), 400: errorSchema, ...denied } } },
+    { ...guard, schema: { ...doc('Audit log', 'Admins only. Newest first, paginated: who did what to which target (adjustments, role changes, package and price changes, refunds, setup).'), querystring: paginationQuery, response: { 200: pageOf(auditSchema), 400: errorSchema, ...denied } } },
     async (req) => {
       const cursor = ctx.cursors.decode<{ id: string }>(req.query.cursor);
       let q = db.selectFrom('audit_log').selectAll();

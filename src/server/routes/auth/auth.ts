@@ -57,7 +57,7 @@ export async function authRoutes(app: App, ctx: AppContext) {
     '/api/auth/register',
     {
       config: limit,
-      schema: { tags: ['auth'], body: registerBody, response: { 201: authResponse, 400: errorSchema, 409: errorSchema } },
+      schema: { tags: ['auth'], summary: 'Sign up', description: 'Creates a `user` with an empty balance (plus `SIGNUP_BONUS_CREDITS` when set) and answers a session token (JWT, Bearer). The email is case-insensitive and unique (409 when taken); the password needs at least 8 characters; `role` and balances in the body are ignored. Limited per IP (`AUTH_RATE_LIMIT` per 15 minutes).', body: registerBody, response: { 201: authResponse, 400: errorSchema, 409: errorSchema } },
     },
     async (req, reply) => {
       const user = await createUser(ctx.core.writer, {
@@ -76,7 +76,7 @@ export async function authRoutes(app: App, ctx: AppContext) {
     '/api/auth/login',
     {
       config: limit,
-      schema: { tags: ['auth'], body: loginBody, response: { 200: authResponse, 401: errorSchema, 429: errorSchema } },
+      schema: { tags: ['auth'], summary: 'Sign in', description: 'Answers the user and a session token. A wrong password and an unknown email get the same 401 and take the same time. Failed sign-ins are limited per email and per IP; beyond that 429 with `Retry-After`.', body: loginBody, response: { 200: authResponse, 401: errorSchema, 429: errorSchema } },
     },
     async (req) => {
       const email = normalizeEmail(req.body.email);
@@ -100,7 +100,7 @@ export async function authRoutes(app: App, ctx: AppContext) {
     '/api/auth/me',
     {
       onRequest: ctx.authenticate,
-      schema: { tags: ['auth'], security: [{ bearer: [] }], response: { 200: meResponse, 401: errorSchema } },
+      schema: { tags: ['auth'], summary: 'The signed-in user', description: 'The user of the Bearer token, with the role as it is now (a role change applies at once).', security: [{ bearer: [] }], response: { 200: meResponse, 401: errorSchema } },
     },
     async (req) => {
       const p = principal(req);

@@ -54,7 +54,7 @@ export async function accountRoutes(app: App, ctx: AppContext) {
     '/api/credits/alerts',
     {
       ...auth,
-      schema: { tags: ['credits'], security: [{ bearer: [] }], querystring: paginationQuery, response: { 200: alertsPage, 400: errorSchema, 401: errorSchema } },
+      schema: { tags: ['credits'], summary: 'In-app alerts', description: 'Newest first, paginated, with the number still unread: low balance (once per crossing of the threshold), depleted, purchase succeeded, payment failed, auto-recharge succeeded or failed, refund.', security: [{ bearer: [] }], querystring: paginationQuery, response: { 200: alertsPage, 400: errorSchema, 401: errorSchema } },
     },
     async (req) => {
       const p = principal(req);
@@ -83,7 +83,7 @@ export async function accountRoutes(app: App, ctx: AppContext) {
     {
       ...auth,
       schema: {
-        tags: ['credits'],
+        tags: ['credits'], summary: 'Mark an alert read', description: 'Marks one of the user’s alerts read; another user’s alert id is 404.',
         security: [{ bearer: [] }],
         params: idParam,
         response: { 200: z.object({ id: z.string(), read: z.literal(true) }), 401: errorSchema, 404: errorSchema },
@@ -104,7 +104,7 @@ export async function accountRoutes(app: App, ctx: AppContext) {
 
   app.get(
     '/api/credits/settings',
-    { ...auth, schema: { tags: ['credits'], security: [{ bearer: [] }], response: { 200: settingsSchema, 401: errorSchema } } },
+    { ...auth, schema: { tags: ['credits'], summary: 'Alert and auto-recharge settings', description: 'The low-balance threshold in credits and the auto-recharge settings: when `enabled`, the package `packageId` is bought with the saved card whenever the available balance falls below `thresholdCredits`.', security: [{ bearer: [] }], response: { 200: settingsSchema, 401: errorSchema } } },
     async (req) => toSettings(await getSettings(db, principal(req).id)),
   );
 
@@ -112,7 +112,7 @@ export async function accountRoutes(app: App, ctx: AppContext) {
     '/api/credits/settings',
     {
       ...auth,
-      schema: { tags: ['credits'], security: [{ bearer: [] }], body: settingsUpdate, response: { 200: settingsSchema, 400: errorSchema, 401: errorSchema } },
+      schema: { tags: ['credits'], summary: 'Change alert and auto-recharge settings', description: 'Takes any subset and answers the whole. `thresholdCredits` and `packageId` are required when `enabled` is true. Unknown fields are 400.', security: [{ bearer: [] }], body: settingsUpdate, response: { 200: settingsSchema, 400: errorSchema, 401: errorSchema } },
     },
     async (req) => {
       const p = principal(req);
@@ -140,7 +140,7 @@ export async function accountRoutes(app: App, ctx: AppContext) {
     '/api/credits/payments',
     {
       ...auth,
-      schema: { tags: ['payments'], security: [{ bearer: [] }], querystring: paginationQuery, response: { 200: pageOf(paymentSchema), 400: errorSchema, 401: errorSchema } },
+      schema: { tags: ['payments'], summary: 'Payments of the signed-in user', description: 'Newest first, paginated. `status` is one of pending, succeeded, failed, refunded, partially_refunded, disputed; `credits` is package credits plus bonus.', security: [{ bearer: [] }], querystring: paginationQuery, response: { 200: pageOf(paymentSchema), 400: errorSchema, 401: errorSchema } },
     },
     async (req) => {
       const p = principal(req);
@@ -159,8 +159,7 @@ export async function accountRoutes(app: App, ctx: AppContext) {
     {
       ...auth,
       schema: {
-        tags: ['payments'],
-        summary: 'Buy a package (simulated provider: credits added before the answer)',
+        tags: ['payments'], summary: 'Buy a credit package', description: 'With Stripe configured: creates a PaymentIntent and answers `pending` with its `clientSecret`; the credits arrive with Stripe’s webhook. Without Stripe, outside production (or with `ALLOW_SIMULATED_PAYMENTS`), the simulated provider completes at once: `succeeded`, credits added before the answer. In production without Stripe, 503 `payments_unavailable`. Send an `Idempotency-Key`: a retry with the same key and body replays the first answer and buys nothing again.',
         security: [{ bearer: [] }],
         body: purchaseBody,
         response: { 201: purchaseResponse, 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema, 503: errorSchema },
@@ -229,7 +228,7 @@ export async function accountRoutes(app: App, ctx: AppContext) {
 
   app.get(
     '/api/credits/stream',
-    { ...auth, schema: { tags: ['credits'], security: [{ bearer: [] }], summary: 'Server-Sent Events: `balance` on connect and on every change' } },
+    { ...auth, schema: { tags: ['credits'], summary: 'Live balance (Server-Sent Events)', description: 'A `text/event-stream`: an event `balance` with the balance object at once, then one on every change, and a comment line every 15 s to keep the connection open. Send the Bearer header (read it with `fetch`, not `EventSource`).', security: [{ bearer: [] }] } },
     async (req, reply) => {
       const p = principal(req);
       const unlimited = p.role === 'super_admin';

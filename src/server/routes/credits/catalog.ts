@@ -56,7 +56,7 @@ export async function catalogRoutes(app: App, ctx: AppContext) {
     '/api/credits/balance',
     {
       onRequest: ctx.authenticate,
-      schema: { tags: ['credits'], security: [{ bearer: [] }], response: { 200: balanceSchema, 401: errorSchema } },
+      schema: { tags: ['credits'], summary: 'Balance of the signed-in user', description: 'In credits: `balance`, `reserved` (held for calls in progress and other holds), `available = balance - reserved` (every charge is limited by it), lifetime purchased (bonuses included) and used. `unlimited` is true for a super admin, who is never charged.', security: [{ bearer: [] }], response: { 200: balanceSchema, 401: errorSchema } },
     },
     async (req) => {
       const p = principal(req);
@@ -66,7 +66,7 @@ export async function catalogRoutes(app: App, ctx: AppContext) {
 
   app.get(
     '/api/credits/packages',
-    { schema: { tags: ['credits'], response: { 200: z.object({ items: z.array(packageSchema) }) } } },
+    { schema: { tags: ['credits'], summary: 'Credit packages for sale', description: 'Public. The active packages, cheapest first; `credits` and `bonusCredits` are what a purchase adds, `priceCents` what it costs in `currency`.', response: { 200: z.object({ items: z.array(packageSchema) }) } } },
     async () => {
       const rows = await db
         .selectFrom('credit_packages')
@@ -81,7 +81,7 @@ export async function catalogRoutes(app: App, ctx: AppContext) {
 
   app.get(
     '/api/credits/pricing',
-    { schema: { tags: ['credits'], response: { 200: z.object({ items: z.array(pricingRuleSchema) }) } } },
+    { schema: { tags: ['credits'], summary: 'Current prices', description: 'Public. The current version of each active pricing rule: `credits` per `unit` of `operation`. What a quantity means for each unit is in the units table of this document’s description: `quantity` is seconds for `per_minute`, bytes for `per_mb`, tokens for `per_1k_tokens` and a count for every other unit.', response: { 200: z.object({ items: z.array(pricingRuleSchema) }) } } },
     async () => {
       const rows = [...(await ctx.core.pricing.active()).values()].sort(
         (a, b) => a.operation.localeCompare(b.operation) || a.unit.localeCompare(b.unit),
@@ -95,7 +95,7 @@ export async function catalogRoutes(app: App, ctx: AppContext) {
     {
       onRequest: ctx.authenticate,
       schema: {
-        tags: ['credits'],
+        tags: ['credits'], summary: 'Price an operation without running it', description: 'Prices `quantity` of `unit` of `operation` by the active rule and says whether the available balance covers it. Moves nothing. `quantity` is in the unit’s base quantity: seconds for `per_minute` (a 90.5 s call is 90.5, not 1.5), bytes for `per_mb`, tokens for `per_1k_tokens`, a count otherwise. 404 when no active rule prices that operation and unit.',
         security: [{ bearer: [] }],
         body: estimateBody,
         response: { 200: estimateResponse, 400: errorSchema, 401: errorSchema, 404: errorSchema },

@@ -49,7 +49,7 @@ export async function historyRoutes(app: App, ctx: AppContext) {
     {
       ...auth,
       schema: {
-        tags: ['credits'],
+        tags: ['credits'], summary: 'Ledger rows of the signed-in user', description: 'Newest first, paginated (`limit`, `cursor`), filtered by `type` and by `from` (inclusive) and `to` (exclusive; a date-only `to` includes that day). `amount` is the signed change of the balance, `reservedChange` that of the reserved credits, `balanceAfter` the balance after the row.',
         security: [{ bearer: [] }],
         querystring: transactionsQuery,
         response: { 200: pageOf(transactionSchema), 400: errorSchema, 401: errorSchema },
@@ -73,10 +73,10 @@ export async function historyRoutes(app: App, ctx: AppContext) {
     {
       ...auth,
       schema: {
-        tags: ['credits'],
+        tags: ['credits'], summary: 'Ledger rows as CSV', description: 'Every row under the same filters as the JSON list (not one page), with a header line: `id,createdAt,type,amount,reservedChange,balanceAfter,description,metadata`. A text cell that a spreadsheet would run as a formula gets a leading `\'`; numbers stay plain.',
         security: [{ bearer: [] }],
         querystring: transactionsCsvQuery,
-        response: { 200: z.string().meta({ description: 'text/csv' }), 400: errorSchema, 401: errorSchema },
+        response: { 200: { description: 'The rows as CSV.', content: { 'text/csv': { schema: z.string() } } }, 400: errorSchema, 401: errorSchema },
       },
     },
     async (req, reply) => {
@@ -112,7 +112,7 @@ export async function historyRoutes(app: App, ctx: AppContext) {
     {
       ...auth,
       schema: {
-        tags: ['credits'],
+        tags: ['credits'], summary: 'Usage over time and by operation', description: 'Credits spent and operations counted per UTC day or hour (`granularity`) over `from`..`to` (default: the last 30 days), and per operation and unit with the summed `quantity` in the unit’s base quantity (seconds, bytes, tokens or a count).',
         security: [{ bearer: [] }],
         querystring: usageQuery,
         response: { 200: usageResponse, 400: errorSchema, 401: errorSchema },

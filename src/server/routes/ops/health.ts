@@ -4,7 +4,7 @@ import type { App, AppContext } from '../../app.js';
 export async function healthRoutes(app: App, ctx: AppContext) {
   app.get(
     '/health/live',
-    { schema: { tags: ['operations'], response: { 200: z.object({ status: z.literal('ok') }) } } },
+    { schema: { tags: ['operations'], summary: 'Liveness', description: 'Answers 200 while the process runs, without touching the database: for a process supervisor deciding whether to restart it.', response: { 200: z.object({ status: z.literal('ok') }) } } },
     async () => ({ status: 'ok' as const }),
   );
 
@@ -12,7 +12,7 @@ export async function healthRoutes(app: App, ctx: AppContext) {
     '/health/ready',
     {
       schema: {
-        tags: ['operations'],
+        tags: ['operations'], summary: 'Readiness', description: '200 when the database answers a trivial query, else 503: for a load balancer deciding whether to send traffic here. `database` names the dialect (`sqlite` or `postgres`).',
         response: { 200: z.object({ status: z.literal('ok'), database: z.string() }), 503: z.object({ status: z.literal('unavailable'), database: z.string() }) },
       },
     },
@@ -23,7 +23,7 @@ export async function healthRoutes(app: App, ctx: AppContext) {
     },
   );
 
-  app.get('/metrics', { schema: { tags: ['operations'], hide: false } }, async (_req, reply) => {
+  app.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus metrics', description: 'Request durations by route and status, ledger writer batch sizes and times, queue depth, credits charged per operation and the process’s own metrics, in the Prometheus text format.', hide: false } }, async (_req, reply) => {
     ctx.metrics.writerQueueDepth.set(ctx.core.writer.queueDepth);
     reply.header('content-type', ctx.metrics.registry.contentType);
     return ctx.metrics.registry.metrics();
@@ -35,7 +35,7 @@ export async function healthRoutes(app: App, ctx: AppContext) {
     '/api/config',
     {
       schema: {
-        tags: ['operations'],
+        tags: ['operations'], summary: 'What the dashboard needs to know', description: 'Public. Which payment provider is active (`stripe`, `simulated` outside production, `none`), the Stripe publishable key when there is one, and the upload limit in MB.',
         response: {
           200: z.object({
             paymentsProvider: z.enum(['stripe', 'simulated', 'none']),

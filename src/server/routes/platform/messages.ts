@@ -22,8 +22,7 @@ export async function messageRoutes(app: App, ctx: AppContext) {
     {
       onRequest: ctx.authenticate,
       schema: {
-        tags: ['platform'],
-        summary: 'Send a message (charged message/per_message)',
+        tags: ['platform'], summary: 'Send a message', description: 'Charges `message`/`per_message` (quantity 1) and answers the charge. `to` is 1 to 320 characters (a phone number, an address or a candidate id) without control or bidirectional override characters; `body` 1 to 10,000 characters, line breaks and tabs allowed. 402 when the available balance is short, and nothing is sent. Takes an `Idempotency-Key`.',
         security: [{ bearer: [] }],
         body: messageBody,
         response: { 201: messageResponse, 400: errorSchema, 401: errorSchema, 402: errorSchema, 409: errorSchema },

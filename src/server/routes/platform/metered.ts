@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import { z } from 'zod';
-import { errorSchema, freeText, operationName, quantityInput, textProblem } from '../../../contracts/common.js';
+import { errorSchema, freeText, operationName, quantityInput, quantityOutput, textProblem } from '../../../contracts/common.js';
 import { chargeSchema, unitSchema } from '../../../contracts/credits.js';
 import { notFound } from '../../../core/errors.js';
 import { newId } from '../../../core/ids.js';
@@ -46,8 +46,7 @@ export async function meteredRoutes(app: App, ctx: AppContext) {
       {
         onRequest: ctx.authenticate,
         schema: {
-          tags: ['platform'],
-          summary: 'Upload a file (multipart field `file`): charged file_upload/per_mb by its exact size',
+          tags: ['platform'], summary: 'Upload a file', description: 'Multipart, one file in the field `file`. Charges `file_upload`/`per_mb` by the file’s exact size in bytes (1.5 MB at 0.25 per MB is 0.375). Over `MAX_UPLOAD_MB` (default 25) 413 and nothing is kept; a file name with control or bidirectional override characters is 400. Takes an `Idempotency-Key` (another file under the same key is 409).',
           security: [{ bearer: [] }],
           consumes: ['multipart/form-data'],
           response: {
@@ -126,8 +125,7 @@ export async function meteredRoutes(app: App, ctx: AppContext) {
     {
       onRequest: ctx.authenticate,
       schema: {
-        tags: ['platform'],
-        summary: 'Run a workflow: charged workflow/per_execution',
+        tags: ['platform'], summary: 'Run a workflow', description: 'Charges `workflow`/`per_execution` (quantity 1) for one run of the workflow named by `id` (1 to 100 letters, digits, `-` or `_`). Takes an `Idempotency-Key`.',
         security: [{ bearer: [] }],
         params: workflowParams,
         body: z.object({ input: z.unknown().optional() }).nullish(),
@@ -160,13 +158,12 @@ export async function meteredRoutes(app: App, ctx: AppContext) {
     '/api/usage',
     {
       schema: {
-        tags: ['platform'],
-        summary: 'Meter an operation for a user (other backends: X-Service-Key, or an admin token)',
+        tags: ['platform'], summary: 'Meter an operation for a user', description: 'For other backends of the platform (header `X-Service-Key` = `SERVICE_API_KEY`, or an admin token): charges `quantity` of `unit` of `operation` to `userId` by the active rule. `quantity` is the unit’s base quantity: SECONDS for `per_minute` (a 2-minute call is 120, not 2: sending minutes undercharges 60 times), BYTES for `per_mb` (not megabytes), TOKENS for `per_1k_tokens` (not thousands), a count for every other unit. `idempotencyKey` is required; the same key and body replay the first answer. A super admin’s usage is recorded, not charged.',
         security: [{ serviceKey: [] }, { bearer: [] }],
         body: usageBody,
         response: {
           201: z.object({
-            usage: z.object({ id: z.string().nullable(), userId: z.string(), operation: z.string(), unit: z.string(), quantity: z.number(), cost: z.number() }),
+            usage: z.object({ id: z.string().nullable(), userId: z.string(), operation: z.string(), unit: z.string(), quantity: quantityOutput, cost: z.number() }),
             credits: chargeSchema,
           }),
           400: errorSchema,

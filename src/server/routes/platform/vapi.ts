@@ -188,6 +188,9 @@ export async function vapiRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['platform'],
         summary: "The caller's calls, newest first; `?status=open` for those not yet settled",
+        description:
+          'Paginated (`limit`, `cursor`). Each call with its status in VAPI’s words, its maximum and charged length in seconds, the credits charged so far and those still held. ' +
+          '`status=open` lists the calls not yet settled (queued, in-progress, ending), so a client can offer to end them after a reload.',
         security: [{ bearer: [] }],
         querystring: listCallsQuery,
         response: { 200: callsPage, 400: errorSchema, 401: errorSchema },

@@ -1,0 +1,61 @@
+/**
+ * The finishing touches of the OpenAPI document that the route schemas cannot carry:
+ * an example request and answer for every operation (openapi-examples.ts), the
+ * multipart body of an upload, the raw body of Stripe's webhook, and the content types
+ * of the answers that are not JSON (metrics, the balance stream).
+ */
+import { EXAMPLES } from './openapi-examples.js';
+
+interface Media {
+  schema?: Record<string, unknown>;
+  example?: unknown;
+}
+interface Operation {
+  requestBody?: { required?: boolean; description?: string; content: Record<string, Media> };
+  responses?: Record<string, { description?: string; content?: Record<string, Media> }>;
+}
+interface Document {
+  paths?: Record<string, Record<string, Operation>>;
+}
+
+/** Request bodies the route schemas do not describe (they are not parsed as JSON). */
+const RAW_BODIES: Record<string, { description: string; type: string; schema: Record<string, unknown> }> = {
+  'POST /api/files': {
+    description: 'One file in the field `file`.',
+    type: 'multipart/form-data',
+    schema: { type: 'object', properties: { file: { type: 'string', format: 'binary' } }, required: ['file'] },
+  },
+  'POST /api/credits/stripe/webhook': {
+    description: 'A Stripe event, exactly as Stripe sent it (the signature covers the raw bytes).',
+    type: 'application/json',
+    schema: { type: 'object', properties: { id: { type: 'string' }, type: { type: 'string' } }, required: ['id', 'type'] },
+  },
+};
+
+/** Adds the examples, raw bodies and non-JSON content types to the generated document. */
+export function decorateDocument<T>(document: T): T {
+  const doc = document as Document;
+  const op = (key: string): Operation | undefined => {
+    const [method = '', path = ''] = key.split(' ');
+    return doc.paths?.[path]?.[method.toLowerCase()];
+  };
+  for (const [key, body] of Object.entries(RAW_BODIES)) {
+    const o = op(key);
+    if (o && !o.requestBody) o.requestBody = { required: true, description: body.description, content: { [body.type]: { schema: body.schema } } };
+  }
+  for (const [key, ex] of Object.entries(EXAMPLES)) {
+    const o = op(key);
+    if (!o) continue;
+    if (ex.request !== undefined && o.requestBody) {
+      const media = o.requestBody.content[ex.requestType ?? 'application/json'];
+      if (media) media.example = ex.request;
+    }
+    const response = o.responses?.[String(ex.response.status)];
+    if (!response) continue;
+    const type = ex.response.type ?? 'application/json';
+    response.content ??= {};
+    response.content[type] ??= { schema: { type: 'string' } };
+    (response.content[type] as Media).example = ex.response.body;
+  }
+  return document;
+}

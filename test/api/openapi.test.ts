@@ -1,0 +1,143 @@
+/**
+ * The OpenAPI document as a reader needs it: every operation has a summary, a
+ * description and examples (each valid against its own schema), and the document says
+ * what a `quantity` counts for each unit (seconds, bytes, tokens or a count), in its
+ * description and on every quantity field.
+ */
+import { Ajv } from 'ajv';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { UNITS } from '../../src/core/money.js';
+import { EXAMPLES } from '../../src/server/openapi-examples.js';
+import { type TestServer, startTestServer } from '../support/server.js';
+
+type Schema = Record<string, unknown>;
+interface Media {
+  schema?: Schema;
+  example?: unknown;
+}
+interface Operation {
+  summary?: string;
+  description?: string;
+  requestBody?: { content: Record<string, Media> };
+  responses: Record<string, { content?: Record<string, Media> }>;
+}
+interface Doc {
+  info: { description?: string };
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, Schema> };
+}
+
+const METHODS = new Set(['get', 'put', 'post', 'patch', 'delete']);
+
+describe('the OpenAPI document', () => {
+  let s: TestServer;
+  let doc: Doc;
+  const operations: { key: string; op: Operation }[] = [];
+
+  beforeAll(async () => {
+    s = await startTestServer('sqlite');
+    const r = await s.api.get('/openapi.json');
+    expect(r.status).toBe(200);
+    doc = r.body;
+    for (const [path, item] of Object.entries(doc.paths)) {
+      for (const [method, op] of Object.entries(item)) if (METHODS.has(method)) operations.push({ key: `${method.toUpperCase()} ${path}`, op });
+    }
+  });
+  afterAll(async () => {
+    await s?.stop();
+  });
+
+  it('gives every operation a summary and a description', () => {
+    expect(operations.length).toBeGreaterThan(40);
+    const missing = operations.filter(({ op }) => !op.summary?.trim() || !op.description?.trim() || op.description.trim().length < 20).map((o) => o.key);
+    expect(missing).toEqual([]);
+  });
+
+  it('gives every operation an example answer, and a request example when it takes a body', () => {
+    const missing: string[] = [];
+    for (const { key, op } of operations) {
+      const success = Object.entries(op.responses).find(([status]) => status.startsWith('2'));
+      if (!success || !Object.values(success[1].content ?? {}).some((m) => m.example !== undefined)) missing.push(`${key}: answer`);
+      if (op.requestBody && !Object.values(op.requestBody.content).some((m) => m.example !== undefined)) missing.push(`${key}: request`);
+    }
+    expect(missing).toEqual([]);
+    // No example is left over for an operation that is gone.
+    const known = new Set(operations.map((o) => o.key));
+    expect(Object.keys(EXAMPLES).filter((k) => !known.has(k))).toEqual([]);
+  });
+
+  it('has examples that match their own schemas', () => {
+    const ajv = new Ajv({ strict: false, validateFormats: false, allErrors: true });
+    // OpenAPI 3.0 schemas as JSON Schema: references into the document, and draft-4 style
+    // boolean exclusiveMinimum/exclusiveMaximum as numbers.
+    const resolve = (schema: unknown): unknown => {
+      if (Array.isArray(schema)) return schema.map(resolve);
+      if (!schema || typeof schema !== 'object') return schema;
+      const out: Schema = Object.fromEntries(
+        Object.entries(schema).map(([k, v]) => [k, k === '$ref' && typeof v === 'string' && v.startsWith('#/') ? `openapi.json${v}` : resolve(v)]),
+      );
+      for (const [flag, bound] of [
+        ['exclusiveMinimum', 'minimum'],
+        ['exclusiveMaximum', 'maximum'],
+      ] as const) {
+        if (out[flag] === true) {
+          out[flag] = out[bound];
+          delete out[bound];
+        } else if (out[flag] === false) delete out[flag];
+      }
+      return out;
+    };
+    ajv.addSchema(resolve({ $id: 'openapi.json', components: doc.components }) as Schema);
+    const wrong: string[] = [];
+    let checked = 0;
+    for (const { key, op } of operations) {
+      const media = [
+        ...Object.entries(op.requestBody?.content ?? {}).map(([type, m]) => ({ where: `request ${type}`, m })),
+        ...Object.entries(op.responses).flatMap(([status, r]) => Object.entries(r.content ?? {}).map(([type, m]) => ({ where: `${status} ${type}`, m }))),
+      ];
+      for (const { where, m } of media) {
+        if (m.example === undefined || !m.schema) continue;
+        checked++;
+        const validate = ajv.compile(resolve(m.schema) as Schema);
+        if (!validate(m.example)) wrong.push(`${key} ${where}: ${ajv.errorsText(validate.errors)}`);
+      }
+    }
+    expect(wrong).toEqual([]);
+    expect(checked).toBeGreaterThan(60);
+  });
+
+  it('says what a quantity counts for every unit, in its description and on every quantity field', () => {
+    const info = doc.info.description ?? '';
+    expect(info).toContain('| `per_minute` | seconds | 60 |');
+    expect(info).toContain('| `per_mb` | bytes | 1,048,576 |');
+    expect(info).toContain('| `per_1k_tokens` | tokens | 1000 |');
+    for (const unit of Object.keys(UNITS)) expect(info).toContain(`\`${unit}\``);
+    expect(info).toMatch(/charged 60 times too little/);
+
+    const quantities: string[] = [];
+    const walk = (node: unknown, where: string) => {
+      if (Array.isArray(node)) {
+        for (const [i, n] of node.entries()) walk(n, `${where}[${i}]`);
+        return;
+      }
+      if (!node || typeof node !== 'object') return;
+      const props = (node as { properties?: Record<string, Schema> }).properties;
+      if (props?.quantity) {
+        quantities.push(where);
+        const d = String(props.quantity.description ?? '');
+        expect(d, `quantity at ${where}`).toMatch(/SECONDS for per_minute/);
+        expect(d, `quantity at ${where}`).toMatch(/BYTES for per_mb/);
+        expect(d, `quantity at ${where}`).toMatch(/TOKENS for per_1k_tokens/);
+      }
+      for (const [k, v] of Object.entries(node)) walk(v, `${where}.${k}`);
+    };
+    walk(doc.paths, 'paths');
+    walk(doc.components, 'components');
+    // estimate and usage bodies, the usage answer, the usage report and admin analytics.
+    expect(quantities.length).toBeGreaterThanOrEqual(5);
+    for (const key of ['POST /api/usage', 'POST /api/credits/estimate']) {
+      const op = operations.find((o) => o.key === key)?.op;
+      expect(op?.description, key).toMatch(/seconds/i);
+    }
+  });
+});
