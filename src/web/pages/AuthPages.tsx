@@ -1,5 +1,5 @@
 import { useMutation } from '@tanstack/react-query';
-import { type FormEvent, type ReactNode, useState } from 'react';
+import { type ChangeEvent, type FormEvent, type ReactNode, useState } from 'react';
 import { Link, Navigate, useLocation, useNavigate } from 'react-router';
 import { post } from '../api/client';
 import type { User } from '../api/types';
@@ -10,6 +10,37 @@ import { ErrorMessage } from '../components/ui';
 export interface AuthAnswer {
   user: User;
   token: string;
+}
+
+export interface NewAccount {
+  name: string;
+  email: string;
+  password: string;
+}
+
+/** Name, email and a new password, each with the API's sentence under it; then the other errors. */
+export function NewAccountFields({ value, onChange, error }: { value: NewAccount; onChange(v: NewAccount): void; error: unknown }) {
+  const fe = fieldErrors(error);
+  const set = (k: keyof NewAccount) => (e: ChangeEvent<HTMLInputElement>) => onChange({ ...value, [k]: e.target.value });
+  return (
+    <>
+      <Field label="Name" type="text" name="name" autoComplete="name" required maxLength={100} value={value.name} onChange={set('name')} error={fe.name} />
+      <Field label="Email" type="email" name="email" autoComplete="email" required value={value.email} onChange={set('email')} error={fe.email} />
+      <Field
+        label="Password"
+        type="password"
+        name="password"
+        autoComplete="new-password"
+        required
+        minLength={8}
+        hint="At least 8 characters."
+        value={value.password}
+        onChange={set('password')}
+        error={fe.password}
+      />
+      <ErrorMessage error={error} inline={['name', 'email', 'password']} />
+    </>
+  );
 }
 
 export function AuthCard({ title, children }: { title: string; children: ReactNode }) {
@@ -84,11 +115,9 @@ export function SignInPage() {
 export function SignUpPage() {
   const { token } = useAuth();
   const done = useAfterAuth();
-  const [name, setName] = useState('');
-  const [email, setEmail] = useState('');
-  const [password, setPassword] = useState('');
+  const [account, setAccount] = useState<NewAccount>({ name: '', email: '', password: '' });
   const m = useMutation({
-    mutationFn: () => post<AuthAnswer>('/api/auth/register', { name, email, password }),
+    mutationFn: () => post<AuthAnswer>('/api/auth/register', account),
     onSuccess: done,
   });
   if (token && !m.isSuccess) return <Navigate to="/" replace />;
@@ -96,25 +125,10 @@ export function SignUpPage() {
     e.preventDefault();
     m.mutate();
   };
-  const fe = fieldErrors(m.error);
   return (
     <AuthCard title="Create your account">
       <form onSubmit={submit} className="stack" noValidate>
-        <Field label="Name" type="text" name="name" autoComplete="name" required maxLength={200} value={name} onChange={(e) => setName(e.target.value)} error={fe.name} />
-        <Field label="Email" type="email" name="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} error={fe.email} />
-        <Field
-          label="Password"
-          type="password"
-          name="password"
-          autoComplete="new-password"
-          required
-          minLength={8}
-          hint="At least 8 characters."
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          error={fe.password}
-        />
-        <ErrorMessage error={m.error} inline={['name', 'email', 'password']} />
+        <NewAccountFields value={account} onChange={setAccount} error={m.error} />
         <button type="submit" className="button button-primary button-block" disabled={m.isPending}>
           Create account
         </button>

@@ -7,25 +7,22 @@ import { type FormEvent, useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { ApiError, get, post } from '../api/client';
 import { useAuth } from '../auth';
-import { Field, fieldErrors } from '../components/Field';
 import { ErrorMessage, Loading } from '../components/ui';
-import { type AuthAnswer, AuthCard } from './AuthPages';
+import { type AuthAnswer, AuthCard, type NewAccount, NewAccountFields } from './AuthPages';
 
 export function SetupPage() {
   const [params] = useSearchParams();
   const token = params.get('token') ?? '';
   const { signIn } = useAuth();
   const navigate = useNavigate();
-  const [name, setName] = useState('');
-  const [email, setEmail] = useState('');
-  const [password, setPassword] = useState('');
+  const [account, setAccount] = useState<NewAccount>({ name: '', email: '', password: '' });
   const status = useQuery({
     queryKey: ['setup-status'],
     queryFn: ({ signal }) => get<{ required: boolean }>('/api/setup', signal),
     staleTime: 0,
   });
   const m = useMutation({
-    mutationFn: () => post<AuthAnswer>('/api/setup', { token, name, email, password }),
+    mutationFn: () => post<AuthAnswer>('/api/setup', { token, ...account }),
     onSuccess: (a) => {
       signIn(a.token, a.user);
       navigate('/admin', { replace: true });
@@ -64,27 +61,12 @@ export function SetupPage() {
       </AuthCard>
     );
   }
-  const fe = fieldErrors(m.error);
   return (
     <AuthCard title="Create the super admin">
       <p className="muted">This account can do everything, including granting roles. The link works once.</p>
       <ErrorMessage error={status.error} />
       <form onSubmit={submit} className="stack" noValidate>
-        <Field label="Name" type="text" name="name" autoComplete="name" required maxLength={100} value={name} onChange={(e) => setName(e.target.value)} error={fe.name} />
-        <Field label="Email" type="email" name="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} error={fe.email} />
-        <Field
-          label="Password"
-          type="password"
-          name="password"
-          autoComplete="new-password"
-          required
-          minLength={8}
-          hint="At least 8 characters."
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          error={fe.password}
-        />
-        <ErrorMessage error={m.error} inline={['name', 'email', 'password']} />
+        <NewAccountFields value={account} onChange={setAccount} error={m.error} />
         {m.error instanceof ApiError && m.error.status === 401 ? (
           <p className="hint">Restart the server to print a new link while no super admin exists.</p>
         ) : null}
