@@ -13,6 +13,7 @@ import { verifyLedger } from '../core/ledger/verify.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { seed } from '../db/seed.js';
 import { openConfiguredDatabase, setupInstructions, startServer } from '../main.js';
+import { migrateDryRun } from './commands/migrate-dry-run.js';
 import { describeDatabase as where, openExistingDatabase } from './open-existing.js';
 
 function config() {
@@ -65,8 +66,10 @@ program
 program
   .command('migrate')
   .description('apply pending database migrations')
-  .action(async () => {
+  .option('--dry-run', 'list the migrations that would run; change nothing')
+  .action(async (o: { dryRun?: boolean }) => {
     const c = config();
+    if (o.dryRun) return migrateDryRun(c);
     const database = await openConfiguredDatabase(c);
     const applied = await migrateToLatest(database.db);
     console.log(applied.length ? `applied: ${applied.join(', ')}` : `${where(c)} is up to date`);

@@ -23,14 +23,80 @@ const INTROSPECTION_RACE = new Set(['3F000', '42P01', '42703']);
 
 const provider: MigrationProvider = { getMigrations: async () => migrations };
 
-/** Applies every pending migration; returns the names applied. Throws on failure. */
-export async function migrateToLatest(db: Kysely<DB>): Promise<string[]> {
-  // On Postgres, name the schema: Kysely looks for its bookkeeping tables in every schema
-  // otherwise, and a second database in another schema would fool it.
-  const schema = await sql<{ s: string }>`select current_schema() as s`
+export interface MigrationStatus {
+  /** Migrations of this release already applied. */
+  applied: string[];
+  /** Migrations of this release not applied yet, in the order they would run. */
+  pending: string[];
+  /** Applied migrations this release does not know: a newer release migrated the database. */
+  unknown: string[];
+}
+
+async function currentSchema(db: Kysely<DB>): Promise<string | undefined> {
+  return sql<{ s: string }>`select current_schema() as s`
     .execute(db)
     .then((r) => r.rows[0]?.s)
     .catch(() => undefined);
+}
+
+/** Which migrations are applied, pending, or newer than this release. Reads only. */
+export async function migrationStatus(db: Kysely<DB>): Promise<MigrationStatus> {
+  const schema = await currentSchema(db);
+  const exists = schema
+    ? await sql<{ n: number }>`select count(*)::int as n from information_schema.tables where table_schema = ${schema} and table_name = 'kysely_migration'`.execute(db)
+    : await sql<{ n: number }>`select count(*) as n from sqlite_master where type = 'table' and name = 'kysely_migration'`.execute(db);
+  const done = Number(exists.rows[0]?.n ?? 0) > 0
+    ? (await sql<{ name: string }>`select name from kysely_migration order by name`.execute(db)).rows.map((r) => r.name)
+    : [];
+  const known = Object.keys(migrations).sort();
+  const doneSet = new Set(done);
+  return {
+    applied: known.filter((n) => doneSet.has(n)),
+    pending: known.filter((n) => !doneSet.has(n)),
+    unknown: done.filter((n) => !(n in migrations)),
+  };
+}
+
+/** The names of the migrations `migrateToLatest` would apply now. */
+export async function pendingMigrations(db: Kysely<DB>): Promise<string[]> {
+  return (await migrationStatus(db)).pending;
+}
+
+/**
+ * Applies every pending migration; returns the names applied. Throws on failure.
+ *
+ * On PostgreSQL the whole run holds a session advisory lock named after the schema, on
+ * one connection, so instances that start at the same moment migrate one at a time: the
+ * first applies, the others find nothing left to do. A database already migrated by a
+ * newer release (migrations this one does not know, none of its own missing) is left as
+ * it is: migrations only expand the schema, so an older instance still runs on it during
+ * a rolling upgrade (docs/operations.md).
+ */
+export async function migrateToLatest(db: Kysely<DB>): Promise<string[]> {
+  // On Postgres, name the schema: Kysely looks for its bookkeeping tables in every schema
+  // otherwise, and a second database in another schema would fool it.
+  const schema = await currentSchema(db);
+  if (!schema) return migrateUnlocked(db, undefined);
+  return db.connection().execute(async (conn) => {
+    await sql`select pg_advisory_lock(hashtext('credits:migrate'), hashtext(${schema}))`.execute(conn);
+    try {
+      return await migrateUnlocked(conn, schema);
+    } finally {
+      await sql`select pg_advisory_unlock(hashtext('credits:migrate'), hashtext(${schema}))`.execute(conn);
+    }
+  });
+}
+
+async function migrateUnlocked(db: Kysely<DB>, schema: string | undefined): Promise<string[]> {
+  const status = await migrationStatus(db);
+  if (status.unknown.length > 0) {
+    if (status.pending.length === 0) return [];
+    throw new Error(
+      `the database has migrations this release does not know (${status.unknown.join(', ')}) and lacks some of its own ` +
+        `(${status.pending.join(', ')}): it was migrated by a different line of releases`,
+    );
+  }
+  if (status.pending.length === 0) return [];
   const migrator = new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
   for (let attempt = 1; ; attempt++) {
     const { error, results } = await migrator.migrateToLatest();

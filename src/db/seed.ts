@@ -53,8 +53,10 @@ export async function seed(db: Kysely<DB>, now = Date.now()): Promise<{ packages
   const existing = await db.selectFrom('credit_pricing').select(['operation', 'unit']).execute();
   const have = new Set(existing.map((r) => `${r.operation}/${r.unit}`));
   const missing = SEED_PRICING.filter(([op, unit]) => !have.has(`${op}/${unit}`));
+  let rules = 0;
   if (missing.length > 0) {
-    await db
+    // Another instance starting at the same moment may insert the same rules first.
+    const r = await db
       .insertInto('credit_pricing')
       .values(
         missing.map(([operation, unit, mc, description]) => ({
@@ -69,7 +71,9 @@ export async function seed(db: Kysely<DB>, now = Date.now()): Promise<{ packages
           created_at: now,
         })),
       )
-      .execute();
+      .onConflict((oc) => oc.doNothing())
+      .executeTakeFirst();
+    rules = Number(r.numInsertedOrUpdatedRows ?? 0n);
   }
-  return { packages: Number(pk.numInsertedOrUpdatedRows ?? 0n), rules: missing.length };
+  return { packages: Number(pk.numInsertedOrUpdatedRows ?? 0n), rules };
 }
