@@ -87,6 +87,22 @@ const envSchema = z.object({
   CALL_GRACE_SECONDS: int(300, 0),
   ALERTS_POLL_MS: int(2000, 10),
   ALERTS_RETRY_BASE_MS: int(5000, 1),
+  BACKUP_DIR: optionalString,
+  BACKUP_INTERVAL_MINUTES: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return 60;
+      // A fraction is allowed (0.5 is every 30 s), down to one second.
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 1 / 60) {
+        ctx.addIssue({ code: 'custom', message: 'must be a number of minutes, at least 0.0167 (one second)' });
+        return z.NEVER;
+      }
+      return n;
+    }),
+  BACKUP_KEEP: int(24, 1),
+  SHUTDOWN_TIMEOUT_SECONDS: int(25, 1),
 });
 
 export interface Config {
@@ -135,6 +151,10 @@ export interface Config {
   callGraceSeconds: number;
   alertPollMs: number;
   alertRetryBaseMs: number;
+  /** Scheduled backups of the embedded database (BACKUP_DIR set), off otherwise. */
+  backups: { dir: string; intervalMs: number; keep: number } | undefined;
+  /** How long a stop may take: requests in flight are cut before, the process exits by then. */
+  shutdownTimeoutMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -239,6 +259,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
     callGraceSeconds: e.CALL_GRACE_SECONDS,
     alertPollMs: e.ALERTS_POLL_MS,
     alertRetryBaseMs: e.ALERTS_RETRY_BASE_MS,
+    backups: e.BACKUP_DIR
+      ? { dir: resolve(e.BACKUP_DIR), intervalMs: Math.round(e.BACKUP_INTERVAL_MINUTES * 60_000), keep: e.BACKUP_KEEP }
+      : undefined,
+    shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
   };
 }
 

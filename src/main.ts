@@ -3,12 +3,14 @@
  * createApp -> listen, plus the background jobs, and a clean shutdown on SIGTERM/SIGINT
  * (stop taking requests, drain the writer, close the database).
  */
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Config, callsConfig } from './config.js';
 import { createSetupToken } from './core/accounts/create-setup-token.js';
 import { createUser, normalizeEmail } from './core/accounts/create-user.js';
 import { ThresholdAlerts } from './core/alerts/alerts.js';
 import { sweepCalls } from './core/calls/sweep-calls.js';
 import { AlertDelivery } from './core/alerts/deliver-alerts.js';
+import { ScheduledBackups } from './core/backups/scheduled-backups.js';
 import { AutoRecharge } from './core/payments/auto-recharge.js';
 import { emailChannel, webhookChannel } from './integrations/alerts/channels.js';
 import { StripeProvider } from './integrations/stripe/stripe-provider.js';
@@ -18,7 +20,7 @@ import { type Core, createCore } from './core/index.js';
 import { migrateToLatest } from './db/migrate.js';
 import { type Database, openDatabase } from './db/open.js';
 import { seed } from './db/seed.js';
-import { type App, createApp } from './server/app.js';
+import { type App, createApp, type Lifecycle } from './server/app.js';
 import { BalanceEvents } from './server/events.js';
 import { createMetrics } from './server/metrics.js';
 import type { Services } from './server/services.js';
@@ -81,6 +83,7 @@ export async function startServer(
   await ensureSuperAdmin(core, config);
   const setupToken = await createSetupToken(core);
 
+  const lifecycle: Lifecycle = { stopping: false };
   const metrics = createMetrics();
   const events = new BalanceEvents(database);
   await events.start(config.databaseUrl, opts.pgSchema ? `-c search_path=${opts.pgSchema}` : undefined);
@@ -111,21 +114,26 @@ export async function startServer(
     metrics,
     events,
     services,
+    lifecycle,
     ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
     ...(opts.extraRoutes ? { extraRoutes: opts.extraRoutes } : {}),
   });
 
   const timers: NodeJS.Timeout[] = [];
+  // Background jobs in progress: a stop waits for them, so none is cut off half-way.
+  const jobs = new Set<Promise<unknown>>();
   const every = (seconds: number, job: () => Promise<unknown>) => {
     let busy = false;
     const t = setInterval(() => {
-      if (busy) return;
+      if (busy || lifecycle.stopping) return;
       busy = true;
-      job()
+      const p = job()
         .catch((err) => app.log.error({ err }, 'background job failed'))
         .finally(() => {
           busy = false;
+          jobs.delete(p);
         });
+      jobs.add(p);
     }, seconds * 1000);
     t.unref();
     timers.push(t);
@@ -143,6 +151,31 @@ export async function startServer(
       app.log.warn({ callId: u.callId, vapiId: u.vapiId, userId: u.userId, reason: u.reason }, 'call charged its whole hold: VAPI could not tell how long it lasted');
     }
   });
+  if (config.backups && database.dialect === 'sqlite') {
+    const b = config.backups;
+    services.backups = new ScheduledBackups(database.db, {
+      sqlitePath: config.sqlitePath,
+      dir: b.dir,
+      intervalMs: b.intervalMs,
+      keep: b.keep,
+      log: app.log,
+      onResult: (r) => {
+        metrics.backups.inc({ outcome: r.ok ? 'success' : 'failure' });
+        if (r.ok) {
+          metrics.backupLastSuccess.set(r.at / 1000);
+          metrics.backupLastDuration.set(r.durationMs / 1000);
+          if (r.sizeBytes !== null) metrics.backupLastSize.set(r.sizeBytes);
+        } else {
+          metrics.backupLastFailure.set(r.at / 1000);
+        }
+      },
+    });
+    const backups = services.backups;
+    // The outcome is logged, kept for /health/ready and /metrics, and alerted by runOnce.
+    every(b.intervalMs / 1000, () => backups.runOnce().catch(() => {}));
+  } else if (config.backups) {
+    app.log.warn('BACKUP_DIR is for the embedded SQLite database and is ignored on PostgreSQL: back PostgreSQL up with its own tools (docs/operations.md)');
+  }
 
   let url = '';
   if (opts.listen !== false) {
@@ -154,20 +187,29 @@ export async function startServer(
   let stopping: Promise<void> | null = null;
   const stop = () => {
     stopping ??= (async () => {
+      const deadline = Date.now() + config.shutdownTimeoutMs;
+      // What is still running when this much time is left is cut, so that draining the
+      // writer and closing the database fit in the timeout.
+      const reserve = Math.min(5000, config.shutdownTimeoutMs * 0.2);
+      lifecycle.stopping = true;
       for (const t of timers) clearInterval(t);
-      // Let requests in flight finish; keep-alive connections that go idle meanwhile are
-      // closed as they do (server.close only closes those idle at the moment it is called),
-      // and after 10 s whatever is left is cut.
+      // Stop listening and let requests in flight finish. Requests that arrive meanwhile on
+      // kept-alive connections get 503 + Connection: close (app.ts); connections that go
+      // idle are closed as they do (server.close only closes those idle when it is called);
+      // whatever is still open when the time is up is cut.
       const server = app.server;
       const idle = setInterval(() => server.closeIdleConnections(), 50);
-      const hard = setTimeout(() => server.closeAllConnections(), 10_000);
+      const hard = setTimeout(() => server.closeAllConnections(), Math.max(0, deadline - reserve - Date.now()));
       try {
         await app.close();
       } finally {
         clearInterval(idle);
         clearTimeout(hard);
       }
-      // Drain the writer, let the after-commit watchers finish (they may write), then close it.
+      // Background jobs finish the pass they are in (a sweep, a delivery, a backup).
+      await Promise.race([Promise.allSettled([...jobs]), sleep(Math.max(0, deadline - reserve / 2 - Date.now()), undefined, { ref: false })]);
+      // Drain the writer (its current batch and what is queued), let the after-commit
+      // watchers finish (they may write), then close it.
       await core.writer.drain();
       await thresholds.idle();
       await autoRecharge.idle();
@@ -178,4 +220,33 @@ export async function startServer(
     return stopping;
   };
   return { app, core, database, services, config, url, setupToken, stop };
+}
+
+/**
+ * SIGTERM or SIGINT stops the service (Running.stop) and exits 0. If the stop takes longer
+ * than SHUTDOWN_TIMEOUT_SECONDS, or a second signal comes, the process exits 1 at once.
+ */
+export function exitOnSignals(running: Running, say: (line: string) => void = () => {}): void {
+  let signals = 0;
+  const shutdown = (sig: string) => {
+    signals++;
+    if (signals > 1) process.exit(1);
+    say(`${sig}: finishing requests in flight and pending work (at most ${running.config.shutdownTimeoutMs / 1000} s)...`);
+    setTimeout(() => {
+      say(`did not stop within ${running.config.shutdownTimeoutMs / 1000} s: exiting now`);
+      process.exit(1);
+    }, running.config.shutdownTimeoutMs).unref();
+    running
+      .stop()
+      .then(() => {
+        say('stopped cleanly');
+        process.exit(0);
+      })
+      .catch((e) => {
+        say(`shutdown failed: ${e instanceof Error ? e.message : e}`);
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
 }

@@ -1,5 +1,6 @@
 /**
- * The `credits` command: serve, migrate, seed, verify, users create, bench.
+ * The `credits` command: serve, migrate, seed, verify, users create, bench, and the operations
+ * commands of ./commands (backup, restore, doctor).
  */
 import 'dotenv/config';
 import { spawnSync } from 'node:child_process';
@@ -12,8 +13,10 @@ import { createCore } from '../core/index.js';
 import { verifyLedger } from '../core/ledger/verify.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { seed } from '../db/seed.js';
-import { openConfiguredDatabase, setupInstructions, startServer } from '../main.js';
+import { exitOnSignals, openConfiguredDatabase, setupInstructions, startServer } from '../main.js';
+import { backupCommand } from './commands/backup.js';
 import { migrateDryRun } from './commands/migrate-dry-run.js';
+import { restoreCommand } from './commands/restore.js';
 import { describeDatabase as where, openExistingDatabase } from './open-existing.js';
 
 function config() {
@@ -39,25 +42,8 @@ program
     const started = Date.now();
     const running = await startServer(c);
     const url = running.url;
-    let signals = 0;
-    const shutdown = (sig: string) => {
-      signals++;
-      if (signals > 1) process.exit(1);
-      console.log(`credits: ${sig}: finishing pending work...`);
-      running
-        .stop()
-        .then(() => {
-          console.log('credits: stopped cleanly');
-          process.exit(0);
-        })
-        .catch((e) => {
-          console.error('credits: shutdown failed', e);
-          process.exit(1);
-        });
-    };
-    process.on('SIGTERM', () => shutdown('SIGTERM'));
-    process.on('SIGINT', () => shutdown('SIGINT'));
     // Printed once the signals are handled: whoever waits for these lines may stop it at once.
+    exitOnSignals(running, (line) => console.log(`credits: ${line}`));
     console.log(`credits: serving on ${url} with ${where(c)}, ready in ${Date.now() - started} ms`);
     console.log(`credits: dashboard ${url}/  API docs ${url}/docs  health ${url}/health/ready`);
     if (running.setupToken) for (const line of setupInstructions(url, running.setupToken)) console.log(`credits: ${line}`);
@@ -157,6 +143,9 @@ users
       await database.close();
     }
   });
+
+backupCommand(program);
+restoreCommand(program);
 
 program.parseAsync().catch((e) => {
   console.error(e instanceof Error ? e.message : e);

@@ -59,6 +59,8 @@ export const ALERT_TYPES = [
   'auto_recharge_succeeded',
   'auto_recharge_failed',
   'refund',
+  /** Admins only: a scheduled backup of the embedded database failed. */
+  'backup_failed',
 ] as const;
 
 export const alertSchema = z

@@ -162,6 +162,7 @@ export type AlertType =
   | 'payment_failed'
   | 'auto_recharge_succeeded'
   | 'auto_recharge_failed'
+  | 'backup_failed'
   | 'refund';
 
 export interface CreditAlertsTable {

@@ -63,10 +63,18 @@ export interface AppDeps {
   logger?: boolean | object;
   /** Extra routes registered with the others (benchmarks add a bare baseline route). */
   extraRoutes?: (app: App) => void | Promise<void>;
+  /** Set `stopping` when a stop begins (main.ts); a fresh one is made when absent. */
+  lifecycle?: Lifecycle;
+}
+
+/** Whether the service is stopping: new requests are then refused with 503 and their connections closed. */
+export interface Lifecycle {
+  stopping: boolean;
 }
 
 /** What every route module receives. */
 export interface AppContext extends AppDeps {
+  lifecycle: Lifecycle;
   tokens: Tokens;
   users: UserCache;
   idempotency: Idempotency;
@@ -124,6 +132,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
     trustProxy: false,
     genReqId: () => crypto.randomUUID(),
     requestIdHeader: false,
+    // While stopping, requests that still arrive on kept-alive connections are answered by
+    // the hook below (503 with Retry-After and Connection: close), not by Fastify's bare 503.
+    return503OnClosing: false,
     routerOptions: { maxParamLength: 500 },
     // Errors the router raises before any route runs (bad URL encoding, oversized params).
     frameworkErrors: (err, _req, reply) => {
@@ -140,6 +151,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
 
   const ctx: AppContext = {
     ...deps,
+    lifecycle: deps.lifecycle ?? { stopping: false },
     tokens: new Tokens(config.jwtSecret, config.jwtTtlSeconds),
     users: new UserCache(deps.core.database.db),
     idempotency: new Idempotency(deps.core.database.db),
@@ -157,6 +169,23 @@ export async function createApp(deps: AppDeps): Promise<App> {
     reply.headers(security);
     reply.header('x-request-id', req.id);
     done();
+  });
+  // Stopping (SIGTERM): a request that arrives on a kept-alive connection is refused at
+  // once, nothing done, with Retry-After and Connection: close, so the client retries it
+  // (on another instance) and drops the connection; health and metrics still answer.
+  // Requests already in flight finish, and their answers close their connections too.
+  const lifecycle = ctx.lifecycle;
+  app.addHook('onRequest', (req, reply, done) => {
+    if (!lifecycle.stopping || req.url.startsWith('/health/') || req.url === '/metrics') return done();
+    reply
+      .code(503)
+      .header('retry-after', '1')
+      .header('connection', 'close')
+      .send(errorBody('overloaded', 'The service is restarting; nothing was done. Retry shortly.', { reason: 'shutting_down' }));
+  });
+  app.addHook('onSend', (_req, reply, payload, done) => {
+    if (lifecycle.stopping) reply.header('connection', 'close');
+    done(null, payload);
   });
   await loadShedding(app, config.shedding, deps.metrics);
   // NUL characters are refused at the edge: PostgreSQL cannot store them in text, and no
@@ -181,6 +210,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
       return reply.status(STATUS[err.code]).send(errorBody(err.code, err.message, err.details));
     }
     if (err instanceof DomainError) {
+      // Refused for now (the writer's queue is full, or it is shutting down): nothing was done.
+      if (err.code === 'overloaded') reply.header('retry-after', '1');
       return reply.status(STATUS[err.code]).send(domainErrorBody(err));
     }
     if (hasZodFastifySchemaValidationErrors(err)) {

@@ -48,6 +48,32 @@ export function createMetrics() {
       help: 'Requests being served (not counting open balance streams)',
       registers: [registry],
     }),
+    backupLastSuccess: new Gauge({
+      name: 'credits_backup_last_success_timestamp_seconds',
+      help: 'When the last scheduled backup completed (Unix seconds; absent before the first)',
+      registers: [registry],
+    }),
+    backupLastFailure: new Gauge({
+      name: 'credits_backup_last_failure_timestamp_seconds',
+      help: 'When the last scheduled backup failed (Unix seconds; absent if none has)',
+      registers: [registry],
+    }),
+    backupLastDuration: new Gauge({
+      name: 'credits_backup_last_duration_seconds',
+      help: 'How long the last completed backup took',
+      registers: [registry],
+    }),
+    backupLastSize: new Gauge({
+      name: 'credits_backup_last_size_bytes',
+      help: 'Size of the last completed backup',
+      registers: [registry],
+    }),
+    backups: new Counter({
+      name: 'credits_backups_total',
+      help: 'Scheduled backups by outcome (success, failure)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
     writerQueueDepth: new Gauge({
       name: 'ledger_writer_queue_depth',
       help: 'Operations waiting for the writer',

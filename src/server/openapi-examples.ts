@@ -41,7 +41,7 @@ const settings = { lowBalanceThreshold: 10, autoRecharge: { enabled: true, thres
 
 export const EXAMPLES: Record<string, Example> = {
   'GET /health/live': { response: { status: 200, body: { status: 'ok' } } },
-  'GET /health/ready': { response: { status: 200, body: { status: 'ok', database: 'sqlite' } } },
+  'GET /health/ready': { response: { status: 200, body: { status: 'ok', database: 'sqlite', backups: { enabled: false } } } },
   'GET /metrics': {
     response: {
       status: 200,

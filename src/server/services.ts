@@ -3,6 +3,7 @@
  * twin, chosen by configuration in main.ts.
  */
 import type { ThresholdAlerts } from '../core/alerts/alerts.js';
+import type { ScheduledBackups } from '../core/backups/scheduled-backups.js';
 import type { AutoRecharge } from '../core/payments/auto-recharge.js';
 import type { CallProvider } from '../core/calls/provider.js';
 import type { PaymentProvider } from '../core/payments/provider.js';
@@ -16,4 +17,6 @@ export interface Services {
   payments?: PaymentProvider;
   /** Buys the chosen package when available credits fall below the auto-recharge threshold. */
   autoRecharge?: AutoRecharge;
+  /** Scheduled backups of the embedded database, when BACKUP_DIR is set (SQLite only). */
+  backups?: ScheduledBackups;
 }

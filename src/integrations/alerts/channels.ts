@@ -35,6 +35,7 @@ const SUBJECTS: Record<string, string> = {
   auto_recharge_succeeded: 'Credits recharged',
   auto_recharge_failed: 'Auto-recharge failed',
   refund: 'Refund processed',
+  backup_failed: 'Credits service: a backup failed',
 };
 
 export function emailChannel(smtpUrl: string, from: string): AlertChannel {

@@ -1,6 +1,24 @@
 import { z } from 'zod';
 import type { App, AppContext } from '../../app.js';
 
+const backupsSchema = z.union([
+  z.object({ enabled: z.literal(false) }),
+  z.object({
+    enabled: z.literal(true),
+    dir: z.string(),
+    intervalSeconds: z.number(),
+    keep: z.number().int(),
+    running: z.boolean(),
+    lastSuccessAt: z.string().nullable(),
+    lastFailureAt: z.string().nullable(),
+    lastError: z.string().nullable(),
+    lastDurationMs: z.number().nullable(),
+    lastSizeBytes: z.number().nullable(),
+    lastFile: z.string().nullable(),
+    consecutiveFailures: z.number().int(),
+  }),
+]);
+
 export async function healthRoutes(app: App, ctx: AppContext) {
   app.get(
     '/health/live',
@@ -12,14 +30,23 @@ export async function healthRoutes(app: App, ctx: AppContext) {
     '/health/ready',
     {
       schema: {
-        tags: ['operations'], summary: 'Readiness', description: '200 when the database answers a trivial query, else 503: for a load balancer deciding whether to send traffic here. `database` names the dialect (`sqlite` or `postgres`).',
-        response: { 200: z.object({ status: z.literal('ok'), database: z.string() }), 503: z.object({ status: z.literal('unavailable'), database: z.string() }) },
+        tags: ['operations'],
+        summary: 'Readiness',
+        description:
+          '200 when the database answers a trivial query; 503 when it does not (`unavailable`) or the service is stopping (`stopping`, after SIGTERM): for a load balancer deciding whether to send traffic here. `database` names the dialect (`sqlite` or `postgres`). `backups` tells how the scheduled backups of the embedded database go (`{enabled: false}` when off); a failing backup does not make the service unready.',
+        response: {
+          200: z.object({ status: z.literal('ok'), database: z.string(), backups: backupsSchema }),
+          503: z.object({ status: z.enum(['unavailable', 'stopping']), database: z.string(), backups: backupsSchema }),
+        },
       },
     },
     async (_req, reply) => {
+      const database = ctx.core.database.dialect;
+      const backups = ctx.services.backups?.status() ?? { enabled: false as const };
+      if (ctx.lifecycle.stopping) return reply.status(503).header('retry-after', '1').send({ status: 'stopping' as const, database, backups });
       const ok = await ctx.core.database.ping();
-      if (!ok) return reply.status(503).send({ status: 'unavailable' as const, database: ctx.core.database.dialect });
-      return { status: 'ok' as const, database: ctx.core.database.dialect };
+      if (!ok) return reply.status(503).header('retry-after', '1').send({ status: 'unavailable' as const, database, backups });
+      return { status: 'ok' as const, database, backups };
     },
   );
 
