@@ -34,7 +34,13 @@ export interface Running {
   url: string;
   /** The one-time token of the setup link, made at start while no super admin exists; else null. */
   setupToken: string | null;
-  /** Stops background jobs, closes the server, drains the writer, closes the database. */
+  /** `stopping` turns true when stop() begins. */
+  lifecycle: Lifecycle;
+  /**
+   * Stops within SHUTDOWN_TIMEOUT_SECONDS: stops listening, lets requests in flight finish
+   * (refusing new ones on kept-alive connections), lets background jobs finish their pass,
+   * drains the writer, closes the database.
+   */
   stop(): Promise<void>;
 }
 
@@ -219,7 +225,7 @@ export async function startServer(
     })();
     return stopping;
   };
-  return { app, core, database, services, config, url, setupToken, stop };
+  return { app, core, database, services, config, url, setupToken, lifecycle, stop };
 }
 
 /**
