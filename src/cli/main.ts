@@ -15,6 +15,7 @@ import { migrateToLatest } from '../db/migrate.js';
 import { seed } from '../db/seed.js';
 import { exitOnSignals, openConfiguredDatabase, setupInstructions, startServer } from '../main.js';
 import { backupCommand } from './commands/backup.js';
+import { doctorCommand, refuseUnsafeStart } from './commands/doctor.js';
 import { migrateDryRun } from './commands/migrate-dry-run.js';
 import { restoreCommand } from './commands/restore.js';
 import { describeDatabase as where, openExistingDatabase } from './open-existing.js';
@@ -39,6 +40,7 @@ program
   .description('migrate, seed and serve the API and dashboard')
   .action(async () => {
     const c = config();
+    await refuseUnsafeStart(c);
     const started = Date.now();
     const running = await startServer(c);
     const url = running.url;
@@ -146,6 +148,7 @@ users
 
 backupCommand(program);
 restoreCommand(program);
+doctorCommand(program);
 
 program.parseAsync().catch((e) => {
   console.error(e instanceof Error ? e.message : e);
