@@ -25,6 +25,9 @@ import { BalanceEvents } from './server/events.js';
 import { createMetrics } from './server/metrics.js';
 import type { Services } from './server/services.js';
 
+/** How long a stop keeps idle kept-alive connections open, answering what comes on them with 503. */
+const KEEP_ALIVE_GRACE_MS = 1000;
+
 export interface Running {
   app: App;
   core: Core;
@@ -199,18 +202,29 @@ export async function startServer(
       const reserve = Math.min(5000, config.shutdownTimeoutMs * 0.2);
       lifecycle.stopping = true;
       for (const t of timers) clearInterval(t);
-      // Stop listening and let requests in flight finish. Requests that arrive meanwhile on
-      // kept-alive connections get 503 + Connection: close (app.ts); connections that go
-      // idle are closed as they do (server.close only closes those idle when it is called);
-      // whatever is still open when the time is up is cut.
+      // Stop listening (new connections are refused: a proxy sends them to another
+      // instance) and let requests in flight finish. Kept-alive connections stay open for a
+      // moment: Node would close the idle ones at once, and a request a proxy or client
+      // sends on one at that instant would find it cut, with no answer; instead such a
+      // request is answered 503 + Retry-After + Connection: close (app.ts). Then idle
+      // connections are closed as they go idle, and whatever is still open when the time
+      // is up is cut.
       const server = app.server;
-      const idle = setInterval(() => server.closeIdleConnections(), 50);
+      const closeIdle = server.closeIdleConnections.bind(server);
+      server.closeIdleConnections = () => {};
+      let idle: NodeJS.Timeout | undefined;
+      const grace = setTimeout(() => {
+        closeIdle();
+        idle = setInterval(closeIdle, 50);
+      }, Math.min(KEEP_ALIVE_GRACE_MS, Math.max(0, deadline - reserve - Date.now())));
       const hard = setTimeout(() => server.closeAllConnections(), Math.max(0, deadline - reserve - Date.now()));
       try {
         await app.close();
       } finally {
+        clearTimeout(grace);
         clearInterval(idle);
         clearTimeout(hard);
+        server.closeIdleConnections = closeIdle;
       }
       // Background jobs finish the pass they are in (a sweep, a delivery, a backup).
       await Promise.race([Promise.allSettled([...jobs]), sleep(Math.max(0, deadline - reserve / 2 - Date.now()), undefined, { ref: false })]);

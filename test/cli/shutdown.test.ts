@@ -2,9 +2,11 @@
  * Graceful stop. While stopping, a request that still arrives (on a kept-alive connection)
  * is refused with 503, Retry-After and Connection: close, and nothing is done; readiness
  * says 503 so a load balancer stops sending; liveness stays 200. `credits serve` on
- * SIGTERM ends balance streams at once, lets requests in flight finish, cuts one that
- * hangs when SHUTDOWN_TIMEOUT_SECONDS is nearly up, drains the writer, and exits 0 within
- * the timeout; every request it acknowledged is committed.
+ * SIGTERM stops listening, ends balance streams at once, answers a request sent on an idle
+ * kept-alive connection with that 503 (instead of cutting the connection under it), lets
+ * requests in flight finish, cuts one that hangs when SHUTDOWN_TIMEOUT_SECONDS is nearly
+ * up, drains the writer, and exits 0 within the timeout; every request it acknowledged is
+ * committed.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -103,10 +105,40 @@ describe('credits serve on SIGTERM', () => {
     const inflight = Array.from({ length: 100 }, () => send().finally(() => answered++));
     while (answered === 0) await new Promise((r) => setTimeout(r, 1));
 
+    // A kept-alive connection, idle when the stop begins.
+    const kept = connect(Number(port), '127.0.0.1');
+    await new Promise((r) => kept.once('connect', r));
+    let keptAnswer = '';
+    kept.on('data', (d) => (keptAnswer += d));
+    kept.on('error', () => {});
+    const keptClosed = new Promise((r) => kept.once('close', r));
+    kept.write('GET /health/live HTTP/1.1\r\nhost: x\r\n\r\n');
+    while (!keptAnswer.includes('"ok"')) await new Promise((r) => setTimeout(r, 5));
+    keptAnswer = '';
+
     const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     const t0 = performance.now();
     child.kill('SIGTERM');
     const streamEnded = reader.read().then(() => performance.now() - t0);
+    // Once it has stopped listening, a request sent on the kept-alive connection is
+    // refused with 503, Retry-After and Connection: close, and the connection closes.
+    const refusedConnection = () =>
+      new Promise<boolean>((resolve) => {
+        const c = connect(Number(port), '127.0.0.1');
+        c.once('connect', () => {
+          c.destroy();
+          resolve(false);
+        });
+        c.once('error', () => resolve(true));
+      });
+    while (!(await refusedConnection())) await new Promise((r) => setTimeout(r, 5));
+    const late = JSON.stringify({ to: 'x', body: 'late' });
+    kept.write(`POST /api/messages HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nauthorization: Bearer ${token}\r\nidempotency-key: late-1\r\ncontent-length: ${late.length}\r\n\r\n${late}`);
+    await keptClosed;
+    expect(keptAnswer).toMatch(/^HTTP\/1\.1 503 /);
+    expect(keptAnswer).toMatch(/\r\nretry-after: 1\r\n/i);
+    expect(keptAnswer).toMatch(/\r\nconnection: close\r\n/i);
+    expect(keptAnswer).toMatch(/"code":"overloaded".*"reason":"shutting_down"/);
     const results = await Promise.all(inflight);
     const code = await exit;
     const stoppedMs = performance.now() - t0;
@@ -130,6 +162,9 @@ describe('credits serve on SIGTERM', () => {
     // Acknowledged ones are committed; a request cut off without an answer may have been too.
     expect(used.n).toBeGreaterThanOrEqual(acked);
     expect(used.n).toBeLessThanOrEqual(results.filter((r) => r.status === 201 || r.status === 0).length);
+    const lateRows = new Database(join(dataDir, 'credits.db'), { readonly: true });
+    expect(lateRows.prepare("select count(*) n from credit_transactions where idempotency_key like '%late-1'").get()).toEqual({ n: 0 });
+    lateRows.close();
     const verify = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'verify'], { env });
     expect(verify.stdout).toMatch(/verify: clean/);
   });
