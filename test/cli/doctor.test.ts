@@ -240,11 +240,14 @@ describe('the doctor command and a production start', () => {
     child.stdout?.on('data', (d) => (out += d));
     child.stderr?.on('data', (d) => (out += d));
     const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-    const deadline = Date.now() + 30_000;
-    while (!/serving on/.test(out) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
-    expect(out).toMatch(/serving on/);
-    expect(out).toMatch(/credits: warning: backups: no scheduled backups.*\(fix: set BACKUP_DIR/);
-    child.kill('SIGTERM');
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!/serving on/.test(out) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+      expect(out).toMatch(/serving on/);
+      expect(out).toMatch(/credits: warning: backups: no scheduled backups.*\(fix: set BACKUP_DIR/);
+    } finally {
+      child.kill('SIGTERM');
+    }
     expect(await exit).toBe(0);
   });
 });

@@ -51,10 +51,15 @@ describe.each(await activeDialects())('while the service stops (%s)', (dialect) 
 describe('credits serve on SIGTERM', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'credits-stop-'));
   const env = { ...process.env, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn', DATABASE_URL: '', SIGNUP_BONUS_CREDITS: '100', SHUTDOWN_TIMEOUT_SECONDS: '3' };
-  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+  const children: ChildProcess[] = [];
+  afterAll(() => {
+    for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  });
 
   function serve(): Promise<{ child: ChildProcess; url: string; out: () => string }> {
     const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    children.push(child);
     let out = '';
     child.stdout?.on('data', (d) => (out += d));
     child.stderr?.on('data', (d) => (out += d));

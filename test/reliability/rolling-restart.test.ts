@@ -6,6 +6,8 @@
  * Idempotency-Key, and an instance that failed is left alone for 200 ms. Shown:
  *
  * - every stop exits 0 within SHUTDOWN_TIMEOUT_SECONDS;
+ * - requests that reach a stopping instance on a kept-alive connection are answered 503
+ *   `shutting_down` with Retry-After (and sent again), not cut off;
  * - no client ever sees a 5xx other than 503, and every 503 carries Retry-After;
  * - not one request lost or doubled: every key is acknowledged and is in the ledger exactly
  *   once, the balance is the start minus one message per key, and the ledger verifies.
@@ -157,6 +159,9 @@ describe.runIf(await postgresAvailable())('rolling restarts of two instances und
       `${noAnswer} requests without an answer (sent again), answers ${JSON.stringify(Object.fromEntries(statuses))}`;
     console.info(`[rolling restart] ${summary}`);
     expect(bad, summary).toEqual([]);
+    // Requests sent on kept-alive connections to a stopping instance were refused with the
+    // 503 the contract allows, not cut off.
+    expect(statuses.get('503 shutting_down') ?? 0, summary).toBeGreaterThan(0);
     for (const ms of stops) expect(ms).toBeLessThan(TIMEOUT_SECONDS * 1000);
     expect(acked.size).toBe(sent.size);
     const counts = await usageRowsPerKey(db.database.db, user.id);
