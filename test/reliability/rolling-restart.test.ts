@@ -12,29 +12,17 @@
  * - not one request lost or doubled: every key is acknowledged and is in the ledger exactly
  *   once, the balance is the start minus one message per key, and the ledger verifies.
  */
-import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
 import { createTestDb, postgresAvailable, type TestDb, usageRowsPerKey } from '../support/db.js';
-import { databaseEnv, kill9, type ServerProcess, spawnServer } from '../support/spawn-server.js';
+import { databaseEnv, freePort, kill9, type ServerProcess, spawnServer } from '../support/spawn-server.js';
 
 const RESTARTS = Number(process.env.ROLLING_RESTARTS ?? 10);
 const LANES = 32;
 const MESSAGE_MC = 100;
 const BONUS_CREDITS = 1_000_000;
 const TIMEOUT_SECONDS = 25;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.once('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 describe.runIf(await postgresAvailable())('rolling restarts of two instances under metered load (postgres)', () => {
   let db: TestDb;

@@ -10,5 +10,5 @@ const running = await startServer(loadConfig(process.env), {
   logger: false,
   ...(process.env.TEST_PG_SCHEMA ? { pgSchema: process.env.TEST_PG_SCHEMA } : {}),
 });
-process.stdout.write(`ready ${running.url}\n`);
 exitOnSignals(running, (line) => process.stderr.write(`${line}\n`));
+process.stdout.write(`ready ${running.url}\n`);

@@ -4,6 +4,7 @@
  * in production. `kill9` is kill -9.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { TestDb } from './db.js';
@@ -60,4 +61,16 @@ export function databaseEnv(db: TestDb, pgPoolSize?: number): Record<string, str
   return db.dialect === 'postgres'
     ? { DATABASE_URL: db.url as string, TEST_PG_SCHEMA: db.pgSchema as string, ...(pgPoolSize ? { PG_POOL_SIZE: String(pgPoolSize) } : {}) }
     : { DATA_DIR: dirname(db.sqlitePath as string), SQLITE_SYNCHRONOUS: 'FULL' };
+}
+
+/** A TCP port free on 127.0.0.1 right now (for a server that must come back on the same port). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => resolve(port));
+    });
+  });
 }
