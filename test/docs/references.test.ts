@@ -1,6 +1,6 @@
 /**
  * The documentation names only what exists: every relative link and every repository
- * path in backticks (`src/...`, `test/...`, `docs/...`) in README.md and docs/*.md is
+ * path in backticks (`src/...`, `test/...`, `docs/...`, `deploy/...`) in README.md and docs/*.md is
  * a file or folder of the repository, and no page points outside it.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
@@ -19,7 +19,7 @@ describe('the documentation', () => {
       if (!target || /^[a-z]+:/.test(target)) continue;
       if (!existsSync(normalize(join(ROOT, dirname(page), target)))) missing.push(`link ${target}`);
     }
-    for (const [, path] of text.matchAll(/`((?:src|test|docs|bench|scripts|bin|\.ci)\/[^`\s*<]*)`/g)) {
+    for (const [, path] of text.matchAll(/`((?:src|test|docs|bench|scripts|bin|deploy|\.ci)\/[^`\s*<]*)`/g)) {
       const p = (path ?? '').replace(/[.,;:]$/, '');
       if (!existsSync(join(ROOT, p))) missing.push(`path ${p}`);
     }

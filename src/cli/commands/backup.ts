@@ -1,8 +1,9 @@
 /** `credits backup [--to FILE]`: an online, consistent copy of the embedded database with its manifest. */
+import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { BackupError, backupFileName, backupSqlite } from '../../db/backup.js';
-import { config } from '../context.js';
+import { commandConfig as config } from '../open-existing.js';
 
 export function backupCommand(program: Command): void {
   program
@@ -19,6 +20,10 @@ export function backupCommand(program: Command): void {
       if (!target) {
         console.error('credits backup: give --to FILE, or set BACKUP_DIR');
         process.exit(2);
+      }
+      if (!existsSync(c.sqlitePath)) {
+        console.error(`credits backup: there is no database at ${c.sqlitePath} (DATA_DIR=${c.dataDir}); run \`credits migrate\` (or \`credits serve\`) to create it.`);
+        process.exit(1);
       }
       try {
         const r = await backupSqlite(c.sqlitePath, target);

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import type { Config } from '../../config.js';
 import { migrationStatus } from '../../db/migrate.js';
 import { openConfiguredDatabase } from '../../main.js';
-import { where } from '../context.js';
+import { describeDatabase as where } from '../open-existing.js';
 
 export async function migrateDryRun(c: Config): Promise<void> {
   if (!c.databaseUrl && !existsSync(c.sqlitePath)) {

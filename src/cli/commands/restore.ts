@@ -3,7 +3,7 @@ import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { restoreBackup } from '../../core/backups/restore-backup.js';
 import { BackupError } from '../../db/backup.js';
-import { config } from '../context.js';
+import { commandConfig as config } from '../open-existing.js';
 
 export function restoreCommand(program: Command): void {
   program

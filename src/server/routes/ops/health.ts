@@ -50,7 +50,7 @@ export async function healthRoutes(app: App, ctx: AppContext) {
     },
   );
 
-  app.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus metrics', description: 'Request durations by route and status, ledger writer batch sizes and times, queue depth, credits charged per operation and the process’s own metrics, in the Prometheus text format.', hide: false } }, async (_req, reply) => {
+  app.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus metrics', description: 'Request durations by route and status, ledger writer batch sizes and times, queue depth, credits charged per operation, the scheduled backups (last success and failure times, duration, size, counts by outcome) and the process’s own metrics, in the Prometheus text format.', hide: false } }, async (_req, reply) => {
     ctx.metrics.writerQueueDepth.set(ctx.core.writer.queueDepth);
     reply.header('content-type', ctx.metrics.registry.contentType);
     return ctx.metrics.registry.metrics();
