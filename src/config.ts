@@ -4,6 +4,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { CallsConfig } from './core/calls/reconcile-call.js';
@@ -13,6 +14,10 @@ const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
   .optional()
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const boolDefaultTrue = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
+  .optional()
+  .transform((v) => v === undefined || v === '' || v === 'true' || v === '1' || v === 'yes');
 const optionalString = z
   .string()
   .optional()
@@ -103,7 +108,43 @@ const envSchema = z.object({
     }),
   BACKUP_KEEP: int(24, 1),
   SHUTDOWN_TIMEOUT_SECONDS: int(25, 1),
+  TRUST_PROXY: optionalString,
+  REQUIRE_EMAIL_VERIFICATION: bool,
+  PUBLIC_URL: optionalString,
+  MAX_STREAMS_PER_USER: int(10, 1),
+  METRICS_TOKEN: optionalString,
+  METRICS_PORT: int(0, 0),
+  API_DOCS: boolDefaultTrue,
 });
+
+/** Names proxy-addr (Fastify's trustProxy) knows for ranges of addresses. */
+const PROXY_RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
+
+/**
+ * TRUST_PROXY: off (unset, `false`, `0`), a hop count (`1`: one reverse proxy in front), or
+ * comma-separated addresses and CIDRs of the proxies (`10.0.0.0/8, 127.0.0.1`). `true`
+ * is refused: it would believe an X-Forwarded-For that any client can write.
+ */
+export function parseTrustProxy(v: string | undefined): { value: false | number | string[]; problem?: string } {
+  if (v === undefined || v === 'false' || v === '0') return { value: false };
+  if (/^\d+$/.test(v)) return { value: Number(v) };
+  if (v === 'true') {
+    return { value: false, problem: 'TRUST_PROXY=true would believe any client; give the number of proxies in front (1) or their addresses' };
+  }
+  const items = v.split(',').map((x) => x.trim()).filter(Boolean);
+  const bad = items.filter((x) => {
+    if (PROXY_RANGE_NAMES.has(x)) return false;
+    const [ip, prefix, extra] = x.split('/');
+    const family = isIP(ip ?? '');
+    if (!family || extra !== undefined) return true;
+    if (prefix === undefined) return false;
+    return !/^\d+$/.test(prefix) || Number(prefix) > (family === 4 ? 32 : 128);
+  });
+  if (bad.length > 0 || items.length === 0) {
+    return { value: false, problem: `TRUST_PROXY must be a hop count or comma-separated IP addresses and CIDRs (not: ${bad.join(', ') || v})` };
+  }
+  return { value: items };
+}
 
 export interface Config {
   env: string;
@@ -126,7 +167,10 @@ export interface Config {
   vapi: {
     apiKey: string | undefined;
     apiBase: string;
-    webhookSecret: string | undefined;
+    /** Always set: VAPI_WEBHOOK_SECRET, or one generated and kept in DATA_DIR. */
+    webhookSecret: string;
+    /** The file the secret was generated in (undefined when it came from the environment). */
+    webhookSecretFile: string | undefined;
     assistantId: string | undefined;
     phoneNumberId: string | undefined;
     /** How long one request to VAPI may take before it is given up. */
@@ -155,6 +199,17 @@ export interface Config {
   backups: { dir: string; intervalMs: number; keep: number } | undefined;
   /** How long a stop may take: requests in flight are cut before, the process exits by then. */
   shutdownTimeoutMs: number;
+  /** Fastify's trustProxy: false, a hop count, or the proxies' addresses and CIDRs. */
+  trustProxy: false | number | string[];
+  /** Sign-up bonus and sign-in only after the email is verified. */
+  requireEmailVerification: boolean;
+  /** The dashboard's address for links in mails; unset: the address the server listens on. */
+  publicUrl: string | undefined;
+  maxStreamsPerUser: number;
+  /** `/metrics`: Bearer token, and a port of its own (0: the main port). */
+  metrics: { token: string | undefined; port: number };
+  /** Serve /docs and /openapi.json. */
+  apiDocs: boolean;
 }
 
 export class ConfigError extends Error {}
@@ -199,6 +254,26 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
     problems.push('DATABASE_URL must be a postgres:// URL (unset it to use the embedded SQLite database)');
   }
   if ((e.SUPER_ADMIN_PASSWORD?.length ?? 8) < 8) problems.push('SUPER_ADMIN_PASSWORD must be at least 8 characters');
+
+  // The VAPI webhook always needs its secret: generated in DATA_DIR when unset, as the JWT
+  // secret is, except in production with a real VAPI key, where every instance must share it.
+  let vapiSecret = e.VAPI_WEBHOOK_SECRET;
+  let vapiSecretFile: string | undefined;
+  if (!vapiSecret) {
+    if (isProduction && e.VAPI_API_KEY) problems.push('VAPI_WEBHOOK_SECRET is required in production when VAPI_API_KEY is set');
+    else {
+      vapiSecretFile = join(dataDir, 'vapi-webhook-secret');
+      vapiSecret = generatedSecret(dataDir, 'vapi-webhook-secret', opts.persistSecrets ?? true);
+    }
+  }
+
+  const trustProxy = parseTrustProxy(e.TRUST_PROXY);
+  if (trustProxy.problem) problems.push(trustProxy.problem);
+  if (e.REQUIRE_EMAIL_VERIFICATION && !e.SMTP_URL) problems.push('REQUIRE_EMAIL_VERIFICATION needs SMTP_URL to send the links');
+  if (e.PUBLIC_URL && !/^https?:\/\/[^/\s]+/.test(e.PUBLIC_URL)) problems.push('PUBLIC_URL must be an http(s) URL');
+  if (isProduction && e.SMTP_URL && !e.PUBLIC_URL) problems.push('PUBLIC_URL is required in production when SMTP_URL is set (links in mails point to it)');
+  if (e.METRICS_TOKEN && e.METRICS_TOKEN.length < 16) problems.push('METRICS_TOKEN must be at least 16 characters');
+  if (e.METRICS_PORT > 65535) problems.push('METRICS_PORT must be a port number');
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
 
   return {
@@ -232,7 +307,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
     vapi: {
       apiKey: e.VAPI_API_KEY,
       apiBase: e.VAPI_API_BASE,
-      webhookSecret: e.VAPI_WEBHOOK_SECRET,
+      webhookSecret: vapiSecret as string,
+      webhookSecretFile: vapiSecretFile,
       assistantId: e.VAPI_ASSISTANT_ID,
       phoneNumberId: e.VAPI_PHONE_NUMBER_ID,
       timeoutMs: e.VAPI_TIMEOUT_MS,
@@ -263,6 +339,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
       ? { dir: resolve(e.BACKUP_DIR), intervalMs: Math.round(e.BACKUP_INTERVAL_MINUTES * 60_000), keep: e.BACKUP_KEEP }
       : undefined,
     shutdownTimeoutMs: e.SHUTDOWN_TIMEOUT_SECONDS * 1000,
+    trustProxy: trustProxy.value,
+    requireEmailVerification: e.REQUIRE_EMAIL_VERIFICATION,
+    publicUrl: e.PUBLIC_URL?.replace(/\/+$/, ''),
+    maxStreamsPerUser: e.MAX_STREAMS_PER_USER,
+    metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT },
+    apiDocs: e.API_DOCS,
   };
 }
 

@@ -4,15 +4,19 @@
  * (stop taking requests, drain the writer, close the database).
  */
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { type Config, callsConfig } from './config.js';
 import { createSetupToken } from './core/accounts/create-setup-token.js';
 import { createUser, normalizeEmail } from './core/accounts/create-user.js';
+import { sweepAttempts } from './core/accounts/count-attempt.js';
 import { ThresholdAlerts } from './core/alerts/alerts.js';
 import { sweepCalls } from './core/calls/sweep-calls.js';
 import { AlertDelivery } from './core/alerts/deliver-alerts.js';
 import { ScheduledBackups } from './core/backups/scheduled-backups.js';
 import { AutoRecharge } from './core/payments/auto-recharge.js';
 import { emailChannel, webhookChannel } from './integrations/alerts/channels.js';
+import { smtpMailer } from './integrations/mail/smtp-mailer.js';
 import { StripeProvider } from './integrations/stripe/stripe-provider.js';
 import { HttpVapiClient, SimulatedVapiClient } from './integrations/vapi/client.js';
 import type { CallProvider } from './core/calls/provider.js';
@@ -22,7 +26,7 @@ import { type Database, openDatabase } from './db/open.js';
 import { seed } from './db/seed.js';
 import { type App, createApp, type Lifecycle } from './server/app.js';
 import { BalanceEvents } from './server/events.js';
-import { createMetrics } from './server/metrics.js';
+import { createMetrics, metricsOnMainPort, startMetricsServer } from './server/metrics.js';
 import type { Services } from './server/services.js';
 
 /** How long a stop keeps idle kept-alive connections open, answering what comes on them with 503. */
@@ -37,6 +41,10 @@ export interface Running {
   url: string;
   /** The one-time token of the setup link, made at start while no super admin exists; else null. */
   setupToken: string | null;
+  /** Where /metrics is served (its own port), when METRICS_PORT is set. */
+  metricsUrl: string | undefined;
+  /** Lines for the operator, printed by `credits serve` at start-up. */
+  notices: string[];
   /** `stopping` turns true when stop() begins. */
   lifecycle: Lifecycle;
   /**
@@ -65,8 +73,9 @@ export async function ensureSuperAdmin(core: Core, config: Config): Promise<void
   const exists = await core.database.db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
   if (exists) return;
   try {
-    await createUser(core.writer, { email, name: 'Super admin', password: config.superAdmin.password, role: 'super_admin' });
+    await createUser(core.writer, { email, name: 'Super admin', password: config.superAdmin.password, role: 'super_admin', emailVerified: true });
   } catch (e) {
+    if ((e as { code?: string }).code === 'validation_error') throw new Error(`SUPER_ADMIN_PASSWORD is refused: ${(e as Error).message}`);
     // Another instance created it at the same moment.
     if ((e as { code?: string }).code !== 'conflict') throw e;
   }
@@ -116,7 +125,8 @@ export async function startServer(
   const payments = config.stripe ? new StripeProvider(config.stripe.secretKey, config.stripe.webhookSecret, config.stripe.apiBase) : undefined;
   const autoRecharge = new AutoRecharge(core, payments, { allowSimulated: !config.isProduction || config.allowSimulatedPayments });
   core.writer.onCommit((changes) => void autoRecharge.onCommit(changes));
-  const services: Services = { thresholds, vapi, autoRecharge, ...(payments ? { payments } : {}) };
+  const mailer = config.alerts.smtpUrl ? smtpMailer(config.alerts.smtpUrl, config.alerts.emailFrom) : undefined;
+  const services: Services = { thresholds, vapi, autoRecharge, ...(payments ? { payments } : {}), ...(mailer ? { mailer } : {}) };
   const app = await createApp({
     config,
     core,
@@ -185,13 +195,22 @@ export async function startServer(
   } else if (config.backups) {
     app.log.warn('BACKUP_DIR is for the embedded SQLite database and is ignored on PostgreSQL: back PostgreSQL up with its own tools (docs/operations.md)');
   }
+  every(600, () => sweepAttempts(database.db, Date.now()));
 
   let url = '';
+  let metricsServer: Server | undefined;
+  let metricsUrl: string | undefined;
   if (opts.listen !== false) {
     url = await app.listen({ port: config.port, host: config.host });
+    if (config.metrics.port > 0) {
+      metricsServer = await startMetricsServer(config, metrics, core);
+      const a = metricsServer.address() as AddressInfo;
+      metricsUrl = `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}/metrics`;
+    }
   } else {
     await app.ready();
   }
+  const notices = startupNotices(config, url, metricsUrl);
 
   let stopping: Promise<void> | null = null;
   const stop = () => {
@@ -209,6 +228,7 @@ export async function startServer(
       // request is answered 503 + Retry-After + Connection: close (app.ts). Then idle
       // connections are closed as they go idle, and whatever is still open when the time
       // is up is cut.
+      metricsServer?.close();
       const server = app.server;
       const closeIdle = server.closeIdleConnections.bind(server);
       server.closeIdleConnections = () => {};
@@ -239,7 +259,7 @@ export async function startServer(
     })();
     return stopping;
   };
-  return { app, core, database, services, config, url, setupToken, lifecycle, stop };
+  return { app, core, database, services, config, url, setupToken, metricsUrl, notices, lifecycle, stop };
 }
 
 /**
@@ -269,4 +289,21 @@ export function exitOnSignals(running: Running, say: (line: string) => void = ()
   };
   process.on('SIGTERM', () => shutdown('SIGTERM'));
   process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+/** What an operator should know at start-up: where the VAPI secret is, where the metrics are. */
+export function startupNotices(config: Config, url: string, metricsUrl: string | undefined): string[] {
+  const out: string[] = [];
+  const hook = `${config.publicUrl ?? (url || 'http://<host>')}/api/vapi/webhook`;
+  if (config.vapi.webhookSecretFile) {
+    out.push(
+      `VAPI webhook: its secret was generated in ${config.vapi.webhookSecretFile}; in VAPI, set the server URL to ${hook} ` +
+        'and a header x-vapi-secret with the contents of that file (or set VAPI_WEBHOOK_SECRET to a secret of your own). Reports without it get 401.',
+    );
+  } else {
+    out.push(`VAPI webhook: ${hook}, with the header x-vapi-secret set to VAPI_WEBHOOK_SECRET.`);
+  }
+  if (metricsUrl) out.push(`metrics: ${metricsUrl}${config.metrics.token ? ' (Bearer METRICS_TOKEN)' : ''}, not on the main port`);
+  else if (!metricsOnMainPort(config)) out.push('metrics: off (in production /metrics needs METRICS_TOKEN or METRICS_PORT)');
+  return out;
 }

@@ -1,6 +1,6 @@
 /**
- * The `credits` command: serve, migrate, seed, verify, users create, bench, and the operations
- * commands of ./commands (backup, restore, doctor).
+ * The `credits` command: serve, migrate, seed, verify, users (create, list, set-role,
+ * reset-password), bench, and the operations commands of ./commands (backup, restore, doctor).
  */
 import 'dotenv/config';
 import { spawnSync } from 'node:child_process';
@@ -19,6 +19,9 @@ import { doctorCommand, refuseUnsafeStart } from './commands/doctor.js';
 import { migrateDryRun } from './commands/migrate-dry-run.js';
 import { restoreCommand } from './commands/restore.js';
 import { describeDatabase as where, openExistingDatabase } from './open-existing.js';
+import { usersListCommand } from './commands/users-list.js';
+import { usersResetPasswordCommand } from './commands/users-reset-password.js';
+import { usersSetRoleCommand } from './commands/users-set-role.js';
 
 function config() {
   try {
@@ -47,7 +50,8 @@ program
     // Printed once the signals are handled: whoever waits for these lines may stop it at once.
     exitOnSignals(running, (line) => console.log(`credits: ${line}`));
     console.log(`credits: serving on ${url} with ${where(c)}, ready in ${Date.now() - started} ms`);
-    console.log(`credits: dashboard ${url}/  API docs ${url}/docs  health ${url}/health/ready`);
+    console.log(`credits: dashboard ${url}/  ${c.apiDocs ? `API docs ${url}/docs  ` : ''}health ${url}/health/ready`);
+    for (const line of running.notices) console.log(`credits: ${line}`);
     if (running.setupToken) for (const line of setupInstructions(url, running.setupToken)) console.log(`credits: ${line}`);
   });
 
@@ -120,7 +124,7 @@ users
   .command('create')
   .description('create a user')
   .requiredOption('--email <email>', 'email address')
-  .requiredOption('--password <password>', 'at least 8 characters')
+  .requiredOption('--password <password>', 'at least 8 characters, not easy to guess')
   .option('--name <name>', 'display name')
   .option('--role <role>', 'user, admin or super_admin', (v) => {
     if (v !== 'user' && v !== 'admin' && v !== 'super_admin') throw new InvalidArgumentError('must be user, admin or super_admin');
@@ -135,7 +139,7 @@ users
     await migrateToLatest(database.db);
     const core = createCore(database);
     try {
-      const u = await createUser(core.writer, { email: o.email, password: o.password, name: o.name ?? o.email.split('@')[0] ?? o.email, role: o.role });
+      const u = await createUser(core.writer, { email: o.email, password: o.password, name: o.name ?? o.email.split('@')[0] ?? o.email, role: o.role, emailVerified: true });
       console.log(`created ${u.role} ${u.email} (${u.id})`);
     } catch (e) {
       console.error(`users create: ${(e as Error).message}`);
@@ -149,6 +153,9 @@ users
 backupCommand(program);
 restoreCommand(program);
 doctorCommand(program);
+usersListCommand(users);
+usersSetRoleCommand(users);
+usersResetPasswordCommand(users);
 
 program.parseAsync().catch((e) => {
   console.error(e instanceof Error ? e.message : e);

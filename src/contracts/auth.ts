@@ -28,4 +28,24 @@ export const loginBody = z.object({
 });
 
 export const authResponse = z.object({ user: userSchema, token: z.string() });
+
+/** REQUIRE_EMAIL_VERIFICATION: what registration answers, for a new address and a taken one alike. */
+export const verificationSentResponse = z
+  .object({
+    status: z.literal('verification_sent'),
+    message: z.string(),
+  })
+  .meta({ id: 'VerificationSent' });
+
+/** The answer to a request for a mail: the same whether the address has an account or not. */
+export const mailRequestedResponse = z.object({ status: z.literal('accepted'), message: z.string() }).meta({ id: 'MailRequested' });
+
+const mailedToken = z.string().trim().min(1).max(200);
+
+export const verifyEmailBody = z.object({ token: mailedToken });
+export const emailOnlyBody = z.object({ email: z.string().trim().min(1).max(254) });
+export const resetPasswordBody = z.object({
+  token: mailedToken,
+  password: z.string().min(8, 'must be at least 8 characters').max(200),
+});
 export const meResponse = z.object({ user: userSchema });

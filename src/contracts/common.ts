@@ -23,6 +23,8 @@ export const errorCodeSchema = z.enum([
   'payload_too_large',
   'unsupported_media_type',
   'rate_limited',
+  'email_not_verified',
+  'email_unavailable',
   'payments_unavailable',
   'overloaded',
   'database_unavailable',

@@ -23,7 +23,13 @@ export type DomainErrorCode =
   /** The writer's queue is full; nothing was written, retry later. */
   | 'overloaded'
   /** The voice-call provider (VAPI) refused or did not answer; nothing changed here. */
-  | 'bad_gateway';
+  | 'bad_gateway'
+  /** Too many attempts; `details.retryAfterSeconds` says when to try again. Nothing was done. */
+  | 'rate_limited'
+  /** The password was right but the address is not verified yet (REQUIRE_EMAIL_VERIFICATION). */
+  | 'email_not_verified'
+  /** The operation needs to send mail and no mail server is configured. */
+  | 'email_unavailable';
 
 export class DomainError extends Error {
   readonly code: DomainErrorCode;
@@ -55,6 +61,9 @@ export const idempotencyConflict = () =>
 
 export const invalid = (message: string, details?: Record<string, unknown>) =>
   new DomainError('validation_error', message, details);
+
+export const rateLimited = (message: string, retryAfterSeconds: number) =>
+  new DomainError('rate_limited', message, { retryAfterSeconds: Math.max(1, Math.ceil(retryAfterSeconds)) });
 
 export function isDomainError(e: unknown): e is DomainError {
   return e instanceof DomainError;

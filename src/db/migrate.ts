@@ -5,6 +5,7 @@ import * as m003 from './migrations/003-payments.js';
 import * as m004 from './migrations/004-auto-recharge.js';
 import * as m005 from './migrations/005-alert-deliveries.js';
 import * as m006 from './migrations/006-call-settlement.js';
+import * as m010 from './migrations/010-auth-security.js';
 import * as m012 from './migrations/012-setup-tokens.js';
 import type { DB } from './schema.js';
 
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '004-auto-recharge': m004,
   '005-alert-deliveries': m005,
   '006-call-settlement': m006,
+  '010-auth-security': m010,
   '012-setup-tokens': m012,
 };
 

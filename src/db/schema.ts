@@ -5,7 +5,7 @@
  * the same SQL (bucketing is integer arithmetic) and the same code in core; the pg
  * driver is told to parse BIGINT into numbers (all our values are below 2^53).
  */
-import type { Generated, Insertable, Selectable } from 'kysely';
+import type { ColumnType, Generated, Insertable, Selectable } from 'kysely';
 
 export type Role = 'user' | 'admin' | 'super_admin';
 
@@ -16,6 +16,8 @@ export interface UsersTable {
   password_hash: string;
   role: Role;
   stripe_customer_id: string | null;
+  /** When the address was proved (a verification or reset link used); null: not yet. */
+  email_verified_at: ColumnType<number | null, number | null | undefined, number | null>;
   created_at: number;
   updated_at: number;
 }
@@ -283,6 +285,26 @@ export interface AlertDeliveriesTable {
   delivered_at: number | null;
 }
 
+/** A fixed-window counter of sign-in attempts; `key` names what is counted. */
+export interface AuthCountersTable {
+  key: string;
+  window_start: number;
+  count: number;
+}
+
+export type AuthTokenPurpose = 'verify_email' | 'reset_password';
+
+/** A single-use token mailed to a user; only its SHA-256 is stored. */
+export interface AuthTokensTable {
+  id: string;
+  user_id: string;
+  purpose: AuthTokenPurpose;
+  token_hash: string;
+  expires_at: number;
+  used_at: number | null;
+  created_at: number;
+}
+
 /** A one-time token that creates the first super admin; only its SHA-256 hash is kept. */
 export interface SetupTokensTable {
   id: string;
@@ -293,6 +315,8 @@ export interface SetupTokensTable {
 }
 
 export interface DB {
+  auth_counters: AuthCountersTable;
+  auth_tokens: AuthTokensTable;
   alert_deliveries: AlertDeliveriesTable;
   setup_tokens: SetupTokensTable;
   users: UsersTable;

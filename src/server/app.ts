@@ -118,6 +118,17 @@ class OneLineLogController extends LogController {
   }
 }
 
+/**
+ * TRUST_PROXY as Fastify's option. A hop count becomes a function trusting the first
+ * `n` addresses from the socket back (Express's meaning): Fastify 5 deliberately ignores a
+ * bare number, since it cannot tell whether the peer really is a proxy. With a hop count,
+ * the app must be reachable only through those proxies; addresses or CIDRs do not need that.
+ */
+export function trustProxyOption(v: false | number | string[]): boolean | string[] | ((addr: string, hop: number) => boolean) {
+  if (typeof v === 'number') return (_addr, hop) => hop < v;
+  return v;
+}
+
 export async function createApp(deps: AppDeps): Promise<App> {
   const { config } = deps;
   const app = Fastify({
@@ -129,7 +140,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
           : { level: config.logLevel, redact: REDACT },
     bodyLimit: 1024 * 1024,
     logController: new OneLineLogController(),
-    trustProxy: false,
+    // Behind reverse proxies (TRUST_PROXY), req.ip is the client the nearest trusted proxy saw.
+    trustProxy: trustProxyOption(config.trustProxy),
     genReqId: () => crypto.randomUUID(),
     requestIdHeader: false,
     // While stopping, requests that still arrive on kept-alive connections are answered by
@@ -168,6 +180,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
   app.addHook('onRequest', (req, reply, done) => {
     reply.headers(security);
     reply.header('x-request-id', req.id);
+    // Answers of the API are personal (balances, tokens): no cache, shared or private, keeps one.
+    if (req.url.startsWith('/api/')) reply.header('cache-control', 'no-store');
     done();
   });
   // Stopping (SIGTERM): a request that arrives on a kept-alive connection is refused at
@@ -212,6 +226,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     if (err instanceof DomainError) {
       // Refused for now (the writer's queue is full, or it is shutting down): nothing was done.
       if (err.code === 'overloaded') reply.header('retry-after', '1');
+      if (err.code === 'rate_limited') reply.header('retry-after', String(err.details?.retryAfterSeconds ?? 60));
       return reply.status(STATUS[err.code]).send(domainErrorBody(err));
     }
     if (hasZodFastifySchemaValidationErrors(err)) {
@@ -302,7 +317,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     transform: jsonSchemaTransform,
     transformObject: (d) => decorateDocument(jsonSchemaTransformObject(d)),
   });
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  if (config.apiDocs) await app.register(swaggerUi, { routePrefix: '/docs' });
 
   await registerRoutes(app, ctx);
   await deps.extraRoutes?.(app);

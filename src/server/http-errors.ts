@@ -11,6 +11,7 @@ export const STATUS: Record<ErrorCode, number> = {
   unauthorized: 401,
   insufficient_credits: 402,
   forbidden: 403,
+  email_not_verified: 403,
   not_found: 404,
   idempotency_conflict: 409,
   conflict: 409,
@@ -21,6 +22,7 @@ export const STATUS: Record<ErrorCode, number> = {
   bad_gateway: 502,
   payments_unavailable: 503,
   overloaded: 503,
+  email_unavailable: 503,
   database_unavailable: 503,
 };
 

@@ -1,5 +1,9 @@
 /** Prometheus metrics of the service (one registry per app, so tests can run several). */
+import { timingSafeEqual } from 'node:crypto';
+import { type Server, createServer } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Config } from '../config.js';
+import type { Core } from '../core/index.js';
 
 export function createMetrics() {
   const registry = new Registry();
@@ -83,3 +87,52 @@ export function createMetrics() {
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** The metrics as Prometheus text. */
+export function renderMetrics(metrics: Metrics, core: Core): Promise<string> {
+  metrics.writerQueueDepth.set(core.writer.queueDepth);
+  return metrics.registry.metrics();
+}
+
+/** True when `authorization` is `Bearer <token>`, compared in constant time. */
+export function metricsTokenMatches(authorization: string | undefined, token: string): boolean {
+  const m = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
+  if (!m) return false;
+  const a = Buffer.from(m[1] as string);
+  const b = Buffer.from(token);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/**
+ * Where /metrics is served: on its own port (METRICS_PORT), else on the main port when a
+ * token guards it or outside production; in production with neither, nowhere.
+ */
+export function metricsOnMainPort(config: Config): boolean {
+  if (config.metrics.port > 0) return false;
+  return config.metrics.token !== undefined || !config.isProduction;
+}
+
+/** A listener of its own for /metrics (METRICS_PORT), on the main host; the token applies here too when set. */
+export async function startMetricsServer(config: Config, metrics: Metrics, core: Core): Promise<Server> {
+  const token = config.metrics.token;
+  const server = createServer((req, res) => {
+    const path = (req.url ?? '/').split('?')[0];
+    if (req.method !== 'GET' || path !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    if (token && !metricsTokenMatches(req.headers.authorization, token)) {
+      res.writeHead(401, { 'content-type': 'text/plain', 'www-authenticate': 'Bearer' }).end('unauthorized\n');
+      return;
+    }
+    renderMetrics(metrics, core).then(
+      (text) => res.writeHead(200, { 'content-type': metrics.registry.contentType, 'cache-control': 'no-store' }).end(text),
+      () => res.writeHead(500).end(),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.metrics.port, config.host, () => resolve());
+  });
+  return server;
+}

@@ -7,6 +7,7 @@ import type { ScheduledBackups } from '../core/backups/scheduled-backups.js';
 import type { AutoRecharge } from '../core/payments/auto-recharge.js';
 import type { CallProvider } from '../core/calls/provider.js';
 import type { PaymentProvider } from '../core/payments/provider.js';
+import type { Mailer } from '../integrations/mail/smtp-mailer.js';
 
 export interface Services {
   /** Low-balance and depleted alerts, driven by the writer's commits. */
@@ -19,4 +20,6 @@ export interface Services {
   autoRecharge?: AutoRecharge;
   /** Scheduled backups of the embedded database, when BACKUP_DIR is set (SQLite only). */
   backups?: ScheduledBackups;
+  /** Account mails (verification, password reset) when SMTP_URL is set. */
+  mailer?: Mailer;
 }

@@ -9,7 +9,7 @@ import { AdminAudit, AdminAnalyticsPage, AdminPayments } from './pages/admin/Adm
 import { AdminPackages, AdminPricing } from './pages/admin/AdminCatalog';
 import { AdminLayout } from './pages/admin/AdminLayout';
 import { AdminUserDetailPage, AdminUsers } from './pages/admin/AdminUsers';
-import { SignInPage, SignUpPage } from './pages/AuthPages';
+import { ForgotPasswordPage, ResetPasswordPage, SignInPage, SignUpPage, VerifyEmailPage } from './pages/AuthPages';
 import { CreditDashboard } from './pages/credits/CreditDashboard';
 import { NotFound } from './pages/NotFound';
 import { PlatformPage } from './pages/Platform';
@@ -31,6 +31,9 @@ const TITLES: [RegExp, string][] = [
   [/^\/signin/, 'Sign in'],
   [/^\/signup/, 'Sign up'],
   [/^\/setup/, 'Set up'],
+  [/^\/verify-email/, 'Verify your email'],
+  [/^\/forgot-password/, 'Forgot password'],
+  [/^\/reset-password/, 'Reset password'],
   [/^\/credits/, 'Credits'],
   [/^\/admin/, 'Administration'],
   [/^\/(platform)?$/, 'Platform'],
@@ -60,6 +63,9 @@ function App() {
         <Route path="/signin" element={<SignInPage />} />
         <Route path="/signup" element={<SignUpPage />} />
         <Route path="/setup" element={<SetupPage />} />
+        <Route path="/verify-email" element={<VerifyEmailPage />} />
+        <Route path="/forgot-password" element={<ForgotPasswordPage />} />
+        <Route path="/reset-password" element={<ResetPasswordPage />} />
         <Route element={<RequireAuth />}>
           <Route index element={<PlatformPage />} />
           <Route path="platform" element={<PlatformPage />} />

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activeDialects } from '../support/db.js';
+import { TEST_PASSWORD } from '../support/factories.js';
 import { type Res, type TestServer, startTestServer } from '../support/server.js';
 
 describe.each(await activeDialects())('auth on %s', (dialect) => {
   let s: TestServer;
   beforeAll(async () => {
-    s = await startTestServer(dialect, { AUTH_RATE_LIMIT: '40', SUPER_ADMIN_EMAIL: 'Boss@Example.com', SUPER_ADMIN_PASSWORD: 'boss-password' });
+    s = await startTestServer(dialect, { AUTH_RATE_LIMIT: '40', SUPER_ADMIN_EMAIL: 'Boss@Example.com', SUPER_ADMIN_PASSWORD: 'Boss-Lantern-93!' });
   });
   afterAll(async () => {
     await s?.stop();
@@ -13,13 +14,13 @@ describe.each(await activeDialects())('auth on %s', (dialect) => {
 
   it('registers, signs in and answers me; duplicates and short passwords are refused', async () => {
     const email = `ada-${Date.now()}@example.com`;
-    const r = await s.api.post('/api/auth/register', { email, password: 'password123', name: 'Ada' });
+    const r = await s.api.post('/api/auth/register', { email, password: TEST_PASSWORD, name: 'Ada' });
     expect(r.status).toBe(201);
     expect(r.body.user).toMatchObject({ email, name: 'Ada', role: 'user' });
-    expect((await s.api.post('/api/auth/register', { email: email.toUpperCase(), password: 'password123', name: 'Ada' })).status).toBe(409);
+    expect((await s.api.post('/api/auth/register', { email: email.toUpperCase(), password: TEST_PASSWORD, name: 'Ada' })).status).toBe(409);
     expect((await s.api.post('/api/auth/register', { email: 'x@example.com', password: 'short', name: 'X' })).status).toBe(400);
-    expect((await s.api.post('/api/auth/register', { email: 'not-an-email', password: 'password123', name: 'X' })).status).toBe(400);
-    const login = await s.api.post('/api/auth/login', { email, password: 'password123' });
+    expect((await s.api.post('/api/auth/register', { email: 'not-an-email', password: TEST_PASSWORD, name: 'X' })).status).toBe(400);
+    const login = await s.api.post('/api/auth/login', { email, password: TEST_PASSWORD });
     expect(login.status).toBe(200);
     const me = await s.api.withToken(login.body.token).get('/api/auth/me');
     expect(me.body.user.id).toBe(r.body.user.id);
@@ -31,7 +32,7 @@ describe.each(await activeDialects())('auth on %s', (dialect) => {
   });
 
   it('creates the super admin from the configuration', async () => {
-    const login = await s.api.post('/api/auth/login', { email: 'boss@example.com', password: 'boss-password' });
+    const login = await s.api.post('/api/auth/login', { email: 'boss@example.com', password: 'Boss-Lantern-93!' });
     expect(login.status).toBe(200);
     expect(login.body.user.role).toBe('super_admin');
     expect((await s.api.withToken(login.body.token).get('/api/credits/balance')).body.unlimited).toBe(true);
@@ -39,9 +40,9 @@ describe.each(await activeDialects())('auth on %s', (dialect) => {
 
   it('limits failed sign-ins per email, then per IP, with Retry-After', async () => {
     const email = `victim-${Date.now()}@example.com`;
-    await s.api.post('/api/auth/register', { email, password: 'password123', name: 'V' });
+    await s.api.post('/api/auth/register', { email, password: TEST_PASSWORD, name: 'V' });
     for (let i = 0; i < 10; i++) expect((await s.api.post('/api/auth/login', { email, password: `guess-${i}` })).status).toBe(401);
-    const blocked = await s.api.post('/api/auth/login', { email, password: 'password123' });
+    const blocked = await s.api.post('/api/auth/login', { email, password: TEST_PASSWORD });
     expect(blocked.status).toBe(429);
     expect(blocked.body.error.code).toBe('rate_limited');
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);

@@ -6,6 +6,7 @@
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activeDialects } from '../support/db.js';
+import { TEST_PASSWORD } from '../support/factories.js';
 import { type Client, type TestServer, startTestServer } from '../support/server.js';
 
 const PUBLIC = new Set([
@@ -114,7 +115,7 @@ describe.each(await activeDialects())('authorisation matrix on %s', (dialect) =>
   });
 
   it('never returns a password hash, and ignores role and balance in a sign-up body', async () => {
-    const r = await s.api.post('/api/auth/register', { email: `mass-${Date.now()}@example.com`, password: 'password123', name: 'Mass', role: 'super_admin', balance: 1e6, credits: 1e6 });
+    const r = await s.api.post('/api/auth/register', { email: `mass-${Date.now()}@example.com`, password: TEST_PASSWORD, name: 'Mass', role: 'super_admin', balance: 1e6, credits: 1e6 });
     expect(r.status).toBe(201);
     expect(r.body.user.role).toBe('user');
     expect(JSON.stringify(r.body)).not.toMatch(/scrypt|password/i);

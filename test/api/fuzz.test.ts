@@ -11,6 +11,7 @@ import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
 import { activeDialects } from '../support/db.js';
+import { TEST_PASSWORD } from '../support/factories.js';
 import { type Client, type TestServer, startTestServer } from '../support/server.js';
 import { type StripeStandIn, startStripeStandIn } from '../support/stripe-standin.js';
 
@@ -115,9 +116,9 @@ function validRequest(route: Route, k: Known): fc.Arbitrary<Req> {
   };
   switch (`${route.method} ${route.path}`) {
     case 'POST /api/auth/register':
-      return fc.uuid().map((u) => r('/api/auth/register', { email: `fuzz-${u}@example.com`, password: 'password123', name: 'Fuzz' }));
+      return fc.uuid().map((u) => r('/api/auth/register', { email: `fuzz-${u}@example.com`, password: TEST_PASSWORD, name: 'Fuzz' }));
     case 'POST /api/auth/login':
-      return fc.tuple(pick(k.emails, 'x@example.com'), fc.constantFrom('password123', 'wrong-password')).map(([email, password]) => r('/api/auth/login', { email, password }));
+      return fc.tuple(pick(k.emails, 'x@example.com'), fc.constantFrom(TEST_PASSWORD, 'wrong-password')).map(([email, password]) => r('/api/auth/login', { email, password }));
     case 'POST /api/credits/estimate':
       return fc.tuple(rule, fc.integer({ min: 0, max: 1000 })).map(([x, q]) => r('/api/credits/estimate', { operation: x.operation, unit: x.unit, quantity: q }));
     case 'GET /api/credits/transactions':

@@ -86,7 +86,7 @@ describe.runIf(pg)('two server processes on one PostgreSQL', () => {
 
   it('lets exactly 600 of 1,000 concurrent debits through, across both, and both streams see the end', async () => {
     const [a, b] = servers as [ServerProcess, ServerProcess];
-    const reg = await new Client(a.url).post('/api/auth/register', { email: 'race@example.com', password: 'race-password', name: 'Race' });
+    const reg = await new Client(a.url).post('/api/auth/register', { email: 'race@example.com', password: 'race-Lantern-orbit-9', name: 'Race' });
     expect(reg.status).toBe(201);
     const token = reg.body.token as string;
     const onA = new Client(a.url, token);

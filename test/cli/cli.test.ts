@@ -27,9 +27,9 @@ describe('the credits command', () => {
     expect((await credits('seed')).stdout).toMatch(/5 package\(s\) and 16 pricing rule\(s\) added/);
     // Inserted once: a second seed adds nothing.
     expect((await credits('seed')).stdout).toMatch(/0 package\(s\) and 0 pricing rule\(s\) added/);
-    const created = await credits('users', 'create', '--email', 'boss@example.com', '--password', 'password123', '--role', 'admin');
+    const created = await credits('users', 'create', '--email', 'boss@example.com', '--password', 'kiwi-lantern-Orbit-73', '--role', 'admin');
     expect(created.stdout).toMatch(/created admin boss@example.com/);
-    const dup = await credits('users', 'create', '--email', 'boss@example.com', '--password', 'password123').catch((e) => e);
+    const dup = await credits('users', 'create', '--email', 'boss@example.com', '--password', 'kiwi-lantern-Orbit-73').catch((e) => e);
     expect(dup.code).toBe(1);
     expect(dup.stderr).toMatch(/already exists/);
     const bad = await credits('users', 'create', '--email', 'x@example.com', '--password', 'short').catch((e) => e);
@@ -72,7 +72,7 @@ describe('the credits command', () => {
     const reg = await fetch(`${url}/api/auth/register`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'served@example.com', password: 'password123', name: 'Served' }),
+      body: JSON.stringify({ email: 'served@example.com', password: 'kiwi-lantern-Orbit-73', name: 'Served' }),
     });
     expect(reg.status).toBe(201);
     const { token } = (await reg.json()) as { token: string };

@@ -12,6 +12,7 @@ import { extname, join, normalize, sep } from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, ROOT, WEB_DIST, ensureBuild, hasChromium, launchChromium } from '../support/browser.js';
+import { TEST_PASSWORD } from '../support/factories.js';
 import { type TestServer, startTestServer } from '../support/server.js';
 
 const SHOTS = join(ROOT, 'docs/screenshots');
@@ -257,7 +258,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('web dashboard in Chromium', ()
     const { page: adminPage } = await newPage('admin');
     await adminPage.goto(`${base}/signin`);
     await adminPage.getByLabel('Email').fill(admin.user.email);
-    await adminPage.getByLabel('Password').fill('password123');
+    await adminPage.getByLabel('Password').fill(TEST_PASSWORD);
     await adminPage.getByRole('button', { name: 'Sign in' }).click();
     await visible(adminPage.getByRole('link', { name: 'Admin', exact: true }));
     await adminPage.getByRole('link', { name: 'Admin', exact: true }).click();

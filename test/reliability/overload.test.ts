@@ -74,7 +74,7 @@ describe.each(await activeDialects())('overload at twice the capacity (%s)', (di
       ...(process.env.MAX_INFLIGHT_REQUESTS ? { MAX_INFLIGHT_REQUESTS: process.env.MAX_INFLIGHT_REQUESTS } : {}),
       ...databaseEnv(db),
     }, PIN ? { cpus: '0' } : {});
-    const reg = await new Client(server.url).post('/api/auth/register', { email: `overload-${dialect}@example.com`, password: 'overload-pw', name: 'Load' });
+    const reg = await new Client(server.url).post('/api/auth/register', { email: `overload-${dialect}@example.com`, password: 'overload-Lantern-42', name: 'Load' });
     token = reg.body.token;
     userId = reg.body.user.id;
   }, 60_000);

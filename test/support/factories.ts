@@ -2,6 +2,9 @@ import { createUser } from '../../src/core/accounts/create-user.js';
 import type { Core } from '../../src/core/index.js';
 import type { Role } from '../../src/db/schema.js';
 
+/** A password the policy accepts, for test users. */
+export const TEST_PASSWORD = 'kiwi-lantern-Orbit-73';
+
 let n = 0;
 
 /** A user with `credits` granted as a purchase (0 by default). */
@@ -10,7 +13,7 @@ export async function makeUser(core: Core, opts: { credits?: number; role?: Role
   const user = await createUser(core.writer, {
     email: opts.email ?? `user${n}-${Math.random().toString(36).slice(2, 8)}@example.com`,
     name: `User ${n}`,
-    password: 'password123',
+    password: TEST_PASSWORD,
     role: opts.role ?? 'user',
   });
   if (opts.credits) await core.ledger.grant(user.id, Math.round(opts.credits * 1000), 'purchase');

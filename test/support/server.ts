@@ -11,6 +11,7 @@ import { loadConfig } from '../../src/config.js';
 import type { Dialect } from '../../src/db/open.js';
 import { type Running, startServer } from '../../src/main.js';
 import { TEST_PG_URL } from './db.js';
+import { TEST_PASSWORD } from './factories.js';
 
 export interface TestServer {
   url: string;
@@ -140,7 +141,7 @@ export async function startTestServer(
       const r = await api.post('/api/auth/register', {
         email,
         name: opts.name ?? `User ${counter}`,
-        password: opts.password ?? 'password123',
+        password: opts.password ?? TEST_PASSWORD,
       });
       if (r.status !== 201) throw new Error(`register failed: ${r.status} ${r.text}`);
       return { token: r.body.token, user: r.body.user, api: api.withToken(r.body.token) };

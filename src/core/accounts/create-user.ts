@@ -4,6 +4,7 @@ import { newId } from '../ids.js';
 import { GENESIS_HASH } from '../ledger/hash.js';
 import type { LedgerWriter, TransactionScope } from '../ledger/writer.js';
 import { hashPassword } from './password.js';
+import { assertPasswordAllowed } from './password-policy.js';
 
 export interface NewUser {
   email: string;
@@ -18,6 +19,8 @@ export interface NewUser {
   before?: (scope: TransactionScope) => Promise<void>;
   /** Runs last in the user's transaction, with the new user. */
   after?: (scope: TransactionScope, user: CreatedUser) => Promise<void>;
+  /** The address is known to be the user's (an operator made the account): marked verified. */
+  emailVerified?: boolean;
 }
 
 export interface CreatedUser {
@@ -35,10 +38,14 @@ export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
 
-/** Creates a user with an empty account and default settings; a taken email is a conflict. */
+/**
+ * Creates a user with an empty account and default settings; a password that breaks the
+ * policy is a validation_error, a taken email a conflict.
+ */
 export async function createUser(writer: LedgerWriter, input: NewUser): Promise<CreatedUser> {
-  const passwordHash = await hashPassword(input.password);
   const email = normalizeEmail(input.email);
+  assertPasswordAllowed(input.password, [email, input.name]);
+  const passwordHash = await hashPassword(input.password);
   const role = input.role ?? 'user';
   return writer.transaction(async (scope) => {
     const { trx, now, apply } = scope;
@@ -56,6 +63,7 @@ export async function createUser(writer: LedgerWriter, input: NewUser): Promise<
         password_hash: passwordHash,
         role,
         stripe_customer_id: null,
+        email_verified_at: input.emailVerified ? now : null,
         created_at: now,
         updated_at: now,
       })

@@ -59,7 +59,8 @@ export class Tokens {
   }
 
   /**
-   * The user id of a valid token, or null (bad signature, expired, other algorithm).
+   * The user id of a valid token, or null (bad signature, expired, other algorithm, or no
+   * `exp` at all: a token that never expires is refused even when its signature is good).
    * A token that verified once is remembered (by its exact text) until it expires, so a
    * client reusing its token pays for the signature check once; a changed byte is a
    * different string and is verified afresh. The map is bounded: when full it is cleared.
@@ -73,12 +74,10 @@ export class Tokens {
       return null;
     }
     try {
-      const { payload } = await jwtVerify(token, await this.cryptoKey(), { algorithms: ['HS256'], issuer: ISSUER });
-      if (typeof payload.sub !== 'string') return null;
-      if (typeof payload.exp === 'number') {
-        if (this.verified.size >= this.maxCached) this.verified.clear();
-        this.verified.set(token, { sub: payload.sub, exp: payload.exp });
-      }
+      const { payload } = await jwtVerify(token, await this.cryptoKey(), { algorithms: ['HS256'], issuer: ISSUER, requiredClaims: ['exp', 'sub'] });
+      if (typeof payload.sub !== 'string' || typeof payload.exp !== 'number') return null;
+      if (this.verified.size >= this.maxCached) this.verified.clear();
+      this.verified.set(token, { sub: payload.sub, exp: payload.exp });
       return payload.sub;
     } catch {
       return null;

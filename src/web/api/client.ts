@@ -166,6 +166,7 @@ export function openEventStream(path: string, onEvent: (e: SseEvent) => void, on
   let attempt = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;
 
+  let retired = false;
   const run = async () => {
     if (ctrl.signal.aborted) return;
     try {
@@ -198,7 +199,9 @@ export function openEventStream(path: string, onEvent: (e: SseEvent) => void, on
             if (field === 'event') event = val;
             else if (field === 'data') data.push(val);
           }
-          if (data.length > 0) onEvent({ event, data: data.join('\n') });
+          // The server closed this stream for a newer one (too many open): do not fight it.
+          if (event === 'closed') retired = true;
+          else if (data.length > 0) onEvent({ event, data: data.join('\n') });
           idx = buf.indexOf('\n\n');
         }
       }
@@ -207,6 +210,7 @@ export function openEventStream(path: string, onEvent: (e: SseEvent) => void, on
     }
     if (ctrl.signal.aborted) return;
     onStatus?.(false);
+    if (retired) return;
     const delay = Math.min(30_000, 500 * 2 ** attempt) + Math.random() * 250;
     attempt++;
     timer = setTimeout(run, delay);

@@ -93,6 +93,9 @@ export interface AppConfig {
   maxUploadMb: number;
   /** Calls are simulated (no VAPI key): they end with the duration the person enters. */
   callsSimulated: boolean;
+  /** Mail can be sent: the sign-in page offers "Forgot password?". */
+  emailEnabled: boolean;
+  emailVerificationRequired: boolean;
 }
 
 export type CallStatus = 'queued' | 'in-progress' | 'ending' | 'ended' | 'failed';

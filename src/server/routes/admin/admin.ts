@@ -18,6 +18,7 @@ import {
 import { errorSchema, idParam, pageOf, paginationQuery, quantityOutput } from '../../../contracts/common.js';
 import { packageSchema, pricingRuleSchema } from '../../../contracts/credits.js';
 import { paymentSchema, transactionSchema } from '../../../contracts/credits-extra.js';
+import { setRole } from '../../../core/accounts/set-role.js';
 import { recordAudit } from '../../../core/audit/record-audit.js';
 import { DomainError, conflict, notFound } from '../../../core/errors.js';
 import { newId } from '../../../core/ids.js';
@@ -186,7 +187,7 @@ export async function adminRoutes(app: App, ctx: AppContext) {
 
   app.patch(
     '/api/admin/users/:id',
-    { ...guard, schema: { ...doc('Change a user’s role', 'Admins only; only a super admin grants or removes `admin` and `super_admin`. Audited; applies at once.'), params: idParam, body: roleBody, response: { 200: z.object({ user: adminUserSchema }), 400: errorSchema, 404: errorSchema, ...denied } } },
+    { ...guard, schema: { ...doc('Change a user’s role', 'Admins only; only a super admin grants or removes `admin` and `super_admin`. Audited; applies at once. The last super admin cannot lose the role (409 `conflict`), by their own hand or anyone’s, so someone can always grant roles.'), params: idParam, body: roleBody, response: { 200: z.object({ user: adminUserSchema }), 400: errorSchema, 404: errorSchema, 409: errorSchema, ...denied } } },
     async (req) => {
       const actor = principal(req);
       const target = await db.selectFrom('users').select(['id', 'role']).where('id', '=', req.params.id).executeTakeFirst();
@@ -195,10 +196,7 @@ export async function adminRoutes(app: App, ctx: AppContext) {
       if (actor.role !== 'super_admin' && (role !== 'user' || target.role !== 'user')) {
         throw new HttpError('forbidden', 'Only a super admin grants or removes administrator roles.');
       }
-      await ctx.core.writer.transaction(async ({ trx, now }) => {
-        await trx.updateTable('users').set({ role, updated_at: now }).where('id', '=', target.id).execute();
-        await recordAudit(trx, { actorId: actor.id, action: 'user.role', targetType: 'user', targetId: target.id, details: { from: target.role, to: role } }, now);
-      });
+      await setRole(ctx.core.writer, { userId: target.id, role, actorId: actor.id, dialect: ctx.core.database.dialect });
       ctx.users.invalidate(target.id);
       const u = await usersQuery().where('u.id', '=', target.id).executeTakeFirstOrThrow();
       return { user: toAdminUser(u) };

@@ -1,9 +1,26 @@
-import { authResponse, loginBody, meResponse, registerBody } from '../../../contracts/auth.js';
+import {
+  authResponse,
+  emailOnlyBody,
+  loginBody,
+  mailRequestedResponse,
+  meResponse,
+  registerBody,
+  resetPasswordBody,
+  verificationSentResponse,
+  verifyEmailBody,
+} from '../../../contracts/auth.js';
 import { errorSchema } from '../../../contracts/common.js';
-import { createUser, normalizeEmail } from '../../../core/accounts/create-user.js';
-import { DUMMY_HASH_PROMISE, verifyPassword } from '../../../core/accounts/password.js';
+import { countAttempt, counterKey } from '../../../core/accounts/count-attempt.js';
+import { type SendMail, accountLinks } from '../../../core/accounts/mailer.js';
+import { registerUser, registerWithVerification } from '../../../core/accounts/register-user.js';
+import { requestEmailVerification } from '../../../core/accounts/request-email-verification.js';
+import { requestPasswordReset } from '../../../core/accounts/request-password-reset.js';
+import { resetPassword } from '../../../core/accounts/reset-password.js';
+import { signIn } from '../../../core/accounts/sign-in.js';
+import { verifyEmail } from '../../../core/accounts/verify-email.js';
+import { DomainError, rateLimited } from '../../../core/errors.js';
+import type { FastifyRequest } from 'fastify';
 import type { App, AppContext } from '../../app.js';
-import { HttpError } from '../../http-errors.js';
 import { principal } from '../../plugins/auth.js';
 
 export function toUser(u: { id: string; email: string; name: string; role: 'user' | 'admin' | 'super_admin'; created_at?: number; createdAt?: number }) {
@@ -16,82 +33,150 @@ export function toUser(u: { id: string; email: string; name: string; role: 'user
   };
 }
 
-const FAILED_LOGIN_LIMIT = 10;
 const WINDOW_MS = 15 * 60_000;
-
-/**
- * Sign-in attempts per email in a sliding 15-minute window (in memory, per instance). An
- * attempt is counted when it starts, before the password hash is checked, and forgotten
- * only if it succeeds: parallel guesses all count, so at most FAILED_LOGIN_LIMIT of them
- * are ever checked against the hash however they arrive.
- */
-class FailedLogins {
-  private attempts = new Map<string, number[]>();
-
-  /** Counts an attempt; the seconds to wait instead when the limit is reached. */
-  begin(email: string, now: number): number | null {
-    const list = (this.attempts.get(email) ?? []).filter((t) => now - t < WINDOW_MS);
-    if (list.length >= FAILED_LOGIN_LIMIT) {
-      this.attempts.set(email, list);
-      return Math.max(1, Math.ceil(((list[0] as number) + WINDOW_MS - now) / 1000));
-    }
-    if (this.attempts.size > 100_000) this.attempts.clear();
-    list.push(now);
-    this.attempts.set(email, list);
-    return null;
-  }
-
-  /** A successful sign-in clears the email's count. */
-  succeeded(email: string) {
-    this.attempts.delete(email);
-  }
-}
+const MAIL_SENT = 'If this address can receive it, a mail with a link is on its way. The link works once.';
 
 export async function authRoutes(app: App, ctx: AppContext) {
-  const failed = new FailedLogins();
-  const limit = {
-    rateLimit: { max: ctx.config.authRateLimit, timeWindow: WINDOW_MS },
+  const db = ctx.core.database.db;
+  const { config } = ctx;
+  const tag = { tags: ['auth'] };
+
+  /** Every auth request counts against its client address (AUTH_RATE_LIMIT per 15 minutes, shared by all instances). */
+  const perClient = async (req: FastifyRequest) => {
+    const now = Date.now();
+    const c = await countAttempt(db, counterKey('auth:ip', req.ip), WINDOW_MS, now);
+    if (c.count > config.authRateLimit) throw rateLimited('Too many requests from this address; retry later.', (c.resetAt - now) / 1000);
+  };
+  const limited = { onRequest: perClient };
+
+  const mailer = ctx.services.mailer;
+  const send: SendMail = (mail) => {
+    if (!mailer) return;
+    mailer.send(mail).catch((err) => app.log.error({ err: { message: (err as Error).message }, subject: mail.subject }, 'account mail failed'));
+  };
+  const links = accountLinks(() => config.publicUrl ?? app.listeningOrigin);
+  const needMail = () => {
+    if (!mailer) throw new DomainError('email_unavailable', 'Email is not configured on this server; ask an administrator to reset your password.');
   };
 
   app.post(
     '/api/auth/register',
     {
-      config: limit,
-      schema: { tags: ['auth'], summary: 'Sign up', description: 'Creates a `user` with an empty balance (plus `SIGNUP_BONUS_CREDITS` when set) and answers a session token (JWT, Bearer). The email is case-insensitive and unique (409 when taken); the password needs at least 8 characters; `role` and balances in the body are ignored. Limited per IP (`AUTH_RATE_LIMIT` per 15 minutes).', body: registerBody, response: { 201: authResponse, 400: errorSchema, 409: errorSchema } },
+      ...limited,
+      schema: {
+        ...tag,
+        summary: 'Sign up',
+        description:
+          'The password must have at least 8 characters and not be easy to guess (common passwords, keyboard patterns, repeats and the email or name are refused: 400 `validation_error`, the reason in `details.fields`). ' +
+          'Without REQUIRE_EMAIL_VERIFICATION: 201 with a token, 409 for a taken email. With it: 202 `verification_sent` whether the email is new or taken (nothing tells which), a link is mailed, and the sign-up bonus is granted when the address is verified.',
+        body: registerBody,
+        response: { 201: authResponse, 202: verificationSentResponse, 400: errorSchema, 409: errorSchema, 429: errorSchema },
+      },
     },
     async (req, reply) => {
-      const user = await createUser(ctx.core.writer, {
-        email: req.body.email,
-        name: req.body.name,
-        password: req.body.password,
-        role: 'user',
-        signupBonusMc: ctx.config.signupBonusMc,
-      });
-      const token = await ctx.tokens.sign(user.id);
-      return reply.status(201).send({ user: toUser(user), token });
+      const input = { email: req.body.email, name: req.body.name, password: req.body.password, signupBonusMc: config.signupBonusMc };
+      if (config.requireEmailVerification) {
+        await registerWithVerification(ctx.core.writer, db, send, links, input);
+        return reply.status(202).send({ status: 'verification_sent' as const, message: `Check your inbox: we sent a link to ${input.email} to verify the address.` });
+      }
+      const user = await registerUser(ctx.core.writer, input);
+      return reply.status(201).send({ user: toUser(user), token: await ctx.tokens.sign(user.id) });
     },
   );
 
   app.post(
     '/api/auth/login',
     {
-      config: limit,
-      schema: { tags: ['auth'], summary: 'Sign in', description: 'Answers the user and a session token. A wrong password and an unknown email get the same 401 and take the same time. Failed sign-ins are limited per email and per IP; beyond that 429 with `Retry-After`.', body: loginBody, response: { 200: authResponse, 401: errorSchema, 429: errorSchema } },
+      ...limited,
+      schema: {
+        ...tag,
+        summary: 'Sign in',
+        description:
+          'A wrong password and an unknown email answer the same 401. At most 10 failed sign-ins per email from one client address in 15 minutes (then 429 with Retry-After); ' +
+          'failures for one email from all clients together slow its sign-ins down (up to 2 s each) but never refuse them, so nobody can lock a user out. ' +
+          'With REQUIRE_EMAIL_VERIFICATION, a correct password for an unverified address is 403 `email_not_verified`.',
+        body: loginBody,
+        response: { 200: authResponse, 401: errorSchema, 403: errorSchema, 429: errorSchema },
+      },
     },
     async (req) => {
-      const email = normalizeEmail(req.body.email);
-      const now = Date.now();
-      const wait = failed.begin(email, now);
-      if (wait !== null) {
-        throw new HttpError('rate_limited', 'Too many failed sign-ins for this email; retry later.', undefined, {
-          'retry-after': String(wait),
-        });
-      }
-      const row = await ctx.core.database.db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
-      // An unknown email costs the same hash as a wrong password, and answers the same.
-      const ok = await verifyPassword(req.body.password, row?.password_hash ?? (await DUMMY_HASH_PROMISE));
-      if (!row || !ok) throw new HttpError('unauthorized', 'The email or password is wrong.');
-      failed.succeeded(email);
+      const row = await signIn(db, { email: req.body.email, password: req.body.password, clientIp: req.ip, requireVerifiedEmail: config.requireEmailVerification });
+      return { user: toUser(row), token: await ctx.tokens.sign(row.id) };
+    },
+  );
+
+  app.post(
+    '/api/auth/verify-email',
+    {
+      ...limited,
+      schema: {
+        ...tag,
+        summary: 'Verify an email address with the mailed token',
+        description: 'The token from the verification link (valid once, for 24 hours). Verifies the address, grants the sign-up bonus if it was withheld, and signs in. An unknown, used or expired token is 400.',
+        body: verifyEmailBody,
+        response: { 200: authResponse, 400: errorSchema, 429: errorSchema },
+      },
+    },
+    async (req) => {
+      const row = await verifyEmail(ctx.core.writer, db, req.body.token, config.signupBonusMc);
+      return { user: toUser(row), token: await ctx.tokens.sign(row.id) };
+    },
+  );
+
+  app.post(
+    '/api/auth/verify-email/resend',
+    {
+      ...limited,
+      schema: {
+        ...tag,
+        summary: 'Send a new verification link',
+        description: 'Mails a new link when the address has an unverified account; answers the same 202 in every case. At most 5 mails per address per hour.',
+        body: emailOnlyBody,
+        response: { 202: mailRequestedResponse, 400: errorSchema, 429: errorSchema, 503: errorSchema },
+      },
+    },
+    async (req, reply) => {
+      needMail();
+      await requestEmailVerification(db, send, links, req.body.email);
+      return reply.status(202).send({ status: 'accepted' as const, message: MAIL_SENT });
+    },
+  );
+
+  app.post(
+    '/api/auth/forgot-password',
+    {
+      ...limited,
+      schema: {
+        ...tag,
+        summary: 'Mail a password-reset link',
+        description:
+          'Mails a single-use link (30 minutes) when the address has an account; answers the same 202 in every case. At most 5 mails per address per hour. 503 `email_unavailable` when no mail server is configured (GET /api/config says `emailEnabled`).',
+        body: emailOnlyBody,
+        response: { 202: mailRequestedResponse, 400: errorSchema, 429: errorSchema, 503: errorSchema },
+      },
+    },
+    async (req, reply) => {
+      needMail();
+      await requestPasswordReset(db, send, links, req.body.email);
+      return reply.status(202).send({ status: 'accepted' as const, message: MAIL_SENT });
+    },
+  );
+
+  app.post(
+    '/api/auth/reset-password',
+    {
+      ...limited,
+      schema: {
+        ...tag,
+        summary: 'Set a new password with the mailed token',
+        description:
+          'The token from the reset link (valid once, for 30 minutes; only its hash is stored). The new password meets the sign-up policy; a refused password leaves the link usable. Also verifies the address, and signs in.',
+        body: resetPasswordBody,
+        response: { 200: authResponse, 400: errorSchema, 429: errorSchema },
+      },
+    },
+    async (req) => {
+      const row = await resetPassword(ctx.core.writer, db, req.body.token, req.body.password, config.signupBonusMc);
       return { user: toUser(row), token: await ctx.tokens.sign(row.id) };
     },
   );
@@ -100,11 +185,17 @@ export async function authRoutes(app: App, ctx: AppContext) {
     '/api/auth/me',
     {
       onRequest: ctx.authenticate,
-      schema: { tags: ['auth'], summary: 'The signed-in user', description: 'The user of the Bearer token, with the role as it is now (a role change applies at once).', security: [{ bearer: [] }], response: { 200: meResponse, 401: errorSchema } },
+      schema: {
+        ...tag,
+        summary: 'The signed-in user',
+        description: 'The user of the Bearer token, with the role as it is now (a role change applies at once).',
+        security: [{ bearer: [] }],
+        response: { 200: meResponse, 401: errorSchema },
+      },
     },
     async (req) => {
       const p = principal(req);
-      const row = await ctx.core.database.db.selectFrom('users').selectAll().where('id', '=', p.id).executeTakeFirstOrThrow();
+      const row = await db.selectFrom('users').selectAll().where('id', '=', p.id).executeTakeFirstOrThrow();
       return { user: toUser(row) };
     },
   );

@@ -49,6 +49,8 @@ export async function accountRoutes(app: App, ctx: AppContext) {
   const db = ctx.core.database.db;
   const auth = { onRequest: ctx.authenticate };
   const streams = new Set<ServerResponse>();
+  /** Each user's open streams on this instance, oldest first (at most MAX_STREAMS_PER_USER). */
+  const streamsOf = new Map<string, ServerResponse[]>();
 
   app.get(
     '/api/credits/alerts',
@@ -228,7 +230,7 @@ export async function accountRoutes(app: App, ctx: AppContext) {
 
   app.get(
     '/api/credits/stream',
-    { ...auth, schema: { tags: ['credits'], summary: 'Live balance (Server-Sent Events)', description: 'A `text/event-stream`: an event `balance` with the balance object at once, then one on every change, and a comment line every 15 s to keep the connection open. Send the Bearer header (read it with `fetch`, not `EventSource`).', security: [{ bearer: [] }] } },
+    { ...auth, schema: { tags: ['credits'], summary: 'Live balance (Server-Sent Events)', description: 'A `text/event-stream`: an event `balance` with the balance object at once, then one on every change, and a comment line every 15 s to keep the connection open. Send the Bearer header (read it with `fetch`, not `EventSource`). At most MAX_STREAMS_PER_USER (default 10) streams per user are open at once on an instance: opening one more closes the oldest, which first receives an event `closed` with data `{"reason":"too_many_streams"}` (a client should not reconnect it).', security: [{ bearer: [] }] } },
     async (req, reply) => {
       const p = principal(req);
       const unlimited = p.role === 'super_admin';
@@ -237,7 +239,7 @@ export async function accountRoutes(app: App, ctx: AppContext) {
       reply.hijack();
       res.writeHead(200, {
         'content-type': 'text/event-stream; charset=utf-8',
-        'cache-control': 'no-cache, no-transform',
+        'cache-control': 'no-store, no-transform',
         connection: 'keep-alive',
         'x-accel-buffering': 'no',
         'x-request-id': String(req.id),
@@ -250,10 +252,21 @@ export async function accountRoutes(app: App, ctx: AppContext) {
       const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
       heartbeat.unref();
       streams.add(res);
+      const mine = streamsOf.get(p.id) ?? [];
+      streamsOf.set(p.id, mine);
+      mine.push(res);
+      while (mine.length > ctx.config.maxStreamsPerUser) {
+        const oldest = mine.shift() as ServerResponse;
+        oldest.write(`event: closed\ndata: ${JSON.stringify({ reason: 'too_many_streams' })}\n\n`);
+        oldest.end();
+      }
       res.on('close', () => {
         clearInterval(heartbeat);
         unsubscribe();
         streams.delete(res);
+        const at = mine.indexOf(res);
+        if (at >= 0) mine.splice(at, 1);
+        if (mine.length === 0 && streamsOf.get(p.id) === mine) streamsOf.delete(p.id);
       });
     },
   );

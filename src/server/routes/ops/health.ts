@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import type { App, AppContext } from '../../app.js';
+import { HttpError } from '../../http-errors.js';
+import { metricsOnMainPort, metricsTokenMatches, renderMetrics } from '../../metrics.js';
 
 const backupsSchema = z.union([
   z.object({ enabled: z.literal(false) }),
@@ -50,13 +52,34 @@ export async function healthRoutes(app: App, ctx: AppContext) {
     },
   );
 
-  app.get('/metrics', { schema: { tags: ['operations'], summary: 'Prometheus metrics', description: 'Request durations by route and status, ledger writer batch sizes and times, queue depth, credits charged per operation, the scheduled backups (last success and failure times, duration, size, counts by outcome) and the process’s own metrics, in the Prometheus text format.', hide: false } }, async (_req, reply) => {
-    ctx.metrics.writerQueueDepth.set(ctx.core.writer.queueDepth);
-    reply.header('content-type', ctx.metrics.registry.contentType);
-    return ctx.metrics.registry.metrics();
-  });
+  // /metrics on the main port: open outside production, behind METRICS_TOKEN when it is
+  // set, and absent when METRICS_PORT moves it to a port of its own (or in production
+  // without either: business volume is nobody's business).
+  if (metricsOnMainPort(ctx.config)) {
+    const token = ctx.config.metrics.token;
+    app.get(
+      '/metrics',
+      {
+        schema: {
+          tags: ['operations'],
+          summary: 'Prometheus metrics',
+          description:
+            'Request durations by route and status, ledger writer batch sizes and times, queue depth, credits charged per operation, the scheduled backups (last success and failure times, duration, size, counts by outcome) and the process’s own metrics, in the Prometheus text format. ' +
+            'Open outside production; with METRICS_TOKEN set (required in production unless METRICS_PORT is) it needs `Authorization: Bearer <METRICS_TOKEN>`; with METRICS_PORT set it is served only on that port.',
+          ...(token ? { security: [{ bearer: [] }] } : {}),
+        },
+      },
+      async (req, reply) => {
+        if (token && !metricsTokenMatches(req.headers.authorization, token)) {
+          throw new HttpError('unauthorized', 'The metrics need the METRICS_TOKEN as a Bearer token.');
+        }
+        reply.header('content-type', ctx.metrics.registry.contentType);
+        return renderMetrics(ctx.metrics, ctx.core);
+      },
+    );
+  }
 
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  if (ctx.config.apiDocs) app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   app.get(
     '/api/config',
@@ -69,6 +92,8 @@ export async function healthRoutes(app: App, ctx: AppContext) {
             stripePublishableKey: z.string().nullable(),
             maxUploadMb: z.number(),
             callsSimulated: z.boolean().meta({ description: 'True without a VAPI key: calls end with the duration given to POST /api/vapi/calls/:id/end' }),
+            emailEnabled: z.boolean().meta({ description: 'Mail can be sent: the sign-in page offers "Forgot password?"' }),
+            emailVerificationRequired: z.boolean(),
           }),
         },
       },
@@ -82,6 +107,8 @@ export async function healthRoutes(app: App, ctx: AppContext) {
       stripePublishableKey: ctx.config.stripe?.publishableKey ?? null,
       maxUploadMb: ctx.config.maxUploadMb,
       callsSimulated: !ctx.config.vapi.apiKey,
+      emailEnabled: ctx.services.mailer !== undefined,
+      emailVerificationRequired: ctx.config.requireEmailVerification,
     }),
   );
 }

@@ -218,8 +218,8 @@ export async function vapiRoutes(app: App, ctx: AppContext) {
       },
     },
     async (req) => {
-      const secret = ctx.config.vapi.webhookSecret;
-      if (secret ? !secretMatches(req.headers['x-vapi-secret'], secret) : ctx.config.isProduction) {
+      // Always required: VAPI_WEBHOOK_SECRET, or the secret generated in DATA_DIR.
+      if (!secretMatches(req.headers['x-vapi-secret'], ctx.config.vapi.webhookSecret)) {
         throw new HttpError('unauthorized', 'The x-vapi-secret header is missing or wrong.');
       }
       const m = req.body.message as Record<string, unknown> & { type: string; call?: { id: string; name?: unknown } };

@@ -1,0 +1,39 @@
+import { sql } from 'kysely';
+import type { Role } from '../../db/schema.js';
+import { recordAudit } from '../audit/record-audit.js';
+import { conflict, notFound } from '../errors.js';
+import type { LedgerWriter } from '../ledger/writer.js';
+
+export interface SetRoleInput {
+  /** The user whose role changes. */
+  userId: string;
+  role: Role;
+  /** Who changes it (null: an operator at the command line); recorded in the audit log. */
+  actorId: string | null;
+  dialect: 'sqlite' | 'postgres';
+}
+
+/**
+ * Changes a user's role, audited. Refuses (conflict) to take the role from the last
+ * super admin, by their own hand or anyone's: someone must always be able to grant roles.
+ * The super admins are locked while counted (Postgres: FOR UPDATE; SQLite: the writer's
+ * exclusive transaction), so two demotions racing on two instances cannot both pass.
+ */
+export async function setRole(writer: LedgerWriter, input: SetRoleInput): Promise<{ from: Role; to: Role }> {
+  return writer.transaction(async ({ trx, now }) => {
+    const target = await trx.selectFrom('users').select(['id', 'role']).where('id', '=', input.userId).executeTakeFirst();
+    if (!target) throw notFound('User');
+    if (target.role === 'super_admin' && input.role !== 'super_admin') {
+      const supers = await sql<{ id: string }>`select id from users where role = 'super_admin' order by id${sql.raw(input.dialect === 'postgres' ? ' for update' : '')}`.execute(trx);
+      const others = supers.rows.filter((r) => r.id !== target.id);
+      if (others.length === 0) {
+        throw conflict('This is the last super admin: make another user super admin first, so someone can still grant roles.');
+      }
+    }
+    if (target.role !== input.role) {
+      await trx.updateTable('users').set({ role: input.role, updated_at: now }).where('id', '=', target.id).execute();
+      await recordAudit(trx, { actorId: input.actorId, action: 'user.role', targetType: 'user', targetId: target.id, details: { from: target.role, to: input.role } }, now);
+    }
+    return { from: target.role, to: input.role };
+  });
+}
