@@ -1,3 +1,4 @@
+import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activeDialects } from '../support/db.js';
 import { TEST_PASSWORD } from '../support/factories.js';
@@ -31,6 +32,57 @@ describe.each(await activeDialects())('auth on %s', (dialect) => {
     expect(unknown.body).toEqual(wrong.body);
   });
 
+  it('refuses short and common passwords with a sentence under the field', async () => {
+    for (const password of ['password', '12345678', '        ', 'password123', 'qwertyuiop']) {
+      const r = await s.api.post('/api/auth/register', { email: `weak-${Date.now()}@example.com`, password, name: 'Weak' });
+      expect(r.status, password).toBe(400);
+      expect(r.body.error.code).toBe('validation_error');
+      const field = r.body.error.details.fields.find((f: { path: string }) => f.path === 'body.password');
+      expect(field.message, password).toMatch(/^Password (is too easy to guess|cannot be only spaces)/);
+    }
+    // The user's own email and name count as guessable.
+    const own = await s.api.post('/api/auth/register', { email: 'margaret.hamilton@example.com', password: 'margaret.hamilton', name: 'Margaret Hamilton' });
+    expect(own.status).toBe(400);
+    const short = await s.api.post('/api/auth/register', { email: `short-${Date.now()}@example.com`, password: 'Xk3!pq', name: 'S' });
+    expect(short.status).toBe(400);
+    expect(short.body.error.details.fields[0].path).toBe('body.password');
+    // Nothing was written for any of them.
+    const n = await s.running.core.database.db.selectFrom('users').select('id').where('name', 'in', ['Weak', 'Margaret Hamilton', 'S']).execute();
+    expect(n).toEqual([]);
+  });
+
+  it('refuses a token without exp, even with a good signature', async () => {
+    const { user } = await s.register();
+    const key = new TextEncoder().encode(s.env.JWT_SECRET);
+    const forever = await new SignJWT({}).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(user.id).setIssuer('credit-billing').setIssuedAt().sign(key);
+    expect((await s.api.withToken(forever).get('/api/auth/me')).status).toBe(401);
+    const withExp = await new SignJWT({}).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(user.id).setIssuer('credit-billing').setIssuedAt().setExpirationTime('1h').sign(key);
+    expect((await s.api.withToken(withExp).get('/api/auth/me')).status).toBe(200);
+  });
+
+  it('marks every answer under /api/ Cache-Control: no-store', async () => {
+    const { api } = await s.register();
+    const answers = await Promise.all([
+      api.get('/api/auth/me'),
+      api.get('/api/credits/balance'),
+      api.get('/api/credits/transactions'),
+      s.api.get('/api/credits/packages'),
+      s.api.get('/api/config'),
+      s.api.get('/api/auth/me'),
+      s.api.get('/api/no-such-route'),
+      s.api.post('/api/auth/login', { email: 'x' }),
+    ]);
+    for (const a of answers) expect(a.headers.get('cache-control')).toBe('no-store');
+    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200, 401, 404, 400]);
+  });
+
+  it('has no "Forgot password?" without mail: config says so and the route is 503', async () => {
+    expect((await s.api.get('/api/config')).body).toMatchObject({ emailEnabled: false, emailVerificationRequired: false });
+    const r = await s.api.post('/api/auth/forgot-password', { email: 'boss@example.com' });
+    expect(r.status).toBe(503);
+    expect(r.body.error.code).toBe('email_unavailable');
+  });
+
   it('creates the super admin from the configuration', async () => {
     const login = await s.api.post('/api/auth/login', { email: 'boss@example.com', password: 'Boss-Lantern-93!' });
     expect(login.status).toBe(200);
@@ -59,7 +111,19 @@ describe.each(await activeDialects())('auth on %s', (dialect) => {
     const doc = await s.api.get('/openapi.json');
     expect(doc.status).toBe(200);
     expect(doc.body.openapi).toMatch(/^3\./);
-    expect(Object.keys(doc.body.paths)).toEqual(expect.arrayContaining(['/api/credits/balance', '/api/vapi/calls', '/api/admin/users']));
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining([
+        '/api/credits/balance',
+        '/api/vapi/calls',
+        '/api/admin/users',
+        '/api/auth/verify-email',
+        '/api/auth/verify-email/resend',
+        '/api/auth/forgot-password',
+        '/api/auth/reset-password',
+      ]),
+    );
+    expect(Object.keys(doc.body.paths['/api/auth/register'].post.responses)).toEqual(expect.arrayContaining(['201', '202', '400', '409']));
+    expect(doc.body.paths['/api/admin/users/{id}'].patch.responses).toHaveProperty('409');
     const docs = await fetch(`${s.url}/docs`, { redirect: 'follow' });
     expect(docs.status).toBe(200);
     const live = await s.api.get('/health/live');

@@ -32,7 +32,11 @@ export function passwordProblem(password: string, userInputs: string[] = []): st
   if (password.length > MAX_PASSWORD_LENGTH) return `Password must be at most ${MAX_PASSWORD_LENGTH} characters.`;
   if (password.trim() === '') return 'Password cannot be only spaces.';
   // The estimator's cost grows with length; past 100 characters the first 100 decide.
-  const inputs = userInputs.flatMap((s) => [s, ...s.split(/[@.\s_+-]+/)]).filter((s) => s.length >= 3);
+  // Each input whole, its email local part, without spaces, and word by word.
+  const inputs = userInputs
+    .flatMap((s) => [s, s.split('@')[0] ?? s, s.replace(/\s+/g, ''), ...s.split(/[@.\s_+-]+/)])
+    .map((s) => s.toLowerCase())
+    .filter((s, i, all) => s.length >= 3 && all.indexOf(s) === i);
   const r = zxcvbn().check(password.slice(0, 100), inputs);
   if (r.score >= MIN_PASSWORD_SCORE) return null;
   const why = r.feedback.warning ? ` ${r.feedback.warning}` : '';
