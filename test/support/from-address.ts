@@ -7,7 +7,8 @@ import { request } from 'node:http';
 export interface FromResponse {
   status: number;
   headers: Record<string, string | string[] | undefined>;
-  body: any; // biome-ignore lint/suspicious/noExplicitAny: JSON of any route
+  // biome-ignore lint/suspicious/noExplicitAny: the JSON of any route
+  body: any;
 }
 
 export function postFrom(base: string, path: string, body: unknown, localAddress: string, headers: Record<string, string> = {}): Promise<FromResponse> {
