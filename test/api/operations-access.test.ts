@@ -28,12 +28,13 @@ async function freePort(): Promise<number> {
 
 /** Reads SSE events from a stream until it ends or `stop` says so. */
 async function readEvents(res: Response, onEvent: (e: { event: string; data: string }) => boolean | undefined): Promise<'ended' | 'stopped'> {
-  const reader = (res.body as ReadableStream<Uint8Array>).pipeThrough(new TextDecoderStream()).getReader();
+  const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
   let buf = '';
   for (;;) {
     const { value, done } = await reader.read();
     if (done) return 'ended';
-    buf += value;
+    buf += decoder.decode(value, { stream: true });
     let i = buf.indexOf('\n\n');
     while (i >= 0) {
       const block = buf.slice(0, i);
