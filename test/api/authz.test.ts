@@ -21,6 +21,10 @@ const PUBLIC = new Set([
   // The first super admin: the one-time setup token in the body is the credential.
   'GET /api/setup',
   'POST /api/setup',
+  'POST /api/auth/verify-email',
+  'POST /api/auth/verify-email/resend',
+  'POST /api/auth/forgot-password',
+  'POST /api/auth/reset-password',
   'POST /api/vapi/webhook',
   'POST /api/credits/stripe/webhook',
   'POST /api/usage',

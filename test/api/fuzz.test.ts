@@ -13,6 +13,7 @@ import { verifyLedger } from '../../src/core/ledger/verify.js';
 import { activeDialects } from '../support/db.js';
 import { TEST_PASSWORD } from '../support/factories.js';
 import { type Client, type TestServer, startTestServer } from '../support/server.js';
+import { type LocalSmtp, startSmtp } from '../support/smtp.js';
 import { type StripeStandIn, startStripeStandIn } from '../support/stripe-standin.js';
 
 interface Route {
@@ -90,6 +91,12 @@ interface Known {
   alertIds: string[];
   callIds: string[];
   stripe: StripeStandIn;
+  smtp: LocalSmtp;
+}
+
+/** Tokens of the links mailed so far for `page` (newest last). */
+function mailedTokens(k: Known, page: 'verify-email' | 'reset-password'): string[] {
+  return k.smtp.mails.flatMap((m) => [...m.text.matchAll(new RegExp(`/${page}#token=([A-Za-z0-9_-]+)`, 'g'))].map((x) => x[1] as string));
 }
 
 interface Req {
@@ -119,6 +126,13 @@ function validRequest(route: Route, k: Known): fc.Arbitrary<Req> {
       return fc.uuid().map((u) => r('/api/auth/register', { email: `fuzz-${u}@example.com`, password: TEST_PASSWORD, name: 'Fuzz' }));
     case 'POST /api/auth/login':
       return fc.tuple(pick(k.emails, 'x@example.com'), fc.constantFrom(TEST_PASSWORD, 'wrong-password')).map(([email, password]) => r('/api/auth/login', { email, password }));
+    case 'POST /api/auth/forgot-password':
+    case 'POST /api/auth/verify-email/resend':
+      return pick(k.emails, 'x@example.com').map((email) => r(route.path, { email }));
+    case 'POST /api/auth/verify-email':
+      return pick(mailedTokens(k, 'verify-email'), 'no-token').map((token) => r(route.path, { token }));
+    case 'POST /api/auth/reset-password':
+      return pick(mailedTokens(k, 'reset-password'), 'no-token').map((token) => r(route.path, { token, password: 'fuzz-Lantern-orbit-31' }));
     case 'POST /api/credits/estimate':
       return fc.tuple(rule, fc.integer({ min: 0, max: 1000 })).map(([x, q]) => r('/api/credits/estimate', { operation: x.operation, unit: x.unit, quantity: q }));
     case 'GET /api/credits/transactions':
@@ -222,9 +236,11 @@ describe.each(await activeDialects())('fuzzing every route on %s', (dialect) => 
   let routes: Route[];
   let known: Known;
   let stripe: StripeStandIn;
+  let smtp: LocalSmtp;
   beforeAll(async () => {
     stripe = await startStripeStandIn();
-    known = { userIds: [], emails: [], packageIds: [], pricing: [], paymentIds: [], alertIds: [], callIds: [], stripe };
+    smtp = await startSmtp();
+    known = { userIds: [], emails: [], packageIds: [], pricing: [], paymentIds: [], alertIds: [], callIds: [], stripe, smtp };
     // Background jobs (hold sweeps, alert delivery) off: only the requests themselves move money.
     s = await startTestServer(dialect, {
       SERVICE_API_KEY: SERVICE_KEY,
@@ -235,6 +251,10 @@ describe.each(await activeDialects())('fuzzing every route on %s', (dialect) => 
       STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
       STRIPE_PUBLISHABLE_KEY: 'pk_test_standin',
       STRIPE_API_BASE: stripe.url,
+      // Mail on, so "Forgot password?" and the verification links are live routes here too.
+      SMTP_URL: smtp.url,
+      // The fuzz sends thousands of auth requests from one address: not what this limit is for.
+      AUTH_RATE_LIMIT: '1000000',
     });
     const user = await s.register();
     const admin = await s.userWithRole('admin');
@@ -254,6 +274,7 @@ describe.each(await activeDialects())('fuzzing every route on %s', (dialect) => 
   afterAll(async () => {
     await s?.stop();
     await stripe?.close();
+    await smtp?.close();
   });
 
   it('answers every generated request, valid or not, without a 5xx; a refused one moves nothing', { timeout: 300_000 }, async () => {
