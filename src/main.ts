@@ -98,7 +98,13 @@ export async function startServer(
   await migrateToLatest(database.db);
   await seed(database.db);
   const core = createCore(database, { maxBatch: config.writer.maxBatch, maxQueue: config.writer.maxQueue });
-  await ensureSuperAdmin(core, config);
+  try {
+    await ensureSuperAdmin(core, config);
+  } catch (e) {
+    await core.writer.close();
+    await database.close();
+    throw e;
+  }
   const setupToken = await createSetupToken(core);
 
   const lifecycle: Lifecycle = { stopping: false };

@@ -1,5 +1,10 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+import { startServer } from '../../src/main.js';
 import { activeDialects } from '../support/db.js';
 import { TEST_PASSWORD } from '../support/factories.js';
 import { type Res, type TestServer, startTestServer } from '../support/server.js';
@@ -81,6 +86,20 @@ describe.each(await activeDialects())('auth on %s', (dialect) => {
     const r = await s.api.post('/api/auth/forgot-password', { email: 'boss@example.com' });
     expect(r.status).toBe(503);
     expect(r.body.error.code).toBe('email_unavailable');
+  });
+
+  it('refuses to start with a super admin password that breaks the policy', async () => {
+    const env = { ...s.env, DATA_DIR: mkdtempSync(join(tmpdir(), 'credits-weak-admin-')), SUPER_ADMIN_EMAIL: 'weak@example.com', SUPER_ADMIN_PASSWORD: 'password1' };
+    try {
+      // On Postgres, in this suite's schema: the refused admin is not created there either.
+      await expect(startServer(loadConfig(env as NodeJS.ProcessEnv), { logger: false, ...(s.pgSchema ? { pgSchema: s.pgSchema } : {}) })).rejects.toThrow(
+        /SUPER_ADMIN_PASSWORD is refused: Password is too easy to guess/,
+      );
+      const made = await s.running.core.database.db.selectFrom('users').select('id').where('email', '=', 'weak@example.com').execute();
+      expect(made).toEqual([]);
+    } finally {
+      rmSync(env.DATA_DIR, { recursive: true, force: true });
+    }
   });
 
   it('creates the super admin from the configuration', async () => {

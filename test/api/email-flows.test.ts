@@ -93,6 +93,16 @@ describe.each(await activeDialects())('email verification and password reset on 
     expect(notice.text).toContain('/reset-password#token=');
   });
 
+  it('uses a link once however many requests race with it: one verification, one bonus', async () => {
+    const email = `race-${Date.now()}@example.com`;
+    await v.api.post('/api/auth/register', { email, password: TEST_PASSWORD, name: 'Race' });
+    const token = linkToken(await smtp.waitFor(email, /Verify/), 'verify-email');
+    const answers = await Promise.all(Array.from({ length: 10 }, () => v.api.post('/api/auth/verify-email', { token })));
+    expect(answers.filter((a) => a.status === 200)).toHaveLength(1);
+    expect(answers.filter((a) => a.status === 400)).toHaveLength(9);
+    expect(await bonusRows(v, email)).toEqual([25_000]);
+  });
+
   it('farms nothing by registering in a loop without verifying', async () => {
     const emails = Array.from({ length: 5 }, (_, i) => `farm-${Date.now()}-${i}@example.com`);
     for (const email of emails) expect((await v.api.post('/api/auth/register', { email, password: TEST_PASSWORD, name: 'Farm' })).status).toBe(202);
