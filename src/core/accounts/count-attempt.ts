@@ -6,6 +6,7 @@
  * through. Keys are hashed: the table holds no email address or client address.
  */
 import { createHash } from 'node:crypto';
+import { isIPv4, isIPv6 } from 'node:net';
 import { type Kysely, sql } from 'kysely';
 import type { DB } from '../../db/schema.js';
 
@@ -23,6 +24,23 @@ export interface AttemptCount {
 /** The stored key of a counter: a hash of its parts (what is counted, and for whom). */
 export function counterKey(...parts: string[]): string {
   return createHash('sha256').update(parts.join('\u0000')).digest('hex');
+}
+
+/**
+ * The client an address stands for when counting: an IPv4 address itself (also when
+ * written IPv4-mapped, `::ffff:1.2.3.4`), an IPv6 address by its /64 prefix, the smallest
+ * network one subscriber is given: counting each of its 2^64 addresses apart would give one
+ * client unlimited tries.
+ */
+export function clientOf(ip: string): string {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  if (mapped) return mapped[1] as string;
+  if (isIPv4(ip) || !isIPv6(ip)) return ip;
+  const [head = '', tail = ''] = ip.toLowerCase().split('%')[0]?.split('::') ?? [];
+  const left = head ? head.split(':') : [];
+  const right = ip.includes('::') && tail ? tail.split(':') : [];
+  const groups = ip.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
+  return `${groups.slice(0, 4).map((g) => Number.parseInt(g, 16).toString(16)).join(':')}::/64`;
 }
 
 /** Counts one attempt under `key` in a window of `windowMs`; returns the count including it. */

@@ -16,7 +16,7 @@ import type { Kysely } from 'kysely';
 import type { DB, UserRow } from '../../db/schema.js';
 import { DomainError, rateLimited } from '../errors.js';
 import { normalizeEmail } from './create-user.js';
-import { clearAttempts, countAttempt, counterKey, uncountAttempt } from './count-attempt.js';
+import { clearAttempts, clientOf, countAttempt, counterKey, uncountAttempt } from './count-attempt.js';
 import { DUMMY_HASH_PROMISE, verifyPassword } from './password.js';
 
 export interface SignInLimits {
@@ -47,7 +47,7 @@ export function slowDownMs(count: number, limits: SignInLimits = DEFAULT_SIGN_IN
 export interface SignInInput {
   email: string;
   password: string;
-  /** The client's address (behind a trusted proxy, the one the proxy saw). */
+  /** The client's address (behind a trusted proxy, the one the proxy saw); IPv6 counts by /64. */
   clientIp: string;
   /** Refuse a correct password while the address is unverified. */
   requireVerifiedEmail?: boolean;
@@ -63,7 +63,7 @@ export async function signIn(db: Kysely<DB>, input: SignInInput): Promise<UserRo
   const limits = input.limits ?? DEFAULT_SIGN_IN_LIMITS;
   const now = input.now ?? Date.now();
   const email = normalizeEmail(input.email);
-  const clientKey = counterKey('sign-in:client', email, input.clientIp);
+  const clientKey = counterKey('sign-in:client', email, clientOf(input.clientIp));
   const emailKey = counterKey('sign-in:email', email);
 
   const client = await countAttempt(db, clientKey, limits.windowMs, now);

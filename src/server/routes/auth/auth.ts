@@ -10,7 +10,7 @@ import {
   verifyEmailBody,
 } from '../../../contracts/auth.js';
 import { errorSchema } from '../../../contracts/common.js';
-import { countAttempt, counterKey } from '../../../core/accounts/count-attempt.js';
+import { clientOf, countAttempt, counterKey } from '../../../core/accounts/count-attempt.js';
 import { type SendMail, accountLinks } from '../../../core/accounts/mailer.js';
 import { registerUser, registerWithVerification } from '../../../core/accounts/register-user.js';
 import { requestEmailVerification } from '../../../core/accounts/request-email-verification.js';
@@ -44,7 +44,7 @@ export async function authRoutes(app: App, ctx: AppContext) {
   /** Every auth request counts against its client address (AUTH_RATE_LIMIT per 15 minutes, shared by all instances). */
   const perClient = async (req: FastifyRequest) => {
     const now = Date.now();
-    const c = await countAttempt(db, counterKey('auth:ip', req.ip), WINDOW_MS, now);
+    const c = await countAttempt(db, counterKey('auth:ip', clientOf(req.ip)), WINDOW_MS, now);
     if (c.count > config.authRateLimit) throw rateLimited('Too many requests from this address; retry later.', (c.resetAt - now) / 1000);
   };
   const limited = { onRequest: perClient };
