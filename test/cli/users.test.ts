@@ -59,11 +59,12 @@ describe.each(await activeDialects())('credits users on %s', (dialect) => {
 
   it('lists users, and by role', async () => {
     const all = await credits(env, 'users', 'list');
-    expect(all.code).toBe(0);
+    expect(all.code, all.stderr).toBe(0);
     expect(all.stdout).toMatch(/^ROLE\s+EMAIL/m);
     expect(all.stdout).toMatch(/super_admin\s+root@example\.com\s+Root/);
     expect(all.stdout).toMatch(/user\s+ops@example\.com\s+Ops/);
     const supers = await credits(env, 'users', 'list', '--role', 'super_admin');
+    expect(supers.code, supers.stderr).toBe(0);
     expect(supers.stdout).toContain('root@example.com');
     expect(supers.stdout).not.toContain('ops@example.com');
     expect(supers.stdout).toMatch(/1 user\(s\)/);
