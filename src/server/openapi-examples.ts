@@ -17,6 +17,7 @@ const USER_ID = '01a2245e-5e6b-7000-9669-e60b9a4ba1cb';
 const ADMIN_ID = '01a2245e-1f52-7000-b5f0-7be5acb6121b';
 const TOKEN = 'eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIwMWEyMjQ1ZS01ZTZiLTcwMDAtOTY2OS1lNjBiOWE0YmExY2IiLCJpYXQiOjE3OTYxMjgyOTMsImV4cCI6MTc5NjczMzA5M30.3m4x-signature';
 
+const MAIL_REQUESTED = { status: 'accepted', message: 'If this address can receive it, a mail with a link is on its way. The link works once.' };
 const user = { id: USER_ID, email: 'ada@example.com', name: 'Ada Lovelace', role: 'user', createdAt: T };
 const balance = { balance: 548.9, reserved: 2.5, available: 546.4, lifetimePurchased: 550, lifetimeUsed: 1.1, unlimited: false };
 const charge = { charged: 0.1, balance: 549.9, available: 549.9 };
@@ -49,13 +50,22 @@ export const EXAMPLES: Record<string, Example> = {
       body: '# HELP credits_charged_total Credits charged by metered operations\n# TYPE credits_charged_total counter\ncredits_charged_total{operation="message"} 0.1\n',
     },
   },
-  'GET /api/config': { response: { status: 200, body: { paymentsProvider: 'simulated', stripePublishableKey: null, maxUploadMb: 25, callsSimulated: true } } },
+  'GET /api/config': {
+    response: { status: 200, body: { paymentsProvider: 'simulated', stripePublishableKey: null, maxUploadMb: 25, callsSimulated: true, emailEnabled: true, emailVerificationRequired: false } },
+  },
   'POST /api/auth/register': {
     request: { email: 'ada@example.com', password: 'correct-horse-battery', name: 'Ada Lovelace' },
     response: { status: 201, body: { user, token: TOKEN } },
   },
   'POST /api/auth/login': { request: { email: 'ada@example.com', password: 'correct-horse-battery' }, response: { status: 200, body: { user, token: TOKEN } } },
   'GET /api/auth/me': { response: { status: 200, body: { user } } },
+  'POST /api/auth/verify-email': { request: { token: 'q3JtVb0mKc5wXy8Zp1LdRfGhTnEs9aUiOkB2jC4vM7Q' }, response: { status: 200, body: { user, token: TOKEN } } },
+  'POST /api/auth/verify-email/resend': { request: { email: 'ada@example.com' }, response: { status: 202, body: MAIL_REQUESTED } },
+  'POST /api/auth/forgot-password': { request: { email: 'ada@example.com' }, response: { status: 202, body: MAIL_REQUESTED } },
+  'POST /api/auth/reset-password': {
+    request: { token: 'Zx8Wv2Lk5Qm9Rt1Yp4Nc7Hb3Gd6Fs0Ja2Ue5Ko8Ti1M', password: 'amber-kestrel-violin-92' },
+    response: { status: 200, body: { user, token: TOKEN } },
+  },
   'GET /api/setup': { response: { status: 200, body: { required: true } } },
   'POST /api/setup': {
     request: { token: 'Jq0mV1mYl3nR1w3c0g5b5Hq2s9Qe8yD4kP7tX6uZaB0', email: 'grace@example.com', password: 'cobol-forever-1959', name: 'Grace Hopper' },

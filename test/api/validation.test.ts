@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activeDialects } from '../support/db.js';
+import { TEST_PASSWORD } from '../support/factories.js';
 import { type Client, type Res, type TestServer, startTestServer } from '../support/server.js';
 
 const SERVICE_KEY = 'validation-service-key-0123456789';
@@ -92,7 +93,7 @@ describe.each(await activeDialects())('validation messages and free text on %s',
     const pkg = (await admin.get('/api/admin/packages')).body.items[0];
     const rule = (await admin.get('/api/admin/pricing')).body.items.find((r: { active: boolean }) => r.active);
     const cases: { path: string; send: (v: string) => Promise<Res>; multiline?: boolean }[] = [
-      { path: 'body.name', send: (v) => s.api.post('/api/auth/register', { email: `t-${Math.random()}@example.com`, password: 'password123', name: `Eve${v}lyn` }) },
+      { path: 'body.name', send: (v) => s.api.post('/api/auth/register', { email: `t-${Math.random()}@example.com`, password: TEST_PASSWORD, name: `Eve${v}lyn` }) },
       { path: 'body.to', send: (v) => user.api.post('/api/messages', { to: `+1555${v}1234567`, body: 'Hi' }) },
       { path: 'body.body', send: (v) => user.api.post('/api/messages', { to: 'c-1', body: `Hi${v}there` }), multiline: true },
       { path: 'body.assistantId', send: (v) => user.api.post('/api/vapi/calls', { phoneNumber: '+15551234567', assistantId: `a${v}b` }) },

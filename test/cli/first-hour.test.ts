@@ -49,7 +49,7 @@ async function emptyDatabase(dialect: Dialect) {
 describe.each(await activeDialects())('the credits command in the first hour on %s', (dialect) => {
   it('refuses every command but migrate and serve on a missing database, creating nothing', async () => {
     const db = await emptyDatabase(dialect);
-    const commands = [['verify'], ['seed'], ['users', 'create', '--email', 'ops@example.com', '--password', 'password123']];
+    const commands = [['verify'], ['seed'], ['users', 'create', '--email', 'ops@example.com', '--password', 'kiwi-lantern-Orbit-73']];
     const results = await Promise.all(commands.map((args) => credits(db.env, ...args)));
     for (const [i, args] of commands.entries()) {
       const r = results[i] as Awaited<ReturnType<typeof credits>>;
