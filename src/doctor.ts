@@ -167,7 +167,8 @@ export function checkEnvironment(env: NodeJS.ProcessEnv): Finding[] {
     out.push({
       check: 'vapi_webhook_secret',
       severity: 'blocking',
-      message: "VAPI_API_KEY is set without VAPI_WEBHOOK_SECRET: in production VAPI's end-of-call reports are refused (401), so calls are settled only by the sweeper, late",
+      message:
+        "VAPI_API_KEY is set without VAPI_WEBHOOK_SECRET: a production start is refused, since instances cannot share a secret each generates itself, and VAPI's end-of-call reports are refused (401) without the one they send",
       fix: "set VAPI_WEBHOOK_SECRET and the same value as the server URL secret in VAPI (sent as x-vapi-secret)",
     });
   } else if (v('VAPI_WEBHOOK_SECRET')) {
