@@ -12,6 +12,7 @@ import { existsSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { sql } from 'kysely';
 import { type Config, ConfigError, loadConfig } from './config.js';
+import { passwordProblem } from './core/accounts/password-policy.js';
 import { migrationStatus } from './db/migrate.js';
 import { type Database, isPostgresUrl, openDatabase } from './db/open.js';
 
@@ -37,7 +38,6 @@ export interface DoctorOptions {
 const MIN_SECRET_BITS = 128;
 const CLOCK_WARN_MS = 2_000;
 const CLOCK_BLOCK_MS = 60_000;
-const COMMON_PASSWORDS = new Set(['password', 'password1', 'password123', '12345678', '123456789', 'qwertyui', 'changeme', 'admin123', 'letmein1', 'iloveyou', 'welcome1']);
 
 /** Shannon entropy of the string's own character distribution, times its length: a rough guessability measure. */
 export function estimatedBits(s: string): number {
@@ -101,11 +101,14 @@ export function checkEnvironment(env: NodeJS.ProcessEnv): Finding[] {
   }
 
   const adminPassword = v('SUPER_ADMIN_PASSWORD');
-  if (adminPassword && (adminPassword.length < 12 || COMMON_PASSWORDS.has(adminPassword.toLowerCase()))) {
+  // The sign-up policy (zxcvbn-ts): a start that has to create the super admin refuses a
+  // password it refuses; one that passes but is under 12 characters is still worth a word.
+  const policy = adminPassword ? passwordProblem(adminPassword, [v('SUPER_ADMIN_EMAIL') ?? '']) : null;
+  if (adminPassword && (policy || adminPassword.length < 12)) {
     out.push({
       check: 'super_admin_password',
       severity: 'warning',
-      message: 'SUPER_ADMIN_PASSWORD is short or common; it is used only to create the super admin when it does not exist',
+      message: `SUPER_ADMIN_PASSWORD is short or common${policy ? ` (${policy} A start that has to create the super admin refuses it.)` : ''}; it is used only to create the super admin when it does not exist`,
       fix: 'use a long random password, sign in, change it (or unset SUPER_ADMIN_PASSWORD once the super admin exists)',
     });
   }

@@ -88,7 +88,7 @@ describe('credits backup and credits restore', () => {
     const reg = await fetch(`${server.url}/api/auth/register`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'backup@example.com', password: 'password123', name: 'Backup' }),
+      body: JSON.stringify({ email: 'backup@example.com', password: 'kiwi-lantern-Orbit-73', name: 'Backup' }),
     });
     ({ token, user: { id: userId } } = (await reg.json()) as { token: string; user: { id: string } });
   });
@@ -202,7 +202,7 @@ describe('credits backup and credits restore', () => {
     const login = await fetch(`${server.url}/api/auth/login`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'backup@example.com', password: 'password123' }),
+      body: JSON.stringify({ email: 'backup@example.com', password: 'kiwi-lantern-Orbit-73' }),
     });
     expect(login.status).toBe(200);
     const { token: t2 } = (await login.json()) as { token: string };

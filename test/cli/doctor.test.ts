@@ -195,7 +195,7 @@ describe.each(await activeDialects())('doctor: the database (%s)', (dialect) => 
       const { createCore } = await import('../../src/core/index.js');
       const { createUser } = await import('../../src/core/accounts/create-user.js');
       const core = createCore(t.database);
-      const user = await createUser(core.writer, { email: 'clock@example.com', name: 'Clock', password: 'password123', role: 'user' });
+      const user = await createUser(core.writer, { email: 'clock@example.com', name: 'Clock', password: 'kiwi-lantern-Orbit-73', role: 'user' });
       await core.ledger.grant(user.id, 1000, 'purchase');
       await core.writer.close();
       const behind = await check(-2 * 3_600_000);

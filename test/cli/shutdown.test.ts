@@ -80,7 +80,7 @@ describe('credits serve on SIGTERM', () => {
     const reg = await fetch(`${url}/api/auth/register`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'stop@example.com', password: 'password123', name: 'Stop' }),
+      body: JSON.stringify({ email: 'stop@example.com', password: 'kiwi-lantern-Orbit-73', name: 'Stop' }),
     });
     const { token } = (await reg.json()) as { token: string };
 

@@ -76,7 +76,7 @@ describe('scheduled backups under load, and kill -9 in the middle of one (sqlite
       const r = await fetch(`${server.url}/api/auth/register`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email: `backup-${i}@example.com`, password: 'password123', name: `Client ${i}` }),
+        body: JSON.stringify({ email: `backup-${i}@example.com`, password: 'kiwi-lantern-Orbit-73', name: `Client ${i}` }),
       });
       expect(r.status).toBe(201);
       const { token, user } = (await r.json()) as { token: string; user: { id: string } };

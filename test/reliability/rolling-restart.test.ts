@@ -51,7 +51,7 @@ describe.runIf(await postgresAvailable())('rolling restarts of two instances und
     const reg = await fetch(`${urls[0]}/api/auth/register`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'rolling@example.com', password: 'password123', name: 'Rolling' }),
+      body: JSON.stringify({ email: 'rolling@example.com', password: 'kiwi-lantern-Orbit-73', name: 'Rolling' }),
     });
     expect(reg.status).toBe(201);
     const { token, user } = (await reg.json()) as { token: string; user: { id: string } };
