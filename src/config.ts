@@ -167,8 +167,11 @@ export interface Config {
   vapi: {
     apiKey: string | undefined;
     apiBase: string;
-    /** Always set: VAPI_WEBHOOK_SECRET, or one generated and kept in DATA_DIR. */
-    webhookSecret: string;
+    /**
+     * VAPI_WEBHOOK_SECRET, or one generated and kept in DATA_DIR outside production; unset
+     * only in production without a VAPI key, where the webhook then refuses every report.
+     */
+    webhookSecret: string | undefined;
     /** The file the secret was generated in (undefined when it came from the environment). */
     webhookSecretFile: string | undefined;
     assistantId: string | undefined;
@@ -255,13 +258,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
   }
   if ((e.SUPER_ADMIN_PASSWORD?.length ?? 8) < 8) problems.push('SUPER_ADMIN_PASSWORD must be at least 8 characters');
 
-  // The VAPI webhook always needs its secret: generated in DATA_DIR when unset, as the JWT
-  // secret is, except in production with a real VAPI key, where every instance must share it.
+  // The VAPI webhook always needs its secret. Unset, it is generated in DATA_DIR outside
+  // production, as the JWT secret is; in production it is required with a VAPI key (every
+  // instance must hold the same one), and without one the webhook refuses every report.
   let vapiSecret = e.VAPI_WEBHOOK_SECRET;
   let vapiSecretFile: string | undefined;
   if (!vapiSecret) {
-    if (isProduction && e.VAPI_API_KEY) problems.push('VAPI_WEBHOOK_SECRET is required in production when VAPI_API_KEY is set');
-    else {
+    if (isProduction) {
+      if (e.VAPI_API_KEY) problems.push('VAPI_WEBHOOK_SECRET is required in production when VAPI_API_KEY is set');
+    } else {
       vapiSecretFile = join(dataDir, 'vapi-webhook-secret');
       vapiSecret = generatedSecret(dataDir, 'vapi-webhook-secret', opts.persistSecrets ?? true);
     }
@@ -307,7 +312,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
     vapi: {
       apiKey: e.VAPI_API_KEY,
       apiBase: e.VAPI_API_BASE,
-      webhookSecret: vapiSecret as string,
+      webhookSecret: vapiSecret,
       webhookSecretFile: vapiSecretFile,
       assistantId: e.VAPI_ASSISTANT_ID,
       phoneNumberId: e.VAPI_PHONE_NUMBER_ID,

@@ -306,8 +306,10 @@ export function startupNotices(config: Config, url: string, metricsUrl: string |
       `VAPI webhook: its secret was generated in ${config.vapi.webhookSecretFile}; in VAPI, set the server URL to ${hook} ` +
         'and a header x-vapi-secret with the contents of that file (or set VAPI_WEBHOOK_SECRET to a secret of your own). Reports without it get 401.',
     );
-  } else {
+  } else if (config.vapi.webhookSecret) {
     out.push(`VAPI webhook: ${hook}, with the header x-vapi-secret set to VAPI_WEBHOOK_SECRET.`);
+  } else {
+    out.push(`VAPI webhook: refuses every report until VAPI_WEBHOOK_SECRET is set (then give VAPI ${hook} and that secret as the header x-vapi-secret).`);
   }
   if (metricsUrl) out.push(`metrics: ${metricsUrl}${config.metrics.token ? ' (Bearer METRICS_TOKEN)' : ''}, not on the main port`);
   else if (!metricsOnMainPort(config)) out.push('metrics: off (in production /metrics needs METRICS_TOKEN or METRICS_PORT)');

@@ -6,7 +6,7 @@
  *   start-up says where it is and which header carries it;
  * - at most MAX_STREAMS_PER_USER balance streams per user: the oldest is closed.
  */
-import { statSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -64,6 +64,12 @@ describe.each(await activeDialects())('operations endpoints and access on %s', (
     try {
       expect((await off.api.get('/metrics')).status).toBe(404);
       expect(off.running.notices.join('\n')).toMatch(/metrics: off/);
+      // Production writes no secret of its own: without VAPI_WEBHOOK_SECRET every report is refused.
+      expect(existsSync(join(off.dataDir, 'vapi-webhook-secret'))).toBe(false);
+      expect(off.running.notices.join('\n')).toMatch(/VAPI webhook: refuses every report until VAPI_WEBHOOK_SECRET is set/);
+      const report = { message: { type: 'end-of-call-report', call: { id: 'x' }, durationSeconds: 1 } };
+      expect((await off.api.post('/api/vapi/webhook', report)).status).toBe(401);
+      expect((await off.api.post('/api/vapi/webhook', report, { 'x-vapi-secret': '' })).status).toBe(401);
     } finally {
       await off.stop();
     }
@@ -109,7 +115,7 @@ describe.each(await activeDialects())('operations endpoints and access on %s', (
     expect((await s.api.get('/openapi.json')).status).toBe(200);
   });
 
-  it('generates the VAPI webhook secret in DATA_DIR, requires it, and says where it is', async () => {
+  it('generates the VAPI webhook secret in DATA_DIR outside production, requires it, and says where it is', async () => {
     const file = join(s.dataDir, 'vapi-webhook-secret');
     expect(s.running.config.vapi.webhookSecretFile).toBe(file);
     expect(statSync(file).mode & 0o777).toBe(0o600);

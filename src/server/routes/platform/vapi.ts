@@ -218,8 +218,9 @@ export async function vapiRoutes(app: App, ctx: AppContext) {
       },
     },
     async (req) => {
-      // Always required: VAPI_WEBHOOK_SECRET, or the secret generated in DATA_DIR.
-      if (!secretMatches(req.headers['x-vapi-secret'], ctx.config.vapi.webhookSecret)) {
+      // Always required: VAPI_WEBHOOK_SECRET, or the one generated in DATA_DIR (none at all: refused).
+      const secret = ctx.config.vapi.webhookSecret;
+      if (!secret || !secretMatches(req.headers['x-vapi-secret'], secret)) {
         throw new HttpError('unauthorized', 'The x-vapi-secret header is missing or wrong.');
       }
       const m = req.body.message as Record<string, unknown> & { type: string; call?: { id: string; name?: unknown } };
