@@ -147,8 +147,12 @@ export interface StripePaymentsTable {
   stripe_payment_intent_id: string | null;
   stripe_charge_id: string | null;
   refunded_cents: number;
+  /** Credits taken back by refunds. */
   clawed_back_mc: number;
+  /** The dispute's hold while it is open. */
   disputed_mc: number;
+  /** Credits taken by a lost dispute. With `clawed_back_mc`, never more than the payment granted. */
+  dispute_clawed_mc: number;
   failure_message: string | null;
   /** open, won or lost once a dispute event was seen (in whatever order they came). */
   dispute_status: 'open' | 'won' | 'lost' | null;

@@ -64,7 +64,7 @@ describe.each(await activeDialects())('auto-recharge on %s', (dialect) => {
     for (let i = 0; i < 5; i++) {
       await s.running.core.database.db
         .insertInto('stripe_payments')
-        .values({ id: `cap-${u.user.id}-${i}`, user_id: u.user.id, package_id: 'pkg_starter', provider: 'simulated', status: 'succeeded', kind: 'auto_recharge', amount_cents: 1000, currency: 'usd', credits_mc: 0 + 100_000, bonus_credits_mc: 0, stripe_payment_intent_id: null, stripe_charge_id: null, refunded_cents: 0, clawed_back_mc: 0, disputed_mc: 0, failure_message: null, dispute_status: null, dispute_amount_cents: null, created_at: now, updated_at: now })
+        .values({ id: `cap-${u.user.id}-${i}`, user_id: u.user.id, package_id: 'pkg_starter', provider: 'simulated', status: 'succeeded', kind: 'auto_recharge', amount_cents: 1000, currency: 'usd', credits_mc: 0 + 100_000, bonus_credits_mc: 0, stripe_payment_intent_id: null, stripe_charge_id: null, refunded_cents: 0, clawed_back_mc: 0, disputed_mc: 0, dispute_clawed_mc: 0, failure_message: null, dispute_status: null, dispute_amount_cents: null, created_at: now, updated_at: now })
         .execute();
     }
     await u.api.post('/api/workflows/w/execute', {});

@@ -15,7 +15,7 @@ import type { Kysely } from 'kysely';
 import type { DB, PaymentRow, PaymentStatus } from '../../db/schema.js';
 import { createAlert } from '../alerts/alerts.js';
 import { recordAudit } from '../audit/record-audit.js';
-import { invalid, notFound } from '../errors.js';
+import { idempotencyConflict, invalid, notFound } from '../errors.js';
 import type { Core } from '../index.js';
 import type { TransactionScope } from '../ledger/writer.js';
 import { formatCents, formatCredits } from '../money.js';
@@ -50,6 +50,7 @@ async function save(trx: Kysely<DB>, p: PaymentRow, now: number) {
       refunded_cents: p.refunded_cents,
       clawed_back_mc: p.clawed_back_mc,
       disputed_mc: p.disputed_mc,
+      dispute_clawed_mc: p.dispute_clawed_mc,
       dispute_status: p.dispute_status,
       dispute_amount_cents: p.dispute_amount_cents,
       failure_message: p.failure_message,
@@ -74,13 +75,20 @@ async function must(scope: TransactionScope, ops: Parameters<TransactionScope['a
   for (const r of await scope.apply(ops)) if (!r.ok) throw r.error;
 }
 
+/** What the payment granted and no refund or lost dispute has taken back yet. */
+function unclaimedMc(p: PaymentRow): number {
+  return Math.max(0, p.credits_mc + p.bonus_credits_mc - p.clawed_back_mc - p.dispute_clawed_mc);
+}
+
 /**
  * Takes back what the recorded refunds call for beyond what was taken, and — when the
  * dispute's state or the grant just changed (`disputeChanged`) — applies the dispute once.
+ * Refunds and a lost dispute together never take more than the payment granted, whatever
+ * order their events come in: each takes at most what the others left.
  */
 async function reconcile(scope: TransactionScope, p: PaymentRow, disputeChanged: boolean) {
   const refundTarget = shareMc(p, p.refunded_cents);
-  const take = refundTarget - p.clawed_back_mc;
+  const take = Math.min(refundTarget - p.clawed_back_mc, unclaimedMc(p));
   if (take > 0) {
     await must(scope, [{ kind: 'clawback', userId: p.user_id, amountMc: take, type: 'refund', description: `Refund: ${formatCents(p.refunded_cents, p.currency)} of ${formatCents(p.amount_cents, p.currency)}`, refType: 'payment', refId: p.id }]);
     p.clawed_back_mc += take;
@@ -88,7 +96,7 @@ async function reconcile(scope: TransactionScope, p: PaymentRow, disputeChanged:
   }
   if (!disputeChanged) return;
   if (p.dispute_status === 'open' && p.disputed_mc === 0) {
-    const hold = shareMc(p, p.dispute_amount_cents ?? p.amount_cents);
+    const hold = Math.min(shareMc(p, p.dispute_amount_cents ?? p.amount_cents), unclaimedMc(p));
     if (hold > 0) {
       await must(scope, [{ kind: 'reserve', userId: p.user_id, reservationId: disputeHoldId(p.id), amountMc: hold, forced: true, expiresAt: Number.MAX_SAFE_INTEGER, description: 'Credits held during a payment dispute', refType: 'payment', refId: p.id }]);
       p.disputed_mc = hold;
@@ -97,10 +105,16 @@ async function reconcile(scope: TransactionScope, p: PaymentRow, disputeChanged:
   if (p.dispute_status === 'lost') {
     const hold = await scope.trx.selectFrom('reservations').select(['status']).where('id', '=', disputeHoldId(p.id)).executeTakeFirst();
     if (hold?.status === 'active') {
-      await must(scope, [{ kind: 'capture', reservationId: disputeHoldId(p.id), amountMc: p.disputed_mc, type: 'dispute', description: 'Dispute lost: credits taken' }]);
+      // A refund may have taken part of the held credits meanwhile: the capture takes only what is left and releases the rest.
+      const [r] = await scope.apply([{ kind: 'capture', reservationId: disputeHoldId(p.id), amountMc: Math.min(p.disputed_mc, unclaimedMc(p)), type: 'dispute', description: 'Dispute lost: credits taken', refType: 'payment', refId: p.id }]);
+      if (!r?.ok) throw r?.error ?? new Error('no result');
+      p.dispute_clawed_mc += r.value.chargedMc ?? 0;
     } else if (!hold) {
-      const take = shareMc(p, p.dispute_amount_cents ?? p.amount_cents);
-      if (take > 0) await must(scope, [{ kind: 'clawback', userId: p.user_id, amountMc: take, type: 'dispute', description: 'Dispute lost: credits taken', refType: 'payment', refId: p.id }]);
+      const take = Math.min(shareMc(p, p.dispute_amount_cents ?? p.amount_cents), unclaimedMc(p));
+      if (take > 0) {
+        await must(scope, [{ kind: 'clawback', userId: p.user_id, amountMc: take, type: 'dispute', description: 'Dispute lost: credits taken', refType: 'payment', refId: p.id }]);
+        p.dispute_clawed_mc += take;
+      }
     }
     p.disputed_mc = 0;
   }
@@ -166,15 +180,61 @@ export async function recordDispute(scope: TransactionScope, p: PaymentRow, stat
   return true;
 }
 
-/** An admin's refund of a simulated payment: the simulated provider refunds at once. */
-export async function refundSimulated(core: Core, paymentId: string, amountCents: number | undefined, actorId: string): Promise<PaymentRow> {
+/** An admin request's idempotency key, stored with its reply in the refund's transaction. */
+export interface RefundKey {
+  /** The owner of the key (the admin). */
+  scope: string;
+  key: string;
+  /** A digest of the request; the same key with another fingerprint is a conflict. */
+  fingerprint: string;
+  /** What is stored for replays. */
+  reply?: (p: PaymentRow) => unknown;
+}
+
+export interface RefundOutcome {
+  payment: PaymentRow;
+  /** True when the key had been applied before: `reply` is what was stored then. */
+  replayed: boolean;
+  reply?: unknown;
+}
+
+/**
+ * An admin's refund of a simulated payment: the simulated provider refunds at once.
+ * Cumulative, as Stripe's refunds are: the request sets the payment's refunded amount to
+ * a target and the credits taken follow from it (the refunded share minus what was taken
+ * already). With an idempotency key the target is the refunded amount when the payment is
+ * locked plus `amountCents`, and the key is stored with the reply in the same
+ * transaction, so a retry or a duplicate on another instance replays it; without a key
+ * the target is the refunded amount the request read before plus `amountCents` (Stripe's
+ * key for a refund without one is derived the same way), so an identical request sent
+ * twice refunds once.
+ */
+export async function refundSimulated(core: Core, paymentId: string, amountCents: number | undefined, actorId: string, idem?: RefundKey): Promise<RefundOutcome> {
+  const seen = await core.database.db.selectFrom('stripe_payments').selectAll().where('id', '=', paymentId).executeTakeFirst();
+  if (!seen) throw notFound('Payment');
   return core.writer.transaction(async (scope) => {
     const p = await lockPayment(scope, core.database.dialect, { id: paymentId });
     if (!p) throw notFound('Payment');
-    const amount = checkRefundable(p, amountCents);
-    await recordRefund(scope, p, p.refunded_cents + amount, null);
-    await recordAudit(scope.trx, { actorId, action: 'payment.refund', targetType: 'payment', targetId: p.id, details: { amountCents: amount, provider: 'simulated' } }, scope.now);
-    return p;
+    const keyId = idem ? `${idem.scope}:${idem.key}` : null;
+    if (keyId) {
+      const stored = await scope.trx.selectFrom('idempotency_keys').select(['fingerprint', 'result']).where('id', '=', keyId).executeTakeFirst();
+      if (stored) {
+        if (stored.fingerprint !== idem?.fingerprint) throw idempotencyConflict();
+        return { payment: p, replayed: true, reply: (JSON.parse(stored.result) as { reply?: unknown }).reply };
+      }
+    }
+    const base = keyId ? p : seen;
+    const target = base.refunded_cents + checkRefundable(base, amountCents);
+    if (target > p.refunded_cents) {
+      checkRefundable(p, target - p.refunded_cents);
+      await recordRefund(scope, p, target, null);
+      await recordAudit(scope.trx, { actorId, action: 'payment.refund', targetType: 'payment', targetId: p.id, details: { amountCents: target - base.refunded_cents, refundedCents: target, provider: 'simulated' } }, scope.now);
+    }
+    const reply = idem?.reply?.(p);
+    if (keyId && idem) {
+      await scope.trx.insertInto('idempotency_keys').values({ id: keyId, fingerprint: idem.fingerprint, result: JSON.stringify({ reply: reply ?? null }), created_at: scope.now }).execute();
+    }
+    return { payment: p, replayed: false, reply };
   });
 }
 

@@ -48,6 +48,7 @@ export function newPayment(
     refunded_cents: 0,
     clawed_back_mc: 0,
     disputed_mc: 0,
+    dispute_clawed_mc: 0,
     failure_message: null,
     dispute_status: null,
     dispute_amount_cents: null,

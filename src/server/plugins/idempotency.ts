@@ -154,7 +154,8 @@ export class Idempotency {
    * For operations whose effect is not one ledger operation (a refund through Stripe, a
    * PaymentIntent): the reply is stored after the effect. The effect itself must be
    * idempotent on its own (Stripe idempotency keys derived from our ids), so a retry after
-   * a failure between the two repeats nothing.
+   * a failure between the two repeats nothing. A use-case that can store the key in its
+   * own transaction (a simulated refund) does, and answers `replayed` when it finds it.
    */
   async runOutside(req: FastifyRequest, scope: string, fn: (key: string | null) => Promise<StoredReply>): Promise<StoredReply> {
     const key = this.keyOf(req);
@@ -165,7 +166,8 @@ export class Idempotency {
       const stored = await this.lookup(id, fingerprint);
       if (stored) return { ...stored, replayed: true };
       const r = await fn(key);
-      await this.store(id, fingerprint, r);
+      // A replay found by `fn` itself (a use-case that stores the key in its own transaction) is already stored.
+      if (!r.replayed) await this.store(id, fingerprint, r);
       return r;
     });
   }

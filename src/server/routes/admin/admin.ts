@@ -31,7 +31,7 @@ import type { PaymentRow, PricingRow, Role } from '../../../db/schema.js';
 import type { App, AppContext } from '../../app.js';
 import { HttpError } from '../../http-errors.js';
 import { principal, requireAdmin } from '../../plugins/auth.js';
-import { sendReply } from '../../plugins/idempotency.js';
+import { type StoredReply, sendReply } from '../../plugins/idempotency.js';
 import { toPackage, toRule } from '../credits/catalog.js';
 import { toPayment } from '../credits/account.js';
 import { toTransaction } from '../credits/history.js';
@@ -379,18 +379,19 @@ export async function adminRoutes(app: App, ctx: AppContext) {
     },
     async (req, reply) => {
       const actor = principal(req);
+      const render = (p: PaymentRow): StoredReply => ({ status: 200, body: { payment: { ...toPayment(p), refundedCents: p.refunded_cents } } });
       const r = await ctx.idempotency.runOutside(req, actor.id, async (key) => {
         const p = await db.selectFrom('stripe_payments').select('provider').where('id', '=', req.params.id).executeTakeFirst();
         if (!p) throw notFound('Payment');
-        let updated: PaymentRow;
         if (p.provider === 'simulated') {
-          updated = await refundSimulated(ctx.core, req.params.id, req.body.amountCents, actor.id);
-        } else {
-          const stripe = ctx.services.payments;
-          if (!stripe) throw new DomainError('payments_unavailable', 'Stripe is not configured on this server.');
-          updated = await refundWithProvider(ctx.core, stripe, req.params.id, req.body.amountCents, actor.id, key);
+          // The key and its reply are stored in the refund's own transaction.
+          const idem = key === null ? undefined : { scope: actor.id, key, fingerprint: ctx.idempotency.fingerprint(req), reply: render };
+          const out = await refundSimulated(ctx.core, req.params.id, req.body.amountCents, actor.id, idem);
+          return out.replayed ? { ...(out.reply as StoredReply), replayed: true } : render(out.payment);
         }
-        return { status: 200, body: { payment: { ...toPayment(updated), refundedCents: updated.refunded_cents } } };
+        const stripe = ctx.services.payments;
+        if (!stripe) throw new DomainError('payments_unavailable', 'Stripe is not configured on this server.');
+        return render(await refundWithProvider(ctx.core, stripe, req.params.id, req.body.amountCents, actor.id, key));
       });
       return sendReply(reply, r);
     },

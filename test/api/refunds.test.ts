@@ -1,0 +1,164 @@
+/**
+ * Money back, never twice and never more than was granted: a simulated refund retried or
+ * doubled (the same Idempotency-Key on two instances at once, or a retry after the reply
+ * was lost) refunds once; claw-backs of one payment (refunds plus a lost dispute) never
+ * take more than the payment granted, whatever the order and duplication of the events.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { refundSimulated } from '../../src/core/payments/payment-events.js';
+import { activeDialects } from '../support/db.js';
+import { type TestServer, startTestServer } from '../support/server.js';
+import { type StripeStandIn, startStripeStandIn } from '../support/stripe-standin.js';
+
+type User = Awaited<ReturnType<TestServer['register']>>;
+
+async function clawedBack(s: TestServer, userId: string): Promise<number> {
+  const rows = await s.running.core.database.db
+    .selectFrom('credit_transactions')
+    .select(['amount_mc'])
+    .where('user_id', '=', userId)
+    .where('type', 'in', ['refund', 'dispute'])
+    .execute();
+  return -rows.reduce((sum, r) => sum + r.amount_mc, 0);
+}
+
+describe.each(await activeDialects())('simulated refunds on %s', (dialect) => {
+  let s: TestServer;
+  let other: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer(dialect);
+    // A second instance on the same database (for SQLite: the same file).
+    other = await startTestServer(dialect, {}, s);
+  });
+  afterAll(async () => {
+    await other?.stop();
+    await s?.stop();
+  });
+
+  async function paid(u: User) {
+    const buy = await u.api.post('/api/credits/purchase', { packageId: 'pkg_professional' });
+    expect(buy.status).toBe(201);
+    return buy.body.payment.id as string;
+  }
+
+  it('refunds once when the same request reaches two instances at once', async () => {
+    const admin = await s.userWithRole('admin');
+    const onOther = other.api.withToken(admin.token);
+    for (let round = 0; round < 6; round++) {
+      const u = await s.register();
+      const id = await paid(u);
+      const key = { 'idempotency-key': `double-${id}` };
+      const [a, b] = await Promise.all([
+        admin.api.post(`/api/admin/payments/${id}/refund`, { amountCents: 1500 }, key),
+        onOther.post(`/api/admin/payments/${id}/refund`, { amountCents: 1500 }, key),
+      ]);
+      expect([a.status, b.status]).toEqual([200, 200]);
+      expect(a.body).toEqual(b.body);
+      expect(a.body.payment.refundedCents).toBe(1500);
+      const p = await s.running.core.database.db.selectFrom('stripe_payments').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+      expect({ refunded: p.refunded_cents, clawed: p.clawed_back_mc }).toEqual({ refunded: 1500, clawed: 183_333 });
+      expect(await clawedBack(s, u.user.id)).toBe(183_333);
+    }
+  });
+
+  it('refunds once when a request is retried after its answer was lost', async () => {
+    const admin = await s.userWithRole('admin');
+    const u = await s.register();
+    const id = await paid(u);
+    const idem = { scope: admin.user.id, key: 'lost-answer', fingerprint: 'fp-1' };
+    // The first attempt commits; its answer never reaches the admin, who sends it again.
+    const first = await refundSimulated(s.running.core, id, 1500, admin.user.id, idem);
+    const again = await refundSimulated(s.running.core, id, 1500, admin.user.id, idem);
+    expect(first.payment.refunded_cents).toBe(1500);
+    expect(again.replayed).toBe(true);
+    const p = await s.running.core.database.db.selectFrom('stripe_payments').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    expect(p.refunded_cents).toBe(1500);
+    expect(await clawedBack(s, u.user.id)).toBe(183_333);
+    // The same key for another refund is a conflict, and moves nothing.
+    await expect(refundSimulated(s.running.core, id, 1000, admin.user.id, { ...idem, fingerprint: 'fp-2' })).rejects.toMatchObject({ code: 'idempotency_conflict' });
+    expect(await clawedBack(s, u.user.id)).toBe(183_333);
+    // Over HTTP the retry answers the stored reply.
+    const key = { 'idempotency-key': 'http-retry' };
+    const r1 = await admin.api.post(`/api/admin/payments/${id}/refund`, { amountCents: 500 }, key);
+    const r2 = await admin.api.post(`/api/admin/payments/${id}/refund`, { amountCents: 500 }, key);
+    expect(r1.status).toBe(200);
+    expect(r2.headers.get('idempotent-replayed')).toBe('true');
+    expect(r2.body).toEqual(r1.body);
+    expect(r1.body.payment.refundedCents).toBe(2000);
+  });
+});
+
+describe.each(await activeDialects())('claw-backs of one payment on %s', (dialect) => {
+  let s: TestServer;
+  let stripe: StripeStandIn;
+  beforeAll(async () => {
+    stripe = await startStripeStandIn();
+    s = await startTestServer(dialect, { STRIPE_SECRET_KEY: 'sk_test_standin', STRIPE_WEBHOOK_SECRET: stripe.webhookSecret, STRIPE_API_BASE: stripe.url });
+  });
+  afterAll(async () => {
+    await s?.stop();
+    await stripe?.close();
+  });
+
+  const deliver = (e: { body: string; signature: string }) =>
+    s.api.request('POST', '/api/credits/stripe/webhook', { raw: e.body, headers: { 'content-type': 'application/json', 'stripe-signature': e.signature } });
+
+  /** A user who bought the 45 $ package (500 credits + 50 bonus) through Stripe. */
+  async function bought() {
+    const u = await s.register();
+    const r = await u.api.post('/api/credits/purchase', { packageId: 'pkg_professional' });
+    const intentId = [...stripe.intents.values()].find((pi) => (pi.metadata as { paymentId?: string }).paymentId === r.body.payment.id)?.id as string;
+    const pi = stripe.succeed(intentId);
+    expect((await deliver(stripe.event('payment_intent.succeeded', pi))).status).toBe(200);
+    return { u, paymentId: r.body.payment.id as string, intentId, chargeId: String(pi.latest_charge) };
+  }
+
+  const dispute = (id: string, chargeId: string, amount: number, status?: string) => ({ id, object: 'dispute', amount, charge: chargeId, ...(status ? { status } : {}) });
+
+  it('a partial refund, then a dispute lost for the whole amount: at most what was granted', async () => {
+    const { u, chargeId, intentId } = await bought();
+    const refunded = stripe.event('charge.refunded', stripe.refund(intentId, 1500));
+    await deliver(refunded);
+    const d = dispute(`dp_${u.user.id}`, chargeId, 4500);
+    await deliver(stripe.event('charge.dispute.created', { ...d, status: 'needs_response' }));
+    await deliver(stripe.event('charge.dispute.closed', { ...d, status: 'lost' }));
+    await deliver(stripe.event('charge.dispute.closed', { ...d, status: 'lost' }));
+    await deliver(refunded);
+    expect(await clawedBack(s, u.user.id)).toBe(550_000);
+    expect((await u.api.get('/api/credits/balance')).body).toMatchObject({ balance: 0, reserved: 0 });
+  });
+
+  it('a dispute lost first, then refunds reported: nothing more is taken', async () => {
+    const { u, chargeId, intentId } = await bought();
+    const d = dispute(`dp_${u.user.id}`, chargeId, 4500);
+    await deliver(stripe.event('charge.dispute.closed', { ...d, status: 'lost' }));
+    await deliver(stripe.event('charge.refunded', stripe.refund(intentId, 4500)));
+    await deliver(stripe.event('charge.dispute.created', { ...d, status: 'needs_response' }));
+    expect(await clawedBack(s, u.user.id)).toBe(550_000);
+    expect((await u.api.get('/api/credits/balance')).body).toMatchObject({ balance: 0, reserved: 0 });
+  });
+
+  it('a dispute opened after a full refund holds nothing, and losing it takes nothing', async () => {
+    const { u, chargeId, intentId } = await bought();
+    await deliver(stripe.event('charge.refunded', stripe.refund(intentId, 4500)));
+    const d = dispute(`dp_${u.user.id}`, chargeId, 4500);
+    await deliver(stripe.event('charge.dispute.created', { ...d, status: 'needs_response' }));
+    expect((await u.api.get('/api/credits/balance')).body).toMatchObject({ balance: 0, reserved: 0 });
+    await deliver(stripe.event('charge.dispute.closed', { ...d, status: 'lost' }));
+    expect(await clawedBack(s, u.user.id)).toBe(550_000);
+    expect((await u.api.get('/api/credits/balance')).body).toMatchObject({ balance: 0, reserved: 0 });
+  });
+
+  it('a refund while a dispute is open, then the dispute lost: the hold takes only what is left', async () => {
+    const { u, chargeId, intentId } = await bought();
+    const d = dispute(`dp_${u.user.id}`, chargeId, 3000);
+    await deliver(stripe.event('charge.dispute.created', { ...d, status: 'needs_response' }));
+    await deliver(stripe.event('charge.refunded', stripe.refund(intentId, 3000)));
+    await deliver(stripe.event('charge.dispute.closed', { ...d, status: 'lost' }));
+    // 3000/4500 refunded (366.666 credits) and 3000/4500 disputed: only 183.334 remained.
+    expect(await clawedBack(s, u.user.id)).toBe(550_000);
+    expect((await u.api.get('/api/credits/balance')).body).toMatchObject({ balance: 0, reserved: 0 });
+    const p = await s.running.core.database.db.selectFrom('stripe_payments').selectAll().where('user_id', '=', u.user.id).executeTakeFirstOrThrow();
+    expect(p.status).toBe('disputed');
+  });
+});
