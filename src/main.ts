@@ -21,6 +21,7 @@ import { StripeProvider } from './integrations/stripe/stripe-provider.js';
 import { HttpVapiClient, SimulatedVapiClient } from './integrations/vapi/client.js';
 import type { CallProvider } from './core/calls/provider.js';
 import { type Core, createCore } from './core/index.js';
+import type { ErrorLog } from './core/log.js';
 import { migrateToLatest } from './db/migrate.js';
 import { type Database, openDatabase } from './db/open.js';
 import { seed } from './db/seed.js';
@@ -117,7 +118,10 @@ export async function startServer(
     metrics.writerBatchSeconds.observe(ms / 1000);
   });
 
-  const thresholds = new ThresholdAlerts(database.db);
+  // The watchers start before the app and its logger exist: they log through it once it does.
+  let appLog: App['log'] | undefined;
+  const log: ErrorLog = { error: (obj, msg) => (appLog ? appLog.error(obj, msg) : console.error(msg, obj)) };
+  const thresholds = new ThresholdAlerts(database.db, { log });
   core.writer.onCommit((changes) => void thresholds.onCommit(changes));
   const vapi: CallProvider = config.vapi.apiKey
     ? new HttpVapiClient({
@@ -129,7 +133,7 @@ export async function startServer(
       })
     : new SimulatedVapiClient();
   const payments = config.stripe ? new StripeProvider(config.stripe.secretKey, config.stripe.webhookSecret, config.stripe.apiBase) : undefined;
-  const autoRecharge = new AutoRecharge(core, payments, { allowSimulated: !config.isProduction || config.allowSimulatedPayments });
+  const autoRecharge = new AutoRecharge(core, payments, { log, allowSimulated: !config.isProduction || config.allowSimulatedPayments });
   core.writer.onCommit((changes) => void autoRecharge.onCommit(changes));
   const mailer = config.alerts.smtpUrl ? smtpMailer(config.alerts.smtpUrl, config.alerts.emailFrom) : undefined;
   const services: Services = { thresholds, vapi, autoRecharge, ...(payments ? { payments } : {}), ...(mailer ? { mailer } : {}) };
@@ -143,6 +147,7 @@ export async function startServer(
     ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
     ...(opts.extraRoutes ? { extraRoutes: opts.extraRoutes } : {}),
   });
+  appLog = app.log;
 
   const timers: NodeJS.Timeout[] = [];
   // Background jobs in progress: a stop waits for them, so none is cut off half-way.

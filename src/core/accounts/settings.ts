@@ -28,7 +28,7 @@ export async function getSettings(db: Kysely<DB>, userId: string): Promise<Setti
 
 /**
  * Applies a partial change and answers the whole. Auto-recharge needs a threshold and an
- * active package only while enabled. A new low-balance threshold re-arms the alert: the
+ * active package only while enabled; saving it ends any backoff of the last failure. A new low-balance threshold re-arms the alert: the
  * account counts as "below" exactly when its available credits are under the new value.
  */
 export async function updateSettings(db: Kysely<DB>, userId: string, change: SettingsChange, now: number): Promise<Settings> {
@@ -61,6 +61,8 @@ export async function updateSettings(db: Kysely<DB>, userId: string, change: Set
       auto_recharge_enabled: ar.enabled ? 1 : 0,
       auto_recharge_threshold_mc: ar.thresholdMc,
       auto_recharge_package_id: ar.packageId,
+      // The user acted on auto-recharge (chose another package, say): the next crossing may try at once.
+      ...(change.autoRecharge ? { auto_recharge_failures: 0, auto_recharge_retry_at: 0 } : {}),
       updated_at: now,
     })
     .where('user_id', '=', userId)

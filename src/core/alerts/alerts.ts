@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { AlertType, DB } from '../../db/schema.js';
 import { newId } from '../ids.js';
 import type { BalanceChange } from '../ledger/types.js';
+import type { ErrorLog } from '../log.js';
 import { formatCredits } from '../money.js';
 import { SettingsCache } from '../settings-cache.js';
 
@@ -26,19 +27,24 @@ export async function createAlert(
  * Raises low_balance once per downward crossing of the user's threshold and depleted when
  * available reaches zero, from the balance changes the writer publishes after each commit.
  * "Once" holds across batches and instances: the `below_threshold` flag flips with a
- * conditional UPDATE, and only the statement that flips it writes the alert. Thresholds
- * are cached briefly so the common case (well above the threshold) costs no query.
+ * conditional UPDATE, and only the statement that flips it writes the alert, in the same
+ * transaction (a failure between the two cannot leave the flag set and the alert unsent).
+ * Thresholds are cached briefly so the common case (well above the threshold) costs no
+ * query. A failed check is logged.
  */
 export class ThresholdAlerts {
   private readonly thresholds: SettingsCache<number>;
   private chain: Promise<void> = Promise.resolve();
+  private readonly now: () => number;
+  private readonly log: ErrorLog;
 
   constructor(
     private readonly db: Kysely<DB>,
-    private readonly now: () => number = Date.now,
-    ttlMs = 5000,
+    opts: { log: ErrorLog; now?: () => number; ttlMs?: number },
   ) {
-    this.thresholds = new SettingsCache<number>(ttlMs, now);
+    this.now = opts.now ?? Date.now;
+    this.log = opts.log;
+    this.thresholds = new SettingsCache<number>(opts.ttlMs ?? 5000, this.now);
   }
 
   /** Forget a user's cached threshold (their settings changed). */
@@ -48,7 +54,7 @@ export class ThresholdAlerts {
 
   /** Queues the checks for a commit's changes; they run one commit at a time, in order. */
   onCommit(changes: BalanceChange[]): Promise<void> {
-    this.chain = this.chain.then(() => this.check(changes)).catch(() => {});
+    this.chain = this.chain.then(() => this.check(changes)).catch((err) => this.log.error({ err }, 'low-balance check failed'));
     return this.chain;
   }
 
@@ -70,42 +76,51 @@ export class ThresholdAlerts {
 
   private async check(changes: BalanceChange[]) {
     for (const c of changes) {
-      if (c.availableMc === c.previousAvailableMc) continue;
-      const now = this.now();
-      const threshold = await this.threshold(c.userId);
-      const wentDown = c.availableMc < c.previousAvailableMc;
-      if (wentDown && c.availableMc < threshold && c.previousAvailableMc >= 0) {
-        const r = await this.db
+      try {
+        await this.checkOne(c);
+      } catch (err) {
+        this.log.error({ err, userId: c.userId }, 'low-balance check failed');
+      }
+    }
+  }
+
+  private async checkOne(c: BalanceChange) {
+    if (c.availableMc === c.previousAvailableMc) return;
+    const now = this.now();
+    const threshold = await this.threshold(c.userId);
+    const wentDown = c.availableMc < c.previousAvailableMc;
+    if (wentDown && c.availableMc < threshold && c.previousAvailableMc >= 0) {
+      await this.db.transaction().execute(async (trx) => {
+        const r = await trx
           .updateTable('user_settings')
           .set({ below_threshold: 1, updated_at: now })
           .where('user_id', '=', c.userId)
           .where('below_threshold', '=', 0)
           .where('low_balance_threshold_mc', '>', c.availableMc)
           .executeTakeFirst();
-        if (Number(r.numUpdatedRows) === 1) {
-          await createAlert(
-            this.db,
-            c.userId,
-            'low_balance',
-            `Your available credits fell to ${formatCredits(c.availableMc)}, below your threshold of ${formatCredits(threshold)}.`,
-            now,
-            { availableMc: c.availableMc, thresholdMc: threshold },
-          );
-        }
-      } else if (!wentDown && c.availableMc >= threshold) {
-        await this.db
-          .updateTable('user_settings')
-          .set({ below_threshold: 0, updated_at: now })
-          .where('user_id', '=', c.userId)
-          .where('below_threshold', '=', 1)
-          .where('low_balance_threshold_mc', '<=', c.availableMc)
-          .execute();
-      }
-      if (wentDown && c.availableMc <= 0 && c.previousAvailableMc > 0) {
-        await createAlert(this.db, c.userId, 'depleted', 'You have no credits left. Buy credits to keep using metered features.', now, {
-          availableMc: c.availableMc,
-        });
-      }
+        if (Number(r.numUpdatedRows) !== 1) return;
+        await createAlert(
+          trx,
+          c.userId,
+          'low_balance',
+          `Your available credits fell to ${formatCredits(c.availableMc)}, below your threshold of ${formatCredits(threshold)}.`,
+          now,
+          { availableMc: c.availableMc, thresholdMc: threshold },
+        );
+      });
+    } else if (!wentDown && c.availableMc >= threshold) {
+      await this.db
+        .updateTable('user_settings')
+        .set({ below_threshold: 0, updated_at: now })
+        .where('user_id', '=', c.userId)
+        .where('below_threshold', '=', 1)
+        .where('low_balance_threshold_mc', '<=', c.availableMc)
+        .execute();
+    }
+    if (wentDown && c.availableMc <= 0 && c.previousAvailableMc > 0) {
+      await createAlert(this.db, c.userId, 'depleted', 'You have no credits left. Buy credits to keep using metered features.', now, {
+        availableMc: c.availableMc,
+      });
     }
   }
 }

@@ -5,25 +5,28 @@
  *
  * Once per crossing, one at a time: a conditional UPDATE flips `auto_recharge_fired`
  * from 0 to 1, and only the statement that flips it charges; the flag returns to 0 when
- * available credits are back at or above the threshold. A decline re-arms the flag but
- * sets `auto_recharge_retry_at` (15 min, doubling per decline in a row, at most a day),
- * and at most AUTO_RECHARGE_MONTHLY_CAP recharges are made per user per calendar month
- * (UTC) — a cap against a runaway loop spending someone's card.
+ * the account's available credits — read by that UPDATE, never taken from the change,
+ * which may be older than another instance's charge — are back at or above the
+ * threshold. A recharge that does not happen (a decline, the package no longer sold, no
+ * way to pay, an error) re-arms the flag for later: after a backoff (15 min, doubling per
+ * failure in a row, at most a day), or at the next month once AUTO_RECHARGE_MONTHLY_CAP
+ * recharges were made this calendar month (UTC) — a cap against a runaway loop spending
+ * someone's card. Errors are logged.
  */
 import type { PaymentRow } from '../../db/schema.js';
 import { createAlert } from '../alerts/alerts.js';
 import { newId } from '../ids.js';
 import type { Core } from '../index.js';
 import type { BalanceChange } from '../ledger/types.js';
+import type { ErrorLog } from '../log.js';
 import { formatCents } from '../money.js';
-import { failPayment, fulfilPayment, lockPayment } from './payment-events.js';
 import { SettingsCache } from '../settings-cache.js';
+import { failPayment, fulfilPayment, lockPayment } from './payment-events.js';
 import type { PaymentProvider } from './provider.js';
 import { fulfilmentOp, newPayment } from './purchase-credits.js';
+import { rearmAutoRecharge } from './rearm-auto-recharge.js';
 
 export const AUTO_RECHARGE_MONTHLY_CAP = 5;
-const BACKOFF_BASE_MS = 15 * 60_000;
-const BACKOFF_MAX_MS = 24 * 3_600_000;
 
 interface Cached {
   enabled: boolean;
@@ -33,19 +36,21 @@ interface Cached {
 export class AutoRecharge {
   private readonly cache: SettingsCache<Cached>;
   private chain: Promise<void> = Promise.resolve();
+  private readonly log: ErrorLog;
 
   constructor(
     private readonly core: Core,
     private readonly provider: PaymentProvider | undefined,
     private readonly opts: {
+      log: ErrorLog;
       monthlyCap?: number;
-      backoffBaseMs?: number;
       ttlMs?: number;
       /** Without a card processor, buy with the simulated provider (never in production unless allowed). */
       allowSimulated?: boolean;
-    } = {},
+    },
   ) {
     this.cache = new SettingsCache<Cached>(opts.ttlMs ?? 5000);
+    this.log = opts.log;
   }
 
   invalidate(userId: string) {
@@ -53,7 +58,7 @@ export class AutoRecharge {
   }
 
   onCommit(changes: BalanceChange[]): Promise<void> {
-    this.chain = this.chain.then(() => this.check(changes)).catch(() => {});
+    this.chain = this.chain.then(() => this.check(changes)).catch((err) => this.log.error({ err }, 'auto-recharge check failed'));
     return this.chain;
   }
 
@@ -73,37 +78,62 @@ export class AutoRecharge {
   }
 
   private async check(changes: BalanceChange[]) {
-    const db = this.core.database.db;
     for (const c of changes) {
-      if (c.availableMc === c.previousAvailableMc) continue;
-      const s = await this.settings(c.userId);
-      if (!s.enabled) continue;
-      const now = this.core.now();
-      if (c.availableMc >= s.thresholdMc) {
-        await db
-          .updateTable('user_settings')
-          .set({ auto_recharge_fired: 0 })
-          .where('user_id', '=', c.userId)
-          .where('auto_recharge_fired', '=', 1)
-          .where('auto_recharge_threshold_mc', '<=', c.availableMc)
-          .execute();
-        continue;
+      try {
+        await this.checkOne(c);
+      } catch (err) {
+        this.log.error({ err, userId: c.userId }, 'auto-recharge check failed');
       }
-      if (c.availableMc >= c.previousAvailableMc) continue;
-      const claim = await db
-        .updateTable('user_settings')
-        .set({ auto_recharge_fired: 1, updated_at: now })
-        .where('user_id', '=', c.userId)
-        .where('auto_recharge_enabled', '=', 1)
-        .where('auto_recharge_fired', '=', 0)
-        .where('auto_recharge_threshold_mc', '>', c.availableMc)
-        .where('auto_recharge_retry_at', '<=', now)
-        .executeTakeFirst();
-      if (Number(claim.numUpdatedRows) === 1) await this.recharge(c.userId);
     }
   }
 
-  /** Buys the user's auto-recharge package now. */
+  private async checkOne(c: BalanceChange) {
+    const db = this.core.database.db;
+    if (c.availableMc === c.previousAvailableMc) return;
+    const s = await this.settings(c.userId);
+    if (!s.enabled) return;
+    const now = this.core.now();
+    // What the account has now, not what this (possibly old) change says.
+    const available = db.selectFrom('user_credits').select('available_mc').where('user_id', '=', c.userId);
+    if (c.availableMc >= s.thresholdMc) {
+      await db
+        .updateTable('user_settings')
+        .set({ auto_recharge_fired: 0 })
+        .where('user_id', '=', c.userId)
+        .where('auto_recharge_fired', '=', 1)
+        .where('auto_recharge_threshold_mc', '<=', available)
+        .execute();
+      return;
+    }
+    if (c.availableMc >= c.previousAvailableMc) return;
+    const claim = await db
+      .updateTable('user_settings')
+      .set({ auto_recharge_fired: 1, updated_at: now })
+      .where('user_id', '=', c.userId)
+      .where('auto_recharge_enabled', '=', 1)
+      .where('auto_recharge_fired', '=', 0)
+      .where('auto_recharge_threshold_mc', '>', available)
+      .where('auto_recharge_retry_at', '<=', now)
+      .executeTakeFirst();
+    if (Number(claim.numUpdatedRows) !== 1) return;
+    try {
+      await this.recharge(c.userId);
+    } catch (err) {
+      this.log.error({ err, userId: c.userId }, 'auto-recharge failed');
+      // Claimed but not done: try again after the backoff rather than never.
+      await this.core.writer.transaction(({ trx, now }) => rearmAutoRecharge(trx, c.userId, now));
+    }
+  }
+
+  /** Alerts why no recharge was made, and re-arms for later, in one transaction. */
+  private notDone(userId: string, message: string, retryAt?: number) {
+    return this.core.writer.transaction(async ({ trx, now }) => {
+      await createAlert(trx, userId, 'auto_recharge_failed', message, now);
+      await rearmAutoRecharge(trx, userId, now, retryAt === undefined ? {} : { retryAt });
+    });
+  }
+
+  /** Buys the user's auto-recharge package now (the caller holds the user's claim). */
   async recharge(userId: string): Promise<PaymentRow | null> {
     const db = this.core.database.db;
     const now = this.core.now();
@@ -112,11 +142,11 @@ export class AutoRecharge {
       ? await db.selectFrom('credit_packages').selectAll().where('id', '=', s.auto_recharge_package_id).where('active', '=', 1).executeTakeFirst()
       : undefined;
     if (!pkg) {
-      await createAlert(db, userId, 'auto_recharge_failed', 'Auto-recharge is on but its package is no longer available: choose another one.', now);
+      await this.notDone(userId, 'Auto-recharge is on but its package is no longer available: choose another one.');
       return null;
     }
     if (!this.provider && !this.opts.allowSimulated) {
-      await createAlert(db, userId, 'auto_recharge_failed', 'Auto-recharge could not run: payments are not available on this server.', now);
+      await this.notDone(userId, 'Auto-recharge could not run: payments are not available on this server.');
       return null;
     }
     const d = new Date(now);
@@ -131,7 +161,8 @@ export class AutoRecharge {
       .executeTakeFirstOrThrow();
     const cap = this.opts.monthlyCap ?? AUTO_RECHARGE_MONTHLY_CAP;
     if (Number(done.n) >= cap) {
-      await createAlert(db, userId, 'auto_recharge_failed', `Auto-recharge stopped: the limit of ${cap} recharges this month was reached.`, now);
+      const nextMonth = Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+      await this.notDone(userId, `Auto-recharge stopped: the limit of ${cap} recharges this month was reached.`, nextMonth);
       return null;
     }
     const payment = newPayment(
@@ -152,9 +183,10 @@ export class AutoRecharge {
     }
     await this.core.writer.transaction(({ trx }) => trx.insertInto('stripe_payments').values(payment).execute());
     const user = await db.selectFrom('users').select(['id', 'email', 'name', 'stripe_customer_id']).where('id', '=', userId).executeTakeFirstOrThrow();
+    let intent: Awaited<ReturnType<PaymentProvider['chargeOffSession']>>;
     try {
       if (!user.stripe_customer_id) throw new Error('No saved card: buy once with a card first.');
-      const intent = await this.provider.chargeOffSession({
+      intent = await this.provider.chargeOffSession({
         paymentId: payment.id,
         userId,
         customerId: user.stripe_customer_id,
@@ -162,28 +194,23 @@ export class AutoRecharge {
         currency: payment.currency,
         description: `Auto-recharge: ${pkg.name}`,
       });
-      await this.core.writer.transaction(async (scope) => {
-        await scope.trx.updateTable('stripe_payments').set({ stripe_payment_intent_id: intent.id }).where('id', '=', payment.id).execute();
-        const p = await lockPayment(scope, this.core.database.dialect, { id: payment.id });
-        if (p && intent.status === 'succeeded') {
-          await fulfilPayment(scope, p, { amountCents: intent.amountCents, currency: intent.currency, chargeId: intent.chargeId });
-        }
-        await scope.trx.updateTable('user_settings').set({ auto_recharge_failures: 0, auto_recharge_retry_at: 0 }).where('user_id', '=', userId).execute();
-      });
     } catch (e) {
-      const failures = s.auto_recharge_failures + 1;
-      const wait = Math.min(BACKOFF_MAX_MS, (this.opts.backoffBaseMs ?? BACKOFF_BASE_MS) * 2 ** (failures - 1));
+      // Declined: the payment fails (with an alert), which re-arms auto-recharge after the backoff.
       await this.core.writer.transaction(async (scope) => {
         const p = await lockPayment(scope, this.core.database.dialect, { id: payment.id });
         if (p) await failPayment(scope, p, (e as Error).message || 'The card was declined.');
-        // Re-armed, but not before the backoff ends.
-        await scope.trx
-          .updateTable('user_settings')
-          .set({ auto_recharge_fired: 0, auto_recharge_failures: failures, auto_recharge_retry_at: scope.now + wait })
-          .where('user_id', '=', userId)
-          .execute();
       });
+      return payment;
     }
+    // Charged: an error from here on is the caller's to log; the payment stays pending for Stripe's webhook to settle.
+    await this.core.writer.transaction(async (scope) => {
+      await scope.trx.updateTable('stripe_payments').set({ stripe_payment_intent_id: intent.id }).where('id', '=', payment.id).execute();
+      const p = await lockPayment(scope, this.core.database.dialect, { id: payment.id });
+      if (p && intent.status === 'succeeded') {
+        await fulfilPayment(scope, p, { amountCents: intent.amountCents, currency: intent.currency, chargeId: intent.chargeId });
+      }
+      await scope.trx.updateTable('user_settings').set({ auto_recharge_failures: 0, auto_recharge_retry_at: 0 }).where('user_id', '=', userId).execute();
+    });
     return payment;
   }
 }

@@ -20,6 +20,7 @@ import type { Core } from '../index.js';
 import type { TransactionScope } from '../ledger/writer.js';
 import { formatCents, formatCredits } from '../money.js';
 import { fulfilmentOp } from './purchase-credits.js';
+import { rearmAutoRecharge } from './rearm-auto-recharge.js';
 
 /** The share of what a payment granted (package plus bonus) for `cents` of its amount, rounded down; all of it for the whole amount. */
 export function shareMc(p: Pick<PaymentRow, 'amount_cents' | 'credits_mc' | 'bonus_credits_mc'>, cents: number): number {
@@ -142,12 +143,14 @@ export async function fulfilPayment(scope: TransactionScope, p: PaymentRow, fact
   return true;
 }
 
+/** The payment failed (a decline, now or reported later by Stripe); a failed auto-recharge is re-armed for after its backoff. */
 export async function failPayment(scope: TransactionScope, p: PaymentRow, message: string) {
   if (p.status !== 'pending') return false;
   p.status = 'failed';
   p.failure_message = message.slice(0, 500);
   await save(scope.trx, p, scope.now);
   await createAlert(scope.trx, p.user_id, p.kind === 'auto_recharge' ? 'auto_recharge_failed' : 'payment_failed', `Your payment of ${formatCents(p.amount_cents, p.currency)} failed: ${p.failure_message}`, scope.now, { paymentId: p.id });
+  if (p.kind === 'auto_recharge') await rearmAutoRecharge(scope.trx, p.user_id, scope.now);
   return true;
 }
 
