@@ -24,6 +24,25 @@ describe('SettingsCache', () => {
     expect(await c.get('u', async () => 'new')).toBe('new');
   });
 
+  it('shares a load between callers, but not with one that comes after an invalidation', async () => {
+    const c = new SettingsCache<string>(10_000);
+    let loads = 0;
+    let release!: (v: string) => void;
+    const slow = () => {
+      loads++;
+      return new Promise<string>((r) => (release = r));
+    };
+    const a = c.get('u', slow);
+    const b = c.get('u', slow);
+    expect(loads).toBe(1);
+    const releaseOld = release;
+    c.invalidate('u');
+    const after = c.get('u', async () => 'new');
+    releaseOld('old');
+    expect([await a, await b, await after]).toEqual(['old', 'old', 'new']);
+    expect(await c.get('u', async () => 'newer')).toBe('new');
+  });
+
   it('clears itself when full', async () => {
     const c = new SettingsCache<string>(10_000, Date.now, 2);
     await c.get('a', async () => 'a1');

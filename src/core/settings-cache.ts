@@ -1,13 +1,17 @@
 /**
- * A per-user cache of settings read on the after-commit path (low-balance thresholds,
- * auto-recharge), so the common case costs no query. Entries live `ttlMs`; the map is
- * cleared when it reaches `max` entries. `invalidate` is called when a user saves their
- * settings; a read that was in flight across any invalidation is returned but not kept,
- * since it may predate the save (otherwise a just-enabled setting could be ignored for a
- * whole TTL).
+ * A keyed cache of values read from the database on a hot path (low-balance thresholds
+ * and auto-recharge settings per user, the active pricing rules), so the common case
+ * costs no query. Entries live `ttlMs`; the map is cleared when it reaches `max`
+ * entries. Concurrent misses of one key share one load. `invalidate` is called when the
+ * value changes (a user saves their settings, an admin changes a price); a load that was
+ * in flight across any invalidation is answered to the callers that started it but not
+ * kept, and callers arriving after the invalidation start a fresh load instead of joining
+ * it, since it may predate the change (otherwise a just-enabled setting or a new price
+ * could be ignored for a whole TTL).
  */
 export class SettingsCache<V> {
   private readonly entries = new Map<string, { value: V; at: number }>();
+  private readonly loading = new Map<string, { epoch: number; value: Promise<V> }>();
   private epoch = 0;
 
   constructor(
@@ -16,21 +20,31 @@ export class SettingsCache<V> {
     private readonly max = 100_000,
   ) {}
 
-  invalidate(userId: string): void {
+  invalidate(key: string): void {
     this.epoch++;
-    this.entries.delete(userId);
+    this.entries.delete(key);
   }
 
-  async get(userId: string, load: () => Promise<V>): Promise<V> {
+  get(key: string, load: () => Promise<V>): Promise<V> {
     const at = this.now();
-    const hit = this.entries.get(userId);
-    if (hit && at - hit.at < this.ttlMs) return hit.value;
+    const hit = this.entries.get(key);
+    if (hit && at - hit.at < this.ttlMs) return Promise.resolve(hit.value);
+    const pending = this.loading.get(key);
+    if (pending && pending.epoch === this.epoch) return pending.value;
     const epoch = this.epoch;
-    const value = await load();
-    if (epoch === this.epoch) {
-      if (this.entries.size >= this.max) this.entries.clear();
-      this.entries.set(userId, { value, at });
-    }
+    const value = load().then((v) => {
+      if (epoch === this.epoch) {
+        if (this.entries.size >= this.max) this.entries.clear();
+        this.entries.set(key, { value: v, at });
+      }
+      return v;
+    });
+    const mine = { epoch, value };
+    this.loading.set(key, mine);
+    const done = () => {
+      if (this.loading.get(key) === mine) this.loading.delete(key);
+    };
+    value.then(done, done);
     return value;
   }
 }

@@ -2,6 +2,9 @@ import type { Kysely } from 'kysely';
 import type { DB, PricingRow } from '../../db/schema.js';
 import { invalid, notFound } from '../errors.js';
 import { type Unit, computeCostMc, isUnit } from '../money.js';
+import { SettingsCache } from '../settings-cache.js';
+
+const ACTIVE = 'active';
 
 export interface Price {
   rule: PricingRow;
@@ -11,43 +14,31 @@ export interface Price {
 
 /**
  * The active pricing rules, cached for `ttlMs` so the hot path does not read them per
- * request. A change made through this process clears the cache at once; another
- * instance's change is seen within `ttlMs` (1 s by default).
+ * request. A change made through this process clears the cache at once, and a read that
+ * was in flight during the change is neither handed to later callers nor kept (the
+ * settings cache's invalidation epoch); another instance's change is seen within `ttlMs`
+ * (1 s by default).
  */
 export class PricingCache {
-  private rules: Map<string, PricingRow> | null = null;
-  private loadedAt = 0;
-  private loading: Promise<Map<string, PricingRow>> | null = null;
+  private readonly cache: SettingsCache<Map<string, PricingRow>>;
 
   constructor(
     private readonly db: Kysely<DB>,
-    private readonly ttlMs = 1000,
-    private readonly now: () => number = Date.now,
-  ) {}
-
-  invalidate(): void {
-    this.rules = null;
+    ttlMs = 1000,
+    now: () => number = Date.now,
+  ) {
+    this.cache = new SettingsCache(ttlMs, now, 1);
   }
 
-  async active(): Promise<Map<string, PricingRow>> {
-    if (this.rules && this.now() - this.loadedAt < this.ttlMs) return this.rules;
-    if (!this.loading) {
-      this.loading = this.db
-        .selectFrom('credit_pricing')
-        .selectAll()
-        .where('active', '=', 1)
-        .execute()
-        .then((rows) => {
-          const m = new Map(rows.map((r) => [`${r.operation}/${r.unit}`, r] as const));
-          this.rules = m;
-          this.loadedAt = this.now();
-          return m;
-        })
-        .finally(() => {
-          this.loading = null;
-        });
-    }
-    return this.loading;
+  invalidate(): void {
+    this.cache.invalidate(ACTIVE);
+  }
+
+  active(): Promise<Map<string, PricingRow>> {
+    return this.cache.get(ACTIVE, async () => {
+      const rows = await this.db.selectFrom('credit_pricing').selectAll().where('active', '=', 1).execute();
+      return new Map(rows.map((r) => [`${r.operation}/${r.unit}`, r] as const));
+    });
   }
 
   /** The active rule for (operation, unit), or a not_found error. */
