@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB, PricingRow } from '../../db/schema.js';
 import { invalid, notFound } from '../errors.js';
-import { type Unit, computeCostMc, isUnit } from '../money.js';
+import { MAX_MC, type Unit, computeCostMc, formatCredits, isUnit } from '../money.js';
 import { SettingsCache } from '../settings-cache.js';
 
 const ACTIVE = 'active';
@@ -48,13 +48,18 @@ export class PricingCache {
     return r;
   }
 
-  /** Prices `quantityMilli` (thousandths of the unit's base quantity) by the active rule. */
+  /** Prices `quantityMilli` (thousandths of the unit's base quantity) by the active rule; a cost beyond MAX_MC is invalid. */
   async price(operation: string, unit: string, quantityMilli: number): Promise<Price> {
     if (!isUnit(unit)) throw invalid(`Unknown unit ${unit}.`, { unit });
     if (!Number.isSafeInteger(quantityMilli) || quantityMilli < 0) {
       throw invalid('The quantity must be a non-negative number with at most 3 decimals.');
     }
     const rule = await this.rule(operation, unit);
-    return { rule, unit, costMc: computeCostMc(rule.credits_mc, quantityMilli, unit) };
+    const costMc = computeCostMc(rule.credits_mc, quantityMilli, unit);
+    // Beyond the largest amount the service counts (and, far beyond, the safe integers): refused before anything is written.
+    if (costMc > MAX_MC) {
+      throw invalid(`This quantity would cost more than ${formatCredits(MAX_MC)} credits.`, { fields: [{ path: 'body.quantity', message: 'costs more than the largest amount' }] });
+    }
+    return { rule, unit, costMc };
   }
 }
