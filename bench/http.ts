@@ -23,6 +23,7 @@ import { PG_URL, median, pgQuery } from './common.js';
 
 const SERVER = new URL('./server.mjs', import.meta.url).pathname;
 const JWT_SECRET = 'bench-secret-bench-secret-bench-secret-0123';
+const LEDGER_KEY = 'bench-ledger-key-bench-ledger-key-0123456789';
 const ADMIN = { email: 'bench-admin@example.com', password: 'bench-admin-password' };
 
 export interface Load {
@@ -84,6 +85,7 @@ export async function startServerProc(db: BenchDb, extraEnv: Record<string, stri
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'production',
       JWT_SECRET,
+      LEDGER_KEY,
       PORT: '0',
       HOST: '127.0.0.1',
       LOG_LEVEL: 'info',

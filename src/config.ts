@@ -43,6 +43,7 @@ const envSchema = z.object({
   DATABASE_URL: optionalString,
   DATA_DIR: z.string().optional().default('./data'),
   JWT_SECRET: optionalString,
+  LEDGER_KEY: optionalString,
   JWT_TTL_SECONDS: int(7 * 24 * 3600, 60),
   SUPER_ADMIN_EMAIL: optionalString,
   SUPER_ADMIN_PASSWORD: optionalString,
@@ -160,6 +161,8 @@ export interface Config {
   pgSynchronousCommit: 'on' | 'off' | 'local' | 'remote_write' | 'remote_apply' | undefined;
   jwtSecret: string;
   jwtTtlSeconds: number;
+  /** The key ledger rows are hashed under (HMAC-SHA256): kept apart from the database. */
+  ledgerKey: string;
   superAdmin: { email: string; password: string } | undefined;
   signupBonusMc: number;
   stripe: { secretKey: string; webhookSecret: string; publishableKey: string | undefined; apiBase: string | undefined } | undefined;
@@ -246,6 +249,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
     problems.push('JWT_SECRET must be at least 32 characters');
   }
 
+  let ledgerKey = e.LEDGER_KEY;
+  if (!ledgerKey) {
+    if (isProduction) problems.push('LEDGER_KEY is required in production (keep it apart from the database)');
+    else ledgerKey = generatedSecret(dataDir, 'ledger-key', opts.persistSecrets ?? true);
+  } else if (Buffer.byteLength(ledgerKey, 'utf8') < 32) {
+    problems.push('LEDGER_KEY must be at least 32 bytes');
+  }
+
   const stripeKeys = [e.STRIPE_SECRET_KEY, e.STRIPE_WEBHOOK_SECRET];
   if (stripeKeys.some(Boolean) && !stripeKeys.every(Boolean)) {
     problems.push('STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are needed together');
@@ -294,6 +305,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
     pgSynchronousCommit: e.PG_SYNCHRONOUS_COMMIT,
     jwtSecret: jwtSecret as string,
     jwtTtlSeconds: e.JWT_TTL_SECONDS,
+    ledgerKey: ledgerKey as string,
     superAdmin:
       e.SUPER_ADMIN_EMAIL && e.SUPER_ADMIN_PASSWORD
         ? { email: e.SUPER_ADMIN_EMAIL, password: e.SUPER_ADMIN_PASSWORD }

@@ -95,6 +95,13 @@ export function checkEnvironment(env: NodeJS.ProcessEnv): Finding[] {
     out.push(secretFindings('JWT_SECRET', jwt, 'whoever guesses it can sign in as anyone') ?? ok('jwt_secret', 'JWT_SECRET is set and long enough'));
   }
 
+  const ledgerKey = v('LEDGER_KEY');
+  if (!ledgerKey) {
+    out.push({ check: 'ledger_key', severity: 'blocking', message: 'LEDGER_KEY is not set; production refuses to start without it (every ledger row is hashed under it)', fix: `set LEDGER_KEY, kept apart from the database and its backups: ${GENERATE}` });
+  } else {
+    out.push(secretFindings('LEDGER_KEY', ledgerKey, 'whoever guesses it and can write to the database can rewrite the ledger so that verify passes') ?? ok('ledger_key', 'LEDGER_KEY is set and long enough'));
+  }
+
   const serviceKey = v('SERVICE_API_KEY');
   if (serviceKey) {
     out.push(secretFindings('SERVICE_API_KEY', serviceKey, 'whoever guesses it can charge any account') ?? ok('service_api_key', 'SERVICE_API_KEY is long enough'));

@@ -21,6 +21,8 @@ import { StripeProvider } from './integrations/stripe/stripe-provider.js';
 import { HttpVapiClient, SimulatedVapiClient } from './integrations/vapi/client.js';
 import type { CallProvider } from './core/calls/provider.js';
 import { type Core, createCore } from './core/index.js';
+import { LedgerKey } from './core/ledger/hash.js';
+import { type KeyLedgerReport, keyLedger } from './core/ledger/key-ledger.js';
 import type { ErrorLog } from './core/log.js';
 import { migrateToLatest } from './db/migrate.js';
 import { type Database, openDatabase } from './db/open.js';
@@ -67,6 +69,17 @@ export async function openConfiguredDatabase(config: Config, pgSchema?: string):
   });
 }
 
+/**
+ * Brings the database up to this release: pending migrations, then the ledger's chains
+ * re-hashed with the ledger key if the release before wrote them (once). Refuses a
+ * ledger key other than the one the ledger is hashed with.
+ */
+export async function prepareDatabase(database: Database, config: Config): Promise<KeyLedgerReport & { migrations: string[] }> {
+  const migrations = await migrateToLatest(database.db);
+  const report = await keyLedger(database, new LedgerKey(config.ledgerKey));
+  return { ...report, migrations };
+}
+
 /** Creates the super admin from the configuration when it does not exist yet. */
 export async function ensureSuperAdmin(core: Core, config: Config): Promise<void> {
   if (!config.superAdmin) return;
@@ -96,9 +109,12 @@ export async function startServer(
   opts: { logger?: boolean | object; pgSchema?: string; listen?: boolean; extraRoutes?: (app: App) => void | Promise<void> } = {},
 ): Promise<Running> {
   const database = await openConfiguredDatabase(config, opts.pgSchema);
-  await migrateToLatest(database.db);
+  const prepared = await prepareDatabase(database, config).catch(async (e) => {
+    await database.close();
+    throw e;
+  });
   await seed(database.db);
-  const core = createCore(database, { maxBatch: config.writer.maxBatch, maxQueue: config.writer.maxQueue });
+  const core = createCore(database, { ledgerKey: new LedgerKey(config.ledgerKey), maxBatch: config.writer.maxBatch, maxQueue: config.writer.maxQueue });
   try {
     await ensureSuperAdmin(core, config);
   } catch (e) {
@@ -148,6 +164,10 @@ export async function startServer(
     ...(opts.extraRoutes ? { extraRoutes: opts.extraRoutes } : {}),
   });
   appLog = app.log;
+  if (prepared.rehashed > 0) app.log.info({ rows: prepared.rehashed, chains: prepared.chains }, 'ledger re-hashed with the ledger key');
+  if (prepared.unverified.length > 0) {
+    app.log.error({ rows: prepared.unverified }, 'ledger rows that did not verify under the old hash were left as they were: run credits verify');
+  }
 
   const timers: NodeJS.Timeout[] = [];
   // Background jobs in progress: a stop waits for them, so none is cut off half-way.

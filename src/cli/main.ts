@@ -4,20 +4,23 @@
  */
 import 'dotenv/config';
 import { spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig } from '../config.js';
 import { createUser } from '../core/accounts/create-user.js';
 import { createCore } from '../core/index.js';
-import { verifyLedger } from '../core/ledger/verify.js';
+import { LedgerKey } from '../core/ledger/hash.js';
+import { LedgerKeyMismatch } from '../core/ledger/key-ledger.js';
+import { type ChainHead, verifyLedger } from '../core/ledger/verify.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { seed } from '../db/seed.js';
-import { exitOnSignals, openConfiguredDatabase, setupInstructions, startServer } from '../main.js';
+import { exitOnSignals, openConfiguredDatabase, prepareDatabase, setupInstructions, startServer } from '../main.js';
 import { backupCommand } from './commands/backup.js';
 import { doctorCommand, refuseUnsafeStart } from './commands/doctor.js';
 import { migrateDryRun } from './commands/migrate-dry-run.js';
 import { restoreCommand } from './commands/restore.js';
+import { formatHeads, parseHeads } from './heads.js';
 import { describeDatabase as where, openExistingDatabase } from './open-existing.js';
 import { usersListCommand } from './commands/users-list.js';
 import { usersResetPasswordCommand } from './commands/users-reset-password.js';
@@ -63,9 +66,14 @@ program
     const c = config();
     if (o.dryRun) return migrateDryRun(c);
     const database = await openConfiguredDatabase(c);
-    const applied = await migrateToLatest(database.db);
-    console.log(applied.length ? `applied: ${applied.join(', ')}` : `${where(c)} is up to date`);
-    await database.close();
+    try {
+      const r = await prepareDatabase(database, c);
+      console.log(r.migrations.length ? `applied: ${r.migrations.join(', ')}` : `${where(c)} is up to date`);
+      if (r.rehashed > 0) console.log(`ledger: ${r.rehashed} rows of ${r.chains} chains re-hashed with the ledger key`);
+      for (const u of r.unverified) console.error(`  ledger: ${u} did not verify under the old hash and was left as it was`);
+    } finally {
+      await database.close();
+    }
   });
 
 program
@@ -81,22 +89,53 @@ program
 
 program
   .command('verify')
-  .description('recompute every balance, hold and rollup from the ledger and check the hash chains')
-  .action(async () => {
-    const { database } = await openExistingDatabase('verify');
+  .description('recompute every balance, hold and rollup from the ledger, check every hash chain under the ledger key, and cross-check payments and usage; exits 1 on any violation')
+  .option('--export-heads [file]', 'after a clean verify, write every chain head (account, seq, hash) to FILE, or to stdout without one; keep it away from the database')
+  .option('--heads <file>', 'also prove that no chain changed up to the heads in FILE (exported earlier): a chain cut back below its head, or any row up to it changed, is a violation')
+  .addHelpText(
+    'after',
+    `
+The ledger key is LEDGER_KEY (or, outside production, the key generated in DATA_DIR), as
+for the service. Export heads regularly (say daily, to another machine); verifying later
+with --heads FILE proves nothing before those heads changed, even a rewrite made with
+the ledger key or a chain cut back together with its balance. Both flags may be given:
+the old heads are checked, then the new ones written.`,
+  )
+  .action(async (o: { exportHeads?: string | true; heads?: string }) => {
+    let heads: ChainHead[] | undefined;
+    if (o.heads) {
+      try {
+        heads = parseHeads(readFileSync(o.heads, 'utf8'));
+      } catch (e) {
+        console.error(`verify: cannot read the heads in ${o.heads}: ${(e as Error).message}`);
+        process.exit(2);
+      }
+    }
+    // With the heads going to stdout, everything else goes to stderr.
+    const say = o.exportHeads === true ? console.error : console.log;
+    const { config: c, database } = await openExistingDatabase('verify');
     const started = Date.now();
-    const r = await verifyLedger(database.db);
-    await database.close();
-    console.log(
+    const r = await verifyLedger(database.db, new LedgerKey(c.ledgerKey), { heads }).finally(() => database.close());
+    say(
       `verify: ${r.accounts} accounts, ${r.transactions} ledger rows, ${r.activeHolds} active holds, ` +
-        `${r.usageRows} usage rows, ${r.rollupRows} rollups checked in ${Date.now() - started} ms`,
+        `${r.usageRows} usage rows, ${r.rollupRows} rollups, ${r.payments} payments` +
+        `${heads ? `, ${r.anchors} exported heads` : ''} checked in ${Date.now() - started} ms`,
     );
-    if (r.ok) {
-      console.log('verify: clean');
-    } else {
+    if (!r.ok) {
       for (const v of r.violations) console.error(`  violation: ${v}`);
       console.error(`verify: ${r.violations.length} violation(s)`);
+      if (o.exportHeads) console.error('verify: heads not exported: a ledger with violations is no anchor');
       process.exitCode = 1;
+      return;
+    }
+    say('verify: clean');
+    if (o.exportHeads) {
+      const text = formatHeads(r.heads, new Date());
+      if (o.exportHeads === true) process.stdout.write(text);
+      else {
+        writeFileSync(o.exportHeads, text, { mode: 0o600 });
+        say(`verify: ${r.heads.length} chain heads written to ${o.exportHeads}`);
+      }
     }
   });
 
@@ -135,9 +174,10 @@ users
       console.error('users create: the password must be at least 8 characters');
       process.exit(2);
     }
-    const { database } = await openExistingDatabase('users create');
+    const { config: c, database } = await openExistingDatabase('users create');
     await migrateToLatest(database.db);
-    const core = createCore(database);
+    // Creating a user writes no ledger row: the ledger is re-keyed by `migrate` or `serve`, never here.
+    const core = createCore(database, { ledgerKey: new LedgerKey(c.ledgerKey) });
     try {
       const u = await createUser(core.writer, { email: o.email, password: o.password, name: o.name ?? o.email.split('@')[0] ?? o.email, role: o.role, emailVerified: true });
       console.log(`created ${u.role} ${u.email} (${u.id})`);
@@ -159,5 +199,5 @@ usersResetPasswordCommand(users);
 
 program.parseAsync().catch((e) => {
   console.error(e instanceof Error ? e.message : e);
-  process.exit(1);
+  process.exit(e instanceof LedgerKeyMismatch ? 2 : 1);
 });

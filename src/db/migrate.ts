@@ -8,6 +8,7 @@ import * as m006 from './migrations/006-call-settlement.js';
 import * as m010 from './migrations/010-auth-security.js';
 import * as m012 from './migrations/012-setup-tokens.js';
 import * as m008 from './migrations/008-dispute-clawbacks.js';
+import * as m009 from './migrations/009-ledger-key.js';
 import type { DB } from './schema.js';
 
 // Migrations are imported, not read from a folder, so they work the same from src/ and dist/.
@@ -21,6 +22,7 @@ const migrations: Record<string, Migration> = {
   '010-auth-security': m010,
   '012-setup-tokens': m012,
   '008-dispute-clawbacks': m008,
+  '009-ledger-key': m009,
 };
 
 const INTROSPECTION_RACE = new Set(['3F000', '42P01', '42703']);

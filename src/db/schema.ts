@@ -318,11 +318,20 @@ export interface SetupTokensTable {
   used_at: number | null;
 }
 
+/** One row (`chains`): how the ledger's chains are hashed, and the check value of the key they are hashed with. */
+export interface LedgerStateTable {
+  id: string;
+  hash_scheme: string;
+  key_check: string | null;
+  updated_at: number;
+}
+
 export interface DB {
   auth_counters: AuthCountersTable;
   auth_tokens: AuthTokensTable;
   alert_deliveries: AlertDeliveriesTable;
   setup_tokens: SetupTokensTable;
+  ledger_state: LedgerStateTable;
   users: UsersTable;
   credit_packages: CreditPackagesTable;
   user_credits: UserCreditsTable;

@@ -152,6 +152,6 @@ describe.each(await activeDialects())('admin on %s', (dialect) => {
   });
 
   it('leaves the ledger verifiable', async () => {
-    expect((await verifyLedger(s.running.core.database.db)).violations).toEqual([]);
+    expect((await verifyLedger(s.running.core.database.db, s.running.core.ledgerKey)).violations).toEqual([]);
   });
 });

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
+import { fulfilmentOp, newPayment } from '../../src/core/payments/purchase-credits.js';
 import { activeDialects } from '../support/db.js';
 import { type TestServer, startTestServer } from '../support/server.js';
 import { type StripeStandIn, startStripeStandIn } from '../support/stripe-standin.js';
@@ -60,13 +61,18 @@ describe.each(await activeDialects())('auto-recharge on %s', (dialect) => {
     const u = await s.register();
     await s.grant(u.user.id, 11);
     await u.api.put('/api/credits/settings', { autoRecharge: { enabled: true, thresholdCredits: 10, packageId: 'pkg_starter' } });
-    const now = Date.now();
+    // Five recharges this month already (made and granted as a recharge is), then spent down to 11 credits again.
+    const core = s.running.core;
+    const pkg = await core.database.db.selectFrom('credit_packages').selectAll().where('id', '=', 'pkg_starter').executeTakeFirstOrThrow();
     for (let i = 0; i < 5; i++) {
-      await s.running.core.database.db
-        .insertInto('stripe_payments')
-        .values({ id: `cap-${u.user.id}-${i}`, user_id: u.user.id, package_id: 'pkg_starter', provider: 'simulated', status: 'succeeded', kind: 'auto_recharge', amount_cents: 1000, currency: 'usd', credits_mc: 0 + 100_000, bonus_credits_mc: 0, stripe_payment_intent_id: null, stripe_charge_id: null, refunded_cents: 0, clawed_back_mc: 0, disputed_mc: 0, dispute_clawed_mc: 0, failure_message: null, dispute_status: null, dispute_amount_cents: null, created_at: now, updated_at: now })
-        .execute();
+      await core.writer.transaction(async ({ trx, now, apply }) => {
+        const payment = newPayment(pkg, u.user.id, { id: `cap-${u.user.id}-${i}`, provider: 'simulated', status: 'succeeded', kind: 'auto_recharge' }, now);
+        await trx.insertInto('stripe_payments').values(payment).execute();
+        const [r] = await apply([fulfilmentOp(payment)]);
+        if (!r?.ok) throw r?.error;
+      });
     }
+    await core.ledger.debit(u.user.id, 500_000, 'adjustment');
     await u.api.post('/api/workflows/w/execute', {});
     await u.api.post('/api/workflows/w/execute', {});
     await settle(s);
@@ -126,7 +132,7 @@ describe.each(await activeDialects())('auto-recharge on %s', (dialect) => {
   });
 
   it('leaves the ledgers verifiable', async () => {
-    expect((await verifyLedger(s.running.core.database.db)).violations).toEqual([]);
-    expect((await verifyLedger(st.running.core.database.db)).violations).toEqual([]);
+    expect((await verifyLedger(s.running.core.database.db, s.running.core.ledgerKey)).violations).toEqual([]);
+    expect((await verifyLedger(st.running.core.database.db, st.running.core.ledgerKey)).violations).toEqual([]);
   });
 });

@@ -21,7 +21,7 @@ import { startCall } from '../../src/core/calls/start-call.js';
 import { sweepCalls } from '../../src/core/calls/sweep-calls.js';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
 import { computeCostMc } from '../../src/core/money.js';
-import { activeDialects } from '../support/db.js';
+import { activeDialects, testLedgerKey } from '../support/db.js';
 import { type TestServer, startTestServer } from '../support/server.js';
 import { type VapiStandIn, startVapiStandIn } from '../support/vapi-standin.js';
 
@@ -358,7 +358,7 @@ describe.each(await activeDialects())('VAPI calls on %s', (dialect) => {
         expect(c.vapi_id, id).toBeNull();
       }
     }
-    expect((await verifyLedger(db())).violations).toEqual([]);
+    expect((await verifyLedger(db(), testLedgerKey)).violations).toEqual([]);
   });
 
   it('pages through every due call: calls that stay open never starve a newer one', async () => {
@@ -479,7 +479,7 @@ describe.each(await activeDialects())('VAPI calls on %s', (dialect) => {
 
   it('leaves the ledgers verifiable', async () => {
     reset();
-    for (const on of [real, swept, sim]) expect((await verifyLedger(on.running.core.database.db)).violations).toEqual([]);
+    for (const on of [real, swept, sim]) expect((await verifyLedger(on.running.core.database.db, on.running.core.ledgerKey)).violations).toEqual([]);
   });
 });
 

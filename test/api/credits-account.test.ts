@@ -220,6 +220,6 @@ describe.each(await activeDialects())('credits of the signed-in user on %s', (di
   });
 
   it('leaves the ledger verifiable', async () => {
-    expect((await verifyLedger(s.running.core.database.db)).violations).toEqual([]);
+    expect((await verifyLedger(s.running.core.database.db, s.running.core.ledgerKey)).violations).toEqual([]);
   });
 });

@@ -347,7 +347,7 @@ describe.each(await activeDialects())('fuzzing every route on %s', (dialect) => 
     for (const r of ['POST /api/messages', 'POST /api/vapi/calls', 'POST /api/vapi/calls/{id}/end', 'POST /api/files', 'POST /api/workflows/{id}/execute', 'POST /api/usage', 'POST /api/credits/purchase', 'POST /api/admin/users/{id}/adjustments', 'POST /api/admin/payments/{id}/refund', 'POST /api/credits/stripe/webhook']) {
       expect(validOk.get(r) ?? 0, `${r}: no valid request succeeded`).toBeGreaterThan(0);
     }
-    const report = await verifyLedger(s.running.core.database.db);
+    const report = await verifyLedger(s.running.core.database.db, s.running.core.ledgerKey);
     expect(report.violations).toEqual([]);
     console.info(
       `[fuzz ${dialect}] ${sent} requests over ${routes.length} routes and 4 roles; statuses ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}; ` +

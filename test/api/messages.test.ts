@@ -83,7 +83,7 @@ describe.each(await activeDialects())('POST /api/messages on %s', (dialect) => {
   });
 
   it('leaves the ledger verifiable', async () => {
-    const r = await verifyLedger(s.running.core.database.db);
+    const r = await verifyLedger(s.running.core.database.db, s.running.core.ledgerKey);
     expect(r.violations).toEqual([]);
   });
 });

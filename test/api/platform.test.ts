@@ -188,7 +188,7 @@ describe.each(await activeDialects())('platform routes on %s', (dialect) => {
   });
 
   it('leaves both ledgers verifiable', async () => {
-    expect((await verifyLedger(s.running.core.database.db)).violations).toEqual([]);
-    expect((await verifyLedger(real.running.core.database.db)).violations).toEqual([]);
+    expect((await verifyLedger(s.running.core.database.db, s.running.core.ledgerKey)).violations).toEqual([]);
+    expect((await verifyLedger(real.running.core.database.db, real.running.core.ledgerKey)).violations).toEqual([]);
   });
 });

@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
-import { createTestDb, postgresAvailable, type TestDb } from '../support/db.js';
+import { createTestDb, postgresAvailable, type TestDb, testLedgerKey } from '../support/db.js';
 import { Client, type TestServer, startTestServer } from '../support/server.js';
 import { databaseEnv, kill9, type ServerProcess, spawnServer } from '../support/spawn-server.js';
 
@@ -117,7 +117,7 @@ describe.runIf(pg)('two server processes on one PostgreSQL', () => {
       }),
     );
     ctrl.abort();
-    expect((await verifyLedger(db.database.db)).violations).toEqual([]);
+    expect((await verifyLedger(db.database.db, testLedgerKey)).violations).toEqual([]);
     console.info(`[scale-out race] 1,000 debits on 60 credits over two processes: 600 passed (${passed[0]} on A, ${passed[1]} on B), 400 refused 402, both streams ended on 0`);
   });
 });

@@ -24,7 +24,7 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupManifest } from '../../src/db/backup.js';
 import { listBackups } from '../../src/db/backup.js';
-import { postgresAvailable } from '../support/db.js';
+import { TEST_LEDGER_KEY, postgresAvailable } from '../support/db.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { type ServerProcess, spawnServer } from '../support/spawn-server.js';
 
@@ -32,7 +32,7 @@ const run = promisify(execFile);
 const cli = ['--import', 'tsx', 'src/cli/main.ts'];
 
 function credits(env: Record<string, string>, ...args: string[]) {
-  return run(process.execPath, [...cli, ...args], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', ...env }, timeout: 60_000 }).then(
+  return run(process.execPath, [...cli, ...args], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', LEDGER_KEY: TEST_LEDGER_KEY, ...env }, timeout: 60_000 }).then(
     (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
   );

@@ -1,13 +1,18 @@
 /**
  * The `credits` command as a user runs it: serve (ready, then a clean stop on SIGTERM
- * with pending writes drained), migrate, seed, users create and verify.
+ * with pending writes drained), migrate, seed, users create and verify (with chain heads
+ * exported and checked). The ledger key is the one generated in DATA_DIR, shared by every
+ * command and the server.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
+import { createCore } from '../../src/core/index.js';
+import { LedgerKey } from '../../src/core/ledger/hash.js';
+import { openDatabase } from '../../src/db/open.js';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const run = promisify(execFile);
@@ -49,6 +54,55 @@ describe('the credits command', () => {
     const db2 = new Database(join(dataDir, 'credits.db'));
     db2.prepare("delete from credit_transactions where id = 'forged'").run();
     db2.close();
+  }, 240_000);
+
+  it('exports chain heads, and proves nothing changed before them', async () => {
+    const help = await credits('verify', '--help');
+    expect(help.stdout).toMatch(/--export-heads \[file\]/);
+    expect(help.stdout).toMatch(/--heads <file>/);
+    expect(help.stdout).toMatch(/LEDGER_KEY/);
+    // One ledger row, written with the key the commands generated in DATA_DIR.
+    const database = await openDatabase({ sqlitePath: join(dataDir, 'credits.db') });
+    const core = createCore(database, { ledgerKey: new LedgerKey(readFileSync(join(dataDir, 'ledger-key'), 'utf8').trim()) });
+    const boss0 = await database.db.selectFrom('users').select('id').where('email', '=', 'boss@example.com').executeTakeFirstOrThrow();
+    await core.ledger.grant(boss0.id, 5_000, 'adjustment', { description: 'Welcome' });
+    await core.writer.close();
+    await database.close();
+    const file = join(dataDir, 'heads.json');
+    const exported = await credits('verify', '--export-heads', file);
+    expect(exported.stdout).toMatch(/verify: clean/);
+    expect(exported.stdout).toMatch(/1 chain heads written to/);
+    const heads = JSON.parse(readFileSync(file, 'utf8'));
+    expect(heads.format).toBe('credits-ledger-heads/1');
+    const db = new Database(join(dataDir, 'credits.db'));
+    const boss = db.prepare("select id from users where email = 'boss@example.com'").get() as { id: string };
+    expect(heads.heads).toEqual([{ account: boss.id, seq: 1, hash: expect.stringMatching(/^[0-9a-f]{64}$/) }]);
+    // To stdout: the heads alone (the summary goes to stderr).
+    const toStdout = await credits('verify', '--export-heads');
+    expect(JSON.parse(toStdout.stdout).heads).toEqual(heads.heads);
+    expect(toStdout.stderr).toMatch(/verify: clean/);
+    expect((await credits('verify', '--heads', file)).stdout).toMatch(/1 exported heads checked/);
+    // The grant cut off with the balance it made: consistent in itself, but not with the heads.
+    const row = db.prepare('select * from credit_transactions where user_id = ?').get(boss.id) as Record<string, unknown>;
+    const account = db.prepare('select balance_mc, seq, last_hash from user_credits where user_id = ?').get(boss.id) as Record<string, unknown>;
+    db.prepare('delete from credit_transactions where user_id = ?').run(boss.id);
+    db.prepare("update user_credits set balance_mc = 0, seq = 0, last_hash = ? where user_id = ?").run('0'.repeat(64), boss.id);
+    expect((await credits('verify')).stdout).toMatch(/verify: clean/);
+    const cut = await credits('verify', '--heads', file).catch((e) => e);
+    expect(cut.code).toBe(1);
+    expect(cut.stderr).toMatch(/cut back below the exported head at seq 1/);
+    const refused = await credits('verify', '--heads', file, '--export-heads', join(dataDir, 'new-heads.json')).catch((e) => e);
+    expect(refused.stderr).toMatch(/heads not exported/);
+    expect(existsSync(join(dataDir, 'new-heads.json'))).toBe(false);
+    const cols = Object.keys(row);
+    db.prepare(`insert into credit_transactions (${cols.join(', ')}) values (${cols.map(() => '?').join(', ')})`).run(...Object.values(row));
+    db.prepare('update user_credits set balance_mc = ?, seq = ?, last_hash = ? where user_id = ?').run(account.balance_mc, account.seq, account.last_hash, boss.id);
+    db.close();
+    expect((await credits('verify', '--heads', file)).stdout).toMatch(/verify: clean/);
+    writeFileSync(join(dataDir, 'junk.json'), '{"format":"something else"}');
+    const junk = await credits('verify', '--heads', join(dataDir, 'junk.json')).catch((e) => e);
+    expect(junk.code).toBe(2);
+    expect(junk.stderr).toMatch(/not a credits-ledger-heads\/1 file/);
   }, 240_000);
 
   it('serves, answers ready, and stops cleanly on SIGTERM after draining writes', { timeout: 120_000 }, async () => {

@@ -13,7 +13,7 @@ import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { checkDatabase, checkEnvironment, checkFiles, estimatedBits, type Finding, runDoctor, type Severity } from '../../src/doctor.js';
-import { activeDialects, createTestDb, TEST_PG_URL } from '../support/db.js';
+import { activeDialects, createTestDb, TEST_PG_URL, testLedgerKey } from '../support/db.js';
 
 const run = promisify(execFile);
 const root = mkdtempSync(join(tmpdir(), 'credits-doctor-'));
@@ -21,7 +21,8 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 const STRONG = 'Qm9hcmQtZ2FtZXMtYXJlLWZ1bi10by1wbGF5LWFuZC1oYXJkLXRvLWd1ZXNz-8f3k';
 /** A production environment with nothing to complain about (but what each test changes). */
-const base = (): NodeJS.ProcessEnv => ({ NODE_ENV: 'production', JWT_SECRET: STRONG, DATA_DIR: join(root, 'data') });
+const LEDGER = 'TGVkZ2VyLWtleS1rZXB0LWFwYXJ0LWZyb20tdGhlLWRhdGFiYXNl-7Qx2';
+const base = (): NodeJS.ProcessEnv => ({ NODE_ENV: 'production', JWT_SECRET: STRONG, LEDGER_KEY: LEDGER, DATA_DIR: join(root, 'data') });
 
 function find(findings: Finding[], check: string, severity?: Severity): Finding[] {
   return findings.filter((f) => f.check === check && (!severity || f.severity === severity));
@@ -39,6 +40,12 @@ function expectFinding(check: string, severity: Severity, bad: NodeJS.ProcessEnv
 describe('doctor: the environment', () => {
   it('node_env: not production is a warning', () => {
     expectFinding('node_env', 'warning', { ...base(), NODE_ENV: 'development' }, base(), /development mode/);
+  });
+
+  it('ledger_key: missing, short or guessable is blocking', () => {
+    expectFinding('ledger_key', 'blocking', { ...base(), LEDGER_KEY: '' }, base(), /not set/);
+    expectFinding('ledger_key', 'blocking', { ...base(), LEDGER_KEY: 'short-key' }, base(), /9 characters/);
+    expectFinding('ledger_key', 'blocking', { ...base(), LEDGER_KEY: 'abababababababababababababababababababab' }, base(), /guessable/);
   });
 
   it('jwt_secret: missing, short or guessable is blocking', () => {
@@ -194,7 +201,7 @@ describe.each(await activeDialects())('doctor: the database (%s)', (dialect) => 
       // A ledger row written now, then a clock two hours behind.
       const { createCore } = await import('../../src/core/index.js');
       const { createUser } = await import('../../src/core/accounts/create-user.js');
-      const core = createCore(t.database);
+      const core = createCore(t.database, { ledgerKey: testLedgerKey });
       const user = await createUser(core.writer, { email: 'clock@example.com', name: 'Clock', password: 'kiwi-lantern-Orbit-73', role: 'user' });
       await core.ledger.grant(user.id, 1000, 'purchase');
       await core.writer.close();

@@ -9,7 +9,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCore } from '../../src/core/index.js';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
-import { activeDialects, createTestDb, type TestDb, usageRowsPerKey } from '../support/db.js';
+import { activeDialects, createTestDb, type TestDb, usageRowsPerKey, testLedgerKey } from '../support/db.js';
 import { makeUser } from '../support/factories.js';
 
 const KEYS = 3000;
@@ -78,7 +78,7 @@ describe.each(await activeDialects())('kill -9 while applying debits (%s)', (dia
   });
 
   it(`keeps every acknowledged operation exactly once over ${CYCLES} crashes`, async () => {
-    const core = createCore(db.database);
+    const core = createCore(db.database, { ledgerKey: testLedgerKey });
     const u = await makeUser(core);
     await core.ledger.grant(u.id, START_MC, 'purchase');
     await core.writer.close();
@@ -100,7 +100,7 @@ describe.each(await activeDialects())('kill -9 while applying debits (%s)', (dia
       const lost = [...acked].filter((k) => counts.get(k) !== 1);
       expect(lost, `cycle ${c}: acknowledged but not in the ledger exactly once`).toEqual([]);
       expect([...counts.values()].every((n) => n === 1)).toBe(true);
-      const report = await verifyLedger(db.database.db);
+      const report = await verifyLedger(db.database.db, testLedgerKey);
       expect(report.violations, `cycle ${c}`).toEqual([]);
     }
     // Every cycle was killed before it finished (checked above); under heavy load the last
@@ -123,7 +123,7 @@ describe.each(await activeDialects())('kill -9 while applying debits (%s)', (dia
     expect(Number(idem.n)).toBe(KEYS);
     const acct = await db.database.db.selectFrom('user_credits').selectAll().where('user_id', '=', u.id).executeTakeFirstOrThrow();
     expect(acct.balance_mc).toBe(START_MC - KEYS * AMOUNT_MC);
-    const report = await verifyLedger(db.database.db);
+    const report = await verifyLedger(db.database.db, testLedgerKey);
     expect(report.violations).toEqual([]);
   });
 });

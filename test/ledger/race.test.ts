@@ -8,7 +8,7 @@ import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCore } from '../../src/core/index.js';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
-import { activeDialects, createTestDb, type TestDb } from '../support/db.js';
+import { activeDialects, createTestDb, type TestDb, testLedgerKey } from '../support/db.js';
 import { makeUser } from '../support/factories.js';
 
 const PER_PROCESS = 500;
@@ -74,7 +74,7 @@ describe.each(await activeDialects())('two processes racing on one account (%s)'
     ['default batches', undefined],
     ['batches of 20', '20'],
   ])(`lets exactly ${AFFORDABLE} of ${2 * PER_PROCESS} debits through (%s)`, async (_name, maxBatch) => {
-    const core = createCore(db.database);
+    const core = createCore(db.database, { ledgerKey: testLedgerKey });
     const u = await makeUser(core);
     await core.ledger.grant(u.id, AFFORDABLE * COST_MC, 'purchase');
     await core.writer.close();
@@ -113,7 +113,7 @@ describe.each(await activeDialects())('two processes racing on one account (%s)'
     expect(b.ok).toBeGreaterThan(0);
     expect(rows.at(-1)?.balance_after_mc).toBe(0);
 
-    const report = await verifyLedger(db.database.db);
+    const report = await verifyLedger(db.database.db, testLedgerKey);
     expect(report.violations).toEqual([]);
   });
 });

@@ -24,7 +24,7 @@ import { verifyLedger } from '../../src/core/ledger/verify.js';
 import { checkBackup, listBackups } from '../../src/db/backup.js';
 import { openDatabase } from '../../src/db/open.js';
 import type { DB } from '../../src/db/schema.js';
-import { createTestDb, type TestDb, usageRowsPerKey } from '../support/db.js';
+import { createTestDb, type TestDb, usageRowsPerKey, testLedgerKey, TEST_LEDGER_KEY } from '../support/db.js';
 import { databaseEnv, kill9, type ServerProcess, spawnServer } from '../support/spawn-server.js';
 
 const run = promisify(execFile);
@@ -158,26 +158,26 @@ describe('scheduled backups under load, and kill -9 in the middle of one (sqlite
         expect(check.rows.map((r) => r.quick_check)).toEqual(['ok']);
         const heads = await copy.db.selectFrom('user_credits').select(['user_id as accountId', 'seq', 'last_hash as lastHash']).orderBy('user_id').execute();
         expect(heads).toEqual(m.heads);
-        expect((await verifyLedger(copy.db)).violations, b.path).toEqual([]);
+        expect((await verifyLedger(copy.db, testLedgerKey)).violations, b.path).toEqual([]);
       } finally {
         await copy.close();
       }
     }
 
     // The one cut off is refused.
-    const refused = await credits({ DATA_DIR: join(root, 'from-partial') }, 'restore', partialPath);
+    const refused = await credits({ DATA_DIR: join(root, 'from-partial'), LEDGER_KEY: TEST_LEDGER_KEY }, 'restore', partialPath);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/no manifest/);
 
     // The newest complete backup, restored into a new data directory.
     const newest = complete[complete.length - 1] as (typeof complete)[number];
     const target = join(root, 'restored');
-    const restored = await credits({ DATA_DIR: target }, 'restore', newest.path);
+    const restored = await credits({ DATA_DIR: target, LEDGER_KEY: TEST_LEDGER_KEY }, 'restore', newest.path);
     expect(restored.code, restored.stderr).toBe(0);
     expect(restored.stdout).toMatch(/verify: clean/);
     const r = await openDatabase({ sqlitePath: join(target, 'credits.db') });
     try {
-      expect((await verifyLedger(r.db)).violations).toEqual([]);
+      expect((await verifyLedger(r.db, testLedgerKey)).violations).toEqual([]);
       const began = Date.parse(newest.manifest.startedAt);
       let before = 0;
       for (const c of clients) {

@@ -19,7 +19,7 @@ import { verifyLedger } from '../../src/core/ledger/verify.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { type Database, openDatabase } from '../../src/db/open.js';
 import { seed } from '../../src/db/seed.js';
-import { activeDialects, createTestDb, postgresAvailable, type TestDb, usageRowsPerKey } from '../support/db.js';
+import { activeDialects, createTestDb, postgresAvailable, type TestDb, usageRowsPerKey, testLedgerKey } from '../support/db.js';
 import { type PrivatePostgres, privatePostgresAvailable, startPrivatePostgres } from '../support/private-postgres.js';
 import { databaseEnv, kill9, spawnServer } from '../support/spawn-server.js';
 
@@ -116,7 +116,7 @@ class LoadClient {
     const notOnce = acked.filter((k) => counts.get(k) !== 1);
     expect(notOnce, `${label}: acknowledged but not in the ledger exactly once`).toEqual([]);
     expect([...counts.entries()].filter(([, n]) => n !== 1), `${label}: a key applied twice`).toEqual([]);
-    expect((await verifyLedger(db.db)).violations, label).toEqual([]);
+    expect((await verifyLedger(db.db, testLedgerKey)).violations, label).toEqual([]);
   }
 
   /** The end state: all keys once, the balance, no 5xx but 503. */

@@ -15,7 +15,7 @@ import autocannon from 'autocannon';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
-import { activeDialects, createTestDb, type TestDb, usageRowsPerKey } from '../support/db.js';
+import { activeDialects, createTestDb, type TestDb, usageRowsPerKey, testLedgerKey } from '../support/db.js';
 import { Client } from '../support/server.js';
 import { databaseEnv, kill9, type ServerProcess, spawnServer } from '../support/spawn-server.js';
 
@@ -194,6 +194,6 @@ describe.each(await activeDialects())('overload at twice the capacity (%s)', (di
     expect([...counts.keys()].filter((k) => !answered.has(k) && !unanswered.has(k) && !k.startsWith('warm-'))).toEqual([]);
     const acct = await db.database.db.selectFrom('user_credits').select('balance_mc').where('user_id', '=', userId).executeTakeFirstOrThrow();
     expect(acct.balance_mc).toBe(BONUS_CREDITS * 1000 - counts.size * MESSAGE_MC);
-    expect((await verifyLedger(db.database.db)).violations).toEqual([]);
+    expect((await verifyLedger(db.database.db, testLedgerKey)).violations).toEqual([]);
   });
 });

@@ -15,7 +15,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
-import { createTestDb, postgresAvailable, type TestDb, usageRowsPerKey } from '../support/db.js';
+import { createTestDb, postgresAvailable, type TestDb, usageRowsPerKey, testLedgerKey } from '../support/db.js';
 import { databaseEnv, freePort, kill9, type ServerProcess, spawnServer } from '../support/spawn-server.js';
 
 const RESTARTS = Number(process.env.ROLLING_RESTARTS ?? 10);
@@ -158,6 +158,6 @@ describe.runIf(await postgresAvailable())('rolling restarts of two instances und
     expect(counts.size).toBe(acked.size);
     const acct = await db.database.db.selectFrom('user_credits').select('balance_mc').where('user_id', '=', user.id).executeTakeFirstOrThrow();
     expect(acct.balance_mc).toBe(BONUS_CREDITS * 1000 - acked.size * MESSAGE_MC);
-    expect((await verifyLedger(db.database.db)).violations).toEqual([]);
+    expect((await verifyLedger(db.database.db, testLedgerKey)).violations).toEqual([]);
   });
 });

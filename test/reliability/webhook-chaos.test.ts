@@ -8,7 +8,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
-import { activeDialects, createTestDb, type TestDb } from '../support/db.js';
+import { activeDialects, createTestDb, type TestDb, testLedgerKey } from '../support/db.js';
 import { Client } from '../support/server.js';
 import { databaseEnv, kill9, type ServerProcess, spawnServer } from '../support/spawn-server.js';
 import { type StripeStandIn, startStripeStandIn } from '../support/stripe-standin.js';
@@ -152,7 +152,7 @@ describe.each(await activeDialects())('Stripe webhooks under chaos (%s)', (diale
       const acct = await d.selectFrom('user_credits').select('balance_mc').where('user_id', '=', userId).executeTakeFirstOrThrow();
       expect(acct.balance_mc).toBe(mine.reduce((a, p) => a + PACKAGE_MC - CLAWBACK_MC[p.fate], 0));
     }
-    expect((await verifyLedger(d)).violations).toEqual([]);
+    expect((await verifyLedger(d, testLedgerKey)).violations).toEqual([]);
     console.info(
       `[webhook chaos ${dialect}] ${payments.length} payments, ${events.length} events x${COPIES} = ${total} deliveries shuffled, ` +
         `${SENDERS} at a time, ${KILLS} kills: ${attempts} attempts ${JSON.stringify(Object.fromEntries(statuses))}; every payment credited once, every refund clawed back once`,

@@ -10,6 +10,8 @@
  */
 import { createCore } from '../../src/core/index.js';
 import { openDatabase } from '../../src/db/open.js';
+import { testLedgerKey } from './db.js';
+import { testUsage } from './factories.js';
 
 const env = process.env;
 const database = await openDatabase(
@@ -17,7 +19,7 @@ const database = await openDatabase(
     ? { databaseUrl: env.WORKER_PG_URL, pgSchema: env.WORKER_PG_SCHEMA, pgPoolSize: 2 }
     : { sqlitePath: env.WORKER_SQLITE as string, sqliteSynchronous: (env.WORKER_SYNC as 'FULL' | 'NORMAL' | undefined) ?? 'FULL' },
 );
-const core = createCore(database);
+const core = createCore(database, { ledgerKey: testLedgerKey });
 const userId = env.WORKER_USER as string;
 const keys = Number(env.WORKER_KEYS ?? 1000);
 const amountMc = Number(env.WORKER_AMOUNT_MC ?? 1);
@@ -30,6 +32,7 @@ async function lane() {
     const key = `${prefix}-${next++}`;
     // Any error (a refusal, a conflict) fails the process: the test expects none.
     await core.ledger.debit(userId, amountMc, 'usage', {
+      usage: testUsage(amountMc),
       idem: { scope: userId, key, fingerprint: `debit:${amountMc}` },
     });
     process.stdout.write(`ack ${key}\n`);

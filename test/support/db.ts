@@ -9,6 +9,8 @@ import { join } from 'node:path';
 import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { type Core, createCore } from '../../src/core/index.js';
+import { LedgerKey } from '../../src/core/ledger/hash.js';
+import { keyLedger } from '../../src/core/ledger/key-ledger.js';
 import type { WriterOptions } from '../../src/core/ledger/writer.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { type Database, type Dialect, openDatabase } from '../../src/db/open.js';
@@ -16,6 +18,10 @@ import type { DB } from '../../src/db/schema.js';
 import { seed } from '../../src/db/seed.js';
 
 export const TEST_PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** The ledger key of every test database and test server (LEDGER_KEY of the servers the tests start). */
+export const TEST_LEDGER_KEY = 'test-ledger-key-test-ledger-key-0123456789';
+export const testLedgerKey = new LedgerKey(TEST_LEDGER_KEY);
 
 let pgAvailable: Promise<boolean> | null = null;
 
@@ -50,13 +56,14 @@ export interface TestDb {
   dispose(): Promise<void>;
 }
 
-/** A fresh, migrated and seeded database of `dialect`. */
+/** A fresh, migrated and seeded database of `dialect`, its ledger keyed with `testLedgerKey`. */
 export async function createTestDb(dialect: Dialect, opts: { synchronous?: 'FULL' | 'NORMAL' | 'OFF' } = {}): Promise<TestDb> {
   if (dialect === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'credits-test-'));
     const sqlitePath = join(dir, 'credits.db');
     const database = await openDatabase({ sqlitePath, sqliteSynchronous: opts.synchronous ?? 'NORMAL' });
     await migrateToLatest(database.db);
+    await keyLedger(database, testLedgerKey);
     await seed(database.db);
     return {
       database,
@@ -77,6 +84,7 @@ export async function createTestDb(dialect: Dialect, opts: { synchronous?: 'FULL
   await admin.end();
   const database = await openDatabase({ databaseUrl: TEST_PG_URL, pgSchema: schema, pgPoolSize: 5 });
   await migrateToLatest(database.db);
+  await keyLedger(database, testLedgerKey);
   await seed(database.db);
   return {
     database,
@@ -99,9 +107,9 @@ export interface TestCore extends Core {
   dispose(): Promise<void>;
 }
 
-export async function createTestCore(dialect: Dialect, opts: WriterOptions = {}): Promise<TestCore> {
+export async function createTestCore(dialect: Dialect, opts: Partial<WriterOptions> = {}): Promise<TestCore> {
   const testDb = await createTestDb(dialect);
-  const core = createCore(testDb.database, opts);
+  const core = createCore(testDb.database, { ledgerKey: testLedgerKey, ...opts });
   return {
     ...core,
     testDb,

@@ -1,5 +1,6 @@
 import { createUser } from '../../src/core/accounts/create-user.js';
 import type { Core } from '../../src/core/index.js';
+import type { UsageInput } from '../../src/core/ledger/types.js';
 import type { Role } from '../../src/db/schema.js';
 
 /** A password the policy accepts, for test users. */
@@ -18,4 +19,9 @@ export async function makeUser(core: Core, opts: { credits?: number; role?: Role
   });
   if (opts.credits) await core.ledger.grant(user.id, Math.round(opts.credits * 1000), 'purchase');
   return user;
+}
+
+/** The usage record of a test's raw `usage` debit or capture (the ledger refuses one without). */
+export function testUsage(costMc: number, operation = 'test_op'): UsageInput {
+  return { operation, unit: 'per_call', quantityMilli: 1000, ruleId: null, ruleCreditsMc: costMc, costMc };
 }

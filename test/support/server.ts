@@ -10,7 +10,7 @@ import pg from 'pg';
 import { loadConfig } from '../../src/config.js';
 import type { Dialect } from '../../src/db/open.js';
 import { type Running, startServer } from '../../src/main.js';
-import { TEST_PG_URL } from './db.js';
+import { TEST_LEDGER_KEY, TEST_PG_URL } from './db.js';
 import { TEST_PASSWORD } from './factories.js';
 
 export interface TestServer {
@@ -112,6 +112,7 @@ export async function startTestServer(
     HOST: '127.0.0.1',
     DATA_DIR: dataDir,
     JWT_SECRET: 'test-secret-test-secret-test-secret-0123456789',
+    LEDGER_KEY: TEST_LEDGER_KEY,
     SQLITE_SYNCHRONOUS: 'NORMAL',
     LOG_LEVEL: 'silent',
     PG_POOL_SIZE: '4',

@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
-import type { TestDb } from './db.js';
+import { TEST_LEDGER_KEY, type TestDb } from './db.js';
 
 export const CHILD_JWT_SECRET = 'child-test-secret-child-test-secret-0123456';
 
@@ -28,6 +28,7 @@ export function spawnServer(env: Record<string, string>, opts: { cpus?: string }
         PATH: process.env.PATH ?? '',
         NODE_ENV: 'production',
         JWT_SECRET: CHILD_JWT_SECRET,
+        LEDGER_KEY: TEST_LEDGER_KEY,
         PORT: '0',
         ALLOW_SIMULATED_PAYMENTS: 'true',
         AUTH_RATE_LIMIT: '100000',

@@ -2,6 +2,7 @@
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { restoreBackup } from '../../core/backups/restore-backup.js';
+import { LedgerKey } from '../../core/ledger/hash.js';
 import { BackupError } from '../../db/backup.js';
 import { commandConfig as config } from '../open-existing.js';
 
@@ -19,7 +20,7 @@ export function restoreCommand(program: Command): void {
       }
       const started = Date.now();
       try {
-        const r = await restoreBackup(resolve(file), c.sqlitePath, { force: o.force ?? false });
+        const r = await restoreBackup(resolve(file), c.sqlitePath, { ledgerKey: new LedgerKey(c.ledgerKey), force: o.force ?? false });
         const v = r.verify;
         console.log(`restore: ${file} matches its manifest (sha256 ${r.manifest.sha256}, taken ${r.manifest.startedAt})`);
         console.log(

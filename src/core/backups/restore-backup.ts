@@ -11,6 +11,7 @@ import { basename, dirname, join } from 'node:path';
 import { sql } from 'kysely';
 import { BackupError, type BackupManifest, checkBackup, sqliteInUse } from '../../db/backup.js';
 import { openDatabase } from '../../db/open.js';
+import type { LedgerKey } from '../ledger/hash.js';
 import { type VerifyReport, verifyLedger } from '../ledger/verify.js';
 
 export interface RestoreResult {
@@ -41,7 +42,7 @@ function inUseError(sqlitePath: string) {
  * `force` puts the backup in place even when verify finds violations (the newest backup
  * may be the best there is); a checksum mismatch is never forced.
  */
-export async function restoreBackup(file: string, sqlitePath: string, opts: { force?: boolean; now?: () => number } = {}): Promise<RestoreResult> {
+export async function restoreBackup(file: string, sqlitePath: string, opts: { ledgerKey: LedgerKey; force?: boolean; now?: () => number }): Promise<RestoreResult> {
   const now = opts.now ?? Date.now;
   if (sqliteInUse(sqlitePath)) throw inUseError(sqlitePath);
   const manifest = await checkBackup(file);
@@ -56,7 +57,7 @@ export async function restoreBackup(file: string, sqlitePath: string, opts: { fo
   try {
     const check = await sql<{ quick_check: string }>`pragma quick_check`.execute(database.db);
     const problems = check.rows.map((r) => r.quick_check).filter((r) => r !== 'ok');
-    verify = await verifyLedger(database.db);
+    verify = await verifyLedger(database.db, opts.ledgerKey);
     const heads = await database.db.selectFrom('user_credits').select(['user_id', 'seq', 'last_hash']).orderBy('user_id').execute();
     const have = new Map(heads.map((h) => [h.user_id, h]));
     for (const h of manifest.heads) {

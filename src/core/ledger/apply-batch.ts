@@ -27,7 +27,7 @@ import {
   notFound,
 } from '../errors.js';
 import { newId } from '../ids.js';
-import { hashRow } from './hash.js';
+import { type LedgerKey, hashRow } from './hash.js';
 import type {
   Applied,
   BalanceChange,
@@ -63,8 +63,9 @@ export const USAGE_REVERSAL_REF = 'usage_reversal';
 
 type UsageRow = DB['usage_tracking'] extends infer T ? { [K in keyof T]: T[K] } : never;
 
-/** Everything a batch will write, gathered while deciding. */
+/** Everything a batch will write, gathered while deciding (its rows hashed under `key`). */
 class Pending {
+  constructor(readonly key: LedgerKey) {}
   txRows: NewTransaction[] = [];
   usageRows: UsageRow[] = [];
   rollups = new Map<
@@ -132,6 +133,7 @@ function idemId(op: LedgerOp): string | null {
 export async function applyBatch(
   trx: Kysely<DB>,
   dialect: Dialect,
+  key: LedgerKey,
   ops: LedgerOp[],
   now: number,
   /** SQLite: the raw connection under `trx`, for the batch's writes as prepared statements. */
@@ -211,7 +213,7 @@ export async function applyBatch(
   }
 
   // 3. Decide each op in arrival order.
-  const pending = new Pending();
+  const pending = new Pending(key);
   const seenKeys = new Set<string>();
   const effectsToRun: { index: number; op: LedgerOp; applied: Applied }[] = [];
   for (let i = 0; i < ops.length; i++) {
@@ -336,6 +338,7 @@ function decide(
     }
     case 'debit': {
       checkAmount(op.amountMc, true);
+      if (op.type === 'usage' && !op.usage) throw invalid('A usage charge needs its usage record.');
       const a = account(accounts, op.userId);
       const avail = available(a);
       if (avail < op.amountMc || avail < 0) throw insufficientCredits(op.amountMc, avail);
@@ -396,6 +399,8 @@ function decide(
       const a = account(accounts, r.row.user_id);
       const hold = r.row.amount_mc;
       const charged = Math.min(op.amountMc, hold);
+      // Every `usage` row has its usage record (verify checks it): a charged capture says what it was for.
+      if (charged > 0 && (op.type ?? 'usage') === 'usage' && !op.usage) throw invalid('A usage charge needs its usage record.');
       r.row.status = 'captured';
       r.row.captured_mc = charged;
       r.row.settled_at = now;
@@ -534,7 +539,7 @@ function decideCompound(
     }
   }
   const usagesBefore = new Map(ownSteps.flatMap(usageIdsOf).map((id) => [id, usages.get(id)?.reversed]));
-  const scratch = new Pending();
+  const scratch = new Pending(pending.key);
   try {
     const steps = ownSteps.map((s) => decide(s, accounts, reservations, usages, scratch, now));
     pending.merge(scratch);
@@ -620,7 +625,7 @@ function post(
     hash: '',
     created_at: now,
   };
-  tx.hash = hashRow(tx.prev_hash, tx);
+  tx.hash = hashRow(pending.key, tx.prev_hash, tx);
   row.last_hash = tx.hash;
   pending.txRows.push(tx);
   return {

@@ -1,7 +1,22 @@
-import { createHash } from 'node:crypto';
+/**
+ * The hash of a ledger row: HMAC-SHA256, under a ledger key kept apart from the
+ * database, over the previous row's hash and every field that states what happened.
+ * Editing, removing or reordering any row breaks every hash after it, and writing a row
+ * whose hash holds (a forged one appended, a history rewritten) needs the key.
+ *
+ * The fields are encoded without ambiguity (`encodeRow`): each text is preceded by its
+ * length in bytes, so no character a text field can hold acts as a separator, and null
+ * is a tag of its own, not the empty string.
+ */
+import { type KeyObject, createHash, createHmac, createSecretKey } from 'node:crypto';
 
 /** The chain's start: the prev_hash of an account's first row. */
 export const GENESIS_HASH = '0'.repeat(64);
+
+/** What `ledger_state.hash_scheme` says once every chain is hashed with the key. */
+export const KEYED_SCHEME = 'hmac-sha256-v2';
+/** The release before: plain SHA-256 over the fields joined by U+001F. */
+export const LEGACY_SCHEME = 'sha256-v1';
 
 export interface HashedFields {
   id: string;
@@ -20,11 +35,69 @@ export interface HashedFields {
   created_at: number;
 }
 
+/** The ledger key, imported once (a KeyObject), and its check value. */
+export class LedgerKey {
+  readonly key: KeyObject;
+  /**
+   * HMAC of a fixed label under the key: stored beside the ledger, so a different key is
+   * named at start-up and by verify instead of showing as every row edited. It reveals
+   * nothing of the key.
+   */
+  readonly check: string;
+
+  constructor(secret: string | Buffer) {
+    const bytes = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret;
+    if (bytes.length < 32) throw new RangeError('The ledger key must be at least 32 bytes.');
+    this.key = createSecretKey(bytes);
+    this.check = createHmac('sha256', this.key).update('credits ledger key check').digest('hex');
+  }
+}
+
+const DOMAIN = 'credits-ledger-row/2\n';
+
 /**
- * The hash of a ledger row: SHA-256 over the previous row's hash and every field that
- * states what happened. Editing, removing or reordering any row breaks every hash after it.
+ * The text the HMAC covers (hashed as UTF-8): a domain label, then each field in a fixed
+ * order as `s<length in UTF-8 bytes>:<text>`, `i<decimal>;` or `n` (null). A reader
+ * always knows where a field ends, whatever its text holds, and null is not ''.
  */
-export function hashRow(prevHash: string, r: HashedFields): string {
+export function encodeRow(prevHash: string, r: HashedFields): string {
+  let out = DOMAIN;
+  for (const f of [
+    prevHash,
+    r.id,
+    r.user_id,
+    r.seq,
+    r.type,
+    r.amount_mc,
+    r.reserved_change_mc,
+    r.balance_after_mc,
+    r.reserved_after_mc,
+    r.description,
+    r.metadata,
+    r.reference_type,
+    r.reference_id,
+    r.idempotency_key,
+    r.created_at,
+  ]) {
+    if (typeof f === 'string') out += `s${Buffer.byteLength(f, 'utf8')}:${f}`;
+    else if (typeof f === 'number') {
+      if (!Number.isSafeInteger(f)) throw new RangeError(`A ledger field is not a safe integer: ${f}`);
+      out += `i${f};`;
+    } else out += 'n';
+  }
+  return out;
+}
+
+/** The row's hash under the ledger key. */
+export function hashRow(key: LedgerKey, prevHash: string, r: HashedFields): string {
+  return createHmac('sha256', key.key).update(encodeRow(prevHash, r), 'utf8').digest('hex');
+}
+
+/**
+ * The release before's hash (plain SHA-256, fields joined by U+001F, null as ''): read
+ * only to check the chains it wrote before they are re-hashed with the key.
+ */
+export function legacyHashRow(prevHash: string, r: HashedFields): string {
   return createHash('sha256')
     .update(
       [

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activeDialects, createTestCore, type TestCore } from '../../../test/support/db.js';
-import { makeUser } from '../../../test/support/factories.js';
+import { makeUser, testUsage } from '../../../test/support/factories.js';
 import { DomainError } from '../errors.js';
 import { verifyLedger } from './verify.js';
 
@@ -53,7 +53,7 @@ describe.each(dialectList)('ledger on %s', (dialect) => {
     const u = await makeUser(core);
     const a = await core.ledger.grant(u.id, 10_000, 'purchase');
     expect(a.balanceMc).toBe(10_000);
-    const b = await core.ledger.debit(u.id, 2_500, 'usage');
+    const b = await core.ledger.debit(u.id, 2_500, 'usage', { usage: testUsage(2_500) });
     expect(b).toMatchObject({ balanceMc: 7_500, amountMc: -2_500, availableMc: 7_500 });
     const rows = await core.database.db
       .selectFrom('credit_transactions')
@@ -71,7 +71,7 @@ describe.each(dialectList)('ledger on %s', (dialect) => {
 
   it('refuses a debit beyond available and writes nothing', async () => {
     const u = await makeUser(core, { credits: 1 });
-    const e = await rejection(core.ledger.debit(u.id, 1_001, 'usage'));
+    const e = await rejection(core.ledger.debit(u.id, 1_001, 'usage', { usage: testUsage(1_001) }));
     expect(e.code).toBe('insufficient_credits');
     expect(e.details).toEqual({ requiredMc: 1_001, availableMc: 1_000 });
     const n = await core.database.db.selectFrom('credit_transactions').select((eb) => eb.fn.countAll<number>().as('n')).where('user_id', '=', u.id).executeTakeFirstOrThrow();
@@ -105,19 +105,29 @@ describe.each(dialectList)('ledger on %s', (dialect) => {
   it('replays an idempotent operation and refuses the same key with other parameters', async () => {
     const u = await makeUser(core, { credits: 5 });
     const idem = { scope: u.id, key: 'k-1', fingerprint: 'fp-a' };
-    const first = await core.ledger.debit(u.id, 1_000, 'usage', { idem });
-    const again = await core.ledger.debit(u.id, 1_000, 'usage', { idem });
+    const first = await core.ledger.debit(u.id, 1_000, 'usage', { idem, usage: testUsage(1_000) });
+    const again = await core.ledger.debit(u.id, 1_000, 'usage', { idem, usage: testUsage(1_000) });
     expect(again.replayed).toBe(true);
     expect(again.transactionId).toBe(first.transactionId);
     expect((await core.ledger.balance(u.id)).balanceMc).toBe(4_000);
-    const e = await rejection(core.ledger.debit(u.id, 2_000, 'usage', { idem: { ...idem, fingerprint: 'fp-b' } }));
+    const e = await rejection(core.ledger.debit(u.id, 2_000, 'usage', { idem: { ...idem, fingerprint: 'fp-b' }, usage: testUsage(2_000) }));
     expect(e.code).toBe('idempotency_conflict');
     // Concurrent duplicates: one applies, the others replay it.
     const dup = { scope: u.id, key: 'k-2', fingerprint: 'fp' };
-    const all = await Promise.all(Array.from({ length: 10 }, () => core.ledger.debit(u.id, 100, 'usage', { idem: dup })));
+    const all = await Promise.all(Array.from({ length: 10 }, () => core.ledger.debit(u.id, 100, 'usage', { idem: dup, usage: testUsage(100) })));
     expect(all.filter((r) => !r.replayed)).toHaveLength(1);
     expect(new Set(all.map((r) => r.transactionId)).size).toBe(1);
     expect((await core.ledger.balance(u.id)).balanceMc).toBe(3_900);
+  });
+
+  it('refuses a usage charge without its usage record, writing nothing', async () => {
+    const u = await makeUser(core, { credits: 5 });
+    expect((await rejection(core.ledger.debit(u.id, 1_000, 'usage'))).code).toBe('validation_error');
+    const hold = await core.ledger.reserve(u.id, 2_000, Date.now() + 60_000);
+    expect((await rejection(core.ledger.capture(hold.reservationId as string, 1_000))).code).toBe('validation_error');
+    expect(await core.ledger.balance(u.id)).toMatchObject({ balanceMc: 5_000, reservedMc: 2_000 });
+    // Nothing charged needs no record: a capture of 0 is a release.
+    expect(await core.ledger.capture(hold.reservationId as string, 0)).toMatchObject({ chargedMc: 0, reservedMc: 0 });
   });
 
   it('holds, captures at most the hold and releases the rest', async () => {
@@ -125,12 +135,12 @@ describe.each(dialectList)('ledger on %s', (dialect) => {
     const hold = await core.ledger.reserve(u.id, 5_000, Date.now() + 60_000);
     expect(hold).toMatchObject({ reservedMc: 5_000, availableMc: 5_000, balanceMc: 10_000 });
     // Available, not balance, limits every charge.
-    expect((await rejection(core.ledger.debit(u.id, 5_001, 'usage'))).code).toBe('insufficient_credits');
-    const cap = await core.ledger.capture(hold.reservationId as string, 7_000);
+    expect((await rejection(core.ledger.debit(u.id, 5_001, 'usage', { usage: testUsage(5_001) }))).code).toBe('insufficient_credits');
+    const cap = await core.ledger.capture(hold.reservationId as string, 7_000, { usage: testUsage(7_000) });
     expect(cap).toMatchObject({ chargedMc: 5_000, balanceMc: 5_000, reservedMc: 0, amountMc: -5_000, reservedChangeMc: -5_000 });
-    expect((await rejection(core.ledger.capture(hold.reservationId as string, 1))).code).toBe('conflict');
+    expect((await rejection(core.ledger.capture(hold.reservationId as string, 1, { usage: testUsage(1) }))).code).toBe('conflict');
     const hold2 = await core.ledger.reserve(u.id, 2_000, Date.now() + 60_000);
-    const cap2 = await core.ledger.capture(hold2.reservationId as string, 509);
+    const cap2 = await core.ledger.capture(hold2.reservationId as string, 509, { usage: testUsage(509) });
     expect(cap2).toMatchObject({ chargedMc: 509, balanceMc: 4_491, reservedMc: 0 });
     const hold3 = await core.ledger.reserve(u.id, 1_000, Date.now() + 60_000);
     const rel = await core.ledger.release(hold3.reservationId as string);
@@ -163,13 +173,13 @@ describe.each(dialectList)('ledger on %s', (dialect) => {
 
   it('claws back below zero, and a negative balance refuses every debit', async () => {
     const u = await makeUser(core, { credits: 1 });
-    await core.ledger.debit(u.id, 800, 'usage');
+    await core.ledger.debit(u.id, 800, 'usage', { usage: testUsage(800) });
     const c = await core.ledger.clawBack(u.id, 1_000, 'refund');
     expect(c.balanceMc).toBe(-800);
-    expect((await rejection(core.ledger.debit(u.id, 0, 'usage'))).code).toBe('insufficient_credits');
+    expect((await rejection(core.ledger.debit(u.id, 0, 'usage', { usage: testUsage(0) }))).code).toBe('insufficient_credits');
     expect((await rejection(core.ledger.reserve(u.id, 0, Date.now() + 1000))).code).toBe('insufficient_credits');
     await core.ledger.grant(u.id, 1_000, 'purchase');
-    expect((await core.ledger.debit(u.id, 200, 'usage')).balanceMc).toBe(0);
+    expect((await core.ledger.debit(u.id, 200, 'usage', { usage: testUsage(200) })).balanceMc).toBe(0);
   });
 
   it('holds disputed credits even beyond the available balance, then takes or releases them', async () => {
@@ -188,7 +198,7 @@ describe.each(dialectList)('ledger on %s', (dialect) => {
       kind: 'compound',
       userId: u.id,
       steps: [
-        { kind: 'debit', userId: u.id, amountMc: 1_000, type: 'usage' },
+        { kind: 'debit', userId: u.id, amountMc: 1_000, type: 'usage', usage: testUsage(1_000) },
         { kind: 'reserve', userId: u.id, reservationId: `r-${u.id}`, amountMc: 200, expiresAt: Date.now() + 1000 },
       ],
     });
@@ -199,7 +209,7 @@ describe.each(dialectList)('ledger on %s', (dialect) => {
         userId: u.id,
         steps: [
           { kind: 'release', reservationId: `r-${u.id}`, reason: 'released' },
-          { kind: 'debit', userId: u.id, amountMc: 500, type: 'usage' },
+          { kind: 'debit', userId: u.id, amountMc: 500, type: 'usage', usage: testUsage(500) },
         ],
       }),
     );
@@ -249,7 +259,7 @@ describe.each(dialectList)('ledger on %s', (dialect) => {
     const free = await core.ledger.spend(boss.id, { operation: 'message', unit: 'per_message', quantityMilli: 1000, bypass: true });
     const rb = await core.ledger.reverseUsage(boss.id, free.usageId as string);
     expect(rb).toMatchObject({ amountMc: 0, transactionId: null });
-    expect((await verifyLedger(core.database.db)).violations).toEqual([]);
+    expect((await verifyLedger(core.database.db, core.ledgerKey)).violations).toEqual([]);
   });
 
   it('verify catches a reversal that does not negate its usage row', async () => {
@@ -257,21 +267,21 @@ describe.each(dialectList)('ledger on %s', (dialect) => {
     const spent = await core.ledger.spend(u.id, { operation: 'message', unit: 'per_message', quantityMilli: 1000 });
     const r = await core.ledger.reverseUsage(u.id, spent.usageId as string);
     await sql`update usage_tracking set quantity_milli = -2000 where id = ${r.usageId}`.execute(core.database.db);
-    expect((await verifyLedger(core.database.db)).violations.join('\n')).toMatch(/does not negate/);
+    expect((await verifyLedger(core.database.db, core.ledgerKey)).violations.join('\n')).toMatch(/does not negate/);
     await sql`update usage_tracking set quantity_milli = -1000 where id = ${r.usageId}`.execute(core.database.db);
-    expect((await verifyLedger(core.database.db)).violations).toEqual([]);
+    expect((await verifyLedger(core.database.db, core.ledgerKey)).violations).toEqual([]);
   });
 
   it('detects an edited ledger row', async () => {
-    const before = await verifyLedger(core.database.db);
+    const before = await verifyLedger(core.database.db, core.ledgerKey);
     expect(before.violations).toEqual([]);
     const u = await makeUser(core, { credits: 3 });
-    await core.ledger.debit(u.id, 1_000, 'usage');
+    await core.ledger.debit(u.id, 1_000, 'usage', { usage: testUsage(1_000) });
     await sql`update credit_transactions set amount_mc = -1 where user_id = ${u.id} and seq = 2`.execute(core.database.db);
-    const after = await verifyLedger(core.database.db);
+    const after = await verifyLedger(core.database.db, core.ledgerKey);
     expect(after.ok).toBe(false);
     expect(after.violations.join('\n')).toMatch(/hash does not match/);
     await sql`update credit_transactions set amount_mc = -1000 where user_id = ${u.id} and seq = 2`.execute(core.database.db);
-    expect((await verifyLedger(core.database.db)).ok).toBe(true);
+    expect((await verifyLedger(core.database.db, core.ledgerKey)).ok).toBe(true);
   });
 });

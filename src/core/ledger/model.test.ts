@@ -11,6 +11,7 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activeDialects, createTestCore, type TestCore } from '../../../test/support/db.js';
+import { testUsage } from '../../../test/support/factories.js';
 import type { Core } from '../index.js';
 import { DomainError } from '../errors.js';
 import { newId } from '../ids.js';
@@ -218,8 +219,6 @@ class Model {
           return this.snap(c.a, 0);
         }
         this.step(c.a, { t: 'debit', mc: cost, type: 'usage' });
-        x.usageRows++;
-        x.usageCharged += cost;
         return this.snap(c.a);
       }
       case 'compound': {
@@ -265,7 +264,12 @@ class Model {
         const x = A(a as number);
         if (avail(a as number) < s.mc || avail(a as number) < 0) throw new Refusal('insufficient_credits');
         x.balance -= s.mc;
-        if (s.type === 'usage') x.used += s.mc;
+        if (s.type === 'usage') {
+          // A usage charge comes with its usage record.
+          x.used += s.mc;
+          x.usageRows++;
+          x.usageCharged += s.mc;
+        }
         x.rows++;
         return undefined;
       }
@@ -311,7 +315,12 @@ class Model {
         h.status = 'captured';
         h.captured = charged;
         x.balance -= charged;
-        if (charged > 0 && !s.dispute) x.used += charged;
+        if (!s.dispute) {
+          // A settled hold records what it was for (charged, or nothing when released).
+          if (charged > 0) x.used += charged;
+          x.usageRows++;
+          x.usageCharged += charged;
+        }
         return charged;
       }
     }
@@ -343,7 +352,7 @@ function toOp(c: Step, userId: string, holdId: (h: number) => string): Exclude<L
     case 'grant':
       return { kind: 'credit', userId, amountMc: c.mc, type: c.type };
     case 'debit':
-      return { kind: 'debit', userId, amountMc: c.mc, type: c.type };
+      return { kind: 'debit', userId, amountMc: c.mc, type: c.type, ...(c.type === 'usage' ? { usage: testUsage(c.mc) } : {}) };
     case 'clawback':
       return { kind: 'clawback', userId, amountMc: c.mc, type: 'refund' };
     case 'reserve': {
@@ -359,7 +368,7 @@ function toOp(c: Step, userId: string, holdId: (h: number) => string): Exclude<L
       };
     }
     case 'capture':
-      return { kind: 'capture', reservationId: holdId(c.h), amountMc: c.mc };
+      return { kind: 'capture', reservationId: holdId(c.h), amountMc: c.mc, usage: testUsage(c.mc) };
     case 'release':
       return { kind: 'release', reservationId: holdId(c.h), reason: c.expired ? 'expired' : 'released' };
   }
@@ -377,7 +386,7 @@ function start(core: Core, c: Real, i: number, users: string[], holdId: (h: numb
     case 'grant':
       return L.grant(u(c.a), c.mc, c.type, common);
     case 'debit':
-      return L.debit(u(c.a), c.mc, c.type, common);
+      return L.debit(u(c.a), c.mc, c.type, { ...common, ...(c.type === 'usage' ? { usage: testUsage(c.mc) } : {}) });
     case 'spend': {
       const r = RULES[c.rule] as (typeof RULES)[number];
       return L.spend(u(c.a), { operation: r.operation, unit: r.unit, quantityMilli: c.qty * 1000, bypass: c.bypass, ...common });
@@ -394,7 +403,7 @@ function start(core: Core, c: Real, i: number, users: string[], holdId: (h: numb
       });
     }
     case 'capture':
-      return L.capture(holdId(c.h), c.mc, { ...common, ...(c.owner === null ? {} : { userId: u(c.owner) }), type: c.dispute ? 'dispute' : 'usage' });
+      return L.capture(holdId(c.h), c.mc, { ...common, ...(c.owner === null ? {} : { userId: u(c.owner) }), ...(c.dispute ? { type: 'dispute' as const } : { type: 'usage' as const, usage: testUsage(c.mc) }) });
     case 'release':
       return L.release(holdId(c.h), { ...common, ...(c.owner === null ? {} : { userId: u(c.owner) }), reason: c.expired ? 'expired' : 'released' });
     case 'compound':
@@ -493,7 +502,7 @@ describe.each(await activeDialects())('the ledger agrees with a model (%s)', (di
     expect(ops).toBeGreaterThan(RUNS);
     // The groups really were committed together, several operations per transaction.
     expect(largestBatch).toBeGreaterThan(1);
-    const report = await verifyLedger(core.database.db);
+    const report = await verifyLedger(core.database.db, core.ledgerKey);
     expect(report.violations).toEqual([]);
   });
 });

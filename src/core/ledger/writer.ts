@@ -17,9 +17,12 @@ import type { DB } from '../../db/schema.js';
 import { isConnectionError } from '../../db/errors.js';
 import { DomainError } from '../errors.js';
 import { applyBatch } from './apply-batch.js';
+import type { LedgerKey } from './hash.js';
 import type { Applied, BalanceChange, LedgerOp, OpResult } from './types.js';
 
 export interface WriterOptions {
+  /** The key every ledger row is hashed under (see hash.ts). */
+  ledgerKey: LedgerKey;
   maxBatch?: number;
   /** Operations waiting beyond this are refused at once with `overloaded`. */
   maxQueue?: number;
@@ -65,11 +68,13 @@ export class LedgerWriter {
   private readonly maxBatch: number;
   private readonly maxQueue: number;
   private readonly now: () => number;
+  private readonly key: LedgerKey;
 
   constructor(
     private readonly database: Database,
-    opts: WriterOptions = {},
+    opts: WriterOptions,
   ) {
+    this.key = opts.ledgerKey;
     this.maxBatch = opts.maxBatch ?? 500;
     this.maxQueue = opts.maxQueue ?? 50_000;
     this.now = opts.now ?? Date.now;
@@ -189,6 +194,7 @@ export class LedgerWriter {
         applyBatch(
           trx,
           this.database.dialect,
+          this.key,
           batch.map((b) => b.op),
           now,
           this.database.sqlite,
@@ -217,7 +223,7 @@ export class LedgerWriter {
     const started = performance.now();
     try {
       const outcome = await this.inTransaction((trx) =>
-        applyBatch(trx, this.database.dialect, [item.op], this.now(), this.database.sqlite),
+        applyBatch(trx, this.database.dialect, this.key, [item.op], this.now(), this.database.sqlite),
       );
       this.finishBatch([item], outcome, started);
     } catch (e) {
@@ -265,7 +271,7 @@ export class LedgerWriter {
             trx,
             now,
             apply: async (ops) => {
-              const out = await applyBatch(trx, this.database.dialect, ops, now, this.database.sqlite);
+              const out = await applyBatch(trx, this.database.dialect, this.key, ops, now, this.database.sqlite);
               if (out.deferred.length > 0) {
                 throw new DomainError('conflict', 'One idempotency key used twice in one transaction.');
               }

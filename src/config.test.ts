@@ -1,0 +1,36 @@
+/**
+ * The ledger key: LEDGER_KEY, or outside production one generated once in DATA_DIR (as
+ * the JWT secret); required in production; at least 32 bytes.
+ */
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { ConfigError, loadConfig } from './config.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'credits-config-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('LEDGER_KEY', () => {
+  it('is generated once in DATA_DIR outside production, and kept', () => {
+    const a = loadConfig({ NODE_ENV: 'development', DATA_DIR: dir });
+    const b = loadConfig({ NODE_ENV: 'development', DATA_DIR: dir });
+    expect(a.ledgerKey).toBe(b.ledgerKey);
+    expect(a.ledgerKey.length).toBeGreaterThanOrEqual(32);
+    expect(readFileSync(join(dir, 'ledger-key'), 'utf8').trim()).toBe(a.ledgerKey);
+    expect(statSync(join(dir, 'ledger-key')).mode & 0o777).toBe(0o600);
+    expect(a.ledgerKey).not.toBe(a.jwtSecret);
+  });
+
+  it('is taken from the environment when set', () => {
+    expect(loadConfig({ DATA_DIR: dir, LEDGER_KEY: 'k'.repeat(40) }).ledgerKey).toBe('k'.repeat(40));
+  });
+
+  it('is required in production, and must be at least 32 bytes', () => {
+    const prod = { NODE_ENV: 'production', DATA_DIR: dir, JWT_SECRET: 'j'.repeat(40) };
+    expect(() => loadConfig(prod)).toThrow(ConfigError);
+    expect(() => loadConfig(prod)).toThrow(/LEDGER_KEY is required in production/);
+    expect(() => loadConfig({ ...prod, LEDGER_KEY: 'short' })).toThrow(/LEDGER_KEY must be at least 32 bytes/);
+    expect(loadConfig({ ...prod, LEDGER_KEY: 'k'.repeat(32) }).ledgerKey).toBe('k'.repeat(32));
+  });
+});

@@ -1,0 +1,56 @@
+/**
+ * The row hash: keyed, and unambiguous (no separator a text can hold, null distinct from
+ * ''), where the release before's hash was neither.
+ */
+import { describe, expect, it } from 'vitest';
+import { GENESIS_HASH, type HashedFields, LedgerKey, encodeRow, hashRow, legacyHashRow } from './hash.js';
+
+const key = new LedgerKey('k'.repeat(32));
+const row: HashedFields = {
+  id: 'tx-1',
+  user_id: 'user-1',
+  seq: 1,
+  type: 'adjustment',
+  amount_mc: 5000,
+  reserved_change_mc: 0,
+  balance_after_mc: 5000,
+  reserved_after_mc: 0,
+  description: 'Goodwill\u001f{"ticket":7}',
+  metadata: '{"by":"ops"}',
+  reference_type: null,
+  reference_id: null,
+  idempotency_key: null,
+  created_at: 1_800_000_000_000,
+};
+
+describe('the ledger row hash', () => {
+  // The vector was computed apart from this code: openssl dgst -sha256 -hmac <key> over the encoding.
+  it('is an HMAC-SHA256 under the key, of a fixed encoding (a pinned vector)', () => {
+    expect(encodeRow(GENESIS_HASH, row)).toBe(
+      `credits-ledger-row/2\ns64:${GENESIS_HASH}s4:tx-1s6:user-1i1;s10:adjustmenti5000;i0;i5000;i0;s21:Goodwill\u001f{"ticket":7}s12:{"by":"ops"}nnni1800000000000;`,
+    );
+    expect(hashRow(key, GENESIS_HASH, row)).toBe('98a42495e64ada01c97b36969db8dc565db4d4007a5cc04cd231722eec96140b');
+  });
+
+  it('needs the key: another key gives another hash, and plain SHA-256 is not it', () => {
+    expect(hashRow(new LedgerKey('j'.repeat(32)), GENESIS_HASH, row)).not.toBe(hashRow(key, GENESIS_HASH, row));
+    expect(legacyHashRow(GENESIS_HASH, row)).not.toBe(hashRow(key, GENESIS_HASH, row));
+    expect(() => new LedgerKey('short')).toThrow(/32 bytes/);
+  });
+
+  it('tells null from the empty string', () => {
+    const empty = { ...row, reference_type: '' };
+    expect(legacyHashRow(GENESIS_HASH, empty)).toBe(legacyHashRow(GENESIS_HASH, row));
+    expect(hashRow(key, GENESIS_HASH, empty)).not.toBe(hashRow(key, GENESIS_HASH, row));
+  });
+
+  it('has no separator: text moved across a field boundary changes the hash', () => {
+    // The old join could not tell "a␟b" + "c" from "a" + "b␟c".
+    const shifted = { ...row, description: 'Goodwill', metadata: '{"ticket":7}\u001f{"by":"ops"}' };
+    expect(legacyHashRow(GENESIS_HASH, shifted)).toBe(legacyHashRow(GENESIS_HASH, row));
+    expect(hashRow(key, GENESIS_HASH, shifted)).not.toBe(hashRow(key, GENESIS_HASH, row));
+    // Lengths count UTF-8 bytes, so multi-byte text cannot fake a boundary either.
+    const accented = { ...row, description: 'Geste commercial — déjà vu' };
+    expect(encodeRow(GENESIS_HASH, accented)).toContain(`s${Buffer.byteLength(accented.description)}:Geste`);
+  });
+});

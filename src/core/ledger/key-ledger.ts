@@ -1,0 +1,149 @@
+/**
+ * Brings the ledger under its key, once: the release before hashed every row with plain
+ * SHA-256, which anyone who can write to the database can recompute. At start-up (before
+ * anything is written) every chain is re-hashed with the ledger key in one transaction,
+ * keeping each row's seq and fields, and `ledger_state` records the keyed scheme with the
+ * key's check value. Afterwards a start with another key is refused, so chains never mix
+ * two keys.
+ *
+ * A row that did not verify under the old hash is not vouched for: it keeps its stored
+ * hash, so `credits verify` reports it exactly where it was (and the rows after it are
+ * chained from it as before). Such rows are listed in the report.
+ */
+import { type Kysely, sql } from 'kysely';
+import type { Database } from '../../db/open.js';
+import type { DB, TransactionRow } from '../../db/schema.js';
+import { GENESIS_HASH, KEYED_SCHEME, LEGACY_SCHEME, type LedgerKey, hashRow, legacyHashRow } from './hash.js';
+
+export interface KeyLedgerReport {
+  /** Rows re-hashed with the key by this call (0 when the ledger was keyed already). */
+  rehashed: number;
+  chains: number;
+  /** Rows that did not verify under the old hash and so were left as they were (at most 50 shown). */
+  unverified: string[];
+}
+
+/** The ledger is keyed with another key than the one given. */
+export class LedgerKeyMismatch extends Error {
+  constructor() {
+    super(
+      'LEDGER_KEY is not the key this ledger is hashed with: start with the key it was written with (see docs/architecture.md, "The ledger").',
+    );
+  }
+}
+
+const PAGE = 5000;
+const CHUNK = 400;
+
+/** Re-hashes every chain written by the release before with `key` (once); refuses another key. */
+export async function keyLedger(database: Database, key: LedgerKey, now = Date.now()): Promise<KeyLedgerReport> {
+  const { db, dialect } = database;
+  const state = await db.selectFrom('ledger_state').selectAll().where('id', '=', 'chains').executeTakeFirst();
+  if (state?.hash_scheme === KEYED_SCHEME) {
+    if (state.key_check !== key.check) throw new LedgerKeyMismatch();
+    return { rehashed: 0, chains: 0, unverified: [] };
+  }
+  return db.connection().execute(async (conn) => {
+    // SQLite: the write lock up front; Postgres: the state row, locked, serialises instances starting together.
+    await sql.raw(dialect === 'sqlite' ? 'begin immediate' : 'begin').execute(conn);
+    try {
+      const out = await rehash(conn, database, key, now);
+      await sql.raw('commit').execute(conn);
+      return out;
+    } catch (e) {
+      await sql
+        .raw('rollback')
+        .execute(conn)
+        .catch(() => undefined);
+      throw e;
+    }
+  });
+}
+
+async function rehash(trx: Kysely<DB>, database: Database, key: LedgerKey, now: number): Promise<KeyLedgerReport> {
+  const postgres = database.dialect === 'postgres';
+  let q = trx.selectFrom('ledger_state').selectAll().where('id', '=', 'chains');
+  if (postgres) q = q.forUpdate();
+  const state = await q.executeTakeFirst();
+  if (state?.hash_scheme === KEYED_SCHEME) {
+    // Another instance did it meanwhile.
+    if (state.key_check !== key.check) throw new LedgerKeyMismatch();
+    return { rehashed: 0, chains: 0, unverified: [] };
+  }
+  if (state && state.hash_scheme !== LEGACY_SCHEME) throw new Error(`Unknown ledger hash scheme ${state.hash_scheme}.`);
+  // No other writer while the chains change (an instance of the release before, say).
+  if (postgres) await sql`lock table user_credits, credit_transactions in exclusive mode`.execute(trx);
+
+  const unverified: string[] = [];
+  let rehashed = 0;
+  let chains = 0;
+  type Chain = { id: string; oldHead: string; newHead: string; seq: number };
+  let account = null as Chain | null;
+  const heads: Chain[] = [];
+  let after: { user: string; seq: number } | null = null;
+  for (;;) {
+    let page = trx.selectFrom('credit_transactions').selectAll().orderBy('user_id').orderBy('seq').limit(PAGE);
+    if (after) {
+      const a = after;
+      page = page.where((eb) => eb.or([eb('user_id', '>', a.user), eb.and([eb('user_id', '=', a.user), eb('seq', '>', a.seq)])]));
+    }
+    const rows: TransactionRow[] = await page.execute();
+    const updates: { id: string; prev: string; hash: string }[] = [];
+    for (const r of rows) {
+      if (account?.id !== r.user_id) {
+        if (account) heads.push(account);
+        account = { id: r.user_id, oldHead: GENESIS_HASH, newHead: GENESIS_HASH, seq: 0 };
+        chains++;
+      }
+      const intact = r.seq === account.seq + 1 && r.prev_hash === account.oldHead && legacyHashRow(r.prev_hash, r) === r.hash;
+      const hash = intact ? hashRow(key, account.newHead, r) : r.hash;
+      if (!intact && unverified.length < 50) unverified.push(`account ${r.user_id} row ${r.seq} (${r.id})`);
+      updates.push({ id: r.id, prev: account.newHead, hash });
+      account.oldHead = r.hash;
+      account.newHead = hash;
+      account.seq = r.seq;
+    }
+    await writeRows(trx, database, updates);
+    rehashed += updates.length;
+    if (rows.length < PAGE) break;
+    const last = rows[rows.length - 1] as TransactionRow;
+    after = { user: last.user_id, seq: last.seq };
+  }
+  if (account) heads.push(account);
+  // An account whose stored head was not its last row's keeps it, so verify still reports it.
+  await writeHeads(trx, database, heads);
+  const values = { hash_scheme: KEYED_SCHEME, key_check: key.check, updated_at: now };
+  if (state) await trx.updateTable('ledger_state').set(values).where('id', '=', 'chains').execute();
+  else await trx.insertInto('ledger_state').values({ id: 'chains', ...values }).execute();
+  return { rehashed, chains, unverified };
+}
+
+async function writeRows(trx: Kysely<DB>, database: Database, rows: { id: string; prev: string; hash: string }[]) {
+  if (rows.length === 0) return;
+  if (database.dialect === 'postgres') {
+    await sql`update credit_transactions as t set prev_hash = v.p, hash = v.h
+      from unnest(${rows.map((r) => r.id)}::text[], ${rows.map((r) => r.prev)}::text[], ${rows.map((r) => r.hash)}::text[]) as v(id, p, h)
+      where t.id = v.id`.execute(trx);
+    return;
+  }
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    const values = sql.join(rows.slice(i, i + CHUNK).map((r) => sql`(${r.id}, ${r.prev}, ${r.hash})`));
+    await sql`with v(id, p, h) as (values ${values})
+      update credit_transactions set prev_hash = v.p, hash = v.h from v where credit_transactions.id = v.id`.execute(trx);
+  }
+}
+
+async function writeHeads(trx: Kysely<DB>, database: Database, heads: { id: string; oldHead: string; newHead: string }[]) {
+  for (let i = 0; i < heads.length; i += database.dialect === 'postgres' ? PAGE : CHUNK) {
+    const part = heads.slice(i, i + (database.dialect === 'postgres' ? PAGE : CHUNK));
+    if (database.dialect === 'postgres') {
+      await sql`update user_credits as u set last_hash = v.n
+        from unnest(${part.map((h) => h.id)}::text[], ${part.map((h) => h.oldHead)}::text[], ${part.map((h) => h.newHead)}::text[]) as v(id, o, n)
+        where u.user_id = v.id and u.last_hash = v.o`.execute(trx);
+    } else {
+      const values = sql.join(part.map((h) => sql`(${h.id}, ${h.oldHead}, ${h.newHead})`));
+      await sql`with v(id, o, n) as (values ${values})
+        update user_credits set last_hash = v.n from v where user_credits.user_id = v.id and user_credits.last_hash = v.o`.execute(trx);
+    }
+  }
+}
