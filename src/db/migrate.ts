@@ -46,7 +46,7 @@ async function currentSchema(db: Kysely<DB>): Promise<string | undefined> {
 }
 
 /** Which migrations are applied, pending, or newer than this release. Reads only. */
-export async function migrationStatus(db: Kysely<DB>): Promise<MigrationStatus> {
+export async function migrationStatus(db: Kysely<DB>, of: Record<string, Migration> = migrations): Promise<MigrationStatus> {
   const schema = await currentSchema(db);
   const exists = schema
     ? await sql<{ n: number }>`select count(*)::int as n from information_schema.tables where table_schema = ${schema} and table_name = 'kysely_migration'`.execute(db)
@@ -54,12 +54,12 @@ export async function migrationStatus(db: Kysely<DB>): Promise<MigrationStatus> 
   const done = Number(exists.rows[0]?.n ?? 0) > 0
     ? (await sql<{ name: string }>`select name from kysely_migration order by name`.execute(db)).rows.map((r) => r.name)
     : [];
-  const known = Object.keys(migrations).sort();
+  const known = Object.keys(of).sort();
   const doneSet = new Set(done);
   return {
     applied: known.filter((n) => doneSet.has(n)),
     pending: known.filter((n) => !doneSet.has(n)),
-    unknown: done.filter((n) => !(n in migrations)),
+    unknown: done.filter((n) => !(n in of)),
   };
 }
 
@@ -69,7 +69,8 @@ export async function pendingMigrations(db: Kysely<DB>): Promise<string[]> {
 }
 
 /**
- * Applies every pending migration; returns the names applied. Throws on failure.
+ * Applies every pending migration; returns the names applied. Throws on failure. `only`
+ * applies just those (the set an earlier release had, to build a database as it left it).
  *
  * On PostgreSQL the whole run holds a session advisory lock named after the schema, on
  * one connection, so instances that start at the same moment migrate one at a time: the
@@ -78,23 +79,25 @@ export async function pendingMigrations(db: Kysely<DB>): Promise<string[]> {
  * it is: migrations only expand the schema, so an older instance still runs on it during
  * a rolling upgrade (docs/operations.md).
  */
-export async function migrateToLatest(db: Kysely<DB>): Promise<string[]> {
+export async function migrateToLatest(db: Kysely<DB>, opts: { only?: string[] } = {}): Promise<string[]> {
+  const only = opts.only;
+  const list = only ? Object.fromEntries(Object.entries(migrations).filter(([name]) => only.includes(name))) : migrations;
   // On Postgres, name the schema: Kysely looks for its bookkeeping tables in every schema
   // otherwise, and a second database in another schema would fool it.
   const schema = await currentSchema(db);
-  if (!schema) return migrateUnlocked(db, undefined);
+  if (!schema) return migrateUnlocked(db, undefined, list);
   return db.connection().execute(async (conn) => {
     await sql`select pg_advisory_lock(hashtext('credits:migrate'), hashtext(${schema}))`.execute(conn);
     try {
-      return await migrateUnlocked(conn, schema);
+      return await migrateUnlocked(conn, schema, list);
     } finally {
       await sql`select pg_advisory_unlock(hashtext('credits:migrate'), hashtext(${schema}))`.execute(conn);
     }
   });
 }
 
-async function migrateUnlocked(db: Kysely<DB>, schema: string | undefined): Promise<string[]> {
-  const status = await migrationStatus(db);
+async function migrateUnlocked(db: Kysely<DB>, schema: string | undefined, list: Record<string, Migration>): Promise<string[]> {
+  const status = await migrationStatus(db, list);
   if (status.unknown.length > 0) {
     if (status.pending.length === 0) return [];
     throw new Error(
@@ -103,7 +106,14 @@ async function migrateUnlocked(db: Kysely<DB>, schema: string | undefined): Prom
     );
   }
   if (status.pending.length === 0) return [];
-  const migrator = new Migrator({ db, provider, ...(schema ? { migrationTableSchema: schema } : {}) });
+  const migrator = new Migrator({
+    db,
+    provider: list === migrations ? provider : { getMigrations: async () => list },
+    // Branches take their numbers from ranges, so a migration may land after a higher-numbered
+    // one has run on a database (008 after 012): it is applied, not refused.
+    allowUnorderedMigrations: true,
+    ...(schema ? { migrationTableSchema: schema } : {}),
+  });
   for (let attempt = 1; ; attempt++) {
     const { error, results } = await migrator.migrateToLatest();
     if (!error) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
