@@ -55,14 +55,9 @@ export class LedgerKey {
 
 const DOMAIN = 'credits-ledger-row/2\n';
 
-/**
- * The text the HMAC covers (hashed as UTF-8): a domain label, then each field in a fixed
- * order as `s<length in UTF-8 bytes>:<text>`, `i<decimal>;` or `n` (null). A reader
- * always knows where a field ends, whatever its text holds, and null is not ''.
- */
-export function encodeRow(prevHash: string, r: HashedFields): string {
-  let out = DOMAIN;
-  for (const f of [
+/** The fields a row's hash covers, in their order. */
+function fieldsOf(prevHash: string, r: HashedFields): (string | number | null)[] {
+  return [
     prevHash,
     r.id,
     r.user_id,
@@ -78,7 +73,17 @@ export function encodeRow(prevHash: string, r: HashedFields): string {
     r.reference_id,
     r.idempotency_key,
     r.created_at,
-  ]) {
+  ];
+}
+
+/**
+ * The text the HMAC covers (hashed as UTF-8): a domain label, then each field in a fixed
+ * order as `s<length in UTF-8 bytes>:<text>`, `i<decimal>;` or `n` (null). A reader
+ * always knows where a field ends, whatever its text holds, and null is not ''.
+ */
+export function encodeRow(prevHash: string, r: HashedFields): string {
+  let out = DOMAIN;
+  for (const f of fieldsOf(prevHash, r)) {
     if (typeof f === 'string') out += `s${Buffer.byteLength(f, 'utf8')}:${f}`;
     else if (typeof f === 'number') {
       if (!Number.isSafeInteger(f)) throw new RangeError(`A ledger field is not a safe integer: ${f}`);
@@ -99,24 +104,6 @@ export function hashRow(key: LedgerKey, prevHash: string, r: HashedFields): stri
  */
 export function legacyHashRow(prevHash: string, r: HashedFields): string {
   return createHash('sha256')
-    .update(
-      [
-        prevHash,
-        r.id,
-        r.user_id,
-        r.seq,
-        r.type,
-        r.amount_mc,
-        r.reserved_change_mc,
-        r.balance_after_mc,
-        r.reserved_after_mc,
-        r.description,
-        r.metadata ?? '',
-        r.reference_type ?? '',
-        r.reference_id ?? '',
-        r.idempotency_key ?? '',
-        r.created_at,
-      ].join('\u001f'),
-    )
+    .update(fieldsOf(prevHash, r).map((f) => f ?? '').join('\u001f'))
     .digest('hex');
 }

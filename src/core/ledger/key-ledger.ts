@@ -12,8 +12,10 @@
  */
 import { type Kysely, sql } from 'kysely';
 import type { Database } from '../../db/open.js';
-import type { DB, TransactionRow } from '../../db/schema.js';
+import { exclusiveTransaction } from '../../db/transaction.js';
+import type { DB } from '../../db/schema.js';
 import { GENESIS_HASH, KEYED_SCHEME, LEGACY_SCHEME, type LedgerKey, hashRow, legacyHashRow } from './hash.js';
+import { ledgerPages } from './verify.js';
 
 export interface KeyLedgerReport {
   /** Rows re-hashed with the key by this call (0 when the ledger was keyed already). */
@@ -37,27 +39,13 @@ const CHUNK = 400;
 
 /** Re-hashes every chain written by the release before with `key` (once); refuses another key. */
 export async function keyLedger(database: Database, key: LedgerKey, now = Date.now()): Promise<KeyLedgerReport> {
-  const { db, dialect } = database;
-  const state = await db.selectFrom('ledger_state').selectAll().where('id', '=', 'chains').executeTakeFirst();
+  const state = await database.db.selectFrom('ledger_state').selectAll().where('id', '=', 'chains').executeTakeFirst();
   if (state?.hash_scheme === KEYED_SCHEME) {
     if (state.key_check !== key.check) throw new LedgerKeyMismatch();
     return { rehashed: 0, chains: 0, unverified: [] };
   }
-  return db.connection().execute(async (conn) => {
-    // SQLite: the write lock up front; Postgres: the state row, locked, serialises instances starting together.
-    await sql.raw(dialect === 'sqlite' ? 'begin immediate' : 'begin').execute(conn);
-    try {
-      const out = await rehash(conn, database, key, now);
-      await sql.raw('commit').execute(conn);
-      return out;
-    } catch (e) {
-      await sql
-        .raw('rollback')
-        .execute(conn)
-        .catch(() => undefined);
-      throw e;
-    }
-  });
+  // SQLite: the write lock up front; Postgres: the state row, locked, serialises instances starting together.
+  return exclusiveTransaction(database, (trx) => rehash(trx, database, key, now));
 }
 
 async function rehash(trx: Kysely<DB>, database: Database, key: LedgerKey, now: number): Promise<KeyLedgerReport> {
@@ -80,14 +68,7 @@ async function rehash(trx: Kysely<DB>, database: Database, key: LedgerKey, now: 
   type Chain = { id: string; oldHead: string; newHead: string; seq: number };
   let account = null as Chain | null;
   const heads: Chain[] = [];
-  let after: { user: string; seq: number } | null = null;
-  for (;;) {
-    let page = trx.selectFrom('credit_transactions').selectAll().orderBy('user_id').orderBy('seq').limit(PAGE);
-    if (after) {
-      const a = after;
-      page = page.where((eb) => eb.or([eb('user_id', '>', a.user), eb.and([eb('user_id', '=', a.user), eb('seq', '>', a.seq)])]));
-    }
-    const rows: TransactionRow[] = await page.execute();
+  for await (const rows of ledgerPages(trx)) {
     const updates: { id: string; prev: string; hash: string }[] = [];
     for (const r of rows) {
       if (account?.id !== r.user_id) {
@@ -105,9 +86,6 @@ async function rehash(trx: Kysely<DB>, database: Database, key: LedgerKey, now: 
     }
     await writeRows(trx, database, updates);
     rehashed += updates.length;
-    if (rows.length < PAGE) break;
-    const last = rows[rows.length - 1] as TransactionRow;
-    after = { user: last.user_id, seq: last.seq };
   }
   if (account) heads.push(account);
   // An account whose stored head was not its last row's keeps it, so verify still reports it.

@@ -62,6 +62,23 @@ interface Running {
   used: number;
 }
 
+/** Every ledger row, a page at a time, in chain order (account, then seq). */
+export async function* ledgerPages(db: Kysely<DB>): AsyncGenerator<TransactionRow[]> {
+  let after: { user: string; seq: number } | null = null;
+  for (;;) {
+    let q = db.selectFrom('credit_transactions').selectAll().orderBy('user_id').orderBy('seq').limit(PAGE);
+    if (after) {
+      const a = after;
+      q = q.where((eb) => eb.or([eb('user_id', '>', a.user), eb.and([eb('user_id', '=', a.user), eb('seq', '>', a.seq)])]));
+    }
+    const rows: TransactionRow[] = await q.execute();
+    if (rows.length > 0) yield rows;
+    if (rows.length < PAGE) return;
+    const last = rows[rows.length - 1] as TransactionRow;
+    after = { user: last.user_id, seq: last.seq };
+  }
+}
+
 export function verifyLedger(db: Kysely<DB>, key: LedgerKey, opts: VerifyOptions = {}): Promise<VerifyReport> {
   return db
     .transaction()
@@ -94,14 +111,7 @@ async function verifySnapshot(db: Kysely<DB>, key: LedgerKey, opts: VerifyOption
   let transactions = 0;
 
   // 1. Walk every account's chain in order.
-  let after: { user: string; seq: number } | null = null;
-  for (;;) {
-    let q = db.selectFrom('credit_transactions').selectAll().orderBy('user_id').orderBy('seq').limit(PAGE);
-    if (after) {
-      const a = after;
-      q = q.where((eb) => eb.or([eb('user_id', '>', a.user), eb.and([eb('user_id', '=', a.user), eb('seq', '>', a.seq)])]));
-    }
-    const rows: TransactionRow[] = await q.execute();
+  for await (const rows of ledgerPages(db)) {
     for (const r of rows) {
       transactions++;
       let s = running.get(r.user_id);
@@ -135,9 +145,6 @@ async function verifySnapshot(db: Kysely<DB>, key: LedgerKey, opts: VerifyOption
       s.seq = r.seq;
       s.hash = r.hash;
     }
-    if (rows.length < PAGE) break;
-    const last = rows[rows.length - 1] as TransactionRow;
-    after = { user: last.user_id, seq: last.seq };
   }
   const heads: ChainHead[] = [...running.entries()].map(([account, s]) => ({ account, seq: s.seq, hash: s.hash }));
 

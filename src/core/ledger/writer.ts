@@ -11,10 +11,11 @@
  * instance racing for the same idempotency key), its operations are retried one
  * transaction each, so a single bad operation fails alone.
  */
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { Database } from '../../db/open.js';
 import type { DB } from '../../db/schema.js';
 import { isConnectionError } from '../../db/errors.js';
+import { exclusiveTransaction } from '../../db/transaction.js';
 import { DomainError } from '../errors.js';
 import { applyBatch } from './apply-batch.js';
 import type { LedgerKey } from './hash.js';
@@ -166,23 +167,8 @@ export class LedgerWriter {
     }
   }
 
-  private async inTransaction<T>(fn: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
-    const { db, dialect } = this.database;
-    return db.connection().execute(async (conn) => {
-      // SQLite: take the write lock up front so another process cannot make us retry mid-way.
-      await sql.raw(dialect === 'sqlite' ? 'begin immediate' : 'begin').execute(conn);
-      try {
-        const out = await fn(conn);
-        await sql.raw('commit').execute(conn);
-        return out;
-      } catch (e) {
-        await sql
-          .raw('rollback')
-          .execute(conn)
-          .catch(() => {});
-        throw e;
-      }
-    });
+  private inTransaction<T>(fn: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
+    return exclusiveTransaction(this.database, fn);
   }
 
   private async runBatch(batch: OpItem[]) {
