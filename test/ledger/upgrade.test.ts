@@ -28,7 +28,7 @@ interface Fixture {
 }
 const fixture = JSON.parse(readFileSync(new URL('../fixtures/release-ledger.json', import.meta.url), 'utf8')) as Fixture;
 /** Parents before children. */
-const ORDER = ['users', 'credit_packages', 'credit_pricing', 'user_credits', 'user_settings', 'credit_transactions', 'reservations', 'usage_tracking', 'usage_rollups', 'stripe_payments', 'credit_alerts', 'alert_deliveries', 'audit_log', 'idempotency_keys', 'processed_events', 'vapi_calls'];
+const ORDER = ['setup_tokens', 'users', 'credit_packages', 'credit_pricing', 'user_credits', 'user_settings', 'credit_transactions', 'reservations', 'usage_tracking', 'usage_rollups', 'stripe_payments', 'credit_alerts', 'alert_deliveries', 'audit_log', 'idempotency_keys', 'processed_events', 'vapi_calls'];
 
 interface Place {
   dialect: Dialect;
