@@ -129,6 +129,14 @@ the old heads are checked, then the new ones written.`,
       return;
     }
     say('verify: clean');
+    if (!r.keyed) {
+      console.error('verify: the chains are hashed the old way (plain SHA-256, by the release before): `credits migrate` or the next start re-hashes them with the ledger key');
+      if (o.exportHeads) {
+        console.error('verify: heads not exported: they would change when the chains are re-hashed');
+        process.exitCode = 1;
+        return;
+      }
+    }
     if (o.exportHeads) {
       const text = formatHeads(r.heads, new Date());
       if (o.exportHeads === true) process.stdout.write(text);

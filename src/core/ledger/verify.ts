@@ -18,7 +18,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { DB, PaymentRow, TransactionRow } from '../../db/schema.js';
 import { USAGE_REVERSAL_REF } from './apply-batch.js';
-import { GENESIS_HASH, KEYED_SCHEME, type LedgerKey, hashRow } from './hash.js';
+import { GENESIS_HASH, KEYED_SCHEME, type LedgerKey, hashRow, legacyHashRow } from './hash.js';
 
 /** An account's chain head: its last row's seq and hash. */
 export interface ChainHead {
@@ -42,6 +42,11 @@ export interface VerifyReport {
   payments: number;
   /** The heads checked against (0 without `heads`). */
   anchors: number;
+  /**
+   * False for chains the release before wrote and this one has not re-hashed yet (the
+   * service's start or `credits migrate` does it): checked with the old, unkeyed hash.
+   */
+  keyed: boolean;
   /** Every chain's head now (accounts with at least one row), to export. */
   heads: ChainHead[];
   violations: string[];
@@ -79,30 +84,38 @@ export async function* ledgerPages(db: Kysely<DB>): AsyncGenerator<TransactionRo
   }
 }
 
-export function verifyLedger(db: Kysely<DB>, key: LedgerKey, opts: VerifyOptions = {}): Promise<VerifyReport> {
+export async function verifyLedger(db: Kysely<DB>, key: LedgerKey, opts: VerifyOptions = {}): Promise<VerifyReport> {
+  // A database of a release before the keyed ledger has no ledger_state (a backup, say). Asked
+  // here, outside the snapshot: a failed statement would end a Postgres transaction.
+  const keyedRelease = await db
+    .selectFrom('ledger_state')
+    .select('id')
+    .limit(1)
+    .execute()
+    .then(() => true)
+    .catch(() => false);
   return db
     .transaction()
     .setIsolationLevel('repeatable read')
     .setAccessMode('read only')
-    .execute((trx) => verifySnapshot(trx, key, opts));
+    .execute((trx) => verifySnapshot(trx, key, opts, keyedRelease));
 }
 
-async function verifySnapshot(db: Kysely<DB>, key: LedgerKey, opts: VerifyOptions): Promise<VerifyReport> {
+async function verifySnapshot(db: Kysely<DB>, key: LedgerKey, opts: VerifyOptions, keyedRelease: boolean): Promise<VerifyReport> {
   const violations: string[] = [];
   const flag = (msg: string) => {
     if (violations.length < MAX_REPORTED) violations.push(msg);
     else if (violations.length === MAX_REPORTED) violations.push('... more violations not shown');
   };
 
-  // 0. The chains are hashed with this key.
-  const state = await db.selectFrom('ledger_state').selectAll().where('id', '=', 'chains').executeTakeFirst();
-  let checkHashes = true;
-  if (state?.hash_scheme !== KEYED_SCHEME) {
-    flag('the ledger is not hashed with the ledger key yet (start the service or run `credits migrate` once to re-hash it)');
-    checkHashes = false;
-  } else if (state.key_check !== key.check) {
+  // 0. How the chains are hashed: with this key; or, written by the release before and not
+  // re-hashed yet, the old way (checked as such, and said: they are not keyed yet).
+  const state = keyedRelease ? await db.selectFrom('ledger_state').selectAll().where('id', '=', 'chains').executeTakeFirst() : undefined;
+  const keyed = state?.hash_scheme === KEYED_SCHEME;
+  let hashOf: ((prev: string, r: TransactionRow) => string) | null = keyed ? (prev, r) => hashRow(key, prev, r) : legacyHashRow;
+  if (keyed && state?.key_check !== key.check) {
     flag('the ledger key given is not the key the ledger is hashed with: row hashes not checked');
-    checkHashes = false;
+    hashOf = null;
   }
 
   const anchors = new Map((opts.heads ?? []).map((h) => [h.account, h]));
@@ -122,7 +135,7 @@ async function verifySnapshot(db: Kysely<DB>, key: LedgerKey, opts: VerifyOption
       const where = `account ${r.user_id} row ${r.seq} (${r.id})`;
       if (r.seq !== s.seq + 1) flag(`${where}: sequence gap, expected ${s.seq + 1}`);
       if (r.prev_hash !== s.hash) flag(`${where}: prev_hash does not match the previous row`);
-      if (checkHashes && hashRow(key, r.prev_hash, r) !== r.hash) flag(`${where}: hash does not match the row (edited, or written without the ledger key)`);
+      if (hashOf && hashOf(r.prev_hash, r) !== r.hash) flag(`${where}: hash does not match the row (edited, or written without the ledger key)`);
       const anchor = anchors.get(r.user_id);
       if (anchor && anchor.seq === r.seq) {
         anchored.add(r.user_id);
@@ -324,6 +337,7 @@ async function verifySnapshot(db: Kysely<DB>, key: LedgerKey, opts: VerifyOption
     rollupRows: rollups.length,
     payments,
     anchors: anchors.size,
+    keyed,
     heads,
     violations,
   };
@@ -388,9 +402,11 @@ async function verifyPayments(db: Kysely<DB>, flag: (msg: string) => void): Prom
     }
     if (got.grants.some((g) => g.user !== p.user_id)) flag(`${where}: granted to an account other than its payer's`);
     if (got.refunds !== p.clawed_back_mc) flag(`${where}: refund rows take ${got.refunds}, the payment says ${p.clawed_back_mc} was clawed back`);
-    if (got.disputes !== p.dispute_clawed_mc) flag(`${where}: dispute rows take ${got.disputes}, the payment says its lost dispute took ${p.dispute_clawed_mc}`);
-    if (p.clawed_back_mc + p.dispute_clawed_mc > p.credits_mc + p.bonus_credits_mc) {
-      flag(`${where}: claw-backs of ${p.clawed_back_mc + p.dispute_clawed_mc} are more than the ${p.credits_mc + p.bonus_credits_mc} it granted`);
+    // A database not migrated to this release yet (a backup of the release before) records no dispute_clawed_mc.
+    const disputeTook = (p as Partial<PaymentRow>).dispute_clawed_mc ?? got.disputes;
+    if (got.disputes !== disputeTook) flag(`${where}: dispute rows take ${got.disputes}, the payment says its lost dispute took ${disputeTook}`);
+    if (p.clawed_back_mc + disputeTook > p.credits_mc + p.bonus_credits_mc) {
+      flag(`${where}: claw-backs of ${p.clawed_back_mc + disputeTook} are more than the ${p.credits_mc + p.bonus_credits_mc} it granted`);
     }
   }
   for (const id of byPayment.keys()) flag(`ledger rows name payment ${id}, which does not exist`);
