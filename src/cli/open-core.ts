@@ -1,6 +1,7 @@
 /** The domain over the existing database, for a maintenance command, closed after. */
 import type { Config } from '../config.js';
 import { type Core, createCore } from '../core/index.js';
+import { LedgerKey } from '../core/ledger/hash.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { openExistingDatabase } from './open-existing.js';
 
@@ -17,7 +18,8 @@ export function fail(message: string, code = 1): never {
  */
 export async function withCore<T>(name: string, fn: (core: Core, config: Config) => Promise<T>): Promise<T> {
   const { config, database } = await openExistingDatabase(name);
-  const core = createCore(database);
+  // These commands write no ledger row: the ledger is re-keyed by `migrate` or `serve`, never here.
+  const core = createCore(database, { ledgerKey: new LedgerKey(config.ledgerKey) });
   try {
     await migrateToLatest(database.db);
     return await fn(core, config);

@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createUser } from '../../src/core/accounts/create-user.js';
 import { verifyPassword } from '../../src/core/accounts/password.js';
 import { createCore } from '../../src/core/index.js';
-import { type TestDb, activeDialects, createTestDb } from '../support/db.js';
+import { type TestDb, activeDialects, createTestDb, testLedgerKey } from '../support/db.js';
 import { TEST_PASSWORD } from '../support/factories.js';
 
 const run = promisify(execFile);
@@ -41,7 +41,7 @@ describe.each(await activeDialects())('credits users on %s', (dialect) => {
   let env: Record<string, string>;
   beforeAll(async () => {
     db = await createTestDb(dialect);
-    const core = createCore(db.database);
+    const core = createCore(db.database, { ledgerKey: testLedgerKey });
     await createUser(core.writer, { email: 'root@example.com', name: 'Root', password: TEST_PASSWORD, role: 'super_admin' });
     await createUser(core.writer, { email: 'ops@example.com', name: 'Ops', password: TEST_PASSWORD, role: 'user' });
     await core.writer.close();
