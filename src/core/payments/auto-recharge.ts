@@ -202,15 +202,21 @@ export class AutoRecharge {
       });
       return payment;
     }
-    // Charged: an error from here on is the caller's to log; the payment stays pending for Stripe's webhook to settle.
-    await this.core.writer.transaction(async (scope) => {
-      await scope.trx.updateTable('stripe_payments').set({ stripe_payment_intent_id: intent.id }).where('id', '=', payment.id).execute();
-      const p = await lockPayment(scope, this.core.database.dialect, { id: payment.id });
-      if (p && intent.status === 'succeeded') {
-        await fulfilPayment(scope, p, { amountCents: intent.amountCents, currency: intent.currency, chargeId: intent.chargeId });
-      }
-      await scope.trx.updateTable('user_settings').set({ auto_recharge_failures: 0, auto_recharge_retry_at: 0 }).where('user_id', '=', userId).execute();
-    });
+    // Charged. An error from here on is logged, not re-armed: the payment stays pending for
+    // Stripe's webhook (it finds it by the intent's metadata), and re-arming would charge the
+    // card again for this crossing if the webhook came after the backoff.
+    try {
+      await this.core.writer.transaction(async (scope) => {
+        await scope.trx.updateTable('stripe_payments').set({ stripe_payment_intent_id: intent.id }).where('id', '=', payment.id).execute();
+        const p = await lockPayment(scope, this.core.database.dialect, { id: payment.id });
+        if (p && intent.status === 'succeeded') {
+          await fulfilPayment(scope, p, { amountCents: intent.amountCents, currency: intent.currency, chargeId: intent.chargeId });
+        }
+        await scope.trx.updateTable('user_settings').set({ auto_recharge_failures: 0, auto_recharge_retry_at: 0 }).where('user_id', '=', userId).execute();
+      });
+    } catch (err) {
+      this.log.error({ err, userId, paymentId: payment.id, intentId: intent.id }, 'auto-recharge charged the card but could not record it: Stripe’s webhook will add the credits');
+    }
     return payment;
   }
 }
