@@ -229,9 +229,11 @@ export async function refundSimulated(core: Core, paymentId: string, amountCents
     const base = keyId ? p : seen;
     const target = base.refunded_cents + checkRefundable(base, amountCents);
     if (target > p.refunded_cents) {
-      checkRefundable(p, target - p.refunded_cents);
+      const before = p.refunded_cents;
+      checkRefundable(p, target - before);
       await recordRefund(scope, p, target, null);
-      await recordAudit(scope.trx, { actorId, action: 'payment.refund', targetType: 'payment', targetId: p.id, details: { amountCents: target - base.refunded_cents, refundedCents: target, provider: 'simulated' } }, scope.now);
+      // What this request refunded: less than asked when a request read before it already refunded part of the target.
+      await recordAudit(scope.trx, { actorId, action: 'payment.refund', targetType: 'payment', targetId: p.id, details: { amountCents: target - before, refundedCents: target, provider: 'simulated' } }, scope.now);
     }
     const reply = idem?.reply?.(p);
     if (keyId && idem) {
