@@ -16,6 +16,9 @@ interface VapiCall {
   monitor?: { controlUrl?: unknown } | null;
 }
 
+/** The most calls VAPI lists in one answer. */
+const LIST_PAGE = 1000;
+
 const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
 
 function facts(c: VapiCall, fallbackId: string): CallFacts {
@@ -102,16 +105,26 @@ export class HttpVapiClient implements CallProvider {
 
   async findCall(reference: string, since: number): Promise<CallFacts | null> {
     // A window around the attempt: VAPI's clock may differ from ours by a little.
-    const q = new URLSearchParams({
-      createdAtGe: new Date(since - 5 * 60_000).toISOString(),
-      createdAtLe: new Date(since + 30 * 60_000).toISOString(),
-      limit: '1000',
-    });
+    return this.findIn(reference, since - 5 * 60_000, since + 30 * 60_000, 0);
+  }
+
+  /**
+   * The call named `reference` among those VAPI created in [ge, le] (Unix ms). A full page
+   * does not list them all, so the absence of the call from it says nothing: the window is
+   * then searched in halves, until each half lists fewer than a page.
+   */
+  private async findIn(reference: string, ge: number, le: number, depth: number): Promise<CallFacts | null> {
+    const q = new URLSearchParams({ createdAtGe: new Date(ge).toISOString(), createdAtLe: new Date(le).toISOString(), limit: String(LIST_PAGE) });
     const r = await this.request('GET', this.url(`/call?${q}`));
     if (r.status >= 300) throw new CallProviderError(`VAPI answered ${r.status}: ${String(r.json)}`, false);
     if (!Array.isArray(r.json)) throw new CallProviderError('VAPI listed calls in an unexpected shape.', false);
-    const found = (r.json as VapiCall[]).find((c) => str(c.name) === reference && str(c.id));
-    return found ? facts(found, String(found.id)) : null;
+    const list = r.json as VapiCall[];
+    const found = list.find((c) => str(c.name) === reference && str(c.id));
+    if (found) return facts(found, String(found.id));
+    if (list.length < LIST_PAGE) return null;
+    if (le <= ge || depth >= 32) throw new CallProviderError('VAPI lists more calls around this one than can be searched.', false);
+    const mid = Math.floor((ge + le) / 2);
+    return (await this.findIn(reference, ge, mid, depth + 1)) ?? this.findIn(reference, mid + 1, le, depth + 1);
   }
 
   async hangUp(id: string): Promise<void> {
