@@ -6,9 +6,10 @@
  * is live, and its end-of-call report then finds a failed call and charges nothing.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { CallProvider } from '../../src/core/calls/provider.js';
+import { type CallProvider, CallProviderError } from '../../src/core/calls/provider.js';
 import { startCall } from '../../src/core/calls/start-call.js';
 import { sweepCalls } from '../../src/core/calls/sweep-calls.js';
+import { HttpVapiClient } from '../../src/integrations/vapi/client.js';
 import { activeDialects } from '../support/db.js';
 import { type TestServer, startTestServer } from '../support/server.js';
 import { type VapiStandIn, startVapiStandIn } from '../support/vapi-standin.js';
@@ -78,5 +79,19 @@ describe.each(await activeDialects())('an unconfirmed start on a busy VAPI accou
     await db.updateTable('vapi_calls').set({ created_at: second.created_at - (CFG.graceSeconds * 1000 + 1000) }).where('id', '=', second.id).execute();
     await sweepCalls(s.running.core, provider(), CFG);
     expect(await db.selectFrom('vapi_calls').selectAll().where('id', '=', second.id).executeTakeFirstOrThrow()).toMatchObject({ status: 'in_progress', vapi_id: placedSecond?.id });
+  });
+
+  it('when VAPI lists more calls at one instant than one page holds, says it cannot tell (never “not placed”), within a bounded number of requests', async () => {
+    const at = new Date(Date.now() + 120_000).toISOString();
+    const since = Date.parse(at) - 1000;
+    for (let i = 0; i < 1001; i++) {
+      const id = `same-instant-${i}`;
+      vapi.calls.set(id, { id, name: `crowd-${i}`, body: {}, status: 'ended', createdAt: at });
+    }
+    const client = new HttpVapiClient({ apiKey: 'vapi-key', apiBase: vapi.url, phoneNumberId: 'pn-1', assistantId: undefined, timeoutMs: 2000 });
+    const before = vapi.requests.length;
+    // The 1,001st call of that instant is not on the page VAPI answers.
+    await expect(client.findCall('crowd-1000', since)).rejects.toBeInstanceOf(CallProviderError);
+    expect(vapi.requests.length - before).toBeLessThanOrEqual(64);
   });
 });

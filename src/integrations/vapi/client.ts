@@ -18,6 +18,8 @@ interface VapiCall {
 
 /** The most calls VAPI lists in one answer. */
 const LIST_PAGE = 1000;
+/** The most list requests one search for a call makes (a busy account's window in halves). */
+const LIST_REQUESTS = 64;
 
 const str = (v: unknown): string | null => (typeof v === 'string' && v.length > 0 ? v : null);
 
@@ -105,15 +107,17 @@ export class HttpVapiClient implements CallProvider {
 
   async findCall(reference: string, since: number): Promise<CallFacts | null> {
     // A window around the attempt: VAPI's clock may differ from ours by a little.
-    return this.findIn(reference, since - 5 * 60_000, since + 30 * 60_000, 0);
+    return this.findIn(reference, since - 5 * 60_000, since + 30 * 60_000, { left: LIST_REQUESTS });
   }
 
   /**
    * The call named `reference` among those VAPI created in [ge, le] (Unix ms). A full page
    * does not list them all, so the absence of the call from it says nothing: the window is
-   * then searched in halves, until each half lists fewer than a page.
+   * then searched in halves, until each half lists fewer than a page. At most LIST_REQUESTS
+   * lists are asked for; beyond that VAPI cannot say (the call is not given up).
    */
-  private async findIn(reference: string, ge: number, le: number, depth: number): Promise<CallFacts | null> {
+  private async findIn(reference: string, ge: number, le: number, budget: { left: number }): Promise<CallFacts | null> {
+    if (budget.left-- <= 0) throw new CallProviderError('VAPI lists more calls around this one than can be searched.', false);
     const q = new URLSearchParams({ createdAtGe: new Date(ge).toISOString(), createdAtLe: new Date(le).toISOString(), limit: String(LIST_PAGE) });
     const r = await this.request('GET', this.url(`/call?${q}`));
     if (r.status >= 300) throw new CallProviderError(`VAPI answered ${r.status}: ${String(r.json)}`, false);
@@ -122,9 +126,9 @@ export class HttpVapiClient implements CallProvider {
     const found = list.find((c) => str(c.name) === reference && str(c.id));
     if (found) return facts(found, String(found.id));
     if (list.length < LIST_PAGE) return null;
-    if (le <= ge || depth >= 32) throw new CallProviderError('VAPI lists more calls around this one than can be searched.', false);
+    if (le <= ge) throw new CallProviderError('VAPI lists more calls around this one than can be searched.', false);
     const mid = Math.floor((ge + le) / 2);
-    return (await this.findIn(reference, ge, mid, depth + 1)) ?? this.findIn(reference, mid + 1, le, depth + 1);
+    return (await this.findIn(reference, ge, mid, budget)) ?? this.findIn(reference, mid + 1, le, budget);
   }
 
   async hangUp(id: string): Promise<void> {
