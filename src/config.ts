@@ -8,7 +8,7 @@ import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
 import type { CallsConfig } from './core/calls/reconcile-call.js';
-import { creditsToMc } from './core/money.js';
+import { creditsToMc } from './contracts/money.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])

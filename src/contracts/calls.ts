@@ -1,6 +1,6 @@
 /** VAPI calls: start, end, list, and VAPI's server messages. */
 import { z } from 'zod';
-import { parseThousandths } from '../core/money.js';
+import { parseThousandths } from './money.js';
 import { credits, freeText, pageOf, paginationQuery } from './common.js';
 import { chargeSchema } from './credits.js';
 

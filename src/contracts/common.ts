@@ -4,7 +4,7 @@
  * millicredits here, at validation time; nothing past the edge sees a decimal.
  */
 import { z } from 'zod';
-import { MAX_MC, creditsToMc, parseThousandths } from '../core/money.js';
+import { MAX_MC, creditsToMc, parseThousandths } from './money.js';
 import { QUANTITY_DESCRIPTION } from './units.js';
 import { phraseIssue } from './validation.js';
 

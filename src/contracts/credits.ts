@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { UNIT_NAMES } from '../core/money.js';
+import { UNIT_NAMES } from './money.js';
 import { credits, operationName, quantityInput } from './common.js';
 
 export const unitSchema = z

@@ -1,9 +1,9 @@
 /**
  * The metering units in words, for the OpenAPI document: what a `quantity` counts for
- * each unit, and how many of it make one priced unit. Generated from core's UNITS, so
+ * each unit, and how many of it make one priced unit. Generated from UNITS (money.ts), so
  * the table cannot drift from what is charged.
  */
-import { UNITS, type Unit } from '../core/money.js';
+import { UNITS, type Unit } from './money.js';
 
 const BASE: Partial<Record<Unit, { base: string; perUnit: string }>> = {
   per_minute: { base: 'seconds', perUnit: '60' },

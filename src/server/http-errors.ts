@@ -4,7 +4,7 @@
  */
 import type { ErrorCode } from '../contracts/common.js';
 import { DomainError } from '../core/errors.js';
-import { mcToCredits } from '../core/money.js';
+import { mcToCredits } from '../contracts/money.js';
 
 export const STATUS: Record<ErrorCode, number> = {
   validation_error: 400,

@@ -20,7 +20,7 @@ import { abandonCall, markCallStarted } from '../../src/core/calls/reconcile-cal
 import { startCall } from '../../src/core/calls/start-call.js';
 import { sweepCalls } from '../../src/core/calls/sweep-calls.js';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
-import { computeCostMc } from '../../src/core/money.js';
+import { computeCostMc } from '../../src/contracts/money.js';
 import { activeDialects, testLedgerKey } from '../support/db.js';
 import { type TestServer, startTestServer } from '../support/server.js';
 import { type VapiStandIn, startVapiStandIn } from '../support/vapi-standin.js';

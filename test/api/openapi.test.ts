@@ -6,7 +6,7 @@
  */
 import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { UNITS } from '../../src/core/money.js';
+import { UNITS } from '../../src/contracts/money.js';
 import { EXAMPLES } from '../../src/server/openapi-examples.js';
 import { type TestServer, startTestServer } from '../support/server.js';
 

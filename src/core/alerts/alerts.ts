@@ -3,7 +3,7 @@ import type { AlertType, DB } from '../../db/schema.js';
 import { newId } from '../ids.js';
 import type { BalanceChange } from '../ledger/types.js';
 import type { ErrorLog } from '../log.js';
-import { formatCredits } from '../money.js';
+import { formatCredits } from '../../contracts/money.js';
 import { SettingsCache } from '../settings-cache.js';
 
 /** Adds an in-app alert (inside the caller's transaction when given one). */

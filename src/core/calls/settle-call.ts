@@ -2,7 +2,7 @@ import type { CallRow } from '../../db/schema.js';
 import { DomainError, conflict } from '../errors.js';
 import type { Core } from '../index.js';
 import type { LedgerOp } from '../ledger/types.js';
-import { computeCostMc } from '../money.js';
+import { computeCostMc } from '../../contracts/money.js';
 
 /** What a settlement was based on: VAPI's report, VAPI's record of the call, the caller (simulated calls only), or the whole hold. */
 export type SettledBy = 'report' | 'vapi' | 'caller' | 'hold';

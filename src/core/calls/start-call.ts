@@ -4,7 +4,7 @@ import { DomainError, insufficientCredits } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Core } from '../index.js';
 import type { Applied, IdempotencyInput, LedgerOp } from '../ledger/types.js';
-import { computeCostMc, maxQuantityFor } from '../money.js';
+import { computeCostMc, maxQuantityFor } from '../../contracts/money.js';
 import { type CallProvider, CallProviderError } from './provider.js';
 import { type CallsConfig, abandonCall, getCallRow, markCallStarted, reconcileCall, startSettleDelayMs } from './reconcile-call.js';
 

@@ -19,7 +19,7 @@ import { newId } from '../ids.js';
 import type { Core } from '../index.js';
 import type { BalanceChange } from '../ledger/types.js';
 import type { ErrorLog } from '../log.js';
-import { formatCents } from '../money.js';
+import { formatCents } from '../../contracts/money.js';
 import { SettingsCache } from '../settings-cache.js';
 import { failPayment, fulfilPayment, lockPayment } from './payment-events.js';
 import type { PaymentProvider } from './provider.js';

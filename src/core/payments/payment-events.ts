@@ -18,7 +18,7 @@ import { recordAudit } from '../audit/record-audit.js';
 import { idempotencyConflict, invalid, notFound } from '../errors.js';
 import type { Core } from '../index.js';
 import type { TransactionScope } from '../ledger/writer.js';
-import { formatCents, formatCredits } from '../money.js';
+import { formatCents, formatCredits } from '../../contracts/money.js';
 import { fulfilmentOp } from './purchase-credits.js';
 import { rearmAutoRecharge } from './rearm-auto-recharge.js';
 

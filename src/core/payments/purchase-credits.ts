@@ -5,7 +5,7 @@ import { createAlert } from '../alerts/alerts.js';
 import { DomainError, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Applied, IdempotencyInput, LedgerOp } from '../ledger/types.js';
-import { formatCredits } from '../money.js';
+import { formatCredits } from '../../contracts/money.js';
 
 export type PaymentsProviderName = 'stripe' | 'simulated' | 'none';
 

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB, PricingRow } from '../../db/schema.js';
 import { invalid, notFound } from '../errors.js';
-import { MAX_MC, type Unit, computeCostMc, formatCredits, isUnit } from '../money.js';
+import { MAX_MC, type Unit, computeCostMc, formatCredits, isUnit } from '../../contracts/money.js';
 import { SettingsCache } from '../settings-cache.js';
 
 const ACTIVE = 'active';

@@ -10,7 +10,7 @@ import type { FastifyRequest } from 'fastify';
 import { DomainError } from '../../core/errors.js';
 import type { Core } from '../../core/index.js';
 import type { Applied, Effect } from '../../core/ledger/types.js';
-import { mcToCredits } from '../../core/money.js';
+import { mcToCredits } from '../../contracts/money.js';
 import type { Metrics } from '../metrics.js';
 import { principal } from './auth.js';
 import type { Idempotency, StoredReply } from './idempotency.js';

@@ -23,7 +23,7 @@ import { recordAudit } from '../../../core/audit/record-audit.js';
 import { DomainError, conflict, notFound } from '../../../core/errors.js';
 import { newId } from '../../../core/ids.js';
 import type { Applied } from '../../../core/ledger/types.js';
-import { mcToCredits } from '../../../core/money.js';
+import { mcToCredits } from '../../../contracts/money.js';
 import { refundSimulated } from '../../../core/payments/payment-events.js';
 import { refundWithProvider } from '../../../core/payments/stripe-flows.js';
 import { DAY_MS, getUsage, usageRange } from '../../../core/usage/get-usage.js';

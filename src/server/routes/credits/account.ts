@@ -12,7 +12,7 @@ import {
 import { pageOf } from '../../../contracts/common.js';
 import { type Settings, getSettings, updateSettings } from '../../../core/accounts/settings.js';
 import { DomainError, notFound } from '../../../core/errors.js';
-import { mcToCredits } from '../../../core/money.js';
+import { mcToCredits } from '../../../contracts/money.js';
 import { purchaseSimulated } from '../../../core/payments/purchase-credits.js';
 import { purchaseWithProvider } from '../../../core/payments/stripe-flows.js';
 import type { PaymentRow } from '../../../db/schema.js';

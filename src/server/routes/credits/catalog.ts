@@ -8,7 +8,7 @@ import {
   pricingRuleSchema,
 } from '../../../contracts/credits.js';
 import type { Balance } from '../../../core/ledger/ledger.js';
-import { mcToCredits } from '../../../core/money.js';
+import { mcToCredits } from '../../../contracts/money.js';
 import type { PackageRow, PricingRow } from '../../../db/schema.js';
 import type { App, AppContext } from '../../app.js';
 import { principal } from '../../plugins/auth.js';

@@ -9,7 +9,7 @@ import {
   usageResponse,
 } from '../../../contracts/credits-extra.js';
 import { allTransactions, listTransactions } from '../../../core/ledger/list-transactions.js';
-import { mcToCredits } from '../../../core/money.js';
+import { mcToCredits } from '../../../contracts/money.js';
 import { getUsage, usageRange } from '../../../core/usage/get-usage.js';
 import type { TransactionRow } from '../../../db/schema.js';
 import type { App, AppContext } from '../../app.js';

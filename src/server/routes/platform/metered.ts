@@ -10,7 +10,7 @@ import { errorSchema, freeText, operationName, quantityInput, quantityOutput, te
 import { chargeSchema, unitSchema } from '../../../contracts/credits.js';
 import { notFound } from '../../../core/errors.js';
 import { newId } from '../../../core/ids.js';
-import { mcToCredits } from '../../../core/money.js';
+import { mcToCredits } from '../../../contracts/money.js';
 import type { App, AppContext } from '../../app.js';
 import { HttpError } from '../../http-errors.js';
 import { isAdmin, principal } from '../../plugins/auth.js';

@@ -20,7 +20,7 @@ import { endCall } from '../../../core/calls/end-call.js';
 import { type ListedCall, callStatusWord, listCalls } from '../../../core/calls/list-calls.js';
 import { settleReportedCall } from '../../../core/calls/settle-call.js';
 import { DEFAULT_CALL_SECONDS, type StartOutcome, startCall } from '../../../core/calls/start-call.js';
-import { mcToCredits } from '../../../core/money.js';
+import { mcToCredits } from '../../../contracts/money.js';
 import type { CallRow } from '../../../db/schema.js';
 import { callsConfig } from '../../../config.js';
 import type { App, AppContext } from '../../app.js';

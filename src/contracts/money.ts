@@ -2,7 +2,8 @@
  * Exact money. Credits live as integer millicredits (1 credit = 1000 mc), money as
  * integer cents. Conversion from the decimal numbers of the HTTP contract happens
  * only here, through the number's shortest decimal text, so no float rounding ever
- * reaches a balance.
+ * reaches a balance. Part of the contract (it imports nothing), so core, the server and
+ * the dashboard share one definition.
  */
 
 export type Millicredits = number;
