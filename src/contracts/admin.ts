@@ -1,9 +1,19 @@
 import { z } from 'zod';
-import { credits, creditsInput, dateRangeQuery, freeText, paginationQuery } from './common.js';
 import { roleSchema } from './auth.js';
-import { paymentStatus, transactionSchema } from './credits-extra.js';
-import { unitSchema } from './credits.js';
-import { operationName, positiveCreditsInput, nonNegativeCreditsInput } from './common.js';
+import {
+  credits,
+  creditsInput,
+  dateRangeQuery,
+  freeText,
+  nonNegativeCreditsInput,
+  operationName,
+  pageOf,
+  paginationQuery,
+  positiveCreditsInput,
+  quantityOutput,
+} from './common.js';
+import { packageSchema, pricingRuleSchema, unitSchema } from './credits.js';
+import { paymentSchema, paymentStatus, transactionSchema } from './credits-extra.js';
 
 export const adminUserSchema = z
   .object({
@@ -20,6 +30,8 @@ export const adminUserSchema = z
   })
   .meta({ id: 'AdminUser' });
 
+export const adminUsersPage = pageOf(adminUserSchema);
+
 export const adminUsersQuery = paginationQuery.extend({ search: freeText({ max: 200 }).optional() });
 
 export const adjustmentBody = z.object({
@@ -27,7 +39,11 @@ export const adjustmentBody = z.object({
   reason: freeText({ min: 1, max: 500 }),
 });
 
+export const adjustmentResponse = z.object({ transaction: transactionSchema, balance: z.record(z.string(), z.number()) });
+
 export const roleBody = z.object({ role: roleSchema }).strict();
+
+export const roleResponse = z.object({ user: adminUserSchema });
 
 const currency = z.string().regex(/^[a-z]{3}$/, 'must be a lower-case ISO 4217 code such as usd').default('usd');
 
@@ -55,6 +71,8 @@ export const packagePatch = z
   .partial()
   .strict();
 
+export const packageResponse = z.object({ package: packageSchema });
+
 export const pricingCreate = z
   .object({
     operation: operationName,
@@ -69,11 +87,32 @@ export const pricingPatch = z
   .partial()
   .strict();
 
+export const ruleResponse = z.object({ rule: pricingRuleSchema });
+
 export const adminPaymentsQuery = paginationQuery.extend({ status: paymentStatus.optional() });
+
+/** A payment as admins see it: whose it is and how much of it was refunded. */
+export const adminPaymentSchema = paymentSchema.extend({ userId: z.string(), refundedCents: z.number() });
+
+export const adminPaymentsPage = pageOf(adminPaymentSchema);
 
 export const refundBody = z.object({ amountCents: z.number().int().positive().max(100_000_000).optional() }).strict();
 
+export const refundResponse = z.object({ payment: paymentSchema.extend({ refundedCents: z.number() }) });
+
 export const analyticsQuery = z.object(dateRangeQuery);
+
+export const analyticsResponse = z.object({
+  from: z.string(),
+  to: z.string(),
+  revenueCents: z.number(),
+  creditsSold: z.number(),
+  creditsUsed: z.number(),
+  activeUsers: z.number(),
+  payments: z.object({ succeeded: z.number(), failed: z.number() }),
+  byOperation: z.array(z.object({ operation: z.string(), unit: z.string(), credits: z.number(), operations: z.number(), quantity: quantityOutput })),
+  series: z.array(z.object({ bucket: z.string(), revenueCents: z.number(), creditsUsed: z.number() })),
+});
 
 export const auditSchema = z
   .object({
@@ -86,6 +125,8 @@ export const auditSchema = z
     createdAt: z.string(),
   })
   .meta({ id: 'AuditEntry' });
+
+export const auditPage = pageOf(auditSchema);
 
 export const userDetail = z.object({
   user: adminUserSchema,

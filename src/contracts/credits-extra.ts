@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { credits, dateRangeQuery, nonNegativeCreditsInput, paginationQuery, positiveCreditsInput, quantityOutput } from './common.js';
+import { credits, dateRangeQuery, nonNegativeCreditsInput, pageOf, paginationQuery, positiveCreditsInput, quantityOutput } from './common.js';
 
 export const TRANSACTION_TYPES = [
   'purchase',
@@ -27,6 +27,11 @@ export const transactionSchema = z
     createdAt: z.string(),
   })
   .meta({ id: 'Transaction' });
+
+export const transactionsPage = pageOf(transactionSchema);
+
+/** GET /api/credits/transactions.csv: the rows as CSV text. */
+export const transactionsCsv = z.string();
 
 const range = dateRangeQuery;
 
@@ -79,6 +84,8 @@ export const alertsPage = z.object({
   unread: z.number().int(),
 });
 
+export const alertReadResponse = z.object({ id: z.string(), read: z.literal(true) });
+
 export const settingsSchema = z
   .object({
     lowBalanceThreshold: credits,
@@ -119,6 +126,8 @@ export const paymentSchema = z
   })
   .meta({ id: 'Payment' });
 
+export const paymentsPage = pageOf(paymentSchema);
+
 export const purchaseBody = z.object({ packageId: z.string().min(1).max(100) });
 
 export const purchaseResponse = z.object({
@@ -132,3 +141,6 @@ export const purchaseResponse = z.object({
   }),
   clientSecret: z.string().nullable(),
 });
+
+/** What Stripe's webhook is answered: the outcome of applying the event. */
+export const stripeWebhookResponse = z.object({ received: z.literal(true), outcome: z.string() });

@@ -54,3 +54,9 @@ export const estimateResponse = z.object({ cost: credits, available: credits, al
 export const chargeSchema = z
   .object({ charged: credits, balance: credits, available: credits, reserved: credits.optional() })
   .meta({ id: 'Charge' });
+
+/** The packages for sale (GET /api/credits/packages), or every package (admins). */
+export const packagesList = z.object({ items: z.array(packageSchema) });
+
+/** The active pricing rules (GET /api/credits/pricing), or every version (admins). */
+export const pricingRulesList = z.object({ items: z.array(pricingRuleSchema) });

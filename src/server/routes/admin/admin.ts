@@ -1,23 +1,28 @@
 import { sql } from 'kysely';
-import { z } from 'zod';
 import {
   adjustmentBody,
+  adjustmentResponse,
+  adminPaymentsPage,
   adminPaymentsQuery,
-  adminUserSchema,
+  adminUsersPage,
   adminUsersQuery,
   analyticsQuery,
-  auditSchema,
+  analyticsResponse,
+  auditPage,
   packageCreate,
   packagePatch,
+  packageResponse,
   pricingCreate,
   pricingPatch,
   refundBody,
+  refundResponse,
   roleBody,
+  roleResponse,
+  ruleResponse,
   userDetail,
 } from '../../../contracts/admin.js';
-import { errorSchema, idParam, pageOf, paginationQuery, quantityOutput } from '../../../contracts/common.js';
-import { packageSchema, pricingRuleSchema } from '../../../contracts/credits.js';
-import { paymentSchema, transactionSchema } from '../../../contracts/credits-extra.js';
+import { errorSchema, idParam, paginationQuery } from '../../../contracts/common.js';
+import { packagesList, pricingRulesList } from '../../../contracts/credits.js';
 import { setRole } from '../../../core/accounts/set-role.js';
 import { recordAudit } from '../../../core/audit/record-audit.js';
 import { DomainError, conflict, notFound } from '../../../core/errors.js';
@@ -94,7 +99,7 @@ export async function adminRoutes(app: App, ctx: AppContext) {
 
   app.get(
     '/api/admin/users',
-    { ...guard, schema: { ...doc('Users with balances', 'Admins only. Newest first, paginated; `search` matches email or name, case-insensitively.'), querystring: adminUsersQuery, response: { 200: pageOf(adminUserSchema), 400: errorSchema, ...denied } } },
+    { ...guard, schema: { ...doc('Users with balances', 'Admins only. Newest first, paginated; `search` matches email or name, case-insensitively.'), querystring: adminUsersQuery, response: { 200: adminUsersPage, 400: errorSchema, ...denied } } },
     async (req) => {
       const cursor = ctx.cursors.decode<{ id: string }>(req.query.cursor);
       let q = usersQuery();
@@ -137,7 +142,7 @@ export async function adminRoutes(app: App, ctx: AppContext) {
         ...doc('Adjust a user’s credits', 'Admins only. A signed `amount` of credits (positive grants, negative takes; a debit below zero available is 402) and a required `reason`, written as an `adjustment` ledger row and an audit entry. Takes an `Idempotency-Key`.'),
         params: idParam,
         body: adjustmentBody,
-        response: { 201: z.object({ transaction: transactionSchema, balance: z.record(z.string(), z.number()) }), 400: errorSchema, 402: errorSchema, 404: errorSchema, 409: errorSchema, ...denied },
+        response: { 201: adjustmentResponse, 400: errorSchema, 402: errorSchema, 404: errorSchema, 409: errorSchema, ...denied },
       },
     },
     async (req, reply) => {
@@ -187,7 +192,7 @@ export async function adminRoutes(app: App, ctx: AppContext) {
 
   app.patch(
     '/api/admin/users/:id',
-    { ...guard, schema: { ...doc('Change a user’s role', 'Admins only; only a super admin grants or removes `admin` and `super_admin`. Audited; applies at once. The last super admin cannot lose the role (409 `conflict`), by their own hand or anyone’s, so someone can always grant roles.'), params: idParam, body: roleBody, response: { 200: z.object({ user: adminUserSchema }), 400: errorSchema, 404: errorSchema, 409: errorSchema, ...denied } } },
+    { ...guard, schema: { ...doc('Change a user’s role', 'Admins only; only a super admin grants or removes `admin` and `super_admin`. Audited; applies at once. The last super admin cannot lose the role (409 `conflict`), by their own hand or anyone’s, so someone can always grant roles.'), params: idParam, body: roleBody, response: { 200: roleResponse, 400: errorSchema, 404: errorSchema, 409: errorSchema, ...denied } } },
     async (req) => {
       const actor = principal(req);
       const target = await db.selectFrom('users').select(['id', 'role']).where('id', '=', req.params.id).executeTakeFirst();
@@ -205,13 +210,13 @@ export async function adminRoutes(app: App, ctx: AppContext) {
 
   app.get(
     '/api/admin/packages',
-    { ...guard, schema: { ...doc('All packages', 'Admins only. Every package, inactive ones too.'), response: { 200: z.object({ items: z.array(packageSchema) }), ...denied } } },
+    { ...guard, schema: { ...doc('All packages', 'Admins only. Every package, inactive ones too.'), response: { 200: packagesList, ...denied } } },
     async () => ({ items: (await db.selectFrom('credit_packages').selectAll().orderBy('price_cents').orderBy('id').execute()).map(toPackage) }),
   );
 
   app.post(
     '/api/admin/packages',
-    { ...guard, schema: { ...doc('Create a package', 'Admins only. `credits` and `bonusCredits` in credits, `priceCents` at least 50, `currency` a lower-case ISO code (`usd`). Audited.'), body: packageCreate, response: { 201: z.object({ package: packageSchema }), 400: errorSchema, ...denied } } },
+    { ...guard, schema: { ...doc('Create a package', 'Admins only. `credits` and `bonusCredits` in credits, `priceCents` at least 50, `currency` a lower-case ISO code (`usd`). Audited.'), body: packageCreate, response: { 201: packageResponse, 400: errorSchema, ...denied } } },
     async (req, reply) => {
       const actor = principal(req);
       const b = req.body;
@@ -238,7 +243,7 @@ export async function adminRoutes(app: App, ctx: AppContext) {
 
   app.patch(
     '/api/admin/packages/:id',
-    { ...guard, schema: { ...doc('Change a package', 'Admins only. Any subset of the fields, and `active`: a package is deactivated, never deleted, so past payments keep it. Audited.'), params: idParam, body: packagePatch, response: { 200: z.object({ package: packageSchema }), 400: errorSchema, 404: errorSchema, ...denied } } },
+    { ...guard, schema: { ...doc('Change a package', 'Admins only. Any subset of the fields, and `active`: a package is deactivated, never deleted, so past payments keep it. Audited.'), params: idParam, body: packagePatch, response: { 200: packageResponse, 400: errorSchema, 404: errorSchema, ...denied } } },
     async (req) => {
       const actor = principal(req);
       const b = req.body;
@@ -266,7 +271,7 @@ export async function adminRoutes(app: App, ctx: AppContext) {
 
   app.get(
     '/api/admin/pricing',
-    { ...guard, schema: { ...doc('All pricing rules', 'Admins only. Every rule with all its versions (`version`, `active`).'), response: { 200: z.object({ items: z.array(pricingRuleSchema) }), ...denied } } },
+    { ...guard, schema: { ...doc('All pricing rules', 'Admins only. Every rule with all its versions (`version`, `active`).'), response: { 200: pricingRulesList, ...denied } } },
     async () => ({
       items: (await db.selectFrom('credit_pricing').selectAll().orderBy('operation').orderBy('unit').orderBy('version', 'desc').execute()).map(toRule),
     }),
@@ -274,7 +279,7 @@ export async function adminRoutes(app: App, ctx: AppContext) {
 
   app.post(
     '/api/admin/pricing',
-    { ...guard, schema: { ...doc('Create a pricing rule', 'Admins only. `credits` per `unit` of `operation` (lower-case letters, digits and `_`); 409 when an active rule for that operation and unit exists. `credits` is the price of one unit (one minute, one MB, 1000 tokens, one call...); callers report quantities in the unit’s base quantity (seconds, bytes, tokens, a count: see the units table). Audited.'), body: pricingCreate, response: { 201: z.object({ rule: pricingRuleSchema }), 400: errorSchema, 409: errorSchema, ...denied } } },
+    { ...guard, schema: { ...doc('Create a pricing rule', 'Admins only. `credits` per `unit` of `operation` (lower-case letters, digits and `_`); 409 when an active rule for that operation and unit exists. `credits` is the price of one unit (one minute, one MB, 1000 tokens, one call...); callers report quantities in the unit’s base quantity (seconds, bytes, tokens, a count: see the units table). Audited.'), body: pricingCreate, response: { 201: ruleResponse, 400: errorSchema, 409: errorSchema, ...denied } } },
     async (req, reply) => {
       const actor = principal(req);
       const b = req.body;
@@ -310,7 +315,7 @@ export async function adminRoutes(app: App, ctx: AppContext) {
         ...doc('Change a pricing rule', 'Admins only. A new `credits` makes a new version (a new id, answered) and deactivates the old one; it applies to operations after it and never rewrites history. `description` and `active` change the rule in place. Audited.'),
         params: idParam,
         body: pricingPatch,
-        response: { 200: z.object({ rule: pricingRuleSchema }), 400: errorSchema, 404: errorSchema, 409: errorSchema, ...denied },
+        response: { 200: ruleResponse, 400: errorSchema, 404: errorSchema, 409: errorSchema, ...denied },
       },
     },
     async (req) => {
@@ -355,7 +360,7 @@ export async function adminRoutes(app: App, ctx: AppContext) {
 
   app.get(
     '/api/admin/payments',
-    { ...guard, schema: { ...doc('Payments of every user', 'Admins only. Newest first, paginated, filtered by `status`; with the refunded amount in cents.'), querystring: adminPaymentsQuery, response: { 200: pageOf(paymentSchema.extend({ userId: z.string(), refundedCents: z.number() })), 400: errorSchema, ...denied } } },
+    { ...guard, schema: { ...doc('Payments of every user', 'Admins only. Newest first, paginated, filtered by `status`; with the refunded amount in cents.'), querystring: adminPaymentsQuery, response: { 200: adminPaymentsPage, 400: errorSchema, ...denied } } },
     async (req) => {
       const cursor = ctx.cursors.decode<{ id: string }>(req.query.cursor);
       let q = db.selectFrom('stripe_payments').selectAll();
@@ -375,7 +380,7 @@ export async function adminRoutes(app: App, ctx: AppContext) {
     '/api/admin/payments/:id/refund',
     {
       ...guard,
-      schema: { ...doc('Refund a payment', 'Admins only. Refunds `amountCents` (the whole remaining amount by default; more than remains is 400) through Stripe or the simulated provider and takes back the same share of the credits the payment granted. Takes an `Idempotency-Key`.'), params: idParam, body: refundBody, response: { 200: z.object({ payment: paymentSchema.extend({ refundedCents: z.number() }) }), 400: errorSchema, 404: errorSchema, 503: errorSchema, ...denied } },
+      schema: { ...doc('Refund a payment', 'Admins only. Refunds `amountCents` (the whole remaining amount by default; more than remains is 400) through Stripe or the simulated provider and takes back the same share of the credits the payment granted. Takes an `Idempotency-Key`.'), params: idParam, body: refundBody, response: { 200: refundResponse, 400: errorSchema, 404: errorSchema, 503: errorSchema, ...denied } },
     },
     async (req, reply) => {
       const actor = principal(req);
@@ -405,17 +410,7 @@ export async function adminRoutes(app: App, ctx: AppContext) {
         ...doc('Revenue and usage', 'Admins only. Over `from`..`to` (default: the last 30 days): revenue net of refunds, credits sold and used, active users, payments succeeded and failed, usage by operation (with quantities in base units) and a daily series.'),
         querystring: analyticsQuery,
         response: {
-          200: z.object({
-            from: z.string(),
-            to: z.string(),
-            revenueCents: z.number(),
-            creditsSold: z.number(),
-            creditsUsed: z.number(),
-            activeUsers: z.number(),
-            payments: z.object({ succeeded: z.number(), failed: z.number() }),
-            byOperation: z.array(z.object({ operation: z.string(), unit: z.string(), credits: z.number(), operations: z.number(), quantity: quantityOutput })),
-            series: z.array(z.object({ bucket: z.string(), revenueCents: z.number(), creditsUsed: z.number() })),
-          }),
+          200: analyticsResponse,
           400: errorSchema,
           ...denied,
         },
@@ -455,7 +450,7 @@ export async function adminRoutes(app: App, ctx: AppContext) {
 
   app.get(
     '/api/admin/audit',
-    { ...guard, schema: { ...doc('Audit log', 'Admins only. Newest first, paginated: who did what to which target (adjustments, role changes, package and price changes, refunds, setup).'), querystring: paginationQuery, response: { 200: pageOf(auditSchema), 400: errorSchema, ...denied } } },
+    { ...guard, schema: { ...doc('Audit log', 'Admins only. Newest first, paginated: who did what to which target (adjustments, role changes, package and price changes, refunds, setup).'), querystring: paginationQuery, response: { 200: auditPage, 400: errorSchema, ...denied } } },
     async (req) => {
       const cursor = ctx.cursors.decode<{ id: string }>(req.query.cursor);
       let q = db.selectFrom('audit_log').selectAll();

@@ -1,15 +1,14 @@
 import type { ServerResponse } from 'node:http';
-import { z } from 'zod';
 import { errorSchema, idParam, paginationQuery } from '../../../contracts/common.js';
 import {
+  alertReadResponse,
   alertsPage,
-  paymentSchema,
+  paymentsPage,
   purchaseBody,
   purchaseResponse,
   settingsSchema,
   settingsUpdate,
 } from '../../../contracts/credits-extra.js';
-import { pageOf } from '../../../contracts/common.js';
 import { type Settings, getSettings, updateSettings } from '../../../core/accounts/settings.js';
 import { DomainError, notFound } from '../../../core/errors.js';
 import { mcToCredits } from '../../../contracts/money.js';
@@ -88,7 +87,7 @@ export async function accountRoutes(app: App, ctx: AppContext) {
         tags: ['credits'], summary: 'Mark an alert read', description: 'Marks one of the user’s alerts read; another user’s alert id is 404.',
         security: [{ bearer: [] }],
         params: idParam,
-        response: { 200: z.object({ id: z.string(), read: z.literal(true) }), 401: errorSchema, 404: errorSchema },
+        response: { 200: alertReadResponse, 401: errorSchema, 404: errorSchema },
       },
     },
     async (req) => {
@@ -142,7 +141,7 @@ export async function accountRoutes(app: App, ctx: AppContext) {
     '/api/credits/payments',
     {
       ...auth,
-      schema: { tags: ['payments'], summary: 'Payments of the signed-in user', description: 'Newest first, paginated. `status` is one of pending, succeeded, failed, refunded, partially_refunded, disputed; `credits` is package credits plus bonus.', security: [{ bearer: [] }], querystring: paginationQuery, response: { 200: pageOf(paymentSchema), 400: errorSchema, 401: errorSchema } },
+      schema: { tags: ['payments'], summary: 'Payments of the signed-in user', description: 'Newest first, paginated. `status` is one of pending, succeeded, failed, refunded, partially_refunded, disputed; `credits` is package credits plus bonus.', security: [{ bearer: [] }], querystring: paginationQuery, response: { 200: paymentsPage, 400: errorSchema, 401: errorSchema } },
     },
     async (req) => {
       const p = principal(req);

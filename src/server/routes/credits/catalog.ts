@@ -1,11 +1,10 @@
-import { z } from 'zod';
 import { errorSchema } from '../../../contracts/common.js';
 import {
   balanceSchema,
   estimateBody,
   estimateResponse,
-  packageSchema,
-  pricingRuleSchema,
+  packagesList,
+  pricingRulesList,
 } from '../../../contracts/credits.js';
 import type { Balance } from '../../../core/ledger/ledger.js';
 import { mcToCredits } from '../../../contracts/money.js';
@@ -66,7 +65,7 @@ export async function catalogRoutes(app: App, ctx: AppContext) {
 
   app.get(
     '/api/credits/packages',
-    { schema: { tags: ['credits'], summary: 'Credit packages for sale', description: 'Public. The active packages, cheapest first; `credits` and `bonusCredits` are what a purchase adds, `priceCents` what it costs in `currency`.', response: { 200: z.object({ items: z.array(packageSchema) }) } } },
+    { schema: { tags: ['credits'], summary: 'Credit packages for sale', description: 'Public. The active packages, cheapest first; `credits` and `bonusCredits` are what a purchase adds, `priceCents` what it costs in `currency`.', response: { 200: packagesList } } },
     async () => {
       const rows = await db
         .selectFrom('credit_packages')
@@ -81,7 +80,7 @@ export async function catalogRoutes(app: App, ctx: AppContext) {
 
   app.get(
     '/api/credits/pricing',
-    { schema: { tags: ['credits'], summary: 'Current prices', description: 'Public. The current version of each active pricing rule: `credits` per `unit` of `operation`. What a quantity means for each unit is in the units table of this document’s description: `quantity` is seconds for `per_minute`, bytes for `per_mb`, tokens for `per_1k_tokens` and a count for every other unit.', response: { 200: z.object({ items: z.array(pricingRuleSchema) }) } } },
+    { schema: { tags: ['credits'], summary: 'Current prices', description: 'Public. The current version of each active pricing rule: `credits` per `unit` of `operation`. What a quantity means for each unit is in the units table of this document’s description: `quantity` is seconds for `per_minute`, bytes for `per_mb`, tokens for `per_1k_tokens` and a count for every other unit.', response: { 200: pricingRulesList } } },
     async () => {
       const rows = [...(await ctx.core.pricing.active()).values()].sort(
         (a, b) => a.operation.localeCompare(b.operation) || a.unit.localeCompare(b.unit),

@@ -1,9 +1,9 @@
 import { stringify } from 'csv-stringify/sync';
-import { z } from 'zod';
-import { errorSchema, pageOf } from '../../../contracts/common.js';
+import { errorSchema } from '../../../contracts/common.js';
 import {
-  transactionSchema,
+  transactionsCsv,
   transactionsCsvQuery,
+  transactionsPage,
   transactionsQuery,
   usageQuery,
   usageResponse,
@@ -52,7 +52,7 @@ export async function historyRoutes(app: App, ctx: AppContext) {
         tags: ['credits'], summary: 'Ledger rows of the signed-in user', description: 'Newest first, paginated (`limit`, `cursor`), filtered by `type` and by `from` (inclusive) and `to` (exclusive; a date-only `to` includes that day). `amount` is the signed change of the balance, `reservedChange` that of the reserved credits, `balanceAfter` the balance after the row.',
         security: [{ bearer: [] }],
         querystring: transactionsQuery,
-        response: { 200: pageOf(transactionSchema), 400: errorSchema, 401: errorSchema },
+        response: { 200: transactionsPage, 400: errorSchema, 401: errorSchema },
       },
     },
     async (req) => {
@@ -76,7 +76,7 @@ export async function historyRoutes(app: App, ctx: AppContext) {
         tags: ['credits'], summary: 'Ledger rows as CSV', description: 'Every row under the same filters as the JSON list (not one page), with a header line: `id,createdAt,type,amount,reservedChange,balanceAfter,description,metadata`. A text cell that a spreadsheet would run as a formula gets a leading `\'`; numbers stay plain.',
         security: [{ bearer: [] }],
         querystring: transactionsCsvQuery,
-        response: { 200: { description: 'The rows as CSV.', content: { 'text/csv': { schema: z.string() } } }, 400: errorSchema, 401: errorSchema },
+        response: { 200: { description: 'The rows as CSV.', content: { 'text/csv': { schema: transactionsCsv } } }, 400: errorSchema, 401: errorSchema },
       },
     },
     async (req, reply) => {

@@ -1,30 +1,12 @@
-import { z } from 'zod';
+import { configResponse, liveResponse, notReadyResponse, readyResponse } from '../../../contracts/operations.js';
 import type { App, AppContext } from '../../app.js';
 import { HttpError } from '../../http-errors.js';
 import { metricsOnMainPort, metricsTokenMatches, renderMetrics } from '../../metrics.js';
 
-const backupsSchema = z.union([
-  z.object({ enabled: z.literal(false) }),
-  z.object({
-    enabled: z.literal(true),
-    dir: z.string(),
-    intervalSeconds: z.number(),
-    keep: z.number().int(),
-    running: z.boolean(),
-    lastSuccessAt: z.string().nullable(),
-    lastFailureAt: z.string().nullable(),
-    lastError: z.string().nullable(),
-    lastDurationMs: z.number().nullable(),
-    lastSizeBytes: z.number().nullable(),
-    lastFile: z.string().nullable(),
-    consecutiveFailures: z.number().int(),
-  }),
-]);
-
 export async function healthRoutes(app: App, ctx: AppContext) {
   app.get(
     '/health/live',
-    { schema: { tags: ['operations'], summary: 'Liveness', description: 'Answers 200 while the process runs, without touching the database: for a process supervisor deciding whether to restart it.', response: { 200: z.object({ status: z.literal('ok') }) } } },
+    { schema: { tags: ['operations'], summary: 'Liveness', description: 'Answers 200 while the process runs, without touching the database: for a process supervisor deciding whether to restart it.', response: { 200: liveResponse } } },
     async () => ({ status: 'ok' as const }),
   );
 
@@ -37,8 +19,8 @@ export async function healthRoutes(app: App, ctx: AppContext) {
         description:
           '200 when the database answers a trivial query; 503 when it does not (`unavailable`) or the service is stopping (`stopping`, after SIGTERM): for a load balancer deciding whether to send traffic here. `database` names the dialect (`sqlite` or `postgres`). `backups` tells how the scheduled backups of the embedded database go (`{enabled: false}` when off); a failing backup does not make the service unready.',
         response: {
-          200: z.object({ status: z.literal('ok'), database: z.string(), backups: backupsSchema }),
-          503: z.object({ status: z.enum(['unavailable', 'stopping']), database: z.string(), backups: backupsSchema }),
+          200: readyResponse,
+          503: notReadyResponse,
         },
       },
     },
@@ -87,14 +69,7 @@ export async function healthRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['operations'], summary: 'What the dashboard needs to know', description: 'Public. Which payment provider is active (`stripe`, `simulated` outside production, `none`), the Stripe publishable key when there is one, and the upload limit in MB.',
         response: {
-          200: z.object({
-            paymentsProvider: z.enum(['stripe', 'simulated', 'none']),
-            stripePublishableKey: z.string().nullable(),
-            maxUploadMb: z.number(),
-            callsSimulated: z.boolean().meta({ description: 'True without a VAPI key: calls end with the duration given to POST /api/vapi/calls/:id/end' }),
-            emailEnabled: z.boolean().meta({ description: 'Mail can be sent: the sign-in page offers "Forgot password?"' }),
-            emailVerificationRequired: z.boolean(),
-          }),
+          200: configResponse,
         },
       },
     },

@@ -1,5 +1,5 @@
-import { z } from 'zod';
 import { errorSchema } from '../../../contracts/common.js';
+import { stripeWebhookResponse } from '../../../contracts/credits-extra.js';
 import { handleStripeEvent } from '../../../core/payments/stripe-flows.js';
 import type { App, AppContext } from '../../app.js';
 import { HttpError } from '../../http-errors.js';
@@ -18,7 +18,7 @@ export async function stripeWebhookRoutes(app: App, ctx: AppContext) {
       {
         schema: {
           tags: ['payments'], summary: 'Stripe webhook', description: 'Stripe calls this. The raw body’s `Stripe-Signature` is checked against `STRIPE_WEBHOOK_SECRET` (300 s tolerance; else 400, nothing changes). Each event id is applied once, in the transaction of its effect: `payment_intent.succeeded` adds the credits, `payment_intent.payment_failed` marks the payment, `charge.refunded` takes back the refunded share, `charge.dispute.created` holds and `charge.dispute.closed` takes or releases the disputed credits. Other events are 200 and ignored.',
-          response: { 200: z.object({ received: z.literal(true), outcome: z.string() }), 400: errorSchema },
+          response: { 200: stripeWebhookResponse, 400: errorSchema },
         },
       },
       async (req) => {

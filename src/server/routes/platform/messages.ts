@@ -1,20 +1,9 @@
-import { z } from 'zod';
-import { errorSchema, freeText } from '../../../contracts/common.js';
-import { chargeSchema } from '../../../contracts/credits.js';
+import { errorSchema } from '../../../contracts/common.js';
+import { messageBody, messageResponse } from '../../../contracts/platform.js';
 import { newId } from '../../../core/ids.js';
 import type { App, AppContext } from '../../app.js';
 import { chargeSummary } from '../../plugins/credit-guard.js';
 import { sendReply } from '../../plugins/idempotency.js';
-
-export const messageBody = z.object({
-  to: freeText({ min: 1, max: 320, trim: false }),
-  body: freeText({ min: 1, max: 10_000, multiline: true, trim: false }),
-});
-
-const messageResponse = z.object({
-  message: z.object({ id: z.string(), to: z.string(), status: z.literal('sent'), createdAt: z.string() }),
-  credits: chargeSchema,
-});
 
 export async function messageRoutes(app: App, ctx: AppContext) {
   app.post(

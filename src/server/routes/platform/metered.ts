@@ -5,9 +5,8 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import multipart from '@fastify/multipart';
-import { z } from 'zod';
-import { errorSchema, freeText, operationName, quantityInput, quantityOutput, textProblem } from '../../../contracts/common.js';
-import { chargeSchema, unitSchema } from '../../../contracts/credits.js';
+import { errorSchema, textProblem } from '../../../contracts/common.js';
+import { uploadResponse, usageBody, usageRecordResponse, workflowBody, workflowParams, workflowResponse } from '../../../contracts/platform.js';
 import { notFound } from '../../../core/errors.js';
 import { newId } from '../../../core/ids.js';
 import { mcToCredits } from '../../../contracts/money.js';
@@ -16,16 +15,6 @@ import { HttpError } from '../../http-errors.js';
 import { isAdmin, principal } from '../../plugins/auth.js';
 import { chargeSummary } from '../../plugins/credit-guard.js';
 import { sendReply } from '../../plugins/idempotency.js';
-
-const workflowParams = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'must be 1 to 100 letters, digits, - or _') });
-
-const usageBody = z.object({
-  userId: z.string().min(1).max(100),
-  operation: operationName,
-  unit: unitSchema,
-  quantity: quantityInput,
-  idempotencyKey: freeText({ min: 1, max: 255, trim: false }),
-});
 
 function keyMatches(given: unknown, expected: string): boolean {
   if (typeof given !== 'string') return false;
@@ -50,7 +39,7 @@ export async function meteredRoutes(app: App, ctx: AppContext) {
           security: [{ bearer: [] }],
           consumes: ['multipart/form-data'],
           response: {
-            201: z.object({ file: z.object({ id: z.string(), name: z.string(), size: z.number().int(), contentType: z.string() }), credits: chargeSchema }),
+            201: uploadResponse,
             400: errorSchema,
             401: errorSchema,
             402: errorSchema,
@@ -128,9 +117,9 @@ export async function meteredRoutes(app: App, ctx: AppContext) {
         tags: ['platform'], summary: 'Run a workflow', description: 'Charges `workflow`/`per_execution` (quantity 1) for one run of the workflow named by `id` (1 to 100 letters, digits, `-` or `_`). Takes an `Idempotency-Key`.',
         security: [{ bearer: [] }],
         params: workflowParams,
-        body: z.object({ input: z.unknown().optional() }).nullish(),
+        body: workflowBody,
         response: {
-          201: z.object({ execution: z.object({ id: z.string(), workflowId: z.string(), status: z.string() }), credits: chargeSchema }),
+          201: workflowResponse,
           400: errorSchema,
           401: errorSchema,
           402: errorSchema,
@@ -162,10 +151,7 @@ export async function meteredRoutes(app: App, ctx: AppContext) {
         security: [{ serviceKey: [] }, { bearer: [] }],
         body: usageBody,
         response: {
-          201: z.object({
-            usage: z.object({ id: z.string().nullable(), userId: z.string(), operation: z.string(), unit: z.string(), quantity: quantityOutput, cost: z.number() }),
-            credits: chargeSchema,
-          }),
+          201: usageRecordResponse,
           400: errorSchema,
           401: errorSchema,
           402: errorSchema,
