@@ -27,7 +27,7 @@ import type { ErrorLog } from './core/log.js';
 import { migrateToLatest } from './db/migrate.js';
 import { type Database, openDatabase } from './db/open.js';
 import { seed } from './db/seed.js';
-import { type App, createApp, type Lifecycle } from './server/app.js';
+import { type App, type AppDeps, createApp, type Lifecycle } from './server/app.js';
 import { BalanceEvents } from './server/events.js';
 import { createMetrics, metricsOnMainPort, startMetricsServer } from './server/metrics.js';
 import type { Services } from './server/services.js';
@@ -106,7 +106,7 @@ export function setupInstructions(url: string, token: string): string[] {
 
 export async function startServer(
   config: Config,
-  opts: { logger?: boolean | object; pgSchema?: string; listen?: boolean; extraRoutes?: (app: App) => void | Promise<void> } = {},
+  opts: { logger?: boolean | object; pgSchema?: string; listen?: boolean; extraRoutes?: (app: App) => void | Promise<void>; onRoute?: AppDeps['onRoute'] } = {},
 ): Promise<Running> {
   const database = await openConfiguredDatabase(config, opts.pgSchema);
   const prepared = await prepareDatabase(database, config).catch(async (e) => {
@@ -162,6 +162,7 @@ export async function startServer(
     lifecycle,
     ...(opts.logger !== undefined ? { logger: opts.logger } : {}),
     ...(opts.extraRoutes ? { extraRoutes: opts.extraRoutes } : {}),
+    ...(opts.onRoute ? { onRoute: opts.onRoute } : {}),
   });
   appLog = app.log;
   if (prepared.rehashed > 0) app.log.info({ rows: prepared.rehashed, chains: prepared.chains }, 'ledger re-hashed with the ledger key');

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { freeText } from './common.js';
+import { ROLES } from './enums.js';
 
-export const roleSchema = z.enum(['user', 'admin', 'super_admin']);
+export const roleSchema = z.enum(ROLES);
 
 export const userSchema = z
   .object({

@@ -3,8 +3,7 @@ import { z } from 'zod';
 import { parseThousandths } from './money.js';
 import { credits, freeText, pageOf, paginationQuery } from './common.js';
 import { chargeSchema } from './credits.js';
-
-export const CALL_STATUSES = ['queued', 'in-progress', 'ending', 'ended', 'failed'] as const;
+import { CALL_STATUSES } from './enums.js';
 
 export const callStatusSchema = z.enum(CALL_STATUSES).meta({
   description:

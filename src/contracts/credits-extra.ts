@@ -1,19 +1,6 @@
 import { z } from 'zod';
+import { ALERT_TYPES, GRANULARITIES, PAYMENT_PROVIDERS, PAYMENT_STATUSES, TRANSACTION_TYPES } from './enums.js';
 import { credits, dateRangeQuery, nonNegativeCreditsInput, pageOf, paginationQuery, positiveCreditsInput, quantityOutput } from './common.js';
-
-export const TRANSACTION_TYPES = [
-  'purchase',
-  'bonus',
-  'signup_bonus',
-  'auto_recharge',
-  'adjustment',
-  'usage',
-  'reservation',
-  'release',
-  'refund',
-  'dispute',
-  'expiry',
-] as const;
 
 export const transactionSchema = z
   .object({
@@ -42,12 +29,12 @@ export const transactionsQuery = paginationQuery.extend({
 
 export const transactionsCsvQuery = z.object({ type: z.enum(TRANSACTION_TYPES).optional(), ...range });
 
-export const usageQuery = z.object({ ...range, granularity: z.enum(['day', 'hour']).default('day') });
+export const usageQuery = z.object({ ...range, granularity: z.enum(GRANULARITIES).default('day') });
 
 export const usageResponse = z.object({
   from: z.string(),
   to: z.string(),
-  granularity: z.enum(['day', 'hour']),
+  granularity: z.enum(GRANULARITIES),
   totalCredits: credits,
   totalOperations: z.number().int(),
   series: z.array(z.object({ bucket: z.string(), credits, operations: z.number().int() })),
@@ -55,18 +42,6 @@ export const usageResponse = z.object({
     z.object({ operation: z.string(), unit: z.string(), credits, operations: z.number().int(), quantity: quantityOutput }),
   ),
 });
-
-export const ALERT_TYPES = [
-  'low_balance',
-  'depleted',
-  'purchase_succeeded',
-  'payment_failed',
-  'auto_recharge_succeeded',
-  'auto_recharge_failed',
-  'refund',
-  /** Admins only: a scheduled backup of the embedded database failed. */
-  'backup_failed',
-] as const;
 
 export const alertSchema = z
   .object({
@@ -111,13 +86,13 @@ export const settingsUpdate = z
   })
   .strict();
 
-export const paymentStatus = z.enum(['pending', 'succeeded', 'failed', 'refunded', 'partially_refunded', 'disputed']);
+export const paymentStatus = z.enum(PAYMENT_STATUSES);
 
 export const paymentSchema = z
   .object({
     id: z.string(),
     status: paymentStatus,
-    provider: z.enum(['stripe', 'simulated']),
+    provider: z.enum(PAYMENT_PROVIDERS),
     amountCents: z.number().int(),
     currency: z.string(),
     credits,
@@ -134,7 +109,7 @@ export const purchaseResponse = z.object({
   payment: z.object({
     id: z.string(),
     status: paymentStatus,
-    provider: z.enum(['stripe', 'simulated']),
+    provider: z.enum(PAYMENT_PROVIDERS),
     amountCents: z.number().int(),
     currency: z.string(),
     credits,

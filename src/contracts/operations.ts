@@ -1,5 +1,6 @@
 /** Health, readiness and what the dashboard needs to know about the server. */
 import { z } from 'zod';
+import { PAYMENTS_PROVIDERS } from './enums.js';
 
 /** How the scheduled backups of the embedded database go (`{enabled: false}` when off). */
 export const backupsStatusSchema = z.union([
@@ -25,8 +26,6 @@ export const liveResponse = z.object({ status: z.literal('ok') });
 export const readyResponse = z.object({ status: z.literal('ok'), database: z.string(), backups: backupsStatusSchema });
 
 export const notReadyResponse = z.object({ status: z.enum(['unavailable', 'stopping']), database: z.string(), backups: backupsStatusSchema });
-
-export const PAYMENTS_PROVIDERS = ['stripe', 'simulated', 'none'] as const;
 
 export const configResponse = z.object({
   paymentsProvider: z.enum(PAYMENTS_PROVIDERS),

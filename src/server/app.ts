@@ -16,6 +16,7 @@ import Fastify, {
   LogController,
   type FastifyInstance,
   type RawServerDefault,
+  type RouteOptions,
 } from 'fastify';
 import {
   type ZodTypeProvider,
@@ -63,6 +64,8 @@ export interface AppDeps {
   logger?: boolean | object;
   /** Extra routes registered with the others (benchmarks add a bare baseline route). */
   extraRoutes?: (app: App) => void | Promise<void>;
+  /** Sees every route as it is registered (test/api/endpoints.test.ts checks them against the contract's endpoint map). */
+  onRoute?: (route: RouteOptions) => void;
   /** Set `stopping` when a stop begins (main.ts); a fresh one is made when absent. */
   lifecycle?: Lifecycle;
 }
@@ -160,6 +163,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   // Responses are built from the contract's types in the handlers; serialising them
   // without re-validating keeps the hot path cheap. Response schemas serve the docs.
   app.setSerializerCompiler(() => (data) => (typeof data === 'string' ? data : JSON.stringify(data)));
+  if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
 
   const ctx: AppContext = {
     ...deps,

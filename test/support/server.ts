@@ -1,15 +1,20 @@
 /**
  * A real server for HTTP tests: a fresh database of the given dialect, the whole app
- * listening on a free port, and a small client. Environment overrides go through
- * loadConfig exactly as in production.
+ * listening on a free port, and a small client (typed by the contract's endpoint map;
+ * `request` stays untyped for tests that send malformed input on purpose). Environment
+ * overrides go through loadConfig exactly as in production.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
 import { loadConfig } from '../../src/config.js';
+import type { CallArgs, EndpointKey, ResponseOf } from '../../src/contracts/endpoints.js';
+import { requestTarget } from '../../src/contracts/paths.js';
+import type { User } from '../../src/contracts/types.js';
 import type { Dialect } from '../../src/db/open.js';
 import { type Running, startServer } from '../../src/main.js';
+import type { AppDeps } from '../../src/server/app.js';
 import { TEST_LEDGER_KEY, TEST_PG_URL } from './db.js';
 import { TEST_PASSWORD } from './factories.js';
 
@@ -23,9 +28,9 @@ export interface TestServer {
   env: Record<string, string>;
   api: Client;
   /** Registers a new user; returns their token and user object. */
-  register(opts?: { email?: string; name?: string; password?: string }): Promise<{ token: string; user: { id: string; email: string; role: string }; api: Client }>;
+  register(opts?: { email?: string; name?: string; password?: string }): Promise<{ token: string; user: User; api: Client }>;
   /** A user of the given role (created directly), signed in. */
-  userWithRole(role: 'user' | 'admin' | 'super_admin'): Promise<{ token: string; user: { id: string; email: string }; api: Client }>;
+  userWithRole(role: 'user' | 'admin' | 'super_admin'): Promise<{ token: string; user: User; api: Client }>;
   /** Grants credits to a user as a purchase through the ledger. */
   grant(userId: string, credits: number): Promise<void>;
   stop(): Promise<void>;
@@ -74,6 +79,20 @@ export class Client {
     return { status: res.status, body: parsed as T, headers: res.headers, text };
   }
 
+  /**
+   * A call by the contract's endpoint key ("GET /api/credits/balance"): `params`, `query` and
+   * `body` typed by the route's schemas, the body of a success typed by its answer schema.
+   * A body that is FormData goes as multipart; a POST without a body sends `{}`.
+   */
+  call<K extends EndpointKey>(key: K, ...[req]: CallArgs<K, { headers?: Record<string, string> }>): Promise<Res<ResponseOf<K>>> {
+    const r = (req ?? {}) as { params?: Record<string, string>; query?: Record<string, unknown>; body?: unknown; headers?: Record<string, string> };
+    const { method, path } = requestTarget(key, r.params, r.query);
+    const headers = r.headers ? { headers: r.headers } : {};
+    if (r.body instanceof FormData) return this.request(method, path, { raw: r.body, ...headers });
+    const body = r.body ?? (method === 'GET' ? undefined : {});
+    return this.request(method, path, { ...(body === undefined ? {} : { body }), ...headers });
+  }
+
   get<T = any>(path: string, headers?: Record<string, string>) {
     return this.request<T>('GET', path, headers ? { headers } : {});
   }
@@ -96,6 +115,7 @@ export async function startTestServer(
   env: Record<string, string> = {},
   share?: TestServer,
   logger: boolean | object = false,
+  observe: { onRoute?: AppDeps['onRoute'] } = {},
 ): Promise<TestServer> {
   const dataDir = share ? share.dataDir : mkdtempSync(join(tmpdir(), 'credits-http-'));
   let pgSchema: string | undefined = share?.pgSchema;
@@ -125,7 +145,7 @@ export async function startTestServer(
     ...env,
   };
   const config = loadConfig(fullEnv as NodeJS.ProcessEnv);
-  const running = await startServer(config, { logger, ...(pgSchema ? { pgSchema } : {}) });
+  const running = await startServer(config, { logger, ...(pgSchema ? { pgSchema } : {}), ...observe });
   const url = running.url;
   const api = new Client(url);
   const server: TestServer = {
@@ -139,12 +159,10 @@ export async function startTestServer(
     async register(opts = {}) {
       counter++;
       const email = opts.email ?? `u${counter}-${Math.random().toString(36).slice(2, 8)}@example.com`;
-      const r = await api.post('/api/auth/register', {
-        email,
-        name: opts.name ?? `User ${counter}`,
-        password: opts.password ?? TEST_PASSWORD,
+      const r = await api.call('POST /api/auth/register', {
+        body: { email, name: opts.name ?? `User ${counter}`, password: opts.password ?? TEST_PASSWORD },
       });
-      if (r.status !== 201) throw new Error(`register failed: ${r.status} ${r.text}`);
+      if (r.status !== 201 || !('token' in r.body)) throw new Error(`register failed: ${r.status} ${r.text}`);
       return { token: r.body.token, user: r.body.user, api: api.withToken(r.body.token) };
     },
     async userWithRole(role) {

@@ -1,0 +1,45 @@
+/**
+ * The closed lists of the contract as plain values, without zod: the schemas build their
+ * enums from them, and the dashboard imports them (and only them, with the types) so its
+ * bundle does not carry the schemas.
+ */
+
+export const ROLES = ['user', 'admin', 'super_admin'] as const;
+
+export const TRANSACTION_TYPES = [
+  'purchase',
+  'bonus',
+  'signup_bonus',
+  'auto_recharge',
+  'adjustment',
+  'usage',
+  'reservation',
+  'release',
+  'refund',
+  'dispute',
+  'expiry',
+] as const;
+
+export const PAYMENT_STATUSES = ['pending', 'succeeded', 'failed', 'refunded', 'partially_refunded', 'disputed'] as const;
+
+export const PAYMENT_PROVIDERS = ['stripe', 'simulated'] as const;
+
+/** What GET /api/config says takes payments: `none` in production without Stripe. */
+export const PAYMENTS_PROVIDERS = ['stripe', 'simulated', 'none'] as const;
+
+export const ALERT_TYPES = [
+  'low_balance',
+  'depleted',
+  'purchase_succeeded',
+  'payment_failed',
+  'auto_recharge_succeeded',
+  'auto_recharge_failed',
+  'refund',
+  /** Admins only: a scheduled backup of the embedded database failed. */
+  'backup_failed',
+] as const;
+
+/** A call's status in VAPI's words. */
+export const CALL_STATUSES = ['queued', 'in-progress', 'ending', 'ended', 'failed'] as const;
+
+export const GRANULARITIES = ['day', 'hour'] as const;
