@@ -131,5 +131,5 @@ export const auditPage = pageOf(auditSchema);
 export const userDetail = z.object({
   user: adminUserSchema,
   transactions: z.array(transactionSchema),
-  payments: z.array(z.record(z.string(), z.unknown())),
+  payments: z.array(paymentSchema),
 });

@@ -88,34 +88,23 @@ export const settingsUpdate = z
 
 export const paymentStatus = z.enum(PAYMENT_STATUSES);
 
-export const paymentSchema = z
-  .object({
-    id: z.string(),
-    status: paymentStatus,
-    provider: z.enum(PAYMENT_PROVIDERS),
-    amountCents: z.number().int(),
-    currency: z.string(),
-    credits,
-    packageId: z.string(),
-    createdAt: z.string(),
-  })
-  .meta({ id: 'Payment' });
+/** What a purchase answers of its payment; a listed payment adds its package and date. */
+const paymentFields = z.object({
+  id: z.string(),
+  status: paymentStatus,
+  provider: z.enum(PAYMENT_PROVIDERS),
+  amountCents: z.number().int(),
+  currency: z.string(),
+  credits,
+});
+
+export const paymentSchema = paymentFields.extend({ packageId: z.string(), createdAt: z.string() }).meta({ id: 'Payment' });
 
 export const paymentsPage = pageOf(paymentSchema);
 
 export const purchaseBody = z.object({ packageId: z.string().min(1).max(100) });
 
-export const purchaseResponse = z.object({
-  payment: z.object({
-    id: z.string(),
-    status: paymentStatus,
-    provider: z.enum(PAYMENT_PROVIDERS),
-    amountCents: z.number().int(),
-    currency: z.string(),
-    credits,
-  }),
-  clientSecret: z.string().nullable(),
-});
+export const purchaseResponse = z.object({ payment: paymentFields, clientSecret: z.string().nullable() });
 
 /** What Stripe's webhook is answered: the outcome of applying the event. */
 export const stripeWebhookResponse = z.object({ received: z.literal(true), outcome: z.string() });

@@ -6,17 +6,7 @@ export const unitSchema = z
   .enum(UNIT_NAMES as [string, ...string[]])
   .meta({ description: 'A metering unit; what a quantity of it counts (seconds, bytes, tokens or a count) is in the units table of the document description.' });
 
-export const balanceSchema = z
-  .object({
-    balance: credits,
-    reserved: credits,
-    available: credits,
-    lifetimePurchased: credits,
-    lifetimeUsed: credits,
-    unlimited: z.boolean(),
-  })
-  .meta({ id: 'Balance' });
-
+/** A package of credits for sale: `credits` plus `bonusCredits` for `priceCents` in `currency`. */
 export const packageSchema = z
   .object({
     id: z.string(),
@@ -30,6 +20,10 @@ export const packageSchema = z
   })
   .meta({ id: 'Package' });
 
+/**
+ * A price: `credits` per `unit` of `operation`. A new price is a new version (a new id);
+ * the old one stays, inactive, for the usage charged at it.
+ */
 export const pricingRuleSchema = z
   .object({
     id: z.string(),
@@ -49,6 +43,18 @@ export const estimateBody = z.object({
 });
 
 export const estimateResponse = z.object({ cost: credits, available: credits, allowed: z.boolean() });
+
+/** The balance of an account (GET /api/credits/balance, and the stream's events). */
+export const balanceSchema = z
+  .object({
+    balance: credits,
+    reserved: credits,
+    available: credits,
+    lifetimePurchased: credits,
+    lifetimeUsed: credits,
+    unlimited: z.boolean(),
+  })
+  .meta({ id: 'Balance' });
 
 /** The `credits` object of every metered response. */
 export const chargeSchema = z

@@ -6,72 +6,15 @@
  * the dashboard's client and the tests' client are inferred from them, never written again.
  */
 import type { z } from 'zod';
-import {
-  adjustmentBody,
-  adjustmentResponse,
-  adminPaymentsPage,
-  adminPaymentsQuery,
-  adminUsersPage,
-  adminUsersQuery,
-  analyticsQuery,
-  analyticsResponse,
-  auditPage,
-  packageCreate,
-  packagePatch,
-  packageResponse,
-  pricingCreate,
-  pricingPatch,
-  refundBody,
-  refundResponse,
-  roleBody,
-  roleResponse,
-  ruleResponse,
-  userDetail,
-} from './admin.js';
-import {
-  authResponse,
-  emailOnlyBody,
-  loginBody,
-  mailRequestedResponse,
-  meResponse,
-  registerBody,
-  resetPasswordBody,
-  verificationSentResponse,
-  verifyEmailBody,
-} from './auth.js';
-import {
-  callIdParams,
-  callsPage,
-  endCallBody,
-  endCallEndingResponse,
-  endCallSettledResponse,
-  listCallsQuery,
-  startCallBody,
-  startCallResponse,
-  vapiWebhookBody,
-  vapiWebhookResponse,
-} from './calls.js';
-import { idParam, paginationQuery } from './common.js';
-import { balanceSchema, estimateBody, estimateResponse, packagesList, pricingRulesList } from './credits.js';
-import {
-  alertReadResponse,
-  alertsPage,
-  paymentsPage,
-  purchaseBody,
-  purchaseResponse,
-  settingsSchema,
-  settingsUpdate,
-  stripeWebhookResponse,
-  transactionsCsv,
-  transactionsCsvQuery,
-  transactionsPage,
-  transactionsQuery,
-  usageQuery,
-  usageResponse,
-} from './credits-extra.js';
-import { configResponse, liveResponse, readyResponse } from './operations.js';
-import { messageBody, messageResponse, uploadResponse, usageBody, usageRecordResponse, workflowBody, workflowParams, workflowResponse } from './platform.js';
-import { setupBody, setupResponse, setupStatus } from './setup.js';
+import * as admin from './admin.js';
+import * as auth from './auth.js';
+import * as calls from './calls.js';
+import * as common from './common.js';
+import * as credits from './credits.js';
+import * as creditsExtra from './credits-extra.js';
+import * as operations from './operations.js';
+import * as platform from './platform.js';
+import * as setup from './setup.js';
 
 /** One operation: the schemas of its request parts and of its success answers by status. */
 export interface Endpoint {
@@ -89,60 +32,60 @@ export interface Endpoint {
 }
 
 export const endpoints = {
-  'GET /health/live': { responses: { 200: liveResponse } },
-  'GET /health/ready': { responses: { 200: readyResponse } },
+  'GET /health/live': { responses: { 200: operations.liveResponse } },
+  'GET /health/ready': { responses: { 200: operations.readyResponse } },
   'GET /metrics': { responses: {} },
-  'GET /api/config': { responses: { 200: configResponse } },
+  'GET /api/config': { responses: { 200: operations.configResponse } },
 
-  'POST /api/auth/register': { body: registerBody, responses: { 201: authResponse, 202: verificationSentResponse } },
-  'POST /api/auth/login': { body: loginBody, responses: { 200: authResponse } },
-  'POST /api/auth/verify-email': { body: verifyEmailBody, responses: { 200: authResponse } },
-  'POST /api/auth/verify-email/resend': { body: emailOnlyBody, responses: { 202: mailRequestedResponse } },
-  'POST /api/auth/forgot-password': { body: emailOnlyBody, responses: { 202: mailRequestedResponse } },
-  'POST /api/auth/reset-password': { body: resetPasswordBody, responses: { 200: authResponse } },
-  'GET /api/auth/me': { responses: { 200: meResponse } },
-  'GET /api/setup': { responses: { 200: setupStatus } },
-  'POST /api/setup': { body: setupBody, responses: { 201: setupResponse } },
+  'GET /api/setup': { responses: { 200: setup.setupStatus } },
+  'POST /api/setup': { body: setup.setupBody, responses: { 201: setup.setupResponse } },
+  'POST /api/auth/register': { body: auth.registerBody, responses: { 201: auth.authResponse, 202: auth.verificationSentResponse } },
+  'POST /api/auth/login': { body: auth.loginBody, responses: { 200: auth.authResponse } },
+  'GET /api/auth/me': { responses: { 200: auth.meResponse } },
+  'POST /api/auth/verify-email': { body: auth.verifyEmailBody, responses: { 200: auth.authResponse } },
+  'POST /api/auth/verify-email/resend': { body: auth.emailOnlyBody, responses: { 202: auth.mailRequestedResponse } },
+  'POST /api/auth/forgot-password': { body: auth.emailOnlyBody, responses: { 202: auth.mailRequestedResponse } },
+  'POST /api/auth/reset-password': { body: auth.resetPasswordBody, responses: { 200: auth.authResponse } },
 
-  'GET /api/credits/balance': { responses: { 200: balanceSchema } },
-  'GET /api/credits/packages': { responses: { 200: packagesList } },
-  'GET /api/credits/pricing': { responses: { 200: pricingRulesList } },
-  'POST /api/credits/estimate': { body: estimateBody, responses: { 200: estimateResponse } },
-  'GET /api/credits/transactions': { query: transactionsQuery, responses: { 200: transactionsPage } },
-  'GET /api/credits/transactions.csv': { query: transactionsCsvQuery, responses: { 200: transactionsCsv } },
-  'GET /api/credits/usage': { query: usageQuery, responses: { 200: usageResponse } },
-  'GET /api/credits/alerts': { query: paginationQuery, responses: { 200: alertsPage } },
-  'POST /api/credits/alerts/:id/read': { params: idParam, responses: { 200: alertReadResponse } },
-  'GET /api/credits/settings': { responses: { 200: settingsSchema } },
-  'PUT /api/credits/settings': { body: settingsUpdate, responses: { 200: settingsSchema } },
-  'GET /api/credits/payments': { query: paginationQuery, responses: { 200: paymentsPage } },
-  'POST /api/credits/purchase': { body: purchaseBody, responses: { 201: purchaseResponse }, idempotent: true },
-  'GET /api/credits/stream': { responses: {}, events: { balance: balanceSchema } },
-  'POST /api/credits/stripe/webhook': { responses: { 200: stripeWebhookResponse } },
+  'GET /api/credits/balance': { responses: { 200: credits.balanceSchema } },
+  'GET /api/credits/packages': { responses: { 200: credits.packagesList } },
+  'GET /api/credits/pricing': { responses: { 200: credits.pricingRulesList } },
+  'POST /api/credits/estimate': { body: credits.estimateBody, responses: { 200: credits.estimateResponse } },
+  'GET /api/credits/transactions': { query: creditsExtra.transactionsQuery, responses: { 200: creditsExtra.transactionsPage } },
+  'GET /api/credits/transactions.csv': { query: creditsExtra.transactionsCsvQuery, responses: { 200: creditsExtra.transactionsCsv } },
+  'GET /api/credits/usage': { query: creditsExtra.usageQuery, responses: { 200: creditsExtra.usageResponse } },
+  'GET /api/credits/alerts': { query: common.paginationQuery, responses: { 200: creditsExtra.alertsPage } },
+  'POST /api/credits/alerts/:id/read': { params: common.idParam, responses: { 200: creditsExtra.alertReadResponse } },
+  'GET /api/credits/settings': { responses: { 200: creditsExtra.settingsSchema } },
+  'PUT /api/credits/settings': { body: creditsExtra.settingsUpdate, responses: { 200: creditsExtra.settingsSchema } },
+  'GET /api/credits/payments': { query: common.paginationQuery, responses: { 200: creditsExtra.paymentsPage } },
+  'POST /api/credits/purchase': { body: creditsExtra.purchaseBody, responses: { 201: creditsExtra.purchaseResponse }, idempotent: true },
+  'GET /api/credits/stream': { responses: {}, events: { balance: credits.balanceSchema } },
+  'POST /api/credits/stripe/webhook': { responses: { 200: creditsExtra.stripeWebhookResponse } },
 
-  'POST /api/messages': { body: messageBody, responses: { 201: messageResponse }, idempotent: true },
-  'POST /api/vapi/calls': { body: startCallBody, responses: { 201: startCallResponse }, idempotent: true },
-  'GET /api/vapi/calls': { query: listCallsQuery, responses: { 200: callsPage } },
-  'POST /api/vapi/calls/:id/end': { params: callIdParams, body: endCallBody, responses: { 200: endCallSettledResponse, 202: endCallEndingResponse } },
-  'POST /api/vapi/webhook': { body: vapiWebhookBody, responses: { 200: vapiWebhookResponse } },
-  'POST /api/files': { responses: { 201: uploadResponse }, idempotent: true, multipart: true },
-  'POST /api/workflows/:id/execute': { params: workflowParams, body: workflowBody, responses: { 201: workflowResponse }, idempotent: true },
-  'POST /api/usage': { body: usageBody, responses: { 201: usageRecordResponse } },
+  'POST /api/messages': { body: platform.messageBody, responses: { 201: platform.messageResponse }, idempotent: true },
+  'POST /api/vapi/calls': { body: calls.startCallBody, responses: { 201: calls.startCallResponse }, idempotent: true },
+  'GET /api/vapi/calls': { query: calls.listCallsQuery, responses: { 200: calls.callsPage } },
+  'POST /api/vapi/calls/:id/end': { params: calls.callIdParams, body: calls.endCallBody, responses: { 200: calls.endCallSettledResponse, 202: calls.endCallEndingResponse } },
+  'POST /api/vapi/webhook': { body: calls.vapiWebhookBody, responses: { 200: calls.vapiWebhookResponse } },
+  'POST /api/files': { responses: { 201: platform.uploadResponse }, idempotent: true, multipart: true },
+  'POST /api/workflows/:id/execute': { params: platform.workflowParams, body: platform.workflowBody, responses: { 201: platform.workflowResponse }, idempotent: true },
+  'POST /api/usage': { body: platform.usageBody, responses: { 201: platform.usageRecordResponse } },
 
-  'GET /api/admin/users': { query: adminUsersQuery, responses: { 200: adminUsersPage } },
-  'GET /api/admin/users/:id': { params: idParam, responses: { 200: userDetail } },
-  'PATCH /api/admin/users/:id': { params: idParam, body: roleBody, responses: { 200: roleResponse } },
-  'POST /api/admin/users/:id/adjustments': { params: idParam, body: adjustmentBody, responses: { 201: adjustmentResponse }, idempotent: true },
-  'GET /api/admin/packages': { responses: { 200: packagesList } },
-  'POST /api/admin/packages': { body: packageCreate, responses: { 201: packageResponse } },
-  'PATCH /api/admin/packages/:id': { params: idParam, body: packagePatch, responses: { 200: packageResponse } },
-  'GET /api/admin/pricing': { responses: { 200: pricingRulesList } },
-  'POST /api/admin/pricing': { body: pricingCreate, responses: { 201: ruleResponse } },
-  'PATCH /api/admin/pricing/:id': { params: idParam, body: pricingPatch, responses: { 200: ruleResponse } },
-  'GET /api/admin/payments': { query: adminPaymentsQuery, responses: { 200: adminPaymentsPage } },
-  'POST /api/admin/payments/:id/refund': { params: idParam, body: refundBody, responses: { 200: refundResponse }, idempotent: true },
-  'GET /api/admin/analytics': { query: analyticsQuery, responses: { 200: analyticsResponse } },
-  'GET /api/admin/audit': { query: paginationQuery, responses: { 200: auditPage } },
+  'GET /api/admin/users': { query: admin.adminUsersQuery, responses: { 200: admin.adminUsersPage } },
+  'GET /api/admin/users/:id': { params: common.idParam, responses: { 200: admin.userDetail } },
+  'PATCH /api/admin/users/:id': { params: common.idParam, body: admin.roleBody, responses: { 200: admin.roleResponse } },
+  'POST /api/admin/users/:id/adjustments': { params: common.idParam, body: admin.adjustmentBody, responses: { 201: admin.adjustmentResponse }, idempotent: true },
+  'GET /api/admin/packages': { responses: { 200: credits.packagesList } },
+  'POST /api/admin/packages': { body: admin.packageCreate, responses: { 201: admin.packageResponse } },
+  'PATCH /api/admin/packages/:id': { params: common.idParam, body: admin.packagePatch, responses: { 200: admin.packageResponse } },
+  'GET /api/admin/pricing': { responses: { 200: credits.pricingRulesList } },
+  'POST /api/admin/pricing': { body: admin.pricingCreate, responses: { 201: admin.ruleResponse } },
+  'PATCH /api/admin/pricing/:id': { params: common.idParam, body: admin.pricingPatch, responses: { 200: admin.ruleResponse } },
+  'GET /api/admin/payments': { query: admin.adminPaymentsQuery, responses: { 200: admin.adminPaymentsPage } },
+  'POST /api/admin/payments/:id/refund': { params: common.idParam, body: admin.refundBody, responses: { 200: admin.refundResponse }, idempotent: true },
+  'GET /api/admin/analytics': { query: admin.analyticsQuery, responses: { 200: admin.analyticsResponse } },
+  'GET /api/admin/audit': { query: common.paginationQuery, responses: { 200: admin.auditPage } },
 } as const satisfies Record<string, Endpoint>;
 
 export type Endpoints = typeof endpoints;

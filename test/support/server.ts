@@ -11,7 +11,7 @@ import pg from 'pg';
 import { loadConfig } from '../../src/config.js';
 import type { CallArgs, EndpointKey, ResponseOf } from '../../src/contracts/endpoints.js';
 import { requestTarget } from '../../src/contracts/paths.js';
-import type { User } from '../../src/contracts/types.js';
+import type { Shape } from '../../src/contracts/types.js';
 import type { Dialect } from '../../src/db/open.js';
 import { type Running, startServer } from '../../src/main.js';
 import type { AppDeps } from '../../src/server/app.js';
@@ -28,9 +28,9 @@ export interface TestServer {
   env: Record<string, string>;
   api: Client;
   /** Registers a new user; returns their token and user object. */
-  register(opts?: { email?: string; name?: string; password?: string }): Promise<{ token: string; user: User; api: Client }>;
+  register(opts?: { email?: string; name?: string; password?: string }): Promise<{ token: string; user: Shape<'User'>; api: Client }>;
   /** A user of the given role (created directly), signed in. */
-  userWithRole(role: 'user' | 'admin' | 'super_admin'): Promise<{ token: string; user: User; api: Client }>;
+  userWithRole(role: 'user' | 'admin' | 'super_admin'): Promise<{ token: string; user: Shape<'User'>; api: Client }>;
   /** Grants credits to a user as a purchase through the ledger. */
   grant(userId: string, credits: number): Promise<void>;
   stop(): Promise<void>;

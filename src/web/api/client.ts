@@ -1,8 +1,13 @@
 /**
- * The one way the dashboard talks to the API: fetch with the Bearer token kept in
- * localStorage, errors turned into ApiError (the API's `{error:{code,message,details}}`),
- * and a 401 on an authenticated call signing the user out.
+ * The one way the dashboard talks to the API: `api(key, request)` by the contract's
+ * endpoint key ("GET /api/credits/balance"), its request and answer typed by the route's
+ * schemas; fetch with the Bearer token kept in localStorage, errors turned into ApiError
+ * (the API's `{error:{code,message,details}}`), and a 401 on an authenticated call signing
+ * the user out. Only types come from the schemas: the bundle carries no zod.
  */
+import type { CallArgs, EndpointKey, EventOf, IsIdempotent, RequestOf, ResponseOf } from '../../contracts/endpoints';
+import { requestTarget } from '../../contracts/paths';
+import type { ErrorCode } from '../../contracts/types';
 
 const TOKEN_KEY = 'credits.token';
 
@@ -41,10 +46,13 @@ function signOutEverywhere(): void {
   for (const fn of unauthorizedListeners) fn();
 }
 
+/** The API's error codes, and the client's own: the server could not be reached, or answered no error body. */
+export type ApiErrorCode = ErrorCode | 'network_error' | 'http_error';
+
 export class ApiError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: ApiErrorCode,
     message: string,
     readonly details?: Record<string, unknown>,
   ) {
@@ -64,7 +72,7 @@ export function idempotencyKey(): string {
   return `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
 }
 
-export interface RequestOptions {
+interface RequestOptions {
   method?: string;
   body?: unknown;
   /** Sends an Idempotency-Key header (every POST that moves credits or money). */
@@ -97,11 +105,11 @@ export async function apiFetch(path: string, opts: RequestOptions = {}): Promise
     throw new ApiError(0, 'network_error', 'The server could not be reached. Check your connection and try again.');
   }
   if (res.ok) return res;
-  let code = 'http_error';
+  let code: ApiErrorCode = 'http_error';
   let message = `The request failed (${res.status}).`;
   let details: Record<string, unknown> | undefined;
   try {
-    const parsed = (await res.json()) as { error?: { code?: string; message?: string; details?: Record<string, unknown> } };
+    const parsed = (await res.json()) as { error?: { code?: ErrorCode; message?: string; details?: Record<string, unknown> } };
     if (parsed.error) {
       code = parsed.error.code ?? code;
       message = parsed.error.message ?? message;
@@ -114,30 +122,40 @@ export async function apiFetch(path: string, opts: RequestOptions = {}): Promise
   throw new ApiError(res.status, code, message, details);
 }
 
-export async function api<T>(path: string, opts: RequestOptions = {}): Promise<T> {
-  const res = await apiFetch(path, opts);
-  if (res.status === 204) return undefined as T;
+/** What a call sends besides the contract's parts: an abort signal, and `idempotent: true` where the endpoint moves credits or money. */
+type ClientOptions<K extends EndpointKey> = { signal?: AbortSignal } & (IsIdempotent<K> extends true ? { idempotent: true } : { idempotent?: never });
+
+interface AnyRequest {
+  params?: Record<string, string>;
+  query?: Record<string, unknown>;
+  body?: unknown;
+  signal?: AbortSignal;
+  idempotent?: boolean;
+}
+
+/**
+ * Calls an endpoint by its key: `api('GET /api/credits/balance')`,
+ * `api('POST /api/admin/users/:id/adjustments', { params: { id }, body, idempotent: true })`.
+ * Every POST that moves credits or money says `idempotent: true` (the type requires it) and
+ * sends a fresh Idempotency-Key; a POST without a body sends `{}`.
+ */
+export async function api<K extends EndpointKey>(key: K, ...[request]: CallArgs<K, ClientOptions<K>>): Promise<ResponseOf<K>> {
+  const r = (request ?? {}) as AnyRequest;
+  const { method, path } = requestTarget(key, r.params, r.query);
+  const res = await apiFetch(path, {
+    method,
+    ...(method === 'GET' ? {} : { body: r.body ?? {} }),
+    ...(r.idempotent ? { idempotent: true } : {}),
+    ...(r.signal ? { signal: r.signal } : {}),
+  });
+  if (res.status === 204) return undefined as ResponseOf<K>;
   const text = await res.text();
-  return (text ? JSON.parse(text) : undefined) as T;
+  return (text ? JSON.parse(text) : undefined) as ResponseOf<K>;
 }
 
-export const get = <T>(path: string, signal?: AbortSignal) => api<T>(path, signal ? { signal } : {});
-export const post = <T>(path: string, body?: unknown, opts: Omit<RequestOptions, 'body' | 'method'> = {}) =>
-  api<T>(path, { ...opts, method: 'POST', body: body ?? {} });
-/** A POST that moves credits or money: always with a fresh Idempotency-Key. */
-export const postMoney = <T>(path: string, body?: unknown) => api<T>(path, { method: 'POST', body: body ?? {}, idempotent: true });
-export const put = <T>(path: string, body: unknown) => api<T>(path, { method: 'PUT', body });
-export const patch = <T>(path: string, body: unknown) => api<T>(path, { method: 'PATCH', body });
-
-export function qs(params: Record<string, string | number | undefined | null>): string {
-  const u = new URLSearchParams();
-  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') u.set(k, String(v));
-  const s = u.toString();
-  return s ? `?${s}` : '';
-}
-
-/** Fetches a file with the token and hands it to the browser as a download. */
-export async function downloadFile(path: string, filename: string): Promise<void> {
+/** Fetches a file answer (the CSV of the history) with the token and hands it to the browser as a download. */
+export async function downloadFile(key: 'GET /api/credits/transactions.csv', filename: string, request: RequestOf<typeof key> = {}): Promise<void> {
+  const { path } = requestTarget(key, undefined, request.query);
   const res = await apiFetch(path, { headers: { accept: 'text/csv' } });
   const blob = await res.blob();
   const url = URL.createObjectURL(blob);
@@ -151,17 +169,41 @@ export async function downloadFile(path: string, filename: string): Promise<void
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
-export interface SseEvent {
+interface SseEvent {
   event: string;
   data: string;
 }
 
 /**
- * Reads a Server-Sent Events stream with fetch (so the Authorization header can be
- * sent), calling onEvent for every complete event, and reconnecting with backoff when
- * the stream drops. Returns a function that stops it.
+ * Reads the Server-Sent Events of an endpoint that streams with fetch (so the
+ * Authorization header can be sent), calling onEvent with the data of every complete
+ * event of the given name (parsed as the contract types it), and reconnecting with
+ * backoff when the stream drops. Returns a function that stops it.
  */
-export function openEventStream(path: string, onEvent: (e: SseEvent) => void, onStatus?: (connected: boolean) => void): () => void {
+export function openEventStream<K extends EndpointKey, E extends string>(
+  key: K,
+  name: E,
+  onEvent: (data: EventOf<K, E>) => void,
+  onStatus?: (connected: boolean) => void,
+): () => void {
+  const { path } = requestTarget(key);
+  return readEventStream(
+    path,
+    (e) => {
+      if (e.event !== name) return;
+      let data: EventOf<K, E>;
+      try {
+        data = JSON.parse(e.data) as EventOf<K, E>;
+      } catch {
+        return;
+      }
+      onEvent(data);
+    },
+    onStatus,
+  );
+}
+
+function readEventStream(path: string, onEvent: (e: SseEvent) => void, onStatus?: (connected: boolean) => void): () => void {
   const ctrl = new AbortController();
   let attempt = 0;
   let timer: ReturnType<typeof setTimeout> | undefined;

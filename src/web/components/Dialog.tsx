@@ -1,4 +1,6 @@
 import { type ReactNode, useEffect, useId, useRef } from 'react';
+import { CloseButton } from './Actions';
+import { Success } from './ui';
 
 interface DialogProps {
   title: string;
@@ -7,11 +9,6 @@ interface DialogProps {
   /** Wider layout (the package grid). */
   wide?: boolean;
   description?: string;
-}
-
-/** Ref callback that moves focus to an element when it appears (e.g. "Close" after a step completes). */
-export function focusOnMount(el: HTMLElement | null): void {
-  el?.focus();
 }
 
 /**
@@ -69,5 +66,15 @@ export function Dialog({ title, onClose, children, wide, description }: DialogPr
       ) : null}
       <div className="dialog-body">{children}</div>
     </dialog>
+  );
+}
+
+/** A dialog's last step: what was done, and a "Close" button that takes the focus. */
+export function DialogDone({ children, onClose }: { children: ReactNode; onClose(): void }) {
+  return (
+    <div className="stack">
+      <Success>{children}</Success>
+      <CloseButton onClose={onClose} />
+    </div>
   );
 }

@@ -84,8 +84,11 @@ export function Stat({ label, value, hint, tone }: { label: string; value: React
   );
 }
 
-export function Badge({ children, tone = 'neutral' }: { children: ReactNode; tone?: 'neutral' | 'accent' | 'warn' | 'ok' | 'danger' }) {
-  return <span className={`badge badge-${tone}`}>{children}</span>;
+/** A badge wears the tone of the notices of its kind. */
+const BADGE_TONES = { neutral: '', accent: ' notice-info', ok: ' notice-success', warn: ' notice-warning', danger: ' notice-error' } as const;
+
+export function Badge({ children, tone = 'neutral' }: { children: ReactNode; tone?: keyof typeof BADGE_TONES }) {
+  return <span className={`badge${BADGE_TONES[tone]}`}>{children}</span>;
 }
 
 export function statusTone(status: string): 'neutral' | 'accent' | 'warn' | 'ok' | 'danger' {

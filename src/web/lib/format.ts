@@ -65,8 +65,3 @@ export function humanize(s: string): string {
 export function unitLabel(unit: string): string {
   return unit.replace(/_/g, ' ').replace(/^per 1k/, 'per 1k');
 }
-
-/** YYYY-MM-DD of a date in UTC (the API's buckets are UTC). */
-export function isoDay(d: Date): string {
-  return d.toISOString().slice(0, 10);
-}

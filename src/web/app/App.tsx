@@ -1,0 +1,91 @@
+import { type ComponentType, useEffect } from 'react';
+import { Navigate, Route, Routes, useLocation } from 'react-router';
+import { AdminAnalyticsPage } from '../features/admin-analytics/AdminAnalyticsPage';
+import { AdminAuditPage } from '../features/admin-audit/AdminAuditPage';
+import { AdminPackagesPage } from '../features/admin-catalog/AdminPackagesPage';
+import { AdminPricingPage } from '../features/admin-catalog/AdminPricingPage';
+import { AdminPaymentsPage } from '../features/admin-payments/AdminPaymentsPage';
+import { AdminUserPage } from '../features/admin-users/AdminUserPage';
+import { AdminUsersPage } from '../features/admin-users/AdminUsersPage';
+import { ForgotPasswordPage } from '../features/auth/ForgotPasswordPage';
+import { ResetPasswordPage } from '../features/auth/ResetPasswordPage';
+import { SetupPage } from '../features/auth/SetupPage';
+import { SignInPage } from '../features/auth/SignInPage';
+import { SignUpPage } from '../features/auth/SignUpPage';
+import { VerifyEmailPage } from '../features/auth/VerifyEmailPage';
+import { CreditDashboard } from '../features/credits/CreditDashboard';
+import { PlatformPage } from '../features/platform/PlatformPage';
+import { useSession } from '../lib/session';
+import { AdminLayout } from './AdminLayout';
+import { Layout } from './Layout';
+import { NotFound } from './NotFound';
+
+/** The pages before sign-in, by path, with their titles. */
+const PUBLIC_PAGES: [path: string, title: string, Page: ComponentType][] = [
+  ['/signin', 'Sign in', SignInPage],
+  ['/signup', 'Sign up', SignUpPage],
+  ['/setup', 'Set up', SetupPage],
+  ['/verify-email', 'Verify your email', VerifyEmailPage],
+  ['/forgot-password', 'Forgot password', ForgotPasswordPage],
+  ['/reset-password', 'Reset password', ResetPasswordPage],
+];
+
+/** The administration pages, below /admin (for admins only: AdminLayout). */
+const ADMIN_PAGES: Record<string, ComponentType> = {
+  users: AdminUsersPage,
+  'users/:id': AdminUserPage,
+  packages: AdminPackagesPage,
+  pricing: AdminPricingPage,
+  payments: AdminPaymentsPage,
+  analytics: AdminAnalyticsPage,
+  audit: AdminAuditPage,
+};
+
+const SIGNED_IN_TITLES: [RegExp, string][] = [
+  [/^\/credits/, 'Credits'],
+  [/^\/admin/, 'Administration'],
+  [/^\/(platform)?$/, 'Platform'],
+];
+
+function DocumentTitle() {
+  const { pathname } = useLocation();
+  useEffect(() => {
+    const t = PUBLIC_PAGES.find(([path]) => pathname.startsWith(path))?.[1] ?? SIGNED_IN_TITLES.find(([re]) => re.test(pathname))?.[1];
+    document.title = t ? `${t} · Credit billing` : 'Credit billing';
+  }, [pathname]);
+  return null;
+}
+
+function RequireAuth() {
+  const { token } = useSession();
+  const location = useLocation();
+  if (!token) return <Navigate to="/signin" replace state={{ from: location.pathname + location.search }} />;
+  return <Layout />;
+}
+
+/** The routes of the dashboard (shared/UI.md): the pages before sign-in, then the signed-in shell. */
+export function App() {
+  return (
+    <>
+      <DocumentTitle />
+      <Routes>
+        {PUBLIC_PAGES.map(([path, , Page]) => (
+          <Route key={path} path={path} element={<Page />} />
+        ))}
+        <Route element={<RequireAuth />}>
+          <Route index element={<PlatformPage />} />
+          <Route path="platform" element={<PlatformPage />} />
+          <Route path="credits" element={<CreditDashboard />} />
+          <Route path="admin" element={<AdminLayout />}>
+            <Route index element={<Navigate to="/admin/users" replace />} />
+            {Object.entries(ADMIN_PAGES).map(([path, Page]) => (
+              <Route key={path} path={path} element={<Page />} />
+            ))}
+            <Route path="*" element={<NotFound />} />
+          </Route>
+          <Route path="*" element={<NotFound />} />
+        </Route>
+      </Routes>
+    </>
+  );
+}

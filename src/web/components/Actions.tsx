@@ -1,0 +1,42 @@
+/** The button rows that end forms and dialogs. */
+
+/** Ref callback that moves focus to an element when it appears ("Close" after a step completes). */
+function focusOnMount(el: HTMLElement | null): void {
+  el?.focus();
+}
+
+/** A form's submit button (disabled while it runs, or when `disabled`). */
+export function SubmitActions({ label, busy, disabled, plain }: { label: string; busy: boolean; disabled?: boolean; plain?: boolean }) {
+  return (
+    <div className="actions">
+      <button type="submit" className={plain ? 'button' : 'button button-primary'} disabled={busy || disabled}>
+        {label}
+      </button>
+    </div>
+  );
+}
+
+/** A dialog form's buttons: "Cancel" and its submit button (disabled while it runs). */
+export function DialogActions({ onCancel, submit, busy, danger }: { onCancel(): void; submit: string; busy: boolean; danger?: boolean }) {
+  return (
+    <div className="actions">
+      <button type="button" className="button button-ghost" onClick={onCancel}>
+        Cancel
+      </button>
+      <button type="submit" className={danger ? 'button button-danger' : 'button button-primary'} disabled={busy}>
+        {submit}
+      </button>
+    </div>
+  );
+}
+
+/** The "Close" button that ends a dialog once its work is done; it takes the focus when it appears. */
+export function CloseButton({ onClose }: { onClose(): void }) {
+  return (
+    <div className="actions">
+      <button type="button" className="button button-primary" onClick={onClose} ref={focusOnMount}>
+        Close
+      </button>
+    </div>
+  );
+}

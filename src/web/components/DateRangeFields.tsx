@@ -1,0 +1,33 @@
+import { type ReactNode, useId } from 'react';
+import type { DayRange } from '../lib/date-range';
+import { ErrorMessage, Loading } from './ui';
+
+/** "From" and "To" date fields of a report (each bounded by the other), then any other fields of its toolbar. */
+export function DateRangeFields({ range, onChange, children }: { range: DayRange; onChange(r: DayRange): void; children?: ReactNode }) {
+  const ids = { from: useId(), to: useId() };
+  return (
+    <fieldset className="toolbar">
+      <legend className="visually-hidden">Date range</legend>
+      <div className="field field-inline">
+        <label htmlFor={ids.from}>From</label>
+        <input id={ids.from} type="date" value={range.from} max={range.to} onChange={(e) => onChange({ ...range, from: e.target.value })} />
+      </div>
+      <div className="field field-inline">
+        <label htmlFor={ids.to}>To</label>
+        <input id={ids.to} type="date" value={range.to} min={range.from} onChange={(e) => onChange({ ...range, to: e.target.value })} />
+      </div>
+      {children}
+    </fieldset>
+  );
+}
+
+/** What a report over a range says instead of itself: the range starts after it ends, the report failed, or it loads. */
+export function ReportStatus({ bad, query, loading }: { bad: boolean; query: { error: unknown; isPending: boolean }; loading: string }) {
+  return (
+    <>
+      {bad ? <p className="notice notice-error">The start date must not be after the end date.</p> : null}
+      <ErrorMessage error={query.error} />
+      {query.isPending && !bad ? <Loading label={loading} /> : null}
+    </>
+  );
+}

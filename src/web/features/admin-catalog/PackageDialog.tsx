@@ -1,0 +1,58 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import type { Shape } from '../../../contracts/types';
+import { api } from '../../api/client';
+import { DialogActions } from '../../components/Actions';
+import { Dialog } from '../../components/Dialog';
+import { CheckField, CreditsField, Field, fieldErrors, NumberField } from '../../components/Field';
+import { ErrorMessage } from '../../components/ui';
+import { keys } from '../../lib/query-keys';
+import { onSubmit } from '../../lib/forms';
+
+/** "New package", or "Edit <name>" of one (`pkg`): name, credits, bonus, price, popular and (editing) active. */
+export function PackageDialog({ pkg, onClose }: { pkg: Shape<'CreditPackage'> | null; onClose(): void }) {
+  const [name, setName] = useState(pkg?.name ?? '');
+  const [credits, setCredits] = useState(pkg ? String(pkg.credits) : '');
+  const [bonus, setBonus] = useState(pkg ? String(pkg.bonusCredits) : '0');
+  const [price, setPrice] = useState(pkg ? (pkg.priceCents / 100).toFixed(2) : '');
+  const [popular, setPopular] = useState(pkg?.popular ?? false);
+  const [active, setActive] = useState(pkg?.active ?? true);
+  const queryClient = useQueryClient();
+  const save = useMutation({
+    mutationFn: () => {
+      const body = {
+        name: name.trim(),
+        credits: Number(credits),
+        bonusCredits: Number(bonus || 0),
+        priceCents: Math.round(Number(price) * 100),
+        popular,
+      };
+      return pkg
+        ? api('PATCH /api/admin/packages/:id', { params: { id: pkg.id }, body: { ...body, active } })
+        : api('POST /api/admin/packages', { body: { ...body, currency: 'usd' } });
+    },
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: keys.admin.packages });
+      void queryClient.invalidateQueries({ queryKey: keys.packages });
+      onClose();
+    },
+  });
+  const submit = onSubmit(() => save.mutate());
+  const fe = fieldErrors(save.error);
+  return (
+    <Dialog title={pkg ? `Edit ${pkg.name}` : 'New package'} onClose={onClose}>
+      <form className="stack" onSubmit={submit} noValidate>
+        <Field label="Package name" value={name} onChange={(e) => setName(e.target.value)} required error={fe.name} />
+        <div className="field-row">
+          <CreditsField label="Credits" min="0" value={credits} onChange={setCredits} required error={fe.credits} />
+          <CreditsField label="Bonus credits" min="0" value={bonus} onChange={setBonus} error={fe.bonusCredits} />
+          <NumberField label="Price (USD)" min="0" step="0.01" value={price} onChange={setPrice} required error={fe.priceCents} />
+        </div>
+        <CheckField label="Mark as most popular" checked={popular} onChange={setPopular} />
+        {pkg ? <CheckField label="Active (offered to users)" checked={active} onChange={setActive} /> : null}
+        <ErrorMessage error={save.error} inline={['name', 'credits', 'bonusCredits', 'priceCents']} />
+        <DialogActions onCancel={onClose} submit={pkg ? 'Save package' : 'Create package'} busy={save.isPending} />
+      </form>
+    </Dialog>
+  );
+}

@@ -1,0 +1,58 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import type { Shape } from '../../../contracts/types';
+import { api } from '../../api/client';
+import { DialogActions } from '../../components/Actions';
+import { Dialog, DialogDone } from '../../components/Dialog';
+import { CreditsField, Field, fieldErrors } from '../../components/Field';
+import { ErrorMessage } from '../../components/ui';
+import { formatCredits } from '../../lib/format';
+import { onSubmit } from '../../lib/forms';
+import { keys } from '../../lib/query-keys';
+
+/** The dialog "Adjust credits": a signed amount and a required reason, written as an adjustment and audited. */
+export function AdjustCreditsDialog({ user, onClose }: { user: Shape<'AdminUser'>; onClose(): void }) {
+  const [amount, setAmount] = useState('');
+  const [reason, setReason] = useState('');
+  const [touched, setTouched] = useState(false);
+  const queryClient = useQueryClient();
+  const adjust = useMutation({
+    mutationFn: () =>
+      api('POST /api/admin/users/:id/adjustments', { params: { id: user.id }, body: { amount: Number(amount), reason: reason.trim() }, idempotent: true }),
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: keys.admin.all });
+    },
+  });
+  const amountNum = Number(amount);
+  const amountBad = amount.trim() === '' || !Number.isFinite(amountNum) || amountNum === 0;
+  const server = fieldErrors(adjust.error);
+  const amountError = touched && amountBad ? 'Enter a non-zero amount; negative to debit.' : (server.amount ?? null);
+  const reasonError = touched && reason.trim() === '' ? 'A reason is required.' : (server.reason ?? null);
+  const submit = onSubmit(() => {
+    setTouched(true);
+    if (!amountBad && reason.trim() !== '') adjust.mutate();
+  });
+  return (
+    <Dialog title="Adjust credits" onClose={onClose} description={`${user.name} <${user.email}> has ${formatCredits(user.available)} credits available.`}>
+      {adjust.data ? (
+        <DialogDone onClose={onClose}>
+          Adjustment applied. {user.name} now has {formatCredits(adjust.data.balance.available ?? 0)} credits available.
+        </DialogDone>
+      ) : (
+        <form className="stack" onSubmit={submit} noValidate>
+          <CreditsField
+            label="Amount (credits)"
+            value={amount}
+            onChange={setAmount}
+            hint={amountError ? undefined : 'Positive to grant, negative to take credits away.'}
+            error={amountError}
+            data-autofocus
+          />
+          <Field label="Reason" required maxLength={500} value={reason} onChange={(e) => setReason(e.target.value)} error={reasonError} />
+          <ErrorMessage error={adjust.error} inline={['amount', 'reason']} />
+          <DialogActions onCancel={onClose} submit={adjust.isPending ? 'Applying…' : 'Apply adjustment'} busy={adjust.isPending} />
+        </form>
+      )}
+    </Dialog>
+  );
+}

@@ -1,0 +1,72 @@
+import { useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { Link, useParams } from 'react-router';
+import { api } from '../../api/client';
+import { DataTable } from '../../components/DataTable';
+import { paymentColumns } from '../../components/payment-columns';
+import { TransactionTable } from '../../components/TransactionTable';
+import { Empty, ErrorMessage, Loading, Stat } from '../../components/ui';
+import { formatCredits, formatDate } from '../../lib/format';
+import { keys } from '../../lib/query-keys';
+import { AdjustCreditsDialog } from './AdjustCreditsDialog';
+import { RoleForm } from './RoleForm';
+
+/** `/admin/users/:id`: a user's balance with "Adjust credits", the role, and the last transactions and payments. */
+export function AdminUserPage() {
+  const { id = '' } = useParams();
+  const [adjusting, setAdjusting] = useState(false);
+  const detail = useQuery({
+    queryKey: keys.admin.user(id),
+    queryFn: ({ signal }) => api('GET /api/admin/users/:id', { params: { id }, signal }),
+  });
+  const d = detail.data;
+  return (
+    <div className="stack-lg">
+      <p>
+        <Link to="/admin/users">← All users</Link>
+      </p>
+      <ErrorMessage error={detail.error} />
+      {detail.isPending ? <Loading label="Loading user…" /> : null}
+      {d ? (
+        <>
+          <section className="card" aria-labelledby="user-h">
+            <div className="card-head">
+              <div>
+                <h2 id="user-h">{d.user.name}</h2>
+                <p className="muted break">
+                  {d.user.email} · joined {formatDate(d.user.createdAt)}
+                </p>
+              </div>
+              <button type="button" className="button button-primary" onClick={() => setAdjusting(true)}>
+                Adjust credits
+              </button>
+            </div>
+            <dl className="stats">
+              <Stat label="Available" value={formatCredits(d.user.available)} />
+              <Stat label="Balance" value={formatCredits(d.user.balance)} />
+              <Stat label="Lifetime purchased" value={formatCredits(d.user.lifetimePurchased)} />
+              <Stat label="Lifetime used" value={formatCredits(d.user.lifetimeUsed)} />
+            </dl>
+            <RoleForm user={d.user} />
+          </section>
+          <section className="card" aria-labelledby="user-tx-h">
+            <h2 id="user-tx-h">Recent transactions</h2>
+            {d.transactions.length === 0 ? <Empty>No transactions.</Empty> : <TransactionTable items={d.transactions} caption="Recent transactions of this user" />}
+          </section>
+          <section className="card" aria-labelledby="user-pay-h">
+            <h2 id="user-pay-h">Payments</h2>
+            {d.payments.length === 0 ? (
+              <Empty>No payments.</Empty>
+            ) : (
+              <DataTable
+                rows={d.payments}
+                columns={[paymentColumns.date, paymentColumns.status, paymentColumns.provider, paymentColumns.amount, paymentColumns.credits]}
+              />
+            )}
+          </section>
+          {adjusting ? <AdjustCreditsDialog user={d.user} onClose={() => setAdjusting(false)} /> : null}
+        </>
+      ) : null}
+    </div>
+  );
+}

@@ -1,0 +1,50 @@
+import { useMutation } from '@tanstack/react-query';
+import { useState } from 'react';
+import { Link } from 'react-router';
+import { api } from '../../api/client';
+import { fieldErrors } from '../../components/Field';
+import { ErrorMessage } from '../../components/ui';
+import { AuthCard, NewPasswordField } from './AuthCard';
+import { useAfterAuth, useLinkToken } from './use-after-auth';
+import { onSubmit } from '../../lib/forms';
+
+/** `/reset-password#token=...`: sets a new password with the mailed token, then signs in. */
+export function ResetPasswordPage() {
+  const linkToken = useLinkToken();
+  const done = useAfterAuth();
+  const [password, setPassword] = useState('');
+  const m = useMutation({
+    mutationFn: () => api('POST /api/auth/reset-password', { body: { token: linkToken ?? '', password } }),
+    onSuccess: done,
+  });
+  const submit = onSubmit(() => m.mutate());
+  if (!linkToken) {
+    return (
+      <AuthCard title="Reset password">
+        <p>This page needs the link from the reset mail.</p>
+        <p>
+          <Link to="/forgot-password">Ask for a reset link</Link>
+        </p>
+      </AuthCard>
+    );
+  }
+  const fe = fieldErrors(m.error);
+  return (
+    <AuthCard title="Reset password">
+      <form onSubmit={submit} className="stack" noValidate>
+        <NewPasswordField label="New password" value={password} onChange={setPassword} error={fe.password} />
+        <ErrorMessage error={m.error} inline={['password', 'token']} />
+        {fe.token ? (
+          <div className="notice notice-error" role="alert">
+            <p>
+              {fe.token} <Link to="/forgot-password">Ask for a new link</Link>
+            </p>
+          </div>
+        ) : null}
+        <button type="submit" className="button button-primary button-block" disabled={m.isPending}>
+          Set password
+        </button>
+      </form>
+    </AuthCard>
+  );
+}

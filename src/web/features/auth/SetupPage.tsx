@@ -1,0 +1,78 @@
+/**
+ * `/setup?token=...`: creates the first super admin with the one-time token the server
+ * printed at start, then signs them in and opens the admin pages.
+ */
+import { useMutation, useQuery } from '@tanstack/react-query';
+import { useState } from 'react';
+import { Link, useNavigate, useSearchParams } from 'react-router';
+import { ApiError, api } from '../../api/client';
+import { ErrorMessage, Loading } from '../../components/ui';
+import { keys } from '../../lib/query-keys';
+import { useSession } from '../../lib/session';
+import { AuthCard, type NewAccount, NewAccountFields } from './AuthCard';
+import { onSubmit } from '../../lib/forms';
+
+export function SetupPage() {
+  const [params] = useSearchParams();
+  const token = params.get('token') ?? '';
+  const { signIn } = useSession();
+  const navigate = useNavigate();
+  const [account, setAccount] = useState<NewAccount>({ name: '', email: '', password: '' });
+  const status = useQuery({
+    queryKey: keys.setupStatus,
+    queryFn: ({ signal }) => api('GET /api/setup', { signal }),
+    staleTime: 0,
+  });
+  const m = useMutation({
+    mutationFn: () => api('POST /api/setup', { body: { token, ...account } }),
+    onSuccess: (a) => {
+      signIn(a.token, a.user);
+      navigate('/admin', { replace: true });
+    },
+  });
+  const submit = onSubmit(() => m.mutate());
+
+  if (status.isPending) {
+    return (
+      <AuthCard title="Set up">
+        <Loading />
+      </AuthCard>
+    );
+  }
+  const done = (status.data && !status.data.required) || (m.error instanceof ApiError && m.error.status === 409);
+  if (done && !m.isSuccess) {
+    return (
+      <AuthCard title="Already set up">
+        <p>This service already has a super admin. Sign in with that account, or ask its owner for access.</p>
+        <p className="auth-switch">
+          <Link to="/signin">Sign in</Link>
+        </p>
+      </AuthCard>
+    );
+  }
+  if (!token) {
+    return (
+      <AuthCard title="Set up">
+        <p>
+          Open the one-time link the server printed when it started (<code>/setup?token=…</code>). Or set{' '}
+          <code>SUPER_ADMIN_EMAIL</code> and <code>SUPER_ADMIN_PASSWORD</code> and restart it.
+        </p>
+      </AuthCard>
+    );
+  }
+  return (
+    <AuthCard title="Create the super admin">
+      <p className="muted">This account can do everything, including granting roles. The link works once.</p>
+      <ErrorMessage error={status.error} />
+      <form onSubmit={submit} className="stack" noValidate>
+        <NewAccountFields value={account} onChange={setAccount} error={m.error} />
+        {m.error instanceof ApiError && m.error.status === 401 ? (
+          <p className="hint">Restart the server to print a new link while no super admin exists.</p>
+        ) : null}
+        <button type="submit" className="button button-primary button-block" disabled={m.isPending}>
+          Create super admin
+        </button>
+      </form>
+    </AuthCard>
+  );
+}

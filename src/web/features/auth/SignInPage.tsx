@@ -1,0 +1,66 @@
+import { useMutation } from '@tanstack/react-query';
+import { useState } from 'react';
+import { Link, Navigate } from 'react-router';
+import { ApiError, api } from '../../api/client';
+import { Field, fieldErrors } from '../../components/Field';
+import { ErrorMessage } from '../../components/ui';
+import { useConfig } from '../../lib/config';
+import { useSession } from '../../lib/session';
+import { AuthCard, EmailField } from './AuthCard';
+import { useAfterAuth } from './use-after-auth';
+import { onSubmit } from '../../lib/forms';
+
+/** `/signin`: "Email", "Password", "Sign in"; "Forgot password?" when mail is configured; a link to "Sign up". */
+export function SignInPage() {
+  const { token } = useSession();
+  const done = useAfterAuth();
+  const config = useConfig();
+  const [email, setEmail] = useState('');
+  const [password, setPassword] = useState('');
+  const m = useMutation({
+    mutationFn: () => api('POST /api/auth/login', { body: { email, password } }),
+    onSuccess: done,
+  });
+  if (token && !m.isSuccess) return <Navigate to="/" replace />;
+  const submit = onSubmit(() => m.mutate());
+  const fe = fieldErrors(m.error);
+  const unverified = m.error instanceof ApiError && m.error.code === 'email_not_verified';
+  return (
+    <AuthCard title="Sign in">
+      <form onSubmit={submit} className="stack" noValidate>
+        <EmailField value={email} onChange={setEmail} error={fe.email} />
+        <Field
+          label="Password"
+          type="password"
+          name="password"
+          autoComplete="current-password"
+          required
+          value={password}
+          onChange={(e) => setPassword(e.target.value)}
+          error={fe.password}
+        />
+        {config.data?.emailEnabled ? (
+          <p className="hint">
+            <Link to="/forgot-password" state={{ email }}>
+              Forgot password?
+            </Link>
+          </p>
+        ) : null}
+        <ErrorMessage error={m.error} inline={['email', 'password']} />
+        {unverified ? (
+          <p>
+            <Link to="/verify-email" state={{ email }}>
+              Send the verification link again
+            </Link>
+          </p>
+        ) : null}
+        <button type="submit" className="button button-primary button-block" disabled={m.isPending}>
+          Sign in
+        </button>
+      </form>
+      <p className="auth-switch">
+        No account yet? <Link to="/signup">Sign up</Link>
+      </p>
+    </AuthCard>
+  );
+}

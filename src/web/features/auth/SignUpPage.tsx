@@ -1,0 +1,39 @@
+import { useMutation } from '@tanstack/react-query';
+import { useState } from 'react';
+import { Link, Navigate, useNavigate } from 'react-router';
+import { api } from '../../api/client';
+import { useSession } from '../../lib/session';
+import { AuthCard, type NewAccount, NewAccountFields } from './AuthCard';
+import { useAfterAuth } from './use-after-auth';
+import { onSubmit } from '../../lib/forms';
+
+/** `/signup`: "Name", "Email", "Password", "Create account"; a link to "Sign in". */
+export function SignUpPage() {
+  const { token } = useSession();
+  const done = useAfterAuth();
+  const navigate = useNavigate();
+  const [account, setAccount] = useState<NewAccount>({ name: '', email: '', password: '' });
+  const m = useMutation({
+    mutationFn: () => api('POST /api/auth/register', { body: account }),
+    // With REQUIRE_EMAIL_VERIFICATION the answer is 202 without a token: check the inbox.
+    onSuccess: (a) => {
+      if ('token' in a) done(a);
+      else navigate('/verify-email', { state: { email: account.email, sent: true } });
+    },
+  });
+  if (token && !m.isSuccess) return <Navigate to="/" replace />;
+  const submit = onSubmit(() => m.mutate());
+  return (
+    <AuthCard title="Create your account">
+      <form onSubmit={submit} className="stack" noValidate>
+        <NewAccountFields value={account} onChange={setAccount} error={m.error} />
+        <button type="submit" className="button button-primary button-block" disabled={m.isPending}>
+          Create account
+        </button>
+      </form>
+      <p className="auth-switch">
+        Already have an account? <Link to="/signin">Sign in</Link>
+      </p>
+    </AuthCard>
+  );
+}

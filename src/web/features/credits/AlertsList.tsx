@@ -1,0 +1,59 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useId } from 'react';
+import type { Shape } from '../../../contracts/types';
+import { api } from '../../api/client';
+import { LoadMore } from '../../components/LoadMore';
+import { QueryStatus } from '../../components/QueryStatus';
+import { Badge, ErrorMessage } from '../../components/ui';
+import { formatDate, humanize } from '../../lib/format';
+import { usePages } from '../../lib/paged';
+import { keys } from '../../lib/query-keys';
+
+function alertTone(type: Shape<'Alert'>['type']): 'warn' | 'ok' | 'danger' | 'neutral' {
+  if (type === 'low_balance') return 'warn';
+  if (type === 'depleted' || type.endsWith('failed') || type === 'refund') return 'danger';
+  if (type.endsWith('succeeded')) return 'ok';
+  return 'neutral';
+}
+
+/** The user's alerts, newest first, with the number unread and "Mark read" on each unread one. */
+export function AlertsList() {
+  const h = useId();
+  const queryClient = useQueryClient();
+  const { list: alerts, items } = usePages('GET /api/credits/alerts', keys.alerts, { limit: 10 });
+  const markRead = useMutation({
+    mutationFn: (id: string) => api('POST /api/credits/alerts/:id/read', { params: { id } }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: keys.alerts }),
+  });
+  const unread = alerts.data?.pages[0]?.unread ?? items.filter((a) => !a.read).length;
+  return (
+    <section className="card" aria-labelledby={h}>
+      <div className="card-head">
+        <h2 id={h}>
+          Alerts {unread > 0 ? <Badge tone="accent">{unread} unread</Badge> : null}
+        </h2>
+      </div>
+      <QueryStatus query={alerts} count={items.length} loading="Loading alerts…" empty="No alerts. You will be told here when your balance runs low." />
+      <ErrorMessage error={markRead.error} />
+      <ul className="alerts">
+        {items.map((a) => (
+          <li key={a.id} className={a.read ? 'alert alert-read' : 'alert'}>
+            <div>
+              <Badge tone={alertTone(a.type)}>{humanize(a.type)}</Badge>
+              <p className="alert-message">{a.message}</p>
+              <p className="muted small">{formatDate(a.createdAt)}</p>
+            </div>
+            {a.read ? (
+              <span className="muted small">Read</span>
+            ) : (
+              <button type="button" className="button button-small" onClick={() => markRead.mutate(a.id)} disabled={markRead.isPending && markRead.variables === a.id}>
+                Mark read
+              </button>
+            )}
+          </li>
+        ))}
+      </ul>
+      <LoadMore list={alerts} small />
+    </section>
+  );
+}

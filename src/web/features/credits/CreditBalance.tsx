@@ -1,0 +1,82 @@
+import { useId, useState } from 'react';
+import { ErrorMessage, Loading, Stat } from '../../components/ui';
+import { formatCredits } from '../../lib/format';
+import { useBalance, useLowBalance } from './hooks';
+import { PurchaseCreditsModal } from './PurchaseCreditsModal';
+import './credits.css';
+
+/**
+ * CreditBalance: the signed-in user's balance, live. `compact` is the header's pill: the
+ * available credits in the element named "Credit balance", amber below the low-balance
+ * threshold, with a dot while the stream is connected (`live`). The full card shows
+ * available, balance, reserved and lifetime figures, with "Buy credits" opening the
+ * PurchaseCreditsModal.
+ */
+export function CreditBalance(props: { compact: true; live: boolean } | { compact?: false }) {
+  return props.compact ? <BalancePill live={props.live} /> : <BalanceCard />;
+}
+
+function BalancePill({ live }: { live: boolean }) {
+  const b = useBalance().data;
+  const { low, threshold } = useLowBalance(b);
+  if (!b) {
+    return (
+      <div className="balance-pill" aria-busy="true">
+        <span className="muted">Loading balance…</span>
+      </div>
+    );
+  }
+  const title = low
+    ? `Low balance: below your threshold of ${formatCredits(threshold)} credits`
+    : b.unlimited
+      ? 'Unlimited credits'
+      : `${formatCredits(b.available)} credits available`;
+  return (
+    <div className={`balance-pill${low ? ' balance-low' : ''}`} title={title}>
+      <span className={`live-dot${live ? ' live-on' : ''}`} aria-hidden="true" />
+      <span role="status" aria-label="Credit balance" className="balance-value">
+        {formatCredits(b.available)}
+      </span>
+      <span className="balance-unit">{b.unlimited ? 'credits · unlimited' : 'credits'}</span>
+      {low ? <span className="visually-hidden"> (low balance)</span> : null}
+    </div>
+  );
+}
+
+function BalanceCard() {
+  const h = useId();
+  const [buying, setBuying] = useState(false);
+  const balance = useBalance();
+  const b = balance.data;
+  const { low, threshold } = useLowBalance(b);
+  return (
+    <section className="card balance-card" aria-labelledby={h}>
+      <div className="card-head">
+        <h2 id={h}>Balance</h2>
+        <button type="button" className="button button-primary" onClick={() => setBuying(true)}>
+          Buy credits
+        </button>
+      </div>
+      <ErrorMessage error={balance.error} />
+      {b ? (
+        <>
+          <dl className="stats">
+            <Stat label="Available" value={formatCredits(b.available)} hint={b.unlimited ? 'unlimited' : 'credits'} tone={low ? 'warn' : 'ok'} />
+            <Stat label="Balance" value={formatCredits(b.balance)} />
+            <Stat label="Reserved" value={formatCredits(b.reserved)} hint="held for calls in progress" />
+            <Stat label="Lifetime purchased" value={formatCredits(b.lifetimePurchased)} />
+            <Stat label="Lifetime used" value={formatCredits(b.lifetimeUsed)} />
+          </dl>
+          {low ? (
+            <p className="notice notice-warning">
+              Your available credits are below your threshold of {formatCredits(threshold)}. Buy credits to keep the platform running.
+            </p>
+          ) : null}
+        </>
+      ) : (
+        <Loading label="Loading balance…" />
+      )}
+      {buying ? <PurchaseCreditsModal onClose={() => setBuying(false)} /> : null}
+    </section>
+  );
+}

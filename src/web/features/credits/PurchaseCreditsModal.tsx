@@ -1,0 +1,117 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { lazy, Suspense, useState } from 'react';
+import type { Shape } from '../../../contracts/types';
+import { api } from '../../api/client';
+import { CloseButton } from '../../components/Actions';
+import { Dialog } from '../../components/Dialog';
+import { ErrorMessage, Loading } from '../../components/ui';
+import { useConfig } from '../../lib/config';
+import { formatCredits, formatMoney } from '../../lib/format';
+import { keys } from '../../lib/query-keys';
+import { usePackages } from './hooks';
+import './credits.css';
+
+// Stripe.js is loaded only when the server takes card payments.
+const StripePayment = lazy(() => import('./StripePayment').then((m) => ({ default: m.StripePayment })));
+
+function perCredit(p: Shape<'CreditPackage'>): string {
+  const total = p.credits + p.bonusCredits;
+  if (total <= 0) return '';
+  const dollars = p.priceCents / 100 / total;
+  return `${new Intl.NumberFormat('en-US', { style: 'currency', currency: p.currency.toUpperCase() || 'USD', minimumFractionDigits: 3, maximumFractionDigits: 3 }).format(dollars)} per credit`;
+}
+
+/** PurchaseCreditsModal: the packages, one "Buy" each; a simulated purchase completes at once. */
+export function PurchaseCreditsModal({ onClose }: { onClose(): void }) {
+  const packages = usePackages();
+  const config = useConfig();
+  const queryClient = useQueryClient();
+  const buy = useMutation({
+    mutationFn: (pkg: Shape<'CreditPackage'>) => api('POST /api/credits/purchase', { body: { packageId: pkg.id }, idempotent: true }),
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: keys.balance });
+      void queryClient.invalidateQueries({ queryKey: keys.payments });
+      void queryClient.invalidateQueries({ queryKey: keys.transactions.all });
+    },
+  });
+  const provider = config.data?.paymentsProvider;
+  const [paid, setPaid] = useState(false);
+  const done = buy.data;
+  const bought = buy.variables;
+
+  return (
+    <Dialog title="Buy credits" onClose={onClose} wide>
+      {done && bought ? (
+        <div className="purchase-done">
+          {done.payment.status === 'pending' && done.clientSecret && config.data?.stripePublishableKey && !paid ? (
+            <Suspense fallback={<Loading label="Loading the card form…" />}>
+              <p>
+                Pay {formatMoney(done.payment.amountCents, done.payment.currency)} for {formatCredits(done.payment.credits)} credits ({bought.name}).
+              </p>
+              <StripePayment
+                publishableKey={config.data.stripePublishableKey}
+                clientSecret={done.clientSecret}
+                paymentId={done.payment.id}
+                onPaid={() => {
+                  setPaid(true);
+                  void queryClient.invalidateQueries({ queryKey: keys.balance });
+                  void queryClient.invalidateQueries({ queryKey: keys.payments });
+                }}
+              />
+            </Suspense>
+          ) : done.payment.status === 'succeeded' || paid ? (
+            <div className="notice notice-success" role="status">
+              <p>
+                <strong>Purchase succeeded.</strong> {formatCredits(done.payment.credits)} credits ({bought.name}) were added to your balance for{' '}
+                {formatMoney(done.payment.amountCents, done.payment.currency)}.
+              </p>
+            </div>
+          ) : done.payment.status === 'pending' ? (
+            <div className="notice" role="status">
+              <p>
+                <strong>Payment started.</strong> Your {formatCredits(done.payment.credits)} credits are added as soon as the payment provider confirms it.
+              </p>
+            </div>
+          ) : (
+            <div className="notice notice-error" role="alert">
+              <p>The payment did not go through ({done.payment.status}). Nothing was charged.</p>
+            </div>
+          )}
+          <CloseButton onClose={onClose} />
+        </div>
+      ) : (
+        <>
+          {provider === 'simulated' ? (
+            <p className="notice notice-info">Payments are simulated on this server: no card is charged and credits are added at once.</p>
+          ) : null}
+          {provider === 'none' ? <p className="notice notice-warning">Purchases are unavailable right now: no payment provider is configured.</p> : null}
+          {packages.isPending ? <Loading label="Loading packages…" /> : null}
+          <ErrorMessage error={packages.error} />
+          <ErrorMessage error={buy.error} />
+          <div className="package-grid">
+            {(packages.data ?? []).map((p) => (
+              <article key={p.id} aria-label={p.name} className={`tile package${p.popular ? ' package-popular' : ''}`}>
+                {p.popular ? <span className="ribbon">Most popular</span> : null}
+                <h3>{p.name}</h3>
+                <p className="package-credits">
+                  <span className="big">{formatCredits(p.credits)}</span> credits
+                </p>
+                <p className="package-bonus">{p.bonusCredits > 0 ? `+ ${formatCredits(p.bonusCredits)} bonus credits` : 'No bonus'}</p>
+                <p className="package-price">{formatMoney(p.priceCents, p.currency)}</p>
+                <p className="package-per muted">{perCredit(p)}</p>
+                <button
+                  type="button"
+                  className={p.popular ? 'button button-primary button-block' : 'button button-block'}
+                  disabled={buy.isPending || provider === 'none'}
+                  onClick={() => buy.mutate(p)}
+                >
+                  {buy.isPending && bought?.id === p.id ? 'Buying…' : 'Buy'}
+                </button>
+              </article>
+            ))}
+          </div>
+        </>
+      )}
+    </Dialog>
+  );
+}

@@ -1,0 +1,110 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useId, useState } from 'react';
+import type { ResponseOf } from '../../../contracts/endpoints';
+import type { Shape } from '../../../contracts/types';
+import { api } from '../../api/client';
+import { SubmitActions } from '../../components/Actions';
+import { fieldErrors, NumberField } from '../../components/Field';
+import { Badge, Empty, ErrorMessage, Loading, Success } from '../../components/ui';
+import { useConfig } from '../../lib/config';
+import { creditsText, formatDate } from '../../lib/format';
+import { keys } from '../../lib/query-keys';
+import { Charged, Price, useEstimate } from './parts';
+import { onSubmit } from '../../lib/forms';
+
+type EndAnswer = ResponseOf<'POST /api/vapi/calls/:id/end'>;
+
+function useOpenCalls() {
+  return useQuery({
+    queryKey: keys.calls.open,
+    queryFn: ({ signal }) => api('GET /api/vapi/calls', { query: { status: 'open', limit: 50 }, signal }),
+    select: (d) => d.items,
+    // Calls VAPI is ending (or has not confirmed) change on VAPI's side: look again until they settle.
+    refetchInterval: (q) => (q.state.data?.items.some((c) => c.status !== 'in-progress') ? 3000 : false),
+  });
+}
+
+const STATUS_TEXT: Record<Shape<'Call'>['status'], string> = {
+  queued: 'Not confirmed by VAPI yet',
+  'in-progress': 'In progress',
+  ending: 'Ending',
+  ended: 'Ended',
+  failed: 'Failed',
+};
+
+const HANGING_UP = "VAPI was asked to hang up; the call is charged from VAPI's own figures once it reports the end.";
+
+function OpenCall({ call, simulated, onEnded }: { call: Shape<'Call'>; simulated: boolean; onEnded: (a: EndAnswer) => void }) {
+  const id = useId();
+  const queryClient = useQueryClient();
+  const [duration, setDuration] = useState('90');
+  const durationNum = duration === '' ? null : Number(duration);
+  const estimate = useEstimate('vapi_call', 'per_minute', simulated ? durationNum : null);
+  const end = useMutation({
+    mutationFn: (body: { durationSeconds?: number }) => api('POST /api/vapi/calls/:id/end', { params: { id: call.id }, body }),
+    onSuccess: onEnded,
+    onSettled: () => {
+      void queryClient.invalidateQueries({ queryKey: keys.balance });
+      void queryClient.invalidateQueries({ queryKey: keys.calls.all });
+    },
+  });
+  const onEnd = onSubmit(() => end.mutate(simulated && durationNum !== null ? { durationSeconds: durationNum } : {}));
+  return (
+    <article className="tile open-call" aria-labelledby={`${id}-t`}>
+      <div className="open-call-head">
+        <h3 id={`${id}-t`}>Call to {call.phoneNumber}</h3>
+        <Badge tone={call.status === 'in-progress' ? 'accent' : 'warn'}>{STATUS_TEXT[call.status]}</Badge>
+      </div>
+      <p className="muted small">
+        Started {formatDate(call.startedAt)} · up to {call.maxDurationSeconds} s · {creditsText(call.reserved)} held
+      </p>
+      {call.status === 'ending' ? (
+        <p className="small">{HANGING_UP}</p>
+      ) : (
+        <form className="stack" onSubmit={onEnd} noValidate>
+          {simulated ? (
+            <NumberField label="Call duration (seconds)" min="0" step="0.001" value={duration} onChange={setDuration} error={fieldErrors(end.error).durationSeconds} />
+          ) : null}
+          {simulated ? <Price estimate={estimate} label="Minutes cost" /> : null}
+          <ErrorMessage error={end.error} inline={['durationSeconds']} />
+          <SubmitActions label="End call" busy={end.isPending} plain />
+        </form>
+      )}
+    </article>
+  );
+}
+
+/** "Open calls": the calls not yet settled, each with "End call", also after a reload. */
+export function OpenCalls() {
+  const h = useId();
+  const config = useConfig();
+  const calls = useOpenCalls();
+  const simulated = config.data?.callsSimulated ?? true;
+  const [ended, setEnded] = useState<EndAnswer | null>(null);
+  return (
+    <section className="card open-calls-card" aria-labelledby={h}>
+      <div className="card-head">
+        <h2 id={h}>Open calls</h2>
+      </div>
+      <p className="muted">Calls not yet settled. {simulated ? 'Calls are simulated here: say how long one lasted when you end it.' : 'Ending one asks VAPI to hang up.'}</p>
+      {calls.isPending ? (
+        <Loading label="Loading calls…" />
+      ) : calls.isError ? (
+        <ErrorMessage error={calls.error} />
+      ) : calls.data.length === 0 ? (
+        <Empty>No open calls.</Empty>
+      ) : (
+        <div className="open-calls">
+          {calls.data.map((c) => (
+            <OpenCall key={c.id} call={c} simulated={simulated} onEnded={setEnded} />
+          ))}
+        </div>
+      )}
+      {ended === null ? null : 'credits' in ended ? (
+        <Charged credits={ended.credits}>Call ended after {ended.call.durationSeconds} s; the rest of the hold was released.</Charged>
+      ) : (
+        <Success>{HANGING_UP}</Success>
+      )}
+    </section>
+  );
+}

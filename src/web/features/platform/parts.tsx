@@ -1,0 +1,74 @@
+/** What every card of the platform page shares: its frame, the price before and the charge after. */
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { type ReactNode, useId } from 'react';
+import type { Shape } from '../../../contracts/types';
+import type { BodyOf } from '../../../contracts/endpoints';
+import { api } from '../../api/client';
+import { Success } from '../../components/ui';
+import { creditsText, formatCredits } from '../../lib/format';
+import { keys } from '../../lib/query-keys';
+
+type EstimateRequest = BodyOf<'POST /api/credits/estimate'>;
+
+/** The price of `quantity` (base units) of an operation, and whether the balance covers it; nothing while `quantity` is null. */
+export function useEstimate(operation: string, unit: EstimateRequest['unit'], quantity: number | null) {
+  return useQuery({
+    queryKey: keys.estimate.one(operation, unit, quantity),
+    queryFn: () => api('POST /api/credits/estimate', { body: { operation, unit, quantity: quantity ?? 0 } }),
+    enabled: quantity !== null && Number.isFinite(quantity) && quantity >= 0,
+    staleTime: 30_000,
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function Price({ estimate, suffix, label = 'Price' }: { estimate: ReturnType<typeof useEstimate>; suffix?: ReactNode; label?: string }) {
+  const e = estimate.data;
+  return (
+    <p className="price-line">
+      <span className="price-label">{label}</span>{' '}
+      {e ? (
+        <>
+          <strong>{creditsText(e.cost)}</strong>
+          {suffix}
+          {!e.allowed ? <span className="price-warn"> · more than your {formatCredits(e.available)} available</span> : null}
+        </>
+      ) : estimate.isError ? (
+        <span className="muted">unavailable</span>
+      ) : (
+        <span className="muted">…</span>
+      )}
+    </p>
+  );
+}
+
+export function Charged({ credits, children }: { credits: Shape<'Charge'> | undefined; children?: ReactNode }) {
+  if (!credits) return null;
+  return (
+    <Success>
+      {children} Charged <strong>{creditsText(credits.charged)}</strong>; balance now {formatCredits(credits.balance)}.
+    </Success>
+  );
+}
+
+export function ActionCard({ title, description, children }: { title: string; description: string; children: ReactNode }) {
+  const h = useId();
+  return (
+    <section className="card action-card" aria-labelledby={h}>
+      <h2 id={h}>{title}</h2>
+      <p className="muted">{description}</p>
+      {children}
+    </section>
+  );
+}
+
+/** A metered operation: after it, the balance and the prices are read again. */
+export function useCharge<TVars, TAnswer extends { credits: Shape<'Charge'> }>(fn: (v: TVars) => Promise<TAnswer>) {
+  const queryClient = useQueryClient();
+  return useMutation({
+    mutationFn: fn,
+    onSettled: () => {
+      void queryClient.invalidateQueries({ queryKey: keys.balance });
+      void queryClient.invalidateQueries({ queryKey: keys.estimate.all });
+    },
+  });
+}

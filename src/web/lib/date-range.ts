@@ -1,0 +1,36 @@
+import { useState } from 'react';
+
+const DAY = 86_400_000;
+
+/** A range of whole UTC days, as the date inputs hold them (YYYY-MM-DD). */
+export interface DayRange {
+  from: string;
+  to: string;
+}
+
+/** YYYY-MM-DD of a date in UTC (the API's buckets are UTC). */
+export function isoDay(d: Date): string {
+  return d.toISOString().slice(0, 10);
+}
+
+/** The last `days` days, today included. */
+export function lastDays(days: number): DayRange {
+  const now = new Date();
+  return { from: isoDay(new Date(now.getTime() - (days - 1) * DAY)), to: isoDay(now) };
+}
+
+/** How many days the range spans, minus one (0 for a single day). */
+export function spanDays(r: DayRange): number {
+  return (new Date(r.to).getTime() - new Date(r.from).getTime()) / DAY;
+}
+
+/** The range as the API's `from` (inclusive) and `to`: from the first day's start to the last day's end. */
+export function rangeQuery(r: DayRange): { from: string; to: string } {
+  return { from: `${r.from}T00:00:00.000Z`, to: `${r.to}T23:59:59.999Z` };
+}
+
+/** A day range held in state, starting with the last `days` days; `bad` when it starts after it ends. */
+export function useDayRange(days: number) {
+  const [range, setRange] = useState(() => lastDays(days));
+  return { range, setRange, bad: range.from > range.to };
+}

@@ -1,0 +1,28 @@
+import { keepPreviousData, type QueryKey, useInfiniteQuery } from '@tanstack/react-query';
+import type { EndpointKey, QueryOf, ResponseOf } from '../../contracts/endpoints';
+import type { Page } from '../../contracts/types';
+import { api } from '../api/client';
+
+/** The endpoints that answer a page of items and take a `cursor` for the next. */
+export type PagedKey = {
+  [K in EndpointKey]: ResponseOf<K> extends Page<unknown> ? (QueryOf<K> extends { cursor?: string } ? K : never) : never;
+}[EndpointKey];
+
+type ItemOf<K extends PagedKey> = ResponseOf<K> extends Page<infer T> ? T : never;
+
+/**
+ * A paginated list of the API, page after page (`fetchNextPage` with the last `nextCursor`),
+ * and its items so far. `keepPrevious` shows the last answer while a new filter loads.
+ */
+export function usePages<K extends PagedKey>(key: K, queryKey: QueryKey, query: Omit<QueryOf<K>, 'cursor'>, opts: { keepPrevious?: boolean } = {}) {
+  const call = api as unknown as (key: EndpointKey, request: { query: Record<string, unknown>; signal: AbortSignal }) => Promise<unknown>;
+  const list = useInfiniteQuery({
+    queryKey,
+    queryFn: ({ pageParam, signal }) => call(key, { query: { ...query, cursor: pageParam }, signal }) as Promise<ResponseOf<K> & Page<ItemOf<K>>>,
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
+    placeholderData: opts.keepPrevious ? keepPreviousData : undefined,
+  });
+  const items: ItemOf<K>[] = list.data?.pages.flatMap((p) => p.items) ?? [];
+  return { list, items };
+}

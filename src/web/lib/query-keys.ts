@@ -1,0 +1,46 @@
+/**
+ * Every React Query key of the dashboard, from one place: a list's key starts with its
+ * family's (`keys.transactions.all`), so invalidating the family refreshes every filter
+ * and page of it.
+ */
+import type { QueryOf } from '../../contracts/endpoints';
+
+export const keys = {
+  me: (token: string | null) => ['me', token] as const,
+  config: ['config'] as const,
+  setupStatus: ['setup-status'] as const,
+  packages: ['packages'] as const,
+  balance: ['balance'] as const,
+  settings: ['settings'] as const,
+  transactions: {
+    all: ['transactions'] as const,
+    list: (type: string) => ['transactions', type] as const,
+  },
+  usage: {
+    all: ['usage'] as const,
+    report: (granularity: string, from: string, to: string) => ['usage', granularity, from, to] as const,
+  },
+  alerts: ['alerts'] as const,
+  payments: ['payments'] as const,
+  estimate: {
+    all: ['estimate'] as const,
+    one: (operation: string, unit: string, quantity: number | null) => ['estimate', operation, unit, quantity] as const,
+  },
+  calls: {
+    all: ['calls'] as const,
+    open: ['calls', 'open'] as const,
+  },
+  admin: {
+    all: ['admin'] as const,
+    users: (search: string) => ['admin', 'users', search] as const,
+    user: (id: string) => ['admin', 'user', id] as const,
+    packages: ['admin', 'packages'] as const,
+    pricing: ['admin', 'pricing'] as const,
+    payments: (status: QueryOf<'GET /api/admin/payments'>['status'] | '') => ['admin', 'payments', status] as const,
+    analytics: (from: string, to: string) => ['admin', 'analytics', from, to] as const,
+    audit: ['admin', 'audit'] as const,
+  },
+};
+
+/** Queries whose data follows the balance: refreshed whenever it changes. */
+export const BALANCE_FOLLOWERS = [keys.transactions.all, keys.usage.all, keys.alerts, keys.estimate.all, keys.payments] as const;

@@ -1,0 +1,87 @@
+/** The session: the token, the signed-in user (GET /api/auth/me), sign-in and sign-out, followed across tabs. */
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from 'react';
+import { useNavigate } from 'react-router';
+import type { Shape } from '../../contracts/types';
+import { api, getToken, onUnauthorized, setToken } from '../api/client';
+import { keys } from './query-keys';
+
+interface Session {
+  token: string | null;
+  user: Shape<'User'> | null;
+  /** True while the signed-in user is being loaded after a reload. */
+  loading: boolean;
+  isAdmin: boolean;
+  signIn(token: string, user: Shape<'User'>): void;
+  signOut(): void;
+}
+
+const SessionContext = createContext<Session | null>(null);
+
+export function SessionProvider({ children }: { children: ReactNode }) {
+  const [token, setTokenState] = useState<string | null>(() => getToken());
+  const queryClient = useQueryClient();
+  const navigate = useNavigate();
+
+  const me = useQuery({
+    queryKey: keys.me(token),
+    queryFn: ({ signal }) => api('GET /api/auth/me', { signal }),
+    enabled: token !== null,
+    staleTime: 5 * 60_000,
+    retry: false,
+  });
+
+  const signOut = useCallback(() => {
+    setToken(null);
+    setTokenState(null);
+    queryClient.clear();
+    navigate('/signin', { replace: true });
+  }, [navigate, queryClient]);
+
+  // A 401 from the API ends the session.
+  useEffect(() => onUnauthorized(signOut), [signOut]);
+
+  // Signing in or out in another tab follows here.
+  useEffect(() => {
+    const onStorage = () => {
+      const t = getToken();
+      setTokenState((cur) => {
+        if (cur === t) return cur;
+        if (!t) queryClient.clear();
+        return t;
+      });
+    };
+    window.addEventListener('storage', onStorage);
+    return () => window.removeEventListener('storage', onStorage);
+  }, [queryClient]);
+
+  const signIn = useCallback(
+    (t: string, user: Shape<'User'>) => {
+      queryClient.clear();
+      setToken(t);
+      queryClient.setQueryData(keys.me(t), { user });
+      setTokenState(t);
+    },
+    [queryClient],
+  );
+
+  const value = useMemo<Session>(() => {
+    const user = token ? (me.data?.user ?? null) : null;
+    return {
+      token,
+      user,
+      loading: token !== null && me.isPending,
+      isAdmin: user?.role === 'admin' || user?.role === 'super_admin',
+      signIn,
+      signOut,
+    };
+  }, [token, me.data, me.isPending, signIn, signOut]);
+
+  return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
+}
+
+export function useSession(): Session {
+  const ctx = useContext(SessionContext);
+  if (!ctx) throw new Error('useSession outside SessionProvider');
+  return ctx;
+}
