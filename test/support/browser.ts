@@ -1,6 +1,6 @@
 /**
  * What the browser tests share: the dashboard build (made when dist/web is missing or
- * older than src/web) and headless Chromium at /usr/bin/chromium through playwright-core.
+ * older than src/web or src/contracts, which it bundles) and headless Chromium at /usr/bin/chromium through playwright-core.
  */
 import { execFileSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { type Browser, type BrowserContext, type Page, chromium } from 'playwrig
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const WEB_SRC = join(ROOT, 'src/web');
+const CONTRACTS_SRC = join(ROOT, 'src/contracts');
 export const WEB_DIST = join(ROOT, 'dist/web');
 export const CHROMIUM = '/usr/bin/chromium';
 export const hasChromium = existsSync(CHROMIUM);
@@ -27,7 +28,7 @@ function newestMtime(path: string): number {
 /** Builds the dashboard unless dist/web is newer than every source file. */
 export function ensureBuild(): void {
   const index = join(WEB_DIST, 'index.html');
-  const sources = Math.max(newestMtime(WEB_SRC), statSync(join(ROOT, 'vite.config.ts')).mtimeMs);
+  const sources = Math.max(newestMtime(WEB_SRC), newestMtime(CONTRACTS_SRC), statSync(join(ROOT, 'vite.config.ts')).mtimeMs);
   if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
   execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], {
     cwd: ROOT,
