@@ -15,7 +15,7 @@ describe.each(await activeDialects())('POST /api/messages on %s', (dialect) => {
   it('charges 0.1 per message and answers the charge', async () => {
     const u = await s.register();
     await s.grant(u.user.id, 1);
-    const r = await u.api.post('/api/messages', { to: '+15551234567', body: 'Hello' });
+    const r = await u.api.call('POST /api/messages', { body: { to: '+15551234567', body: 'Hello' } });
     expect(r.status).toBe(201);
     expect(r.body.credits).toMatchObject({ charged: 0.1, balance: 0.9, available: 0.9 });
   });
@@ -23,43 +23,45 @@ describe.each(await activeDialects())('POST /api/messages on %s', (dialect) => {
   it('answers 402 with required and available when short, writing nothing', async () => {
     const u = await s.register();
     await s.grant(u.user.id, 0.05);
-    const r = await u.api.post('/api/messages', { to: 'c-1', body: 'Hi' });
+    const r = await u.api.call('POST /api/messages', { body: { to: 'c-1', body: 'Hi' } });
     expect(r.status).toBe(402);
     expect(r.body).toEqual({
       error: { code: 'insufficient_credits', message: expect.any(String), details: { required: 0.1, available: 0.05 } },
     });
-    const bal = await u.api.get('/api/credits/balance');
+    const bal = await u.api.call('GET /api/credits/balance');
     expect(bal.body.balance).toBe(0.05);
   });
 
   it('lets exactly as many of 200 parallel requests through as the credits cover', async () => {
     const u = await s.register();
     await s.grant(u.user.id, 10);
-    const results = await Promise.all(Array.from({ length: 200 }, () => u.api.post('/api/messages', { to: 'x', body: 'race' })));
+    const results = await Promise.all(Array.from({ length: 200 }, () => u.api.call('POST /api/messages', { body: { to: 'x', body: 'race' } })));
     const codes = results.map((r) => r.status);
     expect(codes.filter((c) => c === 201)).toHaveLength(100);
     expect(codes.filter((c) => c === 402)).toHaveLength(100);
-    const bal = await u.api.get('/api/credits/balance');
+    const bal = await u.api.call('GET /api/credits/balance');
     expect(bal.body).toMatchObject({ balance: 0, available: 0, reserved: 0 });
   });
 
   it('replays an Idempotency-Key and refuses it with another body', async () => {
     const u = await s.register();
     await s.grant(u.user.id, 1);
-    const h = { 'idempotency-key': 'msg-1' };
-    const a = await u.api.post('/api/messages', { to: 'x', body: 'one' }, h);
-    const b = await u.api.post('/api/messages', { to: 'x', body: 'one' }, h);
+    const headers = { 'idempotency-key': 'msg-1' };
+    const a = await u.api.call('POST /api/messages', { body: { to: 'x', body: 'one' }, headers });
+    const b = await u.api.call('POST /api/messages', { body: { to: 'x', body: 'one' }, headers });
     expect(a.status).toBe(201);
     expect(b.status).toBe(201);
     expect(b.body).toEqual(a.body);
     expect(b.headers.get('idempotent-replayed')).toBe('true');
-    const c = await u.api.post('/api/messages', { to: 'x', body: 'two' }, h);
+    const c = await u.api.call('POST /api/messages', { body: { to: 'x', body: 'two' }, headers });
     expect(c.status).toBe(409);
-    expect(c.body.error.code).toBe('idempotency_conflict');
-    const dup = await Promise.all(Array.from({ length: 8 }, () => u.api.post('/api/messages', { to: 'y', body: 'same' }, { 'idempotency-key': 'msg-2' })));
+    expect(c.error?.code).toBe('idempotency_conflict');
+    const dup = await Promise.all(
+      Array.from({ length: 8 }, () => u.api.call('POST /api/messages', { body: { to: 'y', body: 'same' }, headers: { 'idempotency-key': 'msg-2' } })),
+    );
     expect(dup.every((r) => r.status === 201)).toBe(true);
     expect(new Set(dup.map((r) => r.body.message.id)).size).toBe(1);
-    expect((await u.api.get('/api/credits/balance')).body.balance).toBe(0.8);
+    expect((await u.api.call('GET /api/credits/balance')).body.balance).toBe(0.8);
   });
 
   it('refuses bad bodies with the error shape and writes nothing', async () => {
@@ -73,13 +75,14 @@ describe.each(await activeDialects())('POST /api/messages on %s', (dialect) => {
     const bad = await u.api.request('POST', '/api/messages', { raw: '{"to":', headers: { 'content-type': 'application/json' } });
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBe('validation_error');
-    expect((await u.api.get('/api/credits/balance')).body.balance).toBe(1);
+    expect((await u.api.call('GET /api/credits/balance')).body.balance).toBe(1);
   });
 
   it('needs a valid token', async () => {
-    expect((await s.api.post('/api/messages', { to: 'x', body: 'y' })).status).toBe(401);
+    const message = { body: { to: 'x', body: 'y' } };
+    expect((await s.api.call('POST /api/messages', message)).status).toBe(401);
     const forged = s.api.withToken('eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0.');
-    expect((await forged.post('/api/messages', { to: 'x', body: 'y' })).status).toBe(401);
+    expect((await forged.call('POST /api/messages', message)).status).toBe(401);
   });
 
   it('leaves the ledger verifiable', async () => {

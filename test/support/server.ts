@@ -11,7 +11,9 @@ import pg from 'pg';
 import { loadConfig } from '../../src/config.js';
 import type { CallArgs, EndpointKey, ResponseOf } from '../../src/contracts/endpoints.js';
 import { requestTarget } from '../../src/contracts/paths.js';
-import type { Shape } from '../../src/contracts/types.js';
+import type { ErrorCode, Shape } from '../../src/contracts/types.js';
+
+type ErrorBody = { error: { code: ErrorCode; message: string; details?: Record<string, unknown> } };
 import type { Dialect } from '../../src/db/open.js';
 import { type Running, startServer } from '../../src/main.js';
 import type { AppDeps } from '../../src/server/app.js';
@@ -38,7 +40,10 @@ export interface TestServer {
 
 export interface Res<T = any> {
   status: number;
+  /** The parsed JSON (the text otherwise); for a typed call, typed as its success answer. */
   body: T;
+  /** The contract's error of a refused request (`{error: {...}}` of the body), else undefined. */
+  error: ErrorBody['error'] | undefined;
   headers: Headers;
   text: string;
 }
@@ -76,7 +81,8 @@ export class Client {
         parsed = text;
       }
     }
-    return { status: res.status, body: parsed as T, headers: res.headers, text };
+    const error = res.status >= 400 && parsed && typeof parsed === 'object' ? (parsed as Partial<ErrorBody>).error : undefined;
+    return { status: res.status, body: parsed as T, error, headers: res.headers, text };
   }
 
   /**
