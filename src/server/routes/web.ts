@@ -23,22 +23,51 @@ export async function webRoutes(app: App): Promise<((req: FastifyRequest, reply:
   const root = webRoot();
   const indexFile = join(root, 'index.html');
   if (!existsSync(indexFile)) return null;
-  const index = readFileSync(indexFile);
+  const index = precompressed(indexFile);
   await app.register(fastifyStatic, {
     root,
     prefix: '/',
     index: false,
     wildcard: false,
+    // scripts/web-assets.mjs writes .br and .gz beside each asset; served to clients that accept them (with Vary).
+    preCompressed: true,
     setHeaders(res, path) {
       res.header('cache-control', /[\\/]assets[\\/]/.test(path) ? 'public, max-age=31536000, immutable' : 'no-cache');
     },
   });
-  const sendIndex = (reply: FastifyReply) => reply.header('cache-control', 'no-cache').type('text/html; charset=utf-8').send(index);
-  app.get('/', { schema: { hide: true } }, (_req, reply) => sendIndex(reply));
+  const sendIndex = (req: FastifyRequest, reply: FastifyReply) => {
+    const encoding = pickEncoding(req.headers['accept-encoding'], index);
+    reply.header('cache-control', 'no-cache').header('vary', 'Accept-Encoding').type('text/html; charset=utf-8');
+    if (encoding !== 'identity') reply.header('content-encoding', encoding);
+    return reply.send(index[encoding]);
+  };
+  app.get('/', { schema: { hide: true } }, (req, reply) => sendIndex(req, reply));
   return (req, reply) => {
     const path = req.url.split('?')[0] ?? '/';
     if (req.method !== 'GET' || API_PREFIXES.some((p) => path.startsWith(p))) return false;
-    sendIndex(reply);
+    sendIndex(req, reply);
     return true;
   };
+}
+
+type Encoding = 'br' | 'gzip' | 'identity';
+
+/** A file and the compressed copies scripts/web-assets.mjs wrote beside it. */
+function precompressed(file: string): Partial<Record<Encoding, Buffer>> & { identity: Buffer } {
+  const variants: Partial<Record<Encoding, Buffer>> & { identity: Buffer } = { identity: readFileSync(file) };
+  if (existsSync(`${file}.br`)) variants.br = readFileSync(`${file}.br`);
+  if (existsSync(`${file}.gz`)) variants.gzip = readFileSync(`${file}.gz`);
+  return variants;
+}
+
+/** The best encoding the client accepts (Accept-Encoding, q=0 refuses) that we have. */
+function pickEncoding(header: string | string[] | undefined, have: Partial<Record<Encoding, Buffer>>): Encoding {
+  const accepted = new Set<string>();
+  for (const part of String(header ?? '').split(',')) {
+    const [name, ...params] = part.trim().toLowerCase().split(';');
+    const q = params.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    if (name && !(q && Number(q.slice(2)) === 0)) accepted.add(name);
+  }
+  for (const e of ['br', 'gzip'] as const) if (have[e] && (accepted.has(e) || accepted.has('*'))) return e;
+  return 'identity';
 }

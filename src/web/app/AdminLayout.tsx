@@ -1,3 +1,4 @@
+import { Suspense } from 'react';
 import { NavLink, Outlet } from 'react-router';
 import { Loading } from '../components/ui';
 import { useSession } from '../lib/session';
@@ -22,7 +23,9 @@ export function AdminLayout() {
         <NavLink to="/admin/analytics">Analytics</NavLink>
         <NavLink to="/admin/audit">Audit log</NavLink>
       </nav>
-      <Outlet />
+      <Suspense fallback={<Loading label="Loading the page…" />}>
+        <Outlet />
+      </Suspense>
     </div>
   );
 }

@@ -1,24 +1,34 @@
-import { type ComponentType, useEffect } from 'react';
+import { type ComponentType, lazy, useEffect } from 'react';
 import { Navigate, Route, Routes, useLocation } from 'react-router';
-import { AdminAnalyticsPage } from '../features/admin-analytics/AdminAnalyticsPage';
-import { AdminAuditPage } from '../features/admin-audit/AdminAuditPage';
-import { AdminPackagesPage } from '../features/admin-catalog/AdminPackagesPage';
-import { AdminPricingPage } from '../features/admin-catalog/AdminPricingPage';
-import { AdminPaymentsPage } from '../features/admin-payments/AdminPaymentsPage';
-import { AdminUserPage } from '../features/admin-users/AdminUserPage';
-import { AdminUsersPage } from '../features/admin-users/AdminUsersPage';
 import { ForgotPasswordPage } from '../features/auth/ForgotPasswordPage';
 import { ResetPasswordPage } from '../features/auth/ResetPasswordPage';
 import { SetupPage } from '../features/auth/SetupPage';
 import { SignInPage } from '../features/auth/SignInPage';
 import { SignUpPage } from '../features/auth/SignUpPage';
 import { VerifyEmailPage } from '../features/auth/VerifyEmailPage';
-import { CreditDashboard } from '../features/credits/CreditDashboard';
 import { PlatformPage } from '../features/platform/PlatformPage';
 import { useSession } from '../lib/session';
 import { AdminLayout } from './AdminLayout';
 import { Layout } from './Layout';
 import { NotFound } from './NotFound';
+
+/**
+ * Code split by route: the first page a visitor loads (sign-in, or the platform page) carries
+ * neither the administration, nor the charts (recharts, on the credits and analytics pages),
+ * nor the card form (Stripe, loaded when the purchase dialog opens). Each lazy page is its own
+ * chunk, fetched on first visit; `npm run build:web` fails when the first page's JavaScript
+ * passes its budget (scripts/web-budget.mjs).
+ */
+const page = <K extends string>(load: () => Promise<Record<K, ComponentType>>, name: K) =>
+  lazy(() => load().then((m) => ({ default: m[name] })));
+const AdminUsersPage = page(() => import('../features/admin-users/AdminUsersPage'), 'AdminUsersPage');
+const AdminUserPage = page(() => import('../features/admin-users/AdminUserPage'), 'AdminUserPage');
+const AdminPackagesPage = page(() => import('../features/admin-catalog/AdminPackagesPage'), 'AdminPackagesPage');
+const AdminPricingPage = page(() => import('../features/admin-catalog/AdminPricingPage'), 'AdminPricingPage');
+const AdminPaymentsPage = page(() => import('../features/admin-payments/AdminPaymentsPage'), 'AdminPaymentsPage');
+const AdminAnalyticsPage = page(() => import('../features/admin-analytics/AdminAnalyticsPage'), 'AdminAnalyticsPage');
+const AdminAuditPage = page(() => import('../features/admin-audit/AdminAuditPage'), 'AdminAuditPage');
+const CreditDashboard = page(() => import('../features/credits/CreditDashboard'), 'CreditDashboard');
 
 /** The pages before sign-in, by path, with their titles. */
 const PUBLIC_PAGES: [path: string, title: string, Page: ComponentType][] = [

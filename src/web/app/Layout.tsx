@@ -1,5 +1,6 @@
-import type { ReactNode } from 'react';
+import { type ReactNode, Suspense } from 'react';
 import { Link, NavLink, Outlet } from 'react-router';
+import { Loading } from '../components/ui';
 import { CreditBalance } from '../features/credits/CreditBalance';
 import { useBalanceStream } from '../features/credits/hooks';
 import { useSession } from '../lib/session';
@@ -40,7 +41,7 @@ export function Layout({ children }: { children?: ReactNode }) {
         </div>
       </header>
       <main id="main" className="main" tabIndex={-1}>
-        {children ?? <Outlet />}
+        <Suspense fallback={<Loading label="Loading the page…" />}>{children ?? <Outlet />}</Suspense>
       </main>
     </div>
   );
