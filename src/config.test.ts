@@ -1,6 +1,7 @@
 /**
  * The ledger key: LEDGER_KEY, or outside production one generated once in DATA_DIR (as
- * the JWT secret); required in production; at least 32 bytes.
+ * the JWT secret); required in production; at least 32 bytes. Stripe: all of its settings
+ * or none, in every mode.
  */
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,5 +33,25 @@ describe('LEDGER_KEY', () => {
     expect(() => loadConfig(prod)).toThrow(/LEDGER_KEY is required in production/);
     expect(() => loadConfig({ ...prod, LEDGER_KEY: 'short' })).toThrow(/LEDGER_KEY must be at least 32 bytes/);
     expect(loadConfig({ ...prod, LEDGER_KEY: 'k'.repeat(32) }).ledgerKey).toBe('k'.repeat(32));
+  });
+});
+
+describe('Stripe', () => {
+  const full = { STRIPE_SECRET_KEY: 'sk_test_x', STRIPE_PUBLISHABLE_KEY: 'pk_test_x', STRIPE_WEBHOOK_SECRET: 'whsec_x' };
+  const modes = [
+    { NODE_ENV: 'development', DATA_DIR: dir },
+    { NODE_ENV: 'test', DATA_DIR: dir },
+    { NODE_ENV: 'production', DATA_DIR: dir, JWT_SECRET: 'j'.repeat(40), LEDGER_KEY: 'k'.repeat(40) },
+  ];
+
+  it.each(modes)('half-configured is refused at start-up, naming the missing setting ($NODE_ENV)', (mode) => {
+    expect(() => loadConfig({ ...mode, ...full, STRIPE_PUBLISHABLE_KEY: undefined })).toThrow(/STRIPE_PUBLISHABLE_KEY is required when STRIPE_SECRET_KEY is set/);
+    expect(() => loadConfig({ ...mode, ...full, STRIPE_WEBHOOK_SECRET: undefined })).toThrow(/STRIPE_WEBHOOK_SECRET is required when STRIPE_SECRET_KEY is set/);
+    expect(() => loadConfig({ ...mode, ...full, STRIPE_WEBHOOK_SECRET: '', STRIPE_PUBLISHABLE_KEY: '' })).toThrow(
+      /STRIPE_WEBHOOK_SECRET is required[\s\S]*STRIPE_PUBLISHABLE_KEY is required/,
+    );
+    expect(() => loadConfig({ ...mode, STRIPE_WEBHOOK_SECRET: 'whsec_x' })).toThrow(/STRIPE_SECRET_KEY is required when STRIPE_WEBHOOK_SECRET is set/);
+    expect(loadConfig({ ...mode, ...full }).stripe).toMatchObject({ secretKey: 'sk_test_x', publishableKey: 'pk_test_x', webhookSecret: 'whsec_x' });
+    expect(loadConfig({ ...mode }).stripe).toBeUndefined();
   });
 });

@@ -257,9 +257,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
     problems.push('LEDGER_KEY must be at least 32 bytes');
   }
 
-  const stripeKeys = [e.STRIPE_SECRET_KEY, e.STRIPE_WEBHOOK_SECRET];
-  if (stripeKeys.some(Boolean) && !stripeKeys.every(Boolean)) {
-    problems.push('STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET are needed together');
+  // Half-configured Stripe is refused in every mode: without the webhook secret no payment
+  // would ever be credited, without the publishable key the dashboard has no card form.
+  if (e.STRIPE_SECRET_KEY) {
+    if (!e.STRIPE_WEBHOOK_SECRET) problems.push('STRIPE_WEBHOOK_SECRET is required when STRIPE_SECRET_KEY is set (without it no payment is ever credited)');
+    if (!e.STRIPE_PUBLISHABLE_KEY) problems.push('STRIPE_PUBLISHABLE_KEY is required when STRIPE_SECRET_KEY is set (the dashboard’s card form needs it)');
+  } else if (e.STRIPE_WEBHOOK_SECRET) {
+    problems.push('STRIPE_SECRET_KEY is required when STRIPE_WEBHOOK_SECRET is set');
   }
   if (e.STRIPE_API_BASE && !/^https?:\/\//.test(e.STRIPE_API_BASE)) {
     problems.push('STRIPE_API_BASE must be an http(s) URL');

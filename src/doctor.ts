@@ -140,7 +140,7 @@ export function checkEnvironment(env: NodeJS.ProcessEnv): Finding[] {
     });
   }
   if (sk && !pk) {
-    out.push({ check: 'stripe_keys', severity: 'warning', message: 'STRIPE_PUBLISHABLE_KEY is not set: the dashboard cannot show the card form', fix: 'set STRIPE_PUBLISHABLE_KEY (pk_... of the same mode as the secret key)' });
+    out.push({ check: 'stripe_keys', severity: 'blocking', message: 'STRIPE_PUBLISHABLE_KEY is not set: the dashboard cannot show the card form (the service refuses to start)', fix: 'set STRIPE_PUBLISHABLE_KEY (pk_... of the same mode as the secret key)' });
   }
   if (pk && !sk) {
     out.push({ check: 'stripe_keys', severity: 'warning', message: 'STRIPE_PUBLISHABLE_KEY is set without STRIPE_SECRET_KEY: Stripe is not used', fix: 'set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or unset STRIPE_PUBLISHABLE_KEY' });

@@ -27,7 +27,7 @@ describe('secrets in logs', () => {
     const stream = createWriteStream(file);
     s = await startTestServer(
       'sqlite',
-      { ...SECRETS, SUPER_ADMIN_EMAIL: 'boss@example.com', STRIPE_WEBHOOK_SECRET: stripe.webhookSecret, STRIPE_API_BASE: stripe.url, LOG_LEVEL: 'trace' },
+      { ...SECRETS, SUPER_ADMIN_EMAIL: 'boss@example.com', STRIPE_WEBHOOK_SECRET: stripe.webhookSecret, STRIPE_PUBLISHABLE_KEY: 'pk_test_standin', STRIPE_API_BASE: stripe.url, LOG_LEVEL: 'trace' },
       undefined,
       { level: 'trace', stream },
     );

@@ -74,9 +74,9 @@ describe('doctor: the environment', () => {
     expect(find(checkEnvironment({ ...live, STRIPE_SECRET_KEY: 'rk_live_abc' }), 'stripe_keys', 'blocking')).toEqual([]);
   });
 
-  it('stripe_keys: a missing publishable key, a lone publishable key, or test keys in production are warnings', () => {
+  it('stripe_keys: a missing publishable key is blocking; a lone publishable key, or test keys in production are warnings', () => {
     const live = { ...base(), STRIPE_WEBHOOK_SECRET: 'whsec_abc', STRIPE_SECRET_KEY: 'sk_live_abc', STRIPE_PUBLISHABLE_KEY: 'pk_live_abc' };
-    expectFinding('stripe_keys', 'warning', { ...live, STRIPE_PUBLISHABLE_KEY: '' }, live, /cannot show the card form/);
+    expectFinding('stripe_keys', 'blocking', { ...live, STRIPE_PUBLISHABLE_KEY: '' }, live, /cannot show the card form/);
     expectFinding('stripe_keys', 'warning', { ...base(), STRIPE_PUBLISHABLE_KEY: 'pk_live_abc' }, live, /without STRIPE_SECRET_KEY/);
     expectFinding('stripe_keys', 'warning', { ...live, STRIPE_SECRET_KEY: 'sk_test_abc', STRIPE_PUBLISHABLE_KEY: 'pk_test_abc' }, live, /test mode: no real money/);
   });
