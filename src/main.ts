@@ -228,6 +228,8 @@ export async function startServer(
     app.log.warn('BACKUP_DIR is for the embedded SQLite database and is ignored on PostgreSQL: back PostgreSQL up with its own tools (docs/operations.md)');
   }
   every(600, () => sweepAttempts(database.db, Date.now()));
+  // Auto-recharges whose charge Stripe did not confirm: re-read from Stripe once their call is surely over.
+  if (payments) every(60, () => autoRecharge.reconcile());
 
   let url = '';
   let metricsServer: Server | undefined;

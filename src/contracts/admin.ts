@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { roleSchema } from './auth.js';
+import { WEBHOOK_EVENT_OUTCOMES } from './enums.js';
 import {
   credits,
   creditsInput,
@@ -133,3 +134,18 @@ export const userDetail = z.object({
   transactions: z.array(transactionSchema),
   payments: z.array(paymentSchema),
 });
+
+/** A Stripe event the webhook received, and what it did. */
+export const webhookEventSchema = z
+  .object({
+    id: z.string().meta({ description: 'Stripe’s event id (`evt_...`).' }),
+    type: z.string(),
+    receivedAt: z.string(),
+    outcome: z.enum(WEBHOOK_EVENT_OUTCOMES).meta({
+      description: '`applied`: it changed a payment (credits, status, refund, dispute); `ignored`: a type the service does not act on, an object Stripe does not know, or no payment to apply it to (see the audit log); `unrecorded`: received before outcomes were kept.',
+    }),
+    paymentId: z.string().nullable().meta({ description: 'The payment it concerned, when one was found (or rebuilt from its PaymentIntent).' }),
+  })
+  .meta({ id: 'WebhookEvent' });
+
+export const webhookEventsPage = pageOf(webhookEventSchema);

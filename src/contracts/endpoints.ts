@@ -86,6 +86,7 @@ export const endpoints = {
   'POST /api/admin/payments/:id/refund': { params: common.idParam, body: admin.refundBody, responses: { 200: admin.refundResponse }, idempotent: true },
   'GET /api/admin/analytics': { query: admin.analyticsQuery, responses: { 200: admin.analyticsResponse } },
   'GET /api/admin/audit': { query: common.paginationQuery, responses: { 200: admin.auditPage } },
+  'GET /api/admin/webhook-events': { query: common.paginationQuery, responses: { 200: admin.webhookEventsPage } },
 } as const satisfies Record<string, Endpoint>;
 
 export type Endpoints = typeof endpoints;

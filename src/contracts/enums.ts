@@ -12,6 +12,9 @@ export const PAYMENT_STATUSES = ['pending', 'succeeded', 'failed', 'refunded', '
 
 export const PAYMENT_PROVIDERS = ['stripe', 'simulated'] as const;
 
+/** What a received Stripe event did: `unrecorded` for one received before outcomes were kept. */
+export const WEBHOOK_EVENT_OUTCOMES = ['applied', 'ignored', 'unrecorded'] as const;
+
 /** What GET /api/config says takes payments: `none` in production without Stripe. */
 export const PAYMENTS_PROVIDERS = ['stripe', 'simulated', 'none'] as const;
 

@@ -5,7 +5,7 @@
  * these name the shapes the answers share.
  */
 import type { z } from 'zod';
-import type { adminPaymentSchema, adminUserSchema, auditSchema } from './admin.js';
+import type { adminPaymentSchema, adminUserSchema, auditSchema, webhookEventSchema } from './admin.js';
 import type { roleSchema, userSchema } from './auth.js';
 import type { callSchema } from './calls.js';
 import type { balanceSchema, chargeSchema, packageSchema, pricingRuleSchema } from './credits.js';
@@ -28,6 +28,7 @@ interface Schemas {
   AdminUser: typeof adminUserSchema;
   AdminPayment: typeof adminPaymentSchema;
   AuditEntry: typeof auditSchema;
+  WebhookEvent: typeof webhookEventSchema;
 }
 
 /** A shape of the contract by name, as a client reads it. */

@@ -9,6 +9,7 @@ import * as m010 from './migrations/010-auth-security.js';
 import * as m012 from './migrations/012-setup-tokens.js';
 import * as m008 from './migrations/008-dispute-clawbacks.js';
 import * as m009 from './migrations/009-ledger-key.js';
+import * as m016 from './migrations/016-payment-records.js';
 import type { DB } from './schema.js';
 
 // Migrations are imported, not read from a folder, so they work the same from src/ and dist/.
@@ -23,6 +24,7 @@ const migrations: Record<string, Migration> = {
   '012-setup-tokens': m012,
   '008-dispute-clawbacks': m008,
   '009-ledger-key': m009,
+  '016-payment-records': m016,
 };
 
 const INTROSPECTION_RACE = new Set(['3F000', '42P01', '42703']);

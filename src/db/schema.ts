@@ -157,6 +157,8 @@ export interface StripePaymentsTable {
   /** open, won or lost once a dispute event was seen (in whatever order they came). */
   dispute_status: 'open' | 'won' | 'lost' | null;
   dispute_amount_cents: number | null;
+  /** Stripe's receipt of the payment's charge (`receipt_url`), once it succeeded. */
+  receipt_url: string | null;
   created_at: number;
   updated_at: number;
 }
@@ -215,7 +217,12 @@ export interface ProcessedEventsTable {
   /** provider + ':' + event id. */
   id: string;
   type: string;
+  /** When it was first received. */
   created_at: number;
+  /** What it did: applied or ignored (null: received by a release before this was recorded). */
+  outcome: string | null;
+  /** The payment it concerned, when one was found or rebuilt. */
+  payment_id: string | null;
 }
 
 export interface AuditLogTable {

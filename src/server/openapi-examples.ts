@@ -273,6 +273,18 @@ export const EXAMPLES: Record<string, Example> = {
       },
     },
   },
+  'GET /api/admin/webhook-events': {
+    response: {
+      status: 200,
+      body: {
+        items: [
+          { id: 'evt_3QF0refund', type: 'charge.refunded', receivedAt: T, outcome: 'applied', paymentId: payment.id },
+          { id: 'evt_3QF0customer', type: 'customer.created', receivedAt: T, outcome: 'ignored', paymentId: null },
+        ],
+        nextCursor: null,
+      },
+    },
+  },
   'POST /api/credits/stripe/webhook': {
     request: {
       id: 'evt_3QF0example',

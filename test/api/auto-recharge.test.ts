@@ -23,7 +23,7 @@ describe.each(await activeDialects())('auto-recharge on %s', (dialect) => {
   beforeAll(async () => {
     s = await startTestServer(dialect);
     stripe = await startStripeStandIn();
-    st = await startTestServer(dialect, { STRIPE_SECRET_KEY: 'sk_test_x', STRIPE_WEBHOOK_SECRET: stripe.webhookSecret, STRIPE_API_BASE: stripe.url });
+    st = await startTestServer(dialect, { STRIPE_SECRET_KEY: 'sk_test_x', STRIPE_WEBHOOK_SECRET: stripe.webhookSecret, STRIPE_PUBLISHABLE_KEY: 'pk_test_x', STRIPE_API_BASE: stripe.url });
   });
   afterAll(async () => {
     await s?.stop();

@@ -208,6 +208,86 @@ describe.each(await activeDialects())('Stripe payments on %s', (dialect) => {
     expect((await admin.api.post(`/api/admin/payments/${payment.id}/refund`, { amountCents: 2251 })).status).toBe(400);
   });
 
+  it('rebuilds a succeeded payment the database lost (a restore) from its PaymentIntent, and credits it once', async () => {
+    const db = s.running.core.database.db;
+    const u = await s.register();
+    const { payment, intentId } = await buy(u, 'pkg_professional');
+    // What the intent carries: enough to rebuild the payment, written with the secret key.
+    expect(stripe.intents.get(intentId)?.metadata).toMatchObject({ paymentId: payment.id, userId: u.user.id, packageId: 'pkg_professional', creditsMc: '500000', bonusMc: '50000', priceCents: '4500' });
+    // A restore of a backup taken before the purchase: the database never saw this payment.
+    await db.deleteFrom('stripe_payments').where('id', '=', payment.id).execute();
+    const pi = stripe.succeed(intentId);
+    // Even an event whose body lies about the amount: the intent is re-read from Stripe.
+    const e = stripe.event('payment_intent.succeeded', { ...pi, amount: 1, metadata: { ...(pi.metadata as object), creditsMc: '999999000' } });
+    expect((await deliver(e)).body).toEqual({ received: true, outcome: 'applied' });
+    expect(await balance(u)).toMatchObject({ balance: 550, lifetimePurchased: 550 });
+    const rebuilt = (await u.api.get('/api/credits/payments')).body.items.find((x: { id: string }) => x.id === payment.id);
+    expect(rebuilt).toMatchObject({ status: 'succeeded', provider: 'stripe', amountCents: 4500, credits: 550, packageId: 'pkg_professional' });
+    // Stripe resends it, and sends it again under another id: nothing more.
+    expect((await deliver({ body: e.body, signature: stripe.sign(e.body) })).body.outcome).toBe('duplicate');
+    expect((await deliver(stripe.event('payment_intent.succeeded', pi))).status).toBe(200);
+    expect((await balance(u)).balance).toBe(550);
+    const audit = await db.selectFrom('audit_log').select(['action', 'target_id']).where('target_id', '=', payment.id).execute();
+    expect(audit).toEqual([{ action: 'payment.recovered', target_id: payment.id }]);
+
+    // Lost too, and first heard of through its refund: rebuilt, granted, then the refund's share taken.
+    const v = await s.register();
+    const b = await buy(v, 'pkg_professional');
+    await db.deleteFrom('stripe_payments').where('id', '=', b.payment.id).execute();
+    stripe.succeed(b.intentId);
+    await deliver(stripe.event('charge.refunded', stripe.refund(b.intentId, 1500)));
+    expect((await balance(v)).balance).toBe(366.667);
+    await deliver(stripe.event('payment_intent.succeeded', stripe.intents.get(b.intentId) as Record<string, unknown>));
+    expect((await balance(v)).balance).toBe(366.667);
+
+    // An intent whose account the database does not hold grants nothing, and says so in the audit log.
+    const w = await s.register();
+    const c = await buy(w, 'pkg_starter');
+    await db.deleteFrom('stripe_payments').where('id', '=', c.payment.id).execute();
+    (stripe.intents.get(c.intentId)?.metadata as Record<string, string>).userId = 'usr_not_here';
+    expect((await deliver(stripe.event('payment_intent.succeeded', stripe.succeed(c.intentId)))).body.outcome).toBe('ignored');
+    expect((await balance(w)).balance).toBe(0);
+    const refused = await db.selectFrom('audit_log').select(['action', 'details']).where('target_id', '=', c.payment.id).execute();
+    expect(refused).toMatchObject([{ action: 'payment.unrecoverable' }]);
+    expect((await verifyLedger(db, s.running.core.ledgerKey)).violations).toEqual([]);
+  });
+
+  it('lists the Stripe events received, with what each did, for admins', async () => {
+    const u = await s.register();
+    const { payment, intentId } = await buy(u, 'pkg_starter');
+    const applied = stripe.event('payment_intent.succeeded', stripe.succeed(intentId));
+    await deliver(applied);
+    await deliver({ body: applied.body, signature: stripe.sign(applied.body) });
+    const ignored = stripe.event('customer.updated', { id: 'cus_listed', object: 'customer' });
+    await deliver(ignored);
+    const unknownIntent = stripe.event('payment_intent.succeeded', { id: 'pi_nobody_knows', object: 'payment_intent' });
+    await deliver(unknownIntent);
+
+    expect((await u.api.get('/api/admin/webhook-events')).status).toBe(403);
+    const admin = await s.userWithRole('admin');
+    const r = await admin.api.call('GET /api/admin/webhook-events', { query: { limit: 200 } });
+    expect(r.status).toBe(200);
+    const byId = new Map(r.body.items.map((e) => [e.id, e]));
+    expect(byId.get(applied.id)).toMatchObject({ type: 'payment_intent.succeeded', outcome: 'applied', paymentId: payment.id });
+    expect(byId.get(ignored.id)).toMatchObject({ type: 'customer.updated', outcome: 'ignored', paymentId: null });
+    expect(byId.get(unknownIntent.id)).toMatchObject({ outcome: 'ignored', paymentId: null });
+    // Received once each, newest first.
+    expect(r.body.items.filter((e) => e.id === applied.id)).toHaveLength(1);
+    const times = r.body.items.map((e) => Date.parse(e.receivedAt));
+    expect(times).toEqual([...times].sort((a, b) => b - a));
+    expect(Date.parse(r.body.items[0]?.receivedAt ?? '')).toBeGreaterThan(Date.now() - 60_000);
+
+    // Pages of one walk the same list.
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const page: Awaited<typeof r> = await admin.api.call('GET /api/admin/webhook-events', { query: { limit: 1, ...(cursor ? { cursor } : {}) } });
+      seen.push(...page.body.items.map((e) => e.id));
+      cursor = page.body.nextCursor;
+    } while (cursor);
+    expect(seen).toEqual(r.body.items.map((e) => e.id));
+  });
+
   it('ignores unknown events and leaves the ledger verifiable', async () => {
     expect((await deliver(stripe.event('customer.created', { id: 'cus_x', object: 'customer' }))).body).toEqual({ received: true, outcome: 'ignored' });
     expect((await verifyLedger(s.running.core.database.db, s.running.core.ledgerKey)).violations).toEqual([]);

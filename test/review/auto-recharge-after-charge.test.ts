@@ -32,6 +32,7 @@ function cardProvider() {
       charges.push(input.paymentId);
       return { id: `pi_${input.paymentId}`, status: 'succeeded', amountCents: input.amountCents, currency: input.currency, chargeId: `ch_${input.paymentId}`, paymentId: input.paymentId, lastError: null };
     },
+    findIntent: async () => null,
     verifyWebhook: () => {
       throw new Error('not used');
     },

@@ -23,6 +23,20 @@ function parseForm(body: string): Obj {
   return out;
 }
 
+/**
+ * A failure the stand-in plays for the next `times` requests matching `method` and `path`:
+ * `reset` drops the connection without an answer, `500` answers an API error. With `after`,
+ * the request takes effect first (the intent is created, the card charged) and only the
+ * answer is lost, as when Stripe did the work but the network or its edge failed.
+ */
+export interface StandInFault {
+  method: string;
+  path: RegExp;
+  mode: 'reset' | '500';
+  after: boolean;
+  times: number;
+}
+
 export interface StripeStandIn {
   url: string;
   webhookSecret: string;
@@ -31,6 +45,8 @@ export interface StripeStandIn {
   requests: { method: string; path: string; idempotencyKey: string | undefined }[];
   /** Off-session charges to decline before accepting again. */
   declineNext: number;
+  /** Failures to play (see StandInFault); each is used up by the requests it matches. */
+  faults: StandInFault[];
   /** The intent succeeds: a charge is made. Returns the intent. */
   succeed(intentId: string): Obj;
   fail(intentId: string, message: string): Obj;
@@ -41,6 +57,15 @@ export interface StripeStandIn {
   /** A fresh signature for a payload (Stripe signs every delivery attempt anew, with the time of the attempt). */
   sign(body: string): string;
   close(): Promise<void>;
+}
+
+/** One page of a list, newest first, as Stripe pages them (`limit`, `starting_after`). */
+function page(all: Obj[], q: URLSearchParams): Obj {
+  const limit = Math.min(100, Number(q.get('limit') ?? 10));
+  const after = q.get('starting_after');
+  const from = after ? all.findIndex((o) => o.id === after) + 1 : 0;
+  const data = all.slice(from, from + limit);
+  return { object: 'list', data, has_more: from + limit < all.length, url: '' };
 }
 
 export async function startStripeStandIn(): Promise<StripeStandIn> {
@@ -54,6 +79,10 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
   const stripe = new Stripe('sk_test_standin');
   const webhookSecret = 'whsec_standin_secret';
 
+  const newCharge = (pi: Obj): Obj => {
+    const chId = id('ch');
+    return { id: chId, object: 'charge', created: Math.floor(Date.now() / 1000), amount: pi.amount, amount_refunded: 0, refunded: false, currency: pi.currency, payment_intent: pi.id, status: 'succeeded', receipt_url: `https://pay.stripe.com/receipts/standin/${chId}` };
+  };
   const server: Server = createServer((req, res) => {
     let raw = '';
     req.on('data', (c) => (raw += c));
@@ -61,7 +90,19 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
       const key = req.headers['idempotency-key'] as string | undefined;
       const path = (req.url ?? '').split('?')[0] as string;
       requests.push({ method: req.method ?? '', path, idempotencyKey: key });
+      const fault = state.faults.find((f) => f.times > 0 && f.method === req.method && f.path.test(path));
+      if (fault) fault.times--;
+      const fail = () => {
+        if (fault?.mode === 'reset') {
+          req.socket.destroy();
+          return;
+        }
+        res.writeHead(500, { 'content-type': 'application/json', 'request-id': id('req') });
+        res.end(JSON.stringify({ error: { type: 'api_error', message: 'An unknown error occurred (stand-in fault).' } }));
+      };
+      if (fault && !fault.after) return fail();
       const send = (status: number, o: unknown) => {
+        if (fault) return fail();
         res.writeHead(status, { 'content-type': 'application/json', 'request-id': id('req') });
         res.end(JSON.stringify(o));
       };
@@ -95,10 +136,10 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
           return send(402, { error: { type: 'card_error', code: 'card_declined', message: 'Your card was declined.' } });
         }
         const piId = id('pi');
-        const pi: Obj = { id: piId, object: 'payment_intent', amount: Number(body.amount), currency: body.currency, customer: body.customer, metadata: body.metadata ?? {}, status: 'succeeded', client_secret: `${piId}_secret`, latest_charge: null, last_payment_error: null };
+        const pi: Obj = { id: piId, object: 'payment_intent', created: Math.floor(Date.now() / 1000), amount: Number(body.amount), currency: body.currency, customer: body.customer, metadata: body.metadata ?? {}, status: 'succeeded', client_secret: `${piId}_secret`, latest_charge: null, last_payment_error: null };
         intents.set(piId, pi);
-        const ch = { id: id('ch'), object: 'charge', amount: pi.amount, amount_refunded: 0, refunded: false, currency: pi.currency, payment_intent: piId };
-        charges.set(ch.id, ch);
+        const ch = newCharge(pi);
+        charges.set(String(ch.id), ch);
         pi.latest_charge = ch.id;
         return remember(pi);
       }
@@ -107,6 +148,7 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
         const pi = {
           id: piId,
           object: 'payment_intent',
+          created: Math.floor(Date.now() / 1000),
           amount: Number(body.amount),
           currency: body.currency,
           customer: body.customer,
@@ -119,9 +161,17 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
         intents.set(pi.id, pi);
         return remember(pi);
       }
+      if (req.method === 'GET' && path === '/v1/payment_intents') {
+        const q = new URL(req.url ?? '', 'http://x').searchParams;
+        const gte = Number(q.get('created[gte]') ?? 0);
+        const all = [...intents.values()].filter((pi) => (!q.get('customer') || pi.customer === q.get('customer')) && Number(pi.created) >= gte);
+        return send(200, page(all.reverse(), q));
+      }
       if (req.method === 'GET' && (m = /^\/v1\/payment_intents\/([^/]+)$/.exec(path))) {
         const pi = intents.get(m[1] as string);
-        return pi ? send(200, pi) : notFound();
+        if (!pi) return notFound();
+        const expand = new URL(req.url ?? '', 'http://x').searchParams.getAll('expand[0]');
+        return send(200, expand.includes('latest_charge') && pi.latest_charge ? { ...pi, latest_charge: charges.get(String(pi.latest_charge)) } : pi);
       }
       if (req.method === 'GET' && (m = /^\/v1\/charges\/([^/]+)$/.exec(path))) {
         const ch = charges.get(m[1] as string);
@@ -149,13 +199,14 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
     url,
     webhookSecret,
     declineNext: 0,
+    faults: [],
     intents,
     charges,
     requests,
     succeed(intentId) {
       const pi = intents.get(intentId) as Obj;
-      const ch = { id: id('ch'), object: 'charge', amount: pi.amount, amount_refunded: 0, refunded: false, currency: pi.currency, payment_intent: pi.id };
-      charges.set(ch.id, ch);
+      const ch = newCharge(pi);
+      charges.set(String(ch.id), ch);
       pi.status = 'succeeded';
       pi.latest_charge = ch.id;
       return pi;

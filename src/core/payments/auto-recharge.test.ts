@@ -37,6 +37,7 @@ function gatedProvider() {
       await gate;
       return { id: `pi_${input.paymentId}`, status: 'succeeded', amountCents: input.amountCents, currency: input.currency, chargeId: `ch_${input.paymentId}`, paymentId: input.paymentId, lastError: null };
     },
+    findIntent: async () => null,
     verifyWebhook: () => {
       throw new Error('not used');
     },

@@ -12,6 +12,13 @@
  * failure in a row, at most a day), or at the next month once AUTO_RECHARGE_MONTHLY_CAP
  * recharges were made this calendar month (UTC) — a cap against a runaway loop spending
  * someone's card. Errors are logged.
+ *
+ * Only a definite "not charged" (a decline, no saved card, a request Stripe refused, an
+ * intent left requiring a payment method) fails the payment and re-arms. When Stripe's
+ * answer is lost (no answer after the SDK's retries, a 5xx, the intent not re-read), the
+ * card may have been charged: the payment stays pending and the flag stays set until
+ * `reconcile` re-reads the intent from Stripe (run every minute for recharges older than
+ * RECONCILE_AFTER_MS) or Stripe's webhook settles it.
  */
 import type { PaymentRow } from '../../db/schema.js';
 import { createAlert } from '../alerts/alerts.js';
@@ -22,11 +29,16 @@ import type { ErrorLog } from '../log.js';
 import { formatCents } from '../../contracts/money.js';
 import { SettingsCache } from '../settings-cache.js';
 import { failPayment, fulfilPayment, lockPayment } from './payment-events.js';
-import type { PaymentProvider } from './provider.js';
+import { intentMetadata } from './intent-metadata.js';
+import { ChargeFailed, ChargeUnconfirmed, type IntentFacts, type PaymentProvider } from './provider.js';
 import { fulfilmentOp, newPayment } from './purchase-credits.js';
 import { rearmAutoRecharge } from './rearm-auto-recharge.js';
 
 export const AUTO_RECHARGE_MONTHLY_CAP = 5;
+/** A pending recharge is re-read from Stripe once its charge call is surely over (the SDK's timeout and retries are about a minute). */
+export const RECONCILE_AFTER_MS = 5 * 60_000;
+/** Intent statuses that say the card was not charged and will not be without the customer. */
+const DECLINED_STATUSES = new Set(['requires_payment_method', 'requires_action', 'requires_confirmation', 'canceled']);
 
 interface Cached {
   enabled: boolean;
@@ -183,9 +195,9 @@ export class AutoRecharge {
     }
     await this.core.writer.transaction(({ trx }) => trx.insertInto('stripe_payments').values(payment).execute());
     const user = await db.selectFrom('users').select(['id', 'email', 'name', 'stripe_customer_id']).where('id', '=', userId).executeTakeFirstOrThrow();
-    let intent: Awaited<ReturnType<PaymentProvider['chargeOffSession']>>;
+    let intent: IntentFacts;
     try {
-      if (!user.stripe_customer_id) throw new Error('No saved card: buy once with a card first.');
+      if (!user.stripe_customer_id) throw new ChargeFailed('No saved card: buy once with a card first.');
       intent = await this.provider.chargeOffSession({
         paymentId: payment.id,
         userId,
@@ -193,30 +205,111 @@ export class AutoRecharge {
         amountCents: payment.amount_cents,
         currency: payment.currency,
         description: `Auto-recharge: ${pkg.name}`,
+        metadata: intentMetadata(payment),
       });
     } catch (e) {
-      // Declined: the payment fails (with an alert), which re-arms auto-recharge after the backoff.
-      await this.core.writer.transaction(async (scope) => {
-        const p = await lockPayment(scope, this.core.database.dialect, { id: payment.id });
-        if (p) await failPayment(scope, p, (e as Error).message || 'The card was declined.');
-      });
+      if (e instanceof ChargeFailed) {
+        // Declined, nothing charged: the payment fails (with an alert), which re-arms auto-recharge after the backoff.
+        await this.failRecharge(payment.id, e.message || 'The card was declined.');
+        return payment;
+      }
+      // Perhaps charged: kept pending, never re-armed, until the intent is re-read (reconcile) or Stripe's webhook tells.
+      await this.unconfirmed(payment.id, e instanceof ChargeUnconfirmed ? e.intentId : null, e);
       return payment;
     }
-    // Charged. An error from here on is logged, not re-armed: the payment stays pending for
-    // Stripe's webhook (it finds it by the intent's metadata), and re-arming would charge the
-    // card again for this crossing if the webhook came after the backoff.
+    if (DECLINED_STATUSES.has(intent.status)) {
+      await this.failRecharge(payment.id, intent.lastError ?? 'The card was declined.', intent.id);
+      return payment;
+    }
+    // Charged (or still processing). An error from here on is logged, not re-armed: the
+    // payment stays pending for reconcile or Stripe's webhook (it finds it by the intent's
+    // metadata), and re-arming would charge the card again for this crossing.
     try {
-      await this.core.writer.transaction(async (scope) => {
-        await scope.trx.updateTable('stripe_payments').set({ stripe_payment_intent_id: intent.id }).where('id', '=', payment.id).execute();
-        const p = await lockPayment(scope, this.core.database.dialect, { id: payment.id });
-        if (p && intent.status === 'succeeded') {
-          await fulfilPayment(scope, p, { amountCents: intent.amountCents, currency: intent.currency, chargeId: intent.chargeId });
-        }
-        await scope.trx.updateTable('user_settings').set({ auto_recharge_failures: 0, auto_recharge_retry_at: 0 }).where('user_id', '=', userId).execute();
-      });
+      await this.recordIntent(payment.id, intent);
     } catch (err) {
       this.log.error({ err, userId, paymentId: payment.id, intentId: intent.id }, 'auto-recharge charged the card but could not record it: Stripe’s webhook will add the credits');
     }
     return payment;
+  }
+
+  /** The recharge's intent as Stripe has it: succeeded grants (once), still processing stays pending. */
+  private recordIntent(paymentId: string, intent: IntentFacts) {
+    return this.core.writer.transaction(async (scope) => {
+      await scope.trx.updateTable('stripe_payments').set({ stripe_payment_intent_id: intent.id }).where('id', '=', paymentId).where('stripe_payment_intent_id', 'is', null).execute();
+      const p = await lockPayment(scope, this.core.database.dialect, { id: paymentId });
+      if (!p || intent.status !== 'succeeded') return;
+      await fulfilPayment(scope, p, intent);
+      await scope.trx.updateTable('user_settings').set({ auto_recharge_failures: 0, auto_recharge_retry_at: 0 }).where('user_id', '=', p.user_id).execute();
+    });
+  }
+
+  /** Nothing was charged: the payment fails with an alert, and auto-recharge is re-armed after the backoff. */
+  private failRecharge(paymentId: string, message: string, intentId: string | null = null) {
+    return this.core.writer.transaction(async (scope) => {
+      if (intentId) await scope.trx.updateTable('stripe_payments').set({ stripe_payment_intent_id: intentId }).where('id', '=', paymentId).where('stripe_payment_intent_id', 'is', null).execute();
+      const p = await lockPayment(scope, this.core.database.dialect, { id: paymentId });
+      if (p) await failPayment(scope, p, message);
+    });
+  }
+
+  private async unconfirmed(paymentId: string, intentId: string | null, err: unknown) {
+    this.log.error({ err, paymentId, intentId }, 'auto-recharge: Stripe did not confirm the charge; the payment stays pending until the intent is re-read or Stripe’s webhook tells');
+    if (!intentId) return;
+    try {
+      await this.core.writer.transaction(({ trx }) =>
+        trx.updateTable('stripe_payments').set({ stripe_payment_intent_id: intentId }).where('id', '=', paymentId).where('stripe_payment_intent_id', 'is', null).execute(),
+      );
+    } catch (e) {
+      this.log.error({ err: e, paymentId, intentId }, 'auto-recharge: the unconfirmed charge’s intent id could not be recorded (reconcile finds it in Stripe’s list)');
+    }
+  }
+
+  /**
+   * Settles the recharges whose charge was not confirmed: every pending Stripe recharge
+   * older than `olderThanMs` (by then its charge call is over, on every instance) is re-read
+   * from Stripe — its intent by id, or found in the customer's intents by the payment id in
+   * its metadata. Succeeded: granted once (as the webhook would). Declined: failed, and
+   * auto-recharge re-armed. Not in Stripe at all: the charge never reached it, so failed and
+   * re-armed. Still processing, or Stripe unreachable: left for the next pass.
+   */
+  async reconcile(opts: { olderThanMs?: number } = {}): Promise<{ succeeded: number; failed: number; pending: number }> {
+    const out = { succeeded: 0, failed: 0, pending: 0 };
+    if (!this.provider) return out;
+    const db = this.core.database.db;
+    const due = await db
+      .selectFrom('stripe_payments')
+      .innerJoin('users', 'users.id', 'stripe_payments.user_id')
+      .select(['stripe_payments.id', 'stripe_payments.stripe_payment_intent_id', 'stripe_payments.created_at', 'users.stripe_customer_id'])
+      .where('stripe_payments.kind', '=', 'auto_recharge')
+      .where('stripe_payments.provider', '=', 'stripe')
+      .where('stripe_payments.status', '=', 'pending')
+      .where('stripe_payments.created_at', '<=', this.core.now() - (opts.olderThanMs ?? RECONCILE_AFTER_MS))
+      .orderBy('stripe_payments.created_at')
+      .limit(100)
+      .execute();
+    for (const p of due) {
+      try {
+        const intent = p.stripe_payment_intent_id
+          ? await this.provider.retrieveIntent(p.stripe_payment_intent_id)
+          : p.stripe_customer_id
+            ? await this.provider.findIntent({ customerId: p.stripe_customer_id, paymentId: p.id, createdAfter: p.created_at - 60_000 })
+            : null;
+        if (!intent) {
+          await this.failRecharge(p.id, 'The charge never reached Stripe: nothing was charged.');
+          out.failed++;
+        } else if (DECLINED_STATUSES.has(intent.status)) {
+          await this.failRecharge(p.id, intent.lastError ?? 'The card was declined.', intent.id);
+          out.failed++;
+        } else {
+          await this.recordIntent(p.id, intent);
+          if (intent.status === 'succeeded') out.succeeded++;
+          else out.pending++;
+        }
+      } catch (err) {
+        out.pending++;
+        this.log.error({ err, paymentId: p.id }, 'auto-recharge reconcile: Stripe could not tell; tried again at the next pass');
+      }
+    }
+    return out;
   }
 }

@@ -55,6 +55,7 @@ async function save(trx: Kysely<DB>, p: PaymentRow, now: number) {
       dispute_status: p.dispute_status,
       dispute_amount_cents: p.dispute_amount_cents,
       failure_message: p.failure_message,
+      receipt_url: p.receipt_url,
       updated_at: now,
     })
     .where('id', '=', p.id)
@@ -127,7 +128,7 @@ async function reconcile(scope: TransactionScope, p: PaymentRow, disputeChanged:
 }
 
 /** The payment succeeded: grant once, then apply what was recorded before. Amount and currency must match. */
-export async function fulfilPayment(scope: TransactionScope, p: PaymentRow, fact: { amountCents: number; currency: string; chargeId: string | null }) {
+export async function fulfilPayment(scope: TransactionScope, p: PaymentRow, fact: { amountCents: number; currency: string; chargeId: string | null; receiptUrl?: string | null | undefined }) {
   if (fact.amountCents !== p.amount_cents || fact.currency.toLowerCase() !== p.currency.toLowerCase()) {
     throw invalid('The payment amount does not match the package price.', { expected: p.amount_cents, got: fact.amountCents });
   }
@@ -135,6 +136,7 @@ export async function fulfilPayment(scope: TransactionScope, p: PaymentRow, fact
   await must(scope, [fulfilmentOp(p)]);
   p.status = 'succeeded';
   p.stripe_charge_id = p.stripe_charge_id ?? fact.chargeId;
+  p.receipt_url = p.receipt_url ?? fact.receiptUrl ?? null;
   p.failure_message = null;
   await createAlert(scope.trx, p.user_id, p.kind === 'auto_recharge' ? 'auto_recharge_succeeded' : 'purchase_succeeded', `Payment received: ${formatCredits(p.credits_mc + p.bonus_credits_mc)} credits were added.`, scope.now, { paymentId: p.id });
   await reconcile(scope, p, true);

@@ -52,6 +52,7 @@ export function newPayment(
     failure_message: null,
     dispute_status: null,
     dispute_amount_cents: null,
+    receipt_url: null,
     created_at: now,
     updated_at: now,
   };

@@ -5,13 +5,16 @@
  * arrive late or out of order cannot move the payment backwards.
  */
 import { createHash } from 'node:crypto';
-import type { PaymentRow } from '../../db/schema.js';
+import type { Kysely } from 'kysely';
+import type { DB, PaymentRow } from '../../db/schema.js';
 import { recordAudit } from '../audit/record-audit.js';
 import { DomainError, conflict, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Core } from '../index.js';
 import { checkRefundable, failPayment, fulfilPayment, lockPayment, recordDispute, recordRefund } from './payment-events.js';
-import type { PaymentProvider } from './provider.js';
+import type { ChargeFacts, IntentFacts, PaymentProvider } from './provider.js';
+import type { TransactionScope } from '../ledger/writer.js';
+import { intentMetadata, paymentFromIntent } from './intent-metadata.js';
 import { activePackage, newPayment } from './purchase-credits.js';
 
 export interface PendingPurchase {
@@ -43,7 +46,15 @@ export async function purchaseWithProvider(core: Core, provider: PaymentProvider
   let intent: { id: string; clientSecret: string };
   try {
     customerId = await provider.ensureCustomer({ id: user.id, email: user.email, name: user.name, customerId: user.stripe_customer_id });
-    intent = await provider.createIntent({ paymentId, userId, customerId, amountCents: payment.amount_cents, currency: payment.currency, description: `${pkg.name} credits` });
+    intent = await provider.createIntent({
+      paymentId,
+      userId,
+      customerId,
+      amountCents: payment.amount_cents,
+      currency: payment.currency,
+      description: `${pkg.name} credits`,
+      metadata: intentMetadata(payment),
+    });
   } catch (e) {
     throw new DomainError('payments_unavailable', `The payment processor did not answer: ${(e as Error).message}`);
   }
@@ -64,81 +75,155 @@ interface StripeEvent {
 
 const str = (v: unknown) => (typeof v === 'string' ? v : v && typeof v === 'object' && typeof (v as { id?: unknown }).id === 'string' ? ((v as { id: string }).id) : null);
 
-/** Applies one verified Stripe event once. Throws only for transient failures (Stripe retries). */
+/**
+ * Applies one verified Stripe event once, and records it with what it did (listed by
+ * `listWebhookEvents`). Throws only for transient failures (Stripe retries).
+ */
 export async function handleStripeEvent(core: Core, provider: PaymentProvider, event: StripeEvent): Promise<EventOutcome> {
   const o = event.data.object;
   // Authoritative facts, re-read from Stripe before the transaction.
-  let intent: Awaited<ReturnType<PaymentProvider['retrieveIntent']>> | null = null;
-  let charge: Awaited<ReturnType<PaymentProvider['retrieveCharge']>> | null = null;
+  let intent: IntentFacts | null = null;
+  let charge: ChargeFacts | null = null;
   try {
     switch (event.type) {
-    case 'payment_intent.succeeded':
-    case 'payment_intent.payment_failed':
-      intent = await provider.retrieveIntent(String(o.id));
-      break;
-    case 'charge.refunded':
-      charge = await provider.retrieveCharge(String(o.id));
-      break;
-    case 'charge.dispute.created':
-    case 'charge.dispute.closed': {
-      const chargeId = str(o.charge);
-      if (chargeId) charge = await provider.retrieveCharge(chargeId);
-      break;
+      case 'payment_intent.succeeded':
+      case 'payment_intent.payment_failed':
+        intent = await provider.retrieveIntent(String(o.id));
+        break;
+      case 'charge.refunded':
+        charge = await provider.retrieveCharge(String(o.id));
+        break;
+      case 'charge.dispute.created':
+      case 'charge.dispute.closed': {
+        const chargeId = str(o.charge);
+        if (chargeId) charge = await provider.retrieveCharge(chargeId);
+        break;
+      }
+      default:
+        return recordIgnored(core, event);
     }
-    default:
-      return 'ignored';
-    }
+    // A charge of a payment the database does not know (lost in a restore): its intent says what it was.
+    if (!intent && charge?.paymentIntentId && !(await knownCharge(core, charge))) intent = await provider.retrieveIntent(charge.paymentIntentId);
   } catch (e) {
     // An object Stripe does not know (not ours, or deleted) will never apply: do not ask for retries.
-    if ((e as { statusCode?: number }).statusCode === 404) return 'ignored';
+    if ((e as { statusCode?: number }).statusCode === 404) return recordIgnored(core, event);
     throw e;
   }
   return core.writer.transaction(async (scope) => {
-    const fresh = await scope.trx
-      .insertInto('processed_events')
-      .values({ id: `stripe:${event.id}`, type: event.type, created_at: scope.now })
-      .onConflict((oc) => oc.column('id').doNothing())
-      .executeTakeFirst();
-    if (Number(fresh.numInsertedOrUpdatedRows ?? 0n) === 0) return 'duplicate';
+    if (!(await recordReceived(scope.trx, event, scope.now))) return 'duplicate';
     const dialect = core.database.dialect;
     const payment =
       (intent?.paymentId ? await lockPayment(scope, dialect, { id: intent.paymentId }) : undefined) ??
       (intent ? await lockPayment(scope, dialect, { intentId: intent.id }) : undefined) ??
       (charge?.paymentIntentId ? await lockPayment(scope, dialect, { intentId: charge.paymentIntentId }) : undefined) ??
-      (charge ? await lockPayment(scope, dialect, { chargeId: charge.id }) : undefined);
-    if (!payment) return 'ignored';
-    switch (event.type) {
-      case 'payment_intent.succeeded': {
-        if (!intent || intent.status !== 'succeeded') return 'ignored';
-        try {
-          await fulfilPayment(scope, payment, { amountCents: intent.amountCents, currency: intent.currency, chargeId: intent.chargeId });
-        } catch (e) {
-          if (e instanceof DomainError && e.code === 'validation_error') {
-            await recordAudit(scope.trx, { actorId: null, action: 'payment.mismatch', targetType: 'payment', targetId: payment.id, details: { eventId: event.id, ...(e.details ?? {}) } }, scope.now);
-            return 'ignored';
-          }
-          throw e;
-        }
-        return 'applied';
-      }
-      case 'payment_intent.payment_failed':
-        await failPayment(scope, payment, intent?.lastError ?? 'The card was declined.');
-        return 'applied';
-      case 'charge.refunded':
-        if (!charge) return 'ignored';
-        await recordRefund(scope, payment, charge.amountRefundedCents, charge.id);
-        return 'applied';
-      case 'charge.dispute.created':
-      case 'charge.dispute.closed': {
-        // Only a lost dispute takes the credits; every other close (won, warning_closed...) releases them.
-        const status = event.type === 'charge.dispute.created' ? 'open' : o.status === 'lost' ? 'lost' : 'won';
-        const amount = typeof o.amount === 'number' ? o.amount : payment.amount_cents;
-        await recordDispute(scope, payment, status, amount, charge?.id ?? null);
-        return 'applied';
-      }
-    }
-    return 'ignored';
+      (charge ? await lockPayment(scope, dialect, { chargeId: charge.id }) : undefined) ??
+      (intent ? await recoverPayment(scope, dialect, intent, event.id) : undefined);
+    const outcome = payment ? await applyEvent(scope, event, payment, intent, charge) : 'ignored';
+    await scope.trx
+      .updateTable('processed_events')
+      .set({ outcome, payment_id: payment?.id ?? null })
+      .where('id', '=', `stripe:${event.id}`)
+      .execute();
+    return outcome;
   });
+}
+
+/** Records a received event (its id, once); false when it was received before. */
+async function recordReceived(trx: Kysely<DB>, event: StripeEvent, now: number, outcome: EventOutcome | null = null): Promise<boolean> {
+  const fresh = await trx
+    .insertInto('processed_events')
+    .values({ id: `stripe:${event.id}`, type: event.type.slice(0, 200), created_at: now, outcome, payment_id: null })
+    .onConflict((oc) => oc.column('id').doNothing())
+    .executeTakeFirst();
+  return Number(fresh.numInsertedOrUpdatedRows ?? 0n) > 0;
+}
+
+/** An event of a type the service does not act on, or about an object Stripe does not know: recorded as received, nothing else. */
+async function recordIgnored(core: Core, event: StripeEvent): Promise<EventOutcome> {
+  const fresh = await core.writer.transaction(({ trx, now }) => recordReceived(trx, event, now, 'ignored'));
+  return fresh ? 'ignored' : 'duplicate';
+}
+
+/** The event's effect on its (locked) payment. */
+async function applyEvent(scope: TransactionScope, event: StripeEvent, payment: PaymentRow, intent: IntentFacts | null, charge: ChargeFacts | null): Promise<'applied' | 'ignored'> {
+  const o = event.data.object;
+  switch (event.type) {
+    case 'payment_intent.succeeded': {
+      if (!intent || intent.status !== 'succeeded') return 'ignored';
+      try {
+        await fulfilPayment(scope, payment, intent);
+      } catch (e) {
+        if (e instanceof DomainError && e.code === 'validation_error') {
+          await recordAudit(scope.trx, { actorId: null, action: 'payment.mismatch', targetType: 'payment', targetId: payment.id, details: { eventId: event.id, ...(e.details ?? {}) } }, scope.now);
+          return 'ignored';
+        }
+        throw e;
+      }
+      return 'applied';
+    }
+    case 'payment_intent.payment_failed':
+      await failPayment(scope, payment, intent?.lastError ?? 'The card was declined.');
+      return 'applied';
+    case 'charge.refunded':
+      if (!charge) return 'ignored';
+      await recordRefund(scope, payment, charge.amountRefundedCents, charge.id);
+      return 'applied';
+    case 'charge.dispute.created':
+    case 'charge.dispute.closed': {
+      // Only a lost dispute takes the credits; every other close (won, warning_closed...) releases them.
+      const status = event.type === 'charge.dispute.created' ? 'open' : o.status === 'lost' ? 'lost' : 'won';
+      const amount = typeof o.amount === 'number' ? o.amount : payment.amount_cents;
+      await recordDispute(scope, payment, status, amount, charge?.id ?? null);
+      return 'applied';
+    }
+  }
+  return 'ignored';
+}
+
+async function knownCharge(core: Core, charge: ChargeFacts): Promise<boolean> {
+  const intentId = charge.paymentIntentId;
+  const row = await core.database.db
+    .selectFrom('stripe_payments')
+    .select('id')
+    .where((eb) => eb.or([eb('stripe_charge_id', '=', charge.id), ...(intentId ? [eb('stripe_payment_intent_id', '=', intentId)] : [])]))
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/**
+ * A succeeded intent whose payment the database does not hold (a restore of a backup taken
+ * before the purchase): the payment is rebuilt from the intent's metadata — the intent as
+ * re-read from Stripe, never an event's body — and granted, once, in the event's
+ * transaction; the event's own effect (a refund, a dispute) then applies to it as usual. A
+ * later duplicate finds the payment granted. An intent that cannot be rebuilt (metadata
+ * from before it named the package, an account the database does not hold, an amount that
+ * does not match) grants nothing and is written to the audit log for the operator.
+ */
+async function recoverPayment(scope: TransactionScope, dialect: string, intent: IntentFacts, eventId: string): Promise<PaymentRow | undefined> {
+  if (intent.status !== 'succeeded') return undefined;
+  const row = paymentFromIntent(intent, scope.now);
+  const unrecoverable = async (reason: string) => {
+    await recordAudit(scope.trx, { actorId: null, action: 'payment.unrecoverable', targetType: 'payment', targetId: row?.id ?? null, details: { eventId, intentId: intent.id, reason } }, scope.now);
+    return undefined;
+  };
+  if (!row) return unrecoverable('the PaymentIntent’s metadata does not describe a payment');
+  if (row.amount_cents !== intent.amountCents || row.currency !== intent.currency.toLowerCase()) return unrecoverable('the PaymentIntent’s amount does not match its metadata');
+  const user = await scope.trx.selectFrom('users').select(['id', 'stripe_customer_id']).where('id', '=', row.user_id).executeTakeFirst();
+  if (!user) return unrecoverable('the account is not in the database');
+  await scope.trx.insertInto('stripe_payments').values(row).onConflict((oc) => oc.column('id').doNothing()).execute();
+  const p = await lockPayment(scope, dialect, { id: row.id });
+  if (!p) return undefined;
+  if (!user.stripe_customer_id && intent.customerId) {
+    await scope.trx.updateTable('users').set({ stripe_customer_id: intent.customerId, updated_at: scope.now }).where('id', '=', user.id).execute();
+  }
+  if (p.stripe_payment_intent_id === null) {
+    await scope.trx.updateTable('stripe_payments').set({ stripe_payment_intent_id: intent.id }).where('id', '=', p.id).execute();
+    p.stripe_payment_intent_id = intent.id;
+  }
+  if (await fulfilPayment(scope, p, intent)) {
+    await recordAudit(scope.trx, { actorId: null, action: 'payment.recovered', targetType: 'payment', targetId: p.id, details: { eventId, intentId: intent.id } }, scope.now);
+  }
+  return p;
 }
 
 /**

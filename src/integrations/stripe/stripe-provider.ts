@@ -3,10 +3,38 @@
  * STRIPE_API_BASE (host, port, protocol) points the SDK at a local stand-in in tests.
  */
 import Stripe from 'stripe';
-import type { ChargeFacts, IntentFacts, PaymentProvider } from '../../core/payments/provider.js';
+import { ChargeFailed, type ChargeFacts, type IntentFacts, type IntentInput, type PaymentProvider, ChargeUnconfirmed } from '../../core/payments/provider.js';
 
 export const STRIPE_API_VERSION = '2026-10-28.endive';
 const TOLERANCE_SECONDS = 300;
+
+/**
+ * Stripe refused the request, so nothing was charged: a card decline, or another 4xx (an
+ * invalid or unauthorised request, a rate limit). Not a 409: Stripe answers it while a
+ * request with the same idempotency key is still being processed.
+ */
+function notCharged(e: unknown): boolean {
+  if (e instanceof Stripe.errors.StripeCardError) return true;
+  const status = e instanceof Stripe.errors.StripeError ? e.statusCode : undefined;
+  return status !== undefined && status >= 400 && status < 500 && status !== 409;
+}
+
+function intentFacts(pi: Stripe.PaymentIntent): IntentFacts {
+  const charge = pi.latest_charge;
+    return {
+      id: pi.id,
+      status: pi.status,
+      amountCents: pi.amount,
+      currency: pi.currency,
+      chargeId: typeof charge === 'string' ? charge : (charge?.id ?? null),
+      paymentId: pi.metadata?.paymentId ?? null,
+      lastError: pi.last_payment_error?.message ?? null,
+      metadata: { ...(pi.metadata ?? {}) },
+      customerId: typeof pi.customer === 'string' ? pi.customer : (pi.customer?.id ?? null),
+      createdAt: typeof pi.created === 'number' ? pi.created * 1000 : undefined,
+      receiptUrl: charge && typeof charge === 'object' ? (charge.receipt_url ?? null) : null,
+    };
+  }
 
 export class StripeProvider implements PaymentProvider {
   readonly stripe: Stripe;
@@ -39,14 +67,14 @@ export class StripeProvider implements PaymentProvider {
     return c.id;
   }
 
-  async createIntent(input: { paymentId: string; userId: string; customerId: string; amountCents: number; currency: string; description: string }) {
+  async createIntent(input: IntentInput) {
     const pi = await this.stripe.paymentIntents.create(
       {
         amount: input.amountCents,
         currency: input.currency,
         customer: input.customerId,
         description: input.description,
-        metadata: { paymentId: input.paymentId, userId: input.userId },
+        metadata: { ...input.metadata, paymentId: input.paymentId, userId: input.userId },
         automatic_payment_methods: { enabled: true },
         setup_future_usage: 'off_session',
       },
@@ -56,38 +84,47 @@ export class StripeProvider implements PaymentProvider {
     return { id: pi.id, clientSecret: pi.client_secret };
   }
 
-  async chargeOffSession(input: { paymentId: string; userId: string; customerId: string; amountCents: number; currency: string; description: string }): Promise<IntentFacts> {
-    const methods = await this.stripe.paymentMethods.list({ customer: input.customerId, type: 'card', limit: 1 });
-    const method = methods.data[0];
-    if (!method) throw new Error('No saved card for this customer.');
-    const pi = await this.stripe.paymentIntents.create(
-      {
-        amount: input.amountCents,
-        currency: input.currency,
-        customer: input.customerId,
-        payment_method: method.id,
-        off_session: true,
-        confirm: true,
-        description: input.description,
-        metadata: { paymentId: input.paymentId, userId: input.userId, kind: 'auto_recharge' },
-      },
-      { idempotencyKey: `payment-intent-${input.paymentId}` },
-    );
-    return this.retrieveIntent(pi.id);
+  async chargeOffSession(input: IntentInput): Promise<IntentFacts> {
+    let pi: Stripe.PaymentIntent;
+    try {
+      const methods = await this.stripe.paymentMethods.list({ customer: input.customerId, type: 'card', limit: 1 });
+      const method = methods.data[0];
+      if (!method) throw new ChargeFailed('No saved card for this customer.');
+      pi = await this.stripe.paymentIntents.create(
+        {
+          amount: input.amountCents,
+          currency: input.currency,
+          customer: input.customerId,
+          payment_method: method.id,
+          off_session: true,
+          confirm: true,
+          description: input.description,
+          metadata: { ...input.metadata, paymentId: input.paymentId, userId: input.userId, kind: 'auto_recharge' },
+        },
+        { idempotencyKey: `payment-intent-${input.paymentId}` },
+      );
+    } catch (e) {
+      if (e instanceof ChargeFailed || notCharged(e)) throw e instanceof ChargeFailed ? e : new ChargeFailed((e as Error).message);
+      // No answer after the SDK's retries, a 5xx, an idempotency conflict: Stripe may have charged.
+      throw new ChargeUnconfirmed(`Stripe did not confirm the charge: ${(e as Error).message}`, null);
+    }
+    try {
+      return await this.retrieveIntent(pi.id);
+    } catch (e) {
+      throw new ChargeUnconfirmed(`The charge's PaymentIntent could not be re-read: ${(e as Error).message}`, pi.id);
+    }
+  }
+
+  async findIntent(input: { customerId: string; paymentId: string; createdAfter: number }): Promise<IntentFacts | null> {
+    const list = this.stripe.paymentIntents.list({ customer: input.customerId, created: { gte: Math.floor(input.createdAfter / 1000) }, limit: 100 });
+    for await (const pi of list) {
+      if (pi.metadata?.paymentId === input.paymentId) return this.retrieveIntent(pi.id);
+    }
+    return null;
   }
 
   async retrieveIntent(id: string): Promise<IntentFacts> {
-    const pi = await this.stripe.paymentIntents.retrieve(id);
-    const charge = pi.latest_charge;
-    return {
-      id: pi.id,
-      status: pi.status,
-      amountCents: pi.amount,
-      currency: pi.currency,
-      chargeId: typeof charge === 'string' ? charge : (charge?.id ?? null),
-      paymentId: pi.metadata?.paymentId ?? null,
-      lastError: pi.last_payment_error?.message ?? null,
-    };
+    return intentFacts(await this.stripe.paymentIntents.retrieve(id, { expand: ['latest_charge'] }));
   }
 
   async retrieveCharge(id: string): Promise<ChargeFacts> {

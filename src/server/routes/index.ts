@@ -1,5 +1,6 @@
 import type { App, AppContext } from '../app.js';
 import { adminRoutes } from './admin/admin.js';
+import { webhookEventRoutes } from './admin/webhook-events.js';
 import { authRoutes } from './auth/auth.js';
 import { setupRoutes } from './auth/setup.js';
 import { accountRoutes } from './credits/account.js';
@@ -23,5 +24,6 @@ export async function registerRoutes(app: App, ctx: AppContext) {
   await vapiRoutes(app, ctx);
   await meteredRoutes(app, ctx);
   await adminRoutes(app, ctx);
+  await webhookEventRoutes(app, ctx);
   await stripeWebhookRoutes(app, ctx);
 }

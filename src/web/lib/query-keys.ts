@@ -37,6 +37,7 @@ export const keys = {
     packages: ['admin', 'packages'] as const,
     pricing: ['admin', 'pricing'] as const,
     payments: (status: QueryOf<'GET /api/admin/payments'>['status'] | '') => ['admin', 'payments', status] as const,
+    webhookEvents: ['admin', 'webhook-events'] as const,
     analytics: (from: string, to: string) => ['admin', 'analytics', from, to] as const,
     audit: ['admin', 'audit'] as const,
   },

@@ -1,0 +1,38 @@
+import { webhookEventsPage } from '../../../contracts/admin.js';
+import { errorSchema, paginationQuery } from '../../../contracts/common.js';
+import { listWebhookEvents } from '../../../core/payments/list-webhook-events.js';
+import type { App, AppContext } from '../../app.js';
+import { requireAdmin } from '../../plugins/auth.js';
+
+/** The Stripe events the webhook received, for admins. */
+export async function webhookEventRoutes(app: App, ctx: AppContext) {
+  app.get(
+    '/api/admin/webhook-events',
+    {
+      onRequest: [ctx.authenticate, requireAdmin],
+      schema: {
+        tags: ['admin'],
+        summary: 'Stripe events received',
+        description:
+          'Admins only. Every Stripe event the webhook verified and recorded, newest first, paginated, with what it did: `applied` (it changed a payment), `ignored` (a type the service does not act on, an object Stripe does not know, or no payment to apply it to — an intent that could not be rebuilt is in the audit log as `payment.unrecoverable`). An event Stripe sent again is listed once, with what its first delivery did. Answers "did we get that event?".',
+        security: [{ bearer: [] }],
+        querystring: paginationQuery,
+        response: { 200: webhookEventsPage, 400: errorSchema, 401: errorSchema, 403: errorSchema },
+      },
+    },
+    async (req) => {
+      const after = ctx.cursors.decode<{ at: number; id: string }>(req.query.cursor);
+      const page = await listWebhookEvents(ctx.core.database.db, { limit: req.query.limit, after: after && { at: Number(after.at), id: String(after.id) } });
+      return {
+        items: page.items.map((e) => ({
+          id: e.id,
+          type: e.type,
+          receivedAt: new Date(e.receivedAt).toISOString(),
+          outcome: e.outcome === 'applied' || e.outcome === 'ignored' ? (e.outcome as 'applied' | 'ignored') : ('unrecorded' as const),
+          paymentId: e.paymentId,
+        })),
+        nextCursor: page.next ? ctx.cursors.encode({ at: page.next.at, id: page.next.id }) : null,
+      };
+    },
+  );
+}
