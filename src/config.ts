@@ -116,6 +116,35 @@ const envSchema = z.object({
   METRICS_TOKEN: optionalString,
   METRICS_PORT: int(0, 0),
   API_DOCS: boolDefaultTrue,
+  WEBHOOKS_ALLOW_PRIVATE: bool,
+  WEBHOOKS_POLL_MS: int(1000, 10),
+  WEBHOOKS_TIMEOUT_MS: int(15_000, 100),
+  WEBHOOKS_CONCURRENCY: int(16, 1),
+  WEBHOOKS_PER_ENDPOINT: int(4, 1),
+  WEBHOOKS_LEASE_MS: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return undefined;
+      const n = Number(v);
+      if (!Number.isInteger(n) || n < 1000) {
+        ctx.addIssue({ code: 'custom', message: 'must be a whole number of milliseconds >= 1000' });
+        return z.NEVER;
+      }
+      return n;
+    }),
+  WEBHOOKS_SCHEDULE_SCALE: z
+    .string()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v.trim() === '') return 1;
+      const n = Number(v);
+      if (!Number.isFinite(n) || n <= 0 || n > 1) {
+        ctx.addIssue({ code: 'custom', message: 'must be a number in (0, 1]' });
+        return z.NEVER;
+      }
+      return n;
+    }),
 });
 
 /** Names proxy-addr (Fastify's trustProxy) knows for ranges of addresses. */
@@ -216,6 +245,19 @@ export interface Config {
   metrics: { token: string | undefined; port: number };
   /** Serve /docs and /openapi.json. */
   apiDocs: boolean;
+  /** Events out: delivery of webhooks to the endpoints admins register. */
+  webhooks: {
+    /** In production, allow endpoints on private and loopback addresses. */
+    allowPrivate: boolean;
+    pollMs: number;
+    timeoutMs: number;
+    concurrency: number;
+    perEndpoint: number;
+    /** How long a claimed attempt is leased (undefined: the timeout + 15 s). */
+    leaseMs: number | undefined;
+    /** Multiplies the retry schedule: 1 outside tests (refused below 1 in production). */
+    scheduleScale: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -294,6 +336,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
   if (isProduction && e.SMTP_URL && !e.PUBLIC_URL) problems.push('PUBLIC_URL is required in production when SMTP_URL is set (links in mails point to it)');
   if (e.METRICS_TOKEN && e.METRICS_TOKEN.length < 16) problems.push('METRICS_TOKEN must be at least 16 characters');
   if (e.METRICS_PORT > 65535) problems.push('METRICS_PORT must be a port number');
+  if (isProduction && e.WEBHOOKS_SCHEDULE_SCALE !== 1) problems.push('WEBHOOKS_SCHEDULE_SCALE is for tests: unset it in production');
+  if (e.WEBHOOKS_LEASE_MS !== undefined && e.WEBHOOKS_LEASE_MS <= e.WEBHOOKS_TIMEOUT_MS) problems.push('WEBHOOKS_LEASE_MS must exceed WEBHOOKS_TIMEOUT_MS');
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
 
   return {
@@ -366,6 +410,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
     maxStreamsPerUser: e.MAX_STREAMS_PER_USER,
     metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT },
     apiDocs: e.API_DOCS,
+    webhooks: {
+      allowPrivate: e.WEBHOOKS_ALLOW_PRIVATE,
+      pollMs: e.WEBHOOKS_POLL_MS,
+      timeoutMs: e.WEBHOOKS_TIMEOUT_MS,
+      concurrency: e.WEBHOOKS_CONCURRENCY,
+      perEndpoint: e.WEBHOOKS_PER_ENDPOINT,
+      leaseMs: e.WEBHOOKS_LEASE_MS,
+      scheduleScale: e.WEBHOOKS_SCHEDULE_SCALE,
+    },
   };
 }
 

@@ -186,7 +186,7 @@ export function checkEnvironment(env: NodeJS.ProcessEnv): Finding[] {
   }
 
   if (v('ALERTS_WEBHOOK_URL') && !v('ALERTS_WEBHOOK_SECRET')) {
-    out.push({ check: 'alerts_webhook_secret', severity: 'warning', message: 'ALERTS_WEBHOOK_URL is set without ALERTS_WEBHOOK_SECRET: the receiver cannot tell our alerts from forged ones', fix: `set ALERTS_WEBHOOK_SECRET (${GENERATE}) and check x-credits-signature in the receiver` });
+    out.push({ check: 'alerts_webhook_secret', severity: 'warning', message: 'ALERTS_WEBHOOK_URL is set without ALERTS_WEBHOOK_SECRET: the receiver cannot tell our events from forged ones (its endpoint signs with a secret generated here that the receiver does not know)', fix: `set ALERTS_WEBHOOK_SECRET (${GENERATE}) and check webhook-signature in the receiver (docs/events.md)` });
   }
 
   const postgres = isPostgresUrl(v('DATABASE_URL'));

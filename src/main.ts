@@ -15,7 +15,10 @@ import { sweepCalls } from './core/calls/sweep-calls.js';
 import { AlertDelivery } from './core/alerts/deliver-alerts.js';
 import { ScheduledBackups } from './core/backups/scheduled-backups.js';
 import { AutoRecharge } from './core/payments/auto-recharge.js';
-import { emailChannel, webhookChannel } from './integrations/alerts/channels.js';
+import { emailChannel } from './integrations/alerts/channels.js';
+import { httpWebhookSender } from './integrations/webhooks/http-sender.js';
+import { WebhookDeliveryWorker } from './core/events/deliver-webhooks.js';
+import { syncAlertEndpoint } from './core/events/sync-alert-endpoint.js';
 import { smtpMailer } from './integrations/mail/smtp-mailer.js';
 import { StripeProvider } from './integrations/stripe/stripe-provider.js';
 import { HttpVapiClient, SimulatedVapiClient } from './integrations/vapi/client.js';
@@ -114,6 +117,8 @@ export async function startServer(
     throw e;
   });
   await seed(database.db);
+  // The alert webhook is one endpoint of the events system.
+  await syncAlertEndpoint(database.db, { url: config.alerts.webhookUrl, secret: config.alerts.webhookSecret }, Date.now());
   const core = createCore(database, { ledgerKey: new LedgerKey(config.ledgerKey), maxBatch: config.writer.maxBatch, maxQueue: config.writer.maxQueue });
   try {
     await ensureSuperAdmin(core, config);
@@ -190,12 +195,22 @@ export async function startServer(
     timers.push(t);
   };
   every(config.holdSweepSeconds, () => core.ledger.releaseExpiredHolds());
-  const channels = [
-    ...(config.alerts.webhookUrl ? [webhookChannel(config.alerts.webhookUrl, config.alerts.webhookSecret)] : []),
-    ...(config.alerts.smtpUrl ? [emailChannel(config.alerts.smtpUrl, config.alerts.emailFrom)] : []),
-  ];
+  // The alert webhook (ALERTS_WEBHOOK_URL) is delivered as an events endpoint; email stays here.
+  const channels = config.alerts.smtpUrl ? [emailChannel(config.alerts.smtpUrl, config.alerts.emailFrom)] : [];
   const delivery = new AlertDelivery(database.db, channels, { retryBaseMs: config.alertRetryBaseMs });
   if (delivery.enabled) every(config.alertPollMs / 1000, () => delivery.runOnce());
+  const w = config.webhooks;
+  const webhooks = new WebhookDeliveryWorker(database, httpWebhookSender({ production: config.isProduction, allowPrivate: w.allowPrivate }), {
+    log,
+    concurrency: w.concurrency,
+    perEndpoint: w.perEndpoint,
+    timeoutMs: w.timeoutMs,
+    scheduleScale: w.scheduleScale,
+    ...(w.leaseMs !== undefined ? { leaseMs: w.leaseMs } : {}),
+  });
+  services.webhooks = webhooks;
+  // A pass claims what is due and starts it; attempts run on while the next passes claim more.
+  every(w.pollMs / 1000, () => webhooks.poll());
   every(config.holdSweepSeconds, async () => {
     const swept = await sweepCalls(core, vapi, callsConfig(config));
     for (const u of swept.untold) {
@@ -280,8 +295,10 @@ export async function startServer(
         clearTimeout(hard);
         server.closeIdleConnections = closeIdle;
       }
-      // Background jobs finish the pass they are in (a sweep, a delivery, a backup).
-      await Promise.race([Promise.allSettled([...jobs]), sleep(Math.max(0, deadline - reserve / 2 - Date.now()), undefined, { ref: false })]);
+      // Background jobs finish the pass they are in (a sweep, a delivery, a backup); webhook
+      // attempts in flight finish (one cut short is sent again when its lease runs out).
+      webhooks.stop();
+      await Promise.race([Promise.allSettled([...jobs, webhooks.idle()]), sleep(Math.max(0, deadline - reserve / 2 - Date.now()), undefined, { ref: false })]);
       // Drain the writer (its current batch and what is queued), let the after-commit
       // watchers finish (they may write), then close it.
       await core.writer.drain();

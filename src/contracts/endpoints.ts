@@ -15,6 +15,7 @@ import * as creditsExtra from './credits-extra.js';
 import * as operations from './operations.js';
 import * as platform from './platform.js';
 import * as setup from './setup.js';
+import * as webhooks from './webhooks.js';
 
 /** One operation: the schemas of its request parts and of its success answers by status. */
 export interface Endpoint {
@@ -87,6 +88,12 @@ export const endpoints = {
   'GET /api/admin/analytics': { query: admin.analyticsQuery, responses: { 200: admin.analyticsResponse } },
   'GET /api/admin/audit': { query: common.paginationQuery, responses: { 200: admin.auditPage } },
   'GET /api/admin/webhook-events': { query: common.paginationQuery, responses: { 200: admin.webhookEventsPage } },
+  'POST /api/admin/webhook-endpoints': { body: webhooks.webhookEndpointCreate, responses: { 201: webhooks.webhookEndpointCreated } },
+  'GET /api/admin/webhook-endpoints': { responses: { 200: webhooks.webhookEndpointsList } },
+  'PATCH /api/admin/webhook-endpoints/:id': { params: common.idParam, body: webhooks.webhookEndpointPatch, responses: { 200: webhooks.webhookEndpointResponse } },
+  'DELETE /api/admin/webhook-endpoints/:id': { params: common.idParam, responses: { 200: webhooks.webhookEndpointDeleted } },
+  'GET /api/admin/webhook-endpoints/:id/deliveries': { params: common.idParam, query: webhooks.webhookDeliveriesQuery, responses: { 200: webhooks.webhookDeliveriesPage } },
+  'POST /api/admin/webhook-endpoints/:id/deliveries/:deliveryId/retry': { params: webhooks.webhookDeliveryParams, responses: { 202: webhooks.webhookDeliveryResponse } },
 } as const satisfies Record<string, Endpoint>;
 
 export type Endpoints = typeof endpoints;

@@ -25,3 +25,22 @@ export const ALERT_TYPES = ['low_balance', 'depleted', 'purchase_succeeded', 'pa
 export const CALL_STATUSES = ['queued', 'in-progress', 'ending', 'ended', 'failed'] as const;
 
 export const GRANULARITIES = ['day', 'hour'] as const;
+
+/** The types of events sent to webhook endpoints (docs/events.md has an example body of each). */
+export const EVENT_TYPES = [
+  'credits.purchased',
+  'credits.refunded',
+  'credits.granted',
+  'credits.expired',
+  'balance.low',
+  'balance.depleted',
+  'hold.expired',
+  'payment.failed',
+  'auto_recharge.succeeded',
+  'auto_recharge.failed',
+  'member.limit_reached',
+  'backup.failed',
+] as const;
+
+/** A webhook delivery: `pending` (to be tried or retried), `succeeded` (a 2xx), `failed` (gave up). */
+export const WEBHOOK_DELIVERY_STATUSES = ['pending', 'succeeded', 'failed'] as const;

@@ -10,6 +10,7 @@ import type { roleSchema, userSchema } from './auth.js';
 import type { callSchema } from './calls.js';
 import type { balanceSchema, chargeSchema, packageSchema, pricingRuleSchema } from './credits.js';
 import type { alertSchema, paymentSchema, transactionSchema } from './credits-extra.js';
+import type { webhookDeliverySchema, webhookEndpointSchema } from './webhooks.js';
 
 export type { ErrorCode } from './common.js';
 
@@ -29,6 +30,8 @@ interface Schemas {
   AdminPayment: typeof adminPaymentSchema;
   AuditEntry: typeof auditSchema;
   WebhookEvent: typeof webhookEventSchema;
+  WebhookEndpoint: typeof webhookEndpointSchema;
+  WebhookDelivery: typeof webhookDeliverySchema;
 }
 
 /** A shape of the contract by name, as a client reads it. */

@@ -40,6 +40,22 @@ const payment = { id: '01a2245e-64b9-7000-a02c-de17756cc7b4', status: 'succeeded
 const adminUser = { ...user, balance: 548.9, reserved: 2.5, available: 546.4, lifetimePurchased: 550, lifetimeUsed: 1.1 };
 const settings = { lowBalanceThreshold: 10, autoRecharge: { enabled: true, thresholdCredits: 20, packageId: 'pkg_starter' } };
 
+const webhookEndpoint = { id: 'we_01a2245e8a1c70009c4e2b1d5f3a7c90', url: 'https://platform.example.com/hooks/credits', events: ['credits.purchased', 'balance.low'], enabled: true, source: 'admin', createdAt: T };
+const webhookDelivery = {
+  id: '01a2245e-9b10-7000-8a3e-5c2d1f0e4b7a',
+  eventId: 'evt_01a2245e9b0f70008d1c3e5a7b9f2d40',
+  type: 'credits.purchased',
+  status: 'succeeded',
+  attempts: 2,
+  lastStatusCode: 200,
+  nextAttemptAt: null,
+  createdAt: T,
+  attemptLog: [
+    { at: T, statusCode: 503, error: 'answered 503', durationMs: 41 },
+    { at: '2026-11-28T22:55:00.812Z', statusCode: 200, error: null, durationMs: 38 },
+  ],
+};
+
 export const EXAMPLES: Record<string, Example> = {
   'GET /health/live': { response: { status: 200, body: { status: 'ok' } } },
   'GET /health/ready': { response: { status: 200, body: { status: 'ok', database: 'sqlite', backups: { enabled: false } } } },
@@ -284,6 +300,17 @@ export const EXAMPLES: Record<string, Example> = {
         nextCursor: null,
       },
     },
+  },
+  'POST /api/admin/webhook-endpoints': {
+    request: { url: 'https://platform.example.com/hooks/credits', events: ['credits.purchased', 'balance.low'] },
+    response: { status: 201, body: { endpoint: webhookEndpoint, secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' } },
+  },
+  'GET /api/admin/webhook-endpoints': { response: { status: 200, body: { items: [webhookEndpoint] } } },
+  'PATCH /api/admin/webhook-endpoints/{id}': { request: { enabled: false }, response: { status: 200, body: { endpoint: { ...webhookEndpoint, enabled: false } } } },
+  'DELETE /api/admin/webhook-endpoints/{id}': { response: { status: 200, body: { id: webhookEndpoint.id, deleted: true } } },
+  'GET /api/admin/webhook-endpoints/{id}/deliveries': { response: { status: 200, body: { items: [webhookDelivery], nextCursor: null } } },
+  'POST /api/admin/webhook-endpoints/{id}/deliveries/{deliveryId}/retry': {
+    response: { status: 202, body: { delivery: { ...webhookDelivery, status: 'pending', nextAttemptAt: '2026-11-28T23:10:00.000Z' } } },
   },
   'POST /api/credits/stripe/webhook': {
     request: {

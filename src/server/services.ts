@@ -6,6 +6,7 @@ import type { ThresholdAlerts } from '../core/alerts/alerts.js';
 import type { ScheduledBackups } from '../core/backups/scheduled-backups.js';
 import type { AutoRecharge } from '../core/payments/auto-recharge.js';
 import type { CallProvider } from '../core/calls/provider.js';
+import type { WebhookDeliveryWorker } from '../core/events/deliver-webhooks.js';
 import type { PaymentProvider } from '../core/payments/provider.js';
 import type { Mailer } from '../integrations/mail/smtp-mailer.js';
 
@@ -22,4 +23,6 @@ export interface Services {
   backups?: ScheduledBackups;
   /** Account mails (verification, password reset) when SMTP_URL is set. */
   mailer?: Mailer;
+  /** Delivers events to the webhook endpoints. */
+  webhooks?: WebhookDeliveryWorker;
 }

@@ -1,6 +1,7 @@
 import type { App, AppContext } from '../app.js';
 import { adminRoutes } from './admin/admin.js';
 import { webhookEventRoutes } from './admin/webhook-events.js';
+import { webhookRoutes } from './admin/webhooks.js';
 import { authRoutes } from './auth/auth.js';
 import { setupRoutes } from './auth/setup.js';
 import { accountRoutes } from './credits/account.js';
@@ -25,5 +26,6 @@ export async function registerRoutes(app: App, ctx: AppContext) {
   await meteredRoutes(app, ctx);
   await adminRoutes(app, ctx);
   await webhookEventRoutes(app, ctx);
+  await webhookRoutes(app, ctx);
   await stripeWebhookRoutes(app, ctx);
 }

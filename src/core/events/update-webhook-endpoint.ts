@@ -1,0 +1,33 @@
+import type { Kysely } from 'kysely';
+import type { DB } from '../../db/schema.js';
+import { conflict, notFound } from '../errors.js';
+import type { EventType } from './emit-event.js';
+import { type EndpointPolicy, type Resolve, checkEndpointUrl } from './endpoint-policy.js';
+import { type WebhookEndpoint, toEndpoint } from './present.js';
+
+/**
+ * Changes an endpoint's URL, events or enabled flag. A disabled endpoint gets no new
+ * deliveries and its pending ones wait until it is enabled again. The configured alert
+ * endpoint can only be enabled or disabled (its URL and events follow the configuration).
+ */
+export async function updateWebhookEndpoint(
+  db: Kysely<DB>,
+  id: string,
+  patch: { url?: string | undefined; events?: EventType[] | undefined; enabled?: boolean | undefined },
+  ctx: { policy: EndpointPolicy; resolve: Resolve; now: number },
+): Promise<WebhookEndpoint> {
+  const row = await db.selectFrom('webhook_endpoints').selectAll().where('id', '=', id).executeTakeFirst();
+  if (!row) throw notFound('Webhook endpoint');
+  if (row.source === 'config' && (patch.url !== undefined || patch.events !== undefined)) {
+    throw conflict('This endpoint is configured by ALERTS_WEBHOOK_URL: change the configuration, or only enable or disable it here.');
+  }
+  if (patch.url !== undefined) await checkEndpointUrl(patch.url, ctx.policy, ctx.resolve);
+  const set = {
+    ...(patch.url !== undefined ? { url: patch.url } : {}),
+    ...(patch.events !== undefined ? { events: JSON.stringify(patch.events) } : {}),
+    ...(patch.enabled !== undefined ? { enabled: patch.enabled ? 1 : 0 } : {}),
+    updated_at: ctx.now,
+  };
+  await db.updateTable('webhook_endpoints').set(set).where('id', '=', id).execute();
+  return toEndpoint({ ...row, ...set });
+}

@@ -1,0 +1,124 @@
+/** Events out: the admin's webhook endpoints and their delivery log (core/events). */
+import { errorSchema, idParam } from '../../../contracts/common.js';
+import {
+  webhookDeliveriesPage,
+  webhookDeliveriesQuery,
+  webhookDeliveryParams,
+  webhookDeliveryResponse,
+  webhookEndpointCreate,
+  webhookEndpointCreated,
+  webhookEndpointDeleted,
+  webhookEndpointPatch,
+  webhookEndpointResponse,
+  webhookEndpointsList,
+} from '../../../contracts/webhooks.js';
+import { createWebhookEndpoint } from '../../../core/events/create-webhook-endpoint.js';
+import { deleteWebhookEndpoint } from '../../../core/events/delete-webhook-endpoint.js';
+import { listWebhookDeliveries } from '../../../core/events/list-webhook-deliveries.js';
+import { listWebhookEndpoints } from '../../../core/events/list-webhook-endpoints.js';
+import { retryWebhookDelivery } from '../../../core/events/retry-webhook-delivery.js';
+import { updateWebhookEndpoint } from '../../../core/events/update-webhook-endpoint.js';
+import { resolveHost } from '../../../integrations/webhooks/http-sender.js';
+import type { App, AppContext } from '../../app.js';
+import { requireAdmin } from '../../plugins/auth.js';
+
+export async function webhookRoutes(app: App, ctx: AppContext) {
+  const db = ctx.core.database.db;
+  const guard = { onRequest: [ctx.authenticate, requireAdmin] };
+  const doc = (summary: string, description: string) => ({ tags: ['admin'], summary, description, security: [{ bearer: [] }] });
+  const denied = { 401: errorSchema, 403: errorSchema };
+  const policy = () => ({
+    policy: { production: ctx.config.isProduction, allowPrivate: ctx.config.webhooks.allowPrivate },
+    resolve: resolveHost,
+    now: ctx.core.now(),
+  });
+
+  app.post(
+    '/api/admin/webhook-endpoints',
+    {
+      ...guard,
+      schema: {
+        ...doc(
+          'Register a webhook endpoint',
+          'Admins only. Events of the listed types are POSTed to `url` in the Standard Webhooks format, signed with the `whsec_` secret of the answer, which is shown only this once. In production the URL must be https and not resolve to a private or loopback address (unless WEBHOOKS_ALLOW_PRIVATE=true): 400 otherwise.',
+        ),
+        body: webhookEndpointCreate,
+        response: { 201: webhookEndpointCreated, 400: errorSchema, ...denied },
+      },
+    },
+    async (req, reply) => reply.code(201).send(await createWebhookEndpoint(db, req.body, policy())),
+  );
+
+  app.get(
+    '/api/admin/webhook-endpoints',
+    { ...guard, schema: { ...doc('Webhook endpoints', 'Admins only. Every endpoint, oldest first, without its secret; the one configured by ALERTS_WEBHOOK_URL has `source` `config`.'), response: { 200: webhookEndpointsList, ...denied } } },
+    async () => ({ items: await listWebhookEndpoints(db) }),
+  );
+
+  app.patch(
+    '/api/admin/webhook-endpoints/:id',
+    {
+      ...guard,
+      schema: {
+        ...doc(
+          'Change a webhook endpoint',
+          'Admins only. Changes `url`, `events` or `enabled`. A disabled endpoint gets no new deliveries; its pending ones wait until it is enabled again. The endpoint of ALERTS_WEBHOOK_URL can only be enabled or disabled (409 otherwise).',
+        ),
+        params: idParam,
+        body: webhookEndpointPatch,
+        response: { 200: webhookEndpointResponse, 400: errorSchema, 404: errorSchema, 409: errorSchema, ...denied },
+      },
+    },
+    async (req) => ({ endpoint: await updateWebhookEndpoint(db, req.params.id, req.body, policy()) }),
+  );
+
+  app.delete(
+    '/api/admin/webhook-endpoints/:id',
+    {
+      ...guard,
+      schema: {
+        ...doc('Delete a webhook endpoint', 'Admins only. Deletes the endpoint with its deliveries and their attempts; nothing more is sent to it. The endpoint of ALERTS_WEBHOOK_URL is removed by unsetting that variable (409 here).'),
+        params: idParam,
+        response: { 200: webhookEndpointDeleted, 404: errorSchema, 409: errorSchema, ...denied },
+      },
+    },
+    async (req) => {
+      await deleteWebhookEndpoint(db, req.params.id);
+      return { id: req.params.id, deleted: true as const };
+    },
+  );
+
+  app.get(
+    '/api/admin/webhook-endpoints/:id/deliveries',
+    {
+      ...guard,
+      schema: {
+        ...doc(
+          'An endpoint’s deliveries',
+          'Admins only. Newest first, paginated, optionally of one `status`: each delivery of an event to this endpoint with its attempts (time, status code or error, duration). `pending` deliveries are retried on Standard Webhooks’ schedule until a 2xx; `failed` ones gave up after the last attempt.',
+        ),
+        params: idParam,
+        querystring: webhookDeliveriesQuery,
+        response: { 200: webhookDeliveriesPage, 400: errorSchema, 404: errorSchema, ...denied },
+      },
+    },
+    async (req) => {
+      const cursor = ctx.cursors.decode<{ id: string }>(req.query.cursor);
+      const page = await listWebhookDeliveries(db, req.params.id, { limit: req.query.limit, after: cursor ? String(cursor.id) : undefined, status: req.query.status });
+      return { items: page.items, nextCursor: page.last ? ctx.cursors.encode({ id: page.last }) : null };
+    },
+  );
+
+  app.post(
+    '/api/admin/webhook-endpoints/:id/deliveries/:deliveryId/retry',
+    {
+      ...guard,
+      schema: {
+        ...doc('Retry a delivery', 'Admins only. Makes the delivery due now: a failed one gets one more attempt, a pending one is tried at once, a succeeded one is sent again (same `webhook-id`). 202: the attempt follows within WEBHOOKS_POLL_MS.'),
+        params: webhookDeliveryParams,
+        response: { 202: webhookDeliveryResponse, 404: errorSchema, ...denied },
+      },
+    },
+    async (req, reply) => reply.code(202).send({ delivery: await retryWebhookDelivery(db, req.params.id, req.params.deliveryId, ctx.core.now()) }),
+  );
+}
