@@ -1,5 +1,7 @@
 /**
- * Alerts leave the app: a signed webhook, retried after the receiver fails twice, and an
+ * Alerts leave the app: the alert webhook (ALERTS_WEBHOOK_URL), now an endpoint of the
+ * events system, gets the events signed with ALERTS_WEBHOOK_SECRET (Standard Webhooks, and
+ * the x-credits-signature it had before), retried after the receiver fails twice; and an
  * email received by a local SMTP server.
  */
 import { createHmac } from 'node:crypto';
@@ -19,7 +21,7 @@ describe.each(await activeDialects())('alert delivery on %s', (dialect) => {
   let s: TestServer;
   let hook: Server;
   let smtp: SMTPServer;
-  const hits: { body: string; signature: string | undefined }[] = [];
+  const hits: { body: string; signature: string | undefined; headers: IncomingMessage['headers'] }[] = [];
   const mails: string[] = [];
   let failuresLeft = 2;
   beforeAll(async () => {
@@ -27,7 +29,7 @@ describe.each(await activeDialects())('alert delivery on %s', (dialect) => {
       let body = '';
       req.on('data', (c) => (body += c));
       req.on('end', () => {
-        hits.push({ body, signature: req.headers['x-credits-signature'] as string | undefined });
+        hits.push({ body, signature: req.headers['x-credits-signature'] as string | undefined, headers: req.headers });
         if (failuresLeft-- > 0) {
           res.statusCode = 503;
           res.end('try later');
@@ -57,6 +59,8 @@ describe.each(await activeDialects())('alert delivery on %s', (dialect) => {
       ALERTS_EMAIL_FROM: 'Credits <credits@example.com>',
       ALERTS_POLL_MS: '50',
       ALERTS_RETRY_BASE_MS: '50',
+      WEBHOOKS_POLL_MS: '50',
+      WEBHOOKS_SCHEDULE_SCALE: '0.0002',
     });
   });
   afterAll(async () => {
@@ -70,11 +74,21 @@ describe.each(await activeDialects())('alert delivery on %s', (dialect) => {
     expect((await u.api.post('/api/credits/purchase', { packageId: 'pkg_starter' })).status).toBe(201);
     await until(() => hits.length >= 3 && mails.length >= 1);
     expect(hits).toHaveLength(3);
-    const last = hits[2] as { body: string; signature: string };
+    const last = hits[2] as { body: string; signature: string; headers: IncomingMessage['headers'] };
     const body = JSON.parse(last.body);
-    expect(body).toMatchObject({ type: 'purchase_succeeded', userId: u.user.id });
+    expect(body).toMatchObject({ type: 'credits.purchased', data: { accountId: u.user.id } });
+    // The same event on every attempt.
+    expect(new Set(hits.map((h) => h.headers['webhook-id'])).size).toBe(1);
+    const id = String(last.headers['webhook-id']);
+    const ts = String(last.headers['webhook-timestamp']);
+    // Standard Webhooks, keyed with the secret's UTF-8 bytes (it has no whsec_ prefix)...
+    expect(last.headers['webhook-signature']).toBe(`v1,${createHmac('sha256', 'alert-secret').update(`${id}.${ts}.${last.body}`).digest('base64')}`);
+    // ...and the header the alert webhook had before.
     const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(last.signature) as RegExpExecArray;
+    expect(t).toBe(ts);
     expect(v1).toBe(createHmac('sha256', 'alert-secret').update(`${t}.${last.body}`).digest('hex'));
+    const endpoints = await s.api.withToken((await s.userWithRole('admin')).token).call('GET /api/admin/webhook-endpoints');
+    expect(endpoints.body.items).toEqual([expect.objectContaining({ id: 'we_alerts', source: 'config', url: expect.stringMatching(/\/alerts$/) })]);
     expect(mails).toHaveLength(1);
     expect(mails[0]).toContain(u.user.email);
     expect(mails[0]).toMatch(/Subject: Payment received/);
@@ -84,10 +98,7 @@ describe.each(await activeDialects())('alert delivery on %s', (dialect) => {
       await new Promise((r) => setTimeout(r, 20));
       rows = await db.selectFrom('alert_deliveries').selectAll().execute();
     }
-    expect(rows.map((r) => [r.channel, r.status, r.attempts]).sort()).toEqual([
-      ['email', 'delivered', 1],
-      ['webhook', 'delivered', 3],
-    ]);
+    expect(rows.map((r) => [r.channel, r.status, r.attempts]).sort()).toEqual([['email', 'delivered', 1]]);
     // Nothing is delivered twice.
     await new Promise((r) => setTimeout(r, 300));
     expect(hits).toHaveLength(3);

@@ -1,9 +1,10 @@
 import type { Kysely } from 'kysely';
 import type { AlertType, DB } from '../../db/schema.js';
+import { emitEvent } from '../events/emit-event.js';
 import { newId } from '../ids.js';
 import type { BalanceChange } from '../ledger/types.js';
 import type { ErrorLog } from '../log.js';
-import { formatCredits } from '../../contracts/money.js';
+import { formatCredits, mcToCredits } from '../../contracts/money.js';
 import { SettingsCache } from '../settings-cache.js';
 
 /** Adds an in-app alert (inside the caller's transaction when given one). */
@@ -107,6 +108,7 @@ export class ThresholdAlerts {
           now,
           { availableMc: c.availableMc, thresholdMc: threshold },
         );
+        await emitEvent(trx, { type: 'balance.low', accountId: c.userId, data: { accountId: c.userId, available: mcToCredits(c.availableMc), threshold: mcToCredits(threshold) } }, now);
       });
     } else if (!wentDown && c.availableMc >= threshold) {
       await this.db
@@ -118,8 +120,11 @@ export class ThresholdAlerts {
         .execute();
     }
     if (wentDown && c.availableMc <= 0 && c.previousAvailableMc > 0) {
-      await createAlert(this.db, c.userId, 'depleted', 'You have no credits left. Buy credits to keep using metered features.', now, {
-        availableMc: c.availableMc,
+      await this.db.transaction().execute(async (trx) => {
+        await createAlert(trx, c.userId, 'depleted', 'You have no credits left. Buy credits to keep using metered features.', now, {
+          availableMc: c.availableMc,
+        });
+        await emitEvent(trx, { type: 'balance.depleted', accountId: c.userId, data: { accountId: c.userId, available: mcToCredits(c.availableMc) } }, now);
       });
     }
   }

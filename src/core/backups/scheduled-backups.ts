@@ -9,6 +9,7 @@ import type { Kysely } from 'kysely';
 import { type BackupResult, backupFileName, backupSqlite, pruneBackups } from '../../db/backup.js';
 import type { DB } from '../../db/schema.js';
 import { alertAdmins } from '../alerts/alert-admins.js';
+import { emitEvent } from '../events/emit-event.js';
 
 export interface BackupStatus {
   enabled: true;
@@ -105,14 +106,15 @@ export class ScheduledBackups {
     if (this.consecutiveFailures > 1 && this.lastAlertAt !== null && at - this.lastAlertAt < REALERT_MS) return;
     this.lastAlertAt = at;
     try {
-      await alertAdmins(
-        this.db,
-        'backup_failed',
+      const text =
         `A scheduled backup of the credits database to ${this.opts.dir} failed: ${message}` +
-          (this.lastSuccessAt ? ` The last good backup was taken at ${new Date(this.lastSuccessAt).toISOString()}.` : ' No backup has succeeded since the service started.'),
-        at,
-        { dir: this.opts.dir, error: message, consecutiveFailures: this.consecutiveFailures },
-      );
+        (this.lastSuccessAt ? ` The last good backup was taken at ${new Date(this.lastSuccessAt).toISOString()}.` : ' No backup has succeeded since the service started.');
+      const details = { dir: this.opts.dir, error: message, consecutiveFailures: this.consecutiveFailures };
+      await this.db.transaction().execute(async (trx) => {
+        await alertAdmins(trx, 'backup_failed', text, at, details);
+        // The alert webhook had these alerts before it became an events endpoint.
+        await emitEvent(trx, { type: 'backup.failed', accountId: null, data: { message: text, ...details, lastSuccessAt: this.lastSuccessAt === null ? null : new Date(this.lastSuccessAt).toISOString() } }, at);
+      });
     } catch (err) {
       this.opts.log.error({ err: { message: (err as Error).message } }, 'could not raise the backup alert');
     }

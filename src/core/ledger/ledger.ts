@@ -5,7 +5,9 @@
  */
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
+import { mcToCredits } from '../../contracts/money.js';
 import { notFound } from '../errors.js';
+import { emitEvent } from '../events/emit-event.js';
 import { newId } from '../ids.js';
 import type { PricingCache } from '../pricing/rules.js';
 import type {
@@ -53,6 +55,7 @@ export class Ledger {
     readonly pricing: PricingCache,
   ) {}
 
+  // TODO(issue 17, grants): emit `credits.granted` when a grant lands and `credits.expired` when one expires (core/events/emit-event.ts).
   /** Adds credits (purchase, bonus, sign-up bonus, auto-recharge, positive adjustment). */
   grant(userId: string, amountMc: number, type: CreditType, c: Common = {}): Promise<Applied> {
     return this.writer.submit({ kind: 'credit', userId, amountMc, type, ...c });
@@ -152,7 +155,14 @@ export class Ledger {
       .limit(limit)
       .execute();
     const results = await Promise.allSettled(
-      due.map((r) => this.release(r.id, { reason: 'expired' })),
+      due.map((r) =>
+        this.release(r.id, {
+          reason: 'expired',
+          // The event commits with the release, in the writer's transaction.
+          effects: (trx, a) =>
+            emitEvent(trx, { type: 'hold.expired', accountId: a.userId, data: { accountId: a.userId, holdId: r.id, released: mcToCredits(-a.reservedChangeMc) } }, a.createdAt),
+        }),
+      ),
     );
     // A hold settled meanwhile (conflict) is not an error here.
     return results.filter((r) => r.status === 'fulfilled').length;

@@ -22,6 +22,8 @@
  */
 import type { PaymentRow } from '../../db/schema.js';
 import { createAlert } from '../alerts/alerts.js';
+import { emitEvent } from '../events/emit-event.js';
+import { paymentEventData } from '../events/payment-event-data.js';
 import { newId } from '../ids.js';
 import type { Core } from '../index.js';
 import type { BalanceChange } from '../ledger/types.js';
@@ -141,6 +143,7 @@ export class AutoRecharge {
   private notDone(userId: string, message: string, retryAt?: number) {
     return this.core.writer.transaction(async ({ trx, now }) => {
       await createAlert(trx, userId, 'auto_recharge_failed', message, now);
+      await emitEvent(trx, { type: 'auto_recharge.failed', accountId: userId, data: { accountId: userId, paymentId: null, reason: message } }, now);
       await rearmAutoRecharge(trx, userId, now, retryAt === undefined ? {} : { retryAt });
     });
   }
@@ -190,6 +193,7 @@ export class AutoRecharge {
         if (r && !r.ok) throw r.error;
         await trx.updateTable('user_settings').set({ auto_recharge_failures: 0, auto_recharge_retry_at: 0 }).where('user_id', '=', userId).execute();
         await createAlert(trx, userId, 'auto_recharge_succeeded', `Auto-recharge bought ${pkg.name} for ${formatCents(pkg.price_cents, pkg.currency)}.`, now, { paymentId: payment.id });
+        await emitEvent(trx, { type: 'auto_recharge.succeeded', accountId: userId, data: paymentEventData(payment) }, now);
       });
       return payment;
     }

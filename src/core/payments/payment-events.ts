@@ -14,11 +14,13 @@
 import type { Kysely } from 'kysely';
 import type { DB, PaymentRow, PaymentStatus } from '../../db/schema.js';
 import { createAlert } from '../alerts/alerts.js';
+import { emitEvent } from '../events/emit-event.js';
+import { paymentEventData } from '../events/payment-event-data.js';
 import { recordAudit } from '../audit/record-audit.js';
 import { idempotencyConflict, invalid, notFound } from '../errors.js';
 import type { Core } from '../index.js';
 import type { TransactionScope } from '../ledger/writer.js';
-import { formatCents, formatCredits } from '../../contracts/money.js';
+import { formatCents, formatCredits, mcToCredits } from '../../contracts/money.js';
 import { fulfilmentOp } from './purchase-credits.js';
 import { rearmAutoRecharge } from './rearm-auto-recharge.js';
 
@@ -95,6 +97,7 @@ async function reconcile(scope: TransactionScope, p: PaymentRow, disputeChanged:
     await must(scope, [{ kind: 'clawback', userId: p.user_id, amountMc: take, type: 'refund', description: `Refund: ${formatCents(p.refunded_cents, p.currency)} of ${formatCents(p.amount_cents, p.currency)}`, refType: 'payment', refId: p.id }]);
     p.clawed_back_mc += take;
     await createAlert(scope.trx, p.user_id, 'refund', `${formatCents(p.refunded_cents, p.currency)} of your payment was refunded; ${formatCredits(take)} credits were taken back.`, scope.now, { paymentId: p.id });
+    await emitEvent(scope.trx, { type: 'credits.refunded', accountId: p.user_id, data: paymentEventData(p, { refundedCents: p.refunded_cents, creditsTaken: mcToCredits(take) }) }, scope.now);
   }
   if (!disputeChanged) return;
   if (p.dispute_status === 'open' && p.disputed_mc === 0) {
@@ -139,6 +142,7 @@ export async function fulfilPayment(scope: TransactionScope, p: PaymentRow, fact
   p.receipt_url = p.receipt_url ?? fact.receiptUrl ?? null;
   p.failure_message = null;
   await createAlert(scope.trx, p.user_id, p.kind === 'auto_recharge' ? 'auto_recharge_succeeded' : 'purchase_succeeded', `Payment received: ${formatCredits(p.credits_mc + p.bonus_credits_mc)} credits were added.`, scope.now, { paymentId: p.id });
+  await emitEvent(scope.trx, { type: p.kind === 'auto_recharge' ? 'auto_recharge.succeeded' : 'credits.purchased', accountId: p.user_id, data: paymentEventData(p) }, scope.now);
   await reconcile(scope, p, true);
   p.status = settledStatus(p);
   await save(scope.trx, p, scope.now);
@@ -152,6 +156,7 @@ export async function failPayment(scope: TransactionScope, p: PaymentRow, messag
   p.failure_message = message.slice(0, 500);
   await save(scope.trx, p, scope.now);
   await createAlert(scope.trx, p.user_id, p.kind === 'auto_recharge' ? 'auto_recharge_failed' : 'payment_failed', `Your payment of ${formatCents(p.amount_cents, p.currency)} failed: ${p.failure_message}`, scope.now, { paymentId: p.id });
+  await emitEvent(scope.trx, { type: p.kind === 'auto_recharge' ? 'auto_recharge.failed' : 'payment.failed', accountId: p.user_id, data: paymentEventData(p, { reason: p.failure_message }) }, scope.now);
   if (p.kind === 'auto_recharge') await rearmAutoRecharge(scope.trx, p.user_id, scope.now);
   return true;
 }

@@ -2,6 +2,8 @@ import type { Kysely } from 'kysely';
 import type { Core } from '../index.js';
 import type { DB, PackageRow, PaymentRow } from '../../db/schema.js';
 import { createAlert } from '../alerts/alerts.js';
+import { emitEvent } from '../events/emit-event.js';
+import { paymentEventData } from '../events/payment-event-data.js';
 import { DomainError, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Applied, IdempotencyInput, LedgerOp } from '../ledger/types.js';
@@ -91,6 +93,7 @@ export async function purchaseSimulated(
     await createAlert(trx, userId, 'purchase_succeeded', `You bought ${pkg.name}: ${formatCredits(pkg.credits_mc + pkg.bonus_credits_mc)} credits were added.`, now, {
       paymentId: payment.id,
     });
+    await emitEvent(trx, { type: 'credits.purchased', accountId: userId, data: paymentEventData(payment) }, now);
     return { payment, applied: r.value };
   });
 }
