@@ -22,6 +22,7 @@ export function AdminLayout() {
         <NavLink to="/admin/payments">Payments</NavLink>
         <NavLink to="/admin/analytics">Analytics</NavLink>
         <NavLink to="/admin/audit">Audit log</NavLink>
+        <NavLink to="/admin/webhooks">Webhooks</NavLink>
       </nav>
       <Suspense fallback={<Loading label="Loading the page…" />}>
         <Outlet />

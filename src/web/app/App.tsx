@@ -28,6 +28,7 @@ const AdminPricingPage = page(() => import('../features/admin-catalog/AdminPrici
 const AdminPaymentsPage = page(() => import('../features/admin-payments/AdminPaymentsPage'), 'AdminPaymentsPage');
 const AdminAnalyticsPage = page(() => import('../features/admin-analytics/AdminAnalyticsPage'), 'AdminAnalyticsPage');
 const AdminAuditPage = page(() => import('../features/admin-audit/AdminAuditPage'), 'AdminAuditPage');
+const AdminWebhooksPage = page(() => import('../features/admin-webhooks/AdminWebhooksPage'), 'AdminWebhooksPage');
 const CreditDashboard = page(() => import('../features/credits/CreditDashboard'), 'CreditDashboard');
 
 /** The pages before sign-in, by path, with their titles. */
@@ -49,6 +50,7 @@ const ADMIN_PAGES: Record<string, ComponentType> = {
   payments: AdminPaymentsPage,
   analytics: AdminAnalyticsPage,
   audit: AdminAuditPage,
+  webhooks: AdminWebhooksPage,
 };
 
 const SIGNED_IN_TITLES: [RegExp, string][] = [

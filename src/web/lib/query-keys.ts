@@ -40,6 +40,8 @@ export const keys = {
     webhookEvents: ['admin', 'webhook-events'] as const,
     analytics: (from: string, to: string) => ['admin', 'analytics', from, to] as const,
     audit: ['admin', 'audit'] as const,
+    webhooks: ['admin', 'webhooks'] as const,
+    webhookDeliveries: (endpointId: string) => ['admin', 'webhooks', endpointId, 'deliveries'] as const,
   },
 };
 

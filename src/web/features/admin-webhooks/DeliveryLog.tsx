@@ -1,0 +1,77 @@
+import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+import { useId } from 'react';
+import type { Shape } from '../../../contracts/types';
+import { api } from '../../api/client';
+import { DataTable } from '../../components/DataTable';
+import { LoadMore } from '../../components/LoadMore';
+import { QueryStatus } from '../../components/QueryStatus';
+import { Badge, ErrorMessage, statusTone } from '../../components/ui';
+import { formatDate } from '../../lib/format';
+import { keys } from '../../lib/query-keys';
+
+/** An endpoint's deliveries, newest first: status, every attempt's time and status code, and "Retry". */
+export function DeliveryLog({ endpoint }: { endpoint: Shape<'WebhookEndpoint'> }) {
+  const h = useId();
+  const queryClient = useQueryClient();
+  const list = useInfiniteQuery({
+    queryKey: keys.admin.webhookDeliveries(endpoint.id),
+    queryFn: ({ pageParam, signal }) =>
+      api('GET /api/admin/webhook-endpoints/:id/deliveries', { params: { id: endpoint.id }, query: { limit: 50, ...(pageParam ? { cursor: pageParam } : {}) }, signal }),
+    initialPageParam: undefined as string | undefined,
+    getNextPageParam: (last) => last.nextCursor ?? undefined,
+  });
+  const retry = useMutation({
+    mutationFn: (d: Shape<'WebhookDelivery'>) => api('POST /api/admin/webhook-endpoints/:id/deliveries/:deliveryId/retry', { params: { id: endpoint.id, deliveryId: d.id } }),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: keys.admin.webhookDeliveries(endpoint.id) }),
+  });
+  const rows = list.data?.pages.flatMap((p) => p.items) ?? [];
+  return (
+    <section className="card" aria-labelledby={h}>
+      <div className="card-head">
+        <h2 id={h}>Deliveries to {endpoint.url}</h2>
+        <button type="button" className="button button-small" onClick={() => void list.refetch()}>
+          Refresh
+        </button>
+      </div>
+      <QueryStatus query={list} count={rows.length} empty="Nothing sent to this endpoint yet." />
+      <ErrorMessage error={retry.error} />
+      <DataTable
+        rows={rows}
+        columns={[
+          { header: 'Created', cellClassName: 'nowrap', cell: (d) => formatDate(d.createdAt) },
+          { header: 'Event', cell: (d) => <code>{d.type}</code> },
+          { header: 'Status', cell: (d) => <Badge tone={statusTone(d.status)}>{d.status}</Badge> },
+          {
+            header: 'Attempts',
+            cellClassName: 'details',
+            cell: (d) =>
+              d.attemptLog.length === 0 ? (
+                'none yet'
+              ) : (
+                <ol className="attempts">
+                  {d.attemptLog.map((a) => (
+                    <li key={a.at}>
+                      {formatDate(a.at)}: {a.statusCode ?? 'no answer'}
+                      {a.error && a.statusCode === null ? ` (${a.error})` : ''}
+                    </li>
+                  ))}
+                </ol>
+              ),
+          },
+          { header: 'Next attempt', cellClassName: 'nowrap', cell: (d) => (d.nextAttemptAt ? formatDate(d.nextAttemptAt) : '—') },
+          {
+            header: 'Actions',
+            hideHeader: true,
+            cellClassName: 'right',
+            cell: (d) => (
+              <button type="button" className="button button-small" onClick={() => retry.mutate(d)} disabled={retry.isPending} aria-label={`Retry ${d.type} ${d.eventId}`}>
+                Retry
+              </button>
+            ),
+          },
+        ]}
+      />
+      <LoadMore list={list} />
+    </section>
+  );
+}

@@ -1,0 +1,70 @@
+import { useMutation } from '@tanstack/react-query';
+import { useState } from 'react';
+import { EVENT_TYPES } from '../../../contracts/enums';
+import type { ResponseOf } from '../../../contracts/endpoints';
+import { api } from '../../api/client';
+import { CloseButton, DialogActions } from '../../components/Actions';
+import { Dialog } from '../../components/Dialog';
+import { CheckField, Field, fieldErrors } from '../../components/Field';
+import { ErrorMessage, Success } from '../../components/ui';
+import { onSubmit } from '../../lib/forms';
+
+type EventType = (typeof EVENT_TYPES)[number];
+
+/** "New endpoint": its URL and event types; then its `whsec_` secret, shown only once, with "Copy". */
+export function EndpointDialog({ onClose, onCreated }: { onClose(): void; onCreated(): void }) {
+  const [url, setUrl] = useState('');
+  const [events, setEvents] = useState<EventType[]>([...EVENT_TYPES]);
+  const [created, setCreated] = useState<ResponseOf<'POST /api/admin/webhook-endpoints'> | null>(null);
+  const [copied, setCopied] = useState(false);
+  const save = useMutation({
+    mutationFn: () => api('POST /api/admin/webhook-endpoints', { body: { url: url.trim(), events } }),
+    onSuccess: (r) => {
+      setCreated(r);
+      onCreated();
+    },
+  });
+  const fe = fieldErrors(save.error);
+  if (created) {
+    return (
+      <Dialog title="Endpoint created" onClose={onClose}>
+        <div className="stack">
+          <Success>Events will be sent to {created.endpoint.url}.</Success>
+          <p>
+            Its signing secret is <strong>shown only once</strong>: copy it now into the receiver’s configuration.
+          </p>
+          <code className="secret" data-testid="webhook-secret">
+            {created.secret}
+          </code>
+          <div className="actions">
+            <button
+              type="button"
+              className="button button-small"
+              onClick={() => {
+                void navigator.clipboard?.writeText(created.secret).then(() => setCopied(true));
+              }}
+            >
+              {copied ? 'Copied' : 'Copy'}
+            </button>
+          </div>
+          <CloseButton onClose={onClose} />
+        </div>
+      </Dialog>
+    );
+  }
+  return (
+    <Dialog title="New endpoint" onClose={onClose}>
+      <form className="stack" onSubmit={onSubmit(() => save.mutate())} noValidate>
+        <Field label="Endpoint URL" type="url" placeholder="https://platform.example.com/hooks/credits" value={url} onChange={(e) => setUrl(e.target.value)} required error={fe.url} />
+        <fieldset className="stack">
+          <legend>Events</legend>
+          {EVENT_TYPES.map((t) => (
+            <CheckField key={t} label={t} checked={events.includes(t)} onChange={(on) => setEvents(on ? [...events, t] : events.filter((x) => x !== t))} />
+          ))}
+        </fieldset>
+        <ErrorMessage error={save.error} inline={['url']} />
+        <DialogActions onCancel={onClose} submit="Create endpoint" busy={save.isPending} />
+      </form>
+    </Dialog>
+  );
+}

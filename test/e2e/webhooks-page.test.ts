@@ -1,0 +1,80 @@
+/**
+ * The admin's webhooks page in Chromium: a new endpoint's secret is shown once with a
+ * "Copy" button, an event sent to a local receiver appears in the delivery log with its
+ * attempt's status code, "Retry" sends it again, and the endpoint is disabled.
+ */
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, ensureBuild, hasChromium, launchChromium, newPage } from '../support/browser.js';
+import { TEST_PASSWORD } from '../support/factories.js';
+import { until } from '../support/poll.js';
+import { type TestServer, startTestServer } from '../support/server.js';
+import { type Receiver, startReceiver, verifyStandardWebhook } from '../support/webhook-receiver.js';
+
+if (!hasChromium && !process.env.CI) console.warn(`[e2e] skipping the webhooks page test: ${CHROMIUM} is missing.`);
+
+describe.skipIf(!hasChromium && !process.env.CI)('admin webhooks page in Chromium', () => {
+  let s: TestServer;
+  let browser: Browser;
+  let rx: Receiver;
+  const errors: string[] = [];
+  beforeAll(async () => {
+    ensureBuild();
+    rx = await startReceiver();
+    s = await startTestServer('sqlite', { WEBHOOKS_POLL_MS: '50' });
+    browser = await launchChromium();
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await s?.stop();
+    await rx?.close();
+  });
+
+  it('creates an endpoint (secret shown once), shows deliveries with their attempts, retries one and disables the endpoint', async () => {
+    const admin = await s.userWithRole('admin');
+    const { page } = await newPage(browser, 'admin', errors);
+    await page.goto(`${s.url}/signin`);
+    await page.getByLabel('Email').fill(admin.user.email);
+    await page.getByLabel('Password').fill(TEST_PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('link', { name: 'Admin', exact: true }).waitFor();
+    await page.goto(`${s.url}/admin/webhooks`);
+    await page.getByRole('link', { name: 'Webhooks' }).waitFor();
+    await page.getByText('No endpoints yet.').waitFor();
+
+    await page.getByRole('button', { name: 'New endpoint' }).click();
+    const dialog = page.getByRole('dialog', { name: 'New endpoint' });
+    await dialog.getByLabel('Endpoint URL').fill(`${rx.url}/hooks`);
+    await dialog.getByRole('button', { name: 'Create endpoint' }).click();
+    const done = page.getByRole('dialog', { name: 'Endpoint created' });
+    await done.getByText('shown only once').waitFor();
+    await done.getByRole('button', { name: 'Copy' }).waitFor();
+    const secret = (await done.getByTestId('webhook-secret').textContent())?.trim() ?? '';
+    expect(secret).toMatch(/^whsec_/);
+    await done.getByRole('button', { name: 'Close', exact: true }).click();
+    const row = page.getByRole('row').filter({ hasText: `${rx.url}/hooks` });
+    await row.getByText('Enabled').waitFor();
+
+    // An event: a user buys credits; the receiver gets it, signed with the secret shown.
+    const u = await s.register();
+    expect((await u.api.call('POST /api/credits/purchase', { body: { packageId: 'pkg_starter' } })).status).toBe(201);
+    const got = await until('the delivery', () => rx.received[0]);
+    expect(verifyStandardWebhook(secret, got).type).toBe('credits.purchased');
+
+    await row.getByRole('button', { name: /^Deliveries of/ }).click();
+    const log = page.getByRole('region', { name: /^Deliveries to/ });
+    await log.getByText('credits.purchased').waitFor();
+    await until('the attempt in the log', async () => {
+      await log.getByRole('button', { name: 'Refresh' }).click();
+      return (await log.getByText('succeeded').count()) > 0;
+    });
+    await log.getByText(/: 200$/).first().waitFor();
+    await log.getByRole('button', { name: /^Retry credits\.purchased/ }).click();
+    await until('the resend', () => rx.received.length >= 2);
+    expect(rx.received[1]?.id).toBe(got.id);
+
+    await row.getByRole('button', { name: /^Disable/ }).click();
+    await row.getByText('Disabled').waitFor();
+    expect(errors).toEqual([]);
+  }, 120_000);
+});
