@@ -48,3 +48,36 @@ export function apiDescription(): string {
     'cost = ceil(credits per unit x quantity / base quantities per unit), rounded up to a whole millicredit and computed exactly: 90.5 s at 0.50 per minute is ceil(500 x 90.5 / 60) = 755 mc = 0.755 credits.',
   ].join('\n');
 }
+
+const UNIT_WORDS: Partial<Record<string, string>> = {
+  per_mb: 'per MB',
+  per_1k_tokens: 'per 1,000 tokens',
+};
+
+/** A unit as a person reads it: `per_mb` -> "per MB", `per_minute` -> "per minute". */
+export function unitInWords(unit: string): string {
+  return UNIT_WORDS[unit] ?? unit.replace(/_/g, ' ');
+}
+
+const OPERATION_NAMES: Partial<Record<string, string>> = {
+  vapi_call: 'Voice call',
+  message: 'Message',
+  file_upload: 'File upload',
+  workflow: 'Workflow',
+  ai_interview: 'AI interview',
+  llm_tokens: 'Language model tokens',
+  sms: 'SMS',
+  email: 'Email',
+};
+
+/**
+ * The one name of an operation, wherever a person reads it (the dashboard, the seed's
+ * pricing rules and so the ledger's descriptions): "Message", never also "Text processing".
+ * An operation without a name here reads as its key in words (`resume_parse` -> "Resume parse").
+ */
+export function operationName(operation: string): string {
+  const known = OPERATION_NAMES[operation];
+  if (known) return known;
+  const t = operation.replace(/_/g, ' ');
+  return t.charAt(0).toUpperCase() + t.slice(1);
+}

@@ -10,21 +10,25 @@ export const SEED_PACKAGES = [
   { id: 'pkg_premium', name: 'Premium', credits: 5000, bonus: 1000, priceCents: 32000, popular: false },
 ] as const;
 
-/** The sixteen pricing rules: the commission's five and eleven more of the platform. Credits in mc. */
+/**
+ * The sixteen pricing rules: the commission's five and eleven more of the platform. Credits in mc.
+ * Each rule's description is its operation's one name (contracts/units.ts operationName), so the
+ * history reads "Message (per message)" as the dashboard names it everywhere.
+ */
 export const SEED_PRICING = [
-  ['vapi_call', 'per_call', 1000, 'Call initiation'],
-  ['vapi_call', 'per_minute', 500, 'Call duration'],
-  ['message', 'per_message', 100, 'Text processing'],
-  ['file_upload', 'per_mb', 250, 'File processing'],
-  ['workflow', 'per_execution', 750, 'Automation'],
-  ['sms', 'per_message', 200, 'SMS sent'],
-  ['email', 'per_message', 50, 'Email sent'],
-  ['resume_parse', 'per_document', 500, 'Resume parsed'],
-  ['candidate_screening', 'per_candidate', 2000, 'Candidate screened'],
-  ['ai_interview', 'per_minute', 1000, 'AI interview time'],
-  ['transcription', 'per_minute', 200, 'Transcription time'],
+  ['vapi_call', 'per_call', 1000, 'Voice call'],
+  ['vapi_call', 'per_minute', 500, 'Voice call'],
+  ['message', 'per_message', 100, 'Message'],
+  ['file_upload', 'per_mb', 250, 'File upload'],
+  ['workflow', 'per_execution', 750, 'Workflow'],
+  ['sms', 'per_message', 200, 'SMS'],
+  ['email', 'per_message', 50, 'Email'],
+  ['resume_parse', 'per_document', 500, 'Resume parse'],
+  ['candidate_screening', 'per_candidate', 2000, 'Candidate screening'],
+  ['ai_interview', 'per_minute', 1000, 'AI interview'],
+  ['transcription', 'per_minute', 200, 'Transcription'],
   ['llm_tokens', 'per_1k_tokens', 20, 'Language model tokens'],
-  ['job_posting', 'per_post', 5000, 'Job posted'],
+  ['job_posting', 'per_post', 5000, 'Job posting'],
   ['candidate_search', 'per_search', 250, 'Candidate search'],
   ['data_export', 'per_export', 1000, 'Data export'],
   ['workflow_step', 'per_step', 50, 'Workflow step'],

@@ -24,14 +24,14 @@ const charge = { charged: 0.1, balance: 549.9, available: 549.9 };
 const professional = { id: 'pkg_professional', name: 'Professional', credits: 500, bonusCredits: 50, priceCents: 4500, currency: 'usd', popular: true, active: true };
 const starter = { id: 'pkg_starter', name: 'Starter', credits: 100, bonusCredits: 0, priceCents: 1000, currency: 'usd', popular: false, active: true };
 const perMinute = { id: 'rule_vapi_call_per_minute', operation: 'vapi_call', unit: 'per_minute', credits: 0.5, description: 'Call duration', active: true, version: 1 };
-const perMessage = { id: 'rule_message_per_message', operation: 'message', unit: 'per_message', credits: 0.1, description: 'Text processing', active: true, version: 1 };
+const perMessage = { id: 'rule_message_per_message', operation: 'message', unit: 'per_message', credits: 0.1, description: 'Message', active: true, version: 1 };
 const usageRow = {
   id: '01a2245e-64ef-7001-a5ae-18d90a4bd065',
   type: 'usage',
   amount: -0.1,
   reservedChange: 0,
   balanceAfter: 549.9,
-  description: 'Text processing (per_message)',
+  description: 'Message (per message)',
   metadata: { operation: 'message', unit: 'per_message', quantity: 1 },
   createdAt: T,
 };
@@ -99,7 +99,7 @@ export const EXAMPLES: Record<string, Example> = {
     response: {
       status: 200,
       type: 'text/csv',
-      body: `id,createdAt,type,amount,reservedChange,balanceAfter,description,metadata\n${usageRow.id},${T},usage,-0.1,0,549.9,Text processing (per_message),"{""operation"":""message"",""unit"":""per_message"",""quantity"":1}"\n`,
+      body: `id,createdAt,type,amount,reservedChange,balanceAfter,description,metadata\n${usageRow.id},${T},usage,-0.1,0,549.9,Message (per message),"{""operation"":""message"",""unit"":""per_message"",""quantity"":1}"\n`,
     },
   },
   'GET /api/credits/usage': {

@@ -222,7 +222,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('web dashboard in Chromium', ()
     await visible(openCall.getByText('5 credits held', { exact: false }));
     await openCall.getByLabel('Call duration (seconds)').fill('90');
     await openCall.getByRole('button', { name: 'End call' }).click();
-    await visible(openCalls.getByText(/Call ended after 90 s/));
+    await visible(openCalls.getByText(/Call ended after 1 min 30 s/));
     await visible(openCalls.getByText('No open calls.'));
     await expectBalance(page, '548.15');
     await shoot(page, 'platform', () => page.evaluate(() => window.scrollTo(0, 0)));

@@ -10,6 +10,7 @@ import { notFound } from '../errors.js';
 import { emitEvent } from '../events/emit-event.js';
 import { newId } from '../ids.js';
 import type { PricingCache } from '../pricing/rules.js';
+import { operationName, unitInWords } from '../../contracts/units.js';
 import type {
   Applied,
   ClawbackType,
@@ -80,7 +81,7 @@ export class Ledger {
     };
     const common = {
       idem: s.idem,
-      description: s.description ?? `${rule.description || s.operation} (${s.unit})`,
+      description: s.description ?? `${rule.description || operationName(s.operation)} (${unitInWords(s.unit)})`,
       metadata: s.metadata,
       refType: s.refType,
       refId: s.refId,

@@ -1,5 +1,18 @@
-/** Credits with up to 3 decimals and no trailing zeros: 550, 549.9, 0.375. */
+import { operationName, unitInWords } from '../../contracts/units.js';
+
+const GROUPED = new Intl.NumberFormat('en-US', { maximumFractionDigits: 3 });
+
+/** Credits with up to 3 decimals, no trailing zeros and digits grouped: 550, 1,807.045, 0.375. */
 export function formatCredits(n: number | null | undefined): string {
+  const plain = formatCreditsPlain(n);
+  return plain === '0' ? plain : GROUPED.format(Number(plain));
+}
+
+/**
+ * Credits as a bare number (549.9, 5000): only for the header's "Credit balance" element,
+ * whose text shared/UI.md fixes as the number itself; everywhere else reads formatCredits.
+ */
+export function formatCreditsPlain(n: number | null | undefined): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return '0';
   const rounded = Math.round(n * 1000) / 1000;
   if (Object.is(rounded, -0) || rounded === 0) return '0';
@@ -18,10 +31,6 @@ export function formatSignedCredits(n: number): string {
   return n > 0 ? `+${s}` : s;
 }
 
-/** Credits with thousands separators for large display numbers (still up to 3 decimals). */
-export function formatCreditsGrouped(n: number): string {
-  return new Intl.NumberFormat('en-US', { maximumFractionDigits: 3 }).format(Math.round(n * 1000) / 1000);
-}
 
 /** Integer minor units to money: 4500 -> $45.00. */
 export function formatMoney(cents: number, currency = 'usd'): string {
@@ -46,22 +55,20 @@ export function formatBucket(iso: string, granularity: 'day' | 'hour'): string {
     : d.toLocaleDateString(undefined, { month: 'short', day: 'numeric', timeZone: 'UTC' });
 }
 
-const WORDS: Record<string, string> = {
-  vapi_call: 'Voice call',
-  ai_interview: 'AI interview',
-  llm_tokens: 'LLM tokens',
-  sms: 'SMS',
-  super_admin: 'Super admin',
-};
-
-/** "file_upload" -> "File upload"; a few names read better spelled out ("vapi_call" -> "Voice call"). */
+/** A key in words: "file_upload" -> "File upload"; operations by their one name ("vapi_call" -> "Voice call"). */
 export function humanize(s: string): string {
-  const known = WORDS[s];
-  if (known) return known;
-  const t = s.replace(/_/g, ' ');
-  return t.charAt(0).toUpperCase() + t.slice(1);
+  return operationName(s);
 }
 
+/** A unit in words: "per_mb" -> "per MB". */
 export function unitLabel(unit: string): string {
-  return unit.replace(/_/g, ' ').replace(/^per 1k/, 'per 1k');
+  return unitInWords(unit);
+}
+
+/** A call's length as a person says it: 695 -> "11 min 35 s", 42.5 -> "42.5 s", 3600 -> "60 min". */
+export function formatDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 60) return `${Number.isFinite(seconds) ? Math.round(seconds * 1000) / 1000 : 0} s`;
+  const min = Math.floor(seconds / 60);
+  const rest = Math.round((seconds - min * 60) * 1000) / 1000;
+  return rest > 0 ? `${min} min ${rest} s` : `${min} min`;
 }

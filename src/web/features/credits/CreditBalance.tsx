@@ -1,6 +1,6 @@
 import { useId, useState } from 'react';
 import { ErrorMessage, Loading, Stat } from '../../components/ui';
-import { formatCredits } from '../../lib/format';
+import { formatCredits, formatCreditsPlain } from '../../lib/format';
 import { useBalance, useLowBalance } from './hooks';
 import { PurchaseCreditsModal } from './PurchaseCreditsModal';
 import './credits.css';
@@ -35,7 +35,7 @@ function BalancePill({ live }: { live: boolean }) {
     <div className={`balance-pill${low ? ' balance-low' : ''}`} title={title}>
       <span className={`live-dot${live ? ' live-on' : ''}`} aria-hidden="true" />
       <span role="status" aria-label="Credit balance" className="balance-value">
-        {formatCredits(b.available)}
+        {formatCreditsPlain(b.available)}
       </span>
       <span className="balance-unit">{b.unlimited ? 'credits · unlimited' : 'credits'}</span>
       {low ? <span className="visually-hidden"> (low balance)</span> : null}

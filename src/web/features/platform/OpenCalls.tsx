@@ -7,7 +7,7 @@ import { SubmitActions } from '../../components/Actions';
 import { fieldErrors, NumberField } from '../../components/Field';
 import { Badge, Empty, ErrorMessage, Loading, Success } from '../../components/ui';
 import { useConfig } from '../../lib/config';
-import { creditsText, formatDate } from '../../lib/format';
+import { creditsText, formatDate, formatDuration } from '../../lib/format';
 import { keys } from '../../lib/query-keys';
 import { Charged, Price, useEstimate } from './parts';
 import { onSubmit } from '../../lib/forms';
@@ -101,7 +101,7 @@ export function OpenCalls() {
         </div>
       )}
       {ended === null ? null : 'credits' in ended ? (
-        <Charged credits={ended.credits}>Call ended after {ended.call.durationSeconds} s; the rest of the hold was released.</Charged>
+        <Charged credits={ended.credits}>Call ended after {formatDuration(ended.call.durationSeconds)}; the rest of the hold was released.</Charged>
       ) : (
         <Success>{HANGING_UP}</Success>
       )}
