@@ -19,6 +19,7 @@ import { exitOnSignals, openConfiguredDatabase, prepareDatabase, setupInstructio
 import { backupCommand } from './commands/backup.js';
 import { doctorCommand, refuseUnsafeStart } from './commands/doctor.js';
 import { migrateDryRun } from './commands/migrate-dry-run.js';
+import { reconcileCommand } from './commands/reconcile.js';
 import { restoreCommand } from './commands/restore.js';
 import { formatHeads, parseHeads } from './heads.js';
 import { describeDatabase as where, openExistingDatabase } from './open-existing.js';
@@ -200,6 +201,7 @@ users
 
 backupCommand(program);
 restoreCommand(program);
+reconcileCommand(program);
 doctorCommand(program);
 usersListCommand(users);
 usersSetRoleCommand(users);

@@ -74,6 +74,12 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
   const customers = new Map<string, Obj>();
   const intents = new Map<string, Obj>();
   const charges = new Map<string, Obj>();
+  const refunds: Obj[] = [];
+  const newRefund = (pi: Obj, ch: Obj, amount: number): Obj => {
+    const r = { id: id('re'), object: 'refund', created: Math.floor(Date.now() / 1000), amount, charge: ch.id, payment_intent: pi.id, status: 'succeeded' };
+    refunds.push(r);
+    return r;
+  };
   const byKey = new Map<string, string>();
   const requests: StripeStandIn['requests'] = [];
   const stripe = new Stripe('sk_test_standin');
@@ -164,8 +170,18 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
       if (req.method === 'GET' && path === '/v1/payment_intents') {
         const q = new URL(req.url ?? '', 'http://x').searchParams;
         const gte = Number(q.get('created[gte]') ?? 0);
-        const all = [...intents.values()].filter((pi) => (!q.get('customer') || pi.customer === q.get('customer')) && Number(pi.created) >= gte);
-        return send(200, page(all.reverse(), q));
+        const lt = Number(q.get('created[lt]') ?? Number.POSITIVE_INFINITY);
+        const all = [...intents.values()].filter((pi) => (!q.get('customer') || pi.customer === q.get('customer')) && Number(pi.created) >= gte && Number(pi.created) < lt);
+        const expand = q.getAll('expand[0]').includes('data.latest_charge');
+        const list = page(all.reverse(), q);
+        if (expand) list.data = (list.data as Obj[]).map((pi) => (pi.latest_charge ? { ...pi, latest_charge: charges.get(String(pi.latest_charge)) } : pi));
+        return send(200, list);
+      }
+      if (req.method === 'GET' && path === '/v1/refunds') {
+        const q = new URL(req.url ?? '', 'http://x').searchParams;
+        const gte = Number(q.get('created[gte]') ?? 0);
+        const lt = Number(q.get('created[lt]') ?? Number.POSITIVE_INFINITY);
+        return send(200, page(refunds.filter((r) => Number(r.created) >= gte && Number(r.created) < lt).reverse(), q));
       }
       if (req.method === 'GET' && (m = /^\/v1\/payment_intents\/([^/]+)$/.exec(path))) {
         const pi = intents.get(m[1] as string);
@@ -187,7 +203,7 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
         }
         ch.amount_refunded = Number(ch.amount_refunded) + amount;
         ch.refunded = ch.amount_refunded === ch.amount;
-        return remember({ id: id('re'), object: 'refund', amount, charge: ch.id, payment_intent: pi.id, status: 'succeeded' });
+        return remember(newRefund(pi, ch, amount));
       }
       notFound();
     });
@@ -222,6 +238,7 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
       const ch = charges.get(String(pi.latest_charge)) as Obj;
       ch.amount_refunded = Number(ch.amount_refunded) + amount;
       ch.refunded = ch.amount_refunded === ch.amount;
+      newRefund(pi, ch, amount);
       return ch;
     },
     event(type, object, opts = {}) {

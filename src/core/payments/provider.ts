@@ -15,6 +15,26 @@ export interface IntentFacts {
   createdAt?: number;
   /** The receipt of its charge (the charge's `receipt_url`), once charged. */
   receiptUrl?: string | null;
+  /** What its charge has refunded so far (the charge's `amount_refunded`), when the charge was read with it. */
+  refundedCents?: number;
+}
+
+export interface RefundFacts {
+  id: string;
+  paymentIntentId: string | null;
+  amountCents: number;
+  status: string;
+  createdAt: number;
+}
+
+/** What the processor lists, for reconciliation with the database (`credits reconcile`). */
+export interface PaymentRecords {
+  /** Every PaymentIntent created in [from, to) (Unix ms), its charge's refunded amount included. */
+  listIntents(range: { from: number; to: number }): AsyncIterable<IntentFacts>;
+  /** Every refund created in [from, to). */
+  listRefunds(range: { from: number; to: number }): AsyncIterable<RefundFacts>;
+  /** One intent, its charge's refunded amount included; rejects with statusCode 404 when Stripe has none. */
+  retrieveIntent(id: string): Promise<IntentFacts>;
 }
 
 export interface ChargeFacts {

@@ -3,7 +3,7 @@
  * STRIPE_API_BASE (host, port, protocol) points the SDK at a local stand-in in tests.
  */
 import Stripe from 'stripe';
-import { ChargeFailed, type ChargeFacts, type IntentFacts, type IntentInput, type PaymentProvider, ChargeUnconfirmed } from '../../core/payments/provider.js';
+import { ChargeFailed, type ChargeFacts, type IntentFacts, type IntentInput, type PaymentProvider, type PaymentRecords, type RefundFacts, ChargeUnconfirmed } from '../../core/payments/provider.js';
 
 export const STRIPE_API_VERSION = '2026-10-28.endive';
 const TOLERANCE_SECONDS = 300;
@@ -33,10 +33,13 @@ function intentFacts(pi: Stripe.PaymentIntent): IntentFacts {
       customerId: typeof pi.customer === 'string' ? pi.customer : (pi.customer?.id ?? null),
       createdAt: typeof pi.created === 'number' ? pi.created * 1000 : undefined,
       receiptUrl: charge && typeof charge === 'object' ? (charge.receipt_url ?? null) : null,
+      ...(charge && typeof charge === 'object' ? { refundedCents: charge.amount_refunded } : {}),
     };
   }
 
-export class StripeProvider implements PaymentProvider {
+const seconds = (range: { from: number; to: number }) => ({ gte: Math.floor(range.from / 1000), lt: Math.ceil(range.to / 1000) });
+
+export class StripeProvider implements PaymentProvider, PaymentRecords {
   readonly stripe: Stripe;
   constructor(
     secretKey: string,
@@ -125,6 +128,17 @@ export class StripeProvider implements PaymentProvider {
 
   async retrieveIntent(id: string): Promise<IntentFacts> {
     return intentFacts(await this.stripe.paymentIntents.retrieve(id, { expand: ['latest_charge'] }));
+  }
+
+  async *listIntents(range: { from: number; to: number }): AsyncIterable<IntentFacts> {
+    for await (const pi of this.stripe.paymentIntents.list({ created: seconds(range), limit: 100, expand: ['data.latest_charge'] })) yield intentFacts(pi);
+  }
+
+  async *listRefunds(range: { from: number; to: number }): AsyncIterable<RefundFacts> {
+    for await (const r of this.stripe.refunds.list({ created: seconds(range), limit: 100 })) {
+      const pi = r.payment_intent;
+      yield { id: r.id, paymentIntentId: typeof pi === 'string' ? pi : (pi?.id ?? null), amountCents: r.amount, status: r.status ?? 'succeeded', createdAt: r.created * 1000 };
+    }
   }
 
   async retrieveCharge(id: string): Promise<ChargeFacts> {
