@@ -145,6 +145,14 @@ const envSchema = z.object({
       }
       return n;
     }),
+  AUTH_JWKS_URL: optionalString,
+  AUTH_ISSUER: optionalString,
+  AUTH_AUDIENCE: optionalString,
+  AUTH_EMAIL_CLAIM: z.string().optional().default('email'),
+  AUTH_NAME_CLAIM: z.string().optional().default('name'),
+  AUTH_ROLE_CLAIM: optionalString,
+  AUTH_BUILTIN: boolDefaultTrue,
+  AUTH_JWKS_COOLDOWN_SECONDS: int(30, 0),
 });
 
 /** Names proxy-addr (Fastify's trustProxy) knows for ranges of addresses. */
@@ -258,6 +266,23 @@ export interface Config {
     /** Multiplies the retry schedule: 1 outside tests (refused below 1 in production). */
     scheduleScale: number;
   };
+  /** Tokens of the platform's identity provider (AUTH_JWKS_URL or AUTH_ISSUER set), or undefined. */
+  platformAuth: PlatformAuthConfig | undefined;
+  /** Built-in sign-up and sign-in with a password (AUTH_BUILTIN, on by default). */
+  builtinAuth: boolean;
+}
+
+export interface PlatformAuthConfig {
+  /** Where the keys are; undefined: named by the issuer's OpenID configuration. */
+  jwksUrl: string | undefined;
+  /** The required `iss`; undefined (AUTH_JWKS_URL alone): not checked. */
+  issuer: string | undefined;
+  audience: string;
+  emailClaim: string;
+  nameClaim: string;
+  roleClaim: string | undefined;
+  /** After fetching the keys, an unknown `kid` refetches them only once this has passed (AUTH_JWKS_COOLDOWN_SECONDS, at most 60). */
+  cooldownMs: number;
 }
 
 export class ConfigError extends Error {}
@@ -338,6 +363,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
   if (e.METRICS_PORT > 65535) problems.push('METRICS_PORT must be a port number');
   if (isProduction && e.WEBHOOKS_SCHEDULE_SCALE !== 1) problems.push('WEBHOOKS_SCHEDULE_SCALE is for tests: unset it in production');
   if (e.WEBHOOKS_LEASE_MS !== undefined && e.WEBHOOKS_LEASE_MS <= e.WEBHOOKS_TIMEOUT_MS) problems.push('WEBHOOKS_LEASE_MS must exceed WEBHOOKS_TIMEOUT_MS');
+  const url = (v: string) => /^https?:\/\/[^/\s]+/.test(v);
+  if (e.AUTH_JWKS_URL && !url(e.AUTH_JWKS_URL)) problems.push('AUTH_JWKS_URL must be an http(s) URL');
+  if (e.AUTH_ISSUER && !e.AUTH_JWKS_URL && !url(e.AUTH_ISSUER)) problems.push('AUTH_ISSUER must be an http(s) URL (its /.well-known/openid-configuration names the keys), or set AUTH_JWKS_URL too');
+  if ((e.AUTH_JWKS_URL || e.AUTH_ISSUER) && !e.AUTH_AUDIENCE) problems.push('AUTH_AUDIENCE is required with AUTH_JWKS_URL or AUTH_ISSUER (the `aud` the platform gives its tokens for this service)');
+  if (e.AUTH_AUDIENCE && !e.AUTH_JWKS_URL && !e.AUTH_ISSUER) problems.push('AUTH_AUDIENCE needs AUTH_JWKS_URL or AUTH_ISSUER');
+  if (!e.AUTH_BUILTIN && !e.AUTH_JWKS_URL && !e.AUTH_ISSUER) problems.push('AUTH_BUILTIN=false needs the platform\'s identity provider (AUTH_JWKS_URL or AUTH_ISSUER): nobody could sign in');
+  if (e.AUTH_JWKS_COOLDOWN_SECONDS > 60) problems.push('AUTH_JWKS_COOLDOWN_SECONDS must be at most 60 (a rotated key is picked up within 60 s)');
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
 
   return {
@@ -419,6 +451,19 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
       leaseMs: e.WEBHOOKS_LEASE_MS,
       scheduleScale: e.WEBHOOKS_SCHEDULE_SCALE,
     },
+    platformAuth:
+      (e.AUTH_JWKS_URL || e.AUTH_ISSUER) && e.AUTH_AUDIENCE
+        ? {
+            jwksUrl: e.AUTH_JWKS_URL,
+            issuer: e.AUTH_ISSUER,
+            audience: e.AUTH_AUDIENCE,
+            emailClaim: e.AUTH_EMAIL_CLAIM.trim() || 'email',
+            nameClaim: e.AUTH_NAME_CLAIM.trim() || 'name',
+            roleClaim: e.AUTH_ROLE_CLAIM,
+            cooldownMs: e.AUTH_JWKS_COOLDOWN_SECONDS * 1000,
+          }
+        : undefined,
+    builtinAuth: e.AUTH_BUILTIN,
   };
 }
 

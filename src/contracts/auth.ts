@@ -50,3 +50,12 @@ export const resetPasswordBody = z.object({
   password: z.string().min(8, 'must be at least 8 characters').max(200),
 });
 export const meResponse = z.object({ user: userSchema });
+
+/** A password change: the current password, and the new one under the sign-up policy. */
+export const changePasswordBody = z.object({
+  currentPassword: z.string().min(1).max(200),
+  newPassword: z.string().min(8, 'must be at least 8 characters').max(200),
+});
+
+/** Signing out: every built-in token of the user issued so far has ended. */
+export const signedOutResponse = z.object({ status: z.literal('signed_out') }).meta({ id: 'SignedOut' });

@@ -47,6 +47,8 @@ export const endpoints = {
   'POST /api/auth/verify-email/resend': { body: auth.emailOnlyBody, responses: { 202: auth.mailRequestedResponse } },
   'POST /api/auth/forgot-password': { body: auth.emailOnlyBody, responses: { 202: auth.mailRequestedResponse } },
   'POST /api/auth/reset-password': { body: auth.resetPasswordBody, responses: { 200: auth.authResponse } },
+  'POST /api/auth/password': { body: auth.changePasswordBody, responses: { 200: auth.authResponse } },
+  'POST /api/auth/logout': { responses: { 200: auth.signedOutResponse } },
 
   'GET /api/credits/balance': { responses: { 200: credits.balanceSchema } },
   'GET /api/credits/packages': { responses: { 200: credits.packagesList } },

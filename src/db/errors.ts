@@ -49,3 +49,9 @@ export function isConnectionError(e: unknown): boolean {
 export function isUnavailableError(e: unknown): boolean {
   return isConnectionError(e) || codeOf(e) === 'SQLITE_BUSY';
 }
+
+/** A unique constraint refused the row (Postgres 23505; SQLite's UNIQUE or PRIMARY KEY constraint). */
+export function isUniqueViolation(e: unknown): boolean {
+  const code = codeOf(e);
+  return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}

@@ -18,6 +18,10 @@ export interface UsersTable {
   stripe_customer_id: string | null;
   /** When the address was proved (a verification or reset link used); null: not yet. */
   email_verified_at: ColumnType<number | null, number | null | undefined, number | null>;
+  /** The platform's id of the user (a platform token's `sub`, the service API's customer); null: built-in only. */
+  external_id: ColumnType<string | null, string | null | undefined, string | null>;
+  /** Generation of the user's built-in tokens: raised by sign-out, a password change and a role change. */
+  token_version: ColumnType<number, number | undefined, number>;
   created_at: number;
   updated_at: number;
 }

@@ -38,6 +38,8 @@ import type { Metrics } from './metrics.js';
 import { decorateDocument } from './openapi.js';
 import { Tokens, UserCache, makeAuthenticate } from './plugins/auth.js';
 import { loadShedding } from './plugins/load-shedding.js';
+import { PlatformTokens } from './plugins/platform-tokens.js';
+import { ensureExternalUser } from '../core/accounts/ensure-external-user.js';
 import { drainOversizedBody } from './plugins/oversized-body.js';
 import { securityHeaders } from './plugins/security-headers.js';
 import { CreditGuard } from './plugins/credit-guard.js';
@@ -84,6 +86,8 @@ export interface AppContext extends AppDeps {
   guard: CreditGuard;
   cursors: Cursors;
   authenticate: ReturnType<typeof makeAuthenticate>;
+  /** The platform's tokens, when AUTH_JWKS_URL or AUTH_ISSUER is set. */
+  platformTokens?: PlatformTokens;
 }
 
 const REDACT = [
@@ -176,7 +180,14 @@ export async function createApp(deps: AppDeps): Promise<App> {
     authenticate: undefined as unknown as ReturnType<typeof makeAuthenticate>,
   };
   ctx.guard = new CreditGuard(deps.core, ctx.idempotency, deps.metrics);
-  ctx.authenticate = makeAuthenticate(ctx.tokens, ctx.users);
+  if (config.platformAuth) {
+    const db = deps.core.database.db;
+    ctx.platformTokens = new PlatformTokens(config.platformAuth, (identity) =>
+      ensureExternalUser(deps.core.writer, db, identity, { signupBonusMc: config.signupBonusMc }),
+    );
+  }
+  ctx.authenticate = makeAuthenticate(ctx.tokens, ctx.users, ctx.platformTokens);
+  deps.events.onUserChanged((id) => ctx.users.invalidate(id));
 
   app.decorateRequest('principal', null);
 

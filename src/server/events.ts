@@ -1,11 +1,14 @@
 /**
  * Balance changes, for the SSE stream. The writer publishes each commit here; on
  * Postgres the change is also sent with NOTIFY so every instance's subscribers hear
- * about balances moved by another instance (LISTEN on one dedicated connection).
+ * about balances moved by another instance (LISTEN on one dedicated connection). The
+ * same connection hears changes of a user's access (core/accounts/token-version.ts), so
+ * every instance drops its cached copy of that user.
  */
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
+import { USERS_CHANNEL } from '../core/accounts/token-version.js';
 import type { BalanceChange } from '../core/ledger/types.js';
 import type { Database } from '../db/open.js';
 
@@ -16,6 +19,7 @@ export class BalanceEvents {
   private readonly instance = randomUUID();
   private listener: pg.Client | null = null;
   private closed = false;
+  private readonly userListeners: ((userId: string | null) => void)[] = [];
 
   constructor(private readonly database: Database) {
     this.emitter.setMaxListeners(0);
@@ -31,6 +35,10 @@ export class BalanceEvents {
     const client = new pg.Client({ connectionString, ...(options ? { options } : {}) });
     client.on('notification', (msg) => {
       if (!msg.payload) return;
+      if (msg.channel === USERS_CHANNEL) {
+        for (const fn of this.userListeners) fn(msg.payload);
+        return;
+      }
       try {
         const { i, c } = JSON.parse(msg.payload) as { i: string; c: BalanceChange[] };
         if (i !== this.instance) for (const change of c) this.emitter.emit(change.userId, change);
@@ -53,6 +61,9 @@ export class BalanceEvents {
     try {
       await client.connect();
       await client.query(`listen ${CHANNEL}`);
+      await client.query(`listen ${USERS_CHANNEL}`);
+      // Changes announced while this instance was not listening were missed: forget every user.
+      for (const fn of this.userListeners) fn(null);
     } catch (e) {
       onLost();
       throw e;
@@ -82,6 +93,15 @@ export class BalanceEvents {
         pool.query('select pg_notify($1, $2)', [CHANNEL, JSON.stringify({ i: this.instance, c })]).catch(() => {});
       }
     }
+  }
+
+  /**
+   * `fn` hears the id of every user whose access changed on any instance (PostgreSQL;
+   * SQLite has one writer, which invalidates locally), or null when the listener
+   * (re)connected and changes may have been missed.
+   */
+  onUserChanged(fn: (userId: string | null) => void): void {
+    this.userListeners.push(fn);
   }
 
   subscribe(userId: string, fn: (c: BalanceChange) => void): () => void {

@@ -75,6 +75,11 @@ export const EXAMPLES: Record<string, Example> = {
   },
   'POST /api/auth/login': { request: { email: 'ada@example.com', password: 'correct-horse-battery' }, response: { status: 200, body: { user, token: TOKEN } } },
   'GET /api/auth/me': { response: { status: 200, body: { user } } },
+  'POST /api/auth/password': {
+    request: { currentPassword: 'correct-horse-battery', newPassword: 'staple-lantern-orbit-42' },
+    response: { status: 200, body: { user, token: TOKEN } },
+  },
+  'POST /api/auth/logout': { response: { status: 200, body: { status: 'signed_out' } } },
   'POST /api/auth/verify-email': { request: { token: 'q3JtVb0mKc5wXy8Zp1LdRfGhTnEs9aUiOkB2jC4vM7Q' }, response: { status: 200, body: { user, token: TOKEN } } },
   'POST /api/auth/verify-email/resend': { request: { email: 'ada@example.com' }, response: { status: 202, body: MAIL_REQUESTED } },
   'POST /api/auth/forgot-password': { request: { email: 'ada@example.com' }, response: { status: 202, body: MAIL_REQUESTED } },

@@ -4,6 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activeDialects } from '../support/db.js';
+import { TEST_PASSWORD } from '../support/factories.js';
 import { type TestServer, startTestServer } from '../support/server.js';
 
 describe.each(await activeDialects())('the last super admin on %s', (dialect) => {
@@ -38,9 +39,15 @@ describe.each(await activeDialects())('the last super admin on %s', (dialect) =>
     expect((await admin.api.patch(`/api/admin/users/${a.user.id}`, { role: 'user' })).status).toBe(403);
 
     // With a second super admin, the first may step down; then the second is the last.
-    const b = await s.register();
+    let b = await s.register();
     expect((await a.api.patch(`/api/admin/users/${b.user.id}`, { role: 'super_admin' })).status).toBe(200);
+    // A role change ends the user's earlier tokens: b signs in again, as a super admin now.
+    expect((await b.api.get('/api/auth/me')).status).toBe(401);
+    const signedIn = await s.api.post('/api/auth/login', { email: b.user.email, password: TEST_PASSWORD });
+    expect(signedIn.body.user.role).toBe('super_admin');
+    b = { ...b, token: signedIn.body.token, api: s.api.withToken(signedIn.body.token) };
     expect((await a.api.patch(`/api/admin/users/${a.user.id}`, { role: 'user' })).status).toBe(200);
+    expect((await a.api.get('/api/auth/me')).status).toBe(401);
     expect(await supers()).toEqual([b.user.id]);
     const last = await b.api.patch(`/api/admin/users/${b.user.id}`, { role: 'user' });
     expect(last.status).toBe(409);
@@ -60,10 +67,12 @@ describe.each(await activeDialects())('the last super admin on %s', (dialect) =>
         second.api.withToken(b.token).patch(`/api/admin/users/${a.user.id}`, { role: 'user' }),
       ]);
       // One wins; the other is refused: 409 when it got past the role check first, 403 when
-      // the winner's demotion had already committed by the time its role was read.
+      // the winner's demotion had already committed by the time its role was read, 401 when
+      // its token had already been ended by that demotion.
       const statuses = [x.status, y.status].sort();
-      expect(statuses[0]).toBe(200);
-      expect([403, 409]).toContain(statuses[1]);
+      expect(statuses).toContain(200);
+      expect(statuses.filter((c) => c !== 200).every((c) => [401, 403, 409].includes(c))).toBe(true);
+      expect(statuses.filter((c) => c === 200)).toHaveLength(1);
       expect(await supers()).toHaveLength(1);
     }
   });

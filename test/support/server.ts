@@ -7,6 +7,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SignJWT } from 'jose';
 import pg from 'pg';
 import { loadConfig } from '../../src/config.js';
 import type { CallArgs, EndpointKey, ResponseOf } from '../../src/contracts/endpoints.js';
@@ -33,6 +34,8 @@ export interface TestServer {
   register(opts?: { email?: string; name?: string; password?: string }): Promise<{ token: string; user: Shape<'User'>; api: Client }>;
   /** A user of the given role (created directly), signed in. */
   userWithRole(role: 'user' | 'admin' | 'super_admin'): Promise<{ token: string; user: Shape<'User'>; api: Client }>;
+  /** A valid built-in token for the user, of their current token generation (as a sign-in would issue). */
+  tokenFor(userId: string): Promise<string>;
   /** Grants credits to a user as a purchase through the ledger. */
   grant(userId: string, credits: number): Promise<void>;
   stop(): Promise<void>;
@@ -177,6 +180,16 @@ export async function startTestServer(
         await running.core.database.db.updateTable('users').set({ role }).where('id', '=', user.id).execute();
       }
       return { token, user, api: api.withToken(token) };
+    },
+    async tokenFor(userId) {
+      const row = await running.core.database.db.selectFrom('users').select('token_version').where('id', '=', userId).executeTakeFirstOrThrow();
+      return new SignJWT({ tv: Number(row.token_version) })
+        .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+        .setSubject(userId)
+        .setIssuer('credit-billing')
+        .setIssuedAt()
+        .setExpirationTime('1h')
+        .sign(new TextEncoder().encode(fullEnv.JWT_SECRET));
     },
     async grant(userId, credits) {
       await running.core.ledger.grant(userId, Math.round(credits * 1000), 'purchase');

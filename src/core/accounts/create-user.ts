@@ -9,7 +9,10 @@ import { assertPasswordAllowed } from './password-policy.js';
 export interface NewUser {
   email: string;
   name: string;
-  password: string;
+  /** Absent: the user cannot sign in with a password (a user of the platform's identity provider). */
+  password?: string;
+  /** The platform's id of the user (users.external_id). */
+  externalId?: string;
   role?: Role;
   /** Credits granted at once, as a `signup_bonus` row (millicredits). */
   signupBonusMc?: number;
@@ -31,6 +34,9 @@ export interface CreatedUser {
   createdAt: number;
 }
 
+/** The stored hash of a user without a password: no password verifies against it. */
+export const NO_PASSWORD = '!';
+
 /** 10 credits: the low-balance threshold of a new account. */
 export const DEFAULT_LOW_BALANCE_THRESHOLD_MC = 10_000;
 
@@ -44,8 +50,11 @@ export function normalizeEmail(email: string): string {
  */
 export async function createUser(writer: LedgerWriter, input: NewUser): Promise<CreatedUser> {
   const email = normalizeEmail(input.email);
-  assertPasswordAllowed(input.password, [email, input.name]);
-  const passwordHash = await hashPassword(input.password);
+  let passwordHash = NO_PASSWORD;
+  if (input.password !== undefined) {
+    assertPasswordAllowed(input.password, [email, input.name]);
+    passwordHash = await hashPassword(input.password);
+  }
   const role = input.role ?? 'user';
   return writer.transaction(async (scope) => {
     const { trx, now, apply } = scope;
@@ -64,6 +73,7 @@ export async function createUser(writer: LedgerWriter, input: NewUser): Promise<
         role,
         stripe_customer_id: null,
         email_verified_at: input.emailVerified ? now : null,
+        external_id: input.externalId ?? null,
         created_at: now,
         updated_at: now,
       })

@@ -5,6 +5,7 @@ import type { LedgerWriter } from '../ledger/writer.js';
 import { consumeAuthToken, peekAuthToken } from './auth-tokens.js';
 import { assertPasswordAllowed } from './password-policy.js';
 import { hashPassword } from './password.js';
+import { endTokens } from './token-version.js';
 import { markEmailVerified } from './verify-email.js';
 
 const badLink = () => {
@@ -15,7 +16,8 @@ const badLink = () => {
 /**
  * Sets a new password with a reset link's token, once: the policy is checked before the
  * token is used (a refused password leaves the link usable). Using the link also proves
- * the address, so it verifies it (granting a withheld sign-up bonus).
+ * the address, so it verifies it (granting a withheld sign-up bonus). Every token issued
+ * before ends.
  */
 export async function resetPassword(writer: LedgerWriter, db: Kysely<DB>, token: string, password: string, signupBonusMc: number): Promise<UserRow> {
   const pending = await peekAuthToken(db, token, 'reset_password', Date.now());
@@ -28,6 +30,7 @@ export async function resetPassword(writer: LedgerWriter, db: Kysely<DB>, token:
     if (id !== user.id) return false;
     await scope.trx.updateTable('users').set({ password_hash: passwordHash, updated_at: scope.now }).where('id', '=', id).execute();
     await markEmailVerified(scope, id, signupBonusMc);
+    await endTokens(scope.trx, writer.dialect, id, scope.now);
     return true;
   });
   if (!ok) throw badLink();

@@ -3,6 +3,7 @@ import type { Role } from '../../db/schema.js';
 import { recordAudit } from '../audit/record-audit.js';
 import { conflict, notFound } from '../errors.js';
 import type { LedgerWriter } from '../ledger/writer.js';
+import { endTokens } from './token-version.js';
 
 export interface SetRoleInput {
   /** The user whose role changes. */
@@ -14,7 +15,7 @@ export interface SetRoleInput {
 }
 
 /**
- * Changes a user's role, audited. Refuses (conflict) to take the role from the last
+ * Changes a user's role, audited, ending the user's earlier tokens. Refuses (conflict) to take the role from the last
  * super admin, by their own hand or anyone's: someone must always be able to grant roles.
  * The super admins are locked while counted (Postgres: FOR UPDATE; SQLite: the writer's
  * exclusive transaction), so two demotions racing on two instances cannot both pass.
@@ -32,6 +33,8 @@ export async function setRole(writer: LedgerWriter, input: SetRoleInput): Promis
     }
     if (target.role !== input.role) {
       await trx.updateTable('users').set({ role: input.role, updated_at: now }).where('id', '=', target.id).execute();
+      // The user's tokens end with the role they were issued under (a demoted admin signs in again, as what they are now).
+      await endTokens(trx, input.dialect, target.id, now);
       await recordAudit(trx, { actorId: input.actorId, action: 'user.role', targetType: 'user', targetId: target.id, details: { from: target.role, to: input.role } }, now);
     }
     return { from: target.role, to: input.role };

@@ -90,6 +90,11 @@ export class LedgerWriter {
     this.listeners.push(fn);
   }
 
+  /** The database's dialect (a use-case's SQL may differ: locks, NOTIFY). */
+  get dialect(): Database['dialect'] {
+    return this.database.dialect;
+  }
+
   /** Called after each batch with its size and duration (metrics). */
   onBatch(fn: (size: number, ms: number) => void): void {
     this.batchListeners.push(fn);

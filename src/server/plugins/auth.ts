@@ -1,14 +1,19 @@
 /**
- * Authentication: HS256 JWTs through jose (the algorithm pinned on verify), the
- * principal on the request, and role guards. The user's role is read from the
- * database (cached for 2 s) rather than trusted from the token, so a demotion takes
- * effect at once on this instance and within 2 s on the others.
+ * Authentication: built-in HS256 JWTs through jose (the algorithm pinned on verify) and,
+ * when configured, the platform's tokens (plugins/platform-tokens.ts); the principal on
+ * the request, and role guards. The user's role is read from the database rather than
+ * trusted from a built-in token. A built-in token carries its user's token generation
+ * (`tv`) and is refused once the user's generation has moved on (sign-out, password
+ * change, role change). Users are cached for 2 s; a change drops the copy at once on its
+ * own instance and, on PostgreSQL, on every other instance through NOTIFY
+ * (core/accounts/token-version.ts), the 2 s bounding it if a notification is lost.
  */
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { SignJWT, jwtVerify } from 'jose';
+import { SignJWT, decodeProtectedHeader, jwtVerify } from 'jose';
 import type { Kysely } from 'kysely';
 import type { DB, Role } from '../../db/schema.js';
 import { HttpError } from '../http-errors.js';
+import { KeysUnavailable, type PlatformTokens, strongerRole } from './platform-tokens.js';
 
 export interface Principal {
   id: string;
@@ -25,11 +30,22 @@ declare module 'fastify' {
 
 const ISSUER = 'credit-billing';
 
+/** What a valid built-in token says: its user and the token generation it was issued in. */
+export interface BuiltinClaims {
+  sub: string;
+  tv: number;
+}
+
+/** A user as cached: the principal and their current token generation. */
+export interface CachedUser extends Principal {
+  tokenVersion: number;
+}
+
 export class Tokens {
   private readonly secret: Uint8Array<ArrayBuffer>;
   private key: Promise<CryptoKey> | undefined;
-  /** Tokens already verified, with their subject and expiry (seconds). */
-  private readonly verified = new Map<string, { sub: string; exp: number }>();
+  /** Tokens already verified, with their subject, generation and expiry (seconds). */
+  private readonly verified = new Map<string, BuiltinClaims & { exp: number }>();
   constructor(
     secret: string,
     private readonly ttlSeconds: number,
@@ -47,9 +63,9 @@ export class Tokens {
     return this.key;
   }
 
-  /** A signed token for the user, valid for the configured time. */
-  async sign(userId: string): Promise<string> {
-    return new SignJWT({})
+  /** A signed token for the user, of their current token generation, valid for the configured time. */
+  async sign(userId: string, tokenVersion: number): Promise<string> {
+    return new SignJWT({ tv: tokenVersion })
       .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
       .setSubject(userId)
       .setIssuer(ISSUER)
@@ -65,20 +81,24 @@ export class Tokens {
    * client reusing its token pays for the signature check once; a changed byte is a
    * different string and is verified afresh. The map is bounded: when full it is cleared.
    */
-  async verify(token: string): Promise<string | null> {
+  async verify(token: string): Promise<BuiltinClaims | null> {
     const now = Math.floor(Date.now() / 1000);
     const hit = this.verified.get(token);
     if (hit) {
-      if (hit.exp > now) return hit.sub;
+      if (hit.exp > now) return hit;
       this.verified.delete(token);
       return null;
     }
     try {
       const { payload } = await jwtVerify(token, await this.cryptoKey(), { algorithms: ['HS256'], issuer: ISSUER, requiredClaims: ['exp', 'sub'] });
       if (typeof payload.sub !== 'string' || typeof payload.exp !== 'number') return null;
+      // A token of the release before has no generation: it counts as the first one.
+      const tv = payload.tv === undefined ? 0 : payload.tv;
+      if (typeof tv !== 'number' || !Number.isSafeInteger(tv)) return null;
+      const claims = { sub: payload.sub, tv, exp: payload.exp };
       if (this.verified.size >= this.maxCached) this.verified.clear();
-      this.verified.set(token, { sub: payload.sub, exp: payload.exp });
-      return payload.sub;
+      this.verified.set(token, claims);
+      return claims;
     } catch {
       return null;
     }
@@ -87,26 +107,29 @@ export class Tokens {
 
 /** Users by id, cached briefly; invalidated at once on a local change. */
 export class UserCache {
-  private cache = new Map<string, { p: Principal | null; at: number }>();
+  private cache = new Map<string, { p: CachedUser | null; at: number }>();
   constructor(
     private readonly db: Kysely<DB>,
     private readonly ttlMs = 2000,
   ) {}
 
-  invalidate(id: string) {
-    this.cache.delete(id);
+  /** Drops the copy of one user, or of every user (null). */
+  invalidate(id: string | null) {
+    if (id === null) this.cache.clear();
+    else this.cache.delete(id);
   }
 
-  async get(id: string): Promise<Principal | null> {
+  /** The user, from the cache unless `fresh`. */
+  async get(id: string, fresh = false): Promise<CachedUser | null> {
     const hit = this.cache.get(id);
     const now = Date.now();
-    if (hit && now - hit.at < this.ttlMs) return hit.p;
+    if (!fresh && hit && now - hit.at < this.ttlMs) return hit.p;
     const row = await this.db
       .selectFrom('users')
-      .select(['id', 'role', 'email', 'name'])
+      .select(['id', 'role', 'email', 'name', 'token_version'])
       .where('id', '=', id)
       .executeTakeFirst();
-    const p = row ? { id: row.id, role: row.role, email: row.email, name: row.name } : null;
+    const p = row ? { id: row.id, role: row.role, email: row.email, name: row.name, tokenVersion: Number(row.token_version) } : null;
     if (this.cache.size > 100_000) this.cache.clear();
     this.cache.set(id, { p, at: now });
     return p;
@@ -120,15 +143,45 @@ export function bearerToken(req: FastifyRequest): string | null {
   return m ? (m[1] as string) : null;
 }
 
-export function makeAuthenticate(tokens: Tokens, users: UserCache) {
+/** The `alg` a JWT's header names, or null when it is not a JWT. */
+function algOf(token: string): string | null {
+  try {
+    const alg = decodeProtectedHeader(token).alg;
+    return typeof alg === 'string' ? alg : null;
+  } catch {
+    return null;
+  }
+}
+
+export function makeAuthenticate(tokens: Tokens, users: UserCache, platform?: PlatformTokens) {
   /** Puts the principal on the request, or answers 401. */
   return async function authenticate(req: FastifyRequest, _reply: FastifyReply) {
     const token = bearerToken(req);
     if (!token) throw new HttpError('unauthorized', 'Sign in first: a Bearer token is required.');
-    const id = await tokens.verify(token);
-    const p = id ? await users.get(id) : null;
+    // Built-in tokens are HS256; anything else can only be the platform's (which never accepts HS256).
+    if (platform && algOf(token) !== 'HS256') {
+      let found: Awaited<ReturnType<PlatformTokens['verify']>>;
+      try {
+        found = await platform.verify(token);
+      } catch (e) {
+        if (e instanceof KeysUnavailable) {
+          req.log.warn({ err: { message: e.message } }, 'identity provider keys unavailable');
+          throw new HttpError('bad_gateway', "The identity provider's keys could not be fetched, so the token cannot be checked; retry shortly.", undefined, { 'retry-after': '5' });
+        }
+        throw e;
+      }
+      const p = found ? await users.get(found.userId) : null;
+      if (!found || !p) throw new HttpError('unauthorized', 'The token is invalid or expired.');
+      req.principal = { id: p.id, role: strongerRole(p.role, found.grants), email: p.email, name: p.name };
+      return;
+    }
+    const claims = await tokens.verify(token);
+    let p = claims ? await users.get(claims.sub) : null;
+    // A token newer than the cached user (issued on another instance after a sign-out there): the copy is stale.
+    if (claims && p && claims.tv > p.tokenVersion) p = await users.get(claims.sub, true);
     if (!p) throw new HttpError('unauthorized', 'The token is invalid or expired.');
-    req.principal = p;
+    if (claims && claims.tv !== p.tokenVersion) throw new HttpError('unauthorized', 'This token was ended (signed out, password or role changed); sign in again.');
+    req.principal = { id: p.id, role: p.role, email: p.email, name: p.name };
   };
 }
 

@@ -38,7 +38,7 @@ export async function setupRoutes(app: App, ctx: AppContext) {
     },
     async (req, reply) => {
       const user = await createFirstAdmin(ctx.core, req.body);
-      return reply.status(201).send({ user: toUser(user), token: await ctx.tokens.sign(user.id) });
+      return reply.status(201).send({ user: toUser(user), token: await ctx.tokens.sign(user.id, 0) });
     },
   );
 }
