@@ -15,7 +15,7 @@
 import type { Kysely } from 'kysely';
 import type { DB, UserRow } from '../../db/schema.js';
 import { DomainError, rateLimited } from '../errors.js';
-import { NO_PASSWORD, normalizeEmail } from './create-user.js';
+import { normalizeEmail } from './create-user.js';
 import { clearAttempts, clientOf, countAttempt, counterKey, uncountAttempt } from './count-attempt.js';
 import { DUMMY_HASH_PROMISE, verifyPassword } from './password.js';
 
@@ -76,8 +76,8 @@ export async function signIn(db: Kysely<DB>, input: SignInInput): Promise<UserRo
 
   const row = await db.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst();
   // An unknown email costs the same hash as a wrong password, and answers the same.
-  // A user without a password (one of the platform's) costs the same too, and never matches.
-  const usable = row && row.password_hash !== NO_PASSWORD ? row.password_hash : undefined;
+  // A user without a password (one of the platform's: no scrypt hash) costs the same too, and never matches.
+  const usable = row?.password_hash.startsWith('scrypt$') ? row.password_hash : undefined;
   const ok = (await verifyPassword(input.password, usable ?? (await DUMMY_HASH_PROMISE))) && usable !== undefined;
   if (!row || !ok) throw new DomainError('unauthorized', 'The email or password is wrong.');
 
