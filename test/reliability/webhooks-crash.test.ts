@@ -115,9 +115,13 @@ describe.each(await activeDialects())('webhooks under faults on %s', (dialect) =
       return r.every((d) => d.status === 'succeeded');
     });
     expect(rx?.maxInFlightPerId).toBe(1);
-    expect(rx?.received).toHaveLength(30);
-    // One attempt per delivery: no claim was taken twice.
+    // Every request is an attempt one claim recorded (a second claim of the same attempt
+    // would send without counting): once each, unless an answer outlived the timeout on
+    // this busy machine and was sent again.
+    const rows = await db.database.db.selectFrom('webhook_deliveries').select(['event_id', 'attempts']).execute();
+    expect(rows).toHaveLength(30);
+    for (const d of rows) expect(rx?.received.filter((r) => r.id === d.event_id).length).toBe(d.attempts);
     const attempts = await db.database.db.selectFrom('webhook_attempts').select('id').execute();
-    expect(attempts).toHaveLength(30);
+    expect(attempts).toHaveLength(rx?.received.length ?? -1);
   });
 });

@@ -1,16 +1,17 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
+import { recordAudit } from '../audit/record-audit.js';
 import { newId } from '../ids.js';
 import type { EventType } from './emit-event.js';
 import { type EndpointPolicy, type Resolve, checkEndpointUrl } from './endpoint-policy.js';
 import { type WebhookEndpoint, toEndpoint } from './present.js';
 import { generateSecret } from './signature.js';
 
-/** Registers an endpoint (enabled) for `events`; the answer holds its `whsec_` secret, which is never shown again. */
+/** Registers an endpoint (enabled) for `events`, audited; the answer holds its `whsec_` secret, which is never shown again. */
 export async function createWebhookEndpoint(
   db: Kysely<DB>,
   input: { url: string; events: EventType[] },
-  ctx: { policy: EndpointPolicy; resolve: Resolve; now: number },
+  ctx: { policy: EndpointPolicy; resolve: Resolve; now: number; actorId: string | null },
 ): Promise<{ endpoint: WebhookEndpoint; secret: string }> {
   await checkEndpointUrl(input.url, ctx.policy, ctx.resolve);
   const row = {
@@ -23,6 +24,9 @@ export async function createWebhookEndpoint(
     created_at: ctx.now,
     updated_at: ctx.now,
   };
-  await db.insertInto('webhook_endpoints').values(row).execute();
+  await db.transaction().execute(async (trx) => {
+    await trx.insertInto('webhook_endpoints').values(row).execute();
+    await recordAudit(trx, { actorId: ctx.actorId, action: 'webhook_endpoint.create', targetType: 'webhook_endpoint', targetId: row.id, details: { url: row.url, events: input.events } }, ctx.now);
+  });
   return { endpoint: toEndpoint(row), secret: row.secret };
 }

@@ -1,11 +1,12 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
+import { recordAudit } from '../audit/record-audit.js';
 import { conflict, notFound } from '../errors.js';
 
-/** Deletes an endpoint with its deliveries and their attempts (the events stay). */
-export async function deleteWebhookEndpoint(db: Kysely<DB>, id: string): Promise<void> {
+/** Deletes an endpoint with its deliveries and their attempts (the events stay), audited. */
+export async function deleteWebhookEndpoint(db: Kysely<DB>, id: string, ctx: { now: number; actorId: string | null }): Promise<void> {
   await db.transaction().execute(async (trx) => {
-    const row = await trx.selectFrom('webhook_endpoints').select(['id', 'source']).where('id', '=', id).executeTakeFirst();
+    const row = await trx.selectFrom('webhook_endpoints').select(['id', 'source', 'url']).where('id', '=', id).executeTakeFirst();
     if (!row) throw notFound('Webhook endpoint');
     if (row.source === 'config') throw conflict('This endpoint is configured by ALERTS_WEBHOOK_URL: unset it to remove the endpoint, or disable it here.');
     await trx
@@ -14,5 +15,6 @@ export async function deleteWebhookEndpoint(db: Kysely<DB>, id: string): Promise
       .execute();
     await trx.deleteFrom('webhook_deliveries').where('endpoint_id', '=', id).execute();
     await trx.deleteFrom('webhook_endpoints').where('id', '=', id).execute();
+    await recordAudit(trx, { actorId: ctx.actorId, action: 'webhook_endpoint.delete', targetType: 'webhook_endpoint', targetId: id, details: { url: row.url } }, ctx.now);
   });
 }

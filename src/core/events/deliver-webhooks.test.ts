@@ -14,7 +14,7 @@ import { listWebhookDeliveries } from './list-webhook-deliveries.js';
 import { retryWebhookDelivery } from './retry-webhook-delivery.js';
 
 const log = { error: () => {} };
-const open = { policy: { production: false, allowPrivate: false }, resolve: async () => [], now: 0 };
+const open = { policy: { production: false, allowPrivate: false }, resolve: async () => [], now: 0, actorId: null };
 
 function deferred() {
   let resolve!: (v: { status: number }) => void;
@@ -71,7 +71,7 @@ describe.each(await activeDialects())('webhook delivery worker on %s', (dialect)
     expect(items[0]?.attemptLog.map((a) => a.statusCode)).toEqual(Array(MAX_ATTEMPTS).fill(500));
 
     // The admin's retry: one more attempt, now; a 2xx settles it.
-    await retryWebhookDelivery(db, endpoint.id, items[0]?.id as string, t);
+    await retryWebhookDelivery(db, endpoint.id, items[0]?.id as string, { now: t, actorId: null });
     sender.send = async () => ({ status: 204 });
     expect(await w.runOnce()).toBe(1);
     const after = await listWebhookDeliveries(db, endpoint.id, { limit: 10 });

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
+import { recordAudit } from '../audit/record-audit.js';
 import { notFound } from '../errors.js';
 import { type WebhookDelivery, loadDeliveries } from './present.js';
 
@@ -7,15 +8,19 @@ import { type WebhookDelivery, loadDeliveries } from './present.js';
  * Makes a delivery due now (the admin's retry button): a failed one gets one more attempt,
  * a pending one is tried at once, a succeeded one is sent again. An attempt already in
  * flight keeps its lease (no second send at the same time); its outcome is what stands.
+ * Audited.
  */
-export async function retryWebhookDelivery(db: Kysely<DB>, endpointId: string, deliveryId: string, now: number): Promise<WebhookDelivery> {
-  const r = await db
-    .updateTable('webhook_deliveries')
-    .set({ status: 'pending', next_attempt_at: now })
-    .where('id', '=', deliveryId)
-    .where('endpoint_id', '=', endpointId)
-    .executeTakeFirst();
-  if (Number(r.numUpdatedRows) !== 1) throw notFound('Webhook delivery');
+export async function retryWebhookDelivery(db: Kysely<DB>, endpointId: string, deliveryId: string, ctx: { now: number; actorId: string | null }): Promise<WebhookDelivery> {
+  await db.transaction().execute(async (trx) => {
+    const r = await trx
+      .updateTable('webhook_deliveries')
+      .set({ status: 'pending', next_attempt_at: ctx.now })
+      .where('id', '=', deliveryId)
+      .where('endpoint_id', '=', endpointId)
+      .executeTakeFirst();
+    if (Number(r.numUpdatedRows) !== 1) throw notFound('Webhook delivery');
+    await recordAudit(trx, { actorId: ctx.actorId, action: 'webhook_delivery.retry', targetType: 'webhook_delivery', targetId: deliveryId, details: { endpointId } }, ctx.now);
+  });
   const [d] = await loadDeliveries(db, [deliveryId]);
   if (!d) throw notFound('Webhook delivery');
   return d;

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
+import { recordAudit } from '../audit/record-audit.js';
 import { conflict, notFound } from '../errors.js';
 import type { EventType } from './emit-event.js';
 import { type EndpointPolicy, type Resolve, checkEndpointUrl } from './endpoint-policy.js';
@@ -9,12 +10,13 @@ import { type WebhookEndpoint, toEndpoint } from './present.js';
  * Changes an endpoint's URL, events or enabled flag. A disabled endpoint gets no new
  * deliveries and its pending ones wait until it is enabled again. The configured alert
  * endpoint can only be enabled or disabled (its URL and events follow the configuration).
+ * Audited.
  */
 export async function updateWebhookEndpoint(
   db: Kysely<DB>,
   id: string,
   patch: { url?: string | undefined; events?: EventType[] | undefined; enabled?: boolean | undefined },
-  ctx: { policy: EndpointPolicy; resolve: Resolve; now: number },
+  ctx: { policy: EndpointPolicy; resolve: Resolve; now: number; actorId: string | null },
 ): Promise<WebhookEndpoint> {
   const row = await db.selectFrom('webhook_endpoints').selectAll().where('id', '=', id).executeTakeFirst();
   if (!row) throw notFound('Webhook endpoint');
@@ -28,6 +30,9 @@ export async function updateWebhookEndpoint(
     ...(patch.enabled !== undefined ? { enabled: patch.enabled ? 1 : 0 } : {}),
     updated_at: ctx.now,
   };
-  await db.updateTable('webhook_endpoints').set(set).where('id', '=', id).execute();
+  await db.transaction().execute(async (trx) => {
+    await trx.updateTable('webhook_endpoints').set(set).where('id', '=', id).execute();
+    await recordAudit(trx, { actorId: ctx.actorId, action: 'webhook_endpoint.update', targetType: 'webhook_endpoint', targetId: id, details: { ...patch } }, ctx.now);
+  });
   return toEndpoint({ ...row, ...set });
 }

@@ -20,17 +20,18 @@ import { retryWebhookDelivery } from '../../../core/events/retry-webhook-deliver
 import { updateWebhookEndpoint } from '../../../core/events/update-webhook-endpoint.js';
 import { resolveHost } from '../../../integrations/webhooks/http-sender.js';
 import type { App, AppContext } from '../../app.js';
-import { requireAdmin } from '../../plugins/auth.js';
+import { principal, requireAdmin } from '../../plugins/auth.js';
 
 export async function webhookRoutes(app: App, ctx: AppContext) {
   const db = ctx.core.database.db;
   const guard = { onRequest: [ctx.authenticate, requireAdmin] };
   const doc = (summary: string, description: string) => ({ tags: ['admin'], summary, description, security: [{ bearer: [] }] });
   const denied = { 401: errorSchema, 403: errorSchema };
-  const policy = () => ({
+  const policy = (req: Parameters<typeof principal>[0]) => ({
     policy: { production: ctx.config.isProduction, allowPrivate: ctx.config.webhooks.allowPrivate },
     resolve: resolveHost,
     now: ctx.core.now(),
+    actorId: principal(req).id,
   });
 
   app.post(
@@ -46,7 +47,7 @@ export async function webhookRoutes(app: App, ctx: AppContext) {
         response: { 201: webhookEndpointCreated, 400: errorSchema, ...denied },
       },
     },
-    async (req, reply) => reply.code(201).send(await createWebhookEndpoint(db, req.body, policy())),
+    async (req, reply) => reply.code(201).send(await createWebhookEndpoint(db, req.body, policy(req))),
   );
 
   app.get(
@@ -69,7 +70,7 @@ export async function webhookRoutes(app: App, ctx: AppContext) {
         response: { 200: webhookEndpointResponse, 400: errorSchema, 404: errorSchema, 409: errorSchema, ...denied },
       },
     },
-    async (req) => ({ endpoint: await updateWebhookEndpoint(db, req.params.id, req.body, policy()) }),
+    async (req) => ({ endpoint: await updateWebhookEndpoint(db, req.params.id, req.body, policy(req)) }),
   );
 
   app.delete(
@@ -83,7 +84,7 @@ export async function webhookRoutes(app: App, ctx: AppContext) {
       },
     },
     async (req) => {
-      await deleteWebhookEndpoint(db, req.params.id);
+      await deleteWebhookEndpoint(db, req.params.id, { now: ctx.core.now(), actorId: principal(req).id });
       return { id: req.params.id, deleted: true as const };
     },
   );
@@ -119,6 +120,6 @@ export async function webhookRoutes(app: App, ctx: AppContext) {
         response: { 202: webhookDeliveryResponse, 404: errorSchema, ...denied },
       },
     },
-    async (req, reply) => reply.code(202).send({ delivery: await retryWebhookDelivery(db, req.params.id, req.params.deliveryId, ctx.core.now()) }),
+    async (req, reply) => reply.code(202).send({ delivery: await retryWebhookDelivery(db, req.params.id, req.params.deliveryId, { now: ctx.core.now(), actorId: principal(req).id }) }),
   );
 }
