@@ -1,0 +1,100 @@
+/**
+ * Every page of the dashboard against an automated WCAG 2.1 AA audit (axe-core, injected
+ * into the page), in the light theme and in the dark one (the system setting, emulated):
+ * no serious or critical finding in either (shared/UI.md). Pages are audited with their
+ * data loaded: a user with purchases and usage, and an admin.
+ */
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DESKTOP, ensureBuild, launchChromium, runBrowserTests } from '../support/browser.js';
+import { type TestServer, startTestServer } from '../support/server.js';
+
+const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+const SHOTS = join(tmpdir(), 'credits-a11y-screenshots');
+
+const USER_PAGES = ['/platform', '/credits'];
+const ADMIN_PAGES = ['/admin/users', '/admin/packages', '/admin/pricing', '/admin/payments', '/admin/analytics', '/admin/audit'];
+const PUBLIC_PAGES = ['/signin', '/signup'];
+
+interface Finding {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: string[];
+}
+
+async function audit(page: Page): Promise<Finding[]> {
+  await page.addScriptTag({ path: AXE });
+  const violations = await page.evaluate(async () => {
+    // biome-ignore lint/suspicious/noExplicitAny: axe is the global the injected script defines.
+    const axe = (window as any).axe;
+    const r = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });
+    return (r.violations as { id: string; impact: string | null; help: string; nodes: { target: string[] }[] }[]).map((v) => ({
+      id: v.id,
+      impact: v.impact,
+      help: v.help,
+      nodes: v.nodes.slice(0, 5).map((n) => n.target.join(' ')),
+    }));
+  });
+  return violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+describe.runIf(runBrowserTests)('accessibility (axe-core, WCAG 2.1 AA)', () => {
+  let server: TestServer;
+  let browser: Browser;
+  let userToken: string;
+  let adminToken: string;
+
+  beforeAll(async () => {
+    ensureBuild();
+    mkdirSync(SHOTS, { recursive: true });
+    server = await startTestServer('sqlite');
+    browser = await launchChromium();
+    const user = await server.register({ name: 'Dana Reader' });
+    await server.grant(user.user.id, 1234.5);
+    const sent = await user.api.request('POST', '/api/messages', {
+      body: { to: '+15551234567', body: 'Hello' },
+      headers: { 'idempotency-key': 'a11y-message' },
+    });
+    expect(sent.status).toBe(201);
+    userToken = user.token;
+    adminToken = (await server.userWithRole('admin')).token;
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+  });
+
+  for (const scheme of ['light', 'dark'] as const) {
+    it(`finds nothing serious on any page in the ${scheme} theme`, async () => {
+      const found: Record<string, Finding[]> = {};
+      const visit = async (paths: string[], token: string | null) => {
+        // bypassCSP: the audit script is injected inline, which the service's policy rightly refuses.
+        const context = await browser.newContext({ viewport: DESKTOP, colorScheme: scheme, locale: 'en-US', timezoneId: 'UTC', bypassCSP: true });
+        if (token) await context.addInitScript((t) => localStorage.setItem('credits.token', t), token);
+        const page = await context.newPage();
+        page.setDefaultTimeout(30_000);
+        for (const path of paths) {
+          await page.goto(server.url + path);
+          await page.locator('h1').first().waitFor();
+          // Audit the page with its data, not its loading states.
+          await page.waitForFunction(() => !/Loading|Checking your access/.test(document.body.innerText), undefined, { timeout: 30_000 });
+          expect(await page.evaluate(() => matchMedia('(prefers-color-scheme: dark)').matches)).toBe(scheme === 'dark');
+          const findings = await audit(page);
+          // A picture of each page in each theme, for a person to look at (not compared).
+          await page.screenshot({ path: join(SHOTS, `${scheme}${path.replaceAll('/', '-')}.png`), fullPage: true });
+          if (findings.length) found[path] = findings;
+        }
+        await context.close();
+      };
+      await visit(PUBLIC_PAGES, null);
+      await visit(USER_PAGES, userToken);
+      await visit(ADMIN_PAGES, adminToken);
+      expect(found).toEqual({});
+    });
+  }
+});
