@@ -98,7 +98,13 @@ const paymentFields = z.object({
   credits,
 });
 
-export const paymentSchema = paymentFields.extend({ packageId: z.string(), createdAt: z.string() }).meta({ id: 'Payment' });
+export const paymentSchema = paymentFields
+  .extend({
+    packageId: z.string(),
+    createdAt: z.string(),
+    receiptUrl: z.string().nullable().meta({ description: 'Stripe’s receipt of the payment’s charge (the charge’s `receipt_url`), once it succeeded; null otherwise and for simulated payments.' }),
+  })
+  .meta({ id: 'Payment' });
 
 export const paymentsPage = pageOf(paymentSchema);
 

@@ -36,7 +36,7 @@ const usageRow = {
   createdAt: T,
 };
 const purchaseRow = { id: '01a2245e-64b9-7000-a02c-de17756cc7b5', type: 'purchase', amount: 500, reservedChange: 0, balanceAfter: 500, description: 'Credit purchase', metadata: { paymentId: '01a2245e-64b9-7000-a02c-de17756cc7b4' }, createdAt: T };
-const payment = { id: '01a2245e-64b9-7000-a02c-de17756cc7b4', status: 'succeeded', provider: 'simulated', amountCents: 4500, currency: 'usd', credits: 550, packageId: 'pkg_professional', createdAt: T };
+const payment = { id: '01a2245e-64b9-7000-a02c-de17756cc7b4', status: 'succeeded', provider: 'simulated', amountCents: 4500, currency: 'usd', credits: 550, packageId: 'pkg_professional', createdAt: T, receiptUrl: null };
 const adminUser = { ...user, balance: 548.9, reserved: 2.5, available: 546.4, lifetimePurchased: 550, lifetimeUsed: 1.1 };
 const settings = { lowBalanceThreshold: 10, autoRecharge: { enabled: true, thresholdCredits: 20, packageId: 'pkg_starter' } };
 

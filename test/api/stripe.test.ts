@@ -65,6 +65,11 @@ describe.each(await activeDialects())('Stripe payments on %s', (dialect) => {
     expect((await balance(u)).balance).toBe(550);
     const payments = (await u.api.get('/api/credits/payments')).body.items;
     expect(payments.find((p: { id: string }) => p.id === payment.id).status).toBe('succeeded');
+    // With Stripe's receipt of the charge; a payment not charged has none.
+    const receipt = (stripe.charges.get(String(pi.latest_charge)) as { receipt_url: string }).receipt_url;
+    expect(receipt).toMatch(/^https:\/\/pay\.stripe\.com\/receipts\//);
+    expect(payments.find((p: { id: string }) => p.id === payment.id).receiptUrl).toBe(receipt);
+    expect(payments.filter((p: { id: string; receiptUrl: string | null }) => p.id !== payment.id).map((p: { receiptUrl: string | null }) => p.receiptUrl)).toEqual([null]);
     const alerts = (await u.api.get('/api/credits/alerts')).body.items.map((a: { type: string }) => a.type);
     expect(alerts).toContain('purchase_succeeded');
   });

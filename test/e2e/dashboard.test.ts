@@ -236,6 +236,11 @@ describe.skipIf(!hasChromium && !process.env.CI)('web dashboard in Chromium', ()
     await visible(history.getByRole('row').filter({ hasText: 'Usage' }).first());
     await visible(history.getByRole('row').filter({ hasText: 'Purchase' }).first());
     await page.getByRole('heading', { name: 'Alerts' }).waitFor();
+    // The purchase under "Payments", with its status; a simulated payment has no receipt.
+    const payments = page.locator('section', { has: page.getByRole('heading', { name: 'Payments', exact: true }) });
+    const paid = await visible(payments.getByRole('row').filter({ hasText: '$45.00' }));
+    await visible(paid.getByText('Succeeded'));
+    expect(await payments.getByRole('link', { name: 'Receipt' }).count()).toBe(0);
     await shoot(page, 'dashboard', () => page.evaluate(() => window.scrollTo(0, 0)));
     await shoot(page, 'analytics', async () => {
       await page.getByRole('heading', { name: 'Usage analytics' }).evaluate((el) => el.closest('section')?.scrollIntoView({ block: 'start' }));
@@ -283,6 +288,10 @@ describe.skipIf(!hasChromium && !process.env.CI)('web dashboard in Chromium', ()
     await adjust.getByRole('button', { name: 'Close', exact: true }).click();
     await adminPage.getByRole('link', { name: 'Audit log' }).click();
     await visible(adminPage.getByText('credits.adjust').first());
+    // The payments page ends with the Stripe events received (none on this server).
+    await adminPage.goto(`${base}/admin/payments`);
+    const stripeEvents = adminPage.locator('section', { has: adminPage.getByRole('heading', { name: 'Stripe events' }) });
+    await visible(stripeEvents.getByText('No Stripe event received yet.'));
 
     // A plain user opening /admin sees "Not allowed" and no admin data.
     await page.goto(`${base}/admin`);
@@ -291,9 +300,15 @@ describe.skipIf(!hasChromium && !process.env.CI)('web dashboard in Chromium', ()
     await page.goto(`${base}/admin/users`);
     await visible(page.getByRole('heading', { name: 'Not allowed' }));
 
-    // The session survives a reload.
+    // The session survives a reload. A payment Stripe charged links its receipt (the charge's
+    // receipt_url, recorded when the payment succeeded: test/api/stripe.test.ts), here set on the row.
+    const receipt = 'https://pay.stripe.com/receipts/e2e-receipt';
+    const buyer = await s.running.core.database.db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirstOrThrow();
+    await s.running.core.database.db.updateTable('stripe_payments').set({ receipt_url: receipt }).where('user_id', '=', buyer.id).execute();
     await page.goto(`${base}/credits`);
     await expectBalance(page, '558.15');
+    const receiptLink = await visible(page.getByRole('link', { name: 'Receipt' }));
+    expect(await receiptLink.getAttribute('href')).toBe(receipt);
 
     expect(consoleErrors).toEqual([]);
     expect(Date.now() - started).toBeLessThan(90_000);

@@ -41,6 +41,7 @@ export function toPayment(p: PaymentRow) {
     credits: mcToCredits(p.credits_mc + p.bonus_credits_mc),
     packageId: p.package_id,
     createdAt: new Date(p.created_at).toISOString(),
+    receiptUrl: p.receipt_url,
   };
 }
 

@@ -1,11 +1,12 @@
 import { AlertsList } from './AlertsList';
 import { CreditBalance } from './CreditBalance';
 import { CreditUsageAnalytics } from './CreditUsageAnalytics';
+import { PaymentsList } from './PaymentsList';
 import { SettingsForm } from './SettingsForm';
 import { TransactionHistory } from './TransactionHistory';
 import './credits.css';
 
-/** CreditDashboard (`/credits`): balance and purchases, usage analytics, history, alerts and settings. */
+/** CreditDashboard (`/credits`): balance and purchases, usage analytics, history, payments (with Stripe's receipts), alerts and settings. */
 export function CreditDashboard() {
   return (
     <div className="page">
@@ -17,6 +18,7 @@ export function CreditDashboard() {
         <CreditBalance />
         <CreditUsageAnalytics />
         <TransactionHistory />
+        <PaymentsList />
         <AlertsList />
         <SettingsForm />
       </div>
