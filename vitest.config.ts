@@ -1,6 +1,16 @@
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
+const client = (file: string) => fileURLToPath(new URL(`./packages/client/src/${file}`, import.meta.url));
+
 export default defineConfig({
+  // The client library's tests and the example app import it from its sources, not its build.
+  resolve: {
+    alias: [
+      { find: /^@credit-billing\/client$/, replacement: client('index.ts') },
+      { find: /^@credit-billing\/client\/(express|fastify)$/, replacement: client('$1.ts') },
+    ],
+  },
   test: {
     testTimeout: 120_000,
     hookTimeout: 120_000,
@@ -14,7 +24,7 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'suite', include: ['src/**/*.test.ts', 'test/**/*.test.ts'], exclude: ['node_modules', 'dist', 'src/web/**', 'test/reliability/**', 'test/e2e/load-budget.test.ts'], sequence: { groupOrder: 0 } },
+        test: { name: 'suite', include: ['src/**/*.test.ts', 'test/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'examples/*/test/**/*.test.ts'], exclude: ['node_modules', 'dist', '**/node_modules/**', 'src/web/**', 'test/reliability/**', 'test/e2e/load-budget.test.ts'], sequence: { groupOrder: 0 } },
       },
       {
         extends: true,
