@@ -182,6 +182,10 @@ describe.skipIf(!hasChromium && !process.env.CI)('web dashboard in Chromium', ()
     await page.getByRole('button', { name: 'Create account' }).click();
     await page.waitForURL(`${base}/credits`);
     await expectBalance(page, '0');
+    // A new account is welcomed, not warned: no low-balance notice, no amber header.
+    await visible(page.getByText('Welcome.', { exact: false }));
+    expect(await page.getByText('below your threshold', { exact: false }).count()).toBe(0);
+    expect(await page.locator('.balance-low').count()).toBe(0);
     await visible(page.getByRole('link', { name: 'Credits', exact: true }));
     await visible(page.getByRole('link', { name: 'Platform', exact: true }));
     expect(await page.getByRole('link', { name: 'Admin', exact: true }).count()).toBe(0);

@@ -48,7 +48,7 @@ function BalanceCard() {
   const [buying, setBuying] = useState(false);
   const balance = useBalance();
   const b = balance.data;
-  const { low, threshold } = useLowBalance(b);
+  const { low, fresh, threshold } = useLowBalance(b);
   return (
     <section className="card balance-card" aria-labelledby={h}>
       <div className="card-head">
@@ -67,6 +67,11 @@ function BalanceCard() {
             <Stat label="Lifetime purchased" value={formatCredits(b.lifetimePurchased)} />
             <Stat label="Lifetime used" value={formatCredits(b.lifetimeUsed)} />
           </dl>
+          {fresh ? (
+            <p className="notice notice-info">
+              <strong>Welcome.</strong> Your account has no credits yet: choose a package with “Buy credits” to start using the platform.
+            </p>
+          ) : null}
           {low ? (
             <p className="notice notice-warning">
               Your available credits are below your threshold of {formatCredits(threshold)}. Buy credits to keep the platform running.

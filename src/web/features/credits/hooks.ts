@@ -31,10 +31,13 @@ export function usePackages() {
 }
 
 /** Whether the balance is below the user's low-balance threshold (never for unlimited credits). */
-export function useLowBalance(b: Shape<'Balance'> | undefined): { low: boolean; threshold: number } {
+export function useLowBalance(b: Shape<'Balance'> | undefined): { low: boolean; fresh: boolean; threshold: number } {
   const settings = useSettings();
   const threshold = settings.data?.lowBalanceThreshold ?? 0;
-  return { low: b ? !b.unlimited && b.available < threshold : false, threshold };
+  // A new account (nothing bought or granted, nothing used) is greeted, not warned: the
+  // low-balance warning is for a balance that has run down, not for one that never started.
+  const fresh = !!b && !b.unlimited && b.lifetimePurchased === 0 && b.lifetimeUsed === 0 && b.balance === 0;
+  return { low: b ? !b.unlimited && !fresh && b.available < threshold : false, fresh, threshold };
 }
 
 /**
