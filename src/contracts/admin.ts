@@ -27,6 +27,7 @@ export const adminUserSchema = z
     available: credits,
     lifetimePurchased: credits,
     lifetimeUsed: credits,
+    externalId: z.string().nullable().meta({ description: "The platform's own id of the user (a platform token's `sub`, the service API's customer); null for a user of the built-in sign-in only." }),
     createdAt: z.string(),
   })
   .meta({ id: 'AdminUser' });

@@ -14,6 +14,7 @@ import * as credits from './credits.js';
 import * as creditsExtra from './credits-extra.js';
 import * as operations from './operations.js';
 import * as platform from './platform.js';
+import * as service from './service.js';
 import * as setup from './setup.js';
 import * as webhooks from './webhooks.js';
 
@@ -96,6 +97,18 @@ export const endpoints = {
   'DELETE /api/admin/webhook-endpoints/:id': { params: common.idParam, responses: { 200: webhooks.webhookEndpointDeleted } },
   'GET /api/admin/webhook-endpoints/:id/deliveries': { params: common.idParam, query: webhooks.webhookDeliveriesQuery, responses: { 200: webhooks.webhookDeliveriesPage } },
   'POST /api/admin/webhook-endpoints/:id/deliveries/:deliveryId/retry': { params: webhooks.webhookDeliveryParams, responses: { 202: webhooks.webhookDeliveryResponse } },
+  'POST /api/admin/api-keys': { body: service.apiKeyCreateBody, responses: { 201: service.apiKeyCreateResponse } },
+  'GET /api/admin/api-keys': { responses: { 200: service.apiKeysList } },
+  'DELETE /api/admin/api-keys/:id': { params: common.idParam, responses: { 200: service.apiKeyRevokeResponse } },
+
+  'PUT /api/v1/customers/:externalId': { params: service.customerParams, body: service.customerBody, responses: { 200: service.customerResponse, 201: service.customerResponse } },
+  'GET /api/v1/customers/:externalId/balance': { params: service.customerParams, responses: { 200: credits.balanceSchema } },
+  'POST /api/v1/usage': { body: service.serviceUsageBody, responses: { 201: service.serviceUsageResponse }, idempotent: true },
+  'POST /api/v1/usage/batch': { body: service.usageBatchBody, responses: { 200: service.usageBatchResponse } },
+  'POST /api/v1/holds': { body: service.holdBody, responses: { 201: service.holdResponse }, idempotent: true },
+  'POST /api/v1/holds/:id/capture': { params: service.holdParams, body: service.captureBody, responses: { 200: service.captureResponse }, idempotent: true },
+  'POST /api/v1/holds/:id/release': { params: service.holdParams, responses: { 200: service.releaseResponse } },
+  'POST /api/v1/holds/:id/extend': { params: service.holdParams, body: service.extendBody, responses: { 200: service.extendResponse } },
 } as const satisfies Record<string, Endpoint>;
 
 export type Endpoints = typeof endpoints;

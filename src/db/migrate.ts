@@ -9,6 +9,7 @@ import * as m010 from './migrations/010-auth-security.js';
 import * as m012 from './migrations/012-setup-tokens.js';
 import * as m013 from './migrations/013-webhooks.js';
 import * as m015 from './migrations/015-external-identity.js';
+import * as m014 from './migrations/014-service-api.js';
 import * as m008 from './migrations/008-dispute-clawbacks.js';
 import * as m009 from './migrations/009-ledger-key.js';
 import * as m016 from './migrations/016-payment-records.js';
@@ -26,6 +27,7 @@ const migrations: Record<string, Migration> = {
   '012-setup-tokens': m012,
   '013-webhooks': m013,
   '015-external-identity': m015,
+  '014-service-api': m014,
   '008-dispute-clawbacks': m008,
   '009-ledger-key': m009,
   '016-payment-records': m016,

@@ -389,7 +389,34 @@ export interface LedgerStateTable {
   updated_at: number;
 }
 
+/** A key of the service API; only its SHA-256 is kept. */
+export interface ApiKeysTable {
+  id: string;
+  name: string;
+  /** The key's first characters (`ck_live_` and a few more), shown to tell keys apart. */
+  prefix: string;
+  /** SHA-256 of the whole key, hex. */
+  hash: string;
+  created_by: string | null;
+  created_at: number;
+  /** Updated at most once a minute per key and instance. */
+  last_used_at: number | null;
+  revoked_at: number | null;
+}
+
+/** A hold made through the service API; the reservation with the same id is the hold itself. */
+export interface ServiceHoldsTable {
+  id: string;
+  user_id: string;
+  api_key_id: string;
+  /** The quantity held, in thousandths of the unit's base quantity. */
+  quantity_milli: number;
+  created_at: number;
+}
+
 export interface DB {
+  api_keys: ApiKeysTable;
+  service_holds: ServiceHoldsTable;
   auth_counters: AuthCountersTable;
   auth_tokens: AuthTokensTable;
   alert_deliveries: AlertDeliveriesTable;

@@ -37,6 +37,8 @@ import { HttpError, STATUS, domainErrorBody, errorBody } from './http-errors.js'
 import type { Metrics } from './metrics.js';
 import { decorateDocument } from './openapi.js';
 import { Tokens, UserCache, makeAuthenticate } from './plugins/auth.js';
+import { makeAuthenticateService } from './plugins/service-auth.js';
+import { ApiKeyCheck } from '../core/api-keys/api-key-check.js';
 import { loadShedding } from './plugins/load-shedding.js';
 import { PlatformTokens } from './plugins/platform-tokens.js';
 import { ensureExternalUser } from '../core/accounts/ensure-external-user.js';
@@ -88,6 +90,10 @@ export interface AppContext extends AppDeps {
   authenticate: ReturnType<typeof makeAuthenticate>;
   /** The platform's tokens, when AUTH_JWKS_URL or AUTH_ISSUER is set. */
   platformTokens?: PlatformTokens;
+  /** Service API keys, checked by hash against the database (cached at most 1 s). */
+  apiKeys: ApiKeyCheck;
+  /** onRequest hook of the service API: an API key, else 401. */
+  authenticateService: ReturnType<typeof makeAuthenticateService>;
 }
 
 const REDACT = [
@@ -178,6 +184,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
     guard: undefined as unknown as CreditGuard,
     cursors: new Cursors(config.jwtSecret),
     authenticate: undefined as unknown as ReturnType<typeof makeAuthenticate>,
+    apiKeys: new ApiKeyCheck(deps.core.database.db, {
+      bootstrapKey: config.serviceApiKey,
+      onError: (e) => app.log.warn({ err: e }, 'could not record an API key\'s last use'),
+    }),
+    authenticateService: undefined as unknown as ReturnType<typeof makeAuthenticateService>,
   };
   ctx.guard = new CreditGuard(deps.core, ctx.idempotency, deps.metrics);
   if (config.platformAuth) {
@@ -188,8 +199,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
   }
   ctx.authenticate = makeAuthenticate(ctx.tokens, ctx.users, ctx.platformTokens);
   deps.events.onUserChanged((id) => ctx.users.invalidate(id));
+  ctx.authenticateService = makeAuthenticateService(ctx.apiKeys);
 
   app.decorateRequest('principal', null);
+  app.decorateRequest('apiKey', null);
 
   const security = securityHeaders();
   app.addHook('onRequest', (req, reply, done) => {
@@ -326,6 +339,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
           serviceKey: { type: 'apiKey', in: 'header', name: 'X-Service-Key' },
+          apiKey: { type: 'http', scheme: 'bearer', bearerFormat: 'ck_live_...', description: 'A service API key made by an admin (`POST /api/admin/api-keys`), as `Authorization: Bearer ck_live_...`; `X-Service-Key` works too.' },
         },
       },
     },

@@ -3,6 +3,7 @@
  * it by `decorateDocument` (test/api/openapi.test.ts checks each against its schema).
  * Keyed by "METHOD /path" as the document names the path.
  */
+import { SERVICE_EXAMPLES } from './openapi-examples-service.js';
 
 interface Example {
   /** The request body (JSON unless `requestType` says otherwise). */
@@ -37,7 +38,7 @@ const usageRow = {
 };
 const purchaseRow = { id: '01a2245e-64b9-7000-a02c-de17756cc7b5', type: 'purchase', amount: 500, reservedChange: 0, balanceAfter: 500, description: 'Credit purchase', metadata: { paymentId: '01a2245e-64b9-7000-a02c-de17756cc7b4' }, createdAt: T };
 const payment = { id: '01a2245e-64b9-7000-a02c-de17756cc7b4', status: 'succeeded', provider: 'simulated', amountCents: 4500, currency: 'usd', credits: 550, packageId: 'pkg_professional', createdAt: T, receiptUrl: null };
-const adminUser = { ...user, balance: 548.9, reserved: 2.5, available: 546.4, lifetimePurchased: 550, lifetimeUsed: 1.1 };
+const adminUser = { ...user, balance: 548.9, reserved: 2.5, available: 546.4, lifetimePurchased: 550, lifetimeUsed: 1.1, externalId: 'auth0|6560a1' };
 const settings = { lowBalanceThreshold: 10, autoRecharge: { enabled: true, thresholdCredits: 20, packageId: 'pkg_starter' } };
 
 const webhookEndpoint = { id: 'we_01a2245e8a1c70009c4e2b1d5f3a7c90', url: 'https://platform.example.com/hooks/credits', events: ['credits.purchased', 'balance.low'], enabled: true, source: 'admin', createdAt: T };
@@ -326,4 +327,5 @@ export const EXAMPLES: Record<string, Example> = {
     },
     response: { status: 200, body: { received: true, outcome: 'applied' } },
   },
+  ...SERVICE_EXAMPLES,
 };

@@ -77,6 +77,18 @@ describe.each(await activeDialects())('authorisation matrix on %s', (dialect) =>
     }
   });
 
+  it('refuses every token of a user, admin or super admin on the service API (an API key only)', async () => {
+    const serviceRoutes = routes.filter((r) => r.path.startsWith('/api/v1/'));
+    expect(serviceRoutes.length).toBeGreaterThanOrEqual(8);
+    for (const r of serviceRoutes) {
+      for (const who of [user, admin, superAdmin]) {
+        const res = await call(who.api, r.method, r.path);
+        expect(res.status, `${r.method} ${r.path}`).toBe(401);
+        expect(res.body.error.code).toBe('unauthorized');
+      }
+    }
+  });
+
   it("answers 404 for another user's objects", async () => {
     const a = await s.register();
     const b = await s.register();

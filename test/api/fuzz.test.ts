@@ -90,6 +90,8 @@ interface Known {
   paymentIds: string[];
   alertIds: string[];
   callIds: string[];
+  holdIds: string[];
+  apiKeyIds: string[];
   stripe: StripeStandIn;
   smtp: LocalSmtp;
 }
@@ -115,6 +117,8 @@ function validRequest(route: Route, k: Known): fc.Arbitrary<Req> {
   const key = fc.uuid().map((u) => ({ 'idempotency-key': u }));
   const uid = pick(k.userIds, 'none');
   const rule = pick(k.pricing, { id: 'none', operation: 'message', unit: 'per_message' });
+  const svc = { 'x-service-key': SERVICE_KEY };
+  const customer = fc.constantFrom('fuzz-cust-a', 'fuzz-cust-b', 'fuzz-cust-c');
   const day = fc.integer({ min: -120, max: 1 }).map((d) => new Date(Date.now() + d * 86_400_000).toISOString().slice(0, 10));
   const listQuery = fc.record({ limit: fc.integer({ min: 1, max: 200 }), type: fc.constantFrom('usage', 'purchase', 'adjustment', 'refund', 'reservation'), from: day }, { requiredKeys: [] });
   const qs = (q: Record<string, unknown>) => {
@@ -177,6 +181,29 @@ function validRequest(route: Route, k: Known): fc.Arbitrary<Req> {
       return fc.tuple(uid, rule, fc.integer({ min: 0, max: 5 }), fc.uuid(), fc.boolean()).map(([userId, x, q, idem, svc]) =>
         r('/api/usage', { userId, operation: x.operation, unit: x.unit, quantity: q, idempotencyKey: idem }, svc ? { 'x-service-key': SERVICE_KEY } : undefined),
       );
+    // The service API, with the bootstrap key (SERVICE_API_KEY) on a few customers.
+    case 'PUT /api/v1/customers/{externalId}':
+      return fc.tuple(customer, fc.string({ minLength: 1, maxLength: 40 })).map(([c, name]) => r(`/api/v1/customers/${c}`, { name }, svc));
+    case 'GET /api/v1/customers/{externalId}/balance':
+      return customer.map((c) => r(`/api/v1/customers/${c}/balance`, undefined, svc));
+    case 'POST /api/v1/usage':
+      return fc.tuple(customer, rule, fc.integer({ min: 0, max: 5 }), key).map(([c, x, q, h]) => r('/api/v1/usage', { customer: c, operation: x.operation, unit: x.unit, quantity: q, metadata: { fuzz: true } }, { ...svc, ...h }));
+    case 'POST /api/v1/usage/batch':
+      return fc
+        .array(fc.tuple(fc.uuid(), customer, rule, fc.integer({ min: -1, max: 5 })), { minLength: 1, maxLength: 20 })
+        .map((evs) => r('/api/v1/usage/batch', { events: evs.map(([id, c, x, q]) => ({ id, customer: c, operation: x.operation, unit: x.unit, quantity: q })) }, svc));
+    case 'POST /api/v1/holds':
+      return fc.tuple(customer, rule, fc.integer({ min: 1, max: 5 }), key).map(([c, x, q, h]) => r('/api/v1/holds', { customer: c, operation: x.operation, unit: x.unit, quantity: q, ttlSeconds: 600 }, { ...svc, ...h }));
+    case 'POST /api/v1/holds/{id}/capture':
+      return fc.tuple(pick(k.holdIds, 'none'), fc.integer({ min: 0, max: 10 })).map(([id, q]) => r(`/api/v1/holds/${id}/capture`, { quantity: q }, svc));
+    case 'POST /api/v1/holds/{id}/release':
+      return pick(k.holdIds, 'none').map((id) => r(`/api/v1/holds/${id}/release`, {}, svc));
+    case 'POST /api/v1/holds/{id}/extend':
+      return fc.tuple(pick(k.holdIds, 'none'), fc.integer({ min: 1, max: 3600 })).map(([id, t]) => r(`/api/v1/holds/${id}/extend`, { ttlSeconds: t }, svc));
+    case 'POST /api/admin/api-keys':
+      return fc.string({ minLength: 1, maxLength: 40 }).map((name) => r('/api/admin/api-keys', { name }));
+    case 'DELETE /api/admin/api-keys/{id}':
+      return pick(k.apiKeyIds, 'none').map((id) => r(`/api/admin/api-keys/${id}`));
     case 'GET /api/admin/users/{id}':
       return uid.map((id) => r(`/api/admin/users/${id}`));
     case 'PATCH /api/admin/users/{id}':
@@ -225,6 +252,8 @@ function learn(k: Known, req: Req, status: number, body: any) {
   if (body.call?.id) k.callIds.push(body.call.id);
   if (body.payment?.id) k.paymentIds.push(body.payment.id);
   if (body.package?.id) k.packageIds.push(body.package.id);
+  if (body.hold?.id && body.hold.status === 'held') k.holdIds.push(body.hold.id);
+  if (body.apiKey?.id) k.apiKeyIds.push(body.apiKey.id);
   if (body.rule?.id) k.pricing.push({ id: body.rule.id, operation: body.rule.operation, unit: body.rule.unit });
   if (req.url === '/api/auth/register' && body.user?.id) {
     k.userIds.push(body.user.id);
@@ -245,7 +274,7 @@ describe.each(await activeDialects())('fuzzing every route on %s', (dialect) => 
   beforeAll(async () => {
     stripe = await startStripeStandIn();
     smtp = await startSmtp();
-    known = { userIds: [], emails: [], packageIds: [], pricing: [], paymentIds: [], alertIds: [], callIds: [], stripe, smtp };
+    known = { userIds: [], emails: [], packageIds: [], pricing: [], paymentIds: [], alertIds: [], callIds: [], holdIds: [], apiKeyIds: [], stripe, smtp };
     // Background jobs (hold sweeps, alert delivery) off: only the requests themselves move money.
     s = await startTestServer(dialect, {
       SERVICE_API_KEY: SERVICE_KEY,
@@ -266,6 +295,10 @@ describe.each(await activeDialects())('fuzzing every route on %s', (dialect) => 
     const superAdmin = await s.userWithRole('super_admin');
     const other = await s.register();
     for (const u of [user, admin, other]) await s.grant(u.user.id, 1000);
+    for (const c of ['fuzz-cust-a', 'fuzz-cust-b', 'fuzz-cust-c']) {
+      const made = await s.api.put(`/api/v1/customers/${c}`, {}, { 'x-service-key': SERVICE_KEY });
+      await s.grant(made.body.customer.accountId, 1000);
+    }
     clients = [s.api, user.api, admin.api, superAdmin.api];
     userIds = ['', user.user.id, admin.user.id, superAdmin.user.id];
     for (const u of [user, admin, superAdmin, other]) {
@@ -354,7 +387,7 @@ describe.each(await activeDialects())('fuzzing every route on %s', (dialect) => 
     expect(sent).toBe(FUZZ_RUNS);
     expect(routes.filter((r) => !hit.has(`${r.method} ${r.path}`))).toEqual([]);
     // The valid half really worked: every money route succeeded at least once.
-    for (const r of ['POST /api/messages', 'POST /api/vapi/calls', 'POST /api/vapi/calls/{id}/end', 'POST /api/files', 'POST /api/workflows/{id}/execute', 'POST /api/usage', 'POST /api/credits/purchase', 'POST /api/admin/users/{id}/adjustments', 'POST /api/admin/payments/{id}/refund', 'POST /api/credits/stripe/webhook']) {
+    for (const r of ['POST /api/messages', 'POST /api/vapi/calls', 'POST /api/vapi/calls/{id}/end', 'POST /api/files', 'POST /api/workflows/{id}/execute', 'POST /api/usage', 'POST /api/credits/purchase', 'POST /api/admin/users/{id}/adjustments', 'POST /api/admin/payments/{id}/refund', 'POST /api/credits/stripe/webhook', 'POST /api/v1/usage', 'POST /api/v1/usage/batch', 'POST /api/v1/holds']) {
       expect(validOk.get(r) ?? 0, `${r}: no valid request succeeded`).toBeGreaterThan(0);
     }
     const report = await verifyLedger(s.running.core.database.db, s.running.core.ledgerKey);

@@ -25,6 +25,10 @@ export interface ChargeRequest {
   /** Whether that user is a super admin (defaults to the signed-in principal's role). */
   bypass?: boolean;
   metadata?: Record<string, unknown> | null;
+  /** The ledger row's metadata (what the history shows), when the route sets one. */
+  transactionMetadata?: Record<string, unknown> | null;
+  /** The owner of the idempotency key, when not the charged user (the service API: the API key). */
+  scope?: string;
   description?: string;
   requireKey?: boolean;
   /** An idempotency key given in the body rather than the header. */
@@ -69,7 +73,7 @@ export class CreditGuard {
       const reply = await this.idempotency.run(
         req,
         {
-          scope: userId,
+          scope: c.scope ?? userId,
           required: c.requireKey,
           render,
           ...(c.key !== undefined ? { key: c.key } : {}),
@@ -83,6 +87,7 @@ export class CreditGuard {
             bypass,
             idem,
             usageMetadata: c.metadata ?? null,
+            metadata: c.transactionMetadata,
             description: c.description,
             effects: c.effects,
           }),

@@ -2,6 +2,7 @@ import type { App, AppContext } from '../app.js';
 import { adminRoutes } from './admin/admin.js';
 import { webhookEventRoutes } from './admin/webhook-events.js';
 import { webhookRoutes } from './admin/webhooks.js';
+import { apiKeyRoutes } from './admin/api-keys.js';
 import { authRoutes } from './auth/auth.js';
 import { setupRoutes } from './auth/setup.js';
 import { accountRoutes } from './credits/account.js';
@@ -12,6 +13,9 @@ import { stripeWebhookRoutes } from './payments/stripe-webhook.js';
 import { messageRoutes } from './platform/messages.js';
 import { meteredRoutes } from './platform/metered.js';
 import { vapiRoutes } from './platform/vapi.js';
+import { customerRoutes } from './service/customers.js';
+import { holdRoutes } from './service/holds.js';
+import { serviceUsageRoutes } from './service/usage.js';
 
 /** Every route module, in one list. */
 export async function registerRoutes(app: App, ctx: AppContext) {
@@ -27,5 +31,9 @@ export async function registerRoutes(app: App, ctx: AppContext) {
   await adminRoutes(app, ctx);
   await webhookEventRoutes(app, ctx);
   await webhookRoutes(app, ctx);
+  await apiKeyRoutes(app, ctx);
+  await customerRoutes(app, ctx);
+  await serviceUsageRoutes(app, ctx);
+  await holdRoutes(app, ctx);
   await stripeWebhookRoutes(app, ctx);
 }

@@ -46,6 +46,7 @@ interface UserWithAccount {
   email: string;
   name: string;
   role: Role;
+  external_id: string | null;
   created_at: number;
   balance_mc: number;
   reserved_mc: number;
@@ -65,6 +66,7 @@ function toAdminUser(u: UserWithAccount) {
     available: mcToCredits(u.available_mc),
     lifetimePurchased: mcToCredits(u.lifetime_purchased_mc),
     lifetimeUsed: mcToCredits(u.lifetime_used_mc),
+    externalId: u.external_id,
     createdAt: new Date(u.created_at).toISOString(),
   };
 }
@@ -89,6 +91,7 @@ export async function adminRoutes(app: App, ctx: AppContext) {
         'u.email',
         'u.name',
         'u.role',
+        'u.external_id',
         'u.created_at',
         'c.balance_mc',
         'c.reserved_mc',

@@ -3,7 +3,7 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import { errorSchema, textProblem } from '../../../contracts/common.js';
 import { uploadResponse, usageBody, usageRecordResponse, workflowBody, workflowParams, workflowResponse } from '../../../contracts/platform.js';
@@ -13,15 +13,9 @@ import { mcToCredits } from '../../../contracts/money.js';
 import type { App, AppContext } from '../../app.js';
 import { HttpError } from '../../http-errors.js';
 import { isAdmin, principal } from '../../plugins/auth.js';
+import { looksLikeServiceKey } from '../../plugins/service-auth.js';
 import { chargeSummary } from '../../plugins/credit-guard.js';
 import { sendReply } from '../../plugins/idempotency.js';
-
-function keyMatches(given: unknown, expected: string): boolean {
-  if (typeof given !== 'string') return false;
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
 
 export async function meteredRoutes(app: App, ctx: AppContext) {
   const uploads = join(ctx.config.dataDir, 'uploads');
@@ -147,8 +141,8 @@ export async function meteredRoutes(app: App, ctx: AppContext) {
     '/api/usage',
     {
       schema: {
-        tags: ['platform'], summary: 'Meter an operation for a user', description: 'For other backends of the platform (header `X-Service-Key` = `SERVICE_API_KEY`, or an admin token): charges `quantity` of `unit` of `operation` to `userId` by the active rule. `quantity` is the unit’s base quantity: SECONDS for `per_minute` (a 2-minute call is 120, not 2: sending minutes undercharges 60 times), BYTES for `per_mb` (not megabytes), TOKENS for `per_1k_tokens` (not thousands), a count for every other unit. `idempotencyKey` is required; the same key and body replay the first answer. A super admin’s usage is recorded, not charged.',
-        security: [{ serviceKey: [] }, { bearer: [] }],
+        tags: ['platform'], summary: 'Meter an operation for a user', description: 'For other backends of the platform (a service API key in `X-Service-Key` or as `Authorization: Bearer ck_live_...` — `SERVICE_API_KEY` is one of them — or an admin token): charges `quantity` of `unit` of `operation` to `userId` by the active rule. `quantity` is the unit’s base quantity: SECONDS for `per_minute` (a 2-minute call is 120, not 2: sending minutes undercharges 60 times), BYTES for `per_mb` (not megabytes), TOKENS for `per_1k_tokens` (not thousands), a count for every other unit. `idempotencyKey` is required; the same key and body replay the first answer. A super admin’s usage is recorded, not charged.',
+        security: [{ serviceKey: [] }, { apiKey: [] }, { bearer: [] }],
         body: usageBody,
         response: {
           201: usageRecordResponse,
@@ -161,12 +155,9 @@ export async function meteredRoutes(app: App, ctx: AppContext) {
         },
       },
       onRequest: async (req, reply) => {
-        const key = req.headers['x-service-key'];
-        if (key !== undefined) {
-          if (!ctx.config.serviceApiKey || !keyMatches(key, ctx.config.serviceApiKey)) {
-            throw new HttpError('unauthorized', 'The X-Service-Key is wrong.');
-          }
-          req.principal = { id: 'service', role: 'admin', email: 'service', name: 'Service' };
+        // A service key (SERVICE_API_KEY or a `ck_live_` key made by an admin), in X-Service-Key or as a Bearer token.
+        if (looksLikeServiceKey(req, ctx.config.serviceApiKey)) {
+          await ctx.authenticateService(req);
           return;
         }
         await ctx.authenticate(req, reply);
@@ -187,7 +178,7 @@ export async function meteredRoutes(app: App, ctx: AppContext) {
         quantityMilli: b.quantity,
         key: b.idempotencyKey,
         requireKey: true,
-        metadata: { source: req.principal?.id === 'service' ? 'service' : `admin:${req.principal?.id}` },
+        metadata: { source: req.apiKey ? (req.apiKey.id === 'service' ? 'service' : `api_key:${req.apiKey.id}`) : `admin:${req.principal?.id}` },
         render: (applied) => ({
           status: 201,
           body: {

@@ -1,0 +1,20 @@
+import type { ApiKeysTable } from '../../db/schema.js';
+import { recordAudit } from '../audit/record-audit.js';
+import { notFound } from '../errors.js';
+import type { LedgerWriter } from '../ledger/writer.js';
+
+/**
+ * Revokes a key: from the commit on, every instance refuses it (they read keys from the
+ * database, cached at most one second). Revoking a revoked key changes nothing and answers
+ * it as it is.
+ */
+export async function revokeApiKey(writer: LedgerWriter, input: { id: string; actorId: string | null }): Promise<ApiKeysTable> {
+  return writer.transaction(async ({ trx, now }) => {
+    const row = await trx.selectFrom('api_keys').selectAll().where('id', '=', input.id).executeTakeFirst();
+    if (!row) throw notFound('API key');
+    if (row.revoked_at !== null) return row;
+    await trx.updateTable('api_keys').set({ revoked_at: now }).where('id', '=', row.id).where('revoked_at', 'is', null).execute();
+    await recordAudit(trx, { actorId: input.actorId, action: 'api_key.revoke', targetType: 'api_key', targetId: row.id, details: { name: row.name, prefix: row.prefix } }, now);
+    return { ...row, revoked_at: now };
+  });
+}

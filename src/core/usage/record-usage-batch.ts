@@ -1,0 +1,180 @@
+/**
+ * A batch of usage events from the platform (POST /api/v1/usage/batch): each event stands
+ * alone (validated, priced and charged on its own; idempotent by its id under the API key's
+ * scope), and every event that can be charged goes through the ledger writer in one
+ * transaction, so a batch of 1,000 costs about one commit.
+ */
+import { createHash } from 'node:crypto';
+import type { z } from 'zod';
+import { mcToCredits } from '../../contracts/money.js';
+import { usageEvent } from '../../contracts/service.js';
+import { checkMember } from '../customers/upsert-customer.js';
+import { DomainError } from '../errors.js';
+import type { Core } from '../index.js';
+import type { LedgerOp, OpResult, UsageInput } from '../ledger/types.js';
+import { serviceUsageMetadata } from './usage-metadata.js';
+
+export type BatchStatus = 'charged' | 'duplicate' | 'insufficient_credits' | 'invalid';
+
+export interface BatchResult {
+  id: string | null;
+  status: BatchStatus;
+  /** Credits charged (a `charged` event). */
+  charged?: number;
+  usageId?: string | null;
+  error?: { code: string; message: string; details?: Record<string, unknown> };
+}
+
+type Event = z.output<typeof usageEvent>;
+
+/** JSON with sorted keys: the same event is the same text whatever its key order. */
+function canonical(v: unknown): string {
+  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
+  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
+  const o = v as Record<string, unknown>;
+  return `{${Object.keys(o)
+    .filter((k) => o[k] !== undefined)
+    .sort()
+    .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
+    .join(',')}}`;
+}
+
+function errorOf(e: unknown): NonNullable<BatchResult['error']> {
+  if (e instanceof DomainError) {
+    if (e.code === 'insufficient_credits' && e.details) {
+      return { code: e.code, message: e.message, details: { required: mcToCredits(Number(e.details.requiredMc)), available: mcToCredits(Number(e.details.availableMc)) } };
+    }
+    return e.details ? { code: e.code, message: e.message, details: e.details } : { code: e.code, message: e.message };
+  }
+  throw e;
+}
+
+function invalid(id: string | null, message: string, details?: Record<string, unknown>): BatchResult {
+  return { id, status: 'invalid', error: details ? { code: 'validation_error', message, details } : { code: 'validation_error', message } };
+}
+
+/** Chunks of at most `n` (SQL parameter lists stay short on both databases). */
+function chunks<T>(xs: T[], n: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += n) out.push(xs.slice(i, i + n));
+  return out;
+}
+
+export async function recordUsageBatch(core: Core, input: { scope: string; events: unknown[] }): Promise<BatchResult[]> {
+  const results: (BatchResult | undefined)[] = new Array(input.events.length);
+  const parsed: { index: number; event: Event; raw: unknown }[] = [];
+  const firstById = new Map<string, number>();
+  const repeats: { index: number; of: number }[] = [];
+
+  // 1. Each event on its own: its shape, then whether its id came earlier in this batch.
+  input.events.forEach((raw, index) => {
+    const rawId = raw && typeof raw === 'object' && typeof (raw as { id?: unknown }).id === 'string' ? ((raw as { id: string }).id as string) : null;
+    const r = usageEvent.safeParse(raw);
+    if (!r.success) {
+      const fields = r.error.issues.map((i) => ({ path: ['events', index, ...i.path].join('.'), field: i.path.join('.'), message: `${i.path.join('.') || 'event'} ${i.message}` }));
+      results[index] = invalid(rawId, fields.map((f) => f.message).join('; '), { fields });
+      return;
+    }
+    const first = firstById.get(r.data.id);
+    if (first !== undefined) {
+      repeats.push({ index, of: first });
+      return;
+    }
+    firstById.set(r.data.id, index);
+    parsed.push({ index, event: r.data, raw });
+  });
+
+  // 2. Their customers, in a few queries.
+  const externals = [...new Set(parsed.map((p) => p.event.customer))];
+  const accounts = new Map<string, { id: string; role: string }>();
+  for (const part of chunks(externals, 500)) {
+    const rows = await core.database.db.selectFrom('users').select(['id', 'role', 'external_id']).where('external_id', 'in', part).execute();
+    for (const r of rows) if (r.external_id !== null) accounts.set(r.external_id, { id: r.id, role: r.role });
+  }
+
+  // 3. Price and build each event's ledger operation.
+  const ops: LedgerOp[] = [];
+  const opIndex: number[] = [];
+  const opIds: string[] = [];
+  for (const { index, event, raw } of parsed) {
+    try {
+      const account = accounts.get(event.customer);
+      if (!account) throw new DomainError('not_found', `No customer ${JSON.stringify(event.customer)}; create it first with PUT /api/v1/customers/:externalId.`);
+      checkMember(event.customer, event.member);
+      const { rule, costMc } = await core.pricing.price(event.operation, event.unit, event.quantity);
+      const usage: UsageInput = {
+        operation: event.operation,
+        unit: event.unit,
+        quantityMilli: event.quantity,
+        ruleId: rule.id,
+        ruleCreditsMc: rule.credits_mc,
+        costMc,
+        metadata: event.metadata ?? null,
+      };
+      const common = {
+        idem: { scope: input.scope, key: `event:${event.id}`, fingerprint: createHash('sha256').update(canonical(raw)).digest('hex') },
+        description: `${rule.description || event.operation} (${event.unit})`,
+        metadata: serviceUsageMetadata({ operation: event.operation, unit: event.unit, quantityMilli: event.quantity, metadata: event.metadata }, { eventId: event.id }),
+      };
+      ops.push(
+        account.role === 'super_admin'
+          ? { kind: 'record_usage', userId: account.id, usage, ...common }
+          : { kind: 'debit', userId: account.id, amountMc: costMc, type: 'usage', usage, ...common },
+      );
+      opIndex.push(index);
+      opIds.push(event.id);
+    } catch (e) {
+      const err = errorOf(e);
+      results[index] = { id: event.id, status: 'invalid', error: err };
+    }
+  }
+
+  // 4. One transaction for all of them; each operation still succeeds or fails on its own.
+  if (ops.length > 0) {
+    let outcomes: OpResult[];
+    try {
+      outcomes = await core.writer.transaction((scope) => scope.apply(ops));
+    } catch (e) {
+      if (e instanceof DomainError && e.code === 'overloaded') throw e;
+      // The transaction failed as a whole (a race with another instance over one of the
+      // event ids, say): each event again through the writer on its own, still grouped.
+      outcomes = await Promise.all(
+        ops.map((op) =>
+          core.writer.submit(op).then(
+            (value): OpResult => ({ ok: true, value }),
+            (error: unknown): OpResult => {
+              if (error instanceof DomainError) return { ok: false, error };
+              throw error;
+            },
+          ),
+        ),
+      );
+    }
+    outcomes.forEach((o, k) => {
+      const index = opIndex[k] as number;
+      const id = opIds[k] as string;
+      if (o.ok) {
+        results[index] = o.value.replayed
+          ? { id, status: 'duplicate', usageId: o.value.usageId ?? null }
+          : { id, status: 'charged', charged: mcToCredits(-o.value.amountMc), usageId: o.value.usageId ?? null };
+        return;
+      }
+      const err = errorOf(o.error);
+      if (o.error.code === 'insufficient_credits') results[index] = { id, status: 'insufficient_credits', error: err };
+      else if (o.error.code === 'idempotency_conflict') {
+        results[index] = { id, status: 'duplicate', error: { code: err.code, message: 'An event with this id but other content was charged before; nothing was charged again.' } };
+      } else results[index] = { id, status: 'invalid', error: err };
+    });
+  }
+
+  // 5. An id repeated within the batch: a duplicate of its first event when that one was
+  // charged (or was itself a duplicate), else the same outcome.
+  for (const { index, of } of repeats) {
+    const first = results[of] as BatchResult;
+    results[index] =
+      first.status === 'charged' || first.status === 'duplicate'
+        ? { id: first.id, status: 'duplicate', usageId: first.usageId ?? null }
+        : { ...first };
+  }
+  return results as BatchResult[];
+}

@@ -1,0 +1,75 @@
+import { errorSchema } from '../../../contracts/common.js';
+import { serviceUsageBody, serviceUsageResponse, usageBatchBody, usageBatchResponse } from '../../../contracts/service.js';
+import { checkMember, findCustomer } from '../../../core/customers/upsert-customer.js';
+import { notFound } from '../../../core/errors.js';
+import { recordUsageBatch } from '../../../core/usage/record-usage-batch.js';
+import { serviceUsageMetadata } from '../../../core/usage/usage-metadata.js';
+import type { App, AppContext } from '../../app.js';
+import { chargeSummary } from '../../plugins/credit-guard.js';
+import { sendReply } from '../../plugins/idempotency.js';
+import { apiKeyOf, keyScope } from '../../plugins/service-auth.js';
+import { SERVICE_SECURITY } from './customers.js';
+
+/** Usage reported by the platform's backends, one event at a time or in batches. */
+export async function serviceUsageRoutes(app: App, ctx: AppContext) {
+  const auth = { onRequest: ctx.authenticateService };
+
+  app.post(
+    '/api/v1/usage',
+    {
+      ...auth,
+      schema: {
+        tags: ['service'],
+        summary: 'Charge a customer’s usage',
+        description:
+          'Service API key; `Idempotency-Key` required (scoped to the API key: two keys never see each other’s). Charges `quantity` of `unit` of `operation` to `customer` by the active rule (`quantity` in the unit’s base quantity: seconds for `per_minute`, bytes for `per_mb`, tokens for `per_1k_tokens`). `metadata` (a JSON object, at most 4 KiB) is kept on the usage row and shown in the customer’s history as the transaction’s `metadata`, beside `operation`, `unit` and `quantity`. Unknown customer 404; short of credits 402 and nothing charged.',
+        security: SERVICE_SECURITY,
+        body: serviceUsageBody,
+        response: { 201: serviceUsageResponse, 400: errorSchema, 401: errorSchema, 402: errorSchema, 404: errorSchema, 409: errorSchema },
+      },
+    },
+    async (req, reply) => {
+      const b = req.body;
+      const key = apiKeyOf(req);
+      const c = await findCustomer(ctx.core.database.db, b.customer);
+      if (!c) throw notFound('Customer');
+      checkMember(b.customer, b.member);
+      const r = await ctx.guard.charge(req, {
+        userId: c.id,
+        bypass: c.role === 'super_admin',
+        operation: b.operation,
+        unit: b.unit,
+        quantityMilli: b.quantity,
+        metadata: b.metadata ?? null,
+        transactionMetadata: serviceUsageMetadata({ operation: b.operation, unit: b.unit, quantityMilli: b.quantity, metadata: b.metadata }),
+        scope: keyScope(key),
+        requireKey: true,
+        render: (applied) => ({ status: 201, body: { usage: { id: applied.usageId ?? null }, credits: chargeSummary(applied) } }),
+      });
+      return sendReply(reply, r);
+    },
+  );
+
+  app.post(
+    '/api/v1/usage/batch',
+    {
+      ...auth,
+      // 1,000 events with up to 4 KiB of metadata each.
+      bodyLimit: 6 * 1024 * 1024,
+      schema: {
+        tags: ['service'],
+        summary: 'Charge a batch of usage events',
+        description:
+          'Service API key. 1 to 1,000 events `{id, customer, member?, operation, unit, quantity, metadata?}` (more is 400). Each event stands alone and is answered in order in `results`: `charged` (with `charged` credits), `duplicate` (its `id` was charged before by this API key, in an earlier batch or earlier in this one: nothing again), `insufficient_credits`, or `invalid` (malformed, unknown customer or pricing rule: `error` says why). One event’s failure never blocks another. The whole batch is one database transaction through the ledger’s writer, so it costs about one commit. Ids are idempotency keys of this API key (`event:<id>`), so resending a batch after a lost answer charges nothing twice.',
+        security: SERVICE_SECURITY,
+        body: usageBatchBody,
+        response: { 200: usageBatchResponse, 400: errorSchema, 401: errorSchema, 413: errorSchema },
+      },
+    },
+    async (req) => {
+      const key = apiKeyOf(req);
+      const results = await recordUsageBatch(ctx.core, { scope: keyScope(key), events: req.body.events });
+      return { results };
+    },
+  );
+}
