@@ -155,7 +155,6 @@ export class Ledger {
       .orderBy('expires_at')
       .limit(limit)
       .execute();
-    // TODO(issue 16): emit `hold.expired` (core/events/emit-event.ts) in the release's transaction for a service API hold (a `service_holds` row).
     const results = await Promise.allSettled(
       due.map((r) =>
         this.release(r.id, {
