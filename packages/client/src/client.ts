@@ -91,7 +91,7 @@ export class CreditsClient {
   /** Charges one usage event; an InsufficientCreditsError when the customer cannot afford it. */
   async recordUsage(input: UsageInput): Promise<UsageResult> {
     const { idempotencyKey, ...body } = input;
-    const r = await this.request<{ usage: { id: string }; credits: { charged: number; balance: number } }>('POST', '/api/v1/usage', {
+    const r = await this.request<{ usage: { id: string | null }; credits: { charged: number; balance: number } }>('POST', '/api/v1/usage', {
       body,
       idempotencyKey: idempotencyKey ?? newKey(),
     });

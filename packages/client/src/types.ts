@@ -1,6 +1,10 @@
 /**
  * The shapes of the service API (API.md, "The service API"), as the client gives and
- * takes them: credits are numbers with at most 3 decimals.
+ * takes them: credits are numbers with at most 3 decimals. The package carries no runtime
+ * schema library, so these are declared here; packages/client/test/contract-types.test.ts
+ * checks at type level, in the repository's typecheck, that each one matches the service's
+ * own zod contracts (src/contracts/service.ts) both ways a client needs: every answer the
+ * service gives fits these types, and every input these types allow is a body it accepts.
  */
 
 export type CustomerKind = 'personal' | 'organization';
@@ -47,7 +51,8 @@ export interface UsageInput {
 }
 
 export interface UsageResult {
-  usageId: string;
+  /** The usage row (null when nothing was recorded as a charge: a super admin's bypass). */
+  usageId: string | null;
   /** Credits charged. */
   charged: number;
   /** The customer's balance after it. */
@@ -66,10 +71,12 @@ export interface BatchEvent {
 }
 
 export interface BatchResult {
-  id: string;
+  /** The event's id (null when the event had no usable id). */
+  id: string | null;
   status: 'charged' | 'duplicate' | 'insufficient_credits' | 'invalid';
   charged?: number;
-  error?: { code: string; message: string; details?: Record<string, unknown> } | string;
+  usageId?: string | null;
+  error?: { code: string; message: string; details?: Record<string, unknown> };
   [more: string]: unknown;
 }
 
@@ -105,7 +112,8 @@ export interface CaptureResult {
 
 export interface ReleaseResult {
   id: string;
-  status: 'released';
+  /** `expired` when the sweeper had released it already. */
+  status: 'released' | 'expired';
 }
 
 export interface ExtendResult {
