@@ -9,6 +9,7 @@
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EVENT_TYPES } from '../../src/contracts/enums.js';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
 import { activeDialects } from '../support/db.js';
 import { TEST_PASSWORD } from '../support/factories.js';
@@ -92,6 +93,7 @@ interface Known {
   callIds: string[];
   holdIds: string[];
   apiKeyIds: string[];
+  endpointIds: string[];
   stripe: StripeStandIn;
   smtp: LocalSmtp;
 }
@@ -241,6 +243,16 @@ function validRequest(route: Route, k: Known): fc.Arbitrary<Req> {
         }
         return { method: 'POST', url: '/api/credits/stripe/webhook', raw: e.body, headers: { 'content-type': 'application/json', 'stripe-signature': e.signature } };
       });
+    case 'POST /api/admin/webhook-endpoints':
+      // A port nothing listens on: the worker's attempts fail fast and are retried.
+      return fc.subarray([...EVENT_TYPES], { minLength: 1 }).map((events) => r(route.path, { url: 'http://127.0.0.1:9/fuzz', events }));
+    case 'PATCH /api/admin/webhook-endpoints/{id}':
+      return fc.tuple(pick(k.endpointIds, 'none'), fc.boolean()).map(([id, enabled]) => r(`/api/admin/webhook-endpoints/${id}`, { enabled }));
+    case 'DELETE /api/admin/webhook-endpoints/{id}':
+    case 'GET /api/admin/webhook-endpoints/{id}/deliveries':
+      return pick(k.endpointIds, 'none').map((id) => r(route.path.replace('{id}', id)));
+    case 'POST /api/admin/webhook-endpoints/{id}/deliveries/{deliveryId}/retry':
+      return pick(k.endpointIds, 'none').map((id) => r(`/api/admin/webhook-endpoints/${id}/deliveries/none/retry`, {}));
     default:
       return fc.constant(r(route.path));
   }
@@ -254,6 +266,7 @@ function learn(k: Known, req: Req, status: number, body: any) {
   if (body.package?.id) k.packageIds.push(body.package.id);
   if (body.hold?.id && body.hold.status === 'held') k.holdIds.push(body.hold.id);
   if (body.apiKey?.id) k.apiKeyIds.push(body.apiKey.id);
+  if (req.url === '/api/admin/webhook-endpoints' && body.endpoint?.id) k.endpointIds.push(body.endpoint.id);
   if (body.rule?.id) k.pricing.push({ id: body.rule.id, operation: body.rule.operation, unit: body.rule.unit });
   if (req.url === '/api/auth/register' && body.user?.id) {
     k.userIds.push(body.user.id);
@@ -274,7 +287,7 @@ describe.each(await activeDialects())('fuzzing every route on %s', (dialect) => 
   beforeAll(async () => {
     stripe = await startStripeStandIn();
     smtp = await startSmtp();
-    known = { userIds: [], emails: [], packageIds: [], pricing: [], paymentIds: [], alertIds: [], callIds: [], holdIds: [], apiKeyIds: [], stripe, smtp };
+    known = { userIds: [], emails: [], packageIds: [], pricing: [], paymentIds: [], alertIds: [], callIds: [], holdIds: [], apiKeyIds: [], endpointIds: [], stripe, smtp };
     // Background jobs (hold sweeps, alert delivery) off: only the requests themselves move money.
     s = await startTestServer(dialect, {
       SERVICE_API_KEY: SERVICE_KEY,
