@@ -11,6 +11,7 @@ import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activeDialects } from '../support/db.js';
 import { type TestServer, startTestServer } from '../support/server.js';
+import { verifyStandardWebhook } from '../support/webhook-receiver.js';
 
 async function until(ok: () => boolean, ms = 30_000) {
   const end = Date.now() + ms;
@@ -83,6 +84,8 @@ describe.each(await activeDialects())('alert delivery on %s', (dialect) => {
     const ts = String(last.headers['webhook-timestamp']);
     // Standard Webhooks, keyed with the secret's UTF-8 bytes (it has no whsec_ prefix)...
     expect(last.headers['webhook-signature']).toBe(`v1,${createHmac('sha256', 'alert-secret').update(`${id}.${ts}.${last.body}`).digest('base64')}`);
+    // A Standard Webhooks verifier checks it with whsec_ + base64 of that secret.
+    expect(verifyStandardWebhook(`whsec_${Buffer.from('alert-secret').toString('base64')}`, last).type).toBe('credits.purchased');
     // ...and the header the alert webhook had before.
     const [, t, v1] = /^t=(\d+),v1=([0-9a-f]{64})$/.exec(last.signature) as RegExpExecArray;
     expect(t).toBe(ts);
