@@ -210,7 +210,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('web dashboard in Chromium', ()
     await visible(messageCard.getByText(/0\.1 credits/));
     await page.getByRole('button', { name: 'Send message' }).click();
     await expectBalance(page, '549.9');
-    await visible(messageCard.getByText(/Charged 0\.1 credits/));
+    await visible(messageCard.getByText(/Charged 0\.1 credits; 549\.9 available now/));
 
     // Start a call (1 credit now, minutes held): it is listed under "Open calls", also after
     // a reload, and ended there after 90 s (0.75 credits).
@@ -218,7 +218,8 @@ describe.skipIf(!hasChromium && !process.env.CI)('web dashboard in Chromium', ()
     await visible(openCalls.getByText('No open calls.'));
     await page.getByRole('button', { name: 'Start call' }).click();
     const callCard = page.locator('section', { has: page.getByRole('heading', { name: 'Voice call' }) });
-    await visible(callCard.getByText(/held for the minutes/));
+    // One balance everywhere: the message says what the header says (available), the hold beside it.
+    await visible(callCard.getByText(/5 credits held for the minutes, so 543\.9 available now/));
     await visible(openCalls.getByRole('article', { name: 'Call to +15551234567' }));
     await expectBalance(page, '543.9');
     await page.reload();

@@ -1,4 +1,5 @@
 import { useId, useState } from 'react';
+import { Link } from 'react-router';
 import { ErrorMessage, Loading, Stat } from '../../components/ui';
 import { formatCredits, formatCreditsPlain } from '../../lib/format';
 import { useBalance, useLowBalance } from './hooks';
@@ -63,7 +64,11 @@ function BalanceCard() {
           <dl className="stats">
             <Stat label="Available" value={formatCredits(b.available)} hint={b.unlimited ? 'unlimited' : 'credits'} tone={low ? 'warn' : 'ok'} />
             <Stat label="Balance" value={formatCredits(b.balance)} />
-            <Stat label="Reserved" value={formatCredits(b.reserved)} hint="held for calls in progress" />
+            <Stat
+              label="Reserved"
+              value={formatCredits(b.reserved)}
+              hint={b.reserved > 0 ? <Link to="/platform#open-calls">held for open calls</Link> : 'nothing held'}
+            />
             <Stat label="Lifetime purchased" value={formatCredits(b.lifetimePurchased)} />
             <Stat label="Lifetime used" value={formatCredits(b.lifetimeUsed)} />
           </dl>

@@ -5,7 +5,7 @@ import { api } from '../../api/client';
 import { SubmitActions } from '../../components/Actions';
 import { Field, fieldErrors, NumberField } from '../../components/Field';
 import { ErrorMessage, Success } from '../../components/ui';
-import { creditsText, formatCredits } from '../../lib/format';
+import { creditsText, formatCredits, formatDuration } from '../../lib/format';
 import { onSubmit } from '../../lib/forms';
 import { keys } from '../../lib/query-keys';
 import { ActionCard, Price, useCharge, useEstimate } from './parts';
@@ -46,8 +46,8 @@ export function CallCard() {
         <ErrorMessage error={start.error} inline={['phoneNumber', 'maxDurationSeconds']} />
         {start.data && !start.isPending ? (
           <Success>
-            Call started (up to {start.data.call.maxDurationSeconds} s). Charged <strong>{creditsText(start.data.credits.charged)}</strong>;{' '}
-            {creditsText(start.data.credits.reserved)} held for the minutes. End it under Open calls.
+            Call started (up to {formatDuration(start.data.call.maxDurationSeconds)}). Charged <strong>{creditsText(start.data.credits.charged)}</strong>;{' '}
+            {creditsText(start.data.credits.reserved)} held for the minutes, so {formatCredits(start.data.credits.available)} available now. End it under Open calls.
           </Success>
         ) : null}
         <SubmitActions label="Start call" busy={start.isPending} />

@@ -82,7 +82,7 @@ export function OpenCalls() {
   const simulated = config.data?.callsSimulated ?? true;
   const [ended, setEnded] = useState<EndAnswer | null>(null);
   return (
-    <section className="card open-calls-card" aria-labelledby={h}>
+    <section className="card open-calls-card" id="open-calls" aria-labelledby={h}>
       <div className="card-head">
         <h2 id={h}>Open calls</h2>
       </div>

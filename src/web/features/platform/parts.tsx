@@ -45,7 +45,8 @@ export function Charged({ credits, children }: { credits: Shape<'Charge'> | unde
   if (!credits) return null;
   return (
     <Success>
-      {children} Charged <strong>{creditsText(credits.charged)}</strong>; balance now {formatCredits(credits.balance)}.
+      {children} Charged <strong>{creditsText(credits.charged)}</strong>; {formatCredits(credits.available)} available now
+      {credits.available !== credits.balance ? ` (${formatCredits(credits.balance - credits.available)} reserved for open calls)` : ''}.
     </Success>
   );
 }
