@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { roleSchema } from './auth.js';
-import { WEBHOOK_EVENT_OUTCOMES } from './enums.js';
+import { DISPUTE_STATUSES, WEBHOOK_EVENT_OUTCOMES } from './enums.js';
 import {
   credits,
   creditsInput,
@@ -91,10 +91,30 @@ export const pricingPatch = z
 
 export const ruleResponse = z.object({ rule: pricingRuleSchema });
 
-export const adminPaymentsQuery = paginationQuery.extend({ status: paymentStatus.optional() });
+const adminPaymentsFilter = {
+  status: paymentStatus.optional(),
+  userId: z.string().min(1).max(100).optional().meta({ description: 'Only this user’s payments.' }),
+  ...dateRangeQuery,
+};
 
-/** A payment as admins see it: whose it is and how much of it was refunded. */
-export const adminPaymentSchema = paymentSchema.extend({ userId: z.string(), refundedCents: z.number() });
+export const adminPaymentsQuery = paginationQuery.extend(adminPaymentsFilter);
+
+/** GET /api/admin/payments.csv: every payment under the same filters (not one page). */
+export const adminPaymentsCsvQuery = z.object(adminPaymentsFilter);
+
+/** GET /api/admin/payments.csv: the rows as CSV text. */
+export const adminPaymentsCsv = z.string();
+
+/** A payment as admins see it: whose it is, what Stripe knows it by, what went wrong, what was refunded or disputed. */
+export const adminPaymentSchema = paymentSchema.extend({
+  userId: z.string(),
+  userEmail: z.string(),
+  refundedCents: z.number(),
+  stripePaymentIntentId: z.string().nullable().meta({ description: 'The Stripe PaymentIntent (`pi_...`); null for simulated payments.' }),
+  failureReason: z.string().nullable().meta({ description: 'Why it failed, in Stripe’s words (the intent’s last payment error).' }),
+  // A string, not an enum: OpenAPI 3.0's `nullable` does not add null to an enum's values.
+  disputeStatus: (z.string() as z.ZodType<(typeof DISPUTE_STATUSES)[number]>).nullable().meta({ description: 'The dispute of its charge: `open`, `won` or `lost`; null when there was none.' }),
+});
 
 export const adminPaymentsPage = pageOf(adminPaymentSchema);
 

@@ -87,6 +87,7 @@ export const endpoints = {
   'POST /api/admin/pricing': { body: admin.pricingCreate, responses: { 201: admin.ruleResponse } },
   'PATCH /api/admin/pricing/:id': { params: common.idParam, body: admin.pricingPatch, responses: { 200: admin.ruleResponse } },
   'GET /api/admin/payments': { query: admin.adminPaymentsQuery, responses: { 200: admin.adminPaymentsPage } },
+  'GET /api/admin/payments.csv': { query: admin.adminPaymentsCsvQuery, responses: { 200: admin.adminPaymentsCsv } },
   'POST /api/admin/payments/:id/refund': { params: common.idParam, body: admin.refundBody, responses: { 200: admin.refundResponse }, idempotent: true },
   'GET /api/admin/analytics': { query: admin.analyticsQuery, responses: { 200: admin.analyticsResponse } },
   'GET /api/admin/audit': { query: common.paginationQuery, responses: { 200: admin.auditPage } },

@@ -12,6 +12,8 @@ export const PAYMENT_STATUSES = ['pending', 'succeeded', 'failed', 'refunded', '
 
 export const PAYMENT_PROVIDERS = ['stripe', 'simulated'] as const;
 
+export const DISPUTE_STATUSES = ['open', 'won', 'lost'] as const;
+
 /** What a received Stripe event did: `unrecorded` for one received before outcomes were kept. */
 export const WEBHOOK_EVENT_OUTCOMES = ['applied', 'ignored', 'unrecorded'] as const;
 

@@ -265,7 +265,36 @@ export const EXAMPLES: Record<string, Example> = {
     request: { credits: 0.6 },
     response: { status: 200, body: { rule: { ...perMinute, id: 'rule_01a2245e-e000-7000-8000-000000000008', credits: 0.6, version: 2 } } },
   },
-  'GET /api/admin/payments': { response: { status: 200, body: { items: [{ ...payment, userId: USER_ID, refundedCents: 0 }], nextCursor: null } } },
+  'GET /api/admin/payments': {
+    response: {
+      status: 200,
+      body: {
+        items: [
+          {
+            ...payment,
+            provider: 'stripe',
+            status: 'partially_refunded',
+            receiptUrl: 'https://pay.stripe.com/receipts/payment/CAcaFwoVYWNjdF8xexample',
+            userId: USER_ID,
+            userEmail: 'ada@example.com',
+            refundedCents: 1500,
+            stripePaymentIntentId: 'pi_3QF0example',
+            failureReason: null,
+            disputeStatus: null,
+          },
+          { ...payment, id: '01a2245e-64b9-7000-a02c-de17756cc7b5', provider: 'stripe', status: 'failed', userId: USER_ID, userEmail: 'ada@example.com', refundedCents: 0, stripePaymentIntentId: 'pi_3QF1example', failureReason: 'Your card was declined.', disputeStatus: null },
+        ],
+        nextCursor: null,
+      },
+    },
+  },
+  'GET /api/admin/payments.csv': {
+    response: {
+      status: 200,
+      type: 'text/csv',
+      body: `id,createdAt,userId,userEmail,status,provider,packageId,amountCents,currency,credits,refundedCents,disputeStatus,stripePaymentIntentId,failureReason,receiptUrl\n01a2245e-64b9-7000-a02c-de17756cc7b5,${T},${USER_ID},ada@example.com,failed,stripe,pkg_professional,4500,usd,550,0,,pi_3QF1example,Your card was declined.,\n`,
+    },
+  },
   'POST /api/admin/payments/{id}/refund': {
     request: { amountCents: 1500 },
     response: { status: 200, body: { payment: { ...payment, status: 'partially_refunded', refundedCents: 1500 } } },

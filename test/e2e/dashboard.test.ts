@@ -297,6 +297,9 @@ describe.skipIf(!hasChromium && !process.env.CI)('web dashboard in Chromium', ()
     await adminPage.goto(`${base}/admin/payments`);
     const stripeEvents = adminPage.locator('section', { has: adminPage.getByRole('heading', { name: 'Stripe events' }) });
     await visible(stripeEvents.getByText('No Stripe event received yet.'));
+    // Payment monitoring names the payer by email, with date filters and the CSV.
+    await visible(adminPage.getByRole('row').filter({ hasText: email }).filter({ hasText: '$45.00' }));
+    await visible(adminPage.getByRole('button', { name: 'Download CSV' }));
 
     // A plain user opening /admin sees "Not allowed" and no admin data.
     await page.goto(`${base}/admin`);

@@ -1,5 +1,6 @@
 import type { App, AppContext } from '../app.js';
 import { adminRoutes } from './admin/admin.js';
+import { adminPaymentsCsvRoutes } from './admin/payments-csv.js';
 import { webhookEventRoutes } from './admin/webhook-events.js';
 import { webhookRoutes } from './admin/webhooks.js';
 import { apiKeyRoutes } from './admin/api-keys.js';
@@ -30,6 +31,7 @@ export async function registerRoutes(app: App, ctx: AppContext) {
   await meteredRoutes(app, ctx);
   await adminRoutes(app, ctx);
   await webhookEventRoutes(app, ctx);
+  await adminPaymentsCsvRoutes(app, ctx);
   await webhookRoutes(app, ctx);
   await apiKeyRoutes(app, ctx);
   await customerRoutes(app, ctx);

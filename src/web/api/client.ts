@@ -153,9 +153,9 @@ export async function api<K extends EndpointKey>(key: K, ...[request]: CallArgs<
   return (text ? JSON.parse(text) : undefined) as ResponseOf<K>;
 }
 
-/** Fetches a file answer (the CSV of the history) with the token and hands it to the browser as a download. */
-export async function downloadFile(key: 'GET /api/credits/transactions.csv', filename: string, request: RequestOf<typeof key> = {}): Promise<void> {
-  const { path } = requestTarget(key, undefined, request.query);
+/** Fetches a file answer (the CSV of the history, of the admin's payments) with the token and hands it to the browser as a download. */
+export async function downloadFile<K extends 'GET /api/credits/transactions.csv' | 'GET /api/admin/payments.csv'>(key: K, filename: string, request: RequestOf<K> = {} as RequestOf<K>): Promise<void> {
+  const { path } = requestTarget(key, undefined, request.query as Record<string, unknown> | undefined);
   const res = await apiFetch(path, { headers: { accept: 'text/csv' } });
   const blob = await res.blob();
   const url = URL.createObjectURL(blob);

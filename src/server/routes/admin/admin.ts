@@ -30,6 +30,7 @@ import { newId } from '../../../core/ids.js';
 import type { Applied } from '../../../core/ledger/types.js';
 import { mcToCredits } from '../../../contracts/money.js';
 import { refundSimulated } from '../../../core/payments/payment-events.js';
+import { type AdminPaymentRow, listAdminPayments } from '../../../core/payments/list-admin-payments.js';
 import { refundWithProvider } from '../../../core/payments/stripe-flows.js';
 import { DAY_MS, getUsage, usageRange } from '../../../core/usage/get-usage.js';
 import type { PaymentRow, PricingRow, Role } from '../../../db/schema.js';
@@ -73,6 +74,19 @@ function toAdminUser(u: UserWithAccount) {
 
 function escapeLike(s: string) {
   return s.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** A payment as the admin list and its CSV show it. */
+export function toAdminPayment(p: AdminPaymentRow) {
+  return {
+    ...toPayment(p),
+    userId: p.user_id,
+    userEmail: p.user_email,
+    refundedCents: p.refunded_cents,
+    stripePaymentIntentId: p.stripe_payment_intent_id,
+    failureReason: p.failure_message,
+    disputeStatus: p.dispute_status,
+  };
 }
 
 export async function adminRoutes(app: App, ctx: AppContext) {
@@ -363,19 +377,22 @@ export async function adminRoutes(app: App, ctx: AppContext) {
 
   app.get(
     '/api/admin/payments',
-    { ...guard, schema: { ...doc('Payments of every user', 'Admins only. Newest first, paginated, filtered by `status`; with the refunded amount in cents.'), querystring: adminPaymentsQuery, response: { 200: adminPaymentsPage, 400: errorSchema, ...denied } } },
+    {
+      ...guard,
+      schema: {
+        ...doc(
+          'Payments of every user',
+          'Admins only. Payment monitoring: newest first, paginated, filtered by `status`, `userId` and creation time (`from`, `to`); each with the payer’s email, the Stripe PaymentIntent, the failure reason, the refunded amount in cents and the dispute status. `GET /api/admin/payments.csv` gives every row under the same filters.',
+        ),
+        querystring: adminPaymentsQuery,
+        response: { 200: adminPaymentsPage, 400: errorSchema, ...denied },
+      },
+    },
     async (req) => {
       const cursor = ctx.cursors.decode<{ id: string }>(req.query.cursor);
-      let q = db.selectFrom('stripe_payments').selectAll();
-      if (req.query.status) q = q.where('status', '=', req.query.status);
-      if (cursor) q = q.where('id', '<', String(cursor.id));
-      const rows = await q.orderBy('id', 'desc').limit(req.query.limit + 1).execute();
-      const more = rows.length > req.query.limit;
-      if (more) rows.length = req.query.limit;
-      return {
-        items: rows.map((p) => ({ ...toPayment(p), userId: p.user_id, refundedCents: p.refunded_cents })),
-        nextCursor: more ? ctx.cursors.encode({ id: (rows.at(-1) as PaymentRow).id }) : null,
-      };
+      const { status, userId, from, to } = req.query;
+      const page = await listAdminPayments(db, { status, userId, from, to }, { limit: req.query.limit, afterId: cursor ? String(cursor.id) : null });
+      return { items: page.items.map(toAdminPayment), nextCursor: page.nextId ? ctx.cursors.encode({ id: page.nextId }) : null };
     },
   );
 

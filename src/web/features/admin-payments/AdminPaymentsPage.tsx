@@ -1,12 +1,17 @@
+import { useMutation } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { Link } from 'react-router';
 import { PAYMENT_STATUSES } from '../../../contracts/enums';
 import type { Shape } from '../../../contracts/types';
+import { downloadFile } from '../../api/client';
 import { DataTable } from '../../components/DataTable';
+import { DateRangeFields } from '../../components/DateRangeFields';
 import { FilterSelect } from '../../components/Field';
 import { LoadMore } from '../../components/LoadMore';
 import { paymentColumns } from '../../components/payment-columns';
 import { QueryStatus } from '../../components/QueryStatus';
+import { ErrorMessage } from '../../components/ui';
+import { type DayRange, rangeQuery } from '../../lib/date-range';
 import { formatMoney, humanize } from '../../lib/format';
 import { usePages } from '../../lib/paged';
 import { keys } from '../../lib/query-keys';
@@ -15,12 +20,20 @@ import { StripeEvents } from './StripeEvents';
 
 const refundable = (p: Shape<'AdminPayment'>) => (p.status === 'succeeded' || p.status === 'partially_refunded') && p.amountCents - p.refundedCents > 0;
 
-/** `/admin/payments`: every user's payments, filtered by status, with "Refund" where something is left to refund; then the Stripe events received. */
+/**
+ * `/admin/payments`: payment monitoring — every user's payments with the payer, the Stripe
+ * PaymentIntent, the failure reason, refunds and disputes, filtered by status and dates,
+ * "Download CSV" of the filtered rows, and "Refund" where something is left to refund; then
+ * the Stripe events received.
+ */
 export function AdminPaymentsPage() {
   const h = useId();
   const [status, setStatus] = useState<Shape<'Payment'>['status'] | ''>('');
   const [refunding, setRefunding] = useState<Shape<'AdminPayment'> | null>(null);
-  const { list: payments, items } = usePages('GET /api/admin/payments', keys.admin.payments(status), { ...(status ? { status } : {}), limit: 25 });
+  const [range, setRange] = useState<DayRange>({ from: '', to: '' });
+  const filter = { ...(status ? { status } : {}), ...(range.from && range.to && range.from <= range.to ? rangeQuery(range) : {}) };
+  const { list: payments, items } = usePages('GET /api/admin/payments', [...keys.admin.payments(status), filter.from ?? '', filter.to ?? ''], { ...filter, limit: 25 });
+  const csv = useMutation({ mutationFn: () => downloadFile('GET /api/admin/payments.csv', `payments-${new Date().toISOString().slice(0, 10)}.csv`, { query: filter }) });
   return (
     <>
       <section className="card" aria-labelledby={h}>
@@ -28,16 +41,25 @@ export function AdminPaymentsPage() {
           <h2 id={h}>Payments</h2>
           <FilterSelect label="Status" all="All statuses" options={PAYMENT_STATUSES} value={status} onChange={setStatus} words={humanize} />
         </div>
+        <DateRangeFields range={range} onChange={setRange}>
+          <button type="button" className="button button-small" onClick={() => csv.mutate()} disabled={csv.isPending}>
+            {csv.isPending ? 'Preparing…' : 'Download CSV'}
+          </button>
+        </DateRangeFields>
+        <ErrorMessage error={csv.error} />
         <QueryStatus query={payments} count={items.length} empty={`No payments${status ? ' with this status' : ''}.`} />
         <DataTable
           rows={items}
           columns={[
             paymentColumns.date,
-            { header: 'User', cell: (p) => <Link to={`/admin/users/${encodeURIComponent(p.userId)}`}>View user</Link> },
+            { header: 'User', cellClassName: 'break', cell: (p) => <Link to={`/admin/users/${encodeURIComponent(p.userId)}`}>{p.userEmail}</Link> },
             paymentColumns.status,
             paymentColumns.provider,
             paymentColumns.amount,
             { header: 'Refunded', className: 'num', cell: (p) => (p.refundedCents ? formatMoney(p.refundedCents, p.currency) : '–') },
+            { header: 'Dispute', cell: (p) => (p.disputeStatus ? humanize(p.disputeStatus) : '–') },
+            { header: 'PaymentIntent', cellClassName: 'break', cell: (p) => (p.stripePaymentIntentId ? <code>{p.stripePaymentIntentId}</code> : '–') },
+            { header: 'Failure', cellClassName: 'details', cell: (p) => p.failureReason ?? '' },
             paymentColumns.credits,
             {
               header: 'Actions',

@@ -1,0 +1,56 @@
+import { stringify } from 'csv-stringify/sync';
+import { adminPaymentsCsv, adminPaymentsCsvQuery } from '../../../contracts/admin.js';
+import { errorSchema } from '../../../contracts/common.js';
+import { allAdminPayments } from '../../../core/payments/list-admin-payments.js';
+import type { App, AppContext } from '../../app.js';
+import { requireAdmin } from '../../plugins/auth.js';
+import { safeCell } from '../credits/history.js';
+import { toAdminPayment } from './admin.js';
+
+const HEADER = ['id', 'createdAt', 'userId', 'userEmail', 'status', 'provider', 'packageId', 'amountCents', 'currency', 'credits', 'refundedCents', 'disputeStatus', 'stripePaymentIntentId', 'failureReason', 'receiptUrl'];
+
+/** Payment monitoring as CSV, for admins. */
+export async function adminPaymentsCsvRoutes(app: App, ctx: AppContext) {
+  app.get(
+    '/api/admin/payments.csv',
+    {
+      onRequest: [ctx.authenticate, requireAdmin],
+      schema: {
+        tags: ['admin'],
+        summary: 'Payments as CSV',
+        description: `Admins only. Every payment under the filters of \`GET /api/admin/payments\` (\`status\`, \`userId\`, \`from\`, \`to\`; not one page), newest first, with a header line: \`${HEADER.join(',')}\`. A text cell that a spreadsheet would run as a formula (starting with = + - @, a tab or a carriage return) gets a leading \`'\`; numbers stay plain.`,
+        security: [{ bearer: [] }],
+        querystring: adminPaymentsCsvQuery,
+        response: { 200: { description: 'The rows as CSV.', content: { 'text/csv': { schema: adminPaymentsCsv } } }, 400: errorSchema, 401: errorSchema, 403: errorSchema },
+      },
+    },
+    async (req, reply) => {
+      const chunks: string[] = [stringify([HEADER])];
+      for await (const rows of allAdminPayments(ctx.core.database.db, req.query)) {
+        chunks.push(
+          stringify(
+            rows.map(toAdminPayment).map((p) => [
+              safeCell(p.id),
+              p.createdAt,
+              safeCell(p.userId),
+              safeCell(p.userEmail),
+              p.status,
+              p.provider,
+              safeCell(p.packageId),
+              String(p.amountCents),
+              safeCell(p.currency),
+              String(p.credits),
+              String(p.refundedCents),
+              p.disputeStatus ?? '',
+              safeCell(p.stripePaymentIntentId ?? ''),
+              safeCell(p.failureReason ?? ''),
+              safeCell(p.receiptUrl ?? ''),
+            ]),
+          ),
+        );
+      }
+      reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="payments.csv"').header('cache-control', 'no-store');
+      return chunks.join('');
+    },
+  );
+}
