@@ -3,7 +3,7 @@ import type { CallRow, DB } from '../../db/schema.js';
 import { DomainError, insufficientCredits } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Core } from '../index.js';
-import type { Applied, IdempotencyInput, LedgerOp } from '../ledger/types.js';
+import type { Applied, IdempotencyInput, StepOp } from '../ledger/types.js';
 import { computeCostMc, maxQuantityFor } from '../../contracts/money.js';
 import { type CallProvider, CallProviderError } from './provider.js';
 import { type CallsConfig, abandonCall, getCallRow, markCallStarted, reconcileCall, startSettleDelayMs } from './reconcile-call.js';
@@ -109,7 +109,7 @@ async function holdCall(core: Core, input: StartCallInput & { simulated: boolean
   const expiresAt = now + (wanted + 24 * 3600) * 1000;
   const usage = { operation: 'vapi_call', unit: 'per_call', quantityMilli: 1000, ruleId: perCall.id, ruleCreditsMc: perCall.credits_mc, costMc: perCallCost, metadata: { callId } };
   const pricing = { operation: 'vapi_call', unit: 'per_minute', ruleId: perMinute.id, ruleCreditsMc: perMinute.credits_mc };
-  const steps: Exclude<LedgerOp, { kind: 'compound' }>[] = input.bypass
+  const steps: StepOp[] = input.bypass
     ? [
         { kind: 'record_usage', userId: input.userId, usage },
         // The super admin is never charged: the hold is empty and settles as bypassed usage.
@@ -132,7 +132,7 @@ async function holdCall(core: Core, input: StartCallInput & { simulated: boolean
           },
         },
       ];
-  let applied: Applied;
+  let applied: Applied<{ callId: string }>;
   try {
     applied = await core.writer.submit({
       kind: 'compound',
@@ -174,6 +174,5 @@ async function holdCall(core: Core, input: StartCallInput & { simulated: boolean
     }
     throw e;
   }
-  const fx = applied.effects as { callId: string } | undefined;
-  return { callId: fx?.callId ?? callId, replayed: applied.replayed, applied };
+  return { callId: applied.effects?.callId ?? callId, replayed: applied.replayed, applied };
 }

@@ -30,16 +30,17 @@ export interface Balance {
   lifetimeUsedMc: number;
 }
 
-interface Common {
-  idem?: IdempotencyInput | undefined;
+/** What every use-case takes besides its amounts; `E` is what `effects` returns. */
+interface Common<E = undefined> {
+  idem?: IdempotencyInput<NoInfer<E>> | undefined;
   description?: string | undefined;
   metadata?: Record<string, unknown> | null | undefined;
   refType?: string | undefined;
   refId?: string | undefined;
-  effects?: Effect | undefined;
+  effects?: Effect<E> | undefined;
 }
 
-export interface SpendInput extends Common {
+export interface SpendInput<E = undefined> extends Common<E> {
   operation: string;
   unit: string;
   /** Base quantity in thousandths. */
@@ -58,17 +59,17 @@ export class Ledger {
 
   // TODO(issue 17, grants): emit `credits.granted` when a grant lands and `credits.expired` when one expires (core/events/emit-event.ts).
   /** Adds credits (purchase, bonus, sign-up bonus, auto-recharge, positive adjustment). */
-  grant(userId: string, amountMc: number, type: CreditType, c: Common = {}): Promise<Applied> {
+  grant<E = undefined>(userId: string, amountMc: number, type: CreditType, c: Common<E> = {}): Promise<Applied<E>> {
     return this.writer.submit({ kind: 'credit', userId, amountMc, type, ...c });
   }
 
   /** Takes credits the account can afford, or throws insufficient_credits. */
-  debit(userId: string, amountMc: number, type: 'usage' | 'adjustment', c: Common & { usage?: UsageInput } = {}) {
+  debit<E = undefined>(userId: string, amountMc: number, type: 'usage' | 'adjustment', c: Common<E> & { usage?: UsageInput } = {}): Promise<Applied<E>> {
     return this.writer.submit({ kind: 'debit', userId, amountMc, type, ...c });
   }
 
   /** Prices an operation by the active rule and charges it, with its usage row. */
-  async spend(userId: string, s: SpendInput): Promise<Applied> {
+  async spend<E = undefined>(userId: string, s: SpendInput<E>): Promise<Applied<E>> {
     const { rule, costMc } = await this.pricing.price(s.operation, s.unit, s.quantityMilli);
     const usage: UsageInput = {
       operation: s.operation,
@@ -95,27 +96,27 @@ export class Ledger {
    * Takes back a usage charge as if it had not happened (an operation that was charged but
    * never took place): the credits return, lifetime used and the usage report drop it. Once.
    */
-  reverseUsage(userId: string, usageId: string, c: Common = {}): Promise<Applied> {
+  reverseUsage<E = undefined>(userId: string, usageId: string, c: Common<E> = {}): Promise<Applied<E>> {
     return this.writer.submit({ kind: 'reverse_usage', userId, usageId, ...c });
   }
 
   /** Takes credits back whatever the balance (refund, lost dispute); it may go below zero. */
-  clawBack(userId: string, amountMc: number, type: ClawbackType, c: Common = {}): Promise<Applied> {
+  clawBack<E = undefined>(userId: string, amountMc: number, type: ClawbackType, c: Common<E> = {}): Promise<Applied<E>> {
     return this.writer.submit({ kind: 'clawback', userId, amountMc, type, ...c });
   }
 
   /** Holds credits until `expiresAt`; refused when available is short (unless forced). */
-  reserve(
+  reserve<E = undefined>(
     userId: string,
     amountMc: number,
     expiresAt: number,
-    c: Common & {
+    c: Common<E> & {
       reservationId?: string;
       pricing?: HoldPricing;
       forced?: boolean;
       shrink?: (availableMc: number) => number | null;
     } = {},
-  ): Promise<Applied> {
+  ): Promise<Applied<E>> {
     const { reservationId, pricing, forced, shrink, ...rest } = c;
     return this.writer.submit({
       kind: 'reserve',
@@ -131,16 +132,16 @@ export class Ledger {
   }
 
   /** Settles a hold: charges `amountMc` (never beyond the hold) and releases the rest. */
-  capture(
+  capture<E = undefined>(
     reservationId: string,
     amountMc: number,
-    c: Common & { userId?: string; usage?: UsageInput; type?: 'usage' | 'dispute' } = {},
-  ): Promise<Applied> {
+    c: Common<E> & { userId?: string; usage?: UsageInput; type?: 'usage' | 'dispute' } = {},
+  ): Promise<Applied<E>> {
     return this.writer.submit({ kind: 'capture', reservationId, amountMc, ...c });
   }
 
   /** Ends a hold without charging. */
-  release(reservationId: string, c: Common & { userId?: string; reason?: 'released' | 'expired' } = {}) {
+  release<E = undefined>(reservationId: string, c: Common<E> & { userId?: string; reason?: 'released' | 'expired' } = {}): Promise<Applied<E>> {
     const { reason, ...rest } = c;
     return this.writer.submit({ kind: 'release', reservationId, reason: reason ?? 'released', ...rest });
   }

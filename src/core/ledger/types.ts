@@ -23,33 +23,38 @@ export interface HoldPricing {
   ruleCreditsMc: number;
 }
 
-export interface IdempotencyInput {
+export interface IdempotencyInput<E = unknown> {
   /** The owner of the key: a user id, or a system scope such as `stripe`. */
   scope: string;
   key: string;
   /** A digest of the parameters; the same key with another fingerprint is a conflict. */
   fingerprint: string;
   /** Builds what is stored for replays beside the outcome (an HTTP response, say). */
-  reply?: (outcome: Applied) => unknown;
+  // A method, so an input for one effect type is also an input for any (unknown).
+  reply?(outcome: Applied<E>): unknown;
 }
 
-/** Extra writes that belong to the operation, run in its transaction after it applied. */
-export type Effect = (trx: Kysely<DB>, outcome: Applied) => Promise<unknown>;
+/**
+ * Extra writes that belong to the operation, run in its transaction after it applied; what
+ * it returns is the outcome's `effects` (stored with the idempotency key, so a replay has it).
+ */
+export type Effect<E = unknown> = (trx: Kysely<DB>, outcome: Applied) => Promise<E>;
 
-interface OpBase {
-  idem?: IdempotencyInput | undefined;
+/** What every op may carry; `E` is what its effect returns. */
+interface OpBase<E = unknown> {
+  idem?: IdempotencyInput<NoInfer<E>> | undefined;
   description?: string | undefined;
   metadata?: Record<string, unknown> | null | undefined;
   refType?: string | undefined;
   refId?: string | undefined;
-  effects?: Effect | undefined;
+  effects?: Effect<E> | undefined;
 }
 
 export type CreditType = 'purchase' | 'bonus' | 'signup_bonus' | 'auto_recharge' | 'adjustment';
 export type ClawbackType = 'refund' | 'dispute' | 'adjustment';
 
 /** Adds credits. */
-export interface CreditOp extends OpBase {
+export interface CreditOp<E = unknown> extends OpBase<E> {
   kind: 'credit';
   userId: string;
   amountMc: number;
@@ -57,7 +62,7 @@ export interface CreditOp extends OpBase {
 }
 
 /** Takes credits the account can afford: refused when available is short or negative. */
-export interface DebitOp extends OpBase {
+export interface DebitOp<E = unknown> extends OpBase<E> {
   kind: 'debit';
   userId: string;
   amountMc: number;
@@ -66,7 +71,7 @@ export interface DebitOp extends OpBase {
 }
 
 /** Takes credits back whatever the balance: it may go below zero. */
-export interface ClawbackOp extends OpBase {
+export interface ClawbackOp<E = unknown> extends OpBase<E> {
   kind: 'clawback';
   userId: string;
   amountMc: number;
@@ -74,7 +79,7 @@ export interface ClawbackOp extends OpBase {
 }
 
 /** Holds credits for an operation sized at its end. */
-export interface ReserveOp extends OpBase {
+export interface ReserveOp<E = unknown> extends OpBase<E> {
   kind: 'reserve';
   userId: string;
   reservationId: string;
@@ -89,7 +94,7 @@ export interface ReserveOp extends OpBase {
 }
 
 /** Settles a hold: charges up to the hold, releases the rest. */
-export interface CaptureOp extends OpBase {
+export interface CaptureOp<E = unknown> extends OpBase<E> {
   kind: 'capture';
   reservationId: string;
   /** When set, the hold must belong to this account. */
@@ -100,7 +105,7 @@ export interface CaptureOp extends OpBase {
 }
 
 /** Ends a hold without charging. */
-export interface ReleaseOp extends OpBase {
+export interface ReleaseOp<E = unknown> extends OpBase<E> {
   kind: 'release';
   reservationId: string;
   userId?: string | undefined;
@@ -108,7 +113,7 @@ export interface ReleaseOp extends OpBase {
 }
 
 /** Records usage that is not charged (the super admin's bypass). */
-export interface RecordUsageOp extends OpBase {
+export interface RecordUsageOp<E = unknown> extends OpBase<E> {
   kind: 'record_usage';
   userId: string;
   usage: UsageInput;
@@ -120,32 +125,39 @@ export interface RecordUsageOp extends OpBase {
  * used drops by them, and a reversal usage row (quantities and charge negated, in the
  * original's hour) takes the operation out of the usage report. Once per usage row.
  */
-export interface ReverseUsageOp extends OpBase {
+export interface ReverseUsageOp<E = unknown> extends OpBase<E> {
   kind: 'reverse_usage';
   userId: string;
   usageId: string;
 }
 
 /** Several steps on one account that apply together or not at all. */
-export interface CompoundOp extends OpBase {
+export interface CompoundOp<E = unknown> extends OpBase<E> {
   kind: 'compound';
   userId: string;
-  steps: Exclude<LedgerOp, CompoundOp>[];
+  steps: StepOp[];
 }
 
-export type LedgerOp =
-  | CreditOp
-  | DebitOp
-  | ClawbackOp
-  | ReserveOp
-  | CaptureOp
-  | ReleaseOp
-  | RecordUsageOp
-  | ReverseUsageOp
-  | CompoundOp;
+/** One operation; `E` is what its effect returns (see `Applied.effects`). */
+export type LedgerOp<E = unknown> =
+  | CreditOp<E>
+  | DebitOp<E>
+  | ClawbackOp<E>
+  | ReserveOp<E>
+  | CaptureOp<E>
+  | ReleaseOp<E>
+  | RecordUsageOp<E>
+  | ReverseUsageOp<E>
+  | CompoundOp<E>;
 
-/** The result of an applied operation (or of its first application, on a replay). */
-export interface Applied {
+/** A step of a compound operation (its own effects, if any, are not run: the compound's are). */
+export type StepOp = Exclude<LedgerOp, CompoundOp>;
+
+/**
+ * The result of an applied operation (or of its first application, on a replay); `E` is
+ * what the operation's effect returned (on a replay, as stored: through JSON).
+ */
+export interface Applied<E = unknown> {
   replayed: boolean;
   userId: string;
   transactionId: string | null;
@@ -163,7 +175,7 @@ export interface Applied {
   /** What a capture charged (at most the hold). */
   chargedMc?: number;
   steps?: Applied[];
-  effects?: unknown;
+  effects?: E;
   reply?: unknown;
 }
 

@@ -100,9 +100,12 @@ export class LedgerWriter {
     this.batchListeners.push(fn);
   }
 
-  /** Queues one operation; resolves once it is committed, rejects with a DomainError when refused. */
-  submit(op: LedgerOp): Promise<Applied> {
-    return new Promise<Applied>((resolve, reject) => {
+  /**
+   * Queues one operation; resolves once it is committed, rejects with a DomainError when
+   * refused. The outcome's `effects` is what the op's effect returned (`E`).
+   */
+  submit<E = undefined>(op: LedgerOp<E>): Promise<Applied<E>> {
+    return new Promise<Applied<E>>((resolve, reject) => {
       if (this.closed) {
         reject(new DomainError('overloaded', 'The service is shutting down.'));
         return;
@@ -111,7 +114,8 @@ export class LedgerWriter {
         reject(new DomainError('overloaded', 'Too many operations are waiting; retry shortly.'));
         return;
       }
-      this.queue.push({ kind: 'op', op, resolve, reject });
+      // The op's effect is what fills `effects`, so its outcome is an Applied<E>.
+      this.queue.push({ kind: 'op', op, resolve: resolve as (v: Applied) => void, reject });
       this.kick();
     });
   }
@@ -184,11 +188,10 @@ export class LedgerWriter {
       outcome = await this.inTransaction((trx) =>
         applyBatch(
           trx,
-          this.database.dialect,
+          this.database,
           this.key,
           batch.map((b) => b.op),
           now,
-          this.database.sqlite,
         ),
       );
     } catch (e) {
@@ -214,7 +217,7 @@ export class LedgerWriter {
     const started = performance.now();
     try {
       const outcome = await this.inTransaction((trx) =>
-        applyBatch(trx, this.database.dialect, this.key, [item.op], this.now(), this.database.sqlite),
+        applyBatch(trx, this.database, this.key, [item.op], this.now()),
       );
       this.finishBatch([item], outcome, started);
     } catch (e) {
@@ -262,7 +265,7 @@ export class LedgerWriter {
             trx,
             now,
             apply: async (ops) => {
-              const out = await applyBatch(trx, this.database.dialect, this.key, ops, now, this.database.sqlite);
+              const out = await applyBatch(trx, this.database, this.key, ops, now);
               if (out.deferred.length > 0) {
                 throw new DomainError('conflict', 'One idempotency key used twice in one transaction.');
               }

@@ -74,8 +74,8 @@ export async function purchaseSimulated(
   core: Core,
   userId: string,
   packageId: string,
-  idem: IdempotencyInput | undefined,
-): Promise<{ payment: PaymentRow; applied: Applied }> {
+  idem: IdempotencyInput<PaymentRow> | undefined,
+): Promise<{ payment: PaymentRow; applied: Applied<PaymentRow> }> {
   const pkg = await activePackage(core.database.db, packageId);
   return core.writer.transaction(async ({ trx, now, apply }) => {
     const payment = newPayment(pkg, userId, { id: newId(now), provider: 'simulated', status: 'succeeded', kind: 'purchase' }, now);
@@ -87,13 +87,13 @@ export async function purchaseSimulated(
       const prior = (r.value.reply as { body?: { payment?: { id?: string } } } | undefined)?.body?.payment?.id;
       const stored = prior ? await trx.selectFrom('stripe_payments').selectAll().where('id', '=', prior).executeTakeFirst() : undefined;
       if (!stored) throw new DomainError('conflict', 'The purchase this key names could not be found.');
-      return { payment: stored, applied: r.value };
+      return { payment: stored, applied: { ...r.value, effects: stored } };
     }
     await trx.insertInto('stripe_payments').values(payment).execute();
     await createAlert(trx, userId, 'purchase_succeeded', `You bought ${pkg.name}: ${formatCredits(pkg.credits_mc + pkg.bonus_credits_mc)} credits were added.`, now, {
       paymentId: payment.id,
     });
     await emitEvent(trx, { type: 'credits.purchased', accountId: userId, data: paymentEventData(payment) }, now);
-    return { payment, applied: r.value };
+    return { payment, applied: { ...r.value, effects: payment } };
   });
 }

@@ -66,16 +66,16 @@ export class Idempotency {
    * ledger (or null without a key) and returns the Applied outcome; `render` turns an
    * outcome into the response, which is what gets stored and replayed.
    */
-  async run(
+  async run<E = unknown>(
     req: FastifyRequest,
     opts: {
       scope: string;
       required?: boolean;
       body?: unknown;
       key?: string | null;
-      render: (applied: Applied) => StoredReply;
+      render: (applied: Applied<NoInfer<E>>) => StoredReply;
     },
-    fn: (idem: IdempotencyInput | undefined) => Promise<Applied>,
+    fn: (idem: IdempotencyInput | undefined) => Promise<Applied<E>>,
   ): Promise<StoredReply> {
     const key = opts.key !== undefined ? opts.key : this.keyOf(req);
     if (key === null) {

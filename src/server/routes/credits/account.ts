@@ -209,12 +209,12 @@ export async function accountRoutes(app: App, ctx: AppContext) {
           clientSecret: null,
         },
       });
-      const r = await ctx.idempotency.run(
+      const r = await ctx.idempotency.run<PaymentRow>(
         req,
         {
           scope: p.id,
           render: (a) => {
-            if (a.effects) payment = a.effects as PaymentRow;
+            if (a.effects) payment = a.effects;
             return render();
           },
         },

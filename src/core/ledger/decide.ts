@@ -1,0 +1,339 @@
+/**
+ * The ledger's decisions, without a database: every op of a batch is decided in arrival
+ * order against the state the batch loaded (accounts, holds, usage rows, stored
+ * idempotency outcomes), changing that state and appending the rows it will write to a
+ * `Pending`. Each op succeeds or is refused on its own; a refused one changes nothing.
+ * Unit-tested on its own in decide.test.ts.
+ */
+import type { ReservationRow, TransactionType } from '../../db/schema.js';
+import { DomainError, conflict, idempotencyConflict, insufficientCredits, invalid, notFound } from '../errors.js';
+import {
+  type AccountState,
+  type BatchState,
+  Pending,
+  type ReservationState,
+  idemId,
+  reservationIdsOf,
+  usageIdsOf,
+} from './batch-state.js';
+import type { LedgerKey } from './hash.js';
+import { addUsage, available, post, unposted } from './ledger-rows.js';
+import type { Applied, CompoundOp, LedgerOp, OpResult } from './types.js';
+
+/** The ledger row type and reference of a usage reversal (verify recognises them by it). */
+export const USAGE_REVERSAL_REF = 'usage_reversal';
+
+export interface Decisions {
+  /** One per op, in order; the entries of `deferred` and of `withEffects` are placeholders. */
+  results: OpResult[];
+  /** Ops that repeat an idempotency key earlier in the same batch: run them in the next one. */
+  deferred: number[];
+  /** Applied ops whose effects must run (after the rows are written) before their key is stored. */
+  withEffects: { index: number; op: LedgerOp; applied: Applied }[];
+  /** The rows to write. */
+  pending: Pending;
+}
+
+/** Decides `ops` in arrival order against `state` (which it changes). Unexpected errors throw. */
+export function decideBatch(ops: readonly LedgerOp[], state: BatchState, key: LedgerKey, now: number): Decisions {
+  const results: OpResult[] = new Array(ops.length);
+  const deferred: number[] = [];
+  const withEffects: Decisions['withEffects'] = [];
+  const pending = new Pending(key);
+  const seenKeys = new Set<string>();
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i] as LedgerOp;
+    const kid = idemId(op);
+    if (kid) {
+      const prior = state.stored.get(kid);
+      if (prior) {
+        results[i] =
+          prior.fingerprint === op.idem?.fingerprint
+            ? { ok: true, value: { ...(JSON.parse(prior.result) as Applied), replayed: true } }
+            : { ok: false, error: idempotencyConflict() };
+        continue;
+      }
+      if (seenKeys.has(kid)) {
+        deferred.push(i);
+        continue;
+      }
+      seenKeys.add(kid);
+    }
+    try {
+      const applied = decide(op, state, pending, now);
+      if (op.idem?.reply) applied.reply = op.idem.reply(applied);
+      results[i] = { ok: true, value: applied };
+      if (op.effects) withEffects.push({ index: i, op, applied });
+      else if (kid && op.idem) {
+        pending.idemRows.push({ id: kid, fingerprint: op.idem.fingerprint, result: JSON.stringify(applied), created_at: now });
+      }
+    } catch (e) {
+      if (!(e instanceof DomainError)) throw e;
+      if (kid) seenKeys.delete(kid);
+      results[i] = { ok: false, error: e };
+    }
+  }
+  return { results, deferred, withEffects, pending };
+}
+
+function account(accounts: Map<string, AccountState>, userId: string): AccountState {
+  const a = accounts.get(userId);
+  if (!a) throw notFound('Account');
+  return a;
+}
+
+function reservation(
+  reservations: Map<string, ReservationState>,
+  id: string,
+  userId: string | undefined,
+): ReservationState {
+  const r = reservations.get(id);
+  if (!r || (userId !== undefined && r.row.user_id !== userId)) throw notFound('Reservation');
+  return r;
+}
+
+function checkAmount(mc: number, allowZero: boolean) {
+  if (!Number.isSafeInteger(mc) || mc < 0 || (!allowZero && mc === 0)) {
+    throw invalid('The amount must be a positive whole number of millicredits.', { amountMc: mc });
+  }
+}
+
+/** Decides one op against the in-memory state, appending its rows to `pending`. */
+function decide(op: LedgerOp, state: BatchState, pending: Pending, now: number): Applied {
+  const { accounts, reservations, usages } = state;
+  switch (op.kind) {
+    case 'credit': {
+      checkAmount(op.amountMc, false);
+      const a = account(accounts, op.userId);
+      if (op.type === 'purchase' || op.type === 'bonus' || op.type === 'auto_recharge') {
+        a.row.lifetime_purchased_mc += op.amountMc;
+      }
+      return post(a, pending, op, op.type, op.amountMc, 0, now);
+    }
+    case 'debit': {
+      checkAmount(op.amountMc, true);
+      if (op.type === 'usage' && !op.usage) throw invalid('A usage charge needs its usage record.');
+      const a = account(accounts, op.userId);
+      const avail = available(a);
+      if (avail < op.amountMc || avail < 0) throw insufficientCredits(op.amountMc, avail);
+      if (op.type === 'usage') a.row.lifetime_used_mc += op.amountMc;
+      const applied = post(a, pending, op, op.type, -op.amountMc, 0, now);
+      if (op.usage) {
+        applied.usageId = addUsage(pending, a.row.user_id, op.usage, op.amountMc, false, applied.transactionId, null, now);
+      }
+      return applied;
+    }
+    case 'clawback': {
+      checkAmount(op.amountMc, false);
+      const a = account(accounts, op.userId);
+      return post(a, pending, op, op.type, -op.amountMc, 0, now);
+    }
+    case 'reserve': {
+      checkAmount(op.amountMc, true);
+      const a = account(accounts, op.userId);
+      if (reservations.has(op.reservationId)) throw conflict('This hold already exists.');
+      const avail = available(a);
+      let amount = op.amountMc;
+      if (!op.forced) {
+        if (op.shrink) {
+          const shrunk = avail < 0 ? null : op.shrink(avail);
+          if (shrunk === null) throw insufficientCredits(op.amountMc, avail);
+          amount = Math.min(shrunk, op.amountMc);
+        }
+        if (avail < amount || avail < 0) throw insufficientCredits(amount, avail);
+      }
+      const row: ReservationRow = {
+        id: op.reservationId,
+        user_id: op.userId,
+        amount_mc: amount,
+        captured_mc: 0,
+        status: 'active',
+        operation: op.pricing?.operation ?? null,
+        unit: op.pricing?.unit ?? null,
+        rule_id: op.pricing?.ruleId ?? null,
+        rule_credits_mc: op.pricing?.ruleCreditsMc ?? null,
+        forced: op.forced ? 1 : 0,
+        description: op.description ?? 'Hold',
+        metadata: op.metadata ? JSON.stringify(op.metadata) : null,
+        expires_at: op.expiresAt,
+        created_at: now,
+        settled_at: null,
+      };
+      reservations.set(row.id, { row, isNew: true, dirty: true });
+      const applied = post(a, pending, { ...op, refType: op.refType ?? 'reservation', refId: op.refId ?? row.id }, 'reservation', 0, amount, now);
+      applied.reservationId = row.id;
+      return applied;
+    }
+    case 'capture': {
+      checkAmount(op.amountMc, true);
+      const r = reservation(reservations, op.reservationId, op.userId);
+      if (r.row.status !== 'active') {
+        throw conflict('This hold is already settled.', { status: r.row.status });
+      }
+      const a = account(accounts, r.row.user_id);
+      const hold = r.row.amount_mc;
+      const charged = Math.min(op.amountMc, hold);
+      // Every `usage` row has its usage record (verify checks it): a charged capture says what it was for.
+      if (charged > 0 && (op.type ?? 'usage') === 'usage' && !op.usage) throw invalid('A usage charge needs its usage record.');
+      r.row.status = 'captured';
+      r.row.captured_mc = charged;
+      r.row.settled_at = now;
+      r.dirty = true;
+      const type: TransactionType = charged === 0 ? 'release' : (op.type ?? 'usage');
+      if (type === 'usage') a.row.lifetime_used_mc += charged;
+      const applied = post(
+        a,
+        pending,
+        { ...op, refType: op.refType ?? 'reservation', refId: op.refId ?? r.row.id },
+        type,
+        -charged,
+        -hold,
+        now,
+      );
+      applied.reservationId = r.row.id;
+      applied.chargedMc = charged;
+      if (op.usage) {
+        applied.usageId = addUsage(pending, a.row.user_id, op.usage, charged, false, applied.transactionId, r.row.id, now);
+      }
+      return applied;
+    }
+    case 'release': {
+      const r = reservation(reservations, op.reservationId, op.userId);
+      if (r.row.status !== 'active') {
+        throw conflict('This hold is already settled.', { status: r.row.status });
+      }
+      const a = account(accounts, r.row.user_id);
+      r.row.status = op.reason === 'expired' ? 'expired' : 'released';
+      r.row.settled_at = now;
+      r.dirty = true;
+      const applied = post(
+        a,
+        pending,
+        {
+          ...op,
+          description: op.description ?? (op.reason === 'expired' ? 'Hold expired' : 'Hold released'),
+          refType: op.refType ?? 'reservation',
+          refId: op.refId ?? r.row.id,
+        },
+        'release',
+        0,
+        -r.row.amount_mc,
+        now,
+      );
+      applied.reservationId = r.row.id;
+      applied.chargedMc = 0;
+      return applied;
+    }
+    case 'record_usage': {
+      const a = account(accounts, op.userId);
+      const usageId = addUsage(pending, op.userId, op.usage, 0, true, null, null, now);
+      return { ...unposted(a, now), usageId, chargedMc: 0 };
+    }
+    case 'reverse_usage': {
+      const u = usages.get(op.usageId);
+      if (!u || u.row.user_id !== op.userId) throw notFound('Usage');
+      if (u.row.reverses_id !== null) throw invalid('A reversal cannot be reversed.');
+      if (u.reversed) throw conflict('This usage was already reversed.');
+      const a = account(accounts, op.userId);
+      const charged = u.row.charged_mc;
+      let applied: Applied;
+      if (u.row.bypass === 1 || charged === 0) {
+        applied = unposted(a, now);
+      } else {
+        a.row.lifetime_used_mc -= charged;
+        applied = post(
+          a,
+          pending,
+          { ...op, description: op.description ?? 'Usage reversed', refType: USAGE_REVERSAL_REF, refId: u.row.id },
+          'adjustment',
+          charged,
+          0,
+          now,
+        );
+      }
+      u.reversed = true;
+      applied.chargedMc = -charged;
+      applied.usageId = addUsage(
+        pending,
+        op.userId,
+        {
+          operation: u.row.operation,
+          unit: u.row.unit,
+          quantityMilli: -u.row.quantity_milli,
+          ruleId: u.row.rule_id,
+          ruleCreditsMc: u.row.rule_credits_mc,
+          costMc: -u.row.cost_mc,
+          metadata: u.row.metadata ? (JSON.parse(u.row.metadata) as Record<string, unknown>) : null,
+        },
+        -charged,
+        u.row.bypass === 1,
+        applied.transactionId,
+        u.row.reservation_id,
+        now,
+        // In the original's hour: the report loses the operation where it was counted, and no
+        // bucket ever goes below zero.
+        { reversesId: u.row.id, createdAt: u.row.created_at },
+      );
+      return applied;
+    }
+    case 'compound':
+      return decideCompound(op, state, pending, now);
+  }
+}
+
+/**
+ * Every op but a compound one checks before it changes anything, so a refusal leaves
+ * the state as it was. A compound one decides its steps on scratch rows and keeps them
+ * only if every step passed.
+ */
+function decideCompound(op: CompoundOp, state: BatchState, pending: Pending, now: number): Applied {
+  const { accounts, reservations, usages } = state;
+  const a = account(accounts, op.userId);
+  const savedAccount = { ...a.row };
+  const savedDirty = a.dirty;
+  const touched = new Map<string, ReservationState | undefined>();
+  // A hold settled by a step must be this account's: only this account is restored on a refusal.
+  const ownSteps = op.steps.map((s) =>
+    s.kind === 'capture' || s.kind === 'release' ? { ...s, userId: s.userId ?? op.userId } : s,
+  );
+  for (const s of ownSteps) {
+    if ('userId' in s && s.userId !== undefined && s.userId !== op.userId) {
+      throw invalid('Every step of a compound operation concerns the same account.');
+    }
+    const rid = s.kind === 'reserve' ? s.reservationId : reservationIdsOf(s)[0];
+    if (rid !== undefined && !touched.has(rid)) {
+      const r = reservations.get(rid);
+      touched.set(rid, r ? { ...r, row: { ...r.row } } : undefined);
+    }
+  }
+  const usagesBefore = new Map(ownSteps.flatMap(usageIdsOf).map((id) => [id, usages.get(id)?.reversed]));
+  const scratch = new Pending(pending.key);
+  try {
+    const steps = ownSteps.map((s) => decide(s, state, scratch, now));
+    pending.merge(scratch);
+    return {
+      replayed: false,
+      userId: op.userId,
+      transactionId: steps[0]?.transactionId ?? null,
+      createdAt: now,
+      amountMc: steps.reduce((s, x) => s + x.amountMc, 0),
+      reservedChangeMc: steps.reduce((s, x) => s + x.reservedChangeMc, 0),
+      balanceMc: a.row.balance_mc,
+      reservedMc: a.row.reserved_mc,
+      availableMc: available(a),
+      steps,
+    };
+  } catch (e) {
+    Object.assign(a.row, savedAccount);
+    a.dirty = savedDirty;
+    for (const [rid, saved] of touched) {
+      if (saved) reservations.set(rid, saved);
+      else reservations.delete(rid);
+    }
+    for (const [uid, reversed] of usagesBefore) {
+      const u = usages.get(uid);
+      if (u && reversed !== undefined) u.reversed = reversed;
+    }
+    throw e;
+  }
+}

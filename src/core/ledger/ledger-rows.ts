@@ -1,0 +1,167 @@
+/**
+ * How a decision becomes rows: an op that moves an account posts one hashed ledger row
+ * (`post`), a charged or recorded operation adds its usage row and rollup (`addUsage`),
+ * and an op that moves nothing reports the account as it stands (`unposted`). Pure: the
+ * rows are appended to the batch's `Pending`, written later by the dialect's writer.
+ */
+import type { TransactionType } from '../../db/schema.js';
+import type { AccountState, Pending } from './batch-state.js';
+import { hashRow } from './hash.js';
+import { newId } from '../ids.js';
+import type { Applied, UsageInput } from './types.js';
+
+const HOUR_MS = 3_600_000;
+
+export function available(a: AccountState): number {
+  return a.row.balance_mc - a.row.reserved_mc;
+}
+
+/** The outcome of an op that writes no ledger row (bypassed usage): the account as it stands. */
+export function unposted(a: AccountState, now: number): Applied {
+  return {
+    replayed: false,
+    userId: a.row.user_id,
+    transactionId: null,
+    createdAt: now,
+    amountMc: 0,
+    reservedChangeMc: 0,
+    balanceMc: a.row.balance_mc,
+    reservedMc: a.row.reserved_mc,
+    availableMc: available(a),
+  };
+}
+
+/** Moves the account and appends the hashed ledger row. */
+export function post(
+  a: AccountState,
+  pending: Pending,
+  op: {
+    description?: string | undefined;
+    metadata?: Record<string, unknown> | null | undefined;
+    refType?: string | undefined;
+    refId?: string | undefined;
+    idem?: { key: string } | undefined;
+  },
+  type: TransactionType,
+  amountMc: number,
+  reservedChangeMc: number,
+  now: number,
+): Applied {
+  const row = a.row;
+  row.balance_mc += amountMc;
+  row.reserved_mc += reservedChangeMc;
+  row.seq += 1;
+  row.updated_at = now;
+  a.dirty = true;
+  const tx = {
+    id: newId(now),
+    user_id: row.user_id,
+    seq: row.seq,
+    type,
+    amount_mc: amountMc,
+    reserved_change_mc: reservedChangeMc,
+    balance_after_mc: row.balance_mc,
+    reserved_after_mc: row.reserved_mc,
+    description: op.description ?? defaultDescription(type),
+    metadata: op.metadata ? JSON.stringify(op.metadata) : null,
+    reference_type: op.refType ?? null,
+    reference_id: op.refId ?? null,
+    idempotency_key: op.idem?.key ?? null,
+    prev_hash: row.last_hash,
+    hash: '',
+    created_at: now,
+  };
+  tx.hash = hashRow(pending.key, tx.prev_hash, tx);
+  row.last_hash = tx.hash;
+  pending.txRows.push(tx);
+  return {
+    replayed: false,
+    userId: row.user_id,
+    transactionId: tx.id,
+    createdAt: now,
+    amountMc,
+    reservedChangeMc,
+    balanceMc: row.balance_mc,
+    reservedMc: row.reserved_mc,
+    availableMc: row.balance_mc - row.reserved_mc,
+  };
+}
+
+function defaultDescription(type: TransactionType): string {
+  switch (type) {
+    case 'purchase':
+      return 'Credit purchase';
+    case 'bonus':
+      return 'Bonus credits';
+    case 'signup_bonus':
+      return 'Sign-up bonus';
+    case 'auto_recharge':
+      return 'Auto-recharge';
+    case 'adjustment':
+      return 'Adjustment';
+    case 'usage':
+      return 'Usage';
+    case 'reservation':
+      return 'Hold';
+    case 'release':
+      return 'Hold released';
+    case 'refund':
+      return 'Credits taken back after a refund';
+    case 'dispute':
+      return 'Credits taken after a lost dispute';
+    case 'expiry':
+      return 'Credits expired';
+  }
+}
+
+export function addUsage(
+  pending: Pending,
+  userId: string,
+  u: UsageInput,
+  chargedMc: number,
+  bypass: boolean,
+  transactionId: string | null,
+  reservationId: string | null,
+  now: number,
+  reversal?: { reversesId: string; createdAt: number },
+): string {
+  const id = newId(now);
+  const at = reversal ? reversal.createdAt : now;
+  const ops = reversal ? -1 : 1;
+  pending.usageRows.push({
+    id,
+    user_id: userId,
+    operation: u.operation,
+    unit: u.unit,
+    quantity_milli: u.quantityMilli,
+    cost_mc: u.costMc,
+    charged_mc: chargedMc,
+    rule_id: u.ruleId,
+    rule_credits_mc: u.ruleCreditsMc,
+    bypass: bypass ? 1 : 0,
+    transaction_id: transactionId,
+    reservation_id: reservationId,
+    metadata: u.metadata ? JSON.stringify(u.metadata) : null,
+    created_at: at,
+    reverses_id: reversal ? reversal.reversesId : null,
+  });
+  const bucket = at - (at % HOUR_MS);
+  const key = `${userId}\u001f${bucket}\u001f${u.operation}\u001f${u.unit}`;
+  const r = pending.rollups.get(key);
+  if (r) {
+    r.credits_mc += chargedMc;
+    r.operations += ops;
+    r.quantity_milli += u.quantityMilli;
+  } else {
+    pending.rollups.set(key, {
+      user_id: userId,
+      bucket,
+      operation: u.operation,
+      unit: u.unit,
+      credits_mc: chargedMc,
+      operations: ops,
+      quantity_milli: u.quantityMilli,
+    });
+  }
+  return id;
+}
