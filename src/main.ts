@@ -73,13 +73,19 @@ export async function openConfiguredDatabase(config: Config, pgSchema?: string):
 }
 
 /**
- * Brings the database up to this release: pending migrations, then the ledger's chains
- * re-hashed with the ledger key if the release before wrote them (once). Refuses a
- * ledger key other than the one the ledger is hashed with.
+ * Brings the database up to this release: pending migrations, then the ledger keyed if it
+ * is not yet (see key-ledger.ts): a start keys by itself only a ledger without rows or,
+ * outside production, one never keyed; `keyLedger: true` is the operator's explicit
+ * `credits migrate --key-ledger`. Refuses a ledger key other than the one the ledger is
+ * hashed with, and a ledger that was keyed and reset to the old scheme.
  */
-export async function prepareDatabase(database: Database, config: Config): Promise<KeyLedgerReport & { migrations: string[] }> {
+export async function prepareDatabase(
+  database: Database,
+  config: Config,
+  opts: { keyLedger?: boolean } = {},
+): Promise<KeyLedgerReport & { migrations: string[] }> {
   const migrations = await migrateToLatest(database.db);
-  const report = await keyLedger(database, new LedgerKey(config.ledgerKey));
+  const report = await keyLedger(database, new LedgerKey(config.ledgerKey), { explicit: opts.keyLedger ?? false, production: config.isProduction });
   return { ...report, migrations };
 }
 

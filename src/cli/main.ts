@@ -11,7 +11,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { createUser } from '../core/accounts/create-user.js';
 import { createCore } from '../core/index.js';
 import { LedgerKey } from '../core/ledger/hash.js';
-import { LedgerKeyMismatch } from '../core/ledger/key-ledger.js';
+import { LedgerDowngraded, LedgerKeyMismatch, LedgerNotKeyed } from '../core/ledger/key-ledger.js';
 import { type ChainHead, verifyLedger } from '../core/ledger/verify.js';
 import { migrateToLatest } from '../db/migrate.js';
 import { seed } from '../db/seed.js';
@@ -63,12 +63,22 @@ program
   .command('migrate')
   .description('apply pending database migrations')
   .option('--dry-run', 'list the migrations that would run; change nothing')
-  .action(async (o: { dryRun?: boolean }) => {
+  .option('--key-ledger', 're-hash a ledger written by the release before (plain SHA-256) with the ledger key; prove it first with `credits verify --allow-unkeyed`')
+  .addHelpText(
+    'after',
+    `
+A ledger hashed the old, unkeyed way is exactly what someone without the ledger key
+produces to launder a forged row, so production never re-keys one by itself: verify it
+(credits verify --allow-unkeyed, with --heads FILE if you exported heads), then run
+credits migrate --key-ledger once. A ledger that was keyed and reset to the old scheme is
+refused even then: restore a backup.`,
+  )
+  .action(async (o: { dryRun?: boolean; keyLedger?: boolean }) => {
     const c = config();
     if (o.dryRun) return migrateDryRun(c);
     const database = await openConfiguredDatabase(c);
     try {
-      const r = await prepareDatabase(database, c);
+      const r = await prepareDatabase(database, c, { keyLedger: o.keyLedger ?? false });
       console.log(r.migrations.length ? `applied: ${r.migrations.join(', ')}` : `${where(c)} is up to date`);
       if (r.rehashed > 0) console.log(`ledger: ${r.rehashed} rows of ${r.chains} chains re-hashed with the ledger key`);
       for (const u of r.unverified) console.error(`  ledger: ${u} did not verify under the old hash and was left as it was`);
@@ -93,6 +103,7 @@ program
   .description('recompute every balance, hold and rollup from the ledger, check every hash chain under the ledger key, and cross-check payments and usage; exits 1 on any violation')
   .option('--export-heads [file]', 'after a clean verify, write every chain head (account, seq, hash) to FILE, or to stdout without one; keep it away from the database')
   .option('--heads <file>', 'also prove that no chain changed up to the heads in FILE (exported earlier): a chain cut back below its head, or any row up to it changed, is a violation')
+  .option('--allow-unkeyed', 'accept chains hashed the old, unkeyed way (a restore of a backup made before the ledger was keyed): checked with that hash instead of being a violation')
   .addHelpText(
     'after',
     `
@@ -100,9 +111,11 @@ The ledger key is LEDGER_KEY (or, outside production, the key generated in DATA_
 for the service. Export heads regularly (say daily, to another machine); verifying later
 with --heads FILE proves nothing before those heads changed, even a rewrite made with
 the ledger key or a chain cut back together with its balance. Both flags may be given:
-the old heads are checked, then the new ones written.`,
+the old heads are checked, then the new ones written. A ledger not keyed (hashed the old
+way, plain SHA-256) is a violation, since anyone who can write to the database can make
+one: --allow-unkeyed checks such a ledger with the old hash, for old backups.`,
   )
-  .action(async (o: { exportHeads?: string | true; heads?: string }) => {
+  .action(async (o: { exportHeads?: string | true; heads?: string; allowUnkeyed?: boolean }) => {
     let heads: ChainHead[] | undefined;
     if (o.heads) {
       try {
@@ -116,7 +129,7 @@ the old heads are checked, then the new ones written.`,
     const say = o.exportHeads === true ? console.error : console.log;
     const { config: c, database } = await openExistingDatabase('verify');
     const started = Date.now();
-    const r = await verifyLedger(database.db, new LedgerKey(c.ledgerKey), { heads }).finally(() => database.close());
+    const r = await verifyLedger(database.db, new LedgerKey(c.ledgerKey), { heads, allowUnkeyed: o.allowUnkeyed }).finally(() => database.close());
     say(
       `verify: ${r.accounts} accounts, ${r.transactions} ledger rows, ${r.activeHolds} active holds, ` +
         `${r.usageRows} usage rows, ${r.rollupRows} rollups, ${r.payments} payments` +
@@ -131,7 +144,7 @@ the old heads are checked, then the new ones written.`,
     }
     say('verify: clean');
     if (!r.keyed) {
-      console.error('verify: the chains are hashed the old way (plain SHA-256, by the release before): `credits migrate` or the next start re-hashes them with the ledger key');
+      console.error('verify: the chains are hashed the old way (plain SHA-256), accepted by --allow-unkeyed: once proved, `credits migrate --key-ledger` re-hashes them with the ledger key');
       if (o.exportHeads) {
         console.error('verify: heads not exported: they would change when the chains are re-hashed');
         process.exitCode = 1;
@@ -209,5 +222,5 @@ usersResetPasswordCommand(users);
 
 program.parseAsync().catch((e) => {
   console.error(e instanceof Error ? e.message : e);
-  process.exit(e instanceof LedgerKeyMismatch ? 2 : 1);
+  process.exit(e instanceof LedgerKeyMismatch || e instanceof LedgerNotKeyed || e instanceof LedgerDowngraded ? 2 : 1);
 });

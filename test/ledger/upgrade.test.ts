@@ -3,8 +3,9 @@
  * written by that release's own code: plain SHA-256 chains, refunds, a dispute captured
  * through its hold, a usage charge reversed) migrates: the migrations of this release apply, start-up re-hashes every
  * chain with the ledger key keeping each row's seq and fields, and verify is clean. Done
- * once, whatever the number of instances starting together; a start with another key is
- * refused; a row that was already broken is not vouched for.
+ * once, whatever the number of instances starting together; a production start leaves it
+ * to the operator (`credits migrate --key-ledger`); a start with another key is refused; a
+ * row that was already broken is not vouched for.
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -13,7 +14,7 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { GENESIS_HASH, LedgerKey, legacyHashRow } from '../../src/core/ledger/hash.js';
-import { LedgerKeyMismatch, keyLedger } from '../../src/core/ledger/key-ledger.js';
+import { LedgerKeyMismatch, LedgerNotKeyed, keyLedger } from '../../src/core/ledger/key-ledger.js';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { type Database, type Dialect, openDatabase } from '../../src/db/open.js';
@@ -106,13 +107,15 @@ describe.each(await activeDialects())('upgrading a database of the release befor
     });
     expect(legacyOk).toBe(true);
 
-    // This release's verify reads it as it is (a backup of the release before, say): the old
-    // hash checked, and said to be unkeyed.
-    expect(await verifyLedger(database.db, testLedgerKey)).toMatchObject({ keyed: false, violations: [] });
+    // This release's verify reads it as it is (a backup of the release before, say): with
+    // --allow-unkeyed the old hash is checked and the ledger said to be unkeyed; without it,
+    // an unkeyed ledger is a violation (anyone can write one).
+    expect(await verifyLedger(database.db, testLedgerKey, { allowUnkeyed: true })).toMatchObject({ keyed: false, violations: [] });
+    expect((await verifyLedger(database.db, testLedgerKey)).violations).toEqual([expect.stringMatching(/^the ledger is not keyed/)]);
     const applied = await migrateToLatest(database.db);
     expect(applied).toContain('008-dispute-clawbacks');
     expect(applied).toContain('009-ledger-key');
-    expect(await verifyLedger(database.db, testLedgerKey)).toMatchObject({ keyed: false, violations: [] });
+    expect(await verifyLedger(database.db, testLedgerKey, { allowUnkeyed: true })).toMatchObject({ keyed: false, violations: [] });
     // Two instances starting together: one re-hashes, the other finds it done. (Two SQLite
     // connections in one process would wait for each other synchronously: one after the other.)
     const second = await p.open();
@@ -134,6 +137,21 @@ describe.each(await activeDialects())('upgrading a database of the release befor
     const disputed = await database.db.selectFrom('stripe_payments').selectAll().where('status', '=', 'disputed').executeTakeFirstOrThrow();
     expect(disputed.dispute_clawed_mc).toBe(440_000);
     expect((await keyLedger(database, testLedgerKey)).rehashed).toBe(0);
+  });
+
+  it('a production start does not re-key it by itself; outside production, a start does (never keyed)', async () => {
+    const { p, database } = await fresh();
+    if (dialect === 'sqlite') await database.close();
+    const env = { DATA_DIR: p.dir, PORT: '0', LOG_LEVEL: 'silent', JWT_SECRET: 'j'.repeat(40), LEDGER_KEY: TEST_LEDGER_KEY, ...(dialect === 'postgres' ? { DATABASE_URL: TEST_PG_URL } : {}) };
+    const opts = { logger: false, listen: false, ...(p.schema ? { pgSchema: p.schema } : {}) };
+    await expect(startServer(loadConfig({ ...env, NODE_ENV: 'production' }), opts)).rejects.toBeInstanceOf(LedgerNotKeyed);
+    const running = await startServer(loadConfig({ ...env, NODE_ENV: 'development' }), opts);
+    try {
+      const report = await verifyLedger(running.core.database.db, running.core.ledgerKey);
+      expect(report).toMatchObject({ keyed: true, violations: [] });
+    } finally {
+      await running.stop();
+    }
   });
 
   it('refuses another key at start-up, and the service starts with the right one', async () => {

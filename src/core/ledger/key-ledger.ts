@@ -1,10 +1,18 @@
 /**
  * Brings the ledger under its key, once: the release before hashed every row with plain
- * SHA-256, which anyone who can write to the database can recompute. At start-up (before
- * anything is written) every chain is re-hashed with the ledger key in one transaction,
- * keeping each row's seq and fields, and `ledger_state` records the keyed scheme with the
- * key's check value. Afterwards a start with another key is refused, so chains never mix
- * two keys.
+ * SHA-256, which anyone who can write to the database can recompute. Every chain is
+ * re-hashed with the ledger key in one transaction, keeping each row's seq and fields,
+ * and `ledger_state` records the keyed scheme with the key's check value. Afterwards a
+ * start with another key is refused, so chains never mix two keys.
+ *
+ * Who may do it: an unkeyed ledger is exactly what someone without the key produces to
+ * launder a forged row (reset the state, re-hash every chain in plain SHA-256), so
+ * re-keying rows is the operator's explicit act (`credits migrate --key-ledger`), after
+ * proving the ledger with `credits verify --allow-unkeyed`. A start keys by itself only a
+ * ledger with no rows (a new database: nothing to launder) or, outside production, one that
+ * shows no trace of having been keyed; production refuses the rest (`LedgerNotKeyed`). A
+ * ledger that says unkeyed but shows it was keyed before (its key check value, or chains
+ * hashed with the key) is refused always, even to the explicit command (`LedgerDowngraded`).
  *
  * A row that did not verify under the old hash is not vouched for: it keeps its stored
  * hash, so `credits verify` reports it exactly where it was (and the rows after it are
@@ -15,7 +23,7 @@ import type { Database } from '../../db/open.js';
 import { exclusiveTransaction } from '../../db/transaction.js';
 import type { DB } from '../../db/schema.js';
 import { GENESIS_HASH, KEYED_SCHEME, LEGACY_SCHEME, type LedgerKey, hashRow, legacyHashRow } from './hash.js';
-import { ledgerPages } from './verify.js';
+import { ledgerPages } from './chain-pages.js';
 
 export interface KeyLedgerReport {
   /** Rows re-hashed with the key by this call (0 when the ledger was keyed already). */
@@ -23,6 +31,24 @@ export interface KeyLedgerReport {
   chains: number;
   /** Rows that did not verify under the old hash and so were left as they were (at most 50 shown). */
   unverified: string[];
+}
+
+/** Production does not re-key an unkeyed ledger by itself. */
+export class LedgerNotKeyed extends Error {
+  constructor(rows: number) {
+    super(
+      `The ledger (${rows} rows) is hashed the old, unkeyed way (plain SHA-256, which anyone who can write to the database can recompute), and production does not re-key it by itself: prove it first with \`credits verify --allow-unkeyed\` (and --heads FILE if you exported heads), then run \`credits migrate --key-ledger\` (see docs/operations.md, "Keying the ledger").`,
+    );
+  }
+}
+
+/** The state says unkeyed, yet the ledger was keyed before: reset by someone without the key. */
+export class LedgerDowngraded extends Error {
+  constructor(readonly traces: string[]) {
+    super(
+      `ledger_state says the ledger is unkeyed, but it was keyed before (${traces.join('; ')}): someone reset it to the old scheme, which is how a row forged without the key would be laundered. It is not re-keyed: restore the database from a backup and verify it (see docs/operations.md, "Keying the ledger").`,
+    );
+  }
 }
 
 /** The ledger is keyed with another key than the one given. */
@@ -37,18 +63,62 @@ export class LedgerKeyMismatch extends Error {
 const PAGE = 5000;
 const CHUNK = 400;
 
-/** Re-hashes every chain written by the release before with `key` (once); refuses another key. */
-export async function keyLedger(database: Database, key: LedgerKey, now = Date.now()): Promise<KeyLedgerReport> {
+export interface KeyLedgerOptions {
+  /**
+   * The operator asked for it (`credits migrate --key-ledger`): re-key the rows whatever
+   * the environment. Otherwise (a start) only a ledger without rows is keyed, and outside
+   * production one that shows no trace of a keying. True by default.
+   */
+  explicit?: boolean;
+  /** A start in production (never re-keys rows by itself). */
+  production?: boolean;
+  now?: number;
+}
+
+/**
+ * Re-hashes every chain written by the release before with `key` (once); refuses another
+ * key, a ledger that was keyed and reset, and (unless explicit) rows it may not re-key.
+ */
+export async function keyLedger(database: Database, key: LedgerKey, opts: KeyLedgerOptions = {}): Promise<KeyLedgerReport> {
   const state = await database.db.selectFrom('ledger_state').selectAll().where('id', '=', 'chains').executeTakeFirst();
   if (state?.hash_scheme === KEYED_SCHEME) {
     if (state.key_check !== key.check) throw new LedgerKeyMismatch();
     return { rehashed: 0, chains: 0, unverified: [] };
   }
   // SQLite: the write lock up front; Postgres: the state row, locked, serialises instances starting together.
-  return exclusiveTransaction(database, (trx) => rehash(trx, database, key, now));
+  return exclusiveTransaction(database, (trx) => rehash(trx, database, key, opts));
 }
 
-async function rehash(trx: Kysely<DB>, database: Database, key: LedgerKey, now: number): Promise<KeyLedgerReport> {
+/**
+ * What shows that an unkeyed-looking ledger was keyed before: the key check value left in
+ * `ledger_state`, or chain heads hashed with this key. Someone with write access can erase
+ * both (which is why production never re-keys rows by itself, and verify calls an unkeyed
+ * ledger a violation); what they forgot to erase is caught here.
+ */
+export async function keyingTraces(db: Kysely<DB>, key: LedgerKey, state: { key_check: string | null } | undefined): Promise<string[]> {
+  const traces: string[] = [];
+  if (state?.key_check) traces.push('its key check value is still recorded');
+  let keyedHeads = 0;
+  let after = '';
+  for (;;) {
+    const heads = await db
+      .selectFrom('credit_transactions as t')
+      .innerJoin('user_credits as u', (j) => j.onRef('u.user_id', '=', 't.user_id').onRef('u.seq', '=', 't.seq'))
+      .selectAll('t')
+      .where('t.user_id', '>', after)
+      .orderBy('t.user_id')
+      .limit(PAGE)
+      .execute();
+    for (const r of heads) if (hashRow(key, r.prev_hash, r) === r.hash) keyedHeads++;
+    if (heads.length < PAGE) break;
+    after = (heads[heads.length - 1] as { user_id: string }).user_id;
+  }
+  if (keyedHeads > 0) traces.push(`${keyedHeads} chain head(s) are hashed with the ledger key`);
+  return traces;
+}
+
+async function rehash(trx: Kysely<DB>, database: Database, key: LedgerKey, opts: KeyLedgerOptions): Promise<KeyLedgerReport> {
+  const now = opts.now ?? Date.now();
   const postgres = database.dialect === 'postgres';
   let q = trx.selectFrom('ledger_state').selectAll().where('id', '=', 'chains');
   if (postgres) q = q.forUpdate();
@@ -59,6 +129,11 @@ async function rehash(trx: Kysely<DB>, database: Database, key: LedgerKey, now: 
     return { rehashed: 0, chains: 0, unverified: [] };
   }
   if (state && state.hash_scheme !== LEGACY_SCHEME) throw new Error(`Unknown ledger hash scheme ${state.hash_scheme}.`);
+  const traces = await keyingTraces(trx, key, state);
+  if (traces.length > 0) throw new LedgerDowngraded(traces);
+  const rows = Number((await trx.selectFrom('credit_transactions').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  // A start keys by itself only what cannot hide a forgery: no rows, or (outside production) no trace of a keying.
+  if (rows > 0 && opts.explicit === false && opts.production) throw new LedgerNotKeyed(rows);
   // No other writer while the chains change (an instance of the release before, say).
   if (postgres) await sql`lock table user_credits, credit_transactions in exclusive mode`.execute(trx);
 

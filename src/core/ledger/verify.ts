@@ -19,6 +19,8 @@ import type { Kysely } from 'kysely';
 import type { DB, TransactionRow } from '../../db/schema.js';
 import { USAGE_REVERSAL_REF } from './decide.js';
 import { GENESIS_HASH, KEYED_SCHEME, type LedgerKey, hashRow, legacyHashRow } from './hash.js';
+import { ledgerPages } from './chain-pages.js';
+import { keyingTraces } from './key-ledger.js';
 import { verifyPayments } from './verify-payments.js';
 import { verifyUsage } from './verify-usage.js';
 
@@ -32,6 +34,13 @@ export interface ChainHead {
 export interface VerifyOptions {
   /** Heads exported earlier: each chain must still hold that row, unchanged. */
   heads?: ChainHead[] | undefined;
+  /**
+   * Accept chains hashed the old, unkeyed way (checked with that hash) instead of calling
+   * them a violation: for a restore of a backup made before the ledger was keyed. An
+   * unkeyed ledger is otherwise a violation: anyone who can write to the database can
+   * produce one, forged rows included.
+   */
+  allowUnkeyed?: boolean | undefined;
 }
 
 export interface VerifyReport {
@@ -45,8 +54,9 @@ export interface VerifyReport {
   /** The heads checked against (0 without `heads`). */
   anchors: number;
   /**
-   * False for chains the release before wrote and this one has not re-hashed yet (the
-   * service's start or `credits migrate` does it): checked with the old, unkeyed hash.
+   * False for chains hashed the old, unkeyed way (by the release before, or by someone
+   * without the key who reset the ledger): checked with that hash, and a violation unless
+   * `allowUnkeyed`.
    */
   keyed: boolean;
   /** Every chain's head now (accounts with at least one row), to export. */
@@ -54,7 +64,6 @@ export interface VerifyReport {
   violations: string[];
 }
 
-const PAGE = 5000;
 const PURCHASED = new Set(['purchase', 'bonus', 'auto_recharge']);
 const CLAWBACK = new Set(['refund', 'dispute']);
 const MAX_REPORTED = 200;
@@ -66,23 +75,6 @@ interface Running {
   reserved: number;
   purchased: number;
   used: number;
-}
-
-/** Every ledger row, a page at a time, in chain order (account, then seq). */
-export async function* ledgerPages(db: Kysely<DB>): AsyncGenerator<TransactionRow[]> {
-  let after: { user: string; seq: number } | null = null;
-  for (;;) {
-    let q = db.selectFrom('credit_transactions').selectAll().orderBy('user_id').orderBy('seq').limit(PAGE);
-    if (after) {
-      const a = after;
-      q = q.where((eb) => eb.or([eb('user_id', '>', a.user), eb.and([eb('user_id', '=', a.user), eb('seq', '>', a.seq)])]));
-    }
-    const rows: TransactionRow[] = await q.execute();
-    if (rows.length > 0) yield rows;
-    if (rows.length < PAGE) return;
-    const last = rows[rows.length - 1] as TransactionRow;
-    after = { user: last.user_id, seq: last.seq };
-  }
 }
 
 export async function verifyLedger(db: Kysely<DB>, key: LedgerKey, opts: VerifyOptions = {}): Promise<VerifyReport> {
@@ -117,6 +109,16 @@ async function verifySnapshot(db: Kysely<DB>, key: LedgerKey, opts: VerifyOption
   if (keyed && state?.key_check !== key.check) {
     flag('the ledger key given is not the key the ledger is hashed with: row hashes not checked');
     hashOf = null;
+  }
+  if (!keyed) {
+    if (!opts.allowUnkeyed) {
+      flag(
+        'the ledger is not keyed: its chains are hashed the old way (plain SHA-256), which anyone who can write to the database can recompute, forged rows included. Re-key it with `credits migrate --key-ledger` once it is proved; verify a restore of a backup made before the ledger was keyed with --allow-unkeyed',
+      );
+    }
+    // Even then: an unkeyed ledger that was keyed before was reset by someone without the key.
+    const traces = await keyingTraces(db, key, state);
+    if (traces.length > 0) flag(`the ledger says it is not keyed, but it was keyed before (${traces.join('; ')}): it was reset to the old scheme`);
   }
 
   const anchors = new Map((opts.heads ?? []).map((h) => [h.account, h]));
