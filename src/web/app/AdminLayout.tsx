@@ -23,6 +23,7 @@ export function AdminLayout() {
         <NavLink to="/admin/analytics">Analytics</NavLink>
         <NavLink to="/admin/audit">Audit log</NavLink>
         <NavLink to="/admin/webhooks">Webhooks</NavLink>
+        <NavLink to="/admin/api-keys">API keys</NavLink>
       </nav>
       <Suspense fallback={<Loading label="Loading the page…" />}>
         <Outlet />

@@ -29,6 +29,7 @@ const AdminPaymentsPage = page(() => import('../features/admin-payments/AdminPay
 const AdminAnalyticsPage = page(() => import('../features/admin-analytics/AdminAnalyticsPage'), 'AdminAnalyticsPage');
 const AdminAuditPage = page(() => import('../features/admin-audit/AdminAuditPage'), 'AdminAuditPage');
 const AdminWebhooksPage = page(() => import('../features/admin-webhooks/AdminWebhooksPage'), 'AdminWebhooksPage');
+const AdminApiKeysPage = page(() => import('../features/admin-api-keys/AdminApiKeysPage'), 'AdminApiKeysPage');
 const CreditDashboard = page(() => import('../features/credits/CreditDashboard'), 'CreditDashboard');
 
 /** The pages before sign-in, by path, with their titles. */
@@ -51,6 +52,7 @@ const ADMIN_PAGES: Record<string, ComponentType> = {
   analytics: AdminAnalyticsPage,
   audit: AdminAuditPage,
   webhooks: AdminWebhooksPage,
+  'api-keys': AdminApiKeysPage,
 };
 
 const SIGNED_IN_TITLES: [RegExp, string][] = [

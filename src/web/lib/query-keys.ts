@@ -41,6 +41,7 @@ export const keys = {
     analytics: (from: string, to: string) => ['admin', 'analytics', from, to] as const,
     audit: ['admin', 'audit'] as const,
     webhooks: ['admin', 'webhooks'] as const,
+    apiKeys: ['admin', 'api-keys'] as const,
     webhookDeliveries: (endpointId: string) => ['admin', 'webhooks', endpointId, 'deliveries'] as const,
   },
 };

@@ -1,0 +1,137 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useId, useState } from 'react';
+import type { RequestOf, ResponseOf } from '../../../contracts/endpoints';
+import { api } from '../../api/client';
+import { DialogActions } from '../../components/Actions';
+import { DataTable } from '../../components/DataTable';
+import { Dialog } from '../../components/Dialog';
+import { Field, fieldErrors } from '../../components/Field';
+import { QueryStatus } from '../../components/QueryStatus';
+import { Badge, ErrorMessage } from '../../components/ui';
+import { formatDate } from '../../lib/format';
+import { onSubmit } from '../../lib/forms';
+import { keys } from '../../lib/query-keys';
+
+type ApiKey = ResponseOf<'GET /api/admin/api-keys'>['items'][number];
+type Created = ResponseOf<'POST /api/admin/api-keys'>;
+
+/** `/admin/api-keys`: the service API's keys, with their last use; "New key" shows a key once, "Revoke" ends one. */
+export function AdminApiKeysPage() {
+  const h = useId();
+  const [creating, setCreating] = useState(false);
+  const [revoking, setRevoking] = useState<ApiKey | null>(null);
+  const list = useQuery({ queryKey: keys.admin.apiKeys, queryFn: ({ signal }) => api('GET /api/admin/api-keys', { signal }) });
+  const items = list.data?.items ?? [];
+  return (
+    <section className="card" aria-labelledby={h}>
+      <div className="card-head">
+        <h2 id={h}>API keys</h2>
+        <button type="button" className="button button-primary button-small" onClick={() => setCreating(true)}>
+          New key
+        </button>
+      </div>
+      <p className="muted">
+        The platform’s backends call the service API (<code>/api/v1</code>) with these keys, as <code>Authorization: Bearer ck_live_…</code>. A key is shown once, when it is made; a
+        revoked key is refused at once.
+      </p>
+      <QueryStatus query={list} count={items.length} empty="No API keys yet." />
+      <DataTable
+        rows={items}
+        rowClassName={(k) => (k.revokedAt ? 'row-inactive' : '')}
+        columns={[
+          { header: 'Name', cellClassName: 'break', cell: (k) => k.name },
+          { header: 'Key', cell: (k) => <code>{k.prefix}…</code> },
+          { header: 'Created', cellClassName: 'nowrap', cell: (k) => formatDate(k.createdAt) },
+          { header: 'Last used', cellClassName: 'nowrap', cell: (k) => (k.lastUsedAt ? formatDate(k.lastUsedAt) : 'Never') },
+          { header: 'Status', cell: (k) => (k.revokedAt ? <Badge tone="danger">Revoked {formatDate(k.revokedAt)}</Badge> : <Badge tone="ok">Active</Badge>) },
+          {
+            header: 'Actions',
+            hideHeader: true,
+            cellClassName: 'right',
+            cell: (k) =>
+              k.revokedAt ? null : (
+                <button type="button" className="button button-small button-danger" onClick={() => setRevoking(k)} aria-label={`Revoke ${k.name}`}>
+                  Revoke
+                </button>
+              ),
+          },
+        ]}
+      />
+      {creating ? <NewKeyDialog onClose={() => setCreating(false)} /> : null}
+      {revoking ? <RevokeDialog apiKey={revoking} onClose={() => setRevoking(null)} /> : null}
+    </section>
+  );
+}
+
+/** Names a new key, then shows it once with a copy button. */
+function NewKeyDialog({ onClose }: { onClose(): void }) {
+  const [name, setName] = useState('');
+  const [made, setMade] = useState<Created | null>(null);
+  const [copied, setCopied] = useState(false);
+  const queryClient = useQueryClient();
+  const create = useMutation({
+    mutationFn: (body: RequestOf<'POST /api/admin/api-keys'>['body']) => api('POST /api/admin/api-keys', { body }),
+    onSuccess: (r) => {
+      setMade(r);
+      void queryClient.invalidateQueries({ queryKey: keys.admin.apiKeys });
+    },
+  });
+  const fe = fieldErrors(create.error);
+  if (made) {
+    return (
+      <Dialog title={`Key “${made.apiKey.name}”`} onClose={onClose}>
+        <div className="stack">
+          <p>Copy this key now and keep it in the backend’s secret store: it is not shown again (only its hash is kept).</p>
+          <code className="secret" data-testid="new-api-key">
+            {made.key}
+          </code>
+          <div className="actions">
+            <button
+              type="button"
+              className="button"
+              onClick={() => {
+                void navigator.clipboard?.writeText(made.key).then(() => setCopied(true));
+              }}
+            >
+              {copied ? 'Copied' : 'Copy key'}
+            </button>
+            <button type="button" className="button button-primary" onClick={onClose}>
+              Done
+            </button>
+          </div>
+        </div>
+      </Dialog>
+    );
+  }
+  return (
+    <Dialog title="New API key" onClose={onClose}>
+      <form className="stack" onSubmit={onSubmit(() => create.mutate({ name: name.trim() }))} noValidate>
+        <Field label="Name (which backend uses it)" value={name} onChange={(e) => setName(e.target.value)} required error={fe.name} />
+        <ErrorMessage error={create.error} inline={['name']} />
+        <DialogActions onCancel={onClose} submit="Create key" busy={create.isPending} />
+      </form>
+    </Dialog>
+  );
+}
+
+function RevokeDialog({ apiKey, onClose }: { apiKey: ApiKey; onClose(): void }) {
+  const queryClient = useQueryClient();
+  const revoke = useMutation({
+    mutationFn: () => api('DELETE /api/admin/api-keys/:id', { params: { id: apiKey.id } }),
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: keys.admin.apiKeys });
+      onClose();
+    },
+  });
+  return (
+    <Dialog title={`Revoke “${apiKey.name}”?`} onClose={onClose}>
+      <form className="stack" onSubmit={onSubmit(() => revoke.mutate())} noValidate>
+        <p>
+          Requests with <code>{apiKey.prefix}…</code> are refused from now on, on every instance. This cannot be undone.
+        </p>
+        <ErrorMessage error={revoke.error} />
+        <DialogActions onCancel={onClose} submit="Revoke key" busy={revoke.isPending} danger />
+      </form>
+    </Dialog>
+  );
+}
