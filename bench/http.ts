@@ -24,7 +24,7 @@ import { PG_URL, median, pgQuery } from './common.js';
 const SERVER = new URL('./server.mjs', import.meta.url).pathname;
 const JWT_SECRET = 'bench-secret-bench-secret-bench-secret-0123';
 const LEDGER_KEY = 'bench-ledger-key-bench-ledger-key-0123456789';
-const ADMIN = { email: 'bench-admin@example.com', password: 'bench-admin-password' };
+export const ADMIN = { email: 'bench-admin@example.com', password: 'bench-admin-password' };
 
 export interface Load {
   rps: number;
@@ -129,7 +129,7 @@ export async function startServerProc(db: BenchDb, extraEnv: Record<string, stri
   };
 }
 
-async function post(url: string, body: unknown, token?: string) {
+export async function post(url: string, body: unknown, token?: string) {
   const r = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },

@@ -10,7 +10,7 @@
  *   --accounts N         accounts of the spread shape (default 10,000)
  *   --rows N             usage rows of the analytics user (default 1,000,000)
  *   --dialect D          sqlite or postgres only (default: both)
- *   --only A,B           sections: http, durability, ledger, pgbench, analytics, scale (default: all)
+ *   --only A,B           sections: http, durability, ledger, pgbench, analytics, scale, batch (default: all)
  *   --no-verify          skip `verifyLedger` over what the ledger runs wrote
  *   --out FILE           where to write the markdown (default bench/results.md)
  *
@@ -33,6 +33,7 @@ import {
   httpBench,
   scaleOutBench,
 } from './http.js';
+import { type BatchFigure, batchBench, batchMarkdown } from './batch.js';
 import { type LedgerResult, ledgerBench } from './ledger.js';
 import { type PgbenchFigure, pgbench, pgbenchAvailable } from './pgbench.js';
 
@@ -50,7 +51,7 @@ const CONCURRENCY = Number(arg('concurrency') ?? 64);
 const ACCOUNTS = Number(arg('accounts') ?? 10_000);
 const ROWS = Number(arg('rows') ?? (quick ? 100_000 : 1_000_000));
 const OUT = resolve(arg('out') ?? new URL('./results.md', import.meta.url).pathname);
-const SECTIONS = new Set((arg('only') ?? 'http,durability,ledger,pgbench,analytics,scale').split(','));
+const SECTIONS = new Set((arg('only') ?? 'http,durability,ledger,pgbench,analytics,scale,batch').split(','));
 const only = arg('dialect') as Dialect | undefined;
 
 const log = (line: string) => console.log(line);
@@ -80,6 +81,7 @@ const analytics: AnalyticsFigure[] = [];
 let scale: ScaleFigure | null = null;
 let ledger: LedgerResult | null = null;
 let pgb: PgbenchFigure[] | null = null;
+const batch: BatchFigure[] = [];
 
 if (SECTIONS.has('http')) {
   log(`\nHTTP: metered POST /api/messages vs GET /bench/hello, ${CONNECTIONS} connections, ${RUNS} x ${SECONDS} s`);
@@ -113,6 +115,10 @@ if (SECTIONS.has('analytics')) {
 if (SECTIONS.has('scale') && dialects.includes('postgres')) {
   log(`\nScale-out: two instances on one Postgres vs one, ${CONNECTIONS} connections over 8 users`);
   scale = await scaleOutBench(opts);
+}
+if (SECTIONS.has('batch')) {
+  log(`\nService API: 10,000 events as 10 batches of 1,000 vs 10,000 single requests over ${CONNECTIONS} connections, ${RUNS} run(s)`);
+  for (const d of dialects) batch.push(await batchBench(d, { runs: RUNS, connections: CONNECTIONS, log }));
 }
 
 // ---- report ---------------------------------------------------------------------------
@@ -223,6 +229,13 @@ if (scale) {
 
 Two / one: **${ratio.toFixed(2)}x**. The same ${CONNECTIONS} connections sending metered messages for 8 users,
 all to one instance or split over two (each instance its own process, writer and pool of 10).`);
+}
+if (batch.length) {
+  for (const f of batch) {
+    const ratio = median(f.batch) / median(f.single);
+    targets.push(`| 6. batch ingestion ${f.dialect} | batches >= 5x single events/s | ${ratio.toFixed(1)}x | ${verdict(ratio >= 5)} |`);
+  }
+  sections.push(batchMarkdown(batch));
 }
 
 const summary = `| figure | target | measured | |
