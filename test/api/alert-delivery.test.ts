@@ -10,13 +10,9 @@ import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activeDialects } from '../support/db.js';
+import { until } from '../support/poll.js';
 import { type TestServer, startTestServer } from '../support/server.js';
 import { verifyStandardWebhook } from '../support/webhook-receiver.js';
-
-async function until(ok: () => boolean, ms = 30_000) {
-  const end = Date.now() + ms;
-  while (!ok() && Date.now() < end) await new Promise((r) => setTimeout(r, 20));
-}
 
 describe.each(await activeDialects())('alert delivery on %s', (dialect) => {
   let s: TestServer;
@@ -73,7 +69,7 @@ describe.each(await activeDialects())('alert delivery on %s', (dialect) => {
   it('delivers a signed webhook (retried after two failures) and an email', async () => {
     const u = await s.register({ email: `alerts-${Date.now()}@example.com` });
     expect((await u.api.post('/api/credits/purchase', { packageId: 'pkg_starter' })).status).toBe(201);
-    await until(() => hits.length >= 3 && mails.length >= 1);
+    await until('three webhook attempts and the email', () => hits.length >= 3 && mails.length >= 1, 30_000);
     expect(hits).toHaveLength(3);
     const last = hits[2] as { body: string; signature: string; headers: IncomingMessage['headers'] };
     const body = JSON.parse(last.body);
@@ -96,14 +92,19 @@ describe.each(await activeDialects())('alert delivery on %s', (dialect) => {
     expect(mails[0]).toContain(u.user.email);
     expect(mails[0]).toMatch(/Subject: Payment received/);
     const db = s.running.core.database.db;
-    let rows = await db.selectFrom('alert_deliveries').selectAll().execute();
-    for (let i = 0; i < 500 && rows.some((r) => r.status !== 'delivered'); i++) {
-      await new Promise((r) => setTimeout(r, 20));
-      rows = await db.selectFrom('alert_deliveries').selectAll().execute();
-    }
+    const rows = await until('the email delivery recorded', async () => {
+      const r = await db.selectFrom('alert_deliveries').selectAll().execute();
+      return r.length > 0 && r.every((x) => x.status === 'delivered') && r;
+    });
     expect(rows.map((r) => [r.channel, r.status, r.attempts]).sort()).toEqual([['email', 'delivered', 1]]);
-    // Nothing is delivered twice.
-    await new Promise((r) => setTimeout(r, 300));
+    const hooks = await until('the webhook delivery recorded', async () => {
+      const r = await db.selectFrom('webhook_deliveries').selectAll().where('endpoint_id', '=', 'we_alerts').execute();
+      return r.length > 0 && r.every((x) => x.status === 'succeeded') && r;
+    });
+    expect(hooks.map((r) => r.attempts)).toEqual([3]);
+    // Nothing is delivered twice: both deliveries are final, and another pass of the webhook
+    // worker finds nothing due.
+    expect(await s.running.services.webhooks?.runOnce()).toBe(0);
     expect(hits).toHaveLength(3);
     expect(mails).toHaveLength(1);
   });

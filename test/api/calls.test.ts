@@ -22,6 +22,7 @@ import { sweepCalls } from '../../src/core/calls/sweep-calls.js';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
 import { computeCostMc } from '../../src/contracts/money.js';
 import { activeDialects, testLedgerKey } from '../support/db.js';
+import { until } from '../support/poll.js';
 import { type TestServer, startTestServer } from '../support/server.js';
 import { type VapiStandIn, startVapiStandIn } from '../support/vapi-standin.js';
 
@@ -29,16 +30,6 @@ const SECRET = 'vapi-hook-secret';
 const CFG = { graceSeconds: 300, providerTimeoutMs: 400 };
 const STATUS_WORDS = ['queued', 'in-progress', 'ending', 'ended', 'failed'];
 
-/** Polls `fn` until it returns a truthy value (no sleeps as synchronisation). */
-async function until<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await fn();
-    if (v) return v;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 /** Cost in millicredits of `ms` at the seeded 0.5 credits per minute. */
 const minutesMc = (ms: number) => computeCostMc(500, ms, 'per_minute');

@@ -1,16 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
 import { activeDialects } from '../support/db.js';
+import { until } from '../support/poll.js';
 import { type TestServer, startTestServer } from '../support/server.js';
-
-async function until<T>(fn: () => Promise<T>, ok: (v: T) => boolean, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (ok(v) || Date.now() > end) return v;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe.each(await activeDialects())('credits of the signed-in user on %s', (dialect) => {
   let s: TestServer;
@@ -160,10 +152,10 @@ describe.each(await activeDialects())('credits of the signed-in user on %s', (di
     await s.grant(u.user.id, 1.25);
     const msgs = await Promise.all(Array.from({ length: 5 }, () => u.api.post('/api/messages', { to: 'x', body: 'y' })));
     expect(msgs.every((m) => m.status === 201)).toBe(true);
-    const lows = await until(
-      () => u.api.get('/api/credits/alerts'),
-      (r) => r.body.items.some((a: { type: string }) => a.type === 'low_balance'),
-    );
+    const lows = await until('a low-balance alert', async () => {
+      const r = await u.api.get('/api/credits/alerts');
+      return r.body.items.some((a: { type: string }) => a.type === 'low_balance') && r;
+    });
     expect(lows.body.items.filter((a: { type: string }) => a.type === 'low_balance')).toHaveLength(1);
     await u.api.post('/api/messages', { to: 'x', body: 'y' });
     await s.running.core.writer.drain();
@@ -172,12 +164,15 @@ describe.each(await activeDialects())('credits of the signed-in user on %s', (di
     expect(still.body.items.filter((a: { type: string }) => a.type === 'low_balance')).toHaveLength(1);
     // Up above the threshold, then down again: a second crossing, a second alert.
     await s.grant(u.user.id, 5);
-    await new Promise((r) => setTimeout(r, 100));
+    await until('the low-balance alert re-armed above the threshold', async () => {
+      const row = await s.running.core.database.db.selectFrom('user_settings').select('below_threshold').where('user_id', '=', u.user.id).executeTakeFirst();
+      return row?.below_threshold === 0;
+    });
     for (let i = 0; i < 52; i++) await u.api.post('/api/messages', { to: 'x', body: 'y' });
-    const twice = await until(
-      () => u.api.get('/api/credits/alerts?limit=200'),
-      (r) => r.body.items.filter((a: { type: string }) => a.type === 'low_balance').length === 2,
-    );
+    const twice = await until('a second low-balance alert', async () => {
+      const r = await u.api.get('/api/credits/alerts?limit=200');
+      return r.body.items.filter((a: { type: string }) => a.type === 'low_balance').length === 2 && r;
+    });
     expect(twice.body.items.filter((a: { type: string }) => a.type === 'low_balance')).toHaveLength(2);
     expect(twice.body.unread).toBeGreaterThanOrEqual(2);
     const id = twice.body.items[0].id;

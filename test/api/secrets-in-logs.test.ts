@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { until } from '../support/poll.js';
 import { type TestServer, startTestServer } from '../support/server.js';
 import { type StripeStandIn, startStripeStandIn } from '../support/stripe-standin.js';
 
@@ -52,8 +53,12 @@ describe('secrets in logs', () => {
     const e = stripe.event('customer.created', { id: 'cus_1', object: 'customer' });
     await s.api.request('POST', '/api/credits/stripe/webhook', { raw: e.body, headers: { 'content-type': 'application/json', 'stripe-signature': e.signature } });
     await s.api.get('/api/nope');
-    await new Promise((r) => setTimeout(r, 200));
-    const log = readFileSync(file, 'utf8');
+    // The log stream writes in order: once a line logged last is in the file, every earlier one is.
+    s.running.app.log.info('end of the run');
+    const log = await until('the log written out', () => {
+      const text = readFileSync(file, 'utf8');
+      return text.includes('end of the run') && text;
+    });
     expect(log.length).toBeGreaterThan(1000);
     const forbidden = [...Object.values(SECRETS), password, 'wrong_SECRET_7', token, boss.body.token, e.signature, 'scrypt$', stripe.webhookSecret];
     for (const secret of forbidden) expect(log.includes(secret), `log contains ${secret.slice(0, 12)}...`).toBe(false);

@@ -23,6 +23,7 @@ import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { BackupManifest } from '../../src/db/backup.js';
+import { until } from '../support/poll.js';
 import { listBackups } from '../../src/db/backup.js';
 import { TEST_LEDGER_KEY, postgresAvailable } from '../support/db.js';
 import { startTestServer, type TestServer } from '../support/server.js';
@@ -46,15 +47,6 @@ function sha256(file: string) {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
-async function until<T>(what: string, f: () => T | Promise<T>, ms = 30_000): Promise<NonNullable<T>> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await f();
-    if (v) return v as NonNullable<T>;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-}
 
 describe('credits backup and credits restore', () => {
   const root = mkdtempSync(join(tmpdir(), 'credits-backup-'));
@@ -231,7 +223,7 @@ describe('scheduled backups', () => {
     const ready = await until('three backups', async () => {
       const r = await s.api.get('/health/ready');
       return r.body.backups?.lastSuccessAt && s.running.services.backups && s.running.services.backups.totals.succeeded >= 3 ? r : null;
-    });
+    }, 30_000);
     expect(ready.status).toBe(200);
     expect(ready.body.backups).toMatchObject({ enabled: true, dir, keep: 2, lastFailureAt: null, consecutiveFailures: 0 });
     expect(ready.body.backups.lastSizeBytes).toBeGreaterThan(0);
@@ -273,7 +265,7 @@ describe('scheduled backups', () => {
     const admin = await s.userWithRole('admin');
     const boss = await s.userWithRole('super_admin');
     const user = await s.register();
-    await until('two failures', () => (s.running.services.backups?.totals.failed ?? 0) >= 2);
+    await until('two failures', () => (s.running.services.backups?.totals.failed ?? 0) >= 2, 30_000);
     const ready = await s.api.get('/health/ready');
     expect(ready.status).toBe(200);
     expect(ready.body.backups).toMatchObject({ enabled: true, lastSuccessAt: null });
@@ -292,7 +284,7 @@ describe('scheduled backups', () => {
     }
     expect((await user.api.get('/api/credits/alerts')).body.items).toEqual([]);
     // The alert webhook is an events endpoint: one backup.failed event, not one per admin.
-    await until('the webhook delivery', () => hits.filter((h) => h.includes('"type":"backup.failed"')).length >= 1);
+    await until('the webhook delivery', () => hits.filter((h) => h.includes('"type":"backup.failed"')).length >= 1, 30_000);
     expect(hits.filter((h) => h.includes('"type":"backup.failed"'))).toHaveLength(1);
   });
 });
