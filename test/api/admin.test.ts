@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
 import { activeDialects } from '../support/db.js';
+import { TEST_PASSWORD } from '../support/factories.js';
 import { type TestServer, startTestServer } from '../support/server.js';
 
 describe.each(await activeDialects())('admin on %s', (dialect) => {
@@ -63,10 +64,19 @@ describe.each(await activeDialects())('admin on %s', (dialect) => {
     const granted = await superAdmin.api.patch(`/api/admin/users/${u.user.id}`, { role: 'admin' });
     expect(granted.status).toBe(200);
     expect(granted.body.user.role).toBe('admin');
-    expect((await u.api.get('/api/admin/users')).status).toBe(200);
+    // A role change ends the tokens issued before it (API.md, part two): sign in again.
+    expect((await u.api.get('/api/admin/users')).status).toBe(401);
+    const signIn = async () => {
+      const r = await s.api.post('/api/auth/login', { email: u.user.email, password: TEST_PASSWORD });
+      expect(r.status).toBe(200);
+      return s.api.withToken(r.body.token);
+    };
+    const asAdmin = await signIn();
+    expect((await asAdmin.get('/api/admin/users')).status).toBe(200);
     expect((await admin.api.patch(`/api/admin/users/${u.user.id}`, { role: 'user' })).status).toBe(403);
     expect((await superAdmin.api.patch(`/api/admin/users/${u.user.id}`, { role: 'user' })).status).toBe(200);
-    expect((await u.api.get('/api/admin/users')).status).toBe(403);
+    expect((await asAdmin.get('/api/admin/users')).status).toBe(401);
+    expect((await (await signIn()).get('/api/admin/users')).status).toBe(403);
     expect((await superAdmin.api.patch(`/api/admin/users/${u.user.id}`, { role: 'king' })).status).toBe(400);
   });
 
