@@ -3,6 +3,7 @@
  * server did not issue is refused (400) rather than misread.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Page, PageRequest } from '../core/paginate.js';
 import { HttpError } from './http-errors.js';
 
 export class Cursors {
@@ -36,5 +37,19 @@ export class Cursors {
     } catch {
       throw bad();
     }
+  }
+
+  /**
+   * The page a list request asks for: its `limit`, and the position its cursor holds under
+   * `field` (read with `as`: String or Number).
+   */
+  request<K extends string | number>(q: { limit: number; cursor?: string | undefined }, field: string, as: (v: unknown) => K): PageRequest<K> {
+    const position = this.decode(q.cursor);
+    return { limit: q.limit, after: position ? as(position[field]) : undefined };
+  }
+
+  /** A page as the contract answers it: its items, and the cursor of the next page under `field` (null at the end). */
+  answer<T, U, K extends string | number>(page: Page<T, K>, field: string, present: (row: T) => U): { items: U[]; nextCursor: string | null } {
+    return { items: page.rows.map((r) => present(r)), nextCursor: page.next === null ? null : this.encode({ [field]: page.next }) };
   }
 }

@@ -1,9 +1,9 @@
 /** Prometheus metrics of the service (one registry per app, so tests can run several). */
-import { timingSafeEqual } from 'node:crypto';
 import { type Server, createServer } from 'node:http';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Config } from '../config.js';
 import type { Core } from '../core/index.js';
+import { sameSecret } from './same-secret.js';
 
 export function createMetrics() {
   const registry = new Registry();
@@ -97,10 +97,7 @@ export function renderMetrics(metrics: Metrics, core: Core): Promise<string> {
 /** True when `authorization` is `Bearer <token>`, compared in constant time. */
 export function metricsTokenMatches(authorization: string | undefined, token: string): boolean {
   const m = /^Bearer\s+(\S+)$/i.exec(authorization ?? '');
-  if (!m) return false;
-  const a = Buffer.from(m[1] as string);
-  const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
+  return m !== null && sameSecret(m[1], token);
 }
 
 /**

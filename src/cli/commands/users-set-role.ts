@@ -1,6 +1,6 @@
 import { type Command, InvalidArgumentError } from 'commander';
 import { normalizeEmail } from '../../core/accounts/create-user.js';
-import { setRole } from '../../core/accounts/set-role.js';
+import { changeRole } from '../../core/accounts/change-role.js';
 import type { Role } from '../../db/schema.js';
 import { fail, withCore } from '../open-core.js';
 
@@ -26,7 +26,7 @@ export function usersSetRoleCommand(users: Command): void {
         const user = await core.database.db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
         if (!user) fail(`users set-role: no user with the email ${email}`);
         try {
-          const r = await setRole(core.writer, { userId: user.id, role: o.role, actorId: null, dialect: core.database.dialect });
+          const r = await changeRole(core.writer, { userId: user.id, role: o.role, actorId: null, dialect: core.database.dialect });
           console.log(r.from === r.to ? `${email} is already ${r.to}` : `${email}: ${r.from} -> ${r.to}`);
         } catch (e) {
           console.error(`users set-role: ${(e as Error).message}`);

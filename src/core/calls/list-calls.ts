@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { CallRow, CallStatus, DB } from '../../db/schema.js';
+import { type Page, type PageRequest, mapPage, paginate } from '../paginate.js';
 
 /** A call's status in VAPI's words, as every answer gives it. */
 export type CallStatusWord = 'queued' | 'in-progress' | 'ending' | 'ended' | 'failed';
@@ -31,26 +32,15 @@ function statusesOf(filter: CallFilter): CallStatus[] {
   return (Object.keys(WORDS) as CallStatus[]).filter((s) => WORDS[s] === filter);
 }
 
-/** The owner's calls, newest first, `limit` per page after the cursor's id; `status` filters (`open`: not settled). */
-export async function listCalls(
-  db: Kysely<DB>,
-  userId: string,
-  q: { status?: CallFilter | undefined; limit: number; beforeId?: string | undefined },
-): Promise<{ rows: ListedCall[]; nextId: string | null }> {
+/** The owner's calls, newest first; `status` filters (`open`: not settled). */
+export async function listCalls(db: Kysely<DB>, userId: string, f: { status?: CallFilter | undefined }, page: PageRequest): Promise<Page<ListedCall>> {
   let query = db
     .selectFrom('vapi_calls as c')
     .leftJoin('reservations as r', 'r.id', 'c.reservation_id')
     .selectAll('c')
     .select(['r.amount_mc as hold_mc', 'r.status as hold_status'])
-    .where('c.user_id', '=', userId)
-    .orderBy('c.id', 'desc')
-    .limit(q.limit + 1);
-  if (q.status) query = query.where('c.status', 'in', statusesOf(q.status));
-  if (q.beforeId) query = query.where('c.id', '<', q.beforeId);
-  const rows = await query.execute();
-  const page = rows.slice(0, q.limit);
-  return {
-    rows: page.map(({ hold_mc, hold_status, ...c }) => ({ ...c, heldMc: hold_status === 'active' ? (hold_mc ?? 0) : 0 })),
-    nextId: rows.length > q.limit ? (page[page.length - 1]?.id ?? null) : null,
-  };
+    .where('c.user_id', '=', userId);
+  if (f.status) query = query.where('c.status', 'in', statusesOf(f.status));
+  const calls = await paginate(query, 'c.id', (c) => c.id, page);
+  return mapPage(calls, ({ hold_mc, hold_status, ...c }) => ({ ...c, heldMc: hold_status === 'active' ? (hold_mc ?? 0) : 0 }));
 }

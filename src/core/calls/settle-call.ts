@@ -92,3 +92,30 @@ export async function settleReportedCall(core: Core, report: { vapiId: string; r
   if (!call) return null;
   return settleCall(core, call.id, report.durationMs, 'report');
 }
+
+/** VAPI's end-of-call report: duration from endedAt - startedAt, else durationSeconds (ms). */
+export function reportDurationMs(m: Record<string, unknown>): number | null {
+  const started = typeof m.startedAt === 'string' ? Date.parse(m.startedAt) : Number.NaN;
+  const ended = typeof m.endedAt === 'string' ? Date.parse(m.endedAt) : Number.NaN;
+  if (Number.isFinite(started) && Number.isFinite(ended) && ended >= started) return ended - started;
+  if (typeof m.durationSeconds === 'number' && Number.isFinite(m.durationSeconds) && m.durationSeconds >= 0) {
+    return Math.round(m.durationSeconds * 1000);
+  }
+  if (typeof m.durationMs === 'number' && Number.isFinite(m.durationMs) && m.durationMs >= 0) return Math.round(m.durationMs);
+  return null;
+}
+
+/**
+ * A VAPI server message: an end-of-call report settles its call (found by VAPI's id, or by
+ * the name it was placed with) from its duration; other messages, and reports without a
+ * duration, change nothing. Whether it settled a call.
+ */
+export async function settleFromMessage(core: Core, message: Record<string, unknown>): Promise<boolean> {
+  const m = message as Record<string, unknown> & { type: string; call?: { id: string; name?: unknown } };
+  if (m.type !== 'end-of-call-report' || !m.call?.id) return false;
+  const duration = reportDurationMs(m);
+  if (duration === null) return false;
+  const reference = typeof m.call.name === 'string' ? m.call.name : null;
+  const r = await settleReportedCall(core, { vapiId: m.call.id, reference, durationMs: duration });
+  return r?.settled ?? false;
+}

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB, TransactionRow, TransactionType } from '../../db/schema.js';
+import { type Page, type PageRequest, paginate } from '../paginate.js';
 
 export interface TransactionFilter {
   type?: TransactionType | undefined;
@@ -9,31 +10,22 @@ export interface TransactionFilter {
   to?: number | undefined;
 }
 
-/** One page of an account's ledger, newest first, after the row `beforeSeq` (exclusive). */
-export async function listTransactions(
-  db: Kysely<DB>,
-  userId: string,
-  f: TransactionFilter,
-  page: { limit: number; beforeSeq?: number | undefined },
-): Promise<{ rows: TransactionRow[]; nextSeq: number | null }> {
+/** One page of an account's ledger, newest first, keyed by the row's `seq`. */
+export async function listTransactions(db: Kysely<DB>, userId: string, f: TransactionFilter, page: PageRequest<number>): Promise<Page<TransactionRow, number>> {
   let q = db.selectFrom('credit_transactions').selectAll().where('user_id', '=', userId);
   if (f.type) q = q.where('type', '=', f.type);
   if (f.from !== undefined) q = q.where('created_at', '>=', f.from);
   if (f.to !== undefined) q = q.where('created_at', '<', f.to);
-  if (page.beforeSeq !== undefined) q = q.where('seq', '<', page.beforeSeq);
-  const rows = await q.orderBy('seq', 'desc').limit(page.limit + 1).execute();
-  const more = rows.length > page.limit;
-  if (more) rows.length = page.limit;
-  return { rows, nextSeq: more ? (rows[rows.length - 1] as TransactionRow).seq : null };
+  return paginate(q, 'seq', (t) => t.seq, page);
 }
 
 /** Every row under the filter, newest first, read in pages so memory stays flat. */
 export async function* allTransactions(db: Kysely<DB>, userId: string, f: TransactionFilter) {
-  let beforeSeq: number | undefined;
+  let after: number | undefined;
   for (;;) {
-    const { rows, nextSeq } = await listTransactions(db, userId, f, { limit: 1000, beforeSeq });
+    const { rows, next } = await listTransactions(db, userId, f, { limit: 1000, after });
     yield rows;
-    if (nextSeq === null) return;
-    beforeSeq = nextSeq;
+    if (next === null) return;
+    after = next;
   }
 }

@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB, PaymentRow, PaymentStatus } from '../../db/schema.js';
+import { type Page, type PageRequest, paginate } from '../paginate.js';
 
 export interface AdminPaymentsFilter {
   status?: PaymentStatus | undefined;
@@ -21,22 +22,17 @@ function query(db: Kysely<DB>, f: AdminPaymentsFilter) {
   return q;
 }
 
-/** Payment monitoring: every user's payments newest first, with the payer's email, filtered by status, user and creation time; keyset pages by id. */
-export async function listAdminPayments(db: Kysely<DB>, f: AdminPaymentsFilter, page: { limit: number; afterId?: string | null }): Promise<{ items: AdminPaymentRow[]; nextId: string | null }> {
-  let q = query(db, f);
-  if (page.afterId) q = q.where('p.id', '<', page.afterId);
-  const rows = await q.orderBy('p.id', 'desc').limit(page.limit + 1).execute();
-  const more = rows.length > page.limit;
-  if (more) rows.length = page.limit;
-  return { items: rows, nextId: more ? (rows.at(-1)?.id ?? null) : null };
+/** Payment monitoring: every user's payments newest first, with the payer's email, filtered by status, user and creation time. */
+export async function listAdminPayments(db: Kysely<DB>, f: AdminPaymentsFilter, page: PageRequest): Promise<Page<AdminPaymentRow>> {
+  return paginate(query(db, f), 'p.id', (p) => p.id, page);
 }
 
 /** Every payment under the filter, newest first, in batches (the CSV export). */
 export async function* allAdminPayments(db: Kysely<DB>, f: AdminPaymentsFilter, batch = 500): AsyncGenerator<AdminPaymentRow[]> {
-  let afterId: string | null = null;
+  let after: string | undefined;
   do {
-    const page: { items: AdminPaymentRow[]; nextId: string | null } = await listAdminPayments(db, f, { limit: batch, afterId });
-    if (page.items.length > 0) yield page.items;
-    afterId = page.nextId;
-  } while (afterId);
+    const page = await listAdminPayments(db, f, { limit: batch, after });
+    if (page.rows.length > 0) yield page.rows;
+    after = page.next ?? undefined;
+  } while (after);
 }

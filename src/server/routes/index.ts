@@ -1,4 +1,4 @@
-import type { App, AppContext } from '../app.js';
+import type { App, AppContext } from '../context.js';
 import { adminRoutes } from './admin/admin.js';
 import { adminPaymentsCsvRoutes } from './admin/payments-csv.js';
 import { webhookEventRoutes } from './admin/webhook-events.js';

@@ -2,10 +2,9 @@ import { stringify } from 'csv-stringify/sync';
 import { adminPaymentsCsv, adminPaymentsCsvQuery } from '../../../contracts/admin.js';
 import { errorSchema } from '../../../contracts/common.js';
 import { allAdminPayments } from '../../../core/payments/list-admin-payments.js';
-import type { App, AppContext } from '../../app.js';
+import type { App, AppContext } from '../../context.js';
 import { requireAdmin } from '../../plugins/auth.js';
-import { safeCell } from '../credits/history.js';
-import { toAdminPayment } from './admin.js';
+import { safeCell, toAdminPayment } from '../../presenters.js';
 
 const HEADER = ['id', 'createdAt', 'userId', 'userEmail', 'status', 'provider', 'packageId', 'amountCents', 'currency', 'credits', 'refundedCents', 'disputeStatus', 'stripePaymentIntentId', 'failureReason', 'receiptUrl'];
 

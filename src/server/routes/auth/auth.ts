@@ -1,17 +1,5 @@
-import {
-  authResponse,
-  changePasswordBody,
-  emailOnlyBody,
-  loginBody,
-  mailRequestedResponse,
-  meResponse,
-  registerBody,
-  resetPasswordBody,
-  signedOutResponse,
-  verificationSentResponse,
-  verifyEmailBody,
-} from '../../../contracts/auth.js';
-import { errorSchema } from '../../../contracts/common.js';
+import { authResponse, changePasswordBody, emailOnlyBody, loginBody, mailRequestedResponse, meResponse, registerBody, resetPasswordBody, signedOutResponse, verificationSentResponse, verifyEmailBody } from '../../../contracts/auth.js';
+import { getUser } from '../../../core/accounts/get-user.js';
 import { clientOf, countAttempt, counterKey } from '../../../core/accounts/count-attempt.js';
 import { type SendMail, accountLinks } from '../../../core/accounts/mailer.js';
 import { registerUser, registerWithVerification } from '../../../core/accounts/register-user.js';
@@ -24,19 +12,11 @@ import { signOut } from '../../../core/accounts/sign-out.js';
 import { verifyEmail } from '../../../core/accounts/verify-email.js';
 import { DomainError, rateLimited } from '../../../core/errors.js';
 import type { FastifyRequest } from 'fastify';
-import type { App, AppContext } from '../../app.js';
+import type { App, AppContext } from '../../context.js';
 import { HttpError } from '../../http-errors.js';
 import { principal } from '../../plugins/auth.js';
-
-export function toUser(u: { id: string; email: string; name: string; role: 'user' | 'admin' | 'super_admin'; created_at?: number; createdAt?: number }) {
-  return {
-    id: u.id,
-    email: u.email,
-    name: u.name,
-    role: u.role,
-    createdAt: new Date((u.created_at ?? u.createdAt) as number).toISOString(),
-  };
-}
+import { toUser } from '../../presenters.js';
+import { answers, signedIn } from '../../route-docs.js';
 
 const WINDOW_MS = 15 * 60_000;
 const MAIL_SENT = 'If this address can receive it, a mail with a link is on its way. The link works once.';
@@ -81,7 +61,7 @@ export async function authRoutes(app: App, ctx: AppContext) {
           'The password must have at least 8 characters and not be easy to guess (common passwords, keyboard patterns, repeats and the email or name are refused: 400 `validation_error`, the reason in `details.fields`). ' +
           'Without REQUIRE_EMAIL_VERIFICATION: 201 with a token, 409 for a taken email. With it: 202 `verification_sent` whether the email is new or taken (nothing tells which), a link is mailed, and the sign-up bonus is granted when the address is verified.' + builtinNote,
         body: registerBody,
-        response: { 201: authResponse, 202: verificationSentResponse, 400: errorSchema, 409: errorSchema, 429: errorSchema, 403: errorSchema },
+        response: answers({ 201: authResponse, 202: verificationSentResponse }, 400, 403, 409, 429),
       },
     },
     async (req, reply) => {
@@ -107,7 +87,7 @@ export async function authRoutes(app: App, ctx: AppContext) {
           'failures for one email from all clients together slow its sign-ins down (up to 2 s each) but never refuse them, so nobody can lock a user out. ' +
           'With REQUIRE_EMAIL_VERIFICATION, a correct password for an unverified address is 403 `email_not_verified`.' + builtinNote,
         body: loginBody,
-        response: { 200: authResponse, 401: errorSchema, 403: errorSchema, 429: errorSchema },
+        response: answers({ 200: authResponse }, 401, 403, 429),
       },
     },
     async (req) => {
@@ -125,7 +105,7 @@ export async function authRoutes(app: App, ctx: AppContext) {
         summary: 'Verify an email address with the mailed token',
         description: 'The token from the verification link (valid once, for 24 hours). Verifies the address, grants the sign-up bonus if it was withheld, and signs in. An unknown, used or expired token is 400.' + builtinNote,
         body: verifyEmailBody,
-        response: { 200: authResponse, 400: errorSchema, 429: errorSchema, 403: errorSchema },
+        response: answers({ 200: authResponse }, 400, 403, 429),
       },
     },
     async (req) => {
@@ -134,43 +114,28 @@ export async function authRoutes(app: App, ctx: AppContext) {
     },
   );
 
-  app.post(
+  /** A route that mails a link when the address qualifies, and answers the same 202 in every case. */
+  const mailLink = (path: string, summary: string, description: string, request: typeof requestPasswordReset) =>
+    app.post(
+      path,
+      { ...builtin, schema: { ...tag, summary, description: description + builtinNote, body: emailOnlyBody, response: answers({ 202: mailRequestedResponse }, 400, 403, 429, 503) } },
+      async (req, reply) => {
+        needMail();
+        await request(db, send, links, req.body.email);
+        return reply.status(202).send({ status: 'accepted' as const, message: MAIL_SENT });
+      },
+    );
+  mailLink(
     '/api/auth/verify-email/resend',
-    {
-      ...builtin,
-      schema: {
-        ...tag,
-        summary: 'Send a new verification link',
-        description: 'Mails a new link when the address has an unverified account; answers the same 202 in every case. At most 5 mails per address per hour.' + builtinNote,
-        body: emailOnlyBody,
-        response: { 202: mailRequestedResponse, 400: errorSchema, 429: errorSchema, 503: errorSchema, 403: errorSchema },
-      },
-    },
-    async (req, reply) => {
-      needMail();
-      await requestEmailVerification(db, send, links, req.body.email);
-      return reply.status(202).send({ status: 'accepted' as const, message: MAIL_SENT });
-    },
+    'Send a new verification link',
+    'Mails a new link when the address has an unverified account; answers the same 202 in every case. At most 5 mails per address per hour.',
+    requestEmailVerification,
   );
-
-  app.post(
+  mailLink(
     '/api/auth/forgot-password',
-    {
-      ...builtin,
-      schema: {
-        ...tag,
-        summary: 'Mail a password-reset link',
-        description:
-          'Mails a single-use link (30 minutes) when the address has an account; answers the same 202 in every case. At most 5 mails per address per hour. 503 `email_unavailable` when no mail server is configured (GET /api/config says `emailEnabled`).' + builtinNote,
-        body: emailOnlyBody,
-        response: { 202: mailRequestedResponse, 400: errorSchema, 429: errorSchema, 503: errorSchema, 403: errorSchema },
-      },
-    },
-    async (req, reply) => {
-      needMail();
-      await requestPasswordReset(db, send, links, req.body.email);
-      return reply.status(202).send({ status: 'accepted' as const, message: MAIL_SENT });
-    },
+    'Mail a password-reset link',
+    'Mails a single-use link (30 minutes) when the address has an account; answers the same 202 in every case. At most 5 mails per address per hour. 503 `email_unavailable` when no mail server is configured (GET /api/config says `emailEnabled`).',
+    requestPasswordReset,
   );
 
   app.post(
@@ -183,7 +148,7 @@ export async function authRoutes(app: App, ctx: AppContext) {
         description:
           'The token from the reset link (valid once, for 30 minutes; only its hash is stored). The new password meets the sign-up policy; a refused password leaves the link usable. Also verifies the address, and signs in.' + builtinNote,
         body: resetPasswordBody,
-        response: { 200: authResponse, 400: errorSchema, 429: errorSchema, 403: errorSchema },
+        response: answers({ 200: authResponse }, 400, 403, 429),
       },
     },
     async (req) => {
@@ -206,14 +171,14 @@ export async function authRoutes(app: App, ctx: AppContext) {
           builtinNote,
         security: [{ bearer: [] }],
         body: changePasswordBody,
-        response: { 200: authResponse, 400: errorSchema, 401: errorSchema, 403: errorSchema, 429: errorSchema },
+        response: answers({ 200: authResponse }, 400, 401, 403, 429),
       },
     },
     async (req) => {
       const p = principal(req);
       const tv = await changePassword(ctx.core.writer, db, { userId: p.id, currentPassword: req.body.currentPassword, newPassword: req.body.newPassword, clientIp: req.ip });
       ctx.users.invalidate(p.id);
-      const row = await db.selectFrom('users').selectAll().where('id', '=', p.id).executeTakeFirstOrThrow();
+      const row = await getUser(db, p.id);
       return { user: toUser(row), token: await ctx.tokens.sign(row.id, tv) };
     },
   );
@@ -229,7 +194,7 @@ export async function authRoutes(app: App, ctx: AppContext) {
           'Ends every built-in token issued to the user so far, this one included, on every instance: each is 401 from now on. ' +
           'A token of the platform’s identity provider is ended by the provider, not here (signing out with one still ends the user’s built-in tokens).',
         security: [{ bearer: [] }],
-        response: { 200: signedOutResponse, 401: errorSchema },
+        response: answers({ 200: signedOutResponse }, 401),
       },
     },
     async (req) => {
@@ -245,17 +210,10 @@ export async function authRoutes(app: App, ctx: AppContext) {
     {
       onRequest: ctx.authenticate,
       schema: {
-        ...tag,
-        summary: 'The signed-in user',
-        description: 'The user of the Bearer token, with the role as it is now (a role change applies at once).',
-        security: [{ bearer: [] }],
-        response: { 200: meResponse, 401: errorSchema },
+        ...signedIn('auth', 'The signed-in user', 'The user of the Bearer token, with the role as it is now (a role change applies at once).'),
+        response: answers({ 200: meResponse }, 401),
       },
     },
-    async (req) => {
-      const p = principal(req);
-      const row = await db.selectFrom('users').selectAll().where('id', '=', p.id).executeTakeFirstOrThrow();
-      return { user: toUser(row) };
-    },
+    async (req) => ({ user: toUser(await getUser(db, principal(req).id)) }),
   );
 }

@@ -1,9 +1,9 @@
-import { errorSchema } from '../../../contracts/common.js';
 import { setupBody, setupResponse, setupStatus } from '../../../contracts/setup.js';
 import { createFirstAdmin } from '../../../core/accounts/create-first-admin.js';
 import { getSetupStatus } from '../../../core/accounts/get-setup-status.js';
-import type { App, AppContext } from '../../app.js';
-import { toUser } from './auth.js';
+import type { App, AppContext } from '../../context.js';
+import { toUser } from '../../presenters.js';
+import { answers } from '../../route-docs.js';
 
 /** The first hour: the one-time setup link the server prints creates the first super admin. */
 export async function setupRoutes(app: App, ctx: AppContext) {
@@ -33,7 +33,7 @@ export async function setupRoutes(app: App, ctx: AppContext) {
           'A wrong, used or expired token is 401 `unauthorized`; once a super admin exists, 409 `conflict`. ' +
           'Alternatively set `SUPER_ADMIN_EMAIL` and `SUPER_ADMIN_PASSWORD` and restart.',
         body: setupBody,
-        response: { 201: setupResponse, 400: errorSchema, 401: errorSchema, 409: errorSchema, 429: errorSchema },
+        response: answers({ 201: setupResponse }, 400, 401, 409, 429),
       },
     },
     async (req, reply) => {

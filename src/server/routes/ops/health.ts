@@ -1,5 +1,6 @@
 import { configResponse, liveResponse, notReadyResponse, readyResponse } from '../../../contracts/operations.js';
-import type { App, AppContext } from '../../app.js';
+import { paymentsMode } from '../../../core/payments/payments-mode.js';
+import type { App, AppContext } from '../../context.js';
 import { HttpError } from '../../http-errors.js';
 import { metricsOnMainPort, metricsTokenMatches, renderMetrics } from '../../metrics.js';
 
@@ -74,11 +75,7 @@ export async function healthRoutes(app: App, ctx: AppContext) {
       },
     },
     async () => ({
-      paymentsProvider: ctx.config.stripe
-        ? ('stripe' as const)
-        : !ctx.config.isProduction || ctx.config.allowSimulatedPayments
-          ? ('simulated' as const)
-          : ('none' as const),
+      paymentsProvider: paymentsMode({ stripe: Boolean(ctx.config.stripe), isProduction: ctx.config.isProduction, allowSimulated: ctx.config.allowSimulatedPayments }),
       stripePublishableKey: ctx.config.stripe?.publishableKey ?? null,
       maxUploadMb: ctx.config.maxUploadMb,
       callsSimulated: !ctx.config.vapi.apiKey,

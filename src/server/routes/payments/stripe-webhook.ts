@@ -1,7 +1,7 @@
 import { errorSchema } from '../../../contracts/common.js';
 import { stripeWebhookResponse } from '../../../contracts/credits-extra.js';
 import { handleStripeEvent } from '../../../core/payments/stripe-flows.js';
-import type { App, AppContext } from '../../app.js';
+import type { App, AppContext } from '../../context.js';
 import { HttpError } from '../../http-errors.js';
 
 /**

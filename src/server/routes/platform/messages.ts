@@ -1,22 +1,14 @@
-import { errorSchema } from '../../../contracts/common.js';
 import { messageBody, messageResponse } from '../../../contracts/platform.js';
 import { newId } from '../../../core/ids.js';
-import type { App, AppContext } from '../../app.js';
+import type { App, AppContext } from '../../context.js';
+import { answers, signedIn } from '../../route-docs.js';
 import { chargeSummary } from '../../plugins/credit-guard.js';
 import { sendReply } from '../../plugins/idempotency.js';
 
 export async function messageRoutes(app: App, ctx: AppContext) {
   app.post(
     '/api/messages',
-    {
-      onRequest: ctx.authenticate,
-      schema: {
-        tags: ['platform'], summary: 'Send a message', description: 'Charges `message`/`per_message` (quantity 1) and answers the charge. `to` is 1 to 320 characters (a phone number, an address or a candidate id) without control or bidirectional override characters; `body` 1 to 10,000 characters, line breaks and tabs allowed. 402 when the available balance is short, and nothing is sent. Takes an `Idempotency-Key`.',
-        security: [{ bearer: [] }],
-        body: messageBody,
-        response: { 201: messageResponse, 400: errorSchema, 401: errorSchema, 402: errorSchema, 409: errorSchema },
-      },
-    },
+    { onRequest: ctx.authenticate, schema: { ...signedIn('platform', 'Send a message', 'Charges `message`/`per_message` (quantity 1) and answers the charge. `to` is 1 to 320 characters (a phone number, an address or a candidate id) without control or bidirectional override characters; `body` 1 to 10,000 characters, line breaks and tabs allowed. 402 when the available balance is short, and nothing is sent. Takes an `Idempotency-Key`.'), body: messageBody, response: answers({ 201: messageResponse }, 400, 401, 402, 409) } },
     async (req, reply) => {
       const r = await ctx.guard.charge(req, {
         operation: 'message',

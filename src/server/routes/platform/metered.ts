@@ -5,12 +5,13 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createHash } from 'node:crypto';
 import multipart from '@fastify/multipart';
-import { errorSchema, textProblem } from '../../../contracts/common.js';
+import { textProblem } from '../../../contracts/common.js';
 import { uploadResponse, usageBody, usageRecordResponse, workflowBody, workflowParams, workflowResponse } from '../../../contracts/platform.js';
-import { notFound } from '../../../core/errors.js';
+import { getUser } from '../../../core/accounts/get-user.js';
 import { newId } from '../../../core/ids.js';
 import { mcToCredits } from '../../../contracts/money.js';
-import type { App, AppContext } from '../../app.js';
+import type { App, AppContext } from '../../context.js';
+import { answers, signedIn } from '../../route-docs.js';
 import { HttpError } from '../../http-errors.js';
 import { isAdmin, principal } from '../../plugins/auth.js';
 import { looksLikeServiceKey } from '../../plugins/service-auth.js';
@@ -29,17 +30,9 @@ export async function meteredRoutes(app: App, ctx: AppContext) {
       {
         onRequest: ctx.authenticate,
         schema: {
-          tags: ['platform'], summary: 'Upload a file', description: 'Multipart, one file in the field `file`. Charges `file_upload`/`per_mb` by the file’s exact size in bytes (1.5 MB at 0.25 per MB is 0.375). Over `MAX_UPLOAD_MB` (default 25) 413 and nothing is kept; a file name with control or bidirectional override characters is 400. Takes an `Idempotency-Key` (another file under the same key is 409).',
-          security: [{ bearer: [] }],
+          ...signedIn('platform', 'Upload a file', 'Multipart, one file in the field `file`. Charges `file_upload`/`per_mb` by the file’s exact size in bytes (1.5 MB at 0.25 per MB is 0.375). Over `MAX_UPLOAD_MB` (default 25) 413 and nothing is kept; a file name with control or bidirectional override characters is 400. Takes an `Idempotency-Key` (another file under the same key is 409).'),
           consumes: ['multipart/form-data'],
-          response: {
-            201: uploadResponse,
-            400: errorSchema,
-            401: errorSchema,
-            402: errorSchema,
-            413: errorSchema,
-            415: errorSchema,
-          },
+          response: answers({ 201: uploadResponse }, 400, 401, 402, 413, 415),
         },
       },
       async (req, reply) => {
@@ -108,17 +101,10 @@ export async function meteredRoutes(app: App, ctx: AppContext) {
     {
       onRequest: ctx.authenticate,
       schema: {
-        tags: ['platform'], summary: 'Run a workflow', description: 'Charges `workflow`/`per_execution` (quantity 1) for one run of the workflow named by `id` (1 to 100 letters, digits, `-` or `_`). Takes an `Idempotency-Key`.',
-        security: [{ bearer: [] }],
+        ...signedIn('platform', 'Run a workflow', 'Charges `workflow`/`per_execution` (quantity 1) for one run of the workflow named by `id` (1 to 100 letters, digits, `-` or `_`). Takes an `Idempotency-Key`.'),
         params: workflowParams,
         body: workflowBody,
-        response: {
-          201: workflowResponse,
-          400: errorSchema,
-          401: errorSchema,
-          402: errorSchema,
-          409: errorSchema,
-        },
+        response: answers({ 201: workflowResponse }, 400, 401, 402, 409),
       },
     },
     async (req, reply) => {
@@ -144,15 +130,7 @@ export async function meteredRoutes(app: App, ctx: AppContext) {
         tags: ['platform'], summary: 'Meter an operation for a user', description: 'For other backends of the platform (a service API key in `X-Service-Key` or as `Authorization: Bearer ck_live_...` — `SERVICE_API_KEY` is one of them — or an admin token): charges `quantity` of `unit` of `operation` to `userId` by the active rule. `quantity` is the unit’s base quantity: SECONDS for `per_minute` (a 2-minute call is 120, not 2: sending minutes undercharges 60 times), BYTES for `per_mb` (not megabytes), TOKENS for `per_1k_tokens` (not thousands), a count for every other unit. `idempotencyKey` is required; the same key and body replay the first answer. A super admin’s usage is recorded, not charged.',
         security: [{ serviceKey: [] }, { apiKey: [] }, { bearer: [] }],
         body: usageBody,
-        response: {
-          201: usageRecordResponse,
-          400: errorSchema,
-          401: errorSchema,
-          402: errorSchema,
-          403: errorSchema,
-          404: errorSchema,
-          409: errorSchema,
-        },
+        response: answers({ 201: usageRecordResponse }, 400, 401, 402, 403, 404, 409),
       },
       onRequest: async (req, reply) => {
         // A service key (SERVICE_API_KEY or a `ck_live_` key made by an admin), in X-Service-Key or as a Bearer token.
@@ -167,8 +145,7 @@ export async function meteredRoutes(app: App, ctx: AppContext) {
     async (req, reply) => {
       principal(req);
       const b = req.body;
-      const target = await ctx.core.database.db.selectFrom('users').select(['id', 'role']).where('id', '=', b.userId).executeTakeFirst();
-      if (!target) throw notFound('User');
+      const target = await getUser(ctx.core.database.db, b.userId);
       const price = await ctx.core.pricing.price(b.operation, b.unit, b.quantity);
       const r = await ctx.guard.charge(req, {
         userId: target.id,

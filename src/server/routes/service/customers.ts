@@ -4,7 +4,7 @@ import { customerBody, customerParams, customerResponse } from '../../../contrac
 import { findCustomer, upsertCustomer } from '../../../core/customers/upsert-customer.js';
 import { notFound } from '../../../core/errors.js';
 import type { App, AppContext } from '../../app.js';
-import { toBalance } from '../credits/catalog.js';
+import { toBalance } from '../../presenters.js';
 
 export const SERVICE_SECURITY: { [name: string]: string[] }[] = [{ apiKey: [] }, { serviceKey: [] }];
 

@@ -1,16 +1,21 @@
 import { sql } from 'kysely';
 import type { Role } from '../../db/schema.js';
 import { recordAudit } from '../audit/record-audit.js';
-import { conflict, notFound } from '../errors.js';
+import { DomainError, conflict, notFound } from '../errors.js';
 import type { LedgerWriter } from '../ledger/writer.js';
 import { endTokens } from './token-version.js';
 
-export interface SetRoleInput {
+export interface RoleChange {
   /** The user whose role changes. */
   userId: string;
   role: Role;
   /** Who changes it (null: an operator at the command line); recorded in the audit log. */
   actorId: string | null;
+  /**
+   * The changer's role, when a user changes it (absent: an operator): only a super admin
+   * grants or removes `admin` and `super_admin`.
+   */
+  actorRole?: Role;
   dialect: 'sqlite' | 'postgres';
 }
 
@@ -20,10 +25,13 @@ export interface SetRoleInput {
  * The super admins are locked while counted (Postgres: FOR UPDATE; SQLite: the writer's
  * exclusive transaction), so two demotions racing on two instances cannot both pass.
  */
-export async function setRole(writer: LedgerWriter, input: SetRoleInput): Promise<{ from: Role; to: Role }> {
+export async function changeRole(writer: LedgerWriter, input: RoleChange): Promise<{ from: Role; to: Role }> {
   return writer.transaction(async ({ trx, now }) => {
     const target = await trx.selectFrom('users').select(['id', 'role']).where('id', '=', input.userId).executeTakeFirst();
     if (!target) throw notFound('User');
+    if (input.actorRole !== undefined && input.actorRole !== 'super_admin' && (input.role !== 'user' || target.role !== 'user')) {
+      throw new DomainError('forbidden', 'Only a super admin grants or removes administrator roles.');
+    }
     if (target.role === 'super_admin' && input.role !== 'super_admin') {
       const supers = await sql<{ id: string }>`select id from users where role = 'super_admin' order by id${sql.raw(input.dialect === 'postgres' ? ' for update' : '')}`.execute(trx);
       const others = supers.rows.filter((r) => r.id !== target.id);

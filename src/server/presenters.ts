@@ -1,0 +1,240 @@
+/**
+ * Rows and use-case results as the contract answers them (src/contracts): amounts from
+ * millicredits to credits, times to ISO strings, flags to booleans. Every route presents
+ * through these, so one thing is always shown one way.
+ */
+import { mcToCredits } from '../contracts/money.js';
+import type { Settings } from '../core/accounts/settings.js';
+import type { UserWithAccount } from '../core/accounts/get-user.js';
+import { type ListedCall, callStatusWord } from '../core/calls/list-calls.js';
+import type { Balance } from '../core/ledger/ledger.js';
+import type { AdminPaymentRow } from '../core/payments/list-admin-payments.js';
+import type { Applied } from '../core/ledger/types.js';
+import type { AdminAnalytics } from '../core/reports/get-admin-analytics.js';
+import type { UsageRange, UsageReport } from '../core/usage/get-usage.js';
+import type { AlertType, CallRow, PackageRow, PaymentRow, PricingRow, Role, TransactionRow } from '../db/schema.js';
+
+const iso = (ms: number) => new Date(ms).toISOString();
+const json = (text: string | null) => (text ? (JSON.parse(text) as Record<string, unknown>) : null);
+
+export function toBalance(b: Balance, unlimited: boolean) {
+  return {
+    balance: mcToCredits(b.balanceMc),
+    reserved: mcToCredits(b.reservedMc),
+    available: mcToCredits(b.availableMc),
+    lifetimePurchased: mcToCredits(b.lifetimePurchasedMc),
+    lifetimeUsed: mcToCredits(b.lifetimeUsedMc),
+    unlimited,
+  };
+}
+
+export function toPackage(p: PackageRow) {
+  return {
+    id: p.id,
+    name: p.name,
+    credits: mcToCredits(p.credits_mc),
+    bonusCredits: mcToCredits(p.bonus_credits_mc),
+    priceCents: p.price_cents,
+    currency: p.currency,
+    popular: p.popular === 1,
+    active: p.active === 1,
+  };
+}
+
+export function toRule(r: PricingRow) {
+  return {
+    id: r.id,
+    operation: r.operation,
+    unit: r.unit,
+    credits: mcToCredits(r.credits_mc),
+    description: r.description,
+    active: r.active === 1,
+    version: r.version,
+  };
+}
+
+export function toTransaction(t: TransactionRow) {
+  return {
+    id: t.id,
+    type: t.type,
+    amount: mcToCredits(t.amount_mc),
+    reservedChange: mcToCredits(t.reserved_change_mc),
+    balanceAfter: mcToCredits(t.balance_after_mc),
+    description: t.description,
+    metadata: json(t.metadata),
+    createdAt: iso(t.created_at),
+  };
+}
+
+/** An admin's adjustment as answered: its ledger row and the balance after it. */
+export function toAdjustment(a: Applied, reason: string, actorId: string) {
+  return {
+    transaction: {
+      id: a.transactionId as string,
+      type: 'adjustment' as const,
+      amount: mcToCredits(a.amountMc),
+      reservedChange: 0,
+      balanceAfter: mcToCredits(a.balanceMc),
+      description: reason,
+      metadata: { reason, actorId },
+      createdAt: iso(a.createdAt),
+    },
+    balance: { balance: mcToCredits(a.balanceMc), reserved: mcToCredits(a.reservedMc), available: mcToCredits(a.availableMc) },
+  };
+}
+
+const FORMULA = /^[=+\-@\t\r]/;
+
+/**
+ * A text cell that a spreadsheet will not run: text starting with = + - @, a tab or a
+ * carriage return gets a leading '. Only text columns go through this (even text that
+ * looks like a number, such as a description "-1"); numeric columns (amounts) are written
+ * as plain numbers, so -0.1 stays a number.
+ */
+export function safeCell(v: string): string {
+  return FORMULA.test(v) ? `'${v}` : v;
+}
+
+export const TRANSACTIONS_CSV_HEADER = ['id', 'createdAt', 'type', 'amount', 'reservedChange', 'balanceAfter', 'description', 'metadata'];
+
+/** A ledger row as a line of the CSV export (the columns of TRANSACTIONS_CSV_HEADER). */
+export function toTransactionCsv(t: TransactionRow): string[] {
+  return [
+    t.id,
+    iso(t.created_at),
+    t.type,
+    String(mcToCredits(t.amount_mc)),
+    String(mcToCredits(t.reserved_change_mc)),
+    String(mcToCredits(t.balance_after_mc)),
+    safeCell(t.description),
+    safeCell(t.metadata ?? ''),
+  ];
+}
+
+/** What a purchase answers of its payment. */
+export function toPurchasedPayment(p: PaymentRow) {
+  return {
+    id: p.id,
+    status: p.status,
+    provider: p.provider,
+    amountCents: p.amount_cents,
+    currency: p.currency,
+    credits: mcToCredits(p.credits_mc + p.bonus_credits_mc),
+  };
+}
+
+export function toPayment(p: PaymentRow) {
+  return { ...toPurchasedPayment(p), packageId: p.package_id, createdAt: iso(p.created_at), receiptUrl: p.receipt_url };
+}
+
+/** A payment as the admin list and its CSV show it: whose it is, what became of it. */
+export function toAdminPayment(p: AdminPaymentRow) {
+  return {
+    ...toPayment(p),
+    userId: p.user_id,
+    userEmail: p.user_email,
+    refundedCents: p.refunded_cents,
+    stripePaymentIntentId: p.stripe_payment_intent_id,
+    failureReason: p.failure_message,
+    disputeStatus: p.dispute_status,
+  };
+}
+
+export function toSettings(s: Settings) {
+  return {
+    lowBalanceThreshold: mcToCredits(s.lowBalanceThresholdMc),
+    autoRecharge: {
+      enabled: s.autoRecharge.enabled,
+      thresholdCredits: s.autoRecharge.thresholdMc === null ? null : mcToCredits(s.autoRecharge.thresholdMc),
+      packageId: s.autoRecharge.packageId,
+    },
+  };
+}
+
+export function toAlert(a: { id: string; type: AlertType; message: string; read: number; created_at: number }) {
+  return { id: a.id, type: a.type, message: a.message, read: a.read === 1, createdAt: iso(a.created_at) };
+}
+
+/** A user: a row (`created_at`) or a use-case's result (`createdAt`). */
+export function toUser(u: { id: string; email: string; name: string; role: Role; created_at?: number; createdAt?: number }) {
+  return { id: u.id, email: u.email, name: u.name, role: u.role, createdAt: iso((u.created_at ?? u.createdAt) as number) };
+}
+
+export function toAdminUser(u: UserWithAccount) {
+  return {
+    id: u.id,
+    email: u.email,
+    name: u.name,
+    role: u.role,
+    balance: mcToCredits(u.balance_mc),
+    reserved: mcToCredits(u.reserved_mc),
+    available: mcToCredits(u.available_mc),
+    lifetimePurchased: mcToCredits(u.lifetime_purchased_mc),
+    lifetimeUsed: mcToCredits(u.lifetime_used_mc),
+    externalId: u.external_id,
+    createdAt: iso(u.created_at),
+  };
+}
+
+export function toAuditEntry(a: { id: string; actor_id: string | null; action: string; target_type: string; target_id: string | null; details: string | null; created_at: number }) {
+  return {
+    id: a.id,
+    actorId: a.actor_id,
+    action: a.action,
+    targetType: a.target_type,
+    targetId: a.target_id,
+    details: json(a.details),
+    createdAt: iso(a.created_at),
+  };
+}
+
+const toOperationUsage = (o: UsageReport['byOperation'][number]) => ({
+  operation: o.operation,
+  unit: o.unit,
+  credits: mcToCredits(o.mc),
+  operations: o.operations,
+  quantity: o.quantityMilli / 1000,
+});
+
+export function toUsage(range: UsageRange, u: UsageReport) {
+  return {
+    from: iso(range.from),
+    to: iso(range.to),
+    granularity: range.granularity,
+    totalCredits: mcToCredits(u.totalMc),
+    totalOperations: u.totalOperations,
+    series: u.series.map((s) => ({ bucket: iso(s.bucket), credits: mcToCredits(s.mc), operations: s.operations })),
+    byOperation: u.byOperation.map(toOperationUsage),
+  };
+}
+
+export function toAnalytics(a: AdminAnalytics) {
+  return {
+    from: iso(a.range.from),
+    to: iso(a.range.to),
+    revenueCents: a.revenueCents,
+    creditsSold: mcToCredits(a.soldMc),
+    creditsUsed: mcToCredits(a.usage.totalMc),
+    activeUsers: a.activeUsers,
+    payments: a.payments,
+    byOperation: a.usage.byOperation.map(toOperationUsage),
+    series: a.usage.series.map((s) => ({ bucket: iso(s.bucket), revenueCents: a.revenueByDay.get(s.bucket) ?? 0, creditsUsed: mcToCredits(s.mc) })),
+  };
+}
+
+/** The id the API shows for a call: VAPI's, or ours while VAPI has not confirmed it. */
+export const publicCallId = (c: CallRow) => c.vapi_id ?? c.id;
+
+export function toCall(c: ListedCall) {
+  return {
+    id: publicCallId(c),
+    status: callStatusWord(c.status),
+    phoneNumber: c.phone_number,
+    maxDurationSeconds: c.max_duration_seconds,
+    startedAt: iso(c.created_at),
+    endedAt: c.ended_at === null ? null : iso(c.ended_at),
+    durationSeconds: c.duration_ms === null ? null : c.duration_ms / 1000,
+    charged: mcToCredits(c.charged_mc ?? 0),
+    reserved: mcToCredits(c.heldMc),
+  };
+}
