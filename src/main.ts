@@ -125,7 +125,10 @@ export async function startServer(
   await seed(database.db);
   // The alert webhook is one endpoint of the events system.
   await syncAlertEndpoint(database.db, { url: config.alerts.webhookUrl, secret: config.alerts.webhookSecret }, Date.now());
-  const core = createCore(database, { ledgerKey: new LedgerKey(config.ledgerKey), maxBatch: config.writer.maxBatch, maxQueue: config.writer.maxQueue });
+  // The core and the watchers start before the app and its logger exist: they log through it once it does.
+  let appLog: App['log'] | undefined;
+  const log: ErrorLog = { error: (obj, msg) => (appLog ? appLog.error(obj, msg) : console.error(msg, obj)) };
+  const core = createCore(database, { ledgerKey: new LedgerKey(config.ledgerKey), maxBatch: config.writer.maxBatch, maxQueue: config.writer.maxQueue, log });
   try {
     await ensureSuperAdmin(core, config);
   } catch (e) {
@@ -137,7 +140,7 @@ export async function startServer(
 
   const lifecycle: Lifecycle = { stopping: false };
   const metrics = createMetrics();
-  const events = new BalanceEvents(database);
+  const events = new BalanceEvents(database, log);
   await events.start(config.databaseUrl, opts.pgSchema ? `-c search_path=${opts.pgSchema}` : undefined);
   core.writer.onCommit((changes) => events.publish(changes));
   core.writer.onBatch((size, ms) => {
@@ -145,9 +148,6 @@ export async function startServer(
     metrics.writerBatchSeconds.observe(ms / 1000);
   });
 
-  // The watchers start before the app and its logger exist: they log through it once it does.
-  let appLog: App['log'] | undefined;
-  const log: ErrorLog = { error: (obj, msg) => (appLog ? appLog.error(obj, msg) : console.error(msg, obj)) };
   const thresholds = new ThresholdAlerts(database.db, { log });
   core.writer.onCommit((changes) => void thresholds.onCommit(changes));
   const vapi: CallProvider = config.vapi.apiKey
@@ -244,7 +244,7 @@ export async function startServer(
     });
     const backups = services.backups;
     // The outcome is logged, kept for /health/ready and /metrics, and alerted by runOnce.
-    every(b.intervalMs / 1000, () => backups.runOnce().catch(() => {}));
+    every(b.intervalMs / 1000, () => backups.runOnce().catch(() => undefined));
   } else if (config.backups) {
     app.log.warn('BACKUP_DIR is for the embedded SQLite database and is ignored on PostgreSQL: back PostgreSQL up with its own tools (docs/operations.md)');
   }

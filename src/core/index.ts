@@ -4,6 +4,7 @@
  */
 import type { Database } from '../db/open.js';
 import type { LedgerKey } from './ledger/hash.js';
+import type { ErrorLog } from './log.js';
 import { Ledger } from './ledger/ledger.js';
 import { LedgerWriter, type WriterOptions } from './ledger/writer.js';
 import { PricingCache } from './pricing/rules.js';
@@ -16,13 +17,19 @@ export interface Core {
   /** The key the ledger's rows are hashed under (verify needs it too). */
   ledgerKey: LedgerKey;
   now: () => number;
+  /** Where use-cases report the errors they handle but must not hide. */
+  log: ErrorLog;
 }
 
-/** `ledgerKey`: the ledger key, from the configuration (core reads no environment). */
-export function createCore(database: Database, opts: WriterOptions & { pricingTtlMs?: number }): Core {
+/**
+ * `ledgerKey`: the ledger key, from the configuration (core reads no environment). `log`:
+ * the service's logger (standard error when absent: a command, a test).
+ */
+export function createCore(database: Database, opts: WriterOptions & { pricingTtlMs?: number; log?: ErrorLog }): Core {
   const now = opts.now ?? Date.now;
   const writer = new LedgerWriter(database, opts);
   const pricing = new PricingCache(database.db, opts.pricingTtlMs ?? 1000, now);
   const ledger = new Ledger(database.db, writer, pricing);
-  return { database, writer, ledger, pricing, ledgerKey: opts.ledgerKey, now };
+  const log = opts.log ?? { error: (obj, msg) => console.error(msg, obj) };
+  return { database, writer, ledger, pricing, ledgerKey: opts.ledgerKey, now, log };
 }

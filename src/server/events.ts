@@ -10,6 +10,7 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { USERS_CHANNEL } from '../core/accounts/token-version.js';
 import type { BalanceChange } from '../core/ledger/types.js';
+import type { ErrorLog } from '../core/log.js';
 import type { Database } from '../db/open.js';
 
 const CHANNEL = 'credit_balance';
@@ -21,7 +22,10 @@ export class BalanceEvents {
   private closed = false;
   private readonly userListeners: ((userId: string | null) => void)[] = [];
 
-  constructor(private readonly database: Database) {
+  constructor(
+    private readonly database: Database,
+    private readonly log: ErrorLog = { error: (obj, msg) => console.error(msg, obj) },
+  ) {
     this.emitter.setMaxListeners(0);
   }
 
@@ -78,7 +82,8 @@ export class BalanceEvents {
   private reconnectLater(connectionString: string, options?: string) {
     if (this.closed) return;
     setTimeout(() => {
-      if (!this.closed) void this.connectListener(connectionString, options).catch(() => {});
+      // A failed attempt has already scheduled the next one (onLost); nothing is lost by not rethrowing it.
+      if (!this.closed) void this.connectListener(connectionString, options).catch(() => undefined);
     }, 1000).unref();
   }
 
@@ -90,7 +95,9 @@ export class BalanceEvents {
       const pool = this.database.pgPool;
       for (let k = 0; k < changes.length; k += 25) {
         const c = changes.slice(k, k + 25);
-        pool.query('select pg_notify($1, $2)', [CHANNEL, JSON.stringify({ i: this.instance, c })]).catch(() => {});
+        pool
+          .query('select pg_notify($1, $2)', [CHANNEL, JSON.stringify({ i: this.instance, c })])
+          .catch((err) => this.log.error({ err: { message: (err as Error).message }, changes: c.length }, 'balance changes not announced to the other instances'));
       }
     }
   }

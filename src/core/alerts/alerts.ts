@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { AlertType, DB } from '../../db/schema.js';
 import { emitEvent } from '../events/emit-event.js';
 import { newId } from '../ids.js';
+import { CommitWatcher } from '../commit-watcher.js';
 import type { BalanceChange } from '../ledger/types.js';
 import type { ErrorLog } from '../log.js';
 import { formatCredits, mcToCredits } from '../../contracts/money.js';
@@ -25,6 +26,21 @@ export async function createAlert(
 }
 
 /**
+ * Sets (`below`) or clears the user's below-threshold flag, only from its other value and
+ * only where the stored threshold agrees with `availableMc`: whether this statement flipped it.
+ */
+async function flipBelowThreshold(db: Kysely<DB>, userId: string, below: boolean, availableMc: number, now: number): Promise<boolean> {
+  const r = await db
+    .updateTable('user_settings')
+    .set({ below_threshold: below ? 1 : 0, updated_at: now })
+    .where('user_id', '=', userId)
+    .where('below_threshold', '=', below ? 0 : 1)
+    .where('low_balance_threshold_mc', below ? '>' : '<=', availableMc)
+    .executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
+/**
  * Raises low_balance once per downward crossing of the user's threshold and depleted when
  * available reaches zero, from the balance changes the writer publishes after each commit.
  * "Once" holds across batches and instances: the `below_threshold` flag flips with a
@@ -33,35 +49,22 @@ export async function createAlert(
  * Thresholds are cached briefly so the common case (well above the threshold) costs no
  * query. A failed check is logged.
  */
-export class ThresholdAlerts {
+export class ThresholdAlerts extends CommitWatcher {
   private readonly thresholds: SettingsCache<number>;
-  private chain: Promise<void> = Promise.resolve();
   private readonly now: () => number;
-  private readonly log: ErrorLog;
 
   constructor(
     private readonly db: Kysely<DB>,
     opts: { log: ErrorLog; now?: () => number; ttlMs?: number },
   ) {
+    super(opts.log, 'low-balance check');
     this.now = opts.now ?? Date.now;
-    this.log = opts.log;
     this.thresholds = new SettingsCache<number>(opts.ttlMs ?? 5000, this.now);
   }
 
   /** Forget a user's cached threshold (their settings changed). */
   invalidate(userId: string) {
     this.thresholds.invalidate(userId);
-  }
-
-  /** Queues the checks for a commit's changes; they run one commit at a time, in order. */
-  onCommit(changes: BalanceChange[]): Promise<void> {
-    this.chain = this.chain.then(() => this.check(changes)).catch((err) => this.log.error({ err }, 'low-balance check failed'));
-    return this.chain;
-  }
-
-  /** Resolves when every queued check is done. */
-  idle(): Promise<void> {
-    return this.chain;
   }
 
   private threshold(userId: string): Promise<number> {
@@ -75,31 +78,14 @@ export class ThresholdAlerts {
     });
   }
 
-  private async check(changes: BalanceChange[]) {
-    for (const c of changes) {
-      try {
-        await this.checkOne(c);
-      } catch (err) {
-        this.log.error({ err, userId: c.userId }, 'low-balance check failed');
-      }
-    }
-  }
-
-  private async checkOne(c: BalanceChange) {
+  protected async checkOne(c: BalanceChange) {
     if (c.availableMc === c.previousAvailableMc) return;
     const now = this.now();
     const threshold = await this.threshold(c.userId);
     const wentDown = c.availableMc < c.previousAvailableMc;
     if (wentDown && c.availableMc < threshold && c.previousAvailableMc >= 0) {
       await this.db.transaction().execute(async (trx) => {
-        const r = await trx
-          .updateTable('user_settings')
-          .set({ below_threshold: 1, updated_at: now })
-          .where('user_id', '=', c.userId)
-          .where('below_threshold', '=', 0)
-          .where('low_balance_threshold_mc', '>', c.availableMc)
-          .executeTakeFirst();
-        if (Number(r.numUpdatedRows) !== 1) return;
+        if (!(await flipBelowThreshold(trx, c.userId, true, c.availableMc, now))) return;
         await createAlert(
           trx,
           c.userId,
@@ -111,13 +97,7 @@ export class ThresholdAlerts {
         await emitEvent(trx, { type: 'balance.low', accountId: c.userId, data: { accountId: c.userId, available: mcToCredits(c.availableMc), threshold: mcToCredits(threshold) } }, now);
       });
     } else if (!wentDown && c.availableMc >= threshold) {
-      await this.db
-        .updateTable('user_settings')
-        .set({ below_threshold: 0, updated_at: now })
-        .where('user_id', '=', c.userId)
-        .where('below_threshold', '=', 1)
-        .where('low_balance_threshold_mc', '<=', c.availableMc)
-        .execute();
+      await flipBelowThreshold(this.db, c.userId, false, c.availableMc, now);
     }
     if (wentDown && c.availableMc <= 0 && c.previousAvailableMc > 0) {
       await this.db.transaction().execute(async (trx) => {

@@ -116,7 +116,7 @@ export async function reconcileCall(core: Core, provider: CallProvider, callId: 
   call = await markCallStarted(core, callId, found.id);
   if (call.status === 'failed') {
     // Given up on already: the call is paid back, so it must not go on.
-    await provider.hangUp(found.id).catch(() => {});
+    await provider.hangUp(found.id).catch((err) => core.log.error({ err, callId, vapiId: found.id }, 'a paid-back call could not be hung up: it may still be live'));
     return { kind: 'failed', call };
   }
   const ms = endedDurationMs(found);

@@ -53,7 +53,7 @@ export async function startCall(core: Core, provider: CallProvider, cfg: CallsCo
     if (now.status === 'failed') {
       // Given up on meanwhile (it cannot be, short of a clock jump past the start delay):
       // the call is live but paid back, so it must not go on.
-      await provider.hangUp(placed.id).catch(() => {});
+      await provider.hangUp(placed.id).catch((err) => core.log.error({ err, callId: call.id, vapiId: placed.id }, 'a paid-back call could not be hung up: it may still be live'));
       return { kind: 'failed', call: now, replayed: false };
     }
     return { kind: 'started', call: now, replayed: false };

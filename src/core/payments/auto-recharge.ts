@@ -26,6 +26,7 @@ import { emitEvent } from '../events/emit-event.js';
 import { paymentEventData } from '../events/payment-event-data.js';
 import { newId } from '../ids.js';
 import type { Core } from '../index.js';
+import { CommitWatcher } from '../commit-watcher.js';
 import type { BalanceChange } from '../ledger/types.js';
 import type { ErrorLog } from '../log.js';
 import { formatCents } from '../../contracts/money.js';
@@ -47,10 +48,8 @@ interface Cached {
   thresholdMc: number;
 }
 
-export class AutoRecharge {
+export class AutoRecharge extends CommitWatcher {
   private readonly cache: SettingsCache<Cached>;
-  private chain: Promise<void> = Promise.resolve();
-  private readonly log: ErrorLog;
 
   constructor(
     private readonly core: Core,
@@ -63,21 +62,12 @@ export class AutoRecharge {
       allowSimulated?: boolean;
     },
   ) {
+    super(opts.log, 'auto-recharge check');
     this.cache = new SettingsCache<Cached>(opts.ttlMs ?? 5000);
-    this.log = opts.log;
   }
 
   invalidate(userId: string) {
     this.cache.invalidate(userId);
-  }
-
-  onCommit(changes: BalanceChange[]): Promise<void> {
-    this.chain = this.chain.then(() => this.check(changes)).catch((err) => this.log.error({ err }, 'auto-recharge check failed'));
-    return this.chain;
-  }
-
-  idle(): Promise<void> {
-    return this.chain;
   }
 
   private settings(userId: string): Promise<Cached> {
@@ -91,17 +81,7 @@ export class AutoRecharge {
     });
   }
 
-  private async check(changes: BalanceChange[]) {
-    for (const c of changes) {
-      try {
-        await this.checkOne(c);
-      } catch (err) {
-        this.log.error({ err, userId: c.userId }, 'auto-recharge check failed');
-      }
-    }
-  }
-
-  private async checkOne(c: BalanceChange) {
+  protected async checkOne(c: BalanceChange) {
     const db = this.core.database.db;
     if (c.availableMc === c.previousAvailableMc) return;
     const s = await this.settings(c.userId);

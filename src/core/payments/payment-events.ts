@@ -161,18 +161,23 @@ export async function failPayment(scope: TransactionScope, p: PaymentRow, messag
   return true;
 }
 
+/** Takes or gives back the credits the payment's refunds and dispute now call for (once it granted any), then saves it. */
+async function settleAndSave(scope: TransactionScope, p: PaymentRow, dispute: boolean): Promise<true> {
+  if (granted(p)) {
+    await reconcile(scope, p, dispute);
+    p.status = settledStatus(p);
+  }
+  await save(scope.trx, p, scope.now);
+  return true;
+}
+
 /** The payment's cumulative refunded amount is now `cumulativeCents` (never goes down). */
 export async function recordRefund(scope: TransactionScope, p: PaymentRow, cumulativeCents: number, chargeId: string | null) {
   const cumulative = Math.min(Math.max(cumulativeCents, p.refunded_cents), p.amount_cents);
   p.stripe_charge_id = p.stripe_charge_id ?? chargeId;
   if (cumulative === p.refunded_cents) return false;
   p.refunded_cents = cumulative;
-  if (granted(p)) {
-    await reconcile(scope, p, false);
-    p.status = settledStatus(p);
-  }
-  await save(scope.trx, p, scope.now);
-  return true;
+  return settleAndSave(scope, p, false);
 }
 
 export async function recordDispute(scope: TransactionScope, p: PaymentRow, state: 'open' | 'won' | 'lost', amountCents: number, chargeId: string | null) {
@@ -182,12 +187,7 @@ export async function recordDispute(scope: TransactionScope, p: PaymentRow, stat
   if (state === 'open' && p.dispute_status === 'open') return false;
   p.dispute_status = state;
   p.dispute_amount_cents = amountCents;
-  if (granted(p)) {
-    await reconcile(scope, p, true);
-    p.status = settledStatus(p);
-  }
-  await save(scope.trx, p, scope.now);
-  return true;
+  return settleAndSave(scope, p, true);
 }
 
 /** An admin request's idempotency key, stored with its reply in the refund's transaction. */

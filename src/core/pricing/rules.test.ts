@@ -10,12 +10,8 @@ import { PricingCache } from './rules.js';
 
 describe.each(await activeDialects())('the pricing cache on %s', (dialect) => {
   let core: TestCore;
-  beforeAll(async () => {
-    core = await createTestCore(dialect);
-  });
-  afterAll(async () => {
-    await core?.dispose();
-  });
+  beforeAll(async () => void (core = await createTestCore(dialect)));
+  afterAll(() => core?.dispose());
 
   it('does not hand out or keep a load that was in flight during a price change', async () => {
     // Reads of the rules finish (the rows are read) and then wait for the test.
