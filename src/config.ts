@@ -22,19 +22,22 @@ const optionalString = z
   .string()
   .optional()
   .transform((v) => (v === undefined || v.trim() === '' ? undefined : v.trim()));
-const int = (def: number, min = 0) =>
+/** An optional number read by `parse` (null: refused with `message`); `fallback` when unset or blank. */
+const parsed = (fallback: number, parse: (v: string) => number | null, message: string) =>
   z
     .string()
     .optional()
     .transform((v, ctx) => {
-      if (v === undefined || v.trim() === '') return def;
-      const n = Number(v);
-      if (!Number.isInteger(n) || n < min) {
-        ctx.addIssue({ code: 'custom', message: `must be a whole number >= ${min}` });
+      if (v === undefined || v.trim() === '') return fallback;
+      const n = parse(v.trim());
+      if (n === null) {
+        ctx.addIssue({ code: 'custom', message });
         return z.NEVER;
       }
       return n;
     });
+const int = (def: number, min = 0) => parsed(def, (t) => (Number.isInteger(Number(t)) && Number(t) >= min ? Number(t) : null), `must be a whole number >= ${min}`);
+const nonNegative = (n: number | null) => (n === null || n < 0 ? null : n);
 
 const envSchema = z.object({
   NODE_ENV: z.string().optional().default('development'),
@@ -47,19 +50,8 @@ const envSchema = z.object({
   JWT_TTL_SECONDS: int(7 * 24 * 3600, 60),
   SUPER_ADMIN_EMAIL: optionalString,
   SUPER_ADMIN_PASSWORD: optionalString,
-  SIGNUP_BONUS_CREDITS: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === '') return 0;
-      // Parsed as decimal text, never through a float.
-      const mc = creditsToMc(v.trim());
-      if (mc === null || mc < 0) {
-        ctx.addIssue({ code: 'custom', message: 'must be a non-negative number of credits with at most 3 decimals' });
-        return z.NEVER;
-      }
-      return mc;
-    }),
+  // Parsed as decimal text, never through a float.
+  SIGNUP_BONUS_CREDITS: parsed(0, (t) => nonNegative(creditsToMc(t)), 'must be a non-negative number of credits with at most 3 decimals'),
   STRIPE_SECRET_KEY: optionalString,
   STRIPE_WEBHOOK_SECRET: optionalString,
   STRIPE_PUBLISHABLE_KEY: optionalString,
@@ -94,19 +86,8 @@ const envSchema = z.object({
   ALERTS_POLL_MS: int(2000, 10),
   ALERTS_RETRY_BASE_MS: int(5000, 1),
   BACKUP_DIR: optionalString,
-  BACKUP_INTERVAL_MINUTES: z
-    .string()
-    .optional()
-    .transform((v, ctx) => {
-      if (v === undefined || v.trim() === '') return 60;
-      // A fraction is allowed (0.5 is every 30 s), down to one second.
-      const n = Number(v);
-      if (!Number.isFinite(n) || n < 1 / 60) {
-        ctx.addIssue({ code: 'custom', message: 'must be a number of minutes, at least 0.0167 (one second)' });
-        return z.NEVER;
-      }
-      return n;
-    }),
+  // A fraction is allowed (0.5 is every 30 s), down to one second.
+  BACKUP_INTERVAL_MINUTES: parsed(60, (t) => (Number(t) >= 1 / 60 && Number.isFinite(Number(t)) ? Number(t) : null), 'must be a number of minutes, at least 0.0167 (one second)'),
   BACKUP_KEEP: int(24, 1),
   SHUTDOWN_TIMEOUT_SECONDS: int(25, 1),
   TRUST_PROXY: optionalString,

@@ -59,9 +59,8 @@ program
     if (running.setupToken) for (const line of setupInstructions(url, running.setupToken)) console.log(`credits: ${line}`);
   });
 
-program
-  .command('migrate')
-  .description('apply pending database migrations')
+const migrate = program.command('migrate').description('apply pending database migrations');
+migrate
   .option('--dry-run', 'list the migrations that would run; change nothing')
   .option('--key-ledger', 're-hash a ledger written by the release before (plain SHA-256) with the ledger key; prove it first with `credits verify --allow-unkeyed`')
   .addHelpText(

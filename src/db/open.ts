@@ -86,13 +86,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
       client.on('error', () => {});
     });
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-    return {
-      db,
-      dialect: 'postgres',
-      pgPool: pool,
-      ping: () => ping(db),
-      close: () => db.destroy(),
-    };
+    return { db, dialect: 'postgres', pgPool: pool, ping: () => ping(db), close: () => db.destroy() };
   }
   const path = opts.sqlitePath ?? './data/credits.db';
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
@@ -103,13 +97,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   sqlite.pragma('foreign_keys = ON');
   const handle = withStatementCache(sqlite);
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: handle }) });
-  return {
-    db,
-    dialect: 'sqlite',
-    sqlite: handle,
-    ping: () => ping(db),
-    close: () => db.destroy(),
-  };
+  return { db, dialect: 'sqlite', sqlite: handle, ping: () => ping(db), close: () => db.destroy() };
 }
 
 async function ping(db: Kysely<DB>): Promise<boolean> {
