@@ -1,7 +1,7 @@
 import { webhookEventsPage } from '../../../contracts/admin.js';
 import { errorSchema, paginationQuery } from '../../../contracts/common.js';
 import { listWebhookEvents } from '../../../core/payments/list-webhook-events.js';
-import type { App, AppContext } from '../../app.js';
+import type { App, AppContext } from '../../context.js';
 import { requireAdmin } from '../../plugins/auth.js';
 
 /** The Stripe events the webhook received, for admins. */

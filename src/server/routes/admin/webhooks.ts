@@ -19,7 +19,7 @@ import { listWebhookEndpoints } from '../../../core/events/list-webhook-endpoint
 import { retryWebhookDelivery } from '../../../core/events/retry-webhook-delivery.js';
 import { updateWebhookEndpoint } from '../../../core/events/update-webhook-endpoint.js';
 import { resolveHost } from '../../../integrations/webhooks/http-sender.js';
-import type { App, AppContext } from '../../app.js';
+import type { App, AppContext } from '../../context.js';
 import { principal, requireAdmin } from '../../plugins/auth.js';
 
 export async function webhookRoutes(app: App, ctx: AppContext) {
