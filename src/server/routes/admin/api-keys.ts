@@ -4,7 +4,7 @@ import { createApiKey } from '../../../core/api-keys/create-api-key.js';
 import { listApiKeys } from '../../../core/api-keys/list-api-keys.js';
 import { revokeApiKey } from '../../../core/api-keys/revoke-api-key.js';
 import type { ApiKeysTable } from '../../../db/schema.js';
-import type { App, AppContext } from '../../app.js';
+import type { App, AppContext } from '../../context.js';
 import { principal, requireAdmin } from '../../plugins/auth.js';
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());

@@ -3,7 +3,7 @@ import { errorSchema } from '../../../contracts/common.js';
 import { customerBody, customerParams, customerResponse } from '../../../contracts/service.js';
 import { findCustomer, upsertCustomer } from '../../../core/customers/upsert-customer.js';
 import { notFound } from '../../../core/errors.js';
-import type { App, AppContext } from '../../app.js';
+import type { App, AppContext } from '../../context.js';
 import { toBalance } from '../../presenters.js';
 
 export const SERVICE_SECURITY: { [name: string]: string[] }[] = [{ apiKey: [] }, { serviceKey: [] }];

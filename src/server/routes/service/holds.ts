@@ -7,7 +7,7 @@ import { captureHold } from '../../../core/holds/capture-hold.js';
 import { createHold } from '../../../core/holds/create-hold.js';
 import { extendHold } from '../../../core/holds/extend-hold.js';
 import { releaseHold } from '../../../core/holds/release-hold.js';
-import type { App, AppContext } from '../../app.js';
+import type { App, AppContext } from '../../context.js';
 import { sendReply } from '../../plugins/idempotency.js';
 import { apiKeyOf, keyScope } from '../../plugins/service-auth.js';
 import { SERVICE_SECURITY } from './customers.js';

@@ -4,7 +4,7 @@ import { checkMember, findCustomer } from '../../../core/customers/upsert-custom
 import { notFound } from '../../../core/errors.js';
 import { recordUsageBatch } from '../../../core/usage/record-usage-batch.js';
 import { serviceUsageMetadata } from '../../../core/usage/usage-metadata.js';
-import type { App, AppContext } from '../../app.js';
+import type { App, AppContext } from '../../context.js';
 import { chargeSummary } from '../../plugins/credit-guard.js';
 import { sendReply } from '../../plugins/idempotency.js';
 import { apiKeyOf, keyScope } from '../../plugins/service-auth.js';
