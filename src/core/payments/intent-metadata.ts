@@ -8,6 +8,7 @@
  */
 import type { PaymentRow } from '../../db/schema.js';
 import type { IntentFacts } from './provider.js';
+import { UNTOUCHED_PAYMENT } from './purchase-credits.js';
 
 export type IntentMetadata = Record<string, string>;
 
@@ -53,14 +54,7 @@ export function paymentFromIntent(intent: IntentFacts, now: number): PaymentRow 
     bonus_credits_mc: bonusMc,
     stripe_payment_intent_id: intent.id,
     stripe_charge_id: intent.chargeId,
-    refunded_cents: 0,
-    clawed_back_mc: 0,
-    disputed_mc: 0,
-    dispute_clawed_mc: 0,
-    failure_message: null,
-    dispute_status: null,
-    dispute_amount_cents: null,
-    receipt_url: null,
+    ...UNTOUCHED_PAYMENT,
     created_at: at,
     updated_at: now,
   };

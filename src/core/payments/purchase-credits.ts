@@ -30,6 +30,18 @@ export function fulfilmentOp(p: PaymentRow, idem?: IdempotencyInput): LedgerOp {
   return { kind: 'compound', userId: p.user_id, steps: steps as Exclude<LedgerOp, { kind: 'compound' }>[], idem, refType: 'payment', refId: p.id };
 }
 
+/** What a payment row holds before any refund, dispute or failure touched it. */
+export const UNTOUCHED_PAYMENT = {
+  refunded_cents: 0,
+  clawed_back_mc: 0,
+  disputed_mc: 0,
+  dispute_clawed_mc: 0,
+  failure_message: null,
+  dispute_status: null,
+  dispute_amount_cents: null,
+  receipt_url: null,
+} as const satisfies Partial<PaymentRow>;
+
 /** A payment row for a package, before any money moved or any refund or dispute. */
 export function newPayment(
   pkg: PackageRow,
@@ -47,14 +59,7 @@ export function newPayment(
     bonus_credits_mc: pkg.bonus_credits_mc,
     stripe_payment_intent_id: null,
     stripe_charge_id: null,
-    refunded_cents: 0,
-    clawed_back_mc: 0,
-    disputed_mc: 0,
-    dispute_clawed_mc: 0,
-    failure_message: null,
-    dispute_status: null,
-    dispute_amount_cents: null,
-    receipt_url: null,
+    ...UNTOUCHED_PAYMENT,
     created_at: now,
     updated_at: now,
   };
