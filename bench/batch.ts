@@ -30,7 +30,11 @@ async function customer(url: string, externalId: string, credits: number) {
   });
   const body = (await r.json()) as { customer: { accountId: string } };
   const admin = (await post(`${url}/api/auth/login`, ADMIN)) as { token: string };
-  await post(`${url}/api/admin/users/${body.customer.accountId}/adjustments`, { amount: credits, reason: 'benchmark credits' }, admin.token);
+  await post(
+    `${url}/api/admin/users/${body.customer.accountId}/adjustments`,
+    { amount: credits, reason: 'benchmark credits' },
+    admin.token,
+  );
 }
 
 /** Sends `events` single usage requests over `connections`; answers events/s (all must be 201 unless `tolerant`). */
@@ -47,7 +51,11 @@ function singles(url: string, customerId: string, events: number, connections: n
         requests: [
           {
             method: 'POST',
-            setupRequest: (req) => ({ ...req, headers: { 'content-type': 'application/json', 'x-service-key': KEY, 'idempotency-key': `${tag}-${i++}` }, body }),
+            setupRequest: (req) => ({
+              ...req,
+              headers: { 'content-type': 'application/json', 'x-service-key': KEY, 'idempotency-key': `${tag}-${i++}` },
+              body,
+            }),
           },
         ],
       },
@@ -55,7 +63,12 @@ function singles(url: string, customerId: string, events: number, connections: n
         if (err) return reject(err);
         const seconds = (performance.now() - started) / 1000;
         const bad = r.errors + r.non2xx + r.timeouts;
-        if (bad > 0 && !tolerant) return reject(new Error(`${bad} single usage requests failed: ${JSON.stringify((r as unknown as { statusCodeStats?: unknown }).statusCodeStats)} errors ${r.errors} timeouts ${r.timeouts}`));
+        if (bad > 0 && !tolerant)
+          return reject(
+            new Error(
+              `${bad} single usage requests failed: ${JSON.stringify((r as unknown as { statusCodeStats?: unknown }).statusCodeStats)} errors ${r.errors} timeouts ${r.timeouts}`,
+            ),
+          );
         resolve(events / seconds);
       },
     );
@@ -66,13 +79,23 @@ function singles(url: string, customerId: string, events: number, connections: n
 async function batches(url: string, customerId: string, events: number, size: number, tag: string): Promise<number> {
   const bodies = Array.from({ length: Math.ceil(events / size) }, (_, b) =>
     JSON.stringify({
-      events: Array.from({ length: Math.min(size, events - b * size) }, (_, k) => ({ id: `${tag}-${b}-${k}`, customer: customerId, operation: 'message', unit: 'per_message', quantity: 1 })),
+      events: Array.from({ length: Math.min(size, events - b * size) }, (_, k) => ({
+        id: `${tag}-${b}-${k}`,
+        customer: customerId,
+        operation: 'message',
+        unit: 'per_message',
+        quantity: 1,
+      })),
     }),
   );
   const started = performance.now();
   const answers = await Promise.all(
     bodies.map(async (body) => {
-      const r = await fetch(`${url}/api/v1/usage/batch`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-service-key': KEY }, body });
+      const r = await fetch(`${url}/api/v1/usage/batch`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-service-key': KEY },
+        body,
+      });
       return (await r.json()) as { results: { status: string }[] };
     }),
   );
@@ -82,7 +105,10 @@ async function batches(url: string, customerId: string, events: number, size: nu
   return events / seconds;
 }
 
-export async function batchBench(dialect: Dialect, o: { runs: number; connections: number; events?: number; batchSize?: number; log: (l: string) => void }): Promise<BatchFigure> {
+export async function batchBench(
+  dialect: Dialect,
+  o: { runs: number; connections: number; events?: number; batchSize?: number; log: (l: string) => void },
+): Promise<BatchFigure> {
   const events = o.events ?? 10_000;
   const size = o.batchSize ?? 1000;
   const db = await benchDb(dialect);
@@ -114,7 +140,7 @@ export function batchMarkdown(figs: BatchFigure[]): string {
   const rows = figs.map((f) => {
     const s = median(f.single);
     const b = median(f.batch);
-    return `| ${f.dialect} | ${Math.round(s).toLocaleString('en')} | ${Math.round(b).toLocaleString('en')} | **${(b / s).toFixed(1)}x** | ${f.single.map((x, i) => `${(f.batch[i] as number / x).toFixed(1)}x`).join(', ')} |`;
+    return `| ${f.dialect} | ${Math.round(s).toLocaleString('en')} | ${Math.round(b).toLocaleString('en')} | **${(b / s).toFixed(1)}x** | ${f.single.map((x, i) => `${((f.batch[i] as number) / x).toFixed(1)}x`).join(', ')} |`;
   });
   const f = figs[0] as BatchFigure;
   return `## 6. Service API: batch ingestion vs single events

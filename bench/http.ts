@@ -216,7 +216,12 @@ export async function httpBench(dialect: Dialect, o: HttpOptions): Promise<HttpF
             .catch(() => {});
         }, 1000);
         try {
-          return await autocannonRun({ url: `${server.url}/api/messages`, connections: o.connections, duration: o.seconds, ...meteredRequest(token) });
+          return await autocannonRun({
+            url: `${server.url}/api/messages`,
+            connections: o.connections,
+            duration: o.seconds,
+            ...meteredRequest(token),
+          });
         } finally {
           clearInterval(sampler);
         }
@@ -228,7 +233,9 @@ export async function httpBench(dialect: Dialect, o: HttpOptions): Promise<HttpF
         metered.push(await m());
         hello.push(await h());
       }
-      o.log(`  http ${dialect} run ${r + 1}/${o.runs}: hello ${Math.round(hello.at(-1)?.rps ?? 0)}/s, metered ${Math.round(metered.at(-1)?.rps ?? 0)}/s`);
+      o.log(
+        `  http ${dialect} run ${r + 1}/${o.runs}: hello ${Math.round(hello.at(-1)?.rps ?? 0)}/s, metered ${Math.round(metered.at(-1)?.rps ?? 0)}/s`,
+      );
     }
     rss = Math.max(rss, await server.rss());
     await server.stop();
@@ -271,15 +278,29 @@ export async function durabilityBench(dialect: Dialect, o: HttpOptions): Promise
       const db = await benchDb(dialect);
       const server = await startServerProc(db, env);
       const { token } = await fundedUser(server.url, `durable-${dialect}@example.com`);
-      await autocannonRun({ url: `${server.url}/api/messages`, connections: o.connections, duration: Math.min(2, o.seconds), ...meteredRequest(token) });
+      await autocannonRun({
+        url: `${server.url}/api/messages`,
+        connections: o.connections,
+        duration: Math.min(2, o.seconds),
+        ...meteredRequest(token),
+      });
       servers.push({ setting, db, server, token, runs: [] });
     }
     for (let r = 0; r < o.runs; r++) {
       const order = r % 2 === 0 ? servers : [...servers].reverse();
       for (const s of order) {
-        s.runs.push(await autocannonRun({ url: `${s.server.url}/api/messages`, connections: o.connections, duration: o.seconds, ...meteredRequest(s.token) }));
+        s.runs.push(
+          await autocannonRun({
+            url: `${s.server.url}/api/messages`,
+            connections: o.connections,
+            duration: o.seconds,
+            ...meteredRequest(s.token),
+          }),
+        );
       }
-      o.log(`  durability ${dialect} run ${r + 1}/${o.runs}: ${servers.map((s) => `${s.setting} ${Math.round(s.runs.at(-1)?.rps ?? 0)}/s`).join(', ')}`);
+      o.log(
+        `  durability ${dialect} run ${r + 1}/${o.runs}: ${servers.map((s) => `${s.setting} ${Math.round(s.runs.at(-1)?.rps ?? 0)}/s`).join(', ')}`,
+      );
     }
     for (const s of servers) out.push({ dialect, setting: s.setting, metered: medianLoad(s.runs) });
   } finally {
@@ -334,7 +355,9 @@ export async function scaleOutBench(o: HttpOptions): Promise<ScaleFigure> {
         two.push(await drive([a.url, b.url]));
         one.push(await drive([a.url]));
       }
-      o.log(`  scale-out run ${r + 1}/${o.runs}: one instance ${Math.round(one.at(-1)?.rps ?? 0)}/s, two ${Math.round(two.at(-1)?.rps ?? 0)}/s`);
+      o.log(
+        `  scale-out run ${r + 1}/${o.runs}: one instance ${Math.round(one.at(-1)?.rps ?? 0)}/s, two ${Math.round(two.at(-1)?.rps ?? 0)}/s`,
+      );
     }
     return { one: medianLoad(one), two: medianLoad(two) };
   } finally {
@@ -372,7 +395,9 @@ async function fillUsage(db: BenchDb, userId: string, rows: number, now: number)
       select user_id, created_at - created_at % 3600000, operation, unit, sum(charged_mc), count(*), sum(quantity_milli)
       from usage_tracking where user_id = ? and id like 'bench-%' group by 1, 2, 3, 4
       on conflict (user_id, bucket, operation, unit) do update set credits_mc = usage_rollups.credits_mc + excluded.credits_mc,
-        operations = usage_rollups.operations + excluded.operations, quantity_milli = usage_rollups.quantity_milli + excluded.quantity_milli`).run(userId);
+        operations = usage_rollups.operations + excluded.operations, quantity_milli = usage_rollups.quantity_milli + excluded.quantity_milli`).run(
+      userId,
+    );
     s.exec('commit');
     s.exec('analyze');
     s.close();
@@ -417,7 +442,9 @@ export async function analyticsBench(dialect: Dialect, rows: number, o: HttpOpti
     const now = Date.now();
     const t0 = performance.now();
     await fillUsage(db, userId, rows, now);
-    o.log(`  analytics ${dialect}: ${rows.toLocaleString('en')} usage rows and their rollups written in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+    o.log(
+      `  analytics ${dialect}: ${rows.toLocaleString('en')} usage rows and their rollups written in ${((performance.now() - t0) / 1000).toFixed(1)} s`,
+    );
     server = await startServerProc(db);
     const from = now - 90 * DAY;
     const url = `${server.url}/api/credits/usage?from=${new Date(from).toISOString()}&to=${new Date(now).toISOString()}&granularity=day`;

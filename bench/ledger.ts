@@ -113,12 +113,32 @@ async function setup(dialect: Dialect): Promise<Bench> {
     });
     await database.db
       .insertInto('users')
-      .values(part.map((id) => ({ id, email: `${id}@bench`, name: 'bench', password_hash: 'x', role: 'user' as const, stripe_customer_id: null, created_at: now, updated_at: now })))
+      .values(
+        part.map((id) => ({
+          id,
+          email: `${id}@bench`,
+          name: 'bench',
+          password_hash: 'x',
+          role: 'user' as const,
+          stripe_customer_id: null,
+          created_at: now,
+          updated_at: now,
+        })),
+      )
       .execute();
     await database.db
       .insertInto('user_credits')
       .values(
-        opening.map((t) => ({ user_id: t.user_id, balance_mc: START_MC, reserved_mc: 0, lifetime_purchased_mc: START_MC, lifetime_used_mc: 0, seq: 1, last_hash: t.hash, updated_at: now })),
+        opening.map((t) => ({
+          user_id: t.user_id,
+          balance_mc: START_MC,
+          reserved_mc: 0,
+          lifetime_purchased_mc: START_MC,
+          lifetime_used_mc: 0,
+          seq: 1,
+          last_hash: t.hash,
+          updated_at: now,
+        })),
       )
       .execute();
     await database.db.insertInto('credit_transactions').values(opening).execute();
@@ -247,7 +267,9 @@ export async function ledgerBench(o: LedgerOptions): Promise<LedgerResult> {
   const rows: LedgerRow[] = [];
   const infos: string[] = [];
   const checks: string[] = [];
-  console.log(`ledger bench: ${RUNS} run(s) of ${SECONDS} s per figure, ${CONCURRENCY} in flight, ${ACCOUNTS.toLocaleString('en')} accounts`);
+  console.log(
+    `ledger bench: ${RUNS} run(s) of ${SECONDS} s per figure, ${CONCURRENCY} in flight, ${ACCOUNTS.toLocaleString('en')} accounts`,
+  );
   for (const dialect of dialects) {
     if (dialect === 'postgres' && !(await postgresUp())) {
       console.log(`postgres: ${PG_URL} does not answer; skipped`);
@@ -308,7 +330,10 @@ export async function ledgerBench(o: LedgerOptions): Promise<LedgerResult> {
   const table = [
     '| database | accounts | writer (debits/s) | naive (debits/s) | writer / naive | debits per writer commit |',
     '|---|---|---:|---:|---:|---:|',
-    ...rows.map((r) => `| ${r.dialect} | ${r.shape} | ${fmt(r.writer)} | ${fmt(r.naive)} | ${(r.writer / r.naive).toFixed(1)}x | ${r.perCommit.toFixed(1)} |`),
+    ...rows.map(
+      (r) =>
+        `| ${r.dialect} | ${r.shape} | ${fmt(r.writer)} | ${fmt(r.naive)} | ${(r.writer / r.naive).toFixed(1)}x | ${r.perCommit.toFixed(1)} |`,
+    ),
   ].join('\n');
   const runsTable = [
     '| database | accounts | writer runs (debits/s) | naive runs (debits/s) | ratio per run |',

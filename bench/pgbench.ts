@@ -31,7 +31,13 @@ export function pgbenchAvailable(): boolean {
   }
 }
 
-export async function pgbench(o: { seconds: number; runs: number; clients: number; accounts: number; log: (l: string) => void }): Promise<PgbenchFigure[]> {
+export async function pgbench(o: {
+  seconds: number;
+  runs: number;
+  clients: number;
+  accounts: number;
+  log: (l: string) => void;
+}): Promise<PgbenchFigure[]> {
   const schema = `pgb_${process.pid}`;
   await pgQuery(`drop schema if exists ${schema} cascade; create schema ${schema};
     create table ${schema}.pgb_accounts (id int primary key, balance bigint not null check (balance >= 0), updated_at timestamptz);
@@ -56,7 +62,20 @@ END;
       for (let r = 0; r < o.runs; r++) {
         const text = execFileSync(
           'pgbench',
-          ['-n', '-M', 'prepared', '-c', String(o.clients), '-j', '2', '-T', String(Math.max(1, Math.round(o.seconds))), '-f', join(dir, `${shape}.sql`), PG_URL],
+          [
+            '-n',
+            '-M',
+            'prepared',
+            '-c',
+            String(o.clients),
+            '-j',
+            '2',
+            '-T',
+            String(Math.max(1, Math.round(o.seconds))),
+            '-f',
+            join(dir, `${shape}.sql`),
+            PG_URL,
+          ],
           { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] },
         );
         const m = /tps = ([\d.]+)/.exec(text);

@@ -140,7 +140,9 @@ if (http.length) {
   for (const r of http) {
     targets.push(`| 5. RSS under load, ${r.dialect} | < 200 MB | ${r.rssMb} MB | ${verdict(r.rssMb < 200)} |`);
     const start = median(r.startMs);
-    targets.push(`| 5. start to ready, ${r.dialect} | < 2 s | ${(start / 1000).toFixed(2)} s (median of ${r.startMs.length}) | ${verdict(start < 2000)} |`);
+    targets.push(
+      `| 5. start to ready, ${r.dialect} | < 2 s | ${(start / 1000).toFixed(2)} s (median of ${r.startMs.length}) | ${verdict(start < 2000)} |`,
+    );
   }
   sections.push(`## 1. HTTP: metered request vs hello, same server
 
@@ -180,13 +182,17 @@ acknowledged on a crash of the process, of PostgreSQL or of the machine.`);
 }
 if (ledger) {
   for (const r of ledger.rows.filter((x) => x.dialect === 'postgres')) {
-    targets.push(`| 2. ledger Postgres, ${r.shape} | writer >= 5x naive | ${(r.writer / r.naive).toFixed(1)}x | ${verdict(r.writer / r.naive >= 5)} |`);
+    targets.push(
+      `| 2. ledger Postgres, ${r.shape} | writer >= 5x naive | ${(r.writer / r.naive).toFixed(1)}x | ${verdict(r.writer / r.naive >= 5)} |`,
+    );
   }
   sections.push(`${ledger.markdown.replace('## Ledger:', '## 2. Ledger:')}`);
 }
 if (pgb && ledger) {
   const lines = pgb.map((p) => {
-    const w = ledger?.rows.find((r) => r.dialect === 'postgres' && (p.shape === 'hot' ? r.shape === 'one hot account' : r.shape !== 'one hot account'));
+    const w = ledger?.rows.find(
+      (r) => r.dialect === 'postgres' && (p.shape === 'hot' ? r.shape === 'one hot account' : r.shape !== 'one hot account'),
+    );
     const tps = median(p.tps);
     return `| ${p.shape === 'hot' ? 'one hot account' : `${ACCOUNTS.toLocaleString('en')} accounts`} | ${fmt(tps)} | ${p.tps.map(fmt).join(', ')} | ${w ? fmt(w.writer) : '-'} | ${w ? `${(w.writer / tps).toFixed(1)}x` : '-'} |`;
   });
@@ -203,7 +209,9 @@ transaction per debit with no client overhead at all. See bench/pgbench.ts.`);
 }
 if (analytics.length) {
   for (const a of analytics) {
-    targets.push(`| 3. analytics ${a.dialect} (${a.rows.toLocaleString('en')} rows) | p50 < 20 ms | ${a.endpoint.p50} ms | ${verdict(a.endpoint.p50 < 20)} |`);
+    targets.push(
+      `| 3. analytics ${a.dialect} (${a.rows.toLocaleString('en')} rows) | p50 < 20 ms | ${a.endpoint.p50} ms | ${verdict(a.endpoint.p50 < 20)} |`,
+    );
   }
   sections.push(`## 3. Analytics: usage report over 90 days
 

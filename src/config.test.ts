@@ -45,13 +45,23 @@ describe('Stripe', () => {
   ];
 
   it.each(modes)('half-configured is refused at start-up, naming the missing setting ($NODE_ENV)', (mode) => {
-    expect(() => loadConfig({ ...mode, ...full, STRIPE_PUBLISHABLE_KEY: undefined })).toThrow(/STRIPE_PUBLISHABLE_KEY is required when STRIPE_SECRET_KEY is set/);
-    expect(() => loadConfig({ ...mode, ...full, STRIPE_WEBHOOK_SECRET: undefined })).toThrow(/STRIPE_WEBHOOK_SECRET is required when STRIPE_SECRET_KEY is set/);
+    expect(() => loadConfig({ ...mode, ...full, STRIPE_PUBLISHABLE_KEY: undefined })).toThrow(
+      /STRIPE_PUBLISHABLE_KEY is required when STRIPE_SECRET_KEY is set/,
+    );
+    expect(() => loadConfig({ ...mode, ...full, STRIPE_WEBHOOK_SECRET: undefined })).toThrow(
+      /STRIPE_WEBHOOK_SECRET is required when STRIPE_SECRET_KEY is set/,
+    );
     expect(() => loadConfig({ ...mode, ...full, STRIPE_WEBHOOK_SECRET: '', STRIPE_PUBLISHABLE_KEY: '' })).toThrow(
       /STRIPE_WEBHOOK_SECRET is required[\s\S]*STRIPE_PUBLISHABLE_KEY is required/,
     );
-    expect(() => loadConfig({ ...mode, STRIPE_WEBHOOK_SECRET: 'whsec_x' })).toThrow(/STRIPE_SECRET_KEY is required when STRIPE_WEBHOOK_SECRET is set/);
-    expect(loadConfig({ ...mode, ...full }).stripe).toMatchObject({ secretKey: 'sk_test_x', publishableKey: 'pk_test_x', webhookSecret: 'whsec_x' });
+    expect(() => loadConfig({ ...mode, STRIPE_WEBHOOK_SECRET: 'whsec_x' })).toThrow(
+      /STRIPE_SECRET_KEY is required when STRIPE_WEBHOOK_SECRET is set/,
+    );
+    expect(loadConfig({ ...mode, ...full }).stripe).toMatchObject({
+      secretKey: 'sk_test_x',
+      publishableKey: 'pk_test_x',
+      webhookSecret: 'whsec_x',
+    });
     expect(loadConfig({ ...mode }).stripe).toBeUndefined();
   });
 });

@@ -36,7 +36,8 @@ const parsed = (fallback: number, parse: (v: string) => number | null, message: 
       }
       return n;
     });
-const int = (def: number, min = 0) => parsed(def, (t) => (Number.isInteger(Number(t)) && Number(t) >= min ? Number(t) : null), `must be a whole number >= ${min}`);
+const int = (def: number, min = 0) =>
+  parsed(def, (t) => (Number.isInteger(Number(t)) && Number(t) >= min ? Number(t) : null), `must be a whole number >= ${min}`);
 const nonNegative = (n: number | null) => (n === null || n < 0 ? null : n);
 
 const envSchema = z.object({
@@ -87,7 +88,11 @@ const envSchema = z.object({
   ALERTS_RETRY_BASE_MS: int(5000, 1),
   BACKUP_DIR: optionalString,
   // A fraction is allowed (0.5 is every 30 s), down to one second.
-  BACKUP_INTERVAL_MINUTES: parsed(60, (t) => (Number(t) >= 1 / 60 && Number.isFinite(Number(t)) ? Number(t) : null), 'must be a number of minutes, at least 0.0167 (one second)'),
+  BACKUP_INTERVAL_MINUTES: parsed(
+    60,
+    (t) => (Number(t) >= 1 / 60 && Number.isFinite(Number(t)) ? Number(t) : null),
+    'must be a number of minutes, at least 0.0167 (one second)',
+  ),
   BACKUP_KEEP: int(24, 1),
   SHUTDOWN_TIMEOUT_SECONDS: int(25, 1),
   TRUST_PROXY: optionalString,
@@ -148,9 +153,15 @@ export function parseTrustProxy(v: string | undefined): { value: false | number 
   if (v === undefined || v === 'false' || v === '0') return { value: false };
   if (/^\d+$/.test(v)) return { value: Number(v) };
   if (v === 'true') {
-    return { value: false, problem: 'TRUST_PROXY=true would believe any client; give the number of proxies in front (1) or their addresses' };
+    return {
+      value: false,
+      problem: 'TRUST_PROXY=true would believe any client; give the number of proxies in front (1) or their addresses',
+    };
   }
-  const items = v.split(',').map((x) => x.trim()).filter(Boolean);
+  const items = v
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
   const bad = items.filter((x) => {
     if (PROXY_RANGE_NAMES.has(x)) return false;
     const [ip, prefix, extra] = x.split('/');
@@ -160,7 +171,10 @@ export function parseTrustProxy(v: string | undefined): { value: false | number 
     return !/^\d+$/.test(prefix) || Number(prefix) > (family === 4 ? 32 : 128);
   });
   if (bad.length > 0 || items.length === 0) {
-    return { value: false, problem: `TRUST_PROXY must be a hop count or comma-separated IP addresses and CIDRs (not: ${bad.join(', ') || v})` };
+    return {
+      value: false,
+      problem: `TRUST_PROXY must be a hop count or comma-separated IP addresses and CIDRs (not: ${bad.join(', ') || v})`,
+    };
   }
   return { value: items };
 }
@@ -308,8 +322,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
   // Half-configured Stripe is refused in every mode: without the webhook secret no payment
   // would ever be credited, without the publishable key the dashboard has no card form.
   if (e.STRIPE_SECRET_KEY) {
-    if (!e.STRIPE_WEBHOOK_SECRET) problems.push('STRIPE_WEBHOOK_SECRET is required when STRIPE_SECRET_KEY is set (without it no payment is ever credited)');
-    if (!e.STRIPE_PUBLISHABLE_KEY) problems.push('STRIPE_PUBLISHABLE_KEY is required when STRIPE_SECRET_KEY is set (the dashboard’s card form needs it)');
+    if (!e.STRIPE_WEBHOOK_SECRET)
+      problems.push('STRIPE_WEBHOOK_SECRET is required when STRIPE_SECRET_KEY is set (without it no payment is ever credited)');
+    if (!e.STRIPE_PUBLISHABLE_KEY)
+      problems.push('STRIPE_PUBLISHABLE_KEY is required when STRIPE_SECRET_KEY is set (the dashboard’s card form needs it)');
   } else if (e.STRIPE_WEBHOOK_SECRET) {
     problems.push('STRIPE_SECRET_KEY is required when STRIPE_WEBHOOK_SECRET is set');
   }
@@ -339,18 +355,24 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
   if (trustProxy.problem) problems.push(trustProxy.problem);
   if (e.REQUIRE_EMAIL_VERIFICATION && !e.SMTP_URL) problems.push('REQUIRE_EMAIL_VERIFICATION needs SMTP_URL to send the links');
   if (e.PUBLIC_URL && !/^https?:\/\/[^/\s]+/.test(e.PUBLIC_URL)) problems.push('PUBLIC_URL must be an http(s) URL');
-  if (isProduction && e.SMTP_URL && !e.PUBLIC_URL) problems.push('PUBLIC_URL is required in production when SMTP_URL is set (links in mails point to it)');
+  if (isProduction && e.SMTP_URL && !e.PUBLIC_URL)
+    problems.push('PUBLIC_URL is required in production when SMTP_URL is set (links in mails point to it)');
   if (e.METRICS_TOKEN && e.METRICS_TOKEN.length < 16) problems.push('METRICS_TOKEN must be at least 16 characters');
   if (e.METRICS_PORT > 65535) problems.push('METRICS_PORT must be a port number');
   if (isProduction && e.WEBHOOKS_SCHEDULE_SCALE !== 1) problems.push('WEBHOOKS_SCHEDULE_SCALE is for tests: unset it in production');
-  if (e.WEBHOOKS_LEASE_MS !== undefined && e.WEBHOOKS_LEASE_MS <= e.WEBHOOKS_TIMEOUT_MS) problems.push('WEBHOOKS_LEASE_MS must exceed WEBHOOKS_TIMEOUT_MS');
+  if (e.WEBHOOKS_LEASE_MS !== undefined && e.WEBHOOKS_LEASE_MS <= e.WEBHOOKS_TIMEOUT_MS)
+    problems.push('WEBHOOKS_LEASE_MS must exceed WEBHOOKS_TIMEOUT_MS');
   const url = (v: string) => /^https?:\/\/[^/\s]+/.test(v);
   if (e.AUTH_JWKS_URL && !url(e.AUTH_JWKS_URL)) problems.push('AUTH_JWKS_URL must be an http(s) URL');
-  if (e.AUTH_ISSUER && !e.AUTH_JWKS_URL && !url(e.AUTH_ISSUER)) problems.push('AUTH_ISSUER must be an http(s) URL (its /.well-known/openid-configuration names the keys), or set AUTH_JWKS_URL too');
-  if ((e.AUTH_JWKS_URL || e.AUTH_ISSUER) && !e.AUTH_AUDIENCE) problems.push('AUTH_AUDIENCE is required with AUTH_JWKS_URL or AUTH_ISSUER (the `aud` the platform gives its tokens for this service)');
+  if (e.AUTH_ISSUER && !e.AUTH_JWKS_URL && !url(e.AUTH_ISSUER))
+    problems.push('AUTH_ISSUER must be an http(s) URL (its /.well-known/openid-configuration names the keys), or set AUTH_JWKS_URL too');
+  if ((e.AUTH_JWKS_URL || e.AUTH_ISSUER) && !e.AUTH_AUDIENCE)
+    problems.push('AUTH_AUDIENCE is required with AUTH_JWKS_URL or AUTH_ISSUER (the `aud` the platform gives its tokens for this service)');
   if (e.AUTH_AUDIENCE && !e.AUTH_JWKS_URL && !e.AUTH_ISSUER) problems.push('AUTH_AUDIENCE needs AUTH_JWKS_URL or AUTH_ISSUER');
-  if (!e.AUTH_BUILTIN && !e.AUTH_JWKS_URL && !e.AUTH_ISSUER) problems.push('AUTH_BUILTIN=false needs the platform\'s identity provider (AUTH_JWKS_URL or AUTH_ISSUER): nobody could sign in');
-  if (e.AUTH_JWKS_COOLDOWN_SECONDS > 60) problems.push('AUTH_JWKS_COOLDOWN_SECONDS must be at most 60 (a rotated key is picked up within 60 s)');
+  if (!e.AUTH_BUILTIN && !e.AUTH_JWKS_URL && !e.AUTH_ISSUER)
+    problems.push("AUTH_BUILTIN=false needs the platform's identity provider (AUTH_JWKS_URL or AUTH_ISSUER): nobody could sign in");
+  if (e.AUTH_JWKS_COOLDOWN_SECONDS > 60)
+    problems.push('AUTH_JWKS_COOLDOWN_SECONDS must be at most 60 (a rotated key is picked up within 60 s)');
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
 
   return {
@@ -368,9 +390,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
     jwtTtlSeconds: e.JWT_TTL_SECONDS,
     ledgerKey: ledgerKey as string,
     superAdmin:
-      e.SUPER_ADMIN_EMAIL && e.SUPER_ADMIN_PASSWORD
-        ? { email: e.SUPER_ADMIN_EMAIL, password: e.SUPER_ADMIN_PASSWORD }
-        : undefined,
+      e.SUPER_ADMIN_EMAIL && e.SUPER_ADMIN_PASSWORD ? { email: e.SUPER_ADMIN_EMAIL, password: e.SUPER_ADMIN_PASSWORD } : undefined,
     signupBonusMc: e.SIGNUP_BONUS_CREDITS,
     stripe:
       e.STRIPE_SECRET_KEY && e.STRIPE_WEBHOOK_SECRET

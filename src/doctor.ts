@@ -55,7 +55,12 @@ const GENERATE = 'generate one with `openssl rand -base64 48`';
 
 function secretFindings(name: string, value: string, what: string): Finding | null {
   if (value.length < 32) {
-    return { check: name.toLowerCase(), severity: 'blocking', message: `${name} is ${value.length} characters; ${what}`, fix: `use at least 32 random characters: ${GENERATE}` };
+    return {
+      check: name.toLowerCase(),
+      severity: 'blocking',
+      message: `${name} is ${value.length} characters; ${what}`,
+      fix: `use at least 32 random characters: ${GENERATE}`,
+    };
   }
   const bits = estimatedBits(value);
   if (bits < MIN_SECRET_BITS) {
@@ -90,21 +95,43 @@ export function checkEnvironment(env: NodeJS.ProcessEnv): Finding[] {
 
   const jwt = v('JWT_SECRET');
   if (!jwt) {
-    out.push({ check: 'jwt_secret', severity: 'blocking', message: 'JWT_SECRET is not set; production refuses to start without it (sessions are signed with it)', fix: `set JWT_SECRET: ${GENERATE}` });
+    out.push({
+      check: 'jwt_secret',
+      severity: 'blocking',
+      message: 'JWT_SECRET is not set; production refuses to start without it (sessions are signed with it)',
+      fix: `set JWT_SECRET: ${GENERATE}`,
+    });
   } else {
-    out.push(secretFindings('JWT_SECRET', jwt, 'whoever guesses it can sign in as anyone') ?? ok('jwt_secret', 'JWT_SECRET is set and long enough'));
+    out.push(
+      secretFindings('JWT_SECRET', jwt, 'whoever guesses it can sign in as anyone') ??
+        ok('jwt_secret', 'JWT_SECRET is set and long enough'),
+    );
   }
 
   const ledgerKey = v('LEDGER_KEY');
   if (!ledgerKey) {
-    out.push({ check: 'ledger_key', severity: 'blocking', message: 'LEDGER_KEY is not set; production refuses to start without it (every ledger row is hashed under it)', fix: `set LEDGER_KEY, kept apart from the database and its backups: ${GENERATE}` });
+    out.push({
+      check: 'ledger_key',
+      severity: 'blocking',
+      message: 'LEDGER_KEY is not set; production refuses to start without it (every ledger row is hashed under it)',
+      fix: `set LEDGER_KEY, kept apart from the database and its backups: ${GENERATE}`,
+    });
   } else {
-    out.push(secretFindings('LEDGER_KEY', ledgerKey, 'whoever guesses it and can write to the database can rewrite the ledger so that verify passes') ?? ok('ledger_key', 'LEDGER_KEY is set and long enough'));
+    out.push(
+      secretFindings(
+        'LEDGER_KEY',
+        ledgerKey,
+        'whoever guesses it and can write to the database can rewrite the ledger so that verify passes',
+      ) ?? ok('ledger_key', 'LEDGER_KEY is set and long enough'),
+    );
   }
 
   const serviceKey = v('SERVICE_API_KEY');
   if (serviceKey) {
-    out.push(secretFindings('SERVICE_API_KEY', serviceKey, 'whoever guesses it can charge any account') ?? ok('service_api_key', 'SERVICE_API_KEY is long enough'));
+    out.push(
+      secretFindings('SERVICE_API_KEY', serviceKey, 'whoever guesses it can charge any account') ??
+        ok('service_api_key', 'SERVICE_API_KEY is long enough'),
+    );
   }
 
   const adminPassword = v('SUPER_ADMIN_PASSWORD');
@@ -126,10 +153,20 @@ export function checkEnvironment(env: NodeJS.ProcessEnv): Finding[] {
   const skMode = sk ? /^(?:sk|rk)_(live|test)_/.exec(sk)?.[1] : undefined;
   const pkMode = pk ? /^pk_(live|test)_/.exec(pk)?.[1] : undefined;
   if (sk && !skMode) {
-    out.push({ check: 'stripe_keys', severity: 'blocking', message: 'STRIPE_SECRET_KEY does not look like a Stripe secret key (sk_live_..., sk_test_..., or a restricted rk_...)', fix: 'copy the secret key from the Stripe dashboard (Developers > API keys)' });
+    out.push({
+      check: 'stripe_keys',
+      severity: 'blocking',
+      message: 'STRIPE_SECRET_KEY does not look like a Stripe secret key (sk_live_..., sk_test_..., or a restricted rk_...)',
+      fix: 'copy the secret key from the Stripe dashboard (Developers > API keys)',
+    });
   }
   if (pk && !pkMode) {
-    out.push({ check: 'stripe_keys', severity: 'blocking', message: 'STRIPE_PUBLISHABLE_KEY does not look like a Stripe publishable key (pk_live_... or pk_test_...)', fix: 'copy the publishable key from the Stripe dashboard (Developers > API keys)' });
+    out.push({
+      check: 'stripe_keys',
+      severity: 'blocking',
+      message: 'STRIPE_PUBLISHABLE_KEY does not look like a Stripe publishable key (pk_live_... or pk_test_...)',
+      fix: 'copy the publishable key from the Stripe dashboard (Developers > API keys)',
+    });
   }
   if (skMode && pkMode && skMode !== pkMode) {
     out.push({
@@ -140,26 +177,52 @@ export function checkEnvironment(env: NodeJS.ProcessEnv): Finding[] {
     });
   }
   if (sk && !pk) {
-    out.push({ check: 'stripe_keys', severity: 'blocking', message: 'STRIPE_PUBLISHABLE_KEY is not set: the dashboard cannot show the card form (the service refuses to start)', fix: 'set STRIPE_PUBLISHABLE_KEY (pk_... of the same mode as the secret key)' });
+    out.push({
+      check: 'stripe_keys',
+      severity: 'blocking',
+      message: 'STRIPE_PUBLISHABLE_KEY is not set: the dashboard cannot show the card form (the service refuses to start)',
+      fix: 'set STRIPE_PUBLISHABLE_KEY (pk_... of the same mode as the secret key)',
+    });
   }
   if (pk && !sk) {
-    out.push({ check: 'stripe_keys', severity: 'warning', message: 'STRIPE_PUBLISHABLE_KEY is set without STRIPE_SECRET_KEY: Stripe is not used', fix: 'set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or unset STRIPE_PUBLISHABLE_KEY' });
+    out.push({
+      check: 'stripe_keys',
+      severity: 'warning',
+      message: 'STRIPE_PUBLISHABLE_KEY is set without STRIPE_SECRET_KEY: Stripe is not used',
+      fix: 'set STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET, or unset STRIPE_PUBLISHABLE_KEY',
+    });
   }
   if (skMode === 'test' && env.NODE_ENV === 'production') {
-    out.push({ check: 'stripe_keys', severity: 'warning', message: 'Stripe is in test mode: no real money is taken', fix: 'use the live keys (sk_live_..., pk_live_...) and the live webhook secret' });
+    out.push({
+      check: 'stripe_keys',
+      severity: 'warning',
+      message: 'Stripe is in test mode: no real money is taken',
+      fix: 'use the live keys (sk_live_..., pk_live_...) and the live webhook secret',
+    });
   }
   if (skMode && !out.some((f) => f.check === 'stripe_keys')) out.push(ok('stripe_keys', `Stripe keys are both in ${skMode} mode`));
   if (sk && !whsec) {
     out.push({
       check: 'stripe_webhook_secret',
       severity: 'blocking',
-      message: 'STRIPE_SECRET_KEY is set without STRIPE_WEBHOOK_SECRET: payments would never credit anyone (the webhook cannot be verified)',
+      message:
+        'STRIPE_SECRET_KEY is set without STRIPE_WEBHOOK_SECRET: payments would never credit anyone (the webhook cannot be verified)',
       fix: 'add an endpoint for /api/credits/stripe/webhook in the Stripe dashboard and set STRIPE_WEBHOOK_SECRET to its signing secret (whsec_...)',
     });
   } else if (whsec && !sk) {
-    out.push({ check: 'stripe_webhook_secret', severity: 'blocking', message: 'STRIPE_WEBHOOK_SECRET is set without STRIPE_SECRET_KEY', fix: 'set STRIPE_SECRET_KEY too, or unset STRIPE_WEBHOOK_SECRET' });
+    out.push({
+      check: 'stripe_webhook_secret',
+      severity: 'blocking',
+      message: 'STRIPE_WEBHOOK_SECRET is set without STRIPE_SECRET_KEY',
+      fix: 'set STRIPE_SECRET_KEY too, or unset STRIPE_WEBHOOK_SECRET',
+    });
   } else if (whsec && !whsec.startsWith('whsec_')) {
-    out.push({ check: 'stripe_webhook_secret', severity: 'warning', message: 'STRIPE_WEBHOOK_SECRET does not start with whsec_: every webhook would fail its signature check', fix: "copy the endpoint's signing secret from the Stripe dashboard" });
+    out.push({
+      check: 'stripe_webhook_secret',
+      severity: 'warning',
+      message: 'STRIPE_WEBHOOK_SECRET does not start with whsec_: every webhook would fail its signature check',
+      fix: "copy the endpoint's signing secret from the Stripe dashboard",
+    });
   } else if (whsec) out.push(ok('stripe_webhook_secret', 'STRIPE_WEBHOOK_SECRET is set'));
   if (!sk && env.NODE_ENV === 'production') {
     const simulated = ['true', '1', 'yes'].includes(env.ALLOW_SIMULATED_PAYMENTS ?? '');
@@ -179,26 +242,50 @@ export function checkEnvironment(env: NodeJS.ProcessEnv): Finding[] {
       severity: 'blocking',
       message:
         "VAPI_API_KEY is set without VAPI_WEBHOOK_SECRET: a production start is refused, since instances cannot share a secret each generates itself, and VAPI's end-of-call reports are refused (401) without the one they send",
-      fix: "set VAPI_WEBHOOK_SECRET and the same value as the server URL secret in VAPI (sent as x-vapi-secret)",
+      fix: 'set VAPI_WEBHOOK_SECRET and the same value as the server URL secret in VAPI (sent as x-vapi-secret)',
     });
   } else if (v('VAPI_WEBHOOK_SECRET')) {
-    out.push(secretFindings('VAPI_WEBHOOK_SECRET', v('VAPI_WEBHOOK_SECRET') as string, 'whoever guesses it can end calls with any duration') ?? ok('vapi_webhook_secret', 'VAPI_WEBHOOK_SECRET is set'));
+    out.push(
+      secretFindings('VAPI_WEBHOOK_SECRET', v('VAPI_WEBHOOK_SECRET') as string, 'whoever guesses it can end calls with any duration') ??
+        ok('vapi_webhook_secret', 'VAPI_WEBHOOK_SECRET is set'),
+    );
   }
 
   if (v('ALERTS_WEBHOOK_URL') && !v('ALERTS_WEBHOOK_SECRET')) {
-    out.push({ check: 'alerts_webhook_secret', severity: 'warning', message: 'ALERTS_WEBHOOK_URL is set without ALERTS_WEBHOOK_SECRET: the receiver cannot tell our events from forged ones (its endpoint signs with a secret generated here that the receiver does not know)', fix: `set ALERTS_WEBHOOK_SECRET (${GENERATE}) and check webhook-signature in the receiver (docs/events.md)` });
+    out.push({
+      check: 'alerts_webhook_secret',
+      severity: 'warning',
+      message:
+        'ALERTS_WEBHOOK_URL is set without ALERTS_WEBHOOK_SECRET: the receiver cannot tell our events from forged ones (its endpoint signs with a secret generated here that the receiver does not know)',
+      fix: `set ALERTS_WEBHOOK_SECRET (${GENERATE}) and check webhook-signature in the receiver (docs/events.md)`,
+    });
   }
 
   const postgres = isPostgresUrl(v('DATABASE_URL'));
   const synchronous = v('SQLITE_SYNCHRONOUS');
   if (!postgres && synchronous && synchronous !== 'FULL') {
-    out.push({ check: 'durability', severity: 'warning', message: `SQLITE_SYNCHRONOUS=${synchronous}: a power loss can lose acknowledged payments and charges`, fix: 'unset it (FULL), see docs/durability.md' });
+    out.push({
+      check: 'durability',
+      severity: 'warning',
+      message: `SQLITE_SYNCHRONOUS=${synchronous}: a power loss can lose acknowledged payments and charges`,
+      fix: 'unset it (FULL), see docs/durability.md',
+    });
   }
   if (postgres && v('PG_SYNCHRONOUS_COMMIT') === 'off') {
-    out.push({ check: 'durability', severity: 'warning', message: 'PG_SYNCHRONOUS_COMMIT=off: a PostgreSQL crash can lose the last acknowledged commits', fix: 'unset it, see docs/durability.md' });
+    out.push({
+      check: 'durability',
+      severity: 'warning',
+      message: 'PG_SYNCHRONOUS_COMMIT=off: a PostgreSQL crash can lose the last acknowledged commits',
+      fix: 'unset it, see docs/durability.md',
+    });
   }
   if (v('CORS_ORIGIN') === '*') {
-    out.push({ check: 'cors', severity: 'warning', message: 'CORS_ORIGIN=* lets any web page call the API with a user\'s token', fix: 'list the origins of your front ends, comma separated' });
+    out.push({
+      check: 'cors',
+      severity: 'warning',
+      message: "CORS_ORIGIN=* lets any web page call the API with a user's token",
+      fix: 'list the origins of your front ends, comma separated',
+    });
   }
   return out;
 }
@@ -230,7 +317,12 @@ export function checkFiles(config: Config): Finding[] {
   const dataProblem = writable(config.dataDir);
   out.push(
     dataProblem
-      ? { check: 'data_dir', severity: 'blocking', message: `DATA_DIR ${config.dataDir} is not writable: ${dataProblem}`, fix: 'create it and give it to the user the service runs as (chown), or point DATA_DIR elsewhere' }
+      ? {
+          check: 'data_dir',
+          severity: 'blocking',
+          message: `DATA_DIR ${config.dataDir} is not writable: ${dataProblem}`,
+          fix: 'create it and give it to the user the service runs as (chown), or point DATA_DIR elsewhere',
+        }
       : ok('data_dir', `DATA_DIR ${config.dataDir} is writable${existsSync(config.dataDir) ? '' : ' (it will be created)'}`),
   );
   const sqlite = !config.databaseUrl;
@@ -246,12 +338,22 @@ export function checkFiles(config: Config): Finding[] {
     return out;
   }
   if (!sqlite) {
-    out.push({ check: 'backups', severity: 'warning', message: 'BACKUP_DIR is set but the database is PostgreSQL: it is ignored', fix: 'unset BACKUP_DIR and back PostgreSQL up with pg_dump or base backups (docs/operations.md)' });
+    out.push({
+      check: 'backups',
+      severity: 'warning',
+      message: 'BACKUP_DIR is set but the database is PostgreSQL: it is ignored',
+      fix: 'unset BACKUP_DIR and back PostgreSQL up with pg_dump or base backups (docs/operations.md)',
+    });
     return out;
   }
   const backupProblem = writable(config.backups.dir);
   if (backupProblem) {
-    out.push({ check: 'backups', severity: 'blocking', message: `BACKUP_DIR ${config.backups.dir} is not writable: ${backupProblem}`, fix: 'create it and give it to the user the service runs as, or point BACKUP_DIR elsewhere' });
+    out.push({
+      check: 'backups',
+      severity: 'blocking',
+      message: `BACKUP_DIR ${config.backups.dir} is not writable: ${backupProblem}`,
+      fix: 'create it and give it to the user the service runs as, or point BACKUP_DIR elsewhere',
+    });
     return out;
   }
   const sameDisk = (() => {
@@ -269,7 +371,9 @@ export function checkFiles(config: Config): Finding[] {
       fix: 'mount BACKUP_DIR from another disk, or copy it off the machine after each backup (docs/operations.md)',
     });
   } else {
-    out.push(ok('backups', `backups every ${config.backups.intervalMs / 60_000} min to ${config.backups.dir}, ${config.backups.keep} kept`));
+    out.push(
+      ok('backups', `backups every ${config.backups.intervalMs / 60_000} min to ${config.backups.dir}, ${config.backups.keep} kept`),
+    );
   }
   return out;
 }
@@ -279,14 +383,29 @@ export async function checkDatabase(config: Config, opts: DoctorOptions = {}): P
   const now = opts.now ?? Date.now;
   const out: Finding[] = [];
   if (!config.databaseUrl && !existsSync(config.sqlitePath)) {
-    out.push({ check: 'database', severity: 'warning', message: `${config.sqlitePath} does not exist yet`, fix: '`credits serve` (or `credits migrate`) creates it; if you expected data there, check DATA_DIR' });
+    out.push({
+      check: 'database',
+      severity: 'warning',
+      message: `${config.sqlitePath} does not exist yet`,
+      fix: '`credits serve` (or `credits migrate`) creates it; if you expected data there, check DATA_DIR',
+    });
     return out;
   }
   let database: Database;
   try {
-    database = await openDatabase({ databaseUrl: config.databaseUrl, sqlitePath: config.sqlitePath, pgSchema: opts.pgSchema, pgPoolSize: 1 });
+    database = await openDatabase({
+      databaseUrl: config.databaseUrl,
+      sqlitePath: config.sqlitePath,
+      pgSchema: opts.pgSchema,
+      pgPoolSize: 1,
+    });
   } catch (e) {
-    out.push({ check: 'database', severity: 'blocking', message: `the database cannot be opened: ${(e as Error).message}`, fix: 'check DATABASE_URL (or DATA_DIR) and that the server is up' });
+    out.push({
+      check: 'database',
+      severity: 'blocking',
+      message: `the database cannot be opened: ${(e as Error).message}`,
+      fix: 'check DATABASE_URL (or DATA_DIR) and that the server is up',
+    });
     return out;
   }
   try {
@@ -294,10 +413,17 @@ export async function checkDatabase(config: Config, opts: DoctorOptions = {}): P
     let serverNow: number;
     try {
       serverNow = config.databaseUrl
-        ? Number((await sql<{ t: number }>`select (extract(epoch from clock_timestamp()) * 1000)::float8 as t`.execute(database.db)).rows[0]?.t)
+        ? Number(
+            (await sql<{ t: number }>`select (extract(epoch from clock_timestamp()) * 1000)::float8 as t`.execute(database.db)).rows[0]?.t,
+          )
         : Number((await sql<{ t: number }>`select 1 as t`.execute(database.db)).rows[0]?.t);
     } catch (e) {
-      out.push({ check: 'database', severity: 'blocking', message: `the database does not answer: ${(e as Error).message}`, fix: 'check DATABASE_URL (host, port, user, password, database) and that the server is up' });
+      out.push({
+        check: 'database',
+        severity: 'blocking',
+        message: `the database does not answer: ${(e as Error).message}`,
+        fix: 'check DATABASE_URL (host, port, user, password, database) and that the server is up',
+      });
       return out;
     }
     const rtt = Date.now() - t0;
@@ -305,11 +431,26 @@ export async function checkDatabase(config: Config, opts: DoctorOptions = {}): P
 
     const status = await migrationStatus(database.db);
     if (status.unknown.length > 0 && status.pending.length > 0) {
-      out.push({ check: 'migrations', severity: 'blocking', message: `the database has migrations this release does not know (${status.unknown.join(', ')}) and lacks some of its own (${status.pending.join(', ')})`, fix: 'run the release that migrated it, or restore a backup made by this one' });
+      out.push({
+        check: 'migrations',
+        severity: 'blocking',
+        message: `the database has migrations this release does not know (${status.unknown.join(', ')}) and lacks some of its own (${status.pending.join(', ')})`,
+        fix: 'run the release that migrated it, or restore a backup made by this one',
+      });
     } else if (status.unknown.length > 0) {
-      out.push({ check: 'migrations', severity: 'warning', message: `the database was migrated by a newer release (${status.unknown.join(', ')}); this one runs on it unchanged`, fix: 'fine during a rolling upgrade; otherwise upgrade this instance' });
+      out.push({
+        check: 'migrations',
+        severity: 'warning',
+        message: `the database was migrated by a newer release (${status.unknown.join(', ')}); this one runs on it unchanged`,
+        fix: 'fine during a rolling upgrade; otherwise upgrade this instance',
+      });
     } else if (status.pending.length > 0) {
-      out.push({ check: 'migrations', severity: 'warning', message: `${status.pending.length} migration(s) not applied yet: ${status.pending.join(', ')}`, fix: '`credits serve` applies them at start; `credits migrate --dry-run` lists them, `credits migrate` applies them now' });
+      out.push({
+        check: 'migrations',
+        severity: 'warning',
+        message: `${status.pending.length} migration(s) not applied yet: ${status.pending.join(', ')}`,
+        fix: '`credits serve` applies them at start; `credits migrate --dry-run` lists them, `credits migrate` applies them now',
+      });
     } else {
       out.push(ok('migrations', `all ${status.applied.length} migrations applied`));
     }
@@ -331,7 +472,10 @@ export async function checkDatabase(config: Config, opts: DoctorOptions = {}): P
       );
     }
     if (status.applied.length > 0) {
-      const newest = await database.db.selectFrom('credit_transactions').select((eb) => eb.fn.max('created_at').as('t')).executeTakeFirst();
+      const newest = await database.db
+        .selectFrom('credit_transactions')
+        .select((eb) => eb.fn.max('created_at').as('t'))
+        .executeTakeFirst();
       const t = Number(newest?.t ?? 0);
       if (t > local + CLOCK_BLOCK_MS) {
         out.push({
@@ -374,7 +518,12 @@ export async function runDoctor(env: NodeJS.ProcessEnv, opts: DoctorOptions = {}
       const problem = line.trim();
       if (!problem) continue;
       const variable = /^([A-Z_]+)/.exec(problem)?.[1];
-      findings.push({ check: 'config', severity: 'blocking', message: problem, fix: variable ? `correct ${variable} (README, Configuration)` : 'correct the configuration (README, Configuration)' });
+      findings.push({
+        check: 'config',
+        severity: 'blocking',
+        message: problem,
+        fix: variable ? `correct ${variable} (README, Configuration)` : 'correct the configuration (README, Configuration)',
+      });
     }
     return findings;
   }

@@ -85,7 +85,10 @@ export async function prepareDatabase(
   opts: { keyLedger?: boolean } = {},
 ): Promise<KeyLedgerReport & { migrations: string[] }> {
   const migrations = await migrateToLatest(database.db);
-  const report = await keyLedger(database, new LedgerKey(config.ledgerKey), { explicit: opts.keyLedger ?? false, production: config.isProduction });
+  const report = await keyLedger(database, new LedgerKey(config.ledgerKey), {
+    explicit: opts.keyLedger ?? false,
+    production: config.isProduction,
+  });
   return { ...report, migrations };
 }
 
@@ -96,7 +99,13 @@ export async function ensureSuperAdmin(core: Core, config: Config): Promise<void
   const exists = await core.database.db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
   if (exists) return;
   try {
-    await createUser(core.writer, { email, name: 'Super admin', password: config.superAdmin.password, role: 'super_admin', emailVerified: true });
+    await createUser(core.writer, {
+      email,
+      name: 'Super admin',
+      password: config.superAdmin.password,
+      role: 'super_admin',
+      emailVerified: true,
+    });
   } catch (e) {
     if ((e as { code?: string }).code === 'validation_error') throw new Error(`SUPER_ADMIN_PASSWORD is refused: ${(e as Error).message}`);
     // Another instance created it at the same moment.
@@ -115,7 +124,13 @@ export function setupInstructions(url: string, token: string): string[] {
 
 export async function startServer(
   config: Config,
-  opts: { logger?: boolean | object; pgSchema?: string; listen?: boolean; extraRoutes?: (app: App) => void | Promise<void>; onRoute?: AppDeps['onRoute'] } = {},
+  opts: {
+    logger?: boolean | object;
+    pgSchema?: string;
+    listen?: boolean;
+    extraRoutes?: (app: App) => void | Promise<void>;
+    onRoute?: AppDeps['onRoute'];
+  } = {},
 ): Promise<Running> {
   const database = await openConfiguredDatabase(config, opts.pgSchema);
   const prepared = await prepareDatabase(database, config).catch(async (e) => {
@@ -128,7 +143,12 @@ export async function startServer(
   // The core and the watchers start before the app and its logger exist: they log through it once it does.
   let appLog: App['log'] | undefined;
   const log: ErrorLog = { error: (obj, msg) => (appLog ? appLog.error(obj, msg) : console.error(msg, obj)) };
-  const core = createCore(database, { ledgerKey: new LedgerKey(config.ledgerKey), maxBatch: config.writer.maxBatch, maxQueue: config.writer.maxQueue, log });
+  const core = createCore(database, {
+    ledgerKey: new LedgerKey(config.ledgerKey),
+    maxBatch: config.writer.maxBatch,
+    maxQueue: config.writer.maxQueue,
+    log,
+  });
   try {
     await ensureSuperAdmin(core, config);
   } catch (e) {
@@ -159,7 +179,9 @@ export async function startServer(
         timeoutMs: config.vapi.timeoutMs,
       })
     : new SimulatedVapiClient();
-  const payments = config.stripe ? new StripeProvider(config.stripe.secretKey, config.stripe.webhookSecret, config.stripe.apiBase) : undefined;
+  const payments = config.stripe
+    ? new StripeProvider(config.stripe.secretKey, config.stripe.webhookSecret, config.stripe.apiBase)
+    : undefined;
   const autoRecharge = new AutoRecharge(core, payments, { log, allowSimulated: !config.isProduction || config.allowSimulatedPayments });
   core.writer.onCommit((changes) => void autoRecharge.onCommit(changes));
   const mailer = config.alerts.smtpUrl ? smtpMailer(config.alerts.smtpUrl, config.alerts.emailFrom) : undefined;
@@ -178,7 +200,10 @@ export async function startServer(
   appLog = app.log;
   if (prepared.rehashed > 0) app.log.info({ rows: prepared.rehashed, chains: prepared.chains }, 'ledger re-hashed with the ledger key');
   if (prepared.unverified.length > 0) {
-    app.log.error({ rows: prepared.unverified }, 'ledger rows that did not verify under the old hash were left as they were: run credits verify');
+    app.log.error(
+      { rows: prepared.unverified },
+      'ledger rows that did not verify under the old hash were left as they were: run credits verify',
+    );
   }
 
   const timers: NodeJS.Timeout[] = [];
@@ -206,21 +231,28 @@ export async function startServer(
   const delivery = new AlertDelivery(database.db, channels, { retryBaseMs: config.alertRetryBaseMs });
   if (delivery.enabled) every(config.alertPollMs / 1000, () => delivery.runOnce());
   const w = config.webhooks;
-  const webhooks = new WebhookDeliveryWorker(database, httpWebhookSender({ production: config.isProduction, allowPrivate: w.allowPrivate }), {
-    log,
-    concurrency: w.concurrency,
-    perEndpoint: w.perEndpoint,
-    timeoutMs: w.timeoutMs,
-    scheduleScale: w.scheduleScale,
-    ...(w.leaseMs !== undefined ? { leaseMs: w.leaseMs } : {}),
-  });
+  const webhooks = new WebhookDeliveryWorker(
+    database,
+    httpWebhookSender({ production: config.isProduction, allowPrivate: w.allowPrivate }),
+    {
+      log,
+      concurrency: w.concurrency,
+      perEndpoint: w.perEndpoint,
+      timeoutMs: w.timeoutMs,
+      scheduleScale: w.scheduleScale,
+      ...(w.leaseMs !== undefined ? { leaseMs: w.leaseMs } : {}),
+    },
+  );
   services.webhooks = webhooks;
   // A pass claims what is due and starts it; attempts run on while the next passes claim more.
   every(w.pollMs / 1000, () => webhooks.poll());
   every(config.holdSweepSeconds, async () => {
     const swept = await sweepCalls(core, vapi, callsConfig(config));
     for (const u of swept.untold) {
-      app.log.warn({ callId: u.callId, vapiId: u.vapiId, userId: u.userId, reason: u.reason }, 'call charged its whole hold: VAPI could not tell how long it lasted');
+      app.log.warn(
+        { callId: u.callId, vapiId: u.vapiId, userId: u.userId, reason: u.reason },
+        'call charged its whole hold: VAPI could not tell how long it lasted',
+      );
     }
   });
   if (config.backups && database.dialect === 'sqlite') {
@@ -246,7 +278,9 @@ export async function startServer(
     // The outcome is logged, kept for /health/ready and /metrics, and alerted by runOnce.
     every(b.intervalMs / 1000, () => backups.runOnce().catch(() => undefined));
   } else if (config.backups) {
-    app.log.warn('BACKUP_DIR is for the embedded SQLite database and is ignored on PostgreSQL: back PostgreSQL up with its own tools (docs/operations.md)');
+    app.log.warn(
+      'BACKUP_DIR is for the embedded SQLite database and is ignored on PostgreSQL: back PostgreSQL up with its own tools (docs/operations.md)',
+    );
   }
   every(600, () => sweepAttempts(database.db, Date.now()));
   // Auto-recharges whose charge Stripe did not confirm: re-read from Stripe once their call is surely over.
@@ -288,10 +322,13 @@ export async function startServer(
       const closeIdle = server.closeIdleConnections.bind(server);
       server.closeIdleConnections = () => {};
       let idle: NodeJS.Timeout | undefined;
-      const grace = setTimeout(() => {
-        closeIdle();
-        idle = setInterval(closeIdle, 50);
-      }, Math.min(KEEP_ALIVE_GRACE_MS, Math.max(0, deadline - reserve - Date.now())));
+      const grace = setTimeout(
+        () => {
+          closeIdle();
+          idle = setInterval(closeIdle, 50);
+        },
+        Math.min(KEEP_ALIVE_GRACE_MS, Math.max(0, deadline - reserve - Date.now())),
+      );
       const hard = setTimeout(() => server.closeAllConnections(), Math.max(0, deadline - reserve - Date.now()));
       try {
         await app.close();
@@ -304,7 +341,10 @@ export async function startServer(
       // Background jobs finish the pass they are in (a sweep, a delivery, a backup); webhook
       // attempts in flight finish (one cut short is sent again when its lease runs out).
       webhooks.stop();
-      await Promise.race([Promise.allSettled([...jobs, webhooks.idle()]), sleep(Math.max(0, deadline - reserve / 2 - Date.now()), undefined, { ref: false })]);
+      await Promise.race([
+        Promise.allSettled([...jobs, webhooks.idle()]),
+        sleep(Math.max(0, deadline - reserve / 2 - Date.now()), undefined, { ref: false }),
+      ]);
       // Drain the writer (its current batch and what is queued), let the after-commit
       // watchers finish (they may write), then close it.
       await core.writer.drain();
@@ -360,7 +400,9 @@ export function startupNotices(config: Config, url: string, metricsUrl: string |
   } else if (config.vapi.webhookSecret) {
     out.push(`VAPI webhook: ${hook}, with the header x-vapi-secret set to VAPI_WEBHOOK_SECRET.`);
   } else {
-    out.push(`VAPI webhook: refuses every report until VAPI_WEBHOOK_SECRET is set (then give VAPI ${hook} and that secret as the header x-vapi-secret).`);
+    out.push(
+      `VAPI webhook: refuses every report until VAPI_WEBHOOK_SECRET is set (then give VAPI ${hook} and that secret as the header x-vapi-secret).`,
+    );
   }
   if (metricsUrl) out.push(`metrics: ${metricsUrl}${config.metrics.token ? ' (Bearer METRICS_TOKEN)' : ''}, not on the main port`);
   else if (!metricsOnMainPort(config)) out.push('metrics: off (in production /metrics needs METRICS_TOKEN or METRICS_PORT)');

@@ -30,7 +30,8 @@ export function parseHeads(text: string): ChainHead[] {
     throw new Error(`not JSON: ${(e as Error).message}`);
   }
   const r = headsFile.safeParse(json);
-  if (!r.success) throw new Error(`not a ${HEADS_FORMAT} file: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!r.success)
+    throw new Error(`not a ${HEADS_FORMAT} file: ${r.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   const seen = new Set<string>();
   for (const h of r.data.heads) {
     if (seen.has(h.account)) throw new Error(`account ${h.account} appears twice`);

@@ -62,7 +62,10 @@ program
 const migrate = program.command('migrate').description('apply pending database migrations');
 migrate
   .option('--dry-run', 'list the migrations that would run; change nothing')
-  .option('--key-ledger', 're-hash a ledger written by the release before (plain SHA-256) with the ledger key; prove it first with `credits verify --allow-unkeyed`')
+  .option(
+    '--key-ledger',
+    're-hash a ledger written by the release before (plain SHA-256) with the ledger key; prove it first with `credits verify --allow-unkeyed`',
+  )
   .addHelpText(
     'after',
     `
@@ -99,10 +102,21 @@ program
 
 program
   .command('verify')
-  .description('recompute every balance, hold and rollup from the ledger, check every hash chain under the ledger key, and cross-check payments and usage; exits 1 on any violation')
-  .option('--export-heads [file]', 'after a clean verify, write every chain head (account, seq, hash) to FILE, or to stdout without one; keep it away from the database')
-  .option('--heads <file>', 'also prove that no chain changed up to the heads in FILE (exported earlier): a chain cut back below its head, or any row up to it changed, is a violation')
-  .option('--allow-unkeyed', 'accept chains hashed the old, unkeyed way (a restore of a backup made before the ledger was keyed): checked with that hash instead of being a violation')
+  .description(
+    'recompute every balance, hold and rollup from the ledger, check every hash chain under the ledger key, and cross-check payments and usage; exits 1 on any violation',
+  )
+  .option(
+    '--export-heads [file]',
+    'after a clean verify, write every chain head (account, seq, hash) to FILE, or to stdout without one; keep it away from the database',
+  )
+  .option(
+    '--heads <file>',
+    'also prove that no chain changed up to the heads in FILE (exported earlier): a chain cut back below its head, or any row up to it changed, is a violation',
+  )
+  .option(
+    '--allow-unkeyed',
+    'accept chains hashed the old, unkeyed way (a restore of a backup made before the ledger was keyed): checked with that hash instead of being a violation',
+  )
   .addHelpText(
     'after',
     `
@@ -128,7 +142,9 @@ one: --allow-unkeyed checks such a ledger with the old hash, for old backups.`,
     const say = o.exportHeads === true ? console.error : console.log;
     const { config: c, database } = await openExistingDatabase('verify');
     const started = Date.now();
-    const r = await verifyLedger(database.db, new LedgerKey(c.ledgerKey), { heads, allowUnkeyed: o.allowUnkeyed }).finally(() => database.close());
+    const r = await verifyLedger(database.db, new LedgerKey(c.ledgerKey), { heads, allowUnkeyed: o.allowUnkeyed }).finally(() =>
+      database.close(),
+    );
     say(
       `verify: ${r.accounts} accounts, ${r.transactions} ledger rows, ${r.activeHolds} active holds, ` +
         `${r.usageRows} usage rows, ${r.rollupRows} rollups, ${r.payments} payments` +
@@ -143,7 +159,9 @@ one: --allow-unkeyed checks such a ledger with the old hash, for old backups.`,
     }
     say('verify: clean');
     if (!r.keyed) {
-      console.error('verify: the chains are hashed the old way (plain SHA-256), accepted by --allow-unkeyed: once proved, `credits migrate --key-ledger` re-hashes them with the ledger key');
+      console.error(
+        'verify: the chains are hashed the old way (plain SHA-256), accepted by --allow-unkeyed: once proved, `credits migrate --key-ledger` re-hashes them with the ledger key',
+      );
       if (o.exportHeads) {
         console.error('verify: heads not exported: they would change when the chains are re-hashed');
         process.exitCode = 1;
@@ -165,7 +183,10 @@ program
   .description('run the benchmarks (HTTP, durability, ledger, pgbench, analytics, scale-out) and write bench/results.md')
   .allowUnknownOption(true)
   .helpOption(false)
-  .argument('[options...]', 'passed to bench/run.ts: --quick, --runs N, --seconds S, --only http,ledger,..., --dialect D, --rows N, --out FILE')
+  .argument(
+    '[options...]',
+    'passed to bench/run.ts: --quick, --runs N, --seconds S, --only http,ledger,..., --dialect D, --rows N, --out FILE',
+  )
   .action((options: string[]) => {
     // The benchmarks live in the source tree (bench/, run with tsx, a dev dependency): they
     // need a checkout with `npm install`, not only the built service.
@@ -186,10 +207,15 @@ users
   .requiredOption('--email <email>', 'email address')
   .requiredOption('--password <password>', 'at least 8 characters, not easy to guess')
   .option('--name <name>', 'display name')
-  .option('--role <role>', 'user, admin or super_admin', (v) => {
-    if (v !== 'user' && v !== 'admin' && v !== 'super_admin') throw new InvalidArgumentError('must be user, admin or super_admin');
-    return v;
-  }, 'user')
+  .option(
+    '--role <role>',
+    'user, admin or super_admin',
+    (v) => {
+      if (v !== 'user' && v !== 'admin' && v !== 'super_admin') throw new InvalidArgumentError('must be user, admin or super_admin');
+      return v;
+    },
+    'user',
+  )
   .action(async (o: { email: string; password: string; name?: string; role: 'user' | 'admin' | 'super_admin' }) => {
     if (o.password.length < 8) {
       console.error('users create: the password must be at least 8 characters');
@@ -200,7 +226,13 @@ users
     // Creating a user writes no ledger row: the ledger is re-keyed by `migrate` or `serve`, never here.
     const core = createCore(database, { ledgerKey: new LedgerKey(c.ledgerKey) });
     try {
-      const u = await createUser(core.writer, { email: o.email, password: o.password, name: o.name ?? o.email.split('@')[0] ?? o.email, role: o.role, emailVerified: true });
+      const u = await createUser(core.writer, {
+        email: o.email,
+        password: o.password,
+        name: o.name ?? o.email.split('@')[0] ?? o.email,
+        role: o.role,
+        emailVerified: true,
+      });
       console.log(`created ${u.role} ${u.email} (${u.id})`);
     } catch (e) {
       console.error(`users create: ${(e as Error).message}`);

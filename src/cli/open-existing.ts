@@ -40,12 +40,19 @@ export async function openExisting(c: Config): Promise<Database> {
   const database = await openConfiguredDatabase(c);
   let tables: number;
   try {
-    const r = await sql<{ n: number }>`select count(*) as n from information_schema.tables where table_schema = current_schema() and table_name = 'kysely_migration'`.execute(database.db);
+    const r = await sql<{
+      n: number;
+    }>`select count(*) as n from information_schema.tables where table_schema = current_schema() and table_name = 'kysely_migration'`.execute(
+      database.db,
+    );
     tables = Number(r.rows[0]?.n ?? 0);
   } catch (e) {
     await database.close();
     const code = (e as { code?: string }).code;
-    if (code === '3D000') throw new MissingDatabase(`The database of ${describeDatabase(c)} does not exist. Create it (createdb), then run \`credits migrate\`.`);
+    if (code === '3D000')
+      throw new MissingDatabase(
+        `The database of ${describeDatabase(c)} does not exist. Create it (createdb), then run \`credits migrate\`.`,
+      );
     throw new MissingDatabase(`Cannot reach ${describeDatabase(c)}: ${(e as Error).message}`);
   }
   if (tables === 0) {

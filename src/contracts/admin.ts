@@ -27,7 +27,10 @@ export const adminUserSchema = z
     available: credits,
     lifetimePurchased: credits,
     lifetimeUsed: credits,
-    externalId: z.string().nullable().meta({ description: "The platform's own id of the user (a platform token's `sub`, the service API's customer); null for a user of the built-in sign-in only." }),
+    externalId: z.string().nullable().meta({
+      description:
+        "The platform's own id of the user (a platform token's `sub`, the service API's customer); null for a user of the built-in sign-in only.",
+    }),
     createdAt: z.string(),
   })
   .meta({ id: 'AdminUser' });
@@ -47,7 +50,10 @@ export const roleBody = z.object({ role: roleSchema }).strict();
 
 export const roleResponse = z.object({ user: adminUserSchema });
 
-const currency = z.string().regex(/^[a-z]{3}$/, 'must be a lower-case ISO 4217 code such as usd').default('usd');
+const currency = z
+  .string()
+  .regex(/^[a-z]{3}$/, 'must be a lower-case ISO 4217 code such as usd')
+  .default('usd');
 
 export const packageCreate = z
   .object({
@@ -113,7 +119,9 @@ export const adminPaymentSchema = paymentSchema.extend({
   stripePaymentIntentId: z.string().nullable().meta({ description: 'The Stripe PaymentIntent (`pi_...`); null for simulated payments.' }),
   failureReason: z.string().nullable().meta({ description: 'Why it failed, in Stripe’s words (the intent’s last payment error).' }),
   // A string, not an enum: OpenAPI 3.0's `nullable` does not add null to an enum's values.
-  disputeStatus: (z.string() as z.ZodType<(typeof DISPUTE_STATUSES)[number]>).nullable().meta({ description: 'The dispute of its charge: `open`, `won` or `lost`; null when there was none.' }),
+  disputeStatus: (z.string() as z.ZodType<(typeof DISPUTE_STATUSES)[number]>)
+    .nullable()
+    .meta({ description: 'The dispute of its charge: `open`, `won` or `lost`; null when there was none.' }),
 });
 
 export const adminPaymentsPage = pageOf(adminPaymentSchema);
@@ -132,7 +140,9 @@ export const analyticsResponse = z.object({
   creditsUsed: z.number(),
   activeUsers: z.number(),
   payments: z.object({ succeeded: z.number(), failed: z.number() }),
-  byOperation: z.array(z.object({ operation: z.string(), unit: z.string(), credits: z.number(), operations: z.number(), quantity: quantityOutput })),
+  byOperation: z.array(
+    z.object({ operation: z.string(), unit: z.string(), credits: z.number(), operations: z.number(), quantity: quantityOutput }),
+  ),
   series: z.array(z.object({ bucket: z.string(), revenueCents: z.number(), creditsUsed: z.number() })),
 });
 
@@ -163,9 +173,13 @@ export const webhookEventSchema = z
     type: z.string(),
     receivedAt: z.string(),
     outcome: z.enum(WEBHOOK_EVENT_OUTCOMES).meta({
-      description: '`applied`: it changed a payment (credits, status, refund, dispute); `ignored`: a type the service does not act on, an object Stripe does not know, or no payment to apply it to (see the audit log); `unrecorded`: received before outcomes were kept.',
+      description:
+        '`applied`: it changed a payment (credits, status, refund, dispute); `ignored`: a type the service does not act on, an object Stripe does not know, or no payment to apply it to (see the audit log); `unrecorded`: received before outcomes were kept.',
     }),
-    paymentId: z.string().nullable().meta({ description: 'The payment it concerned, when one was found (or rebuilt from its PaymentIntent).' }),
+    paymentId: z
+      .string()
+      .nullable()
+      .meta({ description: 'The payment it concerned, when one was found (or rebuilt from its PaymentIntent).' }),
   })
   .meta({ id: 'WebhookEvent' });
 

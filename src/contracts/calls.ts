@@ -13,7 +13,12 @@ export const callStatusSchema = z.enum(CALL_STATUSES).meta({
 export const startCallBody = z.object({
   phoneNumber: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +15551234567'),
   assistantId: freeText({ min: 1, max: 100 }).optional(),
-  maxDurationSeconds: z.number().int().min(60).max(4 * 3600).optional(),
+  maxDurationSeconds: z
+    .number()
+    .int()
+    .min(60)
+    .max(4 * 3600)
+    .optional(),
 });
 
 export const startCallResponse = z.object({
@@ -67,7 +72,10 @@ export const callSchema = z
   .meta({ id: 'Call' });
 
 export const listCallsQuery = paginationQuery.extend({
-  status: z.enum(['open', ...CALL_STATUSES]).optional().meta({ description: 'open: the calls not yet settled (queued, in-progress, ending)' }),
+  status: z
+    .enum(['open', ...CALL_STATUSES])
+    .optional()
+    .meta({ description: 'open: the calls not yet settled (queued, in-progress, ending)' }),
 });
 
 export const callsPage = pageOf(callSchema);

@@ -119,8 +119,7 @@ export const dateRangeQuery = {
   }),
 };
 
-export const pageOf = <T extends z.ZodType>(item: T) =>
-  z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+export const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 
 export const idParam = z.object({ id: z.string().min(1).max(100) });
 

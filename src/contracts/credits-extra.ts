@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { ALERT_TYPES, GRANULARITIES, PAYMENT_PROVIDERS, PAYMENT_STATUSES, TRANSACTION_TYPES } from './enums.js';
-import { credits, dateRangeQuery, nonNegativeCreditsInput, pageOf, paginationQuery, positiveCreditsInput, quantityOutput } from './common.js';
+import {
+  credits,
+  dateRangeQuery,
+  nonNegativeCreditsInput,
+  pageOf,
+  paginationQuery,
+  positiveCreditsInput,
+  quantityOutput,
+} from './common.js';
 
 export const transactionSchema = z
   .object({
@@ -102,7 +110,10 @@ export const paymentSchema = paymentFields
   .extend({
     packageId: z.string(),
     createdAt: z.string(),
-    receiptUrl: z.string().nullable().meta({ description: 'Stripe’s receipt of the payment’s charge (the charge’s `receipt_url`), once it succeeded; null otherwise and for simulated payments.' }),
+    receiptUrl: z.string().nullable().meta({
+      description:
+        'Stripe’s receipt of the payment’s charge (the charge’s `receipt_url`), once it succeeded; null otherwise and for simulated payments.',
+    }),
   })
   .meta({ id: 'Payment' });
 

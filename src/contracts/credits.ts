@@ -2,9 +2,10 @@ import { z } from 'zod';
 import { UNIT_NAMES } from './money.js';
 import { credits, operationName, quantityInput } from './common.js';
 
-export const unitSchema = z
-  .enum(UNIT_NAMES as [string, ...string[]])
-  .meta({ description: 'A metering unit; what a quantity of it counts (seconds, bytes, tokens or a count) is in the units table of the document description.' });
+export const unitSchema = z.enum(UNIT_NAMES as [string, ...string[]]).meta({
+  description:
+    'A metering unit; what a quantity of it counts (seconds, bytes, tokens or a count) is in the units table of the document description.',
+});
 
 /** A package of credits for sale: `credits` plus `bonusCredits` for `priceCents` in `currency`. */
 export const packageSchema = z

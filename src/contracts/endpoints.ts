@@ -70,16 +70,30 @@ export const endpoints = {
   'POST /api/messages': { body: platform.messageBody, responses: { 201: platform.messageResponse }, idempotent: true },
   'POST /api/vapi/calls': { body: calls.startCallBody, responses: { 201: calls.startCallResponse }, idempotent: true },
   'GET /api/vapi/calls': { query: calls.listCallsQuery, responses: { 200: calls.callsPage } },
-  'POST /api/vapi/calls/:id/end': { params: calls.callIdParams, body: calls.endCallBody, responses: { 200: calls.endCallSettledResponse, 202: calls.endCallEndingResponse } },
+  'POST /api/vapi/calls/:id/end': {
+    params: calls.callIdParams,
+    body: calls.endCallBody,
+    responses: { 200: calls.endCallSettledResponse, 202: calls.endCallEndingResponse },
+  },
   'POST /api/vapi/webhook': { body: calls.vapiWebhookBody, responses: { 200: calls.vapiWebhookResponse } },
   'POST /api/files': { responses: { 201: platform.uploadResponse }, idempotent: true, multipart: true },
-  'POST /api/workflows/:id/execute': { params: platform.workflowParams, body: platform.workflowBody, responses: { 201: platform.workflowResponse }, idempotent: true },
+  'POST /api/workflows/:id/execute': {
+    params: platform.workflowParams,
+    body: platform.workflowBody,
+    responses: { 201: platform.workflowResponse },
+    idempotent: true,
+  },
   'POST /api/usage': { body: platform.usageBody, responses: { 201: platform.usageRecordResponse } },
 
   'GET /api/admin/users': { query: admin.adminUsersQuery, responses: { 200: admin.adminUsersPage } },
   'GET /api/admin/users/:id': { params: common.idParam, responses: { 200: admin.userDetail } },
   'PATCH /api/admin/users/:id': { params: common.idParam, body: admin.roleBody, responses: { 200: admin.roleResponse } },
-  'POST /api/admin/users/:id/adjustments': { params: common.idParam, body: admin.adjustmentBody, responses: { 201: admin.adjustmentResponse }, idempotent: true },
+  'POST /api/admin/users/:id/adjustments': {
+    params: common.idParam,
+    body: admin.adjustmentBody,
+    responses: { 201: admin.adjustmentResponse },
+    idempotent: true,
+  },
   'GET /api/admin/packages': { responses: { 200: credits.packagesList } },
   'POST /api/admin/packages': { body: admin.packageCreate, responses: { 201: admin.packageResponse } },
   'PATCH /api/admin/packages/:id': { params: common.idParam, body: admin.packagePatch, responses: { 200: admin.packageResponse } },
@@ -88,26 +102,51 @@ export const endpoints = {
   'PATCH /api/admin/pricing/:id': { params: common.idParam, body: admin.pricingPatch, responses: { 200: admin.ruleResponse } },
   'GET /api/admin/payments': { query: admin.adminPaymentsQuery, responses: { 200: admin.adminPaymentsPage } },
   'GET /api/admin/payments.csv': { query: admin.adminPaymentsCsvQuery, responses: { 200: admin.adminPaymentsCsv } },
-  'POST /api/admin/payments/:id/refund': { params: common.idParam, body: admin.refundBody, responses: { 200: admin.refundResponse }, idempotent: true },
+  'POST /api/admin/payments/:id/refund': {
+    params: common.idParam,
+    body: admin.refundBody,
+    responses: { 200: admin.refundResponse },
+    idempotent: true,
+  },
   'GET /api/admin/analytics': { query: admin.analyticsQuery, responses: { 200: admin.analyticsResponse } },
   'GET /api/admin/audit': { query: common.paginationQuery, responses: { 200: admin.auditPage } },
   'GET /api/admin/webhook-events': { query: common.paginationQuery, responses: { 200: admin.webhookEventsPage } },
   'POST /api/admin/webhook-endpoints': { body: webhooks.webhookEndpointCreate, responses: { 201: webhooks.webhookEndpointCreated } },
   'GET /api/admin/webhook-endpoints': { responses: { 200: webhooks.webhookEndpointsList } },
-  'PATCH /api/admin/webhook-endpoints/:id': { params: common.idParam, body: webhooks.webhookEndpointPatch, responses: { 200: webhooks.webhookEndpointResponse } },
+  'PATCH /api/admin/webhook-endpoints/:id': {
+    params: common.idParam,
+    body: webhooks.webhookEndpointPatch,
+    responses: { 200: webhooks.webhookEndpointResponse },
+  },
   'DELETE /api/admin/webhook-endpoints/:id': { params: common.idParam, responses: { 200: webhooks.webhookEndpointDeleted } },
-  'GET /api/admin/webhook-endpoints/:id/deliveries': { params: common.idParam, query: webhooks.webhookDeliveriesQuery, responses: { 200: webhooks.webhookDeliveriesPage } },
-  'POST /api/admin/webhook-endpoints/:id/deliveries/:deliveryId/retry': { params: webhooks.webhookDeliveryParams, responses: { 202: webhooks.webhookDeliveryResponse } },
+  'GET /api/admin/webhook-endpoints/:id/deliveries': {
+    params: common.idParam,
+    query: webhooks.webhookDeliveriesQuery,
+    responses: { 200: webhooks.webhookDeliveriesPage },
+  },
+  'POST /api/admin/webhook-endpoints/:id/deliveries/:deliveryId/retry': {
+    params: webhooks.webhookDeliveryParams,
+    responses: { 202: webhooks.webhookDeliveryResponse },
+  },
   'POST /api/admin/api-keys': { body: service.apiKeyCreateBody, responses: { 201: service.apiKeyCreateResponse } },
   'GET /api/admin/api-keys': { responses: { 200: service.apiKeysList } },
   'DELETE /api/admin/api-keys/:id': { params: common.idParam, responses: { 200: service.apiKeyRevokeResponse } },
 
-  'PUT /api/v1/customers/:externalId': { params: service.customerParams, body: service.customerBody, responses: { 200: service.customerResponse, 201: service.customerResponse } },
+  'PUT /api/v1/customers/:externalId': {
+    params: service.customerParams,
+    body: service.customerBody,
+    responses: { 200: service.customerResponse, 201: service.customerResponse },
+  },
   'GET /api/v1/customers/:externalId/balance': { params: service.customerParams, responses: { 200: credits.balanceSchema } },
   'POST /api/v1/usage': { body: service.serviceUsageBody, responses: { 201: service.serviceUsageResponse }, idempotent: true },
   'POST /api/v1/usage/batch': { body: service.usageBatchBody, responses: { 200: service.usageBatchResponse } },
   'POST /api/v1/holds': { body: service.holdBody, responses: { 201: service.holdResponse }, idempotent: true },
-  'POST /api/v1/holds/:id/capture': { params: service.holdParams, body: service.captureBody, responses: { 200: service.captureResponse }, idempotent: true },
+  'POST /api/v1/holds/:id/capture': {
+    params: service.holdParams,
+    body: service.captureBody,
+    responses: { 200: service.captureResponse },
+    idempotent: true,
+  },
   'POST /api/v1/holds/:id/release': { params: service.holdParams, responses: { 200: service.releaseResponse } },
   'POST /api/v1/holds/:id/extend': { params: service.holdParams, body: service.extendBody, responses: { 200: service.extendResponse } },
 } as const satisfies Record<string, Endpoint>;
@@ -117,7 +156,11 @@ export type Endpoints = typeof endpoints;
 /** "METHOD /path", the path with `:name` parameters as the routes declare it. */
 export type EndpointKey = keyof Endpoints;
 
-type Schema<K extends EndpointKey, Part extends 'params' | 'query' | 'body'> = Endpoints[K] extends { [P in Part]: infer S extends z.ZodType } ? S : never;
+type Schema<K extends EndpointKey, Part extends 'params' | 'query' | 'body'> = Endpoints[K] extends {
+  [P in Part]: infer S extends z.ZodType;
+}
+  ? S
+  : never;
 
 /** What a client sends for a part of the request (before the schema's transforms). */
 export type ParamsOf<K extends EndpointKey> = z.input<Schema<K, 'params'>>;
@@ -130,19 +173,31 @@ export type ResponseOf<K extends EndpointKey> = {
 }[keyof Endpoints[K]['responses']];
 
 /** The data of a Server-Sent Event of an endpoint that streams. */
-export type EventOf<K extends EndpointKey, E extends string> = Endpoints[K] extends { events: { [P in E]: infer S extends z.ZodType } } ? z.output<S> : never;
+export type EventOf<K extends EndpointKey, E extends string> = Endpoints[K] extends { events: { [P in E]: infer S extends z.ZodType } }
+  ? z.output<S>
+  : never;
 
 /** Whether the endpoint takes an Idempotency-Key. */
 export type IsIdempotent<K extends EndpointKey> = Endpoints[K] extends { idempotent: true } ? true : false;
 
-type Has<K extends EndpointKey, Part extends 'params' | 'query' | 'body'> = Endpoints[K] extends { [P in Part]: z.ZodType } ? true : Part extends 'body' ? (Endpoints[K] extends { multipart: true } ? true : false) : false;
+type Has<K extends EndpointKey, Part extends 'params' | 'query' | 'body'> = Endpoints[K] extends { [P in Part]: z.ZodType }
+  ? true
+  : Part extends 'body'
+    ? Endpoints[K] extends { multipart: true }
+      ? true
+      : false
+    : false;
 
 /**
  * The request parts of a call: `params` when the path has some, `query` when the route
  * reads one, `body` when it takes one (optional when the schema allows none).
  */
 export type RequestOf<K extends EndpointKey> = (Has<K, 'params'> extends true ? { params: ParamsOf<K> } : { params?: never }) &
-  (Has<K, 'query'> extends true ? (Partial<QueryOf<K>> extends QueryOf<K> ? { query?: QueryOf<K> } : { query: QueryOf<K> }) : { query?: never }) &
+  (Has<K, 'query'> extends true
+    ? Partial<QueryOf<K>> extends QueryOf<K>
+      ? { query?: QueryOf<K> }
+      : { query: QueryOf<K> }
+    : { query?: never }) &
   (Has<K, 'body'> extends true ? (undefined extends BodyOf<K> ? { body?: BodyOf<K> } : { body: BodyOf<K> }) : { body?: never });
 
 /** The arguments after the key: none needed when every part is optional. */

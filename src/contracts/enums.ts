@@ -6,7 +6,19 @@
 
 export const ROLES = ['user', 'admin', 'super_admin'] as const;
 
-export const TRANSACTION_TYPES = ['purchase', 'bonus', 'signup_bonus', 'auto_recharge', 'adjustment', 'usage', 'reservation', 'release', 'refund', 'dispute', 'expiry'] as const;
+export const TRANSACTION_TYPES = [
+  'purchase',
+  'bonus',
+  'signup_bonus',
+  'auto_recharge',
+  'adjustment',
+  'usage',
+  'reservation',
+  'release',
+  'refund',
+  'dispute',
+  'expiry',
+] as const;
 
 export const PAYMENT_STATUSES = ['pending', 'succeeded', 'failed', 'refunded', 'partially_refunded', 'disputed'] as const;
 
@@ -21,7 +33,16 @@ export const WEBHOOK_EVENT_OUTCOMES = ['applied', 'ignored', 'unrecorded'] as co
 export const PAYMENTS_PROVIDERS = ['stripe', 'simulated', 'none'] as const;
 
 /** The kinds of in-app alerts; `backup_failed` (a scheduled backup of the embedded database failed) goes to admins only. */
-export const ALERT_TYPES = ['low_balance', 'depleted', 'purchase_succeeded', 'payment_failed', 'auto_recharge_succeeded', 'auto_recharge_failed', 'refund', 'backup_failed'] as const;
+export const ALERT_TYPES = [
+  'low_balance',
+  'depleted',
+  'purchase_succeeded',
+  'payment_failed',
+  'auto_recharge_succeeded',
+  'auto_recharge_failed',
+  'refund',
+  'backup_failed',
+] as const;
 
 /** A call's status in VAPI's words. */
 export const CALL_STATUSES = ['queued', 'in-progress', 'ending', 'ended', 'failed'] as const;

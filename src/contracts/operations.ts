@@ -25,13 +25,19 @@ export const liveResponse = z.object({ status: z.literal('ok') });
 
 export const readyResponse = z.object({ status: z.literal('ok'), database: z.string(), backups: backupsStatusSchema });
 
-export const notReadyResponse = z.object({ status: z.enum(['unavailable', 'stopping']), database: z.string(), backups: backupsStatusSchema });
+export const notReadyResponse = z.object({
+  status: z.enum(['unavailable', 'stopping']),
+  database: z.string(),
+  backups: backupsStatusSchema,
+});
 
 export const configResponse = z.object({
   paymentsProvider: z.enum(PAYMENTS_PROVIDERS),
   stripePublishableKey: z.string().nullable(),
   maxUploadMb: z.number(),
-  callsSimulated: z.boolean().meta({ description: 'True without a VAPI key: calls end with the duration given to POST /api/vapi/calls/:id/end' }),
+  callsSimulated: z
+    .boolean()
+    .meta({ description: 'True without a VAPI key: calls end with the duration given to POST /api/vapi/calls/:id/end' }),
   emailEnabled: z.boolean().meta({ description: 'Mail can be sent: the sign-in page offers "Forgot password?"' }),
   emailVerificationRequired: z.boolean(),
 });

@@ -6,7 +6,11 @@
 export type QueryValue = string | number | boolean | null | undefined;
 
 /** Splits "POST /api/admin/users/:id/adjustments" and fills in the `:name` parameters (encoded) and the query. */
-export function requestTarget(key: string, params?: Record<string, string | number>, query?: Record<string, unknown>): { method: string; path: string } {
+export function requestTarget(
+  key: string,
+  params?: Record<string, string | number>,
+  query?: Record<string, unknown>,
+): { method: string; path: string } {
   const space = key.indexOf(' ');
   const method = key.slice(0, space);
   let path = key.slice(space + 1).replace(/:([A-Za-z_]\w*)/g, (_, name: string) => {

@@ -36,6 +36,13 @@ export const usageBody = z.object({
 });
 
 export const usageRecordResponse = z.object({
-  usage: z.object({ id: z.string().nullable(), userId: z.string(), operation: z.string(), unit: z.string(), quantity: quantityOutput, cost: z.number() }),
+  usage: z.object({
+    id: z.string().nullable(),
+    userId: z.string(),
+    operation: z.string(),
+    unit: z.string(),
+    quantity: quantityOutput,
+    cost: z.number(),
+  }),
   credits: chargeSchema,
 });

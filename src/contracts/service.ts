@@ -15,7 +15,10 @@ export const apiKeySchema = z
     name: z.string(),
     prefix: z.string().meta({ description: 'The first characters of the key (`ck_live_` and 6 more), to tell keys apart.' }),
     createdAt: z.string(),
-    lastUsedAt: z.string().nullable().meta({ description: 'Last use, to the minute (recorded at most once a minute per key and instance); null: never used.' }),
+    lastUsedAt: z
+      .string()
+      .nullable()
+      .meta({ description: 'Last use, to the minute (recorded at most once a minute per key and instance); null: never used.' }),
     revokedAt: z.string().nullable(),
   })
   .meta({ id: 'ApiKey' });
@@ -63,10 +66,14 @@ export const customerResponse = z.object({ customer: customerSchema });
 export const usageMetadata = z
   .record(z.string(), z.unknown())
   .refine((m) => new TextEncoder().encode(JSON.stringify(m)).length <= 4096, { message: 'must be at most 4 KiB as JSON' })
-  .meta({ description: 'Any JSON object up to 4 KiB; kept on the usage row and shown in the customer’s transaction history (`metadata` of the usage transaction).' });
+  .meta({
+    description:
+      'Any JSON object up to 4 KiB; kept on the usage row and shown in the customer’s transaction history (`metadata` of the usage transaction).',
+  });
 
 const memberField = externalId.optional().meta({
-  description: "For an organisation customer, the member who caused it. Organisation customers are not available yet: on a personal customer `member` must be omitted or be the customer's own id.",
+  description:
+    "For an organisation customer, the member who caused it. Organisation customers are not available yet: on a personal customer `member` must be omitted or be the customer's own id.",
 });
 
 export const serviceUsageBody = z
@@ -87,7 +94,9 @@ export const serviceUsageResponse = z.object({
 
 /** One event of a batch: a usage with its own id, idempotent by that id. */
 export const usageEvent = serviceUsageBody.extend({
-  id: freeText({ min: 1, max: 255, trim: false }).meta({ description: 'The event’s own id: an id charged before (in any batch, by this API key) is a `duplicate` and charges nothing again.' }),
+  id: freeText({ min: 1, max: 255, trim: false }).meta({
+    description: 'The event’s own id: an id charged before (in any batch, by this API key) is a `duplicate` and charges nothing again.',
+  }),
 });
 
 export const MAX_BATCH_EVENTS = 1000;
@@ -95,7 +104,12 @@ export const MAX_BATCH_EVENTS = 1000;
 export const usageBatchBody = z
   .object({
     events: z
-      .array(z.unknown().meta({ description: 'A usage event `{id, customer, member?, operation, unit, quantity, metadata?}`; each is validated on its own (a malformed one is `invalid`, the others go on).' }))
+      .array(
+        z.unknown().meta({
+          description:
+            'A usage event `{id, customer, member?, operation, unit, quantity, metadata?}`; each is validated on its own (a malformed one is `invalid`, the others go on).',
+        }),
+      )
       .min(1)
       .max(MAX_BATCH_EVENTS),
   })
@@ -128,7 +142,9 @@ export const holdBody = z
     operation: operationName,
     unit: unitSchema,
     quantity: quantityInput,
-    ttlSeconds: ttlSeconds.default(900).meta({ description: 'How long the hold lasts, 1 to 86,400 seconds (default 900); then the sweeper releases it.' }),
+    ttlSeconds: ttlSeconds
+      .default(900)
+      .meta({ description: 'How long the hold lasts, 1 to 86,400 seconds (default 900); then the sweeper releases it.' }),
   })
   .strict();
 

@@ -3,7 +3,11 @@ import { authResponse, registerBody } from './auth.js';
 
 /** The first super admin: the one-time token the server printed, and the account, as at sign-up. */
 export const setupBody = registerBody.extend({
-  token: z.string().min(1).max(200).meta({ description: 'The one-time token of the link the server printed at start (`/setup?token=...`).' }),
+  token: z
+    .string()
+    .min(1)
+    .max(200)
+    .meta({ description: 'The one-time token of the link the server printed at start (`/setup?token=...`).' }),
 });
 
 export const setupResponse = authResponse;

@@ -58,7 +58,8 @@ export function phraseIssue(iss: RawIssue): string | undefined {
     }
     case 'too_big': {
       const max = iss.maximum as number;
-      if (iss.origin === 'string') return iss.exact ? `must be exactly ${plural(max, 'character')}` : `must be at most ${plural(max, 'character')}`;
+      if (iss.origin === 'string')
+        return iss.exact ? `must be exactly ${plural(max, 'character')}` : `must be at most ${plural(max, 'character')}`;
       if (iss.origin === 'array' || iss.origin === 'set') return `must have at most ${plural(max, 'item')}`;
       if (iss.origin === 'file') return `must be at most ${max} bytes`;
       return iss.inclusive === false ? `must be less than ${max}` : `must be at most ${max}`;
@@ -132,7 +133,10 @@ const PART_LABELS: Record<string, string> = {
 };
 
 function humanize(key: string): string {
-  const words = key.replace(/([a-z0-9])([A-Z])/g, '$1 $2').replace(/[_-]+/g, ' ').toLowerCase();
+  const words = key
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .replace(/[_-]+/g, ' ')
+    .toLowerCase();
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 

@@ -20,7 +20,10 @@ const endpointUrl = z
     },
     { message: 'must be an http or https URL without credentials' },
   )
-  .meta({ description: 'Where events are POSTed. In production it must be https and not resolve to a private or loopback address (unless WEBHOOKS_ALLOW_PRIVATE=true).' });
+  .meta({
+    description:
+      'Where events are POSTed. In production it must be https and not resolve to a private or loopback address (unless WEBHOOKS_ALLOW_PRIVATE=true).',
+  });
 
 const eventList = z
   .array(eventTypeSchema)
@@ -35,7 +38,10 @@ export const webhookEndpointSchema = z
     url: z.string(),
     events: z.array(eventTypeSchema),
     enabled: z.boolean(),
-    source: z.enum(['admin', 'config']).meta({ description: '`config`: the endpoint of ALERTS_WEBHOOK_URL, kept in step with the configuration at start-up (its URL and events cannot be changed here).' }),
+    source: z.enum(['admin', 'config']).meta({
+      description:
+        '`config`: the endpoint of ALERTS_WEBHOOK_URL, kept in step with the configuration at start-up (its URL and events cannot be changed here).',
+    }),
     createdAt: z.string(),
   })
   .meta({ id: 'WebhookEndpoint' });
@@ -50,7 +56,9 @@ export const webhookEndpointCreated = z.object({
 export const webhookEndpointPatch = z
   .object({ url: endpointUrl.optional(), events: eventList.optional(), enabled: z.boolean().optional() })
   .strict()
-  .refine((b) => b.url !== undefined || b.events !== undefined || b.enabled !== undefined, { message: 'must change at least one of url, events, enabled' });
+  .refine((b) => b.url !== undefined || b.events !== undefined || b.enabled !== undefined, {
+    message: 'must change at least one of url, events, enabled',
+  });
 
 export const webhookEndpointResponse = z.object({ endpoint: webhookEndpointSchema });
 
@@ -58,7 +66,11 @@ export const webhookEndpointsList = z.object({ items: z.array(webhookEndpointSch
 
 export const webhookAttemptSchema = z.object({
   at: z.string(),
-  statusCode: z.number().int().nullable().meta({ description: 'The receiver’s status; null when none came (timeout, refused address, network error).' }),
+  statusCode: z
+    .number()
+    .int()
+    .nullable()
+    .meta({ description: 'The receiver’s status; null when none came (timeout, refused address, network error).' }),
   error: z.string().nullable(),
   durationMs: z.number().int(),
 });

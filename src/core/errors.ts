@@ -50,17 +50,12 @@ export const insufficientCredits = (requiredMc: number, availableMc: number) =>
 
 export const notFound = (what: string) => new DomainError('not_found', `${what} not found.`);
 
-export const conflict = (message: string, details?: Record<string, unknown>) =>
-  new DomainError('conflict', message, details);
+export const conflict = (message: string, details?: Record<string, unknown>) => new DomainError('conflict', message, details);
 
 export const idempotencyConflict = () =>
-  new DomainError(
-    'idempotency_conflict',
-    'This Idempotency-Key was already used with different parameters.',
-  );
+  new DomainError('idempotency_conflict', 'This Idempotency-Key was already used with different parameters.');
 
-export const invalid = (message: string, details?: Record<string, unknown>) =>
-  new DomainError('validation_error', message, details);
+export const invalid = (message: string, details?: Record<string, unknown>) => new DomainError('validation_error', message, details);
 
 export const rateLimited = (message: string, retryAfterSeconds: number) =>
   new DomainError('rate_limited', message, { retryAfterSeconds: Math.max(1, Math.ceil(retryAfterSeconds)) });

@@ -29,7 +29,10 @@ export async function paginate<DB, TB extends keyof DB, O, K extends string | nu
 ): Promise<Page<O, K>> {
   const ref = sql.ref<K>(column);
   const q = page.after === undefined ? query : query.where(ref, '<', page.after as never);
-  const rows = (await q.orderBy(ref, 'desc').limit(page.limit + 1).execute()) as O[];
+  const rows = (await q
+    .orderBy(ref, 'desc')
+    .limit(page.limit + 1)
+    .execute()) as O[];
   const more = rows.length > page.limit;
   if (more) rows.length = page.limit;
   return { rows, next: more ? key(rows[rows.length - 1] as O) : null };

@@ -197,7 +197,8 @@ export async function checkBackup(file: string): Promise<BackupManifest> {
   const m = await readManifest(file);
   if (!existsSync(file)) throw new BackupError(`${file} does not exist`);
   const size = (await stat(file)).size;
-  if (size !== m.sizeBytes) throw new BackupError(`${file} is ${size} bytes, its manifest says ${m.sizeBytes}: not the file that was backed up`);
+  if (size !== m.sizeBytes)
+    throw new BackupError(`${file} is ${size} bytes, its manifest says ${m.sizeBytes}: not the file that was backed up`);
   const sha = await sha256File(file);
   if (sha !== m.sha256) throw new BackupError(`${file} does not match its checksum (sha256 ${sha}, manifest ${m.sha256})`);
   return m;

@@ -57,11 +57,16 @@ async function currentSchema(db: Kysely<DB>): Promise<string | undefined> {
 export async function migrationStatus(db: Kysely<DB>, of: Record<string, Migration> = migrations): Promise<MigrationStatus> {
   const schema = await currentSchema(db);
   const exists = schema
-    ? await sql<{ n: number }>`select count(*)::int as n from information_schema.tables where table_schema = ${schema} and table_name = 'kysely_migration'`.execute(db)
+    ? await sql<{
+        n: number;
+      }>`select count(*)::int as n from information_schema.tables where table_schema = ${schema} and table_name = 'kysely_migration'`.execute(
+        db,
+      )
     : await sql<{ n: number }>`select count(*) as n from sqlite_master where type = 'table' and name = 'kysely_migration'`.execute(db);
-  const done = Number(exists.rows[0]?.n ?? 0) > 0
-    ? (await sql<{ name: string }>`select name from kysely_migration order by name`.execute(db)).rows.map((r) => r.name)
-    : [];
+  const done =
+    Number(exists.rows[0]?.n ?? 0) > 0
+      ? (await sql<{ name: string }>`select name from kysely_migration order by name`.execute(db)).rows.map((r) => r.name)
+      : [];
   const known = Object.keys(of).sort();
   const doneSet = new Set(done);
   return {

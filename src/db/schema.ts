@@ -129,13 +129,7 @@ export interface CreditPricingTable {
   created_at: number;
 }
 
-export type PaymentStatus =
-  | 'pending'
-  | 'succeeded'
-  | 'failed'
-  | 'refunded'
-  | 'partially_refunded'
-  | 'disputed';
+export type PaymentStatus = 'pending' | 'succeeded' | 'failed' | 'refunded' | 'partially_refunded' | 'disputed';
 
 export interface StripePaymentsTable {
   id: string;

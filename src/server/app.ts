@@ -8,12 +8,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
-import {
-  type ZodTypeProvider,
-  jsonSchemaTransform,
-  jsonSchemaTransformObject,
-  validatorCompiler,
-} from 'fastify-type-provider-zod';
+import { type ZodTypeProvider, jsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler } from 'fastify-type-provider-zod';
 import { apiDescription } from '../contracts/units.js';
 import { type App, type AppDeps, createContext } from './context.js';
 import { HttpError, answerError, sendError } from './http-errors.js';
@@ -116,7 +111,12 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const lifecycle = ctx.lifecycle;
   app.addHook('onRequest', (req, reply, done) => {
     if (!lifecycle.stopping || req.url.startsWith('/health/') || req.url === '/metrics') return done();
-    sendError(reply.header('retry-after', '1').header('connection', 'close'), 'overloaded', 'The service is restarting; nothing was done. Retry shortly.', { reason: 'shutting_down' });
+    sendError(
+      reply.header('retry-after', '1').header('connection', 'close'),
+      'overloaded',
+      'The service is restarting; nothing was done. Retry shortly.',
+      { reason: 'shutting_down' },
+    );
   });
   app.addHook('onSend', (_req, reply, payload, done) => {
     if (lifecycle.stopping) reply.header('connection', 'close');
@@ -177,7 +177,13 @@ export async function createApp(deps: AppDeps): Promise<App> {
         securitySchemes: {
           bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' },
           serviceKey: { type: 'apiKey', in: 'header', name: 'X-Service-Key' },
-          apiKey: { type: 'http', scheme: 'bearer', bearerFormat: 'ck_live_...', description: 'A service API key made by an admin (`POST /api/admin/api-keys`), as `Authorization: Bearer ck_live_...`; `X-Service-Key` works too.' },
+          apiKey: {
+            type: 'http',
+            scheme: 'bearer',
+            bearerFormat: 'ck_live_...',
+            description:
+              'A service API key made by an admin (`POST /api/admin/api-keys`), as `Authorization: Bearer ck_live_...`; `X-Service-Key` works too.',
+          },
         },
       },
     },

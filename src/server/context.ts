@@ -67,7 +67,9 @@ export function createContext(deps: AppDeps, log: FastifyBaseLogger): AppContext
   const users = new UserCache(core.database.db);
   const idempotency = new Idempotency(core.database.db);
   const platformTokens = config.platformAuth
-    ? new PlatformTokens(config.platformAuth, (identity) => ensureExternalUser(core.writer, core.database.db, identity, { signupBonusMc: config.signupBonusMc }))
+    ? new PlatformTokens(config.platformAuth, (identity) =>
+        ensureExternalUser(core.writer, core.database.db, identity, { signupBonusMc: config.signupBonusMc }),
+      )
     : undefined;
   const apiKeys = new ApiKeyCheck(core.database.db, {
     bootstrapKey: config.serviceApiKey,

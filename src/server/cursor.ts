@@ -43,13 +43,21 @@ export class Cursors {
    * The page a list request asks for: its `limit`, and the position its cursor holds under
    * `field` (read with `as`: String or Number).
    */
-  request<K extends string | number>(q: { limit: number; cursor?: string | undefined }, field: string, as: (v: unknown) => K): PageRequest<K> {
+  request<K extends string | number>(
+    q: { limit: number; cursor?: string | undefined },
+    field: string,
+    as: (v: unknown) => K,
+  ): PageRequest<K> {
     const position = this.decode(q.cursor);
     return { limit: q.limit, after: position ? as(position[field]) : undefined };
   }
 
   /** A page as the contract answers it: its items, and the cursor of the next page under `field` (null at the end). */
-  answer<T, U, K extends string | number>(page: Page<T, K>, field: string, present: (row: T) => U): { items: U[]; nextCursor: string | null } {
+  answer<T, U, K extends string | number>(
+    page: Page<T, K>,
+    field: string,
+    present: (row: T) => U,
+  ): { items: U[]; nextCursor: string | null } {
     return { items: page.rows.map((r) => present(r)), nextCursor: page.next === null ? null : this.encode({ [field]: page.next }) };
   }
 }

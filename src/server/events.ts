@@ -97,7 +97,12 @@ export class BalanceEvents {
         const c = changes.slice(k, k + 25);
         pool
           .query('select pg_notify($1, $2)', [CHANNEL, JSON.stringify({ i: this.instance, c })])
-          .catch((err) => this.log.error({ err: { message: (err as Error).message }, changes: c.length }, 'balance changes not announced to the other instances'));
+          .catch((err) =>
+            this.log.error(
+              { err: { message: (err as Error).message }, changes: c.length },
+              'balance changes not announced to the other instances',
+            ),
+          );
       }
     }
   }

@@ -41,7 +41,8 @@ export function decorateDocument<T>(document: T): T {
   };
   for (const [key, body] of Object.entries(RAW_BODIES)) {
     const o = op(key);
-    if (o && !o.requestBody) o.requestBody = { required: true, description: body.description, content: { [body.type]: { schema: body.schema } } };
+    if (o && !o.requestBody)
+      o.requestBody = { required: true, description: body.description, content: { [body.type]: { schema: body.schema } } };
   }
   for (const [key, ex] of Object.entries(EXAMPLES)) {
     const o = op(key);

@@ -176,7 +176,15 @@ export function toAdminUser(u: UserWithAccount) {
   };
 }
 
-export function toAuditEntry(a: { id: string; actor_id: string | null; action: string; target_type: string; target_id: string | null; details: string | null; created_at: number }) {
+export function toAuditEntry(a: {
+  id: string;
+  actor_id: string | null;
+  action: string;
+  target_type: string;
+  target_id: string | null;
+  details: string | null;
+  created_at: number;
+}) {
   return {
     id: a.id,
     actorId: a.actor_id,
@@ -218,7 +226,11 @@ export function toAnalytics(a: AdminAnalytics) {
     activeUsers: a.activeUsers,
     payments: a.payments,
     byOperation: a.usage.byOperation.map(toOperationUsage),
-    series: a.usage.series.map((s) => ({ bucket: iso(s.bucket), revenueCents: a.revenueByDay.get(s.bucket) ?? 0, creditsUsed: mcToCredits(s.mc) })),
+    series: a.usage.series.map((s) => ({
+      bucket: iso(s.bucket),
+      revenueCents: a.revenueByDay.get(s.bucket) ?? 0,
+      creditsUsed: mcToCredits(s.mc),
+    })),
   };
 }
 

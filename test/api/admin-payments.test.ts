@@ -14,7 +14,12 @@ describe.each(await activeDialects())('admin payment monitoring on %s', (dialect
   let stripe: StripeStandIn;
   beforeAll(async () => {
     stripe = await startStripeStandIn();
-    s = await startTestServer(dialect, { STRIPE_SECRET_KEY: 'sk_test_standin', STRIPE_WEBHOOK_SECRET: stripe.webhookSecret, STRIPE_PUBLISHABLE_KEY: 'pk_test_standin', STRIPE_API_BASE: stripe.url });
+    s = await startTestServer(dialect, {
+      STRIPE_SECRET_KEY: 'sk_test_standin',
+      STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
+      STRIPE_PUBLISHABLE_KEY: 'pk_test_standin',
+      STRIPE_API_BASE: stripe.url,
+    });
   });
   afterAll(async () => {
     await s?.stop();
@@ -22,11 +27,15 @@ describe.each(await activeDialects())('admin payment monitoring on %s', (dialect
   });
 
   const deliver = (e: { body: string; signature: string }) =>
-    s.api.request('POST', '/api/credits/stripe/webhook', { raw: e.body, headers: { 'content-type': 'application/json', 'stripe-signature': e.signature } });
+    s.api.request('POST', '/api/credits/stripe/webhook', {
+      raw: e.body,
+      headers: { 'content-type': 'application/json', 'stripe-signature': e.signature },
+    });
   async function buy(u: Awaited<ReturnType<TestServer['register']>>, packageId = 'pkg_starter') {
     const r = await u.api.post('/api/credits/purchase', { packageId });
     expect(r.status).toBe(201);
-    const intentId = [...stripe.intents.values()].find((pi) => (pi.metadata as { paymentId?: string }).paymentId === r.body.payment.id)?.id as string;
+    const intentId = [...stripe.intents.values()].find((pi) => (pi.metadata as { paymentId?: string }).paymentId === r.body.payment.id)
+      ?.id as string;
     return { id: r.body.payment.id as string, intentId };
   }
 
@@ -39,9 +48,19 @@ describe.each(await activeDialects())('admin payment monitoring on %s', (dialect
     const disputed = await buy(ada);
     const pi = stripe.succeed(disputed.intentId);
     await deliver(stripe.event('payment_intent.succeeded', pi));
-    await deliver(stripe.event('charge.dispute.created', { id: 'dp_monitor', object: 'dispute', amount: 1000, charge: pi.latest_charge, status: 'needs_response' }));
+    await deliver(
+      stripe.event('charge.dispute.created', {
+        id: 'dp_monitor',
+        object: 'dispute',
+        amount: 1000,
+        charge: pi.latest_charge,
+        status: 'needs_response',
+      }),
+    );
     const failed = await buy(bob);
-    await deliver(stripe.event('payment_intent.payment_failed', stripe.fail(failed.intentId, '=HYPERLINK("http://evil.example","card declined")')));
+    await deliver(
+      stripe.event('payment_intent.payment_failed', stripe.fail(failed.intentId, '=HYPERLINK("http://evil.example","card declined")')),
+    );
 
     const admin = await s.userWithRole('admin');
     expect((await ada.api.get('/api/admin/payments')).status).toBe(403);
@@ -49,9 +68,27 @@ describe.each(await activeDialects())('admin payment monitoring on %s', (dialect
     const all = await admin.api.call('GET /api/admin/payments', { query: { limit: 200 } });
     expect(all.status).toBe(200);
     const row = (id: string) => all.body.items.find((p) => p.id === id);
-    expect(row(refunded.id)).toMatchObject({ userId: ada.user.id, userEmail: ada.user.email, status: 'partially_refunded', refundedCents: 1500, stripePaymentIntentId: refunded.intentId, failureReason: null, disputeStatus: null });
-    expect(row(disputed.id)).toMatchObject({ userEmail: ada.user.email, status: 'disputed', disputeStatus: 'open', stripePaymentIntentId: disputed.intentId });
-    expect(row(failed.id)).toMatchObject({ userEmail: bob.user.email, status: 'failed', failureReason: '=HYPERLINK("http://evil.example","card declined")', refundedCents: 0 });
+    expect(row(refunded.id)).toMatchObject({
+      userId: ada.user.id,
+      userEmail: ada.user.email,
+      status: 'partially_refunded',
+      refundedCents: 1500,
+      stripePaymentIntentId: refunded.intentId,
+      failureReason: null,
+      disputeStatus: null,
+    });
+    expect(row(disputed.id)).toMatchObject({
+      userEmail: ada.user.email,
+      status: 'disputed',
+      disputeStatus: 'open',
+      stripePaymentIntentId: disputed.intentId,
+    });
+    expect(row(failed.id)).toMatchObject({
+      userEmail: bob.user.email,
+      status: 'failed',
+      failureReason: '=HYPERLINK("http://evil.example","card declined")',
+      refundedCents: 0,
+    });
 
     // Filters: user, status, creation time (a date-only `to` is that whole day).
     const adas = await admin.api.call('GET /api/admin/payments', { query: { userId: ada.user.id } });
@@ -70,7 +107,9 @@ describe.each(await activeDialects())('admin payment monitoring on %s', (dialect
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: typeof adas = await admin.api.call('GET /api/admin/payments', { query: { userId: ada.user.id, limit: 1, ...(cursor ? { cursor } : {}) } });
+      const page: typeof adas = await admin.api.call('GET /api/admin/payments', {
+        query: { userId: ada.user.id, limit: 1, ...(cursor ? { cursor } : {}) },
+      });
       seen.push(...page.body.items.map((p) => p.id));
       cursor = page.body.nextCursor;
     } while (cursor);
@@ -81,12 +120,16 @@ describe.each(await activeDialects())('admin payment monitoring on %s', (dialect
     expect(csv.status).toBe(200);
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     const lines = csv.text.trim().split(/\r?\n/);
-    expect(lines[0]).toBe('id,createdAt,userId,userEmail,status,provider,packageId,amountCents,currency,credits,refundedCents,disputeStatus,stripePaymentIntentId,failureReason,receiptUrl');
+    expect(lines[0]).toBe(
+      'id,createdAt,userId,userEmail,status,provider,packageId,amountCents,currency,credits,refundedCents,disputeStatus,stripePaymentIntentId,failureReason,receiptUrl',
+    );
     expect(lines).toHaveLength(2);
     expect(lines[1]).toContain(`,${bob.user.email},failed,stripe,pkg_starter,1000,usd,100,0,,${failed.intentId},`);
     expect(lines[1]).toContain(`"'=HYPERLINK(""http://evil.example"",""card declined"")"`);
     const everything = await admin.api.get('/api/admin/payments.csv');
     expect(everything.text.trim().split(/\r?\n/)).toHaveLength(all.body.items.length + 1);
-    expect(everything.text).toContain(`,partially_refunded,stripe,pkg_professional,4500,usd,550,1500,,${refunded.intentId},,https://pay.stripe.com/receipts/`);
+    expect(everything.text).toContain(
+      `,partially_refunded,stripe,pkg_professional,4500,usd,550,1500,,${refunded.intentId},,https://pay.stripe.com/receipts/`,
+    );
   });
 });

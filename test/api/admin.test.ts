@@ -38,10 +38,18 @@ describe.each(await activeDialects())('admin on %s', (dialect) => {
     const u = await s.register();
     const noReason = await admin.api.post(`/api/admin/users/${u.user.id}/adjustments`, { amount: 5 });
     expect(noReason.status).toBe(400);
-    const up = await admin.api.post(`/api/admin/users/${u.user.id}/adjustments`, { amount: 5, reason: 'goodwill' }, { 'idempotency-key': 'adj-1' });
+    const up = await admin.api.post(
+      `/api/admin/users/${u.user.id}/adjustments`,
+      { amount: 5, reason: 'goodwill' },
+      { 'idempotency-key': 'adj-1' },
+    );
     expect(up.status).toBe(201);
     expect(up.body.balance.balance).toBe(5);
-    const replay = await admin.api.post(`/api/admin/users/${u.user.id}/adjustments`, { amount: 5, reason: 'goodwill' }, { 'idempotency-key': 'adj-1' });
+    const replay = await admin.api.post(
+      `/api/admin/users/${u.user.id}/adjustments`,
+      { amount: 5, reason: 'goodwill' },
+      { 'idempotency-key': 'adj-1' },
+    );
     expect(replay.body).toEqual(up.body);
     const tooMuch = await admin.api.post(`/api/admin/users/${u.user.id}/adjustments`, { amount: -6, reason: 'oops' });
     expect(tooMuch.status).toBe(402);
@@ -49,7 +57,9 @@ describe.each(await activeDialects())('admin on %s', (dialect) => {
     expect(down.status).toBe(201);
     expect((await u.api.get('/api/credits/balance')).body.balance).toBe(3.5);
     const audit = await admin.api.get('/api/admin/audit?limit=200');
-    const entries = audit.body.items.filter((a: { targetId: string; action: string }) => a.targetId === u.user.id && a.action === 'credits.adjust');
+    const entries = audit.body.items.filter(
+      (a: { targetId: string; action: string }) => a.targetId === u.user.id && a.action === 'credits.adjust',
+    );
     expect(entries).toHaveLength(2);
     expect(entries[0]).toMatchObject({ actorId: admin.user.id, targetType: 'user' });
     expect((await admin.api.post('/api/admin/users/nobody/adjustments', { amount: 1, reason: 'x' })).status).toBe(404);
@@ -83,7 +93,15 @@ describe.each(await activeDialects())('admin on %s', (dialect) => {
   it('manages packages without deleting them', async () => {
     const created = await admin.api.post('/api/admin/packages', { name: 'Tiny', credits: 10, priceCents: 150 });
     expect(created.status).toBe(201);
-    expect(created.body.package).toMatchObject({ name: 'Tiny', credits: 10, bonusCredits: 0, priceCents: 150, currency: 'usd', popular: false, active: true });
+    expect(created.body.package).toMatchObject({
+      name: 'Tiny',
+      credits: 10,
+      bonusCredits: 0,
+      priceCents: 150,
+      currency: 'usd',
+      popular: false,
+      active: true,
+    });
     const id = created.body.package.id;
     expect((await s.api.get('/api/credits/packages')).body.items.map((p: { id: string }) => p.id)).toContain(id);
     const off = await admin.api.patch(`/api/admin/packages/${id}`, { active: false });
@@ -104,15 +122,28 @@ describe.each(await activeDialects())('admin on %s', (dialect) => {
     const msg = rules.find((r: { operation: string; active: boolean }) => r.operation === 'message' && r.active);
     const changed = await admin.api.patch(`/api/admin/pricing/${msg.id}`, { credits: 0.2 });
     expect(changed.status).toBe(200);
-    expect(changed.body.rule).toMatchObject({ operation: 'message', unit: 'per_message', credits: 0.2, version: msg.version + 1, active: true });
+    expect(changed.body.rule).toMatchObject({
+      operation: 'message',
+      unit: 'per_message',
+      credits: 0.2,
+      version: msg.version + 1,
+      active: true,
+    });
     expect(changed.body.rule.id).not.toBe(msg.id);
     const all = (await admin.api.get('/api/admin/pricing')).body.items.filter((r: { operation: string }) => r.operation === 'message');
     expect(all.map((r: { active: boolean }) => r.active).sort()).toEqual([false, true]);
-    const publicRules = (await s.api.get('/api/credits/pricing')).body.items.filter((r: { operation: string }) => r.operation === 'message');
+    const publicRules = (await s.api.get('/api/credits/pricing')).body.items.filter(
+      (r: { operation: string }) => r.operation === 'message',
+    );
     expect(publicRules).toHaveLength(1);
     const r = await u.api.post('/api/messages', { to: 'x', body: 'new price' });
     expect(r.body.credits.charged).toBe(0.2);
-    const usage = await s.running.core.database.db.selectFrom('usage_tracking').select(['rule_id', 'charged_mc']).where('user_id', '=', u.user.id).orderBy('id').execute();
+    const usage = await s.running.core.database.db
+      .selectFrom('usage_tracking')
+      .select(['rule_id', 'charged_mc'])
+      .where('user_id', '=', u.user.id)
+      .orderBy('id')
+      .execute();
     expect(usage).toEqual([
       { rule_id: msg.id, charged_mc: 100 },
       { rule_id: changed.body.rule.id, charged_mc: 200 },
@@ -120,7 +151,12 @@ describe.each(await activeDialects())('admin on %s', (dialect) => {
     // Put it back for the other tests.
     await admin.api.patch(`/api/admin/pricing/${changed.body.rule.id}`, { credits: 0.1 });
     expect((await admin.api.post('/api/admin/pricing', { operation: 'message', unit: 'per_message', credits: 1 })).status).toBe(409);
-    const fresh = await admin.api.post('/api/admin/pricing', { operation: 'video_render', unit: 'per_minute', credits: 3, description: 'Video' });
+    const fresh = await admin.api.post('/api/admin/pricing', {
+      operation: 'video_render',
+      unit: 'per_minute',
+      credits: 3,
+      description: 'Video',
+    });
     expect(fresh.status).toBe(201);
     expect((await admin.api.post('/api/admin/pricing', { operation: 'x', unit: 'per_year', credits: 1 })).status).toBe(400);
   });

@@ -79,7 +79,9 @@ describe.each(await activeDialects())('alert delivery on %s', (dialect) => {
     const id = String(last.headers['webhook-id']);
     const ts = String(last.headers['webhook-timestamp']);
     // Standard Webhooks, keyed with the secret's UTF-8 bytes (it has no whsec_ prefix)...
-    expect(last.headers['webhook-signature']).toBe(`v1,${createHmac('sha256', 'alert-secret').update(`${id}.${ts}.${last.body}`).digest('base64')}`);
+    expect(last.headers['webhook-signature']).toBe(
+      `v1,${createHmac('sha256', 'alert-secret').update(`${id}.${ts}.${last.body}`).digest('base64')}`,
+    );
     // A Standard Webhooks verifier checks it with whsec_ + base64 of that secret.
     expect(verifyStandardWebhook(`whsec_${Buffer.from('alert-secret').toString('base64')}`, last).type).toBe('credits.purchased');
     // ...and the header the alert webhook had before.
@@ -87,7 +89,9 @@ describe.each(await activeDialects())('alert delivery on %s', (dialect) => {
     expect(t).toBe(ts);
     expect(v1).toBe(createHmac('sha256', 'alert-secret').update(`${t}.${last.body}`).digest('hex'));
     const endpoints = await s.api.withToken((await s.userWithRole('admin')).token).call('GET /api/admin/webhook-endpoints');
-    expect(endpoints.body.items).toEqual([expect.objectContaining({ id: 'we_alerts', source: 'config', url: expect.stringMatching(/\/alerts$/) })]);
+    expect(endpoints.body.items).toEqual([
+      expect.objectContaining({ id: 'we_alerts', source: 'config', url: expect.stringMatching(/\/alerts$/) }),
+    ]);
     expect(mails).toHaveLength(1);
     expect(mails[0]).toContain(u.user.email);
     expect(mails[0]).toMatch(/Subject: Payment received/);

@@ -12,7 +12,11 @@ import { type Res, type TestServer, startTestServer } from '../support/server.js
 describe.each(await activeDialects())('auth on %s', (dialect) => {
   let s: TestServer;
   beforeAll(async () => {
-    s = await startTestServer(dialect, { AUTH_RATE_LIMIT: '40', SUPER_ADMIN_EMAIL: 'Boss@Example.com', SUPER_ADMIN_PASSWORD: 'Boss-Lantern-93!' });
+    s = await startTestServer(dialect, {
+      AUTH_RATE_LIMIT: '40',
+      SUPER_ADMIN_EMAIL: 'Boss@Example.com',
+      SUPER_ADMIN_PASSWORD: 'Boss-Lantern-93!',
+    });
   });
   afterAll(async () => {
     await s?.stop();
@@ -46,22 +50,41 @@ describe.each(await activeDialects())('auth on %s', (dialect) => {
       expect(field.message, password).toMatch(/^Password (is too easy to guess|cannot be only spaces)/);
     }
     // The user's own email and name count as guessable.
-    const own = await s.api.post('/api/auth/register', { email: 'margaret.hamilton@example.com', password: 'margaret.hamilton', name: 'Margaret Hamilton' });
+    const own = await s.api.post('/api/auth/register', {
+      email: 'margaret.hamilton@example.com',
+      password: 'margaret.hamilton',
+      name: 'Margaret Hamilton',
+    });
     expect(own.status).toBe(400);
     const short = await s.api.post('/api/auth/register', { email: `short-${Date.now()}@example.com`, password: 'Xk3!pq', name: 'S' });
     expect(short.status).toBe(400);
     expect(short.body.error.details.fields[0].path).toBe('body.password');
     // Nothing was written for any of them.
-    const n = await s.running.core.database.db.selectFrom('users').select('id').where('name', 'in', ['Weak', 'Margaret Hamilton', 'S']).execute();
+    const n = await s.running.core.database.db
+      .selectFrom('users')
+      .select('id')
+      .where('name', 'in', ['Weak', 'Margaret Hamilton', 'S'])
+      .execute();
     expect(n).toEqual([]);
   });
 
   it('refuses a token without exp, even with a good signature', async () => {
     const { user } = await s.register();
     const key = new TextEncoder().encode(s.env.JWT_SECRET);
-    const forever = await new SignJWT({}).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(user.id).setIssuer('credit-billing').setIssuedAt().sign(key);
+    const forever = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(user.id)
+      .setIssuer('credit-billing')
+      .setIssuedAt()
+      .sign(key);
     expect((await s.api.withToken(forever).get('/api/auth/me')).status).toBe(401);
-    const withExp = await new SignJWT({}).setProtectedHeader({ alg: 'HS256', typ: 'JWT' }).setSubject(user.id).setIssuer('credit-billing').setIssuedAt().setExpirationTime('1h').sign(key);
+    const withExp = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+      .setSubject(user.id)
+      .setIssuer('credit-billing')
+      .setIssuedAt()
+      .setExpirationTime('1h')
+      .sign(key);
     expect((await s.api.withToken(withExp).get('/api/auth/me')).status).toBe(200);
   });
 
@@ -89,12 +112,17 @@ describe.each(await activeDialects())('auth on %s', (dialect) => {
   });
 
   it('refuses to start with a super admin password that breaks the policy', async () => {
-    const env = { ...s.env, DATA_DIR: mkdtempSync(join(tmpdir(), 'credits-weak-admin-')), SUPER_ADMIN_EMAIL: 'weak@example.com', SUPER_ADMIN_PASSWORD: 'password1' };
+    const env = {
+      ...s.env,
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'credits-weak-admin-')),
+      SUPER_ADMIN_EMAIL: 'weak@example.com',
+      SUPER_ADMIN_PASSWORD: 'password1',
+    };
     try {
       // On Postgres, in this suite's schema: the refused admin is not created there either.
-      await expect(startServer(loadConfig(env as NodeJS.ProcessEnv), { logger: false, ...(s.pgSchema ? { pgSchema: s.pgSchema } : {}) })).rejects.toThrow(
-        /SUPER_ADMIN_PASSWORD is refused: Password is too easy to guess/,
-      );
+      await expect(
+        startServer(loadConfig(env as NodeJS.ProcessEnv), { logger: false, ...(s.pgSchema ? { pgSchema: s.pgSchema } : {}) }),
+      ).rejects.toThrow(/SUPER_ADMIN_PASSWORD is refused: Password is too easy to guess/);
       const made = await s.running.core.database.db.selectFrom('users').select('id').where('email', '=', 'weak@example.com').execute();
       expect(made).toEqual([]);
     } finally {
@@ -166,7 +194,9 @@ describe.each(await activeDialects())('failed sign-ins sent in parallel on %s', 
   it('checks at most the limit of guesses against the password, however they arrive', async () => {
     const email = `parallel-${Date.now()}@example.com`;
     expect((await s.api.post('/api/auth/register', { email, password: TEST_PASSWORD, name: 'P' })).status).toBe(201);
-    const answers = await Promise.all(Array.from({ length: 30 }, (_, i) => s.api.post('/api/auth/login', { email, password: `guess-${i}` })));
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => s.api.post('/api/auth/login', { email, password: `guess-${i}` })),
+    );
     const codes = answers.map((r) => r.status);
     expect(codes.filter((c) => c === 401)).toHaveLength(10);
     expect(codes.filter((c) => c === 429)).toHaveLength(20);

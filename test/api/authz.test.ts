@@ -115,13 +115,36 @@ describe.each(await activeDialects())('authorisation matrix on %s', (dialect) =>
     const good = user.token;
     const [h, p, sig] = good.split('.') as [string, string, string];
     const flipped = `${h}.${p}.${sig.slice(0, -2)}${sig.endsWith('AA') ? 'BB' : 'AA'}`;
-    const otherPayload = Buffer.from(JSON.stringify({ sub: admin.user.id, iss: 'credit-billing', exp: 9_999_999_999 })).toString('base64url');
+    const otherPayload = Buffer.from(JSON.stringify({ sub: admin.user.id, iss: 'credit-billing', exp: 9_999_999_999 })).toString(
+      'base64url',
+    );
     const swapped = `${h}.${otherPayload}.${sig}`;
     const none = `${Buffer.from('{"alg":"none","typ":"JWT"}').toString('base64url')}.${Buffer.from(JSON.stringify({ sub: user.user.id, iss: 'credit-billing', exp: 9_999_999_999 })).toString('base64url')}.`;
-    const expired = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(user.user.id).setIssuer('credit-billing').setIssuedAt(1_600_000_000).setExpirationTime(1_600_000_100).sign(key);
-    const hs512 = await new SignJWT({}).setProtectedHeader({ alg: 'HS512' }).setSubject(user.user.id).setIssuer('credit-billing').setExpirationTime('1h').sign(key);
-    const otherSecret = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject(user.user.id).setIssuer('credit-billing').setExpirationTime('1h').sign(new TextEncoder().encode('another-secret-another-secret-another'));
-    const ghost = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setSubject('no-such-user').setIssuer('credit-billing').setExpirationTime('1h').sign(key);
+    const expired = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(user.user.id)
+      .setIssuer('credit-billing')
+      .setIssuedAt(1_600_000_000)
+      .setExpirationTime(1_600_000_100)
+      .sign(key);
+    const hs512 = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS512' })
+      .setSubject(user.user.id)
+      .setIssuer('credit-billing')
+      .setExpirationTime('1h')
+      .sign(key);
+    const otherSecret = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject(user.user.id)
+      .setIssuer('credit-billing')
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode('another-secret-another-secret-another'));
+    const ghost = await new SignJWT({})
+      .setProtectedHeader({ alg: 'HS256' })
+      .setSubject('no-such-user')
+      .setIssuer('credit-billing')
+      .setExpirationTime('1h')
+      .sign(key);
     for (const [name, token] of Object.entries({ flipped, swapped, none, expired, hs512, otherSecret, ghost, garbage: 'not.a.jwt' })) {
       const r = await s.api.withToken(token).get('/api/credits/balance');
       expect(r.status, name).toBe(401);
@@ -131,7 +154,14 @@ describe.each(await activeDialects())('authorisation matrix on %s', (dialect) =>
   });
 
   it('never returns a password hash, and ignores role and balance in a sign-up body', async () => {
-    const r = await s.api.post('/api/auth/register', { email: `mass-${Date.now()}@example.com`, password: TEST_PASSWORD, name: 'Mass', role: 'super_admin', balance: 1e6, credits: 1e6 });
+    const r = await s.api.post('/api/auth/register', {
+      email: `mass-${Date.now()}@example.com`,
+      password: TEST_PASSWORD,
+      name: 'Mass',
+      role: 'super_admin',
+      balance: 1e6,
+      credits: 1e6,
+    });
     expect(r.status).toBe(201);
     expect(r.body.user.role).toBe('user');
     expect(JSON.stringify(r.body)).not.toMatch(/scrypt|password/i);

@@ -39,21 +39,39 @@ describe.each(await activeDialects())('auto-recharge with an unconfirmed Stripe 
     }
   }
   const deliver = (e: { body: string; signature: string }) =>
-    s.api.request('POST', '/api/credits/stripe/webhook', { raw: e.body, headers: { 'content-type': 'application/json', 'stripe-signature': e.signature } });
+    s.api.request('POST', '/api/credits/stripe/webhook', {
+      raw: e.body,
+      headers: { 'content-type': 'application/json', 'stripe-signature': e.signature },
+    });
 
   /** A customer with a saved card, 550 credits, and auto-recharge below 545. */
   async function customer() {
     const u = await s.register();
     const buy = await u.api.post('/api/credits/purchase', { packageId: 'pkg_professional' });
-    const pi = [...stripe.intents.values()].find((x) => (x.metadata as { paymentId?: string }).paymentId === buy.body.payment.id) as Record<string, unknown>;
+    const pi = [...stripe.intents.values()].find((x) => (x.metadata as { paymentId?: string }).paymentId === buy.body.payment.id) as Record<
+      string,
+      unknown
+    >;
     await deliver(stripe.event('payment_intent.succeeded', stripe.succeed(String(pi.id))));
     await u.api.put('/api/credits/settings', { autoRecharge: { enabled: true, thresholdCredits: 545, packageId: 'pkg_starter' } });
-    const charges = () => [...stripe.intents.values()].filter((x) => (x.metadata as { userId?: string }).userId === u.user.id && (x.metadata as { kind?: string }).kind === 'auto_recharge' && x.status === 'succeeded');
-    const recharges = async () => (await u.api.get('/api/credits/payments')).body.items.filter((p: { packageId: string }) => p.packageId === 'pkg_starter');
-    const settings = () => s.running.core.database.db.selectFrom('user_settings').selectAll().where('user_id', '=', u.user.id).executeTakeFirstOrThrow();
+    const charges = () =>
+      [...stripe.intents.values()].filter(
+        (x) =>
+          (x.metadata as { userId?: string }).userId === u.user.id &&
+          (x.metadata as { kind?: string }).kind === 'auto_recharge' &&
+          x.status === 'succeeded',
+      );
+    const recharges = async () =>
+      (await u.api.get('/api/credits/payments')).body.items.filter((p: { packageId: string }) => p.packageId === 'pkg_starter');
+    const settings = () =>
+      s.running.core.database.db.selectFrom('user_settings').selectAll().where('user_id', '=', u.user.id).executeTakeFirstOrThrow();
     /** Spends below the threshold (again), as if any backoff had passed. */
     const cross = async () => {
-      await s.running.core.database.db.updateTable('user_settings').set({ auto_recharge_retry_at: 0 }).where('user_id', '=', u.user.id).execute();
+      await s.running.core.database.db
+        .updateTable('user_settings')
+        .set({ auto_recharge_retry_at: 0 })
+        .where('user_id', '=', u.user.id)
+        .execute();
       const { available } = (await u.api.get('/api/credits/balance')).body;
       const n = Math.max(1, Math.ceil((available - 545) / 0.75) + 1);
       for (let i = 0; i < n; i++) expect((await u.api.post('/api/workflows/w/execute', {})).status).toBe(201);
@@ -73,7 +91,9 @@ describe.each(await activeDialects())('auto-recharge with an unconfirmed Stripe 
       await c.cross();
       expect(c.charges()).toHaveLength(1);
       expect(await c.recharges()).toMatchObject([{ status: 'pending' }]);
-      expect((await c.u.api.get('/api/credits/alerts')).body.items.map((a: { type: string }) => a.type)).not.toContain('auto_recharge_failed');
+      expect((await c.u.api.get('/api/credits/alerts')).body.items.map((a: { type: string }) => a.type)).not.toContain(
+        'auto_recharge_failed',
+      );
       expect((await c.settings()).auto_recharge_fired).toBe(1);
       // Later debits, past any backoff: still one charge.
       await c.cross();
@@ -101,7 +121,9 @@ describe.each(await activeDialects())('auto-recharge with an unconfirmed Stripe 
     stripe.faults.push({ ...CHARGE, mode: 'reset', after: true, times: 3 });
     await c.cross();
     expect(await c.recharges()).toMatchObject([{ status: 'pending' }]);
-    expect((await deliver(stripe.event('payment_intent.succeeded', c.charges()[0] as Record<string, unknown>))).body.outcome).toBe('applied');
+    expect((await deliver(stripe.event('payment_intent.succeeded', c.charges()[0] as Record<string, unknown>))).body.outcome).toBe(
+      'applied',
+    );
     expect(await c.recharges()).toMatchObject([{ status: 'succeeded' }]);
     await settle();
     expect((await c.settings()).auto_recharge_fired).toBe(0);

@@ -23,7 +23,12 @@ describe.each(await activeDialects())('auto-recharge on %s', (dialect) => {
   beforeAll(async () => {
     s = await startTestServer(dialect);
     stripe = await startStripeStandIn();
-    st = await startTestServer(dialect, { STRIPE_SECRET_KEY: 'sk_test_x', STRIPE_WEBHOOK_SECRET: stripe.webhookSecret, STRIPE_PUBLISHABLE_KEY: 'pk_test_x', STRIPE_API_BASE: stripe.url });
+    st = await startTestServer(dialect, {
+      STRIPE_SECRET_KEY: 'sk_test_x',
+      STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
+      STRIPE_PUBLISHABLE_KEY: 'pk_test_x',
+      STRIPE_API_BASE: stripe.url,
+    });
   });
   afterAll(async () => {
     await s?.stop();
@@ -34,7 +39,9 @@ describe.each(await activeDialects())('auto-recharge on %s', (dialect) => {
   it('buys the chosen package once per crossing, even under 50 parallel debits', async () => {
     const u = await s.register();
     await s.grant(u.user.id, 20);
-    const set = await u.api.put('/api/credits/settings', { autoRecharge: { enabled: true, thresholdCredits: 10, packageId: 'pkg_starter' } });
+    const set = await u.api.put('/api/credits/settings', {
+      autoRecharge: { enabled: true, thresholdCredits: 10, packageId: 'pkg_starter' },
+    });
     expect(set.status).toBe(200);
     const runs = await Promise.all(Array.from({ length: 50 }, () => u.api.post('/api/workflows/batch/execute', {})));
     expect(runs.every((r) => r.status === 201 || r.status === 402)).toBe(true);
@@ -66,7 +73,12 @@ describe.each(await activeDialects())('auto-recharge on %s', (dialect) => {
     const pkg = await core.database.db.selectFrom('credit_packages').selectAll().where('id', '=', 'pkg_starter').executeTakeFirstOrThrow();
     for (let i = 0; i < 5; i++) {
       await core.writer.transaction(async ({ trx, now, apply }) => {
-        const payment = newPayment(pkg, u.user.id, { id: `cap-${u.user.id}-${i}`, provider: 'simulated', status: 'succeeded', kind: 'auto_recharge' }, now);
+        const payment = newPayment(
+          pkg,
+          u.user.id,
+          { id: `cap-${u.user.id}-${i}`, provider: 'simulated', status: 'succeeded', kind: 'auto_recharge' },
+          now,
+        );
         await trx.insertInto('stripe_payments').values(payment).execute();
         const [r] = await apply([fulfilmentOp(payment)]);
         if (!r?.ok) throw r?.error;
@@ -84,9 +96,19 @@ describe.each(await activeDialects())('auto-recharge on %s', (dialect) => {
   it('charges the saved card off-session, and backs off after a decline', async () => {
     const u = await st.register();
     const buy = await u.api.post('/api/credits/purchase', { packageId: 'pkg_professional' });
-    const pi = [...stripe.intents.values()].find((x) => (x.metadata as { paymentId?: string }).paymentId === buy.body.payment.id) as Record<string, unknown>;
+    const pi = [...stripe.intents.values()].find((x) => (x.metadata as { paymentId?: string }).paymentId === buy.body.payment.id) as Record<
+      string,
+      unknown
+    >;
     const e = stripe.event('payment_intent.succeeded', stripe.succeed(String(pi.id)));
-    expect((await st.api.request('POST', '/api/credits/stripe/webhook', { raw: e.body, headers: { 'content-type': 'application/json', 'stripe-signature': e.signature } })).status).toBe(200);
+    expect(
+      (
+        await st.api.request('POST', '/api/credits/stripe/webhook', {
+          raw: e.body,
+          headers: { 'content-type': 'application/json', 'stripe-signature': e.signature },
+        })
+      ).status,
+    ).toBe(200);
     expect((await u.api.get('/api/credits/balance')).body.balance).toBe(550);
     await u.api.put('/api/credits/settings', { autoRecharge: { enabled: true, thresholdCredits: 545, packageId: 'pkg_starter' } });
     stripe.declineNext = 1;
@@ -100,15 +122,25 @@ describe.each(await activeDialects())('auto-recharge on %s', (dialect) => {
     await settle(st);
     payments = (await u.api.get('/api/credits/payments')).body.items;
     expect(payments.filter((p: { packageId: string }) => p.packageId === 'pkg_starter')).toHaveLength(1);
-    const row = await st.running.core.database.db.selectFrom('user_settings').select(['auto_recharge_failures', 'auto_recharge_retry_at']).where('user_id', '=', u.user.id).executeTakeFirstOrThrow();
+    const row = await st.running.core.database.db
+      .selectFrom('user_settings')
+      .select(['auto_recharge_failures', 'auto_recharge_retry_at'])
+      .where('user_id', '=', u.user.id)
+      .executeTakeFirstOrThrow();
     expect(row.auto_recharge_failures).toBe(1);
     expect(row.auto_recharge_retry_at).toBeGreaterThan(Date.now() + 14 * 60_000);
     // After the backoff, the next debit charges the card, which now succeeds.
-    await st.running.core.database.db.updateTable('user_settings').set({ auto_recharge_retry_at: 0 }).where('user_id', '=', u.user.id).execute();
+    await st.running.core.database.db
+      .updateTable('user_settings')
+      .set({ auto_recharge_retry_at: 0 })
+      .where('user_id', '=', u.user.id)
+      .execute();
     await u.api.post('/api/workflows/w/execute', {});
     await settle(st);
     payments = (await u.api.get('/api/credits/payments')).body.items;
-    const succeeded = payments.filter((p: { packageId: string; status: string }) => p.packageId === 'pkg_starter' && p.status === 'succeeded');
+    const succeeded = payments.filter(
+      (p: { packageId: string; status: string }) => p.packageId === 'pkg_starter' && p.status === 'succeeded',
+    );
     expect(succeeded).toHaveLength(1);
     expect((await u.api.get('/api/credits/balance')).body.balance).toBe(550 - 12 * 0.75 + 100);
   });

@@ -30,7 +30,6 @@ const SECRET = 'vapi-hook-secret';
 const CFG = { graceSeconds: 300, providerTimeoutMs: 400 };
 const STATUS_WORDS = ['queued', 'in-progress', 'ending', 'ended', 'failed'];
 
-
 /** Cost in millicredits of `ms` at the seeded 0.5 credits per minute. */
 const minutesMc = (ms: number) => computeCostMc(500, ms, 'per_minute');
 
@@ -51,9 +50,18 @@ describe.each(await activeDialects())('VAPI calls on %s', (dialect) => {
         cb();
       },
     });
-    const env = { VAPI_WEBHOOK_SECRET: SECRET, VAPI_API_KEY: 'vapi-key', VAPI_API_BASE: vapi.url, VAPI_PHONE_NUMBER_ID: 'pn-1', VAPI_TIMEOUT_MS: String(CFG.providerTimeoutMs) };
+    const env = {
+      VAPI_WEBHOOK_SECRET: SECRET,
+      VAPI_API_KEY: 'vapi-key',
+      VAPI_API_BASE: vapi.url,
+      VAPI_PHONE_NUMBER_ID: 'pn-1',
+      VAPI_TIMEOUT_MS: String(CFG.providerTimeoutMs),
+    };
     real = await startTestServer(dialect, { ...env, HOLD_SWEEP_SECONDS: '86400' });
-    swept = await startTestServer(dialect, { ...env, HOLD_SWEEP_SECONDS: '1', LOG_LEVEL: 'warn' }, undefined, { level: 'warn', stream: logStream });
+    swept = await startTestServer(dialect, { ...env, HOLD_SWEEP_SECONDS: '1', LOG_LEVEL: 'warn' }, undefined, {
+      level: 'warn',
+      stream: logStream,
+    });
     sim = await startTestServer(dialect, { VAPI_WEBHOOK_SECRET: SECRET, HOLD_SWEEP_SECONDS: '86400' });
   });
   afterAll(async () => {
@@ -100,7 +108,11 @@ describe.each(await activeDialects())('VAPI calls on %s', (dialect) => {
     const end = await u.api.post(`/api/vapi/calls/${id}/end`, { durationSeconds: 0 });
     expect(end.status).toBe(202);
     expect(end.body).toEqual({ call: { id, status: 'ending' } });
-    expect(vapi.requests.some((r) => r.method === 'POST' && r.path === `/call/${id}/control` && (r.body as { type?: string })?.type === 'end-call')).toBe(true);
+    expect(
+      vapi.requests.some(
+        (r) => r.method === 'POST' && r.path === `/call/${id}/control` && (r.body as { type?: string })?.type === 'end-call',
+      ),
+    ).toBe(true);
     expect(vapi.requests.find((r) => r.path === `/call/${id}/control`)?.auth).toBeUndefined();
     await vapi.settled();
     expect(vapi.reports).toContainEqual({ callId: id, status: 200 });
@@ -150,7 +162,8 @@ describe.each(await activeDialects())('VAPI calls on %s', (dialect) => {
     expect((await callRow(a, swept)).status).toBe('ending');
     const aRow = await callRow(a, swept);
     const bRow = await callRow(b, swept);
-    const warnings = () => logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => String(l.msg).startsWith('call charged its whole hold'));
+    const warnings = () =>
+      logs.map((l) => JSON.parse(l) as Record<string, unknown>).filter((l) => String(l.msg).startsWith('call charged its whole hold'));
     // Past maximum + grace, VAPI reports `a` with no end.
     await age(a, (120 + 300 + 1) * 1000, swept);
     expect(await until('the background sweeper to settle a', async () => warnings().find((l) => l.callId === aRow.id))).toMatchObject({
@@ -181,7 +194,10 @@ describe.each(await activeDialects())('VAPI calls on %s', (dialect) => {
     expect(r.status).toBe(201);
     const placed = [...vapi.calls.values()].find((c) => c.id === r.body.call.id);
     expect(placed).toBeDefined();
-    expect(r.body).toMatchObject({ call: { status: 'in-progress', maxDurationSeconds: 300 }, credits: { charged: 1, reserved: 2.5, balance: 9, available: 6.5 } });
+    expect(r.body).toMatchObject({
+      call: { status: 'in-progress', maxDurationSeconds: 300 },
+      credits: { charged: 1, reserved: 2.5, balance: 9, available: 6.5 },
+    });
     expect((await holdOf(r.body.call.id)).status).toBe('active');
     expect(vapi.requests.some((q) => q.method === 'GET' && q.path.startsWith('/call?'))).toBe(true);
   });
@@ -275,7 +291,14 @@ describe.each(await activeDialects())('VAPI calls on %s', (dialect) => {
     const vapiOne = [...vapi.calls.values()].find((c) => c.name === one.id);
     const vapiTwo = [...vapi.calls.values()].find((c) => c.name === two.id);
     // 1. VAPI's end-of-call report names the call by VAPI's id and by the name it was placed with.
-    const report = { message: { type: 'end-of-call-report', call: { id: vapiOne?.id, name: one.id }, startedAt: '2026-01-01T00:00:00.000Z', endedAt: '2026-01-01T00:01:30.000Z' } };
+    const report = {
+      message: {
+        type: 'end-of-call-report',
+        call: { id: vapiOne?.id, name: one.id },
+        startedAt: '2026-01-01T00:00:00.000Z',
+        endedAt: '2026-01-01T00:01:30.000Z',
+      },
+    };
     expect((await real.api.post('/api/vapi/webhook', report, { 'x-vapi-secret': SECRET })).body).toEqual({ received: true, settled: true });
     expect(await callRow(one.id)).toMatchObject({ status: 'ended', vapi_id: vapiOne?.id, duration_ms: 90_000, settled_by: 'report' });
     // 2. No report: past the start delay the sweeper finds it in VAPI's list (ended, by VAPI's figures).
@@ -300,11 +323,23 @@ describe.each(await activeDialects())('VAPI calls on %s', (dialect) => {
       findCall: async () => null,
       hangUp: async () => {},
     };
-    await expect(startCall(core, dying, CFG, { userId: u.user.id, bypass: false, phoneNumber: '+15551234567', assistantId: null, maxDurationSeconds: 120 })).rejects.toThrow();
+    await expect(
+      startCall(core, dying, CFG, {
+        userId: u.user.id,
+        bypass: false,
+        phoneNumber: '+15551234567',
+        assistantId: null,
+        maxDurationSeconds: 120,
+      }),
+    ).rejects.toThrow();
     const row = await core.database.db.selectFrom('vapi_calls').selectAll().where('user_id', '=', u.user.id).executeTakeFirstOrThrow();
     expect(row).toMatchObject({ status: 'starting', simulated: 1 });
     expect((await sweepCalls(core, sim.running.services.vapi as CallProvider, CFG)).abandoned).toBe(0);
-    await core.database.db.updateTable('vapi_calls').set({ created_at: Date.now() - CFG.graceSeconds * 1000 - 1000 }).where('id', '=', row.id).execute();
+    await core.database.db
+      .updateTable('vapi_calls')
+      .set({ created_at: Date.now() - CFG.graceSeconds * 1000 - 1000 })
+      .where('id', '=', row.id)
+      .execute();
     expect((await sweepCalls(core, sim.running.services.vapi as CallProvider, CFG)).abandoned).toBe(1);
     expect((await u.api.get('/api/credits/balance')).body).toMatchObject({ balance: 10, reserved: 0, lifetimeUsed: 0 });
   });
@@ -361,13 +396,27 @@ describe.each(await activeDialects())('VAPI calls on %s', (dialect) => {
     for (let i = 0; i < 205; i++) {
       expect((await u.api.post('/api/vapi/calls', { phoneNumber: '+15551234567', maxDurationSeconds: 14_400 })).status).toBe(201);
     }
-    await core.database.db.updateTable('vapi_calls').set({ created_at: Date.now() - 20 * 60_000 }).where('user_id', '=', u.user.id).execute();
+    await core.database.db
+      .updateTable('vapi_calls')
+      .set({ created_at: Date.now() - 20 * 60_000 })
+      .where('user_id', '=', u.user.id)
+      .execute();
     // A one-minute call started 10 minutes ago: due (60 s + 300 s grace).
     const short = (await u.api.post('/api/vapi/calls', { phoneNumber: '+15551234567', maxDurationSeconds: 60 })).body.call.id as string;
-    await core.database.db.updateTable('vapi_calls').set({ created_at: Date.now() - 10 * 60_000 }).where('vapi_id', '=', short).execute();
+    await core.database.db
+      .updateTable('vapi_calls')
+      .set({ created_at: Date.now() - 10 * 60_000 })
+      .where('vapi_id', '=', short)
+      .execute();
     const swept = await sweepCalls(core, sim.running.services.vapi as CallProvider, CFG);
     expect(swept.settled).toBe(1);
-    expect(await core.database.db.selectFrom('vapi_calls').select(['status', 'duration_ms']).where('vapi_id', '=', short).executeTakeFirstOrThrow()).toEqual({ status: 'ended', duration_ms: 60_000 });
+    expect(
+      await core.database.db
+        .selectFrom('vapi_calls')
+        .select(['status', 'duration_ms'])
+        .where('vapi_id', '=', short)
+        .executeTakeFirstOrThrow(),
+    ).toEqual({ status: 'ended', duration_ms: 60_000 });
 
     // Real calls: 25 `ending` calls that VAPI never ends (due every pass, never settled) before a due one, pages of 10.
     vapi.onHangUp = 'ignore';
@@ -379,7 +428,11 @@ describe.each(await activeDialects())('VAPI calls on %s', (dialect) => {
       expect((await r.api.post(`/api/vapi/calls/${id}/end`, {})).status).toBe(202);
       stuck.push(id);
     }
-    await real.running.core.database.db.updateTable('vapi_calls').set({ created_at: Date.now() - 20 * 60_000 }).where('user_id', '=', r.user.id).execute();
+    await real.running.core.database.db
+      .updateTable('vapi_calls')
+      .set({ created_at: Date.now() - 20 * 60_000 })
+      .where('user_id', '=', r.user.id)
+      .execute();
     const due = (await r.api.post('/api/vapi/calls', { phoneNumber: '+15551234567', maxDurationSeconds: 60 })).body.call.id as string;
     await age(due, 10 * 60_000);
     const placed = vapi.calls.get(due);
@@ -394,7 +447,8 @@ describe.each(await activeDialects())('VAPI calls on %s', (dialect) => {
     const u = await sim.register();
     await sim.grant(u.user.id, 20);
     const ids: string[] = [];
-    for (const max of [60, 120, 180]) ids.push((await u.api.post('/api/vapi/calls', { phoneNumber: '+15557654321', maxDurationSeconds: max })).body.call.id);
+    for (const max of [60, 120, 180])
+      ids.push((await u.api.post('/api/vapi/calls', { phoneNumber: '+15557654321', maxDurationSeconds: max })).body.call.id);
     const settled = await u.api.post(`/api/vapi/calls/${ids[0]}/end`, { durationSeconds: 30 });
     expect(settled.body).toMatchObject({ settled: true, call: { status: 'ended', durationSeconds: 30 } });
     const first = await u.api.get('/api/vapi/calls?limit=2');
@@ -412,7 +466,16 @@ describe.each(await activeDialects())('VAPI calls on %s', (dialect) => {
       reserved: 1.5,
     });
     const second = await u.api.get(`/api/vapi/calls?limit=2&cursor=${encodeURIComponent(first.body.nextCursor)}`);
-    expect(second.body.items).toEqual([expect.objectContaining({ id: ids[0], status: 'ended', durationSeconds: 30, charged: 1.25, reserved: 0, endedAt: expect.any(String) })]);
+    expect(second.body.items).toEqual([
+      expect.objectContaining({
+        id: ids[0],
+        status: 'ended',
+        durationSeconds: 30,
+        charged: 1.25,
+        reserved: 0,
+        endedAt: expect.any(String),
+      }),
+    ]);
     expect(second.body.nextCursor).toBeNull();
     const open = (await u.api.get('/api/vapi/calls?status=open')).body.items;
     expect(open.map((c: { id: string }) => c.id)).toEqual([ids[2], ids[1]]);
@@ -470,7 +533,8 @@ describe.each(await activeDialects())('VAPI calls on %s', (dialect) => {
 
   it('leaves the ledgers verifiable', async () => {
     reset();
-    for (const on of [real, swept, sim]) expect((await verifyLedger(on.running.core.database.db, on.running.core.ledgerKey)).violations).toEqual([]);
+    for (const on of [real, swept, sim])
+      expect((await verifyLedger(on.running.core.database.db, on.running.core.ledgerKey)).violations).toEqual([]);
   });
 });
 
@@ -479,10 +543,11 @@ describe('the VAPI client', () => {
     const vapi = await startVapiStandIn();
     const { HttpVapiClient } = await import('../../src/integrations/vapi/client.js');
     const client = new HttpVapiClient({ apiKey: 'k', apiBase: vapi.url, phoneNumberId: 'pn', assistantId: 'as', timeoutMs: 200 });
-    const place = () => client.placeCall({ reference: 'ref-1', phoneNumber: '+15551234567', assistantId: null, maxDurationSeconds: 60 }).then(
-      () => null,
-      (e: CallProviderError) => ({ definite: e.definite, answered: e.answered }),
-    );
+    const place = () =>
+      client.placeCall({ reference: 'ref-1', phoneNumber: '+15551234567', assistantId: null, maxDurationSeconds: 60 }).then(
+        () => null,
+        (e: CallProviderError) => ({ definite: e.definite, answered: e.answered }),
+      );
     try {
       vapi.refuseNext = 1;
       expect(await place()).toEqual({ definite: true, answered: true });

@@ -53,11 +53,23 @@ describe.each(await activeDialects())('answers of creating routes equal the stor
 
   it('a new package and a new or repriced rule answer what is stored', async () => {
     const admin = await s.userWithRole('admin');
-    const pkg = await admin.api.post('/api/admin/packages', { name: 'Trial', credits: 10, bonusCredits: 1.5, priceCents: 199, currency: 'usd', popular: false });
+    const pkg = await admin.api.post('/api/admin/packages', {
+      name: 'Trial',
+      credits: 10,
+      bonusCredits: 1.5,
+      priceCents: 199,
+      currency: 'usd',
+      popular: false,
+    });
     expect(pkg.status).toBe(201);
     const listed = (await admin.api.get('/api/admin/packages')).body.items.find((p: { id: string }) => p.id === pkg.body.package.id);
     expect(pkg.body.package).toEqual(listed);
-    const rule = await admin.api.post('/api/admin/pricing', { operation: 'created_rows_op', unit: 'per_call', credits: 0.25, description: 'x' });
+    const rule = await admin.api.post('/api/admin/pricing', {
+      operation: 'created_rows_op',
+      unit: 'per_call',
+      credits: 0.25,
+      description: 'x',
+    });
     expect(rule.status).toBe(201);
     const rules = async () => (await admin.api.get('/api/admin/pricing')).body.items;
     expect(rule.body.rule).toEqual((await rules()).find((x: { id: string }) => x.id === rule.body.rule.id));

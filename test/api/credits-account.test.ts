@@ -20,7 +20,12 @@ describe.each(await activeDialects())('credits of the signed-in user on %s', (di
     expect(r.body.payment).toMatchObject({ status: 'succeeded', provider: 'simulated', amountCents: 4500, currency: 'usd', credits: 550 });
     const again = await u.api.post('/api/credits/purchase', { packageId: 'pkg_professional' }, { 'idempotency-key': 'buy-1' });
     expect(again.body).toEqual(r.body);
-    expect((await u.api.get('/api/credits/balance')).body).toMatchObject({ balance: 550, available: 550, lifetimePurchased: 550, unlimited: false });
+    expect((await u.api.get('/api/credits/balance')).body).toMatchObject({
+      balance: 550,
+      available: 550,
+      lifetimePurchased: 550,
+      unlimited: false,
+    });
     const tx = await u.api.get('/api/credits/transactions');
     expect(tx.body.items.map((t: { type: string; amount: number }) => [t.type, t.amount])).toEqual([
       ['bonus', 50],
@@ -96,7 +101,8 @@ describe.each(await activeDialects())('credits of the signed-in user on %s', (di
     const day = (charge.createdAt as string).slice(0, 10);
     const next = new Date(Date.parse(day) + 86_400_000).toISOString().slice(0, 10);
     const prev = new Date(Date.parse(day) - 86_400_000).toISOString().slice(0, 10);
-    const ids = async (q: string) => (await u.api.get(`/api/credits/transactions?type=usage&${q}`)).body.items.map((t: { id: string }) => t.id);
+    const ids = async (q: string) =>
+      (await u.api.get(`/api/credits/transactions?type=usage&${q}`)).body.items.map((t: { id: string }) => t.id);
     expect(await ids(`from=${day}&to=${day}`)).toEqual([charge.id]);
     expect(await ids(`to=${day}`)).toEqual([charge.id]);
     expect(await ids(`to=${prev}`)).toEqual([]);
@@ -141,10 +147,15 @@ describe.each(await activeDialects())('credits of the signed-in user on %s', (di
     const initial = await u.api.get('/api/credits/settings');
     expect(initial.body).toEqual({ lowBalanceThreshold: 10, autoRecharge: { enabled: false, thresholdCredits: null, packageId: null } });
     expect((await u.api.put('/api/credits/settings', { autoRecharge: { enabled: true } })).status).toBe(400);
-    expect((await u.api.put('/api/credits/settings', { autoRecharge: { enabled: true, thresholdCredits: 5, packageId: 'nope' } })).status).toBe(400);
+    expect(
+      (await u.api.put('/api/credits/settings', { autoRecharge: { enabled: true, thresholdCredits: 5, packageId: 'nope' } })).status,
+    ).toBe(400);
     expect((await u.api.put('/api/credits/settings', { lowBalanceThreshold: -1 })).status).toBe(400);
     expect((await u.api.put('/api/credits/settings', { lowBalanceThreshold: 0.0001 })).status).toBe(400);
-    const ok = await u.api.put('/api/credits/settings', { lowBalanceThreshold: 1, autoRecharge: { enabled: true, thresholdCredits: 2, packageId: 'pkg_starter' } });
+    const ok = await u.api.put('/api/credits/settings', {
+      lowBalanceThreshold: 1,
+      autoRecharge: { enabled: true, thresholdCredits: 2, packageId: 'pkg_starter' },
+    });
     expect(ok.body).toEqual({ lowBalanceThreshold: 1, autoRecharge: { enabled: true, thresholdCredits: 2, packageId: 'pkg_starter' } });
     const off = await u.api.put('/api/credits/settings', { autoRecharge: { enabled: false } });
     expect(off.body.autoRecharge).toEqual({ enabled: false, thresholdCredits: 2, packageId: 'pkg_starter' });
@@ -165,7 +176,11 @@ describe.each(await activeDialects())('credits of the signed-in user on %s', (di
     // Up above the threshold, then down again: a second crossing, a second alert.
     await s.grant(u.user.id, 5);
     await until('the low-balance alert re-armed above the threshold', async () => {
-      const row = await s.running.core.database.db.selectFrom('user_settings').select('below_threshold').where('user_id', '=', u.user.id).executeTakeFirst();
+      const row = await s.running.core.database.db
+        .selectFrom('user_settings')
+        .select('below_threshold')
+        .where('user_id', '=', u.user.id)
+        .executeTakeFirst();
       return row?.below_threshold === 0;
     });
     for (let i = 0; i < 52; i++) await u.api.post('/api/messages', { to: 'x', body: 'y' });
@@ -200,7 +215,12 @@ describe.each(await activeDialects())('credits of the signed-in user on %s', (di
           const raw = buf.slice(0, i);
           buf = buf.slice(i + 2);
           if (raw.startsWith(':')) continue;
-          return JSON.parse(raw.split('\n').find((l) => l.startsWith('data: '))?.slice(6) ?? 'null');
+          return JSON.parse(
+            raw
+              .split('\n')
+              .find((l) => l.startsWith('data: '))
+              ?.slice(6) ?? 'null',
+          );
         }
         const { value, done } = await reader.read();
         if (done) throw new Error('stream ended');

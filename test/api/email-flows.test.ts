@@ -22,7 +22,12 @@ describe.each(await activeDialects())('email verification and password reset on 
   let r: TestServer; // mail, no verification
   beforeAll(async () => {
     smtp = await startSmtp();
-    const mail = { SMTP_URL: smtp.url, ALERTS_EMAIL_FROM: 'Credits <credits@example.com>', SIGNUP_BONUS_CREDITS: '25', AUTH_RATE_LIMIT: '100000' };
+    const mail = {
+      SMTP_URL: smtp.url,
+      ALERTS_EMAIL_FROM: 'Credits <credits@example.com>',
+      SIGNUP_BONUS_CREDITS: '25',
+      AUTH_RATE_LIMIT: '100000',
+    };
     v = await startTestServer(dialect, { ...mail, REQUIRE_EMAIL_VERIFICATION: 'true', PUBLIC_URL: 'https://billing.example.com/' });
     r = await startTestServer(dialect, mail);
   });
@@ -105,9 +110,12 @@ describe.each(await activeDialects())('email verification and password reset on 
 
   it('farms nothing by registering in a loop without verifying', async () => {
     const emails = Array.from({ length: 5 }, (_, i) => `farm-${Date.now()}-${i}@example.com`);
-    for (const email of emails) expect((await v.api.post('/api/auth/register', { email, password: TEST_PASSWORD, name: 'Farm' })).status).toBe(202);
+    for (const email of emails)
+      expect((await v.api.post('/api/auth/register', { email, password: TEST_PASSWORD, name: 'Farm' })).status).toBe(202);
     for (const email of emails) expect(await bonusRows(v, email)).toEqual([]);
-    const { rows } = await sql<{ n: number }>`select count(*) as n from credit_transactions where type = 'signup_bonus' and user_id in (select id from users where email like 'farm-%')`.execute(
+    const { rows } = await sql<{
+      n: number;
+    }>`select count(*) as n from credit_transactions where type = 'signup_bonus' and user_id in (select id from users where email like 'farm-%')`.execute(
       v.running.core.database.db,
     );
     expect(Number(rows[0]?.n)).toBe(0);
@@ -124,7 +132,11 @@ describe.each(await activeDialects())('email verification and password reset on 
     expect(unknown.body).toEqual(known.body);
     const fresh = await smtp.waitFor(email, /Verify/, 1);
     const token = linkToken(fresh, 'verify-email');
-    await v.running.core.database.db.updateTable('auth_tokens').set({ expires_at: Date.now() - 1 }).where('token_hash', '=', hashToken(token)).execute();
+    await v.running.core.database.db
+      .updateTable('auth_tokens')
+      .set({ expires_at: Date.now() - 1 })
+      .where('token_hash', '=', hashToken(token))
+      .execute();
     expect((await v.api.post('/api/auth/verify-email', { token })).status).toBe(400);
     expect((await v.api.post('/api/auth/login', { email, password: TEST_PASSWORD })).status).toBe(403);
   });
@@ -140,13 +152,19 @@ describe.each(await activeDialects())('email verification and password reset on 
     expect(unknown.body).toEqual(known.body);
     const mail = await smtp.waitFor(email, /Reset your password/);
     const token = linkToken(mail, 'reset-password');
-    const row = await r.running.core.database.db.selectFrom('auth_tokens').selectAll().where('token_hash', '=', hashToken(token)).executeTakeFirstOrThrow();
+    const row = await r.running.core.database.db
+      .selectFrom('auth_tokens')
+      .selectAll()
+      .where('token_hash', '=', hashToken(token))
+      .executeTakeFirstOrThrow();
     expect(row.expires_at - row.created_at).toBeLessThanOrEqual(30 * 60_000);
 
     // A refused password leaves the link usable.
     const weak = await r.api.post('/api/auth/reset-password', { token, password: '12345678' });
     expect(weak.status).toBe(400);
-    expect(weak.body.error.details.fields).toEqual([{ path: 'body.password', field: 'password', message: expect.stringMatching(/too easy to guess/) }]);
+    expect(weak.body.error.details.fields).toEqual([
+      { path: 'body.password', field: 'password', message: expect.stringMatching(/too easy to guess/) },
+    ]);
 
     const reset = await r.api.post('/api/auth/reset-password', { token, password: NEW_PASSWORD });
     expect(reset.status).toBe(200);
@@ -162,7 +180,11 @@ describe.each(await activeDialects())('email verification and password reset on 
     // An expired link is refused.
     await r.api.post('/api/auth/forgot-password', { email });
     const late = linkToken(await smtp.waitFor(email, /Reset your password/, 1), 'reset-password');
-    await r.running.core.database.db.updateTable('auth_tokens').set({ expires_at: Date.now() - 1 }).where('token_hash', '=', hashToken(late)).execute();
+    await r.running.core.database.db
+      .updateTable('auth_tokens')
+      .set({ expires_at: Date.now() - 1 })
+      .where('token_hash', '=', hashToken(late))
+      .execute();
     expect((await r.api.post('/api/auth/reset-password', { token: late, password: 'fourth-Lantern-orbit-5' })).status).toBe(400);
     expect((await r.api.post('/api/auth/login', { email, password: NEW_PASSWORD })).status).toBe(200);
   });
@@ -171,7 +193,12 @@ describe.each(await activeDialects())('email verification and password reset on 
     const { user } = await r.register();
     for (let i = 0; i < 8; i++) expect((await r.api.post('/api/auth/forgot-password', { email: user.email })).status).toBe(202);
     // Every mail sent is a reset link issued first, before the answer: 5 issued means 5 sent, no more on the way.
-    const issued = await r.running.core.database.db.selectFrom('auth_tokens').select('id').where('user_id', '=', user.id).where('purpose', '=', 'reset_password').execute();
+    const issued = await r.running.core.database.db
+      .selectFrom('auth_tokens')
+      .select('id')
+      .where('user_id', '=', user.id)
+      .where('purpose', '=', 'reset_password')
+      .execute();
     expect(issued).toHaveLength(5);
     await smtp.waitFor(user.email, /Reset/, 4);
     expect(smtp.to(user.email)).toHaveLength(5);

@@ -75,7 +75,10 @@ describe.each(dialects)('the typed test client (%s)', (dialect) => {
   it('fills in path parameters and the query, and reads typed answers', async () => {
     const { api, user } = await s.register();
     await s.grant(user.id, 10);
-    const sent = await api.call('POST /api/messages', { body: { to: '+15551234567', body: 'Hello' }, headers: { 'idempotency-key': 'typed-1' } });
+    const sent = await api.call('POST /api/messages', {
+      body: { to: '+15551234567', body: 'Hello' },
+      headers: { 'idempotency-key': 'typed-1' },
+    });
     expect(sent.status).toBe(201);
     expect(sent.body.credits.charged).toBe(0.1);
 

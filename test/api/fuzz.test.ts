@@ -40,16 +40,38 @@ const junk = fc.oneof(
 );
 
 const fieldNames = [
-  'email', 'password', 'name', 'amount', 'reason', 'role', 'packageId', 'operation', 'unit', 'quantity',
-  'to', 'body', 'phoneNumber', 'maxDurationSeconds', 'durationSeconds', 'userId', 'idempotencyKey', 'credits',
-  'priceCents', 'bonusCredits', 'active', 'popular', 'lowBalanceThreshold', 'autoRecharge', 'amountCents', 'balance',
-  'input', 'description', 'currency',
+  'email',
+  'password',
+  'name',
+  'amount',
+  'reason',
+  'role',
+  'packageId',
+  'operation',
+  'unit',
+  'quantity',
+  'to',
+  'body',
+  'phoneNumber',
+  'maxDurationSeconds',
+  'durationSeconds',
+  'userId',
+  'idempotencyKey',
+  'credits',
+  'priceCents',
+  'bonusCredits',
+  'active',
+  'popular',
+  'lowBalanceThreshold',
+  'autoRecharge',
+  'amountCents',
+  'balance',
+  'input',
+  'description',
+  'currency',
 ];
 
-const body = fc.oneof(
-  junk,
-  fc.dictionary(fc.constantFrom(...fieldNames), junk, { maxKeys: 6 }),
-);
+const body = fc.oneof(junk, fc.dictionary(fc.constantFrom(...fieldNames), junk, { maxKeys: 6 }));
 
 const paramValue = fc.oneof(
   fc.string({ minLength: 1, maxLength: 30 }).map(encodeURIComponent),
@@ -115,14 +137,26 @@ const pick = <T>(xs: T[], fallback: T) => fc.constantFrom(...(xs.length > 0 ? xs
 
 /** A valid request for `route` (valid in shape and naming real things; the role may still forbid it). */
 function validRequest(route: Route, k: Known): fc.Arbitrary<Req> {
-  const r = (url: string, body?: unknown, headers?: Record<string, string>): Req => ({ method: route.method, url, ...(body !== undefined ? { body } : {}), ...(headers ? { headers } : {}) });
+  const r = (url: string, body?: unknown, headers?: Record<string, string>): Req => ({
+    method: route.method,
+    url,
+    ...(body !== undefined ? { body } : {}),
+    ...(headers ? { headers } : {}),
+  });
   const key = fc.uuid().map((u) => ({ 'idempotency-key': u }));
   const uid = pick(k.userIds, 'none');
   const rule = pick(k.pricing, { id: 'none', operation: 'message', unit: 'per_message' });
   const svc = { 'x-service-key': SERVICE_KEY };
   const customer = fc.constantFrom('fuzz-cust-a', 'fuzz-cust-b', 'fuzz-cust-c');
   const day = fc.integer({ min: -120, max: 1 }).map((d) => new Date(Date.now() + d * 86_400_000).toISOString().slice(0, 10));
-  const listQuery = fc.record({ limit: fc.integer({ min: 1, max: 200 }), type: fc.constantFrom('usage', 'purchase', 'adjustment', 'refund', 'reservation'), from: day }, { requiredKeys: [] });
+  const listQuery = fc.record(
+    {
+      limit: fc.integer({ min: 1, max: 200 }),
+      type: fc.constantFrom('usage', 'purchase', 'adjustment', 'refund', 'reservation'),
+      from: day,
+    },
+    { requiredKeys: [] },
+  );
   const qs = (q: Record<string, unknown>) => {
     const p = new URLSearchParams(Object.entries(q).map(([a, b]) => [a, String(b)])).toString();
     return p ? `?${p}` : '';
@@ -134,16 +168,22 @@ function validRequest(route: Route, k: Known): fc.Arbitrary<Req> {
     case 'POST /api/auth/register':
       return fc.uuid().map((u) => r('/api/auth/register', { email: `fuzz-${u}@example.com`, password: TEST_PASSWORD, name: 'Fuzz' }));
     case 'POST /api/auth/login':
-      return fc.tuple(pick(k.emails, 'x@example.com'), fc.constantFrom(TEST_PASSWORD, 'wrong-password')).map(([email, password]) => r('/api/auth/login', { email, password }));
+      return fc
+        .tuple(pick(k.emails, 'x@example.com'), fc.constantFrom(TEST_PASSWORD, 'wrong-password'))
+        .map(([email, password]) => r('/api/auth/login', { email, password }));
     case 'POST /api/auth/forgot-password':
     case 'POST /api/auth/verify-email/resend':
       return pick(k.emails, 'x@example.com').map((email) => r(route.path, { email }));
     case 'POST /api/auth/verify-email':
       return pick(mailedTokens(k, 'verify-email'), 'no-token').map((token) => r(route.path, { token }));
     case 'POST /api/auth/reset-password':
-      return pick(mailedTokens(k, 'reset-password'), 'no-token').map((token) => r(route.path, { token, password: 'fuzz-Lantern-orbit-31' }));
+      return pick(mailedTokens(k, 'reset-password'), 'no-token').map((token) =>
+        r(route.path, { token, password: 'fuzz-Lantern-orbit-31' }),
+      );
     case 'POST /api/credits/estimate':
-      return fc.tuple(rule, fc.integer({ min: 0, max: 1000 })).map(([x, q]) => r('/api/credits/estimate', { operation: x.operation, unit: x.unit, quantity: q }));
+      return fc
+        .tuple(rule, fc.integer({ min: 0, max: 1000 }))
+        .map(([x, q]) => r('/api/credits/estimate', { operation: x.operation, unit: x.unit, quantity: q }));
     case 'GET /api/credits/transactions':
     case 'GET /api/credits/transactions.csv':
     case 'GET /api/admin/users':
@@ -151,26 +191,51 @@ function validRequest(route: Route, k: Known): fc.Arbitrary<Req> {
     case 'GET /api/admin/audit':
     case 'GET /api/credits/payments':
     case 'GET /api/credits/alerts':
-      return listQuery.map((q) => r(route.path + qs(route.path.includes('admin') || route.path.endsWith('alerts') || route.path.endsWith('payments') ? { limit: q.limit ?? 10 } : q)));
+      return listQuery.map((q) =>
+        r(
+          route.path +
+            qs(
+              route.path.includes('admin') || route.path.endsWith('alerts') || route.path.endsWith('payments')
+                ? { limit: q.limit ?? 10 }
+                : q,
+            ),
+        ),
+      );
     case 'GET /api/credits/usage':
     case 'GET /api/admin/analytics':
-      return fc.tuple(day, fc.constantFrom('day', 'hour')).map(([from, g]) => r(route.path + qs(route.path.endsWith('usage') ? { from, granularity: g } : { from })));
+      return fc
+        .tuple(day, fc.constantFrom('day', 'hour'))
+        .map(([from, g]) => r(route.path + qs(route.path.endsWith('usage') ? { from, granularity: g } : { from })));
     case 'POST /api/credits/alerts/{id}/read':
       return pick(k.alertIds, 'none').map((id) => r(`/api/credits/alerts/${id}/read`, {}));
     case 'PUT /api/credits/settings':
-      return fc.integer({ min: 0, max: 100 }).map((t) => r('/api/credits/settings', { lowBalanceThreshold: t, autoRecharge: { enabled: false } }));
+      return fc
+        .integer({ min: 0, max: 100 })
+        .map((t) => r('/api/credits/settings', { lowBalanceThreshold: t, autoRecharge: { enabled: false } }));
     case 'POST /api/credits/purchase':
       return fc.tuple(pick(k.packageIds, 'pkg_starter'), key).map(([packageId, h]) => r('/api/credits/purchase', { packageId }, h));
     case 'POST /api/messages':
-      return fc.tuple(fc.string({ minLength: 1, maxLength: 30 }), fc.string({ minLength: 1, maxLength: 200 }), fc.option(key, { nil: undefined })).map(([to, body, h]) => r('/api/messages', { to, body }, h));
+      return fc
+        .tuple(fc.string({ minLength: 1, maxLength: 30 }), fc.string({ minLength: 1, maxLength: 200 }), fc.option(key, { nil: undefined }))
+        .map(([to, body, h]) => r('/api/messages', { to, body }, h));
     case 'POST /api/vapi/calls':
-      return fc.tuple(fc.integer({ min: 60, max: 900 }), key).map(([m, h]) => r('/api/vapi/calls', { phoneNumber: '+15551234567', maxDurationSeconds: m }, h));
+      return fc
+        .tuple(fc.integer({ min: 60, max: 900 }), key)
+        .map(([m, h]) => r('/api/vapi/calls', { phoneNumber: '+15551234567', maxDurationSeconds: m }, h));
     case 'POST /api/vapi/calls/{id}/end':
-      return fc.tuple(pick(k.callIds, 'none'), fc.integer({ min: 0, max: 900 })).map(([id, d]) => r(`/api/vapi/calls/${id}/end`, { durationSeconds: d }));
+      return fc
+        .tuple(pick(k.callIds, 'none'), fc.integer({ min: 0, max: 900 }))
+        .map(([id, d]) => r(`/api/vapi/calls/${id}/end`, { durationSeconds: d }));
     case 'POST /api/vapi/webhook':
-      return fc.tuple(pick(k.callIds, 'none'), fc.integer({ min: 0, max: 900 })).map(([id, d]) =>
-        r('/api/vapi/webhook', { message: { type: 'end-of-call-report', call: { id }, durationSeconds: d } }, { 'x-vapi-secret': VAPI_SECRET }),
-      );
+      return fc
+        .tuple(pick(k.callIds, 'none'), fc.integer({ min: 0, max: 900 }))
+        .map(([id, d]) =>
+          r(
+            '/api/vapi/webhook',
+            { message: { type: 'end-of-call-report', call: { id }, durationSeconds: d } },
+            { 'x-vapi-secret': VAPI_SECRET },
+          ),
+        );
     case 'POST /api/files':
       return fc.uint8Array({ minLength: 1, maxLength: 4096 }).map((bytes) => {
         const form = new FormData();
@@ -178,30 +243,60 @@ function validRequest(route: Route, k: Known): fc.Arbitrary<Req> {
         return { method: 'POST', url: '/api/files', raw: form };
       });
     case 'POST /api/workflows/{id}/execute':
-      return fc.tuple(fc.stringMatching(/^[A-Za-z0-9_-]{1,20}$/), key).map(([id, h]) => r(`/api/workflows/${id}/execute`, { input: { candidate: 'c1' } }, h));
+      return fc
+        .tuple(fc.stringMatching(/^[A-Za-z0-9_-]{1,20}$/), key)
+        .map(([id, h]) => r(`/api/workflows/${id}/execute`, { input: { candidate: 'c1' } }, h));
     case 'POST /api/usage':
-      return fc.tuple(uid, rule, fc.integer({ min: 0, max: 5 }), fc.uuid(), fc.boolean()).map(([userId, x, q, idem, svc]) =>
-        r('/api/usage', { userId, operation: x.operation, unit: x.unit, quantity: q, idempotencyKey: idem }, svc ? { 'x-service-key': SERVICE_KEY } : undefined),
-      );
+      return fc
+        .tuple(uid, rule, fc.integer({ min: 0, max: 5 }), fc.uuid(), fc.boolean())
+        .map(([userId, x, q, idem, svc]) =>
+          r(
+            '/api/usage',
+            { userId, operation: x.operation, unit: x.unit, quantity: q, idempotencyKey: idem },
+            svc ? { 'x-service-key': SERVICE_KEY } : undefined,
+          ),
+        );
     // The service API, with the bootstrap key (SERVICE_API_KEY) on a few customers.
     case 'PUT /api/v1/customers/{externalId}':
       return fc.tuple(customer, fc.string({ minLength: 1, maxLength: 40 })).map(([c, name]) => r(`/api/v1/customers/${c}`, { name }, svc));
     case 'GET /api/v1/customers/{externalId}/balance':
       return customer.map((c) => r(`/api/v1/customers/${c}/balance`, undefined, svc));
     case 'POST /api/v1/usage':
-      return fc.tuple(customer, rule, fc.integer({ min: 0, max: 5 }), key).map(([c, x, q, h]) => r('/api/v1/usage', { customer: c, operation: x.operation, unit: x.unit, quantity: q, metadata: { fuzz: true } }, { ...svc, ...h }));
+      return fc
+        .tuple(customer, rule, fc.integer({ min: 0, max: 5 }), key)
+        .map(([c, x, q, h]) =>
+          r(
+            '/api/v1/usage',
+            { customer: c, operation: x.operation, unit: x.unit, quantity: q, metadata: { fuzz: true } },
+            { ...svc, ...h },
+          ),
+        );
     case 'POST /api/v1/usage/batch':
       return fc
         .array(fc.tuple(fc.uuid(), customer, rule, fc.integer({ min: -1, max: 5 })), { minLength: 1, maxLength: 20 })
-        .map((evs) => r('/api/v1/usage/batch', { events: evs.map(([id, c, x, q]) => ({ id, customer: c, operation: x.operation, unit: x.unit, quantity: q })) }, svc));
+        .map((evs) =>
+          r(
+            '/api/v1/usage/batch',
+            { events: evs.map(([id, c, x, q]) => ({ id, customer: c, operation: x.operation, unit: x.unit, quantity: q })) },
+            svc,
+          ),
+        );
     case 'POST /api/v1/holds':
-      return fc.tuple(customer, rule, fc.integer({ min: 1, max: 5 }), key).map(([c, x, q, h]) => r('/api/v1/holds', { customer: c, operation: x.operation, unit: x.unit, quantity: q, ttlSeconds: 600 }, { ...svc, ...h }));
+      return fc
+        .tuple(customer, rule, fc.integer({ min: 1, max: 5 }), key)
+        .map(([c, x, q, h]) =>
+          r('/api/v1/holds', { customer: c, operation: x.operation, unit: x.unit, quantity: q, ttlSeconds: 600 }, { ...svc, ...h }),
+        );
     case 'POST /api/v1/holds/{id}/capture':
-      return fc.tuple(pick(k.holdIds, 'none'), fc.integer({ min: 0, max: 10 })).map(([id, q]) => r(`/api/v1/holds/${id}/capture`, { quantity: q }, svc));
+      return fc
+        .tuple(pick(k.holdIds, 'none'), fc.integer({ min: 0, max: 10 }))
+        .map(([id, q]) => r(`/api/v1/holds/${id}/capture`, { quantity: q }, svc));
     case 'POST /api/v1/holds/{id}/release':
       return pick(k.holdIds, 'none').map((id) => r(`/api/v1/holds/${id}/release`, {}, svc));
     case 'POST /api/v1/holds/{id}/extend':
-      return fc.tuple(pick(k.holdIds, 'none'), fc.integer({ min: 1, max: 3600 })).map(([id, t]) => r(`/api/v1/holds/${id}/extend`, { ttlSeconds: t }, svc));
+      return fc
+        .tuple(pick(k.holdIds, 'none'), fc.integer({ min: 1, max: 3600 }))
+        .map(([id, t]) => r(`/api/v1/holds/${id}/extend`, { ttlSeconds: t }, svc));
     case 'POST /api/admin/api-keys':
       return fc.string({ minLength: 1, maxLength: 40 }).map((name) => r('/api/admin/api-keys', { name }));
     case 'DELETE /api/admin/api-keys/{id}':
@@ -212,24 +307,41 @@ function validRequest(route: Route, k: Known): fc.Arbitrary<Req> {
       // Only to `user`: promoting the fuzzing users would change which roles the rest exercise.
       return pick(k.userIds.slice(4), 'none').map((id) => r(`/api/admin/users/${id}`, { role: 'user' }));
     case 'POST /api/admin/users/{id}/adjustments':
-      return fc.tuple(uid, fc.integer({ min: -5000, max: 5000 }), key).map(([id, mc, h]) => r(`/api/admin/users/${id}/adjustments`, { amount: mc / 1000, reason: 'fuzz' }, h));
+      return fc
+        .tuple(uid, fc.integer({ min: -5000, max: 5000 }), key)
+        .map(([id, mc, h]) => r(`/api/admin/users/${id}/adjustments`, { amount: mc / 1000, reason: 'fuzz' }, h));
     case 'POST /api/admin/packages':
-      return fc.integer({ min: 1, max: 1000 }).map((c) => r('/api/admin/packages', { name: `Fuzz ${c}`, credits: c, bonusCredits: 0, priceCents: c * 10, currency: 'usd', popular: false }));
+      return fc
+        .integer({ min: 1, max: 1000 })
+        .map((c) =>
+          r('/api/admin/packages', { name: `Fuzz ${c}`, credits: c, bonusCredits: 0, priceCents: c * 10, currency: 'usd', popular: false }),
+        );
     case 'PATCH /api/admin/packages/{id}':
-      return fc.tuple(pick(k.packageIds, 'none'), fc.integer({ min: 100, max: 100_000 })).map(([id, c]) => r(`/api/admin/packages/${id}`, { priceCents: c }));
+      return fc
+        .tuple(pick(k.packageIds, 'none'), fc.integer({ min: 100, max: 100_000 }))
+        .map(([id, c]) => r(`/api/admin/packages/${id}`, { priceCents: c }));
     case 'POST /api/admin/pricing':
-      return fc.integer({ min: 1, max: 99 }).map((n) => r('/api/admin/pricing', { operation: `fuzz_op_${n}`, unit: 'per_call', credits: n / 10 }));
+      return fc
+        .integer({ min: 1, max: 99 })
+        .map((n) => r('/api/admin/pricing', { operation: `fuzz_op_${n}`, unit: 'per_call', credits: n / 10 }));
     case 'PATCH /api/admin/pricing/{id}':
-      return fc.tuple(rule, fc.integer({ min: 1, max: 500 })).map(([x, c]) => r(`/api/admin/pricing/${x.id}`, { credits: c / 1000, description: 'fuzzed' }));
+      return fc
+        .tuple(rule, fc.integer({ min: 1, max: 500 }))
+        .map(([x, c]) => r(`/api/admin/pricing/${x.id}`, { credits: c / 1000, description: 'fuzzed' }));
     case 'POST /api/admin/payments/{id}/refund':
-      return fc.tuple(pick(k.paymentIds, 'none'), fc.option(fc.integer({ min: 1, max: 2000 }), { nil: undefined }), key).map(([id, c, h]) =>
-        r(`/api/admin/payments/${id}/refund`, c === undefined ? {} : { amountCents: c }, h),
-      );
+      return fc
+        .tuple(pick(k.paymentIds, 'none'), fc.option(fc.integer({ min: 1, max: 2000 }), { nil: undefined }), key)
+        .map(([id, c, h]) => r(`/api/admin/payments/${id}/refund`, c === undefined ? {} : { amountCents: c }, h));
     case 'POST /api/credits/stripe/webhook':
       // A correctly signed event about a real payment, moving Stripe's side first as Stripe would.
       return fc.tuple(pick(k.paymentIds, 'none'), fc.constantFrom('succeeded', 'refunded', 'failed')).map(([paymentId, kind]) => {
         const intent = [...k.stripe.intents.values()].find((pi) => (pi.metadata as { paymentId?: string }).paymentId === paymentId);
-        let e = k.stripe.event('payment_intent.succeeded', { id: 'pi_unknown', object: 'payment_intent', status: 'succeeded', metadata: {} });
+        let e = k.stripe.event('payment_intent.succeeded', {
+          id: 'pi_unknown',
+          object: 'payment_intent',
+          status: 'succeeded',
+          metadata: {},
+        });
         if (intent && kind === 'failed' && intent.status !== 'succeeded') {
           e = k.stripe.event('payment_intent.payment_failed', k.stripe.fail(String(intent.id), 'Your card was declined.'));
         } else if (intent && intent.status !== 'succeeded') {
@@ -237,17 +349,27 @@ function validRequest(route: Route, k: Known): fc.Arbitrary<Req> {
         } else if (intent && kind === 'refunded') {
           const charge = k.stripe.charges.get(String(intent.latest_charge));
           const left = charge ? Number(charge.amount) - Number(charge.amount_refunded) : 0;
-          e = left > 0 ? k.stripe.event('charge.refunded', k.stripe.refund(String(intent.id), Math.min(left, 500))) : k.stripe.event('payment_intent.succeeded', intent);
+          e =
+            left > 0
+              ? k.stripe.event('charge.refunded', k.stripe.refund(String(intent.id), Math.min(left, 500)))
+              : k.stripe.event('payment_intent.succeeded', intent);
         } else if (intent) {
           e = k.stripe.event('payment_intent.succeeded', intent);
         }
-        return { method: 'POST', url: '/api/credits/stripe/webhook', raw: e.body, headers: { 'content-type': 'application/json', 'stripe-signature': e.signature } };
+        return {
+          method: 'POST',
+          url: '/api/credits/stripe/webhook',
+          raw: e.body,
+          headers: { 'content-type': 'application/json', 'stripe-signature': e.signature },
+        };
       });
     case 'POST /api/admin/webhook-endpoints':
       // A port nothing listens on: the worker's attempts fail fast and are retried.
       return fc.subarray([...EVENT_TYPES], { minLength: 1 }).map((events) => r(route.path, { url: 'http://127.0.0.1:9/fuzz', events }));
     case 'PATCH /api/admin/webhook-endpoints/{id}':
-      return fc.tuple(pick(k.endpointIds, 'none'), fc.boolean()).map(([id, enabled]) => r(`/api/admin/webhook-endpoints/${id}`, { enabled }));
+      return fc
+        .tuple(pick(k.endpointIds, 'none'), fc.boolean())
+        .map(([id, enabled]) => r(`/api/admin/webhook-endpoints/${id}`, { enabled }));
     case 'DELETE /api/admin/webhook-endpoints/{id}':
     case 'GET /api/admin/webhook-endpoints/{id}/deliveries':
       return pick(k.endpointIds, 'none').map((id) => r(route.path.replace('{id}', id)));
@@ -287,7 +409,20 @@ describe.each(await activeDialects())('fuzzing every route on %s', (dialect) => 
   beforeAll(async () => {
     stripe = await startStripeStandIn();
     smtp = await startSmtp();
-    known = { userIds: [], emails: [], packageIds: [], pricing: [], paymentIds: [], alertIds: [], callIds: [], holdIds: [], apiKeyIds: [], endpointIds: [], stripe, smtp };
+    known = {
+      userIds: [],
+      emails: [],
+      packageIds: [],
+      pricing: [],
+      paymentIds: [],
+      alertIds: [],
+      callIds: [],
+      holdIds: [],
+      apiKeyIds: [],
+      endpointIds: [],
+      stripe,
+      smtp,
+    };
     // Background jobs (hold sweeps, alert delivery) off: only the requests themselves move money.
     s = await startTestServer(dialect, {
       SERVICE_API_KEY: SERVICE_KEY,
@@ -400,7 +535,21 @@ describe.each(await activeDialects())('fuzzing every route on %s', (dialect) => 
     expect(sent).toBe(FUZZ_RUNS);
     expect(routes.filter((r) => !hit.has(`${r.method} ${r.path}`))).toEqual([]);
     // The valid half really worked: every money route succeeded at least once.
-    for (const r of ['POST /api/messages', 'POST /api/vapi/calls', 'POST /api/vapi/calls/{id}/end', 'POST /api/files', 'POST /api/workflows/{id}/execute', 'POST /api/usage', 'POST /api/credits/purchase', 'POST /api/admin/users/{id}/adjustments', 'POST /api/admin/payments/{id}/refund', 'POST /api/credits/stripe/webhook', 'POST /api/v1/usage', 'POST /api/v1/usage/batch', 'POST /api/v1/holds']) {
+    for (const r of [
+      'POST /api/messages',
+      'POST /api/vapi/calls',
+      'POST /api/vapi/calls/{id}/end',
+      'POST /api/files',
+      'POST /api/workflows/{id}/execute',
+      'POST /api/usage',
+      'POST /api/credits/purchase',
+      'POST /api/admin/users/{id}/adjustments',
+      'POST /api/admin/payments/{id}/refund',
+      'POST /api/credits/stripe/webhook',
+      'POST /api/v1/usage',
+      'POST /api/v1/usage/batch',
+      'POST /api/v1/holds',
+    ]) {
       expect(validOk.get(r) ?? 0, `${r}: no valid request succeeded`).toBeGreaterThan(0);
     }
     const report = await verifyLedger(s.running.core.database.db, s.running.core.ledgerKey);

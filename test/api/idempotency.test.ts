@@ -36,7 +36,12 @@ describe.each(await activeDialects())('an Idempotency-Key sent many times at onc
   beforeAll(async () => {
     standIn = await startVapiStandIn();
     s = await startTestServer(dialect, { SERVICE_API_KEY: SERVICE_KEY, VAPI_WEBHOOK_SECRET: 'x' });
-    real = await startTestServer(dialect, { VAPI_WEBHOOK_SECRET: 'x', VAPI_API_KEY: 'vapi-key', VAPI_API_BASE: standIn.url, VAPI_PHONE_NUMBER_ID: 'pn-1' });
+    real = await startTestServer(dialect, {
+      VAPI_WEBHOOK_SECRET: 'x',
+      VAPI_API_KEY: 'vapi-key',
+      VAPI_API_BASE: standIn.url,
+      VAPI_PHONE_NUMBER_ID: 'pn-1',
+    });
   });
   afterAll(async () => {
     await s?.stop();
@@ -52,7 +57,9 @@ describe.each(await activeDialects())('an Idempotency-Key sent many times at onc
       const u = await real.register();
       await real.grant(u.user.id, 20);
       const before = standIn.requests.filter((r) => r.path === '/call').length;
-      const r = await duplicates(10, () => u.api.post('/api/vapi/calls', { phoneNumber: '+15551234567' }, { 'idempotency-key': 'call-dup' }));
+      const r = await duplicates(10, () =>
+        u.api.post('/api/vapi/calls', { phoneNumber: '+15551234567' }, { 'idempotency-key': 'call-dup' }),
+      );
       expect(r.status).toBe(201);
       expect(standIn.requests.filter((x) => x.path === '/call').length - before).toBe(1);
       expect(await balance(u.api)).toMatchObject({ balance: 19, reserved: 5 });
@@ -70,7 +77,9 @@ describe.each(await activeDialects())('an Idempotency-Key sent many times at onc
       const before = standIn.requests.filter((r) => r.path === '/call').length;
       const apis = [u.api, other.api.withToken(u.token)];
       let i = 0;
-      const r = await duplicates(10, () => (apis[i++ % 2] as Client).post('/api/vapi/calls', { phoneNumber: '+15551234567' }, { 'idempotency-key': 'call-two' }));
+      const r = await duplicates(10, () =>
+        (apis[i++ % 2] as Client).post('/api/vapi/calls', { phoneNumber: '+15551234567' }, { 'idempotency-key': 'call-two' }),
+      );
       expect(r.status).toBe(201);
       expect(standIn.requests.filter((x) => x.path === '/call').length - before).toBe(1);
       expect(await balance(u.api)).toMatchObject({ balance: 19, reserved: 5 });
@@ -101,7 +110,11 @@ describe.each(await activeDialects())('an Idempotency-Key sent many times at onc
       return u.api.request('POST', '/api/files', { raw: form, headers: { 'idempotency-key': 'f' } });
     });
     await duplicates(10, () =>
-      s.api.post('/api/usage', { userId: u.user.id, operation: 'message', unit: 'per_message', quantity: 1, idempotencyKey: 'svc' }, { 'x-service-key': SERVICE_KEY }),
+      s.api.post(
+        '/api/usage',
+        { userId: u.user.id, operation: 'message', unit: 'per_message', quantity: 1, idempotencyKey: 'svc' },
+        { 'x-service-key': SERVICE_KEY },
+      ),
     );
     // 0.1 + 0.75 + 0.25 + 0.1
     expect((await balance(u.api)).balance).toBe(18.8);
@@ -109,12 +122,18 @@ describe.each(await activeDialects())('an Idempotency-Key sent many times at onc
 
   it('buys one package, and makes one adjustment and one refund', async () => {
     const u = await s.register();
-    const bought = await duplicates(10, () => u.api.post('/api/credits/purchase', { packageId: 'pkg_starter' }, { 'idempotency-key': 'buy' }));
+    const bought = await duplicates(10, () =>
+      u.api.post('/api/credits/purchase', { packageId: 'pkg_starter' }, { 'idempotency-key': 'buy' }),
+    );
     expect((await balance(u.api)).balance).toBe(100);
     const admin = await s.userWithRole('admin');
-    await duplicates(10, () => admin.api.post(`/api/admin/users/${u.user.id}/adjustments`, { amount: 5, reason: 'goodwill' }, { 'idempotency-key': 'adj' }));
+    await duplicates(10, () =>
+      admin.api.post(`/api/admin/users/${u.user.id}/adjustments`, { amount: 5, reason: 'goodwill' }, { 'idempotency-key': 'adj' }),
+    );
     expect((await balance(u.api)).balance).toBe(105);
-    await duplicates(10, () => admin.api.post(`/api/admin/payments/${bought.body.payment.id}/refund`, { amountCents: 500 }, { 'idempotency-key': 'refund' }));
+    await duplicates(10, () =>
+      admin.api.post(`/api/admin/payments/${bought.body.payment.id}/refund`, { amountCents: 500 }, { 'idempotency-key': 'refund' }),
+    );
     // Half of the $10.00 package refunded: half of its 100 credits taken back, once.
     expect((await balance(u.api)).balance).toBe(55);
   });

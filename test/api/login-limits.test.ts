@@ -118,7 +118,8 @@ describe.each(await activeDialects())('sign-in limits on %s', (dialect) => {
 
     // Without TRUST_PROXY the header is ignored: every request is the peer 127.0.0.1.
     const { user } = await s.register();
-    for (let i = 0; i < LIMIT; i++) expect((await login(s, user.email, `n-${i}`, BOB, { 'x-forwarded-for': `198.51.100.${i}` })).status).toBe(401);
+    for (let i = 0; i < LIMIT; i++)
+      expect((await login(s, user.email, `n-${i}`, BOB, { 'x-forwarded-for': `198.51.100.${i}` })).status).toBe(401);
     expect((await login(s, user.email, TEST_PASSWORD, BOB, { 'x-forwarded-for': '198.51.100.250' })).status).toBe(429);
   });
 });

@@ -35,7 +35,9 @@ describe.each(await activeDialects())('POST /api/messages on %s', (dialect) => {
   it('lets exactly as many of 200 parallel requests through as the credits cover', async () => {
     const u = await s.register();
     await s.grant(u.user.id, 10);
-    const results = await Promise.all(Array.from({ length: 200 }, () => u.api.call('POST /api/messages', { body: { to: 'x', body: 'race' } })));
+    const results = await Promise.all(
+      Array.from({ length: 200 }, () => u.api.call('POST /api/messages', { body: { to: 'x', body: 'race' } })),
+    );
     const codes = results.map((r) => r.status);
     expect(codes.filter((c) => c === 201)).toHaveLength(100);
     expect(codes.filter((c) => c === 402)).toHaveLength(100);
@@ -57,7 +59,9 @@ describe.each(await activeDialects())('POST /api/messages on %s', (dialect) => {
     expect(c.status).toBe(409);
     expect(c.error?.code).toBe('idempotency_conflict');
     const dup = await Promise.all(
-      Array.from({ length: 8 }, () => u.api.call('POST /api/messages', { body: { to: 'y', body: 'same' }, headers: { 'idempotency-key': 'msg-2' } })),
+      Array.from({ length: 8 }, () =>
+        u.api.call('POST /api/messages', { body: { to: 'y', body: 'same' }, headers: { 'idempotency-key': 'msg-2' } }),
+      ),
     );
     expect(dup.every((r) => r.status === 201)).toBe(true);
     expect(new Set(dup.map((r) => r.body.message.id)).size).toBe(1);

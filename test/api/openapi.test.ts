@@ -40,7 +40,8 @@ describe('the OpenAPI document', () => {
     expect(r.status).toBe(200);
     doc = r.body;
     for (const [path, item] of Object.entries(doc.paths)) {
-      for (const [method, op] of Object.entries(item)) if (METHODS.has(method)) operations.push({ key: `${method.toUpperCase()} ${path}`, op });
+      for (const [method, op] of Object.entries(item))
+        if (METHODS.has(method)) operations.push({ key: `${method.toUpperCase()} ${path}`, op });
     }
   });
   afterAll(async () => {
@@ -49,7 +50,9 @@ describe('the OpenAPI document', () => {
 
   it('gives every operation a summary and a description', () => {
     expect(operations.length).toBeGreaterThan(40);
-    const missing = operations.filter(({ op }) => !op.summary?.trim() || !op.description?.trim() || op.description.trim().length < 20).map((o) => o.key);
+    const missing = operations
+      .filter(({ op }) => !op.summary?.trim() || !op.description?.trim() || op.description.trim().length < 20)
+      .map((o) => o.key);
     expect(missing).toEqual([]);
   });
 
@@ -74,7 +77,10 @@ describe('the OpenAPI document', () => {
       if (Array.isArray(schema)) return schema.map(resolve);
       if (!schema || typeof schema !== 'object') return schema;
       const out: Schema = Object.fromEntries(
-        Object.entries(schema).map(([k, v]) => [k, k === '$ref' && typeof v === 'string' && v.startsWith('#/') ? `openapi.json${v}` : resolve(v)]),
+        Object.entries(schema).map(([k, v]) => [
+          k,
+          k === '$ref' && typeof v === 'string' && v.startsWith('#/') ? `openapi.json${v}` : resolve(v),
+        ]),
       );
       for (const [flag, bound] of [
         ['exclusiveMinimum', 'minimum'],
@@ -93,7 +99,9 @@ describe('the OpenAPI document', () => {
     for (const { key, op } of operations) {
       const media = [
         ...Object.entries(op.requestBody?.content ?? {}).map(([type, m]) => ({ where: `request ${type}`, m })),
-        ...Object.entries(op.responses).flatMap(([status, r]) => Object.entries(r.content ?? {}).map(([type, m]) => ({ where: `${status} ${type}`, m }))),
+        ...Object.entries(op.responses).flatMap(([status, r]) =>
+          Object.entries(r.content ?? {}).map(([type, m]) => ({ where: `${status} ${type}`, m })),
+        ),
       ];
       for (const { where, m } of media) {
         if (m.example === undefined || !m.schema) continue;

@@ -27,7 +27,10 @@ async function freePort(): Promise<number> {
 }
 
 /** Reads SSE events from a stream until it ends or `stop` says so. */
-async function readEvents(res: Response, onEvent: (e: { event: string; data: string }) => boolean | undefined): Promise<'ended' | 'stopped'> {
+async function readEvents(
+  res: Response,
+  onEvent: (e: { event: string; data: string }) => boolean | undefined,
+): Promise<'ended' | 'stopped'> {
   const reader = (res.body as ReadableStream<Uint8Array>).getReader();
   const decoder = new TextDecoder();
   let buf = '';

@@ -41,7 +41,12 @@ function parseAnswer(buf: Buffer): { answer: RawAnswer; rest: Buffer } | null {
  * Sends `POST path` with a body of `size` bytes (all of it before reading anything), reads
  * the answer, then sends `GET /api/credits/balance` on the same connection and reads that.
  */
-function sendThenRead(url: string, path: string, token: string, size: number): Promise<{ first: RawAnswer; second: RawAnswer | null; error: string | null }> {
+function sendThenRead(
+  url: string,
+  path: string,
+  token: string,
+  size: number,
+): Promise<{ first: RawAnswer; second: RawAnswer | null; error: string | null }> {
   const u = new URL(url);
   return new Promise((resolve) => {
     const sock = connect(Number(u.port), u.hostname);

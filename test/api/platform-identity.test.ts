@@ -72,11 +72,17 @@ describe.each(await activeDialects())('platform tokens on %s', (dialect) => {
       // A second token of the same subject is the same user; nothing is made twice.
       const again = await idp.sign(key, { sub: id, email: `${id}@platform.example`, display_name: `Name ${id}` });
       expect((await s.api.withToken(again).get('/api/auth/me')).body.user.id).toBe(me.body.user.id);
-      const rows = await s.running.core.database.db.selectFrom('users').select(['id', 'external_id', 'password_hash']).where('external_id', '=', id).execute();
+      const rows = await s.running.core.database.db
+        .selectFrom('users')
+        .select(['id', 'external_id', 'password_hash'])
+        .where('external_id', '=', id)
+        .execute();
       expect(rows).toHaveLength(1);
       expect(rows[0]?.id).toBe(me.body.user.id);
       // No password signs in as a platform user.
-      expect((await s.api.post('/api/auth/login', { email: `${id}@platform.example`, password: rows[0]?.password_hash ?? '' })).status).toBe(401);
+      expect(
+        (await s.api.post('/api/auth/login', { email: `${id}@platform.example`, password: rows[0]?.password_hash ?? '' })).status,
+      ).toBe(401);
     }
   });
 
@@ -87,7 +93,12 @@ describe.each(await activeDialects())('platform tokens on %s', (dialect) => {
     expect(answers.map((a) => a.status)).toEqual(Array(8).fill(200));
     const rows = await s.running.core.database.db.selectFrom('users').select('id').where('external_id', '=', id).execute();
     expect(rows).toHaveLength(1);
-    const signupBonuses = await s.running.core.database.db.selectFrom('credit_transactions').select('id').where('user_id', '=', rows[0]?.id as string).where('type', '=', 'signup_bonus').execute();
+    const signupBonuses = await s.running.core.database.db
+      .selectFrom('credit_transactions')
+      .select('id')
+      .where('user_id', '=', rows[0]?.id as string)
+      .where('type', '=', 'signup_bonus')
+      .execute();
     expect(signupBonuses).toHaveLength(1);
   });
 
@@ -101,14 +112,28 @@ describe.each(await activeDialects())('platform tokens on %s', (dialect) => {
     const unknown = await idp.newKey('ES256');
     // The right key's algorithm family, but not an accepted algorithm (PS256 with the RSA key, RS384).
     const rsaPem = generateKeyPairSync('rsa', { modulusLength: 2048 });
-    const ps256 = await new SignJWT(claims).setProtectedHeader({ alg: 'PS256', kid: rsa.kid }).setIssuer(idp.issuer).setAudience(AUDIENCE).setExpirationTime('1h').sign(rsaPem.privateKey);
+    const ps256 = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'PS256', kid: rsa.kid })
+      .setIssuer(idp.issuer)
+      .setAudience(AUDIENCE)
+      .setExpirationTime('1h')
+      .sign(rsaPem.privateKey);
     // Algorithm confusion: HS256 "signed" with the published public key as the HMAC secret.
-    const pem = createPublicKey({ key: rsa.jwk as never, format: 'jwk' }).export({ type: 'spki', format: 'pem' }).toString();
-    const hsConfusion = await new SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid: rsa.kid }).setIssuer(idp.issuer).setAudience(AUDIENCE).setExpirationTime('1h').sign(new TextEncoder().encode(pem));
+    const pem = createPublicKey({ key: rsa.jwk as never, format: 'jwk' })
+      .export({ type: 'spki', format: 'pem' })
+      .toString();
+    const hsConfusion = await new SignJWT(claims)
+      .setProtectedHeader({ alg: 'HS256', kid: rsa.kid })
+      .setIssuer(idp.issuer)
+      .setAudience(AUDIENCE)
+      .setExpirationTime('1h')
+      .sign(new TextEncoder().encode(pem));
     const none = `${Buffer.from(JSON.stringify({ alg: 'none', kid: rsa.kid })).toString('base64url')}.${Buffer.from(JSON.stringify({ ...claims, iss: idp.issuer, aud: AUDIENCE, exp: 9_999_999_999 })).toString('base64url')}.`;
     const good = await idp.sign(rsa, claims);
     const [h, p, sig] = good.split('.') as [string, string, string];
-    const otherSub = Buffer.from(JSON.stringify({ sub: 'someone-else', iss: idp.issuer, aud: AUDIENCE, exp: 9_999_999_999 })).toString('base64url');
+    const otherSub = Buffer.from(JSON.stringify({ sub: 'someone-else', iss: idp.issuer, aud: AUDIENCE, exp: 9_999_999_999 })).toString(
+      'base64url',
+    );
 
     const refused: Record<string, string> = {
       otherKeySameKid: await idp.sign(stranger, claims),
@@ -130,7 +155,9 @@ describe.each(await activeDialects())('platform tokens on %s', (dialect) => {
       expect(r.body.error.code, name).toBe('unauthorized');
     }
     // None of them made a user.
-    expect(await s.running.core.database.db.selectFrom('users').select('id').where('external_id', '=', 'someone-else').execute()).toEqual([]);
+    expect(await s.running.core.database.db.selectFrom('users').select('id').where('external_id', '=', 'someone-else').execute()).toEqual(
+      [],
+    );
   });
 
   it('grants admin or super_admin while the role claim says so, and never writes it to the user', async () => {
@@ -178,9 +205,15 @@ describe.each(await activeDialects())('platform tokens on %s', (dialect) => {
     expect(unverified.body.user.id).not.toBe(holder.user.id);
     expect(unverified.body.user.email).toMatch(/@users\.invalid$/);
     const id2 = sub();
-    const verified = await s.api.withToken(await idp.sign(rsa, { sub: id2, email: holder.user.email, email_verified: true })).get('/api/auth/me');
+    const verified = await s.api
+      .withToken(await idp.sign(rsa, { sub: id2, email: holder.user.email, email_verified: true }))
+      .get('/api/auth/me');
     expect(verified.body.user.id).toBe(holder.user.id);
-    const row = await s.running.core.database.db.selectFrom('users').select('external_id').where('id', '=', holder.user.id).executeTakeFirstOrThrow();
+    const row = await s.running.core.database.db
+      .selectFrom('users')
+      .select('external_id')
+      .where('id', '=', holder.user.id)
+      .executeTakeFirstOrThrow();
     expect(row.external_id).toBe(id2);
   });
 
@@ -238,11 +271,19 @@ describe.each(await activeDialects())('platform keys: cooldown, discovery and AU
     const s = await startTestServer(dialect, { AUTH_ISSUER: idp.issuer, AUTH_AUDIENCE: AUDIENCE });
     servers.push(s);
     expect((await s.api.withToken(await idp.sign(key, { sub: 'discovered-user' })).get('/api/auth/me')).status).toBe(200);
-    expect((await s.api.withToken(await idp.sign(key, { sub: 'discovered-user' }, { issuer: 'https://elsewhere.example' })).get('/api/auth/me')).status).toBe(401);
+    expect(
+      (await s.api.withToken(await idp.sign(key, { sub: 'discovered-user' }, { issuer: 'https://elsewhere.example' })).get('/api/auth/me'))
+        .status,
+    ).toBe(401);
   });
 
   it('turns built-in sign-up and sign-in off with AUTH_BUILTIN=false; platform tokens still work', async () => {
-    const s = await startTestServer(dialect, { AUTH_JWKS_URL: idp.jwksUrl, AUTH_ISSUER: idp.issuer, AUTH_AUDIENCE: AUDIENCE, AUTH_BUILTIN: 'false' });
+    const s = await startTestServer(dialect, {
+      AUTH_JWKS_URL: idp.jwksUrl,
+      AUTH_ISSUER: idp.issuer,
+      AUTH_AUDIENCE: AUDIENCE,
+      AUTH_BUILTIN: 'false',
+    });
     servers.push(s);
     const reg = await s.api.post('/api/auth/register', { email: 'builtin-off@example.com', password: TEST_PASSWORD, name: 'Off' });
     expect(reg.status).toBe(403);

@@ -18,7 +18,12 @@ describe.each(await activeDialects())('platform routes on %s', (dialect) => {
   beforeAll(async () => {
     standIn = await startVapiStandIn();
     s = await startTestServer(dialect, { VAPI_WEBHOOK_SECRET: SECRET, SERVICE_API_KEY: 'service-key-123', MAX_UPLOAD_MB: '2' });
-    real = await startTestServer(dialect, { VAPI_WEBHOOK_SECRET: SECRET, VAPI_API_KEY: 'vapi-key', VAPI_API_BASE: standIn.url, VAPI_PHONE_NUMBER_ID: 'pn-1' });
+    real = await startTestServer(dialect, {
+      VAPI_WEBHOOK_SECRET: SECRET,
+      VAPI_API_KEY: 'vapi-key',
+      VAPI_API_BASE: standIn.url,
+      VAPI_PHONE_NUMBER_ID: 'pn-1',
+    });
   });
   afterAll(async () => {
     await s?.stop();
@@ -79,7 +84,11 @@ describe.each(await activeDialects())('platform routes on %s', (dialect) => {
     const b = (await u.api.post('/api/vapi/calls', { phoneNumber: '+15551234567', maxDurationSeconds: 120 })).body.call.id;
     const core = s.running.core;
     // Pretend the call started long ago: the sweeper charges the whole hold.
-    await core.database.db.updateTable('vapi_calls').set({ created_at: Date.now() - 3_600_000 }).where('vapi_id', '=', b).execute();
+    await core.database.db
+      .updateTable('vapi_calls')
+      .set({ created_at: Date.now() - 3_600_000 })
+      .where('vapi_id', '=', b)
+      .execute();
     expect((await sweepCalls(core, s.running.services.vapi!, { graceSeconds: 300, providerTimeoutMs: 10_000 })).settled).toBe(1);
     const row = await core.database.db.selectFrom('vapi_calls').selectAll().where('vapi_id', '=', b).executeTakeFirstOrThrow();
     expect(row).toMatchObject({ status: 'ended', duration_ms: 120_000 });
@@ -89,13 +98,26 @@ describe.each(await activeDialects())('platform routes on %s', (dialect) => {
   it('starts calls through the VAPI API when configured, and gives everything back when VAPI fails', async () => {
     const u = await real.register();
     await real.grant(u.user.id, 10);
-    const ok = await u.api.post('/api/vapi/calls', { phoneNumber: '+15557654321', assistantId: 'asst-1', maxDurationSeconds: 300 }, { 'idempotency-key': 'call-1' });
+    const ok = await u.api.post(
+      '/api/vapi/calls',
+      { phoneNumber: '+15557654321', assistantId: 'asst-1', maxDurationSeconds: 300 },
+      { 'idempotency-key': 'call-1' },
+    );
     expect(ok.status).toBe(201);
     expect(ok.body.call.id).toMatch(/^vapi-call-/);
     const sent = standIn.requests.find((r) => r.method === 'POST');
     expect(sent?.auth).toBe('Bearer vapi-key');
-    expect(sent?.body).toMatchObject({ assistantId: 'asst-1', phoneNumberId: 'pn-1', customer: { number: '+15557654321' }, assistantOverrides: { maxDurationSeconds: 300 } });
-    const replay = await u.api.post('/api/vapi/calls', { phoneNumber: '+15557654321', assistantId: 'asst-1', maxDurationSeconds: 300 }, { 'idempotency-key': 'call-1' });
+    expect(sent?.body).toMatchObject({
+      assistantId: 'asst-1',
+      phoneNumberId: 'pn-1',
+      customer: { number: '+15557654321' },
+      assistantOverrides: { maxDurationSeconds: 300 },
+    });
+    const replay = await u.api.post(
+      '/api/vapi/calls',
+      { phoneNumber: '+15557654321', assistantId: 'asst-1', maxDurationSeconds: 300 },
+      { 'idempotency-key': 'call-1' },
+    );
     expect(replay.body).toEqual(ok.body);
     expect(standIn.requests.filter((r) => r.method === 'POST')).toHaveLength(1);
     standIn.failNext = 1;
@@ -108,8 +130,14 @@ describe.each(await activeDialects())('platform routes on %s', (dialect) => {
     const id = ok.body.call.id;
     const c = standIn.calls.get(id);
     if (c) Object.assign(c, { status: 'ended', startedAt: '2026-01-01T00:00:00.000Z', endedAt: '2026-01-01T00:02:00.000Z' });
-    await real.running.core.database.db.updateTable('vapi_calls').set({ created_at: Date.now() - 3_600_000 }).where('vapi_id', '=', id).execute();
-    expect((await sweepCalls(real.running.core, real.running.services.vapi!, { graceSeconds: 300, providerTimeoutMs: 10_000 })).settled).toBe(1);
+    await real.running.core.database.db
+      .updateTable('vapi_calls')
+      .set({ created_at: Date.now() - 3_600_000 })
+      .where('vapi_id', '=', id)
+      .execute();
+    expect(
+      (await sweepCalls(real.running.core, real.running.services.vapi!, { graceSeconds: 300, providerTimeoutMs: 10_000 })).settled,
+    ).toBe(1);
     expect((await u.api.get('/api/credits/balance')).body).toMatchObject({ balance: 8, reserved: 0 });
   });
 
@@ -162,8 +190,13 @@ describe.each(await activeDialects())('platform routes on %s', (dialect) => {
     const replay = await s.api.post('/api/usage', body, { 'x-service-key': 'service-key-123' });
     expect(replay.body).toEqual(metered.body);
     expect((await s.api.post('/api/usage', { ...body, quantity: 3000 }, { 'x-service-key': 'service-key-123' })).status).toBe(409);
-    expect((await s.api.post('/api/usage', { ...body, userId: 'nobody', idempotencyKey: 'x' }, { 'x-service-key': 'service-key-123' })).status).toBe(404);
-    expect((await s.api.post('/api/usage', { ...body, operation: 'teleport', idempotencyKey: 'y' }, { 'x-service-key': 'service-key-123' })).status).toBe(404);
+    expect(
+      (await s.api.post('/api/usage', { ...body, userId: 'nobody', idempotencyKey: 'x' }, { 'x-service-key': 'service-key-123' })).status,
+    ).toBe(404);
+    expect(
+      (await s.api.post('/api/usage', { ...body, operation: 'teleport', idempotencyKey: 'y' }, { 'x-service-key': 'service-key-123' }))
+        .status,
+    ).toBe(404);
     const { idempotencyKey: _, ...noKey } = body;
     expect((await s.api.post('/api/usage', noKey, { 'x-service-key': 'service-key-123' })).status).toBe(400);
     expect((await u.api.get('/api/credits/balance')).body.balance).toBe(1.22);
@@ -179,7 +212,12 @@ describe.each(await activeDialects())('platform routes on %s', (dialect) => {
     const end = await boss.api.post(`/api/vapi/calls/${call.body.call.id}/end`, { durationSeconds: 60 });
     expect(end.body.credits.charged).toBe(0);
     expect((await boss.api.get('/api/credits/balance')).body).toMatchObject({ balance: 0, unlimited: true });
-    const rows = await s.running.core.database.db.selectFrom('usage_tracking').select(['operation', 'bypass', 'charged_mc', 'cost_mc']).where('user_id', '=', boss.user.id).orderBy('id').execute();
+    const rows = await s.running.core.database.db
+      .selectFrom('usage_tracking')
+      .select(['operation', 'bypass', 'charged_mc', 'cost_mc'])
+      .where('user_id', '=', boss.user.id)
+      .orderBy('id')
+      .execute();
     expect(rows).toEqual([
       { operation: 'message', bypass: 1, charged_mc: 0, cost_mc: 100 },
       { operation: 'vapi_call', bypass: 1, charged_mc: 0, cost_mc: 1000 },

@@ -75,7 +75,9 @@ describe.each(await activeDialects())('simulated refunds on %s', (dialect) => {
     expect(p.refunded_cents).toBe(1500);
     expect(await clawedBack(s, u.user.id)).toBe(183_333);
     // The same key for another refund is a conflict, and moves nothing.
-    await expect(refundSimulated(s.running.core, id, 1000, admin.user.id, { ...idem, fingerprint: 'fp-2' })).rejects.toMatchObject({ code: 'idempotency_conflict' });
+    await expect(refundSimulated(s.running.core, id, 1000, admin.user.id, { ...idem, fingerprint: 'fp-2' })).rejects.toMatchObject({
+      code: 'idempotency_conflict',
+    });
     expect(await clawedBack(s, u.user.id)).toBe(183_333);
     // Over HTTP the retry answers the stored reply.
     const key = { 'idempotency-key': 'http-retry' };
@@ -93,7 +95,12 @@ describe.each(await activeDialects())('claw-backs of one payment on %s', (dialec
   let stripe: StripeStandIn;
   beforeAll(async () => {
     stripe = await startStripeStandIn();
-    s = await startTestServer(dialect, { STRIPE_SECRET_KEY: 'sk_test_standin', STRIPE_WEBHOOK_SECRET: stripe.webhookSecret, STRIPE_PUBLISHABLE_KEY: 'pk_test_standin', STRIPE_API_BASE: stripe.url });
+    s = await startTestServer(dialect, {
+      STRIPE_SECRET_KEY: 'sk_test_standin',
+      STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
+      STRIPE_PUBLISHABLE_KEY: 'pk_test_standin',
+      STRIPE_API_BASE: stripe.url,
+    });
   });
   afterAll(async () => {
     await s?.stop();
@@ -101,19 +108,29 @@ describe.each(await activeDialects())('claw-backs of one payment on %s', (dialec
   });
 
   const deliver = (e: { body: string; signature: string }) =>
-    s.api.request('POST', '/api/credits/stripe/webhook', { raw: e.body, headers: { 'content-type': 'application/json', 'stripe-signature': e.signature } });
+    s.api.request('POST', '/api/credits/stripe/webhook', {
+      raw: e.body,
+      headers: { 'content-type': 'application/json', 'stripe-signature': e.signature },
+    });
 
   /** A user who bought the 45 $ package (500 credits + 50 bonus) through Stripe. */
   async function bought() {
     const u = await s.register();
     const r = await u.api.post('/api/credits/purchase', { packageId: 'pkg_professional' });
-    const intentId = [...stripe.intents.values()].find((pi) => (pi.metadata as { paymentId?: string }).paymentId === r.body.payment.id)?.id as string;
+    const intentId = [...stripe.intents.values()].find((pi) => (pi.metadata as { paymentId?: string }).paymentId === r.body.payment.id)
+      ?.id as string;
     const pi = stripe.succeed(intentId);
     expect((await deliver(stripe.event('payment_intent.succeeded', pi))).status).toBe(200);
     return { u, paymentId: r.body.payment.id as string, intentId, chargeId: String(pi.latest_charge) };
   }
 
-  const dispute = (id: string, chargeId: string, amount: number, status?: string) => ({ id, object: 'dispute', amount, charge: chargeId, ...(status ? { status } : {}) });
+  const dispute = (id: string, chargeId: string, amount: number, status?: string) => ({
+    id,
+    object: 'dispute',
+    amount,
+    charge: chargeId,
+    ...(status ? { status } : {}),
+  });
 
   it('a partial refund, then a dispute lost for the whole amount: at most what was granted', async () => {
     const { u, chargeId, intentId } = await bought();
@@ -158,7 +175,11 @@ describe.each(await activeDialects())('claw-backs of one payment on %s', (dialec
     // 3000/4500 refunded (366.666 credits) and 3000/4500 disputed: only 183.334 remained.
     expect(await clawedBack(s, u.user.id)).toBe(550_000);
     expect((await u.api.get('/api/credits/balance')).body).toMatchObject({ balance: 0, reserved: 0 });
-    const p = await s.running.core.database.db.selectFrom('stripe_payments').selectAll().where('user_id', '=', u.user.id).executeTakeFirstOrThrow();
+    const p = await s.running.core.database.db
+      .selectFrom('stripe_payments')
+      .selectAll()
+      .where('user_id', '=', u.user.id)
+      .executeTakeFirstOrThrow();
     expect(p.status).toBe('disputed');
   });
 });

@@ -22,7 +22,12 @@ describe.each(await activeDialects())('the last super admin on %s', (dialect) =>
   const supers = async () =>
     (await s.running.core.database.db.selectFrom('users').select('id').where('role', '=', 'super_admin').execute()).map((r) => r.id);
   const demoteAllBut = async (keep: string) => {
-    await s.running.core.database.db.updateTable('users').set({ role: 'user' }).where('role', '=', 'super_admin').where('id', '!=', keep).execute();
+    await s.running.core.database.db
+      .updateTable('users')
+      .set({ role: 'user' })
+      .where('role', '=', 'super_admin')
+      .where('id', '!=', keep)
+      .execute();
   };
 
   it('refuses to demote the last super admin (409), by themselves or anyone; allows it once another exists', async () => {
@@ -52,7 +57,12 @@ describe.each(await activeDialects())('the last super admin on %s', (dialect) =>
     const last = await b.api.patch(`/api/admin/users/${b.user.id}`, { role: 'user' });
     expect(last.status).toBe(409);
     expect(await supers()).toEqual([b.user.id]);
-    const audit = await s.running.core.database.db.selectFrom('audit_log').select(['actor_id', 'target_id', 'details']).where('action', '=', 'user.role').where('target_id', '=', a.user.id).execute();
+    const audit = await s.running.core.database.db
+      .selectFrom('audit_log')
+      .select(['actor_id', 'target_id', 'details'])
+      .where('action', '=', 'user.role')
+      .where('target_id', '=', a.user.id)
+      .execute();
     expect(audit).toEqual([{ actor_id: a.user.id, target_id: a.user.id, details: JSON.stringify({ from: 'super_admin', to: 'user' }) }]);
   });
 

@@ -22,7 +22,10 @@ async function openStream(url: string, token: string, signal: AbortSignal) {
       for (;;) {
         const i = buf.indexOf('\n\n');
         if (i >= 0) {
-          const data = buf.slice(0, i).split('\n').find((l) => l.startsWith('data: '));
+          const data = buf
+            .slice(0, i)
+            .split('\n')
+            .find((l) => l.startsWith('data: '));
           buf = buf.slice(i + 2);
           if (data) return JSON.parse(data.slice(6));
           continue;
@@ -62,7 +65,9 @@ describe.runIf(pg)('two instances on one PostgreSQL', () => {
     do {
       got = await Promise.race([
         stream.next(),
-        new Promise<never>((_, rej) => setTimeout(() => rej(new Error('no event from the other instance')), Math.max(1, deadline - Date.now()))),
+        new Promise<never>((_, rej) =>
+          setTimeout(() => rej(new Error('no event from the other instance')), Math.max(1, deadline - Date.now())),
+        ),
       ]);
     } while (got.balance === 1);
     ctrl.abort();
@@ -86,7 +91,11 @@ describe.runIf(pg)('two server processes on one PostgreSQL', () => {
 
   it('lets exactly 600 of 1,000 concurrent debits through, across both, and both streams see the end', async () => {
     const [a, b] = servers as [ServerProcess, ServerProcess];
-    const reg = await new Client(a.url).post('/api/auth/register', { email: 'race@example.com', password: 'race-Lantern-orbit-9', name: 'Race' });
+    const reg = await new Client(a.url).post('/api/auth/register', {
+      email: 'race@example.com',
+      password: 'race-Lantern-orbit-9',
+      name: 'Race',
+    });
     expect(reg.status).toBe(201);
     const token = reg.body.token as string;
     const onA = new Client(a.url, token);
@@ -94,8 +103,13 @@ describe.runIf(pg)('two server processes on one PostgreSQL', () => {
     const ctrl = new AbortController();
     const streams = [await openStream(a.url, token, ctrl.signal), await openStream(b.url, token, ctrl.signal)];
     for (const s of streams) expect(await s.next()).toMatchObject({ balance: 60 });
-    const results = await Promise.all(Array.from({ length: 1000 }, (_, i) => (i % 2 ? onA : onB).post('/api/messages', { to: 'x', body: 'y' })));
-    const passed = [results.filter((r, i) => i % 2 === 1 && r.status === 201).length, results.filter((r, i) => i % 2 === 0 && r.status === 201).length];
+    const results = await Promise.all(
+      Array.from({ length: 1000 }, (_, i) => (i % 2 ? onA : onB).post('/api/messages', { to: 'x', body: 'y' })),
+    );
+    const passed = [
+      results.filter((r, i) => i % 2 === 1 && r.status === 201).length,
+      results.filter((r, i) => i % 2 === 0 && r.status === 201).length,
+    ];
     expect(results.filter((r) => r.status === 201)).toHaveLength(600);
     expect(results.filter((r) => r.status === 402)).toHaveLength(400);
     // Both processes took part in the race.
@@ -110,7 +124,9 @@ describe.runIf(pg)('two server processes on one PostgreSQL', () => {
         for (;;) {
           const ev = await Promise.race([
             s.next(),
-            new Promise<never>((_, rej) => setTimeout(() => rej(new Error(`stream ${i ? 'B' : 'A'} never showed balance 0`)), Math.max(1, deadline - Date.now()))),
+            new Promise<never>((_, rej) =>
+              setTimeout(() => rej(new Error(`stream ${i ? 'B' : 'A'} never showed balance 0`)), Math.max(1, deadline - Date.now())),
+            ),
           ]);
           if ((ev as { balance: number }).balance === 0) return;
         }
@@ -118,6 +134,8 @@ describe.runIf(pg)('two server processes on one PostgreSQL', () => {
     );
     ctrl.abort();
     expect((await verifyLedger(db.database.db, testLedgerKey)).violations).toEqual([]);
-    console.info(`[scale-out race] 1,000 debits on 60 credits over two processes: 600 passed (${passed[0]} on A, ${passed[1]} on B), 400 refused 402, both streams ended on 0`);
+    console.info(
+      `[scale-out race] 1,000 debits on 60 credits over two processes: 600 passed (${passed[0]} on A, ${passed[1]} on B), 400 refused 402, both streams ended on 0`,
+    );
   });
 });

@@ -28,7 +28,14 @@ describe('secrets in logs', () => {
     const stream = createWriteStream(file);
     s = await startTestServer(
       'sqlite',
-      { ...SECRETS, SUPER_ADMIN_EMAIL: 'boss@example.com', STRIPE_WEBHOOK_SECRET: stripe.webhookSecret, STRIPE_PUBLISHABLE_KEY: 'pk_test_standin', STRIPE_API_BASE: stripe.url, LOG_LEVEL: 'trace' },
+      {
+        ...SECRETS,
+        SUPER_ADMIN_EMAIL: 'boss@example.com',
+        STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
+        STRIPE_PUBLISHABLE_KEY: 'pk_test_standin',
+        STRIPE_API_BASE: stripe.url,
+        LOG_LEVEL: 'trace',
+      },
       undefined,
       { level: 'trace', stream },
     );
@@ -48,10 +55,17 @@ describe('secrets in logs', () => {
     const api = s.api.withToken(token);
     await api.get('/api/credits/balance');
     await api.post('/api/credits/purchase', { packageId: 'pkg_starter' });
-    await s.api.post('/api/usage', { userId: reg.body.user.id, operation: 'message', unit: 'per_message', quantity: 1, idempotencyKey: 'k' }, { 'x-service-key': SECRETS.SERVICE_API_KEY });
+    await s.api.post(
+      '/api/usage',
+      { userId: reg.body.user.id, operation: 'message', unit: 'per_message', quantity: 1, idempotencyKey: 'k' },
+      { 'x-service-key': SECRETS.SERVICE_API_KEY },
+    );
     await s.api.post('/api/vapi/webhook', { message: { type: 'status-update' } }, { 'x-vapi-secret': SECRETS.VAPI_WEBHOOK_SECRET });
     const e = stripe.event('customer.created', { id: 'cus_1', object: 'customer' });
-    await s.api.request('POST', '/api/credits/stripe/webhook', { raw: e.body, headers: { 'content-type': 'application/json', 'stripe-signature': e.signature } });
+    await s.api.request('POST', '/api/credits/stripe/webhook', {
+      raw: e.body,
+      headers: { 'content-type': 'application/json', 'stripe-signature': e.signature },
+    });
     await s.api.get('/api/nope');
     // The log stream writes in order: once a line logged last is in the file, every earlier one is.
     s.running.app.log.info('end of the run');
@@ -60,7 +74,16 @@ describe('secrets in logs', () => {
       return text.includes('end of the run') && text;
     });
     expect(log.length).toBeGreaterThan(1000);
-    const forbidden = [...Object.values(SECRETS), password, 'wrong_SECRET_7', token, boss.body.token, e.signature, 'scrypt$', stripe.webhookSecret];
+    const forbidden = [
+      ...Object.values(SECRETS),
+      password,
+      'wrong_SECRET_7',
+      token,
+      boss.body.token,
+      e.signature,
+      'scrypt$',
+      stripe.webhookSecret,
+    ];
     for (const secret of forbidden) expect(log.includes(secret), `log contains ${secret.slice(0, 12)}...`).toBe(false);
   });
 });

@@ -49,7 +49,11 @@ describe.each(await activeDialects())('OWASP API Top 10 on %s', (dialect) => {
   });
 
   const documented = () =>
-    new Set(Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace(/\{([^}]+)\}/g, ':$1')}`)));
+    new Set(
+      Object.entries(doc.paths).flatMap(([path, ops]) =>
+        Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace(/\{([^}]+)\}/g, ':$1')}`),
+      ),
+    );
 
   it('API9: every route the server answers is in the OpenAPI document', () => {
     const served = [...routesOfTree(s.running.app.printRoutes({ commonPrefix: false }))].filter((r) =>
@@ -86,7 +90,15 @@ describe.each(await activeDialects())('OWASP API Top 10 on %s', (dialect) => {
     // Alerts: A's alert cannot be marked read by B.
     await s.running.core.database.db
       .insertInto('credit_alerts')
-      .values({ id: `alert-${a.user.id}`, user_id: a.user.id, type: 'low_balance', message: 'x', read: 0, metadata: null, created_at: Date.now() })
+      .values({
+        id: `alert-${a.user.id}`,
+        user_id: a.user.id,
+        type: 'low_balance',
+        message: 'x',
+        read: 0,
+        metadata: null,
+        created_at: Date.now(),
+      })
       .execute();
     const read = await b.api.post(`/api/credits/alerts/alert-${a.user.id}/read`);
     expect(read.status).toBe(404);
@@ -129,7 +141,12 @@ describe.each(await activeDialects())('OWASP API Top 10 on %s', (dialect) => {
     expect(msg.status).toBe(201);
     expect(msg.body.credits.charged).toBe(0.1);
     // Settings cannot carry a balance, a role or another user: refused (the body is strict).
-    const set = await a.api.put('/api/credits/settings', { lowBalanceThreshold: 1, balance: 1e6, role: 'super_admin', userId: victim.user.id });
+    const set = await a.api.put('/api/credits/settings', {
+      lowBalanceThreshold: 1,
+      balance: 1e6,
+      role: 'super_admin',
+      userId: victim.user.id,
+    });
     expect(set.status).toBe(400);
     // A purchase pays the package's price for the package's credits, whatever the body says.
     const buy = await a.api.post('/api/credits/purchase', { packageId: 'pkg_starter', priceCents: 1, amountCents: 1, credits: 1e6 });
@@ -167,7 +184,10 @@ describe.each(await activeDialects())('OWASP API Top 10 on %s', (dialect) => {
     // A list below an object of its own: made here, so its page can be asked for.
     const FILL: Record<string, () => Promise<string>> = {
       '/api/admin/webhook-endpoints/{id}/deliveries': async () => {
-        const made = await admin.api.post('/api/admin/webhook-endpoints', { url: 'https://example.com/hook', events: ['credits.purchased'] });
+        const made = await admin.api.post('/api/admin/webhook-endpoints', {
+          url: 'https://example.com/hook',
+          events: ['credits.purchased'],
+        });
         expect(made.status).toBe(201);
         return `/api/admin/webhook-endpoints/${made.body.endpoint.id}/deliveries`;
       },

@@ -43,7 +43,11 @@ describe.each(await activeDialects())('the service API on %s', (dialect) => {
       expect(r.status).toBe(201);
       expect(r.body.key).toMatch(/^ck_live_[A-Za-z0-9_-]{40,}$/);
       expect(r.body.key.startsWith(r.body.apiKey.prefix)).toBe(true);
-      const row = await s.running.core.database.db.selectFrom('api_keys').selectAll().where('id', '=', r.body.apiKey.id).executeTakeFirstOrThrow();
+      const row = await s.running.core.database.db
+        .selectFrom('api_keys')
+        .selectAll()
+        .where('id', '=', r.body.apiKey.id)
+        .executeTakeFirstOrThrow();
       expect(JSON.stringify(row)).not.toContain(r.body.key);
       expect(row.hash).toMatch(/^[0-9a-f]{64}$/);
 
@@ -71,7 +75,10 @@ describe.each(await activeDialects())('the service API on %s', (dialect) => {
       const del = await admin.api.call('DELETE /api/admin/api-keys/:id', { params: { id: r.body.apiKey.id } });
       expect(del.status).toBe(200);
       expect(del.body.apiKey.revokedAt).not.toBeNull();
-      for (const res of [await s.api.withToken(k).get('/api/v1/customers/nobody/balance'), await s.api.get('/api/v1/customers/nobody/balance', { 'x-service-key': k })]) {
+      for (const res of [
+        await s.api.withToken(k).get('/api/v1/customers/nobody/balance'),
+        await s.api.get('/api/v1/customers/nobody/balance', { 'x-service-key': k }),
+      ]) {
         expect(res.status).toBe(401);
         expect(res.error?.code).toBe('unauthorized');
       }
@@ -154,7 +161,13 @@ describe.each(await activeDialects())('the service API on %s', (dialect) => {
   describe('usage', () => {
     it('charges a customer once per Idempotency-Key and shows its metadata in the history', async () => {
       const c = await customer(5);
-      const body = { customer: c.externalId, operation: 'candidate_screening', unit: 'per_candidate', quantity: 1, metadata: { candidateId: 'cand_812', tags: ['a', 'b'] } };
+      const body = {
+        customer: c.externalId,
+        operation: 'candidate_screening',
+        unit: 'per_candidate',
+        quantity: 1,
+        metadata: { candidateId: 'cand_812', tags: ['a', 'b'] },
+      };
       const first = await svc.post('/api/v1/usage', body, { 'idempotency-key': 'scr-1' });
       expect(first.status).toBe(201);
       expect(first.body.credits).toMatchObject({ charged: 2, balance: 3 });
@@ -167,11 +180,26 @@ describe.each(await activeDialects())('the service API on %s', (dialect) => {
       expect(conflict.error?.code).toBe('idempotency_conflict');
       expect((await svc.call('GET /api/v1/customers/:externalId/balance', { params: { externalId: c.externalId } })).body.balance).toBe(3);
 
-      const token = await s.running.core.database.db.selectFrom('usage_tracking').select(['metadata']).where('id', '=', first.body.usage.id).executeTakeFirstOrThrow();
+      const token = await s.running.core.database.db
+        .selectFrom('usage_tracking')
+        .select(['metadata'])
+        .where('id', '=', first.body.usage.id)
+        .executeTakeFirstOrThrow();
       expect(JSON.parse(token.metadata as string)).toEqual({ candidateId: 'cand_812', tags: ['a', 'b'] });
-      const tx = await s.running.core.database.db.selectFrom('credit_transactions').select(['metadata', 'type']).where('user_id', '=', c.accountId).where('type', '=', 'usage').execute();
+      const tx = await s.running.core.database.db
+        .selectFrom('credit_transactions')
+        .select(['metadata', 'type'])
+        .where('user_id', '=', c.accountId)
+        .where('type', '=', 'usage')
+        .execute();
       expect(tx).toHaveLength(1);
-      expect(JSON.parse(tx[0]?.metadata as string)).toEqual({ operation: 'candidate_screening', unit: 'per_candidate', quantity: 1, candidateId: 'cand_812', tags: ['a', 'b'] });
+      expect(JSON.parse(tx[0]?.metadata as string)).toEqual({
+        operation: 'candidate_screening',
+        unit: 'per_candidate',
+        quantity: 1,
+        candidateId: 'cand_812',
+        tags: ['a', 'b'],
+      });
     });
 
     it('scopes idempotency keys per API key', async () => {
@@ -192,7 +220,9 @@ describe.each(await activeDialects())('the service API on %s', (dialect) => {
       const big = await svc.post('/api/v1/usage', { ...body, metadata: { blob: 'x'.repeat(4100) } }, { 'idempotency-key': 'big' });
       expect(big.status).toBe(400);
       expect(big.error?.code).toBe('validation_error');
-      expect((await svc.post('/api/v1/usage', { ...body, metadata: ['not', 'an', 'object'] }, { 'idempotency-key': 'arr' })).status).toBe(400);
+      expect((await svc.post('/api/v1/usage', { ...body, metadata: ['not', 'an', 'object'] }, { 'idempotency-key': 'arr' })).status).toBe(
+        400,
+      );
       const unknown = await svc.post('/api/v1/usage', { ...body, customer: 'never-made' }, { 'idempotency-key': 'u' });
       expect(unknown.status).toBe(404);
       expect(unknown.error?.code).toBe('not_found');
@@ -206,7 +236,13 @@ describe.each(await activeDialects())('the service API on %s', (dialect) => {
     it('never overspends under parallel usage', async () => {
       const c = await customer(1);
       const rs = await Promise.all(
-        Array.from({ length: 25 }, (_, i) => svc.post('/api/v1/usage', { customer: c.externalId, operation: 'message', unit: 'per_message', quantity: 1 }, { 'idempotency-key': `par-${i}` })),
+        Array.from({ length: 25 }, (_, i) =>
+          svc.post(
+            '/api/v1/usage',
+            { customer: c.externalId, operation: 'message', unit: 'per_message', quantity: 1 },
+            { 'idempotency-key': `par-${i}` },
+          ),
+        ),
       );
       expect(rs.filter((r) => r.status === 201)).toHaveLength(10);
       expect(rs.filter((r) => r.status === 402)).toHaveLength(15);
@@ -219,7 +255,14 @@ describe.each(await activeDialects())('the service API on %s', (dialect) => {
     it('charges each event on its own: charged, duplicate, insufficient_credits, invalid', async () => {
       const rich = await customer(10);
       const poor = await customer(0.15);
-      const ev = (id: string, customer: string, extra: Record<string, unknown> = {}) => ({ id, customer, operation: 'message', unit: 'per_message', quantity: 1, ...extra });
+      const ev = (id: string, customer: string, extra: Record<string, unknown> = {}) => ({
+        id,
+        customer,
+        operation: 'message',
+        unit: 'per_message',
+        quantity: 1,
+        ...extra,
+      });
       const r = await svc.call('POST /api/v1/usage/batch', {
         body: {
           events: [
@@ -254,25 +297,47 @@ describe.each(await activeDialects())('the service API on %s', (dialect) => {
       expect(r.body.results[6]?.error?.code).toBe('not_found');
 
       // The same batch again: everything charged before is a duplicate, nothing moves.
-      const again = await svc.call('POST /api/v1/usage/batch', { body: { events: [ev('e1', rich.externalId, { metadata: { thread: 't-9' } }), ev('e2', poor.externalId), ev('e7', rich.externalId, { quantity: 2 })] } });
+      const again = await svc.call('POST /api/v1/usage/batch', {
+        body: {
+          events: [
+            ev('e1', rich.externalId, { metadata: { thread: 't-9' } }),
+            ev('e2', poor.externalId),
+            ev('e7', rich.externalId, { quantity: 2 }),
+          ],
+        },
+      });
       expect(again.body.results.map((x) => x.status)).toEqual(['duplicate', 'duplicate', 'duplicate']);
       const bal = await svc.call('GET /api/v1/customers/:externalId/balance', { params: { externalId: rich.externalId } });
       expect(bal.body.balance).toBeCloseTo(9.7, 3);
       // An event charged by batch shows its metadata in the history.
-      const tx = await s.running.core.database.db.selectFrom('credit_transactions').select('metadata').where('user_id', '=', rich.accountId).where('type', '=', 'usage').orderBy('seq').executeTakeFirstOrThrow();
+      const tx = await s.running.core.database.db
+        .selectFrom('credit_transactions')
+        .select('metadata')
+        .where('user_id', '=', rich.accountId)
+        .where('type', '=', 'usage')
+        .orderBy('seq')
+        .executeTakeFirstOrThrow();
       expect(JSON.parse(tx.metadata as string)).toMatchObject({ thread: 't-9', eventId: 'e1', operation: 'message', quantity: 1 });
     });
 
     it('takes 1 to 1,000 events: 0 or 1,001 is 400', async () => {
       const c = await customer(200);
-      const events = Array.from({ length: 1000 }, (_, i) => ({ id: `big-${i}`, customer: c.externalId, operation: 'message', unit: 'per_message', quantity: 1 }));
+      const events = Array.from({ length: 1000 }, (_, i) => ({
+        id: `big-${i}`,
+        customer: c.externalId,
+        operation: 'message',
+        unit: 'per_message',
+        quantity: 1,
+      }));
       const before = s.running.core.writer.stats.batches;
       const ok = await svc.call('POST /api/v1/usage/batch', { body: { events } });
       expect(ok.status).toBe(200);
       expect(ok.body.results.every((x) => x.status === 'charged')).toBe(true);
       // The whole batch is one transaction of the writer.
       expect(s.running.core.writer.stats.batches - before).toBe(1);
-      expect((await svc.call('GET /api/v1/customers/:externalId/balance', { params: { externalId: c.externalId } })).body.balance).toBeCloseTo(100, 3);
+      expect(
+        (await svc.call('GET /api/v1/customers/:externalId/balance', { params: { externalId: c.externalId } })).body.balance,
+      ).toBeCloseTo(100, 3);
       const tooMany = await svc.post('/api/v1/usage/batch', { events: [...events, { ...events[0], id: 'one-more' }] });
       expect(tooMany.status).toBe(400);
       expect(tooMany.error?.code).toBe('validation_error');
@@ -282,8 +347,18 @@ describe.each(await activeDialects())('the service API on %s', (dialect) => {
 
     it('scopes event ids per API key, and never overspends across parallel batches', async () => {
       const c = await customer(1);
-      const events = (tag: string) => Array.from({ length: 8 }, (_, i) => ({ id: `${tag}-${i}`, customer: c.externalId, operation: 'message', unit: 'per_message', quantity: 1 }));
-      const rs = await Promise.all([svc.post('/api/v1/usage/batch', { events: events('a') }), svc.post('/api/v1/usage/batch', { events: events('b') })]);
+      const events = (tag: string) =>
+        Array.from({ length: 8 }, (_, i) => ({
+          id: `${tag}-${i}`,
+          customer: c.externalId,
+          operation: 'message',
+          unit: 'per_message',
+          quantity: 1,
+        }));
+      const rs = await Promise.all([
+        svc.post('/api/v1/usage/batch', { events: events('a') }),
+        svc.post('/api/v1/usage/batch', { events: events('b') }),
+      ]);
       const statuses = rs.flatMap((r) => r.body.results.map((x: { status: string }) => x.status));
       expect(statuses.filter((x) => x === 'charged')).toHaveLength(10);
       expect(statuses.filter((x) => x === 'insufficient_credits')).toHaveLength(6);

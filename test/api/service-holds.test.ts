@@ -18,9 +18,11 @@ describe.each(await activeDialects())('service API holds on %s', (dialect) => {
     if (credits > 0) await s.grant(r.body.customer.accountId, credits);
     return { externalId, accountId: r.body.customer.accountId as string };
   }
-  const balance = async (externalId: string) => (await svc.call('GET /api/v1/customers/:externalId/balance', { params: { externalId } })).body;
+  const balance = async (externalId: string) =>
+    (await svc.call('GET /api/v1/customers/:externalId/balance', { params: { externalId } })).body;
   // ai_interview/per_minute is 1 credit a minute: 600 s hold 10 credits.
-  const hold = (customer: string, extra: Record<string, unknown> = {}) => svc.post('/api/v1/holds', { customer, operation: 'ai_interview', unit: 'per_minute', quantity: 600, ...extra });
+  const hold = (customer: string, extra: Record<string, unknown> = {}) =>
+    svc.post('/api/v1/holds', { customer, operation: 'ai_interview', unit: 'per_minute', quantity: 600, ...extra });
 
   beforeAll(async () => {
     s = await startTestServer(dialect, { HOLD_SWEEP_SECONDS: '1' });
@@ -42,11 +44,24 @@ describe.each(await activeDialects())('service API holds on %s', (dialect) => {
     // 420 s used: 7 credits charged, 3 released.
     const cap = await svc.post(`/api/v1/holds/${h.body.hold.id}/capture`, { quantity: 420, metadata: { interviewId: 'int_41' } });
     expect(cap.status).toBe(200);
-    expect(cap.body).toEqual({ hold: { id: h.body.hold.id, status: 'captured', credits: 7, heldCredits: 10 }, credits: { charged: 7, balance: 18, available: 18 } });
+    expect(cap.body).toEqual({
+      hold: { id: h.body.hold.id, status: 'captured', credits: 7, heldCredits: 10 },
+      credits: { charged: 7, balance: 18, available: 18 },
+    });
     expect(await balance(c.externalId)).toMatchObject({ balance: 18, reserved: 0, available: 18 });
-    const tx = await s.running.core.database.db.selectFrom('credit_transactions').select(['metadata', 'amount_mc']).where('user_id', '=', c.accountId).where('type', '=', 'usage').executeTakeFirstOrThrow();
+    const tx = await s.running.core.database.db
+      .selectFrom('credit_transactions')
+      .select(['metadata', 'amount_mc'])
+      .where('user_id', '=', c.accountId)
+      .where('type', '=', 'usage')
+      .executeTakeFirstOrThrow();
     expect(tx.amount_mc).toBe(-7000);
-    expect(JSON.parse(tx.metadata as string)).toMatchObject({ interviewId: 'int_41', operation: 'ai_interview', quantity: 420, holdId: h.body.hold.id });
+    expect(JSON.parse(tx.metadata as string)).toMatchObject({
+      interviewId: 'int_41',
+      operation: 'ai_interview',
+      quantity: 420,
+      holdId: h.body.hold.id,
+    });
 
     // More than held: charged the hold, never beyond.
     const h2 = await hold(c.externalId);
@@ -63,7 +78,10 @@ describe.each(await activeDialects())('service API holds on %s', (dialect) => {
     expect(await balance(c.externalId)).toMatchObject({ reserved: 0, available: 5 });
     expect((await hold('never-made')).status).toBe(404);
     for (const verb of ['capture', 'release', 'extend']) {
-      const r = await svc.post(`/api/v1/holds/no-such-hold/${verb}`, verb === 'capture' ? { quantity: 1 } : verb === 'extend' ? { ttlSeconds: 60 } : {});
+      const r = await svc.post(
+        `/api/v1/holds/no-such-hold/${verb}`,
+        verb === 'capture' ? { quantity: 1 } : verb === 'extend' ? { ttlSeconds: 60 } : {},
+      );
       expect(r.status, verb).toBe(404);
     }
     expect((await hold(c.externalId, { quantity: 1, ttlSeconds: 86_401 })).status).toBe(400);
@@ -102,8 +120,18 @@ describe.each(await activeDialects())('service API holds on %s', (dialect) => {
 
   it('replays a hold and a capture under their Idempotency-Key', async () => {
     const c = await customer(20);
-    const first = await hold(c.externalId).then(() => svc.post('/api/v1/holds', { customer: c.externalId, operation: 'ai_interview', unit: 'per_minute', quantity: 60 }, { 'idempotency-key': 'h-1' }));
-    const again = await svc.post('/api/v1/holds', { customer: c.externalId, operation: 'ai_interview', unit: 'per_minute', quantity: 60 }, { 'idempotency-key': 'h-1' });
+    const first = await hold(c.externalId).then(() =>
+      svc.post(
+        '/api/v1/holds',
+        { customer: c.externalId, operation: 'ai_interview', unit: 'per_minute', quantity: 60 },
+        { 'idempotency-key': 'h-1' },
+      ),
+    );
+    const again = await svc.post(
+      '/api/v1/holds',
+      { customer: c.externalId, operation: 'ai_interview', unit: 'per_minute', quantity: 60 },
+      { 'idempotency-key': 'h-1' },
+    );
     expect(again.status).toBe(201);
     expect(again.body).toEqual(first.body);
     const cap = await svc.post(`/api/v1/holds/${first.body.hold.id}/capture`, { quantity: 30 }, { 'idempotency-key': 'c-1' });
@@ -126,7 +154,11 @@ describe.each(await activeDialects())('service API holds on %s', (dialect) => {
     // The sweeper runs every second here (HOLD_SWEEP_SECONDS=1): the hold is released, nothing charged.
     await waitFor(async () => (await balance(c.externalId)).reserved === 10, 10_000);
     expect(await balance(c.externalId)).toMatchObject({ balance: 20, reserved: 10, available: 10 });
-    const row = await s.running.core.database.db.selectFrom('reservations').select('status').where('id', '=', e.body.hold.id).executeTakeFirstOrThrow();
+    const row = await s.running.core.database.db
+      .selectFrom('reservations')
+      .select('status')
+      .where('id', '=', e.body.hold.id)
+      .executeTakeFirstOrThrow();
     expect(row.status).toBe('expired');
     const cap = await svc.post(`/api/v1/holds/${e.body.hold.id}/capture`, { quantity: 1 });
     expect(cap.status).toBe(409);

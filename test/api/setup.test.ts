@@ -29,7 +29,11 @@ describe.each(await activeDialects())('first super admin through /api/setup on %
     expect(token).toMatch(/^[A-Za-z0-9_-]{43}$/);
     const rows = await s.running.core.database.db.selectFrom('setup_tokens').selectAll().execute();
     expect(rows).toHaveLength(1);
-    expect(rows[0]?.token_hash).toBe(createHash('sha256').update(token as string).digest('hex'));
+    expect(rows[0]?.token_hash).toBe(
+      createHash('sha256')
+        .update(token as string)
+        .digest('hex'),
+    );
     expect(JSON.stringify(rows)).not.toContain(token as string);
     expect((await s.api.get('/api/setup')).body).toEqual({ required: true });
 

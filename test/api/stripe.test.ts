@@ -36,7 +36,8 @@ describe.each(await activeDialects())('Stripe payments on %s', (dialect) => {
   async function buy(u: Awaited<ReturnType<TestServer['register']>>, packageId = 'pkg_professional') {
     const r = await u.api.post('/api/credits/purchase', { packageId });
     expect(r.status).toBe(201);
-    const intentId = [...stripe.intents.values()].find((pi) => (pi.metadata as { paymentId?: string }).paymentId === r.body.payment.id)?.id as string;
+    const intentId = [...stripe.intents.values()].find((pi) => (pi.metadata as { paymentId?: string }).paymentId === r.body.payment.id)
+      ?.id as string;
     return { payment: r.body.payment, clientSecret: r.body.clientSecret as string, intentId };
   }
   const balance = async (u: Awaited<ReturnType<TestServer['register']>>) => (await u.api.get('/api/credits/balance')).body;
@@ -69,7 +70,11 @@ describe.each(await activeDialects())('Stripe payments on %s', (dialect) => {
     const receipt = (stripe.charges.get(String(pi.latest_charge)) as { receipt_url: string }).receipt_url;
     expect(receipt).toMatch(/^https:\/\/pay\.stripe\.com\/receipts\//);
     expect(payments.find((p: { id: string }) => p.id === payment.id).receiptUrl).toBe(receipt);
-    expect(payments.filter((p: { id: string; receiptUrl: string | null }) => p.id !== payment.id).map((p: { receiptUrl: string | null }) => p.receiptUrl)).toEqual([null]);
+    expect(
+      payments
+        .filter((p: { id: string; receiptUrl: string | null }) => p.id !== payment.id)
+        .map((p: { receiptUrl: string | null }) => p.receiptUrl),
+    ).toEqual([null]);
     const alerts = (await u.api.get('/api/credits/alerts')).body.items.map((a: { type: string }) => a.type);
     expect(alerts).toContain('purchase_succeeded');
   });
@@ -180,7 +185,9 @@ describe.each(await activeDialects())('Stripe payments on %s', (dialect) => {
     const piB = stripe.succeed(b.intentId);
     await deliver(stripe.event('payment_intent.succeeded', piB));
     // Lost before Stripe says it opened: taken once, and a later refund event takes nothing more.
-    await deliver(stripe.event('charge.dispute.closed', { id: 'dp_once', object: 'dispute', amount: 4500, charge: piB.latest_charge, status: 'lost' }));
+    await deliver(
+      stripe.event('charge.dispute.closed', { id: 'dp_once', object: 'dispute', amount: 4500, charge: piB.latest_charge, status: 'lost' }),
+    );
     expect((await balance(v)).balance).toBe(0);
     const ch = stripe.charges.get(String(piB.latest_charge)) as Record<string, unknown>;
     await deliver(stripe.event('charge.refunded', ch));
@@ -218,16 +225,33 @@ describe.each(await activeDialects())('Stripe payments on %s', (dialect) => {
     const u = await s.register();
     const { payment, intentId } = await buy(u, 'pkg_professional');
     // What the intent carries: enough to rebuild the payment, written with the secret key.
-    expect(stripe.intents.get(intentId)?.metadata).toMatchObject({ paymentId: payment.id, userId: u.user.id, packageId: 'pkg_professional', creditsMc: '500000', bonusMc: '50000', priceCents: '4500' });
+    expect(stripe.intents.get(intentId)?.metadata).toMatchObject({
+      paymentId: payment.id,
+      userId: u.user.id,
+      packageId: 'pkg_professional',
+      creditsMc: '500000',
+      bonusMc: '50000',
+      priceCents: '4500',
+    });
     // A restore of a backup taken before the purchase: the database never saw this payment.
     await db.deleteFrom('stripe_payments').where('id', '=', payment.id).execute();
     const pi = stripe.succeed(intentId);
     // Even an event whose body lies about the amount: the intent is re-read from Stripe.
-    const e = stripe.event('payment_intent.succeeded', { ...pi, amount: 1, metadata: { ...(pi.metadata as object), creditsMc: '999999000' } });
+    const e = stripe.event('payment_intent.succeeded', {
+      ...pi,
+      amount: 1,
+      metadata: { ...(pi.metadata as object), creditsMc: '999999000' },
+    });
     expect((await deliver(e)).body).toEqual({ received: true, outcome: 'applied' });
     expect(await balance(u)).toMatchObject({ balance: 550, lifetimePurchased: 550 });
     const rebuilt = (await u.api.get('/api/credits/payments')).body.items.find((x: { id: string }) => x.id === payment.id);
-    expect(rebuilt).toMatchObject({ status: 'succeeded', provider: 'stripe', amountCents: 4500, credits: 550, packageId: 'pkg_professional' });
+    expect(rebuilt).toMatchObject({
+      status: 'succeeded',
+      provider: 'stripe',
+      amountCents: 4500,
+      credits: 550,
+      packageId: 'pkg_professional',
+    });
     // Stripe resends it, and sends it again under another id: nothing more.
     expect((await deliver({ body: e.body, signature: stripe.sign(e.body) })).body.outcome).toBe('duplicate');
     expect((await deliver(stripe.event('payment_intent.succeeded', pi))).status).toBe(200);
@@ -286,7 +310,9 @@ describe.each(await activeDialects())('Stripe payments on %s', (dialect) => {
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page: Awaited<typeof r> = await admin.api.call('GET /api/admin/webhook-events', { query: { limit: 1, ...(cursor ? { cursor } : {}) } });
+      const page: Awaited<typeof r> = await admin.api.call('GET /api/admin/webhook-events', {
+        query: { limit: 1, ...(cursor ? { cursor } : {}) },
+      });
       seen.push(...page.body.items.map((e) => e.id));
       cursor = page.body.nextCursor;
     } while (cursor);
@@ -294,7 +320,10 @@ describe.each(await activeDialects())('Stripe payments on %s', (dialect) => {
   });
 
   it('ignores unknown events and leaves the ledger verifiable', async () => {
-    expect((await deliver(stripe.event('customer.created', { id: 'cus_x', object: 'customer' }))).body).toEqual({ received: true, outcome: 'ignored' });
+    expect((await deliver(stripe.event('customer.created', { id: 'cus_x', object: 'customer' }))).body).toEqual({
+      received: true,
+      outcome: 'ignored',
+    });
     expect((await verifyLedger(s.running.core.database.db, s.running.core.ledgerKey)).violations).toEqual([]);
   });
 });

@@ -70,7 +70,8 @@ describe.each(await activeDialects())('revoking built-in tokens on %s', (dialect
   it('wrong current passwords count as failed sign-ins (429 after the limit)', async () => {
     const u = await s.register();
     const statuses: number[] = [];
-    for (let i = 0; i < 11; i++) statuses.push((await u.api.post('/api/auth/password', { currentPassword: `wrong-${i}`, newPassword: NEW_PASSWORD })).status);
+    for (let i = 0; i < 11; i++)
+      statuses.push((await u.api.post('/api/auth/password', { currentPassword: `wrong-${i}`, newPassword: NEW_PASSWORD })).status);
     expect(statuses.slice(0, 10)).toEqual(Array(10).fill(403));
     expect(statuses[10]).toBe(429);
   });

@@ -22,22 +22,40 @@ describe.each(await activeDialects())('metered quantities out of range on %s', (
   const counts = async () => {
     const db = s.running.core.database.db;
     const [usage, ledger, keys] = await Promise.all([
-      db.selectFrom('usage_tracking').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-      db.selectFrom('credit_transactions').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-      db.selectFrom('idempotency_keys').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+      db
+        .selectFrom('usage_tracking')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow(),
+      db
+        .selectFrom('credit_transactions')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow(),
+      db
+        .selectFrom('idempotency_keys')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow(),
     ]);
     return [Number(usage.n), Number(ledger.n), Number(keys.n)];
   };
 
   // job_posting costs 5 credits a post: 9,000,000,000,000 posts cost 4.5e16 mc, past 2^53.
-  const huge = (userId: string, key: string) => ({ userId, operation: 'job_posting', unit: 'per_post', quantity: 9_000_000_000_000, idempotencyKey: key });
+  const huge = (userId: string, key: string) => ({
+    userId,
+    operation: 'job_posting',
+    unit: 'per_post',
+    quantity: 9_000_000_000_000,
+    idempotencyKey: key,
+  });
 
   it('answers 400 for a user, with the service key or an admin token, and writes nothing', async () => {
     const u = await s.register();
     await s.grant(u.user.id, 10);
     const admin = await s.userWithRole('super_admin');
     const before = await counts();
-    for (const [api, headers] of [[s.api, KEY], [admin.api, {}]] as const) {
+    for (const [api, headers] of [
+      [s.api, KEY],
+      [admin.api, {}],
+    ] as const) {
       const r = await api.post('/api/usage', huge(u.user.id, `huge-${Math.random()}`), headers);
       expect(r.status, r.text).toBe(400);
       expect(r.body.error.code).toBe('validation_error');
@@ -60,7 +78,9 @@ describe.each(await activeDialects())('metered quantities out of range on %s', (
     expect(await counts()).toEqual(before);
     // A price of a billion credits: the cost of such a quantity is past what a BIGINT holds.
     const admin = await s.userWithRole('super_admin');
-    expect((await admin.api.post('/api/admin/pricing', { operation: 'moon_landing', unit: 'per_call', credits: 1_000_000_000 })).status).toBe(201);
+    expect(
+      (await admin.api.post('/api/admin/pricing', { operation: 'moon_landing', unit: 'per_call', credits: 1_000_000_000 })).status,
+    ).toBe(201);
     const r2 = await s.api.post('/api/usage', { ...huge(boss.user.id, 'boss-moon'), operation: 'moon_landing', unit: 'per_call' }, KEY);
     expect(r2.status, r2.text).toBe(400);
     expect(await counts()).toEqual(before);

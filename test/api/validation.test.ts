@@ -12,7 +12,25 @@ import { type Client, type Res, type TestServer, startTestServer } from '../supp
 const SERVICE_KEY = 'validation-service-key-0123456789';
 
 /** Characters no single-line free-text field accepts: C0, DEL, C1, bidi embeddings, overrides and isolates. */
-const SINGLE_LINE_BAD = ['\u0007', '\t', '\n', '\r', '\u001b', '\u007f', '\u0085', '\u009b', '\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069'];
+const SINGLE_LINE_BAD = [
+  '\u0007',
+  '\t',
+  '\n',
+  '\r',
+  '\u001b',
+  '\u007f',
+  '\u0085',
+  '\u009b',
+  '\u202a',
+  '\u202b',
+  '\u202c',
+  '\u202d',
+  '\u202e',
+  '\u2066',
+  '\u2067',
+  '\u2068',
+  '\u2069',
+];
 /** A message body may hold line breaks and tabs, nothing else of those. */
 const MULTILINE_BAD = SINGLE_LINE_BAD.filter((c) => !['\t', '\n', '\r'].includes(c));
 
@@ -43,9 +61,18 @@ describe.each(await activeDialects())('validation messages and free text on %s',
   const moneyState = async () => {
     const db = s.running.core.database.db;
     const [tx, usage, users, packages, rules] = await Promise.all([
-      db.selectFrom('credit_transactions').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-      db.selectFrom('usage_tracking').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
-      db.selectFrom('users').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow(),
+      db
+        .selectFrom('credit_transactions')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow(),
+      db
+        .selectFrom('usage_tracking')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow(),
+      db
+        .selectFrom('users')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow(),
       db.selectFrom('credit_packages').select(['id', 'name']).orderBy('id').execute(),
       db.selectFrom('credit_pricing').select(['id', 'description']).orderBy('id').execute(),
     ]);
@@ -73,11 +100,18 @@ describe.each(await activeDialects())('validation messages and free text on %s',
     expect(query.body.error.details.fields.map((f: { path: string }) => f.path)).toEqual(['querystring.limit', 'querystring.from']);
 
     const nested = await user.api.put('/api/credits/settings', { autoRecharge: { enabled: true, thresholdCredits: -1, colour: 'red' } });
-    expect(nested.body.error.message).toBe('Auto-recharge threshold must be greater than 0. The field "autoRecharge.colour" is not allowed here.');
-    expect(nested.body.error.details.fields.map((f: { field: string }) => f.field)).toEqual(['autoRecharge.thresholdCredits', 'autoRecharge.colour']);
+    expect(nested.body.error.message).toBe(
+      'Auto-recharge threshold must be greater than 0. The field "autoRecharge.colour" is not allowed here.',
+    );
+    expect(nested.body.error.details.fields.map((f: { field: string }) => f.field)).toEqual([
+      'autoRecharge.thresholdCredits',
+      'autoRecharge.colour',
+    ]);
 
     const call = await user.api.post('/api/vapi/calls', { phoneNumber: '555', maxDurationSeconds: 90.5 });
-    expect(call.body.error.message).toBe('Phone number must be an E.164 number such as +15551234567. Maximum duration must be a whole number.');
+    expect(call.body.error.message).toBe(
+      'Phone number must be an E.164 number such as +15551234567. Maximum duration must be a whole number.',
+    );
 
     const kinds = await user.api.post('/api/credits/estimate', { operation: 'message', unit: 'per_fortnight', quantity: 'one' });
     expect(kinds.body.error.message).toMatch(/^Unit must be one of "per_call", .*\. Quantity must be a number\.$/);
@@ -93,18 +127,33 @@ describe.each(await activeDialects())('validation messages and free text on %s',
     const pkg = (await admin.get('/api/admin/packages')).body.items[0];
     const rule = (await admin.get('/api/admin/pricing')).body.items.find((r: { active: boolean }) => r.active);
     const cases: { path: string; send: (v: string) => Promise<Res>; multiline?: boolean }[] = [
-      { path: 'body.name', send: (v) => s.api.post('/api/auth/register', { email: `t-${Math.random()}@example.com`, password: TEST_PASSWORD, name: `Eve${v}lyn` }) },
+      {
+        path: 'body.name',
+        send: (v) =>
+          s.api.post('/api/auth/register', { email: `t-${Math.random()}@example.com`, password: TEST_PASSWORD, name: `Eve${v}lyn` }),
+      },
       { path: 'body.to', send: (v) => user.api.post('/api/messages', { to: `+1555${v}1234567`, body: 'Hi' }) },
       { path: 'body.body', send: (v) => user.api.post('/api/messages', { to: 'c-1', body: `Hi${v}there` }), multiline: true },
       { path: 'body.assistantId', send: (v) => user.api.post('/api/vapi/calls', { phoneNumber: '+15551234567', assistantId: `a${v}b` }) },
-      { path: 'body.reason', send: (v) => admin.post(`/api/admin/users/${user.user.id}/adjustments`, { amount: 1, reason: `goodwill${v}` }) },
+      {
+        path: 'body.reason',
+        send: (v) => admin.post(`/api/admin/users/${user.user.id}/adjustments`, { amount: 1, reason: `goodwill${v}` }),
+      },
       { path: 'body.name', send: (v) => admin.post('/api/admin/packages', { name: `Pro${v}`, credits: 10, priceCents: 500 }) },
       { path: 'body.name', send: (v) => admin.patch(`/api/admin/packages/${pkg.id}`, { name: `Pro${v}` }) },
-      { path: 'body.description', send: (v) => admin.post('/api/admin/pricing', { operation: 'fresh_op', unit: 'per_call', credits: 1, description: `d${v}` }) },
+      {
+        path: 'body.description',
+        send: (v) => admin.post('/api/admin/pricing', { operation: 'fresh_op', unit: 'per_call', credits: 1, description: `d${v}` }),
+      },
       { path: 'body.description', send: (v) => admin.patch(`/api/admin/pricing/${rule.id}`, { description: `d${v}` }) },
       {
         path: 'body.idempotencyKey',
-        send: (v) => s.api.post('/api/usage', { userId: user.user.id, operation: 'message', unit: 'per_message', quantity: 1, idempotencyKey: `k${v}` }, { 'x-service-key': SERVICE_KEY }),
+        send: (v) =>
+          s.api.post(
+            '/api/usage',
+            { userId: user.user.id, operation: 'message', unit: 'per_message', quantity: 1, idempotencyKey: `k${v}` },
+            { 'x-service-key': SERVICE_KEY },
+          ),
       },
       { path: 'querystring.search', send: (v) => admin.get(`/api/admin/users?search=${encodeURIComponent(`bob${v}`)}`) },
     ];
@@ -112,7 +161,9 @@ describe.each(await activeDialects())('validation messages and free text on %s',
     for (const c of cases) {
       for (const bad of c.multiline ? MULTILINE_BAD : SINGLE_LINE_BAD) {
         const r = await c.send(bad);
-        const what = /[\u202a-\u202e\u2066-\u2069]/.test(bad) ? /must not contain bidirectional override characters/ : /must not contain control characters/;
+        const what = /[\u202a-\u202e\u2066-\u2069]/.test(bad)
+          ? /must not contain bidirectional override characters/
+          : /must not contain control characters/;
         expectFieldError(r, c.path, what);
       }
     }
@@ -133,7 +184,10 @@ describe.each(await activeDialects())('validation messages and free text on %s',
       const boundary = '----credits-test-boundary';
       const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: application/pdf\r\n\r\n`;
       const body = Buffer.concat([Buffer.from(head, 'utf8'), Buffer.alloc(1024, 1), Buffer.from(`\r\n--${boundary}--\r\n`)]);
-      return user.api.request('POST', '/api/files', { raw: body, headers: { 'content-type': `multipart/form-data; boundary=${boundary}` } });
+      return user.api.request('POST', '/api/files', {
+        raw: body,
+        headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+      });
     };
     const before = await moneyState();
     const trojan = await upload('invoice\u202Efdp.exe');

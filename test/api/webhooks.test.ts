@@ -58,10 +58,18 @@ describe.each(await activeDialects())('webhooks on %s', (dialect) => {
 
     const off = await admin.api.call('PATCH /api/admin/webhook-endpoints/:id', { params: { id }, body: { enabled: false } });
     expect(off.body.endpoint.enabled).toBe(false);
-    const moved = await admin.api.call('PATCH /api/admin/webhook-endpoints/:id', { params: { id }, body: { url: `${rx.url}/crud2`, events: ['balance.low', 'balance.low'] } });
+    const moved = await admin.api.call('PATCH /api/admin/webhook-endpoints/:id', {
+      params: { id },
+      body: { url: `${rx.url}/crud2`, events: ['balance.low', 'balance.low'] },
+    });
     expect(moved.body.endpoint).toMatchObject({ url: `${rx.url}/crud2`, events: ['balance.low'], enabled: false });
 
-    for (const bad of [{ url: 'ftp://example.com/x', events: ['credits.purchased'] }, { url: 'https://example.com', events: ['credits.stolen'] }, { url: 'https://u:p@example.com', events: ['credits.purchased'] }, { url: 'https://example.com', events: [] }]) {
+    for (const bad of [
+      { url: 'ftp://example.com/x', events: ['credits.purchased'] },
+      { url: 'https://example.com', events: ['credits.stolen'] },
+      { url: 'https://u:p@example.com', events: ['credits.purchased'] },
+      { url: 'https://example.com', events: [] },
+    ]) {
       const r = await admin.api.request('POST', '/api/admin/webhook-endpoints', { body: bad });
       expect(r.status, JSON.stringify(bad)).toBe(400);
       expect(r.error?.code).toBe('validation_error');
@@ -72,14 +80,21 @@ describe.each(await activeDialects())('webhooks on %s', (dialect) => {
     expect((await admin.api.call('GET /api/admin/webhook-endpoints/:id/deliveries', { params: { id } })).status).toBe(404);
     const audit = await admin.api.call('GET /api/admin/audit', { query: { limit: 200 } });
     const mine = audit.body.items.filter((e) => e.targetId === id);
-    expect(mine.map((e) => e.action).sort()).toEqual(['webhook_endpoint.create', 'webhook_endpoint.delete', 'webhook_endpoint.update', 'webhook_endpoint.update']);
+    expect(mine.map((e) => e.action).sort()).toEqual([
+      'webhook_endpoint.create',
+      'webhook_endpoint.delete',
+      'webhook_endpoint.update',
+      'webhook_endpoint.update',
+    ]);
     expect(mine.every((e) => e.actorId === admin.user.id)).toBe(true);
     expect(audit.text).not.toContain(created.body.secret);
   });
 
   it('delivers every event type the service emits, signed, once each, and retries a failing endpoint until it answers', async () => {
     const all = await admin.api.call('POST /api/admin/webhook-endpoints', { body: { url: `${rx.url}/all`, events: [...EVENT_TYPES] } });
-    const flaky = await admin.api.call('POST /api/admin/webhook-endpoints', { body: { url: `${rx.url}/flaky`, events: ['credits.purchased'] } });
+    const flaky = await admin.api.call('POST /api/admin/webhook-endpoints', {
+      body: { url: `${rx.url}/flaky`, events: ['credits.purchased'] },
+    });
     expect(all.status).toBe(201);
     expect(flaky.status).toBe(201);
     const u = await s.register();
@@ -93,11 +108,20 @@ describe.each(await activeDialects())('webhooks on %s', (dialect) => {
     await s.running.core.ledger.releaseExpiredHolds();
     // balance.low: 100 -> 80, below 90
     expect((await u.api.call('PUT /api/credits/settings', { body: { lowBalanceThreshold: 90 } })).status).toBe(200);
-    const adjust = (amount: number, k: string) => admin.api.call('POST /api/admin/users/:id/adjustments', { params: { id: u.user.id }, body: { amount, reason: 'test' }, headers: key(k) });
+    const adjust = (amount: number, k: string) =>
+      admin.api.call('POST /api/admin/users/:id/adjustments', {
+        params: { id: u.user.id },
+        body: { amount, reason: 'test' },
+        headers: key(k),
+      });
     expect((await adjust(-20, 'a1')).status).toBe(201);
     // credits.refunded: half the payment, 50 credits back
     const paymentId = (bought.body as { payment: { id: string } }).payment.id;
-    const refund = await admin.api.call('POST /api/admin/payments/:id/refund', { params: { id: paymentId }, body: { amountCents: 500 }, headers: key('refund') });
+    const refund = await admin.api.call('POST /api/admin/payments/:id/refund', {
+      params: { id: paymentId },
+      body: { amountCents: 500 },
+      headers: key('refund'),
+    });
     expect(refund.status).toBe(200);
     // balance.depleted: 30 -> 0
     expect((await adjust(-30, 'a2')).status).toBe(201);
@@ -116,14 +140,39 @@ describe.each(await activeDialects())('webhooks on %s', (dialect) => {
     expect((await v.api.call('POST /api/credits/purchase', { body: { packageId: 'pkg_starter' }, headers: vKey('buy') })).status).toBe(201);
     const small = await admin.api.call('POST /api/admin/packages', { body: { name: 'Small', credits: 10, priceCents: 100 } });
     const smallId = (small.body as { package: { id: string } }).package.id;
-    expect((await v.api.call('PUT /api/credits/settings', { body: { autoRecharge: { enabled: true, thresholdCredits: 50, packageId: smallId } } })).status).toBe(200);
-    expect((await admin.api.call('POST /api/admin/users/:id/adjustments', { params: { id: v.user.id }, body: { amount: -60, reason: 'test' }, headers: vKey('a1') })).status).toBe(201);
-    await until('the auto-recharge', () => rx.received.some((r) => r.path === '/all' && JSON.parse(r.body).type === 'auto_recharge.succeeded'));
+    expect(
+      (
+        await v.api.call('PUT /api/credits/settings', {
+          body: { autoRecharge: { enabled: true, thresholdCredits: 50, packageId: smallId } },
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await admin.api.call('POST /api/admin/users/:id/adjustments', {
+          params: { id: v.user.id },
+          body: { amount: -60, reason: 'test' },
+          headers: vKey('a1'),
+        })
+      ).status,
+    ).toBe(201);
+    await until('the auto-recharge', () =>
+      rx.received.some((r) => r.path === '/all' && JSON.parse(r.body).type === 'auto_recharge.succeeded'),
+    );
     // auto_recharge.failed: its package is withdrawn
     expect((await admin.api.call('PATCH /api/admin/packages/:id', { params: { id: smallId }, body: { active: false } })).status).toBe(200);
     await s.running.services.autoRecharge?.recharge(v.user.id);
 
-    const emitted = ['credits.purchased', 'hold.expired', 'balance.low', 'credits.refunded', 'balance.depleted', 'payment.failed', 'auto_recharge.succeeded', 'auto_recharge.failed'];
+    const emitted = [
+      'credits.purchased',
+      'hold.expired',
+      'balance.low',
+      'credits.refunded',
+      'balance.depleted',
+      'payment.failed',
+      'auto_recharge.succeeded',
+      'auto_recharge.failed',
+    ];
     // Low-balance checks run after their commit: wait until every cause has written its event.
     const events = await until('every type emitted', async () => {
       const rows = await core.database.db.selectFrom('events').select(['id', 'type']).execute();
@@ -139,7 +188,10 @@ describe.each(await activeDialects())('webhooks on %s', (dialect) => {
     // timed-out attempt is sent again: at least once).
     expect(new Set(atAll.map((r) => r.id)).size).toBe(events.length);
     const allLog = await until('the /all deliveries recorded', async () => {
-      const r = await admin.api.call('GET /api/admin/webhook-endpoints/:id/deliveries', { params: { id: all.body.endpoint.id }, query: { limit: 100 } });
+      const r = await admin.api.call('GET /api/admin/webhook-endpoints/:id/deliveries', {
+        params: { id: all.body.endpoint.id },
+        query: { limit: 100 },
+      });
       return r.body.items.length === events.length && r.body.items.every((d) => d.status === 'succeeded') ? r.body.items : null;
     });
     for (const d of allLog) expect(atAll.filter((r) => r.id === d.eventId).length, d.type).toBe(d.attempts);
@@ -150,8 +202,12 @@ describe.each(await activeDialects())('webhooks on %s', (dialect) => {
       expect(Math.abs(Number(r.headers['webhook-timestamp']) * 1000 - r.at)).toBeLessThan(5000);
     }
     const byType = (t: string) => bodies.filter((b) => b.type === t).map((b) => b.data);
-    expect(byType('credits.purchased')).toContainEqual(expect.objectContaining({ accountId: u.user.id, paymentId, packageId: 'pkg_starter', amountCents: 1000, credits: 100 }));
-    expect(byType('credits.refunded')).toEqual([expect.objectContaining({ accountId: u.user.id, paymentId, refundedCents: 500, creditsTaken: 50 })]);
+    expect(byType('credits.purchased')).toContainEqual(
+      expect.objectContaining({ accountId: u.user.id, paymentId, packageId: 'pkg_starter', amountCents: 1000, credits: 100 }),
+    );
+    expect(byType('credits.refunded')).toEqual([
+      expect.objectContaining({ accountId: u.user.id, paymentId, refundedCents: 500, creditsTaken: 50 }),
+    ]);
     expect(byType('balance.low')).toContainEqual({ accountId: u.user.id, available: 80, threshold: 90 });
     expect(byType('balance.depleted')).toContainEqual({ accountId: u.user.id, available: 0 });
     expect(byType('hold.expired')).toEqual([expect.objectContaining({ accountId: u.user.id, released: 1 })]);
@@ -175,7 +231,9 @@ describe.each(await activeDialects())('webhooks on %s', (dialect) => {
 
     // The retry button sends it again with the same webhook-id.
     const before = rx.received.length;
-    const retried = await admin.api.call('POST /api/admin/webhook-endpoints/:id/deliveries/:deliveryId/retry', { params: { id: fid, deliveryId: first?.id as string } });
+    const retried = await admin.api.call('POST /api/admin/webhook-endpoints/:id/deliveries/:deliveryId/retry', {
+      params: { id: fid, deliveryId: first?.id as string },
+    });
     expect(retried.status).toBe(202);
     expect(retried.body.delivery.status).toBe('pending');
     const again = await until('the retried send', () => rx.received.slice(before).find((r) => r.path === '/flaky'));

@@ -33,7 +33,10 @@ const run = promisify(execFile);
 const cli = ['--import', 'tsx', 'src/cli/main.ts'];
 
 function credits(env: Record<string, string>, ...args: string[]) {
-  return run(process.execPath, [...cli, ...args], { env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', LEDGER_KEY: TEST_LEDGER_KEY, ...env }, timeout: 60_000 }).then(
+  return run(process.execPath, [...cli, ...args], {
+    env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', LEDGER_KEY: TEST_LEDGER_KEY, ...env },
+    timeout: 60_000,
+  }).then(
     (r) => ({ code: 0, stdout: r.stdout, stderr: r.stderr }),
     (e: { code: number; stdout: string; stderr: string }) => ({ code: e.code, stdout: e.stdout, stderr: e.stderr }),
   );
@@ -46,7 +49,6 @@ function manifestOf(file: string): BackupManifest {
 function sha256(file: string) {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
-
 
 describe('credits backup and credits restore', () => {
   const root = mkdtempSync(join(tmpdir(), 'credits-backup-'));
@@ -82,7 +84,10 @@ describe('credits backup and credits restore', () => {
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify({ email: 'backup@example.com', password: 'kiwi-lantern-Orbit-73', name: 'Backup' }),
     });
-    ({ token, user: { id: userId } } = (await reg.json()) as { token: string; user: { id: string } });
+    ({
+      token,
+      user: { id: userId },
+    } = (await reg.json()) as { token: string; user: { id: string } });
   });
   afterAll(() => {
     if (server.child.exitCode === null) server.child.kill('SIGKILL');
@@ -108,7 +113,10 @@ describe('credits backup and credits restore', () => {
     expect(m.migrations).toContain('001-initial');
     // The heads are the copy's own: the user's chain as it is in the file.
     const copy = new Database(file, { readonly: true });
-    const head = copy.prepare('select seq, last_hash from user_credits where user_id = ?').get(userId) as { seq: number; last_hash: string };
+    const head = copy.prepare('select seq, last_hash from user_credits where user_id = ?').get(userId) as {
+      seq: number;
+      last_hash: string;
+    };
     copy.close();
     expect(m.heads).toEqual([{ accountId: userId, seq: head.seq, lastHash: head.last_hash }]);
     expect(head.seq).toBeGreaterThanOrEqual(6);
@@ -151,9 +159,14 @@ describe('credits backup and credits restore', () => {
     const forged = join(root, 'forged.db');
     copyFileSync(file, forged);
     const db = new Database(forged);
-    db.prepare("update credit_transactions set amount_mc = amount_mc - 1 where type = 'usage' and seq = (select max(seq) from credit_transactions)").run();
+    db.prepare(
+      "update credit_transactions set amount_mc = amount_mc - 1 where type = 'usage' and seq = (select max(seq) from credit_transactions)",
+    ).run();
     db.close();
-    writeFileSync(`${forged}.json`, JSON.stringify({ ...manifestOf(file), file: 'forged.db', sha256: sha256(forged), sizeBytes: statSync(forged).size }));
+    writeFileSync(
+      `${forged}.json`,
+      JSON.stringify({ ...manifestOf(file), file: 'forged.db', sha256: sha256(forged), sizeBytes: statSync(forged).size }),
+    );
     const r3 = await credits(target, 'restore', forged);
     expect(r3.code).toBe(1);
     expect(r3.stderr).toMatch(/violation: .*hash does not match/);
@@ -220,10 +233,14 @@ describe('scheduled backups', () => {
     s = await startTestServer('sqlite', { BACKUP_DIR: dir, BACKUP_INTERVAL_MINUTES: '0.0167', BACKUP_KEEP: '2' });
     const { api } = await s.register();
     await s.running.core.ledger.grant((await api.get('/api/auth/me')).body.user.id, 5000, 'purchase');
-    const ready = await until('three backups', async () => {
-      const r = await s.api.get('/health/ready');
-      return r.body.backups?.lastSuccessAt && s.running.services.backups && s.running.services.backups.totals.succeeded >= 3 ? r : null;
-    }, 30_000);
+    const ready = await until(
+      'three backups',
+      async () => {
+        const r = await s.api.get('/health/ready');
+        return r.body.backups?.lastSuccessAt && s.running.services.backups && s.running.services.backups.totals.succeeded >= 3 ? r : null;
+      },
+      30_000,
+    );
     expect(ready.status).toBe(200);
     expect(ready.body.backups).toMatchObject({ enabled: true, dir, keep: 2, lastFailureAt: null, consecutiveFailures: 0 });
     expect(ready.body.backups.lastSizeBytes).toBeGreaterThan(0);

@@ -32,7 +32,16 @@ describe('the credits command', () => {
     expect((await credits('seed')).stdout).toMatch(/5 package\(s\) and 16 pricing rule\(s\) added/);
     // Inserted once: a second seed adds nothing.
     expect((await credits('seed')).stdout).toMatch(/0 package\(s\) and 0 pricing rule\(s\) added/);
-    const created = await credits('users', 'create', '--email', 'boss@example.com', '--password', 'kiwi-lantern-Orbit-73', '--role', 'admin');
+    const created = await credits(
+      'users',
+      'create',
+      '--email',
+      'boss@example.com',
+      '--password',
+      'kiwi-lantern-Orbit-73',
+      '--role',
+      'admin',
+    );
     expect(created.stdout).toMatch(/created admin boss@example.com/);
     const dup = await credits('users', 'create', '--email', 'boss@example.com', '--password', 'kiwi-lantern-Orbit-73').catch((e) => e);
     expect(dup.code).toBe(1);
@@ -46,7 +55,9 @@ describe('the credits command', () => {
     expect(db.prepare('select count(*) n from credit_pricing where active = 1').get()).toEqual({ n: 16 });
     // Tamper with history: verify must notice and exit non-zero.
     const user = db.prepare("select id from users where email = 'boss@example.com'").get() as { id: string };
-    db.prepare("insert into credit_transactions (id, user_id, seq, type, amount_mc, reserved_change_mc, balance_after_mc, reserved_after_mc, description, prev_hash, hash, created_at) values ('forged', ?, 1, 'purchase', 1000000, 0, 1000000, 0, 'free money', 'x', 'y', 0)").run(user.id);
+    db.prepare(
+      "insert into credit_transactions (id, user_id, seq, type, amount_mc, reserved_change_mc, balance_after_mc, reserved_after_mc, description, prev_hash, hash, created_at) values ('forged', ?, 1, 'purchase', 1000000, 0, 1000000, 0, 'free money', 'x', 'y', 0)",
+    ).run(user.id);
     db.close();
     const tampered = await credits('verify').catch((e) => e);
     expect(tampered.code).toBe(1);
@@ -84,9 +95,12 @@ describe('the credits command', () => {
     expect((await credits('verify', '--heads', file)).stdout).toMatch(/1 exported heads checked/);
     // The grant cut off with the balance it made: consistent in itself, but not with the heads.
     const row = db.prepare('select * from credit_transactions where user_id = ?').get(boss.id) as Record<string, unknown>;
-    const account = db.prepare('select balance_mc, seq, last_hash from user_credits where user_id = ?').get(boss.id) as Record<string, unknown>;
+    const account = db.prepare('select balance_mc, seq, last_hash from user_credits where user_id = ?').get(boss.id) as Record<
+      string,
+      unknown
+    >;
     db.prepare('delete from credit_transactions where user_id = ?').run(boss.id);
-    db.prepare("update user_credits set balance_mc = 0, seq = 0, last_hash = ? where user_id = ?").run('0'.repeat(64), boss.id);
+    db.prepare('update user_credits set balance_mc = 0, seq = 0, last_hash = ? where user_id = ?').run('0'.repeat(64), boss.id);
     expect((await credits('verify')).stdout).toMatch(/verify: clean/);
     const cut = await credits('verify', '--heads', file).catch((e) => e);
     expect(cut.code).toBe(1);
@@ -95,8 +109,15 @@ describe('the credits command', () => {
     expect(refused.stderr).toMatch(/heads not exported/);
     expect(existsSync(join(dataDir, 'new-heads.json'))).toBe(false);
     const cols = Object.keys(row);
-    db.prepare(`insert into credit_transactions (${cols.join(', ')}) values (${cols.map(() => '?').join(', ')})`).run(...Object.values(row));
-    db.prepare('update user_credits set balance_mc = ?, seq = ?, last_hash = ? where user_id = ?').run(account.balance_mc, account.seq, account.last_hash, boss.id);
+    db.prepare(`insert into credit_transactions (${cols.join(', ')}) values (${cols.map(() => '?').join(', ')})`).run(
+      ...Object.values(row),
+    );
+    db.prepare('update user_credits set balance_mc = ?, seq = ?, last_hash = ? where user_id = ?').run(
+      account.balance_mc,
+      account.seq,
+      account.last_hash,
+      boss.id,
+    );
     db.close();
     expect((await credits('verify', '--heads', file)).stdout).toMatch(/verify: clean/);
     writeFileSync(join(dataDir, 'junk.json'), '{"format":"something else"}');

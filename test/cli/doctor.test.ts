@@ -56,20 +56,52 @@ describe('doctor: the environment', () => {
   });
 
   it('service_api_key: a weak one is blocking', () => {
-    expectFinding('service_api_key', 'blocking', { ...base(), SERVICE_API_KEY: 'key123' }, { ...base(), SERVICE_API_KEY: STRONG }, /charge any account/);
+    expectFinding(
+      'service_api_key',
+      'blocking',
+      { ...base(), SERVICE_API_KEY: 'key123' },
+      { ...base(), SERVICE_API_KEY: STRONG },
+      /charge any account/,
+    );
   });
 
   it('super_admin_password: short or common is a warning', () => {
-    expectFinding('super_admin_password', 'warning', { ...base(), SUPER_ADMIN_PASSWORD: 'password123' }, { ...base(), SUPER_ADMIN_PASSWORD: 'a long and private phrase 9' }, /short or common/);
+    expectFinding(
+      'super_admin_password',
+      'warning',
+      { ...base(), SUPER_ADMIN_PASSWORD: 'password123' },
+      { ...base(), SUPER_ADMIN_PASSWORD: 'a long and private phrase 9' },
+      /short or common/,
+    );
   });
 
   it('stripe_keys: malformed keys or keys of different modes are blocking', () => {
     const stripe = { STRIPE_WEBHOOK_SECRET: 'whsec_abc' };
     const live = { ...base(), ...stripe, STRIPE_SECRET_KEY: 'sk_live_abc', STRIPE_PUBLISHABLE_KEY: 'pk_live_abc' };
-    expectFinding('stripe_keys', 'blocking', { ...live, STRIPE_PUBLISHABLE_KEY: 'pk_test_abc' }, live, /secret key is live, the publishable key test/);
-    expectFinding('stripe_keys', 'blocking', { ...live, STRIPE_SECRET_KEY: 'pk_live_oops' }, live, /does not look like a Stripe secret key/);
-    expectFinding('stripe_keys', 'blocking', { ...live, STRIPE_PUBLISHABLE_KEY: 'sk_live_oops' }, live, /does not look like a Stripe publishable key/);
-    expect(find(checkEnvironment(live), 'stripe_keys')).toEqual([{ check: 'stripe_keys', severity: 'ok', message: 'Stripe keys are both in live mode' }]);
+    expectFinding(
+      'stripe_keys',
+      'blocking',
+      { ...live, STRIPE_PUBLISHABLE_KEY: 'pk_test_abc' },
+      live,
+      /secret key is live, the publishable key test/,
+    );
+    expectFinding(
+      'stripe_keys',
+      'blocking',
+      { ...live, STRIPE_SECRET_KEY: 'pk_live_oops' },
+      live,
+      /does not look like a Stripe secret key/,
+    );
+    expectFinding(
+      'stripe_keys',
+      'blocking',
+      { ...live, STRIPE_PUBLISHABLE_KEY: 'sk_live_oops' },
+      live,
+      /does not look like a Stripe publishable key/,
+    );
+    expect(find(checkEnvironment(live), 'stripe_keys')).toEqual([
+      { check: 'stripe_keys', severity: 'ok', message: 'Stripe keys are both in live mode' },
+    ]);
     // A restricted key counts as a secret key.
     expect(find(checkEnvironment({ ...live, STRIPE_SECRET_KEY: 'rk_live_abc' }), 'stripe_keys', 'blocking')).toEqual([]);
   });
@@ -78,13 +110,25 @@ describe('doctor: the environment', () => {
     const live = { ...base(), STRIPE_WEBHOOK_SECRET: 'whsec_abc', STRIPE_SECRET_KEY: 'sk_live_abc', STRIPE_PUBLISHABLE_KEY: 'pk_live_abc' };
     expectFinding('stripe_keys', 'blocking', { ...live, STRIPE_PUBLISHABLE_KEY: '' }, live, /cannot show the card form/);
     expectFinding('stripe_keys', 'warning', { ...base(), STRIPE_PUBLISHABLE_KEY: 'pk_live_abc' }, live, /without STRIPE_SECRET_KEY/);
-    expectFinding('stripe_keys', 'warning', { ...live, STRIPE_SECRET_KEY: 'sk_test_abc', STRIPE_PUBLISHABLE_KEY: 'pk_test_abc' }, live, /test mode: no real money/);
+    expectFinding(
+      'stripe_keys',
+      'warning',
+      { ...live, STRIPE_SECRET_KEY: 'sk_test_abc', STRIPE_PUBLISHABLE_KEY: 'pk_test_abc' },
+      live,
+      /test mode: no real money/,
+    );
   });
 
   it('stripe_webhook_secret: missing (or alone) is blocking, a malformed one a warning', () => {
     const live = { ...base(), STRIPE_WEBHOOK_SECRET: 'whsec_abc', STRIPE_SECRET_KEY: 'sk_live_abc', STRIPE_PUBLISHABLE_KEY: 'pk_live_abc' };
     expectFinding('stripe_webhook_secret', 'blocking', { ...live, STRIPE_WEBHOOK_SECRET: '' }, live, /never credit anyone/);
-    expectFinding('stripe_webhook_secret', 'blocking', { ...base(), STRIPE_WEBHOOK_SECRET: 'whsec_abc' }, live, /without STRIPE_SECRET_KEY/);
+    expectFinding(
+      'stripe_webhook_secret',
+      'blocking',
+      { ...base(), STRIPE_WEBHOOK_SECRET: 'whsec_abc' },
+      live,
+      /without STRIPE_SECRET_KEY/,
+    );
     expectFinding('stripe_webhook_secret', 'warning', { ...live, STRIPE_WEBHOOK_SECRET: 'abc' }, live, /does not start with whsec_/);
   });
 
@@ -106,13 +150,25 @@ describe('doctor: the environment', () => {
   });
 
   it('durability: SQLITE_SYNCHRONOUS below FULL, or PG_SYNCHRONOUS_COMMIT=off, is a warning', () => {
-    expectFinding('durability', 'warning', { ...base(), SQLITE_SYNCHRONOUS: 'NORMAL' }, { ...base(), SQLITE_SYNCHRONOUS: 'FULL' }, /power loss/);
+    expectFinding(
+      'durability',
+      'warning',
+      { ...base(), SQLITE_SYNCHRONOUS: 'NORMAL' },
+      { ...base(), SQLITE_SYNCHRONOUS: 'FULL' },
+      /power loss/,
+    );
     const pgEnv = { ...base(), DATABASE_URL: 'postgres://db/credits' };
     expectFinding('durability', 'warning', { ...pgEnv, PG_SYNCHRONOUS_COMMIT: 'off' }, pgEnv, /PostgreSQL crash/);
   });
 
   it('cors: any origin is a warning', () => {
-    expectFinding('cors', 'warning', { ...base(), CORS_ORIGIN: '*' }, { ...base(), CORS_ORIGIN: 'https://app.example.com' }, /any web page/);
+    expectFinding(
+      'cors',
+      'warning',
+      { ...base(), CORS_ORIGIN: '*' },
+      { ...base(), CORS_ORIGIN: 'https://app.example.com' },
+      /any web page/,
+    );
   });
 
   it('config: a value the configuration refuses is blocking, with the variable to correct', async () => {
@@ -141,9 +197,13 @@ describe('doctor: files', () => {
 
   it('backups: none on SQLite, or on the same disk, is a warning; an unwritable BACKUP_DIR is blocking; on PostgreSQL it is ignored', () => {
     expect(find(checkFiles(config({})), 'backups', 'warning')[0]?.message).toMatch(/only copy of every balance/);
-    expect(find(checkFiles(config({ BACKUP_DIR: join(root, 'a-file', 'b') })), 'backups', 'blocking')[0]?.message).toMatch(/BACKUP_DIR .* not writable/);
+    expect(find(checkFiles(config({ BACKUP_DIR: join(root, 'a-file', 'b') })), 'backups', 'blocking')[0]?.message).toMatch(
+      /BACKUP_DIR .* not writable/,
+    );
     expect(find(checkFiles(config({ BACKUP_DIR: join(root, 'backups') })), 'backups', 'warning')[0]?.message).toMatch(/same file system/);
-    expect(find(checkFiles(config({ BACKUP_DIR: join(root, 'backups'), DATABASE_URL: 'postgres://db/x' })), 'backups', 'warning')[0]?.message).toMatch(/ignored/);
+    expect(
+      find(checkFiles(config({ BACKUP_DIR: join(root, 'backups'), DATABASE_URL: 'postgres://db/x' })), 'backups', 'warning')[0]?.message,
+    ).toMatch(/ignored/);
     // /dev/shm is another file system than the temp directory here.
     if (existsSync('/dev/shm')) {
       expect(find(checkFiles(config({ BACKUP_DIR: '/dev/shm/credits-doctor-test' })), 'backups')).toEqual([
@@ -160,7 +220,9 @@ describe.each(await activeDialects())('doctor: the database (%s)', (dialect) => 
       const env = dialect === 'postgres' ? { DATABASE_URL: TEST_PG_URL } : { DATA_DIR: join(t.sqlitePath as string, '..') };
       const good = await checkDatabase(loadConfig({ ...base(), ...env }), { pgSchema: t.pgSchema as string });
       expect(find(good, 'database')).toEqual([{ check: 'database', severity: 'ok', message: expect.stringMatching(/answers/) }]);
-      expect(find(good, 'migrations')).toEqual([{ check: 'migrations', severity: 'ok', message: expect.stringMatching(/all \d+ migrations applied/) }]);
+      expect(find(good, 'migrations')).toEqual([
+        { check: 'migrations', severity: 'ok', message: expect.stringMatching(/all \d+ migrations applied/) },
+      ]);
       expect(find(good, 'clock', 'ok')).toHaveLength(1);
     } finally {
       await t.dispose();
@@ -179,14 +241,21 @@ describe.each(await activeDialects())('doctor: the database (%s)', (dialect) => 
     const t = await createTestDb(dialect);
     try {
       const env = dialect === 'postgres' ? { DATABASE_URL: TEST_PG_URL } : { DATA_DIR: join(t.sqlitePath as string, '..') };
-      const check = async () => find(await checkDatabase(loadConfig({ ...base(), ...env }), { pgSchema: t.pgSchema as string }), 'migrations');
+      const check = async () =>
+        find(await checkDatabase(loadConfig({ ...base(), ...env }), { pgSchema: t.pgSchema as string }), 'migrations');
       const db = t.database.db;
       await sql`insert into kysely_migration (name, timestamp) values ('999-newer', ${new Date().toISOString()})`.execute(db);
       expect((await check())[0]).toMatchObject({ severity: 'warning', message: expect.stringMatching(/newer release \(999-newer\)/) });
       await sql`delete from kysely_migration where name = '005-alert-deliveries'`.execute(db);
-      expect((await check())[0]).toMatchObject({ severity: 'blocking', message: expect.stringMatching(/does not know \(999-newer\) and lacks .*005-alert-deliveries/) });
+      expect((await check())[0]).toMatchObject({
+        severity: 'blocking',
+        message: expect.stringMatching(/does not know \(999-newer\) and lacks .*005-alert-deliveries/),
+      });
       await sql`delete from kysely_migration where name = '999-newer'`.execute(db);
-      expect((await check())[0]).toMatchObject({ severity: 'warning', message: expect.stringMatching(/1 migration\(s\) not applied yet: 005-alert-deliveries/) });
+      expect((await check())[0]).toMatchObject({
+        severity: 'warning',
+        message: expect.stringMatching(/1 migration\(s\) not applied yet: 005-alert-deliveries/),
+      });
     } finally {
       await t.dispose();
     }
@@ -197,16 +266,29 @@ describe.each(await activeDialects())('doctor: the database (%s)', (dialect) => 
     try {
       const env = dialect === 'postgres' ? { DATABASE_URL: TEST_PG_URL } : { DATA_DIR: join(t.sqlitePath as string, '..') };
       const check = async (offsetMs: number) =>
-        find(await checkDatabase(loadConfig({ ...base(), ...env }), { pgSchema: t.pgSchema as string, now: () => Date.now() + offsetMs }), 'clock');
+        find(
+          await checkDatabase(loadConfig({ ...base(), ...env }), { pgSchema: t.pgSchema as string, now: () => Date.now() + offsetMs }),
+          'clock',
+        );
       // A ledger row written now, then a clock two hours behind.
       const { createCore } = await import('../../src/core/index.js');
       const { createUser } = await import('../../src/core/accounts/create-user.js');
       const core = createCore(t.database, { ledgerKey: testLedgerKey });
-      const user = await createUser(core.writer, { email: 'clock@example.com', name: 'Clock', password: 'kiwi-lantern-Orbit-73', role: 'user' });
+      const user = await createUser(core.writer, {
+        email: 'clock@example.com',
+        name: 'Clock',
+        password: 'kiwi-lantern-Orbit-73',
+        role: 'user',
+      });
       await core.ledger.grant(user.id, 1000, 'purchase');
       await core.writer.close();
       const behind = await check(-2 * 3_600_000);
-      expect(behind.filter((f) => f.severity === 'blocking').map((f) => f.message).join('\n')).toMatch(/newest ledger row .* after this machine's time/);
+      expect(
+        behind
+          .filter((f) => f.severity === 'blocking')
+          .map((f) => f.message)
+          .join('\n'),
+      ).toMatch(/newest ledger row .* after this machine's time/);
       expect((await check(0)).filter((f) => f.severity !== 'ok')).toEqual([]);
       if (dialect === 'postgres') {
         expect((await check(5_000)).find((f) => f.severity === 'warning')?.message).toMatch(/5 s ahead of the database server's/);
@@ -234,15 +316,26 @@ describe('the doctor command and a production start', () => {
     expect(good.stdout).toMatch(/doctor: no blocking finding/);
   });
 
-  it('NODE_ENV=production `credits serve` refuses to start on a blocking finding, and starts with warnings only', { timeout: 60_000 }, async () => {
-    const env = { ...base(), PORT: '0', STRIPE_SECRET_KEY: 'sk_live_abc', STRIPE_PUBLISHABLE_KEY: 'pk_test_abc', STRIPE_WEBHOOK_SECRET: 'whsec_abc' };
+  it('NODE_ENV=production `credits serve` refuses to start on a blocking finding, and starts with warnings only', {
+    timeout: 60_000,
+  }, async () => {
+    const env = {
+      ...base(),
+      PORT: '0',
+      STRIPE_SECRET_KEY: 'sk_live_abc',
+      STRIPE_PUBLISHABLE_KEY: 'pk_test_abc',
+      STRIPE_WEBHOOK_SECRET: 'whsec_abc',
+    };
     const refused = await run(process.execPath, [...cli, 'serve'], { env: cliEnv(env), timeout: 30_000 }).catch((e) => e);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(/refusing to start in production/);
     expect(refused.stderr).toMatch(/BLOCKING stripe_keys: the Stripe keys are of different modes/);
     expect(existsSync(join(root, 'data', 'credits.db'))).toBe(false);
 
-    const child: ChildProcess = spawn(process.execPath, [...cli, 'serve'], { env: cliEnv({ ...env, STRIPE_PUBLISHABLE_KEY: 'pk_live_abc' }), stdio: ['ignore', 'pipe', 'pipe'] });
+    const child: ChildProcess = spawn(process.execPath, [...cli, 'serve'], {
+      env: cliEnv({ ...env, STRIPE_PUBLISHABLE_KEY: 'pk_live_abc' }),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let out = '';
     child.stdout?.on('data', (d) => (out += d));
     child.stderr?.on('data', (d) => (out += d));

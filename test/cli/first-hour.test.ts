@@ -42,7 +42,11 @@ async function emptyDatabase(dialect: Dialect) {
     env.DATABASE_URL = `${TEST_PG_URL}${TEST_PG_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
   }
   const tables = async () =>
-    schema ? (await pgQuery<{ n: string }>(`select count(*) as n from information_schema.tables where table_schema = '${schema}'`)).map((r) => Number(r.n))[0] : undefined;
+    schema
+      ? (await pgQuery<{ n: string }>(`select count(*) as n from information_schema.tables where table_schema = '${schema}'`)).map((r) =>
+          Number(r.n),
+        )[0]
+      : undefined;
   return { dataDir, env, schema, tables };
 }
 
@@ -54,7 +58,8 @@ describe.each(await activeDialects())('the credits command in the first hour on 
     for (const [i, args] of commands.entries()) {
       const r = results[i] as Awaited<ReturnType<typeof credits>>;
       expect(r.code, `${args.join(' ')}: ${r.stdout}${r.stderr}`).toBe(1);
-      const said = dialect === 'sqlite' ? `There is no database at ${join(db.dataDir, 'credits.db')}` : 'has no tables of this service in its schema';
+      const said =
+        dialect === 'sqlite' ? `There is no database at ${join(db.dataDir, 'credits.db')}` : 'has no tables of this service in its schema';
       expect(r.stderr).toContain(`credits ${args[0] === 'users' ? 'users create' : args[0]}: `);
       expect(r.stderr).toContain(said);
       expect(r.stderr).toContain('Run `credits migrate` (or `credits serve`) to create it.');

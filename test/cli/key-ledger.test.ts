@@ -19,7 +19,14 @@ import { makeUser } from '../support/factories.js';
 
 const run = promisify(execFile);
 const dataDir = mkdtempSync(join(tmpdir(), 'credits-key-ledger-'));
-const env = { ...process.env, NODE_ENV: 'development', DATA_DIR: dataDir, LOG_LEVEL: 'warn', DATABASE_URL: '', SIGNUP_BONUS_CREDITS: '100' };
+const env = {
+  ...process.env,
+  NODE_ENV: 'development',
+  DATA_DIR: dataDir,
+  LOG_LEVEL: 'warn',
+  DATABASE_URL: '',
+  SIGNUP_BONUS_CREDITS: '100',
+};
 
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 

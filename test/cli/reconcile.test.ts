@@ -40,18 +40,24 @@ describe.each(await activeDialects())('credits reconcile on %s', (dialect) => {
   });
 
   const deliver = (e: { body: string; signature: string }) =>
-    s.api.request('POST', '/api/credits/stripe/webhook', { raw: e.body, headers: { 'content-type': 'application/json', 'stripe-signature': e.signature } });
+    s.api.request('POST', '/api/credits/stripe/webhook', {
+      raw: e.body,
+      headers: { 'content-type': 'application/json', 'stripe-signature': e.signature },
+    });
   async function buy(packageId = 'pkg_starter') {
     const u = await s.register();
     const r = await u.api.post('/api/credits/purchase', { packageId });
     expect(r.status).toBe(201);
-    const intentId = [...stripe.intents.values()].find((pi) => (pi.metadata as { paymentId?: string }).paymentId === r.body.payment.id)?.id as string;
+    const intentId = [...stripe.intents.values()].find((pi) => (pi.metadata as { paymentId?: string }).paymentId === r.body.payment.id)
+      ?.id as string;
     return { paymentId: r.body.payment.id as string, intentId };
   }
   const today = () => new Date().toISOString().slice(0, 10);
   const reconcile = () => credits(env, 'reconcile', '--from', today(), '--to', today());
 
-  it('says nothing when they agree, names every planted difference with exit 1, and is clean once they are settled', { timeout: 180_000 }, async () => {
+  it('says nothing when they agree, names every planted difference with exit 1, and is clean once they are settled', {
+    timeout: 180_000,
+  }, async () => {
     const kept = await buy('pkg_professional');
     await deliver(stripe.event('payment_intent.succeeded', stripe.succeed(kept.intentId)));
     const refunded = await buy();
@@ -63,7 +69,9 @@ describe.each(await activeDialects())('credits reconcile on %s', (dialect) => {
 
     const clean = await reconcile();
     expect(clean.code, clean.stdout + clean.stderr).toBe(0);
-    expect(clean.stdout).toMatch(/Stripe lists 2 succeeded payment\(s\) and 1 refund\(s\); the database has 2 succeeded Stripe payment\(s\)/);
+    expect(clean.stdout).toMatch(
+      /Stripe lists 2 succeeded payment\(s\) and 1 refund\(s\); the database has 2 succeeded Stripe payment\(s\)/,
+    );
     expect(clean.stdout).toMatch(/no differences/);
 
     // Planted: a charge whose webhook never came; a refund made in Stripe's dashboard; a payment the
@@ -95,11 +103,18 @@ describe.each(await activeDialects())('credits reconcile on %s', (dialect) => {
     await db.updateTable('stripe_payments').set({ status: 'failed' }).where('id', '=', failed.paymentId).execute();
     const settled = await reconcile();
     expect(settled.code, settled.stdout).toBe(0);
-    expect(settled.stdout).toMatch(/Stripe lists 4 succeeded payment\(s\) and 2 refund\(s\); the database has 4 succeeded Stripe payment\(s\)/);
+    expect(settled.stdout).toMatch(
+      /Stripe lists 4 succeeded payment\(s\) and 2 refund\(s\); the database has 4 succeeded Stripe payment\(s\)/,
+    );
   });
 
   it('refuses without Stripe, and a range that ends before it starts', async () => {
-    const none = await credits({ ...env, STRIPE_SECRET_KEY: '', STRIPE_WEBHOOK_SECRET: '', STRIPE_PUBLISHABLE_KEY: '' }, 'reconcile', '--from', today());
+    const none = await credits(
+      { ...env, STRIPE_SECRET_KEY: '', STRIPE_WEBHOOK_SECRET: '', STRIPE_PUBLISHABLE_KEY: '' },
+      'reconcile',
+      '--from',
+      today(),
+    );
     expect(none.code).toBe(2);
     expect(none.stderr).toMatch(/Stripe is not configured/);
     const backwards = await credits(env, 'reconcile', '--from', '2026-12-02', '--to', '2026-12-01T00:00:00Z');

@@ -33,7 +33,12 @@ describe('a restore of a backup taken before a purchase, then Stripe resends its
   });
 
   it('credits the paid customer once', { timeout: 120_000 }, async () => {
-    const env = { STRIPE_SECRET_KEY: 'sk_test_standin', STRIPE_WEBHOOK_SECRET: stripe.webhookSecret, STRIPE_PUBLISHABLE_KEY: 'pk_test_standin', STRIPE_API_BASE: stripe.url };
+    const env = {
+      STRIPE_SECRET_KEY: 'sk_test_standin',
+      STRIPE_WEBHOOK_SECRET: stripe.webhookSecret,
+      STRIPE_PUBLISHABLE_KEY: 'pk_test_standin',
+      STRIPE_API_BASE: stripe.url,
+    };
     before = await startTestServer('sqlite', env);
     beforeRunning = true;
     const u = await before.register();
@@ -41,10 +46,14 @@ describe('a restore of a backup taken before a purchase, then Stripe resends its
 
     const r = await u.api.post('/api/credits/purchase', { packageId: 'pkg_professional' });
     expect(r.status).toBe(201);
-    const intentId = [...stripe.intents.values()].find((pi) => (pi.metadata as { paymentId?: string }).paymentId === r.body.payment.id)?.id as string;
+    const intentId = [...stripe.intents.values()].find((pi) => (pi.metadata as { paymentId?: string }).paymentId === r.body.payment.id)
+      ?.id as string;
     const e = stripe.event('payment_intent.succeeded', stripe.succeed(intentId));
     const deliver = (s: TestServer, body: string) =>
-      s.api.request('POST', '/api/credits/stripe/webhook', { raw: body, headers: { 'content-type': 'application/json', 'stripe-signature': stripe.sign(body) } });
+      s.api.request('POST', '/api/credits/stripe/webhook', {
+        raw: body,
+        headers: { 'content-type': 'application/json', 'stripe-signature': stripe.sign(body) },
+      });
     expect((await deliver(before, e.body)).body.outcome).toBe('applied');
     expect((await u.api.get('/api/credits/balance')).body.balance).toBe(550);
     await before.running.stop();
@@ -60,10 +69,14 @@ describe('a restore of a backup taken before a purchase, then Stripe resends its
     // Stripe resends the event: the payment comes back from its intent, with its credits.
     expect((await deliver(after, e.body)).body.outcome).toBe('applied');
     expect((await client.get('/api/credits/balance')).body).toMatchObject({ balance: 550, lifetimePurchased: 550 });
-    expect((await client.get('/api/credits/payments')).body.items).toMatchObject([{ id: r.body.payment.id, status: 'succeeded', amountCents: 4500, credits: 550 }]);
+    expect((await client.get('/api/credits/payments')).body.items).toMatchObject([
+      { id: r.body.payment.id, status: 'succeeded', amountCents: 4500, credits: 550 },
+    ]);
     // Resent again, and the same fact under another event id: nothing more.
     expect((await deliver(after, e.body)).body.outcome).toBe('duplicate');
-    expect((await deliver(after, stripe.event('payment_intent.succeeded', stripe.intents.get(intentId) as Record<string, unknown>).body)).status).toBe(200);
+    expect(
+      (await deliver(after, stripe.event('payment_intent.succeeded', stripe.intents.get(intentId) as Record<string, unknown>).body)).status,
+    ).toBe(200);
     expect((await client.get('/api/credits/balance')).body.balance).toBe(550);
 
     await after.running.stop();

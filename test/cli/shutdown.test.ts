@@ -50,7 +50,15 @@ describe.each(await activeDialects())('while the service stops (%s)', (dialect) 
 
 describe('credits serve on SIGTERM', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'credits-stop-'));
-  const env = { ...process.env, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn', DATABASE_URL: '', SIGNUP_BONUS_CREDITS: '100', SHUTDOWN_TIMEOUT_SECONDS: '3' };
+  const env = {
+    ...process.env,
+    DATA_DIR: dataDir,
+    PORT: '0',
+    LOG_LEVEL: 'warn',
+    DATABASE_URL: '',
+    SIGNUP_BONUS_CREDITS: '100',
+    SHUTDOWN_TIMEOUT_SECONDS: '3',
+  };
   const children: ChildProcess[] = [];
   afterAll(() => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
@@ -75,7 +83,9 @@ describe('credits serve on SIGTERM', () => {
     });
   }
 
-  it('ends streams at once, finishes requests in flight, cuts a hanging one in time, and exits 0 within SHUTDOWN_TIMEOUT_SECONDS', { timeout: 120_000 }, async () => {
+  it('ends streams at once, finishes requests in flight, cuts a hanging one in time, and exits 0 within SHUTDOWN_TIMEOUT_SECONDS', {
+    timeout: 120_000,
+  }, async () => {
     const { child, url, out } = await serve();
     const reg = await fetch(`${url}/api/auth/register`, {
       method: 'POST',
@@ -92,7 +102,9 @@ describe('credits serve on SIGTERM', () => {
     const { port } = new URL(url);
     const hanging = connect(Number(port), '127.0.0.1');
     await new Promise((r) => hanging.once('connect', r));
-    hanging.write(`POST /api/messages HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nauthorization: Bearer ${token}\r\ncontent-length: 200\r\n\r\n{"to":`);
+    hanging.write(
+      `POST /api/messages HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nauthorization: Bearer ${token}\r\ncontent-length: 200\r\n\r\n{"to":`,
+    );
     let hangingAnswer = '';
     hanging.on('data', (d) => (hangingAnswer += d));
     const hangingClosed = new Promise((r) => hanging.once('close', r));
@@ -138,7 +150,9 @@ describe('credits serve on SIGTERM', () => {
       });
     while (!(await refusedConnection())) await new Promise((r) => setTimeout(r, 5));
     const late = JSON.stringify({ to: 'x', body: 'late' });
-    kept.write(`POST /api/messages HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nauthorization: Bearer ${token}\r\nidempotency-key: late-1\r\ncontent-length: ${late.length}\r\n\r\n${late}`);
+    kept.write(
+      `POST /api/messages HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nauthorization: Bearer ${token}\r\nidempotency-key: late-1\r\ncontent-length: ${late.length}\r\n\r\n${late}`,
+    );
     await keptClosed;
     expect(keptAnswer).toMatch(/^HTTP\/1\.1 503 /);
     expect(keptAnswer).toMatch(/\r\nretry-after: 1\r\n/i);

@@ -21,7 +21,11 @@ const cli = ['--import', 'tsx', 'src/cli/main.ts'];
 function envFor(db: TestDb): Record<string, string> {
   const base = { ...process.env, LOG_LEVEL: 'warn', JWT_SECRET: 'cli-test-secret-cli-test-secret-0123456789' } as Record<string, string>;
   if (db.dialect === 'postgres') {
-    return { ...base, DATABASE_URL: `${db.url}?options=${encodeURIComponent(`-c search_path=${db.pgSchema}`)}`, DATA_DIR: mkdtempSync(join(tmpdir(), 'credits-cli-pg-')) };
+    return {
+      ...base,
+      DATABASE_URL: `${db.url}?options=${encodeURIComponent(`-c search_path=${db.pgSchema}`)}`,
+      DATA_DIR: mkdtempSync(join(tmpdir(), 'credits-cli-pg-')),
+    };
   }
   return { ...base, DATABASE_URL: '', DATA_DIR: dirname(db.sqlitePath as string) };
 }
@@ -81,7 +85,12 @@ describe.each(await activeDialects())('credits users on %s', (dialect) => {
     expect(promote.stdout).toContain('ops@example.com: user -> super_admin');
     expect((await credits(env, 'users', 'set-role', '--email', 'root@example.com', '--role', 'admin')).code).toBe(0);
     expect(await role('root@example.com')).toBe('admin');
-    const audit = await db.database.db.selectFrom('audit_log').select(['actor_id', 'details']).where('action', '=', 'user.role').orderBy('id').execute();
+    const audit = await db.database.db
+      .selectFrom('audit_log')
+      .select(['actor_id', 'details'])
+      .where('action', '=', 'user.role')
+      .orderBy('id')
+      .execute();
     expect(audit.map((a) => [a.actor_id, JSON.parse(a.details as string)])).toEqual([
       [null, { from: 'user', to: 'super_admin' }],
       [null, { from: 'super_admin', to: 'admin' }],
@@ -106,7 +115,9 @@ describe.each(await activeDialects())('credits users on %s', (dialect) => {
     const password = /changed to: (\S+)/.exec(generated.stdout)?.[1] as string;
     expect(password.length).toBeGreaterThanOrEqual(20);
     expect(await verifyPassword(password, await hash('ops@example.com'))).toBe(true);
-    expect((await credits(env, 'users', 'reset-password', '--email', 'ghost@example.com', '--password', 'copper-Meadow-lantern-61')).code).toBe(1);
+    expect(
+      (await credits(env, 'users', 'reset-password', '--email', 'ghost@example.com', '--password', 'copper-Meadow-lantern-61')).code,
+    ).toBe(1);
   }, 120_000);
 });
 

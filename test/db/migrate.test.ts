@@ -42,31 +42,40 @@ describe.runIf(await postgresAvailable())('migrations on PostgreSQL when several
     for (const s of schemas) await dropSchema(s);
   });
 
-  it.each(Array.from({ length: ROUNDS }, (_, i) => i + 1))(`round %i: ${INSTANCES} connections migrate and seed one fresh schema at the same moment: each migration once, every seed row once`, async () => {
-    const schema = await freshSchema();
-    schemas.push(schema);
-    const dbs = await Promise.all(Array.from({ length: INSTANCES }, () => openDatabase({ databaseUrl: TEST_PG_URL, pgSchema: schema, pgPoolSize: 2 })));
-    try {
-      const results = await Promise.allSettled(dbs.map(async (d) => ({ applied: await migrateToLatest(d.db), seeded: await seed(d.db) })));
-      const failed = results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason));
-      expect(failed).toEqual([]);
-      const applied = results.map((r) => (r as PromiseFulfilledResult<{ applied: string[] }>).value.applied);
-      // One instance ran them all; the others found nothing to do.
-      expect(applied.filter((a) => a.length > 0)).toHaveLength(1);
-      const db = dbs[0]!.db;
-      const names = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(db);
-      expect(names.rows.map((r) => r.name)).toEqual(applied.find((a) => a.length > 0));
-      const rules = await sql<{ n: number }>`select count(*)::int as n from credit_pricing`.execute(db);
-      const packages = await sql<{ n: number }>`select count(*)::int as n from credit_packages`.execute(db);
-      expect(rules.rows[0]?.n).toBe(16);
-      expect(packages.rows[0]?.n).toBe(5);
-      expect(await pendingMigrations(db)).toEqual([]);
-    } finally {
-      await Promise.all(dbs.map((d) => d.close()));
-    }
-  });
+  it.each(Array.from({ length: ROUNDS }, (_, i) => i + 1))(
+    `round %i: ${INSTANCES} connections migrate and seed one fresh schema at the same moment: each migration once, every seed row once`,
+    async () => {
+      const schema = await freshSchema();
+      schemas.push(schema);
+      const dbs = await Promise.all(
+        Array.from({ length: INSTANCES }, () => openDatabase({ databaseUrl: TEST_PG_URL, pgSchema: schema, pgPoolSize: 2 })),
+      );
+      try {
+        const results = await Promise.allSettled(
+          dbs.map(async (d) => ({ applied: await migrateToLatest(d.db), seeded: await seed(d.db) })),
+        );
+        const failed = results.filter((r) => r.status === 'rejected').map((r) => String((r as PromiseRejectedResult).reason));
+        expect(failed).toEqual([]);
+        const applied = results.map((r) => (r as PromiseFulfilledResult<{ applied: string[] }>).value.applied);
+        // One instance ran them all; the others found nothing to do.
+        expect(applied.filter((a) => a.length > 0)).toHaveLength(1);
+        const db = dbs[0]!.db;
+        const names = await sql<{ name: string }>`select name from kysely_migration order by name`.execute(db);
+        expect(names.rows.map((r) => r.name)).toEqual(applied.find((a) => a.length > 0));
+        const rules = await sql<{ n: number }>`select count(*)::int as n from credit_pricing`.execute(db);
+        const packages = await sql<{ n: number }>`select count(*)::int as n from credit_packages`.execute(db);
+        expect(rules.rows[0]?.n).toBe(16);
+        expect(packages.rows[0]?.n).toBe(5);
+        expect(await pendingMigrations(db)).toEqual([]);
+      } finally {
+        await Promise.all(dbs.map((d) => d.close()));
+      }
+    },
+  );
 
-  it(`${PROCESSES} processes run \`credits migrate\` on one fresh schema at once; \`--dry-run\` lists and changes nothing`, { timeout: 120_000 }, async () => {
+  it(`${PROCESSES} processes run \`credits migrate\` on one fresh schema at once; \`--dry-run\` lists and changes nothing`, {
+    timeout: 120_000,
+  }, async () => {
     const schema = await freshSchema();
     schemas.push(schema);
     const url = `${TEST_PG_URL}${TEST_PG_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
@@ -82,7 +91,10 @@ describe.runIf(await postgresAvailable())('migrations on PostgreSQL when several
     const outs = await Promise.all(Array.from({ length: PROCESSES }, () => run(cli[0], [...cli.slice(1), 'migrate'], { env })));
     expect(outs.filter((o) => /applied: 001-initial/.test(o.stdout))).toHaveLength(1);
     expect(outs.filter((o) => /up to date/.test(o.stdout))).toHaveLength(PROCESSES - 1);
-    const migrated = await c.query("select count(*)::int as n from information_schema.tables where table_schema = $1 and table_name = 'kysely_migration'", [schema]);
+    const migrated = await c.query(
+      "select count(*)::int as n from information_schema.tables where table_schema = $1 and table_name = 'kysely_migration'",
+      [schema],
+    );
     expect(migrated.rows[0].n).toBe(1);
     const again = await run(cli[0], [...cli.slice(1), 'migrate', '--dry-run'], { env });
     expect(again.stdout).toMatch(/nothing to apply/);

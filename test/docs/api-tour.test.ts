@@ -51,7 +51,10 @@ describe.each(await activeDialects())('the API tour on %s', (dialect) => {
       const shown = BLOCK.exec(page);
       expect(shown, 'the tour block of docs/api-tour.md').not.toBeNull();
       if (process.env.UPDATE_TOUR && dialect === 'sqlite') {
-        writeFileSync(PAGE, page.replace(BLOCK, (_m, begin: string, _old: string, end: string) => `${begin}${transcript}${end}`));
+        writeFileSync(
+          PAGE,
+          page.replace(BLOCK, (_m, begin: string, _old: string, end: string) => `${begin}${transcript}${end}`),
+        );
         return;
       }
       expect(stable(transcript)).toBe(stable(shown?.[2] ?? ''));

@@ -73,7 +73,13 @@ describe.runIf(runBrowserTests)('accessibility (axe-core, WCAG 2.1 AA)', () => {
       const found: Record<string, Finding[]> = {};
       const visit = async (paths: string[] | 'admin', token: string | null) => {
         // bypassCSP: the audit script is injected inline, which the service's policy rightly refuses.
-        const context = await browser.newContext({ viewport: DESKTOP, colorScheme: scheme, locale: 'en-US', timezoneId: 'UTC', bypassCSP: true });
+        const context = await browser.newContext({
+          viewport: DESKTOP,
+          colorScheme: scheme,
+          locale: 'en-US',
+          timezoneId: 'UTC',
+          bypassCSP: true,
+        });
         if (token) await context.addInitScript((t) => localStorage.setItem('credits.token', t), token);
         const page = await context.newPage();
         page.setDefaultTimeout(30_000);

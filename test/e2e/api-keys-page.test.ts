@@ -58,7 +58,10 @@ describe.skipIf(!hasChromium && !process.env.CI)('admin API keys page in Chromiu
     // finding of issue 15, not asserted here until understood.
 
     await row.getByRole('button', { name: 'Revoke Recruitment backend' }).click();
-    await page.getByRole('dialog', { name: /Revoke/ }).getByRole('button', { name: 'Revoke key' }).click();
+    await page
+      .getByRole('dialog', { name: /Revoke/ })
+      .getByRole('button', { name: 'Revoke key' })
+      .click();
     await row.getByText(/^Revoked/).waitFor();
     expect((await s.api.withToken(key).get('/api/v1/customers/nobody/balance')).status).toBe(401);
     expect(errors).toEqual([]);

@@ -124,7 +124,8 @@ describe.skipIf(!hasChromium && !process.env.CI)('web dashboard in Chromium', ()
     s = await startTestServer('sqlite');
     // The server serves dist/web itself once wired; otherwise stand in for it.
     const probe = await fetch(`${s.url}/credits`).catch(() => undefined);
-    const servesWeb = probe?.ok && (probe.headers.get('content-type') ?? '').includes('text/html') && (await probe.text()).includes('id="root"');
+    const servesWeb =
+      probe?.ok && (probe.headers.get('content-type') ?? '').includes('text/html') && (await probe.text()).includes('id="root"');
     // E2E_OWN_STATIC=1 forces the stand-in (to check it still works once the server serves the build).
     // The server must serve the dashboard itself; the stand-in is only for E2E_OWN_STATIC=1.
     if (!servesWeb && !process.env.E2E_OWN_STATIC) throw new Error('the server does not serve the built dashboard at /credits');
@@ -248,7 +249,9 @@ describe.skipIf(!hasChromium && !process.env.CI)('web dashboard in Chromium', ()
     expect(await payments.getByRole('link', { name: 'Receipt' }).count()).toBe(0);
     await shoot(page, 'dashboard', () => page.evaluate(() => window.scrollTo(0, 0)));
     await shoot(page, 'analytics', async () => {
-      await page.getByRole('heading', { name: 'Usage analytics' }).evaluate((el) => el.closest('section')?.scrollIntoView({ block: 'start' }));
+      await page
+        .getByRole('heading', { name: 'Usage analytics' })
+        .evaluate((el) => el.closest('section')?.scrollIntoView({ block: 'start' }));
       await page.waitForTimeout(100);
     });
 

@@ -13,7 +13,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WEB_DIST, ensureBuild, launchChromium, newPage, runBrowserTests } from '../support/browser.js';
 import { type TestServer, startTestServer } from '../support/server.js';
 
-const SLOW_4G = { offline: false, latency: 562.5, downloadThroughput: (1.6 * 1000 * 1000 * 0.9) / 8, uploadThroughput: (750 * 1000 * 0.9) / 8 };
+const SLOW_4G = {
+  offline: false,
+  latency: 562.5,
+  downloadThroughput: (1.6 * 1000 * 1000 * 0.9) / 8,
+  uploadThroughput: (750 * 1000 * 0.9) / 8,
+};
 
 describe.runIf(runBrowserTests)('first load', () => {
   let server: TestServer;
@@ -93,10 +98,16 @@ describe.runIf(runBrowserTests)('first load', () => {
     const ready = await page.evaluate(() => performance.now());
     const nav = await page.evaluate(() => {
       const n = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
-      return { responseStart: Math.round(n.responseStart), responseEnd: Math.round(n.responseEnd), domInteractive: Math.round(n.domInteractive) };
+      return {
+        responseStart: Math.round(n.responseStart),
+        responseEnd: Math.round(n.responseEnd),
+        domInteractive: Math.round(n.domInteractive),
+      };
     });
     console.log(`[load] navigation: ${JSON.stringify(nav)}`);
-    console.log(`[load] slow 4G: first contentful paint ${Math.round(fcp)} ms, sign-in form ready by ${Math.round(ready)} ms; ${scripts.length} scripts`);
+    console.log(
+      `[load] slow 4G: first contentful paint ${Math.round(fcp)} ms, sign-in form ready by ${Math.round(ready)} ms; ${scripts.length} scripts`,
+    );
     expect(fcp).toBeLessThan(2000);
     expect(scripts.length).toBeGreaterThan(0);
     for (const s of scripts) expect(s.encoding, s.url).toBe('br');

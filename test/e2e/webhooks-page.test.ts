@@ -68,7 +68,10 @@ describe.skipIf(!hasChromium && !process.env.CI)('admin webhooks page in Chromiu
       await log.getByRole('button', { name: 'Refresh' }).click();
       return (await log.getByText('succeeded').count()) > 0;
     });
-    await log.getByText(/: 200$/).first().waitFor();
+    await log
+      .getByText(/: 200$/)
+      .first()
+      .waitFor();
     await log.getByRole('button', { name: /^Retry credits\.purchased/ }).click();
     await until('the resend', () => rx.received.length >= 2);
     expect(rx.received[1]?.id).toBe(got.id);

@@ -70,8 +70,15 @@ async function downgradeWithForgery(db: Kysely<DB>, victim: string, leave: 'noth
     idempotency_key: null,
     created_at: Date.now(),
   };
-  await db.insertInto('credit_transactions').values({ ...forged, prev_hash: acct.last_hash, hash: 'x' }).execute();
-  await db.updateTable('user_credits').set({ balance_mc: forged.balance_after_mc, seq: forged.seq }).where('user_id', '=', victim).execute();
+  await db
+    .insertInto('credit_transactions')
+    .values({ ...forged, prev_hash: acct.last_hash, hash: 'x' })
+    .execute();
+  await db
+    .updateTable('user_credits')
+    .set({ balance_mc: forged.balance_after_mc, seq: forged.seq })
+    .where('user_id', '=', victim)
+    .execute();
   await db
     .updateTable('ledger_state')
     .set({ hash_scheme: LEGACY_SCHEME, ...(leave === 'key check' ? {} : { key_check: null }) })
@@ -140,20 +147,27 @@ describe.each(await activeDialects())('a ledger downgraded to the unkeyed scheme
     expect(await balanceOf(db.database.db, victim)).toBe(9_000 + FORGED_MC);
   });
 
-  it.each(['key check', 'other chains'] as const)('no start and no command re-keys it while a trace of the keying is left (%s)', async (leave) => {
-    const { db, victim } = await ledger();
-    await downgradeWithForgery(db.database.db, victim, leave);
-    // Not even the explicit operator command: the ledger says it was keyed, then reset.
-    await expect(keyLedger(db.database, testLedgerKey)).rejects.toBeInstanceOf(LedgerDowngraded);
-    await expect(keyLedger(db.database, testLedgerKey, { explicit: false, production: false })).rejects.toBeInstanceOf(LedgerDowngraded);
-    const report = await verifyLedger(db.database.db, testLedgerKey, { allowUnkeyed: true });
-    expect(report.ok).toBe(false);
-    expect(report.violations.join('\n')).toMatch(/was keyed/);
-    // Nothing was re-hashed: the forged row still does not carry a keyed hash.
-    const forged = await db.database.db.selectFrom('credit_transactions').selectAll().where('id', 'like', 'forged-%').executeTakeFirstOrThrow();
-    expect(forged.hash).not.toBe(hashRow(testLedgerKey, forged.prev_hash, forged));
-    await expect(startServer(env(db, false), opts(db))).rejects.toBeInstanceOf(LedgerDowngraded);
-  });
+  it.each(['key check', 'other chains'] as const)(
+    'no start and no command re-keys it while a trace of the keying is left (%s)',
+    async (leave) => {
+      const { db, victim } = await ledger();
+      await downgradeWithForgery(db.database.db, victim, leave);
+      // Not even the explicit operator command: the ledger says it was keyed, then reset.
+      await expect(keyLedger(db.database, testLedgerKey)).rejects.toBeInstanceOf(LedgerDowngraded);
+      await expect(keyLedger(db.database, testLedgerKey, { explicit: false, production: false })).rejects.toBeInstanceOf(LedgerDowngraded);
+      const report = await verifyLedger(db.database.db, testLedgerKey, { allowUnkeyed: true });
+      expect(report.ok).toBe(false);
+      expect(report.violations.join('\n')).toMatch(/was keyed/);
+      // Nothing was re-hashed: the forged row still does not carry a keyed hash.
+      const forged = await db.database.db
+        .selectFrom('credit_transactions')
+        .selectAll()
+        .where('id', 'like', 'forged-%')
+        .executeTakeFirstOrThrow();
+      expect(forged.hash).not.toBe(hashRow(testLedgerKey, forged.prev_hash, forged));
+      await expect(startServer(env(db, false), opts(db))).rejects.toBeInstanceOf(LedgerDowngraded);
+    },
+  );
 
   it('a fresh database (no ledger rows) is keyed at its first start, in production too', async () => {
     const db = await createTestDb(dialect);

@@ -38,9 +38,15 @@ async function copyOf(s: TestServer): Promise<{ database: Database; dispose(): P
   const c = new pg.Client({ connectionString: TEST_PG_URL });
   await c.connect();
   await c.query(`create schema ${to}`);
-  const tables = await c.query<{ t: string }>(`select table_name as t from information_schema.tables where table_schema = $1 and table_type = 'BASE TABLE'`, [from]);
+  const tables = await c.query<{ t: string }>(
+    `select table_name as t from information_schema.tables where table_schema = $1 and table_type = 'BASE TABLE'`,
+    [from],
+  );
   for (const { t } of tables.rows) {
-    const cols = await c.query<{ c: string }>(`select column_name as c from information_schema.columns where table_schema = $1 and table_name = $2 and is_generated = 'NEVER' order by ordinal_position`, [from, t]);
+    const cols = await c.query<{ c: string }>(
+      `select column_name as c from information_schema.columns where table_schema = $1 and table_name = $2 and is_generated = 'NEVER' order by ordinal_position`,
+      [from, t],
+    );
     const list = cols.rows.map((r) => `"${r.c}"`).join(', ');
     await c.query(`create table ${to}."${t}" (like ${from}."${t}" including all)`);
     await c.query(`insert into ${to}."${t}" (${list}) select ${list} from ${from}."${t}"`);
@@ -68,7 +74,12 @@ async function chain(db: Kysely<DB>, userId: string): Promise<TransactionRow[]> 
  * hashes and hashes recomputed with `hash`, and the account row made to agree — what an
  * attacker holding the database (and, for `hashRow`, the ledger key) would do.
  */
-async function rewrite(db: Kysely<DB>, userId: string, edit: (rows: TransactionRow[]) => TransactionRow[], hash: (prev: string, r: TransactionRow) => string) {
+async function rewrite(
+  db: Kysely<DB>,
+  userId: string,
+  edit: (rows: TransactionRow[]) => TransactionRow[],
+  hash: (prev: string, r: TransactionRow) => string,
+) {
   const rows = edit(await chain(db, userId));
   await db.deleteFrom('credit_transactions').where('user_id', '=', userId).execute();
   let prev = GENESIS_HASH;
@@ -88,7 +99,14 @@ async function rewrite(db: Kysely<DB>, userId: string, edit: (rows: TransactionR
   }
   await db
     .updateTable('user_credits')
-    .set({ balance_mc: balance, reserved_mc: reserved, seq: rows.length, last_hash: prev, lifetime_purchased_mc: purchased, lifetime_used_mc: used })
+    .set({
+      balance_mc: balance,
+      reserved_mc: reserved,
+      seq: rows.length,
+      last_hash: prev,
+      lifetime_purchased_mc: purchased,
+      lifetime_used_mc: used,
+    })
     .where('user_id', '=', userId)
     .execute();
 }
@@ -124,12 +142,24 @@ describe.each(await activeDialects())('verify catches tampering (%s)', (dialect)
     const file = new FormData();
     file.append('file', new Blob([new Uint8Array(300_000).fill(1)]), 'cv.pdf');
     expect((await spender.api.request('POST', '/api/files', { raw: file })).status).toBe(201);
-    expect((await s.api.post('/api/usage', { userId: spender.user.id, operation: 'llm_tokens', unit: 'per_1k_tokens', quantity: 2500, idempotencyKey: 'llm-1' }, { 'x-service-key': 'service-key-123' })).status).toBe(201);
+    expect(
+      (
+        await s.api.post(
+          '/api/usage',
+          { userId: spender.user.id, operation: 'llm_tokens', unit: 'per_1k_tokens', quantity: 2500, idempotencyKey: 'llm-1' },
+          { 'x-service-key': 'service-key-123' },
+        )
+      ).status,
+    ).toBe(201);
     const call = await spender.api.post('/api/vapi/calls', { phoneNumber: '+15551234567' });
     expect(call.status).toBe(201);
     expect((await spender.api.post(`/api/vapi/calls/${call.body.call.id}/end`, { durationSeconds: 61 })).status).toBe(200);
     // A usage charge given back, as an abandoned call's start charge is.
-    const reversible = await s.running.core.ledger.spend(spender.user.id, { operation: 'message', unit: 'per_message', quantityMilli: 1000 });
+    const reversible = await s.running.core.ledger.spend(spender.user.id, {
+      operation: 'message',
+      unit: 'per_message',
+      quantityMilli: 1000,
+    });
     await s.running.core.ledger.reverseUsage(spender.user.id, reversible.usageId as string);
     await s.running.core.ledger.reserve(spender.user.id, 1_000, Date.now() - 1);
     await s.running.core.ledger.releaseExpiredHolds();
@@ -146,10 +176,18 @@ describe.each(await activeDialects())('verify catches tampering (%s)', (dialect)
     // Adjustments, the first with a text holding the old hash's separator (the API refuses control
     // characters in free text now; the ledger's encoding must not depend on that); the super admin's uncharged usage.
     const adjusted = u.adjusted as User;
-    await s.running.core.ledger.grant(adjusted.user.id, 12_000, 'adjustment', { description: 'Goodwill\u001f{"ticket":7}', metadata: { reason: 'goodwill' } });
-    expect((await admin.api.post(`/api/admin/users/${adjusted.user.id}/adjustments`, { amount: -2, reason: 'Correction' })).status).toBe(201);
+    await s.running.core.ledger.grant(adjusted.user.id, 12_000, 'adjustment', {
+      description: 'Goodwill\u001f{"ticket":7}',
+      metadata: { reason: 'goodwill' },
+    });
+    expect((await admin.api.post(`/api/admin/users/${adjusted.user.id}/adjustments`, { amount: -2, reason: 'Correction' })).status).toBe(
+      201,
+    );
     for (const amount of [5, 3, -1]) {
-      expect((await admin.api.post(`/api/admin/users/${(u.rewritten as User).user.id}/adjustments`, { amount, reason: `step ${amount}` })).status).toBe(201);
+      expect(
+        (await admin.api.post(`/api/admin/users/${(u.rewritten as User).user.id}/adjustments`, { amount, reason: `step ${amount}` }))
+          .status,
+      ).toBe(201);
     }
     expect((await boss.api.post('/api/messages', { to: 'x', body: 'free' })).status).toBe(201);
     await s.running.core.writer.drain();
@@ -187,14 +225,30 @@ describe.each(await activeDialects())('verify catches tampering (%s)', (dialect)
     const out = await tampered(async (db) => {
       const a = await db.selectFrom('user_credits').selectAll().where('user_id', '=', id('buyer')).executeTakeFirstOrThrow();
       const row = {
-        id: randomUUID(), user_id: a.user_id, seq: a.seq + 1, type: 'adjustment' as const, amount_mc: 1_000_000,
-        reserved_change_mc: 0, balance_after_mc: a.balance_mc + 1_000_000, reserved_after_mc: a.reserved_mc,
-        description: 'Adjustment', metadata: null, reference_type: null, reference_id: null, idempotency_key: null,
-        prev_hash: a.last_hash, hash: '', created_at: Date.now(),
+        id: randomUUID(),
+        user_id: a.user_id,
+        seq: a.seq + 1,
+        type: 'adjustment' as const,
+        amount_mc: 1_000_000,
+        reserved_change_mc: 0,
+        balance_after_mc: a.balance_mc + 1_000_000,
+        reserved_after_mc: a.reserved_mc,
+        description: 'Adjustment',
+        metadata: null,
+        reference_type: null,
+        reference_id: null,
+        idempotency_key: null,
+        prev_hash: a.last_hash,
+        hash: '',
+        created_at: Date.now(),
       };
       row.hash = legacyHashRow(row.prev_hash, row);
       await db.insertInto('credit_transactions').values(row).execute();
-      await db.updateTable('user_credits').set({ balance_mc: row.balance_after_mc, seq: row.seq, last_hash: row.hash }).where('user_id', '=', a.user_id).execute();
+      await db
+        .updateTable('user_credits')
+        .set({ balance_mc: row.balance_after_mc, seq: row.seq, last_hash: row.hash })
+        .where('user_id', '=', a.user_id)
+        .execute();
     });
     expect(out).toMatch(new RegExp(`account ${id('buyer')} row \\d+ .*hash does not match the row`));
     expect(out.split('\n')).toHaveLength(1);
@@ -202,20 +256,35 @@ describe.each(await activeDialects())('verify catches tampering (%s)', (dialect)
 
   it('catches a null turned into the empty string', async () => {
     const out = await tampered(async (db) => {
-      await db.updateTable('credit_transactions').set({ idempotency_key: '' }).where('user_id', '=', id('adjusted')).where('seq', '=', 2).where('idempotency_key', 'is', null).execute();
+      await db
+        .updateTable('credit_transactions')
+        .set({ idempotency_key: '' })
+        .where('user_id', '=', id('adjusted'))
+        .where('seq', '=', 2)
+        .where('idempotency_key', 'is', null)
+        .execute();
     });
     expect(out).toMatch(new RegExp(`account ${id('adjusted')} row 2 .*hash does not match the row`));
   });
 
   it('catches text moved across a field boundary', async () => {
     const out = await tampered(async (db) => {
-      const [row] = await db.selectFrom('credit_transactions').selectAll().where('user_id', '=', id('adjusted')).where('seq', '=', 1).execute();
+      const [row] = await db
+        .selectFrom('credit_transactions')
+        .selectAll()
+        .where('user_id', '=', id('adjusted'))
+        .where('seq', '=', 1)
+        .execute();
       const r = row as TransactionRow;
       expect(r.description).toBe('Goodwill\u001f{"ticket":7}');
       // The release before hashed both the same: "Goodwill␟{…}" + "{meta}" and "Goodwill" + "{…}␟{meta}".
       const moved = { ...r, description: 'Goodwill', metadata: `{"ticket":7}\u001f${r.metadata}` };
       expect(legacyHashRow(r.prev_hash, moved)).toBe(legacyHashRow(r.prev_hash, r));
-      await db.updateTable('credit_transactions').set({ description: moved.description, metadata: moved.metadata }).where('id', '=', r.id).execute();
+      await db
+        .updateTable('credit_transactions')
+        .set({ description: moved.description, metadata: moved.metadata })
+        .where('id', '=', r.id)
+        .execute();
     });
     expect(out).toMatch(new RegExp(`account ${id('adjusted')} row 1 .*hash does not match the row`));
   });
@@ -230,7 +299,12 @@ describe.each(await activeDialects())('verify catches tampering (%s)', (dialect)
 
   it('catches history rewritten with the ledger key, by the exported heads', async () => {
     const raise = async (db: Kysely<DB>) =>
-      rewrite(db, id('rewritten'), (rows) => rows.map((r) => (r.seq === 1 ? { ...r, amount_mc: r.amount_mc * 10 } : r)), withKey(testLedgerKey));
+      rewrite(
+        db,
+        id('rewritten'),
+        (rows) => rows.map((r) => (r.seq === 1 ? { ...r, amount_mc: r.amount_mc * 10 } : r)),
+        withKey(testLedgerKey),
+      );
     expect(await tampered(raise)).toBe('');
     const out = await tampered(raise, { heads: true });
     expect(out).toMatch(new RegExp(`account ${id('rewritten')} row 3 .*differs from the exported head at seq 3`));
@@ -238,7 +312,12 @@ describe.each(await activeDialects())('verify catches tampering (%s)', (dialect)
 
   it('catches a payment granted twice, even with valid hashes', async () => {
     const out = await tampered(async (db) =>
-      rewrite(db, id('buyer'), (rows) => [...rows, ...rows.filter((r) => r.reference_id === payments.buyer).map((r) => ({ ...r, id: randomUUID() }))], withKey(testLedgerKey)),
+      rewrite(
+        db,
+        id('buyer'),
+        (rows) => [...rows, ...rows.filter((r) => r.reference_id === payments.buyer).map((r) => ({ ...r, id: randomUUID() }))],
+        withKey(testLedgerKey),
+      ),
     );
     expect(out).toMatch(new RegExp(`payment ${payments.buyer}: succeeded, granted 2 time\\(s\\)`));
     expect(out).toMatch(new RegExp(`payment ${payments.buyer}: bonus granted 2 time\\(s\\)`));
@@ -255,12 +334,22 @@ describe.each(await activeDialects())('verify catches tampering (%s)', (dialect)
 
   it('catches a usage record removed', async () => {
     const out = await tampered(async (db) => {
-      const u = await db.selectFrom('usage_tracking').selectAll().where('user_id', '=', id('spender')).where('operation', '=', 'message').orderBy('id').executeTakeFirstOrThrow();
+      const u = await db
+        .selectFrom('usage_tracking')
+        .selectAll()
+        .where('user_id', '=', id('spender'))
+        .where('operation', '=', 'message')
+        .orderBy('id')
+        .executeTakeFirstOrThrow();
       await db.deleteFrom('usage_tracking').where('id', '=', u.id).execute();
       // The rollup made to agree, so only the cross-check can see it.
       await db
         .updateTable('usage_rollups')
-        .set((eb) => ({ credits_mc: eb('credits_mc', '-', u.charged_mc), operations: eb('operations', '-', 1), quantity_milli: eb('quantity_milli', '-', u.quantity_milli) }))
+        .set((eb) => ({
+          credits_mc: eb('credits_mc', '-', u.charged_mc),
+          operations: eb('operations', '-', 1),
+          quantity_milli: eb('quantity_milli', '-', u.quantity_milli),
+        }))
         .where('user_id', '=', u.user_id)
         .where('operation', '=', 'message')
         .where('bucket', '=', u.created_at - (u.created_at % 3_600_000))

@@ -29,7 +29,25 @@ interface Fixture {
 }
 const fixture = JSON.parse(readFileSync(new URL('../fixtures/release-ledger.json', import.meta.url), 'utf8')) as Fixture;
 /** Parents before children. */
-const ORDER = ['setup_tokens', 'users', 'credit_packages', 'credit_pricing', 'user_credits', 'user_settings', 'credit_transactions', 'reservations', 'usage_tracking', 'usage_rollups', 'stripe_payments', 'credit_alerts', 'alert_deliveries', 'audit_log', 'idempotency_keys', 'processed_events', 'vapi_calls'];
+const ORDER = [
+  'setup_tokens',
+  'users',
+  'credit_packages',
+  'credit_pricing',
+  'user_credits',
+  'user_settings',
+  'credit_transactions',
+  'reservations',
+  'usage_tracking',
+  'usage_rollups',
+  'stripe_payments',
+  'credit_alerts',
+  'alert_deliveries',
+  'audit_log',
+  'idempotency_keys',
+  'processed_events',
+  'vapi_calls',
+];
 
 interface Place {
   dialect: Dialect;
@@ -42,7 +60,13 @@ interface Place {
 async function place(dialect: Dialect): Promise<Place> {
   const dir = mkdtempSync(join(tmpdir(), 'credits-upgrade-'));
   if (dialect === 'sqlite') {
-    return { dialect, dir, schema: undefined, open: () => openDatabase({ sqlitePath: join(dir, 'credits.db') }), drop: async () => rmSync(dir, { recursive: true, force: true }) };
+    return {
+      dialect,
+      dir,
+      schema: undefined,
+      open: () => openDatabase({ sqlitePath: join(dir, 'credits.db') }),
+      drop: async () => rmSync(dir, { recursive: true, force: true }),
+    };
   }
   const schema = `u_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
   const c = new pg.Client({ connectionString: TEST_PG_URL });
@@ -72,12 +96,17 @@ async function releaseDatabase(p: Place, edit: (t: Fixture['tables']) => void = 
   expect(await migrateToLatest(database.db, { only: fixture.migrations })).toEqual(fixture.migrations);
   for (const t of ORDER) {
     const rows = tables[t] ?? [];
-    if (rows.length > 0) await database.db.insertInto(t as keyof DB).values(rows as never).execute();
+    if (rows.length > 0)
+      await database.db
+        .insertInto(t as keyof DB)
+        .values(rows as never)
+        .execute();
   }
   return database;
 }
 
-const rowsOf = (database: Database) => database.db.selectFrom('credit_transactions').selectAll().orderBy('user_id').orderBy('seq').execute();
+const rowsOf = (database: Database) =>
+  database.db.selectFrom('credit_transactions').selectAll().orderBy('user_id').orderBy('seq').execute();
 const withoutHashes = (rows: Record<string, unknown>[]) =>
   rows.map(({ prev_hash: _p, hash: _h, ...r }) => r).sort((a, b) => String(a.id).localeCompare(String(b.id)));
 
@@ -142,7 +171,14 @@ describe.each(await activeDialects())('upgrading a database of the release befor
   it('a production start does not re-key it by itself; outside production, a start does (never keyed)', async () => {
     const { p, database } = await fresh();
     if (dialect === 'sqlite') await database.close();
-    const env = { DATA_DIR: p.dir, PORT: '0', LOG_LEVEL: 'silent', JWT_SECRET: 'j'.repeat(40), LEDGER_KEY: TEST_LEDGER_KEY, ...(dialect === 'postgres' ? { DATABASE_URL: TEST_PG_URL } : {}) };
+    const env = {
+      DATA_DIR: p.dir,
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      JWT_SECRET: 'j'.repeat(40),
+      LEDGER_KEY: TEST_LEDGER_KEY,
+      ...(dialect === 'postgres' ? { DATABASE_URL: TEST_PG_URL } : {}),
+    };
     const opts = { logger: false, listen: false, ...(p.schema ? { pgSchema: p.schema } : {}) };
     await expect(startServer(loadConfig({ ...env, NODE_ENV: 'production' }), opts)).rejects.toBeInstanceOf(LedgerNotKeyed);
     const running = await startServer(loadConfig({ ...env, NODE_ENV: 'development' }), opts);
@@ -159,13 +195,26 @@ describe.each(await activeDialects())('upgrading a database of the release befor
     await migrateToLatest(database.db);
     await keyLedger(database, testLedgerKey);
     await expect(keyLedger(database, new LedgerKey('some-other-key-some-other-key-0123'))).rejects.toBeInstanceOf(LedgerKeyMismatch);
-    const env = { NODE_ENV: 'test', DATA_DIR: p.dir, PORT: '0', LOG_LEVEL: 'silent', JWT_SECRET: 'j'.repeat(40), ...(dialect === 'postgres' ? { DATABASE_URL: TEST_PG_URL } : {}) };
+    const env = {
+      NODE_ENV: 'test',
+      DATA_DIR: p.dir,
+      PORT: '0',
+      LOG_LEVEL: 'silent',
+      JWT_SECRET: 'j'.repeat(40),
+      ...(dialect === 'postgres' ? { DATABASE_URL: TEST_PG_URL } : {}),
+    };
     const opts = { logger: false, ...(p.schema ? { pgSchema: p.schema } : {}) };
     if (dialect === 'sqlite') await database.close();
-    await expect(startServer(loadConfig({ ...env, LEDGER_KEY: 'some-other-key-some-other-key-0123' }), opts)).rejects.toBeInstanceOf(LedgerKeyMismatch);
+    await expect(startServer(loadConfig({ ...env, LEDGER_KEY: 'some-other-key-some-other-key-0123' }), opts)).rejects.toBeInstanceOf(
+      LedgerKeyMismatch,
+    );
     const running = await startServer(loadConfig({ ...env, LEDGER_KEY: TEST_LEDGER_KEY }), opts);
     try {
-      const u = await running.core.database.db.selectFrom('users').select('id').where('email', '=', 'release-4@example.com').executeTakeFirstOrThrow();
+      const u = await running.core.database.db
+        .selectFrom('users')
+        .select('id')
+        .where('email', '=', 'release-4@example.com')
+        .executeTakeFirstOrThrow();
       await running.core.ledger.grant(u.id, 1_000, 'adjustment', { description: 'After the upgrade' });
       expect((await verifyLedger(running.core.database.db, running.core.ledgerKey)).violations).toEqual([]);
     } finally {

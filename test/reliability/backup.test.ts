@@ -151,12 +151,19 @@ describe('scheduled backups under load, and kill -9 in the middle of one (sqlite
     for (const b of complete) {
       const m = await checkBackup(b.path);
       // Read-only: opening it as the service does would switch the file to WAL mode.
-      const copy = { db: new Kysely<DB>({ dialect: new SqliteDialect({ database: new SQLite(b.path, { readonly: true }) }) }), close: () => Promise.resolve() };
+      const copy = {
+        db: new Kysely<DB>({ dialect: new SqliteDialect({ database: new SQLite(b.path, { readonly: true }) }) }),
+        close: () => Promise.resolve(),
+      };
       copy.close = () => copy.db.destroy();
       try {
         const check = await sql<{ quick_check: string }>`pragma quick_check`.execute(copy.db);
         expect(check.rows.map((r) => r.quick_check)).toEqual(['ok']);
-        const heads = await copy.db.selectFrom('user_credits').select(['user_id as accountId', 'seq', 'last_hash as lastHash']).orderBy('user_id').execute();
+        const heads = await copy.db
+          .selectFrom('user_credits')
+          .select(['user_id as accountId', 'seq', 'last_hash as lastHash'])
+          .orderBy('user_id')
+          .execute();
         expect(heads).toEqual(m.heads);
         expect((await verifyLedger(copy.db, testLedgerKey)).violations, b.path).toEqual([]);
       } finally {
@@ -182,10 +189,16 @@ describe('scheduled backups under load, and kill -9 in the middle of one (sqlite
       let before = 0;
       for (const c of clients) {
         const counts = await usageRowsPerKey(r.db, c.userId);
-        expect([...counts.entries()].filter(([, n]) => n !== 1), 'a key applied twice').toEqual([]);
+        expect(
+          [...counts.entries()].filter(([, n]) => n !== 1),
+          'a key applied twice',
+        ).toEqual([]);
         const ackedBefore = [...c.acked].filter(([, at]) => at < began).map(([k]) => k);
         before += ackedBefore.length;
-        expect(ackedBefore.filter((k) => counts.get(k) !== 1), `client ${c.userId}: acknowledged before the backup began, not in it once`).toEqual([]);
+        expect(
+          ackedBefore.filter((k) => counts.get(k) !== 1),
+          `client ${c.userId}: acknowledged before the backup began, not in it once`,
+        ).toEqual([]);
         // Nothing in it that was never sent.
         expect([...counts.keys()].filter((k) => Number(k.slice(2)) > c.next)).toEqual([]);
       }

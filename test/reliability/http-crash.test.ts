@@ -115,7 +115,10 @@ class LoadClient {
     const counts = await usageRowsPerKey(db.db, this.userId);
     const notOnce = acked.filter((k) => counts.get(k) !== 1);
     expect(notOnce, `${label}: acknowledged but not in the ledger exactly once`).toEqual([]);
-    expect([...counts.entries()].filter(([, n]) => n !== 1), `${label}: a key applied twice`).toEqual([]);
+    expect(
+      [...counts.entries()].filter(([, n]) => n !== 1),
+      `${label}: a key applied twice`,
+    ).toEqual([]);
     expect((await verifyLedger(db.db, testLedgerKey)).violations, label).toEqual([]);
   }
 
@@ -171,46 +174,51 @@ describe.each(await activeDialects())('kill -9 of the server under metered HTTP 
   });
 });
 
-describe.runIf((await postgresAvailable()) && privatePostgresAvailable())('PostgreSQL stopped with -m immediate under metered HTTP load', () => {
-  let pgServer: PrivatePostgres;
-  let database: Database;
-  beforeAll(async () => {
-    pgServer = await startPrivatePostgres();
-    database = await openDatabase({ databaseUrl: pgServer.url, pgPoolSize: 2 });
-    await migrateToLatest(database.db);
-    await seed(database.db);
-  }, 120_000);
-  afterAll(async () => {
-    await database?.close();
-    await pgServer?.dispose();
-  });
+describe.runIf((await postgresAvailable()) && privatePostgresAvailable())(
+  'PostgreSQL stopped with -m immediate under metered HTTP load',
+  () => {
+    let pgServer: PrivatePostgres;
+    let database: Database;
+    beforeAll(async () => {
+      pgServer = await startPrivatePostgres();
+      database = await openDatabase({ databaseUrl: pgServer.url, pgPoolSize: 2 });
+      await migrateToLatest(database.db);
+      await seed(database.db);
+    }, 120_000);
+    afterAll(async () => {
+      await database?.close();
+      await pgServer?.dispose();
+    });
 
-  it(`loses nothing acknowledged over ${PG_STOPS} stops, and the service recovers by itself`, { timeout: 300_000 }, async () => {
-    const server = await startServer({ DATABASE_URL: pgServer.url, PG_POOL_SIZE: '4' });
-    const client = new LoadClient();
-    await client.register(server.url, 'pg-stop@example.com');
-    const recoveries: number[] = [];
-    try {
-      const driving = client.drive(server.url, false);
-      for (let c = 0; c < PG_STOPS; c++) {
-        await client.ackedMore(100 + Math.floor(Math.random() * 200));
-        await pgServer.stopImmediate();
-        const refusedBefore = client.statuses.get(503) ?? 0;
-        await sleep(300);
-        const ackedWhileDown = client.acked.size;
-        await pgServer.start();
-        const up = performance.now();
-        await client.ackedMore(1);
-        recoveries.push(Math.round(performance.now() - up));
-        expect(ackedWhileDown, 'nothing can be acknowledged while the database is down').toBeLessThanOrEqual(client.acked.size);
-        expect((client.statuses.get(503) ?? 0) - refusedBefore, `stop ${c + 1}: requests meanwhile answered 503`).toBeGreaterThan(0);
-        await client.expectConsistent(database, `after stop ${c + 1}`);
+    it(`loses nothing acknowledged over ${PG_STOPS} stops, and the service recovers by itself`, { timeout: 300_000 }, async () => {
+      const server = await startServer({ DATABASE_URL: pgServer.url, PG_POOL_SIZE: '4' });
+      const client = new LoadClient();
+      await client.register(server.url, 'pg-stop@example.com');
+      const recoveries: number[] = [];
+      try {
+        const driving = client.drive(server.url, false);
+        for (let c = 0; c < PG_STOPS; c++) {
+          await client.ackedMore(100 + Math.floor(Math.random() * 200));
+          await pgServer.stopImmediate();
+          const refusedBefore = client.statuses.get(503) ?? 0;
+          await sleep(300);
+          const ackedWhileDown = client.acked.size;
+          await pgServer.start();
+          const up = performance.now();
+          await client.ackedMore(1);
+          recoveries.push(Math.round(performance.now() - up));
+          expect(ackedWhileDown, 'nothing can be acknowledged while the database is down').toBeLessThanOrEqual(client.acked.size);
+          expect((client.statuses.get(503) ?? 0) - refusedBefore, `stop ${c + 1}: requests meanwhile answered 503`).toBeGreaterThan(0);
+          await client.expectConsistent(database, `after stop ${c + 1}`);
+        }
+        await driving;
+        await client.expectFinal(database);
+      } finally {
+        await kill9(server.child);
       }
-      await driving;
-      await client.expectFinal(database);
-    } finally {
-      await kill9(server.child);
-    }
-    console.info(`[pg stop -m immediate] ${PG_STOPS} stops, first acknowledgement after restart in ${JSON.stringify(recoveries)} ms: ${client.summary()}`);
-  });
-});
+      console.info(
+        `[pg stop -m immediate] ${PG_STOPS} stops, first acknowledgement after restart in ${JSON.stringify(recoveries)} ms: ${client.summary()}`,
+      );
+    });
+  },
+);

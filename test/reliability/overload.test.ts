@@ -69,12 +69,19 @@ describe.each(await activeDialects())('overload at twice the capacity (%s)', (di
   beforeAll(async () => {
     db = await createTestDb(dialect, { synchronous: 'FULL' });
     if (PIN) execFileSync('taskset', ['-a', '-p', '-c', '1', String(process.pid)]);
-    server = await spawnServer({
-      SIGNUP_BONUS_CREDITS: String(BONUS_CREDITS),
-      ...(process.env.MAX_INFLIGHT_REQUESTS ? { MAX_INFLIGHT_REQUESTS: process.env.MAX_INFLIGHT_REQUESTS } : {}),
-      ...databaseEnv(db),
-    }, PIN ? { cpus: '0' } : {});
-    const reg = await new Client(server.url).post('/api/auth/register', { email: `overload-${dialect}@example.com`, password: 'overload-Lantern-42', name: 'Load' });
+    server = await spawnServer(
+      {
+        SIGNUP_BONUS_CREDITS: String(BONUS_CREDITS),
+        ...(process.env.MAX_INFLIGHT_REQUESTS ? { MAX_INFLIGHT_REQUESTS: process.env.MAX_INFLIGHT_REQUESTS } : {}),
+        ...databaseEnv(db),
+      },
+      PIN ? { cpus: '0' } : {},
+    );
+    const reg = await new Client(server.url).post('/api/auth/register', {
+      email: `overload-${dialect}@example.com`,
+      password: 'overload-Lantern-42',
+      name: 'Load',
+    });
     token = reg.body.token;
     userId = reg.body.user.id;
   }, 60_000);
@@ -87,7 +94,19 @@ describe.each(await activeDialects())('overload at twice the capacity (%s)', (di
   /** One load phase; every request has its own key, recorded with its answer. */
   function phase(name: string, opts: { connections: number; seconds: number; overallRate?: number }): Promise<Phase> {
     let n = 0;
-    const out: Phase = { rps: 0, sent: [], statuses: new Map(), acked: [], shed: [], other: [], errors: 0, timeouts: 0, p99: 0, maxRssMb: 0, reasons: new Map() };
+    const out: Phase = {
+      rps: 0,
+      sent: [],
+      statuses: new Map(),
+      acked: [],
+      shed: [],
+      other: [],
+      errors: 0,
+      timeouts: 0,
+      p99: 0,
+      maxRssMb: 0,
+      reasons: new Map(),
+    };
     const rss = setInterval(() => {
       out.maxRssMb = Math.max(out.maxRssMb, rssMb(server.child.pid as number));
     }, 100);
@@ -121,8 +140,7 @@ describe.each(await activeDialects())('overload at twice the capacity (%s)', (di
                   out.shed.push(key);
                   const reason = /"reason":"([^"]+)"/.exec(body)?.[1] ?? '?';
                   out.reasons.set(reason, (out.reasons.get(reason) ?? 0) + 1);
-                }
-                else out.other.push(`${status} ${body.slice(0, 120)}`);
+                } else out.other.push(`${status} ${body.slice(0, 120)}`);
               },
             },
           ],
@@ -152,7 +170,15 @@ describe.each(await activeDialects())('overload at twice the capacity (%s)', (di
     const summary = {
       capacity: Math.round(capacity),
       base: { rss: Math.round(base.maxRssMb), p99: base.p99 },
-      over: { offered: Math.round(2 * capacity), statuses: Object.fromEntries(over.statuses), shedBecause: Object.fromEntries(over.reasons), errors: over.errors, timeouts: over.timeouts, rss: Math.round(over.maxRssMb), p99: over.p99 },
+      over: {
+        offered: Math.round(2 * capacity),
+        statuses: Object.fromEntries(over.statuses),
+        shedBecause: Object.fromEntries(over.reasons),
+        errors: over.errors,
+        timeouts: over.timeouts,
+        rss: Math.round(over.maxRssMb),
+        p99: over.p99,
+      },
       after: { rps: Math.round(after.acked.length / 3), statuses: Object.fromEntries(after.statuses), rss: Math.round(after.maxRssMb) },
     };
     console.info(`[overload ${dialect}] ${JSON.stringify(summary)}`);
@@ -184,7 +210,10 @@ describe.each(await activeDialects())('overload at twice the capacity (%s)', (di
 
     // Nothing acknowledged lost, nothing shed written.
     const counts = await usageRowsPerKey(db.database.db, userId);
-    expect([...counts.entries()].filter(([, n]) => n !== 1), 'a key applied twice').toEqual([]);
+    expect(
+      [...counts.entries()].filter(([, n]) => n !== 1),
+      'a key applied twice',
+    ).toEqual([]);
     const acked = [...base.acked, ...over.acked, ...after.acked];
     expect(acked.filter((k) => counts.get(k) !== 1)).toEqual([]);
     expect(over.shed.filter((k) => counts.has(k))).toEqual([]);
@@ -192,7 +221,11 @@ describe.each(await activeDialects())('overload at twice the capacity (%s)', (di
     const answered = new Set([...acked, ...over.shed]);
     const unanswered = new Set([base, over, after].flatMap((p) => p.sent.filter((k) => !answered.has(k))));
     expect([...counts.keys()].filter((k) => !answered.has(k) && !unanswered.has(k) && !k.startsWith('warm-'))).toEqual([]);
-    const acct = await db.database.db.selectFrom('user_credits').select('balance_mc').where('user_id', '=', userId).executeTakeFirstOrThrow();
+    const acct = await db.database.db
+      .selectFrom('user_credits')
+      .select('balance_mc')
+      .where('user_id', '=', userId)
+      .executeTakeFirstOrThrow();
     expect(acct.balance_mc).toBe(BONUS_CREDITS * 1000 - counts.size * MESSAGE_MC);
     expect((await verifyLedger(db.database.db, testLedgerKey)).violations).toEqual([]);
   });

@@ -35,7 +35,9 @@ describe.runIf(await postgresAvailable())('rolling restarts of two instances und
     await db?.dispose();
   });
 
-  it(`loses and doubles nothing over ${RESTARTS} restarts, and no client sees a 5xx but 503 with Retry-After`, { timeout: 900_000 }, async () => {
+  it(`loses and doubles nothing over ${RESTARTS} restarts, and no client sees a 5xx but 503 with Retry-After`, {
+    timeout: 900_000,
+  }, async () => {
     const ports = [await freePort(), await freePort()];
     const start = (i: number) =>
       spawnServer({
@@ -94,7 +96,8 @@ describe.runIf(await postgresAvailable())('rolling restarts of two instances und
           if (r.status === 201) {
             acked.add(key);
           } else {
-            if (r.status >= 500 && !(r.status === 503 && r.headers.get('retry-after'))) bad.push(`${r.status} ${r.headers.get('retry-after')} ${text.slice(0, 200)}`);
+            if (r.status >= 500 && !(r.status === 503 && r.headers.get('retry-after')))
+              bad.push(`${r.status} ${r.headers.get('retry-after')} ${text.slice(0, 200)}`);
             else if (r.status < 500 && r.status !== 409) bad.push(`${r.status} ${text.slice(0, 200)}`);
             // Refused (or the same key still running elsewhere): again, on the other instance.
             if (r.status === 503) downUntil[target] = Date.now() + 200;
@@ -153,10 +156,20 @@ describe.runIf(await postgresAvailable())('rolling restarts of two instances und
     for (const ms of stops) expect(ms).toBeLessThan(TIMEOUT_SECONDS * 1000);
     expect(acked.size).toBe(sent.size);
     const counts = await usageRowsPerKey(db.database.db, user.id);
-    expect([...counts.entries()].filter(([, n]) => n !== 1), 'a key applied twice').toEqual([]);
-    expect([...acked].filter((k) => counts.get(k) !== 1), 'acknowledged but not in the ledger once').toEqual([]);
+    expect(
+      [...counts.entries()].filter(([, n]) => n !== 1),
+      'a key applied twice',
+    ).toEqual([]);
+    expect(
+      [...acked].filter((k) => counts.get(k) !== 1),
+      'acknowledged but not in the ledger once',
+    ).toEqual([]);
     expect(counts.size).toBe(acked.size);
-    const acct = await db.database.db.selectFrom('user_credits').select('balance_mc').where('user_id', '=', user.id).executeTakeFirstOrThrow();
+    const acct = await db.database.db
+      .selectFrom('user_credits')
+      .select('balance_mc')
+      .where('user_id', '=', user.id)
+      .executeTakeFirstOrThrow();
     expect(acct.balance_mc).toBe(BONUS_CREDITS * 1000 - acked.size * MESSAGE_MC);
     expect((await verifyLedger(db.database.db, testLedgerKey)).violations).toEqual([]);
   });

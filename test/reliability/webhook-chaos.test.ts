@@ -53,14 +53,24 @@ describe.each(await activeDialects())('Stripe webhooks under chaos (%s)', (diale
     // Thirty users buy two packages each; Stripe then settles each payment to its fate.
     const payments: { userId: string; paymentId: string; intentId: string; fate: Fate }[] = [];
     for (let u = 0; u < USERS; u++) {
-      const reg = await new Client(server.url).post('/api/auth/register', { email: `chaos${u}@example.com`, password: 'chaos-password', name: `Chaos ${u}` });
+      const reg = await new Client(server.url).post('/api/auth/register', {
+        email: `chaos${u}@example.com`,
+        password: 'chaos-password',
+        name: `Chaos ${u}`,
+      });
       expect(reg.status).toBe(201);
       const api = new Client(server.url, reg.body.token);
       for (let k = 0; k < 2; k++) {
         const r = await api.post('/api/credits/purchase', { packageId: 'pkg_professional' });
         expect(r.status).toBe(201);
-        const intentId = [...stripe.intents.values()].find((pi) => (pi.metadata as { paymentId?: string }).paymentId === r.body.payment.id)?.id as string;
-        payments.push({ userId: reg.body.user.id, paymentId: r.body.payment.id, intentId, fate: FATES[(u * 2 + k) % FATES.length] as Fate });
+        const intentId = [...stripe.intents.values()].find((pi) => (pi.metadata as { paymentId?: string }).paymentId === r.body.payment.id)
+          ?.id as string;
+        payments.push({
+          userId: reg.body.user.id,
+          paymentId: r.body.payment.id,
+          intentId,
+          fate: FATES[(u * 2 + k) % FATES.length] as Fate,
+        });
       }
     }
     const events: { body: string }[] = [];
@@ -132,7 +142,10 @@ describe.each(await activeDialects())('Stripe webhooks under chaos (%s)', (diale
     await kill9(server.child);
 
     expect(delivered).toBe(total);
-    expect([...statuses.keys()].filter((s) => s !== '200' && s !== '503' && s !== 'no answer'), JSON.stringify([...statuses])).toEqual([]);
+    expect(
+      [...statuses.keys()].filter((s) => s !== '200' && s !== '503' && s !== 'no answer'),
+      JSON.stringify([...statuses]),
+    ).toEqual([]);
     const d = db.database.db;
     for (const p of payments) {
       const row = await d.selectFrom('stripe_payments').selectAll().where('id', '=', p.paymentId).executeTakeFirstOrThrow();

@@ -32,7 +32,11 @@ const WEBHOOK_ENV = {
 async function post(url: string, path: string, body: unknown, token?: string, key?: string) {
   const res = await fetch(url + path, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}), ...(key ? { 'idempotency-key': key } : {}) },
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...(key ? { 'idempotency-key': key } : {}),
+    },
     body: JSON.stringify(body),
   });
   const answer = (await res.json()) as { token: string; user: { id: string }; secret: string };
@@ -67,11 +71,19 @@ describe.each(await activeDialects())('webhooks under faults on %s', (dialect) =
 
   /** An admin's token and an endpoint for every purchase; then `n` purchases by one user. */
   async function endpointAndPurchases(url: string, n: number) {
-    const reg = await post(url, '/api/auth/register', { email: `admin-${Date.now()}@example.com`, password: 'kiwi-lantern-Orbit-73', name: 'Admin' });
+    const reg = await post(url, '/api/auth/register', {
+      email: `admin-${Date.now()}@example.com`,
+      password: 'kiwi-lantern-Orbit-73',
+      name: 'Admin',
+    });
     await db.database.db.updateTable('users').set({ role: 'admin' }).where('id', '=', reg.body.user.id).execute();
     const ep = await post(url, '/api/admin/webhook-endpoints', { url: `${rx?.url}/hook`, events: ['credits.purchased'] }, reg.body.token);
     expect(ep.status).toBe(201);
-    const buyer = await post(url, '/api/auth/register', { email: `buyer-${Date.now()}@example.com`, password: 'kiwi-lantern-Orbit-73', name: 'Buyer' });
+    const buyer = await post(url, '/api/auth/register', {
+      email: `buyer-${Date.now()}@example.com`,
+      password: 'kiwi-lantern-Orbit-73',
+      name: 'Buyer',
+    });
     for (let i = 0; i < n; i++) {
       expect((await post(url, '/api/credits/purchase', { packageId: 'pkg_starter' }, buyer.body.token, `buy-${i}`)).status).toBe(201);
     }

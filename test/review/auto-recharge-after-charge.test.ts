@@ -30,7 +30,15 @@ function cardProvider() {
     refund: async () => {},
     chargeOffSession: async (input): Promise<IntentFacts> => {
       charges.push(input.paymentId);
-      return { id: `pi_${input.paymentId}`, status: 'succeeded', amountCents: input.amountCents, currency: input.currency, chargeId: `ch_${input.paymentId}`, paymentId: input.paymentId, lastError: null };
+      return {
+        id: `pi_${input.paymentId}`,
+        status: 'succeeded',
+        amountCents: input.amountCents,
+        currency: input.currency,
+        chargeId: `ch_${input.paymentId}`,
+        paymentId: input.paymentId,
+        lastError: null,
+      };
     },
     findIntent: async () => null,
     verifyWebhook: () => {

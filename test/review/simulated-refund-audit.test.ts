@@ -25,7 +25,12 @@ describe.each(await activeDialects())('simulated refunds in the audit log (%s)',
     const { payment } = await purchaseSimulated(core, u.id, 'pkg_professional', undefined);
     await Promise.all([refundSimulated(core, payment.id, 300, admin.id), refundSimulated(core, payment.id, 500, admin.id)]);
     const p = await core.database.db.selectFrom('stripe_payments').selectAll().where('id', '=', payment.id).executeTakeFirstOrThrow();
-    const audited = await core.database.db.selectFrom('audit_log').select('details').where('action', '=', 'payment.refund').where('target_id', '=', payment.id).execute();
+    const audited = await core.database.db
+      .selectFrom('audit_log')
+      .select('details')
+      .where('action', '=', 'payment.refund')
+      .where('target_id', '=', payment.id)
+      .execute();
     const sum = audited.reduce((s, a) => s + (JSON.parse(a.details as string) as { amountCents: number }).amountCents, 0);
     expect(sum).toBe(p.refunded_cents);
   });

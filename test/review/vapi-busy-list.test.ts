@@ -55,10 +55,17 @@ describe.each(await activeDialects())('an unconfirmed start on a busy VAPI accou
     expect(placedFirst).toBeDefined();
     if (r.status === 502) {
       // Not found at once: past the start delay, the sweeper asks VAPI's list again.
-      await db.updateTable('vapi_calls').set({ created_at: first.created_at - (CFG.graceSeconds * 1000 + 1000) }).where('id', '=', first.id).execute();
+      await db
+        .updateTable('vapi_calls')
+        .set({ created_at: first.created_at - (CFG.graceSeconds * 1000 + 1000) })
+        .where('id', '=', first.id)
+        .execute();
       await sweepCalls(s.running.core, provider(), CFG);
     }
-    expect(await db.selectFrom('vapi_calls').selectAll().where('id', '=', first.id).executeTakeFirstOrThrow()).toMatchObject({ status: 'in_progress', vapi_id: placedFirst?.id });
+    expect(await db.selectFrom('vapi_calls').selectAll().where('id', '=', first.id).executeTakeFirstOrThrow()).toMatchObject({
+      status: 'in_progress',
+      vapi_id: placedFirst?.id,
+    });
 
     // The service stops right after VAPI placed a call: only the sweeper can find it.
     const dying: CallProvider = {
@@ -73,12 +80,24 @@ describe.each(await activeDialects())('an unconfirmed start on a busy VAPI accou
     };
     const input = { userId: u.user.id, bypass: false, phoneNumber: '+15551234567', assistantId: null, maxDurationSeconds: 120 };
     await expect(startCall(s.running.core, dying, CFG, input)).rejects.toThrow('the process stopped here');
-    const second = await db.selectFrom('vapi_calls').selectAll().where('user_id', '=', u.user.id).where('status', '=', 'starting').executeTakeFirstOrThrow();
+    const second = await db
+      .selectFrom('vapi_calls')
+      .selectAll()
+      .where('user_id', '=', u.user.id)
+      .where('status', '=', 'starting')
+      .executeTakeFirstOrThrow();
     const placedSecond = [...vapi.calls.values()].find((c) => c.name === second.id);
     expect(placedSecond).toBeDefined();
-    await db.updateTable('vapi_calls').set({ created_at: second.created_at - (CFG.graceSeconds * 1000 + 1000) }).where('id', '=', second.id).execute();
+    await db
+      .updateTable('vapi_calls')
+      .set({ created_at: second.created_at - (CFG.graceSeconds * 1000 + 1000) })
+      .where('id', '=', second.id)
+      .execute();
     await sweepCalls(s.running.core, provider(), CFG);
-    expect(await db.selectFrom('vapi_calls').selectAll().where('id', '=', second.id).executeTakeFirstOrThrow()).toMatchObject({ status: 'in_progress', vapi_id: placedSecond?.id });
+    expect(await db.selectFrom('vapi_calls').selectAll().where('id', '=', second.id).executeTakeFirstOrThrow()).toMatchObject({
+      status: 'in_progress',
+      vapi_id: placedSecond?.id,
+    });
   });
 
   it('when VAPI lists more calls at one instant than one page holds, says it cannot tell (never “not placed”), within a bounded number of requests', async () => {
@@ -88,7 +107,13 @@ describe.each(await activeDialects())('an unconfirmed start on a busy VAPI accou
       const id = `same-instant-${i}`;
       vapi.calls.set(id, { id, name: `crowd-${i}`, body: {}, status: 'ended', createdAt: at });
     }
-    const client = new HttpVapiClient({ apiKey: 'vapi-key', apiBase: vapi.url, phoneNumberId: 'pn-1', assistantId: undefined, timeoutMs: 2000 });
+    const client = new HttpVapiClient({
+      apiKey: 'vapi-key',
+      apiBase: vapi.url,
+      phoneNumberId: 'pn-1',
+      assistantId: undefined,
+      timeoutMs: 2000,
+    });
     const before = vapi.requests.length;
     // The 1,001st call of that instant is not on the page VAPI answers.
     await expect(client.findCall('crowd-1000', since)).rejects.toBeInstanceOf(CallProviderError);

@@ -28,7 +28,12 @@ function newestMtime(path: string): number {
 /** Builds the dashboard unless dist/web is newer than every source file. */
 export function ensureBuild(): void {
   const index = join(WEB_DIST, 'index.html');
-  const sources = Math.max(newestMtime(WEB_SRC), newestMtime(CONTRACTS_SRC), statSync(join(ROOT, 'vite.config.ts')).mtimeMs, statSync(join(ROOT, 'scripts/web-assets.mjs')).mtimeMs);
+  const sources = Math.max(
+    newestMtime(WEB_SRC),
+    newestMtime(CONTRACTS_SRC),
+    statSync(join(ROOT, 'vite.config.ts')).mtimeMs,
+    statSync(join(ROOT, 'scripts/web-assets.mjs')).mtimeMs,
+  );
   if (existsSync(index) && statSync(index).mtimeMs >= sources) return;
   execFileSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--logLevel', 'warn'], {
     cwd: ROOT,
@@ -47,7 +52,15 @@ export async function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }
 

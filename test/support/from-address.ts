@@ -11,7 +11,13 @@ export interface FromResponse {
   body: any;
 }
 
-export function postFrom(base: string, path: string, body: unknown, localAddress: string, headers: Record<string, string> = {}): Promise<FromResponse> {
+export function postFrom(
+  base: string,
+  path: string,
+  body: unknown,
+  localAddress: string,
+  headers: Record<string, string> = {},
+): Promise<FromResponse> {
   const url = new URL(path, base);
   const data = JSON.stringify(body);
   return new Promise((resolve, reject) => {

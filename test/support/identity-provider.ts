@@ -28,7 +28,11 @@ export interface IdentityProvider {
   /** Answer the JWKS with this status instead (a provider that is down), or null. */
   failWith: number | null;
   newKey(alg: Alg, kid?: string): Promise<SigningKey>;
-  sign(key: SigningKey, claims: Record<string, unknown>, opts?: { audience?: string; issuer?: string; expiresIn?: string | number; noExp?: boolean; header?: Record<string, unknown> }): Promise<string>;
+  sign(
+    key: SigningKey,
+    claims: Record<string, unknown>,
+    opts?: { audience?: string; issuer?: string; expiresIn?: string | number; noExp?: boolean; header?: Record<string, unknown> },
+  ): Promise<string>;
   close(): Promise<void>;
 }
 

@@ -90,7 +90,10 @@ const cmd: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 4, arbitrary: fc.record({ t: fc.constant('reserve' as const), a: acct, h: holdIx, mc: amount, shrinkStep, forced, idem }) },
   { weight: 4, arbitrary: fc.record({ t: fc.constant('capture' as const), h: holdIx, mc: amount, owner, dispute: fc.boolean(), idem }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('release' as const), h: holdIx, owner, expired: fc.boolean(), idem }) },
-  { weight: 2, arbitrary: fc.record({ t: fc.constant('compound' as const), a: acct, steps: fc.array(step, { minLength: 1, maxLength: 3 }), idem }) },
+  {
+    weight: 2,
+    arbitrary: fc.record({ t: fc.constant('compound' as const), a: acct, steps: fc.array(step, { minLength: 1, maxLength: 3 }), idem }),
+  },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('retry' as const), j: fc.nat() }) },
 );
 
@@ -164,7 +167,15 @@ function costOf(rule: number, qty: number): number {
 }
 
 export class Model {
-  acc: Acc[] = Array.from({ length: ACCOUNTS }, () => ({ balance: 0, reserved: 0, purchased: 0, used: 0, rows: 0, usageRows: 0, usageCharged: 0 }));
+  acc: Acc[] = Array.from({ length: ACCOUNTS }, () => ({
+    balance: 0,
+    reserved: 0,
+    purchased: 0,
+    used: 0,
+    rows: 0,
+    usageRows: 0,
+    usageCharged: 0,
+  }));
   holds = new Map<number, Hold>();
   keys = new Map<string, { fp: string; out: Outcome }>();
 
@@ -312,4 +323,3 @@ export class Model {
     }
   }
 }
-

@@ -20,7 +20,10 @@ const database = await openDatabase(
     ? { databaseUrl: env.WORKER_PG_URL, pgSchema: env.WORKER_PG_SCHEMA, pgPoolSize: 2 }
     : { sqlitePath: env.WORKER_SQLITE as string, sqliteSynchronous: 'FULL' },
 );
-const core = createCore(database, { ledgerKey: testLedgerKey, ...(env.WORKER_MAX_BATCH ? { maxBatch: Number(env.WORKER_MAX_BATCH) } : {}) });
+const core = createCore(database, {
+  ledgerKey: testLedgerKey,
+  ...(env.WORKER_MAX_BATCH ? { maxBatch: Number(env.WORKER_MAX_BATCH) } : {}),
+});
 const userId = env.WORKER_USER as string;
 const count = Number(env.WORKER_COUNT ?? 500);
 const amountMc = Number(env.WORKER_AMOUNT_MC ?? 1000);
@@ -34,7 +37,9 @@ await new Promise<void>((resolve) => lines.on('line', (l) => l.trim() === 'go' &
 lines.close();
 
 const results = await Promise.allSettled(
-  Array.from({ length: count }, () => core.ledger.debit(userId, amountMc, 'usage', { description: `race ${tag}`, usage: testUsage(amountMc) })),
+  Array.from({ length: count }, () =>
+    core.ledger.debit(userId, amountMc, 'usage', { description: `race ${tag}`, usage: testUsage(amountMc) }),
+  ),
 );
 let ok = 0;
 let refused = 0;

@@ -94,7 +94,12 @@ export class Client {
    * A body that is FormData goes as multipart; a POST without a body sends `{}`.
    */
   call<K extends EndpointKey>(key: K, ...[req]: CallArgs<K, { headers?: Record<string, string> }>): Promise<Res<ResponseOf<K>>> {
-    const r = (req ?? {}) as { params?: Record<string, string>; query?: Record<string, unknown>; body?: unknown; headers?: Record<string, string> };
+    const r = (req ?? {}) as {
+      params?: Record<string, string>;
+      query?: Record<string, unknown>;
+      body?: unknown;
+      headers?: Record<string, string>;
+    };
     const { method, path } = requestTarget(key, r.params, r.query);
     const headers = r.headers ? { headers: r.headers } : {};
     if (r.body instanceof FormData) return this.request(method, path, { raw: r.body, ...headers });
@@ -182,7 +187,11 @@ export async function startTestServer(
       return { token, user, api: api.withToken(token) };
     },
     async tokenFor(userId) {
-      const row = await running.core.database.db.selectFrom('users').select('token_version').where('id', '=', userId).executeTakeFirstOrThrow();
+      const row = await running.core.database.db
+        .selectFrom('users')
+        .select('token_version')
+        .where('id', '=', userId)
+        .executeTakeFirstOrThrow();
       return new SignJWT({ tv: Number(row.token_version) })
         .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
         .setSubject(userId)

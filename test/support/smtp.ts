@@ -58,9 +58,12 @@ export async function startSmtp(): Promise<LocalSmtp> {
     async waitFor(addr, subject, after = 0, ms = 20_000) {
       const end = Date.now() + ms;
       for (;;) {
-        const found = to(addr).slice(after).find((m) => !subject || subject.test(m.subject));
+        const found = to(addr)
+          .slice(after)
+          .find((m) => !subject || subject.test(m.subject));
         if (found) return found;
-        if (Date.now() > end) throw new Error(`no mail to ${addr}${subject ? ` matching ${subject}` : ''} (got: ${mails.map((m) => m.subject).join(', ')})`);
+        if (Date.now() > end)
+          throw new Error(`no mail to ${addr}${subject ? ` matching ${subject}` : ''} (got: ${mails.map((m) => m.subject).join(', ')})`);
         await new Promise((r) => setTimeout(r, 20));
       }
     },

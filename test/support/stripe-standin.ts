@@ -53,7 +53,11 @@ export interface StripeStandIn {
   /** Refunds `amount` more on the intent's charge; returns the charge. */
   refund(intentId: string, amount: number): Obj;
   /** A signed webhook delivery: [body, signature header]. */
-  event(type: string, object: Obj, opts?: { id?: string; timestamp?: number; secret?: string }): { body: string; signature: string; id: string };
+  event(
+    type: string,
+    object: Obj,
+    opts?: { id?: string; timestamp?: number; secret?: string },
+  ): { body: string; signature: string; id: string };
   /** A fresh signature for a payload (Stripe signs every delivery attempt anew, with the time of the attempt). */
   sign(body: string): string;
   close(): Promise<void>;
@@ -76,7 +80,15 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
   const charges = new Map<string, Obj>();
   const refunds: Obj[] = [];
   const newRefund = (pi: Obj, ch: Obj, amount: number): Obj => {
-    const r = { id: id('re'), object: 'refund', created: Math.floor(Date.now() / 1000), amount, charge: ch.id, payment_intent: pi.id, status: 'succeeded' };
+    const r = {
+      id: id('re'),
+      object: 'refund',
+      created: Math.floor(Date.now() / 1000),
+      amount,
+      charge: ch.id,
+      payment_intent: pi.id,
+      status: 'succeeded',
+    };
     refunds.push(r);
     return r;
   };
@@ -87,7 +99,18 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
 
   const newCharge = (pi: Obj): Obj => {
     const chId = id('ch');
-    return { id: chId, object: 'charge', created: Math.floor(Date.now() / 1000), amount: pi.amount, amount_refunded: 0, refunded: false, currency: pi.currency, payment_intent: pi.id, status: 'succeeded', receipt_url: `https://pay.stripe.com/receipts/standin/${chId}` };
+    return {
+      id: chId,
+      object: 'charge',
+      created: Math.floor(Date.now() / 1000),
+      amount: pi.amount,
+      amount_refunded: 0,
+      refunded: false,
+      currency: pi.currency,
+      payment_intent: pi.id,
+      status: 'succeeded',
+      receipt_url: `https://pay.stripe.com/receipts/standin/${chId}`,
+    };
   };
   const server: Server = createServer((req, res) => {
     let raw = '';
@@ -134,7 +157,11 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
       }
       if (req.method === 'GET' && path === '/v1/payment_methods') {
         const customer = new URL(req.url ?? '', 'http://x').searchParams.get('customer');
-        return send(200, { object: 'list', data: customer ? [{ id: `pm_card_${customer}`, object: 'payment_method', type: 'card' }] : [], has_more: false });
+        return send(200, {
+          object: 'list',
+          data: customer ? [{ id: `pm_card_${customer}`, object: 'payment_method', type: 'card' }] : [],
+          has_more: false,
+        });
       }
       if (req.method === 'POST' && path === '/v1/payment_intents' && body.confirm === 'true') {
         if (state.declineNext > 0) {
@@ -142,7 +169,19 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
           return send(402, { error: { type: 'card_error', code: 'card_declined', message: 'Your card was declined.' } });
         }
         const piId = id('pi');
-        const pi: Obj = { id: piId, object: 'payment_intent', created: Math.floor(Date.now() / 1000), amount: Number(body.amount), currency: body.currency, customer: body.customer, metadata: body.metadata ?? {}, status: 'succeeded', client_secret: `${piId}_secret`, latest_charge: null, last_payment_error: null };
+        const pi: Obj = {
+          id: piId,
+          object: 'payment_intent',
+          created: Math.floor(Date.now() / 1000),
+          amount: Number(body.amount),
+          currency: body.currency,
+          customer: body.customer,
+          metadata: body.metadata ?? {},
+          status: 'succeeded',
+          client_secret: `${piId}_secret`,
+          latest_charge: null,
+          last_payment_error: null,
+        };
         intents.set(piId, pi);
         const ch = newCharge(pi);
         charges.set(String(ch.id), ch);
@@ -171,10 +210,15 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
         const q = new URL(req.url ?? '', 'http://x').searchParams;
         const gte = Number(q.get('created[gte]') ?? 0);
         const lt = Number(q.get('created[lt]') ?? Number.POSITIVE_INFINITY);
-        const all = [...intents.values()].filter((pi) => (!q.get('customer') || pi.customer === q.get('customer')) && Number(pi.created) >= gte && Number(pi.created) < lt);
+        const all = [...intents.values()].filter(
+          (pi) => (!q.get('customer') || pi.customer === q.get('customer')) && Number(pi.created) >= gte && Number(pi.created) < lt,
+        );
         const expand = q.getAll('expand[0]').includes('data.latest_charge');
         const list = page(all.reverse(), q);
-        if (expand) list.data = (list.data as Obj[]).map((pi) => (pi.latest_charge ? { ...pi, latest_charge: charges.get(String(pi.latest_charge)) } : pi));
+        if (expand)
+          list.data = (list.data as Obj[]).map((pi) =>
+            pi.latest_charge ? { ...pi, latest_charge: charges.get(String(pi.latest_charge)) } : pi,
+          );
         return send(200, list);
       }
       if (req.method === 'GET' && path === '/v1/refunds') {
@@ -187,7 +231,10 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
         const pi = intents.get(m[1] as string);
         if (!pi) return notFound();
         const expand = new URL(req.url ?? '', 'http://x').searchParams.getAll('expand[0]');
-        return send(200, expand.includes('latest_charge') && pi.latest_charge ? { ...pi, latest_charge: charges.get(String(pi.latest_charge)) } : pi);
+        return send(
+          200,
+          expand.includes('latest_charge') && pi.latest_charge ? { ...pi, latest_charge: charges.get(String(pi.latest_charge)) } : pi,
+        );
       }
       if (req.method === 'GET' && (m = /^\/v1\/charges\/([^/]+)$/.exec(path))) {
         const ch = charges.get(m[1] as string);
@@ -243,7 +290,14 @@ export async function startStripeStandIn(): Promise<StripeStandIn> {
     },
     event(type, object, opts = {}) {
       const eventId = opts.id ?? id('evt');
-      const body = JSON.stringify({ id: eventId, object: 'event', type, api_version: '2026-10-28.endive', created: Math.floor(Date.now() / 1000), data: { object } });
+      const body = JSON.stringify({
+        id: eventId,
+        object: 'event',
+        type,
+        api_version: '2026-10-28.endive',
+        created: Math.floor(Date.now() / 1000),
+        data: { object },
+      });
       const signature = stripe.webhooks.generateTestHeaderString({
         payload: body,
         secret: opts.secret ?? webhookSecret,

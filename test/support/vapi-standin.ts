@@ -81,7 +81,15 @@ export async function startVapiStandIn(): Promise<VapiStandIn> {
     const p = fetch(hook.url, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-vapi-secret': hook.secret },
-      body: JSON.stringify({ message: { type: 'end-of-call-report', call: view(c), startedAt: c.startedAt, endedAt: c.endedAt, endedReason: 'customer-ended-call' } }),
+      body: JSON.stringify({
+        message: {
+          type: 'end-of-call-report',
+          call: view(c),
+          startedAt: c.startedAt,
+          endedAt: c.endedAt,
+          endedReason: 'customer-ended-call',
+        },
+      }),
     })
       .then((r) => {
         state.reports.push({ callId: c.id, status: r.status });
@@ -130,7 +138,13 @@ export async function startVapiStandIn(): Promise<VapiStandIn> {
       const send = stall ? () => {} : answer;
       if (req.method === 'POST' && url.pathname === '/call') {
         const id = `vapi-call-${++n}`;
-        const c: StandInCall = { id, name: typeof body?.name === 'string' ? body.name : null, body, status: 'queued', createdAt: new Date().toISOString() };
+        const c: StandInCall = {
+          id,
+          name: typeof body?.name === 'string' ? body.name : null,
+          body,
+          status: 'queued',
+          createdAt: new Date().toISOString(),
+        };
         state.calls.set(id, c);
         return send(201, view(c));
       }

@@ -73,7 +73,10 @@ export async function startReceiver(behave: Receiver['behave'] = () => ({ status
  * base64-decoded secret after `whsec_`, over `id.timestamp.body`, base64, compared with
  * each `v1,` signature of the header.
  */
-export function verifyStandardWebhook(secret: string, r: Pick<Received, 'headers' | 'body'>): { type: string; timestamp: string; data: Record<string, unknown> } {
+export function verifyStandardWebhook(
+  secret: string,
+  r: Pick<Received, 'headers' | 'body'>,
+): { type: string; timestamp: string; data: Record<string, unknown> } {
   const id = String(r.headers['webhook-id']);
   const ts = String(r.headers['webhook-timestamp']);
   const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');

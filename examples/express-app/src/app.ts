@@ -38,10 +38,14 @@ export function createApp(credits: CreditsClient, platform: Platform) {
     res.json(await credits.balance(userOf(req)));
   });
 
-  app.post('/messages', requireCredits({ client: credits, customer: userOf, operation: 'message', unit: 'per_message', quantity: 1 }), async (req, res) => {
-    await platform.sendMessage(String(req.body.to), String(req.body.text));
-    res.status(201).json({ sent: true });
-  });
+  app.post(
+    '/messages',
+    requireCredits({ client: credits, customer: userOf, operation: 'message', unit: 'per_message', quantity: 1 }),
+    async (req, res) => {
+      await platform.sendMessage(String(req.body.to), String(req.body.text));
+      res.status(201).json({ sent: true });
+    },
+  );
 
   app.post(
     '/candidates/:id/screen',

@@ -2,7 +2,10 @@
 import { CreditsClient } from '@credit-billing/client';
 import { createApp } from './app.js';
 
-const credits = new CreditsClient({ baseUrl: process.env.CREDITS_URL ?? 'http://127.0.0.1:3000', apiKey: process.env.CREDITS_API_KEY ?? '' });
+const credits = new CreditsClient({
+  baseUrl: process.env.CREDITS_URL ?? 'http://127.0.0.1:3000',
+  apiKey: process.env.CREDITS_API_KEY ?? '',
+});
 const app = createApp(credits, {
   async sendMessage(to, text) {
     console.log(`message to ${to}: ${text}`);

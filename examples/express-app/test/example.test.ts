@@ -89,7 +89,9 @@ describe('examples/express-app against the service', () => {
     const before = sent.length;
     const r = await call('POST', '/messages', 'recruiter-2', { to: 'cand-1', text: 'Hi' });
     expect(r.status).toBe(402);
-    expect(r.body).toEqual({ error: { code: 'insufficient_credits', message: expect.any(String), details: { required: 0.1, available: 0 } } });
+    expect(r.body).toEqual({
+      error: { code: 'insufficient_credits', message: expect.any(String), details: { required: 0.1, available: 0 } },
+    });
     expect(sent.length).toBe(before);
     expect(await credits.balance('recruiter-2')).toMatchObject({ balance: 0, reserved: 0 });
   });

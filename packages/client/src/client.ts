@@ -68,7 +68,8 @@ export class CreditsClient {
   private readonly fetchImpl: typeof fetch;
 
   constructor(options: CreditsClientOptions) {
-    if (!options || typeof options.baseUrl !== 'string' || !/^https?:\/\//.test(options.baseUrl)) throw new TypeError('CreditsClient: baseUrl must be an http(s) URL');
+    if (!options || typeof options.baseUrl !== 'string' || !/^https?:\/\//.test(options.baseUrl))
+      throw new TypeError('CreditsClient: baseUrl must be an http(s) URL');
     if (typeof options.apiKey !== 'string' || options.apiKey.length === 0) throw new TypeError('CreditsClient: apiKey is required');
     this.baseUrl = options.baseUrl.replace(/\/+$/, '');
     this.#apiKey = options.apiKey;
@@ -111,17 +112,19 @@ export class CreditsClient {
   /** Reserves the cost of `quantity` for a long operation; capture, release or extend the hold it returns. */
   async hold(input: HoldInput): Promise<Hold> {
     const { idempotencyKey, ...body } = input;
-    const r = await this.request<{ hold: { id: string; status: HoldStatus; credits: number; expiresAt: string }; credits: { reserved: number; available: number } }>(
-      'POST',
-      '/api/v1/holds',
-      { body, idempotencyKey: idempotencyKey ?? newKey() },
-    );
+    const r = await this.request<{
+      hold: { id: string; status: HoldStatus; credits: number; expiresAt: string };
+      credits: { reserved: number; available: number };
+    }>('POST', '/api/v1/holds', { body, idempotencyKey: idempotencyKey ?? newKey() });
     return new Hold(this, r.hold.id, r.hold.status, r.hold.credits, r.hold.expiresAt);
   }
 
   /** @internal Used by Hold. */
   async holdAction<T>(id: string, action: 'capture' | 'release' | 'extend', body: unknown, idempotencyKey?: string): Promise<T> {
-    return this.request<T>('POST', `/api/v1/holds/${encodeURIComponent(id)}/${action}`, { body, idempotencyKey: idempotencyKey ?? newKey() });
+    return this.request<T>('POST', `/api/v1/holds/${encodeURIComponent(id)}/${action}`, {
+      body,
+      idempotencyKey: idempotencyKey ?? newKey(),
+    });
   }
 
   /** One call: attempts until an answer that is not worth retrying, or the retries run out. */
@@ -144,7 +147,9 @@ export class CreditsClient {
           throw new CreditsApiError(
             0,
             timedOut ? 'timeout' : 'network_error',
-            timedOut ? `No answer from the credits service within ${this.timeoutMs} ms (${method} ${path}).` : `The credits service could not be reached (${method} ${path}): ${(e as Error)?.message}`,
+            timedOut
+              ? `No answer from the credits service within ${this.timeoutMs} ms (${method} ${path}).`
+              : `The credits service could not be reached (${method} ${path}): ${(e as Error)?.message}`,
             undefined,
             undefined,
             { cause: e },
@@ -159,7 +164,14 @@ export class CreditsClient {
         try {
           return JSON.parse(text) as T;
         } catch (e) {
-          throw new CreditsApiError(res.status, 'invalid_response', `The credits service answered ${res.status} with a body that is not JSON.`, undefined, res.headers.get('x-request-id') ?? undefined, { cause: e });
+          throw new CreditsApiError(
+            res.status,
+            'invalid_response',
+            `The credits service answered ${res.status} with a body that is not JSON.`,
+            undefined,
+            res.headers.get('x-request-id') ?? undefined,
+            { cause: e },
+          );
         }
       }
       if (!last && RETRY_STATUSES.has(res.status)) {
@@ -215,14 +227,19 @@ export class Hold {
   /** Charges the cost of `quantity`, at most the held credits; the rest is released. A second capture is a CreditsApiError 409. */
   async capture(input: CaptureInput): Promise<CaptureResult> {
     const { idempotencyKey, ...body } = input;
-    const r = await this.#client.holdAction<{ hold: { id: string; status: 'captured'; credits: number; heldCredits: number }; credits: { charged: number; balance: number } }>(
-      this.id,
-      'capture',
-      body,
-      idempotencyKey,
-    );
+    const r = await this.#client.holdAction<{
+      hold: { id: string; status: 'captured'; credits: number; heldCredits: number };
+      credits: { charged: number; balance: number };
+    }>(this.id, 'capture', body, idempotencyKey);
     this.status = 'captured';
-    return { id: r.hold.id, status: r.hold.status, credits: r.hold.credits, heldCredits: r.hold.heldCredits, charged: r.credits.charged, balance: r.credits.balance };
+    return {
+      id: r.hold.id,
+      status: r.hold.status,
+      credits: r.hold.credits,
+      heldCredits: r.hold.heldCredits,
+      charged: r.credits.charged,
+      balance: r.credits.balance,
+    };
   }
 
   /** Releases the hold, charging nothing. */

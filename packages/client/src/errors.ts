@@ -20,7 +20,14 @@ export class CreditsApiError extends Error {
   /** The error body as the service sent it (or as it would have, for a request that got no answer). */
   readonly body: ApiErrorBody;
 
-  constructor(status: number, code: string, message: string, details?: Record<string, unknown>, requestId?: string, options?: { cause?: unknown }) {
+  constructor(
+    status: number,
+    code: string,
+    message: string,
+    details?: Record<string, unknown>,
+    requestId?: string,
+    options?: { cause?: unknown },
+  ) {
     super(message, options);
     this.status = status;
     this.code = code;

@@ -63,10 +63,17 @@ export async function reserve<Req>(opts: RequireCreditsOptions<Req>, req: Req): 
 }
 
 /** After the response: capture the used quantity when it succeeded (status below 400), else release. */
-export async function settle<Req>(opts: RequireCreditsOptions<Req>, req: Req, reserved: Reserved, succeeded: boolean, usedQuantity: unknown): Promise<void> {
+export async function settle<Req>(
+  opts: RequireCreditsOptions<Req>,
+  req: Req,
+  reserved: Reserved,
+  succeeded: boolean,
+  usedQuantity: unknown,
+): Promise<void> {
   try {
     if (succeeded) {
-      const quantity = typeof usedQuantity === 'number' && Number.isFinite(usedQuantity) && usedQuantity >= 0 ? usedQuantity : reserved.quantity;
+      const quantity =
+        typeof usedQuantity === 'number' && Number.isFinite(usedQuantity) && usedQuantity >= 0 ? usedQuantity : reserved.quantity;
       await reserved.hold.capture({ quantity, ...(reserved.metadata ? { metadata: reserved.metadata } : {}) });
     } else {
       await reserved.hold.release();

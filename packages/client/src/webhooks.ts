@@ -16,7 +16,8 @@ export type WebhookHeaders = { get(name: string): string | null } | Record<strin
 export const WEBHOOK_TOLERANCE_SECONDS = 300;
 
 function header(headers: WebhookHeaders, name: string): string | undefined {
-  if (typeof (headers as { get?: unknown }).get === 'function') return (headers as { get(n: string): string | null }).get(name) ?? undefined;
+  if (typeof (headers as { get?: unknown }).get === 'function')
+    return (headers as { get(n: string): string | null }).get(name) ?? undefined;
   const rec = headers as Record<string, string | string[] | undefined>;
   const key = Object.keys(rec).find((k) => k.toLowerCase() === name);
   const v = key === undefined ? undefined : rec[key];
@@ -43,13 +44,16 @@ export function verifyWebhook<T = Record<string, unknown>>(
   const id = header(headers, 'webhook-id');
   const timestamp = header(headers, 'webhook-timestamp');
   const signatures = header(headers, 'webhook-signature');
-  if (!id || !timestamp || !signatures) throw new WebhookVerificationError('Missing webhook-id, webhook-timestamp or webhook-signature header.');
+  if (!id || !timestamp || !signatures)
+    throw new WebhookVerificationError('Missing webhook-id, webhook-timestamp or webhook-signature header.');
   if (!/^\d{1,15}$/.test(timestamp)) throw new WebhookVerificationError('The webhook-timestamp is not a Unix time in seconds.');
   const now = Math.floor((options.now ?? new Date()).getTime() / 1000);
   const tolerance = options.toleranceSeconds ?? WEBHOOK_TOLERANCE_SECONDS;
-  if (Math.abs(now - Number(timestamp)) > tolerance) throw new WebhookVerificationError('The webhook-timestamp is too far from now (a replay, or a clock off by more than 5 minutes).');
+  if (Math.abs(now - Number(timestamp)) > tolerance)
+    throw new WebhookVerificationError('The webhook-timestamp is too far from now (a replay, or a clock off by more than 5 minutes).');
 
-  const body = typeof rawBody === 'string' ? Buffer.from(rawBody, 'utf8') : Buffer.from(rawBody.buffer, rawBody.byteOffset, rawBody.byteLength);
+  const body =
+    typeof rawBody === 'string' ? Buffer.from(rawBody, 'utf8') : Buffer.from(rawBody.buffer, rawBody.byteOffset, rawBody.byteLength);
   const expected = createHmac('sha256', key).update(`${id}.${timestamp}.`).update(body).digest();
   let ok = false;
   for (const part of signatures.split(' ')) {
@@ -66,6 +70,7 @@ export function verifyWebhook<T = Record<string, unknown>>(
   } catch {
     throw new WebhookVerificationError('The webhook body is not JSON.');
   }
-  if (!event || typeof event !== 'object' || typeof event.type !== 'string') throw new WebhookVerificationError('The webhook body is not an event.');
+  if (!event || typeof event !== 'object' || typeof event.type !== 'string')
+    throw new WebhookVerificationError('The webhook body is not an event.');
   return { id, type: event.type, timestamp: String(event.timestamp ?? ''), data: (event.data ?? {}) as T };
 }

@@ -44,13 +44,21 @@ describe('CreditsClient', () => {
 
   it('records usage with a generated Idempotency-Key, or the caller’s', async () => {
     svc.available.set('u1', 10);
-    expect(await client.recordUsage({ customer: 'u1', operation: 'message', unit: 'per_message', quantity: 1, metadata: { to: 'x' } })).toEqual({
+    expect(
+      await client.recordUsage({ customer: 'u1', operation: 'message', unit: 'per_message', quantity: 1, metadata: { to: 'x' } }),
+    ).toEqual({
       usageId: expect.stringMatching(/^usage-/),
       charged: 0.1,
       balance: 9.9,
     });
     expect(svc.requests[0]?.headers['idempotency-key']).toMatch(UUID);
-    expect(svc.requests[0]?.body).toEqual({ customer: 'u1', operation: 'message', unit: 'per_message', quantity: 1, metadata: { to: 'x' } });
+    expect(svc.requests[0]?.body).toEqual({
+      customer: 'u1',
+      operation: 'message',
+      unit: 'per_message',
+      quantity: 1,
+      metadata: { to: 'x' },
+    });
     await client.recordUsage({ customer: 'u1', operation: 'message', unit: 'per_message', quantity: 1, idempotencyKey: 'mine-1' });
     await client.recordUsage({ customer: 'u1', operation: 'message', unit: 'per_message', quantity: 1, idempotencyKey: 'mine-1' });
     expect(svc.requests.slice(1).map((r) => r.headers['idempotency-key'])).toEqual(['mine-1', 'mine-1']);
@@ -69,7 +77,9 @@ describe('CreditsClient', () => {
     expect(err.code).toBe('insufficient_credits');
     expect(err.required).toBe(0.1);
     expect(err.available).toBe(0.05);
-    expect(err.body).toEqual({ error: { code: 'insufficient_credits', message: expect.any(String), details: { required: 0.1, available: 0.05 } } });
+    expect(err.body).toEqual({
+      error: { code: 'insufficient_credits', message: expect.any(String), details: { required: 0.1, available: 0.05 } },
+    });
     expect(svc.requests).toHaveLength(1); // a refusal is not retried
   });
 
@@ -112,7 +122,11 @@ describe('CreditsClient', () => {
     expect(svc.requests).toHaveLength(2);
 
     svc.requests.length = 0;
-    svc.failNext({ kind: 'status', status: 503, retryAfter: '0' }, { kind: 'status', status: 503, retryAfter: '0' }, { kind: 'status', status: 503, retryAfter: '0' });
+    svc.failNext(
+      { kind: 'status', status: 503, retryAfter: '0' },
+      { kind: 'status', status: 503, retryAfter: '0' },
+      { kind: 'status', status: 503, retryAfter: '0' },
+    );
     const err = await client.balance('u4').catch((e) => e);
     expect(err).toBeInstanceOf(CreditsApiError);
     expect(err.status).toBe(503);
@@ -122,7 +136,9 @@ describe('CreditsClient', () => {
 
   it('does not retry a 4xx refusal', async () => {
     svc.failNext({ kind: 'status', status: 409, body: { error: { code: 'idempotency_conflict', message: 'other body' } } });
-    const err = await client.recordUsage({ customer: 'u1', operation: 'message', unit: 'per_message', quantity: 1, idempotencyKey: 'k' }).catch((e) => e);
+    const err = await client
+      .recordUsage({ customer: 'u1', operation: 'message', unit: 'per_message', quantity: 1, idempotencyKey: 'k' })
+      .catch((e) => e);
     expect(err.code).toBe('idempotency_conflict');
     expect(err.status).toBe(409);
     expect(svc.requests).toHaveLength(1);

@@ -8,7 +8,19 @@ import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
 import type { balanceSchema } from '../../../src/contracts/credits.js';
 import type * as service from '../../../src/contracts/service.js';
-import type { Balance, BatchEvent, BatchResult, CaptureInput, Customer, CustomerInput, ExtendResult, HoldInput, HoldStatus, ReleaseResult, UsageInput } from '../src/index.js';
+import type {
+  Balance,
+  BatchEvent,
+  BatchResult,
+  CaptureInput,
+  Customer,
+  CustomerInput,
+  ExtendResult,
+  HoldInput,
+  HoldStatus,
+  ReleaseResult,
+  UsageInput,
+} from '../src/index.js';
 
 type Fits<A, B> = [A] extends [B] ? true : false;
 type Out<T extends z.ZodType> = z.output<T>;
@@ -21,7 +33,10 @@ const answers: [
   Fits<Out<typeof service.serviceUsageResponse>, { usage: { id: string | null }; credits: { charged: number; balance: number } }>,
   Fits<Out<typeof service.usageBatchResponse>['results'][number], BatchResult>,
   Fits<Out<typeof service.holdResponse>['hold'], { id: string; status: HoldStatus; credits: number; expiresAt: string }>,
-  Fits<Out<typeof service.captureResponse>, { hold: { id: string; status: 'captured'; credits: number; heldCredits: number }; credits: { charged: number; balance: number } }>,
+  Fits<
+    Out<typeof service.captureResponse>,
+    { hold: { id: string; status: 'captured'; credits: number; heldCredits: number }; credits: { charged: number; balance: number } }
+  >,
   Fits<Out<typeof service.releaseResponse>['hold'], ReleaseResult>,
   Fits<Out<typeof service.extendResponse>['hold'], ExtendResult>,
 ] = [true, true, true, true, true, true, true, true];

@@ -26,13 +26,23 @@ describe('requireCredits (Express)', () => {
     const customer = (req: Request) => String(req.header('x-customer'));
     const app = express();
     app.use(express.json());
-    app.post('/screen', requireCredits({ client, customer, operation: 'candidate_screening', unit: 'per_candidate', quantity: 1 }), (_req, res) => {
-      ran++;
-      res.json({ screened: true });
-    });
+    app.post(
+      '/screen',
+      requireCredits({ client, customer, operation: 'candidate_screening', unit: 'per_candidate', quantity: 1 }),
+      (_req, res) => {
+        ran++;
+        res.json({ screened: true });
+      },
+    );
     app.post(
       '/interview',
-      requireCredits({ client, customer, operation: 'interview', unit: 'per_minute', quantity: (req: Request) => Number(req.body.maxSeconds) }),
+      requireCredits({
+        client,
+        customer,
+        operation: 'interview',
+        unit: 'per_minute',
+        quantity: (req: Request) => Number(req.body.maxSeconds),
+      }),
       async (req, res) => {
         ran++;
         res.locals.creditsQuantity = Number(req.body.usedSeconds);
@@ -63,17 +73,25 @@ describe('requireCredits (Express)', () => {
   });
 
   const post = (path: string, customer: string, body: unknown = {}, signal?: AbortSignal) =>
-    fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json', 'x-customer': customer }, body: JSON.stringify(body), ...(signal ? { signal } : {}) });
-  const calls = () => svc.requests.filter((r) => r.url.startsWith('/api/v1/holds')).map((r) => `${r.url.replace(/hold-\d+/, 'H')} ${JSON.stringify(r.body)}`);
+    fetch(base + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-customer': customer },
+      body: JSON.stringify(body),
+      ...(signal ? { signal } : {}),
+    });
+  const calls = () =>
+    svc.requests.filter((r) => r.url.startsWith('/api/v1/holds')).map((r) => `${r.url.replace(/hold-\d+/, 'H')} ${JSON.stringify(r.body)}`);
 
   it('captures the reserved quantity after a success', async () => {
     svc.available.set('e1', 1);
     svc.requests.length = 0;
     expect((await post('/screen', 'e1')).status).toBe(200);
-    await expect.poll(calls).toEqual([
-      `/api/v1/holds ${JSON.stringify({ customer: 'e1', operation: 'candidate_screening', unit: 'per_candidate', quantity: 1 })}`,
-      `/api/v1/holds/H/capture ${JSON.stringify({ quantity: 1 })}`,
-    ]);
+    await expect
+      .poll(calls)
+      .toEqual([
+        `/api/v1/holds ${JSON.stringify({ customer: 'e1', operation: 'candidate_screening', unit: 'per_candidate', quantity: 1 })}`,
+        `/api/v1/holds/H/capture ${JSON.stringify({ quantity: 1 })}`,
+      ]);
     expect(svc.available.get('e1')).toBe(0.9);
   });
 
@@ -130,7 +148,9 @@ describe('requireCredits (Express)', () => {
     const before = ran;
     const r = await post('/screen', 'e4');
     expect(r.status).toBe(402);
-    expect(await r.json()).toEqual({ error: { code: 'insufficient_credits', message: expect.any(String), details: { required: 0.1, available: 0.05 } } });
+    expect(await r.json()).toEqual({
+      error: { code: 'insufficient_credits', message: expect.any(String), details: { required: 0.1, available: 0.05 } },
+    });
     expect(ran).toBe(before);
   });
 });

@@ -81,7 +81,9 @@ export async function startFakeService(apiKey: string): Promise<FakeService> {
       const externalId = decodeURIComponent(m[1] as string);
       const created = !available.has(externalId);
       if (created) available.set(externalId, 0);
-      return json(res, created ? 201 : 200, { customer: { accountId: `acc-${externalId}`, externalId, kind: body?.kind ?? 'personal', name: body?.name ?? externalId } });
+      return json(res, created ? 201 : 200, {
+        customer: { accountId: `acc-${externalId}`, externalId, kind: body?.kind ?? 'personal', name: body?.name ?? externalId },
+      });
     }
     if (req.method === 'GET' && (m = /^\/api\/v1\/customers\/([^/]+)\/balance$/.exec(url))) {
       const id = decodeURIComponent(m[1] as string);
@@ -94,7 +96,8 @@ export async function startFakeService(apiKey: string): Promise<FakeService> {
       const a = available.get(body.customer);
       if (a === undefined) return error(res, 404, 'not_found', 'Customer not found.');
       const cost = price(body.quantity);
-      if (cost > a) return error(res, 402, 'insufficient_credits', 'Not enough credits for this operation.', { required: cost, available: a });
+      if (cost > a)
+        return error(res, 402, 'insufficient_credits', 'Not enough credits for this operation.', { required: cost, available: a });
       available.set(body.customer, Math.round((a - cost) * 1000) / 1000);
       return remember(201, { usage: { id: `usage-${++ids}` }, credits: { charged: cost, balance: available.get(body.customer) } });
     }
@@ -104,7 +107,8 @@ export async function startFakeService(apiKey: string): Promise<FakeService> {
         if (seen.has(e.id)) return { id: e.id, status: 'duplicate' };
         seen.add(e.id);
         const a = available.get(e.customer);
-        if (a === undefined || typeof e.quantity !== 'number') return { id: e.id, status: 'invalid', error: { code: 'validation_error', message: 'bad event' } };
+        if (a === undefined || typeof e.quantity !== 'number')
+          return { id: e.id, status: 'invalid', error: { code: 'validation_error', message: 'bad event' } };
         const cost = price(e.quantity);
         if (cost > a) return { id: e.id, status: 'insufficient_credits' };
         available.set(e.customer, Math.round((a - cost) * 1000) / 1000);
@@ -116,12 +120,16 @@ export async function startFakeService(apiKey: string): Promise<FakeService> {
       const a = available.get(body.customer);
       if (a === undefined) return error(res, 404, 'not_found', 'Customer not found.');
       const cost = price(body.quantity);
-      if (cost > a) return error(res, 402, 'insufficient_credits', 'Not enough credits for this operation.', { required: cost, available: a });
+      if (cost > a)
+        return error(res, 402, 'insufficient_credits', 'Not enough credits for this operation.', { required: cost, available: a });
       available.set(body.customer, Math.round((a - cost) * 1000) / 1000);
       const id = `hold-${++ids}`;
       const expiresAt = new Date(Date.now() + (body.ttlSeconds ?? 900) * 1000).toISOString();
       holds.set(id, { customer: body.customer, credits: cost, status: 'held', expiresAt });
-      return remember(201, { hold: { id, status: 'held', credits: cost, expiresAt }, credits: { reserved: cost, available: available.get(body.customer) } });
+      return remember(201, {
+        hold: { id, status: 'held', credits: cost, expiresAt },
+        credits: { reserved: cost, available: available.get(body.customer) },
+      });
     }
     if (req.method === 'POST' && (m = /^\/api\/v1\/holds\/([^/]+)\/(capture|release|extend)$/.exec(url))) {
       const h = holds.get(decodeURIComponent(m[1] as string));
@@ -132,7 +140,10 @@ export async function startFakeService(apiKey: string): Promise<FakeService> {
         const charged = Math.min(h.credits, price(body.quantity));
         h.status = 'captured';
         available.set(h.customer, Math.round((a + h.credits - charged) * 1000) / 1000);
-        return remember(200, { hold: { id: m[1], status: 'captured', credits: charged, heldCredits: h.credits }, credits: { charged, balance: available.get(h.customer) } });
+        return remember(200, {
+          hold: { id: m[1], status: 'captured', credits: charged, heldCredits: h.credits },
+          credits: { charged, balance: available.get(h.customer) },
+        });
       }
       if (m[2] === 'release') {
         h.status = 'released';

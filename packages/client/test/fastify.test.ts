@@ -21,13 +21,25 @@ describe('requireCredits (Fastify)', () => {
     const client = new CreditsClient({ baseUrl: svc.url, apiKey: KEY, maxRetries: 0 });
     const customer = (req: FastifyRequest) => String(req.headers['x-customer']);
     app = Fastify();
-    app.post('/screen', { preHandler: requireCredits({ client, customer, operation: 'candidate_screening', unit: 'per_candidate', quantity: 1 }) }, async () => {
-      ran++;
-      return { screened: true };
-    });
+    app.post(
+      '/screen',
+      { preHandler: requireCredits({ client, customer, operation: 'candidate_screening', unit: 'per_candidate', quantity: 1 }) },
+      async () => {
+        ran++;
+        return { screened: true };
+      },
+    );
     app.post(
       '/interview',
-      { preHandler: requireCredits({ client, customer, operation: 'interview', unit: 'per_minute', quantity: (req: FastifyRequest) => Number((req.body as { maxSeconds: number }).maxSeconds) }) },
+      {
+        preHandler: requireCredits({
+          client,
+          customer,
+          operation: 'interview',
+          unit: 'per_minute',
+          quantity: (req: FastifyRequest) => Number((req.body as { maxSeconds: number }).maxSeconds),
+        }),
+      },
       async (req) => {
         ran++;
         (req as FastifyRequest & { creditsQuantity?: number }).creditsQuantity = (req.body as { usedSeconds: number }).usedSeconds;
@@ -38,10 +50,14 @@ describe('requireCredits (Fastify)', () => {
       ran++;
       throw new Error('handler failed');
     });
-    app.post('/refused', { preHandler: requireCredits({ client, customer, operation: 'o', unit: 'per_call', quantity: 3 }) }, async (_req, reply) => {
-      ran++;
-      return reply.code(422).send({ nope: true });
-    });
+    app.post(
+      '/refused',
+      { preHandler: requireCredits({ client, customer, operation: 'o', unit: 'per_call', quantity: 3 }) },
+      async (_req, reply) => {
+        ran++;
+        return reply.code(422).send({ nope: true });
+      },
+    );
     await app.listen({ port: 0, host: '127.0.0.1' });
   });
   afterAll(async () => {
@@ -56,7 +72,9 @@ describe('requireCredits (Fastify)', () => {
       body: JSON.stringify(body),
     });
   const calls = (customer: string) => {
-    return svc.requests.filter((r) => r.url.startsWith('/api/v1/holds') && (r.body?.customer === customer || r.url.includes('/hold-'))).map((r) => `${r.url.replace(/hold-\d+/, 'H')} ${JSON.stringify(r.body)}`);
+    return svc.requests
+      .filter((r) => r.url.startsWith('/api/v1/holds') && (r.body?.customer === customer || r.url.includes('/hold-')))
+      .map((r) => `${r.url.replace(/hold-\d+/, 'H')} ${JSON.stringify(r.body)}`);
   };
 
   it('captures the reserved quantity after a success', async () => {
@@ -64,10 +82,12 @@ describe('requireCredits (Fastify)', () => {
     svc.requests.length = 0;
     const r = await post('/screen', 'f1');
     expect(r.status).toBe(200);
-    await expect.poll(() => calls('f1')).toEqual([
-      `/api/v1/holds ${JSON.stringify({ customer: 'f1', operation: 'candidate_screening', unit: 'per_candidate', quantity: 1 })}`,
-      `/api/v1/holds/H/capture ${JSON.stringify({ quantity: 1 })}`,
-    ]);
+    await expect
+      .poll(() => calls('f1'))
+      .toEqual([
+        `/api/v1/holds ${JSON.stringify({ customer: 'f1', operation: 'candidate_screening', unit: 'per_candidate', quantity: 1 })}`,
+        `/api/v1/holds/H/capture ${JSON.stringify({ quantity: 1 })}`,
+      ]);
     expect(svc.available.get('f1')).toBe(0.9);
   });
 
@@ -96,7 +116,9 @@ describe('requireCredits (Fastify)', () => {
     const before = ran;
     const r = await post('/screen', 'f4');
     expect(r.status).toBe(402);
-    expect(await r.json()).toEqual({ error: { code: 'insufficient_credits', message: expect.any(String), details: { required: 0.1, available: 0.05 } } });
+    expect(await r.json()).toEqual({
+      error: { code: 'insufficient_credits', message: expect.any(String), details: { required: 0.1, available: 0.05 } },
+    });
     expect(ran).toBe(before);
   });
 });

@@ -47,12 +47,28 @@ describe.each(await activeDialects())('the client against the service on %s', (d
   it('records usage once per idempotency key, and throws InsufficientCreditsError with the real figures', async () => {
     const c = await credits.upsertCustomer('usage-1');
     await s.grant(c.accountId, 1);
-    const first = await credits.recordUsage({ customer: 'usage-1', operation: 'message', unit: 'per_message', quantity: 1, metadata: { messageId: 'm1' }, idempotencyKey: 'msg-m1' });
+    const first = await credits.recordUsage({
+      customer: 'usage-1',
+      operation: 'message',
+      unit: 'per_message',
+      quantity: 1,
+      metadata: { messageId: 'm1' },
+      idempotencyKey: 'msg-m1',
+    });
     expect(first).toMatchObject({ charged: 0.1, balance: 0.9 });
-    const replay = await credits.recordUsage({ customer: 'usage-1', operation: 'message', unit: 'per_message', quantity: 1, metadata: { messageId: 'm1' }, idempotencyKey: 'msg-m1' });
+    const replay = await credits.recordUsage({
+      customer: 'usage-1',
+      operation: 'message',
+      unit: 'per_message',
+      quantity: 1,
+      metadata: { messageId: 'm1' },
+      idempotencyKey: 'msg-m1',
+    });
     expect(replay.usageId).toBe(first.usageId);
     expect((await credits.balance('usage-1')).balance).toBe(0.9);
-    const broke = await credits.recordUsage({ customer: 'usage-1', operation: 'candidate_screening', unit: 'per_candidate', quantity: 1 }).catch((e) => e);
+    const broke = await credits
+      .recordUsage({ customer: 'usage-1', operation: 'candidate_screening', unit: 'per_candidate', quantity: 1 })
+      .catch((e) => e);
     expect(broke).toBeInstanceOf(InsufficientCreditsError);
     expect([broke.required, broke.available]).toEqual([2, 0.9]);
     const history = await s.api.withToken(await idp.sign(key, { sub: 'usage-1' })).get('/api/credits/transactions?type=usage');
@@ -87,14 +103,22 @@ describe.each(await activeDialects())('the client against the service on %s', (d
     expect((await credits.balance('hold-1')).available).toBe(40);
     const ext = await hold.extend({ ttlSeconds: 3600 });
     expect(Date.parse(ext.expiresAt)).toBeGreaterThan(Date.now() + 3_000_000);
-    expect(await hold.capture({ quantity: 90, metadata: { interviewId: 'i1' } })).toMatchObject({ status: 'captured', credits: 1.5, heldCredits: 10, charged: 1.5, balance: 48.5 });
+    expect(await hold.capture({ quantity: 90, metadata: { interviewId: 'i1' } })).toMatchObject({
+      status: 'captured',
+      credits: 1.5,
+      heldCredits: 10,
+      charged: 1.5,
+      balance: 48.5,
+    });
     const twice = await hold.capture({ quantity: 90 }).catch((e) => e);
     expect(twice).toBeInstanceOf(CreditsApiError);
     expect(twice.status).toBe(409);
     const other = await credits.hold({ customer: 'hold-1', operation: 'ai_interview', unit: 'per_minute', quantity: 60 });
     expect((await other.release()).status).toBe('released');
     expect(await credits.balance('hold-1')).toMatchObject({ balance: 48.5, reserved: 0, available: 48.5 });
-    const tooBig = await credits.hold({ customer: 'hold-1', operation: 'ai_interview', unit: 'per_minute', quantity: 6000 }).catch((e) => e);
+    const tooBig = await credits
+      .hold({ customer: 'hold-1', operation: 'ai_interview', unit: 'per_minute', quantity: 6000 })
+      .catch((e) => e);
     expect(tooBig).toBeInstanceOf(InsufficientCreditsError);
     expect([tooBig.required, tooBig.available]).toEqual([100, 48.5]);
   });

@@ -16,7 +16,12 @@ const run = promisify(execFile);
 const PKG = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const ROOT = resolve(PKG, '../..');
 const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
-const npm = (args: string[], cwd: string) => run('npm', args, { cwd, timeout: 240_000, env: { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' } });
+const npm = (args: string[], cwd: string) =>
+  run('npm', args, {
+    cwd,
+    timeout: 240_000,
+    env: { ...process.env, npm_config_update_notifier: 'false', npm_config_fund: 'false', npm_config_audit: 'false' },
+  });
 
 describe('@credit-billing/client from npm pack', () => {
   const dirs: string[] = [];
@@ -33,7 +38,17 @@ describe('@credit-billing/client from npm pack', () => {
     const [info] = JSON.parse(packed.stdout) as [{ filename: string; files: { path: string }[] }];
     const files = info.files.map((f) => f.path).sort();
     // Plain JavaScript and declarations, no sources or tests.
-    expect(files).toEqual(expect.arrayContaining(['dist/index.js', 'dist/index.d.ts', 'dist/express.js', 'dist/express.d.ts', 'dist/fastify.js', 'dist/fastify.d.ts', 'package.json']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'dist/index.js',
+        'dist/index.d.ts',
+        'dist/express.js',
+        'dist/express.d.ts',
+        'dist/fastify.js',
+        'dist/fastify.d.ts',
+        'package.json',
+      ]),
+    );
     expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
     expect(files.filter((f) => f.startsWith('test/') || f.startsWith('src/'))).toEqual([]);
     const manifest = JSON.parse(readFileSync(join(PKG, 'package.json'), 'utf8'));
@@ -58,7 +73,14 @@ console.log(JSON.stringify({
 `,
     );
     const { stdout } = await run(process.execPath, ['check.mjs'], { cwd: app, timeout: 60_000 });
-    expect(JSON.parse(stdout)).toEqual({ client: 'function', insufficient: true, webhook: 'function', express: 'function', fastify: 'function', offline: [0, 'network_error'] });
+    expect(JSON.parse(stdout)).toEqual({
+      client: 'function',
+      insufficient: true,
+      webhook: 'function',
+      express: 'function',
+      fastify: 'function',
+      offline: [0, 'network_error'],
+    });
 
     writeFileSync(
       join(app, 'check.ts'),
@@ -77,7 +99,21 @@ export async function f(): Promise<number> {
 export const mw = requireCredits<{ user: { id: string } }>({ client, customer: (req) => req.user.id, operation: 'o', unit: 'per_call', quantity: 1 });
 `,
     );
-    writeFileSync(join(app, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', lib: ['ES2022', 'DOM'], strict: true, noEmit: true, types: [] }, files: ['check.ts'] }));
+    writeFileSync(
+      join(app, 'tsconfig.json'),
+      JSON.stringify({
+        compilerOptions: {
+          module: 'NodeNext',
+          moduleResolution: 'NodeNext',
+          target: 'ES2022',
+          lib: ['ES2022', 'DOM'],
+          strict: true,
+          noEmit: true,
+          types: [],
+        },
+        files: ['check.ts'],
+      }),
+    );
     await run(process.execPath, [TSC, '-p', join(app, 'tsconfig.json')], { cwd: app, timeout: 120_000 });
   });
 });

@@ -29,16 +29,27 @@ describe('verifyWebhook', () => {
     const headers = { 'webhook-id': SPEC.id, 'webhook-timestamp': SPEC.timestamp, 'webhook-signature': SPEC.signature };
     expect(() => verifyWebhook(SPEC.secret, SPEC.body, headers, { now: at })).toThrow(/not an event/); // signature good; the example body is no event
     expect(() => verifyWebhook(SPEC.secret, SPEC.body, headers, { now: new Date(at.getTime() + 301_000) })).toThrow(/too far/);
-    expect(() => verifyWebhook(SPEC.secret, SPEC.body, { ...headers, 'webhook-signature': 'v1,AAAA' }, { now: at })).toThrow(/No webhook-signature/);
+    expect(() => verifyWebhook(SPEC.secret, SPEC.body, { ...headers, 'webhook-signature': 'v1,AAAA' }, { now: at })).toThrow(
+      /No webhook-signature/,
+    );
   });
 
   it('returns the event of a good delivery, from Node headers, Headers or a Buffer body', () => {
     const body = JSON.stringify({ type: 'balance.low', timestamp: '2026-12-01T10:00:00.000Z', data: { accountId: 'a1', available: 2 } });
     const h = signed(body);
     const event = verifyWebhook(SECRET, body, h);
-    expect(event).toEqual({ id: 'evt_1', type: 'balance.low', timestamp: '2026-12-01T10:00:00.000Z', data: { accountId: 'a1', available: 2 } });
+    expect(event).toEqual({
+      id: 'evt_1',
+      type: 'balance.low',
+      timestamp: '2026-12-01T10:00:00.000Z',
+      data: { accountId: 'a1', available: 2 },
+    });
     expect(verifyWebhook(SECRET, Buffer.from(body), new Headers(h)).type).toBe('balance.low');
-    const upper = { 'Webhook-Id': h['webhook-id'], 'Webhook-Timestamp': h['webhook-timestamp'], 'Webhook-Signature': `v1,bm90IGl0 ${h['webhook-signature']}` };
+    const upper = {
+      'Webhook-Id': h['webhook-id'],
+      'Webhook-Timestamp': h['webhook-timestamp'],
+      'Webhook-Signature': `v1,bm90IGl0 ${h['webhook-signature']}`,
+    };
     expect(verifyWebhook(SECRET, body, upper).id).toBe('evt_1'); // one of several signatures matches (key rotation)
   });
 

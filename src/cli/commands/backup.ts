@@ -13,7 +13,9 @@ export function backupCommand(program: Command): void {
     .action(async (o: { to?: string }) => {
       const c = config();
       if (c.databaseUrl) {
-        console.error('credits backup: this copies the embedded SQLite database; PostgreSQL is backed up with pg_dump or base backups (docs/operations.md)');
+        console.error(
+          'credits backup: this copies the embedded SQLite database; PostgreSQL is backed up with pg_dump or base backups (docs/operations.md)',
+        );
         process.exit(2);
       }
       const target = o.to ? resolve(o.to) : c.backups ? join(c.backups.dir, backupFileName(new Date())) : null;
@@ -22,7 +24,9 @@ export function backupCommand(program: Command): void {
         process.exit(2);
       }
       if (!existsSync(c.sqlitePath)) {
-        console.error(`credits backup: there is no database at ${c.sqlitePath} (DATA_DIR=${c.dataDir}); run \`credits migrate\` (or \`credits serve\`) to create it.`);
+        console.error(
+          `credits backup: there is no database at ${c.sqlitePath} (DATA_DIR=${c.dataDir}); run \`credits migrate\` (or \`credits serve\`) to create it.`,
+        );
         process.exit(1);
       }
       try {

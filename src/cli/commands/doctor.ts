@@ -16,7 +16,9 @@ function print(findings: Finding[], all: boolean, write: (line: string) => void)
 export function doctorCommand(program: Command): void {
   program
     .command('doctor')
-    .description('check the configuration a production start would use (secrets, Stripe, webhooks, data directory, backups, database, clock); exits 1 on a blocking finding')
+    .description(
+      'check the configuration a production start would use (secrets, Stripe, webhooks, data directory, backups, database, clock); exits 1 on a blocking finding',
+    )
     .action(async () => {
       const findings = await runDoctor(process.env);
       print(findings, true, (l) => console.log(l));
@@ -36,7 +38,8 @@ export async function refuseUnsafeStart(c: Config): Promise<void> {
   if (!c.isProduction) return;
   const findings = await runDoctor(process.env);
   const blocking = findings.filter((f) => f.severity === 'blocking');
-  for (const f of findings.filter((x) => x.severity === 'warning')) console.warn(`credits: warning: ${f.check}: ${f.message}${f.fix ? ` (fix: ${f.fix})` : ''}`);
+  for (const f of findings.filter((x) => x.severity === 'warning'))
+    console.warn(`credits: warning: ${f.check}: ${f.message}${f.fix ? ` (fix: ${f.fix})` : ''}`);
   if (blocking.length === 0) return;
   console.error('credits: refusing to start in production:');
   print(blocking, false, (l) => console.error(l));

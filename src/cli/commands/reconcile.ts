@@ -16,13 +16,17 @@ const date = (schema: typeof isoDate | typeof isoDateEnd) => (v: string) => {
 export function reconcileCommand(program: Command): void {
   program
     .command(NAME)
-    .description('compare the succeeded payments and the refunds of a period in the database with Stripe’s, print every difference; exit 1 on any')
+    .description(
+      'compare the succeeded payments and the refunds of a period in the database with Stripe’s, print every difference; exit 1 on any',
+    )
     .requiredOption('--from <date>', 'start, inclusive: an ISO-8601 date (UTC midnight) or date-time', date(isoDate))
     .option('--to <date>', 'end, exclusive; a date includes that whole day (default: now)', date(isoDateEnd))
     .action(async (o: { from: number; to?: number }) => {
       const config = commandConfig();
       if (!config.stripe) {
-        console.error(`credits ${NAME}: Stripe is not configured (STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, STRIPE_PUBLISHABLE_KEY): nothing to reconcile with`);
+        console.error(
+          `credits ${NAME}: Stripe is not configured (STRIPE_SECRET_KEY, STRIPE_WEBHOOK_SECRET, STRIPE_PUBLISHABLE_KEY): nothing to reconcile with`,
+        );
         process.exit(2);
       }
       const range = { from: o.from, to: o.to ?? Date.now() };

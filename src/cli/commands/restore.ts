@@ -9,13 +9,17 @@ import { commandConfig as config } from '../open-existing.js';
 export function restoreCommand(program: Command): void {
   program
     .command('restore')
-    .description('restore a backup into DATA_DIR (the service must be stopped): checks its SHA-256, then verifies the ledger before putting it in place')
+    .description(
+      'restore a backup into DATA_DIR (the service must be stopped): checks its SHA-256, then verifies the ledger before putting it in place',
+    )
     .argument('<file>', 'the backup (its manifest FILE.json beside it)')
     .option('--force', 'put it in place even when verify finds violations')
     .action(async (file: string, o: { force?: boolean }) => {
       const c = config();
       if (c.databaseUrl) {
-        console.error('credits restore: this restores the embedded SQLite database; restore PostgreSQL with pg_restore or from a base backup (docs/operations.md)');
+        console.error(
+          'credits restore: this restores the embedded SQLite database; restore PostgreSQL with pg_restore or from a base backup (docs/operations.md)',
+        );
         process.exit(2);
       }
       const started = Date.now();
@@ -34,7 +38,9 @@ export function restoreCommand(program: Command): void {
           process.exit(1);
         }
         if (r.previous) console.log(`restore: the database it replaced is kept as ${r.previous}`);
-        console.log(`restore: ${c.sqlitePath} restored in ${Date.now() - started} ms${v.ok ? '' : ' despite the violations above (--force)'}`);
+        console.log(
+          `restore: ${c.sqlitePath} restored in ${Date.now() - started} ms${v.ok ? '' : ' despite the violations above (--force)'}`,
+        );
         if (!v.ok) process.exitCode = 1;
       } catch (e) {
         console.error(`credits restore: ${(e as Error).message}`);

@@ -23,7 +23,19 @@ export async function adjustCredits(core: Core, a: Adjustment, idem: Idempotency
     refType: 'admin',
     refId: a.actorId,
     effects: async (trx: Kysely<DB>, applied: Applied) =>
-      recordAudit(trx, { actorId: a.actorId, action: 'credits.adjust', targetType: 'user', targetId: target.id, details: { amountMc: a.amountMc, reason: a.reason, transactionId: applied.transactionId } }, applied.createdAt),
+      recordAudit(
+        trx,
+        {
+          actorId: a.actorId,
+          action: 'credits.adjust',
+          targetType: 'user',
+          targetId: target.id,
+          details: { amountMc: a.amountMc, reason: a.reason, transactionId: applied.transactionId },
+        },
+        applied.createdAt,
+      ),
   };
-  return a.amountMc > 0 ? core.ledger.grant(target.id, a.amountMc, 'adjustment', op) : core.ledger.debit(target.id, -a.amountMc, 'adjustment', op);
+  return a.amountMc > 0
+    ? core.ledger.grant(target.id, a.amountMc, 'adjustment', op)
+    : core.ledger.debit(target.id, -a.amountMc, 'adjustment', op);
 }

@@ -17,11 +17,25 @@ export function hashToken(token: string): string {
 }
 
 /** Makes a token for `userId`; returns it (the only copy). */
-export async function issueAuthToken(db: Kysely<DB>, userId: string, purpose: AuthTokenPurpose, ttlMs: number, now: number): Promise<string> {
+export async function issueAuthToken(
+  db: Kysely<DB>,
+  userId: string,
+  purpose: AuthTokenPurpose,
+  ttlMs: number,
+  now: number,
+): Promise<string> {
   const token = randomBytes(32).toString('base64url');
   await db
     .insertInto('auth_tokens')
-    .values({ id: newId(now), user_id: userId, purpose, token_hash: hashToken(token), expires_at: now + ttlMs, used_at: null, created_at: now })
+    .values({
+      id: newId(now),
+      user_id: userId,
+      purpose,
+      token_hash: hashToken(token),
+      expires_at: now + ttlMs,
+      used_at: null,
+      created_at: now,
+    })
     .execute();
   return token;
 }

@@ -26,10 +26,17 @@ export async function changePassword(writer: LedgerWriter, db: Kysely<DB>, input
   const user = await db.selectFrom('users').select(['id', 'email', 'name']).where('id', '=', input.userId).executeTakeFirst();
   if (!user) throw notFound('User');
   try {
-    await signIn(db, { email: user.email, password: input.currentPassword, clientIp: input.clientIp, ...(input.limits ? { limits: input.limits } : {}) });
+    await signIn(db, {
+      email: user.email,
+      password: input.currentPassword,
+      clientIp: input.clientIp,
+      ...(input.limits ? { limits: input.limits } : {}),
+    });
   } catch (e) {
     if (e instanceof DomainError && e.code === 'unauthorized') {
-      throw new DomainError('forbidden', 'The current password is wrong.', { fields: [{ path: 'body.currentPassword', field: 'currentPassword', message: 'is wrong' }] });
+      throw new DomainError('forbidden', 'The current password is wrong.', {
+        fields: [{ path: 'body.currentPassword', field: 'currentPassword', message: 'is wrong' }],
+      });
     }
     throw e;
   }

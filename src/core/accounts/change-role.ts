@@ -33,7 +33,11 @@ export async function changeRole(writer: LedgerWriter, input: RoleChange): Promi
       throw new DomainError('forbidden', 'Only a super admin grants or removes administrator roles.');
     }
     if (target.role === 'super_admin' && input.role !== 'super_admin') {
-      const supers = await sql<{ id: string }>`select id from users where role = 'super_admin' order by id${sql.raw(input.dialect === 'postgres' ? ' for update' : '')}`.execute(trx);
+      const supers = await sql<{
+        id: string;
+      }>`select id from users where role = 'super_admin' order by id${sql.raw(input.dialect === 'postgres' ? ' for update' : '')}`.execute(
+        trx,
+      );
       const others = supers.rows.filter((r) => r.id !== target.id);
       if (others.length === 0) {
         throw conflict('This is the last super admin: make another user super admin first, so someone can still grant roles.');
@@ -43,7 +47,17 @@ export async function changeRole(writer: LedgerWriter, input: RoleChange): Promi
       await trx.updateTable('users').set({ role: input.role, updated_at: now }).where('id', '=', target.id).execute();
       // The user's tokens end with the role they were issued under (a demoted admin signs in again, as what they are now).
       await endTokens(trx, input.dialect, target.id, now);
-      await recordAudit(trx, { actorId: input.actorId, action: 'user.role', targetType: 'user', targetId: target.id, details: { from: target.role, to: input.role } }, now);
+      await recordAudit(
+        trx,
+        {
+          actorId: input.actorId,
+          action: 'user.role',
+          targetType: 'user',
+          targetId: target.id,
+          details: { from: target.role, to: input.role },
+        },
+        now,
+      );
     }
     return { from: target.role, to: input.role };
   });

@@ -40,7 +40,10 @@ export function clientOf(ip: string): string {
   const left = head ? head.split(':') : [];
   const right = ip.includes('::') && tail ? tail.split(':') : [];
   const groups = ip.includes('::') ? [...left, ...Array(8 - left.length - right.length).fill('0'), ...right] : left;
-  return `${groups.slice(0, 4).map((g) => Number.parseInt(g, 16).toString(16)).join(':')}::/64`;
+  return `${groups
+    .slice(0, 4)
+    .map((g) => Number.parseInt(g, 16).toString(16))
+    .join(':')}::/64`;
 }
 
 /** Counts one attempt under `key` in a window of `windowMs`; returns the count including it. */
@@ -79,6 +82,9 @@ export async function clearAttempts(db: Kysely<DB>, key: string): Promise<void> 
 
 /** Deletes counters whose window ended long ago; returns how many. */
 export async function sweepAttempts(db: Kysely<DB>, now: number): Promise<number> {
-  const r = await db.deleteFrom('auth_counters').where('window_start', '<', now - MAX_WINDOW_MS).executeTakeFirst();
+  const r = await db
+    .deleteFrom('auth_counters')
+    .where('window_start', '<', now - MAX_WINDOW_MS)
+    .executeTakeFirst();
   return Number(r.numDeletedRows);
 }

@@ -44,7 +44,11 @@ export async function createFirstAdmin(core: Core, input: FirstAdmin): Promise<C
       await trx.updateTable('setup_tokens').set({ used_at: now }).where('id', '=', match.id).execute();
     },
     after: async ({ trx, now }, user) => {
-      await recordAudit(trx, { actorId: user.id, action: 'setup.super_admin', targetType: 'user', targetId: user.id, details: { tokenId } }, now);
+      await recordAudit(
+        trx,
+        { actorId: user.id, action: 'setup.super_admin', targetType: 'user', targetId: user.id, details: { tokenId } },
+        now,
+      );
     },
   });
 }

@@ -108,9 +108,7 @@ export async function createUser(writer: LedgerWriter, input: NewUser): Promise<
       })
       .execute();
     if (input.signupBonusMc && input.signupBonusMc > 0) {
-      const [r] = await apply([
-        { kind: 'credit', userId: id, amountMc: input.signupBonusMc, type: 'signup_bonus' },
-      ]);
+      const [r] = await apply([{ kind: 'credit', userId: id, amountMc: input.signupBonusMc, type: 'signup_bonus' }]);
       if (r && !r.ok) throw r.error;
     }
     const user = { id, email, name: input.name, role, createdAt: now };

@@ -74,7 +74,16 @@ export function validExternalId(id: string): boolean {
 type Row = { id: string; email: string; name: string; role: Role; external_id: string | null; token_version: number; created_at: number };
 
 function toExternal(r: Row, externalId: string, created: boolean): ExternalUser {
-  return { id: r.id, email: r.email, name: r.name, role: r.role, externalId, tokenVersion: r.token_version, createdAt: r.created_at, created };
+  return {
+    id: r.id,
+    email: r.email,
+    name: r.name,
+    role: r.role,
+    externalId,
+    tokenVersion: r.token_version,
+    createdAt: r.created_at,
+    created,
+  };
 }
 
 const COLUMNS = ['id', 'email', 'name', 'role', 'external_id', 'token_version', 'created_at'] as const;
@@ -84,7 +93,12 @@ const COLUMNS = ['id', 'email', 'name', 'role', 'external_id', 'token_version', 
  * bonus) when there is none. An existing user's name and email follow the identity when
  * they changed (the email only when no other user holds it).
  */
-export async function ensureExternalUser(writer: LedgerWriter, db: Kysely<DB>, identity: ExternalIdentity, opts: EnsureOptions = {}): Promise<ExternalUser> {
+export async function ensureExternalUser(
+  writer: LedgerWriter,
+  db: Kysely<DB>,
+  identity: ExternalIdentity,
+  opts: EnsureOptions = {},
+): Promise<ExternalUser> {
   const { externalId } = identity;
   if (!validExternalId(externalId)) throw new Error('external id must be 1 to 255 characters without control characters');
   const email = cleanEmail(identity.email);
@@ -98,7 +112,12 @@ export async function ensureExternalUser(writer: LedgerWriter, db: Kysely<DB>, i
     if (holder && holder.external_id === null) {
       const linked = await writer
         .transaction(({ trx, now }) =>
-          trx.updateTable('users').set({ external_id: externalId, updated_at: now }).where('id', '=', holder.id).where('external_id', 'is', null).executeTakeFirst(),
+          trx
+            .updateTable('users')
+            .set({ external_id: externalId, updated_at: now })
+            .where('id', '=', holder.id)
+            .where('external_id', 'is', null)
+            .executeTakeFirst(),
         )
         .catch((e) => {
           if (isUniqueViolation(e)) return null; // another request linked or created this id first
@@ -127,7 +146,8 @@ export async function ensureExternalUser(writer: LedgerWriter, db: Kysely<DB>, i
     if (!isUniqueViolation(e) && (e as { code?: string }).code !== 'conflict') throw e;
     const winner = await db.selectFrom('users').select(COLUMNS).where('external_id', '=', externalId).executeTakeFirst();
     if (winner) return toExternal(winner, externalId, false);
-    if (address !== placeholderEmail(externalId)) return ensureExternalUser(writer, db, { ...identity, email: null, linkEmail: false }, opts);
+    if (address !== placeholderEmail(externalId))
+      return ensureExternalUser(writer, db, { ...identity, email: null, linkEmail: false }, opts);
     throw e;
   }
 }
@@ -141,7 +161,13 @@ async function refresh(writer: LedgerWriter, db: Kysely<DB>, row: Row, email: st
   }
   if (!set.name && !set.email) return row;
   const update = (values: { email?: string; name?: string }) =>
-    writer.transaction(({ trx, now }) => trx.updateTable('users').set({ ...values, updated_at: now }).where('id', '=', row.id).execute());
+    writer.transaction(({ trx, now }) =>
+      trx
+        .updateTable('users')
+        .set({ ...values, updated_at: now })
+        .where('id', '=', row.id)
+        .execute(),
+    );
   try {
     await update(set);
     return { ...row, ...set };

@@ -22,7 +22,19 @@ export function usersWithAccounts(db: Kysely<DB>) {
   return db
     .selectFrom('users as u')
     .innerJoin('user_credits as c', 'c.user_id', 'u.id')
-    .select(['u.id', 'u.email', 'u.name', 'u.role', 'u.external_id', 'u.created_at', 'c.balance_mc', 'c.reserved_mc', 'c.available_mc', 'c.lifetime_purchased_mc', 'c.lifetime_used_mc']);
+    .select([
+      'u.id',
+      'u.email',
+      'u.name',
+      'u.role',
+      'u.external_id',
+      'u.created_at',
+      'c.balance_mc',
+      'c.reserved_mc',
+      'c.available_mc',
+      'c.lifetime_purchased_mc',
+      'c.lifetime_used_mc',
+    ]);
 }
 
 /** One user; not_found when there is none. */

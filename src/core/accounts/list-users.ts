@@ -8,7 +8,11 @@ function escapeLike(s: string) {
 }
 
 /** Users with their balances, newest first; `search` matches email or name, case-insensitively. */
-export async function listUsers(db: Kysely<DB>, filter: { search?: string | undefined }, page: PageRequest): Promise<Page<UserWithAccount>> {
+export async function listUsers(
+  db: Kysely<DB>,
+  filter: { search?: string | undefined },
+  page: PageRequest,
+): Promise<Page<UserWithAccount>> {
   let q = usersWithAccounts(db);
   if (filter.search) {
     const like = `%${escapeLike(filter.search.toLowerCase())}%`;

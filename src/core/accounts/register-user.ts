@@ -15,7 +15,13 @@ export interface RegisterInput {
 
 /** Signs up without email verification: the account at once, with its sign-up bonus; a taken email is a conflict. */
 export async function registerUser(writer: LedgerWriter, input: RegisterInput): Promise<CreatedUser> {
-  return createUser(writer, { email: input.email, name: input.name, password: input.password, role: 'user', signupBonusMc: input.signupBonusMc });
+  return createUser(writer, {
+    email: input.email,
+    name: input.name,
+    password: input.password,
+    role: 'user',
+    signupBonusMc: input.signupBonusMc,
+  });
 }
 
 /**

@@ -28,7 +28,13 @@ export function verificationMail(to: string, link: string) {
  * Sends a new verification link to `email` when it belongs to an unverified account;
  * otherwise does nothing. The caller answers the same either way.
  */
-export async function requestEmailVerification(db: Kysely<DB>, send: SendMail, links: AccountLinks, emailInput: string, now = Date.now()): Promise<void> {
+export async function requestEmailVerification(
+  db: Kysely<DB>,
+  send: SendMail,
+  links: AccountLinks,
+  emailInput: string,
+  now = Date.now(),
+): Promise<void> {
   const email = normalizeEmail(emailInput);
   const user = await db.selectFrom('users').select(['id', 'email_verified_at']).where('email', '=', email).executeTakeFirst();
   if (!user || user.email_verified_at !== null) return;

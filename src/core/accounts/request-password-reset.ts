@@ -9,7 +9,13 @@ import { mayMail } from './request-email-verification.js';
  * "Forgot password?": mails a single-use reset link (30 minutes) when the address has an
  * account, and does nothing otherwise; the caller answers the same either way.
  */
-export async function requestPasswordReset(db: Kysely<DB>, send: SendMail, links: AccountLinks, emailInput: string, now = Date.now()): Promise<void> {
+export async function requestPasswordReset(
+  db: Kysely<DB>,
+  send: SendMail,
+  links: AccountLinks,
+  emailInput: string,
+  now = Date.now(),
+): Promise<void> {
   const email = normalizeEmail(emailInput);
   const user = await db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
   if (!user) return;

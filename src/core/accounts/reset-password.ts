@@ -19,7 +19,13 @@ const badLink = () => {
  * the address, so it verifies it (granting a withheld sign-up bonus). Every token issued
  * before ends.
  */
-export async function resetPassword(writer: LedgerWriter, db: Kysely<DB>, token: string, password: string, signupBonusMc: number): Promise<UserRow> {
+export async function resetPassword(
+  writer: LedgerWriter,
+  db: Kysely<DB>,
+  token: string,
+  password: string,
+  signupBonusMc: number,
+): Promise<UserRow> {
   const pending = await peekAuthToken(db, token, 'reset_password', Date.now());
   if (!pending) throw badLink();
   const user = await db.selectFrom('users').selectAll().where('id', '=', pending).executeTakeFirstOrThrow();

@@ -9,7 +9,9 @@ export interface Settings {
 
 export interface SettingsChange {
   lowBalanceThresholdMc?: number | undefined;
-  autoRecharge?: { enabled?: boolean | undefined; thresholdMc?: number | null | undefined; packageId?: string | null | undefined } | undefined;
+  autoRecharge?:
+    | { enabled?: boolean | undefined; thresholdMc?: number | null | undefined; packageId?: string | null | undefined }
+    | undefined;
 }
 
 /** A user's settings. */
@@ -44,13 +46,22 @@ export async function updateSettings(db: Kysely<DB>, userId: string, change: Set
   const ar = next.autoRecharge;
   if (ar.enabled) {
     const fields: { path: string; message: string }[] = [];
-    if (ar.thresholdMc === null) fields.push({ path: 'body.autoRecharge.thresholdCredits', message: 'required when auto-recharge is enabled' });
+    if (ar.thresholdMc === null)
+      fields.push({ path: 'body.autoRecharge.thresholdCredits', message: 'required when auto-recharge is enabled' });
     if (ar.packageId === null) fields.push({ path: 'body.autoRecharge.packageId', message: 'required when auto-recharge is enabled' });
     if (fields.length > 0) throw invalid('Auto-recharge needs a threshold and a package.', { fields });
   }
   if (ar.packageId !== null && ar.packageId !== current.autoRecharge.packageId) {
-    const pkg = await db.selectFrom('credit_packages').select('id').where('id', '=', ar.packageId).where('active', '=', 1).executeTakeFirst();
-    if (!pkg) throw invalid('There is no active package with that id.', { fields: [{ path: 'body.autoRecharge.packageId', message: 'unknown package' }] });
+    const pkg = await db
+      .selectFrom('credit_packages')
+      .select('id')
+      .where('id', '=', ar.packageId)
+      .where('active', '=', 1)
+      .executeTakeFirst();
+    if (!pkg)
+      throw invalid('There is no active package with that id.', {
+        fields: [{ path: 'body.autoRecharge.packageId', message: 'unknown package' }],
+      });
   }
   const account = await db.selectFrom('user_credits').select('available_mc').where('user_id', '=', userId).executeTakeFirstOrThrow();
   await db

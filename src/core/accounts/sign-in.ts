@@ -68,7 +68,10 @@ export async function signIn(db: Kysely<DB>, input: SignInInput): Promise<UserRo
 
   const client = await countAttempt(db, clientKey, limits.windowMs, now);
   if (client.count > limits.perClient) {
-    throw rateLimited('Too many failed sign-ins for this email from here; try again later or reset your password.', (client.resetAt - now) / 1000);
+    throw rateLimited(
+      'Too many failed sign-ins for this email from here; try again later or reset your password.',
+      (client.resetAt - now) / 1000,
+    );
   }
   const perEmail = await countAttempt(db, emailKey, limits.windowMs, now);
   const delay = slowDownMs(perEmail.count, limits);

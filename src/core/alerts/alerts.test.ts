@@ -27,11 +27,22 @@ describe.each(await activeDialects())('low-balance alerts on %s', (dialect) => {
     return changes;
   }
   const lowAlerts = async (userId: string) =>
-    (await core.database.db.selectFrom('credit_alerts').select('type').where('user_id', '=', userId).where('type', '=', 'low_balance').execute()).length;
+    (
+      await core.database.db
+        .selectFrom('credit_alerts')
+        .select('type')
+        .where('user_id', '=', userId)
+        .where('type', '=', 'low_balance')
+        .execute()
+    ).length;
 
   it('a failed alert insert leaves the flag unset, so the next debit alerts', async () => {
     const u = await makeUser(core, { credits: 20 });
-    await core.database.db.updateTable('user_settings').set({ low_balance_threshold_mc: 10_000, below_threshold: 0 }).where('user_id', '=', u.id).execute();
+    await core.database.db
+      .updateTable('user_settings')
+      .set({ low_balance_threshold_mc: 10_000, below_threshold: 0 })
+      .where('user_id', '=', u.id)
+      .execute();
     const lines: { obj: Record<string, unknown>; msg: string }[] = [];
     const log = { error: (obj: Record<string, unknown>, msg: string) => void lines.push({ obj, msg }) };
     const fault = failing('insert', 'credit_alerts');
@@ -40,7 +51,11 @@ describe.each(await activeDialects())('low-balance alerts on %s', (dialect) => {
     expect(fault.left()).toBe(0);
     expect(lines.map((l) => [l.msg, (l.obj.err as Error).message])).toEqual([['low-balance check failed', 'connection reset by peer']]);
     expect(await lowAlerts(u.id)).toBe(0);
-    const s = await core.database.db.selectFrom('user_settings').select('below_threshold').where('user_id', '=', u.id).executeTakeFirstOrThrow();
+    const s = await core.database.db
+      .selectFrom('user_settings')
+      .select('below_threshold')
+      .where('user_id', '=', u.id)
+      .executeTakeFirstOrThrow();
     expect(s.below_threshold).toBe(0);
     await alerts.onCommit(await debit(u.id, 1_000));
     expect(await lowAlerts(u.id)).toBe(1);

@@ -94,7 +94,15 @@ export class ThresholdAlerts extends CommitWatcher {
           now,
           { availableMc: c.availableMc, thresholdMc: threshold },
         );
-        await emitEvent(trx, { type: 'balance.low', accountId: c.userId, data: { accountId: c.userId, available: mcToCredits(c.availableMc), threshold: mcToCredits(threshold) } }, now);
+        await emitEvent(
+          trx,
+          {
+            type: 'balance.low',
+            accountId: c.userId,
+            data: { accountId: c.userId, available: mcToCredits(c.availableMc), threshold: mcToCredits(threshold) },
+          },
+          now,
+        );
       });
     } else if (!wentDown && c.availableMc >= threshold) {
       await flipBelowThreshold(this.db, c.userId, false, c.availableMc, now);
@@ -104,7 +112,11 @@ export class ThresholdAlerts extends CommitWatcher {
         await createAlert(trx, c.userId, 'depleted', 'You have no credits left. Buy credits to keep using metered features.', now, {
           availableMc: c.availableMc,
         });
-        await emitEvent(trx, { type: 'balance.depleted', accountId: c.userId, data: { accountId: c.userId, available: mcToCredits(c.availableMc) } }, now);
+        await emitEvent(
+          trx,
+          { type: 'balance.depleted', accountId: c.userId, data: { accountId: c.userId, available: mcToCredits(c.availableMc) } },
+          now,
+        );
       });
     }
   }

@@ -64,7 +64,19 @@ export class AlertDelivery {
       if (fresh.length === 0) continue;
       await this.db
         .insertInto('alert_deliveries')
-        .values(fresh.map((a) => ({ id: newId(now), alert_id: a.id, channel: ch.name, status: 'pending' as const, attempts: 0, next_attempt_at: now, last_error: null, created_at: now, delivered_at: null })))
+        .values(
+          fresh.map((a) => ({
+            id: newId(now),
+            alert_id: a.id,
+            channel: ch.name,
+            status: 'pending' as const,
+            attempts: 0,
+            next_attempt_at: now,
+            last_error: null,
+            created_at: now,
+            delivered_at: null,
+          })),
+        )
         .onConflict((oc) => oc.columns(['alert_id', 'channel']).doNothing())
         .execute();
     }
@@ -76,7 +88,18 @@ export class AlertDelivery {
       .selectFrom('alert_deliveries as d')
       .innerJoin('credit_alerts as a', 'a.id', 'd.alert_id')
       .innerJoin('users as u', 'u.id', 'a.user_id')
-      .select(['d.id', 'd.channel', 'd.attempts', 'd.next_attempt_at', 'a.id as alertId', 'a.type', 'a.user_id', 'a.message', 'a.created_at', 'u.email'])
+      .select([
+        'd.id',
+        'd.channel',
+        'd.attempts',
+        'd.next_attempt_at',
+        'a.id as alertId',
+        'a.type',
+        'a.user_id',
+        'a.message',
+        'a.created_at',
+        'u.email',
+      ])
       .where('d.status', '=', 'pending')
       .where('d.next_attempt_at', '<=', now)
       .orderBy('d.next_attempt_at')
@@ -95,15 +118,31 @@ export class AlertDelivery {
       const channel = this.channels.find((c) => c.name === d.channel);
       if (!channel) continue;
       try {
-        await channel.send({ id: d.alertId, type: d.type, userId: d.user_id, email: d.email, message: d.message, createdAt: new Date(d.created_at).toISOString() });
-        await this.db.updateTable('alert_deliveries').set({ status: 'delivered', attempts: d.attempts + 1, delivered_at: this.now(), last_error: null }).where('id', '=', d.id).execute();
+        await channel.send({
+          id: d.alertId,
+          type: d.type,
+          userId: d.user_id,
+          email: d.email,
+          message: d.message,
+          createdAt: new Date(d.created_at).toISOString(),
+        });
+        await this.db
+          .updateTable('alert_deliveries')
+          .set({ status: 'delivered', attempts: d.attempts + 1, delivered_at: this.now(), last_error: null })
+          .where('id', '=', d.id)
+          .execute();
         delivered++;
       } catch (e) {
         const attempts = d.attempts + 1;
         const wait = Math.min(3_600_000, (this.opts.retryBaseMs ?? 5000) * 2 ** (attempts - 1));
         await this.db
           .updateTable('alert_deliveries')
-          .set({ attempts, status: attempts >= MAX_ATTEMPTS ? 'dead' : 'pending', next_attempt_at: this.now() + wait, last_error: String((e as Error).message ?? e).slice(0, 500) })
+          .set({
+            attempts,
+            status: attempts >= MAX_ATTEMPTS ? 'dead' : 'pending',
+            next_attempt_at: this.now() + wait,
+            last_error: String((e as Error).message ?? e).slice(0, 500),
+          })
           .where('id', '=', d.id)
           .execute();
       }

@@ -30,7 +30,13 @@ export class ApiKeyCheck {
   private epoch = 0;
   constructor(
     private readonly db: Kysely<DB>,
-    private readonly opts: { bootstrapKey?: string | undefined; ttlMs?: number; touchEveryMs?: number; now?: () => number; onError?: (e: unknown) => void } = {},
+    private readonly opts: {
+      bootstrapKey?: string | undefined;
+      ttlMs?: number;
+      touchEveryMs?: number;
+      now?: () => number;
+      onError?: (e: unknown) => void;
+    } = {},
   ) {}
 
   /** Forgets every cached result (a key was revoked here). */

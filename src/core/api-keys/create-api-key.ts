@@ -34,7 +34,17 @@ export async function createApiKey(writer: LedgerWriter, input: { name: string; 
       revoked_at: null,
     };
     await trx.insertInto('api_keys').values(row).execute();
-    await recordAudit(trx, { actorId: input.actorId, action: 'api_key.create', targetType: 'api_key', targetId: row.id, details: { name: row.name, prefix: row.prefix } }, now);
+    await recordAudit(
+      trx,
+      {
+        actorId: input.actorId,
+        action: 'api_key.create',
+        targetType: 'api_key',
+        targetId: row.id,
+        details: { name: row.name, prefix: row.prefix },
+      },
+      now,
+    );
     return { row, key };
   });
 }

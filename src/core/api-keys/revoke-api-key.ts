@@ -14,7 +14,17 @@ export async function revokeApiKey(writer: LedgerWriter, input: { id: string; ac
     if (!row) throw notFound('API key');
     if (row.revoked_at !== null) return row;
     await trx.updateTable('api_keys').set({ revoked_at: now }).where('id', '=', row.id).where('revoked_at', 'is', null).execute();
-    await recordAudit(trx, { actorId: input.actorId, action: 'api_key.revoke', targetType: 'api_key', targetId: row.id, details: { name: row.name, prefix: row.prefix } }, now);
+    await recordAudit(
+      trx,
+      {
+        actorId: input.actorId,
+        action: 'api_key.revoke',
+        targetType: 'api_key',
+        targetId: row.id,
+        details: { name: row.name, prefix: row.prefix },
+      },
+      now,
+    );
     return { ...row, revoked_at: now };
   });
 }

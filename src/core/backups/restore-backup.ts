@@ -42,7 +42,11 @@ function inUseError(sqlitePath: string) {
  * `force` puts the backup in place even when verify finds violations (the newest backup
  * may be the best there is); a checksum mismatch is never forced.
  */
-export async function restoreBackup(file: string, sqlitePath: string, opts: { ledgerKey: LedgerKey; force?: boolean; now?: () => number }): Promise<RestoreResult> {
+export async function restoreBackup(
+  file: string,
+  sqlitePath: string,
+  opts: { ledgerKey: LedgerKey; force?: boolean; now?: () => number },
+): Promise<RestoreResult> {
   const now = opts.now ?? Date.now;
   if (sqliteInUse(sqlitePath)) throw inUseError(sqlitePath);
   const manifest = await checkBackup(file);
@@ -63,7 +67,8 @@ export async function restoreBackup(file: string, sqlitePath: string, opts: { le
     for (const h of manifest.heads) {
       const got = have.get(h.accountId);
       if (!got) problems.push(`account ${h.accountId} of the manifest is missing`);
-      else if (got.seq !== h.seq || got.last_hash !== h.lastHash) problems.push(`account ${h.accountId}: head ${got.seq}/${got.last_hash}, manifest ${h.seq}/${h.lastHash}`);
+      else if (got.seq !== h.seq || got.last_hash !== h.lastHash)
+        problems.push(`account ${h.accountId}: head ${got.seq}/${got.last_hash}, manifest ${h.seq}/${h.lastHash}`);
     }
     if (heads.length !== manifest.heads.length) problems.push(`${heads.length} accounts, the manifest lists ${manifest.heads.length}`);
     if (problems.length > 0) verify = { ...verify, ok: false, violations: [...problems.map((p) => `backup: ${p}`), ...verify.violations] };

@@ -82,7 +82,13 @@ export class ScheduledBackups {
       this.totals.succeeded++;
       this.opts.onResult?.({ ok: true, at: this.lastSuccessAt, durationMs: result.durationMs, sizeBytes: result.sizeBytes });
       this.opts.log.info(
-        { backup: result.path, sizeBytes: result.sizeBytes, durationMs: result.durationMs, accounts: result.heads.length, pruned: removed.length },
+        {
+          backup: result.path,
+          sizeBytes: result.sizeBytes,
+          durationMs: result.durationMs,
+          accounts: result.heads.length,
+          pruned: removed.length,
+        },
         'backup taken',
       );
       return result;
@@ -94,7 +100,10 @@ export class ScheduledBackups {
       this.consecutiveFailures++;
       this.totals.failed++;
       this.opts.onResult?.({ ok: false, at, durationMs: at - started, sizeBytes: null });
-      this.opts.log.error({ err: { message }, dir: this.opts.dir, durationMs: at - started, consecutiveFailures: this.consecutiveFailures }, 'backup failed');
+      this.opts.log.error(
+        { err: { message }, dir: this.opts.dir, durationMs: at - started, consecutiveFailures: this.consecutiveFailures },
+        'backup failed',
+      );
       await this.alert(message, at);
       throw e;
     } finally {
@@ -108,12 +117,26 @@ export class ScheduledBackups {
     try {
       const text =
         `A scheduled backup of the credits database to ${this.opts.dir} failed: ${message}` +
-        (this.lastSuccessAt ? ` The last good backup was taken at ${new Date(this.lastSuccessAt).toISOString()}.` : ' No backup has succeeded since the service started.');
+        (this.lastSuccessAt
+          ? ` The last good backup was taken at ${new Date(this.lastSuccessAt).toISOString()}.`
+          : ' No backup has succeeded since the service started.');
       const details = { dir: this.opts.dir, error: message, consecutiveFailures: this.consecutiveFailures };
       await this.db.transaction().execute(async (trx) => {
         await alertAdmins(trx, 'backup_failed', text, at, details);
         // The alert webhook had these alerts before it became an events endpoint.
-        await emitEvent(trx, { type: 'backup.failed', accountId: null, data: { message: text, ...details, lastSuccessAt: this.lastSuccessAt === null ? null : new Date(this.lastSuccessAt).toISOString() } }, at);
+        await emitEvent(
+          trx,
+          {
+            type: 'backup.failed',
+            accountId: null,
+            data: {
+              message: text,
+              ...details,
+              lastSuccessAt: this.lastSuccessAt === null ? null : new Date(this.lastSuccessAt).toISOString(),
+            },
+          },
+          at,
+        );
       });
     } catch (err) {
       this.opts.log.error({ err: { message: (err as Error).message } }, 'could not raise the backup alert');

@@ -18,10 +18,19 @@ export type EndOutcome =
  * caller sends: VAPI is asked to hang up, the call becomes `ending`, and its charge comes
  * from VAPI's end-of-call report or VAPI's record of the call. A settled call changes nothing.
  */
-export async function endCall(core: Core, provider: CallProvider, input: { userId: string; id: string; durationMs?: number | undefined }): Promise<EndOutcome> {
+export async function endCall(
+  core: Core,
+  provider: CallProvider,
+  input: { userId: string; id: string; durationMs?: number | undefined },
+): Promise<EndOutcome> {
   const db = core.database.db;
   const call =
-    (await db.selectFrom('vapi_calls').selectAll().where('vapi_id', '=', input.id).where('user_id', '=', input.userId).executeTakeFirst()) ??
+    (await db
+      .selectFrom('vapi_calls')
+      .selectAll()
+      .where('vapi_id', '=', input.id)
+      .where('user_id', '=', input.userId)
+      .executeTakeFirst()) ??
     (await db.selectFrom('vapi_calls').selectAll().where('id', '=', input.id).where('user_id', '=', input.userId).executeTakeFirst());
   if (!call) throw notFound('Call');
   if (call.status === 'ended' || call.status === 'failed') {
@@ -47,7 +56,12 @@ export async function endCall(core: Core, provider: CallProvider, input: { userI
   const wasEnding = current.status === 'ending';
   if (!wasEnding) {
     await core.writer.transaction(async ({ trx }) => {
-      await trx.updateTable('vapi_calls').set({ status: 'ending', end_requested_at: askedAt }).where('id', '=', current.id).where('status', '=', 'in_progress').execute();
+      await trx
+        .updateTable('vapi_calls')
+        .set({ status: 'ending', end_requested_at: askedAt })
+        .where('id', '=', current.id)
+        .where('status', '=', 'in_progress')
+        .execute();
     });
   }
   try {

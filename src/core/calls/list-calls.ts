@@ -33,7 +33,12 @@ function statusesOf(filter: CallFilter): CallStatus[] {
 }
 
 /** The owner's calls, newest first; `status` filters (`open`: not settled). */
-export async function listCalls(db: Kysely<DB>, userId: string, f: { status?: CallFilter | undefined }, page: PageRequest): Promise<Page<ListedCall>> {
+export async function listCalls(
+  db: Kysely<DB>,
+  userId: string,
+  f: { status?: CallFilter | undefined },
+  page: PageRequest,
+): Promise<Page<ListedCall>> {
   let query = db
     .selectFrom('vapi_calls as c')
     .leftJoin('reservations as r', 'r.id', 'c.reservation_id')

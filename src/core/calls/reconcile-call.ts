@@ -33,7 +33,12 @@ export async function getCallRow(core: Core, callId: string): Promise<CallRow> {
  */
 export async function markCallStarted(core: Core, callId: string, vapiId: string): Promise<CallRow> {
   await core.writer.transaction(async ({ trx }) => {
-    await trx.updateTable('vapi_calls').set({ vapi_id: vapiId, status: 'in_progress' }).where('id', '=', callId).where('status', '=', 'starting').execute();
+    await trx
+      .updateTable('vapi_calls')
+      .set({ vapi_id: vapiId, status: 'in_progress' })
+      .where('id', '=', callId)
+      .where('status', '=', 'starting')
+      .execute();
   });
   return getCallRow(core, callId);
 }
@@ -51,7 +56,12 @@ export async function abandonCall(core: Core, callId: string): Promise<CallRow> 
     { kind: 'release', reservationId: call.reservation_id, reason: 'released', description: 'Call could not be started' },
   ];
   if (startUsageId) {
-    steps.push({ kind: 'reverse_usage', userId: call.user_id, usageId: startUsageId, description: 'Call could not be started: start charge returned' });
+    steps.push({
+      kind: 'reverse_usage',
+      userId: call.user_id,
+      usageId: startUsageId,
+      description: 'Call could not be started: start charge returned',
+    });
   }
   try {
     await core.writer.submit({
@@ -99,7 +109,12 @@ export type Reconciled = { kind: 'started' | 'failed' | 'unknown'; call: CallRow
  * says it has ended); if VAPI lists none and `abandonIfAbsent`, it is given up (hold
  * released, start charge reversed). When VAPI cannot be asked, nothing changes: `unknown`.
  */
-export async function reconcileCall(core: Core, provider: CallProvider, callId: string, opts: { abandonIfAbsent: boolean }): Promise<Reconciled> {
+export async function reconcileCall(
+  core: Core,
+  provider: CallProvider,
+  callId: string,
+  opts: { abandonIfAbsent: boolean },
+): Promise<Reconciled> {
   let call = await getCallRow(core, callId);
   if (call.status !== 'starting') return { kind: call.status === 'failed' ? 'failed' : 'started', call };
   let found: Awaited<ReturnType<CallProvider['findCall']>>;
@@ -116,7 +131,9 @@ export async function reconcileCall(core: Core, provider: CallProvider, callId: 
   call = await markCallStarted(core, callId, found.id);
   if (call.status === 'failed') {
     // Given up on already: the call is paid back, so it must not go on.
-    await provider.hangUp(found.id).catch((err) => core.log.error({ err, callId, vapiId: found.id }, 'a paid-back call could not be hung up: it may still be live'));
+    await provider
+      .hangUp(found.id)
+      .catch((err) => core.log.error({ err, callId, vapiId: found.id }, 'a paid-back call could not be hung up: it may still be live'));
     return { kind: 'failed', call };
   }
   const ms = endedDurationMs(found);

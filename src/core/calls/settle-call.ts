@@ -32,7 +32,15 @@ export async function settleCall(core: Core, callId: string, durationMs: number,
   const cost = computeCostMc(hold.rule_credits_mc ?? 0, ms, 'per_minute');
   const bypass = hold.amount_mc === 0 && hold.forced === 1;
   const callRef = call.vapi_id ?? call.id;
-  const usage = { operation: 'vapi_call', unit: 'per_minute', quantityMilli: ms, ruleId: hold.rule_id, ruleCreditsMc: hold.rule_credits_mc ?? 0, costMc: cost, metadata: { callId: callRef } };
+  const usage = {
+    operation: 'vapi_call',
+    unit: 'per_minute',
+    quantityMilli: ms,
+    ruleId: hold.rule_id,
+    ruleCreditsMc: hold.rule_credits_mc ?? 0,
+    costMc: cost,
+    metadata: { callId: callRef },
+  };
   const steps: Exclude<LedgerOp, { kind: 'compound' }>[] = bypass
     ? [
         { kind: 'capture', reservationId: hold.id, amountMc: 0, description: 'Call ended' },
@@ -76,14 +84,27 @@ async function reread(core: Core, callId: string): Promise<CallRow> {
  * (the name the call was placed with) when the service never learnt VAPI's id (it stopped
  * between VAPI's answer and recording it). Unknown calls change nothing: null.
  */
-export async function settleReportedCall(core: Core, report: { vapiId: string; reference: string | null; durationMs: number }): Promise<Settlement | null> {
+export async function settleReportedCall(
+  core: Core,
+  report: { vapiId: string; reference: string | null; durationMs: number },
+): Promise<Settlement | null> {
   const db = core.database.db;
   let call = await db.selectFrom('vapi_calls').selectAll().where('vapi_id', '=', report.vapiId).executeTakeFirst();
   if (!call && report.reference) {
-    const byRef = await db.selectFrom('vapi_calls').selectAll().where('id', '=', report.reference).where('vapi_id', 'is', null).executeTakeFirst();
+    const byRef = await db
+      .selectFrom('vapi_calls')
+      .selectAll()
+      .where('id', '=', report.reference)
+      .where('vapi_id', 'is', null)
+      .executeTakeFirst();
     if (byRef?.status === 'starting') {
       await core.writer.transaction(async ({ trx }) => {
-        await trx.updateTable('vapi_calls').set({ vapi_id: report.vapiId, status: 'in_progress' }).where('id', '=', byRef.id).where('status', '=', 'starting').execute();
+        await trx
+          .updateTable('vapi_calls')
+          .set({ vapi_id: report.vapiId, status: 'in_progress' })
+          .where('id', '=', byRef.id)
+          .where('status', '=', 'starting')
+          .execute();
       });
       call = await reread(core, byRef.id);
       if (call.vapi_id !== report.vapiId) return null;

@@ -53,7 +53,11 @@ export async function startCall(core: Core, provider: CallProvider, cfg: CallsCo
     if (now.status === 'failed') {
       // Given up on meanwhile (it cannot be, short of a clock jump past the start delay):
       // the call is live but paid back, so it must not go on.
-      await provider.hangUp(placed.id).catch((err) => core.log.error({ err, callId: call.id, vapiId: placed.id }, 'a paid-back call could not be hung up: it may still be live'));
+      await provider
+        .hangUp(placed.id)
+        .catch((err) =>
+          core.log.error({ err, callId: call.id, vapiId: placed.id }, 'a paid-back call could not be hung up: it may still be live'),
+        );
       return { kind: 'failed', call: now, replayed: false };
     }
     return { kind: 'started', call: now, replayed: false };
@@ -107,13 +111,30 @@ async function holdCall(core: Core, input: StartCallInput & { simulated: boolean
   const holdFor = (seconds: number) => computeCostMc(perMinute.credits_mc, seconds * 1000, 'per_minute');
   const now = core.now();
   const expiresAt = now + (wanted + 24 * 3600) * 1000;
-  const usage = { operation: 'vapi_call', unit: 'per_call', quantityMilli: 1000, ruleId: perCall.id, ruleCreditsMc: perCall.credits_mc, costMc: perCallCost, metadata: { callId } };
+  const usage = {
+    operation: 'vapi_call',
+    unit: 'per_call',
+    quantityMilli: 1000,
+    ruleId: perCall.id,
+    ruleCreditsMc: perCall.credits_mc,
+    costMc: perCallCost,
+    metadata: { callId },
+  };
   const pricing = { operation: 'vapi_call', unit: 'per_minute', ruleId: perMinute.id, ruleCreditsMc: perMinute.credits_mc };
   const steps: StepOp[] = input.bypass
     ? [
         { kind: 'record_usage', userId: input.userId, usage },
         // The super admin is never charged: the hold is empty and settles as bypassed usage.
-        { kind: 'reserve', userId: input.userId, reservationId, amountMc: 0, forced: true, expiresAt, pricing, description: 'Call minutes (not charged)' },
+        {
+          kind: 'reserve',
+          userId: input.userId,
+          reservationId,
+          amountMc: 0,
+          forced: true,
+          expiresAt,
+          pricing,
+          description: 'Call minutes (not charged)',
+        },
       ]
     : [
         { kind: 'debit', userId: input.userId, amountMc: perCallCost, type: 'usage', usage, description: 'Call started' },

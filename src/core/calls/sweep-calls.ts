@@ -35,7 +35,12 @@ export interface SweepReport {
  * Simulated calls past their maximum plus grace are charged their whole hold; one still
  * starting past the start delay was never placed and is given up.
  */
-export async function sweepCalls(core: Core, provider: CallProvider, cfg: CallsConfig, opts: { pageSize?: number } = {}): Promise<SweepReport> {
+export async function sweepCalls(
+  core: Core,
+  provider: CallProvider,
+  cfg: CallsConfig,
+  opts: { pageSize?: number } = {},
+): Promise<SweepReport> {
   const now = core.now();
   const db = core.database.db;
   const pageSize = opts.pageSize ?? 200;
@@ -69,7 +74,15 @@ export async function sweepCalls(core: Core, provider: CallProvider, cfg: CallsC
   return report;
 }
 
-async function sweepOne(core: Core, provider: CallProvider, c: CallRow, now: number, graceMs: number, cfg: CallsConfig, report: SweepReport) {
+async function sweepOne(
+  core: Core,
+  provider: CallProvider,
+  c: CallRow,
+  now: number,
+  graceMs: number,
+  cfg: CallsConfig,
+  report: SweepReport,
+) {
   const pastDeadline = c.created_at + c.max_duration_seconds * 1000 < now - graceMs;
   const wholeHold = async (reason: string | null) => {
     const r = await settleCall(core, c.id, c.max_duration_seconds * 1000, 'hold');

@@ -30,7 +30,11 @@ export async function createPackage(writer: LedgerWriter, b: NewPackage, actorId
       updated_at: now,
     };
     await trx.insertInto('credit_packages').values(row).execute();
-    await recordAudit(trx, { actorId, action: 'package.create', targetType: 'package', targetId: row.id, details: { name: row.name } }, now);
+    await recordAudit(
+      trx,
+      { actorId, action: 'package.create', targetType: 'package', targetId: row.id, details: { name: row.name } },
+      now,
+    );
     return row;
   });
 }

@@ -47,52 +47,75 @@ export async function upsertCustomer(writer: LedgerWriter, input: CustomerInput)
   // Two requests creating the same customer at once (here or on another instance): the
   // writer retries the loser's transaction on the unique violation, and it finds the winner's row.
   return writer.transaction(async ({ trx, now, apply }) => {
-        const existing = await trx.selectFrom('users').select(['id', 'name', 'email']).where('external_id', '=', input.externalId).executeTakeFirst();
-        if (email !== undefined) await assertEmailFree(trx, email, existing?.id);
-        if (existing) {
-          const name = input.name ?? existing.name;
-          if (input.name !== undefined || (email !== undefined && email !== existing.email)) {
-            await trx
-              .updateTable('users')
-              .set({ name, ...(email !== undefined ? { email } : {}), updated_at: now })
-              .where('id', '=', existing.id)
-              .execute();
-          }
-          return { customer: { accountId: existing.id, externalId: input.externalId, kind: 'personal' as const, name }, created: false };
-        }
-        const id = newId(now);
-        const mail = email ?? placeholderEmail(input.externalId);
-        const name = input.name ?? (email ? (email.split('@')[0] as string) : input.externalId).slice(0, 100);
+    const existing = await trx
+      .selectFrom('users')
+      .select(['id', 'name', 'email'])
+      .where('external_id', '=', input.externalId)
+      .executeTakeFirst();
+    if (email !== undefined) await assertEmailFree(trx, email, existing?.id);
+    if (existing) {
+      const name = input.name ?? existing.name;
+      if (input.name !== undefined || (email !== undefined && email !== existing.email)) {
         await trx
-          .insertInto('users')
-          .values({ id, email: mail, name, password_hash: NO_PASSWORD, role: 'user', stripe_customer_id: null, external_id: input.externalId, created_at: now, updated_at: now })
+          .updateTable('users')
+          .set({ name, ...(email !== undefined ? { email } : {}), updated_at: now })
+          .where('id', '=', existing.id)
           .execute();
-        await trx
-          .insertInto('user_credits')
-          .values({ user_id: id, balance_mc: 0, reserved_mc: 0, lifetime_purchased_mc: 0, lifetime_used_mc: 0, seq: 0, last_hash: GENESIS_HASH, updated_at: now })
-          .execute();
-        const bonus = input.signupBonusMc ?? 0;
-        await trx
-          .insertInto('user_settings')
-          .values({
-            user_id: id,
-            low_balance_threshold_mc: DEFAULT_LOW_BALANCE_THRESHOLD_MC,
-            auto_recharge_enabled: 0,
-            auto_recharge_threshold_mc: null,
-            auto_recharge_package_id: null,
-            below_threshold: bonus < DEFAULT_LOW_BALANCE_THRESHOLD_MC ? 1 : 0,
-            auto_recharge_fired: 0,
-            auto_recharge_failures: 0,
-            auto_recharge_retry_at: 0,
-            updated_at: now,
-          })
-          .execute();
-        if (bonus > 0) {
-          const [r] = await apply([{ kind: 'credit', userId: id, amountMc: bonus, type: 'signup_bonus' }]);
-          if (r && !r.ok) throw r.error;
-        }
-        return { customer: { accountId: id, externalId: input.externalId, kind: 'personal' as const, name }, created: true };
-      });
+      }
+      return { customer: { accountId: existing.id, externalId: input.externalId, kind: 'personal' as const, name }, created: false };
+    }
+    const id = newId(now);
+    const mail = email ?? placeholderEmail(input.externalId);
+    const name = input.name ?? (email ? (email.split('@')[0] as string) : input.externalId).slice(0, 100);
+    await trx
+      .insertInto('users')
+      .values({
+        id,
+        email: mail,
+        name,
+        password_hash: NO_PASSWORD,
+        role: 'user',
+        stripe_customer_id: null,
+        external_id: input.externalId,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+    await trx
+      .insertInto('user_credits')
+      .values({
+        user_id: id,
+        balance_mc: 0,
+        reserved_mc: 0,
+        lifetime_purchased_mc: 0,
+        lifetime_used_mc: 0,
+        seq: 0,
+        last_hash: GENESIS_HASH,
+        updated_at: now,
+      })
+      .execute();
+    const bonus = input.signupBonusMc ?? 0;
+    await trx
+      .insertInto('user_settings')
+      .values({
+        user_id: id,
+        low_balance_threshold_mc: DEFAULT_LOW_BALANCE_THRESHOLD_MC,
+        auto_recharge_enabled: 0,
+        auto_recharge_threshold_mc: null,
+        auto_recharge_package_id: null,
+        below_threshold: bonus < DEFAULT_LOW_BALANCE_THRESHOLD_MC ? 1 : 0,
+        auto_recharge_fired: 0,
+        auto_recharge_failures: 0,
+        auto_recharge_retry_at: 0,
+        updated_at: now,
+      })
+      .execute();
+    if (bonus > 0) {
+      const [r] = await apply([{ kind: 'credit', userId: id, amountMc: bonus, type: 'signup_bonus' }]);
+      if (r && !r.ok) throw r.error;
+    }
+    return { customer: { accountId: id, externalId: input.externalId, kind: 'personal' as const, name }, created: true };
+  });
 }
 
 async function assertEmailFree(trx: Kysely<DB>, email: string, ownId: string | undefined) {

@@ -26,7 +26,17 @@ export async function createWebhookEndpoint(
   };
   await db.transaction().execute(async (trx) => {
     await trx.insertInto('webhook_endpoints').values(row).execute();
-    await recordAudit(trx, { actorId: ctx.actorId, action: 'webhook_endpoint.create', targetType: 'webhook_endpoint', targetId: row.id, details: { url: row.url, events: input.events } }, ctx.now);
+    await recordAudit(
+      trx,
+      {
+        actorId: ctx.actorId,
+        action: 'webhook_endpoint.create',
+        targetType: 'webhook_endpoint',
+        targetId: row.id,
+        details: { url: row.url, events: input.events },
+      },
+      ctx.now,
+    );
   });
   return { endpoint: toEndpoint(row), secret: row.secret };
 }

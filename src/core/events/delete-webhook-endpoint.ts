@@ -8,13 +8,18 @@ export async function deleteWebhookEndpoint(db: Kysely<DB>, id: string, ctx: { n
   await db.transaction().execute(async (trx) => {
     const row = await trx.selectFrom('webhook_endpoints').select(['id', 'source', 'url']).where('id', '=', id).executeTakeFirst();
     if (!row) throw notFound('Webhook endpoint');
-    if (row.source === 'config') throw conflict('This endpoint is configured by ALERTS_WEBHOOK_URL: unset it to remove the endpoint, or disable it here.');
+    if (row.source === 'config')
+      throw conflict('This endpoint is configured by ALERTS_WEBHOOK_URL: unset it to remove the endpoint, or disable it here.');
     await trx
       .deleteFrom('webhook_attempts')
       .where('delivery_id', 'in', (eb) => eb.selectFrom('webhook_deliveries').select('id').where('endpoint_id', '=', id))
       .execute();
     await trx.deleteFrom('webhook_deliveries').where('endpoint_id', '=', id).execute();
     await trx.deleteFrom('webhook_endpoints').where('id', '=', id).execute();
-    await recordAudit(trx, { actorId: ctx.actorId, action: 'webhook_endpoint.delete', targetType: 'webhook_endpoint', targetId: id, details: { url: row.url } }, ctx.now);
+    await recordAudit(
+      trx,
+      { actorId: ctx.actorId, action: 'webhook_endpoint.delete', targetType: 'webhook_endpoint', targetId: id, details: { url: row.url } },
+      ctx.now,
+    );
   });
 }

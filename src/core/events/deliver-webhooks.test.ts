@@ -80,7 +80,11 @@ describe.each(await activeDialects())('webhook delivery worker on %s', (dialect)
 
   it('jitter spreads the waits within ±10 %', () => {
     const draws = [0, 0.5, 1];
-    const w = new WebhookDeliveryWorker({} as never, { send: async () => ({ status: 200 }) }, { log, random: () => draws.shift() as number });
+    const w = new WebhookDeliveryWorker(
+      {} as never,
+      { send: async () => ({ status: 200 }) },
+      { log, random: () => draws.shift() as number },
+    );
     expect([w.delayAfter(2), w.delayAfter(2), w.delayAfter(2)]).toEqual([270_000, 300_000, 330_000]);
     expect(w.delayAfter(MAX_ATTEMPTS)).toBeNull();
   });
@@ -91,7 +95,11 @@ describe.each(await activeDialects())('webhook delivery worker on %s', (dialect)
     const { endpoint } = await createWebhookEndpoint(db, { url: 'http://receiver.test/hook', events: ['credits.purchased'] }, open);
     let t = 5_000_000;
     const first = deferred();
-    const a = new WebhookDeliveryWorker(core.database, { send: () => first.promise }, { log, now: () => t, timeoutMs: 1000, leaseMs: 10_000 });
+    const a = new WebhookDeliveryWorker(
+      core.database,
+      { send: () => first.promise },
+      { log, now: () => t, timeoutMs: 1000, leaseMs: 10_000 },
+    );
     let bSent = 0;
     const b = new WebhookDeliveryWorker(
       core.database,

@@ -146,7 +146,12 @@ export class WebhookDeliveryWorker {
     let due = db
       .selectFrom('webhook_deliveries as d')
       .innerJoin('webhook_endpoints as e', 'e.id', 'd.endpoint_id')
-      .select(['d.id', 'd.endpoint_id', 'd.next_attempt_at', sql<number>`row_number() over (partition by d.endpoint_id order by d.next_attempt_at, d.id)`.as('rn')])
+      .select([
+        'd.id',
+        'd.endpoint_id',
+        'd.next_attempt_at',
+        sql<number>`row_number() over (partition by d.endpoint_id order by d.next_attempt_at, d.id)`.as('rn'),
+      ])
       .where('d.status', '=', 'pending')
       .where('d.next_attempt_at', '<=', now)
       .where((eb) => eb.or([eb('d.claimed_at', 'is', null), eb('d.claimed_at', '<=', staleBefore)]))
@@ -240,7 +245,14 @@ export class WebhookDeliveryWorker {
       }
       await trx
         .insertInto('webhook_attempts')
-        .values({ id: newId(finished), delivery_id: c.id, attempted_at: started, status_code: status, error, duration_ms: Math.max(0, finished - started) })
+        .values({
+          id: newId(finished),
+          delivery_id: c.id,
+          attempted_at: started,
+          status_code: status,
+          error,
+          duration_ms: Math.max(0, finished - started),
+        })
         .execute();
     });
   }

@@ -2,7 +2,10 @@ import type { Selectable } from 'kysely';
 import { mcToCredits } from '../../contracts/money.js';
 import type { StripePaymentsTable } from '../../db/schema.js';
 
-type Payment = Pick<Selectable<StripePaymentsTable>, 'id' | 'user_id' | 'package_id' | 'provider' | 'amount_cents' | 'currency' | 'credits_mc' | 'bonus_credits_mc'>;
+type Payment = Pick<
+  Selectable<StripePaymentsTable>,
+  'id' | 'user_id' | 'package_id' | 'provider' | 'amount_cents' | 'currency' | 'credits_mc' | 'bonus_credits_mc'
+>;
 
 /** The `data` of an event about a payment: who, which package, how much, in what currency. */
 export function paymentEventData(p: Payment, extra: Record<string, unknown> = {}): Record<string, unknown> {

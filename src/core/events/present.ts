@@ -44,7 +44,13 @@ export async function loadDeliveries(db: Kysely<DB>, ids: string[]): Promise<Web
     .select(['d.id', 'd.event_id', 'e.type', 'd.status', 'd.attempts', 'd.last_status_code', 'd.next_attempt_at', 'd.created_at'])
     .where('d.id', 'in', ids)
     .execute();
-  const attempts = await db.selectFrom('webhook_attempts').selectAll().where('delivery_id', 'in', ids).orderBy('attempted_at').orderBy('id').execute();
+  const attempts = await db
+    .selectFrom('webhook_attempts')
+    .selectAll()
+    .where('delivery_id', 'in', ids)
+    .orderBy('attempted_at')
+    .orderBy('id')
+    .execute();
   const byId = new Map(rows.map((r) => [r.id, r]));
   return ids.flatMap((id) => {
     const r = byId.get(id);
@@ -61,7 +67,12 @@ export async function loadDeliveries(db: Kysely<DB>, ids: string[]): Promise<Web
         createdAt: new Date(r.created_at).toISOString(),
         attemptLog: attempts
           .filter((a) => a.delivery_id === id)
-          .map((a) => ({ at: new Date(a.attempted_at).toISOString(), statusCode: a.status_code, error: a.error, durationMs: a.duration_ms })),
+          .map((a) => ({
+            at: new Date(a.attempted_at).toISOString(),
+            statusCode: a.status_code,
+            error: a.error,
+            durationMs: a.duration_ms,
+          })),
       },
     ];
   });

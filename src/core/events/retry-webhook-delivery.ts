@@ -10,7 +10,12 @@ import { type WebhookDelivery, loadDeliveries } from './present.js';
  * flight keeps its lease (no second send at the same time); its outcome is what stands.
  * Audited.
  */
-export async function retryWebhookDelivery(db: Kysely<DB>, endpointId: string, deliveryId: string, ctx: { now: number; actorId: string | null }): Promise<WebhookDelivery> {
+export async function retryWebhookDelivery(
+  db: Kysely<DB>,
+  endpointId: string,
+  deliveryId: string,
+  ctx: { now: number; actorId: string | null },
+): Promise<WebhookDelivery> {
   await db.transaction().execute(async (trx) => {
     const r = await trx
       .updateTable('webhook_deliveries')
@@ -19,7 +24,17 @@ export async function retryWebhookDelivery(db: Kysely<DB>, endpointId: string, d
       .where('endpoint_id', '=', endpointId)
       .executeTakeFirst();
     if (Number(r.numUpdatedRows) !== 1) throw notFound('Webhook delivery');
-    await recordAudit(trx, { actorId: ctx.actorId, action: 'webhook_delivery.retry', targetType: 'webhook_delivery', targetId: deliveryId, details: { endpointId } }, ctx.now);
+    await recordAudit(
+      trx,
+      {
+        actorId: ctx.actorId,
+        action: 'webhook_delivery.retry',
+        targetType: 'webhook_delivery',
+        targetId: deliveryId,
+        details: { endpointId },
+      },
+      ctx.now,
+    );
   });
   const [d] = await loadDeliveries(db, [deliveryId]);
   if (!d) throw notFound('Webhook delivery');

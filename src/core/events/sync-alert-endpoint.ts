@@ -13,7 +13,11 @@ export const ALERT_ENDPOINT_ID = 'we_alerts';
  * deliveries go. Without a secret one is generated once and kept (there was none to sign
  * with before). Run at start-up; instances starting together write the same row.
  */
-export async function syncAlertEndpoint(db: Kysely<DB>, cfg: { url: string | undefined; secret: string | undefined }, now: number): Promise<void> {
+export async function syncAlertEndpoint(
+  db: Kysely<DB>,
+  cfg: { url: string | undefined; secret: string | undefined },
+  now: number,
+): Promise<void> {
   if (!cfg.url) {
     await db.transaction().execute(async (trx) => {
       await trx

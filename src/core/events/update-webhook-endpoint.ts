@@ -32,7 +32,11 @@ export async function updateWebhookEndpoint(
   };
   await db.transaction().execute(async (trx) => {
     await trx.updateTable('webhook_endpoints').set(set).where('id', '=', id).execute();
-    await recordAudit(trx, { actorId: ctx.actorId, action: 'webhook_endpoint.update', targetType: 'webhook_endpoint', targetId: id, details: { ...patch } }, ctx.now);
+    await recordAudit(
+      trx,
+      { actorId: ctx.actorId, action: 'webhook_endpoint.update', targetType: 'webhook_endpoint', targetId: id, details: { ...patch } },
+      ctx.now,
+    );
   });
   return toEndpoint({ ...row, ...set });
 }

@@ -25,7 +25,15 @@ export async function captureHold(
     idem: input.idem,
     description: `${operation} (${unit})`,
     metadata: serviceUsageMetadata({ operation, unit, quantityMilli: input.quantityMilli, metadata: input.metadata }, { holdId: h.id }),
-    usage: { operation, unit, quantityMilli: input.quantityMilli, ruleId: h.ruleId, ruleCreditsMc: h.ruleCreditsMc ?? 0, costMc, metadata: input.metadata ?? null },
+    usage: {
+      operation,
+      unit,
+      quantityMilli: input.quantityMilli,
+      ruleId: h.ruleId,
+      ruleCreditsMc: h.ruleCreditsMc ?? 0,
+      costMc,
+      metadata: input.metadata ?? null,
+    },
   });
   return { applied, heldMc: h.amountMc };
 }

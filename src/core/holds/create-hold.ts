@@ -33,11 +33,21 @@ export async function createHold(core: Core, input: CreateHoldInput): Promise<{ 
     effects: async (trx, outcome) => {
       await trx
         .insertInto('service_holds')
-        .values({ id: outcome.reservationId ?? id, user_id: input.userId, api_key_id: input.apiKeyId, quantity_milli: input.quantityMilli, created_at: outcome.createdAt })
+        .values({
+          id: outcome.reservationId ?? id,
+          user_id: input.userId,
+          api_key_id: input.apiKeyId,
+          quantity_milli: input.quantityMilli,
+          created_at: outcome.createdAt,
+        })
         .execute();
       return { expiresAt };
     },
   });
   // A replay answers the first hold's expiry (its stored reply carries it); here, for a fresh one.
-  return { applied, expiresAt: (applied.effects as { expiresAt?: number } | undefined)?.expiresAt ?? expiresAt, amountMc: applied.reservedChangeMc };
+  return {
+    applied,
+    expiresAt: (applied.effects as { expiresAt?: number } | undefined)?.expiresAt ?? expiresAt,
+    amountMc: applied.reservedChangeMc,
+  };
 }

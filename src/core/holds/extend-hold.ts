@@ -21,7 +21,9 @@ export async function extendHold(core: Core, input: { id: string; ttlSeconds: nu
   if (Number(r.numUpdatedRows) === 0) {
     const after = await loadHold(core.database.db, input.id);
     const status = after.status === 'active' ? 'expired' : holdStatus(after.status);
-    throw conflict(after.status === 'active' ? 'This hold has expired and cannot be extended.' : `This hold is already ${status}.`, { status });
+    throw conflict(after.status === 'active' ? 'This hold has expired and cannot be extended.' : `This hold is already ${status}.`, {
+      status,
+    });
   }
   return { status: 'held', expiresAt };
 }

@@ -7,7 +7,10 @@ import { holdStatus, loadHold } from './load-hold.js';
  * Ends a hold without charging. Releasing a released (or expired) hold changes nothing and
  * answers its status; a captured hold is 409.
  */
-export async function releaseHold(core: Core, input: { id: string; idem?: IdempotencyInput | undefined }): Promise<{ status: 'released' | 'expired' }> {
+export async function releaseHold(
+  core: Core,
+  input: { id: string; idem?: IdempotencyInput | undefined },
+): Promise<{ status: 'released' | 'expired' }> {
   const h = await loadHold(core.database.db, input.id);
   if (h.status === 'released' || h.status === 'expired') return { status: h.status };
   if (h.status !== 'active') throw conflict(`This hold is already ${holdStatus(h.status)}.`, { status: holdStatus(h.status) });

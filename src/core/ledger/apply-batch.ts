@@ -56,7 +56,12 @@ export async function applyBatch(
       if (op.idem.reply) applied.reply = op.idem.reply(applied);
       await trx
         .insertInto('idempotency_keys')
-        .values({ id: `${op.idem.scope}:${op.idem.key}`, fingerprint: op.idem.fingerprint, result: JSON.stringify(applied), created_at: now })
+        .values({
+          id: `${op.idem.scope}:${op.idem.key}`,
+          fingerprint: op.idem.fingerprint,
+          result: JSON.stringify(applied),
+          created_at: now,
+        })
         .execute();
     }
     results[index] = { ok: true, value: applied };

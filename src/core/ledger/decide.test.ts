@@ -85,7 +85,14 @@ function state(): BatchState {
   return s;
 }
 
-const usage = (costMc: number): UsageInput => ({ operation: 'message', unit: 'per_message', quantityMilli: 1000, ruleId: 'rule-1', ruleCreditsMc: 100, costMc });
+const usage = (costMc: number): UsageInput => ({
+  operation: 'message',
+  unit: 'per_message',
+  quantityMilli: 1000,
+  ruleId: 'rule-1',
+  ruleCreditsMc: 100,
+  costMc,
+});
 
 /** Decides one op; returns its result, the state after and what would be written. */
 function one(op: LedgerOp, s = state()) {
@@ -120,7 +127,15 @@ describe('decide: credit', () => {
     expect(v).toMatchObject({ amountMc: 250, balanceMc: 1250, reservedMc: 300, availableMc: 950, replayed: false });
     expect(a).toMatchObject({ balance_mc: 1250, lifetime_purchased_mc: 1250, seq: 1 });
     const [tx] = d.pending.txRows;
-    expect(tx).toMatchObject({ id: v.transactionId, seq: 1, type: 'purchase', amount_mc: 250, balance_after_mc: 1250, description: 'Credit purchase', prev_hash: GENESIS_HASH });
+    expect(tx).toMatchObject({
+      id: v.transactionId,
+      seq: 1,
+      type: 'purchase',
+      amount_mc: 250,
+      balance_after_mc: 1250,
+      description: 'Credit purchase',
+      prev_hash: GENESIS_HASH,
+    });
     expect(tx?.hash).toBe(hashRow(KEY, GENESIS_HASH, tx as never));
     expect(a.last_hash).toBe(tx?.hash);
   });
@@ -142,9 +157,19 @@ describe('decide: debit', () => {
     const v = applied(r);
     expect(v).toMatchObject({ amountMc: -700, balanceMc: 300, availableMc: 0 });
     expect(a.lifetime_used_mc).toBe(700);
-    expect(d.pending.usageRows).toEqual([expect.objectContaining({ id: v.usageId, charged_mc: 700, transaction_id: v.transactionId, bypass: 0, reverses_id: null })]);
+    expect(d.pending.usageRows).toEqual([
+      expect.objectContaining({ id: v.usageId, charged_mc: 700, transaction_id: v.transactionId, bypass: 0, reverses_id: null }),
+    ]);
     expect([...d.pending.rollups.values()]).toEqual([
-      { user_id: 'a', bucket: NOW - (NOW % HOUR), operation: 'message', unit: 'per_message', credits_mc: 700, operations: 1, quantity_milli: 1000 },
+      {
+        user_id: 'a',
+        bucket: NOW - (NOW % HOUR),
+        operation: 'message',
+        unit: 'per_message',
+        credits_mc: 700,
+        operations: 1,
+        quantity_milli: 1000,
+      },
     ]);
   });
   it('an adjustment is not usage', () => {
@@ -178,10 +203,17 @@ describe('decide: clawback', () => {
 describe('decide: reserve', () => {
   const hold = { kind: 'reserve', userId: 'a', reservationId: 'h2', expiresAt: NOW + HOUR } as const;
   it('holds available credits in a new active hold', () => {
-    const { r, s, a, d } = one({ ...hold, amountMc: 400, pricing: { operation: 'vapi_call', unit: 'per_minute', ruleId: 'r', ruleCreditsMc: 500 } });
+    const { r, s, a, d } = one({
+      ...hold,
+      amountMc: 400,
+      pricing: { operation: 'vapi_call', unit: 'per_minute', ruleId: 'r', ruleCreditsMc: 500 },
+    });
     expect(applied(r)).toMatchObject({ amountMc: 0, reservedChangeMc: 400, reservedMc: 700, availableMc: 300, reservationId: 'h2' });
     expect(a.reserved_mc).toBe(700);
-    expect(s.reservations.get('h2')).toMatchObject({ isNew: true, row: { status: 'active', amount_mc: 400, operation: 'vapi_call', forced: 0 } });
+    expect(s.reservations.get('h2')).toMatchObject({
+      isNew: true,
+      row: { status: 'active', amount_mc: 400, operation: 'vapi_call', forced: 0 },
+    });
     expect(d.pending.txRows[0]).toMatchObject({ type: 'reservation', reference_type: 'reservation', reference_id: 'h2' });
     expect(changedRows(s).newHolds.map((h) => h.id)).toEqual(['h2']);
   });
@@ -258,8 +290,18 @@ describe('decide: reverse_usage', () => {
     expect(a.lifetime_used_mc).toBe(-200);
     expect(d.pending.txRows[0]).toMatchObject({ type: 'adjustment', reference_type: USAGE_REVERSAL_REF, reference_id: 'u1' });
     const original = s.usages.get('u1')?.row as UsageRow;
-    expect(d.pending.usageRows[0]).toMatchObject({ reverses_id: 'u1', charged_mc: -200, quantity_milli: -2000, cost_mc: -200, created_at: original.created_at });
-    expect([...d.pending.rollups.values()][0]).toMatchObject({ bucket: original.created_at - (original.created_at % HOUR), operations: -1, credits_mc: -200 });
+    expect(d.pending.usageRows[0]).toMatchObject({
+      reverses_id: 'u1',
+      charged_mc: -200,
+      quantity_milli: -2000,
+      cost_mc: -200,
+      created_at: original.created_at,
+    });
+    expect([...d.pending.rollups.values()][0]).toMatchObject({
+      bucket: original.created_at - (original.created_at % HOUR),
+      operations: -1,
+      credits_mc: -200,
+    });
     expect(s.usages.get('u1')?.reversed).toBe(true);
   });
   it('a bypassed or free usage is reversed without a ledger row', () => {
@@ -294,7 +336,13 @@ describe('decide: compound', () => {
     });
     const v = applied(r);
     expect(v.steps).toHaveLength(2);
-    expect(v).toMatchObject({ amountMc: -100, reservedChangeMc: 200, balanceMc: 900, reservedMc: 500, transactionId: v.steps?.[0]?.transactionId });
+    expect(v).toMatchObject({
+      amountMc: -100,
+      reservedChangeMc: 200,
+      balanceMc: 900,
+      reservedMc: 500,
+      transactionId: v.steps?.[0]?.transactionId,
+    });
     expect(a.seq).toBe(2);
     expect(d.pending.txRows.map((t) => t.seq)).toEqual([1, 2]);
     expect(d.pending.txRows[1]?.prev_hash).toBe(d.pending.txRows[0]?.hash);
@@ -315,7 +363,10 @@ describe('decide: compound', () => {
     );
   });
   it('refuses a step on another account, and settling another account’s hold', () => {
-    expectRefused({ kind: 'compound', userId: 'a', steps: [{ kind: 'credit', userId: 'b', amountMc: 1, type: 'bonus' }] }, 'validation_error');
+    expectRefused(
+      { kind: 'compound', userId: 'a', steps: [{ kind: 'credit', userId: 'b', amountMc: 1, type: 'bonus' }] },
+      'validation_error',
+    );
     const s = state();
     s.reservations.set('hb', { row: holdRow('hb', 'b', 0), isNew: false, dirty: false });
     expectRefused({ kind: 'compound', userId: 'a', steps: [{ kind: 'release', reservationId: 'hb', reason: 'released' }] }, 'not_found', s);
@@ -348,7 +399,13 @@ describe('decide: a batch', () => {
       [
         { kind: 'credit', userId: 'a', amountMc: 1, type: 'bonus', idem: idem('k1') },
         { kind: 'credit', userId: 'a', amountMc: 1, type: 'bonus', idem: idem('k1', 'other') },
-        { kind: 'credit', userId: 'a', amountMc: 7, type: 'bonus', idem: { ...idem('k2'), reply: (o) => ({ status: 201, amount: o.amountMc }) } },
+        {
+          kind: 'credit',
+          userId: 'a',
+          amountMc: 7,
+          type: 'bonus',
+          idem: { ...idem('k2'), reply: (o) => ({ status: 201, amount: o.amountMc }) },
+        },
       ],
       s,
       KEY,
@@ -386,7 +443,23 @@ describe('decide: a batch', () => {
   });
   it('an unexpected error is thrown, not a refusal', () => {
     expect(() =>
-      decideBatch([{ kind: 'reserve', userId: 'a', reservationId: 'h9', amountMc: 10, expiresAt: 0, shrink: () => { throw new TypeError('bug'); } }], state(), KEY, NOW),
+      decideBatch(
+        [
+          {
+            kind: 'reserve',
+            userId: 'a',
+            reservationId: 'h9',
+            amountMc: 10,
+            expiresAt: 0,
+            shrink: () => {
+              throw new TypeError('bug');
+            },
+          },
+        ],
+        state(),
+        KEY,
+        NOW,
+      ),
     ).toThrow(TypeError);
   });
 });

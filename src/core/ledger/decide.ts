@@ -7,15 +7,7 @@
  */
 import type { ReservationRow, TransactionType } from '../../db/schema.js';
 import { DomainError, conflict, idempotencyConflict, insufficientCredits, invalid, notFound } from '../errors.js';
-import {
-  type AccountState,
-  type BatchState,
-  Pending,
-  type ReservationState,
-  idemId,
-  reservationIdsOf,
-  usageIdsOf,
-} from './batch-state.js';
+import { type AccountState, type BatchState, Pending, type ReservationState, idemId, reservationIdsOf, usageIdsOf } from './batch-state.js';
 import type { LedgerKey } from './hash.js';
 import { addUsage, available, post, unposted } from './ledger-rows.js';
 import type { Applied, CompoundOp, LedgerOp, OpResult } from './types.js';
@@ -82,11 +74,7 @@ function account(accounts: Map<string, AccountState>, userId: string): AccountSt
   return a;
 }
 
-function reservation(
-  reservations: Map<string, ReservationState>,
-  id: string,
-  userId: string | undefined,
-): ReservationState {
+function reservation(reservations: Map<string, ReservationState>, id: string, userId: string | undefined): ReservationState {
   const r = reservations.get(id);
   if (!r || (userId !== undefined && r.row.user_id !== userId)) throw notFound('Reservation');
   return r;
@@ -160,7 +148,15 @@ function decide(op: LedgerOp, state: BatchState, pending: Pending, now: number):
         settled_at: null,
       };
       reservations.set(row.id, { row, isNew: true, dirty: true });
-      const applied = post(a, pending, { ...op, refType: op.refType ?? 'reservation', refId: op.refId ?? row.id }, 'reservation', 0, amount, now);
+      const applied = post(
+        a,
+        pending,
+        { ...op, refType: op.refType ?? 'reservation', refId: op.refId ?? row.id },
+        'reservation',
+        0,
+        amount,
+        now,
+      );
       applied.reservationId = row.id;
       return applied;
     }
@@ -293,9 +289,7 @@ function decideCompound(op: CompoundOp, state: BatchState, pending: Pending, now
   const savedDirty = a.dirty;
   const touched = new Map<string, ReservationState | undefined>();
   // A hold settled by a step must be this account's: only this account is restored on a refusal.
-  const ownSteps = op.steps.map((s) =>
-    s.kind === 'capture' || s.kind === 'release' ? { ...s, userId: s.userId ?? op.userId } : s,
-  );
+  const ownSteps = op.steps.map((s) => (s.kind === 'capture' || s.kind === 'release' ? { ...s, userId: s.userId ?? op.userId } : s));
   for (const s of ownSteps) {
     if ('userId' in s && s.userId !== undefined && s.userId !== op.userId) {
       throw invalid('Every step of a compound operation concerns the same account.');

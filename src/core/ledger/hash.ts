@@ -104,6 +104,10 @@ export function hashRow(key: LedgerKey, prevHash: string, r: HashedFields): stri
  */
 export function legacyHashRow(prevHash: string, r: HashedFields): string {
   return createHash('sha256')
-    .update(fieldsOf(prevHash, r).map((f) => f ?? '').join('\u001f'))
+    .update(
+      fieldsOf(prevHash, r)
+        .map((f) => f ?? '')
+        .join('\u001f'),
+    )
     .digest('hex');
 }

@@ -131,7 +131,14 @@ async function rehash(trx: Kysely<DB>, database: Database, key: LedgerKey, opts:
   if (state && state.hash_scheme !== LEGACY_SCHEME) throw new Error(`Unknown ledger hash scheme ${state.hash_scheme}.`);
   const traces = await keyingTraces(trx, key, state);
   if (traces.length > 0) throw new LedgerDowngraded(traces);
-  const rows = Number((await trx.selectFrom('credit_transactions').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow()).n);
+  const rows = Number(
+    (
+      await trx
+        .selectFrom('credit_transactions')
+        .select((eb) => eb.fn.countAll<number>().as('n'))
+        .executeTakeFirstOrThrow()
+    ).n,
+  );
   // A start keys by itself only what cannot hide a forgery: no rows, or (outside production) no trace of a keying.
   if (rows > 0 && opts.explicit === false && opts.production) throw new LedgerNotKeyed(rows);
   // No other writer while the chains change (an instance of the release before, say).
@@ -167,7 +174,11 @@ async function rehash(trx: Kysely<DB>, database: Database, key: LedgerKey, opts:
   await writeHeads(trx, database, heads);
   const values = { hash_scheme: KEYED_SCHEME, key_check: key.check, updated_at: now };
   if (state) await trx.updateTable('ledger_state').set(values).where('id', '=', 'chains').execute();
-  else await trx.insertInto('ledger_state').values({ id: 'chains', ...values }).execute();
+  else
+    await trx
+      .insertInto('ledger_state')
+      .values({ id: 'chains', ...values })
+      .execute();
   return { rehashed, chains, unverified };
 }
 

@@ -74,7 +74,11 @@ describe.each(dialectList)('ledger on %s', (dialect) => {
     const e = await rejection(core.ledger.debit(u.id, 1_001, 'usage', { usage: testUsage(1_001) }));
     expect(e.code).toBe('insufficient_credits');
     expect(e.details).toEqual({ requiredMc: 1_001, availableMc: 1_000 });
-    const n = await core.database.db.selectFrom('credit_transactions').select((eb) => eb.fn.countAll<number>().as('n')).where('user_id', '=', u.id).executeTakeFirstOrThrow();
+    const n = await core.database.db
+      .selectFrom('credit_transactions')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('user_id', '=', u.id)
+      .executeTakeFirstOrThrow();
     expect(Number(n.n)).toBe(1);
   });
 
@@ -114,7 +118,9 @@ describe.each(dialectList)('ledger on %s', (dialect) => {
     expect(e.code).toBe('idempotency_conflict');
     // Concurrent duplicates: one applies, the others replay it.
     const dup = { scope: u.id, key: 'k-2', fingerprint: 'fp' };
-    const all = await Promise.all(Array.from({ length: 10 }, () => core.ledger.debit(u.id, 100, 'usage', { idem: dup, usage: testUsage(100) })));
+    const all = await Promise.all(
+      Array.from({ length: 10 }, () => core.ledger.debit(u.id, 100, 'usage', { idem: dup, usage: testUsage(100) })),
+    );
     expect(all.filter((r) => !r.replayed)).toHaveLength(1);
     expect(new Set(all.map((r) => r.transactionId)).size).toBe(1);
     expect((await core.ledger.balance(u.id)).balanceMc).toBe(3_900);
@@ -149,7 +155,9 @@ describe.each(dialectList)('ledger on %s', (dialect) => {
 
   it('lowers a hold to what is affordable, or refuses it', async () => {
     const u = await makeUser(core, { credits: 3 });
-    const r = await core.ledger.reserve(u.id, 5_000, Date.now() + 1000, { shrink: (avail) => (avail >= 500 ? avail - (avail % 500) : null) });
+    const r = await core.ledger.reserve(u.id, 5_000, Date.now() + 1000, {
+      shrink: (avail) => (avail >= 500 ? avail - (avail % 500) : null),
+    });
     expect(r.reservedMc).toBe(3_000);
     const e = await rejection(core.ledger.reserve(u.id, 5_000, Date.now() + 1000, { shrink: (avail) => (avail >= 500 ? avail : null) }));
     expect(e.code).toBe('insufficient_credits');
@@ -164,7 +172,12 @@ describe.each(dialectList)('ledger on %s', (dialect) => {
     expect(released).toBeGreaterThanOrEqual(1);
     const bal = await core.ledger.balance(u.id);
     expect(bal).toMatchObject({ balanceMc: 2_000, reservedMc: 300, availableMc: 1_700 });
-    const holds = await core.database.db.selectFrom('reservations').select(['amount_mc', 'status']).where('user_id', '=', u.id).orderBy('amount_mc').execute();
+    const holds = await core.database.db
+      .selectFrom('reservations')
+      .select(['amount_mc', 'status'])
+      .where('user_id', '=', u.id)
+      .orderBy('amount_mc')
+      .execute();
     expect(holds).toEqual([
       { amount_mc: 300, status: 'active' },
       { amount_mc: 1_500, status: 'expired' },
@@ -188,7 +201,11 @@ describe.each(dialectList)('ledger on %s', (dialect) => {
     expect(hold.availableMc).toBe(-3_000);
     const lost = await core.ledger.capture(hold.reservationId as string, 5_000, { type: 'dispute' });
     expect(lost).toMatchObject({ balanceMc: -3_000, reservedMc: 0 });
-    const tx = await core.database.db.selectFrom('credit_transactions').select('type').where('id', '=', lost.transactionId as string).executeTakeFirstOrThrow();
+    const tx = await core.database.db
+      .selectFrom('credit_transactions')
+      .select('type')
+      .where('id', '=', lost.transactionId as string)
+      .executeTakeFirstOrThrow();
     expect(tx.type).toBe('dispute');
   });
 
@@ -221,7 +238,9 @@ describe.each(dialectList)('ledger on %s', (dialect) => {
 
   it('serves 200 concurrent debits exactly as far as the credits go', async () => {
     const u = await makeUser(core, { credits: 10 });
-    const results = await Promise.allSettled(Array.from({ length: 200 }, () => core.ledger.spend(u.id, { operation: 'message', unit: 'per_message', quantityMilli: 1000 })));
+    const results = await Promise.allSettled(
+      Array.from({ length: 200 }, () => core.ledger.spend(u.id, { operation: 'message', unit: 'per_message', quantityMilli: 1000 })),
+    );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(100);
     expect(results.filter((r) => r.status === 'rejected' && (r.reason as DomainError).code === 'insufficient_credits')).toHaveLength(100);
     expect((await core.ledger.balance(u.id)).balanceMc).toBe(0);
@@ -230,12 +249,23 @@ describe.each(dialectList)('ledger on %s', (dialect) => {
   it('reverses a usage charge once: credits back, lifetime used, usage report and rollups net of it, verify clean', async () => {
     const u = await makeUser(core, { credits: 5 });
     const kept = await core.ledger.spend(u.id, { operation: 'message', unit: 'per_message', quantityMilli: 1000 });
-    const spent = await core.ledger.spend(u.id, { operation: 'vapi_call', unit: 'per_call', quantityMilli: 1000, usageMetadata: { callId: 'c-1' } });
+    const spent = await core.ledger.spend(u.id, {
+      operation: 'vapi_call',
+      unit: 'per_call',
+      quantityMilli: 1000,
+      usageMetadata: { callId: 'c-1' },
+    });
     expect(await core.ledger.balance(u.id)).toMatchObject({ balanceMc: 3_900, lifetimeUsedMc: 1_100 });
-    const r = await core.ledger.reverseUsage(u.id, spent.usageId as string, { description: 'Call could not be started: start charge returned' });
+    const r = await core.ledger.reverseUsage(u.id, spent.usageId as string, {
+      description: 'Call could not be started: start charge returned',
+    });
     expect(r).toMatchObject({ amountMc: 1_000, balanceMc: 4_900, chargedMc: -1_000 });
     expect(await core.ledger.balance(u.id)).toMatchObject({ balanceMc: 4_900, lifetimeUsedMc: 100 });
-    const row = await core.database.db.selectFrom('credit_transactions').selectAll().where('id', '=', r.transactionId as string).executeTakeFirstOrThrow();
+    const row = await core.database.db
+      .selectFrom('credit_transactions')
+      .selectAll()
+      .where('id', '=', r.transactionId as string)
+      .executeTakeFirstOrThrow();
     expect(row).toMatchObject({ type: 'adjustment', amount_mc: 1_000, reference_type: 'usage_reversal', reference_id: spent.usageId });
     const rollups = await core.database.db.selectFrom('usage_rollups').selectAll().where('user_id', '=', u.id).execute();
     const byOp = Object.fromEntries(rollups.map((x) => [x.operation, [x.credits_mc, x.operations, x.quantity_milli]]));

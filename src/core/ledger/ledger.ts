@@ -11,15 +11,7 @@ import { emitEvent } from '../events/emit-event.js';
 import { newId } from '../ids.js';
 import type { PricingCache } from '../pricing/rules.js';
 import { operationName, unitInWords } from '../../contracts/units.js';
-import type {
-  Applied,
-  ClawbackType,
-  CreditType,
-  Effect,
-  HoldPricing,
-  IdempotencyInput,
-  UsageInput,
-} from './types.js';
+import type { Applied, ClawbackType, CreditType, Effect, HoldPricing, IdempotencyInput, UsageInput } from './types.js';
 import type { LedgerWriter } from './writer.js';
 
 export interface Balance {
@@ -64,7 +56,12 @@ export class Ledger {
   }
 
   /** Takes credits the account can afford, or throws insufficient_credits. */
-  debit<E = undefined>(userId: string, amountMc: number, type: 'usage' | 'adjustment', c: Common<E> & { usage?: UsageInput } = {}): Promise<Applied<E>> {
+  debit<E = undefined>(
+    userId: string,
+    amountMc: number,
+    type: 'usage' | 'adjustment',
+    c: Common<E> & { usage?: UsageInput } = {},
+  ): Promise<Applied<E>> {
     return this.writer.submit({ kind: 'debit', userId, amountMc, type, ...c });
   }
 
@@ -141,7 +138,10 @@ export class Ledger {
   }
 
   /** Ends a hold without charging. */
-  release<E = undefined>(reservationId: string, c: Common<E> & { userId?: string; reason?: 'released' | 'expired' } = {}): Promise<Applied<E>> {
+  release<E = undefined>(
+    reservationId: string,
+    c: Common<E> & { userId?: string; reason?: 'released' | 'expired' } = {},
+  ): Promise<Applied<E>> {
     const { reason, ...rest } = c;
     return this.writer.submit({ kind: 'release', reservationId, reason: reason ?? 'released', ...rest });
   }
@@ -162,7 +162,15 @@ export class Ledger {
           reason: 'expired',
           // The event commits with the release, in the writer's transaction.
           effects: (trx, a) =>
-            emitEvent(trx, { type: 'hold.expired', accountId: a.userId, data: { accountId: a.userId, holdId: r.id, released: mcToCredits(-a.reservedChangeMc) } }, a.createdAt),
+            emitEvent(
+              trx,
+              {
+                type: 'hold.expired',
+                accountId: a.userId,
+                data: { accountId: a.userId, holdId: r.id, released: mcToCredits(-a.reservedChangeMc) },
+              },
+              a.createdAt,
+            ),
         }),
       ),
     );

@@ -11,7 +11,12 @@ export interface TransactionFilter {
 }
 
 /** One page of an account's ledger, newest first, keyed by the row's `seq`. */
-export async function listTransactions(db: Kysely<DB>, userId: string, f: TransactionFilter, page: PageRequest<number>): Promise<Page<TransactionRow, number>> {
+export async function listTransactions(
+  db: Kysely<DB>,
+  userId: string,
+  f: TransactionFilter,
+  page: PageRequest<number>,
+): Promise<Page<TransactionRow, number>> {
   let q = db.selectFrom('credit_transactions').selectAll().where('user_id', '=', userId);
   if (f.type) q = q.where('type', '=', f.type);
   if (f.from !== undefined) q = q.where('created_at', '>=', f.from);

@@ -42,14 +42,22 @@ export async function loadBatch(trx: Kysely<DB>, dialect: Dialect, ops: readonly
   const stored = new Map<string, { fingerprint: string; result: string }>();
   const keyIds = [...new Set(ops.map(idemId).filter((k): k is string => k !== null))];
   for (const part of parts(dialect, keyIds)) {
-    const rows = await trx.selectFrom('idempotency_keys').select(['id', 'fingerprint', 'result']).where(oneOf(dialect, 'id', part)).execute();
+    const rows = await trx
+      .selectFrom('idempotency_keys')
+      .select(['id', 'fingerprint', 'result'])
+      .where(oneOf(dialect, 'id', part))
+      .execute();
     for (const r of rows) stored.set(r.id, r);
   }
 
   // Holds, then accounts, each locked in id order.
   const reservations = new Map<string, ReservationState>();
   for (const part of parts(dialect, [...new Set(ops.flatMap(reservationIdsOf))].sort())) {
-    let q = trx.selectFrom('reservations').selectAll().where(oneOf(dialect, 'id', part)).orderBy('id');
+    let q = trx
+      .selectFrom('reservations')
+      .selectAll()
+      .where(oneOf(dialect, 'id', part))
+      .orderBy('id');
     if (forUpdate) q = q.forUpdate();
     for (const row of await q.execute()) reservations.set(row.id, { row, isNew: false, dirty: false });
   }
@@ -66,10 +74,18 @@ export async function loadBatch(trx: Kysely<DB>, dialect: Dialect, ops: readonly
   // across batches and instances; this read lets the op refuse cleanly instead).
   const usages = new Map<string, UsageState>();
   for (const part of parts(dialect, [...new Set(ops.flatMap(usageIdsOf))])) {
-    for (const row of await trx.selectFrom('usage_tracking').selectAll().where(oneOf(dialect, 'id', part)).execute()) {
+    for (const row of await trx
+      .selectFrom('usage_tracking')
+      .selectAll()
+      .where(oneOf(dialect, 'id', part))
+      .execute()) {
       usages.set(row.id, { row, reversed: false });
     }
-    const done = await trx.selectFrom('usage_tracking').select('reverses_id').where(oneOf(dialect, 'reverses_id', part)).execute();
+    const done = await trx
+      .selectFrom('usage_tracking')
+      .select('reverses_id')
+      .where(oneOf(dialect, 'reverses_id', part))
+      .execute();
     for (const d of done) {
       const u = d.reverses_id ? usages.get(d.reverses_id) : undefined;
       if (u) u.reversed = true;
@@ -78,7 +94,11 @@ export async function loadBatch(trx: Kysely<DB>, dialect: Dialect, ops: readonly
 
   const accounts = new Map<string, AccountState>();
   for (const part of parts(dialect, [...userIds].sort())) {
-    let q = trx.selectFrom('user_credits').selectAll().where(oneOf(dialect, 'user_id', part)).orderBy('user_id');
+    let q = trx
+      .selectFrom('user_credits')
+      .selectAll()
+      .where(oneOf(dialect, 'user_id', part))
+      .orderBy('user_id');
     if (forUpdate) q = q.forUpdate();
     for (const row of await q.execute()) {
       accounts.set(row.user_id, { row, startAvailableMc: row.balance_mc - row.reserved_mc, dirty: false });

@@ -16,7 +16,18 @@ import type { Core } from '../index.js';
 import { DomainError } from '../errors.js';
 import { newId } from '../ids.js';
 import { GENESIS_HASH } from './hash.js';
-import { ACCOUNTS, type Acc, type Outcome, type Real, RULES, type Step, Model, fingerprint, resolveRetries, sequence } from '../../../test/support/ledger-model.js';
+import {
+  ACCOUNTS,
+  type Acc,
+  type Outcome,
+  type Real,
+  RULES,
+  type Step,
+  Model,
+  fingerprint,
+  resolveRetries,
+  sequence,
+} from '../../../test/support/ledger-model.js';
 import type { Applied, LedgerOp, StepOp } from './types.js';
 import { verifyLedger } from './verify.js';
 
@@ -32,11 +43,33 @@ async function openAccounts(core: Core, n: number): Promise<string[]> {
     const ids = Array.from({ length: n }, () => newId(now));
     await trx
       .insertInto('users')
-      .values(ids.map((id) => ({ id, email: `${id}@model.test`, name: 'model', password_hash: 'x', role: 'user' as const, stripe_customer_id: null, created_at: now, updated_at: now })))
+      .values(
+        ids.map((id) => ({
+          id,
+          email: `${id}@model.test`,
+          name: 'model',
+          password_hash: 'x',
+          role: 'user' as const,
+          stripe_customer_id: null,
+          created_at: now,
+          updated_at: now,
+        })),
+      )
       .execute();
     await trx
       .insertInto('user_credits')
-      .values(ids.map((id) => ({ user_id: id, balance_mc: 0, reserved_mc: 0, lifetime_purchased_mc: 0, lifetime_used_mc: 0, seq: 0, last_hash: GENESIS_HASH, updated_at: now })))
+      .values(
+        ids.map((id) => ({
+          user_id: id,
+          balance_mc: 0,
+          reserved_mc: 0,
+          lifetime_purchased_mc: 0,
+          lifetime_used_mc: 0,
+          seq: 0,
+          last_hash: GENESIS_HASH,
+          updated_at: now,
+        })),
+      )
       .execute();
     return ids;
   });
@@ -99,9 +132,17 @@ function start(core: Core, c: Real, i: number, users: string[], holdId: (h: numb
       });
     }
     case 'capture':
-      return L.capture(holdId(c.h), c.mc, { ...common, ...(c.owner === null ? {} : { userId: u(c.owner) }), ...(c.dispute ? { type: 'dispute' as const } : { type: 'usage' as const, usage: testUsage(c.mc) }) });
+      return L.capture(holdId(c.h), c.mc, {
+        ...common,
+        ...(c.owner === null ? {} : { userId: u(c.owner) }),
+        ...(c.dispute ? { type: 'dispute' as const } : { type: 'usage' as const, usage: testUsage(c.mc) }),
+      });
     case 'release':
-      return L.release(holdId(c.h), { ...common, ...(c.owner === null ? {} : { userId: u(c.owner) }), reason: c.expired ? 'expired' : 'released' });
+      return L.release(holdId(c.h), {
+        ...common,
+        ...(c.owner === null ? {} : { userId: u(c.owner) }),
+        reason: c.expired ? 'expired' : 'released',
+      });
     case 'compound':
       return core.writer.submit({ kind: 'compound', userId: u(c.a), steps: c.steps.map((s) => toOp(s, u(c.a), holdId)), ...common });
   }
@@ -178,7 +219,14 @@ describe.each(await activeDialects())('the ledger agrees with a model (%s)', (di
             purchased: row.lifetime_purchased_mc,
             used: row.lifetime_used_mc,
             rows: row.seq,
-          }).toEqual({ balance: m.balance, reserved: m.reserved, available: m.balance - m.reserved, purchased: m.purchased, used: m.used, rows: m.rows });
+          }).toEqual({
+            balance: m.balance,
+            reserved: m.reserved,
+            available: m.balance - m.reserved,
+            purchased: m.purchased,
+            used: m.used,
+            rows: m.rows,
+          });
           const usage = await core.database.db
             .selectFrom('usage_tracking')
             .select((eb) => [eb.fn.countAll<number>().as('n'), eb.fn.sum<number>('charged_mc').as('charged')])
@@ -187,7 +235,9 @@ describe.each(await activeDialects())('the ledger agrees with a model (%s)', (di
           expect({ n: Number(usage.n), charged: Number(usage.charged ?? 0) }).toEqual({ n: m.usageRows, charged: m.usageCharged });
         }
         const holds = await core.database.db.selectFrom('reservations').selectAll().where('id', 'like', `${users[0]}-h%`).execute();
-        const actual = Object.fromEntries(holds.map((h) => [h.id, { a: users.indexOf(h.user_id), amount: h.amount_mc, captured: h.captured_mc, status: h.status }]));
+        const actual = Object.fromEntries(
+          holds.map((h) => [h.id, { a: users.indexOf(h.user_id), amount: h.amount_mc, captured: h.captured_mc, status: h.status }]),
+        );
         const wanted = Object.fromEntries([...model.holds].map(([h, x]) => [holdId(h), x]));
         expect(actual).toEqual(wanted);
       }),

@@ -59,18 +59,24 @@ export async function verifyPayments(db: Kysely<DB>, flag: (msg: string) => void
       if (got.grants.length > 0) flag(`${where}: ${p.status}, yet ${got.grants.length} grant row(s) name it`);
     } else {
       if (main.length !== 1 || main[0]?.amount !== p.credits_mc || main[0]?.type !== mainType) {
-        flag(`${where}: ${p.status}, granted ${main.length} time(s) (${main.map((g) => `${g.type} ${g.amount}`).join(', ') || 'never'}), expected one ${mainType} of ${p.credits_mc}`);
+        flag(
+          `${where}: ${p.status}, granted ${main.length} time(s) (${main.map((g) => `${g.type} ${g.amount}`).join(', ') || 'never'}), expected one ${mainType} of ${p.credits_mc}`,
+        );
       }
       const wantBonus = p.bonus_credits_mc > 0 ? 1 : 0;
       if (bonus.length !== wantBonus || (wantBonus === 1 && bonus[0]?.amount !== p.bonus_credits_mc)) {
-        flag(`${where}: bonus granted ${bonus.length} time(s) (${bonus.map((g) => g.amount).join(', ') || 'never'}), expected ${wantBonus === 1 ? `one of ${p.bonus_credits_mc}` : 'none'}`);
+        flag(
+          `${where}: bonus granted ${bonus.length} time(s) (${bonus.map((g) => g.amount).join(', ') || 'never'}), expected ${wantBonus === 1 ? `one of ${p.bonus_credits_mc}` : 'none'}`,
+        );
       }
     }
     if (got.grants.some((g) => g.user !== p.user_id)) flag(`${where}: granted to an account other than its payer's`);
-    if (got.refunds !== p.clawed_back_mc) flag(`${where}: refund rows take ${got.refunds}, the payment says ${p.clawed_back_mc} was clawed back`);
+    if (got.refunds !== p.clawed_back_mc)
+      flag(`${where}: refund rows take ${got.refunds}, the payment says ${p.clawed_back_mc} was clawed back`);
     // A database not migrated to this release yet (a backup of the release before) records no dispute_clawed_mc.
     const disputeTook = (p as Partial<PaymentRow>).dispute_clawed_mc ?? got.disputes;
-    if (got.disputes !== disputeTook) flag(`${where}: dispute rows take ${got.disputes}, the payment says its lost dispute took ${disputeTook}`);
+    if (got.disputes !== disputeTook)
+      flag(`${where}: dispute rows take ${got.disputes}, the payment says its lost dispute took ${disputeTook}`);
     if (p.clawed_back_mc + disputeTook > p.credits_mc + p.bonus_credits_mc) {
       flag(`${where}: claw-backs of ${p.clawed_back_mc + disputeTook} are more than the ${p.credits_mc + p.bonus_credits_mc} it granted`);
     }

@@ -36,7 +36,8 @@ export async function verifyUsage(db: Kysely<DB>, flag: (msg: string) => void): 
     )
     .limit(SAMPLE)
     .execute();
-  for (const m of mismatched) flag(`usage ${m.id}: charged ${m.charged_mc} but its ledger row (a ${m.type} of ${m.tx_user}) moved ${m.amount_mc}`);
+  for (const m of mismatched)
+    flag(`usage ${m.id}: charged ${m.charged_mc} but its ledger row (a ${m.type} of ${m.tx_user}) moved ${m.amount_mc}`);
   const orphan = await db
     .selectFrom('usage_tracking as u')
     .leftJoin('credit_transactions as t', 't.id', 'u.transaction_id')

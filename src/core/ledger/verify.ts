@@ -118,7 +118,8 @@ async function verifySnapshot(db: Kysely<DB>, key: LedgerKey, opts: VerifyOption
     }
     // Even then: an unkeyed ledger that was keyed before was reset by someone without the key.
     const traces = await keyingTraces(db, key, state);
-    if (traces.length > 0) flag(`the ledger says it is not keyed, but it was keyed before (${traces.join('; ')}): it was reset to the old scheme`);
+    if (traces.length > 0)
+      flag(`the ledger says it is not keyed, but it was keyed before (${traces.join('; ')}): it was reset to the old scheme`);
   }
 
   const anchors = new Map((opts.heads ?? []).map((h) => [h.account, h]));
@@ -138,7 +139,8 @@ async function verifySnapshot(db: Kysely<DB>, key: LedgerKey, opts: VerifyOption
       const where = `account ${r.user_id} row ${r.seq} (${r.id})`;
       if (r.seq !== s.seq + 1) flag(`${where}: sequence gap, expected ${s.seq + 1}`);
       if (r.prev_hash !== s.hash) flag(`${where}: prev_hash does not match the previous row`);
-      if (hashOf && hashOf(r.prev_hash, r) !== r.hash) flag(`${where}: hash does not match the row (edited, or written without the ledger key)`);
+      if (hashOf && hashOf(r.prev_hash, r) !== r.hash)
+        flag(`${where}: hash does not match the row (edited, or written without the ledger key)`);
       const anchor = anchors.get(r.user_id);
       if (anchor && anchor.seq === r.seq) {
         anchored.add(r.user_id);

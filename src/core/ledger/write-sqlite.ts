@@ -18,12 +18,9 @@ function insertEach(raw: SqliteHandle, table: string, rows: readonly object[], s
       cols.push(k);
       values.push(v);
     }
-    raw
-      .prepare(`insert into "${table}" ("${cols.join('", "')}") values (${cols.map(() => '?').join(', ')})${suffix}`)
-      .run(...values);
+    raw.prepare(`insert into "${table}" ("${cols.join('", "')}") values (${cols.map(() => '?').join(', ')})${suffix}`).run(...values);
   }
 }
-
 
 /** Writes what the batch decided. */
 export function writeSqlite(raw: SqliteHandle, pending: Pending, rows: ChangedRows, now: number): void {

@@ -216,9 +216,7 @@ export class LedgerWriter {
   private async runAlone(item: OpItem, attempt = 0): Promise<void> {
     const started = performance.now();
     try {
-      const outcome = await this.inTransaction((trx) =>
-        applyBatch(trx, this.database, this.key, [item.op], this.now()),
-      );
+      const outcome = await this.inTransaction((trx) => applyBatch(trx, this.database, this.key, [item.op], this.now()));
       this.finishBatch([item], outcome, started);
     } catch (e) {
       if (attempt < 2 && isRetryable(e)) return this.runAlone(item, attempt + 1);
@@ -226,11 +224,7 @@ export class LedgerWriter {
     }
   }
 
-  private finishBatch(
-    batch: OpItem[],
-    outcome: Awaited<ReturnType<typeof applyBatch>>,
-    started: number,
-  ) {
+  private finishBatch(batch: OpItem[], outcome: Awaited<ReturnType<typeof applyBatch>>, started: number) {
     const deferred = new Set(outcome.deferred);
     for (let i = 0; i < batch.length; i++) {
       const item = batch[i] as OpItem;

@@ -35,7 +35,15 @@ function gatedProvider() {
     chargeOffSession: async (input): Promise<IntentFacts> => {
       calls.push(input.paymentId);
       await gate;
-      return { id: `pi_${input.paymentId}`, status: 'succeeded', amountCents: input.amountCents, currency: input.currency, chargeId: `ch_${input.paymentId}`, paymentId: input.paymentId, lastError: null };
+      return {
+        id: `pi_${input.paymentId}`,
+        status: 'succeeded',
+        amountCents: input.amountCents,
+        currency: input.currency,
+        chargeId: `ch_${input.paymentId}`,
+        paymentId: input.paymentId,
+        lastError: null,
+      };
     },
     findIntent: async () => null,
     verifyWebhook: () => {
@@ -81,7 +89,12 @@ describe.each(await activeDialects())('auto-recharge on %s', (dialect) => {
 
   async function userWithAutoRecharge(credits: number, opts: { customer?: boolean } = {}) {
     const u = await makeUser(core);
-    await updateSettings(core.database.db, u.id, { autoRecharge: { enabled: true, thresholdMc: THRESHOLD, packageId: 'pkg_starter' } }, clock);
+    await updateSettings(
+      core.database.db,
+      u.id,
+      { autoRecharge: { enabled: true, thresholdMc: THRESHOLD, packageId: 'pkg_starter' } },
+      clock,
+    );
     if (opts.customer) await core.database.db.updateTable('users').set({ stripe_customer_id: 'cus_test' }).where('id', '=', u.id).execute();
     const granted = await commit(u.id, () => core.ledger.grant(u.id, credits * 1000, 'adjustment'));
     return { id: u.id, granted };
@@ -96,10 +109,20 @@ describe.each(await activeDialects())('auto-recharge on %s', (dialect) => {
     }
   }
   const spend = (userId: string, credits: number) => commit(userId, () => core.ledger.debit(userId, credits * 1000, 'adjustment'));
-  const settings = (userId: string) => core.database.db.selectFrom('user_settings').selectAll().where('user_id', '=', userId).executeTakeFirstOrThrow();
-  const recharges = (userId: string) => core.database.db.selectFrom('stripe_payments').selectAll().where('user_id', '=', userId).where('kind', '=', 'auto_recharge').execute();
+  const settings = (userId: string) =>
+    core.database.db.selectFrom('user_settings').selectAll().where('user_id', '=', userId).executeTakeFirstOrThrow();
+  const recharges = (userId: string) =>
+    core.database.db.selectFrom('stripe_payments').selectAll().where('user_id', '=', userId).where('kind', '=', 'auto_recharge').execute();
   const alerts = async (userId: string) =>
-    (await core.database.db.selectFrom('credit_alerts').select('message').where('user_id', '=', userId).where('type', '=', 'auto_recharge_failed').orderBy('id').execute()).map((a) => a.message);
+    (
+      await core.database.db
+        .selectFrom('credit_alerts')
+        .select('message')
+        .where('user_id', '=', userId)
+        .where('type', '=', 'auto_recharge_failed')
+        .orderBy('id')
+        .execute()
+    ).map((a) => a.message);
 
   it('charges once for one crossing when another instance re-arms from an old balance', async () => {
     const { provider, calls, release } = gatedProvider();
@@ -196,7 +219,11 @@ describe.each(await activeDialects())('auto-recharge on %s', (dialect) => {
     expect(lines.map((l) => [l.msg, (l.obj.err as Error).message])).toEqual([['auto-recharge failed', 'connection reset by peer']]);
     expect(lines[0]?.obj.userId).toBe(u.id);
     const s = await settings(u.id);
-    expect({ fired: s.auto_recharge_fired, failures: s.auto_recharge_failures, retryAt: s.auto_recharge_retry_at }).toEqual({ fired: 0, failures: 1, retryAt: clock + 15 * 60_000 });
+    expect({ fired: s.auto_recharge_fired, failures: s.auto_recharge_failures, retryAt: s.auto_recharge_retry_at }).toEqual({
+      fired: 0,
+      failures: 1,
+      retryAt: clock + 15 * 60_000,
+    });
     expect(await recharges(u.id)).toEqual([]);
     clock += HOUR;
     await check(ar, await spend(u.id, 1));

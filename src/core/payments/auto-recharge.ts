@@ -77,7 +77,10 @@ export class AutoRecharge extends CommitWatcher {
         .select(['auto_recharge_enabled', 'auto_recharge_threshold_mc'])
         .where('user_id', '=', userId)
         .executeTakeFirst();
-      return { enabled: r?.auto_recharge_enabled === 1 && r.auto_recharge_threshold_mc !== null, thresholdMc: r?.auto_recharge_threshold_mc ?? 0 };
+      return {
+        enabled: r?.auto_recharge_enabled === 1 && r.auto_recharge_threshold_mc !== null,
+        thresholdMc: r?.auto_recharge_threshold_mc ?? 0,
+      };
     });
   }
 
@@ -123,7 +126,11 @@ export class AutoRecharge extends CommitWatcher {
   private notDone(userId: string, message: string, retryAt?: number) {
     return this.core.writer.transaction(async ({ trx, now }) => {
       await createAlert(trx, userId, 'auto_recharge_failed', message, now);
-      await emitEvent(trx, { type: 'auto_recharge.failed', accountId: userId, data: { accountId: userId, paymentId: null, reason: message } }, now);
+      await emitEvent(
+        trx,
+        { type: 'auto_recharge.failed', accountId: userId, data: { accountId: userId, paymentId: null, reason: message } },
+        now,
+      );
       await rearmAutoRecharge(trx, userId, now, retryAt === undefined ? {} : { retryAt });
     });
   }
@@ -134,7 +141,12 @@ export class AutoRecharge extends CommitWatcher {
     const now = this.core.now();
     const s = await db.selectFrom('user_settings').selectAll().where('user_id', '=', userId).executeTakeFirstOrThrow();
     const pkg = s.auto_recharge_package_id
-      ? await db.selectFrom('credit_packages').selectAll().where('id', '=', s.auto_recharge_package_id).where('active', '=', 1).executeTakeFirst()
+      ? await db
+          .selectFrom('credit_packages')
+          .selectAll()
+          .where('id', '=', s.auto_recharge_package_id)
+          .where('active', '=', 1)
+          .executeTakeFirst()
       : undefined;
     if (!pkg) {
       await this.notDone(userId, 'Auto-recharge is on but its package is no longer available: choose another one.');
@@ -163,7 +175,12 @@ export class AutoRecharge extends CommitWatcher {
     const payment = newPayment(
       pkg,
       userId,
-      { id: newId(now), provider: this.provider ? 'stripe' : 'simulated', status: this.provider ? 'pending' : 'succeeded', kind: 'auto_recharge' },
+      {
+        id: newId(now),
+        provider: this.provider ? 'stripe' : 'simulated',
+        status: this.provider ? 'pending' : 'succeeded',
+        kind: 'auto_recharge',
+      },
       now,
     );
     if (!this.provider) {
@@ -171,14 +188,29 @@ export class AutoRecharge extends CommitWatcher {
         await trx.insertInto('stripe_payments').values(payment).execute();
         const [r] = await apply([fulfilmentOp(payment)]);
         if (r && !r.ok) throw r.error;
-        await trx.updateTable('user_settings').set({ auto_recharge_failures: 0, auto_recharge_retry_at: 0 }).where('user_id', '=', userId).execute();
-        await createAlert(trx, userId, 'auto_recharge_succeeded', `Auto-recharge bought ${pkg.name} for ${formatCents(pkg.price_cents, pkg.currency)}.`, now, { paymentId: payment.id });
+        await trx
+          .updateTable('user_settings')
+          .set({ auto_recharge_failures: 0, auto_recharge_retry_at: 0 })
+          .where('user_id', '=', userId)
+          .execute();
+        await createAlert(
+          trx,
+          userId,
+          'auto_recharge_succeeded',
+          `Auto-recharge bought ${pkg.name} for ${formatCents(pkg.price_cents, pkg.currency)}.`,
+          now,
+          { paymentId: payment.id },
+        );
         await emitEvent(trx, { type: 'auto_recharge.succeeded', accountId: userId, data: paymentEventData(payment) }, now);
       });
       return payment;
     }
     await this.core.writer.transaction(({ trx }) => trx.insertInto('stripe_payments').values(payment).execute());
-    const user = await db.selectFrom('users').select(['id', 'email', 'name', 'stripe_customer_id']).where('id', '=', userId).executeTakeFirstOrThrow();
+    const user = await db
+      .selectFrom('users')
+      .select(['id', 'email', 'name', 'stripe_customer_id'])
+      .where('id', '=', userId)
+      .executeTakeFirstOrThrow();
     let intent: IntentFacts;
     try {
       if (!user.stripe_customer_id) throw new ChargeFailed('No saved card: buy once with a card first.');
@@ -211,7 +243,10 @@ export class AutoRecharge extends CommitWatcher {
     try {
       await this.recordIntent(payment.id, intent);
     } catch (err) {
-      this.log.error({ err, userId, paymentId: payment.id, intentId: intent.id }, 'auto-recharge charged the card but could not record it: Stripe’s webhook will add the credits');
+      this.log.error(
+        { err, userId, paymentId: payment.id, intentId: intent.id },
+        'auto-recharge charged the card but could not record it: Stripe’s webhook will add the credits',
+      );
     }
     return payment;
   }
@@ -219,32 +254,58 @@ export class AutoRecharge extends CommitWatcher {
   /** The recharge's intent as Stripe has it: succeeded grants (once), still processing stays pending. */
   private recordIntent(paymentId: string, intent: IntentFacts) {
     return this.core.writer.transaction(async (scope) => {
-      await scope.trx.updateTable('stripe_payments').set({ stripe_payment_intent_id: intent.id }).where('id', '=', paymentId).where('stripe_payment_intent_id', 'is', null).execute();
+      await scope.trx
+        .updateTable('stripe_payments')
+        .set({ stripe_payment_intent_id: intent.id })
+        .where('id', '=', paymentId)
+        .where('stripe_payment_intent_id', 'is', null)
+        .execute();
       const p = await lockPayment(scope, this.core.database.dialect, { id: paymentId });
       if (!p || intent.status !== 'succeeded') return;
       await fulfilPayment(scope, p, intent);
-      await scope.trx.updateTable('user_settings').set({ auto_recharge_failures: 0, auto_recharge_retry_at: 0 }).where('user_id', '=', p.user_id).execute();
+      await scope.trx
+        .updateTable('user_settings')
+        .set({ auto_recharge_failures: 0, auto_recharge_retry_at: 0 })
+        .where('user_id', '=', p.user_id)
+        .execute();
     });
   }
 
   /** Nothing was charged: the payment fails with an alert, and auto-recharge is re-armed after the backoff. */
   private failRecharge(paymentId: string, message: string, intentId: string | null = null) {
     return this.core.writer.transaction(async (scope) => {
-      if (intentId) await scope.trx.updateTable('stripe_payments').set({ stripe_payment_intent_id: intentId }).where('id', '=', paymentId).where('stripe_payment_intent_id', 'is', null).execute();
+      if (intentId)
+        await scope.trx
+          .updateTable('stripe_payments')
+          .set({ stripe_payment_intent_id: intentId })
+          .where('id', '=', paymentId)
+          .where('stripe_payment_intent_id', 'is', null)
+          .execute();
       const p = await lockPayment(scope, this.core.database.dialect, { id: paymentId });
       if (p) await failPayment(scope, p, message);
     });
   }
 
   private async unconfirmed(paymentId: string, intentId: string | null, err: unknown) {
-    this.log.error({ err, paymentId, intentId }, 'auto-recharge: Stripe did not confirm the charge; the payment stays pending until the intent is re-read or Stripe’s webhook tells');
+    this.log.error(
+      { err, paymentId, intentId },
+      'auto-recharge: Stripe did not confirm the charge; the payment stays pending until the intent is re-read or Stripe’s webhook tells',
+    );
     if (!intentId) return;
     try {
       await this.core.writer.transaction(({ trx }) =>
-        trx.updateTable('stripe_payments').set({ stripe_payment_intent_id: intentId }).where('id', '=', paymentId).where('stripe_payment_intent_id', 'is', null).execute(),
+        trx
+          .updateTable('stripe_payments')
+          .set({ stripe_payment_intent_id: intentId })
+          .where('id', '=', paymentId)
+          .where('stripe_payment_intent_id', 'is', null)
+          .execute(),
       );
     } catch (e) {
-      this.log.error({ err: e, paymentId, intentId }, 'auto-recharge: the unconfirmed charge’s intent id could not be recorded (reconcile finds it in Stripe’s list)');
+      this.log.error(
+        { err: e, paymentId, intentId },
+        'auto-recharge: the unconfirmed charge’s intent id could not be recorded (reconcile finds it in Stripe’s list)',
+      );
     }
   }
 

@@ -34,7 +34,11 @@ export function shareMc(p: Pick<PaymentRow, 'amount_cents' | 'credits_mc' | 'bon
 
 export const disputeHoldId = (paymentId: string) => `dispute_${paymentId}`;
 
-export async function lockPayment(scope: TransactionScope, dialect: string, where: { id?: string; intentId?: string; chargeId?: string }): Promise<PaymentRow | undefined> {
+export async function lockPayment(
+  scope: TransactionScope,
+  dialect: string,
+  where: { id?: string; intentId?: string; chargeId?: string },
+): Promise<PaymentRow | undefined> {
   let q = scope.trx.selectFrom('stripe_payments').selectAll();
   if (where.id) q = q.where('id', '=', where.id);
   else if (where.intentId) q = q.where('stripe_payment_intent_id', '=', where.intentId);
@@ -94,16 +98,53 @@ async function reconcile(scope: TransactionScope, p: PaymentRow, disputeChanged:
   const refundTarget = shareMc(p, p.refunded_cents);
   const take = Math.min(refundTarget - p.clawed_back_mc, unclaimedMc(p));
   if (take > 0) {
-    await must(scope, [{ kind: 'clawback', userId: p.user_id, amountMc: take, type: 'refund', description: `Refund: ${formatCents(p.refunded_cents, p.currency)} of ${formatCents(p.amount_cents, p.currency)}`, refType: 'payment', refId: p.id }]);
+    await must(scope, [
+      {
+        kind: 'clawback',
+        userId: p.user_id,
+        amountMc: take,
+        type: 'refund',
+        description: `Refund: ${formatCents(p.refunded_cents, p.currency)} of ${formatCents(p.amount_cents, p.currency)}`,
+        refType: 'payment',
+        refId: p.id,
+      },
+    ]);
     p.clawed_back_mc += take;
-    await createAlert(scope.trx, p.user_id, 'refund', `${formatCents(p.refunded_cents, p.currency)} of your payment was refunded; ${formatCredits(take)} credits were taken back.`, scope.now, { paymentId: p.id });
-    await emitEvent(scope.trx, { type: 'credits.refunded', accountId: p.user_id, data: paymentEventData(p, { refundedCents: p.refunded_cents, creditsTaken: mcToCredits(take) }) }, scope.now);
+    await createAlert(
+      scope.trx,
+      p.user_id,
+      'refund',
+      `${formatCents(p.refunded_cents, p.currency)} of your payment was refunded; ${formatCredits(take)} credits were taken back.`,
+      scope.now,
+      { paymentId: p.id },
+    );
+    await emitEvent(
+      scope.trx,
+      {
+        type: 'credits.refunded',
+        accountId: p.user_id,
+        data: paymentEventData(p, { refundedCents: p.refunded_cents, creditsTaken: mcToCredits(take) }),
+      },
+      scope.now,
+    );
   }
   if (!disputeChanged) return;
   if (p.dispute_status === 'open' && p.disputed_mc === 0) {
     const hold = Math.min(shareMc(p, p.dispute_amount_cents ?? p.amount_cents), unclaimedMc(p));
     if (hold > 0) {
-      await must(scope, [{ kind: 'reserve', userId: p.user_id, reservationId: disputeHoldId(p.id), amountMc: hold, forced: true, expiresAt: Number.MAX_SAFE_INTEGER, description: 'Credits held during a payment dispute', refType: 'payment', refId: p.id }]);
+      await must(scope, [
+        {
+          kind: 'reserve',
+          userId: p.user_id,
+          reservationId: disputeHoldId(p.id),
+          amountMc: hold,
+          forced: true,
+          expiresAt: Number.MAX_SAFE_INTEGER,
+          description: 'Credits held during a payment dispute',
+          refType: 'payment',
+          refId: p.id,
+        },
+      ]);
       p.disputed_mc = hold;
     }
   }
@@ -111,13 +152,33 @@ async function reconcile(scope: TransactionScope, p: PaymentRow, disputeChanged:
     const hold = await scope.trx.selectFrom('reservations').select(['status']).where('id', '=', disputeHoldId(p.id)).executeTakeFirst();
     if (hold?.status === 'active') {
       // A refund may have taken part of the held credits meanwhile: the capture takes only what is left and releases the rest.
-      const [r] = await scope.apply([{ kind: 'capture', reservationId: disputeHoldId(p.id), amountMc: Math.min(p.disputed_mc, unclaimedMc(p)), type: 'dispute', description: 'Dispute lost: credits taken', refType: 'payment', refId: p.id }]);
+      const [r] = await scope.apply([
+        {
+          kind: 'capture',
+          reservationId: disputeHoldId(p.id),
+          amountMc: Math.min(p.disputed_mc, unclaimedMc(p)),
+          type: 'dispute',
+          description: 'Dispute lost: credits taken',
+          refType: 'payment',
+          refId: p.id,
+        },
+      ]);
       if (!r?.ok) throw r?.error ?? new Error('no result');
       p.dispute_clawed_mc += r.value.chargedMc ?? 0;
     } else if (!hold) {
       const take = Math.min(shareMc(p, p.dispute_amount_cents ?? p.amount_cents), unclaimedMc(p));
       if (take > 0) {
-        await must(scope, [{ kind: 'clawback', userId: p.user_id, amountMc: take, type: 'dispute', description: 'Dispute lost: credits taken', refType: 'payment', refId: p.id }]);
+        await must(scope, [
+          {
+            kind: 'clawback',
+            userId: p.user_id,
+            amountMc: take,
+            type: 'dispute',
+            description: 'Dispute lost: credits taken',
+            refType: 'payment',
+            refId: p.id,
+          },
+        ]);
         p.dispute_clawed_mc += take;
       }
     }
@@ -125,13 +186,20 @@ async function reconcile(scope: TransactionScope, p: PaymentRow, disputeChanged:
   }
   if (p.dispute_status === 'won' && p.disputed_mc > 0) {
     const hold = await scope.trx.selectFrom('reservations').select(['status']).where('id', '=', disputeHoldId(p.id)).executeTakeFirst();
-    if (hold?.status === 'active') await must(scope, [{ kind: 'release', reservationId: disputeHoldId(p.id), reason: 'released', description: 'Dispute won: credits released' }]);
+    if (hold?.status === 'active')
+      await must(scope, [
+        { kind: 'release', reservationId: disputeHoldId(p.id), reason: 'released', description: 'Dispute won: credits released' },
+      ]);
     p.disputed_mc = 0;
   }
 }
 
 /** The payment succeeded: grant once, then apply what was recorded before. Amount and currency must match. */
-export async function fulfilPayment(scope: TransactionScope, p: PaymentRow, fact: { amountCents: number; currency: string; chargeId: string | null; receiptUrl?: string | null | undefined }) {
+export async function fulfilPayment(
+  scope: TransactionScope,
+  p: PaymentRow,
+  fact: { amountCents: number; currency: string; chargeId: string | null; receiptUrl?: string | null | undefined },
+) {
   if (fact.amountCents !== p.amount_cents || fact.currency.toLowerCase() !== p.currency.toLowerCase()) {
     throw invalid('The payment amount does not match the package price.', { expected: p.amount_cents, got: fact.amountCents });
   }
@@ -141,8 +209,19 @@ export async function fulfilPayment(scope: TransactionScope, p: PaymentRow, fact
   p.stripe_charge_id = p.stripe_charge_id ?? fact.chargeId;
   p.receipt_url = p.receipt_url ?? fact.receiptUrl ?? null;
   p.failure_message = null;
-  await createAlert(scope.trx, p.user_id, p.kind === 'auto_recharge' ? 'auto_recharge_succeeded' : 'purchase_succeeded', `Payment received: ${formatCredits(p.credits_mc + p.bonus_credits_mc)} credits were added.`, scope.now, { paymentId: p.id });
-  await emitEvent(scope.trx, { type: p.kind === 'auto_recharge' ? 'auto_recharge.succeeded' : 'credits.purchased', accountId: p.user_id, data: paymentEventData(p) }, scope.now);
+  await createAlert(
+    scope.trx,
+    p.user_id,
+    p.kind === 'auto_recharge' ? 'auto_recharge_succeeded' : 'purchase_succeeded',
+    `Payment received: ${formatCredits(p.credits_mc + p.bonus_credits_mc)} credits were added.`,
+    scope.now,
+    { paymentId: p.id },
+  );
+  await emitEvent(
+    scope.trx,
+    { type: p.kind === 'auto_recharge' ? 'auto_recharge.succeeded' : 'credits.purchased', accountId: p.user_id, data: paymentEventData(p) },
+    scope.now,
+  );
   await reconcile(scope, p, true);
   p.status = settledStatus(p);
   await save(scope.trx, p, scope.now);
@@ -155,8 +234,23 @@ export async function failPayment(scope: TransactionScope, p: PaymentRow, messag
   p.status = 'failed';
   p.failure_message = message.slice(0, 500);
   await save(scope.trx, p, scope.now);
-  await createAlert(scope.trx, p.user_id, p.kind === 'auto_recharge' ? 'auto_recharge_failed' : 'payment_failed', `Your payment of ${formatCents(p.amount_cents, p.currency)} failed: ${p.failure_message}`, scope.now, { paymentId: p.id });
-  await emitEvent(scope.trx, { type: p.kind === 'auto_recharge' ? 'auto_recharge.failed' : 'payment.failed', accountId: p.user_id, data: paymentEventData(p, { reason: p.failure_message }) }, scope.now);
+  await createAlert(
+    scope.trx,
+    p.user_id,
+    p.kind === 'auto_recharge' ? 'auto_recharge_failed' : 'payment_failed',
+    `Your payment of ${formatCents(p.amount_cents, p.currency)} failed: ${p.failure_message}`,
+    scope.now,
+    { paymentId: p.id },
+  );
+  await emitEvent(
+    scope.trx,
+    {
+      type: p.kind === 'auto_recharge' ? 'auto_recharge.failed' : 'payment.failed',
+      accountId: p.user_id,
+      data: paymentEventData(p, { reason: p.failure_message }),
+    },
+    scope.now,
+  );
   if (p.kind === 'auto_recharge') await rearmAutoRecharge(scope.trx, p.user_id, scope.now);
   return true;
 }
@@ -180,7 +274,13 @@ export async function recordRefund(scope: TransactionScope, p: PaymentRow, cumul
   return settleAndSave(scope, p, false);
 }
 
-export async function recordDispute(scope: TransactionScope, p: PaymentRow, state: 'open' | 'won' | 'lost', amountCents: number, chargeId: string | null) {
+export async function recordDispute(
+  scope: TransactionScope,
+  p: PaymentRow,
+  state: 'open' | 'won' | 'lost',
+  amountCents: number,
+  chargeId: string | null,
+) {
   p.stripe_charge_id = p.stripe_charge_id ?? chargeId;
   // A closed dispute is final: a late "created" changes nothing.
   if (p.dispute_status === 'won' || p.dispute_status === 'lost') return false;
@@ -219,7 +319,13 @@ export interface RefundOutcome {
  * key for a refund without one is derived the same way), so an identical request sent
  * twice refunds once.
  */
-export async function refundSimulated(core: Core, paymentId: string, amountCents: number | undefined, actorId: string, idem?: RefundKey): Promise<RefundOutcome> {
+export async function refundSimulated(
+  core: Core,
+  paymentId: string,
+  amountCents: number | undefined,
+  actorId: string,
+  idem?: RefundKey,
+): Promise<RefundOutcome> {
   const seen = await core.database.db.selectFrom('stripe_payments').selectAll().where('id', '=', paymentId).executeTakeFirst();
   if (!seen) throw notFound('Payment');
   return core.writer.transaction(async (scope) => {
@@ -227,7 +333,11 @@ export async function refundSimulated(core: Core, paymentId: string, amountCents
     if (!p) throw notFound('Payment');
     const keyId = idem ? `${idem.scope}:${idem.key}` : null;
     if (keyId) {
-      const stored = await scope.trx.selectFrom('idempotency_keys').select(['fingerprint', 'result']).where('id', '=', keyId).executeTakeFirst();
+      const stored = await scope.trx
+        .selectFrom('idempotency_keys')
+        .select(['fingerprint', 'result'])
+        .where('id', '=', keyId)
+        .executeTakeFirst();
       if (stored) {
         if (stored.fingerprint !== idem?.fingerprint) throw idempotencyConflict();
         return { payment: p, replayed: true, reply: (JSON.parse(stored.result) as { reply?: unknown }).reply };
@@ -240,11 +350,24 @@ export async function refundSimulated(core: Core, paymentId: string, amountCents
       checkRefundable(p, target - before);
       await recordRefund(scope, p, target, null);
       // What this request refunded: less than asked when a request read before it already refunded part of the target.
-      await recordAudit(scope.trx, { actorId, action: 'payment.refund', targetType: 'payment', targetId: p.id, details: { amountCents: target - before, refundedCents: target, provider: 'simulated' } }, scope.now);
+      await recordAudit(
+        scope.trx,
+        {
+          actorId,
+          action: 'payment.refund',
+          targetType: 'payment',
+          targetId: p.id,
+          details: { amountCents: target - before, refundedCents: target, provider: 'simulated' },
+        },
+        scope.now,
+      );
     }
     const reply = idem?.reply?.(p);
     if (keyId && idem) {
-      await scope.trx.insertInto('idempotency_keys').values({ id: keyId, fingerprint: idem.fingerprint, result: JSON.stringify({ reply: reply ?? null }), created_at: scope.now }).execute();
+      await scope.trx
+        .insertInto('idempotency_keys')
+        .values({ id: keyId, fingerprint: idem.fingerprint, result: JSON.stringify({ reply: reply ?? null }), created_at: scope.now })
+        .execute();
     }
     return { payment: p, replayed: false, reply };
   });
@@ -259,7 +382,9 @@ export function checkRefundable(p: PaymentRow, amountCents: number | undefined):
   const remaining = p.amount_cents - p.refunded_cents;
   const amount = amountCents ?? remaining;
   if (amount > remaining || amount <= 0) {
-    throw invalid(`At most ${formatCents(remaining, p.currency)} remains to refund.`, { fields: [{ path: 'body.amountCents', message: 'more than remains' }] });
+    throw invalid(`At most ${formatCents(remaining, p.currency)} remains to refund.`, {
+      fields: [{ path: 'body.amountCents', message: 'more than remains' }],
+    });
   }
   return amount;
 }

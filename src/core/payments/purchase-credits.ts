@@ -25,9 +25,24 @@ export function fulfilmentOp(p: PaymentRow, idem?: IdempotencyInput): LedgerOp {
     },
   ];
   if (p.bonus_credits_mc > 0) {
-    steps.push({ kind: 'credit', userId: p.user_id, amountMc: p.bonus_credits_mc, type: 'bonus', description: 'Package bonus', refType: 'payment', refId: p.id });
+    steps.push({
+      kind: 'credit',
+      userId: p.user_id,
+      amountMc: p.bonus_credits_mc,
+      type: 'bonus',
+      description: 'Package bonus',
+      refType: 'payment',
+      refId: p.id,
+    });
   }
-  return { kind: 'compound', userId: p.user_id, steps: steps as Exclude<LedgerOp, { kind: 'compound' }>[], idem, refType: 'payment', refId: p.id };
+  return {
+    kind: 'compound',
+    userId: p.user_id,
+    steps: steps as Exclude<LedgerOp, { kind: 'compound' }>[],
+    idem,
+    refType: 'payment',
+    refId: p.id,
+  };
 }
 
 /** What a payment row holds before any refund, dispute or failure touched it. */
@@ -85,7 +100,9 @@ export async function purchaseSimulated(
   return core.writer.transaction(async ({ trx, now, apply }) => {
     const payment = newPayment(pkg, userId, { id: newId(now), provider: 'simulated', status: 'succeeded', kind: 'purchase' }, now);
     // The payment row is written first so the reply stored with the key can name it.
-    const [r] = await apply([{ ...fulfilmentOp(payment), idem: idem && { ...idem, reply: (a: Applied) => idem.reply?.({ ...a, effects: payment }) } }]);
+    const [r] = await apply([
+      { ...fulfilmentOp(payment), idem: idem && { ...idem, reply: (a: Applied) => idem.reply?.({ ...a, effects: payment }) } },
+    ]);
     if (!r) throw new Error('no result');
     if (!r.ok) throw r.error;
     if (r.value.replayed) {
@@ -95,9 +112,16 @@ export async function purchaseSimulated(
       return { payment: stored, applied: { ...r.value, effects: stored } };
     }
     await trx.insertInto('stripe_payments').values(payment).execute();
-    await createAlert(trx, userId, 'purchase_succeeded', `You bought ${pkg.name}: ${formatCredits(pkg.credits_mc + pkg.bonus_credits_mc)} credits were added.`, now, {
-      paymentId: payment.id,
-    });
+    await createAlert(
+      trx,
+      userId,
+      'purchase_succeeded',
+      `You bought ${pkg.name}: ${formatCredits(pkg.credits_mc + pkg.bonus_credits_mc)} credits were added.`,
+      now,
+      {
+        paymentId: payment.id,
+      },
+    );
     await emitEvent(trx, { type: 'credits.purchased', accountId: userId, data: paymentEventData(payment) }, now);
     return { payment, applied: { ...r.value, effects: payment } };
   });

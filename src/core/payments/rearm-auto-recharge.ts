@@ -18,7 +18,11 @@ export async function rearmAutoRecharge(
   opts: { retryAt?: number; backoffBaseMs?: number } = {},
 ): Promise<void> {
   if (opts.retryAt !== undefined) {
-    await trx.updateTable('user_settings').set({ auto_recharge_fired: 0, auto_recharge_retry_at: opts.retryAt, updated_at: now }).where('user_id', '=', userId).execute();
+    await trx
+      .updateTable('user_settings')
+      .set({ auto_recharge_fired: 0, auto_recharge_retry_at: opts.retryAt, updated_at: now })
+      .where('user_id', '=', userId)
+      .execute();
     return;
   }
   const s = await trx.selectFrom('user_settings').select('auto_recharge_failures').where('user_id', '=', userId).executeTakeFirst();

@@ -45,7 +45,11 @@ const isGranted = (p: PaymentRow) => (GRANTED as readonly string[]).includes(p.s
 const day = (ms: number) => new Date(ms).toISOString();
 
 /** Compares the payments and refunds of [from, to) in the database with Stripe's; every difference, none when they agree. */
-export async function reconcilePayments(db: Kysely<DB>, stripe: PaymentRecords, range: { from: number; to: number }): Promise<Reconciliation> {
+export async function reconcilePayments(
+  db: Kysely<DB>,
+  stripe: PaymentRecords,
+  range: { from: number; to: number },
+): Promise<Reconciliation> {
   const differences: Difference[] = [];
   const compared = new Set<string>();
   const stripeSucceeded: IntentFacts[] = [];
@@ -61,7 +65,12 @@ export async function reconcilePayments(db: Kysely<DB>, stripe: PaymentRecords, 
     .selectFrom('stripe_payments')
     .selectAll()
     .where('provider', '=', 'stripe')
-    .where((eb) => eb.or([eb.and([eb('created_at', '>=', range.from), eb('created_at', '<', range.to)]), eb.and([eb('refunded_cents', '>', 0), eb('updated_at', '>=', range.from), eb('updated_at', '<', range.to)])]))
+    .where((eb) =>
+      eb.or([
+        eb.and([eb('created_at', '>=', range.from), eb('created_at', '<', range.to)]),
+        eb.and([eb('refunded_cents', '>', 0), eb('updated_at', '>=', range.from), eb('updated_at', '<', range.to)]),
+      ]),
+    )
     .execute();
 
   const paymentOf = async (pi: IntentFacts): Promise<PaymentRow | undefined> => {
@@ -86,10 +95,20 @@ export async function reconcilePayments(db: Kysely<DB>, stripe: PaymentRecords, 
       return;
     }
     if (!isGranted(p)) {
-      differences.push({ kind: 'not_credited', paymentId: p.id, intentId: pi.id, message: `Stripe has ${pi.id} succeeded; the database has payment ${p.id} ${p.status}, its credits never granted: resend its payment_intent.succeeded event` });
+      differences.push({
+        kind: 'not_credited',
+        paymentId: p.id,
+        intentId: pi.id,
+        message: `Stripe has ${pi.id} succeeded; the database has payment ${p.id} ${p.status}, its credits never granted: resend its payment_intent.succeeded event`,
+      });
     }
     if (pi.amountCents !== p.amount_cents || pi.currency.toLowerCase() !== p.currency.toLowerCase()) {
-      differences.push({ kind: 'amount', paymentId: p.id, intentId: pi.id, message: `Stripe charged ${money(pi.amountCents, pi.currency)} for ${pi.id}; the database has ${money(p.amount_cents, p.currency)} for payment ${p.id}` });
+      differences.push({
+        kind: 'amount',
+        paymentId: p.id,
+        intentId: pi.id,
+        message: `Stripe charged ${money(pi.amountCents, pi.currency)} for ${pi.id}; the database has ${money(p.amount_cents, p.currency)} for payment ${p.id}`,
+      });
     }
     const refunded = pi.refundedCents ?? 0;
     if (refunded !== p.refunded_cents) {

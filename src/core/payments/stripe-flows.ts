@@ -27,10 +27,20 @@ export interface PendingPurchase {
  * derived from (user, key), and the intent's Stripe idempotency key from the payment id,
  * so a retry after any failure finds the same payment and the same intent.
  */
-export async function purchaseWithProvider(core: Core, provider: PaymentProvider, userId: string, packageId: string, key: string | null): Promise<PendingPurchase> {
+export async function purchaseWithProvider(
+  core: Core,
+  provider: PaymentProvider,
+  userId: string,
+  packageId: string,
+  key: string | null,
+): Promise<PendingPurchase> {
   const db = core.database.db;
   const pkg = await activePackage(db, packageId);
-  const user = await db.selectFrom('users').select(['id', 'email', 'name', 'stripe_customer_id']).where('id', '=', userId).executeTakeFirstOrThrow();
+  const user = await db
+    .selectFrom('users')
+    .select(['id', 'email', 'name', 'stripe_customer_id'])
+    .where('id', '=', userId)
+    .executeTakeFirstOrThrow();
   const paymentId = key ? `pay_${createHash('sha256').update(`${userId}:${key}`).digest('hex').slice(0, 32)}` : newId();
   let payment = await db.selectFrom('stripe_payments').selectAll().where('id', '=', paymentId).executeTakeFirst();
   if (payment && payment.package_id !== pkg.id) throw conflict('This idempotency key was used for another package.');
@@ -38,7 +48,11 @@ export async function purchaseWithProvider(core: Core, provider: PaymentProvider
     const now = core.now();
     const row = newPayment(pkg, userId, { id: paymentId, provider: 'stripe', status: 'pending', kind: 'purchase' }, now);
     await core.writer.transaction(async ({ trx }) => {
-      await trx.insertInto('stripe_payments').values(row).onConflict((oc) => oc.column('id').doNothing()).execute();
+      await trx
+        .insertInto('stripe_payments')
+        .values(row)
+        .onConflict((oc) => oc.column('id').doNothing())
+        .execute();
     });
     payment = await db.selectFrom('stripe_payments').selectAll().where('id', '=', paymentId).executeTakeFirstOrThrow();
   }
@@ -59,8 +73,13 @@ export async function purchaseWithProvider(core: Core, provider: PaymentProvider
     throw new DomainError('payments_unavailable', `The payment processor did not answer: ${(e as Error).message}`);
   }
   await core.writer.transaction(async ({ trx, now }) => {
-    if (!user.stripe_customer_id) await trx.updateTable('users').set({ stripe_customer_id: customerId, updated_at: now }).where('id', '=', userId).execute();
-    await trx.updateTable('stripe_payments').set({ stripe_payment_intent_id: intent.id, updated_at: now }).where('id', '=', paymentId).execute();
+    if (!user.stripe_customer_id)
+      await trx.updateTable('users').set({ stripe_customer_id: customerId, updated_at: now }).where('id', '=', userId).execute();
+    await trx
+      .updateTable('stripe_payments')
+      .set({ stripe_payment_intent_id: intent.id, updated_at: now })
+      .where('id', '=', paymentId)
+      .execute();
   });
   return { payment: { ...payment, stripe_payment_intent_id: intent.id }, clientSecret: intent.clientSecret };
 }
@@ -73,7 +92,12 @@ interface StripeEvent {
   data: { object: Record<string, unknown> };
 }
 
-const str = (v: unknown) => (typeof v === 'string' ? v : v && typeof v === 'object' && typeof (v as { id?: unknown }).id === 'string' ? ((v as { id: string }).id) : null);
+const str = (v: unknown) =>
+  typeof v === 'string'
+    ? v
+    : v && typeof v === 'object' && typeof (v as { id?: unknown }).id === 'string'
+      ? (v as { id: string }).id
+      : null;
 
 /**
  * Applies one verified Stripe event once, and records it with what it did (listed by
@@ -103,7 +127,8 @@ export async function handleStripeEvent(core: Core, provider: PaymentProvider, e
         return recordIgnored(core, event);
     }
     // A charge of a payment the database does not know (lost in a restore): its intent says what it was.
-    if (!intent && charge?.paymentIntentId && !(await knownCharge(core, charge))) intent = await provider.retrieveIntent(charge.paymentIntentId);
+    if (!intent && charge?.paymentIntentId && !(await knownCharge(core, charge)))
+      intent = await provider.retrieveIntent(charge.paymentIntentId);
   } catch (e) {
     // An object Stripe does not know (not ours, or deleted) will never apply: do not ask for retries.
     if ((e as { statusCode?: number }).statusCode === 404) return recordIgnored(core, event);
@@ -145,7 +170,13 @@ async function recordIgnored(core: Core, event: StripeEvent): Promise<EventOutco
 }
 
 /** The event's effect on its (locked) payment. */
-async function applyEvent(scope: TransactionScope, event: StripeEvent, payment: PaymentRow, intent: IntentFacts | null, charge: ChargeFacts | null): Promise<'applied' | 'ignored'> {
+async function applyEvent(
+  scope: TransactionScope,
+  event: StripeEvent,
+  payment: PaymentRow,
+  intent: IntentFacts | null,
+  charge: ChargeFacts | null,
+): Promise<'applied' | 'ignored'> {
   const o = event.data.object;
   switch (event.type) {
     case 'payment_intent.succeeded': {
@@ -154,7 +185,17 @@ async function applyEvent(scope: TransactionScope, event: StripeEvent, payment: 
         await fulfilPayment(scope, payment, intent);
       } catch (e) {
         if (e instanceof DomainError && e.code === 'validation_error') {
-          await recordAudit(scope.trx, { actorId: null, action: 'payment.mismatch', targetType: 'payment', targetId: payment.id, details: { eventId: event.id, ...(e.details ?? {}) } }, scope.now);
+          await recordAudit(
+            scope.trx,
+            {
+              actorId: null,
+              action: 'payment.mismatch',
+              targetType: 'payment',
+              targetId: payment.id,
+              details: { eventId: event.id, ...(e.details ?? {}) },
+            },
+            scope.now,
+          );
           return 'ignored';
         }
         throw e;
@@ -199,29 +240,57 @@ async function knownCharge(core: Core, charge: ChargeFacts): Promise<boolean> {
  * from before it named the package, an account the database does not hold, an amount that
  * does not match) grants nothing and is written to the audit log for the operator.
  */
-async function recoverPayment(scope: TransactionScope, dialect: string, intent: IntentFacts, eventId: string): Promise<PaymentRow | undefined> {
+async function recoverPayment(
+  scope: TransactionScope,
+  dialect: string,
+  intent: IntentFacts,
+  eventId: string,
+): Promise<PaymentRow | undefined> {
   if (intent.status !== 'succeeded') return undefined;
   const row = paymentFromIntent(intent, scope.now);
   const unrecoverable = async (reason: string) => {
-    await recordAudit(scope.trx, { actorId: null, action: 'payment.unrecoverable', targetType: 'payment', targetId: row?.id ?? null, details: { eventId, intentId: intent.id, reason } }, scope.now);
+    await recordAudit(
+      scope.trx,
+      {
+        actorId: null,
+        action: 'payment.unrecoverable',
+        targetType: 'payment',
+        targetId: row?.id ?? null,
+        details: { eventId, intentId: intent.id, reason },
+      },
+      scope.now,
+    );
     return undefined;
   };
   if (!row) return unrecoverable('the PaymentIntent’s metadata does not describe a payment');
-  if (row.amount_cents !== intent.amountCents || row.currency !== intent.currency.toLowerCase()) return unrecoverable('the PaymentIntent’s amount does not match its metadata');
+  if (row.amount_cents !== intent.amountCents || row.currency !== intent.currency.toLowerCase())
+    return unrecoverable('the PaymentIntent’s amount does not match its metadata');
   const user = await scope.trx.selectFrom('users').select(['id', 'stripe_customer_id']).where('id', '=', row.user_id).executeTakeFirst();
   if (!user) return unrecoverable('the account is not in the database');
-  await scope.trx.insertInto('stripe_payments').values(row).onConflict((oc) => oc.column('id').doNothing()).execute();
+  await scope.trx
+    .insertInto('stripe_payments')
+    .values(row)
+    .onConflict((oc) => oc.column('id').doNothing())
+    .execute();
   const p = await lockPayment(scope, dialect, { id: row.id });
   if (!p) return undefined;
   if (!user.stripe_customer_id && intent.customerId) {
-    await scope.trx.updateTable('users').set({ stripe_customer_id: intent.customerId, updated_at: scope.now }).where('id', '=', user.id).execute();
+    await scope.trx
+      .updateTable('users')
+      .set({ stripe_customer_id: intent.customerId, updated_at: scope.now })
+      .where('id', '=', user.id)
+      .execute();
   }
   if (p.stripe_payment_intent_id === null) {
     await scope.trx.updateTable('stripe_payments').set({ stripe_payment_intent_id: intent.id }).where('id', '=', p.id).execute();
     p.stripe_payment_intent_id = intent.id;
   }
   if (await fulfilPayment(scope, p, intent)) {
-    await recordAudit(scope.trx, { actorId: null, action: 'payment.recovered', targetType: 'payment', targetId: p.id, details: { eventId, intentId: intent.id } }, scope.now);
+    await recordAudit(
+      scope.trx,
+      { actorId: null, action: 'payment.recovered', targetType: 'payment', targetId: p.id, details: { eventId, intentId: intent.id } },
+      scope.now,
+    );
   }
   return p;
 }
@@ -258,7 +327,17 @@ export async function refundWithProvider(
     const locked = await lockPayment(scope, core.database.dialect, { id: paymentId });
     if (!locked) throw notFound('Payment');
     await recordRefund(scope, locked, cumulative, charge?.id ?? null);
-    await recordAudit(scope.trx, { actorId, action: 'payment.refund', targetType: 'payment', targetId: locked.id, details: { amountCents: amount, provider: 'stripe' } }, scope.now);
+    await recordAudit(
+      scope.trx,
+      {
+        actorId,
+        action: 'payment.refund',
+        targetType: 'payment',
+        targetId: locked.id,
+        details: { amountCents: amount, provider: 'stripe' },
+      },
+      scope.now,
+    );
     return locked;
   });
 }

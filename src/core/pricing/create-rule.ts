@@ -16,7 +16,13 @@ export interface NewRule {
 /** A new rule, version 1 (or after the last inactive version); conflict while an active rule for that operation and unit exists. Audited. */
 export async function createRule(core: Core, b: NewRule, actorId: string): Promise<PricingRow> {
   const rule = await core.writer.transaction(async ({ trx, now }) => {
-    const active = await trx.selectFrom('credit_pricing').select('id').where('operation', '=', b.operation).where('unit', '=', b.unit).where('active', '=', 1).executeTakeFirst();
+    const active = await trx
+      .selectFrom('credit_pricing')
+      .select('id')
+      .where('operation', '=', b.operation)
+      .where('unit', '=', b.unit)
+      .where('active', '=', 1)
+      .executeTakeFirst();
     if (active) throw conflict('An active rule for this operation and unit exists: change it instead.', { ruleId: active.id });
     const r: PricingRow = {
       id: `rule_${newId(now)}`,
@@ -30,7 +36,17 @@ export async function createRule(core: Core, b: NewRule, actorId: string): Promi
       created_at: now,
     };
     await trx.insertInto('credit_pricing').values(r).execute();
-    await recordAudit(trx, { actorId, action: 'pricing.create', targetType: 'pricing', targetId: r.id, details: { operation: r.operation, unit: r.unit, creditsMc: r.credits_mc } }, now);
+    await recordAudit(
+      trx,
+      {
+        actorId,
+        action: 'pricing.create',
+        targetType: 'pricing',
+        targetId: r.id,
+        details: { operation: r.operation, unit: r.unit, creditsMc: r.credits_mc },
+      },
+      now,
+    );
     return r;
   });
   core.pricing.invalidate();

@@ -8,7 +8,11 @@ export interface Estimate {
 }
 
 /** Prices a quantity (thousandths of the unit's base quantity) by the active rule against the account's available credits; moves nothing. */
-export async function estimateCost(core: Core, userId: string, q: { operation: string; unit: string; quantityMilli: number; unlimited: boolean }): Promise<Estimate> {
+export async function estimateCost(
+  core: Core,
+  userId: string,
+  q: { operation: string; unit: string; quantityMilli: number; unlimited: boolean },
+): Promise<Estimate> {
   const [{ costMc }, bal] = await Promise.all([core.pricing.price(q.operation, q.unit, q.quantityMilli), core.ledger.balance(userId)]);
   return { costMc, availableMc: bal.availableMc, allowed: q.unlimited || (bal.availableMc >= costMc && bal.availableMc >= 0) };
 }

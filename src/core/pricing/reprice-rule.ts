@@ -6,7 +6,12 @@ import { newId } from '../ids.js';
 
 /** The version after the last one of (operation, unit); `none` when it has no version yet. */
 export async function nextVersion(trx: Kysely<DB>, r: { operation: string; unit: string }, none: number): Promise<number> {
-  const last = await trx.selectFrom('credit_pricing').select((eb) => eb.fn.max('version').as('v')).where('operation', '=', r.operation).where('unit', '=', r.unit).executeTakeFirst();
+  const last = await trx
+    .selectFrom('credit_pricing')
+    .select((eb) => eb.fn.max('version').as('v'))
+    .where('operation', '=', r.operation)
+    .where('unit', '=', r.unit)
+    .executeTakeFirst();
   return Number(last?.v ?? none) + 1;
 }
 
@@ -38,6 +43,16 @@ export async function repriceRule(
     created_at: now,
   };
   await trx.insertInto('credit_pricing').values(next).execute();
-  await recordAudit(trx, { actorId, action: 'pricing.reprice', targetType: 'pricing', targetId: next.id, details: { from: cur.id, fromMc: cur.credits_mc, toMc: change.credits } }, now);
+  await recordAudit(
+    trx,
+    {
+      actorId,
+      action: 'pricing.reprice',
+      targetType: 'pricing',
+      targetId: next.id,
+      details: { from: cur.id, fromMc: cur.credits_mc, toMc: change.credits },
+    },
+    now,
+  );
   return next;
 }

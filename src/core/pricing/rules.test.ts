@@ -26,15 +26,26 @@ describe.each(await activeDialects())('the pricing cache on %s', (dialect) => {
       },
     };
     const cache = new PricingCache(core.database.db.withPlugin(gated), 60_000);
-    const rule = await core.database.db.selectFrom('credit_pricing').selectAll().where('operation', '=', 'message').where('active', '=', 1).executeTakeFirstOrThrow();
+    const rule = await core.database.db
+      .selectFrom('credit_pricing')
+      .selectAll()
+      .where('operation', '=', 'message')
+      .where('active', '=', 1)
+      .executeTakeFirstOrThrow();
     let release!: () => void;
     hold = new Promise((r) => (release = r));
     const before = cache.price('message', 'per_message', 1000);
     while (reads === 0) await new Promise((r) => setTimeout(r, 1));
     // The admin's change lands while that read (of the old price) is still on its way. (On
     // SQLite the held read keeps Kysely's one connection: the change goes straight to it.)
-    if (core.database.sqlite) core.database.sqlite.prepare('update credit_pricing set credits_mc = ? where id = ?').run(rule.credits_mc * 2, rule.id);
-    else await core.database.db.updateTable('credit_pricing').set({ credits_mc: rule.credits_mc * 2 }).where('id', '=', rule.id).execute();
+    if (core.database.sqlite)
+      core.database.sqlite.prepare('update credit_pricing set credits_mc = ? where id = ?').run(rule.credits_mc * 2, rule.id);
+    else
+      await core.database.db
+        .updateTable('credit_pricing')
+        .set({ credits_mc: rule.credits_mc * 2 })
+        .where('id', '=', rule.id)
+        .execute();
     cache.invalidate();
     hold = null;
     const after = cache.price('message', 'per_message', 1000);

@@ -58,7 +58,9 @@ export class PricingCache {
     const costMc = computeCostMc(rule.credits_mc, quantityMilli, unit);
     // Beyond the largest amount the service counts (and, far beyond, the safe integers): refused before anything is written.
     if (costMc > MAX_MC) {
-      throw invalid(`This quantity would cost more than ${formatCredits(MAX_MC)} credits.`, { fields: [{ path: 'body.quantity', message: 'costs more than the largest amount' }] });
+      throw invalid(`This quantity would cost more than ${formatCredits(MAX_MC)} credits.`, {
+        fields: [{ path: 'body.quantity', message: 'costs more than the largest amount' }],
+      });
     }
     return { rule, unit, costMc };
   }

@@ -21,7 +21,13 @@ export async function updateRule(core: Core, id: string, b: RuleChange, actorId:
     if (!cur) throw notFound('Pricing rule');
     if (b.credits !== undefined && b.credits !== cur.credits_mc) return repriceRule(trx, now, cur, { ...b, credits: b.credits }, actorId);
     if (b.active === true && cur.active !== 1) {
-      const other = await trx.selectFrom('credit_pricing').select('id').where('operation', '=', cur.operation).where('unit', '=', cur.unit).where('active', '=', 1).executeTakeFirst();
+      const other = await trx
+        .selectFrom('credit_pricing')
+        .select('id')
+        .where('operation', '=', cur.operation)
+        .where('unit', '=', cur.unit)
+        .where('active', '=', 1)
+        .executeTakeFirst();
       if (other) throw conflict('Another version of this rule is active.', { ruleId: other.id });
     }
     const next = { ...cur, description: b.description ?? cur.description, active: b.active === undefined ? cur.active : b.active ? 1 : 0 };

@@ -17,11 +17,20 @@ export interface AdminAnalytics {
 }
 
 /** Revenue, credits sold and used, active users and payments over `from`..`to` (default: the last 30 days), by day. */
-export async function getAdminAnalytics(db: Kysely<DB>, now: number, q: { from?: number | undefined; to?: number | undefined }): Promise<AdminAnalytics> {
+export async function getAdminAnalytics(
+  db: Kysely<DB>,
+  now: number,
+  q: { from?: number | undefined; to?: number | undefined },
+): Promise<AdminAnalytics> {
   const range = usageRange(now, { from: q.from, to: q.to, granularity: 'day' });
   const [usage, pays, active] = await Promise.all([
     getUsage(db, null, range),
-    db.selectFrom('stripe_payments').select(['status', 'amount_cents', 'refunded_cents', 'credits_mc', 'bonus_credits_mc', 'created_at']).where('created_at', '>=', range.from).where('created_at', '<', range.to).execute(),
+    db
+      .selectFrom('stripe_payments')
+      .select(['status', 'amount_cents', 'refunded_cents', 'credits_mc', 'bonus_credits_mc', 'created_at'])
+      .where('created_at', '>=', range.from)
+      .where('created_at', '<', range.to)
+      .execute(),
     db
       .selectFrom('usage_rollups')
       .select((eb) => eb.fn.count<number>('user_id').distinct().as('n'))

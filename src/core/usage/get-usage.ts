@@ -12,7 +12,10 @@ export interface UsageRange {
 }
 
 /** Bounds of a usage query: default the last 30 days; hours at most 31 days, days at most 3 years. */
-export function usageRange(now: number, q: { from?: number | undefined; to?: number | undefined; granularity: 'day' | 'hour' }): UsageRange {
+export function usageRange(
+  now: number,
+  q: { from?: number | undefined; to?: number | undefined; granularity: 'day' | 'hour' },
+): UsageRange {
   const to = q.to ?? now;
   const from = q.from ?? to - (to % DAY_MS) - 29 * DAY_MS;
   if (from > to) throw invalid('`from` must not be after `to`.', { fields: [{ path: 'from', message: 'after to' }] });

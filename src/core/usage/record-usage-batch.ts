@@ -42,7 +42,11 @@ function canonical(v: unknown): string {
 function errorOf(e: unknown): NonNullable<BatchResult['error']> {
   if (e instanceof DomainError) {
     if (e.code === 'insufficient_credits' && e.details) {
-      return { code: e.code, message: e.message, details: { required: mcToCredits(Number(e.details.requiredMc)), available: mcToCredits(Number(e.details.availableMc)) } };
+      return {
+        code: e.code,
+        message: e.message,
+        details: { required: mcToCredits(Number(e.details.requiredMc)), available: mcToCredits(Number(e.details.availableMc)) },
+      };
     }
     return e.details ? { code: e.code, message: e.message, details: e.details } : { code: e.code, message: e.message };
   }
@@ -68,10 +72,15 @@ export async function recordUsageBatch(core: Core, input: { scope: string; event
 
   // 1. Each event on its own: its shape, then whether its id came earlier in this batch.
   input.events.forEach((raw, index) => {
-    const rawId = raw && typeof raw === 'object' && typeof (raw as { id?: unknown }).id === 'string' ? ((raw as { id: string }).id as string) : null;
+    const rawId =
+      raw && typeof raw === 'object' && typeof (raw as { id?: unknown }).id === 'string' ? ((raw as { id: string }).id as string) : null;
     const r = usageEvent.safeParse(raw);
     if (!r.success) {
-      const fields = r.error.issues.map((i) => ({ path: ['events', index, ...i.path].join('.'), field: i.path.join('.'), message: `${i.path.join('.') || 'event'} ${i.message}` }));
+      const fields = r.error.issues.map((i) => ({
+        path: ['events', index, ...i.path].join('.'),
+        field: i.path.join('.'),
+        message: `${i.path.join('.') || 'event'} ${i.message}`,
+      }));
       results[index] = invalid(rawId, fields.map((f) => f.message).join('; '), { fields });
       return;
     }
@@ -88,7 +97,11 @@ export async function recordUsageBatch(core: Core, input: { scope: string; event
   const externals = [...new Set(parsed.map((p) => p.event.customer))];
   const accounts = new Map<string, { id: string; role: string }>();
   for (const part of chunks(externals, 500)) {
-    const rows = await core.database.db.selectFrom('users').select(['id', 'role', 'external_id']).where('external_id', 'in', part).execute();
+    const rows = await core.database.db
+      .selectFrom('users')
+      .select(['id', 'role', 'external_id'])
+      .where('external_id', 'in', part)
+      .execute();
     for (const r of rows) if (r.external_id !== null) accounts.set(r.external_id, { id: r.id, role: r.role });
   }
 
@@ -99,7 +112,11 @@ export async function recordUsageBatch(core: Core, input: { scope: string; event
   for (const { index, event, raw } of parsed) {
     try {
       const account = accounts.get(event.customer);
-      if (!account) throw new DomainError('not_found', `No customer ${JSON.stringify(event.customer)}; create it first with PUT /api/v1/customers/:externalId.`);
+      if (!account)
+        throw new DomainError(
+          'not_found',
+          `No customer ${JSON.stringify(event.customer)}; create it first with PUT /api/v1/customers/:externalId.`,
+        );
       checkMember(event.customer, event.member);
       const { rule, costMc } = await core.pricing.price(event.operation, event.unit, event.quantity);
       const usage: UsageInput = {
@@ -114,7 +131,10 @@ export async function recordUsageBatch(core: Core, input: { scope: string; event
       const common = {
         idem: { scope: input.scope, key: `event:${event.id}`, fingerprint: createHash('sha256').update(canonical(raw)).digest('hex') },
         description: `${rule.description || event.operation} (${event.unit})`,
-        metadata: serviceUsageMetadata({ operation: event.operation, unit: event.unit, quantityMilli: event.quantity, metadata: event.metadata }, { eventId: event.id }),
+        metadata: serviceUsageMetadata(
+          { operation: event.operation, unit: event.unit, quantityMilli: event.quantity, metadata: event.metadata },
+          { eventId: event.id },
+        ),
       };
       ops.push(
         account.role === 'super_admin'
@@ -162,7 +182,11 @@ export async function recordUsageBatch(core: Core, input: { scope: string; event
       const err = errorOf(o.error);
       if (o.error.code === 'insufficient_credits') results[index] = { id, status: 'insufficient_credits', error: err };
       else if (o.error.code === 'idempotency_conflict') {
-        results[index] = { id, status: 'duplicate', error: { code: err.code, message: 'An event with this id but other content was charged before; nothing was charged again.' } };
+        results[index] = {
+          id,
+          status: 'duplicate',
+          error: { code: err.code, message: 'An event with this id but other content was charged before; nothing was charged again.' },
+        };
       } else results[index] = { id, status: 'invalid', error: err };
     });
   }

@@ -63,11 +63,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('created_at', big, (c) => c.notNull())
     .addUniqueConstraint('credit_transactions_user_seq', ['user_id', 'seq'])
     .execute();
-  await db.schema
-    .createIndex('credit_transactions_user_time')
-    .on('credit_transactions')
-    .columns(['user_id', 'created_at'])
-    .execute();
+  await db.schema.createIndex('credit_transactions_user_time').on('credit_transactions').columns(['user_id', 'created_at']).execute();
   await db.schema
     .createIndex('credit_transactions_reference')
     .on('credit_transactions')
@@ -112,11 +108,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('metadata', 'text')
     .addColumn('created_at', big, (c) => c.notNull())
     .execute();
-  await db.schema
-    .createIndex('usage_tracking_user_time')
-    .on('usage_tracking')
-    .columns(['user_id', 'created_at'])
-    .execute();
+  await db.schema.createIndex('usage_tracking_user_time').on('usage_tracking').columns(['user_id', 'created_at']).execute();
 
   await db.schema
     .createTable('usage_rollups')
@@ -152,11 +144,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('created_at', big, (c) => c.notNull())
     .addColumn('updated_at', big, (c) => c.notNull())
     .execute();
-  await db.schema
-    .createIndex('stripe_payments_user')
-    .on('stripe_payments')
-    .columns(['user_id', 'id'])
-    .execute();
+  await db.schema.createIndex('stripe_payments_user').on('stripe_payments').columns(['user_id', 'id']).execute();
   await db.schema.createIndex('stripe_payments_status').on('stripe_payments').columns(['status', 'id']).execute();
 
   await db.schema
@@ -189,11 +177,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .addColumn('created_at', big, (c) => c.notNull())
     .addColumn('settled_at', big)
     .execute();
-  await db.schema
-    .createIndex('reservations_open')
-    .on('reservations')
-    .columns(['status', 'expires_at'])
-    .execute();
+  await db.schema.createIndex('reservations_open').on('reservations').columns(['status', 'expires_at']).execute();
   await db.schema.createIndex('reservations_user').on('reservations').columns(['user_id', 'status']).execute();
 
   await db.schema

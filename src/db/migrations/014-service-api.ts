@@ -42,9 +42,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
 
 /** Whether users.external_id exists (in the current schema on PostgreSQL). */
 async function hasExternalId(db: Kysely<unknown>): Promise<boolean> {
-  const onPg = await sql`select current_schema() as s`.execute(db).then(() => true, () => false);
+  const onPg = await sql`select current_schema() as s`.execute(db).then(
+    () => true,
+    () => false,
+  );
   if (onPg) {
-    const r = await sql<{ n: number }>`select count(*)::int as n from information_schema.columns where table_schema = current_schema() and table_name = 'users' and column_name = 'external_id'`.execute(db);
+    const r = await sql<{
+      n: number;
+    }>`select count(*)::int as n from information_schema.columns where table_schema = current_schema() and table_name = 'users' and column_name = 'external_id'`.execute(
+      db,
+    );
     return Number(r.rows[0]?.n ?? 0) > 0;
   }
   const r = await sql<{ name: string }>`select name from pragma_table_info('users')`.execute(db);

@@ -15,7 +15,10 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     await db.schema.alterTable('users').addColumn('external_id', 'text').execute();
     await sql`create unique index if not exists users_external_id on users (external_id)`.execute(db);
   }
-  await db.schema.alterTable('users').addColumn('token_version', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema
+    .alterTable('users')
+    .addColumn('token_version', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute();
 }
 
 /** Whether users has the column (in the current schema on PostgreSQL). */
@@ -25,7 +28,11 @@ async function hasColumn(db: Kysely<unknown>, column: string): Promise<boolean> 
     () => false,
   );
   if (onPg) {
-    const r = await sql<{ n: number }>`select count(*)::int as n from information_schema.columns where table_schema = current_schema() and table_name = 'users' and column_name = ${column}`.execute(db);
+    const r = await sql<{
+      n: number;
+    }>`select count(*)::int as n from information_schema.columns where table_schema = current_schema() and table_name = 'users' and column_name = ${column}`.execute(
+      db,
+    );
     return Number(r.rows[0]?.n ?? 0) > 0;
   }
   const r = await sql<{ name: string }>`select name from pragma_table_info('users')`.execute(db);

@@ -18,7 +18,12 @@ export function emailChannel(smtpUrl: string, from: string): AlertChannel {
   return {
     name: 'email',
     async send(alert: AlertMessage) {
-      await transport.sendMail({ from, to: alert.email, subject: SUBJECTS[alert.type] ?? 'Credits notification', text: `${alert.message}\n` });
+      await transport.sendMail({
+        from,
+        to: alert.email,
+        subject: SUBJECTS[alert.type] ?? 'Credits notification',
+        text: `${alert.message}\n`,
+      });
     },
   };
 }

@@ -3,7 +3,16 @@
  * STRIPE_API_BASE (host, port, protocol) points the SDK at a local stand-in in tests.
  */
 import Stripe from 'stripe';
-import { ChargeFailed, type ChargeFacts, type IntentFacts, type IntentInput, type PaymentProvider, type PaymentRecords, type RefundFacts, ChargeUnconfirmed } from '../../core/payments/provider.js';
+import {
+  ChargeFailed,
+  type ChargeFacts,
+  type IntentFacts,
+  type IntentInput,
+  type PaymentProvider,
+  type PaymentRecords,
+  type RefundFacts,
+  ChargeUnconfirmed,
+} from '../../core/payments/provider.js';
 
 export const STRIPE_API_VERSION = '2026-10-28.endive';
 const TOLERANCE_SECONDS = 300;
@@ -21,21 +30,21 @@ function notCharged(e: unknown): boolean {
 
 function intentFacts(pi: Stripe.PaymentIntent): IntentFacts {
   const charge = pi.latest_charge;
-    return {
-      id: pi.id,
-      status: pi.status,
-      amountCents: pi.amount,
-      currency: pi.currency,
-      chargeId: typeof charge === 'string' ? charge : (charge?.id ?? null),
-      paymentId: pi.metadata?.paymentId ?? null,
-      lastError: pi.last_payment_error?.message ?? null,
-      metadata: { ...(pi.metadata ?? {}) },
-      customerId: typeof pi.customer === 'string' ? pi.customer : (pi.customer?.id ?? null),
-      createdAt: typeof pi.created === 'number' ? pi.created * 1000 : undefined,
-      receiptUrl: charge && typeof charge === 'object' ? (charge.receipt_url ?? null) : null,
-      ...(charge && typeof charge === 'object' ? { refundedCents: charge.amount_refunded } : {}),
-    };
-  }
+  return {
+    id: pi.id,
+    status: pi.status,
+    amountCents: pi.amount,
+    currency: pi.currency,
+    chargeId: typeof charge === 'string' ? charge : (charge?.id ?? null),
+    paymentId: pi.metadata?.paymentId ?? null,
+    lastError: pi.last_payment_error?.message ?? null,
+    metadata: { ...(pi.metadata ?? {}) },
+    customerId: typeof pi.customer === 'string' ? pi.customer : (pi.customer?.id ?? null),
+    createdAt: typeof pi.created === 'number' ? pi.created * 1000 : undefined,
+    receiptUrl: charge && typeof charge === 'object' ? (charge.receipt_url ?? null) : null,
+    ...(charge && typeof charge === 'object' ? { refundedCents: charge.amount_refunded } : {}),
+  };
+}
 
 const seconds = (range: { from: number; to: number }) => ({ gte: Math.floor(range.from / 1000), lt: Math.ceil(range.to / 1000) });
 
@@ -119,7 +128,11 @@ export class StripeProvider implements PaymentProvider, PaymentRecords {
   }
 
   async findIntent(input: { customerId: string; paymentId: string; createdAfter: number }): Promise<IntentFacts | null> {
-    const list = this.stripe.paymentIntents.list({ customer: input.customerId, created: { gte: Math.floor(input.createdAfter / 1000) }, limit: 100 });
+    const list = this.stripe.paymentIntents.list({
+      customer: input.customerId,
+      created: { gte: Math.floor(input.createdAfter / 1000) },
+      limit: 100,
+    });
     for await (const pi of list) {
       if (pi.metadata?.paymentId === input.paymentId) return this.retrieveIntent(pi.id);
     }
@@ -131,13 +144,20 @@ export class StripeProvider implements PaymentProvider, PaymentRecords {
   }
 
   async *listIntents(range: { from: number; to: number }): AsyncIterable<IntentFacts> {
-    for await (const pi of this.stripe.paymentIntents.list({ created: seconds(range), limit: 100, expand: ['data.latest_charge'] })) yield intentFacts(pi);
+    for await (const pi of this.stripe.paymentIntents.list({ created: seconds(range), limit: 100, expand: ['data.latest_charge'] }))
+      yield intentFacts(pi);
   }
 
   async *listRefunds(range: { from: number; to: number }): AsyncIterable<RefundFacts> {
     for await (const r of this.stripe.refunds.list({ created: seconds(range), limit: 100 })) {
       const pi = r.payment_intent;
-      yield { id: r.id, paymentIntentId: typeof pi === 'string' ? pi : (pi?.id ?? null), amountCents: r.amount, status: r.status ?? 'succeeded', createdAt: r.created * 1000 };
+      yield {
+        id: r.id,
+        paymentIntentId: typeof pi === 'string' ? pi : (pi?.id ?? null),
+        amountCents: r.amount,
+        status: r.status ?? 'succeeded',
+        createdAt: r.created * 1000,
+      };
     }
   }
 

@@ -47,7 +47,13 @@ function failure(what: string, status: number, text: unknown): CallProviderError
 export class HttpVapiClient implements CallProvider {
   readonly simulated = false;
   constructor(
-    private readonly opts: { apiKey: string; apiBase: string; phoneNumberId: string | undefined; assistantId: string | undefined; timeoutMs?: number },
+    private readonly opts: {
+      apiKey: string;
+      apiBase: string;
+      phoneNumberId: string | undefined;
+      assistantId: string | undefined;
+      timeoutMs?: number;
+    },
   ) {}
 
   private async request(method: string, url: string, body?: unknown, auth = true): Promise<{ status: number; json: unknown }> {
@@ -118,7 +124,11 @@ export class HttpVapiClient implements CallProvider {
    */
   private async findIn(reference: string, ge: number, le: number, budget: { left: number }): Promise<CallFacts | null> {
     if (budget.left-- <= 0) throw new CallProviderError('VAPI lists more calls around this one than can be searched.', false);
-    const q = new URLSearchParams({ createdAtGe: new Date(ge).toISOString(), createdAtLe: new Date(le).toISOString(), limit: String(LIST_PAGE) });
+    const q = new URLSearchParams({
+      createdAtGe: new Date(ge).toISOString(),
+      createdAtLe: new Date(le).toISOString(),
+      limit: String(LIST_PAGE),
+    });
     const r = await this.request('GET', this.url(`/call?${q}`));
     if (r.status >= 300) throw new CallProviderError(`VAPI answered ${r.status}: ${String(r.json)}`, false);
     if (!Array.isArray(r.json)) throw new CallProviderError('VAPI listed calls in an unexpected shape.', false);

@@ -13,7 +13,12 @@ describe('http webhook sender', () => {
     });
   });
   afterAll(async () => rx?.close());
-  const req = (path: string, timeoutMs = 2000) => ({ url: `${rx.url}${path}`, headers: { 'content-type': 'application/json', 'webhook-id': 'evt_1' }, body: '{"a":1}', timeoutMs });
+  const req = (path: string, timeoutMs = 2000) => ({
+    url: `${rx.url}${path}`,
+    headers: { 'content-type': 'application/json', 'webhook-id': 'evt_1' },
+    body: '{"a":1}',
+    timeoutMs,
+  });
 
   it('posts the body with the headers and answers the status', async () => {
     const open = httpWebhookSender({ production: false, allowPrivate: false });

@@ -26,7 +26,13 @@ const checkedLookup: LookupFunction = (hostname, options, callback) => {
     const list = addresses as { address: string; family: number }[];
     const bad = list.find((a) => isPrivateAddress(a.address));
     if (bad || list.length === 0) {
-      return callback(Object.assign(new Error(`refused: ${hostname} resolves to a private or loopback address (${bad?.address ?? 'none'})`), { code: 'EPRIVATE' }), '', 0);
+      return callback(
+        Object.assign(new Error(`refused: ${hostname} resolves to a private or loopback address (${bad?.address ?? 'none'})`), {
+          code: 'EPRIVATE',
+        }),
+        '',
+        0,
+      );
     }
     if ((options as { all?: boolean }).all) return (callback as unknown as (e: null, a: typeof list) => void)(null, list);
     const first = list[0] as { address: string; family: number };

@@ -90,7 +90,11 @@ export class Tokens {
       return null;
     }
     try {
-      const { payload } = await jwtVerify(token, await this.cryptoKey(), { algorithms: ['HS256'], issuer: ISSUER, requiredClaims: ['exp', 'sub'] });
+      const { payload } = await jwtVerify(token, await this.cryptoKey(), {
+        algorithms: ['HS256'],
+        issuer: ISSUER,
+        requiredClaims: ['exp', 'sub'],
+      });
       if (typeof payload.sub !== 'string' || typeof payload.exp !== 'number') return null;
       // A token of the release before has no generation: it counts as the first one.
       const tv = payload.tv === undefined ? 0 : payload.tv;
@@ -166,7 +170,12 @@ export function makeAuthenticate(tokens: Tokens, users: UserCache, platform?: Pl
       } catch (e) {
         if (e instanceof KeysUnavailable) {
           req.log.warn({ err: { message: e.message } }, 'identity provider keys unavailable');
-          throw new HttpError('bad_gateway', "The identity provider's keys could not be fetched, so the token cannot be checked; retry shortly.", undefined, { 'retry-after': '5' });
+          throw new HttpError(
+            'bad_gateway',
+            "The identity provider's keys could not be fetched, so the token cannot be checked; retry shortly.",
+            undefined,
+            { 'retry-after': '5' },
+          );
         }
         throw e;
       }
@@ -180,7 +189,8 @@ export function makeAuthenticate(tokens: Tokens, users: UserCache, platform?: Pl
     // A token newer than the cached user (issued on another instance after a sign-out there): the copy is stale.
     if (claims && p && claims.tv > p.tokenVersion) p = await users.get(claims.sub, true);
     if (!p) throw new HttpError('unauthorized', 'The token is invalid or expired.');
-    if (claims && claims.tv !== p.tokenVersion) throw new HttpError('unauthorized', 'This token was ended (signed out, password or role changed); sign in again.');
+    if (claims && claims.tv !== p.tokenVersion)
+      throw new HttpError('unauthorized', 'This token was ended (signed out, password or role changed); sign in again.');
     req.principal = { id: p.id, role: p.role, email: p.email, name: p.name };
   };
 }

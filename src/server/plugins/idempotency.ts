@@ -183,11 +183,7 @@ export class Idempotency {
 
   /** The stored reply of a key, null when the key is new; 409 when its fingerprint differs. */
   async lookup(id: string, fingerprint: string): Promise<StoredReply | null> {
-    const row = await this.db
-      .selectFrom('idempotency_keys')
-      .select(['fingerprint', 'result'])
-      .where('id', '=', id)
-      .executeTakeFirst();
+    const row = await this.db.selectFrom('idempotency_keys').select(['fingerprint', 'result']).where('id', '=', id).executeTakeFirst();
     if (!row) return null;
     if (row.fingerprint !== fingerprint) throw idempotencyConflict();
     const applied = JSON.parse(row.result) as Applied & { reply?: StoredReply };
@@ -196,7 +192,10 @@ export class Idempotency {
 }
 
 /** Sends a stored (or fresh) reply; replays carry `Idempotent-Replayed: true`. */
-export function sendReply(reply: { status(code: number): unknown; header(k: string, v: string): unknown }, r: StoredReply & { replayed?: boolean }) {
+export function sendReply(
+  reply: { status(code: number): unknown; header(k: string, v: string): unknown },
+  r: StoredReply & { replayed?: boolean },
+) {
   const raw = reply as unknown as import('fastify').FastifyReply;
   if (r.replayed) raw.header('idempotent-replayed', 'true');
   return raw.status(r.status).send(r.body);

@@ -16,14 +16,7 @@
  * A token that verified once is remembered by its exact text until it expires, as the
  * built-in ones are, so a client reusing its token pays for the signature once.
  */
-import {
-  createRemoteJWKSet,
-  customFetch,
-  type FlattenedJWSInput,
-  type JWSHeaderParameters,
-  type JWTPayload,
-  jwtVerify,
-} from 'jose';
+import { createRemoteJWKSet, customFetch, type FlattenedJWSInput, type JWSHeaderParameters, type JWTPayload, jwtVerify } from 'jose';
 import type { PlatformAuthConfig } from '../../config.js';
 import type { ExternalIdentity } from '../../core/accounts/ensure-external-user.js';
 import { validExternalId } from '../../core/accounts/ensure-external-user.js';
@@ -103,11 +96,16 @@ export class PlatformTokens {
     let url = this.cfg.jwksUrl;
     if (!url) {
       const issuer = this.cfg.issuer as string;
-      const res = await fetchKeys(`${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`, { signal: AbortSignal.timeout(FETCH_TIMEOUT_MS), redirect: 'manual' });
+      const res = await fetchKeys(`${issuer.replace(/\/+$/, '')}/.well-known/openid-configuration`, {
+        signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+        redirect: 'manual',
+      });
       const doc = (await res.json()) as { issuer?: unknown; jwks_uri?: unknown };
       // OpenID Connect Discovery: the document's issuer is exactly the one it was fetched for.
-      if (doc.issuer !== issuer) throw new KeysUnavailable(`The OpenID configuration of ${issuer} names another issuer (${String(doc.issuer)}).`);
-      if (typeof doc.jwks_uri !== 'string' || !/^https?:\/\//.test(doc.jwks_uri)) throw new KeysUnavailable(`The OpenID configuration of ${issuer} names no jwks_uri.`);
+      if (doc.issuer !== issuer)
+        throw new KeysUnavailable(`The OpenID configuration of ${issuer} names another issuer (${String(doc.issuer)}).`);
+      if (typeof doc.jwks_uri !== 'string' || !/^https?:\/\//.test(doc.jwks_uri))
+        throw new KeysUnavailable(`The OpenID configuration of ${issuer} names no jwks_uri.`);
       url = doc.jwks_uri;
     }
     return createRemoteJWKSet(new URL(url), {

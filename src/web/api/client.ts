@@ -123,7 +123,9 @@ export async function apiFetch(path: string, opts: RequestOptions = {}): Promise
 }
 
 /** What a call sends besides the contract's parts: an abort signal, and `idempotent: true` where the endpoint moves credits or money. */
-type ClientOptions<K extends EndpointKey> = { signal?: AbortSignal } & (IsIdempotent<K> extends true ? { idempotent: true } : { idempotent?: never });
+type ClientOptions<K extends EndpointKey> = { signal?: AbortSignal } & (IsIdempotent<K> extends true
+  ? { idempotent: true }
+  : { idempotent?: never });
 
 interface AnyRequest {
   params?: Record<string, string>;
@@ -154,7 +156,11 @@ export async function api<K extends EndpointKey>(key: K, ...[request]: CallArgs<
 }
 
 /** Fetches a file answer (the CSV of the history, of the admin's payments) with the token and hands it to the browser as a download. */
-export async function downloadFile<K extends 'GET /api/credits/transactions.csv' | 'GET /api/admin/payments.csv'>(key: K, filename: string, request: RequestOf<K> = {} as RequestOf<K>): Promise<void> {
+export async function downloadFile<K extends 'GET /api/credits/transactions.csv' | 'GET /api/admin/payments.csv'>(
+  key: K,
+  filename: string,
+  request: RequestOf<K> = {} as RequestOf<K>,
+): Promise<void> {
   const { path } = requestTarget(key, undefined, request.query as Record<string, unknown> | undefined);
   const res = await apiFetch(path, { headers: { accept: 'text/csv' } });
   const blob = await res.blob();

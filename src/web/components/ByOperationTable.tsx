@@ -31,7 +31,9 @@ export function ByOperationTable({ rows }: { rows: readonly OperationRow[] }) {
           header: 'Share',
           hideHeader: true,
           className: 'bar-col',
-          cell: (o) => <span aria-hidden="true" className="share-bar" style={{ width: `${max > 0 ? Math.max(2, (o.credits / max) * 100) : 0}%` }} />,
+          cell: (o) => (
+            <span aria-hidden="true" className="share-bar" style={{ width: `${max > 0 ? Math.max(2, (o.credits / max) * 100) : 0}%` }} />
+          ),
         },
       ]}
     />

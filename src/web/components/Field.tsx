@@ -27,7 +27,13 @@ interface Common {
 }
 
 /** The label, the control (given the ids and aria attributes it needs) and the hint and error under it. */
-function Labelled({ label, error, hint, className, children }: Common & { children(aria: { id: string; 'aria-invalid'?: true; 'aria-describedby'?: string }): ReactNode }) {
+function Labelled({
+  label,
+  error,
+  hint,
+  className,
+  children,
+}: Common & { children(aria: { id: string; 'aria-invalid'?: true; 'aria-describedby'?: string }): ReactNode }) {
   const id = useId();
   const hintId = hint ? `${id}-hint` : undefined;
   const errorId = error ? `${id}-error` : undefined;
@@ -68,7 +74,11 @@ export function Field(props: InputProps | TextareaProps) {
   );
 }
 
-type NumberProps = Common & Omit<InputHTMLAttributes<HTMLInputElement>, 'className' | 'type' | 'onChange' | 'value'> & { value: string; onChange(value: string): void };
+type NumberProps = Common &
+  Omit<InputHTMLAttributes<HTMLInputElement>, 'className' | 'type' | 'onChange' | 'value'> & {
+    value: string;
+    onChange(value: string): void;
+  };
 
 /** A number field holding the text as typed (so an empty or partial number stays as it is). */
 export function NumberField({ onChange, ...props }: NumberProps) {

@@ -24,7 +24,10 @@ export function Empty({ children }: { children: ReactNode }) {
 export function ErrorMessage({ error, inline = [] }: { error: unknown; inline?: readonly string[] }) {
   if (!error) return null;
   if (error instanceof ApiError && error.status === 402) return <NeedCredits error={error} />;
-  const fields = error instanceof ApiError && error.code === 'validation_error' ? ((error.details?.fields ?? []) as { path: string; field?: string; message: string }[]) : [];
+  const fields =
+    error instanceof ApiError && error.code === 'validation_error'
+      ? ((error.details?.fields ?? []) as { path: string; field?: string; message: string }[])
+      : [];
   const rest = fields.filter((f) => f.field === undefined || !inline.includes(f.field));
   let message = error instanceof Error ? error.message : String(error);
   if (fields.length > 0) {
@@ -85,7 +88,13 @@ export function Stat({ label, value, hint, tone }: { label: string; value: React
 }
 
 /** A badge wears the tone of the notices of its kind. */
-const BADGE_TONES = { neutral: '', accent: ' notice-info', ok: ' notice-success', warn: ' notice-warning', danger: ' notice-error' } as const;
+const BADGE_TONES = {
+  neutral: '',
+  accent: ' notice-info',
+  ok: ' notice-success',
+  warn: ' notice-warning',
+  danger: ' notice-error',
+} as const;
 
 export function Badge({ children, tone = 'neutral' }: { children: ReactNode; tone?: keyof typeof BADGE_TONES }) {
   return <span className={`badge${BADGE_TONES[tone]}`}>{children}</span>;

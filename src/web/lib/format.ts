@@ -31,7 +31,6 @@ export function formatSignedCredits(n: number): string {
   return n > 0 ? `+${s}` : s;
 }
 
-
 /** Integer minor units to money: 4500 -> $45.00. */
 export function formatMoney(cents: number, currency = 'usd'): string {
   try {

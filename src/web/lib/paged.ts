@@ -14,11 +14,17 @@ type ItemOf<K extends PagedKey> = ResponseOf<K> extends Page<infer T> ? T : neve
  * A paginated list of the API, page after page (`fetchNextPage` with the last `nextCursor`),
  * and its items so far. `keepPrevious` shows the last answer while a new filter loads.
  */
-export function usePages<K extends PagedKey>(key: K, queryKey: QueryKey, query: Omit<QueryOf<K>, 'cursor'>, opts: { keepPrevious?: boolean } = {}) {
+export function usePages<K extends PagedKey>(
+  key: K,
+  queryKey: QueryKey,
+  query: Omit<QueryOf<K>, 'cursor'>,
+  opts: { keepPrevious?: boolean } = {},
+) {
   const call = api as unknown as (key: EndpointKey, request: { query: Record<string, unknown>; signal: AbortSignal }) => Promise<unknown>;
   const list = useInfiniteQuery({
     queryKey,
-    queryFn: ({ pageParam, signal }) => call(key, { query: { ...query, cursor: pageParam }, signal }) as Promise<ResponseOf<K> & Page<ItemOf<K>>>,
+    queryFn: ({ pageParam, signal }) =>
+      call(key, { query: { ...query, cursor: pageParam }, signal }) as Promise<ResponseOf<K> & Page<ItemOf<K>>>,
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.nextCursor ?? undefined,
     placeholderData: opts.keepPrevious ? keepPreviousData : undefined,

@@ -10,7 +10,14 @@ import { principal, requireAdmin } from '../../plugins/auth.js';
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
 
 export function toApiKey(r: ApiKeysTable) {
-  return { id: r.id, name: r.name, prefix: r.prefix, createdAt: new Date(r.created_at).toISOString(), lastUsedAt: iso(r.last_used_at), revokedAt: iso(r.revoked_at) };
+  return {
+    id: r.id,
+    name: r.name,
+    prefix: r.prefix,
+    createdAt: new Date(r.created_at).toISOString(),
+    lastUsedAt: iso(r.last_used_at),
+    revokedAt: iso(r.revoked_at),
+  };
 }
 
 /** Admins create, list and revoke the service API's keys. */
@@ -24,7 +31,10 @@ export async function apiKeyRoutes(app: App, ctx: AppContext) {
     {
       ...guard,
       schema: {
-        ...doc('Create an API key', 'Admins only. Makes a key for the service API (`ck_live_...`) and answers it once in `key`: only its SHA-256 hash is stored, so it cannot be shown again. Audited.'),
+        ...doc(
+          'Create an API key',
+          'Admins only. Makes a key for the service API (`ck_live_...`) and answers it once in `key`: only its SHA-256 hash is stored, so it cannot be shown again. Audited.',
+        ),
         body: apiKeyCreateBody,
         response: { 201: apiKeyCreateResponse, 400: errorSchema, ...denied },
       },
@@ -38,7 +48,16 @@ export async function apiKeyRoutes(app: App, ctx: AppContext) {
 
   app.get(
     '/api/admin/api-keys',
-    { ...guard, schema: { ...doc('API keys', 'Admins only. Every key, revoked ones too, newest first, with its prefix, last use (to the minute) and revocation time. Never the key itself.'), response: { 200: apiKeysList, ...denied } } },
+    {
+      ...guard,
+      schema: {
+        ...doc(
+          'API keys',
+          'Admins only. Every key, revoked ones too, newest first, with its prefix, last use (to the minute) and revocation time. Never the key itself.',
+        ),
+        response: { 200: apiKeysList, ...denied },
+      },
+    },
     async () => ({ items: (await listApiKeys(ctx.core.database.db)).map(toApiKey) }),
   );
 
@@ -47,7 +66,10 @@ export async function apiKeyRoutes(app: App, ctx: AppContext) {
     {
       ...guard,
       schema: {
-        ...doc('Revoke an API key', 'Admins only. The key is refused from now on: at once on this instance, within a second on every other one (keys are read from the database). Revoking a revoked key changes nothing. Audited.'),
+        ...doc(
+          'Revoke an API key',
+          'Admins only. The key is refused from now on: at once on this instance, within a second on every other one (keys are read from the database). Revoking a revoked key changes nothing. Audited.',
+        ),
         params: idParam,
         response: { 200: apiKeyRevokeResponse, 404: errorSchema, ...denied },
       },

@@ -6,7 +6,23 @@ import type { App, AppContext } from '../../context.js';
 import { requireAdmin } from '../../plugins/auth.js';
 import { safeCell, toAdminPayment } from '../../presenters.js';
 
-const HEADER = ['id', 'createdAt', 'userId', 'userEmail', 'status', 'provider', 'packageId', 'amountCents', 'currency', 'credits', 'refundedCents', 'disputeStatus', 'stripePaymentIntentId', 'failureReason', 'receiptUrl'];
+const HEADER = [
+  'id',
+  'createdAt',
+  'userId',
+  'userEmail',
+  'status',
+  'provider',
+  'packageId',
+  'amountCents',
+  'currency',
+  'credits',
+  'refundedCents',
+  'disputeStatus',
+  'stripePaymentIntentId',
+  'failureReason',
+  'receiptUrl',
+];
 
 /** Payment monitoring as CSV, for admins. */
 export async function adminPaymentsCsvRoutes(app: App, ctx: AppContext) {
@@ -20,7 +36,12 @@ export async function adminPaymentsCsvRoutes(app: App, ctx: AppContext) {
         description: `Admins only. Every payment under the filters of \`GET /api/admin/payments\` (\`status\`, \`userId\`, \`from\`, \`to\`; not one page), newest first, with a header line: \`${HEADER.join(',')}\`. A text cell that a spreadsheet would run as a formula (starting with = + - @, a tab or a carriage return) gets a leading \`'\`; numbers stay plain.`,
         security: [{ bearer: [] }],
         querystring: adminPaymentsCsvQuery,
-        response: { 200: { description: 'The rows as CSV.', content: { 'text/csv': { schema: adminPaymentsCsv } } }, 400: errorSchema, 401: errorSchema, 403: errorSchema },
+        response: {
+          200: { description: 'The rows as CSV.', content: { 'text/csv': { schema: adminPaymentsCsv } } },
+          400: errorSchema,
+          401: errorSchema,
+          403: errorSchema,
+        },
       },
     },
     async (req, reply) => {
@@ -28,27 +49,32 @@ export async function adminPaymentsCsvRoutes(app: App, ctx: AppContext) {
       for await (const rows of allAdminPayments(ctx.core.database.db, req.query)) {
         chunks.push(
           stringify(
-            rows.map(toAdminPayment).map((p) => [
-              safeCell(p.id),
-              p.createdAt,
-              safeCell(p.userId),
-              safeCell(p.userEmail),
-              p.status,
-              p.provider,
-              safeCell(p.packageId),
-              String(p.amountCents),
-              safeCell(p.currency),
-              String(p.credits),
-              String(p.refundedCents),
-              p.disputeStatus ?? '',
-              safeCell(p.stripePaymentIntentId ?? ''),
-              safeCell(p.failureReason ?? ''),
-              safeCell(p.receiptUrl ?? ''),
-            ]),
+            rows
+              .map(toAdminPayment)
+              .map((p) => [
+                safeCell(p.id),
+                p.createdAt,
+                safeCell(p.userId),
+                safeCell(p.userEmail),
+                p.status,
+                p.provider,
+                safeCell(p.packageId),
+                String(p.amountCents),
+                safeCell(p.currency),
+                String(p.credits),
+                String(p.refundedCents),
+                p.disputeStatus ?? '',
+                safeCell(p.stripePaymentIntentId ?? ''),
+                safeCell(p.failureReason ?? ''),
+                safeCell(p.receiptUrl ?? ''),
+              ]),
           ),
         );
       }
-      reply.header('content-type', 'text/csv; charset=utf-8').header('content-disposition', 'attachment; filename="payments.csv"').header('cache-control', 'no-store');
+      reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', 'attachment; filename="payments.csv"')
+        .header('cache-control', 'no-store');
       return chunks.join('');
     },
   );

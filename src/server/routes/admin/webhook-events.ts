@@ -22,7 +22,10 @@ export async function webhookEventRoutes(app: App, ctx: AppContext) {
     },
     async (req) => {
       const after = ctx.cursors.decode<{ at: number; id: string }>(req.query.cursor);
-      const page = await listWebhookEvents(ctx.core.database.db, { limit: req.query.limit, after: after && { at: Number(after.at), id: String(after.id) } });
+      const page = await listWebhookEvents(ctx.core.database.db, {
+        limit: req.query.limit,
+        after: after && { at: Number(after.at), id: String(after.id) },
+      });
       return {
         items: page.items.map((e) => ({
           id: e.id,

@@ -52,7 +52,16 @@ export async function webhookRoutes(app: App, ctx: AppContext) {
 
   app.get(
     '/api/admin/webhook-endpoints',
-    { ...guard, schema: { ...doc('Webhook endpoints', 'Admins only. Every endpoint, oldest first, without its secret; the one configured by ALERTS_WEBHOOK_URL has `source` `config`.'), response: { 200: webhookEndpointsList, ...denied } } },
+    {
+      ...guard,
+      schema: {
+        ...doc(
+          'Webhook endpoints',
+          'Admins only. Every endpoint, oldest first, without its secret; the one configured by ALERTS_WEBHOOK_URL has `source` `config`.',
+        ),
+        response: { 200: webhookEndpointsList, ...denied },
+      },
+    },
     async () => ({ items: await listWebhookEndpoints(db) }),
   );
 
@@ -78,7 +87,10 @@ export async function webhookRoutes(app: App, ctx: AppContext) {
     {
       ...guard,
       schema: {
-        ...doc('Delete a webhook endpoint', 'Admins only. Deletes the endpoint with its deliveries and their attempts; nothing more is sent to it. The endpoint of ALERTS_WEBHOOK_URL is removed by unsetting that variable (409 here).'),
+        ...doc(
+          'Delete a webhook endpoint',
+          'Admins only. Deletes the endpoint with its deliveries and their attempts; nothing more is sent to it. The endpoint of ALERTS_WEBHOOK_URL is removed by unsetting that variable (409 here).',
+        ),
         params: idParam,
         response: { 200: webhookEndpointDeleted, 404: errorSchema, 409: errorSchema, ...denied },
       },
@@ -105,7 +117,11 @@ export async function webhookRoutes(app: App, ctx: AppContext) {
     },
     async (req) => {
       const cursor = ctx.cursors.decode<{ id: string }>(req.query.cursor);
-      const page = await listWebhookDeliveries(db, req.params.id, { limit: req.query.limit, after: cursor ? String(cursor.id) : undefined, status: req.query.status });
+      const page = await listWebhookDeliveries(db, req.params.id, {
+        limit: req.query.limit,
+        after: cursor ? String(cursor.id) : undefined,
+        status: req.query.status,
+      });
       return { items: page.items, nextCursor: page.last ? ctx.cursors.encode({ id: page.last }) : null };
     },
   );
@@ -115,11 +131,20 @@ export async function webhookRoutes(app: App, ctx: AppContext) {
     {
       ...guard,
       schema: {
-        ...doc('Retry a delivery', 'Admins only. Makes the delivery due now: a failed one gets one more attempt, a pending one is tried at once, a succeeded one is sent again (same `webhook-id`). 202: the attempt follows within WEBHOOKS_POLL_MS.'),
+        ...doc(
+          'Retry a delivery',
+          'Admins only. Makes the delivery due now: a failed one gets one more attempt, a pending one is tried at once, a succeeded one is sent again (same `webhook-id`). 202: the attempt follows within WEBHOOKS_POLL_MS.',
+        ),
         params: webhookDeliveryParams,
         response: { 202: webhookDeliveryResponse, 404: errorSchema, ...denied },
       },
     },
-    async (req, reply) => reply.code(202).send({ delivery: await retryWebhookDelivery(db, req.params.id, req.params.deliveryId, { now: ctx.core.now(), actorId: principal(req).id }) }),
+    async (req, reply) =>
+      reply.code(202).send({
+        delivery: await retryWebhookDelivery(db, req.params.id, req.params.deliveryId, {
+          now: ctx.core.now(),
+          actorId: principal(req).id,
+        }),
+      }),
   );
 }

@@ -1,4 +1,16 @@
-import { authResponse, changePasswordBody, emailOnlyBody, loginBody, mailRequestedResponse, meResponse, registerBody, resetPasswordBody, signedOutResponse, verificationSentResponse, verifyEmailBody } from '../../../contracts/auth.js';
+import {
+  authResponse,
+  changePasswordBody,
+  emailOnlyBody,
+  loginBody,
+  mailRequestedResponse,
+  meResponse,
+  registerBody,
+  resetPasswordBody,
+  signedOutResponse,
+  verificationSentResponse,
+  verifyEmailBody,
+} from '../../../contracts/auth.js';
 import { getUser } from '../../../core/accounts/get-user.js';
 import { clientOf, countAttempt, counterKey } from '../../../core/accounts/count-attempt.js';
 import { type SendMail, accountLinks } from '../../../core/accounts/mailer.js';
@@ -34,7 +46,11 @@ export async function authRoutes(app: App, ctx: AppContext) {
   };
   /** AUTH_BUILTIN=false: the platform's identity provider signs users in; password sign-up and sign-in are off. */
   const builtinOnly = async (req: FastifyRequest) => {
-    if (!config.builtinAuth) throw new HttpError('forbidden', "Built-in sign-up and sign-in are off on this server (AUTH_BUILTIN=false): sign in through the platform's identity provider.");
+    if (!config.builtinAuth)
+      throw new HttpError(
+        'forbidden',
+        "Built-in sign-up and sign-in are off on this server (AUTH_BUILTIN=false): sign in through the platform's identity provider.",
+      );
     await perClient(req);
   };
   const builtin = { onRequest: builtinOnly };
@@ -43,11 +59,14 @@ export async function authRoutes(app: App, ctx: AppContext) {
   const mailer = ctx.services.mailer;
   const send: SendMail = (mail) => {
     if (!mailer) return;
-    mailer.send(mail).catch((err) => app.log.error({ err: { message: (err as Error).message }, subject: mail.subject }, 'account mail failed'));
+    mailer
+      .send(mail)
+      .catch((err) => app.log.error({ err: { message: (err as Error).message }, subject: mail.subject }, 'account mail failed'));
   };
   const links = accountLinks(() => config.publicUrl ?? app.listeningOrigin);
   const needMail = () => {
-    if (!mailer) throw new DomainError('email_unavailable', 'Email is not configured on this server; ask an administrator to reset your password.');
+    if (!mailer)
+      throw new DomainError('email_unavailable', 'Email is not configured on this server; ask an administrator to reset your password.');
   };
 
   app.post(
@@ -59,7 +78,8 @@ export async function authRoutes(app: App, ctx: AppContext) {
         summary: 'Sign up',
         description:
           'The password must have at least 8 characters and not be easy to guess (common passwords, keyboard patterns, repeats and the email or name are refused: 400 `validation_error`, the reason in `details.fields`). ' +
-          'Without REQUIRE_EMAIL_VERIFICATION: 201 with a token, 409 for a taken email. With it: 202 `verification_sent` whether the email is new or taken (nothing tells which), a link is mailed, and the sign-up bonus is granted when the address is verified.' + builtinNote,
+          'Without REQUIRE_EMAIL_VERIFICATION: 201 with a token, 409 for a taken email. With it: 202 `verification_sent` whether the email is new or taken (nothing tells which), a link is mailed, and the sign-up bonus is granted when the address is verified.' +
+          builtinNote,
         body: registerBody,
         response: answers({ 201: authResponse, 202: verificationSentResponse }, 400, 403, 409, 429),
       },
@@ -68,7 +88,10 @@ export async function authRoutes(app: App, ctx: AppContext) {
       const input = { email: req.body.email, name: req.body.name, password: req.body.password, signupBonusMc: config.signupBonusMc };
       if (config.requireEmailVerification) {
         await registerWithVerification(ctx.core.writer, db, send, links, input);
-        return reply.status(202).send({ status: 'verification_sent' as const, message: `Check your inbox: we sent a link to ${input.email} to verify the address.` });
+        return reply.status(202).send({
+          status: 'verification_sent' as const,
+          message: `Check your inbox: we sent a link to ${input.email} to verify the address.`,
+        });
       }
       const user = await registerUser(ctx.core.writer, input);
       return reply.status(201).send({ user: toUser(user), token: await ctx.tokens.sign(user.id, 0) });
@@ -85,13 +108,19 @@ export async function authRoutes(app: App, ctx: AppContext) {
         description:
           'A wrong password and an unknown email answer the same 401. At most 10 failed sign-ins per email from one client address in 15 minutes (then 429 with Retry-After); ' +
           'failures for one email from all clients together slow its sign-ins down (up to 2 s each) but never refuse them, so nobody can lock a user out. ' +
-          'With REQUIRE_EMAIL_VERIFICATION, a correct password for an unverified address is 403 `email_not_verified`.' + builtinNote,
+          'With REQUIRE_EMAIL_VERIFICATION, a correct password for an unverified address is 403 `email_not_verified`.' +
+          builtinNote,
         body: loginBody,
         response: answers({ 200: authResponse }, 401, 403, 429),
       },
     },
     async (req) => {
-      const row = await signIn(db, { email: req.body.email, password: req.body.password, clientIp: req.ip, requireVerifiedEmail: config.requireEmailVerification });
+      const row = await signIn(db, {
+        email: req.body.email,
+        password: req.body.password,
+        clientIp: req.ip,
+        requireVerifiedEmail: config.requireEmailVerification,
+      });
       return { user: toUser(row), token: await ctx.tokens.sign(row.id, row.token_version) };
     },
   );
@@ -103,7 +132,9 @@ export async function authRoutes(app: App, ctx: AppContext) {
       schema: {
         ...tag,
         summary: 'Verify an email address with the mailed token',
-        description: 'The token from the verification link (valid once, for 24 hours). Verifies the address, grants the sign-up bonus if it was withheld, and signs in. An unknown, used or expired token is 400.' + builtinNote,
+        description:
+          'The token from the verification link (valid once, for 24 hours). Verifies the address, grants the sign-up bonus if it was withheld, and signs in. An unknown, used or expired token is 400.' +
+          builtinNote,
         body: verifyEmailBody,
         response: answers({ 200: authResponse }, 400, 403, 429),
       },
@@ -118,7 +149,16 @@ export async function authRoutes(app: App, ctx: AppContext) {
   const mailLink = (path: string, summary: string, description: string, request: typeof requestPasswordReset) =>
     app.post(
       path,
-      { ...builtin, schema: { ...tag, summary, description: description + builtinNote, body: emailOnlyBody, response: answers({ 202: mailRequestedResponse }, 400, 403, 429, 503) } },
+      {
+        ...builtin,
+        schema: {
+          ...tag,
+          summary,
+          description: description + builtinNote,
+          body: emailOnlyBody,
+          response: answers({ 202: mailRequestedResponse }, 400, 403, 429, 503),
+        },
+      },
       async (req, reply) => {
         needMail();
         await request(db, send, links, req.body.email);
@@ -146,7 +186,8 @@ export async function authRoutes(app: App, ctx: AppContext) {
         ...tag,
         summary: 'Set a new password with the mailed token',
         description:
-          'The token from the reset link (valid once, for 30 minutes; only its hash is stored). The new password meets the sign-up policy; a refused password leaves the link usable. Also verifies the address, and signs in.' + builtinNote,
+          'The token from the reset link (valid once, for 30 minutes; only its hash is stored). The new password meets the sign-up policy; a refused password leaves the link usable. Also verifies the address, and signs in.' +
+          builtinNote,
         body: resetPasswordBody,
         response: answers({ 200: authResponse }, 400, 403, 429),
       },
@@ -176,7 +217,12 @@ export async function authRoutes(app: App, ctx: AppContext) {
     },
     async (req) => {
       const p = principal(req);
-      const tv = await changePassword(ctx.core.writer, db, { userId: p.id, currentPassword: req.body.currentPassword, newPassword: req.body.newPassword, clientIp: req.ip });
+      const tv = await changePassword(ctx.core.writer, db, {
+        userId: p.id,
+        currentPassword: req.body.currentPassword,
+        newPassword: req.body.newPassword,
+        clientIp: req.ip,
+      });
       ctx.users.invalidate(p.id);
       const row = await getUser(db, p.id);
       return { user: toUser(row), token: await ctx.tokens.sign(row.id, tv) };
@@ -210,7 +256,11 @@ export async function authRoutes(app: App, ctx: AppContext) {
     {
       onRequest: ctx.authenticate,
       schema: {
-        ...signedIn('auth', 'The signed-in user', 'The user of the Bearer token, with the role as it is now (a role change applies at once).'),
+        ...signedIn(
+          'auth',
+          'The signed-in user',
+          'The user of the Bearer token, with the role as it is now (a role change applies at once).',
+        ),
         response: answers({ 200: meResponse }, 401),
       },
     },

@@ -1,6 +1,14 @@
 import type { ServerResponse } from 'node:http';
 import { idParam, paginationQuery } from '../../../contracts/common.js';
-import { alertReadResponse, alertsPage, paymentsPage, purchaseBody, purchaseResponse, settingsSchema, settingsUpdate } from '../../../contracts/credits-extra.js';
+import {
+  alertReadResponse,
+  alertsPage,
+  paymentsPage,
+  purchaseBody,
+  purchaseResponse,
+  settingsSchema,
+  settingsUpdate,
+} from '../../../contracts/credits-extra.js';
 import { getSettings, updateSettings } from '../../../core/accounts/settings.js';
 import { listAlerts } from '../../../core/alerts/list-alerts.js';
 import { markAlertRead } from '../../../core/alerts/mark-alert-read.js';
@@ -26,7 +34,15 @@ export async function accountRoutes(app: App, ctx: AppContext) {
     '/api/credits/alerts',
     {
       ...auth,
-      schema: { ...signedIn('credits', 'In-app alerts', 'Newest first, paginated, with the number still unread: low balance (once per crossing of the threshold), depleted, purchase succeeded, payment failed, auto-recharge succeeded or failed, refund.'), querystring: paginationQuery, response: answers({ 200: alertsPage }, 400, 401) },
+      schema: {
+        ...signedIn(
+          'credits',
+          'In-app alerts',
+          'Newest first, paginated, with the number still unread: low balance (once per crossing of the threshold), depleted, purchase succeeded, payment failed, auto-recharge succeeded or failed, refund.',
+        ),
+        querystring: paginationQuery,
+        response: answers({ 200: alertsPage }, 400, 401),
+      },
     },
     async (req) => {
       const page = await listAlerts(db, principal(req).id, ctx.cursors.request(req.query, 'id', String));
@@ -38,7 +54,11 @@ export async function accountRoutes(app: App, ctx: AppContext) {
     '/api/credits/alerts/:id/read',
     {
       ...auth,
-      schema: { ...signedIn('credits', 'Mark an alert read', 'Marks one of the user’s alerts read; another user’s alert id is 404.'), params: idParam, response: answers({ 200: alertReadResponse }, 401, 404) },
+      schema: {
+        ...signedIn('credits', 'Mark an alert read', 'Marks one of the user’s alerts read; another user’s alert id is 404.'),
+        params: idParam,
+        response: answers({ 200: alertReadResponse }, 401, 404),
+      },
     },
     async (req) => {
       await markAlertRead(db, principal(req).id, req.params.id);
@@ -48,7 +68,17 @@ export async function accountRoutes(app: App, ctx: AppContext) {
 
   app.get(
     '/api/credits/settings',
-    { ...auth, schema: { ...signedIn('credits', 'Alert and auto-recharge settings', 'The low-balance threshold in credits and the auto-recharge settings: when `enabled`, the package `packageId` is bought with the saved card whenever the available balance falls below `thresholdCredits`.'), response: answers({ 200: settingsSchema }, 401) } },
+    {
+      ...auth,
+      schema: {
+        ...signedIn(
+          'credits',
+          'Alert and auto-recharge settings',
+          'The low-balance threshold in credits and the auto-recharge settings: when `enabled`, the package `packageId` is bought with the saved card whenever the available balance falls below `thresholdCredits`.',
+        ),
+        response: answers({ 200: settingsSchema }, 401),
+      },
+    },
     async (req) => toSettings(await getSettings(db, principal(req).id)),
   );
 
@@ -56,7 +86,15 @@ export async function accountRoutes(app: App, ctx: AppContext) {
     '/api/credits/settings',
     {
       ...auth,
-      schema: { ...signedIn('credits', 'Change alert and auto-recharge settings', 'Takes any subset and answers the whole. `thresholdCredits` and `packageId` are required when `enabled` is true. Unknown fields are 400.'), body: settingsUpdate, response: answers({ 200: settingsSchema }, 400, 401) },
+      schema: {
+        ...signedIn(
+          'credits',
+          'Change alert and auto-recharge settings',
+          'Takes any subset and answers the whole. `thresholdCredits` and `packageId` are required when `enabled` is true. Unknown fields are 400.',
+        ),
+        body: settingsUpdate,
+        response: answers({ 200: settingsSchema }, 400, 401),
+      },
     },
     async (req) => {
       const p = principal(req);
@@ -84,19 +122,52 @@ export async function accountRoutes(app: App, ctx: AppContext) {
     '/api/credits/payments',
     {
       ...auth,
-      schema: { ...signedIn('payments', 'Payments of the signed-in user', 'Newest first, paginated. `status` is one of pending, succeeded, failed, refunded, partially_refunded, disputed; `credits` is package credits plus bonus.'), querystring: paginationQuery, response: answers({ 200: paymentsPage }, 400, 401) },
+      schema: {
+        ...signedIn(
+          'payments',
+          'Payments of the signed-in user',
+          'Newest first, paginated. `status` is one of pending, succeeded, failed, refunded, partially_refunded, disputed; `credits` is package credits plus bonus.',
+        ),
+        querystring: paginationQuery,
+        response: answers({ 200: paymentsPage }, 400, 401),
+      },
     },
-    async (req) => ctx.cursors.answer(await listPayments(db, { userId: principal(req).id }, ctx.cursors.request(req.query, 'id', String)), 'id', toPayment),
+    async (req) =>
+      ctx.cursors.answer(
+        await listPayments(db, { userId: principal(req).id }, ctx.cursors.request(req.query, 'id', String)),
+        'id',
+        toPayment,
+      ),
   );
 
   app.post(
     '/api/credits/purchase',
-    { ...auth, schema: { ...signedIn('payments', 'Buy a credit package', 'With Stripe configured: creates a PaymentIntent and answers `pending` with its `clientSecret`; the credits arrive with Stripe’s webhook. Without Stripe, outside production (or with `ALLOW_SIMULATED_PAYMENTS`), the simulated provider completes at once: `succeeded`, credits added before the answer. In production without Stripe, 503 `payments_unavailable`. Send an `Idempotency-Key`: a retry with the same key and body replays the first answer and buys nothing again.'), body: purchaseBody, response: answers({ 201: purchaseResponse }, 400, 401, 404, 409, 503) } },
+    {
+      ...auth,
+      schema: {
+        ...signedIn(
+          'payments',
+          'Buy a credit package',
+          'With Stripe configured: creates a PaymentIntent and answers `pending` with its `clientSecret`; the credits arrive with Stripe’s webhook. Without Stripe, outside production (or with `ALLOW_SIMULATED_PAYMENTS`), the simulated provider completes at once: `succeeded`, credits added before the answer. In production without Stripe, 503 `payments_unavailable`. Send an `Idempotency-Key`: a retry with the same key and body replays the first answer and buys nothing again.',
+        ),
+        body: purchaseBody,
+        response: answers({ 201: purchaseResponse }, 400, 401, 404, 409, 503),
+      },
+    },
     async (req, reply) => {
       const p = principal(req);
       const stripe = ctx.services.payments;
-      requirePayments(paymentsMode({ stripe: stripe !== undefined, isProduction: ctx.config.isProduction, allowSimulated: ctx.config.allowSimulatedPayments }));
-      const answer = (payment: PaymentRow, clientSecret: string | null) => ({ status: 201, body: { payment: toPurchasedPayment(payment), clientSecret } });
+      requirePayments(
+        paymentsMode({
+          stripe: stripe !== undefined,
+          isProduction: ctx.config.isProduction,
+          allowSimulated: ctx.config.allowSimulatedPayments,
+        }),
+      );
+      const answer = (payment: PaymentRow, clientSecret: string | null) => ({
+        status: 201,
+        body: { payment: toPurchasedPayment(payment), clientSecret },
+      });
       if (stripe) {
         // Stripe: a pending payment and its PaymentIntent; credits come with the webhook.
         const r = await ctx.idempotency.runOutside(req, p.id, async (key) => {
@@ -127,7 +198,16 @@ export async function accountRoutes(app: App, ctx: AppContext) {
 
   app.get(
     '/api/credits/stream',
-    { ...auth, schema: { ...signedIn('credits', 'Live balance (Server-Sent Events)', 'A `text/event-stream`: an event `balance` with the balance object at once, then one on every change, and a comment line every 15 s to keep the connection open. Send the Bearer header (read it with `fetch`, not `EventSource`). At most MAX_STREAMS_PER_USER (default 10) streams per user are open at once on an instance: opening one more closes the oldest, which first receives an event `closed` with data `{"reason":"too_many_streams"}` (a client should not reconnect it).') } },
+    {
+      ...auth,
+      schema: {
+        ...signedIn(
+          'credits',
+          'Live balance (Server-Sent Events)',
+          'A `text/event-stream`: an event `balance` with the balance object at once, then one on every change, and a comment line every 15 s to keep the connection open. Send the Bearer header (read it with `fetch`, not `EventSource`). At most MAX_STREAMS_PER_USER (default 10) streams per user are open at once on an instance: opening one more closes the oldest, which first receives an event `closed` with data `{"reason":"too_many_streams"}` (a client should not reconnect it).',
+        ),
+      },
+    },
     async (req, reply) => {
       const p = principal(req);
       const unlimited = p.role === 'super_admin';
@@ -144,7 +224,18 @@ export async function accountRoutes(app: App, ctx: AppContext) {
       const send = (b: ReturnType<typeof toBalance>) => res.write(`event: balance\ndata: ${JSON.stringify(b)}\n\n`);
       send(first);
       const unsubscribe = ctx.events.subscribe(p.id, (c) =>
-        send(toBalance({ balanceMc: c.balanceMc, reservedMc: c.reservedMc, availableMc: c.availableMc, lifetimePurchasedMc: c.lifetimePurchasedMc, lifetimeUsedMc: c.lifetimeUsedMc }, unlimited)),
+        send(
+          toBalance(
+            {
+              balanceMc: c.balanceMc,
+              reservedMc: c.reservedMc,
+              availableMc: c.availableMc,
+              lifetimePurchasedMc: c.lifetimePurchasedMc,
+              lifetimeUsedMc: c.lifetimeUsedMc,
+            },
+            unlimited,
+          ),
+        ),
       );
       const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
       heartbeat.unref();

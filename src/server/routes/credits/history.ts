@@ -1,5 +1,12 @@
 import { stringify } from 'csv-stringify/sync';
-import { transactionsCsv, transactionsCsvQuery, transactionsPage, transactionsQuery, usageQuery, usageResponse } from '../../../contracts/credits-extra.js';
+import {
+  transactionsCsv,
+  transactionsCsvQuery,
+  transactionsPage,
+  transactionsQuery,
+  usageQuery,
+  usageResponse,
+} from '../../../contracts/credits-extra.js';
 import { allTransactions, listTransactions } from '../../../core/ledger/list-transactions.js';
 import { getUsage, usageRange } from '../../../core/usage/get-usage.js';
 import type { App, AppContext } from '../../context.js';
@@ -13,7 +20,18 @@ export async function historyRoutes(app: App, ctx: AppContext) {
 
   app.get(
     '/api/credits/transactions',
-    { ...auth, schema: { ...signedIn('credits', 'Ledger rows of the signed-in user', 'Newest first, paginated (`limit`, `cursor`), filtered by `type` and by `from` (inclusive) and `to` (exclusive; a date-only `to` includes that day). `amount` is the signed change of the balance, `reservedChange` that of the reserved credits, `balanceAfter` the balance after the row.'), querystring: transactionsQuery, response: answers({ 200: transactionsPage }, 400, 401) } },
+    {
+      ...auth,
+      schema: {
+        ...signedIn(
+          'credits',
+          'Ledger rows of the signed-in user',
+          'Newest first, paginated (`limit`, `cursor`), filtered by `type` and by `from` (inclusive) and `to` (exclusive; a date-only `to` includes that day). `amount` is the signed change of the balance, `reservedChange` that of the reserved credits, `balanceAfter` the balance after the row.',
+        ),
+        querystring: transactionsQuery,
+        response: answers({ 200: transactionsPage }, 400, 401),
+      },
+    },
     async (req) => {
       const page = await listTransactions(db, principal(req).id, req.query, ctx.cursors.request(req.query, 's', Number));
       return ctx.cursors.answer(page, 's', toTransaction);
@@ -22,7 +40,18 @@ export async function historyRoutes(app: App, ctx: AppContext) {
 
   app.get(
     '/api/credits/transactions.csv',
-    { ...auth, schema: { ...signedIn('credits', 'Ledger rows as CSV', 'Every row under the same filters as the JSON list (not one page), with a header line: `id,createdAt,type,amount,reservedChange,balanceAfter,description,metadata`. A text cell that a spreadsheet would run as a formula gets a leading `\'`; numbers stay plain.'), querystring: transactionsCsvQuery, response: answers({ 200: { description: 'The rows as CSV.', content: { 'text/csv': { schema: transactionsCsv } } } }, 400, 401) } },
+    {
+      ...auth,
+      schema: {
+        ...signedIn(
+          'credits',
+          'Ledger rows as CSV',
+          "Every row under the same filters as the JSON list (not one page), with a header line: `id,createdAt,type,amount,reservedChange,balanceAfter,description,metadata`. A text cell that a spreadsheet would run as a formula gets a leading `'`; numbers stay plain.",
+        ),
+        querystring: transactionsCsvQuery,
+        response: answers({ 200: { description: 'The rows as CSV.', content: { 'text/csv': { schema: transactionsCsv } } } }, 400, 401),
+      },
+    },
     async (req, reply) => {
       const p = principal(req);
       const chunks: string[] = [stringify([TRANSACTIONS_CSV_HEADER])];
@@ -37,7 +66,18 @@ export async function historyRoutes(app: App, ctx: AppContext) {
 
   app.get(
     '/api/credits/usage',
-    { ...auth, schema: { ...signedIn('credits', 'Usage over time and by operation', 'Credits spent and operations counted per UTC day or hour (`granularity`) over `from`..`to` (default: the last 30 days), and per operation and unit with the summed `quantity` in the unit’s base quantity (seconds, bytes, tokens or a count).'), querystring: usageQuery, response: answers({ 200: usageResponse }, 400, 401) } },
+    {
+      ...auth,
+      schema: {
+        ...signedIn(
+          'credits',
+          'Usage over time and by operation',
+          'Credits spent and operations counted per UTC day or hour (`granularity`) over `from`..`to` (default: the last 30 days), and per operation and unit with the summed `quantity` in the unit’s base quantity (seconds, bytes, tokens or a count).',
+        ),
+        querystring: usageQuery,
+        response: answers({ 200: usageResponse }, 400, 401),
+      },
+    },
     async (req) => {
       const range = usageRange(Date.now(), req.query);
       return toUsage(range, await getUsage(db, principal(req).id, range));

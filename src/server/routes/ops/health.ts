@@ -7,7 +7,15 @@ import { metricsOnMainPort, metricsTokenMatches, renderMetrics } from '../../met
 export async function healthRoutes(app: App, ctx: AppContext) {
   app.get(
     '/health/live',
-    { schema: { tags: ['operations'], summary: 'Liveness', description: 'Answers 200 while the process runs, without touching the database: for a process supervisor deciding whether to restart it.', response: { 200: liveResponse } } },
+    {
+      schema: {
+        tags: ['operations'],
+        summary: 'Liveness',
+        description:
+          'Answers 200 while the process runs, without touching the database: for a process supervisor deciding whether to restart it.',
+        response: { 200: liveResponse },
+      },
+    },
     async () => ({ status: 'ok' as const }),
   );
 
@@ -28,9 +36,17 @@ export async function healthRoutes(app: App, ctx: AppContext) {
     async (_req, reply) => {
       const database = ctx.core.database.dialect;
       const backups = ctx.services.backups?.status() ?? { enabled: false as const };
-      if (ctx.lifecycle.stopping) return reply.status(503).header('retry-after', '1').send({ status: 'stopping' as const, database, backups });
+      if (ctx.lifecycle.stopping)
+        return reply
+          .status(503)
+          .header('retry-after', '1')
+          .send({ status: 'stopping' as const, database, backups });
       const ok = await ctx.core.database.ping();
-      if (!ok) return reply.status(503).header('retry-after', '1').send({ status: 'unavailable' as const, database, backups });
+      if (!ok)
+        return reply
+          .status(503)
+          .header('retry-after', '1')
+          .send({ status: 'unavailable' as const, database, backups });
       return { status: 'ok' as const, database, backups };
     },
   );
@@ -68,14 +84,21 @@ export async function healthRoutes(app: App, ctx: AppContext) {
     '/api/config',
     {
       schema: {
-        tags: ['operations'], summary: 'What the dashboard needs to know', description: 'Public. Which payment provider is active (`stripe`, `simulated` outside production, `none`), the Stripe publishable key when there is one, and the upload limit in MB.',
+        tags: ['operations'],
+        summary: 'What the dashboard needs to know',
+        description:
+          'Public. Which payment provider is active (`stripe`, `simulated` outside production, `none`), the Stripe publishable key when there is one, and the upload limit in MB.',
         response: {
           200: configResponse,
         },
       },
     },
     async () => ({
-      paymentsProvider: paymentsMode({ stripe: Boolean(ctx.config.stripe), isProduction: ctx.config.isProduction, allowSimulated: ctx.config.allowSimulatedPayments }),
+      paymentsProvider: paymentsMode({
+        stripe: Boolean(ctx.config.stripe),
+        isProduction: ctx.config.isProduction,
+        allowSimulated: ctx.config.allowSimulatedPayments,
+      }),
       stripePublishableKey: ctx.config.stripe?.publishableKey ?? null,
       maxUploadMb: ctx.config.maxUploadMb,
       callsSimulated: !ctx.config.vapi.apiKey,

@@ -17,7 +17,10 @@ export async function stripeWebhookRoutes(app: App, ctx: AppContext) {
       '/api/credits/stripe/webhook',
       {
         schema: {
-          tags: ['payments'], summary: 'Stripe webhook', description: 'Stripe calls this. The raw body’s `Stripe-Signature` is checked against `STRIPE_WEBHOOK_SECRET` (300 s tolerance; else 400, nothing changes). Each event id is applied once, in the transaction of its effect: `payment_intent.succeeded` adds the credits, `payment_intent.payment_failed` marks the payment, `charge.refunded` takes back the refunded share, `charge.dispute.created` holds and `charge.dispute.closed` takes or releases the disputed credits. Other events are 200 and ignored.',
+          tags: ['payments'],
+          summary: 'Stripe webhook',
+          description:
+            'Stripe calls this. The raw body’s `Stripe-Signature` is checked against `STRIPE_WEBHOOK_SECRET` (300 s tolerance; else 400, nothing changes). Each event id is applied once, in the transaction of its effect: `payment_intent.succeeded` adds the credits, `payment_intent.payment_failed` marks the payment, `charge.refunded` takes back the refunded share, `charge.dispute.created` holds and `charge.dispute.closed` takes or releases the disputed credits. Other events are 200 and ignored.',
           response: { 200: stripeWebhookResponse, 400: errorSchema },
         },
       },

@@ -8,7 +8,18 @@ import { sendReply } from '../../plugins/idempotency.js';
 export async function messageRoutes(app: App, ctx: AppContext) {
   app.post(
     '/api/messages',
-    { onRequest: ctx.authenticate, schema: { ...signedIn('platform', 'Send a message', 'Charges `message`/`per_message` (quantity 1) and answers the charge. `to` is 1 to 320 characters (a phone number, an address or a candidate id) without control or bidirectional override characters; `body` 1 to 10,000 characters, line breaks and tabs allowed. 402 when the available balance is short, and nothing is sent. Takes an `Idempotency-Key`.'), body: messageBody, response: answers({ 201: messageResponse }, 400, 401, 402, 409) } },
+    {
+      onRequest: ctx.authenticate,
+      schema: {
+        ...signedIn(
+          'platform',
+          'Send a message',
+          'Charges `message`/`per_message` (quantity 1) and answers the charge. `to` is 1 to 320 characters (a phone number, an address or a candidate id) without control or bidirectional override characters; `body` 1 to 10,000 characters, line breaks and tabs allowed. 402 when the available balance is short, and nothing is sent. Takes an `Idempotency-Key`.',
+        ),
+        body: messageBody,
+        response: answers({ 201: messageResponse }, 400, 401, 402, 409),
+      },
+    },
     async (req, reply) => {
       const r = await ctx.guard.charge(req, {
         operation: 'message',

@@ -6,7 +6,14 @@ import { pipeline } from 'node:stream/promises';
 import { createHash } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import { textProblem } from '../../../contracts/common.js';
-import { uploadResponse, usageBody, usageRecordResponse, workflowBody, workflowParams, workflowResponse } from '../../../contracts/platform.js';
+import {
+  uploadResponse,
+  usageBody,
+  usageRecordResponse,
+  workflowBody,
+  workflowParams,
+  workflowResponse,
+} from '../../../contracts/platform.js';
 import { getUser } from '../../../core/accounts/get-user.js';
 import { newId } from '../../../core/ids.js';
 import { mcToCredits } from '../../../contracts/money.js';
@@ -30,13 +37,18 @@ export async function meteredRoutes(app: App, ctx: AppContext) {
       {
         onRequest: ctx.authenticate,
         schema: {
-          ...signedIn('platform', 'Upload a file', 'Multipart, one file in the field `file`. Charges `file_upload`/`per_mb` by the file’s exact size in bytes (1.5 MB at 0.25 per MB is 0.375). Over `MAX_UPLOAD_MB` (default 25) 413 and nothing is kept; a file name with control or bidirectional override characters is 400. Takes an `Idempotency-Key` (another file under the same key is 409).'),
+          ...signedIn(
+            'platform',
+            'Upload a file',
+            'Multipart, one file in the field `file`. Charges `file_upload`/`per_mb` by the file’s exact size in bytes (1.5 MB at 0.25 per MB is 0.375). Over `MAX_UPLOAD_MB` (default 25) 413 and nothing is kept; a file name with control or bidirectional override characters is 400. Takes an `Idempotency-Key` (another file under the same key is 409).',
+          ),
           consumes: ['multipart/form-data'],
           response: answers({ 201: uploadResponse }, 400, 401, 402, 413, 415),
         },
       },
       async (req, reply) => {
-        if (!req.isMultipart()) throw new HttpError('unsupported_media_type', 'Send the file as multipart/form-data in a field named `file`.');
+        if (!req.isMultipart())
+          throw new HttpError('unsupported_media_type', 'Send the file as multipart/form-data in a field named `file`.');
         const part = await req.file().catch(() => undefined);
         if (!part || part.fieldname !== 'file') {
           throw new HttpError('validation_error', 'Send one file in a field named `file`.', {
@@ -101,7 +113,11 @@ export async function meteredRoutes(app: App, ctx: AppContext) {
     {
       onRequest: ctx.authenticate,
       schema: {
-        ...signedIn('platform', 'Run a workflow', 'Charges `workflow`/`per_execution` (quantity 1) for one run of the workflow named by `id` (1 to 100 letters, digits, `-` or `_`). Takes an `Idempotency-Key`.'),
+        ...signedIn(
+          'platform',
+          'Run a workflow',
+          'Charges `workflow`/`per_execution` (quantity 1) for one run of the workflow named by `id` (1 to 100 letters, digits, `-` or `_`). Takes an `Idempotency-Key`.',
+        ),
         params: workflowParams,
         body: workflowBody,
         response: answers({ 201: workflowResponse }, 400, 401, 402, 409),
@@ -127,7 +143,10 @@ export async function meteredRoutes(app: App, ctx: AppContext) {
     '/api/usage',
     {
       schema: {
-        tags: ['platform'], summary: 'Meter an operation for a user', description: 'For other backends of the platform (a service API key in `X-Service-Key` or as `Authorization: Bearer ck_live_...` — `SERVICE_API_KEY` is one of them — or an admin token): charges `quantity` of `unit` of `operation` to `userId` by the active rule. `quantity` is the unit’s base quantity: SECONDS for `per_minute` (a 2-minute call is 120, not 2: sending minutes undercharges 60 times), BYTES for `per_mb` (not megabytes), TOKENS for `per_1k_tokens` (not thousands), a count for every other unit. `idempotencyKey` is required; the same key and body replay the first answer. A super admin’s usage is recorded, not charged.',
+        tags: ['platform'],
+        summary: 'Meter an operation for a user',
+        description:
+          'For other backends of the platform (a service API key in `X-Service-Key` or as `Authorization: Bearer ck_live_...` — `SERVICE_API_KEY` is one of them — or an admin token): charges `quantity` of `unit` of `operation` to `userId` by the active rule. `quantity` is the unit’s base quantity: SECONDS for `per_minute` (a 2-minute call is 120, not 2: sending minutes undercharges 60 times), BYTES for `per_mb` (not megabytes), TOKENS for `per_1k_tokens` (not thousands), a count for every other unit. `idempotencyKey` is required; the same key and body replay the first answer. A super admin’s usage is recorded, not charged.',
         security: [{ serviceKey: [] }, { apiKey: [] }, { bearer: [] }],
         body: usageBody,
         response: answers({ 201: usageRecordResponse }, 400, 401, 402, 403, 404, 409),
@@ -155,11 +174,20 @@ export async function meteredRoutes(app: App, ctx: AppContext) {
         quantityMilli: b.quantity,
         key: b.idempotencyKey,
         requireKey: true,
-        metadata: { source: req.apiKey ? (req.apiKey.id === 'service' ? 'service' : `api_key:${req.apiKey.id}`) : `admin:${req.principal?.id}` },
+        metadata: {
+          source: req.apiKey ? (req.apiKey.id === 'service' ? 'service' : `api_key:${req.apiKey.id}`) : `admin:${req.principal?.id}`,
+        },
         render: (applied) => ({
           status: 201,
           body: {
-            usage: { id: applied.usageId ?? null, userId: target.id, operation: b.operation, unit: b.unit, quantity: b.quantity / 1000, cost: mcToCredits(price.costMc) },
+            usage: {
+              id: applied.usageId ?? null,
+              userId: target.id,
+              operation: b.operation,
+              unit: b.unit,
+              quantity: b.quantity / 1000,
+              cost: mcToCredits(price.costMc),
+            },
             credits: chargeSummary(applied),
           },
         }),

@@ -48,7 +48,8 @@ export async function customerRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['service'],
         summary: 'A customer’s balance',
-        description: 'Service API key. The balance object of `GET /api/credits/balance` for the customer the platform names `externalId`; 404 when no such customer was created.',
+        description:
+          'Service API key. The balance object of `GET /api/credits/balance` for the customer the platform names `externalId`; 404 when no such customer was created.',
         security: SERVICE_SECURITY,
         params: customerParams,
         response: { 200: balanceSchema, 401: errorSchema, 404: errorSchema },

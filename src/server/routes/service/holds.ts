@@ -1,6 +1,15 @@
 import { errorSchema } from '../../../contracts/common.js';
 import { mcToCredits } from '../../../contracts/money.js';
-import { captureBody, captureResponse, extendBody, extendResponse, holdBody, holdParams, holdResponse, releaseResponse } from '../../../contracts/service.js';
+import {
+  captureBody,
+  captureResponse,
+  extendBody,
+  extendResponse,
+  holdBody,
+  holdParams,
+  holdResponse,
+  releaseResponse,
+} from '../../../contracts/service.js';
 import { checkMember, findCustomer } from '../../../core/customers/upsert-customer.js';
 import { notFound } from '../../../core/errors.js';
 import { captureHold } from '../../../core/holds/capture-hold.js';
@@ -46,14 +55,27 @@ export async function holdRoutes(app: App, ctx: AppContext) {
           render: (applied) => ({
             status: 201,
             body: {
-              hold: { id: applied.reservationId as string, status: 'held' as const, credits: mcToCredits(applied.reservedChangeMc), expiresAt: iso((applied.effects as { expiresAt?: number } | undefined)?.expiresAt ?? 0) },
+              hold: {
+                id: applied.reservationId as string,
+                status: 'held' as const,
+                credits: mcToCredits(applied.reservedChangeMc),
+                expiresAt: iso((applied.effects as { expiresAt?: number } | undefined)?.expiresAt ?? 0),
+              },
               credits: { reserved: mcToCredits(applied.reservedMc), available: mcToCredits(applied.availableMc) },
             },
           }),
         },
         async (idem) =>
           (
-            await createHold(ctx.core, { userId: c.id, apiKeyId: key.id, operation: b.operation, unit: b.unit, quantityMilli: b.quantity, ttlSeconds: b.ttlSeconds, idem })
+            await createHold(ctx.core, {
+              userId: c.id,
+              apiKeyId: key.id,
+              operation: b.operation,
+              unit: b.unit,
+              quantityMilli: b.quantity,
+              ttlSeconds: b.ttlSeconds,
+              idem,
+            })
           ).applied,
       );
       return sendReply(reply, r);
@@ -83,12 +105,22 @@ export async function holdRoutes(app: App, ctx: AppContext) {
           render: (applied) => ({
             status: 200,
             body: {
-              hold: { id: req.params.id, status: 'captured' as const, credits: mcToCredits(applied.chargedMc ?? 0), heldCredits: mcToCredits(-applied.reservedChangeMc) },
-              credits: { charged: mcToCredits(applied.chargedMc ?? 0), balance: mcToCredits(applied.balanceMc), available: mcToCredits(applied.availableMc) },
+              hold: {
+                id: req.params.id,
+                status: 'captured' as const,
+                credits: mcToCredits(applied.chargedMc ?? 0),
+                heldCredits: mcToCredits(-applied.reservedChangeMc),
+              },
+              credits: {
+                charged: mcToCredits(applied.chargedMc ?? 0),
+                balance: mcToCredits(applied.balanceMc),
+                available: mcToCredits(applied.availableMc),
+              },
             },
           }),
         },
-        async (idem) => (await captureHold(ctx.core, { id: req.params.id, quantityMilli: req.body.quantity, metadata: req.body.metadata, idem })).applied,
+        async (idem) =>
+          (await captureHold(ctx.core, { id: req.params.id, quantityMilli: req.body.quantity, metadata: req.body.metadata, idem })).applied,
       );
       return sendReply(reply, r);
     },
@@ -99,7 +131,10 @@ export async function holdRoutes(app: App, ctx: AppContext) {
     {
       ...auth,
       schema: {
-        ...doc('Release a hold', 'Service API key. Ends the hold without charging: its credits are available again. Releasing a released hold changes nothing (200 again); an expired hold answers `status: "expired"`; a captured hold is 409 `conflict`.'),
+        ...doc(
+          'Release a hold',
+          'Service API key. Ends the hold without charging: its credits are available again. Releasing a released hold changes nothing (200 again); an expired hold answers `status: "expired"`; a captured hold is 409 `conflict`.',
+        ),
         params: holdParams,
         response: { 200: releaseResponse, 401: errorSchema, 404: errorSchema, 409: errorSchema },
       },
@@ -115,7 +150,10 @@ export async function holdRoutes(app: App, ctx: AppContext) {
     {
       ...auth,
       schema: {
-        ...doc('Extend a hold', 'Service API key. Sets the hold’s `expiresAt` to now + `ttlSeconds` (1 to 86,400). A hold past its expiry (released by the sweeper or not yet), captured or released cannot be extended: 409 `conflict`.'),
+        ...doc(
+          'Extend a hold',
+          'Service API key. Sets the hold’s `expiresAt` to now + `ttlSeconds` (1 to 86,400). A hold past its expiry (released by the sweeper or not yet), captured or released cannot be extended: 409 `conflict`.',
+        ),
         params: holdParams,
         body: extendBody,
         response: { 200: extendResponse, 400: errorSchema, 401: errorSchema, 404: errorSchema, 409: errorSchema },

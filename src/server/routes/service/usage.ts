@@ -41,7 +41,12 @@ export async function serviceUsageRoutes(app: App, ctx: AppContext) {
         unit: b.unit,
         quantityMilli: b.quantity,
         metadata: b.metadata ?? null,
-        transactionMetadata: serviceUsageMetadata({ operation: b.operation, unit: b.unit, quantityMilli: b.quantity, metadata: b.metadata }),
+        transactionMetadata: serviceUsageMetadata({
+          operation: b.operation,
+          unit: b.unit,
+          quantityMilli: b.quantity,
+          metadata: b.metadata,
+        }),
         scope: keyScope(key),
         requireKey: true,
         render: (applied) => ({ status: 201, body: { usage: { id: applied.usageId ?? null }, credits: chargeSummary(applied) } }),

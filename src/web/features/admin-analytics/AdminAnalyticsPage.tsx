@@ -20,7 +20,11 @@ export function AdminAnalyticsPage() {
     placeholderData: keepPreviousData,
   });
   const a = analytics.data;
-  const chart = (a?.series ?? []).map((s) => ({ label: formatBucket(s.bucket, 'day'), revenue: s.revenueCents / 100, credits: s.creditsUsed }));
+  const chart = (a?.series ?? []).map((s) => ({
+    label: formatBucket(s.bucket, 'day'),
+    revenue: s.revenueCents / 100,
+    credits: s.creditsUsed,
+  }));
   return (
     <section className="card" aria-labelledby={h}>
       <div className="card-head">
@@ -45,11 +49,30 @@ export function AdminAnalyticsPage() {
                 <YAxis yAxisId="usd" tick={{ fontSize: 12, fill: '#4a5568' }} width={56} tickFormatter={(v: number) => `$${v}`} />
                 <YAxis yAxisId="credits" orientation="right" tick={{ fontSize: 12, fill: '#4a5568' }} width={48} />
                 <Tooltip
-                  formatter={(v, name) => (name === 'Revenue' ? [formatMoney(Math.round(Number(v) * 100)), name] : [`${formatCredits(Number(v))} credits`, name])}
+                  formatter={(v, name) =>
+                    name === 'Revenue' ? [formatMoney(Math.round(Number(v) * 100)), name] : [`${formatCredits(Number(v))} credits`, name]
+                  }
                 />
                 <Legend wrapperStyle={{ fontSize: 13 }} formatter={(value) => <span className="legend-text">{value}</span>} />
-                <Bar yAxisId="usd" dataKey="revenue" name="Revenue" fill="#5b8def" radius={[3, 3, 0, 0]} maxBarSize={24} isAnimationActive={false} />
-                <Line yAxisId="credits" type="linear" dataKey="credits" name="Credits used" stroke="#c2410c" strokeWidth={2} dot={{ r: 2 }} isAnimationActive={false} />
+                <Bar
+                  yAxisId="usd"
+                  dataKey="revenue"
+                  name="Revenue"
+                  fill="#5b8def"
+                  radius={[3, 3, 0, 0]}
+                  maxBarSize={24}
+                  isAnimationActive={false}
+                />
+                <Line
+                  yAxisId="credits"
+                  type="linear"
+                  dataKey="credits"
+                  name="Credits used"
+                  stroke="#c2410c"
+                  strokeWidth={2}
+                  dot={{ r: 2 }}
+                  isAnimationActive={false}
+                />
               </ComposedChart>
             </ResponsiveContainer>
           </figure>

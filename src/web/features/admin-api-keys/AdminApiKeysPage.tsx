@@ -31,8 +31,8 @@ export function AdminApiKeysPage() {
         </button>
       </div>
       <p className="muted">
-        The platform’s backends call the service API (<code>/api/v1</code>) with these keys, as <code>Authorization: Bearer ck_live_…</code>. A key is shown once, when it is made; a
-        revoked key is refused at once.
+        The platform’s backends call the service API (<code>/api/v1</code>) with these keys, as <code>Authorization: Bearer ck_live_…</code>
+        . A key is shown once, when it is made; a revoked key is refused at once.
       </p>
       <QueryStatus query={list} count={items.length} empty="No API keys yet." />
       <DataTable
@@ -43,14 +43,22 @@ export function AdminApiKeysPage() {
           { header: 'Key', cell: (k) => <code>{k.prefix}…</code> },
           { header: 'Created', cellClassName: 'nowrap', cell: (k) => formatDate(k.createdAt) },
           { header: 'Last used', cellClassName: 'nowrap', cell: (k) => (k.lastUsedAt ? formatDate(k.lastUsedAt) : 'Never') },
-          { header: 'Status', cell: (k) => (k.revokedAt ? <Badge tone="danger">Revoked {formatDate(k.revokedAt)}</Badge> : <Badge tone="ok">Active</Badge>) },
+          {
+            header: 'Status',
+            cell: (k) => (k.revokedAt ? <Badge tone="danger">Revoked {formatDate(k.revokedAt)}</Badge> : <Badge tone="ok">Active</Badge>),
+          },
           {
             header: 'Actions',
             hideHeader: true,
             cellClassName: 'right',
             cell: (k) =>
               k.revokedAt ? null : (
-                <button type="button" className="button button-small button-danger" onClick={() => setRevoking(k)} aria-label={`Revoke ${k.name}`}>
+                <button
+                  type="button"
+                  className="button button-small button-danger"
+                  onClick={() => setRevoking(k)}
+                  aria-label={`Revoke ${k.name}`}
+                >
                   Revoke
                 </button>
               ),

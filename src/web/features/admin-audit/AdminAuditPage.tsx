@@ -36,7 +36,10 @@ export function AdminAuditPage() {
           {
             header: 'Target',
             cellClassName: 'break',
-            cell: (e) => (e.targetType === 'user' && e.targetId ? userLink(e.targetId, `user ${e.targetId}`) : [e.targetType, e.targetId].filter(Boolean).join(' ')),
+            cell: (e) =>
+              e.targetType === 'user' && e.targetId
+                ? userLink(e.targetId, `user ${e.targetId}`)
+                : [e.targetType, e.targetId].filter(Boolean).join(' '),
           },
           { header: 'Details', cellClassName: 'details', cell: (e) => describeDetails(e.details) },
         ]}

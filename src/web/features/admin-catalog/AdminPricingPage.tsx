@@ -10,7 +10,8 @@ import { keys } from '../../lib/query-keys';
 import { ActiveBadge, CatalogCard, inactiveRow } from './parts';
 import { RuleDialog } from './RuleDialog';
 
-const byRule = (a: Shape<'PricingRule'>, b: Shape<'PricingRule'>) => a.operation.localeCompare(b.operation) || a.unit.localeCompare(b.unit) || b.version - a.version;
+const byRule = (a: Shape<'PricingRule'>, b: Shape<'PricingRule'>) =>
+  a.operation.localeCompare(b.operation) || a.unit.localeCompare(b.unit) || b.version - a.version;
 
 /** `/admin/pricing`: the active rules (and, on demand, their old versions), with "New rule" and "Edit" on each active one. */
 export function AdminPricingPage() {
@@ -53,7 +54,12 @@ export function AdminPricingPage() {
             cellClassName: 'right',
             cell: (r) =>
               r.active ? (
-                <button type="button" className="button button-small" onClick={() => setEditing(r)} aria-label={`Edit ${humanize(r.operation)} ${unitLabel(r.unit)}`}>
+                <button
+                  type="button"
+                  className="button button-small"
+                  onClick={() => setEditing(r)}
+                  aria-label={`Edit ${humanize(r.operation)} ${unitLabel(r.unit)}`}
+                >
                   Edit
                 </button>
               ) : null,

@@ -22,9 +22,17 @@ export function RuleDialog({ rule, onClose }: { rule: Shape<'PricingRule'> | nul
   const save = useMutation({
     mutationFn: () =>
       rule
-        ? api('PATCH /api/admin/pricing/:id', { params: { id: rule.id }, body: { credits: Number(credits), description: description.trim(), active } })
+        ? api('PATCH /api/admin/pricing/:id', {
+            params: { id: rule.id },
+            body: { credits: Number(credits), description: description.trim(), active },
+          })
         : api('POST /api/admin/pricing', {
-            body: { operation: operation.trim(), unit, credits: Number(credits), ...(description.trim() ? { description: description.trim() } : {}) },
+            body: {
+              operation: operation.trim(),
+              unit,
+              credits: Number(credits),
+              ...(description.trim() ? { description: description.trim() } : {}),
+            },
           }),
     onSuccess: () => {
       void queryClient.invalidateQueries({ queryKey: keys.admin.pricing });
@@ -43,7 +51,14 @@ export function RuleDialog({ rule, onClose }: { rule: Shape<'PricingRule'> | nul
       <form className="stack" onSubmit={submit} noValidate>
         {rule ? null : (
           <div className="field-row">
-            <Field label="Operation" value={operation} onChange={(e) => setOperation(e.target.value)} placeholder="e.g. sms" required error={fe.operation} />
+            <Field
+              label="Operation"
+              value={operation}
+              onChange={(e) => setOperation(e.target.value)}
+              placeholder="e.g. sms"
+              required
+              error={fe.operation}
+            />
             <SelectField label="Unit" value={unit} onChange={(e) => setUnit(e.target.value)}>
               {UNIT_NAMES.map((u) => (
                 <option key={u} value={u}>

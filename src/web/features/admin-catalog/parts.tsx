@@ -2,7 +2,17 @@ import type { ReactNode } from 'react';
 import { Badge } from '../../components/ui';
 
 /** A catalog page's card: its title, the buttons beside it, and the list. */
-export function CatalogCard({ titleId, title, actions, children }: { titleId: string; title: string; actions: ReactNode; children: ReactNode }) {
+export function CatalogCard({
+  titleId,
+  title,
+  actions,
+  children,
+}: {
+  titleId: string;
+  title: string;
+  actions: ReactNode;
+  children: ReactNode;
+}) {
   return (
     <section className="card" aria-labelledby={titleId}>
       <div className="card-head">

@@ -18,7 +18,8 @@ import { keys } from '../../lib/query-keys';
 import { RefundDialog } from './RefundDialog';
 import { StripeEvents } from './StripeEvents';
 
-const refundable = (p: Shape<'AdminPayment'>) => (p.status === 'succeeded' || p.status === 'partially_refunded') && p.amountCents - p.refundedCents > 0;
+const refundable = (p: Shape<'AdminPayment'>) =>
+  (p.status === 'succeeded' || p.status === 'partially_refunded') && p.amountCents - p.refundedCents > 0;
 
 /**
  * `/admin/payments`: payment monitoring — every user's payments with the payer, the Stripe
@@ -32,8 +33,15 @@ export function AdminPaymentsPage() {
   const [refunding, setRefunding] = useState<Shape<'AdminPayment'> | null>(null);
   const [range, setRange] = useState<DayRange>({ from: '', to: '' });
   const filter = { ...(status ? { status } : {}), ...(range.from && range.to && range.from <= range.to ? rangeQuery(range) : {}) };
-  const { list: payments, items } = usePages('GET /api/admin/payments', [...keys.admin.payments(status), filter.from ?? '', filter.to ?? ''], { ...filter, limit: 25 });
-  const csv = useMutation({ mutationFn: () => downloadFile('GET /api/admin/payments.csv', `payments-${new Date().toISOString().slice(0, 10)}.csv`, { query: filter }) });
+  const { list: payments, items } = usePages(
+    'GET /api/admin/payments',
+    [...keys.admin.payments(status), filter.from ?? '', filter.to ?? ''],
+    { ...filter, limit: 25 },
+  );
+  const csv = useMutation({
+    mutationFn: () =>
+      downloadFile('GET /api/admin/payments.csv', `payments-${new Date().toISOString().slice(0, 10)}.csv`, { query: filter }),
+  });
   return (
     <>
       <section className="card" aria-labelledby={h}>
@@ -52,13 +60,21 @@ export function AdminPaymentsPage() {
           rows={items}
           columns={[
             paymentColumns.date,
-            { header: 'User', cellClassName: 'break', cell: (p) => <Link to={`/admin/users/${encodeURIComponent(p.userId)}`}>{p.userEmail}</Link> },
+            {
+              header: 'User',
+              cellClassName: 'break',
+              cell: (p) => <Link to={`/admin/users/${encodeURIComponent(p.userId)}`}>{p.userEmail}</Link>,
+            },
             paymentColumns.status,
             paymentColumns.provider,
             paymentColumns.amount,
             { header: 'Refunded', className: 'num', cell: (p) => (p.refundedCents ? formatMoney(p.refundedCents, p.currency) : '–') },
             { header: 'Dispute', cell: (p) => (p.disputeStatus ? humanize(p.disputeStatus) : '–') },
-            { header: 'PaymentIntent', cellClassName: 'break', cell: (p) => (p.stripePaymentIntentId ? <code>{p.stripePaymentIntentId}</code> : '–') },
+            {
+              header: 'PaymentIntent',
+              cellClassName: 'break',
+              cell: (p) => (p.stripePaymentIntentId ? <code>{p.stripePaymentIntentId}</code> : '–'),
+            },
             { header: 'Failure', cellClassName: 'details', cell: (p) => p.failureReason ?? '' },
             paymentColumns.credits,
             {

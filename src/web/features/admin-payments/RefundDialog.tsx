@@ -18,7 +18,11 @@ export function RefundDialog({ payment, onClose }: { payment: Shape<'AdminPaymen
   const refund = useMutation({
     mutationFn: () => {
       const cents = Math.round(Number(amount) * 100);
-      return api('POST /api/admin/payments/:id/refund', { params: { id: payment.id }, body: cents === remaining ? {} : { amountCents: cents }, idempotent: true });
+      return api('POST /api/admin/payments/:id/refund', {
+        params: { id: payment.id },
+        body: cents === remaining ? {} : { amountCents: cents },
+        idempotent: true,
+      });
     },
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: keys.admin.all }),
   });

@@ -18,7 +18,11 @@ export function AdjustCreditsDialog({ user, onClose }: { user: Shape<'AdminUser'
   const queryClient = useQueryClient();
   const adjust = useMutation({
     mutationFn: () =>
-      api('POST /api/admin/users/:id/adjustments', { params: { id: user.id }, body: { amount: Number(amount), reason: reason.trim() }, idempotent: true }),
+      api('POST /api/admin/users/:id/adjustments', {
+        params: { id: user.id },
+        body: { amount: Number(amount), reason: reason.trim() },
+        idempotent: true,
+      }),
     onSuccess: () => {
       void queryClient.invalidateQueries({ queryKey: keys.admin.all });
     },
@@ -33,7 +37,11 @@ export function AdjustCreditsDialog({ user, onClose }: { user: Shape<'AdminUser'
     if (!amountBad && reason.trim() !== '') adjust.mutate();
   });
   return (
-    <Dialog title="Adjust credits" onClose={onClose} description={`${user.name} <${user.email}> has ${formatCredits(user.available)} credits available.`}>
+    <Dialog
+      title="Adjust credits"
+      onClose={onClose}
+      description={`${user.name} <${user.email}> has ${formatCredits(user.available)} credits available.`}
+    >
       {adjust.data ? (
         <DialogDone onClose={onClose}>
           Adjustment applied. {user.name} now has {formatCredits(adjust.data.balance.available ?? 0)} credits available.

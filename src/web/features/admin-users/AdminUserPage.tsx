@@ -51,7 +51,11 @@ export function AdminUserPage() {
           </section>
           <section className="card" aria-labelledby="user-tx-h">
             <h2 id="user-tx-h">Recent transactions</h2>
-            {d.transactions.length === 0 ? <Empty>No transactions.</Empty> : <TransactionTable items={d.transactions} caption="Recent transactions of this user" />}
+            {d.transactions.length === 0 ? (
+              <Empty>No transactions.</Empty>
+            ) : (
+              <TransactionTable items={d.transactions} caption="Recent transactions of this user" />
+            )}
           </section>
           <section className="card" aria-labelledby="user-pay-h">
             <h2 id="user-pay-h">Payments</h2>
@@ -60,7 +64,13 @@ export function AdminUserPage() {
             ) : (
               <DataTable
                 rows={d.payments}
-                columns={[paymentColumns.date, paymentColumns.status, paymentColumns.provider, paymentColumns.amount, paymentColumns.credits]}
+                columns={[
+                  paymentColumns.date,
+                  paymentColumns.status,
+                  paymentColumns.provider,
+                  paymentColumns.amount,
+                  paymentColumns.credits,
+                ]}
               />
             )}
           </section>

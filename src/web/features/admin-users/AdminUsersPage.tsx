@@ -14,7 +14,12 @@ export function AdminUsersPage() {
   const ids = { h: useId(), s: useId() };
   const [search, setSearch] = useState('');
   const q = useDebounced(search.trim(), 250);
-  const { list: users, items } = usePages('GET /api/admin/users', keys.admin.users(q), { ...(q ? { search: q } : {}), limit: 25 }, { keepPrevious: true });
+  const { list: users, items } = usePages(
+    'GET /api/admin/users',
+    keys.admin.users(q),
+    { ...(q ? { search: q } : {}), limit: 25 },
+    { keepPrevious: true },
+  );
   return (
     <section className="card" aria-labelledby={ids.h}>
       <div className="card-head">
@@ -30,11 +35,20 @@ export function AdminUsersPage() {
         stack
         rows={items}
         columns={[
-          { header: 'Name', cellClassName: 'stack-title', cell: (u) => <Link to={`/admin/users/${encodeURIComponent(u.id)}`}>{u.name || u.email}</Link> },
+          {
+            header: 'Name',
+            cellClassName: 'stack-title',
+            cell: (u) => <Link to={`/admin/users/${encodeURIComponent(u.id)}`}>{u.name || u.email}</Link>,
+          },
           { header: 'Email', cellClassName: 'break stack-wide', cell: (u) => u.email },
           { header: 'Role', cell: (u) => (u.role === 'user' ? 'User' : <Badge tone="accent">{humanize(u.role)}</Badge>) },
           { header: 'Balance', className: 'num', cell: (u) => formatCredits(u.balance) },
-          { header: 'Available', className: 'num', cellClassName: (u) => (u.available < 0 ? 'neg' : ''), cell: (u) => formatCredits(u.available) },
+          {
+            header: 'Available',
+            className: 'num',
+            cellClassName: (u) => (u.available < 0 ? 'neg' : ''),
+            cell: (u) => formatCredits(u.available),
+          },
           { header: 'Purchased', className: 'num', cell: (u) => formatCredits(u.lifetimePurchased) },
           { header: 'Used', className: 'num', cell: (u) => formatCredits(u.lifetimeUsed) },
           { header: 'Joined', cellClassName: 'nowrap', cell: (u) => formatDate(u.createdAt) },

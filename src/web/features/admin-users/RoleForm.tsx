@@ -26,7 +26,13 @@ export function RoleForm({ user }: { user: Shape<'AdminUser'> }) {
         save.mutate();
       }}
     >
-      <SelectField label="Role" className="field-inline" value={role} onChange={(e) => setRole(e.target.value as Shape<'Role'>)} disabled={!superAdmin && user.role !== 'user'}>
+      <SelectField
+        label="Role"
+        className="field-inline"
+        value={role}
+        onChange={(e) => setRole(e.target.value as Shape<'Role'>)}
+        disabled={!superAdmin && user.role !== 'user'}
+      >
         <option value="user">User</option>
         <option value="admin" disabled={!superAdmin}>
           Admin

@@ -24,7 +24,8 @@ export function AdminWebhooksPage() {
   });
   const refresh = () => void queryClient.invalidateQueries({ queryKey: keys.admin.webhooks });
   const toggle = useMutation({
-    mutationFn: (e: Shape<'WebhookEndpoint'>) => api('PATCH /api/admin/webhook-endpoints/:id', { params: { id: e.id }, body: { enabled: !e.enabled } }),
+    mutationFn: (e: Shape<'WebhookEndpoint'>) =>
+      api('PATCH /api/admin/webhook-endpoints/:id', { params: { id: e.id }, body: { enabled: !e.enabled } }),
     onSuccess: refresh,
   });
   const remove = useMutation({
@@ -45,7 +46,9 @@ export function AdminWebhooksPage() {
             New endpoint
           </button>
         </div>
-        <p className="muted">Events are sent signed in the Standard Webhooks format, retried for about a day until the endpoint answers 2xx.</p>
+        <p className="muted">
+          Events are sent signed in the Standard Webhooks format, retried for about a day until the endpoint answers 2xx.
+        </p>
         <QueryStatus query={endpoints} count={items.length} empty="No endpoints yet." />
         <ErrorMessage error={toggle.error ?? remove.error} />
         <DataTable
@@ -60,7 +63,11 @@ export function AdminWebhooksPage() {
                 </>
               ),
             },
-            { header: 'Events', cellClassName: 'details', cell: (e) => (e.events.length > 4 ? `${e.events.length} types` : e.events.join(', ')) },
+            {
+              header: 'Events',
+              cellClassName: 'details',
+              cell: (e) => (e.events.length > 4 ? `${e.events.length} types` : e.events.join(', ')),
+            },
             { header: 'Status', cell: (e) => (e.enabled ? <Badge tone="ok">Enabled</Badge> : <Badge>Disabled</Badge>) },
             {
               header: 'Actions',
@@ -68,10 +75,21 @@ export function AdminWebhooksPage() {
               cellClassName: 'right nowrap',
               cell: (e) => (
                 <>
-                  <button type="button" className="button button-small" onClick={() => setSelected(e.id)} aria-label={`Deliveries of ${e.url}`}>
+                  <button
+                    type="button"
+                    className="button button-small"
+                    onClick={() => setSelected(e.id)}
+                    aria-label={`Deliveries of ${e.url}`}
+                  >
                     Deliveries
                   </button>{' '}
-                  <button type="button" className="button button-small" onClick={() => toggle.mutate(e)} disabled={toggle.isPending} aria-label={`${e.enabled ? 'Disable' : 'Enable'} ${e.url}`}>
+                  <button
+                    type="button"
+                    className="button button-small"
+                    onClick={() => toggle.mutate(e)}
+                    disabled={toggle.isPending}
+                    aria-label={`${e.enabled ? 'Disable' : 'Enable'} ${e.url}`}
+                  >
                     {e.enabled ? 'Disable' : 'Enable'}
                   </button>{' '}
                   {e.source === 'admin' ? (

@@ -16,12 +16,17 @@ export function DeliveryLog({ endpoint }: { endpoint: Shape<'WebhookEndpoint'> }
   const list = useInfiniteQuery({
     queryKey: keys.admin.webhookDeliveries(endpoint.id),
     queryFn: ({ pageParam, signal }) =>
-      api('GET /api/admin/webhook-endpoints/:id/deliveries', { params: { id: endpoint.id }, query: { limit: 50, ...(pageParam ? { cursor: pageParam } : {}) }, signal }),
+      api('GET /api/admin/webhook-endpoints/:id/deliveries', {
+        params: { id: endpoint.id },
+        query: { limit: 50, ...(pageParam ? { cursor: pageParam } : {}) },
+        signal,
+      }),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.nextCursor ?? undefined,
   });
   const retry = useMutation({
-    mutationFn: (d: Shape<'WebhookDelivery'>) => api('POST /api/admin/webhook-endpoints/:id/deliveries/:deliveryId/retry', { params: { id: endpoint.id, deliveryId: d.id } }),
+    mutationFn: (d: Shape<'WebhookDelivery'>) =>
+      api('POST /api/admin/webhook-endpoints/:id/deliveries/:deliveryId/retry', { params: { id: endpoint.id, deliveryId: d.id } }),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: keys.admin.webhookDeliveries(endpoint.id) }),
   });
   const rows = list.data?.pages.flatMap((p) => p.items) ?? [];
@@ -64,7 +69,13 @@ export function DeliveryLog({ endpoint }: { endpoint: Shape<'WebhookEndpoint'> }
             hideHeader: true,
             cellClassName: 'right',
             cell: (d) => (
-              <button type="button" className="button button-small" onClick={() => retry.mutate(d)} disabled={retry.isPending} aria-label={`Retry ${d.type} ${d.eventId}`}>
+              <button
+                type="button"
+                className="button button-small"
+                onClick={() => retry.mutate(d)}
+                disabled={retry.isPending}
+                aria-label={`Retry ${d.type} ${d.eventId}`}
+              >
                 Retry
               </button>
             ),

@@ -55,11 +55,24 @@ export function EndpointDialog({ onClose, onCreated }: { onClose(): void; onCrea
   return (
     <Dialog title="New endpoint" onClose={onClose}>
       <form className="stack" onSubmit={onSubmit(() => save.mutate())} noValidate>
-        <Field label="Endpoint URL" type="url" placeholder="https://platform.example.com/hooks/credits" value={url} onChange={(e) => setUrl(e.target.value)} required error={fe.url} />
+        <Field
+          label="Endpoint URL"
+          type="url"
+          placeholder="https://platform.example.com/hooks/credits"
+          value={url}
+          onChange={(e) => setUrl(e.target.value)}
+          required
+          error={fe.url}
+        />
         <fieldset className="stack">
           <legend>Events</legend>
           {EVENT_TYPES.map((t) => (
-            <CheckField key={t} label={t} checked={events.includes(t)} onChange={(on) => setEvents(on ? [...events, t] : events.filter((x) => x !== t))} />
+            <CheckField
+              key={t}
+              label={t}
+              checked={events.includes(t)}
+              onChange={(on) => setEvents(on ? [...events, t] : events.filter((x) => x !== t))}
+            />
           ))}
         </fieldset>
         <ErrorMessage error={save.error} inline={['url']} />

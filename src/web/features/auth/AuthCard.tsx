@@ -34,7 +34,17 @@ export function NewAccountFields({ value, onChange, error }: { value: NewAccount
   const fe = fieldErrors(error);
   return (
     <>
-      <Field label="Name" type="text" name="name" autoComplete="name" required maxLength={100} value={value.name} onChange={(e) => onChange({ ...value, name: e.target.value })} error={fe.name} />
+      <Field
+        label="Name"
+        type="text"
+        name="name"
+        autoComplete="name"
+        required
+        maxLength={100}
+        value={value.name}
+        onChange={(e) => onChange({ ...value, name: e.target.value })}
+        error={fe.name}
+      />
       <EmailField value={value.email} onChange={(v) => onChange({ ...value, email: v })} error={fe.email} />
       <NewPasswordField label="Password" value={value.password} onChange={(v) => onChange({ ...value, password: v })} error={fe.password} />
       <ErrorMessage error={error} inline={['name', 'email', 'password']} />
@@ -43,7 +53,17 @@ export function NewAccountFields({ value, onChange, error }: { value: NewAccount
 }
 
 /** A new password under the policy, with the policy as its hint. */
-export function NewPasswordField({ label, value, onChange, error }: { label: string; value: string; onChange(v: string): void; error: string | undefined }) {
+export function NewPasswordField({
+  label,
+  value,
+  onChange,
+  error,
+}: {
+  label: string;
+  value: string;
+  onChange(v: string): void;
+  error: string | undefined;
+}) {
   return (
     <Field
       label={label}
@@ -62,5 +82,16 @@ export function NewPasswordField({ label, value, onChange, error }: { label: str
 
 /** An email field for the pages that mail a link. */
 export function EmailField({ value, onChange, error }: { value: string; onChange(v: string): void; error?: string | undefined }) {
-  return <Field label="Email" type="email" name="email" autoComplete="email" required value={value} onChange={(e) => onChange(e.target.value)} error={error} />;
+  return (
+    <Field
+      label="Email"
+      type="email"
+      name="email"
+      autoComplete="email"
+      required
+      value={value}
+      onChange={(e) => onChange(e.target.value)}
+      error={error}
+    />
+  );
 }

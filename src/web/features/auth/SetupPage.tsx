@@ -54,8 +54,8 @@ export function SetupPage() {
     return (
       <AuthCard title="Set up">
         <p>
-          Open the one-time link the server printed when it started (<code>/setup?token=…</code>). Or set{' '}
-          <code>SUPER_ADMIN_EMAIL</code> and <code>SUPER_ADMIN_PASSWORD</code> and restart it.
+          Open the one-time link the server printed when it started (<code>/setup?token=…</code>). Or set <code>SUPER_ADMIN_EMAIL</code> and{' '}
+          <code>SUPER_ADMIN_PASSWORD</code> and restart it.
         </p>
       </AuthCard>
     );

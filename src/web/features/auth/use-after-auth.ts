@@ -12,7 +12,9 @@ export function useAfterAuth() {
   const from = (location.state as { from?: string } | null)?.from;
   return (a: AuthAnswer) => {
     signIn(a.token, a.user);
-    navigate(from && !/^\/(signin|signup|setup|verify-email|reset-password|forgot-password)/.test(from) ? from : '/credits', { replace: true });
+    navigate(from && !/^\/(signin|signup|setup|verify-email|reset-password|forgot-password)/.test(from) ? from : '/credits', {
+      replace: true,
+    });
   };
 }
 

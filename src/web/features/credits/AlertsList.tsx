@@ -29,11 +29,14 @@ export function AlertsList() {
   return (
     <section className="card" aria-labelledby={h}>
       <div className="card-head">
-        <h2 id={h}>
-          Alerts {unread > 0 ? <Badge tone="accent">{unread} unread</Badge> : null}
-        </h2>
+        <h2 id={h}>Alerts {unread > 0 ? <Badge tone="accent">{unread} unread</Badge> : null}</h2>
       </div>
-      <QueryStatus query={alerts} count={items.length} loading="Loading alerts…" empty="No alerts. You will be told here when your balance runs low." />
+      <QueryStatus
+        query={alerts}
+        count={items.length}
+        loading="Loading alerts…"
+        empty="No alerts. You will be told here when your balance runs low."
+      />
       <ErrorMessage error={markRead.error} />
       <ul className="alerts">
         {items.map((a) => (
@@ -46,7 +49,12 @@ export function AlertsList() {
             {a.read ? (
               <span className="muted small">Read</span>
             ) : (
-              <button type="button" className="button button-small" onClick={() => markRead.mutate(a.id)} disabled={markRead.isPending && markRead.variables === a.id}>
+              <button
+                type="button"
+                className="button button-small"
+                onClick={() => markRead.mutate(a.id)}
+                disabled={markRead.isPending && markRead.variables === a.id}
+              >
                 Mark read
               </button>
             )}

@@ -62,7 +62,12 @@ function BalanceCard() {
       {b ? (
         <>
           <dl className="stats">
-            <Stat label="Available" value={formatCredits(b.available)} hint={b.unlimited ? 'unlimited' : 'credits'} tone={low ? 'warn' : 'ok'} />
+            <Stat
+              label="Available"
+              value={formatCredits(b.available)}
+              hint={b.unlimited ? 'unlimited' : 'credits'}
+              tone={low ? 'warn' : 'ok'}
+            />
             <Stat label="Balance" value={formatCredits(b.balance)} />
             <Stat
               label="Reserved"

@@ -25,7 +25,11 @@ export function CreditUsageAnalytics() {
     placeholderData: keepPreviousData,
   });
   const data = usage.data;
-  const chartData = (data?.series ?? []).map((s) => ({ label: formatBucket(s.bucket, granularity), credits: s.credits, operations: s.operations }));
+  const chartData = (data?.series ?? []).map((s) => ({
+    label: formatBucket(s.bucket, granularity),
+    credits: s.credits,
+    operations: s.operations,
+  }));
 
   const changeGranularity = (g: Granularity) => {
     setGranularity(g);
@@ -38,7 +42,12 @@ export function CreditUsageAnalytics() {
         <h2 id={h}>Usage analytics</h2>
       </div>
       <DateRangeFields range={range} onChange={setRange}>
-        <SelectField label="Group by" className="field-inline" value={granularity} onChange={(e) => changeGranularity(e.target.value as Granularity)}>
+        <SelectField
+          label="Group by"
+          className="field-inline"
+          value={granularity}
+          onChange={(e) => changeGranularity(e.target.value as Granularity)}
+        >
           <option value="day">Day</option>
           <option value="hour">Hour</option>
         </SelectField>
@@ -76,7 +85,10 @@ export function CreditUsageAnalytics() {
                     <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e3e7ee" />
                     <XAxis dataKey="label" tick={{ fontSize: 12, fill: '#4a5568' }} interval="preserveStartEnd" minTickGap={16} />
                     <YAxis tick={{ fontSize: 12, fill: '#4a5568' }} width={48} allowDecimals />
-                    <Tooltip formatter={(v) => [`${formatCredits(Number(v))} credits`, 'Used']} cursor={{ fill: 'rgba(37, 99, 235, 0.08)' }} />
+                    <Tooltip
+                      formatter={(v) => [`${formatCredits(Number(v))} credits`, 'Used']}
+                      cursor={{ fill: 'rgba(37, 99, 235, 0.08)' }}
+                    />
                     <Bar dataKey="credits" name="Credits" fill="#2563eb" radius={[3, 3, 0, 0]} maxBarSize={28} isAnimationActive={false} />
                   </BarChart>
                 </ResponsiveContainer>

@@ -15,7 +15,12 @@ export function PaymentsList() {
       <div className="card-head">
         <h2 id={h}>Payments</h2>
       </div>
-      <QueryStatus query={payments} count={items.length} loading="Loading payments…" empty="No payments yet. Buy credits to see them here." />
+      <QueryStatus
+        query={payments}
+        count={items.length}
+        loading="Loading payments…"
+        empty="No payments yet. Buy credits to see them here."
+      />
       <DataTable
         rows={items}
         columns={[

@@ -46,7 +46,8 @@ export function PurchaseCreditsModal({ onClose }: { onClose(): void }) {
           {done.payment.status === 'pending' && done.clientSecret && config.data?.stripePublishableKey && !paid ? (
             <Suspense fallback={<Loading label="Loading the card form…" />}>
               <p>
-                Pay {formatMoney(done.payment.amountCents, done.payment.currency)} for {formatCredits(done.payment.credits)} credits ({bought.name}).
+                Pay {formatMoney(done.payment.amountCents, done.payment.currency)} for {formatCredits(done.payment.credits)} credits (
+                {bought.name}).
               </p>
               <StripePayment
                 publishableKey={config.data.stripePublishableKey}
@@ -62,14 +63,15 @@ export function PurchaseCreditsModal({ onClose }: { onClose(): void }) {
           ) : done.payment.status === 'succeeded' || paid ? (
             <div className="notice notice-success" role="status">
               <p>
-                <strong>Purchase succeeded.</strong> {formatCredits(done.payment.credits)} credits ({bought.name}) were added to your balance for{' '}
-                {formatMoney(done.payment.amountCents, done.payment.currency)}.
+                <strong>Purchase succeeded.</strong> {formatCredits(done.payment.credits)} credits ({bought.name}) were added to your
+                balance for {formatMoney(done.payment.amountCents, done.payment.currency)}.
               </p>
             </div>
           ) : done.payment.status === 'pending' ? (
             <div className="notice" role="status">
               <p>
-                <strong>Payment started.</strong> Your {formatCredits(done.payment.credits)} credits are added as soon as the payment provider confirms it.
+                <strong>Payment started.</strong> Your {formatCredits(done.payment.credits)} credits are added as soon as the payment
+                provider confirms it.
               </p>
             </div>
           ) : (
@@ -84,7 +86,9 @@ export function PurchaseCreditsModal({ onClose }: { onClose(): void }) {
           {provider === 'simulated' ? (
             <p className="notice notice-info">Payments are simulated on this server: no card is charged and credits are added at once.</p>
           ) : null}
-          {provider === 'none' ? <p className="notice notice-warning">Purchases are unavailable right now: no payment provider is configured.</p> : null}
+          {provider === 'none' ? (
+            <p className="notice notice-warning">Purchases are unavailable right now: no payment provider is configured.</p>
+          ) : null}
           {packages.isPending ? <Loading label="Loading packages…" /> : null}
           <ErrorMessage error={packages.error} />
           <ErrorMessage error={buy.error} />

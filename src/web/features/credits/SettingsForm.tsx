@@ -65,7 +65,15 @@ export function SettingsForm() {
           <fieldset className="fieldset">
             <legend>Auto-recharge</legend>
             <CheckField label="Buy a package automatically when my balance runs low" checked={enabled} onChange={setEnabled} />
-            <CreditsField label="Recharge below (credits)" min="0" value={threshold} onChange={setThreshold} disabled={!enabled} required={enabled} error={fe['autoRecharge.thresholdCredits']} />
+            <CreditsField
+              label="Recharge below (credits)"
+              min="0"
+              value={threshold}
+              onChange={setThreshold}
+              disabled={!enabled}
+              required={enabled}
+              error={fe['autoRecharge.thresholdCredits']}
+            />
             <SelectField
               label="Package to buy"
               value={packageId}

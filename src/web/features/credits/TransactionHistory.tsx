@@ -19,7 +19,8 @@ export function TransactionHistory() {
   const filter = type ? { type } : {};
   const { list: tx, items } = usePages('GET /api/credits/transactions', keys.transactions.list(type), { ...filter, limit: 20 });
   const csv = useMutation({
-    mutationFn: () => downloadFile('GET /api/credits/transactions.csv', `transactions-${new Date().toISOString().slice(0, 10)}.csv`, { query: filter }),
+    mutationFn: () =>
+      downloadFile('GET /api/credits/transactions.csv', `transactions-${new Date().toISOString().slice(0, 10)}.csv`, { query: filter }),
   });
   return (
     <section className="card" aria-labelledby={h}>

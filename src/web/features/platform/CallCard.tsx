@@ -42,12 +42,16 @@ export function CallCard() {
           />
           <NumberField label="Max seconds" min="60" step="1" value={maxDuration} onChange={setMaxDuration} error={fe.maxDurationSeconds} />
         </div>
-        <Price estimate={perCall} suffix={perMinute.data ? ` to start, then ${formatCredits(perMinute.data.cost)} per minute` : ' to start'} />
+        <Price
+          estimate={perCall}
+          suffix={perMinute.data ? ` to start, then ${formatCredits(perMinute.data.cost)} per minute` : ' to start'}
+        />
         <ErrorMessage error={start.error} inline={['phoneNumber', 'maxDurationSeconds']} />
         {start.data && !start.isPending ? (
           <Success>
-            Call started (up to {formatDuration(start.data.call.maxDurationSeconds)}). Charged <strong>{creditsText(start.data.credits.charged)}</strong>;{' '}
-            {creditsText(start.data.credits.reserved)} held for the minutes, so {formatCredits(start.data.credits.available)} available now. End it under Open calls.
+            Call started (up to {formatDuration(start.data.call.maxDurationSeconds)}). Charged{' '}
+            <strong>{creditsText(start.data.credits.charged)}</strong>; {creditsText(start.data.credits.reserved)} held for the minutes, so{' '}
+            {formatCredits(start.data.credits.available)} available now. End it under Open calls.
           </Success>
         ) : null}
         <SubmitActions label="Start call" busy={start.isPending} />

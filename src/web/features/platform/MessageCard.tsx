@@ -19,7 +19,15 @@ export function MessageCard() {
     <ActionCard title="Message" description="Send a message to a candidate.">
       <form className="stack" onSubmit={submit} noValidate>
         <Field label="To" value={to} onChange={(e) => setTo(e.target.value)} maxLength={320} error={fe.to} />
-        <Field label="Message" multiline rows={3} value={body} onChange={(e) => setBody(e.target.value)} maxLength={10000} error={fe.body} />
+        <Field
+          label="Message"
+          multiline
+          rows={3}
+          value={body}
+          onChange={(e) => setBody(e.target.value)}
+          maxLength={10000}
+          error={fe.body}
+        />
         <Price estimate={estimate} suffix=" per message" />
         <ErrorMessage error={send.error} inline={['to', 'body']} />
         {send.data && !send.isPending ? <Charged credits={send.data.credits}>Message sent.</Charged> : null}

@@ -63,7 +63,14 @@ function OpenCall({ call, simulated, onEnded }: { call: Shape<'Call'>; simulated
       ) : (
         <form className="stack" onSubmit={onEnd} noValidate>
           {simulated ? (
-            <NumberField label="Call duration (seconds)" min="0" step="0.001" value={duration} onChange={setDuration} error={fieldErrors(end.error).durationSeconds} />
+            <NumberField
+              label="Call duration (seconds)"
+              min="0"
+              step="0.001"
+              value={duration}
+              onChange={setDuration}
+              error={fieldErrors(end.error).durationSeconds}
+            />
           ) : null}
           {simulated ? <Price estimate={estimate} label="Minutes cost" /> : null}
           <ErrorMessage error={end.error} inline={['durationSeconds']} />
@@ -86,7 +93,10 @@ export function OpenCalls() {
       <div className="card-head">
         <h2 id={h}>Open calls</h2>
       </div>
-      <p className="muted">Calls not yet settled. {simulated ? 'Calls are simulated here: say how long one lasted when you end it.' : 'Ending one asks VAPI to hang up.'}</p>
+      <p className="muted">
+        Calls not yet settled.{' '}
+        {simulated ? 'Calls are simulated here: say how long one lasted when you end it.' : 'Ending one asks VAPI to hang up.'}
+      </p>
       {calls.isPending ? (
         <Loading label="Loading calls…" />
       ) : calls.isError ? (
@@ -101,7 +111,9 @@ export function OpenCalls() {
         </div>
       )}
       {ended === null ? null : 'credits' in ended ? (
-        <Charged credits={ended.credits}>Call ended after {formatDuration(ended.call.durationSeconds)}; the rest of the hold was released.</Charged>
+        <Charged credits={ended.credits}>
+          Call ended after {formatDuration(ended.call.durationSeconds)}; the rest of the hold was released.
+        </Charged>
       ) : (
         <Success>{HANGING_UP}</Success>
       )}

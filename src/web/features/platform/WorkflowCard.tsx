@@ -15,7 +15,13 @@ export function WorkflowCard() {
   return (
     <ActionCard title="Workflow" description="Run an automation workflow once.">
       <form className="stack" onSubmit={submit} noValidate>
-        <Field label="Workflow id" value={workflow} onChange={(e) => setWorkflow(e.target.value)} pattern="[A-Za-z0-9_-]{1,100}" error={fieldErrors(run.error).id} />
+        <Field
+          label="Workflow id"
+          value={workflow}
+          onChange={(e) => setWorkflow(e.target.value)}
+          pattern="[A-Za-z0-9_-]{1,100}"
+          error={fieldErrors(run.error).id}
+        />
         <Price estimate={estimate} suffix=" per run" />
         <ErrorMessage error={run.error} inline={['id']} />
         {run.data && !run.isPending ? <Charged credits={run.data.credits}>Workflow {run.data.execution.status}.</Charged> : null}

@@ -21,7 +21,15 @@ export function useEstimate(operation: string, unit: EstimateRequest['unit'], qu
   });
 }
 
-export function Price({ estimate, suffix, label = 'Price' }: { estimate: ReturnType<typeof useEstimate>; suffix?: ReactNode; label?: string }) {
+export function Price({
+  estimate,
+  suffix,
+  label = 'Price',
+}: {
+  estimate: ReturnType<typeof useEstimate>;
+  suffix?: ReactNode;
+  label?: string;
+}) {
   const e = estimate.data;
   return (
     <p className="price-line">
