@@ -6,6 +6,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CHROMIUM, ensureBuild, hasChromium, launchChromium, newPage } from '../support/browser.js';
 import { TEST_PASSWORD } from '../support/factories.js';
+import { until } from '../support/poll.js';
 import { type TestServer, startTestServer } from '../support/server.js';
 
 if (!hasChromium && !process.env.CI) console.warn(`[e2e] skipping the API keys page test: ${CHROMIUM} is missing.`);
@@ -24,7 +25,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('admin API keys page in Chromiu
     await s?.stop();
   });
 
-  it('creates a key (shown once), lists it, and revokes it', async () => {
+  it('creates a key (shown once), lists it with its last use, and revokes it', async () => {
     const admin = await s.userWithRole('admin');
     const { page } = await newPage(browser, 'admin', errors);
     await page.goto(`${s.url}/signin`);
@@ -52,10 +53,18 @@ describe.skipIf(!hasChromium && !process.env.CI)('admin API keys page in Chromiu
     await row.getByText('Never').waitFor();
     // The key works on the service API; the list then shows its last use.
     expect((await s.api.withToken(key).get('/api/v1/customers/nobody/balance')).status).toBe(404);
-    // The key's last use reaching the list is checked through the API in
-    // test/api/service-api.test.ts. In this browser test the row kept showing "Never" after a
-    // use (seen at the end of the stop that landed it, cause not yet found): it is an open
-    // finding of issue 15, not asserted here until understood.
+    // The use is recorded without holding up the request: reload until the list (rendered
+    // after its own fetch, so wait for the row) shows a time instead of "Never".
+    await until(
+      'the last use in the list',
+      async () => {
+        await page.reload();
+        await row.getByRole('button', { name: 'Revoke Recruitment backend' }).waitFor();
+        return (await row.getByText('Never').count()) === 0;
+      },
+      60_000,
+      250,
+    );
 
     await row.getByRole('button', { name: 'Revoke Recruitment backend' }).click();
     await page
