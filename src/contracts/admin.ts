@@ -135,15 +135,38 @@ export const analyticsQuery = z.object(dateRangeQuery);
 export const analyticsResponse = z.object({
   from: z.string(),
   to: z.string(),
-  revenueCents: z.number(),
-  creditsSold: z.number(),
+  revenueCents: z.number().meta({
+    description:
+      'Paid payments made in the period, less the refunds and lost disputes of the period: each on the day it happened (a refund on the refund’s day, not the payment’s).',
+  }),
+  refundsCents: z.number().meta({ description: 'Refunds made in the period, whatever the day of their payment.' }),
+  disputesCents: z.number().meta({ description: 'Disputed amounts of the disputes lost in the period.' }),
+  creditsSold: z.number().meta({
+    description: 'Credits and bonuses granted by payments in the period, less those taken back by refunds and lost disputes in the period.',
+  }),
   creditsUsed: z.number(),
   activeUsers: z.number(),
   payments: z.object({ succeeded: z.number(), failed: z.number() }),
   byOperation: z.array(
     z.object({ operation: z.string(), unit: z.string(), credits: z.number(), operations: z.number(), quantity: quantityOutput }),
   ),
-  series: z.array(z.object({ bucket: z.string(), revenueCents: z.number(), creditsUsed: z.number() })),
+  series: z
+    .array(
+      z.object({
+        bucket: z.string(),
+        revenueCents: z.number(),
+        refundsCents: z.number(),
+        disputesCents: z.number(),
+        creditsUsed: z.number(),
+      }),
+    )
+    .meta({ description: 'By UTC day: net revenue (`revenueCents`), refunds, lost disputes and credits used.' }),
+  byPackage: z.array(z.object({ packageId: z.string(), name: z.string(), payments: z.number(), revenueCents: z.number() })).meta({
+    description: 'By package: its paid payments in the period and their net revenue (less the period’s refunds and lost disputes).',
+  }),
+  topAccounts: z
+    .array(z.object({ accountId: z.string(), name: z.string(), creditsUsed: z.number() }))
+    .meta({ description: 'The ten accounts that used the most credits in the period (`accountId`: the user’s id).' }),
 });
 
 export const auditSchema = z

@@ -161,6 +161,15 @@ export interface StripePaymentsTable {
   updated_at: number;
 }
 
+/** Money that came back out of a payment, when it did: a refund (its increase of the refunded amount) or a lost dispute. */
+export interface PaymentReversalsTable {
+  id: string;
+  payment_id: string;
+  kind: 'refund' | 'dispute_lost';
+  amount_cents: number;
+  created_at: number;
+}
+
 export type AlertType =
   | 'low_balance'
   | 'depleted'
@@ -424,6 +433,7 @@ export interface DB {
   usage_rollups: UsageRollupsTable;
   credit_pricing: CreditPricingTable;
   stripe_payments: StripePaymentsTable;
+  payment_reversals: PaymentReversalsTable;
   credit_alerts: CreditAlertsTable;
   reservations: ReservationsTable;
   idempotency_keys: IdempotencyKeysTable;

@@ -221,6 +221,8 @@ export function toAnalytics(a: AdminAnalytics) {
     from: iso(a.range.from),
     to: iso(a.range.to),
     revenueCents: a.revenueCents,
+    refundsCents: a.refundsCents,
+    disputesCents: a.disputesCents,
     creditsSold: mcToCredits(a.soldMc),
     creditsUsed: mcToCredits(a.usage.totalMc),
     activeUsers: a.activeUsers,
@@ -229,8 +231,12 @@ export function toAnalytics(a: AdminAnalytics) {
     series: a.usage.series.map((s) => ({
       bucket: iso(s.bucket),
       revenueCents: a.revenueByDay.get(s.bucket) ?? 0,
+      refundsCents: a.refundsByDay.get(s.bucket) ?? 0,
+      disputesCents: a.disputesByDay.get(s.bucket) ?? 0,
       creditsUsed: mcToCredits(s.mc),
     })),
+    byPackage: a.byPackage,
+    topAccounts: a.topAccounts.map((t) => ({ accountId: t.accountId, name: t.name, creditsUsed: mcToCredits(t.usedMc) })),
   };
 }
 

@@ -195,6 +195,11 @@ describe.each(await activeDialects())('admin on %s', (dialect) => {
     expect(r.body.activeUsers).toBeGreaterThan(0);
     expect(r.body.series).toHaveLength(30);
     expect(r.body.byOperation.find((o: { operation: string }) => o.operation === 'message')).toBeTruthy();
+    // The finance figures (checked against a hand computation in admin-analytics.test.ts).
+    expect(r.body).toMatchObject({ refundsCents: expect.any(Number), disputesCents: expect.any(Number) });
+    expect(r.body.byPackage.find((p: { packageId: string }) => p.packageId === 'pkg_starter')).toMatchObject({ name: 'Starter' });
+    expect(r.body.topAccounts.length).toBeGreaterThan(0);
+    expect(r.body.topAccounts.length).toBeLessThanOrEqual(10);
   });
 
   it('leaves the ledger verifiable', async () => {

@@ -18,6 +18,7 @@ import { emitEvent } from '../events/emit-event.js';
 import { paymentEventData } from '../events/payment-event-data.js';
 import { recordAudit } from '../audit/record-audit.js';
 import { idempotencyConflict, invalid, notFound } from '../errors.js';
+import { newId } from '../ids.js';
 import type { Core } from '../index.js';
 import type { TransactionScope } from '../ledger/writer.js';
 import { formatCents, formatCredits, mcToCredits } from '../../contracts/money.js';
@@ -270,6 +271,7 @@ export async function recordRefund(scope: TransactionScope, p: PaymentRow, cumul
   const cumulative = Math.min(Math.max(cumulativeCents, p.refunded_cents), p.amount_cents);
   p.stripe_charge_id = p.stripe_charge_id ?? chargeId;
   if (cumulative === p.refunded_cents) return false;
+  await recordReversal(scope, p, 'refund', cumulative - p.refunded_cents);
   p.refunded_cents = cumulative;
   return settleAndSave(scope, p, false);
 }
@@ -287,7 +289,17 @@ export async function recordDispute(
   if (state === 'open' && p.dispute_status === 'open') return false;
   p.dispute_status = state;
   p.dispute_amount_cents = amountCents;
+  if (state === 'lost') await recordReversal(scope, p, 'dispute_lost', Math.min(amountCents, p.amount_cents));
   return settleAndSave(scope, p, true);
+}
+
+/** Money that came back out of the payment now (the analytics book it on this day, not the payment's). */
+async function recordReversal(scope: TransactionScope, p: PaymentRow, kind: 'refund' | 'dispute_lost', cents: number) {
+  if (cents <= 0) return;
+  await scope.trx
+    .insertInto('payment_reversals')
+    .values({ id: newId(scope.now), payment_id: p.id, kind, amount_cents: cents, created_at: scope.now })
+    .execute();
 }
 
 /** An admin request's idempotency key, stored with its reply in the refund's transaction. */

@@ -1,56 +1,150 @@
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { DAY_MS, type UsageRange, type UsageReport, getUsage, usageRange } from '../usage/get-usage.js';
 
+export interface PackageRevenue {
+  packageId: string;
+  name: string;
+  /** Paid payments of the package made in the range. */
+  payments: number;
+  /** Their amounts, less the refunds and lost disputes of the package's payments in the range. */
+  revenueCents: number;
+}
+
+export interface AccountUsage {
+  accountId: string;
+  name: string;
+  usedMc: number;
+}
+
 export interface AdminAnalytics {
   range: UsageRange;
-  /** Paid payments' amounts net of their refunds, by the day of the payment. */
+  /**
+   * Paid payments' amounts on the day of the payment, less refunds on the day of the refund and
+   * lost disputes on the day they were lost.
+   */
   revenueCents: number;
-  /** Credits (and bonuses) the paid payments granted. */
+  /** Refunds recorded in the range (of paid payments, whatever their day). */
+  refundsCents: number;
+  /** Disputes lost in the range (their disputed amounts). */
+  disputesCents: number;
+  /** Credits (and bonuses) granted by payments, less those refunds and lost disputes took back, each on its day. */
   soldMc: number;
   usage: UsageReport;
   /** Users with usage in the range. */
   activeUsers: number;
   payments: { succeeded: number; failed: number };
-  /** Revenue by UTC day (the usage series' buckets). */
+  /** Net revenue, refunds and lost disputes by UTC day (the usage series' buckets). */
   revenueByDay: Map<number, number>;
+  refundsByDay: Map<number, number>;
+  disputesByDay: Map<number, number>;
+  byPackage: PackageRevenue[];
+  /** The ten accounts that used the most credits in the range. */
+  topAccounts: AccountUsage[];
 }
 
-/** Revenue, credits sold and used, active users and payments over `from`..`to` (default: the last 30 days), by day. */
+const dayOf = (t: number) => t - (t % DAY_MS);
+const paid = (status: string) => status !== 'pending' && status !== 'failed';
+
+/** Revenue, refunds, disputes, credits sold and used, active users and payments over `from`..`to` (default: the last 30 days), by day. */
 export async function getAdminAnalytics(
   db: Kysely<DB>,
   now: number,
   q: { from?: number | undefined; to?: number | undefined },
 ): Promise<AdminAnalytics> {
   const range = usageRange(now, { from: q.from, to: q.to, granularity: 'day' });
-  const [usage, pays, active] = await Promise.all([
+  const [usage, pays, reversals, sales, active, top, packages] = await Promise.all([
     getUsage(db, null, range),
     db
       .selectFrom('stripe_payments')
-      .select(['status', 'amount_cents', 'refunded_cents', 'credits_mc', 'bonus_credits_mc', 'created_at'])
+      .select(['status', 'package_id', 'amount_cents', 'created_at'])
       .where('created_at', '>=', range.from)
       .where('created_at', '<', range.to)
       .execute(),
+    // Money out of a payment in the range, whatever the payment's day; only of payments that were paid.
+    db
+      .selectFrom('payment_reversals as r')
+      .innerJoin('stripe_payments as p', 'p.id', 'r.payment_id')
+      .select(['r.kind', 'r.amount_cents', 'r.created_at', 'p.package_id', 'p.status'])
+      .where('r.created_at', '>=', range.from)
+      .where('r.created_at', '<', range.to)
+      .execute(),
+    // Rows that sell credits (positive) or take sold credits back (negative), with the same
+    // predicate as the partial index credit_transactions_sales (migration 018).
+    db
+      .selectFrom('credit_transactions')
+      .select((eb) => eb.fn.sum<number>('amount_mc').as('mc'))
+      .where(sql<boolean>`type in ('purchase', 'bonus', 'auto_recharge', 'refund', 'dispute')`)
+      .where('created_at', '>=', range.from)
+      .where('created_at', '<', range.to)
+      .executeTakeFirst(),
     db
       .selectFrom('usage_rollups')
       .select((eb) => eb.fn.count<number>('user_id').distinct().as('n'))
       .where('bucket', '>=', range.from - (range.from % 3_600_000))
       .where('bucket', '<', range.to)
       .executeTakeFirst(),
+    db
+      .selectFrom('usage_rollups as r')
+      .innerJoin('users as u', 'u.id', 'r.user_id')
+      .select((eb) => ['r.user_id', 'u.name', eb.fn.sum<number>('r.credits_mc').as('mc')])
+      .where('r.bucket', '>=', range.from - (range.from % 3_600_000))
+      .where('r.bucket', '<', range.to)
+      .groupBy(['r.user_id', 'u.name'])
+      .having((eb) => eb.fn.sum('r.credits_mc'), '>', 0)
+      .orderBy('mc', 'desc')
+      .orderBy('r.user_id')
+      .limit(10)
+      .execute(),
+    db.selectFrom('credit_packages').select(['id', 'name']).execute(),
   ]);
-  const paid = pays.filter((p) => p.status !== 'pending' && p.status !== 'failed');
   const revenueByDay = new Map<number, number>();
-  for (const p of paid) {
-    const d = p.created_at - (p.created_at % DAY_MS);
-    revenueByDay.set(d, (revenueByDay.get(d) ?? 0) + p.amount_cents - p.refunded_cents);
+  const refundsByDay = new Map<number, number>();
+  const disputesByDay = new Map<number, number>();
+  const add = (m: Map<number, number>, t: number, cents: number) => m.set(dayOf(t), (m.get(dayOf(t)) ?? 0) + cents);
+  const byPackage = new Map<string, { payments: number; revenueCents: number }>();
+  const pkg = (id: string) => {
+    let e = byPackage.get(id);
+    if (!e) byPackage.set(id, (e = { payments: 0, revenueCents: 0 }));
+    return e;
+  };
+  const paidPayments = pays.filter((p) => paid(p.status));
+  let revenueCents = 0;
+  for (const p of paidPayments) {
+    revenueCents += p.amount_cents;
+    add(revenueByDay, p.created_at, p.amount_cents);
+    const e = pkg(p.package_id);
+    e.payments += 1;
+    e.revenueCents += p.amount_cents;
   }
+  let refundsCents = 0;
+  let disputesCents = 0;
+  for (const r of reversals) {
+    if (!paid(r.status)) continue;
+    const cents = Number(r.amount_cents);
+    if (r.kind === 'refund') refundsCents += cents;
+    else disputesCents += cents;
+    add(r.kind === 'refund' ? refundsByDay : disputesByDay, Number(r.created_at), cents);
+    revenueCents -= cents;
+    add(revenueByDay, Number(r.created_at), -cents);
+    pkg(r.package_id).revenueCents -= cents;
+  }
+  const names = new Map(packages.map((p) => [p.id, p.name]));
   return {
     range,
-    revenueCents: paid.reduce((s, p) => s + p.amount_cents - p.refunded_cents, 0),
-    soldMc: paid.reduce((s, p) => s + p.credits_mc + p.bonus_credits_mc, 0),
+    revenueCents,
+    refundsCents,
+    disputesCents,
+    soldMc: Number(sales?.mc ?? 0),
     usage,
     activeUsers: Number(active?.n ?? 0),
-    payments: { succeeded: paid.length, failed: pays.filter((p) => p.status === 'failed').length },
+    payments: { succeeded: paidPayments.length, failed: pays.filter((p) => p.status === 'failed').length },
     revenueByDay,
+    refundsByDay,
+    disputesByDay,
+    byPackage: [...byPackage.entries()]
+      .map(([packageId, e]) => ({ packageId, name: names.get(packageId) ?? packageId, ...e }))
+      .sort((a, b) => b.revenueCents - a.revenueCents || a.name.localeCompare(b.name)),
+    topAccounts: top.map((t) => ({ accountId: t.user_id, name: t.name, usedMc: Number(t.mc) })),
   };
 }

@@ -1,15 +1,41 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useId } from 'react';
-import { Bar, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { Link } from 'react-router';
+import { Bar, BarChart, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import type { ResponseOf } from '../../../contracts/endpoints';
 import { api } from '../../api/client';
 import { ByOperationTable } from '../../components/ByOperationTable';
+import { DataTable } from '../../components/DataTable';
 import { DateRangeFields, ReportStatus } from '../../components/DateRangeFields';
 import { Empty, Stat } from '../../components/ui';
 import { rangeQuery, useDayRange } from '../../lib/date-range';
 import { formatBucket, formatCredits, formatMoney } from '../../lib/format';
 import { keys } from '../../lib/query-keys';
 
-/** `/admin/analytics`: revenue, credits sold and used, active users and payments over a date range, a daily chart, usage by operation. */
+type Analytics = ResponseOf<'GET /api/admin/analytics'>;
+
+const TICK = { fontSize: 12, fill: '#4a5568' };
+const DOLLARS = 'US dollars';
+const CREDITS = 'Credits';
+const axisLabel = (value: string, side: 'left' | 'right' | 'bottom') =>
+  side === 'bottom'
+    ? { value, position: 'insideBottom' as const, offset: -4, style: { fontSize: 12, fill: '#4a5568' } }
+    : {
+        value,
+        angle: side === 'left' ? -90 : 90,
+        position: side === 'left' ? ('insideLeft' as const) : ('insideRight' as const),
+        style: { fontSize: 12, fill: '#4a5568', textAnchor: 'middle' as const },
+      };
+const dollars = (cents: number) => cents / 100;
+const moneyTip = (v: unknown) => formatMoney(Math.round(Number(v) * 100));
+const legend = <Legend wrapperStyle={{ fontSize: 13 }} formatter={(value) => <span className="legend-text">{value}</span>} />;
+
+/**
+ * `/admin/analytics`: over a date range, net revenue (payments less refunds and lost disputes,
+ * each on its own day), refunds, disputes, credits sold and used, active users and payments;
+ * a daily chart of the money (dollars, left axis) and the credits used (credits, right axis);
+ * net revenue by package (dollars); the top accounts by credits used (credits); usage by operation.
+ */
 export function AdminAnalyticsPage() {
   const h = useId();
   const { range, setRange, bad } = useDayRange(30);
@@ -20,11 +46,6 @@ export function AdminAnalyticsPage() {
     placeholderData: keepPreviousData,
   });
   const a = analytics.data;
-  const chart = (a?.series ?? []).map((s) => ({
-    label: formatBucket(s.bucket, 'day'),
-    revenue: s.revenueCents / 100,
-    credits: s.creditsUsed,
-  }));
   return (
     <section className="card" aria-labelledby={h}>
       <div className="card-head">
@@ -34,51 +55,143 @@ export function AdminAnalyticsPage() {
       <ReportStatus bad={bad} query={analytics} loading="Loading analytics…" />
       {a ? (
         <>
-          <dl className="stats">
-            <Stat label="Revenue" value={formatMoney(a.revenueCents)} />
-            <Stat label="Credits sold" value={formatCredits(a.creditsSold)} />
+          <dl className="stats" data-testid="analytics-figures">
+            <Stat label="Net revenue" value={formatMoney(a.revenueCents)} hint="payments less refunds and lost disputes" />
+            <Stat label="Refunds" value={formatMoney(a.refundsCents)} />
+            <Stat label="Disputes lost" value={formatMoney(a.disputesCents)} />
+            <Stat label="Credits sold" value={formatCredits(a.creditsSold)} hint="net of refunds and disputes" />
             <Stat label="Credits used" value={formatCredits(a.creditsUsed)} />
             <Stat label="Active users" value={a.activeUsers} />
             <Stat label="Payments" value={a.payments.succeeded} hint={`${a.payments.failed} failed`} />
           </dl>
-          <figure className="chart" aria-label="Revenue and credits used per day" data-testid="admin-chart">
-            <ResponsiveContainer width="100%" height={260} initialDimension={{ width: 600, height: 260 }}>
-              <ComposedChart data={chart} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
-                <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e3e7ee" />
-                <XAxis dataKey="label" tick={{ fontSize: 12, fill: '#4a5568' }} minTickGap={16} />
-                <YAxis yAxisId="usd" tick={{ fontSize: 12, fill: '#4a5568' }} width={56} tickFormatter={(v: number) => `$${v}`} />
-                <YAxis yAxisId="credits" orientation="right" tick={{ fontSize: 12, fill: '#4a5568' }} width={48} />
-                <Tooltip
-                  formatter={(v, name) =>
-                    name === 'Revenue' ? [formatMoney(Math.round(Number(v) * 100)), name] : [`${formatCredits(Number(v))} credits`, name]
-                  }
-                />
-                <Legend wrapperStyle={{ fontSize: 13 }} formatter={(value) => <span className="legend-text">{value}</span>} />
-                <Bar
-                  yAxisId="usd"
-                  dataKey="revenue"
-                  name="Revenue"
-                  fill="#5b8def"
-                  radius={[3, 3, 0, 0]}
-                  maxBarSize={24}
-                  isAnimationActive={false}
-                />
-                <Line
-                  yAxisId="credits"
-                  type="linear"
-                  dataKey="credits"
-                  name="Credits used"
-                  stroke="#c2410c"
-                  strokeWidth={2}
-                  dot={{ r: 2 }}
-                  isAnimationActive={false}
-                />
-              </ComposedChart>
-            </ResponsiveContainer>
-          </figure>
+          <DailyChart a={a} />
+          <PackageRevenue a={a} />
+          <TopAccounts a={a} />
+          <h3>Usage by operation</h3>
           {a.byOperation.length === 0 ? <Empty>No usage in this period.</Empty> : <ByOperationTable rows={a.byOperation} />}
         </>
       ) : null}
+    </section>
+  );
+}
+
+function DailyChart({ a }: { a: Analytics }) {
+  const data = a.series.map((s) => ({
+    label: formatBucket(s.bucket, 'day'),
+    revenue: dollars(s.revenueCents),
+    refunds: dollars(s.refundsCents),
+    disputes: dollars(s.disputesCents),
+    credits: s.creditsUsed,
+  }));
+  return (
+    <figure
+      className="chart"
+      aria-label="Net revenue, refunds and disputes lost per day in US dollars, and credits used per day"
+      data-testid="admin-chart"
+    >
+      <ResponsiveContainer width="100%" height={300} initialDimension={{ width: 600, height: 300 }}>
+        <ComposedChart data={data} margin={{ top: 8, right: 8, bottom: 8, left: 8 }}>
+          <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e3e7ee" />
+          <XAxis dataKey="label" tick={TICK} minTickGap={16} />
+          <YAxis yAxisId="usd" tick={TICK} width={64} tickFormatter={(v: number) => `$${v}`} label={axisLabel(DOLLARS, 'left')} />
+          <YAxis yAxisId="credits" orientation="right" tick={TICK} width={56} label={axisLabel(CREDITS, 'right')} />
+          <Tooltip
+            formatter={(v, name) => (name === 'Credits used' ? [`${formatCredits(Number(v))} credits`, name] : [moneyTip(v), name])}
+          />
+          {legend}
+          <Bar yAxisId="usd" dataKey="revenue" name="Net revenue" fill="#2563eb" maxBarSize={20} isAnimationActive={false} />
+          <Bar yAxisId="usd" dataKey="refunds" name="Refunds" fill="#b45309" maxBarSize={20} isAnimationActive={false} />
+          <Bar yAxisId="usd" dataKey="disputes" name="Disputes lost" fill="#b91c1c" maxBarSize={20} isAnimationActive={false} />
+          <Line
+            yAxisId="credits"
+            type="linear"
+            dataKey="credits"
+            name="Credits used"
+            stroke="#047857"
+            strokeWidth={2}
+            dot={{ r: 2 }}
+            isAnimationActive={false}
+          />
+        </ComposedChart>
+      </ResponsiveContainer>
+      <figcaption className="muted">
+        Per UTC day. Bars: net revenue, refunds and disputes lost, in US dollars (left axis); line: credits used, in credits (right axis). A
+        refund or a lost dispute counts on the day it happened, not on the payment’s day.
+      </figcaption>
+    </figure>
+  );
+}
+
+function PackageRevenue({ a }: { a: Analytics }) {
+  const h = useId();
+  const data = a.byPackage.map((p) => ({ name: p.name, revenue: dollars(p.revenueCents) }));
+  return (
+    <section aria-labelledby={h}>
+      <h3 id={h}>Revenue by package</h3>
+      {a.byPackage.length === 0 ? (
+        <Empty>No payments, refunds or disputes in this period.</Empty>
+      ) : (
+        <>
+          <figure className="chart" aria-label="Net revenue by package in US dollars" data-testid="package-chart">
+            <ResponsiveContainer width="100%" height={220} initialDimension={{ width: 600, height: 220 }}>
+              <BarChart data={data} margin={{ top: 8, right: 8, bottom: 8, left: 8 }}>
+                <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e3e7ee" />
+                <XAxis dataKey="name" tick={TICK} />
+                <YAxis tick={TICK} width={64} tickFormatter={(v: number) => `$${v}`} label={axisLabel(DOLLARS, 'left')} />
+                <Tooltip formatter={(v) => [moneyTip(v), 'Net revenue']} />
+                {legend}
+                <Bar dataKey="revenue" name="Net revenue (US dollars)" fill="#2563eb" maxBarSize={40} isAnimationActive={false} />
+              </BarChart>
+            </ResponsiveContainer>
+          </figure>
+          <DataTable
+            caption="Revenue by package"
+            rows={a.byPackage}
+            rowKey={(p) => p.packageId}
+            columns={[
+              { header: 'Package', cell: (p) => p.name },
+              { header: 'Payments', className: 'num', cell: (p) => p.payments.toLocaleString() },
+              { header: 'Net revenue', className: 'num', cell: (p) => formatMoney(p.revenueCents) },
+            ]}
+          />
+        </>
+      )}
+    </section>
+  );
+}
+
+function TopAccounts({ a }: { a: Analytics }) {
+  const h = useId();
+  const data = a.topAccounts.map((t) => ({ name: t.name, credits: t.creditsUsed }));
+  return (
+    <section aria-labelledby={h}>
+      <h3 id={h}>Top accounts by credits used</h3>
+      {a.topAccounts.length === 0 ? (
+        <Empty>No usage in this period.</Empty>
+      ) : (
+        <>
+          <figure className="chart" aria-label="Credits used by the top accounts, in credits" data-testid="accounts-chart">
+            <ResponsiveContainer width="100%" height={Math.max(140, 36 * data.length + 60)} initialDimension={{ width: 600, height: 220 }}>
+              <BarChart data={data} layout="vertical" margin={{ top: 8, right: 16, bottom: 16, left: 8 }}>
+                <CartesianGrid strokeDasharray="3 3" horizontal={false} stroke="#e3e7ee" />
+                <XAxis type="number" tick={TICK} label={axisLabel(CREDITS, 'bottom')} />
+                <YAxis type="category" dataKey="name" tick={TICK} width={120} />
+                <Tooltip formatter={(v) => [`${formatCredits(Number(v))} credits`, 'Credits used']} />
+                <Bar dataKey="credits" name="Credits used" fill="#047857" maxBarSize={24} isAnimationActive={false} />
+              </BarChart>
+            </ResponsiveContainer>
+          </figure>
+          <DataTable
+            caption="Top accounts by credits used"
+            rows={a.topAccounts}
+            rowKey={(t) => t.accountId}
+            columns={[
+              { header: 'Account', cell: (t) => <Link to={`/admin/users/${t.accountId}`}>{t.name}</Link> },
+              { header: 'Credits used', className: 'num', cell: (t) => formatCredits(t.creditsUsed) },
+            ]}
+          />
+        </>
+      )}
     </section>
   );
 }

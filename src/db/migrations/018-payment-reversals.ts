@@ -1,0 +1,47 @@
+import { type Kysely, sql } from 'kysely';
+
+/**
+ * When money came back out of a payment, and how much: one row per refund (the increase of
+ * the payment's cumulative refunded amount, at the time it was recorded) and one per lost
+ * dispute (the disputed amount, when it was lost), so the admin analytics book each on the
+ * day it happened, not on the payment's day.
+ *
+ * Filled in for what earlier releases recorded without a time of its own: a payment's
+ * refunded amount as one refund, and a lost dispute, each at the time of the payment's last
+ * `refund` (or `dispute`) ledger row, else the payment's last change.
+ *
+ * Also a partial index of the ledger rows that sell credits or take them back, and an index of the webhook deliveries by event, for the retention job that deletes old
+ * delivered events with their deliveries and attempts.
+ */
+export async function up(db: Kysely<unknown>): Promise<void> {
+  await db.schema
+    .createTable('payment_reversals')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('payment_id', 'text', (c) => c.notNull())
+    // 'refund' or 'dispute_lost'.
+    .addColumn('kind', 'text', (c) => c.notNull())
+    .addColumn('amount_cents', 'bigint', (c) => c.notNull())
+    .addColumn('created_at', 'bigint', (c) => c.notNull())
+    .execute();
+  await db.schema.createIndex('payment_reversals_time').on('payment_reversals').columns(['created_at', 'payment_id']).execute();
+  await db.schema.createIndex('payment_reversals_payment').on('payment_reversals').column('payment_id').execute();
+  const lastRow = (type: string) => sql`(select max(t.created_at) from credit_transactions t
+      where t.type = ${type} and t.user_id = stripe_payments.user_id
+        and ((t.reference_type = 'payment' and t.reference_id = stripe_payments.id)
+          or (t.reference_type = 'reservation' and t.reference_id = 'dispute_' || stripe_payments.id)))`;
+  await sql`insert into payment_reversals (id, payment_id, kind, amount_cents, created_at)
+    select 'rev_refund_' || id, id, 'refund', refunded_cents, coalesce(${lastRow('refund')}, updated_at)
+    from stripe_payments where refunded_cents > 0`.execute(db);
+  await sql`insert into payment_reversals (id, payment_id, kind, amount_cents, created_at)
+    select 'rev_dispute_' || id, id, 'dispute_lost', coalesce(dispute_amount_cents, amount_cents), coalesce(${lastRow('dispute')}, updated_at)
+    from stripe_payments where dispute_status = 'lost'`.execute(db);
+  // The ledger rows that sell credits or take them back (few beside the usage rows): the
+  // analytics' credits sold, by day, without reading the usage rows.
+  await sql`create index credit_transactions_sales on credit_transactions (created_at)
+    where type in ('purchase', 'bonus', 'auto_recharge', 'refund', 'dispute')`.execute(db);
+  await db.schema.createIndex('webhook_deliveries_event').on('webhook_deliveries').column('event_id').execute();
+}
+
+export async function down(): Promise<void> {
+  throw new Error('Not reversible.');
+}
