@@ -107,6 +107,7 @@ const envSchema = z.object({
   WEBHOOKS_TIMEOUT_MS: int(15_000, 100),
   WEBHOOKS_CONCURRENCY: int(16, 1),
   WEBHOOKS_PER_ENDPOINT: int(4, 1),
+  WEBHOOKS_RETENTION_DAYS: int(30, 0),
   WEBHOOKS_LEASE_MS: z
     .string()
     .optional()
@@ -260,6 +261,8 @@ export interface Config {
     leaseMs: number | undefined;
     /** Multiplies the retry schedule: 1 outside tests (refused below 1 in production). */
     scheduleScale: number;
+    /** Days finished events are kept, with their deliveries and attempts (0: forever). */
+    retentionDays: number;
   };
   /** Tokens of the platform's identity provider (AUTH_JWKS_URL or AUTH_ISSUER set), or undefined. */
   platformAuth: PlatformAuthConfig | undefined;
@@ -451,6 +454,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
       perEndpoint: e.WEBHOOKS_PER_ENDPOINT,
       leaseMs: e.WEBHOOKS_LEASE_MS,
       scheduleScale: e.WEBHOOKS_SCHEDULE_SCALE,
+      retentionDays: e.WEBHOOKS_RETENTION_DAYS,
     },
     platformAuth:
       (e.AUTH_JWKS_URL || e.AUTH_ISSUER) && e.AUTH_AUDIENCE

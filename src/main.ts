@@ -12,6 +12,7 @@ import { createUser, normalizeEmail } from './core/accounts/create-user.js';
 import { sweepAttempts } from './core/accounts/count-attempt.js';
 import { ThresholdAlerts } from './core/alerts/alerts.js';
 import { sweepCalls } from './core/calls/sweep-calls.js';
+import { pruneDeliveredEvents } from './core/events/prune-events.js';
 import { AlertDelivery } from './core/alerts/deliver-alerts.js';
 import { ScheduledBackups } from './core/backups/scheduled-backups.js';
 import { AutoRecharge } from './core/payments/auto-recharge.js';
@@ -283,6 +284,8 @@ export async function startServer(
     );
   }
   every(600, () => sweepAttempts(database.db, Date.now()));
+  // Events retention: finished events older than WEBHOOKS_RETENTION_DAYS, with their deliveries and attempts, in batches.
+  every(3600, () => pruneDeliveredEvents(core, Date.now(), { retentionDays: w.retentionDays }));
   // Auto-recharges whose charge Stripe did not confirm: re-read from Stripe once their call is surely over.
   if (payments) every(60, () => autoRecharge.reconcile());
 
