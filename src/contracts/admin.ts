@@ -172,10 +172,21 @@ export const analyticsResponse = z.object({
 export const auditSchema = z
   .object({
     id: z.string(),
-    actorId: z.string().nullable(),
+    actorId: z.string().nullable().meta({ description: 'The user who acted; null for the service itself (a Stripe event, the sweeper).' }),
+    actorEmail: z.string().nullable().meta({ description: 'The acting user’s email (null for the service).' }),
+    actorName: z.string().nullable().meta({ description: 'The acting user’s name (null for the service).' }),
     action: z.string(),
     targetType: z.string(),
     targetId: z.string().nullable(),
+    targetUserId: z
+      .string()
+      .nullable()
+      .meta({ description: 'The user the entry concerns: the target user, or the payer of a target payment; else null.' }),
+    targetEmail: z.string().nullable().meta({ description: 'That user’s email.' }),
+    targetName: z.string().nullable().meta({
+      description:
+        'The target in words: the user’s name, the package’s name, the pricing rule’s `operation unit`, the API key’s name or the webhook endpoint’s URL; null when it has none (or no longer exists).',
+    }),
     details: z.record(z.string(), z.unknown()).nullable(),
     createdAt: z.string(),
   })

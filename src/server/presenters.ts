@@ -5,6 +5,7 @@
  */
 import { mcToCredits } from '../contracts/money.js';
 import type { Settings } from '../core/accounts/settings.js';
+import type { AuditRow } from '../core/audit/list-audit.js';
 import type { UserWithAccount } from '../core/accounts/get-user.js';
 import { type ListedCall, callStatusWord } from '../core/calls/list-calls.js';
 import type { Balance } from '../core/ledger/ledger.js';
@@ -176,21 +177,24 @@ export function toAdminUser(u: UserWithAccount) {
   };
 }
 
-export function toAuditEntry(a: {
-  id: string;
-  actor_id: string | null;
-  action: string;
-  target_type: string;
-  target_id: string | null;
-  details: string | null;
-  created_at: number;
-}) {
+export function toAuditEntry(a: AuditRow) {
+  const targetName =
+    a.target_type === 'user' || a.target_type === 'payment'
+      ? a.target_user_name
+      : a.target_type === 'pricing' && a.rule_operation && a.rule_unit
+        ? `${a.rule_operation} ${a.rule_unit}`
+        : (a.package_name ?? a.api_key_name ?? a.endpoint_url ?? null);
   return {
     id: a.id,
     actorId: a.actor_id,
+    actorEmail: a.actor_email,
+    actorName: a.actor_name,
     action: a.action,
     targetType: a.target_type,
     targetId: a.target_id,
+    targetUserId: a.target_user_id,
+    targetEmail: a.target_email,
+    targetName: targetName ?? null,
     details: json(a.details),
     createdAt: iso(a.created_at),
   };

@@ -61,7 +61,16 @@ describe.each(await activeDialects())('admin on %s', (dialect) => {
       (a: { targetId: string; action: string }) => a.targetId === u.user.id && a.action === 'credits.adjust',
     );
     expect(entries).toHaveLength(2);
-    expect(entries[0]).toMatchObject({ actorId: admin.user.id, targetType: 'user' });
+    expect(entries[0]).toMatchObject({
+      actorId: admin.user.id,
+      actorEmail: admin.user.email,
+      actorName: admin.user.name,
+      targetType: 'user',
+      targetUserId: u.user.id,
+      targetEmail: u.user.email,
+      targetName: u.user.name,
+      details: { amountMc: -1500, reason: 'correction' },
+    });
     expect((await admin.api.post('/api/admin/users/nobody/adjustments', { amount: 1, reason: 'x' })).status).toBe(404);
     expect((await admin.api.post(`/api/admin/users/${u.user.id}/adjustments`, { amount: 0.0001, reason: 'x' })).status).toBe(400);
     expect((await admin.api.post(`/api/admin/users/${u.user.id}/adjustments`, { amount: 1e12, reason: 'x' })).status).toBe(400);
@@ -112,6 +121,10 @@ describe.each(await activeDialects())('admin on %s', (dialect) => {
     expect((await u.api.post('/api/credits/purchase', { packageId: id })).status).toBe(404);
     expect((await admin.api.post('/api/admin/packages', { name: 'Bad', credits: -1, priceCents: 100 })).status).toBe(400);
     expect((await admin.api.patch('/api/admin/packages/nope', { active: false })).status).toBe(404);
+    // The audit entry of the change names the package, not only its id.
+    const audit = (await admin.api.get('/api/admin/audit?limit=200')).body.items;
+    const update = audit.find((a: { targetId: string; action: string }) => a.targetId === id && a.action === 'package.update');
+    expect(update).toMatchObject({ targetType: 'package', targetName: 'Tiny', targetEmail: null, actorEmail: admin.user.email });
   });
 
   it('versions a price change and applies it forward only', async () => {
@@ -181,6 +194,19 @@ describe.each(await activeDialects())('admin on %s', (dialect) => {
     expect((await admin.api.get('/api/admin/payments?status=lost')).status).toBe(400);
     const refunds = await u.api.get('/api/credits/transactions?type=refund');
     expect(refunds.body.items.map((t: { amount: number }) => t.amount)).toEqual([-366.667, -183.333]);
+    // The audit log names the admin who refunded and the payer, not only their ids.
+    const audit = await admin.api.get('/api/admin/audit?limit=200');
+    const refundEntries = audit.body.items.filter(
+      (a: { targetId: string; action: string }) => a.targetId === id && a.action === 'payment.refund',
+    );
+    expect(refundEntries).toHaveLength(2);
+    expect(refundEntries[1]).toMatchObject({
+      actorEmail: admin.user.email,
+      targetType: 'payment',
+      targetUserId: u.user.id,
+      targetEmail: u.user.email,
+      details: { amountCents: 1500 },
+    });
   });
 
   it('reports system analytics', async () => {

@@ -295,7 +295,9 @@ describe.skipIf(!hasChromium && !process.env.CI)('web dashboard in Chromium', ()
     await expectBalance(page, '558.15');
     await adjust.getByRole('button', { name: 'Close', exact: true }).click();
     await adminPage.getByRole('link', { name: 'Audit log' }).click();
-    await visible(adminPage.getByText('credits.adjust').first());
+    // The audit log in words: who did what to whom, with the amount in credits.
+    const entry = await visible(adminPage.getByRole('row').filter({ hasText: `${admin.user.email} added 10 credits to ${email}` }));
+    await visible(entry.getByText('Reason: Goodwill credit for a failed call'));
     // The payments page ends with the Stripe events received (none on this server).
     await adminPage.goto(`${base}/admin/payments`);
     const stripeEvents = adminPage.locator('section', { has: adminPage.getByRole('heading', { name: 'Stripe events' }) });

@@ -1,5 +1,5 @@
-import { Suspense } from 'react';
-import { NavLink, Outlet } from 'react-router';
+import { Suspense, useEffect, useRef } from 'react';
+import { NavLink, Outlet, useLocation } from 'react-router';
 import { Loading } from '../components/ui';
 import { useSession } from '../lib/session';
 import { NotAllowed } from './NotFound';
@@ -15,19 +15,32 @@ export function AdminLayout() {
       <div className="page-head">
         <h1>Administration</h1>
       </div>
-      <nav aria-label="Administration" className="sub-nav">
-        <NavLink to="/admin/users">Users</NavLink>
-        <NavLink to="/admin/packages">Packages</NavLink>
-        <NavLink to="/admin/pricing">Pricing</NavLink>
-        <NavLink to="/admin/payments">Payments</NavLink>
-        <NavLink to="/admin/analytics">Analytics</NavLink>
-        <NavLink to="/admin/audit">Audit log</NavLink>
-        <NavLink to="/admin/webhooks">Webhooks</NavLink>
-        <NavLink to="/admin/api-keys">API keys</NavLink>
-      </nav>
+      <AdminTabs />
       <Suspense fallback={<Loading label="Loading the page…" />}>
         <Outlet />
       </Suspense>
     </div>
+  );
+}
+
+/** The administration's tabs; on a phone they scroll sideways (and show it), the current page's tab kept in view. */
+function AdminTabs() {
+  const nav = useRef<HTMLElement>(null);
+  const { pathname } = useLocation();
+  useEffect(() => {
+    const active = nav.current?.querySelector<HTMLElement>(`a[href="${pathname}"]`);
+    active?.scrollIntoView({ block: 'nearest', inline: 'nearest' });
+  }, [pathname]);
+  return (
+    <nav aria-label="Administration" className="sub-nav scroll-x" ref={nav}>
+      <NavLink to="/admin/users">Users</NavLink>
+      <NavLink to="/admin/packages">Packages</NavLink>
+      <NavLink to="/admin/pricing">Pricing</NavLink>
+      <NavLink to="/admin/payments">Payments</NavLink>
+      <NavLink to="/admin/analytics">Analytics</NavLink>
+      <NavLink to="/admin/audit">Audit log</NavLink>
+      <NavLink to="/admin/webhooks">Webhooks</NavLink>
+      <NavLink to="/admin/api-keys">API keys</NavLink>
+    </nav>
   );
 }

@@ -1,4 +1,4 @@
-import type { ReactNode } from 'react';
+import { type ReactNode, useEffect, useRef, useState } from 'react';
 
 export interface Column<T> {
   /** The header, and the cell's label in the card layout on phones. */
@@ -15,9 +15,32 @@ export interface Column<T> {
 const byId = (row: unknown) => String((row as { id: string }).id);
 
 /**
+ * Whether the element is wider inside than it shows (a table that must scroll sideways),
+ * kept up to date as it or its content resizes.
+ */
+function useOverflowing<E extends HTMLElement>(present: boolean) {
+  const ref = useRef<E>(null);
+  const [overflowing, setOverflowing] = useState(false);
+  useEffect(() => {
+    const el = ref.current;
+    if (!present || !el || typeof ResizeObserver === 'undefined') return;
+    const check = () => setOverflowing(el.scrollWidth > el.clientWidth + 1);
+    const ro = new ResizeObserver(check);
+    ro.observe(el);
+    if (el.firstElementChild) ro.observe(el.firstElementChild);
+    check();
+    return () => ro.disconnect();
+  }, [present]);
+  return { ref, overflowing };
+}
+
+/**
  * A table of rows by columns (nothing when there are no rows), keyed by `rowKey` (the
  * rows' `id` by default). `stack` turns each row into a card of labelled cells below
- * 640 px (the users and the history); other tables scroll sideways there.
+ * 640 px (every admin table, the history); a table that does not stack and is wider than
+ * the screen scrolls sideways and shows it: shadows at the hidden edges, a visible
+ * scrollbar and a line saying so; the scrolling region can then be focused and scrolled
+ * with the keyboard.
  */
 export function DataTable<T>({
   rows,
@@ -37,37 +60,51 @@ export function DataTable<T>({
   className?: string;
   rowClassName?(row: NoInfer<T>): string;
 }) {
+  const { ref, overflowing } = useOverflowing<HTMLDivElement>(rows.length > 0);
   if (rows.length === 0) return null;
   const tableClass = ['table', stack ? 'table-stack' : '', className ?? ''].filter(Boolean).join(' ');
+  const scrolls = overflowing && !stack;
   return (
-    <div className="table-wrap">
-      <table className={tableClass}>
-        {caption ? <caption className="visually-hidden">{caption}</caption> : null}
-        <thead>
-          <tr>
-            {columns.map((c) => (
-              <th key={c.header} scope="col" className={c.className}>
-                {c.hideHeader ? <span className="visually-hidden">{c.header}</span> : c.header}
-              </th>
-            ))}
-          </tr>
-        </thead>
-        <tbody>
-          {rows.map((row) => (
-            <tr key={rowKey(row)} className={rowClassName?.(row)}>
-              {columns.map((c) => {
-                const own = typeof c.cellClassName === 'function' ? c.cellClassName(row) : c.cellClassName;
-                const cls = [c.className, own].filter(Boolean).join(' ') || undefined;
-                return (
-                  <td key={c.header} className={cls} data-label={stack ? c.header : undefined}>
-                    {c.cell(row)}
-                  </td>
-                );
-              })}
+    <>
+      {scrolls ? (
+        <p className="table-hint" aria-hidden="true">
+          Scroll sideways to see every column →
+        </p>
+      ) : null}
+      <div
+        ref={ref}
+        className={scrolls ? 'table-wrap table-scrolls' : 'table-wrap'}
+        {...(scrolls ? { tabIndex: 0, role: 'region', 'aria-label': `${caption ?? 'Table'}, scrolls sideways` } : {})}
+      >
+        <table className={tableClass}>
+          {caption ? <caption className="visually-hidden">{caption}</caption> : null}
+          <thead>
+            <tr>
+              {columns.map((c) => (
+                <th key={c.header} scope="col" className={c.className}>
+                  {c.hideHeader ? <span className="visually-hidden">{c.header}</span> : c.header}
+                </th>
+              ))}
             </tr>
-          ))}
-        </tbody>
-      </table>
-    </div>
+          </thead>
+          <tbody>
+            {rows.map((row) => (
+              <tr key={rowKey(row)} className={rowClassName?.(row)}>
+                {columns.map((c) => {
+                  const own = typeof c.cellClassName === 'function' ? c.cellClassName(row) : c.cellClassName;
+                  const cls = [c.className, own].filter(Boolean).join(' ') || undefined;
+                  const content = c.cell(row);
+                  return (
+                    <td key={c.header} className={cls} data-label={stack && !c.hideHeader ? c.header : undefined}>
+                      {content === '' ? null : content}
+                    </td>
+                  );
+                })}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </>
   );
 }

@@ -314,7 +314,7 @@ export async function adminRoutes(app: App, ctx: AppContext) {
       schema: {
         ...doc(
           'Audit log',
-          'Admins only. Newest first, paginated: who did what to which target (adjustments, role changes, package and price changes, refunds, setup).',
+          'Admins only. Newest first, paginated: who did what to which target (adjustments, role changes, package and price changes, refunds, setup), with the names a person reads beside the ids: the actor’s email and name, the user the entry concerns (the target user or the payer of a target payment) and the target’s own name.',
         ),
         querystring: paginationQuery,
         response: answers({ 200: auditPage }, 400, 401, 403),

@@ -36,10 +36,12 @@ export function AdminApiKeysPage() {
       </p>
       <QueryStatus query={list} count={items.length} empty="No API keys yet." />
       <DataTable
+        stack
+        caption="API keys"
         rows={items}
         rowClassName={(k) => (k.revokedAt ? 'row-inactive' : '')}
         columns={[
-          { header: 'Name', cellClassName: 'break', cell: (k) => k.name },
+          { header: 'Name', cellClassName: 'break stack-title', cell: (k) => k.name },
           { header: 'Key', cell: (k) => <code>{k.prefix}…</code> },
           { header: 'Created', cellClassName: 'nowrap', cell: (k) => formatDate(k.createdAt) },
           { header: 'Last used', cellClassName: 'nowrap', cell: (k) => (k.lastUsedAt ? formatDate(k.lastUsedAt) : 'Never') },
@@ -50,7 +52,7 @@ export function AdminApiKeysPage() {
           {
             header: 'Actions',
             hideHeader: true,
-            cellClassName: 'right',
+            cellClassName: 'right stack-actions',
             cell: (k) =>
               k.revokedAt ? null : (
                 <button

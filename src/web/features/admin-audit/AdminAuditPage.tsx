@@ -1,23 +1,13 @@
 import { useId } from 'react';
-import { Link } from 'react-router';
-import type { Shape } from '../../../contracts/types';
 import { DataTable } from '../../components/DataTable';
 import { LoadMore } from '../../components/LoadMore';
 import { QueryStatus } from '../../components/QueryStatus';
 import { formatDate } from '../../lib/format';
 import { usePages } from '../../lib/paged';
 import { keys } from '../../lib/query-keys';
+import { describeEntry, entryNotes } from './describe';
 
-function describeDetails(d: Shape<'AuditEntry'>['details']): string {
-  if (!d) return '';
-  return Object.entries(d)
-    .map(([k, v]) => `${k}: ${typeof v === 'object' ? JSON.stringify(v) : String(v)}`)
-    .join(', ');
-}
-
-const userLink = (id: string, text: string) => <Link to={`/admin/users/${encodeURIComponent(id)}`}>{text}</Link>;
-
-/** `/admin/audit`: who did what to which target, newest first. */
+/** `/admin/audit`: who did what to whom, in words ("root@example.com refunded $45.00 to dana@example.com"), newest first. */
 export function AdminAuditPage() {
   const h = useId();
   const { list: audit, items } = usePages('GET /api/admin/audit', keys.admin.audit, { limit: 50 });
@@ -29,19 +19,13 @@ export function AdminAuditPage() {
       <QueryStatus query={audit} count={items.length} empty="Nothing audited yet." />
       <DataTable
         rows={items}
+        stack
+        className="audit-table"
+        caption="Audit log"
         columns={[
-          { header: 'Date', cellClassName: 'nowrap', cell: (e) => formatDate(e.createdAt) },
-          { header: 'Action', cell: (e) => <code>{e.action}</code> },
-          { header: 'Actor', cellClassName: 'break', cell: (e) => (e.actorId ? userLink(e.actorId, e.actorId) : 'system') },
-          {
-            header: 'Target',
-            cellClassName: 'break',
-            cell: (e) =>
-              e.targetType === 'user' && e.targetId
-                ? userLink(e.targetId, `user ${e.targetId}`)
-                : [e.targetType, e.targetId].filter(Boolean).join(' '),
-          },
-          { header: 'Details', cellClassName: 'details', cell: (e) => describeDetails(e.details) },
+          { header: 'Date', cellClassName: 'nowrap stack-muted', cell: (e) => formatDate(e.createdAt) },
+          { header: 'What happened', cellClassName: 'stack-title stack-text', cell: (e) => describeEntry(e) },
+          { header: 'Details', cellClassName: 'details stack-wide', cell: (e) => entryNotes(e) },
         ]}
       />
       <LoadMore list={audit} />

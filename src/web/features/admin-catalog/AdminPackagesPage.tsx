@@ -32,11 +32,14 @@ export function AdminPackagesPage() {
       <p className="muted">Packages are deactivated, never deleted, so past payments keep their package.</p>
       <QueryStatus query={packages} count={items.length} empty="No packages yet." />
       <DataTable
+        stack
+        caption="Credit packages"
         rows={items}
         rowClassName={inactiveRow}
         columns={[
           {
             header: 'Name',
+            cellClassName: 'stack-title',
             cell: (p) => (
               <>
                 {p.name} {p.popular ? <Badge tone="accent">Popular</Badge> : null}
@@ -50,7 +53,7 @@ export function AdminPackagesPage() {
           {
             header: 'Actions',
             hideHeader: true,
-            cellClassName: 'right',
+            cellClassName: 'right stack-actions',
             cell: (p) => (
               <button type="button" className="button button-small" onClick={() => setEditing(p)} aria-label={`Edit ${p.name}`}>
                 Edit

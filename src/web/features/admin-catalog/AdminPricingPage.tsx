@@ -39,19 +39,21 @@ export function AdminPricingPage() {
     >
       <QueryStatus query={rules} count={items.length} empty="No pricing rules." />
       <DataTable
+        stack
+        caption="Pricing rules"
         rows={items}
         rowClassName={inactiveRow}
         columns={[
-          { header: 'Operation', cell: (r) => humanize(r.operation) },
+          { header: 'Operation', cellClassName: 'stack-title', cell: (r) => humanize(r.operation) },
           { header: 'Unit', cell: (r) => unitLabel(r.unit) },
           { header: 'Credits', className: 'num', cell: (r) => formatCredits(r.credits) },
-          { header: 'Description', cell: (r) => r.description },
+          { header: 'Description', cellClassName: 'stack-wide', cell: (r) => r.description },
           { header: 'Version', className: 'num', cell: (r) => r.version },
           { header: 'Status', cell: (r) => <ActiveBadge active={r.active} /> },
           {
             header: 'Actions',
             hideHeader: true,
-            cellClassName: 'right',
+            cellClassName: 'right stack-actions',
             cell: (r) =>
               r.active ? (
                 <button

@@ -57,12 +57,14 @@ export function AdminPaymentsPage() {
         <ErrorMessage error={csv.error} />
         <QueryStatus query={payments} count={items.length} empty={`No payments${status ? ' with this status' : ''}.`} />
         <DataTable
+          stack
+          caption="Payments"
           rows={items}
           columns={[
             paymentColumns.date,
             {
               header: 'User',
-              cellClassName: 'break',
+              cellClassName: 'break stack-wide',
               cell: (p) => <Link to={`/admin/users/${encodeURIComponent(p.userId)}`}>{p.userEmail}</Link>,
             },
             paymentColumns.status,
@@ -72,15 +74,15 @@ export function AdminPaymentsPage() {
             { header: 'Dispute', cell: (p) => (p.disputeStatus ? humanize(p.disputeStatus) : '–') },
             {
               header: 'PaymentIntent',
-              cellClassName: 'break',
+              cellClassName: 'break stack-wide',
               cell: (p) => (p.stripePaymentIntentId ? <code>{p.stripePaymentIntentId}</code> : '–'),
             },
-            { header: 'Failure', cellClassName: 'details', cell: (p) => p.failureReason ?? '' },
+            { header: 'Failure', cellClassName: 'details stack-wide', cell: (p) => p.failureReason ?? '' },
             paymentColumns.credits,
             {
               header: 'Actions',
               hideHeader: true,
-              cellClassName: 'right',
+              cellClassName: 'right stack-actions',
               cell: (p) =>
                 refundable(p) ? (
                   <button type="button" className="button button-small" onClick={() => setRefunding(p)}>

@@ -17,10 +17,12 @@ export function StripeEvents() {
       </div>
       <QueryStatus query={events} count={items.length} empty="No Stripe event received yet." />
       <DataTable
+        stack
+        caption="Stripe events received"
         rows={items}
         columns={[
           { header: 'Received', cellClassName: 'nowrap', cell: (e) => formatDate(e.receivedAt) },
-          { header: 'Event', cellClassName: 'break', cell: (e) => <code>{e.id}</code> },
+          { header: 'Event', cellClassName: 'break stack-wide', cell: (e) => <code>{e.id}</code> },
           { header: 'Type', cell: (e) => <code>{e.type}</code> },
           { header: 'Outcome', cell: (e) => humanize(e.outcome) },
           { header: 'Payment', cellClassName: 'break', cell: (e) => e.paymentId ?? '–' },

@@ -63,6 +63,8 @@ export function AdminUserPage() {
               <Empty>No payments.</Empty>
             ) : (
               <DataTable
+                stack
+                caption="Payments"
                 rows={d.payments}
                 columns={[
                   paymentColumns.date,

@@ -52,11 +52,13 @@ export function AdminWebhooksPage() {
         <QueryStatus query={endpoints} count={items.length} empty="No endpoints yet." />
         <ErrorMessage error={toggle.error ?? remove.error} />
         <DataTable
+          stack
+          caption="Webhook endpoints"
           rows={items}
           columns={[
             {
               header: 'URL',
-              cellClassName: 'break',
+              cellClassName: 'break stack-wide',
               cell: (e) => (
                 <>
                   <code>{e.url}</code> {e.source === 'config' ? <Badge tone="accent">ALERTS_WEBHOOK_URL</Badge> : null}
@@ -65,14 +67,14 @@ export function AdminWebhooksPage() {
             },
             {
               header: 'Events',
-              cellClassName: 'details',
+              cellClassName: 'details stack-wide',
               cell: (e) => (e.events.length > 4 ? `${e.events.length} types` : e.events.join(', ')),
             },
             { header: 'Status', cell: (e) => (e.enabled ? <Badge tone="ok">Enabled</Badge> : <Badge>Disabled</Badge>) },
             {
               header: 'Actions',
               hideHeader: true,
-              cellClassName: 'right nowrap',
+              cellClassName: 'right stack-actions',
               cell: (e) => (
                 <>
                   <button

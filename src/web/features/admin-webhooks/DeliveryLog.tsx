@@ -41,6 +41,8 @@ export function DeliveryLog({ endpoint }: { endpoint: Shape<'WebhookEndpoint'> }
       <QueryStatus query={list} count={rows.length} empty="Nothing sent to this endpoint yet." />
       <ErrorMessage error={retry.error} />
       <DataTable
+        stack
+        caption="Deliveries"
         rows={rows}
         columns={[
           { header: 'Created', cellClassName: 'nowrap', cell: (d) => formatDate(d.createdAt) },
@@ -48,7 +50,7 @@ export function DeliveryLog({ endpoint }: { endpoint: Shape<'WebhookEndpoint'> }
           { header: 'Status', cell: (d) => <Badge tone={statusTone(d.status)}>{d.status}</Badge> },
           {
             header: 'Attempts',
-            cellClassName: 'details',
+            cellClassName: 'details stack-wide',
             cell: (d) =>
               d.attemptLog.length === 0 ? (
                 'none yet'
@@ -67,7 +69,7 @@ export function DeliveryLog({ endpoint }: { endpoint: Shape<'WebhookEndpoint'> }
           {
             header: 'Actions',
             hideHeader: true,
-            cellClassName: 'right',
+            cellClassName: 'right stack-actions',
             cell: (d) => (
               <button
                 type="button"

@@ -22,6 +22,8 @@ export function PaymentsList() {
         empty="No payments yet. Buy credits to see them here."
       />
       <DataTable
+        stack
+        caption="Your payments"
         rows={items}
         columns={[
           paymentColumns.date,

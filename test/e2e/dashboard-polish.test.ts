@@ -1,0 +1,206 @@
+/**
+ * The dashboard's polish in Chromium, on a desktop and on a 390x844 phone: every admin
+ * table readable on a phone (a card per row, or a sideways scroll that shows itself, with
+ * every column reachable), the admin tab bar showing that it scrolls, and the audit log in
+ * words. Any console error fails the test. Pictures of what is checked land in
+ * $TMPDIR/credits-polish-screenshots for a person to look at.
+ */
+import { mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DESKTOP, ensureBuild, launchChromium, runBrowserTests } from '../support/browser.js';
+import { type TestServer, startTestServer } from '../support/server.js';
+
+const PHONE = { width: 390, height: 844 };
+const SHOTS = join(tmpdir(), 'credits-polish-screenshots');
+const ADMIN_TABLE_PAGES = [
+  '/admin/users',
+  '/admin/packages',
+  '/admin/pricing',
+  '/admin/payments',
+  '/admin/audit',
+  '/admin/webhooks',
+  '/admin/api-keys',
+];
+
+describe.runIf(runBrowserTests)('dashboard polish (desktop and phone)', () => {
+  let server: TestServer;
+  let browser: Browser;
+  let user: Awaited<ReturnType<TestServer['register']>>;
+  let admin: Awaited<ReturnType<TestServer['userWithRole']>>;
+  const errors: string[] = [];
+
+  beforeAll(async () => {
+    ensureBuild();
+    mkdirSync(SHOTS, { recursive: true });
+    server = await startTestServer('sqlite');
+    browser = await launchChromium();
+    user = await server.register({ name: 'Dana Reader' });
+    admin = await server.userWithRole('super_admin');
+    // A purchase refunded in part, an adjustment, a message, an API key and a webhook endpoint: every admin table has rows.
+    const bought = await user.api.request('POST', '/api/credits/purchase', {
+      body: { packageId: 'pkg_professional' },
+      headers: { 'idempotency-key': 'polish-buy' },
+    });
+    expect(bought.status).toBe(201);
+    const refund = await admin.api.request('POST', `/api/admin/payments/${bought.body.payment.id}/refund`, {
+      body: { amountCents: 1500 },
+      headers: { 'idempotency-key': 'polish-refund' },
+    });
+    expect(refund.status).toBe(200);
+    const adjusted = await admin.api.request('POST', `/api/admin/users/${user.user.id}/adjustments`, {
+      body: { amount: 1234.5, reason: 'Goodwill' },
+      headers: { 'idempotency-key': 'polish-adjust' },
+    });
+    expect(adjusted.status).toBe(201);
+    const sent = await user.api.request('POST', '/api/messages', {
+      body: { to: '+15551234567', body: 'Hello' },
+      headers: { 'idempotency-key': 'polish-message' },
+    });
+    expect(sent.status).toBe(201);
+    expect((await admin.api.request('POST', '/api/admin/api-keys', { body: { name: 'Screening backend' } })).status).toBe(201);
+    expect(
+      (
+        await admin.api.request('POST', '/api/admin/webhook-endpoints', {
+          body: { url: 'https://hooks.example.com/credits/a-rather-long-path-for-a-phone', events: ['credits.purchased'] },
+        })
+      ).status,
+    ).toBe(201);
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await server?.stop();
+    expect(errors).toEqual([]);
+  });
+
+  async function open(
+    token: string,
+    viewport: { width: number; height: number },
+    label: string,
+  ): Promise<{ context: BrowserContext; page: Page }> {
+    const context = await browser.newContext({
+      viewport,
+      locale: 'en-US',
+      timezoneId: 'UTC',
+      isMobile: viewport === PHONE,
+      hasTouch: viewport === PHONE,
+    });
+    await context.addInitScript((t) => localStorage.setItem('credits.token', t), token);
+    const page = await context.newPage();
+    page.setDefaultTimeout(30_000);
+    page.on('console', (m) => {
+      if (m.type() === 'error') errors.push(`[${label}] console: ${m.text()}`);
+    });
+    page.on('pageerror', (e) => errors.push(`[${label}] page error: ${e.message}`));
+    return { context, page };
+  }
+
+  const settled = (page: Page) =>
+    page.waitForFunction(() => !/Loading|Checking your access/.test(document.body.innerText), undefined, { timeout: 30_000 });
+
+  it('shows every admin table on a phone with every column reachable, and a tab bar that shows it scrolls', async () => {
+    const { context, page } = await open(admin.token, PHONE, 'phone admin');
+    for (const path of ADMIN_TABLE_PAGES) {
+      await page.goto(server.url + path);
+      await page.locator('table').first().waitFor();
+      await settled(page);
+      await page.screenshot({ path: join(SHOTS, `phone${path.replaceAll('/', '-')}.png`), fullPage: true });
+      // The page itself never scrolls sideways.
+      expect(await page.evaluate(() => document.documentElement.scrollWidth), path).toBeLessThanOrEqual(PHONE.width);
+      // Each table is either a card per row with every cell inside the screen, or a sideways
+      // scroll that says so (a hint, a focusable region) in which every column can be reached.
+      const tables = await page.locator('.table-wrap').evaluateAll(
+        (wraps, width) =>
+          wraps.map((w) => {
+            const table = w.querySelector('table') as HTMLTableElement;
+            const stacked = table.classList.contains('table-stack');
+            const headers = [...table.querySelectorAll('thead th')].map((th) => th.textContent?.trim() ?? '');
+            const cells = [...table.querySelectorAll('tbody td')].filter((td) => td.textContent?.trim());
+            const outside = cells.filter((td) => {
+              const r = td.getBoundingClientRect();
+              return r.width > 0 && (r.left < -1 || r.right > width + 1);
+            });
+            const hidden = cells.filter((td) => td.getBoundingClientRect().width === 0).length;
+            return {
+              stacked,
+              headers,
+              outside: outside.map((td) => td.textContent),
+              hidden,
+              scrolls: w.scrollWidth > w.clientWidth,
+              hint: w.classList.contains('table-scrolls') && w.getAttribute('tabindex') === '0',
+              labels: stacked ? [...table.querySelectorAll('tbody tr:first-child td')].map((td) => td.getAttribute('data-label')) : [],
+            };
+          }),
+        PHONE.width,
+      );
+      expect(tables.length, path).toBeGreaterThan(0);
+      for (const t of tables) {
+        if (t.stacked) {
+          expect({ path, outside: t.outside, hidden: t.hidden }).toEqual({ path, outside: [], hidden: 0 });
+          // Each cell of a card says which column it is (but the buttons').
+          expect(t.labels.filter(Boolean).length, path).toBeGreaterThanOrEqual(t.headers.length - 1);
+        } else if (t.scrolls) {
+          expect(t.hint, `${path}: a table that scrolls sideways says so`).toBe(true);
+        }
+      }
+    }
+    // The payments on a phone: the amount, what was refunded and the status are all there.
+    await page.goto(`${server.url}/admin/payments`);
+    const card = page.locator('tbody tr').filter({ hasText: user.user.email }).first();
+    await card.waitFor();
+    for (const text of ['$45.00', '$15.00', 'Partially refunded', '550']) {
+      const cell = card.getByText(text, { exact: true }).first();
+      expect(await cell.isVisible(), text).toBe(true);
+      const box = await cell.boundingBox();
+      expect(box && box.x >= 0 && box.x + box.width <= PHONE.width, text).toBe(true);
+    }
+
+    // The admin tab bar scrolls on a phone and shows it: shadows over the hidden tabs and the current tab kept in view.
+    const nav = page.getByRole('navigation', { name: 'Administration' });
+    const bar = await nav.evaluate((el) => ({
+      scrolls: el.scrollWidth > el.clientWidth,
+      cue: getComputedStyle(el).backgroundImage,
+    }));
+    expect(bar.scrolls).toBe(true);
+    expect(bar.cue).toContain('gradient');
+    await page.goto(`${server.url}/admin/api-keys`);
+    const last = nav.getByRole('link', { name: 'API keys' });
+    await last.waitFor();
+    await page.waitForFunction(() => {
+      const a = [...document.querySelectorAll('nav[aria-label="Administration"] a')].at(-1) as HTMLElement;
+      const r = a.getBoundingClientRect();
+      return r.left >= 0 && r.right <= window.innerWidth + 1;
+    });
+    await page.screenshot({ path: join(SHOTS, 'phone-admin-tabs-scrolled.png') });
+    await context.close();
+  });
+
+  it('reads the audit log in words, with credits and money formatted and people by email', async () => {
+    for (const [label, viewport] of [
+      ['desktop', DESKTOP],
+      ['phone', PHONE],
+    ] as const) {
+      const { context, page } = await open(admin.token, viewport, `${label} audit`);
+      await page.goto(`${server.url}/admin/audit`);
+      const rows = page.getByRole('row');
+      const refund = rows.filter({ hasText: `${admin.user.email} refunded $15.00 to ${user.user.email}` });
+      await refund.first().waitFor();
+      expect(await refund.first().isVisible()).toBe(true);
+      const adjust = rows.filter({ hasText: `${admin.user.email} added 1,234.5 credits to ${user.user.email}` });
+      expect(await adjust.first().isVisible()).toBe(true);
+      await expect.poll(() => adjust.first().getByText('Reason: Goodwill').isVisible()).toBe(true);
+      // The people are links to their pages; no raw ids or millicredits are shown.
+      await adjust.first().getByRole('link', { name: user.user.email }).click();
+      await page.waitForURL(`${server.url}/admin/users/${user.user.id}`);
+      await page.goBack();
+      await refund.first().waitFor();
+      const text = await page.locator('main').innerText();
+      expect(text).not.toContain('amountMc');
+      expect(text).not.toContain(user.user.id);
+      await page.screenshot({ path: join(SHOTS, `${label}-admin-audit.png`), fullPage: true });
+      await context.close();
+    }
+  });
+});
