@@ -1,14 +1,14 @@
 /**
  * The composition root: loadConfig -> openDatabase -> migrate, seed -> createCore ->
  * createApp -> listen, plus the background jobs, and a clean shutdown on SIGTERM/SIGINT
- * (stop taking requests, drain the writer, close the database).
+ * (stop taking requests, drain the writer, close the database). The database's preparation,
+ * the operator's notices and the signal handling are in src/start/.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Config, callsConfig } from './config.js';
 import { createSetupToken } from './core/accounts/create-setup-token.js';
-import { createUser, normalizeEmail } from './core/accounts/create-user.js';
 import { sweepAttempts } from './core/accounts/count-attempt.js';
 import { ThresholdAlerts } from './core/alerts/alerts.js';
 import { sweepCalls } from './core/calls/sweep-calls.js';
@@ -26,15 +26,20 @@ import { HttpVapiClient, SimulatedVapiClient } from './integrations/vapi/client.
 import type { CallProvider } from './core/calls/provider.js';
 import { type Core, createCore } from './core/index.js';
 import { LedgerKey } from './core/ledger/hash.js';
-import { type KeyLedgerReport, keyLedger } from './core/ledger/key-ledger.js';
 import type { ErrorLog } from './core/log.js';
-import { migrateToLatest } from './db/migrate.js';
-import { type Database, openDatabase } from './db/open.js';
+import type { Database } from './db/open.js';
 import { seed } from './db/seed.js';
 import { type App, type AppDeps, createApp, type Lifecycle } from './server/app.js';
 import { BalanceEvents } from './server/events.js';
-import { createMetrics, metricsOnMainPort, startMetricsServer } from './server/metrics.js';
+import { createMetrics, startMetricsServer } from './server/metrics.js';
 import type { Services } from './server/services.js';
+import { ensureSuperAdmin, openConfiguredDatabase, prepareDatabase } from './start/database.js';
+import { startupNotices } from './start/notices.js';
+
+// The parts of a start, in src/start/, are exported from here too.
+export { ensureSuperAdmin, openConfiguredDatabase, prepareDatabase } from './start/database.js';
+export { setupInstructions, startupNotices } from './start/notices.js';
+export { exitOnSignals } from './start/signals.js';
 
 /** How long a stop keeps idle kept-alive connections open, answering what comes on them with 503. */
 const KEEP_ALIVE_GRACE_MS = 1000;
@@ -60,67 +65,6 @@ export interface Running {
    * drains the writer, closes the database.
    */
   stop(): Promise<void>;
-}
-
-export async function openConfiguredDatabase(config: Config, pgSchema?: string): Promise<Database> {
-  return openDatabase({
-    databaseUrl: config.databaseUrl,
-    sqlitePath: config.sqlitePath,
-    sqliteSynchronous: config.sqliteSynchronous,
-    pgPoolSize: config.pgPoolSize,
-    pgSynchronousCommit: config.pgSynchronousCommit,
-    pgSchema,
-  });
-}
-
-/**
- * Brings the database up to this release: pending migrations, then the ledger keyed if it
- * is not yet (see key-ledger.ts): a start keys by itself only a ledger without rows or,
- * outside production, one never keyed; `keyLedger: true` is the operator's explicit
- * `credits migrate --key-ledger`. Refuses a ledger key other than the one the ledger is
- * hashed with, and a ledger that was keyed and reset to the old scheme.
- */
-export async function prepareDatabase(
-  database: Database,
-  config: Config,
-  opts: { keyLedger?: boolean } = {},
-): Promise<KeyLedgerReport & { migrations: string[] }> {
-  const migrations = await migrateToLatest(database.db);
-  const report = await keyLedger(database, new LedgerKey(config.ledgerKey), {
-    explicit: opts.keyLedger ?? false,
-    production: config.isProduction,
-  });
-  return { ...report, migrations };
-}
-
-/** Creates the super admin from the configuration when it does not exist yet. */
-export async function ensureSuperAdmin(core: Core, config: Config): Promise<void> {
-  if (!config.superAdmin) return;
-  const email = normalizeEmail(config.superAdmin.email);
-  const exists = await core.database.db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
-  if (exists) return;
-  try {
-    await createUser(core.writer, {
-      email,
-      name: 'Super admin',
-      password: config.superAdmin.password,
-      role: 'super_admin',
-      emailVerified: true,
-    });
-  } catch (e) {
-    if ((e as { code?: string }).code === 'validation_error') throw new Error(`SUPER_ADMIN_PASSWORD is refused: ${(e as Error).message}`);
-    // Another instance created it at the same moment.
-    if ((e as { code?: string }).code !== 'conflict') throw e;
-  }
-}
-
-/** What `credits serve` prints while no super admin exists: the setup link and the alternative. */
-export function setupInstructions(url: string, token: string): string[] {
-  return [
-    'no super admin yet. Open this one-time link in a browser to create one (valid 24 hours):',
-    `  ${url}/setup?token=${token}`,
-    'or set SUPER_ADMIN_EMAIL and SUPER_ADMIN_PASSWORD and restart.',
-  ];
 }
 
 export async function startServer(
@@ -360,54 +304,4 @@ export async function startServer(
     return stopping;
   };
   return { app, core, database, services, config, url, setupToken, metricsUrl, notices, lifecycle, stop };
-}
-
-/**
- * SIGTERM or SIGINT stops the service (Running.stop) and exits 0. If the stop takes longer
- * than SHUTDOWN_TIMEOUT_SECONDS, or a second signal comes, the process exits 1 at once.
- */
-export function exitOnSignals(running: Running, say: (line: string) => void = () => {}): void {
-  let signals = 0;
-  const shutdown = (sig: string) => {
-    signals++;
-    if (signals > 1) process.exit(1);
-    say(`${sig}: finishing requests in flight and pending work (at most ${running.config.shutdownTimeoutMs / 1000} s)...`);
-    setTimeout(() => {
-      say(`did not stop within ${running.config.shutdownTimeoutMs / 1000} s: exiting now`);
-      process.exit(1);
-    }, running.config.shutdownTimeoutMs).unref();
-    running
-      .stop()
-      .then(() => {
-        say('stopped cleanly');
-        process.exit(0);
-      })
-      .catch((e) => {
-        say(`shutdown failed: ${e instanceof Error ? e.message : e}`);
-        process.exit(1);
-      });
-  };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
-}
-
-/** What an operator should know at start-up: where the VAPI secret is, where the metrics are. */
-export function startupNotices(config: Config, url: string, metricsUrl: string | undefined): string[] {
-  const out: string[] = [];
-  const hook = `${config.publicUrl ?? (url || 'http://<host>')}/api/vapi/webhook`;
-  if (config.vapi.webhookSecretFile) {
-    out.push(
-      `VAPI webhook: its secret was generated in ${config.vapi.webhookSecretFile}; in VAPI, set the server URL to ${hook} ` +
-        'and a header x-vapi-secret with the contents of that file (or set VAPI_WEBHOOK_SECRET to a secret of your own). Reports without it get 401.',
-    );
-  } else if (config.vapi.webhookSecret) {
-    out.push(`VAPI webhook: ${hook}, with the header x-vapi-secret set to VAPI_WEBHOOK_SECRET.`);
-  } else {
-    out.push(
-      `VAPI webhook: refuses every report until VAPI_WEBHOOK_SECRET is set (then give VAPI ${hook} and that secret as the header x-vapi-secret).`,
-    );
-  }
-  if (metricsUrl) out.push(`metrics: ${metricsUrl}${config.metrics.token ? ' (Bearer METRICS_TOKEN)' : ''}, not on the main port`);
-  else if (!metricsOnMainPort(config)) out.push('metrics: off (in production /metrics needs METRICS_TOKEN or METRICS_PORT)');
-  return out;
 }

@@ -1,4 +1,4 @@
-/** Examples of the service API's operations (merged into EXAMPLES of openapi-examples.ts). */
+/** Examples of the service API's operations (merged into EXAMPLES of server/openapi-examples.ts). */
 
 const T = '2026-11-28T22:54:55.729Z';
 const KEY_ID = '01a2245e-7a00-7000-8000-0000000000a1';

@@ -1,0 +1,157 @@
+/** Examples of the health, configuration, auth, setup and credits operations. */
+import {
+  type Example,
+  T,
+  ADMIN_ID,
+  TOKEN,
+  MAIL_REQUESTED,
+  user,
+  balance,
+  professional,
+  starter,
+  perMinute,
+  perMessage,
+  usageRow,
+  purchaseRow,
+  payment,
+  settings,
+} from './samples.js';
+
+export const ACCOUNT_EXAMPLES: Record<string, Example> = {
+  'GET /health/live': { response: { status: 200, body: { status: 'ok' } } },
+  'GET /health/ready': { response: { status: 200, body: { status: 'ok', database: 'sqlite', backups: { enabled: false } } } },
+  'GET /metrics': {
+    response: {
+      status: 200,
+      type: 'text/plain',
+      body: '# HELP credits_charged_total Credits charged by metered operations\n# TYPE credits_charged_total counter\ncredits_charged_total{operation="message"} 0.1\n',
+    },
+  },
+  'GET /api/config': {
+    response: {
+      status: 200,
+      body: {
+        paymentsProvider: 'simulated',
+        stripePublishableKey: null,
+        maxUploadMb: 25,
+        callsSimulated: true,
+        emailEnabled: true,
+        emailVerificationRequired: false,
+      },
+    },
+  },
+  'POST /api/auth/register': {
+    request: { email: 'ada@example.com', password: 'correct-horse-battery', name: 'Ada Lovelace' },
+    response: { status: 201, body: { user, token: TOKEN } },
+  },
+  'POST /api/auth/login': {
+    request: { email: 'ada@example.com', password: 'correct-horse-battery' },
+    response: { status: 200, body: { user, token: TOKEN } },
+  },
+  'GET /api/auth/me': { response: { status: 200, body: { user } } },
+  'POST /api/auth/password': {
+    request: { currentPassword: 'correct-horse-battery', newPassword: 'staple-lantern-orbit-42' },
+    response: { status: 200, body: { user, token: TOKEN } },
+  },
+  'POST /api/auth/logout': { response: { status: 200, body: { status: 'signed_out' } } },
+  'POST /api/auth/verify-email': {
+    request: { token: 'q3JtVb0mKc5wXy8Zp1LdRfGhTnEs9aUiOkB2jC4vM7Q' },
+    response: { status: 200, body: { user, token: TOKEN } },
+  },
+  'POST /api/auth/verify-email/resend': { request: { email: 'ada@example.com' }, response: { status: 202, body: MAIL_REQUESTED } },
+  'POST /api/auth/forgot-password': { request: { email: 'ada@example.com' }, response: { status: 202, body: MAIL_REQUESTED } },
+  'POST /api/auth/reset-password': {
+    request: { token: 'Zx8Wv2Lk5Qm9Rt1Yp4Nc7Hb3Gd6Fs0Ja2Ue5Ko8Ti1M', password: 'amber-kestrel-violin-92' },
+    response: { status: 200, body: { user, token: TOKEN } },
+  },
+  'GET /api/setup': { response: { status: 200, body: { required: true } } },
+  'POST /api/setup': {
+    request: {
+      token: 'Jq0mV1mYl3nR1w3c0g5b5Hq2s9Qe8yD4kP7tX6uZaB0',
+      email: 'grace@example.com',
+      password: 'cobol-forever-1959',
+      name: 'Grace Hopper',
+    },
+    response: {
+      status: 201,
+      body: { user: { id: ADMIN_ID, email: 'grace@example.com', name: 'Grace Hopper', role: 'super_admin', createdAt: T }, token: TOKEN },
+    },
+  },
+  'GET /api/credits/balance': { response: { status: 200, body: balance } },
+  'GET /api/credits/packages': { response: { status: 200, body: { items: [starter, professional] } } },
+  'GET /api/credits/pricing': { response: { status: 200, body: { items: [perMessage, perMinute] } } },
+  'POST /api/credits/estimate': {
+    request: { operation: 'vapi_call', unit: 'per_minute', quantity: 90.5 },
+    response: { status: 200, body: { cost: 0.755, available: 546.4, allowed: true } },
+  },
+  'GET /api/credits/transactions': {
+    response: { status: 200, body: { items: [usageRow, purchaseRow], nextCursor: 'eyJpZCI6IjAxYTIyNDVlIn0.c2ln' } },
+  },
+  'GET /api/credits/transactions.csv': {
+    response: {
+      status: 200,
+      type: 'text/csv',
+      body: `id,createdAt,type,amount,reservedChange,balanceAfter,description,metadata\n${usageRow.id},${T},usage,-0.1,0,549.9,Message (per message),"{""operation"":""message"",""unit"":""per_message"",""quantity"":1}"\n`,
+    },
+  },
+  'GET /api/credits/usage': {
+    response: {
+      status: 200,
+      body: {
+        from: '2026-11-01T00:00:00.000Z',
+        to: '2026-12-01T00:00:00.000Z',
+        granularity: 'day',
+        totalCredits: 1.855,
+        totalOperations: 3,
+        series: [{ bucket: '2026-11-28T00:00:00.000Z', credits: 1.855, operations: 3 }],
+        byOperation: [
+          { operation: 'vapi_call', unit: 'per_call', credits: 1, operations: 1, quantity: 1 },
+          { operation: 'vapi_call', unit: 'per_minute', credits: 0.755, operations: 1, quantity: 90.5 },
+          { operation: 'message', unit: 'per_message', credits: 0.1, operations: 1, quantity: 1 },
+        ],
+      },
+    },
+  },
+  'GET /api/credits/alerts': {
+    response: {
+      status: 200,
+      body: {
+        items: [
+          {
+            id: '01a2245e-7000-7000-8000-000000000001',
+            type: 'low_balance',
+            message: 'Your available balance fell below 10 credits.',
+            read: false,
+            createdAt: T,
+          },
+        ],
+        nextCursor: null,
+        unread: 1,
+      },
+    },
+  },
+  'POST /api/credits/alerts/{id}/read': { response: { status: 200, body: { id: '01a2245e-7000-7000-8000-000000000001', read: true } } },
+  'GET /api/credits/settings': { response: { status: 200, body: settings } },
+  'PUT /api/credits/settings': {
+    request: { autoRecharge: { enabled: true, thresholdCredits: 20, packageId: 'pkg_starter' } },
+    response: { status: 200, body: settings },
+  },
+  'GET /api/credits/payments': { response: { status: 200, body: { items: [payment], nextCursor: null } } },
+  'POST /api/credits/purchase': {
+    request: { packageId: 'pkg_professional' },
+    response: {
+      status: 201,
+      body: {
+        payment: { id: payment.id, status: 'succeeded', provider: 'simulated', amountCents: 4500, currency: 'usd', credits: 550 },
+        clientSecret: null,
+      },
+    },
+  },
+  'GET /api/credits/stream': {
+    response: {
+      status: 200,
+      type: 'text/event-stream',
+      body: `event: balance\ndata: ${JSON.stringify(balance)}\n\n`,
+    },
+  },
+};
