@@ -14,7 +14,8 @@ import {
   quantityOutput,
 } from './common.js';
 import { packageSchema, pricingRuleSchema, unitSchema } from './credits.js';
-import { paymentSchema, paymentStatus, transactionSchema } from './credits-extra.js';
+import { callSchema } from './calls.js';
+import { alertSchema, paymentSchema, paymentStatus, settingsSchema, transactionSchema } from './credits-extra.js';
 
 export const adminUserSchema = z
   .object({
@@ -198,6 +199,9 @@ export const userDetail = z.object({
   user: adminUserSchema,
   transactions: z.array(transactionSchema),
   payments: z.array(paymentSchema),
+  alerts: z.array(alertSchema).meta({ description: 'The user’s last 20 in-app alerts, newest first.' }),
+  settings: settingsSchema.meta({ description: 'The user’s low-balance threshold and auto-recharge settings.' }),
+  calls: z.array(callSchema).meta({ description: 'The user’s last 20 calls, newest first.' }),
 });
 
 /** A Stripe event the webhook received, and what it did. */

@@ -87,6 +87,11 @@ export const endpoints = {
 
   'GET /api/admin/users': { query: admin.adminUsersQuery, responses: { 200: admin.adminUsersPage } },
   'GET /api/admin/users/:id': { params: common.idParam, responses: { 200: admin.userDetail } },
+  'GET /api/admin/users/:id/usage': {
+    params: common.idParam,
+    query: creditsExtra.usageQuery,
+    responses: { 200: creditsExtra.usageResponse },
+  },
   'PATCH /api/admin/users/:id': { params: common.idParam, body: admin.roleBody, responses: { 200: admin.roleResponse } },
   'POST /api/admin/users/:id/adjustments': {
     params: common.idParam,

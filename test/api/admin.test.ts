@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
 import { activeDialects } from '../support/db.js';
 import { TEST_PASSWORD } from '../support/factories.js';
+import { until } from '../support/poll.js';
 import { type TestServer, startTestServer } from '../support/server.js';
 
 describe.each(await activeDialects())('admin on %s', (dialect) => {
@@ -32,6 +33,39 @@ describe.each(await activeDialects())('admin on %s', (dialect) => {
     expect((await admin.api.get('/api/admin/users/nobody')).status).toBe(404);
     const page = await admin.api.get('/api/admin/users?limit=1');
     expect(page.body.nextCursor).toEqual(expect.any(String));
+  });
+
+  it('shows a user’s usage report, settings, alerts and calls to admins only', async () => {
+    const u = await s.register();
+    await s.grant(u.user.id, 30);
+    expect((await u.api.put('/api/credits/settings', { lowBalanceThreshold: 29.9 })).status).toBe(200);
+    for (let i = 0; i < 3; i++) expect((await u.api.post('/api/messages', { to: '+15551234567', body: `hi ${i}` })).status).toBe(201);
+    const call = await u.api.post('/api/vapi/calls', { phoneNumber: '+15551234567', maxDurationSeconds: 120 });
+    expect(call.status).toBe(201);
+    const day = new Date().toISOString().slice(0, 10);
+    const own = await u.api.get(`/api/credits/usage?from=${day}&to=${day}`);
+    const seen = await admin.api.get(`/api/admin/users/${u.user.id}/usage?from=${day}&to=${day}`);
+    expect(seen.status).toBe(200);
+    expect(seen.body).toEqual(own.body);
+    expect(seen.body.byOperation.find((o: { operation: string }) => o.operation === 'message')).toMatchObject({
+      operations: 3,
+      credits: 0.3,
+    });
+    expect((await admin.api.get(`/api/admin/users/${u.user.id}/usage`)).body.series).toHaveLength(30);
+    expect((await admin.api.get(`/api/admin/users/${u.user.id}/usage?from=${day}&to=${day}&granularity=hour`)).body.series).toHaveLength(
+      24,
+    );
+    expect((await admin.api.get(`/api/admin/users/${u.user.id}/usage?granularity=week`)).status).toBe(400);
+    expect((await admin.api.get('/api/admin/users/nobody/usage')).status).toBe(404);
+    expect((await u.api.get(`/api/admin/users/${u.user.id}/usage`)).status).toBe(403);
+    // The messages took the available credits below 29.9: a low-balance alert (written just after the charge).
+    const detail = await until('the low-balance alert on the admin’s page', async () => {
+      const d = await admin.api.get(`/api/admin/users/${u.user.id}`);
+      return d.body.alerts.some((a: { type: string }) => a.type === 'low_balance') && d;
+    });
+    expect(detail.body.settings).toMatchObject({ lowBalanceThreshold: 29.9, autoRecharge: { enabled: false } });
+    expect(detail.body.calls).toHaveLength(1);
+    expect(detail.body.calls[0]).toMatchObject({ id: call.body.call.id, phoneNumber: '+15551234567' });
   });
 
   it('adjusts credits with a reason, refuses a debit below zero, and audits', async () => {

@@ -15,6 +15,7 @@ import {
   purchaseRow,
   payment,
   settings,
+  usageReport,
 } from './samples.js';
 
 export const ACCOUNT_EXAMPLES: Record<string, Example> = {
@@ -94,24 +95,7 @@ export const ACCOUNT_EXAMPLES: Record<string, Example> = {
       body: `id,createdAt,type,amount,reservedChange,balanceAfter,description,metadata\n${usageRow.id},${T},usage,-0.1,0,549.9,Message (per message),"{""operation"":""message"",""unit"":""per_message"",""quantity"":1}"\n`,
     },
   },
-  'GET /api/credits/usage': {
-    response: {
-      status: 200,
-      body: {
-        from: '2026-11-01T00:00:00.000Z',
-        to: '2026-12-01T00:00:00.000Z',
-        granularity: 'day',
-        totalCredits: 1.855,
-        totalOperations: 3,
-        series: [{ bucket: '2026-11-28T00:00:00.000Z', credits: 1.855, operations: 3 }],
-        byOperation: [
-          { operation: 'vapi_call', unit: 'per_call', credits: 1, operations: 1, quantity: 1 },
-          { operation: 'vapi_call', unit: 'per_minute', credits: 0.755, operations: 1, quantity: 90.5 },
-          { operation: 'message', unit: 'per_message', credits: 0.1, operations: 1, quantity: 1 },
-        ],
-      },
-    },
-  },
+  'GET /api/credits/usage': { response: { status: 200, body: usageReport } },
   'GET /api/credits/alerts': {
     response: {
       status: 200,

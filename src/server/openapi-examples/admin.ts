@@ -14,13 +14,46 @@ import {
   adminUser,
   webhookEndpoint,
   webhookDelivery,
+  settings,
+  usageReport,
 } from './samples.js';
 
 export const ADMIN_EXAMPLES: Record<string, Example> = {
   'GET /api/admin/users': { response: { status: 200, body: { items: [adminUser], nextCursor: null } } },
   'GET /api/admin/users/{id}': {
-    response: { status: 200, body: { user: adminUser, transactions: [usageRow, purchaseRow], payments: [payment] } },
+    response: {
+      status: 200,
+      body: {
+        user: adminUser,
+        transactions: [usageRow, purchaseRow],
+        payments: [payment],
+        alerts: [
+          {
+            id: '01a2245e-7000-7000-8000-000000000001',
+            type: 'low_balance',
+            message: 'Your available balance fell below 10 credits.',
+            read: false,
+            createdAt: T,
+          },
+        ],
+        settings,
+        calls: [
+          {
+            id: 'sim_36724ab3-0573-4daa-8dd5-2aae72434d08',
+            status: 'ended',
+            phoneNumber: '+15551234567',
+            maxDurationSeconds: 300,
+            startedAt: T,
+            endedAt: T,
+            durationSeconds: 90.5,
+            charged: 1.755,
+            reserved: 0,
+          },
+        ],
+      },
+    },
   },
+  'GET /api/admin/users/{id}/usage': { response: { status: 200, body: usageReport } },
   'PATCH /api/admin/users/{id}': { request: { role: 'admin' }, response: { status: 200, body: { user: { ...adminUser, role: 'admin' } } } },
   'POST /api/admin/users/{id}/adjustments': {
     request: { amount: 10, reason: 'Goodwill credit for a failed call' },

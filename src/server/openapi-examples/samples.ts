@@ -98,6 +98,20 @@ export const adminUser = {
   lifetimeUsed: 1.1,
   externalId: 'auth0|6560a1',
 };
+/** A usage report (the user's own, or an admin's view of it). */
+export const usageReport = {
+  from: '2026-11-01T00:00:00.000Z',
+  to: '2026-12-01T00:00:00.000Z',
+  granularity: 'day',
+  totalCredits: 1.855,
+  totalOperations: 3,
+  series: [{ bucket: '2026-11-28T00:00:00.000Z', credits: 1.855, operations: 3 }],
+  byOperation: [
+    { operation: 'vapi_call', unit: 'per_call', credits: 1, operations: 1, quantity: 1 },
+    { operation: 'vapi_call', unit: 'per_minute', credits: 0.755, operations: 1, quantity: 90.5 },
+    { operation: 'message', unit: 'per_message', credits: 0.1, operations: 1, quantity: 1 },
+  ],
+};
 export const settings = { lowBalanceThreshold: 10, autoRecharge: { enabled: true, thresholdCredits: 20, packageId: 'pkg_starter' } };
 
 export const webhookEndpoint = {

@@ -25,6 +25,7 @@ import {
   userDetail,
 } from '../../../contracts/admin.js';
 import { idParam, paginationQuery } from '../../../contracts/common.js';
+import { usageQuery, usageResponse } from '../../../contracts/credits-extra.js';
 import { packagesList, pricingRulesList } from '../../../contracts/credits.js';
 import { adjustCredits } from '../../../core/accounts/adjust-credits.js';
 import { changeRole } from '../../../core/accounts/change-role.js';
@@ -41,6 +42,7 @@ import { createRule } from '../../../core/pricing/create-rule.js';
 import { listRules } from '../../../core/pricing/list-rules.js';
 import { updateRule } from '../../../core/pricing/update-rule.js';
 import { getAdminAnalytics } from '../../../core/reports/get-admin-analytics.js';
+import { getUsage, usageRange } from '../../../core/usage/get-usage.js';
 import type { PaymentRow } from '../../../db/schema.js';
 import type { App, AppContext } from '../../context.js';
 import { principal, requireAdmin } from '../../plugins/auth.js';
@@ -48,6 +50,10 @@ import { type StoredReply, sendReply } from '../../plugins/idempotency.js';
 import {
   toAdjustment,
   toAdminPayment,
+  toAlert,
+  toCall,
+  toSettings,
+  toUsage,
   toAdminUser,
   toAnalytics,
   toAuditEntry,
@@ -89,7 +95,35 @@ export async function adminRoutes(app: App, ctx: AppContext) {
     },
     async (req) => {
       const d = await getUserDetail(db, req.params.id);
-      return { user: toAdminUser(d.user), transactions: d.transactions.map(toTransaction), payments: d.payments.map(toPayment) };
+      return {
+        user: toAdminUser(d.user),
+        transactions: d.transactions.map(toTransaction),
+        payments: d.payments.map(toPayment),
+        alerts: d.alerts.map(toAlert),
+        settings: toSettings(d.settings),
+        calls: d.calls.map(toCall),
+      };
+    },
+  );
+
+  app.get(
+    '/api/admin/users/:id/usage',
+    {
+      ...guard,
+      schema: {
+        ...doc(
+          'A user’s usage report',
+          'Admins only. The user’s usage report, the same as the user’s own `GET /api/credits/usage`: credits spent and operations per UTC day or hour (`granularity`) over `from`..`to` (default: the last 30 days), and per operation and unit. An unknown user is 404.',
+        ),
+        params: idParam,
+        querystring: usageQuery,
+        response: answers({ 200: usageResponse }, 400, 401, 403, 404),
+      },
+    },
+    async (req) => {
+      const user = await getUserWithAccount(db, req.params.id);
+      const range = usageRange(Date.now(), req.query);
+      return toUsage(range, await getUsage(db, user.id, range));
     },
   );
 

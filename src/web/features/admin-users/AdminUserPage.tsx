@@ -10,8 +10,12 @@ import { formatCredits, formatDate } from '../../lib/format';
 import { keys } from '../../lib/query-keys';
 import { AdjustCreditsDialog } from './AdjustCreditsDialog';
 import { RoleForm } from './RoleForm';
+import { UserAlerts, UserCalls, UserSettings, UserUsage } from './UserActivity';
 
-/** `/admin/users/:id`: a user's balance with "Adjust credits", the role, and the last transactions and payments. */
+/**
+ * `/admin/users/:id`: a user's balance with "Adjust credits", the role, their usage report,
+ * the last transactions and payments, their settings, alerts and calls.
+ */
 export function AdminUserPage() {
   const { id = '' } = useParams();
   const [adjusting, setAdjusting] = useState(false);
@@ -49,6 +53,7 @@ export function AdminUserPage() {
             </dl>
             <RoleForm user={d.user} />
           </section>
+          <UserUsage userId={d.user.id} />
           <section className="card" aria-labelledby="user-tx-h">
             <h2 id="user-tx-h">Recent transactions</h2>
             {d.transactions.length === 0 ? (
@@ -76,6 +81,9 @@ export function AdminUserPage() {
               />
             )}
           </section>
+          <UserSettings settings={d.settings} />
+          <UserAlerts alerts={d.alerts} />
+          <UserCalls calls={d.calls} />
           {adjusting ? <AdjustCreditsDialog user={d.user} onClose={() => setAdjusting(false)} /> : null}
         </>
       ) : null}
