@@ -3,7 +3,7 @@
  * server did not issue is refused (400) rather than misread.
  */
 import { createHmac, timingSafeEqual } from 'node:crypto';
-import type { Page, PageRequest } from '../core/paginate.js';
+import type { Page, PageKey, PageRequest } from '../core/paginate.js';
 import { HttpError } from './http-errors.js';
 
 export class Cursors {
@@ -13,7 +13,7 @@ export class Cursors {
     return createHmac('sha256', this.secret).update(`cursor:${payload}`).digest('base64url').slice(0, 22);
   }
 
-  encode(position: Record<string, string | number>): string {
+  encode(position: Record<string, PageKey>): string {
     const payload = Buffer.from(JSON.stringify(position)).toString('base64url');
     return `${payload}.${this.sign(payload)}`;
   }
@@ -43,21 +43,13 @@ export class Cursors {
    * The page a list request asks for: its `limit`, and the position its cursor holds under
    * `field` (read with `as`: String or Number).
    */
-  request<K extends string | number>(
-    q: { limit: number; cursor?: string | undefined },
-    field: string,
-    as: (v: unknown) => K,
-  ): PageRequest<K> {
+  request<K extends PageKey>(q: { limit: number; cursor?: string | undefined }, field: string, as: (v: unknown) => K): PageRequest<K> {
     const position = this.decode(q.cursor);
     return { limit: q.limit, after: position ? as(position[field]) : undefined };
   }
 
   /** A page as the contract answers it: its items, and the cursor of the next page under `field` (null at the end). */
-  answer<T, U, K extends string | number>(
-    page: Page<T, K>,
-    field: string,
-    present: (row: T) => U,
-  ): { items: U[]; nextCursor: string | null } {
+  answer<T, U, K extends PageKey>(page: Page<T, K>, field: string, present: (row: T) => U): { items: U[]; nextCursor: string | null } {
     return { items: page.rows.map((r) => present(r)), nextCursor: page.next === null ? null : this.encode({ [field]: page.next }) };
   }
 }

@@ -10,6 +10,7 @@ import type { UserWithAccount } from '../core/accounts/get-user.js';
 import { type ListedCall, callStatusWord } from '../core/calls/list-calls.js';
 import type { Balance } from '../core/ledger/ledger.js';
 import type { AdminPaymentRow } from '../core/payments/list-admin-payments.js';
+import type { WebhookEventEntry } from '../core/payments/list-webhook-events.js';
 import type { Applied } from '../core/ledger/types.js';
 import type { AdminAnalytics } from '../core/reports/get-admin-analytics.js';
 import type { UsageRange, UsageReport } from '../core/usage/get-usage.js';
@@ -258,5 +259,16 @@ export function toCall(c: ListedCall) {
     durationSeconds: c.duration_ms === null ? null : c.duration_ms / 1000,
     charged: mcToCredits(c.charged_mc ?? 0),
     reserved: mcToCredits(c.heldMc),
+  };
+}
+
+/** A Stripe event the webhook recorded; one received before outcomes were recorded is `unrecorded`. */
+export function toWebhookEvent(e: WebhookEventEntry) {
+  return {
+    id: e.id,
+    type: e.type,
+    receivedAt: new Date(e.receivedAt).toISOString(),
+    outcome: e.outcome === 'applied' || e.outcome === 'ignored' ? (e.outcome as 'applied' | 'ignored') : ('unrecorded' as const),
+    paymentId: e.paymentId,
   };
 }

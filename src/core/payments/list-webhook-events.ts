@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
+import { mapPage, type Page, type PageRequest, paginate } from '../paginate.js';
 
 export interface WebhookEventEntry {
   /** Stripe's event id (`evt_...`). */
@@ -11,10 +12,8 @@ export interface WebhookEventEntry {
   paymentId: string | null;
 }
 
-export interface WebhookEventsPosition {
-  at: number;
-  id: string;
-}
+/** An event's place in the list: the time it was received, then its id (ties at one millisecond). */
+export type WebhookEventsKey = readonly [at: number, id: string];
 
 /**
  * The Stripe events received, newest first, each with what it did: so an operator can answer
@@ -22,28 +21,15 @@ export interface WebhookEventsPosition {
  */
 export async function listWebhookEvents(
   db: Kysely<DB>,
-  opts: { limit: number; after?: WebhookEventsPosition | null },
-): Promise<{ items: WebhookEventEntry[]; next: WebhookEventsPosition | null }> {
-  let q = db.selectFrom('processed_events').selectAll().where('id', 'like', 'stripe:%');
-  const after = opts.after;
-  if (after)
-    q = q.where((eb) => eb.or([eb('created_at', '<', after.at), eb.and([eb('created_at', '=', after.at), eb('id', '<', after.id)])]));
-  const rows = await q
-    .orderBy('created_at', 'desc')
-    .orderBy('id', 'desc')
-    .limit(opts.limit + 1)
-    .execute();
-  const more = rows.length > opts.limit;
-  if (more) rows.length = opts.limit;
-  const last = rows.at(-1);
-  return {
-    items: rows.map((r) => ({
-      id: r.id.slice('stripe:'.length),
-      type: r.type,
-      receivedAt: r.created_at,
-      outcome: r.outcome,
-      paymentId: r.payment_id,
-    })),
-    next: more && last ? { at: last.created_at, id: last.id } : null,
-  };
+  page: PageRequest<WebhookEventsKey>,
+): Promise<Page<WebhookEventEntry, WebhookEventsKey>> {
+  const query = db.selectFrom('processed_events').selectAll().where('id', 'like', 'stripe:%');
+  const rows = await paginate(query, ['created_at', 'id'], (r): WebhookEventsKey => [r.created_at, r.id], page);
+  return mapPage(rows, (r) => ({
+    id: r.id.slice('stripe:'.length),
+    type: r.type,
+    receivedAt: r.created_at,
+    outcome: r.outcome,
+    paymentId: r.payment_id,
+  }));
 }

@@ -1,8 +1,9 @@
 import { webhookEventsPage } from '../../../contracts/admin.js';
 import { errorSchema, paginationQuery } from '../../../contracts/common.js';
-import { listWebhookEvents } from '../../../core/payments/list-webhook-events.js';
+import { listWebhookEvents, type WebhookEventsKey } from '../../../core/payments/list-webhook-events.js';
 import type { App, AppContext } from '../../context.js';
 import { requireAdmin } from '../../plugins/auth.js';
+import { toWebhookEvent } from '../../presenters.js';
 
 /** The Stripe events the webhook received, for admins. */
 export async function webhookEventRoutes(app: App, ctx: AppContext) {
@@ -21,21 +22,11 @@ export async function webhookEventRoutes(app: App, ctx: AppContext) {
       },
     },
     async (req) => {
-      const after = ctx.cursors.decode<{ at: number; id: string }>(req.query.cursor);
-      const page = await listWebhookEvents(ctx.core.database.db, {
-        limit: req.query.limit,
-        after: after && { at: Number(after.at), id: String(after.id) },
+      const page = ctx.cursors.request(req.query, 'at', (v): WebhookEventsKey => {
+        const [at, id] = Array.isArray(v) ? v : [];
+        return [Number(at), String(id)];
       });
-      return {
-        items: page.items.map((e) => ({
-          id: e.id,
-          type: e.type,
-          receivedAt: new Date(e.receivedAt).toISOString(),
-          outcome: e.outcome === 'applied' || e.outcome === 'ignored' ? (e.outcome as 'applied' | 'ignored') : ('unrecorded' as const),
-          paymentId: e.paymentId,
-        })),
-        nextCursor: page.next ? ctx.cursors.encode({ at: page.next.at, id: page.next.id }) : null,
-      };
+      return ctx.cursors.answer(await listWebhookEvents(ctx.core.database.db, page), 'at', toWebhookEvent);
     },
   );
 }
