@@ -1,6 +1,6 @@
 import type { CreditsClient, Hold } from './client.js';
 import { type ApiErrorBody, CreditsApiError } from './errors.js';
-import type { Metadata } from './types.js';
+import type { HoldInput, Metadata } from './types.js';
 
 type Value<Req, T> = T | ((req: Req) => T | Promise<T>);
 
@@ -11,7 +11,7 @@ export interface RequireCreditsOptions<Req = any> {
   /** For an organisation: the member (their external id) who causes the charge. */
   member?: Value<Req, string | undefined>;
   operation: string;
-  unit: string;
+  unit: HoldInput['unit'];
   /**
    * The quantity to reserve (the unit's base quantity), or how to read it from the request.
    * Also what is captured unless the handler sets the actual quantity

@@ -1,125 +1,73 @@
 /**
  * The shapes of the service API (API.md, "The service API"), as the client gives and
- * takes them: credits are numbers with at most 3 decimals. The package carries no runtime
- * schema library, so these are declared here; packages/client/test/contract-types.test.ts
- * checks at type level, in the repository's typecheck, that each one matches the service's
- * own zod contracts (src/contracts/service.ts) both ways a client needs: every answer the
- * service gives fits these types, and every input these types allow is a body it accepts.
+ * takes them: credits are numbers with at most 3 decimals. They are derived from
+ * `contracts.gen.ts`, which scripts/client-types.ts generates from the service's own zod
+ * contracts (src/contracts/service.ts), so nothing here restates a field: a change of a
+ * contract reaches these types at the next typecheck or build. The package carries no
+ * runtime schema library; only the client's own additions (an idempotency key, the
+ * flattened results) are written here.
  */
+import type {
+  BalanceResponse,
+  CaptureBody,
+  CaptureResponse,
+  Customer as CustomerAnswer,
+  CustomerBody,
+  ExtendBody,
+  ExtendResponse,
+  HoldBody,
+  HoldResponse,
+  ReleaseResponse,
+  UsageBatchResponse,
+  UsageBody,
+  UsageEvent,
+  UsageResponse,
+} from './contracts.gen.js';
 
-export type CustomerKind = 'personal' | 'organization';
+export type { ExtendBody, HoldResponse, UsageResponse };
 
-export interface Customer {
-  accountId: string;
-  externalId: string;
-  kind: CustomerKind;
-  name: string;
-}
-
-export interface CustomerInput {
-  email?: string;
-  name?: string;
-  kind?: CustomerKind;
-}
+export type Customer = CustomerAnswer;
+export type CustomerKind = Customer['kind'];
+export type CustomerInput = CustomerBody;
 
 /** The balance object of the service (credits). */
-export interface Balance {
-  balance: number;
-  reserved: number;
-  available: number;
-  lifetimePurchased: number;
-  lifetimeUsed: number;
-  unlimited: boolean;
-  [more: string]: unknown;
-}
+export type Balance = BalanceResponse;
 
 /** Free-form facts kept on the usage row and shown in the customer's history (at most 4 KiB as JSON). */
-export type Metadata = Record<string, unknown>;
+export type Metadata = NonNullable<UsageBody['metadata']>;
 
-export interface UsageInput {
-  /** The customer's external id. */
-  customer: string;
-  /** For an organisation: the member (their external id) who caused it. */
-  member?: string;
-  operation: string;
-  unit: string;
-  /** In the unit's base quantity: seconds for per_minute, bytes for per_mb, tokens for per_1k_tokens, else a count. */
-  quantity: number;
-  metadata?: Metadata;
-  /** Makes the call idempotent across processes; generated (and reused on retries) when absent. */
+/** Makes a call idempotent across processes; generated (and reused on retries) when absent. */
+interface Idempotent {
   idempotencyKey?: string;
 }
+
+/** A usage to charge: `quantity` in the unit's base quantity (seconds for per_minute, bytes for per_mb, tokens for per_1k_tokens, else a count). */
+export type UsageInput = UsageBody & Idempotent;
 
 export interface UsageResult {
   /** The usage row (null when nothing was recorded as a charge: a super admin's bypass). */
-  usageId: string | null;
+  usageId: UsageResponse['usage']['id'];
   /** Credits charged. */
-  charged: number;
+  charged: UsageResponse['credits']['charged'];
   /** The customer's balance after it. */
-  balance: number;
+  balance: UsageResponse['credits']['balance'];
 }
 
-export interface BatchEvent {
-  /** The event's own id: an id charged before is a `duplicate`, charged nothing again. */
-  id: string;
-  customer: string;
-  member?: string;
-  operation: string;
-  unit: string;
-  quantity: number;
-  metadata?: Metadata;
-}
+/** One event of a batch, with its own id: an id charged before is a `duplicate`, charged nothing again. */
+export type BatchEvent = UsageEvent;
 
-export interface BatchResult {
-  /** The event's id (null when the event had no usable id). */
-  id: string | null;
-  status: 'charged' | 'duplicate' | 'insufficient_credits' | 'invalid';
-  charged?: number;
-  usageId?: string | null;
-  error?: { code: string; message: string; details?: Record<string, unknown> };
-  [more: string]: unknown;
-}
+export type BatchResult = UsageBatchResponse['results'][number];
 
-export interface HoldInput {
-  customer: string;
-  member?: string;
-  operation: string;
-  unit: string;
-  /** The quantity to reserve the cost of (the unit's base quantity). */
-  quantity: number;
-  /** How long the hold lasts unless captured, released or extended (default 900, at most 86,400). */
-  ttlSeconds?: number;
-  idempotencyKey?: string;
-}
+/** A hold to place: `ttlSeconds` defaults to 900, at most 86,400. */
+export type HoldInput = HoldBody & Idempotent;
 
-export interface CaptureInput {
-  /** The quantity actually used; its cost is charged, at most the held credits, and the rest released. */
-  quantity: number;
-  metadata?: Metadata;
-  idempotencyKey?: string;
-}
+/** The quantity actually used; its cost is charged, at most the held credits, and the rest released. */
+export type CaptureInput = CaptureBody & Idempotent;
 
-export interface CaptureResult {
-  id: string;
-  status: 'captured';
-  /** Credits charged. */
-  credits: number;
-  /** Credits that were held. */
-  heldCredits: number;
-  charged: number;
-  balance: number;
-}
+export type CaptureResult = CaptureResponse['hold'] & Pick<CaptureResponse['credits'], 'charged' | 'balance'>;
 
-export interface ReleaseResult {
-  id: string;
-  /** `expired` when the sweeper had released it already. */
-  status: 'released' | 'expired';
-}
+export type ReleaseResult = ReleaseResponse['hold'];
 
-export interface ExtendResult {
-  id: string;
-  status: string;
-  expiresAt: string;
-}
+export type ExtendResult = ExtendResponse['hold'];
 
-export type HoldStatus = 'held' | 'captured' | 'released' | 'expired';
+export type HoldStatus = ExtendResponse['hold']['status'];

@@ -1,10 +1,14 @@
 /**
- * The client's types against the service's own zod contracts (src/contracts/service.ts),
+ * The client's types against the service's own zod contracts (src/contracts/service.ts).
+ * They are generated from those contracts (scripts/client-types.ts -> contracts.gen.ts),
+ * so first: the committed file is what the generator makes of today's contracts. Then,
  * checked by the compiler in `npm run typecheck`: every answer the service gives fits the
  * type the client returns, and every input the client's types allow is a body the service
- * accepts. A change of a contract that the client does not follow fails the typecheck here.
+ * accepts (the client's own additions, such as the flattened results, included).
  */
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { generate } from '../../../scripts/client-types.js';
 import type { z } from 'zod';
 import type { balanceSchema } from '../../../src/contracts/credits.js';
 import type * as service from '../../../src/contracts/service.js';
@@ -52,6 +56,12 @@ const requests: [
 ] = [true, true, true, true, true, true];
 
 describe("the client's types", () => {
+  it('are generated from the contracts as they are now (`npm run client:types`)', { timeout: 60_000 }, async () => {
+    const committed = readFileSync(new URL('../src/contracts.gen.ts', import.meta.url), 'utf8');
+    expect(committed).toBe(await generate());
+    expect(committed).toContain('export interface HoldBody');
+  });
+
   it('match the service contracts (checked by the compiler; see the tuples above)', () => {
     expect([...answers, ...requests].every(Boolean)).toBe(true);
   });
