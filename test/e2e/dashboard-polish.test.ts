@@ -75,10 +75,12 @@ describe.runIf(runBrowserTests)('dashboard polish (desktop and phone)', () => {
     expect(errors).toEqual([]);
   });
 
+  /** A signed-in page; console errors fail the test, but those matching `allow` (the failures a test causes on purpose). */
   async function open(
     token: string,
     viewport: { width: number; height: number },
     label: string,
+    allow?: RegExp,
   ): Promise<{ context: BrowserContext; page: Page }> {
     const context = await browser.newContext({
       viewport,
@@ -91,11 +93,14 @@ describe.runIf(runBrowserTests)('dashboard polish (desktop and phone)', () => {
     const page = await context.newPage();
     page.setDefaultTimeout(30_000);
     page.on('console', (m) => {
-      if (m.type() === 'error') errors.push(`[${label}] console: ${m.text()}`);
+      if (m.type() === 'error' && !allow?.test(m.text())) errors.push(`[${label}] console: ${m.text()}`);
     });
     page.on('pageerror', (e) => errors.push(`[${label}] page error: ${e.message}`));
     return { context, page };
   }
+
+  const headerBalance = (page: Page, value: string) =>
+    page.locator('[aria-label="Credit balance"]', { hasText: new RegExp(`^${value.replace('.', '\\.')}$`) }).waitFor();
 
   const settled = (page: Page) =>
     page.waitForFunction(() => !/Loading|Checking your access/.test(document.body.innerText), undefined, { timeout: 30_000 });
@@ -203,4 +208,87 @@ describe.runIf(runBrowserTests)('dashboard polish (desktop and phone)', () => {
       await context.close();
     }
   });
+  for (const [label, viewport] of [
+    ['desktop', DESKTOP],
+    ['phone', PHONE],
+  ] as const) {
+    it(`says what happened to the money when a purchase fails, and marks the figures not live (${label})`, async () => {
+      const buyer = await server.register({ name: `Failing Buyer ${label}` });
+      const { context, page } = await open(buyer.token, viewport, `${label} failures`, /Failed to load resource|ERR_/);
+      await page.goto(`${server.url}/credits`);
+      await headerBalance(page, '0');
+      await page.getByRole('button', { name: 'Buy credits' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Buy credits' });
+      const professional = dialog.getByRole('article', { name: 'Professional' });
+      await professional.waitFor();
+
+      // 1. Offline: the purchase never left the device, so nothing was charged; the figures say they are not live.
+      await context.setOffline(true);
+      await professional.getByRole('button', { name: 'Buy' }).click();
+      const failed = dialog.getByRole('alert');
+      await failed.getByText('You were not charged.').waitFor();
+      expect(await failed.innerText()).toContain('offline');
+      await page.keyboard.press('Escape');
+      await page.locator('.balance-stale-tag', { hasText: 'not live' }).waitFor();
+      const card = page.locator('section', { has: page.getByRole('heading', { name: 'Balance', exact: true }) });
+      await card.getByText('Not live.').waitFor();
+      await page.screenshot({ path: join(SHOTS, `${label}-purchase-offline-stale.png`) });
+      expect(await card.getByRole('button', { name: 'Retry' }).isVisible()).toBe(true);
+      // Back online, the figures are live again.
+      await context.setOffline(false);
+      await card.getByText('Not live.').waitFor({ state: 'detached' });
+      await page.locator('.balance-stale-tag').waitFor({ state: 'detached' });
+
+      // 2. The purchase reached the server but its answer was lost: we cannot tell, and say so;
+      //    "Try again" sends the same purchase (the same Idempotency-Key): it is not made twice.
+      await page.route('**/api/credits/purchase', async (route) => {
+        await route.fetch();
+        await route.abort('connectionreset');
+      });
+      await page.getByRole('button', { name: 'Buy credits' }).click();
+      await professional.getByRole('button', { name: 'Buy' }).click();
+      await failed.getByText('We cannot tell whether Professional was bought.').waitFor();
+      const unknown = await failed.innerText();
+      expect(unknown).not.toContain('not charged');
+      expect(unknown).toContain('Check your balance');
+      await page.screenshot({ path: join(SHOTS, `${label}-purchase-unknown.png`) });
+      await page.unroute('**/api/credits/purchase');
+      await failed.getByRole('button', { name: 'Try again' }).click();
+      await dialog.getByText('Purchase succeeded.').waitFor();
+      await headerBalance(page, '550');
+      const payments = await buyer.api.request('GET', '/api/credits/payments');
+      expect(payments.body.items).toHaveLength(1);
+      await dialog.getByRole('button', { name: 'Close', exact: true }).click();
+
+      // 3. The server refused before charging (503 payments_unavailable): not charged.
+      await page.route('**/api/credits/purchase', (route) =>
+        route.fulfill({
+          status: 503,
+          contentType: 'application/json',
+          body: JSON.stringify({ error: { code: 'payments_unavailable', message: 'Payments are not available right now.' } }),
+        }),
+      );
+      await page.getByRole('button', { name: 'Buy credits' }).click();
+      await professional.getByRole('button', { name: 'Buy' }).click();
+      await failed.getByText('You were not charged.').waitFor();
+      expect(await failed.innerText()).toContain('Payments are not available right now.');
+      await page.unroute('**/api/credits/purchase');
+      await page.keyboard.press('Escape');
+      expect((await buyer.api.request('GET', '/api/credits/payments')).body.items).toHaveLength(1);
+
+      // 4. A section that fails to load offers "Retry", which loads it.
+      let failing = true;
+      await page.route(/\/api\/credits\/transactions(\?|$)/, (route) => (failing ? route.abort('failed') : route.continue()));
+      await page.reload();
+      const history = page.locator('section', { has: page.getByRole('heading', { name: 'Transaction history' }) });
+      const retry = history.getByRole('button', { name: 'Retry' });
+      await retry.waitFor();
+      expect(await history.getByRole('row').count()).toBe(0);
+      failing = false;
+      await retry.click();
+      await history.getByRole('row').filter({ hasText: 'Purchase' }).first().waitFor();
+      expect(await retry.count()).toBe(0);
+      await context.close();
+    });
+  }
 });

@@ -75,8 +75,8 @@ export function idempotencyKey(): string {
 interface RequestOptions {
   method?: string;
   body?: unknown;
-  /** Sends an Idempotency-Key header (every POST that moves credits or money). */
-  idempotent?: boolean;
+  /** Sends an Idempotency-Key header (every POST that moves credits or money): a fresh one, or the one given (to ask again safely). */
+  idempotent?: boolean | string;
   signal?: AbortSignal;
   headers?: Record<string, string>;
 }
@@ -96,7 +96,7 @@ export async function apiFetch(path: string, opts: RequestOptions = {}): Promise
     headers['content-type'] = 'application/json';
     body = JSON.stringify(opts.body);
   }
-  if (opts.idempotent) headers['idempotency-key'] = idempotencyKey();
+  if (opts.idempotent) headers['idempotency-key'] = typeof opts.idempotent === 'string' ? opts.idempotent : idempotencyKey();
   let res: Response;
   try {
     res = await fetch(path, { method: opts.method ?? 'GET', headers, body, signal: opts.signal });
@@ -124,7 +124,7 @@ export async function apiFetch(path: string, opts: RequestOptions = {}): Promise
 
 /** What a call sends besides the contract's parts: an abort signal, and `idempotent: true` where the endpoint moves credits or money. */
 type ClientOptions<K extends EndpointKey> = { signal?: AbortSignal } & (IsIdempotent<K> extends true
-  ? { idempotent: true }
+  ? { idempotent: true /** The Idempotency-Key to send (a retry of the same request); else a fresh one. */; idempotencyKey?: string }
   : { idempotent?: never });
 
 interface AnyRequest {
@@ -133,6 +133,7 @@ interface AnyRequest {
   body?: unknown;
   signal?: AbortSignal;
   idempotent?: boolean;
+  idempotencyKey?: string;
 }
 
 /**
@@ -147,7 +148,7 @@ export async function api<K extends EndpointKey>(key: K, ...[request]: CallArgs<
   const res = await apiFetch(path, {
     method,
     ...(method === 'GET' ? {} : { body: r.body ?? {} }),
-    ...(r.idempotent ? { idempotent: true } : {}),
+    ...(r.idempotent ? { idempotent: r.idempotencyKey ?? true } : {}),
     ...(r.signal ? { signal: r.signal } : {}),
   });
   if (res.status === 204) return undefined as ResponseOf<K>;
@@ -261,11 +262,24 @@ function readEventStream(path: string, onEvent: (e: SseEvent) => void, onStatus?
     if (retired) return;
     const delay = Math.min(30_000, 500 * 2 ** attempt) + Math.random() * 250;
     attempt++;
-    timer = setTimeout(run, delay);
+    timer = setTimeout(() => {
+      timer = undefined;
+      void run();
+    }, delay);
   };
+  // Back online: reconnect now rather than after the backoff.
+  const online = () => {
+    if (!timer || ctrl.signal.aborted) return;
+    clearTimeout(timer);
+    timer = undefined;
+    attempt = 0;
+    void run();
+  };
+  if (typeof window !== 'undefined') window.addEventListener('online', online);
   void run();
   return () => {
     ctrl.abort();
     if (timer) clearTimeout(timer);
+    if (typeof window !== 'undefined') window.removeEventListener('online', online);
   };
 }

@@ -2,7 +2,7 @@ import { type ReactNode, Suspense } from 'react';
 import { Link, NavLink, Outlet } from 'react-router';
 import { Loading } from '../components/ui';
 import { CreditBalance } from '../features/credits/CreditBalance';
-import { useBalanceStream } from '../features/credits/hooks';
+import { BalanceLive, useBalanceStream } from '../features/credits/hooks';
 import { useSession } from '../lib/session';
 
 /** The signed-in shell: header with navigation and the live balance, then the page. */
@@ -10,39 +10,41 @@ export function Layout({ children }: { children?: ReactNode }) {
   const { user, token, isAdmin, signOut } = useSession();
   const live = useBalanceStream(token);
   return (
-    <div className="app">
-      <a className="skip-link" href="#main">
-        Skip to content
-      </a>
-      <header className="site-header">
-        <div className="header-inner">
-          <Link to="/" className="brand">
-            <span className="brand-mark" aria-hidden="true">
-              ◆
-            </span>
-            <span className="brand-name">Credit billing</span>
-          </Link>
-          <nav aria-label="Main" className="main-nav">
-            <NavLink to="/credits">Credits</NavLink>
-            <NavLink to="/platform">Platform</NavLink>
-            {isAdmin ? <NavLink to="/admin">Admin</NavLink> : null}
-          </nav>
-          <div className="header-right">
-            <CreditBalance compact live={live} />
-            <div className="user-box">
-              <span className="user-name" title={user?.email}>
-                {user?.name ?? ''}
+    <BalanceLive.Provider value={live}>
+      <div className="app">
+        <a className="skip-link" href="#main">
+          Skip to content
+        </a>
+        <header className="site-header">
+          <div className="header-inner">
+            <Link to="/" className="brand">
+              <span className="brand-mark" aria-hidden="true">
+                ◆
               </span>
-              <button type="button" className="button button-ghost button-small" onClick={signOut}>
-                Sign out
-              </button>
+              <span className="brand-name">Credit billing</span>
+            </Link>
+            <nav aria-label="Main" className="main-nav">
+              <NavLink to="/credits">Credits</NavLink>
+              <NavLink to="/platform">Platform</NavLink>
+              {isAdmin ? <NavLink to="/admin">Admin</NavLink> : null}
+            </nav>
+            <div className="header-right">
+              <CreditBalance compact live={live} />
+              <div className="user-box">
+                <span className="user-name" title={user?.email}>
+                  {user?.name ?? ''}
+                </span>
+                <button type="button" className="button button-ghost button-small" onClick={signOut}>
+                  Sign out
+                </button>
+              </div>
             </div>
           </div>
-        </div>
-      </header>
-      <main id="main" className="main" tabIndex={-1}>
-        <Suspense fallback={<Loading label="Loading the page…" />}>{children ?? <Outlet />}</Suspense>
-      </main>
-    </div>
+        </header>
+        <main id="main" className="main" tabIndex={-1}>
+          <Suspense fallback={<Loading label="Loading the page…" />}>{children ?? <Outlet />}</Suspense>
+        </main>
+      </div>
+    </BalanceLive.Provider>
   );
 }

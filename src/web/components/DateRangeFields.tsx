@@ -1,6 +1,7 @@
 import { type ReactNode, useId } from 'react';
 import type { DayRange } from '../lib/date-range';
-import { ErrorMessage, Loading } from './ui';
+import { LoadError, type Retriable } from './QueryStatus';
+import { Loading } from './ui';
 
 /** "From" and "To" date fields of a report (each bounded by the other), then any other fields of its toolbar. */
 export function DateRangeFields({ range, onChange, children }: { range: DayRange; onChange(r: DayRange): void; children?: ReactNode }) {
@@ -21,13 +22,13 @@ export function DateRangeFields({ range, onChange, children }: { range: DayRange
   );
 }
 
-/** What a report over a range says instead of itself: the range starts after it ends, the report failed, or it loads. */
-export function ReportStatus({ bad, query, loading }: { bad: boolean; query: { error: unknown; isPending: boolean }; loading: string }) {
+/** What a report over a range says instead of itself: the range starts after it ends, the report failed (with "Retry"), or it loads. */
+export function ReportStatus({ bad, query, loading }: { bad: boolean; query: Retriable & { isPending: boolean }; loading: string }) {
   return (
     <>
       {bad ? <p className="notice notice-error">The start date must not be after the end date.</p> : null}
-      <ErrorMessage error={query.error} />
-      {query.isPending && !bad ? <Loading label={loading} /> : null}
+      <LoadError query={query} />
+      {query.isPending && !query.error && !bad ? <Loading label={loading} /> : null}
     </>
   );
 }

@@ -46,6 +46,11 @@ export function formatDate(iso: string | number | null | undefined): string {
   return Number.isNaN(d.getTime()) ? String(iso) : d.toLocaleString();
 }
 
+/** A moment's time of day in the viewer's locale: "7:14:09 PM". */
+export function formatTime(ms: number): string {
+  return new Date(ms).toLocaleTimeString();
+}
+
 export function formatBucket(iso: string, granularity: 'day' | 'hour'): string {
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return iso;

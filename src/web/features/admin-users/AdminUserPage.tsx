@@ -5,12 +5,13 @@ import { api } from '../../api/client';
 import { DataTable } from '../../components/DataTable';
 import { paymentColumns } from '../../components/payment-columns';
 import { TransactionTable } from '../../components/TransactionTable';
-import { Empty, ErrorMessage, Loading, Stat } from '../../components/ui';
+import { Empty, Loading, Stat } from '../../components/ui';
 import { formatCredits, formatDate } from '../../lib/format';
 import { keys } from '../../lib/query-keys';
 import { AdjustCreditsDialog } from './AdjustCreditsDialog';
 import { RoleForm } from './RoleForm';
 import { UserAlerts, UserCalls, UserSettings, UserUsage } from './UserActivity';
+import { LoadError } from '../../components/QueryStatus';
 
 /**
  * `/admin/users/:id`: a user's balance with "Adjust credits", the role, their usage report,
@@ -29,7 +30,7 @@ export function AdminUserPage() {
       <p>
         <Link to="/admin/users">← All users</Link>
       </p>
-      <ErrorMessage error={detail.error} />
+      <LoadError query={detail} />
       {detail.isPending ? <Loading label="Loading user…" /> : null}
       {d ? (
         <>

@@ -101,6 +101,7 @@ export function UserAlerts({ alerts }: { alerts: Detail['alerts'] }) {
         <Empty>No alerts.</Empty>
       ) : (
         <DataTable
+          stack
           caption="Alerts of this user, newest first"
           rows={alerts}
           columns={[
@@ -125,6 +126,7 @@ export function UserCalls({ calls }: { calls: Detail['calls'] }) {
         <Empty>No calls.</Empty>
       ) : (
         <DataTable
+          stack
           caption="Calls of this user, newest first"
           rows={calls}
           columns={[

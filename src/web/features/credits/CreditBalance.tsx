@@ -1,17 +1,20 @@
 import { useId, useState } from 'react';
 import { Link } from 'react-router';
-import { ErrorMessage, Loading, Stat } from '../../components/ui';
-import { formatCredits, formatCreditsPlain } from '../../lib/format';
-import { useBalance, useLowBalance } from './hooks';
+import { Loading, Stat } from '../../components/ui';
+import { formatCredits, formatCreditsPlain, formatTime } from '../../lib/format';
+import { useBalance, useBalanceFreshness, useLowBalance } from './hooks';
 import { PurchaseCreditsModal } from './PurchaseCreditsModal';
 import './credits.css';
+import { LoadError } from '../../components/QueryStatus';
 
 /**
  * CreditBalance: the signed-in user's balance, live. `compact` is the header's pill: the
  * available credits in the element named "Credit balance", amber below the low-balance
  * threshold, with a dot while the stream is connected (`live`). The full card shows
  * available, balance, reserved and lifetime figures, with "Buy credits" opening the
- * PurchaseCreditsModal.
+ * PurchaseCreditsModal. When the figures may be out of date (the stream down for a few
+ * seconds, or a refresh failed) both say so: "not live" in the pill, "Not live, last
+ * updated …" with "Retry" on the card.
  */
 export function CreditBalance(props: { compact: true; live: boolean } | { compact?: false }) {
   return props.compact ? <BalancePill live={props.live} /> : <BalanceCard />;
@@ -20,6 +23,7 @@ export function CreditBalance(props: { compact: true; live: boolean } | { compac
 function BalancePill({ live }: { live: boolean }) {
   const b = useBalance().data;
   const { low, threshold } = useLowBalance(b);
+  const { stale, updatedAt } = useBalanceFreshness();
   if (!b) {
     return (
       <div className="balance-pill" aria-busy="true">
@@ -27,22 +31,31 @@ function BalancePill({ live }: { live: boolean }) {
       </div>
     );
   }
-  const title = low
-    ? `Low balance: below your threshold of ${formatCredits(threshold)} credits`
-    : b.unlimited
-      ? 'Unlimited credits'
-      : `${formatCredits(b.available)} credits available`;
+  const title = stale
+    ? `Not live: last updated ${formatTime(updatedAt)}`
+    : low
+      ? `Low balance: below your threshold of ${formatCredits(threshold)} credits`
+      : b.unlimited
+        ? 'Unlimited credits'
+        : `${formatCredits(b.available)} credits available`;
   return (
-    <div className={`balance-pill${low ? ' balance-low' : ''}`} title={title}>
+    <div className={`balance-pill${low ? ' balance-low' : ''}${stale ? ' balance-stale' : ''}`} title={title}>
       <span className={`live-dot${live ? ' live-on' : ''}`} aria-hidden="true" />
       <span role="status" aria-label="Credit balance" className="balance-value">
         {formatCreditsPlain(b.available)}
       </span>
       <span className="balance-unit">{b.unlimited ? 'credits · unlimited' : 'credits'}</span>
       {low ? <span className="visually-hidden"> (low balance)</span> : null}
+      {stale ? <span className="balance-stale-tag">not live</span> : null}
     </div>
   );
 }
+
+const STALE_WHY = {
+  offline: ': this device is offline',
+  failed: ': the balance could not be refreshed',
+  stream: ': the live connection dropped and is reconnecting',
+} as const;
 
 function BalanceCard() {
   const h = useId();
@@ -50,6 +63,7 @@ function BalanceCard() {
   const balance = useBalance();
   const b = balance.data;
   const { low, fresh, threshold } = useLowBalance(b);
+  const freshness = useBalanceFreshness();
   return (
     <section className="card balance-card" aria-labelledby={h}>
       <div className="card-head">
@@ -58,10 +72,21 @@ function BalanceCard() {
           Buy credits
         </button>
       </div>
-      <ErrorMessage error={balance.error} />
+      <LoadError query={balance} />
       {b ? (
         <>
-          <dl className="stats">
+          {freshness.stale ? (
+            <div className="notice notice-warning stale-note" role="status">
+              <p>
+                <strong>Not live.</strong> Last updated at {formatTime(freshness.updatedAt)}
+                {STALE_WHY[freshness.why]}, so these figures may be out of date.
+              </p>
+              <button type="button" className="button button-small" onClick={freshness.retry}>
+                Retry
+              </button>
+            </div>
+          ) : null}
+          <dl className={freshness.stale ? 'stats stats-stale' : 'stats'}>
             <Stat
               label="Available"
               value={formatCredits(b.available)}

@@ -1,15 +1,17 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { lazy, Suspense, useState } from 'react';
 import type { Shape } from '../../../contracts/types';
-import { api } from '../../api/client';
+import { ApiError, api, idempotencyKey } from '../../api/client';
 import { CloseButton } from '../../components/Actions';
 import { Dialog } from '../../components/Dialog';
-import { ErrorMessage, Loading } from '../../components/ui';
+import { Loading } from '../../components/ui';
 import { useConfig } from '../../lib/config';
 import { formatCredits, formatMoney } from '../../lib/format';
 import { keys } from '../../lib/query-keys';
 import { usePackages } from './hooks';
+import { purchaseFailure } from './purchase-failure';
 import './credits.css';
+import { LoadError } from '../../components/QueryStatus';
 
 // Stripe.js is loaded only when the server takes card payments.
 const StripePayment = lazy(() => import('./StripePayment').then((m) => ({ default: m.StripePayment })));
@@ -26,9 +28,23 @@ export function PurchaseCreditsModal({ onClose }: { onClose(): void }) {
   const packages = usePackages();
   const config = useConfig();
   const queryClient = useQueryClient();
+  const [offline, setOffline] = useState(false);
+  // Each purchase carries its own Idempotency-Key; "Try again" after a failure sends the same
+  // one, so a purchase that did go through is answered again, never made twice.
   const buy = useMutation({
-    mutationFn: (pkg: Shape<'CreditPackage'>) => api('POST /api/credits/purchase', { body: { packageId: pkg.id }, idempotent: true }),
-    onSuccess: () => {
+    // Run even when the browser says it is offline (React Query would hold it back, showing "Buying…" until back online): it then fails at once and says so.
+    networkMode: 'always',
+    mutationFn: ({ pkg, key }: { pkg: Shape<'CreditPackage'>; key: string }) => {
+      // Known offline: the purchase is not sent at all (so it surely was not made).
+      if (typeof navigator !== 'undefined' && navigator.onLine === false) {
+        return Promise.reject(new ApiError(0, 'network_error', 'This device is offline.'));
+      }
+      return api('POST /api/credits/purchase', { body: { packageId: pkg.id }, idempotent: true, idempotencyKey: key });
+    },
+    onMutate: () => setOffline(false),
+    onError: () => setOffline(typeof navigator !== 'undefined' && navigator.onLine === false),
+    // Success or failure, the figures are asked again: they follow what happened, or say they could not.
+    onSettled: () => {
       void queryClient.invalidateQueries({ queryKey: keys.balance });
       void queryClient.invalidateQueries({ queryKey: keys.payments });
       void queryClient.invalidateQueries({ queryKey: keys.transactions.all });
@@ -37,7 +53,8 @@ export function PurchaseCreditsModal({ onClose }: { onClose(): void }) {
   const provider = config.data?.paymentsProvider;
   const [paid, setPaid] = useState(false);
   const done = buy.data;
-  const bought = buy.variables;
+  const bought = buy.variables?.pkg;
+  const failure = buy.error ? purchaseFailure(buy.error, provider, offline) : null;
 
   return (
     <Dialog title="Buy credits" onClose={onClose} wide>
@@ -90,8 +107,36 @@ export function PurchaseCreditsModal({ onClose }: { onClose(): void }) {
             <p className="notice notice-warning">Purchases are unavailable right now: no payment provider is configured.</p>
           ) : null}
           {packages.isPending ? <Loading label="Loading packages…" /> : null}
-          <ErrorMessage error={packages.error} />
-          <ErrorMessage error={buy.error} />
+          <LoadError query={packages} />
+          {failure && bought ? (
+            <div className="notice notice-error purchase-failed" role="alert">
+              {failure.charged === 'no' ? (
+                <p>
+                  <strong>You were not charged.</strong> {failure.why} Nothing was bought.
+                </p>
+              ) : (
+                <>
+                  <p>
+                    <strong>We cannot tell whether {bought.name} was bought.</strong> {failure.why}
+                  </p>
+                  <p>
+                    Check your balance and the “Payments” list and history on this page before buying again. “Try again” sends the same
+                    purchase again: if the first one went through it is shown, not made a second time.
+                  </p>
+                </>
+              )}
+              <p>
+                <button
+                  type="button"
+                  className="button button-small"
+                  disabled={buy.isPending}
+                  onClick={() => buy.variables && buy.mutate(buy.variables)}
+                >
+                  Try again
+                </button>
+              </p>
+            </div>
+          ) : null}
           <div className="package-grid">
             {(packages.data ?? []).map((p) => (
               <article key={p.id} aria-label={p.name} className={`tile package${p.popular ? ' package-popular' : ''}`}>
@@ -107,7 +152,7 @@ export function PurchaseCreditsModal({ onClose }: { onClose(): void }) {
                   type="button"
                   className={p.popular ? 'button button-primary button-block' : 'button button-block'}
                   disabled={buy.isPending || provider === 'none'}
-                  onClick={() => buy.mutate(p)}
+                  onClick={() => buy.mutate({ pkg: p, key: idempotencyKey() })}
                 >
                   {buy.isPending && bought?.id === p.id ? 'Buying…' : 'Buy'}
                 </button>

@@ -8,6 +8,7 @@ import { formatCredits, formatMoney } from '../../lib/format';
 import { keys } from '../../lib/query-keys';
 import { usePackages, useSettings } from './hooks';
 import { onSubmit } from '../../lib/forms';
+import { LoadError } from '../../components/QueryStatus';
 
 /** The low-balance threshold and auto-recharge (a threshold and the package to buy). */
 export function SettingsForm() {
@@ -51,7 +52,7 @@ export function SettingsForm() {
         <h2 id={h}>Settings</h2>
       </div>
       {settings.isPending ? <Loading label="Loading settings…" /> : null}
-      <ErrorMessage error={settings.error} />
+      <LoadError query={settings} />
       {settings.data ? (
         <form className="stack" onSubmit={submit} noValidate>
           <CreditsField

@@ -1,6 +1,6 @@
 /** The credits feature's reads: balance (kept live by the stream), settings and packages. */
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { useEffect, useState } from 'react';
+import { createContext, useContext, useEffect, useState, useSyncExternalStore } from 'react';
 import type { Shape } from '../../../contracts/types';
 import { api, openEventStream } from '../../api/client';
 import { BALANCE_FOLLOWERS, keys } from '../../lib/query-keys';
@@ -38,6 +38,62 @@ export function useLowBalance(b: Shape<'Balance'> | undefined): { low: boolean; 
   // low-balance warning is for a balance that has run down, not for one that never started.
   const fresh = !!b && !b.unlimited && b.lifetimePurchased === 0 && b.lifetimeUsed === 0 && b.balance === 0;
   return { low: b ? !b.unlimited && !fresh && b.available < threshold : false, fresh, threshold };
+}
+
+/** Whether the balance stream is connected (provided by the signed-in shell, which runs the stream). */
+export const BalanceLive = createContext(false);
+
+/** How long the stream may be down before the figures say they are not live (a reconnect usually takes less). */
+const NOT_LIVE_AFTER_MS = 4000;
+
+const onlineEvents = (changed: () => void) => {
+  window.addEventListener('online', changed);
+  window.addEventListener('offline', changed);
+  return () => {
+    window.removeEventListener('online', changed);
+    window.removeEventListener('offline', changed);
+  };
+};
+
+/** Whether the browser says it is online (it knows for sure only when it is not). */
+export function useOnline(): boolean {
+  return useSyncExternalStore(
+    onlineEvents,
+    () => navigator.onLine,
+    () => true,
+  );
+}
+
+/**
+ * Whether the balance on screen may be out of date, and why: the device is offline, the
+ * last refresh failed (after a failed purchase the balance is asked again), or the live
+ * stream has been down for a few seconds. `updatedAt` is when the figures were last received.
+ */
+export function useBalanceFreshness(): {
+  stale: boolean;
+  why: 'offline' | 'failed' | 'stream';
+  updatedAt: number;
+  retry(): void;
+} {
+  const live = useContext(BalanceLive);
+  const online = useOnline();
+  const balance = useBalance();
+  const [down, setDown] = useState(false);
+  useEffect(() => {
+    if (live) {
+      setDown(false);
+      return;
+    }
+    const t = setTimeout(() => setDown(true), NOT_LIVE_AFTER_MS);
+    return () => clearTimeout(t);
+  }, [live]);
+  const failed = balance.isError && balance.data !== undefined;
+  return {
+    stale: balance.data !== undefined && (failed || down || !online),
+    why: !online ? 'offline' : failed ? 'failed' : 'stream',
+    updatedAt: balance.dataUpdatedAt,
+    retry: () => void balance.refetch(),
+  };
 }
 
 /**

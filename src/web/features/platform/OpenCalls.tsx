@@ -11,6 +11,7 @@ import { creditsText, formatDate, formatDuration } from '../../lib/format';
 import { keys } from '../../lib/query-keys';
 import { Charged, Price, useEstimate } from './parts';
 import { onSubmit } from '../../lib/forms';
+import { LoadError } from '../../components/QueryStatus';
 
 type EndAnswer = ResponseOf<'POST /api/vapi/calls/:id/end'>;
 
@@ -100,7 +101,7 @@ export function OpenCalls() {
       {calls.isPending ? (
         <Loading label="Loading calls…" />
       ) : calls.isError ? (
-        <ErrorMessage error={calls.error} />
+        <LoadError query={calls} />
       ) : calls.data.length === 0 ? (
         <Empty>No open calls.</Empty>
       ) : (
