@@ -171,6 +171,7 @@ export async function startServer(
     timers.push(t);
   };
   every(config.holdSweepSeconds, () => core.ledger.releaseExpiredHolds());
+  every(config.holdSweepSeconds, () => core.ledger.expireGrants());
   // The alert webhook (ALERTS_WEBHOOK_URL) is delivered as an events endpoint; email stays here.
   const channels = config.alerts.smtpUrl ? [emailChannel(config.alerts.smtpUrl, config.alerts.emailFrom)] : [];
   const delivery = new AlertDelivery(database.db, channels, { retryBaseMs: config.alertRetryBaseMs });

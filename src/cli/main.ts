@@ -147,7 +147,7 @@ one: --allow-unkeyed checks such a ledger with the old hash, for old backups.`,
     );
     say(
       `verify: ${r.accounts} accounts, ${r.transactions} ledger rows, ${r.activeHolds} active holds, ` +
-        `${r.usageRows} usage rows, ${r.rollupRows} rollups, ${r.payments} payments` +
+        `${r.usageRows} usage rows, ${r.rollupRows} rollups, ${r.payments} payments, ${r.grants} grants` +
         `${heads ? `, ${r.anchors} exported heads` : ''} checked in ${Date.now() - started} ms`,
     );
     if (!r.ok) {

@@ -42,6 +42,7 @@ export const ALERT_TYPES = [
   'auto_recharge_failed',
   'refund',
   'backup_failed',
+  'credits_expired',
 ] as const;
 
 /** A call's status in VAPI's words. */

@@ -13,6 +13,7 @@ import * as m014 from './migrations/014-service-api.js';
 import * as m008 from './migrations/008-dispute-clawbacks.js';
 import * as m009 from './migrations/009-ledger-key.js';
 import * as m016 from './migrations/016-payment-records.js';
+import * as m017 from './migrations/017-grants.js';
 import * as m018 from './migrations/018-payment-reversals.js';
 import type { DB } from './schema.js';
 
@@ -32,6 +33,7 @@ const migrations: Record<string, Migration> = {
   '008-dispute-clawbacks': m008,
   '009-ledger-key': m009,
   '016-payment-records': m016,
+  '017-grants': m017,
   '018-payment-reversals': m018,
 };
 

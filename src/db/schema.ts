@@ -35,6 +35,10 @@ export interface CreditPackagesTable {
   currency: string;
   popular: number;
   active: number;
+  /** Days the package's credits last from the purchase (null: never expire). */
+  credits_expire_in_days: number | null;
+  /** Days the package's bonus lasts from the purchase (null: never expires). */
+  bonus_expire_in_days: number | null;
   created_at: number;
   updated_at: number;
 }
@@ -178,7 +182,8 @@ export type AlertType =
   | 'auto_recharge_succeeded'
   | 'auto_recharge_failed'
   | 'backup_failed'
-  | 'refund';
+  | 'refund'
+  | 'credits_expired';
 
 export interface CreditAlertsTable {
   id: string;
@@ -417,7 +422,63 @@ export interface ServiceHoldsTable {
   created_at: number;
 }
 
+export type GrantSource = 'purchase' | 'bonus' | 'signup_bonus' | 'promo' | 'adjustment' | 'auto_recharge';
+
+/** Credits that entered an account, spent in the contract's order (see core/ledger/grants.ts). */
+export interface GrantsTable {
+  id: string;
+  user_id: string;
+  source: GrantSource;
+  credits_mc: number;
+  /** Left of the grant: part of the balance (reserved ones included). */
+  remaining_mc: number;
+  /** Of `remaining_mc`, what active holds reserved from it. */
+  reserved_mc: number;
+  /** What expired from it (its `expiry` rows). */
+  expired_mc: number;
+  /** What the grant's credits were bought for (0 for promotional ones). */
+  value_cents: number;
+  payment_id: string | null;
+  transaction_id: string | null;
+  expires_at: number | null;
+  /** When the sweeper expired it (null: not yet, or never expires). */
+  expired_at: number | null;
+  created_at: number;
+}
+
+/** How much a hold reserved from each grant. */
+export interface ReservationGrantsTable {
+  reservation_id: string;
+  grant_id: string;
+  amount_mc: number;
+}
+
+export interface PromoCodesTable {
+  id: string;
+  code: string;
+  credits_mc: number;
+  expires_in_days: number | null;
+  max_redemptions: number | null;
+  valid_until: number | null;
+  redemptions: number;
+  active: number;
+  created_by: string | null;
+  created_at: number;
+}
+
+export interface PromoRedemptionsTable {
+  id: string;
+  code_id: string;
+  user_id: string;
+  grant_id: string | null;
+  created_at: number;
+}
+
 export interface DB {
+  grants: GrantsTable;
+  reservation_grants: ReservationGrantsTable;
+  promo_codes: PromoCodesTable;
+  promo_redemptions: PromoRedemptionsTable;
   api_keys: ApiKeysTable;
   service_holds: ServiceHoldsTable;
   auth_counters: AuthCountersTable;
@@ -448,6 +509,8 @@ export interface DB {
 }
 
 export type UserRow = Selectable<UsersTable>;
+export type GrantRow = Selectable<GrantsTable>;
+export type ReservationGrantRow = Selectable<ReservationGrantsTable>;
 export type AccountRow = Selectable<UserCreditsTable>;
 export type TransactionRow = Selectable<CreditTransactionsTable>;
 export type NewTransaction = Insertable<CreditTransactionsTable>;

@@ -166,6 +166,11 @@ describe.each(await activeDialects())('upgrading a database of the release befor
     const disputed = await database.db.selectFrom('stripe_payments').selectAll().where('status', '=', 'disputed').executeTakeFirstOrThrow();
     expect(disputed.dispute_clawed_mc).toBe(440_000);
     expect((await keyLedger(database, testLedgerKey)).rehashed).toBe(0);
+    // Balances became grants (verify above: each account's grants sum to its balance's positive part), never expiring.
+    const grants = await database.db.selectFrom('grants').selectAll().execute();
+    expect(report.grants).toBe(grants.length);
+    expect(grants.length).toBeGreaterThan(0);
+    expect(grants.every((g) => g.expires_at === null && g.remaining_mc > 0 && g.remaining_mc <= g.credits_mc)).toBe(true);
   });
 
   it('a production start does not re-key it by itself; outside production, a start does (never keyed)', async () => {

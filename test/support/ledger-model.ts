@@ -23,8 +23,11 @@ export const RULES = [
   { operation: 'llm_tokens', unit: 'per_1k_tokens', mc: 20, base: 1000 },
 ] as const;
 
+/** The model's clock moves in ticks; a grant may expire a few ticks after it is made. */
+export const TICK = 60_000;
+
 export type Step =
-  | { t: 'grant'; mc: number; type: CreditType }
+  | { t: 'grant'; mc: number; type: CreditType; exp: number | null }
   | { t: 'debit'; mc: number; type: 'usage' | 'adjustment' }
   | { t: 'clawback'; mc: number }
   | { t: 'reserve'; h: number; mc: number; shrinkStep: number | null; forced: boolean }
@@ -32,7 +35,7 @@ export type Step =
   | { t: 'release'; h: number; expired: boolean };
 
 export type Cmd =
-  | { t: 'grant'; a: number; mc: number; type: CreditType; idem: Idem }
+  | { t: 'grant'; a: number; mc: number; type: CreditType; exp: number | null; idem: Idem }
   | { t: 'debit'; a: number; mc: number; type: 'usage' | 'adjustment'; idem: Idem }
   | { t: 'spend'; a: number; rule: number; qty: number; bypass: boolean; idem: Idem }
   | { t: 'clawback'; a: number; mc: number; idem: Idem }
@@ -55,6 +58,12 @@ const idem: fc.Arbitrary<Idem> = fc.oneof(
 );
 const rarely = (outOfTen: number) => fc.integer({ min: 0, max: 9 }).map((x) => x < outOfTen);
 const creditType = fc.constantFrom<CreditType>('purchase', 'bonus', 'signup_bonus', 'adjustment', 'auto_recharge');
+/** Ticks until a grant expires (null: never; 0: now, which is refused as not in the future). */
+const expiry = fc.oneof(
+  { weight: 3, arbitrary: fc.constant(null) },
+  { weight: 4, arbitrary: fc.integer({ min: 1, max: 3 }) },
+  { weight: 1, arbitrary: fc.constant(0) },
+);
 const debitType = fc.constantFrom<'usage' | 'adjustment'>('usage', 'usage', 'adjustment');
 const shrinkStep = fc.option(fc.integer({ min: 1, max: 700 }), { freq: 2 });
 const forced = rarely(2);
@@ -62,7 +71,7 @@ const forced = rarely(2);
 const owner = fc.oneof({ weight: 2, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: acct });
 
 const step: fc.Arbitrary<Step> = fc.oneof(
-  fc.record({ t: fc.constant('grant' as const), mc: grantAmount, type: creditType }),
+  fc.record({ t: fc.constant('grant' as const), mc: grantAmount, type: creditType, exp: expiry }),
   fc.record({ t: fc.constant('debit' as const), mc: amount, type: debitType }),
   fc.record({ t: fc.constant('clawback' as const), mc: amount }),
   fc.record({ t: fc.constant('reserve' as const), h: holdIx, mc: amount, shrinkStep, forced: fc.constant(false) }),
@@ -71,7 +80,7 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 );
 
 const cmd: fc.Arbitrary<Cmd> = fc.oneof(
-  { weight: 3, arbitrary: fc.record({ t: fc.constant('grant' as const), a: acct, mc: grantAmount, type: creditType, idem }) },
+  { weight: 3, arbitrary: fc.record({ t: fc.constant('grant' as const), a: acct, mc: grantAmount, type: creditType, exp: expiry, idem }) },
   { weight: 4, arbitrary: fc.record({ t: fc.constant('debit' as const), a: acct, mc: amount, type: debitType, idem }) },
   {
     weight: 3,
@@ -97,26 +106,32 @@ const cmd: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ t: fc.constant('retry' as const), j: fc.nat() }) },
 );
 
-/** A sequence: groups submitted one after the other, the commands of a group all at once. */
-export const sequence = fc.array(fc.array(cmd, { minLength: 1, maxLength: 8 }), { minLength: 1, maxLength: 5 });
+/** Between two groups: the clock moves on by some ticks, and the grants' sweeper runs (or not). */
+export interface Interlude {
+  ticks: number;
+  sweep: boolean;
+}
+const interlude: fc.Arbitrary<Interlude> = fc.record({ ticks: fc.integer({ min: 0, max: 2 }), sweep: fc.boolean() });
+
+/** A sequence: groups submitted one after the other, the commands of a group all at once, each followed by an interlude. */
+export const sequence = fc.array(fc.tuple(fc.array(cmd, { minLength: 1, maxLength: 8 }), interlude), { minLength: 1, maxLength: 6 });
 
 export type Real = Exclude<Cmd, { t: 'retry' }>;
 
-/** Resolves retries to the earlier idempotent command they repeat (or drops them). */
-export function resolveRetries(groups: Cmd[][]): Real[][] {
+/** Resolves retries to the earlier idempotent command they repeat (or drops them); a group may end up empty. */
+export function resolveRetries(groups: [Cmd[], Interlude][]): [Real[], Interlude][] {
   const idempotent: Real[] = [];
-  return groups
-    .map((g) =>
-      g.flatMap((c): Real[] => {
-        if (c.t !== 'retry') {
-          if (c.idem) idempotent.push(c);
-          return [c];
-        }
-        const again = idempotent[c.j % Math.max(1, idempotent.length)];
-        return again ? [again] : [];
-      }),
-    )
-    .filter((g) => g.length > 0);
+  return groups.map(([g, i]) => [
+    g.flatMap((c): Real[] => {
+      if (c.t !== 'retry') {
+        if (c.idem) idempotent.push(c);
+        return [c];
+      }
+      const again = idempotent[c.j % Math.max(1, idempotent.length)];
+      return again ? [again] : [];
+    }),
+    i,
+  ]);
 }
 
 /** The parameters an idempotency key is bound to: everything but the key. */
@@ -132,7 +147,20 @@ export type Outcome =
   | { ok: true; replayed: boolean; balance: number; reserved: number; available: number; charged?: number }
   | { ok: false; code: string };
 
+/** A grant in the model: made in order (`n`), spent in the contract's order. */
+export interface MGrant {
+  n: number;
+  source: CreditType;
+  credits: number;
+  remaining: number;
+  reserved: number;
+  expired: number;
+  expiresAt: number | null;
+  isExpired: boolean;
+}
+
 export interface Acc {
+  grants: MGrant[];
   balance: number;
   reserved: number;
   purchased: number;
@@ -150,6 +178,8 @@ interface Hold {
   amount: number;
   captured: number;
   status: HoldStatus;
+  /** What it reserved from which grants (by `n`). */
+  alloc: { n: number; mc: number }[];
 }
 
 class Refusal extends Error {
@@ -159,6 +189,19 @@ class Refusal extends Error {
 }
 
 const PURCHASED: CreditType[] = ['purchase', 'bonus', 'auto_recharge'];
+const PROMOTIONAL: CreditType[] = ['bonus', 'signup_bonus', 'adjustment'];
+
+/** The contract's order: expiring before never-expiring, earliest first, promotional before paid, then oldest. */
+function order(x: MGrant, y: MGrant): number {
+  const ex = x.expiresAt ?? Number.POSITIVE_INFINITY;
+  const ey = y.expiresAt ?? Number.POSITIVE_INFINITY;
+  if (ex !== ey) return ex < ey ? -1 : 1;
+  const px = PROMOTIONAL.includes(x.source) ? 0 : 1;
+  const py = PROMOTIONAL.includes(y.source) ? 0 : 1;
+  return px !== py ? px - py : x.n - y.n;
+}
+
+const free = (g: MGrant) => (g.isExpired ? 0 : g.remaining - g.reserved);
 
 function costOf(rule: number, qty: number): number {
   const r = RULES[rule] as (typeof RULES)[number];
@@ -167,7 +210,10 @@ function costOf(rule: number, qty: number): number {
 }
 
 export class Model {
+  clock = 0;
+  grantsMade = 0;
   acc: Acc[] = Array.from({ length: ACCOUNTS }, () => ({
+    grants: [],
     balance: 0,
     reserved: 0,
     purchased: 0,
@@ -220,12 +266,17 @@ export class Model {
       }
       case 'compound': {
         // Decided step by step on a copy; kept only if every step passes.
-        const saved = { acc: this.acc.map((x) => ({ ...x })), holds: new Map([...this.holds].map(([k, h]) => [k, { ...h }])) };
+        const saved = {
+          acc: this.acc.map((x) => ({ ...x, grants: x.grants.map((g) => ({ ...g })) })),
+          holds: new Map([...this.holds].map(([k, h]) => [k, { ...h, alloc: h.alloc.map((x) => ({ ...x })) }])),
+          grantsMade: this.grantsMade,
+        };
         try {
           for (const s of c.steps) this.step(c.a, s);
         } catch (e) {
           this.acc = saved.acc;
           this.holds = saved.holds;
+          this.grantsMade = saved.grantsMade;
           throw e;
         }
         return this.snap(c.a);
@@ -241,6 +292,60 @@ export class Model {
     }
   }
 
+  /**
+   * The grants follow the balance's positive part: what it lost beyond `taken` comes out of
+   * free credits in order, then out of what the account's active holds reserved.
+   */
+  private spend(a: number, before: number, taken: number) {
+    const x = this.acc[a] as Acc;
+    let need = Math.max(0, before) - Math.max(0, x.balance) - taken;
+    if (need <= 0) return;
+    for (const g of [...x.grants].sort(order)) {
+      const t = Math.min(free(g), need);
+      if (t <= 0) continue;
+      g.remaining -= t;
+      need -= t;
+    }
+    if (need <= 0) return;
+    const of = (n: number) => x.grants.find((g) => g.n === n) as MGrant;
+    const held = [...this.holds.entries()]
+      .filter(([, h]) => h.a === a && h.status === 'active')
+      .flatMap(([k, h]) => h.alloc.map((r) => ({ r, k })))
+      .filter(({ r }) => r.mc > 0)
+      // The order of the grants; for one grant, the holds in the order of their ids.
+      .sort((p, q) => order(of(p.r.n), of(q.r.n)) || p.k - q.k)
+      .map(({ r }) => r);
+    for (const r of held) {
+      if (need <= 0) break;
+      const g = of(r.n);
+      const t = Math.min(r.mc, need);
+      r.mc -= t;
+      g.reserved -= t;
+      g.remaining -= t;
+      need -= t;
+    }
+  }
+
+  /** Moves the clock on by whole ticks. */
+  advance(ticks: number) {
+    this.clock += ticks * TICK;
+  }
+
+  /** The sweeper: every grant due expires what no hold reserved of it. */
+  sweep() {
+    for (const x of this.acc) {
+      for (const g of x.grants) {
+        if (g.isExpired || g.expiresAt === null || g.expiresAt > this.clock) continue;
+        const mc = g.remaining - g.reserved;
+        g.isExpired = true;
+        g.remaining -= mc;
+        g.expired += mc;
+        x.balance -= mc;
+        if (mc > 0) x.rows++;
+      }
+    }
+  }
+
   /** Applies one movement; returns what a capture or release charged. */
   private step(a: number | null, s: Step, owner: number | null = null): number | undefined {
     const A = (i: number) => this.acc[i] as Acc;
@@ -251,16 +356,30 @@ export class Model {
     switch (s.t) {
       case 'grant': {
         positive(s.mc);
+        if (s.exp === 0) throw new Refusal('validation_error');
         const x = A(a as number);
+        const before = x.balance;
         x.balance += s.mc;
         if (PURCHASED.includes(s.type)) x.purchased += s.mc;
         x.rows++;
+        x.grants.push({
+          n: this.grantsMade++,
+          source: s.type,
+          credits: s.mc,
+          remaining: Math.max(0, x.balance) - Math.max(0, before),
+          reserved: 0,
+          expired: 0,
+          expiresAt: s.exp === null ? null : this.clock + s.exp * TICK,
+          isExpired: false,
+        });
         return undefined;
       }
       case 'debit': {
         const x = A(a as number);
         if (avail(a as number) < s.mc || avail(a as number) < 0) throw new Refusal('insufficient_credits');
+        const before = x.balance;
         x.balance -= s.mc;
+        this.spend(a as number, before, 0);
         if (s.type === 'usage') {
           // A usage charge comes with its usage record.
           x.used += s.mc;
@@ -272,8 +391,10 @@ export class Model {
       }
       case 'clawback': {
         positive(s.mc);
+        const before = A(a as number).balance;
         A(a as number).balance -= s.mc;
         A(a as number).rows++;
+        this.spend(a as number, before, 0);
         return undefined;
       }
       case 'reserve': {
@@ -289,7 +410,17 @@ export class Model {
           }
           if (av < mc || av < 0) throw new Refusal('insufficient_credits');
         }
-        this.holds.set(s.h, { a: i, amount: mc, captured: 0, status: 'active' });
+        // It reserves from the grants' free credits, in order.
+        const alloc: { n: number; mc: number }[] = [];
+        let want = mc;
+        for (const g of [...A(i).grants].sort(order)) {
+          const t = Math.min(free(g), want);
+          if (t <= 0) continue;
+          g.reserved += t;
+          want -= t;
+          alloc.push({ n: g.n, mc: t });
+        }
+        this.holds.set(s.h, { a: i, amount: mc, captured: 0, status: 'active', alloc });
         A(i).reserved += mc;
         A(i).rows++;
         return undefined;
@@ -304,14 +435,38 @@ export class Model {
         const x = A(h.a);
         x.reserved -= h.amount;
         x.rows++;
+        const charged = s.t === 'release' ? 0 : Math.min(s.mc, h.amount);
+        const before = x.balance;
+        // The charge comes out of what it reserved, in order; the rest returns to its grants,
+        // or expires now from grants that expired under the hold (one expiry row each).
+        const of = (n: number) => x.grants.find((g) => g.n === n) as MGrant;
+        let left = charged;
+        let taken = 0;
+        for (const r of [...h.alloc].filter((r) => r.mc > 0).sort((p, q) => order(of(p.n), of(q.n)))) {
+          const g = of(r.n);
+          const t = Math.min(r.mc, left);
+          left -= t;
+          taken += t;
+          g.reserved -= r.mc;
+          g.remaining -= t;
+          if (r.mc - t > 0 && g.isExpired) {
+            g.remaining -= r.mc - t;
+            g.expired += r.mc - t;
+            x.balance -= r.mc - t;
+            taken += r.mc - t;
+            x.rows++;
+          }
+        }
+        h.alloc = [];
         if (s.t === 'release') {
           h.status = s.expired ? 'expired' : 'released';
+          this.spend(h.a, before, taken);
           return 0;
         }
-        const charged = Math.min(s.mc, h.amount);
         h.status = 'captured';
         h.captured = charged;
         x.balance -= charged;
+        this.spend(h.a, before, taken);
         if (!s.dispute) {
           // A settled hold records what it was for (charged, or nothing when released).
           if (charged > 0) x.used += charged;

@@ -26,6 +26,8 @@ export async function createPackage(writer: LedgerWriter, b: NewPackage, actorId
       currency: b.currency,
       popular: b.popular ? 1 : 0,
       active: 1,
+      credits_expire_in_days: null,
+      bonus_expire_in_days: null,
       created_at: now,
       updated_at: now,
     };

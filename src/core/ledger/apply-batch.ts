@@ -17,6 +17,7 @@ import type { Kysely } from 'kysely';
 import type { Database } from '../../db/open.js';
 import type { DB } from '../../db/schema.js';
 import { changedRows } from './batch-state.js';
+import { emitEvent } from '../events/emit-event.js';
 import { decideBatch } from './decide.js';
 import type { LedgerKey } from './hash.js';
 import { loadBatch } from './load-batch.js';
@@ -49,6 +50,9 @@ export async function applyBatch(
   if (target.dialect === 'postgres') await writePostgres(trx, pending, rows, now);
   else if (target.sqlite) writeSqlite(target.sqlite, pending, rows, now);
   else throw new Error('A SQLite database without its raw connection cannot take ledger writes.');
+
+  // The grants' events (credits.granted, credits.expired), in the batch's transaction.
+  for (const e of pending.events) await emitEvent(trx, { type: e.type, accountId: e.accountId, data: e.data }, now);
 
   for (const { index, op, applied } of withEffects) {
     applied.effects = await op.effects?.(trx, applied);

@@ -3,7 +3,16 @@
  * load-batch.ts, changed by decide.ts) and what the batch will write (`Pending`, written by
  * write-sqlite.ts or write-postgres.ts).
  */
-import type { AccountRow, DB, NewTransaction, ReservationRow, UsageRow as StoredUsageRow } from '../../db/schema.js';
+import type {
+  AccountRow,
+  DB,
+  GrantRow,
+  NewTransaction,
+  ReservationGrantRow,
+  ReservationRow,
+  UsageRow as StoredUsageRow,
+} from '../../db/schema.js';
+import type { AllocationState, GrantState } from './grants.js';
 import type { LedgerKey } from './hash.js';
 import type { LedgerOp } from './types.js';
 
@@ -33,6 +42,21 @@ export interface BatchState {
   accounts: Map<string, AccountState>;
   reservations: Map<string, ReservationState>;
   usages: Map<string, UsageState>;
+  /** Each account's grants with credits left (and those a batch's expiry names), in the spending order. */
+  grants: Map<string, GrantState[]>;
+  /** What each active hold of the batch (and every active hold of an account a claw-back or capture touches) reserved from which grants. */
+  allocations: Map<string, AllocationState[]>;
+  /** Accounts whose every active hold's reservations are loaded (those a claw-back or capture touches). */
+  allocationsLoaded: Set<string>;
+  /** Every reservation loaded or made, for the writer (new ones inserted, changed ones updated). */
+  allocationRows: AllocationState[];
+}
+
+/** An event a ledger op causes, written with the batch (core/events/emit-event.ts). */
+export interface LedgerEvent {
+  type: 'credits.granted' | 'credits.expired';
+  accountId: string;
+  data: Record<string, unknown>;
 }
 
 export type NewUsageRow = DB['usage_tracking'] extends infer T ? { [K in keyof T]: T[K] } : never;
@@ -61,10 +85,12 @@ export class Pending {
   usageRows: NewUsageRow[] = [];
   rollups = new Map<string, RollupRow>();
   idemRows: IdempotencyRow[] = [];
+  events: LedgerEvent[] = [];
 
   /** Appends what a compound op decided once all its steps passed. */
   merge(other: Pending) {
     this.txRows.push(...other.txRows);
+    this.events.push(...other.events);
     this.usageRows.push(...other.usageRows);
     for (const [k, v] of other.rollups) {
       const r = this.rollups.get(k);
@@ -82,14 +108,40 @@ export interface ChangedRows {
   accounts: AccountRow[];
   newHolds: ReservationRow[];
   settledHolds: ReservationRow[];
+  newGrants: GrantRow[];
+  changedGrants: GrantRow[];
+  newAllocations: ReservationGrantRow[];
+  changedAllocations: ReservationGrantRow[];
 }
 
-export function changedRows(state: Pick<BatchState, 'accounts' | 'reservations'>): ChangedRows {
-  const out: ChangedRows = { accounts: [], newHolds: [], settledHolds: [] };
+function allocationRow(a: AllocationState): ReservationGrantRow {
+  return { reservation_id: a.reservationId, grant_id: a.grantId, amount_mc: a.amountMc };
+}
+
+export function changedRows(state: Pick<BatchState, 'accounts' | 'reservations' | 'grants' | 'allocationRows'>): ChangedRows {
+  const out: ChangedRows = {
+    accounts: [],
+    newHolds: [],
+    settledHolds: [],
+    newGrants: [],
+    changedGrants: [],
+    newAllocations: [],
+    changedAllocations: [],
+  };
   for (const a of state.accounts.values()) if (a.dirty) out.accounts.push(a.row);
   for (const r of state.reservations.values()) {
     if (r.isNew) out.newHolds.push(r.row);
     else if (r.dirty) out.settledHolds.push(r.row);
+  }
+  for (const list of state.grants.values()) {
+    for (const g of list) {
+      if (g.isNew) out.newGrants.push(g.row);
+      else if (g.dirty) out.changedGrants.push(g.row);
+    }
+  }
+  for (const a of state.allocationRows) {
+    if (a.isNew) out.newAllocations.push(allocationRow(a));
+    else if (a.dirty) out.changedAllocations.push(allocationRow(a));
   }
   return out;
 }
@@ -99,6 +151,23 @@ export function reservationIdsOf(op: LedgerOp): string[] {
   if (op.kind === 'capture' || op.kind === 'release' || op.kind === 'reserve') return [op.reservationId];
   if (op.kind === 'compound') return op.steps.flatMap(reservationIdsOf);
   return [];
+}
+
+/** The grants an op names (an expiry). */
+export function grantIdsOf(op: LedgerOp): string[] {
+  if (op.kind === 'expire_grant') return [op.grantId];
+  if (op.kind === 'compound') return op.steps.flatMap(grantIdsOf);
+  return [];
+}
+
+/**
+ * Whether an op needs the account's holds' reservations of grants: settling a hold (its own),
+ * a claw-back or a capture (which may take from other holds' when nothing else is left).
+ */
+export function needsAllocations(op: LedgerOp): boolean {
+  if (op.kind === 'clawback' || op.kind === 'capture' || op.kind === 'release') return true;
+  if (op.kind === 'compound') return op.steps.some(needsAllocations);
+  return false;
 }
 
 /** The usage rows an op reverses. */

@@ -5,8 +5,11 @@
  * `Pending`. Each op succeeds or is refused on its own; a refused one changes nothing.
  * Unit-tested on its own in decide.test.ts.
  */
-import type { ReservationRow, TransactionType } from '../../db/schema.js';
+import { mcToCredits } from '../../contracts/money.js';
+import type { GrantRow, GrantSource, ReservationRow, TransactionType } from '../../db/schema.js';
 import { DomainError, conflict, idempotencyConflict, insufficientCredits, invalid, notFound } from '../errors.js';
+import { newId } from '../ids.js';
+import { type AllocationState, type GrantState, grantedPart, reserveFree, settleHold, takeFree, takeReserved } from './grants.js';
 import { type AccountState, type BatchState, Pending, type ReservationState, idemId, reservationIdsOf, usageIdsOf } from './batch-state.js';
 import type { LedgerKey } from './hash.js';
 import { addUsage, available, post, unposted } from './ledger-rows.js';
@@ -93,10 +96,27 @@ function decide(op: LedgerOp, state: BatchState, pending: Pending, now: number):
     case 'credit': {
       checkAmount(op.amountMc, false);
       const a = account(accounts, op.userId);
+      const expiresAt = op.grant?.expiresAt ?? null;
+      if (expiresAt !== null && (!Number.isSafeInteger(expiresAt) || expiresAt <= now)) {
+        throw invalid('The expiry of credits must be in the future.', { expiresAt });
+      }
+      const valueCents = op.grant?.valueCents ?? 0;
+      if (!Number.isSafeInteger(valueCents) || valueCents < 0) throw invalid('The value of credits must be a whole number of cents.');
       if (op.type === 'purchase' || op.type === 'bonus' || op.type === 'auto_recharge') {
         a.row.lifetime_purchased_mc += op.amountMc;
       }
-      return post(a, pending, op, op.type, op.amountMc, 0, now);
+      const before = a.row.balance_mc;
+      const applied = post(a, pending, op, op.type, op.amountMc, 0, now);
+      applied.grantId = addGrant(state, pending, a, applied, {
+        source: op.grant?.source ?? op.type,
+        creditsMc: op.amountMc,
+        before,
+        expiresAt,
+        valueCents,
+        paymentId: op.refType === 'payment' ? (op.refId ?? null) : null,
+        now,
+      });
+      return applied;
     }
     case 'debit': {
       checkAmount(op.amountMc, true);
@@ -105,7 +125,9 @@ function decide(op: LedgerOp, state: BatchState, pending: Pending, now: number):
       const avail = available(a);
       if (avail < op.amountMc || avail < 0) throw insufficientCredits(op.amountMc, avail);
       if (op.type === 'usage') a.row.lifetime_used_mc += op.amountMc;
+      const before = a.row.balance_mc;
       const applied = post(a, pending, op, op.type, -op.amountMc, 0, now);
+      spendGrants(state, a.row.user_id, before, a.row.balance_mc, 0);
       if (op.usage) {
         applied.usageId = addUsage(pending, a.row.user_id, op.usage, op.amountMc, false, applied.transactionId, null, now);
       }
@@ -114,7 +136,19 @@ function decide(op: LedgerOp, state: BatchState, pending: Pending, now: number):
     case 'clawback': {
       checkAmount(op.amountMc, false);
       const a = account(accounts, op.userId);
-      return post(a, pending, op, op.type, -op.amountMc, 0, now);
+      const before = a.row.balance_mc;
+      const applied = post(a, pending, op, op.type, -op.amountMc, 0, now);
+      // A refund takes from the refunded payment's own grants first.
+      const paymentId = op.refType === 'payment' ? op.refId : undefined;
+      spendGrants(
+        state,
+        a.row.user_id,
+        before,
+        a.row.balance_mc,
+        0,
+        paymentId === undefined ? undefined : (g) => g.payment_id === paymentId,
+      );
+      return applied;
     }
     case 'reserve': {
       checkAmount(op.amountMc, true);
@@ -158,6 +192,11 @@ function decide(op: LedgerOp, state: BatchState, pending: Pending, now: number):
         now,
       );
       applied.reservationId = row.id;
+      const allocated = reserveFree(grantsOf(state, a.row.user_id), a.row.user_id, row.id, amount);
+      if (allocated.length > 0) {
+        state.allocations.set(row.id, allocated);
+        state.allocationRows.push(...allocated);
+      }
       return applied;
     }
     case 'capture': {
@@ -177,6 +216,9 @@ function decide(op: LedgerOp, state: BatchState, pending: Pending, now: number):
       r.dirty = true;
       const type: TransactionType = charged === 0 ? 'release' : (op.type ?? 'usage');
       if (type === 'usage') a.row.lifetime_used_mc += charged;
+      const before = a.row.balance_mc;
+      const settled = settleHold(grantsOf(state, a.row.user_id), state.allocations.get(r.row.id) ?? [], charged);
+      state.allocations.delete(r.row.id);
       const applied = post(
         a,
         pending,
@@ -191,7 +233,9 @@ function decide(op: LedgerOp, state: BatchState, pending: Pending, now: number):
       if (op.usage) {
         applied.usageId = addUsage(pending, a.row.user_id, op.usage, charged, false, applied.transactionId, r.row.id, now);
       }
-      return applied;
+      const expired = expireReleased(a, pending, settled.expired, now);
+      spendGrants(state, a.row.user_id, before, a.row.balance_mc, charged - settled.unbackedMc + expired);
+      return withExpired(applied, a, expired);
     }
     case 'release': {
       const r = reservation(reservations, op.reservationId, op.userId);
@@ -202,6 +246,9 @@ function decide(op: LedgerOp, state: BatchState, pending: Pending, now: number):
       r.row.status = op.reason === 'expired' ? 'expired' : 'released';
       r.row.settled_at = now;
       r.dirty = true;
+      const before = a.row.balance_mc;
+      const settled = settleHold(grantsOf(state, a.row.user_id), state.allocations.get(r.row.id) ?? [], 0);
+      state.allocations.delete(r.row.id);
       const applied = post(
         a,
         pending,
@@ -218,7 +265,9 @@ function decide(op: LedgerOp, state: BatchState, pending: Pending, now: number):
       );
       applied.reservationId = r.row.id;
       applied.chargedMc = 0;
-      return applied;
+      const expired = expireReleased(a, pending, settled.expired, now);
+      spendGrants(state, a.row.user_id, before, a.row.balance_mc, expired);
+      return withExpired(applied, a, expired);
     }
     case 'record_usage': {
       const a = account(accounts, op.userId);
@@ -237,6 +286,7 @@ function decide(op: LedgerOp, state: BatchState, pending: Pending, now: number):
         applied = unposted(a, now);
       } else {
         a.row.lifetime_used_mc -= charged;
+        const before = a.row.balance_mc;
         applied = post(
           a,
           pending,
@@ -246,6 +296,17 @@ function decide(op: LedgerOp, state: BatchState, pending: Pending, now: number):
           0,
           now,
         );
+        // The charge given back is a grant of its own (an adjustment that never expires).
+        addGrant(state, pending, a, applied, {
+          source: 'adjustment',
+          creditsMc: charged,
+          before,
+          expiresAt: null,
+          valueCents: 0,
+          paymentId: null,
+          now,
+          quiet: true,
+        });
       }
       u.reversed = true;
       applied.chargedMc = -charged;
@@ -272,9 +333,145 @@ function decide(op: LedgerOp, state: BatchState, pending: Pending, now: number):
       );
       return applied;
     }
+    case 'expire_grant': {
+      const a = account(accounts, op.userId);
+      const g = grantsOf(state, op.userId).find((x) => x.row.id === op.grantId);
+      if (!g) throw notFound('Grant');
+      if (g.row.expired_at !== null) throw conflict('This grant has already expired.');
+      if (g.row.expires_at === null || g.row.expires_at > now) throw conflict('This grant has not expired yet.');
+      // What holds reserved from it stays theirs: it expires when they release it unspent.
+      const amount = g.row.remaining_mc - g.row.reserved_mc;
+      g.row.remaining_mc -= amount;
+      g.row.expired_mc += amount;
+      g.row.expired_at = now;
+      g.dirty = true;
+      // The account's row is rewritten even when nothing leaves it: a grant changes only with its account's row (load-batch.ts relies on it).
+      a.row.updated_at = now;
+      a.dirty = true;
+      if (amount <= 0) return { ...unposted(a, now), expiredMc: 0 };
+      expireReleased(a, pending, [{ grant: g.row, amountMc: amount }], now, op);
+      const applied = withExpired(unposted(a, now), a, amount);
+      applied.transactionId = pending.txRows[pending.txRows.length - 1]?.id ?? null;
+      applied.amountMc = -amount;
+      return applied;
+    }
     case 'compound':
       return decideCompound(op, state, pending, now);
   }
+}
+
+function grantsOf(state: BatchState, userId: string): GrantState[] {
+  let list = state.grants.get(userId);
+  if (!list) {
+    list = [];
+    state.grants.set(userId, list);
+  }
+  return list;
+}
+
+/** A new grant for credits that entered the account: what of them raised the balance's positive part. */
+function addGrant(
+  state: BatchState,
+  pending: Pending,
+  a: AccountState,
+  applied: Applied,
+  g: {
+    source: GrantSource;
+    creditsMc: number;
+    before: number;
+    expiresAt: number | null;
+    valueCents: number;
+    paymentId: string | null;
+    now: number;
+    quiet?: boolean;
+  },
+): string {
+  const row: GrantRow = {
+    id: newId(g.now),
+    user_id: a.row.user_id,
+    source: g.source,
+    credits_mc: g.creditsMc,
+    remaining_mc: grantedPart(g.before, a.row.balance_mc),
+    reserved_mc: 0,
+    expired_mc: 0,
+    value_cents: g.valueCents,
+    payment_id: g.paymentId,
+    transaction_id: applied.transactionId,
+    expires_at: g.expiresAt,
+    expired_at: null,
+    created_at: g.now,
+  };
+  grantsOf(state, a.row.user_id).push({ row, isNew: true, dirty: true });
+  // Purchases and auto-recharges are announced as such (credits.purchased, auto_recharge.succeeded).
+  if (!g.quiet && g.source !== 'purchase' && g.source !== 'auto_recharge') {
+    pending.events.push({
+      type: 'credits.granted',
+      accountId: row.user_id,
+      data: {
+        accountId: row.user_id,
+        grantId: row.id,
+        source: row.source,
+        credits: mcToCredits(row.credits_mc),
+        expiresAt: row.expires_at === null ? null : new Date(row.expires_at).toISOString(),
+      },
+    });
+  }
+  return row.id;
+}
+
+/**
+ * The account's grants after its balance went from `before` to `after`, `taken` already taken
+ * out of them: what else the balance's positive part lost comes out of free credits (in the
+ * spending order, `first` ones first), then out of what other holds reserved.
+ */
+function spendGrants(state: BatchState, userId: string, before: number, after: number, taken: number, first?: (g: GrantRow) => boolean) {
+  const need = Math.max(0, before) - Math.max(0, after) - taken;
+  if (need <= 0) return;
+  const grants = grantsOf(state, userId);
+  const left = takeFree(grants, need, first);
+  if (left > 0) {
+    const held: AllocationState[] = [];
+    for (const list of state.allocations.values()) for (const x of list) if (x.userId === userId) held.push(x);
+    takeReserved(grants, held, left, first);
+  }
+}
+
+/** One `expiry` row per grant whose credits leave the balance now; returns their total. */
+function expireReleased(
+  a: AccountState,
+  pending: Pending,
+  expired: { grant: GrantRow; amountMc: number }[],
+  now: number,
+  op?: { idem?: { key: string } | undefined },
+): number {
+  let total = 0;
+  for (const e of expired) {
+    post(
+      a,
+      pending,
+      { description: 'Credits expired', refType: 'grant', refId: e.grant.id, idem: op?.idem },
+      'expiry',
+      -e.amountMc,
+      0,
+      now,
+    );
+    pending.events.push({
+      type: 'credits.expired',
+      accountId: a.row.user_id,
+      data: { accountId: a.row.user_id, grantId: e.grant.id, credits: mcToCredits(e.amountMc) },
+    });
+    total += e.amountMc;
+  }
+  return total;
+}
+
+/** An outcome after expiry rows followed its row: the account as it ends. */
+function withExpired(applied: Applied, a: AccountState, expiredMc: number): Applied {
+  applied.balanceMc = a.row.balance_mc;
+  applied.reservedMc = a.row.reserved_mc;
+  applied.availableMc = available(a);
+  applied.expiredMc = expiredMc;
+  return applied;
 }
 
 /**
@@ -301,6 +498,7 @@ function decideCompound(op: CompoundOp, state: BatchState, pending: Pending, now
     }
   }
   const usagesBefore = new Map(ownSteps.flatMap(usageIdsOf).map((id) => [id, usages.get(id)?.reversed]));
+  const restoreGrants = snapshotGrants(state, op.userId);
   const scratch = new Pending(pending.key);
   try {
     const steps = ownSteps.map((s) => decide(s, state, scratch, now));
@@ -328,6 +526,33 @@ function decideCompound(op: CompoundOp, state: BatchState, pending: Pending, now
       const u = usages.get(uid);
       if (u && reversed !== undefined) u.reversed = reversed;
     }
+    restoreGrants();
     throw e;
   }
+}
+
+/** Saves an account's grants and what holds reserved from them; the function returned puts them back. */
+function snapshotGrants(state: BatchState, userId: string): () => void {
+  const list = grantsOf(state, userId);
+  const grants = list.map((g) => ({ g, row: { ...g.row }, dirty: g.dirty }));
+  const rowsLength = state.allocationRows.length;
+  const amounts = state.allocationRows.map((x) => ({ x, amountMc: x.amountMc, dirty: x.dirty }));
+  const map = new Map([...state.allocations].map(([k, v]) => [k, [...v]]));
+  return () => {
+    state.grants.set(
+      userId,
+      grants.map((s) => {
+        Object.assign(s.g.row, s.row);
+        s.g.dirty = s.dirty;
+        return s.g;
+      }),
+    );
+    state.allocationRows.length = rowsLength;
+    for (const s of amounts) {
+      s.x.amountMc = s.amountMc;
+      s.x.dirty = s.dirty;
+    }
+    state.allocations.clear();
+    for (const [k, v] of map) state.allocations.set(k, v);
+  };
 }

@@ -5,13 +5,14 @@
  */
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
-import { mcToCredits } from '../../contracts/money.js';
+import { formatCredits, mcToCredits } from '../../contracts/money.js';
+import { createAlert } from '../alerts/alerts.js';
 import { notFound } from '../errors.js';
 import { emitEvent } from '../events/emit-event.js';
 import { newId } from '../ids.js';
 import type { PricingCache } from '../pricing/rules.js';
 import { operationName, unitInWords } from '../../contracts/units.js';
-import type { Applied, ClawbackType, CreditType, Effect, HoldPricing, IdempotencyInput, UsageInput } from './types.js';
+import type { Applied, ClawbackType, CreditType, Effect, GrantOptions, HoldPricing, IdempotencyInput, UsageInput } from './types.js';
 import type { LedgerWriter } from './writer.js';
 
 export interface Balance {
@@ -49,10 +50,53 @@ export class Ledger {
     readonly pricing: PricingCache,
   ) {}
 
-  // TODO(issue 17, grants): emit `credits.granted` when a grant lands and `credits.expired` when one expires (core/events/emit-event.ts).
-  /** Adds credits (purchase, bonus, sign-up bonus, auto-recharge, positive adjustment). */
-  grant<E = undefined>(userId: string, amountMc: number, type: CreditType, c: Common<E> = {}): Promise<Applied<E>> {
+  /**
+   * Adds credits (purchase, bonus, sign-up bonus, auto-recharge, positive adjustment) as a
+   * grant; `grant` says when they expire and what they were bought for. A grant other than a
+   * purchase emits `credits.granted` with it.
+   */
+  grant<E = undefined>(
+    userId: string,
+    amountMc: number,
+    type: CreditType,
+    c: Common<E> & { grant?: GrantOptions } = {},
+  ): Promise<Applied<E>> {
     return this.writer.submit({ kind: 'credit', userId, amountMc, type, ...c });
+  }
+
+  /**
+   * Expires every grant whose time has come (the sweeper, every HOLD_SWEEP_SECONDS): what is
+   * left of it and not reserved by a hold leaves the balance as one `expiry` row, with the
+   * `credits.expired` event and an alert, in one transaction. Each grant expires once: the
+   * writer refuses a grant already expired (another instance, an earlier pass), inside its
+   * transaction. Returns how many grants expired.
+   */
+  async expireGrants(now = Date.now(), limit = 500): Promise<number> {
+    const due = await this.db
+      .selectFrom('grants')
+      .select(['id', 'user_id'])
+      .where('expired_at', 'is', null)
+      .where('expires_at', '<=', now)
+      .orderBy('expires_at')
+      .limit(limit)
+      .execute();
+    const results = await Promise.allSettled(
+      due.map((g) =>
+        this.writer.submit({
+          kind: 'expire_grant',
+          userId: g.user_id,
+          grantId: g.id,
+          effects: async (trx, a) => {
+            const mc = a.expiredMc ?? 0;
+            if (mc > 0) {
+              await createAlert(trx, a.userId, 'credits_expired', `${formatCredits(mc)} credits expired.`, a.createdAt, { grantId: g.id });
+            }
+          },
+        }),
+      ),
+    );
+    // A grant expired meanwhile by another instance (conflict) is not an error here.
+    return results.filter((r) => r.status === 'fulfilled').length;
   }
 
   /** Takes credits the account can afford, or throws insufficient_credits. */

@@ -12,10 +12,14 @@ import {
   type BatchState,
   type ReservationState,
   type UsageState,
+  grantIdsOf,
   idemId,
+  needsAllocations,
   reservationIdsOf,
   usageIdsOf,
 } from './batch-state.js';
+import { type AllocationState, type GrantState, ordered } from './grants.js';
+import type { GrantRow } from '../../db/schema.js';
 import type { LedgerOp } from './types.js';
 
 /** SQLite's limit on the parameters of one statement is kept well clear of. */
@@ -92,17 +96,113 @@ export async function loadBatch(trx: Kysely<DB>, dialect: Dialect, ops: readonly
     }
   }
 
+  // Accounts, locked in id order, each with its grants that have credits left: on Postgres in
+  // the same statement (one round trip, whatever the number of grants).
   const accounts = new Map<string, AccountState>();
-  for (const part of parts(dialect, [...userIds].sort())) {
-    let q = trx
-      .selectFrom('user_credits')
-      .selectAll()
-      .where(oneOf(dialect, 'user_id', part))
-      .orderBy('user_id');
-    if (forUpdate) q = q.forUpdate();
-    for (const row of await q.execute()) {
-      accounts.set(row.user_id, { row, startAvailableMc: row.balance_mc - row.reserved_mc, dirty: false });
+  const grants = new Map<string, GrantState[]>();
+  const ids = [...userIds].sort();
+  for (const id of ids) grants.set(id, []);
+  const addGrant = (g: GrantRow) => {
+    const list = grants.get(g.user_id);
+    if (list && !list.some((x) => x.row.id === g.id)) list.push({ row: g, isNew: false, dirty: false });
+  };
+  for (const part of parts(dialect, ids)) {
+    if (forUpdate) {
+      // The grants are read in the statement's snapshot, taken before it waited for a lock; the
+      // account row locked is the latest. Where another transaction changed the account
+      // meanwhile (its row version differs from the snapshot's), its grants are read again
+      // now, after the lock. Every change of a grant rewrites its account's row.
+      const rows = await trx
+        .selectFrom('user_credits')
+        .selectAll()
+        .select([
+          sql<GrantRow[] | null>`(select json_agg(g) from grants g where g.user_id = user_credits.user_id and g.remaining_mc > 0)`.as(
+            'open_grants',
+          ),
+          sql<string>`user_credits.xmin::text`.as('locked_version'),
+          sql<string | null>`(select s.xmin::text from user_credits s where s.user_id = user_credits.user_id)`.as('snapshot_version'),
+        ])
+        .where(oneOf(dialect, 'user_id', part))
+        .orderBy('user_id')
+        .forUpdate()
+        .execute();
+      const stale: string[] = [];
+      for (const { open_grants, locked_version, snapshot_version, ...row } of rows) {
+        accounts.set(row.user_id, { row, startAvailableMc: row.balance_mc - row.reserved_mc, dirty: false });
+        if (locked_version !== snapshot_version) stale.push(row.user_id);
+        else for (const g of open_grants ?? []) addGrant(g);
+      }
+      if (stale.length > 0) {
+        const open = await trx
+          .selectFrom('grants')
+          .selectAll()
+          .where(oneOf(dialect, 'user_id', stale))
+          .where('remaining_mc', '>', 0)
+          .execute();
+        for (const g of open) addGrant(g);
+      }
+    } else {
+      const rows = await trx
+        .selectFrom('user_credits')
+        .selectAll()
+        .where(oneOf(dialect, 'user_id', part))
+        .orderBy('user_id')
+        .execute();
+      for (const row of rows) accounts.set(row.user_id, { row, startAvailableMc: row.balance_mc - row.reserved_mc, dirty: false });
+      const open = await trx
+        .selectFrom('grants')
+        .selectAll()
+        .where(oneOf(dialect, 'user_id', part))
+        .where('remaining_mc', '>', 0)
+        .execute();
+      for (const g of open) addGrant(g);
     }
   }
-  return { stored, accounts, reservations, usages };
+  // Grants an expiry names, whatever is left of them.
+  for (const part of parts(dialect, [...new Set(ops.flatMap(grantIdsOf))])) {
+    for (const g of await trx
+      .selectFrom('grants')
+      .selectAll()
+      .where(oneOf(dialect, 'id', part))
+      .execute())
+      addGrant(g);
+  }
+  for (const list of grants.values()) ordered(list);
+
+  // What the active holds of the accounts that settle a hold or claw back reserved from which grants.
+  const allocations = new Map<string, AllocationState[]>();
+  const allocationRows: AllocationState[] = [];
+  const allocationsLoaded = new Set<string>();
+  for (const op of ops) {
+    if (!needsAllocations(op)) continue;
+    if ('userId' in op && op.userId) allocationsLoaded.add(op.userId);
+    for (const rid of reservationIdsOf(op)) {
+      const r = reservations.get(rid);
+      if (r) allocationsLoaded.add(r.row.user_id);
+    }
+  }
+  for (const part of parts(dialect, [...allocationsLoaded].sort())) {
+    const rows = await trx
+      .selectFrom('reservation_grants as rg')
+      .innerJoin('reservations as r', 'r.id', 'rg.reservation_id')
+      .select(['rg.reservation_id', 'rg.grant_id', 'rg.amount_mc', 'r.user_id'])
+      .where(oneOf(dialect, 'r.user_id', part))
+      .where('r.status', '=', 'active')
+      .execute();
+    for (const r of rows) {
+      const a: AllocationState = {
+        reservationId: r.reservation_id,
+        grantId: r.grant_id,
+        userId: r.user_id,
+        amountMc: r.amount_mc,
+        isNew: false,
+        dirty: false,
+      };
+      allocationRows.push(a);
+      const list = allocations.get(a.reservationId);
+      if (list) list.push(a);
+      else allocations.set(a.reservationId, [a]);
+    }
+  }
+  return { stored, accounts, reservations, usages, grants, allocations, allocationsLoaded, allocationRows };
 }

@@ -19,11 +19,13 @@ import { GENESIS_HASH } from './hash.js';
 import {
   ACCOUNTS,
   type Acc,
+  type Interlude,
   type Outcome,
   type Real,
   RULES,
   type Step,
   Model,
+  TICK,
   fingerprint,
   resolveRetries,
   sequence,
@@ -33,6 +35,9 @@ import { verifyLedger } from './verify.js';
 
 /** Sequences per dialect; MODEL_RUNS=1000 searches longer (under a minute). */
 const RUNS = Number(process.env.MODEL_RUNS ?? 40);
+
+/** The writer's clock: the test moves it on between groups (grants expire in ticks of it). */
+let clock = Date.now();
 
 // ---------------------------------------------------------------------------------------
 // The real ledger
@@ -75,11 +80,16 @@ async function openAccounts(core: Core, n: number): Promise<string[]> {
   });
 }
 
+/** When a grant made now expires, `exp` ticks from now (never, for null). */
+function grantOptions(exp: number | null) {
+  return exp === null ? undefined : { expiresAt: clock + exp * TICK };
+}
+
 function toOp(c: Step, userId: string, holdId: (h: number) => string): StepOp {
   const expiresAt = Date.now() + 3_600_000;
   switch (c.t) {
     case 'grant':
-      return { kind: 'credit', userId, amountMc: c.mc, type: c.type };
+      return { kind: 'credit', userId, amountMc: c.mc, type: c.type, grant: grantOptions(c.exp) };
     case 'debit':
       return { kind: 'debit', userId, amountMc: c.mc, type: c.type, ...(c.type === 'usage' ? { usage: testUsage(c.mc) } : {}) };
     case 'clawback':
@@ -113,7 +123,7 @@ function start(core: Core, c: Real, i: number, users: string[], holdId: (h: numb
   const L = core.ledger;
   switch (c.t) {
     case 'grant':
-      return L.grant(u(c.a), c.mc, c.type, common);
+      return L.grant(u(c.a), c.mc, c.type, { ...common, grant: grantOptions(c.exp) });
     case 'debit':
       return L.debit(u(c.a), c.mc, c.type, { ...common, ...(c.type === 'usage' ? { usage: testUsage(c.mc) } : {}) });
     case 'spend': {
@@ -157,7 +167,7 @@ function outcomeOf(c: Real, a: Applied): Outcome {
 describe.each(await activeDialects())('the ledger agrees with a model (%s)', (dialect) => {
   let core: TestCore;
   beforeAll(async () => {
-    core = await createTestCore(dialect);
+    core = await createTestCore(dialect, { now: () => clock });
   });
   afterAll(async () => {
     await core?.dispose();
@@ -169,12 +179,15 @@ describe.each(await activeDialects())('the ledger agrees with a model (%s)', (di
     const arrivals: number[] = [];
     const submit = core.writer.submit.bind(core.writer);
     core.writer.submit = <E>(op: LedgerOp<E>) => {
-      arrivals.push((op.metadata as { i: number }).i);
+      // The grants' sweeper's operations are not the sequence's.
+      const i = (op.metadata as { i?: number } | null | undefined)?.i;
+      if (i !== undefined) arrivals.push(i);
       return submit(op);
     };
     let run = 0;
     let ops = 0;
     let largestBatch = 0;
+    let expiredMc = 0;
     core.writer.onBatch((size) => {
       largestBatch = Math.max(largestBatch, size);
     });
@@ -182,12 +195,22 @@ describe.each(await activeDialects())('the ledger agrees with a model (%s)', (di
       fc.asyncProperty(sequence, async (raw) => {
         run++;
         // Both accounts start with some credits, so most charges are decided on their merits.
-        const opening: Real[] = Array.from({ length: ACCOUNTS }, (_, a) => ({ t: 'grant', a, mc: 8000, type: 'purchase', idem: null }));
-        const groups = [opening, ...resolveRetries(raw)];
+        const opening: Real[] = Array.from({ length: ACCOUNTS }, (_, a) => ({
+          t: 'grant',
+          a,
+          mc: 8000,
+          type: 'purchase',
+          exp: null,
+          idem: null,
+        }));
+        const groups: [Real[], Interlude][] = [[opening, { ticks: 0, sweep: false }], ...resolveRetries(raw)];
+        // Each sequence on a clock of its own, after every earlier one.
+        clock = Math.max(Date.now(), clock + 100 * TICK);
+        const base = clock;
         const users = await openAccounts(core, ACCOUNTS);
         const holdId = (h: number) => `${users[0]}-h${h}`;
         const model = new Model();
-        for (const group of groups) {
+        for (const [group, after] of groups) {
           arrivals.length = 0;
           const results = await Promise.all(
             group.map((c, i) =>
@@ -205,6 +228,12 @@ describe.each(await activeDialects())('the ledger agrees with a model (%s)', (di
           for (const i of arrivals) expected[i] = model.apply(group[i] as Real);
           expect(results, JSON.stringify({ group, arrivals })).toEqual(expected);
           ops += group.length;
+          clock += after.ticks * TICK;
+          model.advance(after.ticks);
+          if (after.sweep) {
+            await core.ledger.expireGrants(clock);
+            model.sweep();
+          }
         }
 
         // Final state of every account and hold.
@@ -233,12 +262,26 @@ describe.each(await activeDialects())('the ledger agrees with a model (%s)', (di
             .where('user_id', '=', id)
             .executeTakeFirstOrThrow();
           expect({ n: Number(usage.n), charged: Number(usage.charged ?? 0) }).toEqual({ n: m.usageRows, charged: m.usageCharged });
+          // Its grants: what each has left, holds reserved and expired, in the order they were made.
+          const grants = await core.database.db.selectFrom('grants').selectAll().where('user_id', '=', id).orderBy('id').execute();
+          expect(
+            grants.map((g) => ({
+              source: g.source,
+              credits: g.credits_mc,
+              remaining: g.remaining_mc,
+              reserved: g.reserved_mc,
+              expired: g.expired_mc,
+              expiresAt: g.expires_at === null ? null : g.expires_at - base,
+              isExpired: g.expired_at !== null,
+            })),
+          ).toEqual(m.grants.map(({ n: _n, ...g }) => g));
+          expiredMc += m.grants.reduce((s, g) => s + g.expired, 0);
         }
         const holds = await core.database.db.selectFrom('reservations').selectAll().where('id', 'like', `${users[0]}-h%`).execute();
         const actual = Object.fromEntries(
           holds.map((h) => [h.id, { a: users.indexOf(h.user_id), amount: h.amount_mc, captured: h.captured_mc, status: h.status }]),
         );
-        const wanted = Object.fromEntries([...model.holds].map(([h, x]) => [holdId(h), x]));
+        const wanted = Object.fromEntries([...model.holds].map(([h, { alloc: _alloc, ...x }]) => [holdId(h), x]));
         expect(actual).toEqual(wanted);
       }),
       { numRuns: RUNS },
@@ -248,6 +291,8 @@ describe.each(await activeDialects())('the ledger agrees with a model (%s)', (di
     expect(ops).toBeGreaterThan(RUNS);
     // The groups really were committed together, several operations per transaction.
     expect(largestBatch).toBeGreaterThan(1);
+    // Grants really expired, at the sweeper and at holds' releases.
+    expect(expiredMc).toBeGreaterThan(0);
     const report = await verifyLedger(core.database.db, core.ledgerKey);
     expect(report.violations).toEqual([]);
   });

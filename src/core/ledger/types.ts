@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DomainError } from '../errors.js';
-import type { DB } from '../../db/schema.js';
+import type { DB, GrantSource } from '../../db/schema.js';
 
 /** What a charged operation records in usage_tracking and the rollups. */
 export interface UsageInput {
@@ -53,12 +53,22 @@ interface OpBase<E = unknown> {
 export type CreditType = 'purchase' | 'bonus' | 'signup_bonus' | 'auto_recharge' | 'adjustment';
 export type ClawbackType = 'refund' | 'dispute' | 'adjustment';
 
-/** Adds credits. */
+/** What the grant a credit creates is: by default its source is the row's type, it never expires and is worth nothing. */
+export interface GrantOptions {
+  source?: GrantSource | undefined;
+  /** When its credits expire (Unix ms); null or absent: never. */
+  expiresAt?: number | null | undefined;
+  /** What its credits were bought for (a purchase's price); 0 for promotional credits. */
+  valueCents?: number | undefined;
+}
+
+/** Adds credits, as a new grant (a credit with `refType` `payment` names the grant's payment). */
 export interface CreditOp<E = unknown> extends OpBase<E> {
   kind: 'credit';
   userId: string;
   amountMc: number;
   type: CreditType;
+  grant?: GrantOptions | undefined;
 }
 
 /** Takes credits the account can afford: refused when available is short or negative. */
@@ -131,6 +141,13 @@ export interface ReverseUsageOp<E = unknown> extends OpBase<E> {
   usageId: string;
 }
 
+/** Expires what is left of a grant once its time has come (the sweeper): one `expiry` row, once. */
+export interface ExpireGrantOp<E = unknown> extends OpBase<E> {
+  kind: 'expire_grant';
+  userId: string;
+  grantId: string;
+}
+
 /** Several steps on one account that apply together or not at all. */
 export interface CompoundOp<E = unknown> extends OpBase<E> {
   kind: 'compound';
@@ -148,6 +165,7 @@ export type LedgerOp<E = unknown> =
   | ReleaseOp<E>
   | RecordUsageOp<E>
   | ReverseUsageOp<E>
+  | ExpireGrantOp<E>
   | CompoundOp<E>;
 
 /** A step of a compound operation (its own effects, if any, are not run: the compound's are). */
@@ -174,6 +192,10 @@ export interface Applied<E = unknown> {
   usageId?: string;
   /** What a capture charged (at most the hold). */
   chargedMc?: number;
+  /** The grant a credit created. */
+  grantId?: string;
+  /** What expired: an expired grant's credits, or what a hold released unspent from grants that expired under it. */
+  expiredMc?: number;
   steps?: Applied[];
   effects?: E;
   reply?: unknown;

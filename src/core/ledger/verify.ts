@@ -21,6 +21,7 @@ import { USAGE_REVERSAL_REF } from './decide.js';
 import { GENESIS_HASH, KEYED_SCHEME, type LedgerKey, hashRow, legacyHashRow } from './hash.js';
 import { ledgerPages } from './chain-pages.js';
 import { keyingTraces } from './key-ledger.js';
+import { verifyGrants } from './verify-grants.js';
 import { verifyPayments } from './verify-payments.js';
 import { verifyUsage } from './verify-usage.js';
 
@@ -51,6 +52,8 @@ export interface VerifyReport {
   usageRows: number;
   rollupRows: number;
   payments: number;
+  /** Grants checked (0 on a database from before grants). */
+  grants: number;
   /** The heads checked against (0 without `heads`). */
   anchors: number;
   /**
@@ -65,7 +68,8 @@ export interface VerifyReport {
 }
 
 const PURCHASED = new Set(['purchase', 'bonus', 'auto_recharge']);
-const CLAWBACK = new Set(['refund', 'dispute']);
+/** Rows that may take available credits below zero: claw-backs, and a grant's expiry (a forced hold may be reserved beyond what is free). */
+const CLAWBACK = new Set(['refund', 'dispute', 'expiry']);
 const MAX_REPORTED = 200;
 
 interface Running {
@@ -87,14 +91,27 @@ export async function verifyLedger(db: Kysely<DB>, key: LedgerKey, opts: VerifyO
     .execute()
     .then(() => true)
     .catch(() => false);
+  const grantsRelease = await db
+    .selectFrom('grants')
+    .select('id')
+    .limit(1)
+    .execute()
+    .then(() => true)
+    .catch(() => false);
   return db
     .transaction()
     .setIsolationLevel('repeatable read')
     .setAccessMode('read only')
-    .execute((trx) => verifySnapshot(trx, key, opts, keyedRelease));
+    .execute((trx) => verifySnapshot(trx, key, opts, keyedRelease, grantsRelease));
 }
 
-async function verifySnapshot(db: Kysely<DB>, key: LedgerKey, opts: VerifyOptions, keyedRelease: boolean): Promise<VerifyReport> {
+async function verifySnapshot(
+  db: Kysely<DB>,
+  key: LedgerKey,
+  opts: VerifyOptions,
+  keyedRelease: boolean,
+  grantsRelease: boolean,
+): Promise<VerifyReport> {
   const violations: string[] = [];
   const flag = (msg: string) => {
     if (violations.length < MAX_REPORTED) violations.push(msg);
@@ -201,6 +218,9 @@ async function verifySnapshot(db: Kysely<DB>, key: LedgerKey, opts: VerifyOption
   }
   for (const id of unaccounted) flag(`ledger rows for ${id}, which has no account`);
 
+  // 3b. Grants: what the balances are made of.
+  const grants = grantsRelease ? await verifyGrants(db, new Map(accounts.map((a) => [a.user_id, a.balance_mc])), flag) : 0;
+
   // 4. Usage: every charged usage record has its ledger row and back; rollups equal their usage rows.
   const { usageRows, rollupRows } = await verifyUsage(db, flag);
 
@@ -215,6 +235,7 @@ async function verifySnapshot(db: Kysely<DB>, key: LedgerKey, opts: VerifyOption
     usageRows,
     rollupRows,
     payments,
+    grants,
     anchors: anchors.size,
     keyed,
     heads,

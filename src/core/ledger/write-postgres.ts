@@ -17,7 +17,7 @@ function col<T, K extends keyof T>(rows: readonly T[], key: K): T[K][] {
 
 /** Writes what the batch decided, in the open transaction `trx`. */
 export async function writePostgres(trx: Kysely<DB>, pending: Pending, rows: ChangedRows, now: number): Promise<void> {
-  const { accounts: dirty, newHolds: newRes, settledHolds: settled } = rows;
+  const { accounts: dirty, newHolds: newRes, settledHolds: settled, newGrants, changedGrants, newAllocations, changedAllocations } = rows;
   const parts: RawBuilder<unknown>[] = [];
   const tx = pending.txRows;
   if (tx.length > 0) {
@@ -63,6 +63,37 @@ export async function writePostgres(trx: Kysely<DB>, pending: Pending, rows: Cha
           ${col(r, 'settled_at')}::bigint[]) as v(id, st, c, sa)
         where v.id = x.id)
       where x.id = any(${ids}::text[]))`);
+  }
+  if (newGrants.length > 0) {
+    const g = newGrants;
+    parts.push(sql`grants_new as (insert into grants (id, user_id, source, credits_mc, remaining_mc, reserved_mc, expired_mc,
+        value_cents, payment_id, transaction_id, expires_at, expired_at, created_at)
+      select * from unnest(${col(g, 'id')}::text[], ${col(g, 'user_id')}::text[], ${col(g, 'source')}::text[],
+        ${col(g, 'credits_mc')}::bigint[], ${col(g, 'remaining_mc')}::bigint[], ${col(g, 'reserved_mc')}::bigint[],
+        ${col(g, 'expired_mc')}::bigint[], ${col(g, 'value_cents')}::bigint[], ${col(g, 'payment_id')}::text[],
+        ${col(g, 'transaction_id')}::text[], ${col(g, 'expires_at')}::bigint[], ${col(g, 'expired_at')}::bigint[],
+        ${col(g, 'created_at')}::bigint[]))`);
+  }
+  if (changedGrants.length > 0) {
+    const g = changedGrants;
+    const ids = col(g, 'id');
+    parts.push(sql`grants_changed as (update grants as x set (remaining_mc, reserved_mc, expired_mc, expired_at) = (
+        select v.r, v.rs, v.e, v.ea
+        from unnest(${ids}::text[], ${col(g, 'remaining_mc')}::bigint[], ${col(g, 'reserved_mc')}::bigint[],
+          ${col(g, 'expired_mc')}::bigint[], ${col(g, 'expired_at')}::bigint[]) as v(id, r, rs, e, ea)
+        where v.id = x.id)
+      where x.id = any(${ids}::text[]))`);
+  }
+  if (newAllocations.length > 0) {
+    const a = newAllocations;
+    parts.push(sql`rg_new as (insert into reservation_grants (reservation_id, grant_id, amount_mc)
+      select * from unnest(${col(a, 'reservation_id')}::text[], ${col(a, 'grant_id')}::text[], ${col(a, 'amount_mc')}::bigint[]))`);
+  }
+  if (changedAllocations.length > 0) {
+    const a = changedAllocations;
+    parts.push(sql`rg_changed as (update reservation_grants as x set amount_mc = v.m
+      from unnest(${col(a, 'reservation_id')}::text[], ${col(a, 'grant_id')}::text[], ${col(a, 'amount_mc')}::bigint[]) as v(r, g, m)
+      where x.reservation_id = v.r and x.grant_id = v.g)`);
   }
   const u = pending.usageRows;
   if (u.length > 0) {

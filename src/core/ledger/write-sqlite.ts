@@ -33,6 +33,16 @@ export function writeSqlite(raw: SqliteHandle, pending: Pending, rows: ChangedRo
   insertEach(raw, 'reservations', rows.newHolds);
   const settle = raw.prepare('update reservations set status = ?, captured_mc = ?, settled_at = ? where id = ?');
   for (const r of rows.settledHolds) settle.run(r.status, r.captured_mc, r.settled_at, r.id);
+  insertEach(raw, 'grants', rows.newGrants);
+  if (rows.changedGrants.length > 0) {
+    const grant = raw.prepare('update grants set remaining_mc = ?, reserved_mc = ?, expired_mc = ?, expired_at = ? where id = ?');
+    for (const g of rows.changedGrants) grant.run(g.remaining_mc, g.reserved_mc, g.expired_mc, g.expired_at, g.id);
+  }
+  insertEach(raw, 'reservation_grants', rows.newAllocations);
+  if (rows.changedAllocations.length > 0) {
+    const allocation = raw.prepare('update reservation_grants set amount_mc = ? where reservation_id = ? and grant_id = ?');
+    for (const a of rows.changedAllocations) allocation.run(a.amount_mc, a.reservation_id, a.grant_id);
+  }
   insertEach(raw, 'usage_tracking', pending.usageRows);
   const rollup = raw.prepare(`insert into usage_rollups (user_id, bucket, operation, unit, credits_mc, operations, quantity_milli)
       values (?, ?, ?, ?, ?, ?, ?)

@@ -22,6 +22,8 @@ export function fulfilmentOp(p: PaymentRow, idem?: IdempotencyInput): LedgerOp {
       description: 'Credit purchase',
       refType: 'payment',
       refId: p.id,
+      // The package's price is what its (paid) credits are worth; the bonus is worth nothing.
+      grant: { valueCents: p.amount_cents },
     },
   ];
   if (p.bonus_credits_mc > 0) {
