@@ -11,6 +11,7 @@ import * as auth from './auth.js';
 import * as calls from './calls.js';
 import * as common from './common.js';
 import * as credits from './credits.js';
+import * as holds from './holds.js';
 import * as creditsExtra from './credits-extra.js';
 import * as operations from './operations.js';
 import * as platform from './platform.js';
@@ -62,6 +63,7 @@ export const endpoints = {
   'POST /api/credits/alerts/:id/read': { params: common.idParam, responses: { 200: creditsExtra.alertReadResponse } },
   'GET /api/credits/settings': { responses: { 200: creditsExtra.settingsSchema } },
   'PUT /api/credits/settings': { body: creditsExtra.settingsUpdate, responses: { 200: creditsExtra.settingsSchema } },
+  'GET /api/credits/holds': { query: holds.holdsQuery, responses: { 200: holds.holdsPage } },
   'GET /api/credits/payments': { query: common.paginationQuery, responses: { 200: creditsExtra.paymentsPage } },
   'POST /api/credits/purchase': { body: creditsExtra.purchaseBody, responses: { 201: creditsExtra.purchaseResponse }, idempotent: true },
   'GET /api/credits/stream': { responses: {}, events: { balance: credits.balanceSchema } },

@@ -8,6 +8,7 @@ import type { Settings } from '../core/accounts/settings.js';
 import type { AuditRow } from '../core/audit/list-audit.js';
 import type { UserWithAccount } from '../core/accounts/get-user.js';
 import { type ListedCall, callStatusWord } from '../core/calls/list-calls.js';
+import type { HeldCredits } from '../core/holds/list-held-credits.js';
 import type { Balance } from '../core/ledger/ledger.js';
 import type { AdminPaymentRow } from '../core/payments/list-admin-payments.js';
 import type { WebhookEventEntry } from '../core/payments/list-webhook-events.js';
@@ -247,6 +248,21 @@ export function toAnalytics(a: AdminAnalytics) {
 
 /** The id the API shows for a call: VAPI's, or ours while VAPI has not confirmed it. */
 export const publicCallId = (c: CallRow) => c.vapi_id ?? c.id;
+
+/** One hold on a user's balance (a call's minutes, a service API hold, a dispute). */
+export function toHeldCredits(h: HeldCredits) {
+  return {
+    id: h.id,
+    kind: h.kind,
+    description: h.description,
+    operation: h.operation,
+    unit: h.unit,
+    credits: mcToCredits(h.amountMc),
+    createdAt: iso(h.createdAt),
+    expiresAt: h.expiresAt === null ? null : iso(h.expiresAt),
+    callId: h.callId,
+  };
+}
 
 export function toCall(c: ListedCall) {
   return {

@@ -120,6 +120,38 @@ export const ACCOUNT_EXAMPLES: Record<string, Example> = {
     request: { autoRecharge: { enabled: true, thresholdCredits: 20, packageId: 'pkg_starter' } },
     response: { status: 200, body: settings },
   },
+  'GET /api/credits/holds': {
+    response: {
+      status: 200,
+      body: {
+        items: [
+          {
+            id: '01a2245e-7000-7000-8000-0000000000c1',
+            kind: 'service',
+            description: 'Hold: AI interview (per_minute)',
+            operation: 'ai_interview',
+            unit: 'per_minute',
+            credits: 10,
+            createdAt: '2026-05-04T10:00:00.000Z',
+            expiresAt: '2026-05-04T10:15:00.000Z',
+            callId: null,
+          },
+          {
+            id: '01a2245e-7000-7000-8000-0000000000c0',
+            kind: 'call',
+            description: 'Call minutes held (up to 600 s)',
+            operation: 'vapi_call',
+            unit: 'per_minute',
+            credits: 5,
+            createdAt: '2026-05-04T09:58:00.000Z',
+            expiresAt: '2026-05-05T10:08:00.000Z',
+            callId: 'call_3f9c2a',
+          },
+        ],
+        nextCursor: null,
+      },
+    },
+  },
   'GET /api/credits/payments': { response: { status: 200, body: { items: [payment], nextCursor: null } } },
   'POST /api/credits/purchase': {
     request: { packageId: 'pkg_professional' },

@@ -7,11 +7,13 @@ import {
   usageQuery,
   usageResponse,
 } from '../../../contracts/credits-extra.js';
+import { holdsPage, holdsQuery } from '../../../contracts/holds.js';
+import { listHeldCredits } from '../../../core/holds/list-held-credits.js';
 import { allTransactions, listTransactions } from '../../../core/ledger/list-transactions.js';
 import { getUsage, usageRange } from '../../../core/usage/get-usage.js';
 import type { App, AppContext } from '../../context.js';
 import { principal } from '../../plugins/auth.js';
-import { TRANSACTIONS_CSV_HEADER, toTransaction, toTransactionCsv, toUsage } from '../../presenters.js';
+import { TRANSACTIONS_CSV_HEADER, toHeldCredits, toTransaction, toTransactionCsv, toUsage } from '../../presenters.js';
 import { answers, signedIn } from '../../route-docs.js';
 
 export async function historyRoutes(app: App, ctx: AppContext) {
@@ -35,6 +37,26 @@ export async function historyRoutes(app: App, ctx: AppContext) {
     async (req) => {
       const page = await listTransactions(db, principal(req).id, req.query, ctx.cursors.request(req.query, 's', Number));
       return ctx.cursors.answer(page, 's', toTransaction);
+    },
+  );
+
+  app.get(
+    '/api/credits/holds',
+    {
+      ...auth,
+      schema: {
+        ...signedIn(
+          'credits',
+          'What the reserved credits are held for',
+          "The signed-in user's holds that are still held, newest first, paginated: the minutes of a call in progress (`call`, with its `callId`), a hold placed by the platform through the service API (`service`), the credits of a disputed payment (`dispute`). Their credits add up to the balance's `reserved`. All three are one machinery: a hold is captured (charged, at most what it holds), released, or released by the sweeper at `expiresAt`.",
+        ),
+        querystring: holdsQuery,
+        response: answers({ 200: holdsPage }, 400, 401),
+      },
+    },
+    async (req) => {
+      const page = await listHeldCredits(db, principal(req).id, ctx.cursors.request(req.query, 'h', String));
+      return ctx.cursors.answer(page, 'h', toHeldCredits);
     },
   );
 
