@@ -21,12 +21,9 @@ export const heldCredits = z
     unit: z.string().nullable(),
     credits: credits.meta({ description: 'Credits held, at most 3 decimals.' }),
     createdAt: z.string(),
-    expiresAt: z
-      .string()
-      .nullable()
-      .meta({
-        description: 'When the sweeper releases it if it is still held, charging nothing; null: held until an event decides (a dispute).',
-      }),
+    expiresAt: z.string().nullable().meta({
+      description: 'When the sweeper releases it if it is still held, charging nothing; null: held until an event decides (a dispute).',
+    }),
     callId: z.string().nullable().meta({ description: 'For a call: the call’s id, as `POST /api/vapi/call` answered it.' }),
   })
   .meta({ id: 'HeldCredits' });
