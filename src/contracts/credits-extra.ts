@@ -39,6 +39,9 @@ export const transactionsCsvQuery = z.object({ type: z.enum(TRANSACTION_TYPES).o
 
 export const usageQuery = z.object({ ...range, granularity: z.enum(GRANULARITIES).default('day') });
 
+/** GET /api/credits/usage.csv: the usage report as CSV text. */
+export const usageCsv = z.string();
+
 export const usageResponse = z.object({
   from: z.string(),
   to: z.string(),

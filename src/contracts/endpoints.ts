@@ -59,6 +59,7 @@ export const endpoints = {
   'GET /api/credits/transactions': { query: creditsExtra.transactionsQuery, responses: { 200: creditsExtra.transactionsPage } },
   'GET /api/credits/transactions.csv': { query: creditsExtra.transactionsCsvQuery, responses: { 200: creditsExtra.transactionsCsv } },
   'GET /api/credits/usage': { query: creditsExtra.usageQuery, responses: { 200: creditsExtra.usageResponse } },
+  'GET /api/credits/usage.csv': { query: creditsExtra.usageQuery, responses: { 200: creditsExtra.usageCsv } },
   'GET /api/credits/alerts': { query: common.paginationQuery, responses: { 200: creditsExtra.alertsPage } },
   'POST /api/credits/alerts/:id/read': { params: common.idParam, responses: { 200: creditsExtra.alertReadResponse } },
   'GET /api/credits/settings': { responses: { 200: creditsExtra.settingsSchema } },

@@ -14,7 +14,7 @@ import type { AdminPaymentRow } from '../core/payments/list-admin-payments.js';
 import type { WebhookEventEntry } from '../core/payments/list-webhook-events.js';
 import type { Applied } from '../core/ledger/types.js';
 import type { AdminAnalytics } from '../core/reports/get-admin-analytics.js';
-import type { UsageRange, UsageReport } from '../core/usage/get-usage.js';
+import type { UsageGroup, UsageRange, UsageReport } from '../core/usage/get-usage.js';
 import type { AlertType, CallRow, PackageRow, PaymentRow, PricingRow, Role, TransactionRow } from '../db/schema.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -111,6 +111,20 @@ export function toTransactionCsv(t: TransactionRow): string[] {
     String(mcToCredits(t.balance_after_mc)),
     safeCell(t.description),
     safeCell(t.metadata ?? ''),
+  ];
+}
+
+export const USAGE_CSV_HEADER = ['bucket', 'operation', 'unit', 'operations', 'quantity', 'credits'];
+
+/** One bucket's usage of one operation and unit as a line of the usage CSV (the columns of USAGE_CSV_HEADER). */
+export function toUsageCsv(g: UsageGroup): string[] {
+  return [
+    iso(g.bucket),
+    safeCell(g.operation),
+    safeCell(g.unit),
+    String(g.operations),
+    String(g.quantityMilli / 1000),
+    String(mcToCredits(g.mc)),
   ];
 }
 

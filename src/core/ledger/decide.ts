@@ -12,7 +12,7 @@ import { newId } from '../ids.js';
 import { type AllocationState, type GrantState, grantedPart, reserveFree, settleHold, takeFree, takeReserved } from './grants.js';
 import { type AccountState, type BatchState, Pending, type ReservationState, idemId, reservationIdsOf, usageIdsOf } from './batch-state.js';
 import type { LedgerKey } from './hash.js';
-import { addUsage, available, post, unposted } from './ledger-rows.js';
+import { addUsage, available, post, unposted, usageRowMetadata } from './ledger-rows.js';
 import type { Applied, CompoundOp, LedgerOp, OpResult } from './types.js';
 
 /** The ledger row type and reference of a usage reversal (verify recognises them by it). */
@@ -126,7 +126,15 @@ function decide(op: LedgerOp, state: BatchState, pending: Pending, now: number):
       if (avail < op.amountMc || avail < 0) throw insufficientCredits(op.amountMc, avail);
       if (op.type === 'usage') a.row.lifetime_used_mc += op.amountMc;
       const before = a.row.balance_mc;
-      const applied = post(a, pending, op, op.type, -op.amountMc, 0, now);
+      const applied = post(
+        a,
+        pending,
+        op.usage ? { ...op, metadata: usageRowMetadata(op.usage, op.metadata) } : op,
+        op.type,
+        -op.amountMc,
+        0,
+        now,
+      );
       spendGrants(state, a.row.user_id, before, a.row.balance_mc, 0);
       if (op.usage) {
         applied.usageId = addUsage(pending, a.row.user_id, op.usage, op.amountMc, false, applied.transactionId, null, now);
@@ -222,7 +230,12 @@ function decide(op: LedgerOp, state: BatchState, pending: Pending, now: number):
       const applied = post(
         a,
         pending,
-        { ...op, refType: op.refType ?? 'reservation', refId: op.refId ?? r.row.id },
+        {
+          ...op,
+          metadata: type === 'usage' && op.usage ? usageRowMetadata(op.usage, op.metadata) : op.metadata,
+          refType: op.refType ?? 'reservation',
+          refId: op.refId ?? r.row.id,
+        },
         type,
         -charged,
         -hold,

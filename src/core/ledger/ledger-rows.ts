@@ -114,6 +114,24 @@ function defaultDescription(type: TransactionType): string {
   }
 }
 
+/**
+ * What a `usage` ledger row says it paid for, when its operation did not say it itself: the
+ * operation, unit and quantity (in the unit's base quantity), the call's length in seconds
+ * for call minutes, and what the usage record names (`callId`, `fileName`, `bytes`,
+ * `workflowId`...).
+ */
+export function usageRowMetadata(u: UsageInput, given: Record<string, unknown> | null | undefined): Record<string, unknown> {
+  if (given) return given;
+  const quantity = u.quantityMilli / 1000;
+  return {
+    operation: u.operation,
+    unit: u.unit,
+    quantity,
+    ...(u.unit === 'per_minute' ? { durationSeconds: quantity } : {}),
+    ...(u.metadata ?? {}),
+  };
+}
+
 export function addUsage(
   pending: Pending,
   userId: string,

@@ -42,6 +42,48 @@ export interface UsageReport {
  */
 export async function getUsage(db: Kysely<DB>, userId: string | null, r: UsageRange): Promise<UsageReport> {
   const size = r.granularity === 'hour' ? HOUR_MS : DAY_MS;
+  const rows = await usageGroups(db, userId, r);
+  const series = new Map<number, { mc: number; operations: number }>();
+  const first = r.from - (r.from % size);
+  for (let b = first; b < r.to; b += size) series.set(b, { mc: 0, operations: 0 });
+  const byOp = new Map<string, { operation: string; unit: string; mc: number; operations: number; quantityMilli: number }>();
+  let totalMc = 0;
+  let totalOperations = 0;
+  for (const row of rows) {
+    const s = series.get(row.bucket) ?? { mc: 0, operations: 0 };
+    s.mc += row.mc;
+    s.operations += row.operations;
+    series.set(row.bucket, s);
+    const k = `${row.operation}/${row.unit}`;
+    const o = byOp.get(k) ?? { operation: row.operation, unit: row.unit, mc: 0, operations: 0, quantityMilli: 0 };
+    o.mc += row.mc;
+    o.operations += row.operations;
+    o.quantityMilli += row.quantityMilli;
+    byOp.set(k, o);
+    totalMc += row.mc;
+    totalOperations += row.operations;
+  }
+  return {
+    totalMc,
+    totalOperations,
+    series: [...series.entries()].sort((a, b) => a[0] - b[0]).map(([bucket, v]) => ({ bucket, ...v })),
+    byOperation: [...byOp.values()].sort((a, b) => b.mc - a.mc || a.operation.localeCompare(b.operation)),
+  };
+}
+
+export interface UsageGroup {
+  /** Start of the bucket (UTC day or hour), Unix ms. */
+  bucket: number;
+  operation: string;
+  unit: string;
+  mc: number;
+  operations: number;
+  quantityMilli: number;
+}
+
+/** Usage per bucket of the range's size and per operation and unit, in bucket order (the report's parts, and the CSV's rows). */
+export async function usageGroups(db: Kysely<DB>, userId: string | null, r: UsageRange): Promise<UsageGroup[]> {
+  const size = r.granularity === 'hour' ? HOUR_MS : DAY_MS;
   const firstHour = r.from - (r.from % HOUR_MS);
   // Summed per bucket of the asked size by the database: a 90-day report by day is at most
   // 90 rows per operation on the wire whatever the number of hourly rollups (profiling a user
@@ -61,31 +103,14 @@ export async function getUsage(db: Kysely<DB>, userId: string | null, r: UsageRa
     .groupBy([sql`bucket - (bucket % ${sql.lit(size)})`, 'operation', 'unit']);
   if (userId !== null) q = q.where('user_id', '=', userId);
   const rows = await q.execute();
-  const series = new Map<number, { mc: number; operations: number }>();
-  const first = r.from - (r.from % size);
-  for (let b = first; b < r.to; b += size) series.set(b, { mc: 0, operations: 0 });
-  const byOp = new Map<string, { operation: string; unit: string; mc: number; operations: number; quantityMilli: number }>();
-  let totalMc = 0;
-  let totalOperations = 0;
-  for (const row of rows) {
-    const b = Number(row.bucket);
-    const s = series.get(b) ?? { mc: 0, operations: 0 };
-    s.mc += row.credits_mc;
-    s.operations += row.operations;
-    series.set(b, s);
-    const k = `${row.operation}/${row.unit}`;
-    const o = byOp.get(k) ?? { operation: row.operation, unit: row.unit, mc: 0, operations: 0, quantityMilli: 0 };
-    o.mc += row.credits_mc;
-    o.operations += row.operations;
-    o.quantityMilli += row.quantity_milli;
-    byOp.set(k, o);
-    totalMc += row.credits_mc;
-    totalOperations += row.operations;
-  }
-  return {
-    totalMc,
-    totalOperations,
-    series: [...series.entries()].sort((a, b) => a[0] - b[0]).map(([bucket, v]) => ({ bucket, ...v })),
-    byOperation: [...byOp.values()].sort((a, b) => b.mc - a.mc || a.operation.localeCompare(b.operation)),
-  };
+  return rows
+    .map((row) => ({
+      bucket: Number(row.bucket),
+      operation: row.operation,
+      unit: row.unit,
+      mc: Number(row.credits_mc),
+      operations: Number(row.operations),
+      quantityMilli: Number(row.quantity_milli),
+    }))
+    .sort((x, y) => x.bucket - y.bucket || x.operation.localeCompare(y.operation) || x.unit.localeCompare(y.unit));
 }

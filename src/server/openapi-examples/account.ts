@@ -96,6 +96,13 @@ export const ACCOUNT_EXAMPLES: Record<string, Example> = {
     },
   },
   'GET /api/credits/usage': { response: { status: 200, body: usageReport } },
+  'GET /api/credits/usage.csv': {
+    response: {
+      status: 200,
+      type: 'text/csv',
+      body: 'bucket,operation,unit,operations,quantity,credits\n2026-11-28T00:00:00.000Z,message,per_message,1,1,0.1\n2026-11-28T00:00:00.000Z,vapi_call,per_call,1,1,1\n2026-11-28T00:00:00.000Z,vapi_call,per_minute,1,90.5,0.755\n',
+    },
+  },
   'GET /api/credits/alerts': {
     response: {
       status: 200,

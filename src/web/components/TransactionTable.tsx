@@ -1,6 +1,7 @@
 import type { Shape } from '../../contracts/types';
 import { formatCredits, formatDate, formatSignedCredits, humanize } from '../lib/format';
 import { DataTable } from './DataTable';
+import { TransactionDetails } from './TransactionDetails';
 
 /** Ledger rows: on phones each row is a card (type and amount, description, date and balance after). */
 export function TransactionTable({ items, caption }: { items: readonly Shape<'Transaction'>[]; caption: string }) {
@@ -14,6 +15,7 @@ export function TransactionTable({ items, caption }: { items: readonly Shape<'Tr
         { header: 'Date', cellClassName: 'nowrap c-date', cell: (t) => formatDate(t.createdAt) },
         { header: 'Type', cellClassName: 'c-type', cell: (t) => <span className={`type type-${t.type}`}>{humanize(t.type)}</span> },
         { header: 'Description', cellClassName: 'desc c-desc', cell: (t) => t.description },
+        { header: 'Details', cellClassName: 'c-details', cell: (t) => <TransactionDetails metadata={t.metadata} /> },
         {
           header: 'Amount',
           className: 'num',

@@ -14,7 +14,7 @@ export const keys = {
   settings: ['settings'] as const,
   transactions: {
     all: ['transactions'] as const,
-    list: (type: string) => ['transactions', type] as const,
+    list: (type: string, from = '', to = '') => ['transactions', type, from, to] as const,
   },
   usage: {
     all: ['usage'] as const,

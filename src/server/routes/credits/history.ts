@@ -4,16 +4,25 @@ import {
   transactionsCsvQuery,
   transactionsPage,
   transactionsQuery,
+  usageCsv,
   usageQuery,
   usageResponse,
 } from '../../../contracts/credits-extra.js';
 import { holdsPage, holdsQuery } from '../../../contracts/holds.js';
 import { listHeldCredits } from '../../../core/holds/list-held-credits.js';
 import { allTransactions, listTransactions } from '../../../core/ledger/list-transactions.js';
-import { getUsage, usageRange } from '../../../core/usage/get-usage.js';
+import { getUsage, usageGroups, usageRange } from '../../../core/usage/get-usage.js';
 import type { App, AppContext } from '../../context.js';
 import { principal } from '../../plugins/auth.js';
-import { TRANSACTIONS_CSV_HEADER, toHeldCredits, toTransaction, toTransactionCsv, toUsage } from '../../presenters.js';
+import {
+  TRANSACTIONS_CSV_HEADER,
+  USAGE_CSV_HEADER,
+  toHeldCredits,
+  toTransaction,
+  toTransactionCsv,
+  toUsage,
+  toUsageCsv,
+} from '../../presenters.js';
 import { answers, signedIn } from '../../route-docs.js';
 
 export async function historyRoutes(app: App, ctx: AppContext) {
@@ -103,6 +112,31 @@ export async function historyRoutes(app: App, ctx: AppContext) {
     async (req) => {
       const range = usageRange(Date.now(), req.query);
       return toUsage(range, await getUsage(db, principal(req).id, range));
+    },
+  );
+
+  app.get(
+    '/api/credits/usage.csv',
+    {
+      ...auth,
+      schema: {
+        ...signedIn(
+          'credits',
+          'Usage report as CSV',
+          "The usage report of `GET /api/credits/usage` under the same query (`from`, `to`, `granularity`; default the last 30 days by day) as CSV with a header line: `bucket,operation,unit,operations,quantity,credits`, one line per UTC bucket and operation and unit that had usage, in bucket order. `quantity` is in the unit’s base quantity (seconds, bytes, tokens or a count). A text cell that a spreadsheet would run as a formula gets a leading `'`.",
+        ),
+        querystring: usageQuery,
+        response: answers({ 200: { description: 'The usage as CSV.', content: { 'text/csv': { schema: usageCsv } } } }, 400, 401),
+      },
+    },
+    async (req, reply) => {
+      const range = usageRange(Date.now(), req.query);
+      const rows = await usageGroups(db, principal(req).id, range);
+      reply
+        .header('content-type', 'text/csv; charset=utf-8')
+        .header('content-disposition', 'attachment; filename="usage.csv"')
+        .header('cache-control', 'no-store');
+      return stringify([USAGE_CSV_HEADER, ...rows.map(toUsageCsv)]);
     },
   );
 }

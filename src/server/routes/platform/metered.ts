@@ -89,7 +89,7 @@ export async function meteredRoutes(app: App, ctx: AppContext) {
             operation: 'file_upload',
             unit: 'per_mb',
             quantityMilli: bytes * 1000,
-            metadata: { fileId: id, name, size: bytes },
+            metadata: { fileId: id, fileName: name, bytes },
             // The Idempotency-Key covers the file itself: another file under the same key is a conflict.
             body: { name, size: bytes, contentType: part.mimetype, sha256: digest.digest('hex') },
             // The fingerprint covers what was uploaded, not the multipart framing.

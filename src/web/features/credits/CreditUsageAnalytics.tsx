@@ -1,19 +1,19 @@
-import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { keepPreviousData, useMutation, useQuery } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { GRANULARITIES } from '../../../contracts/enums';
-import { api } from '../../api/client';
+import { api, downloadFile } from '../../api/client';
 import { ByOperationTable } from '../../components/ByOperationTable';
 import { DateRangeFields, ReportStatus } from '../../components/DateRangeFields';
 import { SelectField } from '../../components/Field';
-import { Empty, Stat } from '../../components/ui';
+import { Empty, ErrorMessage, Stat } from '../../components/ui';
 import { lastDays, rangeQuery, spanDays, useDayRange } from '../../lib/date-range';
 import { formatBucket, formatCredits } from '../../lib/format';
 import { keys } from '../../lib/query-keys';
 
 type Granularity = (typeof GRANULARITIES)[number];
 
-/** CreditUsageAnalytics: credits used per day or hour over a date range (a bar chart), totals, and usage by operation. */
+/** CreditUsageAnalytics: credits used per day or hour over a date range (a bar chart), totals, usage by operation, and the report as CSV. */
 export function CreditUsageAnalytics() {
   const h = useId();
   const [granularity, setGranularity] = useState<Granularity>('day');
@@ -23,6 +23,12 @@ export function CreditUsageAnalytics() {
     queryFn: ({ signal }) => api('GET /api/credits/usage', { query: { granularity, ...rangeQuery(range) }, signal }),
     enabled: !bad && Boolean(range.from && range.to),
     placeholderData: keepPreviousData,
+  });
+  const csv = useMutation({
+    mutationFn: () =>
+      downloadFile('GET /api/credits/usage.csv', `usage-${range.from}-to-${range.to}.csv`, {
+        query: { granularity, ...rangeQuery(range) },
+      }),
   });
   const data = usage.data;
   const chartData = (data?.series ?? []).map((s) => ({
@@ -40,7 +46,11 @@ export function CreditUsageAnalytics() {
     <section className="card usage" aria-labelledby={h}>
       <div className="card-head">
         <h2 id={h}>Usage analytics</h2>
+        <button type="button" className="button button-small" onClick={() => csv.mutate()} disabled={csv.isPending || bad}>
+          {csv.isPending ? 'Preparing…' : 'Download usage CSV'}
+        </button>
       </div>
+      <ErrorMessage error={csv.error} />
       <DateRangeFields range={range} onChange={setRange}>
         <SelectField
           label="Group by"

@@ -12,12 +12,24 @@ import { humanize } from '../../lib/format';
 import { usePages } from '../../lib/paged';
 import { keys } from '../../lib/query-keys';
 
-/** The user's ledger rows, newest first, filtered by type, with "Load more" and "Download CSV". */
+/**
+ * The user's ledger rows, newest first, filtered by type and by days ("From" and "To", UTC,
+ * both inclusive; either may be left empty), with what each usage row paid for, "Load more"
+ * and "Download CSV" (the same filters).
+ */
 export function TransactionHistory() {
   const h = useId();
+  const ids = { from: useId(), to: useId() };
   const [type, setType] = useState<Shape<'Transaction'>['type'] | ''>('');
-  const filter = type ? { type } : {};
-  const { list: tx, items } = usePages('GET /api/credits/transactions', keys.transactions.list(type), { ...filter, limit: 20 });
+  const [from, setFrom] = useState('');
+  const [to, setTo] = useState('');
+  const bad = Boolean(from && to && from > to);
+  // A date-only `to` includes that whole day (API.md).
+  const filter = { ...(type ? { type } : {}), ...(from && !bad ? { from } : {}), ...(to && !bad ? { to } : {}) };
+  const { list: tx, items } = usePages('GET /api/credits/transactions', keys.transactions.list(type, filter.from, filter.to), {
+    ...filter,
+    limit: 20,
+  });
   const csv = useMutation({
     mutationFn: () =>
       downloadFile('GET /api/credits/transactions.csv', `transactions-${new Date().toISOString().slice(0, 10)}.csv`, { query: filter }),
@@ -28,17 +40,32 @@ export function TransactionHistory() {
         <h2 id={h}>Transaction history</h2>
         <div className="card-actions">
           <FilterSelect label="Type" all="All types" options={TRANSACTION_TYPES} value={type} onChange={setType} words={humanize} />
+          <div className="field field-inline">
+            <label htmlFor={ids.from}>From</label>
+            <input id={ids.from} type="date" value={from} max={to || undefined} onChange={(e) => setFrom(e.target.value)} />
+          </div>
+          <div className="field field-inline">
+            <label htmlFor={ids.to}>To</label>
+            <input id={ids.to} type="date" value={to} min={from || undefined} onChange={(e) => setTo(e.target.value)} />
+          </div>
           <button type="button" className="button button-small" onClick={() => csv.mutate()} disabled={csv.isPending}>
             {csv.isPending ? 'Preparing…' : 'Download CSV'}
           </button>
         </div>
       </div>
+      {bad ? <p className="notice notice-error">The start date must not be after the end date.</p> : null}
       <ErrorMessage error={csv.error} />
       <QueryStatus
         query={tx}
         count={items.length}
         loading="Loading transactions…"
-        empty={type ? 'No transactions of this type yet.' : 'No transactions yet. Buy credits to get started.'}
+        empty={
+          from || to
+            ? 'No transactions in these days.'
+            : type
+              ? 'No transactions of this type yet.'
+              : 'No transactions yet. Buy credits to get started.'
+        }
       />
       <TransactionTable items={items} caption="Transactions, newest first" />
       <LoadMore list={tx} />

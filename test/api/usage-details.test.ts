@@ -1,0 +1,95 @@
+/**
+ * What a charge paid for, as the user reads it: each metered route's `usage` ledger row
+ * carries the contract's metadata ({operation, unit, quantity} in the unit's base quantity,
+ * plus callId and durationSeconds, fileName and bytes, workflowId), in the history and its
+ * CSV; the usage report as CSV under the report's own query (both databases).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { activeDialects } from '../support/db.js';
+import { type TestServer, startTestServer } from '../support/server.js';
+
+describe.each(await activeDialects())('usage details on %s', (dialect) => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer(dialect);
+  });
+  afterAll(async () => {
+    await s?.stop();
+  });
+
+  it('says what each usage row paid for, in the history and its CSV', async () => {
+    const u = await s.register();
+    await s.grant(u.user.id, 50);
+    expect((await u.api.post('/api/messages', { to: '+15551234567', body: 'hello' })).status).toBe(201);
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array(1_572_864)]), 'resume.pdf');
+    expect((await u.api.request('POST', '/api/files', { raw: form })).status).toBe(201);
+    expect((await u.api.post('/api/workflows/onboarding/execute', {})).status).toBe(201);
+    const call = await u.api.post('/api/vapi/calls', { phoneNumber: '+15551234567', maxDurationSeconds: 120 });
+    expect(call.status).toBe(201);
+    const callId = call.body.call.id as string;
+    expect((await u.api.post(`/api/vapi/calls/${callId}/end`, { durationSeconds: 90.5 })).status).toBe(200);
+
+    const usage = (await u.api.get('/api/credits/transactions?type=usage')).body.items as { metadata: Record<string, unknown> }[];
+    const byOp = (op: string, unit: string) => usage.find((t) => t.metadata?.operation === op && t.metadata?.unit === unit)?.metadata;
+    expect(byOp('message', 'per_message')).toMatchObject({ operation: 'message', unit: 'per_message', quantity: 1 });
+    expect(byOp('file_upload', 'per_mb')).toMatchObject({
+      operation: 'file_upload',
+      unit: 'per_mb',
+      quantity: 1_572_864,
+      fileName: 'resume.pdf',
+      bytes: 1_572_864,
+    });
+    expect(byOp('workflow', 'per_execution')).toEqual({
+      operation: 'workflow',
+      unit: 'per_execution',
+      quantity: 1,
+      workflowId: 'onboarding',
+    });
+    // The start's charge is written before VAPI names the call: it carries the service's own call id.
+    expect(byOp('vapi_call', 'per_call')).toEqual({ operation: 'vapi_call', unit: 'per_call', quantity: 1, callId: expect.any(String) });
+    expect(byOp('vapi_call', 'per_minute')).toEqual({
+      operation: 'vapi_call',
+      unit: 'per_minute',
+      quantity: 90.5,
+      durationSeconds: 90.5,
+      callId,
+    });
+
+    const csv = (await u.api.get('/api/credits/transactions.csv?type=usage')).text;
+    expect(csv).toContain('""workflowId"":""onboarding""');
+    expect(csv).toContain('""fileName"":""resume.pdf""');
+    expect(csv).toContain('""durationSeconds"":90.5');
+  });
+
+  it('downloads the usage report as CSV under the report’s query', async () => {
+    const u = await s.register();
+    await s.grant(u.user.id, 10);
+    for (let i = 0; i < 3; i++) expect((await u.api.post('/api/messages', { to: 'x', body: `m${i}` })).status).toBe(201);
+    expect((await u.api.post('/api/workflows/wf-1/execute', {})).status).toBe(201);
+    const day = new Date().toISOString().slice(0, 10);
+    const r = await u.api.get(`/api/credits/usage.csv?from=${day}&to=${day}`);
+    expect(r.status).toBe(200);
+    expect(r.headers.get('content-type')).toMatch(/text\/csv/);
+    expect(r.headers.get('content-disposition')).toContain('usage.csv');
+    const report = (await u.api.get(`/api/credits/usage?from=${day}&to=${day}`)).body;
+    const lines = r.text.trim().split('\n');
+    expect(lines[0]).toBe('bucket,operation,unit,operations,quantity,credits');
+    expect(lines.slice(1)).toEqual([
+      `${day}T00:00:00.000Z,message,per_message,3,3,0.3`,
+      `${day}T00:00:00.000Z,workflow,per_execution,1,1,0.75`,
+    ]);
+    // The same totals as the JSON report.
+    const credits = lines.slice(1).reduce((sum, l) => sum + Number(l.split(',')[5]), 0);
+    expect(Math.round(credits * 1000) / 1000).toBe(report.totalCredits);
+    // By hour: the same rows in the hour they happened.
+    const hourly = (await u.api.get(`/api/credits/usage.csv?from=${day}&to=${day}&granularity=hour`)).text.trim().split('\n');
+    expect(hourly).toHaveLength(3);
+    expect(hourly[1]).toMatch(new RegExp(`^${day}T\\d\\d:00:00\\.000Z,message,per_message,3,3,0\\.3$`));
+    // Another user's usage is not in it; bad input is 400; no token is 401.
+    expect((await (await s.register()).api.get(`/api/credits/usage.csv?from=${day}&to=${day}`)).text.trim().split('\n')).toHaveLength(1);
+    expect((await u.api.get('/api/credits/usage.csv?granularity=week')).status).toBe(400);
+    expect((await u.api.get('/api/credits/usage.csv?from=2026-02-01&to=2026-01-01')).status).toBe(400);
+    expect((await s.api.get('/api/credits/usage.csv')).status).toBe(401);
+  });
+});
