@@ -14,6 +14,7 @@ import { createCore } from '../../src/core/index.js';
 import { LedgerKey } from '../../src/core/ledger/hash.js';
 import { openDatabase } from '../../src/db/open.js';
 import { afterAll, describe, expect, it } from 'vitest';
+import { until } from '../support/poll.js';
 
 const run = promisify(execFile);
 const dataDir = mkdtempSync(join(tmpdir(), 'credits-cli-'));
@@ -162,7 +163,7 @@ describe('the credits command', () => {
         .catch(() => 0);
     let answered = 0;
     const inflight = Array.from({ length: 100 }, () => send().finally(() => answered++));
-    while (answered === 0) await new Promise((r) => setTimeout(r, 1));
+    await until('a first answer', () => answered > 0, 60_000, 1);
     const exit = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
     child.kill('SIGTERM');
     const statuses = await Promise.all(inflight);

@@ -14,6 +14,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { checkDatabase, checkEnvironment, checkFiles, estimatedBits, type Finding, runDoctor, type Severity } from '../../src/doctor.js';
 import { activeDialects, createTestDb, TEST_PG_URL, testLedgerKey } from '../support/db.js';
+import { until } from '../support/poll.js';
 
 const run = promisify(execFile);
 const root = mkdtempSync(join(tmpdir(), 'credits-doctor-'));
@@ -341,8 +342,7 @@ describe('the doctor command and a production start', () => {
     child.stderr?.on('data', (d) => (out += d));
     const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     try {
-      const deadline = Date.now() + 30_000;
-      while (!/serving on/.test(out) && Date.now() < deadline && child.exitCode === null) await new Promise((r) => setTimeout(r, 50));
+      await until('the server to say it is serving, or to exit', () => /serving on/.test(out) || child.exitCode !== null, 30_000, 50);
       expect(out).toMatch(/serving on/);
       expect(out).toMatch(/credits: warning: backups: no scheduled backups.*\(fix: set BACKUP_DIR/);
     } finally {

@@ -18,6 +18,7 @@ import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { activeDialects } from '../support/db.js';
 import { startTestServer } from '../support/server.js';
+import { until } from '../support/poll.js';
 
 const run = promisify(execFile);
 
@@ -120,7 +121,7 @@ describe('credits serve on SIGTERM', () => {
         .catch(() => ({ status: 0, retryAfter: null, body: '' }));
     let answered = 0;
     const inflight = Array.from({ length: 100 }, () => send().finally(() => answered++));
-    while (answered === 0) await new Promise((r) => setTimeout(r, 1));
+    await until('a first answer', () => answered > 0, 60_000, 1);
 
     // A kept-alive connection, idle when the stop begins.
     const kept = connect(Number(port), '127.0.0.1');
@@ -130,7 +131,7 @@ describe('credits serve on SIGTERM', () => {
     kept.on('error', () => {});
     const keptClosed = new Promise((r) => kept.once('close', r));
     kept.write('GET /health/live HTTP/1.1\r\nhost: x\r\n\r\n');
-    while (!keptAnswer.includes('"ok"')) await new Promise((r) => setTimeout(r, 5));
+    await until('the kept-alive connection to be answered', () => keptAnswer.includes('"ok"'), 20_000, 5);
     keptAnswer = '';
 
     const exit = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
@@ -148,7 +149,7 @@ describe('credits serve on SIGTERM', () => {
         });
         c.once('error', () => resolve(true));
       });
-    while (!(await refusedConnection())) await new Promise((r) => setTimeout(r, 5));
+    await until('the server to stop listening', refusedConnection, 20_000, 5);
     const late = JSON.stringify({ to: 'x', body: 'late' });
     kept.write(
       `POST /api/messages HTTP/1.1\r\nhost: x\r\ncontent-type: application/json\r\nauthorization: Bearer ${token}\r\nidempotency-key: late-1\r\ncontent-length: ${late.length}\r\n\r\n${late}`,

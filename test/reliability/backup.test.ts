@@ -26,6 +26,7 @@ import { openDatabase } from '../../src/db/open.js';
 import type { DB } from '../../src/db/schema.js';
 import { createTestDb, type TestDb, usageRowsPerKey, testLedgerKey, TEST_LEDGER_KEY } from '../support/db.js';
 import { databaseEnv, kill9, type ServerProcess, spawnServer } from '../support/spawn-server.js';
+import { until } from '../support/poll.js';
 
 const run = promisify(execFile);
 const CLIENTS = 32;
@@ -100,7 +101,7 @@ describe('scheduled backups under load, and kill -9 in the middle of one (sqlite
           if (r.status === 201) {
             c.acked.set(key, Date.now());
             c.next++;
-          } else await sleep(10);
+          } else await sleep(10); // a client's pause before it retries: a gap on purpose
         } catch {
           // No answer: the server died. The key is retried by the next run of this lane.
           return;
@@ -119,10 +120,12 @@ describe('scheduled backups under load, and kill -9 in the middle of one (sqlite
       const lanes = clients.map((c) => lane(c, server.url));
       const completeBefore = (await listBackups(backupDir)).length;
       const deadline = Date.now() + 120_000;
-      while ((await listBackups(backupDir)).length < completeBefore + MIN_COMPLETE) {
-        if (Date.now() > deadline) throw new Error(`no backups: ${server.stderr()}`);
-        await sleep(50);
-      }
+      await until(
+        `${MIN_COMPLETE} more backups`,
+        async () => (await listBackups(backupDir)).length >= completeBefore + MIN_COMPLETE,
+        120_000,
+        50,
+      );
       let seen: string | undefined;
       while (!seen) {
         if (Date.now() > deadline) throw new Error('never saw a backup under way');

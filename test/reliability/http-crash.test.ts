@@ -22,6 +22,7 @@ import { seed } from '../../src/db/seed.js';
 import { activeDialects, createTestDb, postgresAvailable, type TestDb, usageRowsPerKey, testLedgerKey } from '../support/db.js';
 import { type PrivatePostgres, privatePostgresAvailable, startPrivatePostgres } from '../support/private-postgres.js';
 import { databaseEnv, kill9, spawnServer } from '../support/spawn-server.js';
+import { until } from '../support/poll.js';
 
 const CYCLES = Number(process.env.CRASH_CYCLES ?? 20);
 const PG_STOPS = Number(process.env.PG_STOP_CYCLES ?? 5);
@@ -84,14 +85,14 @@ class LoadClient {
             this.acked.add(key);
           } else {
             this.queue.push(key);
-            await sleep(20);
+            await sleep(20); // a client's pause before it retries: a gap on purpose
           }
         } catch {
           // No answer: the request may or may not have been applied; retry it.
           this.unanswered++;
           this.queue.push(key);
           if (untilDead) dead = true;
-          else await sleep(20);
+          else await sleep(20); // the same pause before a retry
         }
       }
     });
@@ -101,11 +102,7 @@ class LoadClient {
   /** Resolves once `n` more keys are acknowledged (or none are left); fails after a minute without. */
   async ackedMore(n: number) {
     const target = this.acked.size + n;
-    const deadline = Date.now() + 60_000;
-    while (this.acked.size < target && this.queue.length > 0) {
-      if (Date.now() > deadline) throw new Error(`no progress for a minute: ${JSON.stringify([...this.statuses])}`);
-      await sleep(2);
-    }
+    await until(`${n} more acknowledgements`, () => this.acked.size >= target || this.queue.length === 0, 60_000, 2);
   }
 
   /** Every acknowledged key is in the ledger exactly once, no key twice, and the ledger verifies. */
@@ -201,6 +198,7 @@ describe.runIf((await postgresAvailable()) && privatePostgresAvailable())(
           await client.ackedMore(100 + Math.floor(Math.random() * 200));
           await pgServer.stopImmediate();
           const refusedBefore = client.statuses.get(503) ?? 0;
+          // PostgreSQL stays down for 300 ms on purpose: requests meet it down.
           await sleep(300);
           const ackedWhileDown = client.acked.size;
           await pgServer.start();

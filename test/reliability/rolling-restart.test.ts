@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
 import { createTestDb, postgresAvailable, type TestDb, usageRowsPerKey, testLedgerKey } from '../support/db.js';
 import { databaseEnv, freePort, kill9, type ServerProcess, spawnServer } from '../support/spawn-server.js';
+import { until } from '../support/poll.js';
 
 const RESTARTS = Number(process.env.ROLLING_RESTARTS ?? 10);
 const LANES = 32;
@@ -78,6 +79,7 @@ describe.runIf(await postgresAvailable())('rolling restarts of two instances und
         if (key === undefined) {
           // Done once nothing is in flight that might come back to be sent again.
           if (inflight === 0) return;
+          // Idle: look for a key to retry again shortly (a lane's loop, not a wait of the test).
           await sleep(5);
           continue;
         }
@@ -102,14 +104,14 @@ describe.runIf(await postgresAvailable())('rolling restarts of two instances und
             // Refused (or the same key still running elsewhere): again, on the other instance.
             if (r.status === 503) downUntil[target] = Date.now() + 200;
             retry.push(key);
-            await sleep(r.status === 409 ? 20 : 5);
+            await sleep(r.status === 409 ? 20 : 5); // a client's pause before it retries: a gap on purpose
           }
         } catch {
           // No answer (the instance is down, or cut the connection): again, on the other one.
           noAnswer++;
           downUntil[target] = Date.now() + 200;
           retry.push(key);
-          await sleep(5);
+          await sleep(5); // the same pause before a retry
         } finally {
           inflight--;
         }
@@ -125,11 +127,7 @@ describe.runIf(await postgresAvailable())('rolling restarts of two instances und
     for (let r = 0; r < RESTARTS; r++) {
       const i = r % 2;
       const progress = acked.size + 200;
-      const deadline = Date.now() + 120_000;
-      while (acked.size < progress) {
-        if (Date.now() > deadline) throw new Error(`no progress: ${JSON.stringify(Object.fromEntries(statuses))}`);
-        await sleep(5);
-      }
+      await until('200 more acknowledgements', () => acked.size >= progress, 120_000, 5);
       const s = servers[i] as ServerProcess;
       const exited = new Promise<number | null>((res) => s.child.once('exit', (code) => res(code)));
       const t0 = performance.now();

@@ -12,6 +12,7 @@ import { activeDialects, createTestDb, type TestDb, testLedgerKey } from '../sup
 import { Client } from '../support/server.js';
 import { databaseEnv, kill9, type ServerProcess, spawnServer } from '../support/spawn-server.js';
 import { type StripeStandIn, startStripeStandIn } from '../support/stripe-standin.js';
+import { until } from '../support/poll.js';
 
 const USERS = 30;
 const COPIES = 3;
@@ -101,6 +102,7 @@ describe.each(await activeDialects())('Stripe webhooks under chaos (%s)', (diale
         const body = queue.shift();
         if (body === undefined) {
           if (delivered === total) return;
+          // Idle: look for a delivery to retry again shortly (a sender's loop, not a wait of the test).
           await sleep(10);
           continue;
         }
@@ -130,7 +132,7 @@ describe.each(await activeDialects())('Stripe webhooks under chaos (%s)', (diale
     });
     // The killer: kill -9 at a quarter, half and three quarters of the stream, then restart.
     for (let k = 1; k <= KILLS; k++) {
-      while (delivered < (total * k) / (KILLS + 1)) await sleep(1);
+      await until(`${k}/${KILLS + 1} of the deliveries`, () => delivered >= (total * k) / (KILLS + 1), 120_000, 1);
       let done!: () => void;
       restarting = new Promise<void>((r) => (done = r));
       await kill9(server.child);
