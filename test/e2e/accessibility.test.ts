@@ -17,7 +17,7 @@ const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const SHOTS = join(tmpdir(), 'credits-a11y-screenshots');
 
 const USER_PAGES = ['/platform', '/credits'];
-const PUBLIC_PAGES = ['/signin', '/signup'];
+const PUBLIC_PAGES = ['/signin', '/signup', '/pricing'];
 
 interface Finding {
   id: string;

@@ -7,6 +7,7 @@ import { SignInPage } from '../features/auth/SignInPage';
 import { SignUpPage } from '../features/auth/SignUpPage';
 import { VerifyEmailPage } from '../features/auth/VerifyEmailPage';
 import { PlatformPage } from '../features/platform/PlatformPage';
+import { PricingPage, PublicFrame } from '../features/pricing/PricingPage';
 import { useSession } from '../lib/session';
 import { AdminLayout } from './AdminLayout';
 import { Layout } from './Layout';
@@ -57,6 +58,7 @@ const ADMIN_PAGES: Record<string, ComponentType> = {
 
 const SIGNED_IN_TITLES: [RegExp, string][] = [
   [/^\/credits/, 'Credits'],
+  [/^\/pricing/, 'Pricing'],
   [/^\/admin/, 'Administration'],
   [/^\/(platform)?$/, 'Platform'],
 ];
@@ -68,6 +70,20 @@ function DocumentTitle() {
     document.title = t ? `${t} · Credit billing` : 'Credit billing';
   }, [pathname]);
   return null;
+}
+
+/** `/pricing`: public; inside the signed-in shell for a signed-in user. */
+function PricingRoute() {
+  const { token } = useSession();
+  return token ? (
+    <Layout>
+      <PricingPage />
+    </Layout>
+  ) : (
+    <PublicFrame>
+      <PricingPage />
+    </PublicFrame>
+  );
 }
 
 function RequireAuth() {
@@ -86,6 +102,7 @@ export function App() {
         {PUBLIC_PAGES.map(([path, , Page]) => (
           <Route key={path} path={path} element={<Page />} />
         ))}
+        <Route path="/pricing" element={<PricingRoute />} />
         <Route element={<RequireAuth />}>
           <Route index element={<PlatformPage />} />
           <Route path="platform" element={<PlatformPage />} />

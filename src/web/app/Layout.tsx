@@ -26,6 +26,7 @@ export function Layout({ children }: { children?: ReactNode }) {
             <nav aria-label="Main" className="main-nav">
               <NavLink to="/credits">Credits</NavLink>
               <NavLink to="/platform">Platform</NavLink>
+              <NavLink to="/pricing">Pricing</NavLink>
               {isAdmin ? <NavLink to="/admin">Admin</NavLink> : null}
             </nav>
             <div className="header-right">

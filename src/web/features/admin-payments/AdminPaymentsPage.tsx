@@ -17,13 +17,14 @@ import { usePages } from '../../lib/paged';
 import { keys } from '../../lib/query-keys';
 import { RefundDialog } from './RefundDialog';
 import { StripeEvents } from './StripeEvents';
+import { type PickedUser, UserFilter } from './UserFilter';
 
 const refundable = (p: Shape<'AdminPayment'>) =>
   (p.status === 'succeeded' || p.status === 'partially_refunded') && p.amountCents - p.refundedCents > 0;
 
 /**
  * `/admin/payments`: payment monitoring — every user's payments with the payer, the Stripe
- * PaymentIntent, the failure reason, refunds and disputes, filtered by status and dates,
+ * PaymentIntent, the failure reason, refunds and disputes, filtered by status, user (picked by email) and dates,
  * "Download CSV" of the filtered rows, and "Refund" where something is left to refund; then
  * the Stripe events received.
  */
@@ -32,10 +33,15 @@ export function AdminPaymentsPage() {
   const [status, setStatus] = useState<Shape<'Payment'>['status'] | ''>('');
   const [refunding, setRefunding] = useState<Shape<'AdminPayment'> | null>(null);
   const [range, setRange] = useState<DayRange>({ from: '', to: '' });
-  const filter = { ...(status ? { status } : {}), ...(range.from && range.to && range.from <= range.to ? rangeQuery(range) : {}) };
+  const [user, setUser] = useState<PickedUser>({ text: '', id: null });
+  const filter = {
+    ...(status ? { status } : {}),
+    ...(user.id ? { userId: user.id } : {}),
+    ...(range.from && range.to && range.from <= range.to ? rangeQuery(range) : {}),
+  };
   const { list: payments, items } = usePages(
     'GET /api/admin/payments',
-    [...keys.admin.payments(status), filter.from ?? '', filter.to ?? ''],
+    [...keys.admin.payments(status), filter.from ?? '', filter.to ?? '', filter.userId ?? ''],
     { ...filter, limit: 25 },
   );
   const csv = useMutation({
@@ -50,6 +56,7 @@ export function AdminPaymentsPage() {
           <FilterSelect label="Status" all="All statuses" options={PAYMENT_STATUSES} value={status} onChange={setStatus} words={humanize} />
         </div>
         <DateRangeFields range={range} onChange={setRange}>
+          <UserFilter value={user} onChange={setUser} />
           <button type="button" className="button button-small" onClick={() => csv.mutate()} disabled={csv.isPending}>
             {csv.isPending ? 'Preparing…' : 'Download CSV'}
           </button>

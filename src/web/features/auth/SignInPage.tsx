@@ -61,6 +61,9 @@ export function SignInPage() {
       <p className="auth-switch">
         No account yet? <Link to="/signup">Sign up</Link>
       </p>
+      <p className="auth-switch">
+        <Link to="/pricing">See pricing</Link>
+      </p>
     </AuthCard>
   );
 }

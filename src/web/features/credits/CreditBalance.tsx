@@ -1,5 +1,5 @@
 import { useId, useState } from 'react';
-import { Link } from 'react-router';
+import { Link, useSearchParams } from 'react-router';
 import { Loading, Stat } from '../../components/ui';
 import { formatCredits, formatCreditsPlain, formatTime } from '../../lib/format';
 import { useBalance, useBalanceFreshness, useLowBalance } from './hooks';
@@ -59,7 +59,9 @@ const STALE_WHY = {
 
 function BalanceCard() {
   const h = useId();
-  const [buying, setBuying] = useState(false);
+  // `?buy=<package>` (the pricing page's "Buy", after sign-in) opens the purchase dialog.
+  const [params, setParams] = useSearchParams();
+  const [buying, setBuying] = useState(() => params.has('buy'));
   const balance = useBalance();
   const b = balance.data;
   const { low, fresh, threshold } = useLowBalance(b);
@@ -116,7 +118,14 @@ function BalanceCard() {
       ) : (
         <Loading label="Loading balance…" />
       )}
-      {buying ? <PurchaseCreditsModal onClose={() => setBuying(false)} /> : null}
+      {buying ? (
+        <PurchaseCreditsModal
+          onClose={() => {
+            setBuying(false);
+            if (params.has('buy')) setParams({}, { replace: true });
+          }}
+        />
+      ) : null}
     </section>
   );
 }

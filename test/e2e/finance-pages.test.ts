@@ -1,0 +1,142 @@
+/**
+ * The finance figures and the user's side in Chromium: the admin analytics page shows the
+ * net revenue, refunds, credits sold, revenue by package and top accounts computed by hand
+ * below; the public pricing page lists packages and prices and its "Buy" leads through
+ * sign-in to the purchase dialog; the history says what each usage row paid for and filters
+ * by days; the admin payments page filters by a user picked by email.
+ */
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CHROMIUM, ensureBuild, hasChromium, launchChromium, newPage } from '../support/browser.js';
+import { TEST_PASSWORD } from '../support/factories.js';
+import { type TestServer, startTestServer } from '../support/server.js';
+
+if (!hasChromium && !process.env.CI) console.warn(`[e2e] skipping the finance pages test: ${CHROMIUM} is missing.`);
+
+async function signIn(page: Page, email: string) {
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(TEST_PASSWORD);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((u) => !u.pathname.startsWith('/signin'));
+}
+
+describe.skipIf(!hasChromium && !process.env.CI)('finance pages in Chromium', () => {
+  let s: TestServer;
+  let browser: Browser;
+  const errors: string[] = [];
+  beforeAll(async () => {
+    ensureBuild();
+    s = await startTestServer('sqlite');
+    browser = await launchChromium();
+  }, 180_000);
+  afterAll(async () => {
+    await browser?.close();
+    await s?.stop();
+  });
+
+  it('shows the admin analytics figures of a hand computation, and filters payments by a user picked by email', async () => {
+    // Today: Ada buys Professional ($45.00, 550 credits), Bo buys Starter ($10.00, 100 credits),
+    // $15.00 of Ada's payment is refunded (183.333 credits taken back), Ada sends 2 messages (0.2 credits).
+    const admin = await s.userWithRole('admin');
+    const ada = await s.register({ email: `ada-${Date.now()}@example.com`, name: 'Ada Analytics' });
+    const bo = await s.register({ email: `bo-${Date.now()}@example.com`, name: 'Bo Buyer' });
+    const paid = await ada.api.post('/api/credits/purchase', { packageId: 'pkg_professional' });
+    expect(paid.status).toBe(201);
+    expect((await bo.api.post('/api/credits/purchase', { packageId: 'pkg_starter' })).status).toBe(201);
+    expect((await admin.api.post(`/api/admin/payments/${paid.body.payment.id}/refund`, { amountCents: 1500 })).status).toBe(200);
+    for (let i = 0; i < 2; i++) expect((await ada.api.post('/api/messages', { to: 'x', body: `m${i}` })).status).toBe(201);
+    // By hand: net revenue 4500 + 1000 - 1500 = $40.00; refunds $15.00; no dispute;
+    // credits sold 550 + 100 - 183.333 = 466.667; used 0.2; Professional $30.00, Starter $10.00.
+
+    const { page } = await newPage(browser, 'admin', errors);
+    await page.goto(`${s.url}/signin`);
+    await signIn(page, admin.user.email);
+    await page.goto(`${s.url}/admin/analytics`);
+    const figures = page.getByTestId('analytics-figures');
+    const stat = (label: string) =>
+      figures.locator('.stat', { has: page.locator('dt', { hasText: new RegExp(`^${label}$`) }) }).locator('dd');
+    await stat('Net revenue').getByText('$40.00').waitFor();
+    expect(await stat('Refunds').textContent()).toBe('$15.00');
+    expect(await stat('Disputes lost').textContent()).toBe('$0.00');
+    expect(await stat('Credits sold').textContent()).toMatch(/^466\.667/);
+    expect(await stat('Credits used').textContent()).toBe('0.2');
+    // The axes say which is money and which is credits.
+    const chart = page.getByTestId('admin-chart');
+    await chart.getByText('US dollars', { exact: true }).waitFor();
+    await chart.getByText('Credits', { exact: true }).waitFor();
+    const packages = page.getByRole('table', { name: 'Revenue by package' });
+    expect(await packages.getByRole('row').filter({ hasText: 'Professional' }).textContent()).toContain('$30.00');
+    expect(await packages.getByRole('row').filter({ hasText: 'Starter' }).textContent()).toContain('$10.00');
+    const top = page.getByRole('table', { name: 'Top accounts by credits used' });
+    expect(await top.getByRole('row').filter({ hasText: 'Ada Analytics' }).textContent()).toContain('0.2');
+
+    // Payments of one user, picked by email.
+    await page.goto(`${s.url}/admin/payments`);
+    const rows = page.getByRole('table', { name: 'Payments' }).getByRole('row');
+    await rows.filter({ hasText: bo.user.email }).waitFor();
+    await page.getByLabel('User', { exact: true }).fill(ada.user.email);
+    await page.getByText('Only this user’s payments').waitFor();
+    await expect.poll(() => rows.filter({ hasText: bo.user.email }).count()).toBe(0);
+    await rows.filter({ hasText: ada.user.email }).first().waitFor();
+    expect(errors).toEqual([]);
+  }, 120_000);
+
+  it('shows public pricing, and its Buy leads through sign-in to the purchase dialog', async () => {
+    const u = await s.register();
+    const { page } = await newPage(browser, 'pricing', errors);
+    await page.goto(`${s.url}/signin`);
+    await page.getByRole('link', { name: 'See pricing' }).click();
+    await page.getByRole('heading', { name: 'Pricing', level: 1 }).waitFor();
+    const pro = page.getByRole('article', { name: 'Professional' });
+    await pro.getByText('$45.00').waitFor();
+    expect(await pro.textContent()).toContain('500 credits + 50 bonus');
+    // Prices in the units a person reads.
+    const prices = page.getByRole('table', { name: 'Price of each operation in credits' });
+    await prices
+      .getByText(/credits per minute$/)
+      .first()
+      .waitFor();
+    await prices
+      .getByText(/credits per MB$/)
+      .first()
+      .waitFor();
+    await pro.getByRole('link', { name: 'Buy' }).click();
+    await page.waitForURL((url) => url.pathname === '/signin');
+    await signIn(page, u.user.email);
+    await page.getByRole('dialog', { name: 'Buy credits' }).waitFor();
+    expect(new URL(page.url()).pathname).toBe('/credits');
+    // Signed in, the header links to the pricing page too.
+    await page.getByRole('dialog', { name: 'Buy credits' }).getByRole('button', { name: 'Dismiss' }).click();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Pricing' }).click();
+    await page.getByRole('article', { name: 'Starter' }).waitFor();
+    expect(errors).toEqual([]);
+  }, 120_000);
+
+  it('says in the history what each usage row paid for, and filters it by days', async () => {
+    const u = await s.register();
+    await s.grant(u.user.id, 20);
+    expect((await u.api.post('/api/workflows/onboarding/execute', {})).status).toBe(201);
+    const form = new FormData();
+    form.append('file', new Blob([new Uint8Array(1_572_864)]), 'resume.pdf');
+    expect((await u.api.request('POST', '/api/files', { raw: form })).status).toBe(201);
+    const { page } = await newPage(browser, 'history', errors);
+    await page.goto(`${s.url}/signin`);
+    await signIn(page, u.user.email);
+    await page.goto(`${s.url}/credits`);
+    const history = page.getByRole('region', { name: 'Transaction history' });
+    const table = history.getByRole('table', { name: 'Transactions, newest first' });
+    await table.getByText('workflow onboarding').waitFor();
+    await table.getByText('resume.pdf, 1.5 MB').click();
+    await table.getByText('resume.pdf', { exact: true }).waitFor();
+    expect(await table.getByText('1572864', { exact: true }).count()).toBe(2);
+    // Days: from tomorrow nothing; from today the rows again.
+    const today = new Date().toISOString().slice(0, 10);
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    await history.getByLabel('From').fill(tomorrow);
+    await history.getByText('No transactions in these days.').waitFor();
+    await history.getByLabel('From').fill(today);
+    await history.getByLabel('To').fill(today);
+    await table.getByText('workflow onboarding').waitFor();
+    expect(errors).toEqual([]);
+  }, 120_000);
+});
