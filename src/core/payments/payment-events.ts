@@ -18,12 +18,12 @@ import { emitEvent } from '../events/emit-event.js';
 import { paymentEventData } from '../events/payment-event-data.js';
 import { recordAudit } from '../audit/record-audit.js';
 import { idempotencyConflict, invalid, notFound } from '../errors.js';
-import { newId } from '../ids.js';
 import type { Core } from '../index.js';
 import type { TransactionScope } from '../ledger/writer.js';
 import { formatCents, formatCredits, mcToCredits } from '../../contracts/money.js';
 import { fulfilmentOp } from './purchase-credits.js';
 import { rearmAutoRecharge } from './rearm-auto-recharge.js';
+import { recordReversal } from './record-reversal.js';
 
 /** The share of what a payment granted (package plus bonus) for `cents` of its amount, rounded down; all of it for the whole amount. */
 export function shareMc(p: Pick<PaymentRow, 'amount_cents' | 'credits_mc' | 'bonus_credits_mc'>, cents: number): number {
@@ -291,15 +291,6 @@ export async function recordDispute(
   p.dispute_amount_cents = amountCents;
   if (state === 'lost') await recordReversal(scope, p, 'dispute_lost', Math.min(amountCents, p.amount_cents));
   return settleAndSave(scope, p, true);
-}
-
-/** Money that came back out of the payment now (the analytics book it on this day, not the payment's). */
-async function recordReversal(scope: TransactionScope, p: PaymentRow, kind: 'refund' | 'dispute_lost', cents: number) {
-  if (cents <= 0) return;
-  await scope.trx
-    .insertInto('payment_reversals')
-    .values({ id: newId(scope.now), payment_id: p.id, kind, amount_cents: cents, created_at: scope.now })
-    .execute();
 }
 
 /** An admin request's idempotency key, stored with its reply in the refund's transaction. */
