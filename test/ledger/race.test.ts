@@ -2,6 +2,8 @@
  * Two OS processes, each with its own writer, send 500 concurrent debits each against one
  * account that holds exactly enough for 600: exactly 600 pass, the balance ends at 0 and
  * the ledger verifies, on SQLite (one file, two processes) and on Postgres (one schema).
+ * Then the same with the account's credits in grants that expire while the debits run and
+ * both processes' grant sweepers running: no credit spent twice, no grant expired twice.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
@@ -10,6 +12,7 @@ import { createCore } from '../../src/core/index.js';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
 import { activeDialects, createTestDb, type TestDb, testLedgerKey } from '../support/db.js';
 import { makeUser } from '../support/factories.js';
+import { until } from '../support/poll.js';
 
 const PER_PROCESS = 500;
 const AFFORDABLE = 600;
@@ -20,6 +23,7 @@ interface Summary {
   refused: number;
   failed: string[];
   batches: number;
+  expired: number;
 }
 
 interface Worker {
@@ -114,6 +118,84 @@ describe.each(await activeDialects())('two processes racing on one account (%s)'
     expect(rows.at(-1)?.balance_after_mc).toBe(0);
 
     const report = await verifyLedger(db.database.db, testLedgerKey);
+    expect(report.violations).toEqual([]);
+  });
+});
+
+describe.each(await activeDialects())('two processes spending grants near expiry while their sweepers run (%s)', (dialect) => {
+  let db: TestDb;
+  beforeAll(async () => {
+    db = await createTestDb(dialect);
+  });
+  afterAll(async () => {
+    await db?.dispose();
+  });
+
+  it('spends no credit twice and expires none twice; every credit is spent or expired once, and verify is clean', async () => {
+    const core = createCore(db.database, { ledgerKey: testLedgerKey });
+    const u = await makeUser(core);
+    const env = (tag: string) => ({
+      WORKER_USER: u.id,
+      WORKER_COUNT: String(PER_PROCESS),
+      WORKER_AMOUNT_MC: String(COST_MC),
+      WORKER_TAG: tag,
+      WORKER_SWEEP: '1',
+      // Spread over about half a second, so grants expire while the debits run.
+      WORKER_WAVE: '10',
+      WORKER_WAVE_MS: '10',
+    });
+    const workers = [startWorker(db, env('A')), startWorker(db, env('B'))];
+    await Promise.all(workers.map((w) => w.ready));
+    // 600 credits in four grants: three expire while the debits run, one never.
+    // The first one is due about when the debits start, the others while they run.
+    const expiring: number[] = [];
+    for (const ms of [80, 160, 300]) {
+      expiring.push(Date.now() + ms);
+      await core.ledger.grant(u.id, 150 * COST_MC, 'bonus', { grant: { expiresAt: expiring.at(-1) } });
+    }
+    await core.ledger.grant(u.id, 150 * COST_MC, 'purchase');
+    for (const w of workers) w.child.stdin.write('go\n');
+    const [a, b] = (await Promise.all(workers.map((w) => w.done))) as [Summary, Summary];
+    expect([...a.failed, ...b.failed]).toEqual([]);
+    // Whatever the sweepers left due is expired now.
+    await until('every grant due', () => Date.now() > (expiring.at(-1) as number));
+    await core.ledger.expireGrants();
+    await core.writer.close();
+
+    const q = db.database.db;
+    const grants = await q.selectFrom('grants').selectAll().where('user_id', '=', u.id).orderBy('id').execute();
+    const expiries = await q
+      .selectFrom('credit_transactions')
+      .select(['reference_id', 'amount_mc'])
+      .where('user_id', '=', u.id)
+      .where('type', '=', 'expiry')
+      .execute();
+    const usage = await q
+      .selectFrom('credit_transactions')
+      .select('amount_mc')
+      .where('user_id', '=', u.id)
+      .where('type', '=', 'usage')
+      .execute();
+    // Each grant expired at most once, by one sweeper, and each expiring one did.
+    const byGrant = new Map<string, number>();
+    for (const e of expiries) byGrant.set(e.reference_id as string, (byGrant.get(e.reference_id as string) ?? 0) + 1);
+    expect([...byGrant.values()].every((n) => n === 1)).toBe(true);
+    expect(grants.filter((g) => g.expires_at !== null).every((g) => g.expired_at !== null)).toBe(true);
+    expect(grants.find((g) => g.expires_at === null)?.expired_at).toBeNull();
+    // Every credit was spent or expired, once: 600 credits, 1000 debits asked for.
+    const expiredMc = expiries.reduce((s, e) => s - e.amount_mc, 0);
+    expect(usage.length).toBe(a.ok + b.ok);
+    expect((a.ok + b.ok) * COST_MC + expiredMc).toBe(600 * COST_MC);
+    expect(grants.reduce((s, g) => s + g.expired_mc, 0)).toBe(expiredMc);
+    expect(grants.every((g) => g.remaining_mc === 0 && g.reserved_mc === 0)).toBe(true);
+    const acct = await q.selectFrom('user_credits').selectAll().where('user_id', '=', u.id).executeTakeFirstOrThrow();
+    expect(acct.balance_mc).toBe(0);
+    // The sweepers of the processes expired grants while the debits ran; both processes spent.
+    expect(a.expired + b.expired).toBeGreaterThan(0);
+    expect(a.ok).toBeGreaterThan(0);
+    expect(b.ok).toBeGreaterThan(0);
+
+    const report = await verifyLedger(q, testLedgerKey);
     expect(report.violations).toEqual([]);
   });
 });

@@ -6,6 +6,9 @@
  *
  *   WORKER_SQLITE=path | WORKER_PG_URL=url WORKER_PG_SCHEMA=schema
  *   WORKER_USER=id WORKER_COUNT=n WORKER_AMOUNT_MC=mc WORKER_TAG=name [WORKER_MAX_BATCH=n]
+ *   [WORKER_SWEEP=1: the grants' sweeper runs in a loop beside the debits, until they are done;
+ *   the summary then counts the grants it expired, `expired`; WORKER_WAVE=n WORKER_WAVE_MS=ms:
+ *   the debits n at a time, every ms milliseconds]
  */
 import { createInterface } from 'node:readline';
 import { createCore } from '../../src/core/index.js';
@@ -36,11 +39,33 @@ const lines = createInterface({ input: process.stdin });
 await new Promise<void>((resolve) => lines.on('line', (l) => l.trim() === 'go' && resolve()));
 lines.close();
 
-const results = await Promise.allSettled(
-  Array.from({ length: count }, () =>
-    core.ledger.debit(userId, amountMc, 'usage', { description: `race ${tag}`, usage: testUsage(amountMc) }),
-  ),
-);
+let debitsDone = false;
+let expired = 0;
+const sweeper = (async () => {
+  if (!env.WORKER_SWEEP) return;
+  while (!debitsDone) {
+    expired += await core.ledger.expireGrants();
+    // Paced, so the sweeper's queries do not crowd out the debits.
+    await new Promise((r) => setTimeout(r, 2));
+  }
+})();
+// All at once, or (WORKER_WAVE=n) n at a time every WORKER_WAVE_MS, spreading the debits over a while.
+const wave = Number(env.WORKER_WAVE ?? count);
+const pending: Promise<PromiseSettledResult<unknown>>[] = [];
+for (let i = 0; i < count; i += wave) {
+  for (let j = i; j < Math.min(count, i + wave); j++) {
+    pending.push(
+      core.ledger.debit(userId, amountMc, 'usage', { description: `race ${tag}`, usage: testUsage(amountMc) }).then(
+        (value) => ({ status: 'fulfilled' as const, value }),
+        (reason: unknown) => ({ status: 'rejected' as const, reason }),
+      ),
+    );
+  }
+  if (i + wave < count) await new Promise((r) => setTimeout(r, Number(env.WORKER_WAVE_MS ?? 0)));
+}
+const results = await Promise.all(pending);
+debitsDone = true;
+await sweeper;
 let ok = 0;
 let refused = 0;
 const failed: string[] = [];
@@ -52,4 +77,4 @@ for (const r of results) {
 const batches = core.writer.stats.batches;
 await core.writer.close();
 await database.close();
-process.stdout.write(`${JSON.stringify({ ok, refused, failed, batches })}\n`);
+process.stdout.write(`${JSON.stringify({ ok, refused, failed, batches, expired })}\n`);
