@@ -10,6 +10,7 @@ import type { roleSchema, userSchema } from './auth.js';
 import type { callSchema } from './calls.js';
 import type { balanceSchema, chargeSchema, packageSchema, pricingRuleSchema } from './credits.js';
 import type { alertSchema, paymentSchema, transactionSchema } from './credits-extra.js';
+import type { heldCredits } from './holds.js';
 import type { webhookDeliverySchema, webhookEndpointSchema } from './webhooks.js';
 
 export type { ErrorCode } from './common.js';
@@ -25,6 +26,7 @@ interface Schemas {
   PricingRule: typeof pricingRuleSchema;
   Payment: typeof paymentSchema;
   Call: typeof callSchema;
+  HeldCredits: typeof heldCredits;
   Alert: typeof alertSchema;
   AdminUser: typeof adminUserSchema;
   AdminPayment: typeof adminPaymentSchema;

@@ -22,6 +22,7 @@ export const keys = {
   },
   alerts: ['alerts'] as const,
   payments: ['payments'] as const,
+  holds: ['holds'] as const,
   estimate: {
     all: ['estimate'] as const,
     one: (operation: string, unit: string, quantity: number | null) => ['estimate', operation, unit, quantity] as const,
@@ -48,4 +49,11 @@ export const keys = {
 };
 
 /** Queries whose data follows the balance: refreshed whenever it changes. */
-export const BALANCE_FOLLOWERS = [keys.transactions.all, keys.usage.all, keys.alerts, keys.estimate.all, keys.payments] as const;
+export const BALANCE_FOLLOWERS = [
+  keys.transactions.all,
+  keys.usage.all,
+  keys.alerts,
+  keys.estimate.all,
+  keys.payments,
+  keys.holds,
+] as const;

@@ -1,5 +1,5 @@
 import { useId, useState } from 'react';
-import { Link, useSearchParams } from 'react-router';
+import { useSearchParams } from 'react-router';
 import { Loading, Stat } from '../../components/ui';
 import { formatCredits, formatCreditsPlain, formatTime } from '../../lib/format';
 import { useBalance, useBalanceFreshness, useLowBalance } from './hooks';
@@ -99,7 +99,7 @@ function BalanceCard() {
             <Stat
               label="Reserved"
               value={formatCredits(b.reserved)}
-              hint={b.reserved > 0 ? <Link to="/platform#open-calls">held for open calls</Link> : 'nothing held'}
+              hint={b.reserved > 0 ? <a href="#held-credits">see what holds them</a> : 'nothing held'}
             />
             <Stat label="Lifetime purchased" value={formatCredits(b.lifetimePurchased)} />
             <Stat label="Lifetime used" value={formatCredits(b.lifetimeUsed)} />

@@ -1,13 +1,16 @@
 import { AlertsList } from './AlertsList';
 import { CreditBalance } from './CreditBalance';
 import { CreditUsageAnalytics } from './CreditUsageAnalytics';
+import { HeldCredits } from './HeldCredits';
+import { useBalance } from './hooks';
 import { PaymentsList } from './PaymentsList';
 import { SettingsForm } from './SettingsForm';
 import { TransactionHistory } from './TransactionHistory';
 import './credits.css';
 
-/** CreditDashboard (`/credits`): balance and purchases, usage analytics, history, payments (with Stripe's receipts), alerts and settings. */
+/** CreditDashboard (`/credits`): balance and purchases, what the reserved credits are held for (while any are), usage analytics, history, payments (with Stripe's receipts), alerts and settings. */
 export function CreditDashboard() {
+  const reserved = useBalance().data?.reserved ?? 0;
   return (
     <div className="page">
       <div className="page-head">
@@ -16,6 +19,7 @@ export function CreditDashboard() {
       </div>
       <div className="grid grid-dashboard">
         <CreditBalance />
+        {reserved > 0 ? <HeldCredits /> : null}
         <CreditUsageAnalytics />
         <TransactionHistory />
         <PaymentsList />

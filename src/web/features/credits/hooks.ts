@@ -1,5 +1,5 @@
 /** The credits feature's reads: balance (kept live by the stream), settings and packages. */
-import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { type QueryClient, type QueryKey, useQuery, useQueryClient } from '@tanstack/react-query';
 import { createContext, useContext, useEffect, useState, useSyncExternalStore } from 'react';
 import type { Shape } from '../../../contracts/types';
 import { api, openEventStream } from '../../api/client';
@@ -97,6 +97,17 @@ export function useBalanceFreshness(): {
 }
 
 /**
+ * Fetches a query again because what it shows changed. A refetch of a query that has data
+ * cancels the fetch in flight, but one still loading its first answer (a section that
+ * appeared with this very change) would only be joined, and that answer may predate the
+ * change: such a fetch is cancelled first, so the refetch reads after the change.
+ */
+async function refresh(queryClient: QueryClient, queryKey: QueryKey): Promise<void> {
+  await queryClient.cancelQueries({ queryKey, predicate: (q) => q.state.data === undefined && q.state.fetchStatus === 'fetching' });
+  await queryClient.invalidateQueries({ queryKey });
+}
+
+/**
  * Keeps the cached balance live from GET /api/credits/stream (mount once, in the
  * signed-in shell). Returns whether the stream is connected.
  */
@@ -113,7 +124,7 @@ export function useBalanceStream(token: string | null): boolean {
         queryClient.setQueryData(keys.balance, next);
         const changed =
           !prev || prev.balance !== next.balance || prev.reserved !== next.reserved || prev.lifetimePurchased !== next.lifetimePurchased;
-        if (changed) for (const key of BALANCE_FOLLOWERS) void queryClient.invalidateQueries({ queryKey: key });
+        if (changed) for (const key of BALANCE_FOLLOWERS) void refresh(queryClient, key);
       },
       setConnected,
     );
