@@ -4,10 +4,9 @@
  * mailed link (with the withheld sign-up bonus), "Forgot password?" (shown only when mail
  * is configured) and "reset password" with the mailed link. Any console error fails it.
  */
-import { join } from 'node:path';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROOT, ensureBuild, launchChromium, newPage, runBrowserTests } from '../support/browser.js';
+import { ensureBuild, launchChromium, newPage, runBrowserTests, screenshotPath } from '../support/browser.js';
 import { TEST_PASSWORD } from '../support/factories.js';
 import { type TestServer, startTestServer } from '../support/server.js';
 import { type LocalSmtp, startSmtp } from '../support/smtp.js';
@@ -81,7 +80,7 @@ describe.runIf(runBrowserTests)('account pages in Chromium', () => {
       await expectFieldError(page, 'Password', why);
     }
     expect(page.url()).toBe(`${s.url}/signup`);
-    await page.screenshot({ path: join(ROOT, 'docs/screenshots/signup-password-policy.png'), animations: 'disabled' });
+    await page.screenshot({ path: screenshotPath('signup-password-policy.png'), animations: 'disabled' });
 
     await page.getByLabel('Password').fill(TEST_PASSWORD);
     await page.getByRole('button', { name: 'Create account' }).click();

@@ -3,19 +3,19 @@
  * stale, runs the whole server on a fresh SQLite database, and drives headless
  * Chromium through sign-up, a simulated purchase, metered operations with the live
  * header balance, analytics, history and CSV, and the admin pages. Any console error
- * fails the test. Screenshots land in docs/screenshots.
+ * fails the test. Screenshots land in a temp folder; `npm run screenshots` writes them to
+ * docs/screenshots (test/support/browser.ts, SHOTS_DIR).
  */
-import { createReadStream, existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
 import { type IncomingMessage, type Server, type ServerResponse, createServer, request as httpRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, normalize, sep } from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, ROOT, WEB_DIST, ensureBuild, hasChromium, launchChromium } from '../support/browser.js';
+import { CHROMIUM, WEB_DIST, ensureBuild, hasChromium, launchChromium, screenshotPath } from '../support/browser.js';
 import { TEST_PASSWORD } from '../support/factories.js';
 import { type TestServer, startTestServer } from '../support/server.js';
 
-const SHOTS = join(ROOT, 'docs/screenshots');
 const DESKTOP = { width: 1280, height: 800 };
 const MOBILE = { width: 390, height: 844 };
 
@@ -96,7 +96,7 @@ async function visible(loc: Locator, timeout = 30_000): Promise<Locator> {
   return loc;
 }
 
-/** Screenshots at desktop and phone size: docs/screenshots/<name>-desktop.png and -mobile.png. */
+/** Screenshots at desktop and phone size: <name>-desktop.png and -mobile.png in SHOTS_DIR. */
 async function shoot(page: Page, name: string, prepare?: () => Promise<void>): Promise<void> {
   for (const [suffix, size] of [
     ['desktop', DESKTOP],
@@ -105,7 +105,7 @@ async function shoot(page: Page, name: string, prepare?: () => Promise<void>): P
     await page.setViewportSize(size);
     await page.waitForTimeout(150);
     if (prepare) await prepare();
-    await page.screenshot({ path: join(SHOTS, `${name}-${suffix}.png`), animations: 'disabled' });
+    await page.screenshot({ path: screenshotPath(`${name}-${suffix}.png`), animations: 'disabled' });
   }
   await page.setViewportSize(DESKTOP);
 }
@@ -120,7 +120,6 @@ describe.skipIf(!hasChromium && !process.env.CI)('web dashboard in Chromium', ()
   beforeAll(async () => {
     if (!hasChromium) throw new Error(`${CHROMIUM} is missing; the browser test cannot run in CI without it.`);
     ensureBuild();
-    mkdirSync(SHOTS, { recursive: true });
     s = await startTestServer('sqlite');
     // The server serves dist/web itself once wired; otherwise stand in for it.
     const probe = await fetch(`${s.url}/credits`).catch(() => undefined);

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, ROOT, ensureBuild, hasChromium, launchChromium, runBrowserTests } from '../support/browser.js';
+import { CHROMIUM, ensureBuild, hasChromium, launchChromium, runBrowserTests, screenshotPath } from '../support/browser.js';
 import { type Serving, serve } from '../support/cli.js';
 
 if (!runBrowserTests) console.warn(`[e2e] skipping the first-hour browser test: ${CHROMIUM} is missing.`);
@@ -72,7 +72,7 @@ describe.skipIf(!runBrowserTests)('the first hour in Chromium', () => {
     await fieldError(page, 'Email', 'Email must be a valid email address');
     await fieldError(page, 'Password', 'Password must be at least 8 characters');
     expect(await page.getByLabel('Name', { exact: true }).getAttribute('aria-invalid')).toBeNull();
-    await page.screenshot({ path: join(ROOT, 'docs/screenshots/setup-desktop.png'), animations: 'disabled' });
+    await page.screenshot({ path: screenshotPath('setup-desktop.png'), animations: 'disabled' });
 
     await page.getByLabel('Email', { exact: true }).fill('grace@example.com');
     await page.getByLabel('Password', { exact: true }).fill('cobol-forever-1959');

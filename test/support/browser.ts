@@ -3,8 +3,9 @@
  * older than src/web or src/contracts, which it bundles) and headless Chromium at /usr/bin/chromium through playwright-core.
  */
 import { execFileSync } from 'node:child_process';
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
 
@@ -14,6 +15,23 @@ const CONTRACTS_SRC = join(ROOT, 'src/contracts');
 export const WEB_DIST = join(ROOT, 'dist/web');
 export const CHROMIUM = '/usr/bin/chromium';
 export const hasChromium = existsSync(CHROMIUM);
+/**
+ * Where the browser tests write their screenshots: a folder of the system's temp folder, so
+ * a test run leaves the repository alone; `npm run screenshots` sets SCREENSHOTS_DIR to
+ * docs/screenshots (a path from the repository's root, or absolute) to refresh the docs' pictures.
+ */
+export const SHOTS_DIR = process.env.SCREENSHOTS_DIR
+  ? isAbsolute(process.env.SCREENSHOTS_DIR)
+    ? process.env.SCREENSHOTS_DIR
+    : join(ROOT, process.env.SCREENSHOTS_DIR)
+  : join(tmpdir(), 'credits-screenshots');
+
+/** The path of the screenshot `file` (`dashboard-desktop.png`) in SHOTS_DIR, the folder made if need be. */
+export function screenshotPath(file: string): string {
+  mkdirSync(SHOTS_DIR, { recursive: true });
+  return join(SHOTS_DIR, file);
+}
+
 /** Browser tests run where Chromium is, and must run in CI. */
 export const runBrowserTests = hasChromium || !!process.env.CI;
 
