@@ -57,62 +57,94 @@ export async function createUser(writer: LedgerWriter, input: NewUser): Promise<
   }
   const role = input.role ?? 'user';
   return writer.transaction(async (scope) => {
-    const { trx, now, apply } = scope;
+    const { trx, now } = scope;
     await input.before?.(scope);
     const taken = await trx.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
     if (taken) throw conflict('An account with this email already exists.');
     const id = newId(now);
-    const threshold = input.lowBalanceThresholdMc ?? DEFAULT_LOW_BALANCE_THRESHOLD_MC;
-    await trx
-      .insertInto('users')
-      .values({
-        id,
-        email,
-        name: input.name,
-        password_hash: passwordHash,
-        role,
-        stripe_customer_id: null,
-        email_verified_at: input.emailVerified ? now : null,
-        external_id: input.externalId ?? null,
-        created_at: now,
-        updated_at: now,
-      })
-      .execute();
-    await trx
-      .insertInto('user_credits')
-      .values({
-        user_id: id,
-        balance_mc: 0,
-        reserved_mc: 0,
-        lifetime_purchased_mc: 0,
-        lifetime_used_mc: 0,
-        seq: 0,
-        last_hash: GENESIS_HASH,
-        updated_at: now,
-      })
-      .execute();
-    await trx
-      .insertInto('user_settings')
-      .values({
-        user_id: id,
-        low_balance_threshold_mc: threshold,
-        auto_recharge_enabled: 0,
-        auto_recharge_threshold_mc: null,
-        auto_recharge_package_id: null,
-        // A new account already below its threshold has not crossed it: no alert until it rises and falls.
-        below_threshold: (input.signupBonusMc ?? 0) < threshold ? 1 : 0,
-        auto_recharge_fired: 0,
-        auto_recharge_failures: 0,
-        auto_recharge_retry_at: 0,
-        updated_at: now,
-      })
-      .execute();
-    if (input.signupBonusMc && input.signupBonusMc > 0) {
-      const [r] = await apply([{ kind: 'credit', userId: id, amountMc: input.signupBonusMc, type: 'signup_bonus' }]);
-      if (r && !r.ok) throw r.error;
-    }
+    await insertUserWithAccount(scope, {
+      id,
+      email,
+      name: input.name,
+      passwordHash,
+      role,
+      emailVerifiedAt: input.emailVerified ? now : null,
+      externalId: input.externalId ?? null,
+      lowBalanceThresholdMc: input.lowBalanceThresholdMc ?? DEFAULT_LOW_BALANCE_THRESHOLD_MC,
+      signupBonusMc: input.signupBonusMc ?? 0,
+    });
     const user = { id, email, name: input.name, role, createdAt: now };
     await input.after?.(scope, user);
     return user;
   });
+}
+
+/**
+ * Inserts a user with its empty account (the start of its ledger chain) and default
+ * settings, and grants `signupBonusMc` as a `signup_bonus` row, in the caller's transaction:
+ * every way a user is made (sign-up, an operator, the platform's customers) goes through it.
+ */
+export async function insertUserWithAccount(
+  scope: TransactionScope,
+  u: {
+    id: string;
+    email: string;
+    name: string;
+    passwordHash: string;
+    role: Role;
+    emailVerifiedAt: number | null;
+    externalId: string | null;
+    lowBalanceThresholdMc: number;
+    signupBonusMc: number;
+  },
+): Promise<void> {
+  const { trx, now, apply } = scope;
+  await trx
+    .insertInto('users')
+    .values({
+      id: u.id,
+      email: u.email,
+      name: u.name,
+      password_hash: u.passwordHash,
+      role: u.role,
+      stripe_customer_id: null,
+      email_verified_at: u.emailVerifiedAt,
+      external_id: u.externalId,
+      created_at: now,
+      updated_at: now,
+    })
+    .execute();
+  await trx
+    .insertInto('user_credits')
+    .values({
+      user_id: u.id,
+      balance_mc: 0,
+      reserved_mc: 0,
+      lifetime_purchased_mc: 0,
+      lifetime_used_mc: 0,
+      seq: 0,
+      last_hash: GENESIS_HASH,
+      updated_at: now,
+    })
+    .execute();
+  await trx
+    .insertInto('user_settings')
+    .values({
+      user_id: u.id,
+      low_balance_threshold_mc: u.lowBalanceThresholdMc,
+      auto_recharge_enabled: 0,
+      auto_recharge_threshold_mc: null,
+      auto_recharge_package_id: null,
+      // A new account already below its threshold has not crossed it: no alert until it rises and falls.
+      below_threshold: u.signupBonusMc < u.lowBalanceThresholdMc ? 1 : 0,
+      auto_recharge_fired: 0,
+      auto_recharge_failures: 0,
+      auto_recharge_retry_at: 0,
+      updated_at: now,
+    })
+    .execute();
+  if (u.signupBonusMc > 0) {
+    const [r] = await apply([{ kind: 'credit', userId: u.id, amountMc: u.signupBonusMc, type: 'signup_bonus' }]);
+    if (r && !r.ok) throw r.error;
+  }
 }

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
-import { DEFAULT_LOW_BALANCE_THRESHOLD_MC, normalizeEmail } from '../accounts/create-user.js';
-import { DomainError, conflict } from '../errors.js';
+import { DEFAULT_LOW_BALANCE_THRESHOLD_MC, insertUserWithAccount, normalizeEmail } from '../accounts/create-user.js';
+import { DomainError, conflict, notFound } from '../errors.js';
 import { newId } from '../ids.js';
-import { GENESIS_HASH } from '../ledger/hash.js';
 import type { LedgerWriter } from '../ledger/writer.js';
 
 export interface CustomerInput {
@@ -46,7 +45,8 @@ export async function upsertCustomer(writer: LedgerWriter, input: CustomerInput)
   const email = input.email === undefined ? undefined : normalizeEmail(input.email);
   // Two requests creating the same customer at once (here or on another instance): the
   // writer retries the loser's transaction on the unique violation, and it finds the winner's row.
-  return writer.transaction(async ({ trx, now, apply }) => {
+  return writer.transaction(async (scope) => {
+    const { trx, now } = scope;
     const existing = await trx
       .selectFrom('users')
       .select(['id', 'name', 'email'])
@@ -67,53 +67,17 @@ export async function upsertCustomer(writer: LedgerWriter, input: CustomerInput)
     const id = newId(now);
     const mail = email ?? placeholderEmail(input.externalId);
     const name = input.name ?? (email ? (email.split('@')[0] as string) : input.externalId).slice(0, 100);
-    await trx
-      .insertInto('users')
-      .values({
-        id,
-        email: mail,
-        name,
-        password_hash: NO_PASSWORD,
-        role: 'user',
-        stripe_customer_id: null,
-        external_id: input.externalId,
-        created_at: now,
-        updated_at: now,
-      })
-      .execute();
-    await trx
-      .insertInto('user_credits')
-      .values({
-        user_id: id,
-        balance_mc: 0,
-        reserved_mc: 0,
-        lifetime_purchased_mc: 0,
-        lifetime_used_mc: 0,
-        seq: 0,
-        last_hash: GENESIS_HASH,
-        updated_at: now,
-      })
-      .execute();
-    const bonus = input.signupBonusMc ?? 0;
-    await trx
-      .insertInto('user_settings')
-      .values({
-        user_id: id,
-        low_balance_threshold_mc: DEFAULT_LOW_BALANCE_THRESHOLD_MC,
-        auto_recharge_enabled: 0,
-        auto_recharge_threshold_mc: null,
-        auto_recharge_package_id: null,
-        below_threshold: bonus < DEFAULT_LOW_BALANCE_THRESHOLD_MC ? 1 : 0,
-        auto_recharge_fired: 0,
-        auto_recharge_failures: 0,
-        auto_recharge_retry_at: 0,
-        updated_at: now,
-      })
-      .execute();
-    if (bonus > 0) {
-      const [r] = await apply([{ kind: 'credit', userId: id, amountMc: bonus, type: 'signup_bonus' }]);
-      if (r && !r.ok) throw r.error;
-    }
+    await insertUserWithAccount(scope, {
+      id,
+      email: mail,
+      name,
+      passwordHash: NO_PASSWORD,
+      role: 'user',
+      emailVerifiedAt: null,
+      externalId: input.externalId,
+      lowBalanceThresholdMc: DEFAULT_LOW_BALANCE_THRESHOLD_MC,
+      signupBonusMc: input.signupBonusMc ?? 0,
+    });
     return { customer: { accountId: id, externalId: input.externalId, kind: 'personal' as const, name }, created: true };
   });
 }
@@ -129,6 +93,21 @@ async function assertEmailFree(trx: Kysely<DB>, email: string, ownId: string | u
 export async function findCustomer(db: Kysely<DB>, externalId: string): Promise<{ id: string; role: string } | null> {
   const row = await db.selectFrom('users').select(['id', 'role']).where('external_id', '=', externalId).executeTakeFirst();
   return row ?? null;
+}
+
+/**
+ * The customer a service request names, with `member` checked: 404 when there is none, 400
+ * when `member` is not one of its members.
+ */
+export async function getMemberCustomer(
+  db: Kysely<DB>,
+  customer: string,
+  member: string | undefined,
+): Promise<{ id: string; role: string }> {
+  const c = await findCustomer(db, customer);
+  if (!c) throw notFound('Customer');
+  checkMember(customer, member);
+  return c;
 }
 
 /**

@@ -1,7 +1,17 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { recordAudit } from '../audit/record-audit.js';
 import { conflict, notFound } from '../errors.js';
+
+/** Removes the endpoint `id` with its deliveries and their attempts, in the caller's transaction. */
+export async function removeEndpoint(trx: Transaction<DB>, id: string): Promise<void> {
+  await trx
+    .deleteFrom('webhook_attempts')
+    .where('delivery_id', 'in', (eb) => eb.selectFrom('webhook_deliveries').select('id').where('endpoint_id', '=', id))
+    .execute();
+  await trx.deleteFrom('webhook_deliveries').where('endpoint_id', '=', id).execute();
+  await trx.deleteFrom('webhook_endpoints').where('id', '=', id).execute();
+}
 
 /** Deletes an endpoint with its deliveries and their attempts (the events stay), audited. */
 export async function deleteWebhookEndpoint(db: Kysely<DB>, id: string, ctx: { now: number; actorId: string | null }): Promise<void> {
@@ -10,12 +20,7 @@ export async function deleteWebhookEndpoint(db: Kysely<DB>, id: string, ctx: { n
     if (!row) throw notFound('Webhook endpoint');
     if (row.source === 'config')
       throw conflict('This endpoint is configured by ALERTS_WEBHOOK_URL: unset it to remove the endpoint, or disable it here.');
-    await trx
-      .deleteFrom('webhook_attempts')
-      .where('delivery_id', 'in', (eb) => eb.selectFrom('webhook_deliveries').select('id').where('endpoint_id', '=', id))
-      .execute();
-    await trx.deleteFrom('webhook_deliveries').where('endpoint_id', '=', id).execute();
-    await trx.deleteFrom('webhook_endpoints').where('id', '=', id).execute();
+    await removeEndpoint(trx, id);
     await recordAudit(
       trx,
       { actorId: ctx.actorId, action: 'webhook_endpoint.delete', targetType: 'webhook_endpoint', targetId: id, details: { url: row.url } },

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { EVENT_TYPES } from '../../contracts/enums.js';
 import type { DB } from '../../db/schema.js';
+import { removeEndpoint } from './delete-webhook-endpoint.js';
 import { generateSecret } from './signature.js';
 
 /** The id of the endpoint that ALERTS_WEBHOOK_URL configures. */
@@ -19,14 +20,7 @@ export async function syncAlertEndpoint(
   now: number,
 ): Promise<void> {
   if (!cfg.url) {
-    await db.transaction().execute(async (trx) => {
-      await trx
-        .deleteFrom('webhook_attempts')
-        .where('delivery_id', 'in', (eb) => eb.selectFrom('webhook_deliveries').select('id').where('endpoint_id', '=', ALERT_ENDPOINT_ID))
-        .execute();
-      await trx.deleteFrom('webhook_deliveries').where('endpoint_id', '=', ALERT_ENDPOINT_ID).execute();
-      await trx.deleteFrom('webhook_endpoints').where('id', '=', ALERT_ENDPOINT_ID).execute();
-    });
+    await db.transaction().execute((trx) => removeEndpoint(trx, ALERT_ENDPOINT_ID));
     return;
   }
   const existing = await db.selectFrom('webhook_endpoints').select('secret').where('id', '=', ALERT_ENDPOINT_ID).executeTakeFirst();

@@ -10,8 +10,7 @@ import {
   holdResponse,
   releaseResponse,
 } from '../../../contracts/service.js';
-import { checkMember, findCustomer } from '../../../core/customers/upsert-customer.js';
-import { notFound } from '../../../core/errors.js';
+import { getMemberCustomer } from '../../../core/customers/upsert-customer.js';
 import { captureHold } from '../../../core/holds/capture-hold.js';
 import { createHold } from '../../../core/holds/create-hold.js';
 import { extendHold } from '../../../core/holds/extend-hold.js';
@@ -44,9 +43,7 @@ export async function holdRoutes(app: App, ctx: AppContext) {
     async (req, reply) => {
       const b = req.body;
       const key = apiKeyOf(req);
-      const c = await findCustomer(ctx.core.database.db, b.customer);
-      if (!c) throw notFound('Customer');
-      checkMember(b.customer, b.member);
+      const c = await getMemberCustomer(ctx.core.database.db, b.customer, b.member);
       const r = await ctx.idempotency.run(
         req,
         {

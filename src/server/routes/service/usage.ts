@@ -1,7 +1,6 @@
 import { errorSchema } from '../../../contracts/common.js';
 import { serviceUsageBody, serviceUsageResponse, usageBatchBody, usageBatchResponse } from '../../../contracts/service.js';
-import { checkMember, findCustomer } from '../../../core/customers/upsert-customer.js';
-import { notFound } from '../../../core/errors.js';
+import { getMemberCustomer } from '../../../core/customers/upsert-customer.js';
 import { recordUsageBatch } from '../../../core/usage/record-usage-batch.js';
 import { serviceUsageMetadata } from '../../../core/usage/usage-metadata.js';
 import type { App, AppContext } from '../../context.js';
@@ -31,9 +30,7 @@ export async function serviceUsageRoutes(app: App, ctx: AppContext) {
     async (req, reply) => {
       const b = req.body;
       const key = apiKeyOf(req);
-      const c = await findCustomer(ctx.core.database.db, b.customer);
-      if (!c) throw notFound('Customer');
-      checkMember(b.customer, b.member);
+      const c = await getMemberCustomer(ctx.core.database.db, b.customer, b.member);
       const r = await ctx.guard.charge(req, {
         userId: c.id,
         bypass: c.role === 'super_admin',
