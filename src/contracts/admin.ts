@@ -6,6 +6,7 @@ import {
   creditsInput,
   dateRangeQuery,
   freeText,
+  isoDate,
   nonNegativeCreditsInput,
   operationName,
   pageOf,
@@ -40,10 +41,22 @@ export const adminUsersPage = pageOf(adminUserSchema);
 
 export const adminUsersQuery = paginationQuery.extend({ search: freeText({ max: 200 }).optional() });
 
-export const adjustmentBody = z.object({
-  amount: creditsInput.refine((mc) => mc !== 0, { message: 'must not be 0' }),
-  reason: freeText({ min: 1, max: 500 }),
-});
+export const adjustmentBody = z
+  .object({
+    amount: creditsInput.refine((mc) => mc !== 0, { message: 'must not be 0' }),
+    reason: freeText({ min: 1, max: 500 }),
+    expiresAt: isoDate
+      .refine((ms) => ms > Date.now(), { message: 'must be in the future' })
+      .optional()
+      .meta({
+        description:
+          'When the credits given expire (an ISO-8601 date-time in the future; a past one is 400). Only for a positive amount; absent: they never expire.',
+      }),
+  })
+  .refine((b) => b.expiresAt === undefined || b.amount > 0, {
+    message: 'is only for credits given (a positive amount)',
+    path: ['expiresAt'],
+  });
 
 export const adjustmentResponse = z.object({ transaction: transactionSchema, balance: z.record(z.string(), z.number()) });
 

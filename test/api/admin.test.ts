@@ -106,6 +106,36 @@ describe.each(await activeDialects())('admin on %s', (dialect) => {
       details: { amountMc: -1500, reason: 'correction' },
     });
     expect((await admin.api.post('/api/admin/users/nobody/adjustments', { amount: 1, reason: 'x' })).status).toBe(404);
+
+    // A positive adjustment may expire: a grant with that expiry. In the past, or on a debit: 400, nothing written.
+    const seq = async () =>
+      (await s.running.core.database.db.selectFrom('user_credits').select('seq').where('user_id', '=', u.user.id).executeTakeFirstOrThrow())
+        .seq;
+    const before = await seq();
+    const past = await admin.api.post(`/api/admin/users/${u.user.id}/adjustments`, {
+      amount: 2,
+      reason: 'promo',
+      expiresAt: new Date(Date.now() - 60_000).toISOString(),
+    });
+    expect(past.status).toBe(400);
+    expect(past.body.error).toMatchObject({ code: 'validation_error' });
+    expect(past.body.error.details.fields.map((f: { field: string }) => f.field)).toEqual(['expiresAt']);
+    const onDebit = await admin.api.post(`/api/admin/users/${u.user.id}/adjustments`, {
+      amount: -1,
+      reason: 'x',
+      expiresAt: new Date(Date.now() + 86_400_000).toISOString(),
+    });
+    expect(onDebit.status).toBe(400);
+    expect(await seq()).toBe(before);
+    const expiresAt = new Date(Date.now() + 7 * 86_400_000).toISOString();
+    const expiring = await admin.api.post(`/api/admin/users/${u.user.id}/adjustments`, { amount: 2, reason: 'promo', expiresAt });
+    expect(expiring.status).toBe(201);
+    const grant = await s.running.core.database.db
+      .selectFrom('grants')
+      .selectAll()
+      .where('transaction_id', '=', expiring.body.transaction.id)
+      .executeTakeFirstOrThrow();
+    expect(grant).toMatchObject({ source: 'adjustment', credits_mc: 2000, remaining_mc: 2000, expires_at: Date.parse(expiresAt) });
     expect((await admin.api.post(`/api/admin/users/${u.user.id}/adjustments`, { amount: 0.0001, reason: 'x' })).status).toBe(400);
     expect((await admin.api.post(`/api/admin/users/${u.user.id}/adjustments`, { amount: 1e12, reason: 'x' })).status).toBe(400);
   });

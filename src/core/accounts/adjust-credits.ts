@@ -11,6 +11,8 @@ export interface Adjustment {
   amountMc: number;
   reason: string;
   actorId: string;
+  /** When the credits given expire (Unix ms; a positive amount only); absent: never. */
+  expiresAt?: number | undefined;
 }
 
 /** An admin's adjustment of a user's credits: one `adjustment` ledger row and its audit entry, in one transaction. */
@@ -30,12 +32,17 @@ export async function adjustCredits(core: Core, a: Adjustment, idem: Idempotency
           action: 'credits.adjust',
           targetType: 'user',
           targetId: target.id,
-          details: { amountMc: a.amountMc, reason: a.reason, transactionId: applied.transactionId },
+          details: {
+            amountMc: a.amountMc,
+            reason: a.reason,
+            transactionId: applied.transactionId,
+            ...(a.expiresAt !== undefined ? { expiresAt: new Date(a.expiresAt).toISOString() } : {}),
+          },
         },
         applied.createdAt,
       ),
   };
   return a.amountMc > 0
-    ? core.ledger.grant(target.id, a.amountMc, 'adjustment', op)
+    ? core.ledger.grant(target.id, a.amountMc, 'adjustment', { ...op, grant: { expiresAt: a.expiresAt ?? null } })
     : core.ledger.debit(target.id, -a.amountMc, 'adjustment', op);
 }

@@ -134,7 +134,7 @@ export async function adminRoutes(app: App, ctx: AppContext) {
       schema: {
         ...doc(
           'Adjust a user’s credits',
-          'Admins only. A signed `amount` of credits (positive grants, negative takes; a debit below zero available is 402) and a required `reason`, written as an `adjustment` ledger row and an audit entry. Takes an `Idempotency-Key`.',
+          'Admins only. A signed `amount` of credits (positive grants, negative takes; a debit below zero available is 402) and a required `reason`, written as an `adjustment` ledger row and an audit entry. A positive adjustment is a grant; `expiresAt` (in the future, else 400) makes its credits expire then. Takes an `Idempotency-Key`.',
         ),
         params: idParam,
         body: adjustmentBody,
@@ -143,11 +143,11 @@ export async function adminRoutes(app: App, ctx: AppContext) {
     },
     async (req, reply) => {
       const admin = principal(req);
-      const { amount, reason } = req.body;
+      const { amount, reason, expiresAt } = req.body;
       const r = await ctx.idempotency.run(
         req,
         { scope: admin.id, render: (a) => ({ status: 201, body: toAdjustment(a, reason, admin.id) }) },
-        (idem) => adjustCredits(ctx.core, { userId: req.params.id, amountMc: amount, reason, actorId: admin.id }, idem),
+        (idem) => adjustCredits(ctx.core, { userId: req.params.id, amountMc: amount, reason, actorId: admin.id, expiresAt }, idem),
       );
       return sendReply(reply, r);
     },
