@@ -5,6 +5,7 @@
  * CSV; the usage report as CSV under the report's own query (both databases).
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyLedger } from '../../src/core/ledger/verify.js';
 import { activeDialects } from '../support/db.js';
 import { type TestServer, startTestServer } from '../support/server.js';
 
@@ -60,6 +61,24 @@ describe.each(await activeDialects())('usage details on %s', (dialect) => {
     expect(csv).toContain('""workflowId"":""onboarding""');
     expect(csv).toContain('""fileName"":""resume.pdf""');
     expect(csv).toContain('""durationSeconds"":90.5');
+  });
+
+  it('records a super admin’s usage as a usage row of amount 0 that says what it would have cost', async () => {
+    const root = await s.userWithRole('super_admin');
+    expect((await root.api.post('/api/messages', { to: 'x', body: 'free' })).status).toBe(201);
+    const call = await root.api.post('/api/vapi/calls', { phoneNumber: '+15551234567', maxDurationSeconds: 120 });
+    expect(call.status).toBe(201);
+    expect((await root.api.post(`/api/vapi/calls/${call.body.call.id}/end`, { durationSeconds: 60 })).status).toBe(200);
+    const rows = (await root.api.get('/api/credits/transactions?type=usage')).body.items as {
+      amount: number;
+      metadata: Record<string, unknown>;
+    }[];
+    const of = (unit: string) => rows.find((t) => t.metadata?.unit === unit);
+    expect(of('per_message')).toMatchObject({ amount: 0, metadata: { operation: 'message', quantity: 1, wouldHaveCost: 0.1 } });
+    expect(of('per_minute')).toMatchObject({ amount: 0, metadata: { operation: 'vapi_call', durationSeconds: 60, wouldHaveCost: 0.5 } });
+    expect((await root.api.get('/api/credits/balance')).body).toMatchObject({ balance: 0, lifetimeUsed: 0, unlimited: true });
+    const report = await verifyLedger(s.running.core.database.db, s.running.core.ledgerKey);
+    expect(report.violations).toEqual([]);
   });
 
   it('downloads the usage report as CSV under the report’s query', async () => {

@@ -258,7 +258,9 @@ export class Model {
         const x = this.acc[c.a] as Acc;
         const cost = costOf(c.rule, c.qty);
         if (c.bypass) {
+          // Recorded, not charged: a usage row of amount 0.
           x.usageRows++;
+          x.rows++;
           return this.snap(c.a, 0);
         }
         this.step(c.a, { t: 'debit', mc: cost, type: 'usage' });

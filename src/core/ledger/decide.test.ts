@@ -313,12 +313,17 @@ describe('decide: release', () => {
 });
 
 describe('decide: record_usage', () => {
-  it('records bypassed usage without a ledger row or a charge', () => {
+  it('records bypassed usage as a usage row of amount 0 that says what it would have cost, and charges nothing', () => {
     const { r, a, d } = one({ kind: 'record_usage', userId: 'a', usage: usage(900) });
-    expect(applied(r)).toMatchObject({ transactionId: null, amountMc: 0, chargedMc: 0, balanceMc: 1000 });
-    expect(a.seq).toBe(0);
-    expect(d.pending.txRows).toEqual([]);
-    expect(d.pending.usageRows[0]).toMatchObject({ bypass: 1, charged_mc: 0, cost_mc: 900, transaction_id: null });
+    const out = applied(r);
+    expect(out).toMatchObject({ amountMc: 0, chargedMc: 0, balanceMc: 1000 });
+    expect(a.seq).toBe(1);
+    expect(a.lifetime_used_mc).toBe(0);
+    expect(d.pending.txRows).toHaveLength(1);
+    const row = d.pending.txRows[0];
+    expect(row).toMatchObject({ id: out.transactionId, type: 'usage', amount_mc: 0, reserved_change_mc: 0, balance_after_mc: 1000 });
+    expect(JSON.parse(row?.metadata ?? '{}')).toMatchObject({ wouldHaveCost: 0.9 });
+    expect(d.pending.usageRows[0]).toMatchObject({ bypass: 1, charged_mc: 0, cost_mc: 900, transaction_id: out.transactionId });
   });
   it('refuses an unknown account', () => {
     expectRefused({ kind: 'record_usage', userId: 'nobody', usage: usage(1) }, 'not_found');

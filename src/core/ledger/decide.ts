@@ -5,6 +5,7 @@
  * `Pending`. Each op succeeds or is refused on its own; a refused one changes nothing.
  * Unit-tested on its own in decide.test.ts.
  */
+import { mcToCredits } from '../../contracts/money.js';
 import type { ReservationRow, TransactionType } from '../../db/schema.js';
 import { DomainError, conflict, idempotencyConflict, insufficientCredits, invalid, notFound } from '../errors.js';
 import { addGrant, decideExpireGrant, expireReleased, grantsOf, snapshotGrants, spendGrants, withExpired } from './decide-grants.js';
@@ -282,9 +283,20 @@ function decide(op: LedgerOp, state: BatchState, pending: Pending, now: number):
       return withExpired(applied, a, expired);
     }
     case 'record_usage': {
+      // The super admin's usage: a `usage` row of amount 0 that says what it would have cost (the contract).
       const a = account(accounts, op.userId);
-      const usageId = addUsage(pending, op.userId, op.usage, 0, true, null, null, now);
-      return { ...unposted(a, now), usageId, chargedMc: 0 };
+      const applied = post(
+        a,
+        pending,
+        { ...op, metadata: { ...usageRowMetadata(op.usage, op.metadata), wouldHaveCost: mcToCredits(op.usage.costMc) } },
+        'usage',
+        0,
+        0,
+        now,
+      );
+      applied.usageId = addUsage(pending, op.userId, op.usage, 0, true, applied.transactionId, null, now);
+      applied.chargedMc = 0;
+      return applied;
     }
     case 'reverse_usage': {
       const u = usages.get(op.usageId);

@@ -100,10 +100,18 @@ describe.each(dialectList)('ledger on %s', (dialect) => {
   it('records the super admin’s usage with bypass and charges nothing', async () => {
     const u = await makeUser(core, { role: 'super_admin' });
     const r = await core.ledger.spend(u.id, { operation: 'message', unit: 'per_message', quantityMilli: 1000, bypass: true });
-    expect(r).toMatchObject({ amountMc: 0, balanceMc: 0, transactionId: null });
+    expect(r).toMatchObject({ amountMc: 0, balanceMc: 0, chargedMc: 0 });
     const usage = await core.database.db.selectFrom('usage_tracking').selectAll().where('user_id', '=', u.id).execute();
     expect(usage).toHaveLength(1);
-    expect(usage[0]).toMatchObject({ bypass: 1, charged_mc: 0, cost_mc: 100 });
+    expect(usage[0]).toMatchObject({ bypass: 1, charged_mc: 0, cost_mc: 100, transaction_id: r.transactionId });
+    // Its ledger row: a usage of amount 0 that says what it would have cost.
+    const row = await core.database.db
+      .selectFrom('credit_transactions')
+      .selectAll()
+      .where('id', '=', r.transactionId as string)
+      .executeTakeFirstOrThrow();
+    expect(row).toMatchObject({ type: 'usage', amount_mc: 0 });
+    expect(JSON.parse(row.metadata ?? '{}')).toMatchObject({ operation: 'message', unit: 'per_message', quantity: 1, wouldHaveCost: 0.1 });
   });
 
   it('replays an idempotent operation and refuses the same key with other parameters', async () => {

@@ -68,11 +68,21 @@ export async function verifyUsage(db: Kysely<DB>, flag: (msg: string) => void): 
     .limit(SAMPLE)
     .execute();
   for (const d of doubled) flag(`ledger row ${d.transaction_id}: ${d.n} usage records for one charge`);
+  // A bypassed operation charges nothing: no ledger row (before the rows of amount 0), or a `usage` row of amount 0.
   const bypassCharged = await db
-    .selectFrom('usage_tracking')
-    .select('id')
-    .where('bypass', '=', 1)
-    .where((eb) => eb.or([eb('charged_mc', '!=', 0), eb('transaction_id', 'is not', null)]))
+    .selectFrom('usage_tracking as u')
+    .leftJoin('credit_transactions as t', 't.id', 'u.transaction_id')
+    .select('u.id')
+    .where('u.bypass', '=', 1)
+    .where((eb) =>
+      eb.or([
+        eb('u.charged_mc', '!=', 0),
+        eb.and([
+          eb('u.transaction_id', 'is not', null),
+          eb.or([eb('t.id', 'is', null), eb('t.amount_mc', '!=', 0), eb('t.type', '!=', 'usage')]),
+        ]),
+      ]),
+    )
     .limit(SAMPLE)
     .execute();
   for (const b of bypassCharged) flag(`usage ${b.id}: a bypassed operation was charged`);
