@@ -48,7 +48,17 @@ export const usageResponse = z.object({
   granularity: z.enum(GRANULARITIES),
   totalCredits: credits,
   totalOperations: z.number().int(),
-  series: z.array(z.object({ bucket: z.string(), credits, operations: z.number().int() })),
+  series: z.array(
+    z.object({
+      bucket: z.string(),
+      credits,
+      operations: z.number().int(),
+      byOperation: z.record(z.string(), credits).meta({
+        description:
+          'The credits of the bucket by operation (every unit of it together), for a chart split by operation; operations without usage in the bucket are left out.',
+      }),
+    }),
+  ),
   byOperation: z.array(
     z.object({ operation: z.string(), unit: z.string(), credits, operations: z.number().int(), quantity: quantityOutput }),
   ),

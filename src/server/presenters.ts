@@ -231,7 +231,12 @@ export function toUsage(range: UsageRange, u: UsageReport) {
     granularity: range.granularity,
     totalCredits: mcToCredits(u.totalMc),
     totalOperations: u.totalOperations,
-    series: u.series.map((s) => ({ bucket: iso(s.bucket), credits: mcToCredits(s.mc), operations: s.operations })),
+    series: u.series.map((s) => ({
+      bucket: iso(s.bucket),
+      credits: mcToCredits(s.mc),
+      operations: s.operations,
+      byOperation: Object.fromEntries(Object.entries(s.byOperationMc).map(([op, mc]) => [op, mcToCredits(mc)])),
+    })),
     byOperation: u.byOperation.map(toOperationUsage),
   };
 }

@@ -114,7 +114,7 @@ describe.each(await activeDialects())('credits of the signed-in user on %s', (di
     expect(csv.text.trim().split('\n')).toHaveLength(2);
     const usage = await u.api.get(`/api/credits/usage?from=${day}&to=${day}`);
     expect(usage.body).toMatchObject({ totalCredits: 0.1, totalOperations: 1 });
-    expect(usage.body.series).toEqual([{ bucket: `${day}T00:00:00.000Z`, credits: 0.1, operations: 1 }]);
+    expect(usage.body.series).toEqual([{ bucket: `${day}T00:00:00.000Z`, credits: 0.1, operations: 1, byOperation: { message: 0.1 } }]);
     const admin = await s.userWithRole('admin');
     const analytics = await admin.api.get(`/api/admin/analytics?from=${day}&to=${day}`);
     expect(analytics.body.creditsUsed).toBeGreaterThanOrEqual(0.1);
@@ -137,6 +137,13 @@ describe.each(await activeDialects())('credits of the signed-in user on %s', (di
     const hour = await u.api.get(`/api/credits/usage?granularity=hour&from=${from}`);
     expect(hour.body.series.length).toBeGreaterThanOrEqual(3);
     expect(hour.body.series.at(-1).credits).toBe(0.2);
+    // Each bucket split by operation (for the chart), empty buckets with nothing in it.
+    expect(hour.body.series.at(-1).byOperation).toEqual({ message: 0.2 });
+    await u.api.post('/api/workflows/screen/execute', {});
+    const split = (await u.api.get(`/api/credits/usage?granularity=hour&from=${from}`)).body.series.at(-1);
+    expect(Object.keys(split.byOperation).sort()).toEqual(['message', 'workflow']);
+    expect(split.byOperation.message + split.byOperation.workflow).toBeCloseTo(split.credits, 3);
+    expect(hour.body.series[0].byOperation).toEqual({});
     expect((await u.api.get('/api/credits/usage?granularity=minute')).status).toBe(400);
     expect((await u.api.get('/api/credits/usage?from=2025-02-01&to=2025-01-01')).status).toBe(400);
     expect((await u.api.get('/api/credits/usage?granularity=hour&from=2020-01-01&to=2025-01-01')).status).toBe(400);

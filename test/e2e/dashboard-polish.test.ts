@@ -60,6 +60,11 @@ describe.runIf(runBrowserTests)('dashboard polish (desktop and phone)', () => {
       headers: { 'idempotency-key': 'polish-message' },
     });
     expect(sent.status).toBe(201);
+    const ran = await user.api.request('POST', '/api/workflows/screening/execute', {
+      body: {},
+      headers: { 'idempotency-key': 'polish-workflow' },
+    });
+    expect(ran.status).toBe(201);
     expect((await admin.api.request('POST', '/api/admin/api-keys', { body: { name: 'Screening backend' } })).status).toBe(201);
     expect(
       (
@@ -288,6 +293,104 @@ describe.runIf(runBrowserTests)('dashboard polish (desktop and phone)', () => {
       await retry.click();
       await history.getByRole('row').filter({ hasText: 'Purchase' }).first().waitFor();
       expect(await retry.count()).toBe(0);
+      await context.close();
+    });
+  }
+
+  for (const [label, viewport] of [
+    ['desktop', DESKTOP],
+    ['phone', PHONE],
+  ] as const) {
+    it(`charts usage by operation with a legend, the unit, the range and UTC days (${label})`, async () => {
+      const { context, page } = await open(user.token, viewport, `${label} chart`);
+      await page.goto(`${server.url}/credits`);
+      const chart = page.getByTestId('usage-chart');
+      await chart.locator('.recharts-bar-rectangle').first().waitFor({ state: 'attached' });
+      // One legend entry per operation, in the names used everywhere else, each in its own colour.
+      const legend = await chart
+        .locator('.recharts-legend-item')
+        .evaluateAll((items) =>
+          items.map((i) => ({ name: i.textContent?.trim(), colour: i.querySelector('path, rect')?.getAttribute('fill') })),
+        );
+      expect(legend.map((l) => l.name).sort()).toEqual(['Message', 'Workflow']);
+      expect(new Set(legend.map((l) => l.colour)).size).toBe(2);
+      const byOperation = page.getByRole('table', { name: 'Usage by operation' });
+      const tableText = await byOperation.innerText();
+      for (const l of legend) expect(tableText).toContain(`${l.name} per `);
+      // The bars of each operation wear its legend colour.
+      const fills = await chart
+        .locator('.recharts-bar-rectangle path')
+        .evaluateAll((ps) => [...new Set(ps.map((p) => p.getAttribute('fill')))]);
+      expect(fills.sort()).toEqual(legend.map((l) => l.colour).sort());
+      // The y axis says its unit; the range is marked and the days are said to be UTC.
+      expect(await chart.locator('.recharts-label').first().textContent()).toBe('Credits');
+      expect(await page.getByRole('button', { name: '30 days' }).getAttribute('aria-pressed')).toBe('true');
+      expect(await page.getByRole('button', { name: '7 days' }).getAttribute('aria-pressed')).toBe('false');
+      const said = await chart.innerText();
+      expect(said).toContain('last 30 days');
+      expect(said).toContain('days in UTC');
+      // The tooltip (a pointer's hover; a phone has none): "Message: 0.1 credits", no stray space before the colon.
+      if (viewport !== PHONE) {
+        const bar = chart.locator('.recharts-bar-rectangle').last();
+        const box = await bar.boundingBox();
+        if (!box) throw new Error('no bar');
+        await page.mouse.move(box.x + box.width / 2, box.y + Math.max(1, box.height / 2));
+        const tip = chart.locator('.recharts-tooltip-wrapper');
+        await expect.poll(() => tip.innerText()).toMatch(/(Message|Workflow): [\d.,]+ credits/);
+        expect(await tip.innerText()).not.toMatch(/ :/);
+      }
+      await page.screenshot({ path: join(SHOTS, `${label}-usage-chart.png`) });
+      await page.getByRole('button', { name: '7 days' }).click();
+      await expect.poll(() => page.getByRole('button', { name: '7 days' }).getAttribute('aria-pressed')).toBe('true');
+      await expect.poll(() => chart.innerText()).toContain('last 7 days');
+      await context.close();
+    });
+
+    it(`shows each sign-up error under its field, checked before sending (${label})`, async () => {
+      const context = await browser.newContext({ viewport, locale: 'en-US', timezoneId: 'UTC', isMobile: viewport === PHONE });
+      const page = await context.newPage();
+      page.setDefaultTimeout(30_000);
+      page.on('console', (m) => {
+        // The refusals the test asks for (409, 400) are logged by the browser as failed loads.
+        if (m.type() === 'error' && !/Failed to load resource/.test(m.text())) errors.push(`[${label} signup] console: ${m.text()}`);
+      });
+      let sent = 0;
+      page.on('request', (r) => {
+        if (r.url().endsWith('/api/auth/register')) sent++;
+      });
+      const underField = async (name: string, sentence: RegExp | string) => {
+        const input = page.getByLabel(name, { exact: true });
+        await expect.poll(() => input.getAttribute('aria-invalid')).toBe('true');
+        const ids = ((await input.getAttribute('aria-describedby')) ?? '').split(' ').filter(Boolean);
+        const texts = await Promise.all(ids.map((id) => page.locator(`[id="${id}"]`).innerText()));
+        expect(texts.join(' | ')).toMatch(sentence);
+      };
+      await page.goto(`${server.url}/signup`);
+      await page.getByLabel('Name', { exact: true }).fill('Sam Signup');
+      await page.getByLabel('Email', { exact: true }).fill('sam@example');
+      await page.getByLabel('Password', { exact: true }).focus();
+      // Leaving a field shows its problem at once, as the server would word it.
+      await underField('Email', 'Email must be a valid email address');
+      await page.getByLabel('Password', { exact: true }).fill('short');
+      await page.getByRole('button', { name: 'Create account' }).click();
+      await underField('Password', 'Password must be at least 8 characters');
+      await page.getByText('Please correct the fields marked above.').waitFor();
+      expect(await page.getByLabel('Name', { exact: true }).getAttribute('aria-invalid')).toBeNull();
+      expect(sent).toBe(0);
+      await page.screenshot({ path: join(SHOTS, `${label}-signup-errors.png`) });
+      // Fixing a field clears its sentence as one types.
+      await page.getByLabel('Email', { exact: true }).fill(user.user.email);
+      await expect.poll(() => page.getByLabel('Email', { exact: true }).getAttribute('aria-invalid')).toBeNull();
+      // The server's refusals go under their fields too: a taken email, a password too easy to guess.
+      await page.getByLabel('Password', { exact: true }).fill('correct-horse-42-battery');
+      await page.getByRole('button', { name: 'Create account' }).click();
+      await underField('Email', /already exists.*Sign in instead/);
+      expect(sent).toBe(1);
+      await page.getByLabel('Email', { exact: true }).fill(`sam-${label}-${Date.now()}@example.com`);
+      await page.getByLabel('Password', { exact: true }).fill('password');
+      await page.getByRole('button', { name: 'Create account' }).click();
+      await underField('Password', /Password is too easy to guess/);
+      expect(await page.getByRole('alert').filter({ hasText: 'validation' }).count()).toBe(0);
       await context.close();
     });
   }

@@ -31,7 +31,8 @@ export function usageRange(
 export interface UsageReport {
   totalMc: number;
   totalOperations: number;
-  series: { bucket: number; mc: number; operations: number }[];
+  /** Each bucket's total, and its millicredits by operation (the operations used in it). */
+  series: { bucket: number; mc: number; operations: number; byOperationMc: Record<string, number> }[];
   byOperation: { operation: string; unit: string; mc: number; operations: number; quantityMilli: number }[];
 }
 
@@ -43,16 +44,17 @@ export interface UsageReport {
 export async function getUsage(db: Kysely<DB>, userId: string | null, r: UsageRange): Promise<UsageReport> {
   const size = r.granularity === 'hour' ? HOUR_MS : DAY_MS;
   const rows = await usageGroups(db, userId, r);
-  const series = new Map<number, { mc: number; operations: number }>();
+  const series = new Map<number, { mc: number; operations: number; byOperationMc: Record<string, number> }>();
   const first = r.from - (r.from % size);
-  for (let b = first; b < r.to; b += size) series.set(b, { mc: 0, operations: 0 });
+  for (let b = first; b < r.to; b += size) series.set(b, { mc: 0, operations: 0, byOperationMc: {} });
   const byOp = new Map<string, { operation: string; unit: string; mc: number; operations: number; quantityMilli: number }>();
   let totalMc = 0;
   let totalOperations = 0;
   for (const row of rows) {
-    const s = series.get(row.bucket) ?? { mc: 0, operations: 0 };
+    const s = series.get(row.bucket) ?? { mc: 0, operations: 0, byOperationMc: {} };
     s.mc += row.mc;
     s.operations += row.operations;
+    if (row.mc !== 0 || row.operations !== 0) s.byOperationMc[row.operation] = (s.byOperationMc[row.operation] ?? 0) + row.mc;
     series.set(row.bucket, s);
     const k = `${row.operation}/${row.unit}`;
     const o = byOp.get(k) ?? { operation: row.operation, unit: row.unit, mc: 0, operations: 0, quantityMilli: 0 };

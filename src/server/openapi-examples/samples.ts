@@ -105,7 +105,7 @@ export const usageReport = {
   granularity: 'day',
   totalCredits: 1.855,
   totalOperations: 3,
-  series: [{ bucket: '2026-11-28T00:00:00.000Z', credits: 1.855, operations: 3 }],
+  series: [{ bucket: '2026-11-28T00:00:00.000Z', credits: 1.855, operations: 3, byOperation: { vapi_call: 1.755, message: 0.1 } }],
   byOperation: [
     { operation: 'vapi_call', unit: 'per_call', credits: 1, operations: 1, quantity: 1 },
     { operation: 'vapi_call', unit: 'per_minute', credits: 0.755, operations: 1, quantity: 90.5 },

@@ -1,6 +1,8 @@
 import type { ReactNode } from 'react';
+import { ApiError } from '../../api/client';
 import { Field, fieldErrors } from '../../components/Field';
 import { ErrorMessage } from '../../components/ui';
+import type { FieldChecks } from './check-account';
 import './auth.css';
 
 export const PASSWORD_HINT = 'At least 8 characters and not easy to guess: a few uncommon words work well.';
@@ -29,9 +31,25 @@ export interface NewAccount {
   password: string;
 }
 
-/** Name, email and a new password, each with the API's sentence under it; then the other errors. */
-export function NewAccountFields({ value, onChange, error }: { value: NewAccount; onChange(v: NewAccount): void; error: unknown }) {
+/**
+ * Name, email and a new password, each with its sentence under it: the browser's check
+ * (`checks`, before anything is sent) or the API's (a refused field, and a taken email under
+ * "Email"); then what concerns no field.
+ */
+export function NewAccountFields({
+  value,
+  onChange,
+  error,
+  checks,
+}: {
+  value: NewAccount;
+  onChange(v: NewAccount): void;
+  error: unknown;
+  checks?: FieldChecks<keyof NewAccount>;
+}) {
   const fe = fieldErrors(error);
+  const taken = error instanceof ApiError && error.status === 409 && error.code === 'conflict';
+  const local = checks?.errors ?? {};
   return (
     <>
       <Field
@@ -43,11 +61,29 @@ export function NewAccountFields({ value, onChange, error }: { value: NewAccount
         maxLength={100}
         value={value.name}
         onChange={(e) => onChange({ ...value, name: e.target.value })}
-        error={fe.name}
+        onBlur={(e) => checks?.blur('name', e.target.value)}
+        error={local.name ?? fe.name}
       />
-      <EmailField value={value.email} onChange={(v) => onChange({ ...value, email: v })} error={fe.email} />
-      <NewPasswordField label="Password" value={value.password} onChange={(v) => onChange({ ...value, password: v })} error={fe.password} />
-      <ErrorMessage error={error} inline={['name', 'email', 'password']} />
+      <EmailField
+        value={value.email}
+        onChange={(v) => onChange({ ...value, email: v })}
+        onBlur={(v) => checks?.blur('email', v)}
+        error={local.email ?? fe.email ?? (taken ? `${error.message} Sign in instead, or use another email.` : undefined)}
+      />
+      <NewPasswordField
+        label="Password"
+        value={value.password}
+        onChange={(v) => onChange({ ...value, password: v })}
+        onBlur={(v) => checks?.blur('password', v)}
+        error={local.password ?? fe.password}
+      />
+      {checks?.blocked ? (
+        <div className="notice notice-error" role="alert">
+          <p>Please correct the fields marked above.</p>
+        </div>
+      ) : (
+        <ErrorMessage error={taken ? null : error} inline={['name', 'email', 'password']} />
+      )}
     </>
   );
 }
@@ -57,11 +93,13 @@ export function NewPasswordField({
   label,
   value,
   onChange,
+  onBlur,
   error,
 }: {
   label: string;
   value: string;
   onChange(v: string): void;
+  onBlur?(v: string): void;
   error: string | undefined;
 }) {
   return (
@@ -75,13 +113,24 @@ export function NewPasswordField({
       hint={PASSWORD_HINT}
       value={value}
       onChange={(e) => onChange(e.target.value)}
+      onBlur={(e) => onBlur?.(e.target.value)}
       error={error}
     />
   );
 }
 
 /** An email field for the pages that mail a link. */
-export function EmailField({ value, onChange, error }: { value: string; onChange(v: string): void; error?: string | undefined }) {
+export function EmailField({
+  value,
+  onChange,
+  onBlur,
+  error,
+}: {
+  value: string;
+  onChange(v: string): void;
+  onBlur?(v: string): void;
+  error?: string | undefined;
+}) {
   return (
     <Field
       label="Email"
@@ -91,6 +140,7 @@ export function EmailField({ value, onChange, error }: { value: string; onChange
       required
       value={value}
       onChange={(e) => onChange(e.target.value)}
+      onBlur={(e) => onBlur?.(e.target.value)}
       error={error}
     />
   );

@@ -5,6 +5,7 @@ import { api } from '../../api/client';
 import { fieldErrors } from '../../components/Field';
 import { ErrorMessage } from '../../components/ui';
 import { AuthCard, NewPasswordField } from './AuthCard';
+import { checkPassword, useFieldChecks } from './check-account';
 import { useAfterAuth, useLinkToken } from './use-after-auth';
 import { onSubmit } from '../../lib/forms';
 
@@ -17,7 +18,11 @@ export function ResetPasswordPage() {
     mutationFn: () => api('POST /api/auth/reset-password', { body: { token: linkToken ?? '', password } }),
     onSuccess: done,
   });
-  const submit = onSubmit(() => m.mutate());
+  const problem = checkPassword(password);
+  const checks = useFieldChecks<'password'>(problem ? { password: problem } : {});
+  const submit = onSubmit(() => {
+    if (checks.ready()) m.mutate();
+  });
   if (!linkToken) {
     return (
       <AuthCard title="Reset password">
@@ -32,7 +37,13 @@ export function ResetPasswordPage() {
   return (
     <AuthCard title="Reset password">
       <form onSubmit={submit} className="stack" noValidate>
-        <NewPasswordField label="New password" value={password} onChange={setPassword} error={fe.password} />
+        <NewPasswordField
+          label="New password"
+          value={password}
+          onChange={setPassword}
+          onBlur={(v) => checks.blur('password', v)}
+          error={checks.errors.password ?? fe.password}
+        />
         <ErrorMessage error={m.error} inline={['password', 'token']} />
         {fe.token ? (
           <div className="notice notice-error" role="alert">

@@ -10,6 +10,7 @@ import { ErrorMessage, Loading } from '../../components/ui';
 import { keys } from '../../lib/query-keys';
 import { useSession } from '../../lib/session';
 import { AuthCard, type NewAccount, NewAccountFields } from './AuthCard';
+import { checkNewAccount, useFieldChecks } from './check-account';
 import { onSubmit } from '../../lib/forms';
 
 export function SetupPage() {
@@ -30,7 +31,11 @@ export function SetupPage() {
       navigate('/admin', { replace: true });
     },
   });
-  const submit = onSubmit(() => m.mutate());
+  const checks = useFieldChecks(checkNewAccount(account));
+  // Checked in the browser first: nothing is sent while a field is wrong.
+  const submit = onSubmit(() => {
+    if (checks.ready()) m.mutate();
+  });
 
   if (status.isPending) {
     return (
@@ -65,7 +70,7 @@ export function SetupPage() {
       <p className="muted">This account can do everything, including granting roles. The link works once.</p>
       <ErrorMessage error={status.error} />
       <form onSubmit={submit} className="stack" noValidate>
-        <NewAccountFields value={account} onChange={setAccount} error={m.error} />
+        <NewAccountFields value={account} onChange={setAccount} error={m.error} checks={checks} />
         {m.error instanceof ApiError && m.error.status === 401 ? (
           <p className="hint">Restart the server to print a new link while no super admin exists.</p>
         ) : null}

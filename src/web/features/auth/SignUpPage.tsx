@@ -4,6 +4,7 @@ import { Link, Navigate, useNavigate } from 'react-router';
 import { api } from '../../api/client';
 import { useSession } from '../../lib/session';
 import { AuthCard, type NewAccount, NewAccountFields } from './AuthCard';
+import { checkNewAccount, useFieldChecks } from './check-account';
 import { useAfterAuth } from './use-after-auth';
 import { onSubmit } from '../../lib/forms';
 
@@ -21,12 +22,16 @@ export function SignUpPage() {
       else navigate('/verify-email', { state: { email: account.email, sent: true } });
     },
   });
+  const checks = useFieldChecks(checkNewAccount(account));
   if (token && !m.isSuccess) return <Navigate to="/" replace />;
-  const submit = onSubmit(() => m.mutate());
+  // Checked in the browser first: nothing is sent while a field is wrong.
+  const submit = onSubmit(() => {
+    if (checks.ready()) m.mutate();
+  });
   return (
     <AuthCard title="Create your account">
       <form onSubmit={submit} className="stack" noValidate>
-        <NewAccountFields value={account} onChange={setAccount} error={m.error} />
+        <NewAccountFields value={account} onChange={setAccount} error={m.error} checks={checks} />
         <button type="submit" className="button button-primary button-block" disabled={m.isPending}>
           Create account
         </button>

@@ -1,6 +1,6 @@
 import { keepPreviousData, useMutation, useQuery } from '@tanstack/react-query';
 import { useId, useState } from 'react';
-import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { GRANULARITIES } from '../../../contracts/enums';
 import { api, downloadFile } from '../../api/client';
 import { ByOperationTable } from '../../components/ByOperationTable';
@@ -8,12 +8,25 @@ import { DateRangeFields, ReportStatus } from '../../components/DateRangeFields'
 import { SelectField } from '../../components/Field';
 import { Empty, ErrorMessage, Stat } from '../../components/ui';
 import { lastDays, rangeQuery, spanDays, useDayRange } from '../../lib/date-range';
-import { formatBucket, formatCredits } from '../../lib/format';
+import { formatBucket, formatCredits, humanize } from '../../lib/format';
 import { keys } from '../../lib/query-keys';
 
 type Granularity = (typeof GRANULARITIES)[number];
 
-/** CreditUsageAnalytics: credits used per day or hour over a date range (a bar chart), totals, usage by operation, and the report as CSV. */
+/**
+ * One colour per operation, the same on every chart of the page: told apart from each other
+ * and from both themes' backgrounds (each at least 3:1 against white and the dark surface).
+ */
+const OPERATION_COLOURS = ['#3b6fe0', '#d9622b', '#1f9e89', '#9b59d0', '#c49a00', '#d6457f', '#5f9e2f', '#7b8797'];
+
+/** "1 Nov – 30 Nov 2026" of a day range (UTC days, as the report). */
+function rangeWords(from: string, to: string): string {
+  const day = (d: string) => new Date(`${d}T00:00:00Z`).toLocaleDateString(undefined, { day: 'numeric', month: 'short', timeZone: 'UTC' });
+  const year = to.slice(0, 4);
+  return from === to ? `${day(from)} ${year}` : `${day(from)} – ${day(to)} ${year}`;
+}
+
+/** CreditUsageAnalytics: credits used per day or hour over a date range (a bar chart by operation), totals, usage by operation, and the report as CSV. */
 export function CreditUsageAnalytics() {
   const h = useId();
   const [granularity, setGranularity] = useState<Granularity>('day');
@@ -31,11 +44,19 @@ export function CreditUsageAnalytics() {
       }),
   });
   const data = usage.data;
+  // The operations of the period, largest first: one stacked bar each, with its colour.
+  const operations = [...new Set((data?.byOperation ?? []).map((o) => o.operation))];
+  const colour = (op: string) => OPERATION_COLOURS[operations.indexOf(op) % OPERATION_COLOURS.length];
   const chartData = (data?.series ?? []).map((s) => ({
     label: formatBucket(s.bucket, granularity),
     credits: s.credits,
     operations: s.operations,
+    ...Object.fromEntries(operations.map((op) => [op, s.byOperation?.[op] ?? 0])),
   }));
+  const quick = [7, 30, 90].find((d) => {
+    const r = lastDays(d);
+    return r.from === range.from && r.to === range.to;
+  });
 
   const changeGranularity = (g: Granularity) => {
     setGranularity(g);
@@ -66,7 +87,8 @@ export function CreditUsageAnalytics() {
             <button
               key={d}
               type="button"
-              className="button button-ghost button-small"
+              aria-pressed={quick === d}
+              className={`button button-ghost button-small${quick === d ? ' button-selected' : ''}`}
               onClick={() => {
                 setRange(lastDays(d));
                 if (d > 31) setGranularity('day');
@@ -89,21 +111,47 @@ export function CreditUsageAnalytics() {
             <Empty>No usage in this period. Operations you run on the platform appear here.</Empty>
           ) : (
             <>
-              <figure className="chart" aria-label="Credits used over time" data-testid="usage-chart">
-                <ResponsiveContainer width="100%" height={240} initialDimension={{ width: 600, height: 240 }}>
-                  <BarChart data={chartData} margin={{ top: 8, right: 8, bottom: 0, left: 0 }}>
+              <figure className="chart" aria-label="Credits used over time, by operation" data-testid="usage-chart">
+                <p className="chart-range">
+                  <strong>{rangeWords(range.from, range.to)}</strong>
+                  {quick ? ` · last ${quick} days` : ''} · {granularity === 'hour' ? 'hours' : 'days'} in UTC
+                </p>
+                <ResponsiveContainer width="100%" height={260} initialDimension={{ width: 600, height: 260 }}>
+                  <BarChart data={chartData} margin={{ top: 8, right: 8, bottom: 0, left: 8 }}>
                     <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e3e7ee" />
                     <XAxis dataKey="label" tick={{ fontSize: 12, fill: '#4a5568' }} interval="preserveStartEnd" minTickGap={16} />
-                    <YAxis tick={{ fontSize: 12, fill: '#4a5568' }} width={48} allowDecimals />
+                    <YAxis
+                      tick={{ fontSize: 12, fill: '#4a5568' }}
+                      width={64}
+                      allowDecimals
+                      tickFormatter={(v: number) => formatCredits(v)}
+                      label={{ value: 'Credits', angle: -90, position: 'insideLeft', style: { textAnchor: 'middle', fontSize: 12 } }}
+                    />
                     <Tooltip
-                      formatter={(v) => [`${formatCredits(Number(v))} credits`, 'Used']}
+                      separator=": "
+                      itemStyle={{ color: 'var(--text)' }}
+                      formatter={(v, name) => [`${formatCredits(Number(v))} credits`, name]}
                       cursor={{ fill: 'rgba(37, 99, 235, 0.08)' }}
                     />
-                    <Bar dataKey="credits" name="Credits" fill="#2563eb" radius={[3, 3, 0, 0]} maxBarSize={28} isAnimationActive={false} />
+                    <Legend wrapperStyle={{ fontSize: 13 }} formatter={(value) => <span className="legend-text">{value}</span>} />
+                    {operations.map((op, i) => (
+                      <Bar
+                        key={op}
+                        dataKey={op}
+                        name={humanize(op)}
+                        stackId="usage"
+                        fill={colour(op)}
+                        radius={i === operations.length - 1 ? [3, 3, 0, 0] : [0, 0, 0, 0]}
+                        maxBarSize={28}
+                        isAnimationActive={false}
+                      />
+                    ))}
                   </BarChart>
                 </ResponsiveContainer>
                 <figcaption className="muted">
-                  Credits used per {granularity} (UTC), {usage.isFetching ? 'updating…' : `${formatCredits(data.totalCredits)} in total`}
+                  Credits used per {granularity} by operation,{' '}
+                  {usage.isFetching ? 'updating…' : `${formatCredits(data.totalCredits)} in total`}. Chart{' '}
+                  {granularity === 'hour' ? 'hours' : 'days'} are UTC; times in the history are in your time zone.
                 </figcaption>
               </figure>
               <ByOperationTable rows={data.byOperation} />
