@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ALERT_TYPES, GRANULARITIES, PAYMENT_PROVIDERS, PAYMENT_STATUSES, TRANSACTION_TYPES } from './enums.js';
+import { ALERT_TYPES, GRANT_SOURCES, GRANULARITIES, PAYMENT_PROVIDERS, PAYMENT_STATUSES, TRANSACTION_TYPES } from './enums.js';
 import {
   credits,
   dateRangeQuery,
@@ -63,6 +63,28 @@ export const usageResponse = z.object({
     z.object({ operation: z.string(), unit: z.string(), credits, operations: z.number().int(), quantity: quantityOutput }),
   ),
 });
+
+export const grantSchema = z
+  .object({
+    id: z.string(),
+    source: z.enum(GRANT_SOURCES),
+    credits: credits.meta({ description: 'What the grant brought.' }),
+    remaining: credits.meta({ description: 'What is left of it (part of the balance; holds may have reserved some).' }),
+    expiresAt: z.string().nullable().meta({ description: 'When its credits expire; null: never.' }),
+    expired: credits.meta({ description: 'What of it expired.' }),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'Grant' });
+
+export const grantsQuery = paginationQuery.extend({
+  active: z
+    .enum(['true', 'false'])
+    .transform((v) => v === 'true')
+    .optional()
+    .meta({ description: 'true: only grants with credits left that have not expired.' }),
+});
+
+export const grantsPage = z.object({ items: z.array(grantSchema), nextCursor: z.string().nullable() });
 
 export const alertSchema = z
   .object({

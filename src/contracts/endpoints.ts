@@ -60,6 +60,7 @@ export const endpoints = {
   'GET /api/credits/transactions.csv': { query: creditsExtra.transactionsCsvQuery, responses: { 200: creditsExtra.transactionsCsv } },
   'GET /api/credits/usage': { query: creditsExtra.usageQuery, responses: { 200: creditsExtra.usageResponse } },
   'GET /api/credits/usage.csv': { query: creditsExtra.usageQuery, responses: { 200: creditsExtra.usageCsv } },
+  'GET /api/credits/grants': { query: creditsExtra.grantsQuery, responses: { 200: creditsExtra.grantsPage } },
   'GET /api/credits/alerts': { query: common.paginationQuery, responses: { 200: creditsExtra.alertsPage } },
   'POST /api/credits/alerts/:id/read': { params: common.idParam, responses: { 200: creditsExtra.alertReadResponse } },
   'GET /api/credits/settings': { responses: { 200: creditsExtra.settingsSchema } },

@@ -45,6 +45,9 @@ export const ALERT_TYPES = [
   'credits_expired',
 ] as const;
 
+/** Where a grant's credits came from. */
+export const GRANT_SOURCES = ['purchase', 'bonus', 'signup_bonus', 'promo', 'adjustment', 'auto_recharge'] as const;
+
 /** A call's status in VAPI's words. */
 export const CALL_STATUSES = ['queued', 'in-progress', 'ending', 'ended', 'failed'] as const;
 

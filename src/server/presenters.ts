@@ -15,7 +15,7 @@ import type { WebhookEventEntry } from '../core/payments/list-webhook-events.js'
 import type { Applied } from '../core/ledger/types.js';
 import type { AdminAnalytics } from '../core/reports/get-admin-analytics.js';
 import type { UsageGroup, UsageRange, UsageReport } from '../core/usage/get-usage.js';
-import type { AlertType, CallRow, PackageRow, PaymentRow, PricingRow, Role, TransactionRow } from '../db/schema.js';
+import type { AlertType, CallRow, GrantRow, PackageRow, PaymentRow, PricingRow, Role, TransactionRow } from '../db/schema.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const json = (text: string | null) => (text ? (JSON.parse(text) as Record<string, unknown>) : null);
@@ -165,6 +165,18 @@ export function toSettings(s: Settings) {
       thresholdCredits: s.autoRecharge.thresholdMc === null ? null : mcToCredits(s.autoRecharge.thresholdMc),
       packageId: s.autoRecharge.packageId,
     },
+  };
+}
+
+export function toGrant(g: GrantRow) {
+  return {
+    id: g.id,
+    source: g.source,
+    credits: mcToCredits(g.credits_mc),
+    remaining: mcToCredits(g.remaining_mc),
+    expiresAt: g.expires_at === null ? null : iso(g.expires_at),
+    expired: mcToCredits(g.expired_mc),
+    createdAt: iso(g.created_at),
   };
 }
 

@@ -3,6 +3,8 @@ import { idParam, paginationQuery } from '../../../contracts/common.js';
 import {
   alertReadResponse,
   alertsPage,
+  grantsPage,
+  grantsQuery,
   paymentsPage,
   purchaseBody,
   purchaseResponse,
@@ -11,6 +13,7 @@ import {
 } from '../../../contracts/credits-extra.js';
 import { getSettings, updateSettings } from '../../../core/accounts/settings.js';
 import { listAlerts } from '../../../core/alerts/list-alerts.js';
+import { listGrants } from '../../../core/ledger/list-grants.js';
 import { markAlertRead } from '../../../core/alerts/mark-alert-read.js';
 import { listPayments } from '../../../core/payments/list-payments.js';
 import { paymentsMode, requirePayments } from '../../../core/payments/payments-mode.js';
@@ -20,7 +23,7 @@ import type { PaymentRow } from '../../../db/schema.js';
 import type { App, AppContext } from '../../context.js';
 import { principal } from '../../plugins/auth.js';
 import { sendReply } from '../../plugins/idempotency.js';
-import { toAlert, toBalance, toPayment, toPurchasedPayment, toSettings } from '../../presenters.js';
+import { toAlert, toBalance, toGrant, toPayment, toPurchasedPayment, toSettings } from '../../presenters.js';
 import { answers, signedIn } from '../../route-docs.js';
 
 export async function accountRoutes(app: App, ctx: AppContext) {
@@ -29,6 +32,26 @@ export async function accountRoutes(app: App, ctx: AppContext) {
   const streams = new Set<ServerResponse>();
   /** Each user's open streams on this instance, oldest first (at most MAX_STREAMS_PER_USER). */
   const streamsOf = new Map<string, ServerResponse[]>();
+
+  app.get(
+    '/api/credits/grants',
+    {
+      ...auth,
+      schema: {
+        ...signedIn(
+          'credits',
+          'Grants: what the balance is made of',
+          'Every credit that entered the account is a grant (purchase, bonus, sign-up bonus, promo, adjustment, auto-recharge) with what it brought, what is left and when it expires. Newest first, paginated; `?active=true` lists only grants with credits left that have not expired. Spending takes expiring grants first, the earliest first, promotional before paid at the same expiry.',
+        ),
+        querystring: grantsQuery,
+        response: answers({ 200: grantsPage }, 400, 401),
+      },
+    },
+    async (req) => {
+      const page = await listGrants(db, principal(req).id, ctx.cursors.request(req.query, 'id', String), req.query.active === true);
+      return ctx.cursors.answer(page, 'id', toGrant);
+    },
+  );
 
   app.get(
     '/api/credits/alerts',
