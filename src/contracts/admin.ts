@@ -64,6 +64,14 @@ export const roleBody = z.object({ role: roleSchema }).strict();
 
 export const roleResponse = z.object({ user: adminUserSchema });
 
+/** Days a package's credits (or bonus) last after the payment; null: never expire. */
+const expireInDays = z
+  .number()
+  .int('must be a whole number of days')
+  .min(1, 'must be at least 1 day')
+  .max(3650, 'must be at most 3650 days')
+  .nullable();
+
 const currency = z
   .string()
   .regex(/^[a-z]{3}$/, 'must be a lower-case ISO 4217 code such as usd')
@@ -77,6 +85,8 @@ export const packageCreate = z
     priceCents: z.number().int().min(50).max(100_000_000),
     currency,
     popular: z.boolean().default(false),
+    creditsExpireInDays: expireInDays.default(null),
+    bonusExpireInDays: expireInDays.default(null),
   })
   .strict();
 
@@ -89,6 +99,8 @@ export const packagePatch = z
     currency: z.string().regex(/^[a-z]{3}$/, 'must be a lower-case ISO 4217 code such as usd'),
     popular: z.boolean(),
     active: z.boolean(),
+    creditsExpireInDays: expireInDays,
+    bonusExpireInDays: expireInDays,
   })
   .partial()
   .strict();

@@ -18,6 +18,10 @@ export const packageSchema = z
     currency: z.string(),
     popular: z.boolean(),
     active: z.boolean(),
+    /** Days the package's credits last after the payment succeeds; null: they never expire. */
+    creditsExpireInDays: z.number().int().nullable(),
+    /** Days the package's bonus lasts after the payment succeeds; null: it never expires. */
+    bonusExpireInDays: z.number().int().nullable(),
   })
   .meta({ id: 'Package' });
 

@@ -41,6 +41,8 @@ export function toPackage(p: PackageRow) {
     currency: p.currency,
     popular: p.popular === 1,
     active: p.active === 1,
+    creditsExpireInDays: p.credits_expire_in_days,
+    bonusExpireInDays: p.bonus_expire_in_days,
   };
 }
 

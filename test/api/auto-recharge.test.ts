@@ -80,7 +80,7 @@ describe.each(await activeDialects())('auto-recharge on %s', (dialect) => {
           now,
         );
         await trx.insertInto('stripe_payments').values(payment).execute();
-        const [r] = await apply([fulfilmentOp(payment)]);
+        const [r] = await apply([fulfilmentOp(payment, pkg, now)]);
         if (!r?.ok) throw r?.error;
       });
     }

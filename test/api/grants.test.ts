@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
+import { activePackage, fulfilmentOp, newPayment, packageExpiry } from '../../src/core/payments/purchase-credits.js';
 import { activeDialects } from '../support/db.js';
 import { type TestServer, startTestServer } from '../support/server.js';
 
@@ -57,5 +58,106 @@ describe.each(await activeDialects())('grants of the signed-in user on %s', (dia
     expect((await u.api.get('/api/credits/grants?cursor=forged')).status).toBe(400);
     expect((await s.api.get('/api/credits/grants')).status).toBe(401);
     expect((await verifyLedger(s.running.core.database.db, s.running.core.ledgerKey)).violations).toEqual([]);
+  });
+});
+
+describe.each(await activeDialects())('package expiry on %s', (dialect) => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer(dialect);
+  });
+  afterAll(async () => {
+    await s?.stop();
+  });
+
+  it('a package sets how long its credits and bonus last; a purchase grants them expiring that long after the payment', async () => {
+    const admin = await s.userWithRole('admin');
+    const created = await admin.api.post('/api/admin/packages', {
+      name: 'Expiring',
+      credits: 40,
+      bonusCredits: 5,
+      priceCents: 900,
+      creditsExpireInDays: 30,
+      bonusExpireInDays: 7,
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.package).toMatchObject({ creditsExpireInDays: 30, bonusExpireInDays: 7 });
+    const id = created.body.package.id as string;
+    // The default is never.
+    const plain = await admin.api.post('/api/admin/packages', { name: 'Plain', credits: 1, priceCents: 100 });
+    expect(plain.body.package).toMatchObject({ creditsExpireInDays: null, bonusExpireInDays: null });
+
+    // Bad input: 400 naming the field, nothing written.
+    const before = (await admin.api.get('/api/admin/packages')).body.items.length;
+    for (const bad of [0, -3, 1.5, '30', 3651]) {
+      const r = await admin.api.post('/api/admin/packages', { name: 'Bad', credits: 1, priceCents: 100, creditsExpireInDays: bad });
+      expect(r.status).toBe(400);
+      expect(JSON.stringify(r.body.error)).toContain('creditsExpireInDays');
+      const p = await admin.api.patch(`/api/admin/packages/${id}`, { bonusExpireInDays: bad });
+      expect(p.status).toBe(400);
+    }
+    expect((await admin.api.get('/api/admin/packages')).body.items.length).toBe(before);
+    const listed = (await admin.api.get('/api/admin/packages')).body.items.find((p: { id: string }) => p.id === id);
+    expect(listed).toMatchObject({ creditsExpireInDays: 30, bonusExpireInDays: 7 });
+    expect((await s.api.get('/api/credits/packages')).body.items.find((p: { id: string }) => p.id === id)).toMatchObject({
+      creditsExpireInDays: 30,
+      bonusExpireInDays: 7,
+    });
+
+    const u = await s.register();
+    const buy = await u.api.post('/api/credits/purchase', { packageId: id });
+    expect(buy.status).toBe(201);
+    const grants = (await u.api.get('/api/credits/grants')).body.items as {
+      source: string;
+      credits: number;
+      expiresAt: string | null;
+      createdAt: string;
+    }[];
+    const bySource = Object.fromEntries(grants.map((g) => [g.source, g]));
+    const paidAt = Date.parse(bySource.purchase?.createdAt ?? '');
+    expect(bySource.purchase).toMatchObject({ credits: 40, expiresAt: new Date(paidAt + 30 * 86_400_000).toISOString() });
+    expect(bySource.bonus).toMatchObject({ credits: 5, expiresAt: new Date(paidAt + 7 * 86_400_000).toISOString() });
+
+    // PATCH changes one and clears the other (null: never); later purchases follow, earlier grants keep theirs.
+    const patched = await admin.api.patch(`/api/admin/packages/${id}`, { creditsExpireInDays: null, bonusExpireInDays: 90 });
+    expect(patched.status).toBe(200);
+    expect(patched.body.package).toMatchObject({ creditsExpireInDays: null, bonusExpireInDays: 90 });
+    const v = await s.register();
+    expect((await v.api.post('/api/credits/purchase', { packageId: id })).status).toBe(201);
+    const vGrants = (await v.api.get('/api/credits/grants')).body.items as typeof grants;
+    const vBonus = vGrants.find((g) => g.source === 'bonus');
+    expect(vGrants.find((g) => g.source === 'purchase')?.expiresAt).toBeNull();
+    expect(vBonus?.expiresAt).toBe(new Date(Date.parse(vBonus?.createdAt ?? '') + 90 * 86_400_000).toISOString());
+    expect((await u.api.get('/api/credits/grants')).body.items).toEqual(grants);
+    expect((await verifyLedger(s.running.core.database.db, s.running.core.ledgerKey)).violations).toEqual([]);
+  });
+
+  it('an auto-recharge (or a Stripe payment fulfilled later) grants with the package expiry from the moment it is paid', async () => {
+    const core = s.running.core;
+    const admin = await s.userWithRole('admin');
+    const created = await admin.api.post('/api/admin/packages', {
+      name: 'Recharge',
+      credits: 10,
+      bonusCredits: 1,
+      priceCents: 500,
+      creditsExpireInDays: 2,
+    });
+    const pkg = await activePackage(core.database.db, created.body.package.id);
+    const u = await s.register();
+    const paidAt = await core.writer.transaction(async ({ trx, now, apply }) => {
+      const payment = newPayment(
+        pkg,
+        u.user.id,
+        { id: `exp-${u.user.id}`, provider: 'simulated', status: 'succeeded', kind: 'auto_recharge' },
+        now,
+      );
+      await trx.insertInto('stripe_payments').values(payment).execute();
+      const [r] = await apply([fulfilmentOp(payment, await packageExpiry(trx, pkg.id), now)]);
+      if (!r?.ok) throw r?.error;
+      return now;
+    });
+    const grants = (await u.api.get('/api/credits/grants')).body.items as { source: string; expiresAt: string | null }[];
+    expect(grants.find((g) => g.source === 'auto_recharge')?.expiresAt).toBe(new Date(paidAt + 2 * 86_400_000).toISOString());
+    expect(grants.find((g) => g.source === 'bonus')?.expiresAt).toBeNull();
   });
 });

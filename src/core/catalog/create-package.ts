@@ -12,6 +12,10 @@ export interface NewPackage {
   priceCents: number;
   currency: string;
   popular: boolean;
+  /** Days the credits last after the payment; null: never expire. */
+  creditsExpireInDays?: number | null | undefined;
+  /** Days the bonus lasts after the payment; null: never expires. */
+  bonusExpireInDays?: number | null | undefined;
 }
 
 /** A new package, active at once; audited. */
@@ -26,8 +30,8 @@ export async function createPackage(writer: LedgerWriter, b: NewPackage, actorId
       currency: b.currency,
       popular: b.popular ? 1 : 0,
       active: 1,
-      credits_expire_in_days: null,
-      bonus_expire_in_days: null,
+      credits_expire_in_days: b.creditsExpireInDays ?? null,
+      bonus_expire_in_days: b.bonusExpireInDays ?? null,
       created_at: now,
       updated_at: now,
     };

@@ -21,6 +21,8 @@ export async function updatePackage(writer: LedgerWriter, id: string, b: Package
       ...(b.currency !== undefined ? { currency: b.currency } : {}),
       ...(b.popular !== undefined ? { popular: b.popular ? 1 : 0 } : {}),
       ...(b.active !== undefined ? { active: b.active ? 1 : 0 } : {}),
+      ...(b.creditsExpireInDays !== undefined ? { credits_expire_in_days: b.creditsExpireInDays } : {}),
+      ...(b.bonusExpireInDays !== undefined ? { bonus_expire_in_days: b.bonusExpireInDays } : {}),
       updated_at: now,
     };
     await trx.updateTable('credit_packages').set(next).where('id', '=', cur.id).execute();

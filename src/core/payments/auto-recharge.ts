@@ -184,9 +184,9 @@ export class AutoRecharge extends CommitWatcher {
       now,
     );
     if (!this.provider) {
-      await this.core.writer.transaction(async ({ trx, apply }) => {
+      await this.core.writer.transaction(async ({ trx, apply, now: paidAt }) => {
         await trx.insertInto('stripe_payments').values(payment).execute();
-        const [r] = await apply([fulfilmentOp(payment)]);
+        const [r] = await apply([fulfilmentOp(payment, pkg, paidAt)]);
         if (r && !r.ok) throw r.error;
         await trx
           .updateTable('user_settings')

@@ -21,7 +21,7 @@ import { idempotencyConflict, invalid, notFound } from '../errors.js';
 import type { Core } from '../index.js';
 import type { TransactionScope } from '../ledger/writer.js';
 import { formatCents, formatCredits, mcToCredits } from '../../contracts/money.js';
-import { fulfilmentOp } from './purchase-credits.js';
+import { fulfilmentOp, packageExpiry } from './purchase-credits.js';
 import { rearmAutoRecharge } from './rearm-auto-recharge.js';
 import { recordReversal } from './record-reversal.js';
 
@@ -205,7 +205,7 @@ export async function fulfilPayment(
     throw invalid('The payment amount does not match the package price.', { expected: p.amount_cents, got: fact.amountCents });
   }
   if (granted(p)) return false;
-  await must(scope, [fulfilmentOp(p)]);
+  await must(scope, [fulfilmentOp(p, await packageExpiry(scope.trx, p.package_id), scope.now)]);
   p.status = 'succeeded';
   p.stripe_charge_id = p.stripe_charge_id ?? fact.chargeId;
   p.receipt_url = p.receipt_url ?? fact.receiptUrl ?? null;

@@ -11,8 +11,31 @@ import { formatCredits } from '../../contracts/money.js';
 
 export type PaymentsProviderName = 'stripe' | 'simulated' | 'none';
 
-/** The ledger operation that grants a paid package: its credits and its bonus, as two rows. */
-export function fulfilmentOp(p: PaymentRow, idem?: IdempotencyInput): LedgerOp {
+/** How long a package's credits and bonus last (days; null: never). */
+export type PackageExpiry = Pick<PackageRow, 'credits_expire_in_days' | 'bonus_expire_in_days'>;
+
+const DAY_MS = 86_400_000;
+
+/** When a grant made at `now` expires, `days` later (null: never). */
+function expiresAfter(days: number | null | undefined, now: number): number | null {
+  return days ? now + days * DAY_MS : null;
+}
+
+/** The expiry terms of a payment's package, read when the payment is fulfilled (none if the package is gone). */
+export async function packageExpiry(db: Kysely<DB>, packageId: string): Promise<PackageExpiry | undefined> {
+  return db
+    .selectFrom('credit_packages')
+    .select(['credits_expire_in_days', 'bonus_expire_in_days'])
+    .where('id', '=', packageId)
+    .executeTakeFirst();
+}
+
+/**
+ * The ledger operation that grants a paid package: its credits and its bonus, as two rows.
+ * `now` is when the payment succeeded: the package's credits expire `credits_expire_in_days`
+ * after it, its bonus `bonus_expire_in_days` after it (null: never).
+ */
+export function fulfilmentOp(p: PaymentRow, terms: PackageExpiry | undefined, now: number, idem?: IdempotencyInput): LedgerOp {
   const steps: LedgerOp[] = [
     {
       kind: 'credit',
@@ -23,7 +46,7 @@ export function fulfilmentOp(p: PaymentRow, idem?: IdempotencyInput): LedgerOp {
       refType: 'payment',
       refId: p.id,
       // The package's price is what its (paid) credits are worth; the bonus is worth nothing.
-      grant: { valueCents: p.amount_cents },
+      grant: { valueCents: p.amount_cents, expiresAt: expiresAfter(terms?.credits_expire_in_days, now) },
     },
   ];
   if (p.bonus_credits_mc > 0) {
@@ -35,6 +58,7 @@ export function fulfilmentOp(p: PaymentRow, idem?: IdempotencyInput): LedgerOp {
       description: 'Package bonus',
       refType: 'payment',
       refId: p.id,
+      grant: { expiresAt: expiresAfter(terms?.bonus_expire_in_days, now) },
     });
   }
   return {
@@ -103,7 +127,7 @@ export async function purchaseSimulated(
     const payment = newPayment(pkg, userId, { id: newId(now), provider: 'simulated', status: 'succeeded', kind: 'purchase' }, now);
     // The payment row is written first so the reply stored with the key can name it.
     const [r] = await apply([
-      { ...fulfilmentOp(payment), idem: idem && { ...idem, reply: (a: Applied) => idem.reply?.({ ...a, effects: payment }) } },
+      { ...fulfilmentOp(payment, pkg, now), idem: idem && { ...idem, reply: (a: Applied) => idem.reply?.({ ...a, effects: payment }) } },
     ]);
     if (!r) throw new Error('no result');
     if (!r.ok) throw r.error;

@@ -88,6 +88,34 @@ export const ACCOUNT_EXAMPLES: Record<string, Example> = {
   'GET /api/credits/transactions': {
     response: { status: 200, body: { items: [usageRow, purchaseRow], nextCursor: 'eyJpZCI6IjAxYTIyNDVlIn0.c2ln' } },
   },
+  'GET /api/credits/grants': {
+    response: {
+      status: 200,
+      body: {
+        items: [
+          {
+            id: '01a2245e-c000-7000-8000-000000000031',
+            source: 'bonus',
+            credits: 50,
+            remaining: 50,
+            expiresAt: '2027-02-26T22:54:55.729Z',
+            expired: 0,
+            createdAt: T,
+          },
+          {
+            id: '01a2245e-c000-7000-8000-000000000030',
+            source: 'purchase',
+            credits: 500,
+            remaining: 499.9,
+            expiresAt: null,
+            expired: 0,
+            createdAt: T,
+          },
+        ],
+        nextCursor: null,
+      },
+    },
+  },
   'GET /api/credits/transactions.csv': {
     response: {
       status: 200,

@@ -78,7 +78,16 @@ export const ADMIN_EXAMPLES: Record<string, Example> = {
     response: { status: 200, body: { items: [starter, professional, { ...starter, id: 'pkg_trial', name: 'Trial', active: false }] } },
   },
   'POST /api/admin/packages': {
-    request: { name: 'Team', credits: 2000, bonusCredits: 200, priceCents: 15000, currency: 'usd', popular: false },
+    request: {
+      name: 'Team',
+      credits: 2000,
+      bonusCredits: 200,
+      priceCents: 15000,
+      currency: 'usd',
+      popular: false,
+      creditsExpireInDays: 365,
+      bonusExpireInDays: 90,
+    },
     response: {
       status: 201,
       body: {
@@ -91,6 +100,8 @@ export const ADMIN_EXAMPLES: Record<string, Example> = {
           currency: 'usd',
           popular: false,
           active: true,
+          creditsExpireInDays: 365,
+          bonusExpireInDays: 90,
         },
       },
     },

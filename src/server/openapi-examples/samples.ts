@@ -29,6 +29,8 @@ export const professional = {
   currency: 'usd',
   popular: true,
   active: true,
+  creditsExpireInDays: null,
+  bonusExpireInDays: null,
 };
 export const starter = {
   id: 'pkg_starter',
@@ -39,6 +41,8 @@ export const starter = {
   currency: 'usd',
   popular: false,
   active: true,
+  creditsExpireInDays: null,
+  bonusExpireInDays: null,
 };
 export const perMinute = {
   id: 'rule_vapi_call_per_minute',

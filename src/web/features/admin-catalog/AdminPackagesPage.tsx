@@ -10,6 +10,13 @@ import { keys } from '../../lib/query-keys';
 import { ActiveBadge, CatalogCard, inactiveRow } from './parts';
 import { PackageDialog } from './PackageDialog';
 
+/** How long a package's credits and bonus last: "Never", or the days of each. */
+function expiry(p: Shape<'CreditPackage'>) {
+  const d = (n: number | null) => (n === null ? 'never' : `${n} days`);
+  if (p.creditsExpireInDays === null && p.bonusExpireInDays === null) return 'Never';
+  return `Credits: ${d(p.creditsExpireInDays)}; bonus: ${d(p.bonusExpireInDays)}`;
+}
+
 /** `/admin/packages`: every package, inactive ones too, with "New package" and "Edit" on each. */
 export function AdminPackagesPage() {
   const h = useId();
@@ -49,6 +56,7 @@ export function AdminPackagesPage() {
           { header: 'Credits', className: 'num', cell: (p) => formatCredits(p.credits) },
           { header: 'Bonus', className: 'num', cell: (p) => formatCredits(p.bonusCredits) },
           { header: 'Price', className: 'num', cell: (p) => formatMoney(p.priceCents, p.currency) },
+          { header: 'Expiry', cell: (p) => expiry(p) },
           { header: 'Status', cell: (p) => <ActiveBadge active={p.active} /> },
           {
             header: 'Actions',

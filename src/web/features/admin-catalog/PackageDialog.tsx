@@ -9,12 +9,17 @@ import { ErrorMessage } from '../../components/ui';
 import { keys } from '../../lib/query-keys';
 import { onSubmit } from '../../lib/forms';
 
-/** "New package", or "Edit <name>" of one (`pkg`): name, credits, bonus, price, popular and (editing) active. */
+/** Days from the field, null when it is blank (never expires). */
+const days = (v: string) => (v.trim() === '' ? null : Number(v));
+
+/** "New package", or "Edit <name>" of one (`pkg`): name, credits, bonus, price, expiries, popular and (editing) active. */
 export function PackageDialog({ pkg, onClose }: { pkg: Shape<'CreditPackage'> | null; onClose(): void }) {
   const [name, setName] = useState(pkg?.name ?? '');
   const [credits, setCredits] = useState(pkg ? String(pkg.credits) : '');
   const [bonus, setBonus] = useState(pkg ? String(pkg.bonusCredits) : '0');
   const [price, setPrice] = useState(pkg ? (pkg.priceCents / 100).toFixed(2) : '');
+  const [creditsDays, setCreditsDays] = useState(pkg?.creditsExpireInDays != null ? String(pkg.creditsExpireInDays) : '');
+  const [bonusDays, setBonusDays] = useState(pkg?.bonusExpireInDays != null ? String(pkg.bonusExpireInDays) : '');
   const [popular, setPopular] = useState(pkg?.popular ?? false);
   const [active, setActive] = useState(pkg?.active ?? true);
   const queryClient = useQueryClient();
@@ -25,6 +30,8 @@ export function PackageDialog({ pkg, onClose }: { pkg: Shape<'CreditPackage'> | 
         credits: Number(credits),
         bonusCredits: Number(bonus || 0),
         priceCents: Math.round(Number(price) * 100),
+        creditsExpireInDays: days(creditsDays),
+        bonusExpireInDays: days(bonusDays),
         popular,
       };
       return pkg
@@ -48,9 +55,32 @@ export function PackageDialog({ pkg, onClose }: { pkg: Shape<'CreditPackage'> | 
           <CreditsField label="Bonus credits" min="0" value={bonus} onChange={setBonus} error={fe.bonusCredits} />
           <NumberField label="Price (USD)" min="0" step="0.01" value={price} onChange={setPrice} required error={fe.priceCents} />
         </div>
+        <div className="field-row">
+          <NumberField
+            label="Credits expire after (days)"
+            min="1"
+            step="1"
+            value={creditsDays}
+            onChange={setCreditsDays}
+            hint="Blank: never"
+            error={fe.creditsExpireInDays}
+          />
+          <NumberField
+            label="Bonus expires after (days)"
+            min="1"
+            step="1"
+            value={bonusDays}
+            onChange={setBonusDays}
+            hint="Blank: never"
+            error={fe.bonusExpireInDays}
+          />
+        </div>
         <CheckField label="Mark as most popular" checked={popular} onChange={setPopular} />
         {pkg ? <CheckField label="Active (offered to users)" checked={active} onChange={setActive} /> : null}
-        <ErrorMessage error={save.error} inline={['name', 'credits', 'bonusCredits', 'priceCents']} />
+        <ErrorMessage
+          error={save.error}
+          inline={['name', 'credits', 'bonusCredits', 'priceCents', 'creditsExpireInDays', 'bonusExpireInDays']}
+        />
         <DialogActions onCancel={onClose} submit={pkg ? 'Save package' : 'Create package'} busy={save.isPending} />
       </form>
     </Dialog>
