@@ -58,6 +58,12 @@ export const balanceSchema = z
     lifetimePurchased: credits,
     lifetimeUsed: credits,
     unlimited: z.boolean(),
+    expiringSoon: z
+      .object({
+        credits: credits.meta({ description: 'Credits of the balance whose grants expire within the next 30 days.' }),
+        at: z.string().nullable().meta({ description: 'The earliest of those expiries; null when nothing expires within 30 days.' }),
+      })
+      .meta({ description: 'What of the balance expires in the next 30 days: `{credits: 0, at: null}` when nothing does.' }),
   })
   .meta({ id: 'Balance' });
 

@@ -12,6 +12,7 @@ import type { HeldCredits } from '../core/holds/list-held-credits.js';
 import type { Balance } from '../core/ledger/ledger.js';
 import type { AdminPaymentRow } from '../core/payments/list-admin-payments.js';
 import type { WebhookEventEntry } from '../core/payments/list-webhook-events.js';
+import type { ExpiringSoon } from '../core/ledger/expiring-soon.js';
 import type { Applied } from '../core/ledger/types.js';
 import type { AdminAnalytics } from '../core/reports/get-admin-analytics.js';
 import type { UsageGroup, UsageRange, UsageReport } from '../core/usage/get-usage.js';
@@ -20,7 +21,7 @@ import type { AlertType, CallRow, GrantRow, PackageRow, PaymentRow, PricingRow, 
 const iso = (ms: number) => new Date(ms).toISOString();
 const json = (text: string | null) => (text ? (JSON.parse(text) as Record<string, unknown>) : null);
 
-export function toBalance(b: Balance, unlimited: boolean) {
+export function toBalance(b: Balance, unlimited: boolean, soon: ExpiringSoon) {
   return {
     balance: mcToCredits(b.balanceMc),
     reserved: mcToCredits(b.reservedMc),
@@ -28,6 +29,7 @@ export function toBalance(b: Balance, unlimited: boolean) {
     lifetimePurchased: mcToCredits(b.lifetimePurchasedMc),
     lifetimeUsed: mcToCredits(b.lifetimeUsedMc),
     unlimited,
+    expiringSoon: { credits: mcToCredits(soon.creditsMc), at: soon.at === null ? null : iso(soon.at) },
   };
 }
 

@@ -161,3 +161,102 @@ describe.each(await activeDialects())('package expiry on %s', (dialect) => {
     expect(grants.find((g) => g.source === 'bonus')?.expiresAt).toBeNull();
   });
 });
+
+describe.each(await activeDialects())('what expires soon on %s', (dialect) => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer(dialect, { SERVICE_API_KEY: 'ck_test_bootstrap_expiring_soon_0123456789' });
+  });
+  afterAll(async () => {
+    await s?.stop();
+  });
+
+  /** The next balance event of an open stream. */
+  function events(res: Response) {
+    const reader = (res.body as ReadableStream<Uint8Array>).getReader();
+    const dec = new TextDecoder();
+    let buf = '';
+    return async () => {
+      for (;;) {
+        const i = buf.indexOf('\n\n');
+        if (i >= 0) {
+          const raw = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          if (raw.startsWith(':')) continue;
+          return JSON.parse(
+            raw
+              .split('\n')
+              .find((l) => l.startsWith('data: '))
+              ?.slice(6) ?? 'null',
+          );
+        }
+        const { value, done } = await reader.read();
+        if (done) throw new Error('stream ended');
+        buf += dec.decode(value, { stream: true });
+      }
+    };
+  }
+
+  it('the balance names the credits expiring in the next 30 days and the earliest expiry; the stream and the service API too', async () => {
+    const admin = await s.userWithRole('admin');
+    const u = await s.register();
+    await s.grant(u.user.id, 10);
+    const none = { credits: 0, at: null };
+    expect((await u.api.get('/api/credits/balance')).body.expiringSoon).toEqual(none);
+
+    const ctrl = new AbortController();
+    const res = await fetch(`${s.url}/api/credits/stream`, { headers: { authorization: `Bearer ${u.token}` }, signal: ctrl.signal });
+    const next = events(res);
+    expect(await next()).toMatchObject({ balance: 10, expiringSoon: none });
+
+    const in7 = new Date(Date.now() + 7 * 86_400_000).toISOString();
+    const in20 = new Date(Date.now() + 20 * 86_400_000).toISOString();
+    const in40 = new Date(Date.now() + 40 * 86_400_000).toISOString();
+    for (const [amount, expiresAt] of [
+      [1, in20],
+      [2.5, in7],
+      [4, in40],
+    ] as const) {
+      expect((await admin.api.post(`/api/admin/users/${u.user.id}/adjustments`, { amount, reason: 'promo', expiresAt })).status).toBe(201);
+    }
+    // Within 30 days: 2.5 (in 7 days) and 1 (in 20); the 4 expiring in 40 days is not soon.
+    const soon = { credits: 3.5, at: in7 };
+    expect((await u.api.get('/api/credits/balance')).body).toMatchObject({ balance: 17.5, expiringSoon: soon });
+    // Each change is an event; what expires soon is read as it is sent, so the last of them has all three.
+    let e = await next();
+    while (e.balance !== 17.5) e = await next();
+    expect(e.expiringSoon).toEqual(soon);
+
+    // Spending takes the earliest expiry first: a debit of 3 leaves 0.5 of it.
+    expect((await admin.api.post(`/api/admin/users/${u.user.id}/adjustments`, { amount: -3, reason: 'correction' })).status).toBe(201);
+    expect(await next()).toMatchObject({ balance: 14.5, expiringSoon: { credits: 0.5, at: in20 } });
+    expect((await u.api.get('/api/credits/balance')).body.expiringSoon).toEqual({ credits: 0.5, at: in20 });
+    ctrl.abort();
+
+    // The service API's balance of a customer says the same.
+    const key = (await admin.api.post('/api/admin/api-keys', { name: 'Expiry' })).body.key as string;
+    const svc = s.api.withToken(key);
+    const c = await svc.put('/api/v1/customers/exp-1', { name: 'Grace' });
+    const accountId = c.body.customer.accountId as string;
+    expect((await svc.get('/api/v1/customers/exp-1/balance')).body.expiringSoon).toEqual(none);
+    expect((await admin.api.post(`/api/admin/users/${accountId}/adjustments`, { amount: 2, reason: 'trial', expiresAt: in7 })).status).toBe(
+      201,
+    );
+    expect((await svc.get('/api/v1/customers/exp-1/balance')).body).toMatchObject({ balance: 2, expiringSoon: { credits: 2, at: in7 } });
+
+    // A grant the sweeper expired is no longer soon.
+    const grant = await s.running.core.database.db
+      .selectFrom('grants')
+      .select('id')
+      .where('user_id', '=', accountId)
+      .executeTakeFirstOrThrow();
+    await s.running.core.database.db
+      .updateTable('grants')
+      .set({ expires_at: Date.now() - 1000 })
+      .where('id', '=', grant.id)
+      .execute();
+    await s.running.core.ledger.expireGrants();
+    expect((await svc.get('/api/v1/customers/exp-1/balance')).body).toMatchObject({ balance: 0, expiringSoon: none });
+    expect((await verifyLedger(s.running.core.database.db, s.running.core.ledgerKey)).violations).toEqual([]);
+  });
+});

@@ -39,6 +39,19 @@ export interface BalanceResponse {
    */
   lifetimeUsed: number;
   unlimited: boolean;
+  /**
+   * What of the balance expires in the next 30 days: `{credits: 0, at: null}` when nothing does.
+   */
+  expiringSoon: {
+    /**
+     * Credits of the balance whose grants expire within the next 30 days.
+     */
+    credits: number;
+    /**
+     * The earliest of those expiries; null when nothing expires within 30 days.
+     */
+    at: string | null;
+  };
 }
 
 export interface UsageBody {

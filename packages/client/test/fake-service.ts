@@ -89,7 +89,15 @@ export async function startFakeService(apiKey: string): Promise<FakeService> {
       const id = decodeURIComponent(m[1] as string);
       const a = available.get(id);
       if (a === undefined) return error(res, 404, 'not_found', 'Customer not found.');
-      return json(res, 200, { balance: a, reserved: 0, available: a, lifetimePurchased: a, lifetimeUsed: 0, unlimited: false });
+      return json(res, 200, {
+        balance: a,
+        reserved: 0,
+        available: a,
+        lifetimePurchased: a,
+        lifetimeUsed: 0,
+        unlimited: false,
+        expiringSoon: { credits: 0, at: null },
+      });
     }
     if (req.method === 'POST' && url === '/api/v1/usage') {
       if (!key) return error(res, 400, 'validation_error', 'Idempotency-Key is required.');

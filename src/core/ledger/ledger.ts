@@ -14,6 +14,7 @@ import type { PricingCache } from '../pricing/rules.js';
 import { operationName, unitInWords } from '../../contracts/units.js';
 import type { Applied, ClawbackType, CreditType, Effect, GrantOptions, HoldPricing, IdempotencyInput, UsageInput } from './types.js';
 import type { LedgerWriter } from './writer.js';
+import { type ExpiringSoon, expiringSoon } from './expiring-soon.js';
 
 export interface Balance {
   balanceMc: number;
@@ -220,6 +221,11 @@ export class Ledger {
     );
     // A hold settled meanwhile (conflict) is not an error here.
     return results.filter((r) => r.status === 'fulfilled').length;
+  }
+
+  /** What of the account's balance expires within the next 30 days (one query on its open grants). */
+  expiringSoon(userId: string, now = Date.now()): Promise<ExpiringSoon> {
+    return expiringSoon(this.db, userId, now);
   }
 
   /** The account's balance, reserved and available credits. */

@@ -18,7 +18,15 @@ export const MAIL_REQUESTED = {
   message: 'If this address can receive it, a mail with a link is on its way. The link works once.',
 };
 export const user = { id: USER_ID, email: 'ada@example.com', name: 'Ada Lovelace', role: 'user', createdAt: T };
-export const balance = { balance: 548.9, reserved: 2.5, available: 546.4, lifetimePurchased: 550, lifetimeUsed: 1.1, unlimited: false };
+export const balance = {
+  balance: 548.9,
+  reserved: 2.5,
+  available: 546.4,
+  lifetimePurchased: 550,
+  lifetimeUsed: 1.1,
+  unlimited: false,
+  expiringSoon: { credits: 50, at: '2026-12-20T00:00:00.000Z' },
+};
 export const charge = { charged: 0.1, balance: 549.9, available: 549.9 };
 export const professional = {
   id: 'pkg_professional',

@@ -5,7 +5,15 @@ const KEY_ID = '01a2245e-7a00-7000-8000-0000000000a1';
 const HOLD_ID = '01a2245e-7b00-7000-8000-0000000000b1';
 const ACCOUNT_ID = '01a2245e-5e6b-7000-9669-e60b9a4ba1cb';
 const apiKey = { id: KEY_ID, name: 'Recruitment backend', prefix: 'ck_live_Q3x9Tb', createdAt: T };
-const balance = { balance: 548.9, reserved: 2.5, available: 546.4, lifetimePurchased: 550, lifetimeUsed: 1.1, unlimited: false };
+const balance = {
+  balance: 548.9,
+  reserved: 2.5,
+  available: 546.4,
+  lifetimePurchased: 550,
+  lifetimeUsed: 1.1,
+  unlimited: false,
+  expiringSoon: { credits: 50, at: '2026-12-20T00:00:00.000Z' },
+};
 
 export const SERVICE_EXAMPLES = {
   'POST /api/admin/api-keys': {

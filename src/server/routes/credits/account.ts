@@ -23,6 +23,7 @@ import type { PaymentRow } from '../../../db/schema.js';
 import type { App, AppContext } from '../../context.js';
 import { principal } from '../../plugins/auth.js';
 import { sendReply } from '../../plugins/idempotency.js';
+import type { ExpiringSoon } from '../../../core/ledger/expiring-soon.js';
 import { toAlert, toBalance, toGrant, toPayment, toPurchasedPayment, toSettings } from '../../presenters.js';
 import { answers, signedIn } from '../../route-docs.js';
 
@@ -234,7 +235,24 @@ export async function accountRoutes(app: App, ctx: AppContext) {
     async (req, reply) => {
       const p = principal(req);
       const unlimited = p.role === 'super_admin';
-      const first = toBalance(await ctx.core.ledger.balance(p.id), unlimited);
+      const [b0, soon0] = await Promise.all([ctx.core.ledger.balance(p.id), ctx.core.ledger.expiringSoon(p.id)]);
+      const first = toBalance(b0, unlimited, soon0);
+      // What expires soon changes only when credits arrive (a new grant) or when expiring ones are
+      // spent or expire: re-read (one query) unless nothing was expiring and the balance did not rise.
+      let last = { balanceMc: b0.balanceMc, soon: soon0 };
+      const soonAfter = async (balanceMc: number): Promise<ExpiringSoon> => {
+        if (last.soon.creditsMc === 0 && balanceMc <= last.balanceMc) {
+          last = { ...last, balanceMc };
+          return last.soon;
+        }
+        try {
+          last = { balanceMc, soon: await ctx.core.ledger.expiringSoon(p.id) };
+        } catch (err) {
+          // The balance still goes out, with what was last known to expire soon.
+          req.log.warn({ err }, 'balance stream: could not read what expires soon');
+        }
+        return last.soon;
+      };
       const res = reply.raw;
       reply.hijack();
       res.writeHead(200, {
@@ -246,20 +264,29 @@ export async function accountRoutes(app: App, ctx: AppContext) {
       });
       const send = (b: ReturnType<typeof toBalance>) => res.write(`event: balance\ndata: ${JSON.stringify(b)}\n\n`);
       send(first);
-      const unsubscribe = ctx.events.subscribe(p.id, (c) =>
-        send(
-          toBalance(
-            {
-              balanceMc: c.balanceMc,
-              reservedMc: c.reservedMc,
-              availableMc: c.availableMc,
-              lifetimePurchasedMc: c.lifetimePurchasedMc,
-              lifetimeUsedMc: c.lifetimeUsedMc,
-            },
-            unlimited,
-          ),
-        ),
-      );
+      // Changes are sent in order: each waits for the one before it (and its expiringSoon read).
+      let queue: Promise<unknown> = Promise.resolve();
+      const unsubscribe = ctx.events.subscribe(p.id, (c) => {
+        queue = queue
+          .then(async () => {
+            const soon = await soonAfter(c.balanceMc);
+            if (res.writableEnded) return;
+            send(
+              toBalance(
+                {
+                  balanceMc: c.balanceMc,
+                  reservedMc: c.reservedMc,
+                  availableMc: c.availableMc,
+                  lifetimePurchasedMc: c.lifetimePurchasedMc,
+                  lifetimeUsedMc: c.lifetimeUsedMc,
+                },
+                unlimited,
+                soon,
+              ),
+            );
+          })
+          .catch((err: unknown) => req.log.warn({ err }, 'balance stream: could not send a balance'));
+      });
       const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
       heartbeat.unref();
       streams.add(res);

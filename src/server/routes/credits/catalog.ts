@@ -26,7 +26,8 @@ export async function catalogRoutes(app: App, ctx: AppContext) {
     },
     async (req) => {
       const p = principal(req);
-      return toBalance(await ctx.core.ledger.balance(p.id), p.role === 'super_admin');
+      const [b, soon] = await Promise.all([ctx.core.ledger.balance(p.id), ctx.core.ledger.expiringSoon(p.id)]);
+      return toBalance(b, p.role === 'super_admin', soon);
     },
   );
 

@@ -1,7 +1,7 @@
 import { useId, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { Loading, Stat } from '../../components/ui';
-import { formatCredits, formatCreditsPlain, formatTime } from '../../lib/format';
+import { formatCredits, formatCreditsPlain, formatDate, formatTime } from '../../lib/format';
 import { useBalance, useBalanceFreshness, useLowBalance } from './hooks';
 import { PurchaseCreditsModal } from './PurchaseCreditsModal';
 import './credits.css';
@@ -104,6 +104,14 @@ function BalanceCard() {
             <Stat label="Lifetime purchased" value={formatCredits(b.lifetimePurchased)} />
             <Stat label="Lifetime used" value={formatCredits(b.lifetimeUsed)} />
           </dl>
+          {b.expiringSoon.credits > 0 && b.expiringSoon.at ? (
+            <p className="notice notice-info expiring-soon">
+              <strong>
+                {formatCredits(b.expiringSoon.credits)} credits expire by {formatDate(b.expiringSoon.at)}.
+              </strong>{' '}
+              Credits that expire are spent first.
+            </p>
+          ) : null}
           {fresh ? (
             <p className="notice notice-info">
               <strong>Welcome.</strong> Your account has no credits yet: choose a package with “Buy credits” to start using the platform.
