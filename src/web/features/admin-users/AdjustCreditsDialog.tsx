@@ -10,17 +10,26 @@ import { formatCredits } from '../../lib/format';
 import { onSubmit } from '../../lib/forms';
 import { keys } from '../../lib/query-keys';
 
-/** The dialog "Adjust credits": a signed amount and a required reason, written as an adjustment and audited. */
+/** The end of a day picked in a date field ("2026-12-31"), in the viewer's time zone, as ISO-8601. */
+function endOfDay(date: string): string {
+  return new Date(`${date}T23:59:59.999`).toISOString();
+}
+
+/**
+ * The dialog "Adjust credits": a signed amount, a required reason and, for credits given, an
+ * optional "Expires at" day (the credits expire at its end); written as an adjustment and audited.
+ */
 export function AdjustCreditsDialog({ user, onClose }: { user: Shape<'AdminUser'>; onClose(): void }) {
   const [amount, setAmount] = useState('');
   const [reason, setReason] = useState('');
+  const [expires, setExpires] = useState('');
   const [touched, setTouched] = useState(false);
   const queryClient = useQueryClient();
   const adjust = useMutation({
     mutationFn: () =>
       api('POST /api/admin/users/:id/adjustments', {
         params: { id: user.id },
-        body: { amount: Number(amount), reason: reason.trim() },
+        body: { amount: Number(amount), reason: reason.trim(), ...(expires ? { expiresAt: endOfDay(expires) } : {}) },
         idempotent: true,
       }),
     onSuccess: () => {
@@ -32,9 +41,16 @@ export function AdjustCreditsDialog({ user, onClose }: { user: Shape<'AdminUser'
   const server = fieldErrors(adjust.error);
   const amountError = touched && amountBad ? 'Enter a non-zero amount; negative to debit.' : (server.amount ?? null);
   const reasonError = touched && reason.trim() === '' ? 'A reason is required.' : (server.reason ?? null);
+  const expiresBad = expires !== '' && (Number.isNaN(Date.parse(`${expires}T00:00:00`)) || (!amountBad && amountNum < 0));
+  const expiresError =
+    touched && expiresBad
+      ? amountNum < 0
+        ? 'Only credits given (a positive amount) can expire.'
+        : 'Enter a valid date.'
+      : (server.expiresAt ?? null);
   const submit = onSubmit(() => {
     setTouched(true);
-    if (!amountBad && reason.trim() !== '') adjust.mutate();
+    if (!amountBad && reason.trim() !== '' && !expiresBad) adjust.mutate();
   });
   return (
     <Dialog
@@ -57,7 +73,15 @@ export function AdjustCreditsDialog({ user, onClose }: { user: Shape<'AdminUser'
             data-autofocus
           />
           <Field label="Reason" required maxLength={500} value={reason} onChange={(e) => setReason(e.target.value)} error={reasonError} />
-          <ErrorMessage error={adjust.error} inline={['amount', 'reason']} />
+          <Field
+            label="Expires at"
+            type="date"
+            value={expires}
+            onChange={(e) => setExpires(e.target.value)}
+            hint={expiresError ? undefined : 'Optional, for credits given: they expire at the end of this day. Blank: never.'}
+            error={expiresError}
+          />
+          <ErrorMessage error={adjust.error} inline={['amount', 'reason', 'expiresAt']} />
           <DialogActions onCancel={onClose} submit={adjust.isPending ? 'Applying…' : 'Apply adjustment'} busy={adjust.isPending} />
         </form>
       )}
