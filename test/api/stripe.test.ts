@@ -79,6 +79,40 @@ describe.each(await activeDialects())('Stripe payments on %s', (dialect) => {
     expect(alerts).toContain('purchase_succeeded');
   });
 
+  it("grants a package's credits and bonus expiring the package's days after the webhook applies the payment", async () => {
+    const admin = await s.userWithRole('admin');
+    const created = await admin.api.post('/api/admin/packages', {
+      name: 'Stripe expiring',
+      credits: 30,
+      bonusCredits: 3,
+      priceCents: 700,
+      creditsExpireInDays: 60,
+      bonusExpireInDays: 14,
+    });
+    expect(created.status).toBe(201);
+    const u = await s.register();
+    const { payment, intentId } = await buy(u, created.body.package.id);
+    expect((await u.api.get('/api/credits/grants')).body.items).toEqual([]);
+    expect((await deliver(stripe.event('payment_intent.succeeded', stripe.succeed(intentId)))).status).toBe(200);
+    const grants = (await u.api.get('/api/credits/grants')).body.items as {
+      source: string;
+      credits: number;
+      expiresAt: string;
+      createdAt: string;
+    }[];
+    const bySource = Object.fromEntries(grants.map((g) => [g.source, g]));
+    const paidAt = Date.parse(bySource.purchase?.createdAt ?? '');
+    // Counted from the fulfilment, not from when the purchase was started.
+    const started = (await u.api.get('/api/credits/payments')).body.items.find((p: { id: string }) => p.id === payment.id).createdAt;
+    expect(paidAt).toBeGreaterThan(Date.parse(started));
+    expect(bySource.purchase).toMatchObject({ credits: 30, expiresAt: new Date(paidAt + 60 * 86_400_000).toISOString() });
+    expect(bySource.bonus).toMatchObject({ credits: 3, expiresAt: new Date(paidAt + 14 * 86_400_000).toISOString() });
+    expect((await u.api.get('/api/credits/balance')).body).toMatchObject({
+      balance: 33,
+      expiringSoon: { credits: 3, at: bySource.bonus?.expiresAt },
+    });
+  });
+
   it('refuses missing, forged and stale signatures, with no effect', async () => {
     const u = await s.register();
     const { intentId } = await buy(u);
