@@ -94,13 +94,16 @@ describe('the credits command', () => {
     expect(JSON.parse(toStdout.stdout).heads).toEqual(heads.heads);
     expect(toStdout.stderr).toMatch(/verify: clean/);
     expect((await credits('verify', '--heads', file)).stdout).toMatch(/1 exported heads checked/);
-    // The grant cut off with the balance it made: consistent in itself, but not with the heads.
+    // The grant cut off with the balance it made (its row, its grant and the balance): consistent
+    // in itself, but not with the heads.
     const row = db.prepare('select * from credit_transactions where user_id = ?').get(boss.id) as Record<string, unknown>;
     const account = db.prepare('select balance_mc, seq, last_hash from user_credits where user_id = ?').get(boss.id) as Record<
       string,
       unknown
     >;
+    const grants = db.prepare('select * from grants where user_id = ?').all(boss.id) as Record<string, unknown>[];
     db.prepare('delete from credit_transactions where user_id = ?').run(boss.id);
+    db.prepare('delete from grants where user_id = ?').run(boss.id);
     db.prepare('update user_credits set balance_mc = 0, seq = 0, last_hash = ? where user_id = ?').run('0'.repeat(64), boss.id);
     expect((await credits('verify')).stdout).toMatch(/verify: clean/);
     const cut = await credits('verify', '--heads', file).catch((e) => e);
@@ -113,6 +116,10 @@ describe('the credits command', () => {
     db.prepare(`insert into credit_transactions (${cols.join(', ')}) values (${cols.map(() => '?').join(', ')})`).run(
       ...Object.values(row),
     );
+    for (const g of grants) {
+      const gc = Object.keys(g);
+      db.prepare(`insert into grants (${gc.join(', ')}) values (${gc.map(() => '?').join(', ')})`).run(...Object.values(g));
+    }
     db.prepare('update user_credits set balance_mc = ?, seq = ?, last_hash = ? where user_id = ?').run(
       account.balance_mc,
       account.seq,

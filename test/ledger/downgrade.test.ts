@@ -79,6 +79,26 @@ async function downgradeWithForgery(db: Kysely<DB>, victim: string, leave: 'noth
     .set({ balance_mc: forged.balance_after_mc, seq: forged.seq })
     .where('user_id', '=', victim)
     .execute();
+  // And the grant such a row would have made, so the grants still make up the balance (the
+  // forger knows what verify checks): what is left to catch it is the hash scheme alone.
+  await db
+    .insertInto('grants')
+    .values({
+      id: `forged-grant-${forged.seq}`,
+      user_id: victim,
+      source: 'adjustment',
+      credits_mc: FORGED_MC,
+      remaining_mc: FORGED_MC,
+      reserved_mc: 0,
+      expired_mc: 0,
+      value_cents: 0,
+      payment_id: null,
+      transaction_id: forged.id,
+      expires_at: null,
+      expired_at: null,
+      created_at: forged.created_at,
+    })
+    .execute();
   await db
     .updateTable('ledger_state')
     .set({ hash_scheme: LEGACY_SCHEME, ...(leave === 'key check' ? {} : { key_check: null }) })
