@@ -4,8 +4,7 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, ensureBuild, hasChromium, launchChromium, newPage } from '../support/browser.js';
-import { TEST_PASSWORD } from '../support/factories.js';
+import { CHROMIUM, ensureBuild, hasChromium, launchChromium, newPage, signIn } from '../support/browser.js';
 import { until } from '../support/poll.js';
 import { type TestServer, startTestServer } from '../support/server.js';
 
@@ -29,9 +28,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('admin API keys page in Chromiu
     const admin = await s.userWithRole('admin');
     const { page } = await newPage(browser, 'admin', errors);
     await page.goto(`${s.url}/signin`);
-    await page.getByLabel('Email').fill(admin.user.email);
-    await page.getByLabel('Password').fill(TEST_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await signIn(page, admin.user.email);
     await page.getByRole('link', { name: 'Admin', exact: true }).waitFor();
     await page.goto(`${s.url}/admin/api-keys`);
     await page.getByRole('link', { name: 'API keys' }).waitFor();

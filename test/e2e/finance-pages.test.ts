@@ -5,20 +5,12 @@
  * sign-in to the purchase dialog; the history says what each usage row paid for and filters
  * by days; the admin payments page filters by a user picked by email.
  */
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, ensureBuild, hasChromium, launchChromium, newPage } from '../support/browser.js';
-import { TEST_PASSWORD } from '../support/factories.js';
+import { CHROMIUM, ensureBuild, hasChromium, launchChromium, newPage, signIn } from '../support/browser.js';
 import { type TestServer, startTestServer } from '../support/server.js';
 
 if (!hasChromium && !process.env.CI) console.warn(`[e2e] skipping the finance pages test: ${CHROMIUM} is missing.`);
-
-async function signIn(page: Page, email: string) {
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(TEST_PASSWORD);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await page.waitForURL((u) => !u.pathname.startsWith('/signin'));
-}
 
 describe.skipIf(!hasChromium && !process.env.CI)('finance pages in Chromium', () => {
   let s: TestServer;

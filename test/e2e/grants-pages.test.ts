@@ -5,8 +5,7 @@
  */
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, ensureBuild, hasChromium, launchChromium, newPage } from '../support/browser.js';
-import { TEST_PASSWORD } from '../support/factories.js';
+import { CHROMIUM, ensureBuild, hasChromium, launchChromium, newPage, signIn } from '../support/browser.js';
 import { type TestServer, startTestServer } from '../support/server.js';
 
 if (!hasChromium && !process.env.CI) console.warn(`[e2e] skipping the grants pages test: ${CHROMIUM} is missing.`);
@@ -25,12 +24,9 @@ describe.skipIf(!hasChromium && !process.env.CI)('expiring credits in the dashbo
     await s?.stop();
   });
 
-  async function signIn(page: Page, email: string) {
+  async function signInAt(page: Page, email: string) {
     await page.goto(`${s.url}/signin`);
-    await page.getByLabel('Email').fill(email);
-    await page.getByLabel('Password').fill(TEST_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('status', { name: 'Credit balance' }).waitFor();
+    await signIn(page, email);
   }
 
   it('an admin sets package expiry and an expiring adjustment; the user sees what expires soon', async () => {
@@ -39,7 +35,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('expiring credits in the dashbo
     await s.grant(u.user.id, 20);
 
     const { page } = await newPage(browser, 'admin', errors);
-    await signIn(page, admin.user.email);
+    await signInAt(page, admin.user.email);
 
     // The package dialog: credits expire after 30 days, the bonus after 7; blank is never.
     await page.goto(`${s.url}/admin/packages`);
@@ -98,11 +94,11 @@ describe.skipIf(!hasChromium && !process.env.CI)('expiring credits in the dashbo
 
     // The user's balance card says what expires soon, and by when.
     const { page: userPage } = await newPage(browser, 'user', errors);
-    await signIn(userPage, u.user.email);
+    await signInAt(userPage, u.user.email);
     await userPage.goto(`${s.url}/credits`);
     const note = userPage.locator('.expiring-soon');
     await note.getByText(/2\.5 credits expire by/).waitFor();
-    expect(await note.innerText()).toContain(at.toLocaleString());
+    expect(await note.textContent()).toContain(at.toLocaleString());
     // The one error is the refused 0 days, on purpose.
     expect(errors.filter((e) => !/status of 400 .*\/api\/admin\/packages\)$/.test(e))).toEqual([]);
     expect(errors).toHaveLength(1);

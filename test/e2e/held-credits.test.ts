@@ -6,8 +6,7 @@
  */
 import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, ensureBuild, hasChromium, launchChromium, newPage } from '../support/browser.js';
-import { TEST_PASSWORD } from '../support/factories.js';
+import { CHROMIUM, ensureBuild, hasChromium, launchChromium, newPage, signIn } from '../support/browser.js';
 import { type TestServer, startTestServer } from '../support/server.js';
 
 if (!hasChromium && !process.env.CI) console.warn(`[e2e] skipping the held credits test: ${CHROMIUM} is missing.`);
@@ -36,10 +35,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('held credits on /credits in Ch
 
     const { page } = await newPage(browser, 'user', errors);
     await page.goto(`${s.url}/signin`);
-    await page.getByLabel('Email').fill(u.user.email);
-    await page.getByLabel('Password').fill(TEST_PASSWORD);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.getByRole('status', { name: 'Credit balance' }).waitFor();
+    await signIn(page, u.user.email);
     await page.goto(`${s.url}/credits`);
     await page.getByText('nothing held').waitFor();
     expect(await page.getByRole('heading', { name: 'Held credits' }).count()).toBe(0);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
+import { TEST_PASSWORD } from './factories.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const WEB_SRC = join(ROOT, 'src/web');
@@ -94,4 +95,17 @@ export async function newPage(browser: Browser, label: string, errors: string[])
   });
   page.on('pageerror', (e) => errors.push(`[${label}] page error: ${e.message}`));
   return { context, page };
+}
+
+/**
+ * Signs in through the form of the sign-in page the page is on (navigated to, or redirected
+ * to), and waits until the session is up: the page has left /signin and the header shows the
+ * balance.
+ */
+export async function signIn(page: Page, email: string, password = TEST_PASSWORD): Promise<void> {
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((u) => !u.pathname.startsWith('/signin'));
+  await page.getByRole('status', { name: 'Credit balance' }).waitFor();
 }

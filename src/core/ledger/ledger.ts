@@ -228,6 +228,12 @@ export class Ledger {
     return expiringSoon(this.db, userId, now);
   }
 
+  /** The balance as an answer shows it: the account's figures and what of them expires soon, read together. */
+  async balanceWithExpiring(userId: string): Promise<{ balance: Balance; soon: ExpiringSoon }> {
+    const [balance, soon] = await Promise.all([this.balance(userId), this.expiringSoon(userId)]);
+    return { balance, soon };
+  }
+
   /** The account's balance, reserved and available credits. */
   async balance(userId: string): Promise<Balance> {
     const row = await this.db

@@ -102,9 +102,12 @@ export async function loadBatch(trx: Kysely<DB>, dialect: Dialect, ops: readonly
   const grants = new Map<string, GrantState[]>();
   const ids = [...userIds].sort();
   for (const id of ids) grants.set(id, []);
+  const loaded = new Set<string>();
   const addGrant = (g: GrantRow) => {
     const list = grants.get(g.user_id);
-    if (list && !list.some((x) => x.row.id === g.id)) list.push({ row: g, isNew: false, dirty: false });
+    if (!list || loaded.has(g.id)) return;
+    loaded.add(g.id);
+    list.push({ row: g, isNew: false, dirty: false });
   };
   for (const part of parts(dialect, ids)) {
     if (forUpdate) {

@@ -235,7 +235,7 @@ export async function accountRoutes(app: App, ctx: AppContext) {
     async (req, reply) => {
       const p = principal(req);
       const unlimited = p.role === 'super_admin';
-      const [b0, soon0] = await Promise.all([ctx.core.ledger.balance(p.id), ctx.core.ledger.expiringSoon(p.id)]);
+      const { balance: b0, soon: soon0 } = await ctx.core.ledger.balanceWithExpiring(p.id);
       const first = toBalance(b0, unlimited, soon0);
       // What expires soon changes only when credits arrive (a new grant) or when expiring ones are
       // spent or expire: re-read (one query) unless nothing was expiring and the balance did not rise.
@@ -271,19 +271,8 @@ export async function accountRoutes(app: App, ctx: AppContext) {
           .then(async () => {
             const soon = await soonAfter(c.balanceMc);
             if (res.writableEnded) return;
-            send(
-              toBalance(
-                {
-                  balanceMc: c.balanceMc,
-                  reservedMc: c.reservedMc,
-                  availableMc: c.availableMc,
-                  lifetimePurchasedMc: c.lifetimePurchasedMc,
-                  lifetimeUsedMc: c.lifetimeUsedMc,
-                },
-                unlimited,
-                soon,
-              ),
-            );
+            // A change carries every figure of a balance (and more, which toBalance leaves out).
+            send(toBalance(c, unlimited, soon));
           })
           .catch((err: unknown) => req.log.warn({ err }, 'balance stream: could not send a balance'));
       });

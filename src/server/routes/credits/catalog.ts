@@ -26,8 +26,8 @@ export async function catalogRoutes(app: App, ctx: AppContext) {
     },
     async (req) => {
       const p = principal(req);
-      const [b, soon] = await Promise.all([ctx.core.ledger.balance(p.id), ctx.core.ledger.expiringSoon(p.id)]);
-      return toBalance(b, p.role === 'super_admin', soon);
+      const { balance, soon } = await ctx.core.ledger.balanceWithExpiring(p.id);
+      return toBalance(balance, p.role === 'super_admin', soon);
     },
   );
 

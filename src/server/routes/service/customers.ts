@@ -58,8 +58,8 @@ export async function customerRoutes(app: App, ctx: AppContext) {
     async (req) => {
       const c = await findCustomer(ctx.core.database.db, req.params.externalId);
       if (!c) throw notFound('Customer');
-      const [b, soon] = await Promise.all([ctx.core.ledger.balance(c.id), ctx.core.ledger.expiringSoon(c.id)]);
-      return toBalance(b, c.role === 'super_admin', soon);
+      const { balance, soon } = await ctx.core.ledger.balanceWithExpiring(c.id);
+      return toBalance(balance, c.role === 'super_admin', soon);
     },
   );
 }
