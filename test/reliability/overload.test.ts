@@ -192,8 +192,11 @@ describe.each(await activeDialects())('overload at twice the capacity (%s)', (di
       expect(p.other, JSON.stringify(summary)).toEqual([]);
       expect(p.errors + p.timeouts, JSON.stringify(summary)).toBe(0);
     }
-    // Bounded: the in-progress cap keeps memory near what normal load takes.
-    expect(over.maxRssMb).toBeLessThan(Math.max(base.maxRssMb * 1.6, base.maxRssMb + 150));
+    // Bounded: the in-progress cap keeps memory near what normal load takes. The over phase holds
+    // 1,500 open sockets against the base phase's 64 (each with its buffers and parser, about
+    // 0.1 MB), so the bound allows those and no queue that grows with the offered load: 6 s at
+    // twice the capacity left unshed would hold thousands of requests and their bodies.
+    expect(over.maxRssMb).toBeLessThan(Math.max(base.maxRssMb * 1.8, base.maxRssMb + 220));
     // Recovered: normal load again is served in full, at a throughput like before.
     expect(after.shed).toEqual([]);
     expect(after.acked.length / 3).toBeGreaterThan(capacity * 0.5);
