@@ -23,6 +23,8 @@ export const errorCodeSchema = z.enum([
   'not_found',
   'idempotency_conflict',
   'conflict',
+  'already_redeemed',
+  'promo_unavailable',
   'payload_too_large',
   'unsupported_media_type',
   'rate_limited',

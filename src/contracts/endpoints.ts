@@ -15,6 +15,7 @@ import * as holds from './holds.js';
 import * as creditsExtra from './credits-extra.js';
 import * as operations from './operations.js';
 import * as platform from './platform.js';
+import * as promo from './promo.js';
 import * as service from './service.js';
 import * as setup from './setup.js';
 import * as webhooks from './webhooks.js';
@@ -61,6 +62,7 @@ export const endpoints = {
   'GET /api/credits/usage': { query: creditsExtra.usageQuery, responses: { 200: creditsExtra.usageResponse } },
   'GET /api/credits/usage.csv': { query: creditsExtra.usageQuery, responses: { 200: creditsExtra.usageCsv } },
   'GET /api/credits/grants': { query: creditsExtra.grantsQuery, responses: { 200: creditsExtra.grantsPage } },
+  'POST /api/credits/redeem': { body: promo.redeemBody, responses: { 201: promo.redeemResponse } },
   'GET /api/credits/alerts': { query: common.paginationQuery, responses: { 200: creditsExtra.alertsPage } },
   'POST /api/credits/alerts/:id/read': { params: common.idParam, responses: { 200: creditsExtra.alertReadResponse } },
   'GET /api/credits/settings': { responses: { 200: creditsExtra.settingsSchema } },
@@ -137,6 +139,8 @@ export const endpoints = {
     params: webhooks.webhookDeliveryParams,
     responses: { 202: webhooks.webhookDeliveryResponse },
   },
+  'POST /api/admin/promo-codes': { body: promo.promoCodeCreate, responses: { 201: promo.promoCodeResponse } },
+  'GET /api/admin/promo-codes': { responses: { 200: promo.promoCodesList } },
   'POST /api/admin/api-keys': { body: service.apiKeyCreateBody, responses: { 201: service.apiKeyCreateResponse } },
   'GET /api/admin/api-keys': { responses: { 200: service.apiKeysList } },
   'DELETE /api/admin/api-keys/:id': { params: common.idParam, responses: { 200: service.apiKeyRevokeResponse } },

@@ -10,6 +10,10 @@ export type DomainErrorCode =
   | 'idempotency_conflict'
   /** The state does not allow the operation (duplicate email, settled hold...). */
   | 'conflict'
+  /** This account already redeemed this promo code; nothing was written. */
+  | 'already_redeemed'
+  /** The promo code is past its `validUntil` or used up; nothing was written. */
+  | 'promo_unavailable'
   /** The thing does not exist, or is not the caller's. */
   | 'not_found'
   /** Input that passed the schema but breaks a domain rule. */

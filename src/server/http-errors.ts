@@ -20,6 +20,8 @@ export const STATUS: Record<ErrorCode, number> = {
   not_found: 404,
   idempotency_conflict: 409,
   conflict: 409,
+  already_redeemed: 409,
+  promo_unavailable: 410,
   payload_too_large: 413,
   unsupported_media_type: 415,
   rate_limited: 429,

@@ -5,6 +5,7 @@
  */
 import { ACCOUNT_EXAMPLES } from './openapi-examples/account.js';
 import { ADMIN_EXAMPLES } from './openapi-examples/admin.js';
+import { GRANTS_EXAMPLES } from './openapi-examples/grants.js';
 import { METERED_EXAMPLES } from './openapi-examples/metered.js';
 import type { Example } from './openapi-examples/samples.js';
 import { SERVICE_EXAMPLES } from './openapi-examples/service.js';
@@ -13,5 +14,6 @@ export const EXAMPLES: Record<string, Example> = {
   ...ACCOUNT_EXAMPLES,
   ...METERED_EXAMPLES,
   ...ADMIN_EXAMPLES,
+  ...GRANTS_EXAMPLES,
   ...SERVICE_EXAMPLES,
 };

@@ -4,7 +4,7 @@
  */
 import { errorSchema } from '../contracts/common.js';
 
-export type RefusalStatus = 400 | 401 | 402 | 403 | 404 | 409 | 413 | 415 | 429 | 502 | 503;
+export type RefusalStatus = 400 | 401 | 402 | 403 | 404 | 409 | 410 | 413 | 415 | 429 | 502 | 503;
 
 /** A route's answers: the given ones, and the contract's error body under each refusal status. */
 export function answers<T extends object, S extends RefusalStatus>(ok: T, ...refusals: S[]): T & Record<S, typeof errorSchema> {

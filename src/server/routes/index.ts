@@ -9,6 +9,7 @@ import { setupRoutes } from './auth/setup.js';
 import { accountRoutes } from './credits/account.js';
 import { catalogRoutes } from './credits/catalog.js';
 import { historyRoutes } from './credits/history.js';
+import { promoCodeRoutes } from './credits/promo-codes.js';
 import { healthRoutes } from './ops/health.js';
 import { stripeWebhookRoutes } from './payments/stripe-webhook.js';
 import { messageRoutes } from './platform/messages.js';
@@ -34,6 +35,7 @@ export async function registerRoutes(app: App, ctx: AppContext) {
   await adminPaymentsCsvRoutes(app, ctx);
   await webhookRoutes(app, ctx);
   await apiKeyRoutes(app, ctx);
+  await promoCodeRoutes(app, ctx);
   await customerRoutes(app, ctx);
   await serviceUsageRoutes(app, ctx);
   await holdRoutes(app, ctx);

@@ -154,6 +154,12 @@ export function describeEntry(e: Entry): ReactNode {
           {who} deleted the webhook endpoint {str(d.url) ?? name}
         </>
       );
+    case 'promo_code.create':
+      return (
+        <>
+          {who} created the promo code {str(d.code) ?? name} ({mcText(d.creditsMc)})
+        </>
+      );
     case 'webhook_delivery.retry':
       return <>{who} sent a webhook delivery again</>;
     default: {

@@ -1,0 +1,68 @@
+/** Promo codes (issue 17): what an admin creates and lists, and what a user redeems. */
+import { z } from 'zod';
+import { credits, isoDate, positiveCreditsInput } from './common.js';
+import { grantSchema } from './credits-extra.js';
+
+/**
+ * A code as typed: letters, digits, `-` and `_`, 3 to 40 of them. Codes are matched without
+ * regard to case (stored upper-case), so `summer25` redeems `SUMMER25`: a person reading a
+ * code off a page should not have to get its case right.
+ */
+export const promoCodeText = z
+  .string()
+  .trim()
+  .regex(/^[A-Za-z0-9_-]{3,40}$/, 'must be 3 to 40 letters, digits, - or _')
+  .transform((s) => s.toUpperCase());
+
+export const promoCodeCreate = z
+  .object({
+    code: promoCodeText,
+    credits: positiveCreditsInput.meta({ description: 'Credits each redemption grants (more than 0).' }),
+    expiresInDays: z
+      .number()
+      .int('must be a whole number of days')
+      .min(1, 'must be at least 1 day')
+      .max(3650, 'must be at most 3650 days')
+      .nullable()
+      .optional()
+      .meta({ description: 'The lifetime of the grant a redemption creates, counted from the redemption; absent or null: never expires.' }),
+    maxRedemptions: z
+      .number()
+      .int('must be a whole number')
+      .min(1, 'must be at least 1')
+      .max(1_000_000_000, 'must be at most 1,000,000,000')
+      .nullable()
+      .optional()
+      .meta({ description: 'How many accounts may redeem it in all; absent or null: no limit.' }),
+    validUntil: isoDate
+      .refine((ms) => ms > Date.now(), { message: 'must be in the future' })
+      .nullable()
+      .optional()
+      .meta({ description: 'The last moment the code can be redeemed (ISO-8601, in the future); absent or null: no end.' }),
+  })
+  .strict();
+
+export const promoCodeSchema = z
+  .object({
+    id: z.string(),
+    code: z.string(),
+    credits,
+    expiresInDays: z.number().int().nullable(),
+    maxRedemptions: z.number().int().nullable(),
+    validUntil: z.string().nullable(),
+    redemptions: z.number().int().meta({ description: 'How many accounts redeemed it so far.' }),
+    available: z.boolean().meta({ description: 'Whether it can still be redeemed now (not past validUntil, not used up).' }),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'PromoCode' });
+
+export const promoCodeResponse = z.object({ promoCode: promoCodeSchema });
+
+export const promoCodesList = z.object({ items: z.array(promoCodeSchema) });
+
+export const redeemBody = z.object({ code: promoCodeText }).strict();
+
+export const redeemResponse = z.object({
+  grant: grantSchema,
+  credits: z.object({ balance: credits, available: credits }),
+});

@@ -1,0 +1,173 @@
+/**
+ * Promo codes (issue 17): an admin makes a code worth some credits; each account may redeem
+ * it once, which grants those credits as a `promo` grant through the ledger writer, in one
+ * transaction with the redemption row and the code's counter.
+ *
+ * Once per account is the unique (code_id, user_id) of promo_redemptions; "used up" is the
+ * guarded counter (`redemptions + 1 where redemptions < max_redemptions`), so two instances
+ * redeeming at once can never go past the limit, and one account's two requests at once
+ * grant once. On PostgreSQL the code's row is also locked first (FOR UPDATE), so the second
+ * request waits for the first and then sees its redemption: a clean 409, not a retry.
+ */
+import { type Kysely, sql } from 'kysely';
+import type { DB, GrantRow, PromoCodesTable } from '../../db/schema.js';
+import { isUniqueViolation } from '../../db/errors.js';
+import { recordAudit } from '../audit/record-audit.js';
+import { DomainError, conflict, invalid, notFound } from '../errors.js';
+import { newId } from '../ids.js';
+import type { Applied } from '../ledger/types.js';
+import type { LedgerWriter } from '../ledger/writer.js';
+
+export type PromoCodeRow = PromoCodesTable;
+
+const DAY_MS = 86_400_000;
+
+export interface NewPromoCode {
+  /** Upper-case already (the contract's promoCodeText). */
+  code: string;
+  creditsMc: number;
+  expiresInDays?: number | null | undefined;
+  maxRedemptions?: number | null | undefined;
+  /** The last moment it can be redeemed (Unix ms); null: no end. */
+  validUntil?: number | null | undefined;
+}
+
+/** Whether a code can be redeemed at `now`: not past its validUntil, not used up. */
+export function isAvailable(p: PromoCodeRow, now: number): boolean {
+  return (
+    p.active === 1 && (p.valid_until === null || now <= p.valid_until) && (p.max_redemptions === null || p.redemptions < p.max_redemptions)
+  );
+}
+
+/** A new code (409 `conflict` when the code exists already), audited. */
+export async function createPromoCode(writer: LedgerWriter, input: NewPromoCode, actorId: string): Promise<PromoCodeRow> {
+  if (!Number.isSafeInteger(input.creditsMc) || input.creditsMc <= 0) {
+    // The contract refuses a code of 0 credits at creation; the schema does it first, this is the core's own guard.
+    throw invalid('A promo code must grant more than 0 credits.', { creditsMc: input.creditsMc });
+  }
+  try {
+    return await writer.transaction(async ({ trx, now }) => {
+      const row: PromoCodeRow = {
+        id: `promo_${newId(now)}`,
+        code: input.code,
+        credits_mc: input.creditsMc,
+        expires_in_days: input.expiresInDays ?? null,
+        max_redemptions: input.maxRedemptions ?? null,
+        valid_until: input.validUntil ?? null,
+        redemptions: 0,
+        active: 1,
+        created_by: actorId,
+        created_at: now,
+      };
+      const taken = await trx.selectFrom('promo_codes').select('id').where('code', '=', row.code).executeTakeFirst();
+      if (taken) throw conflict('A promo code with this code exists already.', { code: row.code });
+      await trx.insertInto('promo_codes').values(row).execute();
+      await recordAudit(
+        trx,
+        {
+          actorId,
+          action: 'promo_code.create',
+          targetType: 'promo_code',
+          targetId: row.id,
+          details: {
+            code: row.code,
+            creditsMc: row.credits_mc,
+            expiresInDays: row.expires_in_days,
+            maxRedemptions: row.max_redemptions,
+            validUntil: row.valid_until === null ? null : new Date(row.valid_until).toISOString(),
+          },
+        },
+        now,
+      );
+      return row;
+    });
+  } catch (e) {
+    // Two admins making the same code at once: the unique index decides.
+    if (isUniqueViolation(e)) throw conflict('A promo code with this code exists already.', { code: input.code });
+    throw e;
+  }
+}
+
+/** Every code, newest first, with its redemptions so far. */
+export function listPromoCodes(db: Kysely<DB>): Promise<PromoCodeRow[]> {
+  return db.selectFrom('promo_codes').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
+}
+
+export interface Redeemed {
+  grant: GrantRow;
+  applied: Applied;
+}
+
+/**
+ * Redeems `code` for the account: 404 unknown, 409 `already_redeemed` when this account did
+ * already, 410 `promo_unavailable` past its validUntil or used up; otherwise a `promo` grant of
+ * its credits (an `adjustment` ledger row, reference `promo_code`), expiring `expiresInDays`
+ * after now when the code says so, the redemption row and the counter, all in one transaction.
+ * A refusal writes nothing.
+ */
+export async function redeemPromoCode(writer: LedgerWriter, userId: string, code: string): Promise<Redeemed> {
+  try {
+    return await writer.transaction(async ({ trx, now, apply }) => {
+      let q = trx.selectFrom('promo_codes').selectAll().where('code', '=', code);
+      if (writer.dialect === 'postgres') q = q.forUpdate();
+      const p = await q.executeTakeFirst();
+      if (!p || p.active !== 1) throw notFound('Promo code');
+      const done = await trx
+        .selectFrom('promo_redemptions')
+        .select('id')
+        .where('code_id', '=', p.id)
+        .where('user_id', '=', userId)
+        .executeTakeFirst();
+      if (done) throw alreadyRedeemed();
+      if (p.valid_until !== null && now > p.valid_until) throw unavailable('This promo code is no longer valid.', p);
+      // The guarded counter: never past max_redemptions, whatever runs at the same time.
+      const counted = await trx
+        .updateTable('promo_codes')
+        .set({ redemptions: sql`redemptions + 1` })
+        .where('id', '=', p.id)
+        .where((eb) => eb.or([eb('max_redemptions', 'is', null), eb('redemptions', '<', eb.ref('max_redemptions'))]))
+        .executeTakeFirst();
+      if (Number(counted.numUpdatedRows) !== 1) throw unavailable('This promo code has been used up.', p);
+      const redemptionId = newId(now);
+      await trx
+        .insertInto('promo_redemptions')
+        .values({ id: redemptionId, code_id: p.id, user_id: userId, grant_id: null, created_at: now })
+        .execute();
+      const [result] = await apply([
+        {
+          kind: 'credit',
+          userId,
+          amountMc: p.credits_mc,
+          type: 'adjustment',
+          grant: { source: 'promo', expiresAt: p.expires_in_days === null ? null : now + p.expires_in_days * DAY_MS, valueCents: 0 },
+          description: `Promo code ${p.code}`,
+          metadata: { promoCode: p.code },
+          refType: 'promo_code',
+          refId: p.id,
+        },
+      ]);
+      if (!result) throw new Error('The ledger gave no outcome for the promo grant.');
+      if (!result.ok) throw result.error;
+      const grantId = result.value.grantId as string;
+      await trx.updateTable('promo_redemptions').set({ grant_id: grantId }).where('id', '=', redemptionId).execute();
+      const grant = await trx.selectFrom('grants').selectAll().where('id', '=', grantId).executeTakeFirstOrThrow();
+      return { grant, applied: result.value };
+    });
+  } catch (e) {
+    // The same account's two requests at once, on SQLite's retry or a lost race: the unique
+    // (code_id, user_id) let one through; the other is what it is, already redeemed.
+    if (isUniqueViolation(e)) throw alreadyRedeemed();
+    throw e;
+  }
+}
+
+function alreadyRedeemed() {
+  return new DomainError('already_redeemed', 'This account has already redeemed this promo code.');
+}
+
+function unavailable(message: string, p: PromoCodeRow) {
+  return new DomainError('promo_unavailable', message, {
+    validUntil: p.valid_until === null ? null : new Date(p.valid_until).toISOString(),
+    maxRedemptions: p.max_redemptions,
+  });
+}

@@ -1,0 +1,40 @@
+/** Examples of the promo codes (admin and redeem) and of the liability report. */
+import { type Example, T } from './samples.js';
+
+const promoCode = {
+  id: 'promo_01a2245e-c000-7000-8000-000000000040',
+  code: 'SUMMER25',
+  credits: 25,
+  expiresInDays: 30,
+  maxRedemptions: 500,
+  validUntil: '2027-08-31T23:59:59.000Z',
+  redemptions: 0,
+  available: true,
+  createdAt: T,
+};
+
+export const GRANTS_EXAMPLES: Record<string, Example> = {
+  'POST /api/admin/promo-codes': {
+    request: { code: 'SUMMER25', credits: 25, expiresInDays: 30, maxRedemptions: 500, validUntil: '2027-08-31T23:59:59.000Z' },
+    response: { status: 201, body: { promoCode } },
+  },
+  'GET /api/admin/promo-codes': { response: { status: 200, body: { items: [{ ...promoCode, redemptions: 212 }] } } },
+  'POST /api/credits/redeem': {
+    request: { code: 'summer25' },
+    response: {
+      status: 201,
+      body: {
+        grant: {
+          id: '01a2245e-c000-7000-8000-000000000041',
+          source: 'promo',
+          credits: 25,
+          remaining: 25,
+          expiresAt: '2027-01-01T12:00:00.000Z',
+          expired: 0,
+          createdAt: T,
+        },
+        credits: { balance: 574.9, available: 574.9 },
+      },
+    },
+  },
+};

@@ -1,0 +1,231 @@
+/**
+ * Promo codes on both databases: an admin creates and lists them (audited; a code of 0 credits,
+ * a past validUntil, a duplicate code refused with nothing written); a user redeems one once
+ * (a `promo` grant expiring expiresInDays after the redemption); unknown 404, twice 409
+ * already_redeemed, past validUntil or used up 410 promo_unavailable, nothing written. On
+ * PostgreSQL, two server instances on one database: one account redeeming one code from both
+ * at once gets it once, and many accounts racing for a code's last redemptions never exceed
+ * maxRedemptions.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyLedger } from '../../src/core/ledger/verify.js';
+import { activeDialects, postgresAvailable } from '../support/db.js';
+import { type TestServer, startTestServer } from '../support/server.js';
+
+const DAY = 86_400_000;
+
+/** What a refusal must leave untouched: the account's ledger rows, grants and redemptions. */
+async function written(s: TestServer, userId: string) {
+  const db = s.running.core.database.db;
+  const count = async (table: 'credit_transactions' | 'grants' | 'promo_redemptions') =>
+    Number(
+      (
+        await db
+          .selectFrom(table)
+          .select((eb) => eb.fn.countAll().as('n'))
+          .where('user_id', '=', userId)
+          .executeTakeFirstOrThrow()
+      ).n,
+    );
+  return { rows: await count('credit_transactions'), grants: await count('grants'), redemptions: await count('promo_redemptions') };
+}
+
+describe.each(await activeDialects())('promo codes on %s', (dialect) => {
+  let s: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer(dialect);
+  });
+  afterAll(async () => {
+    await s?.stop();
+  });
+
+  it('an admin creates and lists codes; bad input is 400 and a taken code 409, nothing written; audited', async () => {
+    const admin = await s.userWithRole('admin');
+    const created = await admin.api.post('/api/admin/promo-codes', {
+      code: 'welcome-10',
+      credits: 10.5,
+      expiresInDays: 30,
+      maxRedemptions: 2,
+    });
+    expect(created.status).toBe(201);
+    expect(created.body.promoCode).toMatchObject({
+      code: 'WELCOME-10',
+      credits: 10.5,
+      expiresInDays: 30,
+      maxRedemptions: 2,
+      validUntil: null,
+      redemptions: 0,
+      available: true,
+    });
+    const before = (await admin.api.get('/api/admin/promo-codes')).body.items.length;
+    const future = new Date(Date.now() + DAY).toISOString();
+    const bad: [Record<string, unknown>, string][] = [
+      [{ code: 'ZERO', credits: 0 }, 'credits'],
+      [{ code: 'NEG', credits: -1 }, 'credits'],
+      [{ code: 'FINE', credits: 1.0001 }, 'credits'],
+      [{ code: 'PAST', credits: 1, validUntil: new Date(Date.now() - 1000).toISOString() }, 'validUntil'],
+      [{ code: 'DAYS', credits: 1, expiresInDays: 0 }, 'expiresInDays'],
+      [{ code: 'MAX', credits: 1, maxRedemptions: 0 }, 'maxRedemptions'],
+      [{ code: 'a b', credits: 1 }, 'code'],
+      [{ code: 'X', credits: 1 }, 'code'],
+      [{ code: 'EXTRA', credits: 1, validUntil: future, other: 1 }, 'other'],
+    ];
+    for (const [body, field] of bad) {
+      const r = await admin.api.post('/api/admin/promo-codes', body);
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(r.body.error.code).toBe('validation_error');
+      expect(JSON.stringify(r.body.error)).toContain(field);
+    }
+    const taken = await admin.api.post('/api/admin/promo-codes', { code: 'Welcome-10', credits: 3 });
+    expect(taken.status).toBe(409);
+    expect(taken.body.error.code).toBe('conflict');
+    expect((await admin.api.get('/api/admin/promo-codes')).body.items.length).toBe(before);
+
+    const u = await s.register();
+    expect((await u.api.post('/api/admin/promo-codes', { code: 'MINE', credits: 1 })).status).toBe(403);
+    expect((await u.api.get('/api/admin/promo-codes')).status).toBe(403);
+    expect((await s.api.get('/api/admin/promo-codes')).status).toBe(401);
+
+    const audit = (await admin.api.get('/api/admin/audit')).body.items as { action: string; targetId: string }[];
+    expect(audit.filter((e) => e.action === 'promo_code.create').map((e) => e.targetId)).toContain(created.body.promoCode.id);
+  });
+
+  it('a user redeems a code once: a promo grant expiring its days after now; unknown 404, twice 409, used up or past validUntil 410', async () => {
+    const admin = await s.userWithRole('admin');
+    const made = await admin.api.post('/api/admin/promo-codes', { code: 'ONCE-EACH', credits: 20, expiresInDays: 7, maxRedemptions: 2 });
+    expect(made.status).toBe(201);
+    const u = await s.register();
+    await s.grant(u.user.id, 5);
+
+    const t0 = Date.now();
+    const r = await u.api.post('/api/credits/redeem', { code: 'once-each' });
+    expect(r.status).toBe(201);
+    expect(r.body.grant).toMatchObject({ source: 'promo', credits: 20, remaining: 20, expired: 0 });
+    const expiresAt = Date.parse(r.body.grant.expiresAt);
+    expect(expiresAt).toBeGreaterThanOrEqual(t0 + 7 * DAY);
+    expect(expiresAt).toBeLessThanOrEqual(Date.now() + 7 * DAY);
+    expect(r.body.credits).toEqual({ balance: 25, available: 25 });
+    expect((await u.api.get('/api/credits/balance')).body).toMatchObject({ balance: 25, expiringSoon: { credits: 20 } });
+    const rows = (await u.api.get('/api/credits/transactions')).body.items as { type: string; amount: number; description: string }[];
+    expect(rows[0]).toMatchObject({ type: 'adjustment', amount: 20, description: 'Promo code ONCE-EACH' });
+    const grants = (await u.api.get('/api/credits/grants')).body.items as { id: string; source: string }[];
+    expect(grants[0]).toMatchObject({ id: r.body.grant.id, source: 'promo' });
+
+    // Twice: 409, nothing written.
+    const before = await written(s, u.user.id);
+    const again = await u.api.post('/api/credits/redeem', { code: 'ONCE-EACH' });
+    expect(again.status).toBe(409);
+    expect(again.body.error.code).toBe('already_redeemed');
+    // Unknown: 404; malformed: 400.
+    expect((await u.api.post('/api/credits/redeem', { code: 'NO-SUCH-CODE' })).status).toBe(404);
+    expect((await u.api.post('/api/credits/redeem', { code: '' })).status).toBe(400);
+    expect((await u.api.post('/api/credits/redeem', {})).status).toBe(400);
+    expect((await s.api.post('/api/credits/redeem', { code: 'ONCE-EACH' })).status).toBe(401);
+
+    // Used up: the second account takes the last redemption, a third gets 410.
+    const v = await s.register();
+    expect((await v.api.post('/api/credits/redeem', { code: 'ONCE-EACH' })).status).toBe(201);
+    const w = await s.register();
+    const wBefore = await written(s, w.user.id);
+    const usedUp = await w.api.post('/api/credits/redeem', { code: 'ONCE-EACH' });
+    expect(usedUp.status).toBe(410);
+    expect(usedUp.body.error.code).toBe('promo_unavailable');
+    expect(await written(s, w.user.id)).toEqual(wBefore);
+
+    // Past validUntil: 410 (the code's last moment is set in the past here: time cannot be waited for).
+    const late = await admin.api.post('/api/admin/promo-codes', {
+      code: 'LATE',
+      credits: 1,
+      validUntil: new Date(Date.now() + DAY).toISOString(),
+    });
+    await s.running.core.database.db
+      .updateTable('promo_codes')
+      .set({ valid_until: Date.now() - 1 })
+      .where('id', '=', late.body.promoCode.id)
+      .execute();
+    const gone = await w.api.post('/api/credits/redeem', { code: 'LATE' });
+    expect(gone.status).toBe(410);
+    expect(gone.body.error.code).toBe('promo_unavailable');
+    expect(await written(s, w.user.id)).toEqual(wBefore);
+    expect(await written(s, u.user.id)).toEqual(before);
+
+    const listed = (await admin.api.get('/api/admin/promo-codes')).body.items as {
+      code: string;
+      redemptions: number;
+      available: boolean;
+    }[];
+    expect(listed.find((p) => p.code === 'ONCE-EACH')).toMatchObject({ redemptions: 2, available: false });
+    expect(listed.find((p) => p.code === 'LATE')).toMatchObject({ redemptions: 0, available: false });
+    expect((await verifyLedger(s.running.core.database.db, s.running.core.ledgerKey)).violations).toEqual([]);
+  });
+
+  it('one account redeeming one code many times at once gets it once', async () => {
+    const admin = await s.userWithRole('admin');
+    await admin.api.post('/api/admin/promo-codes', { code: 'BURST', credits: 3 });
+    const u = await s.register();
+    const answers = await Promise.all(Array.from({ length: 8 }, () => u.api.post('/api/credits/redeem', { code: 'BURST' })));
+    expect(answers.map((a) => a.status).sort()).toEqual([201, 409, 409, 409, 409, 409, 409, 409]);
+    expect((await u.api.get('/api/credits/balance')).body.balance).toBe(3);
+    expect(await written(s, u.user.id)).toMatchObject({ grants: 1, redemptions: 1 });
+  });
+});
+
+describe.runIf(await postgresAvailable())('promo codes on two instances of one PostgreSQL', () => {
+  let a: TestServer;
+  let b: TestServer;
+  beforeAll(async () => {
+    a = await startTestServer('postgres');
+    b = await startTestServer('postgres', {}, a);
+  });
+  afterAll(async () => {
+    await b?.stop();
+    await a?.stop();
+  });
+
+  it('the same code redeemed by one account on both instances at once: exactly one wins, every time', async () => {
+    const admin = await a.userWithRole('admin');
+    for (let round = 0; round < 10; round++) {
+      const code = `TWICE-${round}`;
+      expect((await admin.api.post('/api/admin/promo-codes', { code, credits: 2 })).status).toBe(201);
+      const u = await a.register();
+      const [x, y] = await Promise.all([
+        a.api.withToken(u.token).post('/api/credits/redeem', { code }),
+        b.api.withToken(u.token).post('/api/credits/redeem', { code }),
+      ]);
+      expect([x.status, y.status].sort()).toEqual([201, 409]);
+      expect((x.status === 409 ? x : y).body.error.code).toBe('already_redeemed');
+      expect(await written(a, u.user.id)).toMatchObject({ grants: 1, redemptions: 1 });
+      expect((await b.api.withToken(u.token).get('/api/credits/balance')).body.balance).toBe(2);
+    }
+    expect((await verifyLedger(a.running.core.database.db, a.running.core.ledgerKey)).violations).toEqual([]);
+  });
+
+  it('many accounts racing for a code of 3 redemptions on both instances: exactly 3 get it', async () => {
+    const admin = await a.userWithRole('admin');
+    expect((await admin.api.post('/api/admin/promo-codes', { code: 'LAST-THREE', credits: 1, maxRedemptions: 3 })).status).toBe(201);
+    const users = await Promise.all(Array.from({ length: 12 }, () => a.register()));
+    const answers = await Promise.all(
+      users.map((u, i) => (i % 2 === 0 ? a : b).api.withToken(u.token).post('/api/credits/redeem', { code: 'LAST-THREE' })),
+    );
+    const statuses = answers.map((r) => r.status);
+    expect(statuses.filter((x) => x === 201)).toHaveLength(3);
+    expect(statuses.filter((x) => x === 410)).toHaveLength(9);
+    const db = a.running.core.database.db;
+    const code = await db.selectFrom('promo_codes').selectAll().where('code', '=', 'LAST-THREE').executeTakeFirstOrThrow();
+    expect(code.redemptions).toBe(3);
+    const redemptions = await db.selectFrom('promo_redemptions').select('user_id').where('code_id', '=', code.id).execute();
+    expect(redemptions).toHaveLength(3);
+    const promoGrants = await db
+      .selectFrom('grants')
+      .select('user_id')
+      .where('source', '=', 'promo')
+      .where(
+        'user_id',
+        'in',
+        users.map((u) => u.user.id),
+      )
+      .execute();
+    expect(promoGrants.map((g) => g.user_id).sort()).toEqual(redemptions.map((r) => r.user_id).sort());
+    expect((await verifyLedger(db, a.running.core.ledgerKey)).violations).toEqual([]);
+  });
+});
