@@ -12,6 +12,7 @@ import type {
   ReservationRow,
   UsageRow as StoredUsageRow,
 } from '../../db/schema.js';
+import { invalid, notFound } from '../errors.js';
 import type { AllocationState, GrantState } from './grants.js';
 import type { LedgerKey } from './hash.js';
 import type { LedgerOp } from './types.js';
@@ -180,4 +181,25 @@ export function usageIdsOf(op: LedgerOp): string[] {
 /** The stored id of an op's idempotency key (`scope:key`), or null without one. */
 export function idemId(op: LedgerOp): string | null {
   return op.idem ? `${op.idem.scope}:${op.idem.key}` : null;
+}
+
+/** The account of an op, or not found. */
+export function account(accounts: Map<string, AccountState>, userId: string): AccountState {
+  const a = accounts.get(userId);
+  if (!a) throw notFound('Account');
+  return a;
+}
+
+/** The hold an op names (the caller's own when `userId` is given), or not found. */
+export function reservation(reservations: Map<string, ReservationState>, id: string, userId: string | undefined): ReservationState {
+  const r = reservations.get(id);
+  if (!r || (userId !== undefined && r.row.user_id !== userId)) throw notFound('Reservation');
+  return r;
+}
+
+/** An op's amount: a whole, non-negative number of millicredits (positive unless `allowZero`). */
+export function checkAmount(mc: number, allowZero: boolean) {
+  if (!Number.isSafeInteger(mc) || mc < 0 || (!allowZero && mc === 0)) {
+    throw invalid('The amount must be a positive whole number of millicredits.', { amountMc: mc });
+  }
 }

@@ -3,14 +3,23 @@
  * order against the state the batch loaded (accounts, holds, usage rows, stored
  * idempotency outcomes), changing that state and appending the rows it will write to a
  * `Pending`. Each op succeeds or is refused on its own; a refused one changes nothing.
- * Unit-tested on its own in decide.test.ts.
+ * The holds' ops are decided in decide-holds.ts, the grants' part in decide-grants.ts.
+ * Unit-tested on its own in decide.test.ts, decide-holds.test.ts and decide-grants.test.ts.
  */
 import { mcToCredits } from '../../contracts/money.js';
-import type { ReservationRow, TransactionType } from '../../db/schema.js';
 import { DomainError, conflict, idempotencyConflict, insufficientCredits, invalid, notFound } from '../errors.js';
-import { addGrant, decideExpireGrant, expireReleased, grantsOf, snapshotGrants, spendGrants, withExpired } from './decide-grants.js';
-import { reserveFree, settleHold } from './grants.js';
-import { type AccountState, type BatchState, Pending, type ReservationState, idemId, reservationIdsOf, usageIdsOf } from './batch-state.js';
+import { addGrant, decideExpireGrant, snapshotGrants, spendGrants } from './decide-grants.js';
+import { decideCapture, decideRelease, decideReserve } from './decide-holds.js';
+import {
+  type BatchState,
+  Pending,
+  type ReservationState,
+  account,
+  checkAmount,
+  idemId,
+  reservationIdsOf,
+  usageIdsOf,
+} from './batch-state.js';
 import type { LedgerKey } from './hash.js';
 import { addUsage, available, post, unposted, usageRowMetadata } from './ledger-rows.js';
 import type { Applied, CompoundOp, LedgerOp, OpResult } from './types.js';
@@ -71,27 +80,9 @@ export function decideBatch(ops: readonly LedgerOp[], state: BatchState, key: Le
   return { results, deferred, withEffects, pending };
 }
 
-function account(accounts: Map<string, AccountState>, userId: string): AccountState {
-  const a = accounts.get(userId);
-  if (!a) throw notFound('Account');
-  return a;
-}
-
-function reservation(reservations: Map<string, ReservationState>, id: string, userId: string | undefined): ReservationState {
-  const r = reservations.get(id);
-  if (!r || (userId !== undefined && r.row.user_id !== userId)) throw notFound('Reservation');
-  return r;
-}
-
-function checkAmount(mc: number, allowZero: boolean) {
-  if (!Number.isSafeInteger(mc) || mc < 0 || (!allowZero && mc === 0)) {
-    throw invalid('The amount must be a positive whole number of millicredits.', { amountMc: mc });
-  }
-}
-
 /** Decides one op against the in-memory state, appending its rows to `pending`. */
 function decide(op: LedgerOp, state: BatchState, pending: Pending, now: number): Applied {
-  const { accounts, reservations, usages } = state;
+  const { accounts, usages } = state;
   switch (op.kind) {
     case 'credit': {
       checkAmount(op.amountMc, false);
@@ -158,130 +149,12 @@ function decide(op: LedgerOp, state: BatchState, pending: Pending, now: number):
       );
       return applied;
     }
-    case 'reserve': {
-      checkAmount(op.amountMc, true);
-      const a = account(accounts, op.userId);
-      if (reservations.has(op.reservationId)) throw conflict('This hold already exists.');
-      const avail = available(a);
-      let amount = op.amountMc;
-      if (!op.forced) {
-        if (op.shrink) {
-          const shrunk = avail < 0 ? null : op.shrink(avail);
-          if (shrunk === null) throw insufficientCredits(op.amountMc, avail);
-          amount = Math.min(shrunk, op.amountMc);
-        }
-        if (avail < amount || avail < 0) throw insufficientCredits(amount, avail);
-      }
-      const row: ReservationRow = {
-        id: op.reservationId,
-        user_id: op.userId,
-        amount_mc: amount,
-        captured_mc: 0,
-        status: 'active',
-        operation: op.pricing?.operation ?? null,
-        unit: op.pricing?.unit ?? null,
-        rule_id: op.pricing?.ruleId ?? null,
-        rule_credits_mc: op.pricing?.ruleCreditsMc ?? null,
-        forced: op.forced ? 1 : 0,
-        description: op.description ?? 'Hold',
-        metadata: op.metadata ? JSON.stringify(op.metadata) : null,
-        expires_at: op.expiresAt,
-        created_at: now,
-        settled_at: null,
-      };
-      reservations.set(row.id, { row, isNew: true, dirty: true });
-      const applied = post(
-        a,
-        pending,
-        { ...op, refType: op.refType ?? 'reservation', refId: op.refId ?? row.id },
-        'reservation',
-        0,
-        amount,
-        now,
-      );
-      applied.reservationId = row.id;
-      const allocated = reserveFree(grantsOf(state, a.row.user_id), a.row.user_id, row.id, amount);
-      if (allocated.length > 0) {
-        state.allocations.set(row.id, allocated);
-        state.allocationRows.push(...allocated);
-      }
-      return applied;
-    }
-    case 'capture': {
-      checkAmount(op.amountMc, true);
-      const r = reservation(reservations, op.reservationId, op.userId);
-      if (r.row.status !== 'active') {
-        throw conflict('This hold is already settled.', { status: r.row.status });
-      }
-      const a = account(accounts, r.row.user_id);
-      const hold = r.row.amount_mc;
-      const charged = Math.min(op.amountMc, hold);
-      // Every `usage` row has its usage record (verify checks it): a charged capture says what it was for.
-      if (charged > 0 && (op.type ?? 'usage') === 'usage' && !op.usage) throw invalid('A usage charge needs its usage record.');
-      r.row.status = 'captured';
-      r.row.captured_mc = charged;
-      r.row.settled_at = now;
-      r.dirty = true;
-      const type: TransactionType = charged === 0 ? 'release' : (op.type ?? 'usage');
-      if (type === 'usage') a.row.lifetime_used_mc += charged;
-      const before = a.row.balance_mc;
-      const settled = settleHold(grantsOf(state, a.row.user_id), state.allocations.get(r.row.id) ?? [], charged);
-      state.allocations.delete(r.row.id);
-      const applied = post(
-        a,
-        pending,
-        {
-          ...op,
-          metadata: type === 'usage' && op.usage ? usageRowMetadata(op.usage, op.metadata) : op.metadata,
-          refType: op.refType ?? 'reservation',
-          refId: op.refId ?? r.row.id,
-        },
-        type,
-        -charged,
-        -hold,
-        now,
-      );
-      applied.reservationId = r.row.id;
-      applied.chargedMc = charged;
-      if (op.usage) {
-        applied.usageId = addUsage(pending, a.row.user_id, op.usage, charged, false, applied.transactionId, r.row.id, now);
-      }
-      const expired = expireReleased(a, pending, settled.expired, now);
-      spendGrants(state, a.row.user_id, before, a.row.balance_mc, charged - settled.unbackedMc + expired);
-      return withExpired(applied, a, expired);
-    }
-    case 'release': {
-      const r = reservation(reservations, op.reservationId, op.userId);
-      if (r.row.status !== 'active') {
-        throw conflict('This hold is already settled.', { status: r.row.status });
-      }
-      const a = account(accounts, r.row.user_id);
-      r.row.status = op.reason === 'expired' ? 'expired' : 'released';
-      r.row.settled_at = now;
-      r.dirty = true;
-      const before = a.row.balance_mc;
-      const settled = settleHold(grantsOf(state, a.row.user_id), state.allocations.get(r.row.id) ?? [], 0);
-      state.allocations.delete(r.row.id);
-      const applied = post(
-        a,
-        pending,
-        {
-          ...op,
-          description: op.description ?? (op.reason === 'expired' ? 'Hold expired' : 'Hold released'),
-          refType: op.refType ?? 'reservation',
-          refId: op.refId ?? r.row.id,
-        },
-        'release',
-        0,
-        -r.row.amount_mc,
-        now,
-      );
-      applied.reservationId = r.row.id;
-      applied.chargedMc = 0;
-      const expired = expireReleased(a, pending, settled.expired, now);
-      spendGrants(state, a.row.user_id, before, a.row.balance_mc, expired);
-      return withExpired(applied, a, expired);
-    }
+    case 'reserve':
+      return decideReserve(op, state, pending, now);
+    case 'capture':
+      return decideCapture(op, state, pending, now);
+    case 'release':
+      return decideRelease(op, state, pending, now);
     case 'record_usage': {
       // The super admin's usage: a `usage` row of amount 0 that says what it would have cost (the contract).
       const a = account(accounts, op.userId);
