@@ -41,6 +41,7 @@ function AdminTabs() {
       <NavLink to="/admin/audit">Audit log</NavLink>
       <NavLink to="/admin/webhooks">Webhooks</NavLink>
       <NavLink to="/admin/api-keys">API keys</NavLink>
+      <NavLink to="/admin/promo-codes">Promo codes</NavLink>
     </nav>
   );
 }

@@ -31,6 +31,7 @@ const AdminAnalyticsPage = page(() => import('../features/admin-analytics/AdminA
 const AdminAuditPage = page(() => import('../features/admin-audit/AdminAuditPage'), 'AdminAuditPage');
 const AdminWebhooksPage = page(() => import('../features/admin-webhooks/AdminWebhooksPage'), 'AdminWebhooksPage');
 const AdminApiKeysPage = page(() => import('../features/admin-api-keys/AdminApiKeysPage'), 'AdminApiKeysPage');
+const AdminPromoCodesPage = page(() => import('../features/admin-promo-codes/AdminPromoCodesPage'), 'AdminPromoCodesPage');
 const CreditDashboard = page(() => import('../features/credits/CreditDashboard'), 'CreditDashboard');
 
 /** The pages before sign-in, by path, with their titles. */
@@ -54,6 +55,7 @@ const ADMIN_PAGES: Record<string, ComponentType> = {
   audit: AdminAuditPage,
   webhooks: AdminWebhooksPage,
   'api-keys': AdminApiKeysPage,
+  'promo-codes': AdminPromoCodesPage,
 };
 
 const SIGNED_IN_TITLES: [RegExp, string][] = [

@@ -44,6 +44,7 @@ export const keys = {
     audit: ['admin', 'audit'] as const,
     webhooks: ['admin', 'webhooks'] as const,
     apiKeys: ['admin', 'api-keys'] as const,
+    promoCodes: ['admin', 'promo-codes'] as const,
     webhookDeliveries: (endpointId: string) => ['admin', 'webhooks', endpointId, 'deliveries'] as const,
   },
 };

@@ -4,6 +4,7 @@ import { Loading, Stat } from '../../components/ui';
 import { formatCredits, formatCreditsPlain, formatDate, formatTime } from '../../lib/format';
 import { useBalance, useBalanceFreshness, useLowBalance } from './hooks';
 import { PurchaseCreditsModal } from './PurchaseCreditsModal';
+import { RedeemCode } from './RedeemCode';
 import './credits.css';
 import { LoadError } from '../../components/QueryStatus';
 
@@ -12,7 +13,7 @@ import { LoadError } from '../../components/QueryStatus';
  * available credits in the element named "Credit balance", amber below the low-balance
  * threshold, with a dot while the stream is connected (`live`). The full card shows
  * available, balance, reserved and lifetime figures, with "Buy credits" opening the
- * PurchaseCreditsModal. When the figures may be out of date (the stream down for a few
+ * PurchaseCreditsModal, and "Redeem a code" (the "Promo code" field). When the figures may be out of date (the stream down for a few
  * seconds, or a refresh failed) both say so: "not live" in the pill, "Not live, last
  * updated …" with "Retry" on the card.
  */
@@ -126,6 +127,7 @@ function BalanceCard() {
       ) : (
         <Loading label="Loading balance…" />
       )}
+      <RedeemCode />
       {buying ? (
         <PurchaseCreditsModal
           onClose={() => {
