@@ -15,6 +15,7 @@ import * as m009 from './migrations/009-ledger-key.js';
 import * as m016 from './migrations/016-payment-records.js';
 import * as m017 from './migrations/017-grants.js';
 import * as m018 from './migrations/018-payment-reversals.js';
+import * as m019 from './migrations/019-accounts.js';
 import type { DB } from './schema.js';
 
 // Migrations are imported, not read from a folder, so they work the same from src/ and dist/.
@@ -35,6 +36,7 @@ const migrations: Record<string, Migration> = {
   '016-payment-records': m016,
   '017-grants': m017,
   '018-payment-reversals': m018,
+  '019-accounts': m019,
 };
 
 const INTROSPECTION_RACE = new Set(['3F000', '42P01', '42703']);

@@ -10,10 +10,14 @@
  */
 import type { Insertable, Selectable } from 'kysely';
 import type {
+  AccountMembersTable,
+  AccountsTable,
   ApiKeysTable,
   AuditLogTable,
   AuthCountersTable,
   AuthTokensTable,
+  InvitationsTable,
+  MemberMonthUsageTable,
   SetupTokensTable,
   UserSettingsTable,
   UsersTable,
@@ -54,6 +58,10 @@ export type * from './schema/payments.js';
 export type * from './schema/usage.js';
 
 export interface DB {
+  accounts: AccountsTable;
+  account_members: AccountMembersTable;
+  invitations: InvitationsTable;
+  member_month_usage: MemberMonthUsageTable;
   grants: GrantsTable;
   reservation_grants: ReservationGrantsTable;
   promo_codes: PromoCodesTable;
@@ -88,6 +96,10 @@ export interface DB {
 }
 
 export type UserRow = Selectable<UsersTable>;
+/** A row of `accounts` (what holds a balance). `AccountRow` below is an account's balance row (user_credits). */
+export type AccountRecord = Selectable<AccountsTable>;
+export type MemberRow = Selectable<AccountMembersTable>;
+export type InvitationRow = Selectable<InvitationsTable>;
 export type GrantRow = Selectable<GrantsTable>;
 export type ReservationGrantRow = Selectable<ReservationGrantsTable>;
 export type AccountRow = Selectable<UserCreditsTable>;

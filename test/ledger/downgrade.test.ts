@@ -57,6 +57,7 @@ async function downgradeWithForgery(db: Kysely<DB>, victim: string, leave: 'noth
   const forged: Omit<TransactionRow, 'hash' | 'prev_hash'> = {
     id: `forged-${acct.seq + 1}`,
     user_id: victim,
+    member_id: null,
     seq: acct.seq + 1,
     type: 'adjustment',
     amount_mc: FORGED_MC,

@@ -33,6 +33,7 @@ export function holdRow(id: string, userId: string, amountMc: number, status: Re
   return {
     id,
     user_id: userId,
+    member_id: null,
     amount_mc: amountMc,
     captured_mc: 0,
     status,
@@ -53,6 +54,7 @@ export function usageRow(id: string, userId: string, chargedMc: number, extra: P
   return {
     id,
     user_id: userId,
+    member_id: null,
     operation: 'message',
     unit: 'per_message',
     quantity_milli: 2000,

@@ -80,8 +80,8 @@ export async function createUser(writer: LedgerWriter, input: NewUser): Promise<
 }
 
 /**
- * Inserts a user with its empty account (the start of its ledger chain) and default
- * settings, and grants `signupBonusMc` as a `signup_bonus` row, in the caller's transaction:
+ * Inserts a user with its personal account (accounts row, same id, same external id), its
+ * empty balance (the start of its ledger chain) and default settings, and grants `signupBonusMc` as a `signup_bonus` row, in the caller's transaction:
  * every way a user is made (sign-up, an operator, the platform's customers) goes through it.
  */
 export async function insertUserWithAccount(
@@ -113,6 +113,11 @@ export async function insertUserWithAccount(
       created_at: now,
       updated_at: now,
     })
+    .execute();
+  // The user's personal account: its id is the user's, so the ledger rows keyed by it are the user's.
+  await trx
+    .insertInto('accounts')
+    .values({ id: u.id, kind: 'personal', name: u.name, external_id: u.externalId, created_at: now, updated_at: now })
     .execute();
   await trx
     .insertInto('user_credits')

@@ -111,14 +111,19 @@ export async function ensureExternalUser(
     const holder = await db.selectFrom('users').select(COLUMNS).where('email', '=', email).executeTakeFirst();
     if (holder && holder.external_id === null) {
       const linked = await writer
-        .transaction(({ trx, now }) =>
-          trx
+        .transaction(async ({ trx, now }) => {
+          const r = await trx
             .updateTable('users')
             .set({ external_id: externalId, updated_at: now })
             .where('id', '=', holder.id)
             .where('external_id', 'is', null)
-            .executeTakeFirst(),
-        )
+            .executeTakeFirst();
+          // The personal account carries the same external id (one namespace with organisations').
+          if (Number(r.numUpdatedRows) === 1) {
+            await trx.updateTable('accounts').set({ external_id: externalId, updated_at: now }).where('id', '=', holder.id).execute();
+          }
+          return r;
+        })
         .catch((e) => {
           if (isUniqueViolation(e)) return null; // another request linked or created this id first
           throw e;

@@ -5,7 +5,6 @@
  */
 import type {
   AccountRow,
-  DB,
   GrantRow,
   NewTransaction,
   ReservationGrantRow,
@@ -60,7 +59,7 @@ export interface LedgerEvent {
   data: Record<string, unknown>;
 }
 
-export type NewUsageRow = DB['usage_tracking'] extends infer T ? { [K in keyof T]: T[K] } : never;
+export type NewUsageRow = StoredUsageRow;
 
 export interface RollupRow {
   user_id: string;

@@ -30,6 +30,7 @@ export function decideReserve(op: ReserveOp, state: BatchState, pending: Pending
   const row: ReservationRow = {
     id: op.reservationId,
     user_id: op.userId,
+    member_id: null,
     amount_mc: amount,
     captured_mc: 0,
     status: 'active',

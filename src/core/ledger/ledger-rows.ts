@@ -149,6 +149,7 @@ export function addUsage(
   pending.usageRows.push({
     id,
     user_id: userId,
+    member_id: null,
     operation: u.operation,
     unit: u.unit,
     quantity_milli: u.quantityMilli,

@@ -62,6 +62,10 @@ async function openAccounts(core: Core, n: number): Promise<string[]> {
       )
       .execute();
     await trx
+      .insertInto('accounts')
+      .values(ids.map((id) => ({ id, kind: 'personal' as const, name: 'model', created_at: now, updated_at: now })))
+      .execute();
+    await trx
       .insertInto('user_credits')
       .values(
         ids.map((id) => ({

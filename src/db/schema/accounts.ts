@@ -1,4 +1,4 @@
-/** Users, their settings, sign-in counters and mailed tokens, the setup token, service API keys, the audit log. (src/db/schema.ts gathers every table into the DB interface.) */
+/** Users, accounts (personal and organisations) with their members and invitations, their settings, sign-in counters and mailed tokens, the setup token, service API keys, the audit log. (src/db/schema.ts gathers every table into the DB interface.) */
 import type { ColumnType } from 'kysely';
 
 export type Role = 'user' | 'admin' | 'super_admin';
@@ -31,6 +31,7 @@ export interface AuditLogTable {
 }
 
 export interface UserSettingsTable {
+  /** The account's id (accounts.id, migration 019; a personal account's id is its user's). */
   user_id: string;
   low_balance_threshold_mc: number;
   auto_recharge_enabled: number;
@@ -88,4 +89,58 @@ export interface ApiKeysTable {
   /** Updated at most once a minute per key and instance. */
   last_used_at: number | null;
   revoked_at: number | null;
+}
+
+export type AccountKind = 'personal' | 'organization';
+
+/**
+ * What holds a balance (migration 019). A personal account's id is its user's id; an
+ * organisation has its own. `external_id` is the platform's id of the account (the service
+ * API's `customer`): a user's `sub` for a personal account (the same as users.external_id),
+ * the id the platform gave an organisation; one namespace, unique where set.
+ */
+export interface AccountsTable {
+  id: string;
+  kind: AccountKind;
+  name: string;
+  external_id: ColumnType<string | null, string | null | undefined, string | null>;
+  created_at: number;
+  updated_at: number;
+}
+
+export type MemberRole = 'owner' | 'admin' | 'member';
+
+/** A user's membership of an organisation (personal accounts have none: their user holds them). */
+export interface AccountMembersTable {
+  account_id: string;
+  user_id: string;
+  role: MemberRole;
+  /** What the member may spend of the organisation's credits per calendar month (UTC); null: no limit. */
+  monthly_limit_mc: ColumnType<number | null, number | null | undefined, number | null>;
+  created_at: number;
+  updated_at: number;
+}
+
+/** An invitation to an organisation by email; only the SHA-256 of its token is kept. */
+export interface InvitationsTable {
+  id: string;
+  account_id: string;
+  email: string;
+  role: MemberRole;
+  token_hash: string;
+  expires_at: number;
+  accepted_at: ColumnType<number | null, number | null | undefined, number | null>;
+  /** The user who accepted it. */
+  accepted_by: ColumnType<string | null, string | null | undefined, string | null>;
+  created_by: string;
+  created_at: number;
+}
+
+/** What a member spent of an organisation's credits in a calendar month (UTC), kept in the debit's transaction. */
+export interface MemberMonthUsageTable {
+  account_id: string;
+  user_id: string;
+  /** 'YYYY-MM' in UTC. */
+  month: string;
+  used_mc: number;
 }

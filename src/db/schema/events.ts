@@ -12,6 +12,7 @@ export type AlertType =
 
 export interface CreditAlertsTable {
   id: string;
+  /** The account's id (accounts.id, migration 019; a personal account's id is its user's). */
   user_id: string;
   type: AlertType;
   message: string;

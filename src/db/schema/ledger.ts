@@ -1,7 +1,16 @@
-/** Accounts and their ledger: balances, transactions, holds, grants, idempotency keys, the chains' hashing state. (src/db/schema.ts gathers every table into the DB interface.) */
-import type { Generated } from 'kysely';
+/**
+ * Accounts and their ledger: balances, transactions, holds, grants, idempotency keys, the chains' hashing state. (src/db/schema.ts gathers every table into the DB interface.)
+ *
+ * `user_id` in these tables is the **account's** id (accounts.id, migration 019): a user's
+ * personal account has the user's id, an organisation its own. The column kept its name.
+ */
+import type { ColumnType, Generated } from 'kysely';
+
+/** The organisation member (a user id) who caused a row; null on personal accounts. Optional on insert. */
+export type MemberId = ColumnType<string | null, string | null | undefined, string | null>;
 
 export interface UserCreditsTable {
+  /** The account's id (see the top of this file). */
   user_id: string;
   balance_mc: number;
   reserved_mc: number;
@@ -31,7 +40,10 @@ export type TransactionType =
 
 export interface CreditTransactionsTable {
   id: string;
+  /** The account's id (see the top of this file). */
   user_id: string;
+  /** The member who caused it, on an organisation's account. */
+  member_id: MemberId;
   seq: number;
   type: TransactionType;
   amount_mc: number;
@@ -52,7 +64,10 @@ export type ReservationStatus = 'active' | 'captured' | 'released' | 'expired';
 
 export interface ReservationsTable {
   id: string;
+  /** The account's id (see the top of this file). */
   user_id: string;
+  /** The member who placed the hold, on an organisation's account. */
+  member_id: MemberId;
   amount_mc: number;
   captured_mc: number;
   status: ReservationStatus;
@@ -89,7 +104,10 @@ export interface LedgerStateTable {
 /** A hold made through the service API; the reservation with the same id is the hold itself. */
 export interface ServiceHoldsTable {
   id: string;
+  /** The account's id (see the top of this file). */
   user_id: string;
+  /** The member who placed the hold, on an organisation's account. */
+  member_id: MemberId;
   api_key_id: string;
   /** The quantity held, in thousandths of the unit's base quantity. */
   quantity_milli: number;
@@ -101,6 +119,7 @@ export type GrantSource = 'purchase' | 'bonus' | 'signup_bonus' | 'promo' | 'adj
 /** Credits that entered an account, spent in the contract's order (see core/ledger/grants.ts). */
 export interface GrantsTable {
   id: string;
+  /** The account's id (see the top of this file). */
   user_id: string;
   source: GrantSource;
   credits_mc: number;

@@ -3,6 +3,7 @@ export type PaymentStatus = 'pending' | 'succeeded' | 'failed' | 'refunded' | 'p
 
 export interface StripePaymentsTable {
   id: string;
+  /** The account's id that bought (accounts.id, migration 019; a personal account's id is its user's). */
   user_id: string;
   package_id: string;
   provider: 'stripe' | 'simulated';

@@ -1,4 +1,11 @@
-/** What is sold and metered: packages, prices, usage and its rollups, promo codes, VAPI calls. (src/db/schema.ts gathers every table into the DB interface.) */
+/**
+ * What is sold and metered: packages, prices, usage and its rollups, promo codes, VAPI calls. (src/db/schema.ts gathers every table into the DB interface.)
+ *
+ * `user_id` in usage_tracking, usage_rollups, promo_redemptions and vapi_calls is the
+ * **account's** id (accounts.id, migration 019; a personal account's id is its user's).
+ */
+import type { MemberId } from './ledger.js';
+
 export interface CreditPackagesTable {
   id: string;
   name: string;
@@ -18,7 +25,10 @@ export interface CreditPackagesTable {
 
 export interface UsageTrackingTable {
   id: string;
+  /** The account's id (see the top of this file). */
   user_id: string;
+  /** The member who caused it, on an organisation's account. */
+  member_id: MemberId;
   operation: string;
   unit: string;
   quantity_milli: number;

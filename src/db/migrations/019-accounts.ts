@@ -1,0 +1,196 @@
+import { type Kysely, sql } from 'kysely';
+
+/**
+ * Accounts (issue 18): a balance belongs to an **account**, a user's personal one or an
+ * organisation shared by its members.
+ *
+ * - `accounts`: id, kind (`personal` | `organization`), name, `external_id` (the platform's id
+ *   of the account, unique where set: the service API's `customer` names a user's personal
+ *   account by the user's `sub` and an organisation by the id the platform gave it, one
+ *   namespace for both). **A personal account's id is its user's id**, so every existing
+ *   ledger row, hash chain and `credits verify` verdict stays as it is: this migration adds
+ *   one personal account per user, with the user's name and external id.
+ * - The ledger's tables keep their column `user_id`; it now means the account's id. Their
+ *   foreign keys move from users(id) to accounts(id) (user_credits, credit_transactions,
+ *   usage_tracking, stripe_payments, credit_alerts, reservations, user_settings,
+ *   vapi_calls; auth_tokens still belong to a user). On PostgreSQL the constraints are
+ *   dropped and added again; SQLite cannot alter a constraint, so each of those tables is
+ *   rebuilt by its documented procedure (https://www.sqlite.org/lang_altertable.html#otheralter):
+ *   foreign keys off, a new table from the old CREATE statement with the reference
+ *   replaced, the rows copied (the non-generated columns: user_credits.available_mc is
+ *   computed), the old table dropped, the new one renamed, its indexes and triggers made
+ *   again, `PRAGMA foreign_key_check`, foreign keys back on. Kysely runs SQLite migrations
+ *   outside a transaction (its SQLite adapter does not support transactional DDL), which
+ *   `PRAGMA foreign_keys` needs; the migration opens its own transaction after it, so it
+ *   applies whole or not at all.
+ * - `account_members` (organisations only: a personal account has no member rows, its user
+ *   is its only holder): role `owner` | `admin` | `member` and `monthly_limit_mc` (null: no
+ *   limit).
+ * - `invitations`: by email, with a role; only the SHA-256 of the token is kept.
+ * - `member_month_usage`: what each member of an organisation spent in a calendar month
+ *   (UTC, `YYYY-MM`), kept by the ledger writer in the debit's transaction for the limits.
+ * - `member_id` (the user who caused it; null on personal accounts and on rows without a
+ *   member) on credit_transactions, usage_tracking, reservations and service_holds.
+ */
+export async function up(db: Kysely<unknown>): Promise<void> {
+  const onPg = await sql`select current_schema() as s`.execute(db).then(
+    () => true,
+    () => false,
+  );
+  if (onPg) {
+    await expand(db);
+    await movePostgresReferences(db);
+    return;
+  }
+  const fk = (await sql<{ foreign_keys: number }>`pragma foreign_keys`.execute(db)).rows[0]?.foreign_keys ?? 0;
+  await sql`pragma foreign_keys = off`.execute(db);
+  const off = (await sql<{ foreign_keys: number }>`pragma foreign_keys`.execute(db)).rows[0]?.foreign_keys;
+  if (Number(off) !== 0)
+    throw new Error('019-accounts must run outside a transaction on SQLite (PRAGMA foreign_keys is ignored inside one)');
+  try {
+    await sql`begin immediate`.execute(db);
+    try {
+      await expand(db);
+      await rebuildSqliteReferences(db);
+      const broken = (await sql<Record<string, unknown>>`pragma foreign_key_check`.execute(db)).rows;
+      if (broken.length > 0)
+        throw new Error(`019-accounts: rows without their account after the rebuild: ${JSON.stringify(broken.slice(0, 5))}`);
+      await sql`commit`.execute(db);
+    } catch (e) {
+      await sql`rollback`.execute(db);
+      throw e;
+    }
+  } finally {
+    await sql.raw(`pragma foreign_keys = ${Number(fk) ? 'on' : 'off'}`).execute(db);
+  }
+}
+
+/** The ledger tables whose `user_id` references users(id) until now, and accounts(id) after. */
+export const ACCOUNT_TABLES = [
+  'user_credits',
+  'credit_transactions',
+  'usage_tracking',
+  'stripe_payments',
+  'credit_alerts',
+  'reservations',
+  'user_settings',
+  'vapi_calls',
+] as const;
+
+/** The new tables and columns, the personal accounts (the same on both databases). */
+async function expand(db: Kysely<unknown>): Promise<void> {
+  const big = 'bigint' as const;
+  await db.schema
+    .createTable('accounts')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('personal', 'organization')`))
+    .addColumn('name', 'text', (c) => c.notNull())
+    .addColumn('external_id', 'text')
+    .addColumn('created_at', big, (c) => c.notNull())
+    .addColumn('updated_at', big, (c) => c.notNull())
+    .execute();
+  // Unique where set: several nulls are allowed on both databases.
+  await db.schema.createIndex('accounts_external_id').on('accounts').column('external_id').unique().execute();
+  await sql`insert into accounts (id, kind, name, external_id, created_at, updated_at)
+    select id, 'personal', name, external_id, created_at, updated_at from users`.execute(db);
+
+  await db.schema
+    .createTable('account_members')
+    .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+    .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
+    .addColumn('role', 'text', (c) => c.notNull().check(sql`role in ('owner', 'admin', 'member')`))
+    .addColumn('monthly_limit_mc', big, (c) => c.check(sql`monthly_limit_mc is null or monthly_limit_mc >= 0`))
+    .addColumn('created_at', big, (c) => c.notNull())
+    .addColumn('updated_at', big, (c) => c.notNull())
+    .addPrimaryKeyConstraint('account_members_pk', ['account_id', 'user_id'])
+    .execute();
+  // The accounts a user may act on (GET /api/accounts).
+  await db.schema.createIndex('account_members_user').on('account_members').column('user_id').execute();
+
+  await db.schema
+    .createTable('invitations')
+    .addColumn('id', 'text', (c) => c.primaryKey())
+    .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
+    .addColumn('email', 'text', (c) => c.notNull())
+    .addColumn('role', 'text', (c) => c.notNull().check(sql`role in ('owner', 'admin', 'member')`))
+    // SHA-256 of the token, hex; the token itself is shown once to the inviter (and mailed).
+    .addColumn('token_hash', 'text', (c) => c.notNull().unique())
+    .addColumn('expires_at', big, (c) => c.notNull())
+    .addColumn('accepted_at', big)
+    .addColumn('accepted_by', 'text')
+    .addColumn('created_by', 'text', (c) => c.notNull())
+    .addColumn('created_at', big, (c) => c.notNull())
+    .execute();
+  await db.schema.createIndex('invitations_account').on('invitations').columns(['account_id', 'created_at']).execute();
+
+  await db.schema
+    .createTable('member_month_usage')
+    .addColumn('account_id', 'text', (c) => c.notNull())
+    .addColumn('user_id', 'text', (c) => c.notNull())
+    // 'YYYY-MM', the calendar month in UTC.
+    .addColumn('month', 'text', (c) => c.notNull())
+    .addColumn('used_mc', big, (c) => c.notNull().defaultTo(0))
+    .addPrimaryKeyConstraint('member_month_usage_pk', ['account_id', 'user_id', 'month'])
+    .execute();
+
+  for (const table of ['credit_transactions', 'usage_tracking', 'reservations', 'service_holds']) {
+    await db.schema.alterTable(table).addColumn('member_id', 'text').execute();
+  }
+}
+
+async function movePostgresReferences(db: Kysely<unknown>): Promise<void> {
+  const found = (
+    await sql<{ table: string; constraint: string; column: string }>`
+      select t.relname as "table", c.conname as "constraint", a.attname as "column"
+      from pg_constraint c
+      join pg_class t on t.oid = c.conrelid
+      join pg_class r on r.oid = c.confrelid
+      join pg_namespace n on n.oid = t.relnamespace
+      join pg_attribute a on a.attrelid = c.conrelid and a.attnum = c.conkey[1]
+      where c.contype = 'f' and r.relname = 'users' and n.nspname = current_schema()`.execute(db)
+  ).rows;
+  for (const table of ACCOUNT_TABLES) {
+    const fk = found.filter((f) => f.table === table);
+    if (fk.length !== 1 || fk[0]?.column !== 'user_id') {
+      throw new Error(`019-accounts: expected one foreign key of ${table}.user_id to users, found ${JSON.stringify(fk)}`);
+    }
+    const name = fk[0].constraint;
+    await sql`alter table ${sql.table(table)} drop constraint ${sql.ref(name)}`.execute(db);
+    await sql`alter table ${sql.table(table)} add constraint ${sql.ref(name)} foreign key (user_id) references accounts (id)`.execute(db);
+  }
+}
+
+async function rebuildSqliteReferences(db: Kysely<unknown>): Promise<void> {
+  for (const table of ACCOUNT_TABLES) {
+    const created = (await sql<{ sql: string }>`select sql from sqlite_master where type = 'table' and name = ${table}`.execute(db)).rows[0]
+      ?.sql;
+    if (!created) throw new Error(`019-accounts: no table ${table}`);
+    const reference = /references "users" \("id"\)/g;
+    const matches = created.match(reference)?.length ?? 0;
+    const head = `CREATE TABLE "${table}" (`;
+    if (matches !== 1 || !created.startsWith(head)) {
+      throw new Error(`019-accounts: ${table} is not as expected (${matches} references to users): ${created}`);
+    }
+    const temp = `${table}__accounts`;
+    const createNew = `CREATE TABLE "${temp}" (${created.slice(head.length).replace(reference, 'references "accounts" ("id")')}`;
+    // Indexes (those the CREATE statement makes itself have no sql) and triggers, made again after.
+    const dependents = (
+      await sql<{ sql: string }>`select sql from sqlite_master
+        where tbl_name = ${table} and type in ('index', 'trigger') and sql is not null order by type, name`.execute(db)
+    ).rows.map((r) => r.sql);
+    // Generated columns (hidden 2 or 3) are computed, not copied.
+    const columns = (await sql<{ name: string; hidden: number }>`select name, hidden from pragma_table_xinfo(${table})`.execute(db)).rows
+      .filter((c) => Number(c.hidden) === 0)
+      .map((c) => `"${c.name}"`)
+      .join(', ');
+    await sql.raw(createNew).execute(db);
+    await sql.raw(`INSERT INTO "${temp}" (${columns}) SELECT ${columns} FROM "${table}"`).execute(db);
+    await sql.raw(`DROP TABLE "${table}"`).execute(db);
+    await sql.raw(`ALTER TABLE "${temp}" RENAME TO "${table}"`).execute(db);
+    for (const statement of dependents) await sql.raw(statement).execute(db);
+  }
+}
+
+export async function down(): Promise<void> {
+  throw new Error('Not reversible.');
+}
