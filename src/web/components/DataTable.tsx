@@ -1,4 +1,5 @@
 import { type ReactNode, useEffect, useRef, useState } from 'react';
+import { Empty } from './ui';
 
 export interface Column<T> {
   /** The header, and the cell's label in the card layout on phones. */
@@ -35,7 +36,7 @@ function useOverflowing<E extends HTMLElement>(present: boolean) {
 }
 
 /**
- * A table of rows by columns (nothing when there are no rows), keyed by `rowKey` (the
+ * A table of rows by columns (when there are no rows, `empty` if given, else nothing), keyed by `rowKey` (the
  * rows' `id` by default). `stack` turns each row into a card of labelled cells below
  * 640 px (every admin table, the history); a table that does not stack and is wider than
  * the screen scrolls sideways and shows it: shadows at the hidden edges, a visible
@@ -50,6 +51,7 @@ export function DataTable<T>({
   stack,
   className,
   rowClassName,
+  empty,
 }: {
   rows: readonly T[];
   columns: readonly Column<NoInfer<T>>[];
@@ -59,9 +61,11 @@ export function DataTable<T>({
   stack?: boolean;
   className?: string;
   rowClassName?(row: NoInfer<T>): string;
+  /** Said instead of the table when there are no rows (for rows already loaded; a query's list says it through QueryStatus). */
+  empty?: ReactNode;
 }) {
   const { ref, overflowing } = useOverflowing<HTMLDivElement>(rows.length > 0);
-  if (rows.length === 0) return null;
+  if (rows.length === 0) return empty === undefined ? null : <Empty>{empty}</Empty>;
   const tableClass = ['table', stack ? 'table-stack' : '', className ?? ''].filter(Boolean).join(' ');
   const scrolls = overflowing && !stack;
   return (

@@ -1,12 +1,14 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useId, useState } from 'react';
+import { useState } from 'react';
 import type { RequestOf, ResponseOf } from '../../../contracts/endpoints';
 import { api } from '../../api/client';
 import { DialogActions } from '../../components/Actions';
+import { Card } from '../../components/Card';
 import { DataTable } from '../../components/DataTable';
 import { Dialog } from '../../components/Dialog';
 import { Field, fieldErrors } from '../../components/Field';
 import { QueryStatus } from '../../components/QueryStatus';
+import { SecretShownOnce } from '../../components/SecretShownOnce';
 import { Badge, ErrorMessage } from '../../components/ui';
 import { formatDate } from '../../lib/format';
 import { onSubmit } from '../../lib/forms';
@@ -17,19 +19,19 @@ type Created = ResponseOf<'POST /api/admin/api-keys'>;
 
 /** `/admin/api-keys`: the service API's keys, with their last use; "New key" shows a key once, "Revoke" ends one. */
 export function AdminApiKeysPage() {
-  const h = useId();
   const [creating, setCreating] = useState(false);
   const [revoking, setRevoking] = useState<ApiKey | null>(null);
   const list = useQuery({ queryKey: keys.admin.apiKeys, queryFn: ({ signal }) => api('GET /api/admin/api-keys', { signal }) });
   const items = list.data?.items ?? [];
   return (
-    <section className="card" aria-labelledby={h}>
-      <div className="card-head">
-        <h2 id={h}>API keys</h2>
+    <Card
+      title="API keys"
+      actions={
         <button type="button" className="button button-primary button-small" onClick={() => setCreating(true)}>
           New key
         </button>
-      </div>
+      }
+    >
       <p className="muted">
         The platform’s backends call the service API (<code>/api/v1</code>) with these keys, as <code>Authorization: Bearer ck_live_…</code>
         . A key is shown once, when it is made; a revoked key is refused at once.
@@ -69,7 +71,7 @@ export function AdminApiKeysPage() {
       />
       {creating ? <NewKeyDialog onClose={() => setCreating(false)} /> : null}
       {revoking ? <RevokeDialog apiKey={revoking} onClose={() => setRevoking(null)} /> : null}
-    </section>
+    </Card>
   );
 }
 
@@ -77,7 +79,6 @@ export function AdminApiKeysPage() {
 function NewKeyDialog({ onClose }: { onClose(): void }) {
   const [name, setName] = useState('');
   const [made, setMade] = useState<Created | null>(null);
-  const [copied, setCopied] = useState(false);
   const queryClient = useQueryClient();
   const create = useMutation({
     mutationFn: (body: RequestOf<'POST /api/admin/api-keys'>['body']) => api('POST /api/admin/api-keys', { body }),
@@ -89,28 +90,16 @@ function NewKeyDialog({ onClose }: { onClose(): void }) {
   const fe = fieldErrors(create.error);
   if (made) {
     return (
-      <Dialog title={`Key “${made.apiKey.name}”`} onClose={onClose}>
-        <div className="stack">
-          <p>Copy this key now and keep it in the backend’s secret store: it is not shown again (only its hash is kept).</p>
-          <code className="secret" data-testid="new-api-key">
-            {made.key}
-          </code>
-          <div className="actions">
-            <button
-              type="button"
-              className="button"
-              onClick={() => {
-                void navigator.clipboard?.writeText(made.key).then(() => setCopied(true));
-              }}
-            >
-              {copied ? 'Copied' : 'Copy key'}
-            </button>
-            <button type="button" className="button button-primary" onClick={onClose}>
-              Done
-            </button>
-          </div>
-        </div>
-      </Dialog>
+      <SecretShownOnce
+        title={`Key “${made.apiKey.name}”`}
+        secret={made.key}
+        testId="new-api-key"
+        copyLabel="Copy key"
+        closeLabel="Done"
+        onClose={onClose}
+      >
+        <p>Copy this key now and keep it in the backend’s secret store: it is not shown again (only its hash is kept).</p>
+      </SecretShownOnce>
     );
   }
   return (

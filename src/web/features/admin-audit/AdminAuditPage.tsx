@@ -1,4 +1,4 @@
-import { useId } from 'react';
+import { Card } from '../../components/Card';
 import { DataTable } from '../../components/DataTable';
 import { LoadMore } from '../../components/LoadMore';
 import { QueryStatus } from '../../components/QueryStatus';
@@ -9,13 +9,9 @@ import { describeEntry, entryNotes } from './describe';
 
 /** `/admin/audit`: who did what to whom, in words ("root@example.com refunded $45.00 to dana@example.com"), newest first. */
 export function AdminAuditPage() {
-  const h = useId();
   const { list: audit, items } = usePages('GET /api/admin/audit', keys.admin.audit, { limit: 50 });
   return (
-    <section className="card" aria-labelledby={h}>
-      <div className="card-head">
-        <h2 id={h}>Audit log</h2>
-      </div>
+    <Card title="Audit log">
       <QueryStatus query={audit} count={items.length} empty="Nothing audited yet." />
       <DataTable
         rows={items}
@@ -29,6 +25,6 @@ export function AdminAuditPage() {
         ]}
       />
       <LoadMore list={audit} />
-    </section>
+    </Card>
   );
 }

@@ -1,13 +1,14 @@
 import { useQuery } from '@tanstack/react-query';
-import { useId, useState } from 'react';
+import { useState } from 'react';
 import type { Shape } from '../../../contracts/types';
 import { api } from '../../api/client';
+import { Card } from '../../components/Card';
 import { DataTable } from '../../components/DataTable';
 import { QueryStatus } from '../../components/QueryStatus';
 import { Badge } from '../../components/ui';
 import { formatCredits, formatMoney } from '../../lib/format';
 import { keys } from '../../lib/query-keys';
-import { ActiveBadge, CatalogCard, inactiveRow } from './parts';
+import { ActiveBadge, inactiveRow } from './parts';
 import { PackageDialog } from './PackageDialog';
 
 /** How long a package's credits and bonus last: "Never", or the days of each. */
@@ -19,7 +20,6 @@ function expiry(p: Shape<'CreditPackage'>) {
 
 /** `/admin/packages`: every package, inactive ones too, with "New package" and "Edit" on each. */
 export function AdminPackagesPage() {
-  const h = useId();
   const [editing, setEditing] = useState<Shape<'CreditPackage'> | 'new' | null>(null);
   const packages = useQuery({
     queryKey: keys.admin.packages,
@@ -27,8 +27,7 @@ export function AdminPackagesPage() {
   });
   const items = packages.data?.items ?? [];
   return (
-    <CatalogCard
-      titleId={h}
+    <Card
       title="Credit packages"
       actions={
         <button type="button" className="button button-primary button-small" onClick={() => setEditing('new')}>
@@ -71,6 +70,6 @@ export function AdminPackagesPage() {
         ]}
       />
       {editing ? <PackageDialog pkg={editing === 'new' ? null : editing} onClose={() => setEditing(null)} /> : null}
-    </CatalogCard>
+    </Card>
   );
 }

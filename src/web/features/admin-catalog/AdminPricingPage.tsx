@@ -1,13 +1,14 @@
 import { useQuery } from '@tanstack/react-query';
-import { useId, useState } from 'react';
+import { useState } from 'react';
 import type { Shape } from '../../../contracts/types';
 import { api } from '../../api/client';
+import { Card } from '../../components/Card';
 import { DataTable } from '../../components/DataTable';
 import { CheckField } from '../../components/Field';
 import { QueryStatus } from '../../components/QueryStatus';
 import { formatCredits, humanize, unitLabel } from '../../lib/format';
 import { keys } from '../../lib/query-keys';
-import { ActiveBadge, CatalogCard, inactiveRow } from './parts';
+import { ActiveBadge, inactiveRow } from './parts';
 import { RuleDialog } from './RuleDialog';
 
 const byRule = (a: Shape<'PricingRule'>, b: Shape<'PricingRule'>) =>
@@ -15,7 +16,6 @@ const byRule = (a: Shape<'PricingRule'>, b: Shape<'PricingRule'>) =>
 
 /** `/admin/pricing`: the active rules (and, on demand, their old versions), with "New rule" and "Edit" on each active one. */
 export function AdminPricingPage() {
-  const h = useId();
   const [editing, setEditing] = useState<Shape<'PricingRule'> | 'new' | null>(null);
   const [showOld, setShowOld] = useState(false);
   const rules = useQuery({
@@ -25,8 +25,7 @@ export function AdminPricingPage() {
   const all = rules.data?.items ?? [];
   const items = (showOld ? all : all.filter((r) => r.active)).slice().sort(byRule);
   return (
-    <CatalogCard
-      titleId={h}
+    <Card
       title="Pricing rules"
       actions={
         <div className="card-actions">
@@ -69,6 +68,6 @@ export function AdminPricingPage() {
         ]}
       />
       {editing ? <RuleDialog rule={editing === 'new' ? null : editing} onClose={() => setEditing(null)} /> : null}
-    </CatalogCard>
+    </Card>
   );
 }

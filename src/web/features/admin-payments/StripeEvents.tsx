@@ -1,4 +1,4 @@
-import { useId } from 'react';
+import { Card } from '../../components/Card';
 import { DataTable } from '../../components/DataTable';
 import { LoadMore } from '../../components/LoadMore';
 import { QueryStatus } from '../../components/QueryStatus';
@@ -8,13 +8,9 @@ import { keys } from '../../lib/query-keys';
 
 /** The "Stripe events" section of `/admin/payments`: every event the webhook received, and what it did. */
 export function StripeEvents() {
-  const h = useId();
   const { list: events, items } = usePages('GET /api/admin/webhook-events', keys.admin.webhookEvents, { limit: 25 });
   return (
-    <section className="card" aria-labelledby={h}>
-      <div className="card-head">
-        <h2 id={h}>Stripe events</h2>
-      </div>
+    <Card title="Stripe events">
       <QueryStatus query={events} count={items.length} empty="No Stripe event received yet." />
       <DataTable
         stack
@@ -29,6 +25,6 @@ export function StripeEvents() {
         ]}
       />
       <LoadMore list={events} />
-    </section>
+    </Card>
   );
 }

@@ -1,9 +1,9 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { useId } from 'react';
 import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ResponseOf } from '../../../contracts/endpoints';
 import { api } from '../../api/client';
 import { ByOperationTable } from '../../components/ByOperationTable';
+import { Card } from '../../components/Card';
 import { DataTable } from '../../components/DataTable';
 import { DateRangeFields, ReportStatus } from '../../components/DateRangeFields';
 import { Badge, Empty, Stat } from '../../components/ui';
@@ -15,7 +15,6 @@ type Detail = ResponseOf<'GET /api/admin/users/:id'>;
 
 /** A user's usage report for admins (`GET /api/admin/users/:id/usage`): credits used per day in a chart, totals, by operation. */
 export function UserUsage({ userId }: { userId: string }) {
-  const h = useId();
   const { range, setRange, bad } = useDayRange(30);
   const usage = useQuery({
     queryKey: keys.admin.userUsage(userId, range.from, range.to),
@@ -26,11 +25,7 @@ export function UserUsage({ userId }: { userId: string }) {
   const u = usage.data;
   const data = (u?.series ?? []).map((s) => ({ label: formatBucket(s.bucket, 'day'), credits: s.credits }));
   return (
-    <section className="card" aria-labelledby={h}>
-      <div className="card-head">
-        <h2 id={h}>Usage</h2>
-        <DateRangeFields range={range} onChange={setRange} />
-      </div>
+    <Card title="Usage" actions={<DateRangeFields range={range} onChange={setRange} />}>
       <ReportStatus bad={bad} query={usage} loading="Loading usage…" />
       {u ? (
         <>
@@ -68,17 +63,15 @@ export function UserUsage({ userId }: { userId: string }) {
           )}
         </>
       ) : null}
-    </section>
+    </Card>
   );
 }
 
 /** The user's alert and auto-recharge settings, as they set them. */
 export function UserSettings({ settings }: { settings: Detail['settings'] }) {
-  const h = useId();
   const a = settings.autoRecharge;
   return (
-    <section className="card" aria-labelledby={h}>
-      <h2 id={h}>Settings</h2>
+    <Card title="Settings">
       <dl className="stats stats-compact">
         <Stat label="Low-balance alert below" value={`${formatCredits(settings.lowBalanceThreshold)} credits`} />
         <Stat
@@ -87,58 +80,48 @@ export function UserSettings({ settings }: { settings: Detail['settings'] }) {
           hint={a.enabled ? `${a.packageId ?? ''} below ${formatCredits(a.thresholdCredits ?? 0)} credits` : undefined}
         />
       </dl>
-    </section>
+    </Card>
   );
 }
 
 /** The user's last alerts. */
 export function UserAlerts({ alerts }: { alerts: Detail['alerts'] }) {
-  const h = useId();
   return (
-    <section className="card" aria-labelledby={h}>
-      <h2 id={h}>Alerts</h2>
-      {alerts.length === 0 ? (
-        <Empty>No alerts.</Empty>
-      ) : (
-        <DataTable
-          stack
-          caption="Alerts of this user, newest first"
-          rows={alerts}
-          columns={[
-            { header: 'Date', cellClassName: 'nowrap', cell: (a) => formatDate(a.createdAt) },
-            { header: 'Type', cell: (a) => <Badge tone="neutral">{humanize(a.type)}</Badge> },
-            { header: 'Message', cell: (a) => a.message },
-            { header: 'Read', cell: (a) => (a.read ? 'Yes' : 'No') },
-          ]}
-        />
-      )}
-    </section>
+    <Card title="Alerts">
+      <DataTable
+        stack
+        empty="No alerts."
+        caption="Alerts of this user, newest first"
+        rows={alerts}
+        columns={[
+          { header: 'Date', cellClassName: 'nowrap', cell: (a) => formatDate(a.createdAt) },
+          { header: 'Type', cell: (a) => <Badge tone="neutral">{humanize(a.type)}</Badge> },
+          { header: 'Message', cell: (a) => a.message },
+          { header: 'Read', cell: (a) => (a.read ? 'Yes' : 'No') },
+        ]}
+      />
+    </Card>
   );
 }
 
 /** The user's last calls. */
 export function UserCalls({ calls }: { calls: Detail['calls'] }) {
-  const h = useId();
   return (
-    <section className="card" aria-labelledby={h}>
-      <h2 id={h}>Calls</h2>
-      {calls.length === 0 ? (
-        <Empty>No calls.</Empty>
-      ) : (
-        <DataTable
-          stack
-          caption="Calls of this user, newest first"
-          rows={calls}
-          columns={[
-            { header: 'Started', cellClassName: 'nowrap', cell: (c) => formatDate(c.startedAt) },
-            { header: 'Number', cellClassName: 'nowrap', cell: (c) => c.phoneNumber },
-            { header: 'Status', cell: (c) => humanize(c.status) },
-            { header: 'Duration', className: 'num', cell: (c) => (c.durationSeconds === null ? '–' : formatDuration(c.durationSeconds)) },
-            { header: 'Charged', className: 'num', cell: (c) => formatCredits(c.charged) },
-            { header: 'Held', className: 'num', cell: (c) => (c.reserved ? formatCredits(c.reserved) : '–') },
-          ]}
-        />
-      )}
-    </section>
+    <Card title="Calls">
+      <DataTable
+        stack
+        empty="No calls."
+        caption="Calls of this user, newest first"
+        rows={calls}
+        columns={[
+          { header: 'Started', cellClassName: 'nowrap', cell: (c) => formatDate(c.startedAt) },
+          { header: 'Number', cellClassName: 'nowrap', cell: (c) => c.phoneNumber },
+          { header: 'Status', cell: (c) => humanize(c.status) },
+          { header: 'Duration', className: 'num', cell: (c) => (c.durationSeconds === null ? '–' : formatDuration(c.durationSeconds)) },
+          { header: 'Charged', className: 'num', cell: (c) => formatCredits(c.charged) },
+          { header: 'Held', className: 'num', cell: (c) => (c.reserved ? formatCredits(c.reserved) : '–') },
+        ]}
+      />
+    </Card>
   );
 }

@@ -1,7 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useId, useState } from 'react';
+import { useState } from 'react';
 import type { Shape } from '../../../contracts/types';
 import { api } from '../../api/client';
+import { Card } from '../../components/Card';
 import { DataTable } from '../../components/DataTable';
 import { QueryStatus } from '../../components/QueryStatus';
 import { Badge, ErrorMessage } from '../../components/ui';
@@ -14,7 +15,6 @@ import { EndpointDialog } from './EndpointDialog';
  * once), enable and disable, delete, and the delivery log of the one chosen.
  */
 export function AdminWebhooksPage() {
-  const h = useId();
   const [creating, setCreating] = useState(false);
   const [selected, setSelected] = useState<string | null>(null);
   const queryClient = useQueryClient();
@@ -39,13 +39,14 @@ export function AdminWebhooksPage() {
   const chosen = items.find((e) => e.id === selected) ?? null;
   return (
     <>
-      <section className="card" aria-labelledby={h}>
-        <div className="card-head">
-          <h2 id={h}>Webhook endpoints</h2>
+      <Card
+        title="Webhook endpoints"
+        actions={
           <button type="button" className="button button-primary button-small" onClick={() => setCreating(true)}>
             New endpoint
           </button>
-        </div>
+        }
+      >
         <p className="muted">
           Events are sent signed in the Standard Webhooks format, retried for about a day until the endpoint answers 2xx.
         </p>
@@ -112,7 +113,7 @@ export function AdminWebhooksPage() {
             },
           ]}
         />
-      </section>
+      </Card>
       {chosen ? <DeliveryLog endpoint={chosen} /> : null}
       {creating ? <EndpointDialog onClose={() => setCreating(false)} onCreated={refresh} /> : null}
     </>

@@ -1,7 +1,7 @@
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
-import { useId } from 'react';
 import type { Shape } from '../../../contracts/types';
 import { api } from '../../api/client';
+import { Card } from '../../components/Card';
 import { DataTable } from '../../components/DataTable';
 import { LoadMore } from '../../components/LoadMore';
 import { QueryStatus } from '../../components/QueryStatus';
@@ -11,7 +11,6 @@ import { keys } from '../../lib/query-keys';
 
 /** An endpoint's deliveries, newest first: status, every attempt's time and status code, and "Retry". */
 export function DeliveryLog({ endpoint }: { endpoint: Shape<'WebhookEndpoint'> }) {
-  const h = useId();
   const queryClient = useQueryClient();
   const list = useInfiniteQuery({
     queryKey: keys.admin.webhookDeliveries(endpoint.id),
@@ -31,13 +30,14 @@ export function DeliveryLog({ endpoint }: { endpoint: Shape<'WebhookEndpoint'> }
   });
   const rows = list.data?.pages.flatMap((p) => p.items) ?? [];
   return (
-    <section className="card" aria-labelledby={h}>
-      <div className="card-head">
-        <h2 id={h}>Deliveries to {endpoint.url}</h2>
+    <Card
+      title={`Deliveries to ${endpoint.url}`}
+      actions={
         <button type="button" className="button button-small" onClick={() => void list.refetch()}>
           Refresh
         </button>
-      </div>
+      }
+    >
       <QueryStatus query={list} count={rows.length} empty="Nothing sent to this endpoint yet." />
       <ErrorMessage error={retry.error} />
       <DataTable
@@ -85,6 +85,6 @@ export function DeliveryLog({ endpoint }: { endpoint: Shape<'WebhookEndpoint'> }
         ]}
       />
       <LoadMore list={list} />
-    </section>
+    </Card>
   );
 }

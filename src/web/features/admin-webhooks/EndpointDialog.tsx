@@ -3,9 +3,10 @@ import { useState } from 'react';
 import { EVENT_TYPES } from '../../../contracts/enums';
 import type { ResponseOf } from '../../../contracts/endpoints';
 import { api } from '../../api/client';
-import { CloseButton, DialogActions } from '../../components/Actions';
+import { DialogActions } from '../../components/Actions';
 import { Dialog } from '../../components/Dialog';
 import { CheckField, Field, fieldErrors } from '../../components/Field';
+import { SecretShownOnce } from '../../components/SecretShownOnce';
 import { ErrorMessage, Success } from '../../components/ui';
 import { onSubmit } from '../../lib/forms';
 
@@ -16,7 +17,6 @@ export function EndpointDialog({ onClose, onCreated }: { onClose(): void; onCrea
   const [url, setUrl] = useState('');
   const [events, setEvents] = useState<EventType[]>([...EVENT_TYPES]);
   const [created, setCreated] = useState<ResponseOf<'POST /api/admin/webhook-endpoints'> | null>(null);
-  const [copied, setCopied] = useState(false);
   const save = useMutation({
     mutationFn: () => api('POST /api/admin/webhook-endpoints', { body: { url: url.trim(), events } }),
     onSuccess: (r) => {
@@ -27,29 +27,12 @@ export function EndpointDialog({ onClose, onCreated }: { onClose(): void; onCrea
   const fe = fieldErrors(save.error);
   if (created) {
     return (
-      <Dialog title="Endpoint created" onClose={onClose}>
-        <div className="stack">
-          <Success>Events will be sent to {created.endpoint.url}.</Success>
-          <p>
-            Its signing secret is <strong>shown only once</strong>: copy it now into the receiver’s configuration.
-          </p>
-          <code className="secret" data-testid="webhook-secret">
-            {created.secret}
-          </code>
-          <div className="actions">
-            <button
-              type="button"
-              className="button button-small"
-              onClick={() => {
-                void navigator.clipboard?.writeText(created.secret).then(() => setCopied(true));
-              }}
-            >
-              {copied ? 'Copied' : 'Copy'}
-            </button>
-          </div>
-          <CloseButton onClose={onClose} />
-        </div>
-      </Dialog>
+      <SecretShownOnce title="Endpoint created" secret={created.secret} testId="webhook-secret" onClose={onClose}>
+        <Success>Events will be sent to {created.endpoint.url}.</Success>
+        <p>
+          Its signing secret is <strong>shown only once</strong>: copy it now into the receiver’s configuration.
+        </p>
+      </SecretShownOnce>
     );
   }
   return (

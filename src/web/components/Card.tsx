@@ -1,0 +1,35 @@
+import { type ReactNode, useId } from 'react';
+
+/**
+ * A card of the dashboard: a section named by its title (an `h2`), with `actions` (buttons,
+ * filters, a date range) beside the title when given, then its content.
+ */
+export function Card({
+  title,
+  actions,
+  className,
+  id,
+  children,
+}: {
+  title: ReactNode;
+  actions?: ReactNode;
+  className?: string;
+  id?: string;
+  children: ReactNode;
+}) {
+  const h = useId();
+  const heading = <h2 id={h}>{title}</h2>;
+  return (
+    <section className={className ? `card ${className}` : 'card'} id={id} aria-labelledby={h}>
+      {actions === undefined ? (
+        heading
+      ) : (
+        <div className="card-head">
+          {heading}
+          {actions}
+        </div>
+      )}
+      {children}
+    </section>
+  );
+}

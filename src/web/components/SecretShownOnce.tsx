@@ -1,0 +1,53 @@
+import { type ReactNode, useState } from 'react';
+import { Dialog } from './Dialog';
+
+/**
+ * The dialog that shows a secret once, when it is made (a service API key, a webhook
+ * endpoint's signing secret): what it is (`children`), the secret itself (`testId` names it
+ * for tests), a button that copies it ("Copied" once done) and the one that closes, which
+ * takes the focus. The server keeps only a hash or the secret itself out of reach, so this
+ * is the only time it is seen.
+ */
+export function SecretShownOnce({
+  title,
+  secret,
+  testId,
+  copyLabel = 'Copy',
+  closeLabel = 'Close',
+  onClose,
+  children,
+}: {
+  title: string;
+  secret: string;
+  testId: string;
+  copyLabel?: string;
+  closeLabel?: string;
+  onClose(): void;
+  children: ReactNode;
+}) {
+  const [copied, setCopied] = useState(false);
+  return (
+    <Dialog title={title} onClose={onClose}>
+      <div className="stack">
+        {children}
+        <code className="secret" data-testid={testId}>
+          {secret}
+        </code>
+        <div className="actions">
+          <button
+            type="button"
+            className="button"
+            onClick={() => {
+              void navigator.clipboard?.writeText(secret).then(() => setCopied(true));
+            }}
+          >
+            {copied ? 'Copied' : copyLabel}
+          </button>
+          <button type="button" className="button button-primary" onClick={onClose} ref={(el) => el?.focus()}>
+            {closeLabel}
+          </button>
+        </div>
+      </div>
+    </Dialog>
+  );
+}
