@@ -1,9 +1,9 @@
 import type { Kysely } from 'kysely';
-import type { DB } from '../../db/schema.js';
+import type { AuthTokenPurpose, DB } from '../../db/schema.js';
 import { VERIFY_EMAIL_TTL_MS, issueAuthToken } from './auth-tokens.js';
 import { countAttempt, counterKey } from './count-attempt.js';
 import { normalizeEmail } from './create-user.js';
-import type { AccountLinks, SendMail } from './mailer.js';
+import type { AccountLinks, Mail, SendMail } from './mailer.js';
 
 /** Mails about one address (links, notices) per hour, whoever asks: no mail-bombing through us. */
 export const MAILS_PER_ADDRESS_PER_HOUR = 5;
@@ -25,20 +25,40 @@ export function verificationMail(to: string, link: string) {
 }
 
 /**
- * Sends a new verification link to `email` when it belongs to an unverified account;
- * otherwise does nothing. The caller answers the same either way.
+ * The flow of both "send me a link" requests: when the address has an account that `wants`
+ * the link and the address may be mailed now, issues a single-use token of `purpose` and
+ * mails `mail(email, token)`; otherwise does nothing, so the caller answers the same either
+ * way (nobody learns which addresses have accounts).
  */
-export async function requestEmailVerification(
+export async function mailAccountLink(
   db: Kysely<DB>,
   send: SendMail,
-  links: AccountLinks,
   emailInput: string,
-  now = Date.now(),
+  now: number,
+  link: {
+    purpose: AuthTokenPurpose;
+    ttlMs: number;
+    wants(user: { email_verified_at: number | null }): boolean;
+    mail(email: string, token: string): Mail;
+  },
 ): Promise<void> {
   const email = normalizeEmail(emailInput);
   const user = await db.selectFrom('users').select(['id', 'email_verified_at']).where('email', '=', email).executeTakeFirst();
-  if (!user || user.email_verified_at !== null) return;
+  if (!user || !link.wants(user)) return;
   if (!(await mayMail(db, email, now))) return;
-  const token = await issueAuthToken(db, user.id, 'verify_email', VERIFY_EMAIL_TTL_MS, now);
-  send(verificationMail(email, links.verifyEmail(token)));
+  const token = await issueAuthToken(db, user.id, link.purpose, link.ttlMs, now);
+  send(link.mail(email, token));
+}
+
+/**
+ * Sends a new verification link to `email` when it belongs to an unverified account;
+ * otherwise does nothing. The caller answers the same either way.
+ */
+export function requestEmailVerification(db: Kysely<DB>, send: SendMail, links: AccountLinks, emailInput: string, now = Date.now()) {
+  return mailAccountLink(db, send, emailInput, now, {
+    purpose: 'verify_email',
+    ttlMs: VERIFY_EMAIL_TTL_MS,
+    wants: (u) => u.email_verified_at === null,
+    mail: (email, token) => verificationMail(email, links.verifyEmail(token)),
+  });
 }

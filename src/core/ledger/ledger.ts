@@ -112,16 +112,7 @@ export class Ledger {
 
   /** Prices an operation by the active rule and charges it, with its usage row. */
   async spend<E = undefined>(userId: string, s: SpendInput<E>): Promise<Applied<E>> {
-    const { rule, costMc } = await this.pricing.price(s.operation, s.unit, s.quantityMilli);
-    const usage: UsageInput = {
-      operation: s.operation,
-      unit: s.unit,
-      quantityMilli: s.quantityMilli,
-      ruleId: rule.id,
-      ruleCreditsMc: rule.credits_mc,
-      costMc,
-      metadata: s.usageMetadata ?? null,
-    };
+    const { rule, costMc, usage } = await this.pricing.priceUsage(s.operation, s.unit, s.quantityMilli, s.usageMetadata);
     const common = {
       idem: s.idem,
       description: s.description ?? `${rule.description || operationName(s.operation)} (${unitInWords(s.unit)})`,

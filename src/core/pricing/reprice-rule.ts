@@ -15,6 +15,34 @@ export async function nextVersion(trx: Kysely<DB>, r: { operation: string; unit:
   return Number(last?.v ?? none) + 1;
 }
 
+/** The id of the active version of (operation, unit), if one is active. */
+export async function activeRuleId(trx: Kysely<DB>, r: { operation: string; unit: string }): Promise<string | undefined> {
+  const active = await trx
+    .selectFrom('credit_pricing')
+    .select('id')
+    .where('operation', '=', r.operation)
+    .where('unit', '=', r.unit)
+    .where('active', '=', 1)
+    .executeTakeFirst();
+  return active?.id;
+}
+
+/**
+ * Inserts a new version of a rule (a new id; created or repriced) and audits it with
+ * `action` and `details`, in the caller's transaction.
+ */
+export async function insertRuleVersion(
+  trx: Kysely<DB>,
+  now: number,
+  fields: Omit<PricingRow, 'id' | 'created_at'>,
+  audit: { actorId: string; action: string; details: Record<string, unknown> },
+): Promise<PricingRow> {
+  const row: PricingRow = { id: `rule_${newId(now)}`, ...fields, created_at: now };
+  await trx.insertInto('credit_pricing').values(row).execute();
+  await recordAudit(trx, { ...audit, targetType: 'pricing', targetId: row.id }, now);
+  return row;
+}
+
 /**
  * A new price for a rule: a new version (a new id) supersedes the active one, which is
  * deactivated. It applies to operations after it; usage rows keep the version they were
@@ -31,28 +59,18 @@ export async function repriceRule(
   const version = await nextVersion(trx, cur, cur.version);
   // Deactivate first: one active version per (operation, unit) is a unique index.
   await trx.updateTable('credit_pricing').set({ active: 0 }).where('id', '=', cur.id).execute();
-  const next: PricingRow = {
-    id: `rule_${newId(now)}`,
-    operation: cur.operation,
-    unit: cur.unit,
-    credits_mc: change.credits,
-    description: change.description ?? cur.description,
-    version,
-    active: change.active === false ? 0 : 1,
-    supersedes_id: cur.id,
-    created_at: now,
-  };
-  await trx.insertInto('credit_pricing').values(next).execute();
-  await recordAudit(
+  return insertRuleVersion(
     trx,
-    {
-      actorId,
-      action: 'pricing.reprice',
-      targetType: 'pricing',
-      targetId: next.id,
-      details: { from: cur.id, fromMc: cur.credits_mc, toMc: change.credits },
-    },
     now,
+    {
+      operation: cur.operation,
+      unit: cur.unit,
+      credits_mc: change.credits,
+      description: change.description ?? cur.description,
+      version,
+      active: change.active === false ? 0 : 1,
+      supersedes_id: cur.id,
+    },
+    { actorId, action: 'pricing.reprice', details: { from: cur.id, fromMc: cur.credits_mc, toMc: change.credits } },
   );
-  return next;
 }

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import type { DB, PricingRow } from '../../db/schema.js';
 import { invalid, notFound } from '../errors.js';
 import { MAX_MC, type Unit, computeCostMc, formatCredits, isUnit } from '../../contracts/money.js';
+import type { UsageInput } from '../ledger/types.js';
 import { SettingsCache } from '../settings-cache.js';
 
 const ACTIVE = 'active';
@@ -63,5 +64,25 @@ export class PricingCache {
       });
     }
     return { rule, unit, costMc };
+  }
+
+  /** Prices an operation (as `price`) and describes it as the usage record its charge carries. */
+  async priceUsage(
+    operation: string,
+    unit: string,
+    quantityMilli: number,
+    metadata: Record<string, unknown> | null | undefined,
+  ): Promise<Price & { usage: UsageInput }> {
+    const p = await this.price(operation, unit, quantityMilli);
+    const usage = {
+      operation,
+      unit,
+      quantityMilli,
+      ruleId: p.rule.id,
+      ruleCreditsMc: p.rule.credits_mc,
+      costMc: p.costMc,
+      metadata: metadata ?? null,
+    };
+    return { ...p, usage };
   }
 }

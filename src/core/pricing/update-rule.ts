@@ -2,7 +2,7 @@ import type { PricingRow } from '../../db/schema.js';
 import { recordAudit } from '../audit/record-audit.js';
 import { conflict, notFound } from '../errors.js';
 import type { Core } from '../index.js';
-import { repriceRule } from './reprice-rule.js';
+import { activeRuleId, repriceRule } from './reprice-rule.js';
 
 export interface RuleChange {
   /** Millicredits per unit: a new price makes a new version (repriceRule). */
@@ -21,14 +21,8 @@ export async function updateRule(core: Core, id: string, b: RuleChange, actorId:
     if (!cur) throw notFound('Pricing rule');
     if (b.credits !== undefined && b.credits !== cur.credits_mc) return repriceRule(trx, now, cur, { ...b, credits: b.credits }, actorId);
     if (b.active === true && cur.active !== 1) {
-      const other = await trx
-        .selectFrom('credit_pricing')
-        .select('id')
-        .where('operation', '=', cur.operation)
-        .where('unit', '=', cur.unit)
-        .where('active', '=', 1)
-        .executeTakeFirst();
-      if (other) throw conflict('Another version of this rule is active.', { ruleId: other.id });
+      const other = await activeRuleId(trx, cur);
+      if (other) throw conflict('Another version of this rule is active.', { ruleId: other });
     }
     const next = { ...cur, description: b.description ?? cur.description, active: b.active === undefined ? cur.active : b.active ? 1 : 0 };
     await trx.updateTable('credit_pricing').set({ description: next.description, active: next.active }).where('id', '=', cur.id).execute();

@@ -11,7 +11,8 @@ import { usageEvent } from '../../contracts/service.js';
 import { checkMember } from '../customers/upsert-customer.js';
 import { DomainError } from '../errors.js';
 import type { Core } from '../index.js';
-import type { LedgerOp, OpResult, UsageInput } from '../ledger/types.js';
+import type { LedgerOp, OpResult } from '../ledger/types.js';
+import { stableStringify } from '../stable-json.js';
 import { serviceUsageMetadata } from './usage-metadata.js';
 
 export type BatchStatus = 'charged' | 'duplicate' | 'insufficient_credits' | 'invalid';
@@ -26,18 +27,6 @@ export interface BatchResult {
 }
 
 type Event = z.output<typeof usageEvent>;
-
-/** JSON with sorted keys: the same event is the same text whatever its key order. */
-function canonical(v: unknown): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
-  if (Array.isArray(v)) return `[${v.map(canonical).join(',')}]`;
-  const o = v as Record<string, unknown>;
-  return `{${Object.keys(o)
-    .filter((k) => o[k] !== undefined)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${canonical(o[k])}`)
-    .join(',')}}`;
-}
 
 function errorOf(e: unknown): NonNullable<BatchResult['error']> {
   if (e instanceof DomainError) {
@@ -118,18 +107,13 @@ export async function recordUsageBatch(core: Core, input: { scope: string; event
           `No customer ${JSON.stringify(event.customer)}; create it first with PUT /api/v1/customers/:externalId.`,
         );
       checkMember(event.customer, event.member);
-      const { rule, costMc } = await core.pricing.price(event.operation, event.unit, event.quantity);
-      const usage: UsageInput = {
-        operation: event.operation,
-        unit: event.unit,
-        quantityMilli: event.quantity,
-        ruleId: rule.id,
-        ruleCreditsMc: rule.credits_mc,
-        costMc,
-        metadata: event.metadata ?? null,
-      };
+      const { rule, costMc, usage } = await core.pricing.priceUsage(event.operation, event.unit, event.quantity, event.metadata);
       const common = {
-        idem: { scope: input.scope, key: `event:${event.id}`, fingerprint: createHash('sha256').update(canonical(raw)).digest('hex') },
+        idem: {
+          scope: input.scope,
+          key: `event:${event.id}`,
+          fingerprint: createHash('sha256').update(stableStringify(raw)).digest('hex'),
+        },
         description: `${rule.description || event.operation} (${event.unit})`,
         metadata: serviceUsageMetadata(
           { operation: event.operation, unit: event.unit, quantityMilli: event.quantity, metadata: event.metadata },

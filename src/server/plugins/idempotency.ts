@@ -14,6 +14,7 @@ import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
 import { idempotencyConflict } from '../../core/errors.js';
 import type { Applied, IdempotencyInput } from '../../core/ledger/types.js';
+import { stableStringify } from '../../core/stable-json.js';
 import type { DB } from '../../db/schema.js';
 import { HttpError } from '../http-errors.js';
 
@@ -24,17 +25,6 @@ export interface StoredReply {
   replayed?: boolean;
   /** Stored while a flow that began with a ledger operation has not reached its final answer. */
   pending?: boolean;
-}
-
-export function stableStringify(v: unknown): string {
-  if (v === null || typeof v !== 'object') return JSON.stringify(v) ?? 'null';
-  if (Array.isArray(v)) return `[${v.map(stableStringify).join(',')}]`;
-  const o = v as Record<string, unknown>;
-  return `{${Object.keys(o)
-    .filter((k) => o[k] !== undefined)
-    .sort()
-    .map((k) => `${JSON.stringify(k)}:${stableStringify(o[k])}`)
-    .join(',')}}`;
 }
 
 export class Idempotency {
