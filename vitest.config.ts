@@ -17,6 +17,8 @@ export default defineConfig({
     pool: 'forks',
     maxWorkers: 2,
     reporters: ['default'],
+    // Bundles the programs the tests start in child processes, once per run (test/support/entries.ts).
+    globalSetup: ['test/support/global-setup.ts'],
     // The fault and load tests (test/reliability) kill servers, stop a Postgres and load the
     // machine to twice its measured capacity: they run one file at a time after the rest, so
     // neither disturbs the other's timing. The first-load browser test (a paint time under an

@@ -28,9 +28,10 @@ import { listBackups } from '../../src/db/backup.js';
 import { TEST_LEDGER_KEY, postgresAvailable } from '../support/db.js';
 import { startTestServer, type TestServer } from '../support/server.js';
 import { type ServerProcess, spawnServer } from '../support/spawn-server.js';
+import { nodeArgs } from '../support/entries.js';
 
 const run = promisify(execFile);
-const cli = ['--import', 'tsx', 'src/cli/main.ts'];
+const cli = nodeArgs('src/cli/main.ts');
 
 function credits(env: Record<string, string>, ...args: string[]) {
   return run(process.execPath, [...cli, ...args], {

@@ -15,11 +15,12 @@ import { LedgerKey } from '../../src/core/ledger/hash.js';
 import { openDatabase } from '../../src/db/open.js';
 import { afterAll, describe, expect, it } from 'vitest';
 import { until } from '../support/poll.js';
+import { nodeArgs } from '../support/entries.js';
 
 const run = promisify(execFile);
 const dataDir = mkdtempSync(join(tmpdir(), 'credits-cli-'));
 const env = { ...process.env, DATA_DIR: dataDir, PORT: '0', LOG_LEVEL: 'warn', DATABASE_URL: '', SIGNUP_BONUS_CREDITS: '100' };
-const cli = ['--import', 'tsx', 'src/cli/main.ts'];
+const cli = nodeArgs('src/cli/main.ts');
 
 afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 

@@ -15,6 +15,7 @@ import { loadConfig } from '../../src/config.js';
 import { checkDatabase, checkEnvironment, checkFiles, estimatedBits, type Finding, runDoctor, type Severity } from '../../src/doctor.js';
 import { activeDialects, createTestDb, TEST_PG_URL, testLedgerKey } from '../support/db.js';
 import { until } from '../support/poll.js';
+import { nodeArgs } from '../support/entries.js';
 
 const run = promisify(execFile);
 const root = mkdtempSync(join(tmpdir(), 'credits-doctor-'));
@@ -303,7 +304,7 @@ describe.each(await activeDialects())('doctor: the database (%s)', (dialect) => 
 
 describe('the doctor command and a production start', () => {
   const cliEnv = (env: NodeJS.ProcessEnv) => ({ PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', DATABASE_URL: '', ...env });
-  const cli = ['--import', 'tsx', 'src/cli/main.ts'];
+  const cli = nodeArgs('src/cli/main.ts');
 
   it('`credits doctor` prints every check with its fix and exits 1 on a blocking finding, 0 without', { timeout: 60_000 }, async () => {
     const bad = await run(process.execPath, [...cli, 'doctor'], { env: cliEnv({ ...base(), JWT_SECRET: 'short' }) }).catch((e) => e);

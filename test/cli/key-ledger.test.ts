@@ -16,6 +16,7 @@ import { GENESIS_HASH, LEGACY_SCHEME, LedgerKey, legacyHashRow } from '../../src
 import { openDatabase } from '../../src/db/open.js';
 import type { TransactionRow } from '../../src/db/schema.js';
 import { makeUser } from '../support/factories.js';
+import { nodeArgs } from '../support/entries.js';
 
 const run = promisify(execFile);
 const dataDir = mkdtempSync(join(tmpdir(), 'credits-key-ledger-'));
@@ -32,7 +33,7 @@ afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 /** Runs `credits`; resolves with its exit code and output whatever the code. */
 function credits(extra: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], { env: { ...env, ...extra }, timeout: 60_000 }).then(
+  return run(process.execPath, [...nodeArgs('src/cli/main.ts'), ...args], { env: { ...env, ...extra }, timeout: 60_000 }).then(
     (r) => ({ code: 0, ...r }),
     (e: { code: number; stdout: string; stderr: string }) => e,
   );

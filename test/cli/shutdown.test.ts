@@ -19,6 +19,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { activeDialects } from '../support/db.js';
 import { startTestServer } from '../support/server.js';
 import { until } from '../support/poll.js';
+import { nodeArgs } from '../support/entries.js';
 
 const run = promisify(execFile);
 
@@ -67,7 +68,7 @@ describe('credits serve on SIGTERM', () => {
   });
 
   function serve(): Promise<{ child: ChildProcess; url: string; out: () => string }> {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...nodeArgs('src/cli/main.ts'), 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     children.push(child);
     let out = '';
     child.stdout?.on('data', (d) => (out += d));
@@ -185,7 +186,7 @@ describe('credits serve on SIGTERM', () => {
     const lateRows = new Database(join(dataDir, 'credits.db'), { readonly: true });
     expect(lateRows.prepare("select count(*) n from credit_transactions where idempotency_key like '%late-1'").get()).toEqual({ n: 0 });
     lateRows.close();
-    const verify = await run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'verify'], { env });
+    const verify = await run(process.execPath, [...nodeArgs('src/cli/main.ts'), 'verify'], { env });
     expect(verify.stdout).toMatch(/verify: clean/);
   });
 

@@ -14,9 +14,10 @@ import { verifyPassword } from '../../src/core/accounts/password.js';
 import { createCore } from '../../src/core/index.js';
 import { type TestDb, activeDialects, createTestDb, testLedgerKey } from '../support/db.js';
 import { TEST_PASSWORD } from '../support/factories.js';
+import { nodeArgs } from '../support/entries.js';
 
 const run = promisify(execFile);
-const cli = ['--import', 'tsx', 'src/cli/main.ts'];
+const cli = nodeArgs('src/cli/main.ts');
 
 function envFor(db: TestDb): Record<string, string> {
   const base = { ...process.env, LOG_LEVEL: 'warn', JWT_SECRET: 'cli-test-secret-cli-test-secret-0123456789' } as Record<string, string>;

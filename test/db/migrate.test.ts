@@ -13,6 +13,7 @@ import { migrateToLatest, migrationStatus, pendingMigrations } from '../../src/d
 import { openDatabase } from '../../src/db/open.js';
 import { seed } from '../../src/db/seed.js';
 import { activeDialects, createTestDb, postgresAvailable, TEST_PG_URL } from '../support/db.js';
+import { nodeArgs } from '../support/entries.js';
 
 const run = promisify(execFile);
 const INSTANCES = 12;
@@ -80,7 +81,7 @@ describe.runIf(await postgresAvailable())('migrations on PostgreSQL when several
     schemas.push(schema);
     const url = `${TEST_PG_URL}${TEST_PG_URL.includes('?') ? '&' : '?'}options=${encodeURIComponent(`-c search_path=${schema}`)}`;
     const env = { ...process.env, DATABASE_URL: url, LOG_LEVEL: 'warn' };
-    const cli = [process.execPath, '--import', 'tsx', 'src/cli/main.ts'] as const;
+    const cli = [process.execPath, ...nodeArgs('src/cli/main.ts')] as const;
     const dry = await run(cli[0], [...cli.slice(1), 'migrate', '--dry-run'], { env });
     expect(dry.stdout).toMatch(/would apply 001-initial/);
     // Nothing was written: no bookkeeping table, no table of ours.

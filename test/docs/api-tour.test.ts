@@ -32,7 +32,7 @@ describe.each(await activeDialects())('the API tour on %s', (dialect) => {
       ...databaseEnv(db),
       NODE_ENV: 'development',
       LOG_LEVEL: 'silent',
-      // The tour is about answers, not load shedding: a busy test machine (tsx compiling the
+      // The tour is about answers, not load shedding: a busy test machine (a fresh process compiling the
       // first requests' code while other suites run) can delay this fresh process's event
       // loop past the 1 s trigger and turn a step into 503. The in-progress cap stays.
       MAX_EVENT_LOOP_DELAY_MS: '0',

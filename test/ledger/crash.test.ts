@@ -11,6 +11,7 @@ import { createCore } from '../../src/core/index.js';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
 import { activeDialects, createTestDb, type TestDb, usageRowsPerKey, testLedgerKey } from '../support/db.js';
 import { makeUser } from '../support/factories.js';
+import { nodeArgs } from '../support/entries.js';
 
 const KEYS = 3000;
 const CYCLES = 5;
@@ -29,7 +30,7 @@ function runWorker(
   killAfterNew: number | null,
 ): Promise<{ acked: string[]; killed: boolean; done: boolean }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/crash-worker.ts'], {
+    const child = spawn(process.execPath, nodeArgs('test/support/crash-worker.ts'), {
       env: {
         ...process.env,
         ...(db.dialect === 'postgres'

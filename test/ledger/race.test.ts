@@ -13,6 +13,7 @@ import { verifyLedger } from '../../src/core/ledger/verify.js';
 import { activeDialects, createTestDb, type TestDb, testLedgerKey } from '../support/db.js';
 import { makeUser } from '../support/factories.js';
 import { until } from '../support/poll.js';
+import { nodeArgs } from '../support/entries.js';
 
 const PER_PROCESS = 500;
 const AFFORDABLE = 600;
@@ -33,7 +34,7 @@ interface Worker {
 }
 
 function startWorker(db: TestDb, env: Record<string, string>): Worker {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'test/support/race-worker.ts'], {
+  const child = spawn(process.execPath, nodeArgs('test/support/race-worker.ts'), {
     env: {
       ...process.env,
       ...(db.dialect === 'postgres'

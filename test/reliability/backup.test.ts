@@ -27,6 +27,7 @@ import type { DB } from '../../src/db/schema.js';
 import { createTestDb, type TestDb, usageRowsPerKey, testLedgerKey, TEST_LEDGER_KEY } from '../support/db.js';
 import { databaseEnv, kill9, type ServerProcess, spawnServer } from '../support/spawn-server.js';
 import { until } from '../support/poll.js';
+import { nodeArgs } from '../support/entries.js';
 
 const run = promisify(execFile);
 const CLIENTS = 32;
@@ -42,7 +43,7 @@ interface Client {
 }
 
 function credits(env: Record<string, string>, ...args: string[]) {
-  return run(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
+  return run(process.execPath, [...nodeArgs('src/cli/main.ts'), ...args], {
     env: { PATH: process.env.PATH ?? '', LOG_LEVEL: 'warn', DATABASE_URL: '', ...env },
     timeout: 120_000,
   }).then(

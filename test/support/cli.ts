@@ -1,12 +1,14 @@
 /**
- * The `credits` command as a user runs it (`src/cli/main.ts` through tsx, as `npx credits`
- * runs its build): one-shot commands, and `serve` in a child process with its output.
+ * The `credits` command as a user runs it (`src/cli/main.ts` from this run's bundle, see
+ * entries.ts, as `npx credits` runs its build): one-shot commands, and `serve` in a child
+ * process with its output.
  */
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
+import { nodeArgs } from './entries.js';
 
 const run = promisify(execFile);
-const CLI = ['--import', 'tsx', 'src/cli/main.ts'];
+const CLI = nodeArgs('src/cli/main.ts');
 
 export interface CliResult {
   code: number;

@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { TEST_LEDGER_KEY, type TestDb } from './db.js';
+import { nodeArgs } from './entries.js';
 
 export const CHILD_JWT_SECRET = 'child-test-secret-child-test-secret-0123456';
 
@@ -21,7 +22,7 @@ export interface ServerProcess {
 /** `cpus`: pin the server to these CPUs (`taskset -c`, which execs node in place: same pid). */
 export function spawnServer(env: Record<string, string>, opts: { cpus?: string } = {}): Promise<ServerProcess> {
   return new Promise((resolve, reject) => {
-    const node = [process.execPath, '--import', 'tsx', 'test/support/server-process.ts'];
+    const node = [process.execPath, ...nodeArgs('test/support/server-process.ts')];
     const [cmd, ...args] = opts.cpus ? ['taskset', '-c', opts.cpus, ...node] : node;
     const child = spawn(cmd as string, args, {
       env: {
