@@ -14,6 +14,7 @@ import * as credits from './credits.js';
 import * as holds from './holds.js';
 import * as creditsExtra from './credits-extra.js';
 import * as operations from './operations.js';
+import * as orgs from './orgs.js';
 import * as platform from './platform.js';
 import * as promo from './promo.js';
 import * as service from './service.js';
@@ -141,6 +142,17 @@ export const endpoints = {
   },
   'POST /api/admin/promo-codes': { body: promo.promoCodeCreate, responses: { 201: promo.promoCodeResponse } },
   'GET /api/admin/promo-codes': { responses: { 200: promo.promoCodesList } },
+  'GET /api/accounts': { responses: { 200: orgs.accountsList } },
+  'POST /api/orgs': { body: orgs.orgCreateBody, responses: { 201: orgs.orgCreateResponse } },
+  'GET /api/orgs/:id/members': { params: orgs.orgParams, responses: { 200: orgs.membersList } },
+  'POST /api/orgs/:id/invitations': {
+    params: orgs.orgParams,
+    body: orgs.invitationCreateBody,
+    responses: { 201: orgs.invitationCreateResponse },
+  },
+  'POST /api/invitations/:token/accept': { params: orgs.invitationTokenParams, responses: { 200: orgs.invitationAcceptResponse } },
+  'PATCH /api/orgs/:id/members/:userId': { params: orgs.memberParams, body: orgs.memberPatchBody, responses: { 200: orgs.memberResponse } },
+  'DELETE /api/orgs/:id/members/:userId': { params: orgs.memberParams, responses: { 200: orgs.memberRemovedResponse } },
   'POST /api/admin/api-keys': { body: service.apiKeyCreateBody, responses: { 201: service.apiKeyCreateResponse } },
   'GET /api/admin/api-keys': { responses: { 200: service.apiKeysList } },
   'DELETE /api/admin/api-keys/:id': { params: common.idParam, responses: { 200: service.apiKeyRevokeResponse } },

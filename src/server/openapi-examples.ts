@@ -7,6 +7,7 @@ import { ACCOUNT_EXAMPLES } from './openapi-examples/account.js';
 import { ADMIN_EXAMPLES } from './openapi-examples/admin.js';
 import { GRANTS_EXAMPLES } from './openapi-examples/grants.js';
 import { METERED_EXAMPLES } from './openapi-examples/metered.js';
+import { ORGS_EXAMPLES } from './openapi-examples/orgs.js';
 import type { Example } from './openapi-examples/samples.js';
 import { SERVICE_EXAMPLES } from './openapi-examples/service.js';
 
@@ -16,4 +17,5 @@ export const EXAMPLES: Record<string, Example> = {
   ...ADMIN_EXAMPLES,
   ...GRANTS_EXAMPLES,
   ...SERVICE_EXAMPLES,
+  ...ORGS_EXAMPLES,
 };

@@ -75,7 +75,16 @@ describe.each(await activeDialects())('OWASP API Top 10 on %s', (dialect) => {
       .filter(([path]) => path.includes('{') && !path.startsWith('/api/admin') && !path.startsWith('/api/v1/'))
       .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`))
       .sort();
-    expect(idRoutes).toEqual(['POST /api/credits/alerts/{id}/read', 'POST /api/vapi/calls/{id}/end', 'POST /api/workflows/{id}/execute']);
+    expect(idRoutes).toEqual([
+      'DELETE /api/orgs/{id}/members/{userId}',
+      'GET /api/orgs/{id}/members',
+      'PATCH /api/orgs/{id}/members/{userId}',
+      'POST /api/credits/alerts/{id}/read',
+      'POST /api/invitations/{token}/accept',
+      'POST /api/orgs/{id}/invitations',
+      'POST /api/vapi/calls/{id}/end',
+      'POST /api/workflows/{id}/execute',
+    ]);
     for (const [path, ops] of Object.entries(doc.paths).filter(([p]) => p.startsWith('/api/v1/'))) {
       for (const m of Object.keys(ops)) {
         const method = m.toUpperCase();
@@ -86,6 +95,26 @@ describe.each(await activeDialects())('OWASP API Top 10 on %s', (dialect) => {
         expect([401, 403], `${m} ${path} with a user's token`).toContain(r.status);
       }
     }
+
+    // Organisations: B, not a member of A's, is told it does not exist on each of its routes,
+    // with A's user id or B's own; nothing changes. A's invitation to someone else is not B's.
+    const org = (await a.api.post('/api/orgs', { name: 'A team' })).body.organization;
+    const inv = await a.api.post(`/api/orgs/${org.id}/invitations`, { email: 'someone@example.com', role: 'admin' });
+    const refusedOrg = [
+      await b.api.get(`/api/orgs/${org.id}/members`),
+      await b.api.post(`/api/orgs/${org.id}/invitations`, { email: b.user.email, role: 'owner' }),
+      await b.api.patch(`/api/orgs/${org.id}/members/${a.user.id}`, { role: 'member' }),
+      await b.api.patch(`/api/orgs/${org.id}/members/${b.user.id}`, { role: 'owner' }),
+      await b.api.request('DELETE', `/api/orgs/${org.id}/members/${a.user.id}`),
+      await b.api.post(`/api/invitations/${inv.body.invitation.token}/accept`),
+      // A's personal account is not an organisation B could reach either.
+      await b.api.get(`/api/orgs/${a.user.id}/members`),
+    ];
+    expect(refusedOrg.map((r) => r.status)).toEqual([404, 404, 404, 404, 404, 404, 404]);
+    expect((await a.api.get(`/api/orgs/${org.id}/members`)).body.items).toEqual([
+      expect.objectContaining({ userId: a.user.id, role: 'owner' }),
+    ]);
+    expect((await b.api.get('/api/accounts')).body.items).toHaveLength(1);
 
     // Alerts: A's alert cannot be marked read by B.
     await s.running.core.database.db

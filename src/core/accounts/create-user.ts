@@ -1,8 +1,8 @@
 import type { Role } from '../../db/schema.js';
 import { conflict } from '../errors.js';
 import { newId } from '../ids.js';
-import { GENESIS_HASH } from '../ledger/hash.js';
 import type { LedgerWriter, TransactionScope } from '../ledger/writer.js';
+import { insertAccount } from './insert-account.js';
 import { hashPassword } from './password.js';
 import { assertPasswordAllowed } from './password-policy.js';
 
@@ -115,39 +115,14 @@ export async function insertUserWithAccount(
     })
     .execute();
   // The user's personal account: its id is the user's, so the ledger rows keyed by it are the user's.
-  await trx
-    .insertInto('accounts')
-    .values({ id: u.id, kind: 'personal', name: u.name, external_id: u.externalId, created_at: now, updated_at: now })
-    .execute();
-  await trx
-    .insertInto('user_credits')
-    .values({
-      user_id: u.id,
-      balance_mc: 0,
-      reserved_mc: 0,
-      lifetime_purchased_mc: 0,
-      lifetime_used_mc: 0,
-      seq: 0,
-      last_hash: GENESIS_HASH,
-      updated_at: now,
-    })
-    .execute();
-  await trx
-    .insertInto('user_settings')
-    .values({
-      user_id: u.id,
-      low_balance_threshold_mc: u.lowBalanceThresholdMc,
-      auto_recharge_enabled: 0,
-      auto_recharge_threshold_mc: null,
-      auto_recharge_package_id: null,
-      // A new account already below its threshold has not crossed it: no alert until it rises and falls.
-      below_threshold: u.signupBonusMc < u.lowBalanceThresholdMc ? 1 : 0,
-      auto_recharge_fired: 0,
-      auto_recharge_failures: 0,
-      auto_recharge_retry_at: 0,
-      updated_at: now,
-    })
-    .execute();
+  await insertAccount(scope, {
+    id: u.id,
+    kind: 'personal',
+    name: u.name,
+    externalId: u.externalId,
+    lowBalanceThresholdMc: u.lowBalanceThresholdMc,
+    startingMc: u.signupBonusMc,
+  });
   if (u.signupBonusMc > 0) {
     const [r] = await apply([{ kind: 'credit', userId: u.id, amountMc: u.signupBonusMc, type: 'signup_bonus' }]);
     if (r && !r.ok) throw r.error;

@@ -16,6 +16,8 @@ export type SendMail = (mail: Mail) => void;
 export interface AccountLinks {
   verifyEmail(token: string): string;
   resetPassword(token: string): string;
+  /** The dashboard's page that accepts an organisation's invitation (shared/UI.md "Accounts"). */
+  acceptInvitation(token: string): string;
 }
 
 /** Links into the dashboard at `base`; the token rides in the fragment, which no server or log sees. */
@@ -23,5 +25,6 @@ export function accountLinks(base: () => string): AccountLinks {
   return {
     verifyEmail: (token) => `${base()}/verify-email#token=${token}`,
     resetPassword: (token) => `${base()}/reset-password#token=${token}`,
+    acceptInvitation: (token) => `${base()}/accept-invitation#token=${token}`,
   };
 }

@@ -11,6 +11,7 @@ import { catalogRoutes } from './credits/catalog.js';
 import { historyRoutes } from './credits/history.js';
 import { promoCodeRoutes } from './credits/promo-codes.js';
 import { healthRoutes } from './ops/health.js';
+import { orgRoutes } from './orgs/orgs.js';
 import { stripeWebhookRoutes } from './payments/stripe-webhook.js';
 import { messageRoutes } from './platform/messages.js';
 import { meteredRoutes } from './platform/metered.js';
@@ -36,6 +37,7 @@ export async function registerRoutes(app: App, ctx: AppContext) {
   await webhookRoutes(app, ctx);
   await apiKeyRoutes(app, ctx);
   await promoCodeRoutes(app, ctx);
+  await orgRoutes(app, ctx);
   await customerRoutes(app, ctx);
   await serviceUsageRoutes(app, ctx);
   await holdRoutes(app, ctx);

@@ -1,0 +1,68 @@
+import { isUniqueViolation } from '../../db/errors.js';
+import { DEFAULT_LOW_BALANCE_THRESHOLD_MC } from '../accounts/create-user.js';
+import { insertAccount } from '../accounts/insert-account.js';
+import { recordAudit } from '../audit/record-audit.js';
+import { conflict } from '../errors.js';
+import { newId } from '../ids.js';
+import type { LedgerWriter } from '../ledger/writer.js';
+
+export interface CreatedOrganization {
+  id: string;
+  name: string;
+  externalId: string | null;
+}
+
+export const externalIdTaken = (externalId: string) =>
+  conflict('This external id names another account already (a user or an organisation): external ids are one namespace.', {
+    externalId,
+  });
+
+/**
+ * A new organisation: its account (empty balance, default settings) with the caller as its
+ * `owner`, in one transaction, audited. An `externalId` any account has already (a user's
+ * `sub` or another organisation's) is 409 and nothing is written.
+ */
+export async function createOrganization(
+  writer: LedgerWriter,
+  input: { ownerId: string; name: string; externalId?: string | undefined },
+): Promise<CreatedOrganization> {
+  const externalId = input.externalId ?? null;
+  try {
+    return await writer.transaction(async (scope) => {
+      const { trx, now } = scope;
+      if (externalId !== null) {
+        const taken = await trx.selectFrom('accounts').select('id').where('external_id', '=', externalId).executeTakeFirst();
+        if (taken) throw externalIdTaken(externalId);
+      }
+      const id = `org_${newId(now)}`;
+      await insertAccount(scope, {
+        id,
+        kind: 'organization',
+        name: input.name,
+        externalId,
+        lowBalanceThresholdMc: DEFAULT_LOW_BALANCE_THRESHOLD_MC,
+        startingMc: 0,
+      });
+      await trx
+        .insertInto('account_members')
+        .values({ account_id: id, user_id: input.ownerId, role: 'owner', monthly_limit_mc: null, created_at: now, updated_at: now })
+        .execute();
+      await recordAudit(
+        trx,
+        {
+          actorId: input.ownerId,
+          action: 'organization.create',
+          targetType: 'account',
+          targetId: id,
+          details: { name: input.name, externalId },
+        },
+        now,
+      );
+      return { id, name: input.name, externalId };
+    });
+  } catch (e) {
+    // Another request took the external id between the check and the insert.
+    if (externalId !== null && isUniqueViolation(e)) throw externalIdTaken(externalId);
+    throw e;
+  }
+}
