@@ -12,13 +12,11 @@ import { readFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import autocannon from 'autocannon';
-import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
 import { activeDialects, createTestDb, type TestDb, usageRowsPerKey, testLedgerKey } from '../support/db.js';
 import { Client } from '../support/server.js';
 import { databaseEnv, kill9, type ServerProcess, spawnServer } from '../support/spawn-server.js';
-import { until } from '../support/poll.js';
 
 const MESSAGE_MC = 100;
 
@@ -60,6 +58,8 @@ interface Phase {
   maxRssMb: number;
   /** Why requests were shed (details.reason of the 503s). */
   reasons: Map<string, number>;
+  /** The server's live heap (after a full GC) in MB, taken `probeAt` seconds into the phase. */
+  liveHeapMb: number;
 }
 
 describe.each(await activeDialects())('overload at twice the capacity (%s)', (dialect) => {
@@ -93,7 +93,7 @@ describe.each(await activeDialects())('overload at twice the capacity (%s)', (di
   });
 
   /** One load phase; every request has its own key, recorded with its answer. */
-  function phase(name: string, opts: { connections: number; seconds: number; overallRate?: number }): Promise<Phase> {
+  function phase(name: string, opts: { connections: number; seconds: number; overallRate?: number; probeAt?: number }): Promise<Phase> {
     let n = 0;
     const out: Phase = {
       rps: 0,
@@ -107,7 +107,16 @@ describe.each(await activeDialects())('overload at twice the capacity (%s)', (di
       p99: 0,
       maxRssMb: 0,
       reasons: new Map(),
+      liveHeapMb: 0,
     };
+    const probing =
+      opts.probeAt === undefined
+        ? Promise.resolve()
+        : sleep(opts.probeAt * 1000)
+            .then(() => server.liveMemory())
+            .then((m) => {
+              out.liveHeapMb = m.heapUsed / 2 ** 20;
+            });
     const rss = setInterval(() => {
       out.maxRssMb = Math.max(out.maxRssMb, rssMb(server.child.pid as number));
     }, 100);
@@ -153,7 +162,7 @@ describe.each(await activeDialects())('overload at twice the capacity (%s)', (di
           out.errors = r.errors;
           out.timeouts = r.timeouts;
           out.p99 = r.latency.p99;
-          resolve(out);
+          probing.then(() => resolve(out), reject);
         },
       );
     });
@@ -161,17 +170,17 @@ describe.each(await activeDialects())('overload at twice the capacity (%s)', (di
 
   it('sheds with 503 overloaded, stays bounded, recovers, and loses nothing acknowledged', { timeout: 180_000 }, async () => {
     await phase('warm', { connections: 16, seconds: 1 });
-    const base = await phase('base', { connections: 64, seconds: 3 });
+    const base = await phase('base', { connections: 64, seconds: 3, probeAt: 2 });
     const capacity = base.acked.length / 3;
     expect(capacity).toBeGreaterThan(100);
-    const over = await phase('over', { connections: 1500, seconds: 6, overallRate: Math.round(2 * capacity) });
+    const over = await phase('over', { connections: 1500, seconds: 6, overallRate: Math.round(2 * capacity), probeAt: 4.5 });
     // A second without load between the phases, on purpose: the overload drains before 'after' measures.
     await sleep(1000);
     const after = await phase('after', { connections: 64, seconds: 3 });
 
     const summary = {
       capacity: Math.round(capacity),
-      base: { rss: Math.round(base.maxRssMb), p99: base.p99 },
+      base: { rss: Math.round(base.maxRssMb), liveHeap: Math.round(base.liveHeapMb), p99: base.p99 },
       over: {
         offered: Math.round(2 * capacity),
         statuses: Object.fromEntries(over.statuses),
@@ -179,6 +188,7 @@ describe.each(await activeDialects())('overload at twice the capacity (%s)', (di
         errors: over.errors,
         timeouts: over.timeouts,
         rss: Math.round(over.maxRssMb),
+        liveHeap: Math.round(over.liveHeapMb),
         p99: over.p99,
       },
       after: { rps: Math.round(after.acked.length / 3), statuses: Object.fromEntries(after.statuses), rss: Math.round(after.maxRssMb) },
@@ -192,31 +202,28 @@ describe.each(await activeDialects())('overload at twice the capacity (%s)', (di
       expect(p.other, JSON.stringify(summary)).toEqual([]);
       expect(p.errors + p.timeouts, JSON.stringify(summary)).toBe(0);
     }
-    // Bounded: the in-progress cap keeps memory near what normal load takes. The over phase holds
-    // 1,500 open sockets against the base phase's 64 (each with its buffers and parser, about
-    // 0.1 MB), so the bound allows those and no queue that grows with the offered load: 6 s at
-    // twice the capacity left unshed would hold thousands of requests and their bodies.
-    expect(over.maxRssMb).toBeLessThan(Math.max(base.maxRssMb * 1.8, base.maxRssMb + 220));
+    // Bounded. What the server holds is measured after a full GC (see server-process.ts), in
+    // the middle of each phase: live memory does not depend on when the GC last ran. Its RSS
+    // does: it counts garbage not yet collected and freed pages kept, which grow with the rate
+    // requests are served (CI saw the 'after' phase, 64 connections, at 428 MB against 414 MB
+    // during the overload and 254 MB in 'base'), so a tight bound on it fails by chance.
+    // Live: the over phase holds 1,500 sockets and at most MAX_INFLIGHT_REQUESTS requests in
+    // progress; a socket and a 50-byte request take a few kB of heap, so 64 kB each is ample
+    // room, and a queue beyond them or anything kept per request (CI answered 14,000 to 35,000
+    // requests in the phase: 3 to 7 kB kept for each would pass the bound) breaks it.
+    expect(over.liveHeapMb, JSON.stringify(summary)).toBeLessThan(base.liveHeapMb + (1500 * 64) / 1024);
+    // RSS: only a gross bound, for memory outside the heap (buffers, the database driver's).
+    expect(over.maxRssMb, JSON.stringify(summary)).toBeLessThan(base.maxRssMb * 2 + 150);
     // Recovered: normal load again is served in full, at a throughput like before.
     expect(after.shed).toEqual([]);
     expect(after.acked.length / 3).toBeGreaterThan(capacity * 0.5);
 
-    // Requests cut off when the last phase ended may still be committing: wait until the
-    // ledger stops moving before reading it.
-    const ledgerRows = async () =>
-      Number((await db.database.db.selectFrom('credit_transactions').select(sql<number>`count(*)`.as('n')).executeTakeFirstOrThrow()).n);
-    let settled = await ledgerRows();
-    await until(
-      'the ledger to stop moving for 300 ms',
-      async () => {
-        const now = await ledgerRows();
-        const still = now === settled;
-        settled = now;
-        return still;
-      },
-      60_000,
-      300,
-    );
+    // Requests cut off when the last phase ended may still be committing: the server is
+    // killed (-9) before the ledger is read, so nothing can commit between the reads below
+    // (waiting for the ledger to stand still for a while was not enough on a busy machine:
+    // the balance was read 29 debits after the keys were counted). What it acknowledged is
+    // committed; what it had in flight is not acknowledged, and counted as unanswered.
+    await kill9(server.child);
 
     // Nothing acknowledged lost, nothing shed written.
     const counts = await usageRowsPerKey(db.database.db, userId);

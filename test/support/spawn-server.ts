@@ -17,6 +17,8 @@ export interface ServerProcess {
   url: string;
   /** What it wrote on stderr so far. */
   stderr(): string;
+  /** The memory it still holds after a full GC (see server-process.ts), in bytes. */
+  liveMemory(): Promise<NodeJS.MemoryUsage>;
 }
 
 /** `cpus`: pin the server to these CPUs (`taskset -c`, which execs node in place: same pid). */
@@ -40,8 +42,15 @@ export function spawnServer(env: Record<string, string>, opts: { cpus?: string }
     let err = '';
     child.stderr?.on('data', (d) => (err += d));
     child.once('exit', (code, signal) => reject(new Error(`server exited (${code ?? signal}) before ready: ${err}`)));
+    const heapWaiters: ((m: NodeJS.MemoryUsage) => void)[] = [];
+    const liveMemory = () =>
+      new Promise<NodeJS.MemoryUsage>((res) => {
+        heapWaiters.push(res);
+        child.kill('SIGUSR2');
+      });
     createInterface({ input: child.stdout as NodeJS.ReadableStream }).on('line', (line) => {
-      if (line.startsWith('ready ')) resolve({ child, url: line.slice(6), stderr: () => err });
+      if (line.startsWith('ready ')) resolve({ child, url: line.slice(6), stderr: () => err, liveMemory });
+      else if (line.startsWith('heap ')) heapWaiters.shift()?.(JSON.parse(line.slice(5)) as NodeJS.MemoryUsage);
     });
   });
 }
