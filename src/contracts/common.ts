@@ -19,6 +19,7 @@ export const errorCodeSchema = z.enum([
   'validation_error',
   'unauthorized',
   'insufficient_credits',
+  'member_limit_exceeded',
   'forbidden',
   'not_found',
   'idempotency_conflict',

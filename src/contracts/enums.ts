@@ -43,6 +43,7 @@ export const ALERT_TYPES = [
   'refund',
   'backup_failed',
   'credits_expired',
+  'member_limit_reached',
 ] as const;
 
 /** Where a grant's credits came from. */

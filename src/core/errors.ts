@@ -6,6 +6,8 @@
 export type DomainErrorCode =
   /** The caller's available credits do not cover the charge; nothing was written. */
   | 'insufficient_credits'
+  /** The charge would take an organisation member's spending this month past their monthly limit; nothing was written. */
+  | 'member_limit_exceeded'
   /** The same idempotency key was used with different parameters; nothing was written. */
   | 'idempotency_conflict'
   /** The state does not allow the operation (duplicate email, settled hold...). */
@@ -50,6 +52,17 @@ export const insufficientCredits = (requiredMc: number, availableMc: number) =>
   new DomainError('insufficient_credits', 'Not enough credits for this operation.', {
     requiredMc,
     availableMc,
+  });
+
+/**
+ * A member's charge that would take what they spent this month (with what their open holds
+ * reserve) past their monthly limit on the organisation.
+ */
+export const memberLimitExceeded = (limitMc: number, usedMc: number, requiredMc: number) =>
+  new DomainError('member_limit_exceeded', 'This charge would take your spending this month past your limit on this organisation.', {
+    limitMc,
+    usedMc,
+    requiredMc,
   });
 
 export const notFound = (what: string) => new DomainError('not_found', `${what} not found.`);

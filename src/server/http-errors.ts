@@ -15,6 +15,7 @@ export const STATUS: Record<ErrorCode, number> = {
   validation_error: 400,
   unauthorized: 401,
   insufficient_credits: 402,
+  member_limit_exceeded: 402,
   forbidden: 403,
   email_not_verified: 403,
   not_found: 404,
@@ -70,6 +71,13 @@ export function domainErrorBody(e: DomainError): ErrorBody {
     details = {
       required: mcToCredits(Number(details.requiredMc)),
       available: mcToCredits(Number(details.availableMc)),
+    };
+  }
+  if (e.code === 'member_limit_exceeded' && details) {
+    details = {
+      limit: mcToCredits(Number(details.limitMc)),
+      used: mcToCredits(Number(details.usedMc)),
+      required: mcToCredits(Number(details.requiredMc)),
     };
   }
   return errorBody(e.code, e.message, details);

@@ -102,6 +102,8 @@ export function state(): BatchState {
     allocations: new Map(),
     allocationsLoaded: new Set(['a', 'b']),
     allocationRows: [],
+    members: new Map(),
+    month: '2025-06',
   };
   // a's credits are one purchase, 300 of them reserved by h1; b's one purchase.
   s.grants.set('a', [{ row: grantRow('ga', 'a', 'purchase', 1000, { reserved_mc: 300 }), isNew: false, dirty: false }]);
@@ -153,6 +155,7 @@ export function expectRefused(op: LedgerOp, code: string, s = state()) {
   expect(d.pending.txRows).toEqual([]);
   expect(d.pending.usageRows).toEqual([]);
   expect(d.pending.idemRows).toEqual([]);
+  expect(d.pending.memberUsage.size).toBe(0);
   expect(changedRows(s)).toEqual({
     accounts: [],
     newHolds: [],

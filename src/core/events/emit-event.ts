@@ -18,8 +18,6 @@ export function newEventId(now: number): string {
   return `evt_${newId(now).replace(/-/g, '')}`;
 }
 
-// TODO(issue 18, organisations): emit `member.limit_reached` where a member's limit refuses a charge.
-
 /**
  * Writes an event and one pending delivery per enabled endpoint subscribed to its type, in
  * `trx`: the caller's transaction, the one of the event's cause, so the event exists if and

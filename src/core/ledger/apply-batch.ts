@@ -19,6 +19,8 @@ import type { DB } from '../../db/schema.js';
 import { changedRows } from './batch-state.js';
 import { emitEvent } from '../events/emit-event.js';
 import { decideBatch } from './decide.js';
+import { limitsReached } from './decide-members.js';
+import { raiseLimitsReached } from './member-limit-reached.js';
 import type { LedgerKey } from './hash.js';
 import { loadBatch } from './load-batch.js';
 import type { BalanceChange, OpResult, LedgerOp } from './types.js';
@@ -43,7 +45,7 @@ export async function applyBatch(
   ops: LedgerOp[],
   now: number,
 ): Promise<BatchOutcome> {
-  const state = await loadBatch(trx, target.dialect, ops);
+  const state = await loadBatch(trx, target.dialect, ops, now);
   const { results, deferred, withEffects, pending } = decideBatch(ops, state, key, now);
 
   const rows = changedRows(state);
@@ -53,6 +55,9 @@ export async function applyBatch(
 
   // The grants' events (credits.granted, credits.expired), in the batch's transaction.
   for (const e of pending.events) await emitEvent(trx, { type: e.type, accountId: e.accountId, data: e.data }, now);
+  // Members whose monthly limit this batch reached: member.limit_reached and their alerts, once per crossing.
+  const reached = limitsReached(state);
+  if (reached.length > 0) await raiseLimitsReached(trx, reached, state.month, now);
 
   for (const { index, op, applied } of withEffects) {
     applied.effects = await op.effects?.(trx, applied);

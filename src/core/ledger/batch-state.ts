@@ -35,6 +35,22 @@ export interface UsageState {
   reversed: boolean;
 }
 
+/** An organisation member an op of the batch names, with their limit and what counts against it this month (decide-members.ts). */
+export interface MemberState {
+  accountId: string;
+  userId: string;
+  /** Their monthly limit (null: none). */
+  limitMc: number | null;
+  /** What they were charged this calendar month (UTC). */
+  usedMc: number;
+  /** What their active holds on the account reserve. */
+  heldMc: number;
+  /** usedMc + heldMc when loaded. */
+  startCountedMc: number;
+  /** A charge of theirs was refused for the limit in this batch. */
+  refused: boolean;
+}
+
 /** What a batch reads before deciding: stored idempotency outcomes, and the rows its ops touch. */
 export interface BatchState {
   /** Idempotency keys already applied (`scope:key`), with their fingerprint and stored outcome. */
@@ -50,6 +66,18 @@ export interface BatchState {
   allocationsLoaded: Set<string>;
   /** Every reservation loaded or made, for the writer (new ones inserted, changed ones updated). */
   allocationRows: AllocationState[];
+  /** The organisation members the batch's ops name (by `memberKey`), each found a member of that account. */
+  members: Map<string, MemberState>;
+  /** The calendar month (UTC, 'YYYY-MM') of the batch: the month its charges count in. */
+  month: string;
+}
+
+/** A change of what a member was charged in a month (member_month_usage), added on write. */
+export interface MemberUsageRow {
+  account_id: string;
+  user_id: string;
+  month: string;
+  used_mc: number;
 }
 
 /** An event a ledger op causes, written with the batch (core/events/emit-event.ts). */
@@ -86,10 +114,22 @@ export class Pending {
   rollups = new Map<string, RollupRow>();
   idemRows: IdempotencyRow[] = [];
   events: LedgerEvent[] = [];
+  /** By account, member and month. */
+  memberUsage = new Map<string, MemberUsageRow>();
+
+  /** Adds a charge (negative: a reversal) to what a member was charged in `month`. */
+  addMemberUsage(accountId: string, userId: string, month: string, mc: number) {
+    if (mc === 0) return;
+    const key = `${accountId}\u001f${userId}\u001f${month}`;
+    const r = this.memberUsage.get(key);
+    if (r) r.used_mc += mc;
+    else this.memberUsage.set(key, { account_id: accountId, user_id: userId, month, used_mc: mc });
+  }
 
   /** Appends what a compound op decided once all its steps passed. */
   merge(other: Pending) {
     this.txRows.push(...other.txRows);
+    for (const r of other.memberUsage.values()) this.addMemberUsage(r.account_id, r.user_id, r.month, r.used_mc);
     this.events.push(...other.events);
     this.usageRows.push(...other.usageRows);
     for (const [k, v] of other.rollups) {
@@ -150,6 +190,19 @@ export function changedRows(state: Pick<BatchState, 'accounts' | 'reservations' 
 export function reservationIdsOf(op: LedgerOp): string[] {
   if (op.kind === 'capture' || op.kind === 'release' || op.kind === 'reserve') return [op.reservationId];
   if (op.kind === 'compound') return op.steps.flatMap(reservationIdsOf);
+  return [];
+}
+
+/** The (account, member) pairs an op names itself (a debit, hold or recorded usage by a member, a compound op's steps). */
+export function memberPairsOf(op: LedgerOp): [string, string][] {
+  if (op.kind === 'compound') {
+    return op.steps.flatMap((s) =>
+      memberPairsOf(
+        s.kind === 'debit' || s.kind === 'reserve' || s.kind === 'record_usage' ? { ...s, memberId: s.memberId ?? op.memberId } : s,
+      ),
+    );
+  }
+  if ((op.kind === 'debit' || op.kind === 'reserve' || op.kind === 'record_usage') && op.memberId) return [[op.userId, op.memberId]];
   return [];
 }
 

@@ -6,6 +6,7 @@
 import type { ReservationRow, TransactionType } from '../../db/schema.js';
 import { conflict, insufficientCredits, invalid } from '../errors.js';
 import { expireReleased, grantsOf, spendGrants, withExpired } from './decide-grants.js';
+import { checkLimit, limitRoom, memberKey, memberOf } from './decide-members.js';
 import { reserveFree, settleHold } from './grants.js';
 import { type BatchState, type Pending, account, checkAmount, reservation } from './batch-state.js';
 import { addUsage, available, post, usageRowMetadata } from './ledger-rows.js';
@@ -17,20 +18,29 @@ export function decideReserve(op: ReserveOp, state: BatchState, pending: Pending
   checkAmount(op.amountMc, true);
   const a = account(accounts, op.userId);
   if (reservations.has(op.reservationId)) throw conflict('This hold already exists.');
+  const m = op.memberId ? memberOf(state, op.userId, op.memberId) : null;
   const avail = available(a);
   let amount = op.amountMc;
   if (!op.forced) {
+    // A member's hold counts against their limit from now: it may shrink to what is left of it too.
+    const room = m ? limitRoom(m) : Number.POSITIVE_INFINITY;
     if (op.shrink) {
-      const shrunk = avail < 0 ? null : op.shrink(avail);
-      if (shrunk === null) throw insufficientCredits(op.amountMc, avail);
+      const affordable = Math.min(avail, room);
+      const shrunk = avail < 0 ? null : op.shrink(affordable);
+      if (shrunk === null) {
+        if (m && room < avail) checkLimit(m, op.amountMc);
+        throw insufficientCredits(op.amountMc, avail);
+      }
       amount = Math.min(shrunk, op.amountMc);
     }
+    if (m) checkLimit(m, amount);
     if (avail < amount || avail < 0) throw insufficientCredits(amount, avail);
   }
+  if (m) m.heldMc += amount;
   const row: ReservationRow = {
     id: op.reservationId,
     user_id: op.userId,
-    member_id: null,
+    member_id: op.memberId ?? null,
     amount_mc: amount,
     captured_mc: 0,
     status: 'active',
@@ -83,6 +93,13 @@ export function decideCapture(op: CaptureOp, state: BatchState, pending: Pending
   r.dirty = true;
   const type: TransactionType = charged === 0 ? 'release' : (op.type ?? 'usage');
   if (type === 'usage') a.row.lifetime_used_mc += charged;
+  // The member's hold stops counting; what it charged counts as their spending this month.
+  const memberId = r.row.member_id;
+  const m = memberId ? state.members.get(memberKey(r.row.user_id, memberId)) : undefined;
+  if (m) {
+    m.heldMc -= hold;
+    if (type === 'usage') m.usedMc += charged;
+  }
   const before = a.row.balance_mc;
   const settled = settleHold(grantsOf(state, a.row.user_id), state.allocations.get(r.row.id) ?? [], charged);
   state.allocations.delete(r.row.id);
@@ -94,6 +111,7 @@ export function decideCapture(op: CaptureOp, state: BatchState, pending: Pending
       metadata: type === 'usage' && op.usage ? usageRowMetadata(op.usage, op.metadata) : op.metadata,
       refType: op.refType ?? 'reservation',
       refId: op.refId ?? r.row.id,
+      memberId,
     },
     type,
     -charged,
@@ -103,7 +121,7 @@ export function decideCapture(op: CaptureOp, state: BatchState, pending: Pending
   applied.reservationId = r.row.id;
   applied.chargedMc = charged;
   if (op.usage) {
-    applied.usageId = addUsage(pending, a.row.user_id, op.usage, charged, false, applied.transactionId, r.row.id, now);
+    applied.usageId = addUsage(pending, a.row.user_id, op.usage, charged, false, applied.transactionId, r.row.id, now, undefined, memberId);
   }
   const expired = expireReleased(a, pending, settled.expired, now);
   spendGrants(state, a.row.user_id, before, a.row.balance_mc, charged - settled.unbackedMc + expired);
@@ -118,6 +136,9 @@ export function decideRelease(op: ReleaseOp, state: BatchState, pending: Pending
     throw conflict('This hold is already settled.', { status: r.row.status });
   }
   const a = account(accounts, r.row.user_id);
+  const memberId = r.row.member_id;
+  const m = memberId ? state.members.get(memberKey(r.row.user_id, memberId)) : undefined;
+  if (m) m.heldMc -= r.row.amount_mc;
   r.row.status = op.reason === 'expired' ? 'expired' : 'released';
   r.row.settled_at = now;
   r.dirty = true;
@@ -132,6 +153,7 @@ export function decideRelease(op: ReleaseOp, state: BatchState, pending: Pending
       description: op.description ?? (op.reason === 'expired' ? 'Hold expired' : 'Hold released'),
       refType: op.refType ?? 'reservation',
       refId: op.refId ?? r.row.id,
+      memberId,
     },
     'release',
     0,

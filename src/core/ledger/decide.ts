@@ -10,6 +10,7 @@ import { mcToCredits } from '../../contracts/money.js';
 import { DomainError, conflict, idempotencyConflict, insufficientCredits, invalid, notFound } from '../errors.js';
 import { addGrant, decideExpireGrant, snapshotGrants, spendGrants } from './decide-grants.js';
 import { decideCapture, decideRelease, decideReserve } from './decide-holds.js';
+import { checkLimit, memberKey, memberOf, monthOf, snapshotMembers } from './decide-members.js';
 import {
   type BatchState,
   Pending,
@@ -113,8 +114,12 @@ function decide(op: LedgerOp, state: BatchState, pending: Pending, now: number):
       checkAmount(op.amountMc, true);
       if (op.type === 'usage' && !op.usage) throw invalid('A usage charge needs its usage record.');
       const a = account(accounts, op.userId);
+      // The member's limit first: it is theirs, whatever the organisation holds.
+      const m = op.memberId ? memberOf(state, op.userId, op.memberId) : null;
+      if (m) checkLimit(m, op.amountMc);
       const avail = available(a);
       if (avail < op.amountMc || avail < 0) throw insufficientCredits(op.amountMc, avail);
+      if (m) m.usedMc += op.amountMc;
       if (op.type === 'usage') a.row.lifetime_used_mc += op.amountMc;
       const before = a.row.balance_mc;
       const applied = post(
@@ -128,7 +133,18 @@ function decide(op: LedgerOp, state: BatchState, pending: Pending, now: number):
       );
       spendGrants(state, a.row.user_id, before, a.row.balance_mc, 0);
       if (op.usage) {
-        applied.usageId = addUsage(pending, a.row.user_id, op.usage, op.amountMc, false, applied.transactionId, null, now);
+        applied.usageId = addUsage(
+          pending,
+          a.row.user_id,
+          op.usage,
+          op.amountMc,
+          false,
+          applied.transactionId,
+          null,
+          now,
+          undefined,
+          op.memberId ?? null,
+        );
       }
       return applied;
     }
@@ -167,7 +183,7 @@ function decide(op: LedgerOp, state: BatchState, pending: Pending, now: number):
         0,
         now,
       );
-      applied.usageId = addUsage(pending, op.userId, op.usage, 0, true, applied.transactionId, null, now);
+      applied.usageId = addUsage(pending, op.userId, op.usage, 0, true, applied.transactionId, null, now, undefined, op.memberId ?? null);
       applied.chargedMc = 0;
       return applied;
     }
@@ -178,6 +194,10 @@ function decide(op: LedgerOp, state: BatchState, pending: Pending, now: number):
       if (u.reversed) throw conflict('This usage was already reversed.');
       const a = account(accounts, op.userId);
       const charged = u.row.charged_mc;
+      // The charge leaves the member's spending of the month it was charged in.
+      const memberId = u.row.member_id;
+      const m = memberId ? state.members.get(memberKey(op.userId, memberId)) : undefined;
+      if (m && u.row.bypass !== 1 && monthOf(u.row.created_at) === state.month) m.usedMc -= charged;
       let applied: Applied;
       if (u.row.bypass === 1 || charged === 0) {
         applied = unposted(a, now);
@@ -187,7 +207,7 @@ function decide(op: LedgerOp, state: BatchState, pending: Pending, now: number):
         applied = post(
           a,
           pending,
-          { ...op, description: op.description ?? 'Usage reversed', refType: USAGE_REVERSAL_REF, refId: u.row.id },
+          { ...op, description: op.description ?? 'Usage reversed', refType: USAGE_REVERSAL_REF, refId: u.row.id, memberId },
           'adjustment',
           charged,
           0,
@@ -227,6 +247,7 @@ function decide(op: LedgerOp, state: BatchState, pending: Pending, now: number):
         // In the original's hour: the report loses the operation where it was counted, and no
         // bucket ever goes below zero.
         { reversesId: u.row.id, createdAt: u.row.created_at },
+        memberId,
       );
       return applied;
     }
@@ -249,7 +270,14 @@ function decideCompound(op: CompoundOp, state: BatchState, pending: Pending, now
   const savedDirty = a.dirty;
   const touched = new Map<string, ReservationState | undefined>();
   // A hold settled by a step must be this account's: only this account is restored on a refusal.
-  const ownSteps = op.steps.map((s) => (s.kind === 'capture' || s.kind === 'release' ? { ...s, userId: s.userId ?? op.userId } : s));
+  // Its member is every step's that names none.
+  const ownSteps = op.steps.map((s) =>
+    s.kind === 'capture' || s.kind === 'release'
+      ? { ...s, userId: s.userId ?? op.userId }
+      : (s.kind === 'debit' || s.kind === 'reserve' || s.kind === 'record_usage') && s.memberId == null && op.memberId
+        ? { ...s, memberId: op.memberId }
+        : s,
+  );
   for (const s of ownSteps) {
     if ('userId' in s && s.userId !== undefined && s.userId !== op.userId) {
       throw invalid('Every step of a compound operation concerns the same account.');
@@ -262,6 +290,7 @@ function decideCompound(op: CompoundOp, state: BatchState, pending: Pending, now
   }
   const usagesBefore = new Map(ownSteps.flatMap(usageIdsOf).map((id) => [id, usages.get(id)?.reversed]));
   const restoreGrants = snapshotGrants(state, op.userId);
+  const restoreMembers = snapshotMembers(state, op.userId);
   const scratch = new Pending(pending.key);
   try {
     const steps = ownSteps.map((s) => decide(s, state, scratch, now));
@@ -290,6 +319,7 @@ function decideCompound(op: CompoundOp, state: BatchState, pending: Pending, now
       if (u && reversed !== undefined) u.reversed = reversed;
     }
     restoreGrants();
+    restoreMembers();
     throw e;
   }
 }

@@ -33,6 +33,13 @@ export interface HashedFields {
   reference_id: string | null;
   idempotency_key: string | null;
   created_at: number;
+  /**
+   * The organisation member who caused the row (migration 019). Covered only when set, as a
+   * last field: every row written without a member (all rows before organisations, every
+   * personal account's) keeps the hash it had, and a member's name cannot be changed or
+   * removed from an organisation's row without breaking its chain.
+   */
+  member_id?: string | null | undefined;
 }
 
 /** The ledger key, imported once (a KeyObject), and its check value. */
@@ -73,6 +80,7 @@ function fieldsOf(prevHash: string, r: HashedFields): (string | number | null)[]
     r.reference_id,
     r.idempotency_key,
     r.created_at,
+    ...(r.member_id ? [r.member_id] : []),
   ];
 }
 

@@ -6,6 +6,7 @@
  */
 import type { TransactionType } from '../../db/schema.js';
 import type { AccountState, Pending } from './batch-state.js';
+import { monthOf } from './decide-members.js';
 import { hashRow } from './hash.js';
 import { newId } from '../ids.js';
 import type { Applied, UsageInput } from './types.js';
@@ -41,6 +42,8 @@ export function post(
     refType?: string | undefined;
     refId?: string | undefined;
     idem?: { key: string } | undefined;
+    /** The organisation member who caused it (recorded on the row and covered by its hash). */
+    memberId?: string | null | undefined;
   },
   type: TransactionType,
   amountMc: number,
@@ -67,6 +70,7 @@ export function post(
     reference_type: op.refType ?? null,
     reference_id: op.refId ?? null,
     idempotency_key: op.idem?.key ?? null,
+    member_id: op.memberId ?? null,
     prev_hash: row.last_hash,
     hash: '',
     created_at: now,
@@ -132,6 +136,10 @@ export function usageRowMetadata(u: UsageInput, given: Record<string, unknown> |
   };
 }
 
+/**
+ * Appends a usage row and its rollup; a member's charge (or a reversal's negative one) is
+ * added to what they were charged in the row's month (member_month_usage).
+ */
 export function addUsage(
   pending: Pending,
   userId: string,
@@ -141,7 +149,8 @@ export function addUsage(
   transactionId: string | null,
   reservationId: string | null,
   now: number,
-  reversal?: { reversesId: string; createdAt: number },
+  reversal?: { reversesId: string; createdAt: number } | undefined,
+  memberId: string | null = null,
 ): string {
   const id = newId(now);
   const at = reversal ? reversal.createdAt : now;
@@ -149,7 +158,7 @@ export function addUsage(
   pending.usageRows.push({
     id,
     user_id: userId,
-    member_id: null,
+    member_id: memberId,
     operation: u.operation,
     unit: u.unit,
     quantity_milli: u.quantityMilli,
@@ -164,6 +173,7 @@ export function addUsage(
     created_at: at,
     reverses_id: reversal ? reversal.reversesId : null,
   });
+  if (memberId !== null) pending.addMemberUsage(userId, memberId, monthOf(at), chargedMc);
   const bucket = at - (at % HOUR_MS);
   const key = `${userId}\u001f${bucket}\u001f${u.operation}\u001f${u.unit}`;
   const r = pending.rollups.get(key);

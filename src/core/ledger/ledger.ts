@@ -34,7 +34,12 @@ interface Common<E = undefined> {
   effects?: Effect<E> | undefined;
 }
 
-export interface SpendInput<E = undefined> extends Common<E> {
+/** The organisation member who causes a charge or hold (types.ts `memberId`): their limit is enforced by the writer. */
+interface ByMember {
+  memberId?: string | null | undefined;
+}
+
+export interface SpendInput<E = undefined> extends Common<E>, ByMember {
   operation: string;
   unit: string;
   /** Base quantity in thousandths. */
@@ -105,7 +110,7 @@ export class Ledger {
     userId: string,
     amountMc: number,
     type: 'usage' | 'adjustment',
-    c: Common<E> & { usage?: UsageInput } = {},
+    c: Common<E> & ByMember & { usage?: UsageInput } = {},
   ): Promise<Applied<E>> {
     return this.writer.submit({ kind: 'debit', userId, amountMc, type, ...c });
   }
@@ -120,6 +125,7 @@ export class Ledger {
       refType: s.refType,
       refId: s.refId,
       effects: s.effects,
+      memberId: s.memberId,
     };
     if (s.bypass) return this.writer.submit({ kind: 'record_usage', userId, usage, ...common });
     return this.writer.submit({ kind: 'debit', userId, amountMc: costMc, type: 'usage', usage, ...common });
@@ -143,12 +149,13 @@ export class Ledger {
     userId: string,
     amountMc: number,
     expiresAt: number,
-    c: Common<E> & {
-      reservationId?: string;
-      pricing?: HoldPricing;
-      forced?: boolean;
-      shrink?: (availableMc: number) => number | null;
-    } = {},
+    c: Common<E> &
+      ByMember & {
+        reservationId?: string;
+        pricing?: HoldPricing;
+        forced?: boolean;
+        shrink?: (availableMc: number) => number | null;
+      } = {},
   ): Promise<Applied<E>> {
     const { reservationId, pricing, forced, shrink, ...rest } = c;
     return this.writer.submit({

@@ -10,14 +10,17 @@ import type { DB } from '../../db/schema.js';
 import {
   type AccountState,
   type BatchState,
+  type MemberState,
   type ReservationState,
   type UsageState,
   grantIdsOf,
   idemId,
+  memberPairsOf,
   needsAllocations,
   reservationIdsOf,
   usageIdsOf,
 } from './batch-state.js';
+import { memberKey, monthOf } from './decide-members.js';
 import { type AllocationState, type GrantState, ordered } from './grants.js';
 import type { GrantRow } from '../../db/schema.js';
 import type { LedgerOp } from './types.js';
@@ -39,7 +42,7 @@ function* parts(dialect: Dialect, ids: string[]): Generator<string[]> {
 }
 
 /** Reads (and on Postgres locks) everything `ops` touch, inside the open transaction `trx`. */
-export async function loadBatch(trx: Kysely<DB>, dialect: Dialect, ops: readonly LedgerOp[]): Promise<BatchState> {
+export async function loadBatch(trx: Kysely<DB>, dialect: Dialect, ops: readonly LedgerOp[], now: number): Promise<BatchState> {
   const forUpdate = dialect === 'postgres';
 
   // Idempotency: keys already applied replay their stored outcome.
@@ -207,5 +210,76 @@ export async function loadBatch(trx: Kysely<DB>, dialect: Dialect, ops: readonly
       else allocations.set(a.reservationId, [a]);
     }
   }
-  return { stored, accounts, reservations, usages, grants, allocations, allocationsLoaded, allocationRows };
+  const month = monthOf(now);
+  const members = await loadMembers(trx, dialect, ops, reservations, usages, month);
+  return { stored, accounts, reservations, usages, grants, allocations, allocationsLoaded, allocationRows, members, month };
+}
+
+/**
+ * The organisation members the batch's ops name (and those whose holds it settles or whose
+ * usage it reverses), with their limit, what they were charged this month and what their
+ * active holds reserve. Read after the accounts' locks, so on Postgres (read committed: each
+ * statement sees what committed before it) every batch of an organisation sees the spending
+ * of the one before it; every change of these rows is made by a batch holding that lock.
+ * A member an op names who is not in account_members is absent: the op is refused (404).
+ */
+async function loadMembers(
+  trx: Kysely<DB>,
+  dialect: Dialect,
+  ops: readonly LedgerOp[],
+  reservations: Map<string, ReservationState>,
+  usages: Map<string, UsageState>,
+  month: string,
+): Promise<Map<string, MemberState>> {
+  const members = new Map<string, MemberState>();
+  const pairs = new Map<string, [string, string]>();
+  const add = (accountId: string, userId: string | null) => {
+    if (userId) pairs.set(memberKey(accountId, userId), [accountId, userId]);
+  };
+  for (const op of ops) {
+    for (const [a, u] of memberPairsOf(op)) add(a, u);
+    for (const rid of reservationIdsOf(op)) {
+      const r = reservations.get(rid);
+      if (r) add(r.row.user_id, r.row.member_id);
+    }
+    for (const uid of usageIdsOf(op)) {
+      const u = usages.get(uid);
+      if (u) add(u.row.user_id, u.row.member_id);
+    }
+  }
+  if (pairs.size === 0) return members;
+  const all = [...pairs.values()];
+  const size = dialect === 'postgres' ? 1000 : CHUNK / 2;
+  for (let i = 0; i < all.length; i += size) {
+    const part = all.slice(i, i + size);
+    const rows = await trx
+      .selectFrom('account_members as m')
+      .leftJoin('member_month_usage as mu', (j) =>
+        j.onRef('mu.account_id', '=', 'm.account_id').onRef('mu.user_id', '=', 'm.user_id').on('mu.month', '=', month),
+      )
+      .select([
+        'm.account_id',
+        'm.user_id',
+        'm.monthly_limit_mc',
+        'mu.used_mc',
+        sql<number>`(select coalesce(sum(r.amount_mc), 0) from reservations r
+          where r.user_id = m.account_id and r.member_id = m.user_id and r.status = 'active')`.as('held_mc'),
+      ])
+      .where((eb) => eb.or(part.map(([a, u]) => eb.and([eb('m.account_id', '=', a), eb('m.user_id', '=', u)]))))
+      .execute();
+    for (const r of rows) {
+      const usedMc = Number(r.used_mc ?? 0);
+      const heldMc = Number(r.held_mc);
+      members.set(memberKey(r.account_id, r.user_id), {
+        accountId: r.account_id,
+        userId: r.user_id,
+        limitMc: r.monthly_limit_mc === null ? null : Number(r.monthly_limit_mc),
+        usedMc,
+        heldMc,
+        startCountedMc: usedMc + heldMc,
+        refused: false,
+      });
+    }
+  }
+  return members;
 }

@@ -71,8 +71,19 @@ export interface CreditOp<E = unknown> extends OpBase<E> {
   grant?: GrantOptions | undefined;
 }
 
+/**
+ * The organisation member (a user id) who causes an op on an organisation's account. The
+ * writer reads their membership and monthly limit in the op's transaction: a user who is not
+ * a member is refused (404), and a debit or hold that would take what they spent this month
+ * (with what their open holds reserve) past their limit is refused (402
+ * `member_limit_exceeded`). Absent on personal accounts and on ops no member caused.
+ */
+interface MemberOf {
+  memberId?: string | null | undefined;
+}
+
 /** Takes credits the account can afford: refused when available is short or negative. */
-export interface DebitOp<E = unknown> extends OpBase<E> {
+export interface DebitOp<E = unknown> extends OpBase<E>, MemberOf {
   kind: 'debit';
   userId: string;
   amountMc: number;
@@ -89,7 +100,7 @@ export interface ClawbackOp<E = unknown> extends OpBase<E> {
 }
 
 /** Holds credits for an operation sized at its end. */
-export interface ReserveOp<E = unknown> extends OpBase<E> {
+export interface ReserveOp<E = unknown> extends OpBase<E>, MemberOf {
   kind: 'reserve';
   userId: string;
   reservationId: string;
@@ -123,7 +134,7 @@ export interface ReleaseOp<E = unknown> extends OpBase<E> {
 }
 
 /** Records usage that is not charged (the super admin's bypass). */
-export interface RecordUsageOp<E = unknown> extends OpBase<E> {
+export interface RecordUsageOp<E = unknown> extends OpBase<E>, MemberOf {
   kind: 'record_usage';
   userId: string;
   usage: UsageInput;
@@ -148,8 +159,8 @@ export interface ExpireGrantOp<E = unknown> extends OpBase<E> {
   grantId: string;
 }
 
-/** Several steps on one account that apply together or not at all. */
-export interface CompoundOp<E = unknown> extends OpBase<E> {
+/** Several steps on one account that apply together or not at all (its `memberId` is every step's that names none). */
+export interface CompoundOp<E = unknown> extends OpBase<E>, MemberOf {
   kind: 'compound';
   userId: string;
   steps: StepOp[];

@@ -23,6 +23,7 @@ import { ledgerPages } from './chain-pages.js';
 import { keyingTraces } from './key-ledger.js';
 import { verifyGrants } from './verify-grants.js';
 import { verifyPayments } from './verify-payments.js';
+import { verifyMembers } from './verify-members.js';
 import { verifyUsage } from './verify-usage.js';
 
 /** An account's chain head: its last row's seq and hash. */
@@ -98,11 +99,18 @@ export async function verifyLedger(db: Kysely<DB>, key: LedgerKey, opts: VerifyO
     .execute()
     .then(() => true)
     .catch(() => false);
+  const accountsRelease = await db
+    .selectFrom('member_month_usage')
+    .select('month')
+    .limit(1)
+    .execute()
+    .then(() => true)
+    .catch(() => false);
   return db
     .transaction()
     .setIsolationLevel('repeatable read')
     .setAccessMode('read only')
-    .execute((trx) => verifySnapshot(trx, key, opts, keyedRelease, grantsRelease));
+    .execute((trx) => verifySnapshot(trx, key, opts, keyedRelease, grantsRelease, accountsRelease));
 }
 
 async function verifySnapshot(
@@ -111,6 +119,7 @@ async function verifySnapshot(
   opts: VerifyOptions,
   keyedRelease: boolean,
   grantsRelease: boolean,
+  accountsRelease = false,
 ): Promise<VerifyReport> {
   const violations: string[] = [];
   const flag = (msg: string) => {
@@ -223,6 +232,9 @@ async function verifySnapshot(
 
   // 4. Usage: every charged usage record has its ledger row and back; rollups equal their usage rows.
   const { usageRows, rollupRows } = await verifyUsage(db, flag);
+
+  // 4b. Organisation members: what their limits are decided against equals their usage rows.
+  if (accountsRelease) await verifyMembers(db, flag);
 
   // 5. Payments: each granted exactly once, its claw-backs what its rows add up to.
   const payments = await verifyPayments(db, flag);

@@ -23,13 +23,13 @@ export async function writePostgres(trx: Kysely<DB>, pending: Pending, rows: Cha
   if (tx.length > 0) {
     parts.push(sql`tx as (insert into credit_transactions (id, user_id, seq, type, amount_mc, reserved_change_mc,
         balance_after_mc, reserved_after_mc, description, metadata, reference_type, reference_id,
-        idempotency_key, prev_hash, hash, created_at)
+        idempotency_key, prev_hash, hash, created_at, member_id)
       select * from unnest(${col(tx, 'id')}::text[], ${col(tx, 'user_id')}::text[], ${col(tx, 'seq')}::bigint[],
         ${col(tx, 'type')}::text[], ${col(tx, 'amount_mc')}::bigint[], ${col(tx, 'reserved_change_mc')}::bigint[],
         ${col(tx, 'balance_after_mc')}::bigint[], ${col(tx, 'reserved_after_mc')}::bigint[],
         ${col(tx, 'description')}::text[], ${col(tx, 'metadata')}::text[], ${col(tx, 'reference_type')}::text[],
         ${col(tx, 'reference_id')}::text[], ${col(tx, 'idempotency_key')}::text[], ${col(tx, 'prev_hash')}::text[],
-        ${col(tx, 'hash')}::text[], ${col(tx, 'created_at')}::bigint[]))`);
+        ${col(tx, 'hash')}::text[], ${col(tx, 'created_at')}::bigint[], ${col(tx, 'member_id')}::text[]))`);
   }
   if (dirty.length > 0) {
     // Rows found by `= any(ids)` (index probes), each taking its values from the arrays: a
@@ -47,12 +47,13 @@ export async function writePostgres(trx: Kysely<DB>, pending: Pending, rows: Cha
   if (newRes.length > 0) {
     const r = newRes;
     parts.push(sql`res_new as (insert into reservations (id, user_id, amount_mc, captured_mc, status, operation, unit,
-        rule_id, rule_credits_mc, forced, description, metadata, expires_at, created_at, settled_at)
+        rule_id, rule_credits_mc, forced, description, metadata, expires_at, created_at, settled_at, member_id)
       select * from unnest(${col(r, 'id')}::text[], ${col(r, 'user_id')}::text[], ${col(r, 'amount_mc')}::bigint[],
         ${col(r, 'captured_mc')}::bigint[], ${col(r, 'status')}::text[], ${col(r, 'operation')}::text[],
         ${col(r, 'unit')}::text[], ${col(r, 'rule_id')}::text[], ${col(r, 'rule_credits_mc')}::bigint[],
         ${col(r, 'forced')}::integer[], ${col(r, 'description')}::text[], ${col(r, 'metadata')}::text[],
-        ${col(r, 'expires_at')}::bigint[], ${col(r, 'created_at')}::bigint[], ${col(r, 'settled_at')}::bigint[]))`);
+        ${col(r, 'expires_at')}::bigint[], ${col(r, 'created_at')}::bigint[], ${col(r, 'settled_at')}::bigint[],
+        ${col(r, 'member_id')}::text[]))`);
   }
   if (settled.length > 0) {
     const r = settled;
@@ -98,12 +99,14 @@ export async function writePostgres(trx: Kysely<DB>, pending: Pending, rows: Cha
   const u = pending.usageRows;
   if (u.length > 0) {
     parts.push(sql`usage as (insert into usage_tracking (id, user_id, operation, unit, quantity_milli, cost_mc,
-        charged_mc, rule_id, rule_credits_mc, bypass, transaction_id, reservation_id, metadata, created_at, reverses_id)
+        charged_mc, rule_id, rule_credits_mc, bypass, transaction_id, reservation_id, metadata, created_at, reverses_id,
+        member_id)
       select * from unnest(${col(u, 'id')}::text[], ${col(u, 'user_id')}::text[], ${col(u, 'operation')}::text[],
         ${col(u, 'unit')}::text[], ${col(u, 'quantity_milli')}::bigint[], ${col(u, 'cost_mc')}::bigint[],
         ${col(u, 'charged_mc')}::bigint[], ${col(u, 'rule_id')}::text[], ${col(u, 'rule_credits_mc')}::bigint[],
         ${col(u, 'bypass')}::integer[], ${col(u, 'transaction_id')}::text[], ${col(u, 'reservation_id')}::text[],
-        ${col(u, 'metadata')}::text[], ${col(u, 'created_at')}::bigint[], ${col(u, 'reverses_id')}::text[]))`);
+        ${col(u, 'metadata')}::text[], ${col(u, 'created_at')}::bigint[], ${col(u, 'reverses_id')}::text[],
+        ${col(u, 'member_id')}::text[]))`);
   }
   const ro = [...pending.rollups.values()];
   if (ro.length > 0) {
@@ -115,6 +118,13 @@ export async function writePostgres(trx: Kysely<DB>, pending: Pending, rows: Cha
       on conflict (user_id, bucket, operation, unit) do update set
         credits_mc = x.credits_mc + excluded.credits_mc, operations = x.operations + excluded.operations,
         quantity_milli = x.quantity_milli + excluded.quantity_milli)`);
+  }
+  const mu = [...pending.memberUsage.values()];
+  if (mu.length > 0) {
+    parts.push(sql`member_usage as (insert into member_month_usage as x (account_id, user_id, month, used_mc)
+      select * from unnest(${col(mu, 'account_id')}::text[], ${col(mu, 'user_id')}::text[], ${col(mu, 'month')}::text[],
+        ${col(mu, 'used_mc')}::bigint[])
+      on conflict (account_id, user_id, month) do update set used_mc = x.used_mc + excluded.used_mc)`);
   }
   const k = pending.idemRows;
   if (k.length > 0) {

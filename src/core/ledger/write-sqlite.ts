@@ -53,5 +53,10 @@ export function writeSqlite(raw: SqliteHandle, pending: Pending, rows: ChangedRo
   for (const r of pending.rollups.values()) {
     rollup.run(r.user_id, r.bucket, r.operation, r.unit, r.credits_mc, r.operations, r.quantity_milli);
   }
+  if (pending.memberUsage.size > 0) {
+    const member = raw.prepare(`insert into member_month_usage (account_id, user_id, month, used_mc) values (?, ?, ?, ?)
+        on conflict (account_id, user_id, month) do update set used_mc = member_month_usage.used_mc + excluded.used_mc`);
+    for (const r of pending.memberUsage.values()) member.run(r.account_id, r.user_id, r.month, r.used_mc);
+  }
   insertEach(raw, 'idempotency_keys', pending.idemRows);
 }

@@ -8,7 +8,8 @@ export type AlertType =
   | 'auto_recharge_failed'
   | 'backup_failed'
   | 'refund'
-  | 'credits_expired';
+  | 'credits_expired'
+  | 'member_limit_reached';
 
 export interface CreditAlertsTable {
   id: string;
