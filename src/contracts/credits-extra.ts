@@ -19,6 +19,10 @@ export const transactionSchema = z
     balanceAfter: credits,
     description: z.string(),
     metadata: z.record(z.string(), z.unknown()).nullable(),
+    memberId: z.string().nullable().meta({
+      description:
+        'On an organisation’s account, the member (a user id) who caused the row: their charge, hold, or its capture or release; null on a personal account and for rows no member caused (purchases, adjustments).',
+    }),
     createdAt: z.string(),
   })
   .meta({ id: 'Transaction' });
@@ -37,7 +41,14 @@ export const transactionsQuery = paginationQuery.extend({
 
 export const transactionsCsvQuery = z.object({ type: z.enum(TRANSACTION_TYPES).optional(), ...range });
 
-export const usageQuery = z.object({ ...range, granularity: z.enum(GRANULARITIES).default('day') });
+export const usageQuery = z.object({
+  ...range,
+  granularity: z.enum(GRANULARITIES).default('day'),
+  groupBy: z
+    .enum(['member'])
+    .optional()
+    .meta({ description: 'On an organisation’s account (`X-Account`), `member` adds `byMember`; on a personal account it is 400.' }),
+});
 
 /** GET /api/credits/usage.csv: the usage report as CSV text. */
 export const usageCsv = z.string();
@@ -62,6 +73,20 @@ export const usageResponse = z.object({
   byOperation: z.array(
     z.object({ operation: z.string(), unit: z.string(), credits, operations: z.number().int(), quantity: quantityOutput }),
   ),
+  byMember: z
+    .array(
+      z.object({
+        memberId: z.string().nullable().meta({ description: 'The member’s user id; null for usage no member was named for.' }),
+        name: z.string().nullable(),
+        credits,
+        operations: z.number().int(),
+      }),
+    )
+    .optional()
+    .meta({
+      description:
+        'With `groupBy=member`: the range’s usage by the member who caused it, most credits first (they add up to `totalCredits`); a removed member is still listed by name.',
+    }),
 });
 
 export const grantSchema = z

@@ -16,6 +16,7 @@ import type { ExpiringSoon } from '../core/ledger/expiring-soon.js';
 import type { Applied } from '../core/ledger/types.js';
 import type { AdminAnalytics } from '../core/reports/get-admin-analytics.js';
 import type { UsageGroup, UsageRange, UsageReport } from '../core/usage/get-usage.js';
+import type { MemberUsage } from '../core/usage/usage-by-member.js';
 import type { AlertType, CallRow, GrantRow, PackageRow, PaymentRow, PricingRow, Role, TransactionRow } from '../db/schema.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
@@ -69,6 +70,7 @@ export function toTransaction(t: TransactionRow) {
     balanceAfter: mcToCredits(t.balance_after_mc),
     description: t.description,
     metadata: json(t.metadata),
+    memberId: t.member_id ?? null,
     createdAt: iso(t.created_at),
   };
 }
@@ -84,6 +86,7 @@ export function toAdjustment(a: Applied, reason: string, actorId: string) {
       balanceAfter: mcToCredits(a.balanceMc),
       description: reason,
       metadata: { reason, actorId },
+      memberId: null,
       createdAt: iso(a.createdAt),
     },
     balance: { balance: mcToCredits(a.balanceMc), reserved: mcToCredits(a.reservedMc), available: mcToCredits(a.availableMc) },
@@ -102,7 +105,17 @@ export function safeCell(v: string): string {
   return FORMULA.test(v) ? `'${v}` : v;
 }
 
-export const TRANSACTIONS_CSV_HEADER = ['id', 'createdAt', 'type', 'amount', 'reservedChange', 'balanceAfter', 'description', 'metadata'];
+export const TRANSACTIONS_CSV_HEADER = [
+  'id',
+  'createdAt',
+  'type',
+  'amount',
+  'reservedChange',
+  'balanceAfter',
+  'description',
+  'metadata',
+  'memberId',
+];
 
 /** A ledger row as a line of the CSV export (the columns of TRANSACTIONS_CSV_HEADER). */
 export function toTransactionCsv(t: TransactionRow): string[] {
@@ -115,6 +128,7 @@ export function toTransactionCsv(t: TransactionRow): string[] {
     String(mcToCredits(t.balance_after_mc)),
     safeCell(t.description),
     safeCell(t.metadata ?? ''),
+    safeCell(t.member_id ?? ''),
   ];
 }
 
@@ -240,8 +254,11 @@ const toOperationUsage = (o: UsageReport['byOperation'][number]) => ({
   quantity: o.quantityMilli / 1000,
 });
 
-export function toUsage(range: UsageRange, u: UsageReport) {
+export function toUsage(range: UsageRange, u: UsageReport, byMember?: MemberUsage[]) {
   return {
+    ...(byMember
+      ? { byMember: byMember.map((m) => ({ memberId: m.memberId, name: m.name, credits: mcToCredits(m.mc), operations: m.operations })) }
+      : {}),
     from: iso(range.from),
     to: iso(range.to),
     granularity: range.granularity,

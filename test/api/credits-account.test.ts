@@ -71,7 +71,7 @@ describe.each(await activeDialects())('credits of the signed-in user on %s', (di
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toMatch(/text\/csv/);
     const lines = r.text.trim().split('\n');
-    expect(lines[0]).toBe('id,createdAt,type,amount,reservedChange,balanceAfter,description,metadata');
+    expect(lines[0]).toBe('id,createdAt,type,amount,reservedChange,balanceAfter,description,metadata,memberId');
     expect(lines).toHaveLength(6);
     expect(r.text).toContain(`"'=HYPERLINK(""http://evil"",""x"")"`);
     expect(r.text).toContain(',usage,-0.1,0,');

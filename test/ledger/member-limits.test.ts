@@ -10,6 +10,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DomainError } from '../../src/core/errors.js';
 import { monthOf } from '../../src/core/ledger/decide-members.js';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
+import { getUsage, usageRange } from '../../src/core/usage/get-usage.js';
+import { usageByMember } from '../../src/core/usage/usage-by-member.js';
+import { toTransaction, toTransactionCsv } from '../../src/server/presenters.js';
 import { activeDialects, createTestCore, type TestCore, testLedgerKey } from '../support/db.js';
 import { makeUser, testUsage } from '../support/factories.js';
 import { makeOrg } from '../support/orgs.js';
@@ -200,6 +203,37 @@ describe.each(await activeDialects())('members’ monthly limits in the ledger (
       (await db().selectFrom('reservations').select('member_id').where('id', '=', 'call-hold-1').executeTakeFirstOrThrow()).member_id,
     ).toBe(m.id);
     expect((await verifyLedger(db(), testLedgerKey)).violations).toEqual([]);
+  });
+
+  it('usage by member adds up to the report’s total, a reversal taking its operation back; a personal account has no members (400)', async () => {
+    const a = await makeUser(core);
+    const b = await makeUser(core);
+    const org = await makeOrg(db(), [{ userId: a.id }, { userId: b.id }]);
+    await core.ledger.grant(org, 100_000, 'purchase');
+    await spend(org, a.id, 1_000);
+    await spend(org, a.id, 2_500);
+    const undone = await spend(org, b.id, 4_000);
+    await spend(org, b.id, 500);
+    await core.ledger.reverseUsage(org, undone.usageId as string);
+    await core.ledger.debit(org, 250, 'usage', { usage: testUsage(250) });
+    const range = usageRange(Date.now(), { granularity: 'day' });
+    const byMember = await usageByMember(db(), org, range);
+    const names = new Map([
+      [a.id, a.name],
+      [b.id, b.name],
+    ]);
+    expect(byMember).toEqual([
+      { memberId: a.id, name: names.get(a.id), mc: 3_500, operations: 2 },
+      { memberId: b.id, name: names.get(b.id), mc: 500, operations: 1 },
+      { memberId: null, name: null, mc: 250, operations: 1 },
+    ]);
+    const report = await getUsage(db(), org, range);
+    expect(byMember.reduce((s, m) => s + m.mc, 0)).toBe(report.totalMc);
+    expect(byMember.reduce((s, m) => s + m.operations, 0)).toBe(report.totalOperations);
+    expect((await refusal(usageByMember(db(), a.id, range))).code).toBe('validation_error');
+    const rows = await db().selectFrom('credit_transactions').selectAll().where('user_id', '=', org).where('type', '=', 'usage').execute();
+    expect(rows.map(toTransaction).filter((t) => t.memberId === a.id)).toHaveLength(2);
+    expect(toTransactionCsv(rows.find((r) => r.member_id === b.id) as (typeof rows)[number]).at(-1)).toBe(b.id);
   });
 
   it('verify finds member_month_usage that disagrees with the usage rows', async () => {

@@ -120,7 +120,7 @@ export const ACCOUNT_EXAMPLES: Record<string, Example> = {
     response: {
       status: 200,
       type: 'text/csv',
-      body: `id,createdAt,type,amount,reservedChange,balanceAfter,description,metadata\n${usageRow.id},${T},usage,-0.1,0,549.9,Message (per message),"{""operation"":""message"",""unit"":""per_message"",""quantity"":1}"\n`,
+      body: `id,createdAt,type,amount,reservedChange,balanceAfter,description,metadata,memberId\n${usageRow.id},${T},usage,-0.1,0,549.9,Message (per message),"{""operation"":""message"",""unit"":""per_message"",""quantity"":1}",\n`,
     },
   },
   'GET /api/credits/usage': { response: { status: 200, body: usageReport } },

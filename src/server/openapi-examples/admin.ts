@@ -68,6 +68,7 @@ export const ADMIN_EXAMPLES: Record<string, Example> = {
           balanceAfter: 558.9,
           description: 'Goodwill credit for a failed call',
           metadata: { reason: 'Goodwill credit for a failed call', actorId: ADMIN_ID },
+          memberId: null,
           createdAt: T,
         },
         balance: { balance: 558.9, reserved: 2.5, available: 556.4 },

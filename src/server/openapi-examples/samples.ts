@@ -78,6 +78,7 @@ export const usageRow = {
   balanceAfter: 549.9,
   description: 'Message (per message)',
   metadata: { operation: 'message', unit: 'per_message', quantity: 1 },
+  memberId: null,
   createdAt: T,
 };
 export const purchaseRow = {
@@ -88,6 +89,7 @@ export const purchaseRow = {
   balanceAfter: 500,
   description: 'Credit purchase',
   metadata: { paymentId: '01a2245e-64b9-7000-a02c-de17756cc7b4' },
+  memberId: null,
   createdAt: T,
 };
 export const payment = {

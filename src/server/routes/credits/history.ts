@@ -12,6 +12,7 @@ import { holdsPage, holdsQuery } from '../../../contracts/holds.js';
 import { listHeldCredits } from '../../../core/holds/list-held-credits.js';
 import { allTransactions, listTransactions } from '../../../core/ledger/list-transactions.js';
 import { getUsage, usageGroups, usageRange } from '../../../core/usage/get-usage.js';
+import { usageByMember } from '../../../core/usage/usage-by-member.js';
 import type { App, AppContext } from '../../context.js';
 import { principal } from '../../plugins/auth.js';
 import {
@@ -77,7 +78,7 @@ export async function historyRoutes(app: App, ctx: AppContext) {
         ...signedIn(
           'credits',
           'Ledger rows as CSV',
-          "Every row under the same filters as the JSON list (not one page), with a header line: `id,createdAt,type,amount,reservedChange,balanceAfter,description,metadata`. A text cell that a spreadsheet would run as a formula gets a leading `'`; numbers stay plain.",
+          "Every row under the same filters as the JSON list (not one page), with a header line: `id,createdAt,type,amount,reservedChange,balanceAfter,description,metadata,memberId` (`memberId`: on an organisation’s account the member who caused the row, as in the JSON list; empty otherwise). A text cell that a spreadsheet would run as a formula gets a leading `'`; numbers stay plain.",
         ),
         querystring: transactionsCsvQuery,
         response: answers({ 200: { description: 'The rows as CSV.', content: { 'text/csv': { schema: transactionsCsv } } } }, 400, 401),
@@ -103,7 +104,7 @@ export async function historyRoutes(app: App, ctx: AppContext) {
         ...signedIn(
           'credits',
           'Usage over time and by operation',
-          'Credits spent and operations counted per UTC day or hour (`granularity`) over `from`..`to` (default: the last 30 days), and per operation and unit with the summed `quantity` in the unit’s base quantity (seconds, bytes, tokens or a count).',
+          'Credits spent and operations counted per UTC day or hour (`granularity`) over `from`..`to` (default: the last 30 days), and per operation and unit with the summed `quantity` in the unit’s base quantity (seconds, bytes, tokens or a count). On an organisation’s account, `groupBy=member` adds `byMember`: `{memberId, name, credits, operations}` per member who caused usage in the range, most credits first (a personal account: 400).',
         ),
         querystring: usageQuery,
         response: answers({ 200: usageResponse }, 400, 401),
@@ -111,7 +112,9 @@ export async function historyRoutes(app: App, ctx: AppContext) {
     },
     async (req) => {
       const range = usageRange(Date.now(), req.query);
-      return toUsage(range, await getUsage(db, principal(req).id, range));
+      const accountId = principal(req).id;
+      const byMember = req.query.groupBy === 'member' ? await usageByMember(db, accountId, range) : undefined;
+      return toUsage(range, await getUsage(db, accountId, range), byMember);
     },
   );
 
