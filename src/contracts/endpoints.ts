@@ -7,6 +7,7 @@
  */
 import type { z } from 'zod';
 import * as admin from './admin.js';
+import * as adminOrgs from './admin-orgs.js';
 import * as auth from './auth.js';
 import * as calls from './calls.js';
 import * as common from './common.js';
@@ -101,6 +102,13 @@ export const endpoints = {
   },
   'PATCH /api/admin/users/:id': { params: common.idParam, body: admin.roleBody, responses: { 200: admin.roleResponse } },
   'POST /api/admin/users/:id/adjustments': {
+    params: common.idParam,
+    body: admin.adjustmentBody,
+    responses: { 201: admin.adjustmentResponse },
+    idempotent: true,
+  },
+  'GET /api/admin/organizations': { query: adminOrgs.adminOrganizationsQuery, responses: { 200: adminOrgs.adminOrganizationsPage } },
+  'POST /api/admin/organizations/:id/adjustments': {
     params: common.idParam,
     body: admin.adjustmentBody,
     responses: { 201: admin.adjustmentResponse },

@@ -5,6 +5,7 @@
  */
 import { ACCOUNT_EXAMPLES } from './openapi-examples/account.js';
 import { ADMIN_EXAMPLES } from './openapi-examples/admin.js';
+import { ADMIN_ORG_EXAMPLES } from './openapi-examples/admin-orgs.js';
 import { GRANTS_EXAMPLES } from './openapi-examples/grants.js';
 import { METERED_EXAMPLES } from './openapi-examples/metered.js';
 import { ORGS_EXAMPLES } from './openapi-examples/orgs.js';
@@ -15,6 +16,7 @@ export const EXAMPLES: Record<string, Example> = {
   ...ACCOUNT_EXAMPLES,
   ...METERED_EXAMPLES,
   ...ADMIN_EXAMPLES,
+  ...ADMIN_ORG_EXAMPLES,
   ...GRANTS_EXAMPLES,
   ...SERVICE_EXAMPLES,
   ...ORGS_EXAMPLES,

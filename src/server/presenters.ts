@@ -7,6 +7,7 @@ import { mcToCredits } from '../contracts/money.js';
 import type { Settings } from '../core/accounts/settings.js';
 import type { AuditRow } from '../core/audit/list-audit.js';
 import type { UserWithAccount } from '../core/accounts/get-user.js';
+import type { OrganizationWithMembers } from '../core/accounts/list-organizations.js';
 import { type ListedCall, callStatusWord } from '../core/calls/list-calls.js';
 import type { HeldCredits } from '../core/holds/list-held-credits.js';
 import type { Balance } from '../core/ledger/ledger.js';
@@ -207,6 +208,28 @@ export function toUser(u: { id: string; email: string; name: string; role: Role;
   return { id: u.id, email: u.email, name: u.name, role: u.role, createdAt: iso((u.created_at ?? u.createdAt) as number) };
 }
 
+/** An organisation with its figures and members, for the admin screens. */
+export function toAdminOrganization(o: OrganizationWithMembers) {
+  return {
+    id: o.id,
+    name: o.name,
+    externalId: o.external_id,
+    balance: mcToCredits(o.balance_mc),
+    reserved: mcToCredits(o.reserved_mc),
+    available: mcToCredits(o.available_mc),
+    lifetimePurchased: mcToCredits(o.lifetime_purchased_mc),
+    lifetimeUsed: mcToCredits(o.lifetime_used_mc),
+    createdAt: iso(o.created_at),
+    members: o.members.map((m) => ({
+      userId: m.user_id,
+      email: m.email,
+      name: m.name,
+      role: m.role,
+      monthlyLimit: m.monthly_limit_mc === null ? null : mcToCredits(m.monthly_limit_mc),
+    })),
+  };
+}
+
 export function toAdminUser(u: UserWithAccount) {
   return {
     id: u.id,
@@ -229,7 +252,7 @@ export function toAuditEntry(a: AuditRow) {
       ? a.target_user_name
       : a.target_type === 'pricing' && a.rule_operation && a.rule_unit
         ? `${a.rule_operation} ${a.rule_unit}`
-        : (a.package_name ?? a.api_key_name ?? a.endpoint_url ?? null);
+        : (a.package_name ?? a.api_key_name ?? a.endpoint_url ?? a.organization_name ?? null);
   return {
     id: a.id,
     actorId: a.actor_id,

@@ -4,9 +4,13 @@ import { recordAudit } from '../audit/record-audit.js';
 import type { Core } from '../index.js';
 import type { Applied, IdempotencyInput } from '../ledger/types.js';
 import { getUser } from './get-user.js';
+import { getOrganization } from './list-organizations.js';
 
 export interface Adjustment {
+  /** The account adjusted: a user's (personal) id, or an organisation's with `targetType: 'organization'`. */
   userId: string;
+  /** What `userId` names (the audit entry's `targetType`); a user unless said. */
+  targetType?: 'user' | 'organization' | undefined;
   /** Signed: positive grants, negative takes (refused below zero available). */
   amountMc: number;
   reason: string;
@@ -15,9 +19,14 @@ export interface Adjustment {
   expiresAt?: number | undefined;
 }
 
-/** An admin's adjustment of a user's credits: one `adjustment` ledger row and its audit entry, in one transaction. */
+/**
+ * An admin's adjustment of a user's or an organisation's credits: one `adjustment` ledger row and
+ * its audit entry, in one transaction. An id that names no such account is not_found.
+ */
 export async function adjustCredits(core: Core, a: Adjustment, idem: IdempotencyInput | undefined): Promise<Applied> {
-  const target = await getUser(core.database.db, a.userId);
+  const targetType = a.targetType ?? 'user';
+  const target =
+    targetType === 'organization' ? await getOrganization(core.database.db, a.userId) : await getUser(core.database.db, a.userId);
   const op = {
     idem,
     description: a.reason,
@@ -30,7 +39,7 @@ export async function adjustCredits(core: Core, a: Adjustment, idem: Idempotency
         {
           actorId: a.actorId,
           action: 'credits.adjust',
-          targetType: 'user',
+          targetType,
           targetId: target.id,
           details: {
             amountMc: a.amountMc,

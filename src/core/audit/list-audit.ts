@@ -6,7 +6,7 @@ import { type PageRequest, paginate } from '../paginate.js';
  * The audit log, newest first, with the names a person reads instead of raw ids: the
  * actor's email and name, the user the entry concerns (the target user, or the payer of a
  * target payment) and the target's own name where it has one (a package, an API key, a
- * webhook endpoint's URL, a pricing rule's operation and unit).
+ * webhook endpoint's URL, a pricing rule's operation and unit, an organisation's name).
  */
 export async function listAudit(db: Kysely<DB>, page: PageRequest) {
   const q = db
@@ -22,6 +22,7 @@ export async function listAudit(db: Kysely<DB>, page: PageRequest) {
     .leftJoin('credit_pricing as r', (j) => j.onRef('r.id', '=', 'l.target_id').on('l.target_type', '=', 'pricing'))
     .leftJoin('api_keys as k', (j) => j.onRef('k.id', '=', 'l.target_id').on('l.target_type', '=', 'api_key'))
     .leftJoin('webhook_endpoints as w', (j) => j.onRef('w.id', '=', 'l.target_id').on('l.target_type', '=', 'webhook_endpoint'))
+    .leftJoin('accounts as o', (j) => j.onRef('o.id', '=', 'l.target_id').on('l.target_type', '=', 'organization'))
     .selectAll('l')
     .select([
       'a.email as actor_email',
@@ -34,6 +35,7 @@ export async function listAudit(db: Kysely<DB>, page: PageRequest) {
       'r.unit as rule_unit',
       'k.name as api_key_name',
       'w.url as endpoint_url',
+      'o.name as organization_name',
     ]);
   return paginate(q, 'l.id', (a) => a.id, page);
 }

@@ -1,5 +1,6 @@
 import type { App, AppContext } from '../context.js';
 import { adminRoutes } from './admin/admin.js';
+import { adminOrganizationRoutes } from './admin/organizations.js';
 import { adminPaymentsCsvRoutes } from './admin/payments-csv.js';
 import { webhookEventRoutes } from './admin/webhook-events.js';
 import { webhookRoutes } from './admin/webhooks.js';
@@ -32,6 +33,7 @@ export async function registerRoutes(app: App, ctx: AppContext) {
   await vapiRoutes(app, ctx);
   await meteredRoutes(app, ctx);
   await adminRoutes(app, ctx);
+  await adminOrganizationRoutes(app, ctx);
   await webhookEventRoutes(app, ctx);
   await adminPaymentsCsvRoutes(app, ctx);
   await webhookRoutes(app, ctx);

@@ -34,6 +34,7 @@ function AdminTabs() {
   return (
     <nav aria-label="Administration" className="sub-nav scroll-x" ref={nav}>
       <NavLink to="/admin/users">Users</NavLink>
+      <NavLink to="/admin/organizations">Organisations</NavLink>
       <NavLink to="/admin/packages">Packages</NavLink>
       <NavLink to="/admin/pricing">Pricing</NavLink>
       <NavLink to="/admin/payments">Payments</NavLink>

@@ -23,6 +23,7 @@ import { NotFound } from './NotFound';
 const page = <K extends string>(load: () => Promise<Record<K, ComponentType>>, name: K) =>
   lazy(() => load().then((m) => ({ default: m[name] })));
 const AdminUsersPage = page(() => import('../features/admin-users/AdminUsersPage'), 'AdminUsersPage');
+const AdminOrganizationsPage = page(() => import('../features/admin-users/AdminOrganizationsPage'), 'AdminOrganizationsPage');
 const AdminUserPage = page(() => import('../features/admin-users/AdminUserPage'), 'AdminUserPage');
 const AdminPackagesPage = page(() => import('../features/admin-catalog/AdminPackagesPage'), 'AdminPackagesPage');
 const AdminPricingPage = page(() => import('../features/admin-catalog/AdminPricingPage'), 'AdminPricingPage');
@@ -48,6 +49,7 @@ const PUBLIC_PAGES: [path: string, title: string, Page: ComponentType][] = [
 const ADMIN_PAGES: Record<string, ComponentType> = {
   users: AdminUsersPage,
   'users/:id': AdminUserPage,
+  organizations: AdminOrganizationsPage,
   packages: AdminPackagesPage,
   pricing: AdminPricingPage,
   payments: AdminPaymentsPage,

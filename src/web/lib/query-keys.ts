@@ -34,6 +34,7 @@ export const keys = {
   admin: {
     all: ['admin'] as const,
     users: (search: string) => ['admin', 'users', search] as const,
+    organizations: (search: string) => ['admin', 'organizations', search] as const,
     user: (id: string) => ['admin', 'user', id] as const,
     userUsage: (id: string, from: string, to: string) => ['admin', 'user', id, 'usage', from, to] as const,
     packages: ['admin', 'packages'] as const,

@@ -32,6 +32,7 @@ export function actorOf(e: Entry): ReactNode {
 
 /** The person the entry concerns, by email. */
 function targetUser(e: Entry): ReactNode {
+  if (e.targetType === 'organization') return `the organisation ${e.targetName ?? e.targetId ?? ''}`.trim();
   return userLink(e.targetUserId, e.targetEmail, e.targetId ? `user ${e.targetId}` : 'a user');
 }
 

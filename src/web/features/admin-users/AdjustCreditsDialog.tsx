@@ -15,23 +15,29 @@ function endOfDay(date: string): string {
   return new Date(`${date}T23:59:59.999`).toISOString();
 }
 
+/** Whose credits are adjusted: a user (their personal account) or an organisation. */
+export type AdjustTarget =
+  | { kind: 'user'; user: Shape<'AdminUser'> }
+  | { kind: 'organization'; org: { id: string; name: string; available: number } };
+
 /**
  * The dialog "Adjust credits": a signed amount, a required reason and, for credits given, an
- * optional "Expires at" day (the credits expire at its end); written as an adjustment and audited.
+ * optional "Expires at" day (the credits expire at its end); written as an adjustment and
+ * audited, on a user's account or an organisation's.
  */
-export function AdjustCreditsDialog({ user, onClose }: { user: Shape<'AdminUser'>; onClose(): void }) {
+export function AdjustCreditsDialog({ target, onClose }: { target: AdjustTarget; onClose(): void }) {
   const [amount, setAmount] = useState('');
   const [reason, setReason] = useState('');
   const [expires, setExpires] = useState('');
   const [touched, setTouched] = useState(false);
   const queryClient = useQueryClient();
   const adjust = useMutation({
-    mutationFn: () =>
-      api('POST /api/admin/users/:id/adjustments', {
-        params: { id: user.id },
-        body: { amount: Number(amount), reason: reason.trim(), ...(expires ? { expiresAt: endOfDay(expires) } : {}) },
-        idempotent: true,
-      }),
+    mutationFn: () => {
+      const body = { amount: Number(amount), reason: reason.trim(), ...(expires ? { expiresAt: endOfDay(expires) } : {}) };
+      return target.kind === 'user'
+        ? api('POST /api/admin/users/:id/adjustments', { params: { id: target.user.id }, body, idempotent: true })
+        : api('POST /api/admin/organizations/:id/adjustments', { params: { id: target.org.id }, body, idempotent: true });
+    },
     onSuccess: () => {
       void queryClient.invalidateQueries({ queryKey: keys.admin.all });
     },
@@ -52,15 +58,16 @@ export function AdjustCreditsDialog({ user, onClose }: { user: Shape<'AdminUser'
     setTouched(true);
     if (!amountBad && reason.trim() !== '' && !expiresBad) adjust.mutate();
   });
+  const who = target.kind === 'user' ? target.user.name : target.org.name;
+  const description =
+    target.kind === 'user'
+      ? `${target.user.name} <${target.user.email}> has ${formatCredits(target.user.available)} credits available.`
+      : `The organisation ${target.org.name} has ${formatCredits(target.org.available)} credits available.`;
   return (
-    <Dialog
-      title="Adjust credits"
-      onClose={onClose}
-      description={`${user.name} <${user.email}> has ${formatCredits(user.available)} credits available.`}
-    >
+    <Dialog title="Adjust credits" onClose={onClose} description={description}>
       {adjust.data ? (
         <DialogDone onClose={onClose}>
-          Adjustment applied. {user.name} now has {formatCredits(adjust.data.balance.available ?? 0)} credits available.
+          Adjustment applied. {who} now has {formatCredits(adjust.data.balance.available ?? 0)} credits available.
         </DialogDone>
       ) : (
         <form className="stack" onSubmit={submit} noValidate>

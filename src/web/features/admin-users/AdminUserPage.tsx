@@ -85,7 +85,7 @@ export function AdminUserPage() {
           <UserSettings settings={d.settings} />
           <UserAlerts alerts={d.alerts} />
           <UserCalls calls={d.calls} />
-          {adjusting ? <AdjustCreditsDialog user={d.user} onClose={() => setAdjusting(false)} /> : null}
+          {adjusting ? <AdjustCreditsDialog target={{ kind: 'user', user: d.user }} onClose={() => setAdjusting(false)} /> : null}
         </>
       ) : null}
     </div>

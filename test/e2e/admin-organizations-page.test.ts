@@ -1,0 +1,73 @@
+/**
+ * The administration of organisations in Chromium: /admin/organizations (the "Organisations"
+ * tab) lists them with their external id and members (role), searched by name; "Adjust credits"
+ * on an organisation changes its account's balance, not its owner's, and the audit log words it
+ * for the organisation.
+ */
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ensureBuild, launchChromium, newPage, runBrowserTests, signIn } from '../support/browser.js';
+import { type TestServer, startTestServer } from '../support/server.js';
+
+describe.runIf(runBrowserTests)('organisations in the administration in Chromium', () => {
+  let s: TestServer;
+  let browser: Browser;
+  const errors: string[] = [];
+  beforeAll(async () => {
+    ensureBuild();
+    s = await startTestServer('sqlite');
+    browser = await launchChromium();
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await s?.stop();
+  });
+
+  it("an admin lists organisations with their members and adjusts an organisation's credits", async () => {
+    const admin = await s.userWithRole('admin');
+    const owner = await s.register({ name: 'Nora North' });
+    const org = (await owner.api.post('/api/orgs', { name: 'Northwind Talent', externalId: 'nw-42' })).body.organization as { id: string };
+    await owner.api.post('/api/orgs', { name: 'Other Org' });
+
+    const { page } = await newPage(browser, 'admin', errors);
+    await page.goto(`${s.url}/signin`);
+    await signIn(page, admin.user.email);
+    await page.goto(`${s.url}/admin`);
+    await page.getByRole('navigation', { name: 'Administration' }).getByRole('link', { name: 'Organisations' }).click();
+    await page.waitForURL((u) => u.pathname === '/admin/organizations');
+    // Every organisation at first; the search keeps only the match.
+    await page.getByRole('row').filter({ hasText: 'Other Org' }).waitFor();
+    await page.getByLabel('Search').fill('northwind');
+    const row = page.getByRole('row').filter({ hasText: 'Northwind Talent' });
+    await row.getByText('(nw-42)').waitFor();
+    await row.getByText(/Nora North .* · Owner/).waitFor();
+    await page.getByRole('row').filter({ hasText: 'Other Org' }).waitFor({ state: 'detached' });
+
+    await row.getByRole('button', { name: 'Adjust credits of Northwind Talent' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Adjust credits' });
+    await dialog.getByText('The organisation Northwind Talent has 0 credits available.').waitFor();
+    await dialog.getByLabel('Amount (credits)').fill('12.5');
+    await dialog.getByLabel('Reason').fill('Pilot month');
+    await dialog.getByRole('button', { name: 'Apply adjustment' }).click();
+    await dialog.getByText('Adjustment applied. Northwind Talent now has 12.5 credits available.').waitFor();
+    await dialog.getByRole('button', { name: 'Close' }).click();
+    await row.getByRole('cell', { name: '12.5' }).first().waitFor();
+    const balanceMc = async (id: string) =>
+      Number(
+        (
+          await s.running.core.database.db
+            .selectFrom('user_credits')
+            .select('balance_mc')
+            .where('user_id', '=', id)
+            .executeTakeFirstOrThrow()
+        ).balance_mc,
+      );
+    expect(await balanceMc(org.id)).toBe(12_500);
+    expect(await balanceMc(owner.user.id)).toBe(0);
+
+    // The audit log words it for the organisation.
+    await page.getByRole('navigation', { name: 'Administration' }).getByRole('link', { name: 'Audit log' }).click();
+    await page.getByText(/added 12\.5 credits to the organisation Northwind Talent/).waitFor();
+    expect(errors).toEqual([]);
+  });
+});
