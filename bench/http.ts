@@ -23,7 +23,7 @@ import { PG_URL, median, pgQuery } from './common.js';
 
 const SERVER = new URL('./server.mjs', import.meta.url).pathname;
 const JWT_SECRET = 'bench-secret-bench-secret-bench-secret-0123';
-const LEDGER_KEY = 'bench-ledger-key-bench-ledger-key-0123456789';
+export const LEDGER_KEY = 'bench-ledger-key-bench-ledger-key-0123456789';
 export const ADMIN = { email: 'bench-admin@example.com', password: 'bench-admin-password' };
 
 export interface Load {

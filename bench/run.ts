@@ -34,6 +34,7 @@ import {
   scaleOutBench,
 } from './http.js';
 import { type BatchFigure, batchBench, batchMarkdown } from './batch.js';
+import { type OrgFigure, orgBench, orgMarkdown } from './org.js';
 import { type LedgerResult, ledgerBench } from './ledger.js';
 import { type PgbenchFigure, pgbench, pgbenchAvailable } from './pgbench.js';
 
@@ -51,7 +52,7 @@ const CONCURRENCY = Number(arg('concurrency') ?? 64);
 const ACCOUNTS = Number(arg('accounts') ?? 10_000);
 const ROWS = Number(arg('rows') ?? (quick ? 100_000 : 1_000_000));
 const OUT = resolve(arg('out') ?? new URL('./results.md', import.meta.url).pathname);
-const SECTIONS = new Set((arg('only') ?? 'http,durability,ledger,pgbench,analytics,scale,batch').split(','));
+const SECTIONS = new Set((arg('only') ?? 'http,durability,ledger,pgbench,analytics,scale,batch,org').split(','));
 const only = arg('dialect') as Dialect | undefined;
 
 const log = (line: string) => console.log(line);
@@ -82,6 +83,7 @@ let scale: ScaleFigure | null = null;
 let ledger: LedgerResult | null = null;
 let pgb: PgbenchFigure[] | null = null;
 const batch: BatchFigure[] = [];
+const org: OrgFigure[] = [];
 
 if (SECTIONS.has('http')) {
   log(`\nHTTP: metered POST /api/messages vs GET /bench/hello, ${CONNECTIONS} connections, ${RUNS} x ${SECONDS} s`);
@@ -119,6 +121,13 @@ if (SECTIONS.has('scale') && dialects.includes('postgres')) {
 if (SECTIONS.has('batch')) {
   log(`\nService API: 10,000 events as 10 batches of 1,000 vs 10,000 single requests over ${CONNECTIONS} connections, ${RUNS} run(s)`);
   for (const d of dialects) batch.push(await batchBench(d, { runs: RUNS, connections: CONNECTIONS, log }));
+}
+
+if (SECTIONS.has('org')) {
+  log(
+    `\nOrganisations: metered POST /api/messages with X-Account of an organisation (member limit set) vs personal, ${RUNS} x ${SECONDS} s`,
+  );
+  for (const d of dialects) org.push(await orgBench(d, opts));
 }
 
 // ---- report ---------------------------------------------------------------------------
@@ -244,6 +253,16 @@ if (batch.length) {
     targets.push(`| 6. batch ingestion ${f.dialect} | batches >= 5x single events/s | ${ratio.toFixed(1)}x | ${verdict(ratio >= 5)} |`);
   }
   sections.push(batchMarkdown(batch));
+}
+
+if (org.length) {
+  for (const f of org) {
+    const ratio = f.org.rps / f.personal.rps;
+    targets.push(
+      `| 7. organisation member ${f.dialect} | member with a limit >= 0.85x personal | ${ratio.toFixed(2)}x | ${verdict(ratio >= 0.85)} |`,
+    );
+  }
+  sections.push(orgMarkdown(org, RUNS, SECONDS, CONNECTIONS));
 }
 
 const summary = `| figure | target | measured | |

@@ -73,7 +73,7 @@ export const usageMetadata = z
 
 const memberField = externalId.optional().meta({
   description:
-    "For an organisation customer, the member who caused it. Organisation customers are not available yet: on a personal customer `member` must be omitted or be the customer's own id.",
+    "For an organisation customer, the member who caused it: that user's external id (a platform token's `sub`; a user the platform never named may be given by their user id). They must be a member of the organisation (else 400); their charge or hold is recorded as theirs and counts against their monthly limit (402 `member_limit_exceeded` past it; in a batch, status `insufficient_credits` with that error code). On a personal customer `member` must be omitted or be the customer's own id.",
 });
 
 export const serviceUsageBody = z

@@ -8,6 +8,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DomainError } from '../../src/core/errors.js';
+import { resolveServiceMember } from '../../src/core/customers/resolve-member.js';
 import { monthOf } from '../../src/core/ledger/decide-members.js';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
 import { getUsage, usageRange } from '../../src/core/usage/get-usage.js';
@@ -234,6 +235,23 @@ describe.each(await activeDialects())('members’ monthly limits in the ledger (
     const rows = await db().selectFrom('credit_transactions').selectAll().where('user_id', '=', org).where('type', '=', 'usage').execute();
     expect(rows.map(toTransaction).filter((t) => t.memberId === a.id)).toHaveLength(2);
     expect(toTransactionCsv(rows.find((r) => r.member_id === b.id) as (typeof rows)[number]).at(-1)).toBe(b.id);
+  });
+
+  it('the service API’s member: by external id or user id, a member of that organisation only; on a personal customer itself or nothing', async () => {
+    const m = await makeUser(core);
+    const outsider = await makeUser(core);
+    await db()
+      .updateTable('users')
+      .set({ external_id: `ext-${m.id}` })
+      .where('id', '=', m.id)
+      .execute();
+    const org = await makeOrg(db(), [{ userId: m.id }]);
+    expect(await resolveServiceMember(db(), org, 'org-ext', `ext-${m.id}`)).toBe(m.id);
+    expect(await resolveServiceMember(db(), org, 'org-ext', m.id)).toBe(m.id);
+    expect(await resolveServiceMember(db(), org, 'org-ext', undefined)).toBeNull();
+    expect((await refusal(resolveServiceMember(db(), org, 'org-ext', outsider.id))).code).toBe('validation_error');
+    expect(await resolveServiceMember(db(), m.id, `ext-${m.id}`, `ext-${m.id}`)).toBeNull();
+    expect((await refusal(resolveServiceMember(db(), m.id, `ext-${m.id}`, 'someone-else'))).code).toBe('validation_error');
   });
 
   it('verify finds member_month_usage that disagrees with the usage rows', async () => {

@@ -4,6 +4,7 @@ import type { DB } from '../../db/schema.js';
 import { DEFAULT_LOW_BALANCE_THRESHOLD_MC, insertUserWithAccount, normalizeEmail } from '../accounts/create-user.js';
 import { DomainError, conflict, notFound } from '../errors.js';
 import { newId } from '../ids.js';
+import { resolveServiceMember } from './resolve-member.js';
 import type { LedgerWriter } from '../ledger/writer.js';
 
 export interface CustomerInput {
@@ -103,21 +104,8 @@ export async function getMemberCustomer(
   db: Kysely<DB>,
   customer: string,
   member: string | undefined,
-): Promise<{ id: string; role: string }> {
+): Promise<{ id: string; role: string; memberId: string | null }> {
   const c = await findCustomer(db, customer);
   if (!c) throw notFound('Customer');
-  checkMember(customer, member);
-  return c;
-}
-
-/**
- * `member` names who in an organisation caused a charge. Until organisations exist, a
- * personal customer's only member is the customer itself.
- */
-export function checkMember(customer: string, member: string | undefined): void {
-  if (member !== undefined && member !== customer) {
-    throw new DomainError('validation_error', 'This customer is a personal account: `member` must be omitted or be the customer itself.', {
-      fields: [{ path: 'body.member', field: 'member', message: 'Member must be omitted for a personal customer' }],
-    });
-  }
+  return { ...c, memberId: await resolveServiceMember(db, c.id, customer, member) };
 }

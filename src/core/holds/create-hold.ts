@@ -4,6 +4,8 @@ import type { Applied, IdempotencyInput } from '../ledger/types.js';
 
 export interface CreateHoldInput {
   userId: string;
+  /** The organisation member who places it (their limit counts it from now); null: none. */
+  memberId?: string | null | undefined;
   apiKeyId: string;
   operation: string;
   unit: string;
@@ -26,6 +28,7 @@ export async function createHold(core: Core, input: CreateHoldInput): Promise<{ 
   const id = newId(now);
   const applied = await core.ledger.reserve(input.userId, costMc, expiresAt, {
     reservationId: id,
+    memberId: input.memberId,
     idem: input.idem,
     description: `Hold: ${rule.description || input.operation} (${input.unit})`,
     pricing: { operation: input.operation, unit: input.unit, ruleId: rule.id, ruleCreditsMc: rule.credits_mc },
@@ -36,6 +39,7 @@ export async function createHold(core: Core, input: CreateHoldInput): Promise<{ 
         .values({
           id: outcome.reservationId ?? id,
           user_id: input.userId,
+          member_id: input.memberId ?? null,
           api_key_id: input.apiKeyId,
           quantity_milli: input.quantityMilli,
           created_at: outcome.createdAt,

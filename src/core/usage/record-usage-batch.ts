@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import type { z } from 'zod';
 import { mcToCredits } from '../../contracts/money.js';
 import { usageEvent } from '../../contracts/service.js';
-import { checkMember } from '../customers/upsert-customer.js';
+import { resolveServiceMember } from '../customers/resolve-member.js';
 import { DomainError } from '../errors.js';
 import type { Core } from '../index.js';
 import type { LedgerOp, OpResult } from '../ledger/types.js';
@@ -35,6 +35,17 @@ function errorOf(e: unknown): NonNullable<BatchResult['error']> {
         code: e.code,
         message: e.message,
         details: { required: mcToCredits(Number(e.details.requiredMc)), available: mcToCredits(Number(e.details.availableMc)) },
+      };
+    }
+    if (e.code === 'member_limit_exceeded' && e.details) {
+      return {
+        code: e.code,
+        message: e.message,
+        details: {
+          limit: mcToCredits(Number(e.details.limitMc)),
+          used: mcToCredits(Number(e.details.usedMc)),
+          required: mcToCredits(Number(e.details.requiredMc)),
+        },
       };
     }
     return e.details ? { code: e.code, message: e.message, details: e.details } : { code: e.code, message: e.message };
@@ -94,7 +105,8 @@ export async function recordUsageBatch(core: Core, input: { scope: string; event
     for (const r of rows) if (r.external_id !== null) accounts.set(r.external_id, { id: r.id, role: r.role });
   }
 
-  // 3. Price and build each event's ledger operation.
+  // 3. Price and build each event's ledger operation (each member named resolved once).
+  const members = new Map<string, string | null>();
   const ops: LedgerOp[] = [];
   const opIndex: number[] = [];
   const opIds: string[] = [];
@@ -106,7 +118,12 @@ export async function recordUsageBatch(core: Core, input: { scope: string; event
           'not_found',
           `No customer ${JSON.stringify(event.customer)}; create it first with PUT /api/v1/customers/:externalId.`,
         );
-      checkMember(event.customer, event.member);
+      const memberKey = `${account.id}\u001f${event.member ?? ''}`;
+      let memberId = members.get(memberKey);
+      if (memberId === undefined) {
+        memberId = await resolveServiceMember(core.database.db, account.id, event.customer, event.member);
+        members.set(memberKey, memberId);
+      }
       const { rule, costMc, usage } = await core.pricing.priceUsage(event.operation, event.unit, event.quantity, event.metadata);
       const common = {
         idem: {
@@ -123,7 +140,7 @@ export async function recordUsageBatch(core: Core, input: { scope: string; event
       ops.push(
         account.role === 'super_admin'
           ? { kind: 'record_usage', userId: account.id, usage, ...common }
-          : { kind: 'debit', userId: account.id, amountMc: costMc, type: 'usage', usage, ...common },
+          : { kind: 'debit', userId: account.id, amountMc: costMc, type: 'usage', usage, memberId, ...common },
       );
       opIndex.push(index);
       opIds.push(event.id);
@@ -164,8 +181,10 @@ export async function recordUsageBatch(core: Core, input: { scope: string; event
         return;
       }
       const err = errorOf(o.error);
-      if (o.error.code === 'insufficient_credits') results[index] = { id, status: 'insufficient_credits', error: err };
-      else if (o.error.code === 'idempotency_conflict') {
+      // A member's limit refuses like a short balance: `insufficient_credits`, its error says which.
+      if (o.error.code === 'insufficient_credits' || o.error.code === 'member_limit_exceeded') {
+        results[index] = { id, status: 'insufficient_credits', error: err };
+      } else if (o.error.code === 'idempotency_conflict') {
         results[index] = {
           id,
           status: 'duplicate',

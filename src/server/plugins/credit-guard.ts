@@ -22,6 +22,8 @@ export interface ChargeRequest {
   quantityMilli: number;
   /** Whose credits: the signed-in user unless given (POST /api/usage names a user). */
   userId?: string;
+  /** The organisation member who causes the charge (their monthly limit is enforced by the writer); null or absent: none. */
+  memberId?: string | null;
   /** Whether that user is a super admin (defaults to the signed-in principal's role). */
   bypass?: boolean;
   metadata?: Record<string, unknown> | null;
@@ -90,6 +92,7 @@ export class CreditGuard {
             metadata: c.transactionMetadata,
             description: c.description,
             effects: c.effects,
+            memberId: c.memberId,
           }),
       );
       return reply;

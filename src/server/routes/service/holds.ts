@@ -66,6 +66,7 @@ export async function holdRoutes(app: App, ctx: AppContext) {
           (
             await createHold(ctx.core, {
               userId: c.id,
+              memberId: c.memberId,
               apiKeyId: key.id,
               operation: b.operation,
               unit: b.unit,

@@ -33,6 +33,7 @@ export async function serviceUsageRoutes(app: App, ctx: AppContext) {
       const c = await getMemberCustomer(ctx.core.database.db, b.customer, b.member);
       const r = await ctx.guard.charge(req, {
         userId: c.id,
+        memberId: c.memberId,
         bypass: c.role === 'super_admin',
         operation: b.operation,
         unit: b.unit,
