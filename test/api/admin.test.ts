@@ -47,7 +47,7 @@ describe.each(await activeDialects())('admin on %s', (dialect) => {
     const seen = await admin.api.get(`/api/admin/users/${u.user.id}/usage?from=${day}&to=${day}`);
     expect(seen.status).toBe(200);
     expect(seen.body).toEqual(own.body);
-    expect(seen.body.byOperation.find((o: { operation: string }) => o.operation === 'message')).toMatchObject({
+    expect(seen.body.byOperation.find((o) => o.operation === 'message')).toMatchObject({
       operations: 3,
       credits: 0.3,
     });
@@ -61,7 +61,7 @@ describe.each(await activeDialects())('admin on %s', (dialect) => {
     // The messages took the available credits below 29.9: a low-balance alert (written just after the charge).
     const detail = await until('the low-balance alert on the admin’s page', async () => {
       const d = await admin.api.get(`/api/admin/users/${u.user.id}`);
-      return d.body.alerts.some((a: { type: string }) => a.type === 'low_balance') && d;
+      return d.body.alerts.some((a) => a.type === 'low_balance') && d;
     });
     expect(detail.body.settings).toMatchObject({ lowBalanceThreshold: 29.9, autoRecharge: { enabled: false } });
     expect(detail.body.calls).toHaveLength(1);
@@ -91,9 +91,7 @@ describe.each(await activeDialects())('admin on %s', (dialect) => {
     expect(down.status).toBe(201);
     expect((await u.api.get('/api/credits/balance')).body.balance).toBe(3.5);
     const audit = await admin.api.get('/api/admin/audit?limit=200');
-    const entries = audit.body.items.filter(
-      (a: { targetId: string; action: string }) => a.targetId === u.user.id && a.action === 'credits.adjust',
-    );
+    const entries = audit.body.items.filter((a) => a.targetId === u.user.id && a.action === 'credits.adjust');
     expect(entries).toHaveLength(2);
     expect(entries[0]).toMatchObject({
       actorId: admin.user.id,
@@ -118,8 +116,8 @@ describe.each(await activeDialects())('admin on %s', (dialect) => {
       expiresAt: new Date(Date.now() - 60_000).toISOString(),
     });
     expect(past.status).toBe(400);
-    expect(past.body.error).toMatchObject({ code: 'validation_error' });
-    expect(past.body.error.details.fields.map((f: { field: string }) => f.field)).toEqual(['expiresAt']);
+    expect(past.error).toMatchObject({ code: 'validation_error' });
+    expect(past.error?.details?.fields.map((f: { field: string }) => f.field)).toEqual(['expiresAt']);
     const onDebit = await admin.api.post(`/api/admin/users/${u.user.id}/adjustments`, {
       amount: -1,
       reason: 'x',
@@ -176,18 +174,18 @@ describe.each(await activeDialects())('admin on %s', (dialect) => {
       active: true,
     });
     const id = created.body.package.id;
-    expect((await s.api.get('/api/credits/packages')).body.items.map((p: { id: string }) => p.id)).toContain(id);
+    expect((await s.api.get('/api/credits/packages')).body.items.map((p) => p.id)).toContain(id);
     const off = await admin.api.patch(`/api/admin/packages/${id}`, { active: false });
     expect(off.body.package.active).toBe(false);
-    expect((await s.api.get('/api/credits/packages')).body.items.map((p: { id: string }) => p.id)).not.toContain(id);
-    expect((await admin.api.get('/api/admin/packages')).body.items.map((p: { id: string }) => p.id)).toContain(id);
+    expect((await s.api.get('/api/credits/packages')).body.items.map((p) => p.id)).not.toContain(id);
+    expect((await admin.api.get('/api/admin/packages')).body.items.map((p) => p.id)).toContain(id);
     const u = await s.register();
     expect((await u.api.post('/api/credits/purchase', { packageId: id })).status).toBe(404);
     expect((await admin.api.post('/api/admin/packages', { name: 'Bad', credits: -1, priceCents: 100 })).status).toBe(400);
     expect((await admin.api.patch('/api/admin/packages/nope', { active: false })).status).toBe(404);
     // The audit entry of the change names the package, not only its id.
     const audit = (await admin.api.get('/api/admin/audit?limit=200')).body.items;
-    const update = audit.find((a: { targetId: string; action: string }) => a.targetId === id && a.action === 'package.update');
+    const update = audit.find((a) => a.targetId === id && a.action === 'package.update');
     expect(update).toMatchObject({ targetType: 'package', targetName: 'Tiny', targetEmail: null, actorEmail: admin.user.email });
   });
 
@@ -196,7 +194,7 @@ describe.each(await activeDialects())('admin on %s', (dialect) => {
     await s.grant(u.user.id, 10);
     await u.api.post('/api/messages', { to: 'x', body: 'old price' });
     const rules = (await admin.api.get('/api/admin/pricing')).body.items;
-    const msg = rules.find((r: { operation: string; active: boolean }) => r.operation === 'message' && r.active);
+    const msg = rules.find((r) => r.operation === 'message' && r.active)!;
     const changed = await admin.api.patch(`/api/admin/pricing/${msg.id}`, { credits: 0.2 });
     expect(changed.status).toBe(200);
     expect(changed.body.rule).toMatchObject({
@@ -207,8 +205,8 @@ describe.each(await activeDialects())('admin on %s', (dialect) => {
       active: true,
     });
     expect(changed.body.rule.id).not.toBe(msg.id);
-    const all = (await admin.api.get('/api/admin/pricing')).body.items.filter((r: { operation: string }) => r.operation === 'message');
-    expect(all.map((r: { active: boolean }) => r.active).sort()).toEqual([false, true]);
+    const all = (await admin.api.get('/api/admin/pricing')).body.items.filter((r) => r.operation === 'message');
+    expect(all.map((r) => r.active).sort()).toEqual([false, true]);
     const publicRules = (await s.api.get('/api/credits/pricing')).body.items.filter(
       (r: { operation: string }) => r.operation === 'message',
     );
@@ -254,15 +252,13 @@ describe.each(await activeDialects())('admin on %s', (dialect) => {
     expect((await u.api.get('/api/credits/balance')).body.balance).toBe(0);
     expect((await admin.api.post(`/api/admin/payments/${id}/refund`, {})).status).toBe(400);
     const list = await admin.api.get('/api/admin/payments?status=refunded');
-    expect(list.body.items.map((p: { id: string }) => p.id)).toContain(id);
+    expect(list.body.items.map((p) => p.id)).toContain(id);
     expect((await admin.api.get('/api/admin/payments?status=lost')).status).toBe(400);
     const refunds = await u.api.get('/api/credits/transactions?type=refund');
-    expect(refunds.body.items.map((t: { amount: number }) => t.amount)).toEqual([-366.667, -183.333]);
+    expect(refunds.body.items.map((t) => t.amount)).toEqual([-366.667, -183.333]);
     // The audit log names the admin who refunded and the payer, not only their ids.
     const audit = await admin.api.get('/api/admin/audit?limit=200');
-    const refundEntries = audit.body.items.filter(
-      (a: { targetId: string; action: string }) => a.targetId === id && a.action === 'payment.refund',
-    );
+    const refundEntries = audit.body.items.filter((a) => a.targetId === id && a.action === 'payment.refund');
     expect(refundEntries).toHaveLength(2);
     expect(refundEntries[1]).toMatchObject({
       actorEmail: admin.user.email,
@@ -284,10 +280,10 @@ describe.each(await activeDialects())('admin on %s', (dialect) => {
     expect(r.body.creditsUsed).toBeGreaterThan(0);
     expect(r.body.activeUsers).toBeGreaterThan(0);
     expect(r.body.series).toHaveLength(30);
-    expect(r.body.byOperation.find((o: { operation: string }) => o.operation === 'message')).toBeTruthy();
+    expect(r.body.byOperation.find((o) => o.operation === 'message')).toBeTruthy();
     // The finance figures (checked against a hand computation in admin-analytics.test.ts).
     expect(r.body).toMatchObject({ refundsCents: expect.any(Number), disputesCents: expect.any(Number) });
-    expect(r.body.byPackage.find((p: { packageId: string }) => p.packageId === 'pkg_starter')).toMatchObject({ name: 'Starter' });
+    expect(r.body.byPackage.find((p) => p.packageId === 'pkg_starter')).toMatchObject({ name: 'Starter' });
     expect(r.body.topAccounts.length).toBeGreaterThan(0);
     expect(r.body.topAccounts.length).toBeLessThanOrEqual(10);
   });

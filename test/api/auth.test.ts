@@ -7,7 +7,7 @@ import { loadConfig } from '../../src/config.js';
 import { startServer } from '../../src/main.js';
 import { activeDialects } from '../support/db.js';
 import { TEST_PASSWORD } from '../support/factories.js';
-import { type Res, type TestServer, startTestServer } from '../support/server.js';
+import { type OpenApiDoc, type Res, type TestServer, having, startTestServer } from '../support/server.js';
 
 describe.each(await activeDialects())('auth on %s', (dialect) => {
   let s: TestServer;
@@ -26,14 +26,14 @@ describe.each(await activeDialects())('auth on %s', (dialect) => {
     const email = `ada-${Date.now()}@example.com`;
     const r = await s.api.post('/api/auth/register', { email, password: TEST_PASSWORD, name: 'Ada' });
     expect(r.status).toBe(201);
-    expect(r.body.user).toMatchObject({ email, name: 'Ada', role: 'user' });
+    expect(having(r.body, 'token').user).toMatchObject({ email, name: 'Ada', role: 'user' });
     expect((await s.api.post('/api/auth/register', { email: email.toUpperCase(), password: TEST_PASSWORD, name: 'Ada' })).status).toBe(409);
     expect((await s.api.post('/api/auth/register', { email: 'x@example.com', password: 'short', name: 'X' })).status).toBe(400);
     expect((await s.api.post('/api/auth/register', { email: 'not-an-email', password: TEST_PASSWORD, name: 'X' })).status).toBe(400);
     const login = await s.api.post('/api/auth/login', { email, password: TEST_PASSWORD });
     expect(login.status).toBe(200);
     const me = await s.api.withToken(login.body.token).get('/api/auth/me');
-    expect(me.body.user.id).toBe(r.body.user.id);
+    expect(me.body.user.id).toBe(having(r.body, 'token').user.id);
     const wrong = await s.api.post('/api/auth/login', { email, password: 'wrong-password' });
     const unknown = await s.api.post('/api/auth/login', { email: 'nobody@example.com', password: 'wrong-password' });
     expect(wrong.status).toBe(401);
@@ -45,8 +45,8 @@ describe.each(await activeDialects())('auth on %s', (dialect) => {
     for (const password of ['password', '12345678', '        ', 'password123', 'qwertyuiop']) {
       const r = await s.api.post('/api/auth/register', { email: `weak-${Date.now()}@example.com`, password, name: 'Weak' });
       expect(r.status, password).toBe(400);
-      expect(r.body.error.code).toBe('validation_error');
-      const field = r.body.error.details.fields.find((f: { path: string }) => f.path === 'body.password');
+      expect(r.error?.code).toBe('validation_error');
+      const field = r.error?.details?.fields.find((f: { path: string }) => f.path === 'body.password');
       expect(field.message, password).toMatch(/^Password (is too easy to guess|cannot be only spaces)/);
     }
     // The user's own email and name count as guessable.
@@ -58,7 +58,7 @@ describe.each(await activeDialects())('auth on %s', (dialect) => {
     expect(own.status).toBe(400);
     const short = await s.api.post('/api/auth/register', { email: `short-${Date.now()}@example.com`, password: 'Xk3!pq', name: 'S' });
     expect(short.status).toBe(400);
-    expect(short.body.error.details.fields[0].path).toBe('body.password');
+    expect(short.error?.details?.fields[0].path).toBe('body.password');
     // Nothing was written for any of them.
     const n = await s.running.core.database.db
       .selectFrom('users')
@@ -108,7 +108,7 @@ describe.each(await activeDialects())('auth on %s', (dialect) => {
     expect((await s.api.get('/api/config')).body).toMatchObject({ emailEnabled: false, emailVerificationRequired: false });
     const r = await s.api.post('/api/auth/forgot-password', { email: 'boss@example.com' });
     expect(r.status).toBe(503);
-    expect(r.body.error.code).toBe('email_unavailable');
+    expect(r.error?.code).toBe('email_unavailable');
   });
 
   it('refuses to start with a super admin password that breaks the policy', async () => {
@@ -143,7 +143,7 @@ describe.each(await activeDialects())('auth on %s', (dialect) => {
     for (let i = 0; i < 10; i++) expect((await s.api.post('/api/auth/login', { email, password: `guess-${i}` })).status).toBe(401);
     const blocked = await s.api.post('/api/auth/login', { email, password: TEST_PASSWORD });
     expect(blocked.status).toBe(429);
-    expect(blocked.body.error.code).toBe('rate_limited');
+    expect(blocked.error?.code).toBe('rate_limited');
     expect(Number(blocked.headers.get('retry-after'))).toBeGreaterThan(0);
     let limited: Res | null = null;
     for (let i = 0; i < 40 && !limited; i++) {
@@ -155,7 +155,7 @@ describe.each(await activeDialects())('auth on %s', (dialect) => {
   });
 
   it('serves the OpenAPI document and its browsable docs, with security headers', async () => {
-    const doc = await s.api.get('/openapi.json');
+    const doc = await s.api.request<OpenApiDoc>('GET', '/openapi.json');
     expect(doc.status).toBe(200);
     expect(doc.body.openapi).toMatch(/^3\./);
     expect(Object.keys(doc.body.paths)).toEqual(

@@ -61,8 +61,7 @@ describe.each(await activeDialects())('auto-recharge with an unconfirmed Stripe 
           (x.metadata as { kind?: string }).kind === 'auto_recharge' &&
           x.status === 'succeeded',
       );
-    const recharges = async () =>
-      (await u.api.get('/api/credits/payments')).body.items.filter((p: { packageId: string }) => p.packageId === 'pkg_starter');
+    const recharges = async () => (await u.api.get('/api/credits/payments')).body.items.filter((p) => p.packageId === 'pkg_starter');
     const settings = () =>
       s.running.core.database.db.selectFrom('user_settings').selectAll().where('user_id', '=', u.user.id).executeTakeFirstOrThrow();
     /** Spends below the threshold (again), as if any backoff had passed. */
@@ -91,9 +90,7 @@ describe.each(await activeDialects())('auto-recharge with an unconfirmed Stripe 
       await c.cross();
       expect(c.charges()).toHaveLength(1);
       expect(await c.recharges()).toMatchObject([{ status: 'pending' }]);
-      expect((await c.u.api.get('/api/credits/alerts')).body.items.map((a: { type: string }) => a.type)).not.toContain(
-        'auto_recharge_failed',
-      );
+      expect((await c.u.api.get('/api/credits/alerts')).body.items.map((a) => a.type)).not.toContain('auto_recharge_failed');
       expect((await c.settings()).auto_recharge_fired).toBe(1);
       // Later debits, past any backoff: still one charge.
       await c.cross();
@@ -141,11 +138,11 @@ describe.each(await activeDialects())('auto-recharge with an unconfirmed Stripe 
     expect(await c.recharges()).toHaveLength(1);
     expect(await s.running.services.autoRecharge?.reconcile({ olderThanMs: 0 })).toMatchObject({ failed: 1 });
     expect(await c.recharges()).toMatchObject([{ status: 'failed' }]);
-    expect((await c.u.api.get('/api/credits/alerts')).body.items.map((a: { type: string }) => a.type)).toContain('auto_recharge_failed');
+    expect((await c.u.api.get('/api/credits/alerts')).body.items.map((a) => a.type)).toContain('auto_recharge_failed');
     expect((await c.settings()).auto_recharge_fired).toBe(0);
     await c.cross();
     expect(c.charges()).toHaveLength(1);
-    expect((await c.recharges()).map((p: { status: string }) => p.status).sort()).toEqual(['failed', 'succeeded']);
+    expect((await c.recharges()).map((p) => p.status).sort()).toEqual(['failed', 'succeeded']);
   });
 
   it('a definite decline fails at once and re-arms', async () => {

@@ -47,21 +47,21 @@ describe.each(await activeDialects())('auto-recharge on %s', (dialect) => {
     expect(runs.every((r) => r.status === 201 || r.status === 402)).toBe(true);
     await settle(s);
     const payments = (await u.api.get('/api/credits/payments')).body.items;
-    expect(payments.filter((p: { packageId: string }) => p.packageId === 'pkg_starter')).toHaveLength(1);
+    expect(payments.filter((p) => p.packageId === 'pkg_starter')).toHaveLength(1);
     const ok = runs.filter((r) => r.status === 201).length;
     expect((await u.api.get('/api/credits/balance')).body.balance).toBe(Math.round((120 - ok * 0.75) * 1000) / 1000);
-    const alerts = (await u.api.get('/api/credits/alerts?limit=200')).body.items.map((a: { type: string }) => a.type);
+    const alerts = (await u.api.get('/api/credits/alerts?limit=200')).body.items.map((a) => a.type);
     expect(alerts.filter((t: string) => t === 'auto_recharge_succeeded')).toHaveLength(1);
     const tx = (await u.api.get('/api/credits/transactions?type=auto_recharge')).body.items;
     expect(tx).toHaveLength(1);
-    expect(tx[0].amount).toBe(100);
+    expect(tx[0]?.amount).toBe(100);
     // Spending below the threshold again is a new crossing: a second recharge.
     const bal = (await u.api.get('/api/credits/balance')).body.available;
     const n = Math.ceil((bal - 10) / 0.75) + 1;
     for (let i = 0; i < n; i++) await u.api.post('/api/workflows/batch/execute', {});
     await settle(s);
     const again = (await u.api.get('/api/credits/payments')).body.items;
-    expect(again.filter((p: { packageId: string }) => p.packageId === 'pkg_starter')).toHaveLength(2);
+    expect(again.filter((p) => p.packageId === 'pkg_starter')).toHaveLength(2);
   });
 
   it('stops at the monthly cap', async () => {
@@ -90,7 +90,7 @@ describe.each(await activeDialects())('auto-recharge on %s', (dialect) => {
     await settle(s);
     expect((await u.api.get('/api/credits/balance')).body.balance).toBe(9.5);
     const alerts = (await u.api.get('/api/credits/alerts')).body.items;
-    expect(alerts.find((a: { type: string }) => a.type === 'auto_recharge_failed')?.message).toMatch(/limit of 5/);
+    expect(alerts.find((a) => a.type === 'auto_recharge_failed')?.message).toMatch(/limit of 5/);
   });
 
   it('charges the saved card off-session, and backs off after a decline', async () => {
@@ -115,13 +115,13 @@ describe.each(await activeDialects())('auto-recharge on %s', (dialect) => {
     for (let i = 0; i < 8; i++) await u.api.post('/api/workflows/w/execute', {});
     await settle(st);
     let payments = (await u.api.get('/api/credits/payments')).body.items;
-    expect(payments.filter((p: { status: string }) => p.status === 'failed')).toHaveLength(1);
-    expect((await u.api.get('/api/credits/alerts')).body.items.map((a: { type: string }) => a.type)).toContain('auto_recharge_failed');
+    expect(payments.filter((p) => p.status === 'failed')).toHaveLength(1);
+    expect((await u.api.get('/api/credits/alerts')).body.items.map((a) => a.type)).toContain('auto_recharge_failed');
     // Within the backoff, more debits below the threshold do not charge again.
     for (let i = 0; i < 3; i++) await u.api.post('/api/workflows/w/execute', {});
     await settle(st);
     payments = (await u.api.get('/api/credits/payments')).body.items;
-    expect(payments.filter((p: { packageId: string }) => p.packageId === 'pkg_starter')).toHaveLength(1);
+    expect(payments.filter((p) => p.packageId === 'pkg_starter')).toHaveLength(1);
     const row = await st.running.core.database.db
       .selectFrom('user_settings')
       .select(['auto_recharge_failures', 'auto_recharge_retry_at'])
@@ -157,7 +157,7 @@ describe.each(await activeDialects())('auto-recharge on %s', (dialect) => {
       await settle(prod);
       expect((await u.api.get('/api/credits/balance')).body.balance).toBe(9.5);
       expect((await u.api.get('/api/credits/payments')).body.items).toEqual([]);
-      expect((await u.api.get('/api/credits/alerts')).body.items.map((a: { type: string }) => a.type)).toContain('auto_recharge_failed');
+      expect((await u.api.get('/api/credits/alerts')).body.items.map((a) => a.type)).toContain('auto_recharge_failed');
     } finally {
       await prod.stop();
     }

@@ -27,7 +27,7 @@ describe.each(await activeDialects())('answers of creating routes equal the stor
       const u = await s.register();
       const r = await admin.api.post(`/api/admin/users/${u.user.id}/adjustments`, { amount: 1.5, reason: `goodwill ${i}` });
       expect(r.status).toBe(201);
-      const stored = (await u.api.get('/api/credits/transactions')).body.items.find((t: { id: string }) => t.id === r.body.transaction.id);
+      const stored = (await u.api.get('/api/credits/transactions')).body.items.find((t) => t.id === r.body.transaction.id);
       expect(r.body.transaction).toEqual(stored);
       const detail = await admin.api.get(`/api/admin/users/${u.user.id}`);
       expect(detail.body.transactions[0]).toEqual(stored);
@@ -39,7 +39,7 @@ describe.each(await activeDialects())('answers of creating routes equal the stor
     await s.grant(u.user.id, 10);
     for (let i = 0; i < 20; i++) {
       const r = await u.api.post('/api/messages', { to: 'x', body: `m${i}` });
-      const charge = (await u.api.get('/api/credits/transactions?type=usage&limit=1')).body.items[0];
+      const charge = (await u.api.get('/api/credits/transactions?type=usage&limit=1')).body.items[0]!;
       expect(r.body.message.createdAt).toBe(charge.createdAt);
     }
   });
@@ -62,7 +62,7 @@ describe.each(await activeDialects())('answers of creating routes equal the stor
       popular: false,
     });
     expect(pkg.status).toBe(201);
-    const listed = (await admin.api.get('/api/admin/packages')).body.items.find((p: { id: string }) => p.id === pkg.body.package.id);
+    const listed = (await admin.api.get('/api/admin/packages')).body.items.find((p) => p.id === pkg.body.package.id);
     expect(pkg.body.package).toEqual(listed);
     const rule = await admin.api.post('/api/admin/pricing', {
       operation: 'created_rows_op',
@@ -72,8 +72,8 @@ describe.each(await activeDialects())('answers of creating routes equal the stor
     });
     expect(rule.status).toBe(201);
     const rules = async () => (await admin.api.get('/api/admin/pricing')).body.items;
-    expect(rule.body.rule).toEqual((await rules()).find((x: { id: string }) => x.id === rule.body.rule.id));
+    expect(rule.body.rule).toEqual((await rules()).find((x) => x.id === rule.body.rule.id));
     const repriced = await admin.api.patch(`/api/admin/pricing/${rule.body.rule.id}`, { credits: 0.5 });
-    expect(repriced.body.rule).toEqual((await rules()).find((x: { id: string }) => x.id === repriced.body.rule.id));
+    expect(repriced.body.rule).toEqual((await rules()).find((x) => x.id === repriced.body.rule.id));
   });
 });

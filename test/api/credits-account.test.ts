@@ -27,7 +27,7 @@ describe.each(await activeDialects())('credits of the signed-in user on %s', (di
       unlimited: false,
     });
     const tx = await u.api.get('/api/credits/transactions');
-    expect(tx.body.items.map((t: { type: string; amount: number }) => [t.type, t.amount])).toEqual([
+    expect(tx.body.items.map((t) => [t.type, t.amount])).toEqual([
       ['bonus', 50],
       ['purchase', 500],
     ]);
@@ -35,7 +35,7 @@ describe.each(await activeDialects())('credits of the signed-in user on %s', (di
     expect(payments.body.items).toHaveLength(1);
     expect(payments.body.items[0]).toMatchObject({ packageId: 'pkg_professional', status: 'succeeded', credits: 550 });
     const alerts = await u.api.get('/api/credits/alerts');
-    expect(alerts.body.items.map((a: { type: string }) => a.type)).toContain('purchase_succeeded');
+    expect(alerts.body.items.map((a) => a.type)).toContain('purchase_succeeded');
     expect((await u.api.post('/api/credits/purchase', { packageId: 'nope' })).status).toBe(404);
   });
 
@@ -45,10 +45,10 @@ describe.each(await activeDialects())('credits of the signed-in user on %s', (di
     for (let i = 0; i < 7; i++) expect((await u.api.post('/api/messages', { to: 'x', body: `m${i}` })).status).toBe(201);
     const p1 = await u.api.get('/api/credits/transactions?limit=3');
     expect(p1.body.items).toHaveLength(3);
-    expect(p1.body.items[0].balanceAfter).toBe(9.3);
-    const p2 = await u.api.get(`/api/credits/transactions?limit=3&cursor=${encodeURIComponent(p1.body.nextCursor)}`);
-    expect(p2.body.items[0].balanceAfter).toBe(9.6);
-    const p3 = await u.api.get(`/api/credits/transactions?limit=3&cursor=${encodeURIComponent(p2.body.nextCursor)}`);
+    expect(p1.body.items[0]?.balanceAfter).toBe(9.3);
+    const p2 = await u.api.get(`/api/credits/transactions?limit=3&cursor=${encodeURIComponent(p1.body.nextCursor ?? '')}`);
+    expect(p2.body.items[0]?.balanceAfter).toBe(9.6);
+    const p3 = await u.api.get(`/api/credits/transactions?limit=3&cursor=${encodeURIComponent(p2.body.nextCursor ?? '')}`);
     expect(p3.body.items).toHaveLength(2);
     expect(p3.body.nextCursor).toBeNull();
     const usage = await u.api.get('/api/credits/transactions?type=usage&limit=200');
@@ -97,12 +97,11 @@ describe.each(await activeDialects())('credits of the signed-in user on %s', (di
     const u = await s.register();
     await s.grant(u.user.id, 10);
     await u.api.post('/api/messages', { to: 'x', body: 'y' });
-    const charge = (await u.api.get('/api/credits/transactions?type=usage')).body.items[0];
+    const charge = (await u.api.get('/api/credits/transactions?type=usage')).body.items[0]!;
     const day = (charge.createdAt as string).slice(0, 10);
     const next = new Date(Date.parse(day) + 86_400_000).toISOString().slice(0, 10);
     const prev = new Date(Date.parse(day) - 86_400_000).toISOString().slice(0, 10);
-    const ids = async (q: string) =>
-      (await u.api.get(`/api/credits/transactions?type=usage&${q}`)).body.items.map((t: { id: string }) => t.id);
+    const ids = async (q: string) => (await u.api.get(`/api/credits/transactions?type=usage&${q}`)).body.items.map((t) => t.id);
     expect(await ids(`from=${day}&to=${day}`)).toEqual([charge.id]);
     expect(await ids(`to=${day}`)).toEqual([charge.id]);
     expect(await ids(`to=${prev}`)).toEqual([]);
@@ -136,14 +135,14 @@ describe.each(await activeDialects())('credits of the signed-in user on %s', (di
     const from = new Date(now.getTime() - 3 * 3600_000).toISOString();
     const hour = await u.api.get(`/api/credits/usage?granularity=hour&from=${from}`);
     expect(hour.body.series.length).toBeGreaterThanOrEqual(3);
-    expect(hour.body.series.at(-1).credits).toBe(0.2);
+    expect(hour.body.series.at(-1)?.credits).toBe(0.2);
     // Each bucket split by operation (for the chart), empty buckets with nothing in it.
-    expect(hour.body.series.at(-1).byOperation).toEqual({ message: 0.2 });
+    expect(hour.body.series.at(-1)?.byOperation).toEqual({ message: 0.2 });
     await u.api.post('/api/workflows/screen/execute', {});
-    const split = (await u.api.get(`/api/credits/usage?granularity=hour&from=${from}`)).body.series.at(-1);
+    const split = (await u.api.get(`/api/credits/usage?granularity=hour&from=${from}`)).body.series.at(-1)!;
     expect(Object.keys(split.byOperation).sort()).toEqual(['message', 'workflow']);
-    expect(split.byOperation.message + split.byOperation.workflow).toBeCloseTo(split.credits, 3);
-    expect(hour.body.series[0].byOperation).toEqual({});
+    expect((split.byOperation.message ?? 0) + (split.byOperation.workflow ?? 0)).toBeCloseTo(split.credits, 3);
+    expect(hour.body.series[0]?.byOperation).toEqual({});
     expect((await u.api.get('/api/credits/usage?granularity=minute')).status).toBe(400);
     expect((await u.api.get('/api/credits/usage?from=2025-02-01&to=2025-01-01')).status).toBe(400);
     expect((await u.api.get('/api/credits/usage?granularity=hour&from=2020-01-01&to=2025-01-01')).status).toBe(400);
@@ -172,14 +171,14 @@ describe.each(await activeDialects())('credits of the signed-in user on %s', (di
     expect(msgs.every((m) => m.status === 201)).toBe(true);
     const lows = await until('a low-balance alert', async () => {
       const r = await u.api.get('/api/credits/alerts');
-      return r.body.items.some((a: { type: string }) => a.type === 'low_balance') && r;
+      return r.body.items.some((a) => a.type === 'low_balance') && r;
     });
-    expect(lows.body.items.filter((a: { type: string }) => a.type === 'low_balance')).toHaveLength(1);
+    expect(lows.body.items.filter((a) => a.type === 'low_balance')).toHaveLength(1);
     await u.api.post('/api/messages', { to: 'x', body: 'y' });
     await s.running.core.writer.drain();
     await s.running.core.writer.drain();
     const still = await u.api.get('/api/credits/alerts');
-    expect(still.body.items.filter((a: { type: string }) => a.type === 'low_balance')).toHaveLength(1);
+    expect(still.body.items.filter((a) => a.type === 'low_balance')).toHaveLength(1);
     // Up above the threshold, then down again: a second crossing, a second alert.
     await s.grant(u.user.id, 5);
     await until('the low-balance alert re-armed above the threshold', async () => {
@@ -193,11 +192,11 @@ describe.each(await activeDialects())('credits of the signed-in user on %s', (di
     for (let i = 0; i < 52; i++) await u.api.post('/api/messages', { to: 'x', body: 'y' });
     const twice = await until('a second low-balance alert', async () => {
       const r = await u.api.get('/api/credits/alerts?limit=200');
-      return r.body.items.filter((a: { type: string }) => a.type === 'low_balance').length === 2 && r;
+      return r.body.items.filter((a) => a.type === 'low_balance').length === 2 && r;
     });
-    expect(twice.body.items.filter((a: { type: string }) => a.type === 'low_balance')).toHaveLength(2);
+    expect(twice.body.items.filter((a) => a.type === 'low_balance')).toHaveLength(2);
     expect(twice.body.unread).toBeGreaterThanOrEqual(2);
-    const id = twice.body.items[0].id;
+    const id = twice.body.items[0]!.id;
     const other = await s.register();
     expect((await other.api.post(`/api/credits/alerts/${id}/read`)).status).toBe(404);
     expect((await u.api.post(`/api/credits/alerts/${id}/read`)).status).toBe(200);

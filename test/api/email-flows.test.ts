@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashToken } from '../../src/core/accounts/auth-tokens.js';
 import { activeDialects } from '../support/db.js';
 import { TEST_PASSWORD } from '../support/factories.js';
-import { type TestServer, startTestServer } from '../support/server.js';
+import { type TestServer, startTestServer, having } from '../support/server.js';
 import { type LocalSmtp, linkToken, startSmtp } from '../support/smtp.js';
 
 const NEW_PASSWORD = 'violet-harbour-Quartz-58';
@@ -53,7 +53,7 @@ describe.each(await activeDialects())('email verification and password reset on 
     const body = { email, password: TEST_PASSWORD, name: 'Vera' };
     const first = await v.api.post('/api/auth/register', body);
     expect(first.status).toBe(202);
-    expect(first.body.status).toBe('verification_sent');
+    expect(having(first.body, 'status').status).toBe('verification_sent');
     expect(first.body).not.toHaveProperty('token');
     const again = await v.api.post('/api/auth/register', { ...body, password: 'another-Lantern-orbit-4' });
     expect(again.status).toBe(202);
@@ -63,7 +63,7 @@ describe.each(await activeDialects())('email verification and password reset on 
     expect(await bonusRows(v, email)).toEqual([]);
     const early = await v.api.post('/api/auth/login', { email, password: TEST_PASSWORD });
     expect(early.status).toBe(403);
-    expect(early.body.error.code).toBe('email_not_verified');
+    expect(early.error?.code).toBe('email_not_verified');
     expect((await v.api.post('/api/auth/login', { email, password: 'wrong-Lantern-orbit' })).status).toBe(401);
 
     // Two links came (one per registration), pointing at PUBLIC_URL; only hashes are stored.
@@ -85,7 +85,7 @@ describe.each(await activeDialects())('email verification and password reset on 
     // Single use, and the other link died with it; no second bonus.
     const reused = await v.api.post('/api/auth/verify-email', { token });
     expect(reused.status).toBe(400);
-    expect(reused.body.error.details.fields[0].path).toBe('body.token');
+    expect(reused.error?.details?.fields[0].path).toBe('body.token');
     expect((await v.api.post('/api/auth/verify-email', { token: linkToken(second, 'verify-email') })).status).toBe(400);
     expect(await bonusRows(v, email)).toEqual([25_000]);
     expect((await v.api.post('/api/auth/login', { email, password: TEST_PASSWORD })).status).toBe(200);
@@ -162,7 +162,7 @@ describe.each(await activeDialects())('email verification and password reset on 
     // A refused password leaves the link usable.
     const weak = await r.api.post('/api/auth/reset-password', { token, password: '12345678' });
     expect(weak.status).toBe(400);
-    expect(weak.body.error.details.fields).toEqual([
+    expect(weak.error?.details?.fields).toEqual([
       { path: 'body.password', field: 'password', message: expect.stringMatching(/too easy to guess/) },
     ]);
 
@@ -173,7 +173,7 @@ describe.each(await activeDialects())('email verification and password reset on 
     expect((await r.api.post('/api/auth/login', { email, password: NEW_PASSWORD })).status).toBe(200);
     const again = await r.api.post('/api/auth/reset-password', { token, password: 'third-Lantern-orbit-77' });
     expect(again.status).toBe(400);
-    expect(again.body.error.details.fields[0].path).toBe('body.token');
+    expect(again.error?.details?.fields[0].path).toBe('body.token');
     // The bonus came at registration (no verification required) and is not granted again.
     expect(await bonusRows(r, email)).toEqual([25_000]);
 

@@ -13,7 +13,7 @@ import { EVENT_TYPES } from '../../src/contracts/enums.js';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
 import { activeDialects } from '../support/db.js';
 import { TEST_PASSWORD } from '../support/factories.js';
-import { type Client, type TestServer, startTestServer } from '../support/server.js';
+import { type Client, type OpenApiDoc, type TestServer, startTestServer } from '../support/server.js';
 import { type LocalSmtp, startSmtp } from '../support/smtp.js';
 import { type StripeStandIn, startStripeStandIn } from '../support/stripe-standin.js';
 
@@ -456,9 +456,9 @@ describe.each(await activeDialects())('fuzzing every route on %s', (dialect) => 
       known.userIds.push(u.user.id);
       known.emails.push(u.user.email);
     }
-    known.packageIds.push(...(await s.api.get('/api/credits/packages')).body.items.map((p: { id: string }) => p.id));
-    known.pricing.push(...(await admin.api.get('/api/admin/pricing')).body.items.filter((r: { active: boolean }) => r.active));
-    const doc = (await s.api.get('/openapi.json')).body;
+    known.packageIds.push(...(await s.api.get('/api/credits/packages')).body.items.map((p) => p.id));
+    known.pricing.push(...(await admin.api.get('/api/admin/pricing')).body.items.filter((r) => r.active));
+    const doc = (await s.api.request<OpenApiDoc>('GET', '/openapi.json')).body;
     routes = routesOf(doc).filter((r) => r.path !== '/api/credits/stream');
   });
   afterAll(async () => {

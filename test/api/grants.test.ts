@@ -28,27 +28,20 @@ describe.each(await activeDialects())('grants of the signed-in user on %s', (dia
 
     const all = await u.api.get('/api/credits/grants');
     expect(all.status).toBe(200);
-    expect(
-      all.body.items.map((g: { source: string; credits: number; remaining: number; expiresAt: string | null }) => [
-        g.source,
-        g.credits,
-        g.remaining,
-        g.expiresAt,
-      ]),
-    ).toEqual([
+    expect(all.body.items.map((g) => [g.source, g.credits, g.remaining, g.expiresAt])).toEqual([
       ['adjustment', 2.5, 2.5, expiresAt],
       ['purchase', 10, 10, null],
     ]);
     const first = await u.api.get('/api/credits/grants?limit=1');
     expect(first.body.items).toHaveLength(1);
-    const second = await u.api.get(`/api/credits/grants?limit=1&cursor=${encodeURIComponent(first.body.nextCursor)}`);
-    expect(second.body.items[0].source).toBe('purchase');
+    const second = await u.api.get(`/api/credits/grants?limit=1&cursor=${encodeURIComponent(first.body.nextCursor ?? '')}`);
+    expect(second.body.items[0]?.source).toBe('purchase');
     expect(second.body.nextCursor).toBeNull();
 
     // A debit of 3 takes the expiring 2.5 first, then 0.5 of the purchase.
     expect((await admin.api.post(`/api/admin/users/${u.user.id}/adjustments`, { amount: -3, reason: 'correction' })).status).toBe(201);
     const active = await u.api.get('/api/credits/grants?active=true');
-    expect(active.body.items.map((g: { source: string; remaining: number }) => [g.source, g.remaining])).toEqual([['purchase', 9.5]]);
+    expect(active.body.items.map((g) => [g.source, g.remaining])).toEqual([['purchase', 9.5]]);
     expect((await u.api.get('/api/credits/grants?active=false')).body.items).toHaveLength(2);
 
     // Another user sees none of them; bad input is 400; no token is 401.
@@ -92,14 +85,14 @@ describe.each(await activeDialects())('package expiry on %s', (dialect) => {
     for (const bad of [0, -3, 1.5, '30', 3651]) {
       const r = await admin.api.post('/api/admin/packages', { name: 'Bad', credits: 1, priceCents: 100, creditsExpireInDays: bad });
       expect(r.status).toBe(400);
-      expect(JSON.stringify(r.body.error)).toContain('creditsExpireInDays');
+      expect(JSON.stringify(r.error)).toContain('creditsExpireInDays');
       const p = await admin.api.patch(`/api/admin/packages/${id}`, { bonusExpireInDays: bad });
       expect(p.status).toBe(400);
     }
     expect((await admin.api.get('/api/admin/packages')).body.items.length).toBe(before);
-    const listed = (await admin.api.get('/api/admin/packages')).body.items.find((p: { id: string }) => p.id === id);
+    const listed = (await admin.api.get('/api/admin/packages')).body.items.find((p) => p.id === id);
     expect(listed).toMatchObject({ creditsExpireInDays: 30, bonusExpireInDays: 7 });
-    expect((await s.api.get('/api/credits/packages')).body.items.find((p: { id: string }) => p.id === id)).toMatchObject({
+    expect((await s.api.get('/api/credits/packages')).body.items.find((p) => p.id === id)).toMatchObject({
       creditsExpireInDays: 30,
       bonusExpireInDays: 7,
     });

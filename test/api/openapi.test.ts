@@ -36,7 +36,7 @@ describe('the OpenAPI document', () => {
 
   beforeAll(async () => {
     s = await startTestServer('sqlite');
-    const r = await s.api.get('/openapi.json');
+    const r = await s.api.request<Doc>('GET', '/openapi.json');
     expect(r.status).toBe(200);
     doc = r.body;
     for (const [path, item] of Object.entries(doc.paths)) {

@@ -152,7 +152,7 @@ describe.each(await activeDialects())('platform tokens on %s', (dialect) => {
     for (const [name, token] of Object.entries(refused)) {
       const r = await s.api.withToken(token).get('/api/credits/balance');
       expect(r.status, name).toBe(401);
-      expect(r.body.error.code, name).toBe('unauthorized');
+      expect(r.error?.code, name).toBe('unauthorized');
     }
     // None of them made a user.
     expect(await s.running.core.database.db.selectFrom('users').select('id').where('external_id', '=', 'someone-else').execute()).toEqual(
@@ -225,7 +225,7 @@ describe.each(await activeDialects())('platform tokens on %s', (dialect) => {
     try {
       const r = await s.api.withToken(await idp.sign(fresh, { sub: id })).get('/api/auth/me');
       expect(r.status).toBe(502);
-      expect(r.body.error.code).toBe('bad_gateway');
+      expect(r.error?.code).toBe('bad_gateway');
     } finally {
       idp.failWith = null;
     }
@@ -287,7 +287,7 @@ describe.each(await activeDialects())('platform keys: cooldown, discovery and AU
     servers.push(s);
     const reg = await s.api.post('/api/auth/register', { email: 'builtin-off@example.com', password: TEST_PASSWORD, name: 'Off' });
     expect(reg.status).toBe(403);
-    expect(reg.body.error.code).toBe('forbidden');
+    expect(reg.error?.code).toBe('forbidden');
     expect((await s.api.post('/api/auth/login', { email: 'builtin-off@example.com', password: TEST_PASSWORD })).status).toBe(403);
     expect((await s.api.post('/api/auth/forgot-password', { email: 'builtin-off@example.com' })).status).toBe(403);
     expect((await s.api.withToken(await idp.sign(key, { sub: 'builtin-off-user' })).get('/api/credits/balance')).status).toBe(200);

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sweepCalls } from '../../src/core/calls/sweep-calls.js';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
 import { activeDialects } from '../support/db.js';
-import { type TestServer, startTestServer } from '../support/server.js';
+import { type TestServer, startTestServer, having } from '../support/server.js';
 import { type VapiStandIn, startVapiStandIn } from '../support/vapi-standin.js';
 
 const SECRET = 'vapi-webhook-secret';
@@ -52,7 +52,7 @@ describe.each(await activeDialects())('platform routes on %s', (dialect) => {
     expect((await hook({ message: { type: 'status-update', call: { id } } })).status).toBe(200);
     expect((await hook(report('unknown-call', '2026-01-01T00:00:00Z', '2026-01-01T00:01:00Z'))).body.settled).toBe(false);
     const manual = await u.api.post(`/api/vapi/calls/${id}/end`, { durationSeconds: 30 });
-    expect(manual.body.settled).toBe(false);
+    expect(having(manual.body, 'settled').settled).toBe(false);
   });
 
   it('lowers the hold to what the caller can afford, and refuses below one minute charging nothing', async () => {
@@ -67,7 +67,7 @@ describe.each(await activeDialects())('platform routes on %s', (dialect) => {
     await s.grant(poor.user.id, 1.4);
     const refused = await poor.api.post('/api/vapi/calls', { phoneNumber: '+15551234567' });
     expect(refused.status).toBe(402);
-    expect(refused.body.error.details).toEqual({ required: 1.5, available: 1.4 });
+    expect(refused.error?.details).toEqual({ required: 1.5, available: 1.4 });
     expect((await poor.api.get('/api/credits/balance')).body).toMatchObject({ balance: 1.4, reserved: 0 });
     expect((await u.api.post('/api/vapi/calls', { phoneNumber: '5551234' })).status).toBe(400);
   });
@@ -123,7 +123,7 @@ describe.each(await activeDialects())('platform routes on %s', (dialect) => {
     standIn.failNext = 1;
     const failed = await u.api.post('/api/vapi/calls', { phoneNumber: '+15557654321' });
     expect(failed.status).toBe(502);
-    expect(failed.body.error.code).toBe('bad_gateway');
+    expect(failed.error?.code).toBe('bad_gateway');
     const bal = (await u.api.get('/api/credits/balance')).body;
     expect(bal).toMatchObject({ balance: 9, reserved: 2.5 });
     // The sweeper asks VAPI for a call whose report never came.
@@ -210,7 +210,7 @@ describe.each(await activeDialects())('platform routes on %s', (dialect) => {
     const call = await boss.api.post('/api/vapi/calls', { phoneNumber: '+15551234567' });
     expect(call.status).toBe(201);
     const end = await boss.api.post(`/api/vapi/calls/${call.body.call.id}/end`, { durationSeconds: 60 });
-    expect(end.body.credits.charged).toBe(0);
+    expect(having(end.body, 'credits').credits.charged).toBe(0);
     expect((await boss.api.get('/api/credits/balance')).body).toMatchObject({ balance: 0, unlimited: true });
     const rows = await s.running.core.database.db
       .selectFrom('usage_tracking')

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
 import { createTestDb, postgresAvailable, type TestDb, testLedgerKey } from '../support/db.js';
-import { Client, type TestServer, startTestServer } from '../support/server.js';
+import { Client, type TestServer, startTestServer, having } from '../support/server.js';
 import { databaseEnv, kill9, type ServerProcess, spawnServer } from '../support/spawn-server.js';
 
 const pg = await postgresAvailable();
@@ -102,7 +102,7 @@ describe.runIf(pg)('two server processes on one PostgreSQL', () => {
       name: 'Race',
     });
     expect(reg.status).toBe(201);
-    const token = reg.body.token as string;
+    const token = having(reg.body, 'token').token as string;
     const onA = new Client(a.url, token);
     const onB = new Client(b.url, token);
     const ctrl = new AbortController();

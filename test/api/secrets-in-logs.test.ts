@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { until } from '../support/poll.js';
-import { type TestServer, startTestServer } from '../support/server.js';
+import { type TestServer, startTestServer, having } from '../support/server.js';
 import { type StripeStandIn, startStripeStandIn } from '../support/stripe-standin.js';
 
 const SECRETS = {
@@ -48,7 +48,7 @@ describe('secrets in logs', () => {
   it('keeps them out', async () => {
     const password = 'user_SECRET_password_6';
     const reg = await s.api.post('/api/auth/register', { email: 'logged@example.com', password, name: 'L' });
-    const token = reg.body.token as string;
+    const token = having(reg.body, 'token').token as string;
     await s.api.post('/api/auth/login', { email: 'logged@example.com', password });
     await s.api.post('/api/auth/login', { email: 'logged@example.com', password: 'wrong_SECRET_7' });
     const boss = await s.api.post('/api/auth/login', { email: 'boss@example.com', password: SECRETS.SUPER_ADMIN_PASSWORD });
@@ -57,7 +57,7 @@ describe('secrets in logs', () => {
     await api.post('/api/credits/purchase', { packageId: 'pkg_starter' });
     await s.api.post(
       '/api/usage',
-      { userId: reg.body.user.id, operation: 'message', unit: 'per_message', quantity: 1, idempotencyKey: 'k' },
+      { userId: having(reg.body, 'token').user.id, operation: 'message', unit: 'per_message', quantity: 1, idempotencyKey: 'k' },
       { 'x-service-key': SECRETS.SERVICE_API_KEY },
     );
     await s.api.post('/api/vapi/webhook', { message: { type: 'status-update' } }, { 'x-vapi-secret': SECRETS.VAPI_WEBHOOK_SECRET });

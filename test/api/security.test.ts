@@ -42,7 +42,7 @@ describe.each(await activeDialects())('OWASP API Top 10 on %s', (dialect) => {
   let doc: { paths: Record<string, Record<string, { parameters?: { name: string; in: string }[] }>> };
   beforeAll(async () => {
     s = await startTestServer(dialect, { VAPI_WEBHOOK_SECRET: VAPI_SECRET, SERVICE_API_KEY: 'svc-key-security' });
-    doc = (await s.api.get('/openapi.json')).body;
+    doc = (await s.api.request<typeof doc>('GET', '/openapi.json')).body;
   });
   afterAll(async () => {
     await s?.stop();
@@ -131,7 +131,7 @@ describe.each(await activeDialects())('OWASP API Top 10 on %s', (dialect) => {
       .execute();
     const read = await b.api.post(`/api/credits/alerts/alert-${a.user.id}/read`);
     expect(read.status).toBe(404);
-    expect(read.body.error.code).toBe('not_found');
+    expect(read.error?.code).toBe('not_found');
     expect((await a.api.get('/api/credits/alerts')).body.items[0]).toMatchObject({ id: `alert-${a.user.id}`, read: false });
 
     // Calls: B cannot end (and so settle) A's call; A's hold stays.
@@ -202,7 +202,7 @@ describe.each(await activeDialects())('OWASP API Top 10 on %s', (dialect) => {
     await s.grant(a.user.id, 5);
     const big = await a.api.post('/api/messages', { to: 'x', body: 'y'.repeat(1024 * 1024 + 10) });
     expect(big.status).toBe(413);
-    expect(big.body.error.code).toBe('payload_too_large');
+    expect(big.error?.code).toBe('payload_too_large');
     expect((await a.api.get('/api/credits/balance')).body.balance).toBe(5);
 
     const admin = await s.userWithRole('admin');
@@ -228,7 +228,7 @@ describe.each(await activeDialects())('OWASP API Top 10 on %s', (dialect) => {
       const who = path.startsWith('/api/admin') ? admin.api : a.api;
       const over = await who.get(`${path}?limit=201`);
       expect(over.status, path).toBe(400);
-      expect(over.body.error.code, path).toBe('validation_error');
+      expect(over.error?.code, path).toBe('validation_error');
       expect((await who.get(`${path}?limit=200`)).status, path).toBe(200);
     }
   });

@@ -120,7 +120,7 @@ describe.each(await activeDialects())('the service API on %s', (dialect) => {
   describe('customers', () => {
     it('creates (201) then updates (200) a customer, who is a user listed with its externalId', async () => {
       const id = ext();
-      const path = `/api/v1/customers/${encodeURIComponent(id)}`;
+      const path = `/api/v1/customers/${encodeURIComponent(id)}` as const;
       const created = await svc.put(path, { email: `${n}-ada@example.com`, name: 'Ada' });
       expect(created.status).toBe(201);
       expect(created.body.customer).toMatchObject({ externalId: id, kind: 'personal', name: 'Ada' });
@@ -359,7 +359,7 @@ describe.each(await activeDialects())('the service API on %s', (dialect) => {
         svc.post('/api/v1/usage/batch', { events: events('a') }),
         svc.post('/api/v1/usage/batch', { events: events('b') }),
       ]);
-      const statuses = rs.flatMap((r) => r.body.results.map((x: { status: string }) => x.status));
+      const statuses = rs.flatMap((r) => r.body.results.map((x) => x.status));
       expect(statuses.filter((x) => x === 'charged')).toHaveLength(10);
       expect(statuses.filter((x) => x === 'insufficient_credits')).toHaveLength(6);
       const bal = await svc.call('GET /api/v1/customers/:externalId/balance', { params: { externalId: c.externalId } });

@@ -39,10 +39,10 @@ describe.each(await activeDialects())('first super admin through /api/setup on %
 
     const wrong = await s.api.post('/api/setup', { ...account('grace@example.com'), token: `${token}x` });
     expect(wrong.status).toBe(401);
-    expect(wrong.body.error.code).toBe('unauthorized');
+    expect(wrong.error?.code).toBe('unauthorized');
     const invalid = await s.api.post('/api/setup', { token, email: 'grace@example.com', name: 'Grace', password: 'short' });
     expect(invalid.status).toBe(400);
-    expect(invalid.body.error.message).toBe('Password must be at least 8 characters.');
+    expect(invalid.error?.message).toBe('Password must be at least 8 characters.');
     expect(await superAdmins()).toEqual([]);
 
     const ok = await s.api.post('/api/setup', { ...account('Grace@Example.com'), token });
@@ -52,12 +52,12 @@ describe.each(await activeDialects())('first super admin through /api/setup on %
     expect((await admin.get('/api/auth/me')).body.user.role).toBe('super_admin');
     expect((await admin.get('/api/admin/users')).status).toBe(200);
     const audit = (await admin.get('/api/admin/audit')).body.items;
-    expect(audit.find((a: { action: string }) => a.action === 'setup.super_admin')).toMatchObject({ targetId: ok.body.user.id });
+    expect(audit.find((a) => a.action === 'setup.super_admin')).toMatchObject({ targetId: ok.body.user.id });
 
     // Used: once a super admin exists every attempt is a conflict, with this token or another.
     const again = await s.api.post('/api/setup', { ...account('mallory@example.com'), token });
     expect(again.status).toBe(409);
-    expect(again.body.error.code).toBe('conflict');
+    expect(again.error?.code).toBe('conflict');
     expect((await s.api.get('/api/setup')).body).toEqual({ required: false });
     expect(await createSetupToken(s.running.core)).toBeNull();
 

@@ -65,17 +65,13 @@ describe.each(await activeDialects())('Stripe payments on %s', (dialect) => {
     expect((await deliver(stripe.event('payment_intent.succeeded', pi))).status).toBe(200);
     expect((await balance(u)).balance).toBe(550);
     const payments = (await u.api.get('/api/credits/payments')).body.items;
-    expect(payments.find((p: { id: string }) => p.id === payment.id).status).toBe('succeeded');
+    expect(payments.find((p: { id: string }) => p.id === payment.id)?.status).toBe('succeeded');
     // With Stripe's receipt of the charge; a payment not charged has none.
     const receipt = (stripe.charges.get(String(pi.latest_charge)) as { receipt_url: string }).receipt_url;
     expect(receipt).toMatch(/^https:\/\/pay\.stripe\.com\/receipts\//);
-    expect(payments.find((p: { id: string }) => p.id === payment.id).receiptUrl).toBe(receipt);
-    expect(
-      payments
-        .filter((p: { id: string; receiptUrl: string | null }) => p.id !== payment.id)
-        .map((p: { receiptUrl: string | null }) => p.receiptUrl),
-    ).toEqual([null]);
-    const alerts = (await u.api.get('/api/credits/alerts')).body.items.map((a: { type: string }) => a.type);
+    expect(payments.find((p: { id: string }) => p.id === payment.id)?.receiptUrl).toBe(receipt);
+    expect(payments.filter((p) => p.id !== payment.id).map((p) => p.receiptUrl)).toEqual([null]);
+    const alerts = (await u.api.get('/api/credits/alerts')).body.items.map((a) => a.type);
     expect(alerts).toContain('purchase_succeeded');
   });
 
@@ -103,7 +99,7 @@ describe.each(await activeDialects())('Stripe payments on %s', (dialect) => {
     const bySource = Object.fromEntries(grants.map((g) => [g.source, g]));
     const paidAt = Date.parse(bySource.purchase?.createdAt ?? '');
     // Counted from the fulfilment, not from when the purchase was started.
-    const started = (await u.api.get('/api/credits/payments')).body.items.find((p: { id: string }) => p.id === payment.id).createdAt;
+    const started = (await u.api.get('/api/credits/payments')).body.items.find((p: { id: string }) => p.id === payment.id)!.createdAt;
     expect(paidAt).toBeGreaterThan(Date.parse(started));
     expect(bySource.purchase).toMatchObject({ credits: 30, expiresAt: new Date(paidAt + 60 * 86_400_000).toISOString() });
     expect(bySource.bonus).toMatchObject({ credits: 3, expiresAt: new Date(paidAt + 14 * 86_400_000).toISOString() });
@@ -135,9 +131,9 @@ describe.each(await activeDialects())('Stripe payments on %s', (dialect) => {
     const { payment, intentId } = await buy(u);
     const pi = stripe.fail(intentId, 'Your card was declined.');
     expect((await deliver(stripe.event('payment_intent.payment_failed', pi))).status).toBe(200);
-    const p = (await u.api.get('/api/credits/payments')).body.items.find((x: { id: string }) => x.id === payment.id);
+    const p = (await u.api.get('/api/credits/payments')).body.items.find((x) => x.id === payment.id)!;
     expect(p.status).toBe('failed');
-    expect((await u.api.get('/api/credits/alerts')).body.items.map((a: { type: string }) => a.type)).toContain('payment_failed');
+    expect((await u.api.get('/api/credits/alerts')).body.items.map((a) => a.type)).toContain('payment_failed');
   });
 
   it('takes exactly the refunded share: partial, then full', async () => {
@@ -153,7 +149,7 @@ describe.each(await activeDialects())('Stripe payments on %s', (dialect) => {
     // An old partial-refund event arriving late changes nothing: amounts are re-read from Stripe.
     await deliver(stripe.event('charge.refunded', { ...ch1, amount_refunded: 1500 }));
     expect((await balance(u)).balance).toBe(0);
-    const refunds = (await u.api.get('/api/credits/transactions?type=refund')).body.items.map((t: { amount: number }) => t.amount);
+    const refunds = (await u.api.get('/api/credits/transactions?type=refund')).body.items.map((t) => t.amount);
     expect(refunds).toEqual([-366.667, -183.333]);
   });
 
@@ -179,7 +175,7 @@ describe.each(await activeDialects())('Stripe payments on %s', (dialect) => {
     expect((await lost.api.post('/api/messages', { to: 'x', body: 'y' })).status).toBe(402);
     await deliver(stripe.event('charge.dispute.closed', { ...dispute, status: 'lost' }));
     expect(await balance(lost)).toMatchObject({ balance: 0, reserved: 0 });
-    expect((await lost.api.get('/api/credits/transactions?type=dispute')).body.items[0].amount).toBe(-550);
+    expect((await lost.api.get('/api/credits/transactions?type=dispute')).body.items[0]?.amount).toBe(-550);
 
     const won = await s.register();
     const b = await buy(won);
@@ -226,7 +222,7 @@ describe.each(await activeDialects())('Stripe payments on %s', (dialect) => {
     const ch = stripe.charges.get(String(piB.latest_charge)) as Record<string, unknown>;
     await deliver(stripe.event('charge.refunded', ch));
     expect((await balance(v)).balance).toBe(0);
-    const p = (await v.api.get('/api/credits/payments')).body.items.find((x: { id: string }) => x.id === b.payment.id);
+    const p = (await v.api.get('/api/credits/payments')).body.items.find((x) => x.id === b.payment.id)!;
     expect(p.status).toBe('disputed');
     const admin = await s.userWithRole('admin');
     expect((await admin.api.post(`/api/admin/payments/${b.payment.id}/refund`, {})).status).toBe(400);
@@ -278,7 +274,7 @@ describe.each(await activeDialects())('Stripe payments on %s', (dialect) => {
     });
     expect((await deliver(e)).body).toEqual({ received: true, outcome: 'applied' });
     expect(await balance(u)).toMatchObject({ balance: 550, lifetimePurchased: 550 });
-    const rebuilt = (await u.api.get('/api/credits/payments')).body.items.find((x: { id: string }) => x.id === payment.id);
+    const rebuilt = (await u.api.get('/api/credits/payments')).body.items.find((x) => x.id === payment.id);
     expect(rebuilt).toMatchObject({
       status: 'succeeded',
       provider: 'stripe',

@@ -58,7 +58,7 @@ describe.each(await activeDialects())('metered quantities out of range on %s', (
     ] as const) {
       const r = await api.post('/api/usage', huge(u.user.id, `huge-${Math.random()}`), headers);
       expect(r.status, r.text).toBe(400);
-      expect(r.body.error.code).toBe('validation_error');
+      expect(r.error?.code).toBe('validation_error');
     }
     // A billion credits is the most one operation may cost: 200,000,000 posts is exactly that, and merely unaffordable.
     const most = await s.api.post('/api/usage', { ...huge(u.user.id, 'most'), quantity: 200_000_000 }, KEY);
@@ -74,7 +74,7 @@ describe.each(await activeDialects())('metered quantities out of range on %s', (
     const before = await counts();
     const r = await s.api.post('/api/usage', huge(boss.user.id, 'boss-huge'), KEY);
     expect(r.status, r.text).toBe(400);
-    expect(r.body.error.code).toBe('validation_error');
+    expect(r.error?.code).toBe('validation_error');
     expect(await counts()).toEqual(before);
     // A price of a billion credits: the cost of such a quantity is past what a BIGINT holds.
     const admin = await s.userWithRole('super_admin');

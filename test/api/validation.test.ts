@@ -83,9 +83,9 @@ describe.each(await activeDialects())('validation messages and free text on %s',
     const before = await moneyState();
     const r = await s.api.post('/api/auth/register', { email: 'not-an-address', password: 'short', name: '' });
     expect(r.status).toBe(400);
-    expect(r.body.error.code).toBe('validation_error');
-    expect(r.body.error.message).toBe('Email must be a valid email address. Password must be at least 8 characters. Name is required.');
-    expect(r.body.error.details.fields).toEqual([
+    expect(r.error?.code).toBe('validation_error');
+    expect(r.error?.message).toBe('Email must be a valid email address. Password must be at least 8 characters. Name is required.');
+    expect(r.error?.details?.fields).toEqual([
       { path: 'body.email', field: 'email', message: 'Email must be a valid email address' },
       { path: 'body.password', field: 'password', message: 'Password must be at least 8 characters' },
       { path: 'body.name', field: 'name', message: 'Name is required' },
@@ -93,39 +93,37 @@ describe.each(await activeDialects())('validation messages and free text on %s',
     expect(await moneyState()).toBe(before);
 
     const missing = await s.api.post('/api/auth/login', {});
-    expect(missing.body.error.message).toBe('Email is required. Password is required.');
+    expect(missing.error?.message).toBe('Email is required. Password is required.');
 
     const query = await user.api.get('/api/credits/transactions?limit=500&from=yesterday');
-    expect(query.body.error.message).toBe('Limit must be at most 200. Start date must be an ISO-8601 date or date-time.');
-    expect(query.body.error.details.fields.map((f: { path: string }) => f.path)).toEqual(['querystring.limit', 'querystring.from']);
+    expect(query.error?.message).toBe('Limit must be at most 200. Start date must be an ISO-8601 date or date-time.');
+    expect(query.error?.details?.fields.map((f: { path: string }) => f.path)).toEqual(['querystring.limit', 'querystring.from']);
 
     const nested = await user.api.put('/api/credits/settings', { autoRecharge: { enabled: true, thresholdCredits: -1, colour: 'red' } });
-    expect(nested.body.error.message).toBe(
+    expect(nested.error?.message).toBe(
       'Auto-recharge threshold must be greater than 0. The field "autoRecharge.colour" is not allowed here.',
     );
-    expect(nested.body.error.details.fields.map((f: { field: string }) => f.field)).toEqual([
+    expect(nested.error?.details?.fields.map((f: { field: string }) => f.field)).toEqual([
       'autoRecharge.thresholdCredits',
       'autoRecharge.colour',
     ]);
 
     const call = await user.api.post('/api/vapi/calls', { phoneNumber: '555', maxDurationSeconds: 90.5 });
-    expect(call.body.error.message).toBe(
-      'Phone number must be an E.164 number such as +15551234567. Maximum duration must be a whole number.',
-    );
+    expect(call.error?.message).toBe('Phone number must be an E.164 number such as +15551234567. Maximum duration must be a whole number.');
 
     const kinds = await user.api.post('/api/credits/estimate', { operation: 'message', unit: 'per_fortnight', quantity: 'one' });
-    expect(kinds.body.error.message).toMatch(/^Unit must be one of "per_call", .*\. Quantity must be a number\.$/);
+    expect(kinds.error?.message).toMatch(/^Unit must be one of "per_call", .*\. Quantity must be a number\.$/);
 
     const notJson = await user.api.request('POST', '/api/messages', { raw: '{"to": ', headers: { 'content-type': 'application/json' } });
     expect(notJson.body.error).toEqual({ code: 'validation_error', message: 'The request body is not valid JSON.' });
     const notObject = await user.api.post('/api/messages', ['to', 'body']);
-    expect(notObject.body.error.message).toBe('The request body must be an object.');
+    expect(notObject.error?.message).toBe('The request body must be an object.');
     expect(await moneyState()).toBe(before);
   });
 
   it('refuses control and bidirectional override characters in every free-text field, writing nothing', async () => {
-    const pkg = (await admin.get('/api/admin/packages')).body.items[0];
-    const rule = (await admin.get('/api/admin/pricing')).body.items.find((r: { active: boolean }) => r.active);
+    const pkg = (await admin.get('/api/admin/packages')).body.items[0]!;
+    const rule = (await admin.get('/api/admin/pricing')).body.items.find((r) => r.active)!;
     const cases: { path: string; send: (v: string) => Promise<Res>; multiline?: boolean }[] = [
       {
         path: 'body.name',

@@ -26,7 +26,7 @@ import type { BackupManifest } from '../../src/db/backup.js';
 import { until } from '../support/poll.js';
 import { listBackups } from '../../src/db/backup.js';
 import { TEST_LEDGER_KEY, postgresAvailable } from '../support/db.js';
-import { startTestServer, type TestServer } from '../support/server.js';
+import { having, startTestServer, type TestServer } from '../support/server.js';
 import { type ServerProcess, spawnServer } from '../support/spawn-server.js';
 import { nodeArgs } from '../support/entries.js';
 
@@ -238,14 +238,20 @@ describe('scheduled backups', () => {
       'three backups',
       async () => {
         const r = await s.api.get('/health/ready');
-        return r.body.backups?.lastSuccessAt && s.running.services.backups && s.running.services.backups.totals.succeeded >= 3 ? r : null;
+        return r.body.backups &&
+          'lastSuccessAt' in r.body.backups &&
+          r.body.backups.lastSuccessAt &&
+          s.running.services.backups &&
+          s.running.services.backups.totals.succeeded >= 3
+          ? r
+          : null;
       },
       30_000,
     );
     expect(ready.status).toBe(200);
     expect(ready.body.backups).toMatchObject({ enabled: true, dir, keep: 2, lastFailureAt: null, consecutiveFailures: 0 });
-    expect(ready.body.backups.lastSizeBytes).toBeGreaterThan(0);
-    expect(ready.body.backups.lastDurationMs).toBeGreaterThanOrEqual(0);
+    expect(having(ready.body.backups, 'lastSizeBytes').lastSizeBytes).toBeGreaterThan(0);
+    expect(having(ready.body.backups, 'lastDurationMs').lastDurationMs).toBeGreaterThanOrEqual(0);
     const kept = await listBackups(dir);
     expect(kept.length).toBeLessThanOrEqual(2);
     expect(readdirSync(dir).filter((f) => f.endsWith('.db')).length).toBeLessThanOrEqual(3);
@@ -287,18 +293,18 @@ describe('scheduled backups', () => {
     const ready = await s.api.get('/health/ready');
     expect(ready.status).toBe(200);
     expect(ready.body.backups).toMatchObject({ enabled: true, lastSuccessAt: null });
-    expect(ready.body.backups.consecutiveFailures).toBeGreaterThanOrEqual(2);
-    expect(ready.body.backups.lastError).toMatch(/ENOTDIR|not a directory/);
-    expect(Date.parse(ready.body.backups.lastFailureAt)).toBeGreaterThan(Date.now() - 60_000);
+    expect(having(ready.body.backups, 'consecutiveFailures').consecutiveFailures).toBeGreaterThanOrEqual(2);
+    expect(having(ready.body.backups, 'lastError').lastError).toMatch(/ENOTDIR|not a directory/);
+    expect(Date.parse(having(ready.body.backups, 'lastFailureAt').lastFailureAt ?? '')).toBeGreaterThan(Date.now() - 60_000);
     const metrics = (await s.api.get('/metrics')).text;
     expect(metrics).toMatch(/credits_backup_last_failure_timestamp_seconds \d+/);
     expect(metrics).toMatch(/credits_backups_total\{outcome="failure"\} [2-9]/);
 
     for (const who of [admin, boss]) {
-      const alerts = (await who.api.get('/api/credits/alerts')).body.items.filter((a: { type: string }) => a.type === 'backup_failed');
+      const alerts = (await who.api.get('/api/credits/alerts')).body.items.filter((a) => a.type === 'backup_failed');
       // Once, not at every failure.
       expect(alerts).toHaveLength(1);
-      expect(alerts[0].message).toMatch(/backup of the credits database .*failed/);
+      expect(alerts[0]?.message).toMatch(/backup of the credits database .*failed/);
     }
     expect((await user.api.get('/api/credits/alerts')).body.items).toEqual([]);
     // The alert webhook is an events endpoint: one backup.failed event, not one per admin.

@@ -35,7 +35,7 @@ describe.each(await activeDialects())('while the service stops (%s)', (dialect) 
       expect(refused.status).toBe(503);
       expect(refused.headers.get('retry-after')).toBe('1');
       expect(refused.headers.get('connection')).toBe('close');
-      expect(refused.body.error).toMatchObject({ code: 'overloaded', details: { reason: 'shutting_down' } });
+      expect(refused.error).toMatchObject({ code: 'overloaded', details: { reason: 'shutting_down' } });
       const ready = await s.api.get('/health/ready');
       expect(ready.status).toBe(503);
       expect(ready.body.status).toBe('stopping');

@@ -55,7 +55,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('expiring credits in the dashbo
     await dialog.waitFor({ state: 'detached' });
     const row = page.getByRole('row').filter({ hasText: 'Expiring e2e' });
     await row.getByText('Credits: 30 days; bonus: 7 days').waitFor();
-    const pkg = (await admin.api.get('/api/admin/packages')).body.items.find((p: { name: string }) => p.name === 'Expiring e2e');
+    const pkg = (await admin.api.get('/api/admin/packages')).body.items.find((p) => p.name === 'Expiring e2e');
     expect(pkg).toMatchObject({ creditsExpireInDays: 30, bonusExpireInDays: 7 });
     // Editing shows them and clears one.
     await page.getByRole('button', { name: 'Edit Expiring e2e' }).click();

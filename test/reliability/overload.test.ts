@@ -15,7 +15,7 @@ import autocannon from 'autocannon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
 import { activeDialects, createTestDb, type TestDb, usageRowsPerKey, testLedgerKey } from '../support/db.js';
-import { Client } from '../support/server.js';
+import { Client, having } from '../support/server.js';
 import { databaseEnv, kill9, type ServerProcess, spawnServer } from '../support/spawn-server.js';
 
 const MESSAGE_MC = 100;
@@ -83,8 +83,8 @@ describe.each(await activeDialects())('overload at twice the capacity (%s)', (di
       password: 'overload-Lantern-42',
       name: 'Load',
     });
-    token = reg.body.token;
-    userId = reg.body.user.id;
+    token = having(reg.body, 'token').token;
+    userId = having(reg.body, 'token').user.id;
   }, 60_000);
   afterAll(async () => {
     if (PIN) execFileSync('taskset', ['-a', '-p', '-c', ALL_CPUS, String(process.pid)]);

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
 import { activeDialects, createTestDb, type TestDb, testLedgerKey } from '../support/db.js';
-import { Client } from '../support/server.js';
+import { Client, having } from '../support/server.js';
 import { databaseEnv, kill9, type ServerProcess, spawnServer } from '../support/spawn-server.js';
 import { type StripeStandIn, startStripeStandIn } from '../support/stripe-standin.js';
 import { until } from '../support/poll.js';
@@ -60,14 +60,14 @@ describe.each(await activeDialects())('Stripe webhooks under chaos (%s)', (diale
         name: `Chaos ${u}`,
       });
       expect(reg.status).toBe(201);
-      const api = new Client(server.url, reg.body.token);
+      const api = new Client(server.url, having(reg.body, 'token').token);
       for (let k = 0; k < 2; k++) {
         const r = await api.post('/api/credits/purchase', { packageId: 'pkg_professional' });
         expect(r.status).toBe(201);
         const intentId = [...stripe.intents.values()].find((pi) => (pi.metadata as { paymentId?: string }).paymentId === r.body.payment.id)
           ?.id as string;
         payments.push({
-          userId: reg.body.user.id,
+          userId: having(reg.body, 'token').user.id,
           paymentId: r.body.payment.id,
           intentId,
           fate: FATES[(u * 2 + k) % FATES.length] as Fate,

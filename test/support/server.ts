@@ -14,11 +14,17 @@ import type { CallArgs, EndpointKey, ResponseOf } from '../../src/contracts/endp
 import { requestTarget } from '../../src/contracts/paths.js';
 import type { ErrorCode, Shape } from '../../src/contracts/types.js';
 
-type ErrorBody = { error: { code: ErrorCode; message: string; details?: Record<string, unknown> } };
+/**
+ * The contract's error. Its details differ by code (a 400's `fields`, a 402's `required` and
+ * `available`, an id...), so tests read them untyped.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the details' shape depends on the error code
+type ErrorBody = { error: { code: ErrorCode; message: string; details?: Record<string, any> } };
 import type { Dialect } from '../../src/db/open.js';
 import { type Running, startServer } from '../../src/main.js';
 import type { AppDeps } from '../../src/server/app.js';
 import { TEST_LEDGER_KEY, TEST_PG_URL } from './db.js';
+import type { AnswerOf } from './paths.js';
 import { TEST_PASSWORD } from './factories.js';
 
 export interface TestServer {
@@ -107,19 +113,38 @@ export class Client {
     return this.request(method, path, { ...(body === undefined ? {} : { body }), ...headers });
   }
 
-  get<T = any>(path: string, headers?: Record<string, string>) {
-    return this.request<T>('GET', path, headers ? { headers } : {});
+  /**
+   * A request by its concrete path, its answer typed by the contract when the path names an
+   * endpoint ("/api/credits/balance", `/api/admin/users/${id}/usage?from=...`; see
+   * paths.ts), `unknown` when none does (or the path is a `string` the compiler cannot see
+   * into). A refusal's `{error}` is in `error`, not in the typed `body`.
+   */
+  get<P extends string>(path: P, headers?: Record<string, string>) {
+    return this.request<AnswerOf<'GET', P>>('GET', path, headers ? { headers } : {});
   }
-  post<T = any>(path: string, body?: unknown, headers?: Record<string, string>) {
-    return this.request<T>('POST', path, { body: body ?? {}, ...(headers ? { headers } : {}) });
+  post<P extends string>(path: P, body?: unknown, headers?: Record<string, string>) {
+    return this.request<AnswerOf<'POST', P>>('POST', path, { body: body ?? {}, ...(headers ? { headers } : {}) });
   }
-  put<T = any>(path: string, body?: unknown, headers?: Record<string, string>) {
-    return this.request<T>('PUT', path, { body: body ?? {}, ...(headers ? { headers } : {}) });
+  put<P extends string>(path: P, body?: unknown, headers?: Record<string, string>) {
+    return this.request<AnswerOf<'PUT', P>>('PUT', path, { body: body ?? {}, ...(headers ? { headers } : {}) });
   }
-  patch<T = any>(path: string, body?: unknown, headers?: Record<string, string>) {
-    return this.request<T>('PATCH', path, { body: body ?? {}, ...(headers ? { headers } : {}) });
+  patch<P extends string>(path: P, body?: unknown, headers?: Record<string, string>) {
+    return this.request<AnswerOf<'PATCH', P>>('PATCH', path, { body: body ?? {}, ...(headers ? { headers } : {}) });
   }
 }
+
+/**
+ * A value of several shapes (a sign-up that signed in or sent a mail; a call ended or still
+ * ending; backups on or off) narrowed to the one with `field`; the test fails when it lacks it.
+ */
+export function having<T, F extends string>(value: T, field: F): Extract<T, { [P in F]: unknown }> {
+  if (value === null || typeof value !== 'object' || !(field in value)) throw new Error(`expected ${field} in ${JSON.stringify(value)}`);
+  return value as Extract<T, { [P in F]: unknown }>;
+}
+
+/** The OpenAPI document as the tests read it (GET /openapi.json is no endpoint of the contract's map). */
+// biome-ignore lint/suspicious/noExplicitAny: the document is walked freely
+export type OpenApiDoc = { openapi: string; paths: Record<string, any>; [k: string]: any };
 
 let counter = 0;
 

@@ -72,7 +72,7 @@ describe.each(await activeDialects())('the client against the service on %s', (d
     expect(broke).toBeInstanceOf(InsufficientCreditsError);
     expect([broke.required, broke.available]).toEqual([2, 0.9]);
     const history = await s.api.withToken(await idp.sign(key, { sub: 'usage-1' })).get('/api/credits/transactions?type=usage');
-    expect(JSON.stringify(history.body.items[0].metadata)).toContain('m1');
+    expect(JSON.stringify(history.body.items[0]?.metadata)).toContain('m1');
   });
 
   it('sends a batch whose events stand alone', async () => {
