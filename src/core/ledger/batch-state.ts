@@ -9,6 +9,7 @@ import type {
   NewTransaction,
   ReservationGrantRow,
   ReservationRow,
+  UsageRollupsTable,
   UsageRow as StoredUsageRow,
 } from '../../db/schema.js';
 import { invalid, notFound } from '../errors.js';
@@ -89,15 +90,8 @@ export interface LedgerEvent {
 
 export type NewUsageRow = StoredUsageRow;
 
-export interface RollupRow {
-  user_id: string;
-  bucket: number;
-  operation: string;
-  unit: string;
-  credits_mc: number;
-  operations: number;
-  quantity_milli: number;
-}
+/** An hour's usage rollup of an account, operation and unit, as the table holds it. */
+export type RollupRow = UsageRollupsTable;
 
 export interface IdempotencyRow {
   id: string;

@@ -12,7 +12,7 @@ import { emitEvent } from '../events/emit-event.js';
 import { newId } from '../ids.js';
 import type { PricingCache } from '../pricing/rules.js';
 import { operationName, unitInWords } from '../../contracts/units.js';
-import type { Applied, ClawbackType, CreditType, Effect, GrantOptions, HoldPricing, IdempotencyInput, UsageInput } from './types.js';
+import type { Applied, ClawbackType, CreditType, GrantOptions, HoldPricing, OpBase, UsageInput } from './types.js';
 import type { LedgerWriter } from './writer.js';
 import { type ExpiringSoon, expiringSoon } from './expiring-soon.js';
 
@@ -24,15 +24,8 @@ export interface Balance {
   lifetimeUsedMc: number;
 }
 
-/** What every use-case takes besides its amounts; `E` is what `effects` returns. */
-interface Common<E = undefined> {
-  idem?: IdempotencyInput<NoInfer<E>> | undefined;
-  description?: string | undefined;
-  metadata?: Record<string, unknown> | null | undefined;
-  refType?: string | undefined;
-  refId?: string | undefined;
-  effects?: Effect<E> | undefined;
-}
+/** What every use-case takes besides its amounts: an op's common part (types.ts); `E` is what `effects` returns. */
+type Common<E = undefined> = OpBase<E>;
 
 /** The organisation member who causes a charge or hold (types.ts `memberId`): their limit is enforced by the writer. */
 interface ByMember {

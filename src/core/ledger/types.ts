@@ -40,8 +40,8 @@ export interface IdempotencyInput<E = unknown> {
  */
 export type Effect<E = unknown> = (trx: Kysely<DB>, outcome: Applied) => Promise<E>;
 
-/** What every op may carry; `E` is what its effect returns. */
-interface OpBase<E = unknown> {
+/** What every op may carry (and every Ledger method takes besides its amounts); `E` is what its effect returns. */
+export interface OpBase<E = unknown> {
   idem?: IdempotencyInput<NoInfer<E>> | undefined;
   description?: string | undefined;
   metadata?: Record<string, unknown> | null | undefined;
