@@ -5,65 +5,17 @@
  * Then the same with the account's credits in grants that expire while the debits run and
  * both processes' grant sweepers running: no credit spent twice, no grant expired twice.
  */
-import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createCore } from '../../src/core/index.js';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
 import { activeDialects, createTestDb, type TestDb, testLedgerKey } from '../support/db.js';
 import { makeUser } from '../support/factories.js';
 import { until } from '../support/poll.js';
-import { nodeArgs } from '../support/entries.js';
+import { type Summary, startWorker } from '../support/race.js';
 
 const PER_PROCESS = 500;
 const AFFORDABLE = 600;
 const COST_MC = 1000;
-
-interface Summary {
-  ok: number;
-  refused: number;
-  failed: string[];
-  batches: number;
-  expired: number;
-}
-
-interface Worker {
-  child: ChildProcessWithoutNullStreams;
-  ready: Promise<void>;
-  done: Promise<Summary>;
-}
-
-function startWorker(db: TestDb, env: Record<string, string>): Worker {
-  const child = spawn(process.execPath, nodeArgs('test/support/race-worker.ts'), {
-    env: {
-      ...process.env,
-      ...(db.dialect === 'postgres'
-        ? { WORKER_PG_URL: db.url as string, WORKER_PG_SCHEMA: db.pgSchema as string }
-        : { WORKER_SQLITE: db.sqlitePath as string }),
-      ...env,
-    },
-  });
-  let err = '';
-  child.stderr.on('data', (d) => (err += d));
-  const lines: Record<string, unknown>[] = [];
-  let onReady: () => void = () => {};
-  const ready = new Promise<void>((r) => (onReady = r));
-  createInterface({ input: child.stdout }).on('line', (l) => {
-    const o = JSON.parse(l) as Record<string, unknown>;
-    lines.push(o);
-    if (o.ready) onReady();
-  });
-  const done = new Promise<Summary>((resolve, reject) => {
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const last = lines.at(-1);
-      if (code !== 0 || !last || !('ok' in last)) reject(new Error(`worker exited ${code}: ${err}`));
-      else resolve(last as unknown as Summary);
-    });
-  });
-  // A worker that dies before it is ready must fail the test, not hang it.
-  return { child, ready: Promise.race([ready, done.then(() => {})]), done };
-}
 
 describe.each(await activeDialects())('two processes racing on one account (%s)', (dialect) => {
   let db: TestDb;

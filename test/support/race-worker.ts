@@ -6,6 +6,8 @@
  *
  *   WORKER_SQLITE=path | WORKER_PG_URL=url WORKER_PG_SCHEMA=schema
  *   WORKER_USER=id WORKER_COUNT=n WORKER_AMOUNT_MC=mc WORKER_TAG=name [WORKER_MAX_BATCH=n]
+ *   [WORKER_MEMBERS=id,id: the debits are those organisation members' in turn; the summary
+ *   then counts the refusals of their limits, `limited`]
  *   [WORKER_SWEEP=1: the grants' sweeper runs in a loop beside the debits, until they are done;
  *   the summary then counts the grants it expired, `expired`; WORKER_WAVE=n WORKER_WAVE_MS=ms:
  *   the debits n at a time, every ms milliseconds]
@@ -31,6 +33,8 @@ const userId = env.WORKER_USER as string;
 const count = Number(env.WORKER_COUNT ?? 500);
 const amountMc = Number(env.WORKER_AMOUNT_MC ?? 1000);
 const tag = env.WORKER_TAG ?? String(process.pid);
+// Organisation members the debits are spread over, in turn (their limits are the writer's).
+const members = env.WORKER_MEMBERS ? env.WORKER_MEMBERS.split(',') : [];
 
 // Connect (and load the schema) before the start line, so the start is the debits alone.
 await core.ledger.balance(userId);
@@ -55,10 +59,16 @@ const pending: Promise<PromiseSettledResult<unknown>>[] = [];
 for (let i = 0; i < count; i += wave) {
   for (let j = i; j < Math.min(count, i + wave); j++) {
     pending.push(
-      core.ledger.debit(userId, amountMc, 'usage', { description: `race ${tag}`, usage: testUsage(amountMc) }).then(
-        (value) => ({ status: 'fulfilled' as const, value }),
-        (reason: unknown) => ({ status: 'rejected' as const, reason }),
-      ),
+      core.ledger
+        .debit(userId, amountMc, 'usage', {
+          description: `race ${tag}`,
+          usage: testUsage(amountMc),
+          memberId: members.length > 0 ? members[j % members.length] : undefined,
+        })
+        .then(
+          (value) => ({ status: 'fulfilled' as const, value }),
+          (reason: unknown) => ({ status: 'rejected' as const, reason }),
+        ),
     );
   }
   if (i + wave < count) await new Promise((r) => setTimeout(r, Number(env.WORKER_WAVE_MS ?? 0)));
@@ -68,13 +78,15 @@ debitsDone = true;
 await sweeper;
 let ok = 0;
 let refused = 0;
+let limited = 0;
 const failed: string[] = [];
 for (const r of results) {
   if (r.status === 'fulfilled') ok++;
   else if (r.reason instanceof DomainError && r.reason.code === 'insufficient_credits') refused++;
+  else if (r.reason instanceof DomainError && r.reason.code === 'member_limit_exceeded') limited++;
   else failed.push(String(r.reason));
 }
 const batches = core.writer.stats.batches;
 await core.writer.close();
 await database.close();
-process.stdout.write(`${JSON.stringify({ ok, refused, failed, batches, expired })}\n`);
+process.stdout.write(`${JSON.stringify({ ok, refused, limited, failed, batches, expired })}\n`);
