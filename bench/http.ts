@@ -13,7 +13,7 @@
  * - memory and start: RSS of the server under the HTTP load, time from spawn to ready.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
@@ -22,6 +22,7 @@ import type { Dialect } from '../src/db/open.js';
 import { PG_URL, median, pgQuery } from './common.js';
 
 const SERVER = new URL('./server.mjs', import.meta.url).pathname;
+const BARE = new URL('./bare.mjs', import.meta.url).pathname;
 const JWT_SECRET = 'bench-secret-bench-secret-bench-secret-0123';
 export const LEDGER_KEY = 'bench-ledger-key-bench-ledger-key-0123456789';
 export const ADMIN = { email: 'bench-admin@example.com', password: 'bench-admin-password' };
@@ -31,6 +32,8 @@ export interface Load {
   p50: number;
   p99: number;
   bad: number;
+  /** Server CPU (user + system) per answered request, microseconds, when measured. */
+  cpuUs?: number;
 }
 
 export interface ServerProc {
@@ -39,7 +42,20 @@ export interface ServerProc {
   startMs: number;
   child: ChildProcess;
   rss(): Promise<number>;
+  /** CPU seconds (user + system) the process has used so far, from /proc (Linux), or NaN. */
+  cpu(): number;
   stop(): Promise<void>;
+}
+
+/** CPU seconds of a process from /proc/<pid>/stat (utime + stime, in clock ticks of 1/100 s). */
+export function cpuSeconds(pid: number | undefined): number {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
 }
 
 /** A database for one section: a fresh SQLite directory or Postgres schema. */
@@ -76,11 +92,11 @@ export async function benchDb(dialect: Dialect): Promise<BenchDb> {
 }
 
 /** Starts bench/server.mjs; its log (info level, one line per request) goes to a file. */
-export async function startServerProc(db: BenchDb, extraEnv: Record<string, string> = {}): Promise<ServerProc> {
+export async function startServerProc(db: BenchDb, extraEnv: Record<string, string> = {}, script = SERVER): Promise<ServerProc> {
   const logPath = join(db.env.DATA_DIR as string, `server-${Date.now()}-${Math.random().toString(36).slice(2)}.log`);
   const logFd = openSync(logPath, 'a');
   const started = performance.now();
-  const child = spawn(process.execPath, [SERVER], {
+  const child = spawn(process.execPath, [script], {
     env: {
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'production',
@@ -120,6 +136,7 @@ export async function startServerProc(db: BenchDb, extraEnv: Record<string, stri
     startMs,
     child,
     rss: async () => ((await (await fetch(`${url}/bench/rss`)).json()) as { rss: number }).rss,
+    cpu: () => cpuSeconds(child.pid),
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null) return resolve();
@@ -173,7 +190,32 @@ export const medianLoad = (xs: Load[]): Load => ({
   p50: median(xs.map((x) => x.p50)),
   p99: median(xs.map((x) => x.p99)),
   bad: xs.reduce((s, x) => s + x.bad, 0),
+  ...(xs.every((x) => x.cpuUs !== undefined) ? { cpuUs: median(xs.map((x) => x.cpuUs as number)) } : {}),
 });
+
+/**
+ * One autocannon run against `server`, with the server's CPU per answered request: on a
+ * machine shared with other work, requests per second fall with the CPU the server gets,
+ * while CPU per request measures what our code costs (it is what sets the capacity of a
+ * core given to the server alone).
+ */
+export function measuredRun(server: ServerProc, opts: autocannon.Options): Promise<Load> {
+  const cpu0 = server.cpu();
+  return new Promise((resolve, reject) => {
+    autocannon(opts, (err, r) => {
+      if (err) return reject(err);
+      const cpu = server.cpu() - cpu0;
+      const done = r.requests.total;
+      resolve({
+        rps: r.requests.average,
+        p50: r.latency.p50,
+        p99: r.latency.p99,
+        bad: r.errors + r.non2xx + r.timeouts,
+        ...(Number.isFinite(cpu) && done > 0 ? { cpuUs: Math.round((cpu * 1e6) / done) } : {}),
+      });
+    });
+  });
+}
 
 export interface HttpOptions {
   seconds: number;
@@ -184,59 +226,94 @@ export interface HttpOptions {
 
 export interface HttpFigure {
   dialect: Dialect;
-  hello: Load;
+  /** The stack's limit: bench/bare.mjs, Fastify with no plugins answering {"hello":"world"}. */
+  bare: Load;
+  /** The service's GET /health/live. */
+  live: Load;
   metered: Load;
+  /** The metered route at half of its measured capacity (autocannon overallRate). */
+  half: Load & { rate: number };
   /** Server RSS sampled during the metered load and at its end (MB), the highest. */
   rssMb: number;
   startMs: number[];
 }
 
-/** Metered vs hello on one server; also samples RSS under load and the start time. */
+/**
+ * The bare process, the service's GET /health/live and the metered route, in the same run
+ * (each run measures the three back to back, in rotating order, so drift in the machine's
+ * load hits all alike); then the metered route at half its capacity for its p99; also
+ * samples RSS under load and the start time.
+ */
 export async function httpBench(dialect: Dialect, o: HttpOptions): Promise<HttpFigure> {
   const db = await benchDb(dialect);
   const server = await startServerProc(db);
+  const bare = await startServerProc(db, {}, BARE);
   try {
     const { token } = await fundedUser(server.url, `bench-${dialect}@example.com`);
     const warm = Math.min(2, o.seconds);
-    await autocannonRun({ url: `${server.url}/bench/hello`, connections: o.connections, duration: warm });
-    await autocannonRun({ url: `${server.url}/api/messages`, connections: o.connections, duration: warm, ...meteredRequest(token) });
-    const hello: Load[] = [];
-    const metered: Load[] = [];
+    const c = o.connections;
+    await measuredRun(bare, { url: `${bare.url}/`, connections: c, duration: warm });
+    await measuredRun(server, { url: `${server.url}/health/live`, connections: c, duration: warm });
+    await measuredRun(server, { url: `${server.url}/api/messages`, connections: c, duration: warm, ...meteredRequest(token) });
+    const runs = { bare: [] as Load[], live: [] as Load[], metered: [] as Load[] };
     let rss = 0;
+    const figures: [keyof typeof runs, () => Promise<Load>][] = [
+      ['bare', () => measuredRun(bare, { url: `${bare.url}/`, connections: c, duration: o.seconds })],
+      ['live', () => measuredRun(server, { url: `${server.url}/health/live`, connections: c, duration: o.seconds })],
+      [
+        'metered',
+        async () => {
+          const sampler = setInterval(() => {
+            server
+              .rss()
+              .then((x) => {
+                rss = Math.max(rss, x);
+              })
+              .catch(() => {});
+          }, 1000);
+          try {
+            return await measuredRun(server, {
+              url: `${server.url}/api/messages`,
+              connections: c,
+              duration: o.seconds,
+              ...meteredRequest(token),
+            });
+          } finally {
+            clearInterval(sampler);
+          }
+        },
+      ],
+    ];
     for (let r = 0; r < o.runs; r++) {
-      // Alternate the order so drift hits both alike.
-      const h = () => autocannonRun({ url: `${server.url}/bench/hello`, connections: o.connections, duration: o.seconds });
-      const m = async () => {
-        const sampler = setInterval(() => {
-          server
-            .rss()
-            .then((x) => {
-              rss = Math.max(rss, x);
-            })
-            .catch(() => {});
-        }, 1000);
-        try {
-          return await autocannonRun({
-            url: `${server.url}/api/messages`,
-            connections: o.connections,
-            duration: o.seconds,
-            ...meteredRequest(token),
-          });
-        } finally {
-          clearInterval(sampler);
-        }
-      };
-      if (r % 2 === 0) {
-        hello.push(await h());
-        metered.push(await m());
-      } else {
-        metered.push(await m());
-        hello.push(await h());
+      // Rotate the order so drift in the machine's load hits all three alike.
+      for (let i = 0; i < figures.length; i++) {
+        const [name, run] = figures[(i + r) % figures.length] as (typeof figures)[number];
+        runs[name].push(await run());
       }
+      const last = (k: keyof typeof runs) => Math.round(runs[k].at(-1)?.rps ?? 0);
       o.log(
-        `  http ${dialect} run ${r + 1}/${o.runs}: hello ${Math.round(hello.at(-1)?.rps ?? 0)}/s, metered ${Math.round(metered.at(-1)?.rps ?? 0)}/s`,
+        `  http ${dialect} run ${r + 1}/${o.runs}: bare ${last('bare')}/s, /health/live ${last('live')}/s, metered ${last('metered')}/s`,
       );
     }
+    const metered = medianLoad(runs.metered);
+    // Goal 4: latency at half the measured capacity, an open-loop rate (autocannon spreads
+    // `overallRate` over the connections), so the figure is service time plus the queueing
+    // a half-loaded server has, not the queue 64 closed-loop connections build at saturation.
+    const rate = Math.max(1, Math.round(metered.rps / 2));
+    const halfRuns: Load[] = [];
+    for (let r = 0; r < o.runs; r++) {
+      halfRuns.push(
+        await measuredRun(server, {
+          url: `${server.url}/api/messages`,
+          connections: c,
+          duration: o.seconds,
+          overallRate: rate,
+          ...meteredRequest(token),
+        }),
+      );
+    }
+    const half = { ...medianLoad(halfRuns), rate };
+    o.log(`  http ${dialect}: metered at ${rate}/s (half its capacity): p99 ${half.p99} ms, p50 ${half.p50} ms`);
     rss = Math.max(rss, await server.rss());
     await server.stop();
     // Start time: restart the same server (database already migrated and seeded) a few times.
@@ -246,9 +323,18 @@ export async function httpBench(dialect: Dialect, o: HttpOptions): Promise<HttpF
       startMs.push(s.startMs);
       await s.stop();
     }
-    return { dialect, hello: medianLoad(hello), metered: medianLoad(metered), rssMb: Math.round(rss / 2 ** 20), startMs };
+    return {
+      dialect,
+      bare: medianLoad(runs.bare),
+      live: medianLoad(runs.live),
+      metered,
+      half,
+      rssMb: Math.round(rss / 2 ** 20),
+      startMs,
+    };
   } finally {
     await server.stop();
+    await bare.stop();
     await db.dispose();
   }
 }
