@@ -10,7 +10,7 @@
  *   --accounts N         accounts of the spread shape (default 10,000)
  *   --rows N             usage rows of the analytics user (default 1,000,000)
  *   --dialect D          sqlite or postgres only (default: both)
- *   --only A,B           sections: http, durability, ledger, pgbench, analytics, scale, batch (default: all)
+ *   --only A,B           sections: http, durability, ledger, pgbench, analytics, scale, batch, grants (default: all)
  *   --no-verify          skip `verifyLedger` over what the ledger runs wrote
  *   --out FILE           where to write the markdown (default bench/results.md)
  *
@@ -35,6 +35,7 @@ import {
 } from './http.js';
 import { type BatchFigure, batchBench, batchMarkdown } from './batch.js';
 import { type OrgFigure, orgBench, orgMarkdown } from './org.js';
+import { type GrantsFigure, grantsBench, grantsMarkdown } from './grants.js';
 import { type LedgerResult, ledgerBench } from './ledger.js';
 import { type PgbenchFigure, pgbench, pgbenchAvailable } from './pgbench.js';
 
@@ -52,7 +53,7 @@ const CONCURRENCY = Number(arg('concurrency') ?? 64);
 const ACCOUNTS = Number(arg('accounts') ?? 10_000);
 const ROWS = Number(arg('rows') ?? (quick ? 100_000 : 1_000_000));
 const OUT = resolve(arg('out') ?? new URL('./results.md', import.meta.url).pathname);
-const SECTIONS = new Set((arg('only') ?? 'http,durability,ledger,pgbench,analytics,scale,batch,org').split(','));
+const SECTIONS = new Set((arg('only') ?? 'http,durability,ledger,pgbench,analytics,scale,batch,org,grants').split(','));
 const only = arg('dialect') as Dialect | undefined;
 
 const log = (line: string) => console.log(line);
@@ -84,6 +85,7 @@ let ledger: LedgerResult | null = null;
 let pgb: PgbenchFigure[] | null = null;
 const batch: BatchFigure[] = [];
 const org: OrgFigure[] = [];
+const grants: GrantsFigure[] = [];
 
 if (SECTIONS.has('http')) {
   log(`\nHTTP: metered POST /api/messages vs GET /bench/hello, ${CONNECTIONS} connections, ${RUNS} x ${SECONDS} s`);
@@ -128,6 +130,13 @@ if (SECTIONS.has('org')) {
     `\nOrganisations: metered POST /api/messages with X-Account of an organisation (member limit set) vs personal, ${RUNS} x ${SECONDS} s`,
   );
   for (const d of dialects) org.push(await orgBench(d, opts));
+}
+if (SECTIONS.has('grants')) {
+  log(`\nGrants: the metered route and the writer, accounts holding 1 grant vs 20, ${RUNS} run(s)`);
+  const accounts = Math.min(ACCOUNTS, quick ? 50 : 200);
+  for (const d of dialects) {
+    grants.push(await grantsBench(d, { ...opts, ledgerSeconds: LEDGER_SECONDS, concurrency: CONCURRENCY, accounts }));
+  }
 }
 
 // ---- report ---------------------------------------------------------------------------
@@ -310,6 +319,24 @@ if (batch.length) {
     targets.push(`| batch ingestion ${f.dialect} | batches >= 5x single events/s | ${ratio.toFixed(1)}x | ${verdict(ratio >= 5)} |`);
   }
   sections.push(batchMarkdown(batch));
+}
+if (grants.length) {
+  for (const f of grants) {
+    const h = f.http.twenty.rps / f.http.one.rps;
+    const w = f.writer.twenty / f.writer.one;
+    targets.push(`| 7. grants HTTP ${f.dialect} | 20 grants >= 0.8x 1 grant | ${h.toFixed(2)}x | ${verdict(h >= 0.8)} |`);
+    targets.push(`| 7. grants writer ${f.dialect} | 20 grants >= 0.8x 1 grant | ${w.toFixed(2)}x | ${verdict(w >= 0.8)} |`);
+  }
+  sections.push(
+    grantsMarkdown(grants, {
+      runs: RUNS,
+      seconds: SECONDS,
+      ledgerSeconds: LEDGER_SECONDS,
+      connections: CONNECTIONS,
+      concurrency: CONCURRENCY,
+      accounts: Math.min(ACCOUNTS, quick ? 50 : 200),
+    }),
+  );
 }
 
 if (org.length) {

@@ -161,6 +161,8 @@ export const endpoints = {
   'POST /api/invitations/:token/accept': { params: orgs.invitationTokenParams, responses: { 200: orgs.invitationAcceptResponse } },
   'PATCH /api/orgs/:id/members/:userId': { params: orgs.memberParams, body: orgs.memberPatchBody, responses: { 200: orgs.memberResponse } },
   'DELETE /api/orgs/:id/members/:userId': { params: orgs.memberParams, responses: { 200: orgs.memberRemovedResponse } },
+  'GET /api/admin/liability': { query: promo.liabilityQuery, responses: { 200: promo.liabilityResponse } },
+  'GET /api/admin/liability.csv': { query: promo.liabilityQuery, responses: { 200: promo.liabilityCsv } },
   'POST /api/admin/api-keys': { body: service.apiKeyCreateBody, responses: { 201: service.apiKeyCreateResponse } },
   'GET /api/admin/api-keys': { responses: { 200: service.apiKeysList } },
   'DELETE /api/admin/api-keys/:id': { params: common.idParam, responses: { 200: service.apiKeyRevokeResponse } },

@@ -1,6 +1,6 @@
-/** Promo codes (issue 17): what an admin creates and lists, and what a user redeems. */
+/** Promo codes (issue 17): what an admin creates and lists, and what a user redeems; and the liability report of the grants. */
 import { z } from 'zod';
-import { credits, isoDate, positiveCreditsInput } from './common.js';
+import { credits, dateRangeQuery, isoDate, isoDateEnd, positiveCreditsInput } from './common.js';
 import { grantSchema } from './credits-extra.js';
 
 /**
@@ -66,3 +66,41 @@ export const redeemResponse = z.object({
   grant: grantSchema,
   credits: z.object({ balance: credits, available: credits }),
 });
+
+const figure = z.object({ credits, valueCents: z.number().int() });
+
+/** `?asOf=` a day (its end, UTC) or a date-time (as given, inclusive); `?from=&to=` the expiry period. */
+export const liabilityQuery = z
+  .object({
+    asOf: isoDateEnd
+      .transform((end) => end - 1)
+      .refine((t) => t <= Date.now() + 60_000, { message: 'must not be in the future' })
+      .optional()
+      .meta({
+        description:
+          'The moment of the figures: an ISO-8601 date (the end of that UTC day) or a date-time (inclusive); default now. Not in the future.',
+      }),
+    ...dateRangeQuery,
+  })
+  .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, { message: 'must be before to', path: ['from'] });
+
+export const liabilityResponse = z
+  .object({
+    asOf: z.string(),
+    credits: credits.meta({ description: 'Prepaid credits outstanding at asOf: every grant’s remaining credits (held ones too).' }),
+    valueCents: z
+      .number()
+      .int()
+      .meta({ description: 'What they were bought for: each grant’s price spread over its credits (promotional grants at 0).' }),
+    expiringNext30Days: figure.meta({ description: 'Of those, the grants expiring within 30 days after asOf.' }),
+    expiredInPeriod: figure.meta({
+      description: 'Credits that expired in the period (from inclusive, to exclusive), at their grants’ prices.',
+    }),
+    period: z.object({ from: z.string(), to: z.string() }).meta({
+      description: 'The period of expiredInPeriod: ?from=&to=, by default the calendar month of asOf up to asOf.',
+    }),
+  })
+  .meta({ id: 'Liability' });
+
+/** GET /api/admin/liability.csv: the figures as CSV text. */
+export const liabilityCsv = z.string();

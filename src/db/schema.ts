@@ -33,6 +33,7 @@ import type {
 import type {
   CreditTransactionsTable,
   GrantsTable,
+  GrantMovementsTable,
   IdempotencyKeysTable,
   LedgerStateTable,
   ReservationGrantsTable,
@@ -63,6 +64,7 @@ export interface DB {
   invitations: InvitationsTable;
   member_month_usage: MemberMonthUsageTable;
   grants: GrantsTable;
+  grant_movements: GrantMovementsTable;
   reservation_grants: ReservationGrantsTable;
   promo_codes: PromoCodesTable;
   promo_redemptions: PromoRedemptionsTable;
@@ -101,6 +103,7 @@ export type AccountRecord = Selectable<AccountsTable>;
 export type MemberRow = Selectable<AccountMembersTable>;
 export type InvitationRow = Selectable<InvitationsTable>;
 export type GrantRow = Selectable<GrantsTable>;
+export type GrantMovementRow = Selectable<GrantMovementsTable>;
 export type ReservationGrantRow = Selectable<ReservationGrantsTable>;
 export type AccountRow = Selectable<UserCreditsTable>;
 export type TransactionRow = Selectable<CreditTransactionsTable>;

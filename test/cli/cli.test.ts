@@ -95,7 +95,7 @@ describe('the credits command', () => {
     expect(JSON.parse(toStdout.stdout).heads).toEqual(heads.heads);
     expect(toStdout.stderr).toMatch(/verify: clean/);
     expect((await credits('verify', '--heads', file)).stdout).toMatch(/1 exported heads checked/);
-    // The grant cut off with the balance it made (its row, its grant and the balance): consistent
+    // The grant cut off with the balance it made (its row, its grant and its movements, the balance): consistent
     // in itself, but not with the heads.
     const row = db.prepare('select * from credit_transactions where user_id = ?').get(boss.id) as Record<string, unknown>;
     const account = db.prepare('select balance_mc, seq, last_hash from user_credits where user_id = ?').get(boss.id) as Record<
@@ -103,8 +103,10 @@ describe('the credits command', () => {
       unknown
     >;
     const grants = db.prepare('select * from grants where user_id = ?').all(boss.id) as Record<string, unknown>[];
+    const moves = db.prepare('select * from grant_movements where user_id = ?').all(boss.id) as Record<string, unknown>[];
     db.prepare('delete from credit_transactions where user_id = ?').run(boss.id);
     db.prepare('delete from grants where user_id = ?').run(boss.id);
+    db.prepare('delete from grant_movements where user_id = ?').run(boss.id);
     db.prepare('update user_credits set balance_mc = 0, seq = 0, last_hash = ? where user_id = ?').run('0'.repeat(64), boss.id);
     expect((await credits('verify')).stdout).toMatch(/verify: clean/);
     const cut = await credits('verify', '--heads', file).catch((e) => e);
@@ -120,6 +122,10 @@ describe('the credits command', () => {
     for (const g of grants) {
       const gc = Object.keys(g);
       db.prepare(`insert into grants (${gc.join(', ')}) values (${gc.map(() => '?').join(', ')})`).run(...Object.values(g));
+    }
+    for (const m of moves) {
+      const mc = Object.keys(m);
+      db.prepare(`insert into grant_movements (${mc.join(', ')}) values (${mc.map(() => '?').join(', ')})`).run(...Object.values(m));
     }
     db.prepare('update user_credits set balance_mc = ?, seq = ?, last_hash = ? where user_id = ?').run(
       account.balance_mc,

@@ -101,6 +101,16 @@ async function downgradeWithForgery(db: Kysely<DB>, victim: string, leave: 'noth
     })
     .execute();
   await db
+    .insertInto('grant_movements')
+    .values({
+      transaction_id: forged.id,
+      grant_id: `forged-grant-${forged.seq}`,
+      user_id: victim,
+      amount_mc: FORGED_MC,
+      created_at: forged.created_at,
+    })
+    .execute();
+  await db
     .updateTable('ledger_state')
     .set({ hash_scheme: LEGACY_SCHEME, ...(leave === 'key check' ? {} : { key_check: null }) })
     .where('id', '=', 'chains')

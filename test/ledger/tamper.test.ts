@@ -121,6 +121,14 @@ async function rewrite(
       .set({ remaining_mc: remaining, reserved_mc: 0, credits_mc: Math.max(g.credits_mc, remaining + g.expired_mc) })
       .where('id', '=', g.id)
       .execute();
+    // And the grant's movements, so they sum to what it is made to have left.
+    await db.deleteFrom('grant_movements').where('grant_id', '=', g.id).execute();
+    if (remaining !== 0) {
+      await db
+        .insertInto('grant_movements')
+        .values({ transaction_id: `forged_${g.id}`, grant_id: g.id, user_id: userId, amount_mc: remaining, created_at: g.created_at })
+        .execute();
+    }
   }
 }
 

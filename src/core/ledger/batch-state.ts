@@ -14,6 +14,7 @@ import type {
 } from '../../db/schema.js';
 import { invalid, notFound } from '../errors.js';
 import type { AllocationState, GrantState } from './grants.js';
+import type { GrantMoveRow } from './grant-moves.js';
 import type { LedgerKey } from './hash.js';
 import type { LedgerOp } from './types.js';
 
@@ -34,6 +35,8 @@ export interface ReservationState {
 export interface UsageState {
   row: StoredUsageRow;
   reversed: boolean;
+  /** What the credits its charge took were worth (their grants' prices; 0 when unknown): a reversal's grant is worth it. */
+  valueCents?: number;
 }
 
 /** An organisation member an op of the batch names, with their limit and what counts against it this month (decide-members.ts). */
@@ -119,12 +122,15 @@ export class Pending {
     if (r) r.used_mc += mc;
     else this.memberUsage.set(key, { account_id: accountId, user_id: userId, month, used_mc: mc });
   }
+  /** What each op changed of each grant's remaining credits (grant-moves.ts). */
+  grantMoves: GrantMoveRow[] = [];
 
   /** Appends what a compound op decided once all its steps passed. */
   merge(other: Pending) {
     this.txRows.push(...other.txRows);
     for (const r of other.memberUsage.values()) this.addMemberUsage(r.account_id, r.user_id, r.month, r.used_mc);
     this.events.push(...other.events);
+    this.grantMoves.push(...other.grantMoves);
     this.usageRows.push(...other.usageRows);
     for (const [k, v] of other.rollups) {
       const r = this.rollups.get(k);

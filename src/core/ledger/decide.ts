@@ -22,6 +22,7 @@ import {
   usageIdsOf,
 } from './batch-state.js';
 import type { LedgerKey } from './hash.js';
+import { opAccount, recordMoves, remainingOf } from './grant-moves.js';
 import { addUsage, available, post, unposted, usageRowMetadata } from './ledger-rows.js';
 import type { Applied, CompoundOp, LedgerOp, OpResult } from './types.js';
 
@@ -81,8 +82,21 @@ export function decideBatch(ops: readonly LedgerOp[], state: BatchState, key: Le
   return { results, deferred, withEffects, pending };
 }
 
-/** Decides one op against the in-memory state, appending its rows to `pending`. */
+/**
+ * Decides one op, and records what it moved of each grant (grant-moves.ts); a compound op's
+ * steps record their own, each under its step's ledger row.
+ */
 function decide(op: LedgerOp, state: BatchState, pending: Pending, now: number): Applied {
+  if (op.kind === 'compound') return decideOp(op, state, pending, now);
+  const userId = opAccount(op, state);
+  const before = userId === undefined ? undefined : remainingOf(state, userId);
+  const applied = decideOp(op, state, pending, now);
+  if (userId !== undefined && before) recordMoves(state, pending, userId, before, applied, now);
+  return applied;
+}
+
+/** Decides one op against the in-memory state, appending its rows to `pending`. */
+function decideOp(op: LedgerOp, state: BatchState, pending: Pending, now: number): Applied {
   const { accounts, usages } = state;
   switch (op.kind) {
     case 'credit': {
@@ -213,13 +227,14 @@ function decide(op: LedgerOp, state: BatchState, pending: Pending, now: number):
           0,
           now,
         );
-        // The charge given back is a grant of its own (an adjustment that never expires).
+        // The charge given back is a grant of its own (an adjustment that never expires), worth
+        // what the credits the charge took were worth: the customer paid for them.
         addGrant(state, pending, a, applied, {
           source: 'adjustment',
           creditsMc: charged,
           before,
           expiresAt: null,
-          valueCents: 0,
+          valueCents: u.valueCents ?? 0,
           paymentId: null,
           now,
           quiet: true,

@@ -178,3 +178,17 @@ export function settleHold(grants: GrantState[], allocations: AllocationState[],
 export function grantedPart(balanceBefore: number, balanceAfter: number): number {
   return Math.max(0, balanceAfter) - Math.max(0, balanceBefore);
 }
+
+/**
+ * What `mc` credits of a grant of `creditsMc` bought for `valueCents` are worth, in cents,
+ * rounded half up (in exact integers: mc x cents can pass 2^53).
+ */
+export function valueOfCredits(mc: number, valueCents: number, creditsMc: number): number {
+  if (mc === 0 || valueCents === 0 || creditsMc <= 0) return 0;
+  const n = BigInt(mc) * BigInt(valueCents);
+  const d = BigInt(creditsMc);
+  const neg = n < 0n;
+  const a = neg ? -n : n;
+  const r = Number((2n * a + d) / (2n * d));
+  return neg ? -r : r;
+}

@@ -21,7 +21,7 @@ import {
   usageIdsOf,
 } from './batch-state.js';
 import { memberKey, monthOf } from './decide-members.js';
-import { type AllocationState, type GrantState, ordered } from './grants.js';
+import { type AllocationState, type GrantState, ordered, valueOfCredits } from './grants.js';
 import type { GrantRow } from '../../db/schema.js';
 import type { LedgerOp } from './types.js';
 
@@ -98,6 +98,7 @@ export async function loadBatch(trx: Kysely<DB>, dialect: Dialect, ops: readonly
       if (u) u.reversed = true;
     }
   }
+  await loadChargeValues(trx, dialect, usages);
 
   // Accounts, locked in id order, each with its grants that have credits left: on Postgres in
   // the same statement (one round trip, whatever the number of grants).
@@ -282,4 +283,36 @@ async function loadMembers(
     }
   }
   return members;
+}
+
+/**
+ * What the charge of each usage row to reverse took from which grants (its ledger row's grant
+ * movements), valued at those grants' prices: the credits given back are worth as much (a
+ * charge that took more than it charged, a capture whose hold also expired credits, is scaled
+ * to what it charged).
+ */
+async function loadChargeValues(trx: Kysely<DB>, dialect: Dialect, usages: Map<string, UsageState>): Promise<void> {
+  const byTx = new Map<string, UsageState>();
+  for (const u of usages.values()) if (u.row.transaction_id) byTx.set(u.row.transaction_id, u);
+  const taken = new Map<UsageState, { mc: number; cents: number }>();
+  for (const part of parts(dialect, [...byTx.keys()])) {
+    const rows = await trx
+      .selectFrom('grant_movements as m')
+      .innerJoin('grants as g', 'g.id', 'm.grant_id')
+      .select(['m.transaction_id', 'm.amount_mc', 'g.value_cents', 'g.credits_mc'])
+      .where(oneOf(dialect, 'm.transaction_id', part))
+      .where('m.amount_mc', '<', 0)
+      .execute();
+    for (const r of rows) {
+      const u = byTx.get(r.transaction_id) as UsageState;
+      const t = taken.get(u) ?? { mc: 0, cents: 0 };
+      t.mc -= r.amount_mc;
+      t.cents += valueOfCredits(-r.amount_mc, r.value_cents, r.credits_mc);
+      taken.set(u, t);
+    }
+  }
+  for (const [u, t] of taken) {
+    const charged = u.row.charged_mc;
+    u.valueCents = t.mc <= charged ? t.cents : valueOfCredits(charged, t.cents, t.mc);
+  }
 }

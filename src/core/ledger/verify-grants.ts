@@ -3,7 +3,8 @@
  * positive part; no grant below zero, none holding less than its holds reserved or more than
  * it granted; what holds reserved from grants is what active holds' reservations say; and
  * every `expiry` row names a grant of its account, the grant's expired credits being exactly
- * what its `expiry` rows took. Read in the caller's snapshot.
+ * what its `expiry` rows took; each grant's movements (grant_movements) sum to what it has
+ * left. Read in the caller's snapshot.
  */
 import { type Kysely, sql } from 'kysely';
 import type { DB } from '../../db/schema.js';
@@ -70,5 +71,18 @@ export async function verifyGrants(db: Kysely<DB>, balances: Map<string, number>
     const rows = expiredBy.get(g.id) ?? 0;
     if (rows !== g.expired_mc) flag(`grant ${g.id}: ${g.expired_mc} expired, its expiry rows took ${rows}`);
   }
+  // Each grant's movements (its history, which the liability report reads) sum to what it has left.
+  const moved = await db
+    .selectFrom('grant_movements')
+    .select('grant_id')
+    .select((eb) => eb.fn.sum<number>('amount_mc').as('mc'))
+    .groupBy('grant_id')
+    .execute();
+  const movedBy = new Map(moved.map((m) => [m.grant_id, Number(m.mc)]));
+  for (const g of grants) {
+    const mc = movedBy.get(g.id) ?? 0;
+    if (mc !== g.remaining_mc) flag(`grant ${g.id}: ${g.remaining_mc} left, its movements total ${mc}`);
+  }
+  for (const m of moved) if (!byId.has(m.grant_id)) flag(`movements of grant ${m.grant_id}, which does not exist`);
   return grants.length;
 }

@@ -96,6 +96,12 @@ export async function writePostgres(trx: Kysely<DB>, pending: Pending, rows: Cha
       from unnest(${col(a, 'reservation_id')}::text[], ${col(a, 'grant_id')}::text[], ${col(a, 'amount_mc')}::bigint[]) as v(r, g, m)
       where x.reservation_id = v.r and x.grant_id = v.g)`);
   }
+  const m = pending.grantMoves;
+  if (m.length > 0) {
+    parts.push(sql`moves as (insert into grant_movements (transaction_id, grant_id, user_id, amount_mc, created_at)
+      select * from unnest(${col(m, 'transaction_id')}::text[], ${col(m, 'grant_id')}::text[], ${col(m, 'user_id')}::text[],
+        ${col(m, 'amount_mc')}::bigint[], ${col(m, 'created_at')}::bigint[]))`);
+  }
   const u = pending.usageRows;
   if (u.length > 0) {
     parts.push(sql`usage as (insert into usage_tracking (id, user_id, operation, unit, quantity_milli, cost_mc,

@@ -43,6 +43,12 @@ export function writeSqlite(raw: SqliteHandle, pending: Pending, rows: ChangedRo
     const allocation = raw.prepare('update reservation_grants set amount_mc = ? where reservation_id = ? and grant_id = ?');
     for (const a of rows.changedAllocations) allocation.run(a.amount_mc, a.reservation_id, a.grant_id);
   }
+  if (pending.grantMoves.length > 0) {
+    const move = raw.prepare(
+      'insert into grant_movements (transaction_id, grant_id, user_id, amount_mc, created_at) values (?, ?, ?, ?, ?)',
+    );
+    for (const x of pending.grantMoves) move.run(x.transaction_id, x.grant_id, x.user_id, x.amount_mc, x.created_at);
+  }
   insertEach(raw, 'usage_tracking', pending.usageRows);
   const rollup = raw.prepare(`insert into usage_rollups (user_id, bucket, operation, unit, credits_mc, operations, quantity_milli)
       values (?, ?, ?, ?, ?, ?, ?)

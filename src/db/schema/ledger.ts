@@ -139,6 +139,21 @@ export interface GrantsTable {
   created_at: number;
 }
 
+/**
+ * What one ledger operation changed of one grant's remaining credits (migration 020): its
+ * sum up to a moment is the grant's remaining credits then, so the liability report can
+ * answer for any past day. Written by the ledger writer with the ledger row it belongs to.
+ */
+export interface GrantMovementsTable {
+  /** The ledger row of the operation (a compound op's step: that step's row). */
+  transaction_id: string;
+  grant_id: string;
+  user_id: string;
+  /** Signed change of the grant's `remaining_mc`. */
+  amount_mc: number;
+  created_at: number;
+}
+
 /** How much a hold reserved from each grant. */
 export interface ReservationGrantsTable {
   reservation_id: string;

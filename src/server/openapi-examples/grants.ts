@@ -37,4 +37,24 @@ export const GRANTS_EXAMPLES: Record<string, Example> = {
       },
     },
   },
+  'GET /api/admin/liability': {
+    response: {
+      status: 200,
+      body: {
+        asOf: '2026-11-30T23:59:59.999Z',
+        credits: 12840.5,
+        valueCents: 98450,
+        expiringNext30Days: { credits: 1500, valueCents: 9000 },
+        expiredInPeriod: { credits: 220, valueCents: 1100 },
+        period: { from: '2026-11-01T00:00:00.000Z', to: '2026-12-01T00:00:00.000Z' },
+      },
+    },
+  },
+  'GET /api/admin/liability.csv': {
+    response: {
+      status: 200,
+      type: 'text/csv',
+      body: 'asOf,figure,from,to,credits,valueCents\n2026-11-30T23:59:59.999Z,outstanding,,,12840.5,98450\n2026-11-30T23:59:59.999Z,expiring_next_30_days,,,1500,9000\n2026-11-30T23:59:59.999Z,expired_in_period,2026-11-01T00:00:00.000Z,2026-12-01T00:00:00.000Z,220,1100\n',
+    },
+  },
 };

@@ -5,6 +5,7 @@ import { adminPaymentsCsvRoutes } from './admin/payments-csv.js';
 import { webhookEventRoutes } from './admin/webhook-events.js';
 import { webhookRoutes } from './admin/webhooks.js';
 import { apiKeyRoutes } from './admin/api-keys.js';
+import { liabilityRoutes } from './admin/liability.js';
 import { authRoutes } from './auth/auth.js';
 import { setupRoutes } from './auth/setup.js';
 import { accountRoutes } from './credits/account.js';
@@ -40,6 +41,7 @@ export async function registerRoutes(app: App, ctx: AppContext) {
   await apiKeyRoutes(app, ctx);
   await promoCodeRoutes(app, ctx);
   await orgRoutes(app, ctx);
+  await liabilityRoutes(app, ctx);
   await customerRoutes(app, ctx);
   await serviceUsageRoutes(app, ctx);
   await holdRoutes(app, ctx);

@@ -158,7 +158,11 @@ export async function api<K extends EndpointKey>(key: K, ...[request]: CallArgs<
 
 /** Fetches a file answer (the CSV of the history, of the admin's payments) with the token and hands it to the browser as a download. */
 export async function downloadFile<
-  K extends 'GET /api/credits/transactions.csv' | 'GET /api/credits/usage.csv' | 'GET /api/admin/payments.csv',
+  K extends
+    | 'GET /api/credits/transactions.csv'
+    | 'GET /api/credits/usage.csv'
+    | 'GET /api/admin/payments.csv'
+    | 'GET /api/admin/liability.csv',
 >(key: K, filename: string, request: RequestOf<K> = {} as RequestOf<K>): Promise<void> {
   const { path } = requestTarget(key, undefined, request.query as Record<string, unknown> | undefined);
   const res = await apiFetch(path, { headers: { accept: 'text/csv' } });

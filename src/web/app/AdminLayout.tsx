@@ -43,6 +43,7 @@ function AdminTabs() {
       <NavLink to="/admin/webhooks">Webhooks</NavLink>
       <NavLink to="/admin/api-keys">API keys</NavLink>
       <NavLink to="/admin/promo-codes">Promo codes</NavLink>
+      <NavLink to="/admin/liability">Liability</NavLink>
     </nav>
   );
 }

@@ -33,6 +33,7 @@ const AdminAuditPage = page(() => import('../features/admin-audit/AdminAuditPage
 const AdminWebhooksPage = page(() => import('../features/admin-webhooks/AdminWebhooksPage'), 'AdminWebhooksPage');
 const AdminApiKeysPage = page(() => import('../features/admin-api-keys/AdminApiKeysPage'), 'AdminApiKeysPage');
 const AdminPromoCodesPage = page(() => import('../features/admin-promo-codes/AdminPromoCodesPage'), 'AdminPromoCodesPage');
+const AdminLiabilityPage = page(() => import('../features/admin-liability/AdminLiabilityPage'), 'AdminLiabilityPage');
 const CreditDashboard = page(() => import('../features/credits/CreditDashboard'), 'CreditDashboard');
 
 /** The pages before sign-in, by path, with their titles. */
@@ -58,6 +59,7 @@ const ADMIN_PAGES: Record<string, ComponentType> = {
   webhooks: AdminWebhooksPage,
   'api-keys': AdminApiKeysPage,
   'promo-codes': AdminPromoCodesPage,
+  liability: AdminLiabilityPage,
 };
 
 const SIGNED_IN_TITLES: [RegExp, string][] = [

@@ -46,6 +46,7 @@ export const keys = {
     webhooks: ['admin', 'webhooks'] as const,
     apiKeys: ['admin', 'api-keys'] as const,
     promoCodes: ['admin', 'promo-codes'] as const,
+    liability: (asOf: string) => ['admin', 'liability', asOf] as const,
     webhookDeliveries: (endpointId: string) => ['admin', 'webhooks', endpointId, 'deliveries'] as const,
   },
 };
