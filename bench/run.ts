@@ -10,7 +10,7 @@
  *   --accounts N         accounts of the spread shape (default 10,000)
  *   --rows N             usage rows of the analytics user (default 1,000,000)
  *   --dialect D          sqlite or postgres only (default: both)
- *   --only A,B           sections: http, durability, ledger, pgbench, analytics, scale, batch, grants (default: all)
+ *   --only A,B           sections: http, durability, ledger, pgbench, analytics, scale, batch, org, grants (default: all)
  *   --no-verify          skip `verifyLedger` over what the ledger runs wrote
  *   --out FILE           where to write the markdown (default bench/results.md)
  *

@@ -224,6 +224,15 @@ describe.each(await activeDialects())('what expires soon on %s', (dialect) => {
     expect((await admin.api.post(`/api/admin/users/${u.user.id}/adjustments`, { amount: -3, reason: 'correction' })).status).toBe(201);
     expect(await next()).toMatchObject({ balance: 14.5, expiringSoon: { credits: 0.5, at: in20 } });
     expect((await u.api.get('/api/credits/balance')).body.expiringSoon).toEqual({ credits: 0.5, at: in20 });
+    // The sweeper expiring that 0.5 is a change the stream sends, with what expires soon read again: nothing.
+    await s.running.core.database.db
+      .updateTable('grants')
+      .set({ expires_at: Date.now() - 1000 })
+      .where('user_id', '=', u.user.id)
+      .where('remaining_mc', '=', 500)
+      .execute();
+    expect(await s.running.core.ledger.expireGrants()).toBe(1);
+    expect(await next()).toMatchObject({ balance: 14, expiringSoon: none });
     ctrl.abort();
 
     // The service API's balance of a customer says the same.

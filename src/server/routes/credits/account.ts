@@ -238,15 +238,18 @@ export async function accountRoutes(app: App, ctx: AppContext) {
       const { balance: b0, soon: soon0 } = await ctx.core.ledger.balanceWithExpiring(p.id);
       const first = toBalance(b0, unlimited, soon0);
       // What expires soon changes only when credits arrive (a new grant) or when expiring ones are
-      // spent or expire: re-read (one query) unless nothing was expiring and the balance did not rise.
-      let last = { balanceMc: b0.balanceMc, soon: soon0 };
+      // spent or expire (the sweeper's expiry is a change of the balance, so it comes here): re-read
+      // (one query) unless nothing was expiring and the balance did not rise. Time moves the 30-day
+      // window too (a grant expiring in 31 days is soon a day later): a read older than a minute is
+      // never reused.
+      let last = { balanceMc: b0.balanceMc, soon: soon0, readAt: Date.now() };
       const soonAfter = async (balanceMc: number): Promise<ExpiringSoon> => {
-        if (last.soon.creditsMc === 0 && balanceMc <= last.balanceMc) {
+        if (last.soon.creditsMc === 0 && balanceMc <= last.balanceMc && Date.now() - last.readAt < 60_000) {
           last = { ...last, balanceMc };
           return last.soon;
         }
         try {
-          last = { balanceMc, soon: await ctx.core.ledger.expiringSoon(p.id) };
+          last = { balanceMc, soon: await ctx.core.ledger.expiringSoon(p.id), readAt: Date.now() };
         } catch (err) {
           // The balance still goes out, with what was last known to expire soon.
           req.log.warn({ err }, 'balance stream: could not read what expires soon');
