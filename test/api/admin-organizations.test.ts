@@ -76,8 +76,8 @@ describe.each(await activeDialects())('admin organisations on %s', (dialect) => 
     const page1 = await admin.api.get('/api/admin/organizations?limit=1');
     expect(page1.body.items).toHaveLength(1);
     expect(page1.body.nextCursor).toEqual(expect.any(String));
-    const page2 = await admin.api.get(`/api/admin/organizations?limit=1&cursor=${encodeURIComponent(page1.body.nextCursor)}`);
-    expect(page2.body.items[0].id).not.toBe(page1.body.items[0].id);
+    const page2 = await admin.api.get(`/api/admin/organizations?limit=1&cursor=${encodeURIComponent(page1.body.nextCursor ?? '')}`);
+    expect(page2.body.items[0]?.id).not.toBe(page1.body.items[0]?.id);
     expect((await admin.api.get('/api/admin/organizations?limit=0')).status).toBe(400);
     expect((await admin.api.get('/api/admin/organizations?cursor=forged')).status).toBe(400);
 
@@ -89,7 +89,7 @@ describe.each(await activeDialects())('admin organisations on %s', (dialect) => 
     const admin = await s.userWithRole('admin');
     const owner = await s.register();
     const org = (await owner.api.post('/api/orgs', { name: 'Gamma Hiring' })).body.organization;
-    const path = `/api/admin/organizations/${org.id}/adjustments`;
+    const path = `/api/admin/organizations/${org.id}/adjustments` as const;
 
     const given = await admin.api.post(path, { amount: 25.5, reason: 'Pilot credits' }, { 'idempotency-key': `org-adj-${dialect}` });
     expect(given.status).toBe(201);
@@ -111,9 +111,7 @@ describe.each(await activeDialects())('admin organisations on %s', (dialect) => 
       );
     expect(await balanceMc(org.id)).toBe(25_500);
     expect(await balanceMc(owner.user.id)).toBe(0);
-    const audit = (await admin.api.get('/api/admin/audit')).body.items.find(
-      (e: { action: string; targetId: string }) => e.action === 'credits.adjust' && e.targetId === org.id,
-    );
+    const audit = (await admin.api.get('/api/admin/audit')).body.items.find((e) => e.action === 'credits.adjust' && e.targetId === org.id);
     expect(audit).toMatchObject({ targetType: 'organization', details: { amountMc: 25500, reason: 'Pilot credits' } });
 
     const taken = await admin.api.post(path, { amount: -5.5, reason: 'Correction' });
