@@ -43,7 +43,7 @@ describe.each(await activeDialects())('admin organisations on %s', (dialect) => 
 
     const all = await admin.api.get('/api/admin/organizations');
     expect(all.status).toBe(200);
-    const ids = all.body.items.map((o: { id: string }) => o.id);
+    const ids = all.body.items.map((o) => o.id);
     // Newest first; personal accounts are not organisations.
     expect(ids.indexOf(second.id)).toBeLessThan(ids.indexOf(first.id));
     expect(ids).not.toContain(owner.user.id);
@@ -65,11 +65,11 @@ describe.each(await activeDialects())('admin organisations on %s', (dialect) => 
     });
 
     const byEmail = await admin.api.get(`/api/admin/organizations?search=${encodeURIComponent(`MILO-${dialect}`)}`);
-    expect(byEmail.body.items.map((o: { id: string }) => o.id)).toEqual([first.id]);
+    expect(byEmail.body.items.map((o) => o.id)).toEqual([first.id]);
     const byExternal = await admin.api.get(`/api/admin/organizations?search=acme-${dialect}`);
-    expect(byExternal.body.items.map((o: { id: string }) => o.id)).toEqual([first.id]);
+    expect(byExternal.body.items.map((o) => o.id)).toEqual([first.id]);
     const byName = await admin.api.get('/api/admin/organizations?search=beta%20tal');
-    expect(byName.body.items.map((o: { id: string }) => o.id)).toEqual([second.id]);
+    expect(byName.body.items.map((o) => o.id)).toEqual([second.id]);
     // A `%` is matched as itself, not as a wildcard.
     expect((await admin.api.get('/api/admin/organizations?search=%25')).body.items).toEqual([]);
 
