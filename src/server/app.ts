@@ -16,6 +16,7 @@ import { HttpError, answerError, sendError } from './http-errors.js';
 import { decorateDocument } from './openapi.js';
 import { loadShedding } from './plugins/load-shedding.js';
 import { securityHeaders } from './plugins/security-headers.js';
+import { accountOnRoute, makeResolveAccount } from './plugins/account.js';
 import { registerRoutes } from './routes/index.js';
 import { webRoutes } from './routes/web.js';
 
@@ -150,6 +151,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
 
   app.decorateRequest('principal', null);
   app.decorateRequest('apiKey', null);
+  app.decorateRequest('account', null);
+  // X-Account on the routes that act on an account (plugins/account.ts), after their authentication.
+  app.addHook('onRoute', accountOnRoute(makeResolveAccount(deps.core.database.db)));
 
   // Every hook below runs on every request, /health/live included: each is one
   // synchronous callback (an async hook costs a promise per request), and the ops routes

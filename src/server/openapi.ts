@@ -5,12 +5,14 @@
  * of the answers that are not JSON (metrics, the balance stream).
  */
 import { EXAMPLES } from './openapi-examples.js';
+import { ACCOUNT_ROUTES } from './plugins/account.js';
 
 interface Media {
   schema?: Record<string, unknown>;
   example?: unknown;
 }
 interface Operation {
+  parameters?: Record<string, unknown>[];
   requestBody?: { required?: boolean; description?: string; content: Record<string, Media> };
   responses?: Record<string, { description?: string; content?: Record<string, Media> }>;
 }
@@ -43,6 +45,20 @@ export function decorateDocument<T>(document: T): T {
     const o = op(key);
     if (o && !o.requestBody)
       o.requestBody = { required: true, description: body.description, content: { [body.type]: { schema: body.schema } } };
+  }
+  // X-Account on every route that acts on an account (plugins/account.ts).
+  for (const route of ACCOUNT_ROUTES) {
+    const o = op(route.replace(/:([A-Za-z_]\w*)/g, '{$1}'));
+    if (!o) continue;
+    o.parameters ??= [];
+    o.parameters.push({
+      name: 'X-Account',
+      in: 'header',
+      required: false,
+      schema: { type: 'string' },
+      description:
+        'The account to act on (an id from GET /api/accounts): absent, the caller\u2019s personal account. An account the caller is not a member of is 404; on an organisation, buying credits, changing settings and seeing payments need its owner or admin (a member: 403 `forbidden`).',
+    });
   }
   for (const [key, ex] of Object.entries(EXAMPLES)) {
     const o = op(key);

@@ -33,13 +33,15 @@ export async function purchaseWithProvider(
   userId: string,
   packageId: string,
   key: string | null,
+  /** The user who pays (their Stripe customer), when not the account's own user: an organisation's owner or admin. */
+  payerId: string = userId,
 ): Promise<PendingPurchase> {
   const db = core.database.db;
   const pkg = await activePackage(db, packageId);
   const user = await db
     .selectFrom('users')
     .select(['id', 'email', 'name', 'stripe_customer_id'])
-    .where('id', '=', userId)
+    .where('id', '=', payerId)
     .executeTakeFirstOrThrow();
   const paymentId = key ? `pay_${createHash('sha256').update(`${userId}:${key}`).digest('hex').slice(0, 32)}` : newId();
   let payment = await db.selectFrom('stripe_payments').selectAll().where('id', '=', paymentId).executeTakeFirst();
@@ -74,7 +76,7 @@ export async function purchaseWithProvider(
   }
   await core.writer.transaction(async ({ trx, now }) => {
     if (!user.stripe_customer_id)
-      await trx.updateTable('users').set({ stripe_customer_id: customerId, updated_at: now }).where('id', '=', userId).execute();
+      await trx.updateTable('users').set({ stripe_customer_id: customerId, updated_at: now }).where('id', '=', payerId).execute();
     await trx
       .updateTable('stripe_payments')
       .set({ stripe_payment_intent_id: intent.id, updated_at: now })
@@ -265,8 +267,10 @@ async function recoverPayment(
   if (!row) return unrecoverable('the PaymentIntent’s metadata does not describe a payment');
   if (row.amount_cents !== intent.amountCents || row.currency !== intent.currency.toLowerCase())
     return unrecoverable('the PaymentIntent’s amount does not match its metadata');
+  const owner = await scope.trx.selectFrom('accounts').select('id').where('id', '=', row.user_id).executeTakeFirst();
+  if (!owner) return unrecoverable('the account is not in the database');
+  // A personal account's user keeps the Stripe customer; an organisation's payer is a member, not the account.
   const user = await scope.trx.selectFrom('users').select(['id', 'stripe_customer_id']).where('id', '=', row.user_id).executeTakeFirst();
-  if (!user) return unrecoverable('the account is not in the database');
   await scope.trx
     .insertInto('stripe_payments')
     .values(row)
@@ -274,7 +278,7 @@ async function recoverPayment(
     .execute();
   const p = await lockPayment(scope, dialect, { id: row.id });
   if (!p) return undefined;
-  if (!user.stripe_customer_id && intent.customerId) {
+  if (user && !user.stripe_customer_id && intent.customerId) {
     await scope.trx
       .updateTable('users')
       .set({ stripe_customer_id: intent.customerId, updated_at: scope.now })

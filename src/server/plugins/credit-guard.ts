@@ -12,7 +12,7 @@ import type { Core } from '../../core/index.js';
 import type { Applied, Effect } from '../../core/ledger/types.js';
 import { mcToCredits } from '../../contracts/money.js';
 import type { Metrics } from '../metrics.js';
-import { principal } from './auth.js';
+import { account, bypassCharges, idempotencyScope } from './account.js';
 import type { Idempotency, StoredReply } from './idempotency.js';
 
 export interface ChargeRequest {
@@ -20,11 +20,11 @@ export interface ChargeRequest {
   unit: string;
   /** Base quantity in thousandths. */
   quantityMilli: number;
-  /** Whose credits: the signed-in user unless given (POST /api/usage names a user). */
+  /** Whose credits: the request's account (X-Account, else the signed-in user's) unless given (POST /api/usage names a user). */
   userId?: string;
   /** The organisation member who causes the charge (their monthly limit is enforced by the writer); null or absent: none. */
   memberId?: string | null;
-  /** Whether that user is a super admin (defaults to the signed-in principal's role). */
+  /** Whether the charge is waived (default: a super admin on their personal account). */
   bypass?: boolean;
   metadata?: Record<string, unknown> | null;
   /** The ledger row's metadata (what the history shows), when the route sets one. */
@@ -60,9 +60,9 @@ export class CreditGuard {
 
   /** Charges the operation for the caller, or throws insufficient_credits (402). */
   async charge(req: FastifyRequest, c: ChargeRequest): Promise<StoredReply> {
-    const p = principal(req);
-    const userId = c.userId ?? p.id;
-    const bypass = c.bypass ?? p.role === 'super_admin';
+    // The account of the request (X-Account, else the caller's own) unless the route names one.
+    const userId = c.userId ?? account(req).id;
+    const bypass = c.bypass ?? bypassCharges(req);
     const counted = new WeakSet<Applied>();
     const render = (applied: Applied) => {
       if (!counted.has(applied) && !applied.replayed && applied.amountMc < 0) {
@@ -75,7 +75,7 @@ export class CreditGuard {
       const reply = await this.idempotency.run(
         req,
         {
-          scope: c.scope ?? userId,
+          scope: c.scope ?? (c.userId !== undefined ? c.userId : idempotencyScope(req)),
           required: c.requireKey,
           render,
           ...(c.key !== undefined ? { key: c.key } : {}),
@@ -92,7 +92,8 @@ export class CreditGuard {
             metadata: c.transactionMetadata,
             description: c.description,
             effects: c.effects,
-            memberId: c.memberId,
+            // The member of X-Account's organisation unless the route names one (or names the account itself).
+            memberId: c.memberId !== undefined || c.userId !== undefined ? c.memberId : account(req).memberId,
           }),
       );
       return reply;

@@ -22,6 +22,7 @@ import { purchaseWithProvider } from '../../../core/payments/stripe-flows.js';
 import type { PaymentRow } from '../../../db/schema.js';
 import type { App, AppContext } from '../../context.js';
 import { principal } from '../../plugins/auth.js';
+import { account, bypassCharges, idempotencyScope, requireAccountManager } from '../../plugins/account.js';
 import { sendReply } from '../../plugins/idempotency.js';
 import type { ExpiringSoon } from '../../../core/ledger/expiring-soon.js';
 import { toAlert, toBalance, toGrant, toPayment, toPurchasedPayment, toSettings } from '../../presenters.js';
@@ -49,7 +50,7 @@ export async function accountRoutes(app: App, ctx: AppContext) {
       },
     },
     async (req) => {
-      const page = await listGrants(db, principal(req).id, ctx.cursors.request(req.query, 'id', String), req.query.active === true);
+      const page = await listGrants(db, account(req).id, ctx.cursors.request(req.query, 'id', String), req.query.active === true);
       return ctx.cursors.answer(page, 'id', toGrant);
     },
   );
@@ -69,7 +70,7 @@ export async function accountRoutes(app: App, ctx: AppContext) {
       },
     },
     async (req) => {
-      const page = await listAlerts(db, principal(req).id, ctx.cursors.request(req.query, 'id', String));
+      const page = await listAlerts(db, account(req).id, ctx.cursors.request(req.query, 'id', String));
       return { ...ctx.cursors.answer(page, 'id', toAlert), unread: page.unread };
     },
   );
@@ -85,7 +86,7 @@ export async function accountRoutes(app: App, ctx: AppContext) {
       },
     },
     async (req) => {
-      await markAlertRead(db, principal(req).id, req.params.id);
+      await markAlertRead(db, account(req).id, req.params.id);
       return { id: req.params.id, read: true as const };
     },
   );
@@ -103,7 +104,7 @@ export async function accountRoutes(app: App, ctx: AppContext) {
         response: answers({ 200: settingsSchema }, 401),
       },
     },
-    async (req) => toSettings(await getSettings(db, principal(req).id)),
+    async (req) => toSettings(await getSettings(db, account(req).id)),
   );
 
   app.put(
@@ -121,7 +122,7 @@ export async function accountRoutes(app: App, ctx: AppContext) {
       },
     },
     async (req) => {
-      const p = principal(req);
+      const p = requireAccountManager(req);
       const b = req.body;
       const next = await updateSettings(
         db,
@@ -158,7 +159,7 @@ export async function accountRoutes(app: App, ctx: AppContext) {
     },
     async (req) =>
       ctx.cursors.answer(
-        await listPayments(db, { userId: principal(req).id }, ctx.cursors.request(req.query, 'id', String)),
+        await listPayments(db, { userId: requireAccountManager(req).id }, ctx.cursors.request(req.query, 'id', String)),
         'id',
         toPayment,
       ),
@@ -179,7 +180,10 @@ export async function accountRoutes(app: App, ctx: AppContext) {
       },
     },
     async (req, reply) => {
-      const p = principal(req);
+      // Credits for an organisation are bought by its owners and admins (a member: 403).
+      const p = requireAccountManager(req);
+      const payer = principal(req).id;
+      const scope = idempotencyScope(req);
       const stripe = ctx.services.payments;
       requirePayments(
         paymentsMode({
@@ -194,8 +198,8 @@ export async function accountRoutes(app: App, ctx: AppContext) {
       });
       if (stripe) {
         // Stripe: a pending payment and its PaymentIntent; credits come with the webhook.
-        const r = await ctx.idempotency.runOutside(req, p.id, async (key) => {
-          const out = await purchaseWithProvider(ctx.core, stripe, p.id, req.body.packageId, key);
+        const r = await ctx.idempotency.runOutside(req, scope, async (key) => {
+          const out = await purchaseWithProvider(ctx.core, stripe, p.id, req.body.packageId, key, payer);
           return answer(out.payment, out.clientSecret);
         });
         return sendReply(reply, r);
@@ -204,7 +208,7 @@ export async function accountRoutes(app: App, ctx: AppContext) {
       const r = await ctx.idempotency.run<PaymentRow>(
         req,
         {
-          scope: p.id,
+          scope,
           render: (a) => {
             if (a.effects) payment = a.effects;
             return answer(payment as PaymentRow, null);
@@ -233,8 +237,9 @@ export async function accountRoutes(app: App, ctx: AppContext) {
       },
     },
     async (req, reply) => {
-      const p = principal(req);
-      const unlimited = p.role === 'super_admin';
+      const user = principal(req);
+      const p = account(req);
+      const unlimited = bypassCharges(req);
       const { balance: b0, soon: soon0 } = await ctx.core.ledger.balanceWithExpiring(p.id);
       const first = toBalance(b0, unlimited, soon0);
       // What expires soon changes only when credits arrive (a new grant) or when expiring ones are
@@ -282,8 +287,8 @@ export async function accountRoutes(app: App, ctx: AppContext) {
       const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
       heartbeat.unref();
       streams.add(res);
-      const mine = streamsOf.get(p.id) ?? [];
-      streamsOf.set(p.id, mine);
+      const mine = streamsOf.get(user.id) ?? [];
+      streamsOf.set(user.id, mine);
       mine.push(res);
       while (mine.length > ctx.config.maxStreamsPerUser) {
         const oldest = mine.shift() as ServerResponse;
@@ -296,7 +301,7 @@ export async function accountRoutes(app: App, ctx: AppContext) {
         streams.delete(res);
         const at = mine.indexOf(res);
         if (at >= 0) mine.splice(at, 1);
-        if (mine.length === 0 && streamsOf.get(p.id) === mine) streamsOf.delete(p.id);
+        if (mine.length === 0 && streamsOf.get(user.id) === mine) streamsOf.delete(user.id);
       });
     },
   );

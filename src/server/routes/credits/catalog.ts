@@ -4,7 +4,7 @@ import { listPackages } from '../../../core/catalog/list-packages.js';
 import { estimateCost } from '../../../core/pricing/estimate-cost.js';
 import { listActiveRules } from '../../../core/pricing/list-rules.js';
 import type { App, AppContext } from '../../context.js';
-import { principal } from '../../plugins/auth.js';
+import { account, bypassCharges } from '../../plugins/account.js';
 import { toBalance, toPackage, toRule } from '../../presenters.js';
 import { answers, signedIn } from '../../route-docs.js';
 
@@ -25,9 +25,8 @@ export async function catalogRoutes(app: App, ctx: AppContext) {
       },
     },
     async (req) => {
-      const p = principal(req);
-      const { balance, soon } = await ctx.core.ledger.balanceWithExpiring(p.id);
-      return toBalance(balance, p.role === 'super_admin', soon);
+      const { balance, soon } = await ctx.core.ledger.balanceWithExpiring(account(req).id);
+      return toBalance(balance, bypassCharges(req), soon);
     },
   );
 
@@ -74,12 +73,11 @@ export async function catalogRoutes(app: App, ctx: AppContext) {
       },
     },
     async (req) => {
-      const p = principal(req);
-      const e = await estimateCost(ctx.core, p.id, {
+      const e = await estimateCost(ctx.core, account(req).id, {
         operation: req.body.operation,
         unit: req.body.unit,
         quantityMilli: req.body.quantity,
-        unlimited: p.role === 'super_admin',
+        unlimited: bypassCharges(req),
       });
       return { cost: mcToCredits(e.costMc), available: mcToCredits(e.availableMc), allowed: e.allowed };
     },

@@ -14,7 +14,7 @@ import { allTransactions, listTransactions } from '../../../core/ledger/list-tra
 import { getUsage, usageGroups, usageRange } from '../../../core/usage/get-usage.js';
 import { usageByMember } from '../../../core/usage/usage-by-member.js';
 import type { App, AppContext } from '../../context.js';
-import { principal } from '../../plugins/auth.js';
+import { account } from '../../plugins/account.js';
 import {
   TRANSACTIONS_CSV_HEADER,
   USAGE_CSV_HEADER,
@@ -45,7 +45,7 @@ export async function historyRoutes(app: App, ctx: AppContext) {
       },
     },
     async (req) => {
-      const page = await listTransactions(db, principal(req).id, req.query, ctx.cursors.request(req.query, 's', Number));
+      const page = await listTransactions(db, account(req).id, req.query, ctx.cursors.request(req.query, 's', Number));
       return ctx.cursors.answer(page, 's', toTransaction);
     },
   );
@@ -65,7 +65,7 @@ export async function historyRoutes(app: App, ctx: AppContext) {
       },
     },
     async (req) => {
-      const page = await listHeldCredits(db, principal(req).id, ctx.cursors.request(req.query, 'h', String));
+      const page = await listHeldCredits(db, account(req).id, ctx.cursors.request(req.query, 'h', String));
       return ctx.cursors.answer(page, 'h', toHeldCredits);
     },
   );
@@ -85,7 +85,7 @@ export async function historyRoutes(app: App, ctx: AppContext) {
       },
     },
     async (req, reply) => {
-      const p = principal(req);
+      const p = account(req);
       const chunks: string[] = [stringify([TRANSACTIONS_CSV_HEADER])];
       for await (const rows of allTransactions(db, p.id, req.query)) chunks.push(stringify(rows.map(toTransactionCsv)));
       reply
@@ -112,7 +112,7 @@ export async function historyRoutes(app: App, ctx: AppContext) {
     },
     async (req) => {
       const range = usageRange(Date.now(), req.query);
-      const accountId = principal(req).id;
+      const accountId = account(req).id;
       const byMember = req.query.groupBy === 'member' ? await usageByMember(db, accountId, range) : undefined;
       return toUsage(range, await getUsage(db, accountId, range), byMember);
     },
@@ -134,7 +134,7 @@ export async function historyRoutes(app: App, ctx: AppContext) {
     },
     async (req, reply) => {
       const range = usageRange(Date.now(), req.query);
-      const rows = await usageGroups(db, principal(req).id, range);
+      const rows = await usageGroups(db, account(req).id, range);
       reply
         .header('content-type', 'text/csv; charset=utf-8')
         .header('content-disposition', 'attachment; filename="usage.csv"')

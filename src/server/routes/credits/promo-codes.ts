@@ -3,6 +3,7 @@ import { mcToCredits } from '../../../contracts/money.js';
 import { type PromoCodeRow, createPromoCode, isAvailable, listPromoCodes, redeemPromoCode } from '../../../core/promo/promo-codes.js';
 import type { App, AppContext } from '../../context.js';
 import { principal, requireAdmin } from '../../plugins/auth.js';
+import { requireAccountManager } from '../../plugins/account.js';
 import { toGrant } from '../../presenters.js';
 import { answers, signedIn } from '../../route-docs.js';
 
@@ -85,7 +86,7 @@ export async function promoCodeRoutes(app: App, ctx: AppContext) {
       },
     },
     async (req, reply) => {
-      const { grant, applied } = await redeemPromoCode(ctx.core.writer, principal(req).id, req.body.code);
+      const { grant, applied } = await redeemPromoCode(ctx.core.writer, requireAccountManager(req).id, req.body.code);
       return reply
         .status(201)
         .send({ grant: toGrant(grant), credits: { balance: mcToCredits(applied.balanceMc), available: mcToCredits(applied.availableMc) } });

@@ -23,7 +23,7 @@ import { mcToCredits } from '../../../contracts/money.js';
 import { callsConfig } from '../../../config.js';
 import type { App, AppContext } from '../../context.js';
 import { HttpError, errorReply } from '../../http-errors.js';
-import { principal } from '../../plugins/auth.js';
+import { account, bypassCharges, idempotencyScope } from '../../plugins/account.js';
 import { sameSecret } from '../../same-secret.js';
 import { type StoredReply, sendReply } from '../../plugins/idempotency.js';
 import { publicCallId, toCall } from '../../presenters.js';
@@ -91,12 +91,12 @@ export async function vapiRoutes(app: App, ctx: AppContext) {
       },
     },
     async (req, reply) => {
-      const p = principal(req);
-      const r = await ctx.idempotency.runFlow(req, p.id, async (idem) =>
+      const p = account(req);
+      const r = await ctx.idempotency.runFlow(req, idempotencyScope(req), async (idem) =>
         startReply(
           await startCall(ctx.core, vapi, cfg, {
             userId: p.id,
-            bypass: p.role === 'super_admin',
+            bypass: bypassCharges(req),
             phoneNumber: req.body.phoneNumber,
             assistantId: req.body.assistantId ?? null,
             maxDurationSeconds: req.body.maxDurationSeconds ?? DEFAULT_CALL_SECONDS,
@@ -127,7 +127,7 @@ export async function vapiRoutes(app: App, ctx: AppContext) {
       },
     },
     async (req, reply) => {
-      const p = principal(req);
+      const p = account(req);
       const seconds = req.body.durationSeconds;
       const out = await endCall(ctx.core, vapi, {
         userId: p.id,
@@ -169,7 +169,7 @@ export async function vapiRoutes(app: App, ctx: AppContext) {
       },
     },
     async (req) =>
-      ctx.cursors.answer(await listCalls(db, principal(req).id, req.query, ctx.cursors.request(req.query, 'c', String)), 'c', toCall),
+      ctx.cursors.answer(await listCalls(db, account(req).id, req.query, ctx.cursors.request(req.query, 'c', String)), 'c', toCall),
   );
 
   app.post(

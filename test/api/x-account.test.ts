@@ -1,0 +1,156 @@
+/**
+ * `X-Account` on both databases: an organisation's owner buys credits for it, a member sees
+ * its balance and spends from it (the personal balances untouched), a member may not buy,
+ * change settings or see payments (403), an outsider gets 404 on every account route and
+ * nothing moves, and a removed member's next request is 404 at once, on a second instance
+ * of the same database too. `credits verify` is clean after.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { verifyLedger } from '../../src/core/ledger/verify.js';
+import { ACCOUNT_ROUTES } from '../../src/server/plugins/account.js';
+import { activeDialects } from '../support/db.js';
+import { type Client, type TestServer, startTestServer } from '../support/server.js';
+
+describe.each(await activeDialects())('X-Account on %s', (dialect) => {
+  let s: TestServer;
+  let s2: TestServer;
+  beforeAll(async () => {
+    s = await startTestServer(dialect);
+    s2 = await startTestServer(dialect, {}, s);
+  });
+  afterAll(async () => {
+    await s2?.stop();
+    await s?.stop();
+  });
+
+  async function team() {
+    const owner = await s.register({ name: 'Owner' });
+    const org = (await owner.api.post('/api/orgs', { name: 'Team' })).body.organization as { id: string };
+    const member = await s.register({ name: 'Member' });
+    const inv = await owner.api.post(`/api/orgs/${org.id}/invitations`, { email: member.user.email, role: 'member' });
+    expect((await member.api.post(`/api/invitations/${inv.body.invitation.token}/accept`)).status).toBe(200);
+    return { owner, member, org, as: { 'x-account': org.id } };
+  }
+  const balanceOf = async (api: Client, headers?: Record<string, string>) => (await api.get('/api/credits/balance', headers)).body.balance;
+
+  it('every route of ACCOUNT_ROUTES exists and documents X-Account', async () => {
+    const doc = (await s.api.get('/openapi.json')).body as { paths: Record<string, Record<string, { parameters?: { name: string }[] }>> };
+    for (const route of ACCOUNT_ROUTES) {
+      const [method = '', path = ''] = route.split(' ');
+      const op = doc.paths[path.replace(/:(\w+)/g, '{$1}')]?.[method.toLowerCase()];
+      expect(op, route).toBeDefined();
+      expect(
+        op?.parameters?.map((p) => p.name),
+        route,
+      ).toContain('X-Account');
+    }
+  });
+
+  it('the owner buys for the organisation; a member sees and spends its balance; personal balances stay apart', async () => {
+    const { owner, member, org, as } = await team();
+    await s.grant(member.user.id, 5);
+    const bought = await owner.api.post('/api/credits/purchase', { packageId: 'pkg_starter' }, { ...as, 'idempotency-key': 'buy-1' });
+    expect(bought.status).toBe(201);
+    const orgBalance = await balanceOf(owner.api, as);
+    expect(orgBalance).toBeGreaterThan(0);
+    expect(await balanceOf(owner.api)).toBe(0);
+    expect(await balanceOf(member.api, as)).toBe(orgBalance);
+
+    const sent = await member.api.post('/api/messages', { to: 'x', body: 'hello' }, { ...as, 'idempotency-key': 'm-1' });
+    expect(sent.status).toBe(201);
+    expect(sent.body.credits.balance).toBeLessThan(orgBalance);
+    expect(await balanceOf(owner.api, as)).toBe(sent.body.credits.balance);
+    // The same key on the personal account is another operation, charged there.
+    const personal = await member.api.post('/api/messages', { to: 'x', body: 'hello' }, { 'idempotency-key': 'm-1' });
+    expect(personal.status).toBe(201);
+    expect(personal.headers.get('idempotent-replayed')).toBeNull();
+    expect(await balanceOf(member.api)).toBe(personal.body.credits.balance);
+    expect(personal.body.credits.balance).toBeLessThan(5);
+    // The organisation's history shows its purchase and the member's charge; the member's own, their grant and charge only.
+    const rows = (await member.api.get('/api/credits/transactions', as)).body.items.map((t: { type: string }) => t.type);
+    expect(rows.filter((t: string) => t === 'usage')).toHaveLength(1);
+    expect(rows).toContain('purchase');
+    expect((await member.api.get('/api/credits/transactions')).body.items).toHaveLength(2);
+    // Any member reads the settings and usage; the payments are the managers'.
+    expect((await member.api.get('/api/credits/settings', as)).status).toBe(200);
+    expect((await member.api.get('/api/credits/usage', as)).status).toBe(200);
+    expect((await owner.api.get('/api/credits/payments', as)).body.items).toHaveLength(1);
+    const db = s.running.core.database.db;
+    expect(
+      Number((await db.selectFrom('user_credits').select('balance_mc').where('user_id', '=', org.id).executeTakeFirstOrThrow()).balance_mc),
+    ).toBe(Math.round(sent.body.credits.balance * 1000));
+    expect((await verifyLedger(db, s.running.core.ledgerKey)).violations).toEqual([]);
+  });
+
+  it('a member may not buy, change settings, redeem or see payments (403); nothing is written', async () => {
+    const { owner, member, org, as } = await team();
+    const db = s.running.core.database.db;
+    const count = async () =>
+      Number(
+        (
+          await db
+            .selectFrom('stripe_payments')
+            .select((eb) => eb.fn.countAll().as('n'))
+            .where('user_id', '=', org.id)
+            .executeTakeFirstOrThrow()
+        ).n,
+      );
+    const buy = await member.api.post('/api/credits/purchase', { packageId: 'pkg_starter' }, { ...as, 'idempotency-key': 'b-1' });
+    expect(buy.status).toBe(403);
+    expect(buy.error?.code).toBe('forbidden');
+    expect(await count()).toBe(0);
+    expect((await member.api.request('PUT', '/api/credits/settings', { body: { lowBalanceThreshold: 1 }, headers: as })).status).toBe(403);
+    expect((await member.api.get('/api/credits/payments', as)).status).toBe(403);
+    expect((await member.api.post('/api/credits/redeem', { code: 'NOPE1' }, as)).status).toBe(403);
+    // The owner may change them.
+    const put = await owner.api.request('PUT', '/api/credits/settings', { body: { lowBalanceThreshold: 3 }, headers: as });
+    expect(put.status).toBe(200);
+    expect(put.body.lowBalanceThreshold).toBe(3);
+    expect((await member.api.get('/api/credits/settings')).body.lowBalanceThreshold).not.toBe(3);
+  });
+
+  it('an outsider gets 404 on every account route with the organisation, and nothing moves', async () => {
+    const { owner, as } = await team();
+    await owner.api.post('/api/credits/purchase', { packageId: 'pkg_starter' }, { ...as, 'idempotency-key': 'buy-o' });
+    const before = await balanceOf(owner.api, as);
+    const eve = await s.register();
+    await s.grant(eve.user.id, 5);
+    const tries = [
+      await eve.api.get('/api/credits/balance', as),
+      await eve.api.get('/api/credits/transactions', as),
+      await eve.api.get('/api/credits/transactions.csv', as),
+      await eve.api.get('/api/credits/usage', as),
+      await eve.api.get('/api/credits/grants', as),
+      await eve.api.get('/api/credits/alerts', as),
+      await eve.api.get('/api/credits/settings', as),
+      await eve.api.get('/api/credits/holds', as),
+      await eve.api.get('/api/credits/payments', as),
+      await eve.api.get('/api/credits/stream', as),
+      await eve.api.post('/api/credits/estimate', { operation: 'message', unit: 'per_message', quantity: 1 }, as),
+      await eve.api.post('/api/credits/purchase', { packageId: 'pkg_starter' }, { ...as, 'idempotency-key': 'e-1' }),
+      await eve.api.post('/api/messages', { to: 'x', body: 'y' }, { ...as, 'idempotency-key': 'e-2' }),
+      await eve.api.post('/api/workflows/screen/execute', {}, { ...as, 'idempotency-key': 'e-3' }),
+      await eve.api.post('/api/vapi/calls', { phoneNumber: '+15551234567' }, { ...as, 'idempotency-key': 'e-4' }),
+      await eve.api.get('/api/vapi/calls', as),
+      // Another user's personal account is no better.
+      await eve.api.get('/api/credits/balance', { 'x-account': owner.user.id }),
+      await eve.api.get('/api/credits/balance', { 'x-account': 'no-such-account' }),
+    ];
+    expect(tries.map((r) => r.status)).toEqual(tries.map(() => 404));
+    expect(await balanceOf(owner.api, as)).toBe(before);
+    expect(await balanceOf(eve.api)).toBe(5);
+  });
+
+  it('a removed member is refused at their next request, on every instance', async () => {
+    const { owner, member, org, as } = await team();
+    const on2 = member.api.withToken(member.token);
+    const second = new (on2.constructor as typeof Client)(s2.url, member.token);
+    expect((await second.get('/api/credits/balance', as)).status).toBe(200);
+    expect((await owner.api.request('DELETE', `/api/orgs/${org.id}/members/${member.user.id}`)).status).toBe(200);
+    expect((await member.api.get('/api/credits/balance', as)).status).toBe(404);
+    expect((await second.get('/api/credits/balance', as)).status).toBe(404);
+    expect((await second.post('/api/messages', { to: 'x', body: 'y' }, { ...as, 'idempotency-key': 'gone' })).status).toBe(404);
+    // Their personal account works as before.
+    expect((await second.get('/api/credits/balance')).status).toBe(200);
+  });
+});
