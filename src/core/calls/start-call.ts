@@ -13,6 +13,8 @@ const MIN_CALL_SECONDS = 60;
 
 export interface StartCallInput {
   userId: string;
+  /** The organisation member who places the call: the start charge and the minutes' hold are theirs and count against their monthly limit (the hold shrinks to what it leaves). */
+  memberId?: string | null | undefined;
   /** The super admin: the usage is recorded, nothing is charged. */
   bypass: boolean;
   phoneNumber: string;
@@ -158,6 +160,7 @@ async function holdCall(core: Core, input: StartCallInput & { simulated: boolean
     applied = await core.writer.submit({
       kind: 'compound',
       userId: input.userId,
+      memberId: input.memberId,
       steps,
       idem: input.idem,
       refType: 'call',
