@@ -96,6 +96,7 @@ export async function vapiRoutes(app: App, ctx: AppContext) {
         startReply(
           await startCall(ctx.core, vapi, cfg, {
             userId: p.id,
+            memberId: p.memberId,
             bypass: bypassCharges(req),
             phoneNumber: req.body.phoneNumber,
             assistantId: req.body.assistantId ?? null,
