@@ -9,6 +9,7 @@ import { createRoot } from 'react-dom/client';
 import { BrowserRouter } from 'react-router';
 import { ApiError } from './api/client';
 import { App } from './app/App';
+import { followAccount } from './lib/account';
 import { SessionProvider } from './lib/session';
 
 const queryClient = new QueryClient({
@@ -21,6 +22,8 @@ const queryClient = new QueryClient({
     mutations: { retry: false },
   },
 });
+
+followAccount(queryClient);
 
 const root = document.getElementById('root');
 if (!root) throw new Error('no #root element');

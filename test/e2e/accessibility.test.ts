@@ -16,7 +16,9 @@ import { type TestServer, startTestServer } from '../support/server.js';
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const SHOTS = join(tmpdir(), 'credits-a11y-screenshots');
 
-const USER_PAGES = ['/platform', '/credits'];
+const USER_PAGES = ['/platform', '/credits', '/team'];
+/** The pages again with the user's organisation chosen in the header's "Account" select (its team, its shared balance). */
+const ORG_PAGES = ['/team', '/credits'];
 const PUBLIC_PAGES = ['/signin', '/signup', '/pricing'];
 
 interface Finding {
@@ -47,6 +49,7 @@ describe.runIf(runBrowserTests)('accessibility (axe-core, WCAG 2.1 AA)', () => {
   let browser: Browser;
   let userToken: string;
   let adminToken: string;
+  let orgId: string;
 
   beforeAll(async () => {
     ensureBuild();
@@ -61,6 +64,11 @@ describe.runIf(runBrowserTests)('accessibility (axe-core, WCAG 2.1 AA)', () => {
     });
     expect(sent.status).toBe(201);
     userToken = user.token;
+    orgId = (await user.api.post('/api/orgs', { name: 'Dana’s Agency' })).body.organization.id;
+    const colleague = await server.register({ name: 'Cole League' });
+    const invitation = await user.api.post(`/api/orgs/${orgId}/invitations`, { email: colleague.user.email, role: 'member' });
+    expect((await colleague.api.post(`/api/invitations/${invitation.body.invitation.token}/accept`)).status).toBe(200);
+    expect((await user.api.patch(`/api/orgs/${orgId}/members/${colleague.user.id}`, { monthlyLimit: 50 })).status).toBe(200);
     adminToken = (await server.userWithRole('admin')).token;
   });
   afterAll(async () => {
@@ -71,7 +79,7 @@ describe.runIf(runBrowserTests)('accessibility (axe-core, WCAG 2.1 AA)', () => {
   for (const scheme of ['light', 'dark'] as const) {
     it(`finds nothing serious on any page in the ${scheme} theme`, async () => {
       const found: Record<string, Finding[]> = {};
-      const visit = async (paths: string[] | 'admin', token: string | null) => {
+      const visit = async (paths: string[] | 'admin', token: string | null, account?: string) => {
         // bypassCSP: the audit script is injected inline, which the service's policy rightly refuses.
         const context = await browser.newContext({
           viewport: DESKTOP,
@@ -81,6 +89,7 @@ describe.runIf(runBrowserTests)('accessibility (axe-core, WCAG 2.1 AA)', () => {
           bypassCSP: true,
         });
         if (token) await context.addInitScript((t) => localStorage.setItem('credits.token', t), token);
+        if (account) await context.addInitScript((a) => localStorage.setItem('credits.account', a), account);
         const page = await context.newPage();
         page.setDefaultTimeout(30_000);
         if (paths === 'admin') {
@@ -99,15 +108,18 @@ describe.runIf(runBrowserTests)('accessibility (axe-core, WCAG 2.1 AA)', () => {
           expect(await page.evaluate(() => matchMedia('(prefers-color-scheme: dark)').matches)).toBe(scheme === 'dark');
           const findings = await audit(page);
           // A picture of each page in each theme, for a person to look at (not compared).
-          await page.screenshot({ path: join(SHOTS, `${scheme}${path.replaceAll('/', '-')}.png`), fullPage: true });
-          if (findings.length) found[path] = findings;
+          const name = `${account ? '/org' : ''}${path}`;
+          await page.screenshot({ path: join(SHOTS, `${scheme}${name.replaceAll('/', '-')}.png`), fullPage: true });
+          if (findings.length) found[name] = findings;
         }
         await context.close();
       };
       await visit(PUBLIC_PAGES, null);
       await visit(USER_PAGES, userToken);
+      await visit(ORG_PAGES, userToken, orgId);
       await visit('admin', adminToken);
       expect(found).toEqual({});
-    });
+      // Every page twice over (the organisation's too) on a shared machine: more than the default two minutes.
+    }, 300_000);
   }
 });

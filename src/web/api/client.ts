@@ -81,15 +81,80 @@ interface RequestOptions {
   headers?: Record<string, string>;
 }
 
-export function authHeaders(): Record<string, string> {
+const ACCOUNT_KEY = 'credits.account';
+
+/**
+ * The account the dashboard acts on (shared/API.md "Accounts"): null for the user's personal
+ * account (no header: the server's default), else an organisation's id, sent as `X-Account`
+ * on every call but the two below. Kept in localStorage so the choice survives a reload; the
+ * memory copy is what is sent, so a tab keeps its choice while another tab picks another.
+ */
+let account: string | null = readAccount();
+const accountListeners = new Set<Listener>();
+
+function readAccount(): string | null {
+  try {
+    return localStorage.getItem(ACCOUNT_KEY);
+  } catch {
+    return null;
+  }
+}
+
+export function getAccount(): string | null {
+  return account;
+}
+
+/** Chooses the account every later call and stream acts on (null: personal). */
+export function setAccount(id: string | null): void {
+  if (id === account) return;
+  account = id;
+  try {
+    if (id) localStorage.setItem(ACCOUNT_KEY, id);
+    else localStorage.removeItem(ACCOUNT_KEY);
+  } catch {
+    // Storage unavailable: the choice lasts for this page only.
+  }
+  for (const fn of accountListeners) fn();
+}
+
+/** Follows the chosen account (for useSyncExternalStore). */
+export function onAccountChange(fn: Listener): () => void {
+  accountListeners.add(fn);
+  return () => accountListeners.delete(fn);
+}
+
+const accountNotFoundListeners = new Set<Listener>();
+
+/**
+ * Called when a call that named the chosen account was answered 404 (the user may have been
+ * removed from it): the account provider then asks GET /api/accounts whether the choice still
+ * holds, and falls back to personal if not. A 404 of another kind (an unknown call id) changes nothing.
+ */
+export function onAccountNotFound(fn: Listener): () => void {
+  accountNotFoundListeners.add(fn);
+  return () => accountNotFoundListeners.delete(fn);
+}
+
+/**
+ * Calls that never carry `X-Account`: the sign-in routes, and the list of accounts the user may
+ * choose from (which must not depend on the choice, or a stale choice could hide the way out).
+ */
+function accountFree(path: string): boolean {
+  return path.startsWith('/api/auth/') || path === '/api/accounts' || path.startsWith('/api/accounts?');
+}
+
+/** The Bearer token and, on account-scoped calls, the chosen account: the one place they are added. */
+export function authHeaders(path = ''): Record<string, string> {
   const token = getToken();
-  return token ? { authorization: `Bearer ${token}` } : {};
+  if (!token) return {};
+  return account && !accountFree(path) ? { authorization: `Bearer ${token}`, 'x-account': account } : { authorization: `Bearer ${token}` };
 }
 
 /** fetch with the token; throws ApiError on a non-2xx answer. Returns the raw Response. */
 export async function apiFetch(path: string, opts: RequestOptions = {}): Promise<Response> {
-  const headers: Record<string, string> = { accept: 'application/json', ...authHeaders(), ...(opts.headers ?? {}) };
+  const headers: Record<string, string> = { accept: 'application/json', ...authHeaders(path), ...(opts.headers ?? {}) };
   const hadToken = 'authorization' in headers;
+  const namedAccount = 'x-account' in headers;
   let body: BodyInit | undefined;
   if (opts.body instanceof FormData) body = opts.body;
   else if (opts.body !== undefined) {
@@ -119,6 +184,7 @@ export async function apiFetch(path: string, opts: RequestOptions = {}): Promise
     // Not JSON: keep the generic message.
   }
   if (res.status === 401 && hadToken) signOutEverywhere();
+  if (res.status === 404 && namedAccount) for (const fn of accountNotFoundListeners) fn();
   throw new ApiError(res.status, code, message, details);
 }
 
@@ -221,11 +287,13 @@ function readEventStream(path: string, onEvent: (e: SseEvent) => void, onStatus?
   const run = async () => {
     if (ctrl.signal.aborted) return;
     try {
-      const res = await fetch(path, { headers: { accept: 'text/event-stream', ...authHeaders() }, signal: ctrl.signal, cache: 'no-store' });
+      const headers = { accept: 'text/event-stream', ...authHeaders(path) };
+      const res = await fetch(path, { headers, signal: ctrl.signal, cache: 'no-store' });
       if (res.status === 401) {
         signOutEverywhere();
         return;
       }
+      if (res.status === 404 && 'x-account' in headers) for (const fn of accountNotFoundListeners) fn();
       if (!res.ok || !res.body) throw new Error(`stream answered ${res.status}`);
       attempt = 0;
       onStatus?.(true);

@@ -34,6 +34,8 @@ const AdminWebhooksPage = page(() => import('../features/admin-webhooks/AdminWeb
 const AdminApiKeysPage = page(() => import('../features/admin-api-keys/AdminApiKeysPage'), 'AdminApiKeysPage');
 const AdminPromoCodesPage = page(() => import('../features/admin-promo-codes/AdminPromoCodesPage'), 'AdminPromoCodesPage');
 const AdminLiabilityPage = page(() => import('../features/admin-liability/AdminLiabilityPage'), 'AdminLiabilityPage');
+const TeamPage = page(() => import('../features/team/TeamPage'), 'TeamPage');
+const AcceptInvitationPage = page(() => import('../features/team/AcceptInvitationPage'), 'AcceptInvitationPage');
 const CreditDashboard = page(() => import('../features/credits/CreditDashboard'), 'CreditDashboard');
 
 /** The pages before sign-in, by path, with their titles. */
@@ -65,6 +67,8 @@ const ADMIN_PAGES: Record<string, ComponentType> = {
 const SIGNED_IN_TITLES: [RegExp, string][] = [
   [/^\/credits/, 'Credits'],
   [/^\/pricing/, 'Pricing'],
+  [/^\/team/, 'Team'],
+  [/^\/(invitations\/|accept-invitation)/, 'Invitation'],
   [/^\/admin/, 'Administration'],
   [/^\/(platform)?$/, 'Platform'],
 ];
@@ -95,7 +99,8 @@ function PricingRoute() {
 function RequireAuth() {
   const { token } = useSession();
   const location = useLocation();
-  if (!token) return <Navigate to="/signin" replace state={{ from: location.pathname + location.search }} />;
+  // The fragment too: an invitation's link carries its token there.
+  if (!token) return <Navigate to="/signin" replace state={{ from: location.pathname + location.search + location.hash }} />;
   return <Layout />;
 }
 
@@ -113,6 +118,9 @@ export function App() {
           <Route index element={<PlatformPage />} />
           <Route path="platform" element={<PlatformPage />} />
           <Route path="credits" element={<CreditDashboard />} />
+          <Route path="team" element={<TeamPage />} />
+          <Route path="invitations/:token" element={<AcceptInvitationPage />} />
+          <Route path="accept-invitation" element={<AcceptInvitationPage />} />
           <Route path="admin" element={<AdminLayout />}>
             <Route index element={<Navigate to="/admin/users" replace />} />
             {Object.entries(ADMIN_PAGES).map(([path, Page]) => (

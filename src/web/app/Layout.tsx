@@ -3,12 +3,15 @@ import { Link, NavLink, Outlet } from 'react-router';
 import { Loading } from '../components/ui';
 import { CreditBalance } from '../features/credits/CreditBalance';
 import { BalanceLive, useBalanceStream } from '../features/credits/hooks';
+import { AccountSwitcher, useAccountGuard, useChosenAccount } from '../lib/account';
 import { useSession } from '../lib/session';
 
 /** The signed-in shell: header with navigation and the live balance, then the page. */
 export function Layout({ children }: { children?: ReactNode }) {
   const { user, token, isAdmin, signOut } = useSession();
-  const live = useBalanceStream(token);
+  useAccountGuard();
+  const chosen = useChosenAccount();
+  const live = useBalanceStream(token, chosen.id);
   return (
     <BalanceLive.Provider value={live}>
       <div className="app">
@@ -27,9 +30,11 @@ export function Layout({ children }: { children?: ReactNode }) {
               <NavLink to="/credits">Credits</NavLink>
               <NavLink to="/platform">Platform</NavLink>
               <NavLink to="/pricing">Pricing</NavLink>
+              <NavLink to="/team">Team</NavLink>
               {isAdmin ? <NavLink to="/admin">Admin</NavLink> : null}
             </nav>
             <div className="header-right">
+              <AccountSwitcher />
               <CreditBalance compact live={live} />
               <div className="user-box">
                 <span className="user-name" title={user?.email}>

@@ -23,6 +23,7 @@ export function Empty({ children }: { children: ReactNode }) {
  */
 export function ErrorMessage({ error, inline = [] }: { error: unknown; inline?: readonly string[] }) {
   if (!error) return null;
+  if (error instanceof ApiError && error.code === 'member_limit_exceeded') return <MemberLimit error={error} />;
   if (error instanceof ApiError && error.status === 402) return <NeedCredits error={error} />;
   const fields =
     error instanceof ApiError && error.code === 'validation_error'
@@ -62,6 +63,25 @@ export function NeedCredits({ error }: { error: ApiError }) {
         <Link to="/credits" className="button button-small">
           Top up your balance
         </Link>
+      </p>
+    </div>
+  );
+}
+
+/** 402 `member_limit_exceeded`: the organisation has the credits, but this member's monthly limit does not allow the charge. */
+export function MemberLimit({ error }: { error: ApiError }) {
+  const n = (k: string) => (typeof error.details?.[k] === 'number' ? (error.details[k] as number) : undefined);
+  const limit = n('limit');
+  const used = n('used');
+  const required = n('required');
+  return (
+    <div className="notice notice-warning" role="alert">
+      <p>
+        <strong>You reached your monthly limit.</strong>{' '}
+        {limit !== undefined && used !== undefined && required !== undefined
+          ? `This needs ${formatCredits(required)} credits, and you have used ${formatCredits(used)} of your ${formatCredits(limit)} credits this month.`
+          : 'This charge would take your spending this month past the limit your organisation set.'}{' '}
+        Nothing was charged. An owner or admin of the organisation can raise your limit; it starts again on the 1st (UTC).
       </p>
     </div>
   );

@@ -8,6 +8,8 @@ import type { QueryOf } from '../../contracts/endpoints';
 export const keys = {
   me: (token: string | null) => ['me', token] as const,
   config: ['config'] as const,
+  accounts: (token: string | null) => ['accounts', token] as const,
+  members: (orgId: string) => ['members', orgId] as const,
   setupStatus: ['setup-status'] as const,
   packages: ['packages'] as const,
   balance: ['balance'] as const,
@@ -18,7 +20,7 @@ export const keys = {
   },
   usage: {
     all: ['usage'] as const,
-    report: (granularity: string, from: string, to: string) => ['usage', granularity, from, to] as const,
+    report: (granularity: string, from: string, to: string, byMember = false) => ['usage', granularity, from, to, byMember] as const,
   },
   alerts: ['alerts'] as const,
   payments: ['payments'] as const,
@@ -59,4 +61,6 @@ export const BALANCE_FOLLOWERS = [
   keys.estimate.all,
   keys.payments,
   keys.holds,
+  // An organisation's members' use this month (the Team page) moves with its balance.
+  ['members'] as const,
 ] as const;

@@ -3,7 +3,7 @@ import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from 'react';
 import { useNavigate } from 'react-router';
 import type { Shape } from '../../contracts/types';
-import { api, getToken, onUnauthorized, setToken } from '../api/client';
+import { api, getToken, onUnauthorized, setAccount, setToken } from '../api/client';
 import { keys } from './query-keys';
 
 interface Session {
@@ -33,6 +33,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
 
   const signOut = useCallback(() => {
     setToken(null);
+    // The next user of this browser starts on their own personal account.
+    setAccount(null);
     setTokenState(null);
     queryClient.clear();
     navigate('/signin', { replace: true });

@@ -1,6 +1,6 @@
 import { useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
-import { Link, Navigate } from 'react-router';
+import { Link, Navigate, useLocation } from 'react-router';
 import { ApiError, api } from '../../api/client';
 import { Field, fieldErrors } from '../../components/Field';
 import { ErrorMessage } from '../../components/ui';
@@ -14,6 +14,7 @@ import { onSubmit } from '../../lib/forms';
 export function SignInPage() {
   const { token } = useSession();
   const done = useAfterAuth();
+  const location = useLocation();
   const config = useConfig();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
@@ -59,7 +60,10 @@ export function SignInPage() {
         </button>
       </form>
       <p className="auth-switch">
-        No account yet? <Link to="/signup">Sign up</Link>
+        No account yet? {/* Where the visitor was headed (an invitation's link) is kept across the two pages. */}
+        <Link to="/signup" state={location.state}>
+          Sign up
+        </Link>
       </p>
       <p className="auth-switch">
         <Link to="/pricing">See pricing</Link>

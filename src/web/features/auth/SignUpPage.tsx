@@ -1,6 +1,6 @@
 import { useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
-import { Link, Navigate, useNavigate } from 'react-router';
+import { Link, Navigate, useLocation, useNavigate } from 'react-router';
 import { api } from '../../api/client';
 import { useSession } from '../../lib/session';
 import { AuthCard, type NewAccount, NewAccountFields } from './AuthCard';
@@ -13,6 +13,7 @@ export function SignUpPage() {
   const { token } = useSession();
   const done = useAfterAuth();
   const navigate = useNavigate();
+  const location = useLocation();
   const [account, setAccount] = useState<NewAccount>({ name: '', email: '', password: '' });
   const m = useMutation({
     mutationFn: () => api('POST /api/auth/register', { body: account }),
@@ -37,7 +38,10 @@ export function SignUpPage() {
         </button>
       </form>
       <p className="auth-switch">
-        Already have an account? <Link to="/signin">Sign in</Link>
+        Already have an account?{' '}
+        <Link to="/signin" state={location.state}>
+          Sign in
+        </Link>
       </p>
     </AuthCard>
   );

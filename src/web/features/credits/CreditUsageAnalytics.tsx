@@ -4,9 +4,11 @@ import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAx
 import type { GRANULARITIES } from '../../../contracts/enums';
 import { api, downloadFile } from '../../api/client';
 import { ByOperationTable } from '../../components/ByOperationTable';
+import { ByMemberTable } from './ByMemberTable';
 import { DateRangeFields, ReportStatus } from '../../components/DateRangeFields';
 import { SelectField } from '../../components/Field';
 import { Empty, ErrorMessage, Stat } from '../../components/ui';
+import { useChosenAccount } from '../../lib/account';
 import { lastDays, rangeQuery, spanDays, useDayRange } from '../../lib/date-range';
 import { formatBucket, formatCredits, humanize } from '../../lib/format';
 import { keys } from '../../lib/query-keys';
@@ -31,9 +33,15 @@ export function CreditUsageAnalytics() {
   const h = useId();
   const [granularity, setGranularity] = useState<Granularity>('day');
   const { range, setRange, bad } = useDayRange(30);
+  // An organisation's report is also split by the member who spent (`groupBy=member`).
+  const { isOrg } = useChosenAccount();
   const usage = useQuery({
-    queryKey: keys.usage.report(granularity, range.from, range.to),
-    queryFn: ({ signal }) => api('GET /api/credits/usage', { query: { granularity, ...rangeQuery(range) }, signal }),
+    queryKey: keys.usage.report(granularity, range.from, range.to, isOrg),
+    queryFn: ({ signal }) =>
+      api('GET /api/credits/usage', {
+        query: { granularity, ...rangeQuery(range), ...(isOrg ? { groupBy: 'member' as const } : {}) },
+        signal,
+      }),
     enabled: !bad && Boolean(range.from && range.to),
     placeholderData: keepPreviousData,
   });
@@ -155,6 +163,7 @@ export function CreditUsageAnalytics() {
                 </figcaption>
               </figure>
               <ByOperationTable rows={data.byOperation} />
+              {data.byMember ? <ByMemberTable rows={data.byMember} /> : null}
             </>
           )}
         </>

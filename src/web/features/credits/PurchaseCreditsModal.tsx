@@ -5,6 +5,7 @@ import { ApiError, api, idempotencyKey } from '../../api/client';
 import { CloseButton } from '../../components/Actions';
 import { Dialog } from '../../components/Dialog';
 import { Loading } from '../../components/ui';
+import { useChosenAccount } from '../../lib/account';
 import { useConfig } from '../../lib/config';
 import { formatCredits, formatMoney } from '../../lib/format';
 import { keys } from '../../lib/query-keys';
@@ -55,9 +56,32 @@ export function PurchaseCreditsModal({ onClose }: { onClose(): void }) {
   const done = buy.data;
   const bought = buy.variables?.pkg;
   const failure = buy.error ? purchaseFailure(buy.error, provider, offline) : null;
+  // The purchase is for the chosen account (the client names it); an organisation's members
+  // spend its credits, but only its owners and admins buy them (the server would answer 403).
+  const chosen = useChosenAccount();
+  const orgName = chosen.isOrg ? (chosen.account?.name ?? 'this organisation') : null;
+
+  if (orgName && !chosen.canManage) {
+    return (
+      <Dialog title="Buy credits" onClose={onClose}>
+        <div className="stack">
+          <p className="notice notice-info">
+            Only owners and admins of {orgName} buy credits for it. Ask one of them to top up its balance, or switch to your personal
+            account in the “Account” menu to buy credits for yourself.
+          </p>
+          <CloseButton onClose={onClose} />
+        </div>
+      </Dialog>
+    );
+  }
 
   return (
-    <Dialog title="Buy credits" onClose={onClose} wide>
+    <Dialog
+      title="Buy credits"
+      onClose={onClose}
+      wide
+      description={orgName ? `For ${orgName}: the credits go to its shared balance.` : undefined}
+    >
       {done && bought ? (
         <div className="purchase-done">
           {done.payment.status === 'pending' && done.clientSecret && config.data?.stripePublishableKey && !paid ? (

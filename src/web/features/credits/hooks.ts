@@ -109,11 +109,13 @@ async function refresh(queryClient: QueryClient, queryKey: QueryKey): Promise<vo
 
 /**
  * Keeps the cached balance live from GET /api/credits/stream (mount once, in the
- * signed-in shell). Returns whether the stream is connected.
+ * signed-in shell), of the chosen account: a new choice opens a new stream (the client sends
+ * it as `X-Account`). Returns whether the stream is connected.
  */
-export function useBalanceStream(token: string | null): boolean {
+export function useBalanceStream(token: string | null, account: string | null): boolean {
   const queryClient = useQueryClient();
   const [connected, setConnected] = useState(false);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: the client sends the chosen `account` when the stream connects, so a new choice must reconnect.
   useEffect(() => {
     if (!token) return;
     const stop = openEventStream(
@@ -132,6 +134,6 @@ export function useBalanceStream(token: string | null): boolean {
       stop();
       setConnected(false);
     };
-  }, [token, queryClient]);
+  }, [token, account, queryClient]);
   return connected;
 }
