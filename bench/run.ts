@@ -10,7 +10,8 @@
  *   --accounts N         accounts of the spread shape (default 10,000)
  *   --rows N             usage rows of the analytics user (default 1,000,000)
  *   --dialect D          sqlite or postgres only (default: both)
- *   --only A,B           sections: http, durability, ledger, pgbench, analytics, scale, batch, org, grants (default: all)
+ *   --only A,B           sections: http, durability, ledger, pgbench, analytics, scale, batch, org, grants (default: all);
+ *                        `--only http` runs the issue-21 HTTP goals alone (bare Fastify, /health/live, metered)
  *   --no-verify          skip `verifyLedger` over what the ledger runs wrote
  *   --out FILE           where to write the markdown (default bench/results.md)
  *
@@ -88,7 +89,9 @@ const org: OrgFigure[] = [];
 const grants: GrantsFigure[] = [];
 
 if (SECTIONS.has('http')) {
-  log(`\nHTTP: metered POST /api/messages vs GET /bench/hello, ${CONNECTIONS} connections, ${RUNS} x ${SECONDS} s`);
+  log(
+    `\nHTTP: bare Fastify vs GET /health/live vs metered POST /api/messages, then the metered route at half capacity, ${CONNECTIONS} connections, ${RUNS} x ${SECONDS} s`,
+  );
   for (const d of dialects) http.push(await httpBench(d, opts));
 }
 if (SECTIONS.has('durability')) {
@@ -159,8 +162,11 @@ if (http.length) {
   for (const r of http) {
     const ratio = r.live.rps / r.bare.rps;
     const cpuRatio = r.live.cpuUs && r.bare.cpuUs ? ` (CPU per request: ${x(r.bare.cpuUs, r.live.cpuUs)})` : '';
+    // Met only when the CPU per request agrees: on a loaded machine autocannon itself is
+    // often the limit, and both processes then answer what it sends whatever they cost.
+    const cpuOk = !r.live.cpuUs || !r.bare.cpuUs || r.bare.cpuUs / r.live.cpuUs >= 0.9;
     targets.push(
-      `| goal 1: \`GET /health/live\`, ${r.dialect} | >= 0.9x bare Fastify (${fmt(r.bare.rps)}/s) | ${ratio.toFixed(2)}x${cpuRatio} | ${verdict(ratio >= 0.9)} |`,
+      `| goal 1: \`GET /health/live\`, ${r.dialect} | >= 0.9x bare Fastify (${fmt(r.bare.rps)}/s), requests/s and CPU per request | ${ratio.toFixed(2)}x${cpuRatio} | ${verdict(ratio >= 0.9 && cpuOk)} |`,
     );
   }
   const sq = http.find((r) => r.dialect === 'sqlite');
