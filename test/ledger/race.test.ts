@@ -66,8 +66,8 @@ describe.each(await activeDialects())('two processes racing on one account (%s)'
     expect(rows).toHaveLength(AFFORDABLE);
     expect(rows.filter((r) => r.description === 'race A')).toHaveLength(a.ok);
     expect(rows.filter((r) => r.description === 'race B')).toHaveLength(b.ok);
-    expect(a.ok).toBeGreaterThan(0);
-    expect(b.ok).toBeGreaterThan(0);
+    expect(a.ok, JSON.stringify({ a, b })).toBeGreaterThan(0);
+    expect(b.ok, JSON.stringify({ a, b })).toBeGreaterThan(0);
     expect(rows.at(-1)?.balance_after_mc).toBe(0);
 
     const report = await verifyLedger(db.database.db, testLedgerKey);
@@ -99,12 +99,20 @@ describe.each(await activeDialects())('two processes spending grants near expiry
     });
     const workers = [startWorker(db, env('A')), startWorker(db, env('B'))];
     await Promise.all(workers.map((w) => w.ready));
-    // 600 credits in four grants: three expire while the debits run, one never.
-    // The first one is due about when the debits start, the others while they run.
+    // 600 credits in four grants: three expire while the debits run, one never. The waves
+    // bound the spending to 20 credits per 10 ms (two processes, 10 debits each), so by the
+    // first grant's expiry (80 ms) at most 180 of its 300 credits can be gone: some of it is
+    // always left for a sweeper to expire while the debits still run (50 waves, 490 ms or
+    // more). With equal grants of 150, a fast run could spend each before it was due, and
+    // nothing expired mid-run.
     const expiring: number[] = [];
-    for (const ms of [80, 160, 300]) {
+    for (const [ms, credits] of [
+      [80, 300],
+      [160, 100],
+      [300, 50],
+    ] as const) {
       expiring.push(Date.now() + ms);
-      await core.ledger.grant(u.id, 150 * COST_MC, 'bonus', { grant: { expiresAt: expiring.at(-1) } });
+      await core.ledger.grant(u.id, credits * COST_MC, 'bonus', { grant: { expiresAt: expiring.at(-1) } });
     }
     await core.ledger.grant(u.id, 150 * COST_MC, 'purchase');
     for (const w of workers) w.child.stdin.write('go\n');
@@ -144,9 +152,9 @@ describe.each(await activeDialects())('two processes spending grants near expiry
     const acct = await q.selectFrom('user_credits').selectAll().where('user_id', '=', u.id).executeTakeFirstOrThrow();
     expect(acct.balance_mc).toBe(0);
     // The sweepers of the processes expired grants while the debits ran; both processes spent.
-    expect(a.expired + b.expired).toBeGreaterThan(0);
-    expect(a.ok).toBeGreaterThan(0);
-    expect(b.ok).toBeGreaterThan(0);
+    expect(a.expired + b.expired, JSON.stringify({ a, b })).toBeGreaterThan(0);
+    expect(a.ok, JSON.stringify({ a, b })).toBeGreaterThan(0);
+    expect(b.ok, JSON.stringify({ a, b })).toBeGreaterThan(0);
 
     const report = await verifyLedger(q, testLedgerKey);
     expect(report.violations).toEqual([]);
