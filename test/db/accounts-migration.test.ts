@@ -107,18 +107,20 @@ describe.each(await activeDialects())('migration 019 (accounts) on a database of
           .execute();
       }
     }
-    const before = await verifyLedger(db, testLedgerKey);
-    expect(before.violations).toEqual([]);
-    // What the release wrote: an open hold, expiring grants, refunds, usage of customers.
-    expect(before).toMatchObject({ ok: true, keyed: true, activeHolds: 1, payments: 5 });
-    expect(before.transactions).toBe(fixture.tables.credit_transactions?.length);
-    expect(before.grants).toBeGreaterThan(0);
     const rowsBefore = Object.fromEntries(await Promise.all(LEDGER_TABLES.map(async (t) => [t, await dump(db, t)] as const)));
 
-    expect(await migrateToLatest(db)).toEqual(['019-accounts']);
+    // Today's `credits verify` also reads grant_movements (migration 020, after this one), so it
+    // cannot run on the release-018 database itself any more: the verdict is taken after both
+    // migrations, against what the release wrote (an open hold, expiring grants, refunds, usage
+    // of customers, every transaction), and every ledger row and hash is compared below. When
+    // 019 landed (1a1d4b5) this test also compared the whole report before and after: equal.
+    expect(await migrateToLatest(db)).toEqual(['019-accounts', '020-grant-movements']);
 
     const after = await verifyLedger(db, testLedgerKey);
-    expect(after).toEqual(before);
+    expect(after.violations).toEqual([]);
+    expect(after).toMatchObject({ ok: true, keyed: true, activeHolds: 1, payments: 5 });
+    expect(after.transactions).toBe(fixture.tables.credit_transactions?.length);
+    expect(after.grants).toBeGreaterThan(0);
     for (const t of LEDGER_TABLES) {
       // The same rows, with member_id (null: nobody of an organisation caused them) where it was added.
       const now = (await dump(db, t)).map(({ member_id, ...r }) => {

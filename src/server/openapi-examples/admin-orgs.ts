@@ -48,6 +48,7 @@ export const ADMIN_ORG_EXAMPLES: Record<string, Example> = {
           balanceAfter: 1190.4,
           description: 'Credits for the pilot month',
           metadata: { reason: 'Credits for the pilot month', actorId: ADMIN_ID },
+          memberId: null,
           createdAt: T,
         },
         balance: { balance: 1190.4, reserved: 0, available: 1190.4 },
