@@ -13,7 +13,7 @@ import type {
   UsageRow as StoredUsageRow,
 } from '../../db/schema.js';
 import { invalid, notFound } from '../errors.js';
-import type { AllocationState, GrantState } from './grants.js';
+import type { AllocationState, GrantState, Moves } from './grants.js';
 import type { GrantMoveRow } from './grant-moves.js';
 import type { LedgerKey } from './hash.js';
 import type { LedgerOp } from './types.js';
@@ -124,6 +124,8 @@ export class Pending {
   }
   /** What each op changed of each grant's remaining credits (grant-moves.ts). */
   grantMoves: GrantMoveRow[] = [];
+  /** What the op being decided changed so far of each grant (grants.ts `moved`), made rows by `recordMoves`. */
+  moved: Moves = new Map();
 
   /** Appends what a compound op decided once all its steps passed. */
   merge(other: Pending) {

@@ -8,7 +8,7 @@ import type { GrantRow, GrantSource } from '../../db/schema.js';
 import { conflict, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { AccountState, BatchState, Pending } from './batch-state.js';
-import { type AllocationState, type GrantState, grantedPart, takeFree, takeReserved } from './grants.js';
+import { type AllocationState, type GrantState, grantedPart, moved, takeFree, takeReserved } from './grants.js';
 import { available, post, unposted } from './ledger-rows.js';
 import type { Applied, ExpireGrantOp } from './types.js';
 
@@ -53,7 +53,9 @@ export function addGrant(
     expired_at: null,
     created_at: g.now,
   };
-  grantsOf(state, a.row.user_id).push({ row, isNew: true, dirty: true });
+  const grant: GrantState = { row, isNew: true, dirty: true };
+  grantsOf(state, a.row.user_id).push(grant);
+  moved(pending.moved, grant, row.remaining_mc);
   // Purchases and auto-recharges are announced as such (credits.purchased, auto_recharge.succeeded).
   if (!g.quiet && g.source !== 'purchase' && g.source !== 'auto_recharge') {
     pending.events.push({
@@ -78,6 +80,7 @@ export function addGrant(
  */
 export function spendGrants(
   state: BatchState,
+  pending: Pending,
   userId: string,
   before: number,
   after: number,
@@ -87,11 +90,11 @@ export function spendGrants(
   const need = Math.max(0, before) - Math.max(0, after) - taken;
   if (need <= 0) return;
   const grants = grantsOf(state, userId);
-  const left = takeFree(grants, need, first);
+  const left = takeFree(grants, need, pending.moved, first);
   if (left > 0) {
     const held: AllocationState[] = [];
     for (const list of state.allocations.values()) for (const x of list) if (x.userId === userId) held.push(x);
-    takeReserved(grants, held, left, first);
+    takeReserved(grants, held, left, pending.moved, first);
   }
 }
 
@@ -143,6 +146,7 @@ export function decideExpireGrant(op: ExpireGrantOp, a: AccountState, state: Bat
   const amount = g.row.remaining_mc - g.row.reserved_mc;
   g.row.remaining_mc -= amount;
   g.row.expired_mc += amount;
+  moved(pending.moved, g, -amount);
   g.row.expired_at = now;
   g.dirty = true;
   // The account's row is rewritten even when nothing leaves it: a grant changes only with its account's row (load-batch.ts relies on it).

@@ -101,7 +101,7 @@ export function decideCapture(op: CaptureOp, state: BatchState, pending: Pending
     if (type === 'usage') m.usedMc += charged;
   }
   const before = a.row.balance_mc;
-  const settled = settleHold(grantsOf(state, a.row.user_id), state.allocations.get(r.row.id) ?? [], charged);
+  const settled = settleHold(grantsOf(state, a.row.user_id), state.allocations.get(r.row.id) ?? [], charged, pending.moved);
   state.allocations.delete(r.row.id);
   const applied = post(
     a,
@@ -124,7 +124,7 @@ export function decideCapture(op: CaptureOp, state: BatchState, pending: Pending
     applied.usageId = addUsage(pending, a.row.user_id, op.usage, charged, false, applied.transactionId, r.row.id, now, undefined, memberId);
   }
   const expired = expireReleased(a, pending, settled.expired, now);
-  spendGrants(state, a.row.user_id, before, a.row.balance_mc, charged - settled.unbackedMc + expired);
+  spendGrants(state, pending, a.row.user_id, before, a.row.balance_mc, charged - settled.unbackedMc + expired);
   return withExpired(applied, a, expired);
 }
 
@@ -143,7 +143,7 @@ export function decideRelease(op: ReleaseOp, state: BatchState, pending: Pending
   r.row.settled_at = now;
   r.dirty = true;
   const before = a.row.balance_mc;
-  const settled = settleHold(grantsOf(state, a.row.user_id), state.allocations.get(r.row.id) ?? [], 0);
+  const settled = settleHold(grantsOf(state, a.row.user_id), state.allocations.get(r.row.id) ?? [], 0, pending.moved);
   state.allocations.delete(r.row.id);
   const applied = post(
     a,
@@ -163,6 +163,6 @@ export function decideRelease(op: ReleaseOp, state: BatchState, pending: Pending
   applied.reservationId = r.row.id;
   applied.chargedMc = 0;
   const expired = expireReleased(a, pending, settled.expired, now);
-  spendGrants(state, a.row.user_id, before, a.row.balance_mc, expired);
+  spendGrants(state, pending, a.row.user_id, before, a.row.balance_mc, expired);
   return withExpired(applied, a, expired);
 }

@@ -22,7 +22,7 @@ import {
   usageIdsOf,
 } from './batch-state.js';
 import type { LedgerKey } from './hash.js';
-import { opAccount, recordMoves, remainingOf } from './grant-moves.js';
+import { recordMoves } from './grant-moves.js';
 import { addUsage, available, post, unposted, usageRowMetadata } from './ledger-rows.js';
 import type { Applied, CompoundOp, LedgerOp, OpResult } from './types.js';
 
@@ -83,15 +83,16 @@ export function decideBatch(ops: readonly LedgerOp[], state: BatchState, key: Le
 }
 
 /**
- * Decides one op, and records what it moved of each grant (grant-moves.ts); a compound op's
- * steps record their own, each under its step's ledger row.
+ * Decides one op, and records what it moved of each grant (grant-moves.ts): the grants' changes
+ * are noted in `pending.moved` where they are made. A compound op's steps record their own,
+ * each under its step's ledger row.
  */
 function decide(op: LedgerOp, state: BatchState, pending: Pending, now: number): Applied {
   if (op.kind === 'compound') return decideOp(op, state, pending, now);
-  const userId = opAccount(op, state);
-  const before = userId === undefined ? undefined : remainingOf(state, userId);
+  // A refused op changed nothing (decideCompound's steps note theirs in their own scratch).
+  pending.moved.clear();
   const applied = decideOp(op, state, pending, now);
-  if (userId !== undefined && before) recordMoves(state, pending, userId, before, applied, now);
+  recordMoves(state, pending, applied, now);
   return applied;
 }
 
@@ -145,7 +146,7 @@ function decideOp(op: LedgerOp, state: BatchState, pending: Pending, now: number
         0,
         now,
       );
-      spendGrants(state, a.row.user_id, before, a.row.balance_mc, 0);
+      spendGrants(state, pending, a.row.user_id, before, a.row.balance_mc, 0);
       if (op.usage) {
         applied.usageId = addUsage(
           pending,
@@ -171,6 +172,7 @@ function decideOp(op: LedgerOp, state: BatchState, pending: Pending, now: number
       const paymentId = op.refType === 'payment' ? op.refId : undefined;
       spendGrants(
         state,
+        pending,
         a.row.user_id,
         before,
         a.row.balance_mc,

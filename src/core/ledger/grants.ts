@@ -28,6 +28,18 @@ export interface AllocationState {
   dirty: boolean;
 }
 
+/**
+ * What the op being decided has changed so far of each grant's remaining credits (the
+ * batch's `Pending.moved`): every change of a grant's `remaining_mc` is added here where it is
+ * made, and decide.ts turns them into the op's grant movements (grant-moves.ts).
+ */
+export type Moves = Map<GrantState, number>;
+
+/** Notes that `g`'s remaining credits changed by `mc`. */
+export function moved(moves: Moves, g: GrantState, mc: number): void {
+  if (mc !== 0) moves.set(g, (moves.get(g) ?? 0) + mc);
+}
+
 const PROMOTIONAL: ReadonlySet<GrantSource> = new Set(['bonus', 'signup_bonus', 'promo', 'adjustment']);
 
 export function isPromotional(source: GrantSource): boolean {
@@ -66,7 +78,7 @@ export function ordered(grants: GrantState[]): GrantState[] {
  * Takes up to `amountMc` of the grants' free credits, `first` ones (a refunded payment's own
  * grants) before the others, each group in the spending order. Returns what it could not take.
  */
-export function takeFree(grants: GrantState[], amountMc: number, first?: (g: GrantRow) => boolean): number {
+export function takeFree(grants: GrantState[], amountMc: number, moves: Moves, first?: (g: GrantRow) => boolean): number {
   let left = amountMc;
   const passes = first ? [first, (g: GrantRow) => !first(g)] : [null];
   for (const pass of passes) {
@@ -77,6 +89,7 @@ export function takeFree(grants: GrantState[], amountMc: number, first?: (g: Gra
       if (t <= 0) continue;
       g.row.remaining_mc -= t;
       g.dirty = true;
+      moved(moves, g, -t);
       left -= t;
     }
   }
@@ -107,6 +120,7 @@ export function takeReserved(
   grants: GrantState[],
   allocations: AllocationState[],
   amountMc: number,
+  moves: Moves,
   first?: (g: GrantRow) => boolean,
 ): number {
   let left = amountMc;
@@ -133,6 +147,7 @@ export function takeReserved(
     g.row.reserved_mc -= t;
     g.row.remaining_mc -= t;
     g.dirty = true;
+    moved(moves, g, -t);
     left -= t;
   }
   return left;
@@ -150,7 +165,7 @@ export interface Settled {
  * Settles a hold's reservations: `chargedMc` is taken from them in the spending order, the
  * rest returns to its grants, except from grants that expired meanwhile, where it expires.
  */
-export function settleHold(grants: GrantState[], allocations: AllocationState[], chargedMc: number): Settled {
+export function settleHold(grants: GrantState[], allocations: AllocationState[], chargedMc: number, moves: Moves): Settled {
   const byId = new Map(grants.map((g) => [g.row.id, g]));
   const own = allocations
     .filter((a) => a.amountMc > 0 && byId.has(a.grantId))
@@ -163,10 +178,12 @@ export function settleHold(grants: GrantState[], allocations: AllocationState[],
     left -= t;
     g.row.reserved_mc -= a.amountMc;
     g.row.remaining_mc -= t;
+    moved(moves, g, -t);
     const unspent = a.amountMc - t;
     if (unspent > 0 && g.row.expired_at !== null) {
       g.row.remaining_mc -= unspent;
       g.row.expired_mc += unspent;
+      moved(moves, g, -unspent);
       expired.push({ grant: g.row, amountMc: unspent });
     }
     g.dirty = true;
