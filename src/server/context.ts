@@ -9,6 +9,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import type { Config } from '../config.js';
 import { ensureExternalUser } from '../core/accounts/ensure-external-user.js';
 import { ApiKeyCheck } from '../core/api-keys/api-key-check.js';
+import { API_KEY_REVOKED } from '../core/api-keys/revoke-api-key.js';
 import type { Core } from '../core/index.js';
 import { Cursors } from './cursor.js';
 import type { BalanceEvents } from './events.js';
@@ -75,8 +76,12 @@ export function createContext(deps: AppDeps, log: FastifyBaseLogger): AppContext
     bootstrapKey: config.serviceApiKey,
     onError: (e) => log.warn({ err: e }, "could not record an API key's last use"),
   });
-  // A user changed on another instance (role, revoked tokens): forget them here at once.
-  deps.events.onUserChanged((id) => users.invalidate(id));
+  // A user changed on another instance (role, revoked tokens): forget them here at once; a key
+  // revoked there (or changes missed while the listener was away): forget every cached key.
+  deps.events.onUserChanged((id) => {
+    if (id === API_KEY_REVOKED || id === null) apiKeys.invalidate();
+    if (id !== API_KEY_REVOKED) users.invalidate(id);
+  });
   return {
     ...deps,
     lifecycle: deps.lifecycle ?? { stopping: false },

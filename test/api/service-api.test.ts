@@ -392,6 +392,19 @@ describe.each(await activeDialects())('API key revocation across instances on %s
     await waitFor(async () => (await onB.get('/api/v1/customers/nobody/balance')).status === 401, 3000);
     expect(Date.now() - revokedAt).toBeLessThan(1500);
   });
+
+  it.runIf(dialect === 'postgres')('refuses it on the other instance before that instance’s cached answer runs out (NOTIFY)', async () => {
+    const admin = await a.userWithRole('admin');
+    const made = await admin.api.call('POST /api/admin/api-keys', { body: { name: 'Two instances, at once' } });
+    const onB = b.api.withToken(made.body.key);
+    // B caches the key as valid no earlier than `cachedFrom`, for a second: a 401 from B that
+    // arrives within that second can only come from the revocation announced to B.
+    const cachedFrom = Date.now();
+    expect((await onB.get('/api/v1/customers/nobody/balance')).status).toBe(404);
+    expect((await admin.api.call('DELETE /api/admin/api-keys/:id', { params: { id: made.body.apiKey.id } })).status).toBe(200);
+    await waitFor(async () => (await onB.get('/api/v1/customers/nobody/balance')).status === 401, 3000);
+    expect(Date.now() - cachedFrom).toBeLessThan(1000);
+  });
 });
 
 /** Polls `check` until it holds (every 25 ms), failing after `ms`. */

@@ -1,6 +1,6 @@
 /**
- * Events out over HTTP: the admin API of webhook endpoints, and every event type the
- * service emits today delivered to a local receiver, signed as docs/events.md says (checked
+ * Events out over HTTP: the admin API of webhook endpoints, and every event type of the
+ * contract (all but backup.failed, which needs a failing scheduled backup) delivered to a local receiver, signed as docs/events.md says (checked
  * with an independent implementation of the Standard Webhooks algorithm), including to an
  * endpoint that fails, times out and then recovers. The retry schedule is shrunk
  * (WEBHOOKS_SCHEDULE_SCALE) so its first waits are milliseconds.
@@ -162,6 +162,26 @@ describe.each(await activeDialects())('webhooks on %s', (dialect) => {
     // auto_recharge.failed: its package is withdrawn
     expect((await admin.api.call('PATCH /api/admin/packages/:id', { params: { id: smallId }, body: { active: false } })).status).toBe(200);
     await s.running.services.autoRecharge?.recharge(v.user.id);
+    // credits.granted and credits.expired: a third account is given 5 credits that expire at
+    // once, and the sweeper expires them (this pass or the server's own).
+    const w = await s.register({ name: 'Wren Owner' });
+    await core.ledger.grant(w.user.id, 5_000, 'adjustment', { grant: { expiresAt: Date.now() + 100 } });
+    await new Promise((r) => setTimeout(r, 150));
+    await core.ledger.expireGrants();
+    // member.limit_reached: w's organisation limits its owner to 0.05 credits a month; a message (0.1) is refused.
+    const org = (await w.api.call('POST /api/orgs', { body: { name: 'Wren Ltd' } })).body.organization;
+    expect(
+      (await w.api.call('PATCH /api/orgs/:id/members/:userId', { params: { id: org.id, userId: w.user.id }, body: { monthlyLimit: 0.05 } }))
+        .status,
+    ).toBe(200);
+    await core.ledger.grant(org.id, 1_000, 'adjustment');
+    const refused = await w.api.post(
+      '/api/messages',
+      { to: 'x', body: 'over' },
+      { 'x-account': org.id, 'idempotency-key': `${w.user.id}-m` },
+    );
+    expect(refused.status).toBe(402);
+    expect((refused.body as unknown as { error: { code: string } }).error.code).toBe('member_limit_exceeded');
 
     const emitted = [
       'credits.purchased',
@@ -172,6 +192,9 @@ describe.each(await activeDialects())('webhooks on %s', (dialect) => {
       'payment.failed',
       'auto_recharge.succeeded',
       'auto_recharge.failed',
+      'credits.granted',
+      'credits.expired',
+      'member.limit_reached',
     ];
     // Low-balance checks run after their commit: wait until every cause has written its event.
     const events = await until('every type emitted', async () => {
@@ -213,6 +236,12 @@ describe.each(await activeDialects())('webhooks on %s', (dialect) => {
     expect(byType('hold.expired')).toEqual([expect.objectContaining({ accountId: u.user.id, released: 1 })]);
     expect(byType('payment.failed')).toEqual([expect.objectContaining({ paymentId: pending.id, reason: 'Your card was declined.' })]);
     expect(byType('auto_recharge.failed')).toEqual([expect.objectContaining({ accountId: v.user.id, paymentId: null })]);
+    expect(byType('credits.granted')).toContainEqual(expect.objectContaining({ accountId: w.user.id, source: 'adjustment', credits: 5 }));
+    expect(byType('credits.granted')).toContainEqual(expect.objectContaining({ accountId: org.id, source: 'adjustment', credits: 1 }));
+    expect(byType('credits.expired')).toEqual([expect.objectContaining({ accountId: w.user.id, credits: 5 })]);
+    expect(byType('member.limit_reached')).toEqual([
+      expect.objectContaining({ accountId: org.id, memberId: w.user.id, limit: 0.05, used: 0 }),
+    ]);
 
     // The flaky endpoint: 503, then no answer within the timeout, then 200; one webhook-id.
     const fid = flaky.body.endpoint.id;

@@ -20,7 +20,8 @@ export const BOOTSTRAP_KEY: ApiKeyIdentity = { id: 'service', name: 'SERVICE_API
 /**
  * Checks service API keys against the database by their SHA-256. A result is cached for
  * `ttlMs` (at most one second), so a key revoked on another instance is refused within
- * that; a revocation on this instance clears the cache at once. `last_used_at` is written
+ * that; a revocation on this instance clears the cache at once, and so does one announced
+ * by another instance on PostgreSQL (server/context.ts). `last_used_at` is written
  * at most once a minute per key (from this instance), without holding up the request.
  */
 export class ApiKeyCheck {

@@ -2,7 +2,8 @@
  * The service API's credentials: an API key as `Authorization: Bearer ck_live_...` or as
  * `X-Service-Key` (SERVICE_API_KEY, when set, is one more key). The key is checked by its
  * hash against the database on every request (cached at most one second), so a revoked
- * key is refused at once here and within a second on every other instance.
+ * key is refused at once here and on every other instance (PostgreSQL: the revocation is
+ * announced with NOTIFY; SQLite: within the second).
  */
 import type { FastifyRequest } from 'fastify';
 import type { ApiKeyCheck, ApiKeyIdentity } from '../../core/api-keys/api-key-check.js';

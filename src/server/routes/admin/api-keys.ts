@@ -68,7 +68,7 @@ export async function apiKeyRoutes(app: App, ctx: AppContext) {
       schema: {
         ...doc(
           'Revoke an API key',
-          'Admins only. The key is refused from now on: at once on this instance, within a second on every other one (keys are read from the database). Revoking a revoked key changes nothing. Audited.',
+          'Admins only. The key is refused from now on: at once on this instance and, on PostgreSQL, on every other one (the revocation is announced to them); on SQLite another instance refuses it within a second (keys are cached one second at most). Revoking a revoked key changes nothing. Audited.',
         ),
         params: idParam,
         response: { 200: apiKeyRevokeResponse, 404: errorSchema, ...denied },
