@@ -49,7 +49,14 @@ export const customerBody = z
   .object({
     email: z.string().trim().max(254).pipe(z.email()).optional(),
     name: freeText({ min: 1, max: 100 }).optional(),
-    kind: customerKind.optional(),
+    kind: customerKind.optional().meta({
+      description:
+        'Absent: the existing customer’s kind, `personal` for a new one. A customer never changes kind: another kind than the existing one is 409.',
+    }),
+    owner: externalId.optional().meta({
+      description:
+        'Organisations only: a user (their external id, or user id) who is made an owner of the organisation (added, or promoted); 400 when no user has that id.',
+    }),
   })
   .strict()
   .nullish();

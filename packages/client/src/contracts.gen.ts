@@ -3,7 +3,14 @@
 export interface CustomerBody {
   email?: string;
   name?: string;
+  /**
+   * Absent: the existing customer’s kind, `personal` for a new one. A customer never changes kind: another kind than the existing one is 409.
+   */
   kind?: "personal" | "organization";
+  /**
+   * Organisations only: a user (their external id, or user id) who is made an owner of the organisation (added, or promoted); 400 when no user has that id.
+   */
+  owner?: string;
 }
 
 export interface CustomerResponse {

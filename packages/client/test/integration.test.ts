@@ -44,6 +44,35 @@ describe.each(await activeDialects())('the client against the service on %s', (d
     expect([unknown.status, unknown.code]).toEqual([404, 'not_found']);
   });
 
+  it('creates an organisation customer with its owner and charges it as the member named', async () => {
+    const owner = await credits.upsertCustomer('org-owner-1', { name: 'Team Owner' });
+    const org = await credits.upsertCustomer('team-1', { kind: 'organization', name: 'Team One', owner: 'org-owner-1' });
+    expect(org).toMatchObject({ externalId: 'team-1', kind: 'organization', name: 'Team One' });
+    expect(org.accountId).toMatch(/^org_/);
+    // Without kind, the organisation stays one; another kind is a 409.
+    expect(await credits.upsertCustomer('team-1', { name: 'Team 1' })).toEqual({ ...org, name: 'Team 1' });
+    const clash = await credits.upsertCustomer('team-1', { kind: 'personal' }).catch((e) => e);
+    expect(clash).toBeInstanceOf(CreditsApiError);
+    expect([clash.status, clash.code]).toEqual([409, 'conflict']);
+    await s.grant(org.accountId, 5);
+    const used = await credits.recordUsage({
+      customer: 'team-1',
+      member: 'org-owner-1',
+      operation: 'message',
+      unit: 'per_message',
+      quantity: 1,
+    });
+    expect(used).toMatchObject({ charged: 0.1, balance: 4.9 });
+    expect(await credits.balance('team-1')).toMatchObject({ balance: 4.9 });
+    const row = await s.running.core.database.db
+      .selectFrom('credit_transactions')
+      .select('member_id')
+      .where('user_id', '=', org.accountId)
+      .where('type', '=', 'usage')
+      .executeTakeFirstOrThrow();
+    expect(row.member_id).toBe(owner.accountId);
+  });
+
   it('records usage once per idempotency key, and throws InsufficientCreditsError with the real figures', async () => {
     const c = await credits.upsertCustomer('usage-1');
     await s.grant(c.accountId, 1);

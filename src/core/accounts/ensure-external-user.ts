@@ -4,17 +4,27 @@
  * account, exactly once however many first requests race (the id is unique: the loser of
  * a race reads the winner's user).
  *
- * The email is the token's when it is free. When another user already has it, that user
- * is taken as this one only if the caller vouches for the address (`linkEmail`: the token
- * says `email_verified`) and the user has no platform id yet; otherwise the new user gets
- * a placeholder address under `.invalid` (reserved: never deliverable), so no claim
- * of an address takes over an account that holds it.
+ * The one way a user is made or found by external id: a platform token's first sight
+ * (src/server/auth) and the service API's `PUT /api/v1/customers/:externalId` (personal
+ * customers, upsert-customer.ts) both come here, so a token with `sub` X and the customer X
+ * are the same user whichever arrives first.
+ *
+ * The email is the given one when it is free. When another user already has it: the
+ * service API (`emailTaken: 'conflict'`) is answered 409 and nothing is written; a token's
+ * claim takes that user as this one only if the caller vouches for the address
+ * (`linkEmail`: the token says `email_verified`) and the user has no platform id yet;
+ * otherwise the new user gets a placeholder address under `.invalid` (reserved: never
+ * deliverable), so no claim of an address takes over an account that holds it.
+ *
+ * External ids are one namespace with organisations': an id an organisation holds is 409.
  */
 import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { DB, Role } from '../../db/schema.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import type { LedgerWriter } from '../ledger/writer.js';
+import { externalIdTaken } from '../orgs/create-organization.js';
+import { conflict } from '../errors.js';
 import { createUser, normalizeEmail } from './create-user.js';
 
 export interface ExternalIdentity {
@@ -23,6 +33,12 @@ export interface ExternalIdentity {
   name?: string | null | undefined;
   /** The caller vouches that the address is the user's: an existing user holding it (and no platform id) becomes this one. */
   linkEmail?: boolean;
+  /**
+   * An address another user holds: `placeholder` (default; a token's claim: a new user gets a
+   * placeholder, an existing one keeps theirs) or `conflict` (the service API named it: 409
+   * `conflict`, nothing written).
+   */
+  emailTaken?: 'placeholder' | 'conflict';
 }
 
 export interface ExternalUser {
@@ -88,6 +104,15 @@ function toExternal(r: Row, externalId: string, created: boolean): ExternalUser 
 
 const COLUMNS = ['id', 'email', 'name', 'role', 'external_id', 'token_version', 'created_at'] as const;
 
+export const emailTakenConflict = () =>
+  conflict('Another account already uses this email; a customer is never joined to an existing account by its address.');
+
+/** 409 when an organisation holds this external id (an account of another kind than a user's). */
+async function assertNotOrganization(db: Kysely<DB>, externalId: string): Promise<void> {
+  const account = await db.selectFrom('accounts').select('kind').where('external_id', '=', externalId).executeTakeFirst();
+  if (account && account.kind !== 'personal') throw externalIdTaken(externalId);
+}
+
 /**
  * The user with this platform id, created (with a personal account and the sign-up
  * bonus) when there is none. An existing user's name and email follow the identity when
@@ -103,9 +128,11 @@ export async function ensureExternalUser(
   if (!validExternalId(externalId)) throw new Error('external id must be 1 to 255 characters without control characters');
   const email = cleanEmail(identity.email);
   const name = cleanName(identity.name);
+  const strict = identity.emailTaken === 'conflict';
 
   const existing = await db.selectFrom('users').select(COLUMNS).where('external_id', '=', externalId).executeTakeFirst();
-  if (existing) return toExternal(await refresh(writer, db, existing, email, name), externalId, false);
+  if (existing) return toExternal(await refresh(writer, db, existing, email, name, strict), externalId, false);
+  await assertNotOrganization(db, externalId);
 
   if (email && identity.linkEmail) {
     const holder = await db.selectFrom('users').select(COLUMNS).where('email', '=', email).executeTakeFirst();
@@ -134,8 +161,9 @@ export async function ensureExternalUser(
   }
 
   const taken = email ? await db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst() : undefined;
+  if (taken && strict) throw emailTakenConflict();
   const address = email && !taken ? email : placeholderEmail(externalId);
-  const displayName = name ?? (email ? (email.split('@')[0] as string) : 'User');
+  const displayName = name ?? (email ? (email.split('@')[0] as string) : externalId.slice(0, 100));
   try {
     const u = await createUser(writer, {
       email: address,
@@ -150,35 +178,58 @@ export async function ensureExternalUser(
     // A concurrent first sight created it (unique external_id), or took the address in between.
     if (!isUniqueViolation(e) && (e as { code?: string }).code !== 'conflict') throw e;
     const winner = await db.selectFrom('users').select(COLUMNS).where('external_id', '=', externalId).executeTakeFirst();
-    if (winner) return toExternal(winner, externalId, false);
+    if (winner) return toExternal(await refresh(writer, db, winner, email, name, strict), externalId, false);
+    await assertNotOrganization(db, externalId); // an organisation took the id in between
+    if (strict) throw emailTakenConflict();
     if (address !== placeholderEmail(externalId))
       return ensureExternalUser(writer, db, { ...identity, email: null, linkEmail: false }, opts);
     throw e;
   }
 }
 
-async function refresh(writer: LedgerWriter, db: Kysely<DB>, row: Row, email: string | null, name: string | null): Promise<Row> {
+/**
+ * The user's name and email follow the identity when they changed (the personal account's
+ * name with the user's). An address another user holds is kept from them: 409 when `strict`.
+ */
+async function refresh(
+  writer: LedgerWriter,
+  db: Kysely<DB>,
+  row: Row,
+  email: string | null,
+  name: string | null,
+  strict: boolean,
+): Promise<Row> {
   const set: { email?: string; name?: string } = {};
   if (name && name !== row.name) set.name = name;
   if (email && email !== row.email) {
     const holder = await db.selectFrom('users').select('id').where('email', '=', email).executeTakeFirst();
     if (!holder) set.email = email;
+    else if (strict) throw emailTakenConflict();
   }
   if (!set.name && !set.email) return row;
   const update = (values: { email?: string; name?: string }) =>
-    writer.transaction(({ trx, now }) =>
-      trx
+    writer.transaction(async ({ trx, now }) => {
+      await trx
         .updateTable('users')
         .set({ ...values, updated_at: now })
         .where('id', '=', row.id)
-        .execute(),
-    );
+        .execute();
+      if (values.name) {
+        await trx
+          .updateTable('accounts')
+          .set({ name: values.name, updated_at: now })
+          .where('id', '=', row.id)
+          .where('kind', '=', 'personal')
+          .execute();
+      }
+    });
   try {
     await update(set);
     return { ...row, ...set };
   } catch (e) {
     // The address was taken in between: keep the old one.
     if (!isUniqueViolation(e)) throw e;
+    if (strict) throw emailTakenConflict();
     if (set.name) await update({ name: set.name });
     return { ...row, ...(set.name ? { name: set.name } : {}) };
   }

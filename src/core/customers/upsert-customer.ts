@@ -1,99 +1,211 @@
-import { createHash } from 'node:crypto';
 import type { Kysely } from 'kysely';
-import type { DB } from '../../db/schema.js';
-import { DEFAULT_LOW_BALANCE_THRESHOLD_MC, insertUserWithAccount, normalizeEmail } from '../accounts/create-user.js';
+import type { AccountKind, DB } from '../../db/schema.js';
+import { isUniqueViolation } from '../../db/errors.js';
+import { DEFAULT_LOW_BALANCE_THRESHOLD_MC } from '../accounts/create-user.js';
+import { ensureExternalUser } from '../accounts/ensure-external-user.js';
+import { insertAccount } from '../accounts/insert-account.js';
+import { recordAudit } from '../audit/record-audit.js';
 import { DomainError, conflict, notFound } from '../errors.js';
 import { newId } from '../ids.js';
-import { resolveServiceMember } from './resolve-member.js';
 import type { LedgerWriter } from '../ledger/writer.js';
+import { externalIdTaken } from '../orgs/create-organization.js';
+import { lockOrg } from '../orgs/membership.js';
+import { resolveServiceMember } from './resolve-member.js';
 
 export interface CustomerInput {
   externalId: string;
   email?: string | undefined;
   name?: string | undefined;
+  /** Absent: whatever the customer is already (a new one is personal). */
   kind?: 'personal' | 'organization' | undefined;
-  /** Credits a new account starts with (SIGNUP_BONUS_CREDITS), as a `signup_bonus` row. */
+  /** Organisations only: a user (external id, or user id) who is, or becomes, an owner. */
+  owner?: string | undefined;
+  /** Credits a new personal account starts with (SIGNUP_BONUS_CREDITS), as a `signup_bonus` row. */
   signupBonusMc?: number;
 }
 
 export interface Customer {
   accountId: string;
   externalId: string;
-  kind: 'personal';
+  kind: AccountKind;
   name: string;
 }
 
-/** The stored password of a user made by the platform: no password signs in with it. */
-export const NO_PASSWORD = '!external';
+const invalidField = (field: string, message: string, detail: string) =>
+  new DomainError('validation_error', message, { fields: [{ path: `body.${field}`, field, message: detail }] });
 
-/** A mail address for a customer created without one: reserved (`.invalid`), unique per external id. */
-function placeholderEmail(externalId: string): string {
-  return `customer-${createHash('sha256').update(externalId).digest('hex').slice(0, 24)}@customers.invalid`;
-}
+const kindConflict = (externalId: string, is: AccountKind, asked: AccountKind) =>
+  conflict(
+    `Customer ${JSON.stringify(externalId)} is ${is === 'organization' ? 'an organisation' : 'a personal customer'}; a customer never changes kind (asked: ${JSON.stringify(asked)}).`,
+    { externalId, kind: is },
+  );
 
 /**
- * Creates or updates the customer the platform names `externalId`: a personal customer is a
- * user (listed by the admin users routes) with that external id, the same user a platform
- * token with that `sub` signs in as. `created` tells which happened. Organisation customers
- * wait for organisations (issue 18): `kind: "organization"` is a validation_error.
+ * Creates or updates the customer the platform names `externalId`; `created` tells which
+ * happened. External ids are one namespace: a personal customer and an organisation never
+ * share one, and a customer never changes kind (409).
+ *
+ * - A personal customer is a user (listed by the admin users routes) with that external id,
+ *   made or found by the same use-case as a platform token's first sight
+ *   (ensureExternalUser), so the token with that `sub` and this customer are one user. An
+ *   email another user holds is 409.
+ * - An organisation is an account of kind `organization` with that external id, the same as
+ *   `POST /api/orgs` makes with `externalId`. It has no email (400). `owner` names a user
+ *   (their external id, or user id) who is made an owner (added, or promoted from another
+ *   role); no one is ever removed or demoted here. Without `owner`, a new organisation has
+ *   no members until one is added (an owner made with `owner`, then invitations).
  */
-export async function upsertCustomer(writer: LedgerWriter, input: CustomerInput): Promise<{ customer: Customer; created: boolean }> {
-  if (input.kind === 'organization') {
-    throw new DomainError('validation_error', 'Organisation customers are not available yet; only `kind: "personal"` can be created.', {
-      fields: [{ path: 'body.kind', field: 'kind', message: 'Kind "organization" is not available yet' }],
-    });
+export async function upsertCustomer(
+  writer: LedgerWriter,
+  db: Kysely<DB>,
+  input: CustomerInput,
+): Promise<{ customer: Customer; created: boolean }> {
+  const existing = await db.selectFrom('accounts').select('kind').where('external_id', '=', input.externalId).executeTakeFirst();
+  const kind = input.kind ?? existing?.kind ?? 'personal';
+  if (existing && existing.kind !== kind) throw kindConflict(input.externalId, existing.kind, kind);
+  if (kind === 'organization') return upsertOrganization(writer, input);
+  if (input.owner !== undefined) {
+    throw invalidField('owner', 'A personal customer has no owner: `owner` is for organisations.', 'Owner is for organisations only');
   }
-  const email = input.email === undefined ? undefined : normalizeEmail(input.email);
-  // Two requests creating the same customer at once (here or on another instance): the
-  // writer retries the loser's transaction on the unique violation, and it finds the winner's row.
-  return writer.transaction(async (scope) => {
-    const { trx, now } = scope;
-    const existing = await trx
-      .selectFrom('users')
-      .select(['id', 'name', 'email'])
-      .where('external_id', '=', input.externalId)
-      .executeTakeFirst();
-    if (email !== undefined) await assertEmailFree(trx, email, existing?.id);
-    if (existing) {
-      const name = input.name ?? existing.name;
-      if (input.name !== undefined || (email !== undefined && email !== existing.email)) {
+  const u = await ensureExternalUser(
+    writer,
+    db,
+    { externalId: input.externalId, email: input.email ?? null, name: input.name ?? null, emailTaken: 'conflict' },
+    { signupBonusMc: input.signupBonusMc ?? 0 },
+  );
+  return { customer: { accountId: u.id, externalId: input.externalId, kind: 'personal', name: u.name }, created: u.created };
+}
+
+async function upsertOrganization(writer: LedgerWriter, input: CustomerInput): Promise<{ customer: Customer; created: boolean }> {
+  if (input.email !== undefined) {
+    throw invalidField('email', 'An organisation has no email: its members have theirs.', 'Email is for personal customers only');
+  }
+  const { externalId } = input;
+  const attempt = () =>
+    writer.transaction(async (scope) => {
+      const { trx, now } = scope;
+      const ownerId = input.owner === undefined ? null : await findUser(trx, input.owner);
+      const existing = await trx
+        .selectFrom('accounts')
+        .select(['id', 'kind', 'name'])
+        .where('external_id', '=', externalId)
+        .executeTakeFirst();
+      if (existing) {
+        if (existing.kind !== 'organization') throw kindConflict(externalId, existing.kind, 'organization');
+        const name = input.name ?? existing.name;
+        if (name !== existing.name) {
+          await trx.updateTable('accounts').set({ name, updated_at: now }).where('id', '=', existing.id).execute();
+        }
+        if (ownerId !== null) await makeOwner(scope, existing.id, ownerId);
+        return { customer: { accountId: existing.id, externalId, kind: 'organization' as const, name }, created: false };
+      }
+      const id = `org_${newId(now)}`;
+      const name = input.name ?? externalId.slice(0, 100);
+      await insertAccount(scope, {
+        id,
+        kind: 'organization',
+        name,
+        externalId,
+        lowBalanceThresholdMc: DEFAULT_LOW_BALANCE_THRESHOLD_MC,
+        startingMc: 0,
+      });
+      if (ownerId !== null) {
         await trx
-          .updateTable('users')
-          .set({ name, ...(email !== undefined ? { email } : {}), updated_at: now })
-          .where('id', '=', existing.id)
+          .insertInto('account_members')
+          .values({ account_id: id, user_id: ownerId, role: 'owner', monthly_limit_mc: null, created_at: now, updated_at: now })
           .execute();
       }
-      return { customer: { accountId: existing.id, externalId: input.externalId, kind: 'personal' as const, name }, created: false };
-    }
-    const id = newId(now);
-    const mail = email ?? placeholderEmail(input.externalId);
-    const name = input.name ?? (email ? (email.split('@')[0] as string) : input.externalId).slice(0, 100);
-    await insertUserWithAccount(scope, {
-      id,
-      email: mail,
-      name,
-      passwordHash: NO_PASSWORD,
-      role: 'user',
-      emailVerifiedAt: null,
-      externalId: input.externalId,
-      lowBalanceThresholdMc: DEFAULT_LOW_BALANCE_THRESHOLD_MC,
-      signupBonusMc: input.signupBonusMc ?? 0,
+      await recordAudit(
+        trx,
+        {
+          actorId: null,
+          action: 'organization.create',
+          targetType: 'account',
+          targetId: id,
+          details: { name, externalId, ownerId, via: 'service_api' },
+        },
+        now,
+      );
+      return { customer: { accountId: id, externalId, kind: 'organization' as const, name }, created: true };
     });
-    return { customer: { accountId: id, externalId: input.externalId, kind: 'personal' as const, name }, created: true };
-  });
-}
-
-async function assertEmailFree(trx: Kysely<DB>, email: string, ownId: string | undefined) {
-  const other = await trx.selectFrom('users').select(['id']).where('email', '=', email).executeTakeFirst();
-  if (other && other.id !== ownId) {
-    throw conflict('Another account already uses this email; a customer is never joined to an existing account by its address.');
+  try {
+    return await attempt();
+  } catch (e) {
+    // Another request (here or on another instance) made an account with this id in between:
+    // the same organisation is updated now; anything else keeps the id (409 from the retry).
+    if (!isUniqueViolation(e)) throw e;
+    return attempt().catch((again) => {
+      if (isUniqueViolation(again)) throw externalIdTaken(externalId);
+      throw again;
+    });
   }
 }
 
-/** The account of a customer, or null when the platform never created it. */
+/** The user `owner` names: their external id (preferred) or user id; 400 when there is none. */
+async function findUser(trx: Kysely<DB>, owner: string): Promise<string> {
+  const found = await trx
+    .selectFrom('users')
+    .select(['id', 'external_id'])
+    .where((eb) => eb.or([eb('external_id', '=', owner), eb('id', '=', owner)]))
+    .execute();
+  const user = found.find((u) => u.external_id === owner) ?? found[0];
+  if (!user) {
+    throw invalidField(
+      'owner',
+      'No user has that id: `owner` is a user’s external id (a platform token’s `sub`, or a personal customer) or user id.',
+      'Owner must be an existing user',
+    );
+  }
+  return user.id;
+}
+
+/** Makes `userId` an owner of the organisation: added, or promoted from admin or member. */
+async function makeOwner(scope: { trx: Kysely<DB>; now: number }, orgId: string, userId: string) {
+  const { trx, now } = scope;
+  await lockOrg(trx, orgId, now);
+  const member = await trx
+    .selectFrom('account_members')
+    .select('role')
+    .where('account_id', '=', orgId)
+    .where('user_id', '=', userId)
+    .executeTakeFirst();
+  if (member?.role === 'owner') return;
+  if (member) {
+    await trx
+      .updateTable('account_members')
+      .set({ role: 'owner', updated_at: now })
+      .where('account_id', '=', orgId)
+      .where('user_id', '=', userId)
+      .execute();
+  } else {
+    await trx
+      .insertInto('account_members')
+      .values({ account_id: orgId, user_id: userId, role: 'owner', monthly_limit_mc: null, created_at: now, updated_at: now })
+      .execute();
+  }
+  await recordAudit(
+    trx,
+    {
+      actorId: null,
+      action: 'organization.member_update',
+      targetType: 'account',
+      targetId: orgId,
+      details: { userId, from: { role: member?.role ?? null }, to: { role: 'owner' }, via: 'service_api' },
+    },
+    now,
+  );
+}
+
+/** The account of a customer (personal or an organisation), or null when there is none. */
 export async function findCustomer(db: Kysely<DB>, externalId: string): Promise<{ id: string; role: string } | null> {
-  const row = await db.selectFrom('users').select(['id', 'role']).where('external_id', '=', externalId).executeTakeFirst();
-  return row ?? null;
+  const row = await db
+    .selectFrom('accounts as a')
+    .leftJoin('users as u', 'u.id', 'a.id')
+    .select(['a.id', 'u.role'])
+    .where('a.external_id', '=', externalId)
+    .executeTakeFirst();
+  // An organisation has no role of its own: never the unlimited super_admin.
+  return row ? { id: row.id, role: row.role ?? 'user' } : null;
 }
 
 /**

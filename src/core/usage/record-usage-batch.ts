@@ -97,12 +97,14 @@ export async function recordUsageBatch(core: Core, input: { scope: string; event
   const externals = [...new Set(parsed.map((p) => p.event.customer))];
   const accounts = new Map<string, { id: string; role: string }>();
   for (const part of chunks(externals, 500)) {
+    // Personal customers and organisations alike (accounts.external_id); an organisation has no role.
     const rows = await core.database.db
-      .selectFrom('users')
-      .select(['id', 'role', 'external_id'])
-      .where('external_id', 'in', part)
+      .selectFrom('accounts as a')
+      .leftJoin('users as u', 'u.id', 'a.id')
+      .select(['a.id', 'u.role', 'a.external_id'])
+      .where('a.external_id', 'in', part)
       .execute();
-    for (const r of rows) if (r.external_id !== null) accounts.set(r.external_id, { id: r.id, role: r.role });
+    for (const r of rows) if (r.external_id !== null) accounts.set(r.external_id, { id: r.id, role: r.role ?? 'user' });
   }
 
   // 3. Price and build each event's ledger operation (each member named resolved once).

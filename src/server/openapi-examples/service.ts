@@ -55,6 +55,7 @@ export const SERVICE_EXAMPLES = {
       events: [
         { id: 'evt-1001', customer: 'auth0|6560a1', operation: 'message', unit: 'per_message', quantity: 1 },
         { id: 'evt-1002', customer: 'auth0|6560a1', operation: 'message', unit: 'per_message', quantity: 3, metadata: { thread: 't-9' } },
+        { id: 'evt-1003', customer: 'acme-recruiting', member: 'auth0|6560a1', operation: 'message', unit: 'per_message', quantity: 1 },
       ],
     },
     response: {
@@ -63,6 +64,7 @@ export const SERVICE_EXAMPLES = {
         results: [
           { id: 'evt-1001', status: 'charged', charged: 0.1, usageId: '01a2245e-7c00-7000-8000-0000000000c2' },
           { id: 'evt-1002', status: 'duplicate' },
+          { id: 'evt-1003', status: 'charged', charged: 0.1, usageId: '01a2245e-7c00-7000-8000-0000000000c3' },
         ],
       },
     },

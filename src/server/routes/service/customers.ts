@@ -20,7 +20,7 @@ export async function customerRoutes(app: App, ctx: AppContext) {
         tags: ['service'],
         summary: 'Create or update a customer',
         description:
-          'Service API key. Creates (201) or updates (200) the customer the platform names `externalId` (its users’ `sub`). A personal customer is a user of this service, listed by the admin users routes with its `externalId`, the same user a platform token with that `sub` signs in as; without an `email` it gets a placeholder address under `customers.invalid`. An `email` that another account already uses is 409 (a customer is never joined to an existing account by address). `kind: "organization"` is 400 `validation_error` until organisations are available.',
+          'Service API key. Creates (201) or updates (200) the customer the platform names `externalId`. External ids are one namespace: a customer is either personal or an organisation, and never changes kind (a `kind` other than the existing customer’s is 409 `conflict`; without `kind` an existing customer keeps its own and a new one is personal).\n\n**Personal** (its users’ `sub`): a user of this service, listed by the admin users routes with its `externalId`, the same user a platform token with that `sub` signs in as, whichever comes first (one use-case makes both). Without an `email` it gets a placeholder address under `users.invalid`. An `email` that another account already uses is 409 (a customer is never joined to an existing account by address). `owner` is 400 here.\n\n**Organisation** (`kind: "organization"`): an account shared by members, as `POST /api/orgs` with `externalId` makes. It has no `email` (400). `owner` names a user (their external id, or their user id) who is made an owner: added, or promoted from admin or member; no one is removed or demoted here. A new organisation without `owner` has no members until one is named. Usage, batches and holds for it name the member who caused them with `member`; its balance is `GET /api/v1/customers/:externalId/balance`.',
         security: SERVICE_SECURITY,
         params: customerParams,
         body: customerBody,
@@ -28,12 +28,18 @@ export async function customerRoutes(app: App, ctx: AppContext) {
       },
     },
     async (req, reply) => {
-      const b: { email?: string | undefined; name?: string | undefined; kind?: 'personal' | 'organization' | undefined } = req.body ?? {};
-      const r = await upsertCustomer(ctx.core.writer, {
+      const b: {
+        email?: string | undefined;
+        name?: string | undefined;
+        kind?: 'personal' | 'organization' | undefined;
+        owner?: string | undefined;
+      } = req.body ?? {};
+      const r = await upsertCustomer(ctx.core.writer, ctx.core.database.db, {
         externalId: req.params.externalId,
         email: b.email,
         name: b.name,
         kind: b.kind,
+        owner: b.owner,
         signupBonusMc: ctx.config.signupBonusMc,
       });
       if (r.created) ctx.users.invalidate(r.customer.accountId);
@@ -49,7 +55,7 @@ export async function customerRoutes(app: App, ctx: AppContext) {
         tags: ['service'],
         summary: 'A customer’s balance',
         description:
-          'Service API key. The balance object of `GET /api/credits/balance` for the customer the platform names `externalId`; 404 when no such customer was created.',
+          'Service API key. The balance object of `GET /api/credits/balance` for the customer the platform names `externalId` (a personal customer or an organisation); 404 when no such customer was created.',
         security: SERVICE_SECURITY,
         params: customerParams,
         response: { 200: balanceSchema, 401: errorSchema, 404: errorSchema },
