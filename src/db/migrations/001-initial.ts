@@ -1,66 +1,74 @@
 import { type Kysely, sql } from 'kysely';
+import {
+  BIGINT,
+  ID,
+  REQUIRED_BIGINT,
+  REQUIRED_INTEGER,
+  REQUIRED_TEXT,
+  TEXT,
+  UNIQUE_TEXT,
+  checked,
+  createTable,
+  requiredReference,
+  withDefault,
+} from './helpers.js';
 
 /** The seed's seven tables and what a real ledger needs beside them. */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  const big = 'bigint' as const;
+  await createTable(db, 'users', {
+    id: ID,
+    email: UNIQUE_TEXT,
+    name: REQUIRED_TEXT,
+    password_hash: REQUIRED_TEXT,
+    role: checked('text', sql`role in ('user','admin','super_admin')`),
+    stripe_customer_id: TEXT,
+    created_at: REQUIRED_BIGINT,
+    updated_at: REQUIRED_BIGINT,
+  }).execute();
 
-  await db.schema
-    .createTable('users')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('email', 'text', (c) => c.notNull().unique())
-    .addColumn('name', 'text', (c) => c.notNull())
-    .addColumn('password_hash', 'text', (c) => c.notNull())
-    .addColumn('role', 'text', (c) => c.notNull().check(sql`role in ('user','admin','super_admin')`))
-    .addColumn('stripe_customer_id', 'text')
-    .addColumn('created_at', big, (c) => c.notNull())
-    .addColumn('updated_at', big, (c) => c.notNull())
-    .execute();
+  await createTable(db, 'credit_packages', {
+    id: ID,
+    name: REQUIRED_TEXT,
+    credits_mc: checked('bigint', sql`credits_mc > 0`),
+    bonus_credits_mc: ['bigint', (c) => c.notNull().defaultTo(0).check(sql`bonus_credits_mc >= 0`)],
+    price_cents: checked('bigint', sql`price_cents > 0`),
+    currency: withDefault('text', 'usd'),
+    popular: withDefault('integer', 0),
+    active: withDefault('integer', 1),
+    created_at: REQUIRED_BIGINT,
+    updated_at: REQUIRED_BIGINT,
+  }).execute();
 
-  await db.schema
-    .createTable('credit_packages')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('name', 'text', (c) => c.notNull())
-    .addColumn('credits_mc', big, (c) => c.notNull().check(sql`credits_mc > 0`))
-    .addColumn('bonus_credits_mc', big, (c) => c.notNull().defaultTo(0).check(sql`bonus_credits_mc >= 0`))
-    .addColumn('price_cents', big, (c) => c.notNull().check(sql`price_cents > 0`))
-    .addColumn('currency', 'text', (c) => c.notNull().defaultTo('usd'))
-    .addColumn('popular', 'integer', (c) => c.notNull().defaultTo(0))
-    .addColumn('active', 'integer', (c) => c.notNull().defaultTo(1))
-    .addColumn('created_at', big, (c) => c.notNull())
-    .addColumn('updated_at', big, (c) => c.notNull())
-    .execute();
+  await createTable(db, 'user_credits', {
+    user_id: ['text', (c) => c.primaryKey().references('users.id')],
+    balance_mc: withDefault('bigint', 0),
+    reserved_mc: ['bigint', (c) => c.notNull().defaultTo(0).check(sql`reserved_mc >= 0`)],
+    available_mc: ['bigint', (c) => c.generatedAlwaysAs(sql`balance_mc - reserved_mc`).stored()],
+    lifetime_purchased_mc: withDefault('bigint', 0),
+    lifetime_used_mc: withDefault('bigint', 0),
+    seq: withDefault('bigint', 0),
+    last_hash: REQUIRED_TEXT,
+    updated_at: REQUIRED_BIGINT,
+  }).execute();
 
-  await db.schema
-    .createTable('user_credits')
-    .addColumn('user_id', 'text', (c) => c.primaryKey().references('users.id'))
-    .addColumn('balance_mc', big, (c) => c.notNull().defaultTo(0))
-    .addColumn('reserved_mc', big, (c) => c.notNull().defaultTo(0).check(sql`reserved_mc >= 0`))
-    .addColumn('available_mc', big, (c) => c.generatedAlwaysAs(sql`balance_mc - reserved_mc`).stored())
-    .addColumn('lifetime_purchased_mc', big, (c) => c.notNull().defaultTo(0))
-    .addColumn('lifetime_used_mc', big, (c) => c.notNull().defaultTo(0))
-    .addColumn('seq', big, (c) => c.notNull().defaultTo(0))
-    .addColumn('last_hash', 'text', (c) => c.notNull())
-    .addColumn('updated_at', big, (c) => c.notNull())
-    .execute();
-
-  await db.schema
-    .createTable('credit_transactions')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
-    .addColumn('seq', big, (c) => c.notNull())
-    .addColumn('type', 'text', (c) => c.notNull())
-    .addColumn('amount_mc', big, (c) => c.notNull())
-    .addColumn('reserved_change_mc', big, (c) => c.notNull())
-    .addColumn('balance_after_mc', big, (c) => c.notNull())
-    .addColumn('reserved_after_mc', big, (c) => c.notNull())
-    .addColumn('description', 'text', (c) => c.notNull())
-    .addColumn('metadata', 'text')
-    .addColumn('reference_type', 'text')
-    .addColumn('reference_id', 'text')
-    .addColumn('idempotency_key', 'text')
-    .addColumn('prev_hash', 'text', (c) => c.notNull())
-    .addColumn('hash', 'text', (c) => c.notNull())
-    .addColumn('created_at', big, (c) => c.notNull())
+  await createTable(db, 'credit_transactions', {
+    id: ID,
+    user_id: requiredReference('users.id'),
+    seq: REQUIRED_BIGINT,
+    type: REQUIRED_TEXT,
+    amount_mc: REQUIRED_BIGINT,
+    reserved_change_mc: REQUIRED_BIGINT,
+    balance_after_mc: REQUIRED_BIGINT,
+    reserved_after_mc: REQUIRED_BIGINT,
+    description: REQUIRED_TEXT,
+    metadata: TEXT,
+    reference_type: TEXT,
+    reference_id: TEXT,
+    idempotency_key: TEXT,
+    prev_hash: REQUIRED_TEXT,
+    hash: REQUIRED_TEXT,
+    created_at: REQUIRED_BIGINT,
+  })
     .addUniqueConstraint('credit_transactions_user_seq', ['user_id', 'seq'])
     .execute();
   await db.schema.createIndex('credit_transactions_user_time').on('credit_transactions').columns(['user_id', 'created_at']).execute();
@@ -70,18 +78,17 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .columns(['reference_type', 'reference_id'])
     .execute();
 
-  await db.schema
-    .createTable('credit_pricing')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('operation', 'text', (c) => c.notNull())
-    .addColumn('unit', 'text', (c) => c.notNull())
-    .addColumn('credits_mc', big, (c) => c.notNull().check(sql`credits_mc >= 0`))
-    .addColumn('description', 'text', (c) => c.notNull().defaultTo(''))
-    .addColumn('version', 'integer', (c) => c.notNull())
-    .addColumn('active', 'integer', (c) => c.notNull().defaultTo(1))
-    .addColumn('supersedes_id', 'text')
-    .addColumn('created_at', big, (c) => c.notNull())
-    .execute();
+  await createTable(db, 'credit_pricing', {
+    id: ID,
+    operation: REQUIRED_TEXT,
+    unit: REQUIRED_TEXT,
+    credits_mc: checked('bigint', sql`credits_mc >= 0`),
+    description: withDefault('text', ''),
+    version: REQUIRED_INTEGER,
+    active: withDefault('integer', 1),
+    supersedes_id: TEXT,
+    created_at: REQUIRED_BIGINT,
+  }).execute();
   // One active version per (operation, unit).
   await db.schema
     .createIndex('credit_pricing_active_rule')
@@ -91,147 +98,138 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     .where(sql.ref('active'), '=', 1)
     .execute();
 
-  await db.schema
-    .createTable('usage_tracking')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
-    .addColumn('operation', 'text', (c) => c.notNull())
-    .addColumn('unit', 'text', (c) => c.notNull())
-    .addColumn('quantity_milli', big, (c) => c.notNull())
-    .addColumn('cost_mc', big, (c) => c.notNull())
-    .addColumn('charged_mc', big, (c) => c.notNull())
-    .addColumn('rule_id', 'text')
-    .addColumn('rule_credits_mc', big, (c) => c.notNull())
-    .addColumn('bypass', 'integer', (c) => c.notNull().defaultTo(0))
-    .addColumn('transaction_id', 'text')
-    .addColumn('reservation_id', 'text')
-    .addColumn('metadata', 'text')
-    .addColumn('created_at', big, (c) => c.notNull())
-    .execute();
+  await createTable(db, 'usage_tracking', {
+    id: ID,
+    user_id: requiredReference('users.id'),
+    operation: REQUIRED_TEXT,
+    unit: REQUIRED_TEXT,
+    quantity_milli: REQUIRED_BIGINT,
+    cost_mc: REQUIRED_BIGINT,
+    charged_mc: REQUIRED_BIGINT,
+    rule_id: TEXT,
+    rule_credits_mc: REQUIRED_BIGINT,
+    bypass: withDefault('integer', 0),
+    transaction_id: TEXT,
+    reservation_id: TEXT,
+    metadata: TEXT,
+    created_at: REQUIRED_BIGINT,
+  }).execute();
   await db.schema.createIndex('usage_tracking_user_time').on('usage_tracking').columns(['user_id', 'created_at']).execute();
 
-  await db.schema
-    .createTable('usage_rollups')
-    .addColumn('user_id', 'text', (c) => c.notNull())
-    .addColumn('bucket', big, (c) => c.notNull())
-    .addColumn('operation', 'text', (c) => c.notNull())
-    .addColumn('unit', 'text', (c) => c.notNull())
-    .addColumn('credits_mc', big, (c) => c.notNull())
-    .addColumn('operations', big, (c) => c.notNull())
-    .addColumn('quantity_milli', big, (c) => c.notNull())
+  await createTable(db, 'usage_rollups', {
+    user_id: REQUIRED_TEXT,
+    bucket: REQUIRED_BIGINT,
+    operation: REQUIRED_TEXT,
+    unit: REQUIRED_TEXT,
+    credits_mc: REQUIRED_BIGINT,
+    operations: REQUIRED_BIGINT,
+    quantity_milli: REQUIRED_BIGINT,
+  })
     .addPrimaryKeyConstraint('usage_rollups_pk', ['user_id', 'bucket', 'operation', 'unit'])
     .execute();
   await db.schema.createIndex('usage_rollups_bucket').on('usage_rollups').column('bucket').execute();
 
-  await db.schema
-    .createTable('stripe_payments')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
-    .addColumn('package_id', 'text', (c) => c.notNull().references('credit_packages.id'))
-    .addColumn('provider', 'text', (c) => c.notNull())
-    .addColumn('status', 'text', (c) => c.notNull())
-    .addColumn('kind', 'text', (c) => c.notNull().defaultTo('purchase'))
-    .addColumn('amount_cents', big, (c) => c.notNull())
-    .addColumn('currency', 'text', (c) => c.notNull())
-    .addColumn('credits_mc', big, (c) => c.notNull())
-    .addColumn('bonus_credits_mc', big, (c) => c.notNull())
-    .addColumn('stripe_payment_intent_id', 'text', (c) => c.unique())
-    .addColumn('stripe_charge_id', 'text')
-    .addColumn('refunded_cents', big, (c) => c.notNull().defaultTo(0))
-    .addColumn('clawed_back_mc', big, (c) => c.notNull().defaultTo(0))
-    .addColumn('disputed_mc', big, (c) => c.notNull().defaultTo(0))
-    .addColumn('failure_message', 'text')
-    .addColumn('created_at', big, (c) => c.notNull())
-    .addColumn('updated_at', big, (c) => c.notNull())
-    .execute();
+  await createTable(db, 'stripe_payments', {
+    id: ID,
+    user_id: requiredReference('users.id'),
+    package_id: requiredReference('credit_packages.id'),
+    provider: REQUIRED_TEXT,
+    status: REQUIRED_TEXT,
+    kind: withDefault('text', 'purchase'),
+    amount_cents: REQUIRED_BIGINT,
+    currency: REQUIRED_TEXT,
+    credits_mc: REQUIRED_BIGINT,
+    bonus_credits_mc: REQUIRED_BIGINT,
+    stripe_payment_intent_id: ['text', (c) => c.unique()],
+    stripe_charge_id: TEXT,
+    refunded_cents: withDefault('bigint', 0),
+    clawed_back_mc: withDefault('bigint', 0),
+    disputed_mc: withDefault('bigint', 0),
+    failure_message: TEXT,
+    created_at: REQUIRED_BIGINT,
+    updated_at: REQUIRED_BIGINT,
+  }).execute();
   await db.schema.createIndex('stripe_payments_user').on('stripe_payments').columns(['user_id', 'id']).execute();
   await db.schema.createIndex('stripe_payments_status').on('stripe_payments').columns(['status', 'id']).execute();
 
-  await db.schema
-    .createTable('credit_alerts')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
-    .addColumn('type', 'text', (c) => c.notNull())
-    .addColumn('message', 'text', (c) => c.notNull())
-    .addColumn('read', 'integer', (c) => c.notNull().defaultTo(0))
-    .addColumn('metadata', 'text')
-    .addColumn('created_at', big, (c) => c.notNull())
-    .execute();
+  await createTable(db, 'credit_alerts', {
+    id: ID,
+    user_id: requiredReference('users.id'),
+    type: REQUIRED_TEXT,
+    message: REQUIRED_TEXT,
+    read: withDefault('integer', 0),
+    metadata: TEXT,
+    created_at: REQUIRED_BIGINT,
+  }).execute();
   await db.schema.createIndex('credit_alerts_user').on('credit_alerts').columns(['user_id', 'id']).execute();
 
-  await db.schema
-    .createTable('reservations')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
-    .addColumn('amount_mc', big, (c) => c.notNull().check(sql`amount_mc >= 0`))
-    .addColumn('captured_mc', big, (c) => c.notNull().defaultTo(0))
-    .addColumn('status', 'text', (c) => c.notNull())
-    .addColumn('operation', 'text')
-    .addColumn('unit', 'text')
-    .addColumn('rule_id', 'text')
-    .addColumn('rule_credits_mc', big)
-    .addColumn('forced', 'integer', (c) => c.notNull().defaultTo(0))
-    .addColumn('description', 'text', (c) => c.notNull())
-    .addColumn('metadata', 'text')
-    .addColumn('expires_at', big, (c) => c.notNull())
-    .addColumn('created_at', big, (c) => c.notNull())
-    .addColumn('settled_at', big)
-    .execute();
+  await createTable(db, 'reservations', {
+    id: ID,
+    user_id: requiredReference('users.id'),
+    amount_mc: checked('bigint', sql`amount_mc >= 0`),
+    captured_mc: withDefault('bigint', 0),
+    status: REQUIRED_TEXT,
+    operation: TEXT,
+    unit: TEXT,
+    rule_id: TEXT,
+    rule_credits_mc: BIGINT,
+    forced: withDefault('integer', 0),
+    description: REQUIRED_TEXT,
+    metadata: TEXT,
+    expires_at: REQUIRED_BIGINT,
+    created_at: REQUIRED_BIGINT,
+    settled_at: BIGINT,
+  }).execute();
   await db.schema.createIndex('reservations_open').on('reservations').columns(['status', 'expires_at']).execute();
   await db.schema.createIndex('reservations_user').on('reservations').columns(['user_id', 'status']).execute();
 
-  await db.schema
-    .createTable('idempotency_keys')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('fingerprint', 'text', (c) => c.notNull())
-    .addColumn('result', 'text', (c) => c.notNull())
-    .addColumn('created_at', big, (c) => c.notNull())
-    .execute();
+  await createTable(db, 'idempotency_keys', {
+    id: ID,
+    fingerprint: REQUIRED_TEXT,
+    result: REQUIRED_TEXT,
+    created_at: REQUIRED_BIGINT,
+  }).execute();
 
-  await db.schema
-    .createTable('processed_events')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('type', 'text', (c) => c.notNull())
-    .addColumn('created_at', big, (c) => c.notNull())
-    .execute();
+  await createTable(db, 'processed_events', {
+    id: ID,
+    type: REQUIRED_TEXT,
+    created_at: REQUIRED_BIGINT,
+  }).execute();
 
-  await db.schema
-    .createTable('audit_log')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('actor_id', 'text')
-    .addColumn('action', 'text', (c) => c.notNull())
-    .addColumn('target_type', 'text', (c) => c.notNull())
-    .addColumn('target_id', 'text')
-    .addColumn('details', 'text')
-    .addColumn('created_at', big, (c) => c.notNull())
-    .execute();
+  await createTable(db, 'audit_log', {
+    id: ID,
+    actor_id: TEXT,
+    action: REQUIRED_TEXT,
+    target_type: REQUIRED_TEXT,
+    target_id: TEXT,
+    details: TEXT,
+    created_at: REQUIRED_BIGINT,
+  }).execute();
 
-  await db.schema
-    .createTable('user_settings')
-    .addColumn('user_id', 'text', (c) => c.primaryKey().references('users.id'))
-    .addColumn('low_balance_threshold_mc', big, (c) => c.notNull())
-    .addColumn('auto_recharge_enabled', 'integer', (c) => c.notNull().defaultTo(0))
-    .addColumn('auto_recharge_threshold_mc', big)
-    .addColumn('auto_recharge_package_id', 'text')
-    .addColumn('below_threshold', 'integer', (c) => c.notNull().defaultTo(0))
-    .addColumn('updated_at', big, (c) => c.notNull())
-    .execute();
+  await createTable(db, 'user_settings', {
+    user_id: ['text', (c) => c.primaryKey().references('users.id')],
+    low_balance_threshold_mc: REQUIRED_BIGINT,
+    auto_recharge_enabled: withDefault('integer', 0),
+    auto_recharge_threshold_mc: BIGINT,
+    auto_recharge_package_id: TEXT,
+    below_threshold: withDefault('integer', 0),
+    updated_at: REQUIRED_BIGINT,
+  }).execute();
 
-  await db.schema
-    .createTable('vapi_calls')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
-    .addColumn('reservation_id', 'text', (c) => c.notNull())
-    .addColumn('status', 'text', (c) => c.notNull())
-    .addColumn('phone_number', 'text', (c) => c.notNull())
-    .addColumn('assistant_id', 'text')
-    .addColumn('max_duration_seconds', 'integer', (c) => c.notNull())
-    .addColumn('simulated', 'integer', (c) => c.notNull())
-    .addColumn('duration_ms', big)
-    .addColumn('charged_mc', big)
-    .addColumn('created_at', big, (c) => c.notNull())
-    .addColumn('ended_at', big)
-    .execute();
+  await createTable(db, 'vapi_calls', {
+    id: ID,
+    user_id: requiredReference('users.id'),
+    reservation_id: REQUIRED_TEXT,
+    status: REQUIRED_TEXT,
+    phone_number: REQUIRED_TEXT,
+    assistant_id: TEXT,
+    max_duration_seconds: REQUIRED_INTEGER,
+    simulated: REQUIRED_INTEGER,
+    duration_ms: BIGINT,
+    charged_mc: BIGINT,
+    created_at: REQUIRED_BIGINT,
+    ended_at: BIGINT,
+  }).execute();
   await db.schema.createIndex('vapi_calls_open').on('vapi_calls').columns(['status', 'created_at']).execute();
 }
 

@@ -8,6 +8,4 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`select 1`.execute(db);
 }
 
-export async function down(): Promise<void> {
-  throw new Error('Not reversible.');
-}
+export { notReversible as down } from './helpers.js';

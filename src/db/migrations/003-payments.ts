@@ -7,6 +7,4 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('stripe_payments_charge').on('stripe_payments').column('stripe_charge_id').execute();
 }
 
-export async function down(): Promise<void> {
-  throw new Error('Not reversible.');
-}
+export { notReversible as down } from './helpers.js';

@@ -20,6 +20,4 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('vapi_calls_user').on('vapi_calls').columns(['user_id', 'id']).execute();
 }
 
-export async function down(): Promise<void> {
-  throw new Error('Not reversible.');
-}
+export { notReversible as down } from './helpers.js';

@@ -19,6 +19,4 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     where dispute_status = 'lost'`.execute(db);
 }
 
-export async function down(): Promise<void> {
-  throw new Error('Not reversible.');
-}
+export { notReversible as down } from './helpers.js';

@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { ID, REQUIRED_BIGINT, REQUIRED_TEXT, TEXT, createTable } from './helpers.js';
 
 /**
  * How the ledger's chains are hashed. The release before hashed rows with plain SHA-256
@@ -7,19 +8,16 @@ import type { Kysely } from 'kysely';
  * records `hmac-sha256-v2` with the key's check value.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await db.schema
-    .createTable('ledger_state')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('hash_scheme', 'text', (c) => c.notNull())
-    .addColumn('key_check', 'text')
-    .addColumn('updated_at', 'bigint', (c) => c.notNull())
-    .execute();
+  await createTable(db, 'ledger_state', {
+    id: ID,
+    hash_scheme: REQUIRED_TEXT,
+    key_check: TEXT,
+    updated_at: REQUIRED_BIGINT,
+  }).execute();
   await (db as Kysely<{ ledger_state: { id: string; hash_scheme: string; key_check: string | null; updated_at: number } }>)
     .insertInto('ledger_state')
     .values({ id: 'chains', hash_scheme: 'sha256-v1', key_check: null, updated_at: Date.now() })
     .execute();
 }
 
-export async function down(): Promise<void> {
-  throw new Error('Not reversible.');
-}
+export { notReversible as down } from './helpers.js';

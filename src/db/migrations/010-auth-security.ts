@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { BIGINT, ID, REQUIRED_BIGINT, REQUIRED_INTEGER, REQUIRED_TEXT, UNIQUE_TEXT, createTable, requiredReference } from './helpers.js';
 
 /**
  * Accounts and access:
@@ -11,29 +12,25 @@ import type { Kysely } from 'kysely';
  *   verification link, which it can ask for again at any time.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await db.schema
-    .createTable('auth_counters')
-    .addColumn('key', 'text', (c) => c.primaryKey())
-    .addColumn('window_start', 'bigint', (c) => c.notNull())
-    .addColumn('count', 'integer', (c) => c.notNull())
-    .execute();
+  await createTable(db, 'auth_counters', {
+    key: ID,
+    window_start: REQUIRED_BIGINT,
+    count: REQUIRED_INTEGER,
+  }).execute();
   await db.schema.createIndex('auth_counters_window').on('auth_counters').column('window_start').execute();
 
-  await db.schema
-    .createTable('auth_tokens')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
-    .addColumn('purpose', 'text', (c) => c.notNull())
-    .addColumn('token_hash', 'text', (c) => c.notNull().unique())
-    .addColumn('expires_at', 'bigint', (c) => c.notNull())
-    .addColumn('used_at', 'bigint')
-    .addColumn('created_at', 'bigint', (c) => c.notNull())
-    .execute();
+  await createTable(db, 'auth_tokens', {
+    id: ID,
+    user_id: requiredReference('users.id'),
+    purpose: REQUIRED_TEXT,
+    token_hash: UNIQUE_TEXT,
+    expires_at: REQUIRED_BIGINT,
+    used_at: BIGINT,
+    created_at: REQUIRED_BIGINT,
+  }).execute();
   await db.schema.createIndex('auth_tokens_user').on('auth_tokens').columns(['user_id', 'purpose']).execute();
 
   await db.schema.alterTable('users').addColumn('email_verified_at', 'bigint').execute();
 }
 
-export async function down(): Promise<void> {
-  throw new Error('Not reversible.');
-}
+export { notReversible as down } from './helpers.js';

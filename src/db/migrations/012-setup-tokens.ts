@@ -1,20 +1,18 @@
 import type { Kysely } from 'kysely';
+import { BIGINT, ID, REQUIRED_BIGINT, UNIQUE_TEXT, createTable } from './helpers.js';
 
 /**
  * One-time tokens that create the first super admin from the browser (`/setup?token=`):
  * made at start-up while there is none, kept as a SHA-256 hash, used once.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await db.schema
-    .createTable('setup_tokens')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('token_hash', 'text', (c) => c.notNull().unique())
-    .addColumn('created_at', 'bigint', (c) => c.notNull())
-    .addColumn('expires_at', 'bigint', (c) => c.notNull())
-    .addColumn('used_at', 'bigint')
-    .execute();
+  await createTable(db, 'setup_tokens', {
+    id: ID,
+    token_hash: UNIQUE_TEXT,
+    created_at: REQUIRED_BIGINT,
+    expires_at: REQUIRED_BIGINT,
+    used_at: BIGINT,
+  }).execute();
 }
 
-export async function down(): Promise<void> {
-  throw new Error('Not reversible.');
-}
+export { notReversible as down } from './helpers.js';

@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { BIGINT, ID, REQUIRED_BIGINT, REQUIRED_TEXT, TEXT, UNIQUE_TEXT, createTable, hasColumn } from './helpers.js';
 
 /**
  * The service API (issue 15):
@@ -15,49 +16,27 @@ import { type Kysely, sql } from 'kysely';
  *   already added it: whichever runs first adds it.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  if (!(await hasExternalId(db))) {
+  if (!(await hasColumn(db, 'users', 'external_id'))) {
     await db.schema.alterTable('users').addColumn('external_id', 'text').execute();
     await sql`create unique index if not exists users_external_id on users (external_id)`.execute(db);
   }
-  await db.schema
-    .createTable('api_keys')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('name', 'text', (c) => c.notNull())
-    .addColumn('prefix', 'text', (c) => c.notNull())
-    .addColumn('hash', 'text', (c) => c.notNull().unique())
-    .addColumn('created_by', 'text')
-    .addColumn('created_at', 'bigint', (c) => c.notNull())
-    .addColumn('last_used_at', 'bigint')
-    .addColumn('revoked_at', 'bigint')
-    .execute();
-  await db.schema
-    .createTable('service_holds')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('user_id', 'text', (c) => c.notNull())
-    .addColumn('api_key_id', 'text', (c) => c.notNull())
-    .addColumn('quantity_milli', 'bigint', (c) => c.notNull())
-    .addColumn('created_at', 'bigint', (c) => c.notNull())
-    .execute();
+  await createTable(db, 'api_keys', {
+    id: ID,
+    name: REQUIRED_TEXT,
+    prefix: REQUIRED_TEXT,
+    hash: UNIQUE_TEXT,
+    created_by: TEXT,
+    created_at: REQUIRED_BIGINT,
+    last_used_at: BIGINT,
+    revoked_at: BIGINT,
+  }).execute();
+  await createTable(db, 'service_holds', {
+    id: ID,
+    user_id: REQUIRED_TEXT,
+    api_key_id: REQUIRED_TEXT,
+    quantity_milli: REQUIRED_BIGINT,
+    created_at: REQUIRED_BIGINT,
+  }).execute();
 }
 
-/** Whether users.external_id exists (in the current schema on PostgreSQL). */
-async function hasExternalId(db: Kysely<unknown>): Promise<boolean> {
-  const onPg = await sql`select current_schema() as s`.execute(db).then(
-    () => true,
-    () => false,
-  );
-  if (onPg) {
-    const r = await sql<{
-      n: number;
-    }>`select count(*)::int as n from information_schema.columns where table_schema = current_schema() and table_name = 'users' and column_name = 'external_id'`.execute(
-      db,
-    );
-    return Number(r.rows[0]?.n ?? 0) > 0;
-  }
-  const r = await sql<{ name: string }>`select name from pragma_table_info('users')`.execute(db);
-  return r.rows.some((c) => c.name === 'external_id');
-}
-
-export async function down(): Promise<void> {
-  throw new Error('Not reversible.');
-}
+export { notReversible as down } from './helpers.js';

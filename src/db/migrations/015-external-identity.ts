@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { addColumns, hasColumn, withDefault } from './helpers.js';
 
 /**
  * Identity from the platform, and revocable built-in tokens:
@@ -11,34 +12,11 @@ import { type Kysely, sql } from 'kysely';
  *   raise it, which ends every token issued before.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  if (!(await hasColumn(db, 'external_id'))) {
+  if (!(await hasColumn(db, 'users', 'external_id'))) {
     await db.schema.alterTable('users').addColumn('external_id', 'text').execute();
     await sql`create unique index if not exists users_external_id on users (external_id)`.execute(db);
   }
-  await db.schema
-    .alterTable('users')
-    .addColumn('token_version', 'integer', (c) => c.notNull().defaultTo(0))
-    .execute();
+  await addColumns(db, 'users', { token_version: withDefault('integer', 0) });
 }
 
-/** Whether users has the column (in the current schema on PostgreSQL). */
-async function hasColumn(db: Kysely<unknown>, column: string): Promise<boolean> {
-  const onPg = await sql`select current_schema() as s`.execute(db).then(
-    () => true,
-    () => false,
-  );
-  if (onPg) {
-    const r = await sql<{
-      n: number;
-    }>`select count(*)::int as n from information_schema.columns where table_schema = current_schema() and table_name = 'users' and column_name = ${column}`.execute(
-      db,
-    );
-    return Number(r.rows[0]?.n ?? 0) > 0;
-  }
-  const r = await sql<{ name: string }>`select name from pragma_table_info('users')`.execute(db);
-  return r.rows.some((c) => c.name === column);
-}
-
-export async function down(): Promise<void> {
-  throw new Error('Not reversible.');
-}
+export { notReversible as down } from './helpers.js';

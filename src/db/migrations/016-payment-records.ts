@@ -12,6 +12,4 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('stripe_payments').addColumn('receipt_url', 'text').execute();
 }
 
-export async function down(): Promise<void> {
-  throw new Error('Not reversible.');
-}
+export { notReversible as down } from './helpers.js';

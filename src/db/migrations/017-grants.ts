@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { BIGINT, ID, INTEGER, REQUIRED_BIGINT, REQUIRED_TEXT, TEXT, UNIQUE_TEXT, createTable, withDefault } from './helpers.js';
 
 /**
  * Grants (issue 17): every credit that enters an account is a grant, spent in the contract's
@@ -22,22 +23,21 @@ import { type Kysely, sql } from 'kysely';
  * current users.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await db.schema
-    .createTable('grants')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('user_id', 'text', (c) => c.notNull())
-    .addColumn('source', 'text', (c) => c.notNull())
-    .addColumn('credits_mc', 'bigint', (c) => c.notNull())
-    .addColumn('remaining_mc', 'bigint', (c) => c.notNull())
-    .addColumn('reserved_mc', 'bigint', (c) => c.notNull().defaultTo(0))
-    .addColumn('expired_mc', 'bigint', (c) => c.notNull().defaultTo(0))
-    .addColumn('value_cents', 'bigint', (c) => c.notNull().defaultTo(0))
-    .addColumn('payment_id', 'text')
-    .addColumn('transaction_id', 'text')
-    .addColumn('expires_at', 'bigint')
-    .addColumn('expired_at', 'bigint')
-    .addColumn('created_at', 'bigint', (c) => c.notNull())
-    .execute();
+  await createTable(db, 'grants', {
+    id: ID,
+    user_id: REQUIRED_TEXT,
+    source: REQUIRED_TEXT,
+    credits_mc: REQUIRED_BIGINT,
+    remaining_mc: REQUIRED_BIGINT,
+    reserved_mc: withDefault('bigint', 0),
+    expired_mc: withDefault('bigint', 0),
+    value_cents: withDefault('bigint', 0),
+    payment_id: TEXT,
+    transaction_id: TEXT,
+    expires_at: BIGINT,
+    expired_at: BIGINT,
+    created_at: REQUIRED_BIGINT,
+  }).execute();
   // What a batch loads per account: the grants with credits left.
   await sql`create index grants_open on grants (user_id) where remaining_mc > 0`.execute(db);
   // What the sweeper looks for: grants due to expire.
@@ -45,34 +45,33 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('grants_user_created').on('grants').columns(['user_id', 'created_at', 'id']).execute();
   await db.schema.createIndex('grants_payment').on('grants').column('payment_id').execute();
 
-  await db.schema
-    .createTable('reservation_grants')
-    .addColumn('reservation_id', 'text', (c) => c.notNull())
-    .addColumn('grant_id', 'text', (c) => c.notNull())
-    .addColumn('amount_mc', 'bigint', (c) => c.notNull())
+  await createTable(db, 'reservation_grants', {
+    reservation_id: REQUIRED_TEXT,
+    grant_id: REQUIRED_TEXT,
+    amount_mc: REQUIRED_BIGINT,
+  })
     .addPrimaryKeyConstraint('reservation_grants_pk', ['reservation_id', 'grant_id'])
     .execute();
 
-  await db.schema
-    .createTable('promo_codes')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('code', 'text', (c) => c.notNull().unique())
-    .addColumn('credits_mc', 'bigint', (c) => c.notNull())
-    .addColumn('expires_in_days', 'integer')
-    .addColumn('max_redemptions', 'integer')
-    .addColumn('valid_until', 'bigint')
-    .addColumn('redemptions', 'integer', (c) => c.notNull().defaultTo(0))
-    .addColumn('active', 'integer', (c) => c.notNull().defaultTo(1))
-    .addColumn('created_by', 'text')
-    .addColumn('created_at', 'bigint', (c) => c.notNull())
-    .execute();
-  await db.schema
-    .createTable('promo_redemptions')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('code_id', 'text', (c) => c.notNull())
-    .addColumn('user_id', 'text', (c) => c.notNull())
-    .addColumn('grant_id', 'text')
-    .addColumn('created_at', 'bigint', (c) => c.notNull())
+  await createTable(db, 'promo_codes', {
+    id: ID,
+    code: UNIQUE_TEXT,
+    credits_mc: REQUIRED_BIGINT,
+    expires_in_days: INTEGER,
+    max_redemptions: INTEGER,
+    valid_until: BIGINT,
+    redemptions: withDefault('integer', 0),
+    active: withDefault('integer', 1),
+    created_by: TEXT,
+    created_at: REQUIRED_BIGINT,
+  }).execute();
+  await createTable(db, 'promo_redemptions', {
+    id: ID,
+    code_id: REQUIRED_TEXT,
+    user_id: REQUIRED_TEXT,
+    grant_id: TEXT,
+    created_at: REQUIRED_BIGINT,
+  })
     .addUniqueConstraint('promo_redemptions_once', ['code_id', 'user_id'])
     .execute();
 
@@ -153,6 +152,4 @@ async function migrateBalances(db: Kysely<unknown>): Promise<void> {
   }
 }
 
-export async function down(): Promise<void> {
-  throw new Error('Not reversible.');
-}
+export { notReversible as down } from './helpers.js';

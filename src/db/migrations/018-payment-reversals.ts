@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { ID, REQUIRED_BIGINT, REQUIRED_TEXT, createTable } from './helpers.js';
 
 /**
  * When money came back out of a payment, and how much: one row per refund (the increase of
@@ -14,15 +15,14 @@ import { type Kysely, sql } from 'kysely';
  * delivered events with their deliveries and attempts.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await db.schema
-    .createTable('payment_reversals')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('payment_id', 'text', (c) => c.notNull())
+  await createTable(db, 'payment_reversals', {
+    id: ID,
+    payment_id: REQUIRED_TEXT,
     // 'refund' or 'dispute_lost'.
-    .addColumn('kind', 'text', (c) => c.notNull())
-    .addColumn('amount_cents', 'bigint', (c) => c.notNull())
-    .addColumn('created_at', 'bigint', (c) => c.notNull())
-    .execute();
+    kind: REQUIRED_TEXT,
+    amount_cents: REQUIRED_BIGINT,
+    created_at: REQUIRED_BIGINT,
+  }).execute();
   await db.schema.createIndex('payment_reversals_time').on('payment_reversals').columns(['created_at', 'payment_id']).execute();
   await db.schema.createIndex('payment_reversals_payment').on('payment_reversals').column('payment_id').execute();
   const lastRow = (type: string) => sql`(select max(t.created_at) from credit_transactions t
@@ -42,6 +42,4 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.createIndex('webhook_deliveries_event').on('webhook_deliveries').column('event_id').execute();
 }
 
-export async function down(): Promise<void> {
-  throw new Error('Not reversible.');
-}
+export { notReversible as down } from './helpers.js';

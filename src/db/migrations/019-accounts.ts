@@ -1,4 +1,17 @@
 import { type Kysely, sql } from 'kysely';
+import {
+  BIGINT,
+  ID,
+  REQUIRED_BIGINT,
+  REQUIRED_TEXT,
+  TEXT,
+  UNIQUE_TEXT,
+  checked,
+  createTable,
+  isPostgres,
+  requiredReference,
+  withDefault,
+} from './helpers.js';
 
 /**
  * Accounts (issue 18): a balance belongs to an **account**, a user's personal one or an
@@ -33,11 +46,7 @@ import { type Kysely, sql } from 'kysely';
  *   member) on credit_transactions, usage_tracking, reservations and service_holds.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  const onPg = await sql`select current_schema() as s`.execute(db).then(
-    () => true,
-    () => false,
-  );
-  if (onPg) {
+  if (await isPostgres(db)) {
     await expand(db);
     await movePostgresReferences(db);
     return;
@@ -79,57 +88,54 @@ export const ACCOUNT_TABLES = [
 
 /** The new tables and columns, the personal accounts (the same on both databases). */
 async function expand(db: Kysely<unknown>): Promise<void> {
-  const big = 'bigint' as const;
-  await db.schema
-    .createTable('accounts')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind in ('personal', 'organization')`))
-    .addColumn('name', 'text', (c) => c.notNull())
-    .addColumn('external_id', 'text')
-    .addColumn('created_at', big, (c) => c.notNull())
-    .addColumn('updated_at', big, (c) => c.notNull())
-    .execute();
+  await createTable(db, 'accounts', {
+    id: ID,
+    kind: checked('text', sql`kind in ('personal', 'organization')`),
+    name: REQUIRED_TEXT,
+    external_id: TEXT,
+    created_at: REQUIRED_BIGINT,
+    updated_at: REQUIRED_BIGINT,
+  }).execute();
   // Unique where set: several nulls are allowed on both databases.
   await db.schema.createIndex('accounts_external_id').on('accounts').column('external_id').unique().execute();
   await sql`insert into accounts (id, kind, name, external_id, created_at, updated_at)
     select id, 'personal', name, external_id, created_at, updated_at from users`.execute(db);
 
-  await db.schema
-    .createTable('account_members')
-    .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
-    .addColumn('user_id', 'text', (c) => c.notNull().references('users.id'))
-    .addColumn('role', 'text', (c) => c.notNull().check(sql`role in ('owner', 'admin', 'member')`))
-    .addColumn('monthly_limit_mc', big, (c) => c.check(sql`monthly_limit_mc is null or monthly_limit_mc >= 0`))
-    .addColumn('created_at', big, (c) => c.notNull())
-    .addColumn('updated_at', big, (c) => c.notNull())
+  await createTable(db, 'account_members', {
+    account_id: requiredReference('accounts.id'),
+    user_id: requiredReference('users.id'),
+    role: checked('text', sql`role in ('owner', 'admin', 'member')`),
+    monthly_limit_mc: ['bigint', (c) => c.check(sql`monthly_limit_mc is null or monthly_limit_mc >= 0`)],
+    created_at: REQUIRED_BIGINT,
+    updated_at: REQUIRED_BIGINT,
+  })
     .addPrimaryKeyConstraint('account_members_pk', ['account_id', 'user_id'])
     .execute();
   // The accounts a user may act on (GET /api/accounts).
   await db.schema.createIndex('account_members_user').on('account_members').column('user_id').execute();
 
-  await db.schema
-    .createTable('invitations')
-    .addColumn('id', 'text', (c) => c.primaryKey())
-    .addColumn('account_id', 'text', (c) => c.notNull().references('accounts.id'))
-    .addColumn('email', 'text', (c) => c.notNull())
-    .addColumn('role', 'text', (c) => c.notNull().check(sql`role in ('owner', 'admin', 'member')`))
+  await createTable(db, 'invitations', {
+    id: ID,
+    account_id: requiredReference('accounts.id'),
+    email: REQUIRED_TEXT,
+    role: checked('text', sql`role in ('owner', 'admin', 'member')`),
     // SHA-256 of the token, hex; the token itself is shown once to the inviter (and mailed).
-    .addColumn('token_hash', 'text', (c) => c.notNull().unique())
-    .addColumn('expires_at', big, (c) => c.notNull())
-    .addColumn('accepted_at', big)
-    .addColumn('accepted_by', 'text')
-    .addColumn('created_by', 'text', (c) => c.notNull())
-    .addColumn('created_at', big, (c) => c.notNull())
-    .execute();
+    token_hash: UNIQUE_TEXT,
+    expires_at: REQUIRED_BIGINT,
+    accepted_at: BIGINT,
+    accepted_by: TEXT,
+    created_by: REQUIRED_TEXT,
+    created_at: REQUIRED_BIGINT,
+  }).execute();
   await db.schema.createIndex('invitations_account').on('invitations').columns(['account_id', 'created_at']).execute();
 
-  await db.schema
-    .createTable('member_month_usage')
-    .addColumn('account_id', 'text', (c) => c.notNull())
-    .addColumn('user_id', 'text', (c) => c.notNull())
+  await createTable(db, 'member_month_usage', {
+    account_id: REQUIRED_TEXT,
+    user_id: REQUIRED_TEXT,
     // 'YYYY-MM', the calendar month in UTC.
-    .addColumn('month', 'text', (c) => c.notNull())
-    .addColumn('used_mc', big, (c) => c.notNull().defaultTo(0))
+    month: REQUIRED_TEXT,
+    used_mc: withDefault('bigint', 0),
+  })
     .addPrimaryKeyConstraint('member_month_usage_pk', ['account_id', 'user_id', 'month'])
     .execute();
 
@@ -191,6 +197,4 @@ async function rebuildSqliteReferences(db: Kysely<unknown>): Promise<void> {
   }
 }
 
-export async function down(): Promise<void> {
-  throw new Error('Not reversible.');
-}
+export { notReversible as down } from './helpers.js';

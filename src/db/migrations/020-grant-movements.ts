@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { REQUIRED_BIGINT, REQUIRED_TEXT, createTable } from './helpers.js';
 
 /**
  * Grant movements (issue 17, the liability report): one row per ledger operation and grant
@@ -20,13 +21,13 @@ import { type Kysely, sql } from 'kysely';
  *   figures at the migration and after it are exact.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await db.schema
-    .createTable('grant_movements')
-    .addColumn('transaction_id', 'text', (c) => c.notNull())
-    .addColumn('grant_id', 'text', (c) => c.notNull())
-    .addColumn('user_id', 'text', (c) => c.notNull())
-    .addColumn('amount_mc', 'bigint', (c) => c.notNull())
-    .addColumn('created_at', 'bigint', (c) => c.notNull())
+  await createTable(db, 'grant_movements', {
+    transaction_id: REQUIRED_TEXT,
+    grant_id: REQUIRED_TEXT,
+    user_id: REQUIRED_TEXT,
+    amount_mc: REQUIRED_BIGINT,
+    created_at: REQUIRED_BIGINT,
+  })
     .addPrimaryKeyConstraint('grant_movements_pk', ['transaction_id', 'grant_id'])
     .execute();
   // The liability's question: every grant's movements up to a moment.
@@ -55,6 +56,4 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     where o.amount_mc - g.remaining_mc - g.expired_mc > 0`.execute(db);
 }
 
-export async function down(): Promise<void> {
-  throw new Error('Not reversible.');
-}
+export { notReversible as down } from './helpers.js';

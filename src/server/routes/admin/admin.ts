@@ -3,8 +3,6 @@
  * audit log. Each route parses with the contract, calls one use-case and presents.
  */
 import {
-  adjustmentBody,
-  adjustmentResponse,
   adminPaymentsPage,
   adminPaymentsQuery,
   adminUsersPage,
@@ -27,7 +25,6 @@ import {
 import { idParam, paginationQuery } from '../../../contracts/common.js';
 import { usageQuery, usageResponse } from '../../../contracts/credits-extra.js';
 import { packagesList, pricingRulesList } from '../../../contracts/credits.js';
-import { adjustCredits } from '../../../core/accounts/adjust-credits.js';
 import { changeRole } from '../../../core/accounts/change-role.js';
 import { getUserWithAccount } from '../../../core/accounts/get-user.js';
 import { getUserDetail } from '../../../core/accounts/get-user-detail.js';
@@ -45,10 +42,10 @@ import { getAdminAnalytics } from '../../../core/reports/get-admin-analytics.js'
 import { getUsage, usageRange } from '../../../core/usage/get-usage.js';
 import type { PaymentRow } from '../../../db/schema.js';
 import type { App, AppContext } from '../../context.js';
+import { adjustmentRoute } from './adjustment-route.js';
 import { principal, requireAdmin } from '../../plugins/auth.js';
 import { type StoredReply, sendReply } from '../../plugins/idempotency.js';
 import {
-  toAdjustment,
   toAdminPayment,
   toAlert,
   toCall,
@@ -127,31 +124,13 @@ export async function adminRoutes(app: App, ctx: AppContext) {
     },
   );
 
-  app.post(
-    '/api/admin/users/:id/adjustments',
-    {
-      ...guard,
-      schema: {
-        ...doc(
-          'Adjust a user’s credits',
-          'Admins only. A signed `amount` of credits (positive grants, negative takes; a debit below zero available is 402) and a required `reason`, written as an `adjustment` ledger row and an audit entry. A positive adjustment is a grant; `expiresAt` (in the future, else 400) makes its credits expire then. Takes an `Idempotency-Key`.',
-        ),
-        params: idParam,
-        body: adjustmentBody,
-        response: answers({ 201: adjustmentResponse }, 400, 401, 402, 403, 404, 409),
-      },
-    },
-    async (req, reply) => {
-      const admin = principal(req);
-      const { amount, reason, expiresAt } = req.body;
-      const r = await ctx.idempotency.run(
-        req,
-        { scope: admin.id, render: (a) => ({ status: 201, body: toAdjustment(a, reason, admin.id) }) },
-        (idem) => adjustCredits(ctx.core, { userId: req.params.id, amountMc: amount, reason, actorId: admin.id, expiresAt }, idem),
-      );
-      return sendReply(reply, r);
-    },
-  );
+  adjustmentRoute(app, ctx, {
+    kind: 'user',
+    path: '/api/admin/users/:id/adjustments',
+    summary: 'Adjust a user’s credits',
+    description:
+      'Admins only. A signed `amount` of credits (positive grants, negative takes; a debit below zero available is 402) and a required `reason`, written as an `adjustment` ledger row and an audit entry. A positive adjustment is a grant; `expiresAt` (in the future, else 400) makes its credits expire then. Takes an `Idempotency-Key`.',
+  });
 
   app.patch(
     '/api/admin/users/:id',
