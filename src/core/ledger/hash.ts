@@ -9,6 +9,7 @@
  * is a tag of its own, not the empty string.
  */
 import { type KeyObject, createHash, createHmac, createSecretKey } from 'node:crypto';
+import type { CreditTransactionsTable } from '../../db/schema.js';
 
 /** The chain's start: the prev_hash of an account's first row. */
 export const GENESIS_HASH = '0'.repeat(64);
@@ -18,21 +19,25 @@ export const KEYED_SCHEME = 'hmac-sha256-v2';
 /** The release before: plain SHA-256 over the fields joined by U+001F. */
 export const LEGACY_SCHEME = 'sha256-v1';
 
-export interface HashedFields {
-  id: string;
-  user_id: string;
-  seq: number;
+/** The columns of a ledger row its hash covers (src/db/schema/ledger.ts), `member_id` only when set. */
+type HashedColumn =
+  | 'id'
+  | 'user_id'
+  | 'seq'
+  | 'amount_mc'
+  | 'reserved_change_mc'
+  | 'balance_after_mc'
+  | 'reserved_after_mc'
+  | 'description'
+  | 'metadata'
+  | 'reference_type'
+  | 'reference_id'
+  | 'idempotency_key'
+  | 'created_at';
+
+export interface HashedFields extends Pick<CreditTransactionsTable, HashedColumn> {
+  /** Any type's name (a legacy row's too): the hash covers the text. */
   type: string;
-  amount_mc: number;
-  reserved_change_mc: number;
-  balance_after_mc: number;
-  reserved_after_mc: number;
-  description: string;
-  metadata: string | null;
-  reference_type: string | null;
-  reference_id: string | null;
-  idempotency_key: string | null;
-  created_at: number;
   /**
    * The organisation member who caused the row (migration 019). Covered only when set, as a
    * last field: every row written without a member (all rows before organisations, every

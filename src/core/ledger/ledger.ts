@@ -79,7 +79,8 @@ export class Ledger {
       .orderBy('expires_at')
       .limit(limit)
       .execute();
-    const results = await Promise.allSettled(
+    // A grant expired meanwhile by another instance (conflict) is not an error here.
+    return fulfilled(
       due.map((g) =>
         this.writer.submit({
           kind: 'expire_grant',
@@ -94,8 +95,6 @@ export class Ledger {
         }),
       ),
     );
-    // A grant expired meanwhile by another instance (conflict) is not an error here.
-    return results.filter((r) => r.status === 'fulfilled').length;
   }
 
   /** Takes credits the account can afford, or throws insufficient_credits. */
@@ -192,7 +191,8 @@ export class Ledger {
       .orderBy('expires_at')
       .limit(limit)
       .execute();
-    const results = await Promise.allSettled(
+    // A hold settled meanwhile (conflict) is not an error here.
+    return fulfilled(
       due.map((r) =>
         this.release(r.id, {
           reason: 'expired',
@@ -210,8 +210,6 @@ export class Ledger {
         }),
       ),
     );
-    // A hold settled meanwhile (conflict) is not an error here.
-    return results.filter((r) => r.status === 'fulfilled').length;
   }
 
   /** What of the account's balance expires within the next 30 days (one query on its open grants). */
@@ -241,4 +239,9 @@ export class Ledger {
       lifetimeUsedMc: row.lifetime_used_mc,
     };
   }
+}
+
+/** How many of `ops` succeeded (the sweepers: one refused because another did it first is not an error). */
+async function fulfilled(ops: Promise<unknown>[]): Promise<number> {
+  return (await Promise.allSettled(ops)).filter((r) => r.status === 'fulfilled').length;
 }

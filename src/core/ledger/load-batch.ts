@@ -35,10 +35,19 @@ function oneOf(dialect: Dialect, column: string, ids: string[]): RawBuilder<bool
     : sql<boolean>`${sql.ref(column)} in (${sql.join(ids)})`;
 }
 
-/** `ids` in parts a statement can take: on Postgres all at once (one array parameter). */
-function* parts(dialect: Dialect, ids: string[]): Generator<string[]> {
-  const size = dialect === 'postgres' ? Number.MAX_SAFE_INTEGER : CHUNK;
-  for (let i = 0; i < ids.length; i += size) yield ids.slice(i, i + size);
+/** `items` in parts a statement can take: by default on Postgres all at once (one array parameter). */
+function* parts<T>(dialect: Dialect, items: T[], size = dialect === 'postgres' ? Number.MAX_SAFE_INTEGER : CHUNK): Generator<T[]> {
+  for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
+}
+
+/** The grants of `userIds` that have credits left. */
+function openGrants(trx: Kysely<DB>, dialect: Dialect, userIds: string[]): Promise<GrantRow[]> {
+  return trx
+    .selectFrom('grants')
+    .selectAll()
+    .where(oneOf(dialect, 'user_id', userIds))
+    .where('remaining_mc', '>', 0)
+    .execute();
 }
 
 /** Reads (and on Postgres locks) everything `ops` touch, inside the open transaction `trx`. */
@@ -140,13 +149,7 @@ export async function loadBatch(trx: Kysely<DB>, dialect: Dialect, ops: readonly
         else for (const g of open_grants ?? []) addGrant(g);
       }
       if (stale.length > 0) {
-        const open = await trx
-          .selectFrom('grants')
-          .selectAll()
-          .where(oneOf(dialect, 'user_id', stale))
-          .where('remaining_mc', '>', 0)
-          .execute();
-        for (const g of open) addGrant(g);
+        for (const g of await openGrants(trx, dialect, stale)) addGrant(g);
       }
     } else {
       const rows = await trx
@@ -156,13 +159,7 @@ export async function loadBatch(trx: Kysely<DB>, dialect: Dialect, ops: readonly
         .orderBy('user_id')
         .execute();
       for (const row of rows) accounts.set(row.user_id, { row, startAvailableMc: row.balance_mc - row.reserved_mc, dirty: false });
-      const open = await trx
-        .selectFrom('grants')
-        .selectAll()
-        .where(oneOf(dialect, 'user_id', part))
-        .where('remaining_mc', '>', 0)
-        .execute();
-      for (const g of open) addGrant(g);
+      for (const g of await openGrants(trx, dialect, part)) addGrant(g);
     }
   }
   // Grants an expiry names, whatever is left of them.
@@ -249,10 +246,8 @@ async function loadMembers(
     }
   }
   if (pairs.size === 0) return members;
-  const all = [...pairs.values()];
-  const size = dialect === 'postgres' ? 1000 : CHUNK / 2;
-  for (let i = 0; i < all.length; i += size) {
-    const part = all.slice(i, i + size);
+  // Two parameters a member.
+  for (const part of parts(dialect, [...pairs.values()], dialect === 'postgres' ? 1000 : CHUNK / 2)) {
     const rows = await trx
       .selectFrom('account_members as m')
       .leftJoin('member_month_usage as mu', (j) =>

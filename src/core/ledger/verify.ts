@@ -85,27 +85,17 @@ interface Running {
 export async function verifyLedger(db: Kysely<DB>, key: LedgerKey, opts: VerifyOptions = {}): Promise<VerifyReport> {
   // A database of a release before the keyed ledger has no ledger_state (a backup, say). Asked
   // here, outside the snapshot: a failed statement would end a Postgres transaction.
-  const keyedRelease = await db
-    .selectFrom('ledger_state')
-    .select('id')
-    .limit(1)
-    .execute()
-    .then(() => true)
-    .catch(() => false);
-  const grantsRelease = await db
-    .selectFrom('grants')
-    .select('id')
-    .limit(1)
-    .execute()
-    .then(() => true)
-    .catch(() => false);
-  const accountsRelease = await db
-    .selectFrom('member_month_usage')
-    .select('month')
-    .limit(1)
-    .execute()
-    .then(() => true)
-    .catch(() => false);
+  const has = (table: 'ledger_state' | 'grants' | 'member_month_usage') =>
+    db
+      .selectFrom(table)
+      .selectAll()
+      .limit(1)
+      .execute()
+      .then(() => true)
+      .catch(() => false);
+  const keyedRelease = await has('ledger_state');
+  const grantsRelease = await has('grants');
+  const accountsRelease = await has('member_month_usage');
   return db
     .transaction()
     .setIsolationLevel('repeatable read')
