@@ -139,8 +139,13 @@ export const adminPaymentsCsv = z.string();
 
 /** A payment as admins see it: whose it is, what Stripe knows it by, what went wrong, what was refunded or disputed. */
 export const adminPaymentSchema = paymentSchema.extend({
-  userId: z.string(),
-  userEmail: z.string(),
+  userId: z.string().meta({ description: 'The account that bought (a user’s id for a personal account, `org_...` for an organisation).' }),
+  userEmail: z
+    .string()
+    .nullable()
+    .meta({ description: 'The email of the personal account’s user; null for an organisation’s payment (see `accountName`).' }),
+  accountKind: z.enum(['personal', 'organization']).meta({ description: 'Whose payment it is: a personal account or an organisation.' }),
+  accountName: z.string().meta({ description: 'The account’s name: the user’s, or the organisation’s.' }),
   refundedCents: z.number(),
   stripePaymentIntentId: z.string().nullable().meta({ description: 'The Stripe PaymentIntent (`pi_...`); null for simulated payments.' }),
   failureReason: z.string().nullable().meta({ description: 'Why it failed, in Stripe’s words (the intent’s last payment error).' }),

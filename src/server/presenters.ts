@@ -169,6 +169,8 @@ export function toAdminPayment(p: AdminPaymentRow) {
     ...toPayment(p),
     userId: p.user_id,
     userEmail: p.user_email,
+    accountKind: p.account_kind ?? (p.user_email === null ? ('organization' as const) : ('personal' as const)),
+    accountName: p.account_name ?? p.user_email ?? p.user_id,
     refundedCents: p.refunded_cents,
     stripePaymentIntentId: p.stripe_payment_intent_id,
     failureReason: p.failure_message,

@@ -71,6 +71,8 @@ describe.each(await activeDialects())('admin payment monitoring on %s', (dialect
     expect(row(refunded.id)).toMatchObject({
       userId: ada.user.id,
       userEmail: ada.user.email,
+      accountKind: 'personal',
+      accountName: ada.user.name,
       status: 'partially_refunded',
       refundedCents: 1500,
       stripePaymentIntentId: refunded.intentId,
@@ -121,7 +123,7 @@ describe.each(await activeDialects())('admin payment monitoring on %s', (dialect
     expect(csv.headers.get('content-type')).toMatch(/^text\/csv/);
     const lines = csv.text.trim().split(/\r?\n/);
     expect(lines[0]).toBe(
-      'id,createdAt,userId,userEmail,status,provider,packageId,amountCents,currency,credits,refundedCents,disputeStatus,stripePaymentIntentId,failureReason,receiptUrl',
+      'id,createdAt,userId,userEmail,status,provider,packageId,amountCents,currency,credits,refundedCents,disputeStatus,stripePaymentIntentId,failureReason,receiptUrl,accountKind,accountName',
     );
     expect(lines).toHaveLength(2);
     expect(lines[1]).toContain(`,${bob.user.email},failed,stripe,pkg_starter,1000,usd,100,0,,${failed.intentId},`);
@@ -131,5 +133,43 @@ describe.each(await activeDialects())('admin payment monitoring on %s', (dialect
     expect(everything.text).toContain(
       `,partially_refunded,stripe,pkg_professional,4500,usd,550,1500,,${refunded.intentId},,https://pay.stripe.com/receipts/`,
     );
+  });
+
+  it('lists an organisation’s payments, bought by an owner with X-Account, with the organisation’s name, and in the CSV', async () => {
+    const owner = await s.register({ email: `owner-${Date.now()}@example.com` });
+    const made = await owner.api.post('/api/orgs', { name: 'Northwind Recruiting' });
+    expect(made.status).toBe(201);
+    const orgId = made.body.organization.id as string;
+    const r = await owner.api.post('/api/credits/purchase', { packageId: 'pkg_starter' }, { 'x-account': orgId });
+    expect(r.status).toBe(201);
+    const intentId = [...stripe.intents.values()].find((pi) => (pi.metadata as { paymentId?: string }).paymentId === r.body.payment.id)
+      ?.id as string;
+    expect((await deliver(stripe.event('payment_intent.succeeded', stripe.succeed(intentId)))).status).toBe(200);
+    // The organisation got the credits, not the owner.
+    expect((await owner.api.get('/api/credits/balance', { 'x-account': orgId })).body.balance).toBe(100);
+
+    const admin = await s.userWithRole('admin');
+    const all = await admin.api.call('GET /api/admin/payments', { query: { limit: 200 } });
+    const row = all.body.items.find((p) => p.id === r.body.payment.id);
+    expect(row).toMatchObject({
+      userId: orgId,
+      userEmail: null,
+      accountKind: 'organization',
+      accountName: 'Northwind Recruiting',
+      status: 'succeeded',
+      stripePaymentIntentId: intentId,
+    });
+    const mine = await admin.api.call('GET /api/admin/payments', { query: { userId: orgId } });
+    expect(mine.body.items.map((p) => p.id)).toEqual([r.body.payment.id]);
+
+    const csv = await admin.api.get(`/api/admin/payments.csv?userId=${encodeURIComponent(orgId)}`);
+    expect(csv.status).toBe(200);
+    const lines = csv.text.trim().split(/\r?\n/);
+    expect(lines).toHaveLength(2);
+    expect(lines[1]).toContain(`,${orgId},,succeeded,stripe,pkg_starter,1000,usd,100,0,,${intentId},,`);
+    expect(lines[1]?.endsWith(',organization,Northwind Recruiting')).toBe(true);
+    const everything = await admin.api.get('/api/admin/payments.csv');
+    expect(everything.text.trim().split(/\r?\n/)).toHaveLength(all.body.items.length + 1);
+    expect(everything.text).toContain(r.body.payment.id);
   });
 });

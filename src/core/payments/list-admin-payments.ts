@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import type { DB, PaymentRow, PaymentStatus } from '../../db/schema.js';
+import type { AccountKind, DB, PaymentRow, PaymentStatus } from '../../db/schema.js';
 import { type Page, type PageRequest, paginate } from '../paginate.js';
 
 export interface AdminPaymentsFilter {
@@ -11,10 +11,17 @@ export interface AdminPaymentsFilter {
   to?: number | undefined;
 }
 
-export type AdminPaymentRow = PaymentRow & { user_email: string };
+/** A payment with the account that bought: its kind and name, and the user's email on a personal account (an organisation has none). */
+export type AdminPaymentRow = PaymentRow & { user_email: string | null; account_name: string | null; account_kind: AccountKind | null };
 
 function query(db: Kysely<DB>, f: AdminPaymentsFilter) {
-  let q = db.selectFrom('stripe_payments as p').innerJoin('users as u', 'u.id', 'p.user_id').selectAll('p').select('u.email as user_email');
+  // Outer joins: an organisation's payments have no user of the account's id, and are listed all the same.
+  let q = db
+    .selectFrom('stripe_payments as p')
+    .leftJoin('accounts as a', 'a.id', 'p.user_id')
+    .leftJoin('users as u', 'u.id', 'p.user_id')
+    .selectAll('p')
+    .select(['u.email as user_email', 'a.name as account_name', 'a.kind as account_kind']);
   if (f.status) q = q.where('p.status', '=', f.status);
   if (f.userId) q = q.where('p.user_id', '=', f.userId);
   if (f.from !== undefined) q = q.where('p.created_at', '>=', f.from);
@@ -22,7 +29,7 @@ function query(db: Kysely<DB>, f: AdminPaymentsFilter) {
   return q;
 }
 
-/** Payment monitoring: every user's payments newest first, with the payer's email, filtered by status, user and creation time. */
+/** Payment monitoring: every account's payments (personal and organisations') newest first, with the account's name and kind and a personal account's email, filtered by status, user and creation time. */
 export async function listAdminPayments(db: Kysely<DB>, f: AdminPaymentsFilter, page: PageRequest): Promise<Page<AdminPaymentRow>> {
   return paginate(query(db, f), 'p.id', (p) => p.id, page);
 }

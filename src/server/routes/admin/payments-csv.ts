@@ -22,6 +22,8 @@ const HEADER = [
   'stripePaymentIntentId',
   'failureReason',
   'receiptUrl',
+  'accountKind',
+  'accountName',
 ];
 
 /** Payment monitoring as CSV, for admins. */
@@ -33,7 +35,7 @@ export async function adminPaymentsCsvRoutes(app: App, ctx: AppContext) {
       schema: {
         tags: ['admin'],
         summary: 'Payments as CSV',
-        description: `Admins only. Every payment under the filters of \`GET /api/admin/payments\` (\`status\`, \`userId\`, \`from\`, \`to\`; not one page), newest first, with a header line: \`${HEADER.join(',')}\`. A text cell that a spreadsheet would run as a formula (starting with = + - @, a tab or a carriage return) gets a leading \`'\`; numbers stay plain.`,
+        description: `Admins only. Every payment under the filters of \`GET /api/admin/payments\` (\`status\`, \`userId\`, \`from\`, \`to\`; not one page), newest first, with a header line: \`${HEADER.join(',')}\` (an organisation’s payment: \`userId\` is the organisation’s id, \`userEmail\` empty, \`accountName\` its name). A text cell that a spreadsheet would run as a formula (starting with = + - @, a tab or a carriage return) gets a leading \`'\`; numbers stay plain.`,
         security: [{ bearer: [] }],
         querystring: adminPaymentsCsvQuery,
         response: {
@@ -55,7 +57,7 @@ export async function adminPaymentsCsvRoutes(app: App, ctx: AppContext) {
                 safeCell(p.id),
                 p.createdAt,
                 safeCell(p.userId),
-                safeCell(p.userEmail),
+                safeCell(p.userEmail ?? ''),
                 p.status,
                 p.provider,
                 safeCell(p.packageId),
@@ -67,6 +69,8 @@ export async function adminPaymentsCsvRoutes(app: App, ctx: AppContext) {
                 safeCell(p.stripePaymentIntentId ?? ''),
                 safeCell(p.failureReason ?? ''),
                 safeCell(p.receiptUrl ?? ''),
+                p.accountKind,
+                safeCell(p.accountName),
               ]),
           ),
         );

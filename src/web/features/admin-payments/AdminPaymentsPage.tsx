@@ -72,7 +72,14 @@ export function AdminPaymentsPage() {
             {
               header: 'User',
               cellClassName: 'break stack-wide',
-              cell: (p) => <Link to={`/admin/users/${encodeURIComponent(p.userId)}`}>{p.userEmail}</Link>,
+              cell: (p) =>
+                p.accountKind === 'organization' ? (
+                  <>
+                    <Link to="/admin/organizations">{p.accountName}</Link> <span className="muted">(organisation)</span>
+                  </>
+                ) : (
+                  <Link to={`/admin/users/${encodeURIComponent(p.userId)}`}>{p.userEmail ?? p.accountName}</Link>
+                ),
             },
             paymentColumns.status,
             paymentColumns.provider,
