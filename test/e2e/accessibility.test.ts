@@ -106,6 +106,17 @@ describe.runIf(runBrowserTests)('accessibility (axe-core, WCAG 2.1 AA)', () => {
           // Audit the page with its data, not its loading states.
           await page.waitForFunction(() => !/Loading|Checking your access/.test(document.body.innerText), undefined, { timeout: 30_000 });
           expect(await page.evaluate(() => matchMedia('(prefers-color-scheme: dark)').matches)).toBe(scheme === 'dark');
+          // The page follows the setting: dark text on a light page, light text on a dark one.
+          const lightness = await page.evaluate(() => {
+            const l = (c: string) => {
+              const [r = 0, g = 0, b = 0] = (c.match(/\d+(\.\d+)?/g) ?? []).map(Number);
+              return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255;
+            };
+            const style = getComputedStyle(document.body);
+            return { page: l(style.backgroundColor), text: l(style.color) };
+          });
+          if (scheme === 'dark') expect(lightness.page < 0.2 && lightness.text > 0.8, `${path}: ${JSON.stringify(lightness)}`).toBe(true);
+          else expect(lightness.page > 0.8 && lightness.text < 0.2, `${path}: ${JSON.stringify(lightness)}`).toBe(true);
           const findings = await audit(page);
           // A picture of each page in each theme, for a person to look at (not compared).
           const name = `${account ? '/org' : ''}${path}`;

@@ -214,6 +214,75 @@ describe.runIf(runBrowserTests)('dashboard polish (desktop and phone)', () => {
       await context.close();
     }
   });
+  it("shows an admin a user's page: their usage report, settings, alerts and calls", async () => {
+    // A user of their own (Dana's usage is what the chart test counts): a message and a call.
+    const caller = await server.register({ name: 'Cal Caller' });
+    await server.grant(caller.user.id, 20);
+    const sent = await caller.api.request('POST', '/api/messages', {
+      body: { to: '+15551234567', body: 'Hello' },
+      headers: { 'idempotency-key': 'polish-caller-message' },
+    });
+    expect(sent.status).toBe(201);
+    const call = await caller.api.request('POST', '/api/vapi/calls', {
+      body: { phoneNumber: '+15557654321', maxDurationSeconds: 120 },
+      headers: { 'idempotency-key': 'polish-caller-call' },
+    });
+    expect(call.status).toBe(201);
+    // The usage report as the API gives it: the message (0.1) and the call's start (1).
+    const report = await admin.api.request('GET', `/api/admin/users/${caller.user.id}/usage`);
+    expect(report.body.totalCredits).toBe(1.1);
+    const { context, page } = await open(admin.token, DESKTOP, 'admin user page');
+    await page.goto(`${server.url}/admin/users/${caller.user.id}`);
+    const region = (name: string) => page.getByRole('region', { name, exact: true });
+    const used = region('Usage')
+      .locator('.stat', { has: page.locator('dt', { hasText: /^Credits used$/ }) })
+      .locator('dd');
+    await used.getByText(String(report.body.totalCredits), { exact: true }).waitFor();
+    await region('Usage').getByTestId('user-usage-chart').waitFor();
+    await region('Settings').getByText('Low-balance alert below').waitFor();
+    await region('Alerts').getByRole('table').or(region('Alerts').getByText('No alerts.')).waitFor();
+    await region('Calls').getByRole('row').filter({ hasText: '+15557654321' }).waitFor();
+    await context.close();
+  });
+
+  for (const [label, viewport] of [
+    ['desktop', DESKTOP],
+    ['phone', PHONE],
+  ] as const) {
+    it(`welcomes a new account, then reads one balance (available) everywhere, the held credits beside it and each hold listed (${label})`, async () => {
+      const fresh = await server.register({ name: `Fresh Reader ${label}` });
+      const { context, page } = await open(fresh.token, viewport, `${label} balance`);
+      await page.goto(`${server.url}/credits`);
+      await headerBalance(page, '0');
+      // Welcomed with one way to buy, not warned: no low-balance notice, no amber header.
+      await page.getByText('Welcome.', { exact: false }).waitFor();
+      expect(await page.getByText('below your threshold', { exact: false }).count()).toBe(0);
+      expect(await page.locator('.balance-low').count()).toBe(0);
+      await server.grant(fresh.user.id, 50);
+      await headerBalance(page, '50');
+      // A call: 1 credit charged at its start, 5 held for its minutes. The platform's message, the
+      // header and the balance card all say 44 available, with the 5 held beside it.
+      await page.goto(`${server.url}/platform`);
+      await page.getByRole('button', { name: 'Start call' }).click();
+      const callCard = page.locator('section', { has: page.getByRole('heading', { name: 'Voice call' }) });
+      await callCard.getByText(/5 credits held for the minutes, so 44 available now/).waitFor();
+      await headerBalance(page, '44');
+      await page.goto(`${server.url}/credits`);
+      const stat = (name: string) =>
+        page.locator('.balance-card .stat', { has: page.locator('dt', { hasText: new RegExp(`^${name}$`) }) }).locator('dd');
+      await expect.poll(() => stat('Available').textContent()).toMatch(/^44(?!\d)/);
+      expect(await stat('Reserved').textContent()).toMatch(/^5(?!\d)/);
+      expect(await stat('Balance').textContent()).toMatch(/^49(?!\d)/);
+      await headerBalance(page, '44');
+      // The hold behind the reserved credits, with its action.
+      await page.getByRole('link', { name: 'see what holds them' }).click();
+      const held = page.locator('#held-credits');
+      await held.getByText('Call minutes, while the call lasts').waitFor();
+      expect(await held.getByRole('link', { name: 'End the call' }).isVisible()).toBe(true);
+      await page.screenshot({ path: join(SHOTS, `${label}-balance-and-holds.png`), fullPage: true });
+      await context.close();
+    });
+  }
   for (const [label, viewport] of [
     ['desktop', DESKTOP],
     ['phone', PHONE],
@@ -361,7 +430,8 @@ describe.runIf(runBrowserTests)('dashboard polish (desktop and phone)', () => {
       });
       const underField = async (name: string, sentence: RegExp | string) => {
         const input = page.getByLabel(name, { exact: true });
-        await expect.poll(() => input.getAttribute('aria-invalid')).toBe('true');
+        // The page's own patience (30 s): the server's refusals come back slowly on a loaded machine.
+        await expect.poll(() => input.getAttribute('aria-invalid'), { timeout: 30_000 }).toBe('true');
         const ids = ((await input.getAttribute('aria-describedby')) ?? '').split(' ').filter(Boolean);
         const texts = await Promise.all(ids.map((id) => page.locator(`[id="${id}"]`).innerText()));
         expect(texts.join(' | ')).toMatch(sentence);

@@ -56,6 +56,9 @@ describe.skipIf(!hasChromium && !process.env.CI)('finance pages in Chromium', ()
     const chart = page.getByTestId('admin-chart');
     await chart.getByText('US dollars', { exact: true }).waitFor();
     await chart.getByText('Credits', { exact: true }).waitFor();
+    // Charted too: revenue by package and the top accounts.
+    await page.getByTestId('package-chart').locator('.recharts-bar-rectangle').first().waitFor({ state: 'attached' });
+    await page.getByTestId('accounts-chart').locator('.recharts-bar-rectangle').first().waitFor({ state: 'attached' });
     const packages = page.getByRole('table', { name: 'Revenue by package' });
     expect(await packages.getByRole('row').filter({ hasText: 'Professional' }).textContent()).toContain('$30.00');
     expect(await packages.getByRole('row').filter({ hasText: 'Starter' }).textContent()).toContain('$10.00');
