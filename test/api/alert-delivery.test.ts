@@ -112,4 +112,71 @@ describe.each(await activeDialects())('alert delivery on %s', (dialect) => {
     expect(hits).toHaveLength(3);
     expect(mails).toHaveLength(1);
   });
+
+  it('mails an organisation’s low-balance alert to its owners, not to its members', async () => {
+    const stamp = Date.now();
+    const owner = await s.register({ email: `org-owner-${stamp}@example.com` });
+    const coOwner = await s.register({ email: `org-coowner-${stamp}@example.com` });
+    const member = await s.register({ email: `org-member-${stamp}@example.com` });
+    const org = (await owner.api.post('/api/orgs', { name: 'Alerted Team' })).body.organization.id as string;
+    for (const [who, role] of [
+      [coOwner, 'owner'],
+      [member, 'member'],
+    ] as const) {
+      const inv = await owner.api.post(`/api/orgs/${org}/invitations`, { email: who.user.email, role });
+      expect(inv.status).toBe(201);
+      expect((await who.api.post(`/api/invitations/${inv.body.invitation.token}/accept`)).status).toBe(200);
+    }
+    const xa = { 'x-account': org };
+    expect((await owner.api.put('/api/credits/settings', { lowBalanceThreshold: 1 }, xa)).status).toBe(200);
+    await s.grant(org, 1.25);
+    const before = mails.length;
+    // The member spends the organisation below its threshold.
+    for (let i = 0; i < 5; i++) expect((await member.api.post('/api/messages', { to: 'x', body: 'y' }, xa)).status).toBe(201);
+    const alert = await until('the organisation’s low-balance alert', async () => {
+      const r = await owner.api.get('/api/credits/alerts', xa);
+      return r.body.items.find((a: { type: string }) => a.type === 'low_balance');
+    });
+    const mail = await until('the low-balance mail', async () =>
+      mails.slice(before).find((m) => m.includes('Subject: Your credits are running low')),
+    );
+    // The To header, unfolded (a long one continues on indented lines).
+    const to = (/^To: (.*(?:\r?\n[ \t].*)*)/m.exec(mail)?.[1] ?? '').replace(/\r?\n[ \t]+/g, ' ');
+    expect(to).toContain(owner.user.email);
+    expect(to).toContain(coOwner.user.email);
+    expect(mail).not.toContain(member.user.email);
+    const db = s.running.core.database.db;
+    const rows = await until('the delivery recorded', async () => {
+      const r = await db.selectFrom('alert_deliveries').selectAll().where('alert_id', '=', alert.id).execute();
+      return r.length > 0 && r.every((x) => x.status === 'delivered') && r;
+    });
+    expect(rows.map((r) => [r.channel, r.status])).toEqual([['email', 'delivered']]);
+  });
+
+  it('gives up at once on an organisation alert with no owner to mail, and keeps delivering the others', async () => {
+    const db = s.running.core.database.db;
+    const now = Date.now();
+    const orgId = `org_${now}_ownerless`;
+    await db
+      .insertInto('accounts')
+      .values({ id: orgId, kind: 'organization', name: 'Ownerless', external_id: null, created_at: now, updated_at: now })
+      .execute();
+    await db
+      .insertInto('credit_alerts')
+      .values({
+        id: `alert_${now}_ownerless`,
+        user_id: orgId,
+        type: 'low_balance',
+        message: 'low',
+        read: 0,
+        metadata: null,
+        created_at: now,
+      })
+      .execute();
+    const rows = await until('the delivery given up', async () => {
+      const r = await db.selectFrom('alert_deliveries').selectAll().where('alert_id', '=', `alert_${now}_ownerless`).execute();
+      return r.length > 0 && r.every((x) => x.status === 'dead') && r;
+    });
+    expect(rows[0]?.last_error).toMatch(/no owner/);
+  });
 });

@@ -145,6 +145,80 @@ describe.each(await activeDialects())('auto-recharge on %s', (dialect) => {
     expect((await u.api.get('/api/credits/balance')).body.balance).toBe(550 - 12 * 0.75 + 100);
   });
 
+  it('recharges an organisation, set by an owner (a member may not), with the card of the owner who bought for it', async () => {
+    const owner = await st.register();
+    const member = await st.register();
+    const org = (await owner.api.post('/api/orgs', { name: 'Recharged Team' })).body.organization.id as string;
+    const inv = await owner.api.post(`/api/orgs/${org}/invitations`, { email: member.user.email, role: 'member' });
+    expect((await member.api.post(`/api/invitations/${inv.body.invitation.token}/accept`)).status).toBe(200);
+    const xa = { 'x-account': org };
+    // The owner buys for the organisation with a card: their Stripe customer keeps it.
+    const buy = await owner.api.post('/api/credits/purchase', { packageId: 'pkg_professional' }, xa);
+    expect(buy.status).toBe(201);
+    const pi = [...stripe.intents.values()].find((x) => (x.metadata as { paymentId?: string }).paymentId === buy.body.payment.id) as Record<
+      string,
+      unknown
+    >;
+    const e = stripe.event('payment_intent.succeeded', stripe.succeed(String(pi.id)));
+    const hook = await st.api.request('POST', '/api/credits/stripe/webhook', {
+      raw: e.body,
+      headers: { 'content-type': 'application/json', 'stripe-signature': e.signature },
+    });
+    expect(hook.status).toBe(200);
+    expect((await owner.api.get('/api/credits/balance', xa)).body.balance).toBe(550);
+    const settings = { autoRecharge: { enabled: true, thresholdCredits: 545, packageId: 'pkg_starter' } };
+    const refused = await member.api.put('/api/credits/settings', settings, xa);
+    expect(refused.status).toBe(403);
+    expect((await owner.api.put('/api/credits/settings', settings, xa)).status).toBe(200);
+    const customer = await st.running.core.database.db
+      .selectFrom('users')
+      .select('stripe_customer_id')
+      .where('id', '=', owner.user.id)
+      .executeTakeFirstOrThrow();
+    expect(customer.stripe_customer_id).toBeTruthy();
+
+    // The member spends the organisation below the threshold: one recharge, to the organisation.
+    for (let i = 0; i < 8; i++) expect((await member.api.post('/api/workflows/w/execute', {}, xa)).status).toBe(201);
+    await settle(st);
+    const payments = (await owner.api.get('/api/credits/payments', xa)).body.items as { packageId: string; status: string }[];
+    expect(payments.filter((p) => p.packageId === 'pkg_starter').map((p) => p.status)).toEqual(['succeeded']);
+    const row = await st.running.core.database.db
+      .selectFrom('stripe_payments')
+      .select(['user_id', 'kind', 'stripe_payment_intent_id'])
+      .where('user_id', '=', org)
+      .where('kind', '=', 'auto_recharge')
+      .executeTakeFirstOrThrow();
+    const intent = stripe.intents.get(String(row.stripe_payment_intent_id)) as Record<string, unknown>;
+    expect(intent.customer).toBe(customer.stripe_customer_id);
+    expect((await owner.api.get('/api/credits/balance', xa)).body.balance).toBe(550 - 8 * 0.75 + 100);
+    expect((await owner.api.get('/api/credits/balance')).body.balance).toBe(0);
+    const alerts = (await owner.api.get('/api/credits/alerts', xa)).body.items.map((a: { type: string }) => a.type);
+    expect(alerts).toContain('auto_recharge_succeeded');
+  });
+
+  it('tells an organisation whose owners have no saved card why it was not recharged, and charges nothing', async () => {
+    const owner = await st.register();
+    const org = (await owner.api.post('/api/orgs', { name: 'No Card Team' })).body.organization.id as string;
+    const xa = { 'x-account': org };
+    await st.grant(org, 20);
+    expect(
+      (
+        await owner.api.put(
+          '/api/credits/settings',
+          { autoRecharge: { enabled: true, thresholdCredits: 19, packageId: 'pkg_starter' } },
+          xa,
+        )
+      ).status,
+    ).toBe(200);
+    for (let i = 0; i < 2; i++) expect((await owner.api.post('/api/workflows/w/execute', {}, xa)).status).toBe(201);
+    await settle(st);
+    const payments = (await owner.api.get('/api/credits/payments', xa)).body.items as { status: string }[];
+    expect(payments.map((p) => p.status)).toEqual(['failed']);
+    const alerts = (await owner.api.get('/api/credits/alerts', xa)).body.items as { type: string; message: string }[];
+    expect(alerts.find((a) => a.type === 'auto_recharge_failed')?.message).toMatch(/owner or admin/);
+    expect((await owner.api.get('/api/credits/balance', xa)).body.balance).toBe(20 - 2 * 0.75);
+  });
+
   it('never buys with the simulated provider in production', async () => {
     const prod = await startTestServer(dialect, { NODE_ENV: 'production' });
     try {

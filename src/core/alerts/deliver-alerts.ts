@@ -4,6 +4,11 @@
  * tried until it succeeds, with exponential backoff (base × 2^attempts, at most an hour,
  * 12 tries), and the rows survive restarts. Several instances may run this: a row is
  * leased with a conditional UPDATE before it is tried.
+ *
+ * A personal account's alert goes to its user's address; an organisation's to the
+ * addresses of its owners (one message, every owner a recipient). An organisation without
+ * an owner with a deliverable address has no one to mail: its delivery is `dead` at once
+ * with that reason (placeholder addresses under `.invalid` never receive mail).
  */
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
@@ -12,7 +17,9 @@ import { newId } from '../ids.js';
 export interface AlertMessage {
   id: string;
   type: string;
+  /** The account's id (a personal account's is its user's). */
   userId: string;
+  /** The recipients: the user's address, or an organisation's owners' addresses joined by ", ". */
   email: string;
   message: string;
   createdAt: string;
@@ -87,7 +94,8 @@ export class AlertDelivery {
     const due = await this.db
       .selectFrom('alert_deliveries as d')
       .innerJoin('credit_alerts as a', 'a.id', 'd.alert_id')
-      .innerJoin('users as u', 'u.id', 'a.user_id')
+      // An organisation's alert has no user of the account's id: its owners are read below.
+      .leftJoin('users as u', 'u.id', 'a.user_id')
       .select([
         'd.id',
         'd.channel',
@@ -117,12 +125,21 @@ export class AlertDelivery {
       if (Number(lease.numUpdatedRows) !== 1) continue;
       const channel = this.channels.find((c) => c.name === d.channel);
       if (!channel) continue;
+      const email = d.email ?? (await this.ownersAddresses(d.user_id));
+      if (email === null) {
+        await this.db
+          .updateTable('alert_deliveries')
+          .set({ status: 'dead', attempts: d.attempts + 1, last_error: 'The organisation has no owner with a deliverable address.' })
+          .where('id', '=', d.id)
+          .execute();
+        continue;
+      }
       try {
         await channel.send({
           id: d.alertId,
           type: d.type,
           userId: d.user_id,
-          email: d.email,
+          email,
           message: d.message,
           createdAt: new Date(d.created_at).toISOString(),
         });
@@ -148,5 +165,20 @@ export class AlertDelivery {
       }
     }
     return delivered;
+  }
+
+  /** An organisation's owners' deliverable addresses, joined for one message; null when there is none. */
+  private async ownersAddresses(accountId: string): Promise<string | null> {
+    const owners = await this.db
+      .selectFrom('account_members as m')
+      .innerJoin('users as u', 'u.id', 'm.user_id')
+      .select('u.email')
+      .where('m.account_id', '=', accountId)
+      .where('m.role', '=', 'owner')
+      .orderBy('m.created_at')
+      .orderBy('u.email')
+      .execute();
+    const addresses = owners.map((o) => o.email).filter((e) => !e.endsWith('.invalid'));
+    return addresses.length > 0 ? addresses.join(', ') : null;
   }
 }

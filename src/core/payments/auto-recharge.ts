@@ -206,18 +206,19 @@ export class AutoRecharge extends CommitWatcher {
       return payment;
     }
     await this.core.writer.transaction(({ trx }) => trx.insertInto('stripe_payments').values(payment).execute());
-    const user = await db
-      .selectFrom('users')
-      .select(['id', 'email', 'name', 'stripe_customer_id'])
-      .where('id', '=', userId)
-      .executeTakeFirstOrThrow();
+    const payer = await this.payingCustomer(userId);
     let intent: IntentFacts;
     try {
-      if (!user.stripe_customer_id) throw new ChargeFailed('No saved card: buy once with a card first.');
+      if (!payer.customerId)
+        throw new ChargeFailed(
+          payer.organization
+            ? 'No saved card: an owner or admin of the organisation buys for it once with a card first.'
+            : 'No saved card: buy once with a card first.',
+        );
       intent = await this.provider.chargeOffSession({
         paymentId: payment.id,
         userId,
-        customerId: user.stripe_customer_id,
+        customerId: payer.customerId,
         amountCents: payment.amount_cents,
         currency: payment.currency,
         description: `Auto-recharge: ${pkg.name}`,
@@ -323,8 +324,7 @@ export class AutoRecharge extends CommitWatcher {
     const db = this.core.database.db;
     const due = await db
       .selectFrom('stripe_payments')
-      .innerJoin('users', 'users.id', 'stripe_payments.user_id')
-      .select(['stripe_payments.id', 'stripe_payments.stripe_payment_intent_id', 'stripe_payments.created_at', 'users.stripe_customer_id'])
+      .select(['stripe_payments.id', 'stripe_payments.user_id', 'stripe_payments.stripe_payment_intent_id', 'stripe_payments.created_at'])
       .where('stripe_payments.kind', '=', 'auto_recharge')
       .where('stripe_payments.provider', '=', 'stripe')
       .where('stripe_payments.status', '=', 'pending')
@@ -334,10 +334,12 @@ export class AutoRecharge extends CommitWatcher {
       .execute();
     for (const p of due) {
       try {
+        // The customer charged: the user's, or on an organisation the owner's or admin's that recharge() chose.
+        const customerId = p.stripe_payment_intent_id ? null : (await this.payingCustomer(p.user_id)).customerId;
         const intent = p.stripe_payment_intent_id
           ? await this.provider.retrieveIntent(p.stripe_payment_intent_id)
-          : p.stripe_customer_id
-            ? await this.provider.findIntent({ customerId: p.stripe_customer_id, paymentId: p.id, createdAfter: p.created_at - 60_000 })
+          : customerId
+            ? await this.provider.findIntent({ customerId, paymentId: p.id, createdAfter: p.created_at - 60_000 })
             : null;
         if (!intent) {
           await this.failRecharge(p.id, 'The charge never reached Stripe: nothing was charged.');
@@ -356,5 +358,29 @@ export class AutoRecharge extends CommitWatcher {
       }
     }
     return out;
+  }
+
+  /**
+   * Whose saved card pays an account's recharge: a personal account's user's. An
+   * organisation has no card of its own: its owners and admins buy for it with theirs, so
+   * the first of them (owners first, then by how long they have been members) with a saved
+   * card pays; none: no way to pay.
+   */
+  private async payingCustomer(accountId: string): Promise<{ customerId: string | null; organization: boolean }> {
+    const db = this.core.database.db;
+    const user = await db.selectFrom('users').select('stripe_customer_id').where('id', '=', accountId).executeTakeFirst();
+    if (user) return { customerId: user.stripe_customer_id, organization: false };
+    const managers = await db
+      .selectFrom('account_members as m')
+      .innerJoin('users as u', 'u.id', 'm.user_id')
+      .select(['m.role', 'u.stripe_customer_id'])
+      .where('m.account_id', '=', accountId)
+      .where('m.role', 'in', ['owner', 'admin'])
+      .where('u.stripe_customer_id', 'is not', null)
+      .orderBy('m.created_at')
+      .orderBy('m.user_id')
+      .execute();
+    const first = managers.find((m) => m.role === 'owner') ?? managers[0];
+    return { customerId: first?.stripe_customer_id ?? null, organization: true };
   }
 }
