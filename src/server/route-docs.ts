@@ -17,3 +17,20 @@ export function answers<T extends object, S extends RefusalStatus>(ok: T, ...ref
 export function signedIn(tag: string, summary: string, description: string) {
   return { tags: [tag], summary, description, security: [{ bearer: [] }] };
 }
+
+/** A CSV answer's OpenAPI entry: its description and the contract's schema of the text. */
+export function csvAnswer<S>(description: string, schema: S) {
+  return { description, content: { 'text/csv': { schema } } };
+}
+
+/**
+ * The options of a file's routes: `hooks` (who may call them, e.g. `{ onRequest: [authenticate, requireAdmin] }`)
+ * and each route's schema, documented under `tag` with the Bearer security:
+ * `const route = signedInRoutes(guard, 'admin')`, then `app.get(path, route(summary, description, { querystring, response }), handler)`.
+ */
+export function signedInRoutes<H extends object>(hooks: H, tag: string) {
+  return <S extends object>(summary: string, description: string, schema: S) => ({
+    ...hooks,
+    schema: { ...signedIn(tag, summary, description), ...schema },
+  });
+}

@@ -59,37 +59,29 @@ import {
   toRule,
   toTransaction,
 } from '../../presenters.js';
-import { answers, signedIn } from '../../route-docs.js';
+import { answers, signedInRoutes } from '../../route-docs.js';
 
 export async function adminRoutes(app: App, ctx: AppContext) {
   const db = ctx.core.database.db;
   // Role checked before validation: a non-admin learns nothing about admin request shapes.
   const guard = { onRequest: [ctx.authenticate, requireAdmin] };
-  const doc = (summary: string, description: string) => signedIn('admin', summary, description);
+  const route = signedInRoutes(guard, 'admin');
 
   app.get(
     '/api/admin/users',
-    {
-      ...guard,
-      schema: {
-        ...doc('Users with balances', 'Admins only. Newest first, paginated; `search` matches email or name, case-insensitively.'),
-        querystring: adminUsersQuery,
-        response: answers({ 200: adminUsersPage }, 400, 401, 403),
-      },
-    },
+    route('Users with balances', 'Admins only. Newest first, paginated; `search` matches email or name, case-insensitively.', {
+      querystring: adminUsersQuery,
+      response: answers({ 200: adminUsersPage }, 400, 401, 403),
+    }),
     async (req) => ctx.cursors.answer(await listUsers(db, req.query, ctx.cursors.request(req.query, 'id', String)), 'id', toAdminUser),
   );
 
   app.get(
     '/api/admin/users/:id',
-    {
-      ...guard,
-      schema: {
-        ...doc('One user', 'Admins only. The user with balance, the last 20 ledger rows and the last 20 payments.'),
-        params: idParam,
-        response: answers({ 200: userDetail }, 401, 403, 404),
-      },
-    },
+    route('One user', 'Admins only. The user with balance, the last 20 ledger rows and the last 20 payments.', {
+      params: idParam,
+      response: answers({ 200: userDetail }, 401, 403, 404),
+    }),
     async (req) => {
       const d = await getUserDetail(db, req.params.id);
       return {
@@ -105,18 +97,15 @@ export async function adminRoutes(app: App, ctx: AppContext) {
 
   app.get(
     '/api/admin/users/:id/usage',
-    {
-      ...guard,
-      schema: {
-        ...doc(
-          'A user’s usage report',
-          'Admins only. The user’s usage report, the same as the user’s own `GET /api/credits/usage`: credits spent and operations per UTC day or hour (`granularity`) over `from`..`to` (default: the last 30 days), and per operation and unit. An unknown user is 404.',
-        ),
+    route(
+      'A user’s usage report',
+      'Admins only. The user’s usage report, the same as the user’s own `GET /api/credits/usage`: credits spent and operations per UTC day or hour (`granularity`) over `from`..`to` (default: the last 30 days), and per operation and unit. An unknown user is 404.',
+      {
         params: idParam,
         querystring: usageQuery,
         response: answers({ 200: usageResponse }, 400, 401, 403, 404),
       },
-    },
+    ),
     async (req) => {
       const user = await getUserWithAccount(db, req.params.id);
       const range = usageRange(Date.now(), req.query);
@@ -134,18 +123,15 @@ export async function adminRoutes(app: App, ctx: AppContext) {
 
   app.patch(
     '/api/admin/users/:id',
-    {
-      ...guard,
-      schema: {
-        ...doc(
-          'Change a user’s role',
-          'Admins only; only a super admin grants or removes `admin` and `super_admin`. Audited; applies at once. The last super admin cannot lose the role (409 `conflict`), by their own hand or anyone’s, so someone can always grant roles.',
-        ),
+    route(
+      'Change a user’s role',
+      'Admins only; only a super admin grants or removes `admin` and `super_admin`. Audited; applies at once. The last super admin cannot lose the role (409 `conflict`), by their own hand or anyone’s, so someone can always grant roles.',
+      {
         params: idParam,
         body: roleBody,
         response: answers({ 200: roleResponse }, 400, 401, 403, 404, 409),
       },
-    },
+    ),
     async (req) => {
       const actor = principal(req);
       const userId = req.params.id;
@@ -163,125 +149,99 @@ export async function adminRoutes(app: App, ctx: AppContext) {
 
   app.get(
     '/api/admin/packages',
-    {
-      ...guard,
-      schema: {
-        ...doc('All packages', 'Admins only. Every package, inactive ones too.'),
-        response: answers({ 200: packagesList }, 401, 403),
-      },
-    },
+    route('All packages', 'Admins only. Every package, inactive ones too.', {
+      response: answers({ 200: packagesList }, 401, 403),
+    }),
     async () => ({ items: (await listPackages(db, { includeInactive: true })).map(toPackage) }),
   );
 
   app.post(
     '/api/admin/packages',
-    {
-      ...guard,
-      schema: {
-        ...doc(
-          'Create a package',
-          'Admins only. `credits` and `bonusCredits` in credits, `priceCents` at least 50, `currency` a lower-case ISO code (`usd`). Audited.',
-        ),
+    route(
+      'Create a package',
+      'Admins only. `credits` and `bonusCredits` in credits, `priceCents` at least 50, `currency` a lower-case ISO code (`usd`). Audited.',
+      {
         body: packageCreate,
         response: answers({ 201: packageResponse }, 400, 401, 403),
       },
-    },
+    ),
     async (req, reply) => reply.status(201).send({ package: toPackage(await createPackage(ctx.core.writer, req.body, principal(req).id)) }),
   );
 
   app.patch(
     '/api/admin/packages/:id',
-    {
-      ...guard,
-      schema: {
-        ...doc(
-          'Change a package',
-          'Admins only. Any subset of the fields, and `active`: a package is deactivated, never deleted, so past payments keep it. Audited.',
-        ),
+    route(
+      'Change a package',
+      'Admins only. Any subset of the fields, and `active`: a package is deactivated, never deleted, so past payments keep it. Audited.',
+      {
         params: idParam,
         body: packagePatch,
         response: answers({ 200: packageResponse }, 400, 401, 403, 404),
       },
-    },
+    ),
     async (req) => ({ package: toPackage(await updatePackage(ctx.core.writer, req.params.id, req.body, principal(req).id)) }),
   );
 
   app.get(
     '/api/admin/pricing',
-    {
-      ...guard,
-      schema: {
-        ...doc('All pricing rules', 'Admins only. Every rule with all its versions (`version`, `active`).'),
-        response: answers({ 200: pricingRulesList }, 401, 403),
-      },
-    },
+    route('All pricing rules', 'Admins only. Every rule with all its versions (`version`, `active`).', {
+      response: answers({ 200: pricingRulesList }, 401, 403),
+    }),
     async () => ({ items: (await listRules(db)).map(toRule) }),
   );
 
   app.post(
     '/api/admin/pricing',
-    {
-      ...guard,
-      schema: {
-        ...doc(
-          'Create a pricing rule',
-          'Admins only. `credits` per `unit` of `operation` (lower-case letters, digits and `_`); 409 when an active rule for that operation and unit exists. `credits` is the price of one unit (one minute, one MB, 1000 tokens, one call...); callers report quantities in the unit’s base quantity (seconds, bytes, tokens, a count: see the units table). Audited.',
-        ),
+    route(
+      'Create a pricing rule',
+      'Admins only. `credits` per `unit` of `operation` (lower-case letters, digits and `_`); 409 when an active rule for that operation and unit exists. `credits` is the price of one unit (one minute, one MB, 1000 tokens, one call...); callers report quantities in the unit’s base quantity (seconds, bytes, tokens, a count: see the units table). Audited.',
+      {
         body: pricingCreate,
         response: answers({ 201: ruleResponse }, 400, 401, 403, 409),
       },
-    },
+    ),
     async (req, reply) => reply.status(201).send({ rule: toRule(await createRule(ctx.core, req.body, principal(req).id)) }),
   );
 
   app.patch(
     '/api/admin/pricing/:id',
-    {
-      ...guard,
-      schema: {
-        ...doc(
-          'Change a pricing rule',
-          'Admins only. A new `credits` makes a new version (a new id, answered) and deactivates the old one; it applies to operations after it and never rewrites history. `description` and `active` change the rule in place. Audited.',
-        ),
+    route(
+      'Change a pricing rule',
+      'Admins only. A new `credits` makes a new version (a new id, answered) and deactivates the old one; it applies to operations after it and never rewrites history. `description` and `active` change the rule in place. Audited.',
+      {
         params: idParam,
         body: pricingPatch,
         response: answers({ 200: ruleResponse }, 400, 401, 403, 404, 409),
       },
-    },
+    ),
     async (req) => ({ rule: toRule(await updateRule(ctx.core, req.params.id, req.body, principal(req).id)) }),
   );
 
   app.get(
     '/api/admin/payments',
-    {
-      ...guard,
-      schema: {
-        ...doc(
-          'Payments of every user',
-          'Admins only. Payment monitoring: newest first, paginated, filtered by `status`, `userId` and creation time (`from`, `to`); each with the payer’s email, the Stripe PaymentIntent, the failure reason, the refunded amount in cents and the dispute status. `GET /api/admin/payments.csv` gives every row under the same filters.',
-        ),
+    route(
+      'Payments of every user',
+      'Admins only. Payment monitoring: newest first, paginated, filtered by `status`, `userId` and creation time (`from`, `to`); each with the payer’s email, the Stripe PaymentIntent, the failure reason, the refunded amount in cents and the dispute status. `GET /api/admin/payments.csv` gives every row under the same filters.',
+      {
         querystring: adminPaymentsQuery,
         response: answers({ 200: adminPaymentsPage }, 400, 401, 403),
       },
-    },
+    ),
     async (req) =>
       ctx.cursors.answer(await listAdminPayments(db, req.query, ctx.cursors.request(req.query, 'id', String)), 'id', toAdminPayment),
   );
 
   app.post(
     '/api/admin/payments/:id/refund',
-    {
-      ...guard,
-      schema: {
-        ...doc(
-          'Refund a payment',
-          'Admins only. Refunds `amountCents` (the whole remaining amount by default; more than remains is 400) through Stripe or the simulated provider and takes back the same share of the credits the payment granted. Takes an `Idempotency-Key`.',
-        ),
+    route(
+      'Refund a payment',
+      'Admins only. Refunds `amountCents` (the whole remaining amount by default; more than remains is 400) through Stripe or the simulated provider and takes back the same share of the credits the payment granted. Takes an `Idempotency-Key`.',
+      {
         params: idParam,
         body: refundBody,
         response: answers({ 200: refundResponse }, 400, 401, 403, 404, 503),
       },
-    },
+    ),
     async (req, reply) => {
       const actor = principal(req);
       const render = (p: PaymentRow): StoredReply => ({
@@ -306,33 +266,27 @@ export async function adminRoutes(app: App, ctx: AppContext) {
 
   app.get(
     '/api/admin/analytics',
-    {
-      ...guard,
-      schema: {
-        ...doc(
-          'Revenue and usage',
-          'Admins only. Over `from`..`to` (default: the last 30 days): revenue net of refunds, credits sold and used, active users, payments succeeded and failed, usage by operation (with quantities in base units) and a daily series.',
-        ),
+    route(
+      'Revenue and usage',
+      'Admins only. Over `from`..`to` (default: the last 30 days): revenue net of refunds, credits sold and used, active users, payments succeeded and failed, usage by operation (with quantities in base units) and a daily series.',
+      {
         querystring: analyticsQuery,
         response: answers({ 200: analyticsResponse }, 400, 401, 403),
       },
-    },
+    ),
     async (req) => toAnalytics(await getAdminAnalytics(db, Date.now(), req.query)),
   );
 
   app.get(
     '/api/admin/audit',
-    {
-      ...guard,
-      schema: {
-        ...doc(
-          'Audit log',
-          'Admins only. Newest first, paginated: who did what to which target (adjustments, role changes, package and price changes, refunds, setup), with the names a person reads beside the ids: the actor’s email and name, the user the entry concerns (the target user or the payer of a target payment) and the target’s own name.',
-        ),
+    route(
+      'Audit log',
+      'Admins only. Newest first, paginated: who did what to which target (adjustments, role changes, package and price changes, refunds, setup), with the names a person reads beside the ids: the actor’s email and name, the user the entry concerns (the target user or the payer of a target payment) and the target’s own name.',
+      {
         querystring: paginationQuery,
         response: answers({ 200: auditPage }, 400, 401, 403),
       },
-    },
+    ),
     async (req) => ctx.cursors.answer(await listAudit(db, ctx.cursors.request(req.query, 'id', String)), 'id', toAuditEntry),
   );
 }

@@ -1,11 +1,11 @@
 import { stringify } from 'csv-stringify/sync';
-import { errorSchema } from '../../../contracts/common.js';
 import { mcToCredits } from '../../../contracts/money.js';
 import { liabilityCsv, liabilityQuery, liabilityResponse } from '../../../contracts/promo.js';
 import { type Liability, getLiability } from '../../../core/reports/get-liability.js';
 import type { App, AppContext } from '../../context.js';
 import { requireAdmin } from '../../plugins/auth.js';
-import { answers, signedIn } from '../../route-docs.js';
+import { sendCsv } from '../../csv-reply.js';
+import { answers, csvAnswer, signedIn } from '../../route-docs.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -55,12 +55,7 @@ export async function liabilityRoutes(app: App, ctx: AppContext) {
           `The figures of \`GET /api/admin/liability\` (same parameters) as CSV, one line per figure (\`outstanding\`, \`expiring_next_30_days\`, \`expired_in_period\`) under the header \`${HEADER.join(',')}\`; credits as decimal numbers, values in cents.`,
         ),
         querystring: liabilityQuery,
-        response: {
-          200: { description: 'The figures as CSV.', content: { 'text/csv': { schema: liabilityCsv } } },
-          400: errorSchema,
-          401: errorSchema,
-          403: errorSchema,
-        },
+        response: answers({ 200: csvAnswer('The figures as CSV.', liabilityCsv) }, 400, 401, 403),
       },
     },
     async (req, reply) => {
@@ -72,11 +67,7 @@ export async function liabilityRoutes(app: App, ctx: AppContext) {
         [l.asOf, 'expiring_next_30_days', '', '', String(l.expiringNext30Days.credits), String(l.expiringNext30Days.valueCents)],
         [l.asOf, 'expired_in_period', from, to, String(l.expiredInPeriod.credits), String(l.expiredInPeriod.valueCents)],
       ]);
-      reply
-        .header('content-type', 'text/csv; charset=utf-8')
-        .header('content-disposition', `attachment; filename="liability-${l.asOf.slice(0, 10)}.csv"`)
-        .header('cache-control', 'no-store');
-      return body;
+      return sendCsv(reply, `liability-${l.asOf.slice(0, 10)}.csv`, body);
     },
   );
 }

@@ -4,26 +4,23 @@ import type { App, AppContext } from '../../context.js';
 import { adjustmentRoute } from './adjustment-route.js';
 import { requireAdmin } from '../../plugins/auth.js';
 import { toAdminOrganization } from '../../presenters.js';
-import { answers, signedIn } from '../../route-docs.js';
+import { answers, signedInRoutes } from '../../route-docs.js';
 
 export async function adminOrganizationRoutes(app: App, ctx: AppContext) {
   const db = ctx.core.database.db;
   const guard = { onRequest: [ctx.authenticate, requireAdmin] };
-  const doc = (summary: string, description: string) => signedIn('admin', summary, description);
+  const route = signedInRoutes(guard, 'admin');
 
   app.get(
     '/api/admin/organizations',
-    {
-      ...guard,
-      schema: {
-        ...doc(
-          'Organisations with balances and members',
-          'Admins only. Newest first, paginated; `search` matches the name, the external id or a member’s email, case-insensitively. Each organisation with its account’s figures and every member (role, monthly limit).',
-        ),
+    route(
+      'Organisations with balances and members',
+      'Admins only. Newest first, paginated; `search` matches the name, the external id or a member’s email, case-insensitively. Each organisation with its account’s figures and every member (role, monthly limit).',
+      {
         querystring: adminOrganizationsQuery,
         response: answers({ 200: adminOrganizationsPage }, 400, 401, 403),
       },
-    },
+    ),
     async (req) =>
       ctx.cursors.answer(await listOrganizations(db, req.query, ctx.cursors.request(req.query, 'id', String)), 'id', toAdminOrganization),
   );

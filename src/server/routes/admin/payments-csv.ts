@@ -1,10 +1,11 @@
 import { stringify } from 'csv-stringify/sync';
 import { adminPaymentsCsv, adminPaymentsCsvQuery } from '../../../contracts/admin.js';
-import { errorSchema } from '../../../contracts/common.js';
 import { allAdminPayments } from '../../../core/payments/list-admin-payments.js';
 import type { App, AppContext } from '../../context.js';
 import { requireAdmin } from '../../plugins/auth.js';
+import { sendCsv } from '../../csv-reply.js';
 import { safeCell, toAdminPayment } from '../../presenters.js';
+import { answers, csvAnswer } from '../../route-docs.js';
 
 const HEADER = [
   'id',
@@ -38,12 +39,7 @@ export async function adminPaymentsCsvRoutes(app: App, ctx: AppContext) {
         description: `Admins only. Every payment under the filters of \`GET /api/admin/payments\` (\`status\`, \`userId\`, \`from\`, \`to\`; not one page), newest first, with a header line: \`${HEADER.join(',')}\` (an organisation’s payment: \`userId\` is the organisation’s id, \`userEmail\` empty, \`accountName\` its name). A text cell that a spreadsheet would run as a formula (starting with = + - @, a tab or a carriage return) gets a leading \`'\`; numbers stay plain.`,
         security: [{ bearer: [] }],
         querystring: adminPaymentsCsvQuery,
-        response: {
-          200: { description: 'The rows as CSV.', content: { 'text/csv': { schema: adminPaymentsCsv } } },
-          400: errorSchema,
-          401: errorSchema,
-          403: errorSchema,
-        },
+        response: answers({ 200: csvAnswer('The rows as CSV.', adminPaymentsCsv) }, 400, 401, 403),
       },
     },
     async (req, reply) => {
@@ -75,11 +71,7 @@ export async function adminPaymentsCsvRoutes(app: App, ctx: AppContext) {
           ),
         );
       }
-      reply
-        .header('content-type', 'text/csv; charset=utf-8')
-        .header('content-disposition', 'attachment; filename="payments.csv"')
-        .header('cache-control', 'no-store');
-      return chunks.join('');
+      return sendCsv(reply, 'payments.csv', chunks.join(''));
     },
   );
 }

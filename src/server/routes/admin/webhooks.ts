@@ -21,11 +21,12 @@ import { updateWebhookEndpoint } from '../../../core/events/update-webhook-endpo
 import { resolveHost } from '../../../integrations/webhooks/http-sender.js';
 import type { App, AppContext } from '../../context.js';
 import { principal, requireAdmin } from '../../plugins/auth.js';
+import { signedInRoutes } from '../../route-docs.js';
 
 export async function webhookRoutes(app: App, ctx: AppContext) {
   const db = ctx.core.database.db;
   const guard = { onRequest: [ctx.authenticate, requireAdmin] };
-  const doc = (summary: string, description: string) => ({ tags: ['admin'], summary, description, security: [{ bearer: [] }] });
+  const route = signedInRoutes(guard, 'admin');
   const denied = { 401: errorSchema, 403: errorSchema };
   const policy = (req: Parameters<typeof principal>[0]) => ({
     policy: { production: ctx.config.isProduction, allowPrivate: ctx.config.webhooks.allowPrivate },
@@ -36,65 +37,53 @@ export async function webhookRoutes(app: App, ctx: AppContext) {
 
   app.post(
     '/api/admin/webhook-endpoints',
-    {
-      ...guard,
-      schema: {
-        ...doc(
-          'Register a webhook endpoint',
-          'Admins only. Events of the listed types are POSTed to `url` in the Standard Webhooks format, signed with the `whsec_` secret of the answer, which is shown only this once. In production the URL must be https and not resolve to a private or loopback address (unless WEBHOOKS_ALLOW_PRIVATE=true): 400 otherwise.',
-        ),
+    route(
+      'Register a webhook endpoint',
+      'Admins only. Events of the listed types are POSTed to `url` in the Standard Webhooks format, signed with the `whsec_` secret of the answer, which is shown only this once. In production the URL must be https and not resolve to a private or loopback address (unless WEBHOOKS_ALLOW_PRIVATE=true): 400 otherwise.',
+      {
         body: webhookEndpointCreate,
         response: { 201: webhookEndpointCreated, 400: errorSchema, ...denied },
       },
-    },
+    ),
     async (req, reply) => reply.code(201).send(await createWebhookEndpoint(db, req.body, policy(req))),
   );
 
   app.get(
     '/api/admin/webhook-endpoints',
-    {
-      ...guard,
-      schema: {
-        ...doc(
-          'Webhook endpoints',
-          'Admins only. Every endpoint, oldest first, without its secret; the one configured by ALERTS_WEBHOOK_URL has `source` `config`.',
-        ),
+    route(
+      'Webhook endpoints',
+      'Admins only. Every endpoint, oldest first, without its secret; the one configured by ALERTS_WEBHOOK_URL has `source` `config`.',
+      {
         response: { 200: webhookEndpointsList, ...denied },
       },
-    },
+    ),
     async () => ({ items: await listWebhookEndpoints(db) }),
   );
 
   app.patch(
     '/api/admin/webhook-endpoints/:id',
-    {
-      ...guard,
-      schema: {
-        ...doc(
-          'Change a webhook endpoint',
-          'Admins only. Changes `url`, `events` or `enabled`. A disabled endpoint gets no new deliveries; its pending ones wait until it is enabled again. The endpoint of ALERTS_WEBHOOK_URL can only be enabled or disabled (409 otherwise).',
-        ),
+    route(
+      'Change a webhook endpoint',
+      'Admins only. Changes `url`, `events` or `enabled`. A disabled endpoint gets no new deliveries; its pending ones wait until it is enabled again. The endpoint of ALERTS_WEBHOOK_URL can only be enabled or disabled (409 otherwise).',
+      {
         params: idParam,
         body: webhookEndpointPatch,
         response: { 200: webhookEndpointResponse, 400: errorSchema, 404: errorSchema, 409: errorSchema, ...denied },
       },
-    },
+    ),
     async (req) => ({ endpoint: await updateWebhookEndpoint(db, req.params.id, req.body, policy(req)) }),
   );
 
   app.delete(
     '/api/admin/webhook-endpoints/:id',
-    {
-      ...guard,
-      schema: {
-        ...doc(
-          'Delete a webhook endpoint',
-          'Admins only. Deletes the endpoint with its deliveries and their attempts; nothing more is sent to it. The endpoint of ALERTS_WEBHOOK_URL is removed by unsetting that variable (409 here).',
-        ),
+    route(
+      'Delete a webhook endpoint',
+      'Admins only. Deletes the endpoint with its deliveries and their attempts; nothing more is sent to it. The endpoint of ALERTS_WEBHOOK_URL is removed by unsetting that variable (409 here).',
+      {
         params: idParam,
         response: { 200: webhookEndpointDeleted, 404: errorSchema, 409: errorSchema, ...denied },
       },
-    },
+    ),
     async (req) => {
       await deleteWebhookEndpoint(db, req.params.id, { now: ctx.core.now(), actorId: principal(req).id });
       return { id: req.params.id, deleted: true as const };
@@ -103,18 +92,15 @@ export async function webhookRoutes(app: App, ctx: AppContext) {
 
   app.get(
     '/api/admin/webhook-endpoints/:id/deliveries',
-    {
-      ...guard,
-      schema: {
-        ...doc(
-          'An endpoint’s deliveries',
-          'Admins only. Newest first, paginated, optionally of one `status`: each delivery of an event to this endpoint with its attempts (time, status code or error, duration). `pending` deliveries are retried on Standard Webhooks’ schedule until a 2xx; `failed` ones gave up after the last attempt.',
-        ),
+    route(
+      'An endpoint’s deliveries',
+      'Admins only. Newest first, paginated, optionally of one `status`: each delivery of an event to this endpoint with its attempts (time, status code or error, duration). `pending` deliveries are retried on Standard Webhooks’ schedule until a 2xx; `failed` ones gave up after the last attempt.',
+      {
         params: idParam,
         querystring: webhookDeliveriesQuery,
         response: { 200: webhookDeliveriesPage, 400: errorSchema, 404: errorSchema, ...denied },
       },
-    },
+    ),
     async (req) => {
       const cursor = ctx.cursors.decode<{ id: string }>(req.query.cursor);
       const page = await listWebhookDeliveries(db, req.params.id, {
@@ -128,17 +114,14 @@ export async function webhookRoutes(app: App, ctx: AppContext) {
 
   app.post(
     '/api/admin/webhook-endpoints/:id/deliveries/:deliveryId/retry',
-    {
-      ...guard,
-      schema: {
-        ...doc(
-          'Retry a delivery',
-          'Admins only. Makes the delivery due now: a failed one gets one more attempt, a pending one is tried at once, a succeeded one is sent again (same `webhook-id`). 202: the attempt follows within WEBHOOKS_POLL_MS.',
-        ),
+    route(
+      'Retry a delivery',
+      'Admins only. Makes the delivery due now: a failed one gets one more attempt, a pending one is tried at once, a succeeded one is sent again (same `webhook-id`). 202: the attempt follows within WEBHOOKS_POLL_MS.',
+      {
         params: webhookDeliveryParams,
         response: { 202: webhookDeliveryResponse, 404: errorSchema, ...denied },
       },
-    },
+    ),
     async (req, reply) =>
       reply.code(202).send({
         delivery: await retryWebhookDelivery(db, req.params.id, req.params.deliveryId, {
