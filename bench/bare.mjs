@@ -8,6 +8,8 @@ import Fastify from 'fastify';
 
 const app = Fastify();
 app.get('/', async () => ({ hello: 'world' }));
+// The monotonic clock of V8's CPU profiles (bench/profile.ts cuts a profile to its load window).
+app.get('/bench/now', async () => ({ us: Number(process.hrtime.bigint() / 1000n) }));
 const url = await app.listen({ port: 0, host: '127.0.0.1' });
 process.stderr.write(`${JSON.stringify({ url, readyMs: 0 })}\n`);
 const stop = async () => {

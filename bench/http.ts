@@ -92,11 +92,16 @@ export async function benchDb(dialect: Dialect): Promise<BenchDb> {
 }
 
 /** Starts bench/server.mjs; its log (info level, one line per request) goes to a file. */
-export async function startServerProc(db: BenchDb, extraEnv: Record<string, string> = {}, script = SERVER): Promise<ServerProc> {
+export async function startServerProc(
+  db: BenchDb,
+  extraEnv: Record<string, string> = {},
+  script = SERVER,
+  nodeArgs: string[] = [],
+): Promise<ServerProc> {
   const logPath = join(db.env.DATA_DIR as string, `server-${Date.now()}-${Math.random().toString(36).slice(2)}.log`);
   const logFd = openSync(logPath, 'a');
   const started = performance.now();
-  const child = spawn(process.execPath, [script], {
+  const child = spawn(process.execPath, [...nodeArgs, script], {
     env: {
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'production',

@@ -10,16 +10,20 @@
  *   --accounts N         accounts of the spread shape (default 10,000)
  *   --rows N             usage rows of the analytics user (default 1,000,000)
  *   --dialect D          sqlite or postgres only (default: both)
- *   --only A,B           sections: http, durability, ledger, pgbench, analytics, scale, batch, org, grants (default: all);
- *                        `--only http` runs the issue-21 HTTP goals alone (bare Fastify, /health/live, metered)
+ *   --only A,B           sections: http, profile, durability, ledger, pgbench, analytics, scale, batch, org, grants
+ *                        (default: all); `--only http` runs the issue-21 HTTP goals alone (bare Fastify,
+ *                        /health/live, metered) and their CPU profiles (profile)
+ *   --no-profile         with http: skip the CPU profiles (and their entry in bench/analysis.md)
  *   --no-verify          skip `verifyLedger` over what the ledger runs wrote
  *   --out FILE           where to write the markdown (default bench/results.md)
  *
  * Builds the service first (the HTTP sections run dist/ in their own processes, as
  * `npm start` does), prints each figure as it comes and a summary, writes the markdown.
+ * When the HTTP routes are profiled (bench/profile.ts), the profile summary of the run (top
+ * self-time functions per route and where they live) is appended to bench/analysis.md.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import type { Dialect } from '../src/db/open.js';
@@ -38,6 +42,7 @@ import { type BatchFigure, batchBench, batchMarkdown } from './batch.js';
 import { type OrgFigure, orgBench, orgMarkdown } from './org.js';
 import { type GrantsFigure, grantsBench, grantsMarkdown } from './grants.js';
 import { type LedgerResult, ledgerBench } from './ledger.js';
+import { type RouteProfile, profileBench, profileMarkdown } from './profile.js';
 import { type PgbenchFigure, pgbench, pgbenchAvailable } from './pgbench.js';
 
 const args = process.argv.slice(2);
@@ -55,6 +60,8 @@ const ACCOUNTS = Number(arg('accounts') ?? 10_000);
 const ROWS = Number(arg('rows') ?? (quick ? 100_000 : 1_000_000));
 const OUT = resolve(arg('out') ?? new URL('./results.md', import.meta.url).pathname);
 const SECTIONS = new Set((arg('only') ?? 'http,durability,ledger,pgbench,analytics,scale,batch,org,grants').split(','));
+// The HTTP goals come with their profiles unless told otherwise.
+if (SECTIONS.has('http') && !args.includes('--no-profile')) SECTIONS.add('profile');
 const only = arg('dialect') as Dialect | undefined;
 
 const log = (line: string) => console.log(line);
@@ -93,6 +100,13 @@ if (SECTIONS.has('http')) {
     `\nHTTP: bare Fastify vs GET /health/live vs metered POST /api/messages, then the metered route at half capacity, ${CONNECTIONS} connections, ${RUNS} x ${SECONDS} s`,
   );
   for (const d of dialects) http.push(await httpBench(d, opts));
+}
+const profiles: RouteProfile[] = [];
+if (SECTIONS.has('profile')) {
+  log(
+    `\nProfiles: bare Fastify, GET /health/live and the metered route under node --cpu-prof, ${CONNECTIONS} connections, ${SECONDS} s each`,
+  );
+  for (const d of dialects) profiles.push(...(await profileBench(d, { seconds: SECONDS, connections: CONNECTIONS, log })));
 }
 if (SECTIONS.has('durability')) {
   log('\nDurability: the metered route under each setting');
@@ -353,6 +367,17 @@ if (org.length) {
     );
   }
   sections.push(orgMarkdown(org, RUNS, SECONDS, CONNECTIONS));
+}
+
+// The issue asks each run to leave its profile in the analysis (appended, newest last);
+// results.md below carries it too.
+if (profiles.length) {
+  const analysis = new URL('./analysis.md', import.meta.url).pathname;
+  appendFileSync(
+    analysis,
+    `\n${profileMarkdown(profiles, startedAt.toISOString(), `${loadBefore} before, ${load()} after`, SECONDS, CONNECTIONS)}`,
+  );
+  console.log(`profile summary appended to ${analysis}`);
 }
 
 const summary = `| figure | target | measured | |

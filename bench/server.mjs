@@ -20,6 +20,8 @@ const running = await startServer(config, {
   extraRoutes: (app) => {
     app.get('/bench/hello', async () => ({ hello: 'world' }));
     app.get('/bench/rss', async () => ({ rss: process.memoryUsage().rss }));
+    // The monotonic clock of V8's CPU profiles (microseconds), to cut a profile to a load window.
+    app.get('/bench/now', async () => ({ us: Number(process.hrtime.bigint() / 1000n) }));
   },
 });
 process.stderr.write(`${JSON.stringify({ url: running.url, readyMs: Math.round(performance.now() - started) })}\n`);

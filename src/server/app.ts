@@ -7,13 +7,22 @@ import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest, LogController } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyError,
+  type FastifyReply,
+  type FastifyRequest,
+  LogController,
+  type RouteOptions,
+} from 'fastify';
+import type { Bindings, ChildLoggerOptions } from 'fastify/types/logger.js';
 import pino from 'pino';
 import { type ZodTypeProvider, jsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler } from 'fastify-type-provider-zod';
 import { apiDescription } from '../contracts/units.js';
 import { type App, type AppDeps, createContext } from './context.js';
 import { HttpError, answerError, sendError } from './http-errors.js';
 import { decorateDocument } from './openapi.js';
+import type { HistogramChild } from './metrics.js';
 import { loadShedding } from './plugins/load-shedding.js';
 import { securityHeaders } from './plugins/security-headers.js';
 import { accountOnRoute, makeResolveAccount } from './plugins/account.js';
@@ -39,8 +48,91 @@ function hasNul(v: unknown, depth = 0): boolean {
   if (typeof v === 'string') return v.includes('\u0000');
   if (v === null || typeof v !== 'object' || depth > 32) return false;
   if (Array.isArray(v)) return v.some((x) => hasNul(x, depth + 1));
-  for (const [k, x] of Object.entries(v)) if (k.includes('\u0000') || hasNul(x, depth + 1)) return true;
+  for (const k in v) {
+    if (k.includes('\u0000') || hasNul((v as Record<string, unknown>)[k], depth + 1)) return true;
+  }
   return false;
+}
+
+function nulError(): HttpError {
+  return new HttpError('validation_error', 'The request contains a NUL character.', {
+    fields: [{ path: 'request', message: 'NUL characters are not allowed' }],
+  });
+}
+
+/**
+ * Records request durations for one route: the histogram's counts for (method, route,
+ * status) are looked up once per status and kept (metrics.ts, LabelledHistogram).
+ */
+function durationObserver(metrics: AppDeps['metrics'], method: string | null, route: string) {
+  const children = new Map<string, HistogramChild>();
+  return (reqMethod: string, status: number, elapsedMs: number) => {
+    const m = method ?? reqMethod;
+    const key = method === null ? `${m} ${status}` : String(status);
+    let child = children.get(key);
+    if (!child) {
+      child = metrics.httpDuration.child({ method: m, route, status });
+      children.set(key, child);
+    }
+    child.observe(elapsedMs / 1000);
+  };
+}
+
+/**
+ * The logger of one request (req.log, reply.log), made only when something logs through
+ * it. Fastify asks for a child logger per request (pino's child(): bindings serialised, a
+ * new logger object), but on the hot path nothing but the request line logs, and that line
+ * goes through the parent with the request id in it (same fields, same order); a handler or
+ * hook that logs gets the real child, with its bindings, on first use.
+ */
+type LogFn = (...args: unknown[]) => void;
+export class RequestLogger {
+  #real: FastifyBaseLogger | undefined;
+  constructor(
+    readonly parent: FastifyBaseLogger,
+    private readonly bindings: Bindings,
+    private readonly opts: ChildLoggerOptions,
+  ) {}
+  /** Whether the route sets a log level of its own (the request line must then go through the child). */
+  get ownLevel(): boolean {
+    return this.opts.level !== undefined;
+  }
+  /** The request's pino child, made on first use. */
+  get real(): FastifyBaseLogger {
+    this.#real ??= this.parent.child(this.bindings, this.opts);
+    return this.#real;
+  }
+  get level(): string {
+    return this.real.level;
+  }
+  set level(level: string) {
+    this.real.level = level;
+  }
+  isLevelEnabled(level: string): boolean {
+    return (this.real as unknown as { isLevelEnabled(l: string): boolean }).isLevelEnabled(level);
+  }
+  fatal(...args: unknown[]) {
+    (this.real.fatal as LogFn)(...args);
+  }
+  error(...args: unknown[]) {
+    (this.real.error as LogFn)(...args);
+  }
+  warn(...args: unknown[]) {
+    (this.real.warn as LogFn)(...args);
+  }
+  info(...args: unknown[]) {
+    (this.real.info as LogFn)(...args);
+  }
+  debug(...args: unknown[]) {
+    (this.real.debug as LogFn)(...args);
+  }
+  trace(...args: unknown[]) {
+    (this.real.trace as LogFn)(...args);
+  }
+  silent() {}
+  child(bindings: Bindings, opts?: ChildLoggerOptions): FastifyBaseLogger {
+    return this.real.child(bindings, opts);
+  }
 }
 
 /**
@@ -50,7 +142,14 @@ function hasNul(v: unknown, depth = 0): boolean {
 class OneLineLogController extends LogController {
   override incomingRequest(): void {}
   override requestCompleted(error: Error | null | undefined, req: FastifyRequest, reply: FastifyReply): void {
+    const log = reply.log as unknown;
     const line = { method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 };
+    if (log instanceof RequestLogger && !log.ownLevel) {
+      const withId = { reqId: req.id, ...line };
+      if (error) log.parent.error({ ...withId, err: error }, 'request errored');
+      else log.parent.info(withId, 'request');
+      return;
+    }
     if (error) reply.log.error({ ...line, err: error }, 'request errored');
     else reply.log.info(line, 'request');
   }
@@ -58,7 +157,7 @@ class OneLineLogController extends LogController {
 
 /**
  * The log's destination: standard output, written asynchronously (pino's SonicBoom with
- * sync: false). Lines collect in memory up to 4 KiB and go out in one write(2), at the
+ * sync: false). Lines collect in memory up to 16 KiB and go out in one write(2), at the
  * latest LOG_FLUSH_MS after they were logged; the synchronous default wrote every line in
  * the request's own tick (about 5% of the server's CPU on GET /health/live, and another
  * write per request in the async mode without a minimum). pino flushes what is still
@@ -67,7 +166,7 @@ class OneLineLogController extends LogController {
  */
 const LOG_FLUSH_MS = 250;
 function asyncStdout() {
-  const stream = pino.destination({ dest: 1, sync: false, minLength: 4096 });
+  const stream = pino.destination({ dest: 1, sync: false, minLength: 16 * 1024, maxWrite: 64 * 1024 });
   const flush = () => {
     // flush() throws once the destination is destroyed (stdout closed): nothing to do then.
     try {
@@ -121,6 +220,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
           : { level: config.logLevel, redact: REDACT, stream: stdoutLog?.stream },
     bodyLimit: 1024 * 1024,
     logController: new OneLineLogController(),
+    childLoggerFactory: (logger, bindings, opts) => new RequestLogger(logger, bindings, opts) as unknown as FastifyBaseLogger,
     // Behind reverse proxies (TRUST_PROXY), req.ip is the client the nearest trusted proxy saw.
     trustProxy: trustProxyOption(config.trustProxy),
     genReqId: requestIds(),
@@ -130,7 +230,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
     return503OnClosing: false,
     routerOptions: { maxParamLength: 500 },
     // Errors the router raises before any route runs (bad URL encoding, oversized params).
-    frameworkErrors: (err, _req, reply) => {
+    frameworkErrors: (err, req, reply) => {
+      observeUnmatched(req as unknown as FastifyRequest, reply as unknown as FastifyReply);
       sendError(reply as unknown as FastifyReply, 'validation_error', err.message || 'The request URL is not valid.');
     },
   }).withTypeProvider<ZodTypeProvider>();
@@ -155,14 +256,20 @@ export async function createApp(deps: AppDeps): Promise<App> {
   // X-Account on the routes that act on an account (plugins/account.ts), after their authentication.
   app.addHook('onRoute', accountOnRoute(makeResolveAccount(deps.core.database.db)));
 
-  // Every hook below runs on every request, /health/live included: each is one
+  // The global hooks below run on every request, /health/live included: each is one
   // synchronous callback (an async hook costs a promise per request), and the ops routes
-  // (health probes, metrics) take the short branch. bench/analysis.md has the profile.
+  // (health probes, metrics) take the short branch. The rest is attached per route, only
+  // where it is needed (onRoute below). bench/analysis.md has the profile.
   const security = securityHeaders();
   const lifecycle = ctx.lifecycle;
   app.addHook('onRequest', (req, reply, done) => {
     const url = req.url;
     reply.header('x-request-id', req.id);
+    // NUL characters are refused at the edge: PostgreSQL cannot store them in text, and no
+    // field of the contract needs one. In the path or the query they can only come
+    // percent-encoded (the HTTP parser refuses a raw NUL in the request line), so the URL
+    // covers params and query; bodies are checked on the routes that take one (below).
+    if (url.includes('%00')) return done(nulError());
     if (isOpsUrl(url)) {
       // Probes and scrapers read JSON or text, never render it: the browser policies
       // (CSP, framing, HSTS, ...) protect nothing there, nosniff keeps a body from being
@@ -190,30 +297,41 @@ export async function createApp(deps: AppDeps): Promise<App> {
     done(null, payload);
   });
   await loadShedding(app, config.shedding, deps.metrics);
-  // NUL characters are refused at the edge: PostgreSQL cannot store them in text, and no
-  // field of the contract needs one.
-  app.addHook('preValidation', (req, _reply, done) => {
-    if (req.url.includes('%00') || hasNul(req.params) || hasNul(req.query) || hasNul(req.body)) {
-      return done(
-        new HttpError('validation_error', 'The request contains a NUL character.', {
-          fields: [{ path: 'request', message: 'NUL characters are not allowed' }],
-        }),
-      );
+  // Per route: the NUL check of the body where a body is taken, and the duration
+  // histogram with the route's labelled child looked up once per status code (prom-client
+  // hashes the label object on every observe() otherwise, and req.routeOptions builds an
+  // object per call).
+  app.addHook('onRoute', (route: RouteOptions) => {
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    // Before the route's own hooks, as the global hooks these were ran.
+    const add = (name: 'preValidation' | 'onResponse', hook: unknown) => {
+      const own = route[name] ? (Array.isArray(route[name]) ? route[name] : [route[name]]) : [];
+      (route as unknown as Record<string, unknown>)[name] = [hook, ...own];
+    };
+    if (methods.some((m) => m !== 'GET' && m !== 'HEAD' && m !== 'OPTIONS')) {
+      add('preValidation', (req: FastifyRequest, _reply: FastifyReply, done: (err?: Error) => void) => {
+        if (req.body !== undefined && hasNul(req.body)) return done(nulError());
+        done();
+      });
     }
-    done();
+    const observe = durationObserver(deps.metrics, methods.length === 1 ? String(methods[0]) : null, route.url);
+    add('onResponse', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
+      observe(req.method, reply.statusCode, reply.elapsedTime);
+      done();
+    });
   });
-  app.addHook('onResponse', (req, reply, done) => {
-    deps.metrics.httpDuration.observe(
-      { method: req.method, route: req.routeOptions.url ?? 'unmatched', status: reply.statusCode },
-      reply.elapsedTime / 1000,
-    );
-    done();
-  });
+  // Requests no route answers (404s, and the router's own errors): the histogram's
+  // `unmatched` route, observed when their answer is sent.
+  const unmatched = durationObserver(deps.metrics, null, 'unmatched');
+  const observeUnmatched = (req: FastifyRequest, reply: FastifyReply) => {
+    reply.raw.once('finish', () => unmatched(req.method, reply.statusCode, reply.elapsedTime));
+  };
 
   app.setErrorHandler((err: FastifyError, req, reply) => answerError(err, req, reply));
 
   const spaFallback = await webRoutes(app);
   app.setNotFoundHandler((req, reply) => {
+    observeUnmatched(req, reply);
     if (spaFallback?.(req, reply)) return;
     sendError(reply, 'not_found', `No route ${req.method} ${req.url.split('?')[0]}.`);
   });

@@ -5,18 +5,86 @@ import type { Config } from '../config.js';
 import type { Core } from '../core/index.js';
 import { sameSecret } from './same-secret.js';
 
+/** One label set's counts of a LabelledHistogram: observing is a scan of the bounds, nothing hashed. */
+export interface HistogramChild {
+  observe(value: number): void;
+}
+
+/**
+ * A Prometheus histogram whose label sets are looked up by the caller once (`child`) and
+ * kept: prom-client's Histogram hashes the label object on every observe(), its labelled
+ * children included, which profiling put at about a tenth of the CPU of GET /health/live.
+ * Rendered by the registry like any histogram (`_bucket` with `le`, `_sum`, `_count`).
+ */
+export class LabelledHistogram {
+  readonly type = 'histogram';
+  readonly aggregator = 'sum';
+  private sets: { labels: Record<string, string | number>; counts: number[]; sum: number; count: number }[] = [];
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    private readonly bounds: number[],
+    registry: Registry,
+  ) {
+    registry.registerMetric(this as unknown as Parameters<Registry['registerMetric']>[0]);
+  }
+
+  /** The counts of one label set, created at its first use; keep it and observe through it. */
+  child(labels: Record<string, string | number>): HistogramChild {
+    const set = { labels, counts: this.bounds.map(() => 0), sum: 0, count: 0 };
+    this.sets.push(set);
+    const bounds = this.bounds;
+    return {
+      observe(value: number) {
+        if (!Number.isFinite(value)) return;
+        set.sum += value;
+        set.count += 1;
+        for (let i = 0; i < bounds.length; i++) {
+          if (value <= (bounds[i] as number)) {
+            (set.counts[i] as number) += 1;
+            return;
+          }
+        }
+      },
+    };
+  }
+
+  async get() {
+    const values: { labels: Record<string, string | number>; value: number; metricName: string }[] = [];
+    for (const set of this.sets) {
+      if (set.count === 0) continue;
+      let acc = 0;
+      this.bounds.forEach((le, i) => {
+        acc += set.counts[i] as number;
+        values.push({ labels: { ...set.labels, le }, value: acc, metricName: `${this.name}_bucket` });
+      });
+      values.push({ labels: { ...set.labels, le: '+Inf' }, value: set.count, metricName: `${this.name}_bucket` });
+      values.push({ labels: set.labels, value: set.sum, metricName: `${this.name}_sum` });
+      values.push({ labels: set.labels, value: set.count, metricName: `${this.name}_count` });
+    }
+    return { name: this.name, help: this.help, type: this.type, values, aggregator: this.aggregator };
+  }
+
+  reset() {
+    for (const set of this.sets) {
+      set.counts.fill(0);
+      set.sum = 0;
+      set.count = 0;
+    }
+  }
+}
+
 export function createMetrics() {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   return {
     registry,
-    httpDuration: new Histogram({
-      name: 'http_request_duration_seconds',
-      help: 'HTTP request latency by route',
-      labelNames: ['method', 'route', 'status'],
-      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-      registers: [registry],
-    }),
+    httpDuration: new LabelledHistogram(
+      'http_request_duration_seconds',
+      'HTTP request latency by route',
+      [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registry,
+    ),
     creditsCharged: new Counter({
       name: 'credits_charged_total',
       help: 'Credits charged by metered operations',
