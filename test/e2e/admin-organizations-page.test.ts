@@ -4,26 +4,14 @@
  * on an organisation changes its account's balance, not its owner's, and the audit log words it
  * for the organisation.
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ensureBuild, launchChromium, newPage, runBrowserTests, signIn } from '../support/browser.js';
-import { type TestServer, startTestServer } from '../support/server.js';
+import { describe, expect, it } from 'vitest';
+import { browserSuite, newPage, runBrowserTests, signIn } from '../support/browser.js';
 
 describe.runIf(runBrowserTests)('organisations in the administration in Chromium', () => {
-  let s: TestServer;
-  let browser: Browser;
-  const errors: string[] = [];
-  beforeAll(async () => {
-    ensureBuild();
-    s = await startTestServer('sqlite');
-    browser = await launchChromium();
-  }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-    await s?.stop();
-  });
+  const suite = browserSuite();
 
   it("an admin lists organisations with their members and adjusts an organisation's credits", async () => {
+    const { s, browser, errors } = suite;
     const admin = await s.userWithRole('admin');
     const owner = await s.register({ name: 'Nora North' });
     const org = (await owner.api.post('/api/orgs', { name: 'Northwind Talent', externalId: 'nw-42' })).body.organization as { id: string };

@@ -2,29 +2,17 @@
  * The admin's API keys page in Chromium: a new key is shown once with a "Copy key" button and
  * works on the service API; the list shows its prefix and last use; "Revoke" ends it at once.
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, ensureBuild, hasChromium, launchChromium, newPage, signIn } from '../support/browser.js';
+import { describe, expect, it } from 'vitest';
+import { browserSuite, CHROMIUM, hasChromium, newPage, signIn } from '../support/browser.js';
 import { until } from '../support/poll.js';
-import { type TestServer, startTestServer } from '../support/server.js';
 
 if (!hasChromium && !process.env.CI) console.warn(`[e2e] skipping the API keys page test: ${CHROMIUM} is missing.`);
 
 describe.skipIf(!hasChromium && !process.env.CI)('admin API keys page in Chromium', () => {
-  let s: TestServer;
-  let browser: Browser;
-  const errors: string[] = [];
-  beforeAll(async () => {
-    ensureBuild();
-    s = await startTestServer('sqlite');
-    browser = await launchChromium();
-  }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-    await s?.stop();
-  });
+  const suite = browserSuite();
 
   it('creates a key (shown once), lists it with its last use, and revokes it', async () => {
+    const { s, browser, errors } = suite;
     const admin = await s.userWithRole('admin');
     const { page } = await newPage(browser, 'admin', errors);
     await page.goto(`${s.url}/signin`);

@@ -5,28 +5,16 @@
  * sign-in to the purchase dialog; the history says what each usage row paid for and filters
  * by days; the admin payments page filters by a user picked by email.
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, ensureBuild, hasChromium, launchChromium, newPage, signIn } from '../support/browser.js';
-import { type TestServer, startTestServer } from '../support/server.js';
+import { describe, expect, it } from 'vitest';
+import { browserSuite, CHROMIUM, hasChromium, newPage, signIn } from '../support/browser.js';
 
 if (!hasChromium && !process.env.CI) console.warn(`[e2e] skipping the finance pages test: ${CHROMIUM} is missing.`);
 
 describe.skipIf(!hasChromium && !process.env.CI)('finance pages in Chromium', () => {
-  let s: TestServer;
-  let browser: Browser;
-  const errors: string[] = [];
-  beforeAll(async () => {
-    ensureBuild();
-    s = await startTestServer('sqlite');
-    browser = await launchChromium();
-  }, 180_000);
-  afterAll(async () => {
-    await browser?.close();
-    await s?.stop();
-  });
+  const suite = browserSuite({}, 180_000);
 
   it('shows the admin analytics figures of a hand computation, and filters payments by a user picked by email', async () => {
+    const { s, browser, errors } = suite;
     // Today: Ada buys Professional ($45.00, 550 credits), Bo buys Starter ($10.00, 100 credits),
     // $15.00 of Ada's payment is refunded (183.333 credits taken back), Ada sends 2 messages (0.2 credits).
     const admin = await s.userWithRole('admin');
@@ -77,6 +65,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('finance pages in Chromium', ()
   }, 120_000);
 
   it('shows public pricing, and its Buy leads through sign-in to the purchase dialog', async () => {
+    const { s, browser, errors } = suite;
     const u = await s.register();
     const { page } = await newPage(browser, 'pricing', errors);
     await page.goto(`${s.url}/signin`);
@@ -108,6 +97,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('finance pages in Chromium', ()
   }, 120_000);
 
   it('says in the history what each usage row paid for, and filters it by days', async () => {
+    const { s, browser, errors } = suite;
     const u = await s.register();
     await s.grant(u.user.id, 20);
     expect((await u.api.post('/api/workflows/onboarding/execute', {})).status).toBe(201);

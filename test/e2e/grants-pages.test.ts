@@ -3,33 +3,22 @@
  * Packages page's dialog, and gives a user credits with an "Expires at" day in the "Adjust
  * credits" dialog; the user's balance card then says how many credits expire by when.
  */
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, ensureBuild, hasChromium, launchChromium, newPage, signIn } from '../support/browser.js';
-import { type TestServer, startTestServer } from '../support/server.js';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { browserSuite, CHROMIUM, hasChromium, newPage, signIn } from '../support/browser.js';
 
 if (!hasChromium && !process.env.CI) console.warn(`[e2e] skipping the grants pages test: ${CHROMIUM} is missing.`);
 
 describe.skipIf(!hasChromium && !process.env.CI)('expiring credits in the dashboard in Chromium', () => {
-  let s: TestServer;
-  let browser: Browser;
-  const errors: string[] = [];
-  beforeAll(async () => {
-    ensureBuild();
-    s = await startTestServer('sqlite');
-    browser = await launchChromium();
-  }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-    await s?.stop();
-  });
+  const suite = browserSuite();
 
   async function signInAt(page: Page, email: string) {
-    await page.goto(`${s.url}/signin`);
+    await page.goto(`${suite.s.url}/signin`);
     await signIn(page, email);
   }
 
   it('an admin sets package expiry and an expiring adjustment; the user sees what expires soon', async () => {
+    const { s, browser, errors } = suite;
     const admin = await s.userWithRole('admin');
     const u = await s.userWithRole('user');
     await s.grant(u.user.id, 20);

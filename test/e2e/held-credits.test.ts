@@ -4,28 +4,16 @@
  * reserved credits (the card's "see what holds them" leads there); releasing the hold
  * takes its row away live, and when nothing is held the section is gone.
  */
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, ensureBuild, hasChromium, launchChromium, newPage, signIn } from '../support/browser.js';
-import { type TestServer, startTestServer } from '../support/server.js';
+import { describe, expect, it } from 'vitest';
+import { browserSuite, CHROMIUM, hasChromium, newPage, signIn } from '../support/browser.js';
 
 if (!hasChromium && !process.env.CI) console.warn(`[e2e] skipping the held credits test: ${CHROMIUM} is missing.`);
 
 describe.skipIf(!hasChromium && !process.env.CI)('held credits on /credits in Chromium', () => {
-  let s: TestServer;
-  let browser: Browser;
-  const errors: string[] = [];
-  beforeAll(async () => {
-    ensureBuild();
-    s = await startTestServer('sqlite');
-    browser = await launchChromium();
-  }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-    await s?.stop();
-  });
+  const suite = browserSuite();
 
   it('lists each hold behind the reserved credits, and drops a released one live', async () => {
+    const { s, browser, errors } = suite;
     const admin = await s.userWithRole('admin');
     const svc = s.api.withToken((await admin.api.call('POST /api/admin/api-keys', { body: { name: 'Holds' } })).body.key);
     const u = await s.userWithRole('user');

@@ -4,28 +4,16 @@
  * 30 days), picks a past day (nothing outstanding then) and downloads the figures as CSV.
  */
 import { readFileSync } from 'node:fs';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, ensureBuild, hasChromium, launchChromium, newPage, signIn } from '../support/browser.js';
-import { type TestServer, startTestServer } from '../support/server.js';
+import { describe, expect, it } from 'vitest';
+import { browserSuite, CHROMIUM, hasChromium, newPage, signIn } from '../support/browser.js';
 
 if (!hasChromium && !process.env.CI) console.warn(`[e2e] skipping the liability page test: ${CHROMIUM} is missing.`);
 
 describe.skipIf(!hasChromium && !process.env.CI)('the liability page in Chromium', () => {
-  let s: TestServer;
-  let browser: Browser;
-  const errors: string[] = [];
-  beforeAll(async () => {
-    ensureBuild();
-    s = await startTestServer('sqlite');
-    browser = await launchChromium();
-  }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-    await s?.stop();
-  });
+  const suite = browserSuite();
 
   it('shows the outstanding credits and their value now and at a past day, and downloads them', async () => {
+    const { s, browser, errors } = suite;
     const admin = await s.userWithRole('admin');
     const u = await s.register();
     const ledger = s.running.core.ledger;

@@ -4,28 +4,16 @@
  * "Promo code" field and "Redeem" button (in any case), the balance follows, a second try and
  * an unknown code say why; the admin's list then shows the redemption.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, ensureBuild, hasChromium, launchChromium, newPage, signIn } from '../support/browser.js';
-import { type TestServer, startTestServer } from '../support/server.js';
-import type { Browser } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { browserSuite, CHROMIUM, hasChromium, newPage, signIn } from '../support/browser.js';
 
 if (!hasChromium && !process.env.CI) console.warn(`[e2e] skipping the promo codes page test: ${CHROMIUM} is missing.`);
 
 describe.skipIf(!hasChromium && !process.env.CI)('promo codes in the dashboard in Chromium', () => {
-  let s: TestServer;
-  let browser: Browser;
-  const errors: string[] = [];
-  beforeAll(async () => {
-    ensureBuild();
-    s = await startTestServer('sqlite');
-    browser = await launchChromium();
-  }, 120_000);
-  afterAll(async () => {
-    await browser?.close();
-    await s?.stop();
-  });
+  const suite = browserSuite();
 
   it('an admin makes a code; a user redeems it once from the credits page', async () => {
+    const { s, browser, errors } = suite;
     const admin = await s.userWithRole('admin');
     const u = await s.userWithRole('user');
     await s.grant(u.user.id, 2);

@@ -3,34 +3,26 @@
  * "Copy" button, an event sent to a local receiver appears in the delivery log with its
  * attempt's status code, "Retry" sends it again, and the endpoint is disabled.
  */
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CHROMIUM, ensureBuild, hasChromium, launchChromium, newPage } from '../support/browser.js';
+import { browserSuite, CHROMIUM, hasChromium, newPage } from '../support/browser.js';
 import { TEST_PASSWORD } from '../support/factories.js';
 import { until } from '../support/poll.js';
-import { type TestServer, startTestServer } from '../support/server.js';
 import { type Receiver, startReceiver, verifyStandardWebhook } from '../support/webhook-receiver.js';
 
 if (!hasChromium && !process.env.CI) console.warn(`[e2e] skipping the webhooks page test: ${CHROMIUM} is missing.`);
 
 describe.skipIf(!hasChromium && !process.env.CI)('admin webhooks page in Chromium', () => {
-  let s: TestServer;
-  let browser: Browser;
   let rx: Receiver;
-  const errors: string[] = [];
   beforeAll(async () => {
-    ensureBuild();
     rx = await startReceiver();
-    s = await startTestServer('sqlite', { WEBHOOKS_POLL_MS: '50' });
-    browser = await launchChromium();
-  }, 120_000);
+  });
   afterAll(async () => {
-    await browser?.close();
-    await s?.stop();
     await rx?.close();
   });
+  const suite = browserSuite({ WEBHOOKS_POLL_MS: '50' });
 
   it('creates an endpoint (secret shown once), shows deliveries with their attempts, retries one and disables the endpoint', async () => {
+    const { s, browser, errors } = suite;
     const admin = await s.userWithRole('admin');
     const { page } = await newPage(browser, 'admin', errors);
     await page.goto(`${s.url}/signin`);

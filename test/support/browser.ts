@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Browser, type BrowserContext, type Page, chromium } from 'playwright-core';
+import { afterAll, beforeAll } from 'vitest';
 import { TEST_PASSWORD } from './factories.js';
+import { type TestServer, startTestServer } from './server.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const WEB_SRC = join(ROOT, 'src/web');
@@ -108,4 +110,45 @@ export async function signIn(page: Page, email: string, password = TEST_PASSWORD
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.waitForURL((u) => !u.pathname.startsWith('/signin'));
   await page.getByRole('status', { name: 'Credit balance' }).waitFor();
+}
+
+/** What `browserSuite` sets up: read `s` and `browser` inside the tests (they exist once `beforeAll` has run). */
+export interface BrowserSuite {
+  readonly s: TestServer;
+  readonly browser: Browser;
+  /** The console and page errors of every page opened with `newPage(…, errors)`: a test ends expecting none. */
+  readonly errors: string[];
+}
+
+/**
+ * Registers, in the `describe` it is called in, the hooks a browser test of one server
+ * shares: `beforeAll` builds the dashboard if need be, starts a SQLite test server (with
+ * `env`) and Chromium; `afterAll` closes both.
+ */
+export function browserSuite(env: Record<string, string> = {}, timeout = 120_000): BrowserSuite {
+  let s: TestServer | undefined;
+  let browser: Browser | undefined;
+  const errors: string[] = [];
+  beforeAll(async () => {
+    ensureBuild();
+    s = await startTestServer('sqlite', env);
+    browser = await launchChromium();
+  }, timeout);
+  afterAll(async () => {
+    await browser?.close();
+    await s?.stop();
+  });
+  const started = <T>(what: string, value: T | undefined): T => {
+    if (value === undefined) throw new Error(`the browser suite's ${what} is not started (read it inside a test)`);
+    return value;
+  };
+  return {
+    get s() {
+      return started('server', s);
+    },
+    get browser() {
+      return started('browser', browser);
+    },
+    errors,
+  };
 }
