@@ -1,5 +1,6 @@
 import { type ReactNode, Suspense } from 'react';
-import { Link, NavLink, Outlet } from 'react-router';
+import { NavLink, Outlet } from 'react-router';
+import { SiteHeader } from '../components/SiteHeader';
 import { Loading } from '../components/ui';
 import { CreditBalance } from '../features/credits/CreditBalance';
 import { BalanceLive, useBalanceStream } from '../features/credits/hooks';
@@ -18,35 +19,30 @@ export function Layout({ children }: { children?: ReactNode }) {
         <a className="skip-link" href="#main">
           Skip to content
         </a>
-        <header className="site-header">
-          <div className="header-inner">
-            <Link to="/" className="brand">
-              <span className="brand-mark" aria-hidden="true">
-                ◆
-              </span>
-              <span className="brand-name">Credit billing</span>
-            </Link>
-            <nav aria-label="Main" className="main-nav">
+        <SiteHeader
+          nav={
+            <>
               <NavLink to="/credits">Credits</NavLink>
               <NavLink to="/platform">Platform</NavLink>
               <NavLink to="/pricing">Pricing</NavLink>
               <NavLink to="/team">Team</NavLink>
               {isAdmin ? <NavLink to="/admin">Admin</NavLink> : null}
-            </nav>
-            <div className="header-right">
-              <AccountSwitcher />
-              <CreditBalance compact live={live} />
-              <div className="user-box">
-                <span className="user-name" title={user?.email}>
-                  {user?.name ?? ''}
-                </span>
-                <button type="button" className="button button-ghost button-small" onClick={signOut}>
-                  Sign out
-                </button>
-              </div>
+            </>
+          }
+        >
+          <div className="header-right">
+            <AccountSwitcher />
+            <CreditBalance compact live={live} />
+            <div className="user-box">
+              <span className="user-name" title={user?.email}>
+                {user?.name ?? ''}
+              </span>
+              <button type="button" className="button button-ghost button-small" onClick={signOut}>
+                Sign out
+              </button>
             </div>
           </div>
-        </header>
+        </SiteHeader>
         <main id="main" className="main" tabIndex={-1}>
           <Suspense fallback={<Loading label="Loading the page…" />}>{children ?? <Outlet />}</Suspense>
         </main>

@@ -1,4 +1,5 @@
-/** The button rows that end forms and dialogs. */
+/** The button rows that end forms and dialogs, and the small buttons of card heads and table rows. */
+import type { ReactNode } from 'react';
 
 /** Ref callback that moves focus to an element when it appears ("Close" after a step completes). */
 function focusOnMount(el: HTMLElement | null): void {
@@ -38,5 +39,36 @@ export function CloseButton({ onClose }: { onClose(): void }) {
         Close
       </button>
     </div>
+  );
+}
+
+/**
+ * A small button: "New key" beside a card's title (`tone="primary"`), "Edit" or "Revoke" on a
+ * row of a table. `label` is its accessible name when the text alone does not say which row
+ * it acts on ("Edit" → "Edit Starter").
+ */
+export function SmallButton({
+  children,
+  onClick,
+  label,
+  tone,
+  disabled,
+}: {
+  children: ReactNode;
+  onClick(): void;
+  label?: string;
+  tone?: 'primary' | 'danger';
+  disabled?: boolean;
+}) {
+  return (
+    <button
+      type="button"
+      className={tone ? `button button-small button-${tone}` : 'button button-small'}
+      onClick={onClick}
+      disabled={disabled}
+      aria-label={label}
+    >
+      {children}
+    </button>
   );
 }

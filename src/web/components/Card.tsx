@@ -2,7 +2,8 @@ import { type ReactNode, useId } from 'react';
 
 /**
  * A card of the dashboard: a section named by its title (an `h2`), with `actions` (buttons,
- * filters, a date range) beside the title when given, then its content.
+ * filters, a date range) beside the title when given, then its content. `actions={null}`
+ * keeps the head row (its spacing under the title) with nothing beside the title.
  */
 export function Card({
   title,
@@ -12,7 +13,7 @@ export function Card({
   children,
 }: {
   title: ReactNode;
-  actions?: ReactNode;
+  actions?: ReactNode | null;
   className?: string;
   id?: string;
   children: ReactNode;

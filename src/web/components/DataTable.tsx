@@ -43,16 +43,7 @@ function useOverflowing<E extends HTMLElement>(present: boolean) {
  * scrollbar and a line saying so; the scrolling region can then be focused and scrolled
  * with the keyboard.
  */
-export function DataTable<T>({
-  rows,
-  columns,
-  rowKey = byId,
-  caption,
-  stack,
-  className,
-  rowClassName,
-  empty,
-}: {
+export interface DataTableProps<T> {
   rows: readonly T[];
   columns: readonly Column<NoInfer<T>>[];
   rowKey?(row: NoInfer<T>): string;
@@ -63,7 +54,30 @@ export function DataTable<T>({
   rowClassName?(row: NoInfer<T>): string;
   /** Said instead of the table when there are no rows (for rows already loaded; a query's list says it through QueryStatus). */
   empty?: ReactNode;
-}) {
+  /**
+   * The buttons acting on a row, in a last column "Actions" whose header only screen readers
+   * read, right-aligned (on phones, a row of their own at the card's foot).
+   */
+  actions?(row: NoInfer<T>): ReactNode;
+  /** The classes of the actions' cells, when not `right stack-actions`. */
+  actionsClassName?: string;
+}
+
+export function DataTable<T>({
+  rows,
+  columns: own,
+  rowKey = byId,
+  caption,
+  stack,
+  className,
+  rowClassName,
+  empty,
+  actions,
+  actionsClassName = 'right stack-actions',
+}: DataTableProps<T>) {
+  const columns: readonly Column<T>[] = actions
+    ? [...own, { header: 'Actions', hideHeader: true, cellClassName: actionsClassName, cell: actions }]
+    : own;
   const { ref, overflowing } = useOverflowing<HTMLDivElement>(rows.length > 0);
   if (rows.length === 0) return empty === undefined ? null : <Empty>{empty}</Empty>;
   const tableClass = ['table', stack ? 'table-stack' : '', className ?? ''].filter(Boolean).join(' ');

@@ -1,4 +1,5 @@
 import { type ReactNode, useEffect, useId, useRef } from 'react';
+import { onSubmit as submitting } from '../lib/forms';
 import { CloseButton } from './Actions';
 import { Success } from './ui';
 
@@ -66,6 +67,20 @@ export function Dialog({ title, onClose, children, wide, description }: DialogPr
       ) : null}
       <div className="dialog-body">{children}</div>
     </dialog>
+  );
+}
+
+/**
+ * A dialog that is one form (its fields and buttons in `children`): `onSubmit` runs on submit,
+ * the page staying; the browser's own checks are off, the API's sentences show under the fields.
+ */
+export function DialogForm({ onSubmit, children, ...dialog }: DialogProps & { onSubmit(): void }) {
+  return (
+    <Dialog {...dialog}>
+      <form className="stack" onSubmit={submitting(onSubmit)} noValidate>
+        {children}
+      </form>
+    </Dialog>
   );
 }
 

@@ -74,6 +74,18 @@ export function Field(props: InputProps | TextareaProps) {
   );
 }
 
+type TextProps = Common &
+  Omit<InputHTMLAttributes<HTMLInputElement>, 'className' | 'onChange' | 'onBlur' | 'value'> & {
+    value: string;
+    onChange(value: string): void;
+    onBlur?(value: string): void;
+  };
+
+/** A text input given and giving its text (`onChange(text)`, `onBlur(text)`). */
+export function TextField({ onChange, onBlur, ...props }: TextProps) {
+  return <Field {...props} onChange={(e) => onChange(e.target.value)} onBlur={onBlur ? (e) => onBlur(e.target.value) : undefined} />;
+}
+
 type NumberProps = Common &
   Omit<InputHTMLAttributes<HTMLInputElement>, 'className' | 'type' | 'onChange' | 'value'> & {
     value: string;
@@ -88,6 +100,11 @@ export function NumberField({ onChange, ...props }: NumberProps) {
 /** An amount of credits: up to 3 decimals. */
 export function CreditsField(props: NumberProps) {
   return <NumberField step="0.001" inputMode="decimal" {...props} />;
+}
+
+/** A number of whole days, 1 or more: how long credits last, blank for never (its hint by default). */
+export function DaysField({ hint = 'Blank: never', ...props }: Omit<NumberProps, 'min' | 'step'>) {
+  return <NumberField min="1" step="1" hint={hint} {...props} />;
 }
 
 type SelectProps = Common & Omit<SelectHTMLAttributes<HTMLSelectElement>, 'className'> & { children: ReactNode };

@@ -1,4 +1,4 @@
-import { keepPreviousData, type QueryKey, useInfiniteQuery } from '@tanstack/react-query';
+import { keepPreviousData, type QueryKey, useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import type { EndpointKey, QueryOf, ResponseOf } from '../../contracts/endpoints';
 import type { Page } from '../../contracts/types';
 import { api } from '../api/client';
@@ -8,7 +8,8 @@ export type PagedKey = {
   [K in EndpointKey]: ResponseOf<K> extends Page<unknown> ? (QueryOf<K> extends { cursor?: string } ? K : never) : never;
 }[EndpointKey];
 
-type ItemOf<K extends PagedKey> = ResponseOf<K> extends Page<infer T> ? T : never;
+/** The items of a paged endpoint's pages. */
+export type ItemOf<K extends PagedKey> = ResponseOf<K> extends Page<infer T> ? T : never;
 
 /**
  * A paginated list of the API, page after page (`fetchNextPage` with the last `nextCursor`),
@@ -30,5 +31,29 @@ export function usePages<K extends PagedKey>(
     placeholderData: opts.keepPrevious ? keepPreviousData : undefined,
   });
   const items: ItemOf<K>[] = list.data?.pages.flatMap((p) => p.items) ?? [];
+  return { list, items };
+}
+
+/** The endpoints read without params that answer a whole list, `{ items }`. */
+export type ListKey = {
+  [K in EndpointKey]: K extends `GET ${string}:${string}`
+    ? never
+    : K extends `GET ${string}`
+      ? ResponseOf<K> extends { items: readonly unknown[] }
+        ? K
+        : never
+      : never;
+}[EndpointKey];
+
+type ListItemOf<K extends ListKey> = ResponseOf<K> extends { items: readonly (infer T)[] } ? T : never;
+
+/** A whole list of the API (not paged): the query, and its items once loaded (none before). */
+export function useList<K extends ListKey>(key: K, queryKey: QueryKey) {
+  const call = api as unknown as (key: EndpointKey, request: { signal: AbortSignal }) => Promise<unknown>;
+  const list = useQuery({
+    queryKey,
+    queryFn: ({ signal }) => call(key, { signal }) as Promise<ResponseOf<K> & { items: ListItemOf<K>[] }>,
+  });
+  const items: ListItemOf<K>[] = list.data?.items ?? [];
   return { list, items };
 }

@@ -1,17 +1,16 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { RequestOf, ResponseOf } from '../../../contracts/endpoints';
 import { api } from '../../api/client';
-import { DialogActions } from '../../components/Actions';
+import { DialogActions, SmallButton } from '../../components/Actions';
 import { Card } from '../../components/Card';
-import { DataTable } from '../../components/DataTable';
-import { Dialog } from '../../components/Dialog';
-import { Field, fieldErrors } from '../../components/Field';
-import { QueryStatus } from '../../components/QueryStatus';
+import { DialogForm } from '../../components/Dialog';
+import { fieldErrors, TextField } from '../../components/Field';
+import { QueryTable } from '../../components/QueryTable';
 import { SecretShownOnce } from '../../components/SecretShownOnce';
 import { Badge, ErrorMessage } from '../../components/ui';
 import { formatDate } from '../../lib/format';
-import { onSubmit } from '../../lib/forms';
+import { useList } from '../../lib/paged';
 import { keys } from '../../lib/query-keys';
 
 type ApiKey = ResponseOf<'GET /api/admin/api-keys'>['items'][number];
@@ -21,24 +20,23 @@ type Created = ResponseOf<'POST /api/admin/api-keys'>;
 export function AdminApiKeysPage() {
   const [creating, setCreating] = useState(false);
   const [revoking, setRevoking] = useState<ApiKey | null>(null);
-  const list = useQuery({ queryKey: keys.admin.apiKeys, queryFn: ({ signal }) => api('GET /api/admin/api-keys', { signal }) });
-  const items = list.data?.items ?? [];
+  const { list, items } = useList('GET /api/admin/api-keys', keys.admin.apiKeys);
   return (
     <Card
       title="API keys"
       actions={
-        <button type="button" className="button button-primary button-small" onClick={() => setCreating(true)}>
+        <SmallButton tone="primary" onClick={() => setCreating(true)}>
           New key
-        </button>
+        </SmallButton>
       }
     >
       <p className="muted">
         The platform’s backends call the service API (<code>/api/v1</code>) with these keys, as <code>Authorization: Bearer ck_live_…</code>
         . A key is shown once, when it is made; a revoked key is refused at once.
       </p>
-      <QueryStatus query={list} count={items.length} empty="No API keys yet." />
-      <DataTable
-        stack
+      <QueryTable
+        query={list}
+        empty="No API keys yet."
         caption="API keys"
         rows={items}
         rowClassName={(k) => (k.revokedAt ? 'row-inactive' : '')}
@@ -51,23 +49,14 @@ export function AdminApiKeysPage() {
             header: 'Status',
             cell: (k) => (k.revokedAt ? <Badge tone="danger">Revoked {formatDate(k.revokedAt)}</Badge> : <Badge tone="ok">Active</Badge>),
           },
-          {
-            header: 'Actions',
-            hideHeader: true,
-            cellClassName: 'right stack-actions',
-            cell: (k) =>
-              k.revokedAt ? null : (
-                <button
-                  type="button"
-                  className="button button-small button-danger"
-                  onClick={() => setRevoking(k)}
-                  aria-label={`Revoke ${k.name}`}
-                >
-                  Revoke
-                </button>
-              ),
-          },
         ]}
+        actions={(k) =>
+          k.revokedAt ? null : (
+            <SmallButton tone="danger" onClick={() => setRevoking(k)} label={`Revoke ${k.name}`}>
+              Revoke
+            </SmallButton>
+          )
+        }
       />
       {creating ? <NewKeyDialog onClose={() => setCreating(false)} /> : null}
       {revoking ? <RevokeDialog apiKey={revoking} onClose={() => setRevoking(null)} /> : null}
@@ -103,13 +92,11 @@ function NewKeyDialog({ onClose }: { onClose(): void }) {
     );
   }
   return (
-    <Dialog title="New API key" onClose={onClose}>
-      <form className="stack" onSubmit={onSubmit(() => create.mutate({ name: name.trim() }))} noValidate>
-        <Field label="Name (which backend uses it)" value={name} onChange={(e) => setName(e.target.value)} required error={fe.name} />
-        <ErrorMessage error={create.error} inline={['name']} />
-        <DialogActions onCancel={onClose} submit="Create key" busy={create.isPending} />
-      </form>
-    </Dialog>
+    <DialogForm title="New API key" onClose={onClose} onSubmit={() => create.mutate({ name: name.trim() })}>
+      <TextField label="Name (which backend uses it)" value={name} onChange={setName} required error={fe.name} />
+      <ErrorMessage error={create.error} inline={['name']} />
+      <DialogActions onCancel={onClose} submit="Create key" busy={create.isPending} />
+    </DialogForm>
   );
 }
 
@@ -123,14 +110,12 @@ function RevokeDialog({ apiKey, onClose }: { apiKey: ApiKey; onClose(): void }) 
     },
   });
   return (
-    <Dialog title={`Revoke “${apiKey.name}”?`} onClose={onClose}>
-      <form className="stack" onSubmit={onSubmit(() => revoke.mutate())} noValidate>
-        <p>
-          Requests with <code>{apiKey.prefix}…</code> are refused from now on, on every instance. This cannot be undone.
-        </p>
-        <ErrorMessage error={revoke.error} />
-        <DialogActions onCancel={onClose} submit="Revoke key" busy={revoke.isPending} danger />
-      </form>
-    </Dialog>
+    <DialogForm title={`Revoke “${apiKey.name}”?`} onClose={onClose} onSubmit={() => revoke.mutate()}>
+      <p>
+        Requests with <code>{apiKey.prefix}…</code> are refused from now on, on every instance. This cannot be undone.
+      </p>
+      <ErrorMessage error={revoke.error} />
+      <DialogActions onCancel={onClose} submit="Revoke key" busy={revoke.isPending} danger />
+    </DialogForm>
   );
 }

@@ -1,21 +1,18 @@
 import { Card } from '../../components/Card';
-import { DataTable } from '../../components/DataTable';
-import { LoadMore } from '../../components/LoadMore';
-import { QueryStatus } from '../../components/QueryStatus';
+import { PagedTable } from '../../components/QueryTable';
 import { formatDate } from '../../lib/format';
-import { usePages } from '../../lib/paged';
 import { keys } from '../../lib/query-keys';
 import { describeEntry, entryNotes } from './describe';
 
 /** `/admin/audit`: who did what to whom, in words ("root@example.com refunded $45.00 to dana@example.com"), newest first. */
 export function AdminAuditPage() {
-  const { list: audit, items } = usePages('GET /api/admin/audit', keys.admin.audit, { limit: 50 });
   return (
     <Card title="Audit log">
-      <QueryStatus query={audit} count={items.length} empty="Nothing audited yet." />
-      <DataTable
-        rows={items}
-        stack
+      <PagedTable
+        endpoint="GET /api/admin/audit"
+        queryKey={keys.admin.audit}
+        query={{ limit: 50 }}
+        empty="Nothing audited yet."
         className="audit-table"
         caption="Audit log"
         columns={[
@@ -24,7 +21,6 @@ export function AdminAuditPage() {
           { header: 'Details', cellClassName: 'details stack-wide', cell: (e) => entryNotes(e) },
         ]}
       />
-      <LoadMore list={audit} />
     </Card>
   );
 }

@@ -56,11 +56,33 @@ function packageChanges(d: Details): string {
   return parts.join(', ');
 }
 
+/**
+ * The actions on one named thing, in words: "<who> <verb> <thing> <its name>", the name read
+ * from the entry's details (`detail`; in quotes when `quoted`) or else the entry's target.
+ */
+const ON_A_THING: Record<string, { verb: string; thing: string; detail?: string; quoted?: boolean }> = {
+  'package.create': { verb: 'created', thing: 'the package', detail: 'name', quoted: true },
+  'api_key.create': { verb: 'created', thing: 'the API key', detail: 'name', quoted: true },
+  'api_key.revoke': { verb: 'revoked', thing: 'the API key', detail: 'name', quoted: true },
+  'webhook_endpoint.create': { verb: 'added', thing: 'the webhook endpoint', detail: 'url' },
+  'webhook_endpoint.update': { verb: 'changed', thing: 'the webhook endpoint' },
+  'webhook_endpoint.delete': { verb: 'deleted', thing: 'the webhook endpoint', detail: 'url' },
+};
+
 /** What happened, as one sentence. */
 export function describeEntry(e: Entry): ReactNode {
   const d: Details = e.details ?? {};
   const who = actorOf(e);
   const name = e.targetName ?? e.targetId ?? '';
+  const onThing = Object.hasOwn(ON_A_THING, e.action) ? ON_A_THING[e.action] : undefined;
+  if (onThing) {
+    const named = (onThing.detail ? str(d[onThing.detail]) : null) ?? name;
+    return (
+      <>
+        {who} {onThing.verb} {onThing.thing} {onThing.quoted ? `“${named}”` : named}
+      </>
+    );
+  }
   switch (e.action) {
     case 'credits.adjust': {
       const mc = num(d.amountMc) ?? 0;
@@ -94,12 +116,6 @@ export function describeEntry(e: Entry): ReactNode {
       );
     case 'setup.super_admin':
       return <>{who} set up the service as its first super admin</>;
-    case 'package.create':
-      return (
-        <>
-          {who} created the package “{str(d.name) ?? name}”
-        </>
-      );
     case 'package.update':
       return (
         <>
@@ -123,36 +139,6 @@ export function describeEntry(e: Entry): ReactNode {
         <>
           {who} changed the pricing rule {ruleWords(e, d)}
           {typeof d.active === 'boolean' ? (d.active ? ': active' : ': inactive') : ''}
-        </>
-      );
-    case 'api_key.create':
-      return (
-        <>
-          {who} created the API key “{str(d.name) ?? name}”
-        </>
-      );
-    case 'api_key.revoke':
-      return (
-        <>
-          {who} revoked the API key “{str(d.name) ?? name}”
-        </>
-      );
-    case 'webhook_endpoint.create':
-      return (
-        <>
-          {who} added the webhook endpoint {str(d.url) ?? name}
-        </>
-      );
-    case 'webhook_endpoint.update':
-      return (
-        <>
-          {who} changed the webhook endpoint {name}
-        </>
-      );
-    case 'webhook_endpoint.delete':
-      return (
-        <>
-          {who} deleted the webhook endpoint {str(d.url) ?? name}
         </>
       );
     case 'promo_code.create':

@@ -1,12 +1,11 @@
-import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { Shape } from '../../../contracts/types';
-import { api } from '../../api/client';
+import { SmallButton } from '../../components/Actions';
 import { Card } from '../../components/Card';
-import { DataTable } from '../../components/DataTable';
-import { QueryStatus } from '../../components/QueryStatus';
+import { QueryTable } from '../../components/QueryTable';
 import { Badge } from '../../components/ui';
 import { formatCredits, formatMoney } from '../../lib/format';
+import { useList } from '../../lib/paged';
 import { keys } from '../../lib/query-keys';
 import { ActiveBadge, inactiveRow } from './parts';
 import { PackageDialog } from './PackageDialog';
@@ -21,24 +20,20 @@ function expiry(p: Shape<'CreditPackage'>) {
 /** `/admin/packages`: every package, inactive ones too, with "New package" and "Edit" on each. */
 export function AdminPackagesPage() {
   const [editing, setEditing] = useState<Shape<'CreditPackage'> | 'new' | null>(null);
-  const packages = useQuery({
-    queryKey: keys.admin.packages,
-    queryFn: ({ signal }) => api('GET /api/admin/packages', { signal }),
-  });
-  const items = packages.data?.items ?? [];
+  const { list: packages, items } = useList('GET /api/admin/packages', keys.admin.packages);
   return (
     <Card
       title="Credit packages"
       actions={
-        <button type="button" className="button button-primary button-small" onClick={() => setEditing('new')}>
+        <SmallButton tone="primary" onClick={() => setEditing('new')}>
           New package
-        </button>
+        </SmallButton>
       }
     >
       <p className="muted">Packages are deactivated, never deleted, so past payments keep their package.</p>
-      <QueryStatus query={packages} count={items.length} empty="No packages yet." />
-      <DataTable
-        stack
+      <QueryTable
+        query={packages}
+        empty="No packages yet."
         caption="Credit packages"
         rows={items}
         rowClassName={inactiveRow}
@@ -57,17 +52,12 @@ export function AdminPackagesPage() {
           { header: 'Price', className: 'num', cell: (p) => formatMoney(p.priceCents, p.currency) },
           { header: 'Expiry', cell: (p) => expiry(p) },
           { header: 'Status', cell: (p) => <ActiveBadge active={p.active} /> },
-          {
-            header: 'Actions',
-            hideHeader: true,
-            cellClassName: 'right stack-actions',
-            cell: (p) => (
-              <button type="button" className="button button-small" onClick={() => setEditing(p)} aria-label={`Edit ${p.name}`}>
-                Edit
-              </button>
-            ),
-          },
         ]}
+        actions={(p) => (
+          <SmallButton onClick={() => setEditing(p)} label={`Edit ${p.name}`}>
+            Edit
+          </SmallButton>
+        )}
       />
       {editing ? <PackageDialog pkg={editing === 'new' ? null : editing} onClose={() => setEditing(null)} /> : null}
     </Card>

@@ -1,12 +1,11 @@
-import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { Shape } from '../../../contracts/types';
-import { api } from '../../api/client';
+import { SmallButton } from '../../components/Actions';
 import { Card } from '../../components/Card';
-import { DataTable } from '../../components/DataTable';
 import { CheckField } from '../../components/Field';
-import { QueryStatus } from '../../components/QueryStatus';
+import { QueryTable } from '../../components/QueryTable';
 import { formatCredits, humanize, unitLabel } from '../../lib/format';
+import { useList } from '../../lib/paged';
 import { keys } from '../../lib/query-keys';
 import { ActiveBadge, inactiveRow } from './parts';
 import { RuleDialog } from './RuleDialog';
@@ -18,11 +17,7 @@ const byRule = (a: Shape<'PricingRule'>, b: Shape<'PricingRule'>) =>
 export function AdminPricingPage() {
   const [editing, setEditing] = useState<Shape<'PricingRule'> | 'new' | null>(null);
   const [showOld, setShowOld] = useState(false);
-  const rules = useQuery({
-    queryKey: keys.admin.pricing,
-    queryFn: ({ signal }) => api('GET /api/admin/pricing', { signal }),
-  });
-  const all = rules.data?.items ?? [];
+  const { list: rules, items: all } = useList('GET /api/admin/pricing', keys.admin.pricing);
   const items = (showOld ? all : all.filter((r) => r.active)).slice().sort(byRule);
   return (
     <Card
@@ -30,15 +25,15 @@ export function AdminPricingPage() {
       actions={
         <div className="card-actions">
           <CheckField label="Show old versions" checked={showOld} onChange={setShowOld} />
-          <button type="button" className="button button-primary button-small" onClick={() => setEditing('new')}>
+          <SmallButton tone="primary" onClick={() => setEditing('new')}>
             New rule
-          </button>
+          </SmallButton>
         </div>
       }
     >
-      <QueryStatus query={rules} count={items.length} empty="No pricing rules." />
-      <DataTable
-        stack
+      <QueryTable
+        query={rules}
+        empty="No pricing rules."
         caption="Pricing rules"
         rows={items}
         rowClassName={inactiveRow}
@@ -49,23 +44,14 @@ export function AdminPricingPage() {
           { header: 'Description', cellClassName: 'stack-wide', cell: (r) => r.description },
           { header: 'Version', className: 'num', cell: (r) => r.version },
           { header: 'Status', cell: (r) => <ActiveBadge active={r.active} /> },
-          {
-            header: 'Actions',
-            hideHeader: true,
-            cellClassName: 'right stack-actions',
-            cell: (r) =>
-              r.active ? (
-                <button
-                  type="button"
-                  className="button button-small"
-                  onClick={() => setEditing(r)}
-                  aria-label={`Edit ${humanize(r.operation)} ${unitLabel(r.unit)}`}
-                >
-                  Edit
-                </button>
-              ) : null,
-          },
         ]}
+        actions={(r) =>
+          r.active ? (
+            <SmallButton onClick={() => setEditing(r)} label={`Edit ${humanize(r.operation)} ${unitLabel(r.unit)}`}>
+              Edit
+            </SmallButton>
+          ) : null
+        }
       />
       {editing ? <RuleDialog rule={editing === 'new' ? null : editing} onClose={() => setEditing(null)} /> : null}
     </Card>

@@ -4,7 +4,7 @@ import type { Shape } from '../../../contracts/types';
 import { api } from '../../api/client';
 import { DialogActions } from '../../components/Actions';
 import { Dialog } from '../../components/Dialog';
-import { CheckField, CreditsField, Field, fieldErrors, NumberField } from '../../components/Field';
+import { CheckField, CreditsField, DaysField, Field, fieldErrors, NumberField } from '../../components/Field';
 import { ErrorMessage } from '../../components/ui';
 import { keys } from '../../lib/query-keys';
 import { onSubmit } from '../../lib/forms';
@@ -56,24 +56,8 @@ export function PackageDialog({ pkg, onClose }: { pkg: Shape<'CreditPackage'> | 
           <NumberField label="Price (USD)" min="0" step="0.01" value={price} onChange={setPrice} required error={fe.priceCents} />
         </div>
         <div className="field-row">
-          <NumberField
-            label="Credits expire after (days)"
-            min="1"
-            step="1"
-            value={creditsDays}
-            onChange={setCreditsDays}
-            hint="Blank: never"
-            error={fe.creditsExpireInDays}
-          />
-          <NumberField
-            label="Bonus expires after (days)"
-            min="1"
-            step="1"
-            value={bonusDays}
-            onChange={setBonusDays}
-            hint="Blank: never"
-            error={fe.bonusExpireInDays}
-          />
+          <DaysField label="Credits expire after (days)" value={creditsDays} onChange={setCreditsDays} error={fe.creditsExpireInDays} />
+          <DaysField label="Bonus expires after (days)" value={bonusDays} onChange={setBonusDays} error={fe.bonusExpireInDays} />
         </div>
         <CheckField label="Mark as most popular" checked={popular} onChange={setPopular} />
         {pkg ? <CheckField label="Active (offered to users)" checked={active} onChange={setActive} /> : null}

@@ -5,7 +5,7 @@ import type { Shape } from '../../../contracts/types';
 import { api } from '../../api/client';
 import { DialogActions } from '../../components/Actions';
 import { Dialog } from '../../components/Dialog';
-import { CheckField, CreditsField, Field, fieldErrors, SelectField } from '../../components/Field';
+import { CheckField, CreditsField, fieldErrors, SelectField, TextField } from '../../components/Field';
 import { ErrorMessage } from '../../components/ui';
 import { humanize, unitLabel } from '../../lib/format';
 import { keys } from '../../lib/query-keys';
@@ -51,14 +51,7 @@ export function RuleDialog({ rule, onClose }: { rule: Shape<'PricingRule'> | nul
       <form className="stack" onSubmit={submit} noValidate>
         {rule ? null : (
           <div className="field-row">
-            <Field
-              label="Operation"
-              value={operation}
-              onChange={(e) => setOperation(e.target.value)}
-              placeholder="e.g. sms"
-              required
-              error={fe.operation}
-            />
+            <TextField label="Operation" value={operation} onChange={setOperation} placeholder="e.g. sms" required error={fe.operation} />
             <SelectField label="Unit" value={unit} onChange={(e) => setUnit(e.target.value)}>
               {UNIT_NAMES.map((u) => (
                 <option key={u} value={u}>
@@ -69,7 +62,7 @@ export function RuleDialog({ rule, onClose }: { rule: Shape<'PricingRule'> | nul
           </div>
         )}
         <CreditsField label="Credits per unit" min="0" value={credits} onChange={setCredits} required error={fe.credits} />
-        <Field label="Description" value={description} onChange={(e) => setDescription(e.target.value)} error={fe.description} />
+        <TextField label="Description" value={description} onChange={setDescription} error={fe.description} />
         {rule ? <CheckField label="Active" checked={active} onChange={setActive} /> : null}
         <ErrorMessage error={save.error} inline={['operation', 'credits', 'description']} />
         <DialogActions onCancel={onClose} submit={rule ? 'Save rule' : 'Create rule'} busy={save.isPending} />

@@ -1,6 +1,7 @@
-import { useMutation, useQuery } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { useId, useState } from 'react';
-import { api, downloadFile } from '../../api/client';
+import { api } from '../../api/client';
+import { CsvButton, useCsvDownload } from '../../components/CsvDownload';
 import { Field } from '../../components/Field';
 import { QueryStatus } from '../../components/QueryStatus';
 import { ErrorMessage, Stat } from '../../components/ui';
@@ -24,17 +25,13 @@ export function AdminLiabilityPage() {
     queryKey: keys.admin.liability(asOf ?? ''),
     queryFn: ({ signal }) => api('GET /api/admin/liability', { query, signal }),
   });
-  const csv = useMutation({
-    mutationFn: () => downloadFile('GET /api/admin/liability.csv', `liability-${asOf ?? todayUtc()}.csv`, { query }),
-  });
+  const csv = useCsvDownload('GET /api/admin/liability.csv', () => `liability-${asOf ?? todayUtc()}.csv`, { query });
   const l = report.data;
   return (
     <section className="card" aria-labelledby={h}>
       <div className="card-head">
         <h2 id={h}>Liability</h2>
-        <button type="button" className="button button-small" onClick={() => csv.mutate()} disabled={csv.isPending}>
-          {csv.isPending ? 'Preparing…' : 'Download CSV'}
-        </button>
+        <CsvButton csv={csv} />
       </div>
       <p className="muted">
         Prepaid credits not yet spent or expired, valued at the price each grant was bought at (bonus and promotional credits at $0.00).

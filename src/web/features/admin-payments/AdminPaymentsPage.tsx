@@ -1,15 +1,13 @@
-import { useMutation } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { Link } from 'react-router';
 import { PAYMENT_STATUSES } from '../../../contracts/enums';
 import type { Shape } from '../../../contracts/types';
-import { downloadFile } from '../../api/client';
-import { DataTable } from '../../components/DataTable';
+import { SmallButton } from '../../components/Actions';
+import { CsvButton, todaysFile, useCsvDownload } from '../../components/CsvDownload';
 import { DateRangeFields } from '../../components/DateRangeFields';
 import { FilterSelect } from '../../components/Field';
-import { LoadMore } from '../../components/LoadMore';
 import { paymentColumns } from '../../components/payment-columns';
-import { QueryStatus } from '../../components/QueryStatus';
+import { QueryTable } from '../../components/QueryTable';
 import { ErrorMessage } from '../../components/ui';
 import { type DayRange, rangeQuery } from '../../lib/date-range';
 import { formatMoney, humanize } from '../../lib/format';
@@ -44,10 +42,7 @@ export function AdminPaymentsPage() {
     [...keys.admin.payments(status), filter.from ?? '', filter.to ?? '', filter.userId ?? ''],
     { ...filter, limit: 25 },
   );
-  const csv = useMutation({
-    mutationFn: () =>
-      downloadFile('GET /api/admin/payments.csv', `payments-${new Date().toISOString().slice(0, 10)}.csv`, { query: filter }),
-  });
+  const csv = useCsvDownload('GET /api/admin/payments.csv', todaysFile('payments'), { query: filter });
   return (
     <>
       <section className="card" aria-labelledby={h}>
@@ -57,14 +52,12 @@ export function AdminPaymentsPage() {
         </div>
         <DateRangeFields range={range} onChange={setRange}>
           <UserFilter value={user} onChange={setUser} />
-          <button type="button" className="button button-small" onClick={() => csv.mutate()} disabled={csv.isPending}>
-            {csv.isPending ? 'Preparing…' : 'Download CSV'}
-          </button>
+          <CsvButton csv={csv} />
         </DateRangeFields>
         <ErrorMessage error={csv.error} />
-        <QueryStatus query={payments} count={items.length} empty={`No payments${status ? ' with this status' : ''}.`} />
-        <DataTable
-          stack
+        <QueryTable
+          query={payments}
+          empty={`No payments${status ? ' with this status' : ''}.`}
           caption="Payments"
           rows={items}
           columns={[
@@ -93,20 +86,9 @@ export function AdminPaymentsPage() {
             },
             { header: 'Failure', cellClassName: 'details stack-wide', cell: (p) => p.failureReason ?? '' },
             paymentColumns.credits,
-            {
-              header: 'Actions',
-              hideHeader: true,
-              cellClassName: 'right stack-actions',
-              cell: (p) =>
-                refundable(p) ? (
-                  <button type="button" className="button button-small" onClick={() => setRefunding(p)}>
-                    Refund
-                  </button>
-                ) : null,
-            },
           ]}
+          actions={(p) => (refundable(p) ? <SmallButton onClick={() => setRefunding(p)}>Refund</SmallButton> : null)}
         />
-        <LoadMore list={payments} />
         {refunding ? <RefundDialog payment={refunding} onClose={() => setRefunding(null)} /> : null}
       </section>
       <StripeEvents />

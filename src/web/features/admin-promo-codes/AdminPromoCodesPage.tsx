@@ -1,15 +1,15 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useId, useState } from 'react';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { type InputHTMLAttributes, useState } from 'react';
 import type { RequestOf } from '../../../contracts/endpoints';
 import { ApiError, api } from '../../api/client';
-import { DialogActions } from '../../components/Actions';
-import { DataTable } from '../../components/DataTable';
-import { Dialog } from '../../components/Dialog';
+import { DialogActions, SmallButton } from '../../components/Actions';
+import { Card } from '../../components/Card';
+import { DialogForm } from '../../components/Dialog';
 import { Field, fieldErrors } from '../../components/Field';
-import { QueryStatus } from '../../components/QueryStatus';
+import { QueryTable } from '../../components/QueryTable';
 import { Badge, ErrorMessage } from '../../components/ui';
 import { formatCredits, formatDate } from '../../lib/format';
-import { onSubmit } from '../../lib/forms';
+import { useList } from '../../lib/paged';
 import { keys } from '../../lib/query-keys';
 
 /** The end of a day picked in a date field, in the admin's time zone: a code is valid through that day. */
@@ -21,25 +21,24 @@ const whole = (v: string) => (v.trim() === '' ? null : Number(v));
 
 /** `/admin/promo-codes`: every promo code with its redemptions and whether it can still be redeemed; "New promo code" makes one. */
 export function AdminPromoCodesPage() {
-  const h = useId();
   const [creating, setCreating] = useState(false);
-  const list = useQuery({ queryKey: keys.admin.promoCodes, queryFn: ({ signal }) => api('GET /api/admin/promo-codes', { signal }) });
-  const items = list.data?.items ?? [];
+  const { list, items } = useList('GET /api/admin/promo-codes', keys.admin.promoCodes);
   return (
-    <section className="card" aria-labelledby={h}>
-      <div className="card-head">
-        <h2 id={h}>Promo codes</h2>
-        <button type="button" className="button button-primary button-small" onClick={() => setCreating(true)}>
+    <Card
+      title="Promo codes"
+      actions={
+        <SmallButton tone="primary" onClick={() => setCreating(true)}>
           New promo code
-        </button>
-      </div>
+        </SmallButton>
+      }
+    >
       <p className="muted">
         Each account may redeem a code once, on its credits page (“Promo code”); the credits are a promotional grant, spent before paid
         credits, worth nothing in the liability.
       </p>
-      <QueryStatus query={list} count={items.length} empty="No promo codes yet." />
-      <DataTable
-        stack
+      <QueryTable
+        query={list}
+        empty="No promo codes yet."
         caption="Promo codes"
         rows={items}
         rowClassName={(p) => (p.available ? '' : 'row-inactive')}
@@ -60,17 +59,39 @@ export function AdminPromoCodesPage() {
         ]}
       />
       {creating ? <NewPromoCodeDialog onClose={() => setCreating(false)} /> : null}
-    </section>
+    </Card>
   );
 }
 
+type PromoField = 'code' | 'credits' | 'expiresInDays' | 'maxRedemptions' | 'validUntil';
+
+/** The fields of "New promo code", in order, by the body's field each fills (its value kept as typed). */
+const FIELDS: readonly { name: PromoField; label: string; input: InputHTMLAttributes<HTMLInputElement>; hint?: string }[] = [
+  {
+    name: 'code',
+    label: 'Code',
+    input: { required: true, autoComplete: 'off' },
+    hint: '3 to 40 letters, digits, - or _; people may type it in any case.',
+  },
+  { name: 'credits', label: 'Credits', input: { inputMode: 'decimal', required: true } },
+  {
+    name: 'expiresInDays',
+    label: 'Credits expire after (days)',
+    input: { inputMode: 'numeric' },
+    hint: 'Counted from each redemption. Blank: never.',
+  },
+  { name: 'maxRedemptions', label: 'Maximum redemptions', input: { inputMode: 'numeric' }, hint: 'Accounts in all. Blank: no limit.' },
+  {
+    name: 'validUntil',
+    label: 'Valid until',
+    input: { type: 'date' },
+    hint: 'The last day it can be redeemed (to its end). Blank: no end.',
+  },
+];
+
 /** Makes a code; the server's refusals (0 credits, a taken code, a past day) are shown under their fields. */
 function NewPromoCodeDialog({ onClose }: { onClose(): void }) {
-  const [code, setCode] = useState('');
-  const [credits, setCredits] = useState('');
-  const [days, setDays] = useState('');
-  const [max, setMax] = useState('');
-  const [until, setUntil] = useState('');
+  const [v, setV] = useState<Record<PromoField, string>>({ code: '', credits: '', expiresInDays: '', maxRedemptions: '', validUntil: '' });
   const queryClient = useQueryClient();
   const create = useMutation({
     mutationFn: (body: RequestOf<'POST /api/admin/promo-codes'>['body']) => api('POST /api/admin/promo-codes', { body }),
@@ -82,64 +103,32 @@ function NewPromoCodeDialog({ onClose }: { onClose(): void }) {
   const fe = fieldErrors(create.error);
   const taken = create.error instanceof ApiError && create.error.code === 'conflict' ? 'This code exists already.' : null;
   return (
-    <Dialog title="New promo code" onClose={onClose}>
-      <form
-        className="stack"
-        noValidate
-        onSubmit={onSubmit(() =>
-          create.mutate({
-            code: code.trim(),
-            credits: Number(credits),
-            expiresInDays: whole(days),
-            maxRedemptions: whole(max),
-            validUntil: until ? endOfDay(until) : null,
-          }),
-        )}
-      >
+    <DialogForm
+      title="New promo code"
+      onClose={onClose}
+      onSubmit={() =>
+        create.mutate({
+          code: v.code.trim(),
+          credits: Number(v.credits),
+          expiresInDays: whole(v.expiresInDays),
+          maxRedemptions: whole(v.maxRedemptions),
+          validUntil: v.validUntil ? endOfDay(v.validUntil) : null,
+        })
+      }
+    >
+      {FIELDS.map((f) => (
         <Field
-          label="Code"
-          value={code}
-          onChange={(e) => setCode(e.target.value)}
-          required
-          autoComplete="off"
-          hint="3 to 40 letters, digits, - or _; people may type it in any case."
-          error={fe.code ?? taken}
+          key={f.name}
+          label={f.label}
+          {...f.input}
+          hint={f.hint}
+          value={v[f.name]}
+          onChange={(e) => setV({ ...v, [f.name]: e.target.value })}
+          error={fe[f.name] ?? (f.name === 'code' ? taken : undefined)}
         />
-        <Field
-          label="Credits"
-          inputMode="decimal"
-          value={credits}
-          onChange={(e) => setCredits(e.target.value)}
-          required
-          error={fe.credits}
-        />
-        <Field
-          label="Credits expire after (days)"
-          inputMode="numeric"
-          value={days}
-          onChange={(e) => setDays(e.target.value)}
-          hint="Counted from each redemption. Blank: never."
-          error={fe.expiresInDays}
-        />
-        <Field
-          label="Maximum redemptions"
-          inputMode="numeric"
-          value={max}
-          onChange={(e) => setMax(e.target.value)}
-          hint="Accounts in all. Blank: no limit."
-          error={fe.maxRedemptions}
-        />
-        <Field
-          label="Valid until"
-          type="date"
-          value={until}
-          onChange={(e) => setUntil(e.target.value)}
-          hint="The last day it can be redeemed (to its end). Blank: no end."
-          error={fe.validUntil}
-        />
-        <ErrorMessage error={taken ? null : create.error} inline={['code', 'credits', 'expiresInDays', 'maxRedemptions', 'validUntil']} />
-        <DialogActions onCancel={onClose} submit={create.isPending ? 'Creating…' : 'Create promo code'} busy={create.isPending} />
-      </form>
-    </Dialog>
+      ))}
+      <ErrorMessage error={taken ? null : create.error} inline={FIELDS.map((f) => f.name)} />
+      <DialogActions onCancel={onClose} submit={create.isPending ? 'Creating…' : 'Create promo code'} busy={create.isPending} />
+    </DialogForm>
   );
 }

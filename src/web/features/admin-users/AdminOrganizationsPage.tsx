@@ -1,14 +1,14 @@
 import { useId, useState } from 'react';
 import type { ResponseOf } from '../../../contracts/endpoints';
 import { Card } from '../../components/Card';
-import { DataTable } from '../../components/DataTable';
-import { LoadMore } from '../../components/LoadMore';
-import { QueryStatus } from '../../components/QueryStatus';
+import { SmallButton } from '../../components/Actions';
+import { QueryTable } from '../../components/QueryTable';
 import { formatCredits, formatDate, humanize } from '../../lib/format';
 import { usePages } from '../../lib/paged';
 import { keys } from '../../lib/query-keys';
 import { useDebounced } from '../../lib/use-debounced';
 import { AdjustCreditsDialog } from './AdjustCreditsDialog';
+import { balanceColumns } from './balance-columns';
 
 type Organization = ResponseOf<'GET /api/admin/organizations'>['items'][number];
 
@@ -43,15 +43,11 @@ export function AdminOrganizationsPage() {
         </div>
       }
     >
-      <QueryStatus
+      <QueryTable
         query={list}
-        count={items.length}
         loading="Loading organisations…"
         empty={q ? `No organisations match “${q}”.` : 'No organisations yet.'}
-      />
-      <DataTable
         caption="Organisations with their balances and members"
-        stack
         rows={items}
         columns={[
           {
@@ -78,33 +74,15 @@ export function AdminOrganizationsPage() {
               </ul>
             ),
           },
-          { header: 'Balance', className: 'num', cell: (o) => formatCredits(o.balance) },
-          {
-            header: 'Available',
-            className: 'num',
-            cellClassName: (o) => (o.available < 0 ? 'neg' : ''),
-            cell: (o) => formatCredits(o.available),
-          },
-          { header: 'Used', className: 'num', cell: (o) => formatCredits(o.lifetimeUsed) },
+          ...balanceColumns({ purchased: false }),
           { header: 'Created', cellClassName: 'nowrap', cell: (o) => formatDate(o.createdAt) },
-          {
-            header: 'Actions',
-            hideHeader: true,
-            cellClassName: 'right stack-actions',
-            cell: (o) => (
-              <button
-                type="button"
-                className="button button-small"
-                onClick={() => setAdjusting(o)}
-                aria-label={`Adjust credits of ${o.name}`}
-              >
-                Adjust credits
-              </button>
-            ),
-          },
         ]}
+        actions={(o) => (
+          <SmallButton onClick={() => setAdjusting(o)} label={`Adjust credits of ${o.name}`}>
+            Adjust credits
+          </SmallButton>
+        )}
       />
-      <LoadMore list={list} />
       {adjusting ? <AdjustCreditsDialog target={{ kind: 'organization', org: adjusting }} onClose={() => setAdjusting(null)} /> : null}
     </Card>
   );

@@ -1,13 +1,12 @@
 import { useId, useState } from 'react';
 import { Link } from 'react-router';
-import { DataTable } from '../../components/DataTable';
-import { LoadMore } from '../../components/LoadMore';
-import { QueryStatus } from '../../components/QueryStatus';
+import { QueryTable } from '../../components/QueryTable';
 import { Badge } from '../../components/ui';
-import { formatCredits, formatDate, humanize } from '../../lib/format';
+import { formatDate, humanize } from '../../lib/format';
 import { usePages } from '../../lib/paged';
 import { keys } from '../../lib/query-keys';
 import { useDebounced } from '../../lib/use-debounced';
+import { balanceColumns } from './balance-columns';
 
 /** `/admin/users`: users with their balances, searched by name or email; each links to its page. */
 export function AdminUsersPage() {
@@ -29,10 +28,11 @@ export function AdminUsersPage() {
           <input id={ids.s} type="search" placeholder="Name or email" value={search} onChange={(e) => setSearch(e.target.value)} />
         </div>
       </div>
-      <QueryStatus query={users} count={items.length} loading="Loading users…" empty={`No users match “${q}”.`} />
-      <DataTable
+      <QueryTable
+        query={users}
+        loading="Loading users…"
+        empty={`No users match “${q}”.`}
         caption="Users with their balances"
-        stack
         rows={items}
         columns={[
           {
@@ -42,19 +42,10 @@ export function AdminUsersPage() {
           },
           { header: 'Email', cellClassName: 'break stack-wide', cell: (u) => u.email },
           { header: 'Role', cell: (u) => (u.role === 'user' ? 'User' : <Badge tone="accent">{humanize(u.role)}</Badge>) },
-          { header: 'Balance', className: 'num', cell: (u) => formatCredits(u.balance) },
-          {
-            header: 'Available',
-            className: 'num',
-            cellClassName: (u) => (u.available < 0 ? 'neg' : ''),
-            cell: (u) => formatCredits(u.available),
-          },
-          { header: 'Purchased', className: 'num', cell: (u) => formatCredits(u.lifetimePurchased) },
-          { header: 'Used', className: 'num', cell: (u) => formatCredits(u.lifetimeUsed) },
+          ...balanceColumns({ purchased: true }),
           { header: 'Joined', cellClassName: 'nowrap', cell: (u) => formatDate(u.createdAt) },
         ]}
       />
-      <LoadMore list={users} />
     </section>
   );
 }

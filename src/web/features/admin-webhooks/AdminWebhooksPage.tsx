@@ -1,11 +1,12 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { Shape } from '../../../contracts/types';
 import { api } from '../../api/client';
+import { SmallButton } from '../../components/Actions';
 import { Card } from '../../components/Card';
-import { DataTable } from '../../components/DataTable';
-import { QueryStatus } from '../../components/QueryStatus';
+import { QueryTable } from '../../components/QueryTable';
 import { Badge, ErrorMessage } from '../../components/ui';
+import { useList } from '../../lib/paged';
 import { keys } from '../../lib/query-keys';
 import { DeliveryLog } from './DeliveryLog';
 import { EndpointDialog } from './EndpointDialog';
@@ -18,10 +19,7 @@ export function AdminWebhooksPage() {
   const [creating, setCreating] = useState(false);
   const [selected, setSelected] = useState<string | null>(null);
   const queryClient = useQueryClient();
-  const endpoints = useQuery({
-    queryKey: keys.admin.webhooks,
-    queryFn: ({ signal }) => api('GET /api/admin/webhook-endpoints', { signal }),
-  });
+  const { list: endpoints, items } = useList('GET /api/admin/webhook-endpoints', keys.admin.webhooks);
   const refresh = () => void queryClient.invalidateQueries({ queryKey: keys.admin.webhooks });
   const toggle = useMutation({
     mutationFn: (e: Shape<'WebhookEndpoint'>) =>
@@ -35,25 +33,23 @@ export function AdminWebhooksPage() {
       refresh();
     },
   });
-  const items = endpoints.data?.items ?? [];
   const chosen = items.find((e) => e.id === selected) ?? null;
   return (
     <>
       <Card
         title="Webhook endpoints"
         actions={
-          <button type="button" className="button button-primary button-small" onClick={() => setCreating(true)}>
+          <SmallButton tone="primary" onClick={() => setCreating(true)}>
             New endpoint
-          </button>
+          </SmallButton>
         }
       >
         <p className="muted">
           Events are sent signed in the Standard Webhooks format, retried for about a day until the endpoint answers 2xx.
         </p>
-        <QueryStatus query={endpoints} count={items.length} empty="No endpoints yet." />
-        <ErrorMessage error={toggle.error ?? remove.error} />
-        <DataTable
-          stack
+        <QueryTable
+          query={endpoints}
+          empty="No endpoints yet."
           caption="Webhook endpoints"
           rows={items}
           columns={[
@@ -72,47 +68,36 @@ export function AdminWebhooksPage() {
               cell: (e) => (e.events.length > 4 ? `${e.events.length} types` : e.events.join(', ')),
             },
             { header: 'Status', cell: (e) => (e.enabled ? <Badge tone="ok">Enabled</Badge> : <Badge>Disabled</Badge>) },
-            {
-              header: 'Actions',
-              hideHeader: true,
-              cellClassName: 'right stack-actions',
-              cell: (e) => (
-                <>
-                  <button
-                    type="button"
-                    className="button button-small"
-                    onClick={() => setSelected(e.id)}
-                    aria-label={`Deliveries of ${e.url}`}
-                  >
-                    Deliveries
-                  </button>{' '}
-                  <button
-                    type="button"
-                    className="button button-small"
-                    onClick={() => toggle.mutate(e)}
-                    disabled={toggle.isPending}
-                    aria-label={`${e.enabled ? 'Disable' : 'Enable'} ${e.url}`}
-                  >
-                    {e.enabled ? 'Disable' : 'Enable'}
-                  </button>{' '}
-                  {e.source === 'admin' ? (
-                    <button
-                      type="button"
-                      className="button button-small button-danger"
-                      onClick={() => {
-                        if (window.confirm(`Delete the endpoint ${e.url} and its delivery log?`)) remove.mutate(e);
-                      }}
-                      disabled={remove.isPending}
-                      aria-label={`Delete ${e.url}`}
-                    >
-                      Delete
-                    </button>
-                  ) : null}
-                </>
-              ),
-            },
           ]}
-        />
+          actions={(e) => (
+            <>
+              <SmallButton onClick={() => setSelected(e.id)} label={`Deliveries of ${e.url}`}>
+                Deliveries
+              </SmallButton>{' '}
+              <SmallButton
+                onClick={() => toggle.mutate(e)}
+                disabled={toggle.isPending}
+                label={`${e.enabled ? 'Disable' : 'Enable'} ${e.url}`}
+              >
+                {e.enabled ? 'Disable' : 'Enable'}
+              </SmallButton>{' '}
+              {e.source === 'admin' ? (
+                <SmallButton
+                  tone="danger"
+                  onClick={() => {
+                    if (window.confirm(`Delete the endpoint ${e.url} and its delivery log?`)) remove.mutate(e);
+                  }}
+                  disabled={remove.isPending}
+                  label={`Delete ${e.url}`}
+                >
+                  Delete
+                </SmallButton>
+              ) : null}
+            </>
+          )}
+        >
+          <ErrorMessage error={toggle.error ?? remove.error} />
+        </QueryTable>
       </Card>
       {chosen ? <DeliveryLog endpoint={chosen} /> : null}
       {creating ? <EndpointDialog onClose={() => setCreating(false)} onCreated={refresh} /> : null}

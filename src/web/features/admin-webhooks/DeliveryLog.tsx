@@ -1,10 +1,9 @@
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import type { Shape } from '../../../contracts/types';
 import { api } from '../../api/client';
+import { SmallButton } from '../../components/Actions';
 import { Card } from '../../components/Card';
-import { DataTable } from '../../components/DataTable';
-import { LoadMore } from '../../components/LoadMore';
-import { QueryStatus } from '../../components/QueryStatus';
+import { QueryTable } from '../../components/QueryTable';
 import { Badge, ErrorMessage, statusTone } from '../../components/ui';
 import { formatDate } from '../../lib/format';
 import { keys } from '../../lib/query-keys';
@@ -30,18 +29,10 @@ export function DeliveryLog({ endpoint }: { endpoint: Shape<'WebhookEndpoint'> }
   });
   const rows = list.data?.pages.flatMap((p) => p.items) ?? [];
   return (
-    <Card
-      title={`Deliveries to ${endpoint.url}`}
-      actions={
-        <button type="button" className="button button-small" onClick={() => void list.refetch()}>
-          Refresh
-        </button>
-      }
-    >
-      <QueryStatus query={list} count={rows.length} empty="Nothing sent to this endpoint yet." />
-      <ErrorMessage error={retry.error} />
-      <DataTable
-        stack
+    <Card title={`Deliveries to ${endpoint.url}`} actions={<SmallButton onClick={() => void list.refetch()}>Refresh</SmallButton>}>
+      <QueryTable
+        query={list}
+        empty="Nothing sent to this endpoint yet."
         caption="Deliveries"
         rows={rows}
         columns={[
@@ -66,25 +57,15 @@ export function DeliveryLog({ endpoint }: { endpoint: Shape<'WebhookEndpoint'> }
               ),
           },
           { header: 'Next attempt', cellClassName: 'nowrap', cell: (d) => (d.nextAttemptAt ? formatDate(d.nextAttemptAt) : '—') },
-          {
-            header: 'Actions',
-            hideHeader: true,
-            cellClassName: 'right stack-actions',
-            cell: (d) => (
-              <button
-                type="button"
-                className="button button-small"
-                onClick={() => retry.mutate(d)}
-                disabled={retry.isPending}
-                aria-label={`Retry ${d.type} ${d.eventId}`}
-              >
-                Retry
-              </button>
-            ),
-          },
         ]}
-      />
-      <LoadMore list={list} />
+        actions={(d) => (
+          <SmallButton onClick={() => retry.mutate(d)} disabled={retry.isPending} label={`Retry ${d.type} ${d.eventId}`}>
+            Retry
+          </SmallButton>
+        )}
+      >
+        <ErrorMessage error={retry.error} />
+      </QueryTable>
     </Card>
   );
 }

@@ -4,11 +4,10 @@ import { EVENT_TYPES } from '../../../contracts/enums';
 import type { ResponseOf } from '../../../contracts/endpoints';
 import { api } from '../../api/client';
 import { DialogActions } from '../../components/Actions';
-import { Dialog } from '../../components/Dialog';
-import { CheckField, Field, fieldErrors } from '../../components/Field';
+import { DialogForm } from '../../components/Dialog';
+import { CheckField, fieldErrors, TextField } from '../../components/Field';
 import { SecretShownOnce } from '../../components/SecretShownOnce';
 import { ErrorMessage, Success } from '../../components/ui';
-import { onSubmit } from '../../lib/forms';
 
 type EventType = (typeof EVENT_TYPES)[number];
 
@@ -36,31 +35,29 @@ export function EndpointDialog({ onClose, onCreated }: { onClose(): void; onCrea
     );
   }
   return (
-    <Dialog title="New endpoint" onClose={onClose}>
-      <form className="stack" onSubmit={onSubmit(() => save.mutate())} noValidate>
-        <Field
-          label="Endpoint URL"
-          type="url"
-          placeholder="https://platform.example.com/hooks/credits"
-          value={url}
-          onChange={(e) => setUrl(e.target.value)}
-          required
-          error={fe.url}
-        />
-        <fieldset className="stack">
-          <legend>Events</legend>
-          {EVENT_TYPES.map((t) => (
-            <CheckField
-              key={t}
-              label={t}
-              checked={events.includes(t)}
-              onChange={(on) => setEvents(on ? [...events, t] : events.filter((x) => x !== t))}
-            />
-          ))}
-        </fieldset>
-        <ErrorMessage error={save.error} inline={['url']} />
-        <DialogActions onCancel={onClose} submit="Create endpoint" busy={save.isPending} />
-      </form>
-    </Dialog>
+    <DialogForm title="New endpoint" onClose={onClose} onSubmit={() => save.mutate()}>
+      <TextField
+        label="Endpoint URL"
+        type="url"
+        placeholder="https://platform.example.com/hooks/credits"
+        value={url}
+        onChange={setUrl}
+        required
+        error={fe.url}
+      />
+      <fieldset className="stack">
+        <legend>Events</legend>
+        {EVENT_TYPES.map((t) => (
+          <CheckField
+            key={t}
+            label={t}
+            checked={events.includes(t)}
+            onChange={(on) => setEvents(on ? [...events, t] : events.filter((x) => x !== t))}
+          />
+        ))}
+      </fieldset>
+      <ErrorMessage error={save.error} inline={['url']} />
+      <DialogActions onCancel={onClose} submit="Create endpoint" busy={save.isPending} />
+    </DialogForm>
   );
 }

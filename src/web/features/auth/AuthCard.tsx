@@ -1,6 +1,6 @@
 import type { ReactNode } from 'react';
 import { ApiError } from '../../api/client';
-import { Field, fieldErrors } from '../../components/Field';
+import { Field, fieldErrors, TextField } from '../../components/Field';
 import { ErrorMessage } from '../../components/ui';
 import type { FieldChecks } from './check-account';
 import './auth.css';
@@ -88,22 +88,17 @@ export function NewAccountFields({
   );
 }
 
-/** A new password under the policy, with the policy as its hint. */
-export function NewPasswordField({
-  label,
-  value,
-  onChange,
-  onBlur,
-  error,
-}: {
-  label: string;
+type AccountFieldProps = {
   value: string;
   onChange(v: string): void;
   onBlur?(v: string): void;
-  error: string | undefined;
-}) {
+  error?: string | undefined;
+};
+
+/** A new password under the policy, with the policy as its hint. */
+export function NewPasswordField({ label, ...props }: AccountFieldProps & { label: string }) {
   return (
-    <Field
+    <TextField
       label={label}
       type="password"
       name="password"
@@ -111,37 +106,17 @@ export function NewPasswordField({
       required
       minLength={8}
       hint={PASSWORD_HINT}
-      value={value}
-      onChange={(e) => onChange(e.target.value)}
-      onBlur={(e) => onBlur?.(e.target.value)}
-      error={error}
+      {...props}
     />
   );
 }
 
+/** The password of an account, to sign in. */
+export function PasswordField(props: AccountFieldProps) {
+  return <TextField label="Password" type="password" name="password" autoComplete="current-password" required {...props} />;
+}
+
 /** An email field for the pages that mail a link. */
-export function EmailField({
-  value,
-  onChange,
-  onBlur,
-  error,
-}: {
-  value: string;
-  onChange(v: string): void;
-  onBlur?(v: string): void;
-  error?: string | undefined;
-}) {
-  return (
-    <Field
-      label="Email"
-      type="email"
-      name="email"
-      autoComplete="email"
-      required
-      value={value}
-      onChange={(e) => onChange(e.target.value)}
-      onBlur={(e) => onBlur?.(e.target.value)}
-      error={error}
-    />
-  );
+export function EmailField(props: AccountFieldProps) {
+  return <TextField label="Email" type="email" name="email" autoComplete="email" required {...props} />;
 }

@@ -2,11 +2,11 @@ import { useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, Navigate, useLocation } from 'react-router';
 import { ApiError, api } from '../../api/client';
-import { Field, fieldErrors } from '../../components/Field';
+import { fieldErrors } from '../../components/Field';
 import { ErrorMessage } from '../../components/ui';
 import { useConfig } from '../../lib/config';
 import { useSession } from '../../lib/session';
-import { AuthCard, EmailField } from './AuthCard';
+import { AuthCard, EmailField, PasswordField } from './AuthCard';
 import { useAfterAuth } from './use-after-auth';
 import { onSubmit } from '../../lib/forms';
 
@@ -30,16 +30,7 @@ export function SignInPage() {
     <AuthCard title="Sign in">
       <form onSubmit={submit} className="stack" noValidate>
         <EmailField value={email} onChange={setEmail} error={fe.email} />
-        <Field
-          label="Password"
-          type="password"
-          name="password"
-          autoComplete="current-password"
-          required
-          value={password}
-          onChange={(e) => setPassword(e.target.value)}
-          error={fe.password}
-        />
+        <PasswordField value={password} onChange={setPassword} error={fe.password} />
         {config.data?.emailEnabled ? (
           <p className="hint">
             <Link to="/forgot-password" state={{ email }}>

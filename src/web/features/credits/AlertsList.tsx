@@ -1,7 +1,8 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { useId } from 'react';
 import type { Shape } from '../../../contracts/types';
 import { api } from '../../api/client';
+import { SmallButton } from '../../components/Actions';
+import { Card } from '../../components/Card';
 import { LoadMore } from '../../components/LoadMore';
 import { QueryStatus } from '../../components/QueryStatus';
 import { Badge, ErrorMessage } from '../../components/ui';
@@ -18,7 +19,6 @@ function alertTone(type: Shape<'Alert'>['type']): 'warn' | 'ok' | 'danger' | 'ne
 
 /** The user's alerts, newest first, with the number unread and "Mark read" on each unread one. */
 export function AlertsList() {
-  const h = useId();
   const queryClient = useQueryClient();
   const { list: alerts, items } = usePages('GET /api/credits/alerts', keys.alerts, { limit: 10 });
   const markRead = useMutation({
@@ -27,10 +27,7 @@ export function AlertsList() {
   });
   const unread = alerts.data?.pages[0]?.unread ?? items.filter((a) => !a.read).length;
   return (
-    <section className="card" aria-labelledby={h}>
-      <div className="card-head">
-        <h2 id={h}>Alerts {unread > 0 ? <Badge tone="accent">{unread} unread</Badge> : null}</h2>
-      </div>
+    <Card title={<>Alerts {unread > 0 ? <Badge tone="accent">{unread} unread</Badge> : null}</>} actions={null}>
       <QueryStatus
         query={alerts}
         count={items.length}
@@ -49,19 +46,14 @@ export function AlertsList() {
             {a.read ? (
               <span className="muted small">Read</span>
             ) : (
-              <button
-                type="button"
-                className="button button-small"
-                onClick={() => markRead.mutate(a.id)}
-                disabled={markRead.isPending && markRead.variables === a.id}
-              >
+              <SmallButton onClick={() => markRead.mutate(a.id)} disabled={markRead.isPending && markRead.variables === a.id}>
                 Mark read
-              </button>
+              </SmallButton>
             )}
           </li>
         ))}
       </ul>
       <LoadMore list={alerts} small />
-    </section>
+    </Card>
   );
 }

@@ -1,8 +1,9 @@
-import { keepPreviousData, useMutation, useQuery } from '@tanstack/react-query';
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import type { GRANULARITIES } from '../../../contracts/enums';
-import { api, downloadFile } from '../../api/client';
+import { api } from '../../api/client';
+import { CsvButton, useCsvDownload } from '../../components/CsvDownload';
 import { ByOperationTable } from '../../components/ByOperationTable';
 import { ByMemberTable } from './ByMemberTable';
 import { DateRangeFields, ReportStatus } from '../../components/DateRangeFields';
@@ -45,11 +46,8 @@ export function CreditUsageAnalytics() {
     enabled: !bad && Boolean(range.from && range.to),
     placeholderData: keepPreviousData,
   });
-  const csv = useMutation({
-    mutationFn: () =>
-      downloadFile('GET /api/credits/usage.csv', `usage-${range.from}-to-${range.to}.csv`, {
-        query: { granularity, ...rangeQuery(range) },
-      }),
+  const csv = useCsvDownload('GET /api/credits/usage.csv', () => `usage-${range.from}-to-${range.to}.csv`, {
+    query: { granularity, ...rangeQuery(range) },
   });
   const data = usage.data;
   // The operations of the period, largest first: one stacked bar each, with its colour.
@@ -75,9 +73,7 @@ export function CreditUsageAnalytics() {
     <section className="card usage" aria-labelledby={h}>
       <div className="card-head">
         <h2 id={h}>Usage analytics</h2>
-        <button type="button" className="button button-small" onClick={() => csv.mutate()} disabled={csv.isPending || bad}>
-          {csv.isPending ? 'Preparing…' : 'Download usage CSV'}
-        </button>
+        <CsvButton csv={csv} label="Download usage CSV" disabled={bad} />
       </div>
       <ErrorMessage error={csv.error} />
       <DateRangeFields range={range} onChange={setRange}>

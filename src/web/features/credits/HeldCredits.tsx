@@ -1,10 +1,8 @@
-import { useId } from 'react';
 import { Link } from 'react-router';
 import type { Shape } from '../../../contracts/types';
 import { operationName } from '../../../contracts/units';
-import { DataTable } from '../../components/DataTable';
-import { LoadMore } from '../../components/LoadMore';
-import { QueryStatus } from '../../components/QueryStatus';
+import { Card } from '../../components/Card';
+import { QueryTable } from '../../components/QueryTable';
 import { formatCredits, formatDate } from '../../lib/format';
 import { usePages } from '../../lib/paged';
 import { keys } from '../../lib/query-keys';
@@ -29,20 +27,17 @@ function action(h: Held) {
  * disputed payment's credits), with what ends it. Shown while anything is held.
  */
 export function HeldCredits() {
-  const h = useId();
   const { list, items } = usePages('GET /api/credits/holds', keys.holds, { limit: 20 });
   return (
-    <section className="card" id="held-credits" aria-labelledby={h}>
-      <div className="card-head">
-        <h2 id={h}>Held credits</h2>
-      </div>
+    <Card title="Held credits" id="held-credits" actions={null}>
       <p className="muted">
         Reserved credits are not spent yet: each hold below ends by a charge for what was used, the rest returning to your available
         credits, or by its release.
       </p>
-      <QueryStatus query={list} count={items.length} loading="Loading holds…" empty="Nothing is held." />
-      <DataTable
-        stack
+      <QueryTable
+        query={list}
+        loading="Loading holds…"
+        empty="Nothing is held."
         caption="Credits held"
         rows={items}
         columns={[
@@ -57,7 +52,6 @@ export function HeldCredits() {
           { header: 'Ends', cell: action },
         ]}
       />
-      <LoadMore list={list} />
-    </section>
+    </Card>
   );
 }

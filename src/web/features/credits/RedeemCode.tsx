@@ -2,7 +2,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { ResponseOf } from '../../../contracts/endpoints';
 import { api } from '../../api/client';
-import { Field, fieldErrors } from '../../components/Field';
+import { fieldErrors, TextField } from '../../components/Field';
 import { ErrorMessage } from '../../components/ui';
 import { formatCredits, formatDate } from '../../lib/format';
 import { onSubmit } from '../../lib/forms';
@@ -33,14 +33,7 @@ export function RedeemCode() {
   return (
     <form className="redeem-code" aria-label="Redeem a code" onSubmit={onSubmit(() => redeem.mutate(code.trim()))} noValidate>
       <div className="inline-form">
-        <Field
-          label="Promo code"
-          value={code}
-          onChange={(e) => setCode(e.target.value)}
-          autoComplete="off"
-          spellCheck={false}
-          error={fe.code}
-        />
+        <TextField label="Promo code" value={code} onChange={setCode} autoComplete="off" spellCheck={false} error={fe.code} />
         <button type="submit" className="button" disabled={redeem.isPending || code.trim() === ''}>
           {redeem.isPending ? 'Redeeming…' : 'Redeem'}
         </button>

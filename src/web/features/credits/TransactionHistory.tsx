@@ -1,8 +1,7 @@
-import { useMutation } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { TRANSACTION_TYPES } from '../../../contracts/enums';
 import type { Shape } from '../../../contracts/types';
-import { downloadFile } from '../../api/client';
+import { CsvButton, todaysFile, useCsvDownload } from '../../components/CsvDownload';
 import { FilterSelect } from '../../components/Field';
 import { LoadMore } from '../../components/LoadMore';
 import { TransactionTable } from '../../components/TransactionTable';
@@ -30,10 +29,7 @@ export function TransactionHistory() {
     ...filter,
     limit: 20,
   });
-  const csv = useMutation({
-    mutationFn: () =>
-      downloadFile('GET /api/credits/transactions.csv', `transactions-${new Date().toISOString().slice(0, 10)}.csv`, { query: filter }),
-  });
+  const csv = useCsvDownload('GET /api/credits/transactions.csv', todaysFile('transactions'), { query: filter });
   return (
     <section className="card" aria-labelledby={h}>
       <div className="card-head">
@@ -48,9 +44,7 @@ export function TransactionHistory() {
             <label htmlFor={ids.to}>To</label>
             <input id={ids.to} type="date" value={to} min={from || undefined} onChange={(e) => setTo(e.target.value)} />
           </div>
-          <button type="button" className="button button-small" onClick={() => csv.mutate()} disabled={csv.isPending}>
-            {csv.isPending ? 'Preparing…' : 'Download CSV'}
-          </button>
+          <CsvButton csv={csv} />
         </div>
       </div>
       {bad ? <p className="notice notice-error">The start date must not be after the end date.</p> : null}

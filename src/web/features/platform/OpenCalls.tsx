@@ -4,6 +4,7 @@ import type { ResponseOf } from '../../../contracts/endpoints';
 import type { Shape } from '../../../contracts/types';
 import { api } from '../../api/client';
 import { SubmitActions } from '../../components/Actions';
+import { Card } from '../../components/Card';
 import { fieldErrors, NumberField } from '../../components/Field';
 import { Badge, Empty, ErrorMessage, Loading, Success } from '../../components/ui';
 import { useConfig } from '../../lib/config';
@@ -84,16 +85,12 @@ function OpenCall({ call, simulated, onEnded }: { call: Shape<'Call'>; simulated
 
 /** "Open calls": the calls not yet settled, each with "End call", also after a reload. */
 export function OpenCalls() {
-  const h = useId();
   const config = useConfig();
   const calls = useOpenCalls();
   const simulated = config.data?.callsSimulated ?? true;
   const [ended, setEnded] = useState<EndAnswer | null>(null);
   return (
-    <section className="card open-calls-card" id="open-calls" aria-labelledby={h}>
-      <div className="card-head">
-        <h2 id={h}>Open calls</h2>
-      </div>
+    <Card title="Open calls" className="open-calls-card" id="open-calls" actions={null}>
       <p className="muted">
         Calls not yet settled.{' '}
         {simulated ? 'Calls are simulated here: say how long one lasted when you end it.' : 'Ending one asks VAPI to hang up.'}
@@ -118,6 +115,6 @@ export function OpenCalls() {
       ) : (
         <Success>{HANGING_UP}</Success>
       )}
-    </section>
+    </Card>
   );
 }

@@ -6,6 +6,7 @@ import { DataTable } from '../../components/DataTable';
 import { Badge, ErrorMessage, Loading } from '../../components/ui';
 import { formatCredits, formatMoney, humanize, unitLabel } from '../../lib/format';
 import './pricing.css';
+import { SiteHeader } from '../../components/SiteHeader';
 
 /**
  * `/pricing`, public: the active packages (credits, bonus, price, each with a "Buy" link that
@@ -75,21 +76,15 @@ export function PricingPage() {
 export function PublicFrame({ children }: { children: ReactNode }) {
   return (
     <div className="public-page">
-      <header className="site-header">
-        <div className="header-inner">
-          <Link to="/" className="brand">
-            <span className="brand-mark" aria-hidden="true">
-              ◆
-            </span>
-            <span className="brand-name">Credit billing</span>
-          </Link>
-          <nav aria-label="Main" className="main-nav">
+      <SiteHeader
+        nav={
+          <>
             <Link to="/pricing">Pricing</Link>
             <Link to="/signin">Sign in</Link>
             <Link to="/signup">Sign up</Link>
-          </nav>
-        </div>
-      </header>
+          </>
+        }
+      />
       <main id="main" className="main">
         {children}
       </main>
