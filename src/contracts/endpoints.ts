@@ -158,6 +158,11 @@ export const endpoints = {
     body: orgs.invitationCreateBody,
     responses: { 201: orgs.invitationCreateResponse },
   },
+  'GET /api/orgs/:id/invitations': { params: orgs.orgParams, responses: { 200: orgs.pendingInvitationsList } },
+  'DELETE /api/orgs/:id/invitations/:invitationId': {
+    params: orgs.invitationParams,
+    responses: { 204: orgs.invitationRevokedResponse },
+  },
   'POST /api/invitations/:token/accept': { params: orgs.invitationTokenParams, responses: { 200: orgs.invitationAcceptResponse } },
   'PATCH /api/orgs/:id/members/:userId': { params: orgs.memberParams, body: orgs.memberPatchBody, responses: { 200: orgs.memberResponse } },
   'DELETE /api/orgs/:id/members/:userId': { params: orgs.memberParams, responses: { 200: orgs.memberRemovedResponse } },

@@ -40,6 +40,7 @@ export const orgCreateResponse = z.object({ organization: organizationSchema });
 export const orgParams = z.object({ id: z.string().min(1).max(100) });
 export const memberParams = z.object({ id: z.string().min(1).max(100), userId: z.string().min(1).max(100) });
 export const invitationTokenParams = z.object({ token: z.string().min(1).max(200) });
+export const invitationParams = z.object({ id: z.string().min(1).max(100), invitationId: z.string().min(1).max(100) });
 
 export const memberSchema = z
   .object({
@@ -75,6 +76,20 @@ export const invitationSchema = z
   .meta({ id: 'Invitation' });
 
 export const invitationCreateResponse = z.object({ invitation: invitationSchema });
+
+export const pendingInvitationSchema = z
+  .object({
+    id: z.string().meta({ description: 'What `DELETE /api/orgs/:id/invitations/:invitationId` revokes.' }),
+    email: z.string(),
+    role: memberRole,
+    expiresAt: z.string(),
+    createdAt: z.string(),
+  })
+  .meta({ id: 'PendingInvitation' });
+
+export const pendingInvitationsList = z.object({ items: z.array(pendingInvitationSchema) });
+
+export const invitationRevokedResponse = z.null().meta({ description: 'No content: the invitation is revoked.' });
 
 export const invitationAcceptResponse = z.object({ account: accountSchema });
 

@@ -172,3 +172,239 @@ describe.each(await activeDialects())('authorisation matrix on %s', (dialect) =>
     expect(JSON.stringify(list.body)).not.toMatch(/scrypt|password/);
   });
 });
+
+describe.each(await activeDialects())('X-Account in the authorisation matrix on %s', (dialect) => {
+  let s: TestServer;
+  let routes: string[];
+  let owner: Awaited<ReturnType<TestServer['register']>>;
+  let member: Awaited<ReturnType<TestServer['register']>>;
+  let outsider: Awaited<ReturnType<TestServer['register']>>;
+  let orgId: string;
+  let foreignId: string;
+  beforeAll(async () => {
+    s = await startTestServer(dialect, { VAPI_WEBHOOK_SECRET: 's3cret' });
+    owner = await s.register({ name: 'Owner' });
+    member = await s.register({ name: 'Member' });
+    outsider = await s.register({ name: 'Outsider' });
+    orgId = (await owner.api.post('/api/orgs', { name: 'Matrix' })).body.organization.id;
+    const inv = await owner.api.post(`/api/orgs/${orgId}/invitations`, { email: member.user.email, role: 'member' });
+    expect((await member.api.post(`/api/invitations/${inv.body.invitation.token}/accept`)).status).toBe(200);
+    // Another organisation, of a user the member has nothing to do with.
+    foreignId = (await outsider.api.post('/api/orgs', { name: 'Elsewhere' })).body.organization.id;
+    for (const id of [orgId, foreignId, member.user.id]) await s.grant(id, 1000);
+    const doc = (await s.api.get('/openapi.json')).body as {
+      paths: Record<string, Record<string, { parameters?: { name: string }[] }>>;
+    };
+    routes = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.entries(ops)
+        .filter(([, op]) => op.parameters?.some((p) => p.name === 'X-Account'))
+        .map(([m]) => `${m.toUpperCase()} ${path}`),
+    );
+  });
+  afterAll(async () => {
+    await s?.stop();
+  });
+
+  /** What a plain member of the organisation may do there: `ok` (the route's success) or `forbidden` (owners and admins only). */
+  const MANAGERS_ONLY = new Set([
+    'POST /api/credits/purchase',
+    'PUT /api/credits/settings',
+    'GET /api/credits/payments',
+    'POST /api/credits/redeem',
+  ]);
+
+  /** A valid request for each route that takes X-Account; the id of an object of the account where the path names one. */
+  async function send(c: Client, route: string, account: string, fresh: string): Promise<{ status: number; code?: string }> {
+    const h = { 'x-account': account, 'idempotency-key': fresh };
+    switch (route) {
+      case 'GET /api/credits/stream': {
+        const ctl = new AbortController();
+        const res = await fetch(`${s.url}/api/credits/stream`, {
+          headers: { authorization: `Bearer ${c.token}`, 'x-account': account },
+          signal: ctl.signal,
+        });
+        const status = res.status;
+        const code = status >= 400 ? ((await res.json()) as { error: { code: string } }).error.code : undefined;
+        ctl.abort();
+        await res.body?.cancel().catch(() => undefined);
+        return { status, ...(code ? { code } : {}) };
+      }
+      case 'POST /api/credits/estimate':
+        return c.post('/api/credits/estimate', { operation: 'message', unit: 'per_message', quantity: 1 }, h);
+      case 'POST /api/credits/alerts/{id}/read': {
+        // An alert of the account the request names, so only the account decides the answer.
+        const id = `alert-${fresh}`;
+        const target = account === orgId || account === foreignId ? account : c === member.api ? member.user.id : account;
+        await s.running.core.database.db
+          .insertInto('credit_alerts')
+          .values({ id, user_id: target, type: 'low_balance', message: 'x', read: 0, metadata: null, created_at: Date.now() })
+          .execute();
+        return c.post(`/api/credits/alerts/${id}/read`, {}, h);
+      }
+      case 'PUT /api/credits/settings':
+        return c.put('/api/credits/settings', { lowBalanceThreshold: 2 }, h);
+      case 'POST /api/credits/purchase':
+        return c.post('/api/credits/purchase', { packageId: 'pkg_starter' }, h);
+      case 'POST /api/credits/redeem':
+        return c.post('/api/credits/redeem', { code: 'NOSUCHCODE' }, h);
+      case 'POST /api/messages':
+        return c.post('/api/messages', { to: 'x', body: 'hello' }, h);
+      case 'POST /api/vapi/calls':
+        return c.post('/api/vapi/calls', { phoneNumber: '+15551234567' }, h);
+      case 'POST /api/vapi/calls/{id}/end': {
+        // A call the organisation's member started there: ended through the account that holds it.
+        const started = await member.api.post(
+          '/api/vapi/calls',
+          { phoneNumber: '+15551234567' },
+          { 'x-account': orgId, 'idempotency-key': `c-${fresh}` },
+        );
+        expect(started.status, started.text).toBe(201);
+        return c.post(`/api/vapi/calls/${started.body.call.id}/end`, { durationSeconds: 5 }, h);
+      }
+      case 'POST /api/files': {
+        const form = new FormData();
+        form.append('file', new Blob([new Uint8Array(2048)]), 'cv.pdf');
+        return c.request('POST', '/api/files', { raw: form, headers: h });
+      }
+      case 'POST /api/workflows/{id}/execute':
+        return c.post('/api/workflows/screen/execute', { input: { candidate: 'c1' } }, h);
+      default:
+        if (!route.startsWith('GET ')) throw new Error(`no request written for ${route}: add one`);
+        return c.get(route.slice(4), { 'x-account': account });
+    }
+  }
+  const codeOf = (r: { status: number; code?: string; error?: { code: string } }) => r.code ?? r.error?.code;
+
+  it('covers every route that takes X-Account', () => {
+    expect(routes.length).toBeGreaterThanOrEqual(20);
+    expect(routes).toContain('GET /api/credits/stream');
+    expect(routes).toContain('POST /api/messages');
+  });
+
+  it("an organisation the caller is not a member of is 404 on every such route (and another user's personal account), nothing moves", async () => {
+    const money = async () =>
+      JSON.stringify(
+        await s.running.core.database.db
+          .selectFrom('user_credits')
+          .select(['user_id', 'balance_mc', 'reserved_mc'])
+          .where('user_id', 'in', [foreignId, owner.user.id])
+          .orderBy('user_id')
+          .execute(),
+      );
+    const before = await money();
+    let n = 0;
+    for (const route of routes) {
+      if (route === 'POST /api/vapi/calls/{id}/end') continue;
+      for (const account of [foreignId, owner.user.id]) {
+        const r = await send(member.api, route, account, `a-${n++}`);
+        expect(r.status, `${route} X-Account ${account}`).toBe(404);
+        expect(codeOf(r), route).toBe('not_found');
+      }
+    }
+    // Ending the organisation's call (started by its member) as an outsider naming the organisation.
+    const r = await send(outsider.api, 'POST /api/vapi/calls/{id}/end', orgId, 'a-end');
+    expect(r.status).toBe(404);
+    expect(codeOf(r)).toBe('not_found');
+    expect(await money()).toBe(before);
+  });
+
+  it('a plain member is refused (403 forbidden) on purchases, settings, payments and redeeming, and allowed on every other such route', async () => {
+    let n = 0;
+    for (const route of routes) {
+      const r = await send(member.api, route, orgId, `b-${n++}`);
+      if (MANAGERS_ONLY.has(route)) {
+        expect(r.status, route).toBe(403);
+        expect(codeOf(r), route).toBe('forbidden');
+        // The owner is let through on the same request (a made-up promo code is merely unknown).
+        const o = await send(owner.api, route, orgId, `o-${n++}`);
+        expect([200, 201, 404], `owner ${route}`).toContain(o.status);
+        if (route !== 'POST /api/credits/redeem') expect(o.status, `owner ${route}`).toBeLessThan(300);
+      } else {
+        expect(r.status, `member ${route}: ${JSON.stringify(r)}`).toBeGreaterThanOrEqual(200);
+        expect(r.status, `member ${route}`).toBeLessThan(300);
+      }
+    }
+    // The member's metered requests were charged to the organisation, recorded with them as the member.
+    const rows = await s.running.core.database.db
+      .selectFrom('credit_transactions')
+      .select(['member_id'])
+      .where('user_id', '=', orgId)
+      .where('type', '=', 'usage')
+      .execute();
+    expect(rows.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(rows.map((x) => x.member_id))).toEqual(new Set([member.user.id]));
+  });
+
+  it('the routes of an organisation: an outsider gets 404 on every one, a plain member 403 on the managers\u2019 ones', async () => {
+    const doc = (await s.api.get('/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
+    const orgRoutes = Object.entries(doc.paths)
+      .filter(([path]) => path.startsWith('/api/orgs/{id}'))
+      .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+    expect(orgRoutes).toEqual(
+      expect.arrayContaining([
+        'GET /api/orgs/{id}/members',
+        'POST /api/orgs/{id}/invitations',
+        'GET /api/orgs/{id}/invitations',
+        'DELETE /api/orgs/{id}/invitations/{invitationId}',
+        'PATCH /api/orgs/{id}/members/{userId}',
+        'DELETE /api/orgs/{id}/members/{userId}',
+      ]),
+    );
+    const pending = await owner.api.post(`/api/orgs/${orgId}/invitations`, { email: 'pending@example.com', role: 'member' });
+    expect(pending.status).toBe(201);
+    const bodies: Record<string, unknown> = {
+      'POST /api/orgs/{id}/invitations': { email: 'someone@example.com', role: 'member' },
+      'PATCH /api/orgs/{id}/members/{userId}': { monthlyLimit: 5 },
+    };
+    const url = (route: string) =>
+      (route.split(' ')[1] as string)
+        .replace('{id}', orgId)
+        .replace('{userId}', owner.user.id)
+        .replace('{invitationId}', pending.body.invitation.id);
+    // Only reading the members is every member's; the rest is the managers' (removing another member too).
+    const forEveryMember = new Set(['GET /api/orgs/{id}/members']);
+    for (const route of orgRoutes) {
+      const method = route.split(' ')[0] as string;
+      const body = bodies[route] ?? (method === 'GET' || method === 'DELETE' ? undefined : {});
+      const o = await outsider.api.request(method, url(route), body === undefined ? {} : { body });
+      expect(o.status, `outsider ${route}`).toBe(404);
+      expect(o.error?.code).toBe('not_found');
+      const m = await member.api.request(method, url(route), body === undefined ? {} : { body });
+      if (forEveryMember.has(route)) expect(m.status, `member ${route}`).toBe(200);
+      else {
+        expect(m.status, `member ${route}`).toBe(403);
+        expect(m.error?.code).toBe('forbidden');
+      }
+    }
+    // Nothing changed: the owner is still owner without a limit, the invitation still pending.
+    const members = (await owner.api.get(`/api/orgs/${orgId}/members`)).body.items;
+    expect(members.find((x: { userId: string }) => x.userId === owner.user.id)).toMatchObject({ role: 'owner', monthlyLimit: null });
+    expect((await owner.api.get(`/api/orgs/${orgId}/invitations`)).body.items.map((i: { id: string }) => i.id)).toContain(
+      pending.body.invitation.id,
+    );
+  });
+
+  it('garbage X-Account values are 404 or 400 with the error shape, never a 5xx, on every such route', async () => {
+    const garbage = [
+      'a'.repeat(101),
+      'a'.repeat(5000),
+      '../../etc/passwd',
+      "' or 1=1 --",
+      '%00',
+      'null',
+      '00000000-0000-0000-0000-000000000000',
+      `${orgId}, ${foreignId}`,
+      orgId.toUpperCase(),
+      '\u00e9t\u00e9',
+    ];
+    let n = 0;
+    for (const route of routes) {
+      if (route === 'POST /api/vapi/calls/{id}/end' || route === 'POST /api/credits/alerts/{id}/read') continue;
+      for (const g of garbage) {
+        const r = await send(member.api, route, g, `c-${n++}`);
+        expect([400, 404], `${route} X-Account ${JSON.stringify(g.slice(0, 40))}: ${r.status}`).toContain(r.status);
+        expect(codeOf(r), route).toMatch(/^[a-z_]+$/);
+      }
+    }
+  });
+});

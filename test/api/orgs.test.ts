@@ -4,7 +4,8 @@
  * mailed through SMTP; 7 days), the invited user accepts (another email, a used, expired
  * or unknown token: 404), members are listed with this month's spending, owners and admins
  * change roles and limits and remove members (a member gets 403, an outsider 404; the last
- * owner can be neither removed nor demoted: 409), and each change is audited.
+ * owner can be neither removed nor demoted: 409), owners and admins list pending invitations
+ * and revoke them (the token then 404), and each change is audited.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { usageMonth } from '../../src/core/orgs/membership.js';
@@ -254,5 +255,88 @@ describe.each(await activeDialects())('organisations on %s', (dialect) => {
       .where('role', '=', 'owner')
       .execute();
     expect(owners).toHaveLength(1);
+  });
+  it('lists pending invitations to owners and admins (never a token) and revokes one: its token then accepts as 404', async () => {
+    const owner = await s.register();
+    const org = (await owner.api.post('/api/orgs', { name: 'Pending' })).body.organization;
+    const admin = await join(owner.api, org.id, 'admin');
+    const member = await join(owner.api, org.id, 'member');
+    const outsider = await s.register();
+    const grace = await s.register();
+    const invite = async (api: Client, email: string, role: string) => {
+      const r = await api.post(`/api/orgs/${org.id}/invitations`, { email, role });
+      expect(r.status, r.text).toBe(201);
+      return r.body.invitation as { id: string; token: string; expiresAt: string };
+    };
+    const toGrace = await invite(owner.api, grace.user.email, 'member');
+    const toBoss = await invite(owner.api, 'boss@example.com', 'owner');
+    const toLinus = await invite(admin.api, 'linus@example.com', 'admin');
+    // Accepted and expired ones are not pending.
+    const used = await s.register();
+    const toUsed = await invite(owner.api, used.user.email, 'member');
+    expect((await used.api.post(`/api/invitations/${toUsed.token}/accept`)).status).toBe(200);
+    const old = await invite(owner.api, 'old@example.com', 'member');
+    const db = s.running.core.database.db;
+    await db
+      .updateTable('invitations')
+      .set({ expires_at: Date.now() - 1 })
+      .where('id', '=', old.id)
+      .execute();
+
+    const list = await owner.api.get(`/api/orgs/${org.id}/invitations`);
+    expect(list.status).toBe(200);
+    expect(list.body.items.map((i: { email: string }) => i.email)).toEqual(['linus@example.com', 'boss@example.com', grace.user.email]);
+    expect(list.body.items[2]).toEqual({
+      id: toGrace.id,
+      email: grace.user.email,
+      role: 'member',
+      expiresAt: toGrace.expiresAt,
+      createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
+    expect(list.text).not.toContain(toGrace.token);
+    expect(list.text).not.toMatch(/inv_|token/i);
+    expect((await admin.api.get(`/api/orgs/${org.id}/invitations`)).body.items).toHaveLength(3);
+    // A member: 403; an outsider: 404; both for listing and revoking, and nothing changes.
+    const m = await member.api.get(`/api/orgs/${org.id}/invitations`);
+    expect(m.status).toBe(403);
+    expect(m.error?.code).toBe('forbidden');
+    expect((await outsider.api.get(`/api/orgs/${org.id}/invitations`)).status).toBe(404);
+    expect((await del(member.api, `/api/orgs/${org.id}/invitations/${toGrace.id}`)).status).toBe(403);
+    expect((await del(outsider.api, `/api/orgs/${org.id}/invitations/${toGrace.id}`)).status).toBe(404);
+    // An admin may not revoke an invitation to become an owner (as they may not make one).
+    expect((await del(admin.api, `/api/orgs/${org.id}/invitations/${toBoss.id}`)).status).toBe(403);
+    expect((await owner.api.get(`/api/orgs/${org.id}/invitations`)).body.items).toHaveLength(3);
+
+    // Revoked: 204, gone from the list, its token is 404 for the invited user; twice is 404.
+    const revoked = await del(admin.api, `/api/orgs/${org.id}/invitations/${toGrace.id}`);
+    expect(revoked.status, revoked.text).toBe(204);
+    expect(revoked.text).toBe('');
+    expect((await owner.api.get(`/api/orgs/${org.id}/invitations`)).body.items.map((i: { id: string }) => i.id)).toEqual([
+      toLinus.id,
+      toBoss.id,
+    ]);
+    const late = await grace.api.post(`/api/invitations/${toGrace.token}/accept`);
+    expect(late.status).toBe(404);
+    expect(late.error?.code).toBe('not_found');
+    expect((await grace.api.get('/api/accounts')).body.items).toHaveLength(1);
+    expect((await del(owner.api, `/api/orgs/${org.id}/invitations/${toGrace.id}`)).status).toBe(404);
+    // Accepted, expired, another organisation's: not pending, 404.
+    expect((await del(owner.api, `/api/orgs/${org.id}/invitations/${toUsed.id}`)).status).toBe(404);
+    expect((await del(owner.api, `/api/orgs/${org.id}/invitations/${old.id}`)).status).toBe(404);
+    const other = (await outsider.api.post('/api/orgs', { name: 'Other' })).body.organization;
+    const theirs = await outsider.api.post(`/api/orgs/${other.id}/invitations`, { email: 'x@example.com', role: 'member' });
+    expect((await del(owner.api, `/api/orgs/${org.id}/invitations/${theirs.body.invitation.id}`)).status).toBe(404);
+    expect((await outsider.api.get(`/api/orgs/${other.id}/invitations`)).body.items).toHaveLength(1);
+    // The owner revokes the owner invitation; the revocations are audited.
+    expect((await del(owner.api, `/api/orgs/${org.id}/invitations/${toBoss.id}`)).status).toBe(204);
+    const audit = await db
+      .selectFrom('audit_log')
+      .select(['actor_id', 'details'])
+      .where('target_id', '=', org.id)
+      .where('action', '=', 'organization.invitation_revoke')
+      .orderBy('created_at')
+      .execute();
+    expect(audit.map((a) => a.actor_id)).toEqual([admin.user.id, owner.user.id]);
+    expect(JSON.stringify(audit[0]?.details)).toContain(toGrace.id);
   });
 });

@@ -48,6 +48,7 @@ describe.runIf(runBrowserTests)('accessibility (axe-core, WCAG 2.1 AA)', () => {
   let server: TestServer;
   let browser: Browser;
   let userToken: string;
+  let colleagueToken: string;
   let adminToken: string;
   let orgId: string;
 
@@ -69,6 +70,9 @@ describe.runIf(runBrowserTests)('accessibility (axe-core, WCAG 2.1 AA)', () => {
     const invitation = await user.api.post(`/api/orgs/${orgId}/invitations`, { email: colleague.user.email, role: 'member' });
     expect((await colleague.api.post(`/api/invitations/${invitation.body.invitation.token}/accept`)).status).toBe(200);
     expect((await user.api.patch(`/api/orgs/${orgId}/members/${colleague.user.id}`, { monthlyLimit: 50 })).status).toBe(200);
+    // One invitation left pending: the owner's team page lists it under "Pending invitations".
+    expect((await user.api.post(`/api/orgs/${orgId}/invitations`, { email: 'pending@example.com', role: 'admin' })).status).toBe(201);
+    colleagueToken = colleague.token;
     adminToken = (await server.userWithRole('admin')).token;
   });
   afterAll(async () => {
@@ -79,7 +83,7 @@ describe.runIf(runBrowserTests)('accessibility (axe-core, WCAG 2.1 AA)', () => {
   for (const scheme of ['light', 'dark'] as const) {
     it(`finds nothing serious on any page in the ${scheme} theme`, async () => {
       const found: Record<string, Finding[]> = {};
-      const visit = async (paths: string[] | 'admin', token: string | null, account?: string) => {
+      const visit = async (paths: string[] | 'admin', token: string | null, account?: string, as = '/org') => {
         // bypassCSP: the audit script is injected inline, which the service's policy rightly refuses.
         const context = await browser.newContext({
           viewport: DESKTOP,
@@ -119,7 +123,7 @@ describe.runIf(runBrowserTests)('accessibility (axe-core, WCAG 2.1 AA)', () => {
           else expect(lightness.page > 0.8 && lightness.text < 0.2, `${path}: ${JSON.stringify(lightness)}`).toBe(true);
           const findings = await audit(page);
           // A picture of each page in each theme, for a person to look at (not compared).
-          const name = `${account ? '/org' : ''}${path}`;
+          const name = `${account ? as : ''}${path}`;
           await page.screenshot({ path: join(SHOTS, `${scheme}${name.replaceAll('/', '-')}.png`), fullPage: true });
           if (findings.length) found[name] = findings;
         }
@@ -128,6 +132,8 @@ describe.runIf(runBrowserTests)('accessibility (axe-core, WCAG 2.1 AA)', () => {
       await visit(PUBLIC_PAGES, null);
       await visit(USER_PAGES, userToken);
       await visit(ORG_PAGES, userToken, orgId);
+      // The team page as a plain member of the organisation sees it: read-only.
+      await visit(['/team'], colleagueToken, orgId, '/org-member');
       await visit('admin', adminToken);
       expect(found).toEqual({});
       // Every page twice over (the organisation's too) on a shared machine: more than the default two minutes.

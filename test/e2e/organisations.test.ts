@@ -102,9 +102,10 @@ describe.runIf(runBrowserTests)('organisations in the dashboard in Chromium', ()
     const memberSelect = mp.getByRole('combobox', { name: 'Account' });
     expect(await memberSelect.inputValue()).toBe(orgId);
     await balanceIs(mp, '100');
-    // A member sees no team to manage, and cannot buy for the organisation.
+    // A member sees the team read-only, and cannot buy for the organisation.
     await mp.goto(`${s.url}/team`);
-    await mp.getByText('Only its owners and admins see and manage the team').waitFor();
+    await mp.getByText('Only its owners and admins change the team').waitFor();
+    expect(await mp.getByRole('button', { name: 'Invite' }).count()).toBe(0);
     await mp.goto(`${s.url}/credits`);
     await mp.getByRole('button', { name: 'Buy credits' }).click();
     await mp.getByRole('dialog', { name: 'Buy credits' }).getByText('Only owners and admins of Acme Recruiting buy credits').waitFor();

@@ -46,6 +46,23 @@ export const ORGS_EXAMPLES: Record<string, Example> = {
       },
     },
   },
+  'GET /api/orgs/{id}/invitations': {
+    response: {
+      status: 200,
+      body: {
+        items: [
+          {
+            id: '01a2245e-c000-7000-8000-000000000052',
+            email: 'grace@example.com',
+            role: 'member',
+            expiresAt: '2026-12-05T22:54:55.729Z',
+            createdAt: '2026-11-28T22:54:55.729Z',
+          },
+        ],
+      },
+    },
+  },
+  'DELETE /api/orgs/{id}/invitations/{invitationId}': { response: { status: 204, body: null } },
   'POST /api/invitations/{token}/accept': { response: { status: 200, body: { account: { ...org, role: 'member' } } } },
   'PATCH /api/orgs/{id}/members/{userId}': {
     request: { monthlyLimit: 200 },

@@ -10,6 +10,7 @@ export const keys = {
   config: ['config'] as const,
   accounts: (token: string | null) => ['accounts', token] as const,
   members: (orgId: string) => ['members', orgId] as const,
+  invitations: (orgId: string) => ['invitations', orgId] as const,
   setupStatus: ['setup-status'] as const,
   packages: ['packages'] as const,
   balance: ['balance'] as const,

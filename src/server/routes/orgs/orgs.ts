@@ -4,6 +4,8 @@ import {
   invitationAcceptResponse,
   invitationCreateBody,
   invitationCreateResponse,
+  invitationParams,
+  invitationRevokedResponse,
   invitationTokenParams,
   memberParams,
   memberPatchBody,
@@ -13,6 +15,7 @@ import {
   orgCreateBody,
   orgCreateResponse,
   orgParams,
+  pendingInvitationsList,
 } from '../../../contracts/orgs.js';
 import { listAccounts } from '../../../core/accounts/list-accounts.js';
 import { type SendMail, accountLinks } from '../../../core/accounts/mailer.js';
@@ -23,6 +26,7 @@ import { createOrganization } from '../../../core/orgs/create-organization.js';
 import { inviteMember } from '../../../core/orgs/invite-member.js';
 import { type MemberItem, listMembers } from '../../../core/orgs/list-members.js';
 import { requireOrgMember } from '../../../core/orgs/membership.js';
+import { listPendingInvitations, revokeInvitation } from '../../../core/orgs/pending-invitations.js';
 import type { App, AppContext } from '../../context.js';
 import { principal } from '../../plugins/auth.js';
 import { answers, signedIn } from '../../route-docs.js';
@@ -136,6 +140,54 @@ export async function orgRoutes(app: App, ctx: AppContext) {
         acceptLink: links.acceptInvitation,
       });
       return reply.status(201).send({ invitation: { ...inv, expiresAt: new Date(inv.expiresAt).toISOString() } });
+    },
+  );
+
+  app.get(
+    '/api/orgs/:id/invitations',
+    {
+      ...signed,
+      schema: {
+        ...signedIn(
+          'accounts',
+          'Pending invitations',
+          `Owner or admin (a member gets 403 \`forbidden\`): the invitations of the organisation that are neither accepted nor expired, newest first. A token is never shown again (only its hash is kept).${OUTSIDER}`,
+        ),
+        params: orgParams,
+        response: answers({ 200: pendingInvitationsList }, 401, 403, 404),
+      },
+    },
+    async (req) => {
+      const items = await listPendingInvitations(db, req.params.id, principal(req).id, Date.now());
+      return {
+        items: items.map((i) => ({
+          id: i.id,
+          email: i.email,
+          role: i.role,
+          expiresAt: new Date(i.expiresAt).toISOString(),
+          createdAt: new Date(i.createdAt).toISOString(),
+        })),
+      };
+    },
+  );
+
+  app.delete(
+    '/api/orgs/:id/invitations/:invitationId',
+    {
+      ...signed,
+      schema: {
+        ...signedIn(
+          'accounts',
+          'Revoke an invitation',
+          `Owner or admin (a member gets 403 \`forbidden\`; only an owner revokes an invitation to become an owner): 204, and the invitation\u2019s token no longer works (accepting it is 404). One that is not pending (accepted, expired, revoked already) or not of this organisation is 404. Audited as \`organization.invitation_revoke\`.${OUTSIDER}`,
+        ),
+        params: invitationParams,
+        response: answers({ 204: invitationRevokedResponse }, 401, 403, 404),
+      },
+    },
+    async (req, reply) => {
+      await revokeInvitation(writer, { orgId: req.params.id, actorId: principal(req).id, invitationId: req.params.invitationId });
+      return reply.status(204).send(null);
     },
   );
 

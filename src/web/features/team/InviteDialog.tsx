@@ -1,4 +1,4 @@
-import { useMutation } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { ResponseOf } from '../../../contracts/endpoints';
 import { api } from '../../api/client';
@@ -9,6 +9,7 @@ import { SecretShownOnce } from '../../components/SecretShownOnce';
 import { ErrorMessage } from '../../components/ui';
 import type { Account } from '../../lib/account';
 import { formatDate } from '../../lib/format';
+import { keys } from '../../lib/query-keys';
 import { onSubmit } from '../../lib/forms';
 
 type Invitation = ResponseOf<'POST /api/orgs/:id/invitations'>['invitation'];
@@ -28,8 +29,11 @@ export function invitationLink(token: string): string {
 export function InviteDialog({ org, onClose }: { org: Account; onClose(): void }) {
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<'member' | 'admin' | 'owner'>('member');
+  const queryClient = useQueryClient();
   const invite = useMutation({
     mutationFn: () => api('POST /api/orgs/:id/invitations', { params: { id: org.id }, body: { email: email.trim(), role } }),
+    // The new invitation joins "Pending invitations".
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: keys.invitations(org.id) }),
   });
   const fe = fieldErrors(invite.error);
   const made: Invitation | undefined = invite.data?.invitation;

@@ -12,12 +12,15 @@ import { useSession } from '../../lib/session';
 import { CreateOrgDialog } from './CreateOrgDialog';
 import { InviteDialog } from './InviteDialog';
 import { type Member, MemberDialog, RemoveMemberDialog } from './MemberDialogs';
+import { PendingInvitations } from './PendingInvitations';
 import './team.css';
 
 /**
- * `/team`: the chosen organisation's members for its owners and admins (role, monthly limit,
- * used this month; change, remove, "Invite"), and "Create organisation" for everyone: a user
- * on their personal account comes here to start a team, so the action lives on this page.
+ * `/team`: the chosen organisation's members. Its owners and admins see each member's role,
+ * monthly limit and use this month, with "Change", "Remove", "Invite" and the "Pending
+ * invitations" (each with "Revoke"); a plain member sees the same list read-only, with their
+ * own limit and use this month. "Create organisation" is for everyone: a user on their
+ * personal account comes here to start a team, so the action lives on this page.
  */
 export function TeamPage() {
   const chosen = useChosenAccount();
@@ -48,21 +51,19 @@ export function TeamPage() {
           </p>
         </section>
       ) : !org ? null : chosen.canManage ? (
-        <Members org={org} />
+        <>
+          <Members org={org} manage />
+          <PendingInvitations org={org} />
+        </>
       ) : (
-        <section className="card" aria-label="Your membership">
-          <p>
-            You are a <strong>member</strong> of {org.name}: you spend from its balance. Only its owners and admins see and manage the team
-            and buy credits for it.
-          </p>
-        </section>
+        <Members org={org} manage={false} />
       )}
       {creating ? <CreateOrgDialog onClose={() => setCreating(false)} /> : null}
     </div>
   );
 }
 
-function Members({ org }: { org: Account }) {
+function Members({ org, manage }: { org: Account; manage: boolean }) {
   const { user } = useSession();
   const [inviting, setInviting] = useState(false);
   const [editing, setEditing] = useState<Member | null>(null);
@@ -73,18 +74,55 @@ function Members({ org }: { org: Account }) {
     select: (d) => d.items,
   });
   const items = members.data ?? [];
+  const me = items.find((m) => m.userId === user?.id);
+  const mine = (m: Member) => manage || m.userId === user?.id;
+  const actionsColumn = {
+    header: 'Actions',
+    hideHeader: true,
+    cellClassName: 'right stack-actions nowrap',
+    cell: (m: Member) => (
+      <>
+        <button type="button" className="button button-small" onClick={() => setEditing(m)} aria-label={`Change ${m.name || m.email}`}>
+          Change
+        </button>{' '}
+        <button
+          type="button"
+          className="button button-small button-danger"
+          onClick={() => setRemoving(m)}
+          aria-label={`Remove ${m.name || m.email}`}
+        >
+          Remove
+        </button>
+      </>
+    ),
+  };
   return (
     <Card
       title={`Members of ${org.name}`}
       actions={
-        <button type="button" className="button button-primary button-small" onClick={() => setInviting(true)}>
-          Invite
-        </button>
+        manage ? (
+          <button type="button" className="button button-primary button-small" onClick={() => setInviting(true)}>
+            Invite
+          </button>
+        ) : undefined
       }
     >
-      <p className="muted">
-        A monthly limit caps what a member may spend of the organisation’s credits in a calendar month (UTC); a charge past it is refused.
-      </p>
+      {manage ? (
+        <p className="muted">
+          A monthly limit caps what a member may spend of the organisation’s credits in a calendar month (UTC); a charge past it is refused.
+        </p>
+      ) : (
+        <p data-testid="your-membership">
+          You are a <strong>{me ? humanize(me.role).toLowerCase() : 'member'}</strong> of {org.name}: you spend from its balance.{' '}
+          {me ? (
+            <>
+              Your monthly limit: <strong>{me.monthlyLimit === null ? 'no limit' : creditsText(me.monthlyLimit)}</strong>; used this month:{' '}
+              <strong>{formatCredits(me.usedThisMonth)}</strong>.{' '}
+            </>
+          ) : null}
+          Only its owners and admins change the team and buy credits for it.
+        </p>
+      )}
       <QueryStatus query={members} count={items.length} loading="Loading members…" empty="No members." />
       <DataTable
         stack
@@ -102,40 +140,21 @@ function Members({ org }: { org: Account }) {
               </>
             ),
           },
-          { header: 'Email', cellClassName: 'break stack-wide', cell: (m) => m.email },
+          ...(manage ? [{ header: 'Email', cellClassName: 'break stack-wide', cell: (m: Member) => m.email }] : []),
           { header: 'Role', cell: (m) => <Badge tone={m.role === 'member' ? 'neutral' : 'accent'}>{humanize(m.role)}</Badge> },
-          { header: 'Monthly limit', className: 'num', cell: (m) => (m.monthlyLimit === null ? 'No limit' : creditsText(m.monthlyLimit)) },
+          // A plain member sees their own limit and use; the others' are the managers' business.
+          {
+            header: 'Monthly limit',
+            className: 'num',
+            cell: (m) => (!mine(m) ? '—' : m.monthlyLimit === null ? 'No limit' : creditsText(m.monthlyLimit)),
+          },
           {
             header: 'Used this month',
             className: 'num',
-            cellClassName: (m) => (m.monthlyLimit !== null && m.usedThisMonth >= m.monthlyLimit ? 'neg' : ''),
-            cell: (m) => formatCredits(m.usedThisMonth),
+            cellClassName: (m) => (mine(m) && m.monthlyLimit !== null && m.usedThisMonth >= m.monthlyLimit ? 'neg' : ''),
+            cell: (m) => (mine(m) ? formatCredits(m.usedThisMonth) : '—'),
           },
-          {
-            header: 'Actions',
-            hideHeader: true,
-            cellClassName: 'right stack-actions nowrap',
-            cell: (m) => (
-              <>
-                <button
-                  type="button"
-                  className="button button-small"
-                  onClick={() => setEditing(m)}
-                  aria-label={`Change ${m.name || m.email}`}
-                >
-                  Change
-                </button>{' '}
-                <button
-                  type="button"
-                  className="button button-small button-danger"
-                  onClick={() => setRemoving(m)}
-                  aria-label={`Remove ${m.name || m.email}`}
-                >
-                  Remove
-                </button>
-              </>
-            ),
-          },
+          ...(manage ? [actionsColumn] : []),
         ]}
       />
       {inviting ? <InviteDialog org={org} onClose={() => setInviting(false)} /> : null}

@@ -1,0 +1,88 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import type { ResponseOf } from '../../../contracts/endpoints';
+import { api } from '../../api/client';
+import { DialogActions } from '../../components/Actions';
+import { Card } from '../../components/Card';
+import { DataTable } from '../../components/DataTable';
+import { Dialog } from '../../components/Dialog';
+import { QueryStatus } from '../../components/QueryStatus';
+import { Badge, ErrorMessage } from '../../components/ui';
+import type { Account } from '../../lib/account';
+import { formatDate, humanize } from '../../lib/format';
+import { onSubmit } from '../../lib/forms';
+import { keys } from '../../lib/query-keys';
+
+type Pending = ResponseOf<'GET /api/orgs/:id/invitations'>['items'][number];
+
+/**
+ * "Pending invitations" of the chosen organisation (owners and admins): each with its email,
+ * role, when it was made and when it expires, and "Revoke" (the link then no longer works).
+ * A token is never shown again here: only its hash is kept.
+ */
+export function PendingInvitations({ org }: { org: Account }) {
+  const [revoking, setRevoking] = useState<Pending | null>(null);
+  const pending = useQuery({
+    queryKey: keys.invitations(org.id),
+    queryFn: ({ signal }) => api('GET /api/orgs/:id/invitations', { params: { id: org.id }, signal }),
+    select: (d) => d.items,
+  });
+  const items = pending.data ?? [];
+  return (
+    <Card title="Pending invitations">
+      <p className="muted">Invitations not yet accepted. Revoke one sent to the wrong address: its link then stops working.</p>
+      <QueryStatus query={pending} count={items.length} loading="Loading invitations…" empty="No pending invitations." />
+      <DataTable
+        stack
+        caption={`Pending invitations to ${org.name}`}
+        rows={items}
+        rowKey={(i) => i.id}
+        columns={[
+          { header: 'Email', cellClassName: 'break stack-title', cell: (i) => i.email },
+          { header: 'Role', cell: (i) => <Badge tone={i.role === 'member' ? 'neutral' : 'accent'}>{humanize(i.role)}</Badge> },
+          { header: 'Invited', cell: (i) => formatDate(i.createdAt) },
+          { header: 'Expires', cell: (i) => formatDate(i.expiresAt) },
+          {
+            header: 'Actions',
+            hideHeader: true,
+            cellClassName: 'right stack-actions nowrap',
+            cell: (i) => (
+              <button
+                type="button"
+                className="button button-small button-danger"
+                onClick={() => setRevoking(i)}
+                aria-label={`Revoke the invitation to ${i.email}`}
+              >
+                Revoke
+              </button>
+            ),
+          },
+        ]}
+      />
+      {revoking ? <RevokeDialog org={org} invitation={revoking} onClose={() => setRevoking(null)} /> : null}
+    </Card>
+  );
+}
+
+function RevokeDialog({ org, invitation, onClose }: { org: Account; invitation: Pending; onClose(): void }) {
+  const queryClient = useQueryClient();
+  const revoke = useMutation({
+    mutationFn: () => api('DELETE /api/orgs/:id/invitations/:invitationId', { params: { id: org.id, invitationId: invitation.id } }),
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: keys.invitations(org.id) });
+      onClose();
+    },
+  });
+  return (
+    <Dialog title="Revoke invitation?" onClose={onClose}>
+      <form className="stack" onSubmit={onSubmit(() => revoke.mutate())} noValidate>
+        <p>
+          The invitation of <strong>{invitation.email}</strong> to {org.name} stops working: its link no longer lets them join. You can
+          invite them again later.
+        </p>
+        <ErrorMessage error={revoke.error} />
+        <DialogActions onCancel={onClose} submit={revoke.isPending ? 'Revoking…' : 'Revoke invitation'} busy={revoke.isPending} danger />
+      </form>
+    </Dialog>
+  );
+}
