@@ -4,11 +4,12 @@
  * is 402 `member_limit_exceeded` with the contract's details (`limit`, `used`, `required`, in
  * credits) and nothing is charged (the organisation's balance, its ledger and usage rows and
  * the member's month stay as they were); the owner, who has no limit, still spends; a raised
- * limit, then no limit, lets the same request through. `credits verify` is clean after.
+ * limit, then no limit, lets the same request through. The service API's usage (single and
+ * batch) naming the organisation as `customer` and the user as `member` is refused the same
+ * way. `credits verify` is clean after.
  *
  * (POST /api/usage, part one's metering route for other backends, names a user by `userId`
- * and takes no `X-Account`: an organisation is metered through the service API's `customer`,
- * whose organisation customers are another helper's work.)
+ * and takes no `X-Account`: an organisation is metered through the service API's `customer`.)
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { monthOf } from '../../src/core/ledger/decide-members.js';
@@ -16,10 +17,12 @@ import { verifyLedger } from '../../src/core/ledger/verify.js';
 import { activeDialects } from '../support/db.js';
 import { type TestServer, startTestServer } from '../support/server.js';
 
+const KEY = 'svc-key-member-limits';
+
 describe.each(await activeDialects())('member limits over HTTP on %s', (dialect) => {
   let s: TestServer;
   beforeAll(async () => {
-    s = await startTestServer(dialect);
+    s = await startTestServer(dialect, { SERVICE_API_KEY: KEY });
   });
   afterAll(async () => {
     await s?.stop();
@@ -122,6 +125,42 @@ describe.each(await activeDialects())('member limits over HTTP on %s', (dialect)
     expect(free.status, free.text).toBe(201);
     expect((await state(org.id, member.user.id)).usedMc).toBe(1050);
     expect((await member.api.get('/api/credits/balance')).body.balance).toBe(7);
+    const report = await verifyLedger(s.running.core.database.db, s.running.core.ledgerKey);
+    expect(report.violations).toEqual([]);
+  });
+
+  it('402 member_limit_exceeded on the service API with the organisation as customer and the user as member, nothing charged', async () => {
+    const ext = `limits-b-${dialect}`;
+    const { owner, member, org } = await team(ext);
+    expect((await owner.api.patch(`/api/orgs/${org.id}/members/${member.user.id}`, { monthlyLimit: 0.15 })).status).toBe(200);
+    const svc = (k: string) => ({ 'x-service-key': KEY, 'idempotency-key': k });
+    const usage = { customer: ext, member: member.user.id, operation: 'message', unit: 'per_message', quantity: 1 };
+    const ok = await s.api.post('/api/v1/usage', usage, svc('s-1'));
+    expect(ok.status, ok.text).toBe(201);
+    expect(ok.body.credits.charged).toBe(0.1);
+    const before = await state(org.id, member.user.id);
+    expect(before.usedMc).toBe(100);
+    const refused = await s.api.post('/api/v1/usage', usage, svc('s-2'));
+    expect(refused.status, refused.text).toBe(402);
+    expect(refused.error?.code).toBe('member_limit_exceeded');
+    expect(refused.error?.details).toEqual({ limit: 0.15, used: 0.1, required: 0.1 });
+    // In a batch: that event alone is refused, with the same code.
+    const batch = await s.api.post(
+      '/api/v1/usage/batch',
+      { events: [{ id: `ev-${dialect}`, customer: ext, member: member.user.id, operation: 'message', unit: 'per_message', quantity: 1 }] },
+      { 'x-service-key': KEY },
+    );
+    expect(batch.status, batch.text).toBe(200);
+    expect(batch.body.results[0]).toMatchObject({ status: 'insufficient_credits', error: { code: 'member_limit_exceeded' } });
+    // Its X-Account twin on the dashboard's route is refused alike.
+    const web = await member.api.post('/api/messages', { to: 'x', body: 'y' }, { 'x-account': org.id, 'idempotency-key': 'w-1' });
+    expect(web.status).toBe(402);
+    expect(await state(org.id, member.user.id)).toEqual(before);
+
+    expect((await owner.api.patch(`/api/orgs/${org.id}/members/${member.user.id}`, { monthlyLimit: 0.2 })).status).toBe(200);
+    const through = await s.api.post('/api/v1/usage', usage, svc('s-2'));
+    expect(through.status, through.text).toBe(201);
+    expect((await state(org.id, member.user.id)).usedMc).toBe(200);
     const report = await verifyLedger(s.running.core.database.db, s.running.core.ledgerKey);
     expect(report.violations).toEqual([]);
   });
