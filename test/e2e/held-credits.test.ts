@@ -19,7 +19,8 @@ describe.skipIf(!hasChromium && !process.env.CI)('held credits on /credits in Ch
     const u = await s.userWithRole('user');
     await s.grant(u.user.id, 50);
     const externalId = `held-e2e-${u.user.id}`;
-    await s.running.core.database.db.updateTable('users').set({ external_id: externalId }).where('id', '=', u.user.id).execute();
+    // The service API finds customers by their account's external id (the personal account's id is the user's).
+    await s.running.core.database.db.updateTable('accounts').set({ external_id: externalId }).where('id', '=', u.user.id).execute();
 
     const { page } = await newPage(browser, 'user', errors);
     await page.goto(`${s.url}/signin`);
