@@ -1,6 +1,6 @@
 /** Promo codes (issue 17): what an admin creates and lists, and what a user redeems; and the liability report of the grants. */
 import { z } from 'zod';
-import { credits, dateRangeQuery, isoDate, isoDateEnd, positiveCreditsInput } from './common.js';
+import { credits, dateRangeQuery, isoDate, isoDateEnd, pageOf, positiveCreditsInput } from './common.js';
 import { grantSchema } from './credits-extra.js';
 
 /**
@@ -51,14 +51,24 @@ export const promoCodeSchema = z
     maxRedemptions: z.number().int().nullable(),
     validUntil: z.string().nullable(),
     redemptions: z.number().int().meta({ description: 'How many accounts redeemed it so far.' }),
-    available: z.boolean().meta({ description: 'Whether it can still be redeemed now (not past validUntil, not used up).' }),
+    active: z
+      .boolean()
+      .meta({ description: 'False once an admin deactivated it (PATCH /api/admin/promo-codes/:id): it can no longer be redeemed.' }),
+    available: z.boolean().meta({ description: 'Whether it can still be redeemed now (active, not past validUntil, not used up).' }),
     createdAt: z.string(),
   })
   .meta({ id: 'PromoCode' });
 
 export const promoCodeResponse = z.object({ promoCode: promoCodeSchema });
 
-export const promoCodesList = z.object({ items: z.array(promoCodeSchema) });
+export const promoCodesList = pageOf(promoCodeSchema);
+
+/** PATCH /api/admin/promo-codes/:id: `active` false deactivates the code (true makes it redeemable again). */
+export const promoCodePatch = z
+  .object({
+    active: z.boolean().meta({ description: 'False: the code can no longer be redeemed (410 `promo_unavailable`); true: it can again.' }),
+  })
+  .strict();
 
 export const redeemBody = z.object({ code: promoCodeText }).strict();
 

@@ -159,6 +159,76 @@ describe.each(await activeDialects())('promo codes on %s', (dialect) => {
     expect((await verifyLedger(s.running.core.database.db, s.running.core.ledgerKey)).violations).toEqual([]);
   });
 
+  it('an admin deactivates a code: redeeming it is 410 promo_unavailable, nothing written; reactivated it redeems; audited once per change', async () => {
+    const admin = await s.userWithRole('admin');
+    const made = await admin.api.post('/api/admin/promo-codes', { code: 'STOP-ME', credits: 4 });
+    expect(made.status).toBe(201);
+    expect(made.body.promoCode).toMatchObject({ active: true, available: true });
+    const id = made.body.promoCode.id as string;
+    const first = await s.register();
+    expect((await first.api.post('/api/credits/redeem', { code: 'STOP-ME' })).status).toBe(201);
+
+    const off = await admin.api.patch(`/api/admin/promo-codes/${id}`, { active: false });
+    expect(off.status).toBe(200);
+    expect(off.body.promoCode).toMatchObject({ id, code: 'STOP-ME', active: false, available: false, redemptions: 1 });
+    // Again: nothing changes, no second audit entry.
+    expect((await admin.api.patch(`/api/admin/promo-codes/${id}`, { active: false })).status).toBe(200);
+
+    const u = await s.register();
+    const before = await written(s, u.user.id);
+    const refused = await u.api.post('/api/credits/redeem', { code: 'stop-me' });
+    expect(refused.status).toBe(410);
+    expect(refused.error?.code).toBe('promo_unavailable');
+    expect(await written(s, u.user.id)).toEqual(before);
+    // The account that redeemed it before keeps its grant, and is still told it redeemed it.
+    expect((await first.api.get('/api/credits/balance')).body.balance).toBe(4);
+    expect((await first.api.post('/api/credits/redeem', { code: 'STOP-ME' })).error?.code).toBe('already_redeemed');
+    const listed = (await admin.api.get('/api/admin/promo-codes?limit=200')).body.items as { id: string; active: boolean }[];
+    expect(listed.find((p) => p.id === id)).toMatchObject({ active: false });
+
+    // Bad input and access.
+    expect((await admin.api.patch(`/api/admin/promo-codes/${id}`, {})).status).toBe(400);
+    expect((await admin.api.patch(`/api/admin/promo-codes/${id}`, { active: 'no' })).status).toBe(400);
+    expect((await admin.api.patch(`/api/admin/promo-codes/${id}`, { active: false, code: 'X' })).status).toBe(400);
+    expect((await admin.api.patch('/api/admin/promo-codes/promo_nope', { active: false })).status).toBe(404);
+    expect((await u.api.patch(`/api/admin/promo-codes/${id}`, { active: true })).status).toBe(403);
+    expect((await s.api.patch(`/api/admin/promo-codes/${id}`, { active: true })).status).toBe(401);
+    expect(await written(s, u.user.id)).toEqual(before);
+
+    const on = await admin.api.patch(`/api/admin/promo-codes/${id}`, { active: true });
+    expect(on.body.promoCode).toMatchObject({ active: true, available: true });
+    expect((await u.api.post('/api/credits/redeem', { code: 'STOP-ME' })).status).toBe(201);
+
+    const audit = (await admin.api.get('/api/admin/audit?limit=200')).body.items as { action: string; targetId: string }[];
+    const mine = audit.filter((e) => e.targetId === id).map((e) => e.action);
+    expect(mine.sort()).toEqual(['promo_code.activate', 'promo_code.create', 'promo_code.deactivate']);
+    expect((await verifyLedger(s.running.core.database.db, s.running.core.ledgerKey)).violations).toEqual([]);
+  });
+
+  it('the admin list pages newest first by cursor and limit: every code once; a bad cursor or limit is 400', async () => {
+    const admin = await s.userWithRole('admin');
+    for (let i = 0; i < 5; i++)
+      expect((await admin.api.post('/api/admin/promo-codes', { code: `PAGE-${i}`, credits: 1 })).status).toBe(201);
+    const all = (await admin.api.get('/api/admin/promo-codes?limit=200')).body;
+    expect(all.nextCursor).toBeNull();
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    for (let guard = 0; guard < 100; guard++) {
+      const page = await admin.api.get(`/api/admin/promo-codes?limit=2${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+      expect(page.status).toBe(200);
+      expect(page.body.items.length).toBeLessThanOrEqual(2);
+      seen.push(...(page.body.items as { id: string }[]).map((p) => p.id));
+      if (!page.body.nextCursor) break;
+      cursor = page.body.nextCursor;
+    }
+    expect(seen).toEqual((all.items as { id: string }[]).map((p) => p.id));
+    const made = (all.items as { createdAt: string }[]).map((p) => Date.parse(p.createdAt));
+    expect(made).toEqual([...made].sort((a, b) => b - a));
+    expect((await admin.api.get('/api/admin/promo-codes?limit=0')).status).toBe(400);
+    expect((await admin.api.get('/api/admin/promo-codes?limit=201')).status).toBe(400);
+    expect((await admin.api.get('/api/admin/promo-codes?cursor=not-a-cursor')).status).toBe(400);
+  });
+
   it('one account redeeming one code many times at once gets it once', async () => {
     const admin = await s.userWithRole('admin');
     await admin.api.post('/api/admin/promo-codes', { code: 'BURST', credits: 3 });

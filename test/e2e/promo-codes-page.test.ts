@@ -2,7 +2,9 @@
  * Promo codes in Chromium: an admin makes a code on /admin/promo-codes (a code of 0 credits is
  * refused under its field, a taken code too), the user redeems it with the credits page's
  * "Promo code" field and "Redeem" button (in any case), the balance follows, a second try and
- * an unknown code say why; the admin's list then shows the redemption.
+ * an unknown code say why; the admin's list then shows the redemption. The admin deactivates
+ * it ("Deactivate"): the row says so and a redemption is 410; with 50 newer codes the list
+ * pages ("Load more").
  */
 import { describe, expect, it } from 'vitest';
 import { browserSuite, CHROMIUM, hasChromium, newPage, signIn } from '../support/browser.js';
@@ -85,6 +87,28 @@ describe.skipIf(!hasChromium && !process.env.CI)('promo codes in the dashboard i
     // The admin's list shows the redemption.
     await page.reload();
     await page.getByRole('row').filter({ hasText: 'SPRING-E2E' }).getByText('1 of 2').waitFor();
+
+    // The admin deactivates it: the row says so, the API too, and a redemption is 410, nothing added.
+    await page.getByRole('button', { name: 'Deactivate SPRING-E2E' }).click();
+    await page.getByRole('row').filter({ hasText: 'SPRING-E2E' }).getByText('Deactivated').waitFor();
+    await page.getByRole('button', { name: 'Reactivate SPRING-E2E' }).waitFor();
+    const listed = (await admin.api.get('/api/admin/promo-codes')).body.items as { code: string; active: boolean }[];
+    expect(listed.find((p) => p.code === 'SPRING-E2E')).toMatchObject({ active: false });
+    const other = await s.userWithRole('user');
+    const refused = await other.api.post('/api/credits/redeem', { code: 'SPRING-E2E' });
+    expect(refused.status).toBe(410);
+    expect(refused.error?.code).toBe('promo_unavailable');
+    expect((await other.api.get('/api/credits/balance')).body.balance).toBe(0);
+
+    // Paging: with 50 newer codes the first page ends before it; "Load more" brings it.
+    for (let i = 0; i < 50; i++)
+      expect((await admin.api.post('/api/admin/promo-codes', { code: `MORE-${i}`, credits: 1 })).status).toBe(201);
+    await page.reload();
+    await page.getByRole('row').filter({ hasText: 'MORE-49' }).waitFor();
+    expect(await page.getByRole('row').filter({ hasText: 'SPRING-E2E' }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Load more' }).click();
+    await page.getByRole('row').filter({ hasText: 'SPRING-E2E' }).getByText('Deactivated').waitFor();
+    await page.getByRole('button', { name: 'Load more' }).waitFor({ state: 'detached' });
     // The refusals made on purpose are the only console errors: 400 (0 credits), 409 (taken, redeemed twice), 404 (unknown).
     const unexpected = errors.filter(
       (e) => !/status of (400|409) .*\/api\/admin\/promo-codes\)$/.test(e) && !/status of (409|404) .*\/api\/credits\/redeem\)$/.test(e),

@@ -14,6 +14,7 @@ import type { DB, GrantRow, PromoCodesTable } from '../../db/schema.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { recordAudit } from '../audit/record-audit.js';
 import { DomainError, conflict, invalid, notFound } from '../errors.js';
+import { type Page, type PageRequest, paginate } from '../paginate.js';
 import { newId } from '../ids.js';
 import type { Applied } from '../ledger/types.js';
 import type { LedgerWriter } from '../ledger/writer.js';
@@ -32,7 +33,7 @@ export interface NewPromoCode {
   validUntil?: number | null | undefined;
 }
 
-/** Whether a code can be redeemed at `now`: not past its validUntil, not used up. */
+/** Whether a code can be redeemed at `now`: active (not deactivated by an admin), not past its validUntil, not used up. */
 export function isAvailable(p: PromoCodeRow, now: number): boolean {
   return (
     p.active === 1 && (p.valid_until === null || now <= p.valid_until) && (p.max_redemptions === null || p.redemptions < p.max_redemptions)
@@ -88,9 +89,42 @@ export async function createPromoCode(writer: LedgerWriter, input: NewPromoCode,
   }
 }
 
-/** Every code, newest first, with its redemptions so far. */
-export function listPromoCodes(db: Kysely<DB>): Promise<PromoCodeRow[]> {
-  return db.selectFrom('promo_codes').selectAll().orderBy('created_at', 'desc').orderBy('id', 'desc').execute();
+/** A code's place in the list: when it was made, then its id. */
+export type PromoCodesKey = readonly [at: number, id: string];
+
+/** The codes, newest first, with their redemptions so far; keyset pages by (created_at, id). */
+export function listPromoCodes(db: Kysely<DB>, page: PageRequest<PromoCodesKey>): Promise<Page<PromoCodeRow, PromoCodesKey>> {
+  return paginate(db.selectFrom('promo_codes').selectAll(), ['created_at', 'id'], (r): PromoCodesKey => [r.created_at, r.id], page);
+}
+
+/**
+ * Deactivates (`active` false) or reactivates a code, audited (`promo_code.deactivate`,
+ * `promo_code.activate`); 404 when there is no such code. A deactivated code answers 410
+ * `promo_unavailable` on redemption; what it granted stays. Setting what it is already
+ * changes nothing and writes no audit entry.
+ */
+export async function setPromoCodeActive(writer: LedgerWriter, id: string, active: boolean, actorId: string): Promise<PromoCodeRow> {
+  return writer.transaction(async ({ trx, now }) => {
+    let q = trx.selectFrom('promo_codes').selectAll().where('id', '=', id);
+    if (writer.dialect === 'postgres') q = q.forUpdate();
+    const p = await q.executeTakeFirst();
+    if (!p) throw notFound('Promo code');
+    const flag = active ? 1 : 0;
+    if (p.active === flag) return p;
+    await trx.updateTable('promo_codes').set({ active: flag }).where('id', '=', id).execute();
+    await recordAudit(
+      trx,
+      {
+        actorId,
+        action: active ? 'promo_code.activate' : 'promo_code.deactivate',
+        targetType: 'promo_code',
+        targetId: id,
+        details: { code: p.code, redemptions: p.redemptions },
+      },
+      now,
+    );
+    return { ...p, active: flag };
+  });
 }
 
 export interface Redeemed {
@@ -100,7 +134,7 @@ export interface Redeemed {
 
 /**
  * Redeems `code` for the account: 404 unknown, 409 `already_redeemed` when this account did
- * already, 410 `promo_unavailable` past its validUntil or used up; otherwise a `promo` grant of
+ * already, 410 `promo_unavailable` when deactivated, past its validUntil or used up; otherwise a `promo` grant of
  * its credits (an `adjustment` ledger row, reference `promo_code`), expiring `expiresInDays`
  * after now when the code says so, the redemption row and the counter, all in one transaction.
  * A refusal writes nothing.
@@ -111,7 +145,7 @@ export async function redeemPromoCode(writer: LedgerWriter, userId: string, code
       let q = trx.selectFrom('promo_codes').selectAll().where('code', '=', code);
       if (writer.dialect === 'postgres') q = q.forUpdate();
       const p = await q.executeTakeFirst();
-      if (!p || p.active !== 1) throw notFound('Promo code');
+      if (!p) throw notFound('Promo code');
       const done = await trx
         .selectFrom('promo_redemptions')
         .select('id')
@@ -119,6 +153,7 @@ export async function redeemPromoCode(writer: LedgerWriter, userId: string, code
         .where('user_id', '=', userId)
         .executeTakeFirst();
       if (done) throw alreadyRedeemed();
+      if (p.active !== 1) throw unavailable('This promo code has been deactivated.', p);
       if (p.valid_until !== null && now > p.valid_until) throw unavailable('This promo code is no longer valid.', p);
       // The guarded counter: never past max_redemptions, whatever runs at the same time.
       const counted = await trx

@@ -9,6 +9,7 @@ const promoCode = {
   maxRedemptions: 500,
   validUntil: '2027-08-31T23:59:59.000Z',
   redemptions: 0,
+  active: true,
   available: true,
   createdAt: T,
 };
@@ -18,7 +19,13 @@ export const GRANTS_EXAMPLES: Record<string, Example> = {
     request: { code: 'SUMMER25', credits: 25, expiresInDays: 30, maxRedemptions: 500, validUntil: '2027-08-31T23:59:59.000Z' },
     response: { status: 201, body: { promoCode } },
   },
-  'GET /api/admin/promo-codes': { response: { status: 200, body: { items: [{ ...promoCode, redemptions: 212 }] } } },
+  'GET /api/admin/promo-codes': {
+    response: { status: 200, body: { items: [{ ...promoCode, redemptions: 212 }], nextCursor: null } },
+  },
+  'PATCH /api/admin/promo-codes/{id}': {
+    request: { active: false },
+    response: { status: 200, body: { promoCode: { ...promoCode, redemptions: 212, active: false, available: false } } },
+  },
   'POST /api/credits/redeem': {
     request: { code: 'summer25' },
     response: {

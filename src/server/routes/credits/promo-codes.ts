@@ -1,6 +1,22 @@
-import { promoCodeCreate, promoCodeResponse, promoCodesList, redeemBody, redeemResponse } from '../../../contracts/promo.js';
+import { idParam, paginationQuery } from '../../../contracts/common.js';
+import {
+  promoCodeCreate,
+  promoCodePatch,
+  promoCodeResponse,
+  promoCodesList,
+  redeemBody,
+  redeemResponse,
+} from '../../../contracts/promo.js';
 import { mcToCredits } from '../../../contracts/money.js';
-import { type PromoCodeRow, createPromoCode, isAvailable, listPromoCodes, redeemPromoCode } from '../../../core/promo/promo-codes.js';
+import {
+  type PromoCodeRow,
+  type PromoCodesKey,
+  createPromoCode,
+  isAvailable,
+  listPromoCodes,
+  redeemPromoCode,
+  setPromoCodeActive,
+} from '../../../core/promo/promo-codes.js';
 import type { App, AppContext } from '../../context.js';
 import { principal, requireAdmin } from '../../plugins/auth.js';
 import { requireAccountManager } from '../../plugins/account.js';
@@ -18,6 +34,7 @@ export function toPromoCode(p: PromoCodeRow, now = Date.now()) {
     maxRedemptions: p.max_redemptions,
     validUntil: iso(p.valid_until),
     redemptions: p.redemptions,
+    active: p.active === 1,
     available: isAvailable(p, now),
     createdAt: new Date(p.created_at).toISOString(),
   };
@@ -60,14 +77,40 @@ export async function promoCodeRoutes(app: App, ctx: AppContext) {
         ...signedIn(
           'admin',
           'Promo codes',
-          'Admins only. Every promo code, newest first, with how many accounts redeemed it (`redemptions`) and whether it can still be redeemed now (`available`: not past `validUntil`, not used up).',
+          'Admins only. The promo codes, newest first, paginated, each with how many accounts redeemed it (`redemptions`), whether an admin deactivated it (`active`) and whether it can still be redeemed now (`available`: active, not past `validUntil`, not used up).',
         ),
-        response: answers({ 200: promoCodesList }, 401, 403),
+        querystring: paginationQuery,
+        response: answers({ 200: promoCodesList }, 400, 401, 403),
       },
     },
-    async () => {
+    async (req) => {
       const now = Date.now();
-      return { items: (await listPromoCodes(ctx.core.database.db)).map((p) => toPromoCode(p, now)) };
+      const page = ctx.cursors.request(req.query, 'at', (v): PromoCodesKey => {
+        const [at, id] = Array.isArray(v) ? v : [];
+        return [Number(at), String(id)];
+      });
+      return ctx.cursors.answer(await listPromoCodes(ctx.core.database.db, page), 'at', (p) => toPromoCode(p, now));
+    },
+  );
+
+  app.patch(
+    '/api/admin/promo-codes/:id',
+    {
+      ...admin,
+      schema: {
+        ...signedIn(
+          'admin',
+          'Deactivate a promo code',
+          'Admins only. `{active: false}` deactivates the code: from then on a redemption answers 410 `promo_unavailable` and writes nothing; the grants it made stay. `{active: true}` makes it redeemable again. A code is deactivated, never deleted. Unknown id: 404. Audited (`promo_code.deactivate`, `promo_code.activate`); setting what it is already changes nothing.',
+        ),
+        params: idParam,
+        body: promoCodePatch,
+        response: answers({ 200: promoCodeResponse }, 400, 401, 403, 404),
+      },
+    },
+    async (req) => {
+      const row = await setPromoCodeActive(ctx.core.writer, req.params.id, req.body.active, principal(req).id);
+      return { promoCode: toPromoCode(row) };
     },
   );
 
@@ -79,7 +122,7 @@ export async function promoCodeRoutes(app: App, ctx: AppContext) {
         ...signedIn(
           'credits',
           'Redeem a promo code',
-          'Grants the code’s credits to the signed-in account as a `promo` grant (an `adjustment` ledger row referencing the code), expiring `expiresInDays` after now when the code says so; the redemption and the grant are written in one transaction. Once per account: a second redemption is 409 `already_redeemed` (also when two requests race, on any number of instances: one wins). An unknown code is 404; a code past its `validUntil` or used up is 410 `promo_unavailable`. A refusal writes nothing. The code is matched without regard to case. A retry after a lost answer is 409 `already_redeemed`, and the grant is in GET /api/credits/grants.',
+          'Grants the code’s credits to the signed-in account as a `promo` grant (an `adjustment` ledger row referencing the code), expiring `expiresInDays` after now when the code says so; the redemption and the grant are written in one transaction. Once per account: a second redemption is 409 `already_redeemed` (also when two requests race, on any number of instances: one wins). An unknown code is 404; a code deactivated by an admin, past its `validUntil` or used up is 410 `promo_unavailable`. A refusal writes nothing. The code is matched without regard to case. A retry after a lost answer is 409 `already_redeemed`, and the grant is in GET /api/credits/grants.',
         ),
         body: redeemBody,
         response: answers({ 201: redeemResponse }, 400, 401, 404, 409, 410, 503),

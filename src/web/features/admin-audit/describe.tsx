@@ -147,6 +147,13 @@ export function describeEntry(e: Entry): ReactNode {
           {who} created the promo code {str(d.code) ?? name} ({mcText(d.creditsMc)})
         </>
       );
+    case 'promo_code.deactivate':
+    case 'promo_code.activate':
+      return (
+        <>
+          {who} {e.action === 'promo_code.deactivate' ? 'deactivated' : 'reactivated'} the promo code {str(d.code) ?? name}
+        </>
+      );
     case 'webhook_delivery.retry':
       return <>{who} sent a webhook delivery again</>;
     default: {

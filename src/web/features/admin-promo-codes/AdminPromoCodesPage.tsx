@@ -6,10 +6,9 @@ import { DialogActions, SmallButton } from '../../components/Actions';
 import { Card } from '../../components/Card';
 import { DialogForm } from '../../components/Dialog';
 import { Field, fieldErrors } from '../../components/Field';
-import { QueryTable } from '../../components/QueryTable';
+import { PagedTable } from '../../components/QueryTable';
 import { Badge, ErrorMessage } from '../../components/ui';
 import { formatCredits, formatDate } from '../../lib/format';
-import { useList } from '../../lib/paged';
 import { keys } from '../../lib/query-keys';
 
 /** The end of a day picked in a date field, in the admin's time zone: a code is valid through that day. */
@@ -19,10 +18,19 @@ function endOfDay(date: string): string {
 
 const whole = (v: string) => (v.trim() === '' ? null : Number(v));
 
-/** `/admin/promo-codes`: every promo code with its redemptions and whether it can still be redeemed; "New promo code" makes one. */
+/**
+ * `/admin/promo-codes`: the promo codes, newest first, page after page ("Load more"), with their
+ * redemptions and whether they can still be redeemed; "New promo code" makes one, "Deactivate"
+ * stops one from being redeemed ("Reactivate" undoes it).
+ */
 export function AdminPromoCodesPage() {
   const [creating, setCreating] = useState(false);
-  const { list, items } = useList('GET /api/admin/promo-codes', keys.admin.promoCodes);
+  const queryClient = useQueryClient();
+  const toggle = useMutation({
+    mutationFn: ({ id, active }: { id: string; active: boolean }) =>
+      api('PATCH /api/admin/promo-codes/:id', { params: { id }, body: { active } }),
+    onSuccess: () => void queryClient.invalidateQueries({ queryKey: keys.admin.promoCodes }),
+  });
   return (
     <Card
       title="Promo codes"
@@ -36,11 +44,12 @@ export function AdminPromoCodesPage() {
         Each account may redeem a code once, on its credits page (“Promo code”); the credits are a promotional grant, spent before paid
         credits, worth nothing in the liability.
       </p>
-      <QueryTable
-        query={list}
+      <PagedTable
+        endpoint="GET /api/admin/promo-codes"
+        queryKey={keys.admin.promoCodes}
+        query={{ limit: 50 }}
         empty="No promo codes yet."
         caption="Promo codes"
-        rows={items}
         rowClassName={(p) => (p.available ? '' : 'row-inactive')}
         columns={[
           { header: 'Code', cellClassName: 'stack-title', cell: (p) => <code>{p.code}</code> },
@@ -54,10 +63,28 @@ export function AdminPromoCodesPage() {
           { header: 'Valid until', cellClassName: 'nowrap', cell: (p) => (p.validUntil ? formatDate(p.validUntil) : 'No end') },
           {
             header: 'Status',
-            cell: (p) => (p.available ? <Badge tone="ok">Available</Badge> : <Badge tone="neutral">Unavailable</Badge>),
+            cell: (p) =>
+              !p.active ? (
+                <Badge tone="neutral">Deactivated</Badge>
+              ) : p.available ? (
+                <Badge tone="ok">Available</Badge>
+              ) : (
+                <Badge tone="neutral">Unavailable</Badge>
+              ),
           },
         ]}
-      />
+        actions={(p) => (
+          <SmallButton
+            label={`${p.active ? 'Deactivate' : 'Reactivate'} ${p.code}`}
+            disabled={toggle.isPending && toggle.variables?.id === p.id}
+            onClick={() => toggle.mutate({ id: p.id, active: !p.active })}
+          >
+            {p.active ? 'Deactivate' : 'Reactivate'}
+          </SmallButton>
+        )}
+      >
+        <ErrorMessage error={toggle.error} />
+      </PagedTable>
       {creating ? <NewPromoCodeDialog onClose={() => setCreating(false)} /> : null}
     </Card>
   );
