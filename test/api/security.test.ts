@@ -76,7 +76,9 @@ describe.each(await activeDialects())('OWASP API Top 10 on %s', (dialect) => {
       .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`))
       .sort();
     expect(idRoutes).toEqual([
+      'DELETE /api/orgs/{id}/invitations/{invitationId}',
       'DELETE /api/orgs/{id}/members/{userId}',
+      'GET /api/orgs/{id}/invitations',
       'GET /api/orgs/{id}/members',
       'PATCH /api/orgs/{id}/members/{userId}',
       'POST /api/credits/alerts/{id}/read',
@@ -107,10 +109,16 @@ describe.each(await activeDialects())('OWASP API Top 10 on %s', (dialect) => {
       await b.api.patch(`/api/orgs/${org.id}/members/${b.user.id}`, { role: 'owner' }),
       await b.api.request('DELETE', `/api/orgs/${org.id}/members/${a.user.id}`),
       await b.api.post(`/api/invitations/${inv.body.invitation.token}/accept`),
+      await b.api.get(`/api/orgs/${org.id}/invitations`),
+      await b.api.request('DELETE', `/api/orgs/${org.id}/invitations/${inv.body.invitation.id}`),
       // A's personal account is not an organisation B could reach either.
       await b.api.get(`/api/orgs/${a.user.id}/members`),
     ];
-    expect(refusedOrg.map((r) => r.status)).toEqual([404, 404, 404, 404, 404, 404, 404]);
+    expect(refusedOrg.map((r) => r.status)).toEqual([404, 404, 404, 404, 404, 404, 404, 404, 404]);
+    // A's invitation is still pending: B's refused revoke changed nothing.
+    expect((await a.api.get(`/api/orgs/${org.id}/invitations`)).body.items).toEqual([
+      expect.objectContaining({ id: inv.body.invitation.id, email: 'someone@example.com' }),
+    ]);
     expect((await a.api.get(`/api/orgs/${org.id}/members`)).body.items).toEqual([
       expect.objectContaining({ userId: a.user.id, role: 'owner' }),
     ]);
