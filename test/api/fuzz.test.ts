@@ -5,12 +5,16 @@
  * prices) and half broken. No answer is 5xx, every 4xx has the contract's error shape, and
  * a refused request changes nothing: the ledger, every balance and every reservation are
  * compared before and after each one. Background jobs are off, so only requests move money.
+ * A third of the requests name an account in `X-Account`: an organisation the user owns, one they
+ * are a plain member of, one they have nothing to do with, another user's personal account,
+ * or garbage; naming one the caller is not a member of is 404 on every route that takes it.
  */
 import fc from 'fast-check';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EVENT_TYPES } from '../../src/contracts/enums.js';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
+import { ACCOUNT_ROUTES } from '../../src/server/plugins/account.js';
 import { activeDialects } from '../support/db.js';
 import { TEST_PASSWORD } from '../support/factories.js';
 import { type Client, type OpenApiDoc, type TestServer, startTestServer } from '../support/server.js';
@@ -119,6 +123,10 @@ interface Known {
   holdIds: string[];
   apiKeyIds: string[];
   endpointIds: string[];
+  /** Organisations: one `user` owns, one `user` is a plain member of. */
+  orgIds: string[];
+  /** Invitations made so far, with their organisation (`orgId/invitationId`). */
+  invitations: string[];
   stripe: StripeStandIn;
   smtp: LocalSmtp;
 }
@@ -378,19 +386,44 @@ function validRequest(route: Route, k: Known): fc.Arbitrary<Req> {
       return pick(k.endpointIds, 'none').map((id) => r(route.path.replace('{id}', id)));
     case 'POST /api/admin/webhook-endpoints/{id}/deliveries/{deliveryId}/retry':
       return pick(k.endpointIds, 'none').map((id) => r(`/api/admin/webhook-endpoints/${id}/deliveries/none/retry`, {}));
+    case 'POST /api/orgs':
+      return fc.string({ minLength: 1, maxLength: 40 }).map((name) => r('/api/orgs', { name }));
+    case 'GET /api/orgs/{id}/members':
+      return pick(k.orgIds, 'none').map((id) => r(`/api/orgs/${id}/members`));
+    case 'POST /api/orgs/{id}/invitations':
+      return fc
+        .tuple(pick(k.orgIds, 'none'), fc.uuid(), fc.constantFrom('member', 'admin'))
+        .map(([id, u, role]) => r(`/api/orgs/${id}/invitations`, { email: `invitee-${u}@example.com`, role }));
+    case 'GET /api/orgs/{id}/invitations':
+      return pick(k.orgIds, 'none').map((id) => r(`/api/orgs/${id}/invitations`));
+    case 'DELETE /api/orgs/{id}/invitations/{invitationId}':
+      return pick(k.invitations, 'none/none').map((x) => {
+        const [id, inv] = x.split('/');
+        return r(`/api/orgs/${id}/invitations/${inv}`);
+      });
+    case 'PATCH /api/orgs/{id}/members/{userId}':
+      return fc
+        .tuple(pick(k.orgIds, 'none'), uid, fc.option(fc.integer({ min: 0, max: 100_000 }), { nil: null }))
+        .map(([id, u, l]) => r(`/api/orgs/${id}/members/${u}`, { monthlyLimit: l === null ? null : l / 1000 }));
     default:
       return fc.constant(r(route.path));
   }
 }
 
 /** Reads ids out of a successful answer, so later valid requests can name them. */
+const name0 = (route: Route) => `${route.method} ${route.path}`;
+
 function learn(k: Known, req: Req, status: number, body: any) {
+  // A revoked invitation leaves the pool, so later valid revocations name a pending one.
+  const revoked = req.method === 'DELETE' && status === 204 ? /^\/api\/orgs\/([^/]+)\/invitations\/([^/]+)$/.exec(req.url) : null;
+  if (revoked) k.invitations = k.invitations.filter((x) => x !== `${revoked[1]}/${revoked[2]}`);
   if (status >= 300 || !body || typeof body !== 'object') return;
   if (body.call?.id) k.callIds.push(body.call.id);
   if (body.payment?.id) k.paymentIds.push(body.payment.id);
   if (body.package?.id) k.packageIds.push(body.package.id);
   if (body.hold?.id && body.hold.status === 'held') k.holdIds.push(body.hold.id);
   if (body.apiKey?.id) k.apiKeyIds.push(body.apiKey.id);
+  if (body.invitation?.id) k.invitations.push(`${req.url.split('/')[3]}/${body.invitation.id}`);
   if (req.url === '/api/admin/webhook-endpoints' && body.endpoint?.id) k.endpointIds.push(body.endpoint.id);
   if (body.rule?.id) k.pricing.push({ id: body.rule.id, operation: body.rule.operation, unit: body.rule.unit });
   if (req.url === '/api/auth/register' && body.user?.id) {
@@ -409,6 +442,7 @@ describe.each(await activeDialects())('fuzzing every route on %s', (dialect) => 
   let known: Known;
   let stripe: StripeStandIn;
   let smtp: LocalSmtp;
+  let accounts: { own: string; shared: string; foreign: string; otherPersonal: string };
   beforeAll(async () => {
     stripe = await startStripeStandIn();
     smtp = await startSmtp();
@@ -423,6 +457,8 @@ describe.each(await activeDialects())('fuzzing every route on %s', (dialect) => 
       holdIds: [],
       apiKeyIds: [],
       endpointIds: [],
+      orgIds: [],
+      invitations: [],
       stripe,
       smtp,
     };
@@ -450,6 +486,15 @@ describe.each(await activeDialects())('fuzzing every route on %s', (dialect) => 
       const made = await s.api.put(`/api/v1/customers/${c}`, {}, { 'x-service-key': SERVICE_KEY });
       await s.grant(made.body.customer.accountId, 1000);
     }
+    // X-Account: an organisation `user` owns, one of `other` where `user` is a plain member, one of `other` alone.
+    const own = (await user.api.post('/api/orgs', { name: 'Fuzz own' })).body.organization.id as string;
+    const shared = (await other.api.post('/api/orgs', { name: 'Fuzz shared' })).body.organization.id as string;
+    const inv = await other.api.post(`/api/orgs/${shared}/invitations`, { email: user.user.email, role: 'member' });
+    expect((await user.api.post(`/api/invitations/${inv.body.invitation.token}/accept`)).status).toBe(200);
+    const foreign = (await other.api.post('/api/orgs', { name: 'Fuzz foreign' })).body.organization.id as string;
+    for (const id of [own, shared, foreign]) await s.grant(id, 1000);
+    known.orgIds.push(own, shared);
+    accounts = { own, shared, foreign, otherPersonal: other.user.id };
     clients = [s.api, user.api, admin.api, superAdmin.api];
     userIds = ['', user.user.id, admin.user.id, superAdmin.user.id];
     for (const u of [user, admin, superAdmin, other]) {
@@ -470,6 +515,7 @@ describe.each(await activeDialects())('fuzzing every route on %s', (dialect) => 
   it('answers every generated request, valid or not, without a 5xx; a refused one moves nothing', { timeout: 300_000 }, async () => {
     expect(routes.length).toBeGreaterThan(30);
     let sent = 0;
+    let accountRefusals = 0;
     const statuses = new Map<number, number>();
     const validOk = new Map<string, number>();
     const hit = new Set<string>();
@@ -484,8 +530,18 @@ describe.each(await activeDialects())('fuzzing every route on %s', (dialect) => 
         query,
         fc.array(paramValue, { minLength: 3, maxLength: 3 }),
         fc.boolean(),
-        async (ri, ci, valid, seed, b, q, params, rawJunk) => {
+        fc.nat({ max: 13 }),
+        async (ri, ci0, valid, seed, b, q, params, rawJunk, ai) => {
           const route = routes[ri] as Route;
+          // Only the user belongs to organisations (owning one, a plain member of another): a valid request for an
+          // organisation route is sent by them, so each of those routes succeeds often; broken ones go to any client.
+          // Likewise a valid refund is sent by an admin (it needs a paid payment, and half the clients can never refund).
+          const ci =
+            valid && route.path.startsWith('/api/orgs')
+              ? 1
+              : valid && name0(route) === 'POST /api/admin/payments/{id}/refund' && ci0 < 2
+                ? ci0 + 2
+                : ci0;
           // Signing out, a password change or reset and a role change end a user's tokens (any
           // earlier request may have): the client's user signs in again, with a token of their
           // current generation, before each request.
@@ -508,6 +564,12 @@ describe.each(await activeDialects())('fuzzing every route on %s', (dialect) => 
                   ? { method: route.method, url, headers: { 'content-type': 'application/json' } }
                   : { method: route.method, url, body: b, headers: { 'idempotency-key': 'k'.repeat(300) } };
           }
+          // X-Account on a third of the requests: none (0-8), a member's (9 own, 10 shared) or not the caller's (11-13).
+          const garbage = ['a'.repeat(300), "' or 1=1 --", '..%2F..', 'null', '00000000-0000-0000-0000-000000000000', 'org_'];
+          const named =
+            [accounts.own, accounts.shared, accounts.foreign, accounts.otherPersonal][ai - 9] ??
+            (ai > 8 ? garbage[Math.abs(seed) % garbage.length] : undefined);
+          if (named !== undefined) req = { ...req, headers: { ...(req.headers ?? {}), 'x-account': named } };
           const res =
             !valid && rawJunk && route.method !== 'GET'
               ? await client.request(req.method, req.url, { raw: '{"broken": ', headers: req.headers ?? {} })
@@ -518,8 +580,18 @@ describe.each(await activeDialects())('fuzzing every route on %s', (dialect) => 
           sent++;
           hit.add(name);
           statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
-          const what = `${valid ? 'valid' : 'broken'} ${req.method} ${req.url} -> ${res.status} ${res.text.slice(0, 200)}`;
+          const what = `${valid ? 'valid' : 'broken'} ${req.method} ${req.url}${named ? ` X-Account ${named.slice(0, 40)}` : ''} -> ${res.status} ${res.text.slice(0, 200)}`;
           expect(res.status, what).toBeLessThan(500);
+          // A signed-in caller naming an account they are not a member of: 404 on every route that takes X-Account
+          // (the user belongs to the own and shared organisations; the admins to none).
+          const takesAccount = ACCOUNT_ROUTES.has(`${route.method} ${route.path.replace(/\{(\w+)\}/g, ':$1')}`);
+          const mine = ci === 1 && (named === accounts.own || named === accounts.shared);
+          if (takesAccount && ci > 0 && named !== undefined && !mine) {
+            // A broken request may be refused for its own fault first (400, 415), never let through or told apart (403, 402).
+            if (valid) expect(res.status, what).toBe(404);
+            else expect([400, 404, 413, 415], what).toContain(res.status);
+            accountRefusals++;
+          }
           const after = await moneyState(s);
           if (res.status >= 400) {
             expect(res.body?.error?.code, what).toMatch(/^[a-z_]+$/);
@@ -537,6 +609,8 @@ describe.each(await activeDialects())('fuzzing every route on %s', (dialect) => 
     // Every generated request must have been sent (the time limit is a guard, not a target).
     expect(sent).toBe(FUZZ_RUNS);
     expect(routes.filter((r) => !hit.has(`${r.method} ${r.path}`))).toEqual([]);
+    // About 1 request in 20 names, signed in, an account not theirs on a route that takes one.
+    expect(accountRefusals).toBeGreaterThan(FUZZ_RUNS / 50);
     // The valid half really worked: every money route succeeded at least once.
     for (const r of [
       'POST /api/messages',
@@ -555,11 +629,23 @@ describe.each(await activeDialects())('fuzzing every route on %s', (dialect) => 
     ]) {
       expect(validOk.get(r) ?? 0, `${r}: no valid request succeeded`).toBeGreaterThan(0);
     }
+    // The organisation routes, including listing and revoking invitations, were really exercised too.
+    for (const r of [
+      'POST /api/orgs',
+      'GET /api/orgs/{id}/members',
+      'POST /api/orgs/{id}/invitations',
+      'GET /api/orgs/{id}/invitations',
+      'DELETE /api/orgs/{id}/invitations/{invitationId}',
+    ]) {
+      expect(validOk.get(r) ?? 0, `${r}: no valid request succeeded`).toBeGreaterThan(0);
+    }
     const report = await verifyLedger(s.running.core.database.db, s.running.core.ledgerKey);
     expect(report.violations).toEqual([]);
     console.info(
       `[fuzz ${dialect}] ${sent} requests over ${routes.length} routes and 4 roles; statuses ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}; ` +
         `valid requests answered 2xx on ${validOk.size} routes (${[...validOk.values()].reduce((a, b) => a + b, 0)} in all; ` +
+        `invitations listed ${validOk.get('GET /api/orgs/{id}/invitations') ?? 0}, revoked ${validOk.get('DELETE /api/orgs/{id}/invitations/{invitationId}') ?? 0}; ` +
+        `${accountRefusals} requests named an account not the caller's; ` +
         `never on ${JSON.stringify(routes.map((r) => `${r.method} ${r.path}`).filter((r) => !validOk.has(r)))}); verify clean`,
     );
   });
