@@ -28,7 +28,9 @@ describe.each(await activeDialects())('held credits on %s', (dialect) => {
     await s.grant(u.user.id, 100);
     await s.grant(other.user.id, 100);
     const externalId = `held-${u.user.id}`;
+    // The service API finds customers by their account's external id (the personal account's id is the user's).
     await s.running.core.database.db.updateTable('users').set({ external_id: externalId }).where('id', '=', u.user.id).execute();
+    await s.running.core.database.db.updateTable('accounts').set({ external_id: externalId }).where('id', '=', u.user.id).execute();
 
     const empty = await u.api.call('GET /api/credits/holds');
     expect(empty.status).toBe(200);
