@@ -120,6 +120,8 @@ interface Known {
   paymentIds: string[];
   alertIds: string[];
   callIds: string[];
+  /** Who started each call and with which X-Account: a valid end is sent the same way (a call is its account's). */
+  callStarters: Map<string, { ci: number; named: string | undefined }>;
   holdIds: string[];
   apiKeyIds: string[];
   endpointIds: string[];
@@ -454,6 +456,7 @@ describe.each(await activeDialects())('fuzzing every route on %s', (dialect) => 
       paymentIds: [],
       alertIds: [],
       callIds: [],
+      callStarters: new Map(),
       holdIds: [],
       apiKeyIds: [],
       endpointIds: [],
@@ -536,7 +539,7 @@ describe.each(await activeDialects())('fuzzing every route on %s', (dialect) => 
           // Only the user belongs to organisations (owning one, a plain member of another): a valid request for an
           // organisation route is sent by them, so each of those routes succeeds often; broken ones go to any client.
           // Likewise a valid refund is sent by an admin (it needs a paid payment, and half the clients can never refund).
-          const ci =
+          let ci =
             valid && route.path.startsWith('/api/orgs')
               ? 1
               : valid && name0(route) === 'POST /api/admin/payments/{id}/refund' && ci0 < 2
@@ -545,13 +548,15 @@ describe.each(await activeDialects())('fuzzing every route on %s', (dialect) => 
           // Signing out, a password change or reset and a role change end a user's tokens (any
           // earlier request may have): the client's user signs in again, with a token of their
           // current generation, before each request.
-          if (ci > 0) clients[ci] = s.api.withToken(await s.tokenFor(userIds[ci] as string));
-          const client = clients[ci] as Client;
           const name = `${route.method} ${route.path}`;
           let req: Req;
+          // A valid end of a call is sent by whoever started it, naming the account it was started on.
+          let starter: { ci: number; named: string | undefined } | undefined;
           if (valid) {
             // Generated now, from what is known now (ids learnt from earlier answers), reproducibly from the seed.
             req = fc.sample(validRequest(route, known), { seed, numRuns: 1 })[0] as Req;
+            if (name === 'POST /api/vapi/calls/{id}/end') starter = known.callStarters.get(req.url.split('/')[4] as string);
+            if (starter) ci = starter.ci;
           } else {
             let i = 0;
             const path = route.path.replace(/\{[^}]+\}/g, () => params[i++ % params.length] as string);
@@ -566,9 +571,12 @@ describe.each(await activeDialects())('fuzzing every route on %s', (dialect) => 
           }
           // X-Account on a third of the requests: none (0-8), a member's (9 own, 10 shared) or not the caller's (11-13).
           const garbage = ['a'.repeat(300), "' or 1=1 --", '..%2F..', 'null', '00000000-0000-0000-0000-000000000000', 'org_'];
-          const named =
-            [accounts.own, accounts.shared, accounts.foreign, accounts.otherPersonal][ai - 9] ??
-            (ai > 8 ? garbage[Math.abs(seed) % garbage.length] : undefined);
+          const named = starter
+            ? starter.named
+            : ([accounts.own, accounts.shared, accounts.foreign, accounts.otherPersonal][ai - 9] ??
+              (ai > 8 ? garbage[Math.abs(seed) % garbage.length] : undefined));
+          if (ci > 0) clients[ci] = s.api.withToken(await s.tokenFor(userIds[ci] as string));
+          const client = clients[ci] as Client;
           if (named !== undefined) req = { ...req, headers: { ...(req.headers ?? {}), 'x-account': named } };
           const res =
             !valid && rawJunk && route.method !== 'GET'
@@ -600,6 +608,7 @@ describe.each(await activeDialects())('fuzzing every route on %s', (dialect) => 
           } else if (valid) {
             validOk.set(name, (validOk.get(name) ?? 0) + 1);
             learn(known, req, res.status, res.body);
+            if (name === 'POST /api/vapi/calls' && res.body?.call?.id) known.callStarters.set(res.body.call.id, { ci, named });
           }
           state = after;
         },
