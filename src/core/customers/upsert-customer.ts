@@ -9,7 +9,7 @@ import { DomainError, conflict, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { LedgerWriter } from '../ledger/writer.js';
 import { externalIdTaken } from '../orgs/create-organization.js';
-import { lockOrg } from '../orgs/membership.js';
+import { addMember, lockOrg } from '../orgs/membership.js';
 import { resolveServiceMember } from './resolve-member.js';
 
 export interface CustomerInput {
@@ -110,10 +110,7 @@ async function upsertOrganization(writer: LedgerWriter, input: CustomerInput): P
         startingMc: 0,
       });
       if (ownerId !== null) {
-        await trx
-          .insertInto('account_members')
-          .values({ account_id: id, user_id: ownerId, role: 'owner', monthly_limit_mc: null, created_at: now, updated_at: now })
-          .execute();
+        await addMember(trx, id, ownerId, 'owner', now);
       }
       await recordAudit(
         trx,
@@ -178,10 +175,7 @@ async function makeOwner(scope: { trx: Kysely<DB>; now: number }, orgId: string,
       .where('user_id', '=', userId)
       .execute();
   } else {
-    await trx
-      .insertInto('account_members')
-      .values({ account_id: orgId, user_id: userId, role: 'owner', monthly_limit_mc: null, created_at: now, updated_at: now })
-      .execute();
+    await addMember(trx, orgId, userId, 'owner', now);
   }
   await recordAudit(
     trx,

@@ -5,6 +5,7 @@ import { recordAudit } from '../audit/record-audit.js';
 import { conflict, notFound } from '../errors.js';
 import type { LedgerWriter } from '../ledger/writer.js';
 import { invitationTokenHash } from './invite-member.js';
+import { addMember } from './membership.js';
 
 /**
  * The signed-in user whose email is the invitation's joins the organisation with its role.
@@ -38,17 +39,7 @@ export async function acceptInvitation(
         .where('accepted_at', 'is', null)
         .executeTakeFirst();
       if (Number(used.numUpdatedRows) !== 1) throw notFound('Invitation');
-      await trx
-        .insertInto('account_members')
-        .values({
-          account_id: inv.account_id,
-          user_id: input.userId,
-          role: inv.role,
-          monthly_limit_mc: null,
-          created_at: now,
-          updated_at: now,
-        })
-        .execute();
+      await addMember(trx, inv.account_id, input.userId, inv.role, now);
       await recordAudit(
         trx,
         {

@@ -5,6 +5,7 @@ import { recordAudit } from '../audit/record-audit.js';
 import { conflict } from '../errors.js';
 import { newId } from '../ids.js';
 import type { LedgerWriter } from '../ledger/writer.js';
+import { addMember } from './membership.js';
 
 export interface CreatedOrganization {
   id: string;
@@ -43,10 +44,7 @@ export async function createOrganization(
         lowBalanceThresholdMc: DEFAULT_LOW_BALANCE_THRESHOLD_MC,
         startingMc: 0,
       });
-      await trx
-        .insertInto('account_members')
-        .values({ account_id: id, user_id: input.ownerId, role: 'owner', monthly_limit_mc: null, created_at: now, updated_at: now })
-        .execute();
+      await addMember(trx, id, input.ownerId, 'owner', now);
       await recordAudit(
         trx,
         {

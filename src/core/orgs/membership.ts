@@ -102,3 +102,11 @@ export async function targetOf(trx: Kysely<DB>, orgId: string, userId: string) {
 export const lastOwner = () =>
   conflict('The organisation\u2019s last owner cannot be removed or demoted: make another member owner first.');
 export const ownersOnly = () => new DomainError('forbidden', 'Only an owner may give or take the owner role, or remove an owner.');
+
+/** Adds `userId` to the organisation with `role` and no monthly limit (in the caller's transaction). */
+export async function addMember(trx: Kysely<DB>, accountId: string, userId: string, role: MemberRole, now: number): Promise<void> {
+  await trx
+    .insertInto('account_members')
+    .values({ account_id: accountId, user_id: userId, role, monthly_limit_mc: null, created_at: now, updated_at: now })
+    .execute();
+}
