@@ -30,20 +30,33 @@ export async function resolveServiceMember(
       'Member must be omitted for a personal customer',
     );
   }
-  const found = await db
-    .selectFrom('account_members as m')
-    .innerJoin('users as u', 'u.id', 'm.user_id')
-    .select(['u.id', 'u.external_id'])
-    .where('m.account_id', '=', accountId)
-    .where((eb) => eb.or([eb('u.external_id', '=', member), eb('u.id', '=', member)]))
-    .execute();
-  // An external id wins over a user id that happens to be the same text.
-  const user = found.find((u) => u.external_id === member) ?? found[0];
+  const user = await findNamedUser(db, member, accountId);
   if (!user) {
     throw badMember(
       'No member of this organisation has that id: `member` is a member’s external id (or user id).',
       'Member must be a member of the organisation',
     );
   }
-  return user.id;
+  return user;
+}
+
+/**
+ * The user `name` names: their external id (a platform token's `sub`), or their user id for a
+ * user the platform never named; an external id wins over a user id that happens to be the
+ * same text. With `memberOf`, only that organisation's members count. Null when there is none.
+ */
+export async function findNamedUser(db: Kysely<DB>, name: string, memberOf?: string): Promise<string | null> {
+  let q = db
+    .selectFrom('users as u')
+    .select(['u.id', 'u.external_id'])
+    .where((eb) => eb.or([eb('u.external_id', '=', name), eb('u.id', '=', name)]));
+  if (memberOf !== undefined) {
+    q = q.where((eb) =>
+      eb.exists(
+        eb.selectFrom('account_members as m').select('m.user_id').whereRef('m.user_id', '=', 'u.id').where('m.account_id', '=', memberOf),
+      ),
+    );
+  }
+  const found = await q.execute();
+  return (found.find((u) => u.external_id === name) ?? found[0])?.id ?? null;
 }

@@ -1,16 +1,13 @@
 import type { Kysely } from 'kysely';
 import type { AccountKind, DB } from '../../db/schema.js';
 import { isUniqueViolation } from '../../db/errors.js';
-import { DEFAULT_LOW_BALANCE_THRESHOLD_MC } from '../accounts/create-user.js';
 import { ensureExternalUser } from '../accounts/ensure-external-user.js';
-import { insertAccount } from '../accounts/insert-account.js';
 import { recordAudit } from '../audit/record-audit.js';
 import { DomainError, conflict, notFound } from '../errors.js';
-import { newId } from '../ids.js';
 import type { LedgerWriter } from '../ledger/writer.js';
-import { externalIdTaken } from '../orgs/create-organization.js';
+import { externalIdTaken, insertOrganization } from '../orgs/create-organization.js';
 import { addMember, lockOrg } from '../orgs/membership.js';
-import { resolveServiceMember } from './resolve-member.js';
+import { findNamedUser, resolveServiceMember } from './resolve-member.js';
 
 export interface CustomerInput {
   externalId: string;
@@ -99,29 +96,11 @@ async function upsertOrganization(writer: LedgerWriter, input: CustomerInput): P
         if (ownerId !== null) await makeOwner(scope, existing.id, ownerId);
         return { customer: { accountId: existing.id, externalId, kind: 'organization' as const, name }, created: false };
       }
-      const id = `org_${newId(now)}`;
       const name = input.name ?? externalId.slice(0, 100);
-      await insertAccount(scope, {
-        id,
-        kind: 'organization',
-        name,
-        externalId,
-        lowBalanceThresholdMc: DEFAULT_LOW_BALANCE_THRESHOLD_MC,
-        startingMc: 0,
-      });
-      if (ownerId !== null) {
-        await addMember(trx, id, ownerId, 'owner', now);
-      }
-      await recordAudit(
-        trx,
-        {
-          actorId: null,
-          action: 'organization.create',
-          targetType: 'account',
-          targetId: id,
-          details: { name, externalId, ownerId, via: 'service_api' },
-        },
-        now,
+      const id = await insertOrganization(
+        scope,
+        { name, externalId, ownerId },
+        { actorId: null, details: { ownerId, via: 'service_api' } },
       );
       return { customer: { accountId: id, externalId, kind: 'organization' as const, name }, created: true };
     });
@@ -140,12 +119,7 @@ async function upsertOrganization(writer: LedgerWriter, input: CustomerInput): P
 
 /** The user `owner` names: their external id (preferred) or user id; 400 when there is none. */
 async function findUser(trx: Kysely<DB>, owner: string): Promise<string> {
-  const found = await trx
-    .selectFrom('users')
-    .select(['id', 'external_id'])
-    .where((eb) => eb.or([eb('external_id', '=', owner), eb('id', '=', owner)]))
-    .execute();
-  const user = found.find((u) => u.external_id === owner) ?? found[0];
+  const user = await findNamedUser(trx, owner);
   if (!user) {
     throw invalidField(
       'owner',
@@ -153,7 +127,7 @@ async function findUser(trx: Kysely<DB>, owner: string): Promise<string> {
       'Owner must be an existing user',
     );
   }
-  return user.id;
+  return user;
 }
 
 /** Makes `userId` an owner of the organisation: added, or promoted from admin or member. */

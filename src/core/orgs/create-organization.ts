@@ -4,7 +4,7 @@ import { insertAccount } from '../accounts/insert-account.js';
 import { recordAudit } from '../audit/record-audit.js';
 import { conflict } from '../errors.js';
 import { newId } from '../ids.js';
-import type { LedgerWriter } from '../ledger/writer.js';
+import type { LedgerWriter, TransactionScope } from '../ledger/writer.js';
 import { addMember } from './membership.js';
 
 export interface CreatedOrganization {
@@ -30,32 +30,12 @@ export async function createOrganization(
   const externalId = input.externalId ?? null;
   try {
     return await writer.transaction(async (scope) => {
-      const { trx, now } = scope;
+      const { trx } = scope;
       if (externalId !== null) {
         const taken = await trx.selectFrom('accounts').select('id').where('external_id', '=', externalId).executeTakeFirst();
         if (taken) throw externalIdTaken(externalId);
       }
-      const id = `org_${newId(now)}`;
-      await insertAccount(scope, {
-        id,
-        kind: 'organization',
-        name: input.name,
-        externalId,
-        lowBalanceThresholdMc: DEFAULT_LOW_BALANCE_THRESHOLD_MC,
-        startingMc: 0,
-      });
-      await addMember(trx, id, input.ownerId, 'owner', now);
-      await recordAudit(
-        trx,
-        {
-          actorId: input.ownerId,
-          action: 'organization.create',
-          targetType: 'account',
-          targetId: id,
-          details: { name: input.name, externalId },
-        },
-        now,
-      );
+      const id = await insertOrganization(scope, { name: input.name, externalId, ownerId: input.ownerId }, { actorId: input.ownerId });
       return { id, name: input.name, externalId };
     });
   } catch (e) {
@@ -63,4 +43,40 @@ export async function createOrganization(
     if (externalId !== null && isUniqueViolation(e)) throw externalIdTaken(externalId);
     throw e;
   }
+}
+
+/**
+ * The body of a new organisation, in the caller's transaction: its account (empty balance,
+ * default settings), its owner when there is one, and the `organization.create` audit entry
+ * (`details` adds to its name and external id). Returns the new account's id. Used by
+ * createOrganization (a signed-in user's) and the service API's upsertCustomer.
+ */
+export async function insertOrganization(
+  scope: TransactionScope,
+  org: { name: string; externalId: string | null; ownerId: string | null },
+  audit: { actorId: string | null; details?: Record<string, unknown> },
+): Promise<string> {
+  const { trx, now } = scope;
+  const id = `org_${newId(now)}`;
+  await insertAccount(scope, {
+    id,
+    kind: 'organization',
+    name: org.name,
+    externalId: org.externalId,
+    lowBalanceThresholdMc: DEFAULT_LOW_BALANCE_THRESHOLD_MC,
+    startingMc: 0,
+  });
+  if (org.ownerId !== null) await addMember(trx, id, org.ownerId, 'owner', now);
+  await recordAudit(
+    trx,
+    {
+      actorId: audit.actorId,
+      action: 'organization.create',
+      targetType: 'account',
+      targetId: id,
+      details: { name: org.name, externalId: org.externalId, ...audit.details },
+    },
+    now,
+  );
+  return id;
 }
