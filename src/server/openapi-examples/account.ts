@@ -16,6 +16,7 @@ import {
   payment,
   settings,
   usageReport,
+  alert,
 } from './samples.js';
 
 export const ACCOUNT_EXAMPLES: Record<string, Example> = {
@@ -135,21 +136,13 @@ export const ACCOUNT_EXAMPLES: Record<string, Example> = {
     response: {
       status: 200,
       body: {
-        items: [
-          {
-            id: '01a2245e-7000-7000-8000-000000000001',
-            type: 'low_balance',
-            message: 'Your available balance fell below 10 credits.',
-            read: false,
-            createdAt: T,
-          },
-        ],
+        items: [alert],
         nextCursor: null,
         unread: 1,
       },
     },
   },
-  'POST /api/credits/alerts/{id}/read': { response: { status: 200, body: { id: '01a2245e-7000-7000-8000-000000000001', read: true } } },
+  'POST /api/credits/alerts/{id}/read': { response: { status: 200, body: { id: alert.id, read: true } } },
   'GET /api/credits/settings': { response: { status: 200, body: settings } },
   'PUT /api/credits/settings': {
     request: { autoRecharge: { enabled: true, thresholdCredits: 20, packageId: 'pkg_starter' } },

@@ -1,5 +1,5 @@
 /** Examples of the administration of organisations. */
-import { ADMIN_ID, type Example, T, USER_ID } from './samples.js';
+import { type Example, T, USER_ID, adjustment } from './samples.js';
 
 const ORG_ID = 'org_01a2245e-c000-7000-8000-000000000001';
 
@@ -35,24 +35,10 @@ export const ADMIN_ORG_EXAMPLES: Record<string, Example> = {
       },
     },
   },
-  'POST /api/admin/organizations/{id}/adjustments': {
-    request: { amount: 100, reason: 'Credits for the pilot month' },
-    response: {
-      status: 201,
-      body: {
-        transaction: {
-          id: '01a2245e-b000-7000-8000-000000000009',
-          type: 'adjustment',
-          amount: 100,
-          reservedChange: 0,
-          balanceAfter: 1190.4,
-          description: 'Credits for the pilot month',
-          metadata: { reason: 'Credits for the pilot month', actorId: ADMIN_ID },
-          memberId: null,
-          createdAt: T,
-        },
-        balance: { balance: 1190.4, reserved: 0, available: 1190.4 },
-      },
-    },
-  },
+  'POST /api/admin/organizations/{id}/adjustments': adjustment({
+    transactionId: '01a2245e-b000-7000-8000-000000000009',
+    amount: 100,
+    reason: 'Credits for the pilot month',
+    after: { balance: 1190.4, reserved: 0, available: 1190.4 },
+  }),
 };

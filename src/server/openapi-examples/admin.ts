@@ -16,7 +16,21 @@ import {
   webhookDelivery,
   settings,
   usageReport,
+  alert,
+  adjustment,
 } from './samples.js';
+
+/** The package an admin creates in the examples, as they send it (the answer adds its id and `active`). */
+const team = {
+  name: 'Team',
+  credits: 2000,
+  bonusCredits: 200,
+  priceCents: 15000,
+  currency: 'usd',
+  popular: false,
+  creditsExpireInDays: 365,
+  bonusExpireInDays: 90,
+};
 
 export const ADMIN_EXAMPLES: Record<string, Example> = {
   'GET /api/admin/users': { response: { status: 200, body: { items: [adminUser], nextCursor: null } } },
@@ -27,15 +41,7 @@ export const ADMIN_EXAMPLES: Record<string, Example> = {
         user: adminUser,
         transactions: [usageRow, purchaseRow],
         payments: [payment],
-        alerts: [
-          {
-            id: '01a2245e-7000-7000-8000-000000000001',
-            type: 'low_balance',
-            message: 'Your available balance fell below 10 credits.',
-            read: false,
-            createdAt: T,
-          },
-        ],
+        alerts: [alert],
         settings,
         calls: [
           {
@@ -55,57 +61,18 @@ export const ADMIN_EXAMPLES: Record<string, Example> = {
   },
   'GET /api/admin/users/{id}/usage': { response: { status: 200, body: usageReport } },
   'PATCH /api/admin/users/{id}': { request: { role: 'admin' }, response: { status: 200, body: { user: { ...adminUser, role: 'admin' } } } },
-  'POST /api/admin/users/{id}/adjustments': {
-    request: { amount: 10, reason: 'Goodwill credit for a failed call' },
-    response: {
-      status: 201,
-      body: {
-        transaction: {
-          id: '01a2245e-b000-7000-8000-000000000005',
-          type: 'adjustment',
-          amount: 10,
-          reservedChange: 0,
-          balanceAfter: 558.9,
-          description: 'Goodwill credit for a failed call',
-          metadata: { reason: 'Goodwill credit for a failed call', actorId: ADMIN_ID },
-          memberId: null,
-          createdAt: T,
-        },
-        balance: { balance: 558.9, reserved: 2.5, available: 556.4 },
-      },
-    },
-  },
+  'POST /api/admin/users/{id}/adjustments': adjustment({
+    transactionId: '01a2245e-b000-7000-8000-000000000005',
+    amount: 10,
+    reason: 'Goodwill credit for a failed call',
+    after: { balance: 558.9, reserved: 2.5, available: 556.4 },
+  }),
   'GET /api/admin/packages': {
     response: { status: 200, body: { items: [starter, professional, { ...starter, id: 'pkg_trial', name: 'Trial', active: false }] } },
   },
   'POST /api/admin/packages': {
-    request: {
-      name: 'Team',
-      credits: 2000,
-      bonusCredits: 200,
-      priceCents: 15000,
-      currency: 'usd',
-      popular: false,
-      creditsExpireInDays: 365,
-      bonusExpireInDays: 90,
-    },
-    response: {
-      status: 201,
-      body: {
-        package: {
-          id: 'pkg_01a2245e-c000-7000-8000-000000000006',
-          name: 'Team',
-          credits: 2000,
-          bonusCredits: 200,
-          priceCents: 15000,
-          currency: 'usd',
-          popular: false,
-          active: true,
-          creditsExpireInDays: 365,
-          bonusExpireInDays: 90,
-        },
-      },
-    },
+    request: team,
+    response: { status: 201, body: { package: { id: 'pkg_01a2245e-c000-7000-8000-000000000006', ...team, active: true } } },
   },
   'PATCH /api/admin/packages/{id}': {
     request: { active: false },

@@ -127,6 +127,45 @@ export const usageReport = {
   ],
 };
 export const settings = { lowBalanceThreshold: 10, autoRecharge: { enabled: true, thresholdCredits: 20, packageId: 'pkg_starter' } };
+export const alert = {
+  id: '01a2245e-7000-7000-8000-000000000001',
+  type: 'low_balance',
+  message: 'Your available balance fell below 10 credits.',
+  read: false,
+  createdAt: T,
+};
+
+/**
+ * An admin's adjustment of an account's credits (a user's or an organisation's): `amount`
+ * for `reason`, and the answer, its transaction and the account's balance after it.
+ */
+export function adjustment(o: {
+  transactionId: string;
+  amount: number;
+  reason: string;
+  after: { balance: number; reserved: number; available: number };
+}): Example {
+  return {
+    request: { amount: o.amount, reason: o.reason },
+    response: {
+      status: 201,
+      body: {
+        transaction: {
+          id: o.transactionId,
+          type: 'adjustment',
+          amount: o.amount,
+          reservedChange: 0,
+          balanceAfter: o.after.balance,
+          description: o.reason,
+          metadata: { reason: o.reason, actorId: ADMIN_ID },
+          memberId: null,
+          createdAt: T,
+        },
+        balance: o.after,
+      },
+    },
+  };
+}
 
 export const webhookEndpoint = {
   id: 'we_01a2245e8a1c70009c4e2b1d5f3a7c90',

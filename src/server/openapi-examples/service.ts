@@ -1,21 +1,11 @@
 /** Examples of the service API's operations (merged into EXAMPLES of server/openapi-examples.ts). */
+import { type Example, T, USER_ID, balance } from './samples.js';
 
-const T = '2026-11-28T22:54:55.729Z';
 const KEY_ID = '01a2245e-7a00-7000-8000-0000000000a1';
 const HOLD_ID = '01a2245e-7b00-7000-8000-0000000000b1';
-const ACCOUNT_ID = '01a2245e-5e6b-7000-9669-e60b9a4ba1cb';
 const apiKey = { id: KEY_ID, name: 'Recruitment backend', prefix: 'ck_live_Q3x9Tb', createdAt: T };
-const balance = {
-  balance: 548.9,
-  reserved: 2.5,
-  available: 546.4,
-  lifetimePurchased: 550,
-  lifetimeUsed: 1.1,
-  unlimited: false,
-  expiringSoon: { credits: 50, at: '2026-12-20T00:00:00.000Z' },
-};
 
-export const SERVICE_EXAMPLES = {
+export const SERVICE_EXAMPLES: Record<string, Example> = {
   'POST /api/admin/api-keys': {
     request: { name: 'Recruitment backend' },
     response: { status: 201, body: { apiKey, key: 'ck_live_Q3x9Tb4uYkz0VvF1p8cR2mWn7sLdHjA6eGqXo5iBtCy' } },
@@ -33,7 +23,7 @@ export const SERVICE_EXAMPLES = {
     request: { email: 'ada@example.com', name: 'Ada Lovelace' },
     response: {
       status: 200,
-      body: { customer: { accountId: ACCOUNT_ID, externalId: 'auth0|6560a1', kind: 'personal', name: 'Ada Lovelace' } },
+      body: { customer: { accountId: USER_ID, externalId: 'auth0|6560a1', kind: 'personal', name: 'Ada Lovelace' } },
     },
   },
   'GET /api/v1/customers/{externalId}/balance': { response: { status: 200, body: balance } },
