@@ -9,18 +9,21 @@ import { type DoctorOptions, type Finding, ok, type Severity } from './finding.j
 const CLOCK_WARN_MS = 2_000;
 const CLOCK_BLOCK_MS = 60_000;
 
+/** The one finding when the database cannot be reached: nothing else can be checked then. */
+const unreachable = (message: string, fix: string): Finding[] => [{ check: 'database', severity: 'blocking', message, fix }];
+
 /** The findings about the database: reachable, migrated, and the clock compared with it. */
 export async function checkDatabase(config: Config, opts: DoctorOptions = {}): Promise<Finding[]> {
   const now = opts.now ?? Date.now;
-  const out: Finding[] = [];
   if (!config.databaseUrl && !existsSync(config.sqlitePath)) {
-    out.push({
-      check: 'database',
-      severity: 'warning',
-      message: `${config.sqlitePath} does not exist yet`,
-      fix: '`credits serve` (or `credits migrate`) creates it; if you expected data there, check DATA_DIR',
-    });
-    return out;
+    return [
+      {
+        check: 'database',
+        severity: 'warning',
+        message: `${config.sqlitePath} does not exist yet`,
+        fix: '`credits serve` (or `credits migrate`) creates it; if you expected data there, check DATA_DIR',
+      },
+    ];
   }
   let database: Database;
   try {
@@ -31,14 +34,12 @@ export async function checkDatabase(config: Config, opts: DoctorOptions = {}): P
       pgPoolSize: 1,
     });
   } catch (e) {
-    out.push({
-      check: 'database',
-      severity: 'blocking',
-      message: `the database cannot be opened: ${(e as Error).message}`,
-      fix: 'check DATABASE_URL (or DATA_DIR) and that the server is up',
-    });
-    return out;
+    return unreachable(
+      `the database cannot be opened: ${(e as Error).message}`,
+      'check DATABASE_URL (or DATA_DIR) and that the server is up',
+    );
   }
+  const out: Finding[] = [];
   try {
     const t0 = Date.now();
     let serverNow: number;
@@ -49,13 +50,10 @@ export async function checkDatabase(config: Config, opts: DoctorOptions = {}): P
           )
         : Number((await sql<{ t: number }>`select 1 as t`.execute(database.db)).rows[0]?.t);
     } catch (e) {
-      out.push({
-        check: 'database',
-        severity: 'blocking',
-        message: `the database does not answer: ${(e as Error).message}`,
-        fix: 'check DATABASE_URL (host, port, user, password, database) and that the server is up',
-      });
-      return out;
+      return unreachable(
+        `the database does not answer: ${(e as Error).message}`,
+        'check DATABASE_URL (host, port, user, password, database) and that the server is up',
+      );
     }
     const rtt = Date.now() - t0;
     out.push(ok('database', `the database answers (${config.databaseUrl ? 'PostgreSQL' : 'SQLite'}, ${rtt} ms)`));

@@ -40,6 +40,23 @@ function secretFindings(name: string, value: string, what: string): Finding | nu
   return null;
 }
 
+/**
+ * A secret production refuses to start without: blocking when unset or when short or
+ * guessable, else ok. `usedFor` says what it does, `ifGuessed` what guessing it allows,
+ * `set` how to set it (the fix adds how to generate one).
+ */
+function requiredSecret(name: string, value: string | undefined, says: { usedFor: string; ifGuessed: string; set: string }): Finding {
+  if (!value) {
+    return {
+      check: name.toLowerCase(),
+      severity: 'blocking',
+      message: `${name} is not set; production refuses to start without it (${says.usedFor})`,
+      fix: `${says.set}: ${GENERATE}`,
+    };
+  }
+  return secretFindings(name, value, says.ifGuessed) ?? ok(name.toLowerCase(), `${name} is set and long enough`);
+}
+
 /** The findings about the environment alone: secrets, keys, settings. */
 export function checkEnvironment(env: NodeJS.ProcessEnv): Finding[] {
   const out: Finding[] = [];
@@ -57,38 +74,18 @@ export function checkEnvironment(env: NodeJS.ProcessEnv): Finding[] {
     });
   } else out.push(ok('node_env', 'NODE_ENV=production'));
 
-  const jwt = v('JWT_SECRET');
-  if (!jwt) {
-    out.push({
-      check: 'jwt_secret',
-      severity: 'blocking',
-      message: 'JWT_SECRET is not set; production refuses to start without it (sessions are signed with it)',
-      fix: `set JWT_SECRET: ${GENERATE}`,
-    });
-  } else {
-    out.push(
-      secretFindings('JWT_SECRET', jwt, 'whoever guesses it can sign in as anyone') ??
-        ok('jwt_secret', 'JWT_SECRET is set and long enough'),
-    );
-  }
-
-  const ledgerKey = v('LEDGER_KEY');
-  if (!ledgerKey) {
-    out.push({
-      check: 'ledger_key',
-      severity: 'blocking',
-      message: 'LEDGER_KEY is not set; production refuses to start without it (every ledger row is hashed under it)',
-      fix: `set LEDGER_KEY, kept apart from the database and its backups: ${GENERATE}`,
-    });
-  } else {
-    out.push(
-      secretFindings(
-        'LEDGER_KEY',
-        ledgerKey,
-        'whoever guesses it and can write to the database can rewrite the ledger so that verify passes',
-      ) ?? ok('ledger_key', 'LEDGER_KEY is set and long enough'),
-    );
-  }
+  out.push(
+    requiredSecret('JWT_SECRET', v('JWT_SECRET'), {
+      usedFor: 'sessions are signed with it',
+      ifGuessed: 'whoever guesses it can sign in as anyone',
+      set: 'set JWT_SECRET',
+    }),
+    requiredSecret('LEDGER_KEY', v('LEDGER_KEY'), {
+      usedFor: 'every ledger row is hashed under it',
+      ifGuessed: 'whoever guesses it and can write to the database can rewrite the ledger so that verify passes',
+      set: 'set LEDGER_KEY, kept apart from the database and its backups',
+    }),
+  );
 
   const serviceKey = v('SERVICE_API_KEY');
   if (serviceKey) {
