@@ -86,7 +86,15 @@ function durationObserver(metrics: AppDeps['metrics'], method: string | null, ro
  * hook that logs gets the real child, with its bindings, on first use.
  */
 type LogFn = (...args: unknown[]) => void;
+/** The log methods, one per level: each is the same call on the real child (set on the prototype below, so nothing is made per request). */
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export class RequestLogger {
+  declare fatal: LogFn;
+  declare error: LogFn;
+  declare warn: LogFn;
+  declare info: LogFn;
+  declare debug: LogFn;
+  declare trace: LogFn;
   #real: FastifyBaseLogger | undefined;
   constructor(
     readonly parent: FastifyBaseLogger,
@@ -111,28 +119,15 @@ export class RequestLogger {
   isLevelEnabled(level: string): boolean {
     return (this.real as unknown as { isLevelEnabled(l: string): boolean }).isLevelEnabled(level);
   }
-  fatal(...args: unknown[]) {
-    (this.real.fatal as LogFn)(...args);
-  }
-  error(...args: unknown[]) {
-    (this.real.error as LogFn)(...args);
-  }
-  warn(...args: unknown[]) {
-    (this.real.warn as LogFn)(...args);
-  }
-  info(...args: unknown[]) {
-    (this.real.info as LogFn)(...args);
-  }
-  debug(...args: unknown[]) {
-    (this.real.debug as LogFn)(...args);
-  }
-  trace(...args: unknown[]) {
-    (this.real.trace as LogFn)(...args);
-  }
   silent() {}
   child(bindings: Bindings, opts?: ChildLoggerOptions): FastifyBaseLogger {
     return this.real.child(bindings, opts);
   }
+}
+for (const level of LOG_LEVELS) {
+  RequestLogger.prototype[level] = function (this: RequestLogger, ...args: unknown[]) {
+    (this.real[level] as LogFn)(...args);
+  };
 }
 
 /**
