@@ -1,5 +1,5 @@
 import { keepPreviousData, type QueryKey, useInfiniteQuery, useQuery } from '@tanstack/react-query';
-import type { EndpointKey, QueryOf, ResponseOf } from '../../contracts/endpoints';
+import type { EndpointKey, ParamsOf, QueryOf, RequestOf, ResponseOf } from '../../contracts/endpoints';
 import type { Page } from '../../contracts/types';
 import { api } from '../api/client';
 
@@ -8,51 +8,54 @@ export type PagedKey = {
   [K in EndpointKey]: ResponseOf<K> extends Page<unknown> ? (QueryOf<K> extends { cursor?: string } ? K : never) : never;
 }[EndpointKey];
 
+type Call = (key: EndpointKey, request: { params?: unknown; query?: Record<string, unknown>; signal: AbortSignal }) => Promise<unknown>;
+const call = api as unknown as Call;
+
 /** The items of a paged endpoint's pages. */
 export type ItemOf<K extends PagedKey> = ResponseOf<K> extends Page<infer T> ? T : never;
 
 /**
  * A paginated list of the API, page after page (`fetchNextPage` with the last `nextCursor`),
- * and its items so far. `keepPrevious` shows the last answer while a new filter loads.
+ * and its items so far. `keepPrevious` shows the last answer while a new filter loads; `params`
+ * fills in the path's parameters (an endpoint's deliveries).
  */
 export function usePages<K extends PagedKey>(
   key: K,
   queryKey: QueryKey,
   query: Omit<QueryOf<K>, 'cursor'>,
-  opts: { keepPrevious?: boolean } = {},
+  { keepPrevious, params }: { keepPrevious?: boolean; params?: ParamsOf<K> } = {},
 ) {
-  const call = api as unknown as (key: EndpointKey, request: { query: Record<string, unknown>; signal: AbortSignal }) => Promise<unknown>;
   const list = useInfiniteQuery({
     queryKey,
     queryFn: ({ pageParam, signal }) =>
-      call(key, { query: { ...query, cursor: pageParam }, signal }) as Promise<ResponseOf<K> & Page<ItemOf<K>>>,
+      call(key, { params, query: { ...query, cursor: pageParam }, signal }) as Promise<ResponseOf<K> & Page<ItemOf<K>>>,
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.nextCursor ?? undefined,
-    placeholderData: opts.keepPrevious ? keepPreviousData : undefined,
+    placeholderData: keepPrevious ? keepPreviousData : undefined,
   });
   const items: ItemOf<K>[] = list.data?.pages.flatMap((p) => p.items) ?? [];
   return { list, items };
 }
 
-/** The endpoints read without params that answer a whole list, `{ items }`. */
+/** The endpoints read with GET that answer a whole list, `{ items }`. */
 export type ListKey = {
-  [K in EndpointKey]: K extends `GET ${string}:${string}`
-    ? never
-    : K extends `GET ${string}`
-      ? ResponseOf<K> extends { items: readonly unknown[] }
-        ? K
-        : never
-      : never;
+  [K in EndpointKey]: K extends `GET ${string}` ? (ResponseOf<K> extends { items: readonly unknown[] } ? K : never) : never;
 }[EndpointKey];
 
 type ListItemOf<K extends ListKey> = ResponseOf<K> extends { items: readonly (infer T)[] } ? T : never;
 
-/** A whole list of the API (not paged): the query, and its items once loaded (none before). */
-export function useList<K extends ListKey>(key: K, queryKey: QueryKey) {
-  const call = api as unknown as (key: EndpointKey, request: { signal: AbortSignal }) => Promise<unknown>;
+/**
+ * A whole list of the API (not paged): the query, and its items once loaded (none before);
+ * `params` fills in the path's parameters (an organisation's members).
+ */
+export function useList<K extends ListKey>(
+  key: K,
+  queryKey: QueryKey,
+  ...[params]: RequestOf<K> extends { params: ParamsOf<K> } ? [params: ParamsOf<K>] : []
+) {
   const list = useQuery({
     queryKey,
-    queryFn: ({ signal }) => call(key, { signal }) as Promise<ResponseOf<K> & { items: ListItemOf<K>[] }>,
+    queryFn: ({ signal }) => call(key, { params, signal }) as Promise<ResponseOf<K> & { items: ListItemOf<K>[] }>,
   });
   const items: ListItemOf<K>[] = list.data?.items ?? [];
   return { list, items };

@@ -1,4 +1,4 @@
-import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { Shape } from '../../../contracts/types';
 import { api } from '../../api/client';
 import { SmallButton } from '../../components/Actions';
@@ -6,35 +6,30 @@ import { Card } from '../../components/Card';
 import { QueryTable } from '../../components/QueryTable';
 import { Badge, ErrorMessage, statusTone } from '../../components/ui';
 import { formatDate } from '../../lib/format';
+import { usePages } from '../../lib/paged';
 import { keys } from '../../lib/query-keys';
 
 /** An endpoint's deliveries, newest first: status, every attempt's time and status code, and "Retry". */
 export function DeliveryLog({ endpoint }: { endpoint: Shape<'WebhookEndpoint'> }) {
   const queryClient = useQueryClient();
-  const list = useInfiniteQuery({
-    queryKey: keys.admin.webhookDeliveries(endpoint.id),
-    queryFn: ({ pageParam, signal }) =>
-      api('GET /api/admin/webhook-endpoints/:id/deliveries', {
-        params: { id: endpoint.id },
-        query: { limit: 50, ...(pageParam ? { cursor: pageParam } : {}) },
-        signal,
-      }),
-    initialPageParam: undefined as string | undefined,
-    getNextPageParam: (last) => last.nextCursor ?? undefined,
-  });
+  const { list, items } = usePages(
+    'GET /api/admin/webhook-endpoints/:id/deliveries',
+    keys.admin.webhookDeliveries(endpoint.id),
+    { limit: 50 },
+    { params: { id: endpoint.id } },
+  );
   const retry = useMutation({
     mutationFn: (d: Shape<'WebhookDelivery'>) =>
       api('POST /api/admin/webhook-endpoints/:id/deliveries/:deliveryId/retry', { params: { id: endpoint.id, deliveryId: d.id } }),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: keys.admin.webhookDeliveries(endpoint.id) }),
   });
-  const rows = list.data?.pages.flatMap((p) => p.items) ?? [];
   return (
     <Card title={`Deliveries to ${endpoint.url}`} actions={<SmallButton onClick={() => void list.refetch()}>Refresh</SmallButton>}>
       <QueryTable
         query={list}
         empty="Nothing sent to this endpoint yet."
         caption="Deliveries"
-        rows={rows}
+        rows={items}
         columns={[
           { header: 'Created', cellClassName: 'nowrap', cell: (d) => formatDate(d.createdAt) },
           { header: 'Event', cell: (d) => <code>{d.type}</code> },

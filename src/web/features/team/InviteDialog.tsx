@@ -3,14 +3,13 @@ import { useState } from 'react';
 import type { ResponseOf } from '../../../contracts/endpoints';
 import { api } from '../../api/client';
 import { DialogActions } from '../../components/Actions';
-import { Dialog } from '../../components/Dialog';
-import { Field, SelectField, fieldErrors } from '../../components/Field';
+import { DialogForm } from '../../components/Dialog';
+import { fieldErrors, SelectField, TextField } from '../../components/Field';
 import { SecretShownOnce } from '../../components/SecretShownOnce';
 import { ErrorMessage } from '../../components/ui';
 import type { Account } from '../../lib/account';
 import { formatDate } from '../../lib/format';
 import { keys } from '../../lib/query-keys';
-import { onSubmit } from '../../lib/forms';
 
 type Invitation = ResponseOf<'POST /api/orgs/:id/invitations'>['invitation'];
 
@@ -54,26 +53,15 @@ export function InviteDialog({ org, onClose }: { org: Account; onClose(): void }
     );
   }
   return (
-    <Dialog title="Invite member" onClose={onClose}>
-      <form className="stack" onSubmit={onSubmit(() => invite.mutate())} noValidate>
-        <Field
-          label="Email"
-          type="email"
-          autoComplete="off"
-          value={email}
-          onChange={(e) => setEmail(e.target.value)}
-          required
-          error={fe.email}
-          data-autofocus
-        />
-        <SelectField label="Role" value={role} onChange={(e) => setRole(e.target.value as typeof role)} error={fe.role}>
-          <option value="member">Member: spends from the balance</option>
-          <option value="admin">Admin: also buys credits and manages the team</option>
-          <option value="owner">Owner: also gives and takes the owner role</option>
-        </SelectField>
-        <ErrorMessage error={invite.error} inline={['email', 'role']} />
-        <DialogActions onCancel={onClose} submit={invite.isPending ? 'Inviting…' : 'Send invitation'} busy={invite.isPending} />
-      </form>
-    </Dialog>
+    <DialogForm title="Invite member" onClose={onClose} onSubmit={() => invite.mutate()}>
+      <TextField label="Email" type="email" autoComplete="off" value={email} onChange={setEmail} required error={fe.email} data-autofocus />
+      <SelectField label="Role" value={role} onChange={(e) => setRole(e.target.value as typeof role)} error={fe.role}>
+        <option value="member">Member: spends from the balance</option>
+        <option value="admin">Admin: also buys credits and manages the team</option>
+        <option value="owner">Owner: also gives and takes the owner role</option>
+      </SelectField>
+      <ErrorMessage error={invite.error} inline={['email', 'role']} />
+      <DialogActions onCancel={onClose} submit={invite.isPending ? 'Inviting…' : 'Send invitation'} busy={invite.isPending} />
+    </DialogForm>
   );
 }

@@ -1,16 +1,16 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { ResponseOf } from '../../../contracts/endpoints';
 import { api } from '../../api/client';
-import { DialogActions } from '../../components/Actions';
+import { DialogActions, SmallButton } from '../../components/Actions';
 import { Card } from '../../components/Card';
 import { DataTable } from '../../components/DataTable';
-import { Dialog } from '../../components/Dialog';
+import { DialogForm } from '../../components/Dialog';
 import { QueryStatus } from '../../components/QueryStatus';
 import { Badge, ErrorMessage } from '../../components/ui';
 import type { Account } from '../../lib/account';
 import { formatDate, humanize } from '../../lib/format';
-import { onSubmit } from '../../lib/forms';
+import { useList } from '../../lib/paged';
 import { keys } from '../../lib/query-keys';
 
 type Pending = ResponseOf<'GET /api/orgs/:id/invitations'>['items'][number];
@@ -22,12 +22,7 @@ type Pending = ResponseOf<'GET /api/orgs/:id/invitations'>['items'][number];
  */
 export function PendingInvitations({ org }: { org: Account }) {
   const [revoking, setRevoking] = useState<Pending | null>(null);
-  const pending = useQuery({
-    queryKey: keys.invitations(org.id),
-    queryFn: ({ signal }) => api('GET /api/orgs/:id/invitations', { params: { id: org.id }, signal }),
-    select: (d) => d.items,
-  });
-  const items = pending.data ?? [];
+  const { list: pending, items } = useList('GET /api/orgs/:id/invitations', keys.invitations(org.id), { id: org.id });
   return (
     <Card title="Pending invitations">
       <p className="muted">Invitations not yet accepted. Revoke one sent to the wrong address: its link then stops working.</p>
@@ -36,28 +31,18 @@ export function PendingInvitations({ org }: { org: Account }) {
         stack
         caption={`Pending invitations to ${org.name}`}
         rows={items}
-        rowKey={(i) => i.id}
         columns={[
           { header: 'Email', cellClassName: 'break stack-title', cell: (i) => i.email },
           { header: 'Role', cell: (i) => <Badge tone={i.role === 'member' ? 'neutral' : 'accent'}>{humanize(i.role)}</Badge> },
           { header: 'Invited', cell: (i) => formatDate(i.createdAt) },
           { header: 'Expires', cell: (i) => formatDate(i.expiresAt) },
-          {
-            header: 'Actions',
-            hideHeader: true,
-            cellClassName: 'right stack-actions nowrap',
-            cell: (i) => (
-              <button
-                type="button"
-                className="button button-small button-danger"
-                onClick={() => setRevoking(i)}
-                aria-label={`Revoke the invitation to ${i.email}`}
-              >
-                Revoke
-              </button>
-            ),
-          },
         ]}
+        actions={(i) => (
+          <SmallButton tone="danger" onClick={() => setRevoking(i)} label={`Revoke the invitation to ${i.email}`}>
+            Revoke
+          </SmallButton>
+        )}
+        actionsClassName="right stack-actions nowrap"
       />
       {revoking ? <RevokeDialog org={org} invitation={revoking} onClose={() => setRevoking(null)} /> : null}
     </Card>
@@ -74,15 +59,13 @@ function RevokeDialog({ org, invitation, onClose }: { org: Account; invitation: 
     },
   });
   return (
-    <Dialog title="Revoke invitation?" onClose={onClose}>
-      <form className="stack" onSubmit={onSubmit(() => revoke.mutate())} noValidate>
-        <p>
-          The invitation of <strong>{invitation.email}</strong> to {org.name} stops working: its link no longer lets them join. You can
-          invite them again later.
-        </p>
-        <ErrorMessage error={revoke.error} />
-        <DialogActions onCancel={onClose} submit={revoke.isPending ? 'Revoking…' : 'Revoke invitation'} busy={revoke.isPending} danger />
-      </form>
-    </Dialog>
+    <DialogForm title="Revoke invitation?" onClose={onClose} onSubmit={() => revoke.mutate()}>
+      <p>
+        The invitation of <strong>{invitation.email}</strong> to {org.name} stops working: its link no longer lets them join. You can invite
+        them again later.
+      </p>
+      <ErrorMessage error={revoke.error} />
+      <DialogActions onCancel={onClose} submit={revoke.isPending ? 'Revoking…' : 'Revoke invitation'} busy={revoke.isPending} danger />
+    </DialogForm>
   );
 }

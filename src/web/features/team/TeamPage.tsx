@@ -1,12 +1,12 @@
-import { useQuery } from '@tanstack/react-query';
 import { useState } from 'react';
-import { api } from '../../api/client';
+import { SmallButton } from '../../components/Actions';
 import { Card } from '../../components/Card';
 import { DataTable } from '../../components/DataTable';
 import { QueryStatus } from '../../components/QueryStatus';
 import { Badge } from '../../components/ui';
 import { type Account, useChosenAccount } from '../../lib/account';
 import { creditsText, formatCredits, humanize } from '../../lib/format';
+import { useList } from '../../lib/paged';
 import { keys } from '../../lib/query-keys';
 import { useSession } from '../../lib/session';
 import { CreateOrgDialog } from './CreateOrgDialog';
@@ -68,42 +68,17 @@ function Members({ org, manage }: { org: Account; manage: boolean }) {
   const [inviting, setInviting] = useState(false);
   const [editing, setEditing] = useState<Member | null>(null);
   const [removing, setRemoving] = useState<Member | null>(null);
-  const members = useQuery({
-    queryKey: keys.members(org.id),
-    queryFn: ({ signal }) => api('GET /api/orgs/:id/members', { params: { id: org.id }, signal }),
-    select: (d) => d.items,
-  });
-  const items = members.data ?? [];
+  const { list: members, items } = useList('GET /api/orgs/:id/members', keys.members(org.id), { id: org.id });
   const me = items.find((m) => m.userId === user?.id);
   const mine = (m: Member) => manage || m.userId === user?.id;
-  const actionsColumn = {
-    header: 'Actions',
-    hideHeader: true,
-    cellClassName: 'right stack-actions nowrap',
-    cell: (m: Member) => (
-      <>
-        <button type="button" className="button button-small" onClick={() => setEditing(m)} aria-label={`Change ${m.name || m.email}`}>
-          Change
-        </button>{' '}
-        <button
-          type="button"
-          className="button button-small button-danger"
-          onClick={() => setRemoving(m)}
-          aria-label={`Remove ${m.name || m.email}`}
-        >
-          Remove
-        </button>
-      </>
-    ),
-  };
   return (
     <Card
       title={`Members of ${org.name}`}
       actions={
         manage ? (
-          <button type="button" className="button button-primary button-small" onClick={() => setInviting(true)}>
+          <SmallButton tone="primary" onClick={() => setInviting(true)}>
             Invite
-          </button>
+          </SmallButton>
         ) : undefined
       }
     >
@@ -154,8 +129,22 @@ function Members({ org, manage }: { org: Account; manage: boolean }) {
             cellClassName: (m) => (mine(m) && m.monthlyLimit !== null && m.usedThisMonth >= m.monthlyLimit ? 'neg' : ''),
             cell: (m) => (mine(m) ? formatCredits(m.usedThisMonth) : '—'),
           },
-          ...(manage ? [actionsColumn] : []),
         ]}
+        actions={
+          manage
+            ? (m) => (
+                <>
+                  <SmallButton onClick={() => setEditing(m)} label={`Change ${m.name || m.email}`}>
+                    Change
+                  </SmallButton>{' '}
+                  <SmallButton tone="danger" onClick={() => setRemoving(m)} label={`Remove ${m.name || m.email}`}>
+                    Remove
+                  </SmallButton>
+                </>
+              )
+            : undefined
+        }
+        actionsClassName="right stack-actions nowrap"
       />
       {inviting ? <InviteDialog org={org} onClose={() => setInviting(false)} /> : null}
       {editing ? <MemberDialog org={org} member={editing} onClose={() => setEditing(null)} /> : null}
