@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { credits, freeText, pageOf, paginationQuery } from './common.js';
+import { balanceFields } from './credits.js';
 
 const role = z.enum(['owner', 'admin', 'member']);
 
@@ -24,11 +25,7 @@ export const adminOrganizationSchema = z
       .string()
       .nullable()
       .meta({ description: 'The platform’s own id of the organisation (the service API’s `customer`); null when none was given.' }),
-    balance: credits,
-    reserved: credits,
-    available: credits,
-    lifetimePurchased: credits,
-    lifetimeUsed: credits,
+    ...balanceFields,
     createdAt: z.string(),
     members: z.array(adminOrgMemberSchema).meta({ description: 'Every member, owners first, then admins, then members, each by email.' }),
   })

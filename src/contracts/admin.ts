@@ -2,7 +2,6 @@ import { z } from 'zod';
 import { roleSchema } from './auth.js';
 import { DISPUTE_STATUSES, WEBHOOK_EVENT_OUTCOMES } from './enums.js';
 import {
-  credits,
   creditsInput,
   dateRangeQuery,
   freeText,
@@ -14,7 +13,7 @@ import {
   positiveCreditsInput,
   quantityOutput,
 } from './common.js';
-import { packageSchema, pricingRuleSchema, unitSchema } from './credits.js';
+import { balanceFields, packageSchema, pricingRuleSchema, unitSchema } from './credits.js';
 import { callSchema } from './calls.js';
 import { alertSchema, paymentSchema, paymentStatus, settingsSchema, transactionSchema } from './credits-extra.js';
 
@@ -24,11 +23,7 @@ export const adminUserSchema = z
     email: z.string(),
     name: z.string(),
     role: roleSchema,
-    balance: credits,
-    reserved: credits,
-    available: credits,
-    lifetimePurchased: credits,
-    lifetimeUsed: credits,
+    ...balanceFields,
     externalId: z.string().nullable().meta({
       description:
         "The platform's own id of the user (a platform token's `sub`, the service API's customer); null for a user of the built-in sign-in only.",

@@ -49,14 +49,23 @@ export const estimateBody = z.object({
 
 export const estimateResponse = z.object({ cost: credits, available: credits, allowed: z.boolean() });
 
+/**
+ * The figures of an account's credits, as the balance and the admins' lists of users and
+ * organisations show them: the balance, the part of it holds reserve, what is left to
+ * spend, and what was ever bought and used.
+ */
+export const balanceFields = {
+  balance: credits,
+  reserved: credits,
+  available: credits,
+  lifetimePurchased: credits,
+  lifetimeUsed: credits,
+};
+
 /** The balance of an account (GET /api/credits/balance, and the stream's events). */
 export const balanceSchema = z
   .object({
-    balance: credits,
-    reserved: credits,
-    available: credits,
-    lifetimePurchased: credits,
-    lifetimeUsed: credits,
+    ...balanceFields,
     unlimited: z.boolean(),
     expiringSoon: z
       .object({

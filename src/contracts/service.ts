@@ -83,21 +83,21 @@ const memberField = externalId.optional().meta({
     "For an organisation customer, the member who caused it: that user's external id (a platform token's `sub`; a user the platform never named may be given by their user id). They must be a member of the organisation (else 400); their charge or hold is recorded as theirs and counts against their monthly limit (402 `member_limit_exceeded` past it; in a batch, status `insufficient_credits` with that error code). On a personal customer `member` must be omitted or be the customer's own id.",
 });
 
-export const serviceUsageBody = z
-  .object({
-    customer: externalId,
-    member: memberField,
-    operation: operationName,
-    unit: unitSchema,
-    quantity: quantityInput,
-    metadata: usageMetadata.optional(),
-  })
-  .strict();
+/** What a usage or a hold charges: whose credits (and which member's doing), for what, and how much. */
+const chargeFields = {
+  customer: externalId,
+  member: memberField,
+  operation: operationName,
+  unit: unitSchema,
+  quantity: quantityInput,
+};
 
-export const serviceUsageResponse = z.object({
-  usage: z.object({ id: z.string().nullable() }),
-  credits: z.object({ charged: credits, balance: credits, available: credits }),
-});
+/** The customer's credits after a charge (a usage, or a hold's capture). */
+const chargedCredits = z.object({ charged: credits, balance: credits, available: credits });
+
+export const serviceUsageBody = z.object({ ...chargeFields, metadata: usageMetadata.optional() }).strict();
+
+export const serviceUsageResponse = z.object({ usage: z.object({ id: z.string().nullable() }), credits: chargedCredits });
 
 /** One event of a batch: a usage with its own id, idempotent by that id. */
 export const usageEvent = serviceUsageBody.extend({
@@ -144,11 +144,7 @@ const ttlSeconds = z.number().int().min(1).max(MAX_HOLD_TTL_SECONDS);
 
 export const holdBody = z
   .object({
-    customer: externalId,
-    member: memberField,
-    operation: operationName,
-    unit: unitSchema,
-    quantity: quantityInput,
+    ...chargeFields,
     ttlSeconds: ttlSeconds
       .default(900)
       .meta({ description: 'How long the hold lasts, 1 to 86,400 seconds (default 900); then the sweeper releases it.' }),
@@ -168,7 +164,7 @@ export const captureBody = z.object({ quantity: quantityInput, metadata: usageMe
 
 export const captureResponse = z.object({
   hold: z.object({ id: z.string(), status: z.literal('captured'), credits, heldCredits: credits }),
-  credits: z.object({ charged: credits, balance: credits, available: credits }),
+  credits: chargedCredits,
 });
 
 export const releaseResponse = z.object({ hold: z.object({ id: z.string(), status: z.enum(['released', 'expired']) }) });
