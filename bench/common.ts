@@ -1,5 +1,6 @@
 /** Helpers shared by the benchmark sections. */
 import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import pg from 'pg';
 
@@ -51,4 +52,46 @@ export function cpuModel(): string {
   } catch {
     return 'unknown cpu';
   }
+}
+
+/** `url` with an `application_name`, so the bench can find its Postgres backends. */
+export function withAppName(url: string, name: string): string {
+  const u = new URL(url);
+  u.searchParams.set('application_name', name);
+  return u.toString();
+}
+
+/**
+ * CPU seconds (user + system, from /proc: Postgres runs on this machine) used so far by
+ * the client backends whose application_name is `name`, by pid; NaN for a pid /proc hides.
+ */
+export async function pgBackendCpu(name: string): Promise<Map<number, number>> {
+  const r = await pgQuery(
+    `select pid from pg_stat_activity where application_name = '${name.replace(/'/g, "''")}' and backend_type = 'client backend'`,
+  );
+  const out = new Map<number, number>();
+  for (const { pid } of r.rows as { pid: number }[]) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(pid, (Number(f[11]) + Number(f[12])) / 100);
+    } catch {
+      out.set(pid, Number.NaN);
+    }
+  }
+  return out;
+}
+
+/**
+ * CPU seconds the backends used between two `pgBackendCpu` samples: a backend first seen in
+ * `after` started in between (all its CPU counts); one gone by `after` is not counted (an idle
+ * pool connection closing, which used next to nothing).
+ */
+export function pgCpuBetween(before: Map<number, number>, after: Map<number, number>): number {
+  let s = 0;
+  for (const [pid, t] of after) {
+    const t0 = before.get(pid) ?? 0;
+    if (Number.isFinite(t0) && Number.isFinite(t)) s += t - t0;
+  }
+  return s;
 }

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import autocannon from 'autocannon';
 import SQLite from 'better-sqlite3';
 import type { Dialect } from '../src/db/open.js';
-import { PG_URL, median, pgQuery } from './common.js';
+import { PG_URL, median, pgBackendCpu, pgCpuBetween, pgQuery, withAppName } from './common.js';
 
 const SERVER = new URL('./server.mjs', import.meta.url).pathname;
 const BARE = new URL('./bare.mjs', import.meta.url).pathname;
@@ -404,40 +404,58 @@ export async function durabilityBench(dialect: Dialect, o: HttpOptions): Promise
 }
 
 export interface ScaleFigure {
-  one: Load;
-  two: Load;
+  one: ScaleLoad;
+  two: ScaleLoad;
 }
+
+export interface ScaleLoad extends Load {
+  /** Postgres client backends' CPU per request of the instances (microseconds). */
+  pgCpuUs?: number;
+}
+
+const SCALE_APP = 'credits-bench-scale';
 
 /**
  * Two server processes on one Postgres against one: the same total load (connections),
  * every request a metered message from its own user (a user per connection pair, so the
- * two instances do not only fight over one hot account).
+ * two instances do not only fight over one hot account). Also the CPU per request of the
+ * instances (summed) and of their Postgres backends, so the capacity model (bench/capacity.ts)
+ * can be checked against it.
  */
 export async function scaleOutBench(o: HttpOptions): Promise<ScaleFigure> {
   const db = await benchDb('postgres');
-  const a = await startServerProc(db, { PG_POOL_SIZE: '10' });
-  const b = await startServerProc(db, { PG_POOL_SIZE: '10' });
+  const env = { PG_POOL_SIZE: '10', DATABASE_URL: withAppName(PG_URL, SCALE_APP) };
+  const a = await startServerProc(db, env);
+  const b = await startServerProc(db, env);
   try {
     const users: { token: string; userId: string }[] = [];
     for (let i = 0; i < 8; i++) users.push(await fundedUser(a.url, `scale-${i}@example.com`));
     const requests = (token: string) => meteredRequest(token);
-    const drive = async (urls: string[]) => {
+    const drive = async (urls: string[]): Promise<ScaleLoad> => {
       // Connections split evenly over users and over the given instances.
       const per = Math.max(1, Math.floor(o.connections / users.length));
+      const cpu0 = a.cpu() + b.cpu();
+      const pg0 = await pgBackendCpu(SCALE_APP);
       const runs = users.map((u, i) =>
         autocannonRun({ url: `${urls[i % urls.length]}/api/messages`, connections: per, duration: o.seconds, ...requests(u.token) }),
       );
       const res = await Promise.all(runs);
+      const pg1 = await pgBackendCpu(SCALE_APP);
+      const cpu = a.cpu() + b.cpu() - cpu0;
+      const rps = res.reduce((s, x) => s + x.rps, 0);
+      const done = rps * o.seconds;
       return {
-        rps: res.reduce((s, x) => s + x.rps, 0),
+        rps,
         p50: median(res.map((x) => x.p50)),
         p99: Math.max(...res.map((x) => x.p99)),
         bad: res.reduce((s, x) => s + x.bad, 0),
+        ...(Number.isFinite(cpu) && done > 0 ? { cpuUs: Math.round((cpu * 1e6) / done) } : {}),
+        ...(done > 0 ? { pgCpuUs: Math.round((pgCpuBetween(pg0, pg1) * 1e6) / done) } : {}),
       };
     };
     await drive([a.url, b.url]);
-    const one: Load[] = [];
-    const two: Load[] = [];
+    const one: ScaleLoad[] = [];
+    const two: ScaleLoad[] = [];
     for (let r = 0; r < o.runs; r++) {
       if (r % 2 === 0) {
         one.push(await drive([a.url]));
@@ -446,11 +464,15 @@ export async function scaleOutBench(o: HttpOptions): Promise<ScaleFigure> {
         two.push(await drive([a.url, b.url]));
         one.push(await drive([a.url]));
       }
-      o.log(
-        `  scale-out run ${r + 1}/${o.runs}: one instance ${Math.round(one.at(-1)?.rps ?? 0)}/s, two ${Math.round(two.at(-1)?.rps ?? 0)}/s`,
-      );
+      const f = (x: ScaleLoad | undefined) =>
+        `${Math.round(x?.rps ?? 0)}/s (CPU per request: instances ${x?.cpuUs ?? '-'} µs, Postgres backends ${x?.pgCpuUs ?? '-'} µs)`;
+      o.log(`  scale-out run ${r + 1}/${o.runs}: one instance ${f(one.at(-1))}, two ${f(two.at(-1))}`);
     }
-    return { one: medianLoad(one), two: medianLoad(two) };
+    const withPg = (xs: ScaleLoad[]): ScaleLoad => ({
+      ...medianLoad(xs),
+      ...(xs.every((x) => x.pgCpuUs !== undefined) ? { pgCpuUs: median(xs.map((x) => x.pgCpuUs as number)) } : {}),
+    });
+    return { one: withPg(one), two: withPg(two) };
   } finally {
     await a.stop();
     await b.stop();

@@ -38,21 +38,30 @@ let ACCOUNTS = 10_000;
 let VERIFY = true;
 const COST = 100;
 const START_MC = 1_000_000_000_000;
-const KEY = new LedgerKey('bench-ledger-key-bench-ledger-key-0123456789');
+/** The ledger key of the section's accounts (bench/capacity-worker.ts hashes under it too). */
+export const LEDGER_KEY_TEXT = 'bench-ledger-key-bench-ledger-key-0123456789';
+const KEY = new LedgerKey(LEDGER_KEY_TEXT);
 import { PG_URL, fmt, median, postgresUp } from './common.js';
 const PG_POOL = 10;
 
-interface Bench {
+export interface Bench {
   database: Database;
   users: string[];
   info: string;
+  /** The Postgres schema the accounts live in (postgres only). */
+  schema?: string;
   dispose(): Promise<void>;
 }
 
-async function setup(dialect: Dialect): Promise<Bench> {
+/**
+ * A fresh database (SQLite file or Postgres schema) with `accounts` funded accounts, each
+ * opening with one hashed purchase row so `verifyLedger` checks whatever is written after.
+ */
+export async function ledgerSetup(dialect: Dialect, accounts = ACCOUNTS): Promise<Bench> {
   let database: Database;
   let dispose: () => Promise<void>;
   let info: string;
+  let pgSchema: string | undefined;
   if (dialect === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'credits-bench-'));
     database = await openDatabase({ sqlitePath: join(dir, 'bench.db'), sqliteSynchronous: 'FULL' });
@@ -64,6 +73,7 @@ async function setup(dialect: Dialect): Promise<Bench> {
     info = `SQLite ${v.rows[0]?.v} (better-sqlite3, WAL, synchronous=FULL, file in ${tmpdir()})`;
   } else {
     const schema = `bench_${process.pid}`;
+    pgSchema = schema;
     const c = new pg.Client({ connectionString: PG_URL });
     await c.connect();
     await c.query(`drop schema if exists ${schema} cascade; create schema ${schema}`);
@@ -85,32 +95,12 @@ async function setup(dialect: Dialect): Promise<Bench> {
   await migrateToLatest(database.db);
   await keyLedger(database, KEY);
   const now = Date.now();
-  const users = Array.from({ length: ACCOUNTS }, () => newId(now));
-  // Each account opens with one purchase row, so the ledger verifies afterwards.
+  const users = Array.from({ length: accounts }, () => newId(now));
+  // Each account opens empty (the start of its chain), then is funded through the writer with
+  // one adjustment grant, the way the service funds one: its ledger row and its grant, so
+  // `verifyLedger` checks everything written afterwards.
   for (let i = 0; i < users.length; i += 500) {
     const part = users.slice(i, i + 500);
-    const opening = part.map((id) => {
-      const row = {
-        id: newId(now),
-        user_id: id,
-        seq: 1,
-        type: 'purchase' as const,
-        amount_mc: START_MC,
-        reserved_change_mc: 0,
-        balance_after_mc: START_MC,
-        reserved_after_mc: 0,
-        description: 'Bench credits',
-        metadata: null,
-        reference_type: null,
-        reference_id: null,
-        idempotency_key: null,
-        prev_hash: GENESIS_HASH,
-        hash: '',
-        created_at: now,
-      };
-      row.hash = hashRow(KEY, GENESIS_HASH, row);
-      return row;
-    });
     await database.db
       .insertInto('users')
       .values(
@@ -126,25 +116,34 @@ async function setup(dialect: Dialect): Promise<Bench> {
         })),
       )
       .execute();
+    // Each user's personal account, which the balance belongs to.
+    await database.db
+      .insertInto('accounts')
+      .values(part.map((id) => ({ id, kind: 'personal' as const, name: 'bench', created_at: now, updated_at: now })))
+      .execute();
     await database.db
       .insertInto('user_credits')
       .values(
-        opening.map((t) => ({
-          user_id: t.user_id,
-          balance_mc: START_MC,
+        part.map((id) => ({
+          user_id: id,
+          balance_mc: 0,
           reserved_mc: 0,
-          lifetime_purchased_mc: START_MC,
+          lifetime_purchased_mc: 0,
           lifetime_used_mc: 0,
-          seq: 1,
-          last_hash: t.hash,
+          seq: 0,
+          last_hash: GENESIS_HASH,
           updated_at: now,
         })),
       )
       .execute();
-    await database.db.insertInto('credit_transactions').values(opening).execute();
   }
+  const funding = new LedgerWriter(database, { ledgerKey: KEY });
+  await Promise.all(
+    users.map((userId) => funding.submit({ kind: 'credit', userId, amountMc: START_MC, type: 'adjustment', description: 'Bench credits' })),
+  );
+  await funding.close();
   if (dialect === 'postgres') await sql`analyze`.execute(database.db);
-  return { database, users, info, dispose };
+  return { database, users, info, ...(pgSchema ? { schema: pgSchema } : {}), dispose };
 }
 
 type Pick = () => string;
@@ -184,7 +183,8 @@ async function writerRun(b: Bench, pick: Pick, seconds = SECONDS): Promise<Measu
  * One transaction per debit, the way a straightforward service writes it: BEGIN; the
  * guarded UPDATE (available >= cost) returning the new balance and the chain head; the
  * hashed ledger row and the new chain head; COMMIT. On Postgres the last two go in one
- * statement (a data-modifying CTE), so the loop makes four round trips per debit.
+ * statement (a data-modifying CTE), so the loop makes four round trips per debit, plus one for
+ * the account's grant and its movement.
  */
 async function naiveDebit(db: Kysely<DB>, dialect: Dialect, userId: string): Promise<void> {
   await db.transaction().execute(async (trx) => {
@@ -231,6 +231,24 @@ async function naiveDebit(db: Kysely<DB>, dialect: Dialect, userId: string): Pro
       await trx.insertInto('credit_transactions').values(row).execute();
       await trx.updateTable('user_credits').set({ last_hash: row.hash }).where('user_id', '=', userId).execute();
     }
+    // The account's one grant (the bench funds each with one) gives the credits, with the
+    // movement that records it, as the writer does.
+    if (dialect === 'postgres') {
+      await sql`with g as (update grants set remaining_mc = remaining_mc - ${COST} where user_id = ${userId} returning id)
+        insert into grant_movements (transaction_id, grant_id, user_id, amount_mc, created_at)
+        select ${row.id}, g.id, ${userId}, ${-COST}, ${now} from g`.execute(trx);
+    } else {
+      const g = await trx
+        .updateTable('grants')
+        .set((eb) => ({ remaining_mc: eb('remaining_mc', '-', COST) }))
+        .where('user_id', '=', userId)
+        .returning('id')
+        .executeTakeFirstOrThrow();
+      await trx
+        .insertInto('grant_movements')
+        .values({ transaction_id: row.id, grant_id: g.id, user_id: userId, amount_mc: -COST, created_at: now })
+        .execute();
+    }
   });
 }
 
@@ -276,7 +294,7 @@ export async function ledgerBench(o: LedgerOptions): Promise<LedgerResult> {
       infos.push(`PostgreSQL: ${PG_URL} did not answer; not measured.`);
       continue;
     }
-    const b = await setup(dialect);
+    const b = await ledgerSetup(dialect);
     infos.push(b.info);
     const spread: Pick = () => b.users[Math.floor(Math.random() * b.users.length)] as string;
     const shapes: [string, Pick][] = [

@@ -10,9 +10,11 @@
  *   --accounts N         accounts of the spread shape (default 10,000)
  *   --rows N             usage rows of the analytics user (default 1,000,000)
  *   --dialect D          sqlite or postgres only (default: both)
- *   --only A,B           sections: http, profile, durability, ledger, pgbench, analytics, scale, batch, org, grants
+ *   --writers 1,2,3      capacity: the writer process counts measured (default 1,2,3)
+ *   --only A,B           sections: http, profile, durability, ledger, pgbench, analytics, scale, capacity, batch, org, grants
  *                        (default: all); `--only http` runs the issue-21 HTTP goals alone (bare Fastify,
- *                        /health/live, metered) and their CPU profiles (profile)
+ *                        /health/live, metered) and their CPU profiles (profile); `--only capacity` runs goal 5's
+ *                        model (writer processes on one Postgres, with the scale-out run that checks it)
  *   --no-profile         with http: skip the CPU profiles (and their entry in bench/analysis.md)
  *   --no-verify          skip `verifyLedger` over what the ledger runs wrote
  *   --out FILE           where to write the markdown (default bench/results.md)
@@ -39,6 +41,7 @@ import {
   scaleOutBench,
 } from './http.js';
 import { type BatchFigure, batchBench, batchMarkdown } from './batch.js';
+import { type CapacityFigure, capacityBench, capacityModel } from './capacity.js';
 import { type OrgFigure, orgBench, orgMarkdown } from './org.js';
 import { type GrantsFigure, grantsBench, grantsMarkdown } from './grants.js';
 import { type LedgerResult, ledgerBench } from './ledger.js';
@@ -59,7 +62,8 @@ const CONCURRENCY = Number(arg('concurrency') ?? 64);
 const ACCOUNTS = Number(arg('accounts') ?? 10_000);
 const ROWS = Number(arg('rows') ?? (quick ? 100_000 : 1_000_000));
 const OUT = resolve(arg('out') ?? new URL('./results.md', import.meta.url).pathname);
-const SECTIONS = new Set((arg('only') ?? 'http,durability,ledger,pgbench,analytics,scale,batch,org,grants').split(','));
+const WRITERS = (arg('writers') ?? '1,2,3').split(',').map(Number);
+const SECTIONS = new Set((arg('only') ?? 'http,durability,ledger,pgbench,analytics,scale,capacity,batch,org,grants').split(','));
 // The HTTP goals come with their profiles unless told otherwise.
 if (SECTIONS.has('http') && !args.includes('--no-profile')) SECTIONS.add('profile');
 const only = arg('dialect') as Dialect | undefined;
@@ -89,6 +93,8 @@ const http: HttpFigure[] = [];
 const durability: DurabilityFigure[] = [];
 const analytics: AnalyticsFigure[] = [];
 let scale: ScaleFigure | null = null;
+let capacity: CapacityFigure | null = null;
+let capacityLoad = '';
 let ledger: LedgerResult | null = null;
 let pgb: PgbenchFigure[] | null = null;
 const batch: BatchFigure[] = [];
@@ -136,6 +142,25 @@ if (SECTIONS.has('analytics')) {
 if (SECTIONS.has('scale') && dialects.includes('postgres')) {
   log(`\nScale-out: two instances on one Postgres vs one, ${CONNECTIONS} connections over 8 users`);
   scale = await scaleOutBench(opts);
+}
+if (SECTIONS.has('capacity') && dialects.includes('postgres')) {
+  log(
+    `\nCapacity: ${WRITERS.join(', ')} writer process(es) on one Postgres, no HTTP, ${CONCURRENCY} in flight each, ${ACCOUNTS.toLocaleString('en')} accounts, ${RUNS} x ${LEDGER_SECONDS} s`,
+  );
+  capacity = await capacityBench({
+    seconds: LEDGER_SECONDS,
+    runs: RUNS,
+    concurrency: CONCURRENCY,
+    accounts: ACCOUNTS,
+    processes: WRITERS,
+    verify: !args.includes('--no-verify'),
+    log,
+  });
+  if (!scale) {
+    log(`\nScale-out (the capacity model's check): two instances on one Postgres vs one, ${CONNECTIONS} connections over 8 users`);
+    scale = await scaleOutBench(opts);
+  }
+  capacityLoad = load();
 }
 if (SECTIONS.has('batch')) {
   log(`\nService API: 10,000 events as 10 batches of 1,000 vs 10,000 single requests over ${CONNECTIONS} connections, ${RUNS} run(s)`);
@@ -312,26 +337,21 @@ if (scale) {
   targets.push(`| goal 5 (old form): scale-out, Postgres | two instances >= 1.6x one | ${ratio.toFixed(2)}x | ${verdict(ratio >= 1.6)} |`);
   sections.push(`## 4. Scale-out: two instances on one PostgreSQL
 
-| instances | requests/s | p50 (ms) | p99 (ms) | errors + non-2xx |
-|---|---:|---:|---:|---:|
-| one | ${fmt(scale.one.rps)} | ${scale.one.p50} | ${scale.one.p99} | ${scale.one.bad} |
-| two | ${fmt(scale.two.rps)} | ${scale.two.p50} | ${scale.two.p99} | ${scale.two.bad} |
+| instances | requests/s | p50 (ms) | p99 (ms) | errors + non-2xx | instances' CPU per request (µs) | Postgres backends' CPU per request (µs) |
+|---|---:|---:|---:|---:|---:|---:|
+| one | ${fmt(scale.one.rps)} | ${scale.one.p50} | ${scale.one.p99} | ${scale.one.bad} | ${scale.one.cpuUs ?? '-'} | ${scale.one.pgCpuUs ?? '-'} |
+| two | ${fmt(scale.two.rps)} | ${scale.two.p50} | ${scale.two.p99} | ${scale.two.bad} | ${scale.two.cpuUs ?? '-'} | ${scale.two.pgCpuUs ?? '-'} |
 
 Two / one: **${ratio.toFixed(2)}x**. The same ${CONNECTIONS} connections sending metered messages for 8 users,
-all to one instance or split over two (each instance its own process, writer and pool of 10).`);
+all to one instance or split over two (each instance its own process, writer and pool of 10).
+Both instances run on the same cores as the load generator and PostgreSQL, so two cannot beat
+one here; section 4b's model says how many one database carries.`);
 }
-{
-  // Goal 5's model, from figures of this run: how many instances' metered traffic one
-  // PostgreSQL carries = the writer's debits/s with no HTTP (ledger section, 10,000
-  // accounts; one writer process so far, not yet several) over one instance's metered
-  // requests/s. A lower bound while the writer figure comes from one process.
-  const w = ledger?.rows.find((r) => r.dialect === 'postgres' && r.shape !== 'one hot account');
-  const m = http.find((r) => r.dialect === 'postgres');
-  if (w && m) {
-    targets.push(
-      `| goal 5 (model): instances one Postgres carries | writer debits/s (one process, no HTTP) / one instance's metered req/s | ${fmt(w.writer)} / ${fmt(m.metered.rps)} = ${(w.writer / m.metered.rps).toFixed(1)} | model only: several writer processes not measured yet |`,
-    );
-  }
+if (capacity) {
+  // Goal 5's model: how many instances one PostgreSQL carries, checked against the scale-out run.
+  const model = capacityModel(capacity, scale, capacityLoad);
+  targets.push(model.target);
+  sections.push(model.markdown);
 }
 if (batch.length) {
   for (const f of batch) {

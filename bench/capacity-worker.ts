@@ -1,0 +1,102 @@
+/**
+ * One writer process of the capacity section (bench/capacity.ts): a LedgerWriter of its own,
+ * on its own pool, against the Postgres schema the parent set up, with no HTTP. It submits
+ * the debits the metered route submits (`usage` debits of 100 mc with their usage row and
+ * hourly rollup), on a random one of the schema's accounts each, CAPACITY_CONCURRENCY in
+ * flight, for CAPACITY_SECONDS once the parent says go (so the processes of a run measure the
+ * same window). Talks to the parent over IPC: 'ready' after its warm-up, its figures after the
+ * run; the parent's first message starts the run, its second lets the process close.
+ */
+import { sql } from 'kysely';
+import { LedgerKey } from '../src/core/ledger/hash.js';
+import { LedgerWriter } from '../src/core/ledger/writer.js';
+import { openDatabase } from '../src/db/open.js';
+
+export interface WorkerResult {
+  debits: number;
+  refused: number;
+  seconds: number;
+  /** This process's CPU (user + system) over the measured window, microseconds. */
+  cpuUs: number;
+  batches: number;
+}
+
+const env = (name: string) => {
+  const v = process.env[name];
+  if (!v) throw new Error(`capacity worker: ${name} is not set`);
+  return v;
+};
+const send = (m: unknown) => new Promise<void>((resolve, reject) => process.send?.(m, undefined, {}, (e) => (e ? reject(e) : resolve())));
+
+const seconds = Number(env('CAPACITY_SECONDS'));
+const concurrency = Number(env('CAPACITY_CONCURRENCY'));
+const database = await openDatabase({
+  databaseUrl: env('CAPACITY_DATABASE_URL'),
+  pgSchema: env('CAPACITY_SCHEMA'),
+  pgPoolSize: Number(process.env.CAPACITY_POOL ?? 10),
+});
+const users = (await sql<{ user_id: string }>`select user_id from user_credits`.execute(database.db)).rows.map((r) => r.user_id);
+if (users.length === 0) throw new Error('capacity worker: no accounts in the schema');
+const writer = new LedgerWriter(database, { ledgerKey: new LedgerKey(env('CAPACITY_LEDGER_KEY')) });
+const debit = () =>
+  writer.submit({
+    kind: 'debit',
+    userId: users[Math.floor(Math.random() * users.length)] as string,
+    amountMc: 100,
+    type: 'usage',
+    description: 'Message',
+    usage: {
+      operation: 'message',
+      unit: 'per_message',
+      quantityMilli: 1000,
+      ruleId: null,
+      ruleCreditsMc: 100,
+      costMc: 100,
+      metadata: { to: '+15551234567', length: 24 },
+    },
+  });
+
+/** CONCURRENCY lanes, each keeping one debit in flight until `end`. */
+async function drive(ms: number) {
+  const end = performance.now() + ms;
+  let debits = 0;
+  let refused = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (performance.now() < end) {
+        try {
+          await debit();
+          debits++;
+        } catch {
+          // A refusal (the accounts are funded far beyond the run, so this is not expected).
+          refused++;
+        }
+      }
+    }),
+  );
+  return { debits, refused };
+}
+
+// Warm-up: JIT, the pool's connections, the accounts' pages in Postgres's buffers.
+await drive(1000);
+await send('ready');
+await new Promise<void>((resolve) => process.once('message', () => resolve()));
+const cpu0 = process.cpuUsage();
+const started = performance.now();
+const batches0 = writer.stats.batches;
+const { debits, refused } = await drive(seconds * 1000);
+const elapsed = (performance.now() - started) / 1000;
+const cpu = process.cpuUsage(cpu0);
+const result: WorkerResult = {
+  debits,
+  refused,
+  seconds: elapsed,
+  cpuUs: cpu.user + cpu.system,
+  batches: writer.stats.batches - batches0,
+};
+await send(result);
+// The parent reads this process's Postgres backends' CPU before they close.
+await new Promise<void>((resolve) => process.once('message', () => resolve()));
+await writer.close();
+await database.close();
+process.disconnect();
