@@ -1,10 +1,11 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useId } from 'react';
 import { Link } from 'react-router';
-import { Bar, BarChart, CartesianGrid, ComposedChart, Legend, Line, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { Bar, BarChart, CartesianGrid, ComposedChart, Legend, Line, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ResponseOf } from '../../../contracts/endpoints';
 import { api } from '../../api/client';
 import { ByOperationTable } from '../../components/ByOperationTable';
+import { axisLabel, Chart, TICK } from '../../components/Chart';
 import { DataTable } from '../../components/DataTable';
 import { DateRangeFields, ReportStatus } from '../../components/DateRangeFields';
 import { Empty, Stat } from '../../components/ui';
@@ -14,18 +15,8 @@ import { keys } from '../../lib/query-keys';
 
 type Analytics = ResponseOf<'GET /api/admin/analytics'>;
 
-const TICK = { fontSize: 12, fill: '#4a5568' };
 const DOLLARS = 'US dollars';
 const CREDITS = 'Credits';
-const axisLabel = (value: string, side: 'left' | 'right' | 'bottom') =>
-  side === 'bottom'
-    ? { value, position: 'insideBottom' as const, offset: -4, style: { fontSize: 12, fill: '#4a5568' } }
-    : {
-        value,
-        angle: side === 'left' ? -90 : 90,
-        position: side === 'left' ? ('insideLeft' as const) : ('insideRight' as const),
-        style: { fontSize: 12, fill: '#4a5568', textAnchor: 'middle' as const },
-      };
 const dollars = (cents: number) => cents / 100;
 const moneyTip = (v: unknown) => formatMoney(Math.round(Number(v) * 100));
 const legend = <Legend wrapperStyle={{ fontSize: 13 }} formatter={(value) => <span className="legend-text">{value}</span>} />;
@@ -84,41 +75,39 @@ function DailyChart({ a }: { a: Analytics }) {
     credits: s.creditsUsed,
   }));
   return (
-    <figure
-      className="chart"
-      aria-label="Net revenue, refunds and disputes lost per day in US dollars, and credits used per day"
-      data-testid="admin-chart"
+    <Chart
+      label="Net revenue, refunds and disputes lost per day in US dollars, and credits used per day"
+      testId="admin-chart"
+      height={300}
+      caption={
+        <>
+          Per UTC day. Bars: net revenue, refunds and disputes lost, in US dollars (left axis); line: credits used, in credits (right axis).
+          A refund or a lost dispute counts on the day it happened, not on the payment’s day.
+        </>
+      }
     >
-      <ResponsiveContainer width="100%" height={300} initialDimension={{ width: 600, height: 300 }}>
-        <ComposedChart data={data} margin={{ top: 8, right: 8, bottom: 8, left: 8 }}>
-          <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e3e7ee" />
-          <XAxis dataKey="label" tick={TICK} minTickGap={16} />
-          <YAxis yAxisId="usd" tick={TICK} width={64} tickFormatter={(v: number) => `$${v}`} label={axisLabel(DOLLARS, 'left')} />
-          <YAxis yAxisId="credits" orientation="right" tick={TICK} width={56} label={axisLabel(CREDITS, 'right')} />
-          <Tooltip
-            formatter={(v, name) => (name === 'Credits used' ? [`${formatCredits(Number(v))} credits`, name] : [moneyTip(v), name])}
-          />
-          {legend}
-          <Bar yAxisId="usd" dataKey="revenue" name="Net revenue" fill="#2563eb" maxBarSize={20} isAnimationActive={false} />
-          <Bar yAxisId="usd" dataKey="refunds" name="Refunds" fill="#b45309" maxBarSize={20} isAnimationActive={false} />
-          <Bar yAxisId="usd" dataKey="disputes" name="Disputes lost" fill="#b91c1c" maxBarSize={20} isAnimationActive={false} />
-          <Line
-            yAxisId="credits"
-            type="linear"
-            dataKey="credits"
-            name="Credits used"
-            stroke="#047857"
-            strokeWidth={2}
-            dot={{ r: 2 }}
-            isAnimationActive={false}
-          />
-        </ComposedChart>
-      </ResponsiveContainer>
-      <figcaption className="muted">
-        Per UTC day. Bars: net revenue, refunds and disputes lost, in US dollars (left axis); line: credits used, in credits (right axis). A
-        refund or a lost dispute counts on the day it happened, not on the payment’s day.
-      </figcaption>
-    </figure>
+      <ComposedChart data={data} margin={{ top: 8, right: 8, bottom: 8, left: 8 }}>
+        <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e3e7ee" />
+        <XAxis dataKey="label" tick={TICK} minTickGap={16} />
+        <YAxis yAxisId="usd" tick={TICK} width={64} tickFormatter={(v: number) => `$${v}`} label={axisLabel(DOLLARS, 'left')} />
+        <YAxis yAxisId="credits" orientation="right" tick={TICK} width={56} label={axisLabel(CREDITS, 'right')} />
+        <Tooltip formatter={(v, name) => (name === 'Credits used' ? [`${formatCredits(Number(v))} credits`, name] : [moneyTip(v), name])} />
+        {legend}
+        <Bar yAxisId="usd" dataKey="revenue" name="Net revenue" fill="#2563eb" maxBarSize={20} isAnimationActive={false} />
+        <Bar yAxisId="usd" dataKey="refunds" name="Refunds" fill="#b45309" maxBarSize={20} isAnimationActive={false} />
+        <Bar yAxisId="usd" dataKey="disputes" name="Disputes lost" fill="#b91c1c" maxBarSize={20} isAnimationActive={false} />
+        <Line
+          yAxisId="credits"
+          type="linear"
+          dataKey="credits"
+          name="Credits used"
+          stroke="#047857"
+          strokeWidth={2}
+          dot={{ r: 2 }}
+          isAnimationActive={false}
+        />
+      </ComposedChart>
+    </Chart>
   );
 }
 
@@ -132,18 +121,16 @@ function PackageRevenue({ a }: { a: Analytics }) {
         <Empty>No payments, refunds or disputes in this period.</Empty>
       ) : (
         <>
-          <figure className="chart" aria-label="Net revenue by package in US dollars" data-testid="package-chart">
-            <ResponsiveContainer width="100%" height={220} initialDimension={{ width: 600, height: 220 }}>
-              <BarChart data={data} margin={{ top: 8, right: 8, bottom: 8, left: 8 }}>
-                <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e3e7ee" />
-                <XAxis dataKey="name" tick={TICK} />
-                <YAxis tick={TICK} width={64} tickFormatter={(v: number) => `$${v}`} label={axisLabel(DOLLARS, 'left')} />
-                <Tooltip formatter={(v) => [moneyTip(v), 'Net revenue']} />
-                {legend}
-                <Bar dataKey="revenue" name="Net revenue (US dollars)" fill="#2563eb" maxBarSize={40} isAnimationActive={false} />
-              </BarChart>
-            </ResponsiveContainer>
-          </figure>
+          <Chart label="Net revenue by package in US dollars" testId="package-chart" height={220}>
+            <BarChart data={data} margin={{ top: 8, right: 8, bottom: 8, left: 8 }}>
+              <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e3e7ee" />
+              <XAxis dataKey="name" tick={TICK} />
+              <YAxis tick={TICK} width={64} tickFormatter={(v: number) => `$${v}`} label={axisLabel(DOLLARS, 'left')} />
+              <Tooltip formatter={(v) => [moneyTip(v), 'Net revenue']} />
+              {legend}
+              <Bar dataKey="revenue" name="Net revenue (US dollars)" fill="#2563eb" maxBarSize={40} isAnimationActive={false} />
+            </BarChart>
+          </Chart>
           <DataTable
             caption="Revenue by package"
             rows={a.byPackage}
@@ -170,17 +157,15 @@ function TopAccounts({ a }: { a: Analytics }) {
         <Empty>No usage in this period.</Empty>
       ) : (
         <>
-          <figure className="chart" aria-label="Credits used by the top accounts, in credits" data-testid="accounts-chart">
-            <ResponsiveContainer width="100%" height={Math.max(140, 36 * data.length + 60)} initialDimension={{ width: 600, height: 220 }}>
-              <BarChart data={data} layout="vertical" margin={{ top: 8, right: 16, bottom: 16, left: 8 }}>
-                <CartesianGrid strokeDasharray="3 3" horizontal={false} stroke="#e3e7ee" />
-                <XAxis type="number" tick={TICK} label={axisLabel(CREDITS, 'bottom')} />
-                <YAxis type="category" dataKey="name" tick={TICK} width={120} />
-                <Tooltip formatter={(v) => [`${formatCredits(Number(v))} credits`, 'Credits used']} />
-                <Bar dataKey="credits" name="Credits used" fill="#047857" maxBarSize={24} isAnimationActive={false} />
-              </BarChart>
-            </ResponsiveContainer>
-          </figure>
+          <Chart label="Credits used by the top accounts, in credits" testId="accounts-chart" height={Math.max(140, 36 * data.length + 60)}>
+            <BarChart data={data} layout="vertical" margin={{ top: 8, right: 16, bottom: 16, left: 8 }}>
+              <CartesianGrid strokeDasharray="3 3" horizontal={false} stroke="#e3e7ee" />
+              <XAxis type="number" tick={TICK} label={axisLabel(CREDITS, 'bottom')} />
+              <YAxis type="category" dataKey="name" tick={TICK} width={120} />
+              <Tooltip formatter={(v) => [`${formatCredits(Number(v))} credits`, 'Credits used']} />
+              <Bar dataKey="credits" name="Credits used" fill="#047857" maxBarSize={24} isAnimationActive={false} />
+            </BarChart>
+          </Chart>
           <DataTable
             caption="Top accounts by credits used"
             rows={a.topAccounts}

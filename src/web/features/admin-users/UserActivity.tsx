@@ -1,10 +1,11 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { Bar, BarChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { Bar, BarChart, CartesianGrid, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ResponseOf } from '../../../contracts/endpoints';
 import { api } from '../../api/client';
 import { ByOperationTable } from '../../components/ByOperationTable';
 import { Card } from '../../components/Card';
-import { DataTable } from '../../components/DataTable';
+import { axisLabel, Chart, TICK } from '../../components/Chart';
+import { type Column, DataTable } from '../../components/DataTable';
 import { DateRangeFields, ReportStatus } from '../../components/DateRangeFields';
 import { Badge, Empty, Stat } from '../../components/ui';
 import { rangeQuery, useDayRange } from '../../lib/date-range';
@@ -37,27 +38,15 @@ export function UserUsage({ userId }: { userId: string }) {
             <Empty>No usage in this period.</Empty>
           ) : (
             <>
-              <figure className="chart" aria-label="Credits used per day by this user" data-testid="user-usage-chart">
-                <ResponsiveContainer width="100%" height={220} initialDimension={{ width: 600, height: 220 }}>
-                  <BarChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 8 }}>
-                    <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e3e7ee" />
-                    <XAxis dataKey="label" tick={{ fontSize: 12, fill: '#4a5568' }} minTickGap={16} />
-                    <YAxis
-                      tick={{ fontSize: 12, fill: '#4a5568' }}
-                      width={56}
-                      label={{
-                        value: 'Credits',
-                        angle: -90,
-                        position: 'insideLeft',
-                        style: { fontSize: 12, fill: '#4a5568', textAnchor: 'middle' },
-                      }}
-                    />
-                    <Tooltip formatter={(v) => [`${formatCredits(Number(v))} credits`, 'Used']} />
-                    <Bar dataKey="credits" name="Credits used" fill="#2563eb" maxBarSize={28} isAnimationActive={false} />
-                  </BarChart>
-                </ResponsiveContainer>
-                <figcaption className="muted">Credits used per UTC day.</figcaption>
-              </figure>
+              <Chart label="Credits used per day by this user" testId="user-usage-chart" height={220} caption="Credits used per UTC day.">
+                <BarChart data={data} margin={{ top: 8, right: 8, bottom: 0, left: 8 }}>
+                  <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e3e7ee" />
+                  <XAxis dataKey="label" tick={TICK} minTickGap={16} />
+                  <YAxis tick={TICK} width={56} label={axisLabel('Credits', 'left')} />
+                  <Tooltip formatter={(v) => [`${formatCredits(Number(v))} credits`, 'Used']} />
+                  <Bar dataKey="credits" name="Credits used" fill="#2563eb" maxBarSize={28} isAnimationActive={false} />
+                </BarChart>
+              </Chart>
               <ByOperationTable rows={u.byOperation} />
             </>
           )}
@@ -84,44 +73,37 @@ export function UserSettings({ settings }: { settings: Detail['settings'] }) {
   );
 }
 
-/** The user's last alerts. */
-export function UserAlerts({ alerts }: { alerts: Detail['alerts'] }) {
+/** A card of the user's last alerts or calls, newest first. */
+function Latest<T>({ title, rows, columns }: { title: 'Alerts' | 'Calls'; rows: readonly T[]; columns: readonly Column<T>[] }) {
   return (
-    <Card title="Alerts">
-      <DataTable
-        stack
-        empty="No alerts."
-        caption="Alerts of this user, newest first"
-        rows={alerts}
-        columns={[
-          { header: 'Date', cellClassName: 'nowrap', cell: (a) => formatDate(a.createdAt) },
-          { header: 'Type', cell: (a) => <Badge tone="neutral">{humanize(a.type)}</Badge> },
-          { header: 'Message', cell: (a) => a.message },
-          { header: 'Read', cell: (a) => (a.read ? 'Yes' : 'No') },
-        ]}
-      />
+    <Card title={title}>
+      <DataTable stack empty={`No ${title.toLowerCase()}.`} caption={`${title} of this user, newest first`} rows={rows} columns={columns} />
     </Card>
   );
 }
 
+const ALERT_COLUMNS: readonly Column<Detail['alerts'][number]>[] = [
+  { header: 'Date', cellClassName: 'nowrap', cell: (a) => formatDate(a.createdAt) },
+  { header: 'Type', cell: (a) => <Badge tone="neutral">{humanize(a.type)}</Badge> },
+  { header: 'Message', cell: (a) => a.message },
+  { header: 'Read', cell: (a) => (a.read ? 'Yes' : 'No') },
+];
+
+const CALL_COLUMNS: readonly Column<Detail['calls'][number]>[] = [
+  { header: 'Started', cellClassName: 'nowrap', cell: (c) => formatDate(c.startedAt) },
+  { header: 'Number', cellClassName: 'nowrap', cell: (c) => c.phoneNumber },
+  { header: 'Status', cell: (c) => humanize(c.status) },
+  { header: 'Duration', className: 'num', cell: (c) => (c.durationSeconds === null ? '–' : formatDuration(c.durationSeconds)) },
+  { header: 'Charged', className: 'num', cell: (c) => formatCredits(c.charged) },
+  { header: 'Held', className: 'num', cell: (c) => (c.reserved ? formatCredits(c.reserved) : '–') },
+];
+
+/** The user's last alerts. */
+export function UserAlerts({ alerts }: { alerts: Detail['alerts'] }) {
+  return <Latest title="Alerts" rows={alerts} columns={ALERT_COLUMNS} />;
+}
+
 /** The user's last calls. */
 export function UserCalls({ calls }: { calls: Detail['calls'] }) {
-  return (
-    <Card title="Calls">
-      <DataTable
-        stack
-        empty="No calls."
-        caption="Calls of this user, newest first"
-        rows={calls}
-        columns={[
-          { header: 'Started', cellClassName: 'nowrap', cell: (c) => formatDate(c.startedAt) },
-          { header: 'Number', cellClassName: 'nowrap', cell: (c) => c.phoneNumber },
-          { header: 'Status', cell: (c) => humanize(c.status) },
-          { header: 'Duration', className: 'num', cell: (c) => (c.durationSeconds === null ? '–' : formatDuration(c.durationSeconds)) },
-          { header: 'Charged', className: 'num', cell: (c) => formatCredits(c.charged) },
-          { header: 'Held', className: 'num', cell: (c) => (c.reserved ? formatCredits(c.reserved) : '–') },
-        ]}
-      />
-    </Card>
-  );
+  return <Latest title="Calls" rows={calls} columns={CALL_COLUMNS} />;
 }

@@ -1,10 +1,11 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useId, useState } from 'react';
-import { Bar, BarChart, CartesianGrid, Legend, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from 'recharts';
 import type { GRANULARITIES } from '../../../contracts/enums';
 import { api } from '../../api/client';
 import { CsvButton, useCsvDownload } from '../../components/CsvDownload';
 import { ByOperationTable } from '../../components/ByOperationTable';
+import { Chart, TICK } from '../../components/Chart';
 import { ByMemberTable } from './ByMemberTable';
 import { DateRangeFields, ReportStatus } from '../../components/DateRangeFields';
 import { SelectField } from '../../components/Field';
@@ -115,49 +116,55 @@ export function CreditUsageAnalytics() {
             <Empty>No usage in this period. Operations you run on the platform appear here.</Empty>
           ) : (
             <>
-              <figure className="chart" aria-label="Credits used over time, by operation" data-testid="usage-chart">
-                <p className="chart-range">
-                  <strong>{rangeWords(range.from, range.to)}</strong>
-                  {quick ? ` · last ${quick} days` : ''} · {granularity === 'hour' ? 'hours' : 'days'} in UTC
-                </p>
-                <ResponsiveContainer width="100%" height={260} initialDimension={{ width: 600, height: 260 }}>
-                  <BarChart data={chartData} margin={{ top: 8, right: 8, bottom: 0, left: 8 }}>
-                    <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e3e7ee" />
-                    <XAxis dataKey="label" tick={{ fontSize: 12, fill: '#4a5568' }} interval="preserveStartEnd" minTickGap={16} />
-                    <YAxis
-                      tick={{ fontSize: 12, fill: '#4a5568' }}
-                      width={64}
-                      allowDecimals
-                      tickFormatter={(v: number) => formatCredits(v)}
-                      label={{ value: 'Credits', angle: -90, position: 'insideLeft', style: { textAnchor: 'middle', fontSize: 12 } }}
+              <Chart
+                label="Credits used over time, by operation"
+                testId="usage-chart"
+                height={260}
+                head={
+                  <p className="chart-range">
+                    <strong>{rangeWords(range.from, range.to)}</strong>
+                    {quick ? ` · last ${quick} days` : ''} · {granularity === 'hour' ? 'hours' : 'days'} in UTC
+                  </p>
+                }
+                caption={
+                  <>
+                    Credits used per {granularity} by operation,{' '}
+                    {usage.isFetching ? 'updating…' : `${formatCredits(data.totalCredits)} in total`}. Chart{' '}
+                    {granularity === 'hour' ? 'hours' : 'days'} are UTC; times in the history are in your time zone.
+                  </>
+                }
+              >
+                <BarChart data={chartData} margin={{ top: 8, right: 8, bottom: 0, left: 8 }}>
+                  <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e3e7ee" />
+                  <XAxis dataKey="label" tick={TICK} interval="preserveStartEnd" minTickGap={16} />
+                  <YAxis
+                    tick={TICK}
+                    width={64}
+                    allowDecimals
+                    tickFormatter={(v: number) => formatCredits(v)}
+                    label={{ value: 'Credits', angle: -90, position: 'insideLeft', style: { textAnchor: 'middle', fontSize: 12 } }}
+                  />
+                  <Tooltip
+                    separator=": "
+                    itemStyle={{ color: 'var(--text)' }}
+                    formatter={(v, name) => [`${formatCredits(Number(v))} credits`, name]}
+                    cursor={{ fill: 'rgba(37, 99, 235, 0.08)' }}
+                  />
+                  <Legend wrapperStyle={{ fontSize: 13 }} formatter={(value) => <span className="legend-text">{value}</span>} />
+                  {operations.map((op, i) => (
+                    <Bar
+                      key={op}
+                      dataKey={op}
+                      name={humanize(op)}
+                      stackId="usage"
+                      fill={colour(op)}
+                      radius={i === operations.length - 1 ? [3, 3, 0, 0] : [0, 0, 0, 0]}
+                      maxBarSize={28}
+                      isAnimationActive={false}
                     />
-                    <Tooltip
-                      separator=": "
-                      itemStyle={{ color: 'var(--text)' }}
-                      formatter={(v, name) => [`${formatCredits(Number(v))} credits`, name]}
-                      cursor={{ fill: 'rgba(37, 99, 235, 0.08)' }}
-                    />
-                    <Legend wrapperStyle={{ fontSize: 13 }} formatter={(value) => <span className="legend-text">{value}</span>} />
-                    {operations.map((op, i) => (
-                      <Bar
-                        key={op}
-                        dataKey={op}
-                        name={humanize(op)}
-                        stackId="usage"
-                        fill={colour(op)}
-                        radius={i === operations.length - 1 ? [3, 3, 0, 0] : [0, 0, 0, 0]}
-                        maxBarSize={28}
-                        isAnimationActive={false}
-                      />
-                    ))}
-                  </BarChart>
-                </ResponsiveContainer>
-                <figcaption className="muted">
-                  Credits used per {granularity} by operation,{' '}
-                  {usage.isFetching ? 'updating…' : `${formatCredits(data.totalCredits)} in total`}. Chart{' '}
-                  {granularity === 'hour' ? 'hours' : 'days'} are UTC; times in the history are in your time zone.
-                </figcaption>
-              </figure>
+                  ))}
+                </BarChart>
+              </Chart>
               <ByOperationTable rows={data.byOperation} />
               {data.byMember ? <ByMemberTable rows={data.byMember} /> : null}
             </>
