@@ -37,6 +37,14 @@ export interface Endpoint {
   events?: { [event: string]: z.ZodType };
 }
 
+/** An admin's adjustment of an account's credits: a user's and an organisation's take the same request and answer. */
+const adjustCredits = {
+  params: common.idParam,
+  body: admin.adjustmentBody,
+  responses: { 201: admin.adjustmentResponse },
+  idempotent: true,
+} as const satisfies Endpoint;
+
 export const endpoints = {
   'GET /health/live': { responses: { 200: operations.liveResponse } },
   'GET /health/ready': { responses: { 200: operations.readyResponse } },
@@ -101,19 +109,9 @@ export const endpoints = {
     responses: { 200: creditsExtra.usageResponse },
   },
   'PATCH /api/admin/users/:id': { params: common.idParam, body: admin.roleBody, responses: { 200: admin.roleResponse } },
-  'POST /api/admin/users/:id/adjustments': {
-    params: common.idParam,
-    body: admin.adjustmentBody,
-    responses: { 201: admin.adjustmentResponse },
-    idempotent: true,
-  },
+  'POST /api/admin/users/:id/adjustments': adjustCredits,
   'GET /api/admin/organizations': { query: adminOrgs.adminOrganizationsQuery, responses: { 200: adminOrgs.adminOrganizationsPage } },
-  'POST /api/admin/organizations/:id/adjustments': {
-    params: common.idParam,
-    body: admin.adjustmentBody,
-    responses: { 201: admin.adjustmentResponse },
-    idempotent: true,
-  },
+  'POST /api/admin/organizations/:id/adjustments': adjustCredits,
   'GET /api/admin/packages': { responses: { 200: credits.packagesList } },
   'POST /api/admin/packages': { body: admin.packageCreate, responses: { 201: admin.packageResponse } },
   'PATCH /api/admin/packages/:id': { params: common.idParam, body: admin.packagePatch, responses: { 200: admin.packageResponse } },
