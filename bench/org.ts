@@ -10,6 +10,7 @@ import { createCore } from '../src/core/index.js';
 import { openDatabase } from '../src/db/open.js';
 import { PG_URL, fmt } from './common.js';
 import {
+  type BenchDb,
   type HttpOptions,
   LEDGER_KEY,
   type Load,
@@ -41,29 +42,39 @@ async function patch(url: string, body: unknown, token: string) {
 /** A limit the run never reaches (the bench measures the check, not refusals). */
 const LIMIT_CREDITS = 4_000_000;
 
+/** An organisation with one member whose monthly limit is set, funded through the ledger; the member's token and the organisation's id. */
+export async function orgSetup(
+  url: string,
+  dialect: 'sqlite' | 'postgres',
+  db: BenchDb,
+): Promise<{ member: { token: string; userId: string }; org: string }> {
+  const owner = await fundedUser(url, `bench-owner-${dialect}@example.com`, 1);
+  const memberEmail = `bench-member-${dialect}@example.com`;
+  const member = await fundedUser(url, memberEmail);
+  const org = ((await post(`${url}/api/orgs`, { name: 'Bench Recruiting' }, owner.token)) as { organization: { id: string } }).organization
+    .id;
+  const inv = (await post(`${url}/api/orgs/${org}/invitations`, { email: memberEmail, role: 'member' }, owner.token)) as {
+    invitation: { token: string };
+  };
+  await post(`${url}/api/invitations/${inv.invitation.token}/accept`, {}, member.token);
+  await patch(`${url}/api/orgs/${org}/members/${member.userId}`, { monthlyLimit: LIMIT_CREDITS }, owner.token);
+  // The organisation's credits, granted through the ledger from this process (the same database).
+  const database = await openDatabase(
+    dialect === 'postgres' ? { databaseUrl: PG_URL, pgSchema: db.schema, pgPoolSize: 1 } : { sqlitePath: db.sqlitePath as string },
+  );
+  const core = createCore(database, { ledgerKey: new LedgerKey(LEDGER_KEY) });
+  await core.ledger.grant(org, 5_000_000_000, 'adjustment');
+  await core.writer.close();
+  await database.close();
+  return { member, org };
+}
+
 export async function orgBench(dialect: 'sqlite' | 'postgres', o: HttpOptions): Promise<OrgFigure> {
   const db = await benchDb(dialect);
   const server = await startServerProc(db);
   try {
     const url = server.url;
-    const owner = await fundedUser(url, `bench-owner-${dialect}@example.com`, 1);
-    const memberEmail = `bench-member-${dialect}@example.com`;
-    const member = await fundedUser(url, memberEmail);
-    const org = ((await post(`${url}/api/orgs`, { name: 'Bench Recruiting' }, owner.token)) as { organization: { id: string } })
-      .organization.id;
-    const inv = (await post(`${url}/api/orgs/${org}/invitations`, { email: memberEmail, role: 'member' }, owner.token)) as {
-      invitation: { token: string };
-    };
-    await post(`${url}/api/invitations/${inv.invitation.token}/accept`, {}, member.token);
-    await patch(`${url}/api/orgs/${org}/members/${member.userId}`, { monthlyLimit: LIMIT_CREDITS }, owner.token);
-    // The organisation's credits, granted through the ledger from this process (the same database).
-    const database = await openDatabase(
-      dialect === 'postgres' ? { databaseUrl: PG_URL, pgSchema: db.schema, pgPoolSize: 1 } : { sqlitePath: db.sqlitePath as string },
-    );
-    const core = createCore(database, { ledgerKey: new LedgerKey(LEDGER_KEY) });
-    await core.ledger.grant(org, 5_000_000_000, 'adjustment');
-    await core.writer.close();
-    await database.close();
+    const { member, org } = await orgSetup(url, dialect, db);
 
     const personalReq = meteredRequest(member.token);
     const orgReq = meteredRequest(member.token);

@@ -25,7 +25,7 @@ import { decorateDocument } from './openapi.js';
 import type { HistogramChild } from './metrics.js';
 import { loadShedding } from './plugins/load-shedding.js';
 import { securityHeaders } from './plugins/security-headers.js';
-import { accountOnRoute, makeResolveAccount } from './plugins/account.js';
+import { accountOnRoute } from './plugins/account.js';
 import { registerRoutes } from './routes/index.js';
 import { webRoutes } from './routes/web.js';
 
@@ -249,7 +249,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   app.decorateRequest('apiKey', null);
   app.decorateRequest('account', null);
   // X-Account on the routes that act on an account (plugins/account.ts), after their authentication.
-  app.addHook('onRoute', accountOnRoute(makeResolveAccount(deps.core.database.db)));
+  app.addHook('onRoute', accountOnRoute(deps.core.database.db));
 
   // The global hooks below run on every request, /health/live included: each is one
   // synchronous callback (an async hook costs a promise per request), and the ops routes

@@ -141,15 +141,52 @@ describe.each(await activeDialects())('X-Account on %s', (dialect) => {
     expect(await balanceOf(eve.api)).toBe(5);
   });
 
+  it('without an Idempotency-Key, a charge the writer checks (messages, workflows) refuses an outsider as the request-time check does', async () => {
+    // WRITER_CHECKED_ROUTES: the membership is read in the charge's transaction, not at the request.
+    const { owner, member, as } = await team();
+    const broke = await team();
+    await owner.api.post('/api/credits/purchase', { packageId: 'pkg_starter' }, { ...as, 'idempotency-key': 'buy-w' });
+    const before = await balanceOf(owner.api, as);
+    const eve = await s.register();
+    await s.grant(eve.user.id, 5);
+    const named = [as, broke.as, { 'x-account': owner.user.id }, { 'x-account': 'no-such-account' }];
+    const tries = [];
+    for (const headers of named) {
+      tries.push(await eve.api.post('/api/messages', { to: 'x', body: 'y' }, headers));
+      tries.push(await eve.api.post('/api/workflows/screen/execute', {}, headers));
+    }
+    // The same answer whether the account exists, has credits (an empty one is not 402) or is someone's personal one.
+    expect(tries.map((r) => [r.status, r.error?.message])).toEqual(tries.map(() => [404, 'Account not found.']));
+    expect(await balanceOf(owner.api, as)).toBe(before);
+    expect(await balanceOf(eve.api)).toBe(5);
+    // A member's keyless charge is from the organisation's balance, recorded as theirs.
+    const sent = await member.api.post('/api/messages', { to: 'x', body: 'y' }, as);
+    expect(sent.status).toBe(201);
+    expect(sent.body.credits.charged).toBeGreaterThan(0);
+    expect(await balanceOf(owner.api, as)).toBe(before - sent.body.credits.charged);
+    const tx = (await owner.api.get('/api/credits/transactions', as)).body;
+    expect(JSON.stringify(tx)).toContain(member.user.id);
+    // A member of an empty organisation is told it is short (402), not that it does not exist.
+    const short = await broke.member.api.post('/api/workflows/screen/execute', {}, broke.as);
+    expect(short.status).toBe(402);
+  });
+
   it('a removed member is refused at their next request, on every instance', async () => {
     const { owner, member, org, as } = await team();
     const on2 = member.api.withToken(member.token);
     const second = new (on2.constructor as typeof Client)(s2.url, member.token);
     expect((await second.get('/api/credits/balance', as)).status).toBe(200);
+    await owner.api.post('/api/credits/purchase', { packageId: 'pkg_starter' }, { ...as, 'idempotency-key': 'buy-r' });
+    expect((await second.post('/api/messages', { to: 'x', body: 'y' }, { ...as, 'idempotency-key': 'while-member' })).status).toBe(201);
     expect((await owner.api.request('DELETE', `/api/orgs/${org.id}/members/${member.user.id}`)).status).toBe(200);
     expect((await member.api.get('/api/credits/balance', as)).status).toBe(404);
     expect((await second.get('/api/credits/balance', as)).status).toBe(404);
     expect((await second.post('/api/messages', { to: 'x', body: 'y' }, { ...as, 'idempotency-key': 'gone' })).status).toBe(404);
+    // Without a key too (the membership is then read by the writer, in the charge's transaction), on both instances.
+    expect((await second.post('/api/messages', { to: 'x', body: 'y' }, as)).status).toBe(404);
+    expect((await member.api.post('/api/workflows/screen/execute', {}, as)).status).toBe(404);
+    // A key they used while a member is not replayed to them once removed.
+    expect((await second.post('/api/messages', { to: 'x', body: 'y' }, { ...as, 'idempotency-key': 'while-member' })).status).toBe(404);
     // Their personal account works as before.
     expect((await second.get('/api/credits/balance')).status).toBe(200);
   });

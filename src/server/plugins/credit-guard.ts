@@ -13,6 +13,10 @@ import type { Applied, Effect } from '../../core/ledger/types.js';
 import { mcToCredits } from '../../contracts/money.js';
 import type { Metrics } from '../metrics.js';
 import { account, bypassCharges, idempotencyScope } from './account.js';
+import { principal } from './auth.js';
+import { HttpError } from '../http-errors.js';
+import { findMembership } from '../../core/orgs/membership.js';
+import type { Ledger } from '../../core/ledger/ledger.js';
 import type { Idempotency, StoredReply } from './idempotency.js';
 
 export interface ChargeRequest {
@@ -82,7 +86,7 @@ export class CreditGuard {
           ...(c.body !== undefined ? { body: c.body } : {}),
         },
         (idem) =>
-          this.core.ledger.spend(userId, {
+          this.spend(req, c, userId, {
             operation: c.operation,
             unit: c.unit,
             quantityMilli: c.quantityMilli,
@@ -101,6 +105,23 @@ export class CreditGuard {
       if (e instanceof DomainError && e.code === 'insufficient_credits') {
         this.metrics.insufficient.inc({ operation: c.operation });
       }
+      throw e;
+    }
+  }
+  /**
+   * The ledger's spend. When the request's organisation was not read at the request (a
+   * WRITER_CHECKED_ROUTES charge), the writer refused a non-member with its own 404; it is
+   * answered as the request-time check answers (`Account not found.`), whether or not the
+   * account exists, so the two paths say the same.
+   */
+  private async spend(req: FastifyRequest, c: ChargeRequest, userId: string, s: Parameters<Ledger['spend']>[1]) {
+    try {
+      return await this.core.ledger.spend(userId, s);
+    } catch (e) {
+      const a = account(req);
+      if (!(e instanceof DomainError) || e.code !== 'not_found' || a.verified || c.userId !== undefined) throw e;
+      const m = await findMembership(this.core.database.db, a.id, principal(req).id);
+      if (!m || m.kind !== 'organization') throw new HttpError('not_found', 'Account not found.');
       throw e;
     }
   }
