@@ -9,6 +9,13 @@ import type { CreditType } from '../../src/core/ledger/types.js';
 
 export const ACCOUNTS = 2;
 export const HOLDS = 3;
+/**
+ * Account 1 is an organisation with MEMBERS members, each with a monthly limit (or none) drawn
+ * for the sequence; a command on it may name a member (`m`), or m = MEMBERS: a user who is not
+ * a member (refused 404). On account 0 (personal) `m` is ignored.
+ */
+export const ORG = 1;
+export const MEMBERS = 2;
 
 // ---------------------------------------------------------------------------------------
 // Commands
@@ -36,17 +43,23 @@ export type Step =
 
 export type Cmd =
   | { t: 'grant'; a: number; mc: number; type: CreditType; exp: number | null; idem: Idem }
-  | { t: 'debit'; a: number; mc: number; type: 'usage' | 'adjustment'; idem: Idem }
-  | { t: 'spend'; a: number; rule: number; qty: number; bypass: boolean; idem: Idem }
+  | { t: 'debit'; a: number; m: number | null; mc: number; type: 'usage' | 'adjustment'; idem: Idem }
+  | { t: 'spend'; a: number; m: number | null; rule: number; qty: number; bypass: boolean; idem: Idem }
   | { t: 'clawback'; a: number; mc: number; idem: Idem }
-  | { t: 'reserve'; a: number; h: number; mc: number; shrinkStep: number | null; forced: boolean; idem: Idem }
+  | { t: 'reserve'; a: number; m: number | null; h: number; mc: number; shrinkStep: number | null; forced: boolean; idem: Idem }
   | { t: 'capture'; h: number; mc: number; owner: number | null; dispute: boolean; idem: Idem }
   | { t: 'release'; h: number; owner: number | null; expired: boolean; idem: Idem }
-  | { t: 'compound'; a: number; steps: Step[]; idem: Idem }
+  | { t: 'compound'; a: number; m: number | null; steps: Step[]; idem: Idem }
   /** Repeats an earlier idempotent command of the sequence exactly (a client's retry). */
   | { t: 'retry'; j: number };
 
 const acct = fc.integer({ min: 0, max: ACCOUNTS - 1 });
+/** Who causes a charge or hold on the organisation: mostly a member, sometimes nobody named, rarely an outsider. */
+const memberIx = fc.oneof(
+  { weight: 6, arbitrary: fc.integer({ min: 0, max: MEMBERS - 1 }) },
+  { weight: 2, arbitrary: fc.constant(null) },
+  { weight: 1, arbitrary: fc.constant(MEMBERS) },
+);
 const holdIx = fc.integer({ min: 0, max: HOLDS - 1 });
 const amount = fc.oneof({ weight: 4, arbitrary: fc.integer({ min: 0, max: 4000 }) }, { weight: 1, arbitrary: fc.constantFrom(0, 1, 1000) });
 /** Grants are larger, so charges are not refused most of the time; 0 is refused as invalid. */
@@ -81,13 +94,14 @@ const step: fc.Arbitrary<Step> = fc.oneof(
 
 const cmd: fc.Arbitrary<Cmd> = fc.oneof(
   { weight: 3, arbitrary: fc.record({ t: fc.constant('grant' as const), a: acct, mc: grantAmount, type: creditType, exp: expiry, idem }) },
-  { weight: 4, arbitrary: fc.record({ t: fc.constant('debit' as const), a: acct, mc: amount, type: debitType, idem }) },
+  { weight: 4, arbitrary: fc.record({ t: fc.constant('debit' as const), a: acct, m: memberIx, mc: amount, type: debitType, idem }) },
   {
     weight: 3,
     arbitrary: fc
       .record({
         t: fc.constant('spend' as const),
         a: acct,
+        m: memberIx,
         rule: fc.integer({ min: 0, max: RULES.length - 1 }),
         bypass: rarely(2),
         idem,
@@ -96,12 +110,21 @@ const cmd: fc.Arbitrary<Cmd> = fc.oneof(
       .chain((c) => fc.integer({ min: 0, max: [30, 400, 12_000_000, 150_000][c.rule] as number }).map((qty) => ({ ...c, qty }))),
   },
   { weight: 1, arbitrary: fc.record({ t: fc.constant('clawback' as const), a: acct, mc: amount, idem }) },
-  { weight: 4, arbitrary: fc.record({ t: fc.constant('reserve' as const), a: acct, h: holdIx, mc: amount, shrinkStep, forced, idem }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({ t: fc.constant('reserve' as const), a: acct, m: memberIx, h: holdIx, mc: amount, shrinkStep, forced, idem }),
+  },
   { weight: 4, arbitrary: fc.record({ t: fc.constant('capture' as const), h: holdIx, mc: amount, owner, dispute: fc.boolean(), idem }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('release' as const), h: holdIx, owner, expired: fc.boolean(), idem }) },
   {
     weight: 2,
-    arbitrary: fc.record({ t: fc.constant('compound' as const), a: acct, steps: fc.array(step, { minLength: 1, maxLength: 3 }), idem }),
+    arbitrary: fc.record({
+      t: fc.constant('compound' as const),
+      a: acct,
+      m: memberIx,
+      steps: fc.array(step, { minLength: 1, maxLength: 3 }),
+      idem,
+    }),
   },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('retry' as const), j: fc.nat() }) },
 );
@@ -115,6 +138,22 @@ const interlude: fc.Arbitrary<Interlude> = fc.record({ ticks: fc.integer({ min: 
 
 /** A sequence: groups submitted one after the other, the commands of a group all at once, each followed by an interlude. */
 export const sequence = fc.array(fc.tuple(fc.array(cmd, { minLength: 1, maxLength: 8 }), interlude), { minLength: 1, maxLength: 6 });
+
+/** The organisation members' monthly limits for a sequence (null: none); small enough to be reached often. */
+export const memberLimits = fc.array(
+  fc.oneof({ weight: 1, arbitrary: fc.constant(null) }, { weight: 4, arbitrary: fc.integer({ min: 0, max: 9000 }) }),
+  { minLength: MEMBERS, maxLength: MEMBERS },
+);
+
+/** The member a command names on the organisation (its index), or null: none named, or not the organisation. */
+export function memberOfCmd(c: Real): number | null {
+  if (!('m' in c) || c.a !== ORG || c.m === null) return null;
+  if (c.t === 'spend' && c.bypass) return null;
+  return c.m;
+}
+
+/** The calendar month (UTC) of a time, as member_month_usage keeps it. */
+export const monthOfTime = (ms: number) => new Date(ms).toISOString().slice(0, 7);
 
 export type Real = Exclude<Cmd, { t: 'retry' }>;
 
@@ -175,6 +214,8 @@ type HoldStatus = 'active' | 'captured' | 'released' | 'expired';
 
 interface Hold {
   a: number;
+  /** The organisation member whose hold it is (null: none). */
+  m: number | null;
   amount: number;
   captured: number;
   status: HoldStatus;
@@ -209,8 +250,55 @@ function costOf(rule: number, qty: number): number {
   return Math.floor((r.mc * qty + r.base - 1) / r.base);
 }
 
+/** An organisation member: their limit, what they were charged by month, and what forced holds put past checks. */
+export interface MMember {
+  limit: number | null;
+  used: Map<string, number>;
+  forced: number;
+}
+
 export class Model {
   clock = 0;
+  members: MMember[];
+  /** How many charges and holds a member's limit refused, and how many of theirs succeeded. */
+  limitRefusals = 0;
+  memberOps = 0;
+  /** `base`: the real time of the model's clock 0 (the limits are per calendar month of it). */
+  constructor(
+    readonly base = 0,
+    limits: (number | null)[] = [],
+  ) {
+    this.members = Array.from({ length: MEMBERS }, (_, i) => ({ limit: limits[i] ?? null, used: new Map(), forced: 0 }));
+  }
+
+  month(): string {
+    return monthOfTime(this.base + this.clock);
+  }
+
+  /** What counts against a member's limit now: charged this month plus their active holds. */
+  counted(m: number): number {
+    let held = 0;
+    for (const h of this.holds.values()) if (h.m === m && h.status === 'active') held += h.amount;
+    return ((this.members[m] as MMember).used.get(this.month()) ?? 0) + held;
+  }
+
+  /** Refuses a charge or hold of `mc` by member `m` past their limit (402 member_limit_exceeded). */
+  private checkLimit(m: number, mc: number) {
+    const x = this.members[m] as MMember;
+    if (x.limit !== null && this.counted(m) + mc > x.limit) throw new Refusal('member_limit_exceeded');
+  }
+
+  private charge(m: number | null, mc: number) {
+    if (m === null || mc === 0) return;
+    const x = this.members[m] as MMember;
+    x.used.set(this.month(), (x.used.get(this.month()) ?? 0) + mc);
+  }
+
+  /** A member named on the organisation must be one (404 otherwise). */
+  private memberCheck(m: number | null) {
+    if (m !== null && m >= MEMBERS) throw new Refusal('not_found');
+  }
+
   grantsMade = 0;
   acc: Acc[] = Array.from({ length: ACCOUNTS }, () => ({
     grants: [],
@@ -235,12 +323,17 @@ export class Model {
       }
     }
     let out: Outcome;
+    const m = memberOfCmd(c);
     try {
       out = this.decide(c);
     } catch (e) {
-      if (e instanceof Refusal) return { ok: false, code: e.code };
+      if (e instanceof Refusal) {
+        if (e.code === 'member_limit_exceeded') this.limitRefusals++;
+        return { ok: false, code: e.code };
+      }
       throw e;
     }
+    if (m !== null) this.memberOps++;
     if (key) this.keys.set(key, { fp: fingerprint(c), out });
     return out;
   }
@@ -263,7 +356,7 @@ export class Model {
           x.rows++;
           return this.snap(c.a, 0);
         }
-        this.step(c.a, { t: 'debit', mc: cost, type: 'usage' });
+        this.step(c.a, { t: 'debit', mc: cost, type: 'usage' }, null, memberOfCmd(c));
         return this.snap(c.a);
       }
       case 'compound': {
@@ -272,13 +365,15 @@ export class Model {
           acc: this.acc.map((x) => ({ ...x, grants: x.grants.map((g) => ({ ...g })) })),
           holds: new Map([...this.holds].map(([k, h]) => [k, { ...h, alloc: h.alloc.map((x) => ({ ...x })) }])),
           grantsMade: this.grantsMade,
+          members: this.members.map((x) => ({ ...x, used: new Map(x.used) })),
         };
         try {
-          for (const s of c.steps) this.step(c.a, s);
+          for (const s of c.steps) this.step(c.a, s, null, memberOfCmd(c));
         } catch (e) {
           this.acc = saved.acc;
           this.holds = saved.holds;
           this.grantsMade = saved.grantsMade;
+          this.members = saved.members;
           throw e;
         }
         return this.snap(c.a);
@@ -289,7 +384,7 @@ export class Model {
         return this.snap((this.holds.get(c.h) as Hold).a, charged);
       }
       default:
-        this.step(c.a, c);
+        this.step(c.a, c, null, memberOfCmd(c));
         return this.snap(c.a);
     }
   }
@@ -348,8 +443,8 @@ export class Model {
     }
   }
 
-  /** Applies one movement; returns what a capture or release charged. */
-  private step(a: number | null, s: Step, owner: number | null = null): number | undefined {
+  /** Applies one movement (by organisation member `m`, if any); returns what a capture or release charged. */
+  private step(a: number | null, s: Step, owner: number | null = null, m: number | null = null): number | undefined {
     const A = (i: number) => this.acc[i] as Acc;
     const avail = (i: number) => A(i).balance - A(i).reserved;
     const positive = (mc: number) => {
@@ -378,7 +473,12 @@ export class Model {
       }
       case 'debit': {
         const x = A(a as number);
+        // The member first (404), their limit (it is theirs, whatever the organisation holds), then the balance.
+        this.memberCheck(m);
+        if (m !== null) this.checkLimit(m, s.mc);
         if (avail(a as number) < s.mc || avail(a as number) < 0) throw new Refusal('insufficient_credits');
+        // What counts against a limit is what the member's usage rows charged.
+        if (s.type === 'usage') this.charge(m, s.mc);
         const before = x.balance;
         x.balance -= s.mc;
         this.spend(a as number, before, 0);
@@ -402,16 +502,25 @@ export class Model {
       case 'reserve': {
         const i = a as number;
         if (this.holds.has(s.h)) throw new Refusal('conflict');
+        this.memberCheck(m);
         const av = avail(i);
         let mc = s.mc;
         if (!s.forced) {
+          // A member's hold may shrink to what is left of their limit too.
+          const lim = m === null ? null : (this.members[m] as MMember).limit;
+          const room = lim === null || m === null ? Number.POSITIVE_INFINITY : Math.max(0, lim - this.counted(m));
           if (s.shrinkStep !== null) {
-            const shrunk = av < 0 || av < s.shrinkStep ? null : av - (av % s.shrinkStep);
-            if (shrunk === null) throw new Refusal('insufficient_credits');
+            const affordable = Math.min(av, room);
+            const shrunk = av < 0 || affordable < s.shrinkStep ? null : affordable - (affordable % s.shrinkStep);
+            if (shrunk === null) {
+              if (m !== null && room < av) this.checkLimit(m, s.mc);
+              throw new Refusal('insufficient_credits');
+            }
             mc = Math.min(shrunk, s.mc);
           }
+          if (m !== null) this.checkLimit(m, mc);
           if (av < mc || av < 0) throw new Refusal('insufficient_credits');
-        }
+        } else if (m !== null) (this.members[m] as MMember).forced += mc;
         // It reserves from the grants' free credits, in order.
         const alloc: { n: number; mc: number }[] = [];
         let want = mc;
@@ -422,7 +531,7 @@ export class Model {
           want -= t;
           alloc.push({ n: g.n, mc: t });
         }
-        this.holds.set(s.h, { a: i, amount: mc, captured: 0, status: 'active', alloc });
+        this.holds.set(s.h, { a: i, m, amount: mc, captured: 0, status: 'active', alloc });
         A(i).reserved += mc;
         A(i).rows++;
         return undefined;
@@ -474,6 +583,8 @@ export class Model {
           if (charged > 0) x.used += charged;
           x.usageRows++;
           x.usageCharged += charged;
+          // A member's hold, captured, counts as what they were charged this month.
+          this.charge(h.m, charged);
         }
         return charged;
       }

@@ -134,7 +134,10 @@ function decideOp(op: LedgerOp, state: BatchState, pending: Pending, now: number
       if (m) checkLimit(m, op.amountMc);
       const avail = available(a);
       if (avail < op.amountMc || avail < 0) throw insufficientCredits(op.amountMc, avail);
-      if (m) m.usedMc += op.amountMc;
+      // What counts against a limit is what the member's usage rows charge (member_month_usage is
+      // added to from them): an adjustment the member causes is checked, not counted, in this
+      // batch as in the next one.
+      if (m && op.type === 'usage') m.usedMc += op.amountMc;
       if (op.type === 'usage') a.row.lifetime_used_mc += op.amountMc;
       const before = a.row.balance_mc;
       const applied = post(

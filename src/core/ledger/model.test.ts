@@ -7,6 +7,11 @@
  * must agree on every outcome (balance, reserved and available credits of each success,
  * whether it replayed, what a capture charged, the code of each refusal) and on the final
  * state of every account and hold; the ledger must verify at the end.
+ *
+ * Account 1 is an organisation whose members have monthly limits drawn for each sequence:
+ * its debits, priced spends, holds and compound operations name a member (or nobody, or a
+ * user who is not a member), so 402 `member_limit_exceeded` and 404 are decided by the model
+ * too, and what each member was charged in each month (member_month_usage) must match it.
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,10 +21,16 @@ import type { Core } from '../index.js';
 import { DomainError } from '../errors.js';
 import { newId } from '../ids.js';
 import { GENESIS_HASH } from './hash.js';
+import { makeOrg } from '../../../test/support/orgs.js';
 import {
   ACCOUNTS,
   type Acc,
   type Interlude,
+  MEMBERS,
+  type MMember,
+  ORG,
+  memberLimits,
+  memberOfCmd,
   type Outcome,
   type Real,
   RULES,
@@ -33,7 +44,7 @@ import {
 import type { Applied, LedgerOp, StepOp } from './types.js';
 import { verifyLedger } from './verify.js';
 
-/** Sequences per dialect; MODEL_RUNS=1000 searches longer (under a minute). */
+/** Sequences per dialect; MODEL_RUNS=1000 searches longer; MODEL_NO_SHRINK=1 reports the first counterexample unshrunk (shrinking a long one can pass the test timeout). */
 const RUNS = Number(process.env.MODEL_RUNS ?? 40);
 
 /** The writer's clock: the test moves it on between groups (grants expire in ticks of it). */
@@ -118,16 +129,18 @@ function toOp(c: Step, userId: string, holdId: (h: number) => string): StepOp {
 }
 
 /** Starts one command through the ledger's public surface; `i` tags it so its arrival at the writer is seen. */
-function start(core: Core, c: Real, i: number, users: string[], holdId: (h: number) => string): Promise<Applied> {
+function start(core: Core, c: Real, i: number, users: string[], members: string[], holdId: (h: number) => string): Promise<Applied> {
   const u = (a: number) => users[a] as string;
+  const m = memberOfCmd(c);
   const common = {
     metadata: { i },
     idem: c.idem ? { scope: u(c.idem.s), key: `k${c.idem.k}`, fingerprint: fingerprint(c) } : undefined,
+    ...(m === null ? {} : { memberId: members[m] as string }),
   };
   const L = core.ledger;
   switch (c.t) {
     case 'grant':
-      return L.grant(u(c.a), c.mc, c.type, { ...common, grant: grantOptions(c.exp) });
+      return L.grant(u(c.a), c.mc, c.type, { metadata: common.metadata, idem: common.idem, grant: grantOptions(c.exp) });
     case 'debit':
       return L.debit(u(c.a), c.mc, c.type, { ...common, ...(c.type === 'usage' ? { usage: testUsage(c.mc) } : {}) });
     case 'spend': {
@@ -135,7 +148,7 @@ function start(core: Core, c: Real, i: number, users: string[], holdId: (h: numb
       return L.spend(u(c.a), { operation: r.operation, unit: r.unit, quantityMilli: c.qty * 1000, bypass: c.bypass, ...common });
     }
     case 'clawback':
-      return L.clawBack(u(c.a), c.mc, 'refund', common);
+      return L.clawBack(u(c.a), c.mc, 'refund', { metadata: common.metadata, idem: common.idem });
     case 'reserve': {
       const step = c.shrinkStep;
       return L.reserve(u(c.a), c.mc, Date.now() + 3_600_000, {
@@ -147,13 +160,15 @@ function start(core: Core, c: Real, i: number, users: string[], holdId: (h: numb
     }
     case 'capture':
       return L.capture(holdId(c.h), c.mc, {
-        ...common,
+        metadata: common.metadata,
+        idem: common.idem,
         ...(c.owner === null ? {} : { userId: u(c.owner) }),
         ...(c.dispute ? { type: 'dispute' as const } : { type: 'usage' as const, usage: testUsage(c.mc) }),
       });
     case 'release':
       return L.release(holdId(c.h), {
-        ...common,
+        metadata: common.metadata,
+        idem: common.idem,
         ...(c.owner === null ? {} : { userId: u(c.owner) }),
         reason: c.expired ? 'expired' : 'released',
       });
@@ -192,11 +207,14 @@ describe.each(await activeDialects())('the ledger agrees with a model (%s)', (di
     let ops = 0;
     let largestBatch = 0;
     let expiredMc = 0;
+    let limitRefusals = 0;
+    let memberOps = 0;
+    let memberMonths = 0;
     core.writer.onBatch((size) => {
       largestBatch = Math.max(largestBatch, size);
     });
     await fc.assert(
-      fc.asyncProperty(sequence, async (raw) => {
+      fc.asyncProperty(sequence, memberLimits, async (raw, limits) => {
         run++;
         // Both accounts start with some credits, so most charges are decided on their merits.
         const opening: Real[] = Array.from({ length: ACCOUNTS }, (_, a) => ({
@@ -211,14 +229,23 @@ describe.each(await activeDialects())('the ledger agrees with a model (%s)', (di
         // Each sequence on a clock of its own, after every earlier one.
         clock = Math.max(Date.now(), clock + 100 * TICK);
         const base = clock;
-        const users = await openAccounts(core, ACCOUNTS);
+        // Account 0 personal; account 1 (ORG) an organisation of the members, with their limits; one more user is none of its members.
+        const people = await openAccounts(core, 1 + MEMBERS + 1);
+        const members = people.slice(1);
+        const org = await makeOrg(
+          core.database.db,
+          limits.map((limitMc, m) => ({ userId: members[m] as string, limitMc })),
+          'model',
+        );
+        const users = [people[0] as string, org];
+        expect(ORG).toBe(1);
         const holdId = (h: number) => `${users[0]}-h${h}`;
-        const model = new Model();
+        const model = new Model(base, limits);
         for (const [group, after] of groups) {
           arrivals.length = 0;
           const results = await Promise.all(
             group.map((c, i) =>
-              start(core, c, i, users, holdId).then(
+              start(core, c, i, users, members, holdId).then(
                 (a) => outcomeOf(c, a),
                 (e): Outcome => {
                   if (e instanceof DomainError) return { ok: false, code: e.code };
@@ -230,8 +257,13 @@ describe.each(await activeDialects())('the ledger agrees with a model (%s)', (di
           expect([...arrivals].sort((x, y) => x - y)).toEqual(group.map((_, i) => i));
           const expected: Outcome[] = new Array(group.length);
           for (const i of arrivals) expected[i] = model.apply(group[i] as Real);
-          expect(results, JSON.stringify({ group, arrivals })).toEqual(expected);
+          expect(results, JSON.stringify({ group, arrivals, limits })).toEqual(expected);
           ops += group.length;
+          // No member's spending this month with their holds passes their limit (but for forced holds, which skip it).
+          for (let m = 0; m < MEMBERS; m++) {
+            const x = model.members[m] as MMember;
+            if (x.limit !== null) expect(model.counted(m)).toBeLessThanOrEqual(x.limit + x.forced);
+          }
           clock += after.ticks * TICK;
           model.advance(after.ticks);
           if (after.sweep) {
@@ -283,12 +315,34 @@ describe.each(await activeDialects())('the ledger agrees with a model (%s)', (di
         }
         const holds = await core.database.db.selectFrom('reservations').selectAll().where('id', 'like', `${users[0]}-h%`).execute();
         const actual = Object.fromEntries(
-          holds.map((h) => [h.id, { a: users.indexOf(h.user_id), amount: h.amount_mc, captured: h.captured_mc, status: h.status }]),
+          holds.map((h) => [
+            h.id,
+            {
+              a: users.indexOf(h.user_id),
+              m: h.member_id === null ? null : members.indexOf(h.member_id),
+              amount: h.amount_mc,
+              captured: h.captured_mc,
+              status: h.status,
+            },
+          ]),
         );
         const wanted = Object.fromEntries([...model.holds].map(([h, { alloc: _alloc, ...x }]) => [holdId(h), x]));
         expect(actual).toEqual(wanted);
+        // What each member was charged in each month, which their limits are decided against.
+        const months = await core.database.db.selectFrom('member_month_usage').selectAll().where('account_id', '=', org).execute();
+        const spent = (entries: [number, string, number][]) =>
+          entries
+            .filter(([, , mc]) => mc !== 0)
+            .map(([m, month, mc]) => `${m} ${month} ${mc}`)
+            .sort();
+        expect(spent(months.map((r) => [members.indexOf(r.user_id), r.month, Number(r.used_mc)]))).toEqual(
+          spent(model.members.flatMap((x, m) => [...x.used].map(([month, mc]): [number, string, number] => [m, month, mc]))),
+        );
+        memberMonths += months.length;
+        limitRefusals += model.limitRefusals;
+        memberOps += model.memberOps;
       }),
-      { numRuns: RUNS },
+      { numRuns: RUNS, endOnFailure: process.env.MODEL_NO_SHRINK === '1' },
     );
     core.writer.submit = submit;
     expect(run).toBeGreaterThanOrEqual(RUNS);
@@ -297,6 +351,10 @@ describe.each(await activeDialects())('the ledger agrees with a model (%s)', (di
     expect(largestBatch).toBeGreaterThan(1);
     // Grants really expired, at the sweeper and at holds' releases.
     expect(expiredMc).toBeGreaterThan(0);
+    // Members really spent, and their limits really refused some of it.
+    expect(memberOps).toBeGreaterThan(0);
+    expect(memberMonths).toBeGreaterThan(0);
+    expect(limitRefusals).toBeGreaterThan(0);
     const report = await verifyLedger(core.database.db, core.ledgerKey);
     expect(report.violations).toEqual([]);
   });
