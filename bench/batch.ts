@@ -7,7 +7,7 @@
 import autocannon from 'autocannon';
 import type { Dialect } from '../src/db/open.js';
 import { median } from './common.js';
-import { ADMIN, benchDb, post, startServerProc } from './http.js';
+import { ADMIN, benchDb, post, setupFetch, startServerProc } from './http.js';
 
 const KEY = 'bench-service-key-0123456789';
 
@@ -23,11 +23,12 @@ export interface BatchFigure {
 }
 
 async function customer(url: string, externalId: string, credits: number) {
-  const r = await fetch(`${url}/api/v1/customers/${externalId}`, {
+  const r = await setupFetch(`${url}/api/v1/customers/${externalId}`, {
     method: 'PUT',
     headers: { 'content-type': 'application/json', 'x-service-key': KEY },
     body: JSON.stringify({ name: 'Bench customer' }),
   });
+  if (!r.ok) throw new Error(`PUT customer ${externalId}: ${r.status} ${await r.text()}`);
   const body = (await r.json()) as { customer: { accountId: string } };
   const admin = (await post(`${url}/api/auth/login`, ADMIN)) as { token: string };
   await post(

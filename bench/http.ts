@@ -140,7 +140,7 @@ export async function startServerProc(
     url,
     startMs,
     child,
-    rss: async () => ((await (await fetch(`${url}/bench/rss`)).json()) as { rss: number }).rss,
+    rss: async () => ((await (await setupFetch(`${url}/bench/rss`)).json()) as { rss: number }).rss,
     cpu: () => cpuSeconds(child.pid),
     stop: () =>
       new Promise<void>((resolve) => {
@@ -151,8 +151,28 @@ export async function startServerProc(
   };
 }
 
+/**
+ * `fetch` for the bench's own setup and plumbing (sign-up, funding, probes), never for the
+ * measured load: a 503 (the event-loop-delay shedding's `overloaded`, or the writer's full
+ * queue, both answered before anything is done) is retried with exponential backoff, honouring
+ * Retry-After, for up to about a minute, so a loaded machine slows the run instead of aborting
+ * it. Any other answer, or the last 503, is returned as is.
+ */
+export async function setupFetch(url: string, init?: RequestInit): Promise<Response> {
+  const deadline = performance.now() + 60_000;
+  for (let attempt = 0; ; attempt++) {
+    const r = await fetch(url, init);
+    if (r.status !== 503 || performance.now() >= deadline) return r;
+    await r.arrayBuffer();
+    const after = Number(r.headers.get('retry-after'));
+    const backoff = Math.min(8000, 250 * 2 ** attempt);
+    const wait = Math.max(Number.isFinite(after) ? after * 1000 : 0, backoff) * (0.75 + Math.random() / 2);
+    await new Promise((resolve) => setTimeout(resolve, Math.min(wait, Math.max(0, deadline - performance.now()))));
+  }
+}
+
 export async function post(url: string, body: unknown, token?: string) {
-  const r = await fetch(url, {
+  const r = await setupFetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
     body: JSON.stringify(body),
@@ -561,7 +581,7 @@ export async function analyticsBench(dialect: Dialect, rows: number, o: HttpOpti
     server = await startServerProc(db);
     const from = now - 90 * DAY;
     const url = `${server.url}/api/credits/usage?from=${new Date(from).toISOString()}&to=${new Date(now).toISOString()}&granularity=day`;
-    const check = await fetch(url, { headers: { authorization: `Bearer ${token}` } });
+    const check = await setupFetch(url, { headers: { authorization: `Bearer ${token}` } });
     const body = (await check.json()) as { totalOperations: number; series: unknown[] };
     if (check.status !== 200 || body.totalOperations < rows) {
       throw new Error(`usage report did not count the rows: ${check.status} ${JSON.stringify(body).slice(0, 300)}`);

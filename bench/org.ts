@@ -20,6 +20,7 @@ import {
   medianLoad,
   meteredRequest,
   post,
+  setupFetch,
   startServerProc,
 } from './http.js';
 
@@ -31,7 +32,7 @@ export interface OrgFigure {
 }
 
 async function patch(url: string, body: unknown, token: string) {
-  const r = await fetch(url, {
+  const r = await setupFetch(url, {
     method: 'PATCH',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
     body: JSON.stringify(body),

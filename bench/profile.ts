@@ -13,7 +13,17 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type autocannon from 'autocannon';
 import type { Dialect } from '../src/db/open.js';
-import { type BenchDb, type Load, type ServerProc, benchDb, fundedUser, measuredRun, meteredRequest, startServerProc } from './http.js';
+import {
+  type BenchDb,
+  type Load,
+  type ServerProc,
+  benchDb,
+  fundedUser,
+  measuredRun,
+  meteredRequest,
+  setupFetch,
+  startServerProc,
+} from './http.js';
 
 const BARE = new URL('./bare.mjs', import.meta.url).pathname;
 
@@ -90,7 +100,7 @@ export function summarise(p: CpuProfile, fromUs: number, toUs: number, top = Num
 }
 
 async function now(url: string): Promise<number> {
-  return ((await (await fetch(`${url}/bench/now`)).json()) as { us: number }).us;
+  return ((await (await setupFetch(`${url}/bench/now`)).json()) as { us: number }).us;
 }
 
 /**
