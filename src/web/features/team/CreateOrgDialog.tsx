@@ -2,10 +2,9 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { api, setAccount } from '../../api/client';
 import { DialogActions } from '../../components/Actions';
-import { Dialog } from '../../components/Dialog';
-import { Field, fieldErrors } from '../../components/Field';
+import { DialogForm } from '../../components/Dialog';
+import { fieldErrors, TextField } from '../../components/Field';
 import { ErrorMessage } from '../../components/ui';
-import { onSubmit } from '../../lib/forms';
 import { keys } from '../../lib/query-keys';
 import { useSession } from '../../lib/session';
 
@@ -33,35 +32,26 @@ export function CreateOrgDialog({ onClose }: { onClose(): void }) {
   // Checked here first: nothing is sent without a name.
   const nameError = touched && name.trim() === '' ? 'Enter a name.' : fe.name;
   return (
-    <Dialog title="Create organisation" onClose={onClose} description="You become its owner; invite your team from the Team page.">
-      <form
-        className="stack"
-        onSubmit={onSubmit(() => {
-          setTouched(true);
-          if (name.trim() !== '') create.mutate();
-        })}
-        noValidate
-      >
-        <Field
-          label="Organisation name"
-          value={name}
-          onChange={(e) => setName(e.target.value)}
-          maxLength={100}
-          required
-          error={nameError}
-          data-autofocus
-        />
-        <Field
-          label="External id (optional)"
-          value={externalId}
-          onChange={(e) => setExternalId(e.target.value)}
-          maxLength={255}
-          hint={fe.externalId ? undefined : 'Your platform’s own id of this team, if its backends charge it through the service API.'}
-          error={fe.externalId}
-        />
-        <ErrorMessage error={create.error} inline={['name', 'externalId']} />
-        <DialogActions onCancel={onClose} submit={create.isPending ? 'Creating…' : 'Create organisation'} busy={create.isPending} />
-      </form>
-    </Dialog>
+    <DialogForm
+      title="Create organisation"
+      onClose={onClose}
+      description="You become its owner; invite your team from the Team page."
+      onSubmit={() => {
+        setTouched(true);
+        if (name.trim() !== '') create.mutate();
+      }}
+    >
+      <TextField label="Organisation name" value={name} onChange={setName} maxLength={100} required error={nameError} data-autofocus />
+      <TextField
+        label="External id (optional)"
+        value={externalId}
+        onChange={setExternalId}
+        maxLength={255}
+        hint={fe.externalId ? undefined : 'Your platform’s own id of this team, if its backends charge it through the service API.'}
+        error={fe.externalId}
+      />
+      <ErrorMessage error={create.error} inline={['name', 'externalId']} />
+      <DialogActions onCancel={onClose} submit={create.isPending ? 'Creating…' : 'Create organisation'} busy={create.isPending} />
+    </DialogForm>
   );
 }

@@ -3,12 +3,11 @@ import { useState } from 'react';
 import type { ResponseOf } from '../../../contracts/endpoints';
 import { api } from '../../api/client';
 import { DialogActions } from '../../components/Actions';
-import { Dialog } from '../../components/Dialog';
+import { DialogForm } from '../../components/Dialog';
 import { CreditsField, SelectField, fieldErrors } from '../../components/Field';
 import { ErrorMessage } from '../../components/ui';
 import type { Account } from '../../lib/account';
 import { formatCredits } from '../../lib/format';
-import { onSubmit } from '../../lib/forms';
 import { keys } from '../../lib/query-keys';
 import { useSession } from '../../lib/session';
 
@@ -50,38 +49,33 @@ export function MemberDialog({ org, member, onClose }: { org: Account; member: M
   const fe = fieldErrors(save.error);
   const who = member.name || member.email;
   return (
-    <Dialog
+    <DialogForm
       title={`Change ${who}`}
       onClose={onClose}
       description={`${who} used ${formatCredits(member.usedThisMonth)} credits this month.`}
+      onSubmit={() => {
+        setTouched(true);
+        if (limitBad) return;
+        if (Object.keys(body).length === 0) onClose();
+        else save.mutate();
+      }}
     >
-      <form
-        className="stack"
-        noValidate
-        onSubmit={onSubmit(() => {
-          setTouched(true);
-          if (limitBad) return;
-          if (Object.keys(body).length === 0) onClose();
-          else save.mutate();
-        })}
-      >
-        <SelectField label="Role" value={role} onChange={(e) => setRole(e.target.value as Role)} error={fe.role}>
-          <option value="member">Member</option>
-          <option value="admin">Admin</option>
-          <option value="owner">Owner</option>
-        </SelectField>
-        <CreditsField
-          label="Monthly limit (credits)"
-          min={0}
-          value={limit}
-          onChange={setLimit}
-          hint={touched && limitBad ? undefined : 'Blank: no limit. Counted per calendar month (UTC).'}
-          error={touched && limitBad ? 'Enter 0 or more credits, or leave it blank for no limit.' : fe.monthlyLimit}
-        />
-        <ErrorMessage error={save.error} inline={['role', 'monthlyLimit']} />
-        <DialogActions onCancel={onClose} submit={save.isPending ? 'Saving…' : 'Save'} busy={save.isPending} />
-      </form>
-    </Dialog>
+      <SelectField label="Role" value={role} onChange={(e) => setRole(e.target.value as Role)} error={fe.role}>
+        <option value="member">Member</option>
+        <option value="admin">Admin</option>
+        <option value="owner">Owner</option>
+      </SelectField>
+      <CreditsField
+        label="Monthly limit (credits)"
+        min={0}
+        value={limit}
+        onChange={setLimit}
+        hint={touched && limitBad ? undefined : 'Blank: no limit. Counted per calendar month (UTC).'}
+        error={touched && limitBad ? 'Enter 0 or more credits, or leave it blank for no limit.' : fe.monthlyLimit}
+      />
+      <ErrorMessage error={save.error} inline={['role', 'monthlyLimit']} />
+      <DialogActions onCancel={onClose} submit={save.isPending ? 'Saving…' : 'Save'} busy={save.isPending} />
+    </DialogForm>
   );
 }
 
@@ -97,14 +91,12 @@ export function RemoveMemberDialog({ org, member, onClose }: { org: Account; mem
   });
   const who = member.name || member.email;
   return (
-    <Dialog title={`Remove ${who}?`} onClose={onClose}>
-      <form className="stack" onSubmit={onSubmit(() => remove.mutate())} noValidate>
-        <p>
-          {who} can no longer spend from {org.name}’s balance, from their next request on. What they spent stays in the history.
-        </p>
-        <ErrorMessage error={remove.error} />
-        <DialogActions onCancel={onClose} submit={remove.isPending ? 'Removing…' : 'Remove member'} busy={remove.isPending} danger />
-      </form>
-    </Dialog>
+    <DialogForm title={`Remove ${who}?`} onClose={onClose} onSubmit={() => remove.mutate()}>
+      <p>
+        {who} can no longer spend from {org.name}’s balance, from their next request on. What they spent stays in the history.
+      </p>
+      <ErrorMessage error={remove.error} />
+      <DialogActions onCancel={onClose} submit={remove.isPending ? 'Removing…' : 'Remove member'} busy={remove.isPending} danger />
+    </DialogForm>
   );
 }
