@@ -1,20 +1,16 @@
 import type { Kysely } from 'kysely';
 import type { DB, Role, UserRow } from '../../db/schema.js';
 import { notFound } from '../errors.js';
+import { ACCOUNT_FIGURE_COLUMNS, type AccountFigures } from './account-figures.js';
 
 /** A user with the figures of their account, as the admin screens list them. */
-export interface UserWithAccount {
+export interface UserWithAccount extends AccountFigures {
   id: string;
   email: string;
   name: string;
   role: Role;
   external_id: string | null;
   created_at: number;
-  balance_mc: number;
-  reserved_mc: number;
-  available_mc: number;
-  lifetime_purchased_mc: number;
-  lifetime_used_mc: number;
 }
 
 /** Users joined with their accounts (the query list-users pages and get-user-detail narrows). */
@@ -22,19 +18,7 @@ export function usersWithAccounts(db: Kysely<DB>) {
   return db
     .selectFrom('users as u')
     .innerJoin('user_credits as c', 'c.user_id', 'u.id')
-    .select([
-      'u.id',
-      'u.email',
-      'u.name',
-      'u.role',
-      'u.external_id',
-      'u.created_at',
-      'c.balance_mc',
-      'c.reserved_mc',
-      'c.available_mc',
-      'c.lifetime_purchased_mc',
-      'c.lifetime_used_mc',
-    ]);
+    .select(['u.id', 'u.email', 'u.name', 'u.role', 'u.external_id', 'u.created_at', ...ACCOUNT_FIGURE_COLUMNS]);
 }
 
 /** One user; not_found when there is none. */

@@ -2,23 +2,15 @@ import { type Kysely, sql } from 'kysely';
 import type { DB, MemberRole } from '../../db/schema.js';
 import { notFound } from '../errors.js';
 import { type Page, type PageRequest, paginate } from '../paginate.js';
+import { ACCOUNT_FIGURE_COLUMNS, type AccountFigures, containsPattern } from './account-figures.js';
 
 /** An organisation with its account's figures and its members, as the admin screens list it. */
-export interface OrganizationWithMembers {
+export interface OrganizationWithMembers extends AccountFigures {
   id: string;
   name: string;
   external_id: string | null;
   created_at: number;
-  balance_mc: number;
-  reserved_mc: number;
-  available_mc: number;
-  lifetime_purchased_mc: number;
-  lifetime_used_mc: number;
   members: { user_id: string; email: string; name: string; role: MemberRole; monthly_limit_mc: number | null }[];
-}
-
-function escapeLike(s: string) {
-  return s.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 function organizations(db: Kysely<DB>) {
@@ -26,17 +18,7 @@ function organizations(db: Kysely<DB>) {
     .selectFrom('accounts as a')
     .innerJoin('user_credits as c', 'c.user_id', 'a.id')
     .where('a.kind', '=', 'organization')
-    .select([
-      'a.id',
-      'a.name',
-      'a.external_id',
-      'a.created_at',
-      'c.balance_mc',
-      'c.reserved_mc',
-      'c.available_mc',
-      'c.lifetime_purchased_mc',
-      'c.lifetime_used_mc',
-    ]);
+    .select(['a.id', 'a.name', 'a.external_id', 'a.created_at', ...ACCOUNT_FIGURE_COLUMNS]);
 }
 
 const ROLE_ORDER: Record<MemberRole, number> = { owner: 0, admin: 1, member: 2 };
@@ -70,7 +52,7 @@ export async function listOrganizations(
 ): Promise<Page<OrganizationWithMembers>> {
   let q = organizations(db);
   if (filter.search) {
-    const like = sql`${`%${escapeLike(filter.search.toLowerCase())}%`} escape '\\'`;
+    const like = containsPattern(filter.search);
     q = q.where((eb) =>
       eb.or([
         eb(sql`lower(a.name)`, 'like', like),

@@ -84,6 +84,11 @@ async function must(scope: TransactionScope, ops: Parameters<TransactionScope['a
   for (const r of await scope.apply(ops)) if (!r.ok) throw r.error;
 }
 
+/** Takes `amountMc` of what the payment granted back from its account (a refund, or a lost dispute with no hold to capture). */
+function clawBack(scope: TransactionScope, p: PaymentRow, amountMc: number, type: 'refund' | 'dispute', description: string) {
+  return must(scope, [{ kind: 'clawback', userId: p.user_id, amountMc, type, description, refType: 'payment', refId: p.id }]);
+}
+
 /** What the payment granted and no refund or lost dispute has taken back yet. */
 function unclaimedMc(p: PaymentRow): number {
   return Math.max(0, p.credits_mc + p.bonus_credits_mc - p.clawed_back_mc - p.dispute_clawed_mc);
@@ -99,17 +104,13 @@ async function reconcile(scope: TransactionScope, p: PaymentRow, disputeChanged:
   const refundTarget = shareMc(p, p.refunded_cents);
   const take = Math.min(refundTarget - p.clawed_back_mc, unclaimedMc(p));
   if (take > 0) {
-    await must(scope, [
-      {
-        kind: 'clawback',
-        userId: p.user_id,
-        amountMc: take,
-        type: 'refund',
-        description: `Refund: ${formatCents(p.refunded_cents, p.currency)} of ${formatCents(p.amount_cents, p.currency)}`,
-        refType: 'payment',
-        refId: p.id,
-      },
-    ]);
+    await clawBack(
+      scope,
+      p,
+      take,
+      'refund',
+      `Refund: ${formatCents(p.refunded_cents, p.currency)} of ${formatCents(p.amount_cents, p.currency)}`,
+    );
     p.clawed_back_mc += take;
     await createAlert(
       scope.trx,
@@ -169,17 +170,7 @@ async function reconcile(scope: TransactionScope, p: PaymentRow, disputeChanged:
     } else if (!hold) {
       const take = Math.min(shareMc(p, p.dispute_amount_cents ?? p.amount_cents), unclaimedMc(p));
       if (take > 0) {
-        await must(scope, [
-          {
-            kind: 'clawback',
-            userId: p.user_id,
-            amountMc: take,
-            type: 'dispute',
-            description: 'Dispute lost: credits taken',
-            refType: 'payment',
-            refId: p.id,
-          },
-        ]);
+        await clawBack(scope, p, take, 'dispute', 'Dispute lost: credits taken');
         p.dispute_clawed_mc += take;
       }
     }
