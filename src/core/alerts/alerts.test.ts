@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activeDialects, createTestCore, type TestCore } from '../../../test/support/db.js';
-import { makeUser } from '../../../test/support/factories.js';
+import { alertMessages, makeUser } from '../../../test/support/factories.js';
 import { failing } from '../../../test/support/faults.js';
 import type { BalanceChange } from '../ledger/types.js';
 import { ThresholdAlerts } from './alerts.js';
@@ -26,15 +26,7 @@ describe.each(await activeDialects())('low-balance alerts on %s', (dialect) => {
     await core.ledger.debit(userId, mc, 'adjustment');
     return changes;
   }
-  const lowAlerts = async (userId: string) =>
-    (
-      await core.database.db
-        .selectFrom('credit_alerts')
-        .select('type')
-        .where('user_id', '=', userId)
-        .where('type', '=', 'low_balance')
-        .execute()
-    ).length;
+  const lowAlerts = async (userId: string) => (await alertMessages(core, userId, 'low_balance')).length;
 
   it('a failed alert insert leaves the flag unset, so the next debit alerts', async () => {
     const u = await makeUser(core, { credits: 20 });

@@ -17,10 +17,10 @@ import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activeDialects, createTestCore, type TestCore } from '../../../test/support/db.js';
 import { testUsage } from '../../../test/support/factories.js';
+import { insertAccount } from '../accounts/insert-account.js';
 import type { Core } from '../index.js';
 import { DomainError } from '../errors.js';
 import { newId } from '../ids.js';
-import { GENESIS_HASH } from './hash.js';
 import { makeOrg } from '../../../test/support/orgs.js';
 import {
   ACCOUNTS,
@@ -53,9 +53,10 @@ let clock = Date.now();
 // ---------------------------------------------------------------------------------------
 // The real ledger
 
-/** Accounts straight into the tables (no password hashing: this test runs thousands). */
+/** Users straight into their table (no password hashing: this test runs thousands), each with its account as sign-up makes it. */
 async function openAccounts(core: Core, n: number): Promise<string[]> {
-  return core.writer.transaction(async ({ trx, now }) => {
+  return core.writer.transaction(async (scope) => {
+    const { trx, now } = scope;
     const ids = Array.from({ length: n }, () => newId(now));
     await trx
       .insertInto('users')
@@ -72,25 +73,9 @@ async function openAccounts(core: Core, n: number): Promise<string[]> {
         })),
       )
       .execute();
-    await trx
-      .insertInto('accounts')
-      .values(ids.map((id) => ({ id, kind: 'personal' as const, name: 'model', created_at: now, updated_at: now })))
-      .execute();
-    await trx
-      .insertInto('user_credits')
-      .values(
-        ids.map((id) => ({
-          user_id: id,
-          balance_mc: 0,
-          reserved_mc: 0,
-          lifetime_purchased_mc: 0,
-          lifetime_used_mc: 0,
-          seq: 0,
-          last_hash: GENESIS_HASH,
-          updated_at: now,
-        })),
-      )
-      .execute();
+    for (const id of ids) {
+      await insertAccount(scope, { id, kind: 'personal', name: 'model', externalId: null, lowBalanceThresholdMc: 0, startingMc: 0 });
+    }
     return ids;
   });
 }

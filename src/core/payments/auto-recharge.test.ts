@@ -7,8 +7,9 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activeDialects, createTestCore, type TestCore } from '../../../test/support/db.js';
-import { makeUser } from '../../../test/support/factories.js';
+import { alertMessages, makeUser } from '../../../test/support/factories.js';
 import { coreWithFault, failing } from '../../../test/support/faults.js';
+import { until } from '../../../test/support/poll.js';
 import { updateSettings } from '../accounts/settings.js';
 import type { BalanceChange } from '../ledger/types.js';
 import { AutoRecharge } from './auto-recharge.js';
@@ -58,14 +59,6 @@ function logs() {
   return { lines, log: { error: (obj: Record<string, unknown>, msg: string) => void lines.push({ obj, msg }) } };
 }
 
-async function until(cond: () => boolean | Promise<boolean>) {
-  const deadline = Date.now() + 10_000;
-  while (!(await cond())) {
-    if (Date.now() > deadline) throw new Error('condition not met within 10 s');
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
 describe.each(await activeDialects())('auto-recharge on %s', (dialect) => {
   let core: TestCore;
   let clock = Date.UTC(2031, 0, 15, 12);
@@ -113,16 +106,7 @@ describe.each(await activeDialects())('auto-recharge on %s', (dialect) => {
     core.database.db.selectFrom('user_settings').selectAll().where('user_id', '=', userId).executeTakeFirstOrThrow();
   const recharges = (userId: string) =>
     core.database.db.selectFrom('stripe_payments').selectAll().where('user_id', '=', userId).where('kind', '=', 'auto_recharge').execute();
-  const alerts = async (userId: string) =>
-    (
-      await core.database.db
-        .selectFrom('credit_alerts')
-        .select('message')
-        .where('user_id', '=', userId)
-        .where('type', '=', 'auto_recharge_failed')
-        .orderBy('id')
-        .execute()
-    ).map((a) => a.message);
+  const alerts = (userId: string) => alertMessages(core, userId, 'auto_recharge_failed');
 
   it('charges once for one crossing when another instance re-arms from an old balance', async () => {
     const { provider, calls, release } = gatedProvider();
@@ -132,7 +116,7 @@ describe.each(await activeDialects())('auto-recharge on %s', (dialect) => {
     const crossing = await spend(u.id, 2);
     // Instance A sees the crossing and charges the card (the charge is still in flight)...
     const first = a.onCommit([crossing]);
-    await until(() => calls.length === 1);
+    await until('the first off-session charge', () => calls.length === 1);
     // ...while instance B's check of an older commit (11 credits available) runs late.
     await b.onCommit([u.granted]);
     // The next debit, on B: still the same crossing.
