@@ -3,6 +3,8 @@
  * statuses are the error table's (http-errors.ts); the answers' schemas are the contract's.
  */
 import { errorSchema } from '../contracts/common.js';
+import type { AppContext } from './context.js';
+import { requireAdmin } from './plugins/auth.js';
 
 export type RefusalStatus = 400 | 401 | 402 | 403 | 404 | 409 | 410 | 413 | 415 | 429 | 502 | 503;
 
@@ -23,14 +25,38 @@ export function csvAnswer<S>(description: string, schema: S) {
   return { description, content: { 'text/csv': { schema } } };
 }
 
-/**
- * The options of a file's routes: `hooks` (who may call them, e.g. `{ onRequest: [authenticate, requireAdmin] }`)
- * and each route's schema, documented under `tag` with the Bearer security:
- * `const route = signedInRoutes(guard, 'admin')`, then `app.get(path, route(summary, description, { querystring, response }), handler)`.
- */
-export function signedInRoutes<H extends object>(hooks: H, tag: string) {
+/** The service API's security: an API key, or the service key, as a Bearer token (docs/service-api.md). */
+export const SERVICE_SECURITY: { [name: string]: string[] }[] = [{ apiKey: [] }, { serviceKey: [] }];
+
+/** A route's tag, summary, description and security, as OpenAPI documents them. */
+type Docs = { tags: string[]; summary: string; description: string; security: { [name: string]: string[] }[] };
+
+/** The options of a file's routes: its `hooks`, and each route's schema after the documentation `docs` gives it. */
+function documentedRoutes<H extends object>(hooks: H, docs: (summary: string, description: string) => Docs) {
   return <S extends object>(summary: string, description: string, schema: S) => ({
     ...hooks,
-    schema: { ...signedIn(tag, summary, description), ...schema },
+    schema: { ...docs(summary, description), ...schema },
   });
+}
+
+/**
+ * The options of a file's routes: `hooks` (who may call them, e.g. `{ onRequest: ctx.authenticate }`)
+ * and each route's schema, documented under `tag` with the Bearer security:
+ * `const route = signedInRoutes(auth, 'credits')`, then `app.get(path, route(summary, description, { querystring, response }), handler)`.
+ */
+export function signedInRoutes<H extends object>(hooks: H, tag: string) {
+  return documentedRoutes(hooks, (summary, description) => signedIn(tag, summary, description));
+}
+
+/**
+ * The options of admin routes, documented under `admin`: signed in, then the admin role,
+ * both checked before validation (a non-admin learns nothing about admin request shapes).
+ */
+export function adminOnlyRoutes(ctx: Pick<AppContext, 'authenticate'>) {
+  return signedInRoutes({ onRequest: [ctx.authenticate, requireAdmin] }, 'admin');
+}
+
+/** The options of the service API's routes (`hooks`: its key check), documented under `service` with its security. */
+export function serviceRoutes<H extends object>(hooks: H) {
+  return documentedRoutes(hooks, (summary, description) => ({ tags: ['service'], summary, description, security: SERVICE_SECURITY }));
 }

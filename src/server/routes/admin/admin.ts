@@ -43,7 +43,7 @@ import { getUsage, usageRange } from '../../../core/usage/get-usage.js';
 import type { PaymentRow } from '../../../db/schema.js';
 import type { App, AppContext } from '../../context.js';
 import { adjustmentRoute } from './adjustment-route.js';
-import { principal, requireAdmin } from '../../plugins/auth.js';
+import { principal } from '../../plugins/auth.js';
 import { type StoredReply, sendReply } from '../../plugins/idempotency.js';
 import {
   toAdminPayment,
@@ -59,13 +59,11 @@ import {
   toRule,
   toTransaction,
 } from '../../presenters.js';
-import { answers, signedInRoutes } from '../../route-docs.js';
+import { adminOnlyRoutes, answers } from '../../route-docs.js';
 
 export async function adminRoutes(app: App, ctx: AppContext) {
   const db = ctx.core.database.db;
-  // Role checked before validation: a non-admin learns nothing about admin request shapes.
-  const guard = { onRequest: [ctx.authenticate, requireAdmin] };
-  const route = signedInRoutes(guard, 'admin');
+  const route = adminOnlyRoutes(ctx);
 
   app.get(
     '/api/admin/users',

@@ -3,9 +3,8 @@ import { mcToCredits } from '../../../contracts/money.js';
 import { liabilityCsv, liabilityQuery, liabilityResponse } from '../../../contracts/promo.js';
 import { type Liability, getLiability } from '../../../core/reports/get-liability.js';
 import type { App, AppContext } from '../../context.js';
-import { requireAdmin } from '../../plugins/auth.js';
 import { sendCsv } from '../../csv-reply.js';
-import { answers, csvAnswer, signedIn } from '../../route-docs.js';
+import { adminOnlyRoutes, answers, csvAnswer } from '../../route-docs.js';
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -27,37 +26,26 @@ const ABOUT =
 
 /** The liability report of the grants, as JSON and as CSV, for admins. */
 export async function liabilityRoutes(app: App, ctx: AppContext) {
-  const guard = { onRequest: [ctx.authenticate, requireAdmin] };
+  const route = adminOnlyRoutes(ctx);
   const read = (q: { asOf?: number | undefined; from?: number | undefined; to?: number | undefined }) =>
     getLiability(ctx.core.database.db, { asOf: q.asOf ?? Date.now(), from: q.from, to: q.to });
 
   app.get(
     '/api/admin/liability',
-    {
-      ...guard,
-      schema: {
-        ...signedIn('admin', 'Liability: what the prepaid credits are worth', ABOUT),
-        querystring: liabilityQuery,
-        response: answers({ 200: liabilityResponse }, 400, 401, 403),
-      },
-    },
+    route('Liability: what the prepaid credits are worth', ABOUT, {
+      querystring: liabilityQuery,
+      response: answers({ 200: liabilityResponse }, 400, 401, 403),
+    }),
     async (req) => toLiability(await read(req.query)),
   );
 
   app.get(
     '/api/admin/liability.csv',
-    {
-      ...guard,
-      schema: {
-        ...signedIn(
-          'admin',
-          'Liability as CSV',
-          `The figures of \`GET /api/admin/liability\` (same parameters) as CSV, one line per figure (\`outstanding\`, \`expiring_next_30_days\`, \`expired_in_period\`) under the header \`${HEADER.join(',')}\`; credits as decimal numbers, values in cents.`,
-        ),
-        querystring: liabilityQuery,
-        response: answers({ 200: csvAnswer('The figures as CSV.', liabilityCsv) }, 400, 401, 403),
-      },
-    },
+    route(
+      'Liability as CSV',
+      `The figures of \`GET /api/admin/liability\` (same parameters) as CSV, one line per figure (\`outstanding\`, \`expiring_next_30_days\`, \`expired_in_period\`) under the header \`${HEADER.join(',')}\`; credits as decimal numbers, values in cents.`,
+      { querystring: liabilityQuery, response: answers({ 200: csvAnswer('The figures as CSV.', liabilityCsv) }, 400, 401, 403) },
+    ),
     async (req, reply) => {
       const l = toLiability(await read(req.query));
       const { from, to } = l.period;

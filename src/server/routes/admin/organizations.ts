@@ -2,14 +2,12 @@ import { adminOrganizationsPage, adminOrganizationsQuery } from '../../../contra
 import { listOrganizations } from '../../../core/accounts/list-organizations.js';
 import type { App, AppContext } from '../../context.js';
 import { adjustmentRoute } from './adjustment-route.js';
-import { requireAdmin } from '../../plugins/auth.js';
 import { toAdminOrganization } from '../../presenters.js';
-import { answers, signedInRoutes } from '../../route-docs.js';
+import { adminOnlyRoutes, answers } from '../../route-docs.js';
 
 export async function adminOrganizationRoutes(app: App, ctx: AppContext) {
   const db = ctx.core.database.db;
-  const guard = { onRequest: [ctx.authenticate, requireAdmin] };
-  const route = signedInRoutes(guard, 'admin');
+  const route = adminOnlyRoutes(ctx);
 
   app.get(
     '/api/admin/organizations',

@@ -2,10 +2,9 @@ import { stringify } from 'csv-stringify/sync';
 import { adminPaymentsCsv, adminPaymentsCsvQuery } from '../../../contracts/admin.js';
 import { allAdminPayments } from '../../../core/payments/list-admin-payments.js';
 import type { App, AppContext } from '../../context.js';
-import { requireAdmin } from '../../plugins/auth.js';
 import { sendCsv } from '../../csv-reply.js';
 import { safeCell, toAdminPayment } from '../../presenters.js';
-import { answers, csvAnswer } from '../../route-docs.js';
+import { adminOnlyRoutes, answers, csvAnswer } from '../../route-docs.js';
 
 const HEADER = [
   'id',
@@ -29,19 +28,14 @@ const HEADER = [
 
 /** Payment monitoring as CSV, for admins. */
 export async function adminPaymentsCsvRoutes(app: App, ctx: AppContext) {
+  const route = adminOnlyRoutes(ctx);
   app.get(
     '/api/admin/payments.csv',
-    {
-      onRequest: [ctx.authenticate, requireAdmin],
-      schema: {
-        tags: ['admin'],
-        summary: 'Payments as CSV',
-        description: `Admins only. Every payment under the filters of \`GET /api/admin/payments\` (\`status\`, \`userId\`, \`from\`, \`to\`; not one page), newest first, with a header line: \`${HEADER.join(',')}\` (an organisation’s payment: \`userId\` is the organisation’s id, \`userEmail\` empty, \`accountName\` its name). A text cell that a spreadsheet would run as a formula (starting with = + - @, a tab or a carriage return) gets a leading \`'\`; numbers stay plain.`,
-        security: [{ bearer: [] }],
-        querystring: adminPaymentsCsvQuery,
-        response: answers({ 200: csvAnswer('The rows as CSV.', adminPaymentsCsv) }, 400, 401, 403),
-      },
-    },
+    route(
+      'Payments as CSV',
+      `Admins only. Every payment under the filters of \`GET /api/admin/payments\` (\`status\`, \`userId\`, \`from\`, \`to\`; not one page), newest first, with a header line: \`${HEADER.join(',')}\` (an organisation’s payment: \`userId\` is the organisation’s id, \`userEmail\` empty, \`accountName\` its name). A text cell that a spreadsheet would run as a formula (starting with = + - @, a tab or a carriage return) gets a leading \`'\`; numbers stay plain.`,
+      { querystring: adminPaymentsCsvQuery, response: answers({ 200: csvAnswer('The rows as CSV.', adminPaymentsCsv) }, 400, 401, 403) },
+    ),
     async (req, reply) => {
       const chunks: string[] = [stringify([HEADER])];
       for await (const rows of allAdminPayments(ctx.core.database.db, req.query)) {

@@ -1,26 +1,20 @@
 import { webhookEventsPage } from '../../../contracts/admin.js';
-import { errorSchema, paginationQuery } from '../../../contracts/common.js';
+import { paginationQuery } from '../../../contracts/common.js';
 import { listWebhookEvents, type WebhookEventsKey } from '../../../core/payments/list-webhook-events.js';
 import type { App, AppContext } from '../../context.js';
-import { requireAdmin } from '../../plugins/auth.js';
+import { adminOnlyRoutes, answers } from '../../route-docs.js';
 import { toWebhookEvent } from '../../presenters.js';
 
 /** The Stripe events the webhook received, for admins. */
 export async function webhookEventRoutes(app: App, ctx: AppContext) {
+  const route = adminOnlyRoutes(ctx);
   app.get(
     '/api/admin/webhook-events',
-    {
-      onRequest: [ctx.authenticate, requireAdmin],
-      schema: {
-        tags: ['admin'],
-        summary: 'Stripe events received',
-        description:
-          'Admins only. Every Stripe event the webhook verified and recorded, newest first, paginated, with what it did: `applied` (it changed a payment), `ignored` (a type the service does not act on, an object Stripe does not know, or no payment to apply it to — an intent that could not be rebuilt is in the audit log as `payment.unrecoverable`). An event Stripe sent again is listed once, with what its first delivery did. Answers "did we get that event?".',
-        security: [{ bearer: [] }],
-        querystring: paginationQuery,
-        response: { 200: webhookEventsPage, 400: errorSchema, 401: errorSchema, 403: errorSchema },
-      },
-    },
+    route(
+      'Stripe events received',
+      'Admins only. Every Stripe event the webhook verified and recorded, newest first, paginated, with what it did: `applied` (it changed a payment), `ignored` (a type the service does not act on, an object Stripe does not know, or no payment to apply it to — an intent that could not be rebuilt is in the audit log as `payment.unrecoverable`). An event Stripe sent again is listed once, with what its first delivery did. Answers "did we get that event?".',
+      { querystring: paginationQuery, response: answers({ 200: webhookEventsPage }, 400, 401, 403) },
+    ),
     async (req) => {
       const page = ctx.cursors.request(req.query, 'at', (v): WebhookEventsKey => {
         const [at, id] = Array.isArray(v) ? v : [];

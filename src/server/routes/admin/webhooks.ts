@@ -1,5 +1,5 @@
 /** Events out: the admin's webhook endpoints and their delivery log (core/events). */
-import { errorSchema, idParam } from '../../../contracts/common.js';
+import { idParam } from '../../../contracts/common.js';
 import {
   webhookDeliveriesPage,
   webhookDeliveriesQuery,
@@ -20,14 +20,12 @@ import { retryWebhookDelivery } from '../../../core/events/retry-webhook-deliver
 import { updateWebhookEndpoint } from '../../../core/events/update-webhook-endpoint.js';
 import { resolveHost } from '../../../integrations/webhooks/http-sender.js';
 import type { App, AppContext } from '../../context.js';
-import { principal, requireAdmin } from '../../plugins/auth.js';
-import { signedInRoutes } from '../../route-docs.js';
+import { principal } from '../../plugins/auth.js';
+import { adminOnlyRoutes, answers } from '../../route-docs.js';
 
 export async function webhookRoutes(app: App, ctx: AppContext) {
   const db = ctx.core.database.db;
-  const guard = { onRequest: [ctx.authenticate, requireAdmin] };
-  const route = signedInRoutes(guard, 'admin');
-  const denied = { 401: errorSchema, 403: errorSchema };
+  const route = adminOnlyRoutes(ctx);
   const policy = (req: Parameters<typeof principal>[0]) => ({
     policy: { production: ctx.config.isProduction, allowPrivate: ctx.config.webhooks.allowPrivate },
     resolve: resolveHost,
@@ -42,7 +40,7 @@ export async function webhookRoutes(app: App, ctx: AppContext) {
       'Admins only. Events of the listed types are POSTed to `url` in the Standard Webhooks format, signed with the `whsec_` secret of the answer, which is shown only this once. In production the URL must be https and not resolve to a private or loopback address (unless WEBHOOKS_ALLOW_PRIVATE=true): 400 otherwise.',
       {
         body: webhookEndpointCreate,
-        response: { 201: webhookEndpointCreated, 400: errorSchema, ...denied },
+        response: answers({ 201: webhookEndpointCreated }, 400, 401, 403),
       },
     ),
     async (req, reply) => reply.code(201).send(await createWebhookEndpoint(db, req.body, policy(req))),
@@ -54,7 +52,7 @@ export async function webhookRoutes(app: App, ctx: AppContext) {
       'Webhook endpoints',
       'Admins only. Every endpoint, oldest first, without its secret; the one configured by ALERTS_WEBHOOK_URL has `source` `config`.',
       {
-        response: { 200: webhookEndpointsList, ...denied },
+        response: answers({ 200: webhookEndpointsList }, 401, 403),
       },
     ),
     async () => ({ items: await listWebhookEndpoints(db) }),
@@ -68,7 +66,7 @@ export async function webhookRoutes(app: App, ctx: AppContext) {
       {
         params: idParam,
         body: webhookEndpointPatch,
-        response: { 200: webhookEndpointResponse, 400: errorSchema, 404: errorSchema, 409: errorSchema, ...denied },
+        response: answers({ 200: webhookEndpointResponse }, 400, 401, 403, 404, 409),
       },
     ),
     async (req) => ({ endpoint: await updateWebhookEndpoint(db, req.params.id, req.body, policy(req)) }),
@@ -81,7 +79,7 @@ export async function webhookRoutes(app: App, ctx: AppContext) {
       'Admins only. Deletes the endpoint with its deliveries and their attempts; nothing more is sent to it. The endpoint of ALERTS_WEBHOOK_URL is removed by unsetting that variable (409 here).',
       {
         params: idParam,
-        response: { 200: webhookEndpointDeleted, 404: errorSchema, 409: errorSchema, ...denied },
+        response: answers({ 200: webhookEndpointDeleted }, 401, 403, 404, 409),
       },
     ),
     async (req) => {
@@ -98,7 +96,7 @@ export async function webhookRoutes(app: App, ctx: AppContext) {
       {
         params: idParam,
         querystring: webhookDeliveriesQuery,
-        response: { 200: webhookDeliveriesPage, 400: errorSchema, 404: errorSchema, ...denied },
+        response: answers({ 200: webhookDeliveriesPage }, 400, 401, 403, 404),
       },
     ),
     async (req) => {
@@ -119,7 +117,7 @@ export async function webhookRoutes(app: App, ctx: AppContext) {
       'Admins only. Makes the delivery due now: a failed one gets one more attempt, a pending one is tried at once, a succeeded one is sent again (same `webhook-id`). 202: the attempt follows within WEBHOOKS_POLL_MS.',
       {
         params: webhookDeliveryParams,
-        response: { 202: webhookDeliveryResponse, 404: errorSchema, ...denied },
+        response: answers({ 202: webhookDeliveryResponse }, 401, 403, 404),
       },
     ),
     async (req, reply) =>

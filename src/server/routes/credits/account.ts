@@ -26,29 +26,24 @@ import { account, bypassCharges, idempotencyScope, requireAccountManager } from 
 import { sendReply } from '../../plugins/idempotency.js';
 import type { ExpiringSoon } from '../../../core/ledger/expiring-soon.js';
 import { toAlert, toBalance, toGrant, toPayment, toPurchasedPayment, toSettings } from '../../presenters.js';
-import { answers, signedIn } from '../../route-docs.js';
+import { answers, signedInRoutes } from '../../route-docs.js';
 
 export async function accountRoutes(app: App, ctx: AppContext) {
   const db = ctx.core.database.db;
   const auth = { onRequest: ctx.authenticate };
+  const route = signedInRoutes(auth, 'credits');
+  const paymentsRoute = signedInRoutes(auth, 'payments');
   const streams = new Set<ServerResponse>();
   /** Each user's open streams on this instance, oldest first (at most MAX_STREAMS_PER_USER). */
   const streamsOf = new Map<string, ServerResponse[]>();
 
   app.get(
     '/api/credits/grants',
-    {
-      ...auth,
-      schema: {
-        ...signedIn(
-          'credits',
-          'Grants: what the balance is made of',
-          'Every credit that entered the account is a grant (purchase, bonus, sign-up bonus, promo, adjustment, auto-recharge) with what it brought, what is left and when it expires. Newest first, paginated; `?active=true` lists only grants with credits left that have not expired. Spending takes expiring grants first, the earliest first, promotional before paid at the same expiry.',
-        ),
-        querystring: grantsQuery,
-        response: answers({ 200: grantsPage }, 400, 401),
-      },
-    },
+    route(
+      'Grants: what the balance is made of',
+      'Every credit that entered the account is a grant (purchase, bonus, sign-up bonus, promo, adjustment, auto-recharge) with what it brought, what is left and when it expires. Newest first, paginated; `?active=true` lists only grants with credits left that have not expired. Spending takes expiring grants first, the earliest first, promotional before paid at the same expiry.',
+      { querystring: grantsQuery, response: answers({ 200: grantsPage }, 400, 401) },
+    ),
     async (req) => {
       const page = await listGrants(db, account(req).id, ctx.cursors.request(req.query, 'id', String), req.query.active === true);
       return ctx.cursors.answer(page, 'id', toGrant);
@@ -57,18 +52,11 @@ export async function accountRoutes(app: App, ctx: AppContext) {
 
   app.get(
     '/api/credits/alerts',
-    {
-      ...auth,
-      schema: {
-        ...signedIn(
-          'credits',
-          'In-app alerts',
-          'Newest first, paginated, with the number still unread: low balance (once per crossing of the threshold), depleted, purchase succeeded, payment failed, auto-recharge succeeded or failed, refund.',
-        ),
-        querystring: paginationQuery,
-        response: answers({ 200: alertsPage }, 400, 401),
-      },
-    },
+    route(
+      'In-app alerts',
+      'Newest first, paginated, with the number still unread: low balance (once per crossing of the threshold), depleted, purchase succeeded, payment failed, auto-recharge succeeded or failed, refund.',
+      { querystring: paginationQuery, response: answers({ 200: alertsPage }, 400, 401) },
+    ),
     async (req) => {
       const page = await listAlerts(db, account(req).id, ctx.cursors.request(req.query, 'id', String));
       return { ...ctx.cursors.answer(page, 'id', toAlert), unread: page.unread };
@@ -77,14 +65,10 @@ export async function accountRoutes(app: App, ctx: AppContext) {
 
   app.post(
     '/api/credits/alerts/:id/read',
-    {
-      ...auth,
-      schema: {
-        ...signedIn('credits', 'Mark an alert read', 'Marks one of the user’s alerts read; another user’s alert id is 404.'),
-        params: idParam,
-        response: answers({ 200: alertReadResponse }, 401, 404),
-      },
-    },
+    route('Mark an alert read', 'Marks one of the user’s alerts read; another user’s alert id is 404.', {
+      params: idParam,
+      response: answers({ 200: alertReadResponse }, 401, 404),
+    }),
     async (req) => {
       await markAlertRead(db, account(req).id, req.params.id);
       return { id: req.params.id, read: true as const };
@@ -93,34 +77,21 @@ export async function accountRoutes(app: App, ctx: AppContext) {
 
   app.get(
     '/api/credits/settings',
-    {
-      ...auth,
-      schema: {
-        ...signedIn(
-          'credits',
-          'Alert and auto-recharge settings',
-          'The low-balance threshold in credits and the auto-recharge settings: when `enabled`, the package `packageId` is bought with the saved card whenever the available balance falls below `thresholdCredits`.',
-        ),
-        response: answers({ 200: settingsSchema }, 401),
-      },
-    },
+    route(
+      'Alert and auto-recharge settings',
+      'The low-balance threshold in credits and the auto-recharge settings: when `enabled`, the package `packageId` is bought with the saved card whenever the available balance falls below `thresholdCredits`.',
+      { response: answers({ 200: settingsSchema }, 401) },
+    ),
     async (req) => toSettings(await getSettings(db, account(req).id)),
   );
 
   app.put(
     '/api/credits/settings',
-    {
-      ...auth,
-      schema: {
-        ...signedIn(
-          'credits',
-          'Change alert and auto-recharge settings',
-          'Takes any subset and answers the whole. `thresholdCredits` and `packageId` are required when `enabled` is true. Unknown fields are 400.',
-        ),
-        body: settingsUpdate,
-        response: answers({ 200: settingsSchema }, 400, 401),
-      },
-    },
+    route(
+      'Change alert and auto-recharge settings',
+      'Takes any subset and answers the whole. `thresholdCredits` and `packageId` are required when `enabled` is true. Unknown fields are 400.',
+      { body: settingsUpdate, response: answers({ 200: settingsSchema }, 400, 401) },
+    ),
     async (req) => {
       const p = requireAccountManager(req);
       const b = req.body;
@@ -145,18 +116,11 @@ export async function accountRoutes(app: App, ctx: AppContext) {
 
   app.get(
     '/api/credits/payments',
-    {
-      ...auth,
-      schema: {
-        ...signedIn(
-          'payments',
-          'Payments of the signed-in user',
-          'Newest first, paginated. `status` is one of pending, succeeded, failed, refunded, partially_refunded, disputed; `credits` is package credits plus bonus.',
-        ),
-        querystring: paginationQuery,
-        response: answers({ 200: paymentsPage }, 400, 401),
-      },
-    },
+    paymentsRoute(
+      'Payments of the signed-in user',
+      'Newest first, paginated. `status` is one of pending, succeeded, failed, refunded, partially_refunded, disputed; `credits` is package credits plus bonus.',
+      { querystring: paginationQuery, response: answers({ 200: paymentsPage }, 400, 401) },
+    ),
     async (req) =>
       ctx.cursors.answer(
         await listPayments(db, { userId: requireAccountManager(req).id }, ctx.cursors.request(req.query, 'id', String)),
@@ -167,18 +131,11 @@ export async function accountRoutes(app: App, ctx: AppContext) {
 
   app.post(
     '/api/credits/purchase',
-    {
-      ...auth,
-      schema: {
-        ...signedIn(
-          'payments',
-          'Buy a credit package',
-          'With Stripe configured: creates a PaymentIntent and answers `pending` with its `clientSecret`; the credits arrive with Stripe’s webhook. Without Stripe, outside production (or with `ALLOW_SIMULATED_PAYMENTS`), the simulated provider completes at once: `succeeded`, credits added before the answer. In production without Stripe, 503 `payments_unavailable`. Send an `Idempotency-Key`: a retry with the same key and body replays the first answer and buys nothing again.',
-        ),
-        body: purchaseBody,
-        response: answers({ 201: purchaseResponse }, 400, 401, 404, 409, 503),
-      },
-    },
+    paymentsRoute(
+      'Buy a credit package',
+      'With Stripe configured: creates a PaymentIntent and answers `pending` with its `clientSecret`; the credits arrive with Stripe’s webhook. Without Stripe, outside production (or with `ALLOW_SIMULATED_PAYMENTS`), the simulated provider completes at once: `succeeded`, credits added before the answer. In production without Stripe, 503 `payments_unavailable`. Send an `Idempotency-Key`: a retry with the same key and body replays the first answer and buys nothing again.',
+      { body: purchaseBody, response: answers({ 201: purchaseResponse }, 400, 401, 404, 409, 503) },
+    ),
     async (req, reply) => {
       // Credits for an organisation are bought by its owners and admins (a member: 403).
       const p = requireAccountManager(req);
@@ -226,16 +183,11 @@ export async function accountRoutes(app: App, ctx: AppContext) {
 
   app.get(
     '/api/credits/stream',
-    {
-      ...auth,
-      schema: {
-        ...signedIn(
-          'credits',
-          'Live balance (Server-Sent Events)',
-          'A `text/event-stream`: an event `balance` with the balance object at once, then one on every change, and a comment line every 15 s to keep the connection open. Send the Bearer header (read it with `fetch`, not `EventSource`). At most MAX_STREAMS_PER_USER (default 10) streams per user are open at once on an instance: opening one more closes the oldest, which first receives an event `closed` with data `{"reason":"too_many_streams"}` (a client should not reconnect it).',
-        ),
-      },
-    },
+    route(
+      'Live balance (Server-Sent Events)',
+      'A `text/event-stream`: an event `balance` with the balance object at once, then one on every change, and a comment line every 15 s to keep the connection open. Send the Bearer header (read it with `fetch`, not `EventSource`). At most MAX_STREAMS_PER_USER (default 10) streams per user are open at once on an instance: opening one more closes the oldest, which first receives an event `closed` with data `{"reason":"too_many_streams"}` (a client should not reconnect it).',
+      {},
+    ),
     async (req, reply) => {
       const user = principal(req);
       const p = account(req);

@@ -1,4 +1,3 @@
-import { errorSchema } from '../../../contracts/common.js';
 import { serviceUsageBody, serviceUsageResponse, usageBatchBody, usageBatchResponse } from '../../../contracts/service.js';
 import { getMemberCustomer } from '../../../core/customers/upsert-customer.js';
 import { recordUsageBatch } from '../../../core/usage/record-usage-batch.js';
@@ -7,26 +6,19 @@ import type { App, AppContext } from '../../context.js';
 import { chargeSummary } from '../../plugins/credit-guard.js';
 import { sendReply } from '../../plugins/idempotency.js';
 import { apiKeyOf, keyScope } from '../../plugins/service-auth.js';
-import { SERVICE_SECURITY } from './customers.js';
+import { answers, serviceRoutes } from '../../route-docs.js';
 
 /** Usage reported by the platform's backends, one event at a time or in batches. */
 export async function serviceUsageRoutes(app: App, ctx: AppContext) {
-  const auth = { onRequest: ctx.authenticateService };
+  const route = serviceRoutes({ onRequest: ctx.authenticateService });
 
   app.post(
     '/api/v1/usage',
-    {
-      ...auth,
-      schema: {
-        tags: ['service'],
-        summary: 'Charge a customer’s usage',
-        description:
-          'Service API key; `Idempotency-Key` required (scoped to the API key: two keys never see each other’s). Charges `quantity` of `unit` of `operation` to `customer` by the active rule (`quantity` in the unit’s base quantity: seconds for `per_minute`, bytes for `per_mb`, tokens for `per_1k_tokens`). `metadata` (a JSON object, at most 4 KiB) is kept on the usage row and shown in the customer’s history as the transaction’s `metadata`, beside `operation`, `unit` and `quantity`. Unknown customer 404; short of credits 402 and nothing charged.',
-        security: SERVICE_SECURITY,
-        body: serviceUsageBody,
-        response: { 201: serviceUsageResponse, 400: errorSchema, 401: errorSchema, 402: errorSchema, 404: errorSchema, 409: errorSchema },
-      },
-    },
+    route(
+      'Charge a customer’s usage',
+      'Service API key; `Idempotency-Key` required (scoped to the API key: two keys never see each other’s). Charges `quantity` of `unit` of `operation` to `customer` by the active rule (`quantity` in the unit’s base quantity: seconds for `per_minute`, bytes for `per_mb`, tokens for `per_1k_tokens`). `metadata` (a JSON object, at most 4 KiB) is kept on the usage row and shown in the customer’s history as the transaction’s `metadata`, beside `operation`, `unit` and `quantity`. Unknown customer 404; short of credits 402 and nothing charged.',
+      { body: serviceUsageBody, response: answers({ 201: serviceUsageResponse }, 400, 401, 402, 404, 409) },
+    ),
     async (req, reply) => {
       const b = req.body;
       const key = apiKeyOf(req);
@@ -56,18 +48,13 @@ export async function serviceUsageRoutes(app: App, ctx: AppContext) {
   app.post(
     '/api/v1/usage/batch',
     {
-      ...auth,
+      ...route(
+        'Charge a batch of usage events',
+        'Service API key. 1 to 1,000 events `{id, customer, member?, operation, unit, quantity, metadata?}` (more is 400). Each event stands alone and is answered in order in `results`: `charged` (with `charged` credits), `duplicate` (its `id` was charged before by this API key, in an earlier batch or earlier in this one: nothing again), `insufficient_credits`, or `invalid` (malformed, unknown customer or pricing rule: `error` says why). One event’s failure never blocks another. The whole batch is one database transaction through the ledger’s writer, so it costs about one commit. Ids are idempotency keys of this API key (`event:<id>`), so resending a batch after a lost answer charges nothing twice.',
+        { body: usageBatchBody, response: answers({ 200: usageBatchResponse }, 400, 401, 413) },
+      ),
       // 1,000 events with up to 4 KiB of metadata each.
       bodyLimit: 6 * 1024 * 1024,
-      schema: {
-        tags: ['service'],
-        summary: 'Charge a batch of usage events',
-        description:
-          'Service API key. 1 to 1,000 events `{id, customer, member?, operation, unit, quantity, metadata?}` (more is 400). Each event stands alone and is answered in order in `results`: `charged` (with `charged` credits), `duplicate` (its `id` was charged before by this API key, in an earlier batch or earlier in this one: nothing again), `insufficient_credits`, or `invalid` (malformed, unknown customer or pricing rule: `error` says why). One event’s failure never blocks another. The whole batch is one database transaction through the ledger’s writer, so it costs about one commit. Ids are idempotency keys of this API key (`event:<id>`), so resending a batch after a lost answer charges nothing twice.',
-        security: SERVICE_SECURITY,
-        body: usageBatchBody,
-        response: { 200: usageBatchResponse, 400: errorSchema, 401: errorSchema, 413: errorSchema },
-      },
     },
     async (req) => {
       const key = apiKeyOf(req);
