@@ -137,6 +137,16 @@ describe.each(await activeDialects())('alert delivery on %s', (dialect) => {
       const r = await owner.api.get('/api/credits/alerts', xa);
       return r.body.items.find((a: { type: string }) => a.type === 'low_balance');
     });
+    // In the app, the alert is the organisation's: every member sees it with X-Account (the
+    // dashboard sends it for the chosen account), and it is in nobody's personal alerts.
+    for (const who of [coOwner, member]) {
+      const items = (await who.api.get('/api/credits/alerts', xa)).body.items as { id: string }[];
+      expect(items.map((a) => a.id)).toContain(alert.id);
+    }
+    for (const who of [owner, coOwner, member]) {
+      const items = (await who.api.get('/api/credits/alerts')).body.items as { id: string }[];
+      expect(items.map((a) => a.id)).not.toContain(alert.id);
+    }
     const mail = await until('the low-balance mail', async () =>
       mails.slice(before).find((m) => m.includes('Subject: Your credits are running low')),
     );
