@@ -8,15 +8,21 @@
  * - requests in progress (MAX_INFLIGHT_REQUESTS): the direct measure of queued work. Each
  *   in-progress request holds its body, a writer slot and a socket; the cap bounds memory
  *   and keeps the queueing delay near cap / throughput.
- * - event-loop delay (MAX_EVENT_LOOP_DELAY_MS) and heap (MAX_HEAP_USED_MB), through
- *   @fastify/under-pressure: backstops for CPU-bound or memory pressure the count misses.
+ * - event-loop delay (MAX_EVENT_LOOP_DELAY_MS) and heap (MAX_HEAP_USED_MB): backstops for
+ *   CPU-bound or memory pressure the count misses. A timer samples them every 250 ms (the
+ *   mean delay of perf_hooks' event-loop-delay histogram less its 10 ms resolution, as
+ *   @fastify/under-pressure computed it; V8's used heap) and sets one flag; a request only
+ *   reads the flag, in the same onRequest hook as the count. This replaced under-pressure,
+ *   whose own hook built `req.routeOptions` on every request and whose sampler read the
+ *   process's RSS through process.memoryUsage() (issue 21: profile in bench/analysis.md).
  *
  * Only /api/ is shed: health and metrics stay answered so operators and orchestrators can
  * see an overloaded instance, and the dashboard's static files and the docs cost next to
  * nothing (a blip of event-loop delay must not blank the dashboard). Open balance streams
  * are not counted (they hold no work) but new ones are shed.
  */
-import underPressure, { type FastifyUnderPressureOptions } from '@fastify/under-pressure';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { getHeapStatistics } from 'node:v8';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { errorBody } from '../http-errors.js';
 import type { Metrics } from '../metrics.js';
@@ -40,35 +46,71 @@ function shed(reply: FastifyReply, metrics: Metrics, reason: string) {
   return errorBody('overloaded', 'The service is at capacity; nothing was done. Retry shortly.', { reason });
 }
 
+const SAMPLE_MS = 250;
+const RESOLUTION_MS = 10;
+
+/**
+ * Samples event-loop delay and heap every SAMPLE_MS and answers the pressure they show (the
+ * shed reason, as under-pressure named it) or null. Stopped by the returned `stop`.
+ */
+function pressureSampler(opts: SheddingOptions): { current(): string | null; stop(): void } {
+  let pressure: string | null = null;
+  const histogram = opts.maxEventLoopDelayMs > 0 ? monitorEventLoopDelay({ resolution: RESOLUTION_MS }) : null;
+  histogram?.enable();
+  const timer = setInterval(() => {
+    let next: string | null = null;
+    if (histogram) {
+      // No sample in the interval (the loop was blocked throughout): NaN, as bad as it gets.
+      const mean = histogram.mean / 1e6;
+      const delay = Number.isNaN(mean) ? Number.POSITIVE_INFINITY : Math.max(0, mean - RESOLUTION_MS);
+      histogram.reset();
+      if (delay > opts.maxEventLoopDelayMs) next = 'eventLoopDelay';
+    }
+    if (next === null && opts.maxHeapUsedBytes > 0 && getHeapStatistics().used_heap_size > opts.maxHeapUsedBytes) {
+      next = 'heapUsedBytes';
+    }
+    pressure = next;
+  }, SAMPLE_MS);
+  timer.unref();
+  return {
+    current: () => pressure,
+    stop: () => {
+      clearInterval(timer);
+      histogram?.disable();
+    },
+  };
+}
+
 export async function loadShedding(app: FastifyInstance, opts: SheddingOptions, metrics: Metrics): Promise<void> {
-  if (opts.maxInflight > 0) {
-    let inflight = 0;
-    app.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, done) => {
-      if (exempt(req.url)) return done();
-      if (inflight >= opts.maxInflight) {
-        reply.send(shed(reply, metrics, 'requests_in_progress'));
-        return;
-      }
-      if (req.url.startsWith('/api/credits/stream')) return done();
-      inflight++;
-      metrics.inflight.set(inflight);
-      // 'close' comes once per response, whether it was sent or the client went away.
-      reply.raw.once('close', () => {
-        inflight--;
-        metrics.inflight.set(inflight);
-      });
+  const sampled = opts.maxEventLoopDelayMs > 0 || opts.maxHeapUsedBytes > 0;
+  if (opts.maxInflight <= 0 && !sampled) return;
+  const sampler = sampled ? pressureSampler(opts) : null;
+  if (sampler)
+    app.addHook('onClose', (_app, done) => {
+      sampler.stop();
       done();
     });
-  }
-  if (opts.maxEventLoopDelayMs > 0 || opts.maxHeapUsedBytes > 0) {
-    await app.register(underPressure, {
-      maxEventLoopDelay: opts.maxEventLoopDelayMs,
-      maxHeapUsedBytes: opts.maxHeapUsedBytes,
-      sampleInterval: 250,
-      // Returning a body makes under-pressure send it; returning nothing lets the request
-      // through (index.js, handlePressure). Its types say void, hence the cast.
-      pressureHandler: ((req: FastifyRequest, reply: FastifyReply, type: string) =>
-        exempt(req.url) ? undefined : shed(reply, metrics, type)) as unknown as FastifyUnderPressureOptions['pressureHandler'],
+  let inflight = 0;
+  app.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, done) => {
+    if (exempt(req.url)) return done();
+    const pressure = sampler?.current();
+    if (pressure) {
+      reply.send(shed(reply, metrics, pressure));
+      return;
+    }
+    if (opts.maxInflight <= 0) return done();
+    if (inflight >= opts.maxInflight) {
+      reply.send(shed(reply, metrics, 'requests_in_progress'));
+      return;
+    }
+    if (req.url.startsWith('/api/credits/stream')) return done();
+    inflight++;
+    metrics.inflight.set(inflight);
+    // 'close' comes once per response, whether it was sent or the client went away.
+    reply.raw.once('close', () => {
+      inflight--;
+      metrics.inflight.set(inflight);
     });
-  }
+    done();
+  });
 }
