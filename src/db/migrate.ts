@@ -17,6 +17,7 @@ import * as m017 from './migrations/017-grants.js';
 import * as m018 from './migrations/018-payment-reversals.js';
 import * as m019 from './migrations/019-accounts.js';
 import * as m020 from './migrations/020-grant-movements.js';
+import * as m021 from './migrations/021-grants-spending-order.js';
 import type { DB } from './schema.js';
 
 // Migrations are imported, not read from a folder, so they work the same from src/ and dist/.
@@ -39,6 +40,7 @@ const migrations: Record<string, Migration> = {
   '018-payment-reversals': m018,
   '019-accounts': m019,
   '020-grant-movements': m020,
+  '021-grants-spending-order': m021,
 };
 
 const INTROSPECTION_RACE = new Set(['3F000', '42P01', '42703']);

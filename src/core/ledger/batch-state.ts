@@ -225,6 +225,48 @@ export function needsAllocations(op: LedgerOp): boolean {
   return false;
 }
 
+/** Every open grant of the account is needed: no bound on what the batch may take of them. */
+export const EVERY_GRANT = Number.POSITIVE_INFINITY;
+
+/**
+ * What the batch's ops may take of each account's free credits, an upper bound (load-batch.ts
+ * loads only the grants the spending order reaches within it). Debits and holds take free
+ * credits in the spending order and change nothing else of the grants already there: their
+ * amounts add up. Credits, usage reversals (a new grant each) and recorded usage take none.
+ * Any other op (a claw-back, which may take reserved credits or a refunded payment's grants
+ * first; a capture or release, which settle a hold's own grants; an expiry, which empties a
+ * grant), or an amount that is not a whole non-negative number, needs every grant: EVERY_GRANT.
+ * Each account the batch touches has an entry.
+ */
+export function grantDemand(ops: readonly LedgerOp[], reservations: ReadonlyMap<string, ReservationState>): Map<string, number> {
+  const demand = new Map<string, number>();
+  const add = (userId: string, mc: number) => demand.set(userId, (demand.get(userId) ?? 0) + mc);
+  const visit = (op: LedgerOp, userId: string | undefined) => {
+    switch (op.kind) {
+      case 'compound':
+        for (const s of op.steps) visit(s, 'userId' in s && s.userId !== undefined ? s.userId : op.userId);
+        return;
+      case 'debit':
+      case 'reserve':
+        add(op.userId, Number.isSafeInteger(op.amountMc) && op.amountMc >= 0 ? op.amountMc : EVERY_GRANT);
+        return;
+      case 'credit':
+      case 'record_usage':
+      case 'reverse_usage':
+        add(op.userId, 0);
+        return;
+      default:
+        if (userId !== undefined) add(userId, EVERY_GRANT);
+        for (const rid of reservationIdsOf(op)) {
+          const r = reservations.get(rid);
+          if (r) add(r.row.user_id, EVERY_GRANT);
+        }
+    }
+  };
+  for (const op of ops) visit(op, 'userId' in op ? op.userId : undefined);
+  return demand;
+}
+
 /** The usage rows an op reverses. */
 export function usageIdsOf(op: LedgerOp): string[] {
   if (op.kind === 'reverse_usage') return [op.usageId];

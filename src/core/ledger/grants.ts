@@ -46,7 +46,10 @@ export function isPromotional(source: GrantSource): boolean {
   return PROMOTIONAL.has(source);
 }
 
-/** The spending order: negative when `a` is spent before `b`. */
+/**
+ * The spending order: negative when `a` is spent before `b`. The same in SQL is migration 021's
+ * `grantsSpendingOrder`, the order of the index load-batch.ts reads an account's first grant by.
+ */
 export function spendingOrder(a: GrantRow, b: GrantRow): number {
   const ea = a.expires_at ?? Number.POSITIVE_INFINITY;
   const eb = b.expires_at ?? Number.POSITIVE_INFINITY;

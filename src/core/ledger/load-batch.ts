@@ -8,11 +8,13 @@ import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Dialect } from '../../db/open.js';
 import type { DB } from '../../db/schema.js';
 import {
+  EVERY_GRANT,
   type AccountState,
   type BatchState,
   type MemberState,
   type ReservationState,
   type UsageState,
+  grantDemand,
   grantIdsOf,
   idemId,
   memberPairsOf,
@@ -21,7 +23,8 @@ import {
   usageIdsOf,
 } from './batch-state.js';
 import { memberKey, monthOf } from './decide-members.js';
-import { type AllocationState, type GrantState, ordered, valueOfCredits } from './grants.js';
+import { type AllocationState, type GrantState, freeOf, ordered, valueOfCredits } from './grants.js';
+import { grantsSpendingOrder } from '../../db/migrations/021-grants-spending-order.js';
 import type { GrantRow } from '../../db/schema.js';
 import type { LedgerOp } from './types.js';
 
@@ -48,6 +51,38 @@ function openGrants(trx: Kysely<DB>, dialect: Dialect, userIds: string[]): Promi
     .where(oneOf(dialect, 'user_id', userIds))
     .where('remaining_mc', '>', 0)
     .execute();
+}
+
+/** `select <what> from grants h`: the first open grant of the account `userId` (a column of the outer query) in the spending order. */
+function firstGrantSql(dialect: Dialect, what: RawBuilder<unknown>, userId: RawBuilder<unknown>): RawBuilder<unknown> {
+  // The order as the index `grants_open` keeps it (migration 021), so this is one step down it.
+  return sql`select ${what} from grants h where h.user_id = ${userId} and h.remaining_mc > 0
+    order by ${sql.raw(grantsSpendingOrder(dialect === 'postgres'))} limit 1`;
+}
+
+/** The first open grant in the spending order of each of `userIds` that has one. */
+async function firstGrants(trx: Kysely<DB>, dialect: Dialect, userIds: string[]): Promise<GrantRow[]> {
+  const r = await sql<GrantRow>`select g.* from grants g where g.id in (
+      select (${firstGrantSql(dialect, sql`h.id`, sql.ref('u.user_id'))}) from user_credits u
+      where ${oneOf(dialect, 'u.user_id', userIds)})`.execute(trx);
+  return r.rows;
+}
+
+/**
+ * Which accounts need which of their grants loaded, from what the batch may take of their free
+ * credits (batch-state.ts `grantDemand`): every open grant, the first in the spending order
+ * (enough when its free credits cover the demand; load-batch reads the rest when they do not),
+ * or none (the ops add grants or take nothing).
+ */
+function grantNeeds(ids: string[], demand: ReadonlyMap<string, number>) {
+  const every: string[] = [];
+  const first: string[] = [];
+  for (const id of ids) {
+    const d = demand.get(id) ?? EVERY_GRANT;
+    if (d === EVERY_GRANT) every.push(id);
+    else if (d > 0) first.push(id);
+  }
+  return { every, first };
 }
 
 /** Reads (and on Postgres locks) everything `ops` touch, inside the open transaction `trx`. */
@@ -109,12 +144,15 @@ export async function loadBatch(trx: Kysely<DB>, dialect: Dialect, ops: readonly
   }
   await loadChargeValues(trx, dialect, usages);
 
-  // Accounts, locked in id order, each with its grants that have credits left: on Postgres in
-  // the same statement (one round trip, whatever the number of grants).
+  // Accounts, locked in id order, each with the grants with credits left that its ops can
+  // reach in the spending order (grantDemand): all of them, only the first, or none. Where the
+  // first one's free credits do not cover what the ops may take, all are read after it. On
+  // Postgres in the same statement as the lock (one round trip, whatever the number of grants).
   const accounts = new Map<string, AccountState>();
   const grants = new Map<string, GrantState[]>();
   const ids = [...userIds].sort();
   for (const id of ids) grants.set(id, []);
+  const demand = grantDemand(ops, reservations);
   const loaded = new Set<string>();
   const addGrant = (g: GrantRow) => {
     const list = grants.get(g.user_id);
@@ -122,19 +160,28 @@ export async function loadBatch(trx: Kysely<DB>, dialect: Dialect, ops: readonly
     loaded.add(g.id);
     list.push({ row: g, isNew: false, dirty: false });
   };
+  /** Accounts whose first grant was read: all their grants are needed unless its free credits cover the demand. */
+  const firstRead: string[] = [];
+  /** Accounts all of whose grants are read after the lock. */
+  const more = new Set<string>();
   for (const part of parts(dialect, ids)) {
+    const need = grantNeeds(part, demand);
+    firstRead.push(...need.first);
     if (forUpdate) {
       // The grants are read in the statement's snapshot, taken before it waited for a lock; the
       // account row locked is the latest. Where another transaction changed the account
-      // meanwhile (its row version differs from the snapshot's), its grants are read again
+      // meanwhile (its row version differs from the snapshot's), all its grants are read again
       // now, after the lock. Every change of a grant rewrites its account's row.
       const rows = await trx
         .selectFrom('user_credits')
         .selectAll()
         .select([
-          sql<GrantRow[] | null>`(select json_agg(g) from grants g where g.user_id = user_credits.user_id and g.remaining_mc > 0)`.as(
-            'open_grants',
-          ),
+          sql<GrantRow[] | null>`case
+            when user_credits.user_id = any(${need.every}::text[])
+              then (select json_agg(g) from grants g where g.user_id = user_credits.user_id and g.remaining_mc > 0)
+            when user_credits.user_id = any(${need.first}::text[])
+              then (select json_agg(g) from (${firstGrantSql(dialect, sql`*`, sql.ref('user_credits.user_id'))}) g)
+            end`.as('open_grants'),
           sql<string>`user_credits.xmin::text`.as('locked_version'),
           sql<string | null>`(select s.xmin::text from user_credits s where s.user_id = user_credits.user_id)`.as('snapshot_version'),
         ])
@@ -142,14 +189,10 @@ export async function loadBatch(trx: Kysely<DB>, dialect: Dialect, ops: readonly
         .orderBy('user_id')
         .forUpdate()
         .execute();
-      const stale: string[] = [];
       for (const { open_grants, locked_version, snapshot_version, ...row } of rows) {
         accounts.set(row.user_id, { row, startAvailableMc: row.balance_mc - row.reserved_mc, dirty: false });
-        if (locked_version !== snapshot_version) stale.push(row.user_id);
-        else for (const g of open_grants ?? []) addGrant(g);
-      }
-      if (stale.length > 0) {
-        for (const g of await openGrants(trx, dialect, stale)) addGrant(g);
+        if (locked_version === snapshot_version) for (const g of open_grants ?? []) addGrant(g);
+        else if ((demand.get(row.user_id) ?? EVERY_GRANT) > 0) more.add(row.user_id);
       }
     } else {
       const rows = await trx
@@ -159,8 +202,18 @@ export async function loadBatch(trx: Kysely<DB>, dialect: Dialect, ops: readonly
         .orderBy('user_id')
         .execute();
       for (const row of rows) accounts.set(row.user_id, { row, startAvailableMc: row.balance_mc - row.reserved_mc, dirty: false });
-      for (const g of await openGrants(trx, dialect, part)) addGrant(g);
+      if (need.every.length > 0) for (const g of await openGrants(trx, dialect, need.every)) addGrant(g);
+      if (need.first.length > 0) for (const g of await firstGrants(trx, dialect, need.first)) addGrant(g);
     }
+  }
+  for (const id of firstRead) {
+    const list = grants.get(id) as GrantState[];
+    // None: the account has no open grant, nothing more to read. Read again after a stale snapshot: all already.
+    const first = list[0];
+    if (first && freeOf(first.row) < (demand.get(id) as number)) more.add(id);
+  }
+  for (const part of parts(dialect, [...more])) {
+    for (const g of await openGrants(trx, dialect, part)) addGrant(g);
   }
   // Grants an expiry names, whatever is left of them.
   for (const part of parts(dialect, [...new Set(ops.flatMap(grantIdsOf))])) {
