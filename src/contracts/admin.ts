@@ -135,10 +135,10 @@ export const adminPaymentsCsv = z.string();
 /** A payment as admins see it: whose it is, what Stripe knows it by, what went wrong, what was refunded or disputed. */
 export const adminPaymentSchema = paymentSchema.extend({
   userId: z.string().meta({ description: 'The account that bought (a user’s id for a personal account, `org_...` for an organisation).' }),
-  userEmail: z
-    .string()
-    .nullable()
-    .meta({ description: 'The email of the personal account’s user; null for an organisation’s payment (see `accountName`).' }),
+  userEmail: z.string().nullable().meta({
+    description:
+      'The email of the personal account’s user; for an organisation’s payment, of the owner or admin who bought it (null for auto-recharge and for payments made before the buyer was recorded; see `accountName`).',
+  }),
   accountKind: z.enum(['personal', 'organization']).meta({ description: 'Whose payment it is: a personal account or an organisation.' }),
   accountName: z.string().meta({ description: 'The account’s name: the user’s, or the organisation’s.' }),
   refundedCents: z.number(),

@@ -153,7 +153,8 @@ describe.each(await activeDialects())('admin payment monitoring on %s', (dialect
     const row = all.body.items.find((p) => p.id === r.body.payment.id);
     expect(row).toMatchObject({
       userId: orgId,
-      userEmail: null,
+      // Who bought it: the owner (migration 022).
+      userEmail: owner.user.email,
       accountKind: 'organization',
       accountName: 'Northwind Recruiting',
       status: 'succeeded',
@@ -166,7 +167,7 @@ describe.each(await activeDialects())('admin payment monitoring on %s', (dialect
     expect(csv.status).toBe(200);
     const lines = csv.text.trim().split(/\r?\n/);
     expect(lines).toHaveLength(2);
-    expect(lines[1]).toContain(`,${orgId},,succeeded,stripe,pkg_starter,1000,usd,100,0,,${intentId},,`);
+    expect(lines[1]).toContain(`,${orgId},${owner.user.email},succeeded,stripe,pkg_starter,1000,usd,100,0,,${intentId},,`);
     expect(lines[1]?.endsWith(',organization,Northwind Recruiting')).toBe(true);
     const everything = await admin.api.get('/api/admin/payments.csv');
     expect(everything.text.trim().split(/\r?\n/)).toHaveLength(all.body.items.length + 1);

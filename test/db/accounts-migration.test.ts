@@ -114,7 +114,7 @@ describe.each(await activeDialects())('migration 019 (accounts) on a database of
     // migrations, against what the release wrote (an open hold, expiring grants, refunds, usage
     // of customers, every transaction), and every ledger row and hash is compared below. When
     // 019 landed (1a1d4b5) this test also compared the whole report before and after: equal.
-    expect(await migrateToLatest(db)).toEqual(['019-accounts', '020-grant-movements', '021-grants-spending-order']);
+    expect(await migrateToLatest(db)).toEqual(['019-accounts', '020-grant-movements', '021-grants-spending-order', '022-payment-buyer']);
 
     const after = await verifyLedger(db, testLedgerKey);
     expect(after.violations).toEqual([]);
@@ -122,9 +122,11 @@ describe.each(await activeDialects())('migration 019 (accounts) on a database of
     expect(after.transactions).toBe(fixture.tables.credit_transactions?.length);
     expect(after.grants).toBeGreaterThan(0);
     for (const t of LEDGER_TABLES) {
-      // The same rows, with member_id (null: nobody of an organisation caused them) where it was added.
-      const now = (await dump(db, t)).map(({ member_id, ...r }) => {
+      // The same rows, with member_id (null: nobody of an organisation caused them) and a payment's
+      // bought_by (022; null: not recorded before it) where they were added.
+      const now = (await dump(db, t)).map(({ member_id, bought_by, ...r }) => {
         expect(member_id ?? null).toBeNull();
+        expect(bought_by ?? null).toBeNull();
         return r;
       });
       expect(now, t).toEqual(rowsBefore[t]);

@@ -11,7 +11,7 @@ export interface AdminPaymentsFilter {
   to?: number | undefined;
 }
 
-/** A payment with the account that bought: its kind and name, and the user's email on a personal account (an organisation has none). */
+/** A payment with the account that bought: its kind and name, and the email of the personal account's user or, on an organisation, of the member who bought (when recorded). */
 export type AdminPaymentRow = PaymentRow & { user_email: string | null; account_name: string | null; account_kind: AccountKind | null };
 
 function query(db: Kysely<DB>, f: AdminPaymentsFilter) {
@@ -20,8 +20,10 @@ function query(db: Kysely<DB>, f: AdminPaymentsFilter) {
     .selectFrom('stripe_payments as p')
     .leftJoin('accounts as a', 'a.id', 'p.user_id')
     .leftJoin('users as u', 'u.id', 'p.user_id')
+    // Who bought an organisation's payment (migration 022; null before it and for auto-recharge).
+    .leftJoin('users as b', 'b.id', 'p.bought_by')
     .selectAll('p')
-    .select(['u.email as user_email', 'a.name as account_name', 'a.kind as account_kind']);
+    .select((eb) => [eb.fn.coalesce('u.email', 'b.email').as('user_email'), 'a.name as account_name', 'a.kind as account_kind']);
   if (f.status) q = q.where('p.status', '=', f.status);
   if (f.userId) q = q.where('p.user_id', '=', f.userId);
   if (f.from !== undefined) q = q.where('p.created_at', '>=', f.from);

@@ -81,6 +81,7 @@ export const UNTOUCHED_PAYMENT = {
   dispute_status: null,
   dispute_amount_cents: null,
   receipt_url: null,
+  bought_by: null,
 } as const satisfies Partial<PaymentRow>;
 
 /** A payment row for a package, before any money moved or any refund or dispute. */
@@ -89,6 +90,8 @@ export function newPayment(
   userId: string,
   p: Pick<PaymentRow, 'id' | 'provider' | 'status' | 'kind'>,
   now: number,
+  /** The user who buys (null: nobody did, auto-recharge). */
+  boughtBy: string | null = null,
 ): PaymentRow {
   return {
     ...p,
@@ -101,6 +104,7 @@ export function newPayment(
     stripe_payment_intent_id: null,
     stripe_charge_id: null,
     ...UNTOUCHED_PAYMENT,
+    bought_by: boughtBy,
     created_at: now,
     updated_at: now,
   };
@@ -121,10 +125,18 @@ export async function purchaseSimulated(
   userId: string,
   packageId: string,
   idem: IdempotencyInput<PaymentRow> | undefined,
+  /** The signed-in user who buys (an organisation's owner or admin; on a personal account its user). */
+  boughtBy: string = userId,
 ): Promise<{ payment: PaymentRow; applied: Applied<PaymentRow> }> {
   const pkg = await activePackage(core.database.db, packageId);
   return core.writer.transaction(async ({ trx, now, apply }) => {
-    const payment = newPayment(pkg, userId, { id: newId(now), provider: 'simulated', status: 'succeeded', kind: 'purchase' }, now);
+    const payment = newPayment(
+      pkg,
+      userId,
+      { id: newId(now), provider: 'simulated', status: 'succeeded', kind: 'purchase' },
+      now,
+      boughtBy,
+    );
     // The payment row is written first so the reply stored with the key can name it.
     const [r] = await apply([
       { ...fulfilmentOp(payment, pkg, now), idem: idem && { ...idem, reply: (a: Applied) => idem.reply?.({ ...a, effects: payment }) } },

@@ -48,7 +48,7 @@ export async function purchaseWithProvider(
   if (payment && payment.package_id !== pkg.id) throw conflict('This idempotency key was used for another package.');
   if (!payment) {
     const now = core.now();
-    const row = newPayment(pkg, userId, { id: paymentId, provider: 'stripe', status: 'pending', kind: 'purchase' }, now);
+    const row = newPayment(pkg, userId, { id: paymentId, provider: 'stripe', status: 'pending', kind: 'purchase' }, now, payerId);
     await core.writer.transaction(async ({ trx }) => {
       await trx
         .insertInto('stripe_payments')

@@ -28,6 +28,8 @@ export interface StripePaymentsTable {
   dispute_amount_cents: number | null;
   /** Stripe's receipt of the payment's charge (`receipt_url`), once it succeeded. */
   receipt_url: string | null;
+  /** The user who bought it (migration 022): the organisation's owner or admin on an organisation; null before 022, for auto-recharge and for a payment recovered from its PaymentIntent alone. */
+  bought_by: string | null;
   created_at: number;
   updated_at: number;
 }

@@ -33,7 +33,7 @@ export async function adminPaymentsCsvRoutes(app: App, ctx: AppContext) {
     '/api/admin/payments.csv',
     route(
       'Payments as CSV',
-      `Admins only. Every payment under the filters of \`GET /api/admin/payments\` (\`status\`, \`userId\`, \`from\`, \`to\`; not one page), newest first, with a header line: \`${HEADER.join(',')}\` (an organisation’s payment: \`userId\` is the organisation’s id, \`userEmail\` empty, \`accountName\` its name). A text cell that a spreadsheet would run as a formula (starting with = + - @, a tab or a carriage return) gets a leading \`'\`; numbers stay plain.`,
+      `Admins only. Every payment under the filters of \`GET /api/admin/payments\` (\`status\`, \`userId\`, \`from\`, \`to\`; not one page), newest first, with a header line: \`${HEADER.join(',')}\` (an organisation’s payment: \`userId\` is the organisation’s id, \`userEmail\` the email of the owner or admin who bought it, empty when not recorded, \`accountName\` its name). A text cell that a spreadsheet would run as a formula (starting with = + - @, a tab or a carriage return) gets a leading \`'\`; numbers stay plain.`,
       { querystring: adminPaymentsCsvQuery, response: answers({ 200: csvAnswer('The rows as CSV.', adminPaymentsCsv) }, 400, 401, 403) },
     ),
     async (req, reply) => {

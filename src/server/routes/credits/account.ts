@@ -172,7 +172,7 @@ export async function accountRoutes(app: App, ctx: AppContext) {
           },
         },
         async (idem) => {
-          const out = await purchaseSimulated(ctx.core, p.id, req.body.packageId, idem);
+          const out = await purchaseSimulated(ctx.core, p.id, req.body.packageId, idem, payer);
           payment = out.payment;
           return out.applied;
         },
