@@ -3,7 +3,7 @@
  * first open grant in the spending order when that one's free credits cover what the ops may
  * take, and every open grant otherwise; ops that only add grants get none; claw-backs, expiries
  * and settled holds get every one. The first grant is read by the index `grants_open`
- * (migration 022), whose order must be grants.ts `spendingOrder` exactly: checked against it on
+ * (migration 021), whose order must be grants.ts `spendingOrder` exactly: checked against it on
  * grants that tie on expiry, source and creation time, on both databases.
  */
 import { sql } from 'kysely';
