@@ -40,7 +40,7 @@ export async function changePassword(writer: LedgerWriter, db: Kysely<DB>, input
     }
     throw e;
   }
-  assertPasswordAllowed(input.newPassword, [user.email, user.name], 'body.newPassword');
+  await assertPasswordAllowed(input.newPassword, [user.email, user.name], 'body.newPassword');
   const passwordHash = await hashPassword(input.newPassword);
   return writer.transaction(async ({ trx, now }) => {
     await trx.updateTable('users').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', user.id).execute();

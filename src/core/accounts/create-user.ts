@@ -52,7 +52,7 @@ export async function createUser(writer: LedgerWriter, input: NewUser): Promise<
   const email = normalizeEmail(input.email);
   let passwordHash = NO_PASSWORD;
   if (input.password !== undefined) {
-    assertPasswordAllowed(input.password, [email, input.name]);
+    await assertPasswordAllowed(input.password, [email, input.name]);
     passwordHash = await hashPassword(input.password);
   }
   const role = input.role ?? 'user';

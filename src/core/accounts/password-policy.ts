@@ -4,11 +4,20 @@
  * to guess by zxcvbn-ts (a strength estimator with dictionaries of common passwords,
  * names and words, keyboard patterns, repeats and dates), with the user's own email and
  * name counted as guessable. Score 3 of 4 means about 10^8 guesses or more.
+ *
+ * The estimator is CPU-bound: building its dictionaries took 400 ms here and each check
+ * 80 ms on an idle machine, several times that on a loaded one. On the request path it
+ * runs in a worker thread (./password-strength.ts) so a sign-up never stalls the event
+ * loop that every metered request shares (a stall of a second made the service shed
+ * requests with 503 overloaded in the first-hour browser test). `passwordProblem` keeps
+ * the in-thread estimator for the doctor and loads it only when called: importing the
+ * packages decompresses their dictionaries, about a fifth of the server's start (a CPU
+ * profile of `bench/server.mjs` to ready: 1,090 of 4,549 ms under load).
  */
-import { ZxcvbnFactory } from '@zxcvbn-ts/core';
-import * as common from '@zxcvbn-ts/language-common';
-import * as en from '@zxcvbn-ts/language-en';
+import { createRequire } from 'node:module';
+import type { ZxcvbnFactory } from '@zxcvbn-ts/core';
 import { invalid } from '../errors.js';
+import { type Strength, strengthOffThread } from './password-strength.js';
 
 export const MIN_PASSWORD_LENGTH = 8;
 export const MAX_PASSWORD_LENGTH = 200;
@@ -16,36 +25,61 @@ export const MIN_PASSWORD_SCORE = 3;
 
 let estimator: ZxcvbnFactory | undefined;
 
-function zxcvbn(): ZxcvbnFactory {
-  // The dictionaries take a moment to load: once, on first use.
-  estimator ??= new ZxcvbnFactory({
-    dictionary: { ...common.dictionary, ...en.dictionary },
-    graphs: common.adjacencyGraphs,
-    translations: en.translations,
-  });
-  return estimator;
+function strengthInThread(password: string, inputs: string[]): Strength {
+  // The dictionaries take a moment to load: once, on first use (the packages are CommonJS).
+  if (!estimator) {
+    const require = createRequire(import.meta.url);
+    const core: typeof import('@zxcvbn-ts/core') = require('@zxcvbn-ts/core');
+    const common: typeof import('@zxcvbn-ts/language-common') = require('@zxcvbn-ts/language-common');
+    const en: typeof import('@zxcvbn-ts/language-en') = require('@zxcvbn-ts/language-en');
+    estimator = new core.ZxcvbnFactory({
+      dictionary: { ...common.dictionary, ...en.dictionary },
+      graphs: common.adjacencyGraphs,
+      translations: en.translations,
+    });
+  }
+  const r = estimator.check(password, inputs);
+  return { score: r.score, warning: r.feedback.warning, suggestions: r.feedback.suggestions };
 }
 
-/** Why `password` is refused, as a sentence a person can act on; null when it is acceptable. */
-export function passwordProblem(password: string, userInputs: string[] = []): string | null {
+/** The length rules, checked before the estimator: a sentence, or null. */
+function shapeProblem(password: string): string | null {
   if ([...password].length < MIN_PASSWORD_LENGTH) return `Password must be at least ${MIN_PASSWORD_LENGTH} characters.`;
   if (password.length > MAX_PASSWORD_LENGTH) return `Password must be at most ${MAX_PASSWORD_LENGTH} characters.`;
   if (password.trim() === '') return 'Password cannot be only spaces.';
-  // The estimator's cost grows with length; past 100 characters the first 100 decide.
-  // Each input whole, its email local part, without spaces, and word by word.
-  const inputs = userInputs
+  return null;
+}
+
+/** What the estimator counts as guessable: each input whole, its email local part, without spaces, and word by word. */
+function guessable(userInputs: string[]): string[] {
+  return userInputs
     .flatMap((s) => [s, s.split('@')[0] ?? s, s.replace(/\s+/g, ''), ...s.split(/[@.\s_+-]+/)])
     .map((s) => s.toLowerCase())
     .filter((s, i, all) => s.length >= 3 && all.indexOf(s) === i);
-  const r = zxcvbn().check(password.slice(0, 100), inputs);
+}
+
+// The estimator's cost grows with length; past 100 characters the first 100 decide.
+const ESTIMATED_LENGTH = 100;
+
+function strengthProblem(r: Strength): string | null {
   if (r.score >= MIN_PASSWORD_SCORE) return null;
-  const why = r.feedback.warning ? ` ${r.feedback.warning}` : '';
-  const hint = r.feedback.suggestions[0] ?? 'Add more words that are less common.';
+  const why = r.warning ? ` ${r.warning}` : '';
+  const hint = r.suggestions[0] ?? 'Add more words that are less common.';
   return `Password is too easy to guess.${why} ${hint}`;
 }
 
-/** Throws validation_error (the field at `path`) unless the password meets the policy. */
-export function assertPasswordAllowed(password: string, userInputs: string[] = [], path = 'body.password'): void {
-  const problem = passwordProblem(password, userInputs);
+/** Why `password` is refused, as a sentence a person can act on; null when it is acceptable. Runs on the calling thread. */
+export function passwordProblem(password: string, userInputs: string[] = []): string | null {
+  return shapeProblem(password) ?? strengthProblem(strengthInThread(password.slice(0, ESTIMATED_LENGTH), guessable(userInputs)));
+}
+
+/** The same answer as `passwordProblem`, with the estimator in a worker thread. */
+export async function passwordProblemOffThread(password: string, userInputs: string[] = []): Promise<string | null> {
+  return shapeProblem(password) ?? strengthProblem(await strengthOffThread(password.slice(0, ESTIMATED_LENGTH), guessable(userInputs)));
+}
+
+/** Rejects with validation_error (the field at `path`) unless the password meets the policy. */
+export async function assertPasswordAllowed(password: string, userInputs: string[] = [], path = 'body.password'): Promise<void> {
+  const problem = await passwordProblemOffThread(password, userInputs);
   if (problem) throw invalid(problem, { fields: [{ path, field: path.replace(/^body\./, ''), message: problem }] });
 }

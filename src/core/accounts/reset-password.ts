@@ -29,7 +29,7 @@ export async function resetPassword(
   const pending = await peekAuthToken(db, token, 'reset_password', Date.now());
   if (!pending) throw badLink();
   const user = await db.selectFrom('users').selectAll().where('id', '=', pending).executeTakeFirstOrThrow();
-  assertPasswordAllowed(password, [user.email, user.name]);
+  await assertPasswordAllowed(password, [user.email, user.name]);
   const passwordHash = await hashPassword(password);
   const ok = await writer.transaction(async (scope) => {
     const id = await consumeAuthToken(scope.trx, token, 'reset_password', scope.now);

@@ -11,7 +11,7 @@ export async function setPassword(writer: LedgerWriter, emailInput: string, pass
   const email = normalizeEmail(emailInput);
   const user = await writer.transaction(({ trx }) => trx.selectFrom('users').selectAll().where('email', '=', email).executeTakeFirst());
   if (!user) throw notFound(`User ${email}`);
-  assertPasswordAllowed(password, [user.email, user.name], 'password');
+  await assertPasswordAllowed(password, [user.email, user.name], 'password');
   const passwordHash = await hashPassword(password);
   await writer.transaction(async ({ trx, now }) => {
     await trx.updateTable('users').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', user.id).execute();
