@@ -122,6 +122,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
     sqliteSynchronous: e.SQLITE_SYNCHRONOUS,
     pgPoolSize: e.PG_POOL_SIZE,
     pgSynchronousCommit: e.PG_SYNCHRONOUS_COMMIT,
+    pgPipelinedWrites: e.PG_PIPELINED_WRITES,
+    pgPreparedWrites: e.PG_PREPARED_WRITES,
     jwtSecret: jwtSecret as string,
     jwtTtlSeconds: e.JWT_TTL_SECONDS,
     ledgerKey: ledgerKey as string,
@@ -159,7 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
     },
     corsOrigin: e.CORS_ORIGIN,
     logLevel: e.LOG_LEVEL,
-    writer: { maxBatch: e.WRITER_MAX_BATCH, maxQueue: e.WRITER_MAX_QUEUE },
+    writer: { maxBatch: e.WRITER_MAX_BATCH, maxQueue: e.WRITER_MAX_QUEUE, pipeline: e.WRITER_PIPELINE },
     shedding: {
       maxInflight: e.MAX_INFLIGHT_REQUESTS,
       maxEventLoopDelayMs: e.MAX_EVENT_LOOP_DELAY_MS,

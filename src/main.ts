@@ -92,6 +92,7 @@ export async function startServer(
     ledgerKey: new LedgerKey(config.ledgerKey),
     maxBatch: config.writer.maxBatch,
     maxQueue: config.writer.maxQueue,
+    pipeline: config.writer.pipeline,
     log,
   });
   try {

@@ -9,6 +9,10 @@ export interface Config {
   sqlitePath: string;
   sqliteSynchronous: 'FULL' | 'NORMAL' | 'OFF';
   pgPoolSize: number;
+  /** Postgres: the ledger writer's batches in pg's pipeline mode, two round trips each (db/pg-pipeline.ts). */
+  pgPipelinedWrites: boolean;
+  /** Postgres: the pipelined writer's statements prepared once per connection (db/pg-pipeline.ts). */
+  pgPreparedWrites: boolean;
   /** Postgres `synchronous_commit` for our sessions; unset keeps the server's (on by default). */
   pgSynchronousCommit: 'on' | 'off' | 'local' | 'remote_write' | 'remote_apply' | undefined;
   jwtSecret: string;
@@ -46,7 +50,8 @@ export interface Config {
   };
   corsOrigin: string | undefined;
   logLevel: string;
-  writer: { maxBatch: number; maxQueue: number };
+  /** The ledger writer: batch size, queue bound, batches in flight on PostgreSQL (WRITER_PIPELINE). */
+  writer: { maxBatch: number; maxQueue: number; pipeline: number };
   /** Load shedding (0 turns a limit off): requests in progress, event-loop delay, heap. */
   shedding: { maxInflight: number; maxEventLoopDelayMs: number; maxHeapUsedBytes: number };
   holdSweepSeconds: number;

@@ -50,4 +50,30 @@ describe('SettingsCache', () => {
     await c.get('c', async () => 'c1');
     expect(await c.get('a', async () => 'a2')).toBe('a2');
   });
+
+  it('loads afresh when asked, and a load that started earlier and ends later does not replace it', async () => {
+    const c = new SettingsCache<string>(10_000);
+    const release: ((v: string) => void)[] = [];
+    const held = () => new Promise<string>((r) => release.push(r));
+    const older = c.get('u', held);
+    const fresh = c.get('u', held, true);
+    expect(release.length).toBe(2);
+    release[1]?.('new');
+    expect(await fresh).toBe('new');
+    release[0]?.('old');
+    expect(await older).toBe('old');
+    expect(await c.get('u', async () => 'other')).toBe('new');
+  });
+
+  it('invalidateAll forgets every entry and every load in flight', async () => {
+    const c = new SettingsCache<string>(10_000);
+    await c.get('a', async () => 'a1');
+    let release!: (v: string) => void;
+    const slow = c.get('b', () => new Promise<string>((r) => (release = r)));
+    c.invalidateAll();
+    release('b1');
+    expect(await slow).toBe('b1');
+    expect(await c.get('a', async () => 'a2')).toBe('a2');
+    expect(await c.get('b', async () => 'b2')).toBe('b2');
+  });
 });

@@ -1,6 +1,6 @@
 /**
  * A keyed cache of values read from the database on a hot path (low-balance thresholds
- * and auto-recharge settings per user, the active pricing rules), so the common case
+ * and auto-recharge settings per user, the active pricing rules, the signed-in user), so the common case
  * costs no query. Entries live `ttlMs`; the map is cleared when it reaches `max`
  * entries. Concurrent misses of one key share one load. `invalidate` is called when the
  * value changes (a user saves their settings, an admin changes a price); a load that was
@@ -10,9 +10,11 @@
  * could be ignored for a whole TTL).
  */
 export class SettingsCache<V> {
-  private readonly entries = new Map<string, { value: V; at: number }>();
+  private readonly entries = new Map<string, { value: V; at: number; seq: number }>();
   private readonly loading = new Map<string, { epoch: number; value: Promise<V> }>();
   private epoch = 0;
+  /** Loads in the order they started: a load never replaces what a later one kept. */
+  private seq = 0;
 
   constructor(
     private readonly ttlMs: number,
@@ -25,17 +27,32 @@ export class SettingsCache<V> {
     this.entries.delete(key);
   }
 
-  get(key: string, load: () => Promise<V>): Promise<V> {
+  /** Forgets every entry (and, like `invalidate`, every load in flight). */
+  invalidateAll(): void {
+    this.epoch++;
+    this.entries.clear();
+  }
+
+  /**
+   * The value of `key`: the cached one, else the load in flight (started since the last
+   * invalidation), else a new load. `fresh` skips both and loads anew (later callers
+   * join that load).
+   */
+  get(key: string, load: () => Promise<V>, fresh = false): Promise<V> {
     const at = this.now();
-    const hit = this.entries.get(key);
-    if (hit && at - hit.at < this.ttlMs) return Promise.resolve(hit.value);
-    const pending = this.loading.get(key);
-    if (pending && pending.epoch === this.epoch) return pending.value;
+    if (!fresh) {
+      const hit = this.entries.get(key);
+      if (hit && at - hit.at < this.ttlMs) return Promise.resolve(hit.value);
+      const pending = this.loading.get(key);
+      if (pending && pending.epoch === this.epoch) return pending.value;
+    }
     const epoch = this.epoch;
+    const seq = ++this.seq;
     const value = load().then((v) => {
-      if (epoch === this.epoch) {
+      const kept = this.entries.get(key);
+      if (epoch === this.epoch && !(kept && kept.seq > seq)) {
         if (this.entries.size >= this.max) this.entries.clear();
-        this.entries.set(key, { value: v, at });
+        this.entries.set(key, { value: v, at, seq });
       }
       return v;
     });

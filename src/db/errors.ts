@@ -25,6 +25,7 @@ const CONNECTION_CODES = new Set([
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now (starting up, shutting down, recovering)
   '53300', // too_many_connections
+  'SQLITE_IOERR_FSYNC', // SQLite: a commit's sync failed (open.ts sqliteWalSync), whether it is on disk is unknown
 ]);
 
 /** What node-postgres says (without a code) when a connection ends or cannot be had. */
@@ -54,4 +55,10 @@ export function isUnavailableError(e: unknown): boolean {
 export function isUniqueViolation(e: unknown): boolean {
   const code = codeOf(e);
   return code === '23505' || code === 'SQLITE_CONSTRAINT_UNIQUE' || code === 'SQLITE_CONSTRAINT_PRIMARYKEY';
+}
+
+/** Worth one more try: a serialisation failure or deadlock (Postgres 40001, 40P01), a unique race, a busy SQLite. */
+export function isTransientConflict(e: unknown): boolean {
+  const code = codeOf(e);
+  return code === '40001' || code === '40P01' || code === 'SQLITE_BUSY' || isUniqueViolation(e);
 }

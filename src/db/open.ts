@@ -1,9 +1,11 @@
-import { mkdirSync } from 'node:fs';
+import { fdatasync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { walCheckpointer } from './wal-checkpointer.js';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
 import pg from 'pg';
 import type { DB } from './schema.js';
+import { PipelinedPool } from './pg-pipeline.js';
 
 export type Dialect = 'sqlite' | 'postgres';
 
@@ -16,11 +18,35 @@ export interface Database {
   /** The pg pool (postgres only), for LISTEN/NOTIFY. */
   pgPool?: pg.Pool;
   /**
+   * Postgres with `pgPipelinedWrites`: the ledger writer's own connections, in pg's pipeline
+   * mode, on which a batch costs two round trips instead of four (pg-pipeline.ts).
+   */
+  pgWriter?: PipelinedPool;
+  /**
    * SQLite only: the one better-sqlite3 connection under `db`, with cached statements.
    * Statements run on it are part of whatever transaction `db` has open (the ledger's
    * hot writes use it to skip the query builder).
    */
   sqlite?: SqliteHandle;
+  /**
+   * SQLite with `synchronous=FULL` on a file: a commit whose WAL sync runs off the event
+   * loop (see `sqliteWalSync`). exclusiveTransaction commits through it.
+   */
+  sqliteCommit?: SqliteCommit;
+}
+
+export interface SqliteCommit {
+  /**
+   * BEGIN IMMEDIATE of a transaction whose COMMIT will not wait for the disk. While another
+   * connection holds the write lock (the checkpoint worker's RESTART, or its write that
+   * starts the WAL again), it retries on a timer instead of sleeping in SQLite's busy
+   * handler, which would hold the event loop.
+   */
+  begin(): Promise<void>;
+  /** After its COMMIT or ROLLBACK: the connection syncs in its commits again. */
+  end(): void;
+  /** Resolves once everything committed so far is on disk (fdatasync of the WAL). */
+  sync(): Promise<void>;
 }
 
 export type SqliteHandle = ReturnType<typeof withStatementCache>;
@@ -40,7 +66,27 @@ export interface OpenOptions {
   pgSynchronousCommit?: string | undefined;
   /** SQLite `synchronous`: FULL (default) makes each committed batch survive power loss. */
   sqliteSynchronous?: 'FULL' | 'NORMAL' | 'OFF';
+  /**
+   * SQLite: commits sync and checkpoint on the event loop, as SQLite does by itself (the
+   * behaviour before sqliteWalSync and wal-checkpointer.ts; bench/prof-sqlite-commit.ts
+   * compares the two). Off by default.
+   */
+  sqliteInlineCommit?: boolean;
+  /**
+   * Postgres: the ledger writer's batches on a pool of their own in pg's pipeline mode,
+   * `begin` written with the lock and the write with `commit` (pg-pipeline.ts;
+   * PG_PIPELINED_WRITES).
+   */
+  pgPipelinedWrites?: boolean;
+  /**
+   * Postgres, with `pgPipelinedWrites`: the writer's statements are named prepared statements,
+   * parsed once per connection instead of at every batch (pg-pipeline.ts; PG_PREPARED_WRITES).
+   */
+  pgPreparedWrites?: boolean;
 }
+
+/** Connections of the writer's pipelined pool: batches in flight (WRITER_PIPELINE, at most 2 in practice) and one spare. */
+const WRITER_POOL_SIZE = 3;
 
 // BIGINT (20), NUMERIC (1700, what SUM(bigint) returns) and COUNT's int8 become JS numbers:
 // every amount we store is an integer far below 2^53.
@@ -58,7 +104,7 @@ export function isPostgresUrl(url: string | undefined): url is string {
 
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
   if (isPostgresUrl(opts.databaseUrl)) {
-    const pool = new pg.Pool({
+    const config: pg.PoolConfig = {
       connectionString: opts.databaseUrl,
       max: opts.pgPoolSize ?? 10,
       // With the server down or unreachable a request fails (503) instead of waiting forever.
@@ -74,30 +120,145 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
               .join(' '),
           }
         : {}),
-    });
-    pool.on('error', () => {
-      // An idle client lost its connection (server restart): the pool replaces it.
-    });
-    pool.on('connect', (client) => {
-      // A client checked out between two statements of a transaction has no listener of
-      // the pool's: its connection dying (Postgres stopped) would be an unhandled 'error'
-      // event and kill the process. The statement in flight or the next one fails instead
-      // (503), and the pool drops the client on release because it is no longer queryable.
-      client.on('error', () => {});
-    });
+    };
+    const pool = guarded(new pg.Pool(config));
+    const writer =
+      (opts.pgPipelinedWrites ?? true)
+        ? new PipelinedPool(guarded(new pg.Pool({ ...config, max: WRITER_POOL_SIZE, pipeline: true })), {
+            prepared: opts.pgPreparedWrites ?? true,
+          })
+        : undefined;
     const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-    return { db, dialect: 'postgres', pgPool: pool, ping: () => ping(db), close: () => db.destroy() };
+    return {
+      db,
+      dialect: 'postgres',
+      pgPool: pool,
+      ...(writer ? { pgWriter: writer } : {}),
+      ping: () => ping(db),
+      close: async () => {
+        await writer?.end();
+        await db.destroy();
+      },
+    };
   }
   const path = opts.sqlitePath ?? './data/credits.db';
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
   const sqlite = new SQLite(path);
   sqlite.pragma('journal_mode = WAL');
-  sqlite.pragma(`synchronous = ${opts.sqliteSynchronous ?? 'FULL'}`);
+  const synchronous = opts.sqliteSynchronous ?? 'FULL';
+  sqlite.pragma(`synchronous = ${synchronous}`);
   sqlite.pragma('busy_timeout = 15000');
   sqlite.pragma('foreign_keys = ON');
   const handle = withStatementCache(sqlite);
+  const onFile = path !== ':memory:' && sqlite.pragma('journal_mode', { simple: true }) === 'wal' && !opts.sqliteInlineCommit;
+  // Checkpoints leave the committing connection (each one cost a commit the WAL's fsync plus
+  // the database file's writes and fsync, on the event loop: the metered route's tail) for a
+  // worker thread's connection; see wal-checkpointer.ts.
+  const checkpointer = onFile ? walCheckpointer(path, sqlite) : null;
   const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: handle }) });
-  return { db, dialect: 'sqlite', sqlite: handle, ping: () => ping(db), close: () => db.destroy() };
+  const commit = onFile && synchronous === 'FULL' ? sqliteWalSync(sqlite, path) : undefined;
+  return {
+    db,
+    dialect: 'sqlite',
+    sqlite: handle,
+    ...(commit ? { sqliteCommit: commit } : {}),
+    ping: () => ping(db),
+    close: async () => {
+      // The checkpointer's connection closes first, so this one, the last, checkpoints and
+      // removes the WAL as it closes.
+      await checkpointer?.stop();
+      await db.destroy();
+    },
+  };
+}
+
+/**
+ * `synchronous=FULL` with the fsync off the event loop. better-sqlite3 is synchronous: a
+ * COMMIT under FULL blocks the whole process for the WAL's fsync (about 1 ms here, at times
+ * far more), during which no request is parsed or answered. Here the COMMIT runs under
+ * NORMAL (the frames are written to the WAL, not synced) and `sync` then fdatasyncs the WAL
+ * in libuv's thread pool, which is the very sync FULL would have done in the COMMIT;
+ * callers acknowledge nothing before it resolves, so every acknowledged commit is as
+ * durable as under FULL. A reader can see the commit during the sync (as with a Postgres
+ * commit in flight); a power loss then can lose it, and it was acknowledged to no one.
+ * The connection stays FULL for every other statement (autocommit writes outside the
+ * writer's transactions keep syncing in their COMMIT).
+ */
+export function sqliteWalSync(sqlite: SQLite.Database, path: string): SqliteCommit {
+  // The level cannot change inside a transaction: NORMAL from before BEGIN to after its end.
+  // A PRAGMA that sets something does so when it is compiled (SQLite's pragma.c); a
+  // prepared copy's first run sets nothing (the busy timeout below stayed 15 s that way):
+  // each change is prepared afresh (better-sqlite3's pragma()).
+  const level = (l: 'NORMAL' | 'FULL') => sqlite.pragma(`synchronous = ${l}`);
+  const begin = sqlite.prepare('begin immediate');
+  // The connection's busy timeout, set to 0 around the BEGIN alone (see `begin`).
+  const timeout = Number(sqlite.pragma('busy_timeout', { simple: true }));
+  // The WAL exists while this connection is open (SQLite removes it only when the last
+  // connection closes), so one descriptor serves: fdatasync on it syncs the file's data.
+  let fd: number | null = null;
+  /** BEGIN IMMEDIATE now, or false when another connection has the write lock. */
+  const tryBegin = (): boolean => {
+    sqlite.pragma('busy_timeout = 0');
+    try {
+      begin.run();
+      return true;
+    } catch (e) {
+      if ((e as { code?: unknown }).code === 'SQLITE_BUSY') return false;
+      throw e;
+    } finally {
+      sqlite.pragma(`busy_timeout = ${timeout}`);
+    }
+  };
+  return {
+    async begin() {
+      level('NORMAL');
+      try {
+        if (tryBegin()) return;
+        // As long as the busy timeout would have waited, in steps of 1 ms, off the event loop.
+        const end = Date.now() + timeout;
+        for (;;) {
+          await new Promise((r) => setTimeout(r, 1));
+          if (tryBegin()) return;
+          if (Date.now() >= end) throw new SQLite.SqliteError('database is locked', 'SQLITE_BUSY');
+        }
+      } catch (e) {
+        level('FULL');
+        throw e;
+      }
+    },
+    end() {
+      // Still in the transaction only if its COMMIT and ROLLBACK both failed: the pragma
+      // would throw there and hide that error; the next begin() or end() sets the level.
+      if (!sqlite.inTransaction) level('FULL');
+    },
+    sync() {
+      if (fd === null) fd = openSync(`${path}-wal`, 'r');
+      const walFd = fd;
+      return new Promise<void>((resolve, reject) => {
+        fdatasync(walFd, (err) => {
+          if (!err) return resolve();
+          // The COMMIT happened; whether it reached the disk is unknown, as with a lost
+          // connection: nothing may be re-run (errors.ts).
+          reject(Object.assign(new Error(`The WAL's sync failed: ${err.message}`), { code: 'SQLITE_IOERR_FSYNC' }));
+        });
+      });
+    },
+  };
+}
+
+/** A pool whose connections' failures do not kill the process. */
+function guarded(pool: pg.Pool): pg.Pool {
+  pool.on('error', () => {
+    // An idle client lost its connection (server restart): the pool replaces it.
+  });
+  pool.on('connect', (client) => {
+    // A client checked out between two statements of a transaction has no listener of
+    // the pool's: its connection dying (Postgres stopped) would be an unhandled 'error'
+    // event and kill the process. The statement in flight or the next one fails instead
+    // (503), and the pool drops the client on release because it is no longer queryable.
+    client.on('error', () => {});
+  });
+  return pool;
 }
 
 async function ping(db: Kysely<DB>): Promise<boolean> {

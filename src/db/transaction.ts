@@ -5,12 +5,16 @@ import type { DB } from './schema.js';
 /**
  * Runs `fn` in a transaction on one connection that, on SQLite, takes the write lock up
  * front (BEGIN IMMEDIATE), so another process cannot make it retry mid-way; rolled back
- * when `fn` throws.
+ * when `fn` throws. Resolves once the commit is durable (SQLite FULL: after the WAL's sync,
+ * which runs off the event loop, open.ts `sqliteWalSync`).
  */
-export function exclusiveTransaction<T>(database: Database, fn: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
-  const { db, dialect } = database;
-  return db.connection().execute(async (conn) => {
-    await sql.raw(dialect === 'sqlite' ? 'begin immediate' : 'begin').execute(conn);
+export async function exclusiveTransaction<T>(database: Database, fn: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
+  const { db, dialect, sqliteCommit } = database;
+  const out = await db.connection().execute(async (conn) => {
+    // SQLite with synchronous=FULL: a transaction whose COMMIT does not sync; the sync
+    // follows below, off the event loop, once the connection is free for the next statement.
+    if (sqliteCommit) await sqliteCommit.begin();
+    else await sql.raw(dialect === 'sqlite' ? 'begin immediate' : 'begin').execute(conn);
     try {
       const out = await fn(conn);
       await sql.raw('commit').execute(conn);
@@ -22,6 +26,11 @@ export function exclusiveTransaction<T>(database: Database, fn: (trx: Kysely<DB>
         .execute(conn)
         .catch(() => undefined);
       throw e;
+    } finally {
+      sqliteCommit?.end();
     }
   });
+  // Resolves (and the caller acknowledges) only once the commit is on disk.
+  if (sqliteCommit) await sqliteCommit.sync();
+  return out;
 }

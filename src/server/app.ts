@@ -23,6 +23,7 @@ import { type App, type AppDeps, createContext } from './context.js';
 import { HttpError, answerError, sendError } from './http-errors.js';
 import { decorateDocument } from './openapi.js';
 import type { HistogramChild } from './metrics.js';
+import { bufferedLogDestination } from './log-destination.js';
 import { loadShedding } from './plugins/load-shedding.js';
 import { securityHeaders } from './plugins/security-headers.js';
 import { accountOnRoute } from './plugins/account.js';
@@ -130,54 +131,52 @@ for (const level of LOG_LEVELS) {
   };
 }
 
+/** pino's own pieces of a line at a level (`{"level":30`), the time (`,"time":...`), the bindings (`,"pid":...,"hostname":...`) and the end (`}\n`). */
+const { lsCacheSym, timeSym, chindingsSym, endSym, messageKeySym } = pino.symbols;
+type PinoInternals = Record<symbol, unknown> & { levelVal: number };
+
 /**
- * One log line per request, when it completes, instead of Fastify's two (incoming and
- * completed): half the logging cost on the hot path, and no request headers in the log.
+ * The request line as pino writes it for `info({ reqId, method, url, status, ms }, 'request')`
+ * on the root logger, built from pino's own prefix, time, bindings and end: the same bytes
+ * without pino's generic serialiser (a loop over the object's keys, a per-character escape
+ * scan of each string, a dozen string concatenations the destination then flattens). Only
+ * for the service's own stdout logger, where no serializer, formatter, hook or redaction
+ * applies to these fields (REDACT names request headers only).
  */
-class OneLineLogController extends LogController {
-  override incomingRequest(): void {}
-  override requestCompleted(error: Error | null | undefined, req: FastifyRequest, reply: FastifyReply): void {
-    const log = reply.log as unknown;
-    const line = { method: req.method, url: req.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 10) / 10 };
-    if (log instanceof RequestLogger && !log.ownLevel) {
-      const withId = { reqId: req.id, ...line };
-      if (error) log.parent.error({ ...withId, err: error }, 'request errored');
-      else log.parent.info(withId, 'request');
-      return;
-    }
-    if (error) reply.log.error({ ...line, err: error }, 'request errored');
-    else reply.log.info(line, 'request');
-  }
+export function requestLine(root: FastifyBaseLogger, reqId: string, method: string, url: string, status: number, ms: number): string {
+  const p = root as unknown as PinoInternals;
+  return `${(p[lsCacheSym] as Record<number, string>)[30]}${(p[timeSym] as () => string)()}${p[chindingsSym] as string},"reqId":${JSON.stringify(reqId)},"method":${JSON.stringify(method)},"url":${JSON.stringify(url)},"status":${status},"ms":${ms},${JSON.stringify(p[messageKeySym])}:"request"${p[endSym] as string}`;
 }
 
 /**
- * The log's destination: standard output, written asynchronously (pino's SonicBoom with
- * sync: false). Lines collect in memory up to 16 KiB and go out in one write(2), at the
- * latest LOG_FLUSH_MS after they were logged; the synchronous default wrote every line in
- * the request's own tick (about 5% of the server's CPU on GET /health/live, and another
- * write per request in the async mode without a minimum). pino flushes what is still
- * buffered when the process exits (normally or on an uncaught error); a SIGKILL loses at
- * most the last LOG_FLUSH_MS of lines, never a credit (the ledger is in the database).
+ * One log line per request, when it completes, instead of Fastify's two (incoming and
+ * completed): half the logging cost on the hot path, and no request headers in the log.
+ * With `direct` (the service's stdout destination), a request that succeeded is written
+ * there as requestLine(); anything else goes through pino.
  */
-const LOG_FLUSH_MS = 250;
-function asyncStdout() {
-  const stream = pino.destination({ dest: 1, sync: false, minLength: 16 * 1024, maxWrite: 64 * 1024 });
-  const flush = () => {
-    // flush() throws once the destination is destroyed (stdout closed): nothing to do then.
-    try {
-      stream.flush();
-    } catch {}
-  };
-  const timer = setInterval(flush, LOG_FLUSH_MS);
-  timer.unref();
-  return {
-    stream,
-    /** At the app's close: what is buffered goes out, and the timer stops. */
-    close() {
-      clearInterval(timer);
-      flush();
-    },
-  };
+class OneLineLogController extends LogController {
+  constructor(private readonly direct?: { write(line: string): void }) {
+    super();
+  }
+  override incomingRequest(): void {}
+  override requestCompleted(error: Error | null | undefined, req: FastifyRequest, reply: FastifyReply): void {
+    const log = reply.log as unknown;
+    const ms = Math.round(reply.elapsedTime * 10) / 10;
+    if (log instanceof RequestLogger && !log.ownLevel) {
+      const root = log.parent;
+      if (!error && this.direct && (root as unknown as PinoInternals).levelVal <= 30) {
+        this.direct.write(requestLine(root, req.id, req.method, req.url, reply.statusCode, ms));
+        return;
+      }
+      const withId = { reqId: req.id, method: req.method, url: req.url, status: reply.statusCode, ms };
+      if (error) root.error({ ...withId, err: error }, 'request errored');
+      else root.info(withId, 'request');
+      return;
+    }
+    const line = { method: req.method, url: req.url, status: reply.statusCode, ms };
+    if (error) reply.log.error({ ...line, err: error }, 'request errored');
+    else reply.log.info(line, 'request');
+  }
 }
 
 /**
@@ -205,7 +204,7 @@ export function trustProxyOption(v: false | number | string[]): boolean | string
 
 export async function createApp(deps: AppDeps): Promise<App> {
   const { config } = deps;
-  const stdoutLog = deps.logger === false || typeof deps.logger === 'object' ? undefined : asyncStdout();
+  const stdoutLog = deps.logger === false || typeof deps.logger === 'object' ? undefined : bufferedLogDestination();
   const app = Fastify({
     logger:
       deps.logger === false
@@ -214,7 +213,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
           ? { ...deps.logger, redact: REDACT }
           : { level: config.logLevel, redact: REDACT, stream: stdoutLog?.stream },
     bodyLimit: 1024 * 1024,
-    logController: new OneLineLogController(),
+    logController: new OneLineLogController(stdoutLog?.stream),
     childLoggerFactory: (logger, bindings, opts) => new RequestLogger(logger, bindings, opts) as unknown as FastifyBaseLogger,
     // Behind reverse proxies (TRUST_PROXY), req.ip is the client the nearest trusted proxy saw.
     trustProxy: trustProxyOption(config.trustProxy),
@@ -257,6 +256,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
   // where it is needed (onRoute below). bench/analysis.md has the profile.
   const security = securityHeaders();
   const lifecycle = ctx.lifecycle;
+  // Load shedding (503 past capacity) is checked in the same hook, after the stopping check.
+  const admit = loadShedding(app, config.shedding, deps.metrics);
   app.addHook('onRequest', (req, reply, done) => {
     const url = req.url;
     reply.header('x-request-id', req.id);
@@ -279,7 +280,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
     // once, nothing done, with Retry-After and Connection: close, so the client retries it
     // (on another instance) and drops the connection; health and metrics still answer.
     // Requests already in flight finish, and their answers close their connections too.
-    if (!lifecycle.stopping) return done();
+    if (!lifecycle.stopping) {
+      if (admit === null || admit(req, reply)) done();
+      return;
+    }
     sendError(
       reply.header('retry-after', '1').header('connection', 'close'),
       'overloaded',
@@ -291,7 +295,6 @@ export async function createApp(deps: AppDeps): Promise<App> {
     if (lifecycle.stopping) reply.header('connection', 'close');
     done(null, payload);
   });
-  await loadShedding(app, config.shedding, deps.metrics);
   // Per route: the NUL check of the body where a body is taken, and the duration
   // histogram with the route's labelled child looked up once per status code (prom-client
   // hashes the label object on every observe() otherwise, and req.routeOptions builds an

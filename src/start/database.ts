@@ -14,6 +14,8 @@ export async function openConfiguredDatabase(config: Config, pgSchema?: string):
     sqliteSynchronous: config.sqliteSynchronous,
     pgPoolSize: config.pgPoolSize,
     pgSynchronousCommit: config.pgSynchronousCommit,
+    pgPipelinedWrites: config.pgPipelinedWrites,
+    pgPreparedWrites: config.pgPreparedWrites,
     pgSchema,
   });
 }

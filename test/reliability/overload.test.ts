@@ -74,6 +74,8 @@ describe.each(await activeDialects())('overload at twice the capacity (%s)', (di
       {
         SIGNUP_BONUS_CREDITS: String(BONUS_CREDITS),
         ...(process.env.MAX_INFLIGHT_REQUESTS ? { MAX_INFLIGHT_REQUESTS: process.env.MAX_INFLIGHT_REQUESTS } : {}),
+        // WRITER_PIPELINE=2 runs it with the ledger writer's pipeline on (PostgreSQL; off by default), for comparison.
+        ...(process.env.WRITER_PIPELINE ? { WRITER_PIPELINE: process.env.WRITER_PIPELINE } : {}),
         ...databaseEnv(db),
       },
       PIN ? { cpus: '0' } : {},

@@ -39,9 +39,18 @@ export interface Serving {
   stop(): Promise<number | null>;
 }
 
-/** `credits serve`, resolved once it printed where it listens. */
+/**
+ * `credits serve`, resolved once it printed where it listens. The event-loop-delay backstop
+ * of load shedding is off unless `env` sets MAX_EVENT_LOOP_DELAY_MS: these tests are about
+ * the command, and a server started on the loaded CI machine (two cores, the whole suite in
+ * parallel) can be starved of its core for over a second and shed a test's request with 503
+ * `overloaded` (test/cli/shutdown at 48a5f1e). Shedding is tested in test/reliability/overload.
+ */
 export function serve(env: NodeJS.ProcessEnv): Promise<Serving> {
-  const child = spawn(process.execPath, [...CLI, 'serve'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [...CLI, 'serve'], {
+    env: { MAX_EVENT_LOOP_DELAY_MS: '0', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
   return new Promise((resolve, reject) => {

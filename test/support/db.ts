@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
+import { afterAll, beforeAll } from 'vitest';
 import { type Core, createCore } from '../../src/core/index.js';
 import { LedgerKey } from '../../src/core/ledger/hash.js';
 import { keyLedger } from '../../src/core/ledger/key-ledger.js';
@@ -56,19 +57,17 @@ export interface TestDb {
   dispose(): Promise<void>;
 }
 
-/** A fresh, migrated and seeded database of `dialect`, its ledger keyed with `testLedgerKey`. */
-export async function createTestDb(dialect: Dialect, opts: { synchronous?: 'FULL' | 'NORMAL' | 'OFF' } = {}): Promise<TestDb> {
+/** An empty database of `dialect` (no migration, no seed) in a temporary file or Postgres schema, dropped by `dispose`. */
+export async function openEmptyTestDb(
+  dialect: Dialect,
+  opts: { synchronous?: 'FULL' | 'NORMAL' | 'OFF'; pgPoolSize?: number; pgPreparedWrites?: boolean } = {},
+): Promise<Omit<TestDb, 'dialect' | 'url'>> {
   if (dialect === 'sqlite') {
     const dir = mkdtempSync(join(tmpdir(), 'credits-test-'));
     const sqlitePath = join(dir, 'credits.db');
     const database = await openDatabase({ sqlitePath, sqliteSynchronous: opts.synchronous ?? 'NORMAL' });
-    await migrateToLatest(database.db);
-    await keyLedger(database, testLedgerKey);
-    await seed(database.db);
     return {
       database,
-      dialect,
-      url: undefined,
       sqlitePath,
       pgSchema: undefined,
       dispose: async () => {
@@ -82,14 +81,14 @@ export async function createTestDb(dialect: Dialect, opts: { synchronous?: 'FULL
   await admin.connect();
   await admin.query(`create schema ${schema}`);
   await admin.end();
-  const database = await openDatabase({ databaseUrl: TEST_PG_URL, pgSchema: schema, pgPoolSize: 5 });
-  await migrateToLatest(database.db);
-  await keyLedger(database, testLedgerKey);
-  await seed(database.db);
+  const database = await openDatabase({
+    databaseUrl: TEST_PG_URL,
+    pgSchema: schema,
+    pgPoolSize: opts.pgPoolSize ?? 5,
+    ...(opts.pgPreparedWrites !== undefined ? { pgPreparedWrites: opts.pgPreparedWrites } : {}),
+  });
   return {
     database,
-    dialect,
-    url: TEST_PG_URL,
     sqlitePath: undefined,
     pgSchema: schema,
     dispose: async () => {
@@ -100,6 +99,15 @@ export async function createTestDb(dialect: Dialect, opts: { synchronous?: 'FULL
       await c.end();
     },
   };
+}
+
+/** A fresh, migrated and seeded database of `dialect`, its ledger keyed with `testLedgerKey`. */
+export async function createTestDb(dialect: Dialect, opts: { synchronous?: 'FULL' | 'NORMAL' | 'OFF' } = {}): Promise<TestDb> {
+  const empty = await openEmptyTestDb(dialect, opts);
+  await migrateToLatest(empty.database.db);
+  await keyLedger(empty.database, testLedgerKey);
+  await seed(empty.database.db);
+  return { ...empty, dialect, url: dialect === 'postgres' ? TEST_PG_URL : undefined };
 }
 
 export interface TestCore extends Core {
@@ -118,6 +126,22 @@ export async function createTestCore(dialect: Dialect, opts: Partial<WriterOptio
       await testDb.dispose();
     },
   };
+}
+
+/**
+ * The core of a suite of `dialect`, made before its tests (on the clock `now` when given, a
+ * still clock the tests move) and disposed after them. The object returned is empty until
+ * the suite's `beforeAll` fills it with that core: read it in tests and hooks only.
+ */
+export function useTestCore(dialect: Dialect, now?: () => number): TestCore {
+  const core = {} as TestCore;
+  beforeAll(async () => {
+    Object.assign(core, await createTestCore(dialect, now ? { now } : {}));
+  });
+  afterAll(async () => {
+    await core.dispose?.();
+  });
+  return core;
 }
 
 /** The dialects available here: both in CI (where Postgres is required), SQLite alone when Postgres is absent locally. */

@@ -8,7 +8,8 @@
  *    nothing);
  * 3. write-postgres.ts (one statement) or write-sqlite.ts (prepared statements on the raw
  *    connection) writes the outcome, whatever the batch size, so a batch on Postgres costs
- *    four round trips: begin, lock, write, commit;
+ *    four round trips: begin, lock, write, commit (two on the writer's pipelined connection,
+ *    db/pg-pipeline.ts: begin with the lock, the write with commit, when nothing follows it);
  * 4. the effects of the operations that have them run in the same transaction, after
  *    their ledger rows exist, and their idempotency records are stored with what they
  *    returned.
@@ -16,6 +17,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/open.js';
 import type { DB } from '../../db/schema.js';
+import type { TransactionLink } from '../../db/pg-pipeline.js';
 import { changedRows } from './batch-state.js';
 import { emitEvent } from '../events/emit-event.js';
 import { decideBatch } from './decide.js';
@@ -23,6 +25,7 @@ import { limitsReached } from './decide-members.js';
 import { raiseLimitsReached } from './member-limit-reached.js';
 import type { LedgerKey } from './hash.js';
 import { loadBatch } from './load-batch.js';
+import type { BatchHooks } from './pipeline.js';
 import type { BalanceChange, OpResult, LedgerOp } from './types.js';
 import { writePostgres } from './write-postgres.js';
 import { writeSqlite } from './write-sqlite.js';
@@ -34,29 +37,40 @@ export interface BatchOutcome {
   deferred: number[];
 }
 
-/** Where the batch is written: the dialect and, on SQLite, the raw connection under the transaction. */
-export type BatchTarget = Pick<Database, 'dialect' | 'sqlite'>;
+/**
+ * Where the batch is written: the dialect and, on SQLite, the raw connection under the
+ * transaction; on PostgreSQL's pipelined writer connection (db/pg-pipeline.ts), `link`
+ * writes the batch's last statement ahead of `commit`.
+ */
+export type BatchTarget = Pick<Database, 'dialect' | 'sqlite'> & { link?: TransactionLink };
 
-/** Applies `ops` in order inside `trx` (an open transaction on `target`). Unexpected errors throw. */
+/**
+ * Applies `ops` in order inside `trx` (an open transaction on `target`). Unexpected errors throw.
+ * `hooks` order its locks after those of the batches before it (the writer's pipeline, load-batch.ts).
+ */
 export async function applyBatch(
   trx: Kysely<DB>,
   target: BatchTarget,
   key: LedgerKey,
   ops: LedgerOp[],
   now: number,
+  hooks?: BatchHooks,
 ): Promise<BatchOutcome> {
-  const state = await loadBatch(trx, target.dialect, ops, now);
+  const state = await loadBatch(trx, target.dialect, ops, now, hooks);
   const { results, deferred, withEffects, pending } = decideBatch(ops, state, key, now);
 
   const rows = changedRows(state);
-  if (target.dialect === 'postgres') await writePostgres(trx, pending, rows, now);
-  else if (target.sqlite) writeSqlite(target.sqlite, pending, rows, now);
+  // Members whose monthly limit this batch reached: member.limit_reached and their alerts, once per crossing.
+  const reached = limitsReached(state);
+  if (target.dialect === 'postgres') {
+    // Nothing after the write reads or writes: it goes out with `commit` (pg-pipeline.ts).
+    const last = pending.events.length === 0 && reached.length === 0 && withEffects.length === 0;
+    await writePostgres(trx, pending, rows, now, last ? target.link : undefined);
+  } else if (target.sqlite) writeSqlite(target.sqlite, pending, rows, now);
   else throw new Error('A SQLite database without its raw connection cannot take ledger writes.');
 
   // The grants' events (credits.granted, credits.expired), in the batch's transaction.
   for (const e of pending.events) await emitEvent(trx, { type: e.type, accountId: e.accountId, data: e.data }, now);
-  // Members whose monthly limit this batch reached: member.limit_reached and their alerts, once per crossing.
-  const reached = limitsReached(state);
   if (reached.length > 0) await raiseLimitsReached(trx, reached, state.month, now);
 
   for (const { index, op, applied } of withEffects) {

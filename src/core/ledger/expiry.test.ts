@@ -4,8 +4,8 @@
  * time; a hold keeps what it reserved from a grant that expires under it, and what it
  * releases unspent expires then.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { activeDialects, createTestCore, type TestCore } from '../../../test/support/db.js';
+import { describe, expect, it } from 'vitest';
+import { activeDialects, useTestCore } from '../../../test/support/db.js';
 import { makeUser, testUsage } from '../../../test/support/factories.js';
 import { createCore } from '../index.js';
 import { verifyLedger } from './verify.js';
@@ -13,14 +13,8 @@ import { verifyLedger } from './verify.js';
 const DAY = 86_400_000;
 
 describe.each(await activeDialects())('grants expiring (%s)', (dialect) => {
-  let core: TestCore;
   let clock = Date.now();
-  beforeAll(async () => {
-    core = await createTestCore(dialect, { now: () => clock });
-  });
-  afterAll(async () => {
-    await core?.dispose();
-  });
+  const core = useTestCore(dialect, () => clock);
 
   const rows = (userId: string) =>
     core.database.db

@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { activeDialects, createTestCore, type TestCore } from '../../../test/support/db.js';
+import { describe, expect, it } from 'vitest';
+import { activeDialects, useTestCore } from '../../../test/support/db.js';
 import { makeUser, testUsage } from '../../../test/support/factories.js';
 import { DomainError } from '../errors.js';
 import { verifyLedger } from './verify.js';
@@ -18,13 +18,14 @@ async function rejection(p: Promise<unknown>): Promise<DomainError> {
 }
 
 describe.each(dialectList)('ledger on %s', (dialect) => {
-  let core: TestCore;
-  beforeAll(async () => {
-    core = await createTestCore(dialect);
-  });
-  afterAll(async () => {
-    await core?.dispose();
-  });
+  const core = useTestCore(dialect);
+  /** A ledger row, by the id an operation answered. */
+  const ledgerRow = (id: string | null | undefined) =>
+    core.database.db
+      .selectFrom('credit_transactions')
+      .selectAll()
+      .where('id', '=', id as string)
+      .executeTakeFirstOrThrow();
 
   it('has the seed: five packages and sixteen rules', async () => {
     const packages = await core.database.db.selectFrom('credit_packages').selectAll().orderBy('price_cents').execute();
@@ -105,11 +106,7 @@ describe.each(dialectList)('ledger on %s', (dialect) => {
     expect(usage).toHaveLength(1);
     expect(usage[0]).toMatchObject({ bypass: 1, charged_mc: 0, cost_mc: 100, transaction_id: r.transactionId });
     // Its ledger row: a usage of amount 0 that says what it would have cost.
-    const row = await core.database.db
-      .selectFrom('credit_transactions')
-      .selectAll()
-      .where('id', '=', r.transactionId as string)
-      .executeTakeFirstOrThrow();
+    const row = await ledgerRow(r.transactionId);
     expect(row).toMatchObject({ type: 'usage', amount_mc: 0 });
     expect(JSON.parse(row.metadata ?? '{}')).toMatchObject({ operation: 'message', unit: 'per_message', quantity: 1, wouldHaveCost: 0.1 });
   });
@@ -209,11 +206,7 @@ describe.each(dialectList)('ledger on %s', (dialect) => {
     expect(hold.availableMc).toBe(-3_000);
     const lost = await core.ledger.capture(hold.reservationId as string, 5_000, { type: 'dispute' });
     expect(lost).toMatchObject({ balanceMc: -3_000, reservedMc: 0 });
-    const tx = await core.database.db
-      .selectFrom('credit_transactions')
-      .select('type')
-      .where('id', '=', lost.transactionId as string)
-      .executeTakeFirstOrThrow();
+    const tx = await ledgerRow(lost.transactionId);
     expect(tx.type).toBe('dispute');
   });
 
@@ -269,11 +262,7 @@ describe.each(dialectList)('ledger on %s', (dialect) => {
     });
     expect(r).toMatchObject({ amountMc: 1_000, balanceMc: 4_900, chargedMc: -1_000 });
     expect(await core.ledger.balance(u.id)).toMatchObject({ balanceMc: 4_900, lifetimeUsedMc: 100 });
-    const row = await core.database.db
-      .selectFrom('credit_transactions')
-      .selectAll()
-      .where('id', '=', r.transactionId as string)
-      .executeTakeFirstOrThrow();
+    const row = await ledgerRow(r.transactionId);
     expect(row).toMatchObject({ type: 'adjustment', amount_mc: 1_000, reference_type: 'usage_reversal', reference_id: spent.usageId });
     const rollups = await core.database.db.selectFrom('usage_rollups').selectAll().where('user_id', '=', u.id).execute();
     const byOp = Object.fromEntries(rollups.map((x) => [x.operation, [x.credits_mc, x.operations, x.quantity_milli]]));

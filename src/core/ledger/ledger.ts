@@ -3,7 +3,7 @@
  * hands it to the writer, which commits it with its ledger row (and usage row, rollup,
  * idempotency record) in one transaction.
  */
-import type { Kysely } from 'kysely';
+import type { Kysely, SelectQueryBuilder } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { formatCredits, mcToCredits } from '../../contracts/money.js';
 import { createAlert } from '../alerts/alerts.js';
@@ -75,25 +75,21 @@ export class Ledger {
       .selectFrom('grants')
       .select(['id', 'user_id'])
       .where('expired_at', 'is', null)
-      .where('expires_at', '<=', now)
-      .orderBy('expires_at')
-      .limit(limit)
+      .$call(dueFirst(now, limit))
       .execute();
     // A grant expired meanwhile by another instance (conflict) is not an error here.
-    return fulfilled(
-      due.map((g) =>
-        this.writer.submit({
-          kind: 'expire_grant',
-          userId: g.user_id,
-          grantId: g.id,
-          effects: async (trx, a) => {
-            const mc = a.expiredMc ?? 0;
-            if (mc > 0) {
-              await createAlert(trx, a.userId, 'credits_expired', `${formatCredits(mc)} credits expired.`, a.createdAt, { grantId: g.id });
-            }
-          },
-        }),
-      ),
+    return fulfilled(due, (g) =>
+      this.writer.submit({
+        kind: 'expire_grant',
+        userId: g.user_id,
+        grantId: g.id,
+        effects: async (trx, a) => {
+          const mc = a.expiredMc ?? 0;
+          if (mc > 0) {
+            await createAlert(trx, a.userId, 'credits_expired', `${formatCredits(mc)} credits expired.`, a.createdAt, { grantId: g.id });
+          }
+        },
+      }),
     );
   }
 
@@ -183,32 +179,23 @@ export class Ledger {
 
   /** Releases every active hold whose time is up; returns how many were released. */
   async releaseExpiredHolds(now = Date.now(), limit = 500): Promise<number> {
-    const due = await this.db
-      .selectFrom('reservations')
-      .select('id')
-      .where('status', '=', 'active')
-      .where('expires_at', '<=', now)
-      .orderBy('expires_at')
-      .limit(limit)
-      .execute();
+    const due = await this.db.selectFrom('reservations').select('id').where('status', '=', 'active').$call(dueFirst(now, limit)).execute();
     // A hold settled meanwhile (conflict) is not an error here.
-    return fulfilled(
-      due.map((r) =>
-        this.release(r.id, {
-          reason: 'expired',
-          // The event commits with the release, in the writer's transaction.
-          effects: (trx, a) =>
-            emitEvent(
-              trx,
-              {
-                type: 'hold.expired',
-                accountId: a.userId,
-                data: { accountId: a.userId, holdId: r.id, released: mcToCredits(-a.reservedChangeMc) },
-              },
-              a.createdAt,
-            ),
-        }),
-      ),
+    return fulfilled(due, (r) =>
+      this.release(r.id, {
+        reason: 'expired',
+        // The event commits with the release, in the writer's transaction.
+        effects: (trx, a) =>
+          emitEvent(
+            trx,
+            {
+              type: 'hold.expired',
+              accountId: a.userId,
+              data: { accountId: a.userId, holdId: r.id, released: mcToCredits(-a.reservedChangeMc) },
+            },
+            a.createdAt,
+          ),
+      }),
     );
   }
 
@@ -227,21 +214,27 @@ export class Ledger {
   async balance(userId: string): Promise<Balance> {
     const row = await this.db
       .selectFrom('user_credits')
-      .select(['balance_mc', 'reserved_mc', 'available_mc', 'lifetime_purchased_mc', 'lifetime_used_mc'])
+      .select([
+        'balance_mc as balanceMc',
+        'reserved_mc as reservedMc',
+        'available_mc as availableMc',
+        'lifetime_purchased_mc as lifetimePurchasedMc',
+        'lifetime_used_mc as lifetimeUsedMc',
+      ])
       .where('user_id', '=', userId)
       .executeTakeFirst();
     if (!row) throw notFound('Account');
-    return {
-      balanceMc: row.balance_mc,
-      reservedMc: row.reserved_mc,
-      availableMc: row.available_mc,
-      lifetimePurchasedMc: row.lifetime_purchased_mc,
-      lifetimeUsedMc: row.lifetime_used_mc,
-    };
+    return row;
   }
 }
 
-/** How many of `ops` succeeded (the sweepers: one refused because another did it first is not an error). */
-async function fulfilled(ops: Promise<unknown>[]): Promise<number> {
-  return (await Promise.allSettled(ops)).filter((r) => r.status === 'fulfilled').length;
+/** A sweeper's pass: the rows (of grants or holds) whose `expires_at` has come, the earliest first, at most `limit`. */
+function dueFirst(now: number, limit: number) {
+  return <O>(q: SelectQueryBuilder<DB, 'grants' | 'reservations', O>) =>
+    q.where('expires_at', '<=', now).orderBy('expires_at').limit(limit);
+}
+
+/** How many of the rows `settle` succeeded on (the sweepers: one refused because another did it first is not an error). */
+async function fulfilled<R>(rows: R[], settle: (row: R) => Promise<unknown>): Promise<number> {
+  return (await Promise.allSettled(rows.map(settle))).filter((r) => r.status === 'fulfilled').length;
 }

@@ -7,8 +7,8 @@
  * grants that tie on expiry, source and creation time, on both databases.
  */
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { activeDialects, createTestCore, type TestCore } from '../../../test/support/db.js';
+import { describe, expect, it } from 'vitest';
+import { activeDialects, useTestCore } from '../../../test/support/db.js';
 import { makeUser } from '../../../test/support/factories.js';
 import type { GrantSource } from '../../db/schema.js';
 import { grantsSpendingOrder } from '../../db/migrations/021-grants-spending-order.js';
@@ -58,15 +58,9 @@ describe('grantDemand', () => {
 });
 
 describe.each(await activeDialects())('the grants a batch loads (%s)', (dialect) => {
-  let core: TestCore;
   // Still, so grants made together tie on their creation time and their ids decide.
   let clock = Date.now();
-  beforeAll(async () => {
-    core = await createTestCore(dialect, { now: () => clock });
-  });
-  afterAll(async () => {
-    await core?.dispose();
-  });
+  const core = useTestCore(dialect, () => clock);
 
   /** An account with `grants` of 1,000 credits-thousandths each, made in that order (each `[source, expires in days]`). */
   async function account(grants: [GrantSource, number | null][]): Promise<string> {

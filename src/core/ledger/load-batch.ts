@@ -27,6 +27,7 @@ import { type AllocationState, type GrantState, freeOf, ordered, valueOfCredits 
 import { grantsSpendingOrder } from '../../db/migrations/021-grants-spending-order.js';
 import type { GrantRow } from '../../db/schema.js';
 import type { LedgerOp } from './types.js';
+import { type BatchHooks, namedAccounts } from './pipeline.js';
 
 /** SQLite's limit on the parameters of one statement is kept well clear of. */
 const CHUNK = 400;
@@ -43,13 +44,18 @@ function* parts<T>(dialect: Dialect, items: T[], size = dialect === 'postgres' ?
   for (let i = 0; i < items.length; i += size) yield items.slice(i, i + size);
 }
 
-/** The grants of `userIds` that have credits left. */
+/**
+ * The grants of `userIds` that have credits left. The 0 is a literal, as in the index
+ * `grants_open` (where remaining_mc > 0): SQLite uses a partial index for a bound value only
+ * by comparing the value it has when preparing, and then prepares the statement again each
+ * time that parameter is bound (about 50,000 instructions a run, bench/analysis.md).
+ */
 function openGrants(trx: Kysely<DB>, dialect: Dialect, userIds: string[]): Promise<GrantRow[]> {
   return trx
     .selectFrom('grants')
     .selectAll()
     .where(oneOf(dialect, 'user_id', userIds))
-    .where('remaining_mc', '>', 0)
+    .where('remaining_mc', '>', sql.lit(0))
     .execute();
 }
 
@@ -86,7 +92,13 @@ function grantNeeds(ids: string[], demand: ReadonlyMap<string, number>) {
 }
 
 /** Reads (and on Postgres locks) everything `ops` touch, inside the open transaction `trx`. */
-export async function loadBatch(trx: Kysely<DB>, dialect: Dialect, ops: readonly LedgerOp[], now: number): Promise<BatchState> {
+export async function loadBatch(
+  trx: Kysely<DB>,
+  dialect: Dialect,
+  ops: readonly LedgerOp[],
+  now: number,
+  hooks?: BatchHooks,
+): Promise<BatchState> {
   const forUpdate = dialect === 'postgres';
 
   // Idempotency: keys already applied replay their stored outcome.
@@ -99,6 +111,10 @@ export async function loadBatch(trx: Kysely<DB>, dialect: Dialect, ops: readonly
       .where(oneOf(dialect, 'id', part))
       .execute();
     for (const r of rows) stored.set(r.id, r);
+  }
+  if (hooks?.beforeLocks) {
+    const { userIds, others } = namedAccounts(ops);
+    await hooks.beforeLocks(userIds, others);
   }
 
   // Holds, then accounts, each locked in id order.
@@ -206,6 +222,7 @@ export async function loadBatch(trx: Kysely<DB>, dialect: Dialect, ops: readonly
       if (need.first.length > 0) for (const g of await firstGrants(trx, dialect, need.first)) addGrant(g);
     }
   }
+  hooks?.locked?.(ids);
   for (const id of firstRead) {
     const list = grants.get(id) as GrantState[];
     // None: the account has no open grant, nothing more to read. Read again after a stale snapshot: all already.

@@ -1,6 +1,7 @@
 /**
  * Postgres: the whole batch's writes in one statement, one round trip whatever the batch
- * size (so a batch costs four round trips: begin, lock, write, commit). Each table's rows
+ * size (so a batch costs four round trips: begin, lock, write, commit; two on the writer's
+ * pipelined connection, db/pg-pipeline.ts, where begin travels with the lock and the write with commit). Each table's rows
  * travel as one array per column (`unnest`), so the statement's text and parameter count
  * do not grow with the batch. Data-modifying CTEs all run to completion; none touches a
  * row another one touches (each account, hold, rollup and key appears once), so their
@@ -8,6 +9,7 @@
  */
 import { type Kysely, type RawBuilder, sql } from 'kysely';
 import type { DB } from '../../db/schema.js';
+import type { TransactionLink } from '../../db/pg-pipeline.js';
 import type { ChangedRows, Pending } from './batch-state.js';
 
 /**
@@ -88,7 +90,14 @@ function updateRows<T>(
 }
 
 /** Writes what the batch decided, in the open transaction `trx`. */
-export async function writePostgres(trx: Kysely<DB>, pending: Pending, rows: ChangedRows, now: number): Promise<void> {
+export async function writePostgres(
+  trx: Kysely<DB>,
+  pending: Pending,
+  rows: ChangedRows,
+  now: number,
+  /** Given when nothing follows the write in its transaction: it is written ahead of `commit` (db/pg-pipeline.ts). */
+  link?: TransactionLink,
+): Promise<void> {
   const { accounts, newHolds, settledHolds, newGrants, changedGrants, newAllocations, changedAllocations } = rows;
   const parts: RawBuilder<unknown>[] = [];
   const tx = pending.txRows;
@@ -130,5 +139,6 @@ export async function writePostgres(trx: Kysely<DB>, pending: Pending, rows: Cha
   }
   if (pending.idemRows.length > 0) parts.push(sql`idem as (${insertRows('idempotency_keys', pending.idemRows)})`);
   if (parts.length === 0) return;
+  link?.writeAhead();
   await sql`with ${sql.join(parts)} select 1`.execute(trx);
 }

@@ -8,17 +8,27 @@
 import type { SqliteHandle } from '../../db/open.js';
 import type { ChangedRows, Pending } from './batch-state.js';
 
-/** `insert into table (keys of row) values (?, ...)` for each row, statements cached by their text. */
+/**
+ * `insert into table (keys of row) values (?, ...)` for each row, statements cached by their
+ * text. The rows of one call nearly always have the same defined keys: the statement and
+ * its column list are made again only when a row's keys differ from the row before's.
+ */
 function insertEach(raw: SqliteHandle, table: string, rows: readonly object[], suffix = '') {
+  let signature: string | null = null;
+  let cols: string[] = [];
+  let stmt: ReturnType<SqliteHandle['prepare']> | null = null;
   for (const row of rows) {
-    const cols: string[] = [];
-    const values: unknown[] = [];
-    for (const [k, v] of Object.entries(row)) {
-      if (v === undefined) continue;
-      cols.push(k);
-      values.push(v);
+    const r = row as Record<string, unknown>;
+    let keys = '';
+    for (const k in r) if (r[k] !== undefined) keys += keys ? `,${k}` : k;
+    if (keys !== signature || !stmt) {
+      signature = keys;
+      cols = keys.split(',');
+      stmt = raw.prepare(`insert into "${table}" ("${cols.join('", "')}") values (${cols.map(() => '?').join(', ')})${suffix}`);
     }
-    raw.prepare(`insert into "${table}" ("${cols.join('", "')}") values (${cols.map(() => '?').join(', ')})${suffix}`).run(...values);
+    const values = new Array<unknown>(cols.length);
+    for (let i = 0; i < cols.length; i++) values[i] = r[cols[i] as string];
+    stmt.run(values);
   }
 }
 

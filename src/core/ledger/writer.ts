@@ -10,16 +10,23 @@
  * If a batch fails as a whole (an unexpected error, a lost connection, another
  * instance racing for the same idempotency key), its operations are retried one
  * transaction each, so a single bad operation fails alone.
+ *
+ * On PostgreSQL a batch runs on the writer's connections in pg's pipeline mode, two round
+ * trips instead of four (db/pg-pipeline.ts); with `pipeline` 2 or more (WRITER_PIPELINE;
+ * off by default), batches are pipelined: how they are kept in order is in pipeline.ts.
+ * SQLite has one connection: one batch at a time.
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/open.js';
 import type { DB } from '../../db/schema.js';
-import { isConnectionError } from '../../db/errors.js';
+import { isConnectionError, isTransientConflict } from '../../db/errors.js';
 import { exclusiveTransaction } from '../../db/transaction.js';
 import { DomainError } from '../errors.js';
 import { applyBatch } from './apply-batch.js';
+import { type BatchHooks, type Flight, lockAfter, namesInFlight, newFlight } from './pipeline.js';
 import type { LedgerKey } from './hash.js';
 import type { Applied, BalanceChange, LedgerOp, OpResult } from './types.js';
+import { mergeChanges } from './balance-changes.js';
 
 export interface WriterOptions {
   /** The key every ledger row is hashed under (see hash.ts). */
@@ -28,12 +35,16 @@ export interface WriterOptions {
   /** Operations waiting beyond this are refused at once with `overloaded`. */
   maxQueue?: number;
   now?: () => number;
+  /** Batches in flight at once on PostgreSQL (default 1: off; 2 pipelines them). SQLite: always 1. */
+  pipeline?: number;
 }
 
 export interface WriterStats {
   batches: number;
   ops: number;
   lastBatchSize: number;
+  /** Batches started while another was in flight (PostgreSQL's pipeline). */
+  pipelined: number;
 }
 
 /** Runs inside an exclusive transaction: custom reads and writes plus ledger operations. */
@@ -61,11 +72,16 @@ type Item = OpItem | JobItem;
 export class LedgerWriter {
   private queue: Item[] = [];
   private running = false;
+  /** Batches started and not finished (at most `depth`). */
+  private readonly flying = new Set<Flight>();
+  /** Wakes the loop waiting for an arrival or a batch's end. */
+  private wake: (() => void) | null = null;
+  private readonly depth: number;
   private closed = false;
   private idleWaiters: (() => void)[] = [];
   private listeners: ((changes: BalanceChange[]) => void)[] = [];
   private batchListeners: ((size: number, ms: number) => void)[] = [];
-  readonly stats: WriterStats = { batches: 0, ops: 0, lastBatchSize: 0 };
+  readonly stats: WriterStats = { batches: 0, ops: 0, lastBatchSize: 0, pipelined: 0 };
   private readonly maxBatch: number;
   private readonly maxQueue: number;
   private readonly now: () => number;
@@ -79,6 +95,7 @@ export class LedgerWriter {
     this.maxBatch = opts.maxBatch ?? 500;
     this.maxQueue = opts.maxQueue ?? 50_000;
     this.now = opts.now ?? Date.now;
+    this.depth = database.dialect === 'postgres' ? Math.max(1, opts.pipeline ?? 1) : 1;
   }
 
   get queueDepth(): number {
@@ -150,24 +167,40 @@ export class LedgerWriter {
   }
 
   private kick() {
-    if (this.running) return;
+    if (this.running) {
+      this.wake?.();
+      return;
+    }
     this.running = true;
     setImmediate(() => void this.loop());
   }
 
   private async loop() {
     try {
-      while (this.queue.length > 0) {
-        const first = this.queue[0] as Item;
+      for (;;) {
+        const first = this.queue[0];
+        if (first === undefined) {
+          if (this.flying.size === 0) break;
+          await this.nextChange();
+          continue;
+        }
         if (first.kind === 'job') {
+          // A job runs alone, after the batches in flight.
+          if (this.flying.size > 0) {
+            await this.nextChange();
+            continue;
+          }
           this.queue.shift();
           await this.runJob(first);
           continue;
         }
-        let n = 0;
-        while (n < this.queue.length && n < this.maxBatch && this.queue[n]?.kind === 'op') n++;
-        const batch = this.queue.splice(0, n) as OpItem[];
-        await this.runBatch(batch);
+        const batch = this.flying.size < this.depth && !this.followsAlone() ? this.take() : [];
+        if (batch.length === 0) {
+          await this.nextChange();
+          continue;
+        }
+        // On to the next batch once this one holds its locks (or is done, whatever happened).
+        await this.start(batch);
       }
     } finally {
       this.running = false;
@@ -176,24 +209,80 @@ export class LedgerWriter {
     }
   }
 
+  /** Whether a batch in flight repeats an idempotency key (nothing may follow it). */
+  private followsAlone(): boolean {
+    for (const f of this.flying) if (f.alone) return true;
+    return false;
+  }
+
+  /** The next batch: the ops at the head of the queue, up to a job, `maxBatch`, or an op naming what a batch in flight names. */
+  private take(): OpItem[] {
+    let n = 0;
+    while (n < this.queue.length && n < this.maxBatch) {
+      const item = this.queue[n] as Item;
+      if (item.kind !== 'op') break;
+      if (this.flying.size > 0 && namesInFlight(item.op, this.flying)) break;
+      n++;
+    }
+    return this.queue.splice(0, n) as OpItem[];
+  }
+
+  /** Starts `batch`; resolves once it holds its locks or is done. */
+  private start(batch: OpItem[]): Promise<void> {
+    const before = [...this.flying];
+    const flight = newFlight(
+      batch.map((b) => b.op),
+      before,
+    );
+    if (before.length > 0) this.stats.pipelined++;
+    this.flying.add(flight);
+    return new Promise<void>((locked) => {
+      const hooks: BatchHooks = {
+        locked: (userIds) => {
+          flight.accounts = new Set(userIds);
+          locked();
+        },
+      };
+      if (before.length > 0) hooks.beforeLocks = lockAfter(before);
+      void this.runBatch(batch, hooks, flight).finally(() => {
+        flight.settle();
+        flight.before = [];
+        flight.finish();
+        this.flying.delete(flight);
+        locked();
+        this.wake?.();
+      });
+    });
+  }
+
+  /** Resolves at the next arrival (after the ops of the same tick) or the end of a batch in flight. */
+  private nextChange(): Promise<void> {
+    return new Promise((resolve) => {
+      this.wake = () => {
+        this.wake = null;
+        setImmediate(resolve);
+      };
+    });
+  }
+
   private inTransaction<T>(fn: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
     return exclusiveTransaction(this.database, fn);
   }
 
-  private async runBatch(batch: OpItem[]) {
+  /** A batch's transaction: on PostgreSQL's pipelined writer pool when open (db/pg-pipeline.ts). */
+  private batchTransaction(ops: LedgerOp[], now: number, hooks?: BatchHooks) {
+    const writer = this.database.pgWriter;
+    if (writer) return writer.transaction((trx, link) => applyBatch(trx, { dialect: 'postgres', link }, this.key, ops, now, hooks));
+    return this.inTransaction((trx) => applyBatch(trx, this.database, this.key, ops, now, hooks));
+  }
+
+  private async runBatch(batch: OpItem[], hooks?: BatchHooks, flight?: Flight) {
     const started = performance.now();
     const now = this.now();
     let outcome: Awaited<ReturnType<typeof applyBatch>>;
     try {
-      outcome = await this.inTransaction((trx) =>
-        applyBatch(
-          trx,
-          this.database,
-          this.key,
-          batch.map((b) => b.op),
-          now,
-        ),
-      );
+      const ops = batch.map((b) => b.op);
+      outcome = await this.batchTransaction(ops, now, hooks);
     } catch (e) {
       if (isConnectionError(e)) {
         // The connection died: the COMMIT may or may not have landed, so nothing is re-run
@@ -210,13 +299,21 @@ export class LedgerWriter {
       }
       return;
     }
+    if (flight) {
+      // Committed: a batch waiting for it may lock now. Its lock is sent before this batch's
+      // answers are written (the next turn of the event loop), so it does not wait for them.
+      flight.settle();
+      if (this.flying.size > 1) await new Promise((r) => setImmediate(r));
+      // Answered and published in the order the batches started (listeners see each account's changes in order).
+      if (flight.before.length > 0) await Promise.all(flight.before.map((f) => f.done));
+    }
     this.finishBatch(batch, outcome, started);
   }
 
   private async runAlone(item: OpItem, attempt = 0): Promise<void> {
     const started = performance.now();
     try {
-      const outcome = await this.inTransaction((trx) => applyBatch(trx, this.database, this.key, [item.op], this.now()));
+      const outcome = await this.batchTransaction([item.op], this.now());
       this.finishBatch([item], outcome, started);
     } catch (e) {
       if (attempt < 2 && isRetryable(e)) return this.runAlone(item, attempt + 1);
@@ -295,26 +392,7 @@ export class LedgerWriter {
   }
 }
 
-/** Keeps the last state of each account, and the available credits before the first change. */
-function mergeChanges(changes: BalanceChange[]): BalanceChange[] {
-  const byUser = new Map<string, BalanceChange>();
-  for (const c of changes) {
-    const prev = byUser.get(c.userId);
-    byUser.set(c.userId, prev ? { ...c, previousAvailableMc: prev.previousAvailableMc } : c);
-  }
-  return [...byUser.values()];
-}
-
 /** Serialisation failures, deadlocks, unique races and busy databases are worth one more try. */
 function isRetryable(e: unknown): boolean {
-  if (e instanceof DomainError) return false;
-  const code = (e as { code?: string } | null)?.code;
-  return (
-    code === '40001' ||
-    code === '40P01' ||
-    code === '23505' ||
-    code === 'SQLITE_BUSY' ||
-    code === 'SQLITE_CONSTRAINT_PRIMARYKEY' ||
-    code === 'SQLITE_CONSTRAINT_UNIQUE'
-  );
+  return !(e instanceof DomainError) && isTransientConflict(e);
 }

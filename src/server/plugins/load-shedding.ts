@@ -12,7 +12,7 @@
  *   CPU-bound or memory pressure the count misses. A timer samples them every 250 ms (the
  *   mean delay of perf_hooks' event-loop-delay histogram less its 10 ms resolution, as
  *   @fastify/under-pressure computed it; V8's used heap) and sets one flag; a request only
- *   reads the flag, in the same onRequest hook as the count. This replaced under-pressure,
+ *   reads the flag, in the same check as the count, which the app's one onRequest hook calls. This replaced under-pressure,
  *   whose own hook built `req.routeOptions` on every request and whose sampler read the
  *   process's RSS through process.memoryUsage() (issue 21: profile in bench/analysis.md).
  *
@@ -81,9 +81,16 @@ function pressureSampler(opts: SheddingOptions): { current(): string | null; sto
   };
 }
 
-export async function loadShedding(app: FastifyInstance, opts: SheddingOptions, metrics: Metrics): Promise<void> {
+/**
+ * The shedding check of one request, for the app's own onRequest hook (one hook runner per
+ * request instead of two): true when the request may go on, false when it was answered 503
+ * here. Null when every limit is off. The sampler stops when the app closes.
+ */
+export type Admit = (req: FastifyRequest, reply: FastifyReply) => boolean;
+
+export function loadShedding(app: FastifyInstance, opts: SheddingOptions, metrics: Metrics): Admit | null {
   const sampled = opts.maxEventLoopDelayMs > 0 || opts.maxHeapUsedBytes > 0;
-  if (opts.maxInflight <= 0 && !sampled) return;
+  if (opts.maxInflight <= 0 && !sampled) return null;
   const sampler = sampled ? pressureSampler(opts) : null;
   if (sampler)
     app.addHook('onClose', (_app, done) => {
@@ -91,19 +98,19 @@ export async function loadShedding(app: FastifyInstance, opts: SheddingOptions, 
       done();
     });
   let inflight = 0;
-  app.addHook('onRequest', (req: FastifyRequest, reply: FastifyReply, done) => {
-    if (exempt(req.url)) return done();
+  return (req, reply) => {
+    if (exempt(req.url)) return true;
     const pressure = sampler?.current();
     if (pressure) {
       reply.send(shed(reply, metrics, pressure));
-      return;
+      return false;
     }
-    if (opts.maxInflight <= 0) return done();
+    if (opts.maxInflight <= 0) return true;
     if (inflight >= opts.maxInflight) {
       reply.send(shed(reply, metrics, 'requests_in_progress'));
-      return;
+      return false;
     }
-    if (req.url.startsWith('/api/credits/stream')) return done();
+    if (req.url.startsWith('/api/credits/stream')) return true;
     inflight++;
     metrics.inflight.set(inflight);
     // 'close' comes once per response, whether it was sent or the client went away.
@@ -111,6 +118,6 @@ export async function loadShedding(app: FastifyInstance, opts: SheddingOptions, 
       inflight--;
       metrics.inflight.set(inflight);
     });
-    done();
-  });
+    return true;
+  };
 }

@@ -6,7 +6,10 @@
  * announced with NOTIFY; SQLite: within the second).
  */
 import type { FastifyRequest } from 'fastify';
+import type { Kysely } from 'kysely';
 import type { ApiKeyCheck, ApiKeyIdentity } from '../../core/api-keys/api-key-check.js';
+import { getMemberCustomer } from '../../core/customers/upsert-customer.js';
+import type { DB } from '../../db/schema.js';
 import { HttpError } from '../http-errors.js';
 import { bearerToken } from './auth.js';
 
@@ -51,4 +54,19 @@ export function apiKeyOf(req: FastifyRequest): ApiKeyIdentity {
 /** The idempotency scope of a key: two keys never see each other's keys. */
 export function keyScope(key: ApiKeyIdentity): string {
   return `apikey:${key.id}`;
+}
+
+/** The idempotency scope of a service request: its API key's. */
+export function serviceScope(req: FastifyRequest): string {
+  return keyScope(apiKeyOf(req));
+}
+
+/**
+ * A service request that charges a customer its body names: the API key, the key's
+ * idempotency scope, and the customer (with the member who caused it, for an organisation;
+ * unknown: 404).
+ */
+export async function namedCustomer(db: Kysely<DB>, req: FastifyRequest, named: { customer: string; member?: string | undefined }) {
+  const key = apiKeyOf(req);
+  return { key, scope: keyScope(key), customer: await getMemberCustomer(db, named.customer, named.member) };
 }

@@ -1,0 +1,95 @@
+/**
+ * The ledger writer on its pipelined PostgreSQL connections (db/pg-pipeline.ts): a batch is
+ * two round trips (`begin` with the lock, the write with `commit`), and its failures surface
+ * as they do with four: a write that fails rolls the batch back and its operations are
+ * retried one by one, so only the bad one fails; a connection lost with the write and
+ * commit unanswered is an unknown outcome (every operation of the batch fails with the
+ * connection error, none is re-run). PostgreSQL only.
+ */
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestCore, postgresAvailable, type TestCore } from '../../../test/support/db.js';
+import { makeUser } from '../../../test/support/factories.js';
+import { isConnectionError } from '../../db/errors.js';
+import { recordQueries } from '../../../test/support/pg-queries.js';
+import { verifyLedger } from './verify.js';
+
+describe.runIf(await postgresAvailable())('the ledger writer on pipelined PostgreSQL connections', () => {
+  let core: TestCore;
+  beforeAll(async () => {
+    core = await createTestCore('postgres');
+  });
+  afterAll(async () => {
+    await core?.dispose();
+  });
+
+  const debit = (userId: string, amountMc: number) =>
+    core.writer.submit({ kind: 'debit', type: 'adjustment', userId, amountMc }).then(
+      (applied) => ({ ok: true as const, balanceMc: applied.balanceMc }),
+      (e: unknown) => ({ ok: false as const, code: (e as { code?: string }).code, connection: isConnectionError(e) }),
+    );
+
+  it('sends a batch of debits in two round trips: begin with the lock, the write with commit', async () => {
+    const user = await makeUser(core, { credits: 5 });
+    const rec = recordQueries();
+    let outcomes: Awaited<ReturnType<typeof debit>>[];
+    try {
+      outcomes = await Promise.all([100, 200, 300].map((mc) => debit(user.id, mc)));
+    } finally {
+      rec.stop();
+    }
+    expect(outcomes).toEqual([
+      { ok: true, balanceMc: 4_900 },
+      { ok: true, balanceMc: 4_700 },
+      { ok: true, balanceMc: 4_400 },
+    ]);
+    expect(rec.sent.map((s) => s.text.split(' ')[0])).toEqual(['begin', 'select', 'with', 'commit']);
+    // Round trips: queries sent while none was unanswered on their connection.
+    expect(rec.sent.filter((s) => !s.withEarlier).length).toBe(2);
+  });
+
+  it('rolls back a batch whose write fails, then applies its debits one by one: only the bad one fails', async () => {
+    const user = await makeUser(core, { credits: 5 });
+    await sql`alter table credit_transactions add constraint pipeline_test_no_777 check (amount_mc <> -777)`.execute(core.database.db);
+    try {
+      const outcomes = await Promise.all([100, 200, 777, 300].map((mc) => debit(user.id, mc)));
+      expect(outcomes).toEqual([
+        { ok: true, balanceMc: 4_900 },
+        { ok: true, balanceMc: 4_700 },
+        { ok: false, code: '23514', connection: false },
+        { ok: true, balanceMc: 4_400 },
+      ]);
+    } finally {
+      await sql`alter table credit_transactions drop constraint pipeline_test_no_777`.execute(core.database.db);
+    }
+    expect((await core.ledger.balance(user.id)).balanceMc).toBe(4_400);
+    expect((await verifyLedger(core.database.db, core.ledgerKey)).violations).toEqual([]);
+  });
+
+  it('fails every debit of a batch whose connection dies under its write and commit, re-running none', async () => {
+    const user = await makeUser(core, { credits: 5 });
+    // The write of a debit of 555 mc ends its own connection (as if the server went away while
+    // the write and commit were unanswered); the transaction is lost, which the writer cannot know.
+    await sql
+      .raw(`create function pipeline_test_kill() returns trigger language plpgsql as $$
+          begin
+            if new.amount_mc = -555 then perform pg_terminate_backend(pg_backend_pid()); perform pg_sleep(5); end if;
+            return new;
+          end $$;
+          create trigger pipeline_test_kill before insert on credit_transactions for each row execute function pipeline_test_kill()`)
+      .execute(core.database.db);
+    const before = core.writer.stats.ops;
+    try {
+      const outcomes = await Promise.all([100, 555, 300].map((mc) => debit(user.id, mc)));
+      expect(outcomes.map((o) => o.ok || o.connection)).toEqual([true, true, true]);
+      expect(outcomes.every((o) => !o.ok)).toBe(true);
+    } finally {
+      await sql.raw('drop trigger pipeline_test_kill on credit_transactions; drop function pipeline_test_kill()').execute(core.database.db);
+    }
+    expect(core.writer.stats.ops).toBe(before);
+    expect((await core.ledger.balance(user.id)).balanceMc).toBe(5_000);
+    // The writer goes on, on a new connection.
+    expect(await debit(user.id, 100)).toEqual({ ok: true, balanceMc: 4_900 });
+    expect((await verifyLedger(core.database.db, core.ledgerKey)).violations).toEqual([]);
+  });
+});
