@@ -5,24 +5,18 @@
  * days keep them on the day they happened (both databases).
  */
 import { sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { lockPayment, recordDispute, refundSimulated } from '../../src/core/payments/payment-events.js';
 import { purchaseSimulated } from '../../src/core/payments/purchase-credits.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
-import { type TestCore, activeDialects, createTestCore } from '../support/db.js';
+import { activeDialects, useTestCore } from '../support/db.js';
 import { makeUser } from '../support/factories.js';
 
 const at = (day: number) => Date.UTC(2026, 10, day, 12);
 
 describe.each(await activeDialects())('migration 018 (payment reversals) on %s', (dialect) => {
-  let core: TestCore;
   let clock = at(1);
-  beforeAll(async () => {
-    core = await createTestCore(dialect, { now: () => clock });
-  });
-  afterAll(async () => {
-    await core?.dispose();
-  });
+  const core = useTestCore(dialect, () => clock);
 
   it('fills in the refunds and lost disputes recorded before it, each at the time of its ledger row', async () => {
     const db = core.database.db;

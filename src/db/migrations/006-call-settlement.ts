@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { createIndex, createUniqueIndex } from './helpers.js';
 
 /**
  * Calls settled from VAPI's figures, and usage that can be reversed through the ledger:
@@ -13,11 +14,11 @@ import type { Kysely } from 'kysely';
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('usage_tracking').addColumn('reverses_id', 'text').execute();
-  await db.schema.createIndex('usage_tracking_reverses').on('usage_tracking').column('reverses_id').unique().execute();
+  await createUniqueIndex(db, 'usage_tracking_reverses', 'usage_tracking', ['reverses_id']);
   await db.schema.alterTable('vapi_calls').addColumn('end_requested_at', 'bigint').execute();
   await db.schema.alterTable('vapi_calls').addColumn('settled_by', 'text').execute();
   await db.schema.alterTable('vapi_calls').addColumn('start_usage_id', 'text').execute();
-  await db.schema.createIndex('vapi_calls_user').on('vapi_calls').columns(['user_id', 'id']).execute();
+  await createIndex(db, 'vapi_calls_user', 'vapi_calls', ['user_id', 'id']);
 }
 
 export { notReversible as down } from './helpers.js';

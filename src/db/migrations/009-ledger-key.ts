@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { ID, REQUIRED_BIGINT, REQUIRED_TEXT, TEXT, createTable } from './helpers.js';
+import { ID, REQUIRED_BIGINT, REQUIRED_TEXT, TEXT, defineTable } from './helpers.js';
 
 /**
  * How the ledger's chains are hashed. The release before hashed rows with plain SHA-256
@@ -8,12 +8,14 @@ import { ID, REQUIRED_BIGINT, REQUIRED_TEXT, TEXT, createTable } from './helpers
  * records `hmac-sha256-v2` with the key's check value.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await createTable(db, 'ledger_state', {
-    id: ID,
-    hash_scheme: REQUIRED_TEXT,
-    key_check: TEXT,
-    updated_at: REQUIRED_BIGINT,
-  }).execute();
+  await defineTable(db, 'ledger_state', {
+    columns: {
+      id: ID,
+      hash_scheme: REQUIRED_TEXT,
+      key_check: TEXT,
+      updated_at: REQUIRED_BIGINT,
+    },
+  });
   await (db as Kysely<{ ledger_state: { id: string; hash_scheme: string; key_check: string | null; updated_at: number } }>)
     .insertInto('ledger_state')
     .values({ id: 'chains', hash_scheme: 'sha256-v1', key_check: null, updated_at: Date.now() })

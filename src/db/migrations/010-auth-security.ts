@@ -1,5 +1,5 @@
 import type { Kysely } from 'kysely';
-import { BIGINT, ID, REQUIRED_BIGINT, REQUIRED_INTEGER, REQUIRED_TEXT, UNIQUE_TEXT, createTable, requiredReference } from './helpers.js';
+import { BIGINT, ID, REQUIRED_BIGINT, REQUIRED_INTEGER, REQUIRED_TEXT, UNIQUE_TEXT, defineTables, ownedRow } from './helpers.js';
 
 /**
  * Accounts and access:
@@ -12,23 +12,27 @@ import { BIGINT, ID, REQUIRED_BIGINT, REQUIRED_INTEGER, REQUIRED_TEXT, UNIQUE_TE
  *   verification link, which it can ask for again at any time.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await createTable(db, 'auth_counters', {
-    key: ID,
-    window_start: REQUIRED_BIGINT,
-    count: REQUIRED_INTEGER,
-  }).execute();
-  await db.schema.createIndex('auth_counters_window').on('auth_counters').column('window_start').execute();
-
-  await createTable(db, 'auth_tokens', {
-    id: ID,
-    user_id: requiredReference('users.id'),
-    purpose: REQUIRED_TEXT,
-    token_hash: UNIQUE_TEXT,
-    expires_at: REQUIRED_BIGINT,
-    used_at: BIGINT,
-    created_at: REQUIRED_BIGINT,
-  }).execute();
-  await db.schema.createIndex('auth_tokens_user').on('auth_tokens').columns(['user_id', 'purpose']).execute();
+  await defineTables(db, {
+    auth_counters: {
+      columns: {
+        key: ID,
+        window_start: REQUIRED_BIGINT,
+        count: REQUIRED_INTEGER,
+      },
+      indexes: { auth_counters_window: ['window_start'] },
+    },
+    auth_tokens: {
+      columns: {
+        ...ownedRow('user_id', 'users.id'),
+        purpose: REQUIRED_TEXT,
+        token_hash: UNIQUE_TEXT,
+        expires_at: REQUIRED_BIGINT,
+        used_at: BIGINT,
+        created_at: REQUIRED_BIGINT,
+      },
+      indexes: { auth_tokens_user: ['user_id', 'purpose'] },
+    },
+  });
 
   await db.schema.alterTable('users').addColumn('email_verified_at', 'bigint').execute();
 }

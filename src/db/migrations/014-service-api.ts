@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import { BIGINT, ID, REQUIRED_BIGINT, REQUIRED_TEXT, TEXT, UNIQUE_TEXT, createTable, hasColumn } from './helpers.js';
+import { BIGINT, ID, REQUIRED_BIGINT, REQUIRED_TEXT, TEXT, UNIQUE_TEXT, defineTables, hasColumn } from './helpers.js';
 
 /**
  * The service API (issue 15):
@@ -20,23 +20,29 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     await db.schema.alterTable('users').addColumn('external_id', 'text').execute();
     await sql`create unique index if not exists users_external_id on users (external_id)`.execute(db);
   }
-  await createTable(db, 'api_keys', {
-    id: ID,
-    name: REQUIRED_TEXT,
-    prefix: REQUIRED_TEXT,
-    hash: UNIQUE_TEXT,
-    created_by: TEXT,
-    created_at: REQUIRED_BIGINT,
-    last_used_at: BIGINT,
-    revoked_at: BIGINT,
-  }).execute();
-  await createTable(db, 'service_holds', {
-    id: ID,
-    user_id: REQUIRED_TEXT,
-    api_key_id: REQUIRED_TEXT,
-    quantity_milli: REQUIRED_BIGINT,
-    created_at: REQUIRED_BIGINT,
-  }).execute();
+  await defineTables(db, {
+    api_keys: {
+      columns: {
+        id: ID,
+        name: REQUIRED_TEXT,
+        prefix: REQUIRED_TEXT,
+        hash: UNIQUE_TEXT,
+        created_by: TEXT,
+        created_at: REQUIRED_BIGINT,
+        last_used_at: BIGINT,
+        revoked_at: BIGINT,
+      },
+    },
+    service_holds: {
+      columns: {
+        id: ID,
+        user_id: REQUIRED_TEXT,
+        api_key_id: REQUIRED_TEXT,
+        quantity_milli: REQUIRED_BIGINT,
+        created_at: REQUIRED_BIGINT,
+      },
+    },
+  });
 }
 
 export { notReversible as down } from './helpers.js';

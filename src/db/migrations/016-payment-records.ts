@@ -1,4 +1,5 @@
 import type { Kysely } from 'kysely';
+import { createIndex } from './helpers.js';
 
 /**
  * What the admins and the user are shown of payments: each Stripe event received with what
@@ -8,7 +9,7 @@ import type { Kysely } from 'kysely';
 export async function up(db: Kysely<unknown>): Promise<void> {
   await db.schema.alterTable('processed_events').addColumn('outcome', 'text').execute();
   await db.schema.alterTable('processed_events').addColumn('payment_id', 'text').execute();
-  await db.schema.createIndex('processed_events_created').on('processed_events').columns(['created_at', 'id']).execute();
+  await createIndex(db, 'processed_events_created', 'processed_events', ['created_at', 'id']);
   await db.schema.alterTable('stripe_payments').addColumn('receipt_url', 'text').execute();
 }
 

@@ -1,5 +1,18 @@
 import { type Kysely, sql } from 'kysely';
-import { BIGINT, ID, INTEGER, REQUIRED_BIGINT, REQUIRED_TEXT, TEXT, UNIQUE_TEXT, createTable, withDefault } from './helpers.js';
+import {
+  BIGINT,
+  ID,
+  INTEGER,
+  REQUIRED_BIGINT,
+  REQUIRED_TEXT,
+  TEXT,
+  UNIQUE_TEXT,
+  addColumns,
+  createIndex,
+  defineTable,
+  defineTables,
+  withDefault,
+} from './helpers.js';
 
 /**
  * Grants (issue 17): every credit that enters an account is a grant, spent in the contract's
@@ -23,60 +36,66 @@ import { BIGINT, ID, INTEGER, REQUIRED_BIGINT, REQUIRED_TEXT, TEXT, UNIQUE_TEXT,
  * current users.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await createTable(db, 'grants', {
-    id: ID,
-    user_id: REQUIRED_TEXT,
-    source: REQUIRED_TEXT,
-    credits_mc: REQUIRED_BIGINT,
-    remaining_mc: REQUIRED_BIGINT,
-    reserved_mc: withDefault('bigint', 0),
-    expired_mc: withDefault('bigint', 0),
-    value_cents: withDefault('bigint', 0),
-    payment_id: TEXT,
-    transaction_id: TEXT,
-    expires_at: BIGINT,
-    expired_at: BIGINT,
-    created_at: REQUIRED_BIGINT,
-  }).execute();
+  await defineTable(db, 'grants', {
+    columns: {
+      id: ID,
+      user_id: REQUIRED_TEXT,
+      source: REQUIRED_TEXT,
+      credits_mc: REQUIRED_BIGINT,
+      remaining_mc: REQUIRED_BIGINT,
+      reserved_mc: withDefault('bigint', 0),
+      expired_mc: withDefault('bigint', 0),
+      value_cents: withDefault('bigint', 0),
+      payment_id: TEXT,
+      transaction_id: TEXT,
+      expires_at: BIGINT,
+      expired_at: BIGINT,
+      created_at: REQUIRED_BIGINT,
+    },
+  });
   // What a batch loads per account: the grants with credits left.
   await sql`create index grants_open on grants (user_id) where remaining_mc > 0`.execute(db);
   // What the sweeper looks for: grants due to expire.
   await sql`create index grants_due on grants (expires_at) where expired_at is null and expires_at is not null`.execute(db);
-  await db.schema.createIndex('grants_user_created').on('grants').columns(['user_id', 'created_at', 'id']).execute();
-  await db.schema.createIndex('grants_payment').on('grants').column('payment_id').execute();
+  await createIndex(db, 'grants_user_created', 'grants', ['user_id', 'created_at', 'id']);
+  await createIndex(db, 'grants_payment', 'grants', ['payment_id']);
 
-  await createTable(db, 'reservation_grants', {
-    reservation_id: REQUIRED_TEXT,
-    grant_id: REQUIRED_TEXT,
-    amount_mc: REQUIRED_BIGINT,
-  })
-    .addPrimaryKeyConstraint('reservation_grants_pk', ['reservation_id', 'grant_id'])
-    .execute();
+  await defineTables(db, {
+    reservation_grants: {
+      columns: {
+        reservation_id: REQUIRED_TEXT,
+        grant_id: REQUIRED_TEXT,
+        amount_mc: REQUIRED_BIGINT,
+      },
+      primaryKey: { reservation_grants_pk: ['reservation_id', 'grant_id'] },
+    },
+    promo_codes: {
+      columns: {
+        id: ID,
+        code: UNIQUE_TEXT,
+        credits_mc: REQUIRED_BIGINT,
+        expires_in_days: INTEGER,
+        max_redemptions: INTEGER,
+        valid_until: BIGINT,
+        redemptions: withDefault('integer', 0),
+        active: withDefault('integer', 1),
+        created_by: TEXT,
+        created_at: REQUIRED_BIGINT,
+      },
+    },
+    promo_redemptions: {
+      columns: {
+        id: ID,
+        code_id: REQUIRED_TEXT,
+        user_id: REQUIRED_TEXT,
+        grant_id: TEXT,
+        created_at: REQUIRED_BIGINT,
+      },
+      unique: { promo_redemptions_once: ['code_id', 'user_id'] },
+    },
+  });
 
-  await createTable(db, 'promo_codes', {
-    id: ID,
-    code: UNIQUE_TEXT,
-    credits_mc: REQUIRED_BIGINT,
-    expires_in_days: INTEGER,
-    max_redemptions: INTEGER,
-    valid_until: BIGINT,
-    redemptions: withDefault('integer', 0),
-    active: withDefault('integer', 1),
-    created_by: TEXT,
-    created_at: REQUIRED_BIGINT,
-  }).execute();
-  await createTable(db, 'promo_redemptions', {
-    id: ID,
-    code_id: REQUIRED_TEXT,
-    user_id: REQUIRED_TEXT,
-    grant_id: TEXT,
-    created_at: REQUIRED_BIGINT,
-  })
-    .addUniqueConstraint('promo_redemptions_once', ['code_id', 'user_id'])
-    .execute();
-
-  await db.schema.alterTable('credit_packages').addColumn('credits_expire_in_days', 'integer').execute();
-  await db.schema.alterTable('credit_packages').addColumn('bonus_expire_in_days', 'integer').execute();
+  await addColumns(db, 'credit_packages', { credits_expire_in_days: INTEGER, bonus_expire_in_days: INTEGER });
 
   await migrateBalances(db);
 }

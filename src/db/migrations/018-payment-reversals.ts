@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import { ID, REQUIRED_BIGINT, REQUIRED_TEXT, createTable } from './helpers.js';
+import { ID, REQUIRED_BIGINT, REQUIRED_TEXT, createIndex, defineTable } from './helpers.js';
 
 /**
  * When money came back out of a payment, and how much: one row per refund (the increase of
@@ -15,16 +15,17 @@ import { ID, REQUIRED_BIGINT, REQUIRED_TEXT, createTable } from './helpers.js';
  * delivered events with their deliveries and attempts.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await createTable(db, 'payment_reversals', {
-    id: ID,
-    payment_id: REQUIRED_TEXT,
-    // 'refund' or 'dispute_lost'.
-    kind: REQUIRED_TEXT,
-    amount_cents: REQUIRED_BIGINT,
-    created_at: REQUIRED_BIGINT,
-  }).execute();
-  await db.schema.createIndex('payment_reversals_time').on('payment_reversals').columns(['created_at', 'payment_id']).execute();
-  await db.schema.createIndex('payment_reversals_payment').on('payment_reversals').column('payment_id').execute();
+  await defineTable(db, 'payment_reversals', {
+    columns: {
+      id: ID,
+      payment_id: REQUIRED_TEXT,
+      // 'refund' or 'dispute_lost'.
+      kind: REQUIRED_TEXT,
+      amount_cents: REQUIRED_BIGINT,
+      created_at: REQUIRED_BIGINT,
+    },
+    indexes: { payment_reversals_time: ['created_at', 'payment_id'], payment_reversals_payment: ['payment_id'] },
+  });
   const lastRow = (type: string) => sql`(select max(t.created_at) from credit_transactions t
       where t.type = ${type} and t.user_id = stripe_payments.user_id
         and ((t.reference_type = 'payment' and t.reference_id = stripe_payments.id)
@@ -39,7 +40,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // analytics' credits sold, by day, without reading the usage rows.
   await sql`create index credit_transactions_sales on credit_transactions (created_at)
     where type in ('purchase', 'bonus', 'auto_recharge', 'refund', 'dispute')`.execute(db);
-  await db.schema.createIndex('webhook_deliveries_event').on('webhook_deliveries').column('event_id').execute();
+  await createIndex(db, 'webhook_deliveries_event', 'webhook_deliveries', ['event_id']);
 }
 
 export { notReversible as down } from './helpers.js';

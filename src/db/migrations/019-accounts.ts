@@ -5,10 +5,13 @@ import {
   REQUIRED_BIGINT,
   REQUIRED_TEXT,
   TEXT,
+  TIMESTAMPS,
   UNIQUE_TEXT,
   checked,
-  createTable,
+  defineTable,
+  defineTables,
   isPostgres,
+  ownedRow,
   requiredReference,
   withDefault,
 } from './helpers.js';
@@ -88,56 +91,59 @@ export const ACCOUNT_TABLES = [
 
 /** The new tables and columns, the personal accounts (the same on both databases). */
 async function expand(db: Kysely<unknown>): Promise<void> {
-  await createTable(db, 'accounts', {
-    id: ID,
-    kind: checked('text', sql`kind in ('personal', 'organization')`),
-    name: REQUIRED_TEXT,
-    external_id: TEXT,
-    created_at: REQUIRED_BIGINT,
-    updated_at: REQUIRED_BIGINT,
-  }).execute();
-  // Unique where set: several nulls are allowed on both databases.
-  await db.schema.createIndex('accounts_external_id').on('accounts').column('external_id').unique().execute();
+  await defineTable(db, 'accounts', {
+    columns: {
+      id: ID,
+      kind: checked('text', sql`kind in ('personal', 'organization')`),
+      name: REQUIRED_TEXT,
+      external_id: TEXT,
+      ...TIMESTAMPS,
+    },
+    // Unique where set: several nulls are allowed on both databases.
+    indexes: { accounts_external_id: { columns: ['external_id'], unique: true } },
+  });
   await sql`insert into accounts (id, kind, name, external_id, created_at, updated_at)
     select id, 'personal', name, external_id, created_at, updated_at from users`.execute(db);
 
-  await createTable(db, 'account_members', {
-    account_id: requiredReference('accounts.id'),
-    user_id: requiredReference('users.id'),
-    role: checked('text', sql`role in ('owner', 'admin', 'member')`),
-    monthly_limit_mc: ['bigint', (c) => c.check(sql`monthly_limit_mc is null or monthly_limit_mc >= 0`)],
-    created_at: REQUIRED_BIGINT,
-    updated_at: REQUIRED_BIGINT,
-  })
-    .addPrimaryKeyConstraint('account_members_pk', ['account_id', 'user_id'])
-    .execute();
-  // The accounts a user may act on (GET /api/accounts).
-  await db.schema.createIndex('account_members_user').on('account_members').column('user_id').execute();
-
-  await createTable(db, 'invitations', {
-    id: ID,
-    account_id: requiredReference('accounts.id'),
-    email: REQUIRED_TEXT,
-    role: checked('text', sql`role in ('owner', 'admin', 'member')`),
-    // SHA-256 of the token, hex; the token itself is shown once to the inviter (and mailed).
-    token_hash: UNIQUE_TEXT,
-    expires_at: REQUIRED_BIGINT,
-    accepted_at: BIGINT,
-    accepted_by: TEXT,
-    created_by: REQUIRED_TEXT,
-    created_at: REQUIRED_BIGINT,
-  }).execute();
-  await db.schema.createIndex('invitations_account').on('invitations').columns(['account_id', 'created_at']).execute();
-
-  await createTable(db, 'member_month_usage', {
-    account_id: REQUIRED_TEXT,
-    user_id: REQUIRED_TEXT,
-    // 'YYYY-MM', the calendar month in UTC.
-    month: REQUIRED_TEXT,
-    used_mc: withDefault('bigint', 0),
-  })
-    .addPrimaryKeyConstraint('member_month_usage_pk', ['account_id', 'user_id', 'month'])
-    .execute();
+  await defineTables(db, {
+    account_members: {
+      columns: {
+        account_id: requiredReference('accounts.id'),
+        user_id: requiredReference('users.id'),
+        role: checked('text', sql`role in ('owner', 'admin', 'member')`),
+        monthly_limit_mc: ['bigint', (c) => c.check(sql`monthly_limit_mc is null or monthly_limit_mc >= 0`)],
+        ...TIMESTAMPS,
+      },
+      primaryKey: { account_members_pk: ['account_id', 'user_id'] },
+      // The accounts a user may act on (GET /api/accounts).
+      indexes: { account_members_user: ['user_id'] },
+    },
+    invitations: {
+      columns: {
+        ...ownedRow('account_id', 'accounts.id'),
+        email: REQUIRED_TEXT,
+        role: checked('text', sql`role in ('owner', 'admin', 'member')`),
+        // SHA-256 of the token, hex; the token itself is shown once to the inviter (and mailed).
+        token_hash: UNIQUE_TEXT,
+        expires_at: REQUIRED_BIGINT,
+        accepted_at: BIGINT,
+        accepted_by: TEXT,
+        created_by: REQUIRED_TEXT,
+        created_at: REQUIRED_BIGINT,
+      },
+      indexes: { invitations_account: ['account_id', 'created_at'] },
+    },
+    member_month_usage: {
+      columns: {
+        account_id: REQUIRED_TEXT,
+        user_id: REQUIRED_TEXT,
+        // 'YYYY-MM', the calendar month in UTC.
+        month: REQUIRED_TEXT,
+        used_mc: withDefault('bigint', 0),
+      },
+      primaryKey: { member_month_usage_pk: ['account_id', 'user_id', 'month'] },
+    },
+  });
 
   for (const table of ['credit_transactions', 'usage_tracking', 'reservations', 'service_holds']) {
     await db.schema.alterTable(table).addColumn('member_id', 'text').execute();

@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import { REQUIRED_BIGINT, REQUIRED_TEXT, createTable } from './helpers.js';
+import { REQUIRED_BIGINT, REQUIRED_TEXT, defineTable } from './helpers.js';
 
 /**
  * Grant movements (issue 17, the liability report): one row per ledger operation and grant
@@ -21,18 +21,18 @@ import { REQUIRED_BIGINT, REQUIRED_TEXT, createTable } from './helpers.js';
  *   figures at the migration and after it are exact.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
-  await createTable(db, 'grant_movements', {
-    transaction_id: REQUIRED_TEXT,
-    grant_id: REQUIRED_TEXT,
-    user_id: REQUIRED_TEXT,
-    amount_mc: REQUIRED_BIGINT,
-    created_at: REQUIRED_BIGINT,
-  })
-    .addPrimaryKeyConstraint('grant_movements_pk', ['transaction_id', 'grant_id'])
-    .execute();
-  // The liability's question: every grant's movements up to a moment.
-  await db.schema.createIndex('grant_movements_time').on('grant_movements').columns(['created_at', 'grant_id']).execute();
-  await db.schema.createIndex('grant_movements_grant').on('grant_movements').column('grant_id').execute();
+  await defineTable(db, 'grant_movements', {
+    columns: {
+      transaction_id: REQUIRED_TEXT,
+      grant_id: REQUIRED_TEXT,
+      user_id: REQUIRED_TEXT,
+      amount_mc: REQUIRED_BIGINT,
+      created_at: REQUIRED_BIGINT,
+    },
+    primaryKey: { grant_movements_pk: ['transaction_id', 'grant_id'] },
+    // grant_movements_time, the liability's question: every grant's movements up to a moment.
+    indexes: { grant_movements_time: ['created_at', 'grant_id'], grant_movements_grant: ['grant_id'] },
+  });
 
   // Expiry rows, as they were written.
   await sql`insert into grant_movements (transaction_id, grant_id, user_id, amount_mc, created_at)
