@@ -4,7 +4,7 @@
  * and an admin's adjustment of an organisation's credits.
  */
 import { z } from 'zod';
-import { credits, freeText, pageOf, paginationQuery } from './common.js';
+import { credits, freeText, nullableText, pageOf, paginationQuery } from './common.js';
 import { balanceFields } from './credits.js';
 
 const role = z.enum(['owner', 'admin', 'member']);
@@ -21,10 +21,7 @@ export const adminOrganizationSchema = z
   .object({
     id: z.string().meta({ description: 'The account id (what `X-Account` names).' }),
     name: z.string(),
-    externalId: z
-      .string()
-      .nullable()
-      .meta({ description: 'The platform’s own id of the organisation (the service API’s `customer`); null when none was given.' }),
+    externalId: nullableText('The platform’s own id of the organisation (the service API’s `customer`); null when none was given.'),
     ...balanceFields,
     createdAt: z.string(),
     members: z.array(adminOrgMemberSchema).meta({ description: 'Every member, owners first, then admins, then members, each by email.' }),

@@ -7,6 +7,7 @@ import {
   freeText,
   isoDate,
   nonNegativeCreditsInput,
+  nullableText,
   operationName,
   pageOf,
   paginationQuery,
@@ -24,10 +25,9 @@ export const adminUserSchema = z
     name: z.string(),
     role: roleSchema,
     ...balanceFields,
-    externalId: z.string().nullable().meta({
-      description:
-        "The platform's own id of the user (a platform token's `sub`, the service API's customer); null for a user of the built-in sign-in only.",
-    }),
+    externalId: nullableText(
+      "The platform's own id of the user (a platform token's `sub`, the service API's customer); null for a user of the built-in sign-in only.",
+    ),
     createdAt: z.string(),
   })
   .meta({ id: 'AdminUser' });
@@ -135,15 +135,14 @@ export const adminPaymentsCsv = z.string();
 /** A payment as admins see it: whose it is, what Stripe knows it by, what went wrong, what was refunded or disputed. */
 export const adminPaymentSchema = paymentSchema.extend({
   userId: z.string().meta({ description: 'The account that bought (a user’s id for a personal account, `org_...` for an organisation).' }),
-  userEmail: z.string().nullable().meta({
-    description:
-      'The email of the personal account’s user; for an organisation’s payment, of the owner or admin who bought it (null for auto-recharge and for payments made before the buyer was recorded; see `accountName`).',
-  }),
+  userEmail: nullableText(
+    'The email of the personal account’s user; for an organisation’s payment, of the owner or admin who bought it (null for auto-recharge and for payments made before the buyer was recorded; see `accountName`).',
+  ),
   accountKind: z.enum(['personal', 'organization']).meta({ description: 'Whose payment it is: a personal account or an organisation.' }),
   accountName: z.string().meta({ description: 'The account’s name: the user’s, or the organisation’s.' }),
   refundedCents: z.number(),
-  stripePaymentIntentId: z.string().nullable().meta({ description: 'The Stripe PaymentIntent (`pi_...`); null for simulated payments.' }),
-  failureReason: z.string().nullable().meta({ description: 'Why it failed, in Stripe’s words (the intent’s last payment error).' }),
+  stripePaymentIntentId: nullableText('The Stripe PaymentIntent (`pi_...`); null for simulated payments.'),
+  failureReason: nullableText('Why it failed, in Stripe’s words (the intent’s last payment error).'),
   // A string, not an enum: OpenAPI 3.0's `nullable` does not add null to an enum's values.
   disputeStatus: (z.string() as z.ZodType<(typeof DISPUTE_STATUSES)[number]>)
     .nullable()
@@ -198,21 +197,17 @@ export const analyticsResponse = z.object({
 export const auditSchema = z
   .object({
     id: z.string(),
-    actorId: z.string().nullable().meta({ description: 'The user who acted; null for the service itself (a Stripe event, the sweeper).' }),
-    actorEmail: z.string().nullable().meta({ description: 'The acting user’s email (null for the service).' }),
-    actorName: z.string().nullable().meta({ description: 'The acting user’s name (null for the service).' }),
+    actorId: nullableText('The user who acted; null for the service itself (a Stripe event, the sweeper).'),
+    actorEmail: nullableText('The acting user’s email (null for the service).'),
+    actorName: nullableText('The acting user’s name (null for the service).'),
     action: z.string(),
     targetType: z.string(),
     targetId: z.string().nullable(),
-    targetUserId: z
-      .string()
-      .nullable()
-      .meta({ description: 'The user the entry concerns: the target user, or the payer of a target payment; else null.' }),
-    targetEmail: z.string().nullable().meta({ description: 'That user’s email.' }),
-    targetName: z.string().nullable().meta({
-      description:
-        'The target in words: the user’s name, the package’s name, the pricing rule’s `operation unit`, the API key’s name or the webhook endpoint’s URL; null when it has none (or no longer exists).',
-    }),
+    targetUserId: nullableText('The user the entry concerns: the target user, or the payer of a target payment; else null.'),
+    targetEmail: nullableText('That user’s email.'),
+    targetName: nullableText(
+      'The target in words: the user’s name, the package’s name, the pricing rule’s `operation unit`, the API key’s name or the webhook endpoint’s URL; null when it has none (or no longer exists).',
+    ),
     details: z.record(z.string(), z.unknown()).nullable(),
     createdAt: z.string(),
   })
@@ -239,10 +234,7 @@ export const webhookEventSchema = z
       description:
         '`applied`: it changed a payment (credits, status, refund, dispute); `ignored`: a type the service does not act on, an object Stripe does not know, or no payment to apply it to (see the audit log); `unrecorded`: received before outcomes were kept.',
     }),
-    paymentId: z
-      .string()
-      .nullable()
-      .meta({ description: 'The payment it concerned, when one was found (or rebuilt from its PaymentIntent).' }),
+    paymentId: nullableText('The payment it concerned, when one was found (or rebuilt from its PaymentIntent).'),
   })
   .meta({ id: 'WebhookEvent' });
 

@@ -125,6 +125,9 @@ export const dateRangeQuery = {
   }),
 };
 
+/** A text that may be null, with what it is (and what null means). */
+export const nullableText = (description: string) => z.string().nullable().meta({ description });
+
 export const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
 
 export const idParam = z.object({ id: z.string().min(1).max(100) });

@@ -4,6 +4,7 @@ import {
   credits,
   dateRangeQuery,
   nonNegativeCreditsInput,
+  nullableText,
   pageOf,
   paginationQuery,
   positiveCreditsInput,
@@ -19,10 +20,9 @@ export const transactionSchema = z
     balanceAfter: credits,
     description: z.string(),
     metadata: z.record(z.string(), z.unknown()).nullable(),
-    memberId: z.string().nullable().meta({
-      description:
-        'On an organisation’s account, the member (a user id) who caused the row: their charge, hold, or its capture or release; null on a personal account and for rows no member caused (purchases, adjustments).',
-    }),
+    memberId: nullableText(
+      'On an organisation’s account, the member (a user id) who caused the row: their charge, hold, or its capture or release; null on a personal account and for rows no member caused (purchases, adjustments).',
+    ),
     createdAt: z.string(),
   })
   .meta({ id: 'Transaction' });
@@ -76,7 +76,7 @@ export const usageResponse = z.object({
   byMember: z
     .array(
       z.object({
-        memberId: z.string().nullable().meta({ description: 'The member’s user id; null for usage no member was named for.' }),
+        memberId: nullableText('The member’s user id; null for usage no member was named for.'),
         name: z.string().nullable(),
         credits,
         operations: z.number().int(),
@@ -95,7 +95,7 @@ export const grantSchema = z
     source: z.enum(GRANT_SOURCES),
     credits: credits.meta({ description: 'What the grant brought.' }),
     remaining: credits.meta({ description: 'What is left of it (part of the balance; holds may have reserved some).' }),
-    expiresAt: z.string().nullable().meta({ description: 'When its credits expire; null: never.' }),
+    expiresAt: nullableText('When its credits expire; null: never.'),
     expired: credits.meta({ description: 'What of it expired.' }),
     createdAt: z.string(),
   })
@@ -170,10 +170,9 @@ export const paymentSchema = paymentFields
   .extend({
     packageId: z.string(),
     createdAt: z.string(),
-    receiptUrl: z.string().nullable().meta({
-      description:
-        'Stripe’s receipt of the payment’s charge (the charge’s `receipt_url`), once it succeeded; null otherwise and for simulated payments.',
-    }),
+    receiptUrl: nullableText(
+      'Stripe’s receipt of the payment’s charge (the charge’s `receipt_url`), once it succeeded; null otherwise and for simulated payments.',
+    ),
   })
   .meta({ id: 'Payment' });
 

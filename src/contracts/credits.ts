@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { UNIT_NAMES } from './money.js';
-import { credits, operationName, quantityInput } from './common.js';
+import { credits, nullableText, operationName, quantityInput } from './common.js';
 
 export const unitSchema = z.enum(UNIT_NAMES as [string, ...string[]]).meta({
   description:
@@ -70,7 +70,7 @@ export const balanceSchema = z
     expiringSoon: z
       .object({
         credits: credits.meta({ description: 'Credits of the balance whose grants expire within the next 30 days.' }),
-        at: z.string().nullable().meta({ description: 'The earliest of those expiries; null when nothing expires within 30 days.' }),
+        at: nullableText('The earliest of those expiries; null when nothing expires within 30 days.'),
       })
       .meta({ description: 'What of the balance expires in the next 30 days: `{credits: 0, at: null}` when nothing does.' }),
   })

@@ -12,15 +12,17 @@ import * as auth from './auth.js';
 import * as calls from './calls.js';
 import * as common from './common.js';
 import * as credits from './credits.js';
-import * as holds from './holds.js';
 import * as creditsExtra from './credits-extra.js';
 import * as operations from './operations.js';
-import * as orgs from './orgs.js';
 import * as platform from './platform.js';
-import * as promo from './promo.js';
-import * as service from './service.js';
-import * as setup from './setup.js';
+// In the order the routes first used them, which is the order of the OpenAPI document's
+// components (a schema with an id is registered when its module loads).
 import * as webhooks from './webhooks.js';
+import * as service from './service.js';
+import * as promo from './promo.js';
+import * as setup from './setup.js';
+import * as holds from './holds.js';
+import * as orgs from './orgs.js';
 
 /** One operation: the schemas of its request parts and of its success answers by status. */
 export interface Endpoint {
@@ -37,157 +39,151 @@ export interface Endpoint {
   events?: { [event: string]: z.ZodType };
 }
 
+/** The parts of an operation besides its answers. */
+type Parts = Omit<Endpoint, 'responses'>;
+type Answers = Endpoint['responses'];
+/** No parts: an operation without params, query or body. */
+type None = Record<never, never>;
+/** An operation's entry (its parts are what was given, never inferred from the map's type). */
+type Op<R extends Answers, P extends Parts> = NoInfer<P> & { responses: R };
+
+/** An operation: its success answers by status, and the parts of its request (`params`, `query`, `body`...). */
+function answering<const R extends Answers, const P extends Parts = None>(responses: R, parts?: P): Op<R, P> {
+  return { ...parts, responses } as Op<R, P>;
+}
+/** An operation whose one success is 200 with `answer`. */
+const ok = <const S extends z.ZodType, const P extends Parts = None>(answer: S, parts?: P) => answering({ 200: answer }, parts);
+/** An operation whose one success is 201 (made) with `answer`. */
+const created = <const S extends z.ZodType, const P extends Parts = None>(answer: S, parts?: P) => answering({ 201: answer }, parts);
+/** An operation whose one success is 202 (accepted, done later) with `answer`. */
+const accepted = <const S extends z.ZodType, const P extends Parts = None>(answer: S, parts?: P) => answering({ 202: answer }, parts);
+
 /** An admin's adjustment of an account's credits: a user's and an organisation's take the same request and answer. */
-const adjustCredits = {
-  params: common.idParam,
-  body: admin.adjustmentBody,
-  responses: { 201: admin.adjustmentResponse },
-  idempotent: true,
-} as const satisfies Endpoint;
+const adjustCredits = created(admin.adjustmentResponse, { params: common.idParam, body: admin.adjustmentBody, idempotent: true });
+
+/** A request for a mail with a link (verification again, password reset): an address in, the same answer whether it has an account or not. */
+const requestMail = accepted(auth.mailRequestedResponse, { body: auth.emailOnlyBody });
 
 export const endpoints = {
-  'GET /health/live': { responses: { 200: operations.liveResponse } },
-  'GET /health/ready': { responses: { 200: operations.readyResponse } },
-  'GET /metrics': { responses: {} },
-  'GET /api/config': { responses: { 200: operations.configResponse } },
+  'GET /health/live': ok(operations.liveResponse),
+  'GET /health/ready': ok(operations.readyResponse),
+  'GET /metrics': answering({}),
+  'GET /api/config': ok(operations.configResponse),
 
-  'GET /api/setup': { responses: { 200: setup.setupStatus } },
-  'POST /api/setup': { body: setup.setupBody, responses: { 201: setup.setupResponse } },
-  'POST /api/auth/register': { body: auth.registerBody, responses: { 201: auth.authResponse, 202: auth.verificationSentResponse } },
-  'POST /api/auth/login': { body: auth.loginBody, responses: { 200: auth.authResponse } },
-  'GET /api/auth/me': { responses: { 200: auth.meResponse } },
-  'POST /api/auth/verify-email': { body: auth.verifyEmailBody, responses: { 200: auth.authResponse } },
-  'POST /api/auth/verify-email/resend': { body: auth.emailOnlyBody, responses: { 202: auth.mailRequestedResponse } },
-  'POST /api/auth/forgot-password': { body: auth.emailOnlyBody, responses: { 202: auth.mailRequestedResponse } },
-  'POST /api/auth/reset-password': { body: auth.resetPasswordBody, responses: { 200: auth.authResponse } },
-  'POST /api/auth/password': { body: auth.changePasswordBody, responses: { 200: auth.authResponse } },
-  'POST /api/auth/logout': { responses: { 200: auth.signedOutResponse } },
+  'GET /api/setup': ok(setup.setupStatus),
+  'POST /api/setup': created(setup.setupResponse, { body: setup.setupBody }),
+  'POST /api/auth/register': answering({ 201: auth.authResponse, 202: auth.verificationSentResponse }, { body: auth.registerBody }),
+  'POST /api/auth/login': ok(auth.authResponse, { body: auth.loginBody }),
+  'GET /api/auth/me': ok(auth.meResponse),
+  'POST /api/auth/verify-email': ok(auth.authResponse, { body: auth.verifyEmailBody }),
+  'POST /api/auth/verify-email/resend': requestMail,
+  'POST /api/auth/forgot-password': requestMail,
+  'POST /api/auth/reset-password': ok(auth.authResponse, { body: auth.resetPasswordBody }),
+  'POST /api/auth/password': ok(auth.authResponse, { body: auth.changePasswordBody }),
+  'POST /api/auth/logout': ok(auth.signedOutResponse),
 
-  'GET /api/credits/balance': { responses: { 200: credits.balanceSchema } },
-  'GET /api/credits/packages': { responses: { 200: credits.packagesList } },
-  'GET /api/credits/pricing': { responses: { 200: credits.pricingRulesList } },
-  'POST /api/credits/estimate': { body: credits.estimateBody, responses: { 200: credits.estimateResponse } },
-  'GET /api/credits/transactions': { query: creditsExtra.transactionsQuery, responses: { 200: creditsExtra.transactionsPage } },
-  'GET /api/credits/transactions.csv': { query: creditsExtra.transactionsCsvQuery, responses: { 200: creditsExtra.transactionsCsv } },
-  'GET /api/credits/usage': { query: creditsExtra.usageQuery, responses: { 200: creditsExtra.usageResponse } },
-  'GET /api/credits/usage.csv': { query: creditsExtra.usageQuery, responses: { 200: creditsExtra.usageCsv } },
-  'GET /api/credits/grants': { query: creditsExtra.grantsQuery, responses: { 200: creditsExtra.grantsPage } },
-  'POST /api/credits/redeem': { body: promo.redeemBody, responses: { 201: promo.redeemResponse } },
-  'GET /api/credits/alerts': { query: common.paginationQuery, responses: { 200: creditsExtra.alertsPage } },
-  'POST /api/credits/alerts/:id/read': { params: common.idParam, responses: { 200: creditsExtra.alertReadResponse } },
-  'GET /api/credits/settings': { responses: { 200: creditsExtra.settingsSchema } },
-  'PUT /api/credits/settings': { body: creditsExtra.settingsUpdate, responses: { 200: creditsExtra.settingsSchema } },
-  'GET /api/credits/holds': { query: holds.holdsQuery, responses: { 200: holds.holdsPage } },
-  'GET /api/credits/payments': { query: common.paginationQuery, responses: { 200: creditsExtra.paymentsPage } },
-  'POST /api/credits/purchase': { body: creditsExtra.purchaseBody, responses: { 201: creditsExtra.purchaseResponse }, idempotent: true },
-  'GET /api/credits/stream': { responses: {}, events: { balance: credits.balanceSchema } },
-  'POST /api/credits/stripe/webhook': { responses: { 200: creditsExtra.stripeWebhookResponse } },
+  'GET /api/credits/balance': ok(credits.balanceSchema),
+  'GET /api/credits/packages': ok(credits.packagesList),
+  'GET /api/credits/pricing': ok(credits.pricingRulesList),
+  'POST /api/credits/estimate': ok(credits.estimateResponse, { body: credits.estimateBody }),
+  'GET /api/credits/transactions': ok(creditsExtra.transactionsPage, { query: creditsExtra.transactionsQuery }),
+  'GET /api/credits/transactions.csv': ok(creditsExtra.transactionsCsv, { query: creditsExtra.transactionsCsvQuery }),
+  'GET /api/credits/usage': ok(creditsExtra.usageResponse, { query: creditsExtra.usageQuery }),
+  'GET /api/credits/usage.csv': ok(creditsExtra.usageCsv, { query: creditsExtra.usageQuery }),
+  'GET /api/credits/grants': ok(creditsExtra.grantsPage, { query: creditsExtra.grantsQuery }),
+  'POST /api/credits/redeem': created(promo.redeemResponse, { body: promo.redeemBody }),
+  'GET /api/credits/alerts': ok(creditsExtra.alertsPage, { query: common.paginationQuery }),
+  'POST /api/credits/alerts/:id/read': ok(creditsExtra.alertReadResponse, { params: common.idParam }),
+  'GET /api/credits/settings': ok(creditsExtra.settingsSchema),
+  'PUT /api/credits/settings': ok(creditsExtra.settingsSchema, { body: creditsExtra.settingsUpdate }),
+  'GET /api/credits/holds': ok(holds.holdsPage, { query: holds.holdsQuery }),
+  'GET /api/credits/payments': ok(creditsExtra.paymentsPage, { query: common.paginationQuery }),
+  'POST /api/credits/purchase': created(creditsExtra.purchaseResponse, { body: creditsExtra.purchaseBody, idempotent: true }),
+  'GET /api/credits/stream': answering({}, { events: { balance: credits.balanceSchema } }),
+  'POST /api/credits/stripe/webhook': ok(creditsExtra.stripeWebhookResponse),
 
-  'POST /api/messages': { body: platform.messageBody, responses: { 201: platform.messageResponse }, idempotent: true },
-  'POST /api/vapi/calls': { body: calls.startCallBody, responses: { 201: calls.startCallResponse }, idempotent: true },
-  'GET /api/vapi/calls': { query: calls.listCallsQuery, responses: { 200: calls.callsPage } },
-  'POST /api/vapi/calls/:id/end': {
-    params: calls.callIdParams,
-    body: calls.endCallBody,
-    responses: { 200: calls.endCallSettledResponse, 202: calls.endCallEndingResponse },
-  },
-  'POST /api/vapi/webhook': { body: calls.vapiWebhookBody, responses: { 200: calls.vapiWebhookResponse } },
-  'POST /api/files': { responses: { 201: platform.uploadResponse }, idempotent: true, multipart: true },
-  'POST /api/workflows/:id/execute': {
+  'POST /api/messages': created(platform.messageResponse, { body: platform.messageBody, idempotent: true }),
+  'POST /api/vapi/calls': created(calls.startCallResponse, { body: calls.startCallBody, idempotent: true }),
+  'GET /api/vapi/calls': ok(calls.callsPage, { query: calls.listCallsQuery }),
+  'POST /api/vapi/calls/:id/end': answering(
+    { 200: calls.endCallSettledResponse, 202: calls.endCallEndingResponse },
+    { params: calls.callIdParams, body: calls.endCallBody },
+  ),
+  'POST /api/vapi/webhook': ok(calls.vapiWebhookResponse, { body: calls.vapiWebhookBody }),
+  'POST /api/files': created(platform.uploadResponse, { idempotent: true, multipart: true }),
+  'POST /api/workflows/:id/execute': created(platform.workflowResponse, {
     params: platform.workflowParams,
     body: platform.workflowBody,
-    responses: { 201: platform.workflowResponse },
     idempotent: true,
-  },
-  'POST /api/usage': { body: platform.usageBody, responses: { 201: platform.usageRecordResponse } },
+  }),
+  'POST /api/usage': created(platform.usageRecordResponse, { body: platform.usageBody }),
 
-  'GET /api/admin/users': { query: admin.adminUsersQuery, responses: { 200: admin.adminUsersPage } },
-  'GET /api/admin/users/:id': { params: common.idParam, responses: { 200: admin.userDetail } },
-  'GET /api/admin/users/:id/usage': {
-    params: common.idParam,
-    query: creditsExtra.usageQuery,
-    responses: { 200: creditsExtra.usageResponse },
-  },
-  'PATCH /api/admin/users/:id': { params: common.idParam, body: admin.roleBody, responses: { 200: admin.roleResponse } },
+  'GET /api/admin/users': ok(admin.adminUsersPage, { query: admin.adminUsersQuery }),
+  'GET /api/admin/users/:id': ok(admin.userDetail, { params: common.idParam }),
+  'GET /api/admin/users/:id/usage': ok(creditsExtra.usageResponse, { params: common.idParam, query: creditsExtra.usageQuery }),
+  'PATCH /api/admin/users/:id': ok(admin.roleResponse, { params: common.idParam, body: admin.roleBody }),
   'POST /api/admin/users/:id/adjustments': adjustCredits,
-  'GET /api/admin/organizations': { query: adminOrgs.adminOrganizationsQuery, responses: { 200: adminOrgs.adminOrganizationsPage } },
+  'GET /api/admin/organizations': ok(adminOrgs.adminOrganizationsPage, { query: adminOrgs.adminOrganizationsQuery }),
   'POST /api/admin/organizations/:id/adjustments': adjustCredits,
-  'GET /api/admin/packages': { responses: { 200: credits.packagesList } },
-  'POST /api/admin/packages': { body: admin.packageCreate, responses: { 201: admin.packageResponse } },
-  'PATCH /api/admin/packages/:id': { params: common.idParam, body: admin.packagePatch, responses: { 200: admin.packageResponse } },
-  'GET /api/admin/pricing': { responses: { 200: credits.pricingRulesList } },
-  'POST /api/admin/pricing': { body: admin.pricingCreate, responses: { 201: admin.ruleResponse } },
-  'PATCH /api/admin/pricing/:id': { params: common.idParam, body: admin.pricingPatch, responses: { 200: admin.ruleResponse } },
-  'GET /api/admin/payments': { query: admin.adminPaymentsQuery, responses: { 200: admin.adminPaymentsPage } },
-  'GET /api/admin/payments.csv': { query: admin.adminPaymentsCsvQuery, responses: { 200: admin.adminPaymentsCsv } },
-  'POST /api/admin/payments/:id/refund': {
-    params: common.idParam,
-    body: admin.refundBody,
-    responses: { 200: admin.refundResponse },
-    idempotent: true,
-  },
-  'GET /api/admin/analytics': { query: admin.analyticsQuery, responses: { 200: admin.analyticsResponse } },
-  'GET /api/admin/audit': { query: common.paginationQuery, responses: { 200: admin.auditPage } },
-  'GET /api/admin/webhook-events': { query: common.paginationQuery, responses: { 200: admin.webhookEventsPage } },
-  'POST /api/admin/webhook-endpoints': { body: webhooks.webhookEndpointCreate, responses: { 201: webhooks.webhookEndpointCreated } },
-  'GET /api/admin/webhook-endpoints': { responses: { 200: webhooks.webhookEndpointsList } },
-  'PATCH /api/admin/webhook-endpoints/:id': {
+  'GET /api/admin/packages': ok(credits.packagesList),
+  'POST /api/admin/packages': created(admin.packageResponse, { body: admin.packageCreate }),
+  'PATCH /api/admin/packages/:id': ok(admin.packageResponse, { params: common.idParam, body: admin.packagePatch }),
+  'GET /api/admin/pricing': ok(credits.pricingRulesList),
+  'POST /api/admin/pricing': created(admin.ruleResponse, { body: admin.pricingCreate }),
+  'PATCH /api/admin/pricing/:id': ok(admin.ruleResponse, { params: common.idParam, body: admin.pricingPatch }),
+  'GET /api/admin/payments': ok(admin.adminPaymentsPage, { query: admin.adminPaymentsQuery }),
+  'GET /api/admin/payments.csv': ok(admin.adminPaymentsCsv, { query: admin.adminPaymentsCsvQuery }),
+  'POST /api/admin/payments/:id/refund': ok(admin.refundResponse, { params: common.idParam, body: admin.refundBody, idempotent: true }),
+  'GET /api/admin/analytics': ok(admin.analyticsResponse, { query: admin.analyticsQuery }),
+  'GET /api/admin/audit': ok(admin.auditPage, { query: common.paginationQuery }),
+  'GET /api/admin/webhook-events': ok(admin.webhookEventsPage, { query: common.paginationQuery }),
+  'POST /api/admin/webhook-endpoints': created(webhooks.webhookEndpointCreated, { body: webhooks.webhookEndpointCreate }),
+  'GET /api/admin/webhook-endpoints': ok(webhooks.webhookEndpointsList),
+  'PATCH /api/admin/webhook-endpoints/:id': ok(webhooks.webhookEndpointResponse, {
     params: common.idParam,
     body: webhooks.webhookEndpointPatch,
-    responses: { 200: webhooks.webhookEndpointResponse },
-  },
-  'DELETE /api/admin/webhook-endpoints/:id': { params: common.idParam, responses: { 200: webhooks.webhookEndpointDeleted } },
-  'GET /api/admin/webhook-endpoints/:id/deliveries': {
+  }),
+  'DELETE /api/admin/webhook-endpoints/:id': ok(webhooks.webhookEndpointDeleted, { params: common.idParam }),
+  'GET /api/admin/webhook-endpoints/:id/deliveries': ok(webhooks.webhookDeliveriesPage, {
     params: common.idParam,
     query: webhooks.webhookDeliveriesQuery,
-    responses: { 200: webhooks.webhookDeliveriesPage },
-  },
-  'POST /api/admin/webhook-endpoints/:id/deliveries/:deliveryId/retry': {
+  }),
+  'POST /api/admin/webhook-endpoints/:id/deliveries/:deliveryId/retry': accepted(webhooks.webhookDeliveryResponse, {
     params: webhooks.webhookDeliveryParams,
-    responses: { 202: webhooks.webhookDeliveryResponse },
-  },
-  'POST /api/admin/promo-codes': { body: promo.promoCodeCreate, responses: { 201: promo.promoCodeResponse } },
-  'GET /api/admin/promo-codes': { query: common.paginationQuery, responses: { 200: promo.promoCodesList } },
-  'PATCH /api/admin/promo-codes/:id': { params: common.idParam, body: promo.promoCodePatch, responses: { 200: promo.promoCodeResponse } },
-  'GET /api/accounts': { responses: { 200: orgs.accountsList } },
-  'POST /api/orgs': { body: orgs.orgCreateBody, responses: { 201: orgs.orgCreateResponse } },
-  'GET /api/orgs/:id/members': { params: orgs.orgParams, responses: { 200: orgs.membersList } },
-  'POST /api/orgs/:id/invitations': {
-    params: orgs.orgParams,
-    body: orgs.invitationCreateBody,
-    responses: { 201: orgs.invitationCreateResponse },
-  },
-  'GET /api/orgs/:id/invitations': { params: orgs.orgParams, responses: { 200: orgs.pendingInvitationsList } },
-  'DELETE /api/orgs/:id/invitations/:invitationId': {
-    params: orgs.invitationParams,
-    responses: { 204: orgs.invitationRevokedResponse },
-  },
-  'POST /api/invitations/:token/accept': { params: orgs.invitationTokenParams, responses: { 200: orgs.invitationAcceptResponse } },
-  'PATCH /api/orgs/:id/members/:userId': { params: orgs.memberParams, body: orgs.memberPatchBody, responses: { 200: orgs.memberResponse } },
-  'DELETE /api/orgs/:id/members/:userId': { params: orgs.memberParams, responses: { 200: orgs.memberRemovedResponse } },
-  'GET /api/admin/liability': { query: promo.liabilityQuery, responses: { 200: promo.liabilityResponse } },
-  'GET /api/admin/liability.csv': { query: promo.liabilityQuery, responses: { 200: promo.liabilityCsv } },
-  'POST /api/admin/api-keys': { body: service.apiKeyCreateBody, responses: { 201: service.apiKeyCreateResponse } },
-  'GET /api/admin/api-keys': { responses: { 200: service.apiKeysList } },
-  'DELETE /api/admin/api-keys/:id': { params: common.idParam, responses: { 200: service.apiKeyRevokeResponse } },
+  }),
+  'POST /api/admin/promo-codes': created(promo.promoCodeResponse, { body: promo.promoCodeCreate }),
+  'GET /api/admin/promo-codes': ok(promo.promoCodesList, { query: common.paginationQuery }),
+  'PATCH /api/admin/promo-codes/:id': ok(promo.promoCodeResponse, { params: common.idParam, body: promo.promoCodePatch }),
+  'GET /api/accounts': ok(orgs.accountsList),
+  'POST /api/orgs': created(orgs.orgCreateResponse, { body: orgs.orgCreateBody }),
+  'GET /api/orgs/:id/members': ok(orgs.membersList, { params: orgs.orgParams }),
+  'POST /api/orgs/:id/invitations': created(orgs.invitationCreateResponse, { params: orgs.orgParams, body: orgs.invitationCreateBody }),
+  'GET /api/orgs/:id/invitations': ok(orgs.pendingInvitationsList, { params: orgs.orgParams }),
+  'DELETE /api/orgs/:id/invitations/:invitationId': answering({ 204: orgs.invitationRevokedResponse }, { params: orgs.invitationParams }),
+  'POST /api/invitations/:token/accept': ok(orgs.invitationAcceptResponse, { params: orgs.invitationTokenParams }),
+  'PATCH /api/orgs/:id/members/:userId': ok(orgs.memberResponse, { params: orgs.memberParams, body: orgs.memberPatchBody }),
+  'DELETE /api/orgs/:id/members/:userId': ok(orgs.memberRemovedResponse, { params: orgs.memberParams }),
+  'GET /api/admin/liability': ok(promo.liabilityResponse, { query: promo.liabilityQuery }),
+  'GET /api/admin/liability.csv': ok(promo.liabilityCsv, { query: promo.liabilityQuery }),
+  'POST /api/admin/api-keys': created(service.apiKeyCreateResponse, { body: service.apiKeyCreateBody }),
+  'GET /api/admin/api-keys': ok(service.apiKeysList),
+  'DELETE /api/admin/api-keys/:id': ok(service.apiKeyRevokeResponse, { params: common.idParam }),
 
-  'PUT /api/v1/customers/:externalId': {
-    params: service.customerParams,
-    body: service.customerBody,
-    responses: { 200: service.customerResponse, 201: service.customerResponse },
-  },
-  'GET /api/v1/customers/:externalId/balance': { params: service.customerParams, responses: { 200: credits.balanceSchema } },
-  'POST /api/v1/usage': { body: service.serviceUsageBody, responses: { 201: service.serviceUsageResponse }, idempotent: true },
-  'POST /api/v1/usage/batch': { body: service.usageBatchBody, responses: { 200: service.usageBatchResponse } },
-  'POST /api/v1/holds': { body: service.holdBody, responses: { 201: service.holdResponse }, idempotent: true },
-  'POST /api/v1/holds/:id/capture': {
+  'PUT /api/v1/customers/:externalId': answering(
+    { 200: service.customerResponse, 201: service.customerResponse },
+    { params: service.customerParams, body: service.customerBody },
+  ),
+  'GET /api/v1/customers/:externalId/balance': ok(credits.balanceSchema, { params: service.customerParams }),
+  'POST /api/v1/usage': created(service.serviceUsageResponse, { body: service.serviceUsageBody, idempotent: true }),
+  'POST /api/v1/usage/batch': ok(service.usageBatchResponse, { body: service.usageBatchBody }),
+  'POST /api/v1/holds': created(service.holdResponse, { body: service.holdBody, idempotent: true }),
+  'POST /api/v1/holds/:id/capture': ok(service.captureResponse, {
     params: service.holdParams,
     body: service.captureBody,
-    responses: { 200: service.captureResponse },
     idempotent: true,
-  },
-  'POST /api/v1/holds/:id/release': { params: service.holdParams, responses: { 200: service.releaseResponse } },
-  'POST /api/v1/holds/:id/extend': { params: service.holdParams, body: service.extendBody, responses: { 200: service.extendResponse } },
+  }),
+  'POST /api/v1/holds/:id/release': ok(service.releaseResponse, { params: service.holdParams }),
+  'POST /api/v1/holds/:id/extend': ok(service.extendResponse, { params: service.holdParams, body: service.extendBody }),
 } as const satisfies Record<string, Endpoint>;
 
 export type Endpoints = typeof endpoints;

@@ -29,8 +29,8 @@ export const DISPUTE_STATUSES = ['open', 'won', 'lost'] as const;
 /** What a received Stripe event did: `unrecorded` for one received before outcomes were kept. */
 export const WEBHOOK_EVENT_OUTCOMES = ['applied', 'ignored', 'unrecorded'] as const;
 
-/** What GET /api/config says takes payments: `none` in production without Stripe. */
-export const PAYMENTS_PROVIDERS = ['stripe', 'simulated', 'none'] as const;
+/** What GET /api/config says takes payments: a payment provider, or `none` in production without Stripe. */
+export const PAYMENTS_PROVIDERS = [...PAYMENT_PROVIDERS, 'none'] as const;
 
 /** The kinds of in-app alerts; `backup_failed` (a scheduled backup of the embedded database failed) goes to admins only. */
 export const ALERT_TYPES = [

@@ -5,7 +5,7 @@
  * released, or released by the sweeper at its expiry); this list says what each is for.
  */
 import { z } from 'zod';
-import { credits, pageOf, paginationQuery } from './common.js';
+import { credits, nullableText, pageOf, paginationQuery } from './common.js';
 
 export const heldKind = z.enum(['call', 'service', 'dispute']).meta({
   description:
@@ -21,10 +21,10 @@ export const heldCredits = z
     unit: z.string().nullable(),
     credits: credits.meta({ description: 'Credits held, at most 3 decimals.' }),
     createdAt: z.string(),
-    expiresAt: z.string().nullable().meta({
-      description: 'When the sweeper releases it if it is still held, charging nothing; null: held until an event decides (a dispute).',
-    }),
-    callId: z.string().nullable().meta({ description: 'For a call: the call’s id, as `POST /api/vapi/call` answered it.' }),
+    expiresAt: nullableText(
+      'When the sweeper releases it if it is still held, charging nothing; null: held until an event decides (a dispute).',
+    ),
+    callId: nullableText('For a call: the call’s id, as `POST /api/vapi/call` answered it.'),
   })
   .meta({ id: 'HeldCredits' });
 

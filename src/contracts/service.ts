@@ -4,7 +4,7 @@
  * and holds.
  */
 import { z } from 'zod';
-import { credits, freeText, operationName, quantityInput } from './common.js';
+import { credits, freeText, nullableText, operationName, quantityInput } from './common.js';
 import { unitSchema } from './credits.js';
 
 // ---- API keys (admin) ----
@@ -15,10 +15,7 @@ export const apiKeySchema = z
     name: z.string(),
     prefix: z.string().meta({ description: 'The first characters of the key (`ck_live_` and 6 more), to tell keys apart.' }),
     createdAt: z.string(),
-    lastUsedAt: z
-      .string()
-      .nullable()
-      .meta({ description: 'Last use, to the minute (recorded at most once a minute per key and instance); null: never used.' }),
+    lastUsedAt: nullableText('Last use, to the minute (recorded at most once a minute per key and instance); null: never used.'),
     revokedAt: z.string().nullable(),
   })
   .meta({ id: 'ApiKey' });
@@ -127,7 +124,7 @@ export const batchStatus = z.enum(['charged', 'duplicate', 'insufficient_credits
 export const usageBatchResponse = z.object({
   results: z.array(
     z.object({
-      id: z.string().nullable().meta({ description: 'The event’s id (null when the event had no usable id).' }),
+      id: nullableText('The event’s id (null when the event had no usable id).'),
       status: batchStatus,
       charged: credits.optional(),
       usageId: z.string().nullable().optional(),

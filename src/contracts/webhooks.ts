@@ -1,7 +1,7 @@
 /** Events out: webhook endpoints and their deliveries (shared/API.md "Events out"). */
 import { z } from 'zod';
 import { EVENT_TYPES, WEBHOOK_DELIVERY_STATUSES } from './enums.js';
-import { pageOf, paginationQuery } from './common.js';
+import { nullableText, pageOf, paginationQuery } from './common.js';
 
 export const eventTypeSchema = z.enum(EVENT_TYPES);
 
@@ -83,7 +83,7 @@ export const webhookDeliverySchema = z
     status: z.enum(WEBHOOK_DELIVERY_STATUSES),
     attempts: z.number().int(),
     lastStatusCode: z.number().int().nullable(),
-    nextAttemptAt: z.string().nullable().meta({ description: 'When the next attempt is due; null once succeeded or failed.' }),
+    nextAttemptAt: nullableText('When the next attempt is due; null once succeeded or failed.'),
     createdAt: z.string(),
     attemptLog: z.array(webhookAttemptSchema).meta({ description: 'Every attempt, oldest first.' }),
   })

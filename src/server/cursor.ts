@@ -6,6 +6,12 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Page, PageKey, PageRequest } from '../core/paginate.js';
 import { HttpError } from './http-errors.js';
 
+/** Reads the position of a list ordered by a time, then an id (the pair the cursor holds). */
+export function timeThenId(v: unknown): readonly [at: number, id: string] {
+  const [at, id] = Array.isArray(v) ? v : [];
+  return [Number(at), String(id)];
+}
+
 export class Cursors {
   constructor(private readonly secret: string) {}
 
@@ -46,6 +52,21 @@ export class Cursors {
   request<K extends PageKey>(q: { limit: number; cursor?: string | undefined }, field: string, as: (v: unknown) => K): PageRequest<K> {
     const position = this.decode(q.cursor);
     return { limit: q.limit, after: position ? as(position[field]) : undefined };
+  }
+
+  /**
+   * A list answered a page at a time, its cursor's field named once: the position the
+   * request's cursor holds under `field` (read with `as`) goes to `load`, and its page comes
+   * back as the contract answers it, the rows presented, the next cursor under `field`.
+   */
+  async list<T, U, K extends PageKey>(
+    q: { limit: number; cursor?: string | undefined },
+    field: string,
+    as: (v: unknown) => K,
+    load: (page: PageRequest<K>) => Promise<Page<T, K>>,
+    present: (row: T) => U,
+  ): Promise<{ items: U[]; nextCursor: string | null }> {
+    return this.answer(await load(this.request(q, field, as)), field, present);
   }
 
   /** A page as the contract answers it: its items, and the cursor of the next page under `field` (null at the end). */

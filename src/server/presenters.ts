@@ -133,6 +133,30 @@ export function toTransactionCsv(t: TransactionRow): string[] {
   ];
 }
 
+/** The header line of the admin payments CSV. */
+export const ADMIN_PAYMENTS_CSV_HEADER = [
+  'id',
+  'createdAt',
+  'userId',
+  'userEmail',
+  'status',
+  'provider',
+  'packageId',
+  'amountCents',
+  'currency',
+  'credits',
+  'refundedCents',
+  'disputeStatus',
+  'stripePaymentIntentId',
+  'failureReason',
+  'receiptUrl',
+  'accountKind',
+  'accountName',
+];
+
+/** The header line of the liability CSV: one line per figure. */
+export const LIABILITY_CSV_HEADER = ['asOf', 'figure', 'from', 'to', 'credits', 'valueCents'];
+
 export const USAGE_CSV_HEADER = ['bucket', 'operation', 'unit', 'operations', 'quantity', 'credits'];
 
 /** One bucket's usage of one operation and unit as a line of the usage CSV (the columns of USAGE_CSV_HEADER). */

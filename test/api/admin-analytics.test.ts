@@ -3,27 +3,21 @@
  * lost dispute on different days, each booked on the day it happened (a refund on the
  * refund's day, a lost dispute on the day it was lost, not the payment's), on both databases.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createUser } from '../../src/core/accounts/create-user.js';
 import { newId } from '../../src/core/ids.js';
 import { lockPayment, recordDispute, refundSimulated } from '../../src/core/payments/payment-events.js';
 import { activePackage, newPayment, purchaseSimulated } from '../../src/core/payments/purchase-credits.js';
 import { getAdminAnalytics } from '../../src/core/reports/get-admin-analytics.js';
 import { toAnalytics } from '../../src/server/presenters.js';
-import { type TestCore, activeDialects, createTestCore } from '../support/db.js';
+import { activeDialects, useTestCore } from '../support/db.js';
 import { TEST_PASSWORD } from '../support/factories.js';
 
 const at = (day: number, hour = 12) => Date.UTC(2026, 10, day, hour);
 
 describe.each(await activeDialects())('admin analytics on %s', (dialect) => {
-  let core: TestCore;
   let clock = at(1);
-  beforeAll(async () => {
-    core = await createTestCore(dialect, { now: () => clock });
-  });
-  afterAll(async () => {
-    await core?.dispose();
-  });
+  const core = useTestCore(dialect, () => clock);
 
   it('nets refunds and lost disputes on their own days, by day, by package and in total', async () => {
     const db = core.database.db;

@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { getLiability } from '../../src/core/reports/get-liability.js';
-import { activeDialects, createTestCore, type TestCore } from '../support/db.js';
+import { activeDialects, useTestCore } from '../support/db.js';
 import { makeUser, testUsage } from '../support/factories.js';
 import { type TestServer, startTestServer } from '../support/server.js';
 
@@ -17,14 +17,8 @@ const at = (iso: string) => Date.parse(iso);
 const endOf = (day: string) => at(`${day}T00:00:00Z`) + 86_400_000 - 1;
 
 describe.each(await activeDialects())('liability at past days (%s)', (dialect) => {
-  let core: TestCore;
   let clock = at('2026-03-01T10:00:00Z');
-  beforeAll(async () => {
-    core = await createTestCore(dialect, { now: () => clock });
-  });
-  afterAll(async () => {
-    await core?.dispose();
-  });
+  const core = useTestCore(dialect, () => clock);
 
   it('matches a hand computation at the end of each day', async () => {
     const u = await makeUser(core);

@@ -4,13 +4,13 @@
  * been charged. The payment stays pending for Stripe's webhook; until that webhook arrives,
  * the next debit after the backoff charged the card again, for the same crossing.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { updateSettings } from '../../src/core/accounts/settings.js';
 import { createCore } from '../../src/core/index.js';
 import type { BalanceChange } from '../../src/core/ledger/types.js';
 import { AutoRecharge } from '../../src/core/payments/auto-recharge.js';
 import type { IntentFacts, PaymentProvider } from '../../src/core/payments/provider.js';
-import { type TestCore, activeDialects, createTestCore, testLedgerKey } from '../support/db.js';
+import { activeDialects, useTestCore, testLedgerKey } from '../support/db.js';
 import { makeUser } from '../support/factories.js';
 import { failing } from '../support/faults.js';
 
@@ -49,15 +49,11 @@ function cardProvider() {
 }
 
 describe.each(await activeDialects())('auto-recharge after a charge that could not be recorded (%s)', (dialect) => {
-  let core: TestCore;
   let clock = Date.UTC(2031, 0, 15, 12);
   let changes: BalanceChange[] = [];
-  beforeAll(async () => {
-    core = await createTestCore(dialect, { now: () => clock });
+  const core = useTestCore(dialect, () => clock);
+  beforeAll(() => {
     core.writer.onCommit((c) => changes.push(...c));
-  });
-  afterAll(async () => {
-    await core?.dispose();
   });
 
   async function commit(userId: string, fn: () => Promise<unknown>): Promise<BalanceChange> {

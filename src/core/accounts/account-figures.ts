@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { type RawBuilder, type SqlBool, sql } from 'kysely';
 
 /** An account's figures (its user_credits row), as the admin screens show them beside a user or an organisation. */
 export interface AccountFigures {
@@ -18,11 +18,16 @@ export const ACCOUNT_FIGURE_COLUMNS = [
   'c.lifetime_used_mc',
 ] as const;
 
+/** The admin lists' filter: `search`, matched as each list says (contains). */
+export interface ListSearch {
+  search?: string | undefined;
+}
+
 /**
- * The admin lists' search: a LIKE pattern that matches `search` anywhere in a lowercased
- * column (`lower(col) like pattern`), case-insensitively, its `%`, `_` and `\` taken literally.
+ * The admin lists' search on one column: `lower(column) like '%search%'`, matching `search`
+ * anywhere in it, case-insensitively, its `%`, `_` and `\` taken literally.
  */
-export function containsPattern(search: string) {
+export function contains(column: string, search: string): RawBuilder<SqlBool> {
   const escaped = search.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`);
-  return sql`${`%${escaped}%`} escape '\\'`;
+  return sql<SqlBool>`lower(${sql.ref(column)}) like ${`%${escaped}%`} escape '\\'`;
 }

@@ -5,10 +5,11 @@ import type { TransactionScope } from '../ledger/writer.js';
 /**
  * Inserts an account (personal or an organisation) with its empty balance (the start of its
  * ledger chain) and default settings, in the caller's transaction. A taken external id is
- * the unique violation of accounts.external_id (the caller turns it into a 409).
+ * the unique violation of accounts.external_id (the caller turns it into a 409). Only the
+ * scope's transaction and time are used (the ledger's tests pass a plain transaction).
  */
 export async function insertAccount(
-  scope: TransactionScope,
+  scope: Pick<TransactionScope, 'trx' | 'now'>,
   a: {
     id: string;
     kind: AccountKind;

@@ -1,8 +1,8 @@
-import { type Kysely, sql } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { DB, MemberRole } from '../../db/schema.js';
 import { notFound } from '../errors.js';
 import { type Page, type PageRequest, paginate } from '../paginate.js';
-import { ACCOUNT_FIGURE_COLUMNS, type AccountFigures, containsPattern } from './account-figures.js';
+import { ACCOUNT_FIGURE_COLUMNS, type AccountFigures, type ListSearch, contains } from './account-figures.js';
 
 /** An organisation with its account's figures and its members, as the admin screens list it. */
 export interface OrganizationWithMembers extends AccountFigures {
@@ -45,29 +45,24 @@ async function membersOf(db: Kysely<DB>, ids: string[]): Promise<Map<string, Org
  * Organisations with their balances and members, newest first; `search` matches the name, the
  * external id or a member's email, case-insensitively.
  */
-export async function listOrganizations(
-  db: Kysely<DB>,
-  filter: { search?: string | undefined },
-  page: PageRequest,
-): Promise<Page<OrganizationWithMembers>> {
-  let q = organizations(db);
-  if (filter.search) {
-    const like = containsPattern(filter.search);
-    q = q.where((eb) =>
-      eb.or([
-        eb(sql`lower(a.name)`, 'like', like),
-        eb(sql`lower(a.external_id)`, 'like', like),
-        eb.exists(
-          eb
-            .selectFrom('account_members as sm')
-            .innerJoin('users as su', 'su.id', 'sm.user_id')
-            .whereRef('sm.account_id', '=', 'a.id')
-            .where(sql`lower(su.email)`, 'like', like)
-            .select('sm.user_id'),
-        ),
-      ]),
-    );
-  }
+export async function listOrganizations(db: Kysely<DB>, { search }: ListSearch, page: PageRequest): Promise<Page<OrganizationWithMembers>> {
+  const orgs = organizations(db);
+  const q = search
+    ? orgs.where((eb) =>
+        eb.or([
+          contains('a.name', search),
+          contains('a.external_id', search),
+          eb.exists(
+            eb
+              .selectFrom('account_members as sm')
+              .innerJoin('users as su', 'su.id', 'sm.user_id')
+              .whereRef('sm.account_id', '=', 'a.id')
+              .where(contains('su.email', search))
+              .select('sm.user_id'),
+          ),
+        ]),
+      )
+    : orgs;
   const found = await paginate(q, 'a.id', (o) => o.id, page);
   const members = await membersOf(
     db,

@@ -96,18 +96,9 @@ export class AlertDelivery {
       .innerJoin('credit_alerts as a', 'a.id', 'd.alert_id')
       // An organisation's alert has no user of the account's id: its owners are read below.
       .leftJoin('users as u', 'u.id', 'a.user_id')
-      .select([
-        'd.id',
-        'd.channel',
-        'd.attempts',
-        'd.next_attempt_at',
-        'a.id as alertId',
-        'a.type',
-        'a.user_id',
-        'a.message',
-        'a.created_at',
-        'u.email',
-      ])
+      // The delivery, then the alert it carries (what the channel sends).
+      .select(['d.id', 'd.channel', 'd.attempts', 'd.next_attempt_at'])
+      .select(['a.id as alertId', 'a.type', 'a.user_id', 'a.message', 'a.created_at', 'u.email'])
       .where('d.status', '=', 'pending')
       .where('d.next_attempt_at', '<=', now)
       .orderBy('d.next_attempt_at')

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { ApiKeysTable } from '../../db/schema.js';
-import { recordAudit } from '../audit/record-audit.js';
+import { type AuditEntry, recordAudit } from '../audit/record-audit.js';
 import { newId } from '../ids.js';
 import type { LedgerWriter } from '../ledger/writer.js';
 
@@ -19,6 +19,11 @@ export interface CreatedApiKey {
   key: string;
 }
 
+/** The audit entry of an action on a key: the key named by its name and shown prefix, never its hash. */
+export function apiKeyAudit(action: 'api_key.create' | 'api_key.revoke', row: ApiKeysTable, actorId: string | null): AuditEntry {
+  return { actorId, action, targetType: 'api_key', targetId: row.id, details: { name: row.name, prefix: row.prefix } };
+}
+
 /** Makes a key (`ck_live_` + 32 random bytes in base64url), keeps its hash and prefix, audited. */
 export async function createApiKey(writer: LedgerWriter, input: { name: string; actorId: string | null }): Promise<CreatedApiKey> {
   const key = `${API_KEY_PREFIX}${randomBytes(32).toString('base64url')}`;
@@ -34,17 +39,7 @@ export async function createApiKey(writer: LedgerWriter, input: { name: string; 
       revoked_at: null,
     };
     await trx.insertInto('api_keys').values(row).execute();
-    await recordAudit(
-      trx,
-      {
-        actorId: input.actorId,
-        action: 'api_key.create',
-        targetType: 'api_key',
-        targetId: row.id,
-        details: { name: row.name, prefix: row.prefix },
-      },
-      now,
-    );
+    await recordAudit(trx, apiKeyAudit('api_key.create', row, input.actorId), now);
     return { row, key };
   });
 }

@@ -2,6 +2,7 @@ import type { ApiKeysTable } from '../../db/schema.js';
 import { announceUserChange } from '../accounts/token-version.js';
 import { recordAudit } from '../audit/record-audit.js';
 import { notFound } from '../errors.js';
+import { apiKeyAudit } from './create-api-key.js';
 import type { LedgerWriter } from '../ledger/writer.js';
 
 /** What a revocation announces on the users' channel: every instance then forgets the keys it cached. */
@@ -21,17 +22,7 @@ export async function revokeApiKey(writer: LedgerWriter, input: { id: string; ac
     if (row.revoked_at !== null) return row;
     await trx.updateTable('api_keys').set({ revoked_at: now }).where('id', '=', row.id).where('revoked_at', 'is', null).execute();
     await announceUserChange(trx, writer.dialect, API_KEY_REVOKED);
-    await recordAudit(
-      trx,
-      {
-        actorId: input.actorId,
-        action: 'api_key.revoke',
-        targetType: 'api_key',
-        targetId: row.id,
-        details: { name: row.name, prefix: row.prefix },
-      },
-      now,
-    );
+    await recordAudit(trx, apiKeyAudit('api_key.revoke', row, input.actorId), now);
     return { ...row, revoked_at: now };
   });
 }

@@ -54,31 +54,28 @@ export async function endCall(
   // Ending before VAPI is asked: VAPI's report may come before its answer to the hang-up.
   const askedAt = core.now();
   const wasEnding = current.status === 'ending';
-  if (!wasEnding) {
-    await core.writer.transaction(async ({ trx }) => {
-      await trx
-        .updateTable('vapi_calls')
-        .set({ status: 'ending', end_requested_at: askedAt })
-        .where('id', '=', current.id)
-        .where('status', '=', 'in_progress')
-        .execute();
-    });
-  }
+  const ending: EndState = { status: 'ending', end_requested_at: askedAt };
+  if (!wasEnding) await moveCall(core, current.id, { status: 'in_progress' }, ending);
   try {
     await provider.hangUp(current.vapi_id as string);
   } catch {
-    if (!wasEnding) {
-      await core.writer.transaction(async ({ trx }) => {
-        await trx
-          .updateTable('vapi_calls')
-          .set({ status: 'in_progress', end_requested_at: null })
-          .where('id', '=', current.id)
-          .where('status', '=', 'ending')
-          .where('end_requested_at', '=', askedAt)
-          .execute();
-      });
-    }
+    if (!wasEnding) await moveCall(core, current.id, ending, { status: 'in_progress', end_requested_at: null });
     throw new DomainError('bad_gateway', 'VAPI could not be asked to hang up; nothing changed. Retry shortly.');
   }
   return { kind: 'ending', call: await getCallRow(core, current.id) };
+}
+
+/** A call's status with its end request (the time the owner asked to end it, while `ending`). */
+type EndState = Pick<CallRow, 'status' | 'end_requested_at'>;
+
+/**
+ * Moves the call to `to` if it is still as `from` says (its status, and its end request when
+ * `from` names one): a guarded write, so a move made meanwhile (VAPI's report, another request) stands.
+ */
+async function moveCall(core: Core, id: string, from: EndState | Pick<EndState, 'status'>, to: EndState): Promise<void> {
+  await core.writer.transaction(async ({ trx }) => {
+    let q = trx.updateTable('vapi_calls').set(to).where('id', '=', id).where('status', '=', from.status);
+    if ('end_requested_at' in from && from.end_requested_at !== null) q = q.where('end_requested_at', '=', from.end_requested_at);
+    await q.execute();
+  });
 }

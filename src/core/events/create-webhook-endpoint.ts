@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
-import { recordAudit } from '../audit/record-audit.js';
 import { newId } from '../ids.js';
+import { auditWebhooks } from './audit-webhooks.js';
 import type { EventType } from './emit-event.js';
 import { type EndpointPolicy, type Resolve, checkEndpointUrl } from './endpoint-policy.js';
 import { type WebhookEndpoint, toEndpoint } from './present.js';
@@ -26,17 +26,7 @@ export async function createWebhookEndpoint(
   };
   await db.transaction().execute(async (trx) => {
     await trx.insertInto('webhook_endpoints').values(row).execute();
-    await recordAudit(
-      trx,
-      {
-        actorId: ctx.actorId,
-        action: 'webhook_endpoint.create',
-        targetType: 'webhook_endpoint',
-        targetId: row.id,
-        details: { url: row.url, events: input.events },
-      },
-      ctx.now,
-    );
+    await auditWebhooks(trx, ctx, 'webhook_endpoint.create', row.id, { url: row.url, events: input.events });
   });
   return { endpoint: toEndpoint(row), secret: row.secret };
 }

@@ -1,7 +1,7 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { DB } from '../../db/schema.js';
-import { recordAudit } from '../audit/record-audit.js';
 import { conflict, notFound } from '../errors.js';
+import { auditWebhooks } from './audit-webhooks.js';
 
 /** Removes the endpoint `id` with its deliveries and their attempts, in the caller's transaction. */
 export async function removeEndpoint(trx: Transaction<DB>, id: string): Promise<void> {
@@ -21,10 +21,6 @@ export async function deleteWebhookEndpoint(db: Kysely<DB>, id: string, ctx: { n
     if (row.source === 'config')
       throw conflict('This endpoint is configured by ALERTS_WEBHOOK_URL: unset it to remove the endpoint, or disable it here.');
     await removeEndpoint(trx, id);
-    await recordAudit(
-      trx,
-      { actorId: ctx.actorId, action: 'webhook_endpoint.delete', targetType: 'webhook_endpoint', targetId: id, details: { url: row.url } },
-      ctx.now,
-    );
+    await auditWebhooks(trx, ctx, 'webhook_endpoint.delete', id, { url: row.url });
   });
 }

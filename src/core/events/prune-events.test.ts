@@ -2,8 +2,8 @@
  * Events retention: finished events older than the period go with their deliveries and
  * attempts, in batches; recent events and events with a pending delivery stay (both databases).
  */
-import { afterEach, describe, expect, it } from 'vitest';
-import { activeDialects, createTestCore, type TestCore } from '../../../test/support/db.js';
+import { describe, expect, it } from 'vitest';
+import { activeDialects, useTestCore } from '../../../test/support/db.js';
 import { newId } from '../ids.js';
 import { DAY_MS } from '../usage/get-usage.js';
 import { createWebhookEndpoint } from './create-webhook-endpoint.js';
@@ -13,13 +13,9 @@ import { pruneDeliveredEvents } from './prune-events.js';
 const open = { policy: { production: false, allowPrivate: false }, resolve: async () => [], now: 0, actorId: null };
 
 describe.each(await activeDialects())('events retention on %s', (dialect) => {
-  let core: TestCore;
-  afterEach(async () => {
-    await core?.dispose();
-  });
+  const core = useTestCore(dialect);
 
   it('deletes finished events older than the period with their deliveries and attempts, in batches, and keeps the rest', async () => {
-    core = await createTestCore(dialect);
     const db = core.database.db;
     await createWebhookEndpoint(db, { url: 'http://receiver.test/a', events: ['credits.purchased'] }, open);
     await createWebhookEndpoint(db, { url: 'http://receiver.test/b', events: ['credits.purchased'] }, open);

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
-import { recordAudit } from '../audit/record-audit.js';
 import { notFound } from '../errors.js';
+import { auditWebhooks } from './audit-webhooks.js';
 import { type WebhookDelivery, loadDeliveries } from './present.js';
 
 /**
@@ -24,17 +24,7 @@ export async function retryWebhookDelivery(
       .where('endpoint_id', '=', endpointId)
       .executeTakeFirst();
     if (Number(r.numUpdatedRows) !== 1) throw notFound('Webhook delivery');
-    await recordAudit(
-      trx,
-      {
-        actorId: ctx.actorId,
-        action: 'webhook_delivery.retry',
-        targetType: 'webhook_delivery',
-        targetId: deliveryId,
-        details: { endpointId },
-      },
-      ctx.now,
-    );
+    await auditWebhooks(trx, ctx, 'webhook_delivery.retry', deliveryId, { endpointId });
   });
   const [d] = await loadDeliveries(db, [deliveryId]);
   if (!d) throw notFound('Webhook delivery');

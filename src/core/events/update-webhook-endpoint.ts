@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
-import { recordAudit } from '../audit/record-audit.js';
 import { conflict, notFound } from '../errors.js';
+import { auditWebhooks } from './audit-webhooks.js';
 import type { EventType } from './emit-event.js';
 import { type EndpointPolicy, type Resolve, checkEndpointUrl } from './endpoint-policy.js';
 import { type WebhookEndpoint, toEndpoint } from './present.js';
@@ -32,11 +32,7 @@ export async function updateWebhookEndpoint(
   };
   await db.transaction().execute(async (trx) => {
     await trx.updateTable('webhook_endpoints').set(set).where('id', '=', id).execute();
-    await recordAudit(
-      trx,
-      { actorId: ctx.actorId, action: 'webhook_endpoint.update', targetType: 'webhook_endpoint', targetId: id, details: { ...patch } },
-      ctx.now,
-    );
+    await auditWebhooks(trx, ctx, 'webhook_endpoint.update', id, { ...patch });
   });
   return toEndpoint({ ...row, ...set });
 }

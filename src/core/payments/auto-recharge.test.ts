@@ -5,8 +5,8 @@
  * it silently off; errors are logged. Two AutoRecharge objects on one database stand for
  * two instances; changes are handed to them by the test, as each instance's writer would.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { activeDialects, createTestCore, type TestCore } from '../../../test/support/db.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { activeDialects, useTestCore } from '../../../test/support/db.js';
 import { alertMessages, makeUser } from '../../../test/support/factories.js';
 import { coreWithFault, failing } from '../../../test/support/faults.js';
 import { until } from '../../../test/support/poll.js';
@@ -60,15 +60,11 @@ function logs() {
 }
 
 describe.each(await activeDialects())('auto-recharge on %s', (dialect) => {
-  let core: TestCore;
   let clock = Date.UTC(2031, 0, 15, 12);
   let changes: BalanceChange[] = [];
-  beforeAll(async () => {
-    core = await createTestCore(dialect, { now: () => clock });
+  const core = useTestCore(dialect, () => clock);
+  beforeAll(() => {
     core.writer.onCommit((c) => changes.push(...c));
-  });
-  afterAll(async () => {
-    await core?.dispose();
   });
 
   /** The change the next commit publishes for `userId`. */

@@ -7,12 +7,11 @@ import {
   MAIL_REQUESTED,
   user,
   balance,
-  professional,
-  starter,
   perMinute,
   perMessage,
   usageRow,
-  purchaseRow,
+  ledgerRows,
+  packages,
   payment,
   settings,
   usageReport,
@@ -80,14 +79,14 @@ export const ACCOUNT_EXAMPLES: Record<string, Example> = {
     },
   },
   'GET /api/credits/balance': { response: { status: 200, body: balance } },
-  'GET /api/credits/packages': { response: { status: 200, body: { items: [starter, professional] } } },
+  'GET /api/credits/packages': { response: { status: 200, body: { items: packages } } },
   'GET /api/credits/pricing': { response: { status: 200, body: { items: [perMessage, perMinute] } } },
   'POST /api/credits/estimate': {
     request: { operation: 'vapi_call', unit: 'per_minute', quantity: 90.5 },
     response: { status: 200, body: { cost: 0.755, available: 546.4, allowed: true } },
   },
   'GET /api/credits/transactions': {
-    response: { status: 200, body: { items: [usageRow, purchaseRow], nextCursor: 'eyJpZCI6IjAxYTIyNDVlIn0.c2ln' } },
+    response: { status: 200, body: { items: ledgerRows, nextCursor: 'eyJpZCI6IjAxYTIyNDVlIn0.c2ln' } },
   },
   'GET /api/credits/grants': {
     response: {

@@ -4,12 +4,11 @@ import {
   T,
   USER_ID,
   ADMIN_ID,
-  professional,
   starter,
   perMinute,
   perMessage,
-  usageRow,
-  purchaseRow,
+  ledgerRows,
+  packages,
   payment,
   adminUser,
   webhookEndpoint,
@@ -39,7 +38,7 @@ export const ADMIN_EXAMPLES: Record<string, Example> = {
       status: 200,
       body: {
         user: adminUser,
-        transactions: [usageRow, purchaseRow],
+        transactions: ledgerRows,
         payments: [payment],
         alerts: [alert],
         settings,
@@ -68,7 +67,7 @@ export const ADMIN_EXAMPLES: Record<string, Example> = {
     after: { balance: 558.9, reserved: 2.5, available: 556.4 },
   }),
   'GET /api/admin/packages': {
-    response: { status: 200, body: { items: [starter, professional, { ...starter, id: 'pkg_trial', name: 'Trial', active: false }] } },
+    response: { status: 200, body: { items: [...packages, { ...starter, id: 'pkg_trial', name: 'Trial', active: false }] } },
   },
   'POST /api/admin/packages': {
     request: team,

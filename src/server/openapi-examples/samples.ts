@@ -103,6 +103,10 @@ export const payment = {
   createdAt: T,
   receiptUrl: null,
 };
+/** The active packages, cheapest first, as the package lists answer them. */
+export const packages = [starter, professional];
+/** A usage row and the purchase before it, newest first, as the ledger lists answer them. */
+export const ledgerRows = [usageRow, purchaseRow];
 export const adminUser = {
   ...user,
   balance: 548.9,

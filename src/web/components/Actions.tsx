@@ -1,5 +1,5 @@
 /** The button rows that end forms and dialogs, and the small buttons of card heads and table rows. */
-import type { ReactNode } from 'react';
+import { type ReactNode, useState } from 'react';
 
 /** Ref callback that moves focus to an element when it appears ("Close" after a step completes). */
 function focusOnMount(el: HTMLElement | null): void {
@@ -70,5 +70,22 @@ export function SmallButton({
     >
       {children}
     </button>
+  );
+}
+
+/**
+ * The button beside a card's title that opens a dialog ("New key", "New endpoint"): `dialog`
+ * is mounted while it is open (a `Dialog` opens when mounted) and given `close`, which
+ * unmounts it (on "Cancel", or once its work is done).
+ */
+export function DialogButton({ children, dialog }: { children: string; dialog(close: () => void): ReactNode }) {
+  const [open, setOpen] = useState(false);
+  return (
+    <>
+      <SmallButton tone="primary" onClick={() => setOpen(true)}>
+        {children}
+      </SmallButton>
+      {open ? dialog(() => setOpen(false)) : null}
+    </>
   );
 }

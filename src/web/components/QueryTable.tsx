@@ -1,7 +1,8 @@
-import type { QueryKey } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
 import type { QueryOf } from '../../contracts/endpoints';
 import { type ItemOf, type PagedKey, usePages } from '../lib/paged';
+import { keys } from '../lib/query-keys';
+import { Card } from './Card';
 import { DataTable, type DataTableProps } from './DataTable';
 import { LoadMore } from './LoadMore';
 import { QueryStatus } from './QueryStatus';
@@ -41,18 +42,30 @@ export function QueryTable<T>({
 
 /**
  * A paginated list of the API as a `QueryTable`: the pages of `endpoint` (`query` without its
- * cursor), cached under `queryKey`, page after page with "Load more".
+ * cursor), page after page with "Load more", cached under the key `keys.list` makes of the two
+ * (the endpoint's family key, then the query).
  */
 export function PagedTable<K extends PagedKey>({
   endpoint,
-  queryKey,
   query,
   ...table
 }: Omit<Parameters<typeof QueryTable<ItemOf<K>>>[0], 'query' | 'rows'> & {
   endpoint: K;
-  queryKey: QueryKey;
   query: Omit<QueryOf<K>, 'cursor'>;
 }) {
-  const { list, items } = usePages(endpoint, queryKey, query);
+  const { list, items } = usePages(endpoint, keys.list(endpoint, query), query);
   return <QueryTable query={list} rows={items} {...table} />;
+}
+
+/** A card (`title`) that is one `PagedTable`; the table is named by the title unless `caption` says otherwise. */
+export function PagedCard<K extends PagedKey>({
+  title,
+  caption = title,
+  ...table
+}: Parameters<typeof PagedTable<K>>[0] & { title: string }) {
+  return (
+    <Card title={title}>
+      <PagedTable caption={caption} {...table} />
+    </Card>
+  );
 }

@@ -3,9 +3,19 @@
  * family's (`keys.transactions.all`), so invalidating the family refreshes every filter
  * and page of it.
  */
-import type { QueryOf } from '../../contracts/endpoints';
+import type { EndpointKey, QueryOf } from '../../contracts/endpoints.js';
+
+/** The words of an endpoint's path after `/api/` (`GET /api/admin/audit` → `['admin', 'audit']`). */
+const pathWords = (endpoint: EndpointKey): string[] => endpoint.slice(endpoint.indexOf(' /api/') + ' /api/'.length).split('/');
 
 export const keys = {
+  /**
+   * The key of a list read from `endpoint` with `query` (a `PagedTable`'s): the path's words
+   * after `/api/`, then the query (`GET /api/admin/audit` → `['admin', 'audit', { limit: 50 }]`).
+   * Its family's key below (`keys.admin.audit`) is a prefix of it: invalidating the family
+   * refreshes the list.
+   */
+  list: (endpoint: EndpointKey, query: object) => [...pathWords(endpoint), query] as const,
   me: (token: string | null) => ['me', token] as const,
   config: ['config'] as const,
   accounts: (token: string | null) => ['accounts', token] as const,

@@ -6,19 +6,11 @@ import { pipeline } from 'node:stream/promises';
 import { createHash } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import { textProblem } from '../../../contracts/common.js';
-import {
-  uploadResponse,
-  usageBody,
-  usageRecordResponse,
-  workflowBody,
-  workflowParams,
-  workflowResponse,
-} from '../../../contracts/platform.js';
 import { getUser } from '../../../core/accounts/get-user.js';
 import { newId } from '../../../core/ids.js';
 import { mcToCredits } from '../../../contracts/money.js';
 import type { App, AppContext } from '../../context.js';
-import { answers, signedIn } from '../../route-docs.js';
+import { signedInRoutes } from '../../route-docs.js';
 import { HttpError } from '../../http-errors.js';
 import { isAdmin, principal } from '../../plugins/auth.js';
 import { looksLikeServiceKey } from '../../plugins/service-auth.js';
@@ -32,125 +24,91 @@ export async function meteredRoutes(app: App, ctx: AppContext) {
   // Multipart only in this scope, so JSON routes keep their parser.
   await app.register(async (scope: App) => {
     await scope.register(multipart, { limits: { fileSize: maxBytes, files: 1, fields: 10, parts: 12 } });
-    scope.post(
-      '/api/files',
-      {
-        onRequest: ctx.authenticate,
-        schema: {
-          ...signedIn(
-            'platform',
-            'Upload a file',
-            'Multipart, one file in the field `file`. Charges `file_upload`/`per_mb` by the file’s exact size in bytes (1.5 MB at 0.25 per MB is 0.375). Over `MAX_UPLOAD_MB` (default 25) 413 and nothing is kept; a file name with control or bidirectional override characters is 400. Takes an `Idempotency-Key` (another file under the same key is 409).',
-          ),
-          consumes: ['multipart/form-data'],
-          response: answers({ 201: uploadResponse }, 400, 401, 402, 413, 415),
-        },
-      },
-      async (req, reply) => {
-        if (!req.isMultipart())
-          throw new HttpError('unsupported_media_type', 'Send the file as multipart/form-data in a field named `file`.');
-        const part = await req.file().catch(() => undefined);
-        if (!part || part.fieldname !== 'file') {
-          throw new HttpError('validation_error', 'Send one file in a field named `file`.', {
-            fields: [{ path: 'body.file', field: 'file', message: 'File is required' }],
-          });
-        }
-        const nameProblem = textProblem(part.filename);
-        if (nameProblem) {
-          throw new HttpError('validation_error', `The file name ${nameProblem}.`, {
-            fields: [{ path: 'body.file.filename', field: 'file', message: `The file name ${nameProblem}` }],
-          });
-        }
-        await mkdir(uploads, { recursive: true });
-        const id = newId();
-        const path = join(uploads, id);
-        let bytes = 0;
-        const digest = createHash('sha256');
-        const counter = new Transform({
-          transform(chunk: Buffer, _enc, cb) {
-            bytes += chunk.length;
-            digest.update(chunk);
-            cb(null, chunk);
-          },
+    signedInRoutes(
+      scope,
+      ctx,
+      'platform',
+    )('POST /api/files', async (req, reply) => {
+      if (!req.isMultipart())
+        throw new HttpError('unsupported_media_type', 'Send the file as multipart/form-data in a field named `file`.');
+      const part = await req.file().catch(() => undefined);
+      if (!part || part.fieldname !== 'file') {
+        throw new HttpError('validation_error', 'Send one file in a field named `file`.', {
+          fields: [{ path: 'body.file', field: 'file', message: 'File is required' }],
         });
-        try {
-          await pipeline(part.file, counter, createWriteStream(path));
-        } catch (e) {
-          await rm(path, { force: true });
-          throw e;
-        }
-        if (part.file.truncated) {
-          await rm(path, { force: true });
-          throw new HttpError('payload_too_large', `Files are limited to ${ctx.config.maxUploadMb} MB.`);
-        }
-        const name = part.filename.slice(0, 255) || 'upload';
-        try {
-          const r = await ctx.guard.charge(req, {
-            operation: 'file_upload',
-            unit: 'per_mb',
-            quantityMilli: bytes * 1000,
-            metadata: { fileId: id, fileName: name, bytes },
-            // The Idempotency-Key covers the file itself: another file under the same key is a conflict.
-            body: { name, size: bytes, contentType: part.mimetype, sha256: digest.digest('hex') },
-            // The fingerprint covers what was uploaded, not the multipart framing.
-            render: (applied) => ({
-              status: 201,
-              body: { file: { id, name, size: bytes, contentType: part.mimetype }, credits: chargeSummary(applied) },
-            }),
-          });
-          if (r.replayed) await rm(path, { force: true });
-          return sendReply(reply, r);
-        } catch (e) {
-          await rm(path, { force: true });
-          throw e;
-        }
-      },
-    );
+      }
+      const nameProblem = textProblem(part.filename);
+      if (nameProblem) {
+        throw new HttpError('validation_error', `The file name ${nameProblem}.`, {
+          fields: [{ path: 'body.file.filename', field: 'file', message: `The file name ${nameProblem}` }],
+        });
+      }
+      await mkdir(uploads, { recursive: true });
+      const id = newId();
+      const path = join(uploads, id);
+      let bytes = 0;
+      const digest = createHash('sha256');
+      const counter = new Transform({
+        transform(chunk: Buffer, _enc, cb) {
+          bytes += chunk.length;
+          digest.update(chunk);
+          cb(null, chunk);
+        },
+      });
+      try {
+        await pipeline(part.file, counter, createWriteStream(path));
+      } catch (e) {
+        await rm(path, { force: true });
+        throw e;
+      }
+      if (part.file.truncated) {
+        await rm(path, { force: true });
+        throw new HttpError('payload_too_large', `Files are limited to ${ctx.config.maxUploadMb} MB.`);
+      }
+      const name = part.filename.slice(0, 255) || 'upload';
+      try {
+        const r = await ctx.guard.charge(req, {
+          operation: 'file_upload',
+          unit: 'per_mb',
+          quantityMilli: bytes * 1000,
+          metadata: { fileId: id, fileName: name, bytes },
+          // The Idempotency-Key covers the file itself: another file under the same key is a conflict.
+          body: { name, size: bytes, contentType: part.mimetype, sha256: digest.digest('hex') },
+          // The fingerprint covers what was uploaded, not the multipart framing.
+          render: (applied) => ({
+            status: 201,
+            body: { file: { id, name, size: bytes, contentType: part.mimetype }, credits: chargeSummary(applied) },
+          }),
+        });
+        if (r.replayed) await rm(path, { force: true });
+        return sendReply(reply, r);
+      } catch (e) {
+        await rm(path, { force: true });
+        throw e;
+      }
+    });
   });
 
-  app.post(
-    '/api/workflows/:id/execute',
-    {
-      onRequest: ctx.authenticate,
-      schema: {
-        ...signedIn(
-          'platform',
-          'Run a workflow',
-          'Charges `workflow`/`per_execution` (quantity 1) for one run of the workflow named by `id` (1 to 100 letters, digits, `-` or `_`). Takes an `Idempotency-Key`.',
-        ),
-        params: workflowParams,
-        body: workflowBody,
-        response: answers({ 201: workflowResponse }, 400, 401, 402, 409),
-      },
-    },
-    async (req, reply) => {
-      const workflowId = req.params.id;
-      const r = await ctx.guard.charge(req, {
-        operation: 'workflow',
-        unit: 'per_execution',
-        quantityMilli: 1000,
-        metadata: { workflowId },
-        render: (applied) => ({
-          status: 201,
-          body: { execution: { id: applied.usageId ?? newId(), workflowId, status: 'completed' }, credits: chargeSummary(applied) },
-        }),
-      });
-      return sendReply(reply, r);
-    },
-  );
+  const route = signedInRoutes(app, ctx, 'platform');
+  route('POST /api/workflows/:id/execute', async (req, reply) => {
+    const workflowId = req.params.id;
+    const r = await ctx.guard.charge(req, {
+      operation: 'workflow',
+      unit: 'per_execution',
+      quantityMilli: 1000,
+      metadata: { workflowId },
+      render: (applied) => ({
+        status: 201,
+        body: { execution: { id: applied.usageId ?? newId(), workflowId, status: 'completed' }, credits: chargeSummary(applied) },
+      }),
+    });
+    return sendReply(reply, r);
+  });
 
-  app.post(
-    '/api/usage',
+  route(
+    'POST /api/usage',
     {
-      schema: {
-        tags: ['platform'],
-        summary: 'Meter an operation for a user',
-        description:
-          'For other backends of the platform (a service API key in `X-Service-Key` or as `Authorization: Bearer ck_live_...` — `SERVICE_API_KEY` is one of them — or an admin token): charges `quantity` of `unit` of `operation` to `userId` by the active rule. `quantity` is the unit’s base quantity: SECONDS for `per_minute` (a 2-minute call is 120, not 2: sending minutes undercharges 60 times), BYTES for `per_mb` (not megabytes), TOKENS for `per_1k_tokens` (not thousands), a count for every other unit. `idempotencyKey` is required; the same key and body replay the first answer. A super admin’s usage is recorded, not charged.',
-        security: [{ serviceKey: [] }, { apiKey: [] }, { bearer: [] }],
-        body: usageBody,
-        response: answers({ 201: usageRecordResponse }, 400, 401, 402, 403, 404, 409),
-      },
+      security: [{ serviceKey: [] }, { apiKey: [] }, { bearer: [] }],
       onRequest: async (req, reply) => {
         // A service key (SERVICE_API_KEY or a `ck_live_` key made by an admin), in X-Service-Key or as a Bearer token.
         if (looksLikeServiceKey(req, ctx.config.serviceApiKey)) {

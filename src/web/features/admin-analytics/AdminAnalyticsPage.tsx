@@ -1,12 +1,13 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { useId } from 'react';
+import { type ReactNode, useId } from 'react';
 import { Link } from 'react-router';
 import { Bar, BarChart, CartesianGrid, ComposedChart, Legend, Line, Tooltip, XAxis, YAxis } from 'recharts';
 import type { ResponseOf } from '../../../contracts/endpoints';
 import { api } from '../../api/client';
 import { ByOperationTable } from '../../components/ByOperationTable';
 import { axisLabel, Chart, TICK } from '../../components/Chart';
-import { DataTable } from '../../components/DataTable';
+import { Card } from '../../components/Card';
+import { type Column, DataTable, type DataTableProps } from '../../components/DataTable';
 import { DateRangeFields, ReportStatus } from '../../components/DateRangeFields';
 import { Empty, Stat } from '../../components/ui';
 import { rangeQuery, useDayRange } from '../../lib/date-range';
@@ -28,7 +29,6 @@ const legend = <Legend wrapperStyle={{ fontSize: 13 }} formatter={(value) => <sp
  * net revenue by package (dollars); the top accounts by credits used (credits); usage by operation.
  */
 export function AdminAnalyticsPage() {
-  const h = useId();
   const { range, setRange, bad } = useDayRange(30);
   const analytics = useQuery({
     queryKey: keys.admin.analytics(range.from, range.to),
@@ -38,11 +38,7 @@ export function AdminAnalyticsPage() {
   });
   const a = analytics.data;
   return (
-    <section className="card" aria-labelledby={h}>
-      <div className="card-head">
-        <h2 id={h}>Analytics</h2>
-        <DateRangeFields range={range} onChange={setRange} />
-      </div>
+    <Card title="Analytics" actions={<DateRangeFields range={range} onChange={setRange} />}>
       <ReportStatus bad={bad} query={analytics} loading="Loading analytics…" />
       {a ? (
         <>
@@ -62,7 +58,7 @@ export function AdminAnalyticsPage() {
           {a.byOperation.length === 0 ? <Empty>No usage in this period.</Empty> : <ByOperationTable rows={a.byOperation} />}
         </>
       ) : null}
-    </section>
+    </Card>
   );
 }
 
@@ -111,72 +107,89 @@ function DailyChart({ a }: { a: Analytics }) {
   );
 }
 
-function PackageRevenue({ a }: { a: Analytics }) {
+/**
+ * A breakdown of the period under its heading (`title`): `empty` when it has no rows, else its
+ * chart (`children`) and the table of its figures (`table`), named by the title.
+ */
+function Breakdown<T>({
+  title,
+  empty,
+  table,
+  children,
+}: {
+  title: string;
+  empty: string;
+  table: Pick<DataTableProps<T>, 'rows' | 'rowKey' | 'columns'>;
+  children: ReactNode;
+}) {
   const h = useId();
-  const data = a.byPackage.map((p) => ({ name: p.name, revenue: dollars(p.revenueCents) }));
   return (
     <section aria-labelledby={h}>
-      <h3 id={h}>Revenue by package</h3>
-      {a.byPackage.length === 0 ? (
-        <Empty>No payments, refunds or disputes in this period.</Empty>
+      <h3 id={h}>{title}</h3>
+      {table.rows.length === 0 ? (
+        <Empty>{empty}</Empty>
       ) : (
         <>
-          <Chart label="Net revenue by package in US dollars" testId="package-chart" height={220}>
-            <BarChart data={data} margin={{ top: 8, right: 8, bottom: 8, left: 8 }}>
-              <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e3e7ee" />
-              <XAxis dataKey="name" tick={TICK} />
-              <YAxis tick={TICK} width={64} tickFormatter={(v: number) => `$${v}`} label={axisLabel(DOLLARS, 'left')} />
-              <Tooltip formatter={(v) => [moneyTip(v), 'Net revenue']} />
-              {legend}
-              <Bar dataKey="revenue" name="Net revenue (US dollars)" fill="#2563eb" maxBarSize={40} isAnimationActive={false} />
-            </BarChart>
-          </Chart>
-          <DataTable
-            caption="Revenue by package"
-            rows={a.byPackage}
-            rowKey={(p) => p.packageId}
-            columns={[
-              { header: 'Package', cell: (p) => p.name },
-              { header: 'Payments', className: 'num', cell: (p) => p.payments.toLocaleString() },
-              { header: 'Net revenue', className: 'num', cell: (p) => formatMoney(p.revenueCents) },
-            ]}
-          />
+          {children}
+          <DataTable caption={title} {...table} />
         </>
       )}
     </section>
   );
 }
 
+type PackageRow = Analytics['byPackage'][number];
+const PACKAGE_COLUMNS: readonly Column<PackageRow>[] = [
+  { header: 'Package', cell: (p) => p.name },
+  { header: 'Payments', className: 'num', cell: (p) => p.payments.toLocaleString() },
+  { header: 'Net revenue', className: 'num', cell: (p) => formatMoney(p.revenueCents) },
+];
+
+function PackageRevenue({ a }: { a: Analytics }) {
+  const data = a.byPackage.map((p) => ({ name: p.name, revenue: dollars(p.revenueCents) }));
+  return (
+    <Breakdown
+      title="Revenue by package"
+      empty="No payments, refunds or disputes in this period."
+      table={{ rows: a.byPackage, rowKey: (p) => p.packageId, columns: PACKAGE_COLUMNS }}
+    >
+      <Chart label="Net revenue by package in US dollars" testId="package-chart" height={220}>
+        <BarChart data={data} margin={{ top: 8, right: 8, bottom: 8, left: 8 }}>
+          <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e3e7ee" />
+          <XAxis dataKey="name" tick={TICK} />
+          <YAxis tick={TICK} width={64} tickFormatter={(v: number) => `$${v}`} label={axisLabel(DOLLARS, 'left')} />
+          <Tooltip formatter={(v) => [moneyTip(v), 'Net revenue']} />
+          {legend}
+          <Bar dataKey="revenue" name="Net revenue (US dollars)" fill="#2563eb" maxBarSize={40} isAnimationActive={false} />
+        </BarChart>
+      </Chart>
+    </Breakdown>
+  );
+}
+
+type AccountRow = Analytics['topAccounts'][number];
+const ACCOUNT_COLUMNS: readonly Column<AccountRow>[] = [
+  { header: 'Account', cell: (t) => <Link to={`/admin/users/${t.accountId}`}>{t.name}</Link> },
+  { header: 'Credits used', className: 'num', cell: (t) => formatCredits(t.creditsUsed) },
+];
+
 function TopAccounts({ a }: { a: Analytics }) {
-  const h = useId();
   const data = a.topAccounts.map((t) => ({ name: t.name, credits: t.creditsUsed }));
   return (
-    <section aria-labelledby={h}>
-      <h3 id={h}>Top accounts by credits used</h3>
-      {a.topAccounts.length === 0 ? (
-        <Empty>No usage in this period.</Empty>
-      ) : (
-        <>
-          <Chart label="Credits used by the top accounts, in credits" testId="accounts-chart" height={Math.max(140, 36 * data.length + 60)}>
-            <BarChart data={data} layout="vertical" margin={{ top: 8, right: 16, bottom: 16, left: 8 }}>
-              <CartesianGrid strokeDasharray="3 3" horizontal={false} stroke="#e3e7ee" />
-              <XAxis type="number" tick={TICK} label={axisLabel(CREDITS, 'bottom')} />
-              <YAxis type="category" dataKey="name" tick={TICK} width={120} />
-              <Tooltip formatter={(v) => [`${formatCredits(Number(v))} credits`, 'Credits used']} />
-              <Bar dataKey="credits" name="Credits used" fill="#047857" maxBarSize={24} isAnimationActive={false} />
-            </BarChart>
-          </Chart>
-          <DataTable
-            caption="Top accounts by credits used"
-            rows={a.topAccounts}
-            rowKey={(t) => t.accountId}
-            columns={[
-              { header: 'Account', cell: (t) => <Link to={`/admin/users/${t.accountId}`}>{t.name}</Link> },
-              { header: 'Credits used', className: 'num', cell: (t) => formatCredits(t.creditsUsed) },
-            ]}
-          />
-        </>
-      )}
-    </section>
+    <Breakdown
+      title="Top accounts by credits used"
+      empty="No usage in this period."
+      table={{ rows: a.topAccounts, rowKey: (t) => t.accountId, columns: ACCOUNT_COLUMNS }}
+    >
+      <Chart label="Credits used by the top accounts, in credits" testId="accounts-chart" height={Math.max(140, 36 * data.length + 60)}>
+        <BarChart data={data} layout="vertical" margin={{ top: 8, right: 16, bottom: 16, left: 8 }}>
+          <CartesianGrid strokeDasharray="3 3" horizontal={false} stroke="#e3e7ee" />
+          <XAxis type="number" tick={TICK} label={axisLabel(CREDITS, 'bottom')} />
+          <YAxis type="category" dataKey="name" tick={TICK} width={120} />
+          <Tooltip formatter={(v) => [`${formatCredits(Number(v))} credits`, 'Credits used']} />
+          <Bar dataKey="credits" name="Credits used" fill="#047857" maxBarSize={24} isAnimationActive={false} />
+        </BarChart>
+      </Chart>
+    </Breakdown>
   );
 }

@@ -2,8 +2,9 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { RequestOf, ResponseOf } from '../../../contracts/endpoints';
 import { api } from '../../api/client';
-import { DialogActions, SmallButton } from '../../components/Actions';
+import { DialogActions, DialogButton, SmallButton } from '../../components/Actions';
 import { Card } from '../../components/Card';
+import type { Column } from '../../components/DataTable';
 import { DialogForm } from '../../components/Dialog';
 import { fieldErrors, TextField } from '../../components/Field';
 import { QueryTable } from '../../components/QueryTable';
@@ -16,20 +17,23 @@ import { keys } from '../../lib/query-keys';
 type ApiKey = ResponseOf<'GET /api/admin/api-keys'>['items'][number];
 type Created = ResponseOf<'POST /api/admin/api-keys'>;
 
+const COLUMNS: readonly Column<ApiKey>[] = [
+  { header: 'Name', cellClassName: 'break stack-title', cell: (k) => k.name },
+  { header: 'Key', cell: (k) => <code>{k.prefix}…</code> },
+  { header: 'Created', cellClassName: 'nowrap', cell: (k) => formatDate(k.createdAt) },
+  { header: 'Last used', cellClassName: 'nowrap', cell: (k) => (k.lastUsedAt ? formatDate(k.lastUsedAt) : 'Never') },
+  {
+    header: 'Status',
+    cell: (k) => (k.revokedAt ? <Badge tone="danger">Revoked {formatDate(k.revokedAt)}</Badge> : <Badge tone="ok">Active</Badge>),
+  },
+];
+
 /** `/admin/api-keys`: the service API's keys, with their last use; "New key" shows a key once, "Revoke" ends one. */
 export function AdminApiKeysPage() {
-  const [creating, setCreating] = useState(false);
   const [revoking, setRevoking] = useState<ApiKey | null>(null);
   const { list, items } = useList('GET /api/admin/api-keys', keys.admin.apiKeys);
   return (
-    <Card
-      title="API keys"
-      actions={
-        <SmallButton tone="primary" onClick={() => setCreating(true)}>
-          New key
-        </SmallButton>
-      }
-    >
+    <Card title="API keys" actions={<DialogButton dialog={(close) => <NewKeyDialog onClose={close} />}>New key</DialogButton>}>
       <p className="muted">
         The platform’s backends call the service API (<code>/api/v1</code>) with these keys, as <code>Authorization: Bearer ck_live_…</code>
         . A key is shown once, when it is made; a revoked key is refused at once.
@@ -40,16 +44,7 @@ export function AdminApiKeysPage() {
         caption="API keys"
         rows={items}
         rowClassName={(k) => (k.revokedAt ? 'row-inactive' : '')}
-        columns={[
-          { header: 'Name', cellClassName: 'break stack-title', cell: (k) => k.name },
-          { header: 'Key', cell: (k) => <code>{k.prefix}…</code> },
-          { header: 'Created', cellClassName: 'nowrap', cell: (k) => formatDate(k.createdAt) },
-          { header: 'Last used', cellClassName: 'nowrap', cell: (k) => (k.lastUsedAt ? formatDate(k.lastUsedAt) : 'Never') },
-          {
-            header: 'Status',
-            cell: (k) => (k.revokedAt ? <Badge tone="danger">Revoked {formatDate(k.revokedAt)}</Badge> : <Badge tone="ok">Active</Badge>),
-          },
-        ]}
+        columns={COLUMNS}
         actions={(k) =>
           k.revokedAt ? null : (
             <SmallButton tone="danger" onClick={() => setRevoking(k)} label={`Revoke ${k.name}`}>
@@ -58,7 +53,6 @@ export function AdminApiKeysPage() {
           )
         }
       />
-      {creating ? <NewKeyDialog onClose={() => setCreating(false)} /> : null}
       {revoking ? <RevokeDialog apiKey={revoking} onClose={() => setRevoking(null)} /> : null}
     </Card>
   );

@@ -2,13 +2,15 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { type InputHTMLAttributes, useState } from 'react';
 import type { RequestOf } from '../../../contracts/endpoints';
 import { ApiError, api } from '../../api/client';
-import { DialogActions, SmallButton } from '../../components/Actions';
+import { DialogActions, DialogButton, SmallButton } from '../../components/Actions';
+import type { Column } from '../../components/DataTable';
 import { Card } from '../../components/Card';
 import { DialogForm } from '../../components/Dialog';
 import { Field, fieldErrors } from '../../components/Field';
 import { PagedTable } from '../../components/QueryTable';
 import { Badge, ErrorMessage } from '../../components/ui';
 import { formatCredits, formatDate } from '../../lib/format';
+import type { ItemOf } from '../../lib/paged';
 import { keys } from '../../lib/query-keys';
 
 /** The end of a day picked in a date field, in the admin's time zone: a code is valid through that day. */
@@ -18,13 +20,37 @@ function endOfDay(date: string): string {
 
 const whole = (v: string) => (v.trim() === '' ? null : Number(v));
 
+type PromoCode = ItemOf<'GET /api/admin/promo-codes'>;
+
+const COLUMNS: readonly Column<PromoCode>[] = [
+  { header: 'Code', cellClassName: 'stack-title', cell: (p) => <code>{p.code}</code> },
+  { header: 'Credits', cellClassName: 'num', cell: (p) => formatCredits(p.credits) },
+  { header: 'Credits last', cell: (p) => (p.expiresInDays === null ? 'Never expire' : `${p.expiresInDays} days`) },
+  {
+    header: 'Redemptions',
+    cellClassName: 'num',
+    cell: (p) => (p.maxRedemptions === null ? String(p.redemptions) : `${p.redemptions} of ${p.maxRedemptions}`),
+  },
+  { header: 'Valid until', cellClassName: 'nowrap', cell: (p) => (p.validUntil ? formatDate(p.validUntil) : 'No end') },
+  {
+    header: 'Status',
+    cell: (p) =>
+      !p.active ? (
+        <Badge tone="neutral">Deactivated</Badge>
+      ) : p.available ? (
+        <Badge tone="ok">Available</Badge>
+      ) : (
+        <Badge tone="neutral">Unavailable</Badge>
+      ),
+  },
+];
+
 /**
  * `/admin/promo-codes`: the promo codes, newest first, page after page ("Load more"), with their
  * redemptions and whether they can still be redeemed; "New promo code" makes one, "Deactivate"
  * stops one from being redeemed ("Reactivate" undoes it).
  */
 export function AdminPromoCodesPage() {
-  const [creating, setCreating] = useState(false);
   const queryClient = useQueryClient();
   const toggle = useMutation({
     mutationFn: ({ id, active }: { id: string; active: boolean }) =>
@@ -34,11 +60,7 @@ export function AdminPromoCodesPage() {
   return (
     <Card
       title="Promo codes"
-      actions={
-        <SmallButton tone="primary" onClick={() => setCreating(true)}>
-          New promo code
-        </SmallButton>
-      }
+      actions={<DialogButton dialog={(close) => <NewPromoCodeDialog onClose={close} />}>New promo code</DialogButton>}
     >
       <p className="muted">
         Each account may redeem a code once, on its credits page (“Promo code”); the credits are a promotional grant, spent before paid
@@ -46,33 +68,11 @@ export function AdminPromoCodesPage() {
       </p>
       <PagedTable
         endpoint="GET /api/admin/promo-codes"
-        queryKey={keys.admin.promoCodes}
         query={{ limit: 50 }}
         empty="No promo codes yet."
         caption="Promo codes"
         rowClassName={(p) => (p.available ? '' : 'row-inactive')}
-        columns={[
-          { header: 'Code', cellClassName: 'stack-title', cell: (p) => <code>{p.code}</code> },
-          { header: 'Credits', cellClassName: 'num', cell: (p) => formatCredits(p.credits) },
-          { header: 'Credits last', cell: (p) => (p.expiresInDays === null ? 'Never expire' : `${p.expiresInDays} days`) },
-          {
-            header: 'Redemptions',
-            cellClassName: 'num',
-            cell: (p) => (p.maxRedemptions === null ? String(p.redemptions) : `${p.redemptions} of ${p.maxRedemptions}`),
-          },
-          { header: 'Valid until', cellClassName: 'nowrap', cell: (p) => (p.validUntil ? formatDate(p.validUntil) : 'No end') },
-          {
-            header: 'Status',
-            cell: (p) =>
-              !p.active ? (
-                <Badge tone="neutral">Deactivated</Badge>
-              ) : p.available ? (
-                <Badge tone="ok">Available</Badge>
-              ) : (
-                <Badge tone="neutral">Unavailable</Badge>
-              ),
-          },
-        ]}
+        columns={COLUMNS}
         actions={(p) => (
           <SmallButton
             label={`${p.active ? 'Deactivate' : 'Reactivate'} ${p.code}`}
@@ -85,7 +85,6 @@ export function AdminPromoCodesPage() {
       >
         <ErrorMessage error={toggle.error} />
       </PagedTable>
-      {creating ? <NewPromoCodeDialog onClose={() => setCreating(false)} /> : null}
     </Card>
   );
 }

@@ -2,8 +2,9 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { Shape } from '../../../contracts/types';
 import { api } from '../../api/client';
-import { SmallButton } from '../../components/Actions';
+import { DialogButton, SmallButton } from '../../components/Actions';
 import { Card } from '../../components/Card';
+import type { Column } from '../../components/DataTable';
 import { QueryTable } from '../../components/QueryTable';
 import { Badge, ErrorMessage } from '../../components/ui';
 import { useList } from '../../lib/paged';
@@ -11,12 +12,29 @@ import { keys } from '../../lib/query-keys';
 import { DeliveryLog } from './DeliveryLog';
 import { EndpointDialog } from './EndpointDialog';
 
+const COLUMNS: readonly Column<Shape<'WebhookEndpoint'>>[] = [
+  {
+    header: 'URL',
+    cellClassName: 'break stack-wide',
+    cell: (e) => (
+      <>
+        <code>{e.url}</code> {e.source === 'config' ? <Badge tone="accent">ALERTS_WEBHOOK_URL</Badge> : null}
+      </>
+    ),
+  },
+  {
+    header: 'Events',
+    cellClassName: 'details stack-wide',
+    cell: (e) => (e.events.length > 4 ? `${e.events.length} types` : e.events.join(', ')),
+  },
+  { header: 'Status', cell: (e) => (e.enabled ? <Badge tone="ok">Enabled</Badge> : <Badge>Disabled</Badge>) },
+];
+
 /**
  * `/admin/webhooks`: the endpoints events are sent to, "New endpoint" (its secret shown
  * once), enable and disable, delete, and the delivery log of the one chosen.
  */
 export function AdminWebhooksPage() {
-  const [creating, setCreating] = useState(false);
   const [selected, setSelected] = useState<string | null>(null);
   const queryClient = useQueryClient();
   const { list: endpoints, items } = useList('GET /api/admin/webhook-endpoints', keys.admin.webhooks);
@@ -38,11 +56,7 @@ export function AdminWebhooksPage() {
     <>
       <Card
         title="Webhook endpoints"
-        actions={
-          <SmallButton tone="primary" onClick={() => setCreating(true)}>
-            New endpoint
-          </SmallButton>
-        }
+        actions={<DialogButton dialog={(close) => <EndpointDialog onClose={close} onCreated={refresh} />}>New endpoint</DialogButton>}
       >
         <p className="muted">
           Events are sent signed in the Standard Webhooks format, retried for about a day until the endpoint answers 2xx.
@@ -52,23 +66,7 @@ export function AdminWebhooksPage() {
           empty="No endpoints yet."
           caption="Webhook endpoints"
           rows={items}
-          columns={[
-            {
-              header: 'URL',
-              cellClassName: 'break stack-wide',
-              cell: (e) => (
-                <>
-                  <code>{e.url}</code> {e.source === 'config' ? <Badge tone="accent">ALERTS_WEBHOOK_URL</Badge> : null}
-                </>
-              ),
-            },
-            {
-              header: 'Events',
-              cellClassName: 'details stack-wide',
-              cell: (e) => (e.events.length > 4 ? `${e.events.length} types` : e.events.join(', ')),
-            },
-            { header: 'Status', cell: (e) => (e.enabled ? <Badge tone="ok">Enabled</Badge> : <Badge>Disabled</Badge>) },
-          ]}
+          columns={COLUMNS}
           actions={(e) => (
             <>
               <SmallButton onClick={() => setSelected(e.id)} label={`Deliveries of ${e.url}`}>
@@ -100,7 +98,6 @@ export function AdminWebhooksPage() {
         </QueryTable>
       </Card>
       {chosen ? <DeliveryLog endpoint={chosen} /> : null}
-      {creating ? <EndpointDialog onClose={() => setCreating(false)} onCreated={refresh} /> : null}
     </>
   );
 }

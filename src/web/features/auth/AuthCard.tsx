@@ -2,6 +2,7 @@ import type { ReactNode } from 'react';
 import { ApiError } from '../../api/client';
 import { Field, fieldErrors, TextField } from '../../components/Field';
 import { ErrorMessage } from '../../components/ui';
+import { onSubmit as submitting } from '../../lib/forms';
 import type { FieldChecks } from './check-account';
 import './auth.css';
 
@@ -22,6 +23,34 @@ export function AuthCard({ title, children }: { title: string; children: ReactNo
         {children}
       </main>
     </div>
+  );
+}
+
+/**
+ * The form of a page before sign-in: its fields and notices (`children`), then its one submit
+ * button (`submit`, a primary one unless `plain`), disabled while `busy`. `onSubmit` runs with
+ * the page staying; the browser's own checks are off, the page's sentences show under the fields.
+ */
+export function AuthForm({
+  onSubmit,
+  submit,
+  busy,
+  plain,
+  children,
+}: {
+  onSubmit(): void;
+  submit: string;
+  busy: boolean;
+  plain?: boolean;
+  children: ReactNode;
+}) {
+  return (
+    <form onSubmit={submitting(onSubmit)} className="stack" noValidate>
+      {children}
+      <button type="submit" className={plain ? 'button button-block' : 'button button-primary button-block'} disabled={busy}>
+        {submit}
+      </button>
+    </form>
   );
 }
 

@@ -3,26 +3,21 @@ import { useState } from 'react';
 import { Link, useLocation } from 'react-router';
 import { api } from '../../api/client';
 import { ErrorMessage, Success } from '../../components/ui';
-import { AuthCard, EmailField } from './AuthCard';
-import { onSubmit } from '../../lib/forms';
+import { AuthCard, AuthForm, EmailField } from './AuthCard';
 
 /** `/forgot-password`: mails a reset link (the answer is the same whether the address has an account). */
 export function ForgotPasswordPage() {
   const location = useLocation();
   const [email, setEmail] = useState((location.state as { email?: string } | null)?.email ?? '');
   const m = useMutation({ mutationFn: () => api('POST /api/auth/forgot-password', { body: { email } }) });
-  const submit = onSubmit(() => m.mutate());
   return (
     <AuthCard title="Forgot password?">
       <p>Give the email address of your account and we will mail you a link to choose a new password.</p>
-      <form onSubmit={submit} className="stack" noValidate>
+      <AuthForm onSubmit={() => m.mutate()} submit="Send reset link" busy={m.isPending}>
         <EmailField value={email} onChange={setEmail} />
         <ErrorMessage error={m.error} />
         {m.isSuccess ? <Success>{m.data.message}</Success> : null}
-        <button type="submit" className="button button-primary button-block" disabled={m.isPending}>
-          Send reset link
-        </button>
-      </form>
+      </AuthForm>
       <p className="auth-switch">
         Remembered it? <Link to="/signin">Sign in</Link>
       </p>

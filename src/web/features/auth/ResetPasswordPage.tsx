@@ -4,10 +4,9 @@ import { Link } from 'react-router';
 import { api } from '../../api/client';
 import { fieldErrors } from '../../components/Field';
 import { ErrorMessage } from '../../components/ui';
-import { AuthCard, NewPasswordField } from './AuthCard';
+import { AuthCard, AuthForm, NewPasswordField } from './AuthCard';
 import { checkPassword, useFieldChecks } from './check-account';
 import { useAfterAuth, useLinkToken } from './use-after-auth';
-import { onSubmit } from '../../lib/forms';
 
 /** `/reset-password#token=...`: sets a new password with the mailed token, then signs in. */
 export function ResetPasswordPage() {
@@ -20,9 +19,9 @@ export function ResetPasswordPage() {
   });
   const problem = checkPassword(password);
   const checks = useFieldChecks<'password'>(problem ? { password: problem } : {});
-  const submit = onSubmit(() => {
+  const submit = () => {
     if (checks.ready()) m.mutate();
-  });
+  };
   if (!linkToken) {
     return (
       <AuthCard title="Reset password">
@@ -36,7 +35,7 @@ export function ResetPasswordPage() {
   const fe = fieldErrors(m.error);
   return (
     <AuthCard title="Reset password">
-      <form onSubmit={submit} className="stack" noValidate>
+      <AuthForm onSubmit={submit} submit="Set password" busy={m.isPending}>
         <NewPasswordField
           label="New password"
           value={password}
@@ -52,10 +51,7 @@ export function ResetPasswordPage() {
             </p>
           </div>
         ) : null}
-        <button type="submit" className="button button-primary button-block" disabled={m.isPending}>
-          Set password
-        </button>
-      </form>
+      </AuthForm>
     </AuthCard>
   );
 }

@@ -9,9 +9,8 @@ import { ApiError, api } from '../../api/client';
 import { ErrorMessage, Loading } from '../../components/ui';
 import { keys } from '../../lib/query-keys';
 import { useSession } from '../../lib/session';
-import { AuthCard, type NewAccount, NewAccountFields } from './AuthCard';
+import { AuthCard, AuthForm, type NewAccount, NewAccountFields } from './AuthCard';
 import { checkNewAccount, useFieldChecks } from './check-account';
-import { onSubmit } from '../../lib/forms';
 
 export function SetupPage() {
   const [params] = useSearchParams();
@@ -33,9 +32,9 @@ export function SetupPage() {
   });
   const checks = useFieldChecks(checkNewAccount(account));
   // Checked in the browser first: nothing is sent while a field is wrong.
-  const submit = onSubmit(() => {
+  const submit = () => {
     if (checks.ready()) m.mutate();
-  });
+  };
 
   if (status.isPending) {
     return (
@@ -69,15 +68,12 @@ export function SetupPage() {
     <AuthCard title="Create the super admin">
       <p className="muted">This account can do everything, including granting roles. The link works once.</p>
       <ErrorMessage error={status.error} />
-      <form onSubmit={submit} className="stack" noValidate>
+      <AuthForm onSubmit={submit} submit="Create super admin" busy={m.isPending}>
         <NewAccountFields value={account} onChange={setAccount} error={m.error} checks={checks} />
         {m.error instanceof ApiError && m.error.status === 401 ? (
           <p className="hint">Restart the server to print a new link while no super admin exists.</p>
         ) : null}
-        <button type="submit" className="button button-primary button-block" disabled={m.isPending}>
-          Create super admin
-        </button>
-      </form>
+      </AuthForm>
     </AuthCard>
   );
 }

@@ -6,9 +6,8 @@ import { fieldErrors } from '../../components/Field';
 import { ErrorMessage } from '../../components/ui';
 import { useConfig } from '../../lib/config';
 import { useSession } from '../../lib/session';
-import { AuthCard, EmailField, PasswordField } from './AuthCard';
+import { AuthCard, AuthForm, EmailField, PasswordField } from './AuthCard';
 import { useAfterAuth } from './use-after-auth';
-import { onSubmit } from '../../lib/forms';
 
 /** `/signin`: "Email", "Password", "Sign in"; "Forgot password?" when mail is configured; a link to "Sign up". */
 export function SignInPage() {
@@ -23,12 +22,11 @@ export function SignInPage() {
     onSuccess: done,
   });
   if (token && !m.isSuccess) return <Navigate to="/" replace />;
-  const submit = onSubmit(() => m.mutate());
   const fe = fieldErrors(m.error);
   const unverified = m.error instanceof ApiError && m.error.code === 'email_not_verified';
   return (
     <AuthCard title="Sign in">
-      <form onSubmit={submit} className="stack" noValidate>
+      <AuthForm onSubmit={() => m.mutate()} submit="Sign in" busy={m.isPending}>
         <EmailField value={email} onChange={setEmail} error={fe.email} />
         <PasswordField value={password} onChange={setPassword} error={fe.password} />
         {config.data?.emailEnabled ? (
@@ -46,10 +44,7 @@ export function SignInPage() {
             </Link>
           </p>
         ) : null}
-        <button type="submit" className="button button-primary button-block" disabled={m.isPending}>
-          Sign in
-        </button>
-      </form>
+      </AuthForm>
       <p className="auth-switch">
         No account yet? {/* Where the visitor was headed (an invitation's link) is kept across the two pages. */}
         <Link to="/signup" state={location.state}>

@@ -3,10 +3,9 @@ import { useState } from 'react';
 import { Link, Navigate, useLocation, useNavigate } from 'react-router';
 import { api } from '../../api/client';
 import { useSession } from '../../lib/session';
-import { AuthCard, type NewAccount, NewAccountFields } from './AuthCard';
+import { AuthCard, AuthForm, type NewAccount, NewAccountFields } from './AuthCard';
 import { checkNewAccount, useFieldChecks } from './check-account';
 import { useAfterAuth } from './use-after-auth';
-import { onSubmit } from '../../lib/forms';
 
 /** `/signup`: "Name", "Email", "Password", "Create account"; a link to "Sign in". */
 export function SignUpPage() {
@@ -26,17 +25,14 @@ export function SignUpPage() {
   const checks = useFieldChecks(checkNewAccount(account));
   if (token && !m.isSuccess) return <Navigate to="/" replace />;
   // Checked in the browser first: nothing is sent while a field is wrong.
-  const submit = onSubmit(() => {
+  const submit = () => {
     if (checks.ready()) m.mutate();
-  });
+  };
   return (
     <AuthCard title="Create your account">
-      <form onSubmit={submit} className="stack" noValidate>
+      <AuthForm onSubmit={submit} submit="Create account" busy={m.isPending}>
         <NewAccountFields value={account} onChange={setAccount} error={m.error} checks={checks} />
-        <button type="submit" className="button button-primary button-block" disabled={m.isPending}>
-          Create account
-        </button>
-      </form>
+      </AuthForm>
       <p className="auth-switch">
         Already have an account?{' '}
         <Link to="/signin" state={location.state}>

@@ -3,9 +3,8 @@ import { useEffect, useRef, useState } from 'react';
 import { Link, useLocation } from 'react-router';
 import { api } from '../../api/client';
 import { ErrorMessage, Loading, Success } from '../../components/ui';
-import { AuthCard, EmailField } from './AuthCard';
+import { AuthCard, AuthForm, EmailField } from './AuthCard';
 import { useAfterAuth, useLinkToken } from './use-after-auth';
-import { onSubmit } from '../../lib/forms';
 
 /** `/verify-email`: uses the mailed link's token, or says to check the inbox and offers a new link. */
 export function VerifyEmailPage() {
@@ -34,7 +33,6 @@ export function VerifyEmailPage() {
       </AuthCard>
     );
   }
-  const submit = onSubmit(() => resend.mutate());
   return (
     <AuthCard title="Verify your email">
       {verify.isError ? <ErrorMessage error={verify.error} /> : null}
@@ -45,14 +43,11 @@ export function VerifyEmailPage() {
       ) : (
         <p>Open the link we mailed you to verify your address. No mail? Ask for a new link.</p>
       )}
-      <form onSubmit={submit} className="stack" noValidate>
+      <AuthForm onSubmit={() => resend.mutate()} submit="Send the link again" busy={resend.isPending} plain>
         <EmailField value={email} onChange={setEmail} />
         <ErrorMessage error={resend.error} />
         {resend.isSuccess ? <Success>{resend.data.message}</Success> : null}
-        <button type="submit" className="button button-block" disabled={resend.isPending}>
-          Send the link again
-        </button>
-      </form>
+      </AuthForm>
       <p className="auth-switch">
         <Link to="/signin">Sign in</Link>
       </p>
