@@ -20,6 +20,7 @@ import autocannon from 'autocannon';
 import SQLite from 'better-sqlite3';
 import type { Dialect } from '../src/db/open.js';
 import { PG_URL, median, pgBackendCpu, pgCpuBetween, pgQuery, withAppName } from './common.js';
+import { openLoop } from './open-loop.js';
 
 const SERVER = new URL('./server.mjs', import.meta.url).pathname;
 const BARE = new URL('./bare.mjs', import.meta.url).pathname;
@@ -97,11 +98,15 @@ export async function startServerProc(
   extraEnv: Record<string, string> = {},
   script = SERVER,
   nodeArgs: string[] = [],
+  /** A program the server runs under (`['valgrind', '--tool=callgrind', ...]`, bench/count-metered.ts), node after it. */
+  wrapper: string[] = [],
 ): Promise<ServerProc> {
   const logPath = join(db.env.DATA_DIR as string, `server-${Date.now()}-${Math.random().toString(36).slice(2)}.log`);
   const logFd = openSync(logPath, 'a');
   const started = performance.now();
-  const child = spawn(process.execPath, [...nodeArgs, script], {
+  // node itself, or the wrapper with node as its first argument.
+  const [command, ...args] = [...wrapper, process.execPath, ...nodeArgs, script];
+  const child = spawn(command ?? process.execPath, args, {
     env: {
       PATH: process.env.PATH ?? '',
       NODE_ENV: 'production',
@@ -256,7 +261,7 @@ export interface HttpFigure {
   /** The service's GET /health/live. */
   live: Load;
   metered: Load;
-  /** The metered route at half of its measured capacity (autocannon overallRate). */
+  /** The metered route at half of its measured capacity (an evenly spaced open loop, bench/open-loop.ts). */
   half: Load & { rate: number };
   /** Server RSS sampled during the metered load and at its end (MB), the highest. */
   rssMb: number;
@@ -321,21 +326,28 @@ export async function httpBench(dialect: Dialect, o: HttpOptions): Promise<HttpF
       );
     }
     const metered = medianLoad(runs.metered);
-    // Goal 4: latency at half the measured capacity, an open-loop rate (autocannon spreads
-    // `overallRate` over the connections), so the figure is service time plus the queueing
-    // a half-loaded server has, not the queue 64 closed-loop connections build at saturation.
+    // Goal 4: latency at half the measured capacity, an open loop at that rate with the
+    // requests evenly spaced (bench/open-loop.ts; autocannon's overallRate sends each
+    // second's quota back to back, saturation for part of every second), so the figure is
+    // service time plus the queueing of a half-loaded server.
     const rate = Math.max(1, Math.round(metered.rps / 2));
     const halfRuns: Load[] = [];
+    const req = meteredRequest(token);
     for (let r = 0; r < o.runs; r++) {
-      halfRuns.push(
-        await measuredRun(server, {
-          url: `${server.url}/api/messages`,
-          connections: c,
-          duration: o.seconds,
-          overallRate: rate,
-          ...meteredRequest(token),
-        }),
-      );
+      const cpu0 = server.cpu();
+      const run = await openLoop(`${server.url}/api/messages`, rate, o.seconds, {
+        method: 'POST',
+        headers: req.headers as Record<string, string>,
+        body: req.body as string,
+      });
+      const cpu = server.cpu() - cpu0;
+      halfRuns.push({
+        rps: run.rps,
+        p50: run.p50,
+        p99: run.p99,
+        bad: run.bad,
+        ...(Number.isFinite(cpu) ? { cpuUs: Math.round((cpu * 1e6) / run.samples.length) } : {}),
+      });
     }
     const half = { ...medianLoad(halfRuns), rate };
     o.log(`  http ${dialect}: metered at ${rate}/s (half its capacity): p99 ${half.p99} ms, p50 ${half.p50} ms`);

@@ -258,9 +258,10 @@ The metered route does everything a paying request does: verifies the JWT, valid
 prices the message, and commits the debit with its ledger row, usage row and hourly rollup through
 the group-commit writer, durably, before answering 201.
 
-Goal 4, the metered route at half its capacity: autocannon's \`overallRate\` set to half the
-metered requests/s above, spread over the ${CONNECTIONS} connections (an open-loop rate: the p99 is service time
-plus the queueing of a half-loaded server).
+Goal 4, the metered route at half its capacity: an open loop (bench/open-loop.ts) at half the
+metered requests/s above, the requests evenly spaced and each one's latency counted from when it was due
+(the p99 is service time plus the queueing of a half-loaded server; until 2 December it was autocannon's
+\`overallRate\`, which sends each second's quota back to back, saturation for part of every second).
 
 | database | rate asked (req/s) | done (req/s) | p50 (ms) | p99 (ms) | errors + non-2xx |
 |---|---:|---:|---:|---:|---:|

@@ -1,0 +1,76 @@
+/**
+ * What the pipelined writer's prepared statements save PostgreSQL (PG_PREPARED_WRITES, issue 21
+ * goal 3): the ledger writer alone (no HTTP) commits batches of the metered route's debit (a
+ * `usage` debit of 100 mc with its usage row and hourly rollup) on one account, BATCH debits
+ * submitted at once so every batch has that size, with the statements prepared and not,
+ * alternated on the same schema. Per debit: Postgres's backends' CPU (from /proc, found by
+ * application_name) and this process's. CPU per debit does not depend on how busy the machine
+ * is as much as a rate does, and the batch size is fixed, so rounds compare.
+ *
+ *   npx tsx bench/prof-pg-prepared.ts [BATCH=32] [BATCHES=300] [ROUNDS=4]
+ */
+import { readFileSync } from 'node:fs';
+import { LedgerWriter } from '../src/core/ledger/writer.js';
+import { openDatabase } from '../src/db/open.js';
+import { createTestCore, TEST_PG_URL, testLedgerKey } from '../test/support/db.js';
+import { makeUser } from '../test/support/factories.js';
+import { pgBackendCpu, pgCpuBetween, withAppName } from './common.js';
+
+const BATCH = Number(process.argv[2] ?? 32);
+const BATCHES = Number(process.argv[3] ?? 300);
+const ROUNDS = Number(process.argv[4] ?? 4);
+const APP = `prof-pg-prepared-${process.pid}`;
+
+const core = await createTestCore('postgres');
+const user = await makeUser(core, { credits: 100_000_000 });
+const la = () => readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' / ');
+console.log(`batches of ${BATCH}, ${BATCHES} a run; load average ${la()}`);
+const rows: string[] = [];
+for (let r = 0; r < ROUNDS; r++) {
+  for (const prepared of r % 2 === 0 ? [true, false] : [false, true]) {
+    const database = await openDatabase({
+      databaseUrl: withAppName(TEST_PG_URL, APP),
+      pgSchema: core.testDb.pgSchema,
+      pgPreparedWrites: prepared,
+    });
+    const writer = new LedgerWriter(database, { ledgerKey: testLedgerKey });
+    const debit = () =>
+      writer.submit({
+        kind: 'debit',
+        userId: user.id,
+        amountMc: 100,
+        type: 'usage',
+        description: 'Message',
+        usage: {
+          operation: 'message',
+          unit: 'per_message',
+          quantityMilli: 1000,
+          ruleId: null,
+          ruleCreditsMc: 100,
+          costMc: 100,
+          metadata: { to: '+15551234567', length: 24 },
+        },
+      });
+    const batches = async (n: number) => {
+      for (let i = 0; i < n; i++) await Promise.all(Array.from({ length: BATCH }, debit));
+    };
+    await batches(20);
+    const pg0 = await pgBackendCpu(APP);
+    const c0 = process.cpuUsage();
+    const b0 = writer.stats.batches;
+    await batches(BATCHES);
+    const c = process.cpuUsage(c0);
+    const pgSeconds = pgCpuBetween(pg0, await pgBackendCpu(APP));
+    const n = BATCH * BATCHES;
+    const row = `| ${r + 1} | ${prepared ? 'prepared' : 'unnamed'} | ${Math.round((pgSeconds * 1e6) / n)} | ${Math.round((c.user + c.system) / n)} | ${writer.stats.batches - b0} |`;
+    rows.push(row);
+    console.log(row);
+    await writer.close();
+    await database.close();
+  }
+}
+console.log(`load average after: ${la()}`);
+console.log('| round | statements | Postgres CPU µs/debit | writer process CPU µs/debit | batches |');
+console.log('|---|---|---:|---:|---:|');
+for (const row of rows) console.log(row);
+await core.dispose();
