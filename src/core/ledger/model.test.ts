@@ -330,7 +330,12 @@ describe.each(await activeDialects())('the ledger agrees with a model (%s)', (di
         limitRefusals += model.limitRefusals;
         memberOps += model.memberOps;
       }),
-      { numRuns: RUNS, endOnFailure: process.env.MODEL_NO_SHRINK === '1' },
+      {
+        numRuns: RUNS,
+        endOnFailure: process.env.MODEL_NO_SHRINK === '1',
+        // Replays a reported counterexample: MODEL_SEED and MODEL_PATH as the failure printed them.
+        ...(process.env.MODEL_SEED ? { seed: Number(process.env.MODEL_SEED), path: process.env.MODEL_PATH } : {}),
+      },
     );
     core.writer.submit = submit;
     expect(run).toBeGreaterThanOrEqual(RUNS);
