@@ -188,6 +188,34 @@ export function changedRows(state: Pick<BatchState, 'accounts' | 'reservations' 
   return out;
 }
 
+/**
+ * The account of each hold a reserve op of the batch makes (a compound op's reserve steps
+ * too). A capture or release may name a hold made earlier in its own batch, which no stored
+ * row names yet: its account is the reserve's.
+ */
+export function holdsMadeIn(ops: readonly LedgerOp[]): Map<string, string> {
+  const out = new Map<string, string>();
+  const visit = (op: LedgerOp, userId: string | undefined) => {
+    if (op.kind === 'compound') {
+      for (const s of op.steps) visit(s, 'userId' in s && s.userId !== undefined ? s.userId : op.userId);
+    } else if (op.kind === 'reserve') {
+      const owner = op.userId ?? userId;
+      if (owner !== undefined && !out.has(op.reservationId)) out.set(op.reservationId, owner);
+    }
+  };
+  for (const op of ops) visit(op, undefined);
+  return out;
+}
+
+/** The account of hold `rid`: its stored row's, else that of the reserve op of the batch that makes it. */
+export function holdAccount(
+  rid: string,
+  reservations: ReadonlyMap<string, ReservationState>,
+  madeHere: ReadonlyMap<string, string>,
+): string | undefined {
+  return reservations.get(rid)?.row.user_id ?? madeHere.get(rid);
+}
+
 /** The holds an op reads or creates (a new hold's id is read too, so a reused id is a conflict). */
 export function reservationIdsOf(op: LedgerOp): string[] {
   if (op.kind === 'capture' || op.kind === 'release' || op.kind === 'reserve') return [op.reservationId];
@@ -241,6 +269,7 @@ export const EVERY_GRANT = Number.POSITIVE_INFINITY;
 export function grantDemand(ops: readonly LedgerOp[], reservations: ReadonlyMap<string, ReservationState>): Map<string, number> {
   const demand = new Map<string, number>();
   const add = (userId: string, mc: number) => demand.set(userId, (demand.get(userId) ?? 0) + mc);
+  const madeHere = holdsMadeIn(ops);
   const visit = (op: LedgerOp, userId: string | undefined) => {
     switch (op.kind) {
       case 'compound':
@@ -258,8 +287,8 @@ export function grantDemand(ops: readonly LedgerOp[], reservations: ReadonlyMap<
       default:
         if (userId !== undefined) add(userId, EVERY_GRANT);
         for (const rid of reservationIdsOf(op)) {
-          const r = reservations.get(rid);
-          if (r) add(r.row.user_id, EVERY_GRANT);
+          const owner = holdAccount(rid, reservations, madeHere);
+          if (owner !== undefined) add(owner, EVERY_GRANT);
         }
     }
   };

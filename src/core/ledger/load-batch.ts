@@ -15,6 +15,8 @@ import {
   type ReservationState,
   type UsageState,
   grantDemand,
+  holdAccount,
+  holdsMadeIn,
   grantIdsOf,
   idemId,
   memberPairsOf,
@@ -247,12 +249,15 @@ export async function loadBatch(
   const allocations = new Map<string, AllocationState[]>();
   const allocationRows: AllocationState[] = [];
   const allocationsLoaded = new Set<string>();
+  // A capture or release may settle a hold the batch itself makes: its account is the reserve's
+  // (a forced hold's charge beyond its reservations comes out of the account's other holds).
+  const madeHere = holdsMadeIn(ops);
   for (const op of ops) {
     if (!needsAllocations(op)) continue;
     if ('userId' in op && op.userId) allocationsLoaded.add(op.userId);
     for (const rid of reservationIdsOf(op)) {
-      const r = reservations.get(rid);
-      if (r) allocationsLoaded.add(r.row.user_id);
+      const owner = holdAccount(rid, reservations, madeHere);
+      if (owner !== undefined) allocationsLoaded.add(owner);
     }
   }
   for (const part of parts(dialect, [...allocationsLoaded].sort())) {

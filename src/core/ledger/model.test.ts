@@ -338,6 +338,10 @@ describe.each(await activeDialects())('the ledger agrees with a model (%s)', (di
       },
     );
     core.writer.submit = submit;
+    const report = await verifyLedger(core.database.db, core.ledgerKey);
+    expect(report.violations).toEqual([]);
+    // A replay (MODEL_SEED) runs the one counterexample: the counts below are the search's.
+    if (process.env.MODEL_SEED) return;
     expect(run).toBeGreaterThanOrEqual(RUNS);
     expect(ops).toBeGreaterThan(RUNS);
     // The groups really were committed together, several operations per transaction.
@@ -348,7 +352,5 @@ describe.each(await activeDialects())('the ledger agrees with a model (%s)', (di
     expect(memberOps).toBeGreaterThan(0);
     expect(memberMonths).toBeGreaterThan(0);
     expect(limitRefusals).toBeGreaterThan(0);
-    const report = await verifyLedger(core.database.db, core.ledgerKey);
-    expect(report.violations).toEqual([]);
   });
 });
