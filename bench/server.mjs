@@ -6,6 +6,10 @@
  * so it can be profiled (--cpu-prof) and measured (RSS, start time) alone.
  */
 const started = performance.now();
+// BENCH_MEM=1 (bench/mem-metered.ts): the worker threads the service starts are recorded (a
+// subclass put in node:worker_threads before the service is imported), so /bench/mem can
+// weigh each one's heap and /bench/off can end one.
+const benchWorkers = process.env.BENCH_MEM === '1' ? await recordWorkers() : null;
 const dist = new URL('../dist/', import.meta.url).href;
 /** @type {typeof import('../src/config.js')} */
 const { loadConfig } = await import(`${dist}config.js`);
@@ -20,6 +24,51 @@ const running = await startServer(config, {
   extraRoutes: (app) => {
     app.get('/bench/hello', async () => ({ hello: 'world' }));
     app.get('/bench/rss', async () => ({ rss: process.memoryUsage().rss }));
+    if (benchWorkers) {
+      app.get('/bench/mem', async (req) => {
+        // With node --expose-gc: the heap's live size after a full collection.
+        if (req.query.gc === '1') globalThis.gc?.();
+        return memory(benchWorkers, req.query.workers === '1', req.query.maps === '1');
+      });
+      // V8's sampling heap profiler on the main thread: what the objects still in the heap
+      // (live, or promoted and not yet collected) were allocated by, top sites by bytes.
+      let sampling = null;
+      app.post('/bench/heap-sampling/:op', async (req) => {
+        const { Session } = await import('node:inspector');
+        const post = (s, m, p = {}) => new Promise((res, rej) => s.post(m, p, (e, r) => (e ? rej(e) : res(r))));
+        if (req.params.op === 'start') {
+          sampling = new Session();
+          sampling.connect();
+          await post(sampling, 'HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true });
+          return { ok: true };
+        }
+        const { profile } = await post(sampling, 'HeapProfiler.stopSampling');
+        sampling.disconnect();
+        const sites = new Map();
+        const walk = (node, stack) => {
+          const f = node.callFrame;
+          const here = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*node_modules\//, '').replace(/^.*\/dist\//, 'dist/')}:${f.lineNumber + 1}`;
+          const path = [...stack, here].slice(-4);
+          if (node.selfSize > 0) sites.set(path.join(' < '), (sites.get(path.join(' < ')) ?? 0) + node.selfSize);
+          for (const c of node.children) walk(c, path);
+        };
+        walk(profile.head, []);
+        const total = [...sites.values()].reduce((a, b) => a + b, 0);
+        return { total, top: [...sites].sort((a, b) => b[1] - a[1]).slice(0, 40) };
+      });
+      // Ends one suspect in the running process: the password-strength worker (as its idle
+      // timer would) or the WAL checkpointer's worker (the connection checkpoints itself again).
+      app.post('/bench/off/:what', async (req) => {
+        const what = req.params.what;
+        if (what === 'strength') {
+          const m = await import(`${dist}core/accounts/password-strength.js`);
+          await m.stopStrengthWorker();
+        } else {
+          for (const w of benchWorkers.live) if (w.kind === what) await w.worker.terminate();
+        }
+        return { ok: true };
+      });
+    }
     // The monotonic clock of V8's CPU profiles (microseconds), to cut a profile to a load window.
     app.get('/bench/now', async () => ({ us: Number(process.hrtime.bigint() / 1000n) }));
     // BENCH_TRACE=2: the requests' timelines since the last read (bench/trace-requests.mjs).
@@ -57,3 +106,94 @@ const stop = async () => {
 };
 process.on('SIGTERM', () => void stop());
 process.on('SIGINT', () => void stop());
+
+/** Puts a Worker subclass in node:worker_threads that keeps each live worker and what it is. */
+async function recordWorkers() {
+  const { createRequire, syncBuiltinESMExports } = await import('node:module');
+  const wt = createRequire(import.meta.url)('node:worker_threads');
+  const Original = wt.Worker;
+  const live = new Set();
+  wt.Worker = class extends Original {
+    constructor(source, options) {
+      super(source, options);
+      const text = String(source);
+      const kind = text.includes('wal_checkpoint')
+        ? 'checkpointer'
+        : text.includes('zxcvbn') || text.includes('Zxcvbn')
+          ? 'strength'
+          : 'other';
+      const entry = { kind, worker: this };
+      live.add(entry);
+      this.once('exit', () => live.delete(entry));
+    }
+  };
+  syncBuiltinESMExports();
+  return { live };
+}
+
+/** The process's memory: Node's figures, V8's heap by space, /proc's rollup, threads; with `workers`, each worker's heap from a snapshot. */
+async function memory(benchWorkers, workers, maps) {
+  const { readFileSync, readdirSync } = await import('node:fs');
+  const v8 = await import('node:v8');
+  const rollup = Object.fromEntries(
+    readFileSync('/proc/self/smaps_rollup', 'utf8')
+      .split('\n')
+      .slice(1)
+      .map((l) => l.match(/^(\w+):\s+(\d+) kB/))
+      .filter(Boolean)
+      .map((m) => [m[1], Number(m[2]) * 1024]),
+  );
+  const out = {
+    mem: process.memoryUsage(),
+    heap: v8.getHeapStatistics(),
+    spaces: Object.fromEntries(v8.getHeapSpaceStatistics().map((s) => [s.space_name, { size: s.space_size, used: s.space_used_size }])),
+    rollup,
+    threads: readdirSync('/proc/self/task').length,
+    workers: [...benchWorkers.live].map((w) => ({ kind: w.kind })),
+  };
+  if (maps) out.maps = bigMappings(readFileSync('/proc/self/smaps', 'utf8'));
+  if (workers) {
+    for (const [i, w] of [...benchWorkers.live].entries()) {
+      out.workers[i].snapshotBytes = await snapshotSize(w.worker);
+    }
+  }
+  return out;
+}
+
+/** The sum of the self sizes in a worker's heap snapshot: its live heap. */
+async function snapshotSize(worker) {
+  const stream = await worker.getHeapSnapshot();
+  let text = '';
+  for await (const chunk of stream) text += chunk;
+  const snap = JSON.parse(text);
+  const fields = snap.snapshot.meta.node_fields;
+  const at = fields.indexOf('self_size');
+  let sum = 0;
+  for (let i = at; i < snap.nodes.length; i += fields.length) sum += snap.nodes[i];
+  return sum;
+}
+
+/** Mappings with more than 1 MB resident, largest first: address range, size, resident, name. */
+function bigMappings(smaps) {
+  const out = [];
+  let cur = null;
+  for (const line of smaps.split('\n')) {
+    const head = line.match(/^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/);
+    if (head) {
+      cur = {
+        size: (Number.parseInt(head[2], 16) - Number.parseInt(head[1], 16)) / 1024,
+        perms: head[3],
+        name: head[4] || '[anon]',
+        rss: 0,
+      };
+      out.push(cur);
+      continue;
+    }
+    const rss = line.match(/^Rss:\s+(\d+) kB/);
+    if (rss && cur) cur.rss = Number(rss[1]);
+  }
+  return out
+    .filter((m) => m.rss > 512)
+    .sort((a, b) => b.rss - a.rss)
+    .map((m) => `${Math.round(m.rss / 1024)} MB of ${Math.round(m.size / 1024)} MB ${m.perms} ${m.name}`);
+}
