@@ -1,9 +1,12 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { DomainError } from '../errors.js';
 import { assertPasswordAllowed, passwordProblem, passwordProblemOffThread } from './password-policy.js';
-import { stopStrengthWorker } from './password-strength.js';
+import { setStrengthIdleMs, stopStrengthWorker, strengthWorkerRunning } from './password-strength.js';
 
-afterAll(() => stopStrengthWorker());
+afterAll(() => {
+  setStrengthIdleMs(10_000);
+  return stopStrengthWorker();
+});
 
 const CASES: [string, string[]][] = [
   ['short', []],
@@ -53,5 +56,29 @@ describe('the password policy', () => {
     expect((refused as DomainError).details?.fields).toEqual([expect.objectContaining({ path: 'body.newPassword', field: 'newPassword' })]);
     await stopStrengthWorker();
     await expect(assertPasswordAllowed('cobol-forever-1959', ['grace@example.com'])).resolves.toBeUndefined();
+  });
+
+  it('ends the worker once it has been idle (it holds the dictionaries), not while checks keep coming, and starts it again', async () => {
+    await stopStrengthWorker();
+    setStrengthIdleMs(150);
+    try {
+      // The first check outlasts the idle time (the dictionaries load: hundreds of
+      // milliseconds) and is answered: the idle time counts from an answer.
+      const started = performance.now();
+      expect(await passwordProblemOffThread('password123')).toMatch(/too easy/);
+      expect(performance.now() - started).toBeGreaterThan(150);
+      expect(strengthWorkerRunning()).toBe(true);
+      // Checks that come within the idle time keep the one worker.
+      expect(await passwordProblemOffThread('cobol-forever-1959', ['grace@example.com'])).toBeNull();
+      expect(strengthWorkerRunning()).toBe(true);
+      // Idle past its time: ended.
+      await expect.poll(() => strengthWorkerRunning(), { timeout: 5000, interval: 20 }).toBe(false);
+      // The next check starts a new one and gets the same answer.
+      expect(await passwordProblemOffThread('password123')).toBe(passwordProblem('password123'));
+      expect(strengthWorkerRunning()).toBe(true);
+      await expect.poll(() => strengthWorkerRunning(), { timeout: 5000, interval: 20 }).toBe(false);
+    } finally {
+      setStrengthIdleMs(10_000);
+    }
   });
 });
