@@ -243,12 +243,21 @@ each run measures the three routes back to back, in rotating order. Run only thi
 - **bare Fastify**: \`bench/bare.mjs\`, Fastify with no plugins, hooks or logger answering \`GET /\` with
   \`{"hello":"world"}\` in a process of its own: the limit of the HTTP stack on this machine.
 - **the service**: \`bench/server.mjs\`, the built service (\`dist/\`, as \`npm start\` runs it) in its own
-  process, logging one line per request at \`info\` (to a file).
+  process, logging one line per request at \`info\` (to a file). \`GET /health/live\` is measured on a
+  server process and database of its own, started fresh for it and never given a sign-up or the
+  metered load (what a user of a fresh server gets, as bare Fastify is a fresh process); the metered
+  route runs on another (until 3 December both ran on one process, the metered runs between the
+  \`/health/live\` runs; bench/analysis.md, "Why /health/live cost more inside the bench").
 - autocannon runs in the bench process. *CPU/request* is the server process's user + system CPU
-  (from \`/proc\`) over the run divided by the requests it answered: on a machine shared with
+  (from \`/proc\`, all its threads) over the run divided by the requests it answered: on a machine shared with
   other work, requests per second follow the CPU the server is given, while CPU per request is
   what our code costs; *CPU ratio* is bare's CPU per request over the route's (the capacity
-  ratio if each had a core of its own).
+  ratio if each had a core of its own). It is a figure at saturation: a server that waits between
+  requests pays the event loop's wake-up for each one, and its CPU per request is 2 to 3 times
+  higher (2,000 requests/s: bare Fastify 31-51 µs, \`/health/live\` 42-76 µs, against 14-18 and 19-25
+  saturated), so a run where the load generator, not the server, is the limit inflates it. The
+  run lines printed as the section goes give each figure's share on the server's main thread (the event
+  loop); the rest is its other threads (V8's GC helpers, libuv's pool writing the log, workers).
 
 | database | route | requests/s | p50 (ms) | p99 (ms) | errors + non-2xx | CPU/request (µs) | / bare (requests/s) | / bare (CPU ratio) |
 |---|---|---:|---:|---:|---:|---:|---:|---:|
