@@ -70,7 +70,7 @@ function gcSince(dir: string) {
   const by = new Map<string, { sc: number; scMs: number; mc: number; mcMs: number; kinds: Set<string> }>();
   for (const line of text.slice(from).split('\n')) {
     const m =
-      /^\[\d+:(0x[0-9a-f]+)\]\s+\d+ ms: (Scavenge|Mark-Compact|Mark-Compact \(reduce\)|Mark-sweep|Minor Mark-Compact)[^,]*?(?:,| ).*?([\d.]+) \/ ([\d.]+) ms(.*)$/.exec(
+      /^\[\d+:(0x[0-9a-f]+)\]\s+\d+ ms: (Scavenge|Mark-Compact \(reduce\)|Mark-Compact|Mark-sweep|Minor Mark-Compact)[^,]*?(?:,| ).*?([\d.]+) \/ ([\d.]+) ms(.*)$/.exec(
         line,
       );
     if (!m) continue;
