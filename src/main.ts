@@ -109,6 +109,8 @@ export async function startServer(
   const events = new BalanceEvents(database, log);
   await events.start(config.databaseUrl, opts.pgSchema ? `-c search_path=${opts.pgSchema}` : undefined);
   core.writer.onCommit((changes) => events.publish(changes));
+  // PostgreSQL: the other instances hear each commit's changes by the NOTIFY the writer sends after it.
+  core.writer.announceWith(events.announcer);
   core.writer.onBatch((size, ms) => {
     metrics.writerBatchSize.observe(size);
     metrics.writerBatchSeconds.observe(ms / 1000);

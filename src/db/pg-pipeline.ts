@@ -19,6 +19,11 @@
  * is Kysely's, with one Kysely instance bound to it (created once per pg client):
  * `executeQuery` returns at once for a statement marked to be written ahead.
  *
+ * After the commit: a statement registered with `afterCommit` (the writer's NOTIFY of the
+ * batch's balance changes) is written on the same connection once `commit` has answered, and
+ * not awaited; the connection goes back to the pool with it in flight, the next transaction's
+ * statements queue behind it, and `end` waits for it.
+ *
  * Prepared statements (PG_PREPARED_WRITES, on by default): each statement text gets a name on
  * its connection and is sent as a named statement, so PostgreSQL parses it once per connection
  * and later batches only bind and run it (pg sends the Parse once; one that failed is sent
@@ -44,12 +49,17 @@ export interface TransactionLink {
    * (or `commit`) reports its failure. For a statement whose result is not read.
    */
   writeAhead(): void;
+  /**
+   * `text` with `values` is sent on this connection once the transaction has committed (not
+   * at all if it did not), in its own implicit transaction, and not awaited: the connection
+   * goes back to the pool at once, the next transaction's statements queue behind it. Its
+   * failure goes to `failed`. For what must follow a commit and needs no answer (NOTIFY).
+   */
+  afterCommit(text: string, values: unknown[], failed: (e: unknown) => void): void;
 }
 
 /** Statements a writer connection keeps prepared at most (the writer sends a few dozen kinds). */
 const MAX_PREPARED = 64;
-
-export const NO_LINK: TransactionLink = { writeAhead() {} };
 
 /** Attaches a handler now (the promise is awaited later, after other answers), and returns it. */
 function quiet<T>(p: Promise<T>): Promise<T> {
@@ -61,6 +71,8 @@ export class PipelinedConnection implements DatabaseConnection, TransactionLink 
   /** Statements written whose answers no one has awaited yet, in the order written. */
   private ahead: Promise<pg.QueryResult>[] = [];
   private aheadNext = false;
+  /** What to send once the open transaction has committed (afterCommit). */
+  private followers: { text: string; values: unknown[]; failed: (e: unknown) => void }[] = [];
   /** A Kysely whose every query runs on this connection. */
   readonly db: Kysely<DB>;
 
@@ -94,19 +106,30 @@ export class PipelinedConnection implements DatabaseConnection, TransactionLink 
     this.aheadNext = true;
   }
 
+  afterCommit(text: string, values: unknown[], failed: (e: unknown) => void): void {
+    this.followers.push({ text, values, failed });
+  }
+
   /** Opens the transaction: `begin` goes out with the first statement (or `commit`). */
   begin(): void {
     this.aheadNext = false;
+    this.followers = [];
     this.ahead = [quiet(this.client.query('begin'))];
   }
 
+  /** Sends what was to follow the commit (afterCommit), unawaited (each settles the promise returned, failures going to their handler); once only. */
+  sendFollowers(): Promise<unknown>[] {
+    return this.followers.splice(0).map(({ text, values, failed }) => this.send(text, values).catch(failed));
+  }
+
+  /** `text` as a named prepared statement of this connection (when on and a name is left), else unnamed. */
+  private send(text: string, values: readonly unknown[]): Promise<pg.QueryResult> {
+    const name = this.prepared ? this.nameOf(text) : undefined;
+    return name ? this.client.query({ name, text, values: [...values] }) : this.client.query(text, [...values]);
+  }
+
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
-    const name = this.prepared ? this.nameOf(compiled.sql) : undefined;
-    const sent = quiet(
-      name
-        ? this.client.query({ name, text: compiled.sql, values: [...compiled.parameters] })
-        : this.client.query(compiled.sql, [...compiled.parameters]),
-    );
+    const sent = quiet(this.send(compiled.sql, compiled.parameters));
     if (this.aheadNext) {
       this.aheadNext = false;
       this.ahead.push(sent);
@@ -128,6 +151,7 @@ export class PipelinedConnection implements DatabaseConnection, TransactionLink 
   /** Rolls back (a no-op, with a warning, when the transaction is already over); throws only if the connection fails. */
   async rollback(): Promise<void> {
     this.aheadNext = false;
+    this.followers = [];
     const ahead = this.ahead.splice(0);
     await this.client.query('rollback');
     await Promise.allSettled(ahead);
@@ -193,6 +217,10 @@ export class PipelinedPool {
       try {
         const out = await fn(conn.db, conn);
         await conn.commit();
+        for (const p of conn.sendFollowers()) {
+          this.following.add(p);
+          void p.finally(() => this.following.delete(p));
+        }
         return out;
       } catch (e) {
         // The error that matters is `e`; a failed rollback (a dead connection) adds nothing,
@@ -208,10 +236,15 @@ export class PipelinedPool {
   }
 
   private ended: Promise<void> | undefined;
+  /** Statements sent after commits and not answered yet (afterCommit). */
+  private readonly following = new Set<Promise<unknown>>();
 
-  /** Ends the pool; again, the same promise (pg-pool throws on a second end, Kysely's destroy does not). */
+  /**
+   * Ends the pool once the statements sent after commits are answered; again, the same promise
+   * (pg-pool throws on a second end, Kysely's destroy does not).
+   */
   end(): Promise<void> {
-    this.ended ??= this.pool.end();
+    this.ended ??= Promise.allSettled([...this.following]).then(() => this.pool.end());
     return this.ended;
   }
 }

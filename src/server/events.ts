@@ -1,7 +1,9 @@
 /**
  * Balance changes, for the SSE stream. The writer publishes each commit here; on
- * Postgres the change is also sent with NOTIFY so every instance's subscribers hear
- * about balances moved by another instance (LISTEN on one dedicated connection). The
+ * Postgres the writer also sends the changes with NOTIFY (`announcer`, core/ledger/writer.ts:
+ * on the batch's own connection right after its commit, never for one rolled back), so every
+ * instance's subscribers hear about balances moved by another instance (LISTEN on one
+ * dedicated connection, which skips this instance's own unparsed). The
  * same connection hears changes of a user's access (core/accounts/token-version.ts), so
  * every instance drops its cached copy of that user.
  */
@@ -10,14 +12,19 @@ import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import { USERS_CHANNEL } from '../core/accounts/token-version.js';
 import type { BalanceChange } from '../core/ledger/types.js';
+import type { ChangeAnnouncer } from '../core/ledger/writer.js';
 import type { ErrorLog } from '../core/log.js';
 import type { Database } from '../db/open.js';
 
 const CHANNEL = 'credit_balance';
+/** Changes per NOTIFY payload (a payload must stay under 8000 bytes). */
+const PER_PAYLOAD = 25;
 
 export class BalanceEvents {
   private emitter = new EventEmitter();
   private readonly instance = randomUUID();
+  /** How this instance's own payloads begin (JSON.stringify keeps `i` first): its listener skips them unparsed. */
+  private readonly own = `{"i":"${this.instance}",`;
   private listener: pg.Client | null = null;
   private closed = false;
   private readonly userListeners: ((userId: string | null) => void)[] = [];
@@ -43,6 +50,8 @@ export class BalanceEvents {
         for (const fn of this.userListeners) fn(msg.payload);
         return;
       }
+      // This instance's own changes were published here at their commit.
+      if (msg.payload.startsWith(this.own)) return;
       try {
         const { i, c } = JSON.parse(msg.payload) as { i: string; c: BalanceChange[] };
         if (i !== this.instance) for (const change of c) this.emitter.emit(change.userId, change);
@@ -87,24 +96,26 @@ export class BalanceEvents {
     }, 1000).unref();
   }
 
-  /** Called by the writer after each commit. */
+  /**
+   * The writer's NOTIFY of each transaction's balance changes (PostgreSQL; main.ts hands it to
+   * `writer.announceWith`): `PER_PAYLOAD` changes a payload, tagged with this instance.
+   */
+  readonly announcer: ChangeAnnouncer = {
+    channel: CHANNEL,
+    payloads: (changes) => {
+      const out: string[] = [];
+      for (let k = 0; k < changes.length; k += PER_PAYLOAD) {
+        out.push(JSON.stringify({ i: this.instance, c: changes.slice(k, k + PER_PAYLOAD) }));
+      }
+      return out;
+    },
+    failed: (err, changes) =>
+      this.log.error({ err: { message: (err as Error).message }, changes }, 'balance changes not announced to the other instances'),
+  };
+
+  /** Called by the writer after each commit: this instance's subscribers (the others hear the writer's NOTIFY). */
   publish(changes: BalanceChange[]): void {
     for (const c of changes) this.emitter.emit(c.userId, c);
-    if (this.database.dialect === 'postgres' && this.database.pgPool) {
-      // One NOTIFY per 25 changes (a payload must stay under 8000 bytes), sent after the commit.
-      const pool = this.database.pgPool;
-      for (let k = 0; k < changes.length; k += 25) {
-        const c = changes.slice(k, k + 25);
-        pool
-          .query('select pg_notify($1, $2)', [CHANNEL, JSON.stringify({ i: this.instance, c })])
-          .catch((err) =>
-            this.log.error(
-              { err: { message: (err as Error).message }, changes: c.length },
-              'balance changes not announced to the other instances',
-            ),
-          );
-      }
-    }
   }
 
   /**

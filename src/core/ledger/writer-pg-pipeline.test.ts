@@ -4,14 +4,20 @@
  * as they do with four: a write that fails rolls the batch back and its operations are
  * retried one by one, so only the bad one fails; a connection lost with the write and
  * commit unanswered is an unknown outcome (every operation of the batch fails with the
- * connection error, none is re-run). PostgreSQL only.
+ * connection error, none is re-run). Balance changes announced with NOTIFY (ChangeAnnouncer)
+ * go on the batch's connection right after its commit, unawaited, and are heard for exactly
+ * the batches that committed. PostgreSQL only.
  */
+import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestCore, postgresAvailable, type TestCore } from '../../../test/support/db.js';
+import { createTestCore, postgresAvailable, TEST_PG_URL, type TestCore } from '../../../test/support/db.js';
 import { makeUser } from '../../../test/support/factories.js';
 import { isConnectionError } from '../../db/errors.js';
 import { recordQueries } from '../../../test/support/pg-queries.js';
+import { until } from '../../../test/support/poll.js';
+import type { BalanceChange } from './types.js';
 import { verifyLedger } from './verify.js';
 
 describe.runIf(await postgresAvailable())('the ledger writer on pipelined PostgreSQL connections', () => {
@@ -91,5 +97,66 @@ describe.runIf(await postgresAvailable())('the ledger writer on pipelined Postgr
     // The writer goes on, on a new connection.
     expect(await debit(user.id, 100)).toEqual({ ok: true, balanceMc: 4_900 });
     expect((await verifyLedger(core.database.db, core.ledgerKey)).violations).toEqual([]);
+  });
+
+  it('announces each committed batch with NOTIFY on its connection after its commit, and nothing of a batch rolled back', async () => {
+    // A channel of this test's own: other suites may share the database.
+    const channel = `writer_test_${randomUUID().replace(/-/g, '')}`;
+    const heard: BalanceChange[][] = [];
+    const listener = new pg.Client({ connectionString: TEST_PG_URL });
+    await listener.connect();
+    listener.on('notification', (m) => heard.push(JSON.parse(m.payload ?? '[]') as BalanceChange[]));
+    await listener.query(`listen ${channel}`);
+    // Two changes a payload, so a batch of three accounts sends two.
+    const failures: unknown[] = [];
+    core.writer.announceWith({
+      channel,
+      payloads: (changes) => [changes.slice(0, 2), changes.slice(2)].filter((c) => c.length > 0).map((c) => JSON.stringify(c)),
+      failed: (e) => failures.push(e),
+    });
+    /** The payloads heard once `n` have arrived (and a query on the listener answered after them). */
+    const heardBy = async (n: number) => {
+      await until(`${n} notifications`, () => heard.length >= n);
+      await listener.query('select 1');
+      return heard.splice(0);
+    };
+    try {
+      const users = [await makeUser(core, { credits: 5 }), await makeUser(core, { credits: 5 }), await makeUser(core, { credits: 5 })];
+      // Funding the users was announced too, a grant each.
+      expect((await heardBy(3)).map((p) => p.map((c) => c.balanceMc))).toEqual([[5_000], [5_000], [5_000]]);
+      const rec = recordQueries();
+      try {
+        await Promise.all(users.map((u, i) => debit(u.id, 100 * (i + 1))));
+      } finally {
+        rec.stop();
+      }
+      // Two round trips, then the NOTIFY, sent once the commit answered (nothing waits for its answer).
+      expect(rec.sent.map((s) => s.text.split(' ')[0])).toEqual(['begin', 'select', 'with', 'commit', 'select']);
+      expect(rec.sent[4]?.text).toContain('pg_notify');
+      expect(rec.sent.filter((s) => !s.withEarlier).length).toBe(3);
+      const batch = await heardBy(2);
+      expect(batch.map((p) => p.length)).toEqual([2, 1]);
+      expect(
+        batch
+          .flat()
+          .map((c) => [c.userId, c.balanceMc])
+          .sort(),
+      ).toEqual(users.map((u, i) => [u.id, 5_000 - 100 * (i + 1)]).sort());
+
+      // A batch whose write fails rolls back and sends no NOTIFY: only the one-by-one retries are heard.
+      const user = users[0] as { id: string };
+      await sql`alter table credit_transactions add constraint pipeline_test_no_778 check (amount_mc <> -778)`.execute(core.database.db);
+      try {
+        const outcomes = await Promise.all([100, 778, 200].map((mc) => debit(user.id, mc)));
+        expect(outcomes.map((o) => o.ok)).toEqual([true, false, true]);
+      } finally {
+        await sql`alter table credit_transactions drop constraint pipeline_test_no_778`.execute(core.database.db);
+      }
+      expect((await heardBy(2)).map((p) => p.map((c) => c.balanceMc))).toEqual([[4_800], [4_600]]);
+      expect(failures).toEqual([]);
+    } finally {
+      core.writer.announceWith(undefined);
+      await listener.end();
+    }
   });
 });

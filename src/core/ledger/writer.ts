@@ -18,6 +18,7 @@
  */
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/open.js';
+import type { TransactionLink } from '../../db/pg-pipeline.js';
 import type { DB } from '../../db/schema.js';
 import { isConnectionError, isTransientConflict } from '../../db/errors.js';
 import { exclusiveTransaction } from '../../db/transaction.js';
@@ -46,6 +47,26 @@ export interface WriterStats {
   /** Batches started while another was in flight (PostgreSQL's pipeline). */
   pipelined: number;
 }
+
+/**
+ * How the writer tells the other instances about balance changes (PostgreSQL): NOTIFY on
+ * `channel` with `payloads` (server/events.ts makes them), sent once the transaction that made
+ * the changes has committed, never for one rolled back. Not inside that transaction: a
+ * transaction that sends NOTIFY holds PostgreSQL's one notification lock from its pre-commit
+ * to the end of its commit, WAL flush included, so the batches of several writers would
+ * commit one at a time (bench/analysis.md, 3 December). A batch's NOTIFY goes on its own
+ * connection right after its `commit` (db/pg-pipeline.ts, afterCommit), unawaited.
+ */
+export interface ChangeAnnouncer {
+  channel: string;
+  /** The payloads announcing `changes` (each under PostgreSQL's 8000 bytes). */
+  payloads(changes: BalanceChange[]): string[];
+  /** A NOTIFY failed (the changes are committed; the other instances do not hear of them). */
+  failed(e: unknown, changes: number): void;
+}
+
+/** Announces a batch's changes: one statement whatever their number (`unnest` of the payloads). */
+const NOTIFY = 'select pg_notify($1, p) from unnest($2::text[]) as p';
 
 /** Runs inside an exclusive transaction: custom reads and writes plus ledger operations. */
 export interface TransactionScope {
@@ -80,6 +101,7 @@ export class LedgerWriter {
   private closed = false;
   private idleWaiters: (() => void)[] = [];
   private listeners: ((changes: BalanceChange[]) => void)[] = [];
+  private announcer: ChangeAnnouncer | undefined;
   private batchListeners: ((size: number, ms: number) => void)[] = [];
   readonly stats: WriterStats = { batches: 0, ops: 0, lastBatchSize: 0, pipelined: 0 };
   private readonly maxBatch: number;
@@ -105,6 +127,14 @@ export class LedgerWriter {
   /** Called after each commit with the accounts whose balance changed. */
   onCommit(fn: (changes: BalanceChange[]) => void): void {
     this.listeners.push(fn);
+  }
+
+  /**
+   * On PostgreSQL, the changes of each committed transaction are also sent with NOTIFY as
+   * `a` says (ChangeAnnouncer); undefined: nothing is (the default). SQLite: ignored (one process).
+   */
+  announceWith(a: ChangeAnnouncer | undefined): void {
+    this.announcer = a;
   }
 
   /** The database's dialect (a use-case's SQL may differ: locks, NOTIFY). */
@@ -272,8 +302,29 @@ export class LedgerWriter {
   /** A batch's transaction: on PostgreSQL's pipelined writer pool when open (db/pg-pipeline.ts). */
   private batchTransaction(ops: LedgerOp[], now: number, hooks?: BatchHooks) {
     const writer = this.database.pgWriter;
-    if (writer) return writer.transaction((trx, link) => applyBatch(trx, { dialect: 'postgres', link }, this.key, ops, now, hooks));
-    return this.inTransaction((trx) => applyBatch(trx, this.database, this.key, ops, now, hooks));
+    if (writer)
+      return writer.transaction(async (trx, link) => {
+        const out = await applyBatch(trx, { dialect: 'postgres', link }, this.key, ops, now, hooks);
+        this.announce(out.changes, link);
+        return out;
+      });
+    return this.inTransaction((trx) => applyBatch(trx, this.database, this.key, ops, now, hooks)).then((out) => {
+      this.announce(out.changes);
+      return out;
+    });
+  }
+
+  /**
+   * PostgreSQL: NOTIFY of committed `changes` (ChangeAnnouncer): on the batch's pipelined
+   * connection right after its commit (`link`), else, the transaction being committed, on the pool.
+   */
+  private announce(changes: BalanceChange[], link?: TransactionLink): void {
+    const a = this.announcer;
+    if (!a || this.database.dialect !== 'postgres' || changes.length === 0) return;
+    const values = [a.channel, a.payloads(changes)];
+    const failed = (e: unknown) => a.failed(e, changes.length);
+    if (link) link.afterCommit(NOTIFY, values, failed);
+    else this.database.pgPool?.query(NOTIFY, values).catch(failed);
   }
 
   private async runBatch(batch: OpItem[], hooks?: BatchHooks, flight?: Flight) {
@@ -367,7 +418,11 @@ export class LedgerWriter {
         );
         this.stats.batches++;
         for (const l of this.batchListeners) l(1, performance.now() - started);
-        if (changes.length > 0) this.publish(mergeChanges(changes));
+        if (changes.length > 0) {
+          const merged = mergeChanges(changes);
+          this.announce(merged);
+          this.publish(merged);
+        }
         item.resolve(value);
         return;
       } catch (e) {
