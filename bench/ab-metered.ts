@@ -5,7 +5,15 @@
  * (autocannon, 64 connections: requests/s, the server's CPU per request from /proc, p99)
  * and, with a rate, an open loop at that rate (bench/open-loop.ts: p50/p99 counted from
  * when each request was due). Figures of one round compare; rounds show the noise.
+ *
+ * AB_DIALECT=postgres: on PostgreSQL (BENCH_DATABASE_URL), adding per request the CPU of each
+ * build's own backends (found by application_name, from /proc), and the writer's batches
+ * (from /metrics). (Transactions per batch are not counted here: a busy backend reports its
+ * counts to pg_stat_database up to 10 s late, and these servers' backends stay up between
+ * runs; bench/prof-pg-notify.ts counts them over connections it closes.)
  */
+import type { Dialect } from '../src/db/open.js';
+import { load, PG_URL, pgBackendCpu, pgCpuBetween, withAppName } from './common.js';
 import { type BenchDb, benchDb, fundedUser, measuredRun, meteredRequest, startServerProc } from './http.js';
 import { openLoop } from './open-loop.js';
 
@@ -14,24 +22,43 @@ if (!a || !b) throw new Error('usage: ab-metered.ts <server.mjs A> <server.mjs B
 const rounds = Number(process.argv[4] ?? 3);
 const seconds = Number(process.argv[5] ?? 5);
 const rate = Number(process.argv[6] ?? 0);
+const METRICS_TOKEN = 'ab-metered-metrics-token';
+const dialect = (process.env.AB_DIALECT ?? 'sqlite') as Dialect;
 const dbs: BenchDb[] = [];
 const servers = [];
 for (const [name, script] of [
   ['A', a],
   ['B', b],
 ] as const) {
-  const db = await benchDb('sqlite');
+  const db = await benchDb(dialect);
   dbs.push(db);
-  const s = await startServerProc(db, {}, script);
+  const app = `ab-metered-${process.pid}-${name}`;
+  const env = { METRICS_TOKEN, ...(dialect === 'postgres' ? { DATABASE_URL: withAppName(PG_URL, app) } : {}) };
+  const s = await startServerProc(db, env, script);
   const { token } = await fundedUser(s.url, `ab-${name}@example.com`, 500_000_000);
-  servers.push({ name, s, req: meteredRequest(token) });
+  servers.push({ name, s, app, req: meteredRequest(token) });
 }
+
+/** The writer's batches so far (its batch-size histogram's count, from /metrics). */
+async function batches(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+  return Number(/^ledger_writer_batch_size_count (\d+)/m.exec(text)?.[1] ?? Number.NaN);
+}
+
 try {
   for (const x of servers) await measuredRun(x.s, { url: `${x.s.url}/api/messages`, connections: 64, duration: 2, ...x.req });
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 === 0 ? servers : [...servers].reverse();
     for (const x of order) {
+      const pg0 = dialect === 'postgres' ? { cpu: await pgBackendCpu(x.app), batches: await batches(x.s.url) } : undefined;
       const l = await measuredRun(x.s, { url: `${x.s.url}/api/messages`, connections: 64, duration: seconds, ...x.req });
+      let pgFigures = '';
+      if (pg0) {
+        const cpu = pgCpuBetween(pg0.cpu, await pgBackendCpu(x.app));
+        const b = (await batches(x.s.url)) - pg0.batches;
+        const done = l.rps * seconds;
+        pgFigures = `, postgres ${Math.round((cpu * 1e6) / done)} µs CPU/request; ${b} batches (${(done / b).toFixed(1)} requests each)`;
+      }
       let open = '';
       if (rate > 0) {
         const o = await openLoop(
@@ -42,7 +69,9 @@ try {
         );
         open = `, open loop at ${rate}/s: p50 ${o.p50.toFixed(1)} ms, p99 ${o.p99.toFixed(1)} ms, bad ${o.bad}`;
       }
-      console.log(`round ${r + 1} ${x.name}: ${Math.round(l.rps)}/s, ${l.cpuUs} µs CPU/request, p99 ${l.p99} ms, bad ${l.bad}${open}`);
+      console.log(
+        `round ${r + 1} ${x.name}: ${Math.round(l.rps)}/s, ${l.cpuUs} µs CPU/request, p99 ${l.p99} ms, bad ${l.bad}${pgFigures}${open}; load ${load()}`,
+      );
     }
   }
 } finally {

@@ -6,11 +6,17 @@
  * flight, for CAPACITY_SECONDS once the parent says go (so the processes of a run measure the
  * same window). Talks to the parent over IPC: 'ready' after its warm-up, its figures after the
  * run; the parent's first message starts the run, its second lets the process close.
+ *
+ * CAPACITY_ANNOUNCE (bench/prof-pg-notify-capacity.ts): `writer` announces each batch's balance
+ * changes as an instance does (server/events.ts's listener, the writer's NOTIFY after each
+ * commit, main.ts), `pool` as before 3 December 2026 (an autocommit NOTIFY on the ordinary
+ * pool after each commit); unset, nothing is announced (the capacity section's figure).
  */
 import { sql } from 'kysely';
 import { LedgerKey } from '../src/core/ledger/hash.js';
 import { LedgerWriter } from '../src/core/ledger/writer.js';
 import { openDatabase } from '../src/db/open.js';
+import { BalanceEvents } from '../src/server/events.js';
 
 export interface WorkerResult {
   debits: number;
@@ -38,6 +44,21 @@ const database = await openDatabase({
 const users = (await sql<{ user_id: string }>`select user_id from user_credits`.execute(database.db)).rows.map((r) => r.user_id);
 if (users.length === 0) throw new Error('capacity worker: no accounts in the schema');
 const writer = new LedgerWriter(database, { ledgerKey: new LedgerKey(env('CAPACITY_LEDGER_KEY')) });
+const announce = process.env.CAPACITY_ANNOUNCE;
+const events = announce ? new BalanceEvents(database) : undefined;
+if (events) {
+  await events.start(env('CAPACITY_DATABASE_URL'), `-c search_path=${env('CAPACITY_SCHEMA')}`);
+  writer.onCommit((changes) => events.publish(changes));
+  if (announce === 'writer') writer.announceWith(events.announcer);
+  else if (announce === 'pool') {
+    writer.onCommit((changes) => {
+      for (let k = 0; k < changes.length; k += 25) {
+        const c = changes.slice(k, k + 25);
+        database.pgPool?.query('select pg_notify($1, $2)', ['credit_balance', JSON.stringify({ i: 'capacity', c })]).catch(() => {});
+      }
+    });
+  } else throw new Error(`capacity worker: CAPACITY_ANNOUNCE is writer or pool, not ${announce}`);
+}
 const debit = () =>
   writer.submit({
     kind: 'debit',
@@ -98,5 +119,6 @@ await send(result);
 // The parent reads this process's Postgres backends' CPU before they close.
 await new Promise<void>((resolve) => process.once('message', () => resolve()));
 await writer.close();
+await events?.close();
 await database.close();
 process.disconnect();

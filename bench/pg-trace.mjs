@@ -22,9 +22,12 @@ function kindOf(text) {
   const t = String(text).trim().toLowerCase().replace(/\s+/g, ' ');
   if (t.startsWith('with tx as') || t.startsWith('with ')) return 'write (with ... select 1)';
   if (t.startsWith('select') && t.includes('for update') && t.includes('user_credits')) return 'lock accounts (select ... for update)';
-  if (t.startsWith('select pg_notify')) return 'pg_notify (autocommit)';
+  if (t.startsWith('select pg_notify')) return 'pg_notify';
   return t.slice(0, 48);
 }
+
+/** Connections that ran a writer transaction (sent `begin`). */
+const writers = new WeakSet();
 
 /** Per connection, queries sent and not yet answered: a query sent while one is counts no round trip of its own. */
 const unanswered = new WeakMap();
@@ -32,7 +35,15 @@ const unanswered = new WeakMap();
 const orig = pg.Client.prototype.query;
 pg.Client.prototype.query = function (config, values, callback) {
   const text = typeof config === 'string' ? config : config?.text;
-  const kind = kindOf(text);
+  let kind = kindOf(text);
+  // NOTIFY in a writer transaction (sent before its commit), after one on its connection, or on another connection.
+  if (kind === 'pg_notify')
+    kind = open.get(this)
+      ? 'pg_notify (in the batch)'
+      : writers.has(this)
+        ? 'pg_notify (autocommit, on the writer connection after its commit)'
+        : 'pg_notify (autocommit, on the pool)';
+  if (kind === 'begin') writers.add(this);
   const t0 = performance.now();
   const withEarlier = (unanswered.get(this) ?? 0) > 0;
   unanswered.set(this, (unanswered.get(this) ?? 0) + 1);

@@ -11,6 +11,8 @@
  *   npx tsx bench/prof-pg-batch.ts 5 64 ab [RUNS]   (no trace: pipeline off, SQLite, pipeline on, alternated)
  *   npx tsx bench/prof-pg-batch.ts 5 64 writes [RUNS]   (PG_PIPELINED_WRITES: four round trips a batch, SQLite, two;
  *                                                      alternated, then one traced run of each)
+ *   npx tsx bench/prof-pg-batch.ts 5 64 builds <server.mjs A> <server.mjs B> [RUNS]   (two builds, each its own
+ *                                                      dist/ as in bench/ab-metered.ts: traced runs, alternated)
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -30,7 +32,14 @@ type Trace = {
 
 const APP = `prof-pg-batch-${process.pid}`;
 
-async function run(dialect: Dialect, trace: boolean, pipeline = 2, pipelinedWrites = true, extra: Record<string, string> = {}) {
+async function run(
+  dialect: Dialect,
+  trace: boolean,
+  pipeline = 2,
+  pipelinedWrites = true,
+  extra: Record<string, string> = {},
+  script: string | undefined = undefined,
+) {
   const db = await benchDb(dialect);
   const out = join(tmpdir(), `pg-trace-${process.pid}-${dialect}.json`);
   const env: Record<string, string> = {
@@ -41,7 +50,7 @@ async function run(dialect: Dialect, trace: boolean, pipeline = 2, pipelinedWrit
   };
   // Postgres's backends of this server, found by name: their CPU per request.
   if (dialect === 'postgres') env.DATABASE_URL = withAppName(PG_URL, APP);
-  const server = await startServerProc(db, env, undefined, trace ? ['--import', TRACE] : []);
+  const server = await startServerProc(db, env, script, trace ? ['--import', TRACE] : []);
   try {
     const { token } = await fundedUser(server.url, `prof-${dialect}@example.com`, 50_000_000);
     const opts = { url: `${server.url}/api/messages`, connections: C, ...meteredRequest(token) };
@@ -165,6 +174,28 @@ if (process.argv[4] === 'vs') {
     console.log(
       `| ${name} | ${ls.map((l) => r(l.rps)).join(', ')} | ${ls.map((l) => l.cpuUs).join(', ')} | ${ls.map((l) => l.pgUs ?? '-').join(', ')} |`,
     );
+  process.exit(0);
+}
+if (process.argv[4] === 'builds') {
+  // Two builds, traced, alternated: their statements and round trips per batch (and rates, CPU per request).
+  const [a, b] = [process.argv[5], process.argv[6]];
+  if (!a || !b) throw new Error('usage: prof-pg-batch.ts SECONDS CONNECTIONS builds <server.mjs A> <server.mjs B> [RUNS]');
+  for (let i = 0; i < Number(process.argv[7] ?? 1); i++) {
+    const order: [string, string][] =
+      i % 2 === 0
+        ? [
+            ['A', a],
+            ['B', b],
+          ]
+        : [
+            ['B', b],
+            ['A', a],
+          ];
+    for (const [name, script] of order) {
+      const x = await run('postgres', true, 1, true, {}, script);
+      report(`run ${i + 1}, build ${name} (${script}), postgres ${(x.load as { pgUs?: number }).pgUs} µs CPU/request, load ${la()}`, x);
+    }
+  }
   process.exit(0);
 }
 if (process.argv[4] === 'writes') {
