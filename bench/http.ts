@@ -99,7 +99,26 @@ export async function benchDb(dialect: Dialect): Promise<BenchDb> {
   };
 }
 
-/** Starts bench/server.mjs; its log (info level, one line per request) goes to a file. */
+/**
+ * The `Environment=` lines of deploy/credits.service (NODE_ENV, MALLOC_ARENA_MAX, NODE_OPTIONS):
+ * the bench's servers run as the service is deployed. A variable given as '' by a caller is
+ * left out (bench/mem-metered.ts's `deploy-off`).
+ */
+export function deployEnvironment(): Record<string, string> {
+  const unit = readFileSync(new URL('../deploy/credits.service', import.meta.url), 'utf8');
+  return Object.fromEntries(
+    unit
+      .split('\n')
+      .filter((l) => l.startsWith('Environment='))
+      .map((l) => {
+        const kv = l.slice('Environment='.length);
+        const at = kv.indexOf('=');
+        return [kv.slice(0, at), kv.slice(at + 1)];
+      }),
+  );
+}
+
+/** Starts bench/server.mjs (with deploy/credits.service's environment); its log (info level, one line per request) goes to a file. */
 export async function startServerProc(
   db: BenchDb,
   extraEnv: Record<string, string> = {},
@@ -113,24 +132,24 @@ export async function startServerProc(
   const started = performance.now();
   // node itself, or the wrapper with node as its first argument.
   const [command, ...args] = [...wrapper, process.execPath, ...nodeArgs, script];
-  const child = spawn(command ?? process.execPath, args, {
-    env: {
-      PATH: process.env.PATH ?? '',
-      NODE_ENV: 'production',
-      JWT_SECRET,
-      LEDGER_KEY,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      ALLOW_SIMULATED_PAYMENTS: 'true',
-      SUPER_ADMIN_EMAIL: ADMIN.email,
-      SUPER_ADMIN_PASSWORD: ADMIN.password,
-      AUTH_RATE_LIMIT: '100000',
-      ...db.env,
-      ...extraEnv,
-    },
-    stdio: ['ignore', logFd, 'pipe'],
-  });
+  const env: Record<string, string> = {
+    ...deployEnvironment(),
+    PATH: process.env.PATH ?? '',
+    NODE_ENV: 'production',
+    JWT_SECRET,
+    LEDGER_KEY,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    ALLOW_SIMULATED_PAYMENTS: 'true',
+    SUPER_ADMIN_EMAIL: ADMIN.email,
+    SUPER_ADMIN_PASSWORD: ADMIN.password,
+    AUTH_RATE_LIMIT: '100000',
+    ...db.env,
+    ...extraEnv,
+  };
+  for (const [k, v] of Object.entries(env)) if (v === '') delete env[k];
+  const child = spawn(command ?? process.execPath, args, { env, stdio: ['ignore', logFd, 'pipe'] });
   closeSync(logFd);
   const ready = await new Promise<{ url: string }>((resolve, reject) => {
     let err = '';

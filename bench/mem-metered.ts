@@ -16,7 +16,9 @@
  * sign-up, as its idle timer would a minute later); `checkpointer-off` (SQLite: the WAL
  * checkpointer's worker ended, the connection checkpoints itself); `logger-off`
  * (BENCH_LOGGER=off); `no-pipeline` / `no-prepared` (PostgreSQL: PG_PIPELINED_WRITES /
- * PG_PREPARED_WRITES false); `arena2` (MALLOC_ARENA_MAX=2); `semi8` (node
+ * PG_PREPARED_WRITES false); `arena2` (MALLOC_ARENA_MAX=2); `deploy-off` (without the
+ * MALLOC_ARENA_MAX and NODE_OPTIONS of deploy/credits.service, which every bench server
+ * otherwise gets: bench/http.ts deployEnvironment); `semi8` (node
  * --max-semi-space-size=8); `env:K=V;K=V` and `node:--flag` for others; `server:<path>` runs
  * another build's bench/server.mjs (with BENCH_MEM support) as it is. `--workers` also
  * weighs each worker's live heap from a heap snapshot at the end of the load.
@@ -79,6 +81,8 @@ function setupOne(v: string): Setup {
   if (v === 'no-pipeline') return { env: { PG_PIPELINED_WRITES: 'false' }, node: [] };
   if (v === 'no-prepared') return { env: { PG_PREPARED_WRITES: 'false' }, node: [] };
   if (v === 'arena2') return { env: { MALLOC_ARENA_MAX: '2' }, node: [] };
+  // Without deploy/credits.service's memory settings (startServerProc drops variables given as '').
+  if (v === 'deploy-off') return { env: { MALLOC_ARENA_MAX: '', NODE_OPTIONS: '' }, node: [] };
   if (v === 'semi8') return { env: {}, node: ['--max-semi-space-size=8'] };
   if (v.startsWith('env:')) {
     return {
