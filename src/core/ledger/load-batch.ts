@@ -182,6 +182,12 @@ export async function loadBatch(
   const firstRead: string[] = [];
   /** Accounts all of whose grants are read after the lock. */
   const more = new Set<string>();
+  // The members the ops name are known now (holds and usage rows are read): on Postgres their read
+  // goes out right behind the lock, on the same connection, and runs once the lock is held
+  // (loadMembers), so it needs no round trip of its own on the writer's pipelined connection.
+  const month = monthOf(now);
+  const pairs = memberPairs(ops, reservations, usages);
+  let members: Promise<Map<string, MemberState>> | undefined;
   for (const part of parts(dialect, ids)) {
     const need = grantNeeds(part, demand);
     firstRead.push(...need.first);
@@ -190,7 +196,7 @@ export async function loadBatch(
       // account row locked is the latest. Where another transaction changed the account
       // meanwhile (its row version differs from the snapshot's), all its grants are read again
       // now, after the lock. Every change of a grant rewrites its account's row.
-      const rows = await trx
+      const locking = trx
         .selectFrom('user_credits')
         .selectAll()
         .select([
@@ -207,6 +213,11 @@ export async function loadBatch(
         .orderBy('user_id')
         .forUpdate()
         .execute();
+      // Postgres takes every account in one part: this is the last lock. A failed lock is the error
+      // thrown; the read behind it then fails too (the transaction is aborted), unheard.
+      members = loadMembers(trx, dialect, pairs, month);
+      members.catch(() => {});
+      const rows = await locking;
       for (const { open_grants, locked_version, snapshot_version, ...row } of rows) {
         accounts.set(row.user_id, { row, startAvailableMc: row.balance_mc - row.reserved_mc, dirty: false });
         if (locked_version === snapshot_version) for (const g of open_grants ?? []) addGrant(g);
@@ -283,28 +294,26 @@ export async function loadBatch(
       else allocations.set(a.reservationId, [a]);
     }
   }
-  const month = monthOf(now);
-  const members = await loadMembers(trx, dialect, ops, reservations, usages, month);
-  return { stored, accounts, reservations, usages, grants, allocations, allocationsLoaded, allocationRows, members, month };
+  return {
+    stored,
+    accounts,
+    reservations,
+    usages,
+    grants,
+    allocations,
+    allocationsLoaded,
+    allocationRows,
+    members: await (members ?? loadMembers(trx, dialect, pairs, month)),
+    month,
+  };
 }
 
-/**
- * The organisation members the batch's ops name (and those whose holds it settles or whose
- * usage it reverses), with their limit, what they were charged this month and what their
- * active holds reserve. Read after the accounts' locks, so on Postgres (read committed: each
- * statement sees what committed before it) every batch of an organisation sees the spending
- * of the one before it; every change of these rows is made by a batch holding that lock.
- * A member an op names who is not in account_members is absent: the op is refused (404).
- */
-async function loadMembers(
-  trx: Kysely<DB>,
-  dialect: Dialect,
+/** The organisation members the batch's ops name, and those whose holds it settles or whose usage it reverses: [account, user] by key. */
+function memberPairs(
   ops: readonly LedgerOp[],
   reservations: Map<string, ReservationState>,
   usages: Map<string, UsageState>,
-  month: string,
-): Promise<Map<string, MemberState>> {
-  const members = new Map<string, MemberState>();
+): Map<string, [string, string]> {
   const pairs = new Map<string, [string, string]>();
   const add = (accountId: string, userId: string | null) => {
     if (userId) pairs.set(memberKey(accountId, userId), [accountId, userId]);
@@ -320,6 +329,24 @@ async function loadMembers(
       if (u) add(u.row.user_id, u.row.member_id);
     }
   }
+  return pairs;
+}
+
+/**
+ * The members `pairs` names, with their limit, what they were charged this month and what their
+ * active holds reserve. Read after the accounts' locks (on Postgres sent right behind the lock
+ * statement, which the server runs first: loadBatch), so on Postgres (read committed: each
+ * statement sees what committed before it) every batch of an organisation sees the spending
+ * of the one before it; every change of these rows is made by a batch holding that lock.
+ * A member an op names who is not in account_members is absent: the op is refused (404).
+ */
+async function loadMembers(
+  trx: Kysely<DB>,
+  dialect: Dialect,
+  pairs: Map<string, [string, string]>,
+  month: string,
+): Promise<Map<string, MemberState>> {
+  const members = new Map<string, MemberState>();
   if (pairs.size === 0) return members;
   // Two parameters a member.
   for (const part of parts(dialect, [...pairs.values()], dialect === 'postgres' ? 1000 : CHUNK / 2)) {

@@ -13,7 +13,8 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestCore, postgresAvailable, TEST_PG_URL, type TestCore } from '../../../test/support/db.js';
-import { makeUser } from '../../../test/support/factories.js';
+import { makeUser, testUsage } from '../../../test/support/factories.js';
+import { makeOrg } from '../../../test/support/orgs.js';
 import { isConnectionError } from '../../db/errors.js';
 import { recordQueries } from '../../../test/support/pg-queries.js';
 import { until } from '../../../test/support/poll.js';
@@ -52,6 +53,37 @@ describe.runIf(await postgresAvailable())('the ledger writer on pipelined Postgr
     expect(rec.sent.map((s) => s.text.split(' ')[0])).toEqual(['begin', 'select', 'with', 'commit']);
     // Round trips: queries sent while none was unanswered on their connection.
     expect(rec.sent.filter((s) => !s.withEarlier).length).toBe(2);
+  });
+
+  it("reads an organisation member's month with the lock, not in a round trip of its own", async () => {
+    const owner = await makeUser(core);
+    const m = await makeUser(core);
+    const org = await makeOrg(core.database.db, [
+      { userId: owner.id, role: 'owner' },
+      { userId: m.id, limitMc: 5_000 },
+    ]);
+    await core.ledger.grant(org, 100_000, 'purchase');
+    const spend = (mc: number) =>
+      core.writer.submit({ kind: 'debit', type: 'usage', userId: org, amountMc: mc, usage: testUsage(mc), memberId: m.id }).then(
+        () => 'ok',
+        (e: unknown) => (e as { code?: string }).code,
+      );
+    const rec = recordQueries();
+    let outcomes: (string | undefined)[];
+    try {
+      outcomes = await Promise.all([1_000, 1_000].map(spend));
+    } finally {
+      rec.stop();
+    }
+    expect(outcomes).toEqual(['ok', 'ok']);
+    // begin, the lock, the members' read sent right behind it; the write with commit.
+    expect(rec.sent.map((s) => s.text.split(' ')[0])).toEqual(['begin', 'select', 'select', 'with', 'commit']);
+    expect(rec.sent[1]?.text).toContain('user_credits');
+    expect(rec.sent[2]?.text).toContain('"m"."account_id"');
+    expect(rec.sent.filter((s) => !s.withEarlier).length).toBe(2);
+    // The next batch sees this one's spending (read after the lock, in a statement of its own).
+    expect(await spend(3_000)).toBe('ok');
+    expect(await spend(1)).toBe('member_limit_exceeded');
   });
 
   it('rolls back a batch whose write fails, then applies its debits one by one: only the bad one fails', async () => {
