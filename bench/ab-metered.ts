@@ -6,6 +6,9 @@
  * and, with a rate, an open loop at that rate (bench/open-loop.ts: p50/p99 counted from
  * when each request was due). Figures of one round compare; rounds show the noise.
  *
+ * AB_ORG=1: the org section's pair on each build instead (bench/org.ts: a member with a monthly
+ * limit on their own account, then with X-Account of the organisation), all four alternated.
+ *
  * AB_DIALECT=postgres: on PostgreSQL (BENCH_DATABASE_URL), adding per request the CPU of each
  * build's own backends (found by application_name, from /proc), and the writer's batches
  * (from /metrics). (Transactions per batch are not counted here: a busy backend reports its
@@ -16,6 +19,7 @@ import type { Dialect } from '../src/db/open.js';
 import { load, PG_URL, pgBackendCpu, pgCpuBetween, withAppName } from './common.js';
 import { type BenchDb, benchDb, fundedUser, measuredRun, meteredRequest, startServerProc } from './http.js';
 import { openLoop } from './open-loop.js';
+import { orgSetup } from './org.js';
 
 const [a, b] = [process.argv[2], process.argv[3]];
 if (!a || !b) throw new Error('usage: ab-metered.ts <server.mjs A> <server.mjs B> [rounds] [seconds] [rate]');
@@ -35,8 +39,16 @@ for (const [name, script] of [
   const app = `ab-metered-${process.pid}-${name}`;
   const env = { METRICS_TOKEN, ...(dialect === 'postgres' ? { DATABASE_URL: withAppName(PG_URL, app) } : {}) };
   const s = await startServerProc(db, env, script);
-  const { token } = await fundedUser(s.url, `ab-${name}@example.com`, 500_000_000);
-  servers.push({ name, s, app, req: meteredRequest(token) });
+  if (process.env.AB_ORG) {
+    // The org section's two requests, on each build: the member on their own account, and with X-Account of the organisation.
+    const { member, org } = await orgSetup(s.url, dialect, db);
+    const personal = meteredRequest(member.token);
+    servers.push({ name: `${name} personal`, s, app, req: personal });
+    servers.push({ name: `${name} member`, s, app, req: { ...personal, headers: { ...personal.headers, 'x-account': org } } });
+  } else {
+    const { token } = await fundedUser(s.url, `ab-${name}@example.com`, 500_000_000);
+    servers.push({ name, s, app, req: meteredRequest(token) });
+  }
 }
 
 /** The writer's batches so far (its batch-size histogram's count, from /metrics). */

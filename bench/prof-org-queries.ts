@@ -5,8 +5,14 @@
  * and after a fixed number of requests of each kind (a backend flushes its statistics when idle,
  * within about 10 s, so it waits 12 s before reading them).
  *
+ * With the server traced (bench/pg-trace.mjs), also the statements node-postgres sent per
+ * request, by kind, and the writer's transactions' shapes.
+ *
  *   npm run build:server && npx tsx bench/prof-org-queries.ts [REQUESTS] [CONNECTIONS]
  */
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { pgQuery } from './common.js';
 import { benchDb, meteredRequest, startServerProc } from './http.js';
@@ -25,8 +31,20 @@ async function stats(schema: string): Promise<Stats> {
   return new Map(r.rows.map((x) => [x.relname as string, { scans: Number(x.scans), ins: Number(x.ins), upd: Number(x.upd) }]));
 }
 
+const TRACE = new URL('./pg-trace.mjs', import.meta.url).pathname;
+const traceOut = join(tmpdir(), `pg-trace-org-${process.pid}.json`);
+type Trace = { kinds: Record<string, { n: number; ms: number }>; batches: { steps: [string, number][] }[] };
+/** What the trace gathered since the last read (the server writes it on SIGUSR2). */
+async function readTrace(): Promise<Trace> {
+  server.child.kill('SIGUSR2');
+  await new Promise((r) => setTimeout(r, 500));
+  const t = JSON.parse(readFileSync(traceOut, 'utf8')) as Trace;
+  rmSync(traceOut, { force: true });
+  return t;
+}
+
 const db = await benchDb('postgres');
-const server = await startServerProc(db);
+const server = await startServerProc(db, { PG_TRACE_OUT: traceOut }, undefined, ['--import', TRACE]);
 try {
   const { member, org } = await orgSetup(server.url, 'postgres', db);
   const personal = meteredRequest(member.token);
@@ -38,9 +56,11 @@ try {
   ] as const) {
     await new Promise((r) => setTimeout(r, 12000));
     const before = await stats(db.schema as string);
+    await readTrace();
     const res = await new Promise<autocannon.Result>((resolve, reject) =>
       autocannon({ url: `${server.url}/api/messages`, connections: C, amount: N, ...req }, (e, r) => (e ? reject(e) : resolve(r))),
     );
+    const trace = await readTrace();
     await new Promise((r) => setTimeout(r, 12000));
     const after = await stats(db.schema as string);
     const done = res.requests.total;
@@ -58,6 +78,18 @@ try {
         );
     }
     console.log(`  all tables: ${(total / done).toFixed(3)} scans+rows written per request`);
+    const sent = Object.values(trace.kinds).reduce((n, k) => n + k.n, 0);
+    console.log(
+      `  statements sent: ${(sent / done).toFixed(3)} per request; writer transactions ${trace.batches.length}; by kind, per request:`,
+    );
+    for (const [k, v] of Object.entries(trace.kinds).sort((a, b) => b[1].n - a[1].n))
+      console.log(`    ${(v.n / done).toFixed(4)}  ${(v.ms / v.n).toFixed(2)} ms  ${k}`);
+    const shapes = new Map<string, number>();
+    for (const b of trace.batches) {
+      const k = b.steps.map((x) => x[0]).join(' > ');
+      shapes.set(k, (shapes.get(k) ?? 0) + 1);
+    }
+    for (const [k, n] of [...shapes].sort((a, b) => b[1] - a[1]).slice(0, 3)) console.log(`    ${n} x ${k}`);
   }
 } finally {
   await server.stop();
