@@ -13,6 +13,7 @@
  * isolate (the main thread's and each worker's).
  *
  *   npx tsx bench/live-gap.ts [--seconds 4] [--rounds 3] [--rates 2000,8000] [--metered-seconds 10] [--trace-gc]
+ *     [--node-args '--trace-incremental-marking']   (with --trace-gc: what started each marking cycle)
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import autocannon from 'autocannon';
@@ -69,6 +70,14 @@ function gcSince(dir: string) {
   // By isolate (the address V8 prints): the main thread's, and each worker thread's.
   const by = new Map<string, { sc: number; scMs: number; mc: number; mcMs: number; kinds: Set<string> }>();
   for (const line of text.slice(from).split('\n')) {
+    // With --node-args --trace-incremental-marking: why each major GC cycle started.
+    const start = /^\[\d+:(0x[0-9a-f]+)\]\s+\d+ ms: \[IncrementalMarking\] Start \(([^)]*)\)/.exec(line);
+    if (start) {
+      const g = by.get(start[1] as string) ?? { sc: 0, scMs: 0, mc: 0, mcMs: 0, kinds: new Set<string>() };
+      by.set(start[1] as string, g);
+      g.kinds.add(`marking started by ${start[2]}`);
+      continue;
+    }
     const m =
       /^\[\d+:(0x[0-9a-f]+)\]\s+\d+ ms: (Scavenge|Mark-Compact \(reduce\)|Mark-Compact|Mark-sweep|Minor Mark-Compact)[^,]*?(?:,| ).*?([\d.]+) \/ ([\d.]+) ms(.*)$/.exec(
         line,
@@ -84,6 +93,9 @@ function gcSince(dir: string) {
       g.mcMs += Number(m[3]);
       const why = (m[5] ?? '').split(')').pop()?.split(';')[0]?.trim();
       if (why) g.kinds.add(`${m[2]}: ${why}`);
+      // The heap before and after the first one (MB: used (committed) -> used (committed)).
+      const sizes = /([\d.]+ \([\d.]+\) -> [\d.]+ \([\d.]+\) MB)/.exec(line)?.[1];
+      if (sizes && g.mc === 1) g.kinds.add(`first ${sizes}`);
     }
   }
   return `; GC: ${[...by]
@@ -151,7 +163,7 @@ async function measure(s: ServerProc & { dir: string }, path: string, rate: numb
 const db = await benchDb('sqlite');
 const db2 = await benchDb('sqlite');
 const db3 = await benchDb('sqlite');
-const nodeArgs = TRACE_GC ? ['--trace-gc'] : [];
+const nodeArgs = [...(TRACE_GC ? ['--trace-gc'] : []), ...(arg('node-args') ?? '').split(' ').filter(Boolean)];
 const withDir = (s: ServerProc, d: typeof db) => Object.assign(s, { dir: d.env.DATA_DIR as string });
 const fresh = withDir(await startServerProc(db, {}, undefined, nodeArgs), db);
 const used = withDir(await startServerProc(db2, {}, undefined, nodeArgs), db2);

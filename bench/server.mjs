@@ -39,7 +39,12 @@ const running = await startServer(config, {
         if (req.params.op === 'start') {
           sampling = new Session();
           sampling.connect();
-          await post(sampling, 'HeapProfiler.startSampling', { samplingInterval: 16384, includeObjectsCollectedByMajorGC: true });
+          // ?minor=1: also what the scavenges collected (per-request garbage), one sample per ?interval bytes.
+          await post(sampling, 'HeapProfiler.startSampling', {
+            samplingInterval: Number(req.query.interval ?? 16384),
+            includeObjectsCollectedByMajorGC: true,
+            includeObjectsCollectedByMinorGC: req.query.minor === '1',
+          });
           return { ok: true };
         }
         const { profile } = await post(sampling, 'HeapProfiler.stopSampling');
