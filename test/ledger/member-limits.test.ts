@@ -231,6 +231,14 @@ describe.each(await activeDialects())('members’ monthly limits in the ledger (
     const report = await getUsage(db(), org, range);
     expect(byMember.reduce((s, m) => s + m.mc, 0)).toBe(report.totalMc);
     expect(byMember.reduce((s, m) => s + m.operations, 0)).toBe(report.totalOperations);
+    // A range taken in the very millisecond of the last charge still counts it, as the report's hour does.
+    const last = await db()
+      .selectFrom('usage_tracking')
+      .select((eb) => eb.fn.max('created_at').as('at'))
+      .where('user_id', '=', org)
+      .executeTakeFirstOrThrow();
+    const atLast = usageRange(Number(last.at), { granularity: 'day' });
+    expect((await usageByMember(db(), org, atLast)).reduce((s, m) => s + m.mc, 0)).toBe((await getUsage(db(), org, atLast)).totalMc);
     expect((await refusal(usageByMember(db(), a.id, range))).code).toBe('validation_error');
     const rows = await db().selectFrom('credit_transactions').selectAll().where('user_id', '=', org).where('type', '=', 'usage').execute();
     expect(rows.map(toTransaction).filter((t) => t.memberId === a.id)).toHaveLength(2);

@@ -37,7 +37,10 @@ export async function usageByMember(db: Kysely<DB>, accountId: string, r: UsageR
     ])
     .where('u.user_id', '=', accountId)
     .where('u.created_at', '>=', r.from - (r.from % HOUR_MS))
-    .where('u.created_at', '<', r.to)
+    // The report's rollups are whole hours whose start is before `to` (get-usage.ts): the last one
+    // counts its usage to its end, so these rows do too (`< to` missed a charge made in the very
+    // millisecond the range was taken, and the members no longer added up to the report).
+    .where('u.created_at', '<', r.to % HOUR_MS === 0 ? r.to : r.to - (r.to % HOUR_MS) + HOUR_MS)
     .groupBy(['u.member_id', 'm.name'])
     .execute();
   return rows
