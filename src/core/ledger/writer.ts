@@ -26,69 +26,12 @@ import { DomainError } from '../errors.js';
 import { applyBatch } from './apply-batch.js';
 import { type BatchHooks, type Flight, lockAfter, namesInFlight, newFlight } from './pipeline.js';
 import type { LedgerKey } from './hash.js';
-import type { Applied, BalanceChange, LedgerOp, OpResult } from './types.js';
-import { mergeChanges } from './balance-changes.js';
+import type { Applied, BalanceChange, LedgerOp } from './types.js';
+import { announceChanges, type ChangeAnnouncer, mergeChanges } from './balance-changes.js';
+import type { Item, JobItem, OpItem, TransactionScope, WriterOptions, WriterStats } from './writer-types.js';
 
-export interface WriterOptions {
-  /** The key every ledger row is hashed under (see hash.ts). */
-  ledgerKey: LedgerKey;
-  maxBatch?: number;
-  /** Operations waiting beyond this are refused at once with `overloaded`. */
-  maxQueue?: number;
-  now?: () => number;
-  /** Batches in flight at once on PostgreSQL (default 1: off; 2 pipelines them). SQLite: always 1. */
-  pipeline?: number;
-}
-
-export interface WriterStats {
-  batches: number;
-  ops: number;
-  lastBatchSize: number;
-  /** Batches started while another was in flight (PostgreSQL's pipeline). */
-  pipelined: number;
-}
-
-/**
- * How the writer tells the other instances about balance changes (PostgreSQL): NOTIFY on
- * `channel` with `payloads` (server/events.ts makes them), sent once the transaction that made
- * the changes has committed, never for one rolled back. Not inside that transaction: a
- * transaction that sends NOTIFY holds PostgreSQL's one notification lock from its pre-commit
- * to the end of its commit, WAL flush included, so the batches of several writers would
- * commit one at a time (bench/analysis.md, 3 December). A batch's NOTIFY goes on its own
- * connection right after its `commit` (db/pg-pipeline.ts, afterCommit), unawaited.
- */
-export interface ChangeAnnouncer {
-  channel: string;
-  /** The payloads announcing `changes` (each under PostgreSQL's 8000 bytes). */
-  payloads(changes: BalanceChange[]): string[];
-  /** A NOTIFY failed (the changes are committed; the other instances do not hear of them). */
-  failed(e: unknown, changes: number): void;
-}
-
-/** Announces a batch's changes: one statement whatever their number (`unnest` of the payloads). */
-const NOTIFY = 'select pg_notify($1, p) from unnest($2::text[]) as p';
-
-/** Runs inside an exclusive transaction: custom reads and writes plus ledger operations. */
-export interface TransactionScope {
-  trx: Kysely<DB>;
-  now: number;
-  /** Applies ledger operations in this transaction; refusals come back as results. */
-  apply(ops: LedgerOp[]): Promise<OpResult[]>;
-}
-
-type OpItem = {
-  kind: 'op';
-  op: LedgerOp;
-  resolve: (v: Applied) => void;
-  reject: (e: unknown) => void;
-};
-type JobItem = {
-  kind: 'job';
-  fn: (scope: TransactionScope) => Promise<unknown>;
-  resolve: (v: unknown) => void;
-  reject: (e: unknown) => void;
-};
-type Item = OpItem | JobItem;
+export type { ChangeAnnouncer } from './balance-changes.js';
+export type { TransactionScope, WriterOptions, WriterStats } from './writer-types.js';
 
 export class LedgerWriter {
   private queue: Item[] = [];
@@ -314,17 +257,9 @@ export class LedgerWriter {
     });
   }
 
-  /**
-   * PostgreSQL: NOTIFY of committed `changes` (ChangeAnnouncer): on the batch's pipelined
-   * connection right after its commit (`link`), else, the transaction being committed, on the pool.
-   */
+  /** PostgreSQL: NOTIFY of committed `changes` (balance-changes.ts announceChanges). */
   private announce(changes: BalanceChange[], link?: TransactionLink): void {
-    const a = this.announcer;
-    if (!a || this.database.dialect !== 'postgres' || changes.length === 0) return;
-    const values = [a.channel, a.payloads(changes)];
-    const failed = (e: unknown) => a.failed(e, changes.length);
-    if (link) link.afterCommit(NOTIFY, values, failed);
-    else this.database.pgPool?.query(NOTIFY, values).catch(failed);
+    announceChanges(this.database, this.announcer, changes, link);
   }
 
   private async runBatch(batch: OpItem[], hooks?: BatchHooks, flight?: Flight) {
