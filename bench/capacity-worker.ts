@@ -17,6 +17,7 @@ import { LedgerKey } from '../src/core/ledger/hash.js';
 import { LedgerWriter } from '../src/core/ledger/writer.js';
 import { openDatabase } from '../src/db/open.js';
 import { BalanceEvents } from '../src/server/events.js';
+import { announceThroughPool, meteredDebit } from './metered-debit.js';
 
 export interface WorkerResult {
   debits: number;
@@ -50,32 +51,10 @@ if (events) {
   await events.start(env('CAPACITY_DATABASE_URL'), `-c search_path=${env('CAPACITY_SCHEMA')}`);
   writer.onCommit((changes) => events.publish(changes));
   if (announce === 'writer') writer.announceWith(events.announcer);
-  else if (announce === 'pool') {
-    writer.onCommit((changes) => {
-      for (let k = 0; k < changes.length; k += 25) {
-        const c = changes.slice(k, k + 25);
-        database.pgPool?.query('select pg_notify($1, $2)', ['credit_balance', JSON.stringify({ i: 'capacity', c })]).catch(() => {});
-      }
-    });
-  } else throw new Error(`capacity worker: CAPACITY_ANNOUNCE is writer or pool, not ${announce}`);
+  else if (announce === 'pool') announceThroughPool(writer, database.pgPool, 'capacity');
+  else throw new Error(`capacity worker: CAPACITY_ANNOUNCE is writer or pool, not ${announce}`);
 }
-const debit = () =>
-  writer.submit({
-    kind: 'debit',
-    userId: users[Math.floor(Math.random() * users.length)] as string,
-    amountMc: 100,
-    type: 'usage',
-    description: 'Message',
-    usage: {
-      operation: 'message',
-      unit: 'per_message',
-      quantityMilli: 1000,
-      ruleId: null,
-      ruleCreditsMc: 100,
-      costMc: 100,
-      metadata: { to: '+15551234567', length: 24 },
-    },
-  });
+const debit = () => meteredDebit(writer, users[Math.floor(Math.random() * users.length)] as string);
 
 /** CONCURRENCY lanes, each keeping one debit in flight until `end`. */
 async function drive(ms: number) {

@@ -23,13 +23,13 @@
  *   TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/<db> npx tsx bench/prof-pg-notify.ts [BATCH=32] [BATCHES=300] [ROUNDS=3]
  */
 import { readFileSync } from 'node:fs';
-import type { BalanceChange } from '../src/core/ledger/types.js';
 import { LedgerWriter } from '../src/core/ledger/writer.js';
 import { openDatabase } from '../src/db/open.js';
 import { BalanceEvents } from '../src/server/events.js';
 import { createTestCore, TEST_PG_URL, testLedgerKey } from '../test/support/db.js';
 import { makeUser } from '../test/support/factories.js';
 import { pgBackendCpu, pgCpuBetween, withAppName } from './common.js';
+import { announceThroughPool, debitBatches, meteredDebit } from './metered-debit.js';
 
 const BATCH = Number(process.argv[2] ?? 32);
 const BATCHES = Number(process.argv[3] ?? 300);
@@ -67,36 +67,9 @@ for (let r = 0; r < ROUNDS; r++) {
     if (mode !== 'writer-unheard') await events.start(url, `-c search_path=${core.testDb.pgSchema}`);
     writer.onCommit((changes) => events.publish(changes));
     if (mode === 'writer' || mode === 'writer-unheard') writer.announceWith(events.announcer);
-    if (mode === 'pool') {
-      // The publish of before: one autocommit NOTIFY per 25 changes on the pool, after the commit.
-      const pool = database.pgPool;
-      writer.onCommit((changes: BalanceChange[]) => {
-        for (let k = 0; k < changes.length; k += 25) {
-          const c = changes.slice(k, k + 25);
-          pool?.query('select pg_notify($1, $2)', ['credit_balance', JSON.stringify({ i: 'prof', c })]).catch(() => {});
-        }
-      });
-    }
-    const debit = () =>
-      writer.submit({
-        kind: 'debit',
-        userId: user.id,
-        amountMc: 100,
-        type: 'usage',
-        description: 'Message',
-        usage: {
-          operation: 'message',
-          unit: 'per_message',
-          quantityMilli: 1000,
-          ruleId: null,
-          ruleCreditsMc: 100,
-          costMc: 100,
-          metadata: { to: '+15551234567', length: 24 },
-        },
-      });
-    const batches = async (n: number) => {
-      for (let i = 0; i < n; i++) await Promise.all(Array.from({ length: BATCH }, debit));
-    };
+    if (mode === 'pool') announceThroughPool(writer, database.pgPool, 'prof');
+    const debit = () => meteredDebit(writer, user.id);
+    const batches = (n: number) => debitBatches(debit, BATCH, n);
     await batches(20);
     const pg0 = await pgBackendCpu(APP);
     const c0 = process.cpuUsage();

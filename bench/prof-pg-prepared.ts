@@ -15,6 +15,7 @@ import { openDatabase } from '../src/db/open.js';
 import { createTestCore, TEST_PG_URL, testLedgerKey } from '../test/support/db.js';
 import { makeUser } from '../test/support/factories.js';
 import { pgBackendCpu, pgCpuBetween, withAppName } from './common.js';
+import { debitBatches, meteredDebit } from './metered-debit.js';
 
 const BATCH = Number(process.argv[2] ?? 32);
 const BATCHES = Number(process.argv[3] ?? 300);
@@ -34,26 +35,8 @@ for (let r = 0; r < ROUNDS; r++) {
       pgPreparedWrites: prepared,
     });
     const writer = new LedgerWriter(database, { ledgerKey: testLedgerKey });
-    const debit = () =>
-      writer.submit({
-        kind: 'debit',
-        userId: user.id,
-        amountMc: 100,
-        type: 'usage',
-        description: 'Message',
-        usage: {
-          operation: 'message',
-          unit: 'per_message',
-          quantityMilli: 1000,
-          ruleId: null,
-          ruleCreditsMc: 100,
-          costMc: 100,
-          metadata: { to: '+15551234567', length: 24 },
-        },
-      });
-    const batches = async (n: number) => {
-      for (let i = 0; i < n; i++) await Promise.all(Array.from({ length: BATCH }, debit));
-    };
+    const debit = () => meteredDebit(writer, user.id);
+    const batches = (n: number) => debitBatches(debit, BATCH, n);
     await batches(20);
     const pg0 = await pgBackendCpu(APP);
     const c0 = process.cpuUsage();
