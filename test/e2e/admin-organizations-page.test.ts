@@ -2,7 +2,8 @@
  * The administration of organisations in Chromium: /admin/organizations (the "Organisations"
  * tab) lists them with their external id and members (role), searched by name; "Adjust credits"
  * on an organisation changes its account's balance, not its owner's, and the audit log words it
- * for the organisation.
+ * for the organisation. On /admin/payments, a payment an owner made for the organisation (with
+ * X-Account) names the organisation, not the owner, and links to the organisations tab.
  */
 import { describe, expect, it } from 'vitest';
 import { browserSuite, newPage, runBrowserTests, signIn } from '../support/browser.js';
@@ -56,6 +57,33 @@ describe.runIf(runBrowserTests)('organisations in the administration in Chromium
     // The audit log words it for the organisation.
     await page.getByRole('navigation', { name: 'Administration' }).getByRole('link', { name: 'Audit log' }).click();
     await page.getByText(/added 12\.5 credits to the organisation Northwind Talent/).waitFor();
+    expect(errors).toEqual([]);
+  });
+
+  it("an admin sees an organisation's payment named for the organisation on the payments page", async () => {
+    const { s, browser, errors } = suite;
+    const admin = await s.userWithRole('admin');
+    const owner = await s.register({ name: 'Paula Payer' });
+    const org = (await owner.api.post('/api/orgs', { name: 'Southwind Hiring' })).body.organization as { id: string };
+    const paid = await owner.api.post('/api/credits/purchase', { packageId: 'pkg_starter' }, { 'x-account': org.id });
+    expect(paid.status).toBe(201);
+    // And one of the owner's own, which stays named by the owner's email.
+    expect((await owner.api.post('/api/credits/purchase', { packageId: 'pkg_starter' })).status).toBe(201);
+
+    const { page } = await newPage(browser, 'admin-payments', errors);
+    await page.goto(`${s.url}/signin`);
+    await signIn(page, admin.user.email);
+    await page.goto(`${s.url}/admin/payments`);
+    const rows = page.getByRole('table', { name: 'Payments' }).getByRole('row');
+    const orgRow = rows.filter({ hasText: 'Southwind Hiring' });
+    await orgRow.getByText('(organisation)').waitFor();
+    expect(await orgRow.textContent()).toContain('$10.00');
+    expect(await orgRow.textContent()).not.toContain(owner.user.email);
+    await rows.filter({ hasText: owner.user.email }).waitFor();
+    // The organisation's name leads to the organisations tab.
+    await orgRow.getByRole('link', { name: 'Southwind Hiring' }).click();
+    await page.waitForURL((u) => u.pathname === '/admin/organizations');
+    await page.getByRole('row').filter({ hasText: 'Southwind Hiring' }).waitFor();
     expect(errors).toEqual([]);
   });
 });
