@@ -299,6 +299,33 @@ describe.each(await activeDialects())('Stripe payments on %s', (dialect) => {
     await deliver(stripe.event('payment_intent.succeeded', stripe.intents.get(b.intentId) as Record<string, unknown>));
     expect((await balance(v)).balance).toBe(366.667);
 
+    // An organisation's payment keeps its buyer: the intent names the member who paid.
+    const owner = await s.register();
+    const orgId = (await owner.api.post('/api/orgs', { name: 'Rebuilt Recruiting' })).body.organization.id as string;
+    const bought = await owner.api.post('/api/credits/purchase', { packageId: 'pkg_starter' }, { 'x-account': orgId });
+    expect(bought.status).toBe(201);
+    const orgIntent = [...stripe.intents.values()].find(
+      (pi) => (pi.metadata as { paymentId?: string }).paymentId === bought.body.payment.id,
+    );
+    expect(orgIntent?.metadata).toMatchObject({ userId: orgId, boughtBy: owner.user.id });
+    await db.deleteFrom('stripe_payments').where('id', '=', bought.body.payment.id).execute();
+    await deliver(stripe.event('payment_intent.succeeded', stripe.succeed(orgIntent?.id as string)));
+    expect((await owner.api.get('/api/credits/balance', { 'x-account': orgId })).body.balance).toBe(100);
+    const admin = await s.userWithRole('admin');
+    const listed = await admin.api.call('GET /api/admin/payments', { query: { userId: orgId } });
+    expect(listed.body.items).toMatchObject([{ id: bought.body.payment.id, userEmail: owner.user.email, accountKind: 'organization' }]);
+    // A buyer the database does not hold is left out, the payment still rebuilt.
+    const again = await owner.api.post('/api/credits/purchase', { packageId: 'pkg_starter' }, { 'x-account': orgId });
+    const againIntent = [...stripe.intents.values()].find(
+      (pi) => (pi.metadata as { paymentId?: string }).paymentId === again.body.payment.id,
+    );
+    await db.deleteFrom('stripe_payments').where('id', '=', again.body.payment.id).execute();
+    (againIntent?.metadata as Record<string, string>).boughtBy = 'usr_gone';
+    await deliver(stripe.event('payment_intent.succeeded', stripe.succeed(againIntent?.id as string)));
+    expect(
+      await db.selectFrom('stripe_payments').select(['status', 'bought_by']).where('id', '=', again.body.payment.id).executeTakeFirst(),
+    ).toEqual({ status: 'succeeded', bought_by: null });
+
     // An intent whose account the database does not hold grants nothing, and says so in the audit log.
     const w = await s.register();
     const c = await buy(w, 'pkg_starter');

@@ -1,7 +1,8 @@
 /**
  * What a PaymentIntent carries about its payment, so that the payment can be rebuilt from
  * Stripe alone when the database lost it (a restore of a backup taken before the purchase):
- * the payment's id, its account, its package and what it grants, its price. Written by the
+ * the payment's id, its account, its package and what it grants, its price, and who bought
+ * it (an organisation's payment is bought by one of its members). Written by the
  * service with its secret key when it creates the intent; a browser holding the publishable
  * key cannot change it. Read back only from an intent re-read from Stripe, never from an
  * event's body.
@@ -23,6 +24,7 @@ export function intentMetadata(p: PaymentRow): IntentMetadata {
     bonusMc: String(p.bonus_credits_mc),
     priceCents: String(p.amount_cents),
     currency: p.currency,
+    ...(p.bought_by ? { boughtBy: p.bought_by } : {}),
   };
 }
 
@@ -55,6 +57,8 @@ export function paymentFromIntent(intent: IntentFacts, now: number): PaymentRow 
     stripe_payment_intent_id: intent.id,
     stripe_charge_id: intent.chargeId,
     ...UNTOUCHED_PAYMENT,
+    // Checked against the users table by the recovery (a buyer the database does not hold is null).
+    bought_by: m.boughtBy || null,
     created_at: at,
     updated_at: now,
   };

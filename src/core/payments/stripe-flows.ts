@@ -271,6 +271,9 @@ async function recoverPayment(
   if (!owner) return unrecoverable('the account is not in the database');
   // A personal account's user keeps the Stripe customer; an organisation's payer is a member, not the account.
   const user = await scope.trx.selectFrom('users').select(['id', 'stripe_customer_id']).where('id', '=', row.user_id).executeTakeFirst();
+  // The buyer the intent names, when the database holds that user (else the payment is rebuilt without one).
+  if (row.bought_by && !(await scope.trx.selectFrom('users').select('id').where('id', '=', row.bought_by).executeTakeFirst()))
+    row.bought_by = null;
   await scope.trx
     .insertInto('stripe_payments')
     .values(row)
