@@ -131,6 +131,18 @@ interface Known {
   orgIds: string[];
   /** Invitations made so far, with their organisation (`orgId/invitationId`). */
   invitations: string[];
+  /** The user id of each client (by index; '' for the anonymous one). */
+  clientUserIds: string[];
+  /** The clients (by index) whose users can be invited and accept: email -> client index. */
+  inviteeClients: Map<string, number>;
+  /** Pending invitations addressed to one of those clients: a valid accept is sent by that client. */
+  pendingAccepts: { token: string; ci: number; orgId: string; invitationId: string }[];
+  /** Who is a member of each organisation, by client index (X-Account is theirs to name). */
+  orgMembers: Map<string, Set<number>>;
+  /** A member of the user's organisation made in the setup (`orgId/userId`), never removed: a valid PATCH names it too. */
+  seededMembers: string[];
+  /** Members the fuzz added by an accepted invitation (`orgId/userId`, client index): a valid removal names one. */
+  addedMembers: { key: string; ci: number }[];
   stripe: StripeStandIn;
   smtp: LocalSmtp;
 }
@@ -398,8 +410,28 @@ function validRequest(route: Route, k: Known): fc.Arbitrary<Req> {
       return pick(k.orgIds, 'none').map((id) => r(`/api/orgs/${id}/members`));
     case 'POST /api/orgs/{id}/invitations':
       return fc
-        .tuple(pick(k.orgIds, 'none'), fc.uuid(), fc.constantFrom('member', 'admin'))
-        .map(([id, u, role]) => r(`/api/orgs/${id}/invitations`, { email: `invitee-${u}@example.com`, role }));
+        .tuple(
+          // Half to a stranger, half to a client's user in the organisation the user owns, who can then accept it.
+          fc.oneof(
+            fc.tuple(
+              pick(k.orgIds, 'none'),
+              fc.uuid().map((u) => `invitee-${u}@example.com`),
+            ),
+            fc.tuple(fc.constant(k.orgIds[0] ?? 'none'), pick([...k.inviteeClients.keys()], 'nobody@example.com')),
+          ),
+          fc.constantFrom('member', 'admin'),
+        )
+        .map(([[id, email], role]) => r(`/api/orgs/${id}/invitations`, { email, role }));
+    case 'POST /api/invitations/{token}/accept':
+      return pick(
+        k.pendingAccepts.map((x) => x.token),
+        'none',
+      ).map((token) => r(`/api/invitations/${token}/accept`, {}));
+    case 'DELETE /api/orgs/{id}/members/{userId}':
+      return pick(
+        k.addedMembers.map((x) => x.key),
+        'none/none',
+      ).map((key) => r(`/api/orgs/${key.replace('/', '/members/')}`));
     case 'GET /api/orgs/{id}/invitations':
       return pick(k.orgIds, 'none').map((id) => r(`/api/orgs/${id}/invitations`));
     case 'DELETE /api/orgs/{id}/invitations/{invitationId}':
@@ -409,8 +441,15 @@ function validRequest(route: Route, k: Known): fc.Arbitrary<Req> {
       });
     case 'PATCH /api/orgs/{id}/members/{userId}':
       return fc
-        .tuple(pick(k.orgIds, 'none'), uid, fc.option(fc.integer({ min: 0, max: 100_000 }), { nil: null }))
-        .map(([id, u, l]) => r(`/api/orgs/${id}/members/${u}`, { monthlyLimit: l === null ? null : l / 1000 }));
+        .tuple(
+          // Any organisation and user, or a member the fuzz added (so some succeed).
+          fc.oneof(
+            fc.tuple(pick(k.orgIds, 'none'), uid).map(([id, u]) => `${id}/${u}`),
+            pick([...k.addedMembers.map((x) => x.key), ...k.seededMembers], 'none/none'),
+          ),
+          fc.option(fc.integer({ min: 0, max: 100_000 }), { nil: null }),
+        )
+        .map(([key, l]) => r(`/api/orgs/${key.replace('/', '/members/')}`, { monthlyLimit: l === null ? null : l / 1000 }));
     default:
       return fc.constant(r(route.path));
   }
@@ -422,14 +461,37 @@ const name0 = (route: Route) => `${route.method} ${route.path}`;
 function learn(k: Known, req: Req, status: number, body: any) {
   // A revoked invitation leaves the pool, so later valid revocations name a pending one.
   const revoked = req.method === 'DELETE' && status === 204 ? /^\/api\/orgs\/([^/]+)\/invitations\/([^/]+)$/.exec(req.url) : null;
-  if (revoked) k.invitations = k.invitations.filter((x) => x !== `${revoked[1]}/${revoked[2]}`);
+  if (revoked) {
+    k.invitations = k.invitations.filter((x) => x !== `${revoked[1]}/${revoked[2]}`);
+    k.pendingAccepts = k.pendingAccepts.filter((x) => x.invitationId !== revoked[2]);
+  }
+  // A member the fuzz added, removed: no longer theirs to name.
+  const removed = req.method === 'DELETE' && status === 200 ? /^\/api\/orgs\/([^/]+)\/members\/([^/]+)$/.exec(req.url) : null;
+  if (removed) {
+    const gone = k.addedMembers.find((x) => x.key === `${removed[1]}/${removed[2]}`);
+    if (gone) k.orgMembers.get(removed[1] as string)?.delete(gone.ci);
+    k.addedMembers = k.addedMembers.filter((x) => x !== gone);
+  }
+  const accepted = req.method === 'POST' && status === 200 ? /^\/api\/invitations\/([^/]+)\/accept$/.exec(req.url) : null;
+  const invite = accepted ? k.pendingAccepts.find((x) => x.token === accepted[1]) : undefined;
+  if (invite) {
+    k.pendingAccepts = k.pendingAccepts.filter((x) => x !== invite);
+    k.orgMembers.set(invite.orgId, (k.orgMembers.get(invite.orgId) ?? new Set()).add(invite.ci));
+    k.addedMembers.push({ key: `${invite.orgId}/${k.clientUserIds[invite.ci]}`, ci: invite.ci });
+  }
   if (status >= 300 || !body || typeof body !== 'object') return;
   if (body.call?.id) k.callIds.push(body.call.id);
   if (body.payment?.id) k.paymentIds.push(body.payment.id);
   if (body.package?.id) k.packageIds.push(body.package.id);
   if (body.hold?.id && body.hold.status === 'held') k.holdIds.push(body.hold.id);
   if (body.apiKey?.id) k.apiKeyIds.push(body.apiKey.id);
-  if (body.invitation?.id) k.invitations.push(`${req.url.split('/')[3]}/${body.invitation.id}`);
+  if (body.invitation?.id) {
+    const orgId = req.url.split('/')[3] as string;
+    k.invitations.push(`${orgId}/${body.invitation.id}`);
+    const ci = k.inviteeClients.get(body.invitation.email);
+    if (ci !== undefined && body.invitation.token)
+      k.pendingAccepts.push({ token: body.invitation.token, ci, orgId, invitationId: body.invitation.id });
+  }
   if (req.url === '/api/admin/webhook-endpoints' && body.endpoint?.id) k.endpointIds.push(body.endpoint.id);
   if (body.rule?.id) k.pricing.push({ id: body.rule.id, operation: body.rule.operation, unit: body.rule.unit });
   if (req.url === '/api/auth/register' && body.user?.id) {
@@ -466,6 +528,12 @@ describe.each(await activeDialects())('fuzzing every route on %s', (dialect) => 
       endpointIds: [],
       orgIds: [],
       invitations: [],
+      inviteeClients: new Map(),
+      pendingAccepts: [],
+      orgMembers: new Map(),
+      addedMembers: [],
+      seededMembers: [],
+      clientUserIds: [],
       stripe,
       smtp,
     };
@@ -504,6 +572,15 @@ describe.each(await activeDialects())('fuzzing every route on %s', (dialect) => 
     accounts = { own, shared, foreign, otherPersonal: other.user.id };
     clients = [s.api, user.api, admin.api, superAdmin.api];
     userIds = ['', user.user.id, admin.user.id, superAdmin.user.id];
+    known.clientUserIds = userIds;
+    // The user owns `own`, where the super admin is a member, and is a plain member of `shared`; the admin can be
+    // invited (to `own`, by the user), accept, and be removed, again and again.
+    const joined = await user.api.post(`/api/orgs/${own}/invitations`, { email: superAdmin.user.email, role: 'member' });
+    expect((await superAdmin.api.post(`/api/invitations/${joined.body.invitation.token}/accept`)).status).toBe(200);
+    known.seededMembers.push(`${own}/${superAdmin.user.id}`);
+    known.orgMembers.set(own, new Set([1, 3]));
+    known.orgMembers.set(shared, new Set([1]));
+    known.inviteeClients.set(admin.user.email, 2);
     for (const u of [user, admin, superAdmin, other]) {
       known.userIds.push(u.user.id);
       known.emails.push(u.user.email);
@@ -527,9 +604,18 @@ describe.each(await activeDialects())('fuzzing every route on %s', (dialect) => 
     const validOk = new Map<string, number>();
     const hit = new Set<string>();
     let state = await moneyState(s);
+    // The membership cycle (invite a client's user, who accepts, is changed and removed) needs its four routes in
+    // turn: each is drawn three times as often as another route, so every step succeeds several times per run.
+    const cycle = new Set([
+      'POST /api/orgs/{id}/invitations',
+      'POST /api/invitations/{token}/accept',
+      'PATCH /api/orgs/{id}/members/{userId}',
+      'DELETE /api/orgs/{id}/members/{userId}',
+    ]);
+    const drawn = routes.flatMap((r) => (cycle.has(name0(r)) ? [r, r, r] : [r]));
     await fc.assert(
       fc.asyncProperty(
-        fc.nat({ max: routes.length - 1 }),
+        fc.nat({ max: drawn.length - 1 }),
         fc.nat({ max: 3 }),
         fc.boolean(),
         fc.integer(),
@@ -539,8 +625,9 @@ describe.each(await activeDialects())('fuzzing every route on %s', (dialect) => 
         fc.boolean(),
         fc.nat({ max: 13 }),
         async (ri, ci0, valid, seed, b, q, params, rawJunk, ai) => {
-          const route = routes[ri] as Route;
-          // Only the user belongs to organisations (owning one, a plain member of another): a valid request for an
+          const route = drawn[ri] as Route;
+          // The user owns one organisation and is a plain member of another (the admins join the first only by an
+          // invitation the fuzz makes and they accept): a valid request for an
           // organisation route is sent by them, so each of those routes succeeds often; broken ones go to any client.
           // Likewise a valid refund or admin adjustment is sent by an admin: half the clients can never make one, and
           // at 5,000 requests the admin half alone sent so few valid adjustments that none succeeded in one CI run.
@@ -557,6 +644,10 @@ describe.each(await activeDialects())('fuzzing every route on %s', (dialect) => 
             req = fc.sample(validRequest(route, known), { seed, numRuns: 1 })[0] as Req;
             if (name === 'POST /api/vapi/calls/{id}/end') starter = known.callStarters.get(req.url.split('/')[4] as string);
             if (starter) ci = starter.ci;
+            // A valid accept is sent by the invitation's addressee.
+            const invitee =
+              name === 'POST /api/invitations/{token}/accept' ? known.pendingAccepts.find((x) => req.url.includes(x.token)) : undefined;
+            if (invitee) ci = invitee.ci;
           } else {
             let i = 0;
             const path = route.path.replace(/\{[^}]+\}/g, () => params[i++ % params.length] as string);
@@ -593,7 +684,7 @@ describe.each(await activeDialects())('fuzzing every route on %s', (dialect) => 
           // A signed-in caller naming an account they are not a member of: 404 on every route that takes X-Account
           // (the user belongs to the own and shared organisations; the admins to none).
           const takesAccount = ACCOUNT_ROUTES.has(`${route.method} ${route.path.replace(/\{(\w+)\}/g, ':$1')}`);
-          const mine = ci === 1 && (named === accounts.own || named === accounts.shared);
+          const mine = named !== undefined && (known.orgMembers.get(named)?.has(ci) ?? false);
           if (takesAccount && ci > 0 && named !== undefined && !mine) {
             // A broken request may be refused for its own fault first (400, 415), never let through or told apart (403, 402).
             if (valid) expect(res.status, what).toBe(404);
@@ -645,6 +736,9 @@ describe.each(await activeDialects())('fuzzing every route on %s', (dialect) => 
       'POST /api/orgs/{id}/invitations',
       'GET /api/orgs/{id}/invitations',
       'DELETE /api/orgs/{id}/invitations/{invitationId}',
+      'POST /api/invitations/{token}/accept',
+      'PATCH /api/orgs/{id}/members/{userId}',
+      'DELETE /api/orgs/{id}/members/{userId}',
     ]) {
       expect(validOk.get(r) ?? 0, `${r}: no valid request succeeded`).toBeGreaterThan(0);
     }
@@ -653,7 +747,8 @@ describe.each(await activeDialects())('fuzzing every route on %s', (dialect) => 
     console.info(
       `[fuzz ${dialect}] ${sent} requests over ${routes.length} routes and 4 roles; statuses ${JSON.stringify(Object.fromEntries([...statuses].sort((a, b) => a[0] - b[0])))}; ` +
         `valid requests answered 2xx on ${validOk.size} routes (${[...validOk.values()].reduce((a, b) => a + b, 0)} in all; ` +
-        `invitations listed ${validOk.get('GET /api/orgs/{id}/invitations') ?? 0}, revoked ${validOk.get('DELETE /api/orgs/{id}/invitations/{invitationId}') ?? 0}; ` +
+        `invitations listed ${validOk.get('GET /api/orgs/{id}/invitations') ?? 0}, revoked ${validOk.get('DELETE /api/orgs/{id}/invitations/{invitationId}') ?? 0}, accepted ${validOk.get('POST /api/invitations/{token}/accept') ?? 0}; ` +
+        `members changed ${validOk.get('PATCH /api/orgs/{id}/members/{userId}') ?? 0}, removed ${validOk.get('DELETE /api/orgs/{id}/members/{userId}') ?? 0}; ` +
         `${accountRefusals} requests named an account not the caller's; ` +
         `never on ${JSON.stringify(routes.map((r) => `${r.method} ${r.path}`).filter((r) => !validOk.has(r)))}); verify clean`,
     );
