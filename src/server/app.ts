@@ -7,23 +7,15 @@ import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
-import Fastify, {
-  type FastifyBaseLogger,
-  type FastifyError,
-  type FastifyReply,
-  type FastifyRequest,
-  LogController,
-  type RouteOptions,
-} from 'fastify';
-import type { Bindings, ChildLoggerOptions } from 'fastify/types/logger.js';
-import pino from 'pino';
+import { ServerResponse } from 'node:http';
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import { type ZodTypeProvider, jsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler } from 'fastify-type-provider-zod';
 import { apiDescription } from '../contracts/units.js';
-import { type App, type AppDeps, createContext } from './context.js';
+import { type App, type AppDeps, type Lifecycle, createContext } from './context.js';
 import { HttpError, answerError, sendError } from './http-errors.js';
 import { decorateDocument } from './openapi.js';
-import type { HistogramChild } from './metrics.js';
 import { bufferedLogDestination } from './log-destination.js';
+import { OBSERVE_DURATION, OneLineLogController, RequestLogger, durationObserver, requestIds } from './request-log.js';
 import { loadShedding } from './plugins/load-shedding.js';
 import { securityHeaders } from './plugins/security-headers.js';
 import { accountOnRoute } from './plugins/account.js';
@@ -31,6 +23,7 @@ import { registerRoutes } from './routes/index.js';
 import { webRoutes } from './routes/web.js';
 
 export type { App, AppContext, AppDeps, Lifecycle } from './context.js';
+export { RequestLogger, requestLine } from './request-log.js';
 
 const REDACT = [
   'req.headers.authorization',
@@ -62,136 +55,6 @@ function nulError(): HttpError {
 }
 
 /**
- * Records request durations for one route: the histogram's counts for (method, route,
- * status) are looked up once per status and kept (metrics.ts, LabelledHistogram).
- */
-function durationObserver(metrics: AppDeps['metrics'], method: string | null, route: string) {
-  const children = new Map<string, HistogramChild>();
-  return (reqMethod: string, status: number, elapsedMs: number) => {
-    const m = method ?? reqMethod;
-    const key = method === null ? `${m} ${status}` : String(status);
-    let child = children.get(key);
-    if (!child) {
-      child = metrics.httpDuration.child({ method: m, route, status });
-      children.set(key, child);
-    }
-    child.observe(elapsedMs / 1000);
-  };
-}
-
-/**
- * The logger of one request (req.log, reply.log), made only when something logs through
- * it. Fastify asks for a child logger per request (pino's child(): bindings serialised, a
- * new logger object), but on the hot path nothing but the request line logs, and that line
- * goes through the parent with the request id in it (same fields, same order); a handler or
- * hook that logs gets the real child, with its bindings, on first use.
- */
-type LogFn = (...args: unknown[]) => void;
-/** The log methods, one per level: each is the same call on the real child (set on the prototype below, so nothing is made per request). */
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
-export class RequestLogger {
-  declare fatal: LogFn;
-  declare error: LogFn;
-  declare warn: LogFn;
-  declare info: LogFn;
-  declare debug: LogFn;
-  declare trace: LogFn;
-  #real: FastifyBaseLogger | undefined;
-  constructor(
-    readonly parent: FastifyBaseLogger,
-    private readonly bindings: Bindings,
-    private readonly opts: ChildLoggerOptions,
-  ) {}
-  /** Whether the route sets a log level of its own (the request line must then go through the child). */
-  get ownLevel(): boolean {
-    return this.opts.level !== undefined;
-  }
-  /** The request's pino child, made on first use. */
-  get real(): FastifyBaseLogger {
-    this.#real ??= this.parent.child(this.bindings, this.opts);
-    return this.#real;
-  }
-  get level(): string {
-    return this.real.level;
-  }
-  set level(level: string) {
-    this.real.level = level;
-  }
-  isLevelEnabled(level: string): boolean {
-    return (this.real as unknown as { isLevelEnabled(l: string): boolean }).isLevelEnabled(level);
-  }
-  silent() {}
-  child(bindings: Bindings, opts?: ChildLoggerOptions): FastifyBaseLogger {
-    return this.real.child(bindings, opts);
-  }
-}
-for (const level of LOG_LEVELS) {
-  RequestLogger.prototype[level] = function (this: RequestLogger, ...args: unknown[]) {
-    (this.real[level] as LogFn)(...args);
-  };
-}
-
-/** pino's own pieces of a line at a level (`{"level":30`), the time (`,"time":...`), the bindings (`,"pid":...,"hostname":...`) and the end (`}\n`). */
-const { lsCacheSym, timeSym, chindingsSym, endSym, messageKeySym } = pino.symbols;
-type PinoInternals = Record<symbol, unknown> & { levelVal: number };
-
-/**
- * The request line as pino writes it for `info({ reqId, method, url, status, ms }, 'request')`
- * on the root logger, built from pino's own prefix, time, bindings and end: the same bytes
- * without pino's generic serialiser (a loop over the object's keys, a per-character escape
- * scan of each string, a dozen string concatenations the destination then flattens). Only
- * for the service's own stdout logger, where no serializer, formatter, hook or redaction
- * applies to these fields (REDACT names request headers only).
- */
-export function requestLine(root: FastifyBaseLogger, reqId: string, method: string, url: string, status: number, ms: number): string {
-  const p = root as unknown as PinoInternals;
-  return `${(p[lsCacheSym] as Record<number, string>)[30]}${(p[timeSym] as () => string)()}${p[chindingsSym] as string},"reqId":${JSON.stringify(reqId)},"method":${JSON.stringify(method)},"url":${JSON.stringify(url)},"status":${status},"ms":${ms},${JSON.stringify(p[messageKeySym])}:"request"${p[endSym] as string}`;
-}
-
-/**
- * One log line per request, when it completes, instead of Fastify's two (incoming and
- * completed): half the logging cost on the hot path, and no request headers in the log.
- * With `direct` (the service's stdout destination), a request that succeeded is written
- * there as requestLine(); anything else goes through pino.
- */
-class OneLineLogController extends LogController {
-  constructor(private readonly direct?: { write(line: string): void }) {
-    super();
-  }
-  override incomingRequest(): void {}
-  override requestCompleted(error: Error | null | undefined, req: FastifyRequest, reply: FastifyReply): void {
-    const log = reply.log as unknown;
-    const ms = Math.round(reply.elapsedTime * 10) / 10;
-    if (log instanceof RequestLogger && !log.ownLevel) {
-      const root = log.parent;
-      if (!error && this.direct && (root as unknown as PinoInternals).levelVal <= 30) {
-        this.direct.write(requestLine(root, req.id, req.method, req.url, reply.statusCode, ms));
-        return;
-      }
-      const withId = { reqId: req.id, method: req.method, url: req.url, status: reply.statusCode, ms };
-      if (error) root.error({ ...withId, err: error }, 'request errored');
-      else root.info(withId, 'request');
-      return;
-    }
-    const line = { method: req.method, url: req.url, status: reply.statusCode, ms };
-    if (error) reply.log.error({ ...line, err: error }, 'request errored');
-    else reply.log.info(line, 'request');
-  }
-}
-
-/**
- * Request ids shaped like a UUID: 24 random characters drawn once per process, then a
- * counter (12 hex digits). Unique within the process and, through the random part, across
- * instances, which is what correlating logs needs; a fresh randomUUID per request cost
- * about 0.6% of the server's CPU on GET /health/live.
- */
-function requestIds(): () => string {
-  const base = crypto.randomUUID().slice(0, 24);
-  let n = 0;
-  return () => base + (n++).toString(16).padStart(12, '0');
-}
-
-/**
  * TRUST_PROXY as Fastify's option. A hop count becomes a function trusting the first
  * `n` addresses from the socket back (Express's meaning): Fastify 5 deliberately ignores a
  * bare number, since it cannot tell whether the peer really is a proxy. With a hop count,
@@ -202,17 +65,38 @@ export function trustProxyOption(v: false | number | string[]): boolean | string
   return v;
 }
 
+/**
+ * Node's response class for the server: while the service is stopping, every answer whose
+ * head is written from then on (answers of requests in flight, and the 503 of requests
+ * that arrive on kept-alive connections) says `Connection: close` and closes its
+ * connection (Node's `shouldKeepAlive`), so clients reconnect to another instance. This
+ * costs one flag read per answer, where an onSend hook cost a hook runner per request.
+ */
+function closingWhileStopping(lifecycle: Lifecycle): typeof ServerResponse {
+  class Response extends ServerResponse {
+    override writeHead(...args: unknown[]): this {
+      if (lifecycle.stopping) this.shouldKeepAlive = false;
+      return (super.writeHead as (...a: unknown[]) => this)(...args);
+    }
+  }
+  return Response as typeof ServerResponse;
+}
+
 export async function createApp(deps: AppDeps): Promise<App> {
   const { config } = deps;
+  const lifecycle: Lifecycle = deps.lifecycle ?? { stopping: false };
   const stdoutLog = deps.logger === false || typeof deps.logger === 'object' ? undefined : bufferedLogDestination();
   const app = Fastify({
+    // Without logs (`logger: false`) still a logger, a silent one: Fastify reports a request
+    // completed (the log controller, which records its duration) only to a server with a logger.
     logger:
       deps.logger === false
-        ? false
+        ? { level: 'silent' }
         : typeof deps.logger === 'object'
           ? { ...deps.logger, redact: REDACT }
           : { level: config.logLevel, redact: REDACT, stream: stdoutLog?.stream },
     bodyLimit: 1024 * 1024,
+    http: { ServerResponse: closingWhileStopping(lifecycle) },
     logController: new OneLineLogController(stdoutLog?.stream),
     childLoggerFactory: (logger, bindings, opts) => new RequestLogger(logger, bindings, opts) as unknown as FastifyBaseLogger,
     // Behind reverse proxies (TRUST_PROXY), req.ip is the client the nearest trusted proxy saw.
@@ -242,7 +126,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   app.setSerializerCompiler(() => (data) => (typeof data === 'string' ? data : JSON.stringify(data)));
   if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
 
-  const ctx = createContext(deps, app.log);
+  const ctx = createContext({ ...deps, lifecycle }, app.log);
 
   app.decorateRequest('principal', null);
   app.decorateRequest('apiKey', null);
@@ -255,7 +139,6 @@ export async function createApp(deps: AppDeps): Promise<App> {
   // (health probes, metrics) take the short branch. The rest is attached per route, only
   // where it is needed (onRoute below). bench/analysis.md has the profile.
   const security = securityHeaders();
-  const lifecycle = ctx.lifecycle;
   // Load shedding (503 past capacity) is checked in the same hook, after the stopping check.
   const admit = loadShedding(app, config.shedding, deps.metrics);
   app.addHook('onRequest', (req, reply, done) => {
@@ -291,18 +174,14 @@ export async function createApp(deps: AppDeps): Promise<App> {
       { reason: 'shutting_down' },
     );
   });
-  app.addHook('onSend', (_req, reply, payload, done) => {
-    if (lifecycle.stopping) reply.header('connection', 'close');
-    done(null, payload);
-  });
   // Per route: the NUL check of the body where a body is taken, and the duration
   // histogram with the route's labelled child looked up once per status code (prom-client
   // hashes the label object on every observe() otherwise, and req.routeOptions builds an
-  // object per call).
+  // object per call), kept in the route's config for the log controller.
   app.addHook('onRoute', (route: RouteOptions) => {
     const methods = Array.isArray(route.method) ? route.method : [route.method];
-    // Before the route's own hooks, as the global hooks these were ran.
-    const add = (name: 'preValidation' | 'onResponse', hook: unknown) => {
+    // Before the route's own hooks, as the global hook this was ran.
+    const add = (name: 'preValidation', hook: unknown) => {
       const own = route[name] ? (Array.isArray(route[name]) ? route[name] : [route[name]]) : [];
       (route as unknown as Record<string, unknown>)[name] = [hook, ...own];
     };
@@ -312,11 +191,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
         done();
       });
     }
+    // Observed by the log controller when Fastify reports the request completed (request-log.ts).
     const observe = durationObserver(deps.metrics, methods.length === 1 ? String(methods[0]) : null, route.url);
-    add('onResponse', (req: FastifyRequest, reply: FastifyReply, done: () => void) => {
-      observe(req.method, reply.statusCode, reply.elapsedTime);
-      done();
-    });
+    route.config = { ...route.config, [OBSERVE_DURATION]: observe } as RouteOptions['config'];
   });
   // Requests no route answers (404s, and the router's own errors): the histogram's
   // `unmatched` route, observed when their answer is sent.

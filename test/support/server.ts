@@ -154,7 +154,7 @@ export async function startTestServer(
   env: Record<string, string> = {},
   share?: TestServer,
   logger: boolean | object = false,
-  observe: { onRoute?: AppDeps['onRoute'] } = {},
+  observe: { onRoute?: AppDeps['onRoute']; extraRoutes?: AppDeps['extraRoutes'] } = {},
 ): Promise<TestServer> {
   const dataDir = share ? share.dataDir : mkdtempSync(join(tmpdir(), 'credits-http-'));
   let pgSchema: string | undefined = share?.pgSchema;
