@@ -9,6 +9,9 @@
  * AB_ORG=1: the org section's pair on each build instead (bench/org.ts: a member with a monthly
  * limit on their own account, then with X-Account of the organisation), all four alternated.
  *
+ * AB_NODE_A / AB_NODE_B: node options (space-separated) for that build's process, e.g.
+ * `AB_NODE_B=--max-semi-space-size=32` with the same server.mjs twice: a V8 flag against its absence.
+ *
  * AB_DIALECT=postgres: on PostgreSQL (BENCH_DATABASE_URL), adding per request the CPU of each
  * build's own backends (found by application_name, from /proc), and the writer's batches
  * (from /metrics). (Transactions per batch are not counted here: a busy backend reports its
@@ -38,7 +41,7 @@ for (const [name, script] of [
   dbs.push(db);
   const app = `ab-metered-${process.pid}-${name}`;
   const env = { METRICS_TOKEN, ...(dialect === 'postgres' ? { DATABASE_URL: withAppName(PG_URL, app) } : {}) };
-  const s = await startServerProc(db, env, script);
+  const s = await startServerProc(db, env, script, (process.env[`AB_NODE_${name}`] ?? '').split(' ').filter(Boolean));
   if (process.env.AB_ORG) {
     // The org section's two requests, on each build: the member on their own account, and with X-Account of the organisation.
     const { member, org } = await orgSetup(s.url, dialect, db);

@@ -50,16 +50,20 @@ const running = await startServer(config, {
         const { profile } = await post(sampling, 'HeapProfiler.stopSampling');
         sampling.disconnect();
         const sites = new Map();
-        const walk = (node, stack) => {
+        // ?by=ours: by the innermost frame of our own code (dist/), with the allocating frame after it.
+        const ours = req.query.by === 'ours';
+        const walk = (node, stack, own) => {
           const f = node.callFrame;
           const here = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*node_modules\//, '').replace(/^.*\/dist\//, 'dist/')}:${f.lineNumber + 1}`;
           const path = [...stack, here].slice(-4);
-          if (node.selfSize > 0) sites.set(path.join(' < '), (sites.get(path.join(' < ')) ?? 0) + node.selfSize);
-          for (const c of node.children) walk(c, path);
+          const mine = here.includes(' dist/') ? here : own;
+          const key = ours ? `${mine} ... ${here}` : path.join(' < ');
+          if (node.selfSize > 0) sites.set(key, (sites.get(key) ?? 0) + node.selfSize);
+          for (const c of node.children) walk(c, path, mine);
         };
-        walk(profile.head, []);
+        walk(profile.head, [], '(none of ours)');
         const total = [...sites.values()].reduce((a, b) => a + b, 0);
-        return { total, top: [...sites].sort((a, b) => b[1] - a[1]).slice(0, 40) };
+        return { total, top: [...sites].sort((a, b) => b[1] - a[1]).slice(0, 60) };
       });
       // Ends one suspect in the running process: the password-strength worker (as its idle
       // timer would) or the WAL checkpointer's worker (the connection checkpoints itself again).

@@ -38,6 +38,12 @@ export class SettingsCache<V> {
    * invalidation), else a new load. `fresh` skips both and loads anew (later callers
    * join that load).
    */
+  /** The cached value of `key` while it is fresh, else undefined (no load started). */
+  peek(key: string): V | undefined {
+    const hit = this.entries.get(key);
+    return hit && this.now() - hit.at < this.ttlMs ? hit.value : undefined;
+  }
+
   get(key: string, load: () => Promise<V>, fresh = false): Promise<V> {
     const at = this.now();
     if (!fresh) {

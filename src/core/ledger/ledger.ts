@@ -106,17 +106,36 @@ export class Ledger {
   /** Prices an operation by the active rule and charges it, with its usage row. */
   async spend<E = undefined>(userId: string, s: SpendInput<E>): Promise<Applied<E>> {
     const { rule, costMc, usage } = await this.pricing.priceUsage(s.operation, s.unit, s.quantityMilli, s.usageMetadata);
-    const common = {
+    const description = s.description ?? `${rule.description || operationName(s.operation)} (${unitInWords(s.unit)})`;
+    // Each op built whole (no common part spread into it): one object a request.
+    if (s.bypass) {
+      return this.writer.submit({
+        kind: 'record_usage',
+        userId,
+        usage,
+        idem: s.idem,
+        description,
+        metadata: s.metadata,
+        refType: s.refType,
+        refId: s.refId,
+        effects: s.effects,
+        memberId: s.memberId,
+      });
+    }
+    return this.writer.submit({
+      kind: 'debit',
+      userId,
+      amountMc: costMc,
+      type: 'usage',
+      usage,
       idem: s.idem,
-      description: s.description ?? `${rule.description || operationName(s.operation)} (${unitInWords(s.unit)})`,
+      description,
       metadata: s.metadata,
       refType: s.refType,
       refId: s.refId,
       effects: s.effects,
       memberId: s.memberId,
-    };
-    if (s.bypass) return this.writer.submit({ kind: 'record_usage', userId, usage, ...common });
-    return this.writer.submit({ kind: 'debit', userId, amountMc: costMc, type: 'usage', usage, ...common });
+    });
   }
 
   /**

@@ -11,25 +11,34 @@ import type { ChangedRows, Pending } from './batch-state.js';
 /**
  * `insert into table (keys of row) values (?, ...)` for each row, statements cached by their
  * text. The rows of one call nearly always have the same defined keys: the statement and
- * its column list are made again only when a row's keys differ from the row before's.
+ * its column list are made again only when a row's keys differ from the row before's
+ * (compared key by key, so a row whose keys are the same allocates nothing but its values).
  */
 function insertEach(raw: SqliteHandle, table: string, rows: readonly object[], suffix = '') {
-  let signature: string | null = null;
   let cols: string[] = [];
   let stmt: ReturnType<SqliteHandle['prepare']> | null = null;
   for (const row of rows) {
     const r = row as Record<string, unknown>;
-    let keys = '';
-    for (const k in r) if (r[k] !== undefined) keys += keys ? `,${k}` : k;
-    if (keys !== signature || !stmt) {
-      signature = keys;
-      cols = keys.split(',');
+    if (!stmt || !sameKeys(r, cols)) {
+      cols = [];
+      for (const k in r) if (r[k] !== undefined) cols.push(k);
       stmt = raw.prepare(`insert into "${table}" ("${cols.join('", "')}") values (${cols.map(() => '?').join(', ')})${suffix}`);
     }
     const values = new Array<unknown>(cols.length);
     for (let i = 0; i < cols.length; i++) values[i] = r[cols[i] as string];
     stmt.run(values);
   }
+}
+
+/** Whether the row's defined keys are `cols`, in that order. */
+function sameKeys(r: Record<string, unknown>, cols: readonly string[]): boolean {
+  let i = 0;
+  for (const k in r) {
+    if (r[k] === undefined) continue;
+    if (cols[i] !== k) return false;
+    i++;
+  }
+  return i === cols.length;
 }
 
 /** Writes what the batch decided. */

@@ -35,45 +35,39 @@ export class PricingCache {
     this.cache.invalidate(ACTIVE);
   }
 
+  private readonly load = async () => {
+    const rows = await this.db.selectFrom('credit_pricing').selectAll().where('active', '=', 1).execute();
+    return new Map(rows.map((r) => [`${r.operation}/${r.unit}`, r] as const));
+  };
+
   active(): Promise<Map<string, PricingRow>> {
-    return this.cache.get(ACTIVE, async () => {
-      const rows = await this.db.selectFrom('credit_pricing').selectAll().where('active', '=', 1).execute();
-      return new Map(rows.map((r) => [`${r.operation}/${r.unit}`, r] as const));
-    });
+    return this.cache.get(ACTIVE, this.load);
   }
 
   /** The active rule for (operation, unit), or a not_found error. */
   async rule(operation: string, unit: string): Promise<PricingRow> {
-    const r = (await this.active()).get(`${operation}/${unit}`);
-    if (!r) throw notFound(`An active pricing rule for ${operation}/${unit}`);
-    return r;
+    return ruleOf(await this.active(), operation, unit);
   }
 
   /** Prices `quantityMilli` (thousandths of the unit's base quantity) by the active rule; a cost beyond MAX_MC is invalid. */
   async price(operation: string, unit: string, quantityMilli: number): Promise<Price> {
-    if (!isUnit(unit)) throw invalid(`Unknown unit ${unit}.`, { unit });
-    if (!Number.isSafeInteger(quantityMilli) || quantityMilli < 0) {
-      throw invalid('The quantity must be a non-negative number with at most 3 decimals.');
-    }
-    const rule = await this.rule(operation, unit);
-    const costMc = computeCostMc(rule.credits_mc, quantityMilli, unit);
-    // Beyond the largest amount the service counts (and, far beyond, the safe integers): refused before anything is written.
-    if (costMc > MAX_MC) {
-      throw invalid(`This quantity would cost more than ${formatCredits(MAX_MC)} credits.`, {
-        fields: [{ path: 'body.quantity', message: 'costs more than the largest amount' }],
-      });
-    }
-    return { rule, unit, costMc };
+    checkQuantity(unit, quantityMilli);
+    return priceBy(await this.rule(operation, unit), unit as Unit, quantityMilli);
   }
 
-  /** Prices an operation (as `price`) and describes it as the usage record its charge carries. */
+  /**
+   * Prices an operation (as `price`) and describes it as the usage record its charge carries.
+   * The hot path: while the cached rules are fresh they are read without waiting on a promise.
+   */
   async priceUsage(
     operation: string,
     unit: string,
     quantityMilli: number,
     metadata: Record<string, unknown> | null | undefined,
   ): Promise<Price & { usage: UsageInput }> {
-    const p = await this.price(operation, unit, quantityMilli);
+    checkQuantity(unit, quantityMilli);
+    const rules = this.cache.peek(ACTIVE) ?? (await this.active());
+    const p = priceBy(ruleOf(rules, operation, unit), unit as Unit, quantityMilli);
     const usage = {
       operation,
       unit,
@@ -83,6 +77,30 @@ export class PricingCache {
       costMc: p.costMc,
       metadata: metadata ?? null,
     };
-    return { ...p, usage };
+    return { rule: p.rule, unit: p.unit, costMc: p.costMc, usage };
   }
+}
+
+function checkQuantity(unit: string, quantityMilli: number): void {
+  if (!isUnit(unit)) throw invalid(`Unknown unit ${unit}.`, { unit });
+  if (!Number.isSafeInteger(quantityMilli) || quantityMilli < 0) {
+    throw invalid('The quantity must be a non-negative number with at most 3 decimals.');
+  }
+}
+
+function ruleOf(rules: Map<string, PricingRow>, operation: string, unit: string): PricingRow {
+  const r = rules.get(`${operation}/${unit}`);
+  if (!r) throw notFound(`An active pricing rule for ${operation}/${unit}`);
+  return r;
+}
+
+function priceBy(rule: PricingRow, unit: Unit, quantityMilli: number): Price {
+  const costMc = computeCostMc(rule.credits_mc, quantityMilli, unit);
+  // Beyond the largest amount the service counts (and, far beyond, the safe integers): refused before anything is written.
+  if (costMc > MAX_MC) {
+    throw invalid(`This quantity would cost more than ${formatCredits(MAX_MC)} credits.`, {
+      fields: [{ path: 'body.quantity', message: 'costs more than the largest amount' }],
+    });
+  }
+  return { rule, unit, costMc };
 }

@@ -67,10 +67,13 @@ export class CreditGuard {
     // The account of the request (X-Account, else the caller's own) unless the route names one.
     const userId = c.userId ?? account(req).id;
     const bypass = c.bypass ?? bypassCharges(req);
-    const counted = new WeakSet<Applied>();
+    // What this request's render counted already (one outcome, in practice): a list, not a
+    // WeakSet, whose ephemeron table each request would leave to the GC.
+    let counted: Applied[] | null = null;
     const render = (applied: Applied) => {
-      if (!counted.has(applied) && !applied.replayed && applied.amountMc < 0) {
-        counted.add(applied);
+      if (!counted?.includes(applied) && !applied.replayed && applied.amountMc < 0) {
+        if (counted) counted.push(applied);
+        else counted = [applied];
         this.metrics.creditsCharged.inc({ operation: c.operation }, mcToCredits(-applied.amountMc));
       }
       return c.render(applied);
