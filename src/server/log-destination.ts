@@ -18,6 +18,7 @@
  * `flushSync()`. A SIGKILL loses at most the last `flushMs` of lines, never a credit (the
  * ledger is in the database).
  */
+import { writeSync } from 'node:fs';
 import pino from 'pino';
 
 export interface LogDestination {
@@ -33,19 +34,28 @@ export interface LogDestination {
 
 export function bufferedLogDestination(opts: { fd?: number; minLength?: number; flushMs?: number } = {}): LogDestination {
   const minLength = opts.minLength ?? 16 * 1024;
-  const out = pino.destination({ dest: opts.fd ?? 1, sync: false, minLength: 0 });
+  // In buffer mode: each chunk is encoded once, here. With strings, SonicBoom measures each
+  // chunk (Buffer.byteLength), fs.write encodes it, and after the write SonicBoom encodes it
+  // again (Buffer.from, to cut what was written): three passes over 16 KiB per chunk.
+  const out = pino.destination({ dest: opts.fd ?? 1, sync: false, minLength: 0, contentMode: 'buffer' });
   let lines: string[] = [];
   let length = 0;
   let closed = false;
-  /** Hands the buffered lines to the SonicBoom as one chunk (written at once unless a write is in flight). */
-  const drain = () => {
-    if (lines.length === 0) return;
-    const chunk = lines.length === 1 ? (lines[0] as string) : lines.join('');
+  /** The buffered lines as one chunk (null when there are none); the buffer starts again. */
+  const take = (): Buffer | null => {
+    if (lines.length === 0) return null;
+    const chunk = Buffer.from(lines.length === 1 ? (lines[0] as string) : lines.join(''));
     lines = [];
     length = 0;
+    return chunk;
+  };
+  /** Hands the buffered lines to the SonicBoom as one chunk (written at once unless a write is in flight). */
+  const drain = () => {
+    const chunk = take();
+    if (chunk === null) return;
     // write() throws once the SonicBoom is destroyed (stdout closed, EPIPE): nothing to do then.
     try {
-      out.write(chunk);
+      (out.write as unknown as (b: Buffer) => boolean)(chunk);
     } catch {}
   };
   const stream = {
@@ -64,10 +74,13 @@ export function bufferedLogDestination(opts: { fd?: number; minLength?: number; 
       }
     },
     flushSync() {
-      drain();
+      // What the SonicBoom holds first, then the lines buffered here, written here: handed to
+      // the SonicBoom they would start an asynchronous write, which its flushSync does not wait for.
       try {
         out.flushSync();
       } catch {}
+      const chunk = take();
+      if (chunk !== null) writeAllSync(opts.fd ?? 1, chunk);
     },
   };
   const timer = setInterval(drain, opts.flushMs ?? 250);
@@ -83,4 +96,17 @@ export function bufferedLogDestination(opts: { fd?: number; minLength?: number; 
       drain();
     },
   };
+}
+
+/** Writes all of `buf` synchronously, waiting out EAGAIN (a full pipe) for up to about a second; other errors (EPIPE: nobody reads) drop it. */
+function writeAllSync(fd: number, buf: Buffer): void {
+  for (let off = 0, tries = 0; off < buf.length; ) {
+    try {
+      off += writeSync(fd, buf, off);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      if ((code !== 'EAGAIN' && code !== 'EBUSY') || ++tries > 1000) return;
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+    }
+  }
 }
