@@ -12,11 +12,15 @@
  * of its own (`--separate-threads=yes`); the figures are user-space instructions (Ir) per
  * request, all threads and the event loop's thread alone. The dump stays in the printed
  * directory for callgrind_annotate.
+ *
+ * COUNT_DIALECT=postgres: the same on PostgreSQL (BENCH_DATABASE_URL; a schema of its own). Only
+ * the server process is counted, not PostgreSQL's backends.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Dialect } from '../src/db/open.js';
 import { autocannonRun, benchDb, fundedUser, meteredRequest, startServerProc } from './http.js';
 
 const requests = Number(process.argv[2] ?? 2000);
@@ -29,7 +33,7 @@ const script = process.argv[4] ?? new URL('./server.mjs', import.meta.url).pathn
  */
 const QUIET = { MAX_EVENT_LOOP_DELAY_MS: '0', WEBHOOKS_POLL_MS: '3600000', ALERTS_POLL_MS: '3600000', HOLD_SWEEP_SECONDS: '3600' };
 const out = mkdtempSync(join(tmpdir(), 'count-metered-'));
-const db = await benchDb('sqlite');
+const db = await benchDb((process.env.COUNT_DIALECT ?? 'sqlite') as Dialect);
 // PERF_MAP=1: node writes /tmp/perf-<pid>.map, which bench/callgrind-js.py uses to name the JIT code in the dump.
 const nodeArgs = process.env.PERF_MAP === '1' ? ['--perf-basic-prof'] : [];
 const server = await startServerProc(db, { ...QUIET, USER: 'bench' }, script, nodeArgs, [

@@ -52,18 +52,35 @@ const running = await startServer(config, {
         const sites = new Map();
         // ?by=ours: by the innermost frame of our own code (dist/), with the allocating frame after it.
         const ours = req.query.by === 'ours';
+        // Bytes by the module of the allocating frame (a package, or dist/<dir>/<file>, or node:…).
+        const modules = new Map();
+        const moduleOf = (url) => {
+          const m = /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(url);
+          if (m) return m[1];
+          const d = /\/dist\/(.*)\.js$/.exec(url);
+          if (d) return `ours: ${d[1]}`;
+          return url || '(native or runtime)';
+        };
         const walk = (node, stack, own) => {
           const f = node.callFrame;
           const here = `${f.functionName || '(anonymous)'} ${f.url.replace(/^.*node_modules\//, '').replace(/^.*\/dist\//, 'dist/')}:${f.lineNumber + 1}`;
           const path = [...stack, here].slice(-4);
           const mine = here.includes(' dist/') ? here : own;
           const key = ours ? `${mine} ... ${here}` : path.join(' < ');
-          if (node.selfSize > 0) sites.set(key, (sites.get(key) ?? 0) + node.selfSize);
+          if (node.selfSize > 0) {
+            sites.set(key, (sites.get(key) ?? 0) + node.selfSize);
+            const mod = moduleOf(f.url);
+            modules.set(mod, (modules.get(mod) ?? 0) + node.selfSize);
+          }
           for (const c of node.children) walk(c, path, mine);
         };
         walk(profile.head, [], '(none of ours)');
         const total = [...sites.values()].reduce((a, b) => a + b, 0);
-        return { total, top: [...sites].sort((a, b) => b[1] - a[1]).slice(0, 60) };
+        return {
+          total,
+          top: [...sites].sort((a, b) => b[1] - a[1]).slice(0, 60),
+          modules: [...modules].sort((a, b) => b[1] - a[1]).slice(0, 25),
+        };
       });
       // Ends one suspect in the running process: the password-strength worker (as its idle
       // timer would) or the WAL checkpointer's worker (the connection checkpoints itself again).

@@ -70,6 +70,26 @@ describe.each(dialectList)('ledger on %s', (dialect) => {
     expect(bal).toEqual({ balanceMc: 7_500, reservedMc: 0, availableMc: 7_500, lifetimePurchasedMc: 10_000, lifetimeUsedMc: 2_500 });
   });
 
+  it('stores text as given, whatever it holds (quotes, backslashes, braces, commas, NULL, empty, unicode)', async () => {
+    const u = await makeUser(core, { credits: 10 });
+    for (const text of ['say "hi", \\o/ {x}', 'NULL', '', 'ünï 💳 \\"', '\\\\', 'a,b} {c']) {
+      const a = await core.ledger.debit(u.id, 1, 'usage', {
+        description: text,
+        metadata: { text },
+        usage: { ...testUsage(1), metadata: { text } },
+      });
+      const row = await ledgerRow(a.transactionId);
+      expect(row.description).toBe(text);
+      expect(JSON.parse(row.metadata ?? 'null')).toEqual({ text });
+      const usage = await core.database.db
+        .selectFrom('usage_tracking')
+        .select('metadata')
+        .where('transaction_id', '=', a.transactionId as string)
+        .executeTakeFirstOrThrow();
+      expect(JSON.parse(usage.metadata ?? 'null')).toEqual({ text });
+    }
+  });
+
   it('refuses a debit beyond available and writes nothing', async () => {
     const u = await makeUser(core, { credits: 1 });
     const e = await rejection(core.ledger.debit(u.id, 1_001, 'usage', { usage: testUsage(1_001) }));

@@ -7,7 +7,7 @@
  * row another one touches (each account, hold, rollup and key appears once), so their
  * shared snapshot changes nothing.
  */
-import { type Kysely, type RawBuilder, sql } from 'kysely';
+import { CompiledQuery, type Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import type { TransactionLink } from '../../db/pg-pipeline.js';
 import type { ChangedRows, Pending } from './batch-state.js';
@@ -17,27 +17,54 @@ import type { ChangedRows, Pending } from './batch-state.js';
  * SQL lists them: `'id text, seq bigint, …'` (names of the rows' properties and of the table's columns).
  */
 type Columns = string;
-
-/** One column of `rows` as an array: Postgres takes it as one parameter and unnests it. */
-function col<T>(rows: readonly T[], key: string): unknown[] {
-  // A column a row leaves out (an optional member_id) travels as null.
-  return rows.map((r) => r[key as keyof T]);
-}
+type Column = { name: string; type: string };
 
 /** A Columns list's names and types. */
-function parse(columns: Columns): { name: string; type: string }[] {
+function parse(columns: Columns): Column[] {
   return columns.split(',').map((c) => {
     const [name = '', type = ''] = c.trim().split(/\s+/);
     return { name, type };
   });
 }
 
-const names = (columns: string[]) => sql.raw(columns.join(', '));
-
-/** `unnest(…)` of one typed array per column of `rows`: `$1::text[], $2::bigint[], …`. */
-function unnest<T>(rows: readonly T[], columns: Columns): RawBuilder<unknown> {
-  return sql`unnest(${sql.join(parse(columns).map((c) => sql`${col(rows, c.name)}::${sql.raw(`${c.type}[]`)}`))})`;
+/** `"s"`, with `\` and `"` escaped: an element of an array literal (as node-postgres writes one). */
+function quote(s: string): string {
+  return /["\\]/.test(s) ? `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"` : `"${s}"`;
 }
+
+/**
+ * One column of `rows` as one parameter, which Postgres takes as an array and unnests: the
+ * array's literal (`{"a","b",NULL,12}`), written here in one join. node-postgres writes the
+ * same literal from a JS array by adding each element to a string, which made most of what a
+ * metered request allocated on PostgreSQL beyond SQLite (bench/analysis.md). A column holding
+ * anything but strings, numbers and nulls goes as the array itself, for node-postgres to write.
+ */
+function col<T>(rows: readonly T[], key: string): unknown {
+  const out = new Array<string>(rows.length);
+  for (let i = 0; i < rows.length; i++) {
+    // A column a row leaves out (an optional member_id) travels as null.
+    const v = rows[i]?.[key as keyof T] as unknown;
+    if (v === null || v === undefined) out[i] = 'NULL';
+    else if (typeof v === 'string') out[i] = quote(v);
+    else if (typeof v === 'number') out[i] = String(v);
+    else return rows.map((r) => r[key as keyof T] ?? null);
+  }
+  return `{${out.join(',')}}`;
+}
+
+/**
+ * One common table expression of the write: its name (which, with the others present, keys
+ * the statement's text), its parameters, and its SQL given their placeholders (`$n`).
+ */
+interface Part {
+  name: string;
+  values: unknown[];
+  sql: (ph: string[]) => string;
+}
+
+/** `unnest($a::text[], $b::bigint[], …)` of `columns`, taking their placeholders from `ph`. */
+const unnest = (columns: Column[], ph: string[]) => `unnest(${columns.map((c, i) => `${ph[i]}::${c.type}[]`).join(', ')})`;
+const names = (columns: Column[]) => columns.map((c) => c.name).join(', ');
 
 /** The columns of each table the batch inserts into, in the order they are written. */
 const INSERTED = {
@@ -60,11 +87,21 @@ const INSERTED = {
   idempotency_keys: 'id text, fingerprint text, result text, created_at bigint',
 } satisfies Record<string, Columns>;
 
-/** Inserts `rows` into `table` (aliased `x` for an `on conflict` that follows): `insert into table (columns) select * from unnest(…)`. */
-function insertRows<T>(table: keyof typeof INSERTED, rows: readonly T[], alias = false): RawBuilder<unknown> {
-  const columns = INSERTED[table];
-  const into = sql.raw(alias ? `${table} as x` : table);
-  return sql`insert into ${into} (${names(parse(columns).map((c) => c.name))}) select * from ${unnest(rows, columns)}`;
+/** The columns of each table, parsed once. */
+const COLUMNS = Object.fromEntries(Object.entries(INSERTED).map(([t, c]) => [t, parse(c)])) as Record<keyof typeof INSERTED, Column[]>;
+
+/**
+ * `name as (insert into table (columns) select * from unnest(…) [suffix])`, the table aliased
+ * `x` for an `on conflict` in `suffix`.
+ */
+function insertRows<T>(name: string, table: keyof typeof INSERTED, rows: readonly T[], suffix = ''): Part {
+  const columns = COLUMNS[table];
+  const into = suffix ? `${table} as x` : table;
+  return {
+    name,
+    values: columns.map((c) => col(rows, c.name)),
+    sql: (ph) => `${name} as (insert into ${into} (${names(columns)}) select * from ${unnest(columns, ph)}${suffix})`,
+  };
 }
 
 /**
@@ -74,19 +111,43 @@ function insertRows<T>(table: keyof typeof INSERTED, rows: readonly T[], alias =
  * arrays would let the planner pick a hash join over a scan of the table.
  */
 function updateRows<T>(
+  name: string,
   table: string,
   key: string,
   rows: readonly T[],
   columns: Columns,
   stamp?: { column: string; value: number },
-): RawBuilder<unknown> {
-  const cs = parse(columns).map((c) => c.name);
-  const set = stamp ? [...cs, stamp.column] : cs;
-  const values = sql.join([...cs.map((c) => sql.raw(`v.${c}`)), ...(stamp ? [sql`${stamp.value}::bigint`] : [])]);
-  return sql`update ${sql.raw(table)} as x set (${names(set)}) = (
-      select ${values} from ${unnest(rows, `${key} text, ${columns}`)} as v(${names([key, ...cs])})
-      where v.${sql.raw(key)} = x.${sql.raw(key)})
-    where x.${sql.raw(key)} = any(${col(rows, key)}::text[])`;
+): Part {
+  const cs = parse(`${key} text, ${columns}`);
+  const set = cs.slice(1).map((c) => c.name);
+  return {
+    name,
+    // The keys' array is the first parameter, read twice (unnest's first column, and `any`).
+    values: [...cs.map((c) => col(rows, c.name)), ...(stamp ? [stamp.value] : [])],
+    sql: (ph) => {
+      const values = [...set.map((c) => `v.${c}`), ...(stamp ? [`${ph[cs.length]}::bigint`] : [])].join(', ');
+      return `${name} as (update ${table} as x set (${[...set, ...(stamp ? [stamp.column] : [])].join(', ')}) = (
+      select ${values} from ${unnest(cs, ph)} as v(${names(cs)})
+      where v.${key} = x.${key})
+    where x.${key} = any(${ph[0]}::text[]))`;
+    },
+  };
+}
+
+/** The statement's text for each set of parts present (by their names): built once. */
+const texts = new Map<string, string>();
+
+function statement(parts: Part[]): CompiledQuery {
+  const values = parts.flatMap((p) => p.values);
+  const shape = parts.map((p) => p.name).join(',');
+  let text = texts.get(shape);
+  if (text === undefined) {
+    let n = 0;
+    const ctes = parts.map((p) => p.sql(p.values.map(() => `$${++n}`)));
+    text = `with ${ctes.join(', ')} select 1`;
+    texts.set(shape, text);
+  }
+  return CompiledQuery.raw(text, values);
 }
 
 /** Writes what the batch decided, in the open transaction `trx`. */
@@ -99,46 +160,57 @@ export async function writePostgres(
   link?: TransactionLink,
 ): Promise<void> {
   const { accounts, newHolds, settledHolds, newGrants, changedGrants, newAllocations, changedAllocations } = rows;
-  const parts: RawBuilder<unknown>[] = [];
+  const parts: Part[] = [];
   const tx = pending.txRows;
-  if (tx.length > 0) parts.push(sql`tx as (${insertRows('credit_transactions', tx)})`);
+  if (tx.length > 0) parts.push(insertRows('tx', 'credit_transactions', tx));
   if (accounts.length > 0) {
     const figures =
       'balance_mc bigint, reserved_mc bigint, lifetime_purchased_mc bigint, lifetime_used_mc bigint, seq bigint, last_hash text';
-    parts.push(sql`acc as (${updateRows('user_credits', 'user_id', accounts, figures, { column: 'updated_at', value: now })})`);
+    parts.push(updateRows('acc', 'user_credits', 'user_id', accounts, figures, { column: 'updated_at', value: now }));
   }
-  if (newHolds.length > 0) parts.push(sql`res_new as (${insertRows('reservations', newHolds)})`);
-  if (settledHolds.length > 0) {
-    const settled = 'status text, captured_mc bigint, settled_at bigint';
-    parts.push(sql`res_settled as (${updateRows('reservations', 'id', settledHolds, settled)})`);
-  }
-  if (newGrants.length > 0) parts.push(sql`grants_new as (${insertRows('grants', newGrants)})`);
+  if (newHolds.length > 0) parts.push(insertRows('res_new', 'reservations', newHolds));
+  if (settledHolds.length > 0)
+    parts.push(updateRows('res_settled', 'reservations', 'id', settledHolds, 'status text, captured_mc bigint, settled_at bigint'));
+  if (newGrants.length > 0) parts.push(insertRows('grants_new', 'grants', newGrants));
   if (changedGrants.length > 0) {
     const changed = 'remaining_mc bigint, reserved_mc bigint, expired_mc bigint, expired_at bigint';
-    parts.push(sql`grants_changed as (${updateRows('grants', 'id', changedGrants, changed)})`);
+    parts.push(updateRows('grants_changed', 'grants', 'id', changedGrants, changed));
   }
-  if (newAllocations.length > 0) parts.push(sql`rg_new as (${insertRows('reservation_grants', newAllocations)})`);
+  if (newAllocations.length > 0) parts.push(insertRows('rg_new', 'reservation_grants', newAllocations));
   if (changedAllocations.length > 0) {
-    parts.push(sql`rg_changed as (update reservation_grants as x set amount_mc = v.amount_mc
-      from ${unnest(changedAllocations, INSERTED.reservation_grants)} as v(reservation_id, grant_id, amount_mc)
-      where x.reservation_id = v.reservation_id and x.grant_id = v.grant_id)`);
+    const columns = COLUMNS.reservation_grants;
+    parts.push({
+      name: 'rg_changed',
+      values: columns.map((c) => col(changedAllocations, c.name)),
+      sql: (ph) => `rg_changed as (update reservation_grants as x set amount_mc = v.amount_mc
+      from ${unnest(columns, ph)} as v(reservation_id, grant_id, amount_mc)
+      where x.reservation_id = v.reservation_id and x.grant_id = v.grant_id)`,
+    });
   }
-  if (pending.grantMoves.length > 0) parts.push(sql`moves as (${insertRows('grant_movements', pending.grantMoves)})`);
-  if (pending.usageRows.length > 0) parts.push(sql`usage as (${insertRows('usage_tracking', pending.usageRows)})`);
+  if (pending.grantMoves.length > 0) parts.push(insertRows('moves', 'grant_movements', pending.grantMoves));
+  if (pending.usageRows.length > 0) parts.push(insertRows('usage', 'usage_tracking', pending.usageRows));
   const rollups = [...pending.rollups.values()];
   if (rollups.length > 0) {
-    parts.push(sql`rollups as (${insertRows('usage_rollups', rollups, true)}
+    parts.push(
+      insertRows(
+        'rollups',
+        'usage_rollups',
+        rollups,
+        `
       on conflict (user_id, bucket, operation, unit) do update set
         credits_mc = x.credits_mc + excluded.credits_mc, operations = x.operations + excluded.operations,
-        quantity_milli = x.quantity_milli + excluded.quantity_milli)`);
+        quantity_milli = x.quantity_milli + excluded.quantity_milli`,
+      ),
+    );
   }
   const memberUsage = [...pending.memberUsage.values()];
   if (memberUsage.length > 0) {
-    parts.push(sql`member_usage as (${insertRows('member_month_usage', memberUsage, true)}
-      on conflict (account_id, user_id, month) do update set used_mc = x.used_mc + excluded.used_mc)`);
+    const conflict = `
+      on conflict (account_id, user_id, month) do update set used_mc = x.used_mc + excluded.used_mc`;
+    parts.push(insertRows('member_usage', 'member_month_usage', memberUsage, conflict));
   }
-  if (pending.idemRows.length > 0) parts.push(sql`idem as (${insertRows('idempotency_keys', pending.idemRows)})`);
+  if (pending.idemRows.length > 0) parts.push(insertRows('idem', 'idempotency_keys', pending.idemRows));
   if (parts.length === 0) return;
   link?.writeAhead();
-  await sql`with ${sql.join(parts)} select 1`.execute(trx);
+  await trx.executeQuery(statement(parts));
 }
