@@ -118,7 +118,19 @@ export function deployEnvironment(): Record<string, string> {
   );
 }
 
-/** Starts bench/server.mjs (with deploy/credits.service's environment); its log (info level, one line per request) goes to a file. */
+/**
+ * The node flags of deploy/credits.service's `ExecStart=` (between node and the script:
+ * `--no-allocation-site-pretenuring`, which NODE_OPTIONS does not accept): every bench server
+ * gets them, before a caller's own.
+ */
+export function deployNodeArgs(): string[] {
+  const unit = readFileSync(new URL('../deploy/credits.service', import.meta.url), 'utf8');
+  const line = unit.split('\n').find((l) => l.startsWith('ExecStart='));
+  const words = (line ?? '').slice('ExecStart='.length).split(' ').filter(Boolean);
+  return words.slice(1).filter((w) => w.startsWith('--'));
+}
+
+/** Starts bench/server.mjs (with deploy/credits.service's environment and node flags); its log (info level, one line per request) goes to a file. */
 export async function startServerProc(
   db: BenchDb,
   extraEnv: Record<string, string> = {},
@@ -131,7 +143,7 @@ export async function startServerProc(
   const logFd = openSync(logPath, 'a');
   const started = performance.now();
   // node itself, or the wrapper with node as its first argument.
-  const [command, ...args] = [...wrapper, process.execPath, ...nodeArgs, script];
+  const [command, ...args] = [...wrapper, process.execPath, ...deployNodeArgs(), ...nodeArgs, script];
   const env: Record<string, string> = {
     ...deployEnvironment(),
     PATH: process.env.PATH ?? '',
