@@ -33,22 +33,27 @@ export class SettingsCache<V> {
     this.entries.clear();
   }
 
+  /** The entry of `key` if it is still fresh at `at`. */
+  private freshEntry(key: string, at: number) {
+    const hit = this.entries.get(key);
+    return hit && at - hit.at < this.ttlMs ? hit : undefined;
+  }
+
+  /** The cached value of `key` while it is fresh, else undefined (no load started). */
+  peek(key: string): V | undefined {
+    return this.freshEntry(key, this.now())?.value;
+  }
+
   /**
    * The value of `key`: the cached one, else the load in flight (started since the last
    * invalidation), else a new load. `fresh` skips both and loads anew (later callers
    * join that load).
    */
-  /** The cached value of `key` while it is fresh, else undefined (no load started). */
-  peek(key: string): V | undefined {
-    const hit = this.entries.get(key);
-    return hit && this.now() - hit.at < this.ttlMs ? hit.value : undefined;
-  }
-
   get(key: string, load: () => Promise<V>, fresh = false): Promise<V> {
     const at = this.now();
     if (!fresh) {
-      const hit = this.entries.get(key);
-      if (hit && at - hit.at < this.ttlMs) return Promise.resolve(hit.value);
+      const hit = this.freshEntry(key, at);
+      if (hit) return Promise.resolve(hit.value);
       const pending = this.loading.get(key);
       if (pending && pending.epoch === this.epoch) return pending.value;
     }
