@@ -135,6 +135,8 @@ interface Known {
   clientUserIds: string[];
   /** The clients (by index) whose users can be invited and accept: email -> client index. */
   inviteeClients: Map<string, number>;
+  /** Payments the setup made succeed (through the signed webhook): refundable until fully refunded. */
+  succeededPayments: string[];
   /** Pending invitations addressed to one of those clients: a valid accept is sent by that client. */
   pendingAccepts: { token: string; ci: number; orgId: string; invitationId: string }[];
   /** Who is a member of each organisation, by client index (X-Account is theirs to name). */
@@ -358,9 +360,16 @@ function validRequest(route: Route, k: Known): fc.Arbitrary<Req> {
         .tuple(rule, fc.integer({ min: 1, max: 500 }))
         .map(([x, c]) => r(`/api/admin/pricing/${x.id}`, { credits: c / 1000, description: 'fuzzed' }));
     case 'POST /api/admin/payments/{id}/refund':
-      return fc
-        .tuple(pick(k.paymentIds, 'none'), fc.option(fc.integer({ min: 1, max: 2000 }), { nil: undefined }), key)
-        .map(([id, c, h]) => r(`/api/admin/payments/${id}/refund`, c === undefined ? {} : { amountCents: c }, h));
+      return (
+        fc
+          // Half name the payment the setup made succeed (most learnt ones are still pending: not refundable).
+          .tuple(
+            fc.oneof(pick(k.paymentIds, 'none'), pick(k.succeededPayments, 'none')),
+            fc.option(fc.integer({ min: 1, max: 2000 }), { nil: undefined }),
+            key,
+          )
+          .map(([id, c, h]) => r(`/api/admin/payments/${id}/refund`, c === undefined ? {} : { amountCents: c }, h))
+      );
     case 'POST /api/credits/stripe/webhook':
       // A correctly signed event about a real payment, moving Stripe's side first as Stripe would.
       return fc.tuple(pick(k.paymentIds, 'none'), fc.constantFrom('succeeded', 'refunded', 'failed')).map(([paymentId, kind]) => {
@@ -530,6 +539,7 @@ describe.each(await activeDialects())('fuzzing every route on %s', (dialect) => 
       invitations: [],
       inviteeClients: new Map(),
       pendingAccepts: [],
+      succeededPayments: [],
       orgMembers: new Map(),
       addedMembers: [],
       seededMembers: [],
@@ -573,6 +583,18 @@ describe.each(await activeDialects())('fuzzing every route on %s', (dialect) => 
     clients = [s.api, user.api, admin.api, superAdmin.api];
     userIds = ['', user.user.id, admin.user.id, superAdmin.user.id];
     known.clientUserIds = userIds;
+    // A payment that succeeded ($45.00, many partial refunds' worth), so valid refunds have one to refund.
+    const bought = await user.api.post('/api/credits/purchase', { packageId: 'pkg_professional' });
+    const intentId = [...stripe.intents.values()].find(
+      (pi) => (pi.metadata as { paymentId?: string }).paymentId === bought.body.payment.id,
+    )?.id;
+    const paid = stripe.event('payment_intent.succeeded', stripe.succeed(String(intentId)));
+    const delivered = await s.api.request('POST', '/api/credits/stripe/webhook', {
+      raw: paid.body,
+      headers: { 'content-type': 'application/json', 'stripe-signature': paid.signature },
+    });
+    expect(delivered.status).toBe(200);
+    known.succeededPayments.push(bought.body.payment.id);
     // The user owns `own`, where the super admin is a member, and is a plain member of `shared`; the admin can be
     // invited (to `own`, by the user), accept, and be removed, again and again.
     const joined = await user.api.post(`/api/orgs/${own}/invitations`, { email: superAdmin.user.email, role: 'member' });
