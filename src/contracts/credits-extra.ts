@@ -176,7 +176,19 @@ export const paymentSchema = paymentFields
   })
   .meta({ id: 'Payment' });
 
-export const paymentsPage = pageOf(paymentSchema);
+/** A payment in the account's own list: with who bought it (on an organisation, one of its owners or admins). */
+export const accountPaymentSchema = paymentSchema
+  .extend({
+    boughtBy: z
+      .object({ userId: z.string(), email: z.string(), name: z.string() })
+      .nullable()
+      .describe(
+        'The user who bought the payment: on a personal account its user, on an organisation the owner or admin who paid. Null for auto-recharge, for payments made before the buyer was recorded, and when that user no longer exists.',
+      ),
+  })
+  .meta({ id: 'AccountPayment' });
+
+export const paymentsPage = pageOf(accountPaymentSchema);
 
 export const purchaseBody = z.object({ packageId: z.string().min(1).max(100) });
 

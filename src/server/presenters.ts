@@ -12,6 +12,7 @@ import { type ListedCall, callStatusWord } from '../core/calls/list-calls.js';
 import type { HeldCredits } from '../core/holds/list-held-credits.js';
 import type { Balance } from '../core/ledger/ledger.js';
 import type { AdminPaymentRow } from '../core/payments/list-admin-payments.js';
+import type { AccountPaymentRow } from '../core/payments/list-payments.js';
 import type { WebhookEventEntry } from '../core/payments/list-webhook-events.js';
 import type { ExpiringSoon } from '../core/ledger/expiring-soon.js';
 import type { Applied } from '../core/ledger/types.js';
@@ -185,6 +186,12 @@ export function toPurchasedPayment(p: PaymentRow) {
 
 export function toPayment(p: PaymentRow) {
   return { ...toPurchasedPayment(p), packageId: p.package_id, createdAt: iso(p.created_at), receiptUrl: p.receipt_url };
+}
+
+/** A payment in the account's own list (`GET /api/credits/payments`): with who bought it, which on an organisation is one of its owners or admins. */
+export function toAccountPayment(p: AccountPaymentRow) {
+  const boughtBy = p.bought_by && p.buyer_email !== null ? { userId: p.bought_by, email: p.buyer_email, name: p.buyer_name ?? '' } : null;
+  return { ...toPayment(p), boughtBy };
 }
 
 /** A payment as the admin list and its CSV show it: whose it is, what became of it. */

@@ -180,8 +180,14 @@ describe.each(await activeDialects())('auto-recharge on %s', (dialect) => {
     // The member spends the organisation below the threshold: one recharge, to the organisation.
     for (let i = 0; i < 8; i++) expect((await member.api.post('/api/workflows/w/execute', {}, xa)).status).toBe(201);
     await settle(st);
-    const payments = (await owner.api.get('/api/credits/payments', xa)).body.items as { packageId: string; status: string }[];
+    const payments = (await owner.api.get('/api/credits/payments', xa)).body.items as {
+      packageId: string;
+      status: string;
+      boughtBy: unknown;
+    }[];
     expect(payments.filter((p) => p.packageId === 'pkg_starter').map((p) => p.status)).toEqual(['succeeded']);
+    // Nobody at the keyboard bought the recharge.
+    expect(payments.filter((p) => p.packageId === 'pkg_starter').map((p) => p.boughtBy)).toEqual([null]);
     const row = await st.running.core.database.db
       .selectFrom('stripe_payments')
       .select(['user_id', 'kind', 'stripe_payment_intent_id'])

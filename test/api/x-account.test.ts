@@ -82,6 +82,36 @@ describe.each(await activeDialects())('X-Account on %s', (dialect) => {
     expect((await verifyLedger(db, s.running.core.ledgerKey)).violations).toEqual([]);
   });
 
+  it("the organisation's payments say which owner or admin bought each; a personal payment, its user", async () => {
+    const { owner, org, as } = await team();
+    const admin = await s.register({ name: 'Ada Admin' });
+    const inv = await owner.api.post(`/api/orgs/${org.id}/invitations`, { email: admin.user.email, role: 'admin' });
+    expect((await admin.api.post(`/api/invitations/${inv.body.invitation.token}/accept`)).status).toBe(200);
+    expect((await owner.api.post('/api/credits/purchase', { packageId: 'pkg_starter' }, as)).status).toBe(201);
+    expect((await admin.api.post('/api/credits/purchase', { packageId: 'pkg_professional' }, as)).status).toBe(201);
+    expect((await owner.api.post('/api/credits/purchase', { packageId: 'pkg_starter' })).status).toBe(201);
+
+    // Both managers see the same list, newest first, each row naming its buyer.
+    for (const api of [owner.api, admin.api]) {
+      const page = await api.get('/api/credits/payments', as);
+      expect(page.status).toBe(200);
+      expect(page.body.items.map((p: { packageId: string; boughtBy: unknown }) => [p.packageId, p.boughtBy])).toEqual([
+        ['pkg_professional', { userId: admin.user.id, email: admin.user.email, name: 'Ada Admin' }],
+        ['pkg_starter', { userId: owner.user.id, email: owner.user.email, name: 'Owner' }],
+      ]);
+    }
+    // Paging keeps the buyer.
+    const first = await owner.api.get('/api/credits/payments?limit=1', as);
+    const second = await owner.api.get(`/api/credits/payments?limit=1&cursor=${first.body.nextCursor}`, as);
+    expect(second.body.items[0]?.boughtBy?.userId).toBe(owner.user.id);
+    expect(second.body.nextCursor).toBeNull();
+    // The owner's own payment is theirs; the admin, who bought nothing personally, has none.
+    const mine = (await owner.api.get('/api/credits/payments')).body.items;
+    expect(mine).toHaveLength(1);
+    expect(mine[0]?.boughtBy).toEqual({ userId: owner.user.id, email: owner.user.email, name: 'Owner' });
+    expect((await admin.api.get('/api/credits/payments')).body.items).toEqual([]);
+  });
+
   it('a member may not buy, change settings, redeem or see payments (403); nothing is written', async () => {
     const { owner, member, org, as } = await team();
     const db = s.running.core.database.db;

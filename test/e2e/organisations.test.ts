@@ -1,6 +1,6 @@
 /**
  * Organisations in Chromium (issue 18's browser flow): an owner creates an organisation on
- * /team, buys credits for it, invites a member ("Invite member" shows the link once) and sets
+ * /team, buys credits for it (its payments on /credits name her as the buyer), invites a member ("Invite member" shows the link once) and sets
  * their monthly limit; the member opens the link (signing in on the way), is switched to the
  * organisation, spends on /platform; the owner's header follows live; the member hits the
  * limit and is told so in plain words; the choice survives a reload; a member cannot buy; the
@@ -75,9 +75,15 @@ describe.runIf(runBrowserTests)('organisations in the dashboard in Chromium', ()
     const orgBalance = async () => (await owner.api.get('/api/credits/balance', { 'x-account': orgId })).body.balance as number;
     expect(await orgBalance()).toBe(100);
     expect((await owner.api.get('/api/credits/balance')).body.balance).toBe(5);
-    // Personal and back: the header follows the choice.
+    // The organisation's payments say who bought each.
+    const orgPayments = op.getByRole('table', { name: 'The organisation’s payments' });
+    await orgPayments.getByRole('columnheader', { name: 'Bought by' }).waitFor();
+    await orgPayments.getByRole('row').filter({ hasText: 'starter' }).getByText('Olive Owner').waitFor();
+    // Personal and back: the header follows the choice; a personal payment list has no buyer column.
     await ownerSelect.selectOption({ label: 'Personal' });
     await balanceIs(op, '5');
+    await op.getByText('No payments yet. Buy credits to see them here.').waitFor();
+    expect(await op.getByRole('columnheader', { name: 'Bought by' }).count()).toBe(0);
     await ownerSelect.selectOption({ label: 'Acme Recruiting' });
     await balanceIs(op, '100');
 

@@ -2,14 +2,21 @@ import type { Kysely } from 'kysely';
 import type { DB, PaymentRow, PaymentStatus } from '../../db/schema.js';
 import { type Page, type PageRequest, paginate } from '../paginate.js';
 
-/** Payments newest first: one user's (`userId`) or everyone's (admins), optionally of one `status`. */
+/** A payment with the user who bought it (`bought_by`, migration 022): null for auto-recharge, for payments made before the buyer was recorded, and once that user is gone. */
+export type AccountPaymentRow = PaymentRow & { buyer_email: string | null; buyer_name: string | null };
+
+/** Payments newest first: one account's (`userId`: a user's own, or an organisation's) or everyone's (admins), optionally of one `status`, each with who bought it. */
 export async function listPayments(
   db: Kysely<DB>,
   filter: { userId?: string; status?: PaymentStatus | undefined },
   page: PageRequest,
-): Promise<Page<PaymentRow>> {
-  let q = db.selectFrom('stripe_payments').selectAll();
-  if (filter.userId !== undefined) q = q.where('user_id', '=', filter.userId);
-  if (filter.status) q = q.where('status', '=', filter.status);
-  return paginate(q, 'id', (p) => p.id, page);
+): Promise<Page<AccountPaymentRow>> {
+  let q = db
+    .selectFrom('stripe_payments as p')
+    .leftJoin('users as b', 'b.id', 'p.bought_by')
+    .selectAll('p')
+    .select(['b.email as buyer_email', 'b.name as buyer_name']);
+  if (filter.userId !== undefined) q = q.where('p.user_id', '=', filter.userId);
+  if (filter.status) q = q.where('p.status', '=', filter.status);
+  return paginate(q, 'p.id', (p) => p.id, page);
 }

@@ -22,9 +22,9 @@ export const CREDITS_DOCS: RouteDocs = {
         'Takes any subset and answers the whole. `thresholdCredits` and `packageId` are required when `enabled` is true. Unknown fields are 400.',
     },
     'GET /api/credits/payments': {
-      summary: 'Payments of the signed-in user',
+      summary: 'Payments of the account',
       description:
-        'Newest first, paginated. `status` is one of pending, succeeded, failed, refunded, partially_refunded, disputed; `credits` is package credits plus bonus.',
+        'The payments of the signed-in user, or of the organisation chosen with `X-Account` (its owners and admins only: a member is 403). Newest first, paginated. `status` is one of pending, succeeded, failed, refunded, partially_refunded, disputed; `credits` is package credits plus bonus; `boughtBy` is who paid (on an organisation, which owner or admin), null for auto-recharge and payments made before the buyer was recorded.',
     },
     'GET /api/credits/transactions': {
       summary: 'Ledger rows of the signed-in user',

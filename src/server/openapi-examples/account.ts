@@ -179,7 +179,15 @@ export const ACCOUNT_EXAMPLES: Record<string, Example> = {
       },
     },
   },
-  'GET /api/credits/payments': { response: { status: 200, body: { items: [payment], nextCursor: null } } },
+  'GET /api/credits/payments': {
+    response: {
+      status: 200,
+      body: {
+        items: [{ ...payment, boughtBy: { userId: user.id, email: user.email, name: user.name } }],
+        nextCursor: null,
+      },
+    },
+  },
   'POST /api/credits/purchase': {
     request: { packageId: 'pkg_professional' },
     response: {

@@ -13,7 +13,7 @@ import { principal } from '../../plugins/auth.js';
 import { account, bypassCharges, idempotencyScope, requireAccountManager } from '../../plugins/account.js';
 import { sendReply } from '../../plugins/idempotency.js';
 import type { ExpiringSoon } from '../../../core/ledger/expiring-soon.js';
-import { toAlert, toBalance, toGrant, toPayment, toPurchasedPayment, toSettings } from '../../presenters.js';
+import { toAccountPayment, toAlert, toBalance, toGrant, toPurchasedPayment, toSettings } from '../../presenters.js';
 import { signedInRoutes } from '../../route-docs.js';
 
 export async function accountRoutes(app: App, ctx: AppContext) {
@@ -64,7 +64,7 @@ export async function accountRoutes(app: App, ctx: AppContext) {
   paymentsRoute('GET /api/credits/payments', async (req) => {
     // A member of an organisation is refused (403) before a bad cursor is (400).
     const userId = requireAccountManager(req).id;
-    return ctx.cursors.list(req.query, 'id', String, (page) => listPayments(db, { userId }, page), toPayment);
+    return ctx.cursors.list(req.query, 'id', String, (page) => listPayments(db, { userId }, page), toAccountPayment);
   });
 
   paymentsRoute('POST /api/credits/purchase', async (req, reply) => {

@@ -1,23 +1,39 @@
 import { Card } from '../../components/Card';
+import { useChosenAccount } from '../../lib/account';
 import { paymentColumns } from '../../components/payment-columns';
 import { QueryTable } from '../../components/QueryTable';
 import { usePages } from '../../lib/paged';
 import { keys } from '../../lib/query-keys';
 
-/** The "Payments" section of `/credits`: the user's payments with their status, and Stripe's receipt where it gives one. */
+/** The "Payments" section of `/credits`: the account's payments with their status, and Stripe's receipt where it gives one; on an organisation, which owner or admin bought each. */
 export function PaymentsList() {
   const { list: payments, items } = usePages('GET /api/credits/payments', keys.payments, { limit: 10 });
+  const { isOrg } = useChosenAccount();
   return (
     <Card title="Payments" actions={null}>
       <QueryTable
         query={payments}
         loading="Loading payments…"
         empty="No payments yet. Buy credits to see them here."
-        caption="Your payments"
+        caption={isOrg ? 'The organisation’s payments' : 'Your payments'}
         rows={items}
         columns={[
           paymentColumns.date,
           { header: 'Package', cell: (p) => p.packageId.replace(/^pkg_/, '') },
+          ...(isOrg
+            ? [
+                {
+                  header: 'Bought by',
+                  // Auto-recharge buys with no one at the keyboard (and older payments did not record a buyer).
+                  cell: (p: (typeof items)[number]) =>
+                    p.boughtBy ? (
+                      <span title={p.boughtBy.email}>{p.boughtBy.name || p.boughtBy.email}</span>
+                    ) : (
+                      'Auto-recharge or unrecorded'
+                    ),
+                },
+              ]
+            : []),
           paymentColumns.status,
           paymentColumns.amount,
           paymentColumns.credits,
