@@ -79,6 +79,10 @@ describe.runIf(runBrowserTests)('organisations in the dashboard in Chromium', ()
     const orgPayments = op.getByRole('table', { name: 'The organisation’s payments' });
     await orgPayments.getByRole('columnheader', { name: 'Bought by' }).waitFor();
     await orgPayments.getByRole('row').filter({ hasText: 'starter' }).getByText('Olive Owner').waitFor();
+    // The section spans the page: its last column is inside the card, not cut off.
+    const card = await op.getByRole('region', { name: 'Payments' }).boundingBox();
+    const receipt = await orgPayments.getByRole('columnheader', { name: 'Receipt' }).boundingBox();
+    expect(receipt && card && receipt.x + receipt.width <= card.x + card.width).toBe(true);
     // Personal and back: the header follows the choice; a personal payment list has no buyer column.
     await ownerSelect.selectOption({ label: 'Personal' });
     await balanceIs(op, '5');

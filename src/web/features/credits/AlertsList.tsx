@@ -27,7 +27,7 @@ export function AlertsList() {
   });
   const unread = alerts.data?.pages[0]?.unread ?? items.filter((a) => !a.read).length;
   return (
-    <Card title={<>Alerts {unread > 0 ? <Badge tone="accent">{unread} unread</Badge> : null}</>} actions={null}>
+    <Card title={<>Alerts {unread > 0 ? <Badge tone="accent">{unread} unread</Badge> : null}</>} actions={null} className="card-half">
       <QueryStatus
         query={alerts}
         count={items.length}

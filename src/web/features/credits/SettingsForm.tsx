@@ -47,7 +47,7 @@ export function SettingsForm() {
   const fe = fieldErrors(save.error);
 
   return (
-    <section className="card" aria-labelledby={h}>
+    <section className="card card-half" aria-labelledby={h}>
       <div className="card-head">
         <h2 id={h}>Settings</h2>
       </div>
