@@ -19,6 +19,7 @@ import * as m019 from './migrations/019-accounts.js';
 import * as m020 from './migrations/020-grant-movements.js';
 import * as m021 from './migrations/021-grants-spending-order.js';
 import * as m022 from './migrations/022-payment-buyer.js';
+import * as m023 from './migrations/023-index-predicates-without-in.js';
 import type { DB } from './schema.js';
 
 // Migrations are imported, not read from a folder, so they work the same from src/ and dist/.
@@ -43,6 +44,7 @@ const migrations: Record<string, Migration> = {
   '020-grant-movements': m020,
   '021-grants-spending-order': m021,
   '022-payment-buyer': m022,
+  '023-index-predicates-without-in': m023,
 };
 
 const INTROSPECTION_RACE = new Set(['3F000', '42P01', '42703']);

@@ -47,7 +47,7 @@ export function isPromotional(source: GrantSource): boolean {
 }
 
 /**
- * The spending order: negative when `a` is spent before `b`. The same in SQL is migration 021's
+ * The spending order: negative when `a` is spent before `b`. The same in SQL is migration 023's
  * `grantsSpendingOrder`, the order of the index load-batch.ts reads an account's first grant by.
  */
 export function spendingOrder(a: GrantRow, b: GrantRow): number {

@@ -11,7 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { activeDialects, useTestCore } from '../../../test/support/db.js';
 import { makeUser, testUsage } from '../../../test/support/factories.js';
 import type { GrantSource } from '../../db/schema.js';
-import { grantsSpendingOrder } from '../../db/migrations/021-grants-spending-order.js';
+import { grantsSpendingOrder } from '../../db/migrations/023-index-predicates-without-in.js';
 import { EVERY_GRANT, type ReservationState, grantDemand } from './batch-state.js';
 import { spendingOrder } from './grants.js';
 import { loadBatch } from './load-batch.js';

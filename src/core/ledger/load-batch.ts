@@ -25,7 +25,7 @@ import {
 } from './batch-state.js';
 import { monthOf } from './decide-members.js';
 import { type AllocationState, type GrantState, freeOf, ordered, valueOfCredits } from './grants.js';
-import { grantsSpendingOrder } from '../../db/migrations/021-grants-spending-order.js';
+import { grantsSpendingOrder } from '../../db/migrations/023-index-predicates-without-in.js';
 import type { GrantRow } from '../../db/schema.js';
 import type { LedgerOp } from './types.js';
 import { type BatchHooks, namedAccounts } from './pipeline.js';
@@ -49,7 +49,7 @@ function openGrants(trx: Kysely<DB>, dialect: Dialect, userIds: string[]): Promi
 
 /** `select <what> from grants h`: the first open grant of the account `userId` (a column of the outer query) in the spending order. */
 function firstGrantSql(dialect: Dialect, what: RawBuilder<unknown>, userId: RawBuilder<unknown>): RawBuilder<unknown> {
-  // The order as the index `grants_open` keeps it (migration 021), so this is one step down it.
+  // The order as the index `grants_open` keeps it (migrations 021 and 023), so this is one step down it.
   return sql`select ${what} from grants h where h.user_id = ${userId} and h.remaining_mc > 0
     order by ${sql.raw(grantsSpendingOrder(dialect === 'postgres'))} limit 1`;
 }

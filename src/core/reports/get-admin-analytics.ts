@@ -1,4 +1,5 @@
 import { type Kysely, sql } from 'kysely';
+import { SALES_PREDICATE } from '../../db/migrations/023-index-predicates-without-in.js';
 import type { DB } from '../../db/schema.js';
 import { DAY_MS, type UsageRange, type UsageReport, getUsage, usageRange } from '../usage/get-usage.js';
 
@@ -70,11 +71,11 @@ export async function getAdminAnalytics(
       .where('r.created_at', '<', range.to)
       .execute(),
     // Rows that sell credits (positive) or take sold credits back (negative), with the same
-    // predicate as the partial index credit_transactions_sales (migration 018).
+    // predicate as the partial index credit_transactions_sales (migrations 018 and 023).
     db
       .selectFrom('credit_transactions')
       .select((eb) => eb.fn.sum<number>('amount_mc').as('mc'))
-      .where(sql<boolean>`type in ('purchase', 'bonus', 'auto_recharge', 'refund', 'dispute')`)
+      .where(sql<boolean>`${sql.raw(SALES_PREDICATE)}`)
       .where('created_at', '>=', range.from)
       .where('created_at', '<', range.to)
       .executeTakeFirst(),
