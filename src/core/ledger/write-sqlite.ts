@@ -26,7 +26,10 @@ function insertEach(raw: SqliteHandle, table: string, rows: readonly object[], s
     }
     const values = new Array<unknown>(cols.length);
     for (let i = 0; i < cols.length; i++) values[i] = r[cols[i] as string];
-    stmt.run(values);
+    // Spread, not the array: better-sqlite3 binds an array's values by reading each through
+    // V8's API (v8::Object::Get, about 430 instructions a value), its arguments directly
+    // (bench/analysis.md: 6,400 instructions less per 15-column row).
+    stmt.run(...values);
   }
 }
 
