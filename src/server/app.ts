@@ -9,10 +9,11 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { ServerResponse } from 'node:http';
 import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
-import { type ZodTypeProvider, jsonSchemaTransform, jsonSchemaTransformObject, validatorCompiler } from 'fastify-type-provider-zod';
+import { type ZodTypeProvider, jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { apiDescription } from '../contracts/units.js';
 import { type App, type AppDeps, type Lifecycle, createContext } from './context.js';
 import { HttpError, answerError, sendError } from './http-errors.js';
+import { bodyCheckCompiler } from './body-checks.js';
 import { decorateDocument } from './openapi.js';
 import { bufferedLogDestination } from './log-destination.js';
 import { OBSERVE_DURATION, OneLineLogController, RequestLogger, durationObserver, requestIds } from './request-log.js';
@@ -120,7 +121,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
       done();
     });
   }
-  app.setValidatorCompiler(validatorCompiler);
+  // zod's, but for the bodies checked by hand on the metered route (body-checks.ts).
+  app.setValidatorCompiler(bodyCheckCompiler);
   // Responses are built from the contract's types in the handlers; serialising them
   // without re-validating keeps the hot path cheap. Response schemas serve the docs.
   app.setSerializerCompiler(() => (data) => (typeof data === 'string' ? data : JSON.stringify(data)));
