@@ -13,17 +13,18 @@
  * figure (rounds show the noise). With --callgrind: every server (bare included) runs under
  * valgrind's callgrind with instrumentation off; each counted window is a warm-up of 4,000
  * requests, instrumentation on, 500 settling requests, counters zeroed, exactly `requests`
- * requests, a dump: instructions per request on the main thread (the event loop) and in all
- * threads, windows of the builds alternated (V8's tiering moves a window's count by ~10%).
+ * requests, a dump (bench/callgrind.ts): instructions per request on the main thread (the
+ * event loop) and in all threads, windows of the builds alternated (V8's tiering moves a
+ * window's count by ~10%).
  * With PERF_MAP=1 the servers run with --perf-basic-prof and the dumps are kept (their
  * directory is printed) for bench/callgrind-js.py.
  */
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CallgrindServer, QUIET, perfMapArgs } from './callgrind.js';
 import { load, median } from './common.js';
-import { type BenchDb, type ServerProc, autocannonRun, benchDb, measuredRun, startServerProc } from './http.js';
+import { type BenchDb, type ServerProc, benchDb, measuredRun, startServerProc } from './http.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: number) => {
@@ -41,63 +42,34 @@ const requests = opt('requests', 10_000);
 const builds = args;
 if (builds.length < 1) throw new Error('usage: ab-live.ts [--callgrind] [--rounds n] [--seconds s] [--requests n] <server.mjs>...');
 const BARE = new URL('./bare.mjs', import.meta.url).pathname;
-const QUIET = {
-  MAX_EVENT_LOOP_DELAY_MS: '0',
-  WEBHOOKS_POLL_MS: '3600000',
-  ALERTS_POLL_MS: '3600000',
-  HOLD_SWEEP_SECONDS: '3600',
-  USER: 'bench',
-};
 const out = mkdtempSync(join(tmpdir(), 'ab-live-'));
 
 interface Target {
   name: string;
   s: ServerProc;
+  /** With --callgrind: the same server, for its counted windows. */
+  cg: CallgrindServer | undefined;
   url: string;
-  out: string;
 }
 const dbs: BenchDb[] = [];
 const targets: Target[] = [];
-const wrapperFor = (dir: string) =>
-  callgrind
-    ? ['valgrind', '--tool=callgrind', '--instr-atstart=no', '--separate-threads=yes', `--callgrind-out-file=${dir}/callgrind.out.%p`]
-    : [];
 for (const [i, script] of [BARE, ...builds].entries()) {
   const name = i === 0 ? 'bare' : String.fromCharCode(64 + i);
   const db = await benchDb('sqlite');
   dbs.push(db);
   const dir = join(out, name);
-  execFileSync('mkdir', ['-p', dir]);
-  const s = await startServerProc(db, QUIET, script, process.env.PERF_MAP === '1' ? ['--perf-basic-prof'] : [], wrapperFor(dir));
-  targets.push({ name, s, url: i === 0 ? `${s.url}/` : `${s.url}/health/live`, out: dir });
+  mkdirSync(dir, { recursive: true });
+  const cg = callgrind ? await CallgrindServer.start(db, dir, script) : undefined;
+  const s = cg ? cg.server : await startServerProc(db, QUIET, script, perfMapArgs());
+  targets.push({ name, s, cg, url: i === 0 ? `${s.url}/` : `${s.url}/health/live` });
   console.log(`${name}: ${script}`);
 }
 
-const dumps = new Map<string, number>();
 /** One counted window of `requests` requests on a server under callgrind: instructions per request, main thread and all threads. */
 async function counted(t: Target): Promise<{ main: number; all: number }> {
-  const pid = String(t.s.child.pid);
-  const ctl = (...a: string[]) =>
-    execFileSync('callgrind_control', [...a, pid], { encoding: 'utf8', env: { ...process.env, USER: 'bench', HOST: '127.0.0.1' } });
-  const live = { url: t.url, connections: 64, timeout: 600 };
-  await autocannonRun({ ...live, amount: 4000 });
-  ctl('-i', 'on');
-  await autocannonRun({ ...live, amount: 500 });
-  ctl('-z');
-  const r = await autocannonRun({ ...live, amount: requests });
-  ctl('-d');
-  ctl('-i', 'off');
-  if (r.bad) console.log(`${t.name}: ${r.bad} bad answers`);
-  const dump = (dumps.get(t.name) ?? 0) + 1;
-  dumps.set(t.name, dump);
-  let main = 0;
-  let all = 0;
-  for (const f of readdirSync(t.out).filter((f) => new RegExp(`\\.${dump}-\\d+$`).test(f))) {
-    const ir = Number(/^(?:totals|summary): (\d+)/m.exec(readFileSync(join(t.out, f), 'utf8'))?.[1] ?? 0);
-    all += ir;
-    if (f.endsWith('-01')) main += ir;
-  }
-  return { main: Math.round(main / requests), all: Math.round(all / requests) };
+  const w = await (t.cg as CallgrindServer).window({ url: t.url, connections: 64, timeout: 600 }, requests);
+  if (w.counted.bad) console.log(`${t.name}: ${w.counted.bad} bad answers`);
+  return { main: Math.round(w.main / requests), all: Math.round(w.all / requests) };
 }
 
 const fig = new Map<string, { a: number[]; b: number[] }>(targets.map((t) => [t.name, { a: [], b: [] }]));
