@@ -1,10 +1,19 @@
 /** Helpers shared by the benchmark sections. */
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { cpus, loadavg } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
 import pg from 'pg';
+import { type Database, type Dialect, openDatabase } from '../src/db/open.js';
 
 export const PG_URL = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+
+/** The value after `--name` on the command line, or undefined. */
+export const arg = (name: string): string | undefined => {
+  const args = process.argv.slice(2);
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1] : undefined;
+};
 
 export const fmt = (x: number) => Math.round(x).toLocaleString('en');
 
@@ -94,4 +103,33 @@ export function pgCpuBetween(before: Map<number, number>, after: Map<number, num
     if (Number.isFinite(t0) && Number.isFinite(t)) s += t - t0;
   }
   return s;
+}
+
+/**
+ * An empty database of a section's own, not yet migrated: a SQLite file (synchronous=FULL) in
+ * a temporary directory `credits-bench-<tag>-…`, or a Postgres schema `bench_<tag>_<pid>` on
+ * PG_URL with a pool of `pgPoolSize`. `dispose` closes it and removes the file or drops the schema.
+ */
+export async function freshDatabase(
+  dialect: Dialect,
+  tag: string,
+  pgPoolSize: number,
+): Promise<{ database: Database; schema?: string; dispose(): Promise<void> }> {
+  if (dialect === 'sqlite') {
+    const dir = mkdtempSync(join(tmpdir(), `credits-bench-${tag ? `${tag}-` : ''}`));
+    const database = await openDatabase({ sqlitePath: join(dir, 'bench.db'), sqliteSynchronous: 'FULL' });
+    const dispose = async () => {
+      await database.close();
+      rmSync(dir, { recursive: true, force: true });
+    };
+    return { database, dispose };
+  }
+  const schema = `bench_${tag ? `${tag}_` : ''}${process.pid}`;
+  await pgQuery(`drop schema if exists ${schema} cascade; create schema ${schema}`);
+  const database = await openDatabase({ databaseUrl: PG_URL, pgSchema: schema, pgPoolSize });
+  const dispose = async () => {
+    await database.close();
+    await pgQuery(`drop schema if exists ${schema} cascade`);
+  };
+  return { database, schema, dispose };
 }

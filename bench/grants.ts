@@ -16,14 +16,9 @@ import { LedgerWriter } from '../src/core/ledger/writer.js';
 import { LedgerKey } from '../src/core/ledger/hash.js';
 import { keyLedger } from '../src/core/ledger/key-ledger.js';
 import { migrateToLatest } from '../src/db/migrate.js';
-import { openDatabase } from '../src/db/open.js';
 import { createCore } from '../src/core/index.js';
 import { createUser } from '../src/core/accounts/create-user.js';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import pg from 'pg';
-import { PG_URL, fmt, median } from './common.js';
+import { fmt, freshDatabase, median } from './common.js';
 import {
   ADMIN,
   type Load,
@@ -99,30 +94,7 @@ async function writerGrants(
   dialect: Dialect,
   o: { seconds: number; runs: number; concurrency: number; accounts: number; log: (l: string) => void },
 ) {
-  let dispose: () => Promise<void>;
-  let database: Awaited<ReturnType<typeof openDatabase>>;
-  if (dialect === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'credits-bench-grants-'));
-    database = await openDatabase({ sqlitePath: join(dir, 'bench.db'), sqliteSynchronous: 'FULL' });
-    dispose = async () => {
-      await database.close();
-      rmSync(dir, { recursive: true, force: true });
-    };
-  } else {
-    const schema = `bench_grants_${process.pid}`;
-    const c = new pg.Client({ connectionString: PG_URL });
-    await c.connect();
-    await c.query(`drop schema if exists ${schema} cascade; create schema ${schema}`);
-    await c.end();
-    database = await openDatabase({ databaseUrl: PG_URL, pgSchema: schema, pgPoolSize: 10 });
-    dispose = async () => {
-      await database.close();
-      const d = new pg.Client({ connectionString: PG_URL });
-      await d.connect();
-      await d.query(`drop schema if exists ${schema} cascade`);
-      await d.end();
-    };
-  }
+  const { database, dispose } = await freshDatabase(dialect, 'grants', 10);
   try {
     await migrateToLatest(database.db);
     await keyLedger(database, KEY);

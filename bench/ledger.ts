@@ -9,18 +9,15 @@
  * HTTP section measures. Each figure is the median of several runs; the ratio is
  * writer / naive from the same run.
  */
-import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { type Kysely, sql } from 'kysely';
-import pg from 'pg';
 import { newId } from '../src/core/ids.js';
 import { GENESIS_HASH, LedgerKey, hashRow } from '../src/core/ledger/hash.js';
 import { keyLedger } from '../src/core/ledger/key-ledger.js';
 import { verifyLedger } from '../src/core/ledger/verify.js';
 import { LedgerWriter } from '../src/core/ledger/writer.js';
 import { migrateToLatest } from '../src/db/migrate.js';
-import { type Database, type Dialect, openDatabase } from '../src/db/open.js';
+import type { Database, Dialect } from '../src/db/open.js';
 import type { DB } from '../src/db/schema.js';
 
 export interface LedgerOptions {
@@ -41,7 +38,7 @@ const START_MC = 1_000_000_000_000;
 /** The ledger key of the section's accounts (bench/capacity-worker.ts hashes under it too). */
 export const LEDGER_KEY_TEXT = 'bench-ledger-key-bench-ledger-key-0123456789';
 const KEY = new LedgerKey(LEDGER_KEY_TEXT);
-import { PG_URL, fmt, median, postgresUp } from './common.js';
+import { PG_URL, fmt, freshDatabase, median, pgQuery, postgresUp } from './common.js';
 const PG_POOL = 10;
 
 export interface Bench {
@@ -58,39 +55,17 @@ export interface Bench {
  * opening with one hashed purchase row so `verifyLedger` checks whatever is written after.
  */
 export async function ledgerSetup(dialect: Dialect, accounts = ACCOUNTS): Promise<Bench> {
-  let database: Database;
-  let dispose: () => Promise<void>;
+  const { database, schema, dispose } = await freshDatabase(dialect, '', PG_POOL);
   let info: string;
-  let pgSchema: string | undefined;
   if (dialect === 'sqlite') {
-    const dir = mkdtempSync(join(tmpdir(), 'credits-bench-'));
-    database = await openDatabase({ sqlitePath: join(dir, 'bench.db'), sqliteSynchronous: 'FULL' });
-    dispose = async () => {
-      await database.close();
-      rmSync(dir, { recursive: true, force: true });
-    };
     const v = await sql<{ v: string }>`select sqlite_version() as v`.execute(database.db);
     info = `SQLite ${v.rows[0]?.v} (better-sqlite3, WAL, synchronous=FULL, file in ${tmpdir()})`;
   } else {
-    const schema = `bench_${process.pid}`;
-    pgSchema = schema;
-    const c = new pg.Client({ connectionString: PG_URL });
-    await c.connect();
-    await c.query(`drop schema if exists ${schema} cascade; create schema ${schema}`);
-    const v = await c.query<{ v: string; sc: string; ws: string }>(
+    const v = await pgQuery(
       `select current_setting('server_version') as v, current_setting('synchronous_commit') as sc, current_setting('wal_sync_method') as ws`,
     );
-    await c.end();
-    const s = v.rows[0];
+    const s = v.rows[0] as { v: string; sc: string; ws: string } | undefined;
     info = `PostgreSQL ${s?.v} (local, synchronous_commit=${s?.sc}, wal_sync_method=${s?.ws}; pool of ${PG_POOL} connections)`;
-    database = await openDatabase({ databaseUrl: PG_URL, pgSchema: schema, pgPoolSize: PG_POOL });
-    dispose = async () => {
-      await database.close();
-      const d = new pg.Client({ connectionString: PG_URL });
-      await d.connect();
-      await d.query(`drop schema if exists ${schema} cascade`);
-      await d.end();
-    };
   }
   await migrateToLatest(database.db);
   await keyLedger(database, KEY);
@@ -143,7 +118,7 @@ export async function ledgerSetup(dialect: Dialect, accounts = ACCOUNTS): Promis
   );
   await funding.close();
   if (dialect === 'postgres') await sql`analyze`.execute(database.db);
-  return { database, users, info, ...(pgSchema ? { schema: pgSchema } : {}), dispose };
+  return { database, users, info, ...(schema ? { schema } : {}), dispose };
 }
 
 type Pick = () => string;

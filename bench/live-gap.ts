@@ -17,15 +17,11 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 import autocannon from 'autocannon';
-import { load, median } from './common.js';
+import { arg, load, median } from './common.js';
 import { type ServerProc, benchDb, fundedUser, meteredRequest, startServerProc } from './http.js';
 import { openLoop } from './open-loop.js';
 
 const args = process.argv.slice(2);
-const arg = (name: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-};
 const SECONDS = Number(arg('seconds') ?? 4);
 const ROUNDS = Number(arg('rounds') ?? 3);
 const RATES = (arg('rates') ?? '2000,8000').split(',').filter(Boolean).map(Number);

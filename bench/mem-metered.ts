@@ -26,14 +26,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Dialect } from '../src/db/open.js';
-import { load } from './common.js';
+import { arg, load } from './common.js';
 import { benchDb, fundedUser, measuredRun, meteredRequest, startServerProc } from './http.js';
 
 const args = process.argv.slice(2);
-const arg = (name: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-};
 const dialect = (arg('dialect') ?? 'sqlite') as Dialect;
 const seconds = Number(arg('seconds') ?? 10);
 const rounds = Number(arg('rounds') ?? 1);

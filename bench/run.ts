@@ -29,7 +29,7 @@ import { appendFileSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, release, totalmem } from 'node:os';
 import { resolve } from 'node:path';
 import type { Dialect } from '../src/db/open.js';
-import { cpuModel, fmt, load, median, pgQuery, postgresUp } from './common.js';
+import { arg, cpuModel, fmt, load, median, pgQuery, postgresUp } from './common.js';
 import {
   type AnalyticsFigure,
   type DurabilityFigure,
@@ -49,10 +49,6 @@ import { type RouteProfile, profileBench, profileMarkdown } from './profile.js';
 import { type PgbenchFigure, pgbench, pgbenchAvailable } from './pgbench.js';
 
 const args = process.argv.slice(2);
-const arg = (name: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-};
 const quick = args.includes('--quick');
 const RUNS = Number(arg('runs') ?? (quick ? 1 : 3));
 const SECONDS = Number(arg('seconds') ?? (quick ? 3 : 10));

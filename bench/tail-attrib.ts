@@ -25,15 +25,11 @@
  * the cores from everything else (a run is cut off after 3x its length, `maxMs`).
  */
 import type { Dialect } from '../src/db/open.js';
-import { load, median } from './common.js';
+import { arg, load, median } from './common.js';
 import { benchDb, cpuSeconds, fundedUser, meteredRequest, setupFetch, startServerProc } from './http.js';
 import { type OpenLoopSample, openLoop } from './open-loop.js';
 
 const args = process.argv.slice(2);
-const arg = (name: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-};
 const dialect = (arg('dialect') ?? 'sqlite') as Dialect;
 const rate = Number(arg('rate') ?? (dialect === 'sqlite' ? 2490 : 1599));
 const seconds = Number(arg('seconds') ?? 8);

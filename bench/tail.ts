@@ -14,15 +14,11 @@
  */
 import { openSync, readSync } from 'node:fs';
 import type { Dialect } from '../src/db/open.js';
-import { load } from './common.js';
+import { arg, load } from './common.js';
 import { autocannonRun, benchDb, fundedUser, meteredRequest, startServerProc } from './http.js';
 import { openLoop } from './open-loop.js';
 
 const args = process.argv.slice(2);
-const arg = (name: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? args[i + 1] : undefined;
-};
 const dialect = (arg('dialect') ?? 'sqlite') as Dialect;
 const seconds = Number(arg('seconds') ?? 10);
 const fraction = Number(arg('fraction') ?? 0.5);
