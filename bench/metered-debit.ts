@@ -4,11 +4,12 @@
  * rollup) and the balance-change announcement as it was before 3 December 2026 (one autocommit
  * `select pg_notify` per 25 changes on the ordinary pool after each commit). Shared by
  * bench/capacity-worker.ts, bench/prof-pg-notify.ts and bench/prof-pg-prepared.ts so the three
- * measure the same request.
+ * measure the same request; the last two also share their counted run (`countedBatches`).
  */
 import type pg from 'pg';
 import type { BalanceChange } from '../src/core/ledger/types.js';
 import type { LedgerWriter } from '../src/core/ledger/writer.js';
+import { pgBackendCpu, pgCpuBetween } from './common.js';
 
 /** Submits one metered-message debit on `userId`'s account to the writer. */
 export function meteredDebit(writer: LedgerWriter, userId: string) {
@@ -33,6 +34,38 @@ export function meteredDebit(writer: LedgerWriter, userId: string) {
 /** `n` batches of `size` debits submitted at once, each batch awaited before the next (so every batch has that size). */
 export async function debitBatches(debit: () => Promise<unknown>, size: number, n: number): Promise<void> {
   for (let i = 0; i < n; i++) await Promise.all(Array.from({ length: size }, debit));
+}
+
+/**
+ * 20 warm-up batches, then `n` counted batches of `size` metered debits on `userId` through
+ * `writer`: per debit, the CPU microseconds of the Postgres backends whose application_name is
+ * `app` (pgBackendCpu) and of this process; the batches the writer committed in the counted
+ * run and its wall time.
+ */
+export async function countedBatches(
+  writer: LedgerWriter,
+  userId: string,
+  app: string,
+  size: number,
+  n: number,
+): Promise<{ pgUs: number; processUs: number; batches: number; ms: number }> {
+  const debit = () => meteredDebit(writer, userId);
+  await debitBatches(debit, size, 20);
+  const pg0 = await pgBackendCpu(app);
+  const c0 = process.cpuUsage();
+  const b0 = writer.stats.batches;
+  const t0 = performance.now();
+  await debitBatches(debit, size, n);
+  const ms = performance.now() - t0;
+  const c = process.cpuUsage(c0);
+  const pgSeconds = pgCpuBetween(pg0, await pgBackendCpu(app));
+  const debits = size * n;
+  return {
+    pgUs: Math.round((pgSeconds * 1e6) / debits),
+    processUs: Math.round((c.user + c.system) / debits),
+    batches: writer.stats.batches - b0,
+    ms,
+  };
 }
 
 /** The announcement of before 3 December 2026: one autocommit NOTIFY per 25 changes on `pool`, after each commit. */

@@ -28,8 +28,8 @@ import { openDatabase } from '../src/db/open.js';
 import { BalanceEvents } from '../src/server/events.js';
 import { createTestCore, TEST_PG_URL, testLedgerKey } from '../test/support/db.js';
 import { makeUser } from '../test/support/factories.js';
-import { pgBackendCpu, pgCpuBetween, withAppName } from './common.js';
-import { announceThroughPool, debitBatches, meteredDebit } from './metered-debit.js';
+import { withAppName } from './common.js';
+import { announceThroughPool, countedBatches } from './metered-debit.js';
 
 const BATCH = Number(process.argv[2] ?? 32);
 const BATCHES = Number(process.argv[3] ?? 300);
@@ -68,27 +68,15 @@ for (let r = 0; r < ROUNDS; r++) {
     writer.onCommit((changes) => events.publish(changes));
     if (mode === 'writer' || mode === 'writer-unheard') writer.announceWith(events.announcer);
     if (mode === 'pool') announceThroughPool(writer, database.pgPool, 'prof');
-    const debit = () => meteredDebit(writer, user.id);
-    const batches = (n: number) => debitBatches(debit, BATCH, n);
-    await batches(20);
-    const pg0 = await pgBackendCpu(APP);
-    const c0 = process.cpuUsage();
-    const b0 = writer.stats.batches;
-    const t0 = performance.now();
-    await batches(BATCHES);
-    const ms = performance.now() - t0;
-    const c = process.cpuUsage(c0);
-    const pgSeconds = pgCpuBetween(pg0, await pgBackendCpu(APP));
-    const b = writer.stats.batches - b0;
+    const m = await countedBatches(writer, user.id, APP, BATCH, BATCHES);
     const all = writer.stats.batches;
     await writer.close();
     await events.close();
     await database.close();
     const n1 = await counts();
-    const n = BATCH * BATCHES;
     const row =
-      `| ${r + 1} | ${mode} | ${Math.round((pgSeconds * 1e6) / n)} | ${Math.round((c.user + c.system) / n)} | ` +
-      `${((n1.commits - n0.commits) / all).toFixed(2)} | ${((n1.syncs - n0.syncs) / all).toFixed(2)} | ${(ms / b).toFixed(2)} | ${b} |`;
+      `| ${r + 1} | ${mode} | ${m.pgUs} | ${m.processUs} | ` +
+      `${((n1.commits - n0.commits) / all).toFixed(2)} | ${((n1.syncs - n0.syncs) / all).toFixed(2)} | ${(m.ms / m.batches).toFixed(2)} | ${m.batches} |`;
     rows.push(row);
     console.log(`${row} load ${la()}`);
   }

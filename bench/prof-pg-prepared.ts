@@ -14,8 +14,8 @@ import { LedgerWriter } from '../src/core/ledger/writer.js';
 import { openDatabase } from '../src/db/open.js';
 import { createTestCore, TEST_PG_URL, testLedgerKey } from '../test/support/db.js';
 import { makeUser } from '../test/support/factories.js';
-import { pgBackendCpu, pgCpuBetween, withAppName } from './common.js';
-import { debitBatches, meteredDebit } from './metered-debit.js';
+import { withAppName } from './common.js';
+import { countedBatches } from './metered-debit.js';
 
 const BATCH = Number(process.argv[2] ?? 32);
 const BATCHES = Number(process.argv[3] ?? 300);
@@ -35,17 +35,8 @@ for (let r = 0; r < ROUNDS; r++) {
       pgPreparedWrites: prepared,
     });
     const writer = new LedgerWriter(database, { ledgerKey: testLedgerKey });
-    const debit = () => meteredDebit(writer, user.id);
-    const batches = (n: number) => debitBatches(debit, BATCH, n);
-    await batches(20);
-    const pg0 = await pgBackendCpu(APP);
-    const c0 = process.cpuUsage();
-    const b0 = writer.stats.batches;
-    await batches(BATCHES);
-    const c = process.cpuUsage(c0);
-    const pgSeconds = pgCpuBetween(pg0, await pgBackendCpu(APP));
-    const n = BATCH * BATCHES;
-    const row = `| ${r + 1} | ${prepared ? 'prepared' : 'unnamed'} | ${Math.round((pgSeconds * 1e6) / n)} | ${Math.round((c.user + c.system) / n)} | ${writer.stats.batches - b0} |`;
+    const m = await countedBatches(writer, user.id, APP, BATCH, BATCHES);
+    const row = `| ${r + 1} | ${prepared ? 'prepared' : 'unnamed'} | ${m.pgUs} | ${m.processUs} | ${m.batches} |`;
     rows.push(row);
     console.log(row);
     await writer.close();
