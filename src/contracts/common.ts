@@ -134,8 +134,8 @@ export const idParam = z.object({ id: z.string().min(1).max(100) });
 
 /**
  * Free text a person typed (names, recipients, reasons, descriptions): `min` to `max`
- * characters, no control characters (line breaks and tabs only when `multiline`) and no
- * bidirectional override characters. Trimmed unless `trim: false`.
+ * characters, no control characters (line breaks and tabs only when `multiline`), no
+ * bidirectional override characters and no lone surrogates. Trimmed unless `trim: false`.
  */
 export function freeText(opts: { max: number; min?: number; multiline?: boolean; trim?: boolean }) {
   // Checked before trimming: a trailing line break is refused too, not quietly dropped.

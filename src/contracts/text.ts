@@ -12,6 +12,9 @@ const CONTROLS_BUT_LINES = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f
 // Bidirectional embeddings and overrides (U+202A..U+202E) and isolates (U+2066..U+2069):
 // they make text display in another order than it is stored ("Trojan Source").
 const BIDI_OVERRIDES = /[\u202a-\u202e\u2066-\u2069]/;
+// A lone (unpaired) surrogate: not a character, and not text UTF-8 can hold (JSON's `\ud800`
+// escape makes one); the databases would store it differently (core/ledger/ledger-rows.ts).
+const LONE_SURROGATE = /\p{Cs}/u;
 
 /** What is wrong with a piece of free text as a phrase, or null when it is fine. */
 export function textProblem(value: string, opts: { multiline?: boolean } = {}): string | null {
@@ -21,5 +24,6 @@ export function textProblem(value: string, opts: { multiline?: boolean } = {}): 
       : 'must not contain control characters such as line breaks or tabs';
   }
   if (BIDI_OVERRIDES.test(value)) return 'must not contain bidirectional override characters (U+202A to U+202E, U+2066 to U+2069)';
+  if (LONE_SURROGATE.test(value)) return 'must not contain unpaired surrogates (text that is not valid Unicode)';
   return null;
 }
