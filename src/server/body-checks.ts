@@ -5,7 +5,7 @@
  * exactly what fastify-type-provider-zod's `validatorCompiler` answers for its schema: the
  * same value (a new object of the schema's keys), and for a bad body the same issues in the
  * same order, with the same keyword, paths, message and parameters, so the 400 answer
- * (http-errors.ts `answerError`) is the same byte for byte. test/api/body-checks.test.ts
+ * (http-errors.ts `answerError`) is the same byte for byte. src/server/body-checks.test.ts
  * compares the two on generated bodies. A schema without a check here is compiled by zod.
  */
 import { validatorCompiler } from 'fastify-type-provider-zod';
