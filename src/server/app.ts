@@ -18,7 +18,7 @@ import { decorateDocument } from './openapi.js';
 import { bufferedLogDestination } from './log-destination.js';
 import { OBSERVE_DURATION, OneLineLogController, RequestLogger, durationObserver, requestIds } from './request-log.js';
 import { loadShedding } from './plugins/load-shedding.js';
-import { securityHeaders } from './plugins/security-headers.js';
+import { apiSecurityHeaders, securityHeaders } from './plugins/security-headers.js';
 import { accountOnRoute } from './plugins/account.js';
 import { registerRoutes } from './routes/index.js';
 import { webRoutes } from './routes/web.js';
@@ -141,6 +141,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   // (health probes, metrics) take the short branch. The rest is attached per route, only
   // where it is needed (onRoute below). bench/analysis.md has the profile.
   const security = securityHeaders();
+  const apiSecurity = apiSecurityHeaders(security);
   // Load shedding (503 past capacity) is checked in the same hook, after the stopping check.
   const admit = loadShedding(app, config.shedding, deps.metrics);
   app.addHook('onRequest', (req, reply, done) => {
@@ -158,9 +159,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
       reply.header('x-content-type-options', 'nosniff');
       return done();
     }
-    reply.headers(security);
-    // Answers of the API are personal (balances, tokens): no cache, shared or private, keeps one.
-    if (url.startsWith('/api/')) reply.header('cache-control', 'no-store');
+    // The API's answers get the headers of a resource that is not a page, no-store among them
+    // (balances, tokens: no cache, shared or private, keeps one); the dashboard and docs, helmet's.
+    reply.headers(url.startsWith('/api/') ? apiSecurity : security);
     // Stopping (SIGTERM): a request that arrives on a kept-alive connection is refused at
     // once, nothing done, with Retry-After and Connection: close, so the client retries it
     // (on another instance) and drops the connection; health and metrics still answer.

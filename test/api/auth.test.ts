@@ -154,7 +154,7 @@ describe.each(await activeDialects())('auth on %s', (dialect) => {
     expect(limited?.headers.get('retry-after')).toBeTruthy();
   });
 
-  it('serves the OpenAPI document and its browsable docs, with security headers', async () => {
+  it("serves the OpenAPI document and its browsable docs, with security headers: helmet's on pages, a resource's on the API", async () => {
     const doc = await s.api.request<OpenApiDoc>('GET', '/openapi.json');
     expect(doc.status).toBe(200);
     expect(doc.body.openapi).toMatch(/^3\./);
@@ -173,6 +173,29 @@ describe.each(await activeDialects())('auth on %s', (dialect) => {
     expect(doc.body.paths['/api/admin/users/{id}'].patch.responses).toHaveProperty('409');
     const docs = await fetch(`${s.url}/docs`, { redirect: 'follow' });
     expect(docs.status).toBe(200);
+    // Pages (the docs, the dashboard) get helmet's set with the dashboard's CSP.
+    expect(docs.headers.get('content-security-policy')).toContain("script-src 'self' https://js.stripe.com");
+    expect(docs.headers.get('x-frame-options')).toBe('SAMEORIGIN');
+    expect(docs.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(docs.headers.get('cross-origin-opener-policy')).toBe('same-origin');
+    // An API answer, the headers of a resource that is not a page, and no others (each costs every request).
+    for (const api of [await s.api.get('/api/config'), await s.api.get('/api/no/such/route'), await s.api.post('/api/auth/login', {})]) {
+      const security = Object.fromEntries(
+        [...api.headers].filter(([k]) =>
+          /^(content-security-policy|cross-origin|strict-transport|x-content-type|x-frame|cache-control|referrer|origin-agent|x-dns|x-download|x-permitted|x-xss)/.test(
+            k,
+          ),
+        ),
+      );
+      expect(security).toEqual({
+        'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+        'cross-origin-resource-policy': 'same-origin',
+        'strict-transport-security': 'max-age=31536000; includeSubDomains',
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'DENY',
+        'cache-control': 'no-store',
+      });
+    }
     const live = await s.api.get('/health/live');
     expect(live.headers.get('x-content-type-options')).toBe('nosniff');
     expect(live.headers.get('x-request-id')).toBeTruthy();

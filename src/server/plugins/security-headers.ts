@@ -39,3 +39,24 @@ export function securityHeaders(): Record<string, string> {
   if (failed) throw failed;
   return headers;
 }
+
+/**
+ * The headers of an answer under /api/: JSON (or a CSV download) that a browser never renders
+ * as a page, so of helmet's set only what protects a resource that is not a document
+ * (OWASP's REST Security Cheat Sheet): nothing may load from it or frame it, it is never
+ * sniffed as HTML, other origins cannot embed it, HTTPS stays on, and no cache keeps it
+ * (balances, tokens). The document policies (the dashboard's CSP, COOP, Origin-Agent-Cluster,
+ * Referrer-Policy, DNS prefetch, ...) protect nothing on such an answer, and every header
+ * costs each request Node's and Fastify's checks (about 1,900 instructions a header;
+ * bench/analysis.md, issue 21).
+ */
+export function apiSecurityHeaders(all: Record<string, string> = securityHeaders()): Record<string, string> {
+  return {
+    'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
+    'cross-origin-resource-policy': all['cross-origin-resource-policy'] ?? 'same-origin',
+    'strict-transport-security': all['strict-transport-security'] ?? 'max-age=31536000; includeSubDomains',
+    'x-content-type-options': 'nosniff',
+    'x-frame-options': 'DENY',
+    'cache-control': 'no-store',
+  };
+}
