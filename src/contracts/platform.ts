@@ -3,9 +3,13 @@ import { z } from 'zod';
 import { freeText, operationName, quantityInput, quantityOutput } from './common.js';
 import { chargeSchema, unitSchema } from './credits.js';
 
+/** The longest recipient and message body, in characters (server/body-checks.ts checks the same by hand). */
+export const MESSAGE_TO_MAX = 320;
+export const MESSAGE_BODY_MAX = 10_000;
+
 export const messageBody = z.object({
-  to: freeText({ min: 1, max: 320, trim: false }),
-  body: freeText({ min: 1, max: 10_000, multiline: true, trim: false }),
+  to: freeText({ min: 1, max: MESSAGE_TO_MAX, trim: false }),
+  body: freeText({ min: 1, max: MESSAGE_BODY_MAX, multiline: true, trim: false }),
 });
 
 export const messageResponse = z.object({

@@ -9,7 +9,7 @@
  * compares the two on generated bodies. A schema without a check here is compiled by zod.
  */
 import { validatorCompiler } from 'fastify-type-provider-zod';
-import { messageBody } from '../contracts/platform.js';
+import { MESSAGE_BODY_MAX, MESSAGE_TO_MAX, messageBody } from '../contracts/platform.js';
 import { textProblem } from '../contracts/text.js';
 import { phraseIssue } from '../contracts/validation.js';
 
@@ -83,7 +83,7 @@ function freeTextIssues(value: unknown, key: string, min: number, max: number, m
   }
 }
 
-/** `messageBody` (contracts/platform.ts): `{ to: freeText 1..320, body: freeText 1..10,000 multiline }`. */
+/** `messageBody` (contracts/platform.ts): `{ to: freeText 1..MESSAGE_TO_MAX, body: freeText 1..MESSAGE_BODY_MAX multiline }`. */
 export const checkMessageBody: Check = (data) => {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) {
     return {
@@ -95,15 +95,15 @@ export const checkMessageBody: Check = (data) => {
     typeof to === 'string' &&
     typeof body === 'string' &&
     to.length >= 1 &&
-    length(to, 320) <= 320 &&
+    length(to, MESSAGE_TO_MAX) <= MESSAGE_TO_MAX &&
     body.length >= 1 &&
-    length(body, 10_000) <= 10_000
+    length(body, MESSAGE_BODY_MAX) <= MESSAGE_BODY_MAX
   ) {
     if (textProblem(to, { multiline: false }) === null && textProblem(body, { multiline: true }) === null) return { value: { to, body } };
   }
   const error: unknown[] = [];
-  freeTextIssues(to, 'to', 1, 320, false, error);
-  freeTextIssues(body, 'body', 1, 10_000, true, error);
+  freeTextIssues(to, 'to', 1, MESSAGE_TO_MAX, false, error);
+  freeTextIssues(body, 'body', 1, MESSAGE_BODY_MAX, true, error);
   return error.length === 0 ? { value: { to, body } } : { error };
 };
 

@@ -9,22 +9,10 @@ import type { AccountState, Pending } from './batch-state.js';
 import { monthOf } from './decide-members.js';
 import { hashRow } from './hash.js';
 import { newId } from '../ids.js';
+import { wellFormed } from '../../contracts/text.js';
 import type { Applied, UsageInput } from './types.js';
 
 const HOUR_MS = 3_600_000;
-
-/** A lone (unpaired) UTF-16 surrogate: with the `u` flag a pair is one code point, never `Cs`. */
-const LONE_SURROGATE = /\p{Cs}/u;
-/**
- * A ledger row's text as both databases store it: a lone surrogate becomes U+FFFD, which is
- * what the hash's UTF-8 already covered. PostgreSQL stored U+FFFD, but SQLite (better-sqlite3)
- * stored the surrogate's three bytes and read them back as three U+FFFD, so the row's hash no
- * longer held and verify reported it. Text a person types is refused with such a character
- * (contracts/text.ts); this covers the rest (a name stored before that check, a reference).
- */
-function wellFormed<T extends string | null>(s: T): T {
-  return s !== null && LONE_SURROGATE.test(s) ? (s.replace(/\p{Cs}/gu, '\ufffd') as T) : s;
-}
 
 export function available(a: AccountState): number {
   return a.row.balance_mc - a.row.reserved_mc;
@@ -78,6 +66,9 @@ export function post(
     reserved_change_mc: reservedChangeMc,
     balance_after_mc: row.balance_mc,
     reserved_after_mc: row.reserved_mc,
+    // A ledger row's text as both databases store it (wellFormed: U+FFFD for a lone surrogate),
+    // or SQLite's copy would not match the row's hash. Text a person types is refused with
+    // one (contracts/text.ts); this covers the rest (a name stored before that check, a reference).
     description: wellFormed(op.description ?? defaultDescription(type)),
     // JSON.stringify writes a lone surrogate as an escape: metadata is exact on both.
     metadata: op.metadata ? JSON.stringify(op.metadata) : null,

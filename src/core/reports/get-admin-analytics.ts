@@ -75,7 +75,7 @@ export async function getAdminAnalytics(
     db
       .selectFrom('credit_transactions')
       .select((eb) => eb.fn.sum<number>('amount_mc').as('mc'))
-      .where(sql<boolean>`${sql.raw(SALES_PREDICATE)}`)
+      .where(sql.raw<boolean>(SALES_PREDICATE))
       .where('created_at', '>=', range.from)
       .where('created_at', '<', range.to)
       .executeTakeFirst(),

@@ -50,11 +50,11 @@ export function securityHeaders(): Record<string, string> {
  * costs each request Node's and Fastify's checks (about 1,900 instructions a header;
  * bench/analysis.md, issue 21).
  */
-export function apiSecurityHeaders(all: Record<string, string> = securityHeaders()): Record<string, string> {
+export function apiSecurityHeaders(helmets: Record<string, string>): Record<string, string> {
   return {
     'content-security-policy': "default-src 'none'; frame-ancestors 'none'",
-    'cross-origin-resource-policy': all['cross-origin-resource-policy'] ?? 'same-origin',
-    'strict-transport-security': all['strict-transport-security'] ?? 'max-age=31536000; includeSubDomains',
+    'cross-origin-resource-policy': helmets['cross-origin-resource-policy'] as string,
+    'strict-transport-security': helmets['strict-transport-security'] as string,
     'x-content-type-options': 'nosniff',
     'x-frame-options': 'DENY',
     'cache-control': 'no-store',
