@@ -11,7 +11,8 @@
  * - event-loop delay (MAX_EVENT_LOOP_DELAY_MS) and heap (MAX_HEAP_USED_MB): backstops for
  *   CPU-bound or memory pressure the count misses. A timer samples them every 250 ms (the
  *   mean delay of perf_hooks' event-loop-delay histogram less its 10 ms resolution, as
- *   @fastify/under-pressure computed it; V8's used heap) and sets one flag; a request only
+ *   @fastify/under-pressure computes it, or the sampler's own lateness when that is more:
+ *   one long block; V8's used heap) and sets one flag; a request only
  *   reads the flag, in the same check as the count, which the app's one onRequest hook calls. This replaced under-pressure,
  *   whose own hook built `req.routeOptions` on every request and whose sampler read the
  *   process's RSS through process.memoryUsage() (issue 21: profile in bench/analysis.md).
@@ -57,12 +58,19 @@ function pressureSampler(opts: SheddingOptions): { current(): string | null; sto
   let pressure: string | null = null;
   const histogram = opts.maxEventLoopDelayMs > 0 ? monitorEventLoopDelay({ resolution: RESOLUTION_MS }) : null;
   histogram?.enable();
+  let due = performance.now() + SAMPLE_MS;
   const timer = setInterval(() => {
     let next: string | null = null;
+    const now = performance.now();
+    // How late this sample itself ran: a block of the loop delays it as it delays the
+    // histogram's own timer, and the two are due together after a block. When this one runs
+    // first, the histogram has not yet recorded the block; its own lateness has.
+    const late = now - due;
+    due = now + SAMPLE_MS;
     if (histogram) {
       // No sample in the interval (the loop was blocked throughout): NaN, as bad as it gets.
       const mean = histogram.mean / 1e6;
-      const delay = Number.isNaN(mean) ? Number.POSITIVE_INFINITY : Math.max(0, mean - RESOLUTION_MS);
+      const delay = Number.isNaN(mean) ? Number.POSITIVE_INFINITY : Math.max(0, mean - RESOLUTION_MS, late);
       histogram.reset();
       if (delay > opts.maxEventLoopDelayMs) next = 'eventLoopDelay';
     }
