@@ -1,36 +1,100 @@
 /**
- * SQLite: the batch's writes as prepared statements on the raw better-sqlite3 connection,
- * one execution per row. better-sqlite3 runs in-process, so a statement costs microseconds
- * and there is no round trip to save; going through the query builder (build, compile,
- * prepare) cost more than the writes themselves in the metered path's profile. The
- * statements run inside the transaction the writer has open on that connection.
+ * SQLite: the batch's writes as prepared statements on the raw better-sqlite3 connection.
+ * better-sqlite3 runs in-process, so there is no round trip to save, but each execution of a
+ * statement has its own fixed cost (better-sqlite3's call, binding and result object, SQLite's
+ * opening of a write cursor on the table and each index): the rows of one table go in
+ * multi-row statements, `insert ... values (...), (...), ...`, of 32, 16, 8, 4, 2 or 1 rows.
+ * Going through the query builder (build, compile, prepare) cost more than the writes
+ * themselves in the metered path's profile. The statements run inside the transaction the
+ * writer has open on that connection.
  */
 import type { SqliteHandle } from '../../db/open.js';
 import type { ChangedRows, Pending } from './batch-state.js';
 
+type Statement = ReturnType<SqliteHandle['prepare']>;
+
+/** The most rows in one statement: a power of two (the chunks are its binary decomposition). */
+const MAX_ROWS = 32;
 /**
- * `insert into table (keys of row) values (?, ...)` for each row, statements cached by their
- * text. The rows of one call nearly always have the same defined keys: the statement and
- * its column list are made again only when a row's keys differ from the row before's
- * (compared key by key, so a row whose keys are the same allocates nothing but its values).
+ * The most parameters in one statement: SQLite's SQLITE_MAX_VARIABLE_NUMBER before 3.32 (32,766
+ * since); a table of more than 31 columns gets fewer rows a statement.
  */
-function insertEach(raw: SqliteHandle, table: string, rows: readonly object[], suffix = '') {
-  let cols: string[] = [];
-  let stmt: ReturnType<SqliteHandle['prepare']> | null = null;
-  for (const row of rows) {
-    const r = row as Record<string, unknown>;
-    if (!stmt || !sameKeys(r, cols)) {
-      cols = [];
-      for (const k in r) if (r[k] !== undefined) cols.push(k);
-      stmt = raw.prepare(`insert into "${table}" ("${cols.join('", "')}") values (${cols.map(() => '?').join(', ')})${suffix}`);
+const MAX_PARAMS = 999;
+
+/**
+ * A table's insert statements for one column list and suffix, by their number of rows, made
+ * when first needed. Held per connection (the statements belong to it).
+ */
+interface Shape {
+  readonly text: (rows: number) => string;
+  readonly byRows: (Statement | undefined)[];
+  /** The largest power of two of rows whose parameters stay within MAX_PARAMS. */
+  readonly maxRows: number;
+}
+const shapes = new WeakMap<SqliteHandle, Map<string, Shape>>();
+
+function shapeOf(raw: SqliteHandle, table: string, cols: readonly string[], suffix: string): Shape {
+  let byKey = shapes.get(raw);
+  if (!byKey) shapes.set(raw, (byKey = new Map()));
+  const key = `${table}\u001f${cols.join('\u001f')}\u001f${suffix}`;
+  let shape = byKey.get(key);
+  if (!shape) {
+    const head = `insert into "${table}" ("${cols.join('", "')}") values `;
+    const tuple = `(${cols.map(() => '?').join(', ')})`;
+    let maxRows = MAX_ROWS;
+    while (maxRows > 1 && maxRows * cols.length > MAX_PARAMS) maxRows >>= 1;
+    shape = { text: (n) => `${head}${new Array<string>(n).fill(tuple).join(', ')}${suffix}`, byRows: [], maxRows };
+    byKey.set(key, shape);
+  }
+  return shape;
+}
+
+/**
+ * Inserts `rows[from..to)`, all of columns `cols`, in chunks of a power of two rows (largest
+ * first), so the rows go in in their order.
+ */
+function insertChunks(raw: SqliteHandle, shape: Shape, cols: readonly string[], rows: readonly object[], from: number, to: number) {
+  const width = cols.length;
+  let i = from;
+  while (i < to) {
+    let n = shape.maxRows;
+    while (n > to - i) n >>= 1;
+    let stmt = shape.byRows[n];
+    if (!stmt) stmt = shape.byRows[n] = raw.prepare(shape.text(n));
+    const values = new Array<unknown>(n * width);
+    let v = 0;
+    for (let end = i + n; i < end; i++) {
+      const r = rows[i] as Record<string, unknown>;
+      for (let c = 0; c < width; c++) values[v++] = r[cols[c] as string];
     }
-    const values = new Array<unknown>(cols.length);
-    for (let i = 0; i < cols.length; i++) values[i] = r[cols[i] as string];
     // Spread, not the array: better-sqlite3 binds an array's values by reading each through
     // V8's API (v8::Object::Get, about 430 instructions a value), its arguments directly
     // (bench/analysis.md: 6,400 instructions less per 15-column row).
     stmt.run(...values);
   }
+}
+
+/**
+ * `insert into table (keys of row) values (?, ...), ...${suffix}`: consecutive rows with the
+ * same defined keys (compared key by key) share statements; a row whose keys differ from the
+ * row before's starts another run of rows.
+ */
+export function insertEach(raw: SqliteHandle, table: string, rows: readonly object[], suffix = '') {
+  let i = 0;
+  while (i < rows.length) {
+    const first = rows[i] as Record<string, unknown>;
+    const cols: string[] = [];
+    for (const k in first) if (first[k] !== undefined) cols.push(k);
+    let end = i + 1;
+    while (end < rows.length && sameKeys(rows[end] as Record<string, unknown>, cols)) end++;
+    insertChunks(raw, shapeOf(raw, table, cols, suffix), cols, rows, i, end);
+    i = end;
+  }
+}
+
+/** `insert into table (cols) values ...${suffix}` of every row, reading only `cols` of each. */
+export function insertColumns(raw: SqliteHandle, table: string, cols: readonly string[], rows: readonly object[], suffix = '') {
+  if (rows.length > 0) insertChunks(raw, shapeOf(raw, table, cols, suffix), cols, rows, 0, rows.length);
 }
 
 /** Whether the row's defined keys are `cols`, in that order. */
@@ -43,6 +107,8 @@ function sameKeys(r: Record<string, unknown>, cols: readonly string[]): boolean 
   }
   return i === cols.length;
 }
+
+const MOVE_COLUMNS = ['transaction_id', 'grant_id', 'user_id', 'amount_mc', 'created_at'];
 
 /** Writes what the batch decided. */
 export function writeSqlite(raw: SqliteHandle, pending: Pending, rows: ChangedRows, now: number): void {
@@ -65,12 +131,7 @@ export function writeSqlite(raw: SqliteHandle, pending: Pending, rows: ChangedRo
     const allocation = raw.prepare('update reservation_grants set amount_mc = ? where reservation_id = ? and grant_id = ?');
     for (const a of rows.changedAllocations) allocation.run(a.amount_mc, a.reservation_id, a.grant_id);
   }
-  if (pending.grantMoves.length > 0) {
-    const move = raw.prepare(
-      'insert into grant_movements (transaction_id, grant_id, user_id, amount_mc, created_at) values (?, ?, ?, ?, ?)',
-    );
-    for (const x of pending.grantMoves) move.run(x.transaction_id, x.grant_id, x.user_id, x.amount_mc, x.created_at);
-  }
+  insertColumns(raw, 'grant_movements', MOVE_COLUMNS, pending.grantMoves);
   insertEach(raw, 'usage_tracking', pending.usageRows);
   const rollup = raw.prepare(`insert into usage_rollups (user_id, bucket, operation, unit, credits_mc, operations, quantity_milli)
       values (?, ?, ?, ?, ?, ?, ?)
