@@ -13,10 +13,9 @@ const CONTROLS_BUT_LINES = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f
 // they make text display in another order than it is stored ("Trojan Source").
 const BIDI_OVERRIDES = /[\u202a-\u202e\u2066-\u2069]/;
 // A lone (unpaired) surrogate: not a character, and not text UTF-8 can hold (JSON's `\ud800`
-// escape makes one); the databases would store it differently (wellFormed, below). With the
-// `u` flag a pair is one code point, never `Cs`.
+// escape makes one); the databases would store it differently (core/ledger/ledger-rows.ts). With
+// the `u` flag a pair is one code point, never `Cs`.
 const LONE_SURROGATE = /\p{Cs}/u;
-const LONE_SURROGATES = /\p{Cs}/gu;
 
 /** What is wrong with a piece of free text as a phrase, or null when it is fine. */
 export function textProblem(value: string, opts: { multiline?: boolean } = {}): string | null {
@@ -28,13 +27,4 @@ export function textProblem(value: string, opts: { multiline?: boolean } = {}): 
   if (BIDI_OVERRIDES.test(value)) return 'must not contain bidirectional override characters (U+202A to U+202E, U+2066 to U+2069)';
   if (LONE_SURROGATE.test(value)) return 'must not contain unpaired surrogates (text that is not valid Unicode)';
   return null;
-}
-
-/**
- * `value` with each lone surrogate replaced by U+FFFD: what UTF-8 makes of it, and so what a
- * hash over its UTF-8 covers. PostgreSQL stores that, but SQLite (better-sqlite3) stored the
- * surrogate's three bytes and read them back as three U+FFFD (core/ledger/ledger-rows.ts).
- */
-export function wellFormed<T extends string | null>(value: T): T {
-  return value !== null && LONE_SURROGATE.test(value) ? (value.replace(LONE_SURROGATES, '\ufffd') as T) : value;
 }

@@ -9,7 +9,6 @@ import type { AccountState, Pending } from './batch-state.js';
 import { monthOf } from './decide-members.js';
 import { hashRow } from './hash.js';
 import { newId } from '../ids.js';
-import { wellFormed } from '../../contracts/text.js';
 import type { Applied, UsageInput } from './types.js';
 
 const HOUR_MS = 3_600_000;
@@ -66,15 +65,17 @@ export function post(
     reserved_change_mc: reservedChangeMc,
     balance_after_mc: row.balance_mc,
     reserved_after_mc: row.reserved_mc,
-    // A ledger row's text as both databases store it (wellFormed: U+FFFD for a lone surrogate),
-    // or SQLite's copy would not match the row's hash. Text a person types is refused with
-    // one (contracts/text.ts); this covers the rest (a name stored before that check, a reference).
-    description: wellFormed(op.description ?? defaultDescription(type)),
+    // A ledger row's text as both databases store it (toWellFormed: U+FFFD for a lone surrogate,
+    // what UTF-8 and so the hash make of it): PostgreSQL stores that, but SQLite (better-sqlite3)
+    // stored the surrogate's three bytes and read them back as three U+FFFD, so the hash failed.
+    // Text a person types is refused with one (contracts/text.ts); this covers the rest (a name
+    // stored before that check, a reference).
+    description: (op.description ?? defaultDescription(type)).toWellFormed(),
     // JSON.stringify writes a lone surrogate as an escape: metadata is exact on both.
     metadata: op.metadata ? JSON.stringify(op.metadata) : null,
     reference_type: op.refType ?? null,
-    reference_id: wellFormed(op.refId ?? null),
-    idempotency_key: wellFormed(op.idem?.key ?? null),
+    reference_id: op.refId?.toWellFormed() ?? null,
+    idempotency_key: op.idem?.key.toWellFormed() ?? null,
     member_id: op.memberId ?? null,
     prev_hash: row.last_hash,
     hash: '',
