@@ -16,12 +16,9 @@ import { pruneDeliveredEvents } from './core/events/prune-events.js';
 import { AlertDelivery } from './core/alerts/deliver-alerts.js';
 import { ScheduledBackups } from './core/backups/scheduled-backups.js';
 import { AutoRecharge } from './core/payments/auto-recharge.js';
-import { emailChannel } from './integrations/alerts/channels.js';
 import { httpWebhookSender } from './integrations/webhooks/http-sender.js';
 import { WebhookDeliveryWorker } from './core/events/deliver-webhooks.js';
 import { syncAlertEndpoint } from './core/events/sync-alert-endpoint.js';
-import { smtpMailer } from './integrations/mail/smtp-mailer.js';
-import { StripeProvider } from './integrations/stripe/stripe-provider.js';
 import { HttpVapiClient, SimulatedVapiClient } from './integrations/vapi/client.js';
 import type { CallProvider } from './core/calls/provider.js';
 import { type Core, createCore } from './core/index.js';
@@ -127,12 +124,19 @@ export async function startServer(
         timeoutMs: config.vapi.timeoutMs,
       })
     : new SimulatedVapiClient();
+  // The Stripe SDK and nodemailer are loaded only when configured (some 300 ms of a start
+  // without them: bench/analysis.md, "Start to ready").
   const payments = config.stripe
-    ? new StripeProvider(config.stripe.secretKey, config.stripe.webhookSecret, config.stripe.apiBase)
+    ? new (await import('./integrations/stripe/stripe-provider.js')).StripeProvider(
+        config.stripe.secretKey,
+        config.stripe.webhookSecret,
+        config.stripe.apiBase,
+      )
     : undefined;
   const autoRecharge = new AutoRecharge(core, payments, { log, allowSimulated: !config.isProduction || config.allowSimulatedPayments });
   core.writer.onCommit((changes) => void autoRecharge.onCommit(changes));
-  const mailer = config.alerts.smtpUrl ? smtpMailer(config.alerts.smtpUrl, config.alerts.emailFrom) : undefined;
+  const mail = config.alerts.smtpUrl ? await import('./integrations/mail/smtp-mailer.js') : undefined;
+  const mailer = mail && config.alerts.smtpUrl ? mail.smtpMailer(config.alerts.smtpUrl, config.alerts.emailFrom) : undefined;
   const services: Services = { thresholds, vapi, autoRecharge, ...(payments ? { payments } : {}), ...(mailer ? { mailer } : {}) };
   const app = await createApp({
     config,
@@ -176,7 +180,9 @@ export async function startServer(
   every(config.holdSweepSeconds, () => core.ledger.releaseExpiredHolds());
   every(config.holdSweepSeconds, () => core.ledger.expireGrants());
   // The alert webhook (ALERTS_WEBHOOK_URL) is delivered as an events endpoint; email stays here.
-  const channels = config.alerts.smtpUrl ? [emailChannel(config.alerts.smtpUrl, config.alerts.emailFrom)] : [];
+  const channels = config.alerts.smtpUrl
+    ? [(await import('./integrations/alerts/channels.js')).emailChannel(config.alerts.smtpUrl, config.alerts.emailFrom)]
+    : [];
   const delivery = new AlertDelivery(database.db, channels, { retryBaseMs: config.alertRetryBaseMs });
   if (delivery.enabled) every(config.alertPollMs / 1000, () => delivery.runOnce());
   const w = config.webhooks;

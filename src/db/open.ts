@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { walCheckpointer } from './wal-checkpointer.js';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
-import pg from 'pg';
+import type pg from 'pg';
 import type { DB } from './schema.js';
 import { PipelinedPool } from './pg-pipeline.js';
 
@@ -90,13 +90,15 @@ const WRITER_POOL_SIZE = 3;
 
 // BIGINT (20), NUMERIC (1700, what SUM(bigint) returns) and COUNT's int8 become JS numbers:
 // every amount we store is an integer far below 2^53.
-const pgTypes = {
-  getTypeParser(oid: number, format?: string) {
-    if (oid === 20 || oid === 1700) return (v: string) => Number(v);
-    // biome-ignore lint/suspicious/noExplicitAny: pg's own signature
-    return (pg.types.getTypeParser as any)(oid, format);
-  },
-};
+function pgTypes(driver: typeof pg) {
+  return {
+    getTypeParser(oid: number, format?: string) {
+      if (oid === 20 || oid === 1700) return (v: string) => Number(v);
+      // biome-ignore lint/suspicious/noExplicitAny: pg's own signature
+      return (driver.types.getTypeParser as any)(oid, format);
+    },
+  };
+}
 
 export function isPostgresUrl(url: string | undefined): url is string {
   return !!url && /^postgres(ql)?:\/\//.test(url);
@@ -104,12 +106,14 @@ export function isPostgresUrl(url: string | undefined): url is string {
 
 export async function openDatabase(opts: OpenOptions): Promise<Database> {
   if (isPostgresUrl(opts.databaseUrl)) {
+    // node-postgres is loaded only for PostgreSQL: an embedded (SQLite) start does not pay its import.
+    const { default: driver } = await import('pg');
     const config: pg.PoolConfig = {
       connectionString: opts.databaseUrl,
       max: opts.pgPoolSize ?? 10,
       // With the server down or unreachable a request fails (503) instead of waiting forever.
       connectionTimeoutMillis: 5000,
-      types: pgTypes,
+      types: pgTypes(driver),
       ...(opts.pgSchema || opts.pgSynchronousCommit
         ? {
             options: [
@@ -121,10 +125,10 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
           }
         : {}),
     };
-    const pool = guarded(new pg.Pool(config));
+    const pool = guarded(new driver.Pool(config));
     const writer =
       (opts.pgPipelinedWrites ?? true)
-        ? new PipelinedPool(guarded(new pg.Pool({ ...config, max: WRITER_POOL_SIZE, pipeline: true })), {
+        ? new PipelinedPool(guarded(new driver.Pool({ ...config, max: WRITER_POOL_SIZE, pipeline: true })), {
             prepared: opts.pgPreparedWrites ?? true,
           })
         : undefined;

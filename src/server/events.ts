@@ -9,7 +9,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { randomUUID } from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { USERS_CHANNEL } from '../core/accounts/token-version.js';
 import type { BalanceChange } from '../core/ledger/types.js';
 import type { ChangeAnnouncer } from '../core/ledger/writer.js';
@@ -43,7 +43,9 @@ export class BalanceEvents {
   }
 
   private async connectListener(connectionString: string, options?: string) {
-    const client = new pg.Client({ connectionString, ...(options ? { options } : {}) });
+    // Loaded here, not at the module's import: only a PostgreSQL start listens.
+    const { default: driver } = await import('pg');
+    const client = new driver.Client({ connectionString, ...(options ? { options } : {}) });
     client.on('notification', (msg) => {
       if (!msg.payload) return;
       if (msg.channel === USERS_CHANNEL) {
