@@ -20,6 +20,7 @@ import * as m020 from './migrations/020-grant-movements.js';
 import * as m021 from './migrations/021-grants-spending-order.js';
 import * as m022 from './migrations/022-payment-buyer.js';
 import * as m023 from './migrations/023-index-predicates-without-in.js';
+import * as m024 from './migrations/024-indexes-without-nulls.js';
 import type { DB } from './schema.js';
 
 // Migrations are imported, not read from a folder, so they work the same from src/ and dist/.
@@ -45,6 +46,7 @@ const migrations: Record<string, Migration> = {
   '021-grants-spending-order': m021,
   '022-payment-buyer': m022,
   '023-index-predicates-without-in': m023,
+  '024-indexes-without-nulls': m024,
 };
 
 const INTROSPECTION_RACE = new Set(['3F000', '42P01', '42703']);

@@ -120,6 +120,7 @@ describe.each(await activeDialects())('migration 019 (accounts) on a database of
       '021-grants-spending-order',
       '022-payment-buyer',
       '023-index-predicates-without-in',
+      '024-indexes-without-nulls',
     ]);
 
     const after = await verifyLedger(db, testLedgerKey);
