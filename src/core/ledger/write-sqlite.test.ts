@@ -1,11 +1,17 @@
 /**
  * The SQLite writer's multi-row inserts (write-sqlite.ts): every row, in its order, whatever
  * the number of rows and however the rows' defined keys alternate; a constraint failure fails
- * the statement with SQLite's error and the transaction as a whole.
+ * the statement with SQLite's error and the transaction as a whole. Multi-row upserts
+ * (`insertColumns` with an `on conflict ... do update` suffix) add to stored rows and to rows
+ * earlier in the same statement, row by row; and a writer batch that names many accounts (one
+ * update of each account, grant and rollup) on both databases.
  */
 import SQLite from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { activeDialects, useTestCore } from '../../../test/support/db.js';
 import { withStatementCache } from '../../db/open.js';
+import { createUser } from '../accounts/create-user.js';
+import { verifyLedger } from './verify.js';
 import { insertColumns, insertEach } from './write-sqlite.js';
 
 let raw: ReturnType<typeof withStatementCache>;
@@ -102,5 +108,105 @@ describe('the SQLite writer: multi-row inserts', () => {
     const wide = Array.from({ length: 70 }, (_, r) => Object.fromEntries(cols.map((c, i) => [c, r * 100 + i])));
     insertColumns(raw, 'w', cols, wide);
     expect(db.prepare('select * from w order by rowid').all()).toEqual(wide);
+  });
+});
+
+describe('the SQLite writer: multi-row upserts', () => {
+  const add = ' on conflict (k) do update set n = u.n + excluded.n';
+  const set = ' on conflict (k) do update set n = excluded.n';
+
+  it('adds to stored rows and to rows earlier in the same statement, in order', () => {
+    insertColumns(raw, 'u', ['k', 'n'], [{ k: 'a', n: 1000 }], add);
+    // 40 rows: chunks of 32 and 8, keys repeating within each chunk and across them.
+    const adds = Array.from({ length: 40 }, (_, i) => ({ k: ['a', 'b', 'c', 'd', 'e'][i % 5] as string, n: i + 1 }));
+    insertColumns(raw, 'u', ['k', 'n'], adds, add);
+    const sum = (k: string) => adds.filter((r) => r.k === k).reduce((t, r) => t + r.n, 0);
+    expect(db.prepare('select k, n from u order by rowid').all()).toEqual([
+      { k: 'a', n: 1000 + sum('a') },
+      { k: 'b', n: sum('b') },
+      { k: 'c', n: sum('c') },
+      { k: 'd', n: sum('d') },
+      { k: 'e', n: sum('e') },
+    ]);
+  });
+
+  it('sets stored rows to the last value given', () => {
+    insertColumns(
+      raw,
+      'u',
+      ['k', 'n'],
+      Array.from({ length: 31 }, (_, i) => ({ k: `k${i}`, n: 0 })),
+    );
+    insertColumns(raw, 'u', ['k', 'n'], [...Array.from({ length: 31 }, (_, i) => ({ k: `k${i}`, n: i * 7 })), { k: 'k3', n: -1 }], set);
+    const got = db.prepare('select k, n from u order by rowid').all() as { k: string; n: number }[];
+    expect(got).toEqual(Array.from({ length: 31 }, (_, i) => ({ k: `k${i}`, n: i === 3 ? -1 : i * 7 })));
+  });
+
+  it("fails the whole statement when one row's update breaks a check, with SQLite's error", () => {
+    db.exec('create table acc (k text primary key, n integer not null check (n >= 0))');
+    insertColumns(
+      raw,
+      'acc',
+      ['k', 'n'],
+      Array.from({ length: 20 }, (_, i) => ({ k: `k${i}`, n: 5 })),
+    );
+    const rows = Array.from({ length: 20 }, (_, i) => ({ k: `k${i}`, n: i === 13 ? -1 : 9 }));
+    let error: unknown;
+    try {
+      db.transaction(() => insertColumns(raw, 'acc', ['k', 'n'], rows, ' on conflict (k) do update set n = excluded.n'))();
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(SQLite.SqliteError);
+    expect((error as { code?: string }).code).toBe('SQLITE_CONSTRAINT_CHECK');
+    expect(db.prepare('select count(*) as n from acc where n = 5').get()).toEqual({ n: 20 });
+  });
+});
+
+describe.each(await activeDialects())('a batch of many accounts on %s', (dialect) => {
+  const core = useTestCore(dialect);
+
+  it('debits 35 accounts twice in one batch: balances, grants and rollups add up', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 35; i++) {
+      const u = await createUser(core.writer, { email: `many${i}@example.com`, name: `Many ${i}` });
+      await core.ledger.grant(u.id, 100_000 + i, 'adjustment', { grant: { expiresAt: Date.now() + 86_400_000 } });
+      ids.push(u.id);
+    }
+    const debit = (userId: string, mc: number) =>
+      core.writer.submit({
+        kind: 'debit',
+        userId,
+        amountMc: mc,
+        type: 'usage',
+        description: 'Message',
+        usage: { operation: 'message', unit: 'per_message', quantityMilli: 1000, ruleId: null, ruleCreditsMc: mc, costMc: mc },
+      });
+    for (let round = 0; round < 2; round++) {
+      const before = core.writer.stats.batches;
+      await Promise.all(ids.flatMap((id, i) => [debit(id, 100 + i), debit(id, 7)]));
+      expect(core.writer.stats.batches - before).toBe(1);
+    }
+    const db = core.database.db;
+    const accounts = await db
+      .selectFrom('user_credits')
+      .select(['user_id', 'balance_mc', 'lifetime_used_mc', 'seq'])
+      .where('user_id', 'in', ids)
+      .execute();
+    const grants = await db.selectFrom('grants').select(['user_id', 'remaining_mc']).where('user_id', 'in', ids).execute();
+    const rollups = await db
+      .selectFrom('usage_rollups')
+      .select(['user_id', 'credits_mc', 'operations', 'quantity_milli'])
+      .where('user_id', 'in', ids)
+      .execute();
+    ids.forEach((id, i) => {
+      const used = 2 * (100 + i + 7);
+      const a = accounts.find((r) => r.user_id === id);
+      expect(a && [Number(a.balance_mc), Number(a.lifetime_used_mc)]).toEqual([100_000 + i - used, used]);
+      expect(grants.filter((g) => g.user_id === id).map((g) => Number(g.remaining_mc))).toEqual([100_000 + i - used]);
+      const r = rollups.filter((x) => x.user_id === id).map((x) => [Number(x.credits_mc), Number(x.operations), Number(x.quantity_milli)]);
+      expect(r).toEqual([[used, 4, 4000]]);
+    });
+    expect((await verifyLedger(db, core.ledgerKey)).violations).toEqual([]);
   });
 });
