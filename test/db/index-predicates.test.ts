@@ -4,43 +4,23 @@
  * execution build one), and the queries that read by those indexes still do, on both
  * databases.
  */
-import { type Kysely, sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
 import { SALES_PREDICATE, grantsSpendingOrder } from '../../src/db/migrations/023-index-predicates-without-in.js';
-import { migrateToLatest } from '../../src/db/migrate.js';
-import type { DB } from '../../src/db/schema.js';
-import { activeDialects, openEmptyTestDb } from '../support/db.js';
+import { activeDialects } from '../support/db.js';
+import { migratedDbForPlans } from '../support/query-plans.js';
 
 describe.each(await activeDialects())('index predicates without in lists (%s)', (dialect) => {
-  let db: Kysely<DB>;
-  let dispose: () => Promise<void>;
-  beforeAll(async () => {
-    const empty = await openEmptyTestDb(dialect, { synchronous: 'OFF', pgPoolSize: 2 });
-    db = empty.database.db;
-    dispose = empty.dispose;
-    await migrateToLatest(db);
-  });
-  afterAll(() => dispose());
-
-  /** The plan of `query` as text (PostgreSQL: with sequential scans off, the test tables being tiny). */
-  async function plan(query: string): Promise<string> {
-    if (dialect === 'sqlite') {
-      const rows = await sql<{ detail: string }>`explain query plan ${sql.raw(query)}`.execute(db);
-      return rows.rows.map((r) => r.detail).join('\n');
-    }
-    return db.transaction().execute(async (trx) => {
-      await sql`set local enable_seqscan = off`.execute(trx);
-      const rows = await sql<{ 'QUERY PLAN': string }>`explain ${sql.raw(query)}`.execute(trx);
-      return rows.rows.map((r) => r['QUERY PLAN']).join('\n');
-    });
-  }
+  const planned = migratedDbForPlans(dialect);
+  const plan = (query: string) => planned.plan(query);
+  const db = () => planned.db;
 
   it.runIf(dialect === 'sqlite')('a ledger row’s insert and a grant’s update open no temporary b-tree', async () => {
     const opcodes = async (statement: string) => {
-      const rows = await sql<{ opcode: string }>`explain ${sql.raw(statement)}`.execute(db);
+      const rows = await sql<{ opcode: string }>`explain ${sql.raw(statement)}`.execute(db());
       return rows.rows.map((r) => r.opcode);
     };
-    const columns = (await sql<{ name: string }>`select name from pragma_table_info('credit_transactions')`.execute(db)).rows.map(
+    const columns = (await sql<{ name: string }>`select name from pragma_table_info('credit_transactions')`.execute(db())).rows.map(
       (r) => r.name,
     );
     const insert = `insert into credit_transactions (${columns.join(', ')}) values (${columns.map(() => 'null').join(', ')})`;

@@ -5,37 +5,20 @@
  * built here as src/ builds them (load-batch.ts, reconcile-call.ts, verify-usage.ts,
  * verify-payments.ts, get-liability.ts); their plans are compared with the names of the indexes.
  */
-import { CompiledQuery, type Kysely, sql } from 'kysely';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type CompiledQuery, sql } from 'kysely';
+import { describe, expect, it } from 'vitest';
 import { oneOf } from '../../src/core/ledger/load-parts.js';
-import { migrateToLatest } from '../../src/db/migrate.js';
-import type { DB } from '../../src/db/schema.js';
-import { activeDialects, openEmptyTestDb } from '../support/db.js';
+import { activeDialects } from '../support/db.js';
+import { migratedDbForPlans } from '../support/query-plans.js';
 
 describe.each(await activeDialects())('indexes without null keys (%s)', (dialect) => {
-  let db: Kysely<DB>;
-  let dispose: () => Promise<void>;
-  beforeAll(async () => {
-    const empty = await openEmptyTestDb(dialect, { synchronous: 'OFF', pgPoolSize: 2 });
-    db = empty.database.db;
-    dispose = empty.dispose;
-    await migrateToLatest(db);
-  });
-  afterAll(() => dispose());
-
-  /** The plan of the compiled query, its parameters bound (PostgreSQL: sequential scans off, the tables being empty). */
-  async function plan(query: { compile(): CompiledQuery }): Promise<string> {
+  const planned = migratedDbForPlans(dialect);
+  /** The plan of the compiled query, its parameters bound. */
+  const plan = (query: { compile(): CompiledQuery }) => {
     const { sql: text, parameters } = query.compile();
-    if (dialect === 'sqlite') {
-      const rows = await db.executeQuery<{ detail: string }>(CompiledQuery.raw(`explain query plan ${text}`, [...parameters]));
-      return rows.rows.map((r) => r.detail).join('\n');
-    }
-    return db.transaction().execute(async (trx) => {
-      await sql`set local enable_seqscan = off`.execute(trx);
-      const rows = await trx.executeQuery<{ 'QUERY PLAN': string }>(CompiledQuery.raw(`explain ${text}`, [...parameters]));
-      return rows.rows.map((r) => r['QUERY PLAN']).join('\n');
-    });
-  }
+    return planned.plan(text, parameters);
+  };
+  const db = () => planned.db;
 
   it('both indexes are partial: their key is not null', async () => {
     const defs =
@@ -44,14 +27,14 @@ describe.each(await activeDialects())('indexes without null keys (%s)', (dialect
             await sql<{
               d: string;
             }>`select sql as d from sqlite_master where name in ('usage_tracking_reverses', 'credit_transactions_reference') order by name`.execute(
-              db,
+              db(),
             )
           ).rows
         : (
             await sql<{
               d: string;
             }>`select indexdef as d from pg_indexes where schemaname = current_schema() and indexname in ('usage_tracking_reverses', 'credit_transactions_reference') order by indexname`.execute(
-              db,
+              db(),
             )
           ).rows;
     expect(defs.map((r) => r.d)).toEqual([
@@ -61,7 +44,7 @@ describe.each(await activeDialects())('indexes without null keys (%s)', (dialect
   });
 
   it('a reversal is refused twice and usage rows without one do not collide', async () => {
-    await db.insertInto('accounts').values({ id: 'acct', kind: 'personal', name: 'A', created_at: 1, updated_at: 1 }).execute();
+    await db().insertInto('accounts').values({ id: 'acct', kind: 'personal', name: 'A', created_at: 1, updated_at: 1 }).execute();
     const usage = (id: string, reverses: string | null) => ({
       id,
       user_id: 'acct',
@@ -75,14 +58,14 @@ describe.each(await activeDialects())('indexes without null keys (%s)', (dialect
       created_at: 1,
       reverses_id: reverses,
     });
-    await db
+    await db()
       .insertInto('usage_tracking')
       .values([usage('u1', null), usage('u2', null), usage('r1', 'u1')])
       .execute();
-    await expect(db.insertInto('usage_tracking').values(usage('r2', 'u1')).execute()).rejects.toThrow(/unique/i);
-    await db.insertInto('usage_tracking').values(usage('r3', 'u2')).execute();
-    await db.deleteFrom('usage_tracking').execute();
-    await db.deleteFrom('accounts').execute();
+    await expect(db().insertInto('usage_tracking').values(usage('r2', 'u1')).execute()).rejects.toThrow(/unique/i);
+    await db().insertInto('usage_tracking').values(usage('r3', 'u2')).execute();
+    await db().deleteFrom('usage_tracking').execute();
+    await db().deleteFrom('accounts').execute();
   });
 
   it('the reads of reverses_id use usage_tracking_reverses', async () => {
@@ -90,7 +73,7 @@ describe.each(await activeDialects())('indexes without null keys (%s)', (dialect
     for (const ids of [['a'], ['a', 'b', 'c']]) {
       expect(
         await plan(
-          db
+          db()
             .selectFrom('usage_tracking')
             .select('reverses_id')
             .where(oneOf(dialect, 'reverses_id', ids)),
@@ -100,7 +83,7 @@ describe.each(await activeDialects())('indexes without null keys (%s)', (dialect
     // verify-usage.ts: every reversal and the row it names.
     expect(
       await plan(
-        db
+        db()
           .selectFrom('usage_tracking as r')
           .leftJoin('usage_tracking as o', 'o.id', 'r.reverses_id')
           .select(['r.id', 'r.reverses_id'])
@@ -111,7 +94,7 @@ describe.each(await activeDialects())('indexes without null keys (%s)', (dialect
     // reconcile-call.ts: a legacy call's start row (`reverses_id is null`) is read by the account's rows.
     expect(
       await plan(
-        db
+        db()
           .selectFrom('usage_tracking')
           .select('id')
           .where('user_id', '=', 'u')
@@ -127,7 +110,7 @@ describe.each(await activeDialects())('indexes without null keys (%s)', (dialect
     // verify-payments.ts: the rows naming a payment or a dispute's hold.
     expect(
       await plan(
-        db
+        db()
           .selectFrom('credit_transactions')
           .select(['id', 'reference_type', 'reference_id'])
           .where((eb) =>
@@ -141,7 +124,7 @@ describe.each(await activeDialects())('indexes without null keys (%s)', (dialect
     // verify-usage.ts: the usage reversals' ledger rows.
     expect(
       await plan(
-        db
+        db()
           .selectFrom('credit_transactions as t')
           .leftJoin('usage_tracking as u', 'u.transaction_id', 't.id')
           .select('t.id')
@@ -152,7 +135,7 @@ describe.each(await activeDialects())('indexes without null keys (%s)', (dialect
     // get-liability.ts: the expiries of a period.
     expect(
       await plan(
-        db
+        db()
           .selectFrom('credit_transactions as t')
           .innerJoin('grants as g', (j) => j.onRef('g.id', '=', 't.reference_id').onRef('g.user_id', '=', 't.user_id'))
           .select(['g.id'])
