@@ -135,8 +135,9 @@ export async function startServer(
     : undefined;
   const autoRecharge = new AutoRecharge(core, payments, { log, allowSimulated: !config.isProduction || config.allowSimulatedPayments });
   core.writer.onCommit((changes) => void autoRecharge.onCommit(changes));
-  const mail = config.alerts.smtpUrl ? await import('./integrations/mail/smtp-mailer.js') : undefined;
-  const mailer = mail && config.alerts.smtpUrl ? mail.smtpMailer(config.alerts.smtpUrl, config.alerts.emailFrom) : undefined;
+  const mailer = config.alerts.smtpUrl
+    ? (await import('./integrations/mail/smtp-mailer.js')).smtpMailer(config.alerts.smtpUrl, config.alerts.emailFrom)
+    : undefined;
   const services: Services = { thresholds, vapi, autoRecharge, ...(payments ? { payments } : {}), ...(mailer ? { mailer } : {}) };
   const app = await createApp({
     config,
