@@ -12,7 +12,8 @@ import { activeDialects, useTestCore } from '../../../test/support/db.js';
 import { withStatementCache } from '../../db/open.js';
 import { createUser } from '../accounts/create-user.js';
 import { verifyLedger } from './verify.js';
-import { insertColumns, insertEach } from './write-sqlite.js';
+import type { MemberUsageRow, RollupRow } from './batch-state.js';
+import { insertColumns, insertEach, upsertMemberUsage, upsertRollups } from './write-sqlite.js';
 
 let raw: ReturnType<typeof withStatementCache>;
 let db: SQLite.Database;
@@ -160,6 +161,62 @@ describe('the SQLite writer: multi-row upserts', () => {
     expect(error).toBeInstanceOf(SQLite.SqliteError);
     expect((error as { code?: string }).code).toBe('SQLITE_CONSTRAINT_CHECK');
     expect(db.prepare('select count(*) as n from acc where n = 5').get()).toEqual({ n: 20 });
+  });
+});
+
+describe('the SQLite writer: rollups and member months', () => {
+  beforeEach(() => {
+    db.exec(`create table usage_rollups (user_id text not null, bucket integer not null, operation text not null, unit text not null,
+      credits_mc integer not null, operations integer not null, quantity_milli integer not null,
+      primary key (user_id, bucket, operation, unit))`);
+    db.exec(`create table member_month_usage (account_id text not null, user_id text not null, month text not null,
+      used_mc integer not null, primary key (account_id, user_id, month))`);
+  });
+  const rollup = (i: number, mc: number): RollupRow => ({
+    user_id: `u${i % 9}`,
+    bucket: 3_600_000 * (i % 2),
+    operation: i % 3 ? 'message' : 'search',
+    unit: 'per_message',
+    credits_mc: mc,
+    operations: 1 + (i % 4),
+    quantity_milli: 1000 * i,
+  });
+  const member = (i: number, mc: number): MemberUsageRow => ({
+    account_id: `a${i % 3}`,
+    user_id: `u${i % 11}`,
+    month: `2026-${10 + (i % 2)}`,
+    used_mc: mc,
+  });
+  // Distinct map keys, but rows whose table keys repeat inside one statement and across its chunks.
+  const asMap = <T>(rows: T[]) => new Map(rows.map((r, i) => [String(i), r]));
+  const all = (table: string) => db.prepare(`select * from ${table} order by 1, 2, 3, 4`).all();
+
+  for (const n of [1, 2, 31, 40, 70]) {
+    it(`adds ${n} rows, some of one key, as one upsert after the other would`, () => {
+      upsertRollups(raw, asMap(Array.from({ length: 5 }, (_, i) => rollup(i, 500))));
+      upsertMemberUsage(raw, asMap(Array.from({ length: 5 }, (_, i) => member(i, 500))));
+      const rollups = Array.from({ length: n }, (_, i) => rollup(i, 10 + i));
+      const members = Array.from({ length: n }, (_, i) => member(i, i - 3));
+      upsertRollups(raw, asMap(rollups));
+      upsertMemberUsage(raw, asMap(members));
+      const multi = [all('usage_rollups'), all('member_month_usage')];
+      db.exec('delete from usage_rollups; delete from member_month_usage');
+      for (const [rows, upsert] of [
+        [[...Array.from({ length: 5 }, (_, i) => rollup(i, 500)), ...rollups], upsertRollups],
+        [[...Array.from({ length: 5 }, (_, i) => member(i, 500)), ...members], upsertMemberUsage],
+      ] as const) {
+        for (const r of rows) (upsert as (raw: unknown, m: Map<string, unknown>) => void)(raw, new Map([['k', r]]));
+      }
+      expect(multi).toEqual([all('usage_rollups'), all('member_month_usage')]);
+      // 18 rollup keys in all: from 31 rows on, keys repeat inside a statement.
+      if (n >= 31) expect((multi[0] as unknown[]).length).toBeLessThan(n);
+    });
+  }
+
+  it('writes nothing for no rows', () => {
+    upsertRollups(raw, new Map());
+    upsertMemberUsage(raw, new Map());
+    expect([all('usage_rollups'), all('member_month_usage')]).toEqual([[], []]);
   });
 });
 

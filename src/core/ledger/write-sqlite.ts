@@ -9,7 +9,7 @@
  * writer has open on that connection.
  */
 import type { SqliteHandle } from '../../db/open.js';
-import type { ChangedRows, Pending } from './batch-state.js';
+import type { ChangedRows, MemberUsageRow, Pending, RollupRow } from './batch-state.js';
 
 type Statement = ReturnType<SqliteHandle['prepare']>;
 
@@ -97,6 +97,22 @@ export function insertColumns(raw: SqliteHandle, table: string, cols: readonly s
   if (rows.length > 0) insertChunks(raw, shapeOf(raw, table, cols, suffix), cols, rows, 0, rows.length);
 }
 
+/**
+ * Runs `shape`'s statements over `rows` rows whose `width` values each lie in order in `values`,
+ * in chunks of a power of two rows (largest first), as insertChunks.
+ */
+function runFlat(raw: SqliteHandle, shape: Shape, width: number, values: unknown[], rows: number) {
+  let i = 0;
+  while (i < rows) {
+    let n = shape.maxRows;
+    while (n > rows - i) n >>= 1;
+    let stmt = shape.byRows[n];
+    if (!stmt) stmt = shape.byRows[n] = raw.prepare(shape.text(n));
+    stmt.run(...(n === rows ? values : values.slice(i * width, (i + n) * width)));
+    i += n;
+  }
+}
+
 /** Whether the row's defined keys are `cols`, in that order. */
 function sameKeys(r: Record<string, unknown>, cols: readonly string[]): boolean {
   let i = 0;
@@ -133,19 +149,54 @@ export function writeSqlite(raw: SqliteHandle, pending: Pending, rows: ChangedRo
   }
   insertColumns(raw, 'grant_movements', MOVE_COLUMNS, pending.grantMoves);
   insertEach(raw, 'usage_tracking', pending.usageRows);
-  const rollup = raw.prepare(`insert into usage_rollups (user_id, bucket, operation, unit, credits_mc, operations, quantity_milli)
+  upsertRollups(raw, pending.rollups);
+  upsertMemberUsage(raw, pending.memberUsage);
+  insertEach(raw, 'idempotency_keys', pending.idemRows);
+}
+
+const ROLLUP_COLUMNS = ['user_id', 'bucket', 'operation', 'unit', 'credits_mc', 'operations', 'quantity_milli'];
+const ROLLUP_CONFLICT = ` on conflict (user_id, bucket, operation, unit) do update set
+        credits_mc = usage_rollups.credits_mc + excluded.credits_mc,
+        operations = usage_rollups.operations + excluded.operations,
+        quantity_milli = usage_rollups.quantity_milli + excluded.quantity_milli`;
+
+/**
+ * Adds the batch's rollups to the stored ones: one row, one single-row upsert; more, multi-row
+ * upserts of their values read by name into one flat list (the generic column reader of
+ * insertColumns cost more than the executions saved: bench/analysis.md). The rows are a map by
+ * key, so no key repeats; if one did, SQLite adds a later row of a statement to the earlier one,
+ * as one upsert after the other would.
+ */
+export function upsertRollups(raw: SqliteHandle, rollups: Map<string, RollupRow>) {
+  if (rollups.size === 1) {
+    const rollup = raw.prepare(`insert into usage_rollups (user_id, bucket, operation, unit, credits_mc, operations, quantity_milli)
       values (?, ?, ?, ?, ?, ?, ?)
       on conflict (user_id, bucket, operation, unit) do update set
         credits_mc = usage_rollups.credits_mc + excluded.credits_mc,
         operations = usage_rollups.operations + excluded.operations,
         quantity_milli = usage_rollups.quantity_milli + excluded.quantity_milli`);
-  for (const r of pending.rollups.values()) {
-    rollup.run(r.user_id, r.bucket, r.operation, r.unit, r.credits_mc, r.operations, r.quantity_milli);
+    for (const r of rollups.values()) {
+      rollup.run(r.user_id, r.bucket, r.operation, r.unit, r.credits_mc, r.operations, r.quantity_milli);
+    }
+  } else if (rollups.size > 1) {
+    const values: unknown[] = [];
+    for (const r of rollups.values()) values.push(r.user_id, r.bucket, r.operation, r.unit, r.credits_mc, r.operations, r.quantity_milli);
+    runFlat(raw, shapeOf(raw, 'usage_rollups', ROLLUP_COLUMNS, ROLLUP_CONFLICT), 7, values, rollups.size);
   }
-  if (pending.memberUsage.size > 0) {
+}
+
+const MEMBER_COLUMNS = ['account_id', 'user_id', 'month', 'used_mc'];
+const MEMBER_CONFLICT = ' on conflict (account_id, user_id, month) do update set used_mc = member_month_usage.used_mc + excluded.used_mc';
+
+/** Adds the batch's charges to each member's month, as upsertRollups. */
+export function upsertMemberUsage(raw: SqliteHandle, usage: Map<string, MemberUsageRow>) {
+  if (usage.size === 1) {
     const member = raw.prepare(`insert into member_month_usage (account_id, user_id, month, used_mc) values (?, ?, ?, ?)
         on conflict (account_id, user_id, month) do update set used_mc = member_month_usage.used_mc + excluded.used_mc`);
-    for (const r of pending.memberUsage.values()) member.run(r.account_id, r.user_id, r.month, r.used_mc);
+    for (const r of usage.values()) member.run(r.account_id, r.user_id, r.month, r.used_mc);
+  } else if (usage.size > 1) {
+    const values: unknown[] = [];
+    for (const r of usage.values()) values.push(r.account_id, r.user_id, r.month, r.used_mc);
+    runFlat(raw, shapeOf(raw, 'member_month_usage', MEMBER_COLUMNS, MEMBER_CONFLICT), 4, values, usage.size);
   }
-  insertEach(raw, 'idempotency_keys', pending.idemRows);
 }
