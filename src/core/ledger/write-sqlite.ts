@@ -3,7 +3,9 @@
  * better-sqlite3 runs in-process, so there is no round trip to save, but each execution of a
  * statement has its own fixed cost (better-sqlite3's call, binding and result object, SQLite's
  * opening of a write cursor on the table and each index): the rows of one table go in
- * multi-row statements, `insert ... values (...), (...), ...`, of 32, 16, 8, 4, 2 or 1 rows.
+ * multi-row statements, `insert ... values (...), (...), ...`, of 32, 16, 8, 4, 2 or 1 rows;
+ * so do the rollups' upserts when a batch has more than one (account and grant updates stay one
+ * statement a row: as upserts read by insertColumns they cost more, bench/analysis.md).
  * Going through the query builder (build, compile, prepare) cost more than the writes
  * themselves in the metered path's profile. The statements run inside the transaction the
  * writer has open on that connection.
