@@ -1,0 +1,60 @@
+/**
+ * The CPU of a route sampled by Linux perf (cpu-clock, kernel included), on the real CPU rather
+ * than valgrind's emulated one: `npx tsx bench/perf-route.ts [metered|live|bare] [seconds]`
+ * (after `npm run build:server`; COUNT_DIALECT=postgres for PostgreSQL, then PostgreSQL's backends
+ * are sampled too, system-wide). The server (bench/server.mjs with --perf-basic-prof, so perf
+ * names the JIT code; load shedding off) takes 64 connections of saturated autocannon; after
+ * 3 s of warm-up `perf record -e cpu-clock -F 999 -g` samples it for `seconds`. The report
+ * groups the samples by owner (scripts: bench/perf-owners.py): the kernel, SQLite, better-sqlite3,
+ * OpenSSL, V8's GC, node, Fastify, Kysely and our own code. Issue 21, goals 1 to 3: what of a
+ * request is the kernel's and the database's, and what is our code's.
+ */
+import { spawn } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Dialect } from '../src/db/open.js';
+import { load } from './common.js';
+import { autocannonRun, benchDb, fundedUser, meteredRequest, startServerProc } from './http.js';
+
+const route = process.argv[2] ?? 'metered';
+const seconds = Number(process.argv[3] ?? 5);
+const dialect = (process.env.COUNT_DIALECT ?? 'sqlite') as Dialect;
+const BARE = new URL('./bare.mjs', import.meta.url).pathname;
+const dir = mkdtempSync(join(tmpdir(), 'perf-route-'));
+const db = await benchDb(dialect);
+const server = await startServerProc(db, { MAX_EVENT_LOOP_DELAY_MS: '0' }, route === 'bare' ? BARE : undefined, ['--perf-basic-prof']);
+try {
+  let opts: Parameters<typeof autocannonRun>[0] = { url: `${server.url}/health/live`, connections: 64 };
+  if (route === 'bare') opts = { url: `${server.url}/`, connections: 64 };
+  if (route === 'metered') {
+    const { token } = await fundedUser(server.url, 'perf-route@example.com', 50_000_000);
+    opts = { url: `${server.url}/api/messages`, connections: 64, ...meteredRequest(token) };
+  }
+  await autocannonRun({ ...opts, duration: 3 });
+  const out = join(dir, 'perf.data');
+  const target = dialect === 'postgres' ? ['-a'] : ['-p', String(server.child.pid)];
+  const running = autocannonRun({ ...opts, duration: seconds + 2 });
+  await new Promise((r) => setTimeout(r, 1000));
+  // Not spawnSync: autocannon runs in this process's event loop, which must not block.
+  const perf = spawn('perf', ['record', '-q', '-e', 'cpu-clock', '-F', '999', '-g', '-o', out, ...target, '--', 'sleep', String(seconds)], {
+    stdio: 'inherit',
+  });
+  const status = await new Promise((r) => perf.once('exit', r));
+  if (status !== 0) throw new Error(`perf record failed (${status})`);
+  const r = await running;
+  console.log(
+    `${dialect} ${route}: ${Math.round(r.rps).toLocaleString('en')}/s, ${r.bad} bad; load average ${load()}; pid ${server.child.pid}; data ${out}`,
+  );
+  const py = spawn(
+    'python3',
+    [new URL('./perf-owners.py', import.meta.url).pathname, out, String(server.child.pid), String(Math.round(r.rps * seconds))],
+    {
+      stdio: 'inherit',
+    },
+  );
+  await new Promise((r) => py.once('exit', r));
+} finally {
+  await server.stop();
+  await db.dispose();
+}
