@@ -161,6 +161,8 @@ const ROLLUP_CONFLICT = ` on conflict (user_id, bucket, operation, unit) do upda
         credits_mc = usage_rollups.credits_mc + excluded.credits_mc,
         operations = usage_rollups.operations + excluded.operations,
         quantity_milli = usage_rollups.quantity_milli + excluded.quantity_milli`;
+/** The single-row upsert, its text built once (the handle caches statements by text). */
+const ROLLUP_ONE = `insert into usage_rollups (${ROLLUP_COLUMNS.join(', ')}) values (?, ?, ?, ?, ?, ?, ?)${ROLLUP_CONFLICT}`;
 
 /**
  * Adds the batch's rollups to the stored ones: one row, one single-row upsert; more, multi-row
@@ -171,12 +173,7 @@ const ROLLUP_CONFLICT = ` on conflict (user_id, bucket, operation, unit) do upda
  */
 export function upsertRollups(raw: SqliteHandle, rollups: Map<string, RollupRow>) {
   if (rollups.size === 1) {
-    const rollup = raw.prepare(`insert into usage_rollups (user_id, bucket, operation, unit, credits_mc, operations, quantity_milli)
-      values (?, ?, ?, ?, ?, ?, ?)
-      on conflict (user_id, bucket, operation, unit) do update set
-        credits_mc = usage_rollups.credits_mc + excluded.credits_mc,
-        operations = usage_rollups.operations + excluded.operations,
-        quantity_milli = usage_rollups.quantity_milli + excluded.quantity_milli`);
+    const rollup = raw.prepare(ROLLUP_ONE);
     for (const r of rollups.values()) {
       rollup.run(r.user_id, r.bucket, r.operation, r.unit, r.credits_mc, r.operations, r.quantity_milli);
     }
@@ -189,12 +186,12 @@ export function upsertRollups(raw: SqliteHandle, rollups: Map<string, RollupRow>
 
 const MEMBER_COLUMNS = ['account_id', 'user_id', 'month', 'used_mc'];
 const MEMBER_CONFLICT = ' on conflict (account_id, user_id, month) do update set used_mc = member_month_usage.used_mc + excluded.used_mc';
+const MEMBER_ONE = `insert into member_month_usage (${MEMBER_COLUMNS.join(', ')}) values (?, ?, ?, ?)${MEMBER_CONFLICT}`;
 
 /** Adds the batch's charges to each member's month, as upsertRollups. */
 export function upsertMemberUsage(raw: SqliteHandle, usage: Map<string, MemberUsageRow>) {
   if (usage.size === 1) {
-    const member = raw.prepare(`insert into member_month_usage (account_id, user_id, month, used_mc) values (?, ?, ?, ?)
-        on conflict (account_id, user_id, month) do update set used_mc = member_month_usage.used_mc + excluded.used_mc`);
+    const member = raw.prepare(MEMBER_ONE);
     for (const r of usage.values()) member.run(r.account_id, r.user_id, r.month, r.used_mc);
   } else if (usage.size > 1) {
     const values: unknown[] = [];
