@@ -15,7 +15,9 @@
  *   trigger fires (measurement only: the schema keeps its keys);
  * - `async-commit`: `synchronous_commit = off`: commit without waiting for the WAL flush;
  * - `no-notify`: no announcement and no listener;
- * - `generic`: `plan_cache_mode = force_generic_plan`: a prepared statement planned once, not every batch;
+ * - `generic`: `plan_cache_mode = force_generic_plan`: a prepared statement planned once, not every batch
+ *   (the writer's pool has it since db/open.ts's writerConfig: `base` is then the same);
+ * - `custom`: `plan_cache_mode = auto`, PostgreSQL's default: custom plans, planned every batch (base before writerConfig);
  * - `unnamed`: the writer's statements unnamed (parsed and planned every batch), not prepared;
  * - `drop:<index>[+<index>…]`: those indexes (or the constraints they back) dropped.
  *
@@ -46,6 +48,7 @@ async function variant(name: string): Promise<Variant> {
   if (name === 'no-fk') v.settings = '-c session_replication_role=replica';
   else if (name === 'async-commit') v.settings = '-c synchronous_commit=off';
   else if (name === 'generic') v.settings = '-c plan_cache_mode=force_generic_plan';
+  else if (name === 'custom') v.settings = '-c plan_cache_mode=auto';
   else if (name === 'no-notify') v.notify = false;
   else if (name === 'unnamed') v.prepared = false;
   else if (name.startsWith('drop:')) {

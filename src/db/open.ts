@@ -100,6 +100,26 @@ function pgTypes(driver: typeof pg) {
   };
 }
 
+/**
+ * The writer's pool: as the others, with `plan_cache_mode = force_generic_plan` on its sessions.
+ * Its statements are prepared (pg-pipeline.ts) and run with the same shapes batch after batch;
+ * with the default `auto` PostgreSQL plans each execution again (custom plans: 8.4% of the
+ * backends' CPU in bench/analysis.md, "PostgreSQL backends' CPU"); generic plans are planned
+ * once per statement and connection (test/db/writer-generic-plans.test.ts: they read by the
+ * same indexes). A URL's `options` replace a pool's (node-postgres), so the setting goes into
+ * the URL's own, first: a `-c plan_cache_mode=...` of the URL's comes later and wins.
+ */
+export function writerConfig(config: pg.PoolConfig): pg.PoolConfig {
+  const setting = '-c plan_cache_mode=force_generic_plan';
+  const url = config.connectionString ? new URL(config.connectionString) : undefined;
+  const own = url?.searchParams.get('options');
+  if (url && own !== null && own !== undefined) {
+    url.searchParams.set('options', `${setting} ${own}`);
+    return { ...config, connectionString: url.toString() };
+  }
+  return { ...config, options: [setting, config.options].filter(Boolean).join(' ') };
+}
+
 export function isPostgresUrl(url: string | undefined): url is string {
   return !!url && /^postgres(ql)?:\/\//.test(url);
 }
@@ -128,7 +148,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     const pool = guarded(new driver.Pool(config));
     const writer =
       (opts.pgPipelinedWrites ?? true)
-        ? new PipelinedPool(guarded(new driver.Pool({ ...config, max: WRITER_POOL_SIZE, pipeline: true })), {
+        ? new PipelinedPool(guarded(new driver.Pool({ ...writerConfig(config), max: WRITER_POOL_SIZE, pipeline: true })), {
             prepared: opts.pgPreparedWrites ?? true,
           })
         : undefined;
