@@ -43,7 +43,8 @@ describe.runIf(await postgresAvailable())("the ledger writer's generic plans", (
     core = await createTestCore('postgres');
     // biome-ignore lint/suspicious/noExplicitAny: pg's overloaded signature
     pg.Client.prototype.query = function (this: pg.Client, config: any, values?: any, callback?: any) {
-      if (config && typeof config === 'object' && config.name && typeof config.text === 'string') sent.set(config.text, config.values ?? []);
+      if (config && typeof config === 'object' && config.name && typeof config.text === 'string')
+        sent.set(config.text, config.values ?? []);
       // biome-ignore lint/suspicious/noExplicitAny: as above
       return (original as any).call(this, config, values, callback);
     } as typeof original;
@@ -92,7 +93,8 @@ describe.runIf(await postgresAvailable())("the ledger writer's generic plans", (
           const generic = await explain('force_generic_plan');
           // A generic plan's conditions show its parameters as $n; a custom plan's, the values.
           if (/\$\d/.test(generic)) withParameters++;
-          if (process.env.WRITER_PLANS_LOG) console.log(`${text.slice(0, 60)}\n  custom ${JSON.stringify(scans(custom))}\n  generic ${JSON.stringify(scans(generic))}`);
+          if (process.env.WRITER_PLANS_LOG)
+            console.log(`${text.slice(0, 60)}\n  custom ${JSON.stringify(scans(custom))}\n  generic ${JSON.stringify(scans(generic))}`);
           const c = scans(custom);
           const g = scans(generic);
           const missing = c.indexes.filter((x) => !g.indexes.includes(x));
@@ -129,7 +131,15 @@ async function runEveryKind(core: TestCore): Promise<void> {
   const soon = Date.now() + 300;
   // Several accounts and kinds in one batch, and each kind alone.
   const credit = (userId: string, amountMc: number, expiresAt: number | null = null) =>
-    w.submit({ kind: 'credit', userId, amountMc, type: 'purchase', grant: { expiresAt, valueCents: 100 }, refType: 'payment', refId: `pay_${Math.random()}` });
+    w.submit({
+      kind: 'credit',
+      userId,
+      amountMc,
+      type: 'purchase',
+      grant: { expiresAt, valueCents: 100 },
+      refType: 'payment',
+      refId: `pay_${Math.random()}`,
+    });
   await Promise.all([credit(a.id, 100_000), credit(b.id, 100_000, later), credit(org, 1_000_000)]);
   const expiring = await credit(a.id, 5_000, soon);
   const usage = await w.submit({ kind: 'debit', type: 'usage', userId: a.id, amountMc: 100, usage: testUsage(100) });
@@ -142,7 +152,14 @@ async function runEveryKind(core: TestCore): Promise<void> {
   for (let i = 0; i < 3; i++) {
     await Promise.all(
       Array.from({ length: 8 }, (_, j) =>
-        w.submit({ kind: 'debit', type: 'usage', userId: j % 2 ? a.id : org, amountMc: 10, usage: testUsage(10), ...(j % 2 ? {} : { memberId: member.id }) }),
+        w.submit({
+          kind: 'debit',
+          type: 'usage',
+          userId: j % 2 ? a.id : org,
+          amountMc: 10,
+          usage: testUsage(10),
+          ...(j % 2 ? {} : { memberId: member.id }),
+        }),
       ),
     );
   }
