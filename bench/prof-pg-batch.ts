@@ -13,6 +13,10 @@
  *                                                      alternated, then one traced run of each)
  *   npx tsx bench/prof-pg-batch.ts 5 64 builds <server.mjs A> <server.mjs B> [RUNS]   (two builds, each its own
  *                                                      dist/ as in bench/ab-metered.ts: traced runs, alternated)
+ *   npx tsx bench/prof-pg-batch.ts 5 64 vs [RUNS] name:K=V,K=V ...   (settings alternated, order reversed every
+ *                                                      other run; a name `sqlite` runs SQLite)
+ *   npx tsx bench/prof-pg-batch.ts 5 64 accounts N [RUNS] name:K=V ...   (as vs, the load spread over N funded
+ *                                                      accounts: connection i sends as account i mod N)
  */
 import { readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -39,6 +43,7 @@ async function run(
   pipelinedWrites = true,
   extra: Record<string, string> = {},
   script: string | undefined = undefined,
+  accounts = 1,
 ) {
   const db = await benchDb(dialect);
   const out = join(tmpdir(), `pg-trace-${process.pid}-${dialect}.json`);
@@ -52,8 +57,20 @@ async function run(
   if (dialect === 'postgres') env.DATABASE_URL = withAppName(PG_URL, APP);
   const server = await startServerProc(db, env, script, trace ? ['--import', TRACE] : []);
   try {
-    const { token } = await fundedUser(server.url, `prof-${dialect}@example.com`, 50_000_000);
-    const opts = { url: `${server.url}/api/messages`, connections: C, ...meteredRequest(token) };
+    const tokens: string[] = [];
+    for (let i = 0; i < accounts; i++) tokens.push((await fundedUser(server.url, `prof-${dialect}-${i}@example.com`, 50_000_000)).token);
+    let next = 0;
+    const opts = {
+      url: `${server.url}/api/messages`,
+      connections: C,
+      ...meteredRequest(tokens[0] as string),
+      // Connection i sends as account i mod N (one account: every connection the same).
+      ...(accounts > 1
+        ? {
+            setupClient: (c: { setHeaders(h: unknown): void }) => c.setHeaders(meteredRequest(tokens[next++ % accounts] as string).headers),
+          }
+        : {}),
+    };
     await measuredRun(server, { ...opts, duration: 2 });
     if (trace) {
       server.child.kill('SIGUSR2');
@@ -145,10 +162,13 @@ if (process.argv[4] === 'ab') {
   for (const row of rows) console.log(row);
   process.exit(0);
 }
-if (process.argv[4] === 'vs') {
+if (process.argv[4] === 'vs' || process.argv[4] === 'accounts') {
   // Settings alternated in one run: `vs RUNS name:K=V,K=V ...` (a name `sqlite` runs SQLite); per
   // run and setting, requests/s, the server's CPU and Postgres's backends' CPU per request.
-  const specs = process.argv.slice(6).map((a) => {
+  // `accounts N RUNS ...`: the same over N accounts.
+  const accounts = process.argv[4] === 'accounts' ? Number(process.argv[5]) : 1;
+  const at = process.argv[4] === 'accounts' ? 6 : 5;
+  const specs = process.argv.slice(at + 1).map((a) => {
     const [name = '', kv = ''] = a.split(':');
     const env = Object.fromEntries(
       kv
@@ -159,10 +179,11 @@ if (process.argv[4] === 'vs') {
     return { name, env };
   });
   const all = new Map<string, { rps: number; cpuUs?: number; pgUs?: number }[]>();
-  for (let i = 0; i < Number(process.argv[5] ?? 3); i++) {
+  for (let i = 0; i < Number(process.argv[at] ?? 3); i++) {
     const order = i % 2 === 0 ? specs : [...specs].reverse();
     for (const s of order) {
-      const x = await run(s.name === 'sqlite' ? 'sqlite' : 'postgres', false, Number(s.env.WRITER_PIPELINE ?? 1), true, s.env);
+      const pipeline = Number(s.env.WRITER_PIPELINE ?? 1);
+      const x = await run(s.name === 'sqlite' ? 'sqlite' : 'postgres', false, pipeline, true, s.env, undefined, accounts);
       const l = x.load as { rps: number; cpuUs?: number; pgUs?: number };
       all.set(s.name, [...(all.get(s.name) ?? []), l]);
       console.log(`run ${i + 1} ${s.name}: ${r(l.rps)}/s, server ${l.cpuUs} µs, postgres ${l.pgUs ?? '-'} µs per request; load ${la()}`);
@@ -174,6 +195,13 @@ if (process.argv[4] === 'vs') {
     console.log(
       `| ${name} | ${ls.map((l) => r(l.rps)).join(', ')} | ${ls.map((l) => l.cpuUs).join(', ')} | ${ls.map((l) => l.pgUs ?? '-').join(', ')} |`,
     );
+  // Each setting's rate over the first setting's and over SQLite's, run by run.
+  const [first] = specs;
+  for (const [name, ls] of all) {
+    const by = (base: string) => ls.map((l, i) => (l.rps / (all.get(base)?.[i]?.rps ?? Number.NaN)).toFixed(2)).join(', ');
+    console.log(`${name}: / ${first?.name} ${by(first?.name ?? '')}${all.has('sqlite') ? `; / sqlite ${by('sqlite')}` : ''}`);
+  }
+  console.log(`load average after: ${la()}`);
   process.exit(0);
 }
 if (process.argv[4] === 'builds') {
