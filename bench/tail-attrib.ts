@@ -1,7 +1,7 @@
 /**
  * What the slowest 1% of metered requests waited on (issue 21, goal 4): `npx tsx
  * bench/tail-attrib.ts [--dialect sqlite|postgres] [--rate N] [--seconds S] [--rounds R]
- * [--env K=V,...] [--server path/to/server.mjs]`.
+ * [--env K=V,...] [--server path/to/server.mjs] [--untraced | --untraced-only]`.
  *
  * Each round runs, alternated, the same open loop (bench/open-loop.ts: evenly spaced, each
  * latency counted from when the request was due) at `--rate` against
@@ -24,6 +24,7 @@
  * raised). Only at a rate the server can carry: a real-time process that falls behind takes
  * the cores from everything else (a run is cut off after 3x its length, `maxMs`).
  */
+import { readFileSync } from 'node:fs';
 import type { Dialect } from '../src/db/open.js';
 import { arg, load, median } from './common.js';
 import { benchDb, cpuSeconds, fundedUser, meteredRequest, setupFetch, startServerProc } from './http.js';
@@ -74,6 +75,22 @@ const pct = (xs: number[], p: number) => {
 };
 const f1 = (x: number) => x.toFixed(1);
 const f2 = (x: number) => x.toFixed(2);
+/** This process's CPU seconds (the load generator). */
+const genCpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+};
+/** The kernel's part (stime) of a process's main thread, seconds (/proc, Linux), or NaN. */
+const kernelSeconds = (pid: number | undefined) => {
+  try {
+    const stat = readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[12]) / 100;
+  } catch {
+    return Number.NaN;
+  }
+};
+/** CPU seconds over a run's length, as a share of one core. */
+const cores = (cpuS: number, run: { samples: OpenLoopSample[]; rps: number }) => f2(cpuS / (run.samples.length / run.rps));
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 
 const envOf = (v: string | undefined) =>
@@ -104,6 +121,9 @@ const specs: { name: string; traced: boolean; script: string | undefined; env: R
 if (arg('b-server') || arg('b-env'))
   specs.push({ name: 'B', traced: true, script: arg('b-server') ?? arg('server'), env: envOf(arg('b-env')) });
 if (args.includes('--untraced')) specs.push({ name: 'A untraced', traced: false, script: arg('server'), env: extraEnv });
+// --untraced-only: A without the trace alone (its p99 and CPU against bare's, quicker).
+if (args.includes('--untraced-only'))
+  specs.splice(0, specs.length, { name: 'A untraced', traced: false, script: arg('server'), env: extraEnv });
 const services: Service[] = [];
 try {
   for (const spec of specs) {
@@ -133,29 +153,36 @@ try {
     for (const which of order) {
       if (which === 'bare') {
         const c0 = cpuSeconds(bare.child.pid);
+        const g0 = genCpu();
         const run = await openLoop(`${bare.url}/`, rate, seconds, {}, { trace: true, maxMs });
         const cpu = ((cpuSeconds(bare.child.pid) - c0) * 1e6) / run.samples.length;
+        const gen0 = genCpu() - g0;
         const gen = run.samples.map((s) => ((s.sentUs as number) - (s.dueUs as number)) / 1000);
         const ms = run.samples.map((s) => s.ms);
         console.log(
-          `round ${round + 1} bare: p50 ${f1(run.p50)} p90 ${f1(pct(ms, 90))} p99 ${f1(run.p99)} p99.9 ${f1(pct(ms, 99.9))} ms, ${run.bad} bad, ${Math.round(run.rps)}/s, CPU ${Math.round(cpu)} µs/req; generator late p50 ${f2(pct(gen, 50))} p99 ${f2(pct(gen, 99))} ms; load ${load()}`,
+          `round ${round + 1} bare: p50 ${f1(run.p50)} p90 ${f1(pct(ms, 90))} p99 ${f1(run.p99)} p99.9 ${f1(pct(ms, 99.9))} ms, ${run.bad} bad, ${Math.round(run.rps)}/s, CPU ${Math.round(cpu)} µs/req; generator ${cores(gen0, run)} of a core, late p50 ${f2(pct(gen, 50))} p99 ${f2(pct(gen, 99))} ms; load ${load()}`,
         );
         table.push(`| ${round + 1} | bare | ${f1(run.p50)} | ${f1(run.p99)} | ${Math.round(cpu)} | ${f2(pct(gen, 99))} (p99) |`);
         continue;
       }
       const c0 = which.proc.cpu();
+      const m0 = which.proc.mainCpu();
+      const k0 = kernelSeconds(which.proc.child.pid);
+      const g0 = genCpu();
       const run = await openLoop(`${which.proc.url}/api/messages`, rate, seconds, which.req, { trace: which.traced, maxMs });
       const cpu = ((which.proc.cpu() - c0) * 1e6) / run.samples.length;
+      // The event loop's thread and the generator, as a share of one core over the run.
+      const busy = `main thread ${cores(which.proc.mainCpu() - m0, run)} (in the kernel ${cores(kernelSeconds(which.proc.child.pid) - k0, run)}), generator ${cores(genCpu() - g0, run)} of a core`;
       if (!which.traced) {
         const ms = run.samples.map((s) => s.ms);
         console.log(
-          `round ${round + 1} ${which.name}: p50 ${f1(run.p50)} p90 ${f1(pct(ms, 90))} p99 ${f1(run.p99)} p99.9 ${f1(pct(ms, 99.9))} ms, ${run.bad} bad, ${Math.round(run.rps)}/s, CPU ${Math.round(cpu)} µs/req; load ${load()}`,
+          `round ${round + 1} ${which.name}: p50 ${f1(run.p50)} p90 ${f1(pct(ms, 90))} p99 ${f1(run.p99)} p99.9 ${f1(pct(ms, 99.9))} ms, ${run.bad} bad, ${Math.round(run.rps)}/s, CPU ${Math.round(cpu)} µs/req, ${busy}; load ${load()}`,
         );
         table.push(`| ${round + 1} | ${which.name} | ${f1(run.p50)} | ${f1(run.p99)} | ${Math.round(cpu)} |`);
         continue;
       }
       const trace = (await (await setupFetch(`${which.proc.url}/bench/trace`)).json()) as Trace;
-      report(which.name, round, run.samples, trace, cpu, run.bad, run.rps);
+      report(which.name, round, run.samples, trace, cpu, run.bad, run.rps, busy);
       await setupFetch(`${which.proc.url}/bench/trace`);
     }
   }
@@ -176,7 +203,7 @@ try {
   await db.dispose();
 }
 
-function report(name: string, round: number, samples: OpenLoopSample[], trace: Trace, cpu: number, bad: number, rps: number) {
+function report(name: string, round: number, samples: OpenLoopSample[], trace: Trace, cpu: number, bad: number, rps: number, busy: string) {
   const batches = new Map(trace.batches.map((b) => [b.id, b]));
   type Row = { ms: number; parts: Record<Part, number>; s: OpenLoopSample; batch: Batch | undefined };
   const rows: Row[] = [];
@@ -230,7 +257,7 @@ function report(name: string, round: number, samples: OpenLoopSample[], trace: T
   const gcMs = trace.gcs.reduce((a, g) => a + g.ms, 0);
   const walSlow = slow.filter((r) => (trace.walRestarts ?? []).some((t) => overlaps(r, t - 5000, 5))).length;
   console.log(
-    `round ${round + 1} ${name}: p50 ${f1(pct(all, 50))} p90 ${f1(pct(all, 90))} p99 ${f1(pct(all, 99))} p99.9 ${f1(pct(all, 99.9))} max ${f1(pct(all, 100))} ms, ${bad} bad, ${Math.round(rps)}/s, CPU ${Math.round(cpu)} µs/req, ${missing} untraced; load ${load()}`,
+    `round ${round + 1} ${name}: p50 ${f1(pct(all, 50))} p90 ${f1(pct(all, 90))} p99 ${f1(pct(all, 99))} p99.9 ${f1(pct(all, 99.9))} max ${f1(pct(all, 100))} ms, ${bad} bad, ${Math.round(rps)}/s, CPU ${Math.round(cpu)} µs/req, ${busy}, ${missing} untraced; load ${load()}`,
   );
   console.log(
     `  writer: ${trace.batches.length} batches, size p50 ${pct(sizes, 50)} p99 ${pct(sizes, 99)} max ${Math.max(0, ...sizes)}; BEGIN's wait p99 ${f2(pct(bLock, 99))} max ${f2(Math.max(0, ...bLock))} ms, ${bLock.filter((x) => x > 1).length} over 1 ms; on the loop (BEGIN..COMMIT) p50 ${f2(pct(bLoop, 50))} p99 ${f2(pct(bLoop, 99))} ms; sync p50 ${f2(pct(bSync, 50))} p99 ${f2(pct(bSync, 99))} max ${f2(Math.max(0, ...bSync))} ms`,
