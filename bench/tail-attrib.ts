@@ -1,7 +1,8 @@
 /**
  * What the slowest 1% of metered requests waited on (issue 21, goal 4): `npx tsx
  * bench/tail-attrib.ts [--dialect sqlite|postgres] [--rate N] [--seconds S] [--rounds R]
- * [--env K=V,...] [--server path/to/server.mjs] [--untraced | --untraced-only]`.
+ * [--env K=V,...] [--server path/to/server.mjs] [--untraced | --untraced-only]
+ * [--b-env K=V,... | --b-server path]`.
  *
  * Each round runs, alternated, the same open loop (bench/open-loop.ts: evenly spaced, each
  * latency counted from when the request was due) at `--rate` against
@@ -18,6 +19,9 @@
  * pricing), the wait for the writer (a batch in flight), the batch on the event loop (BEGIN to
  * COMMIT), the WAL's sync off the loop, the hand-out and the reply, and the way back to the
  * generator; and how many of the slowest 1% overlapped a GC pause or an event-loop stall.
+ *
+ * `--untraced-only` runs the service untraced (with `--b-env`/`--b-server`, B untraced too,
+ * alternated with A), with the writer's batches and their mean size from /metrics.
  *
  * On a machine loaded by other work, `chrt -f 10 npx tsx bench/tail-attrib.ts ...` keeps the
  * other processes' CPU from preempting the generator and the servers (PostgreSQL is not
@@ -122,13 +126,26 @@ if (arg('b-server') || arg('b-env'))
   specs.push({ name: 'B', traced: true, script: arg('b-server') ?? arg('server'), env: envOf(arg('b-env')) });
 if (args.includes('--untraced')) specs.push({ name: 'A untraced', traced: false, script: arg('server'), env: extraEnv });
 // --untraced-only: A without the trace alone (its p99 and CPU against bare's, quicker).
-if (args.includes('--untraced-only'))
+// With --b-server/--b-env, B untraced too, alternated with A (an A/B of two settings untraced).
+if (args.includes('--untraced-only')) {
   specs.splice(0, specs.length, { name: 'A untraced', traced: false, script: arg('server'), env: extraEnv });
+  if (arg('b-server') || arg('b-env'))
+    specs.push({ name: 'B untraced', traced: false, script: arg('b-server') ?? arg('server'), env: envOf(arg('b-env')) });
+}
+const METRICS_TOKEN = 'tail-attrib-metrics-token';
+/** The writer's batches and ops so far (its batch-size histogram, from /metrics). */
+async function writerCounts(url: string): Promise<{ batches: number; ops: number }> {
+  const text = await (await setupFetch(`${url}/metrics`, { headers: { authorization: `Bearer ${METRICS_TOKEN}` } })).text();
+  return {
+    batches: Number(/^ledger_writer_batch_size_count (\d+)/m.exec(text)?.[1] ?? Number.NaN),
+    ops: Number(/^ledger_writer_batch_size_sum (\d+)/m.exec(text)?.[1] ?? Number.NaN),
+  };
+}
 const services: Service[] = [];
 try {
   for (const spec of specs) {
     const sdb = await benchDb(dialect);
-    const proc = await startServerProc(sdb, { ...(spec.traced ? { BENCH_TRACE: '2' } : {}), ...spec.env }, spec.script);
+    const proc = await startServerProc(sdb, { METRICS_TOKEN, ...(spec.traced ? { BENCH_TRACE: '2' } : {}), ...spec.env }, spec.script);
     const { token } = await fundedUser(proc.url, `tail-${dialect}@example.com`, 500_000_000);
     const m = meteredRequest(token);
     services.push({
@@ -169,14 +186,18 @@ try {
       const m0 = which.proc.mainCpu();
       const k0 = kernelSeconds(which.proc.child.pid);
       const g0 = genCpu();
+      const w0 = which.traced ? undefined : await writerCounts(which.proc.url);
       const run = await openLoop(`${which.proc.url}/api/messages`, rate, seconds, which.req, { trace: which.traced, maxMs });
       const cpu = ((which.proc.cpu() - c0) * 1e6) / run.samples.length;
       // The event loop's thread and the generator, as a share of one core over the run.
       const busy = `main thread ${cores(which.proc.mainCpu() - m0, run)} (in the kernel ${cores(kernelSeconds(which.proc.child.pid) - k0, run)}), generator ${cores(genCpu() - g0, run)} of a core`;
       if (!which.traced) {
         const ms = run.samples.map((s) => s.ms);
+        const w1 = await writerCounts(which.proc.url);
+        const nb = w1.batches - (w0?.batches ?? 0);
+        const writer = `${nb} batches, ${f1((w1.ops - (w0?.ops ?? 0)) / nb)} ops each (mean)`;
         console.log(
-          `round ${round + 1} ${which.name}: p50 ${f1(run.p50)} p90 ${f1(pct(ms, 90))} p99 ${f1(run.p99)} p99.9 ${f1(pct(ms, 99.9))} ms, ${run.bad} bad, ${Math.round(run.rps)}/s, CPU ${Math.round(cpu)} µs/req, ${busy}; load ${load()}`,
+          `round ${round + 1} ${which.name}: p50 ${f1(run.p50)} p90 ${f1(pct(ms, 90))} p99 ${f1(run.p99)} p99.9 ${f1(pct(ms, 99.9))} ms, ${run.bad} bad, ${Math.round(run.rps)}/s, CPU ${Math.round(cpu)} µs/req, ${busy}, writer ${writer}; load ${load()}`,
         );
         table.push(`| ${round + 1} | ${which.name} | ${f1(run.p50)} | ${f1(run.p99)} | ${Math.round(cpu)} |`);
         continue;
