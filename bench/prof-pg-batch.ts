@@ -14,7 +14,7 @@
  *   npx tsx bench/prof-pg-batch.ts 5 64 builds <server.mjs A> <server.mjs B> [RUNS]   (two builds, each its own
  *                                                      dist/ as in bench/ab-metered.ts: traced runs, alternated)
  *   npx tsx bench/prof-pg-batch.ts 5 64 vs [RUNS] name:K=V,K=V ...   (settings alternated, order reversed every
- *                                                      other run; a name `sqlite` runs SQLite)
+ *                                                      other run; a name starting `sqlite` runs SQLite)
  *   npx tsx bench/prof-pg-batch.ts 5 64 accounts N [RUNS] name:K=V ...   (as vs, the load spread over N funded
  *                                                      accounts: connection i sends as account i mod N)
  */
@@ -163,7 +163,7 @@ if (process.argv[4] === 'ab') {
   process.exit(0);
 }
 if (process.argv[4] === 'vs' || process.argv[4] === 'accounts') {
-  // Settings alternated in one run: `vs RUNS name:K=V,K=V ...` (a name `sqlite` runs SQLite); per
+  // Settings alternated in one run: `vs RUNS name:K=V,K=V ...` (a name starting `sqlite` runs SQLite); per
   // run and setting, requests/s, the server's CPU and Postgres's backends' CPU per request.
   // `accounts N RUNS ...`: the same over N accounts.
   const accounts = process.argv[4] === 'accounts' ? Number(process.argv[5]) : 1;
@@ -183,7 +183,7 @@ if (process.argv[4] === 'vs' || process.argv[4] === 'accounts') {
     const order = i % 2 === 0 ? specs : [...specs].reverse();
     for (const s of order) {
       const pipeline = Number(s.env.WRITER_PIPELINE ?? 1);
-      const x = await run(s.name === 'sqlite' ? 'sqlite' : 'postgres', false, pipeline, true, s.env, undefined, accounts);
+      const x = await run(s.name.startsWith('sqlite') ? 'sqlite' : 'postgres', false, pipeline, true, s.env, undefined, accounts);
       const l = x.load as { rps: number; cpuUs?: number; pgUs?: number };
       all.set(s.name, [...(all.get(s.name) ?? []), l]);
       console.log(`run ${i + 1} ${s.name}: ${r(l.rps)}/s, server ${l.cpuUs} µs, postgres ${l.pgUs ?? '-'} µs per request; load ${la()}`);
