@@ -12,6 +12,9 @@
  * AB_NODE_A / AB_NODE_B: node options (space-separated) for that build's process, e.g.
  * `AB_NODE_B=--max-semi-space-size=32` with the same server.mjs twice: a V8 flag against its absence.
  *
+ * AB_ACCOUNTS=N: the metered load spread over N funded accounts of each build, connection i
+ * sending as account i mod N (as bench/prof-pg-batch.ts's `accounts` mode).
+ *
  * AB_DIALECT=postgres: on PostgreSQL (BENCH_DATABASE_URL), adding per request the CPU of each
  * build's own backends (found by application_name, from /proc), and the writer's batches
  * (from /metrics). (Transactions per batch are not counted here: a busy backend reports its
@@ -49,8 +52,25 @@ for (const [name, script] of [
     servers.push({ name: `${name} personal`, s, app, req: personal });
     servers.push({ name: `${name} member`, s, app, req: { ...personal, headers: { ...personal.headers, 'x-account': org } } });
   } else {
-    const { token } = await fundedUser(s.url, `ab-${name}@example.com`, 500_000_000);
-    servers.push({ name, s, app, req: meteredRequest(token) });
+    const accounts = Number(process.env.AB_ACCOUNTS ?? 1);
+    const tokens: string[] = [];
+    for (let i = 0; i < accounts; i++) tokens.push((await fundedUser(s.url, `ab-${name}-${i}@example.com`, 500_000_000)).token);
+    let next = 0;
+    servers.push({
+      name,
+      s,
+      app,
+      req: {
+        ...meteredRequest(tokens[0] as string),
+        // Connection i sends as account i mod N (one account: every connection the same).
+        ...(accounts > 1
+          ? {
+              setupClient: (c: { setHeaders(h: unknown): void }) =>
+                c.setHeaders(meteredRequest(tokens[next++ % accounts] as string).headers),
+            }
+          : {}),
+      },
+    });
   }
 }
 

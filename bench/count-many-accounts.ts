@@ -9,6 +9,9 @@
  * argument `write`, one batch is committed through the writer (so each account's hour rollup
  * exists), the next is loaded and decided (loadBatch, decideBatch, changedRows) but not written,
  * and the runs are of its writes alone: `begin immediate`, writeSqlite, `rollback`.
+ * COUNT_TEMP_STORE=DEFAULT (or FILE, MEMORY) sets that temp_store on the connection after it
+ * opens (open.ts sets MEMORY): e.g. for `strace -f -c` counts of the system calls a batch makes
+ * with statement journals spilled to files or kept in memory.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,6 +38,7 @@ const SIZE = 31;
 const dir = mkdtempSync(join(tmpdir(), 'credits-many-'));
 const database = await openDatabase({ sqlitePath: join(dir, 'bench.db') });
 await migrateToLatest(database.db);
+if (process.env.COUNT_TEMP_STORE) database.sqlite?.prepare(`pragma temp_store = ${process.env.COUNT_TEMP_STORE}`).run();
 await keyLedger(database, KEY);
 const core = createCore(database, { ledgerKey: KEY });
 const users: string[] = [];

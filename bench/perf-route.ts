@@ -7,7 +7,9 @@
  * 3 s of warm-up `perf record -e cpu-clock -F 999 -g` samples it for `seconds`. The report
  * groups the samples by owner (scripts: bench/perf-owners.py): the kernel, SQLite, better-sqlite3,
  * OpenSSL, V8's GC, node, Fastify, Kysely and our own code. Issue 21, goals 1 to 3: what of a
- * request is the kernel's and the database's, and what is our code's.
+ * request is the kernel's and the database's, and what is our code's. ACCOUNTS=N (metered) spreads
+ * the load over N funded accounts, connection i sending as account i mod N (as prof-pg-batch.ts's
+ * `accounts` mode).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -28,8 +30,21 @@ try {
   let opts: Parameters<typeof autocannonRun>[0] = { url: `${server.url}/health/live`, connections: 64 };
   if (route === 'bare') opts = { url: `${server.url}/`, connections: 64 };
   if (route === 'metered') {
-    const { token } = await fundedUser(server.url, 'perf-route@example.com', 50_000_000);
-    opts = { url: `${server.url}/api/messages`, connections: 64, ...meteredRequest(token) };
+    const accounts = Number(process.env.ACCOUNTS ?? 1);
+    const tokens: string[] = [];
+    for (let i = 0; i < accounts; i++) tokens.push((await fundedUser(server.url, `perf-route-${i}@example.com`, 50_000_000)).token);
+    let next = 0;
+    opts = {
+      url: `${server.url}/api/messages`,
+      connections: 64,
+      ...meteredRequest(tokens[0] as string),
+      // Connection i sends as account i mod N (one account: every connection the same).
+      ...(accounts > 1
+        ? {
+            setupClient: (c: { setHeaders(h: unknown): void }) => c.setHeaders(meteredRequest(tokens[next++ % accounts] as string).headers),
+          }
+        : {}),
+    };
   }
   await autocannonRun({ ...opts, duration: 3 });
   const out = join(dir, 'perf.data');
