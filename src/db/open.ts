@@ -173,6 +173,15 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   sqlite.pragma(`synchronous = ${synchronous}`);
   sqlite.pragma('busy_timeout = 15000');
   sqlite.pragma('foreign_keys = ON');
+  // Statement journals stay in memory: a statement in a transaction that may fail halfway (a
+  // multi-row insert, an upsert) copies each page it first changes to a statement journal,
+  // kept in memory up to 64 KiB and then spilled to a temporary file (SQLite's pager.c,
+  // SQLITE_STMTJRNL_SPILL) unless temp_store is MEMORY. A writer's batch over many accounts
+  // touches a leaf page per account in each index keyed by account, so its inserts spilled:
+  // a file's open, writes and close in each batch (bench/analysis.md, "Many accounts on
+  // SQLite"). Such a journal only undoes a failed statement inside a transaction; it plays
+  // no part in crash recovery, so durability is unchanged.
+  sqlite.pragma('temp_store = MEMORY');
   const handle = withStatementCache(sqlite);
   const onFile = path !== ':memory:' && sqlite.pragma('journal_mode', { simple: true }) === 'wal' && !opts.sqliteInlineCommit;
   // Checkpoints leave the committing connection (each one cost a commit the WAL's fsync plus

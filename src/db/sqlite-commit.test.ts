@@ -71,6 +71,22 @@ describe('SQLite commits with synchronous=FULL', () => {
     expect((await sql<{ n: number }>`select count(*) as n from t`.execute(database.db)).rows[0]?.n).toBe(1);
   });
 
+  it('keeps statement journals in memory, and a failed statement still undoes only itself', async () => {
+    const { database } = await open();
+    // 2 is MEMORY: a statement journal past 64 KiB is not spilled to a temporary file.
+    expect(await pragma(database, 'temp_store')).toBe(2);
+    const big = 'x'.repeat(2000);
+    await exclusiveTransaction(database, async (trx) => {
+      await sql`insert into t (a) values ('kept')`.execute(trx);
+      // About 100 pages of rows, then a NOT NULL violation: the statement's rows go, the transaction stays.
+      const rows = [...Array.from({ length: 200 }, () => sql`(${big})`), sql`(null)`];
+      await expect(sql`insert into t (a) values ${sql.join(rows)}`.execute(trx)).rejects.toThrow(/NOT NULL/);
+      await sql`insert into t (a) values ('after')`.execute(trx);
+    });
+    const left = await sql<{ a: string }>`select a from t order by id`.execute(database.db);
+    expect(left.rows.map((r) => r.a)).toEqual(['kept', 'after']);
+  });
+
   it('counts a failed sync as an unknown outcome, never re-run', () => {
     expect(isConnectionError(Object.assign(new Error("The WAL's sync failed: EIO"), { code: 'SQLITE_IOERR_FSYNC' }))).toBe(true);
   });
