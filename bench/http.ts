@@ -246,6 +246,9 @@ export function autocannonRun(opts: autocannon.Options): Promise<Load> {
   });
 }
 
+/** How many accounts the `spread` figure's metered load is spread over. */
+export const SPREAD_ACCOUNTS = 64;
+
 export function meteredRequest(token: string): Pick<autocannon.Options, 'method' | 'headers' | 'body'> {
   return {
     method: 'POST',
@@ -304,6 +307,13 @@ export interface HttpFigure {
   /** The service's GET /health/live. */
   live: Load;
   metered: Load;
+  /**
+   * The metered route with the load spread over SPREAD_ACCOUNTS funded accounts (connection i
+   * sending as account i mod N): a platform's traffic, where no one account row is every
+   * batch's (with one account, PostgreSQL's row lock makes each batch wait for the previous
+   * one's commit; bench/analysis.md, "The writer's pipeline again, and goal 3 with many accounts").
+   */
+  spread: Load;
   /** The metered route at half of its measured capacity (an evenly spaced open loop, bench/open-loop.ts). */
   half: Load & { rate: number };
   /** Server RSS sampled during the metered load and at its end (MB), the highest. */
@@ -330,12 +340,26 @@ export async function httpBench(dialect: Dialect, o: HttpOptions): Promise<HttpF
   const liveServer = await startServerProc(liveDb);
   try {
     const { token } = await fundedUser(server.url, `bench-${dialect}@example.com`);
+    const spreadTokens: string[] = [];
+    for (let i = 0; i < SPREAD_ACCOUNTS; i++) spreadTokens.push((await fundedUser(server.url, `bench-${dialect}-${i}@example.com`)).token);
+    // Connection i sends as account i mod SPREAD_ACCOUNTS (autocannon calls setupClient once per connection).
+    const spreadRun = (duration: number) => {
+      let next = 0;
+      return measuredRun(server, {
+        url: `${server.url}/api/messages`,
+        connections: o.connections,
+        duration,
+        ...meteredRequest(spreadTokens[0] as string),
+        setupClient: (client) => client.setHeaders(meteredRequest(spreadTokens[next++ % SPREAD_ACCOUNTS] as string).headers ?? {}),
+      });
+    };
     const warm = Math.min(2, o.seconds);
     const c = o.connections;
     await measuredRun(bare, { url: `${bare.url}/`, connections: c, duration: warm });
     await measuredRun(liveServer, { url: `${liveServer.url}/health/live`, connections: c, duration: warm });
     await measuredRun(server, { url: `${server.url}/api/messages`, connections: c, duration: warm, ...meteredRequest(token) });
-    const runs = { bare: [] as Load[], live: [] as Load[], metered: [] as Load[] };
+    await spreadRun(warm);
+    const runs = { bare: [] as Load[], live: [] as Load[], metered: [] as Load[], spread: [] as Load[] };
     let rss = 0;
     const figures: [keyof typeof runs, () => Promise<Load>][] = [
       ['bare', () => measuredRun(bare, { url: `${bare.url}/`, connections: c, duration: o.seconds })],
@@ -363,9 +387,10 @@ export async function httpBench(dialect: Dialect, o: HttpOptions): Promise<HttpF
           }
         },
       ],
+      ['spread', () => spreadRun(o.seconds)],
     ];
     for (let r = 0; r < o.runs; r++) {
-      // Rotate the order so drift in the machine's load hits all three alike.
+      // Rotate the order so drift in the machine's load hits all four alike.
       for (let i = 0; i < figures.length; i++) {
         const [name, run] = figures[(i + r) % figures.length] as (typeof figures)[number];
         runs[name].push(await run());
@@ -375,7 +400,7 @@ export async function httpBench(dialect: Dialect, o: HttpOptions): Promise<HttpF
         return `${Math.round(l?.rps ?? 0)}/s (${l?.cpuUs ?? '-'} µs CPU/request, main thread ${l?.mainUs ?? '-'})`;
       };
       o.log(
-        `  http ${dialect} run ${r + 1}/${o.runs}: bare ${last('bare')}, /health/live ${last('live')}, metered ${last('metered')}; load ${load()}`,
+        `  http ${dialect} run ${r + 1}/${o.runs}: bare ${last('bare')}, /health/live ${last('live')}, metered ${last('metered')}, metered over ${SPREAD_ACCOUNTS} accounts ${last('spread')}; load ${load()}`,
       );
     }
     const metered = medianLoad(runs.metered);
@@ -418,6 +443,7 @@ export async function httpBench(dialect: Dialect, o: HttpOptions): Promise<HttpF
       bare: medianLoad(runs.bare),
       live: medianLoad(runs.live),
       metered,
+      spread: medianLoad(runs.spread),
       half,
       rssMb: Math.round(rss / 2 ** 20),
       startMs,
