@@ -121,6 +121,7 @@ describe.each(await activeDialects())('migration 019 (accounts) on a database of
       '022-payment-buyer',
       '023-index-predicates-without-in',
       '024-indexes-without-nulls',
+      '025-grant-movements-no-grant-index',
     ]);
 
     const after = await verifyLedger(db, testLedgerKey);

@@ -15,6 +15,7 @@ import { type Kysely, sql } from 'kysely';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GENESIS_HASH, LedgerKey, hashRow, legacyHashRow } from '../../src/core/ledger/hash.js';
+import { movementsByGrant } from '../../src/core/ledger/verify-grants.js';
 import { type ChainHead, type VerifyReport, verifyLedger } from '../../src/core/ledger/verify.js';
 import { lockPayment, recordDispute } from '../../src/core/payments/payment-events.js';
 import { type Database, openDatabase } from '../../src/db/open.js';
@@ -380,6 +381,39 @@ describe.each(await activeDialects())('verify catches tampering (%s)', (dialect)
     });
     expect(out).toMatch(/a usage row without its usage record/);
     expect(out.split('\n')).toHaveLength(1);
+  });
+
+  it("catches a grant's movements that do not add up to what it has left, read page by page", async () => {
+    const db = s.running.core.database.db;
+    // The sums page by page (pages of 2 and 3 cut the movements everywhere) are the GROUP BY's.
+    const grouped = await db
+      .selectFrom('grant_movements')
+      .select('grant_id')
+      .select((eb) => eb.fn.sum<number>('amount_mc').as('mc'))
+      .groupBy('grant_id')
+      .execute();
+    const expected = new Map(grouped.map((g) => [g.grant_id, Number(g.mc)]));
+    const rows = await db.selectFrom('grant_movements').select('grant_id').execute();
+    expect(rows.length).toBeGreaterThan(3);
+    for (const page of [2, 3, 5000]) expect(await movementsByGrant(db, page)).toEqual(expected);
+
+    let grantId = '';
+    const out = await tampered(async (db) => {
+      const m = await db
+        .selectFrom('grant_movements')
+        .selectAll()
+        .where('user_id', '=', id('spender'))
+        .orderBy('transaction_id')
+        .executeTakeFirstOrThrow();
+      grantId = m.grant_id;
+      await db
+        .updateTable('grant_movements')
+        .set({ amount_mc: m.amount_mc + 1 })
+        .where('transaction_id', '=', m.transaction_id)
+        .where('grant_id', '=', m.grant_id)
+        .execute();
+    });
+    expect(out).toMatch(new RegExp(`^grant ${grantId}: \\d+ left, its movements total \\d+$`));
   });
 
   it('names a wrong key instead of reporting every row', async () => {
