@@ -14,7 +14,7 @@
  * a page freed or moved during it may be named by its last owner). Prints frames and distinct
  * pages per batch and per debit, by owner. WAL_PAGE_SIZE=N creates the database with that page
  * size (SQLite's default is 4096; it can only be chosen before the first table, or by VACUUM
- * outside WAL mode).
+ * outside WAL mode). WAL_GRANTS=N funds each account with N grants expiring a day apart instead of one.
  */
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -33,6 +33,7 @@ const KEY = new LedgerKey('bench-wal-pages-key-bench-wal-pages-key-0123');
 const accounts = Number(process.argv[2] ?? 64);
 const batches = Number(process.argv[3] ?? 200);
 const size = Number(process.argv[4] ?? 64);
+const grantsPer = Number(process.env.WAL_GRANTS ?? 1);
 
 const dir = mkdtempSync(join(tmpdir(), 'credits-wal-pages-'));
 const path = join(dir, 'bench.db');
@@ -51,7 +52,11 @@ const core = createCore(database, { ledgerKey: KEY });
 const users: string[] = [];
 for (let i = 0; i < accounts; i++) {
   const u = await createUser(core.writer, { email: `w${i}@bench`, name: 'bench' });
-  await core.ledger.grant(u.id, 1_000_000_000_000, 'adjustment', { grant: { expiresAt: Date.now() + 365 * DAY } });
+  // WAL_GRANTS=N: the account's credits in N grants expiring a day apart (as bench/grants.ts's 20-grant accounts).
+  for (let g = 0; g < grantsPer; g++) {
+    const expiresAt = Date.now() + (grantsPer === 1 ? 365 : 30 + g) * DAY;
+    await core.ledger.grant(u.id, 1_000_000_000_000, 'adjustment', { grant: { expiresAt } });
+  }
   users.push(u.id);
 }
 let k = 0;
