@@ -23,7 +23,7 @@
  */
 import type { Dialect } from '../src/db/open.js';
 import { load, PG_URL, pgBackendCpu, pgCpuBetween, withAppName } from './common.js';
-import { type BenchDb, benchDb, fundedUser, measuredRun, meteredRequest, startServerProc } from './http.js';
+import { type BenchDb, benchDb, fundedTokens, measuredRun, meteredRequest, spreadMeteredRequest, startServerProc } from './http.js';
 import { openLoop } from './open-loop.js';
 import { orgSetup } from './org.js';
 
@@ -52,25 +52,8 @@ for (const [name, script] of [
     servers.push({ name: `${name} personal`, s, app, req: personal });
     servers.push({ name: `${name} member`, s, app, req: { ...personal, headers: { ...personal.headers, 'x-account': org } } });
   } else {
-    const accounts = Number(process.env.AB_ACCOUNTS ?? 1);
-    const tokens: string[] = [];
-    for (let i = 0; i < accounts; i++) tokens.push((await fundedUser(s.url, `ab-${name}-${i}@example.com`, 500_000_000)).token);
-    let next = 0;
-    servers.push({
-      name,
-      s,
-      app,
-      req: {
-        ...meteredRequest(tokens[0] as string),
-        // Connection i sends as account i mod N (one account: every connection the same).
-        ...(accounts > 1
-          ? {
-              setupClient: (c: { setHeaders(h: unknown): void }) =>
-                c.setHeaders(meteredRequest(tokens[next++ % accounts] as string).headers),
-            }
-          : {}),
-      },
-    });
+    const tokens = await fundedTokens(s.url, `ab-${name}`, Number(process.env.AB_ACCOUNTS ?? 1), 500_000_000);
+    servers.push({ name, s, app, req: spreadMeteredRequest(tokens) });
   }
 }
 

@@ -16,20 +16,15 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createUser } from '../src/core/accounts/create-user.js';
-import { createCore } from '../src/core/index.js';
 import { changedRows } from '../src/core/ledger/batch-state.js';
 import { decideBatch } from '../src/core/ledger/decide.js';
 import { loadBatch } from '../src/core/ledger/load-batch.js';
 import type { LedgerOp } from '../src/core/ledger/types.js';
 import { writeSqlite } from '../src/core/ledger/write-sqlite.js';
 import { LedgerKey } from '../src/core/ledger/hash.js';
-import { keyLedger } from '../src/core/ledger/key-ledger.js';
-import { migrateToLatest } from '../src/db/migrate.js';
 import { openDatabase } from '../src/db/open.js';
-import { debitBatches, meteredDebit } from './metered-debit.js';
+import { debitBatches, fundedLedger, meteredDebit } from './metered-debit.js';
 
-const DAY = 86_400_000;
 const KEY = new LedgerKey('bench-many-key-bench-many-key-0123456789abcd');
 const accounts = Number(process.argv[2] ?? 31);
 const warm = Number(process.argv[3] ?? 1000);
@@ -37,16 +32,8 @@ const counted = Number(process.argv[4] ?? 1000);
 const SIZE = 31;
 const dir = mkdtempSync(join(tmpdir(), 'credits-many-'));
 const database = await openDatabase({ sqlitePath: join(dir, 'bench.db') });
-await migrateToLatest(database.db);
 if (process.env.COUNT_TEMP_STORE) database.sqlite?.prepare(`pragma temp_store = ${process.env.COUNT_TEMP_STORE}`).run();
-await keyLedger(database, KEY);
-const core = createCore(database, { ledgerKey: KEY });
-const users: string[] = [];
-for (let i = 0; i < accounts; i++) {
-  const u = await createUser(core.writer, { email: `m${i}@bench`, name: 'bench' });
-  await core.ledger.grant(u.id, 1_000_000_000_000, 'adjustment', { grant: { expiresAt: Date.now() + 365 * DAY } });
-  users.push(u.id);
-}
+const { core, users } = await fundedLedger(database, KEY, accounts);
 let k = 0;
 const debit = () => meteredDebit(core.writer, users[k++ % accounts] as string);
 const sizes = new Map<number, number>();

@@ -249,6 +249,27 @@ export function autocannonRun(opts: autocannon.Options): Promise<Load> {
 /** How many accounts the `spread` figure's metered load is spread over. */
 export const SPREAD_ACCOUNTS = 64;
 
+/** The tokens of `n` funded users (`<prefix>-<i>@example.com`), made one after another. */
+export async function fundedTokens(url: string, prefix: string, n: number, credits?: number): Promise<string[]> {
+  const tokens: string[] = [];
+  for (let i = 0; i < n; i++) tokens.push((await fundedUser(url, `${prefix}-${i}@example.com`, credits)).token);
+  return tokens;
+}
+
+/**
+ * The metered request spread over `tokens`: autocannon calls setupClient once per connection,
+ * so connection i sends as `tokens[i mod n]` (one token: every connection the same).
+ */
+export function spreadMeteredRequest(tokens: string[]): Pick<autocannon.Options, 'method' | 'headers' | 'body' | 'setupClient'> {
+  const first = meteredRequest(tokens[0] as string);
+  if (tokens.length <= 1) return first;
+  let next = 0;
+  return {
+    ...first,
+    setupClient: (client) => client.setHeaders(meteredRequest(tokens[next++ % tokens.length] as string).headers ?? {}),
+  };
+}
+
 export function meteredRequest(token: string): Pick<autocannon.Options, 'method' | 'headers' | 'body'> {
   return {
     method: 'POST',
@@ -340,19 +361,9 @@ export async function httpBench(dialect: Dialect, o: HttpOptions): Promise<HttpF
   const liveServer = await startServerProc(liveDb);
   try {
     const { token } = await fundedUser(server.url, `bench-${dialect}@example.com`);
-    const spreadTokens: string[] = [];
-    for (let i = 0; i < SPREAD_ACCOUNTS; i++) spreadTokens.push((await fundedUser(server.url, `bench-${dialect}-${i}@example.com`)).token);
-    // Connection i sends as account i mod SPREAD_ACCOUNTS (autocannon calls setupClient once per connection).
-    const spreadRun = (duration: number) => {
-      let next = 0;
-      return measuredRun(server, {
-        url: `${server.url}/api/messages`,
-        connections: o.connections,
-        duration,
-        ...meteredRequest(spreadTokens[0] as string),
-        setupClient: (client) => client.setHeaders(meteredRequest(spreadTokens[next++ % SPREAD_ACCOUNTS] as string).headers ?? {}),
-      });
-    };
+    const spread = spreadMeteredRequest(await fundedTokens(server.url, `bench-${dialect}`, SPREAD_ACCOUNTS));
+    const spreadRun = (duration: number) =>
+      measuredRun(server, { url: `${server.url}/api/messages`, connections: o.connections, duration, ...spread });
     const warm = Math.min(2, o.seconds);
     const c = o.connections;
     await measuredRun(bare, { url: `${bare.url}/`, connections: c, duration: warm });

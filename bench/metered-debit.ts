@@ -7,8 +7,14 @@
  * measure the same request; the last two also share their counted run (`countedBatches`).
  */
 import type pg from 'pg';
+import { createUser } from '../src/core/accounts/create-user.js';
+import { createCore } from '../src/core/index.js';
+import type { LedgerKey } from '../src/core/ledger/hash.js';
+import { keyLedger } from '../src/core/ledger/key-ledger.js';
 import type { BalanceChange } from '../src/core/ledger/types.js';
 import type { LedgerWriter } from '../src/core/ledger/writer.js';
+import { migrateToLatest } from '../src/db/migrate.js';
+import type { Database } from '../src/db/open.js';
 import { pgBackendCpu, pgCpuBetween } from './common.js';
 
 /** Submits one metered-message debit on `userId`'s account to the writer. */
@@ -76,4 +82,27 @@ export function announceThroughPool(writer: LedgerWriter, pool: pg.Pool | undefi
       pool?.query('select pg_notify($1, $2)', ['credit_balance', JSON.stringify({ i: tag, c })]).catch(() => {});
     }
   });
+}
+
+const DAY = 86_400_000;
+
+/**
+ * Migrates `database`, keys its ledger with `key` and funds `accounts` users through the
+ * writer, each with `grants` grants (one: expiring in a year; more: a day apart from 30 days
+ * on, as bench/grants.ts's 20-grant accounts). For the writer-only counting tools on SQLite.
+ */
+export async function fundedLedger(database: Database, key: LedgerKey, accounts: number, grants = 1) {
+  await migrateToLatest(database.db);
+  await keyLedger(database, key);
+  const core = createCore(database, { ledgerKey: key });
+  const users: string[] = [];
+  for (let i = 0; i < accounts; i++) {
+    const u = await createUser(core.writer, { email: `m${i}@bench`, name: 'bench' });
+    for (let g = 0; g < grants; g++) {
+      const expiresAt = Date.now() + (grants === 1 ? 365 : 30 + g) * DAY;
+      await core.ledger.grant(u.id, 1_000_000_000_000, 'adjustment', { grant: { expiresAt } });
+    }
+    users.push(u.id);
+  }
+  return { core, users };
 }

@@ -17,7 +17,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Dialect } from '../src/db/open.js';
 import { load } from './common.js';
-import { autocannonRun, benchDb, fundedUser, meteredRequest, startServerProc } from './http.js';
+import { autocannonRun, benchDb, fundedTokens, spreadMeteredRequest, startServerProc } from './http.js';
 
 const route = process.argv[2] ?? 'metered';
 const seconds = Number(process.argv[3] ?? 5);
@@ -30,21 +30,8 @@ try {
   let opts: Parameters<typeof autocannonRun>[0] = { url: `${server.url}/health/live`, connections: 64 };
   if (route === 'bare') opts = { url: `${server.url}/`, connections: 64 };
   if (route === 'metered') {
-    const accounts = Number(process.env.ACCOUNTS ?? 1);
-    const tokens: string[] = [];
-    for (let i = 0; i < accounts; i++) tokens.push((await fundedUser(server.url, `perf-route-${i}@example.com`, 50_000_000)).token);
-    let next = 0;
-    opts = {
-      url: `${server.url}/api/messages`,
-      connections: 64,
-      ...meteredRequest(tokens[0] as string),
-      // Connection i sends as account i mod N (one account: every connection the same).
-      ...(accounts > 1
-        ? {
-            setupClient: (c: { setHeaders(h: unknown): void }) => c.setHeaders(meteredRequest(tokens[next++ % accounts] as string).headers),
-          }
-        : {}),
-    };
+    const tokens = await fundedTokens(server.url, 'perf-route', Number(process.env.ACCOUNTS ?? 1), 50_000_000);
+    opts = { url: `${server.url}/api/messages`, connections: 64, ...spreadMeteredRequest(tokens) };
   }
   await autocannonRun({ ...opts, duration: 3 });
   const out = join(dir, 'perf.data');

@@ -23,7 +23,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Dialect } from '../src/db/open.js';
 import { PG_URL, pgBackendCpu, pgCpuBetween, withAppName } from './common.js';
-import { benchDb, fundedUser, measuredRun, meteredRequest, startServerProc } from './http.js';
+import { benchDb, fundedTokens, measuredRun, spreadMeteredRequest, startServerProc } from './http.js';
 
 const SECONDS = Number(process.argv[2] ?? 5);
 const C = Number(process.argv[3] ?? 64);
@@ -57,20 +57,8 @@ async function run(
   if (dialect === 'postgres') env.DATABASE_URL = withAppName(PG_URL, APP);
   const server = await startServerProc(db, env, script, trace ? ['--import', TRACE] : []);
   try {
-    const tokens: string[] = [];
-    for (let i = 0; i < accounts; i++) tokens.push((await fundedUser(server.url, `prof-${dialect}-${i}@example.com`, 50_000_000)).token);
-    let next = 0;
-    const opts = {
-      url: `${server.url}/api/messages`,
-      connections: C,
-      ...meteredRequest(tokens[0] as string),
-      // Connection i sends as account i mod N (one account: every connection the same).
-      ...(accounts > 1
-        ? {
-            setupClient: (c: { setHeaders(h: unknown): void }) => c.setHeaders(meteredRequest(tokens[next++ % accounts] as string).headers),
-          }
-        : {}),
-    };
+    const tokens = await fundedTokens(server.url, `prof-${dialect}`, accounts, 50_000_000);
+    const opts = { url: `${server.url}/api/messages`, connections: C, ...spreadMeteredRequest(tokens) };
     await measuredRun(server, { ...opts, duration: 2 });
     if (trace) {
       server.child.kill('SIGUSR2');

@@ -19,21 +19,15 @@
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createUser } from '../src/core/accounts/create-user.js';
-import { createCore } from '../src/core/index.js';
 import { LedgerKey } from '../src/core/ledger/hash.js';
-import { keyLedger } from '../src/core/ledger/key-ledger.js';
-import { migrateToLatest } from '../src/db/migrate.js';
 import { openDatabase } from '../src/db/open.js';
 import SQLite from 'better-sqlite3';
-import { debitBatches, meteredDebit } from './metered-debit.js';
+import { debitBatches, fundedLedger, meteredDebit } from './metered-debit.js';
 
-const DAY = 86_400_000;
 const KEY = new LedgerKey('bench-wal-pages-key-bench-wal-pages-key-0123');
 const accounts = Number(process.argv[2] ?? 64);
 const batches = Number(process.argv[3] ?? 200);
 const size = Number(process.argv[4] ?? 64);
-const grantsPer = Number(process.env.WAL_GRANTS ?? 1);
 
 const dir = mkdtempSync(join(tmpdir(), 'credits-wal-pages-'));
 const path = join(dir, 'bench.db');
@@ -46,19 +40,7 @@ if (process.env.WAL_PAGE_SIZE) {
 const database = await openDatabase({ sqlitePath: path, sqliteInlineCommit: true });
 const raw = database.sqlite;
 if (!raw) throw new Error('SQLite only');
-await migrateToLatest(database.db);
-await keyLedger(database, KEY);
-const core = createCore(database, { ledgerKey: KEY });
-const users: string[] = [];
-for (let i = 0; i < accounts; i++) {
-  const u = await createUser(core.writer, { email: `w${i}@bench`, name: 'bench' });
-  // WAL_GRANTS=N: the account's credits in N grants expiring a day apart (as bench/grants.ts's 20-grant accounts).
-  for (let g = 0; g < grantsPer; g++) {
-    const expiresAt = Date.now() + (grantsPer === 1 ? 365 : 30 + g) * DAY;
-    await core.ledger.grant(u.id, 1_000_000_000_000, 'adjustment', { grant: { expiresAt } });
-  }
-  users.push(u.id);
-}
+const { core, users } = await fundedLedger(database, KEY, accounts, Number(process.env.WAL_GRANTS ?? 1));
 let k = 0;
 const debit = () => meteredDebit(core.writer, users[k++ % accounts] as string);
 let committed = 0;

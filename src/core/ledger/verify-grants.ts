@@ -90,21 +90,18 @@ const MOVEMENTS_PAGE = 5000;
  */
 export async function movementsByGrant(db: Kysely<DB>, page = MOVEMENTS_PAGE): Promise<Map<string, number>> {
   const sums = new Map<string, number>();
-  let after: { transaction_id: string; grant_id: string } | undefined;
+  const first = db
+    .selectFrom('grant_movements')
+    .select(['transaction_id', 'grant_id', 'amount_mc'])
+    .orderBy('transaction_id')
+    .orderBy('grant_id')
+    .limit(page);
+  let q = first;
   for (;;) {
-    const from = after;
-    const rows = await db
-      .selectFrom('grant_movements')
-      .select(['transaction_id', 'grant_id', 'amount_mc'])
-      .$if(from !== undefined, (q) =>
-        q.where((eb) => eb(eb.refTuple('transaction_id', 'grant_id'), '>', eb.tuple(from?.transaction_id ?? '', from?.grant_id ?? ''))),
-      )
-      .orderBy('transaction_id')
-      .orderBy('grant_id')
-      .limit(page)
-      .execute();
+    const rows = await q.execute();
     for (const r of rows) sums.set(r.grant_id, (sums.get(r.grant_id) ?? 0) + Number(r.amount_mc));
-    after = rows.at(-1);
-    if (rows.length < page) return sums;
+    const last = rows.at(-1);
+    if (!last || rows.length < page) return sums;
+    q = first.where((eb) => eb(eb.refTuple('transaction_id', 'grant_id'), '>', eb.tuple(last.transaction_id, last.grant_id)));
   }
 }
