@@ -22,6 +22,7 @@ import * as m022 from './migrations/022-payment-buyer.js';
 import * as m023 from './migrations/023-index-predicates-without-in.js';
 import * as m024 from './migrations/024-indexes-without-nulls.js';
 import * as m025 from './migrations/025-grant-movements-no-grant-index.js';
+import * as m026 from './migrations/026-grants-open-flag.js';
 import type { DB } from './schema.js';
 
 // Migrations are imported, not read from a folder, so they work the same from src/ and dist/.
@@ -49,6 +50,7 @@ const migrations: Record<string, Migration> = {
   '023-index-predicates-without-in': m023,
   '024-indexes-without-nulls': m024,
   '025-grant-movements-no-grant-index': m025,
+  '026-grants-open-flag': m026,
 };
 
 const INTROSPECTION_RACE = new Set(['3F000', '42P01', '42703']);

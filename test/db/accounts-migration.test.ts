@@ -122,6 +122,7 @@ describe.each(await activeDialects())('migration 019 (accounts) on a database of
       '023-index-predicates-without-in',
       '024-indexes-without-nulls',
       '025-grant-movements-no-grant-index',
+      '026-grants-open-flag',
     ]);
 
     const after = await verifyLedger(db, testLedgerKey);
@@ -130,11 +131,12 @@ describe.each(await activeDialects())('migration 019 (accounts) on a database of
     expect(after.transactions).toBe(fixture.tables.credit_transactions?.length);
     expect(after.grants).toBeGreaterThan(0);
     for (const t of LEDGER_TABLES) {
-      // The same rows, with member_id (null: nobody of an organisation caused them) and a payment's
-      // bought_by (022; null: not recorded before it) where they were added.
-      const now = (await dump(db, t)).map(({ member_id, bought_by, ...r }) => {
+      // The same rows, with member_id (null: nobody of an organisation caused them), a payment's
+      // bought_by (022; null: not recorded before it) and a grant's open (026: whether it has credits left) where they were added.
+      const now = (await dump(db, t)).map(({ member_id, bought_by, open, ...r }) => {
         expect(member_id ?? null).toBeNull();
         expect(bought_by ?? null).toBeNull();
+        expect(open).toBe(t === 'grants' ? (Number(r.remaining_mc) > 0 ? 1 : 0) : undefined);
         return r;
       });
       expect(now, t).toEqual(rowsBefore[t]);

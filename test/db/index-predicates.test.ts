@@ -7,6 +7,7 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { SALES_PREDICATE, grantsSpendingOrder } from '../../src/db/migrations/023-index-predicates-without-in.js';
+import { GRANT_IS_OPEN } from '../../src/db/migrations/026-grants-open-flag.js';
 import { activeDialects } from '../support/db.js';
 import { migratedDbForPlans } from '../support/query-plans.js';
 
@@ -35,7 +36,7 @@ describe.each(await activeDialects())('index predicates without in lists (%s)', 
       await plan(`select sum(amount_mc) from credit_transactions where ${SALES_PREDICATE} and created_at >= 1 and created_at < 2`),
     ).toContain('credit_transactions_sales');
     const first = await plan(
-      `select id from grants h where h.user_id = 'x' and h.remaining_mc > 0 order by ${grantsSpendingOrder(dialect === 'postgres')} limit 1`,
+      `select id from grants h where h.user_id = 'x' and h.${GRANT_IS_OPEN} order by ${grantsSpendingOrder(dialect === 'postgres')} limit 1`,
     );
     expect(first).toContain('grants_open');
     expect(first).not.toMatch(/TEMP B-TREE|Sort/);

@@ -1,5 +1,6 @@
 import { type Kysely, sql } from 'kysely';
 import type { DB } from '../../db/schema.js';
+import { GRANT_IS_OPEN } from '../../db/migrations/026-grants-open-flag.js';
 
 /** How far ahead the balance's `expiringSoon` looks. */
 export const EXPIRING_SOON_MS = 30 * 86_400_000;
@@ -26,8 +27,8 @@ export async function expiringSoon(db: Kysely<DB>, userId: string, now = Date.no
     .selectFrom('grants')
     .select([sql<string | number | null>`sum(remaining_mc)`.as('credits'), sql<string | number | null>`min(expires_at)`.as('at')])
     .where('user_id', '=', userId)
-    // A literal, so PostgreSQL matches the partial index's predicate.
-    .where(sql<boolean>`remaining_mc > 0`)
+    // The partial index's predicate as written (migration 026), so both databases match it.
+    .where(sql.raw<boolean>(GRANT_IS_OPEN))
     .where('expired_at', 'is', null)
     .where('expires_at', 'is not', null)
     .where('expires_at', '<=', now + EXPIRING_SOON_MS)

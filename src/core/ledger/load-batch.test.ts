@@ -12,6 +12,7 @@ import { activeDialects, useTestCore } from '../../../test/support/db.js';
 import { makeUser, testUsage } from '../../../test/support/factories.js';
 import type { GrantSource } from '../../db/schema.js';
 import { grantsSpendingOrder } from '../../db/migrations/023-index-predicates-without-in.js';
+import { GRANT_IS_OPEN } from '../../db/migrations/026-grants-open-flag.js';
 import { EVERY_GRANT, type ReservationState, grantDemand } from './batch-state.js';
 import { spendingOrder } from './grants.js';
 import { loadBatch } from './load-batch.js';
@@ -118,7 +119,7 @@ describe.each(await activeDialects())('the grants a batch loads (%s)', (dialect)
   });
 
   it('reads the first grant by the index, without sorting the account’s grants', async () => {
-    const first = `select id from grants h where h.user_id = 'x' and h.remaining_mc > 0
+    const first = `select id from grants h where h.user_id = 'x' and h.${GRANT_IS_OPEN}
       order by ${grantsSpendingOrder(dialect === 'postgres')} limit 1`;
     if (dialect === 'sqlite') {
       const plan = await sql<{ detail: string }>`explain query plan ${sql.raw(first)}`.execute(core.database.db);

@@ -26,6 +26,7 @@ import {
 import { monthOf } from './decide-members.js';
 import { type AllocationState, type GrantState, freeOf, ordered, valueOfCredits } from './grants.js';
 import { grantsSpendingOrder } from '../../db/migrations/023-index-predicates-without-in.js';
+import { GRANT_IS_OPEN } from '../../db/migrations/026-grants-open-flag.js';
 import type { GrantRow } from '../../db/schema.js';
 import type { LedgerOp } from './types.js';
 import { type BatchHooks, namedAccounts } from './pipeline.js';
@@ -33,8 +34,8 @@ import { loadMembers, memberPairs } from './load-members.js';
 import { oneOf, parts } from './load-parts.js';
 
 /**
- * The grants of `userIds` that have credits left. The 0 is a literal, as in the index
- * `grants_open` (where remaining_mc > 0): SQLite uses a partial index for a bound value only
+ * The grants of `userIds` that have credits left. The 1 is a literal, as in the index
+ * `grants_open` (where open = 1, migration 026): SQLite uses a partial index for a bound value only
  * by comparing the value it has when preparing, and then prepares the statement again each
  * time that parameter is bound (about 50,000 instructions a run, bench/analysis.md).
  */
@@ -43,14 +44,14 @@ function openGrants(trx: Kysely<DB>, dialect: Dialect, userIds: string[]): Promi
     .selectFrom('grants')
     .selectAll()
     .where(oneOf(dialect, 'user_id', userIds))
-    .where('remaining_mc', '>', sql.lit(0))
+    .where(sql.raw<boolean>(GRANT_IS_OPEN))
     .execute();
 }
 
 /** `select <what> from grants h`: the first open grant of the account `userId` (a column of the outer query) in the spending order. */
 function firstGrantSql(dialect: Dialect, what: RawBuilder<unknown>, userId: RawBuilder<unknown>): RawBuilder<unknown> {
-  // The order as the index `grants_open` keeps it (migrations 021 and 023), so this is one step down it.
-  return sql`select ${what} from grants h where h.user_id = ${userId} and h.remaining_mc > 0
+  // The order as the index `grants_open` keeps it (migrations 021, 023 and 026), so this is one step down it.
+  return sql`select ${what} from grants h where h.user_id = ${userId} and h.${sql.raw(GRANT_IS_OPEN)}
     order by ${sql.raw(grantsSpendingOrder(dialect === 'postgres'))} limit 1`;
 }
 
@@ -188,7 +189,7 @@ export async function loadBatch(
         .select([
           sql<GrantRow[] | null>`case
             when user_credits.user_id = any(${need.every}::text[])
-              then (select json_agg(g) from grants g where g.user_id = user_credits.user_id and g.remaining_mc > 0)
+              then (select json_agg(g) from grants g where g.user_id = user_credits.user_id and g.${sql.raw(GRANT_IS_OPEN)})
             when user_credits.user_id = any(${need.first}::text[])
               then (select json_agg(g) from (${firstGrantSql(dialect, sql`*`, sql.ref('user_credits.user_id'))}) g)
             end`.as('open_grants'),

@@ -4,16 +4,14 @@
  * it granted; what holds reserved from grants is what active holds' reservations say; and
  * every `expiry` row names a grant of its account, the grant's expired credits being exactly
  * what its `expiry` rows took; each grant's movements (grant_movements) sum to what it has
- * left. Read in the caller's snapshot.
+ * left; each is marked open exactly when it has credits left. Read in the caller's snapshot.
  */
 import { type Kysely, sql } from 'kysely';
-import type { DB } from '../../db/schema.js';
+import type { DB, GrantRow } from '../../db/schema.js';
 
 export async function verifyGrants(db: Kysely<DB>, balances: Map<string, number>, flag: (msg: string) => void): Promise<number> {
-  const grants = await db
-    .selectFrom('grants')
-    .select(['id', 'user_id', 'credits_mc', 'remaining_mc', 'reserved_mc', 'expired_mc', 'expired_at'])
-    .execute();
+  // Every column: `open` (migration 026, not in the row's type) is there from that release on.
+  const grants = (await db.selectFrom('grants').selectAll().execute()) as (GrantRow & { open?: number })[];
   const remaining = new Map<string, number>();
   const byId = new Map(grants.map((g) => [g.id, g]));
   for (const g of grants) {
@@ -22,6 +20,11 @@ export async function verifyGrants(db: Kysely<DB>, balances: Map<string, number>
     if (g.reserved_mc > g.remaining_mc) flag(`${where}: reserves ${g.reserved_mc}, more than the ${g.remaining_mc} it has left`);
     if (g.remaining_mc + g.expired_mc > g.credits_mc) flag(`${where}: has left and expired more than the ${g.credits_mc} it granted`);
     if (g.expired_mc > 0 && g.expired_at === null) flag(`${where}: credits expired but the grant is not marked expired`);
+    // The ledger writer finds an account's grants by `open` (the index grants_open): a grant
+    // marked closed with credits left would never be spent, one marked open with none is read for nothing.
+    if (g.open !== undefined && g.open !== (g.remaining_mc > 0 ? 1 : 0)) {
+      flag(`${where}: marked ${g.open === 1 ? 'open' : 'closed'} with ${g.remaining_mc} left`);
+    }
     remaining.set(g.user_id, (remaining.get(g.user_id) ?? 0) + g.remaining_mc);
   }
   for (const [user, balance] of balances) {
