@@ -8,6 +8,7 @@
 import { sql } from 'kysely';
 import { describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
+import { GRANT_CHANGED, GRANT_SPENT } from '../../src/core/ledger/write-sqlite.js';
 import { SQLITE_OPEN_TRIGGERS } from '../../src/db/migrations/026-grants-open-flag.js';
 import { activeDialects, testLedgerKey, useTestCore } from '../support/db.js';
 import { makeUser, testUsage } from '../support/factories.js';
@@ -110,26 +111,32 @@ describe.each(await activeDialects())('grants.open (%s)', (dialect) => {
     }
   });
 
-  it.runIf(dialect === 'sqlite')('the ledger writer’s update of a grant writes no entry of grants_open', async () => {
-    // The statement as core/ledger/write-sqlite.ts runs it.
-    const program = await sql<{
-      opcode: string;
-      p2: number;
-    }>`explain update grants set remaining_mc = 1, reserved_mc = 0, expired_mc = 0, expired_at = null where id = 'x'`.execute(db());
-    const root = Number(
-      (await sql<{ rootpage: number }>`select rootpage from sqlite_master where name = 'grants_open'`.execute(db())).rows[0]?.rootpage,
-    );
-    const due = Number(
-      (await sql<{ rootpage: number }>`select rootpage from sqlite_master where name = 'grants_due'`.execute(db())).rows[0]?.rootpage,
-    );
-    // EXPLAIN lists the statement's own program, then each trigger's (from the next Init on).
-    const own = program.rows.slice(
-      0,
-      program.rows.findIndex((r, i) => i > 0 && r.opcode === 'Init'),
-    );
-    const opened = own.filter((r) => r.opcode === 'OpenWrite').map((r) => Number(r.p2));
-    // grants_due (its predicate reads expired_at) shows the check can fail.
-    expect(opened).toContain(due);
-    expect(opened).not.toContain(root);
-  });
+  it.runIf(dialect === 'sqlite')(
+    'the ledger writer’s updates of a grant write no entry of grants_open, nor of grants_due unless it expires',
+    async () => {
+      const rootOf = async (index: string) =>
+        Number((await sql<{ rootpage: number }>`select rootpage from sqlite_master where name = ${index}`.execute(db())).rows[0]?.rootpage);
+      /** The b-trees a statement opens to write, by root page: EXPLAIN lists its own program, then each trigger's (from the next Init on). */
+      const writes = async (statement: string) => {
+        const raw = core.database.sqlite as NonNullable<typeof core.database.sqlite>;
+        const params = new Array(statement.split('?').length - 1).fill(null);
+        const program = raw.prepare(`explain ${statement}`).all(...params) as { opcode: string; p2: number }[];
+        const own = program.slice(
+          0,
+          program.findIndex((r, i) => i > 0 && r.opcode === 'Init'),
+        );
+        return own.filter((r) => r.opcode === 'OpenWrite').map((r) => Number(r.p2));
+      };
+      const [open, due, table] = [await rootOf('grants_open'), await rootOf('grants_due'), await rootOf('grants')];
+      // The statements as core/ledger/write-sqlite.ts runs them.
+      const spent = await writes(GRANT_SPENT);
+      expect(spent).toContain(table);
+      expect(spent).not.toContain(open);
+      expect(spent).not.toContain(due);
+      // An expiry sets expired_at, which grants_due's predicate reads (and shows the check can fail).
+      const expiring = await writes(GRANT_CHANGED);
+      expect(expiring).toContain(due);
+      expect(expiring).not.toContain(open);
+    },
+  );
 });

@@ -127,6 +127,9 @@ function sameKeys(r: Record<string, unknown>, cols: readonly string[]): boolean 
 }
 
 const MOVE_COLUMNS = ['transaction_id', 'grant_id', 'user_id', 'amount_mc', 'created_at'];
+/** The ledger writer's updates of a grant: one not expired, and one expired (or expiring in this batch). */
+export const GRANT_SPENT = 'update grants set remaining_mc = ?, reserved_mc = ? where id = ?';
+export const GRANT_CHANGED = 'update grants set remaining_mc = ?, reserved_mc = ?, expired_mc = ?, expired_at = ? where id = ?';
 
 /** Writes what the batch decided. */
 export function writeSqlite(raw: SqliteHandle, pending: Pending, rows: ChangedRows, now: number): void {
@@ -141,8 +144,17 @@ export function writeSqlite(raw: SqliteHandle, pending: Pending, rows: ChangedRo
   for (const r of rows.settledHolds) settle.run(r.status, r.captured_mc, r.settled_at, r.id);
   insertEach(raw, 'grants', rows.newGrants);
   if (rows.changedGrants.length > 0) {
-    const grant = raw.prepare('update grants set remaining_mc = ?, reserved_mc = ?, expired_mc = ?, expired_at = ? where id = ?');
-    for (const g of rows.changedGrants) grant.run(g.remaining_mc, g.reserved_mc, g.expired_mc, g.expired_at, g.id);
+    // A grant not expired has expired nothing (`expired_mc` grows only once `expired_at` is set,
+    // and nothing clears it): its update leaves both out, so it does not rewrite its entry in
+    // `grants_due`, whose predicate reads `expired_at` (SQLite rewrites the entry of a partial
+    // index whenever the update sets a column its predicate reads). PostgreSQL's writer sets
+    // them all: its HOT check compares values.
+    const spent = raw.prepare(GRANT_SPENT);
+    let changed: Statement | undefined;
+    for (const g of rows.changedGrants) {
+      if (g.expired_at === null) spent.run(g.remaining_mc, g.reserved_mc, g.id);
+      else (changed ??= raw.prepare(GRANT_CHANGED)).run(g.remaining_mc, g.reserved_mc, g.expired_mc, g.expired_at, g.id);
+    }
   }
   insertEach(raw, 'reservation_grants', rows.newAllocations);
   if (rows.changedAllocations.length > 0) {
