@@ -89,7 +89,7 @@ const DAY = 86_400_000;
 /**
  * Migrates `database`, keys its ledger with `key` and funds `accounts` users through the
  * writer, each with `grants` grants (one: expiring in a year; more: a day apart from 30 days
- * on, as bench/grants.ts's 20-grant accounts). For the writer-only counting tools on SQLite.
+ * on, as bench/grants.ts's 20-grant accounts). For the writer-only counting tools.
  */
 export async function fundedLedger(database: Database, key: LedgerKey, accounts: number, grants = 1) {
   await migrateToLatest(database.db);
@@ -105,4 +105,26 @@ export async function fundedLedger(database: Database, key: LedgerKey, accounts:
     users.push(u.id);
   }
   return { core, users };
+}
+
+/**
+ * `accounts` users funded by fundedLedger (WAL_GRANTS grants each, default one) under the
+ * WAL counting tools' load (bench/wal-pages.ts, bench/pg-wal.ts): `batches(n, size)` submits
+ * n batches of `size` metered debits, account i of a batch being i mod `accounts`, and returns
+ * how many commits the writer made for them.
+ */
+export async function spreadLoad(database: Database, key: LedgerKey, accounts: number) {
+  const { core, users } = await fundedLedger(database, key, accounts, Number(process.env.WAL_GRANTS ?? 1));
+  let k = 0;
+  let committed = 0;
+  core.writer.onBatch(() => committed++);
+  const debit = () => meteredDebit(core.writer, users[k++ % accounts] as string);
+  return {
+    core,
+    async batches(n: number, size: number): Promise<number> {
+      const before = committed;
+      await debitBatches(debit, size, n);
+      return committed - before;
+    },
+  };
 }

@@ -21,7 +21,7 @@
  */
 import { LedgerKey } from '../src/core/ledger/hash.js';
 import { freshDatabase, pgQuery } from './common.js';
-import { debitBatches, fundedLedger, meteredDebit } from './metered-debit.js';
+import { spreadLoad } from './metered-debit.js';
 
 const KEY = new LedgerKey('bench-pg-wal-key-bench-pg-wal-key-0123456789');
 const accounts = Number(process.argv[2] ?? 64);
@@ -32,18 +32,13 @@ const had = (await pgQuery(`select 1 from pg_extension where extname = 'pg_walin
 if (!had) await pgQuery('create extension pg_walinspect');
 const { database, schema, dispose } = await freshDatabase('postgres', 'pg_wal', 10);
 try {
-  const { core, users } = await fundedLedger(database, KEY, accounts, Number(process.env.WAL_GRANTS ?? 1));
-  let k = 0;
-  const debit = () => meteredDebit(core.writer, users[k++ % accounts] as string);
-  let committed = 0;
-  core.writer.onBatch(() => committed++);
-  await debitBatches(debit, size, batches);
+  const load = await spreadLoad(database, KEY, accounts);
+  const core = load.core;
+  await load.batches(batches, size);
 
   await pgQuery('checkpoint');
   const lsn0 = (await pgQuery('select pg_current_wal_lsn() as l')).rows[0].l as string;
-  const b0 = committed;
-  await debitBatches(debit, size, batches);
-  const commits = committed - b0;
+  const commits = await load.batches(batches, size);
   const lsn1 = (await pgQuery('select pg_current_wal_lsn() as l')).rows[0].l as string;
   const debits = batches * size;
 

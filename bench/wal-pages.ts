@@ -22,7 +22,7 @@ import { join } from 'node:path';
 import { LedgerKey } from '../src/core/ledger/hash.js';
 import { openDatabase } from '../src/db/open.js';
 import SQLite from 'better-sqlite3';
-import { debitBatches, fundedLedger, meteredDebit } from './metered-debit.js';
+import { spreadLoad } from './metered-debit.js';
 
 const KEY = new LedgerKey('bench-wal-pages-key-bench-wal-pages-key-0123');
 const accounts = Number(process.argv[2] ?? 64);
@@ -40,12 +40,9 @@ if (process.env.WAL_PAGE_SIZE) {
 const database = await openDatabase({ sqlitePath: path, sqliteInlineCommit: true });
 const raw = database.sqlite;
 if (!raw) throw new Error('SQLite only');
-const { core, users } = await fundedLedger(database, KEY, accounts, Number(process.env.WAL_GRANTS ?? 1));
-let k = 0;
-const debit = () => meteredDebit(core.writer, users[k++ % accounts] as string);
-let committed = 0;
-core.writer.onBatch(() => committed++);
-await debitBatches(debit, size, batches);
+const load = await spreadLoad(database, KEY, accounts);
+const core = load.core;
+await load.batches(batches, size);
 
 // Counted run: the WAL only grows from here (no checkpoint), so the frames past its current end are this run's.
 raw.prepare('pragma wal_checkpoint(TRUNCATE)').run();
@@ -53,9 +50,7 @@ raw.prepare('pragma wal_autocheckpoint = 0').run();
 const pageSize = Number(raw.prepare('pragma page_size').pluck().get());
 const walPath = `${path}-wal`;
 const start = statSync(walPath).size;
-const b0 = committed;
-await debitBatches(debit, size, batches);
-const commits = committed - b0;
+const commits = await load.batches(batches, size);
 const end = statSync(walPath).size;
 
 const owner = new Map<number, string>();
