@@ -108,13 +108,13 @@ export async function fundedLedger(database: Database, key: LedgerKey, accounts:
 }
 
 /**
- * `accounts` users funded by fundedLedger (WAL_GRANTS grants each, default one) under the
+ * `accounts` users funded by fundedLedger (`grants` grants each) under the
  * WAL counting tools' load (bench/wal-pages.ts, bench/pg-wal.ts): `batches(n, size)` submits
  * n batches of `size` metered debits, account i of a batch being i mod `accounts`, and returns
  * how many commits the writer made for them.
  */
-export async function spreadLoad(database: Database, key: LedgerKey, accounts: number) {
-  const { core, users } = await fundedLedger(database, key, accounts, Number(process.env.WAL_GRANTS ?? 1));
+export async function spreadLoad(database: Database, key: LedgerKey, accounts: number, grants = 1) {
+  const { core, users } = await fundedLedger(database, key, accounts, grants);
   let k = 0;
   let committed = 0;
   core.writer.onBatch(() => committed++);

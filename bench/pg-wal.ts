@@ -32,7 +32,7 @@ const had = (await pgQuery(`select 1 from pg_extension where extname = 'pg_walin
 if (!had) await pgQuery('create extension pg_walinspect');
 const { database, schema, dispose } = await freshDatabase('postgres', 'pg_wal', 10);
 try {
-  const load = await spreadLoad(database, KEY, accounts);
+  const load = await spreadLoad(database, KEY, accounts, Number(process.env.WAL_GRANTS ?? 1));
   const core = load.core;
   await load.batches(batches, size);
 

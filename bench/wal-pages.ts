@@ -40,7 +40,7 @@ if (process.env.WAL_PAGE_SIZE) {
 const database = await openDatabase({ sqlitePath: path, sqliteInlineCommit: true });
 const raw = database.sqlite;
 if (!raw) throw new Error('SQLite only');
-const load = await spreadLoad(database, KEY, accounts);
+const load = await spreadLoad(database, KEY, accounts, Number(process.env.WAL_GRANTS ?? 1));
 const core = load.core;
 await load.batches(batches, size);
 
