@@ -15,9 +15,10 @@
  * AB_ACCOUNTS=N: the metered load spread over N funded accounts of each build, connection i
  * sending as account i mod N (as bench/prof-pg-batch.ts's `accounts` mode).
  *
+ * Each closed-loop run also gives the writer's batches and requests a batch (from /metrics).
+ *
  * AB_DIALECT=postgres: on PostgreSQL (BENCH_DATABASE_URL), adding per request the CPU of each
- * build's own backends (found by application_name, from /proc), and the writer's batches
- * (from /metrics). (Transactions per batch are not counted here: a busy backend reports its
+ * build's own backends (found by application_name, from /proc). (Transactions per batch are not counted here: a busy backend reports its
  * counts to pg_stat_database up to 10 s late, and these servers' backends stay up between
  * runs; bench/prof-pg-notify.ts counts them over connections it closes.)
  */
@@ -68,15 +69,14 @@ try {
   for (let r = 0; r < rounds; r++) {
     const order = r % 2 === 0 ? servers : [...servers].reverse();
     for (const x of order) {
-      const pg0 = dialect === 'postgres' ? { cpu: await pgBackendCpu(x.app), batches: await batches(x.s.url) } : undefined;
+      const pg0 = dialect === 'postgres' ? await pgBackendCpu(x.app) : undefined;
+      const batches0 = await batches(x.s.url);
       const l = await measuredRun(x.s, { url: `${x.s.url}/api/messages`, connections: 64, duration: seconds, ...x.req });
+      const b = (await batches(x.s.url)) - batches0;
+      const done = l.rps * seconds;
       let pgFigures = '';
-      if (pg0) {
-        const cpu = pgCpuBetween(pg0.cpu, await pgBackendCpu(x.app));
-        const b = (await batches(x.s.url)) - pg0.batches;
-        const done = l.rps * seconds;
-        pgFigures = `, postgres ${Math.round((cpu * 1e6) / done)} µs CPU/request; ${b} batches (${(done / b).toFixed(1)} requests each)`;
-      }
+      if (pg0) pgFigures = `, postgres ${Math.round((pgCpuBetween(pg0, await pgBackendCpu(x.app)) * 1e6) / done)} µs CPU/request`;
+      pgFigures += `; ${b} batches (${(done / b).toFixed(1)} requests each)`;
       let open = '';
       if (rate > 0) {
         const o = await openLoop(
