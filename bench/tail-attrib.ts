@@ -289,7 +289,7 @@ function report(name: string, round: number, samples: OpenLoopSample[], trace: T
         trace.stalls.map((s) => s.ms),
         99,
       ),
-    )} max ${f1(Math.max(0, ...trace.stalls.map((s) => s.ms)))} ms`,
+    )} max ${f1(Math.max(0, ...trace.stalls.map((s) => s.ms)))} ms; by kind ${gcKinds(trace.gcs)}`,
   );
   console.log(line('all', rows));
   console.log(line('median half', rows.slice(Math.floor(rows.length * 0.25), Math.floor(rows.length * 0.75))));
@@ -301,4 +301,17 @@ function report(name: string, round: number, samples: OpenLoopSample[], trace: T
   table.push(
     `| ${round + 1} | ${name} | ${f1(pct(all, 50))} | ${f1(pct(all, 99))} | ${Math.round(cpu)} | ${f2(mean(slow.map((r) => r.parts.gen)))} | ${PARTS.slice(1).map(p).join(' | ')} |`,
   );
+}
+
+/** GC pauses by kind (perf_hooks' constants): count, total and longest of each. */
+function gcKinds(gcs: { ms: number; kind: number }[]): string {
+  const names: Record<number, string> = { 1: 'minor', 4: 'major', 8: 'incremental', 16: 'weak callbacks' };
+  const by = new Map<string, number[]>();
+  for (const g of gcs) {
+    const k = names[g.kind] ?? `kind ${g.kind}`;
+    by.set(k, [...(by.get(k) ?? []), g.ms]);
+  }
+  return [...by]
+    .map(([k, ms]) => `${k} ${ms.length} (${ms.reduce((a, b) => a + b, 0).toFixed(1)} ms, longest ${Math.max(...ms).toFixed(1)} ms)`)
+    .join(', ');
 }
