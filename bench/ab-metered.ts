@@ -18,9 +18,10 @@
  * Each closed-loop run also gives the writer's batches and requests a batch (from /metrics).
  *
  * AB_DIALECT=postgres: on PostgreSQL (BENCH_DATABASE_URL), adding per request the CPU of each
- * build's own backends (found by application_name, from /proc). (Transactions per batch are not counted here: a busy backend reports its
- * counts to pg_stat_database up to 10 s late, and these servers' backends stay up between
- * runs; bench/prof-pg-notify.ts counts them over connections it closes.)
+ * build's own backends (found by application_name, from /proc). (Transactions per batch are
+ * not counted here: a busy backend reports its counts to pg_stat_database up to 10 s late, and
+ * these servers' backends stay up between runs; bench/prof-pg-notify.ts counts them over
+ * connections it closes.)
  */
 import type { Dialect } from '../src/db/open.js';
 import { load, PG_URL, pgBackendCpu, pgCpuBetween, withAppName } from './common.js';
@@ -74,9 +75,8 @@ try {
       const l = await measuredRun(x.s, { url: `${x.s.url}/api/messages`, connections: 64, duration: seconds, ...x.req });
       const b = (await batches(x.s.url)) - batches0;
       const done = l.rps * seconds;
-      let pgFigures = '';
-      if (pg0) pgFigures = `, postgres ${Math.round((pgCpuBetween(pg0, await pgBackendCpu(x.app)) * 1e6) / done)} µs CPU/request`;
-      pgFigures += `; ${b} batches (${(done / b).toFixed(1)} requests each)`;
+      const pgCpu = pg0 ? `, postgres ${Math.round((pgCpuBetween(pg0, await pgBackendCpu(x.app)) * 1e6) / done)} µs CPU/request` : '';
+      const writer = `${pgCpu}; ${b} batches (${(done / b).toFixed(1)} requests each)`;
       let open = '';
       if (rate > 0) {
         const o = await openLoop(
@@ -88,7 +88,7 @@ try {
         open = `, open loop at ${rate}/s: p50 ${o.p50.toFixed(1)} ms, p99 ${o.p99.toFixed(1)} ms, bad ${o.bad}`;
       }
       console.log(
-        `round ${r + 1} ${x.name}: ${Math.round(l.rps)}/s, ${l.cpuUs} µs CPU/request, p99 ${l.p99} ms, bad ${l.bad}${pgFigures}${open}; load ${load()}`,
+        `round ${r + 1} ${x.name}: ${Math.round(l.rps)}/s, ${l.cpuUs} µs CPU/request, p99 ${l.p99} ms, bad ${l.bad}${writer}${open}; load ${load()}`,
       );
     }
   }

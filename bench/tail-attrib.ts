@@ -309,7 +309,9 @@ function gcKinds(gcs: { ms: number; kind: number }[]): string {
   const by = new Map<string, number[]>();
   for (const g of gcs) {
     const k = names[g.kind] ?? `kind ${g.kind}`;
-    by.set(k, [...(by.get(k) ?? []), g.ms]);
+    const list = by.get(k) ?? [];
+    list.push(g.ms);
+    by.set(k, list);
   }
   return [...by]
     .map(([k, ms]) => `${k} ${ms.length} (${ms.reduce((a, b) => a + b, 0).toFixed(1)} ms, longest ${Math.max(...ms).toFixed(1)} ms)`)
