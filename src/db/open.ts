@@ -221,17 +221,19 @@ export function sqliteWalSync(sqlite: SQLite.Database, path: string): SqliteComm
   // The level cannot change inside a transaction: NORMAL from before BEGIN to after its end.
   // A PRAGMA that sets something does so when it is compiled (SQLite's pragma.c); a
   // prepared copy's first run sets nothing (the busy timeout below stayed 15 s that way):
-  // each change is prepared afresh (better-sqlite3's pragma()).
-  const level = (l: 'NORMAL' | 'FULL') => sqlite.pragma(`synchronous = ${l}`);
+  // each change is compiled afresh, by `exec`, which compiles, runs and finalises in C
+  // (better-sqlite3's pragma() also builds a Statement object and reads its rows: about
+  // 110,000 instructions a batch for its four calls, bench/analysis.md, "A batch's fixed cost").
   const begin = sqlite.prepare('begin immediate');
-  // The connection's busy timeout, set to 0 around the BEGIN alone (see `begin`).
+  // The connection's busy timeout, 0 from before the BEGIN to the transaction's end (see `begin`).
   const timeout = Number(sqlite.pragma('busy_timeout', { simple: true }));
+  const restore = `pragma busy_timeout = ${timeout}`;
   // The WAL exists while this connection is open (SQLite removes it only when the last
   // connection closes), so one descriptor serves: fdatasync on it syncs the file's data.
   let fd: number | null = null;
-  /** BEGIN IMMEDIATE now, or false when another connection has the write lock. */
+  /** BEGIN IMMEDIATE now, or false when another connection has the write lock (busy timeout 0 around it). */
   const tryBegin = (): boolean => {
-    sqlite.pragma('busy_timeout = 0');
+    sqlite.exec('pragma busy_timeout = 0');
     try {
       begin.run();
       return true;
@@ -239,15 +241,29 @@ export function sqliteWalSync(sqlite: SQLite.Database, path: string): SqliteComm
       if ((e as { code?: unknown }).code === 'SQLITE_BUSY') return false;
       throw e;
     } finally {
-      sqlite.pragma(`busy_timeout = ${timeout}`);
+      sqlite.exec(restore);
     }
   };
   return {
     async begin() {
-      level('NORMAL');
+      // The common case in one call: NORMAL, no busy wait, and the BEGIN. The timeout stays 0
+      // until end(): inside the transaction this connection holds the write lock and waits
+      // for none (checkpoints are the worker's), and whatever else runs on the connection
+      // meanwhile runs inside the transaction.
+      sqlite.exec('pragma synchronous = NORMAL; pragma busy_timeout = 0');
       try {
-        if (tryBegin()) return;
-        // As long as the busy timeout would have waited, in steps of 1 ms, off the event loop.
+        begin.run();
+        return;
+      } catch (e) {
+        sqlite.exec(restore);
+        if ((e as { code?: unknown }).code !== 'SQLITE_BUSY') {
+          sqlite.exec('pragma synchronous = FULL');
+          throw e;
+        }
+      }
+      try {
+        // As long as the busy timeout would have waited, in steps of 1 ms, off the event loop;
+        // between the tries the connection keeps its busy timeout for other statements.
         const end = Date.now() + timeout;
         for (;;) {
           await new Promise((r) => setTimeout(r, 1));
@@ -255,14 +271,14 @@ export function sqliteWalSync(sqlite: SQLite.Database, path: string): SqliteComm
           if (Date.now() >= end) throw new SQLite.SqliteError('database is locked', 'SQLITE_BUSY');
         }
       } catch (e) {
-        level('FULL');
+        sqlite.exec('pragma synchronous = FULL');
         throw e;
       }
     },
     end() {
-      // Still in the transaction only if its COMMIT and ROLLBACK both failed: the pragma
-      // would throw there and hide that error; the next begin() or end() sets the level.
-      if (!sqlite.inTransaction) level('FULL');
+      // Still in the transaction only if its COMMIT and ROLLBACK both failed: the level cannot
+      // change there (it would throw and hide that error); the next begin() or end() sets it.
+      sqlite.exec(sqlite.inTransaction ? restore : `pragma synchronous = FULL; ${restore}`);
     },
     sync() {
       if (fd === null) fd = openSync(`${path}-wal`, 'r');

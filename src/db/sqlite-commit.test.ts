@@ -57,10 +57,13 @@ describe('SQLite commits with synchronous=FULL', () => {
       await sql`insert into t (a) values ('x')`.execute(trx);
       // 1 is NORMAL: this COMMIT does not sync (a prepared PRAGMA run again would not set it).
       expect(Object.values((await sql.raw('pragma synchronous').execute(trx)).rows[0] as object)[0]).toBe(1);
+      // No busy wait inside: the transaction holds the write lock.
+      expect(Object.values((await sql.raw('pragma busy_timeout').execute(trx)).rows[0] as object)[0]).toBe(0);
     }).then(() => order.push('resolved'));
     expect(order).toEqual(['sync started', 'sync done', 'resolved']);
-    // 2 is FULL: only the writer's transactions commit under NORMAL.
+    // 2 is FULL: only the writer's transactions commit under NORMAL; and the busy timeout is back.
     expect(await pragma(database, 'synchronous')).toBe(2);
+    expect(await pragma(database, 'busy_timeout')).toBe(15000);
     await expect(
       exclusiveTransaction(database, async (trx) => {
         await sql`insert into t (a) values ('y')`.execute(trx);
@@ -125,6 +128,7 @@ describe('SQLite commits with synchronous=FULL', () => {
       await tx;
       expect(order).toEqual(['timer', 'committed']);
       expect(await pragma(database, 'synchronous')).toBe(2);
+      expect(await pragma(database, 'busy_timeout')).toBe(15000);
       const rows = await sql<{ a: string }>`select a from t order by id`.execute(database.db);
       expect(rows.rows.map((r) => r.a)).toEqual(['other', 'after the other']);
     } finally {
