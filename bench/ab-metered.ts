@@ -76,7 +76,7 @@ try {
       const b = (await batches(x.s.url)) - batches0;
       const done = l.rps * seconds;
       const pgCpu = pg0 ? `, postgres ${Math.round((pgCpuBetween(pg0, await pgBackendCpu(x.app)) * 1e6) / done)} µs CPU/request` : '';
-      const writer = `${pgCpu}; ${b} batches (${(done / b).toFixed(1)} requests each)`;
+      const extra = `${pgCpu}; ${b} batches (${(done / b).toFixed(1)} requests each)`;
       let open = '';
       if (rate > 0) {
         const o = await openLoop(
@@ -88,7 +88,7 @@ try {
         open = `, open loop at ${rate}/s: p50 ${o.p50.toFixed(1)} ms, p99 ${o.p99.toFixed(1)} ms, bad ${o.bad}`;
       }
       console.log(
-        `round ${r + 1} ${x.name}: ${Math.round(l.rps)}/s, ${l.cpuUs} µs CPU/request, p99 ${l.p99} ms, bad ${l.bad}${writer}${open}; load ${load()}`,
+        `round ${r + 1} ${x.name}: ${Math.round(l.rps)}/s, ${l.cpuUs} µs CPU/request, p99 ${l.p99} ms, bad ${l.bad}${extra}${open}; load ${load()}`,
       );
     }
   }

@@ -228,6 +228,8 @@ export function sqliteWalSync(sqlite: SQLite.Database, path: string): SqliteComm
   // The connection's busy timeout, 0 from before the BEGIN to the transaction's end (see `begin`).
   const timeout = Number(sqlite.pragma('busy_timeout', { simple: true }));
   const restore = `pragma busy_timeout = ${timeout}`;
+  const full = 'pragma synchronous = FULL';
+  const isBusy = (e: unknown) => (e as { code?: unknown }).code === 'SQLITE_BUSY';
   // The WAL exists while this connection is open (SQLite removes it only when the last
   // connection closes), so one descriptor serves: fdatasync on it syncs the file's data.
   let fd: number | null = null;
@@ -238,7 +240,7 @@ export function sqliteWalSync(sqlite: SQLite.Database, path: string): SqliteComm
       begin.run();
       return true;
     } catch (e) {
-      if ((e as { code?: unknown }).code === 'SQLITE_BUSY') return false;
+      if (isBusy(e)) return false;
       throw e;
     } finally {
       sqlite.exec(restore);
@@ -252,16 +254,13 @@ export function sqliteWalSync(sqlite: SQLite.Database, path: string): SqliteComm
       // meanwhile runs inside the transaction.
       sqlite.exec('pragma synchronous = NORMAL; pragma busy_timeout = 0');
       try {
-        begin.run();
-        return;
-      } catch (e) {
-        sqlite.exec(restore);
-        if ((e as { code?: unknown }).code !== 'SQLITE_BUSY') {
-          sqlite.exec('pragma synchronous = FULL');
-          throw e;
+        try {
+          begin.run();
+          return;
+        } catch (e) {
+          sqlite.exec(restore);
+          if (!isBusy(e)) throw e;
         }
-      }
-      try {
         // As long as the busy timeout would have waited, in steps of 1 ms, off the event loop;
         // between the tries the connection keeps its busy timeout for other statements.
         const end = Date.now() + timeout;
@@ -271,14 +270,14 @@ export function sqliteWalSync(sqlite: SQLite.Database, path: string): SqliteComm
           if (Date.now() >= end) throw new SQLite.SqliteError('database is locked', 'SQLITE_BUSY');
         }
       } catch (e) {
-        sqlite.exec('pragma synchronous = FULL');
+        sqlite.exec(full);
         throw e;
       }
     },
     end() {
       // Still in the transaction only if its COMMIT and ROLLBACK both failed: the level cannot
       // change there (it would throw and hide that error); the next begin() or end() sets it.
-      sqlite.exec(sqlite.inTransaction ? restore : `pragma synchronous = FULL; ${restore}`);
+      sqlite.exec(sqlite.inTransaction ? restore : `${full}; ${restore}`);
     },
     sync() {
       if (fd === null) fd = openSync(`${path}-wal`, 'r');
