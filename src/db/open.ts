@@ -2,7 +2,17 @@ import { fdatasync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { walCheckpointer } from './wal-checkpointer.js';
 import SQLite from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect, sql } from 'kysely';
+import {
+  CompiledQuery,
+  type DatabaseConnection,
+  type Driver,
+  Kysely,
+  PostgresDialect,
+  SqliteDialect,
+  type SqliteDialectConfig,
+  SqliteDriver,
+  sql,
+} from 'kysely';
 import type pg from 'pg';
 import type { DB } from './schema.js';
 import { PipelinedPool } from './pg-pipeline.js';
@@ -188,7 +198,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
   // the database file's writes and fsync, on the event loop: the metered route's tail) for a
   // worker thread's connection; see wal-checkpointer.ts.
   const checkpointer = onFile ? walCheckpointer(path, sqlite) : null;
-  const db = new Kysely<DB>({ dialect: new SqliteDialect({ database: handle }) });
+  const db = new Kysely<DB>({ dialect: new ImmediateSqliteDialect({ database: handle }) });
   const commit = onFile && synchronous === 'FULL' ? sqliteWalSync(sqlite, path) : undefined;
   return {
     db,
@@ -203,6 +213,33 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
       await db.destroy();
     },
   };
+}
+
+/**
+ * The query builder's transactions on SQLite begin IMMEDIATE, taking the write lock up front.
+ * Kysely begins them DEFERRED: a transaction that reads and then writes asks for the lock
+ * mid-way, and SQLite gives a read transaction that upgrades no busy wait (btree.c
+ * `sqlite3BtreeBeginTrans` calls the busy handler only from no transaction), so while another
+ * connection holds the lock it fails at once with SQLITE_BUSY, a 503. The checkpoint worker
+ * holds it now and then (its one-frame write after a complete checkpoint, its RESTART
+ * checkpoints), and a backup may. At BEGIN IMMEDIATE the busy timeout waits for the lock
+ * instead. Within the process nothing is lost: its one connection runs one transaction at a time.
+ */
+class ImmediateSqliteDriver extends SqliteDriver {
+  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
+    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  }
+}
+
+class ImmediateSqliteDialect extends SqliteDialect {
+  readonly #config: SqliteDialectConfig;
+  constructor(config: SqliteDialectConfig) {
+    super(config);
+    this.#config = config;
+  }
+  override createDriver(): Driver {
+    return new ImmediateSqliteDriver(this.#config);
+  }
 }
 
 /**

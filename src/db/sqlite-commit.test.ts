@@ -4,7 +4,9 @@
  */
 import { closeSync, existsSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -133,6 +135,37 @@ describe('SQLite commits with synchronous=FULL', () => {
       expect(rows.rows.map((r) => r.a)).toEqual(['other', 'after the other']);
     } finally {
       other.close();
+    }
+  });
+
+  it('begins a transaction of the query builder with the write lock, so one that reads and then writes waits for another connection', async () => {
+    const { database, path } = await open();
+    await sql`insert into t (a) values ('x')`.execute(database.db);
+    // Another thread's connection holds the write lock for a while (as the checkpoint worker
+    // does for its one-frame write and its RESTART checkpoints). A DEFERRED transaction would
+    // read, then ask for the lock mid-way, where SQLite returns SQLITE_BUSY without waiting
+    // (a read transaction upgrading gets no busy handler): the 503 the fuzz test met.
+    const holder = new Worker(
+      `const { parentPort, workerData } = require('node:worker_threads');
+      const db = new (require(workerData.module))(workerData.path);
+      db.exec('begin immediate');
+      parentPort.postMessage('held');
+      setTimeout(() => { db.exec('commit'); db.close(); parentPort.postMessage('released'); }, 150);`,
+      { eval: true, workerData: { module: createRequire(import.meta.url).resolve('better-sqlite3'), path } },
+    );
+    try {
+      await new Promise((r) => holder.once('message', r));
+      const updated = await database.db.transaction().execute(async (trx) => {
+        const row = await trx
+          .selectFrom('t' as never)
+          .select(sql<string>`a`.as('a'))
+          .executeTakeFirstOrThrow();
+        await sql`update t set a = ${`${(row as { a: string }).a}y`}`.execute(trx);
+        return (await sql<{ a: string }>`select a from t`.execute(trx)).rows[0]?.a;
+      });
+      expect(updated).toBe('xy');
+    } finally {
+      await holder.terminate();
     }
   });
 
