@@ -2,7 +2,7 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useId, useState } from 'react';
 import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from 'recharts';
 import type { GRANULARITIES } from '../../../contracts/enums';
-import { api } from '../../api/client';
+import { api, getAccount } from '../../api/client';
 import { CsvButton, useCsvDownload } from '../../components/CsvDownload';
 import { ByOperationTable } from '../../components/ByOperationTable';
 import { Chart, TICK } from '../../components/Chart';
@@ -35,13 +35,17 @@ export function CreditUsageAnalytics() {
   const h = useId();
   const [granularity, setGranularity] = useState<Granularity>('day');
   const { range, setRange, bad } = useDayRange(30);
-  // An organisation's report is also split by the member who spent (`groupBy=member`).
+  // An organisation's report is also split by the member who spent (`groupBy=member`). Whether
+  // to ask is decided when the call is made, from the account it will carry, not from this
+  // render: a change of account refetches the mounted query at once (lib/account.ts
+  // `followAccount`), before the re-render gives it its new key, and a personal account
+  // refuses `groupBy` with 400.
   const { isOrg } = useChosenAccount();
   const usage = useQuery({
     queryKey: keys.usage.report(granularity, range.from, range.to, isOrg),
     queryFn: ({ signal }) =>
       api('GET /api/credits/usage', {
-        query: { granularity, ...rangeQuery(range), ...(isOrg ? { groupBy: 'member' as const } : {}) },
+        query: { granularity, ...rangeQuery(range), ...(getAccount() !== null ? { groupBy: 'member' as const } : {}) },
         signal,
       }),
     enabled: !bad && Boolean(range.from && range.to),
