@@ -12,6 +12,7 @@ import {
   type SqliteDialectConfig,
   SqliteDriver,
   sql,
+  type TransactionSettings,
 } from 'kysely';
 import type pg from 'pg';
 import type { DB } from './schema.js';
@@ -223,11 +224,14 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
  * connection holds the lock it fails at once with SQLITE_BUSY, a 503. The checkpoint worker
  * holds it now and then (its one-frame write after a complete checkpoint, its RESTART
  * checkpoints), and a backup may. At BEGIN IMMEDIATE the busy timeout waits for the lock
- * instead. Within the process nothing is lost: its one connection runs one transaction at a time.
+ * instead. Within the process nothing is lost: its one connection runs one transaction at a
+ * time. A transaction declared read-only keeps BEGIN, and never asks for the write lock.
  */
 class ImmediateSqliteDriver extends SqliteDriver {
-  override async beginTransaction(connection: DatabaseConnection): Promise<void> {
-    await connection.executeQuery(CompiledQuery.raw('begin immediate'));
+  override async beginTransaction(connection: DatabaseConnection, settings?: TransactionSettings): Promise<void> {
+    // A read-only one (verify's snapshot) stays DEFERRED: it never asks for the lock, and run
+    // from the CLI beside a live server it must not hold the server's writes back.
+    await connection.executeQuery(CompiledQuery.raw(settings?.accessMode === 'read only' ? 'begin' : 'begin immediate'));
   }
 }
 

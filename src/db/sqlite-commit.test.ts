@@ -169,6 +169,27 @@ describe('SQLite commits with synchronous=FULL', () => {
     }
   });
 
+  it('keeps a read-only transaction of the query builder DEFERRED, so it neither waits for nor holds the write lock', async () => {
+    const { database, path } = await open();
+    await sql`insert into t (a) values ('x')`.execute(database.db);
+    const other = new SQLite(path);
+    try {
+      // Another connection (this thread) holds the write lock: BEGIN IMMEDIATE would sleep
+      // here for the whole busy timeout and fail; a read-only snapshot (verify's) reads at once.
+      other.exec('begin immediate');
+      const started = Date.now();
+      const rows = await database.db
+        .transaction()
+        .setAccessMode('read only')
+        .execute(async (trx) => (await sql<{ a: string }>`select a from t`.execute(trx)).rows.map((r) => r.a));
+      expect(rows).toEqual(['x']);
+      expect(Date.now() - started).toBeLessThan(5_000);
+      other.exec("insert into t (a) values ('y'); commit");
+    } finally {
+      other.close();
+    }
+  });
+
   it('lets the worker start the WAL again, so the writer’s commits only append', async () => {
     const { database, path } = await open();
     await until(async () => (await pragma(database, 'wal_autocheckpoint')) === 0);
