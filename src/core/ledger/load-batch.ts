@@ -27,11 +27,11 @@ import { monthOf } from './decide-members.js';
 import { type AllocationState, type GrantState, freeOf, ordered, valueOfCredits } from './grants.js';
 import { grantsSpendingOrder } from '../../db/migrations/023-index-predicates-without-in.js';
 import { GRANT_IS_OPEN } from '../../db/migrations/026-grants-open-flag.js';
-import type { GrantRow } from '../../db/schema.js';
+import type { AccountRow, GrantRow } from '../../db/schema.js';
 import type { LedgerOp } from './types.js';
 import { type BatchHooks, namedAccounts } from './pipeline.js';
 import { loadMembers, memberPairs } from './load-members.js';
-import { oneOf, parts } from './load-parts.js';
+import { oneOf, parts, readByIds } from './load-parts.js';
 
 /**
  * The grants of `userIds` that have credits left. The 1 is a literal, as in the index
@@ -56,12 +56,21 @@ function firstGrantSql(dialect: Dialect, what: RawBuilder<unknown>, userId: RawB
 }
 
 /** The first open grant in the spending order of each of `userIds` that has one. */
-async function firstGrants(trx: Kysely<DB>, dialect: Dialect, userIds: string[]): Promise<GrantRow[]> {
-  const r = await sql<GrantRow>`select g.* from grants g where g.id in (
+const firstGrants = readByIds<GrantRow>((trx, dialect, userIds) =>
+  sql`select g.* from grants g where g.id in (
       select (${firstGrantSql(dialect, sql`h.id`, sql.ref('u.user_id'))}) from user_credits u
-      where ${oneOf(dialect, 'u.user_id', userIds)})`.execute(trx);
-  return r.rows;
-}
+      where ${oneOf(dialect, 'u.user_id', userIds)})`.compile(trx),
+);
+
+/** The rows of the accounts `userIds` (SQLite: the writer holds the database, nothing to lock). */
+const accountRows = readByIds<AccountRow>((trx, dialect, userIds) =>
+  trx
+    .selectFrom('user_credits')
+    .selectAll()
+    .where(oneOf(dialect, 'user_id', userIds))
+    .orderBy('user_id')
+    .compile(),
+);
 
 /**
  * Which accounts need which of their grants loaded, from what the batch may take of their free
@@ -211,12 +220,7 @@ export async function loadBatch(
         else if ((demand.get(row.user_id) ?? EVERY_GRANT) > 0) more.add(row.user_id);
       }
     } else {
-      const rows = await trx
-        .selectFrom('user_credits')
-        .selectAll()
-        .where(oneOf(dialect, 'user_id', part))
-        .orderBy('user_id')
-        .execute();
+      const rows = await accountRows(trx, dialect, part);
       for (const row of rows) accounts.set(row.user_id, { row, startAvailableMc: row.balance_mc - row.reserved_mc, dirty: false });
       if (need.every.length > 0) for (const g of await openGrants(trx, dialect, need.every)) addGrant(g);
       if (need.first.length > 0) for (const g of await firstGrants(trx, dialect, need.first)) addGrant(g);
