@@ -18,6 +18,7 @@ import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
+import { isSqliteBusy } from './errors.js';
 
 export const MANIFEST_FORMAT = 'credits-backup/1';
 const PARTIAL = '.partial';
@@ -268,7 +269,7 @@ export function sqliteInUse(path: string): boolean {
     db.exec('commit');
     return false;
   } catch (e) {
-    if ((e as { code?: string }).code === 'SQLITE_BUSY') return true;
+    if (isSqliteBusy(e)) return true;
     throw e;
   } finally {
     db.close();

@@ -46,9 +46,14 @@ export function isConnectionError(e: unknown): boolean {
   return typeof message === 'string' && CONNECTION_MESSAGES.test(message);
 }
 
+/** SQLite could not get the lock it needed (in the busy timeout, or at once where SQLite does not wait). */
+export function isSqliteBusy(e: unknown): boolean {
+  return codeOf(e) === 'SQLITE_BUSY';
+}
+
 /** The database cannot serve right now (lost connection, or SQLite's lock wait ran out): 503. */
 export function isUnavailableError(e: unknown): boolean {
-  return isConnectionError(e) || codeOf(e) === 'SQLITE_BUSY';
+  return isConnectionError(e) || isSqliteBusy(e);
 }
 
 /** A unique constraint refused the row (Postgres 23505; SQLite's UNIQUE or PRIMARY KEY constraint). */

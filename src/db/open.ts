@@ -1,5 +1,6 @@
 import { fdatasync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { isSqliteBusy } from './errors.js';
 import { walCheckpointer } from './wal-checkpointer.js';
 import SQLite from 'better-sqlite3';
 import {
@@ -270,7 +271,6 @@ export function sqliteWalSync(sqlite: SQLite.Database, path: string): SqliteComm
   const timeout = Number(sqlite.pragma('busy_timeout', { simple: true }));
   const restore = `pragma busy_timeout = ${timeout}`;
   const full = 'pragma synchronous = FULL';
-  const isBusy = (e: unknown) => (e as { code?: unknown }).code === 'SQLITE_BUSY';
   // The WAL exists while this connection is open (SQLite removes it only when the last
   // connection closes), so one descriptor serves: fdatasync on it syncs the file's data.
   let fd: number | null = null;
@@ -281,7 +281,7 @@ export function sqliteWalSync(sqlite: SQLite.Database, path: string): SqliteComm
       begin.run();
       return true;
     } catch (e) {
-      if (isBusy(e)) return false;
+      if (isSqliteBusy(e)) return false;
       throw e;
     } finally {
       sqlite.exec(restore);
@@ -300,7 +300,7 @@ export function sqliteWalSync(sqlite: SQLite.Database, path: string): SqliteComm
           return;
         } catch (e) {
           sqlite.exec(restore);
-          if (!isBusy(e)) throw e;
+          if (!isSqliteBusy(e)) throw e;
         }
         // As long as the busy timeout would have waited, in steps of 1 ms, off the event loop;
         // between the tries the connection keeps its busy timeout for other statements.
