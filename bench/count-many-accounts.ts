@@ -50,7 +50,7 @@ if (process.argv[5] === 'write') {
   });
   const ops = Array.from({ length: SIZE }, () => op(users[k++ % accounts] as string));
   const now = Date.now();
-  const state = await loadBatch(database.db, 'sqlite', ops, now);
+  const state = await loadBatch({ trx: database.db, dialect: 'sqlite', sqlite: database.sqlite }, ops, now);
   const { pending } = decideBatch(ops, state, KEY, now);
   const rows = changedRows(state);
   const raw = database.sqlite;

@@ -72,7 +72,7 @@ async function batch(database: Database, ops: LedgerOp[], p: Phases) {
     else await sql.raw('begin immediate').execute(conn);
     const now = Date.now();
     let t = process.hrtime.bigint();
-    const state = await loadBatch(conn, 'sqlite', ops, now);
+    const state = await loadBatch({ trx: conn, dialect: 'sqlite' }, ops, now);
     p.read += ms(t);
     t = process.hrtime.bigint();
     const { pending } = decideBatch(ops, state, KEY, now);

@@ -55,6 +55,11 @@ export interface SqliteCommit {
    * handler, which would hold the event loop.
    */
   begin(): Promise<void>;
+  /**
+   * COMMIT of the transaction begin() opened, on the raw connection (a prepared statement: the
+   * query builder's execution of it cost more than the statement, bench/analysis.md).
+   */
+  commit(): void;
   /** After its COMMIT or ROLLBACK: the connection syncs in its commits again. */
   end(): void;
   /** Resolves once everything committed so far is on disk (fdatasync of the WAL). */
@@ -267,6 +272,7 @@ export function sqliteWalSync(sqlite: SQLite.Database, path: string): SqliteComm
   // (better-sqlite3's pragma() also builds a Statement object and reads its rows: about
   // 110,000 instructions a batch for its four calls, bench/analysis.md, "A batch's fixed cost").
   const begin = sqlite.prepare('begin immediate');
+  const commit = sqlite.prepare('commit');
   // The connection's busy timeout, 0 from before the BEGIN to the transaction's end (see `begin`).
   const timeout = Number(sqlite.pragma('busy_timeout', { simple: true }));
   const restore = `pragma busy_timeout = ${timeout}`;
@@ -314,6 +320,9 @@ export function sqliteWalSync(sqlite: SQLite.Database, path: string): SqliteComm
         sqlite.exec(full);
         throw e;
       }
+    },
+    commit() {
+      commit.run();
     },
     end() {
       // Still in the transaction only if its COMMIT and ROLLBACK both failed: the level cannot
@@ -372,6 +381,13 @@ export function withStatementCache(sqlite: SQLite.Database, max = 512) {
     close: () => {
       cache.clear();
       sqlite.close();
+    },
+    /**
+     * A statement of its own, not shared through the cache: for one whose mode is changed
+     * (better-sqlite3's `raw()`, which the query builder's driver, reading rows by name, must not meet).
+     */
+    prepareOwn(text: string): SQLite.Statement {
+      return sqlite.prepare(text);
     },
     prepare(text: string): SQLite.Statement {
       const hit = cache.get(text);

@@ -17,7 +17,8 @@ export async function exclusiveTransaction<T>(database: Database, fn: (trx: Kyse
     else await sql.raw(dialect === 'sqlite' ? 'begin immediate' : 'begin').execute(conn);
     try {
       const out = await fn(conn);
-      await sql.raw('commit').execute(conn);
+      if (sqliteCommit) sqliteCommit.commit();
+      else await sql.raw('commit').execute(conn);
       return out;
     } catch (e) {
       // The error that matters is `e`; a failed rollback (a dead connection) adds nothing.

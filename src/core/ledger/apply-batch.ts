@@ -56,7 +56,7 @@ export async function applyBatch(
   now: number,
   hooks?: BatchHooks,
 ): Promise<BatchOutcome> {
-  const state = await loadBatch(trx, target.dialect, ops, now, hooks);
+  const state = await loadBatch({ trx, dialect: target.dialect, sqlite: target.sqlite }, ops, now, hooks);
   const { results, deferred, withEffects, pending } = decideBatch(ops, state, key, now);
 
   const rows = changedRows(state);

@@ -37,6 +37,24 @@ const hold = (id: string, amountMc: number, extra: object = {}): LedgerOp => ({
   ...extra,
 });
 
+describe('monthOf', () => {
+  it('names the UTC month of each time, across month and year ends in any order (it keeps the last month it named)', () => {
+    const cases: [number, string][] = [
+      [Date.UTC(2026, 0, 31, 23, 59, 59, 999), '2026-01'],
+      [Date.UTC(2026, 1, 1), '2026-02'],
+      [Date.UTC(2026, 0, 31, 23, 59, 59, 999), '2026-01'],
+      [Date.UTC(2026, 0, 1), '2026-01'],
+      [Date.UTC(2025, 11, 31, 23, 59, 59, 999), '2025-12'],
+      [Date.UTC(2026, 11, 31, 23, 59, 59, 999), '2026-12'],
+      [Date.UTC(2027, 0, 1), '2027-01'],
+      [Date.UTC(2024, 1, 29, 12), '2024-02'],
+      [Date.UTC(2024, 2, 1) - 1, '2024-02'],
+      [Date.UTC(2024, 2, 1), '2024-03'],
+    ];
+    for (const [ms, month] of cases) expect(monthOf(ms)).toBe(month);
+  });
+});
+
 describe('decide: a member’s charge', () => {
   it('records the member on the ledger and usage rows and adds to their month', () => {
     const s = withMember(500, 100);

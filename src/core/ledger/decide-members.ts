@@ -16,9 +16,20 @@
 import { memberLimitExceeded, notFound } from '../errors.js';
 import type { BatchState, MemberState } from './batch-state.js';
 
-/** The calendar month (UTC) of a time, as member_month_usage keeps it: 'YYYY-MM'. */
+/** The last month monthOf named, and the times it covers: [from, to). */
+let lastMonth = { from: 0, to: 0, month: '' };
+
+/**
+ * The calendar month (UTC) of a time, as member_month_usage keeps it: 'YYYY-MM'. Every batch
+ * asks for the month of its time, nearly always the last one asked: formatting a date
+ * (toISOString) cost 8,000 instructions a batch (bench/analysis.md, "A batch's reads as raw rows").
+ */
 export function monthOf(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 7);
+  if (ms >= lastMonth.from && ms < lastMonth.to) return lastMonth.month;
+  const d = new Date(ms);
+  const month = d.toISOString().slice(0, 7);
+  lastMonth = { from: Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1), to: Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1), month };
+  return month;
 }
 
 export const memberKey = (accountId: string, userId: string) => `${accountId}\u001f${userId}`;

@@ -90,7 +90,7 @@ describe.each(await activeDialects())('the grants a batch loads (%s)', (dialect)
 
   /** The grants loadBatch reads for `ops`, by id, per account. */
   async function loaded(ops: LedgerOp[]): Promise<Record<string, string[]>> {
-    const state = await core.writer.transaction(({ trx, now }) => loadBatch(trx, dialect, ops, now));
+    const state = await core.writer.transaction(({ trx, now }) => loadBatch({ trx, dialect }, ops, now));
     return Object.fromEntries([...state.grants].map(([id, list]) => [id, list.map((g) => g.row.id)]));
   }
 
@@ -186,7 +186,7 @@ describe.each(await activeDialects())('the grants a batch loads (%s)', (dialect)
       { kind: 'reserve', userId: u.id, reservationId: h0, amountMc: 1_301, expiresAt: clock + DAY, forced: true },
       { kind: 'capture', reservationId: h0, amountMc: 1_301, usage: testUsage(1_301) },
     ];
-    const state = await core.writer.transaction(({ trx, now }) => loadBatch(trx, dialect, ops, now));
+    const state = await core.writer.transaction(({ trx, now }) => loadBatch({ trx, dialect }, ops, now));
     expect(state.allocationsLoaded.has(u.id)).toBe(true);
     expect([...state.allocations.keys()]).toEqual([h1]);
     // Through the writer, in one batch: the grant ends with the balance, h1 keeps 1,326.

@@ -4,9 +4,8 @@
  * accounts. Holds, then accounts, are locked in id order (FOR UPDATE on Postgres; SQLite's
  * writer holds the whole database), one order everywhere, so two instances never deadlock.
  */
-import { type Kysely, type RawBuilder, sql } from 'kysely';
+import { type RawBuilder, sql } from 'kysely';
 import type { Dialect } from '../../db/open.js';
-import type { DB } from '../../db/schema.js';
 import {
   EVERY_GRANT,
   type AccountState,
@@ -27,11 +26,11 @@ import { monthOf } from './decide-members.js';
 import { type AllocationState, type GrantState, freeOf, ordered, valueOfCredits } from './grants.js';
 import { grantsSpendingOrder } from '../../db/migrations/023-index-predicates-without-in.js';
 import { GRANT_IS_OPEN } from '../../db/migrations/026-grants-open-flag.js';
-import type { AccountRow, GrantRow } from '../../db/schema.js';
+import type { AccountRow, GrantRow, ReservationRow, UsageRow } from '../../db/schema.js';
 import type { LedgerOp } from './types.js';
 import { type BatchHooks, namedAccounts } from './pipeline.js';
 import { loadMembers, memberPairs } from './load-members.js';
-import { oneOf, parts, readByIds } from './load-parts.js';
+import { type ReadScope, oneOf, parts, readByIds } from './load-parts.js';
 
 /**
  * The grants of `userIds` that have credits left. The 1 is a literal, as in the index
@@ -39,14 +38,83 @@ import { oneOf, parts, readByIds } from './load-parts.js';
  * by comparing the value it has when preparing, and then prepares the statement again each
  * time that parameter is bound (about 50,000 instructions a run, bench/analysis.md).
  */
-function openGrants(trx: Kysely<DB>, dialect: Dialect, userIds: string[]): Promise<GrantRow[]> {
-  return trx
+const openGrants = readByIds<GrantRow>((trx, dialect, userIds) =>
+  trx
     .selectFrom('grants')
     .selectAll()
     .where(oneOf(dialect, 'user_id', userIds))
     .where(sql.raw<boolean>(GRANT_IS_OPEN))
-    .execute();
-}
+    .compile(),
+);
+
+/** The grants `ids` (those an expiry names), whatever is left of them. */
+const grantsById = readByIds<GrantRow>((trx, dialect, ids) =>
+  trx
+    .selectFrom('grants')
+    .selectAll()
+    .where(oneOf(dialect, 'id', ids))
+    .compile(),
+);
+
+/** The stored outcomes of the idempotency keys `ids`. */
+const storedKeys = readByIds<{ id: string; fingerprint: string; result: string }>((trx, dialect, ids) =>
+  trx
+    .selectFrom('idempotency_keys')
+    .select(['id', 'fingerprint', 'result'])
+    .where(oneOf(dialect, 'id', ids))
+    .compile(),
+);
+
+/** The holds `ids`, in id order, locked on PostgreSQL. */
+const holdRows = readByIds<ReservationRow>((trx, dialect, ids) => {
+  const q = trx
+    .selectFrom('reservations')
+    .selectAll()
+    .where(oneOf(dialect, 'id', ids))
+    .orderBy('id');
+  return (dialect === 'postgres' ? q.forUpdate() : q).compile();
+});
+
+/** The usage rows `ids`. */
+const usageRows = readByIds<UsageRow>((trx, dialect, ids) =>
+  trx
+    .selectFrom('usage_tracking')
+    .selectAll()
+    .where(oneOf(dialect, 'id', ids))
+    .compile(),
+);
+
+/** Which of the usage rows `ids` a stored row already reverses. */
+const reversals = readByIds<{ reverses_id: string | null }>((trx, dialect, ids) =>
+  trx
+    .selectFrom('usage_tracking')
+    .select('reverses_id')
+    .where(oneOf(dialect, 'reverses_id', ids))
+    .compile(),
+);
+
+/** What the active holds of the accounts `ids` reserved from which grants. */
+const activeAllocations = readByIds<{ reservation_id: string; grant_id: string; amount_mc: number; user_id: string }>((trx, dialect, ids) =>
+  trx
+    .selectFrom('reservation_grants as rg')
+    .innerJoin('reservations as r', 'r.id', 'rg.reservation_id')
+    .select(['rg.reservation_id', 'rg.grant_id', 'rg.amount_mc', 'r.user_id'])
+    .where(oneOf(dialect, 'r.user_id', ids))
+    .where('r.status', '=', sql.lit('active'))
+    .compile(),
+);
+
+/** What the charges of the ledger rows `ids` took from which grants, with those grants' prices. */
+const chargeMovements = readByIds<{ transaction_id: string; amount_mc: number; value_cents: number; credits_mc: number }>(
+  (trx, dialect, ids) =>
+    trx
+      .selectFrom('grant_movements as m')
+      .innerJoin('grants as g', 'g.id', 'm.grant_id')
+      .select(['m.transaction_id', 'm.amount_mc', 'g.value_cents', 'g.credits_mc'])
+      .where(oneOf(dialect, 'm.transaction_id', ids))
+      .where('m.amount_mc', '<', sql.lit(0))
+      .compile(),
+);
 
 /** `select <what> from grants h`: the first open grant of the account `userId` (a column of the outer query) in the spending order. */
 function firstGrantSql(dialect: Dialect, what: RawBuilder<unknown>, userId: RawBuilder<unknown>): RawBuilder<unknown> {
@@ -55,11 +123,15 @@ function firstGrantSql(dialect: Dialect, what: RawBuilder<unknown>, userId: RawB
     order by ${sql.raw(grantsSpendingOrder(dialect === 'postgres'))} limit 1`;
 }
 
-/** The first open grant in the spending order of each of `userIds` that has one. */
+/**
+ * SQLite: the first open grant in the spending order of each of `userIds` that has one (PostgreSQL
+ * reads it in the statement that locks the accounts). A join on the grant's rowid: `g.id in
+ * (select ...)` built a temporary b-tree of the ids for each run and found each grant through
+ * the id's index (bench/analysis.md, "A batch's reads as raw rows").
+ */
 const firstGrants = readByIds<GrantRow>((trx, dialect, userIds) =>
-  sql`select g.* from grants g where g.id in (
-      select (${firstGrantSql(dialect, sql`h.id`, sql.ref('u.user_id'))}) from user_credits u
-      where ${oneOf(dialect, 'u.user_id', userIds)})`.compile(trx),
+  sql`select g.* from user_credits u join grants g on g.rowid = (${firstGrantSql(dialect, sql`h.rowid`, sql.ref('u.user_id'))})
+      where ${oneOf(dialect, 'u.user_id', userIds)}`.compile(trx),
 );
 
 /** The rows of the accounts `userIds` (SQLite: the writer holds the database, nothing to lock). */
@@ -90,25 +162,15 @@ function grantNeeds(ids: string[], demand: ReadonlyMap<string, number>) {
 }
 
 /** Reads (and on Postgres locks) everything `ops` touch, inside the open transaction `trx`. */
-export async function loadBatch(
-  trx: Kysely<DB>,
-  dialect: Dialect,
-  ops: readonly LedgerOp[],
-  now: number,
-  hooks?: BatchHooks,
-): Promise<BatchState> {
+export async function loadBatch(scope: ReadScope, ops: readonly LedgerOp[], now: number, hooks?: BatchHooks): Promise<BatchState> {
+  const { trx, dialect } = scope;
   const forUpdate = dialect === 'postgres';
 
   // Idempotency: keys already applied replay their stored outcome.
   const stored = new Map<string, { fingerprint: string; result: string }>();
   const keyIds = [...new Set(ops.map(idemId).filter((k): k is string => k !== null))];
   for (const part of parts(dialect, keyIds)) {
-    const rows = await trx
-      .selectFrom('idempotency_keys')
-      .select(['id', 'fingerprint', 'result'])
-      .where(oneOf(dialect, 'id', part))
-      .execute();
-    for (const r of rows) stored.set(r.id, r);
+    for (const r of await storedKeys(scope, part)) stored.set(r.id, r);
   }
   if (hooks?.beforeLocks) {
     const { userIds, others } = namedAccounts(ops);
@@ -118,13 +180,7 @@ export async function loadBatch(
   // Holds, then accounts, each locked in id order.
   const reservations = new Map<string, ReservationState>();
   for (const part of parts(dialect, [...new Set(ops.flatMap(reservationIdsOf))].sort())) {
-    let q = trx
-      .selectFrom('reservations')
-      .selectAll()
-      .where(oneOf(dialect, 'id', part))
-      .orderBy('id');
-    if (forUpdate) q = q.forUpdate();
-    for (const row of await q.execute()) reservations.set(row.id, { row, isNew: false, dirty: false });
+    for (const row of await holdRows(scope, part)) reservations.set(row.id, { row, isNew: false, dirty: false });
   }
   const userIds = new Set<string>();
   for (const op of ops) {
@@ -139,24 +195,13 @@ export async function loadBatch(
   // across batches and instances; this read lets the op refuse cleanly instead).
   const usages = new Map<string, UsageState>();
   for (const part of parts(dialect, [...new Set(ops.flatMap(usageIdsOf))])) {
-    for (const row of await trx
-      .selectFrom('usage_tracking')
-      .selectAll()
-      .where(oneOf(dialect, 'id', part))
-      .execute()) {
-      usages.set(row.id, { row, reversed: false });
-    }
-    const done = await trx
-      .selectFrom('usage_tracking')
-      .select('reverses_id')
-      .where(oneOf(dialect, 'reverses_id', part))
-      .execute();
-    for (const d of done) {
+    for (const row of await usageRows(scope, part)) usages.set(row.id, { row, reversed: false });
+    for (const d of await reversals(scope, part)) {
       const u = d.reverses_id ? usages.get(d.reverses_id) : undefined;
       if (u) u.reversed = true;
     }
   }
-  await loadChargeValues(trx, dialect, usages);
+  await loadChargeValues(scope, usages);
 
   // Accounts, locked in id order, each with the grants with credits left that its ops can
   // reach in the spending order (grantDemand): all of them, only the first, or none. Where the
@@ -220,10 +265,10 @@ export async function loadBatch(
         else if ((demand.get(row.user_id) ?? EVERY_GRANT) > 0) more.add(row.user_id);
       }
     } else {
-      const rows = await accountRows(trx, dialect, part);
+      const rows = await accountRows(scope, part);
       for (const row of rows) accounts.set(row.user_id, { row, startAvailableMc: row.balance_mc - row.reserved_mc, dirty: false });
-      if (need.every.length > 0) for (const g of await openGrants(trx, dialect, need.every)) addGrant(g);
-      if (need.first.length > 0) for (const g of await firstGrants(trx, dialect, need.first)) addGrant(g);
+      if (need.every.length > 0) for (const g of await openGrants(scope, need.every)) addGrant(g);
+      if (need.first.length > 0) for (const g of await firstGrants(scope, need.first)) addGrant(g);
     }
   }
   hooks?.locked?.(ids);
@@ -234,16 +279,11 @@ export async function loadBatch(
     if (first && freeOf(first.row) < (demand.get(id) as number)) more.add(id);
   }
   for (const part of parts(dialect, [...more])) {
-    for (const g of await openGrants(trx, dialect, part)) addGrant(g);
+    for (const g of await openGrants(scope, part)) addGrant(g);
   }
   // Grants an expiry names, whatever is left of them.
   for (const part of parts(dialect, [...new Set(ops.flatMap(grantIdsOf))])) {
-    for (const g of await trx
-      .selectFrom('grants')
-      .selectAll()
-      .where(oneOf(dialect, 'id', part))
-      .execute())
-      addGrant(g);
+    for (const g of await grantsById(scope, part)) addGrant(g);
   }
   for (const list of grants.values()) ordered(list);
 
@@ -263,14 +303,7 @@ export async function loadBatch(
     }
   }
   for (const part of parts(dialect, [...allocationsLoaded].sort())) {
-    const rows = await trx
-      .selectFrom('reservation_grants as rg')
-      .innerJoin('reservations as r', 'r.id', 'rg.reservation_id')
-      .select(['rg.reservation_id', 'rg.grant_id', 'rg.amount_mc', 'r.user_id'])
-      .where(oneOf(dialect, 'r.user_id', part))
-      .where('r.status', '=', 'active')
-      .execute();
-    for (const r of rows) {
+    for (const r of await activeAllocations(scope, part)) {
       const a: AllocationState = {
         reservationId: r.reservation_id,
         grantId: r.grant_id,
@@ -305,19 +338,12 @@ export async function loadBatch(
  * charge that took more than it charged, a capture whose hold also expired credits, is scaled
  * to what it charged).
  */
-async function loadChargeValues(trx: Kysely<DB>, dialect: Dialect, usages: Map<string, UsageState>): Promise<void> {
+async function loadChargeValues(scope: ReadScope, usages: Map<string, UsageState>): Promise<void> {
   const byTx = new Map<string, UsageState>();
   for (const u of usages.values()) if (u.row.transaction_id) byTx.set(u.row.transaction_id, u);
   const taken = new Map<UsageState, { mc: number; cents: number }>();
-  for (const part of parts(dialect, [...byTx.keys()])) {
-    const rows = await trx
-      .selectFrom('grant_movements as m')
-      .innerJoin('grants as g', 'g.id', 'm.grant_id')
-      .select(['m.transaction_id', 'm.amount_mc', 'g.value_cents', 'g.credits_mc'])
-      .where(oneOf(dialect, 'm.transaction_id', part))
-      .where('m.amount_mc', '<', 0)
-      .execute();
-    for (const r of rows) {
+  for (const part of parts(scope.dialect, [...byTx.keys()])) {
+    for (const r of await chargeMovements(scope, part)) {
       const u = byTx.get(r.transaction_id) as UsageState;
       const t = taken.get(u) ?? { mc: 0, cents: 0 };
       t.mc -= r.amount_mc;

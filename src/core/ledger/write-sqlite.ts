@@ -28,6 +28,8 @@ const MAX_PARAMS = 999;
  * when first needed. Held per connection (the statements belong to it).
  */
 interface Shape {
+  readonly cols: readonly string[];
+  readonly suffix: string;
   readonly text: (rows: number) => string;
   readonly byRows: (Statement | undefined)[];
   /** The largest power of two of rows whose parameters stay within MAX_PARAMS. */
@@ -45,9 +47,30 @@ function shapeOf(raw: SqliteHandle, table: string, cols: readonly string[], suff
     const tuple = `(${cols.map(() => '?').join(', ')})`;
     let maxRows = MAX_ROWS;
     while (maxRows > 1 && maxRows * cols.length > MAX_PARAMS) maxRows >>= 1;
-    shape = { text: (n) => `${head}${new Array<string>(n).fill(tuple).join(', ')}${suffix}`, byRows: [], maxRows };
+    shape = { cols, suffix, text: (n) => `${head}${new Array<string>(n).fill(tuple).join(', ')}${suffix}`, byRows: [], maxRows };
     byKey.set(key, shape);
   }
+  return shape;
+}
+
+/** The shapes insertEach has used, by table, for each connection. */
+const rowShapes = new WeakMap<SqliteHandle, Map<string, Shape[]>>();
+
+/**
+ * The shape of `row`'s defined keys in `table`: found among those the table's rows had before by
+ * comparing keys (sameKeys), not by a key string joined and hashed for every call (8,000
+ * instructions a call: bench/analysis.md, "A batch's reads as raw rows").
+ */
+function shapeOfRow(raw: SqliteHandle, table: string, row: Record<string, unknown>, suffix: string): Shape {
+  let byTable = rowShapes.get(raw);
+  if (!byTable) rowShapes.set(raw, (byTable = new Map()));
+  let known = byTable.get(table);
+  if (!known) byTable.set(table, (known = []));
+  for (const shape of known) if (shape.suffix === suffix && sameKeys(row, shape.cols)) return shape;
+  const cols: string[] = [];
+  for (const k in row) if (row[k] !== undefined) cols.push(k);
+  const shape = shapeOf(raw, table, cols, suffix);
+  known.push(shape);
   return shape;
 }
 
@@ -84,12 +107,10 @@ function insertChunks(raw: SqliteHandle, shape: Shape, cols: readonly string[], 
 export function insertEach(raw: SqliteHandle, table: string, rows: readonly object[], suffix = '') {
   let i = 0;
   while (i < rows.length) {
-    const first = rows[i] as Record<string, unknown>;
-    const cols: string[] = [];
-    for (const k in first) if (first[k] !== undefined) cols.push(k);
+    const shape = shapeOfRow(raw, table, rows[i] as Record<string, unknown>, suffix);
     let end = i + 1;
-    while (end < rows.length && sameKeys(rows[end] as Record<string, unknown>, cols)) end++;
-    insertChunks(raw, shapeOf(raw, table, cols, suffix), cols, rows, i, end);
+    while (end < rows.length && sameKeys(rows[end] as Record<string, unknown>, shape.cols)) end++;
+    insertChunks(raw, shape, shape.cols, rows, i, end);
     i = end;
   }
 }
