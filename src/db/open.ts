@@ -55,10 +55,7 @@ export interface SqliteCommit {
    * handler, which would hold the event loop.
    */
   begin(): Promise<void>;
-  /**
-   * COMMIT of the transaction begin() opened, on the raw connection (a prepared statement: the
-   * query builder's execution of it cost more than the statement, bench/analysis.md).
-   */
+  /** COMMIT of begin()'s transaction, prepared on the raw connection (cheaper than the query builder's). */
   commit(): void;
   /** After its COMMIT or ROLLBACK: the connection syncs in its commits again. */
   end(): void;
@@ -382,10 +379,7 @@ export function withStatementCache(sqlite: SQLite.Database, max = 512) {
       cache.clear();
       sqlite.close();
     },
-    /**
-     * A statement of its own, not shared through the cache: for one whose mode is changed
-     * (better-sqlite3's `raw()`, which the query builder's driver, reading rows by name, must not meet).
-     */
+    /** A statement outside the cache: one whose mode changes (`raw()`, which the query builder must not meet). */
     prepareOwn(text: string): SQLite.Statement {
       return sqlite.prepare(text);
     },
