@@ -30,7 +30,7 @@ import type { AccountRow, GrantRow, ReservationRow, UsageRow } from '../../db/sc
 import type { LedgerOp } from './types.js';
 import { type BatchHooks, namedAccounts } from './pipeline.js';
 import { loadMembers, memberPairs } from './load-members.js';
-import { type ReadScope, oneOf, parts, readByIds } from './load-parts.js';
+import { type ReadScope, compiledOnce, oneOf, parts, readByIds } from './load-parts.js';
 
 /**
  * The grants of `userIds` that have credits left. The 1 is a literal, as in the index
@@ -144,6 +144,34 @@ const accountRows = readByIds<AccountRow>((trx, dialect, userIds) =>
     .compile(),
 );
 
+/** PostgreSQL: an account row locked, with its grants as lockAccounts reads them. */
+type LockedAccount = AccountRow & { open_grants: GrantRow[] | null; locked_version: string; snapshot_version: string | null };
+
+/**
+ * PostgreSQL: locks the accounts `part` in id order and reads, in the same statement, all open
+ * grants of those in `every` and the first open grant of those in `first`, with each account's
+ * row version as locked and as in the statement's snapshot (loadBatch says why). Compiled once.
+ */
+const lockAccounts = compiledOnce((trx, [every, first, part]) =>
+  trx
+    .selectFrom('user_credits')
+    .selectAll()
+    .select([
+      sql<GrantRow[] | null>`case
+        when user_credits.user_id = any(${every}::text[])
+          then (select json_agg(g) from grants g where g.user_id = user_credits.user_id and g.${sql.raw(GRANT_IS_OPEN)})
+        when user_credits.user_id = any(${first}::text[])
+          then (select json_agg(g) from (${firstGrantSql('postgres', sql`*`, sql.ref('user_credits.user_id'))}) g)
+        end`.as('open_grants'),
+      sql<string>`user_credits.xmin::text`.as('locked_version'),
+      sql<string | null>`(select s.xmin::text from user_credits s where s.user_id = user_credits.user_id)`.as('snapshot_version'),
+    ])
+    .where(oneOf('postgres', 'user_id', part as string[]))
+    .orderBy('user_id')
+    .forUpdate()
+    .compile(),
+);
+
 /**
  * Which accounts need which of their grants loaded, from what the batch may take of their free
  * credits (batch-state.ts `grantDemand`): every open grant, the first in the spending order
@@ -237,28 +265,12 @@ export async function loadBatch(scope: ReadScope, ops: readonly LedgerOp[], now:
       // account row locked is the latest. Where another transaction changed the account
       // meanwhile (its row version differs from the snapshot's), all its grants are read again
       // now, after the lock. Every change of a grant rewrites its account's row.
-      const locking = trx
-        .selectFrom('user_credits')
-        .selectAll()
-        .select([
-          sql<GrantRow[] | null>`case
-            when user_credits.user_id = any(${need.every}::text[])
-              then (select json_agg(g) from grants g where g.user_id = user_credits.user_id and g.${sql.raw(GRANT_IS_OPEN)})
-            when user_credits.user_id = any(${need.first}::text[])
-              then (select json_agg(g) from (${firstGrantSql(dialect, sql`*`, sql.ref('user_credits.user_id'))}) g)
-            end`.as('open_grants'),
-          sql<string>`user_credits.xmin::text`.as('locked_version'),
-          sql<string | null>`(select s.xmin::text from user_credits s where s.user_id = user_credits.user_id)`.as('snapshot_version'),
-        ])
-        .where(oneOf(dialect, 'user_id', part))
-        .orderBy('user_id')
-        .forUpdate()
-        .execute();
+      const locking = trx.executeQuery<LockedAccount>(lockAccounts(trx, [need.every, need.first, part]));
       // Postgres takes every account in one part: this is the last lock. A failed lock is the error
       // thrown; the read behind it then fails too (the transaction is aborted), unheard.
       members = loadMembers(trx, dialect, pairs, month);
       members.catch(() => {});
-      const rows = await locking;
+      const { rows } = await locking;
       for (const { open_grants, locked_version, snapshot_version, ...row } of rows) {
         accounts.set(row.user_id, { row, startAvailableMc: row.balance_mc - row.reserved_mc, dirty: false });
         if (locked_version === snapshot_version) for (const g of open_grants ?? []) addGrant(g);

@@ -5,7 +5,7 @@
 import { sql } from 'kysely';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type Database, openDatabase } from '../../db/open.js';
-import { type ReadScope, oneOf, readByIds, rowMaker } from './load-parts.js';
+import { type ReadScope, compiledOnce, oneOf, readByIds, rowMaker } from './load-parts.js';
 
 const opened: Database[] = [];
 afterEach(async () => {
@@ -71,5 +71,32 @@ describe('rowMaker', () => {
     expect(rowMaker(['id', 'id'])([1, 2])).toEqual({ id: 2 });
     const odd = rowMaker(['x"}; throw 1; //', 'y'])([1, 2]);
     expect(odd).toEqual({ 'x"}; throw 1; //': 1, y: 2 });
+  });
+});
+
+describe('compiledOnce', () => {
+  it("compiles once and puts each later call's lists where the first compile put them", async () => {
+    const { builder } = await scopes();
+    let built = 0;
+    const make = compiledOnce((trx, [a, b]) => {
+      built++;
+      // b before a in the text: the parameters follow the text, not the lists.
+      return sql`select ${b} as b, ${a} as a`.compile(trx);
+    });
+    const first = make(builder.trx, [['a1'], ['b1']]);
+    expect(first.parameters).toEqual([['b1'], ['a1']]);
+    const a2 = ['a2', 'a3'];
+    const b2: string[] = [];
+    const second = make(builder.trx, [a2, b2]);
+    expect(second.sql).toBe(first.sql);
+    expect(second.parameters[0]).toBe(b2);
+    expect(second.parameters[1]).toBe(a2);
+    expect(built).toBe(1);
+  });
+
+  it('refuses a statement with a parameter that is not one of its lists', async () => {
+    const { builder } = await scopes();
+    const make = compiledOnce((trx, [a]) => sql`select ${a} as a, ${1} as one`.compile(trx));
+    expect(() => make(builder.trx, [['x']])).toThrow(/other than its id lists/);
   });
 });

@@ -106,3 +106,28 @@ export function readByIds<R>(
     return (await trx.executeQuery(CompiledQuery.raw(text, parameters))).rows as R[];
   };
 }
+
+/**
+ * PostgreSQL: a statement whose only parameters are id lists (each one array parameter, so
+ * its text is the same for any number of ids), built and compiled by the query builder once;
+ * later calls give the same text with their lists in the positions the first compile put
+ * them. The first compile checks that every parameter is one of the lists.
+ */
+export function compiledOnce(
+  build: (trx: Kysely<DB>, lists: string[][]) => CompiledQuery,
+): (trx: Kysely<DB>, lists: string[][]) => CompiledQuery {
+  let made: { text: string; positions: number[] } | undefined;
+  return (trx, lists) => {
+    if (!made) {
+      const compiled = build(trx, lists);
+      const positions = compiled.parameters.map((p) => lists.indexOf(p as string[]));
+      if (positions.some((i) => i < 0)) throw new Error('compiledOnce: the statement takes parameters other than its id lists');
+      made = { text: compiled.sql, positions };
+    }
+    const { text, positions } = made;
+    return CompiledQuery.raw(
+      text,
+      positions.map((i) => lists[i]),
+    );
+  };
+}
