@@ -1,4 +1,4 @@
-/** The id lists of load-batch.ts's statements, by dialect. */
+/** The id lists of load-batch.ts's statements, by dialect, and its reads compiled once from them. */
 import { CompiledQuery, type Kysely, type RawBuilder, sql } from 'kysely';
 import type { Dialect, SqliteHandle } from '../../db/open.js';
 import type { DB } from '../../db/schema.js';
@@ -81,8 +81,8 @@ function padded(ids: string[]): string[] {
 /**
  * A read whose only parameters are the ids of its `oneOf` (one array on PostgreSQL, one
  * parameter each on SQLite), built and compiled by the query builder once for each dialect and
- * number of ids, then run as that text: on SQLite with the scope's raw connection, on it, its
- * rows made by rowMaker. Building and compiling it again for each batch (frozen nodes, the
+ * number of ids, then run as that text (on SQLite, when the scope has the raw connection, there,
+ * its rows made by rowMaker). Building and compiling it again for each batch (frozen nodes, the
  * compiler's visits, a fresh text whose hash the statement cache computes) cost more than
  * running it (bench/analysis.md, "A batch's fixed cost on SQLite: the query builder").
  */
