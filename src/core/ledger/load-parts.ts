@@ -89,11 +89,12 @@ function padded(ids: string[]): string[] {
 export function readByIds<R>(
   build: (trx: Kysely<DB>, dialect: Dialect, ids: string[]) => CompiledQuery,
 ): (scope: ReadScope, ids: string[]) => Promise<R[]> {
-  const texts = new Map<string, string>();
+  // By number of ids on SQLite, -1 on PostgreSQL: a number, not a string made and hashed for each call.
+  const texts = new Map<number, string>();
   return async ({ trx, dialect, sqlite }, ids) => {
     const list = dialect === 'postgres' ? ids : padded(ids);
     const parameters = dialect === 'postgres' ? [ids] : list;
-    const key = dialect === 'postgres' ? dialect : `${dialect}:${list.length}`;
+    const key = dialect === 'postgres' ? -1 : list.length;
     let text = texts.get(key);
     if (text === undefined) {
       const compiled = build(trx, dialect, list);

@@ -35,43 +35,53 @@ interface Shape {
   /** The largest power of two of rows whose parameters stay within MAX_PARAMS. */
   readonly maxRows: number;
 }
-const shapes = new WeakMap<SqliteHandle, Map<string, Shape>>();
+/** The shapes of each connection's statements, by table. */
+const shapes = new WeakMap<SqliteHandle, Map<string, Shape[]>>();
 
+function shapesOf(raw: SqliteHandle, table: string): Shape[] {
+  let byTable = shapes.get(raw);
+  if (!byTable) shapes.set(raw, (byTable = new Map()));
+  let known = byTable.get(table);
+  if (!known) byTable.set(table, (known = []));
+  return known;
+}
+
+/**
+ * The shape of `cols` and `suffix` in `table`: found among the table's by comparing column lists
+ * (the same array first), not by a key string joined and hashed for every call (8,000
+ * instructions a call: bench/analysis.md, "A batch's reads as raw rows").
+ */
 function shapeOf(raw: SqliteHandle, table: string, cols: readonly string[], suffix: string): Shape {
-  let byKey = shapes.get(raw);
-  if (!byKey) shapes.set(raw, (byKey = new Map()));
-  const key = `${table}\u001f${cols.join('\u001f')}\u001f${suffix}`;
-  let shape = byKey.get(key);
-  if (!shape) {
-    const head = `insert into "${table}" ("${cols.join('", "')}") values `;
-    const tuple = `(${cols.map(() => '?').join(', ')})`;
-    let maxRows = MAX_ROWS;
-    while (maxRows > 1 && maxRows * cols.length > MAX_PARAMS) maxRows >>= 1;
-    shape = { cols, suffix, text: (n) => `${head}${new Array<string>(n).fill(tuple).join(', ')}${suffix}`, byRows: [], maxRows };
-    byKey.set(key, shape);
-  }
+  const known = shapesOf(raw, table);
+  for (const shape of known) if (shape.suffix === suffix && sameCols(shape.cols, cols)) return shape;
+  const head = `insert into "${table}" ("${cols.join('", "')}") values `;
+  const tuple = `(${cols.map(() => '?').join(', ')})`;
+  let maxRows = MAX_ROWS;
+  while (maxRows > 1 && maxRows * cols.length > MAX_PARAMS) maxRows >>= 1;
+  const shape = {
+    cols,
+    suffix,
+    text: (n: number) => `${head}${new Array<string>(n).fill(tuple).join(', ')}${suffix}`,
+    byRows: [],
+    maxRows,
+  };
+  known.push(shape);
   return shape;
 }
 
-/** The shapes insertEach has used, by table, for each connection. */
-const rowShapes = new WeakMap<SqliteHandle, Map<string, Shape[]>>();
-
-/**
- * The shape of `row`'s defined keys in `table`: found among those the table's rows had before by
- * comparing keys (sameKeys), not by a key string joined and hashed for every call (8,000
- * instructions a call: bench/analysis.md, "A batch's reads as raw rows").
- */
+/** The shape of `row`'s defined keys in `table`, as shapeOf (its keys compared with each shape's columns). */
 function shapeOfRow(raw: SqliteHandle, table: string, row: Record<string, unknown>, suffix: string): Shape {
-  let byTable = rowShapes.get(raw);
-  if (!byTable) rowShapes.set(raw, (byTable = new Map()));
-  let known = byTable.get(table);
-  if (!known) byTable.set(table, (known = []));
-  for (const shape of known) if (shape.suffix === suffix && sameKeys(row, shape.cols)) return shape;
+  for (const shape of shapesOf(raw, table)) if (shape.suffix === suffix && sameKeys(row, shape.cols)) return shape;
   const cols: string[] = [];
   for (const k in row) if (row[k] !== undefined) cols.push(k);
-  const shape = shapeOf(raw, table, cols, suffix);
-  known.push(shape);
-  return shape;
+  return shapeOf(raw, table, cols, suffix);
+}
+
+function sameCols(a: readonly string[], b: readonly string[]): boolean {
+  if (a === b) return true;
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /**
