@@ -19,9 +19,11 @@ with open(perf_map) as f:
         parts = line.rstrip('\n').split(' ', 2)
         if len(parts) < 3:
             continue
-        entries.append((int(parts[0], 16), int(parts[1], 16), parts[2]))
+        entries.append((int(parts[0], 16), len(entries), int(parts[1], 16), parts[2]))
+# By address, then by the order V8 wrote them: of two entries at one address (its code space
+# reused after a collection), the later one is last and wins the lookup below.
 entries.sort()
-for s, n, name in entries:
+for s, _, n, name in entries:
     starts.append(s)
     ends.append(s + n)
     names.append(name)
