@@ -32,6 +32,12 @@ describe('the ledger row hash', () => {
     expect(hashRow(key, GENESIS_HASH, row)).toBe('98a42495e64ada01c97b36969db8dc565db4d4007a5cc04cd231722eec96140b');
   });
 
+  it('covers a member only when set, as a last field (a row without one keeps the hash it had)', () => {
+    expect(encodeRow(GENESIS_HASH, { ...row, member_id: 'm-1' })).toBe(`${encodeRow(GENESIS_HASH, row)}s3:m-1`);
+    expect(encodeRow(GENESIS_HASH, { ...row, member_id: null })).toBe(encodeRow(GENESIS_HASH, row));
+    expect(() => encodeRow(GENESIS_HASH, { ...row, amount_mc: 0.5 })).toThrow(/not a safe integer/);
+  });
+
   it('needs the key: another key gives another hash, and plain SHA-256 is not it', () => {
     expect(hashRow(new LedgerKey('j'.repeat(32)), GENESIS_HASH, row)).not.toBe(hashRow(key, GENESIS_HASH, row));
     expect(legacyHashRow(GENESIS_HASH, row)).not.toBe(hashRow(key, GENESIS_HASH, row));

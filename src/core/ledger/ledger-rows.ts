@@ -180,23 +180,6 @@ export function addUsage(
     reverses_id: reversal ? reversal.reversesId : null,
   });
   if (memberId !== null) pending.addMemberUsage(userId, memberId, monthOf(at), chargedMc);
-  const bucket = at - (at % HOUR_MS);
-  const key = `${userId}\u001f${bucket}\u001f${u.operation}\u001f${u.unit}`;
-  const r = pending.rollups.get(key);
-  if (r) {
-    r.credits_mc += chargedMc;
-    r.operations += ops;
-    r.quantity_milli += u.quantityMilli;
-  } else {
-    pending.rollups.set(key, {
-      user_id: userId,
-      bucket,
-      operation: u.operation,
-      unit: u.unit,
-      credits_mc: chargedMc,
-      operations: ops,
-      quantity_milli: u.quantityMilli,
-    });
-  }
+  pending.addRollup(userId, at - (at % HOUR_MS), u.operation, u.unit, chargedMc, ops, u.quantityMilli);
   return id;
 }

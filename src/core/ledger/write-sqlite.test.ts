@@ -13,7 +13,7 @@ import { withStatementCache } from '../../db/open.js';
 import { createUser } from '../accounts/create-user.js';
 import { verifyLedger } from './verify.js';
 import type { MemberUsageRow, RollupRow } from './batch-state.js';
-import { insertColumns, insertEach, upsertMemberUsage, upsertRollups } from './write-sqlite.js';
+import { insertColumns, insertEach, shapeCode, upsertMemberUsage, upsertRollups } from './write-sqlite.js';
 
 let raw: ReturnType<typeof withStatementCache>;
 let db: SQLite.Database;
@@ -101,6 +101,21 @@ describe('the SQLite writer: multi-row inserts', () => {
     const dup = [...rows(10), { id: 'r3', a: 1 }];
     expect(() => db.transaction(() => insertEach(raw, 't', dup))()).toThrow('UNIQUE constraint failed: t.id');
     expect(db.prepare('select count(*) as n from t').get()).toEqual({ n: 0 });
+  });
+
+  it("reads rows by each shape's own code: defined keys in order, values by name, a quoted name a key and not code", () => {
+    const odd = ['id', 'a"]; globalThis.shapeCodeRan = 1; //', 'b\\'];
+    const { matches, fill } = shapeCode(odd);
+    const row = { id: 'x', [odd[1] as string]: 1, [odd[2] as string]: null };
+    expect(matches(row)).toBe(true);
+    expect(matches({ ...row, extra: undefined })).toBe(true);
+    expect(matches({ ...row, extra: 0 })).toBe(false);
+    expect(matches({ [odd[1] as string]: 1, id: 'x', [odd[2] as string]: null })).toBe(false);
+    expect(matches({ id: 'x', [odd[1] as string]: 1 })).toBe(false);
+    const out: unknown[] = new Array(6);
+    fill([{ id: 'skip' }, row, { ...row, id: 'y' }], 1, 2, out);
+    expect(out).toEqual(['x', 1, null, 'y', 1, null]);
+    expect((globalThis as Record<string, unknown>).shapeCodeRan).toBeUndefined();
   });
 
   it('keeps a table of many columns within the parameter limit (999)', () => {

@@ -72,4 +72,18 @@ describe.each(await activeDialects())('the pricing cache on %s', (dialect) => {
     await Promise.all(Array.from({ length: 20 }, () => cache.price('message', 'per_message', 1000)));
     expect(reads).toBe(1);
   });
+  it('finds each active rule by its operation and unit, and no rule for a pair none has', async () => {
+    const cache = new PricingCache(core.database.db, 60_000);
+    const rules = [...(await cache.active()).values()];
+    expect(rules.length).toBeGreaterThan(1);
+    for (const r of rules) expect(await cache.rule(r.operation, r.unit)).toBe(r);
+    const ops = new Set(rules.map((r) => r.operation));
+    const units = new Set(rules.map((r) => r.unit));
+    for (const op of ops)
+      for (const unit of units) {
+        if (rules.some((r) => r.operation === op && r.unit === unit)) continue;
+        await expect(cache.rule(op, unit)).rejects.toMatchObject({ code: 'not_found' });
+      }
+    await expect(cache.rule('message/per', 'message')).rejects.toMatchObject({ code: 'not_found' });
+  });
 });
