@@ -9,7 +9,7 @@ import { expireReleased, grantsOf, spendGrants, withExpired } from './decide-gra
 import { checkLimit, limitRoom, memberKey, memberOf } from './decide-members.js';
 import { reserveFree, settleHold } from './grants.js';
 import { type BatchState, type Pending, account, checkAmount, reservation } from './batch-state.js';
-import { addUsage, available, post, usageRowMetadata } from './ledger-rows.js';
+import { addUsage, available, post, usageMetadataText } from './ledger-rows.js';
 import type { Applied, CaptureOp, ReleaseOp, ReserveOp } from './types.js';
 
 /** A new hold: available credits (or fewer, if the op may shrink; any, if forced) reserved from the grants in the spending order. */
@@ -108,7 +108,8 @@ export function decideCapture(op: CaptureOp, state: BatchState, pending: Pending
     pending,
     {
       ...op,
-      metadata: type === 'usage' && op.usage ? usageRowMetadata(op.usage, op.metadata) : op.metadata,
+      metadata: op.metadata,
+      metadataText: type === 'usage' && op.usage ? usageMetadataText(op.usage, op.metadata) : undefined,
       refType: op.refType ?? 'reservation',
       refId: op.refId ?? r.row.id,
       memberId,

@@ -23,7 +23,7 @@ import {
 } from './batch-state.js';
 import type { LedgerKey } from './hash.js';
 import { recordMoves } from './grant-moves.js';
-import { addUsage, available, post, unposted, usageRowMetadata } from './ledger-rows.js';
+import { addUsage, available, post, unposted, usageMetadataText, usageRowMetadata } from './ledger-rows.js';
 import type { Applied, CompoundOp, LedgerOp, OpResult } from './types.js';
 
 /** The ledger row type and reference of a usage reversal (verify recognises them by it). */
@@ -143,7 +143,7 @@ function decideOp(op: LedgerOp, state: BatchState, pending: Pending, now: number
       const applied = post(
         a,
         pending,
-        op.usage ? { ...op, metadata: usageRowMetadata(op.usage, op.metadata) } : op,
+        op.usage ? { ...op, metadataText: usageMetadataText(op.usage, op.metadata) } : op,
         op.type,
         -op.amountMc,
         0,

@@ -13,6 +13,8 @@ export interface UsageInput {
   /** The priced cost before any cap (a capture never charges beyond its hold). */
   costMc: number;
   metadata?: Record<string, unknown> | null;
+  /** `metadata`'s JSON once made (ledger-rows.ts usageText); `metadata` is not changed after. */
+  metadataText?: string | undefined;
 }
 
 /** The rule a hold was priced with, so its settlement is charged at the same price. */

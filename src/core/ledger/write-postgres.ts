@@ -33,23 +33,58 @@ function quote(s: string): string {
 }
 
 /**
- * One column of `rows` as one parameter, which Postgres takes as an array and unnests: the
- * array's literal (`{"a","b",NULL,12}`), written here in one join. node-postgres writes the
- * same literal from a JS array by adding each element to a string, which made most of what a
- * metered request allocated on PostgreSQL beyond SQLite (bench/analysis.md). A column holding
- * anything but strings, numbers and nulls goes as the array itself, for node-postgres to write.
+ * The columns of `rows` as parameters, one each, which Postgres takes as arrays and unnests:
+ * each column's array literal (`{"a","b",NULL,12}`), written here in one join. node-postgres
+ * writes the same literal from a JS array by adding each element to a string, which made most
+ * of what a metered request allocated on PostgreSQL beyond SQLite (bench/analysis.md). A column
+ * holding anything but strings, numbers and nulls goes as the array itself, for node-postgres to
+ * write; a column a row leaves out (an optional member_id) travels as null.
+ *
+ * The reader is code of its own for each column list (`new Function`, the names as string
+ * literals quoted by JSON.stringify), compiled once: one pass over the rows reads every column
+ * by name, so each read sees one table's rows. One shared reader of `row[key]` for every table
+ * and column was a megamorphic lookup for each value (bench/analysis.md, "The writer's reads of
+ * its rows").
  */
-function col<T>(rows: readonly T[], key: string): unknown {
-  const out = new Array<string>(rows.length);
-  for (let i = 0; i < rows.length; i++) {
-    // A column a row leaves out (an optional member_id) travels as null.
-    const v = rows[i]?.[key as keyof T] as unknown;
-    if (v === null || v === undefined) out[i] = 'NULL';
-    else if (typeof v === 'string') out[i] = quote(v);
-    else if (typeof v === 'number') out[i] = String(v);
-    else return rows.map((r) => r[key as keyof T] ?? null);
-  }
-  return `{${out.join(',')}}`;
+export function columnsReader(columns: readonly Column[]): (rows: readonly object[]) => unknown[] {
+  let read = readers.get(columns);
+  if (read) return read;
+  const name = (c: Column) => JSON.stringify(c.name);
+  const decl = columns.map((_, j) => `const a${j} = new Array(n); let x${j} = false;`).join('\n');
+  const body = columns
+    .map(
+      (c, j) => `v = r[${name(c)}];
+      if (v === null || v === undefined) a${j}[i] = 'NULL';
+      else if (typeof v === 'string') a${j}[i] = quote(v);
+      else if (typeof v === 'number') a${j}[i] = String(v);
+      else x${j} = true;`,
+    )
+    .join('\n');
+  const out = columns.map((c, j) => `x${j} ? rows.map((r) => r[${name(c)}] ?? null) : '{' + a${j}.join(',') + '}'`).join(',\n');
+  read = new Function(
+    'quote',
+    `return function readColumns(rows) {
+      const n = rows.length;
+      ${decl}
+      for (let i = 0; i < n; i++) {
+        const r = rows[i];
+        let v;
+        ${body}
+      }
+      return [${out}];
+    };`,
+  )(quote) as (rows: readonly object[]) => unknown[];
+  readers.set(columns, read);
+  return read;
+}
+const readers = new WeakMap<readonly Column[], (rows: readonly object[]) => unknown[]>();
+
+/** A Columns list parsed once (a reader is kept for each parsed list). */
+const parsed = new Map<string, Column[]>();
+function columnsOf(list: Columns): Column[] {
+  let cs = parsed.get(list);
+  if (!cs) parsed.set(list, (cs = parse(list)));
+  return cs;
 }
 
 /**
@@ -95,7 +130,7 @@ function insertRows<T>(name: string, table: keyof typeof INSERTED, rows: readonl
   const columns = COLUMNS[table];
   return {
     name,
-    values: columns.map((c) => col(rows, c.name)),
+    values: columnsReader(columns)(rows as readonly object[]),
     sql: (ph) => `${name} as (insert into ${table} (${names(columns)}) select * from ${unnest(columns, ph)})`,
   };
 }
@@ -114,12 +149,12 @@ function updateRows<T>(
   columns: Columns,
   stamp?: { column: string; value: number },
 ): Part {
-  const cs = parse(`${key} text, ${columns}`);
+  const cs = columnsOf(`${key} text, ${columns}`);
   const set = cs.slice(1).map((c) => c.name);
   return {
     name,
     // The keys' array is the first parameter, read twice (unnest's first column, and `any`).
-    values: [...cs.map((c) => col(rows, c.name)), ...(stamp ? [stamp.value] : [])],
+    values: [...columnsReader(cs)(rows as readonly object[]), ...(stamp ? [stamp.value] : [])],
     sql: (ph) => {
       const values = [...set.map((c) => `v.${c}`), ...(stamp ? [`${ph[cs.length]}::bigint`] : [])].join(', ');
       return `${name} as (update ${table} as x set (${[...set, ...(stamp ? [stamp.column] : [])].join(', ')}) = (
@@ -152,7 +187,7 @@ function accumulateRows<T>(
   const same = (a: string, b: string) => key.map((k) => `${a}.${k} = ${b}.${k}`).join(' and ');
   return {
     name,
-    values: columns.map((c) => col(rows, c.name)),
+    values: columnsReader(columns)(rows as readonly object[]),
     sql: (ph) => {
       const v = `${unnest(columns, ph)} as v(${names(columns)})`;
       return `${name}_found as (update ${table} as x set ${sums.map((c) => `${c} = x.${c} + v.${c}`).join(', ')}
@@ -211,7 +246,7 @@ export async function writePostgres(
     const columns = COLUMNS.reservation_grants;
     parts.push({
       name: 'rg_changed',
-      values: columns.map((c) => col(changedAllocations, c.name)),
+      values: columnsReader(columns)(changedAllocations),
       sql: (ph) => `rg_changed as (update reservation_grants as x set amount_mc = v.amount_mc
       from ${unnest(columns, ph)} as v(reservation_id, grant_id, amount_mc)
       where x.reservation_id = v.reservation_id and x.grant_id = v.grant_id)`,
