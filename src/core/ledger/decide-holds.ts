@@ -108,7 +108,6 @@ export function decideCapture(op: CaptureOp, state: BatchState, pending: Pending
     pending,
     {
       ...op,
-      metadata: op.metadata,
       metadataText: type === 'usage' && op.usage ? usageMetadataText(op.usage, op.metadata) : undefined,
       refType: op.refType ?? 'reservation',
       refId: op.refId ?? r.row.id,

@@ -20,8 +20,18 @@ export interface Price {
  * settings cache's invalidation epoch); another instance's change is seen within `ttlMs`
  * (1 s by default).
  */
+/**
+ * The active rules as loaded: by `operation/unit`, and by operation, then unit, for the
+ * charges, which look a rule up without making an `operation/unit` key and hashing it on every
+ * charge (1,600 instructions a metered request: bench/analysis.md, "The writer's reads of its rows").
+ */
+interface ActiveRules {
+  all: Map<string, PricingRow>;
+  byOperation: Map<string, Map<string, PricingRow>>;
+}
+
 export class PricingCache {
-  private readonly cache: SettingsCache<Map<string, PricingRow>>;
+  private readonly cache: SettingsCache<ActiveRules>;
 
   constructor(
     private readonly db: Kysely<DB>,
@@ -35,18 +45,28 @@ export class PricingCache {
     this.cache.invalidate(ACTIVE);
   }
 
-  private readonly load = async () => {
+  private readonly load = async (): Promise<ActiveRules> => {
     const rows = await this.db.selectFrom('credit_pricing').selectAll().where('active', '=', 1).execute();
-    return new Map(rows.map((r) => [`${r.operation}/${r.unit}`, r] as const));
+    const byOperation = new Map<string, Map<string, PricingRow>>();
+    for (const r of rows) {
+      let units = byOperation.get(r.operation);
+      if (!units) byOperation.set(r.operation, (units = new Map()));
+      units.set(r.unit, r);
+    }
+    return { all: new Map(rows.map((r) => [`${r.operation}/${r.unit}`, r] as const)), byOperation };
   };
 
-  active(): Promise<Map<string, PricingRow>> {
+  private loaded(): Promise<ActiveRules> {
     return this.cache.get(ACTIVE, this.load);
+  }
+
+  async active(): Promise<Map<string, PricingRow>> {
+    return (await this.loaded()).all;
   }
 
   /** The active rule for (operation, unit), or a not_found error. */
   async rule(operation: string, unit: string): Promise<PricingRow> {
-    return ruleOf(await this.active(), operation, unit);
+    return ruleOf(await this.loaded(), operation, unit);
   }
 
   /** Prices `quantityMilli` (thousandths of the unit's base quantity) by the active rule; a cost beyond MAX_MC is invalid. */
@@ -66,7 +86,7 @@ export class PricingCache {
     metadata: Record<string, unknown> | null | undefined,
   ): Promise<Price & { usage: UsageInput }> {
     checkQuantity(unit, quantityMilli);
-    const rules = this.cache.peek(ACTIVE) ?? (await this.active());
+    const rules = this.cache.peek(ACTIVE) ?? (await this.loaded());
     const p = priceBy(ruleOf(rules, operation, unit), unit as Unit, quantityMilli);
     const usage = {
       operation,
@@ -88,25 +108,8 @@ function checkQuantity(unit: string, quantityMilli: number): void {
   }
 }
 
-/**
- * The active rules by operation, then unit, for each loaded set of rules: looked up without
- * making an `operation/unit` key and hashing it on every charge (1,600 instructions a metered
- * request: bench/analysis.md, "The writer's reads of its rows").
- */
-const byOperation = new WeakMap<Map<string, PricingRow>, Map<string, Map<string, PricingRow>>>();
-
-function ruleOf(rules: Map<string, PricingRow>, operation: string, unit: string): PricingRow {
-  let index = byOperation.get(rules);
-  if (!index) {
-    index = new Map();
-    for (const row of rules.values()) {
-      let units = index.get(row.operation);
-      if (!units) index.set(row.operation, (units = new Map()));
-      units.set(row.unit, row);
-    }
-    byOperation.set(rules, index);
-  }
-  const r = index.get(operation)?.get(unit);
+function ruleOf(rules: ActiveRules, operation: string, unit: string): PricingRow {
+  const r = rules.byOperation.get(operation)?.get(unit);
   if (!r) throw notFound(`An active pricing rule for ${operation}/${unit}`);
   return r;
 }
