@@ -4,6 +4,7 @@
  * (stop taking requests, drain the writer, close the database). The database's preparation,
  * the operator's notices and the signal handling are in src/start/.
  */
+import './start/tick-shape.js';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';

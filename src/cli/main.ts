@@ -2,6 +2,7 @@
  * The `credits` command: serve, migrate, seed, verify, users (create, list, set-role,
  * reset-password), bench, and the operations commands of ./commands (backup, restore, doctor).
  */
+import '../start/tick-shape.js';
 import 'dotenv/config';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
