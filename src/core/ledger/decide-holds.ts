@@ -106,17 +106,12 @@ export function decideCapture(op: CaptureOp, state: BatchState, pending: Pending
   const applied = post(
     a,
     pending,
-    {
-      ...op,
-      metadataText: type === 'usage' && op.usage ? usageMetadataText(op.usage, op.metadata) : undefined,
-      refType: op.refType ?? 'reservation',
-      refId: op.refId ?? r.row.id,
-      memberId,
-    },
+    { ...op, refType: op.refType ?? 'reservation', refId: op.refId ?? r.row.id, memberId },
     type,
     -charged,
     -hold,
     now,
+    type === 'usage' && op.usage ? usageMetadataText(op.usage, op.metadata) : undefined,
   );
   applied.reservationId = r.row.id;
   applied.chargedMc = charged;

@@ -140,15 +140,7 @@ function decideOp(op: LedgerOp, state: BatchState, pending: Pending, now: number
       if (m && op.type === 'usage') m.usedMc += op.amountMc;
       if (op.type === 'usage') a.row.lifetime_used_mc += op.amountMc;
       const before = a.row.balance_mc;
-      const applied = post(
-        a,
-        pending,
-        op.usage ? { ...op, metadataText: usageMetadataText(op.usage, op.metadata) } : op,
-        op.type,
-        -op.amountMc,
-        0,
-        now,
-      );
+      const applied = post(a, pending, op, op.type, -op.amountMc, 0, now, op.usage ? usageMetadataText(op.usage, op.metadata) : undefined);
       spendGrants(state, pending, a.row.user_id, before, a.row.balance_mc, 0);
       if (op.usage) {
         applied.usageId = addUsage(
