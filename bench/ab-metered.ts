@@ -11,6 +11,9 @@
  *
  * AB_NODE_A / AB_NODE_B: node options (space-separated) for that build's process, e.g.
  * `AB_NODE_B=--max-semi-space-size=32` with the same server.mjs twice: a V8 flag against its absence.
+ * AB_ENV_A / AB_ENV_B: environment (a JSON object) for that build's process, e.g.
+ * `AB_ENV_B='{"LD_PRELOAD":"/usr/lib/x86_64-linux-gnu/libjemalloc.so.2"}'` with the same server.mjs
+ * twice: another allocator against glibc's (bench/analysis.md, "jemalloc in place of glibc's malloc").
  *
  * AB_ACCOUNTS=N: the metered load spread over N funded accounts of each build, connection i
  * sending as account i mod N (as bench/prof-pg-batch.ts's `accounts` mode).
@@ -45,7 +48,11 @@ for (const [name, script] of [
   const db = await benchDb(dialect);
   dbs.push(db);
   const app = `ab-metered-${process.pid}-${name}`;
-  const env = { METRICS_TOKEN, ...(dialect === 'postgres' ? { DATABASE_URL: withAppName(PG_URL, app) } : {}) };
+  const env = {
+    METRICS_TOKEN,
+    ...(dialect === 'postgres' ? { DATABASE_URL: withAppName(PG_URL, app) } : {}),
+    ...(JSON.parse(process.env[`AB_ENV_${name}`] ?? '{}') as Record<string, string>),
+  };
   const s = await startServerProc(db, env, script, (process.env[`AB_NODE_${name}`] ?? '').split(' ').filter(Boolean));
   if (process.env.AB_ORG) {
     // The org section's two requests, on each build: the member on their own account, and with X-Account of the organisation.

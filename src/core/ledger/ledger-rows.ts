@@ -159,6 +159,15 @@ export function usageText(u: UsageInput): string | null {
 /** Keys that make the spliced text differ from the merged object's: a key of the head, or one JavaScript orders first. */
 const SPLICE_UNSAFE = /^(?:operation|unit|quantity|durationSeconds|toJSON|\d.*)$/s;
 
+/** Whether a usage record's own JSON can follow the head as it is: a plain object with no key SPLICE_UNSAFE names. */
+function spliceable(meta: Record<string, unknown> | null | undefined): boolean {
+  if (!meta) return true;
+  const proto = Object.getPrototypeOf(meta);
+  if (proto !== Object.prototype && proto !== null) return false;
+  for (const k in meta) if (SPLICE_UNSAFE.test(k)) return false;
+  return true;
+}
+
 /**
  * `JSON.stringify(usageRowMetadata(u, given))`, the ledger row's metadata of a usage charge. With
  * no `given`, it is the head (operation, unit, quantity, the call's seconds) followed by the usage
@@ -170,12 +179,7 @@ const SPLICE_UNSAFE = /^(?:operation|unit|quantity|durationSeconds|toJSON|\d.*)$
  */
 export function usageMetadataText(u: UsageInput, given: Record<string, unknown> | null | undefined): string {
   if (given) return JSON.stringify(given);
-  const meta = u.metadata;
-  if (meta) {
-    const proto = Object.getPrototypeOf(meta);
-    if (proto !== Object.prototype && proto !== null) return JSON.stringify(usageRowMetadata(u, null));
-    for (const k in meta) if (SPLICE_UNSAFE.test(k)) return JSON.stringify(usageRowMetadata(u, null));
-  }
+  if (!spliceable(u.metadata)) return JSON.stringify(usageRowMetadata(u, null));
   const quantity = JSON.stringify(u.quantityMilli / 1000);
   let text = `{"operation":${JSON.stringify(u.operation)},"unit":${JSON.stringify(u.unit)},"quantity":${quantity}`;
   if (u.unit === 'per_minute') text += `,"durationSeconds":${quantity}`;

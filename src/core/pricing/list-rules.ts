@@ -9,5 +9,5 @@ export async function listRules(db: Kysely<DB>): Promise<PricingRow[]> {
 
 /** The current prices: the active version of each rule, by operation and unit. */
 export async function listActiveRules(pricing: PricingCache): Promise<PricingRow[]> {
-  return [...(await pricing.active()).values()].sort((a, b) => a.operation.localeCompare(b.operation) || a.unit.localeCompare(b.unit));
+  return [...(await pricing.active())].sort((a, b) => a.operation.localeCompare(b.operation) || a.unit.localeCompare(b.unit));
 }

@@ -21,12 +21,12 @@ export interface Price {
  * (1 s by default).
  */
 /**
- * The active rules as loaded: by `operation/unit`, and by operation, then unit, for the
- * charges, which look a rule up without making an `operation/unit` key and hashing it on every
- * charge (1,600 instructions a metered request: bench/analysis.md, "The writer's reads of its rows").
+ * The active rules as loaded, and indexed by operation, then unit, for the charges, which look a
+ * rule up without making an `operation/unit` key and hashing it on every charge (1,600
+ * instructions a metered request: bench/analysis.md, "The writer's reads of its rows").
  */
 interface ActiveRules {
-  all: Map<string, PricingRow>;
+  rows: readonly PricingRow[];
   byOperation: Map<string, Map<string, PricingRow>>;
 }
 
@@ -53,15 +53,16 @@ export class PricingCache {
       if (!units) byOperation.set(r.operation, (units = new Map()));
       units.set(r.unit, r);
     }
-    return { all: new Map(rows.map((r) => [`${r.operation}/${r.unit}`, r] as const)), byOperation };
+    return { rows, byOperation };
   };
 
   private loaded(): Promise<ActiveRules> {
     return this.cache.get(ACTIVE, this.load);
   }
 
-  async active(): Promise<Map<string, PricingRow>> {
-    return (await this.loaded()).all;
+  /** The active rules, in no particular order. */
+  async active(): Promise<readonly PricingRow[]> {
+    return (await this.loaded()).rows;
   }
 
   /** The active rule for (operation, unit), or a not_found error. */
