@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Samples of `perf record -g` by owner: `perf-owners.py PERF_DATA SERVER_PID [REQUESTS]`
-(bench/perf-route.ts). Each sample goes to the first frame, from the top of its stack, that has
+(bench/perf-route.ts; `-v` lists the stacks with no owner, `-f` the owning frames that took most). Each sample goes to the first frame, from the top of its stack, that has
 an owner: the kernel (by the system call it serves, named by the user-space frame that made
 it), SQLite, better-sqlite3's binding, OpenSSL, V8's GC, llhttp, node's JavaScript, a package's
 JavaScript, or our own (dist/). Frames with no owner (V8's builtins and runtime, libc, node's
@@ -12,7 +12,7 @@ import sys
 from collections import Counter, defaultdict
 
 data, server_pid = sys.argv[1], sys.argv[2]
-requests = float(sys.argv[3]) if len(sys.argv) > 3 and sys.argv[3] != '-v' else 0
+requests = float(sys.argv[3]) if len(sys.argv) > 3 and not sys.argv[3].startswith('-') else 0
 out = subprocess.run(['perf', 'script', '-i', data, '-F', 'comm,pid,tid,period,ip,sym,dso'],
                      capture_output=True, text=True, errors='replace').stdout
 
@@ -60,6 +60,7 @@ kernel_by = Counter()
 threads = Counter()
 others = Counter()
 unowned = Counter()
+by_frame = Counter()
 total = 0
 lines = out.split('\n')
 i = 0
@@ -104,6 +105,7 @@ while i < len(lines):
             break
         if o:
             got = o
+            by_frame[f'{o}: {sym}'] += 1
             break
     if not got:
         unowned[' < '.join(s_ for s_, d_ in frames[:4])] += 1
@@ -118,5 +120,9 @@ print('kernel, by the user-space call that entered it: ' + ', '.join(f'{k} {100 
 if '-v' in sys.argv:
     for k, v in unowned.most_common(15):
         print(f'  unowned {v}: {k[:200]}')
+if '-f' in sys.argv:
+    for k, v in by_frame.most_common(40):
+        per = f'{v * 1e6 / 999 / requests:6.2f} µs/request' if requests else f'{v:6d}'
+        print(f'  {per}  {k[:160]}')
 if others:
     print('other processes: ' + ', '.join(f'{k} {v}' for k, v in others.most_common(8)))
