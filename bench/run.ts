@@ -187,7 +187,7 @@ const ms = (x: number) => `${x}`;
 const sections: string[] = [];
 if (http.length) {
   const x = (a: number, b: number) => `${(a / b).toFixed(2)}x`;
-  const cpu = (l: { cpuUs?: number }) => (l.cpuUs === undefined ? '-' : fmt(l.cpuUs));
+  const cpu = (l: { cpuUs?: number }) => (l.cpuUs === undefined ? '-' : String(l.cpuUs));
   const row = (d: string, route: string, l: (typeof http)[number]['bare'], bare: (typeof http)[number]['bare'] | null) =>
     `| ${d} | ${route} | ${fmt(l.rps)} | ${ms(l.p50)} | ${ms(l.p99)} | ${l.bad} | ${cpu(l)} | ${bare ? x(l.rps, bare.rps) : ''} | ${bare && l.cpuUs && bare.cpuUs ? x(bare.cpuUs, l.cpuUs) : ''} |`;
   const rows = http.flatMap((r) => [
