@@ -8,7 +8,7 @@ import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { ServerResponse } from 'node:http';
-import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
+import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest, type RouteOptions } from 'fastify';
 import { type ZodTypeProvider, jsonSchemaTransform, jsonSchemaTransformObject } from 'fastify-type-provider-zod';
 import { apiDescription } from '../contracts/units.js';
 import { type App, type AppDeps, type Lifecycle, createContext } from './context.js';
@@ -16,7 +16,7 @@ import { HttpError, answerError, sendError } from './http-errors.js';
 import { bodyCheckCompiler } from './body-checks.js';
 import { decorateDocument } from './openapi.js';
 import { bufferedLogDestination } from './log-destination.js';
-import { OBSERVE_DURATION, OneLineLogController, RequestLogger, durationObserver, requestIds } from './request-log.js';
+import { OBSERVE_DURATION, OneLineLogController, durationObserver, lazyRequestChildren, requestIds } from './request-log.js';
 import { loadShedding } from './plugins/load-shedding.js';
 import { apiSecurityHeaders, securityHeaders } from './plugins/security-headers.js';
 import { accountOnRoute } from './plugins/account.js';
@@ -99,7 +99,6 @@ export async function createApp(deps: AppDeps): Promise<App> {
     bodyLimit: 1024 * 1024,
     http: { ServerResponse: closingWhileStopping(lifecycle) },
     logController: new OneLineLogController(stdoutLog?.stream),
-    childLoggerFactory: (logger, bindings, opts) => new RequestLogger(logger, bindings, opts) as unknown as FastifyBaseLogger,
     // Behind reverse proxies (TRUST_PROXY), req.ip is the client the nearest trusted proxy saw.
     trustProxy: trustProxyOption(config.trustProxy),
     genReqId: requestIds(),
@@ -128,6 +127,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
   app.setSerializerCompiler(() => (data) => (typeof data === 'string' ? data : JSON.stringify(data)));
   if (deps.onRoute) app.addHook('onRoute', deps.onRoute);
 
+  // Each request's logger is a RequestLogger, made by Fastify's default factory (request-log.ts).
+  lazyRequestChildren(app.log);
   const ctx = createContext({ ...deps, lifecycle }, app.log);
 
   app.decorateRequest('principal', null);

@@ -37,6 +37,20 @@ describe('bufferedLogDestination', () => {
     d.close();
   });
 
+  it('writes each line as Buffer.from encodes it, in order, lines longer than a chunk and across chunks included', async () => {
+    const { fd } = file('bytes.log');
+    const path = join(dir, 'bytes.log');
+    const d = bufferedLogDestination({ fd, minLength: 64, flushMs: 60_000 });
+    // Multi-byte characters, a lone surrogate (written as U+FFFD), a line that needs more than
+    // what is left of a chunk, and one longer than a whole chunk (64 + 8 KiB).
+    const lines = ['caf\u00e9 \u{1f600}\n', 'lone \ud800 end\n', `${'\u2028'.repeat(30)}\n`, `${'x'.repeat(20_000)}\n`, 'last\n'];
+    for (const l of lines) d.stream.write(l);
+    d.close();
+    const expected = Buffer.concat(lines.map((l) => Buffer.from(l)));
+    await until(() => readFileSync(path).length >= expected.length);
+    expect(readFileSync(path).equals(expected)).toBe(true);
+  });
+
   it('writes what is buffered after flushMs, on close, and every line logged after close', async () => {
     const { fd, read } = file('timer.log');
     const d = bufferedLogDestination({ fd, minLength: 1 << 20, flushMs: 20 });

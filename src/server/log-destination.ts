@@ -1,15 +1,18 @@
 /**
  * The log's destination: standard output, written asynchronously in chunks of about
- * `minLength` characters, at the latest `flushMs` after a line was logged.
+ * `minLength` bytes, at the latest `flushMs` after a line was logged.
  *
- * The lines are kept in an array and joined once per chunk. pino's SonicBoom with a
- * `minLength` buffers by appending each line to one string and measuring that string's
- * byte length on every write (`Buffer.byteLength(bufs[last])`, sonic-boom 4): V8 then
- * flattens the growing string each time, so every log line copied the whole buffer (8 KiB
- * on average for a 16 KiB minimum) and left it to the GC. On `GET /health/live` that was
- * about 5% of the server's CPU (bench/analysis.md). Here a line costs a push; the chunk goes
- * to a SonicBoom without a minimum (one asynchronous write(2) per chunk, its retries on
- * EAGAIN and partial writes, its synchronous flush on exit).
+ * Each line is encoded into the chunk's buffer as it is logged, while the string is fresh:
+ * the request line is a rope of some twenty pieces (a template literal), and flattening
+ * it is a walk over them. Kept as strings and joined once per chunk, that walk came about
+ * a hundred requests later, on pieces long out of the cache: V8's `WriteToFlat` under the
+ * join took about 0.46 µs a request on `GET /health/live` (2% of its CPU), and the chunk was
+ * then encoded again by `Buffer.from` (bench/analysis.md, "The log line encoded as it is
+ * logged"). Before that, pino's SonicBoom with a `minLength` appended each line to one
+ * string and measured its byte length on every write (sonic-boom 4), copying the whole
+ * buffer per line: about 5% of that route's CPU. The chunk goes to a SonicBoom without a
+ * minimum (one asynchronous write(2) per chunk, its retries on EAGAIN and partial writes,
+ * its synchronous flush on exit).
  *
  * Nothing is lost on a graceful stop: `close()` (the app's onClose) hands what is buffered
  * to the SonicBoom (and lines logged after it go straight there), which pino flushes
@@ -33,37 +36,51 @@ export interface LogDestination {
 }
 
 export function bufferedLogDestination(opts: { fd?: number; minLength?: number; flushMs?: number } = {}): LogDestination {
-  const minLength = opts.minLength ?? 16 * 1024;
-  // In buffer mode: each chunk is encoded once, here. With strings, SonicBoom measures each
-  // chunk (Buffer.byteLength), fs.write encodes it, and after the write SonicBoom encodes it
-  // again (Buffer.from, to cut what was written): three passes over 16 KiB per chunk.
+  // Bytes buffered before a chunk is written. A chunk's buffer holds that and room for the
+  // line that reaches it; a line that might not fit (a UTF-16 unit is at most 3 bytes of
+  // UTF-8) starts a new chunk, or is a chunk of its own when it is longer than a chunk. By
+  // default chunks are 56 to 64 KiB: at most a Linux pipe's default capacity, so one write(2)
+  // to a pipe whose reader keeps up. Each write costs a wake-up of libuv's pool and of the
+  // thread that makes it; chunks of 16 KiB, four times as many writes, cost about 0.6 µs a
+  // request more on GET /health/live (bench/analysis.md, "The log line encoded as it is logged").
+  const minLength = opts.minLength ?? 56 * 1024;
+  const capacity = minLength + 8 * 1024;
+  // In buffer mode the SonicBoom writes the bytes it is given (with strings it measures each
+  // chunk, fs.write encodes it, and after the write it encodes it again to cut what was written).
   const out = pino.destination({ dest: opts.fd ?? 1, sync: false, minLength: 0, contentMode: 'buffer' });
-  let lines: string[] = [];
-  let length = 0;
+  let chunk = Buffer.allocUnsafeSlow(capacity);
+  let used = 0;
   let closed = false;
   /** The buffered lines as one chunk (null when there are none); the buffer starts again. */
   const take = (): Buffer | null => {
-    if (lines.length === 0) return null;
-    const chunk = Buffer.from(lines.length === 1 ? (lines[0] as string) : lines.join(''));
-    lines = [];
-    length = 0;
-    return chunk;
+    if (used === 0) return null;
+    const full = chunk.subarray(0, used);
+    // The SonicBoom keeps the chunk until its write is done: the next lines go to a new buffer.
+    chunk = Buffer.allocUnsafeSlow(capacity);
+    used = 0;
+    return full;
   };
-  /** Hands the buffered lines to the SonicBoom as one chunk (written at once unless a write is in flight). */
-  const drain = () => {
-    const chunk = take();
-    if (chunk === null) return;
+  /** Hands a chunk to the SonicBoom (written at once unless a write is in flight). */
+  const hand = (bytes: Buffer) => {
     // write() throws once the SonicBoom is destroyed (stdout closed, EPIPE): nothing to do then.
     try {
-      (out.write as unknown as (b: Buffer) => boolean)(chunk);
+      (out.write as unknown as (b: Buffer) => boolean)(bytes);
     } catch {}
+  };
+  /** Hands the buffered lines to the SonicBoom as one chunk. */
+  const drain = () => {
+    const full = take();
+    if (full !== null) hand(full);
   };
   const stream = {
     write(line: string) {
-      lines.push(line);
-      length += line.length;
+      if (used + line.length * 3 > capacity) {
+        drain();
+        if (line.length * 3 > capacity) return hand(Buffer.from(line));
+      }
+      used += chunk.write(line, used);
       // After close, each line goes out at once: nothing is left behind in this buffer.
-      if (length >= minLength || closed) drain();
+      if (used >= minLength || closed) drain();
     },
     flush(cb?: (err?: Error) => void) {
       drain();

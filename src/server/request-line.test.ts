@@ -1,7 +1,7 @@
-import type { FastifyBaseLogger } from 'fastify';
+import Fastify, { type FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { jsonString, requestLine } from './request-log.js';
+import { RequestLogger, jsonString, lazyRequestChildren, requestLine } from './request-log.js';
 
 /** What pino itself writes for the request line, beside requestLine() at the same instant. */
 function both(opts: pino.LoggerOptions, fields: { reqId: string; method: string; url: string; status: number; ms: number }) {
@@ -54,5 +54,52 @@ describe('jsonString', () => {
     ];
     for (let c = 0; c < 0x80; c++) samples.push(`x${String.fromCharCode(c)}y`);
     for (const s of samples) expect(jsonString(s)).toBe(JSON.stringify(s));
+  });
+});
+
+describe('lazyRequestChildren', () => {
+  const collect = () => {
+    const lines: Record<string, unknown>[] = [];
+    return { lines, stream: { write: (l: string) => void lines.push(JSON.parse(l) as Record<string, unknown>) } };
+  };
+
+  it("makes Fastify's default factory give each request a RequestLogger that logs with its bindings", async () => {
+    const { lines, stream } = collect();
+    const app = Fastify({ logger: { level: 'info', stream } });
+    lazyRequestChildren(app.log);
+    app.get('/x', async (req) => {
+      expect(req.log).toBeInstanceOf(RequestLogger);
+      req.log.info({ n: 1 }, 'inside');
+      req.log.child({ part: 'b' }).warn('deeper');
+      return { ok: true };
+    });
+    const res = await app.inject({ method: 'GET', url: '/x' });
+    expect(res.statusCode).toBe(200);
+    const reqId = lines.find((l) => l.msg === 'inside')?.reqId;
+    expect(reqId).toEqual(expect.any(String));
+    expect(lines.find((l) => l.msg === 'inside')).toMatchObject({ n: 1, level: 30 });
+    expect(lines.find((l) => l.msg === 'deeper')).toMatchObject({ reqId, part: 'b', level: 40 });
+    await app.close();
+  });
+
+  it("leaves a child's own children to pino, with every binding on the way", () => {
+    const { lines, stream } = collect();
+    const root = pino({ level: 'info' }, stream) as unknown as FastifyBaseLogger;
+    lazyRequestChildren(root);
+    const request = root.child({ reqId: 'r1' });
+    expect(request).toBeInstanceOf(RequestLogger);
+    expect(lines).toHaveLength(0);
+    const real = (request as unknown as RequestLogger).real;
+    expect(real).not.toBeInstanceOf(RequestLogger);
+    const grandchild = real.child({ depth: 2 });
+    expect(grandchild).not.toBeInstanceOf(RequestLogger);
+    grandchild.child({ depth: 3, leaf: true }).info('leaf');
+    expect(lines).toEqual([expect.objectContaining({ reqId: 'r1', depth: 3, leaf: true, msg: 'leaf' })]);
+    // A level of its own goes to the real child, as Fastify's route-level logLevel needs.
+    const quiet = root.child({ reqId: 'r2' }, { level: 'error' }) as unknown as RequestLogger;
+    expect(quiet.ownLevel).toBe(true);
+    quiet.info('dropped');
+    quiet.error('kept');
+    expect(lines.map((l) => l.msg)).toEqual(['leaf', 'kept']);
   });
 });

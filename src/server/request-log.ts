@@ -41,9 +41,28 @@ const { kRouteContext } = createRequire(import.meta.url)('fastify/lib/symbols.js
  * it. Fastify asks for a child logger per request (pino's child(): bindings serialised, a
  * new logger object), but on the hot path nothing but the request line logs, and that line
  * goes through the parent with the request id in it (same fields, same order); a handler or
- * hook that logs gets the real child, with its bindings, on first use.
+ * hook that logs gets the real child, with its bindings, on first use. Fastify gets it from
+ * the root logger's `child` (lazyRequestChildren).
  */
 type LogFn = (...args: unknown[]) => void;
+/** pino's own `child` of each root logger that lazyRequestChildren changed. */
+const PINO_CHILD = new WeakMap<object, FastifyBaseLogger['child']>();
+/**
+ * Makes the root logger's `child()` return a RequestLogger, which is what Fastify's default
+ * child-logger factory calls for each request. A factory of our own (the `childLoggerFactory`
+ * option) did the same, but Fastify then checks the logger it returns on every request (an
+ * array of seven method names, a filter, seven lookups by name that V8 cannot cache:
+ * `validateLogger` in fastify/lib/logger-factory.js); through the default factory it does not.
+ * pino's children inherit from their parent, so a child of a child goes to pino's own `child`.
+ */
+export function lazyRequestChildren(root: FastifyBaseLogger): void {
+  const pinoChild = root.child;
+  PINO_CHILD.set(root, pinoChild);
+  root.child = function (this: FastifyBaseLogger, bindings: Bindings, opts?: ChildLoggerOptions) {
+    if (this !== root) return pinoChild.call(this, bindings, opts);
+    return new RequestLogger(root, bindings, opts ?? {}) as unknown as FastifyBaseLogger;
+  };
+}
 /** The log methods, one per level: each is the same call on the real child (set on the prototype below, so nothing is made per request). */
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace'] as const;
 export class RequestLogger {
@@ -65,7 +84,7 @@ export class RequestLogger {
   }
   /** The request's pino child, made on first use. */
   get real(): FastifyBaseLogger {
-    this.#real ??= this.parent.child(this.bindings, this.opts);
+    this.#real ??= (PINO_CHILD.get(this.parent) ?? this.parent.child).call(this.parent, this.bindings, this.opts);
     return this.#real;
   }
   get level(): string {
