@@ -9,6 +9,7 @@ import type { AuditRow } from '../core/audit/list-audit.js';
 import type { UserWithAccount } from '../core/accounts/get-user.js';
 import type { OrganizationWithMembers } from '../core/accounts/list-organizations.js';
 import { type ListedCall, callStatusWord } from '../core/calls/list-calls.js';
+import { isoTime } from '../core/iso-time.js';
 import type { HeldCredits } from '../core/holds/list-held-credits.js';
 import type { Balance } from '../core/ledger/ledger.js';
 import type { AdminPaymentRow } from '../core/payments/list-admin-payments.js';
@@ -21,7 +22,7 @@ import type { UsageGroup, UsageRange, UsageReport } from '../core/usage/get-usag
 import type { MemberUsage } from '../core/usage/usage-by-member.js';
 import type { AlertType, CallRow, GrantRow, PackageRow, PaymentRow, PricingRow, Role, TransactionRow } from '../db/schema.js';
 
-const iso = (ms: number) => new Date(ms).toISOString();
+const iso = isoTime;
 const json = (text: string | null) => (text ? (JSON.parse(text) as Record<string, unknown>) : null);
 
 export function toBalance(b: Balance, unlimited: boolean, soon: ExpiringSoon) {

@@ -1,4 +1,5 @@
 import { newId } from '../../../core/ids.js';
+import { isoTime } from '../../../core/iso-time.js';
 import type { App, AppContext } from '../../context.js';
 import { signedInRoutes } from '../../route-docs.js';
 import { chargeSummary } from '../../plugins/credit-guard.js';
@@ -19,7 +20,7 @@ export async function messageRoutes(app: App, ctx: AppContext) {
             id: applied.usageId ?? newId(),
             to: req.body.to,
             status: 'sent' as const,
-            createdAt: new Date(applied.createdAt).toISOString(),
+            createdAt: isoTime(applied.createdAt),
           },
           credits: chargeSummary(applied),
         },

@@ -2,6 +2,7 @@ import { mcToCredits } from '../../../contracts/money.js';
 import { captureHold } from '../../../core/holds/capture-hold.js';
 import { createHold } from '../../../core/holds/create-hold.js';
 import { extendHold } from '../../../core/holds/extend-hold.js';
+import { isoTime } from '../../../core/iso-time.js';
 import { releaseHold } from '../../../core/holds/release-hold.js';
 import type { Applied } from '../../../core/ledger/types.js';
 import type { App, AppContext } from '../../context.js';
@@ -9,7 +10,7 @@ import { sendReply } from '../../plugins/idempotency.js';
 import { namedCustomer, serviceScope } from '../../plugins/service-auth.js';
 import { serviceRoutes } from '../../route-docs.js';
 
-const iso = (ms: number) => new Date(ms).toISOString();
+const iso = isoTime;
 
 /** The answer to a hold placed: the hold, and the credits reserved and available after it. */
 const held = (applied: Applied) => ({
