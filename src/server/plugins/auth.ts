@@ -15,6 +15,7 @@ import { SettingsCache } from '../../core/settings-cache.js';
 import type { DB, Role } from '../../db/schema.js';
 import { HttpError } from '../http-errors.js';
 import { KeysUnavailable, type PlatformTokens, strongerRole } from './platform-tokens.js';
+import { VerifiedTokens } from './verified-tokens.js';
 
 export interface Principal {
   id: string;
@@ -46,13 +47,14 @@ export class Tokens {
   private readonly secret: Uint8Array<ArrayBuffer>;
   private key: Promise<CryptoKey> | undefined;
   /** Tokens already verified, with their subject, generation and expiry (seconds). */
-  private readonly verified = new Map<string, BuiltinClaims & { exp: number }>();
+  private readonly verified: VerifiedTokens<BuiltinClaims & { exp: number }>;
   constructor(
     secret: string,
     private readonly ttlSeconds: number,
-    private readonly maxCached = 10_000,
+    maxCached = 10_000,
   ) {
     this.secret = new TextEncoder().encode(secret);
+    this.verified = new VerifiedTokens(maxCached);
   }
 
   /**
@@ -80,16 +82,11 @@ export class Tokens {
    * `exp` at all: a token that never expires is refused even when its signature is good).
    * A token that verified once is remembered (by its exact text) until it expires, so a
    * client reusing its token pays for the signature check once; a changed byte is a
-   * different string and is verified afresh. The map is bounded: when full it is cleared.
+   * different string and is verified afresh (VerifiedTokens, bounded).
    */
   async verify(token: string): Promise<BuiltinClaims | null> {
-    const now = Math.floor(Date.now() / 1000);
-    const hit = this.verified.get(token);
-    if (hit) {
-      if (hit.exp > now) return hit;
-      this.verified.delete(token);
-      return null;
-    }
+    const hit = this.verified.get(token, Math.floor(Date.now() / 1000));
+    if (hit !== undefined) return hit === 'expired' ? null : hit;
     try {
       const { payload } = await jwtVerify(token, await this.cryptoKey(), {
         algorithms: ['HS256'],
@@ -101,7 +98,6 @@ export class Tokens {
       const tv = payload.tv === undefined ? 0 : payload.tv;
       if (typeof tv !== 'number' || !Number.isSafeInteger(tv)) return null;
       const claims = { sub: payload.sub, tv, exp: payload.exp };
-      if (this.verified.size >= this.maxCached) this.verified.clear();
       this.verified.set(token, claims);
       return claims;
     } catch {

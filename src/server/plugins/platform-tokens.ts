@@ -21,6 +21,7 @@ import type { PlatformAuthConfig } from '../../config.js';
 import type { ExternalIdentity } from '../../core/accounts/ensure-external-user.js';
 import { validExternalId } from '../../core/accounts/ensure-external-user.js';
 import type { Role } from '../../db/schema.js';
+import { VerifiedTokens } from './verified-tokens.js';
 
 export const PLATFORM_ALGORITHMS = ['RS256', 'ES256', 'EdDSA'];
 const FETCH_TIMEOUT_MS = 5000;
@@ -73,15 +74,17 @@ export function strongerRole(a: Role, b: Role | null): Role {
 
 export class PlatformTokens {
   private keySet: Promise<KeySet> | undefined;
-  private readonly verified = new Map<string, PlatformUser & { exp: number }>();
+  private readonly verified: VerifiedTokens<PlatformUser & { exp: number }>;
   private readonly pending = new Map<string, Promise<{ id: string }>>();
 
   constructor(
     private readonly cfg: PlatformAuthConfig,
     /** Finds or creates the user of a platform identity. */
     private readonly ensureUser: (identity: ExternalIdentity) => Promise<{ id: string }>,
-    private readonly maxCached = 10_000,
-  ) {}
+    maxCached = 10_000,
+  ) {
+    this.verified = new VerifiedTokens(maxCached, CLOCK_TOLERANCE_S);
+  }
 
   private keys(): Promise<KeySet> {
     this.keySet ??= this.resolveKeys().catch((e) => {
@@ -122,13 +125,8 @@ export class PlatformTokens {
    * KeysUnavailable when the keys could not be fetched.
    */
   async verify(token: string): Promise<PlatformUser | null> {
-    const now = Math.floor(Date.now() / 1000);
-    const hit = this.verified.get(token);
-    if (hit) {
-      if (hit.exp + CLOCK_TOLERANCE_S > now) return hit;
-      this.verified.delete(token);
-      return null;
-    }
+    const hit = this.verified.get(token, Math.floor(Date.now() / 1000));
+    if (hit !== undefined) return hit === 'expired' ? null : hit;
     const keys = await this.keys();
     let payload: JWTPayload;
     try {
@@ -153,7 +151,6 @@ export class PlatformTokens {
       linkEmail: payload.email_verified === true,
     });
     const found = { userId: user.id, grants: this.cfg.roleClaim ? roleFromClaim(payload[this.cfg.roleClaim]) : null, exp: payload.exp };
-    if (this.verified.size >= this.maxCached) this.verified.clear();
     this.verified.set(token, found);
     return found;
   }
