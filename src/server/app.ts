@@ -24,7 +24,6 @@ import { registerRoutes } from './routes/index.js';
 import { webRoutes } from './routes/web.js';
 
 export type { App, AppContext, AppDeps, Lifecycle } from './context.js';
-export { RequestLogger, requestLine } from './request-log.js';
 
 const REDACT = [
   'req.headers.authorization',

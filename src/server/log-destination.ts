@@ -74,13 +74,15 @@ export function bufferedLogDestination(opts: { fd?: number; minLength?: number; 
   };
   const stream = {
     write(line: string) {
-      if (used + line.length * 3 > capacity) {
+      // After close (nothing is buffered then), and for a line longer than a chunk, the line
+      // is a chunk of its own, written at once.
+      if (closed || line.length * 3 > capacity) {
         drain();
-        if (line.length * 3 > capacity) return hand(Buffer.from(line));
+        return hand(Buffer.from(line));
       }
+      if (used + line.length * 3 > capacity) drain();
       used += chunk.write(line, used);
-      // After close, each line goes out at once: nothing is left behind in this buffer.
-      if (used >= minLength || closed) drain();
+      if (used >= minLength) drain();
     },
     flush(cb?: (err?: Error) => void) {
       drain();

@@ -45,8 +45,6 @@ const { kRouteContext } = createRequire(import.meta.url)('fastify/lib/symbols.js
  * the root logger's `child` (lazyRequestChildren).
  */
 type LogFn = (...args: unknown[]) => void;
-/** pino's own `child` of each root logger that lazyRequestChildren changed. */
-const PINO_CHILD = new WeakMap<object, FastifyBaseLogger['child']>();
 /**
  * Makes the root logger's `child()` return a RequestLogger, which is what Fastify's default
  * child-logger factory calls for each request. A factory of our own (the `childLoggerFactory`
@@ -57,10 +55,9 @@ const PINO_CHILD = new WeakMap<object, FastifyBaseLogger['child']>();
  */
 export function lazyRequestChildren(root: FastifyBaseLogger): void {
   const pinoChild = root.child;
-  PINO_CHILD.set(root, pinoChild);
   root.child = function (this: FastifyBaseLogger, bindings: Bindings, opts?: ChildLoggerOptions) {
     if (this !== root) return pinoChild.call(this, bindings, opts);
-    return new RequestLogger(root, bindings, opts ?? {}) as unknown as FastifyBaseLogger;
+    return new RequestLogger(root, pinoChild, bindings, opts ?? {}) as unknown as FastifyBaseLogger;
   };
 }
 /** The log methods, one per level: each is the same call on the real child (set on the prototype below, so nothing is made per request). */
@@ -75,6 +72,8 @@ export class RequestLogger {
   #real: FastifyBaseLogger | undefined;
   constructor(
     readonly parent: FastifyBaseLogger,
+    /** pino's own `child` of the parent (whose `child` makes RequestLoggers). */
+    private readonly pinoChild: FastifyBaseLogger['child'],
     private readonly bindings: Bindings,
     private readonly opts: ChildLoggerOptions,
   ) {}
@@ -84,7 +83,7 @@ export class RequestLogger {
   }
   /** The request's pino child, made on first use. */
   get real(): FastifyBaseLogger {
-    this.#real ??= (PINO_CHILD.get(this.parent) ?? this.parent.child).call(this.parent, this.bindings, this.opts);
+    this.#real ??= this.pinoChild.call(this.parent, this.bindings, this.opts);
     return this.#real;
   }
   get level(): string {
