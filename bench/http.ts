@@ -323,12 +323,20 @@ export interface HttpOptions {
   log: (line: string) => void;
 }
 
+/** GET /health/live through Fastify's router (a query string: the probe before the router answers only the exact path). */
+export const ROUTED_LIVE = '/health/live?via=fastify';
+
 export interface HttpFigure {
   dialect: Dialect;
   /** The stack's limit: bench/bare.mjs, Fastify with no plugins answering {"hello":"world"}. */
   bare: Load;
-  /** The service's GET /health/live. */
+  /** The service's GET /health/live (answered before Fastify's router: src/server/live-probe.ts). */
   live: Load;
+  /**
+   * The same route through Fastify's pipeline (`/health/live?via=fastify`: a query string
+   * sends it there): the router, request and reply, the app's hook, that every other route pays.
+   */
+  routed: Load;
   metered: Load;
   /**
    * The metered route with the load spread over SPREAD_ACCOUNTS funded accounts (connection i
@@ -370,13 +378,15 @@ export async function httpBench(dialect: Dialect, o: HttpOptions): Promise<HttpF
     const c = o.connections;
     await measuredRun(bare, { url: `${bare.url}/`, connections: c, duration: warm });
     await measuredRun(liveServer, { url: `${liveServer.url}/health/live`, connections: c, duration: warm });
+    await measuredRun(liveServer, { url: `${liveServer.url}${ROUTED_LIVE}`, connections: c, duration: warm });
     await measuredRun(server, { url: `${server.url}/api/messages`, connections: c, duration: warm, ...meteredRequest(token) });
     await spreadRun(warm);
-    const runs = { bare: [] as Load[], live: [] as Load[], metered: [] as Load[], spread: [] as Load[] };
+    const runs = { bare: [] as Load[], live: [] as Load[], routed: [] as Load[], metered: [] as Load[], spread: [] as Load[] };
     let rss = 0;
     const figures: [keyof typeof runs, () => Promise<Load>][] = [
       ['bare', () => measuredRun(bare, { url: `${bare.url}/`, connections: c, duration: o.seconds })],
       ['live', () => measuredRun(liveServer, { url: `${liveServer.url}/health/live`, connections: c, duration: o.seconds })],
+      ['routed', () => measuredRun(liveServer, { url: `${liveServer.url}${ROUTED_LIVE}`, connections: c, duration: o.seconds })],
       [
         'metered',
         async () => {
@@ -403,7 +413,7 @@ export async function httpBench(dialect: Dialect, o: HttpOptions): Promise<HttpF
       ['spread', () => spreadRun(o.seconds)],
     ];
     for (let r = 0; r < o.runs; r++) {
-      // Rotate the order so drift in the machine's load hits all four alike.
+      // Rotate the order so drift in the machine's load hits all five alike.
       for (let i = 0; i < figures.length; i++) {
         const [name, run] = figures[(i + r) % figures.length] as (typeof figures)[number];
         runs[name].push(await run());
@@ -413,7 +423,7 @@ export async function httpBench(dialect: Dialect, o: HttpOptions): Promise<HttpF
         return `${Math.round(l?.rps ?? 0)}/s (${l?.cpuUs ?? '-'} µs CPU/request, main thread ${l?.mainUs ?? '-'})`;
       };
       o.log(
-        `  http ${dialect} run ${r + 1}/${o.runs}: bare ${last('bare')}, /health/live ${last('live')}, metered ${last('metered')}, metered over ${SPREAD_ACCOUNTS} accounts ${last('spread')}; load ${load()}`,
+        `  http ${dialect} run ${r + 1}/${o.runs}: bare ${last('bare')}, /health/live ${last('live')}, through the router ${last('routed')}, metered ${last('metered')}, metered over ${SPREAD_ACCOUNTS} accounts ${last('spread')}; load ${load()}`,
       );
     }
     const metered = medianLoad(runs.metered);
@@ -455,6 +465,7 @@ export async function httpBench(dialect: Dialect, o: HttpOptions): Promise<HttpF
       dialect,
       bare: medianLoad(runs.bare),
       live: medianLoad(runs.live),
+      routed: medianLoad(runs.routed),
       metered,
       spread: medianLoad(runs.spread),
       half,

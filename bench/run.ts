@@ -193,6 +193,7 @@ if (http.length) {
   const rows = http.flatMap((r) => [
     row(r.dialect, 'bare Fastify `GET /` (bench/bare.mjs)', r.bare, null),
     row(r.dialect, 'service `GET /health/live`', r.live, r.bare),
+    row(r.dialect, 'the same through the router (`?via=fastify`)', r.routed, r.bare),
     row(r.dialect, 'metered `POST /api/messages`', r.metered, r.bare),
     row(r.dialect, `metered, load over ${SPREAD_ACCOUNTS} accounts`, r.spread, r.bare),
   ]);
@@ -252,6 +253,10 @@ each run measures the four figures back to back, in rotating order. Run only thi
   metered load (what a user of a fresh server gets, as bare Fastify is a fresh process); the metered
   route runs on another (until 3 December both ran on one process, the metered runs between the
   \`/health/live\` runs; bench/analysis.md, "Why /health/live cost more inside the bench").
+  \`GET /health/live\` is answered by Node's HTTP server before Fastify routes it
+  (\`src/server/live-probe.ts\`, since 5 December): its headers, request id, request line and histogram,
+  nothing else. The row after it is the same route through Fastify's pipeline (a query string sends it
+  there): the router, the request and reply objects and the app's hook, which every other route pays.
 - autocannon runs in the bench process. *CPU/request* is the server process's user + system CPU
   (from \`/proc\`, all its threads) over the run divided by the requests it answered: on a machine shared with
   other work, requests per second follow the CPU the server is given, while CPU per request is

@@ -17,6 +17,7 @@ import { bodyCheckCompiler } from './body-checks.js';
 import { decorateDocument } from './openapi.js';
 import { bufferedLogDestination } from './log-destination.js';
 import { OBSERVE_DURATION, OneLineLogController, durationObserver, lazyRequestChildren, requestIds } from './request-log.js';
+import { LiveProbe, serverWithProbe } from './live-probe.js';
 import { loadShedding } from './plugins/load-shedding.js';
 import { apiSecurityHeaders, securityHeaders } from './plugins/security-headers.js';
 import { accountOnRoute } from './plugins/account.js';
@@ -86,6 +87,13 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const { config } = deps;
   const lifecycle: Lifecycle = deps.lifecycle ?? { stopping: false };
   const stdoutLog = deps.logger === false || typeof deps.logger === 'object' ? undefined : bufferedLogDestination();
+  const ids = requestIds();
+  // GET /health/live answered before Fastify's router (live-probe.ts), unless every answer
+  // gets headers of a plugin's (CORS, a global rate limit): then Fastify answers it too.
+  const probe =
+    config.corsOrigin || config.rateLimitPerMinute > 0
+      ? null
+      : new LiveProbe(ids, deps.metrics.httpDuration.child({ method: 'GET', route: '/health/live', status: 200 }), stdoutLog?.stream);
   const app = Fastify({
     // Without logs (`logger: false`) still a logger, a silent one: Fastify reports a request
     // completed (the log controller, which records its duration) only to a server with a logger.
@@ -97,10 +105,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
           : { level: config.logLevel, redact: REDACT, stream: stdoutLog?.stream },
     bodyLimit: 1024 * 1024,
     http: { ServerResponse: closingWhileStopping(lifecycle) },
+    serverFactory: serverWithProbe(probe),
     logController: new OneLineLogController(stdoutLog?.stream),
     // Behind reverse proxies (TRUST_PROXY), req.ip is the client the nearest trusted proxy saw.
     trustProxy: trustProxyOption(config.trustProxy),
-    genReqId: requestIds(),
+    genReqId: ids,
     requestIdHeader: false,
     // While stopping, requests that still arrive on kept-alive connections are answered by
     // the hook below (503 with Retry-After and Connection: close), not by Fastify's bare 503.
@@ -128,6 +137,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
 
   // Each request's logger is a RequestLogger, made by Fastify's default factory (request-log.ts).
   lazyRequestChildren(app.log);
+  if (probe) probe.root = app.log;
   const ctx = createContext({ ...deps, lifecycle }, app.log);
 
   app.decorateRequest('principal', null);

@@ -19,7 +19,7 @@ export interface HistogramChild {
 export class LabelledHistogram {
   readonly type = 'histogram';
   readonly aggregator = 'sum';
-  private sets: { labels: Record<string, string | number>; counts: number[]; sum: number; count: number }[] = [];
+  private sets: { key: string; labels: Record<string, string | number>; counts: number[]; sum: number; count: number }[] = [];
   constructor(
     readonly name: string,
     readonly help: string,
@@ -29,19 +29,31 @@ export class LabelledHistogram {
     registry.registerMetric(this as unknown as Parameters<Registry['registerMetric']>[0]);
   }
 
-  /** The counts of one label set, created at its first use; keep it and observe through it. */
+  /**
+   * The counts of one label set, created at its first use; keep it and observe through it.
+   * Asked again for the same labels, it counts into the same set (one series, never two).
+   */
   child(labels: Record<string, string | number>): HistogramChild {
-    const set = { labels, counts: this.bounds.map(() => 0), sum: 0, count: 0 };
-    this.sets.push(set);
+    const key = JSON.stringify(
+      Object.entries(labels)
+        .map(([k, v]) => [k, String(v)])
+        .sort(([a], [b]) => ((a as string) < (b as string) ? -1 : 1)),
+    );
+    let set = this.sets.find((s) => s.key === key);
+    if (set === undefined) {
+      set = { key, labels, counts: this.bounds.map(() => 0), sum: 0, count: 0 };
+      this.sets.push(set);
+    }
+    const found = set;
     const bounds = this.bounds;
     return {
       observe(value: number) {
         if (!Number.isFinite(value)) return;
-        set.sum += value;
-        set.count += 1;
+        found.sum += value;
+        found.count += 1;
         for (let i = 0; i < bounds.length; i++) {
           if (value <= (bounds[i] as number)) {
-            (set.counts[i] as number) += 1;
+            (found.counts[i] as number) += 1;
             return;
           }
         }

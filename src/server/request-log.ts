@@ -15,16 +15,29 @@ export type ObserveDuration = (reqMethod: string, status: number, elapsedMs: num
 
 /**
  * Records request durations for one route: the histogram's counts for (method, route,
- * status) are looked up once per status and kept (metrics.ts, LabelledHistogram).
+ * status) are looked up once per status and kept (metrics.ts, LabelledHistogram). For a
+ * route of one method they are kept by status in an array (a Map keyed by the status as
+ * text cost a number's conversion and a hash lookup a request).
  */
 export function durationObserver(metrics: Metrics, method: string | null, route: string): ObserveDuration {
+  if (method !== null) {
+    // HTTP's status codes (Fastify sends no other), indexed as they are.
+    const byStatus: (HistogramChild | undefined)[] = Array.from({ length: 600 }, () => undefined);
+    return (_reqMethod: string, status: number, elapsedMs: number) => {
+      let child = byStatus[status];
+      if (child === undefined) {
+        child = metrics.httpDuration.child({ method, route, status });
+        if (Number.isInteger(status) && status >= 0 && status < 600) byStatus[status] = child;
+      }
+      child.observe(elapsedMs / 1000);
+    };
+  }
   const children = new Map<string, HistogramChild>();
   return (reqMethod: string, status: number, elapsedMs: number) => {
-    const m = method ?? reqMethod;
-    const key = method === null ? `${m} ${status}` : String(status);
+    const key = `${reqMethod} ${status}`;
     let child = children.get(key);
     if (!child) {
-      child = metrics.httpDuration.child({ method: m, route, status });
+      child = metrics.httpDuration.child({ method: reqMethod, route, status });
       children.set(key, child);
     }
     child.observe(elapsedMs / 1000);
@@ -124,6 +137,16 @@ const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
 export function jsonString(s: string): string {
   return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
 }
+let lastKey = 'msg';
+let lastQuoted = '"msg"';
+/** The message key quoted (it is the same string, pino's `messageKey`, on every line). */
+function quotedKey(key: string): string {
+  if (key !== lastKey) {
+    lastQuoted = jsonString(key);
+    lastKey = key;
+  }
+  return lastQuoted;
+}
 /** Status codes as text, made once (a number's conversion per line otherwise). */
 const STATUS_TEXT = Array.from({ length: 600 }, (_, i) => String(i));
 
@@ -138,7 +161,37 @@ const STATUS_TEXT = Array.from({ length: 600 }, (_, i) => String(i));
 export function requestLine(root: FastifyBaseLogger, reqId: string, method: string, url: string, status: number, ms: number): string {
   const p = root as unknown as PinoInternals;
   const code = STATUS_TEXT[status] ?? String(status);
-  return `${(p[lsCacheSym] as Record<number, string>)[30]}${(p[timeSym] as () => string)()}${p[chindingsSym] as string},"reqId":${jsonString(reqId)},"method":${method === 'GET' ? '"GET"' : jsonString(method)},"url":${jsonString(url)},"status":${code},"ms":${ms},${jsonString(p[messageKeySym] as string)}:"request"${p[endSym] as string}`;
+  return `${(p[lsCacheSym] as Record<number, string>)[30]}${(p[timeSym] as () => string)()}${p[chindingsSym] as string},"reqId":${jsonString(reqId)},"method":${method === 'GET' ? '"GET"' : jsonString(method)},"url":${jsonString(url)},"status":${code},"ms":${ms},${quotedKey(p[messageKeySym] as string)}:"request"${p[endSym] as string}`;
+}
+
+/** The service's own stdout destination (log-destination.ts), which takes a request line as text. */
+export interface LineDestination {
+  write(line: string): void;
+}
+
+/**
+ * The request line of a request logged through the root logger (with its request id): with
+ * `direct` (the service's stdout destination), a request that succeeded is written there as
+ * requestLine(); anything else goes through pino. Also for the liveness probe that Node's
+ * server answers before Fastify (live-probe.ts).
+ */
+export function logRequestLine(
+  root: FastifyBaseLogger,
+  direct: LineDestination | undefined,
+  error: Error | null | undefined,
+  reqId: string,
+  method: string,
+  url: string,
+  status: number,
+  ms: number,
+): void {
+  if (!error && direct && (root as unknown as PinoInternals).levelVal <= 30) {
+    direct.write(requestLine(root, reqId, method, url, status, ms));
+    return;
+  }
+  const withId = { reqId, method, url, status, ms };
+  if (error) root.error({ ...withId, err: error }, 'request errored');
+  else root.info(withId, 'request');
 }
 
 /**
@@ -149,7 +202,7 @@ export function requestLine(root: FastifyBaseLogger, reqId: string, method: stri
  * there as requestLine(); anything else goes through pino.
  */
 export class OneLineLogController extends LogController {
-  constructor(private readonly direct?: { write(line: string): void }) {
+  constructor(private readonly direct?: LineDestination) {
     super();
   }
   override incomingRequest(): void {}
@@ -163,14 +216,7 @@ export class OneLineLogController extends LogController {
     const log = reply.log as unknown;
     const ms = Math.round(elapsed * 10) / 10;
     if (log instanceof RequestLogger && !log.ownLevel) {
-      const root = log.parent;
-      if (!error && this.direct && (root as unknown as PinoInternals).levelVal <= 30) {
-        this.direct.write(requestLine(root, req.id, req.method, req.url, reply.statusCode, ms));
-        return;
-      }
-      const withId = { reqId: req.id, method: req.method, url: req.url, status: reply.statusCode, ms };
-      if (error) root.error({ ...withId, err: error }, 'request errored');
-      else root.info(withId, 'request');
+      logRequestLine(log.parent, this.direct, error, req.id, req.method, req.url, reply.statusCode, ms);
       return;
     }
     const line = { method: req.method, url: req.url, status: reply.statusCode, ms };
