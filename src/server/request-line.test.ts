@@ -1,7 +1,7 @@
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { RequestLogger, jsonString, lazyRequestChildren, requestLine } from './request-log.js';
+import { RequestLogger, jsonString, lazyRequestChildren, requestLine, tenthsText } from './request-log.js';
 
 /** What pino itself writes for the request line, beside requestLine() at the same instant. */
 function both(opts: pino.LoggerOptions, fields: { reqId: string; method: string; url: string; status: number; ms: number }) {
@@ -101,5 +101,34 @@ describe('lazyRequestChildren', () => {
     quiet.info('dropped');
     quiet.error('kept');
     expect(lines.map((l) => l.msg)).toEqual(['leaf', 'kept']);
+  });
+});
+
+describe('tenthsText', () => {
+  it('writes what String() writes for a duration rounded to tenths, and anything else as String() does', () => {
+    const values = [
+      0,
+      0.1,
+      0.3,
+      0.7,
+      1,
+      9.9,
+      10,
+      12.3,
+      1234.5,
+      99999.9,
+      1e13 + 0.1,
+      1e14,
+      1e15,
+      1e16,
+      1.25,
+      0.05,
+      -0.1,
+      -3,
+      Number.NaN,
+      Infinity,
+    ];
+    for (let i = 0; i < 20_000; i++) values.push(Math.round(Math.random() * 10 ** (1 + (i % 12)) * 10) / 10);
+    for (const ms of values) expect(tenthsText(ms)).toBe(String(ms));
   });
 });

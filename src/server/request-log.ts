@@ -147,6 +147,20 @@ function quotedKey(key: string): string {
   }
   return lastQuoted;
 }
+/**
+ * A duration rounded to tenths of a millisecond (`Math.round(x * 10) / 10`) as
+ * `String()` writes it. A fraction is a heap number, and V8 converts one through its runtime
+ * (about 140 ns); its tenths as integers take the cached small-integer path (about 20 ns).
+ */
+export function tenthsText(ms: number): string {
+  const t = Math.round(ms * 10);
+  // A value that is not a whole number of tenths, past 1e15 tenths (where the shortest text of
+  // t / 10 may not be its digits), NaN or negative: String() itself.
+  if (!(t >= 0 && t < 1e15) || t / 10 !== ms) return String(ms);
+  const whole = Math.floor(t / 10);
+  const tenth = t - whole * 10;
+  return tenth === 0 ? String(whole) : `${whole}.${tenth}`;
+}
 /** Status codes as text, made once (a number's conversion per line otherwise). */
 const STATUS_TEXT = Array.from({ length: 600 }, (_, i) => String(i));
 
@@ -161,7 +175,7 @@ const STATUS_TEXT = Array.from({ length: 600 }, (_, i) => String(i));
 export function requestLine(root: FastifyBaseLogger, reqId: string, method: string, url: string, status: number, ms: number): string {
   const p = root as unknown as PinoInternals;
   const code = STATUS_TEXT[status] ?? String(status);
-  return `${(p[lsCacheSym] as Record<number, string>)[30]}${(p[timeSym] as () => string)()}${p[chindingsSym] as string},"reqId":${jsonString(reqId)},"method":${method === 'GET' ? '"GET"' : jsonString(method)},"url":${jsonString(url)},"status":${code},"ms":${ms},${quotedKey(p[messageKeySym] as string)}:"request"${p[endSym] as string}`;
+  return `${(p[lsCacheSym] as Record<number, string>)[30]}${(p[timeSym] as () => string)()}${p[chindingsSym] as string},"reqId":${jsonString(reqId)},"method":${method === 'GET' ? '"GET"' : jsonString(method)},"url":${jsonString(url)},"status":${code},"ms":${tenthsText(ms)},${quotedKey(p[messageKeySym] as string)}:"request"${p[endSym] as string}`;
 }
 
 /** The service's own stdout destination (log-destination.ts), which takes a request line as text. */
