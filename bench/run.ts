@@ -242,7 +242,7 @@ if (http.length) {
   sections.push(`## 1. HTTP: the service against a bare Fastify process (goals 1 to 4)
 
 ${RUNS} run(s) of ${SECONDS} s per figure (median), ${CONNECTIONS} connections, after a 2 s warm-up of each route;
-each run measures the four figures back to back, in rotating order. Run only this section with
+each run measures the five figures back to back, in rotating order. Run only this section with
 \`npm run bench -- --only http\` (add \`--dialect sqlite\`, \`--runs 1 --seconds 5\` to iterate).
 
 - **bare Fastify**: \`bench/bare.mjs\`, Fastify with no plugins, hooks or logger answering \`GET /\` with
