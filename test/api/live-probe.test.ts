@@ -5,6 +5,7 @@
  * same request line, and the same histogram series. With CORS_ORIGIN set, Fastify answers
  * the probe (the CORS plugin's headers).
  */
+import Fastify from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activeDialects } from '../support/db.js';
 import { type TestServer, startTestServer } from '../support/server.js';
@@ -63,6 +64,14 @@ describe.each(await activeDialects())('the liveness probe before the router on %
       );
     });
     expect(raw).toEqual(['x-request-id', 'x-content-type-options', 'content-type', 'content-length', 'Date', 'Connection', 'Keep-Alive']);
+  });
+
+  it('keeps the timeouts Fastify gives the server it makes itself', () => {
+    const server = s.running.app.server;
+    const defaults = Fastify().initialConfig;
+    expect(server.keepAliveTimeout).toBe(defaults.keepAliveTimeout);
+    expect(server.requestTimeout).toBe(defaults.requestTimeout);
+    expect(server.timeout).toBe(defaults.connectionTimeout);
   });
 
   it('sends HEAD, a query string and other paths to Fastify', async () => {
