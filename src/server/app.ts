@@ -105,7 +105,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
           : { level: config.logLevel, redact: REDACT, stream: stdoutLog?.stream },
     bodyLimit: 1024 * 1024,
     http: { ServerResponse: closingWhileStopping(lifecycle) },
-    serverFactory: serverWithProbe(probe),
+    // Without the probe, Fastify makes its server itself.
+    ...(probe ? { serverFactory: serverWithProbe(probe) } : {}),
     logController: new OneLineLogController(stdoutLog?.stream),
     // Behind reverse proxies (TRUST_PROXY), req.ip is the client the nearest trusted proxy saw.
     trustProxy: trustProxyOption(config.trustProxy),

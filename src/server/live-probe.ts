@@ -75,7 +75,7 @@ export class LiveProbe {
  * Fastify's `serverFactory`: the HTTP/1 server Fastify makes itself (fastify/lib/server.js,
  * getServerInstance: the same options and timeouts), whose requests go to the probe first.
  */
-export function serverWithProbe(probe: LiveProbe | null): FastifyServerFactory {
+export function serverWithProbe(probe: LiveProbe): FastifyServerFactory {
   return (handler, opts) => {
     const options = opts as {
       http?: ServerOptions;
@@ -84,11 +84,9 @@ export function serverWithProbe(probe: LiveProbe | null): FastifyServerFactory {
       connectionTimeout: number;
       maxRequestsPerSocket?: number;
     };
-    const server: Server = probe
-      ? createServer(options.http ?? {}, (req, res) => {
-          if (!probe.answer(req, res, server)) handler(req, res);
-        })
-      : createServer(options.http ?? {}, handler);
+    const server: Server = createServer(options.http ?? {}, (req, res) => {
+      if (!probe.answer(req, res, server)) handler(req, res);
+    });
     server.keepAliveTimeout = options.keepAliveTimeout;
     server.requestTimeout = options.requestTimeout;
     server.setTimeout(options.connectionTimeout);
