@@ -9,7 +9,8 @@
  * OpenSSL, V8's GC, node, Fastify, Kysely and our own code. Issue 21, goals 1 to 3: what of a
  * request is the kernel's and the database's, and what is our code's. ACCOUNTS=N (metered) spreads
  * the load over N funded accounts, connection i sending as account i mod N (as prof-pg-batch.ts's
- * `accounts` mode).
+ * `accounts` mode). RATE=N: the sampled load is an open loop at N requests a second (bench/open-loop.ts)
+ * instead of saturated autocannon, for what a request costs at a rate below capacity (goal 4).
  */
 import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Dialect } from '../src/db/open.js';
 import { load } from './common.js';
+import { openLoop } from './open-loop.js';
 import { autocannonRun, benchDb, fundedTokens, spreadMeteredRequest, startServerProc } from './http.js';
 
 const route = process.argv[2] ?? 'metered';
@@ -36,7 +38,14 @@ try {
   await autocannonRun({ ...opts, duration: 3 });
   const out = join(dir, 'perf.data');
   const target = dialect === 'postgres' ? ['-a'] : ['-p', String(server.child.pid)];
-  const running = autocannonRun({ ...opts, duration: seconds + 2 });
+  const rate = Number(process.env.RATE ?? 0);
+  const running = rate
+    ? openLoop(opts.url, rate, seconds + 2, {
+        method: opts.method,
+        headers: opts.headers as Record<string, string> | undefined,
+        body: opts.body as string | undefined,
+      })
+    : autocannonRun({ ...opts, duration: seconds + 2 });
   await new Promise((r) => setTimeout(r, 1000));
   // Not spawnSync: autocannon runs in this process's event loop, which must not block.
   const perf = spawn('perf', ['record', '-q', '-e', 'cpu-clock', '-F', '999', '-g', '-o', out, ...target, '--', 'sleep', String(seconds)], {

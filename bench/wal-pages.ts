@@ -15,6 +15,9 @@
  * pages per batch and per debit, by owner. WAL_PAGE_SIZE=N creates the database with that page
  * size (SQLite's default is 4096; it can only be chosen before the first table, or by VACUUM
  * outside WAL mode). WAL_GRANTS=N funds each account with N grants expiring a day apart instead of one.
+ * WAL_WITHOUT_ROWID=t1,t2: rebuilds those tables as WITHOUT ROWID (their primary key is then the
+ * table's b-tree, one b-tree fewer) before the warm-up, to count what that would save: nothing for
+ * credit_transactions, usage_tracking and grant_movements (bench/analysis.md, "Goal 4 below capacity").
  */
 import { closeSync, mkdtempSync, openSync, readSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -41,6 +44,23 @@ const database = await openDatabase({ sqlitePath: path, sqliteInlineCommit: true
 const raw = database.sqlite;
 if (!raw) throw new Error('SQLite only');
 const load = await spreadLoad(database, KEY, accounts, Number(process.env.WAL_GRANTS ?? 1));
+if (process.env.WAL_WITHOUT_ROWID) {
+  const run = (text: string) => raw.prepareOwn(text).run();
+  run('pragma foreign_keys = off');
+  for (const t of process.env.WAL_WITHOUT_ROWID.split(',')) {
+    const def = raw.prepareOwn('select sql from sqlite_schema where type = ? and name = ?').pluck().get('table', t) as string;
+    const idx = raw
+      .prepareOwn('select sql from sqlite_schema where type = ? and tbl_name = ? and sql is not null')
+      .pluck()
+      .all('index', t) as string[];
+    run(`${def.replace(`CREATE TABLE "${t}"`, `CREATE TABLE "${t}__new"`)} WITHOUT ROWID`);
+    run(`insert into "${t}__new" select * from "${t}"`);
+    run(`drop table "${t}"`);
+    run(`alter table "${t}__new" rename to "${t}"`);
+    for (const i of idx) run(i);
+  }
+  run('pragma foreign_keys = on');
+}
 const core = load.core;
 await load.batches(batches, size);
 
