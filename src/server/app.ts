@@ -16,7 +16,14 @@ import { HttpError, answerError, sendError } from './http-errors.js';
 import { bodyCheckCompiler } from './body-checks.js';
 import { decorateDocument } from './openapi.js';
 import { bufferedLogDestination } from './log-destination.js';
-import { OBSERVE_DURATION, OneLineLogController, durationObserver, lazyRequestChildren, requestIds } from './request-log.js';
+import {
+  OBSERVE_DURATION,
+  OneLineLogController,
+  durationObserver,
+  epochTimeOncePerMs,
+  lazyRequestChildren,
+  requestIds,
+} from './request-log.js';
 import { LiveProbe, serverWithProbe } from './live-probe.js';
 import { loadShedding } from './plugins/load-shedding.js';
 import { apiSecurityHeaders, securityHeaders } from './plugins/security-headers.js';
@@ -102,7 +109,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
         ? { level: 'silent' }
         : typeof deps.logger === 'object'
           ? { ...deps.logger, redact: REDACT }
-          : { level: config.logLevel, redact: REDACT, stream: stdoutLog?.stream },
+          : { level: config.logLevel, redact: REDACT, stream: stdoutLog?.stream, timestamp: epochTimeOncePerMs },
     bodyLimit: 1024 * 1024,
     http: { ServerResponse: closingWhileStopping(lifecycle) },
     // Without the probe, Fastify makes its server itself.

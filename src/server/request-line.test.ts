@@ -1,7 +1,7 @@
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { RequestLogger, jsonString, lazyRequestChildren, requestLine, tenthsText } from './request-log.js';
+import { RequestLogger, epochTimeOncePerMs, jsonString, lazyRequestChildren, requestIds, requestLine, tenthsText } from './request-log.js';
 
 /** What pino itself writes for the request line, beside requestLine() at the same instant. */
 function both(opts: pino.LoggerOptions, fields: { reqId: string; method: string; url: string; status: number; ms: number }) {
@@ -130,5 +130,46 @@ describe('tenthsText', () => {
     ];
     for (let i = 0; i < 20_000; i++) values.push(Math.round(Math.random() * 10 ** (1 + (i % 12)) * 10) / 10);
     for (const ms of values) expect(tenthsText(ms)).toBe(String(ms));
+  });
+});
+
+describe('requestIds', () => {
+  /** The ids as they were made before the table: the counter's 12 hex digits after the prefix. */
+  const expectCounted = (ids: string[], from: number) => {
+    const prefix = (ids[0] as string).slice(0, 24);
+    expect(prefix).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-$/);
+    expect(ids).toEqual(ids.map((_, i) => prefix + (from + i).toString(16).padStart(12, '0')));
+  };
+  it('counts in 12 hex digits after a random prefix, across the table of the last three', () => {
+    const next = requestIds();
+    expectCounted(
+      Array.from({ length: 3 * 4096 + 2 }, () => next()),
+      0,
+    );
+  });
+  it('counts on from any number, over a carry into the digits before the table', () => {
+    for (const from of [4095, 2 ** 40 - 3, 0xfffffffffff0 - 5]) {
+      const next = requestIds(from);
+      expectCounted(
+        Array.from({ length: 12 }, () => next()),
+        from,
+      );
+    }
+  });
+  it('draws a prefix of its own for each sequence', () => {
+    expect(requestIds()().slice(0, 24)).not.toBe(requestIds()().slice(0, 24));
+  });
+});
+
+describe('epochTimeOncePerMs', () => {
+  afterEach(() => vi.useRealTimers());
+  it("writes pino's epochTime, made again when the millisecond changes", () => {
+    vi.useFakeTimers({ now: 1_796_203_714_126 });
+    expect(epochTimeOncePerMs()).toBe(pino.stdTimeFunctions.epochTime());
+    expect(epochTimeOncePerMs()).toBe(',"time":1796203714126');
+    vi.advanceTimersByTime(1);
+    expect(epochTimeOncePerMs()).toBe(',"time":1796203714127');
+    vi.setSystemTime(1_796_203_714_000);
+    expect(epochTimeOncePerMs()).toBe(pino.stdTimeFunctions.epochTime());
   });
 });
