@@ -54,13 +54,19 @@ export class LiveProbe {
     if (req.url !== LIVE || req.method !== 'GET' || this.#root === undefined || !server.listening) return false;
     const start = performance.now();
     const id = this.ids();
-    // Fastify's order: the app's onRequest hook sets the first two, Reply.send the others.
-    res.writeHead(200, {
-      'x-request-id': id,
-      'x-content-type-options': 'nosniff',
-      'content-type': CONTENT_TYPE,
-      'content-length': CONTENT_LENGTH,
-    });
+    // Fastify's order: the app's onRequest hook sets the first two, Reply.send the others. A
+    // flat list of names and values, which Node reads by index: an object's keys cost it a
+    // for-in with an own-property test and a keyed load each.
+    res.writeHead(200, [
+      'x-request-id',
+      id,
+      'x-content-type-options',
+      'nosniff',
+      'content-type',
+      CONTENT_TYPE,
+      'content-length',
+      CONTENT_LENGTH,
+    ]);
     res.end(BODY);
     // Written by then (a socket that takes it at once, as a probe's does): what Fastify
     // would measure at the answer's `finish`, within a tick.
