@@ -404,7 +404,7 @@ if (grants.length) {
 
 if (org.length) {
   for (const f of org) {
-    const ratio = f.org.rps / f.personal.rps;
+    const ratio = f.ratio;
     targets.push(
       `| 7. organisation member ${f.dialect} | member with a limit >= 0.85x personal | ${ratio.toFixed(2)}x | ${verdict(ratio >= 0.85)} |`,
     );
