@@ -404,9 +404,8 @@ if (grants.length) {
 
 if (org.length) {
   for (const f of org) {
-    const ratio = f.ratio;
     targets.push(
-      `| 7. organisation member ${f.dialect} | member with a limit >= 0.85x personal | ${ratio.toFixed(2)}x | ${verdict(ratio >= 0.85)} |`,
+      `| 7. organisation member ${f.dialect} | member with a limit >= 0.85x personal | ${f.ratio.toFixed(2)}x | ${verdict(f.ratio >= 0.85)} |`,
     );
   }
   sections.push(orgMarkdown(org, RUNS, SECONDS, CONNECTIONS));

@@ -24,6 +24,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { LedgerKey } from '../src/core/ledger/hash.js';
 import { openDatabase } from '../src/db/open.js';
+import { rebuildSqliteTable } from '../src/db/migrations/helpers.js';
+import { type Kysely, sql } from 'kysely';
 import SQLite from 'better-sqlite3';
 import { spreadLoad } from './metered-debit.js';
 
@@ -45,21 +47,17 @@ const raw = database.sqlite;
 if (!raw) throw new Error('SQLite only');
 const load = await spreadLoad(database, KEY, accounts, Number(process.env.WAL_GRANTS ?? 1));
 if (process.env.WAL_WITHOUT_ROWID) {
-  const run = (text: string) => raw.prepareOwn(text).run();
-  run('pragma foreign_keys = off');
+  const db = database.db as unknown as Kysely<unknown>;
+  await sql`pragma foreign_keys = off`.execute(db);
   for (const t of process.env.WAL_WITHOUT_ROWID.split(',')) {
-    const def = raw.prepareOwn('select sql from sqlite_schema where type = ? and name = ?').pluck().get('table', t) as string;
-    const idx = raw
-      .prepareOwn('select sql from sqlite_schema where type = ? and tbl_name = ? and sql is not null')
-      .pluck()
-      .all('index', t) as string[];
-    run(`${def.replace(`CREATE TABLE "${t}"`, `CREATE TABLE "${t}__new"`)} WITHOUT ROWID`);
-    run(`insert into "${t}__new" select * from "${t}"`);
-    run(`drop table "${t}"`);
-    run(`alter table "${t}__new" rename to "${t}"`);
-    for (const i of idx) run(i);
+    await rebuildSqliteTable(
+      db,
+      t,
+      `${t}__new`,
+      (created) => `${created.replace(`CREATE TABLE "${t}"`, `CREATE TABLE "${t}__new"`)} WITHOUT ROWID`,
+    );
   }
-  run('pragma foreign_keys = on');
+  await sql`pragma foreign_keys = on`.execute(db);
 }
 const core = load.core;
 await load.batches(batches, size);

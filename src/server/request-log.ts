@@ -250,16 +250,18 @@ const HEX3 = Array.from({ length: 4096 }, (_, i) => i.toString(16).padStart(3, '
  */
 export function requestIds(from = 0): () => string {
   const base = crypto.randomUUID().slice(0, 24);
-  let n = from;
   // The counter's last three hex digits from a table, the nine before them made once per
   // 4,096 ids: the same text as `n.toString(16).padStart(12, '0')` without a conversion per id.
-  let head = '';
+  const headOf = (n: number) =>
+    base +
+    Math.floor(n / 4096)
+      .toString(16)
+      .padStart(9, '0');
+  let n = from;
+  let head = headOf(n);
   return () => {
     const low = n % 4096;
-    if (low === 0 || head === '') {
-      const high = Math.floor(n / 4096).toString(16);
-      head = base + high.padStart(9, '0');
-    }
+    if (low === 0) head = headOf(n);
     n++;
     return head + (HEX3[low] as string);
   };

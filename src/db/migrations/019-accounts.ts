@@ -10,6 +10,7 @@ import {
   checked,
   defineTable,
   defineTables,
+  rebuildSqliteTable,
   isPostgres,
   ownedRow,
   requiredReference,
@@ -174,32 +175,16 @@ async function movePostgresReferences(db: Kysely<unknown>): Promise<void> {
 
 async function rebuildSqliteReferences(db: Kysely<unknown>): Promise<void> {
   for (const table of ACCOUNT_TABLES) {
-    const created = (await sql<{ sql: string }>`select sql from sqlite_master where type = 'table' and name = ${table}`.execute(db)).rows[0]
-      ?.sql;
-    if (!created) throw new Error(`019-accounts: no table ${table}`);
-    const reference = /references "users" \("id"\)/g;
-    const matches = created.match(reference)?.length ?? 0;
-    const head = `CREATE TABLE "${table}" (`;
-    if (matches !== 1 || !created.startsWith(head)) {
-      throw new Error(`019-accounts: ${table} is not as expected (${matches} references to users): ${created}`);
-    }
     const temp = `${table}__accounts`;
-    const createNew = `CREATE TABLE "${temp}" (${created.slice(head.length).replace(reference, 'references "accounts" ("id")')}`;
-    // Indexes (those the CREATE statement makes itself have no sql) and triggers, made again after.
-    const dependents = (
-      await sql<{ sql: string }>`select sql from sqlite_master
-        where tbl_name = ${table} and type in ('index', 'trigger') and sql is not null order by type, name`.execute(db)
-    ).rows.map((r) => r.sql);
-    // Generated columns (hidden 2 or 3) are computed, not copied.
-    const columns = (await sql<{ name: string; hidden: number }>`select name, hidden from pragma_table_xinfo(${table})`.execute(db)).rows
-      .filter((c) => Number(c.hidden) === 0)
-      .map((c) => `"${c.name}"`)
-      .join(', ');
-    await sql.raw(createNew).execute(db);
-    await sql.raw(`INSERT INTO "${temp}" (${columns}) SELECT ${columns} FROM "${table}"`).execute(db);
-    await sql.raw(`DROP TABLE "${table}"`).execute(db);
-    await sql.raw(`ALTER TABLE "${temp}" RENAME TO "${table}"`).execute(db);
-    for (const statement of dependents) await sql.raw(statement).execute(db);
+    await rebuildSqliteTable(db, table, temp, (created) => {
+      const reference = /references "users" \("id"\)/g;
+      const matches = created.match(reference)?.length ?? 0;
+      const head = `CREATE TABLE "${table}" (`;
+      if (matches !== 1 || !created.startsWith(head)) {
+        throw new Error(`019-accounts: ${table} is not as expected (${matches} references to users): ${created}`);
+      }
+      return `CREATE TABLE "${temp}" (${created.slice(head.length).replace(reference, 'references "accounts" ("id")')}`;
+    });
   }
 }
 

@@ -175,3 +175,37 @@ export async function hasColumn(db: Kysely<unknown>, table: string, column: stri
   const r = await sql<{ name: string }>`select name from pragma_table_info(${table})`.execute(db);
   return r.rows.some((c) => c.name === column);
 }
+
+/**
+ * SQLite's table rebuild, for what ALTER TABLE cannot change: the table made again from its own
+ * CREATE statement as `define` rewrites it (under another name, which `define` gives it), its
+ * stored columns copied (generated ones are computed, not copied), the old table dropped and the
+ * new one renamed, then its indexes and triggers made again (those the CREATE statement makes
+ * itself have no sql of their own). Run with foreign keys off, which SQLite only honours outside
+ * a transaction (019-accounts).
+ */
+export async function rebuildSqliteTable(
+  db: Kysely<unknown>,
+  table: string,
+  temp: string,
+  define: (created: string) => string,
+): Promise<void> {
+  const created = (await sql<{ sql: string }>`select sql from sqlite_master where type = 'table' and name = ${table}`.execute(db)).rows[0]
+    ?.sql;
+  if (!created) throw new Error(`no table ${table}`);
+  const createNew = define(created);
+  const dependents = (
+    await sql<{ sql: string }>`select sql from sqlite_master
+      where tbl_name = ${table} and type in ('index', 'trigger') and sql is not null order by type, name`.execute(db)
+  ).rows.map((r) => r.sql);
+  // Generated columns (hidden 2 or 3) are computed, not copied.
+  const columns = (await sql<{ name: string; hidden: number }>`select name, hidden from pragma_table_xinfo(${table})`.execute(db)).rows
+    .filter((c) => Number(c.hidden) === 0)
+    .map((c) => `"${c.name}"`)
+    .join(', ');
+  await sql.raw(createNew).execute(db);
+  await sql.raw(`INSERT INTO "${temp}" (${columns}) SELECT ${columns} FROM "${table}"`).execute(db);
+  await sql.raw(`DROP TABLE "${table}"`).execute(db);
+  await sql.raw(`ALTER TABLE "${temp}" RENAME TO "${table}"`).execute(db);
+  for (const statement of dependents) await sql.raw(statement).execute(db);
+}
