@@ -333,6 +333,11 @@ export interface HttpFigure {
   /** The service's GET /health/live (answered before Fastify's router: src/server/live-probe.ts). */
   live: Load;
   /**
+   * Goal 1: each run's `/health/live` over bare Fastify measured just before or after it (requests/s,
+   * and bare's CPU per request over the route's), and their medians.
+   */
+  liveRatio: { rps: number; cpu: number | undefined; runs: { rps: number; cpu: number | undefined }[] };
+  /**
    * The same route through Fastify's pipeline (`/health/live?via=fastify`: a query string
    * sends it there): the router, request and reply, the app's hook, that every other route pays.
    */
@@ -354,8 +359,8 @@ export interface HttpFigure {
 
 /**
  * The bare process, the service's GET /health/live and the metered route, in the same run
- * (each run measures the three back to back, in rotating order, so drift in the machine's
- * load hits all alike); then the metered route at half its capacity for its p99; also
+ * (each run measures bare and GET /health/live as a pair, then the other routes back to back
+ * in rotating order, so drift in the machine's load hits all alike); then the metered route at half its capacity for its p99; also
  * samples RSS under load and the start time.
  */
 export async function httpBench(dialect: Dialect, o: HttpOptions): Promise<HttpFigure> {
@@ -412,10 +417,22 @@ export async function httpBench(dialect: Dialect, o: HttpOptions): Promise<HttpF
       ],
       ['spread', () => spreadRun(o.seconds)],
     ];
+    // Goal 1's pair first in every run, back to back, in the order of the run before reversed;
+    // then the other three, rotated so drift in the machine's load hits them alike. Rotated
+    // with the other three, bare and /health/live were measured minutes apart in some runs,
+    // one of them right after a metered run (whose after-effects, PostgreSQL's background
+    // writes or SQLite's checkpoint, take a share of the two cores), and a run's ratio then
+    // moved by 0.1 (bench/analysis.md, "Goal 1 measured as a pair").
+    const pair = figures.slice(0, 2);
+    const rest = figures.slice(2);
+    const liveRatios: { rps: number; cpu: number | undefined }[] = [];
     for (let r = 0; r < o.runs; r++) {
-      // Rotate the order so drift in the machine's load hits all five alike.
-      for (let i = 0; i < figures.length; i++) {
-        const [name, run] = figures[(i + r) % figures.length] as (typeof figures)[number];
+      if (r > 0) await new Promise((res) => setTimeout(res, 1000));
+      for (const [name, run] of r % 2 === 0 ? pair : [...pair].reverse()) runs[name].push(await run());
+      const [b, l] = [runs.bare.at(-1) as Load, runs.live.at(-1) as Load];
+      liveRatios.push({ rps: l.rps / b.rps, cpu: b.cpuUs && l.cpuUs ? b.cpuUs / l.cpuUs : undefined });
+      for (let i = 0; i < rest.length; i++) {
+        const [name, run] = rest[(i + r) % rest.length] as (typeof rest)[number];
         runs[name].push(await run());
       }
       const last = (k: keyof typeof runs) => {
@@ -465,6 +482,11 @@ export async function httpBench(dialect: Dialect, o: HttpOptions): Promise<HttpF
       dialect,
       bare: medianLoad(runs.bare),
       live: medianLoad(runs.live),
+      liveRatio: {
+        rps: median(liveRatios.map((x) => x.rps)),
+        cpu: liveRatios.every((x) => x.cpu !== undefined) ? median(liveRatios.map((x) => x.cpu as number)) : undefined,
+        runs: liveRatios,
+      },
       routed: medianLoad(runs.routed),
       metered,
       spread: medianLoad(runs.spread),
