@@ -360,8 +360,8 @@ export interface HttpFigure {
 /**
  * The bare process, the service's GET /health/live and the metered route, in the same run
  * (each run measures bare and GET /health/live as a pair, then the other routes back to back
- * in rotating order, so drift in the machine's load hits all alike); then the metered route at half its capacity for its p99; also
- * samples RSS under load and the start time.
+ * in rotating order, so drift in the machine's load hits all alike); then the metered route
+ * at half its capacity for its p99; also samples RSS under load and the start time.
  */
 export async function httpBench(dialect: Dialect, o: HttpOptions): Promise<HttpFigure> {
   const db = await benchDb(dialect);
@@ -421,8 +421,9 @@ export async function httpBench(dialect: Dialect, o: HttpOptions): Promise<HttpF
     // then the other three, rotated so drift in the machine's load hits them alike. Rotated
     // with the other three, bare and /health/live were measured minutes apart in some runs,
     // one of them right after a metered run (whose after-effects, PostgreSQL's background
-    // writes or SQLite's checkpoint, take a share of the two cores), and a run's ratio then
-    // moved by 0.1 (bench/analysis.md, "Goal 1 measured as a pair").
+    // writes or SQLite's checkpoint, take a share of the two cores), and goal 1 moved from
+    // 0.82x to 0.97x between bench runs of the same build (bench/analysis.md, "What remains
+    // of goal 1, feature by feature, and goal 1 measured as a pair").
     const pair = figures.slice(0, 2);
     const rest = figures.slice(2);
     const liveRatios: { rps: number; cpu: number | undefined }[] = [];
