@@ -50,12 +50,7 @@ if (process.env.WAL_WITHOUT_ROWID) {
   const db = database.db as unknown as Kysely<unknown>;
   await sql`pragma foreign_keys = off`.execute(db);
   for (const t of process.env.WAL_WITHOUT_ROWID.split(',')) {
-    await rebuildSqliteTable(
-      db,
-      t,
-      `${t}__new`,
-      (created) => `${created.replace(`CREATE TABLE "${t}"`, `CREATE TABLE "${t}__new"`)} WITHOUT ROWID`,
-    );
+    await rebuildSqliteTable(db, t, `${t}__new`, (created) => `${created} WITHOUT ROWID`);
   }
   await sql`pragma foreign_keys = on`.execute(db);
 }

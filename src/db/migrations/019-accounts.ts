@@ -175,15 +175,11 @@ async function movePostgresReferences(db: Kysely<unknown>): Promise<void> {
 
 async function rebuildSqliteReferences(db: Kysely<unknown>): Promise<void> {
   for (const table of ACCOUNT_TABLES) {
-    const temp = `${table}__accounts`;
-    await rebuildSqliteTable(db, table, temp, (created) => {
+    await rebuildSqliteTable(db, table, `${table}__accounts`, (created) => {
       const reference = /references "users" \("id"\)/g;
       const matches = created.match(reference)?.length ?? 0;
-      const head = `CREATE TABLE "${table}" (`;
-      if (matches !== 1 || !created.startsWith(head)) {
-        throw new Error(`019-accounts: ${table} is not as expected (${matches} references to users): ${created}`);
-      }
-      return `CREATE TABLE "${temp}" (${created.slice(head.length).replace(reference, 'references "accounts" ("id")')}`;
+      if (matches !== 1) throw new Error(`019-accounts: ${table} is not as expected (${matches} references to users): ${created}`);
+      return created.replace(reference, 'references "accounts" ("id")');
     });
   }
 }

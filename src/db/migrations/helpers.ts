@@ -177,12 +177,12 @@ export async function hasColumn(db: Kysely<unknown>, table: string, column: stri
 }
 
 /**
- * SQLite's table rebuild, for what ALTER TABLE cannot change: the table made again from its own
- * CREATE statement as `define` rewrites it (under another name, which `define` gives it), its
- * stored columns copied (generated ones are computed, not copied), the old table dropped and the
- * new one renamed, then its indexes and triggers made again (those the CREATE statement makes
- * itself have no sql of their own). Run with foreign keys off, which SQLite only honours outside
- * a transaction (019-accounts).
+ * SQLite's table rebuild, for what ALTER TABLE cannot change: the table made again as `temp` from
+ * its own CREATE statement as `define` rewrites it (the statement keeps the table's own name; the
+ * rebuild gives it `temp`'s), its stored columns copied (generated ones are computed, not copied),
+ * the old table dropped and the new one renamed, then its indexes and triggers made again (those
+ * the CREATE statement makes itself have no sql of their own). Run with foreign keys off, which
+ * SQLite only honours outside a transaction (019-accounts).
  */
 export async function rebuildSqliteTable(
   db: Kysely<unknown>,
@@ -193,7 +193,10 @@ export async function rebuildSqliteTable(
   const created = (await sql<{ sql: string }>`select sql from sqlite_master where type = 'table' and name = ${table}`.execute(db)).rows[0]
     ?.sql;
   if (!created) throw new Error(`no table ${table}`);
-  const createNew = define(created);
+  const head = `CREATE TABLE "${table}" (`;
+  const defined = define(created);
+  if (!defined.startsWith(head)) throw new Error(`${table} is not as expected: ${created}`);
+  const createNew = `CREATE TABLE "${temp}" (${defined.slice(head.length)}`;
   const dependents = (
     await sql<{ sql: string }>`select sql from sqlite_master
       where tbl_name = ${table} and type in ('index', 'trigger') and sql is not null order by type, name`.execute(db)
