@@ -24,6 +24,7 @@ import { openLoop } from './open-loop.js';
 
 const SERVER = new URL('./server.mjs', import.meta.url).pathname;
 const BARE = new URL('./bare.mjs', import.meta.url).pathname;
+const FLOOR = new URL('./floor-metered.mjs', import.meta.url).pathname;
 const JWT_SECRET = 'bench-secret-bench-secret-bench-secret-0123';
 export const LEDGER_KEY = 'bench-ledger-key-bench-ledger-key-0123456789';
 export const ADMIN = { email: 'bench-admin@example.com', password: 'bench-admin-password' };
@@ -352,6 +353,14 @@ export interface HttpFigure {
   spread: Load;
   /** The metered route at half of its measured capacity (an evenly spaced open loop, bench/open-loop.ts). */
   half: Load & { rate: number };
+  /**
+   * Goal 4's floor (bench/floor-metered.mjs): bare Fastify committing each request's debit
+   * durably through the same group commit and database path, and nothing of the service's:
+   * its capacity (closed loop, as `metered`), its p99 at half of that, and at the service's
+   * own half-capacity rate; `batchP99` is its batches' p99 from BEGIN to durable (ms) in the
+   * open loops at half its capacity.
+   */
+  floor: { capacity: Load; half: Load & { rate: number }; atServiceRate: Load; batchP99: number[] };
   /** Server RSS sampled during the metered load and at its end (MB), the highest. */
   rssMb: number;
   startMs: number[];
@@ -361,7 +370,8 @@ export interface HttpFigure {
  * The bare process, the service's GET /health/live and the metered route, in the same run
  * (each run measures bare and GET /health/live as a pair, then the other routes back to back
  * in rotating order, so drift in the machine's load hits all alike); then the metered route
- * at half its capacity for its p99; also samples RSS under load and the start time.
+ * at half its capacity for its p99, alternated with goal 4's floor (bench/floor-metered.mjs) at
+ * half its own capacity and at the service's rate; also samples RSS under load and the start time.
  */
 export async function httpBench(dialect: Dialect, o: HttpOptions): Promise<HttpFigure> {
   const db = await benchDb(dialect);
@@ -374,8 +384,13 @@ export async function httpBench(dialect: Dialect, o: HttpOptions): Promise<HttpF
   // same build measured alone (bench/analysis.md, "Why /health/live cost more inside the bench").
   const liveDb = await benchDb(dialect);
   const liveServer = await startServerProc(liveDb);
+  const floorDb = await benchDb(dialect);
+  const floor = await startServerProc(floorDb, {}, FLOOR);
   try {
     const { token } = await fundedUser(server.url, `bench-${dialect}@example.com`);
+    // The floor answers what fundedUser asks (one account, funded) and ignores the token.
+    await fundedUser(floor.url, `bench-floor-${dialect}@example.com`, 500_000_000);
+    const floorReq = meteredRequest('floor');
     const spread = spreadMeteredRequest(await fundedTokens(server.url, `bench-${dialect}`, SPREAD_ACCOUNTS));
     const spreadRun = (duration: number) =>
       measuredRun(server, { url: `${server.url}/api/messages`, connections: o.connections, duration, ...spread });
@@ -386,7 +401,15 @@ export async function httpBench(dialect: Dialect, o: HttpOptions): Promise<HttpF
     await measuredRun(liveServer, { url: `${liveServer.url}${ROUTED_LIVE}`, connections: c, duration: warm });
     await measuredRun(server, { url: `${server.url}/api/messages`, connections: c, duration: warm, ...meteredRequest(token) });
     await spreadRun(warm);
-    const runs = { bare: [] as Load[], live: [] as Load[], routed: [] as Load[], metered: [] as Load[], spread: [] as Load[] };
+    await measuredRun(floor, { url: `${floor.url}/api/messages`, connections: c, duration: warm, ...floorReq });
+    const runs = {
+      bare: [] as Load[],
+      live: [] as Load[],
+      routed: [] as Load[],
+      metered: [] as Load[],
+      spread: [] as Load[],
+      floor: [] as Load[],
+    };
     let rss = 0;
     const figures: [keyof typeof runs, () => Promise<Load>][] = [
       ['bare', () => measuredRun(bare, { url: `${bare.url}/`, connections: c, duration: o.seconds })],
@@ -416,10 +439,11 @@ export async function httpBench(dialect: Dialect, o: HttpOptions): Promise<HttpF
         },
       ],
       ['spread', () => spreadRun(o.seconds)],
+      ['floor', () => measuredRun(floor, { url: `${floor.url}/api/messages`, connections: c, duration: o.seconds, ...floorReq })],
     ];
     // Goal 1's pair first in every run, back to back, in the order of the run before reversed;
-    // then the other three, rotated so drift in the machine's load hits them alike. Rotated
-    // with the other three, bare and /health/live were measured minutes apart in some runs,
+    // then the other four, rotated so drift in the machine's load hits them alike. Rotated
+    // with the others, bare and /health/live were measured minutes apart in some runs,
     // one of them right after a metered run (whose after-effects, PostgreSQL's background
     // writes or SQLite's checkpoint, take a share of the two cores), and goal 1 moved from
     // 0.82x to 0.97x between bench runs of the same build (bench/analysis.md, "What remains
@@ -441,7 +465,7 @@ export async function httpBench(dialect: Dialect, o: HttpOptions): Promise<HttpF
         return `${Math.round(l?.rps ?? 0)}/s (${l?.cpuUs ?? '-'} µs CPU/request, main thread ${l?.mainUs ?? '-'})`;
       };
       o.log(
-        `  http ${dialect} run ${r + 1}/${o.runs}: bare ${last('bare')}, /health/live ${last('live')}, through the router ${last('routed')}, metered ${last('metered')}, metered over ${SPREAD_ACCOUNTS} accounts ${last('spread')}; load ${load()}`,
+        `  http ${dialect} run ${r + 1}/${o.runs}: bare ${last('bare')}, /health/live ${last('live')}, through the router ${last('routed')}, metered ${last('metered')}, metered over ${SPREAD_ACCOUNTS} accounts ${last('spread')}, the floor ${last('floor')}; load ${load()}`,
       );
     }
     const metered = medianLoad(runs.metered);
@@ -450,26 +474,61 @@ export async function httpBench(dialect: Dialect, o: HttpOptions): Promise<HttpF
     // second's quota back to back, saturation for part of every second), so the figure is
     // service time plus the queueing of a half-loaded server.
     const rate = Math.max(1, Math.round(metered.rps / 2));
-    const halfRuns: Load[] = [];
+    // The floor (bench/floor-metered.mjs) the same way at half its own capacity, and at the
+    // service's rate: what the database's commit, Fastify and the kernel give with nothing of
+    // ours (bench/analysis.md, "Goal 4's floor"). The three open loops alternate run by run.
+    const floorRate = Math.max(1, Math.round(medianLoad(runs.floor).rps / 2));
     const req = meteredRequest(token);
-    for (let r = 0; r < o.runs; r++) {
-      const cpu0 = server.cpu();
-      const run = await openLoop(`${server.url}/api/messages`, rate, o.seconds, {
+    const halfRun = async (proc: ServerProc, r: Pick<autocannon.Options, 'headers' | 'body'>, at: number): Promise<Load> => {
+      const cpu0 = proc.cpu();
+      const run = await openLoop(`${proc.url}/api/messages`, at, o.seconds, {
         method: 'POST',
-        headers: req.headers as Record<string, string>,
-        body: req.body as string,
+        headers: r.headers as Record<string, string>,
+        body: r.body as string,
       });
-      const cpu = server.cpu() - cpu0;
-      halfRuns.push({
+      const cpu = proc.cpu() - cpu0;
+      return {
         rps: run.rps,
         p50: run.p50,
         p99: run.p99,
         bad: run.bad,
         ...(Number.isFinite(cpu) ? { cpuUs: Math.round((cpu * 1e6) / run.samples.length) } : {}),
-      });
+      };
+    };
+    const halves = { service: [] as Load[], floor: [] as Load[], floorAt: [] as Load[] };
+    const batchP99: number[] = [];
+    const floorStats = async (reset: boolean) =>
+      (await (await setupFetch(`${floor.url}/bench/floor-stats${reset ? '?reset=1' : ''}`)).json()) as { p99: number };
+    const opens: [keyof typeof halves, () => Promise<Load>][] = [
+      ['service', () => halfRun(server, req, rate)],
+      [
+        'floor',
+        async () => {
+          await floorStats(true);
+          const l = await halfRun(floor, floorReq, floorRate);
+          batchP99.push((await floorStats(true)).p99);
+          return l;
+        },
+      ],
+      ['floorAt', () => halfRun(floor, floorReq, rate)],
+    ];
+    for (let r = 0; r < o.runs; r++) {
+      for (let i = 0; i < opens.length; i++) {
+        const [name, run] = opens[(i + r) % opens.length] as (typeof opens)[number];
+        halves[name].push(await run());
+      }
     }
-    const half = { ...medianLoad(halfRuns), rate };
+    const half = { ...medianLoad(halves.service), rate };
     o.log(`  http ${dialect}: metered at ${rate}/s (half its capacity): p99 ${half.p99} ms, p50 ${half.p50} ms`);
+    const floorFigure = {
+      capacity: medianLoad(runs.floor),
+      half: { ...medianLoad(halves.floor), rate: floorRate },
+      atServiceRate: medianLoad(halves.floorAt),
+      batchP99,
+    };
+    o.log(
+      `  http ${dialect}: the floor at ${floorRate}/s (half its capacity): p99 ${floorFigure.half.p99} ms (by run ${halves.floor.map((l) => l.p99).join(', ')}; its batches' p99 BEGIN to durable ${batchP99.join(', ')} ms); at ${rate}/s: p99 ${floorFigure.atServiceRate.p99} ms (by run ${halves.floorAt.map((l) => l.p99).join(', ')})`,
+    );
     rss = Math.max(rss, await server.rss());
     await server.stop();
     // Start time: restart the same server (database already migrated and seeded) a few times.
@@ -492,6 +551,7 @@ export async function httpBench(dialect: Dialect, o: HttpOptions): Promise<HttpF
       metered,
       spread: medianLoad(runs.spread),
       half,
+      floor: floorFigure,
       rssMb: Math.round(rss / 2 ** 20),
       startMs,
     };
@@ -499,8 +559,10 @@ export async function httpBench(dialect: Dialect, o: HttpOptions): Promise<HttpF
     await server.stop();
     await bare.stop();
     await liveServer.stop();
+    await floor.stop();
     await db.dispose();
     await liveDb.dispose();
+    await floorDb.dispose();
   }
 }
 

@@ -34,6 +34,7 @@ import {
   type AnalyticsFigure,
   type DurabilityFigure,
   type HttpFigure,
+  type Load,
   type ScaleFigure,
   analyticsBench,
   durabilityBench,
@@ -196,6 +197,7 @@ if (http.length) {
     row(r.dialect, 'the same through the router (`?via=fastify`)', r.routed, r.bare),
     row(r.dialect, 'metered `POST /api/messages`', r.metered, r.bare),
     row(r.dialect, `metered, load over ${SPREAD_ACCOUNTS} accounts`, r.spread, r.bare),
+    row(r.dialect, "goal 4's floor: a durable debit and nothing else (bench/floor-metered.mjs)", r.floor.capacity, r.bare),
   ]);
   for (const r of http) {
     // Each run's pair (bare and the route back to back), the median of their ratios.
@@ -230,8 +232,13 @@ if (http.length) {
     );
   }
   for (const r of http) {
+    // Beside it the floor at half its own capacity: a process that does nothing but Fastify and
+    // the durable debit. Where that misses 10 ms too, the goal is below this machine's floor.
+    const f = r.floor;
+    const floorNote = `; the floor: p99 ${f.half.p99} ms at half its capacity (${fmt(f.half.rate)}/s), ${f.atServiceRate.p99} ms at ${fmt(r.half.rate)}/s`;
+    const missed = f.half.p99 >= 10 ? '**not met**; the floor misses it too' : verdict(false);
     targets.push(
-      `| goal 4: metered p99 at half capacity, ${r.dialect} | < 10 ms at ${fmt(r.half.rate)}/s | ${r.half.p99} ms (p50 ${r.half.p50} ms, ${fmt(r.half.rps)}/s done) | ${verdict(r.half.p99 < 10)} |`,
+      `| goal 4: metered p99 at half capacity, ${r.dialect} | < 10 ms at ${fmt(r.half.rate)}/s | ${r.half.p99} ms (p50 ${r.half.p50} ms, ${fmt(r.half.rps)}/s done)${floorNote} | ${r.half.p99 < 10 ? verdict(true) : missed} |`,
     );
   }
   for (const r of http) {
@@ -245,7 +252,7 @@ if (http.length) {
 
 ${RUNS} run(s) of ${SECONDS} s per figure (median), ${CONNECTIONS} connections, after a 2 s warm-up of each route;
 each run measures bare Fastify and \`GET /health/live\` as a pair, back to back (their order reversed
-from run to run), then the other three back to back in rotating order; goal 1 is the median of each
+from run to run), then the other four (the floor among them) back to back in rotating order; goal 1 is the median of each
 run's own ratio, the table's ratio columns compare medians. Run only this section with
 \`npm run bench -- --only http\` (add \`--dialect sqlite\`, \`--runs 1 --seconds 5\` to iterate).
 
@@ -289,9 +296,29 @@ metered requests/s above, the requests evenly spaced and each one's latency coun
 (the p99 is service time plus the queueing of a half-loaded server; until 2 December it was autocannon's
 \`overallRate\`, which sends each second's quota back to back, saturation for part of every second).
 
-| database | rate asked (req/s) | done (req/s) | p50 (ms) | p99 (ms) | errors + non-2xx |
-|---|---:|---:|---:|---:|---:|
-${http.map((r) => `| ${r.dialect} | ${fmt(r.half.rate)} | ${fmt(r.half.rps)} | ${r.half.p50} | ${r.half.p99} | ${r.half.bad} |`).join('\n')}
+Beside it, goal 4's floor (\`bench/floor-metered.mjs\`, its capacity in the table above): bare Fastify
+whose \`POST /api/messages\` parses the body and commits one debit (the balance's update and a ledger
+row) through the same group commit and database path as the service (on SQLite the service's own
+\`openDatabase\`: \`synchronous=FULL\`, the WAL's fdatasync off the loop, the checkpoint worker; on
+PostgreSQL one round trip a batch), answering once it is durable, with nothing else of the service's.
+It runs at half its own capacity (what goal 4 asks of a process that costs only Fastify, the kernel
+and the database's commit) and at the service's rate; the three open loops alternate run by run.
+Where the floor misses 10 ms at half its capacity, goal 4 asks for less than this machine gives any
+durable metered route; at the service's rate it shows what the service's own work adds
+(bench/analysis.md, "Goal 4's floor").
+
+| database | process | rate asked (req/s) | done (req/s) | p50 (ms) | p99 (ms) | errors + non-2xx | CPU/request (µs) |
+|---|---|---:|---:|---:|---:|---:|---:|
+${http
+  .flatMap((r): [string, string, Load & { rate: number }][] => [
+    [r.dialect, 'the service', r.half],
+    [r.dialect, 'the floor, half its capacity', r.floor.half],
+    [r.dialect, "the floor, the service's rate", { ...r.floor.atServiceRate, rate: r.half.rate }],
+  ])
+  .map(([d, name, x]) => `| ${d} | ${name} | ${fmt(x.rate)} | ${fmt(x.rps)} | ${x.p50} | ${x.p99} | ${x.bad} | ${x.cpuUs ?? '-'} |`)
+  .join('\n')}
+
+The floor's batches from BEGIN to durable, p99 in each of its runs at half its capacity (ms): ${http.map((r) => `${r.dialect} ${r.floor.batchP99.join(', ')}`).join('; ')}.
 
 ## 5. Memory and start
 

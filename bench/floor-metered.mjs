@@ -1,0 +1,184 @@
+/**
+ * Goal 4's floor (issue 21): the least a durable metered charge can cost on this machine, to
+ * put the service's p99 beside. A bare Fastify process (no plugins, no hooks, no logger) whose
+ * `POST /api/messages` parses the JSON body, queues one debit, and answers once the debit is
+ * committed and on disk, through the same group commit as the ledger writer (one batch in
+ * flight, up to 500 debits, the next one started when the previous one is synced) and the
+ * same database path:
+ *
+ * - SQLite: the service's own `openDatabase` (dist/db/open.js), so the same PRAGMAs,
+ *   `synchronous=FULL` with the WAL's fdatasync in libuv's pool (`sqliteWalSync`) and the
+ *   checkpoint worker. A batch is BEGIN IMMEDIATE, per debit one `UPDATE ... RETURNING` of
+ *   the balance and one ledger row, COMMIT, then the sync.
+ * - PostgreSQL (DATABASE_URL, BENCH_PG_SCHEMA): one connection, a batch as one round trip
+ *   (BEGIN; the balance's UPDATE for the whole batch; one multi-row INSERT of its ledger rows;
+ *   COMMIT) under the server's `synchronous_commit` (on).
+ *
+ * None of the service's own work is here: no authentication, validation, pricing,
+ * idempotency, usage rollups, grants, metrics, request ids, security headers or request log.
+ * What it costs is Fastify, Node's HTTP stack, the kernel, the load generator and the
+ * database's commit. `GET /bench/floor-stats[?reset=1]` gives its batches' time from BEGIN to
+ * durable (p50, p99, max). Enough of the service's API is answered for bench/http.ts's
+ * `fundedUser` and the writer's counts on /metrics, so bench/tail-attrib.ts (`--b-server`)
+ * and bench/ab-metered.ts run it as they run a build of the service. Prints one JSON line
+ * {url, readyMs} on stderr when ready, serves until SIGTERM.
+ */
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import Fastify from 'fastify';
+
+const started = performance.now();
+const MAX_BATCH = 500;
+const COST = 1000;
+const postgres = process.env.DATABASE_URL?.startsWith('postgres');
+
+/** @returns {Promise<{ fund(amount: number): Promise<void>; apply(n: number): Promise<{ id: string; balance: number }[]>; close(): Promise<void> }>} */
+async function sqliteStore() {
+  /** @type {typeof import('../src/db/open.js')} */
+  const { openDatabase } = await import(new URL('../dist/db/open.js', import.meta.url).href);
+  const database = await openDatabase({ sqlitePath: join(process.env.DATA_DIR ?? '.', 'floor.db') });
+  const sqlite = database.sqlite;
+  const commit = database.sqliteCommit;
+  if (!sqlite || !commit) throw new Error('floor-metered: SQLite on a file in WAL mode expected');
+  sqlite.prepare('create table if not exists accounts (id integer primary key, balance integer not null)').run();
+  sqlite
+    .prepare(
+      'create table if not exists ledger (id text primary key, account integer not null, amount integer not null, balance_after integer not null, created_at text not null)',
+    )
+    .run();
+  sqlite.prepare('insert or ignore into accounts (id, balance) values (1, 0)').run();
+  const debit = sqlite.prepare('update accounts set balance = balance - ? where id = 1 and balance >= ? returning balance');
+  const row = sqlite.prepare('insert into ledger (id, account, amount, balance_after, created_at) values (?, 1, ?, ?, ?)');
+  const rollback = sqlite.prepare('rollback');
+  return {
+    async fund(amount) {
+      sqlite.prepare('update accounts set balance = balance + ? where id = 1').run(amount);
+    },
+    async apply(n) {
+      const out = [];
+      await commit.begin();
+      try {
+        const at = new Date().toISOString();
+        for (let i = 0; i < n; i++) {
+          const r = debit.get(COST, COST);
+          if (!r) throw new Error('insufficient credits');
+          const id = randomUUID();
+          row.run(id, -COST, r.balance, at);
+          out.push({ id, balance: r.balance });
+        }
+        commit.commit();
+      } catch (e) {
+        rollback.run();
+        throw e;
+      } finally {
+        commit.end();
+      }
+      await commit.sync();
+      return out;
+    },
+    close: () => database.close(),
+  };
+}
+
+async function postgresStore() {
+  const { default: pg } = await import('pg');
+  const schema = process.env.BENCH_PG_SCHEMA;
+  const client = new pg.Client({
+    connectionString: process.env.DATABASE_URL,
+    ...(schema ? { options: `-c search_path=${schema}` } : {}),
+  });
+  await client.connect();
+  await client.query(
+    'create table if not exists accounts (id integer primary key, balance bigint not null); create table if not exists ledger (id uuid primary key, account integer not null, amount bigint not null, balance_after bigint not null, created_at timestamptz not null); insert into accounts (id, balance) values (1, 0) on conflict do nothing',
+  );
+  return {
+    async fund(amount) {
+      await client.query('update accounts set balance = balance + $1 where id = 1', [amount]);
+    },
+    async apply(n) {
+      // One round trip (the simple protocol's several statements); every value is ours, a
+      // number or a UUID, so the text is safe to build.
+      const ids = Array.from({ length: n }, () => randomUUID());
+      const res = await client.query(
+        `begin; update accounts set balance = balance - ${n * COST} where id = 1 and balance >= ${n * COST} returning balance; ` +
+          `insert into ledger (id, account, amount, balance_after, created_at) select i.id::uuid, 1, -${COST}, b.balance + (${n} - i.k) * ${COST}, now() ` +
+          `from unnest(array['${ids.join("','")}']) with ordinality as i(id, k), (select balance from accounts where id = 1) b; commit`,
+      );
+      const balance = Number(res[1]?.rows[0]?.balance);
+      if (!Number.isFinite(balance)) throw new Error('insufficient credits');
+      return ids.map((id, k) => ({ id, balance: balance + (n - 1 - k) * COST }));
+    },
+    close: () => client.end(),
+  };
+}
+
+const store = postgres ? await postgresStore() : await sqliteStore();
+
+// The group commit: debits queue; one batch in flight; the next one starts once it is synced.
+/** @type {{ resolve(v: { id: string; balance: number }): void; reject(e: unknown): void }[]} */
+const queue = [];
+let running = false;
+let batches = 0;
+let ops = 0;
+/** Each batch's time from BEGIN to durable (ms), since the last `GET /bench/floor-stats?reset=1`. */
+let batchMs = [];
+async function loop() {
+  while (queue.length > 0) {
+    const batch = queue.splice(0, MAX_BATCH);
+    batches++;
+    ops += batch.length;
+    try {
+      const t0 = performance.now();
+      const out = await store.apply(batch.length);
+      batchMs.push(performance.now() - t0);
+      for (let i = 0; i < batch.length; i++) batch[i]?.resolve(/** @type {any} */ (out[i]));
+    } catch (e) {
+      for (const b of batch) b.reject(e);
+    }
+  }
+  running = false;
+}
+const debit = () =>
+  new Promise((resolve, reject) => {
+    queue.push({ resolve, reject });
+    if (!running) {
+      running = true;
+      setImmediate(() => void loop());
+    }
+  });
+
+const app = Fastify();
+app.post('/api/messages', async () => {
+  const { id, balance } = /** @type {{ id: string; balance: number }} */ (await debit());
+  return { id, status: 'sent', balance };
+});
+// What bench/http.ts's fundedUser calls: one account, funded by the "adjustment".
+app.post('/api/auth/register', async () => ({ token: 'floor', user: { id: '1' } }));
+app.post('/api/auth/login', async () => ({ token: 'floor-admin' }));
+app.post('/api/admin/users/:id/adjustments', async (req) => {
+  await store.fund(Number(/** @type {{ amount?: number }} */ (req.body).amount ?? 0) * 1000);
+  return { ok: true };
+});
+// The writer's counts as the service's histogram names them (tail-attrib's and ab-metered's batch figures).
+app.get('/metrics', async (_req, reply) => {
+  reply.type('text/plain');
+  return `ledger_writer_batch_size_count ${batches}\nledger_writer_batch_size_sum ${ops}\n`;
+});
+// A batch's time from BEGIN until it is durable (SQLite: the statements, COMMIT and the WAL's
+// fdatasync; PostgreSQL: the round trip with its commit): percentiles, then start again.
+app.get('/bench/floor-stats', async (req) => {
+  const sorted = [...batchMs].sort((a, b) => a - b);
+  const at = (p) => Math.round((sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0) * 100) / 100;
+  const out = { batches: sorted.length, p50: at(0.5), p99: at(0.99), max: at(1) };
+  if (/** @type {{ reset?: string }} */ (req.query).reset === '1') batchMs = [];
+  return out;
+});
+const url = await app.listen({ port: 0, host: '127.0.0.1' });
+process.stderr.write(`${JSON.stringify({ url, readyMs: Math.round(performance.now() - started) })}\n`);
+const stop = async () => {
+  await app.close();
+  await store.close();
+  process.exit(0);
+};
+process.on('SIGTERM', () => void stop());
+process.on('SIGINT', () => void stop());
