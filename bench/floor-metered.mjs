@@ -12,7 +12,8 @@
  *   the balance and one ledger row, COMMIT, then the sync.
  * - PostgreSQL (DATABASE_URL, BENCH_PG_SCHEMA): one connection, a batch as one round trip
  *   (BEGIN; the balance's UPDATE for the whole batch; one multi-row INSERT of its ledger rows;
- *   COMMIT) under the server's `synchronous_commit` (on).
+ *   COMMIT) under the server's `synchronous_commit` (on); with FLOOR_PG_ROUND_TRIPS=2, two round
+ *   trips as the service's writer makes (the account's row locked and read, then the write and COMMIT).
  *
  * None of the service's own work is here: no authentication, validation, pricing,
  * idempotency, usage rollups, grants, metrics, request ids, security headers or request log.
@@ -81,6 +82,7 @@ async function sqliteStore() {
 }
 
 async function postgresStore() {
+  const twoRoundTrips = process.env.FLOOR_PG_ROUND_TRIPS === '2';
   const { default: pg } = await import('pg');
   const schema = process.env.BENCH_PG_SCHEMA;
   const client = new pg.Client({
@@ -97,14 +99,17 @@ async function postgresStore() {
     },
     async apply(n) {
       // One round trip (the simple protocol's several statements); every value is ours, a
-      // number or a UUID, so the text is safe to build.
+      // number or a UUID, so the text is safe to build. FLOOR_PG_ROUND_TRIPS=2: the account's
+      // row locked and read first, in a round trip of its own, as the service's writer does
+      // (it decides each debit between the two), then the write with the commit.
       const ids = Array.from({ length: n }, () => randomUUID());
+      if (twoRoundTrips) await client.query('begin; select balance from accounts where id = 1 for update');
       const res = await client.query(
-        `begin; update accounts set balance = balance - ${n * COST} where id = 1 and balance >= ${n * COST} returning balance; ` +
+        `${twoRoundTrips ? '' : 'begin; '}update accounts set balance = balance - ${n * COST} where id = 1 and balance >= ${n * COST} returning balance; ` +
           `insert into ledger (id, account, amount, balance_after, created_at) select i.id::uuid, 1, -${COST}, b.balance + (${n} - i.k) * ${COST}, now() ` +
           `from unnest(array['${ids.join("','")}']) with ordinality as i(id, k), (select balance from accounts where id = 1) b; commit`,
       );
-      const balance = Number(res[1]?.rows[0]?.balance);
+      const balance = Number(res[twoRoundTrips ? 0 : 1]?.rows[0]?.balance);
       if (!Number.isFinite(balance)) throw new Error('insufficient credits');
       return ids.map((id, k) => ({ id, balance: balance + (n - 1 - k) * COST }));
     },
