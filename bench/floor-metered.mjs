@@ -31,12 +31,11 @@ import Fastify from 'fastify';
 const started = performance.now();
 const MAX_BATCH = 500;
 const COST = 1000;
-const postgres = process.env.DATABASE_URL?.startsWith('postgres');
+/** @type {typeof import('../src/db/open.js')} */
+const { isPostgresUrl, openDatabase } = await import(new URL('../dist/db/open.js', import.meta.url).href);
 
 /** @returns {Promise<{ fund(amount: number): Promise<void>; apply(n: number): Promise<{ id: string; balance: number }[]>; close(): Promise<void> }>} */
 async function sqliteStore() {
-  /** @type {typeof import('../src/db/open.js')} */
-  const { openDatabase } = await import(new URL('../dist/db/open.js', import.meta.url).href);
   const database = await openDatabase({ sqlitePath: join(process.env.DATA_DIR ?? '.', 'floor.db') });
   const sqlite = database.sqlite;
   const commit = database.sqliteCommit;
@@ -117,7 +116,7 @@ async function postgresStore() {
   };
 }
 
-const store = postgres ? await postgresStore() : await sqliteStore();
+const store = isPostgresUrl(process.env.DATABASE_URL) ? await postgresStore() : await sqliteStore();
 
 // The group commit: debits queue; one batch in flight; the next one starts once it is synced.
 /** @type {{ resolve(v: { id: string; balance: number }): void; reject(e: unknown): void }[]} */
@@ -143,7 +142,7 @@ async function loop() {
   }
   running = false;
 }
-const debit = () =>
+const queueDebit = () =>
   new Promise((resolve, reject) => {
     queue.push({ resolve, reject });
     if (!running) {
@@ -154,7 +153,7 @@ const debit = () =>
 
 const app = Fastify();
 app.post('/api/messages', async () => {
-  const { id, balance } = /** @type {{ id: string; balance: number }} */ (await debit());
+  const { id, balance } = /** @type {{ id: string; balance: number }} */ (await queueDebit());
   return { id, status: 'sent', balance };
 });
 // What bench/http.ts's fundedUser calls: one account, funded by the "adjustment".

@@ -479,12 +479,12 @@ export async function httpBench(dialect: Dialect, o: HttpOptions): Promise<HttpF
     // ours (bench/analysis.md, "Goal 4's floor"). The three open loops alternate run by run.
     const floorRate = Math.max(1, Math.round(medianLoad(runs.floor).rps / 2));
     const req = meteredRequest(token);
-    const halfRun = async (proc: ServerProc, r: Pick<autocannon.Options, 'headers' | 'body'>, at: number): Promise<Load> => {
+    const halfRun = async (proc: ServerProc, request: Pick<autocannon.Options, 'headers' | 'body'>, at: number): Promise<Load> => {
       const cpu0 = proc.cpu();
       const run = await openLoop(`${proc.url}/api/messages`, at, o.seconds, {
         method: 'POST',
-        headers: r.headers as Record<string, string>,
-        body: r.body as string,
+        headers: request.headers as Record<string, string>,
+        body: request.body as string,
       });
       const cpu = proc.cpu() - cpu0;
       return {
