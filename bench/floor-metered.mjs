@@ -1,30 +1,37 @@
 /**
- * Goal 4's floor (issue 21): the least a durable metered charge can cost on this machine, to
- * put the service's p99 beside. A bare Fastify process (no plugins, no hooks, no logger) whose
- * `POST /api/messages` parses the JSON body, queues one debit, and answers once the debit is
- * committed and on disk, through the same group commit as the ledger writer (one batch in
- * flight, up to 500 debits, the next one started when the previous one is synced) and the
- * same database path:
+ * The floor of goals 2, 3 and 4 (issue 21): the least a durable metered charge can cost on this
+ * machine, to put the service's figures beside. A bare Fastify process (no plugins, no hooks, no
+ * logger) whose `POST /api/messages` parses the JSON body, queues one debit, and answers once
+ * the debit is committed and on disk, through a group commit like the ledger writer's (one
+ * batch in flight, up to 500 debits, the next one started when the previous one is synced).
  *
- * - SQLite: the service's own `openDatabase` (dist/db/open.js), so the same PRAGMAs,
- *   `synchronous=FULL` with the WAL's fdatasync in libuv's pool (`sqliteWalSync`) and the
- *   checkpoint worker. A batch is BEGIN IMMEDIATE, per debit one `UPDATE ... RETURNING` of
- *   the balance and one ledger row, COMMIT, then the sync.
- * - PostgreSQL (DATABASE_URL, BENCH_PG_SCHEMA): one connection, a batch as one round trip
- *   (BEGIN; the balance's UPDATE for the whole batch; one multi-row INSERT of its ledger rows;
- *   COMMIT) under the server's `synchronous_commit` (on); with FLOOR_PG_ROUND_TRIPS=2, two round
- *   trips as the service's writer makes (the account's row locked and read, then the write and COMMIT).
+ * What a debit writes:
+ *
+ * - By default (`FLOOR_ROWS=contract`), the rows the service writes for a metered message, in
+ *   the service's own schema (its migrations): the ledger row, the grant's movement and the
+ *   usage row a debit, the balance, the grant and the hour's rollup a batch. bench/floor-rows.mjs.
+ * - `FLOOR_ROWS=minimal`: a table of its own with one balance, and one ledger row a debit:
+ *   - SQLite: per debit one `UPDATE ... RETURNING` of the balance and one ledger row;
+ *   - PostgreSQL: a batch as one round trip (BEGIN; the balance's UPDATE for the whole batch;
+ *     one multi-row INSERT of its ledger rows; COMMIT); with FLOOR_PG_ROUND_TRIPS=2, two round
+ *     trips as the service's writer makes (the account's row locked and read, then the write
+ *     and COMMIT).
+ *
+ * Both open SQLite with the service's own `openDatabase` (dist/db/open.js): the same PRAGMAs,
+ * `synchronous=FULL` with the WAL's fdatasync in libuv's pool (`sqliteWalSync`) and the
+ * checkpoint worker; PostgreSQL (DATABASE_URL, BENCH_PG_SCHEMA) on one connection under the
+ * server's `synchronous_commit` (on). Both take their ids from the service's `newId` (UUID
+ * version 7), so keys append to their indexes as the service's do.
  *
  * None of the service's own work is here: no authentication, validation, pricing,
- * idempotency, usage rollups, grants, metrics, request ids, security headers or request log.
+ * idempotency, hashing, events, metrics, request ids, security headers or request log.
  * What it costs is Fastify, Node's HTTP stack, the kernel, the load generator and the
- * database's commit. `GET /bench/floor-stats[?reset=1]` gives its batches' time from BEGIN to
+ * database's work. `GET /bench/floor-stats[?reset=1]` gives its batches' time from BEGIN to
  * durable (p50, p99, max). Enough of the service's API is answered for bench/http.ts's
  * `fundedUser` and the writer's counts on /metrics, so bench/tail-attrib.ts (`--b-server`)
  * and bench/ab-metered.ts run it as they run a build of the service. Prints one JSON line
  * {url, readyMs} on stderr when ready, serves until SIGTERM.
  */
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import Fastify from 'fastify';
 
@@ -33,6 +40,12 @@ const MAX_BATCH = 500;
 const COST = 1000;
 /** @type {typeof import('../src/db/open.js')} */
 const { isPostgresUrl, openDatabase } = await import(new URL('../dist/db/open.js', import.meta.url).href);
+// The service's ids (UUID version 7, time-ordered): a ledger row's key goes at the end of its
+// index, as the service's do. Random ids (randomUUID) put a batch's rows on as many of the
+// index's pages: this floor did 0.5-0.65x on SQLite with them (bench/analysis.md, "The floor
+// with the contract's rows").
+/** @type {typeof import('../src/core/ids.js')} */
+const { newId } = await import(new URL('../dist/core/ids.js', import.meta.url).href);
 
 /** @returns {Promise<{ fund(amount: number): Promise<void>; apply(n: number): Promise<{ id: string; balance: number }[]>; close(): Promise<void> }>} */
 async function sqliteStore() {
@@ -62,7 +75,7 @@ async function sqliteStore() {
         for (let i = 0; i < n; i++) {
           const r = debit.get(COST, COST);
           if (!r) throw new Error('insufficient credits');
-          const id = randomUUID();
+          const id = newId();
           row.run(id, -COST, r.balance, at);
           out.push({ id, balance: r.balance });
         }
@@ -101,7 +114,7 @@ async function postgresStore() {
       // number or a UUID, so the text is safe to build. FLOOR_PG_ROUND_TRIPS=2: the account's
       // row locked and read first, in a round trip of its own, as the service's writer does
       // (it decides each debit between the two), then the write with the commit.
-      const ids = Array.from({ length: n }, () => randomUUID());
+      const ids = Array.from({ length: n }, () => newId());
       if (twoRoundTrips) await client.query('begin; select balance from accounts where id = 1 for update');
       const res = await client.query(
         `${twoRoundTrips ? '' : 'begin; '}update accounts set balance = balance - ${n * COST} where id = 1 and balance >= ${n * COST} returning balance; ` +
@@ -116,7 +129,20 @@ async function postgresStore() {
   };
 }
 
-const store = isPostgresUrl(process.env.DATABASE_URL) ? await postgresStore() : await sqliteStore();
+/** The service's rows in its schema (bench/floor-rows.mjs). */
+async function contractStore() {
+  const { migrateToLatest } = await import(new URL('../dist/db/migrate.js', import.meta.url).href);
+  const rows = await import('./floor-rows.mjs');
+  const service = { openDatabase, migrateToLatest, newId };
+  return isPostgresUrl(process.env.DATABASE_URL)
+    ? rows.postgresContractStore(service, process.env.DATABASE_URL, process.env.BENCH_PG_SCHEMA)
+    : rows.sqliteContractStore(service, join(process.env.DATA_DIR ?? '.', 'floor.db'));
+}
+
+const rowsOf = process.env.FLOOR_ROWS ?? 'contract';
+if (rowsOf !== 'contract' && rowsOf !== 'minimal') throw new Error(`floor-metered: FLOOR_ROWS is contract or minimal, not ${rowsOf}`);
+const store =
+  rowsOf === 'contract' ? await contractStore() : isPostgresUrl(process.env.DATABASE_URL) ? await postgresStore() : await sqliteStore();
 
 // The group commit: debits queue; one batch in flight; the next one starts once it is synced.
 /** @type {{ resolve(v: { id: string; balance: number }): void; reject(e: unknown): void }[]} */

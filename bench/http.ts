@@ -354,8 +354,9 @@ export interface HttpFigure {
   /** The metered route at half of its measured capacity (an evenly spaced open loop, bench/open-loop.ts). */
   half: Load & { rate: number };
   /**
-   * Goal 4's floor (bench/floor-metered.mjs): bare Fastify committing each request's debit
-   * durably through the same group commit and database path, and nothing of the service's:
+   * The floor (bench/floor-metered.mjs): bare Fastify committing each request's debit, the
+   * rows the service writes for it, durably through a group commit like the writer's, and
+   * nothing of the service's own code:
    * its capacity (closed loop, as `metered`), its p99 at half of that, and at the service's
    * own half-capacity rate; `batchP99` is its batches' p99 from BEGIN to durable (ms) in the
    * open loops at half its capacity.
