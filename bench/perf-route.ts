@@ -1,6 +1,8 @@
 /**
  * The CPU of a route sampled by Linux perf (cpu-clock, kernel included), on the real CPU rather
- * than valgrind's emulated one: `npx tsx bench/perf-route.ts [metered|live|bare] [seconds]`
+ * than valgrind's emulated one: `npx tsx bench/perf-route.ts [metered|live|bare|floor] [seconds]`
+ * (`floor`: the metered route of bench/floor-metered.mjs, the contract's rows and none of our code;
+ * its own JavaScript counts as "other JS")
  * (after `npm run build:server`; COUNT_DIALECT=postgres for PostgreSQL, then PostgreSQL's backends
  * are sampled too, system-wide). The server (bench/server.mjs with --perf-basic-prof, so perf
  * names the JIT code; load shedding off) takes 64 connections of saturated autocannon; after
@@ -25,14 +27,17 @@ const route = process.argv[2] ?? 'metered';
 const seconds = Number(process.argv[3] ?? 5);
 const dialect = (process.env.COUNT_DIALECT ?? 'sqlite') as Dialect;
 const BARE = new URL('./bare.mjs', import.meta.url).pathname;
+const FLOOR = new URL('./floor-metered.mjs', import.meta.url).pathname;
 const dir = mkdtempSync(join(tmpdir(), 'perf-route-'));
 const db = await benchDb(dialect);
-const server = await startServerProc(db, { MAX_EVENT_LOOP_DELAY_MS: '0' }, route === 'bare' ? BARE : undefined, ['--perf-basic-prof']);
+const script = route === 'bare' ? BARE : route === 'floor' ? FLOOR : undefined;
+const server = await startServerProc(db, { MAX_EVENT_LOOP_DELAY_MS: '0' }, script, ['--perf-basic-prof']);
 try {
   let opts: Parameters<typeof autocannonRun>[0] = { url: `${server.url}/health/live`, connections: 64 };
   if (route === 'bare') opts = { url: `${server.url}/`, connections: 64 };
-  if (route === 'metered') {
-    const tokens = await fundedTokens(server.url, 'perf-route', Number(process.env.ACCOUNTS ?? 1), 50_000_000);
+  if (route === 'metered' || route === 'floor') {
+    // The floor (one account) answers what fundedTokens asks and ignores the token.
+    const tokens = await fundedTokens(server.url, 'perf-route', route === 'floor' ? 1 : Number(process.env.ACCOUNTS ?? 1), 50_000_000);
     opts = { url: `${server.url}/api/messages`, connections: 64, ...spreadMeteredRequest(tokens) };
   }
   await autocannonRun({ ...opts, duration: 3 });
