@@ -34,6 +34,7 @@
  */
 import { join } from 'node:path';
 import Fastify from 'fastify';
+import { postgresContractStore, sqliteBatch, sqliteContractStore } from './floor-rows.mjs';
 
 const started = performance.now();
 const MAX_BATCH = 500;
@@ -68,9 +69,8 @@ async function sqliteStore() {
       sqlite.prepare('update accounts set balance = balance + ? where id = 1').run(amount);
     },
     async apply(n) {
-      const out = [];
-      await commit.begin();
-      try {
+      return sqliteBatch(commit, rollback, () => {
+        const out = [];
         const at = new Date().toISOString();
         for (let i = 0; i < n; i++) {
           const r = debit.get(COST, COST);
@@ -79,15 +79,8 @@ async function sqliteStore() {
           row.run(id, -COST, r.balance, at);
           out.push({ id, balance: r.balance });
         }
-        commit.commit();
-      } catch (e) {
-        rollback.run();
-        throw e;
-      } finally {
-        commit.end();
-      }
-      await commit.sync();
-      return out;
+        return out;
+      });
     },
     close: () => database.close(),
   };
@@ -132,11 +125,10 @@ async function postgresStore() {
 /** The service's rows in its schema (bench/floor-rows.mjs). */
 async function contractStore() {
   const { migrateToLatest } = await import(new URL('../dist/db/migrate.js', import.meta.url).href);
-  const rows = await import('./floor-rows.mjs');
   const service = { openDatabase, migrateToLatest, newId };
   return isPostgresUrl(process.env.DATABASE_URL)
-    ? rows.postgresContractStore(service, process.env.DATABASE_URL, process.env.BENCH_PG_SCHEMA)
-    : rows.sqliteContractStore(service, join(process.env.DATA_DIR ?? '.', 'floor.db'));
+    ? postgresContractStore(service, process.env.DATABASE_URL, process.env.BENCH_PG_SCHEMA)
+    : sqliteContractStore(service, join(process.env.DATA_DIR ?? '.', 'floor.db'));
 }
 
 const rowsOf = process.env.FLOOR_ROWS ?? 'contract';

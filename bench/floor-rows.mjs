@@ -95,6 +95,27 @@ function chunked(sqlite, head, tuple) {
   };
 }
 
+/**
+ * One batch on SQLite as both floors make it: BEGIN IMMEDIATE, `body`, COMMIT (ROLLBACK where
+ * it throws), then the WAL's sync off the loop (the service's `sqliteCommit`, dist/db/open.js).
+ * @template T @param {any} commit @param {{ run(): unknown }} rollback @param {() => T} body @returns {Promise<T>}
+ */
+export async function sqliteBatch(commit, rollback, body) {
+  await commit.begin();
+  let out;
+  try {
+    out = body();
+    commit.commit();
+  } catch (e) {
+    rollback.run();
+    throw e;
+  } finally {
+    commit.end();
+  }
+  await commit.sync();
+  return out;
+}
+
 /** @param {Service} service @param {string} path */
 export async function sqliteContractStore({ openDatabase, migrateToLatest, newId }, path) {
   const database = await openDatabase({ sqlitePath: path });
@@ -132,14 +153,12 @@ export async function sqliteContractStore({ openDatabase, migrateToLatest, newId
       for (const s of FUND(amount)) sqlite.prepare(s).run();
     },
     async apply(n) {
-      await commit.begin();
-      let rows;
-      try {
+      const rows = await sqliteBatch(commit, rollback, () => {
         const now = Date.now();
         const a = read.get(ACCOUNT);
-        rows = decide(newId, n, a.balance_mc, a.seq, a.last_hash);
+        const decided = decide(newId, n, a.balance_mc, a.seq, a.last_hash);
         const [l, m, u] = [[], [], []];
-        for (const r of rows) {
+        for (const r of decided) {
           l.push(r.id, ACCOUNT, r.seq, 'usage', -COST, r.balance, DESCRIPTION, LEDGER_METADATA, r.prev, r.hash, now);
           m.push(r.id, GRANT, ACCOUNT, -COST, now);
           u.push(r.usageId, ACCOUNT, 'message', 'per_message', COST, COST, RULE, COST, r.id, USAGE_METADATA, now);
@@ -147,18 +166,12 @@ export async function sqliteContractStore({ openDatabase, migrateToLatest, newId
         ledger(l, n);
         movement(m, n);
         usage(u, n);
-        const last = rows[rows.length - 1];
+        const last = decided[decided.length - 1];
         account.run(last.balance, n * COST, last.seq, last.hash, now, ACCOUNT);
         grant.run(n * COST, GRANT);
         rollup.run(ACCOUNT, now - (now % HOUR), 'message', 'per_message', n * COST, n, n * 1000);
-        commit.commit();
-      } catch (e) {
-        rollback.run();
-        throw e;
-      } finally {
-        commit.end();
-      }
-      await commit.sync();
+        return decided;
+      });
       return rows.map((r) => ({ id: r.usageId, balance: r.balance }));
     },
     close: () => database.close(),
