@@ -19,9 +19,9 @@
  *
  * Both open SQLite with the service's own `openDatabase` (dist/db/open.js): the same PRAGMAs,
  * `synchronous=FULL` with the WAL's fdatasync in libuv's pool (`sqliteWalSync`) and the
- * checkpoint worker; PostgreSQL (DATABASE_URL, BENCH_PG_SCHEMA) on one connection under the
- * server's `synchronous_commit` (on). Both take their ids from the service's `newId` (UUID
- * version 7), so keys append to their indexes as the service's do.
+ * checkpoint worker; PostgreSQL (DATABASE_URL, BENCH_PG_SCHEMA) on one connection of the
+ * service's own pool, under the server's `synchronous_commit` (on). Both take their ids from the
+ * service's `newId` (UUID version 7), so keys append to their indexes as the service's do.
  *
  * None of the service's own work is here: no authentication, validation, pricing,
  * idempotency, hashing, events, metrics, request ids, security headers or request log.
@@ -34,11 +34,12 @@
  */
 import { join } from 'node:path';
 import Fastify from 'fastify';
-import { postgresContractStore, sqliteBatch, sqliteContractStore } from './floor-rows.mjs';
+import { connectFloorPostgres, openFloorSqlite, postgresContractStore, sqliteBatch, sqliteContractStore } from './floor-rows.mjs';
 
 const started = performance.now();
 const MAX_BATCH = 500;
 const COST = 1000;
+const FLOOR_DB = join(process.env.DATA_DIR ?? '.', 'floor.db');
 /** @type {typeof import('../src/db/open.js')} */
 const { isPostgresUrl, openDatabase } = await import(new URL('../dist/db/open.js', import.meta.url).href);
 // The service's ids (UUID version 7, time-ordered): a ledger row's key goes at the end of its
@@ -50,10 +51,7 @@ const { newId } = await import(new URL('../dist/core/ids.js', import.meta.url).h
 
 /** @returns {Promise<{ fund(amount: number): Promise<void>; apply(n: number): Promise<{ id: string; balance: number }[]>; close(): Promise<void> }>} */
 async function sqliteStore() {
-  const database = await openDatabase({ sqlitePath: join(process.env.DATA_DIR ?? '.', 'floor.db') });
-  const sqlite = database.sqlite;
-  const commit = database.sqliteCommit;
-  if (!sqlite || !commit) throw new Error('floor-metered: SQLite on a file in WAL mode expected');
+  const { database, sqlite, commit } = await openFloorSqlite(openDatabase, FLOOR_DB);
   sqlite.prepare('create table if not exists accounts (id integer primary key, balance integer not null)').run();
   sqlite
     .prepare(
@@ -88,13 +86,7 @@ async function sqliteStore() {
 
 async function postgresStore() {
   const twoRoundTrips = process.env.FLOOR_PG_ROUND_TRIPS === '2';
-  const { default: pg } = await import('pg');
-  const schema = process.env.BENCH_PG_SCHEMA;
-  const client = new pg.Client({
-    connectionString: process.env.DATABASE_URL,
-    ...(schema ? { options: `-c search_path=${schema}` } : {}),
-  });
-  await client.connect();
+  const { client, close } = await connectFloorPostgres(openDatabase, process.env.DATABASE_URL, process.env.BENCH_PG_SCHEMA);
   await client.query(
     'create table if not exists accounts (id integer primary key, balance bigint not null); create table if not exists ledger (id uuid primary key, account integer not null, amount bigint not null, balance_after bigint not null, created_at timestamptz not null); insert into accounts (id, balance) values (1, 0) on conflict do nothing',
   );
@@ -118,7 +110,7 @@ async function postgresStore() {
       if (!Number.isFinite(balance)) throw new Error('insufficient credits');
       return ids.map((id, k) => ({ id, balance: balance + (n - 1 - k) * COST }));
     },
-    close: () => client.end(),
+    close,
   };
 }
 
@@ -128,7 +120,7 @@ async function contractStore() {
   const service = { openDatabase, migrateToLatest, newId };
   return isPostgresUrl(process.env.DATABASE_URL)
     ? postgresContractStore(service, process.env.DATABASE_URL, process.env.BENCH_PG_SCHEMA)
-    : sqliteContractStore(service, join(process.env.DATA_DIR ?? '.', 'floor.db'));
+    : sqliteContractStore(service, FLOOR_DB);
 }
 
 const rowsOf = process.env.FLOOR_ROWS ?? 'contract';
@@ -187,7 +179,7 @@ app.get('/metrics', async (_req, reply) => {
   return `ledger_writer_batch_size_count ${batches}\nledger_writer_batch_size_sum ${ops}\n`;
 });
 // A batch's time from BEGIN until it is durable (SQLite: the statements, COMMIT and the WAL's
-// fdatasync; PostgreSQL: the round trip with its commit): percentiles, then start again.
+// fdatasync; PostgreSQL: the round trips, the last with its commit): percentiles, then start again.
 app.get('/bench/floor-stats', async (req) => {
   const sorted = [...batchMs].sort((a, b) => a - b);
   const at = (p) => Math.round((sorted[Math.min(sorted.length - 1, Math.floor(p * sorted.length))] ?? 0) * 100) / 100;

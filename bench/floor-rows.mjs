@@ -116,13 +116,42 @@ export async function sqliteBatch(commit, rollback, body) {
   return out;
 }
 
+/**
+ * The floor's SQLite database, opened by the service's `openDatabase` (its PRAGMAs, the WAL's
+ * sync off the loop, the checkpoint worker): the raw handle and the commit path.
+ * @param {Service['openDatabase']} openDatabase @param {string} path
+ */
+export async function openFloorSqlite(openDatabase, path) {
+  const database = await openDatabase({ sqlitePath: path });
+  const { sqlite, sqliteCommit: commit } = database;
+  if (!sqlite || !commit) throw new Error('floor: SQLite on a file in WAL mode expected');
+  return { database, sqlite, commit };
+}
+
+/**
+ * The floor's PostgreSQL connection: the one client of the service's own pool (`openDatabase`,
+ * the schema's search path included), without the writer's pipelined pool, taken once
+ * `prepare` (the migrations) has run on the pool.
+ * @param {Service['openDatabase']} openDatabase @param {string} url @param {string | undefined} schema
+ * @param {(db: any) => Promise<unknown>} [prepare]
+ */
+export async function connectFloorPostgres(openDatabase, url, schema, prepare) {
+  const database = await openDatabase({ databaseUrl: url, pgSchema: schema, pgPoolSize: 1, pgPipelinedWrites: false });
+  await prepare?.(database.db);
+  const client = await database.pgPool.connect();
+  return {
+    client,
+    close: async () => {
+      client.release();
+      await database.close();
+    },
+  };
+}
+
 /** @param {Service} service @param {string} path */
 export async function sqliteContractStore({ openDatabase, migrateToLatest, newId }, path) {
-  const database = await openDatabase({ sqlitePath: path });
+  const { database, sqlite, commit } = await openFloorSqlite(openDatabase, path);
   await migrateToLatest(database.db);
-  const sqlite = database.sqlite;
-  const commit = database.sqliteCommit;
-  if (!sqlite || !commit) throw new Error('floor-rows: SQLite on a file in WAL mode expected');
   for (const s of SETUP) sqlite.prepare(s).run();
   const read = sqlite.prepare('select balance_mc, seq, last_hash from user_credits where user_id = ?');
   const ledger = chunked(
@@ -180,12 +209,7 @@ export async function sqliteContractStore({ openDatabase, migrateToLatest, newId
 
 /** @param {Service} service @param {string} url @param {string | undefined} schema */
 export async function postgresContractStore({ openDatabase, migrateToLatest, newId }, url, schema) {
-  const migrating = await openDatabase({ databaseUrl: url, pgSchema: schema });
-  await migrateToLatest(migrating.db);
-  await migrating.close();
-  const { default: pg } = await import('pg');
-  const client = new pg.Client({ connectionString: url, ...(schema ? { options: `-c search_path=${schema}` } : {}) });
-  await client.connect();
+  const { client, close } = await connectFloorPostgres(openDatabase, url, schema, migrateToLatest);
   await client.query(SETUP.join('; '));
   /** An array literal of `values` (numbers, UUIDs and hex: nothing to quote). */
   const array = (values) => `'{${values.join(',')}}'`;
@@ -230,6 +254,6 @@ export async function postgresContractStore({ openDatabase, migrateToLatest, new
       }
       return rows.map((r) => ({ id: r.usageId, balance: r.balance }));
     },
-    close: () => client.end(),
+    close,
   };
 }

@@ -371,7 +371,7 @@ export interface HttpFigure {
  * The bare process, the service's GET /health/live and the metered route, in the same run
  * (each run measures bare and GET /health/live as a pair, then the other routes back to back
  * in rotating order, so drift in the machine's load hits all alike); then the metered route
- * at half its capacity for its p99, alternated with goal 4's floor (bench/floor-metered.mjs) at
+ * at half its capacity for its p99, alternated with the floor (bench/floor-metered.mjs) at
  * half its own capacity and at the service's rate; also samples RSS under load and the start time.
  */
 export async function httpBench(dialect: Dialect, o: HttpOptions): Promise<HttpFigure> {
@@ -476,8 +476,9 @@ export async function httpBench(dialect: Dialect, o: HttpOptions): Promise<HttpF
     // service time plus the queueing of a half-loaded server.
     const rate = Math.max(1, Math.round(metered.rps / 2));
     // The floor (bench/floor-metered.mjs) the same way at half its own capacity, and at the
-    // service's rate: what the database's commit, Fastify and the kernel give with nothing of
-    // ours (bench/analysis.md, "Goal 4's floor"). The three open loops alternate run by run.
+    // service's rate: what the database's work on the contract's rows, Fastify and the kernel
+    // give with nothing of ours (bench/analysis.md, "Goal 4's floor" and "The floor with the
+    // contract's rows"). The three open loops alternate run by run.
     const floorRate = Math.max(1, Math.round(medianLoad(runs.floor).rps / 2));
     const req = meteredRequest(token);
     const halfRun = async (proc: ServerProc, request: Pick<autocannon.Options, 'headers' | 'body'>, at: number): Promise<Load> => {
