@@ -187,6 +187,8 @@ app.get('/bench/floor-stats', async (req) => {
   if (/** @type {{ reset?: string }} */ (req.query).reset === '1') batchMs = [];
   return out;
 });
+// The monotonic clock in µs, as bench/server.mjs gives it: bench/profile.ts cuts a CPU profile to the load window with it.
+app.get('/bench/now', async () => ({ us: Number(process.hrtime.bigint() / 1000n) }));
 const url = await app.listen({ port: 0, host: '127.0.0.1' });
 process.stderr.write(`${JSON.stringify({ url, readyMs: Math.round(performance.now() - started) })}\n`);
 const stop = async () => {

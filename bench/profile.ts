@@ -6,7 +6,9 @@
  * migrations are not in it. Reports self time by function and by where the code lives
  * (our code in dist/, each package, Node's internals, GC), as a share of the busy samples,
  * and the server's CPU per answered request from /proc. Shares are of the JavaScript and GC
- * samples ((program), mostly the wait in epoll, is left out).
+ * samples ((program), mostly the wait in epoll, is left out). The metered route is profiled
+ * beside the floor (bench/floor-metered.mjs: the same request's rows written durably with none
+ * of our code), and a table puts the two side by side, place by place, in µs a request.
  */
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,6 +28,8 @@ import {
 } from './http.js';
 
 const BARE = new URL('./bare.mjs', import.meta.url).pathname;
+/** The floor of goals 2 to 4: the contract's rows written durably, with none of the service's code. */
+const FLOOR = new URL('./floor-metered.mjs', import.meta.url).pathname;
 
 interface CpuProfile {
   nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number }; children?: number[] }[];
@@ -49,6 +53,8 @@ export interface RouteProfile {
   busyUsPerRequest: number;
   byFunction: ProfileRow[];
   byPlace: ProfileRow[];
+  /** Every place, not only the top ones (the service beside the floor). */
+  everyPlace: ProfileRow[];
 }
 
 /** Where a function lives: our code (dist/ path), a package, Node's internals, or V8's pseudo-nodes. */
@@ -96,7 +102,9 @@ export function summarise(p: CpuProfile, fromUs: number, toUs: number, top = Num
       .sort((a, b) => b[1] - a[1])
       .slice(0, top)
       .map(([name, us]) => ({ name, share: busy > 0 ? us / busy : 0 }));
-  return { busyUs: busy, byFunction: rows(fn), byPlace: rows(pl) };
+  const all = (m: Map<string, number>) =>
+    [...m.entries()].sort((a, b) => b[1] - a[1]).map(([name, us]) => ({ name, share: busy > 0 ? us / busy : 0 }));
+  return { busyUs: busy, byFunction: rows(fn), byPlace: rows(pl), everyPlace: all(pl) };
 }
 
 async function now(url: string): Promise<number> {
@@ -114,7 +122,7 @@ export async function profileRun(
   opts: (url: string) => Promise<autocannon.Options>,
   seconds: number,
   env: Record<string, string> = {},
-): Promise<{ load: Load; busyUsPerRequest: number; byFunction: ProfileRow[]; byPlace: ProfileRow[] }> {
+): Promise<{ load: Load; busyUsPerRequest: number; byFunction: ProfileRow[]; byPlace: ProfileRow[]; everyPlace: ProfileRow[] }> {
   const dir = mkdtempSync(join(tmpdir(), 'credits-bench-prof-'));
   let server: ServerProc | null = null;
   try {
@@ -131,14 +139,20 @@ export async function profileRun(
     const p = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
     const s = summarise(p, from, to);
     const answered = load.rps * seconds;
-    return { load, busyUsPerRequest: answered > 0 ? Math.round(s.busyUs / answered) : 0, byFunction: s.byFunction, byPlace: s.byPlace };
+    return {
+      load,
+      busyUsPerRequest: answered > 0 ? Math.round(s.busyUs / answered) : 0,
+      byFunction: s.byFunction,
+      byPlace: s.byPlace,
+      everyPlace: s.everyPlace,
+    };
   } finally {
     await server?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }
 
-/** Profiles of bare Fastify, GET /health/live and the metered route on `dialect`. */
+/** Profiles of bare Fastify, GET /health/live, the metered route and the floor's metered route on `dialect`. */
 export async function profileBench(dialect: Dialect, o: { seconds: number; connections: number; log: (l: string) => void }) {
   const db = await benchDb(dialect);
   const out: RouteProfile[] = [];
@@ -157,10 +171,31 @@ export async function profileBench(dialect: Dialect, o: { seconds: number; conne
     if (dialect === 'sqlite') await add('bare Fastify GET /', BARE, async (url) => ({ url: `${url}/`, connections: c }));
     await add('GET /health/live', undefined, async (url) => ({ url: `${url}/health/live`, connections: c }));
     let token: string | null = null;
-    await add('metered POST /api/messages', undefined, async (url) => {
+    await add(METERED, undefined, async (url) => {
       token ??= (await fundedUser(url, `profile-${dialect}@example.com`)).token;
       return { url: `${url}/api/messages`, connections: c, ...meteredRequest(token) };
     });
+    // The floor beside it, on a database of its own: what the same request costs with the
+    // contract's rows and none of our code, function by function.
+    const floorDb = await benchDb(dialect);
+    try {
+      const r = await profileRun(
+        floorDb,
+        FLOOR,
+        'floor',
+        async (url) => {
+          const t = (await fundedUser(url, `profile-floor-${dialect}@example.com`)).token;
+          return { url: `${url}/api/messages`, connections: c, ...meteredRequest(t) };
+        },
+        o.seconds,
+      );
+      out.push({ dialect, route: FLOOR_ROUTE, ...r });
+      o.log(
+        `  profile ${dialect} floor: ${Math.round(r.load.rps)}/s, ${r.load.cpuUs ?? '-'} µs CPU/request (/proc), ${r.busyUsPerRequest} µs JS+GC`,
+      );
+    } finally {
+      await floorDb.dispose();
+    }
   } finally {
     await db.dispose();
   }
@@ -182,11 +217,43 @@ ${p.byFunction.map((r) => `| ${pct(r.share)} | \`${r.name.replace(/\|/g, '\\|')}
 |---:|---|
 ${p.byPlace.map((r) => `| ${pct(r.share)} | ${r.name} |`).join('\n')}`,
   );
+  const beside = (['sqlite', 'postgres'] as const).flatMap((d) => {
+    const service = profiles.find((p) => p.dialect === d && p.route === METERED);
+    const floor = profiles.find((p) => p.dialect === d && p.route === FLOOR_ROUTE);
+    return service && floor ? [serviceBesideFloor(d, service, floor)] : [];
+  });
   return `### Profile of the run of ${when} (load average ${loadAvg})
 
 Each route on a fresh server process run with \`node --cpu-prof\`, ${connections} connections, ${seconds} s after a 2 s
 warm-up, the profile cut to the load window; self time as a share of the main thread's JavaScript and GC samples.
 
 ${blocks.join('\n\n')}
-`;
+${beside.length ? `\n${beside.join('\n\n')}\n` : ''}`;
+}
+
+const METERED = 'metered POST /api/messages';
+const FLOOR_ROUTE = "the floor's metered POST /api/messages (bench/floor-metered.mjs)";
+
+/**
+ * The service's metered request beside the floor's, place by place, in µs of the main
+ * thread's JavaScript and GC a request: what the service's own code, and what it asks of
+ * Node, Fastify, the GC and the database driver, adds to a durable debit with the same rows.
+ */
+function serviceBesideFloor(dialect: Dialect, service: RouteProfile, floor: RouteProfile): string {
+  const us = (p: RouteProfile) => new Map(p.everyPlace.map((r) => [r.name, r.share * p.busyUsPerRequest]));
+  const a = us(service);
+  const b = us(floor);
+  // The floor's own script and the service's dist/ are both "what is not Node, a package or V8".
+  const rows = [...new Set([...a.keys(), ...b.keys()])]
+    .map((name) => ({ name, service: a.get(name) ?? 0, floor: b.get(name) ?? 0 }))
+    .sort((x, y) => Math.abs(y.service - y.floor) - Math.abs(x.service - x.floor))
+    .slice(0, 20);
+  const f = (x: number) => x.toFixed(1);
+  return `#### ${dialect}: the service's metered request beside the floor's, µs of the main thread a request
+
+${Math.round(service.load.rps).toLocaleString('en')} req/s against ${Math.round(floor.load.rps).toLocaleString('en')} req/s; JavaScript + GC ${service.busyUsPerRequest} against ${floor.busyUsPerRequest} µs a request (the 20 places that differ most; the floor's own script is bench/floor-*.mjs).
+
+| where | service | floor | difference |
+|---|---:|---:|---:|
+${rows.map((r) => `| ${r.name.replace(/^\/.*\/bench\//, 'bench/')} | ${f(r.service)} | ${f(r.floor)} | ${r.service >= r.floor ? '+' : ''}${f(r.service - r.floor)} |`).join('\n')}`;
 }

@@ -108,7 +108,7 @@ if (SECTIONS.has('http')) {
 const profiles: RouteProfile[] = [];
 if (SECTIONS.has('profile')) {
   log(
-    `\nProfiles: bare Fastify, GET /health/live and the metered route under node --cpu-prof, ${CONNECTIONS} connections, ${SECONDS} s each`,
+    `\nProfiles: bare Fastify, GET /health/live, the metered route and the floor's under node --cpu-prof, ${CONNECTIONS} connections, ${SECONDS} s each`,
   );
   for (const d of dialects) profiles.push(...(await profileBench(d, { seconds: SECONDS, connections: CONNECTIONS, log })));
 }
