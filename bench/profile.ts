@@ -239,11 +239,13 @@ const FLOOR_ROUTE = "the floor's metered POST /api/messages (bench/floor-metered
  * thread's JavaScript and GC a request: what the service's own code, and what it asks of
  * Node, Fastify, the GC and the database driver, adds to a durable debit with the same rows.
  */
-function serviceBesideFloor(dialect: Dialect, service: RouteProfile, floor: RouteProfile): string {
+export function serviceBesideFloor(dialect: Dialect, service: RouteProfile, floor: RouteProfile): string {
   const us = (p: RouteProfile) => new Map(p.everyPlace.map((r) => [r.name, r.share * p.busyUsPerRequest]));
   const a = us(service);
   const b = us(floor);
-  // The floor's own script and the service's dist/ are both "what is not Node, a package or V8".
+  // Places are matched by name. The floor's own script (bench/floor-*.mjs) has no row on the
+  // service's side; the service's functions the floor calls (openDatabase's commit, newId) count
+  // under dist/ on both sides.
   const rows = [...new Set([...a.keys(), ...b.keys()])]
     .map((name) => ({ name, service: a.get(name) ?? 0, floor: b.get(name) ?? 0 }))
     .sort((x, y) => Math.abs(y.service - y.floor) - Math.abs(x.service - x.floor))
