@@ -97,14 +97,10 @@ export function summarise(p: CpuProfile, fromUs: number, toUs: number, top = Num
     const where = place(url, functionName);
     pl.set(where, (pl.get(where) ?? 0) + w);
   }
-  const rows = (m: Map<string, number>) =>
-    [...m.entries()]
-      .sort((a, b) => b[1] - a[1])
-      .slice(0, top)
-      .map(([name, us]) => ({ name, share: busy > 0 ? us / busy : 0 }));
   const all = (m: Map<string, number>) =>
     [...m.entries()].sort((a, b) => b[1] - a[1]).map(([name, us]) => ({ name, share: busy > 0 ? us / busy : 0 }));
-  return { busyUs: busy, byFunction: rows(fn), byPlace: rows(pl), everyPlace: all(pl) };
+  const everyPlace = all(pl);
+  return { busyUs: busy, byFunction: all(fn).slice(0, top), byPlace: everyPlace.slice(0, top), everyPlace };
 }
 
 async function now(url: string): Promise<number> {
@@ -122,7 +118,7 @@ export async function profileRun(
   opts: (url: string) => Promise<autocannon.Options>,
   seconds: number,
   env: Record<string, string> = {},
-): Promise<{ load: Load; busyUsPerRequest: number; byFunction: ProfileRow[]; byPlace: ProfileRow[]; everyPlace: ProfileRow[] }> {
+): Promise<Omit<RouteProfile, 'dialect' | 'route'>> {
   const dir = mkdtempSync(join(tmpdir(), 'credits-bench-prof-'));
   let server: ServerProc | null = null;
   try {
@@ -137,15 +133,9 @@ export async function profileRun(
     const file = readdirSync(dir).find((f) => f.endsWith('.cpuprofile'));
     if (!file) throw new Error(`no CPU profile written for ${route}`);
     const p = JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile;
-    const s = summarise(p, from, to);
+    const { busyUs, ...rows } = summarise(p, from, to);
     const answered = load.rps * seconds;
-    return {
-      load,
-      busyUsPerRequest: answered > 0 ? Math.round(s.busyUs / answered) : 0,
-      byFunction: s.byFunction,
-      byPlace: s.byPlace,
-      everyPlace: s.everyPlace,
-    };
+    return { load, busyUsPerRequest: answered > 0 ? Math.round(busyUs / answered) : 0, ...rows };
   } finally {
     await server?.stop();
     rmSync(dir, { recursive: true, force: true });
@@ -158,8 +148,8 @@ export async function profileBench(dialect: Dialect, o: { seconds: number; conne
   const out: RouteProfile[] = [];
   try {
     const c = o.connections;
-    const add = async (route: string, script: string | undefined, opts: (url: string) => Promise<autocannon.Options>) => {
-      const r = await profileRun(db, script, route, opts, o.seconds);
+    const add = async (route: string, script: string | undefined, opts: (url: string) => Promise<autocannon.Options>, on = db) => {
+      const r = await profileRun(on, script, route, opts, o.seconds);
       out.push({ dialect, route, ...r });
       o.log(
         `  profile ${dialect} ${route}: ${Math.round(r.load.rps)}/s, ${r.load.cpuUs ?? '-'} µs CPU/request (/proc), ${r.busyUsPerRequest} µs JS+GC; top: ${r.byFunction
@@ -179,19 +169,14 @@ export async function profileBench(dialect: Dialect, o: { seconds: number; conne
     // contract's rows and none of our code, function by function.
     const floorDb = await benchDb(dialect);
     try {
-      const r = await profileRun(
-        floorDb,
+      await add(
+        FLOOR_ROUTE,
         FLOOR,
-        'floor',
         async (url) => {
           const t = (await fundedUser(url, `profile-floor-${dialect}@example.com`)).token;
           return { url: `${url}/api/messages`, connections: c, ...meteredRequest(t) };
         },
-        o.seconds,
-      );
-      out.push({ dialect, route: FLOOR_ROUTE, ...r });
-      o.log(
-        `  profile ${dialect} floor: ${Math.round(r.load.rps)}/s, ${r.load.cpuUs ?? '-'} µs CPU/request (/proc), ${r.busyUsPerRequest} µs JS+GC`,
+        floorDb,
       );
     } finally {
       await floorDb.dispose();
