@@ -2,7 +2,8 @@
  * Two builds of the service side by side on SQLite, the metered route alternated between
  * them in the same minutes: `npx tsx bench/ab-metered.ts <server.mjs of build A> <of build B> [rounds] [seconds] [rate]`
  * (each build's bench/server.mjs serves its own dist/). Per round and build: a closed loop
- * (autocannon, 64 connections: requests/s, the server's CPU per request from /proc, p99)
+ * (autocannon, 64 connections: requests/s, the server's CPU per request from /proc and its
+ * main thread's part, the machine's idle share over the run, p99)
  * and, with a rate, an open loop at that rate (bench/open-loop.ts: p50/p99 counted from
  * when each request was due). Figures of one round compare; rounds show the noise.
  *
@@ -27,7 +28,7 @@
  * connections it closes.)
  */
 import type { Dialect } from '../src/db/open.js';
-import { load, PG_URL, pgBackendCpu, pgCpuBetween, withAppName } from './common.js';
+import { idleShare, load, machineTicks, PG_URL, pgBackendCpu, pgCpuBetween, withAppName } from './common.js';
 import { type BenchDb, benchDb, fundedTokens, measuredRun, meteredRequest, spreadMeteredRequest, startServerProc } from './http.js';
 import { openLoop } from './open-loop.js';
 import { orgSetup } from './org.js';
@@ -79,7 +80,9 @@ try {
     for (const x of order) {
       const pg0 = dialect === 'postgres' ? await pgBackendCpu(x.app) : undefined;
       const batches0 = await batches(x.s.url);
+      const ticks0 = machineTicks();
       const l = await measuredRun(x.s, { url: `${x.s.url}/api/messages`, connections: 64, duration: seconds, ...x.req });
+      const idle = idleShare(ticks0, machineTicks());
       const b = (await batches(x.s.url)) - batches0;
       const done = l.rps * seconds;
       const pgCpu = pg0 ? `, postgres ${Math.round((pgCpuBetween(pg0, await pgBackendCpu(x.app)) * 1e6) / done)} µs CPU/request` : '';
@@ -95,7 +98,7 @@ try {
         open = `, open loop at ${rate}/s: p50 ${o.p50.toFixed(1)} ms, p99 ${o.p99.toFixed(1)} ms, bad ${o.bad}`;
       }
       console.log(
-        `round ${r + 1} ${x.name}: ${Math.round(l.rps)}/s, ${l.cpuUs} µs CPU/request, p99 ${l.p99} ms, bad ${l.bad}${extra}${open}; load ${load()}`,
+        `round ${r + 1} ${x.name}: ${Math.round(l.rps)}/s, ${l.cpuUs} µs CPU/request (main thread ${l.mainUs ?? '-'}), machine ${idle.toFixed(0)}% idle, p99 ${l.p99} ms, bad ${l.bad}${extra}${open}; load ${load()}`,
       );
     }
   }

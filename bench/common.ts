@@ -27,6 +27,18 @@ export const load = () =>
     .map((x) => x.toFixed(1))
     .join(' / ');
 
+/** The machine's CPU time so far, by kind: /proc/stat's first line (user, nice, system, idle, iowait, …), in clock ticks. */
+export function machineTicks(): number[] {
+  return readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
+}
+
+/** The machine's idle share (idle and iowait, of every CPU) between two machineTicks(), in %. */
+export function idleShare(before: number[], after: number[]): number {
+  const d = after.map((v, i) => v - (before[i] ?? 0));
+  const total = d.reduce((x, y) => x + y, 0);
+  return total > 0 ? (100 * ((d[3] ?? 0) + (d[4] ?? 0))) / total : Number.NaN;
+}
+
 export async function postgresUp(): Promise<boolean> {
   const c = new pg.Client({ connectionString: PG_URL, connectionTimeoutMillis: 2000 });
   try {

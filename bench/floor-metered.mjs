@@ -17,6 +17,11 @@
  *     trips as the service's writer makes (the account's row locked and read, then the write
  *     and COMMIT).
  *
+ * Modes of the contract's rows on SQLite, a model of where the writer's work could run (bench/analysis.md,
+ * "The writer on a thread of its own, modelled with the floor"): `FLOOR_WORKER=1` runs the store on a
+ * worker thread (bench/floor-store-worker.mjs); `FLOOR_OVERLAP=1` writes the next batch while the one
+ * before syncs; `FLOOR_BURN_US=N` spends N µs of the event loop's CPU on each metered request first.
+ *
  * Both open SQLite with the service's own `openDatabase` (dist/db/open.js): the same PRAGMAs,
  * `synchronous=FULL` with the WAL's fdatasync in libuv's pool (`sqliteWalSync`) and the
  * checkpoint worker; PostgreSQL (DATABASE_URL, BENCH_PG_SCHEMA) on one connection of the
@@ -123,10 +128,102 @@ async function contractStore() {
     : sqliteContractStore(service, FLOOR_DB);
 }
 
+/**
+ * FLOOR_WORKER=1 (SQLite, the contract's rows): the store on a worker thread of its own
+ * (bench/floor-store-worker.mjs), a batch handed over and its debits handed back as messages.
+ */
+async function workerStore() {
+  const { Worker } = await import('node:worker_threads');
+  const worker = new Worker(new URL('./floor-store-worker.mjs', import.meta.url), { workerData: { path: FLOOR_DB } });
+  /** @type {Map<number, { resolve(v: any): void; reject(e: unknown): void }>} */
+  const waiting = new Map();
+  /** @type {Map<number, { resolve(v: any): void; reject(e: unknown): void }>} the syncs of started batches */
+  const syncing = new Map();
+  let next = 0;
+  const ready = new Promise((resolve, reject) => {
+    worker.once('error', reject);
+    worker.on('message', (msg) => {
+      if (msg.ready) return resolve(undefined);
+      if (msg.synced !== undefined) {
+        const s = syncing.get(msg.id);
+        syncing.delete(msg.id);
+        return msg.synced === true ? s?.resolve(undefined) : s?.reject(new Error(msg.synced));
+      }
+      const w = waiting.get(msg.id);
+      waiting.delete(msg.id);
+      if (msg.error !== undefined) w?.reject(new Error(msg.error));
+      else w?.resolve(msg.out);
+    });
+  });
+  await ready;
+  const ask = (msg) =>
+    new Promise((resolve, reject) => {
+      const id = next++;
+      waiting.set(id, { resolve, reject });
+      worker.postMessage({ ...msg, id });
+    });
+  return {
+    fund: (amount) => ask({ op: 'fund', amount }),
+    apply: (n) => ask({ op: 'apply', n }),
+    start: async (n) => {
+      const id = next;
+      const synced = new Promise((resolve, reject) => syncing.set(id, { resolve, reject }));
+      synced.catch(() => {});
+      return { out: await ask({ op: 'start', n }), synced };
+    },
+    close: async () => {
+      await ask({ op: 'close' });
+      await worker.terminate();
+    },
+  };
+}
+
 const rowsOf = process.env.FLOOR_ROWS ?? 'contract';
 if (rowsOf !== 'contract' && rowsOf !== 'minimal') throw new Error(`floor-metered: FLOOR_ROWS is contract or minimal, not ${rowsOf}`);
-const store =
-  rowsOf === 'contract' ? await contractStore() : isPostgresUrl(process.env.DATABASE_URL) ? await postgresStore() : await sqliteStore();
+const onWorker = process.env.FLOOR_WORKER === '1';
+if (onWorker && (rowsOf !== 'contract' || isPostgresUrl(process.env.DATABASE_URL))) {
+  throw new Error('floor-metered: FLOOR_WORKER=1 is for SQLite with the contract rows');
+}
+const store = onWorker
+  ? await workerStore()
+  : rowsOf === 'contract'
+    ? await contractStore()
+    : isPostgresUrl(process.env.DATABASE_URL)
+      ? await postgresStore()
+      : await sqliteStore();
+
+/**
+ * FLOOR_BURN_US=N: each metered request first spends N µs of the answering thread's CPU, a
+ * stand-in for the service's own work a request (authentication, validation, pricing, the
+ * answer, the metrics and the request line) in a model of where the writer's work should run.
+ */
+const BURN_US = Number(process.env.FLOOR_BURN_US ?? 0);
+// A fixed amount of work (a xorshift's steps), calibrated before listening to take BURN_US on
+// this thread: a wall-clock or process-CPU deadline would count the worker's time or a preemption.
+let sink = 1;
+const spin = (steps) => {
+  let x = sink | 1;
+  for (let i = 0; i < steps; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+  }
+  sink = x;
+};
+let burnSteps = 0;
+if (BURN_US > 0) {
+  spin(1e6);
+  let best = Number.POSITIVE_INFINITY;
+  for (let r = 0; r < 5; r++) {
+    const t0 = performance.now();
+    spin(1e6);
+    best = Math.min(best, performance.now() - t0);
+  }
+  burnSteps = Math.round((1e6 * BURN_US) / (best * 1000));
+}
+const burn = () => {
+  if (burnSteps > 0) spin(burnSteps);
+};
 
 // The group commit: debits queue; one batch in flight; the next one starts once it is synced.
 /** @type {{ resolve(v: { id: string; balance: number }): void; reject(e: unknown): void }[]} */
@@ -136,6 +233,19 @@ let batches = 0;
 let ops = 0;
 /** Each batch's time from BEGIN to durable (ms), since the last `GET /bench/floor-stats?reset=1`. */
 let batchMs = [];
+/**
+ * FLOOR_OVERLAP=1 (SQLite, the contract's rows): the next batch is written while the one before
+ * it syncs (at most OVERLAP_SYNCS syncs in flight); a batch is answered once its own sync and
+ * every earlier batch's answer are done. A WAL is replayed up to its first missing frame, so
+ * what survives a crash is a prefix of the commits, and no answered batch depends on a lost one.
+ */
+const overlap = process.env.FLOOR_OVERLAP === '1';
+const OVERLAP_SYNCS = 2;
+if (overlap && (rowsOf !== 'contract' || isPostgresUrl(process.env.DATABASE_URL))) {
+  throw new Error('floor-metered: FLOOR_OVERLAP=1 is for SQLite with the contract rows');
+}
+/** @type {Promise<void>[]} the answers of batches committed and not yet synced, oldest first */
+let unsynced = [];
 async function loop() {
   while (queue.length > 0) {
     const batch = queue.splice(0, MAX_BATCH);
@@ -143,9 +253,28 @@ async function loop() {
     ops += batch.length;
     try {
       const t0 = performance.now();
-      const out = await store.apply(batch.length);
-      batchMs.push(performance.now() - t0);
-      for (let i = 0; i < batch.length; i++) batch[i]?.resolve(/** @type {any} */ (out[i]));
+      if (!overlap) {
+        const out = await store.apply(batch.length);
+        batchMs.push(performance.now() - t0);
+        for (let i = 0; i < batch.length; i++) batch[i]?.resolve(/** @type {any} */ (out[i]));
+        continue;
+      }
+      while (unsynced.length >= OVERLAP_SYNCS) await unsynced[0];
+      const { out, synced } = await store.start(batch.length);
+      const before = unsynced[unsynced.length - 1];
+      const answered = (async () => {
+        try {
+          await synced;
+          await before;
+          batchMs.push(performance.now() - t0);
+          for (let i = 0; i < batch.length; i++) batch[i]?.resolve(/** @type {any} */ (out[i]));
+        } catch (e) {
+          for (const b of batch) b.reject(e);
+        } finally {
+          unsynced = unsynced.filter((p) => p !== answered);
+        }
+      })();
+      unsynced.push(answered);
     } catch (e) {
       for (const b of batch) b.reject(e);
     }
@@ -163,6 +292,7 @@ const queueDebit = () =>
 
 const app = Fastify();
 app.post('/api/messages', async () => {
+  burn();
   const { id, balance } = /** @type {{ id: string; balance: number }} */ (await queueDebit());
   return { id, status: 'sent', balance };
 });

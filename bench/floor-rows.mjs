@@ -101,6 +101,19 @@ function chunked(sqlite, head, tuple) {
  * @template T @param {any} commit @param {{ run(): unknown }} rollback @param {() => T} body @returns {Promise<T>}
  */
 export async function sqliteBatch(commit, rollback, body) {
+  const { out, synced } = await sqliteBatchStarted(commit, rollback, body);
+  await synced;
+  return out;
+}
+
+/**
+ * The same batch, answered once committed, with its WAL sync started and not awaited: `synced`
+ * resolves once it (and every commit before it) is on disk. FLOOR_OVERLAP's batches: the next
+ * one is written while this one's sync runs.
+ * @template T @param {any} commit @param {{ run(): unknown }} rollback @param {() => T} body
+ * @returns {Promise<{ out: T; synced: Promise<void> }>}
+ */
+export async function sqliteBatchStarted(commit, rollback, body) {
   await commit.begin();
   let out;
   try {
@@ -112,8 +125,9 @@ export async function sqliteBatch(commit, rollback, body) {
   } finally {
     commit.end();
   }
-  await commit.sync();
-  return out;
+  const synced = commit.sync();
+  synced.catch(() => {});
+  return { out, synced };
 }
 
 /**
@@ -182,7 +196,13 @@ export async function sqliteContractStore({ openDatabase, migrateToLatest, newId
       for (const s of FUND(amount)) sqlite.prepare(s).run();
     },
     async apply(n) {
-      const rows = await sqliteBatch(commit, rollback, () => {
+      const { out, synced } = await this.start(n);
+      await synced;
+      return out;
+    },
+    /** The batch committed, its sync started (`synced`): FLOOR_OVERLAP. */
+    async start(n) {
+      const { out: rows, synced } = await sqliteBatchStarted(commit, rollback, () => {
         const now = Date.now();
         const a = read.get(ACCOUNT);
         const decided = decide(newId, n, a.balance_mc, a.seq, a.last_hash);
@@ -201,7 +221,7 @@ export async function sqliteContractStore({ openDatabase, migrateToLatest, newId
         rollup.run(ACCOUNT, now - (now % HOUR), 'message', 'per_message', n * COST, n, n * 1000);
         return decided;
       });
-      return rows.map((r) => ({ id: r.usageId, balance: r.balance }));
+      return { out: rows.map((r) => ({ id: r.usageId, balance: r.balance })), synced };
     },
     close: () => database.close(),
   };
