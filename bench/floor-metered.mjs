@@ -156,9 +156,8 @@ async function workerStore() {
     });
   });
   await ready;
-  const ask = (msg) =>
+  const ask = (msg, id = next++) =>
     new Promise((resolve, reject) => {
-      const id = next++;
       waiting.set(id, { resolve, reject });
       worker.postMessage({ ...msg, id });
     });
@@ -166,10 +165,10 @@ async function workerStore() {
     fund: (amount) => ask({ op: 'fund', amount }),
     apply: (n) => ask({ op: 'apply', n }),
     start: async (n) => {
-      const id = next;
+      const id = next++;
       const synced = new Promise((resolve, reject) => syncing.set(id, { resolve, reject }));
       synced.catch(() => {});
-      return { out: await ask({ op: 'start', n }), synced };
+      return { out: await ask({ op: 'start', n }, id), synced };
     },
     close: async () => {
       await ask({ op: 'close' });
@@ -225,7 +224,8 @@ const burn = () => {
   if (burnSteps > 0) spin(burnSteps);
 };
 
-// The group commit: debits queue; one batch in flight; the next one starts once it is synced.
+// The group commit: debits queue; one batch in flight; the next one starts once it is synced
+// (FLOOR_OVERLAP: once it is committed).
 /** @type {{ resolve(v: { id: string; balance: number }): void; reject(e: unknown): void }[]} */
 const queue = [];
 let running = false;

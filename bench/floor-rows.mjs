@@ -196,35 +196,36 @@ export async function sqliteContractStore({ openDatabase, migrateToLatest, newId
       for (const s of FUND(amount)) sqlite.prepare(s).run();
     },
     async apply(n) {
-      const { out, synced } = await this.start(n);
+      const { out, synced } = await start(n);
       await synced;
       return out;
     },
-    /** The batch committed, its sync started (`synced`): FLOOR_OVERLAP. */
-    async start(n) {
-      const { out: rows, synced } = await sqliteBatchStarted(commit, rollback, () => {
-        const now = Date.now();
-        const a = read.get(ACCOUNT);
-        const decided = decide(newId, n, a.balance_mc, a.seq, a.last_hash);
-        const [l, m, u] = [[], [], []];
-        for (const r of decided) {
-          l.push(r.id, ACCOUNT, r.seq, 'usage', -COST, r.balance, DESCRIPTION, LEDGER_METADATA, r.prev, r.hash, now);
-          m.push(r.id, GRANT, ACCOUNT, -COST, now);
-          u.push(r.usageId, ACCOUNT, 'message', 'per_message', COST, COST, RULE, COST, r.id, USAGE_METADATA, now);
-        }
-        ledger(l, n);
-        movement(m, n);
-        usage(u, n);
-        const last = decided[decided.length - 1];
-        account.run(last.balance, n * COST, last.seq, last.hash, now, ACCOUNT);
-        grant.run(n * COST, GRANT);
-        rollup.run(ACCOUNT, now - (now % HOUR), 'message', 'per_message', n * COST, n, n * 1000);
-        return decided;
-      });
-      return { out: rows.map((r) => ({ id: r.usageId, balance: r.balance })), synced };
-    },
+    start,
     close: () => database.close(),
   };
+  /** The batch committed, its sync started (`synced`): FLOOR_OVERLAP. @param {number} n */
+  async function start(n) {
+    const { out: rows, synced } = await sqliteBatchStarted(commit, rollback, () => {
+      const now = Date.now();
+      const a = read.get(ACCOUNT);
+      const decided = decide(newId, n, a.balance_mc, a.seq, a.last_hash);
+      const [l, m, u] = [[], [], []];
+      for (const r of decided) {
+        l.push(r.id, ACCOUNT, r.seq, 'usage', -COST, r.balance, DESCRIPTION, LEDGER_METADATA, r.prev, r.hash, now);
+        m.push(r.id, GRANT, ACCOUNT, -COST, now);
+        u.push(r.usageId, ACCOUNT, 'message', 'per_message', COST, COST, RULE, COST, r.id, USAGE_METADATA, now);
+      }
+      ledger(l, n);
+      movement(m, n);
+      usage(u, n);
+      const last = decided[decided.length - 1];
+      account.run(last.balance, n * COST, last.seq, last.hash, now, ACCOUNT);
+      grant.run(n * COST, GRANT);
+      rollup.run(ACCOUNT, now - (now % HOUR), 'message', 'per_message', n * COST, n, n * 1000);
+      return decided;
+    });
+    return { out: rows.map((r) => ({ id: r.usageId, balance: r.balance })), synced };
+  }
 }
 
 /** @param {Service} service @param {string} url @param {string | undefined} schema */
