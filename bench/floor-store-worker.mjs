@@ -4,11 +4,12 @@
  * connection and runs each batch (BEGIN IMMEDIATE, the contract's rows, COMMIT, the WAL's sync).
  * It asks whether a writer that owns its database on a thread of its own would give the
  * service's metered route more capacity on this machine (issue 21, goal 2; bench/analysis.md,
- * "The writer on a thread of its own, modelled with the floor").
+ * "The writer on a thread of its own, modelled with the floor": not on this machine).
  *
  * Messages: `{ id, op: 'apply', n }` answers `{ id, out }` (each debit's id and balance after)
  * or `{ id, error }`; `{ id, op: 'start', n }` answers `{ id, out }` once the batch is committed
- * and `{ id, synced: true }` (or the sync's error) once it is on disk (FLOOR_OVERLAP); `{ id, op: 'fund', amount }` and `{ id, op: 'close' }` answer `{ id }`.
+ * and `{ id, synced: true }` (or the sync's error) once it is on disk (FLOOR_OVERLAP);
+ * `{ id, op: 'fund', amount }` and `{ id, op: 'close' }` answer `{ id }`.
  * The store is the floor's own (bench/floor-rows.mjs), made here with the service's
  * `openDatabase`, migrations and ids, so a batch writes what it writes on the main thread.
  */
