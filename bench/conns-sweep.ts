@@ -39,13 +39,17 @@ try {
     const [script = name, query = ''] = name.split('?');
     const env = Object.fromEntries(new URLSearchParams(query));
     const db = await benchDb('sqlite');
-    const s = await startServerProc(db, { METRICS_TOKEN: 'conns-sweep-metrics-token', ...env }, script);
-    if (script.endsWith('bare.mjs')) {
-      procs.push({ script: name, db, s, url: `${s.url}/`, req: { method: 'GET' } });
-      continue;
-    }
+    const s = await startServerProc(db, { METRICS_TOKEN: 'conns-sweep-metrics-token', ...env }, script).catch(async (e) => {
+      await db.dispose();
+      throw e;
+    });
+    // Kept before its set-up, so a failed sign-up still stops it (the `finally` below).
+    const p: Proc = { script: name, db, s, url: `${s.url}/`, req: { method: 'GET' } };
+    procs.push(p);
+    if (script.endsWith('bare.mjs')) continue;
     const { token } = await fundedUser(s.url, `conns-${procs.length}@example.com`, 50_000_000);
-    procs.push({ script: name, db, s, url: `${s.url}/api/messages`, req: meteredRequest(token) });
+    p.url = `${s.url}/api/messages`;
+    p.req = meteredRequest(token);
   }
   for (const p of procs) await measuredRun(p.s, { url: p.url, connections: 64, duration: 2, ...p.req });
   for (let r = 0; r < rounds; r++) {
