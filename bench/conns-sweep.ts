@@ -1,21 +1,25 @@
 /**
- * Capacity against the connections in flight (issue 21, goal 2): bare Fastify (`GET /`), the
- * floor's and the service's metered `POST /api/messages` on SQLite, each in a closed loop
- * (autocannon) at each number of connections, alternated, with the server's CPU a request (its
- * main thread's part) and the machine's CPU time by kind over the run (/proc/stat).
+ * Capacity against the connections in flight (issue 21, goals 2 and 3): bare Fastify (`GET /`),
+ * the floor's and the service's metered `POST /api/messages` on SQLite (DIALECT=postgres: on
+ * PostgreSQL), each in a closed loop (autocannon) at each number of connections, alternated,
+ * with the server's CPU a request (its main thread's part) and the machine's CPU time by kind
+ * over the run (/proc/stat).
  * `npx tsx bench/conns-sweep.ts` (after `npm run build:server`); CONNS (default 32,64,128,256),
- * SERVERS (default bench/bare.mjs,bench/floor-metered.mjs,bench/server.mjs; a script may take environment
- * after a `?`, as a query string: `bench/floor-metered.mjs?FLOOR_WORKER=1`), ROUNDS (2), SECONDS (5).
+ * SERVERS (default bench/bare.mjs,bench/floor-metered.mjs,bench/server.mjs; a script may take
+ * environment after a `?`, as a query string: `bench/floor-metered.mjs?FLOOR_WORKER=1`), ROUNDS (2),
+ * SECONDS (5).
  *
  * The goals are measured at 64 connections. This says whether a process is at its plateau
  * there, or waiting on its batches with fewer requests in flight than it could take.
  */
+import type { Dialect } from '../src/db/open.js';
 import { machineTicks } from './common.js';
 import { type BenchDb, benchDb, fundedUser, measuredRun, meteredRequest, type ServerProc, startServerProc } from './http.js';
 
 const conns = (process.env.CONNS ?? '32,64,128,256').split(',').map(Number);
 const servers = (process.env.SERVERS ?? 'bench/bare.mjs,bench/floor-metered.mjs,bench/server.mjs').split(',');
 const rounds = Number(process.env.ROUNDS ?? 2);
+const dialect = (process.env.DIALECT ?? 'sqlite') as Dialect;
 const seconds = Number(process.env.SECONDS ?? 5);
 
 /** The machine's CPU time between two machineTicks() by kind, in % of all of it. */
@@ -38,7 +42,7 @@ try {
   for (const name of servers) {
     const [script = name, query = ''] = name.split('?');
     const env = Object.fromEntries(new URLSearchParams(query));
-    const db = await benchDb('sqlite');
+    const db = await benchDb(dialect);
     const s = await startServerProc(db, { METRICS_TOKEN: 'conns-sweep-metrics-token', ...env }, script).catch(async (e) => {
       await db.dispose();
       throw e;
