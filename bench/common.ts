@@ -32,11 +32,18 @@ export function machineTicks(): number[] {
   return readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
 }
 
-/** The machine's idle share (idle and iowait, of every CPU) between two machineTicks(), in %. */
-export function idleShare(before: number[], after: number[]): number {
+/** The machine's CPU time between two machineTicks() by kind (/proc/stat's columns), in % of all of it. */
+export function machineShares(before: number[], after: number[]) {
   const d = after.map((v, i) => v - (before[i] ?? 0));
   const total = d.reduce((x, y) => x + y, 0);
-  return total > 0 ? (100 * ((d[3] ?? 0) + (d[4] ?? 0))) / total : Number.NaN;
+  const pc = (i: number) => (total > 0 ? (100 * (d[i] ?? 0)) / total : Number.NaN);
+  return { user: pc(0), system: pc(2), idle: pc(3), iowait: pc(4), softirq: pc(6), steal: pc(7) };
+}
+
+/** The machine's idle share (idle and iowait, of every CPU) between two machineTicks(), in %. */
+export function idleShare(before: number[], after: number[]): number {
+  const { idle, iowait } = machineShares(before, after);
+  return idle + iowait;
 }
 
 export async function postgresUp(): Promise<boolean> {

@@ -13,7 +13,7 @@
  * there, or waiting on its batches with fewer requests in flight than it could take.
  */
 import type { Dialect } from '../src/db/open.js';
-import { machineTicks } from './common.js';
+import { machineShares, machineTicks } from './common.js';
 import { type BenchDb, benchDb, fundedUser, measuredRun, meteredRequest, type ServerProc, startServerProc } from './http.js';
 
 const conns = (process.env.CONNS ?? '32,64,128,256').split(',').map(Number);
@@ -24,10 +24,9 @@ const seconds = Number(process.env.SECONDS ?? 5);
 
 /** The machine's CPU time between two machineTicks() by kind, in % of all of it. */
 function byKind(a: number[], b: number[]): string {
-  const d = b.map((v, i) => v - (a[i] ?? 0));
-  const total = d.reduce((x, y) => x + y, 0);
-  const pc = (i: number) => `${((100 * (d[i] ?? 0)) / total).toFixed(0)}%`;
-  return `user ${pc(0)} system ${pc(2)} idle ${pc(3)} iowait ${pc(4)} softirq ${pc(6)} steal ${pc(7)}`;
+  return Object.entries(machineShares(a, b))
+    .map(([kind, pc]) => `${kind} ${pc.toFixed(0)}%`)
+    .join(' ');
 }
 
 interface Proc {

@@ -180,8 +180,10 @@ async function workerStore() {
 const rowsOf = process.env.FLOOR_ROWS ?? 'contract';
 if (rowsOf !== 'contract' && rowsOf !== 'minimal') throw new Error(`floor-metered: FLOOR_ROWS is contract or minimal, not ${rowsOf}`);
 const onWorker = process.env.FLOOR_WORKER === '1';
-if (onWorker && (rowsOf !== 'contract' || isPostgresUrl(process.env.DATABASE_URL))) {
-  throw new Error('floor-metered: FLOOR_WORKER=1 is for SQLite with the contract rows');
+// FLOOR_OVERLAP, below: both modes are of the contract's rows on SQLite.
+const overlap = process.env.FLOOR_OVERLAP === '1';
+if ((onWorker || overlap) && (rowsOf !== 'contract' || isPostgresUrl(process.env.DATABASE_URL))) {
+  throw new Error('floor-metered: FLOOR_WORKER=1 and FLOOR_OVERLAP=1 are for SQLite with the contract rows');
 }
 const store = onWorker
   ? await workerStore()
@@ -239,11 +241,7 @@ let batchMs = [];
  * every earlier batch's answer are done. A WAL is replayed up to its first missing frame, so
  * what survives a crash is a prefix of the commits, and no answered batch depends on a lost one.
  */
-const overlap = process.env.FLOOR_OVERLAP === '1';
 const OVERLAP_SYNCS = 2;
-if (overlap && (rowsOf !== 'contract' || isPostgresUrl(process.env.DATABASE_URL))) {
-  throw new Error('floor-metered: FLOOR_OVERLAP=1 is for SQLite with the contract rows');
-}
 /** @type {Promise<void>[]} the answers of batches committed and not yet synced, oldest first */
 let unsynced = [];
 async function loop() {
