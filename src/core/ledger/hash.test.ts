@@ -2,6 +2,8 @@
  * The row hash: keyed, and unambiguous (no separator a text can hold, null distinct from
  * ''), where the release before's hash was neither.
  */
+import { createHmac, randomBytes } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { GENESIS_HASH, type HashedFields, LedgerKey, encodeRow, hashRow, legacyHashRow } from './hash.js';
 
@@ -58,5 +60,34 @@ describe('the ledger row hash', () => {
     // Lengths count UTF-8 bytes, so multi-byte text cannot fake a boundary either.
     const accented = { ...row, description: 'Geste commercial — déjà vu' };
     expect(encodeRow(GENESIS_HASH, accented)).toContain(`s${Buffer.byteLength(accented.description)}:Geste`);
+  });
+
+  // LedgerKey computes HMAC from RFC 2104 with prepared pads: it must be OpenSSL's HMAC for every
+  // key length (shorter than a block, a block, longer: hashed first) and every text, lone
+  // surrogates and texts longer than its reused buffer included.
+  it('is createHmac, for any key and any text', () => {
+    const keys = [32, 63, 64, 65, 200].map((n) => randomBytes(n));
+    const text = fc.oneof(
+      fc.string({ unit: 'binary', maxLength: 300 }),
+      fc.string({ unit: 'grapheme', maxLength: 200 }),
+      fc.string({ unit: fc.integer({ min: 0, max: 0xffff }).map((c) => String.fromCharCode(c)), maxLength: 300 }),
+      fc.string({ unit: 'binary-ascii', minLength: 1000, maxLength: 30_000 }),
+    );
+    fc.assert(
+      fc.property(fc.constantFrom(...keys), text, (k, t) => {
+        expect(new LedgerKey(k).mac(t)).toBe(createHmac('sha256', k).update(t, 'utf8').digest('hex'));
+      }),
+      { numRuns: 400 },
+    );
+    // One key across many texts: the reused buffer grows, and a large one-off text does not spoil it.
+    const one = new LedgerKey(keys[4] as Buffer);
+    for (const t of ['a', 'é'.repeat(5000), '€'.repeat(5000), '😀'.repeat(40_000), '\ud800x', 'b'.repeat(3000), '']) {
+      expect(one.mac(t)).toBe(
+        createHmac('sha256', keys[4] as Buffer)
+          .update(t, 'utf8')
+          .digest('hex'),
+      );
+    }
+    expect(key.check).toBe(createHmac('sha256', 'k'.repeat(32)).update('credits ledger key check').digest('hex'));
   });
 });
