@@ -4,7 +4,7 @@
  * scope), and every event that can be charged goes through the ledger writer in one
  * transaction, so a batch of 1,000 costs about one commit.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { z } from 'zod';
 import { mcToCredits } from '../../contracts/money.js';
 import { usageEvent } from '../../contracts/service.js';
@@ -131,7 +131,7 @@ export async function recordUsageBatch(core: Core, input: { scope: string; event
         idem: {
           scope: input.scope,
           key: `event:${event.id}`,
-          fingerprint: createHash('sha256').update(stableStringify(raw)).digest('hex'),
+          fingerprint: hash('sha256', stableStringify(raw)),
         },
         description: `${rule.description || event.operation} (${event.unit})`,
         metadata: serviceUsageMetadata(
