@@ -57,6 +57,7 @@ const BLOCK = 64;
  * stream object and looks the digest up in OpenSSL on every call: about 2.2 µs a ledger
  * row against 1.2-1.4 µs here, on every credit movement and on every row `verify` reads
  * (bench/analysis.md, 6 December). hash.test.ts holds it to `createHmac` over any text.
+ * The pads stand for the key, held in this process's memory as the `KeyObject` was before.
  */
 export class LedgerKey {
   /**
