@@ -4,7 +4,7 @@
  * Using one is a conditional update (unused, unexpired), so it works once however many
  * requests race with it.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { AuthTokenPurpose, DB } from '../../db/schema.js';
 import { newId } from '../ids.js';
@@ -13,7 +13,7 @@ export const VERIFY_EMAIL_TTL_MS = 24 * 3600_000;
 export const RESET_PASSWORD_TTL_MS = 30 * 60_000;
 
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return hash('sha256', token);
 }
 
 /** Makes a token for `userId`; returns it (the only copy). */

@@ -5,7 +5,7 @@
  * count: with a limit of 10, at most 10 of any number of parallel attempts are let
  * through. Keys are hashed: the table holds no email address or client address.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { isIPv4, isIPv6 } from 'node:net';
 import { type Kysely, sql } from 'kysely';
 import type { DB } from '../../db/schema.js';
@@ -23,7 +23,7 @@ export interface AttemptCount {
 
 /** The stored key of a counter: a hash of its parts (what is counted, and for whom). */
 export function counterKey(...parts: string[]): string {
-  return createHash('sha256').update(parts.join('\u0000')).digest('hex');
+  return hash('sha256', parts.join('\u0000'));
 }
 
 /**

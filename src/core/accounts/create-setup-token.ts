@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import type { Core } from '../index.js';
 import { newId } from '../ids.js';
 
@@ -6,7 +6,7 @@ import { newId } from '../ids.js';
 export const SETUP_TOKEN_TTL_MS = 24 * 3600_000;
 
 export function hashSetupToken(token: string): string {
-  return createHash('sha256').update(token, 'utf8').digest('hex');
+  return hash('sha256', token);
 }
 
 /**

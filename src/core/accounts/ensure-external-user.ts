@@ -18,7 +18,7 @@
  *
  * External ids are one namespace with organisations': an id an organisation holds is 409.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { DB, Role } from '../../db/schema.js';
 import { isUniqueViolation } from '../../db/errors.js';
@@ -80,7 +80,7 @@ export function cleanName(v: unknown): string | null {
 
 /** The placeholder address of a platform user whose own is absent or held by another user. */
 export function placeholderEmail(externalId: string): string {
-  return `ext-${createHash('sha256').update(externalId).digest('hex').slice(0, 24)}@users.invalid`;
+  return `ext-${hash('sha256', externalId).slice(0, 24)}@users.invalid`;
 }
 
 export function validExternalId(id: string): boolean {

@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import type { ApiKeysTable } from '../../db/schema.js';
 import { type AuditEntry, recordAudit } from '../audit/record-audit.js';
 import { newId } from '../ids.js';
@@ -8,9 +8,9 @@ export const API_KEY_PREFIX = 'ck_live_';
 /** How many characters of a key are kept and shown (`ck_live_` and 6 more). */
 const SHOWN = API_KEY_PREFIX.length + 6;
 
-/** SHA-256 of a key, hex: what is stored and looked up. */
+/** SHA-256 of a key, hex: what is stored and looked up (on every request with a key: the one-shot hash). */
 export function hashApiKey(key: string): string {
-  return createHash('sha256').update(key).digest('hex');
+  return hash('sha256', key);
 }
 
 export interface CreatedApiKey {

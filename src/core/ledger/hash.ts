@@ -8,7 +8,7 @@
  * length in bytes, so no character a text field can hold acts as a separator, and null
  * is a tag of its own, not the empty string.
  */
-import { createHash, hash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { CreditTransactionsTable } from '../../db/schema.js';
 
 /** The chain's start: the prev_hash of an account's first row. */
@@ -162,11 +162,10 @@ export function hashRow(key: LedgerKey, prevHash: string, r: HashedFields): stri
  * only to check the chains it wrote before they are re-hashed with the key.
  */
 export function legacyHashRow(prevHash: string, r: HashedFields): string {
-  return createHash('sha256')
-    .update(
-      fieldsOf(prevHash, r)
-        .map((f) => f ?? '')
-        .join('\u001f'),
-    )
-    .digest('hex');
+  return hash(
+    'sha256',
+    fieldsOf(prevHash, r)
+      .map((f) => f ?? '')
+      .join('\u001f'),
+  );
 }

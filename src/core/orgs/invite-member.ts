@@ -1,4 +1,4 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { hash, randomBytes } from 'node:crypto';
 import type { MemberRole } from '../../db/schema.js';
 import { normalizeEmail } from '../accounts/create-user.js';
 import type { SendMail } from '../accounts/mailer.js';
@@ -11,7 +11,7 @@ import { requireOrgManager } from './membership.js';
 /** How long an invitation can be accepted. */
 export const INVITATION_TTL_MS = 7 * 86_400_000;
 
-export const invitationTokenHash = (token: string) => createHash('sha256').update(token).digest('hex');
+export const invitationTokenHash = (token: string) => hash('sha256', token);
 
 export interface CreatedInvitation {
   id: string;

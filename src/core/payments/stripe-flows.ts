@@ -4,7 +4,7 @@
  * event changes nothing; amounts come from objects re-read from Stripe, so events that
  * arrive late or out of order cannot move the payment backwards.
  */
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import type { DB, PaymentRow } from '../../db/schema.js';
 import { recordAudit } from '../audit/record-audit.js';
@@ -43,7 +43,7 @@ export async function purchaseWithProvider(
     .select(['id', 'email', 'name', 'stripe_customer_id'])
     .where('id', '=', payerId)
     .executeTakeFirstOrThrow();
-  const paymentId = key ? `pay_${createHash('sha256').update(`${userId}:${key}`).digest('hex').slice(0, 32)}` : newId();
+  const paymentId = key ? `pay_${hash('sha256', `${userId}:${key}`).slice(0, 32)}` : newId();
   let payment = await db.selectFrom('stripe_payments').selectAll().where('id', '=', paymentId).executeTakeFirst();
   if (payment && payment.package_id !== pkg.id) throw conflict('This idempotency key was used for another package.');
   if (!payment) {
