@@ -61,6 +61,51 @@ describe.each(await activeDialects())('simulated refunds on %s', (dialect) => {
     }
   });
 
+  it('without a key: the same refund sent twice at once refunds once, two different ones at once both apply', async () => {
+    const admin = await s.userWithRole('admin');
+    const onOther = other.api.withToken(admin.token);
+    const refunded = async (id: string) =>
+      (
+        await s.running.core.database.db
+          .selectFrom('stripe_payments')
+          .select('refunded_cents')
+          .where('id', '=', id)
+          .executeTakeFirstOrThrow()
+      ).refunded_cents;
+    for (let round = 0; round < 4; round++) {
+      // A double click: one refund of 15 $.
+      const u = await s.register();
+      const id = await paid(u);
+      const same = await Promise.all([
+        admin.api.post(`/api/admin/payments/${id}/refund`, { amountCents: 1500 }),
+        onOther.post(`/api/admin/payments/${id}/refund`, { amountCents: 1500 }),
+      ]);
+      expect(same.map((r) => r.status)).toEqual([200, 200]);
+      expect(same.map((r) => r.body.payment.refundedCents)).toEqual([1500, 1500]);
+      expect(await refunded(id)).toBe(1500);
+      expect(await clawedBack(s, u.user.id)).toBe(183_333);
+      // Two refunds of different amounts at once, on two instances: 1 $ and 2 $ on top of the 15 $.
+      const two = await Promise.all([
+        admin.api.post(`/api/admin/payments/${id}/refund`, { amountCents: 100 }),
+        onOther.post(`/api/admin/payments/${id}/refund`, { amountCents: 200 }),
+      ]);
+      expect(two.map((r) => r.status)).toEqual([200, 200]);
+      expect(await refunded(id)).toBe(1800);
+      expect(Math.max(...two.map((r) => r.body.payment.refundedCents))).toBe(1800);
+      // The same amount again, later (the payment read anew): another refund, not a duplicate.
+      expect((await admin.api.post(`/api/admin/payments/${id}/refund`, { amountCents: 100 })).body.payment.refundedCents).toBe(1900);
+      // What remains, at once from both: one of them refunds it, the other finds nothing left or the same refund made.
+      const rest = await Promise.all([
+        admin.api.post(`/api/admin/payments/${id}/refund`, {}),
+        onOther.post(`/api/admin/payments/${id}/refund`, {}),
+      ]);
+      expect(rest.every((r) => r.status === 200 || r.status === 400)).toBe(true);
+      expect(await refunded(id)).toBe(4500);
+      // 550 credits granted, all taken back once.
+      expect(await clawedBack(s, u.user.id)).toBe(550_000);
+    }
+  });
+
   it('refunds once when a request is retried after its answer was lost', async () => {
     const admin = await s.userWithRole('admin');
     const u = await s.register();

@@ -308,10 +308,13 @@ export interface RefundOutcome {
  * a target and the credits taken follow from it (the refunded share minus what was taken
  * already). With an idempotency key the target is the refunded amount when the payment is
  * locked plus `amountCents`, and the key is stored with the reply in the same
- * transaction, so a retry or a duplicate on another instance replays it; without a key
- * the target is the refunded amount the request read before plus `amountCents` (Stripe's
- * key for a refund without one is derived the same way), so an identical request sent
- * twice refunds once.
+ * transaction, so a retry or a duplicate on another instance replays it. Without a key the
+ * request gets the one Stripe's refund without a key gets (stripe-flows.ts): derived from
+ * the refunded amount the request read before and the amount, stored the same way. An
+ * identical request sent twice at once refunds once (the second finds its key and answers
+ * the payment as it stands), and two different refunds at once both apply, each on top of
+ * the other, as they would at Stripe: a target read before the lock made the later of two
+ * different refunds refund only the difference and still answer 200 (a review found it).
  */
 export async function refundSimulated(
   core: Core,
@@ -322,47 +325,49 @@ export async function refundSimulated(
 ): Promise<RefundOutcome> {
   const seen = await core.database.db.selectFrom('stripe_payments').selectAll().where('id', '=', paymentId).executeTakeFirst();
   if (!seen) throw notFound('Payment');
+  // Without a key: what was refunded when this request read the payment, and how much it asks
+  // (the whole remainder then, by default). A prefix no request's scope (a user or key id) has.
+  const asked = idem ? amountCents : checkRefundable(seen, amountCents);
+  const derived = `simulated-refund:${paymentId}:${seen.refunded_cents}:${asked}`;
   return core.writer.transaction(async (scope) => {
     const p = await lockPayment(scope, core.database.dialect, { id: paymentId });
     if (!p) throw notFound('Payment');
-    const keyId = idem ? `${idem.scope}:${idem.key}` : null;
-    if (keyId) {
-      const stored = await scope.trx
-        .selectFrom('idempotency_keys')
-        .select(['fingerprint', 'result'])
-        .where('id', '=', keyId)
-        .executeTakeFirst();
-      if (stored) {
-        if (stored.fingerprint !== idem?.fingerprint) throw idempotencyConflict();
-        return { payment: p, replayed: true, reply: (JSON.parse(stored.result) as { reply?: unknown }).reply };
-      }
+    const keyId = idem ? `${idem.scope}:${idem.key}` : derived;
+    const stored = await scope.trx
+      .selectFrom('idempotency_keys')
+      .select(['fingerprint', 'result'])
+      .where('id', '=', keyId)
+      .executeTakeFirst();
+    if (stored && idem) {
+      if (stored.fingerprint !== idem.fingerprint) throw idempotencyConflict();
+      return { payment: p, replayed: true, reply: (JSON.parse(stored.result) as { reply?: unknown }).reply };
     }
-    const base = keyId ? p : seen;
-    const target = base.refunded_cents + checkRefundable(base, amountCents);
-    if (target > p.refunded_cents) {
-      const before = p.refunded_cents;
-      checkRefundable(p, target - before);
-      await recordRefund(scope, p, target, null);
-      // What this request refunded: less than asked when a request read before it already refunded part of the target.
-      await recordAudit(
-        scope.trx,
-        {
-          actorId,
-          action: 'payment.refund',
-          targetType: 'payment',
-          targetId: p.id,
-          details: { amountCents: target - before, refundedCents: target, provider: 'simulated' },
-        },
-        scope.now,
-      );
-    }
+    // The same refund without a key, already made by a request that read what this one read.
+    if (stored) return { payment: p, replayed: false };
+    const amount = checkRefundable(p, asked);
+    const before = p.refunded_cents;
+    await recordRefund(scope, p, before + amount, null);
+    await recordAudit(
+      scope.trx,
+      {
+        actorId,
+        action: 'payment.refund',
+        targetType: 'payment',
+        targetId: p.id,
+        details: { amountCents: amount, refundedCents: before + amount, provider: 'simulated' },
+      },
+      scope.now,
+    );
     const reply = idem?.reply?.(p);
-    if (keyId && idem) {
-      await scope.trx
-        .insertInto('idempotency_keys')
-        .values({ id: keyId, fingerprint: idem.fingerprint, result: JSON.stringify({ reply: reply ?? null }), created_at: scope.now })
-        .execute();
-    }
+    await scope.trx
+      .insertInto('idempotency_keys')
+      .values({
+        id: keyId,
+        fingerprint: idem?.fingerprint ?? 'derived',
+        result: JSON.stringify({ reply: reply ?? null }),
+        created_at: scope.now,
+      })
+      .execute();
     return { payment: p, replayed: false, reply };
   });
 }
