@@ -189,10 +189,26 @@ describe.each(await activeDialects())('organisations on %s', (dialect) => {
     for (const body of [{}, { monthlyLimit: -1 }, { monthlyLimit: 1.0005 }, { role: 'boss' }]) {
       expect((await owner.api.patch(`/api/orgs/${org.id}/members/${member.user.id}`, body)).status).toBe(400);
     }
-    // A member cannot change anyone; an admin cannot make or unmake owners.
+    // A member cannot change anyone; an admin cannot make or unmake owners, nor limit one.
     expect((await member.api.patch(`/api/orgs/${org.id}/members/${member.user.id}`, { monthlyLimit: null })).status).toBe(403);
     expect((await admin.api.patch(`/api/orgs/${org.id}/members/${member.user.id}`, { role: 'owner' })).status).toBe(403);
     expect((await admin.api.patch(`/api/orgs/${org.id}/members/${owner.user.id}`, { role: 'member' })).status).toBe(403);
+    const ownerLimit = await admin.api.patch(`/api/orgs/${org.id}/members/${owner.user.id}`, { monthlyLimit: 0 });
+    expect(ownerLimit.status).toBe(403);
+    expect(ownerLimit.error?.message).toMatch(/change an owner's limit/);
+    expect((await admin.api.patch(`/api/orgs/${org.id}/members/${owner.user.id}`, { monthlyLimit: null })).status).toBe(403);
+    const ownerLimitRow = () =>
+      db
+        .selectFrom('account_members')
+        .select('monthly_limit_mc')
+        .where('account_id', '=', org.id)
+        .where('user_id', '=', owner.user.id)
+        .executeTakeFirstOrThrow();
+    expect((await ownerLimitRow()).monthly_limit_mc).toBeNull();
+    // An owner may limit an owner (here themselves), and lift it again.
+    expect((await owner.api.patch(`/api/orgs/${org.id}/members/${owner.user.id}`, { monthlyLimit: 5 })).status).toBe(200);
+    expect(Number((await ownerLimitRow()).monthly_limit_mc)).toBe(5_000);
+    expect((await owner.api.patch(`/api/orgs/${org.id}/members/${owner.user.id}`, { monthlyLimit: null })).status).toBe(200);
     expect((await outsider.api.patch(`/api/orgs/${org.id}/members/${member.user.id}`, { monthlyLimit: 1 })).status).toBe(404);
     expect((await owner.api.patch(`/api/orgs/${org.id}/members/${outsider.user.id}`, { monthlyLimit: 1 })).status).toBe(404);
     // The last owner can be neither demoted nor removed.

@@ -101,7 +101,8 @@ export async function targetOf(trx: Kysely<DB>, orgId: string, userId: string) {
 
 export const lastOwner = () =>
   conflict('The organisation\u2019s last owner cannot be removed or demoted: make another member owner first.');
-export const ownersOnly = () => new DomainError('forbidden', 'Only an owner may give or take the owner role, or remove an owner.');
+export const ownersOnly = () =>
+  new DomainError('forbidden', "Only an owner may give or take the owner role, change an owner's limit, or remove an owner.");
 
 /** Adds `userId` to the organisation with `role` and no monthly limit (in the caller's transaction). */
 export async function addMember(trx: Kysely<DB>, accountId: string, userId: string, role: MemberRole, now: number): Promise<void> {

@@ -1,7 +1,8 @@
 /**
  * Changing and removing an organisation's members, under its rules:
  * - an owner or admin acts (a plain member gets 403; anyone may remove themselves: leave);
- * - only an owner gives or takes the owner role, or removes an owner (403 otherwise);
+ * - only an owner gives or takes the owner role, changes an owner's monthly limit or removes
+ *   an owner (403 otherwise): an admin manages everyone but the owners;
  * - the last owner cannot be removed or demoted (409): an organisation always has someone
  *   who can manage it.
  * Each change first touches the organisation's account row, which on PostgreSQL locks it
@@ -27,8 +28,10 @@ export async function updateMember(
     if (!isManager(actor.role)) throw forbiddenForMember('that');
     const target = await targetOf(trx, input.orgId, input.userId);
     const role = input.role ?? target.role;
+    // An owner's row (its role or its limit) is the owners' to change: an admin who zeroed an
+    // owner's limit would stop them spending the organisation they own.
+    if ((role === 'owner' || target.role === 'owner') && actor.role !== 'owner') throw ownersOnly();
     if (role !== target.role) {
-      if ((role === 'owner' || target.role === 'owner') && actor.role !== 'owner') throw ownersOnly();
       if (target.role === 'owner' && (await ownerCount(trx, input.orgId)) <= 1) throw lastOwner();
     }
     const monthlyLimitMc = input.monthlyLimitMc === undefined ? target.monthly_limit_mc : input.monthlyLimitMc;

@@ -34,7 +34,7 @@ export const ORGS_DOCS: RouteDocs = {
     },
     'PATCH /api/orgs/:id/members/:userId': {
       summary: 'Change a member',
-      description: `Owner or admin (a member gets 403 \`forbidden\`): \`role\` and/or \`monthlyLimit\` (credits per calendar month, UTC, at most 3 decimals; \`null\` for none). Only an owner gives or takes the owner role; demoting the last owner is 409. An unknown member is 404. Audited.${OUTSIDER}`,
+      description: `Owner or admin (a member gets 403 \`forbidden\`): \`role\` and/or \`monthlyLimit\` (credits per calendar month, UTC, at most 3 decimals; \`null\` for none). Only an owner gives or takes the owner role or changes an owner's limit (403 otherwise); demoting the last owner is 409. An unknown member is 404. Audited.${OUTSIDER}`,
     },
   }),
   ...refusing([401, 403, 404], {
