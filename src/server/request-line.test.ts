@@ -1,7 +1,16 @@
 import Fastify, { type FastifyBaseLogger } from 'fastify';
 import pino from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { RequestLogger, epochTimeOncePerMs, jsonString, lazyRequestChildren, requestIds, requestLine, tenthsText } from './request-log.js';
+import {
+  RequestLogger,
+  epochTimeOncePerMs,
+  jsonString,
+  lazyRequestChildren,
+  loggedUrl,
+  requestIds,
+  requestLine,
+  tenthsText,
+} from './request-log.js';
 
 /** What pino itself writes for the request line, beside requestLine() at the same instant. */
 function both(opts: pino.LoggerOptions, fields: { reqId: string; method: string; url: string; status: number; ms: number }) {
@@ -171,5 +180,16 @@ describe('epochTimeOncePerMs', () => {
     expect(epochTimeOncePerMs()).toBe(',"time":1796203714127');
     vi.setSystemTime(1_796_203_714_000);
     expect(epochTimeOncePerMs()).toBe(pino.stdTimeFunctions.epochTime());
+  });
+});
+
+describe('loggedUrl', () => {
+  it("hides an invitation's token and keeps every other URL as it is", () => {
+    expect(loggedUrl('/api/invitations/inv_abc-DEF_123/accept')).toBe('/api/invitations/[redacted]/accept');
+    expect(loggedUrl('/api/invitations/inv_abc?x=1')).toBe('/api/invitations/[redacted]?x=1');
+    expect(loggedUrl('/api/invitations/inv_abc')).toBe('/api/invitations/[redacted]');
+    for (const url of ['/health/live', '/api/messages', '/api/orgs/o1/invitations', '/api/invitations', '/accept-invitation']) {
+      expect(loggedUrl(url)).toBe(url);
+    }
   });
 });

@@ -208,6 +208,21 @@ export function logRequestLine(
   else root.info(withId, 'request');
 }
 
+/** The path of an invitation's acceptance, whose next segment is the invitation's token. */
+const INVITATION = '/api/invitations/';
+
+/**
+ * The URL as the log shows it: an invitation's token (`POST /api/invitations/:token/accept`)
+ * replaced by `[redacted]`. The database keeps only the token's SHA-256 and the dashboard
+ * carries it in the link's fragment, so that no access log holds a token that still works
+ * (docs/security.md); a refused attempt leaves the token valid. One `startsWith` for the rest.
+ */
+export function loggedUrl(url: string): string {
+  if (!url.startsWith(INVITATION)) return url;
+  const end = url.slice(INVITATION.length).search(/[/?#]/);
+  return `${INVITATION}[redacted]${end < 0 ? '' : url.slice(INVITATION.length + end)}`;
+}
+
 /**
  * One log line per request, when it completes, instead of Fastify's two (incoming and
  * completed): half the logging cost on the hot path, and no request headers in the log.
@@ -230,10 +245,10 @@ export class OneLineLogController extends LogController {
     const log = reply.log as unknown;
     const ms = Math.round(elapsed * 10) / 10;
     if (log instanceof RequestLogger && !log.ownLevel) {
-      logRequestLine(log.parent, this.direct, error, req.id, req.method, req.url, reply.statusCode, ms);
+      logRequestLine(log.parent, this.direct, error, req.id, req.method, loggedUrl(req.url), reply.statusCode, ms);
       return;
     }
-    const line = { method: req.method, url: req.url, status: reply.statusCode, ms };
+    const line = { method: req.method, url: loggedUrl(req.url), status: reply.statusCode, ms };
     if (error) reply.log.error({ ...line, err: error }, 'request errored');
     else reply.log.info(line, 'request');
   }

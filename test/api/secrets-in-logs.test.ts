@@ -67,6 +67,18 @@ describe('secrets in logs', () => {
       headers: { 'content-type': 'application/json', 'stripe-signature': e.signature },
     });
     await s.api.get('/api/nope');
+    // An invitation's token is in its acceptance's path: a refused attempt leaves it valid.
+    const org = having((await api.post('/api/orgs', { name: 'Logged Org' })).body, 'organization').organization;
+    const invite = await api.post(`/api/orgs/${org.id}/invitations`, { email: 'invited@example.com', role: 'member' });
+    const invitation = having(invite.body, 'invitation').invitation.token as string;
+    const stranger = s.api.withToken(
+      having((await s.api.post('/api/auth/register', { email: 'stranger@example.com', password, name: 'S' })).body, 'token').token,
+    );
+    expect((await stranger.post(`/api/invitations/${invitation}/accept`, {})).status).toBe(404);
+    const invited = s.api.withToken(
+      having((await s.api.post('/api/auth/register', { email: 'invited@example.com', password, name: 'I' })).body, 'token').token,
+    );
+    expect((await invited.post(`/api/invitations/${invitation}/accept`, {})).status).toBe(200);
     // The log stream writes in order: once a line logged last is in the file, every earlier one is.
     s.running.app.log.info('end of the run');
     const log = await until('the log written out', () => {
@@ -83,7 +95,9 @@ describe('secrets in logs', () => {
       e.signature,
       'scrypt$',
       stripe.webhookSecret,
+      invitation,
     ];
     for (const secret of forbidden) expect(log.includes(secret), `log contains ${secret.slice(0, 12)}...`).toBe(false);
+    expect(log.match(/"url":"\/api\/invitations\/\[redacted\]\/accept"/g)).toHaveLength(2);
   });
 });
