@@ -19,6 +19,7 @@ import { basename, dirname, join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import SQLite from 'better-sqlite3';
 import { isSqliteBusy } from './errors.js';
+import { createPrivate } from './private-file.js';
 
 export const MANIFEST_FORMAT = 'credits-backup/1';
 const PARTIAL = '.partial';
@@ -140,6 +141,8 @@ export async function backupSqlite(source: string, target: string, now: () => nu
   const partial = target + PARTIAL;
   await rm(partial, { force: true });
   try {
+    // Owner-only, as the database (createPrivate): VACUUM INTO fills an empty file.
+    createPrivate(partial);
     const { heads, migrations } = await copyInWorker(source, partial);
     await fsyncPath(partial);
     const sizeBytes = (await stat(partial)).size;

@@ -1,6 +1,6 @@
-import { fdatasync, mkdirSync, openSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { fdatasync, openSync } from 'node:fs';
 import { isSqliteBusy } from './errors.js';
+import { createPrivate } from './private-file.js';
 import { walCheckpointer } from './wal-checkpointer.js';
 import SQLite from 'better-sqlite3';
 import {
@@ -180,7 +180,7 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     };
   }
   const path = opts.sqlitePath ?? './data/credits.db';
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  if (path !== ':memory:' && path !== '') createPrivate(path);
   const sqlite = new SQLite(path);
   sqlite.pragma('journal_mode = WAL');
   const synchronous = opts.sqliteSynchronous ?? 'FULL';
