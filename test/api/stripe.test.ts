@@ -122,6 +122,12 @@ describe.each(await activeDialects())('Stripe payments on %s', (dialect) => {
     expect(r.status).toBe(400);
     expect(r.body.error.code).toBe('validation_error');
     expect((await balance(u)).balance).toBe(0);
+    // Signed, but not an event's shape: 400 with the error body, never a 500.
+    for (const body of ['{}', '[]', 'null', JSON.stringify({ id: 'evt_z', type: 'payment_intent.succeeded', data: {} })]) {
+      const odd = await deliver({ body, signature: stripe.sign(body) });
+      expect(odd.status, body).toBe(400);
+      expect(odd.body.error.code).toBe('validation_error');
+    }
     expect((await deliver(good)).status).toBe(200);
     expect((await balance(u)).balance).toBe(550);
   });

@@ -203,6 +203,14 @@ describe.each(await activeDialects())('validation messages and free text on %s',
     const bell = await upload('cv\u0007.pdf');
     expectFieldError(bell, 'body.file.filename', /^The file name must not contain control characters/);
     expect(await moneyState()).toBe(before);
+    // A body cut off inside the file: 400 with the field named, nothing charged, nothing kept.
+    const cut = await user.api.request('POST', '/api/files', {
+      raw: Buffer.from('--xyz\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n\r\nabc'),
+      headers: { 'content-type': 'multipart/form-data; boundary=xyz' },
+    });
+    expectFieldError(cut, 'body.file', /^The upload's multipart body is incomplete or malformed/);
+    expect(cut.error?.message).toMatch(/incomplete or malformed.*nothing was charged/);
+    expect(await moneyState()).toBe(before);
     const ok = await upload('Lebenslauf Jürgen.pdf');
     expect(ok.status, ok.text).toBe(201);
     expect(ok.body.file.name).toBe('Lebenslauf Jürgen.pdf');

@@ -22,6 +22,17 @@ export async function stripeWebhookRoutes(app: App, ctx: AppContext) {
       } catch {
         throw new HttpError('validation_error', 'The Stripe-Signature header is missing, wrong or too old.');
       }
+      // Signed, yet not an event's shape (a test's `{}`, a hand-made body): 400, nothing applied.
+      const o = event as unknown as { id?: unknown; type?: unknown; data?: { object?: unknown } } | null;
+      if (
+        typeof o?.id !== 'string' ||
+        typeof o.type !== 'string' ||
+        typeof o.data?.object !== 'object' ||
+        o.data.object === null ||
+        Array.isArray(o.data.object)
+      ) {
+        throw new HttpError('validation_error', 'The body is not a Stripe event: it needs `id`, `type` and `data.object`.');
+      }
       const outcome = await handleStripeEvent(ctx.core, provider, event);
       req.log.info({ eventId: event.id, type: event.type, outcome }, 'stripe event');
       return { received: true as const, outcome };

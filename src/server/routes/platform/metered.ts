@@ -59,6 +59,17 @@ export async function meteredRoutes(app: App, ctx: AppContext) {
         await pipeline(part.file, counter, createWriteStream(path));
       } catch (e) {
         await rm(path, { force: true });
+        // The body ended or broke inside the file (busboy: "Unexpected end of multipart data"):
+        // the client's 400. An error of the file system (it names a syscall) stays the server's.
+        if (e instanceof Error && !('syscall' in e) && !('statusCode' in e)) {
+          throw new HttpError(
+            'validation_error',
+            `The upload's multipart body is incomplete or malformed (${e.message}); nothing was charged.`,
+            {
+              fields: [{ path: 'body.file', field: 'file', message: "The upload's multipart body is incomplete or malformed" }],
+            },
+          );
+        }
         throw e;
       }
       if (part.file.truncated) {
