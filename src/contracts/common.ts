@@ -100,10 +100,17 @@ const DAY_MS = 86_400_000;
 /** A date-time without a zone is read as UTC. */
 const parseIso = (s: string) => Date.parse(/T|\s/.test(s) && !/Z|[+-]\d{2}:?\d{2}$/.test(s) ? `${s}Z` : s);
 
+/** The date's day exists: `Date.parse` rolls 2026-02-30 over to 2 March, which no one meant. */
+function realDay(s: string): boolean {
+  const [y, m, d] = [Number(s.slice(0, 4)), Number(s.slice(5, 7)), Number(s.slice(8, 10))];
+  const day = new Date(Date.UTC(y, m - 1, d));
+  return day.getUTCFullYear() === y && day.getUTCMonth() === m - 1 && day.getUTCDate() === d;
+}
+
 const isoText = z
   .string()
   .max(40)
-  .refine((s) => ISO_DATE.test(s) && !Number.isNaN(Date.parse(s)), { message: 'must be an ISO-8601 date or date-time' });
+  .refine((s) => ISO_DATE.test(s) && !Number.isNaN(Date.parse(s)) && realDay(s), { message: 'must be an ISO-8601 date or date-time' });
 
 /** An ISO-8601 date (UTC midnight) or date-time, as Unix ms. */
 export const isoDate = isoText.transform(parseIso);

@@ -101,6 +101,13 @@ describe.each(await activeDialects())('validation messages and free text on %s',
     const query = await user.api.get('/api/credits/transactions?limit=500&from=yesterday');
     expect(query.error?.message).toBe('Limit must be at most 200. Start date must be an ISO-8601 date or date-time.');
     expect(query.error?.details?.fields.map((f: { path: string }) => f.path)).toEqual(['querystring.limit', 'querystring.from']);
+    // A day that does not exist is refused, not rolled over into the next month.
+    for (const q of ['from=2026-02-30', 'to=2026-11-31', 'from=2026-02-29T10:00:00Z', 'from=2026-13-01']) {
+      const r = await user.api.get(`/api/credits/usage?${q}`);
+      expect(r.status, q).toBe(400);
+      expect(r.error?.message, q).toMatch(/date must be an ISO-8601 date or date-time/);
+    }
+    expect((await user.api.get('/api/credits/usage?from=2028-02-29&to=2028-03-01')).status).toBe(200);
 
     const nested = await user.api.put('/api/credits/settings', { autoRecharge: { enabled: true, thresholdCredits: -1, colour: 'red' } });
     expect(nested.error?.message).toBe(
