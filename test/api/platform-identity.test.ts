@@ -167,8 +167,14 @@ describe.each(await activeDialects())('platform tokens on %s', (dialect) => {
     expect((await plain.get('/api/admin/users')).status).toBe(403);
     const admin = s.api.withToken(await as(['viewer', 'admin']));
     expect((await admin.get('/api/admin/users')).status).toBe(200);
-    expect((await admin.get('/api/auth/me')).status).toBe(200);
-    expect((await s.api.withToken(await as('super_admin')).get('/api/admin/users')).status).toBe(200);
+    // /api/auth/me says the role this token acts with (the dashboard shows its admin pages from it).
+    const meAdmin = await admin.get('/api/auth/me');
+    expect(meAdmin.status).toBe(200);
+    expect(meAdmin.body.user.role).toBe('admin');
+    const superToken = s.api.withToken(await as('super_admin'));
+    expect((await superToken.get('/api/admin/users')).status).toBe(200);
+    expect((await superToken.get('/api/auth/me')).body.user.role).toBe('super_admin');
+    expect((await plain.get('/api/auth/me')).body.user.role).toBe('user');
     expect((await s.api.withToken(await as('owner')).get('/api/admin/users')).status).toBe(403);
     // Without the claim the same user is a user again: the role lasted only as long as the token said so.
     expect((await plain.get('/api/admin/users')).status).toBe(403);

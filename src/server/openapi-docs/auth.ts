@@ -72,7 +72,8 @@ export const AUTH_DOCS: RouteDocs = {
     },
     'GET /api/auth/me': {
       summary: 'The signed-in user',
-      description: 'The user of the Bearer token, with the role as it is now (a role change applies at once).',
+      description:
+        'The user of the Bearer token, with the role the token acts with: the role as it is now (a role change applies at once), or the one a platform token\u2019s role claim (AUTH_ROLE_CLAIM) grants while it says so.',
     },
   }),
   ...refusing([], {

@@ -118,7 +118,10 @@ export async function authRoutes(app: App, ctx: AppContext) {
     return { status: 'signed_out' as const };
   });
 
-  route('GET /api/auth/me', { security: BEARER, onRequest: ctx.authenticate }, async (req) => ({
-    user: toUser(await getUser(db, principal(req).id)),
-  }));
+  // The role is the one this request acts with: a platform token's role claim (AUTH_ROLE_CLAIM)
+  // grants admin or super_admin while it says so, without writing it to the user's row.
+  route('GET /api/auth/me', { security: BEARER, onRequest: ctx.authenticate }, async (req) => {
+    const p = principal(req);
+    return { user: { ...toUser(await getUser(db, p.id)), role: p.role } };
+  });
 }
