@@ -110,6 +110,17 @@ describe.each(await activeDialects())('X-Account on %s', (dialect) => {
     expect(mine).toHaveLength(1);
     expect(mine[0]?.boughtBy).toEqual({ userId: owner.user.id, email: owner.user.email, name: 'Owner' });
     expect((await admin.api.get('/api/credits/payments')).body.items).toEqual([]);
+    // Each purchase's rows (package and bonus) name the member who bought, as every row of an
+    // organisation names who caused it; a personal purchase names none.
+    type Tx = { type: string; memberId: string | null; amount: number };
+    const orgRows = (await owner.api.get('/api/credits/transactions', as)).body.items as Tx[];
+    expect(orgRows.map((t) => [t.type, t.amount, t.memberId])).toEqual([
+      ['bonus', 50, admin.user.id],
+      ['purchase', 500, admin.user.id],
+      ['purchase', 100, owner.user.id],
+    ]);
+    const personal = (await owner.api.get('/api/credits/transactions')).body.items as Tx[];
+    expect(personal.filter((t) => t.type === 'purchase').map((t) => t.memberId)).toEqual([null]);
   });
 
   it('a member may not buy, change settings, redeem or see payments (403); nothing is written', async () => {

@@ -71,6 +71,12 @@ export interface CreditOp<E = unknown> extends OpBase<E> {
   amountMc: number;
   type: CreditType;
   grant?: GrantOptions | undefined;
+  /**
+   * The organisation member who caused it (a purchase's buyer), recorded on the row and
+   * covered by its hash, with no membership check and no limit: credits a member paid for
+   * arrive even when the payment succeeds after they left.
+   */
+  memberId?: string | null | undefined;
 }
 
 /**

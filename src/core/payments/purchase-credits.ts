@@ -36,6 +36,10 @@ export async function packageExpiry(db: Kysely<DB>, packageId: string): Promise<
  * after it, its bonus `bonus_expire_in_days` after it (null: never).
  */
 export function fulfilmentOp(p: PaymentRow, terms: PackageExpiry | undefined, now: number, idem?: IdempotencyInput): LedgerOp {
+  // On an organisation's account, the member who bought names both rows (API.md: every row of
+  // an organisation records the member who caused it); a personal purchase and an
+  // auto-recharge name none.
+  const memberId = p.bought_by !== null && p.bought_by !== p.user_id ? p.bought_by : null;
   const steps: LedgerOp[] = [
     {
       kind: 'credit',
@@ -45,6 +49,7 @@ export function fulfilmentOp(p: PaymentRow, terms: PackageExpiry | undefined, no
       description: 'Credit purchase',
       refType: 'payment',
       refId: p.id,
+      memberId,
       // The package's price is what its (paid) credits are worth; the bonus is worth nothing.
       grant: { valueCents: p.amount_cents, expiresAt: expiresAfter(terms?.credits_expire_in_days, now) },
     },
@@ -58,6 +63,7 @@ export function fulfilmentOp(p: PaymentRow, terms: PackageExpiry | undefined, no
       description: 'Package bonus',
       refType: 'payment',
       refId: p.id,
+      memberId,
       grant: { expiresAt: expiresAfter(terms?.bonus_expire_in_days, now) },
     });
   }
