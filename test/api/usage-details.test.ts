@@ -112,4 +112,55 @@ describe.each(await activeDialects())('usage details on %s', (dialect) => {
     expect((await u.api.get('/api/credits/usage.csv?from=2026-02-01&to=2026-01-01')).status).toBe(400);
     expect((await s.api.get('/api/credits/usage.csv')).status).toBe(401);
   });
+  it('reports exactly [from, to), to the millisecond: the part-hours at its ends from the usage rows', async () => {
+    const owner = await s.register();
+    const org = (await owner.api.post('/api/orgs', { name: 'Edges' })).body.organization;
+    const as = { 'x-account': org.id };
+    await s.grant(org.id, 10);
+    const at: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      expect((await owner.api.post('/api/messages', { to: 'x', body: `edge ${i}` }, as)).status).toBe(201);
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    const rows = (await owner.api.get('/api/credits/transactions?type=usage', as)).body.items as { createdAt: string }[];
+    at.push(...rows.map((t) => Date.parse(t.createdAt)).sort((x, y) => x - y));
+    expect(at).toHaveLength(2);
+    const [t1 = 0, t2 = 0] = at;
+    const iso = (ms: number) => new Date(ms).toISOString();
+    const report = async (from: number, to: number, granularity = 'day') =>
+      (await owner.api.get(`/api/credits/usage?from=${iso(from)}&to=${iso(to)}&granularity=${granularity}&groupBy=member`, as)).body;
+    const cases: [number, number, number][] = [
+      [t1, t1 + 1, 1],
+      [t1 + 1, t2, 0],
+      [t1, t2, 1],
+      [t1, t2 + 1, 2],
+      [t2, t2 + 1, 1],
+      [t1 - 3_600_000, t1, 0],
+      [t1 - 3_600_000, t2 + 3_600_000, 2],
+    ];
+    for (const [from, to, operations] of cases) {
+      for (const granularity of ['day', 'hour']) {
+        const r = await report(from, to, granularity);
+        const what = `${iso(from)}..${iso(to)} by ${granularity}`;
+        expect(r.totalOperations, what).toBe(operations);
+        expect(r.totalCredits, what).toBe(operations * 0.1);
+        expect(
+          r.series.reduce((n: number, b: { operations: number }) => n + b.operations, 0),
+          what,
+        ).toBe(operations);
+        // The members add up to the report.
+        const members = r.byMember as { memberId: string; credits: number }[];
+        expect(
+          members.map((m) => [m.memberId, m.credits]),
+          what,
+        ).toEqual(operations ? [[owner.user.id, operations * 0.1]] : []);
+      }
+      const csv = (await owner.api.get(`/api/credits/usage.csv?from=${iso(from)}&to=${iso(to)}`, as)).text.trim().split('\n');
+      expect(csv.slice(1).reduce((n, l) => n + Number(l.split(',')[3]), 0)).toBe(operations);
+    }
+    // Admin analytics read every account the same way: this window holds only the second message.
+    const admin = await s.userWithRole('admin');
+    const analytics = (await admin.api.get(`/api/admin/analytics?from=${iso(t2)}&to=${iso(t2 + 1)}`)).body;
+    expect(analytics.creditsUsed).toBe(0.1);
+  });
 });

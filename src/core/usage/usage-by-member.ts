@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { invalid } from '../errors.js';
-import { HOUR_MS, type UsageRange } from './get-usage.js';
+import type { UsageRange } from './get-usage.js';
 
 export interface MemberUsage {
   /** The member's user id; null for usage no member was named for (the service API without `member`, rows from before members were recorded). */
@@ -15,9 +15,8 @@ export interface MemberUsage {
 
 /**
  * An organisation's usage over a range by the member who caused it (GET /api/credits/usage
- * ?groupBy=member), from the usage rows (the rollups are per account): over the same whole
- * hours as the report's rollups, so the members' credits add up to its `totalCredits`. Most
- * spent first. A personal account has no members: 400.
+ * ?groupBy=member), from the usage rows (the rollups are per account): over the report's
+ * range, [from, to), so the members' credits add up to its `totalCredits`. Most spent first. A personal account has no members: 400.
  */
 export async function usageByMember(db: Kysely<DB>, accountId: string, r: UsageRange): Promise<MemberUsage[]> {
   const account = await db.selectFrom('accounts').select('kind').where('id', '=', accountId).executeTakeFirst();
@@ -36,11 +35,9 @@ export async function usageByMember(db: Kysely<DB>, accountId: string, r: UsageR
       eb.fn.sum<number>(eb.case().when('u.reverses_id', 'is', null).then(1).else(-1).end()).as('operations'),
     ])
     .where('u.user_id', '=', accountId)
-    .where('u.created_at', '>=', r.from - (r.from % HOUR_MS))
-    // The report's rollups are whole hours whose start is before `to` (get-usage.ts): the last one
-    // counts its usage to its end, so these rows do too (`< to` missed a charge made in the very
-    // millisecond the range was taken, and the members no longer added up to the report).
-    .where('u.created_at', '<', r.to % HOUR_MS === 0 ? r.to : r.to - (r.to % HOUR_MS) + HOUR_MS)
+    // Exactly the report's range, [from, to), as usageGroups reads it: the members add up to its total.
+    .where('u.created_at', '>=', r.from)
+    .where('u.created_at', '<', r.to)
     .groupBy(['u.member_id', 'm.name'])
     .execute();
   return rows
