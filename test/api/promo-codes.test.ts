@@ -238,6 +238,34 @@ describe.each(await activeDialects())('promo codes on %s', (dialect) => {
     expect((await u.api.get('/api/credits/balance')).body.balance).toBe(3);
     expect(await written(s, u.user.id)).toMatchObject({ grants: 1, redemptions: 1 });
   });
+
+  it('with an Idempotency-Key, a retry replays the first answer (not already_redeemed); another code under it is 409', async () => {
+    const admin = await s.userWithRole('admin');
+    await admin.api.post('/api/admin/promo-codes', { code: 'KEYED', credits: 4 });
+    await admin.api.post('/api/admin/promo-codes', { code: 'OTHER', credits: 1 });
+    const u = await s.register();
+    const key = { 'idempotency-key': 'redeem-1' };
+    const first = await u.api.post('/api/credits/redeem', { code: 'KEYED' }, key);
+    expect(first.status).toBe(201);
+    const again = await u.api.post('/api/credits/redeem', { code: 'KEYED' }, key);
+    expect(again.status).toBe(201);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.body).toEqual(first.body);
+    // Many at once under one new key: one redemption, every answer the same.
+    await admin.api.post('/api/admin/promo-codes', { code: 'KEYED-BURST', credits: 2 });
+    const burst = await Promise.all(
+      Array.from({ length: 6 }, () => u.api.post('/api/credits/redeem', { code: 'KEYED-BURST' }, { 'idempotency-key': 'redeem-2' })),
+    );
+    expect(burst.map((a) => a.status)).toEqual([201, 201, 201, 201, 201, 201]);
+    expect(new Set(burst.map((a) => a.body.grant.id)).size).toBe(1);
+    const conflict = await u.api.post('/api/credits/redeem', { code: 'OTHER' }, key);
+    expect(conflict.status).toBe(409);
+    expect(conflict.error?.code).toBe('idempotency_conflict');
+    // Without a key a second redemption is still already_redeemed.
+    expect((await u.api.post('/api/credits/redeem', { code: 'KEYED' })).error?.code).toBe('already_redeemed');
+    expect((await u.api.get('/api/credits/balance')).body.balance).toBe(6);
+    expect(await written(s, u.user.id)).toMatchObject({ grants: 2, redemptions: 2 });
+  });
 });
 
 describe.runIf(await postgresAvailable())('promo codes on two instances of one PostgreSQL', () => {
@@ -268,6 +296,23 @@ describe.runIf(await postgresAvailable())('promo codes on two instances of one P
       expect((await b.api.withToken(u.token).get('/api/credits/balance')).body.balance).toBe(2);
     }
     expect((await verifyLedger(a.running.core.database.db, a.running.core.ledgerKey)).violations).toEqual([]);
+  });
+
+  it('the same Idempotency-Key on both instances at once: one redemption, both answers the same 201', async () => {
+    const admin = await a.userWithRole('admin');
+    for (let round = 0; round < 6; round++) {
+      const code = `KEYED-TWICE-${round}`;
+      expect((await admin.api.post('/api/admin/promo-codes', { code, credits: 2 })).status).toBe(201);
+      const u = await a.register();
+      const key = { 'idempotency-key': `both-${round}` };
+      const [x, y] = await Promise.all([
+        a.api.withToken(u.token).post('/api/credits/redeem', { code }, key),
+        b.api.withToken(u.token).post('/api/credits/redeem', { code }, key),
+      ]);
+      expect([x.status, y.status]).toEqual([201, 201]);
+      expect(x.body).toEqual(y.body);
+      expect(await written(a, u.user.id)).toMatchObject({ grants: 1, redemptions: 1 });
+    }
   });
 
   it('many accounts racing for a code of 3 redemptions on both instances: exactly 3 get it', async () => {

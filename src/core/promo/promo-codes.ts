@@ -13,7 +13,7 @@ import { type Kysely, sql } from 'kysely';
 import type { DB, GrantRow, PromoCodesTable } from '../../db/schema.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { recordAudit } from '../audit/record-audit.js';
-import { DomainError, conflict, invalid, notFound } from '../errors.js';
+import { DomainError, conflict, idempotencyConflict, invalid, notFound } from '../errors.js';
 import { type Page, type PageRequest, paginate } from '../paginate.js';
 import { newId } from '../ids.js';
 import type { Applied } from '../ledger/types.js';
@@ -130,6 +130,23 @@ export async function setPromoCodeActive(writer: LedgerWriter, id: string, activ
 export interface Redeemed {
   grant: GrantRow;
   applied: Applied;
+  /** With a key: the answer, stored with the key in the redemption's transaction. */
+  reply?: unknown;
+  replayed?: false;
+}
+
+/** A key already stored: the answer it was stored with, nothing done again. */
+export interface RedeemReplay {
+  replayed: true;
+  reply: unknown;
+}
+
+/** A request's idempotency key: stored with its answer in the redemption's own transaction. */
+export interface RedeemKey {
+  /** `scope:key`, as the idempotency plugin names it. */
+  id: string;
+  fingerprint: string;
+  render(r: Redeemed): unknown;
 }
 
 /**
@@ -139,13 +156,33 @@ export interface Redeemed {
  * after now when the code says so, the redemption row and the counter, all in one transaction.
  * A refusal writes nothing.
  */
-export async function redeemPromoCode(writer: LedgerWriter, userId: string, code: string): Promise<Redeemed> {
+export async function redeemPromoCode(
+  writer: LedgerWriter,
+  userId: string,
+  code: string,
+  idem?: RedeemKey,
+): Promise<Redeemed | RedeemReplay> {
   try {
     return await writer.transaction(async ({ trx, now, apply }) => {
       let q = trx.selectFrom('promo_codes').selectAll().where('code', '=', code);
       if (writer.dialect === 'postgres') q = q.forUpdate();
       const p = await q.executeTakeFirst();
       if (!p) throw notFound('Promo code');
+      // A retry after a lost answer, or a duplicate that raced the first: the answer stored with
+      // the key, not `already_redeemed` (API.md: the same key and body replay the first answer).
+      // Read once the code's row is locked (PostgreSQL), so a duplicate that waited sees the key.
+      if (idem) {
+        const stored = await trx
+          .selectFrom('idempotency_keys')
+          .select(['fingerprint', 'result'])
+          .where('id', '=', idem.id)
+          .executeTakeFirst();
+        if (stored) {
+          if (stored.fingerprint !== idem.fingerprint) throw idempotencyConflict();
+          const replay: RedeemReplay = { replayed: true, reply: (JSON.parse(stored.result) as { reply?: unknown }).reply };
+          return replay;
+        }
+      }
       const done = await trx
         .selectFrom('promo_redemptions')
         .select('id')
@@ -186,7 +223,15 @@ export async function redeemPromoCode(writer: LedgerWriter, userId: string, code
       const grantId = result.value.grantId as string;
       await trx.updateTable('promo_redemptions').set({ grant_id: grantId }).where('id', '=', redemptionId).execute();
       const grant = await trx.selectFrom('grants').selectAll().where('id', '=', grantId).executeTakeFirstOrThrow();
-      return { grant, applied: result.value };
+      const redeemed: Redeemed = { grant, applied: result.value };
+      if (idem) {
+        redeemed.reply = idem.render(redeemed);
+        await trx
+          .insertInto('idempotency_keys')
+          .values({ id: idem.id, fingerprint: idem.fingerprint, result: JSON.stringify({ reply: redeemed.reply }), created_at: now })
+          .execute();
+      }
+      return redeemed;
     });
   } catch (e) {
     // The same account's two requests at once, on SQLite's retry or a lost race: the unique

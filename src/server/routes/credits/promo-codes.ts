@@ -1,6 +1,7 @@
 import { mcToCredits } from '../../../contracts/money.js';
 import {
   type PromoCodeRow,
+  type Redeemed,
   createPromoCode,
   isAvailable,
   listPromoCodes,
@@ -10,7 +11,8 @@ import {
 import type { App, AppContext } from '../../context.js';
 import { timeThenId } from '../../cursor.js';
 import { principal } from '../../plugins/auth.js';
-import { requireAccountManager } from '../../plugins/account.js';
+import { idempotencyScope, requireAccountManager } from '../../plugins/account.js';
+import { type StoredReply, sendReply } from '../../plugins/idempotency.js';
 import { toGrant } from '../../presenters.js';
 import { adminOnlyRoutes, signedInRoutes } from '../../route-docs.js';
 
@@ -63,9 +65,18 @@ export async function promoCodeRoutes(app: App, ctx: AppContext) {
   });
 
   route('POST /api/credits/redeem', async (req, reply) => {
-    const { grant, applied } = await redeemPromoCode(ctx.core.writer, requireAccountManager(req).id, req.body.code);
-    return reply
-      .status(201)
-      .send({ grant: toGrant(grant), credits: { balance: mcToCredits(applied.balanceMc), available: mcToCredits(applied.availableMc) } });
+    const accountId = requireAccountManager(req).id;
+    const render = ({ grant, applied }: Redeemed): StoredReply => ({
+      status: 201,
+      body: { grant: toGrant(grant), credits: { balance: mcToCredits(applied.balanceMc), available: mcToCredits(applied.availableMc) } },
+    });
+    // With an Idempotency-Key, the key is stored with the answer in the redemption's transaction.
+    const r = await ctx.idempotency.runOutside(req, idempotencyScope(req), async (key) => {
+      const idem =
+        key === null ? undefined : { id: `${idempotencyScope(req)}:${key}`, fingerprint: ctx.idempotency.fingerprint(req), render };
+      const out = await redeemPromoCode(ctx.core.writer, accountId, req.body.code, idem);
+      return out.replayed ? { ...(out.reply as StoredReply), replayed: true } : render(out);
+    });
+    return sendReply(reply, r);
   });
 }
