@@ -12,6 +12,7 @@ interface Media {
   example?: unknown;
 }
 interface Operation {
+  security?: Record<string, unknown>[];
   parameters?: Record<string, unknown>[];
   requestBody?: { required?: boolean; description?: string; content: Record<string, Media> };
   responses?: Record<string, { description?: string; content?: Record<string, Media> }>;
@@ -60,6 +61,7 @@ export function decorateDocument<T>(document: T): T {
         'The account to act on (an id from GET /api/accounts): absent, the caller\u2019s personal account. An account the caller is not a member of is 404; on an organisation, buying credits, changing settings and seeing payments need its owner or admin (a member: 403 `forbidden`).',
     });
   }
+  impliedRefusals(doc);
   for (const [key, ex] of Object.entries(EXAMPLES)) {
     const o = op(key);
     if (!o) continue;
@@ -75,4 +77,38 @@ export function decorateDocument<T>(document: T): T {
     (response.content[type] as Media).example = ex.response.body;
   }
   return document;
+}
+
+/** An error answer in the contract's shape (components.schemas.Error). */
+const refusal = (description: string) => ({
+  description,
+  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+});
+
+/**
+ * The refusals every route of a kind gives, whatever its own list says: a review matched
+ * every answer the routes gave against the document and found these left out. 401 where
+ * credentials are asked for; 404 where X-Account may name an account; 400 and 415 where a
+ * body is parsed (Fastify refuses an empty JSON body, or a content type the route does not
+ * parse, before the handler); 413 for a body past the limit.
+ */
+function impliedRefusals(doc: Document): void {
+  for (const [path, ops] of Object.entries(doc.paths ?? {})) {
+    for (const [method, o] of Object.entries(ops)) {
+      const key = `${method.toUpperCase()} ${path.replace(/\{(\w+)\}/g, ':$1')}`;
+      o.responses ??= {};
+      const responses = o.responses;
+      const add = (status: number, description: string) => {
+        responses[String(status)] ??= refusal(description);
+      };
+      if (o.security?.length) add(401, 'No valid credentials: `unauthorized`.');
+      if (ACCOUNT_ROUTES.has(key)) add(404, 'X-Account names an account the caller is not a member of: `not_found`.');
+      if (method === 'post' || method === 'put' || method === 'patch') {
+        add(400, 'A malformed or empty body, or a field that breaks its rule: `validation_error`.');
+        add(413, 'A body past the size limit: `payload_too_large`.');
+        if (key !== 'POST /api/credits/stripe/webhook')
+          add(415, 'A body in a content type the route does not take: `unsupported_media_type`.');
+      }
+    }
+  }
 }

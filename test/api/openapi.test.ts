@@ -48,6 +48,57 @@ describe('the OpenAPI document', () => {
     await s?.stop();
   });
 
+  it('lists the refusals the routes give: 401, 404 for X-Account, 403 for a member, 400, 413 and 415 for a body', async () => {
+    const documented = (method: string, path: string, status: number) =>
+      Object.keys(doc.paths[path.replace(/:(\w+)/g, '{$1}')]?.[method]?.responses ?? {}).includes(String(status));
+    const owner = await s.register();
+    const member = await s.register();
+    const org = (await owner.api.post('/api/orgs', { name: 'Documented' })).body.organization;
+    const invite = await owner.api.post(`/api/orgs/${org.id}/invitations`, { email: member.user.email, role: 'member' });
+    expect((await member.api.post(`/api/invitations/${invite.body.invitation.token}/accept`)).status).toBe(200);
+    const as = { 'x-account': org.id };
+    const seen: [string, string, number, number][] = [
+      ['get', '/api/credits/balance', (await owner.api.get('/api/credits/balance', { 'x-account': 'nope' })).status, 404],
+      ['get', '/api/credits/stream', (await s.api.get('/api/credits/stream')).status, 401],
+      ['get', '/api/credits/payments', (await member.api.get('/api/credits/payments', as)).status, 403],
+      ['put', '/api/credits/settings', (await member.api.put('/api/credits/settings', { lowBalanceThreshold: 2 }, as)).status, 403],
+      ['post', '/api/credits/purchase', (await member.api.post('/api/credits/purchase', { packageId: 'pkg_starter' }, as)).status, 403],
+      [
+        'post',
+        '/api/messages',
+        (
+          await owner.api.request('POST', '/api/messages', {
+            raw: 'to=x&body=y',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+          })
+        ).status,
+        415,
+      ],
+      [
+        'post',
+        '/api/credits/alerts/:id/read',
+        (await owner.api.request('POST', '/api/credits/alerts/a1/read', { raw: '', headers: { 'content-type': 'application/json' } }))
+          .status,
+        400,
+      ],
+      [
+        'post',
+        '/api/messages',
+        (
+          await owner.api.request('POST', '/api/messages', {
+            raw: `{"to":"x","body":"${'y'.repeat(2_000_000)}"}`,
+            headers: { 'content-type': 'application/json' },
+          })
+        ).status,
+        413,
+      ],
+    ];
+    for (const [method, path, got, want] of seen) {
+      expect(got, `${method} ${path}`).toBe(want);
+      expect(documented(method, path, got), `${method.toUpperCase()} ${path} answers ${got}, undocumented`).toBe(true);
+    }
+  });
+
   it('gives every operation a summary and a description', () => {
     expect(operations.length).toBeGreaterThan(40);
     const missing = operations

@@ -169,7 +169,7 @@ export const ADMIN_DOCS: RouteDocs = {
         'Admins only. `code` (3 to 40 letters, digits, `-` or `_`; matched without regard to case, stored upper-case), `credits` granted by each redemption (more than 0: a code of 0 credits is 400), and optionally `expiresInDays` (the lifetime of the grant a redemption creates, counted from the redemption), `maxRedemptions` (accounts in all) and `validUntil` (the last moment it can be redeemed, in the future). A code that exists already is 409 `conflict`. Audited.',
     },
   }),
-  ...refusing([400, 401, 403, 404, 503], {
+  ...refusing([400, 401, 403, 404, 409, 503], {
     'POST /api/admin/payments/:id/refund': {
       summary: 'Refund a payment',
       description:

@@ -16,16 +16,6 @@ export const CREDITS_DOCS: RouteDocs = {
       description:
         'Newest first, paginated, with the number still unread: low balance (once per crossing of the threshold), depleted, purchase succeeded, payment failed, auto-recharge succeeded or failed, refund.',
     },
-    'PUT /api/credits/settings': {
-      summary: 'Change alert and auto-recharge settings',
-      description:
-        'Takes any subset and answers the whole. `thresholdCredits` and `packageId` are required when `enabled` is true. Unknown fields are 400.',
-    },
-    'GET /api/credits/payments': {
-      summary: 'Payments of the account',
-      description:
-        'The payments of the signed-in user, or of the organisation chosen with `X-Account` (its owners and admins only: a member is 403). Newest first, paginated. `status` is one of pending, succeeded, failed, refunded, partially_refunded, disputed; `credits` is package credits plus bonus; `boughtBy` is who paid (on an organisation, which owner or admin), null for auto-recharge and payments made before the buyer was recorded.',
-    },
     'GET /api/credits/transactions': {
       summary: 'Ledger rows of the signed-in user',
       description:
@@ -54,6 +44,19 @@ export const CREDITS_DOCS: RouteDocs = {
       csv: 'The usage as CSV.',
     },
   }),
+  // Owners and admins of an organisation only: its members are 403 `forbidden`.
+  ...refusing([400, 401, 403], {
+    'PUT /api/credits/settings': {
+      summary: 'Change alert and auto-recharge settings',
+      description:
+        'Takes any subset and answers the whole. `thresholdCredits` and `packageId` are required when `enabled` is true. Unknown fields are 400.',
+    },
+    'GET /api/credits/payments': {
+      summary: 'Payments of the account',
+      description:
+        'The payments of the signed-in user, or of the organisation chosen with `X-Account` (its owners and admins only: a member is 403). Newest first, paginated. `status` is one of pending, succeeded, failed, refunded, partially_refunded, disputed; `credits` is package credits plus bonus; `boughtBy` is who paid (on an organisation, which owner or admin), null for auto-recharge and payments made before the buyer was recorded.',
+    },
+  }),
   ...refusing([401, 404], {
     'POST /api/credits/alerts/:id/read': {
       summary: 'Mark an alert read',
@@ -72,7 +75,7 @@ export const CREDITS_DOCS: RouteDocs = {
         'In credits: `balance`, `reserved` (held for calls in progress and other holds), `available = balance - reserved` (every charge is limited by it), lifetime purchased (bonuses included) and used. `unlimited` is true for a super admin, who is never charged.',
     },
   }),
-  ...refusing([400, 401, 404, 409, 503], {
+  ...refusing([400, 401, 403, 404, 409, 503], {
     'POST /api/credits/purchase': {
       summary: 'Buy a credit package',
       description:
@@ -103,7 +106,7 @@ export const CREDITS_DOCS: RouteDocs = {
         'Prices `quantity` of `unit` of `operation` by the active rule and says whether the available balance covers it. Moves nothing. `quantity` is in the unit’s base quantity: seconds for `per_minute` (a 90.5 s call is 90.5, not 1.5), bytes for `per_mb`, tokens for `per_1k_tokens`, a count otherwise. 404 when no active rule prices that operation and unit.',
     },
   }),
-  ...refusing([400, 401, 404, 409, 410, 503], {
+  ...refusing([400, 401, 403, 404, 409, 410, 503], {
     'POST /api/credits/redeem': {
       summary: 'Redeem a promo code',
       description:

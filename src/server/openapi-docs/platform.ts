@@ -17,7 +17,7 @@ export const PLATFORM_DOCS: RouteDocs = {
         'Charges `workflow`/`per_execution` (quantity 1) for one run of the workflow named by `id` (1 to 100 letters, digits, `-` or `_`). Takes an `Idempotency-Key`.',
     },
   }),
-  ...refusing([400, 401, 402, 413, 415], {
+  ...refusing([400, 401, 402, 409, 413, 415], {
     'POST /api/files': {
       summary: 'Upload a file',
       description:
