@@ -310,9 +310,10 @@ export interface RefundOutcome {
  * locked plus `amountCents`, and the key is stored with the reply in the same
  * transaction, so a retry or a duplicate on another instance replays it. Without a key the
  * request gets the one Stripe's refund without a key gets (stripe-flows.ts): derived from
- * the refunded amount the request read before and the amount, stored the same way. An
- * identical request sent twice at once refunds once (the second finds its key and answers
- * the payment as it stands), and two different refunds at once both apply, each on top of
+ * the refunded amount the request read before and the amount, stored the same way. Two
+ * identical requests that both read the payment before either refunded (a double click)
+ * refund once (the second finds its key and answers the payment as it stands); read apart,
+ * they are two refunds, as at Stripe. Two different refunds at once both apply, each on top of
  * the other, as they would at Stripe: a target read before the lock made the later of two
  * different refunds refund only the difference and still answer 200 (a review found it).
  */
