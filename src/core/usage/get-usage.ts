@@ -1,5 +1,5 @@
 import { type Kysely, sql } from 'kysely';
-import type { DB } from '../../db/schema.js';
+import type { DB, UsageRollupsTable } from '../../db/schema.js';
 import { invalid } from '../errors.js';
 
 export const HOUR_MS = 3_600_000;
@@ -129,14 +129,8 @@ export async function usageGroups(db: Kysely<DB>, userId: string | null, r: Usag
   return [...merged.values()].sort((x, y) => x.bucket - y.bucket || x.operation.localeCompare(y.operation) || x.unit.localeCompare(y.unit));
 }
 
-interface SummedRow {
-  bucket: number;
-  operation: string;
-  unit: string;
-  credits_mc: number;
-  operations: number;
-  quantity_milli: number;
-}
+/** A rollup's columns, summed per bucket of the report's size. */
+type SummedRow = Omit<UsageRollupsTable, 'user_id'>;
 
 /**
  * The rollups of the whole hours [lo, hi), summed per bucket of `size` by the database: a
