@@ -162,5 +162,12 @@ describe.each(await activeDialects())('usage details on %s', (dialect) => {
     const admin = await s.userWithRole('admin');
     const analytics = (await admin.api.get(`/api/admin/analytics?from=${iso(t2)}&to=${iso(t2 + 1)}`)).body;
     expect(analytics.creditsUsed).toBe(0.1);
+    // Its accounts too: the organisation, the one account active then, at the top.
+    expect(analytics.activeUsers).toBe(1);
+    expect(analytics.topAccounts).toEqual([{ accountId: org.id, name: 'Edges', creditsUsed: 0.1 }]);
+    const between = (await admin.api.get(`/api/admin/analytics?from=${iso(t1 + 1)}&to=${iso(t2)}`)).body;
+    expect([between.creditsUsed, between.activeUsers, between.topAccounts]).toEqual([0, 0, []]);
+    const both = (await admin.api.get(`/api/admin/analytics?from=${iso(t1)}&to=${iso(t2 + 1)}`)).body;
+    expect(both.topAccounts).toEqual([{ accountId: org.id, name: 'Edges', creditsUsed: 0.2 }]);
   });
 });

@@ -1,7 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import { SALES_PREDICATE } from '../../db/migrations/023-index-predicates-without-in.js';
 import type { DB } from '../../db/schema.js';
-import { DAY_MS, type UsageRange, type UsageReport, getUsage, usageRange } from '../usage/get-usage.js';
+import { DAY_MS, type UsageRange, type UsageReport, accountsActiveInHour, getUsage, rangeParts, usageRange } from '../usage/get-usage.js';
 
 export interface PackageRevenue {
   packageId: string;
@@ -32,7 +32,7 @@ export interface AdminAnalytics {
   /** Credits (and bonuses) granted by payments, less those refunds and lost disputes took back, each on its day. */
   soldMc: number;
   usage: UsageReport;
-  /** Users with usage in the range. */
+  /** Accounts (users and organisations) with usage in the range. */
   activeUsers: number;
   payments: { succeeded: number; failed: number };
   /** Net revenue, refunds and lost disputes by UTC day (the usage series' buckets). */
@@ -54,6 +54,7 @@ export async function getAdminAnalytics(
   q: { from?: number | undefined; to?: number | undefined },
 ): Promise<AdminAnalytics> {
   const range = usageRange(now, { from: q.from, to: q.to, granularity: 'day' });
+  const used = usedByAccount(db, range);
   const [usage, pays, reversals, sales, active, top, packages] = await Promise.all([
     getUsage(db, null, range),
     db
@@ -79,24 +80,24 @@ export async function getAdminAnalytics(
       .where('created_at', '>=', range.from)
       .where('created_at', '<', range.to)
       .executeTakeFirst(),
-    db
-      .selectFrom('usage_rollups')
-      .select((eb) => eb.fn.count<number>('user_id').distinct().as('n'))
-      .where('bucket', '>=', range.from - (range.from % 3_600_000))
-      .where('bucket', '<', range.to)
-      .executeTakeFirst(),
-    db
-      .selectFrom('usage_rollups as r')
-      .innerJoin('users as u', 'u.id', 'r.user_id')
-      .select((eb) => ['r.user_id', 'u.name', eb.fn.sum<number>('r.credits_mc').as('mc')])
-      .where('r.bucket', '>=', range.from - (range.from % 3_600_000))
-      .where('r.bucket', '<', range.to)
-      .groupBy(['r.user_id', 'u.name'])
-      .having((eb) => eb.fn.sum('r.credits_mc'), '>', 0)
-      .orderBy('mc', 'desc')
-      .orderBy('r.user_id')
-      .limit(10)
-      .execute(),
+    used
+      ? db
+          .selectFrom(used.as('p'))
+          .select((eb) => eb.fn.count<number>('p.user_id').distinct().as('n'))
+          .executeTakeFirst()
+      : undefined,
+    used
+      ? db
+          .selectFrom(used.as('p'))
+          .innerJoin('accounts as a', 'a.id', 'p.user_id')
+          .select((eb) => ['p.user_id', 'a.name', eb.fn.sum<number>('p.mc').as('mc')])
+          .groupBy(['p.user_id', 'a.name'])
+          .having((eb) => eb.fn.sum('p.mc'), '>', 0)
+          .orderBy('mc', 'desc')
+          .orderBy('p.user_id')
+          .limit(10)
+          .execute()
+      : [],
     db.selectFrom('credit_packages').select(['id', 'name']).execute(),
   ]);
   const revenueByDay = new Map<number, number>();
@@ -148,4 +149,36 @@ export async function getAdminAnalytics(
       .sort((a, b) => b.revenueCents - a.revenueCents || a.name.localeCompare(b.name)),
     topAccounts: top.map((t) => ({ accountId: t.user_id, name: t.name, usedMc: Number(t.mc) })),
   };
+}
+
+/**
+ * What each account used over exactly [from, to), as a subquery of (user_id, mc) rows: the
+ * rollups of the whole hours and the usage rows of the part-hours at the ends, as the usage
+ * report reads them; every kind of account (organisations too). Undefined for an empty range.
+ */
+function usedByAccount(db: Kysely<DB>, r: { from: number; to: number }) {
+  const { whole, edges } = rangeParts(r);
+  const parts = [
+    ...(whole
+      ? [
+          db
+            .selectFrom('usage_rollups')
+            .select((eb) => ['user_id', eb.fn.sum<number>('credits_mc').as('mc')])
+            .where('bucket', '>=', whole[0])
+            .where('bucket', '<', whole[1])
+            .groupBy('user_id'),
+        ]
+      : []),
+    ...edges.map(([lo, hi]) =>
+      db
+        .selectFrom('usage_tracking')
+        .select((eb) => ['user_id', eb.fn.sum<number>('charged_mc').as('mc')])
+        .where('created_at', '>=', lo)
+        .where('created_at', '<', hi)
+        .where('user_id', 'in', accountsActiveInHour(db, lo))
+        .groupBy('user_id'),
+    ),
+  ];
+  const [first, ...rest] = parts;
+  return first ? rest.reduce((u, q) => u.unionAll(q), first) : undefined;
 }

@@ -94,19 +94,10 @@ export interface UsageGroup {
  */
 export async function usageGroups(db: Kysely<DB>, userId: string | null, r: UsageRange): Promise<UsageGroup[]> {
   const size = r.granularity === 'hour' ? HOUR_MS : DAY_MS;
-  // The whole hours: [a, b). Part-hours: [from, a) and [b, to), or [from, to) inside one hour.
-  const a = r.from % HOUR_MS === 0 ? r.from : r.from - (r.from % HOUR_MS) + HOUR_MS;
-  const b = r.to - (r.to % HOUR_MS);
+  const { whole, edges } = rangeParts(r);
   const parts: Promise<SummedRow[]>[] = [];
-  if (a < b) parts.push(rollupRows(db, userId, a, b, size));
-  const edges: [number, number][] =
-    a > b
-      ? [[r.from, r.to]]
-      : [
-          [r.from, a],
-          [b, r.to],
-        ];
-  for (const [lo, hi] of edges) if (lo < hi) parts.push(usageRows(db, userId, lo, hi, size));
+  if (whole) parts.push(rollupRows(db, userId, whole[0], whole[1], size));
+  for (const [lo, hi] of edges) parts.push(usageRows(db, userId, lo, hi, size));
   const merged = new Map<string, UsageGroup>();
   for (const row of (await Promise.all(parts)).flat()) {
     const g = {
@@ -128,6 +119,32 @@ export async function usageGroups(db: Kysely<DB>, userId: string | null, r: Usag
   }
   return [...merged.values()].sort((x, y) => x.bucket - y.bucket || x.operation.localeCompare(y.operation) || x.unit.localeCompare(y.unit));
 }
+
+/**
+ * A range as the usage tables cover it: the whole hours inside it (from the rollups; null
+ * when there is none) and the part-hours at its ends (from the usage rows; none empty).
+ */
+export function rangeParts(r: { from: number; to: number }): { whole: [number, number] | null; edges: [number, number][] } {
+  const a = r.from % HOUR_MS === 0 ? r.from : r.from - (r.from % HOUR_MS) + HOUR_MS;
+  const b = r.to - (r.to % HOUR_MS);
+  // Inside one hour: [from, to) alone. Otherwise [from, a) and [b, to), each when not empty.
+  const edges: [number, number][] =
+    a > b
+      ? [[r.from, r.to]]
+      : [
+          [r.from, a],
+          [b, r.to],
+        ];
+  return { whole: a < b ? [a, b] : null, edges: edges.filter(([lo, hi]) => lo < hi) };
+}
+
+/** The accounts the rollups of the hour of `at` name: those that may have usage rows in it. */
+export const accountsActiveInHour = (db: Kysely<DB>, at: number) =>
+  db
+    .selectFrom('usage_rollups')
+    .select('user_id')
+    .distinct()
+    .where('bucket', '=', at - (at % HOUR_MS));
 
 /** A rollup's columns, summed per bucket of the report's size. */
 type SummedRow = Omit<UsageRollupsTable, 'user_id'>;
