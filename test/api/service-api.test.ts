@@ -322,6 +322,45 @@ describe.each(await activeDialects())('the service API on %s', (dialect) => {
       expect(JSON.parse(tx.metadata as string)).toMatchObject({ thread: 't-9', eventId: 'e1', operation: 'message', quantity: 1 });
     });
 
+    it('judges an id repeated in one batch as a later batch would: duplicate of a charge, or charged after a refusal', async () => {
+      const rich = await customer(10);
+      const poor = await customer(0.15);
+      const ev = (id: string, customer: string, quantity = 1) => ({ id, customer, operation: 'message', unit: 'per_message', quantity });
+      const r = await svc.call('POST /api/v1/usage/batch', {
+        body: {
+          events: [
+            ev('q1', poor.externalId, 100), // 10 credits: short
+            ev('q1', poor.externalId, 1), // judged on its own: charged
+            ev('r1', rich.externalId),
+            ev('r1', rich.externalId, 2), // other content under a charged id
+            ev('s1', 'never-made'),
+            ev('s1', rich.externalId),
+            ev('t1', rich.externalId),
+            ev('t1', rich.externalId),
+            ev('t1', rich.externalId),
+          ],
+        },
+      });
+      expect(r.status).toBe(200);
+      const results = r.body.results;
+      expect(results.map((x) => [x.id, x.status, x.error?.code ?? null])).toEqual([
+        ['q1', 'insufficient_credits', 'insufficient_credits'],
+        ['q1', 'charged', null],
+        ['r1', 'charged', null],
+        ['r1', 'duplicate', 'idempotency_conflict'],
+        ['s1', 'invalid', 'not_found'],
+        ['s1', 'charged', null],
+        ['t1', 'charged', null],
+        ['t1', 'duplicate', null],
+        ['t1', 'duplicate', null],
+      ]);
+      expect(results[7]?.usageId).toBe(results[6]?.usageId);
+      const balance = async (c: { externalId: string }) =>
+        (await svc.call('GET /api/v1/customers/:externalId/balance', { params: { externalId: c.externalId } })).body.balance;
+      expect(await balance(poor)).toBeCloseTo(0.05, 3);
+      expect(await balance(rich)).toBeCloseTo(9.7, 3);
+    });
+
     it('takes 1 to 1,000 events: 0 or 1,001 is 400', async () => {
       const c = await customer(200);
       const events = Array.from({ length: 1000 }, (_, i) => ({

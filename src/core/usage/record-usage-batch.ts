@@ -64,13 +64,18 @@ function chunks<T>(xs: T[], n: number): T[][] {
   return out;
 }
 
+type Parsed = { index: number; event: Event; raw: unknown };
+
 export async function recordUsageBatch(core: Core, input: { scope: string; events: unknown[] }): Promise<BatchResult[]> {
   const results: (BatchResult | undefined)[] = new Array(input.events.length);
-  const parsed: { index: number; event: Event; raw: unknown }[] = [];
-  const firstById = new Map<string, number>();
-  const repeats: { index: number; of: number }[] = [];
+  // Each id's events in order: the first of each is charged in the first round; a later one
+  // goes through the writer in the round after (its id's key then stored or not), so it is
+  // judged as the same id in a later batch would be: a `duplicate` of a charged event (with
+  // `idempotency_conflict` when its content differs), or charged on its own when the earlier
+  // one was refused (a review found it took the earlier refusal).
+  const byId = new Map<string, Parsed[]>();
 
-  // 1. Each event on its own: its shape, then whether its id came earlier in this batch.
+  // 1. Each event on its own: its shape.
   input.events.forEach((raw, index) => {
     const rawId =
       raw && typeof raw === 'object' && typeof (raw as { id?: unknown }).id === 'string' ? ((raw as { id: string }).id as string) : null;
@@ -84,15 +89,12 @@ export async function recordUsageBatch(core: Core, input: { scope: string; event
       results[index] = invalid(rawId, fields.map((f) => f.message).join('; '), { fields });
       return;
     }
-    const first = firstById.get(r.data.id);
-    if (first !== undefined) {
-      repeats.push({ index, of: first });
-      return;
-    }
-    firstById.set(r.data.id, index);
-    parsed.push({ index, event: r.data, raw });
+    const same = byId.get(r.data.id);
+    if (same) same.push({ index, event: r.data, raw });
+    else byId.set(r.data.id, [{ index, event: r.data, raw }]);
   });
 
+  const parsed = [...byId.values()].flat();
   // 2. Their customers, in a few queries.
   const externals = [...new Set(parsed.map((p) => p.event.customer))];
   const accounts = new Map<string, { id: string; role: string }>();
@@ -107,12 +109,32 @@ export async function recordUsageBatch(core: Core, input: { scope: string; event
     for (const r of rows) if (r.external_id !== null) accounts.set(r.external_id, { id: r.id, role: r.role ?? 'user' });
   }
 
-  // 3. Price and build each event's ledger operation (each member named resolved once).
+  // 3. Round by round (one round unless an id repeats): the k-th event of each id.
   const members = new Map<string, string | null>();
+  for (let k = 0; ; k++) {
+    const round = [...byId.values()].flatMap((events) => {
+      const e = events[k];
+      return e ? [e] : [];
+    });
+    if (round.length === 0) break;
+    await chargeRound(core, input.scope, round, accounts, members, results);
+  }
+  return results as BatchResult[];
+}
+
+/** Prices and builds each event's ledger operation, then charges them all in one transaction. */
+async function chargeRound(
+  core: Core,
+  keyScope: string,
+  round: Parsed[],
+  accounts: Map<string, { id: string; role: string }>,
+  members: Map<string, string | null>,
+  results: (BatchResult | undefined)[],
+): Promise<void> {
   const ops: LedgerOp[] = [];
   const opIndex: number[] = [];
   const opIds: string[] = [];
-  for (const { index, event, raw } of parsed) {
+  for (const { index, event, raw } of round) {
     try {
       const account = accounts.get(event.customer);
       if (!account)
@@ -129,7 +151,7 @@ export async function recordUsageBatch(core: Core, input: { scope: string; event
       const { rule, costMc, usage } = await core.pricing.priceUsage(event.operation, event.unit, event.quantity, event.metadata);
       const common = {
         idem: {
-          scope: input.scope,
+          scope: keyScope,
           key: `event:${event.id}`,
           fingerprint: hash('sha256', stableStringify(raw)),
         },
@@ -152,7 +174,7 @@ export async function recordUsageBatch(core: Core, input: { scope: string; event
     }
   }
 
-  // 4. One transaction for all of them; each operation still succeeds or fails on its own.
+  // One transaction for all of them; each operation still succeeds or fails on its own.
   if (ops.length > 0) {
     let outcomes: OpResult[];
     try {
@@ -195,15 +217,4 @@ export async function recordUsageBatch(core: Core, input: { scope: string; event
       } else results[index] = { id, status: 'invalid', error: err };
     });
   }
-
-  // 5. An id repeated within the batch: a duplicate of its first event when that one was
-  // charged (or was itself a duplicate), else the same outcome.
-  for (const { index, of } of repeats) {
-    const first = results[of] as BatchResult;
-    results[index] =
-      first.status === 'charged' || first.status === 'duplicate'
-        ? { id: first.id, status: 'duplicate', usageId: first.usageId ?? null }
-        : { ...first };
-  }
-  return results as BatchResult[];
 }
