@@ -57,6 +57,13 @@ describe.each(await activeDialects())('admin on %s', (dialect) => {
     );
     expect((await admin.api.get(`/api/admin/users/${u.user.id}/usage?granularity=week`)).status).toBe(400);
     expect((await admin.api.get('/api/admin/users/nobody/usage')).status).toBe(404);
+    // An organisation's account too, by its id.
+    const org = (await u.api.post('/api/orgs', { name: 'Reported' })).body.organization;
+    await s.grant(org.id, 5);
+    expect((await u.api.post('/api/messages', { to: 'x', body: 'y' }, { 'x-account': org.id })).status).toBe(201);
+    const orgUsage = await admin.api.get(`/api/admin/users/${org.id}/usage`);
+    expect(orgUsage.status).toBe(200);
+    expect([orgUsage.body.totalCredits, orgUsage.body.totalOperations]).toEqual([0.1, 1]);
     expect((await u.api.get(`/api/admin/users/${u.user.id}/usage`)).status).toBe(403);
     // The messages took the available credits below 29.9: a low-balance alert (written just after the charge).
     const detail = await until('the low-balance alert on the admin’s page', async () => {

@@ -103,9 +103,9 @@ export const ADMIN_DOCS: RouteDocs = {
   }),
   ...refusing([400, 401, 403, 404], {
     'GET /api/admin/users/:id/usage': {
-      summary: 'A user’s usage report',
+      summary: 'An account’s usage report',
       description:
-        'Admins only. The user’s usage report, the same as the user’s own `GET /api/credits/usage`: credits spent and operations per UTC day or hour (`granularity`) over `from`..`to` (default: the last 30 days), and per operation and unit. An unknown user is 404.',
+        'Admins only. The usage report of the account with this id (a user’s personal account, or an organisation’s), the same as `GET /api/credits/usage` on that account: credits spent and operations per UTC day or hour (`granularity`) over `from`..`to` (default: the last 30 days), and per operation and unit. An unknown user is 404.',
     },
     'PATCH /api/admin/packages/:id': {
       summary: 'Change a package',

@@ -4,6 +4,7 @@
  */
 import { changeRole } from '../../../core/accounts/change-role.js';
 import { getUserWithAccount } from '../../../core/accounts/get-user.js';
+import { notFound } from '../../../core/errors.js';
 import { getUserDetail } from '../../../core/accounts/get-user-detail.js';
 import { listUsers } from '../../../core/accounts/list-users.js';
 import { listAudit } from '../../../core/audit/list-audit.js';
@@ -58,10 +59,12 @@ export async function adminRoutes(app: App, ctx: AppContext) {
     };
   });
 
+  // Any account's report (API.md: "that account's usage report"): a user's, or an organisation's by its id.
   route('GET /api/admin/users/:id/usage', async (req) => {
-    const user = await getUserWithAccount(db, req.params.id);
+    const account = await db.selectFrom('accounts').select('id').where('id', '=', req.params.id).executeTakeFirst();
+    if (!account) throw notFound('Account');
     const range = usageRange(Date.now(), req.query);
-    return toUsage(range, await getUsage(db, user.id, range));
+    return toUsage(range, await getUsage(db, account.id, range));
   });
 
   adjustmentRoute(app, ctx, {
