@@ -1,23 +1,6 @@
 /**
- * npm run bench [-- options]   (also: credits bench [options])
- *
- *   --quick              a smoke run: 1 run of short figures, 100,000 analytics rows
- *   --runs N             runs per figure, the figure is their median (default 3)
- *   --seconds S          length of each HTTP run (default 10)
- *   --ledger-seconds S   length of each ledger run (default 4)
- *   --connections C      HTTP connections (default 64)
- *   --concurrency C      ledger debits in flight (default 64)
- *   --accounts N         accounts of the spread shape (default 10,000)
- *   --rows N             usage rows of the analytics user (default 1,000,000)
- *   --dialect D          sqlite or postgres only (default: both)
- *   --writers 1,2,3      capacity: the writer process counts measured (default 1,2,3)
- *   --only A,B           sections: http, profile, durability, ledger, pgbench, analytics, scale, capacity, batch, org, grants
- *                        (default: all); `--only http` runs the issue-21 HTTP goals alone (bare Fastify,
- *                        /health/live, metered) and their CPU profiles (profile); `--only capacity` runs goal 5's
- *                        model (writer processes on one Postgres, with the scale-out run that checks it)
- *   --no-profile         with http: skip the CPU profiles (and their entry in bench/analysis.md)
- *   --no-verify          skip `verifyLedger` over what the ledger runs wrote
- *   --out FILE           where to write the markdown (default bench/results.md)
+ * The benchmarks: `npm run bench [-- options]` (also `credits bench [options]`); the options
+ * are USAGE below (`--help` prints them).
  *
  * Builds the service first (the HTTP sections run dist/ in their own processes, as
  * `npm start` does), prints each figure as it comes and a summary, writes the markdown.
@@ -50,7 +33,59 @@ import { type LedgerResult, ledgerBench } from './ledger.js';
 import { type RouteProfile, profileBench, profileMarkdown } from './profile.js';
 import { type PgbenchFigure, pgbench, pgbenchAvailable } from './pgbench.js';
 
+const USAGE = `npm run bench [-- options]   (also: credits bench [options])
+
+  --quick              a smoke run: 1 run of short figures, 100,000 analytics rows
+  --runs N             runs per figure, the figure is their median (default 3)
+  --seconds S          length of each HTTP run (default 10)
+  --ledger-seconds S   length of each ledger run (default 4)
+  --connections C      HTTP connections (default 64)
+  --concurrency C      ledger debits in flight (default 64)
+  --accounts N         accounts of the spread shape (default 10,000)
+  --rows N             usage rows of the analytics user (default 1,000,000)
+  --dialect D          sqlite or postgres only (default: both)
+  --writers 1,2,3      capacity: the writer process counts measured (default 1,2,3)
+  --only A,B           sections: http, profile, durability, ledger, pgbench, analytics, scale, capacity, batch, org, grants
+                       (default: all); \`--only http\` runs the issue-21 HTTP goals alone (bare Fastify,
+                       /health/live, metered) and their CPU profiles (profile); \`--only capacity\` runs goal 5's
+                       model (writer processes on one Postgres, with the scale-out run that checks it)
+  --no-profile         with http: skip the CPU profiles (and their entry in bench/analysis.md)
+  --no-verify          skip \`verifyLedger\` over what the ledger runs wrote
+  --out FILE           where to write the markdown (default bench/results.md)`;
+
 const args = process.argv.slice(2);
+// A flag this script does not know is refused before anything runs: `credits bench --help`
+// or a mistyped option used to start a full run, rebuild dist/ and rewrite results.md.
+{
+  const valued = new Set([
+    '--runs',
+    '--seconds',
+    '--ledger-seconds',
+    '--connections',
+    '--concurrency',
+    '--accounts',
+    '--rows',
+    '--dialect',
+    '--writers',
+    '--only',
+    '--out',
+  ]);
+  const bare = new Set(['--quick', '--no-profile', '--no-verify']);
+  if (args.includes('--help') || args.includes('-h')) {
+    console.log(USAGE);
+    process.exit(0);
+  }
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i] as string;
+    if (bare.has(a)) continue;
+    if (valued.has(a) && i + 1 < args.length && !(args[i + 1] as string).startsWith('--')) {
+      i++;
+      continue;
+    }
+    console.error(`bench: ${valued.has(a) ? `${a} needs a value` : `unknown option ${a}`}.\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
 const quick = args.includes('--quick');
 const RUNS = Number(arg('runs') ?? (quick ? 1 : 3));
 const SECONDS = Number(arg('seconds') ?? (quick ? 3 : 10));

@@ -29,6 +29,15 @@ function credits(...args: string[]) {
 }
 
 describe('the credits command', () => {
+  it('bench --help prints the options and runs nothing; an unknown option is refused (exit 2)', async () => {
+    const help = await credits('bench', '--help');
+    expect(help.stdout).toMatch(/--only A,B/);
+    expect(help.stdout).not.toMatch(/building the service/);
+    const bad = await credits('bench', '--runz', '3').catch((e: { code: number; stderr: string }) => e);
+    expect(bad).toMatchObject({ code: 2 });
+    expect((bad as { stderr: string }).stderr).toMatch(/unknown option --runz/);
+  });
+
   it('migrates, seeds once, creates users and verifies', async () => {
     expect((await credits('migrate')).stdout).toMatch(/applied: 001-initial|up to date/);
     expect((await credits('seed')).stdout).toMatch(/5 package\(s\) and 16 pricing rule\(s\) added/);
