@@ -65,3 +65,28 @@ describe('Stripe', () => {
     expect(loadConfig({ ...mode }).stripe).toBeUndefined();
   });
 });
+
+describe('settings the listener, the logger or the mailer would only refuse at start', () => {
+  it('are refused with the rest of the configuration (exit 2, not restarted by systemd)', () => {
+    const base = { NODE_ENV: 'development', DATA_DIR: dir };
+    for (const [env, message] of [
+      [{ PORT: '99999' }, /PORT must be a port number/],
+      [{ PORT: '4000', METRICS_PORT: '4000' }, /METRICS_PORT must differ from PORT/],
+      [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/],
+      [{ SMTP_URL: 'garbage' }, /SMTP_URL must be an smtp:\/\/ or smtps:\/\/ URL/],
+      [{ ALERTS_WEBHOOK_URL: 'notaurl' }, /ALERTS_WEBHOOK_URL must be an http\(s\) URL/],
+      [{ VAPI_API_BASE: 'ftp://x' }, /VAPI_API_BASE must be an http\(s\) URL/],
+    ] as const) {
+      expect(() => loadConfig({ ...base, ...env }), JSON.stringify(env)).toThrow(message);
+    }
+    const fine = loadConfig({ ...base, PORT: '65535', METRICS_PORT: '9100', LOG_LEVEL: 'debug', SMTP_URL: 'smtps://u:p@mail.example:465' });
+    expect([fine.port, fine.metrics.port]).toEqual([65535, 9100]);
+  });
+
+  it('a NODE_ENV that is not development, production or test is named at start', async () => {
+    const { startupNotices } = await import('./start/notices.js');
+    const notices = (env: string) => startupNotices(loadConfig({ NODE_ENV: env, DATA_DIR: dir }), 'http://x', undefined);
+    expect(notices('prod').join('\n')).toMatch(/WARNING: NODE_ENV is 'prod', not 'production'/);
+    expect(notices('development').join('\n')).not.toMatch(/WARNING/);
+  });
+});

@@ -28,6 +28,9 @@ export interface LoadOptions {
 }
 
 /** Reads and checks the environment. Throws ConfigError with every problem listed. */
+/** pino's levels (LOG_LEVEL). */
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptions = {}): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
@@ -95,6 +98,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
     problems.push('PUBLIC_URL is required in production when SMTP_URL is set (links in mails point to it)');
   if (e.METRICS_TOKEN && e.METRICS_TOKEN.length < 16) problems.push('METRICS_TOKEN must be at least 16 characters');
   if (e.METRICS_PORT > 65535) problems.push('METRICS_PORT must be a port number');
+  // Refused here with the rest (exit 2, which systemd does not restart) rather than by the
+  // listener, the logger or the mailer at start (exit 1, restarted every 2 s).
+  if (e.PORT > 65535) problems.push('PORT must be a port number (0 to 65535)');
+  if (e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) problems.push('METRICS_PORT must differ from PORT (0: metrics on the main port)');
+  if (!LOG_LEVELS.includes(e.LOG_LEVEL)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
+  if (e.SMTP_URL && !/^smtps?:\/\/[^/\s]+/.test(e.SMTP_URL)) problems.push('SMTP_URL must be an smtp:// or smtps:// URL');
+  if (e.ALERTS_WEBHOOK_URL && !/^https?:\/\/[^/\s]+/.test(e.ALERTS_WEBHOOK_URL)) problems.push('ALERTS_WEBHOOK_URL must be an http(s) URL');
+  if (!/^https?:\/\/[^/\s]+/.test(e.VAPI_API_BASE)) problems.push('VAPI_API_BASE must be an http(s) URL');
   if (isProduction && e.WEBHOOKS_SCHEDULE_SCALE !== 1) problems.push('WEBHOOKS_SCHEDULE_SCALE is for tests: unset it in production');
   if (e.WEBHOOKS_LEASE_MS !== undefined && e.WEBHOOKS_LEASE_MS <= e.WEBHOOKS_TIMEOUT_MS)
     problems.push('WEBHOOKS_LEASE_MS must exceed WEBHOOKS_TIMEOUT_MS');

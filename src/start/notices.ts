@@ -14,6 +14,12 @@ export function setupInstructions(url: string, token: string): string[] {
 /** What an operator should know at start-up: where the VAPI secret is, where the metrics are. */
 export function startupNotices(config: Config, url: string, metricsUrl: string | undefined): string[] {
   const out: string[] = [];
+  // A mistyped NODE_ENV ('prod') starts in development mode: say so, as `credits doctor` does.
+  if (!['development', 'production', 'test'].includes(config.env)) {
+    out.push(
+      `WARNING: NODE_ENV is '${config.env}', not 'production': the service runs in development mode (generated secrets, simulated payments). Set NODE_ENV=production for a production start.`,
+    );
+  }
   const hook = `${config.publicUrl ?? (url || 'http://<host>')}/api/vapi/webhook`;
   if (config.vapi.webhookSecretFile) {
     out.push(
