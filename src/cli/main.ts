@@ -9,6 +9,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import { ConfigError, loadConfig } from '../config.js';
+import { emailAddress } from '../contracts/auth.js';
 import { createUser } from '../core/accounts/create-user.js';
 import { createCore } from '../core/index.js';
 import { LedgerKey } from '../core/ledger/hash.js';
@@ -205,7 +206,12 @@ const users = program.command('users').description('manage users');
 users
   .command('create')
   .description('create a user')
-  .requiredOption('--email <email>', 'email address')
+  .requiredOption('--email <email>', 'email address', (v) => {
+    // The rule sign-up applies (POST /api/auth/register): a CLI user is a user like any other.
+    const r = emailAddress.safeParse(v);
+    if (!r.success) throw new InvalidArgumentError('must be a valid email address');
+    return r.data;
+  })
   .requiredOption('--password <password>', 'at least 8 characters, not easy to guess')
   .option('--name <name>', 'display name')
   .option(

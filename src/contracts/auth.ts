@@ -14,7 +14,9 @@ export const userSchema = z
   })
   .meta({ id: 'User' });
 
-const email = z.string().trim().max(254).pipe(z.email());
+/** An email address as sign-up takes it (the command line's `users create` too). */
+export const emailAddress = z.string().trim().max(254).pipe(z.email());
+const email = emailAddress;
 
 /** Unknown fields (role, balance...) are ignored: a body cannot set them. */
 export const registerBody = z.object({

@@ -29,10 +29,14 @@ function credits(...args: string[]) {
 }
 
 describe('the credits command', () => {
-  it('bench --help prints the options and runs nothing; an unknown option is refused (exit 2)', async () => {
+  it('refuses bad arguments before anything runs: bench --help prints the options, users create a bad email', async () => {
     const help = await credits('bench', '--help');
     expect(help.stdout).toMatch(/--only A,B/);
     expect(help.stdout).not.toMatch(/building the service/);
+    const email = await credits('users', 'create', '--email', 'bad', '--password', 'correct-horse-battery-staple').catch(
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect((email as { stderr: string }).stderr).toMatch(/'bad' is invalid. must be a valid email address/);
     const bad = await credits('bench', '--runz', '3').catch((e: { code: number; stderr: string }) => e);
     expect(bad).toMatchObject({ code: 2 });
     expect((bad as { stderr: string }).stderr).toMatch(/unknown option --runz/);
