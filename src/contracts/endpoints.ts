@@ -139,6 +139,7 @@ export const endpoints = {
   'GET /api/admin/webhook-events': ok(admin.webhookEventsPage, { query: common.paginationQuery }),
   'POST /api/admin/webhook-endpoints': created(webhooks.webhookEndpointCreated, { body: webhooks.webhookEndpointCreate }),
   'GET /api/admin/webhook-endpoints': ok(webhooks.webhookEndpointsList),
+  'GET /api/admin/webhook-endpoints/:id': ok(webhooks.webhookEndpointResponse, { params: common.idParam }),
   'PATCH /api/admin/webhook-endpoints/:id': ok(webhooks.webhookEndpointResponse, {
     params: common.idParam,
     body: webhooks.webhookEndpointPatch,

@@ -41,7 +41,7 @@ describe.each(await activeDialects())('webhooks on %s', (dialect) => {
     await rx?.close();
   });
 
-  it('lets admins register, list, disable and delete endpoints; the secret is shown once', async () => {
+  it('lets admins register, list, read one, disable and delete endpoints; the secret is shown once', async () => {
     const user = await s.register();
     const body = { url: `${rx.url}/crud`, events: ['credits.purchased' as const] };
     expect((await user.api.call('POST /api/admin/webhook-endpoints', { body })).status).toBe(403);
@@ -63,6 +63,11 @@ describe.each(await activeDialects())('webhooks on %s', (dialect) => {
       body: { url: `${rx.url}/crud2`, events: ['balance.low', 'balance.low'] },
     });
     expect(moved.body.endpoint).toMatchObject({ url: `${rx.url}/crud2`, events: ['balance.low'], enabled: false });
+    const one = await admin.api.call('GET /api/admin/webhook-endpoints/:id', { params: { id } });
+    expect(one.status).toBe(200);
+    expect(one.body.endpoint).toEqual(moved.body.endpoint);
+    expect(one.text).not.toContain(created.body.secret);
+    expect((await user.api.call('GET /api/admin/webhook-endpoints/:id', { params: { id } })).status).toBe(403);
 
     for (const bad of [
       { url: 'ftp://example.com/x', events: ['credits.purchased'] },
@@ -77,6 +82,7 @@ describe.each(await activeDialects())('webhooks on %s', (dialect) => {
 
     expect((await admin.api.call('DELETE /api/admin/webhook-endpoints/:id', { params: { id } })).body).toEqual({ id, deleted: true });
     expect((await admin.api.call('DELETE /api/admin/webhook-endpoints/:id', { params: { id } })).status).toBe(404);
+    expect((await admin.api.call('GET /api/admin/webhook-endpoints/:id', { params: { id } })).status).toBe(404);
     expect((await admin.api.call('GET /api/admin/webhook-endpoints/:id/deliveries', { params: { id } })).status).toBe(404);
     const audit = await admin.api.call('GET /api/admin/audit', { query: { limit: 200 } });
     const mine = audit.body.items.filter((e) => e.targetId === id);

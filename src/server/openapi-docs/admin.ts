@@ -86,6 +86,11 @@ export const ADMIN_DOCS: RouteDocs = {
     },
   }),
   ...refusing([401, 403, 404], {
+    'GET /api/admin/webhook-endpoints/:id': {
+      summary: 'One webhook endpoint',
+      description:
+        'Admins only. The endpoint with its `url`, `events` and `enabled` (never its secret, shown once at creation). An unknown id is 404.',
+    },
     'GET /api/admin/users/:id': {
       summary: 'One user',
       description: 'Admins only. The user with balance, the last 20 ledger rows and the last 20 payments.',

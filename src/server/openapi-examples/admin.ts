@@ -231,6 +231,7 @@ export const ADMIN_EXAMPLES: Record<string, Example> = {
     response: { status: 201, body: { endpoint: webhookEndpoint, secret: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw' } },
   },
   'GET /api/admin/webhook-endpoints': { response: { status: 200, body: { items: [webhookEndpoint] } } },
+  'GET /api/admin/webhook-endpoints/{id}': { response: { status: 200, body: { endpoint: webhookEndpoint } } },
   'PATCH /api/admin/webhook-endpoints/{id}': {
     request: { enabled: false },
     response: { status: 200, body: { endpoint: { ...webhookEndpoint, enabled: false } } },

@@ -2,7 +2,7 @@
 import { createWebhookEndpoint } from '../../../core/events/create-webhook-endpoint.js';
 import { deleteWebhookEndpoint } from '../../../core/events/delete-webhook-endpoint.js';
 import { listWebhookDeliveries } from '../../../core/events/list-webhook-deliveries.js';
-import { listWebhookEndpoints } from '../../../core/events/list-webhook-endpoints.js';
+import { getWebhookEndpoint, listWebhookEndpoints } from '../../../core/events/list-webhook-endpoints.js';
 import { retryWebhookDelivery } from '../../../core/events/retry-webhook-delivery.js';
 import { updateWebhookEndpoint } from '../../../core/events/update-webhook-endpoint.js';
 import { resolveHost } from '../../../integrations/webhooks/http-sender.js';
@@ -25,6 +25,8 @@ export async function webhookRoutes(app: App, ctx: AppContext) {
   );
 
   route('GET /api/admin/webhook-endpoints', async () => ({ items: await listWebhookEndpoints(db) }));
+
+  route('GET /api/admin/webhook-endpoints/:id', async (req) => ({ endpoint: await getWebhookEndpoint(db, req.params.id) }));
 
   route('PATCH /api/admin/webhook-endpoints/:id', async (req) => ({
     endpoint: await updateWebhookEndpoint(db, req.params.id, req.body, policy(req)),
