@@ -24,7 +24,7 @@ import { migrateDryRun } from './commands/migrate-dry-run.js';
 import { reconcileCommand } from './commands/reconcile.js';
 import { restoreCommand } from './commands/restore.js';
 import { formatHeads, parseHeads } from './heads.js';
-import { describeDatabase as where, openExistingDatabase } from './open-existing.js';
+import { commandConfig, describeDatabase as where, openExistingDatabase } from './open-existing.js';
 import { usersListCommand } from './commands/users-list.js';
 import { usersResetPasswordCommand } from './commands/users-reset-password.js';
 import { usersSetRoleCommand } from './commands/users-set-role.js';
@@ -78,8 +78,9 @@ credits migrate --key-ledger once. A ledger that was keyed and reset to the old 
 refused even then: restore a backup.`,
   )
   .action(async (o: { dryRun?: boolean; keyLedger?: boolean }) => {
+    // A dry run changes nothing: no secret is written to DATA_DIR either (commandConfig).
+    if (o.dryRun) return migrateDryRun(commandConfig());
     const c = config();
-    if (o.dryRun) return migrateDryRun(c);
     const database = await openConfiguredDatabase(c);
     try {
       const r = await prepareDatabase(database, c, { keyLedger: o.keyLedger ?? false });

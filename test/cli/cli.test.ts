@@ -29,7 +29,7 @@ function credits(...args: string[]) {
 }
 
 describe('the credits command', () => {
-  it('refuses bad arguments before anything runs: bench --help prints the options, users create a bad email', async () => {
+  it('changes nothing on bad arguments or a dry run: bench --help prints the options, users create refuses a bad email', async () => {
     const help = await credits('bench', '--help');
     expect(help.stdout).toMatch(/--only A,B/);
     expect(help.stdout).not.toMatch(/building the service/);
@@ -37,6 +37,11 @@ describe('the credits command', () => {
       (e: { code: number; stderr: string }) => e,
     );
     expect((email as { stderr: string }).stderr).toMatch(/'bad' is invalid. must be a valid email address/);
+    // migrate --dry-run lists and writes nothing, not even the generated secrets' files.
+    const fresh = join(dataDir, 'never-made');
+    const dry = await run(process.execPath, [...cli, 'migrate', '--dry-run'], { env: { ...env, DATA_DIR: fresh }, timeout: 60_000 });
+    expect(dry.stdout).toMatch(/would apply 001-initial/);
+    expect(existsSync(fresh)).toBe(false);
     const bad = await credits('bench', '--runz', '3').catch((e: { code: number; stderr: string }) => e);
     expect(bad).toMatchObject({ code: 2 });
     expect((bad as { stderr: string }).stderr).toMatch(/unknown option --runz/);
