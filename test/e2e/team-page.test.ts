@@ -81,8 +81,9 @@ describe.runIf(runBrowserTests)('the Team page in Chromium', () => {
     const pending = page.getByRole('table', { name: 'Pending invitations to Acme Recruiting' });
     await pending.getByRole('row').filter({ hasText: grace.user.email }).waitFor();
     await pending.getByRole('row').filter({ hasText: 'linus@example.com' }).getByText('Admin', { exact: true }).waitFor();
-    // The owner still manages the members.
+    // The owner still manages the members, owners included.
     await page.getByRole('button', { name: 'Change Milo Member' }).waitFor();
+    await page.getByRole('button', { name: 'Change Olive Owner' }).waitFor();
 
     // One made in "Invite member" joins the list.
     await page.getByRole('button', { name: 'Invite' }).click();
@@ -138,6 +139,15 @@ describe.runIf(runBrowserTests)('the Team page in Chromium', () => {
       await page.context().close();
     });
   }
+
+  it('an admin manages the members and admins but not the owner: no Change or Remove on an owner’s row', async () => {
+    const page = await open(admin.token, DESKTOP, 'admin');
+    await page.getByRole('button', { name: 'Change Milo Member' }).waitFor();
+    await page.getByRole('button', { name: 'Remove Ada Admin' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Change Olive Owner' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Remove Olive Owner' }).count()).toBe(0);
+    await page.context().close();
+  });
 
   it('logs no console errors', () => {
     expect(errors).toEqual([]);

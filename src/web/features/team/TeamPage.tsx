@@ -132,16 +132,18 @@ function Members({ org, manage }: { org: Account; manage: boolean }) {
         ]}
         actions={
           manage
-            ? (m) => (
-                <>
-                  <SmallButton onClick={() => setEditing(m)} label={`Change ${m.name || m.email}`}>
-                    Change
-                  </SmallButton>{' '}
-                  <SmallButton tone="danger" onClick={() => setRemoving(m)} label={`Remove ${m.name || m.email}`}>
-                    Remove
-                  </SmallButton>
-                </>
-              )
+            ? (m) =>
+                // An owner's row is the owners' to change (an admin's change is 403): no buttons on it for an admin.
+                m.role === 'owner' && me?.role !== 'owner' ? null : (
+                  <>
+                    <SmallButton onClick={() => setEditing(m)} label={`Change ${m.name || m.email}`}>
+                      Change
+                    </SmallButton>{' '}
+                    <SmallButton tone="danger" onClick={() => setRemoving(m)} label={`Remove ${m.name || m.email}`}>
+                      Remove
+                    </SmallButton>
+                  </>
+                )
             : undefined
         }
         actionsClassName="right stack-actions nowrap"
