@@ -259,7 +259,13 @@ usersListCommand(users);
 usersSetRoleCommand(users);
 usersResetPasswordCommand(users);
 
+/** Errors of a database that cannot be reached (the network, a missing database, refused credentials). */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EHOSTUNREACH', 'ECONNRESET', '3D000', '28P01', '28000']);
+
 program.parseAsync().catch((e) => {
-  console.error(e instanceof Error ? e.message : e);
+  const message = e instanceof Error ? e.message : String(e);
+  // `serve` and `migrate` name the database as the other commands do (open-existing.ts).
+  const unreachable = UNREACHABLE.has(String((e as { code?: unknown })?.code));
+  console.error(unreachable ? `Cannot reach ${where(commandConfig())}: ${message}` : message);
   process.exit(e instanceof LedgerKeyMismatch || e instanceof LedgerNotKeyed || e instanceof LedgerDowngraded ? 2 : 1);
 });

@@ -42,6 +42,16 @@ describe('the credits command', () => {
     const dry = await run(process.execPath, [...cli, 'migrate', '--dry-run'], { env: { ...env, DATA_DIR: fresh }, timeout: 60_000 });
     expect(dry.stdout).toMatch(/would apply 001-initial/);
     expect(existsSync(fresh)).toBe(false);
+    // A database that cannot be reached is named, as every command names it.
+    const down = await run(process.execPath, [...cli, 'migrate'], {
+      env: { ...env, DATABASE_URL: 'postgres://nobody:secret@127.0.0.1:1/x' },
+      timeout: 60_000,
+    }).catch((e: { code: number; stderr: string }) => e);
+    expect(down).toMatchObject({ code: 1 });
+    expect((down as { stderr: string }).stderr).toMatch(
+      /^Cannot reach PostgreSQL \(postgres:\/\/\*\*\*@127\.0\.0\.1:1\/x\): connect ECONNREFUSED/,
+    );
+    expect((down as { stderr: string }).stderr).not.toContain('secret');
     const bad = await credits('bench', '--runz', '3').catch((e: { code: number; stderr: string }) => e);
     expect(bad).toMatchObject({ code: 2 });
     expect((bad as { stderr: string }).stderr).toMatch(/unknown option --runz/);
