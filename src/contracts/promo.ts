@@ -77,18 +77,21 @@ export const redeemResponse = z.object({
   credits: z.object({ balance: credits, available: credits }),
 });
 
+const DAY_MS = 86_400_000;
+
 const figure = z.object({ credits, valueCents: z.number().int() });
 
 /** `?asOf=` a day (its end, UTC) or a date-time (as given, inclusive); `?from=&to=` the expiry period. */
 export const liabilityQuery = z
   .object({
     asOf: isoDateEnd
-      .transform((end) => end - 1)
+      // Today's date (a date picker's default) is the day so far: now, not its future end.
+      .transform((end) => (end % DAY_MS === 0 && end - DAY_MS <= Date.now() && end > Date.now() ? Date.now() : end - 1))
       .refine((t) => t <= Date.now() + 60_000, { message: 'must not be in the future' })
       .optional()
       .meta({
         description:
-          'The moment of the figures: an ISO-8601 date (the end of that UTC day) or a date-time (inclusive); default now. Not in the future.',
+          'The moment of the figures: an ISO-8601 date (the end of that UTC day; today: now) or a date-time (inclusive); default now. Not in the future.',
       }),
     ...dateRangeQuery,
   })

@@ -158,6 +158,12 @@ describe('GET /api/admin/liability over HTTP', () => {
       expect(r.status, q).toBe(400);
       expect(r.error?.code).toBe('validation_error');
     }
+    // Today's date (a date picker's default) is the day so far: now.
+    const before = Date.now();
+    const today = await admin.api.get(`/api/admin/liability?asOf=${new Date().toISOString().slice(0, 10)}`);
+    expect(today.status).toBe(200);
+    expect(Date.parse(today.body.asOf)).toBeGreaterThanOrEqual(before - 1000);
+    expect(Date.parse(today.body.asOf)).toBeLessThanOrEqual(Date.now() + 1000);
     expect((await u.api.get('/api/admin/liability')).status).toBe(403);
     expect((await u.api.get('/api/admin/liability.csv')).status).toBe(403);
     expect((await s.api.get('/api/admin/liability')).status).toBe(401);
