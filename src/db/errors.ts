@@ -25,6 +25,7 @@ const CONNECTION_CODES = new Set([
   '57P02', // crash_shutdown
   '57P03', // cannot_connect_now (starting up, shutting down, recovering)
   '53300', // too_many_connections
+  '3D000', // invalid_catalog_name: the database was dropped under the service (dropdb --force)
   'SQLITE_IOERR_FSYNC', // SQLite: a commit's sync failed (open.ts sqliteWalSync), whether it is on disk is unknown
 ]);
 
