@@ -198,8 +198,9 @@ export async function readManifest(file: string): Promise<BackupManifest> {
 
 /** Reads the manifest and checks the file's size and SHA-256 against it; throws BackupError when they differ. */
 export async function checkBackup(file: string): Promise<BackupManifest> {
-  const m = await readManifest(file);
+  // The file first: a mistyped path says so, not that its manifest is missing.
   if (!existsSync(file)) throw new BackupError(`${file} does not exist`);
+  const m = await readManifest(file);
   const size = (await stat(file)).size;
   if (size !== m.sizeBytes)
     throw new BackupError(`${file} is ${size} bytes, its manifest says ${m.sizeBytes}: not the file that was backed up`);
