@@ -121,6 +121,9 @@ export const isoDate = isoText.transform(parseIso);
  */
 export const isoDateEnd = isoText.transform((s) => parseIso(s) + (DATE_ONLY.test(s) ? DAY_MS : 0));
 
+/** An ISO-8601 date or date-time as Unix ms (a date: its UTC midnight), and whether it was a date alone. */
+export const isoMoment = isoText.transform((s) => ({ at: parseIso(s), dateOnly: DATE_ONLY.test(s) }));
+
 /** `?from=&to=` of every route with a time range: `from` inclusive, `to` exclusive, UTC. */
 export const dateRangeQuery = {
   from: isoDate

@@ -1,6 +1,6 @@
 /** Promo codes (issue 17): what an admin creates and lists, and what a user redeems; and the liability report of the grants. */
 import { z } from 'zod';
-import { credits, dateRangeQuery, isoDate, isoDateEnd, pageOf, positiveCreditsInput } from './common.js';
+import { credits, dateRangeQuery, isoDate, isoMoment, pageOf, positiveCreditsInput } from './common.js';
 import { grantSchema } from './credits-extra.js';
 
 /**
@@ -84,9 +84,13 @@ const figure = z.object({ credits, valueCents: z.number().int() });
 /** `?asOf=` a day (its end, UTC) or a date-time (as given, inclusive); `?from=&to=` the expiry period. */
 export const liabilityQuery = z
   .object({
-    asOf: isoDateEnd
-      // Today's date (a date picker's default) is the day so far: now, not its future end.
-      .transform((end) => (end % DAY_MS === 0 && end - DAY_MS <= Date.now() && end > Date.now() ? Date.now() : end - 1))
+    asOf: isoMoment
+      .transform(({ at, dateOnly }) => {
+        const end = dateOnly ? at + DAY_MS : at;
+        // Today's date (a date picker's default) is the day so far: now, not its future end. A
+        // date-time is taken as given, so tomorrow's midnight stays in the future (400).
+        return dateOnly && at <= Date.now() && end > Date.now() ? Date.now() : end - 1;
+      })
       .refine((t) => t <= Date.now() + 60_000, { message: 'must not be in the future' })
       .optional()
       .meta({

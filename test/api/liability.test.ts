@@ -164,6 +164,10 @@ describe('GET /api/admin/liability over HTTP', () => {
     expect(today.status).toBe(200);
     expect(Date.parse(today.body.asOf)).toBeGreaterThanOrEqual(before - 1000);
     expect(Date.parse(today.body.asOf)).toBeLessThanOrEqual(Date.now() + 1000);
+    // A date-time is taken as given: tomorrow's midnight is in the future.
+    const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+    expect((await admin.api.get(`/api/admin/liability?asOf=${tomorrow}T00:00:00Z`)).status).toBe(400);
+    expect((await admin.api.get(`/api/admin/liability?asOf=${tomorrow}`)).status).toBe(400);
     expect((await u.api.get('/api/admin/liability')).status).toBe(403);
     expect((await u.api.get('/api/admin/liability.csv')).status).toBe(403);
     expect((await s.api.get('/api/admin/liability')).status).toBe(401);
