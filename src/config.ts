@@ -27,10 +27,10 @@ export interface LoadOptions {
   persistSecrets?: boolean;
 }
 
-/** Reads and checks the environment. Throws ConfigError with every problem listed. */
 /** pino's levels (LOG_LEVEL). */
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
+/** Reads and checks the environment. Throws ConfigError with every problem listed. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptions = {}): Config {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {

@@ -103,7 +103,9 @@ const parseIso = (s: string) => Date.parse(/T|\s/.test(s) && !/Z|[+-]\d{2}:?\d{2
 /** The date's day exists: `Date.parse` rolls 2026-02-30 over to 2 March, which no one meant. */
 function realDay(s: string): boolean {
   const [y, m, d] = [Number(s.slice(0, 4)), Number(s.slice(5, 7)), Number(s.slice(8, 10))];
-  const day = new Date(Date.UTC(y, m - 1, d));
+  const day = new Date(0);
+  // setUTCFullYear, not Date.UTC, which reads the years 0 to 99 as 1900 to 1999.
+  day.setUTCFullYear(y, m - 1, d);
   return day.getUTCFullYear() === y && day.getUTCMonth() === m - 1 && day.getUTCDate() === d;
 }
 

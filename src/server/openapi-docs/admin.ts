@@ -110,7 +110,7 @@ export const ADMIN_DOCS: RouteDocs = {
     'GET /api/admin/users/:id/usage': {
       summary: 'An account’s usage report',
       description:
-        'Admins only. The usage report of the account with this id (a user’s personal account, or an organisation’s), the same as `GET /api/credits/usage` on that account: credits spent and operations per UTC day or hour (`granularity`) over `from`..`to` (default: the last 30 days), and per operation and unit. An unknown user is 404.',
+        'Admins only. The usage report of the account with this id (a user’s personal account, or an organisation’s), the same as `GET /api/credits/usage` on that account: credits spent and operations per UTC day or hour (`granularity`) over `from`..`to` (default: the last 30 days), and per operation and unit. An id that names no account is 404.',
     },
     'PATCH /api/admin/packages/:id': {
       summary: 'Change a package',
