@@ -146,8 +146,13 @@ export const accountsActiveInHour = (db: Kysely<DB>, at: number) =>
     .distinct()
     .where('bucket', '=', at - (at % HOUR_MS));
 
-/** A rollup's columns, summed per bucket of the report's size. */
-type SummedRow = Omit<UsageRollupsTable, 'user_id'>;
+/**
+ * A rollup's columns, summed per bucket of the report's size. PostgreSQL answers a sum of
+ * bigints as text (no type parser is set), so each number is read through Number().
+ */
+type SummedRow = {
+  [K in keyof Omit<UsageRollupsTable, 'user_id'>]: UsageRollupsTable[K] extends number ? number | string : UsageRollupsTable[K];
+};
 
 /**
  * The rollups of the whole hours [lo, hi), summed per bucket of `size` by the database: a
@@ -159,12 +164,12 @@ function rollupRows(db: Kysely<DB>, userId: string | null, lo: number, hi: numbe
   let q = db
     .selectFrom('usage_rollups')
     .select((eb) => [
-      sql<number>`bucket - (bucket % ${sql.lit(size)})`.as('bucket'),
+      sql<number | string>`bucket - (bucket % ${sql.lit(size)})`.as('bucket'),
       'operation',
       'unit',
-      eb.fn.sum<number>('credits_mc').as('credits_mc'),
-      eb.fn.sum<number>('operations').as('operations'),
-      eb.fn.sum<number>('quantity_milli').as('quantity_milli'),
+      eb.fn.sum<number | string>('credits_mc').as('credits_mc'),
+      eb.fn.sum<number | string>('operations').as('operations'),
+      eb.fn.sum<number | string>('quantity_milli').as('quantity_milli'),
     ])
     .where('bucket', '>=', lo)
     .where('bucket', '<', hi)
@@ -179,31 +184,20 @@ function rollupRows(db: Kysely<DB>, userId: string | null, lo: number, hi: numbe
  * rollups name.
  */
 function usageRows(db: Kysely<DB>, userId: string | null, lo: number, hi: number, size: number): Promise<SummedRow[]> {
-  const bucket = sql<number>`created_at - (created_at % ${sql.lit(size)})`;
+  const bucket = sql<number | string>`created_at - (created_at % ${sql.lit(size)})`;
   let q = db
     .selectFrom('usage_tracking')
     .select((eb) => [
       bucket.as('bucket'),
       'operation',
       'unit',
-      eb.fn.sum<number>('charged_mc').as('credits_mc'),
-      eb.fn.sum<number>(eb.case().when('reverses_id', 'is', null).then(1).else(-1).end()).as('operations'),
-      eb.fn.sum<number>('quantity_milli').as('quantity_milli'),
+      eb.fn.sum<number | string>('charged_mc').as('credits_mc'),
+      eb.fn.sum<number | string>(eb.case().when('reverses_id', 'is', null).then(1).else(-1).end()).as('operations'),
+      eb.fn.sum<number | string>('quantity_milli').as('quantity_milli'),
     ])
     .where('created_at', '>=', lo)
     .where('created_at', '<', hi)
     .groupBy([bucket, 'operation', 'unit']);
-  q =
-    userId !== null
-      ? q.where('user_id', '=', userId)
-      : q.where(
-          'user_id',
-          'in',
-          db
-            .selectFrom('usage_rollups')
-            .select('user_id')
-            .distinct()
-            .where('bucket', '=', lo - (lo % HOUR_MS)),
-        );
+  q = userId !== null ? q.where('user_id', '=', userId) : q.where('user_id', 'in', accountsActiveInHour(db, lo));
   return q.execute();
 }
