@@ -355,6 +355,21 @@ describe.each(await activeDialects())('the service API on %s', (dialect) => {
         ['t1', 'duplicate', null],
       ]);
       expect(results[7]?.usageId).toBe(results[6]?.usageId);
+      // Other content after a refusal takes a writer round each, four at most; the same content copies the refusal.
+      const z = await svc.call('POST /api/v1/usage/batch', {
+        body: { events: [...Array.from({ length: 7 }, (_, i) => ev('z1', poor.externalId, 100 + i)), ev('z1', poor.externalId, 106)] },
+      });
+      expect(z.body.results.map((x) => x.status)).toEqual([
+        'insufficient_credits',
+        'insufficient_credits',
+        'insufficient_credits',
+        'insufficient_credits',
+        'insufficient_credits',
+        'invalid',
+        'invalid',
+        'invalid',
+      ]);
+      expect(z.body.results[5]?.error?.message).toMatch(/at most 4 times in one batch/);
       const balance = async (c: { externalId: string }) =>
         (await svc.call('GET /api/v1/customers/:externalId/balance', { params: { externalId: c.externalId } })).body.balance;
       expect(await balance(poor)).toBeCloseTo(0.05, 3);

@@ -2,7 +2,8 @@
  * A batch of usage events from the platform (POST /api/v1/usage/batch): each event stands
  * alone (validated, priced and charged on its own; idempotent by its id under the API key's
  * scope), and every event that can be charged goes through the ledger writer in one
- * transaction, so a batch of 1,000 costs about one commit.
+ * transaction, so a batch of 1,000 costs about one commit (an id repeated with other content
+ * after a refusal takes one more round, at most MAX_ROUNDS in all).
  */
 import { hash } from 'node:crypto';
 import type { z } from 'zod';
@@ -27,6 +28,8 @@ export interface BatchResult {
 }
 
 type Event = z.output<typeof usageEvent>;
+
+const CONFLICT = 'An event with this id but other content was charged before; nothing was charged again.';
 
 function errorOf(e: unknown): NonNullable<BatchResult['error']> {
   if (e instanceof DomainError) {
@@ -64,15 +67,19 @@ function chunks<T>(xs: T[], n: number): T[][] {
   return out;
 }
 
-type Parsed = { index: number; event: Event; raw: unknown };
+/** An event that parsed, with the digest of its content (its idempotency key's fingerprint). */
+type Parsed = { index: number; event: Event; raw: unknown; fp: string };
+
+/** Writer rounds of one batch at most: the first, and those for an id repeated with other content after a refusal. */
+const MAX_ROUNDS = 5;
 
 export async function recordUsageBatch(core: Core, input: { scope: string; events: unknown[] }): Promise<BatchResult[]> {
   const results: (BatchResult | undefined)[] = new Array(input.events.length);
-  // Each id's events in order: the first of each is charged in the first round; a later one
-  // goes through the writer in the round after (its id's key then stored or not), so it is
-  // judged as the same id in a later batch would be: a `duplicate` of a charged event (with
-  // `idempotency_conflict` when its content differs), or charged on its own when the earlier
-  // one was refused (a review found it took the earlier refusal).
+  // Each id's events in order. The first of each goes through the writer in the first round. A
+  // later one is judged as the same id in a later batch would be: after a charged event (or a
+  // replay), a `duplicate` of it, with `idempotency_conflict` when its content differs; after a
+  // refused one, the same refusal when its content is the same, else charged or refused on its
+  // own in another round (a review found it copied the earlier refusal whatever it held).
   const byId = new Map<string, Parsed[]>();
 
   // 1. Each event on its own: its shape.
@@ -89,9 +96,10 @@ export async function recordUsageBatch(core: Core, input: { scope: string; event
       results[index] = invalid(rawId, fields.map((f) => f.message).join('; '), { fields });
       return;
     }
+    const p = { index, event: r.data, raw, fp: hash('sha256', stableStringify(raw)) };
     const same = byId.get(r.data.id);
-    if (same) same.push({ index, event: r.data, raw });
-    else byId.set(r.data.id, [{ index, event: r.data, raw }]);
+    if (same) same.push(p);
+    else byId.set(r.data.id, [p]);
   });
 
   const parsed = [...byId.values()].flat();
@@ -109,15 +117,57 @@ export async function recordUsageBatch(core: Core, input: { scope: string; event
     for (const r of rows) if (r.external_id !== null) accounts.set(r.external_id, { id: r.id, role: r.role ?? 'user' });
   }
 
-  // 3. Round by round (one round unless an id repeats): the k-th event of each id.
+  // 3. The first event of each id, in one transaction.
   const members = new Map<string, string | null>();
-  for (let k = 0; ; k++) {
-    const round = [...byId.values()].flatMap((events) => {
-      const e = events[k];
-      return e ? [e] : [];
-    });
-    if (round.length === 0) break;
-    await chargeRound(core, input.scope, round, accounts, members, results);
+  await chargeRound(
+    core,
+    input.scope,
+    [...byId.values()].map((events) => events[0] as Parsed),
+    accounts,
+    members,
+    results,
+  );
+
+  // 4. The repeats, settled from what came before them; a writer round only for other content after a refusal.
+  let repeated = [...byId.values()]
+    .filter((events) => events.length > 1)
+    .map((events) => ({ events, next: 1, anchor: null as Parsed | null, waiting: false }));
+  for (let round = 1; repeated.length > 0; round++) {
+    const toWriter: Parsed[] = [];
+    for (const r of repeated) {
+      for (; r.next < r.events.length; r.next++) {
+        const prev = r.events[r.next - 1] as Parsed;
+        const e = r.events[r.next] as Parsed;
+        const before = results[prev.index] as BatchResult;
+        if (before.status === 'charged' || (before.status === 'duplicate' && !before.error)) r.anchor = prev;
+        if (r.anchor) {
+          const anchored = results[r.anchor.index] as BatchResult;
+          results[e.index] =
+            e.fp === r.anchor.fp
+              ? { id: e.event.id, status: 'duplicate', usageId: anchored.usageId ?? null }
+              : { id: e.event.id, status: 'duplicate', error: { code: 'idempotency_conflict', message: CONFLICT } };
+        } else if (e.fp === prev.fp) results[e.index] = { ...before };
+        else {
+          toWriter.push(e);
+          r.waiting = true;
+          break;
+        }
+      }
+    }
+    if (toWriter.length > 0) {
+      if (round < MAX_ROUNDS) await chargeRound(core, input.scope, toWriter, accounts, members, results);
+      else
+        for (const e of toWriter)
+          results[e.index] = invalid(
+            e.event.id,
+            `An id may carry other content after a refusal at most ${MAX_ROUNDS - 1} times in one batch.`,
+          );
+    }
+    for (const r of repeated) {
+      if (r.waiting) r.next++;
+      r.waiting = false;
+    }
+    repeated = repeated.filter((r) => r.next < r.events.length);
   }
   return results as BatchResult[];
 }
@@ -134,7 +184,7 @@ async function chargeRound(
   const ops: LedgerOp[] = [];
   const opIndex: number[] = [];
   const opIds: string[] = [];
-  for (const { index, event, raw } of round) {
+  for (const { index, event, fp } of round) {
     try {
       const account = accounts.get(event.customer);
       if (!account)
@@ -153,7 +203,7 @@ async function chargeRound(
         idem: {
           scope: keyScope,
           key: `event:${event.id}`,
-          fingerprint: hash('sha256', stableStringify(raw)),
+          fingerprint: fp,
         },
         description: `${rule.description || event.operation} (${event.unit})`,
         metadata: serviceUsageMetadata(
@@ -212,7 +262,7 @@ async function chargeRound(
         results[index] = {
           id,
           status: 'duplicate',
-          error: { code: err.code, message: 'An event with this id but other content was charged before; nothing was charged again.' },
+          error: { code: err.code, message: CONFLICT },
         };
       } else results[index] = { id, status: 'invalid', error: err };
     });
