@@ -315,6 +315,23 @@ describe.runIf(await postgresAvailable())('promo codes on two instances of one P
     }
   });
 
+  it('one Idempotency-Key for two codes on both instances at once: one 201, the other 409 idempotency_conflict', async () => {
+    const admin = await a.userWithRole('admin');
+    for (let round = 0; round < 4; round++) {
+      for (const c of ['A', 'B'])
+        expect((await admin.api.post('/api/admin/promo-codes', { code: `KEY2-${c}-${round}`, credits: 1 })).status).toBe(201);
+      const u = await a.register();
+      const key = { 'idempotency-key': `two-codes-${round}` };
+      const answers = await Promise.all([
+        a.api.withToken(u.token).post('/api/credits/redeem', { code: `KEY2-A-${round}` }, key),
+        b.api.withToken(u.token).post('/api/credits/redeem', { code: `KEY2-B-${round}` }, key),
+      ]);
+      expect(answers.map((r) => r.status).sort()).toEqual([201, 409]);
+      expect(answers.find((r) => r.status === 409)?.error?.code).toBe('idempotency_conflict');
+      expect(await written(a, u.user.id)).toMatchObject({ grants: 1, redemptions: 1 });
+    }
+  });
+
   it('many accounts racing for a code of 3 redemptions on both instances: exactly 3 get it', async () => {
     const admin = await a.userWithRole('admin');
     expect((await admin.api.post('/api/admin/promo-codes', { code: 'LAST-THREE', credits: 1, maxRedemptions: 3 })).status).toBe(201);

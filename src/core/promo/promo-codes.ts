@@ -235,7 +235,9 @@ export async function redeemPromoCode(
     });
   } catch (e) {
     // The same account's two requests at once, on SQLite's retry or a lost race: the unique
-    // (code_id, user_id) let one through; the other is what it is, already redeemed.
+    // (code_id, user_id) let one through; the other is what it is, already redeemed. (One key
+    // for two codes at once collides on idempotency_keys instead: the writer retries that
+    // transaction, which then reads the key, committed, and answers idempotency_conflict.)
     if (isUniqueViolation(e)) throw alreadyRedeemed();
     throw e;
   }
