@@ -109,6 +109,37 @@ describe.each(await activeDialects())('simulated refunds on %s', (dialect) => {
     }
   });
 
+  it('without a key, two refunds that both read the payment before either applied refund once (their derived key)', async () => {
+    const admin = await s.userWithRole('admin');
+    const u = await s.register();
+    const id = await paid(u);
+    const core = s.running.core;
+    // The writer runs one transaction at a time: hold it while both refunds read the payment.
+    let open!: () => void;
+    const gate = new Promise<void>((resolve) => {
+      open = resolve;
+    });
+    const held = core.writer.transaction(async () => {
+      await gate;
+    });
+    const both = [refundSimulated(core, id, 1500, admin.user.id), refundSimulated(core, id, 1500, admin.user.id)];
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    open();
+    await held;
+    const outcomes = await Promise.all(both);
+    expect(outcomes.map((o) => o.payment.refunded_cents)).toEqual([1500, 1500]);
+    const p = await core.database.db.selectFrom('stripe_payments').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+    expect(p.refunded_cents).toBe(1500);
+    expect(await clawedBack(s, u.user.id)).toBe(183_333);
+    const audits = await core.database.db
+      .selectFrom('audit_log')
+      .select('id')
+      .where('action', '=', 'payment.refund')
+      .where('target_id', '=', id)
+      .execute();
+    expect(audits).toHaveLength(1);
+  });
+
   it('refunds once when a request is retried after its answer was lost', async () => {
     const admin = await s.userWithRole('admin');
     const u = await s.register();
