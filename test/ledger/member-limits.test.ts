@@ -231,7 +231,7 @@ describe.each(await activeDialects())('members’ monthly limits in the ledger (
     const report = await getUsage(db(), org, range);
     expect(byMember.reduce((s, m) => s + m.mc, 0)).toBe(report.totalMc);
     expect(byMember.reduce((s, m) => s + m.operations, 0)).toBe(report.totalOperations);
-    // A range taken in the very millisecond of the last charge still counts it, as the report's hour does.
+    // A range taken in the very millisecond of the last charge still counts it: `to` defaults to just after now.
     const last = await db()
       .selectFrom('usage_tracking')
       .select((eb) => eb.fn.max('created_at').as('at'))

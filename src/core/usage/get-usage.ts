@@ -11,13 +11,16 @@ export interface UsageRange {
   granularity: 'day' | 'hour';
 }
 
-/** Bounds of a usage query: default the last 30 days; hours at most 31 days, days at most 3 years. */
+/** Bounds of a usage query: default the last 30 days up to and including now; hours at most 31 days, days at most 3 years. */
 export function usageRange(
   now: number,
   q: { from?: number | undefined; to?: number | undefined; granularity: 'day' | 'hour' },
 ): UsageRange {
-  const to = q.to ?? now;
-  const from = q.from ?? to - (to % DAY_MS) - 29 * DAY_MS;
+  // Without `to`, everything up to and including now: `to` is exclusive, so a charge made in the
+  // very millisecond the report is asked for is in it (the 30 days are still counted from now).
+  const to = q.to ?? now + 1;
+  const last = q.to ?? now;
+  const from = q.from ?? last - (last % DAY_MS) - 29 * DAY_MS;
   if (from > to) throw invalid('`from` must not be after `to`.', { fields: [{ path: 'from', message: 'after to' }] });
   const max = q.granularity === 'hour' ? 31 * DAY_MS : 3 * 366 * DAY_MS;
   if (to - from > max) {
