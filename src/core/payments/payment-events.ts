@@ -17,7 +17,8 @@ import { createAlert } from '../alerts/alerts.js';
 import { emitEvent } from '../events/emit-event.js';
 import { paymentEventData } from '../events/payment-event-data.js';
 import { recordAudit } from '../audit/record-audit.js';
-import { idempotencyConflict, invalid, notFound } from '../errors.js';
+import { invalid, notFound } from '../errors.js';
+import { storeReply, storedReply } from '../stored-key.js';
 import type { Core } from '../index.js';
 import type { TransactionScope } from '../ledger/writer.js';
 import { formatCents, formatCredits, mcToCredits } from '../../contracts/money.js';
@@ -334,15 +335,9 @@ export async function refundSimulated(
     const p = await lockPayment(scope, core.database.dialect, { id: paymentId });
     if (!p) throw notFound('Payment');
     const keyId = idem ? `${idem.scope}:${idem.key}` : derived;
-    const stored = await scope.trx
-      .selectFrom('idempotency_keys')
-      .select(['fingerprint', 'result'])
-      .where('id', '=', keyId)
-      .executeTakeFirst();
-    if (stored && idem) {
-      if (stored.fingerprint !== idem.fingerprint) throw idempotencyConflict();
-      return { payment: p, replayed: true, reply: (JSON.parse(stored.result) as { reply?: unknown }).reply };
-    }
+    // A derived key's fingerprint is fixed: the same refund read from the same state.
+    const stored = await storedReply(scope.trx, keyId, idem?.fingerprint ?? 'derived');
+    if (stored && idem) return { payment: p, replayed: true, reply: stored.reply };
     // The same refund without a key, already made by a request that read what this one read.
     if (stored) return { payment: p, replayed: false };
     const amount = checkRefundable(p, asked);
@@ -360,15 +355,7 @@ export async function refundSimulated(
       scope.now,
     );
     const reply = idem?.reply?.(p);
-    await scope.trx
-      .insertInto('idempotency_keys')
-      .values({
-        id: keyId,
-        fingerprint: idem?.fingerprint ?? 'derived',
-        result: JSON.stringify({ reply: reply ?? null }),
-        created_at: scope.now,
-      })
-      .execute();
+    await storeReply(scope.trx, keyId, idem?.fingerprint ?? 'derived', reply, scope.now);
     return { payment: p, replayed: false, reply };
   });
 }

@@ -13,7 +13,8 @@ import { type Kysely, sql } from 'kysely';
 import type { DB, GrantRow, PromoCodesTable } from '../../db/schema.js';
 import { isUniqueViolation } from '../../db/errors.js';
 import { recordAudit } from '../audit/record-audit.js';
-import { DomainError, conflict, idempotencyConflict, invalid, notFound } from '../errors.js';
+import { DomainError, conflict, invalid, notFound } from '../errors.js';
+import { storeReply, storedReply } from '../stored-key.js';
 import { type Page, type PageRequest, paginate } from '../paginate.js';
 import { newId } from '../ids.js';
 import type { Applied } from '../ledger/types.js';
@@ -171,17 +172,10 @@ export async function redeemPromoCode(
       // A retry after a lost answer, or a duplicate that raced the first: the answer stored with
       // the key, not `already_redeemed` (API.md: the same key and body replay the first answer).
       // Read once the code's row is locked (PostgreSQL), so a duplicate that waited sees the key.
-      if (idem) {
-        const stored = await trx
-          .selectFrom('idempotency_keys')
-          .select(['fingerprint', 'result'])
-          .where('id', '=', idem.id)
-          .executeTakeFirst();
-        if (stored) {
-          if (stored.fingerprint !== idem.fingerprint) throw idempotencyConflict();
-          const replay: RedeemReplay = { replayed: true, reply: (JSON.parse(stored.result) as { reply?: unknown }).reply };
-          return replay;
-        }
+      const stored = idem ? await storedReply(trx, idem.id, idem.fingerprint) : null;
+      if (stored) {
+        const replay: RedeemReplay = { replayed: true, reply: stored.reply };
+        return replay;
       }
       const done = await trx
         .selectFrom('promo_redemptions')
@@ -226,10 +220,7 @@ export async function redeemPromoCode(
       const redeemed: Redeemed = { grant, applied: result.value };
       if (idem) {
         redeemed.reply = idem.render(redeemed);
-        await trx
-          .insertInto('idempotency_keys')
-          .values({ id: idem.id, fingerprint: idem.fingerprint, result: JSON.stringify({ reply: redeemed.reply }), created_at: now })
-          .execute();
+        await storeReply(trx, idem.id, idem.fingerprint, redeemed.reply, now);
       }
       return redeemed;
     });

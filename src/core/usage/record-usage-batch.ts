@@ -68,7 +68,7 @@ function chunks<T>(xs: T[], n: number): T[][] {
 }
 
 /** An event that parsed, with the digest of its content (its idempotency key's fingerprint). */
-type Parsed = { index: number; event: Event; raw: unknown; fp: string };
+type Parsed = { index: number; event: Event; fp: string };
 
 /** Writer rounds of one batch at most: the first, and those for an id repeated with other content after a refusal. */
 const MAX_ROUNDS = 5;
@@ -96,7 +96,7 @@ export async function recordUsageBatch(core: Core, input: { scope: string; event
       results[index] = invalid(rawId, fields.map((f) => f.message).join('; '), { fields });
       return;
     }
-    const p = { index, event: r.data, raw, fp: hash('sha256', stableStringify(raw)) };
+    const p = { index, event: r.data, fp: hash('sha256', stableStringify(raw)) };
     const same = byId.get(r.data.id);
     if (same) same.push(p);
     else byId.set(r.data.id, [p]);
@@ -131,7 +131,7 @@ export async function recordUsageBatch(core: Core, input: { scope: string; event
   // 4. The repeats, settled from what came before them; a writer round only for other content after a refusal.
   let repeated = [...byId.values()]
     .filter((events) => events.length > 1)
-    .map((events) => ({ events, next: 1, anchor: null as Parsed | null, waiting: false }));
+    .map((events) => ({ events, next: 1, anchor: null as Parsed | null }));
   for (let round = 1; repeated.length > 0; round++) {
     const toWriter: Parsed[] = [];
     for (const r of repeated) {
@@ -149,7 +149,6 @@ export async function recordUsageBatch(core: Core, input: { scope: string; event
         } else if (e.fp === prev.fp) results[e.index] = { ...before };
         else {
           toWriter.push(e);
-          r.waiting = true;
           break;
         }
       }
@@ -163,10 +162,8 @@ export async function recordUsageBatch(core: Core, input: { scope: string; event
             `An id may carry other content after a refusal at most ${MAX_ROUNDS - 1} times in one batch.`,
           );
     }
-    for (const r of repeated) {
-      if (r.waiting) r.next++;
-      r.waiting = false;
-    }
+    // An id stopped short of its end only where its next event went to the writer: that one is settled now.
+    for (const r of repeated) if (r.next < r.events.length) r.next++;
     repeated = repeated.filter((r) => r.next < r.events.length);
   }
   return results as BatchResult[];
