@@ -26,7 +26,11 @@ export const liveResponse = z.object({ status: z.literal('ok') });
 export const readyResponse = z.object({ status: z.literal('ok'), database: z.string(), backups: backupsStatusSchema });
 
 export const notReadyResponse = z.object({
-  status: z.enum(['unavailable', 'stopping']),
+  status: z.enum(['unavailable', 'stopping', 'unmigrated']).meta({
+    description:
+      'unavailable: the database does not answer; stopping: the instance is shutting down; unmigrated: the database ' +
+      "answers but lacks this release's schema (made again empty, or never migrated: run `credits migrate`)",
+  }),
   database: z.string(),
   backups: backupsStatusSchema,
 });

@@ -96,6 +96,25 @@ export async function migrationStatus(db: Kysely<DB>, of: Record<string, Migrati
   };
 }
 
+/** The newest migration this release knows: its schema is in place once that one is applied. */
+const NEWEST = Object.keys(migrations).sort().at(-1) as string;
+
+/**
+ * Whether the database holds this release's schema: its newest migration is recorded (a
+ * newer release's migrations beside it change nothing, they only expand the schema). One
+ * primary-key read, for the readiness probe: a database dropped and made again empty, or
+ * never migrated, answers `select 1` and yet has no tables. False when the bookkeeping
+ * table is missing too.
+ */
+export async function schemaIsCurrent(db: Kysely<DB>): Promise<boolean> {
+  try {
+    const r = await sql<{ x: number }>`select 1 as x from kysely_migration where name = ${NEWEST}`.execute(db);
+    return r.rows.length === 1;
+  } catch {
+    return false;
+  }
+}
+
 /** The names of the migrations `migrateToLatest` would apply now. */
 export async function pendingMigrations(db: Kysely<DB>): Promise<string[]> {
   return (await migrationStatus(db)).pending;

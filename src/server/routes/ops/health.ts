@@ -1,4 +1,5 @@
 import { notReadyResponse } from '../../../contracts/operations.js';
+import { schemaIsCurrent } from '../../../db/migrate.js';
 import { paymentsMode } from '../../../core/payments/payments-mode.js';
 import type { App, AppContext } from '../../context.js';
 import { HttpError } from '../../http-errors.js';
@@ -23,6 +24,12 @@ export async function healthRoutes(app: App, ctx: AppContext) {
         .status(503)
         .header('retry-after', '1')
         .send({ status: 'unavailable' as const, database, backups });
+    // The database answers; without this release's tables every request would fail.
+    if (!(await schemaIsCurrent(ctx.core.database.db)))
+      return reply
+        .status(503)
+        .header('retry-after', '1')
+        .send({ status: 'unmigrated' as const, database, backups });
     return { status: 'ok' as const, database, backups };
   });
 
