@@ -136,6 +136,14 @@ export async function createApp(deps: AppDeps): Promise<App> {
       done();
     });
   }
+  // An empty body sent as application/json is no body, as it is without the header (Fastify
+  // refuses it with 400): clients that set the header on every request, a body-less POST
+  // among them (release a hold, cancel a call), are answered as if they had sent none. A
+  // route that needs a body still says so (400 validation_error).
+  const json = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) =>
+    (body as string).length === 0 ? done(null, undefined) : json(req, body as string, done),
+  );
   // zod's, but for the bodies checked by hand on the metered route (body-checks.ts).
   app.setValidatorCompiler(bodyCheckCompiler);
   // Responses are built from the contract's types in the handlers; serialising them

@@ -89,7 +89,6 @@ export function isDomainOrHttpError(e: unknown): e is DomainError | HttpError {
 
 /** Fastify's own 4xx errors, in the words the rest of the API uses. */
 const FRAMEWORK_MESSAGES: Record<string, string> = {
-  FST_ERR_CTP_EMPTY_JSON_BODY: 'The request body is empty; send a JSON object or no Content-Type header.',
   FST_ERR_CTP_INVALID_JSON_BODY: 'The request body is not valid JSON.',
 };
 

@@ -89,8 +89,8 @@ const refusal = (description: string) => ({
  * The refusals every route of a kind gives, whatever its own list says: a review matched
  * every answer the routes gave against the document and found these left out. 401 where
  * credentials are asked for; 404 where X-Account may name an account; 400 and 415 where a
- * body is parsed (Fastify refuses an empty JSON body, or a content type the route does not
- * parse, before the handler); 413 for a body past the limit.
+ * body is parsed (a body that is not JSON, or a content type the route does not parse,
+ * refused before the handler; an empty JSON body is no body, app.ts); 413 for a body past the limit.
  */
 function impliedRefusals(doc: Document): void {
   for (const [path, ops] of Object.entries(doc.paths ?? {})) {
@@ -104,7 +104,7 @@ function impliedRefusals(doc: Document): void {
       if (o.security?.length) add(401, 'No valid credentials: `unauthorized`.');
       if (ACCOUNT_ROUTES.has(key)) add(404, 'X-Account names an account the caller is not a member of: `not_found`.');
       if (method === 'post' || method === 'put' || method === 'patch') {
-        add(400, 'A malformed or empty body, or a field that breaks its rule: `validation_error`.');
+        add(400, 'A malformed body, a body missing where the route needs one, or a field that breaks its rule: `validation_error`.');
         add(413, 'A body past the size limit: `payload_too_large`.');
         if (key !== 'POST /api/credits/stripe/webhook')
           add(415, 'A body in a content type the route does not take: `unsupported_media_type`.');

@@ -77,7 +77,7 @@ describe('the OpenAPI document', () => {
       [
         'post',
         '/api/credits/alerts/:id/read',
-        (await owner.api.request('POST', '/api/credits/alerts/a1/read', { raw: '', headers: { 'content-type': 'application/json' } }))
+        (await owner.api.request('POST', '/api/credits/alerts/a1/read', { raw: '{', headers: { 'content-type': 'application/json' } }))
           .status,
         400,
       ],

@@ -11,6 +11,7 @@ describe.each(await activeDialects())('service API holds on %s', (dialect) => {
   let s: TestServer;
   let svc: Client;
   let n = 0;
+  let key = '';
 
   async function customer(credits: number) {
     const externalId = `hold-cust-${++n}-${Math.random().toString(36).slice(2, 8)}`;
@@ -28,7 +29,8 @@ describe.each(await activeDialects())('service API holds on %s', (dialect) => {
     s = await startTestServer(dialect, { HOLD_SWEEP_SECONDS: '1' });
     const admin = await s.userWithRole('admin');
     const r = await admin.api.call('POST /api/admin/api-keys', { body: { name: 'Holds' } });
-    svc = s.api.withToken(r.body.key);
+    key = r.body.key;
+    svc = s.api.withToken(key);
   });
   afterAll(async () => {
     await s?.stop();
@@ -167,6 +169,25 @@ describe.each(await activeDialects())('service API holds on %s', (dialect) => {
     expect((await svc.post(`/api/v1/holds/${e.body.hold.id}/release`, {})).body.hold.status).toBe('expired');
     // The extended hold is still held.
     expect((await svc.post(`/api/v1/holds/${h.body.hold.id}/capture`, { quantity: 60 })).status).toBe(200);
+  });
+
+  it('takes an empty body sent as application/json as no body: a release is 200, a capture still needs its quantity', async () => {
+    const c = await customer(25);
+    const emptyJson = (path: string) =>
+      fetch(`${s.url}${path}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        body: '',
+      });
+    const h = await hold(c.externalId);
+    const capture = await emptyJson(`/api/v1/holds/${h.body.hold.id}/capture`);
+    expect(capture.status).toBe(400);
+    expect(((await capture.json()) as { error: { code: string } }).error.code).toBe('validation_error');
+    expect(await balance(c.externalId)).toMatchObject({ balance: 25, reserved: 10 });
+    const release = await emptyJson(`/api/v1/holds/${h.body.hold.id}/release`);
+    expect(release.status).toBe(200);
+    expect(await release.json()).toEqual({ hold: { id: h.body.hold.id, status: 'released' } });
+    expect(await balance(c.externalId)).toMatchObject({ balance: 25, reserved: 0, available: 25 });
   });
 });
 
