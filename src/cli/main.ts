@@ -24,6 +24,7 @@ import { migrateDryRun } from './commands/migrate-dry-run.js';
 import { reconcileCommand } from './commands/reconcile.js';
 import { restoreCommand } from './commands/restore.js';
 import { formatHeads, parseHeads } from './heads.js';
+import { verifyProgress } from './progress.js';
 import { commandConfig, describeDatabase as where, openExistingDatabase } from './open-existing.js';
 import { usersListCommand } from './commands/users-list.js';
 import { usersResetPasswordCommand } from './commands/users-reset-password.js';
@@ -145,9 +146,11 @@ one: --allow-unkeyed checks such a ledger with the old hash, for old backups.`,
     const say = o.exportHeads === true ? console.error : console.log;
     const { config: c, database } = await openExistingDatabase('verify');
     const started = Date.now();
-    const r = await verifyLedger(database.db, new LedgerKey(c.ledgerKey), { heads, allowUnkeyed: o.allowUnkeyed }).finally(() =>
-      database.close(),
-    );
+    const r = await verifyLedger(database.db, new LedgerKey(c.ledgerKey), {
+      heads,
+      allowUnkeyed: o.allowUnkeyed,
+      onProgress: verifyProgress(started),
+    }).finally(() => database.close());
     say(
       `verify: ${r.accounts} accounts, ${r.transactions} ledger rows, ${r.activeHolds} active holds, ` +
         `${r.usageRows} usage rows, ${r.rollupRows} rollups, ${r.payments} payments, ${r.grants} grants` +

@@ -5,6 +5,7 @@ import { restoreBackup } from '../../core/backups/restore-backup.js';
 import { LedgerKey } from '../../core/ledger/hash.js';
 import { BackupError } from '../../db/backup.js';
 import { commandConfig as config } from '../open-existing.js';
+import { verifyProgress } from '../progress.js';
 
 export function restoreCommand(program: Command): void {
   program
@@ -24,7 +25,11 @@ export function restoreCommand(program: Command): void {
       }
       const started = Date.now();
       try {
-        const r = await restoreBackup(resolve(file), c.sqlitePath, { ledgerKey: new LedgerKey(c.ledgerKey), force: o.force ?? false });
+        const r = await restoreBackup(resolve(file), c.sqlitePath, {
+          ledgerKey: new LedgerKey(c.ledgerKey),
+          force: o.force ?? false,
+          onProgress: verifyProgress(started),
+        });
         const v = r.verify;
         console.log(`restore: ${file} matches its manifest (sha256 ${r.manifest.sha256}, taken ${r.manifest.startedAt})`);
         console.log(

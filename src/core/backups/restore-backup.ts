@@ -12,7 +12,7 @@ import { sql } from 'kysely';
 import { BackupError, type BackupManifest, checkBackup, sqliteInUse } from '../../db/backup.js';
 import { openDatabase } from '../../db/open.js';
 import type { LedgerKey } from '../ledger/hash.js';
-import { type VerifyReport, verifyLedger } from '../ledger/verify.js';
+import { type VerifyOptions, type VerifyReport, verifyLedger } from '../ledger/verify.js';
 
 export interface RestoreResult {
   manifest: BackupManifest;
@@ -45,7 +45,7 @@ function inUseError(sqlitePath: string) {
 export async function restoreBackup(
   file: string,
   sqlitePath: string,
-  opts: { ledgerKey: LedgerKey; force?: boolean; now?: () => number },
+  opts: { ledgerKey: LedgerKey; force?: boolean; now?: () => number; onProgress?: VerifyOptions['onProgress'] },
 ): Promise<RestoreResult> {
   const now = opts.now ?? Date.now;
   if (sqliteInUse(sqlitePath)) throw inUseError(sqlitePath);
@@ -61,7 +61,7 @@ export async function restoreBackup(
   try {
     const check = await sql<{ quick_check: string }>`pragma quick_check`.execute(database.db);
     const problems = check.rows.map((r) => r.quick_check).filter((r) => r !== 'ok');
-    verify = await verifyLedger(database.db, opts.ledgerKey);
+    verify = await verifyLedger(database.db, opts.ledgerKey, { onProgress: opts.onProgress });
     const heads = await database.db.selectFrom('user_credits').select(['user_id', 'seq', 'last_hash']).orderBy('user_id').execute();
     const have = new Map(heads.map((h) => [h.user_id, h]));
     for (const h of manifest.heads) {

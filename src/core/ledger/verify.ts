@@ -43,6 +43,12 @@ export interface VerifyOptions {
    * produce one, forged rows included.
    */
   allowUnkeyed?: boolean | undefined;
+  /**
+   * Called after each page of the ledger's walk with the rows checked so far and the rows
+   * the snapshot holds (counted first only when this is given), so a long verify can say
+   * how far it is.
+   */
+  onProgress?: ((checked: number, total: number) => void) | undefined;
 }
 
 export interface VerifyReport {
@@ -144,6 +150,16 @@ async function verifySnapshot(
   let transactions = 0;
 
   // 1. Walk every account's chain in order.
+  const total = opts.onProgress
+    ? Number(
+        (
+          await db
+            .selectFrom('credit_transactions')
+            .select((eb) => eb.fn.countAll<number>().as('n'))
+            .executeTakeFirst()
+        )?.n ?? 0,
+      )
+    : 0;
   for await (const rows of ledgerPages(db)) {
     for (const r of rows) {
       transactions++;
@@ -179,6 +195,7 @@ async function verifySnapshot(
       s.seq = r.seq;
       s.hash = r.hash;
     }
+    opts.onProgress?.(transactions, total);
   }
   const heads: ChainHead[] = [...running.entries()].map(([account, s]) => ({ account, seq: s.seq, hash: s.hash }));
 
