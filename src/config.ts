@@ -6,6 +6,7 @@
  * (the Config shape), config/trust-proxy.ts, config/secrets.ts (secrets generated in
  * DATA_DIR outside production); this file checks what spans variables and builds Config.
  */
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { CallsConfig } from './core/calls/reconcile-call.js';
 import { envSchema } from './config/env.js';
@@ -29,6 +30,17 @@ export interface LoadOptions {
 
 /** pino's levels (LOG_LEVEL). */
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/**
+ * What the listener can bind: an IP address, or a host name by the syntax of RFC 1123
+ * (letters, digits and hyphens in dot-separated labels). Dotted digits that are no IPv4
+ * address (999.1.1.1) are no name either. Whether a name resolves is left to the listener.
+ */
+function hostSyntax(host: string): boolean {
+  if (isIP(host) !== 0) return true;
+  if (/^[\d.]+$/.test(host) || host.length > 253) return false;
+  return host.split('.').every((label) => /^[a-z\d]([a-z\d-]{0,61}[a-z\d])?$/i.test(label));
+}
 
 /** Reads and checks the environment. Throws ConfigError with every problem listed. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptions = {}): Config {
@@ -101,6 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
   // Refused here with the rest (exit 2, which systemd does not restart) rather than by the
   // listener, the logger or the mailer at start (exit 1, restarted every 2 s).
   if (e.PORT > 65535) problems.push('PORT must be a port number (0 to 65535)');
+  if (!hostSyntax(e.HOST)) problems.push('HOST must be an IP address (0.0.0.0 or :: for every interface) or a host name such as localhost');
   if (e.METRICS_PORT !== 0 && e.METRICS_PORT === e.PORT) problems.push('METRICS_PORT must differ from PORT (0: metrics on the main port)');
   if (!LOG_LEVELS.includes(e.LOG_LEVEL)) problems.push(`LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}`);
   if (e.SMTP_URL && !/^smtps?:\/\/[^/\s]+/.test(e.SMTP_URL)) problems.push('SMTP_URL must be an smtp:// or smtps:// URL');
