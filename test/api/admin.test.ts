@@ -188,6 +188,14 @@ describe.each(await activeDialects())('admin on %s', (dialect) => {
     expect((await admin.api.get('/api/admin/packages')).body.items.map((p) => p.id)).toContain(id);
     const u = await s.register();
     expect((await u.api.post('/api/credits/purchase', { packageId: id })).status).toBe(404);
+    // Prices in two currencies do not compare: grouped by currency, cheapest first within each.
+    const eur = await admin.api.post('/api/admin/packages', { name: 'Euro', credits: 10, priceCents: 1_000_000, currency: 'eur' });
+    const listed = (await s.api.get('/api/credits/packages')).body.items;
+    expect(listed.map((p) => p.currency)).toEqual([...listed.map((p) => p.currency)].sort());
+    expect(listed[0]?.id).toBe(eur.body.package.id);
+    const usd = listed.filter((p) => p.currency === 'usd').map((p) => p.priceCents);
+    expect(usd).toEqual([...usd].sort((a, b) => a - b));
+    await admin.api.patch(`/api/admin/packages/${eur.body.package.id}`, { active: false });
     expect((await admin.api.post('/api/admin/packages', { name: 'Bad', credits: -1, priceCents: 100 })).status).toBe(400);
     expect((await admin.api.patch('/api/admin/packages/nope', { active: false })).status).toBe(404);
     // The audit entry of the change names the package, not only its id.

@@ -91,7 +91,7 @@ export const CREDITS_DOCS: RouteDocs = {
     'GET /api/credits/packages': {
       summary: 'Credit packages for sale',
       description:
-        'Public. The active packages, cheapest first; `credits` and `bonusCredits` are what a purchase adds, `priceCents` what it costs in `currency`.',
+        'Public. The active packages, cheapest first (grouped by currency when there are several); `credits` and `bonusCredits` are what a purchase adds, `priceCents` what it costs in `currency`.',
     },
     'GET /api/credits/pricing': {
       summary: 'Current prices',
