@@ -76,9 +76,12 @@ describe.each(await activeDialects())('POST /api/messages on %s', (dialect) => {
       expect(r.status).toBe(400);
       expect(r.error?.code).toBe('validation_error');
     }
-    const bad = await u.api.request('POST', '/api/messages', { raw: '{"to":', headers: { 'content-type': 'application/json' } });
-    expect(bad.status).toBe(400);
-    expect(bad.body.error.code).toBe('validation_error');
+    // Not JSON, and JSON's content type with no body at all (read as no body: still 400).
+    for (const raw of ['{"to":', '']) {
+      const bad = await u.api.request('POST', '/api/messages', { raw, headers: { 'content-type': 'application/json' } });
+      expect(bad.status).toBe(400);
+      expect(bad.body.error.code).toBe('validation_error');
+    }
     expect((await u.api.call('GET /api/credits/balance')).body.balance).toBe(1);
   });
 
