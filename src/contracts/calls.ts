@@ -7,7 +7,7 @@ import { CALL_STATUSES } from './enums.js';
 
 export const callStatusSchema = z.enum(CALL_STATUSES).meta({
   description:
-    "In VAPI's words: queued (VAPI has not confirmed it yet), in-progress, ending (VAPI was asked to hang up; the charge follows from VAPI's figures), ended (settled), failed (never placed; nothing charged)",
+    "In VAPI's words: queued (VAPI has not confirmed it yet, or holds it queued or ringing), in-progress (VAPI says so; a simulated call at once), ending (VAPI was asked to hang up; the charge follows from VAPI's figures), ended (settled), failed (never placed; nothing charged)",
 });
 
 export const startCallBody = z.object({

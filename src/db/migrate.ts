@@ -23,6 +23,7 @@ import * as m023 from './migrations/023-index-predicates-without-in.js';
 import * as m024 from './migrations/024-indexes-without-nulls.js';
 import * as m025 from './migrations/025-grant-movements-no-grant-index.js';
 import * as m026 from './migrations/026-grants-open-flag.js';
+import * as m027 from './migrations/027-call-provider-status.js';
 import type { DB } from './schema.js';
 
 // Migrations are imported, not read from a folder, so they work the same from src/ and dist/.
@@ -51,6 +52,7 @@ const migrations: Record<string, Migration> = {
   '024-indexes-without-nulls': m024,
   '025-grant-movements-no-grant-index': m025,
   '026-grants-open-flag': m026,
+  '027-call-provider-status': m027,
 };
 
 const INTROSPECTION_RACE = new Set(['3F000', '42P01', '42703']);

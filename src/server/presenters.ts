@@ -376,7 +376,7 @@ export function toHeldCredits(h: HeldCredits) {
 export function toCall(c: ListedCall) {
   return {
     id: publicCallId(c),
-    status: callStatusWord(c.status),
+    status: callStatusWord(c),
     phoneNumber: c.phone_number,
     maxDurationSeconds: c.max_duration_seconds,
     startedAt: iso(c.created_at),

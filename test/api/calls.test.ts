@@ -99,7 +99,8 @@ describe.each(await activeDialects())('VAPI calls on %s', (dialect) => {
     await real.grant(u.user.id, 10);
     const start = await u.api.post('/api/vapi/calls', { phoneNumber: '+15551234567', maxDurationSeconds: 600 });
     expect(start.status).toBe(201);
-    expect(start.body.call.status).toBe('in-progress');
+    // VAPI answers a new call `queued`: so does the service.
+    expect(start.body.call.status).toBe('queued');
     const id = start.body.call.id as string;
     expect(vapi.calls.get(id)?.name).toBe((await callRow(id)).id);
     // The call has been talking for two minutes when the caller claims it lasted nothing.
@@ -185,6 +186,41 @@ describe.each(await activeDialects())('VAPI calls on %s', (dialect) => {
     expect((await u.api.get('/api/credits/balance')).body).toMatchObject({ reserved: 0, balance: 10 - 2 - 1 - 0.5 });
   });
 
+  it('answers a call in VAPI’s word: queued until VAPI’s status-update says in-progress, only forward, no credits moved', async () => {
+    reset();
+    const u = await real.register();
+    await real.grant(u.user.id, 10);
+    const start = await u.api.post('/api/vapi/calls', { phoneNumber: '+15551234567', maxDurationSeconds: 300 });
+    const id = start.body.call.id as string;
+    expect(start.body.call.status).toBe('queued');
+    const statusOf = async () => (await u.api.get('/api/vapi/calls')).body.items.find((c) => c.id === id)?.status;
+    const listed = async (status: string) => (await u.api.get(`/api/vapi/calls?status=${status}`)).body.items.map((c) => c.id);
+    const update = (status: string, callId = id) =>
+      real.api.post('/api/vapi/webhook', { message: { type: 'status-update', status, call: { id: callId } } }, { 'x-vapi-secret': SECRET });
+    const balance = (await u.api.get('/api/credits/balance')).body;
+    expect(await statusOf()).toBe('queued');
+    expect(await listed('queued')).toContain(id);
+    expect(await listed('open')).toContain(id);
+    // Ringing: nobody talks yet, still queued.
+    expect((await update('ringing')).body).toEqual({ received: true, settled: false });
+    expect(await statusOf()).toBe('queued');
+    expect((await update('in-progress')).status).toBe(200);
+    expect(await statusOf()).toBe('in-progress');
+    expect(await listed('in-progress')).toContain(id);
+    expect(await listed('queued')).not.toContain(id);
+    // A late `queued` (messages out of order) and words of no live call change nothing.
+    for (const late of ['queued', 'ringing', 'ended', 'bogus']) await update(late);
+    expect((await callRow(id)).vapi_status).toBe('in-progress');
+    // An unknown call: 200, nothing.
+    expect((await update('in-progress', 'no-such-call')).body).toEqual({ received: true, settled: false });
+    expect((await u.api.get('/api/credits/balance')).body).toEqual(balance);
+    // Ending it: ending, whatever VAPI's last word; the end-of-call report settles it as before.
+    const end = await u.api.post(`/api/vapi/calls/${id}/end`, {});
+    expect(end.body).toEqual({ call: { id, status: 'ending' } });
+    expect((await update('forwarding')).status).toBe(200);
+    expect(await statusOf()).toBe('ending');
+  });
+
   it('an ambiguous start that VAPI placed (its answer timed out) becomes the call VAPI has, not a refund', async () => {
     reset();
     const u = await real.register();
@@ -195,7 +231,7 @@ describe.each(await activeDialects())('VAPI calls on %s', (dialect) => {
     const placed = [...vapi.calls.values()].find((c) => c.id === r.body.call.id);
     expect(placed).toBeDefined();
     expect(r.body).toMatchObject({
-      call: { status: 'in-progress', maxDurationSeconds: 300 },
+      call: { status: 'queued', maxDurationSeconds: 300 },
       credits: { charged: 1, reserved: 2.5, balance: 9, available: 6.5 },
     });
     expect((await holdOf(r.body.call.id)).status).toBe('active');
@@ -368,12 +404,12 @@ describe.each(await activeDialects())('VAPI calls on %s', (dialect) => {
     // Abandoned first, then VAPI's answer arrives: the call stays failed (its hold is released).
     const [a, b, ...racing] = ids as [string, string, ...string[]];
     await abandonCall(core, a);
-    expect((await markCallStarted(core, a, 'late-vapi-id')).status).toBe('failed');
+    expect((await markCallStarted(core, a, 'late-vapi-id', 'queued')).status).toBe('failed');
     // Started first, then a give-up: the call stays in progress with its hold.
-    await markCallStarted(core, b, 'vapi-b');
+    await markCallStarted(core, b, 'vapi-b', 'queued');
     expect((await abandonCall(core, b)).status).toBe('in_progress');
     // Both at once, on the others.
-    await Promise.all(racing.flatMap((id, i) => [abandonCall(core, id), markCallStarted(core, id, `vapi-r${i}`)]));
+    await Promise.all(racing.flatMap((id, i) => [abandonCall(core, id), markCallStarted(core, id, `vapi-r${i}`, 'queued')]));
     for (const id of ids) {
       const c = await callRow(id);
       const hold = await holdOf(id);

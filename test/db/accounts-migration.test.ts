@@ -123,6 +123,7 @@ describe.each(await activeDialects())('migration 019 (accounts) on a database of
       '024-indexes-without-nulls',
       '025-grant-movements-no-grant-index',
       '026-grants-open-flag',
+      '027-call-provider-status',
     ]);
 
     const after = await verifyLedger(db, testLedgerKey);
@@ -132,10 +133,12 @@ describe.each(await activeDialects())('migration 019 (accounts) on a database of
     expect(after.grants).toBeGreaterThan(0);
     for (const t of LEDGER_TABLES) {
       // The same rows, with member_id (null: nobody of an organisation caused them), a payment's
-      // bought_by (022; null: not recorded before it) and a grant's open (026: whether it has credits left) where they were added.
-      const now = (await dump(db, t)).map(({ member_id, bought_by, open, ...r }) => {
+      // bought_by (022; null: not recorded before it), a grant's open (026: whether it has credits left)
+      // and a call's vapi_status (027; null: VAPI's word was not recorded before it) where they were added.
+      const now = (await dump(db, t)).map(({ member_id, bought_by, open, vapi_status, ...r }) => {
         expect(member_id ?? null).toBeNull();
         expect(bought_by ?? null).toBeNull();
+        expect(vapi_status ?? null).toBeNull();
         expect(open).toBe(t === 'grants' ? (Number(r.remaining_mc) > 0 ? 1 : 0) : undefined);
         return r;
       });

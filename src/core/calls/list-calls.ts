@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { CallRow, CallStatus, DB } from '../../db/schema.js';
 import { type Page, type PageRequest, mapPage, paginate } from '../paginate.js';
 
@@ -13,8 +13,17 @@ const WORDS: Record<CallStatus, CallStatusWord> = {
   failed: 'failed',
 };
 
-export function callStatusWord(status: CallStatus): CallStatusWord {
-  return WORDS[status];
+/** VAPI's words for a call it holds that is not talking yet. */
+export const WAITING_WORDS = ['scheduled', 'queued', 'ringing'];
+
+/**
+ * A call's status in VAPI's words: a call VAPI placed is `queued` while VAPI's own word for
+ * it is (scheduled, queued or ringing: nobody is talking yet), `in-progress` once VAPI says
+ * so (or when VAPI gave no word: simulated calls, calls placed before migration 027).
+ */
+export function callStatusWord(call: Pick<CallRow, 'status' | 'vapi_status'>): CallStatusWord {
+  if (call.status === 'in_progress' && call.vapi_status !== null && WAITING_WORDS.includes(call.vapi_status)) return 'queued';
+  return WORDS[call.status];
 }
 
 /** The statuses of calls not yet settled. */
@@ -27,9 +36,23 @@ export interface ListedCall extends CallRow {
   heldMc: number;
 }
 
-function statusesOf(filter: CallFilter): CallStatus[] {
-  if (filter === 'open') return OPEN_CALL_STATUSES;
-  return (Object.keys(WORDS) as CallStatus[]).filter((s) => WORDS[s] === filter);
+/** The rows a filter names: by `status`, and by VAPI's word between `queued` and `in-progress`. */
+function whereStatus(filter: CallFilter) {
+  return (eb: ExpressionBuilder<{ c: DB['vapi_calls'] }, 'c'>) => {
+    if (filter === 'open') return eb('c.status', 'in', OPEN_CALL_STATUSES);
+    const waiting = eb.and([eb('c.status', '=', 'in_progress'), eb('c.vapi_status', 'in', WAITING_WORDS)]);
+    if (filter === 'queued') return eb.or([eb('c.status', '=', 'starting'), waiting]);
+    if (filter === 'in-progress')
+      return eb.and([
+        eb('c.status', '=', 'in_progress'),
+        eb.or([eb('c.vapi_status', 'is', null), eb('c.vapi_status', 'not in', WAITING_WORDS)]),
+      ]);
+    return eb(
+      'c.status',
+      'in',
+      (Object.keys(WORDS) as CallStatus[]).filter((s) => WORDS[s] === filter),
+    );
+  };
 }
 
 /** The owner's calls, newest first; `status` filters (`open`: not settled). */
@@ -45,7 +68,7 @@ export async function listCalls(
     .selectAll('c')
     .select(['r.amount_mc as hold_mc', 'r.status as hold_status'])
     .where('c.user_id', '=', userId);
-  if (f.status) query = query.where('c.status', 'in', statusesOf(f.status));
+  if (f.status) query = query.where(whereStatus(f.status));
   const calls = await paginate(query, 'c.id', (c) => c.id, page);
   return mapPage(calls, ({ hold_mc, hold_status, ...c }) => ({ ...c, heldMc: hold_status === 'active' ? (hold_mc ?? 0) : 0 }));
 }

@@ -28,14 +28,15 @@ export async function getCallRow(core: Core, callId: string): Promise<CallRow> {
 }
 
 /**
- * VAPI placed the call: it is in progress under VAPI's id. Only a call still `starting`
- * changes (a released hold never becomes a call in progress); returns the row as it is.
+ * VAPI placed the call: it is in progress under VAPI's id, with VAPI's word for it (queued,
+ * as VAPI answers a new call). Only a call still `starting` changes (a released hold never
+ * becomes a call in progress); returns the row as it is.
  */
-export async function markCallStarted(core: Core, callId: string, vapiId: string): Promise<CallRow> {
+export async function markCallStarted(core: Core, callId: string, vapiId: string, vapiStatus: string): Promise<CallRow> {
   await core.writer.transaction(async ({ trx }) => {
     await trx
       .updateTable('vapi_calls')
-      .set({ vapi_id: vapiId, status: 'in_progress' })
+      .set({ vapi_id: vapiId, status: 'in_progress', vapi_status: vapiStatus })
       .where('id', '=', callId)
       .where('status', '=', 'starting')
       .execute();
@@ -128,7 +129,7 @@ export async function reconcileCall(
     call = await abandonCall(core, callId);
     return { kind: call.status === 'failed' ? 'failed' : call.status === 'starting' ? 'unknown' : 'started', call };
   }
-  call = await markCallStarted(core, callId, found.id);
+  call = await markCallStarted(core, callId, found.id, found.status);
   if (call.status === 'failed') {
     // Given up on already: the call is paid back, so it must not go on.
     await provider

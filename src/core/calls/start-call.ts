@@ -51,7 +51,7 @@ export async function startCall(core: Core, provider: CallProvider, cfg: CallsCo
       assistantId: call.assistant_id,
       maxDurationSeconds: call.max_duration_seconds,
     });
-    const now = await markCallStarted(core, call.id, placed.id);
+    const now = await markCallStarted(core, call.id, placed.id, placed.status);
     if (now.status === 'failed') {
       // Given up on meanwhile (it cannot be, short of a clock jump past the start delay):
       // the call is live but paid back, so it must not go on.

@@ -83,6 +83,12 @@ export interface VapiCallsTable {
    * hold released and start charge reversed.
    */
   status: CallStatus;
+  /**
+   * VAPI's last word for a call in progress (queued, ringing, in-progress, forwarding), from
+   * its answer to the start, its status-update messages or `GET /call/:id`; null for
+   * simulated calls and calls placed before migration 027.
+   */
+  vapi_status: string | null;
   phone_number: string;
   assistant_id: string | null;
   max_duration_seconds: number;

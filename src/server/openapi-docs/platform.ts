@@ -61,7 +61,8 @@ export const PLATFORM_DOCS: RouteDocs = {
       summary: 'VAPI server messages; an end-of-call-report settles its call once',
       description:
         'Needs `x-vapi-secret` = VAPI_WEBHOOK_SECRET. An end-of-call-report settles its call (found by `message.call.id`, or by `message.call.name`, the id the call was placed ' +
-        'with, when VAPI’s id was never recorded) from its duration, never beyond the hold. Other messages, and reports of settled or unknown calls, change nothing.',
+        'with, when VAPI’s id was never recorded) from its duration, never beyond the hold. A status-update records VAPI’s word for a call in progress (queued, ringing, ' +
+        'in-progress, forwarding; only forward), which its `status` then follows (queued until VAPI says in-progress); it moves no credits. Other messages, and reports of settled or unknown calls, change nothing.',
     },
   }),
 };

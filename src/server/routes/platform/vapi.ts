@@ -5,6 +5,7 @@
 import { endCall } from '../../../core/calls/end-call.js';
 import { getStartCredits } from '../../../core/calls/get-start-credits.js';
 import { callStatusWord, listCalls } from '../../../core/calls/list-calls.js';
+import { noteProviderStatus } from '../../../core/calls/provider-status.js';
 import { settleFromMessage } from '../../../core/calls/settle-call.js';
 import { DEFAULT_CALL_SECONDS, type StartOutcome, startCall } from '../../../core/calls/start-call.js';
 import { mcToCredits } from '../../../contracts/money.js';
@@ -41,7 +42,7 @@ export async function vapiRoutes(app: App, ctx: AppContext) {
           ...errorReply(
             'bad_gateway',
             'VAPI did not confirm the call. It may have been placed, so its credits stay held until VAPI tells; retry with the same Idempotency-Key (or list your calls) to learn the outcome.',
-            { callId: c.id, status: callStatusWord(c.status) },
+            { callId: c.id, status: callStatusWord(c) },
           ),
         };
       case 'started': {
@@ -50,7 +51,7 @@ export async function vapiRoutes(app: App, ctx: AppContext) {
           final: true,
           status: 201,
           body: {
-            call: { id: publicCallId(c), status: callStatusWord(c.status), maxDurationSeconds: c.max_duration_seconds },
+            call: { id: publicCallId(c), status: callStatusWord(c), maxDurationSeconds: c.max_duration_seconds },
             credits: {
               charged: mcToCredits(credits.chargedMc),
               reserved: mcToCredits(credits.heldMc),
@@ -117,6 +118,8 @@ export async function vapiRoutes(app: App, ctx: AppContext) {
     if (!secret || !sameSecret(req.headers['x-vapi-secret'], secret)) {
       throw new HttpError('unauthorized', 'The x-vapi-secret header is missing or wrong.');
     }
-    return { received: true, settled: await settleFromMessage(ctx.core, req.body.message) };
+    const message = req.body.message;
+    if (await noteProviderStatus(ctx.core, message)) return { received: true, settled: false };
+    return { received: true, settled: await settleFromMessage(ctx.core, message) };
   });
 }

@@ -21,13 +21,13 @@ function useOpenCalls() {
     queryKey: keys.calls.open,
     queryFn: ({ signal }) => api('GET /api/vapi/calls', { query: { status: 'open', limit: 50 }, signal }),
     select: (d) => d.items,
-    // Calls VAPI is ending (or has not confirmed) change on VAPI's side: look again until they settle.
+    // Calls VAPI has queued (or not confirmed), or is ending, change on VAPI's side: look again until they settle.
     refetchInterval: (q) => (q.state.data?.items.some((c) => c.status !== 'in-progress') ? 3000 : false),
   });
 }
 
 const STATUS_TEXT: Record<Shape<'Call'>['status'], string> = {
-  queued: 'Not confirmed by VAPI yet',
+  queued: 'Queued at VAPI',
   'in-progress': 'In progress',
   ending: 'Ending',
   ended: 'Ended',
