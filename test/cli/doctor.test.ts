@@ -138,6 +138,12 @@ describe('doctor: the environment', () => {
     const live = { ...base(), STRIPE_WEBHOOK_SECRET: 'whsec_abc', STRIPE_SECRET_KEY: 'sk_live_abc', STRIPE_PUBLISHABLE_KEY: 'pk_live_abc' };
     expectFinding('payments', 'warning', base(), live, /503 payments_unavailable/);
     expectFinding('payments', 'warning', { ...base(), ALLOW_SIMULATED_PAYMENTS: 'true' }, live, /succeeds without money/);
+    // Before the switch to production too: doctor reads the environment as production would.
+    const dev = { ...base(), NODE_ENV: 'development' };
+    expect(find(checkEnvironment(dev), 'payments', 'warning')).toHaveLength(1);
+    expect(find(checkEnvironment({ ...dev, STRIPE_SECRET_KEY: 'sk_test_abc' }), 'stripe_keys', 'warning').map((f) => f.message)).toContain(
+      'Stripe is in test mode: no real money is taken',
+    );
   });
 
   it('vapi_webhook_secret: a VAPI key without the webhook secret, or a weak secret, is blocking', () => {

@@ -7,9 +7,10 @@
  * its own, in arrival order. Under load this turns N commits into one, which is where
  * the throughput comes from; when idle, an operation is committed at once.
  *
- * If a batch fails as a whole (an unexpected error, a lost connection, another
- * instance racing for the same idempotency key), its operations are retried one
- * transaction each, so a single bad operation fails alone.
+ * If a batch fails as a whole (an unexpected error, another instance racing for the same
+ * idempotency key), its operations are retried one transaction each, so a single bad
+ * operation fails alone. A lost connection is not re-run (its COMMIT may have landed):
+ * every operation of the batch fails with it (runBatch).
  *
  * On PostgreSQL a batch runs on the writer's connections in pg's pipeline mode, two round
  * trips instead of four (db/pg-pipeline.ts); with `pipeline` 2 or more (WRITER_PIPELINE;
