@@ -1,5 +1,5 @@
 /**
- * The admin's API keys page in Chromium: a new key is shown once with a "Copy key" button and
+ * The admin's API keys page in Chromium: a new key is shown once with a "Copy" button and the words "shown only once" and
  * works on the service API; the list shows its prefix and last use; "Revoke" ends it at once.
  */
 import { describe, expect, it } from 'vitest';
@@ -28,7 +28,8 @@ describe.skipIf(!hasChromium && !process.env.CI)('admin API keys page in Chromiu
     await dialog.getByRole('button', { name: 'Create key' }).click();
     const shown = page.getByRole('dialog', { name: /Recruitment backend/ });
     await shown.getByText('not shown again').waitFor();
-    await shown.getByRole('button', { name: 'Copy key' }).waitFor();
+    await shown.getByRole('button', { name: 'Copy', exact: true }).waitFor();
+    await shown.getByText('shown only once').waitFor();
     const key = (await shown.getByTestId('new-api-key').textContent())?.trim() ?? '';
     expect(key).toMatch(/^ck_live_/);
     await shown.getByRole('button', { name: 'Done' }).click();

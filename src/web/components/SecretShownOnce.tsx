@@ -4,7 +4,7 @@ import { Dialog } from './Dialog';
 /**
  * The dialog that shows a secret once, when it is made (a service API key, a webhook
  * endpoint's signing secret): what it is (`children`), the secret itself (`testId` names it
- * for tests), a button that copies it ("Copied" once done) and the one that closes, which
+ * for tests), a "Copy" button ("Copied" once done; UI.md names it) and the one that closes, which
  * takes the focus. The server keeps only a hash or the secret itself out of reach, so this
  * is the only time it is seen.
  */
@@ -12,7 +12,6 @@ export function SecretShownOnce({
   title,
   secret,
   testId,
-  copyLabel = 'Copy',
   closeLabel = 'Close',
   onClose,
   children,
@@ -20,7 +19,6 @@ export function SecretShownOnce({
   title: string;
   secret: string;
   testId: string;
-  copyLabel?: string;
   closeLabel?: string;
   onClose(): void;
   children: ReactNode;
@@ -41,7 +39,7 @@ export function SecretShownOnce({
               void navigator.clipboard?.writeText(secret).then(() => setCopied(true));
             }}
           >
-            {copied ? 'Copied' : copyLabel}
+            {copied ? 'Copied' : 'Copy'}
           </button>
           <button type="button" className="button button-primary" onClick={onClose} ref={(el) => el?.focus()}>
             {closeLabel}

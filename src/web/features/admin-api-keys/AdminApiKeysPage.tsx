@@ -77,11 +77,12 @@ function NewKeyDialog({ onClose }: { onClose(): void }) {
         title={`Key “${made.apiKey.name}”`}
         secret={made.key}
         testId="new-api-key"
-        copyLabel="Copy key"
         closeLabel="Done"
         onClose={onClose}
       >
-        <p>Copy this key now and keep it in the backend’s secret store: it is not shown again (only its hash is kept).</p>
+        <p>
+          The key is <strong>shown only once</strong>: copy it now into the backend’s secret store (only its hash is kept).
+        </p>
       </SecretShownOnce>
     );
   }
