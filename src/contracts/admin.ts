@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { roleSchema } from './auth.js';
-import { DISPUTE_STATUSES, WEBHOOK_EVENT_OUTCOMES } from './enums.js';
+import { type DISPUTE_STATUSES, WEBHOOK_EVENT_OUTCOMES } from './enums.js';
 import {
   creditsInput,
   dateRangeQuery,

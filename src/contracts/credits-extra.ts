@@ -179,6 +179,7 @@ export const paymentSchema = paymentFields
 /** A payment in the account's own list: with who bought it (on an organisation, one of its owners or admins). */
 export const accountPaymentSchema = paymentSchema
   .extend({
+    packageName: z.string().nullable().describe('The package’s name as it is now (an admin may rename it); null if its package is gone.'),
     boughtBy: z
       .object({ userId: z.string(), email: z.string(), name: z.string() })
       .nullable()

@@ -48,6 +48,8 @@ describe.each(await activeDialects())('auto-recharge on %s', (dialect) => {
     await settle(s);
     const payments = (await u.api.get('/api/credits/payments')).body.items;
     expect(payments.filter((p) => p.packageId === 'pkg_starter')).toHaveLength(1);
+    // Named as the dashboard shows it: the package's name, not its id.
+    expect(payments.find((p) => p.packageId === 'pkg_starter')?.packageName).toBe('Starter');
     const ok = runs.filter((r) => r.status === 201).length;
     expect((await u.api.get('/api/credits/balance')).body.balance).toBe(Math.round((120 - ok * 0.75) * 1000) / 1000);
     const alerts = (await u.api.get('/api/credits/alerts?limit=200')).body.items.map((a) => a.type);

@@ -35,6 +35,15 @@ describe.runIf(runBrowserTests)('organisations in the administration in Chromium
     await row.getByRole('button', { name: 'Adjust credits of Northwind Talent' }).click();
     const dialog = page.getByRole('dialog', { name: 'Adjust credits' });
     await dialog.getByText('The organisation Northwind Talent has 0 credits available.').waitFor();
+    // A debit past what it holds: said to the admin about the organisation, not "You need more credits".
+    await dialog.getByLabel('Amount (credits)').fill('-5');
+    await dialog.getByLabel('Reason').fill('Correction');
+    await dialog.getByRole('button', { name: 'Apply adjustment' }).click();
+    await dialog
+      .getByRole('alert')
+      .getByText('Northwind Talent has only 0 credits available: a debit cannot take the available credits below zero.')
+      .waitFor();
+    expect(await dialog.getByText('You need more credits').count()).toBe(0);
     await dialog.getByLabel('Amount (credits)').fill('12.5');
     await dialog.getByLabel('Reason').fill('Pilot month');
     await dialog.getByRole('button', { name: 'Apply adjustment' }).click();

@@ -183,7 +183,7 @@ export const ACCOUNT_EXAMPLES: Record<string, Example> = {
     response: {
       status: 200,
       body: {
-        items: [{ ...payment, boughtBy: { userId: user.id, email: user.email, name: user.name } }],
+        items: [{ ...payment, packageName: 'Professional', boughtBy: { userId: user.id, email: user.email, name: user.name } }],
         nextCursor: null,
       },
     },

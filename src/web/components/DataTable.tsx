@@ -38,8 +38,8 @@ function useOverflowing<E extends HTMLElement>(present: boolean) {
 /**
  * A table of rows by columns (when there are no rows, `empty` if given, else nothing), keyed by `rowKey` (the
  * rows' `id` by default). `stack` turns each row into a card of labelled cells below
- * 640 px (every admin table, the history); a table that does not stack and is wider than
- * the screen scrolls sideways and shows it: shadows at the hidden edges, a visible
+ * 640 px (every admin table, the history); a table wider than the screen (one that does not
+ * stack, or one that does on a screen wide enough for a table) scrolls sideways and shows it: shadows at the hidden edges, a visible
  * scrollbar and a line saying so; the scrolling region can then be focused and scrolled
  * with the keyboard.
  */
@@ -81,7 +81,8 @@ export function DataTable<T>({
   const { ref, overflowing } = useOverflowing<HTMLDivElement>(rows.length > 0);
   if (rows.length === 0) return empty === undefined ? null : <Empty>{empty}</Empty>;
   const tableClass = ['table', stack ? 'table-stack' : '', className ?? ''].filter(Boolean).join(' ');
-  const scrolls = overflowing && !stack;
+  // A stacking table is a table above 640 px: there it may be wider than the screen too.
+  const scrolls = overflowing;
   return (
     <>
       {scrolls ? (

@@ -73,13 +73,7 @@ function NewKeyDialog({ onClose }: { onClose(): void }) {
   const fe = fieldErrors(create.error);
   if (made) {
     return (
-      <SecretShownOnce
-        title={`Key “${made.apiKey.name}”`}
-        secret={made.key}
-        testId="new-api-key"
-        closeLabel="Done"
-        onClose={onClose}
-      >
+      <SecretShownOnce title={`Key “${made.apiKey.name}”`} secret={made.key} testId="new-api-key" closeLabel="Done" onClose={onClose}>
         <p>
           The key is <strong>shown only once</strong>: copy it now into the backend’s secret store (only its hash is kept).
         </p>

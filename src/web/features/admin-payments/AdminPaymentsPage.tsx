@@ -8,7 +8,7 @@ import { DateRangeFields } from '../../components/DateRangeFields';
 import { FilterSelect } from '../../components/Field';
 import { paymentColumns } from '../../components/payment-columns';
 import { QueryTable } from '../../components/QueryTable';
-import { ErrorMessage } from '../../components/ui';
+import { Badge, ErrorMessage, statusTone } from '../../components/ui';
 import { type DayRange, rangeQuery } from '../../lib/date-range';
 import { formatMoney, humanize } from '../../lib/format';
 import { usePages } from '../../lib/paged';
@@ -74,18 +74,32 @@ export function AdminPaymentsPage() {
                   <Link to={`/admin/users/${encodeURIComponent(p.userId)}`}>{p.userEmail ?? p.accountName}</Link>
                 ),
             },
-            paymentColumns.status,
-            paymentColumns.provider,
             paymentColumns.amount,
-            { header: 'Refunded', className: 'num', cell: (p) => (p.refundedCents ? formatMoney(p.refundedCents, p.currency) : '–') },
-            { header: 'Dispute', cell: (p) => (p.disputeStatus ? humanize(p.disputeStatus) : '–') },
+            paymentColumns.credits,
+            // What happened to it after the charge, under its status: a refund, a dispute, why it failed
+            // (three columns of mostly dashes pushed Refund off a laptop's screen).
+            {
+              header: 'Status',
+              cellClassName: 'stack-wide',
+              cell: (p) => (
+                <>
+                  <Badge tone={statusTone(p.status)}>{humanize(p.status)}</Badge>
+                  {p.refundedCents ? (
+                    <div className="small">
+                      Refunded <span>{formatMoney(p.refundedCents, p.currency)}</span>
+                    </div>
+                  ) : null}
+                  {p.disputeStatus ? <div className="small">Dispute {humanize(p.disputeStatus)}</div> : null}
+                  {p.failureReason ? <div className="small muted details">{p.failureReason}</div> : null}
+                </>
+              ),
+            },
+            paymentColumns.provider,
             {
               header: 'PaymentIntent',
               cellClassName: 'break stack-wide',
               cell: (p) => (p.stripePaymentIntentId ? <code>{p.stripePaymentIntentId}</code> : '–'),
             },
-            { header: 'Failure', cellClassName: 'details stack-wide', cell: (p) => p.failureReason ?? '' },
-            paymentColumns.credits,
           ]}
           actions={(p) => (refundable(p) ? <SmallButton onClick={() => setRefunding(p)}>Refund</SmallButton> : null)}
         />

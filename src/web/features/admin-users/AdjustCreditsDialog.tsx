@@ -1,7 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { Shape } from '../../../contracts/types';
-import { api } from '../../api/client';
+import { ApiError, api } from '../../api/client';
 import { DialogActions } from '../../components/Actions';
 import { Dialog, DialogDone } from '../../components/Dialog';
 import { CreditsField, Field, fieldErrors } from '../../components/Field';
@@ -88,7 +88,17 @@ export function AdjustCreditsDialog({ target, onClose }: { target: AdjustTarget;
             hint={expiresError ? undefined : 'Optional, for credits given: they expire at the end of this day. Blank: never.'}
             error={expiresError}
           />
-          <ErrorMessage error={adjust.error} inline={['amount', 'reason', 'expiresAt']} />
+          {adjust.error instanceof ApiError && adjust.error.status === 402 ? (
+            // Not the user's "You need more credits": the admin is told what the account holds.
+            <div className="notice notice-error" role="alert">
+              <p>
+                {who} has only {formatCredits(Number(adjust.error.details?.available ?? 0))} credits available: a debit cannot take the
+                available credits below zero.
+              </p>
+            </div>
+          ) : (
+            <ErrorMessage error={adjust.error} inline={['amount', 'reason', 'expiresAt']} />
+          )}
           <DialogActions onCancel={onClose} submit={adjust.isPending ? 'Applying…' : 'Apply adjustment'} busy={adjust.isPending} />
         </form>
       )}

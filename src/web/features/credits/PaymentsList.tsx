@@ -19,7 +19,7 @@ export function PaymentsList() {
         rows={items}
         columns={[
           paymentColumns.date,
-          { header: 'Package', cell: (p) => p.packageId.replace(/^pkg_/, '') },
+          { header: 'Package', cell: (p) => p.packageName ?? p.packageId },
           ...(isOrg
             ? [
                 {
