@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { computeCostMc, creditsToMc, formatCents, formatCredits, maxQuantityFor, parseThousandths } from './money.js';
+import { computeCostMc, creditsToMc, formatCents, formatCredits, maxQuantityFor, parseThousandths, priceTextToCents } from './money.js';
 
 describe('money', () => {
   it('parses credits with at most 3 decimals exactly', () => {
@@ -62,5 +62,16 @@ describe('money', () => {
     expect(formatCredits(-1_500)).toBe('-1.5');
     expect(formatCents(4500)).toBe('$45.00');
     expect(formatCents(5)).toBe('$0.05');
+  });
+});
+
+describe('a typed price', () => {
+  it('is read as exact cents, and anything but digits with at most 2 decimals is refused', () => {
+    expect(['45', '45.5', '45.50', ' 0.5 ', '1000000.00'].map(priceTextToCents)).toEqual([4500, 4550, 4550, 50, 100_000_000]);
+    for (const bad of ['', '12.345', '-1', '1e3', '4,50', '.5', '45.', 'abc']) expect(priceTextToCents(bad), bad).toBeNull();
+  });
+
+  it('gives back the cents a price was written from', () => {
+    fc.assert(fc.property(fc.integer({ min: 0, max: 100_000_000 }), (c) => priceTextToCents(formatCents(c).replace(/[$,]/g, '')) === c));
   });
 });

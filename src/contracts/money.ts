@@ -120,3 +120,14 @@ export function maxQuantityFor(ruleMc: Millicredits, budgetMc: Millicredits, uni
   const d = BigInt(UNITS[unit]) * 1000n;
   return Number((BigInt(budgetMc) * d) / BigInt(ruleMc));
 }
+
+/**
+ * A price typed in whole units of money ("45", "45.5", "45.50") as integer cents, read as
+ * text: no float, so "12.345" is refused rather than rounded to 1235 unseen. Null for
+ * anything that is not digits with at most 2 decimals.
+ */
+export function priceTextToCents(text: string): Cents | null {
+  const m = /^(\d{1,9})(?:\.(\d{1,2}))?$/.exec(text.trim());
+  if (!m) return null;
+  return Number(m[1]) * 100 + Number((m[2] ?? '').padEnd(2, '0'));
+}

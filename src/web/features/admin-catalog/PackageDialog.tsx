@@ -1,6 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { Shape } from '../../../contracts/types';
+import { priceTextToCents } from '../../../contracts/money';
 import { api } from '../../api/client';
 import { DialogActions } from '../../components/Actions';
 import { Dialog } from '../../components/Dialog';
@@ -22,6 +23,10 @@ export function PackageDialog({ pkg, onClose }: { pkg: Shape<'CreditPackage'> | 
   const [bonusDays, setBonusDays] = useState(pkg?.bonusExpireInDays != null ? String(pkg.bonusExpireInDays) : '');
   const [popular, setPopular] = useState(pkg?.popular ?? false);
   const [active, setActive] = useState(pkg?.active ?? true);
+  const [touched, setTouched] = useState(false);
+  const currency = (pkg?.currency ?? 'usd').toUpperCase();
+  const cents = priceTextToCents(price);
+  const priceBad = cents === null || cents < MIN_CENTS || cents > MAX_CENTS;
   const queryClient = useQueryClient();
   const save = useMutation({
     mutationFn: () => {
@@ -29,7 +34,7 @@ export function PackageDialog({ pkg, onClose }: { pkg: Shape<'CreditPackage'> | 
         name: name.trim(),
         credits: Number(credits),
         bonusCredits: Number(bonus || 0),
-        priceCents: Math.round(Number(price) * 100),
+        priceCents: cents ?? 0,
         creditsExpireInDays: days(creditsDays),
         bonusExpireInDays: days(bonusDays),
         popular,
@@ -44,8 +49,18 @@ export function PackageDialog({ pkg, onClose }: { pkg: Shape<'CreditPackage'> | 
       onClose();
     },
   });
-  const submit = onSubmit(() => save.mutate());
+  const submit = onSubmit(() => {
+    setTouched(true);
+    if (!priceBad) save.mutate();
+  });
   const fe = fieldErrors(save.error);
+  // In the field's own unit: the server's rule is in cents ("at least 50"), the field in whole units of money.
+  const priceError =
+    touched && cents === null
+      ? `Enter the price in ${currency} with at most 2 decimals, such as 45.00.`
+      : (touched && priceBad) || fe.priceCents
+        ? `The price must be between 0.50 and 1,000,000.00 ${currency}.`
+        : undefined;
   return (
     <Dialog title={pkg ? `Edit ${pkg.name}` : 'New package'} onClose={onClose}>
       <form className="stack" onSubmit={submit} noValidate>
@@ -53,7 +68,7 @@ export function PackageDialog({ pkg, onClose }: { pkg: Shape<'CreditPackage'> | 
         <div className="field-row">
           <CreditsField label="Credits" min="0" value={credits} onChange={setCredits} required error={fe.credits} />
           <CreditsField label="Bonus credits" min="0" value={bonus} onChange={setBonus} error={fe.bonusCredits} />
-          <NumberField label="Price (USD)" min="0" step="0.01" value={price} onChange={setPrice} required error={fe.priceCents} />
+          <NumberField label={`Price (${currency})`} min="0" step="0.01" value={price} onChange={setPrice} required error={priceError} />
         </div>
         <div className="field-row">
           <DaysField label="Credits expire after (days)" value={creditsDays} onChange={setCreditsDays} error={fe.creditsExpireInDays} />
@@ -70,3 +85,6 @@ export function PackageDialog({ pkg, onClose }: { pkg: Shape<'CreditPackage'> | 
     </Dialog>
   );
 }
+
+const MIN_CENTS = 50;
+const MAX_CENTS = 100_000_000;
