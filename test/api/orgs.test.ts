@@ -252,6 +252,11 @@ describe.each(await activeDialects())('organisations on %s', (dialect) => {
         'organization.leave',
       ]),
     );
+    // The admin's audit log names the organisation of each of them (targetName), as it does an adjustment's.
+    const siteAdmin = await s.userWithRole('admin');
+    const audit = (await siteAdmin.api.get('/api/admin/audit?limit=200')).body.items.filter((a) => a.targetId === org.id);
+    expect(audit.length).toBeGreaterThanOrEqual(6);
+    expect(new Set(audit.map((a) => a.targetName))).toEqual(new Set([org.name]));
   });
 
   it('two owners demoting each other at once leave one owner', async () => {

@@ -66,6 +66,8 @@ describe.runIf(runBrowserTests)('organisations in the administration in Chromium
     // The audit log words it for the organisation.
     await page.getByRole('navigation', { name: 'Administration' }).getByRole('link', { name: 'Audit log' }).click();
     await page.getByText(/added 12\.5 credits to the organisation Northwind Talent/).waitFor();
+    // And the organisation's own entries, in words too.
+    await page.getByText(`${owner.user.email} created the organisation “Northwind Talent” (external id nw-42)`).waitFor();
     expect(errors).toEqual([]);
   });
 

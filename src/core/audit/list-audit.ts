@@ -22,7 +22,8 @@ export async function listAudit(db: Kysely<DB>, page: PageRequest) {
     .leftJoin('credit_pricing as r', (j) => j.onRef('r.id', '=', 'l.target_id').on('l.target_type', '=', 'pricing'))
     .leftJoin('api_keys as k', (j) => j.onRef('k.id', '=', 'l.target_id').on('l.target_type', '=', 'api_key'))
     .leftJoin('webhook_endpoints as w', (j) => j.onRef('w.id', '=', 'l.target_id').on('l.target_type', '=', 'webhook_endpoint'))
-    .leftJoin('accounts as o', (j) => j.onRef('o.id', '=', 'l.target_id').on('l.target_type', '=', 'organization'))
+    // An adjustment names an organisation `organization`; the organisation's own entries (create, invite, join, members) `account`.
+    .leftJoin('accounts as o', (j) => j.onRef('o.id', '=', 'l.target_id').on('l.target_type', 'in', ['organization', 'account']))
     .selectAll('l')
     .select([
       'a.email as actor_email',

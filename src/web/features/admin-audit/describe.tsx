@@ -36,6 +36,23 @@ function targetUser(e: Entry): ReactNode {
   return userLink(e.targetUserId, e.targetEmail, e.targetId ? `user ${e.targetId}` : 'a user');
 }
 
+/** The organisation an entry is about, by its name. */
+const orgOf = (e: Entry) => `the organisation ${e.targetName ?? e.targetId ?? ''}`.trim();
+const roleText = (role: unknown) => (str(role) ? humanize(role as string).toLowerCase() : 'a member');
+/** The member an organisation's entry names (`details.userId`), linked to their page. */
+const memberOf = (d: Details) => userLink(str(d.userId), null, 'a member');
+const limitText = (mc: unknown) => (num(mc) === null ? 'no limit' : `${mcText(mc)} a month`);
+
+/** A member's changed role and monthly limit: "role admin → member, limit no limit → 50 credits a month". */
+function memberChanges(d: Details): string {
+  const from = (d.from ?? {}) as Details;
+  const to = (d.to ?? {}) as Details;
+  const parts: string[] = [];
+  if (from.role !== to.role) parts.push(`role ${roleText(from.role)} → ${roleText(to.role)}`);
+  if (from.monthlyLimitMc !== to.monthlyLimitMc) parts.push(`limit ${limitText(from.monthlyLimitMc)} → ${limitText(to.monthlyLimitMc)}`);
+  return parts.join(', ');
+}
+
 /** "Message per message" from `message per_message`. */
 function ruleWords(e: Entry, d: Details): string {
   const [op, unit] = (e.targetName ?? '').split(' ');
@@ -156,6 +173,49 @@ export function describeEntry(e: Entry): ReactNode {
       );
     case 'webhook_delivery.retry':
       return <>{who} sent a webhook delivery again</>;
+    case 'organization.create':
+      return (
+        <>
+          {who} created the organisation “{str(d.name) ?? name}”{str(d.externalId) ? ` (external id ${d.externalId})` : ''}
+        </>
+      );
+    case 'organization.invite':
+      return (
+        <>
+          {who} invited {str(d.email) ?? 'someone'} to {orgOf(e)} as {roleText(d.role)}
+        </>
+      );
+    case 'organization.invitation_revoke':
+      return (
+        <>
+          {who} revoked the invitation of {str(d.email) ?? 'someone'} to {orgOf(e)}
+        </>
+      );
+    case 'organization.join':
+      return (
+        <>
+          {who} joined {orgOf(e)} as {roleText(d.role)}
+        </>
+      );
+    case 'organization.leave':
+      return (
+        <>
+          {who} left {orgOf(e)}
+        </>
+      );
+    case 'organization.member_remove':
+      return (
+        <>
+          {who} removed {memberOf(d)} from {orgOf(e)}
+        </>
+      );
+    case 'organization.member_update':
+      return (
+        <>
+          {who} changed {memberOf(d)} in {orgOf(e)}
+          {memberChanges(d) ? `: ${memberChanges(d)}` : ''}
+        </>
+      );
     default: {
       const [area, verb] = e.action.split('.');
       const target = e.targetUserId ? targetUser(e) : [humanize(e.targetType).toLowerCase(), name].filter(Boolean).join(' ');
