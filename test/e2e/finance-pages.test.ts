@@ -61,6 +61,24 @@ describe.skipIf(!hasChromium && !process.env.CI)('finance pages in Chromium', ()
     await page.getByText('Only this user’s payments').waitFor();
     await expect.poll(() => rows.filter({ hasText: bo.user.email }).count()).toBe(0);
     await rows.filter({ hasText: ada.user.email }).first().waitFor();
+
+    // The refund dialog: $30.00 of Ada's $45.00 remains; more is refused in a sentence, then $5.00 is refunded.
+    const adaRow = rows.filter({ hasText: ada.user.email }).first();
+    await adaRow.getByText('$15.00', { exact: true }).waitFor();
+    await adaRow.getByRole('button', { name: 'Refund' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Refund payment' });
+    const amount = dialog.getByLabel('Amount to refund (USD)');
+    expect(await amount.inputValue()).toBe('30.00');
+    await amount.fill('40');
+    await dialog.getByRole('button', { name: 'Confirm refund' }).click();
+    await dialog.getByText('Enter an amount from $0.01 to $30.00: at most $30.00 remains to refund.').waitFor();
+    await amount.fill('5.005');
+    await dialog.getByText('Enter the amount in USD with at most 2 decimals, such as 12.50.').waitFor();
+    await amount.fill('5');
+    await dialog.getByRole('button', { name: 'Confirm refund' }).click();
+    await dialog.getByText('Refund recorded; the payment is now partially refunded.').waitFor();
+    const refunded = (await admin.api.get('/api/admin/payments')).body.items.find((p) => p.id === paid.body.payment.id);
+    expect(refunded?.refundedCents).toBe(2000);
     expect(errors).toEqual([]);
   }, 120_000);
 
