@@ -478,6 +478,19 @@ describe.each(await activeDialects())('VAPI calls on %s', (dialect) => {
     for (const id of stuck) expect((await callRow(id)).status).toBe('ending');
   });
 
+  it('settles a simulated call given longer than its maximum at its maximum: the length it could have had, the hold charged', async () => {
+    reset();
+    const u = await sim.register();
+    await sim.grant(u.user.id, 10);
+    const start = await u.api.post('/api/vapi/calls', { phoneNumber: '+15557654321', maxDurationSeconds: 300 });
+    const end = await u.api.post(`/api/vapi/calls/${start.body.call.id}/end`, { durationSeconds: 400 });
+    // 1 credit to start, 300 s at 0.5 a minute = 2.5 (not 400 s = 3.334).
+    expect(end.body).toMatchObject({ settled: true, call: { status: 'ended', durationSeconds: 300 }, credits: { charged: 2.5 } });
+    expect((await u.api.get('/api/credits/balance')).body).toMatchObject({ balance: 6.5, reserved: 0 });
+    const row = (await u.api.get('/api/credits/transactions?type=usage')).body.items.find((t) => t.description.startsWith('Call minutes'));
+    expect(row?.description).toBe('Call minutes (300 s)');
+  });
+
   it('lists the caller’s calls, newest first, paginated, `?status=open` for those not settled', async () => {
     reset();
     const u = await sim.register();

@@ -225,6 +225,9 @@ describe.skipIf(!hasChromium && !process.env.CI)('web dashboard in Chromium', ()
     await page.reload();
     const openCall = await visible(openCalls.getByRole('article', { name: 'Call to +15551234567' }));
     await visible(openCall.getByText('5 credits held', { exact: false }));
+    // Longer than its 10 minutes: it would be settled as 10 minutes, and says so.
+    await openCall.getByLabel('Call duration (seconds)').fill('700');
+    await visible(openCall.getByText('A call lasts at most 10 min: it is settled as that long.'));
     await openCall.getByLabel('Call duration (seconds)').fill('90');
     await openCall.getByRole('button', { name: 'End call' }).click();
     await visible(openCalls.getByText(/Call ended after 1 min 30 s/));

@@ -46,7 +46,7 @@ export async function settleCall(core: Core, callId: string, durationMs: number,
         { kind: 'capture', reservationId: hold.id, amountMc: 0, description: 'Call ended' },
         { kind: 'record_usage', userId: call.user_id, usage },
       ]
-    : [{ kind: 'capture', reservationId: hold.id, amountMc: cost, usage, description: `Call minutes (${(ms / 1000).toFixed(3)} s)` }];
+    : [{ kind: 'capture', reservationId: hold.id, amountMc: cost, usage, description: `Call minutes (${ms / 1000} s)` }];
   try {
     const a = await core.writer.submit({
       kind: 'compound',

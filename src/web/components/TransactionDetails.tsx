@@ -1,4 +1,4 @@
-import { formatCredits, humanize, unitLabel } from '../lib/format';
+import { formatCredits, formatDuration, humanize, unitLabel } from '../lib/format';
 
 type Metadata = Record<string, unknown> | null;
 
@@ -11,7 +11,7 @@ function bytesText(bytes: number): string {
   return `${bytes.toLocaleString()} bytes`;
 }
 
-/** What a ledger row paid for, in a few words: "90.5 s call", "report.pdf, 1.5 MB", "workflow onboarding", "3 × per message". */
+/** What a ledger row paid for, in a few words: "90.5 s", "11 min 35 s", "report.pdf, 1.5 MB", "workflow onboarding", "3 × per message". */
 export function detailsSummary(m: Metadata): string {
   if (!m) return '';
   const parts: string[] = [];
@@ -20,7 +20,7 @@ export function detailsSummary(m: Metadata): string {
   if (text(m.fileName)) parts.push(String(m.fileName));
   if (bytes !== undefined) parts.push(bytesText(bytes));
   if (text(m.workflowId)) parts.push(`workflow ${m.workflowId}`);
-  if (seconds !== undefined) parts.push(`${formatCredits(seconds)} s`);
+  if (seconds !== undefined) parts.push(formatDuration(seconds));
   else if (text(m.callId)) parts.push('call');
   const quantity = num(m.quantity);
   if (parts.length === 0 && quantity !== undefined && text(m.unit)) parts.push(`${formatCredits(quantity)} × ${unitLabel(String(m.unit))}`);

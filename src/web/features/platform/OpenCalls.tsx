@@ -41,7 +41,13 @@ function OpenCall({ call, simulated, onEnded }: { call: Shape<'Call'>; simulated
   const queryClient = useQueryClient();
   const [duration, setDuration] = useState('90');
   const durationNum = duration === '' ? null : Number(duration);
-  const estimate = useEstimate('vapi_call', 'per_minute', simulated ? durationNum : null);
+  // A call lasts at most its maximum: a longer duration is settled (and so estimated) as the maximum.
+  const capped = durationNum !== null && durationNum > call.maxDurationSeconds;
+  const estimate = useEstimate(
+    'vapi_call',
+    'per_minute',
+    simulated && durationNum !== null ? Math.min(durationNum, call.maxDurationSeconds) : null,
+  );
   const end = useMutation({
     mutationFn: (body: { durationSeconds?: number }) => api('POST /api/vapi/calls/:id/end', { params: { id: call.id }, body }),
     onSuccess: onEnded,
@@ -70,7 +76,12 @@ function OpenCall({ call, simulated, onEnded }: { call: Shape<'Call'>; simulated
               min="0"
               step="0.001"
               value={duration}
-              onChange={setDuration}
+              onChange={(v) => {
+                setDuration(v);
+                // The server's word on the value sent no longer applies to the one typed.
+                if (end.isError) end.reset();
+              }}
+              hint={capped ? `A call lasts at most ${formatDuration(call.maxDurationSeconds)}: it is settled as that long.` : undefined}
               error={fieldErrors(end.error).durationSeconds}
             />
           ) : null}
