@@ -140,6 +140,18 @@ describe.skipIf(!hasChromium && !process.env.CI)('finance pages in Chromium', ()
     await history.getByLabel('From').fill(today);
     await history.getByLabel('To').fill(today);
     await table.getByText('workflow onboarding').waitFor();
+    // A start after the end: said, and no rows under it (not every transaction, unfiltered); the CSV waits too.
+    await history.getByLabel('From').fill(tomorrow);
+    await history.getByText('The start date must not be after the end date.').waitFor();
+    expect(await history.getByRole('table').count()).toBe(0);
+    expect(await history.getByRole('button', { name: 'Download CSV' }).isDisabled()).toBe(true);
+    // The usage report's figures go too, rather than the last range's staying under the message.
+    const usage = page.getByRole('region', { name: 'Usage analytics' });
+    await usage.getByText('Credits used').first().waitFor();
+    await usage.getByLabel('From').fill(tomorrow);
+    await usage.getByLabel('To').fill(today);
+    await usage.getByText('The start date must not be after the end date.').waitFor();
+    expect(await usage.getByText('Credits used', { exact: true }).count()).toBe(0);
     expect(errors).toEqual([]);
   }, 120_000);
 });

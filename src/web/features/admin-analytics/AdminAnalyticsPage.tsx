@@ -36,7 +36,8 @@ export function AdminAnalyticsPage() {
     enabled: !bad,
     placeholderData: keepPreviousData,
   });
-  const a = analytics.data;
+  // Not the previous range's figures under the message that this one is wrong.
+  const a = bad ? undefined : analytics.data;
   return (
     <Card title="Analytics" actions={<DateRangeFields range={range} onChange={setRange} />}>
       <ReportStatus bad={bad} query={analytics} loading="Loading analytics…" />

@@ -32,6 +32,7 @@ export function AdminPaymentsPage() {
   const [refunding, setRefunding] = useState<Shape<'AdminPayment'> | null>(null);
   const [range, setRange] = useState<DayRange>({ from: '', to: '' });
   const [user, setUser] = useState<PickedUser>({ text: '', id: null });
+  const bad = Boolean(range.from && range.to && range.from > range.to);
   const filter = {
     ...(status ? { status } : {}),
     ...(user.id ? { userId: user.id } : {}),
@@ -52,57 +53,62 @@ export function AdminPaymentsPage() {
         </div>
         <DateRangeFields range={range} onChange={setRange}>
           <UserFilter value={user} onChange={setUser} />
-          <CsvButton csv={csv} />
+          <CsvButton csv={csv} disabled={bad} />
         </DateRangeFields>
         <ErrorMessage error={csv.error} />
-        <QueryTable
-          query={payments}
-          empty={`No payments${status ? ' with this status' : ''}.`}
-          caption="Payments"
-          rows={items}
-          columns={[
-            paymentColumns.date,
-            {
-              header: 'User',
-              cellClassName: 'break stack-wide',
-              cell: (p) =>
-                p.accountKind === 'organization' ? (
+        {/* Not every payment (the filter without its dates) under the message that the dates are wrong. */}
+        {bad ? (
+          <p className="notice notice-error">The start date must not be after the end date.</p>
+        ) : (
+          <QueryTable
+            query={payments}
+            empty={`No payments${status ? ' with this status' : ''}.`}
+            caption="Payments"
+            rows={items}
+            columns={[
+              paymentColumns.date,
+              {
+                header: 'User',
+                cellClassName: 'break stack-wide',
+                cell: (p) =>
+                  p.accountKind === 'organization' ? (
+                    <>
+                      <Link to="/admin/organizations">{p.accountName}</Link> <span className="muted">(organisation)</span>
+                    </>
+                  ) : (
+                    <Link to={`/admin/users/${encodeURIComponent(p.userId)}`}>{p.userEmail ?? p.accountName}</Link>
+                  ),
+              },
+              paymentColumns.amount,
+              paymentColumns.credits,
+              // What happened to it after the charge, under its status: a refund, a dispute, why it failed
+              // (three columns of mostly dashes pushed Refund off a laptop's screen).
+              {
+                header: 'Status',
+                cellClassName: 'stack-wide',
+                cell: (p) => (
                   <>
-                    <Link to="/admin/organizations">{p.accountName}</Link> <span className="muted">(organisation)</span>
+                    <Badge tone={statusTone(p.status)}>{humanize(p.status)}</Badge>
+                    {p.refundedCents ? (
+                      <div className="small">
+                        Refunded <span>{formatMoney(p.refundedCents, p.currency)}</span>
+                      </div>
+                    ) : null}
+                    {p.disputeStatus ? <div className="small">Dispute {humanize(p.disputeStatus)}</div> : null}
+                    {p.failureReason ? <div className="small muted details">{p.failureReason}</div> : null}
                   </>
-                ) : (
-                  <Link to={`/admin/users/${encodeURIComponent(p.userId)}`}>{p.userEmail ?? p.accountName}</Link>
                 ),
-            },
-            paymentColumns.amount,
-            paymentColumns.credits,
-            // What happened to it after the charge, under its status: a refund, a dispute, why it failed
-            // (three columns of mostly dashes pushed Refund off a laptop's screen).
-            {
-              header: 'Status',
-              cellClassName: 'stack-wide',
-              cell: (p) => (
-                <>
-                  <Badge tone={statusTone(p.status)}>{humanize(p.status)}</Badge>
-                  {p.refundedCents ? (
-                    <div className="small">
-                      Refunded <span>{formatMoney(p.refundedCents, p.currency)}</span>
-                    </div>
-                  ) : null}
-                  {p.disputeStatus ? <div className="small">Dispute {humanize(p.disputeStatus)}</div> : null}
-                  {p.failureReason ? <div className="small muted details">{p.failureReason}</div> : null}
-                </>
-              ),
-            },
-            paymentColumns.provider,
-            {
-              header: 'PaymentIntent',
-              cellClassName: 'break stack-wide',
-              cell: (p) => (p.stripePaymentIntentId ? <code>{p.stripePaymentIntentId}</code> : '–'),
-            },
-          ]}
-          actions={(p) => (refundable(p) ? <SmallButton onClick={() => setRefunding(p)}>Refund</SmallButton> : null)}
-        />
+              },
+              paymentColumns.provider,
+              {
+                header: 'PaymentIntent',
+                cellClassName: 'break stack-wide',
+                cell: (p) => (p.stripePaymentIntentId ? <code>{p.stripePaymentIntentId}</code> : '–'),
+              },
+            ]}
+            actions={(p) => (refundable(p) ? <SmallButton onClick={() => setRefunding(p)}>Refund</SmallButton> : null)}
+          />
+        )}
         {refunding ? <RefundDialog payment={refunding} onClose={() => setRefunding(null)} /> : null}
       </section>
       <StripeEvents />

@@ -23,7 +23,8 @@ export function UserUsage({ userId }: { userId: string }) {
     enabled: !bad,
     placeholderData: keepPreviousData,
   });
-  const u = usage.data;
+  // Not the previous range's figures under the message that this one is wrong.
+  const u = bad ? undefined : usage.data;
   const data = (u?.series ?? []).map((s) => ({ label: formatBucket(s.bucket, 'day'), credits: s.credits }));
   return (
     <Card title="Usage" actions={<DateRangeFields range={range} onChange={setRange} />}>

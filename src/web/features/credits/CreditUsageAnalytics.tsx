@@ -54,7 +54,8 @@ export function CreditUsageAnalytics() {
   const csv = useCsvDownload('GET /api/credits/usage.csv', () => `usage-${range.from}-to-${range.to}.csv`, {
     query: { granularity, ...rangeQuery(range) },
   });
-  const data = usage.data;
+  // Not the previous range's figures under the message that this one is wrong.
+  const data = bad ? undefined : usage.data;
   // The operations of the period, largest first: one stacked bar each, with its colour.
   const operations = [...new Set((data?.byOperation ?? []).map((o) => o.operation))];
   const colour = (op: string) => OPERATION_COLOURS[operations.indexOf(op) % OPERATION_COLOURS.length];

@@ -44,25 +44,31 @@ export function TransactionHistory() {
             <label htmlFor={ids.to}>To</label>
             <input id={ids.to} type="date" value={to} min={from || undefined} onChange={(e) => setTo(e.target.value)} />
           </div>
-          <CsvButton csv={csv} />
+          <CsvButton csv={csv} disabled={bad} />
         </div>
       </div>
-      {bad ? <p className="notice notice-error">The start date must not be after the end date.</p> : null}
       <ErrorMessage error={csv.error} />
-      <QueryStatus
-        query={tx}
-        count={items.length}
-        loading="Loading transactions…"
-        empty={
-          from || to
-            ? 'No transactions in these days.'
-            : type
-              ? 'No transactions of this type yet.'
-              : 'No transactions yet. Buy credits to get started.'
-        }
-      />
-      <TransactionTable items={items} caption="Transactions, newest first" />
-      <LoadMore list={tx} />
+      {/* Not every transaction (the filter without its dates) under the message that the dates are wrong. */}
+      {bad ? (
+        <p className="notice notice-error">The start date must not be after the end date.</p>
+      ) : (
+        <>
+          <QueryStatus
+            query={tx}
+            count={items.length}
+            loading="Loading transactions…"
+            empty={
+              from || to
+                ? 'No transactions in these days.'
+                : type
+                  ? 'No transactions of this type yet.'
+                  : 'No transactions yet. Buy credits to get started.'
+            }
+          />
+          <TransactionTable items={items} caption="Transactions, newest first" />
+          <LoadMore list={tx} />
+        </>
+      )}
     </section>
   );
 }
