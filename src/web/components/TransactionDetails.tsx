@@ -1,4 +1,4 @@
-import { formatCredits, formatDuration, humanize, unitLabel } from '../lib/format';
+import { creditsText, formatCredits, formatDuration, humanize, unitLabel } from '../lib/format';
 
 type Metadata = Record<string, unknown> | null;
 
@@ -25,7 +25,7 @@ export function detailsSummary(m: Metadata): string {
   const quantity = num(m.quantity);
   if (parts.length === 0 && quantity !== undefined && text(m.unit)) parts.push(`${formatCredits(quantity)} × ${unitLabel(String(m.unit))}`);
   const would = num(m.wouldHaveCost);
-  if (would !== undefined) parts.push(`would have cost ${formatCredits(would)} credits`);
+  if (would !== undefined) parts.push(`would have cost ${creditsText(would)}`);
   return parts.join(', ');
 }
 

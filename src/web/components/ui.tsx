@@ -1,7 +1,7 @@
 import type { ReactNode } from 'react';
 import { Link } from 'react-router';
 import { ApiError } from '../api/client';
-import { formatCredits } from '../lib/format';
+import { creditsText, formatCredits } from '../lib/format';
 
 export function Loading({ label = 'Loading…' }: { label?: string }) {
   return (
@@ -56,7 +56,7 @@ export function NeedCredits({ error }: { error: ApiError }) {
       <p>
         <strong>You need more credits.</strong>{' '}
         {required !== undefined && available !== undefined
-          ? `This needs ${formatCredits(required)} credits and you have ${formatCredits(available)} available.`
+          ? `This needs ${creditsText(required)} and you have ${formatCredits(available)} available.`
           : 'Your available balance does not cover this operation.'}
       </p>
       <p>
@@ -79,7 +79,7 @@ export function MemberLimit({ error }: { error: ApiError }) {
       <p>
         <strong>You reached your monthly limit.</strong>{' '}
         {limit !== undefined && used !== undefined && required !== undefined
-          ? `This needs ${formatCredits(required)} credits, and you have used ${formatCredits(used)} of your ${formatCredits(limit)} credits this month.`
+          ? `This needs ${creditsText(required)}, and you have used ${formatCredits(used)} of your ${creditsText(limit)} this month.`
           : 'This charge would take your spending this month past the limit your organisation set.'}{' '}
         Nothing was charged. An owner or admin of the organisation can raise your limit; it starts again on the 1st (UTC).
       </p>

@@ -11,7 +11,7 @@ import { type Column, DataTable, type DataTableProps } from '../../components/Da
 import { DateRangeFields, ReportStatus } from '../../components/DateRangeFields';
 import { Empty, Stat } from '../../components/ui';
 import { rangeQuery, useDayRange } from '../../lib/date-range';
-import { formatBucket, formatCredits, formatMoney } from '../../lib/format';
+import { formatBucket, creditsText, formatCredits, formatMoney } from '../../lib/format';
 import { keys } from '../../lib/query-keys';
 
 type Analytics = ResponseOf<'GET /api/admin/analytics'>;
@@ -88,7 +88,7 @@ function DailyChart({ a }: { a: Analytics }) {
         <XAxis dataKey="label" tick={TICK} minTickGap={16} />
         <YAxis yAxisId="usd" tick={TICK} width={64} tickFormatter={(v: number) => `$${v}`} label={axisLabel(DOLLARS, 'left')} />
         <YAxis yAxisId="credits" orientation="right" tick={TICK} width={56} label={axisLabel(CREDITS, 'right')} />
-        <Tooltip formatter={(v, name) => (name === 'Credits used' ? [`${formatCredits(Number(v))} credits`, name] : [moneyTip(v), name])} />
+        <Tooltip formatter={(v, name) => (name === 'Credits used' ? [`${creditsText(Number(v))}`, name] : [moneyTip(v), name])} />
         {legend}
         <Bar yAxisId="usd" dataKey="revenue" name="Net revenue" fill="#2563eb" maxBarSize={20} isAnimationActive={false} />
         <Bar yAxisId="usd" dataKey="refunds" name="Refunds" fill="#b45309" maxBarSize={20} isAnimationActive={false} />
@@ -187,7 +187,7 @@ function TopAccounts({ a }: { a: Analytics }) {
           <CartesianGrid strokeDasharray="3 3" horizontal={false} stroke="#e3e7ee" />
           <XAxis type="number" tick={TICK} label={axisLabel(CREDITS, 'bottom')} />
           <YAxis type="category" dataKey="name" tick={TICK} width={120} />
-          <Tooltip formatter={(v) => [`${formatCredits(Number(v))} credits`, 'Credits used']} />
+          <Tooltip formatter={(v) => [`${creditsText(Number(v))}`, 'Credits used']} />
           <Bar dataKey="credits" name="Credits used" fill="#047857" maxBarSize={24} isAnimationActive={false} />
         </BarChart>
       </Chart>

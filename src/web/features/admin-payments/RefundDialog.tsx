@@ -7,7 +7,7 @@ import { DialogActions } from '../../components/Actions';
 import { Dialog, DialogDone } from '../../components/Dialog';
 import { fieldErrors, NumberField } from '../../components/Field';
 import { ErrorMessage } from '../../components/ui';
-import { formatCredits, formatMoney, humanize } from '../../lib/format';
+import { creditsText, formatMoney, humanize } from '../../lib/format';
 import { keys } from '../../lib/query-keys';
 import { onSubmit } from '../../lib/forms';
 
@@ -47,7 +47,7 @@ export function RefundDialog({ payment, onClose }: { payment: Shape<'AdminPaymen
     <Dialog
       title="Refund payment"
       onClose={onClose}
-      description={`${formatMoney(payment.amountCents, payment.currency)} for ${formatCredits(payment.credits)} credits, ${formatMoney(remaining, payment.currency)} refundable. The matching share of the credits is taken back.`}
+      description={`${formatMoney(payment.amountCents, payment.currency)} for ${creditsText(payment.credits)}, ${formatMoney(remaining, payment.currency)} refundable. The matching share of the credits is taken back.`}
     >
       {refund.data ? (
         <DialogDone onClose={onClose}>Refund recorded; the payment is now {humanize(refund.data.payment.status).toLowerCase()}.</DialogDone>

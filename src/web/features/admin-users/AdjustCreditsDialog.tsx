@@ -6,7 +6,7 @@ import { DialogActions } from '../../components/Actions';
 import { Dialog, DialogDone } from '../../components/Dialog';
 import { CreditsField, Field, fieldErrors } from '../../components/Field';
 import { ErrorMessage } from '../../components/ui';
-import { formatCredits } from '../../lib/format';
+import { creditsText } from '../../lib/format';
 import { onSubmit } from '../../lib/forms';
 import { keys } from '../../lib/query-keys';
 
@@ -61,13 +61,13 @@ export function AdjustCreditsDialog({ target, onClose }: { target: AdjustTarget;
   const who = target.kind === 'user' ? target.user.name : target.org.name;
   const description =
     target.kind === 'user'
-      ? `${target.user.name} <${target.user.email}> has ${formatCredits(target.user.available)} credits available.`
-      : `The organisation ${target.org.name} has ${formatCredits(target.org.available)} credits available.`;
+      ? `${target.user.name} <${target.user.email}> has ${creditsText(target.user.available)} available.`
+      : `The organisation ${target.org.name} has ${creditsText(target.org.available)} available.`;
   return (
     <Dialog title="Adjust credits" onClose={onClose} description={description}>
       {adjust.data ? (
         <DialogDone onClose={onClose}>
-          Adjustment applied. {who} now has {formatCredits(adjust.data.balance.available ?? 0)} credits available.
+          Adjustment applied. {who} now has {creditsText(adjust.data.balance.available ?? 0)} available.
         </DialogDone>
       ) : (
         <form className="stack" onSubmit={submit} noValidate>
@@ -92,8 +92,8 @@ export function AdjustCreditsDialog({ target, onClose }: { target: AdjustTarget;
             // Not the user's "You need more credits": the admin is told what the account holds.
             <div className="notice notice-error" role="alert">
               <p>
-                {who} has only {formatCredits(Number(adjust.error.details?.available ?? 0))} credits available: a debit cannot take the
-                available credits below zero.
+                {who} has only {creditsText(Number(adjust.error.details?.available ?? 0))} available: a debit cannot take the available
+                credits below zero.
               </p>
             </div>
           ) : (

@@ -9,7 +9,7 @@ import { type Column, DataTable } from '../../components/DataTable';
 import { DateRangeFields, ReportStatus } from '../../components/DateRangeFields';
 import { Badge, Empty, Stat } from '../../components/ui';
 import { rangeQuery, useDayRange } from '../../lib/date-range';
-import { formatBucket, formatCredits, formatDate, formatDuration, humanize } from '../../lib/format';
+import { formatBucket, creditsText, formatCredits, formatDate, formatDuration, humanize } from '../../lib/format';
 import { keys } from '../../lib/query-keys';
 
 type Detail = ResponseOf<'GET /api/admin/users/:id'>;
@@ -44,7 +44,7 @@ export function UserUsage({ userId }: { userId: string }) {
                   <CartesianGrid strokeDasharray="3 3" vertical={false} stroke="#e3e7ee" />
                   <XAxis dataKey="label" tick={TICK} minTickGap={16} />
                   <YAxis tick={TICK} width={56} label={axisLabel('Credits', 'left')} />
-                  <Tooltip formatter={(v) => [`${formatCredits(Number(v))} credits`, 'Used']} />
+                  <Tooltip formatter={(v) => [`${creditsText(Number(v))}`, 'Used']} />
                   <Bar dataKey="credits" name="Credits used" fill="#2563eb" maxBarSize={28} isAnimationActive={false} />
                 </BarChart>
               </Chart>
@@ -63,11 +63,11 @@ export function UserSettings({ settings }: { settings: Detail['settings'] }) {
   return (
     <Card title="Settings">
       <dl className="stats stats-compact">
-        <Stat label="Low-balance alert below" value={`${formatCredits(settings.lowBalanceThreshold)} credits`} />
+        <Stat label="Low-balance alert below" value={`${creditsText(settings.lowBalanceThreshold)}`} />
         <Stat
           label="Auto-recharge"
           value={a.enabled ? 'On' : 'Off'}
-          hint={a.enabled ? `${a.packageId ?? ''} below ${formatCredits(a.thresholdCredits ?? 0)} credits` : undefined}
+          hint={a.enabled ? `${a.packageId ?? ''} below ${creditsText(a.thresholdCredits ?? 0)}` : undefined}
         />
       </dl>
     </Card>

@@ -1,7 +1,7 @@
 import { useId, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { Loading, Stat } from '../../components/ui';
-import { formatCredits, formatCreditsPlain, formatDate, formatTime } from '../../lib/format';
+import { creditsText, formatCredits, formatCreditsPlain, formatDate, formatTime } from '../../lib/format';
 import { useBalance, useBalanceFreshness, useLowBalance } from './hooks';
 import { PurchaseCreditsModal } from './PurchaseCreditsModal';
 import { RedeemCode } from './RedeemCode';
@@ -35,10 +35,10 @@ function BalancePill({ live }: { live: boolean }) {
   const title = stale
     ? `Not live: last updated ${formatTime(updatedAt)}`
     : low
-      ? `Low balance: below your threshold of ${formatCredits(threshold)} credits`
+      ? `Low balance: below your threshold of ${creditsText(threshold)}`
       : b.unlimited
         ? 'Unlimited credits'
-        : `${formatCredits(b.available)} credits available`;
+        : `${creditsText(b.available)} available`;
   return (
     <div className={`balance-pill${low ? ' balance-low' : ''}${stale ? ' balance-stale' : ''}`} title={title}>
       <span className={`live-dot${live ? ' live-on' : ''}`} aria-hidden="true" />
@@ -108,7 +108,7 @@ function BalanceCard() {
           {b.expiringSoon.credits > 0 && b.expiringSoon.at ? (
             <p className="notice notice-info expiring-soon">
               <strong>
-                {formatCredits(b.expiringSoon.credits)} credits expire by {formatDate(b.expiringSoon.at)}.
+                {creditsText(b.expiringSoon.credits)} expire by {formatDate(b.expiringSoon.at)}.
               </strong>{' '}
               Credits that expire are spent first.
             </p>

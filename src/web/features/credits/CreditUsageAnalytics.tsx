@@ -12,7 +12,7 @@ import { SelectField } from '../../components/Field';
 import { Empty, ErrorMessage, Stat } from '../../components/ui';
 import { useChosenAccount } from '../../lib/account';
 import { lastDays, rangeQuery, spanDays, useDayRange } from '../../lib/date-range';
-import { formatBucket, formatCredits, humanize } from '../../lib/format';
+import { formatBucket, creditsText, formatCredits, humanize } from '../../lib/format';
 import { keys } from '../../lib/query-keys';
 
 type Granularity = (typeof GRANULARITIES)[number];
@@ -152,7 +152,7 @@ export function CreditUsageAnalytics() {
                   <Tooltip
                     separator=": "
                     itemStyle={{ color: 'var(--text)' }}
-                    formatter={(v, name) => [`${formatCredits(Number(v))} credits`, name]}
+                    formatter={(v, name) => [`${creditsText(Number(v))}`, name]}
                     cursor={{ fill: 'rgba(37, 99, 235, 0.08)' }}
                   />
                   <Legend wrapperStyle={{ fontSize: 13 }} formatter={(value) => <span className="legend-text">{value}</span>} />

@@ -7,7 +7,7 @@ import { Dialog } from '../../components/Dialog';
 import { Loading } from '../../components/ui';
 import { useChosenAccount } from '../../lib/account';
 import { useConfig } from '../../lib/config';
-import { formatCredits, formatMoney } from '../../lib/format';
+import { creditsText, formatCredits, formatMoney } from '../../lib/format';
 import { keys } from '../../lib/query-keys';
 import { usePackages } from './hooks';
 import { purchaseFailure } from './purchase-failure';
@@ -87,8 +87,7 @@ export function PurchaseCreditsModal({ onClose }: { onClose(): void }) {
           {done.payment.status === 'pending' && done.clientSecret && config.data?.stripePublishableKey && !paid ? (
             <Suspense fallback={<Loading label="Loading the card form…" />}>
               <p>
-                Pay {formatMoney(done.payment.amountCents, done.payment.currency)} for {formatCredits(done.payment.credits)} credits (
-                {bought.name}).
+                Pay {formatMoney(done.payment.amountCents, done.payment.currency)} for {creditsText(done.payment.credits)} ({bought.name}).
               </p>
               <StripePayment
                 publishableKey={config.data.stripePublishableKey}
@@ -104,15 +103,15 @@ export function PurchaseCreditsModal({ onClose }: { onClose(): void }) {
           ) : done.payment.status === 'succeeded' || paid ? (
             <div className="notice notice-success" role="status">
               <p>
-                <strong>Purchase succeeded.</strong> {formatCredits(done.payment.credits)} credits ({bought.name}) were added to your
-                balance for {formatMoney(done.payment.amountCents, done.payment.currency)}.
+                <strong>Purchase succeeded.</strong> {creditsText(done.payment.credits)} ({bought.name}) were added to{' '}
+                {orgName ? `${orgName}’s` : 'your'} balance for {formatMoney(done.payment.amountCents, done.payment.currency)}.
               </p>
             </div>
           ) : done.payment.status === 'pending' ? (
             <div className="notice" role="status">
               <p>
-                <strong>Payment started.</strong> Your {formatCredits(done.payment.credits)} credits are added as soon as the payment
-                provider confirms it.
+                <strong>Payment started.</strong> Your {creditsText(done.payment.credits)} are added as soon as the payment provider
+                confirms it.
               </p>
             </div>
           ) : (

@@ -4,7 +4,7 @@ import type { ResponseOf } from '../../../contracts/endpoints';
 import { api } from '../../api/client';
 import { fieldErrors, TextField } from '../../components/Field';
 import { ErrorMessage } from '../../components/ui';
-import { formatCredits, formatDate } from '../../lib/format';
+import { creditsText, formatDate } from '../../lib/format';
 import { onSubmit } from '../../lib/forms';
 import { BALANCE_FOLLOWERS, keys } from '../../lib/query-keys';
 
@@ -41,7 +41,7 @@ export function RedeemCode() {
       <ErrorMessage error={redeem.error} inline={['code']} />
       {done ? (
         <p className="notice notice-success" role="status">
-          {formatCredits(done.grant.credits)} credits added
+          {creditsText(done.grant.credits)} added
           {done.grant.expiresAt ? `; they expire on ${formatDate(done.grant.expiresAt)}` : ''}.
         </p>
       ) : null}

@@ -4,7 +4,7 @@ import { api } from '../../api/client';
 import { SubmitActions } from '../../components/Actions';
 import { CheckField, CreditsField, fieldErrors, SelectField } from '../../components/Field';
 import { ErrorMessage, Loading, Success } from '../../components/ui';
-import { formatCredits, formatMoney } from '../../lib/format';
+import { creditsText, formatMoney } from '../../lib/format';
 import { keys } from '../../lib/query-keys';
 import { usePackages, useSettings } from './hooks';
 import { onSubmit } from '../../lib/forms';
@@ -86,7 +86,7 @@ export function SettingsForm() {
               <option value="">Choose a package…</option>
               {(packages.data ?? []).map((p) => (
                 <option key={p.id} value={p.id}>
-                  {p.name}: {formatCredits(p.credits + p.bonusCredits)} credits for {formatMoney(p.priceCents, p.currency)}
+                  {p.name}: {creditsText(p.credits + p.bonusCredits)} for {formatMoney(p.priceCents, p.currency)}
                 </option>
               ))}
             </SelectField>

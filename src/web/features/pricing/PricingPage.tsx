@@ -4,7 +4,7 @@ import { Link } from 'react-router';
 import { api } from '../../api/client';
 import { DataTable } from '../../components/DataTable';
 import { Badge, ErrorMessage, Loading } from '../../components/ui';
-import { formatCredits, formatMoney, humanize, unitLabel } from '../../lib/format';
+import { creditsText, formatCredits, formatMoney, humanize, unitLabel } from '../../lib/format';
 import './pricing.css';
 import { SiteHeader } from '../../components/SiteHeader';
 
@@ -45,7 +45,7 @@ export function PricingPage() {
               ) : null}
               <p className="pricing-price">{formatMoney(p.priceCents, p.currency)}</p>
               <p>
-                <strong>{formatCredits(p.credits)} credits</strong>
+                <strong>{creditsText(p.credits)}</strong>
                 {p.bonusCredits > 0 ? <> + {formatCredits(p.bonusCredits)} bonus</> : null}
               </p>
               <Link className="button button-primary button-block" to={`/credits?buy=${encodeURIComponent(p.id)}`}>
@@ -64,7 +64,7 @@ export function PricingPage() {
           rows={rules.data ?? []}
           columns={[
             { header: 'Operation', cell: (r) => r.description || humanize(r.operation) },
-            { header: 'Price', className: 'num', cell: (r) => `${formatCredits(r.credits)} credits ${unitLabel(r.unit)}` },
+            { header: 'Price', className: 'num', cell: (r) => `${creditsText(r.credits)} ${unitLabel(r.unit)}` },
           ]}
         />
       </section>

@@ -7,7 +7,7 @@ import { DialogForm } from '../../components/Dialog';
 import { CreditsField, SelectField, fieldErrors } from '../../components/Field';
 import { ErrorMessage } from '../../components/ui';
 import type { Account } from '../../lib/account';
-import { formatCredits } from '../../lib/format';
+import { creditsText } from '../../lib/format';
 import { keys } from '../../lib/query-keys';
 import { useSession } from '../../lib/session';
 
@@ -52,7 +52,7 @@ export function MemberDialog({ org, member, onClose }: { org: Account; member: M
     <DialogForm
       title={`Change ${who}`}
       onClose={onClose}
-      description={`${who} used ${formatCredits(member.usedThisMonth)} credits this month.`}
+      description={`${who} used ${creditsText(member.usedThisMonth)} this month.`}
       onSubmit={() => {
         setTouched(true);
         if (limitBad) return;
