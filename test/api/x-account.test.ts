@@ -197,7 +197,9 @@ describe.each(await activeDialects())('X-Account on %s', (dialect) => {
       tries.push(await eve.api.post('/api/workflows/screen/execute', {}, headers));
     }
     // The same answer whether the account exists, has credits (an empty one is not 402) or is someone's personal one.
-    expect(tries.map((r) => [r.status, r.error?.message])).toEqual(tries.map(() => [404, 'Account not found.']));
+    expect(tries.map((r) => [r.status, r.error?.message])).toEqual(
+      tries.map(() => [404, 'No account of yours has the id in X-Account: it does not exist, or you are no longer a member of it.']),
+    );
     expect(await balanceOf(owner.api, as)).toBe(before);
     expect(await balanceOf(eve.api)).toBe(5);
     // A member's keyless charge is from the organisation's balance, recorded as theirs.

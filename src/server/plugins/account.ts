@@ -23,6 +23,9 @@ import type { AccountKind, DB, MemberRole } from '../../db/schema.js';
 import { HttpError } from '../http-errors.js';
 import { principal } from './auth.js';
 
+/** The 404 of an X-Account the caller holds no membership of: said so, for a member removed meanwhile. */
+export const NOT_YOUR_ACCOUNT = 'No account of yours has the id in X-Account: it does not exist, or you are no longer a member of it.';
+
 export interface RequestAccount {
   id: string;
   kind: AccountKind;
@@ -98,13 +101,13 @@ export function makeResolveAccount(db: Kysely<DB>, writerChecks = false) {
       req.account = personal(p.id);
       return;
     }
-    if (named.length > 100) throw new HttpError('not_found', 'Account not found.');
+    if (named.length > 100) throw new HttpError('not_found', NOT_YOUR_ACCOUNT);
     if (writerChecks && req.headers['idempotency-key'] === undefined) {
       req.account = { id: named, kind: 'organization', role: 'member', memberId: p.id, monthlyLimitMc: null, verified: false };
       return;
     }
     const m = await findMembership(db, named, p.id);
-    if (!m) throw new HttpError('not_found', 'Account not found.');
+    if (!m) throw new HttpError('not_found', NOT_YOUR_ACCOUNT);
     req.account = {
       id: m.accountId,
       kind: m.kind,

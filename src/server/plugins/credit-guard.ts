@@ -12,7 +12,7 @@ import type { Core } from '../../core/index.js';
 import type { Applied, Effect } from '../../core/ledger/types.js';
 import { mcToCredits } from '../../contracts/money.js';
 import type { Metrics } from '../metrics.js';
-import { account, bypassCharges, idempotencyScope } from './account.js';
+import { NOT_YOUR_ACCOUNT, account, bypassCharges, idempotencyScope } from './account.js';
 import { principal } from './auth.js';
 import { HttpError } from '../http-errors.js';
 import { findMembership } from '../../core/orgs/membership.js';
@@ -124,7 +124,7 @@ export class CreditGuard {
       const a = account(req);
       if (!(e instanceof DomainError) || e.code !== 'not_found' || a.verified || c.userId !== undefined) throw e;
       const m = await findMembership(this.core.database.db, a.id, principal(req).id);
-      if (!m || m.kind !== 'organization') throw new HttpError('not_found', 'Account not found.');
+      if (!m || m.kind !== 'organization') throw new HttpError('not_found', NOT_YOUR_ACCOUNT);
       throw e;
     }
   }
