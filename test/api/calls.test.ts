@@ -221,6 +221,43 @@ describe.each(await activeDialects())('VAPI calls on %s', (dialect) => {
     expect(await statusOf()).toBe('ending');
   });
 
+  it('keeps VAPI’s word when its status-update overtakes the answer to the start, and asks VAPI about a call left waiting', async () => {
+    reset();
+    const u = await real.register();
+    await real.grant(u.user.id, 10);
+    const update = (status: string, call: { id: string; name?: string | null }) =>
+      real.api.post('/api/vapi/webhook', { message: { type: 'status-update', status, call } }, { 'x-vapi-secret': SECRET });
+    // VAPI answers the start late; its in-progress comes first, naming the call by the name it was placed with.
+    vapi.delayMs = 200;
+    const before = new Set(vapi.calls.keys());
+    const starting = u.api.post('/api/vapi/calls', { phoneNumber: '+15551234567', maxDurationSeconds: 300 });
+    let placed: { id: string; name: string | null } | undefined;
+    for (let i = 0; i < 100 && !placed; i++) {
+      placed = [...vapi.calls.values()].find((c) => !before.has(c.id));
+      if (!placed) await new Promise((r) => setTimeout(r, 10));
+    }
+    if (!placed) throw new Error('VAPI never got the call');
+    expect((await update('in-progress', { id: placed.id, name: placed.name })).status).toBe(200);
+    const start = await starting;
+    vapi.delayMs = 0;
+    expect(start.status).toBe(201);
+    expect((await callRow(placed.id)).vapi_status).toBe('in-progress');
+    expect((await u.api.get('/api/vapi/calls')).body.items.find((c) => c.id === placed?.id)?.status).toBe('in-progress');
+
+    // A call whose status-update never came: a minute on, the sweeper asks VAPI and moves its word on.
+    const quiet = await u.api.post('/api/vapi/calls', { phoneNumber: '+15551234567', maxDurationSeconds: 300 });
+    const quietId = quiet.body.call.id as string;
+    expect(quiet.body.call.status).toBe('queued');
+    const atVapi = vapi.calls.get(quietId);
+    if (!atVapi) throw new Error('VAPI never got the call');
+    atVapi.status = 'in-progress';
+    expect((await sweepCalls(real.running.core, real.running.services.vapi as CallProvider, CFG)).refreshed).toBe(0);
+    await age(quietId, 61_000);
+    expect((await sweepCalls(real.running.core, real.running.services.vapi as CallProvider, CFG)).refreshed).toBe(1);
+    expect((await callRow(quietId)).vapi_status).toBe('in-progress');
+    expect((await callRow(quietId)).status).toBe('in_progress');
+  });
+
   it('an ambiguous start that VAPI placed (its answer timed out) becomes the call VAPI has, not a refund', async () => {
     reset();
     const u = await real.register();

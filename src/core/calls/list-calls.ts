@@ -1,6 +1,7 @@
 import type { ExpressionBuilder, Kysely } from 'kysely';
 import type { CallRow, CallStatus, DB } from '../../db/schema.js';
 import { type Page, type PageRequest, mapPage, paginate } from '../paginate.js';
+import { WAITING_WORDS } from './provider-status.js';
 
 /** A call's status in VAPI's words, as every answer gives it. */
 export type CallStatusWord = 'queued' | 'in-progress' | 'ending' | 'ended' | 'failed';
@@ -12,9 +13,6 @@ const WORDS: Record<CallStatus, CallStatusWord> = {
   ended: 'ended',
   failed: 'failed',
 };
-
-/** VAPI's words for a call it holds that is not talking yet. */
-export const WAITING_WORDS = ['scheduled', 'queued', 'ringing'];
 
 /**
  * A call's status in VAPI's words: a call VAPI placed is `queued` while VAPI's own word for

@@ -1,8 +1,10 @@
+import { sql } from 'kysely';
 import type { CallRow } from '../../db/schema.js';
 import { DomainError, conflict, notFound } from '../errors.js';
 import type { Core } from '../index.js';
 import type { LedgerOp } from '../ledger/types.js';
 import { type CallProvider, endedDurationMs } from './provider.js';
+import { liveWord } from './provider-status.js';
 import { settleCall } from './settle-call.js';
 
 export interface CallsConfig {
@@ -29,14 +31,15 @@ export async function getCallRow(core: Core, callId: string): Promise<CallRow> {
 
 /**
  * VAPI placed the call: it is in progress under VAPI's id, with VAPI's word for it (queued,
- * as VAPI answers a new call). Only a call still `starting` changes (a released hold never
+ * as VAPI answers a new call; one of a live call's words, provider-status.ts). Only a call still `starting` changes (a released hold never
  * becomes a call in progress); returns the row as it is.
  */
 export async function markCallStarted(core: Core, callId: string, vapiId: string, vapiStatus: string): Promise<CallRow> {
   await core.writer.transaction(async ({ trx }) => {
     await trx
       .updateTable('vapi_calls')
-      .set({ vapi_id: vapiId, status: 'in_progress', vapi_status: vapiStatus })
+      // VAPI's word unless a status-update came first (a later word: kept).
+      .set({ vapi_id: vapiId, status: 'in_progress', vapi_status: sql<string | null>`coalesce(vapi_status, ${liveWord(vapiStatus)})` })
       .where('id', '=', callId)
       .where('status', '=', 'starting')
       .execute();

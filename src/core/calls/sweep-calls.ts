@@ -3,6 +3,7 @@ import type { CallRow } from '../../db/schema.js';
 import type { Core } from '../index.js';
 import { type CallFacts, type CallProvider, endedDurationMs } from './provider.js';
 import { type CallsConfig, abandonCall, reconcileCall, startSettleDelayMs } from './reconcile-call.js';
+import { refreshWaitingCalls } from './provider-status.js';
 import { settleCall } from './settle-call.js';
 
 /** A call charged its whole hold because VAPI could not tell how long it lasted. */
@@ -20,7 +21,12 @@ export interface SweepReport {
   abandoned: number;
   /** The settlements of the whole hold because VAPI could not tell: to be logged. */
   untold: UntoldCall[];
+  /** Calls whose VAPI word was still a waiting one a minute on, moved on by asking VAPI. */
+  refreshed: number;
 }
+
+/** How long a call may wait for VAPI's status-update before the sweeper asks VAPI itself. */
+const WORD_STALE_MS = 60_000;
 
 /**
  * Settles the calls whose end-of-call report has not come, paging through every due call
@@ -33,7 +39,8 @@ export interface SweepReport {
  *   VAPI lists none); past the maximum length plus grace with VAPI still silent, the whole
  *   hold is charged as for a call in progress.
  * Simulated calls past their maximum plus grace are charged their whole hold; one still
- * starting past the start delay was never placed and is given up.
+ * starting past the start delay was never placed and is given up. Last, calls VAPI's word
+ * has kept waiting (queued, ringing) for a minute are asked of VAPI (provider-status.ts).
  */
 export async function sweepCalls(
   core: Core,
@@ -45,7 +52,7 @@ export async function sweepCalls(
   const db = core.database.db;
   const pageSize = opts.pageSize ?? 200;
   const graceMs = cfg.graceSeconds * 1000;
-  const report: SweepReport = { settled: 0, abandoned: 0, untold: [] };
+  const report: SweepReport = { settled: 0, abandoned: 0, untold: [], refreshed: 0 };
   let after: { createdAt: number; id: string } | null = null;
   for (;;) {
     let q = db
@@ -71,6 +78,7 @@ export async function sweepCalls(
     const last = page[page.length - 1] as CallRow;
     after = { createdAt: last.created_at, id: last.id };
   }
+  if (!provider.simulated) report.refreshed = await refreshWaitingCalls(core, provider, { staleMs: WORD_STALE_MS });
   return report;
 }
 

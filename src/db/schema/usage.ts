@@ -84,9 +84,9 @@ export interface VapiCallsTable {
    */
   status: CallStatus;
   /**
-   * VAPI's last word for a call in progress (queued, ringing, in-progress, forwarding), from
-   * its answer to the start, its status-update messages or `GET /call/:id`; null for
-   * simulated calls and calls placed before migration 027.
+   * VAPI's last word for an open call (queued, ringing, in-progress, forwarding), from its
+   * answer to the start, its status-update messages or the sweeper's `GET /call/:id`; null
+   * for calls placed before migration 027 (a simulated call's is in-progress).
    */
   vapi_status: string | null;
   phone_number: string;

@@ -27,7 +27,7 @@ function useOpenCalls() {
 }
 
 const STATUS_TEXT: Record<Shape<'Call'>['status'], string> = {
-  queued: 'Queued at VAPI',
+  queued: 'Queued: not talking yet',
   'in-progress': 'In progress',
   ending: 'Ending',
   ended: 'Ended',
