@@ -105,15 +105,28 @@ const NEWEST = Object.keys(migrations).sort().at(-1) as string;
  * Whether the database holds this release's schema: its newest migration is recorded (a
  * newer release's migrations beside it change nothing, they only expand the schema). One
  * primary-key read, for the readiness probe: a database dropped and made again empty, or
- * never migrated, answers `select 1` and yet has no tables. False when the bookkeeping
- * table is missing too.
+ * never migrated, answers `select 1` and yet has no tables. On PostgreSQL the bookkeeping
+ * table is read in the current schema by name, as the migrator writes it (another schema's
+ * on the search path must not answer for it). False when that table is missing; any other
+ * failure (the connection) is thrown, for the caller to call the database unavailable.
  */
 export async function schemaIsCurrent(db: Kysely<DB>): Promise<boolean> {
+  const schema = await sql<{ s: string }>`select current_schema() as s`
+    .execute(db)
+    .then((r) => r.rows[0]?.s)
+    .catch((e: unknown) => {
+      // SQLite has no current_schema(): its one schema is the file's.
+      if (/no such function/i.test(String((e as Error).message))) return undefined;
+      throw e;
+    });
+  const table = schema ? sql`${sql.id(schema)}.kysely_migration` : sql`kysely_migration`;
   try {
-    const r = await sql<{ x: number }>`select 1 as x from kysely_migration where name = ${NEWEST}`.execute(db);
+    const r = await sql<{ x: number }>`select 1 as x from ${table} where name = ${NEWEST}`.execute(db);
     return r.rows.length === 1;
-  } catch {
-    return false;
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === '42P01' || code === '3F000' || /no such table/i.test(String((e as Error).message))) return false;
+    throw e;
   }
 }
 

@@ -24,8 +24,6 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Database {
   db: Kysely<DB>;
   dialect: Dialect;
-  /** True when the database answers a trivial query. */
-  ping(): Promise<boolean>;
   close(): Promise<void>;
   /** The pg pool (postgres only), for LISTEN/NOTIFY. */
   pgPool?: pg.Pool;
@@ -172,7 +170,6 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
       dialect: 'postgres',
       pgPool: pool,
       ...(writer ? { pgWriter: writer } : {}),
-      ping: () => ping(db),
       close: async () => {
         await writer?.end();
         await db.destroy();
@@ -209,7 +206,6 @@ export async function openDatabase(opts: OpenOptions): Promise<Database> {
     dialect: 'sqlite',
     sqlite: handle,
     ...(commit ? { sqliteCommit: commit } : {}),
-    ping: () => ping(db),
     close: async () => {
       // The checkpointer's connection closes first, so this one, the last, checkpoints and
       // removes the WAL as it closes.
@@ -354,15 +350,6 @@ function guarded(pool: pg.Pool): pg.Pool {
     client.on('error', () => {});
   });
   return pool;
-}
-
-async function ping(db: Kysely<DB>): Promise<boolean> {
-  try {
-    await sql`select 1`.execute(db);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -14,7 +14,7 @@ export const OPS_DOCS: RouteDocs = {
     'GET /health/ready': {
       summary: 'Readiness',
       description:
-        '200 when the database answers a trivial query; 503 when it does not (`unavailable`) or the service is stopping (`stopping`, after SIGTERM): for a load balancer deciding whether to send traffic here. `database` names the dialect (`sqlite` or `postgres`). `backups` tells how the scheduled backups of the embedded database go (`{enabled: false}` when off); a failing backup does not make the service unready.',
+        '200 when the database answers and holds this release’s schema (its newest migration recorded); 503 when it does not answer (`unavailable`), when it answers without that schema (`unmigrated`: a database made again empty, or never migrated; every request would fail on it) or the service is stopping (`stopping`, after SIGTERM): for a load balancer deciding whether to send traffic here. `database` names the dialect (`sqlite` or `postgres`). `backups` tells how the scheduled backups of the embedded database go (`{enabled: false}` when off); a failing backup does not make the service unready.',
     },
     'GET /metrics': {
       summary: 'Prometheus metrics',
