@@ -74,7 +74,8 @@ describe('settings the listener, the logger or the mailer would only refuse at s
       [{ PORT: '4000', METRICS_PORT: '4000' }, /METRICS_PORT must differ from PORT/],
       [{ HOST: '999.1.1.1' }, /HOST must be an IP address/],
       [{ HOST: 'http://example.com' }, /HOST must be an IP address/],
-      [{ HOST: 'bad_host name' }, /HOST must be an IP address/],
+      [{ HOST: 'bad host name' }, /HOST must be an IP address/],
+      [{ HOST: '.' }, /HOST must be an IP address/],
       [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL must be one of fatal, error, warn, info, debug, trace, silent/],
       [{ SMTP_URL: 'garbage' }, /SMTP_URL must be an smtp:\/\/ or smtps:\/\/ URL/],
       [{ ALERTS_WEBHOOK_URL: 'notaurl' }, /ALERTS_WEBHOOK_URL must be an http\(s\) URL/],
@@ -84,7 +85,17 @@ describe('settings the listener, the logger or the mailer would only refuse at s
     }
     const fine = loadConfig({ ...base, PORT: '65535', METRICS_PORT: '9100', LOG_LEVEL: 'debug', SMTP_URL: 'smtps://u:p@mail.example:465' });
     expect([fine.port, fine.metrics.port]).toEqual([65535, 9100]);
-    for (const HOST of ['0.0.0.0', '::', '::1', '10.0.0.7', 'localhost', 'credits-1.internal', 'Api.Example.COM'])
+    for (const HOST of [
+      '0.0.0.0',
+      '::',
+      '::1',
+      '10.0.0.7',
+      'localhost',
+      'credits-1.internal',
+      'Api.Example.COM',
+      'host.example.',
+      'credits_api',
+    ])
       expect(loadConfig({ ...base, HOST }).host, HOST).toBe(HOST);
   });
 

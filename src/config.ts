@@ -33,13 +33,16 @@ const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'
 
 /**
  * What the listener can bind: an IP address, or a host name by the syntax of RFC 1123
- * (letters, digits and hyphens in dot-separated labels). Dotted digits that are no IPv4
- * address (999.1.1.1) are no name either. Whether a name resolves is left to the listener.
+ * (letters, digits and hyphens in dot-separated labels), with the underscores Docker's and
+ * other private DNS names carry and a fully qualified name's trailing dot. Dotted digits that
+ * are no IPv4 address (999.1.1.1) are no name either. Whether a name resolves is left to the
+ * listener.
  */
 function hostSyntax(host: string): boolean {
   if (isIP(host) !== 0) return true;
-  if (/^[\d.]+$/.test(host) || host.length > 253) return false;
-  return host.split('.').every((label) => /^[a-z\d]([a-z\d-]{0,61}[a-z\d])?$/i.test(label));
+  const name = host.endsWith('.') ? host.slice(0, -1) : host;
+  if (/^[\d.]+$/.test(name) || name.length === 0 || name.length > 253) return false;
+  return name.split('.').every((label) => /^[a-z\d_]([a-z\d_-]{0,61}[a-z\d_])?$/i.test(label));
 }
 
 /** Reads and checks the environment. Throws ConfigError with every problem listed. */

@@ -72,12 +72,17 @@ const currency = z
   .regex(/^[a-z]{3}$/, 'must be a lower-case ISO 4217 code such as usd')
   .default('usd');
 
+/** A package's price, in cents: at least $0.50 (Stripe's least charge in dollars), at most $1,000,000. */
+export const PRICE_MIN_CENTS = 50;
+export const PRICE_MAX_CENTS = 100_000_000;
+const priceCents = z.number().int().min(PRICE_MIN_CENTS).max(PRICE_MAX_CENTS);
+
 export const packageCreate = z
   .object({
     name: freeText({ min: 1, max: 100 }),
     credits: positiveCreditsInput,
     bonusCredits: nonNegativeCreditsInput.default(0),
-    priceCents: z.number().int().min(50).max(100_000_000),
+    priceCents,
     currency,
     popular: z.boolean().default(false),
     creditsExpireInDays: expireInDays.default(null),
@@ -90,7 +95,7 @@ export const packagePatch = z
     name: freeText({ min: 1, max: 100 }),
     credits: positiveCreditsInput,
     bonusCredits: nonNegativeCreditsInput,
-    priceCents: z.number().int().min(50).max(100_000_000),
+    priceCents,
     currency: z.string().regex(/^[a-z]{3}$/, 'must be a lower-case ISO 4217 code such as usd'),
     popular: z.boolean(),
     active: z.boolean(),

@@ -38,7 +38,7 @@ describe.skipIf(!hasChromium && !process.env.CI)('expiring credits in the dashbo
     await dialog.getByRole('button', { name: 'Create package' }).click();
     await dialog.getByText('Enter the price in USD with at most 2 decimals, such as 45.00.').waitFor();
     await dialog.getByLabel('Price (USD)').fill('0.25');
-    await dialog.getByText('The price must be between 0.50 and 1,000,000.00 USD.').waitFor();
+    await dialog.getByText('The price must be between $0.50 and $1,000,000.00.').waitFor();
     await dialog.getByLabel('Price (USD)').fill('9.00');
     await dialog.getByLabel('Credits expire after (days)').fill('0');
     await dialog.getByRole('button', { name: 'Create package' }).click();

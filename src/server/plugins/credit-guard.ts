@@ -114,7 +114,7 @@ export class CreditGuard {
   /**
    * The ledger's spend. When the request's organisation was not read at the request (a
    * WRITER_CHECKED_ROUTES charge), the writer refused a non-member with its own 404; it is
-   * answered as the request-time check answers (`Account not found.`), whether or not the
+   * answered as the request-time check answers (404, NOT_YOUR_ACCOUNT), whether or not the
    * account exists, so the two paths say the same.
    */
   private async spend(req: FastifyRequest, c: ChargeRequest, userId: string, s: Parameters<Ledger['spend']>[1]) {

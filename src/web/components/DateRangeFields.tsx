@@ -22,11 +22,16 @@ export function DateRangeFields({ range, onChange, children }: { range: DayRange
   );
 }
 
+/** What a range that starts after it ends says, in place of what it would filter. */
+export function BadRange() {
+  return <p className="notice notice-error">The start date must not be after the end date.</p>;
+}
+
 /** What a report over a range says instead of itself: the range starts after it ends, the report failed (with "Retry"), or it loads. */
 export function ReportStatus({ bad, query, loading }: { bad: boolean; query: Retriable & { isPending: boolean }; loading: string }) {
   return (
     <>
-      {bad ? <p className="notice notice-error">The start date must not be after the end date.</p> : null}
+      {bad ? <BadRange /> : null}
       <LoadError query={query} />
       {query.isPending && !query.error && !bad ? <Loading label={loading} /> : null}
     </>

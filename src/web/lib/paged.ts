@@ -23,7 +23,7 @@ export function usePages<K extends PagedKey>(
   key: K,
   queryKey: QueryKey,
   query: Omit<QueryOf<K>, 'cursor'>,
-  { keepPrevious, params }: { keepPrevious?: boolean; params?: ParamsOf<K> } = {},
+  { keepPrevious, params, enabled = true }: { keepPrevious?: boolean; params?: ParamsOf<K>; enabled?: boolean } = {},
 ) {
   const list = useInfiniteQuery({
     queryKey,
@@ -32,6 +32,7 @@ export function usePages<K extends PagedKey>(
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.nextCursor ?? undefined,
     placeholderData: keepPrevious ? keepPreviousData : undefined,
+    enabled,
   });
   const items: ItemOf<K>[] = list.data?.pages.flatMap((p) => p.items) ?? [];
   return { list, items };

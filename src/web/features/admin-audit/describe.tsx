@@ -30,14 +30,15 @@ export function actorOf(e: Entry): ReactNode {
   return userLink(e.actorId, e.actorEmail, 'a deleted user');
 }
 
-/** The person the entry concerns, by email. */
+/** The organisation an entry is about, by its name. */
+const orgOf = (e: Entry) => `the organisation ${e.targetName ?? e.targetId ?? ''}`.trim();
+
+/** The person the entry concerns, by email (or the organisation it concerns). */
 function targetUser(e: Entry): ReactNode {
-  if (e.targetType === 'organization') return `the organisation ${e.targetName ?? e.targetId ?? ''}`.trim();
+  if (e.targetType === 'organization') return orgOf(e);
   return userLink(e.targetUserId, e.targetEmail, e.targetId ? `user ${e.targetId}` : 'a user');
 }
 
-/** The organisation an entry is about, by its name. */
-const orgOf = (e: Entry) => `the organisation ${e.targetName ?? e.targetId ?? ''}`.trim();
 const roleText = (role: unknown) => (str(role) ? humanize(role as string).toLowerCase() : 'a member');
 /** The member an organisation's entry names (`details.userId`), linked to their page. */
 const memberOf = (d: Details) => userLink(str(d.userId), null, 'a member');

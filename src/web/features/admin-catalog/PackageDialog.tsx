@@ -1,12 +1,14 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { Shape } from '../../../contracts/types';
+import { PRICE_MAX_CENTS, PRICE_MIN_CENTS } from '../../../contracts/admin';
 import { priceTextToCents } from '../../../contracts/money';
 import { api } from '../../api/client';
 import { DialogActions } from '../../components/Actions';
 import { Dialog } from '../../components/Dialog';
 import { CheckField, CreditsField, DaysField, Field, fieldErrors, NumberField } from '../../components/Field';
 import { ErrorMessage } from '../../components/ui';
+import { formatMoney } from '../../lib/format';
 import { keys } from '../../lib/query-keys';
 import { onSubmit } from '../../lib/forms';
 
@@ -26,7 +28,7 @@ export function PackageDialog({ pkg, onClose }: { pkg: Shape<'CreditPackage'> | 
   const [touched, setTouched] = useState(false);
   const currency = (pkg?.currency ?? 'usd').toUpperCase();
   const cents = priceTextToCents(price);
-  const priceBad = cents === null || cents < MIN_CENTS || cents > MAX_CENTS;
+  const priceBad = cents === null || cents < PRICE_MIN_CENTS || cents > PRICE_MAX_CENTS;
   const queryClient = useQueryClient();
   const save = useMutation({
     mutationFn: () => {
@@ -59,7 +61,7 @@ export function PackageDialog({ pkg, onClose }: { pkg: Shape<'CreditPackage'> | 
     touched && cents === null
       ? `Enter the price in ${currency} with at most 2 decimals, such as 45.00.`
       : (touched && priceBad) || fe.priceCents
-        ? `The price must be between 0.50 and 1,000,000.00 ${currency}.`
+        ? `The price must be between ${formatMoney(PRICE_MIN_CENTS, pkg?.currency)} and ${formatMoney(PRICE_MAX_CENTS, pkg?.currency)}.`
         : undefined;
   return (
     <Dialog title={pkg ? `Edit ${pkg.name}` : 'New package'} onClose={onClose}>
@@ -68,7 +70,19 @@ export function PackageDialog({ pkg, onClose }: { pkg: Shape<'CreditPackage'> | 
         <div className="field-row">
           <CreditsField label="Credits" min="0" value={credits} onChange={setCredits} required error={fe.credits} />
           <CreditsField label="Bonus credits" min="0" value={bonus} onChange={setBonus} error={fe.bonusCredits} />
-          <NumberField label={`Price (${currency})`} min="0" step="0.01" value={price} onChange={setPrice} required error={priceError} />
+          <NumberField
+            label={`Price (${currency})`}
+            min="0"
+            step="0.01"
+            value={price}
+            onChange={(v) => {
+              setPrice(v);
+              // The server's word on the price sent no longer applies to the one typed.
+              if (save.isError) save.reset();
+            }}
+            required
+            error={priceError}
+          />
         </div>
         <div className="field-row">
           <DaysField label="Credits expire after (days)" value={creditsDays} onChange={setCreditsDays} error={fe.creditsExpireInDays} />
@@ -85,6 +99,3 @@ export function PackageDialog({ pkg, onClose }: { pkg: Shape<'CreditPackage'> | 
     </Dialog>
   );
 }
-
-const MIN_CENTS = 50;
-const MAX_CENTS = 100_000_000;

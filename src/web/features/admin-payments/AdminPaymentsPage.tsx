@@ -4,7 +4,7 @@ import { PAYMENT_STATUSES } from '../../../contracts/enums';
 import type { Shape } from '../../../contracts/types';
 import { SmallButton } from '../../components/Actions';
 import { CsvButton, todaysFile, useCsvDownload } from '../../components/CsvDownload';
-import { DateRangeFields } from '../../components/DateRangeFields';
+import { BadRange, DateRangeFields } from '../../components/DateRangeFields';
 import { FilterSelect } from '../../components/Field';
 import { paymentColumns } from '../../components/payment-columns';
 import { QueryTable } from '../../components/QueryTable';
@@ -42,6 +42,8 @@ export function AdminPaymentsPage() {
     'GET /api/admin/payments',
     [...keys.admin.payments(status), filter.from ?? '', filter.to ?? '', filter.userId ?? ''],
     { ...filter, limit: 25 },
+    // Nothing is asked while the range is wrong (the table is hidden then).
+    { enabled: !bad },
   );
   const csv = useCsvDownload('GET /api/admin/payments.csv', todaysFile('payments'), { query: filter });
   return (
@@ -58,7 +60,7 @@ export function AdminPaymentsPage() {
         <ErrorMessage error={csv.error} />
         {/* Not every payment (the filter without its dates) under the message that the dates are wrong. */}
         {bad ? (
-          <p className="notice notice-error">The start date must not be after the end date.</p>
+          <BadRange />
         ) : (
           <QueryTable
             query={payments}

@@ -59,7 +59,11 @@ export function RefundDialog({ payment, onClose }: { payment: Shape<'AdminPaymen
             step="0.01"
             max={(remaining / 100).toFixed(2)}
             value={amount}
-            onChange={setAmount}
+            onChange={(v) => {
+              setAmount(v);
+              // The server's word on the amount sent no longer applies to the one typed.
+              if (refund.isError) refund.reset();
+            }}
             error={(touched ? localError : undefined) ?? serverError}
           />
           <ErrorMessage error={refund.error} inline={['amountCents']} />

@@ -10,6 +10,7 @@ import { ErrorMessage } from '../../components/ui';
 import { humanize } from '../../lib/format';
 import { usePages } from '../../lib/paged';
 import { keys } from '../../lib/query-keys';
+import { BadRange } from '../../components/DateRangeFields';
 
 /**
  * The user's ledger rows, newest first, filtered by type and by days ("From" and "To", UTC,
@@ -25,10 +26,13 @@ export function TransactionHistory() {
   const bad = Boolean(from && to && from > to);
   // A date-only `to` includes that whole day (API.md).
   const filter = { ...(type ? { type } : {}), ...(from && !bad ? { from } : {}), ...(to && !bad ? { to } : {}) };
-  const { list: tx, items } = usePages('GET /api/credits/transactions', keys.transactions.list(type, filter.from, filter.to), {
-    ...filter,
-    limit: 20,
-  });
+  // Nothing is asked while the range is wrong (the list is hidden then).
+  const { list: tx, items } = usePages(
+    'GET /api/credits/transactions',
+    keys.transactions.list(type, filter.from, filter.to),
+    { ...filter, limit: 20 },
+    { enabled: !bad },
+  );
   const csv = useCsvDownload('GET /api/credits/transactions.csv', todaysFile('transactions'), { query: filter });
   return (
     <section className="card" aria-labelledby={h}>
@@ -50,7 +54,7 @@ export function TransactionHistory() {
       <ErrorMessage error={csv.error} />
       {/* Not every transaction (the filter without its dates) under the message that the dates are wrong. */}
       {bad ? (
-        <p className="notice notice-error">The start date must not be after the end date.</p>
+        <BadRange />
       ) : (
         <>
           <QueryStatus
