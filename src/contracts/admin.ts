@@ -67,10 +67,20 @@ const expireInDays = z
   .max(3650, 'must be at most 3650 days')
   .nullable();
 
-const currency = z
+/**
+ * Currencies whose smallest unit is not a hundredth (Stripe's zero- and three-decimal
+ * currencies): prices are integer cents throughout (`priceCents`, formatted as /100), so
+ * one of these would be charged or shown a hundred (or ten) times off. Refused.
+ */
+const NOT_IN_CENTS = new Set('bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf bhd jod kwd omr tnd'.split(' '));
+const currencyCode = z
   .string()
   .regex(/^[a-z]{3}$/, 'must be a lower-case ISO 4217 code such as usd')
-  .default('usd');
+  .refine(
+    (c) => !NOT_IN_CENTS.has(c),
+    'must be a currency counted in cents (two decimals): zero- and three-decimal currencies such as jpy are not supported',
+  );
+const currency = currencyCode.default('usd');
 
 /** A package's price, in cents: at least $0.50 (Stripe's least charge in dollars), at most $1,000,000. */
 export const PRICE_MIN_CENTS = 50;
@@ -96,7 +106,7 @@ export const packagePatch = z
     credits: positiveCreditsInput,
     bonusCredits: nonNegativeCreditsInput,
     priceCents,
-    currency: z.string().regex(/^[a-z]{3}$/, 'must be a lower-case ISO 4217 code such as usd'),
+    currency: currencyCode,
     popular: z.boolean(),
     active: z.boolean(),
     creditsExpireInDays: expireInDays,

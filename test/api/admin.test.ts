@@ -197,6 +197,11 @@ describe.each(await activeDialects())('admin on %s', (dialect) => {
     expect(usd).toEqual([...usd].sort((a, b) => a - b));
     await admin.api.patch(`/api/admin/packages/${eur.body.package.id}`, { active: false });
     expect((await admin.api.post('/api/admin/packages', { name: 'Bad', credits: -1, priceCents: 100 })).status).toBe(400);
+    // Prices are cents: a currency without them (yen) would be charged a hundred times off.
+    const yen = await admin.api.post('/api/admin/packages', { name: 'Yen', credits: 10, priceCents: 1000, currency: 'jpy' });
+    expect(yen.status).toBe(400);
+    expect(yen.error?.message).toMatch(/counted in cents/);
+    expect((await admin.api.patch(`/api/admin/packages/${id}`, { currency: 'jpy' })).status).toBe(400);
     expect((await admin.api.patch('/api/admin/packages/nope', { active: false })).status).toBe(404);
     // The audit entry of the change names the package, not only its id.
     const audit = (await admin.api.get('/api/admin/audit?limit=200')).body.items;
