@@ -103,8 +103,8 @@ const NEWEST = Object.keys(migrations).sort().at(-1) as string;
 
 /**
  * Whether the database holds this release's schema: its newest migration is recorded (a
- * newer release's migrations beside it change nothing, they only expand the schema). One
- * primary-key read, for the readiness probe: a database dropped and made again empty, or
+ * newer release's migrations beside it change nothing, they only expand the schema). A
+ * primary-key read (after the current schema's name, on PostgreSQL), for the readiness probe: a database dropped and made again empty, or
  * never migrated, answers `select 1` and yet has no tables. On PostgreSQL the bookkeeping
  * table is read in the current schema by name, as the migrator writes it (another schema's
  * on the search path must not answer for it). False when that table is missing; any other

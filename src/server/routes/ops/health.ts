@@ -16,7 +16,7 @@ export async function healthRoutes(app: App, ctx: AppContext) {
     const notReady = (status: 'stopping' | 'unavailable' | 'unmigrated') =>
       reply.status(503).header('retry-after', '1').send({ status, database, backups });
     if (ctx.lifecycle.stopping) return notReady('stopping');
-    // One read: the database answers (else it throws: unavailable) and holds this release's
+    // The schema read: the database answers (else it throws: unavailable) and holds this release's
     // tables (else every request would fail on it: unmigrated).
     const current = await schemaIsCurrent(ctx.core.database.db).catch(() => null);
     if (current === null) return notReady('unavailable');
