@@ -93,6 +93,8 @@ describe.each(await activeDialects())('webhooks on %s', (dialect) => {
       'webhook_endpoint.update',
     ]);
     expect(mine.every((e) => e.actorId === admin.user.id)).toBe(true);
+    // Each entry keeps the endpoint's URL: it still names it now that the endpoint is gone.
+    expect(mine.every((e) => typeof (e.details as { url?: unknown }).url === 'string')).toBe(true);
     expect(audit.text).not.toContain(created.body.secret);
   });
 

@@ -154,4 +154,26 @@ describe.skipIf(!hasChromium && !process.env.CI)('finance pages in Chromium', ()
     expect(await usage.getByText('Credits used', { exact: true }).count()).toBe(0);
     expect(errors).toEqual([]);
   }, 120_000);
+
+  it('keeps the settings when a threshold is left blank, and saves one typed', async () => {
+    const { s, browser, errors } = suite;
+    const u = await s.register();
+    const { page } = await newPage(browser, 'settings', errors);
+    await page.goto(`${s.url}/signin`);
+    await signIn(page, u.user.email);
+    await page.goto(`${s.url}/credits`);
+    const settings = page.getByRole('region', { name: 'Settings' });
+    const low = settings.getByLabel('Low balance threshold (credits)');
+    expect(await low.inputValue()).toBe(String((await u.api.get('/api/credits/settings')).body.lowBalanceThreshold));
+    await low.fill('');
+    await settings.getByRole('button', { name: 'Save settings' }).click();
+    await settings.getByText('Enter a threshold in credits (0 for no low-balance alert).').waitFor();
+    const before = (await u.api.get('/api/credits/settings')).body.lowBalanceThreshold;
+    expect(before).toBeGreaterThan(0);
+    await low.fill('7.5');
+    await settings.getByRole('button', { name: 'Save settings' }).click();
+    await settings.getByText('Settings saved.').waitFor();
+    expect((await u.api.get('/api/credits/settings')).body.lowBalanceThreshold).toBe(7.5);
+    expect(errors).toEqual([]);
+  }, 60_000);
 });

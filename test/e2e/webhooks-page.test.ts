@@ -67,9 +67,18 @@ describe.skipIf(!hasChromium && !process.env.CI)('admin webhooks page in Chromiu
     await log.getByRole('button', { name: /^Retry credits\.purchased/ }).click();
     await until('the resend', () => rx.received.length >= 2);
     expect(rx.received[1]?.id).toBe(got.id);
+    // The log follows the resend by itself (no Refresh): two attempts, succeeded, nothing left pending.
+    await log.getByText(/: 200$/).nth(1).waitFor();
+    await until('the log without a pending delivery', async () => (await log.getByText('pending').count()) === 0);
 
     await row.getByRole('button', { name: /^Disable/ }).click();
     await row.getByText('Disabled').waitFor();
+    // Deleted while its log is open: the log goes, and nothing asks for it again (no 404 in the console).
+    page.once('dialog', (d) => void d.accept());
+    await row.getByRole('button', { name: /^Delete/ }).click();
+    await page.getByText('No endpoints yet.').waitFor();
+    expect(await page.getByRole('region', { name: /^Deliveries to/ }).count()).toBe(0);
+    await new Promise((r) => setTimeout(r, 500));
     expect(errors).toEqual([]);
   }, 120_000);
 });

@@ -32,7 +32,8 @@ export async function updateWebhookEndpoint(
   };
   await db.transaction().execute(async (trx) => {
     await trx.updateTable('webhook_endpoints').set(set).where('id', '=', id).execute();
-    await auditWebhooks(trx, ctx, 'webhook_endpoint.update', id, { ...patch });
+    // The URL it has after the change, so the entry still names it once the endpoint is deleted.
+    await auditWebhooks(trx, ctx, 'webhook_endpoint.update', id, { ...patch, ...(patch.url === undefined ? { url: row.url } : {}) });
   });
   return toEndpoint({ ...row, ...set });
 }

@@ -81,8 +81,9 @@ export function DataTable<T>({
   const { ref, overflowing } = useOverflowing<HTMLDivElement>(rows.length > 0);
   if (rows.length === 0) return empty === undefined ? null : <Empty>{empty}</Empty>;
   const tableClass = ['table', stack ? 'table-stack' : '', className ?? ''].filter(Boolean).join(' ');
-  // A stacking table is a table above 640 px: there it may be wider than the screen too.
-  const scrolls = overflowing;
+  // A stacking table is a table above 640 px: there it may be wider than the screen too (below,
+  // its cards do not scroll sideways, whatever a cell's overflow says).
+  const scrolls = overflowing && (!stack || typeof window === 'undefined' || window.matchMedia('(min-width: 641px)').matches);
   return (
     <>
       {scrolls ? (

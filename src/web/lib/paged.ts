@@ -23,7 +23,12 @@ export function usePages<K extends PagedKey>(
   key: K,
   queryKey: QueryKey,
   query: Omit<QueryOf<K>, 'cursor'>,
-  { keepPrevious, params, enabled = true }: { keepPrevious?: boolean; params?: ParamsOf<K>; enabled?: boolean } = {},
+  {
+    keepPrevious,
+    params,
+    enabled = true,
+    refetchInterval,
+  }: { keepPrevious?: boolean; params?: ParamsOf<K>; enabled?: boolean; refetchInterval?: (items: ItemOf<K>[]) => number | false } = {},
 ) {
   const list = useInfiniteQuery({
     queryKey,
@@ -33,6 +38,7 @@ export function usePages<K extends PagedKey>(
     getNextPageParam: (last) => last.nextCursor ?? undefined,
     placeholderData: keepPrevious ? keepPreviousData : undefined,
     enabled,
+    refetchInterval: refetchInterval ? (q) => refetchInterval(q.state.data?.pages.flatMap((p) => p.items) ?? []) : undefined,
   });
   const items: ItemOf<K>[] = list.data?.pages.flatMap((p) => p.items) ?? [];
   return { list, items };

@@ -83,7 +83,6 @@ const ON_A_THING: Record<string, { verb: string; thing: string; detail?: string;
   'api_key.create': { verb: 'created', thing: 'the API key', detail: 'name', quoted: true },
   'api_key.revoke': { verb: 'revoked', thing: 'the API key', detail: 'name', quoted: true },
   'webhook_endpoint.create': { verb: 'added', thing: 'the webhook endpoint', detail: 'url' },
-  'webhook_endpoint.update': { verb: 'changed', thing: 'the webhook endpoint' },
   'webhook_endpoint.delete': { verb: 'deleted', thing: 'the webhook endpoint', detail: 'url' },
 };
 
@@ -174,6 +173,23 @@ export function describeEntry(e: Entry): ReactNode {
       );
     case 'webhook_delivery.retry':
       return <>{who} sent a webhook delivery again</>;
+    case 'webhook_endpoint.update': {
+      const url = str(d.url) ?? name;
+      // Only its switch: said as such; anything else as a change, with the events it now takes.
+      const onlySwitch = typeof d.enabled === 'boolean' && d.events === undefined;
+      if (onlySwitch)
+        return (
+          <>
+            {who} {d.enabled ? 'enabled' : 'disabled'} the webhook endpoint {url}
+          </>
+        );
+      return (
+        <>
+          {who} changed the webhook endpoint {url}
+          {Array.isArray(d.events) ? `: events ${d.events.join(', ')}` : ''}
+        </>
+      );
+    }
     case 'organization.create':
       return (
         <>

@@ -36,7 +36,7 @@ export function AdminOrganizationsPage() {
           <input
             id={searchId}
             type="search"
-            placeholder="Name, external id or member email"
+            placeholder="Name, id or member email"
             value={search}
             onChange={(e) => setSearch(e.target.value)}
           />

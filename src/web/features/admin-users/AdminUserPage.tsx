@@ -49,6 +49,7 @@ export function AdminUserPage() {
             <dl className="stats">
               <Stat label="Available" value={formatCredits(d.user.available)} />
               <Stat label="Balance" value={formatCredits(d.user.balance)} />
+              <Stat label="Reserved" value={formatCredits(d.user.reserved)} hint="held for calls and holds" />
               <Stat label="Lifetime purchased" value={formatCredits(d.user.lifetimePurchased)} />
               <Stat label="Lifetime used" value={formatCredits(d.user.lifetimeUsed)} />
             </dl>

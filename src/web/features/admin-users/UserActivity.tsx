@@ -11,6 +11,7 @@ import { Badge, Empty, Stat } from '../../components/ui';
 import { rangeQuery, useDayRange } from '../../lib/date-range';
 import { formatBucket, creditsText, formatCredits, formatDate, formatDuration, humanize } from '../../lib/format';
 import { keys } from '../../lib/query-keys';
+import { usePackages } from '../credits/hooks';
 
 type Detail = ResponseOf<'GET /api/admin/users/:id'>;
 
@@ -60,6 +61,9 @@ export function UserUsage({ userId }: { userId: string }) {
 /** The user's alert and auto-recharge settings, as they set them. */
 export function UserSettings({ settings }: { settings: Detail['settings'] }) {
   const a = settings.autoRecharge;
+  // By the package's name, as the user's own settings show it (its id when it is no longer for sale).
+  const packages = usePackages();
+  const packageName = packages.data?.find((p) => p.id === a.packageId)?.name ?? a.packageId ?? '';
   return (
     <Card title="Settings">
       <dl className="stats stats-compact">
@@ -67,7 +71,7 @@ export function UserSettings({ settings }: { settings: Detail['settings'] }) {
         <Stat
           label="Auto-recharge"
           value={a.enabled ? 'On' : 'Off'}
-          hint={a.enabled ? `${a.packageId ?? ''} below ${creditsText(a.thresholdCredits ?? 0)}` : undefined}
+          hint={a.enabled ? `${packageName} below ${creditsText(a.thresholdCredits ?? 0)}` : undefined}
         />
       </dl>
     </Card>

@@ -38,7 +38,8 @@ export function AdminWebhooksPage() {
   const [selected, setSelected] = useState<string | null>(null);
   const queryClient = useQueryClient();
   const { list: endpoints, items } = useList('GET /api/admin/webhook-endpoints', keys.admin.webhooks);
-  const refresh = () => void queryClient.invalidateQueries({ queryKey: keys.admin.webhooks });
+  // The endpoints alone (their delivery logs sit under the same key: a deleted one's would be asked for again, a 404).
+  const refresh = () => void queryClient.invalidateQueries({ queryKey: keys.admin.webhooks, exact: true });
   const toggle = useMutation({
     mutationFn: (e: Shape<'WebhookEndpoint'>) =>
       api('PATCH /api/admin/webhook-endpoints/:id', { params: { id: e.id }, body: { enabled: !e.enabled } }),
@@ -48,6 +49,7 @@ export function AdminWebhooksPage() {
     mutationFn: (e: Shape<'WebhookEndpoint'>) => api('DELETE /api/admin/webhook-endpoints/:id', { params: { id: e.id } }),
     onSuccess: (_r, e) => {
       if (selected === e.id) setSelected(null);
+      queryClient.removeQueries({ queryKey: keys.admin.webhookDeliveries(e.id) });
       refresh();
     },
   });

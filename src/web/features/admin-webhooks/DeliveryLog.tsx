@@ -16,7 +16,15 @@ export function DeliveryLog({ endpoint }: { endpoint: Shape<'WebhookEndpoint'> }
     'GET /api/admin/webhook-endpoints/:id/deliveries',
     keys.admin.webhookDeliveries(endpoint.id),
     { limit: 50 },
-    { params: { id: endpoint.id } },
+    {
+      params: { id: endpoint.id },
+      // A delivery due now (a retry asked for, or its next attempt's time come) changes within a
+      // second or two: look again until none is, rather than show "pending" with a time gone by.
+      refetchInterval: (rows) =>
+        rows.some((d) => d.status === 'pending' && d.nextAttemptAt !== null && Date.parse(d.nextAttemptAt) <= Date.now() + 2000)
+          ? 1500
+          : false,
+    },
   );
   const retry = useMutation({
     mutationFn: (d: Shape<'WebhookDelivery'>) =>

@@ -22,11 +22,17 @@ export function CreditBalance(props: { compact: true; live: boolean } | { compac
 }
 
 function BalancePill({ live }: { live: boolean }) {
-  const b = useBalance().data;
+  const balance = useBalance();
+  const b = balance.data;
   const { low, threshold } = useLowBalance(b);
   const { stale, updatedAt } = useBalanceFreshness();
   if (!b) {
-    return (
+    // Never read (its first read failed): said, not "Loading…" for ever.
+    return balance.isError ? (
+      <div className="balance-pill balance-stale" title="The balance could not be read: the Balance card on /credits has Retry.">
+        <span className="muted">Balance unavailable</span>
+      </div>
+    ) : (
       <div className="balance-pill" aria-busy="true">
         <span className="muted">Loading balance…</span>
       </div>
@@ -124,7 +130,8 @@ function BalanceCard() {
             </p>
           ) : null}
         </>
-      ) : (
+      ) : balance.isError ? null : (
+        // Failed: LoadError above says so, with Retry; no spinner beside it.
         <Loading label="Loading balance…" />
       )}
       <RedeemCode />

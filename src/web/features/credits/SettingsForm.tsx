@@ -43,7 +43,14 @@ export function SettingsForm() {
     onSuccess: (s) => queryClient.setQueryData(keys.settings, s),
   });
 
-  const submit = onSubmit(() => save.mutate());
+  // A blank field is not 0: Number('') would save a threshold of 0 (no more low-balance alerts) unseen.
+  const [touched, setTouched] = useState(false);
+  const lowMissing = low.trim() === '';
+  const thresholdMissing = enabled && threshold.trim() === '';
+  const submit = onSubmit(() => {
+    setTouched(true);
+    if (!lowMissing && !thresholdMissing) save.mutate();
+  });
   const fe = fieldErrors(save.error);
 
   return (
@@ -61,7 +68,7 @@ export function SettingsForm() {
             value={low}
             onChange={setLow}
             hint="You get an alert, and the header balance turns amber, when your available credits fall below this."
-            error={fe.lowBalanceThreshold}
+            error={touched && lowMissing ? 'Enter a threshold in credits (0 for no low-balance alert).' : fe.lowBalanceThreshold}
           />
           <fieldset className="fieldset">
             <legend>Auto-recharge</legend>
@@ -73,7 +80,11 @@ export function SettingsForm() {
               onChange={setThreshold}
               disabled={!enabled}
               required={enabled}
-              error={fe['autoRecharge.thresholdCredits']}
+              error={
+                touched && thresholdMissing
+                  ? 'Enter the balance, in credits, below which a package is bought.'
+                  : fe['autoRecharge.thresholdCredits']
+              }
             />
             <SelectField
               label="Package to buy"
