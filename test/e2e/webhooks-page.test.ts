@@ -68,7 +68,10 @@ describe.skipIf(!hasChromium && !process.env.CI)('admin webhooks page in Chromiu
     await until('the resend', () => rx.received.length >= 2);
     expect(rx.received[1]?.id).toBe(got.id);
     // The log follows the resend by itself (no Refresh): two attempts, succeeded, nothing left pending.
-    await log.getByText(/: 200$/).nth(1).waitFor();
+    await log
+      .getByText(/: 200$/)
+      .nth(1)
+      .waitFor();
     await until('the log without a pending delivery', async () => (await log.getByText('pending').count()) === 0);
 
     await row.getByRole('button', { name: /^Disable/ }).click();
