@@ -12,7 +12,6 @@ import {
   SqliteDialect,
   type SqliteDialectConfig,
   SqliteDriver,
-  sql,
   type TransactionSettings,
 } from 'kysely';
 import type pg from 'pg';
