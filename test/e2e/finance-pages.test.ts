@@ -176,4 +176,25 @@ describe.skipIf(!hasChromium && !process.env.CI)('finance pages in Chromium', ()
     expect((await u.api.get('/api/credits/settings')).body.lowBalanceThreshold).toBe(7.5);
     expect(errors).toEqual([]);
   }, 60_000);
+
+  it('moves the focus on to the next "Mark read" once an alert is marked read, then to the list', async () => {
+    const { s, browser, errors } = suite;
+    const u = await s.register();
+    for (let i = 0; i < 2; i++) expect((await u.api.post('/api/credits/purchase', { packageId: 'pkg_starter' })).status).toBe(201);
+    const { page } = await newPage(browser, 'alerts', errors);
+    await page.goto(`${s.url}/signin`);
+    await signIn(page, u.user.email);
+    await page.goto(`${s.url}/credits`);
+    const list = page.getByRole('list', { name: 'Alerts' });
+    const buttons = list.getByRole('button', { name: 'Mark read' });
+    await expect.poll(() => buttons.count()).toBe(2);
+    await buttons.first().focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => buttons.count()).toBe(1);
+    await expect.poll(() => page.evaluate(() => document.activeElement?.textContent?.trim())).toBe('Mark read');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => buttons.count()).toBe(0);
+    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe('Alerts');
+    expect(errors).toEqual([]);
+  }, 60_000);
 });

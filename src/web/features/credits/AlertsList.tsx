@@ -1,4 +1,5 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useEffect, useRef } from 'react';
 import type { Shape } from '../../../contracts/types';
 import { api } from '../../api/client';
 import { SmallButton } from '../../components/Actions';
@@ -21,10 +22,25 @@ function alertTone(type: Shape<'Alert'>['type']): 'warn' | 'ok' | 'danger' | 'ne
 export function AlertsList() {
   const queryClient = useQueryClient();
   const { list: alerts, items } = usePages('GET /api/credits/alerts', keys.alerts, { limit: 10 });
+  const listRef = useRef<HTMLUListElement>(null);
+  /** The alert whose "Mark read" was pressed, until the list shows it read. */
+  const refocus = useRef<string | null>(null);
   const markRead = useMutation({
-    mutationFn: (id: string) => api('POST /api/credits/alerts/:id/read', { params: { id } }),
+    mutationFn: (id: string) => {
+      refocus.current = id;
+      return api('POST /api/credits/alerts/:id/read', { params: { id } });
+    },
     onSuccess: () => queryClient.invalidateQueries({ queryKey: keys.alerts }),
   });
+  // The button pressed is gone once the list shows the alert read ("Read" in its place): the
+  // focus goes on to the next "Mark read", or to the list, not back to the top of the page.
+  useEffect(() => {
+    const id = refocus.current;
+    if (!id || !items.some((a) => a.id === id && a.read)) return;
+    refocus.current = null;
+    const list = listRef.current;
+    (list?.querySelector<HTMLButtonElement>('li[data-unread] button') ?? list)?.focus();
+  }, [items]);
   const unread = alerts.data?.pages[0]?.unread ?? items.filter((a) => !a.read).length;
   return (
     <Card title={<>Alerts {unread > 0 ? <Badge tone="accent">{unread} unread</Badge> : null}</>} actions={null} className="card-half">
@@ -35,9 +51,9 @@ export function AlertsList() {
         empty="No alerts. You will be told here when your balance runs low."
       />
       <ErrorMessage error={markRead.error} />
-      <ul className="alerts">
+      <ul className="alerts" ref={listRef} tabIndex={-1} aria-label="Alerts">
         {items.map((a) => (
-          <li key={a.id} className={a.read ? 'alert alert-read' : 'alert'}>
+          <li key={a.id} className={a.read ? 'alert alert-read' : 'alert'} data-unread={a.read ? undefined : ''}>
             <div>
               <Badge tone={alertTone(a.type)}>{humanize(a.type)}</Badge>
               <p className="alert-message">{a.message}</p>
