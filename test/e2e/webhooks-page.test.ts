@@ -3,6 +3,7 @@
  * "Copy" button, an event sent to a local receiver appears in the delivery log with its
  * attempt's status code, "Retry" sends it again, and the endpoint is disabled.
  */
+import { EVENT_TYPES } from '../../src/contracts/enums.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { browserSuite, CHROMIUM, hasChromium, newPage } from '../support/browser.js';
 import { TEST_PASSWORD } from '../support/factories.js';
@@ -74,11 +75,26 @@ describe.skipIf(!hasChromium && !process.env.CI)('admin webhooks page in Chromiu
       .waitFor();
     await until('the log without a pending delivery', async () => (await log.getByText('pending').count()) === 0);
 
-    await row.getByRole('button', { name: /^Disable/ }).click();
-    await row.getByText('Disabled').waitFor();
+    // Edited in place: the URL and the events it takes (its secret and log kept); the list says which events.
+    await row.getByText('All events').waitFor();
+    await row.getByRole('button', { name: `Edit ${rx.url}/hooks` }).click();
+    const edit = page.getByRole('dialog', { name: 'Edit endpoint' });
+    expect(await edit.getByLabel('Endpoint URL').inputValue()).toBe(`${rx.url}/hooks`);
+    await edit.getByLabel('Endpoint URL').fill(`${rx.url}/hooks2`);
+    for (const t of EVENT_TYPES.filter((t) => t !== 'credits.purchased' && t !== 'credits.refunded'))
+      await edit.getByLabel(t, { exact: true }).uncheck();
+    await edit.getByRole('button', { name: 'Save endpoint' }).click();
+    await edit.waitFor({ state: 'detached' });
+    const edited = page.getByRole('row').filter({ hasText: `${rx.url}/hooks2` });
+    await edited.getByText('credits.purchased, credits.refunded').waitFor();
+    const [ep] = (await admin.api.call('GET /api/admin/webhook-endpoints')).body.items;
+    expect(ep).toMatchObject({ url: `${rx.url}/hooks2`, events: ['credits.purchased', 'credits.refunded'] });
+
+    await edited.getByRole('button', { name: /^Disable/ }).click();
+    await edited.getByText('Disabled').waitFor();
     // Deleted while its log is open: the log goes, and nothing asks for it again (no 404 in the console).
     page.once('dialog', (d) => void d.accept());
-    await row.getByRole('button', { name: /^Delete/ }).click();
+    await edited.getByRole('button', { name: /^Delete/ }).click();
     await page.getByText('No endpoints yet.').waitFor();
     expect(await page.getByRole('region', { name: /^Deliveries to/ }).count()).toBe(0);
     await new Promise((r) => setTimeout(r, 500));

@@ -74,15 +74,26 @@ export function SmallButton({
 }
 
 /**
- * The button beside a card's title that opens a dialog ("New key", "New endpoint"): `dialog`
- * is mounted while it is open (a `Dialog` opens when mounted) and given `close`, which
- * unmounts it (on "Cancel", or once its work is done).
+ * The button that opens a dialog: beside a card's title ("New key", "New endpoint"; primary),
+ * or on a table's row (`row`: a plain "Edit", named by `label`). `dialog` is mounted while it
+ * is open (a `Dialog` opens when mounted) and given `close`, which unmounts it (on "Cancel",
+ * or once its work is done).
  */
-export function DialogButton({ children, dialog }: { children: string; dialog(close: () => void): ReactNode }) {
+export function DialogButton({
+  children,
+  dialog,
+  label,
+  row,
+}: {
+  children: string;
+  dialog(close: () => void): ReactNode;
+  label?: string;
+  row?: boolean;
+}) {
   const [open, setOpen] = useState(false);
   return (
     <>
-      <SmallButton tone="primary" onClick={() => setOpen(true)}>
+      <SmallButton tone={row ? undefined : 'primary'} label={label} onClick={() => setOpen(true)}>
         {children}
       </SmallButton>
       {open ? dialog(() => setOpen(false)) : null}

@@ -7,6 +7,7 @@ import { Card } from '../../components/Card';
 import type { Column } from '../../components/DataTable';
 import { QueryTable } from '../../components/QueryTable';
 import { Badge, ErrorMessage } from '../../components/ui';
+import { EVENT_TYPES } from '../../../contracts/enums';
 import { useList } from '../../lib/paged';
 import { keys } from '../../lib/query-keys';
 import { DeliveryLog } from './DeliveryLog';
@@ -25,7 +26,8 @@ const COLUMNS: readonly Column<Shape<'WebhookEndpoint'>>[] = [
   {
     header: 'Events',
     cellClassName: 'details stack-wide',
-    cell: (e) => (e.events.length > 4 ? `${e.events.length} types` : e.events.join(', ')),
+    // Which ones, always (a count said nothing of what is subscribed).
+    cell: (e) => (e.events.length === EVENT_TYPES.length ? 'All events' : e.events.join(', ')),
   },
   { header: 'Status', cell: (e) => (e.enabled ? <Badge tone="ok">Enabled</Badge> : <Badge>Disabled</Badge>) },
 ];
@@ -81,6 +83,15 @@ export function AdminWebhooksPage() {
               >
                 {e.enabled ? 'Disable' : 'Enable'}
               </SmallButton>{' '}
+              {e.source === 'admin' ? (
+                <DialogButton
+                  row
+                  label={`Edit ${e.url}`}
+                  dialog={(close) => <EndpointDialog endpoint={e} onClose={close} onCreated={refresh} />}
+                >
+                  Edit
+                </DialogButton>
+              ) : null}{' '}
               {e.source === 'admin' ? (
                 <SmallButton
                   tone="danger"

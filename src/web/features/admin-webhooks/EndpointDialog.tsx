@@ -2,6 +2,7 @@ import { useMutation } from '@tanstack/react-query';
 import { useState } from 'react';
 import { EVENT_TYPES } from '../../../contracts/enums';
 import type { ResponseOf } from '../../../contracts/endpoints';
+import type { Shape } from '../../../contracts/types';
 import { api } from '../../api/client';
 import { DialogActions } from '../../components/Actions';
 import { DialogForm } from '../../components/Dialog';
@@ -11,16 +12,33 @@ import { ErrorMessage, Success } from '../../components/ui';
 
 type EventType = (typeof EVENT_TYPES)[number];
 
-/** "New endpoint": its URL and event types; then its `whsec_` secret, shown only once, with "Copy". */
-export function EndpointDialog({ onClose, onCreated }: { onClose(): void; onCreated(): void }) {
-  const [url, setUrl] = useState('');
-  const [events, setEvents] = useState<EventType[]>([...EVENT_TYPES]);
+/**
+ * "New endpoint": its URL and event types; then its `whsec_` secret, shown only once, with
+ * "Copy". With `endpoint`, "Edit endpoint": its URL and events changed in place (its secret
+ * and delivery log kept), then closed.
+ */
+export function EndpointDialog({
+  endpoint,
+  onClose,
+  onCreated,
+}: {
+  endpoint?: Shape<'WebhookEndpoint'>;
+  onClose(): void;
+  onCreated(): void;
+}) {
+  const [url, setUrl] = useState(endpoint?.url ?? '');
+  const [events, setEvents] = useState<EventType[]>(endpoint ? [...endpoint.events] : [...EVENT_TYPES]);
   const [created, setCreated] = useState<ResponseOf<'POST /api/admin/webhook-endpoints'> | null>(null);
   const save = useMutation({
-    mutationFn: () => api('POST /api/admin/webhook-endpoints', { body: { url: url.trim(), events } }),
-    onSuccess: (r) => {
-      setCreated(r);
+    mutationFn: async () => {
+      const body = { url: url.trim(), events };
+      if (!endpoint) setCreated(await api('POST /api/admin/webhook-endpoints', { body }));
+      else await api('PATCH /api/admin/webhook-endpoints/:id', { params: { id: endpoint.id }, body });
+    },
+    onSuccess: () => {
       onCreated();
+      // An edit has no secret to show: done.
+      if (endpoint) onClose();
     },
   });
   const fe = fieldErrors(save.error);
@@ -35,7 +53,7 @@ export function EndpointDialog({ onClose, onCreated }: { onClose(): void; onCrea
     );
   }
   return (
-    <DialogForm title="New endpoint" onClose={onClose} onSubmit={() => save.mutate()}>
+    <DialogForm title={endpoint ? 'Edit endpoint' : 'New endpoint'} onClose={onClose} onSubmit={() => save.mutate()}>
       <TextField
         label="Endpoint URL"
         type="url"
@@ -57,7 +75,7 @@ export function EndpointDialog({ onClose, onCreated }: { onClose(): void; onCrea
         ))}
       </fieldset>
       <ErrorMessage error={save.error} inline={['url']} />
-      <DialogActions onCancel={onClose} submit="Create endpoint" busy={save.isPending} />
+      <DialogActions onCancel={onClose} submit={endpoint ? 'Save endpoint' : 'Create endpoint'} busy={save.isPending} />
     </DialogForm>
   );
 }
