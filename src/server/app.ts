@@ -138,7 +138,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   }
   // An empty body sent as application/json is no body, as it is without the header (Fastify
   // refuses it with 400): clients that set the header on every request, a body-less POST
-  // among them (release a hold, cancel a call), are answered as if they had sent none. A
+  // among them (release a hold, end a call), are answered as if they had sent none. A
   // route that needs a body still says so (400 validation_error).
   const json = app.getDefaultJsonParser('error', 'error');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) =>
