@@ -275,5 +275,14 @@ describe.each(await activeDialects())('webhooks on %s', (dialect) => {
     expect(retried.body.delivery.status).toBe('pending');
     const again = await until('the retried send', () => rx.received.slice(before).find((r) => r.path === '/flaky'));
     expect(again.id).toBe(first?.eventId);
+    // Audited with what was sent where: the event's type and id, the endpoint's URL.
+    const audit = (await admin.api.call('GET /api/admin/audit', { query: { limit: 200 } })).body.items;
+    const entry = audit.find((e) => e.action === 'webhook_delivery.retry' && e.targetId === first?.id);
+    expect(entry?.details).toMatchObject({
+      endpointId: fid,
+      url: expect.stringMatching(/\/flaky$/),
+      eventType: first?.type,
+      event: first?.eventId,
+    });
   });
 });

@@ -93,8 +93,9 @@ describe.skipIf(!hasChromium && !process.env.CI)('admin webhooks page in Chromiu
     await edited.getByRole('button', { name: /^Disable/ }).click();
     await edited.getByText('Disabled').waitFor();
     // Deleted while its log is open: the log goes, and nothing asks for it again (no 404 in the console).
-    page.once('dialog', (d) => void d.accept());
     await edited.getByRole('button', { name: /^Delete/ }).click();
+    const confirm = page.getByRole('dialog', { name: `Delete the endpoint ${rx.url}/hooks2?` });
+    await confirm.getByRole('button', { name: 'Delete endpoint' }).click();
     await page.getByText('No endpoints yet.').waitFor();
     expect(await page.getByRole('region', { name: /^Deliveries to/ }).count()).toBe(0);
     await new Promise((r) => setTimeout(r, 500));

@@ -24,7 +24,15 @@ export async function retryWebhookDelivery(
       .where('endpoint_id', '=', endpointId)
       .executeTakeFirst();
     if (Number(r.numUpdatedRows) !== 1) throw notFound('Webhook delivery');
-    await auditWebhooks(trx, ctx, 'webhook_delivery.retry', deliveryId, { endpointId });
+    // The endpoint's URL and the event's type and id, so the entry says what was sent where.
+    const what = await trx
+      .selectFrom('webhook_deliveries as d')
+      .innerJoin('webhook_endpoints as w', 'w.id', 'd.endpoint_id')
+      .innerJoin('events as e', 'e.id', 'd.event_id')
+      .select(['w.url as url', 'e.type as eventType', 'e.id as event'])
+      .where('d.id', '=', deliveryId)
+      .executeTakeFirst();
+    await auditWebhooks(trx, ctx, 'webhook_delivery.retry', deliveryId, { endpointId, ...what });
   });
   const [d] = await loadDeliveries(db, [deliveryId]);
   if (!d) throw notFound('Webhook delivery');

@@ -172,7 +172,12 @@ export function describeEntry(e: Entry): ReactNode {
         </>
       );
     case 'webhook_delivery.retry':
-      return <>{who} sent a webhook delivery again</>;
+      return (
+        <>
+          {who} sent {str(d.eventType) ? `the ${d.eventType} event` : 'a webhook delivery'} again
+          {str(d.url) ? ` to ${d.url}` : ''}
+        </>
+      );
     case 'webhook_endpoint.update': {
       const url = str(d.url) ?? name;
       // Only its switch: said as such; anything else as a change, with the events it now takes.

@@ -2,7 +2,8 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import type { Shape } from '../../../contracts/types';
 import { api } from '../../api/client';
-import { DialogButton, SmallButton } from '../../components/Actions';
+import { DialogActions, DialogButton, SmallButton } from '../../components/Actions';
+import { DialogForm } from '../../components/Dialog';
 import { Card } from '../../components/Card';
 import type { Column } from '../../components/DataTable';
 import { QueryTable } from '../../components/QueryTable';
@@ -47,14 +48,11 @@ export function AdminWebhooksPage() {
       api('PATCH /api/admin/webhook-endpoints/:id', { params: { id: e.id }, body: { enabled: !e.enabled } }),
     onSuccess: refresh,
   });
-  const remove = useMutation({
-    mutationFn: (e: Shape<'WebhookEndpoint'>) => api('DELETE /api/admin/webhook-endpoints/:id', { params: { id: e.id } }),
-    onSuccess: (_r, e) => {
-      if (selected === e.id) setSelected(null);
-      queryClient.removeQueries({ queryKey: keys.admin.webhookDeliveries(e.id) });
-      refresh();
-    },
-  });
+  const deleted = (e: Shape<'WebhookEndpoint'>) => {
+    if (selected === e.id) setSelected(null);
+    queryClient.removeQueries({ queryKey: keys.admin.webhookDeliveries(e.id) });
+    refresh();
+  };
   const chosen = items.find((e) => e.id === selected) ?? null;
   return (
     <>
@@ -93,24 +91,47 @@ export function AdminWebhooksPage() {
                 </DialogButton>
               ) : null}{' '}
               {e.source === 'admin' ? (
-                <SmallButton
-                  tone="danger"
-                  onClick={() => {
-                    if (window.confirm(`Delete the endpoint ${e.url} and its delivery log?`)) remove.mutate(e);
-                  }}
-                  disabled={remove.isPending}
+                <DialogButton
+                  row
                   label={`Delete ${e.url}`}
+                  dialog={(close) => <DeleteEndpointDialog endpoint={e} onClose={close} onDeleted={() => deleted(e)} />}
                 >
                   Delete
-                </SmallButton>
+                </DialogButton>
               ) : null}
             </>
           )}
         >
-          <ErrorMessage error={toggle.error ?? remove.error} />
+          <ErrorMessage error={toggle.error} />
         </QueryTable>
       </Card>
       {chosen ? <DeliveryLog endpoint={chosen} /> : null}
     </>
+  );
+}
+
+/** "Delete the endpoint <url>?": it goes with its delivery log; events no longer go to it. */
+function DeleteEndpointDialog({
+  endpoint,
+  onClose,
+  onDeleted,
+}: {
+  endpoint: Shape<'WebhookEndpoint'>;
+  onClose(): void;
+  onDeleted(): void;
+}) {
+  const remove = useMutation({
+    mutationFn: () => api('DELETE /api/admin/webhook-endpoints/:id', { params: { id: endpoint.id } }),
+    onSuccess: () => {
+      onDeleted();
+      onClose();
+    },
+  });
+  return (
+    <DialogForm title={`Delete the endpoint ${endpoint.url}?`} onClose={onClose} onSubmit={() => remove.mutate()}>
+      <p>No more events are sent to it, and its delivery log goes with it. This cannot be undone.</p>
+      <ErrorMessage error={remove.error} />
+      <DialogActions onCancel={onClose} submit="Delete endpoint" busy={remove.isPending} danger />
+    </DialogForm>
   );
 }
