@@ -35,7 +35,8 @@ const COLUMNS: readonly Column<Shape<'WebhookEndpoint'>>[] = [
 
 /**
  * `/admin/webhooks`: the endpoints events are sent to, "New endpoint" (its secret shown
- * once), enable and disable, delete, and the delivery log of the one chosen.
+ * once), edit (URL and events), enable and disable, delete (a dialog), and the delivery
+ * log of the one chosen.
  */
 export function AdminWebhooksPage() {
   const [selected, setSelected] = useState<string | null>(null);
