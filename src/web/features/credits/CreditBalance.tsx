@@ -81,7 +81,8 @@ function BalanceCard() {
           Buy credits
         </button>
       </div>
-      <LoadError query={balance} />
+      {/* Figures already shown: a failed refresh is the stale note's ("Not live", with Retry), not a second alert. */}
+      {b ? null : <LoadError query={balance} />}
       {b ? (
         <>
           {freshness.stale ? (
