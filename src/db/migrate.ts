@@ -104,21 +104,16 @@ const NEWEST = Object.keys(migrations).sort().at(-1) as string;
 /**
  * Whether the database holds this release's schema: its newest migration is recorded (a
  * newer release's migrations beside it change nothing, they only expand the schema). A
- * primary-key read (after the current schema's name, on PostgreSQL), for the readiness probe: a database dropped and made again empty, or
- * never migrated, answers `select 1` and yet has no tables. On PostgreSQL the bookkeeping
+ * primary-key read (after the current schema's name, on PostgreSQL), for the readiness
+ * probe: a database dropped and made again empty, or never migrated, answers `select 1` and
+ * yet has no tables. On PostgreSQL the bookkeeping
  * table is read in the current schema by name, as the migrator writes it (another schema's
  * on the search path must not answer for it). False when that table is missing; any other
  * failure (the connection) is thrown, for the caller to call the database unavailable.
  */
 export async function schemaIsCurrent(db: Kysely<DB>): Promise<boolean> {
-  const schema = await sql<{ s: string }>`select current_schema() as s`
-    .execute(db)
-    .then((r) => r.rows[0]?.s)
-    .catch((e: unknown) => {
-      // SQLite has no current_schema(): its one schema is the file's.
-      if (/no such function/i.test(String((e as Error).message))) return undefined;
-      throw e;
-    });
+  // Undefined on SQLite (one schema, the file's), and when the connection fails: then the read below throws.
+  const schema = await currentSchema(db);
   const table = schema ? sql`${sql.id(schema)}.kysely_migration` : sql`kysely_migration`;
   try {
     const r = await sql<{ x: number }>`select 1 as x from ${table} where name = ${NEWEST}`.execute(db);

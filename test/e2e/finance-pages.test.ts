@@ -5,6 +5,7 @@
  * sign-in to the purchase dialog; the history says what each usage row paid for and filters
  * by days; the admin payments page filters by a user picked by email.
  */
+import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { browserSuite, CHROMIUM, hasChromium, newPage, signIn } from '../support/browser.js';
 
@@ -12,6 +13,16 @@ if (!hasChromium && !process.env.CI) console.warn(`[e2e] skipping the finance pa
 
 describe.skipIf(!hasChromium && !process.env.CI)('finance pages in Chromium', () => {
   const suite = browserSuite({}, 180_000);
+  /** A page of its own, signed in as `email`, on `/credits`; `before` runs first (a route to fake). */
+  const creditsPageOf = async (label: string, email: string, before?: (page: Page) => Promise<unknown>) => {
+    const { s, browser, errors } = suite;
+    const { page } = await newPage(browser, label, errors);
+    await before?.(page);
+    await page.goto(`${s.url}/signin`);
+    await signIn(page, email);
+    await page.goto(`${s.url}/credits`);
+    return page;
+  };
 
   it('shows the admin analytics figures of a hand computation, and filters payments by a user picked by email', async () => {
     const { s, browser, errors } = suite;
@@ -115,17 +126,14 @@ describe.skipIf(!hasChromium && !process.env.CI)('finance pages in Chromium', ()
   }, 120_000);
 
   it('says in the history what each usage row paid for, and filters it by days', async () => {
-    const { s, browser, errors } = suite;
+    const { s, errors } = suite;
     const u = await s.register();
     await s.grant(u.user.id, 20);
     expect((await u.api.post('/api/workflows/onboarding/execute', {})).status).toBe(201);
     const form = new FormData();
     form.append('file', new Blob([new Uint8Array(1_572_864)]), 'resume.pdf');
     expect((await u.api.request('POST', '/api/files', { raw: form })).status).toBe(201);
-    const { page } = await newPage(browser, 'history', errors);
-    await page.goto(`${s.url}/signin`);
-    await signIn(page, u.user.email);
-    await page.goto(`${s.url}/credits`);
+    const page = await creditsPageOf('history', u.user.email);
     const history = page.getByRole('region', { name: 'Transaction history' });
     const table = history.getByRole('table', { name: 'Transactions, newest first' });
     await table.getByText('workflow onboarding').waitFor();
@@ -156,12 +164,9 @@ describe.skipIf(!hasChromium && !process.env.CI)('finance pages in Chromium', ()
   }, 120_000);
 
   it('keeps the settings when a threshold is left blank, and saves one typed', async () => {
-    const { s, browser, errors } = suite;
+    const { s, errors } = suite;
     const u = await s.register();
-    const { page } = await newPage(browser, 'settings', errors);
-    await page.goto(`${s.url}/signin`);
-    await signIn(page, u.user.email);
-    await page.goto(`${s.url}/credits`);
+    const page = await creditsPageOf('settings', u.user.email);
     const settings = page.getByRole('region', { name: 'Settings' });
     const low = settings.getByLabel('Low balance threshold (credits)');
     expect(await low.inputValue()).toBe(String((await u.api.get('/api/credits/settings')).body.lowBalanceThreshold));
@@ -178,13 +183,10 @@ describe.skipIf(!hasChromium && !process.env.CI)('finance pages in Chromium', ()
   }, 60_000);
 
   it('moves the focus on to the next "Mark read" once an alert is marked read, then to the list', async () => {
-    const { s, browser, errors } = suite;
+    const { s, errors } = suite;
     const u = await s.register();
     for (let i = 0; i < 2; i++) expect((await u.api.post('/api/credits/purchase', { packageId: 'pkg_starter' })).status).toBe(201);
-    const { page } = await newPage(browser, 'alerts', errors);
-    await page.goto(`${s.url}/signin`);
-    await signIn(page, u.user.email);
-    await page.goto(`${s.url}/credits`);
+    const page = await creditsPageOf('alerts', u.user.email);
     const list = page.getByRole('list', { name: 'Alerts' });
     const buttons = list.getByRole('button', { name: 'Mark read' });
     await expect.poll(() => buttons.count()).toBe(2);
@@ -199,15 +201,11 @@ describe.skipIf(!hasChromium && !process.env.CI)('finance pages in Chromium', ()
   }, 60_000);
 
   it('says a failed refresh of the balance once, as "Not live" with one Retry, over the figures it has', async () => {
-    const { s, browser, errors } = suite;
+    const { s, errors } = suite;
     const u = await s.register();
     await s.grant(u.user.id, 12);
-    const { page } = await newPage(browser, 'balance-failed', errors);
     // No live stream: the figures go "Not live" after a few seconds, with Retry.
-    await page.route('**/api/credits/stream**', (route) => route.abort());
-    await page.goto(`${s.url}/signin`);
-    await signIn(page, u.user.email);
-    await page.goto(`${s.url}/credits`);
+    const page = await creditsPageOf('balance-failed', u.user.email, (p) => p.route('**/api/credits/stream**', (route) => route.abort()));
     const card = page.locator('section', { has: page.getByRole('heading', { name: 'Balance', exact: true }) });
     await card.getByText('Not live.').waitFor();
     // Retry reads the balance again, and that read fails (500): said once, over the figures kept.

@@ -17,7 +17,7 @@ const WORDS: Record<CallStatus, CallStatusWord> = {
 /**
  * A call's status in VAPI's words: a call VAPI placed is `queued` while VAPI's own word for
  * it is (scheduled, queued or ringing: nobody is talking yet), `in-progress` once VAPI says
- * so (or when VAPI gave no word: simulated calls, calls placed before migration 027).
+ * so (a simulated call at once), or when VAPI gave no word (calls placed before migration 027).
  */
 export function callStatusWord(call: Pick<CallRow, 'status' | 'vapi_status'>): CallStatusWord {
   if (call.status === 'in_progress' && call.vapi_status !== null && WAITING_WORDS.includes(call.vapi_status)) return 'queued';

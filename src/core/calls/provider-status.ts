@@ -1,5 +1,3 @@
-import { sql } from 'kysely';
-import type { CallRow } from '../../db/schema.js';
 import type { Core } from '../index.js';
 import type { CallProvider } from './provider.js';
 
@@ -34,9 +32,7 @@ export async function recordProviderStatus(core: Core, to: { vapiId: string; ref
           ...(to.reference ? [eb.and([eb('id', '=', to.reference), eb('status', 'in', ['starting', 'in_progress'])])] : []),
         ]),
       )
-      .where((eb) =>
-        before.length > 0 ? eb.or([eb('vapi_status', 'is', null), eb('vapi_status', 'in', before)]) : eb('vapi_status', 'is', null),
-      )
+      .where((eb) => eb.or([eb('vapi_status', 'is', null), ...(before.length > 0 ? [eb('vapi_status', 'in', before)] : [])]))
       .executeTakeFirst();
     return Number(r.numUpdatedRows) > 0;
   });
@@ -60,21 +56,22 @@ export async function noteProviderStatus(core: Core, message: Record<string, unk
  * (`GET /call/:id`), at most `limit` a pass, and their word moved on. Run by the sweeper.
  */
 export async function refreshWaitingCalls(core: Core, provider: CallProvider, opts: { staleMs: number; limit?: number }): Promise<number> {
-  const waiting: Pick<CallRow, 'id' | 'vapi_id'>[] = await core.database.db
+  const waiting = await core.database.db
     .selectFrom('vapi_calls')
-    .select(['id', 'vapi_id'])
+    .select('vapi_id')
     .where('status', '=', 'in_progress')
+    .where('vapi_id', 'is not', null)
     .where('vapi_status', 'in', WAITING_WORDS)
     .where('simulated', '=', 0)
     .where('created_at', '<', core.now() - opts.staleMs)
-    .orderBy(sql`created_at`)
+    .orderBy('created_at')
     .limit(opts.limit ?? 50)
     .execute();
   let moved = 0;
-  for (const c of waiting) {
-    if (!c.vapi_id) continue;
-    const facts = await provider.getCall(c.vapi_id).catch(() => null);
-    if (facts && (await recordProviderStatus(core, { vapiId: c.vapi_id, reference: null }, facts.status))) moved++;
+  for (const { vapi_id: vapiId } of waiting) {
+    if (vapiId === null) continue;
+    const facts = await provider.getCall(vapiId).catch(() => null);
+    if (facts && (await recordProviderStatus(core, { vapiId, reference: null }, facts.status))) moved++;
   }
   return moved;
 }

@@ -31,8 +31,9 @@ export async function getCallRow(core: Core, callId: string): Promise<CallRow> {
 
 /**
  * VAPI placed the call: it is in progress under VAPI's id, with VAPI's word for it (queued,
- * as VAPI answers a new call; one of a live call's words, provider-status.ts). Only a call still `starting` changes (a released hold never
- * becomes a call in progress); returns the row as it is.
+ * as VAPI answers a new call; one of a live call's words, provider-status.ts). Only a call
+ * still `starting` changes (a released hold never becomes a call in progress); returns the
+ * row as it is.
  */
 export async function markCallStarted(core: Core, callId: string, vapiId: string, vapiStatus: string): Promise<CallRow> {
   await core.writer.transaction(async ({ trx }) => {

@@ -7,3 +7,14 @@ export function onSubmit(run: () => void) {
     run();
   };
 }
+
+/**
+ * A field's onChange that also drops the mutation's error: the server's word on the value it
+ * was sent no longer applies to the one being typed.
+ */
+export function changeClearing<T>(set: (v: T) => void, mutation: { isError: boolean; reset(): void }) {
+  return (v: T) => {
+    set(v);
+    if (mutation.isError) mutation.reset();
+  };
+}

@@ -118,8 +118,8 @@ export async function vapiRoutes(app: App, ctx: AppContext) {
     if (!secret || !sameSecret(req.headers['x-vapi-secret'], secret)) {
       throw new HttpError('unauthorized', 'The x-vapi-secret header is missing or wrong.');
     }
-    const message = req.body.message;
-    if (await noteProviderStatus(ctx.core, message)) return { received: true, settled: false };
-    return { received: true, settled: await settleFromMessage(ctx.core, message) };
+    // Each reads only its own type of message: a status-update, an end-of-call report.
+    await noteProviderStatus(ctx.core, req.body.message);
+    return { received: true, settled: await settleFromMessage(ctx.core, req.body.message) };
   });
 }

@@ -10,7 +10,7 @@ import { CheckField, CreditsField, DaysField, Field, fieldErrors, NumberField } 
 import { ErrorMessage } from '../../components/ui';
 import { formatMoney } from '../../lib/format';
 import { keys } from '../../lib/query-keys';
-import { onSubmit } from '../../lib/forms';
+import { changeClearing, onSubmit } from '../../lib/forms';
 
 /** Days from the field, null when it is blank (never expires). */
 const days = (v: string) => (v.trim() === '' ? null : Number(v));
@@ -75,11 +75,7 @@ export function PackageDialog({ pkg, onClose }: { pkg: Shape<'CreditPackage'> | 
             min="0"
             step="0.01"
             value={price}
-            onChange={(v) => {
-              setPrice(v);
-              // The server's word on the price sent no longer applies to the one typed.
-              if (save.isError) save.reset();
-            }}
+            onChange={changeClearing(setPrice, save)}
             required
             error={priceError}
           />

@@ -9,7 +9,7 @@ import { fieldErrors, NumberField } from '../../components/Field';
 import { ErrorMessage } from '../../components/ui';
 import { creditsText, formatMoney, humanize } from '../../lib/format';
 import { keys } from '../../lib/query-keys';
-import { onSubmit } from '../../lib/forms';
+import { changeClearing, onSubmit } from '../../lib/forms';
 
 /** The dialog "Refund payment": the whole refundable amount by default, or part of it. */
 export function RefundDialog({ payment, onClose }: { payment: Shape<'AdminPayment'>; onClose(): void }) {
@@ -59,11 +59,7 @@ export function RefundDialog({ payment, onClose }: { payment: Shape<'AdminPaymen
             step="0.01"
             max={(remaining / 100).toFixed(2)}
             value={amount}
-            onChange={(v) => {
-              setAmount(v);
-              // The server's word on the amount sent no longer applies to the one typed.
-              if (refund.isError) refund.reset();
-            }}
+            onChange={changeClearing(setAmount, refund)}
             error={(touched ? localError : undefined) ?? serverError}
           />
           <ErrorMessage error={refund.error} inline={['amountCents']} />

@@ -11,7 +11,7 @@ import { useConfig } from '../../lib/config';
 import { creditsText, formatDate, formatDuration } from '../../lib/format';
 import { keys } from '../../lib/query-keys';
 import { Charged, Price, useEstimate } from './parts';
-import { onSubmit } from '../../lib/forms';
+import { changeClearing, onSubmit } from '../../lib/forms';
 import { LoadError } from '../../components/QueryStatus';
 
 type EndAnswer = ResponseOf<'POST /api/vapi/calls/:id/end'>;
@@ -76,11 +76,7 @@ function OpenCall({ call, simulated, onEnded }: { call: Shape<'Call'>; simulated
               min="0"
               step="0.001"
               value={duration}
-              onChange={(v) => {
-                setDuration(v);
-                // The server's word on the value sent no longer applies to the one typed.
-                if (end.isError) end.reset();
-              }}
+              onChange={changeClearing(setDuration, end)}
               hint={capped ? `A call lasts at most ${formatDuration(call.maxDurationSeconds)}: it is settled as that long.` : undefined}
               error={fieldErrors(end.error).durationSeconds}
             />
