@@ -192,10 +192,10 @@ describe.each(await activeDialects())('claw-backs of one payment on %s', (dialec
       headers: { 'content-type': 'application/json', 'stripe-signature': e.signature },
     });
 
-  /** A user who bought the 45 $ package (500 credits + 50 bonus) through Stripe. */
-  async function bought() {
-    const u = await s.register();
-    const r = await u.api.post('/api/credits/purchase', { packageId: 'pkg_professional' });
+  /** A user (`u`, or a new one) who bought a package (by default the 45 $ one: 500 credits + 50 bonus) through Stripe. */
+  async function bought(packageId = 'pkg_professional', u?: User) {
+    u ??= await s.register();
+    const r = await u.api.post('/api/credits/purchase', { packageId });
     const intentId = [...stripe.intents.values()].find((pi) => (pi.metadata as { paymentId?: string }).paymentId === r.body.payment.id)
       ?.id as string;
     const pi = stripe.succeed(intentId);
@@ -222,6 +222,46 @@ describe.each(await activeDialects())('claw-backs of one payment on %s', (dialec
     await deliver(refunded);
     expect(await clawedBack(s, u.user.id)).toBe(550_000);
     expect((await u.api.get('/api/credits/balance')).body).toMatchObject({ balance: 0, reserved: 0 });
+  });
+
+  it("a dispute's hold and its loss take the disputed payment's own credits, not another purchase's bonus", async () => {
+    const first = await bought('pkg_starter');
+    const { u } = await bought('pkg_business', first.u);
+    const d = dispute(`dp_${u.user.id}`, first.chargeId, 1000);
+    await deliver(stripe.event('charge.dispute.created', { ...d, status: 'needs_response' }));
+    await deliver(stripe.event('charge.dispute.closed', { ...d, status: 'lost' }));
+    const grants = await s.running.core.database.db
+      .selectFrom('grants')
+      .select(['source', 'payment_id', 'remaining_mc', 'value_cents'])
+      .where('user_id', '=', u.user.id)
+      .orderBy('created_at')
+      .execute();
+    // The Starter purchase's 100 credits are gone; the Business purchase's 1,000 and its 150 bonus stay.
+    expect(grants.map((g) => [g.source, g.payment_id === first.paymentId, g.remaining_mc])).toEqual([
+      ['purchase', true, 0],
+      ['purchase', false, 1_000_000],
+      ['bonus', false, 150_000],
+    ]);
+    expect((await u.api.get('/api/credits/balance')).body).toMatchObject({ balance: 1150, reserved: 0 });
+  });
+
+  it('refunds and a lost dispute that together reverse the whole amount take every credit, each having rounded down', async () => {
+    // 1000, then 1500 of 4500 refunded (183.333 credits), then 3000 disputed and lost (366.666): 549.999 by shares.
+    const { u, chargeId, intentId } = await bought();
+    await deliver(stripe.event('charge.refunded', stripe.refund(intentId, 1000)));
+    await deliver(stripe.event('charge.refunded', stripe.refund(intentId, 500)));
+    const d = dispute(`dp_${u.user.id}`, chargeId, 3000);
+    await deliver(stripe.event('charge.dispute.created', { ...d, status: 'needs_response' }));
+    await deliver(stripe.event('charge.dispute.closed', { ...d, status: 'lost' }));
+    expect(await clawedBack(s, u.user.id)).toBe(550_000);
+    expect((await u.api.get('/api/credits/balance')).body).toMatchObject({ balance: 0, reserved: 0 });
+    // The other order: the dispute lost first, the refunds after it.
+    const other = await bought();
+    const d2 = dispute(`dp2_${other.u.user.id}`, other.chargeId, 3000);
+    await deliver(stripe.event('charge.dispute.closed', { ...d2, status: 'lost' }));
+    await deliver(stripe.event('charge.refunded', stripe.refund(other.intentId, 1500)));
+    expect(await clawedBack(s, other.u.user.id)).toBe(550_000);
+    expect((await other.u.api.get('/api/credits/balance')).body).toMatchObject({ balance: 0, reserved: 0 });
   });
 
   it('a dispute lost first, then refunds reported: nothing more is taken', async () => {

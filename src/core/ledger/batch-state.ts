@@ -298,7 +298,13 @@ export function grantDemand(ops: readonly LedgerOp[], reservations: ReadonlyMap<
         return;
       case 'debit':
       case 'reserve':
-        add(op.userId, Number.isSafeInteger(op.amountMc) && op.amountMc >= 0 ? op.amountMc : EVERY_GRANT);
+        // A hold that names a payment reserves that payment's grants first, wherever they are in the order.
+        add(
+          op.userId,
+          Number.isSafeInteger(op.amountMc) && op.amountMc >= 0 && !(op.kind === 'reserve' && op.refType === 'payment')
+            ? op.amountMc
+            : EVERY_GRANT,
+        );
         return;
       case 'credit':
       case 'record_usage':

@@ -85,6 +85,16 @@ describe('grants', () => {
     expect(left(s)).toEqual({ promo: 50, paid: 0 });
   });
 
+  it("a hold that names a payment (a dispute's) reserves that payment's grants first, then in the spending order", () => {
+    const s = withGrants([grantRow('promo', 'c', 'promo', 100), grantRow('paid', 'c', 'purchase', 100, { payment_id: 'pay-1' })]);
+    const hold = { kind: 'reserve', userId: 'c', reservationId: 'hd', amountMc: 150, expiresAt: NOW + HOUR, forced: true } as const;
+    applied(one({ ...hold, refType: 'payment', refId: 'pay-1' }, s).r);
+    expect((s.grants.get('c') ?? []).map((g) => [g.row.id, g.row.reserved_mc])).toEqual([
+      ['promo', 50],
+      ['paid', 100],
+    ]);
+  });
+
   it('a hold reserves from grants in order; one expiring under it keeps the reservation, and what it releases unspent expires then', () => {
     const s = withGrants([grantRow('soon', 'c', 'bonus', 100, { expires_at: NOW }), grantRow('never', 'c', 'purchase', 100)]);
     applied(one({ kind: 'reserve', userId: 'c', reservationId: 'hc', amountMc: 150, expiresAt: NOW + HOUR }, s).r);

@@ -7,7 +7,7 @@ import type { ReservationRow, TransactionType } from '../../db/schema.js';
 import { conflict, insufficientCredits, invalid } from '../errors.js';
 import { expireReleased, grantsOf, spendGrants, withExpired } from './decide-grants.js';
 import { checkLimit, limitRoom, memberKey, memberOf } from './decide-members.js';
-import { reserveFree, settleHold } from './grants.js';
+import { paymentFirst, reserveFree, settleHold } from './grants.js';
 import { type BatchState, type Pending, account, checkAmount, reservation } from './batch-state.js';
 import { addUsage, available, post, usageMetadataText } from './ledger-rows.js';
 import type { Applied, CaptureOp, ReleaseOp, ReserveOp } from './types.js';
@@ -66,7 +66,8 @@ export function decideReserve(op: ReserveOp, state: BatchState, pending: Pending
     now,
   );
   applied.reservationId = row.id;
-  const allocated = reserveFree(grantsOf(state, a.row.user_id), a.row.user_id, row.id, amount);
+  // A dispute's hold reserves the disputed payment's own credits first, as a refund takes them.
+  const allocated = reserveFree(grantsOf(state, a.row.user_id), a.row.user_id, row.id, amount, paymentFirst(op));
   if (allocated.length > 0) {
     state.allocations.set(row.id, allocated);
     state.allocationRows.push(...allocated);

@@ -23,6 +23,7 @@ import {
 } from './batch-state.js';
 import type { LedgerKey } from './hash.js';
 import { recordMoves } from './grant-moves.js';
+import { paymentFirst } from './grants.js';
 import { addUsage, available, post, unposted, usageMetadataText, usageRowMetadata } from './ledger-rows.js';
 import type { Applied, CompoundOp, LedgerOp, OpResult } from './types.js';
 
@@ -164,16 +165,7 @@ function decideOp(op: LedgerOp, state: BatchState, pending: Pending, now: number
       const before = a.row.balance_mc;
       const applied = post(a, pending, op, op.type, -op.amountMc, 0, now);
       // A refund takes from the refunded payment's own grants first.
-      const paymentId = op.refType === 'payment' ? op.refId : undefined;
-      spendGrants(
-        state,
-        pending,
-        a.row.user_id,
-        before,
-        a.row.balance_mc,
-        0,
-        paymentId === undefined ? undefined : (g) => g.payment_id === paymentId,
-      );
+      spendGrants(state, pending, a.row.user_id, before, a.row.balance_mc, 0, paymentFirst(op));
       return applied;
     }
     case 'reserve':

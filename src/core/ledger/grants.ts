@@ -99,20 +99,38 @@ export function takeFree(grants: GrantState[], amountMc: number, moves: Moves, f
   return left;
 }
 
-/** Reserves up to `amountMc` of the grants' free credits for a hold; returns its allocations. */
-export function reserveFree(grants: GrantState[], userId: string, reservationId: string, amountMc: number): AllocationState[] {
+/** Reserves up to `amountMc` of the grants' free credits for a hold (`first` ones first); returns its allocations. */
+export function reserveFree(
+  grants: GrantState[],
+  userId: string,
+  reservationId: string,
+  amountMc: number,
+  first?: (g: GrantRow) => boolean,
+): AllocationState[] {
   const out: AllocationState[] = [];
   let left = amountMc;
-  for (const g of ordered(grants)) {
-    if (left === 0) break;
-    const t = Math.min(freeOf(g.row), left);
-    if (t <= 0) continue;
-    g.row.reserved_mc += t;
-    g.dirty = true;
-    left -= t;
-    out.push({ reservationId, grantId: g.row.id, userId, amountMc: t, isNew: true, dirty: true });
+  for (const pass of first ? [first, (g: GrantRow) => !first(g)] : [null]) {
+    for (const g of ordered(grants)) {
+      if (left === 0) return out;
+      if (pass && !pass(g.row)) continue;
+      const t = Math.min(freeOf(g.row), left);
+      if (t <= 0) continue;
+      g.row.reserved_mc += t;
+      g.dirty = true;
+      left -= t;
+      out.push({ reservationId, grantId: g.row.id, userId, amountMc: t, isNew: true, dirty: true });
+    }
   }
   return out;
+}
+
+/**
+ * The grants an op that names a payment takes from first (a refund's claw-back, a dispute's
+ * hold): that payment's own, so what leaves is what the payment brought, valued at its price.
+ */
+export function paymentFirst(op: { refType?: string | undefined; refId?: string | undefined }): ((g: GrantRow) => boolean) | undefined {
+  const paymentId = op.refType === 'payment' ? op.refId : undefined;
+  return paymentId === undefined ? undefined : (g) => g.payment_id === paymentId;
 }
 
 /**

@@ -131,7 +131,21 @@ async function reconcile(scope: TransactionScope, p: PaymentRow, disputeChanged:
       scope.now,
     );
   }
-  if (!disputeChanged) return;
+  if (disputeChanged) await applyDispute(scope, p);
+  // Each step rounds its share down: refunds and a lost dispute that together reverse the whole
+  // amount leave nothing of what the payment granted (as a full refund takes all of it).
+  const rest = unclaimedMc(p);
+  const lostCents = p.dispute_status === 'lost' && p.disputed_mc === 0 ? (p.dispute_amount_cents ?? p.amount_cents) : 0;
+  if (rest > 0 && lostCents > 0 && p.refunded_cents + lostCents >= p.amount_cents) {
+    const type = disputeChanged ? 'dispute' : 'refund';
+    await clawBack(scope, p, rest, type, 'The rest of a payment reversed in full');
+    if (type === 'dispute') p.dispute_clawed_mc += rest;
+    else p.clawed_back_mc += rest;
+  }
+}
+
+/** The dispute's state changed (or the grant it waited for was made): hold, take or release its credits once. */
+async function applyDispute(scope: TransactionScope, p: PaymentRow) {
   if (p.dispute_status === 'open' && p.disputed_mc === 0) {
     const hold = Math.min(shareMc(p, p.dispute_amount_cents ?? p.amount_cents), unclaimedMc(p));
     if (hold > 0) {
