@@ -62,6 +62,31 @@ describe.each(await activeDialects())('credits of the signed-in user on %s', (di
     expect(future.body.items).toEqual([]);
   });
 
+  it("refuses another list's cursor (400), never misreading it as a position of this one", async () => {
+    const u = await s.register();
+    for (let i = 0; i < 2; i++) expect((await u.api.post('/api/credits/purchase', { packageId: 'pkg_starter' })).status).toBe(201);
+    const cursorOf = async (path: string) => {
+      const page = await u.api.request('GET', `${path}?limit=1`);
+      expect(page.status).toBe(200);
+      return encodeURIComponent(page.body.nextCursor ?? '');
+    };
+    const payments = await cursorOf('/api/credits/payments');
+    const transactions = await cursorOf('/api/credits/transactions');
+    const alerts = await cursorOf('/api/credits/alerts');
+    // Until 6 December a payments cursor was 500 on PostgreSQL here and an empty last page on SQLite.
+    for (const [path, cursor] of [
+      ['/api/credits/transactions', payments],
+      ['/api/credits/transactions', alerts],
+      ['/api/credits/payments', transactions],
+      ['/api/credits/alerts', payments],
+      ['/api/credits/grants', alerts],
+    ]) {
+      const r = await u.api.request('GET', `${path}?cursor=${cursor}`);
+      expect([path, r.status, r.body.error?.code]).toEqual([path, 400, 'validation_error']);
+    }
+    expect((await u.api.get(`/api/credits/payments?limit=1&cursor=${payments}`)).body.items).toHaveLength(1);
+  });
+
   it('exports every row as CSV with spreadsheet formulas neutralised', async () => {
     const u = await s.register();
     await s.grant(u.user.id, 100);

@@ -38,13 +38,14 @@ import {
   toTransaction,
 } from '../../presenters.js';
 import { adminOnlyRoutes } from '../../route-docs.js';
+import { identifier } from '../../cursor.js';
 
 export async function adminRoutes(app: App, ctx: AppContext) {
   const db = ctx.core.database.db;
   const route = adminOnlyRoutes(app, ctx);
 
   route('GET /api/admin/users', async (req) =>
-    ctx.cursors.list(req.query, 'id', String, (page) => listUsers(db, req.query, page), toAdminUser),
+    ctx.cursors.list(req, 'id', identifier, (page) => listUsers(db, req.query, page), toAdminUser),
   );
 
   route('GET /api/admin/users/:id', async (req) => {
@@ -107,7 +108,7 @@ export async function adminRoutes(app: App, ctx: AppContext) {
   }));
 
   route('GET /api/admin/payments', async (req) =>
-    ctx.cursors.list(req.query, 'id', String, (page) => listAdminPayments(db, req.query, page), toAdminPayment),
+    ctx.cursors.list(req, 'id', identifier, (page) => listAdminPayments(db, req.query, page), toAdminPayment),
   );
 
   route('POST /api/admin/payments/:id/refund', async (req, reply) => {
@@ -133,5 +134,5 @@ export async function adminRoutes(app: App, ctx: AppContext) {
 
   route('GET /api/admin/analytics', async (req) => toAnalytics(await getAdminAnalytics(db, Date.now(), req.query)));
 
-  route('GET /api/admin/audit', async (req) => ctx.cursors.list(req.query, 'id', String, (page) => listAudit(db, page), toAuditEntry));
+  route('GET /api/admin/audit', async (req) => ctx.cursors.list(req, 'id', identifier, (page) => listAudit(db, page), toAuditEntry));
 }

@@ -8,6 +8,6 @@ import { toWebhookEvent } from '../../presenters.js';
 export async function webhookEventRoutes(app: App, ctx: AppContext) {
   const route = adminOnlyRoutes(app, ctx);
   route('GET /api/admin/webhook-events', async (req) =>
-    ctx.cursors.list(req.query, 'at', timeThenId, (page) => listWebhookEvents(ctx.core.database.db, page), toWebhookEvent),
+    ctx.cursors.list(req, 'at', timeThenId, (page) => listWebhookEvents(ctx.core.database.db, page), toWebhookEvent),
   );
 }

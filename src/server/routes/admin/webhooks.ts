@@ -9,6 +9,7 @@ import { resolveHost } from '../../../integrations/webhooks/http-sender.js';
 import type { App, AppContext } from '../../context.js';
 import { principal } from '../../plugins/auth.js';
 import { adminOnlyRoutes } from '../../route-docs.js';
+import { identifier } from '../../cursor.js';
 
 export async function webhookRoutes(app: App, ctx: AppContext) {
   const db = ctx.core.database.db;
@@ -38,13 +39,9 @@ export async function webhookRoutes(app: App, ctx: AppContext) {
   });
 
   route('GET /api/admin/webhook-endpoints/:id/deliveries', async (req) => {
-    const cursor = ctx.cursors.decode<{ id: string }>(req.query.cursor);
-    const page = await listWebhookDeliveries(db, req.params.id, {
-      limit: req.query.limit,
-      after: cursor ? String(cursor.id) : undefined,
-      status: req.query.status,
-    });
-    return { items: page.items, nextCursor: page.last ? ctx.cursors.encode({ id: page.last }) : null };
+    const { limit, after } = ctx.cursors.request(req, 'id', identifier);
+    const page = await listWebhookDeliveries(db, req.params.id, { limit, after, status: req.query.status });
+    return { items: page.items, nextCursor: page.last ? ctx.cursors.encode(req, { id: page.last }) : null };
   });
 
   route('POST /api/admin/webhook-endpoints/:id/deliveries/:deliveryId/retry', async (req, reply) =>

@@ -15,6 +15,7 @@ import { sendReply } from '../../plugins/idempotency.js';
 import type { ExpiringSoon } from '../../../core/ledger/expiring-soon.js';
 import { toAccountPayment, toAlert, toBalance, toGrant, toPurchasedPayment, toSettings } from '../../presenters.js';
 import { signedInRoutes } from '../../route-docs.js';
+import { identifier } from '../../cursor.js';
 
 export async function accountRoutes(app: App, ctx: AppContext) {
   const db = ctx.core.database.db;
@@ -25,12 +26,12 @@ export async function accountRoutes(app: App, ctx: AppContext) {
   const streamsOf = new Map<string, ServerResponse[]>();
 
   route('GET /api/credits/grants', async (req) => {
-    return ctx.cursors.list(req.query, 'id', String, (page) => listGrants(db, account(req).id, page, req.query.active === true), toGrant);
+    return ctx.cursors.list(req, 'id', identifier, (page) => listGrants(db, account(req).id, page, req.query.active === true), toGrant);
   });
 
   route('GET /api/credits/alerts', async (req) => {
-    const page = await listAlerts(db, account(req).id, ctx.cursors.request(req.query, 'id', String));
-    return { ...ctx.cursors.answer(page, 'id', toAlert), unread: page.unread };
+    const page = await listAlerts(db, account(req).id, ctx.cursors.request(req, 'id', identifier));
+    return { ...ctx.cursors.answer(req, page, 'id', toAlert), unread: page.unread };
   });
 
   route('POST /api/credits/alerts/:id/read', async (req) => {
@@ -64,7 +65,7 @@ export async function accountRoutes(app: App, ctx: AppContext) {
   paymentsRoute('GET /api/credits/payments', async (req) => {
     // A member of an organisation is refused (403) before a bad cursor is (400).
     const userId = requireAccountManager(req).id;
-    return ctx.cursors.list(req.query, 'id', String, (page) => listPayments(db, { userId }, page), toAccountPayment);
+    return ctx.cursors.list(req, 'id', identifier, (page) => listPayments(db, { userId }, page), toAccountPayment);
   });
 
   paymentsRoute('POST /api/credits/purchase', async (req, reply) => {

@@ -16,17 +16,18 @@ import {
 } from '../../presenters.js';
 import { sendCsv } from '../../csv-reply.js';
 import { signedInRoutes } from '../../route-docs.js';
+import { identifier, sequence } from '../../cursor.js';
 
 export async function historyRoutes(app: App, ctx: AppContext) {
   const db = ctx.core.database.db;
   const route = signedInRoutes(app, ctx, 'credits');
 
   route('GET /api/credits/transactions', async (req) => {
-    return ctx.cursors.list(req.query, 's', Number, (page) => listTransactions(db, account(req).id, req.query, page), toTransaction);
+    return ctx.cursors.list(req, 's', sequence, (page) => listTransactions(db, account(req).id, req.query, page), toTransaction);
   });
 
   route('GET /api/credits/holds', async (req) => {
-    return ctx.cursors.list(req.query, 'h', String, (page) => listHeldCredits(db, account(req).id, page), toHeldCredits);
+    return ctx.cursors.list(req, 'h', identifier, (page) => listHeldCredits(db, account(req).id, page), toHeldCredits);
   });
 
   route('GET /api/credits/transactions.csv', async (req, reply) => {

@@ -51,7 +51,7 @@ export async function promoCodeRoutes(app: App, ctx: AppContext) {
   adminRoute('GET /api/admin/promo-codes', async (req) => {
     const now = Date.now();
     return ctx.cursors.list(
-      req.query,
+      req,
       'at',
       timeThenId,
       (page) => listPromoCodes(ctx.core.database.db, page),

@@ -17,6 +17,7 @@ import { sameSecret } from '../../same-secret.js';
 import { type StoredReply, sendReply } from '../../plugins/idempotency.js';
 import { publicCallId, toCall } from '../../presenters.js';
 import { routes, signedInRoutes } from '../../route-docs.js';
+import { identifier } from '../../cursor.js';
 
 export async function vapiRoutes(app: App, ctx: AppContext) {
   const db = ctx.core.database.db;
@@ -109,7 +110,7 @@ export async function vapiRoutes(app: App, ctx: AppContext) {
   });
 
   route('GET /api/vapi/calls', async (req) =>
-    ctx.cursors.list(req.query, 'c', String, (page) => listCalls(db, account(req).id, req.query, page), toCall),
+    ctx.cursors.list(req, 'c', identifier, (page) => listCalls(db, account(req).id, req.query, page), toCall),
   );
 
   routes(app, { tag: 'platform' })('POST /api/vapi/webhook', async (req) => {
