@@ -106,3 +106,16 @@ describe('settings the listener, the logger or the mailer would only refuse at s
     expect(notices('development').join('\n')).not.toMatch(/WARNING/);
   });
 });
+
+describe('PASSWORD_MIN_SCORE', () => {
+  const prod = { NODE_ENV: 'production', DATA_DIR: dir, JWT_SECRET: 'j'.repeat(40), LEDGER_KEY: 'k'.repeat(40) };
+  it("is 3 in production and 0 (the contract's 8 characters alone) outside it, unless set; 0 to 4 only", () => {
+    expect(loadConfig(prod).passwordMinScore).toBe(3);
+    expect(loadConfig({ ...prod, PASSWORD_MIN_SCORE: '0' }).passwordMinScore).toBe(0);
+    expect(loadConfig({ NODE_ENV: 'development', DATA_DIR: dir }).passwordMinScore).toBe(0);
+    expect(loadConfig({ NODE_ENV: 'test', DATA_DIR: dir, PASSWORD_MIN_SCORE: '4' }).passwordMinScore).toBe(4);
+    for (const bad of ['5', '-1', '2.5', 'high']) {
+      expect(() => loadConfig({ NODE_ENV: 'development', DATA_DIR: dir, PASSWORD_MIN_SCORE: bad })).toThrow(/PASSWORD_MIN_SCORE/);
+    }
+  });
+});

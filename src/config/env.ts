@@ -95,6 +95,8 @@ export const envSchema = z.object({
   SHUTDOWN_TIMEOUT_SECONDS: int(25, 1),
   TRUST_PROXY: optionalString,
   REQUIRE_EMAIL_VERIFICATION: bool,
+  // 0 to 4; unset: 3 in production, 0 outside it (loadConfig).
+  PASSWORD_MIN_SCORE: parsed(-1, (t) => (/^[0-4]$/.test(t) ? Number(t) : null), 'must be a whole number from 0 to 4'),
   PUBLIC_URL: optionalString,
   MAX_STREAMS_PER_USER: int(10, 1),
   METRICS_TOKEN: optionalString,

@@ -69,6 +69,8 @@ export interface Config {
   /** The dashboard's address for links in mails; unset: the address the server listens on. */
   publicUrl: string | undefined;
   maxStreamsPerUser: number;
+  /** The zxcvbn-ts score a new password needs (0: at least 8 characters, the contract's rule, alone). */
+  passwordMinScore: number;
   /** `/metrics`: Bearer token, and a port of its own (0: the main port). */
   metrics: { token: string | undefined; port: number };
   /** Serve /docs and /openapi.json. */

@@ -16,6 +16,8 @@ describe.each(await activeDialects())('auth on %s', (dialect) => {
       AUTH_RATE_LIMIT: '40',
       SUPER_ADMIN_EMAIL: 'Boss@Example.com',
       SUPER_ADMIN_PASSWORD: 'Boss-Lantern-93!',
+      // Production's default score; outside production the contract's 8 characters alone hold (below).
+      PASSWORD_MIN_SCORE: '3',
     });
   });
   afterAll(async () => {
@@ -39,6 +41,29 @@ describe.each(await activeDialects())('auth on %s', (dialect) => {
     expect(wrong.status).toBe(401);
     expect(unknown.status).toBe(401);
     expect(unknown.body).toEqual(wrong.body);
+  });
+
+  it("outside production by default, API.md's rule alone: at least 8 characters (password123 signs up; 7 characters do not)", async () => {
+    const plain = await startTestServer(dialect, {}, s);
+    try {
+      const ok = await plain.api.post('/api/auth/register', {
+        email: `plain-${Date.now()}@example.com`,
+        password: 'password123',
+        name: 'P',
+      });
+      expect(ok.status).toBe(201);
+      const short = await plain.api.post('/api/auth/register', {
+        email: `plain7-${Date.now()}@example.com`,
+        password: 'passwor',
+        name: 'P',
+      });
+      expect(short.status).toBe(400);
+      expect(short.error?.details?.fields[0]?.message).toMatch(/at least 8 characters/);
+    } finally {
+      await plain.stop();
+      // This file's server asks for the score again (the policy is the process's, set by the last configuration read).
+      loadConfig(s.env as NodeJS.ProcessEnv);
+    }
   });
 
   it('refuses short and common passwords with a sentence under the field', async () => {

@@ -53,8 +53,14 @@ describe.runIf(runBrowserTests)('account pages in Chromium', () => {
   beforeAll(async () => {
     ensureBuild();
     smtp = await startSmtp();
-    s = await startTestServer('sqlite', { SMTP_URL: smtp.url, REQUIRE_EMAIL_VERIFICATION: 'true', SIGNUP_BONUS_CREDITS: '25' });
-    plain = await startTestServer('sqlite');
+    // Production's password policy (the sentences under the fields below); the policy is the process's.
+    s = await startTestServer('sqlite', {
+      SMTP_URL: smtp.url,
+      REQUIRE_EMAIL_VERIFICATION: 'true',
+      SIGNUP_BONUS_CREDITS: '25',
+      PASSWORD_MIN_SCORE: '3',
+    });
+    plain = await startTestServer('sqlite', { PASSWORD_MIN_SCORE: '3' });
     browser = await launchChromium();
   }, 120_000);
   afterAll(async () => {

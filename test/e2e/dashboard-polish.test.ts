@@ -35,7 +35,8 @@ describe.runIf(runBrowserTests)('dashboard polish (desktop and phone)', () => {
   beforeAll(async () => {
     ensureBuild();
     mkdirSync(SHOTS, { recursive: true });
-    server = await startTestServer('sqlite');
+    // Production's password policy: a sign-up below is refused as too easy to guess.
+    server = await startTestServer('sqlite', { PASSWORD_MIN_SCORE: '3' });
     browser = await launchChromium();
     user = await server.register({ name: 'Dana Reader' });
     admin = await server.userWithRole('super_admin');

@@ -11,7 +11,7 @@ export const AUTH_DOCS: RouteDocs = {
     'POST /api/auth/register': {
       summary: 'Sign up',
       description:
-        'The password must have at least 8 characters and not be easy to guess (common passwords, keyboard patterns, repeats and the email or name are refused: 400 `validation_error`, the reason in `details.fields`). ' +
+        'The password must have at least 8 characters (else 400 `validation_error`, the reason in `details.fields`). With `PASSWORD_MIN_SCORE` above 0 (3 by default in production, 0 outside it) it must also not be easy to guess: common passwords, keyboard patterns, repeats and the email or name are refused the same way. ' +
         'Without REQUIRE_EMAIL_VERIFICATION: 201 with a token, 409 for a taken email. With it: 202 `verification_sent` whether the email is new or taken (nothing tells which), a link is mailed, and the sign-up bonus is granted when the address is verified.' +
         builtinNote,
     },
