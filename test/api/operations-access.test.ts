@@ -10,6 +10,7 @@ import { existsSync, readFileSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigError, loadConfig } from '../../src/config.js';
 import { activeDialects } from '../support/db.js';
@@ -165,5 +166,22 @@ describe.each(await activeDialects())('operations endpoints and access on %s', (
     const theirsHeard = readEvents(theirs, (e) => e.event === 'balance' && JSON.parse(e.data).balance === 3);
     await s.grant(other.user.id, 3);
     expect(await theirsHeard).toBe('stopped');
+  });
+
+  it('a stream ends with its token: after a sign-out the next change is not sent, the stream says `closed` (unauthorized)', async () => {
+    const u = await s.register();
+    const res = await fetch(`${s.url}/api/credits/stream`, { headers: { authorization: `Bearer ${u.token}` } });
+    const events: { event: string; data: string }[] = [];
+    const done = readEvents(res, (e) => {
+      events.push(e);
+      return undefined;
+    });
+    await sleep(1100); // past the second within which a change goes out on the last check
+    expect((await u.api.post('/api/auth/logout', {})).status).toBe(200);
+    await s.grant(u.user.id, 5);
+    expect(await done).toBe('ended');
+    // Until 6 December the stream went on: `balance` with 5 credits, to a token that was 401 everywhere else.
+    expect(events.map((e) => e.event)).toEqual(['balance', 'closed']);
+    expect(JSON.parse(events[1]?.data ?? '{}')).toEqual({ reason: 'unauthorized' });
   });
 });

@@ -14,8 +14,9 @@ describe.each(await activeDialects())('revoking built-in tokens on %s', (dialect
   let s: TestServer;
   let second: TestServer;
   beforeAll(async () => {
-    s = await startTestServer(dialect);
-    second = await startTestServer(dialect, {}, s);
+    // Production's password policy: a weak new password below is refused.
+    s = await startTestServer(dialect, { PASSWORD_MIN_SCORE: '3' });
+    second = await startTestServer(dialect, { PASSWORD_MIN_SCORE: '3' }, s);
   });
   afterAll(async () => {
     await second?.stop();

@@ -86,7 +86,7 @@ export const CREDITS_DOCS: RouteDocs = {
     'GET /api/credits/stream': {
       summary: 'Live balance (Server-Sent Events)',
       description:
-        'A `text/event-stream`: an event `balance` with the balance object at once, then one on every change, and a comment line every 15 s to keep the connection open. Send the Bearer header (read it with `fetch`, not `EventSource`). At most MAX_STREAMS_PER_USER (default 10) streams per user are open at once on an instance: opening one more closes the oldest, which first receives an event `closed` with data `{"reason":"too_many_streams"}` (a client should not reconnect it).',
+        'A `text/event-stream`: an event `balance` with the balance object at once, then one on every change, and a comment line every 15 s to keep the connection open. Send the Bearer header (read it with `fetch`, not `EventSource`). At most MAX_STREAMS_PER_USER (default 10) streams per user are open at once on an instance: opening one more closes the oldest, which first receives an event `closed` with data `{"reason":"too_many_streams"}` (a client should not reconnect it). The stream lasts as long as its token and its access: once the token is ended (sign-out, a password or role change, expiry) or the caller is no longer a member of the X-Account named, the next change or heartbeat sends `closed` with `{"reason":"unauthorized"}` or `{"reason":"not_a_member"}` instead and ends the stream.',
     },
     'GET /api/credits/packages': {
       summary: 'Credit packages for sale',

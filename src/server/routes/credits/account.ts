@@ -10,7 +10,8 @@ import { purchaseWithProvider } from '../../../core/payments/stripe-flows.js';
 import type { PaymentRow } from '../../../db/schema.js';
 import type { App, AppContext } from '../../context.js';
 import { principal } from '../../plugins/auth.js';
-import { account, bypassCharges, idempotencyScope, requireAccountManager } from '../../plugins/account.js';
+import { account, bypassCharges, idempotencyScope, makeResolveAccount, requireAccountManager } from '../../plugins/account.js';
+import { HttpError } from '../../http-errors.js';
 import { sendReply } from '../../plugins/idempotency.js';
 import type { ExpiringSoon } from '../../../core/ledger/expiring-soon.js';
 import { toAccountPayment, toAlert, toBalance, toGrant, toPurchasedPayment, toSettings } from '../../presenters.js';
@@ -24,6 +25,7 @@ export async function accountRoutes(app: App, ctx: AppContext) {
   const streams = new Set<ServerResponse>();
   /** Each user's open streams on this instance, oldest first (at most MAX_STREAMS_PER_USER). */
   const streamsOf = new Map<string, ServerResponse[]>();
+  const resolveAccount = makeResolveAccount(db);
 
   route('GET /api/credits/grants', async (req) => {
     return ctx.cursors.list(req, 'id', identifier, (page) => listGrants(db, account(req).id, page, req.query.active === true), toGrant);
@@ -147,12 +149,35 @@ export async function accountRoutes(app: App, ctx: AppContext) {
       'x-request-id': String(req.id),
     });
     const send = (b: ReturnType<typeof toBalance>) => res.write(`event: balance\ndata: ${JSON.stringify(b)}\n\n`);
+    const close = (reason: string) => {
+      if (res.writableEnded) return;
+      res.write(`event: closed\ndata: ${JSON.stringify({ reason })}\n\n`);
+      res.end();
+    };
+    // The stream lasts as long as its token and its access: checked again (as a request would be)
+    // before a change goes out once a second has passed since the last check, and at every
+    // heartbeat. A token ended meanwhile (sign-out, a password or role change, its expiry) or a
+    // membership removed ends the stream with `closed` instead of the change.
+    let checkedAt = Date.now();
+    const stillAllowed = async (): Promise<boolean> => {
+      if (Date.now() - checkedAt < 1000) return true;
+      try {
+        await ctx.authenticate(req, reply);
+        if (req.account?.kind === 'organization') await resolveAccount(req, reply);
+        checkedAt = Date.now();
+        return true;
+      } catch (err) {
+        close(err instanceof HttpError && err.code === 'not_found' ? 'not_a_member' : 'unauthorized');
+        return false;
+      }
+    };
     send(first);
     // Changes are sent in order: each waits for the one before it (and its expiringSoon read).
     let queue: Promise<unknown> = Promise.resolve();
     const unsubscribe = ctx.events.subscribe(p.id, (c) => {
       queue = queue
         .then(async () => {
+          if (!(await stillAllowed())) return;
           const soon = await soonAfter(c.balanceMc);
           if (res.writableEnded) return;
           // A change carries every figure of a balance (and more, which toBalance leaves out).
@@ -160,7 +185,14 @@ export async function accountRoutes(app: App, ctx: AppContext) {
         })
         .catch((err: unknown) => req.log.warn({ err }, 'balance stream: could not send a balance'));
     });
-    const heartbeat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
+    const heartbeat = setInterval(() => {
+      checkedAt = 0;
+      queue = queue
+        .then(async () => {
+          if (await stillAllowed()) res.write(': keep-alive\n\n');
+        })
+        .catch((err: unknown) => req.log.warn({ err }, 'balance stream: could not check its token'));
+    }, 15_000);
     heartbeat.unref();
     streams.add(res);
     const mine = streamsOf.get(user.id) ?? [];
@@ -168,6 +200,7 @@ export async function accountRoutes(app: App, ctx: AppContext) {
     mine.push(res);
     while (mine.length > ctx.config.maxStreamsPerUser) {
       const oldest = mine.shift() as ServerResponse;
+      if (oldest.writableEnded) continue;
       oldest.write(`event: closed\ndata: ${JSON.stringify({ reason: 'too_many_streams' })}\n\n`);
       oldest.end();
     }
