@@ -1,9 +1,11 @@
 /**
  * Express middleware: `app.post('/screen', requireCredits({...}), handler)` reserves the
  * cost before the handler, captures it when the response finishes with a status below 400
- * (`res.locals.creditsQuantity`, when the handler sets it, replaces `quantity`), releases
- * it otherwise (an error status, a thrown handler, a connection closed early), and answers
- * 402 with the contract's error body when the customer cannot afford it. The hold is in
+ * (`res.locals.creditsQuantity`, when the handler sets it, replaces `quantity`: a
+ * non-negative number or a string of one in plain decimals, rounded up to 3 decimals; set
+ * to anything else, the hold is released and `onSettleError` told), releases it otherwise
+ * (an error status, a thrown handler, a connection closed early), and answers 402 with the
+ * contract's error body when the customer cannot afford it. The hold is in
  * `res.locals.creditsHold` for the handler.
  */
 import { type RequireCreditsOptions, reserve, settle } from './middleware.js';

@@ -1,9 +1,11 @@
 /**
  * Fastify hook: `app.post('/screen', { preHandler: requireCredits({...}) }, handler)`
  * reserves the cost before the handler, captures it when the reply finishes with a status
- * below 400 (`request.creditsQuantity`, when the handler sets it, replaces `quantity`),
- * releases it otherwise, and answers 402 with the contract's error body when the customer
- * cannot afford it. The hold is in `request.creditsHold` for the handler.
+ * below 400 (`request.creditsQuantity`, when the handler sets it, replaces `quantity`: a
+ * non-negative number or a string of one in plain decimals, rounded up to 3 decimals; set
+ * to anything else, the hold is released and `onSettleError` told), releases it otherwise,
+ * and answers 402 with the contract's error body when the customer cannot afford it. The
+ * hold is in `request.creditsHold` for the handler.
  */
 import { type RequireCreditsOptions, reserve, settle } from './middleware.js';
 

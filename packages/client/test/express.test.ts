@@ -1,8 +1,10 @@
 /**
  * requireCredits for Express against the stand-in service: reserves before the handler,
  * captures `res.locals.creditsQuantity` (or the reserved quantity) when the response
- * finishes below 400, releases after an error status, a thrown handler or a client that
- * went away, and answers 402 in the contract's shape without running the handler.
+ * finishes below 400, rounded up to 3 decimals and read from a decimal string too, releases
+ * the hold and tells onSettleError when the handler set it to anything else, releases after
+ * an error status, a thrown handler or a client that went away, and answers 402 in the
+ * contract's shape without running the handler.
  */
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'node:http';
@@ -20,6 +22,7 @@ describe('requireCredits (Express)', () => {
   let base: string;
   let ran = 0;
   let slowStarted: () => void = () => {};
+  const settleErrors: unknown[] = [];
   beforeAll(async () => {
     svc = await startFakeService(KEY);
     const client = new CreditsClient({ baseUrl: svc.url, apiKey: KEY, maxRetries: 0 });
@@ -47,6 +50,22 @@ describe('requireCredits (Express)', () => {
         ran++;
         res.locals.creditsQuantity = Number(req.body.usedSeconds);
         res.status(201).json({ done: true, hold: res.locals.creditsHold.id });
+      },
+    );
+    app.post(
+      '/measured',
+      requireCredits({
+        client,
+        customer,
+        operation: 'interview',
+        unit: 'per_minute',
+        quantity: 600,
+        onSettleError: (err) => settleErrors.push(err),
+      }),
+      (req, res) => {
+        ran++;
+        res.locals.creditsQuantity = req.body.used;
+        res.json({ done: true });
       },
     );
     app.post('/broken', requireCredits({ client, customer, operation: 'o', unit: 'per_call', quantity: 3 }), async () => {
@@ -104,6 +123,32 @@ describe('requireCredits (Express)', () => {
     await expect.poll(() => calls().at(-1)).toBe(`/api/v1/holds/H/capture ${JSON.stringify({ quantity: 95 })}`);
     expect(svc.requests[0]?.body.quantity).toBe(600);
     expect(svc.available.get('e2')).toBe(90.5);
+  });
+
+  it('captures a quantity set as a decimal string, or with more than 3 decimals rounded up', async () => {
+    svc.available.set('e6', 100);
+    svc.requests.length = 0;
+    expect((await post('/measured', 'e6', { used: '30' })).status).toBe(200);
+    await expect.poll(() => calls().at(-1)).toBe(`/api/v1/holds/H/capture ${JSON.stringify({ quantity: 30 })}`);
+    expect(svc.available.get('e6')).toBe(97);
+    expect((await post('/measured', 'e6', { used: 30.1234 })).status).toBe(200);
+    await expect.poll(() => calls().at(-1)).toBe(`/api/v1/holds/H/capture ${JSON.stringify({ quantity: 30.124 })}`);
+    expect(svc.available.get('e6')).toBe(93.987); // 97 - ceil(3012.4 mc)
+    expect(settleErrors).toEqual([]);
+  });
+
+  it('releases the hold, charging nothing, and tells onSettleError when the handler sets a quantity that is not one', async () => {
+    for (const used of ['abc', -1, null]) {
+      svc.available.set('e7', 100);
+      svc.requests.length = 0;
+      settleErrors.length = 0;
+      expect((await post('/measured', 'e7', { used })).status).toBe(200);
+      await expect.poll(() => calls().at(-1)).toBe('/api/v1/holds/H/release {}');
+      expect(calls().some((c) => c.includes('capture'))).toBe(false);
+      expect(svc.available.get('e7')).toBe(100);
+      await expect.poll(() => settleErrors).toHaveLength(1);
+      expect((settleErrors[0] as Error).message).toContain(`creditsQuantity to ${JSON.stringify(used)},`);
+    }
   });
 
   it('releases after a thrown handler', async () => {

@@ -1,7 +1,8 @@
 /**
  * A small stand-in of the service API for the client's unit tests: the routes the client
- * calls, answering in the contract's shapes, recording every request, and failing on
- * demand (a status with Retry-After, a dropped connection, a slow answer).
+ * calls, answering in the contract's shapes, refusing a quantity the service refuses (400),
+ * recording every request, and failing on demand (a status with Retry-After, a dropped
+ * connection, a slow answer).
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -40,7 +41,10 @@ export async function startFakeService(apiKey: string): Promise<FakeService> {
   /** Idempotency: key -> [status, body] of the first answer. */
   const replays = new Map<string, [number, unknown]>();
   let ids = 0;
-  const price = (quantity: number) => Math.round(quantity * 100) / 1000; // 0.1 credits per unit
+  // 0.1 credits per unit, in whole millicredits rounded up, as the service prices.
+  const price = (quantity: number) => Math.ceil(Math.round(quantity * 1000) / 10) / 1000;
+  /** As the service: a quantity is a non-negative number with at most 3 decimals, else 400. */
+  const badQuantity = (q: unknown) => typeof q !== 'number' || !(q >= 0) || !/^\d+(\.\d{1,3})?$/.test(String(q));
 
   const server: Server = createServer((req, res) => {
     let raw = '';
@@ -76,6 +80,8 @@ export async function startFakeService(apiKey: string): Promise<FakeService> {
       if (key) replays.set(`${url}:${key}`, [status, b]);
       json(res, status, b);
     };
+    if (body?.quantity !== undefined && badQuantity(body.quantity))
+      return error(res, 400, 'validation_error', 'quantity: must be a non-negative number with at most 3 decimals');
     let m: RegExpExecArray | null;
     if (req.method === 'PUT' && (m = /^\/api\/v1\/customers\/([^/]+)$/.exec(url))) {
       const externalId = decodeURIComponent(m[1] as string);
@@ -115,7 +121,7 @@ export async function startFakeService(apiKey: string): Promise<FakeService> {
         if (seen.has(e.id)) return { id: e.id, status: 'duplicate' };
         seen.add(e.id);
         const a = available.get(e.customer);
-        if (a === undefined || typeof e.quantity !== 'number')
+        if (a === undefined || badQuantity(e.quantity))
           return { id: e.id, status: 'invalid', error: { code: 'validation_error', message: 'bad event' } };
         const cost = price(e.quantity);
         if (cost > a) return { id: e.id, status: 'insufficient_credits' };

@@ -1,8 +1,10 @@
 /**
  * requireCredits for Fastify against the stand-in service: reserves before the handler,
  * captures the handler's actual quantity (or the reserved one) after a status below 400,
- * releases after an error status or a thrown handler, and answers 402 in the contract's
- * shape without running the handler when the customer cannot afford it.
+ * rounded up to 3 decimals and read from a decimal string too, releases the hold and tells
+ * onSettleError when the handler set it to anything else, releases after an error status
+ * or a thrown handler, and answers 402 in the contract's shape without running the handler
+ * when the customer cannot afford it.
  */
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +18,7 @@ describe('requireCredits (Fastify)', () => {
   let svc: FakeService;
   let app: FastifyInstance;
   let ran = 0;
+  const settleErrors: unknown[] = [];
   beforeAll(async () => {
     svc = await startFakeService(KEY);
     const client = new CreditsClient({ baseUrl: svc.url, apiKey: KEY, maxRetries: 0 });
@@ -43,6 +46,24 @@ describe('requireCredits (Fastify)', () => {
       async (req) => {
         ran++;
         (req as FastifyRequest & { creditsQuantity?: number }).creditsQuantity = (req.body as { usedSeconds: number }).usedSeconds;
+        return { done: true };
+      },
+    );
+    app.post(
+      '/measured',
+      {
+        preHandler: requireCredits({
+          client,
+          customer,
+          operation: 'interview',
+          unit: 'per_minute',
+          quantity: 600,
+          onSettleError: (err) => settleErrors.push(err),
+        }),
+      },
+      async (req) => {
+        ran++;
+        (req as FastifyRequest & { creditsQuantity?: unknown }).creditsQuantity = (req.body as { used: unknown }).used;
         return { done: true };
       },
     );
@@ -98,6 +119,32 @@ describe('requireCredits (Fastify)', () => {
     await expect.poll(() => calls('f2').at(-1)).toBe(`/api/v1/holds/H/capture ${JSON.stringify({ quantity: 95 })}`);
     expect(svc.requests[0]?.body.quantity).toBe(600);
     expect(svc.available.get('f2')).toBe(90.5);
+  });
+
+  it('captures a quantity set as a decimal string, or with more than 3 decimals rounded up', async () => {
+    svc.available.set('f6', 100);
+    svc.requests.length = 0;
+    expect((await post('/measured', 'f6', { used: '30' })).status).toBe(200);
+    await expect.poll(() => calls('f6').at(-1)).toBe(`/api/v1/holds/H/capture ${JSON.stringify({ quantity: 30 })}`);
+    expect(svc.available.get('f6')).toBe(97);
+    expect((await post('/measured', 'f6', { used: 30.1234 })).status).toBe(200);
+    await expect.poll(() => calls('f6').at(-1)).toBe(`/api/v1/holds/H/capture ${JSON.stringify({ quantity: 30.124 })}`);
+    expect(svc.available.get('f6')).toBe(93.987); // 97 - ceil(3012.4 mc)
+    expect(settleErrors).toEqual([]);
+  });
+
+  it('releases the hold, charging nothing, and tells onSettleError when the handler sets a quantity that is not one', async () => {
+    for (const used of ['abc', -1, null]) {
+      svc.available.set('f7', 100);
+      svc.requests.length = 0;
+      settleErrors.length = 0;
+      expect((await post('/measured', 'f7', { used })).status).toBe(200);
+      await expect.poll(() => calls('f7').at(-1)).toBe('/api/v1/holds/H/release {}');
+      expect(calls('f7').some((c) => c.includes('capture'))).toBe(false);
+      expect(svc.available.get('f7')).toBe(100);
+      await expect.poll(() => settleErrors).toHaveLength(1);
+      expect((settleErrors[0] as Error).message).toContain(`creditsQuantity to ${JSON.stringify(used)},`);
+    }
   });
 
   it('releases after a thrown handler or an error status', async () => {
