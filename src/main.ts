@@ -100,7 +100,8 @@ export async function startServer(
     await database.close();
     throw e;
   }
-  const setupToken = await createSetupToken(core);
+  // The setup link signs in with a password: none with built-in sign-in off (AUTH_BUILTIN=false).
+  const setupToken = config.builtinAuth ? await createSetupToken(core) : null;
 
   const lifecycle: Lifecycle = { stopping: false };
   const metrics = createMetrics();

@@ -90,7 +90,7 @@ export function createContext(deps: AppDeps, log: FastifyBaseLogger): AppContext
     idempotency,
     guard: new CreditGuard(core, idempotency, deps.metrics),
     cursors: new Cursors(config.jwtSecret),
-    authenticate: makeAuthenticate(tokens, users, platformTokens),
+    authenticate: makeAuthenticate(tokens, users, platformTokens, config.builtinAuth),
     ...(platformTokens ? { platformTokens } : {}),
     apiKeys,
     authenticateService: makeAuthenticateService(apiKeys),

@@ -223,6 +223,31 @@ describe.each(await activeDialects())('platform tokens on %s', (dialect) => {
     expect(row.external_id).toBe(id2);
   });
 
+  it('refuses to sign out a platform token (403, nothing changed): the provider ends it, and it keeps working', async () => {
+    const token = await idp.sign(rsa, { sub: sub() });
+    const out = await s.api.withToken(token).post('/api/auth/logout', {});
+    expect(out.status).toBe(403);
+    expect(out.error?.message).toMatch(/platform's token/);
+    expect((await s.api.withToken(token).get('/api/auth/me')).status).toBe(200);
+  });
+
+  it("never links a platform identity to an administrator's account by email, vouched for or not", async () => {
+    const admin = await s.userWithRole('super_admin');
+    const id = sub();
+    const me = await s.api.withToken(await idp.sign(rsa, { sub: id, email: admin.user.email, email_verified: true })).get('/api/auth/me');
+    // Until 6 December this token signed in as the super admin, and kept it without the claim.
+    expect(me.status).toBe(200);
+    expect(me.body.user).toMatchObject({ role: 'user' });
+    expect(me.body.user.id).not.toBe(admin.user.id);
+    expect(me.body.user.email).toMatch(/@users\.invalid$/);
+    const row = await s.running.core.database.db
+      .selectFrom('users')
+      .select('external_id')
+      .where('id', '=', admin.user.id)
+      .executeTakeFirstOrThrow();
+    expect(row.external_id).toBeNull();
+  });
+
   it("answers 502 when the provider's keys cannot be fetched, and works again when they can", async () => {
     const id = sub();
     const fresh = await idp.newKey('ES256');
@@ -297,5 +322,15 @@ describe.each(await activeDialects())('platform keys: cooldown, discovery and AU
     expect((await s.api.post('/api/auth/login', { email: 'builtin-off@example.com', password: TEST_PASSWORD })).status).toBe(403);
     expect((await s.api.post('/api/auth/forgot-password', { email: 'builtin-off@example.com' })).status).toBe(403);
     expect((await s.api.withToken(await idp.sign(key, { sub: 'builtin-off-user' })).get('/api/credits/balance')).status).toBe(200);
+    // A built-in token issued before (by this server with built-in sign-in on, the same secret) is refused
+    // now: until 6 December it kept its access for its 7 days.
+    const platformUser = await s.api.withToken(await idp.sign(key, { sub: 'builtin-off-user' })).get('/api/auth/me');
+    const refused = await s.api.withToken(await s.tokenFor(platformUser.body.user.id)).get('/api/auth/me');
+    expect(refused.status).toBe(401);
+    expect(refused.error?.message).toMatch(/AUTH_BUILTIN=false/);
+    expect(
+      (await s.api.post('/api/setup', { token: 'x'.repeat(43), email: 'a@example.com', password: TEST_PASSWORD, name: 'A' })).status,
+    ).toBe(403);
+    expect(s.running.setupToken).toBeNull();
   });
 });

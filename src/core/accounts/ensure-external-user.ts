@@ -12,7 +12,8 @@
  * The email is the given one when it is free. When another user already has it: the
  * service API (`emailTaken: 'conflict'`) is answered 409 and nothing is written; a token's
  * claim takes that user as this one only if the caller vouches for the address
- * (`linkEmail`: the token says `email_verified`) and the user has no platform id yet;
+ * (`linkEmail`: the token says `email_verified`), the user has no platform id yet and is a
+ * plain user (never an admin or the super admin: a role comes from AUTH_ROLE_CLAIM);
  * otherwise the new user gets a placeholder address under `.invalid` (reserved: never
  * deliverable), so no claim of an address takes over an account that holds it.
  *
@@ -136,7 +137,10 @@ export async function ensureExternalUser(
 
   if (email && identity.linkEmail) {
     const holder = await db.selectFrom('users').select(COLUMNS).where('email', '=', email).executeTakeFirst();
-    if (holder && holder.external_id === null) {
+    // Never an administrator's account: who administers the service is the stored role or the
+    // token's role claim (AUTH_ROLE_CLAIM, for as long as it says so), not whoever the identity
+    // provider vouches holds that address. Such a clash gets the placeholder, as an unverified one.
+    if (holder && holder.external_id === null && holder.role === 'user') {
       const linked = await writer
         .transaction(async ({ trx, now }) => {
           const r = await trx

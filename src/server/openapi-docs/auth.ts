@@ -63,13 +63,15 @@ export const AUTH_DOCS: RouteDocs = {
         builtinNote,
     },
   }),
-  ...refusing([401], {
+  ...refusing([401, 403], {
     'POST /api/auth/logout': {
       summary: 'Sign out everywhere',
       description:
         'Ends every built-in token issued to the user so far, this one included, on every instance: each is 401 from now on. ' +
-        'A token of the platform’s identity provider is ended by the provider, not here (signing out with one still ends the user’s built-in tokens).',
+        'A token of the platform’s identity provider is ended by the provider, not here: signing out with one is 403 `forbidden` and changes nothing.',
     },
+  }),
+  ...refusing([401], {
     'GET /api/auth/me': {
       summary: 'The signed-in user',
       description:
@@ -82,14 +84,15 @@ export const AUTH_DOCS: RouteDocs = {
       description: 'Public. `required` is true while no super admin exists; the dashboard’s `/setup` page asks before showing its form.',
     },
   }),
-  ...refusing([400, 401, 409, 429], {
+  ...refusing([400, 401, 403, 409, 429], {
     'POST /api/setup': {
       summary: 'Create the first super admin with the one-time setup token',
       description:
         'While the service has no super admin, every start prints a link `/setup?token=...` (valid 24 hours, single use). ' +
         'This creates the super admin with that token and answers a session token, like sign-up. ' +
         'A wrong, used or expired token is 401 `unauthorized`; once a super admin exists, 409 `conflict`. ' +
-        'Alternatively set `SUPER_ADMIN_EMAIL` and `SUPER_ADMIN_PASSWORD` and restart.',
+        'Alternatively set `SUPER_ADMIN_EMAIL` and `SUPER_ADMIN_PASSWORD` and restart. ' +
+        'With built-in sign-in off (AUTH_BUILTIN=false) no link is printed and this is 403 `forbidden`: the platform’s role claim (AUTH_ROLE_CLAIM) or `credits users set-role` names administrators.',
     },
   }),
 };

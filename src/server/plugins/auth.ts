@@ -151,7 +151,7 @@ export function bearerToken(req: FastifyRequest): string | null {
 }
 
 /** The `alg` a JWT's header names, or null when it is not a JWT. */
-function algOf(token: string): string | null {
+export function algOf(token: string): string | null {
   try {
     const alg = decodeProtectedHeader(token).alg;
     return typeof alg === 'string' ? alg : null;
@@ -160,7 +160,7 @@ function algOf(token: string): string | null {
   }
 }
 
-export function makeAuthenticate(tokens: Tokens, users: UserCache, platform?: PlatformTokens) {
+export function makeAuthenticate(tokens: Tokens, users: UserCache, platform?: PlatformTokens, builtin = true) {
   /** Puts the principal on the request, or answers 401. */
   return async function authenticate(req: FastifyRequest, _reply: FastifyReply) {
     const token = bearerToken(req);
@@ -186,6 +186,14 @@ export function makeAuthenticate(tokens: Tokens, users: UserCache, platform?: Pl
       if (!found || !p) throw new HttpError('unauthorized', 'The token is invalid or expired.');
       req.principal = { id: p.id, role: strongerRole(p.role, found.grants), email: p.email, name: p.name };
       return;
+    }
+    // AUTH_BUILTIN=false: the platform's provider alone signs users in, and a built-in token
+    // issued before (while it was on) ends with it, as sign-in does.
+    if (!builtin) {
+      throw new HttpError(
+        'unauthorized',
+        "Built-in tokens are not accepted on this server (AUTH_BUILTIN=false): sign in through the platform's identity provider.",
+      );
     }
     const claims = await tokens.verify(token);
     let p = claims ? await users.get(claims.sub) : null;

@@ -13,7 +13,7 @@ import { DomainError, rateLimited } from '../../../core/errors.js';
 import type { FastifyRequest } from 'fastify';
 import type { App, AppContext } from '../../context.js';
 import { HttpError } from '../../http-errors.js';
-import { principal } from '../../plugins/auth.js';
+import { algOf, bearerToken, principal } from '../../plugins/auth.js';
 import { toUser } from '../../presenters.js';
 import { BEARER, routes } from '../../route-docs.js';
 
@@ -113,6 +113,14 @@ export async function authRoutes(app: App, ctx: AppContext) {
 
   route('POST /api/auth/logout', { security: BEARER, onRequest: ctx.authenticate }, async (req) => {
     const p = principal(req);
+    // Only built-in tokens (HS256) are this server's to end: saying "signed out" to a platform
+    // token, which goes on working until its provider ends it, would be untrue.
+    if (algOf(bearerToken(req) ?? '') !== 'HS256') {
+      throw new HttpError(
+        'forbidden',
+        "This is the platform's token: this server cannot end it (its identity provider does). Nothing was changed.",
+      );
+    }
     await signOut(ctx.core.writer, p.id);
     ctx.users.invalidate(p.id);
     return { status: 'signed_out' as const };

@@ -1,6 +1,7 @@
 import { createFirstAdmin } from '../../../core/accounts/create-first-admin.js';
 import { getSetupStatus } from '../../../core/accounts/get-setup-status.js';
 import type { App, AppContext } from '../../context.js';
+import { HttpError } from '../../http-errors.js';
 import { toUser } from '../../presenters.js';
 import { routes } from '../../route-docs.js';
 
@@ -13,6 +14,13 @@ export async function setupRoutes(app: App, ctx: AppContext) {
     'POST /api/setup',
     { options: { config: { rateLimit: { max: ctx.config.authRateLimit, timeWindow: 15 * 60_000 } } } },
     async (req, reply) => {
+      // The setup signs in with a password: off with the rest of built-in sign-in.
+      if (!ctx.config.builtinAuth) {
+        throw new HttpError(
+          'forbidden',
+          "Built-in sign-up and sign-in are off on this server (AUTH_BUILTIN=false): an administrator is named by the platform's role claim (AUTH_ROLE_CLAIM) or `credits users set-role`.",
+        );
+      }
       const user = await createFirstAdmin(ctx.core, req.body);
       return reply.status(201).send({ user: toUser(user), token: await ctx.tokens.sign(user.id, 0) });
     },
