@@ -45,7 +45,9 @@ export const endCallBody = z
           'Simulated calls only: the length to charge (default: the time since the start, at most the maximum). Ignored for calls through VAPI, which are charged from VAPI’s own figures.',
       }),
   })
-  .default({});
+  // Optional: no body, or an empty one sent as JSON (which Fastify hands on as null), is `{}`.
+  .nullish()
+  .transform((b) => b ?? {});
 
 export const endCallSettledResponse = z.object({
   call: z.object({ id: z.string(), status: z.enum(['ended', 'failed']), durationSeconds: z.number() }),

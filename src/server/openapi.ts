@@ -1,9 +1,10 @@
 /**
  * The finishing touches of the OpenAPI document that the route schemas cannot carry:
- * an example request and answer for every operation (openapi-examples.ts), the
- * multipart body of an upload, the raw body of Stripe's webhook, and the content types
+ * an example request and answer for every operation (openapi-examples.ts), which bodies
+ * are optional, the multipart body of an upload, the raw body of Stripe's webhook, and the content types
  * of the answers that are not JSON (metrics, the balance stream).
  */
+import { endpoints } from '../contracts/endpoints.js';
 import { EXAMPLES } from './openapi-examples.js';
 import { ACCOUNT_ROUTES } from './plugins/account.js';
 
@@ -46,6 +47,12 @@ export function decorateDocument<T>(document: T): T {
     const o = op(key);
     if (o && !o.requestBody)
       o.requestBody = { required: true, description: body.description, content: { [body.type]: { schema: body.schema } } };
+  }
+  // @fastify/swagger marks every body required; a body the contract takes absent is not
+  // (an absent body reaches the route's schema as null, as Fastify hands it on).
+  for (const [key, e] of Object.entries(endpoints)) {
+    const o = 'body' in e ? op(key.replace(/:([A-Za-z_]\w*)/g, '{$1}')) : undefined;
+    if (o?.requestBody && 'body' in e && e.body.safeParse(null).success) o.requestBody.required = false;
   }
   // X-Account on every route that acts on an account (plugins/account.ts).
   for (const route of ACCOUNT_ROUTES) {

@@ -528,6 +528,32 @@ describe.each(await activeDialects())('VAPI calls on %s', (dialect) => {
     expect(row?.description).toBe('Call minutes (300 s)');
   });
 
+  it('ends a call sent no body, or an empty body as application/json, as if the body were {} (the body is optional)', async () => {
+    reset();
+    const u = await sim.register();
+    await sim.grant(u.user.id, 10);
+    const ids: string[] = [];
+    for (let i = 0; i < 2; i++)
+      ids.push((await u.api.post('/api/vapi/calls', { phoneNumber: '+15557654321', maxDurationSeconds: 120 })).body.call.id);
+    const bare = await u.api.request('POST', `/api/vapi/calls/${ids[0]}/end`);
+    const empty = await u.api.request('POST', `/api/vapi/calls/${ids[1]}/end`, {
+      raw: '',
+      headers: { 'content-type': 'application/json' },
+    });
+    for (const [r, id] of [
+      [bare, ids[0]],
+      [empty, ids[1]],
+    ] as const) {
+      expect(r.status, r.text).toBe(200);
+      expect(r.body).toMatchObject({ settled: true, call: { id, status: 'ended' } });
+    }
+    // The contract says so: the request body is not required.
+    const doc = (await sim.api.get('/openapi.json')).body as {
+      paths: Record<string, Record<string, { requestBody?: { required?: boolean } }>>;
+    };
+    expect(doc.paths['/api/vapi/calls/{id}/end']?.post?.requestBody?.required).not.toBe(true);
+  });
+
   it('lists the caller’s calls, newest first, paginated, `?status=open` for those not settled', async () => {
     reset();
     const u = await sim.register();
