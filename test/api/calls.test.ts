@@ -528,6 +528,60 @@ describe.each(await activeDialects())('VAPI calls on %s', (dialect) => {
     expect(row?.description).toBe('Call minutes (300 s)');
   });
 
+  it('caps a reported length at the call’s maximum, from VAPI’s report or VAPI’s record, super admin’s too: the row, the usage and its charge agree', async () => {
+    reset();
+    const report = (id: string, durationSeconds: number) =>
+      real.api.post(
+        '/api/vapi/webhook',
+        { message: { type: 'end-of-call-report', call: { id }, durationSeconds } },
+        { 'x-vapi-secret': SECRET },
+      );
+    /** The call's minutes: its usage row, and the metadata of the ledger row beside it. */
+    const minutesOf = async (id: string) => {
+      const row = await callRow(id);
+      const usage = await db()
+        .selectFrom('usage_tracking')
+        .selectAll()
+        .where('user_id', '=', row.user_id)
+        .where('unit', '=', 'per_minute')
+        .where('metadata', '=', JSON.stringify({ callId: id }))
+        .executeTakeFirstOrThrow();
+      const tx = await db()
+        .selectFrom('credit_transactions')
+        .select('metadata')
+        .where('id', '=', usage.transaction_id)
+        .executeTakeFirstOrThrow();
+      return { row, usage, meta: JSON.parse(tx.metadata ?? '{}') as Record<string, unknown> };
+    };
+    // VAPI reports 1000 s for a 120 s call: 120 s it is, everywhere.
+    const u = await real.register();
+    await real.grant(u.user.id, 20);
+    const id = (await u.api.post('/api/vapi/calls', { phoneNumber: '+15551234567', maxDurationSeconds: 120 })).body.call.id as string;
+    expect((await report(id, 1000)).body).toEqual({ received: true, settled: true });
+    const paid = await minutesOf(id);
+    expect(paid.row).toMatchObject({ status: 'ended', duration_ms: 120_000, charged_mc: 1_000 + minutesMc(120_000) });
+    expect(paid.usage).toMatchObject({ quantity_milli: 120_000, cost_mc: minutesMc(120_000), charged_mc: minutesMc(120_000) });
+    expect(paid.meta).toMatchObject({ quantity: 120, durationSeconds: 120 });
+    // A super admin's call is recorded at its maximum too, and so is what it would have cost.
+    const boss = await real.userWithRole('super_admin');
+    const free = (await boss.api.post('/api/vapi/calls', { phoneNumber: '+15551234567', maxDurationSeconds: 120 })).body.call.id as string;
+    expect((await report(free, 1000)).body).toEqual({ received: true, settled: true });
+    const bypassed = await minutesOf(free);
+    expect(bypassed.row).toMatchObject({ status: 'ended', duration_ms: 120_000, charged_mc: 0 });
+    expect(bypassed.usage).toMatchObject({ quantity_milli: 120_000, cost_mc: minutesMc(120_000), charged_mc: 0, bypass: 1 });
+    expect(bypassed.meta).toMatchObject({ quantity: 120, durationSeconds: 120, wouldHaveCost: minutesMc(120_000) / 1000 });
+    // No report: the sweeper settles from VAPI's record of the call, which says 10 minutes for a 60 s call.
+    const swept = (await u.api.post('/api/vapi/calls', { phoneNumber: '+15551234567', maxDurationSeconds: 60 })).body.call.id as string;
+    expect((await u.api.post(`/api/vapi/calls/${swept}/end`)).status).toBe(202);
+    const placed = vapi.calls.get(swept);
+    if (placed) Object.assign(placed, { status: 'ended', startedAt: '2026-01-01T00:00:00.000Z', endedAt: '2026-01-01T00:10:00.000Z' });
+    await sweepCalls(real.running.core, real.running.services.vapi as CallProvider, CFG);
+    const fromVapi = await minutesOf(swept);
+    expect(fromVapi.row).toMatchObject({ status: 'ended', duration_ms: 60_000, settled_by: 'vapi' });
+    expect(fromVapi.usage).toMatchObject({ quantity_milli: 60_000, cost_mc: minutesMc(60_000) });
+    expect(fromVapi.meta).toMatchObject({ quantity: 60, durationSeconds: 60 });
+  });
+
   it('ends a call sent no body, or an empty body as application/json, as if the body were {} (the body is optional)', async () => {
     reset();
     const u = await sim.register();

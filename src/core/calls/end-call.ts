@@ -37,9 +37,8 @@ export async function endCall(
     return { kind: 'settled', settled: false, chargedMc: 0, durationMs: call.duration_ms ?? 0, call };
   }
   if (call.simulated === 1) {
-    // A call lasts at most its maximum length (VAPI ends it there): a longer duration given is that length.
-    const maxMs = call.max_duration_seconds * 1000;
-    const r = await settleCall(core, call.id, Math.min(input.durationMs ?? core.now() - call.created_at, maxMs), 'caller');
+    // A longer duration than the call's maximum is settled as that maximum (settleCall).
+    const r = await settleCall(core, call.id, input.durationMs ?? core.now() - call.created_at, 'caller');
     if (!r) throw notFound('Call');
     return { kind: 'settled', settled: r.settled, chargedMc: r.chargedMc, durationMs: r.durationMs, call: r.call };
   }

@@ -17,8 +17,8 @@ export interface Settlement {
 const OPEN = ['starting', 'in_progress', 'ending'] as const;
 
 /**
- * Settles a call once: its minutes are charged by the per-minute rule its hold was priced
- * with, never beyond the hold, the rest released, and the call marked ended — one ledger
+ * Settles a call once: its minutes (at most its maximum length) are charged by the per-minute
+ * rule its hold was priced with, never beyond the hold, the rest released, and the call marked ended — one ledger
  * operation. A call already settled changes nothing: `settled` is false. Several
  * settlements racing for one call are serialised by the hold: only the first captures.
  */
@@ -28,7 +28,10 @@ export async function settleCall(core: Core, callId: string, durationMs: number,
   if (!(OPEN as readonly string[]).includes(call.status)) return { settled: false, chargedMc: 0, durationMs: call.duration_ms ?? 0, call };
   const hold = await core.database.db.selectFrom('reservations').selectAll().where('id', '=', call.reservation_id).executeTakeFirst();
   if (!hold) return { settled: false, chargedMc: 0, durationMs: 0, call };
-  const ms = Math.max(0, Math.round(durationMs));
+  // A call lasts at most its maximum length (VAPI ends it there): a longer duration, whoever
+  // tells it (VAPI's report, VAPI's record, the caller of a simulated call), is that length,
+  // so the call's row, its usage and the charge (or what it would have cost) say the same.
+  const ms = Math.min(Math.max(0, Math.round(durationMs)), call.max_duration_seconds * 1000);
   const cost = computeCostMc(hold.rule_credits_mc ?? 0, ms, 'per_minute');
   const bypass = hold.amount_mc === 0 && hold.forced === 1;
   const callRef = call.vapi_id ?? call.id;

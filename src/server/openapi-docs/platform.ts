@@ -45,7 +45,7 @@ export const PLATFORM_DOCS: RouteDocs = {
       summary: 'End a call (owner only)',
       description:
         'The body `{durationSeconds?}` is optional (none, or an empty one, is `{}`). Simulated calls settle at once for `durationSeconds` (200), at most the call’s `maxDurationSeconds` (a call lasts no longer). Calls through VAPI: VAPI is asked to hang up and the answer is 202 with status `ending`; the call is then ' +
-        "settled from VAPI's end-of-call report or, if none comes, from the call as VAPI reports it (GET /call/:id), never from a number the caller sends; if VAPI cannot tell " +
+        "settled from VAPI's end-of-call report or, if none comes, from the call as VAPI reports it (GET /call/:id), either at most the maximum, never from a number the caller sends; if VAPI cannot tell " +
         'by CALL_GRACE_SECONDS after the call’s maximum length, the whole hold is charged. A call already settled: 200 with `settled: false`, nothing changes. ' +
         '502 `bad_gateway`: VAPI could not be asked to hang up (nothing changed); 409 `conflict`: VAPI has not confirmed the call yet.',
     },
@@ -61,7 +61,7 @@ export const PLATFORM_DOCS: RouteDocs = {
       summary: 'VAPI server messages; an end-of-call-report settles its call once',
       description:
         'Needs `x-vapi-secret` = VAPI_WEBHOOK_SECRET. An end-of-call-report settles its call (found by `message.call.id`, or by `message.call.name`, the id the call was placed ' +
-        'with, when VAPI’s id was never recorded) from its duration, never beyond the hold. A status-update records VAPI’s word for a call in progress (queued, ringing, ' +
+        'with, when VAPI’s id was never recorded) from its duration, at most the call’s `maxDurationSeconds` (a call lasts no longer: the call, its usage and the charge all say that length), never beyond the hold. A status-update records VAPI’s word for a call in progress (queued, ringing, ' +
         'in-progress, forwarding; only forward), which its `status` then follows (queued until VAPI says in-progress); it moves no credits. Other messages, and reports of settled or unknown calls, change nothing.',
     },
   }),
