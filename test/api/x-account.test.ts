@@ -3,7 +3,9 @@
  * its balance and spends from it (the personal balances untouched), a member may not buy,
  * change settings or see payments (403), an outsider gets 404 on every account route and
  * nothing moves, and a removed member's next request is 404 at once, on a second instance
- * of the same database too. `credits verify` is clean after.
+ * of the same database too. A plain member sees and ends only the VAPI calls they started
+ * (another's is 404), an owner or admin every call of the organisation. `credits verify` is
+ * clean after.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
@@ -212,6 +214,69 @@ describe.each(await activeDialects())('X-Account on %s', (dialect) => {
     // A member of an empty organisation is told it is short (402), not that it does not exist.
     const short = await broke.member.api.post('/api/workflows/screen/execute', {}, broke.as);
     expect(short.status).toBe(402);
+  });
+
+  it("on an organisation a plain member sees and ends only the calls they started (another's is 404); an owner or admin, every call", async () => {
+    const { owner, member, org, as } = await team();
+    const join = async (role: 'admin' | 'member') => {
+      const u = await s.register();
+      const inv = await owner.api.post(`/api/orgs/${org.id}/invitations`, { email: u.user.email, role });
+      expect((await u.api.post(`/api/invitations/${inv.body.invitation.token}/accept`)).status).toBe(200);
+      return u;
+    };
+    const admin = await join('admin');
+    const other = await join('member');
+    expect(
+      (await owner.api.post('/api/credits/purchase', { packageId: 'pkg_starter' }, { ...as, 'idempotency-key': 'buy-calls' })).status,
+    ).toBe(201);
+    const start = async (who: { api: Client }, phoneNumber: string) => {
+      const r = await who.api.post('/api/vapi/calls', { phoneNumber, maxDurationSeconds: 120 }, as);
+      expect(r.status, r.text).toBe(201);
+      return r.body.call.id as string;
+    };
+    const mine = await start(member, '+15550000001');
+    const theirs = await start(other, '+15550000002');
+    const owners = await start(owner, '+15550000003');
+    const listed = async (who: { api: Client }, open = false) =>
+      (open ? await who.api.get('/api/vapi/calls?status=open', as) : await who.api.get('/api/vapi/calls', as)).body.items
+        .map((c) => [c.id, c.phoneNumber])
+        .sort();
+    // A plain member: their own calls only, phone numbers included; the open ones too.
+    expect(await listed(member)).toEqual([[mine, '+15550000001']]);
+    expect(await listed(other, true)).toEqual([[theirs, '+15550000002']]);
+    // The owner and an admin: every call of the organisation.
+    const every = [
+      [mine, '+15550000001'],
+      [theirs, '+15550000002'],
+      [owners, '+15550000003'],
+    ].sort();
+    expect(await listed(owner)).toEqual(every);
+    expect(await listed(admin, true)).toEqual(every);
+
+    // Another member's call, or the owner's, is 404 to a plain member: nothing is settled or charged.
+    const minutesOf = (callId: string) =>
+      s.running.core.database.db
+        .selectFrom('usage_tracking')
+        .select(['member_id', 'quantity_milli'])
+        .where('unit', '=', 'per_minute')
+        .where('metadata', '=', JSON.stringify({ callId }))
+        .execute();
+    const before = await balanceOf(owner.api, as);
+    for (const id of [theirs, owners]) {
+      const refused = await member.api.post(`/api/vapi/calls/${id}/end`, { durationSeconds: 100 }, as);
+      expect(refused.status, id).toBe(404);
+      expect(refused.error?.code).toBe('not_found');
+    }
+    expect(await balanceOf(owner.api, as)).toBe(before);
+    expect(await minutesOf(theirs)).toEqual([]);
+    expect((await owner.api.get('/api/vapi/calls?status=open', as)).body.items).toHaveLength(3);
+    // Their own they end; an admin ends another member's, charged as the member who started it.
+    expect((await member.api.post(`/api/vapi/calls/${mine}/end`, { durationSeconds: 30 }, as)).body).toMatchObject({ settled: true });
+    const byAdmin = await admin.api.post(`/api/vapi/calls/${theirs}/end`, { durationSeconds: 60 }, as);
+    expect(byAdmin.status).toBe(200);
+    expect(byAdmin.body).toMatchObject({ settled: true, call: { id: theirs, status: 'ended', durationSeconds: 60 } });
+    expect(await minutesOf(theirs)).toEqual([{ member_id: other.user.id, quantity_milli: 60_000 }]);
+    expect((await owner.api.post(`/api/vapi/calls/${owners}/end`, {}, as)).status).toBe(200);
   });
 
   it('a removed member is refused at their next request, on every instance', async () => {

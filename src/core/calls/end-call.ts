@@ -12,7 +12,9 @@ export type EndOutcome =
   | { kind: 'ending'; call: CallRow };
 
 /**
- * The owner ends a call (`id`: VAPI's id, or ours for a call VAPI never confirmed).
+ * The owner ends a call (`id`: VAPI's id, or ours for a call VAPI never confirmed): on an
+ * organisation, `startedBy` (a plain member) finds only the calls that member started
+ * (their hold's member); another's is not found, as any call of another account.
  * Simulated calls settle at once for the caller's duration (by default the time since the
  * start, at most the call's maximum). Real calls are never settled from a number the
  * caller sends: VAPI is asked to hang up, the call becomes `ending`, and its charge comes
@@ -21,17 +23,20 @@ export type EndOutcome =
 export async function endCall(
   core: Core,
   provider: CallProvider,
-  input: { userId: string; id: string; durationMs?: number | undefined },
+  input: { userId: string; id: string; startedBy?: string | null | undefined; durationMs?: number | undefined },
 ): Promise<EndOutcome> {
   const db = core.database.db;
-  const call =
-    (await db
-      .selectFrom('vapi_calls')
-      .selectAll()
-      .where('vapi_id', '=', input.id)
-      .where('user_id', '=', input.userId)
-      .executeTakeFirst()) ??
-    (await db.selectFrom('vapi_calls').selectAll().where('id', '=', input.id).where('user_id', '=', input.userId).executeTakeFirst());
+  const find = (by: 'c.vapi_id' | 'c.id') => {
+    let q = db.selectFrom('vapi_calls as c').selectAll('c').where(by, '=', input.id).where('c.user_id', '=', input.userId);
+    const member = input.startedBy;
+    if (member) {
+      q = q.where(({ exists, selectFrom }) =>
+        exists(selectFrom('reservations as r').select('r.id').whereRef('r.id', '=', 'c.reservation_id').where('r.member_id', '=', member)),
+      );
+    }
+    return q.executeTakeFirst();
+  };
+  const call = (await find('c.vapi_id')) ?? (await find('c.id'));
   if (!call) throw notFound('Call');
   if (call.status === 'ended' || call.status === 'failed') {
     return { kind: 'settled', settled: false, chargedMc: 0, durationMs: call.duration_ms ?? 0, call };

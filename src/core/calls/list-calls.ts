@@ -53,11 +53,14 @@ function whereStatus(filter: CallFilter) {
   };
 }
 
-/** The owner's calls, newest first; `status` filters (`open`: not settled). */
+/**
+ * The account's calls, newest first; `status` filters (`open`: not settled). `startedBy` (a
+ * plain member of an organisation) keeps the calls that member started: their hold's member.
+ */
 export async function listCalls(
   db: Kysely<DB>,
   userId: string,
-  f: { status?: CallFilter | undefined },
+  f: { status?: CallFilter | undefined; startedBy?: string | null | undefined },
   page: PageRequest,
 ): Promise<Page<ListedCall>> {
   let query = db
@@ -66,6 +69,7 @@ export async function listCalls(
     .selectAll('c')
     .select(['r.amount_mc as hold_mc', 'r.status as hold_status'])
     .where('c.user_id', '=', userId);
+  if (f.startedBy) query = query.where('r.member_id', '=', f.startedBy);
   if (f.status) query = query.where(whereStatus(f.status));
   const calls = await paginate(query, 'c.id', (c) => c.id, page);
   return mapPage(calls, ({ hold_mc, hold_status, ...c }) => ({ ...c, heldMc: hold_status === 'active' ? (hold_mc ?? 0) : 0 }));

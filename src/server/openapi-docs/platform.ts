@@ -42,9 +42,10 @@ export const PLATFORM_DOCS: RouteDocs = {
   }),
   ...refusing([400, 401, 404, 409, 502], {
     'POST /api/vapi/calls/:id/end': {
-      summary: 'End a call (owner only)',
+      summary: 'End a call (its owner; on an organisation, the member who started it, or an owner or admin)',
       description:
-        'The body `{durationSeconds?}` is optional (none, or an empty one, is `{}`). Simulated calls settle at once for `durationSeconds` (200), at most the call’s `maxDurationSeconds` (a call lasts no longer). Calls through VAPI: VAPI is asked to hang up and the answer is 202 with status `ending`; the call is then ' +
+        'On a personal account its user ends their calls. On an organisation (`X-Account`) a plain `member` ends only the calls they started (another member’s is 404, as any call not theirs); ' +
+        'an `owner` or `admin` of the organisation ends every call of it, charged as the member who started it. The body `{durationSeconds?}` is optional (none, or an empty one, is `{}`). Simulated calls settle at once for `durationSeconds` (200), at most the call’s `maxDurationSeconds` (a call lasts no longer). Calls through VAPI: VAPI is asked to hang up and the answer is 202 with status `ending`; the call is then ' +
         "settled from VAPI's end-of-call report or, if none comes, from the call as VAPI reports it (GET /call/:id), either at most the maximum, never from a number the caller sends; if VAPI cannot tell " +
         'by CALL_GRACE_SECONDS after the call’s maximum length, the whole hold is charged. A call already settled: 200 with `settled: false`, nothing changes. ' +
         '502 `bad_gateway`: VAPI could not be asked to hang up (nothing changed); 409 `conflict`: VAPI has not confirmed the call yet.',
@@ -52,9 +53,9 @@ export const PLATFORM_DOCS: RouteDocs = {
   }),
   ...refusing([400, 401], {
     'GET /api/vapi/calls': {
-      summary: "The caller's calls, newest first; `?status=open` for those not yet settled",
+      summary: "The account's calls, newest first; `?status=open` for those not yet settled",
       description:
-        'Paginated (`limit`, `cursor`). Each call with its status in VAPI’s words, its maximum and charged length in seconds, the credits charged so far and those still held. ' +
+        'Paginated (`limit`, `cursor`). On a personal account its user’s calls; on an organisation (`X-Account`) a plain `member` sees only the calls they started, an `owner` or `admin` every call of it. Each call with its status in VAPI’s words, its maximum and charged length in seconds, the credits charged so far and those still held. ' +
         '`status=open` lists the calls not yet settled (queued, in-progress, ending), so a client can offer to end them after a reload.',
     },
     'POST /api/vapi/webhook': {

@@ -2,22 +2,34 @@
  * VAPI calls over HTTP: start, end, list, and VAPI's server messages. Each route validates
  * with the contract, calls one use-case of core/calls and translates its outcome.
  */
+import type { FastifyRequest } from 'fastify';
 import { endCall } from '../../../core/calls/end-call.js';
 import { getStartCredits } from '../../../core/calls/get-start-credits.js';
 import { callStatusWord, listCalls } from '../../../core/calls/list-calls.js';
 import { noteProviderStatus } from '../../../core/calls/provider-status.js';
 import { settleFromMessage } from '../../../core/calls/settle-call.js';
 import { DEFAULT_CALL_SECONDS, type StartOutcome, startCall } from '../../../core/calls/start-call.js';
+import { isManager } from '../../../core/orgs/membership.js';
 import { mcToCredits } from '../../../contracts/money.js';
 import { callsConfig } from '../../../config.js';
 import type { App, AppContext } from '../../context.js';
 import { HttpError, errorReply } from '../../http-errors.js';
 import { account, bypassCharges, idempotencyScope } from '../../plugins/account.js';
+import { principal } from '../../plugins/auth.js';
 import { sameSecret } from '../../same-secret.js';
 import { type StoredReply, sendReply } from '../../plugins/idempotency.js';
 import { publicCallId, toCall } from '../../presenters.js';
 import { routes, signedInRoutes } from '../../route-docs.js';
 import { identifier } from '../../cursor.js';
+
+/**
+ * Whose calls a request sees and ends: on an organisation, a plain member only those they
+ * started (their user id); its owners and admins, and a personal account's user, all (null).
+ */
+function startedBy(req: FastifyRequest): string | null {
+  const a = account(req);
+  return a.kind === 'organization' && (!a.verified || !isManager(a.role)) ? principal(req).id : null;
+}
 
 export async function vapiRoutes(app: App, ctx: AppContext) {
   const db = ctx.core.database.db;
@@ -89,6 +101,7 @@ export async function vapiRoutes(app: App, ctx: AppContext) {
     const out = await endCall(ctx.core, vapi, {
       userId: p.id,
       id: req.params.id,
+      startedBy: startedBy(req),
       durationMs: seconds === undefined ? undefined : Math.round(seconds * 1000),
     });
     if (out.kind === 'ending') return reply.status(202).send({ call: { id: publicCallId(out.call), status: 'ending' as const } });
@@ -110,7 +123,13 @@ export async function vapiRoutes(app: App, ctx: AppContext) {
   });
 
   route('GET /api/vapi/calls', async (req) =>
-    ctx.cursors.list(req, 'c', identifier, (page) => listCalls(db, account(req).id, req.query, page), toCall),
+    ctx.cursors.list(
+      req,
+      'c',
+      identifier,
+      (page) => listCalls(db, account(req).id, { ...req.query, startedBy: startedBy(req) }, page),
+      toCall,
+    ),
   );
 
   routes(app, { tag: 'platform' })('POST /api/vapi/webhook', async (req) => {
