@@ -1,3 +1,5 @@
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { sweepCalls } from '../../src/core/calls/sweep-calls.js';
 import { verifyLedger } from '../../src/core/ledger/verify.js';
@@ -170,6 +172,40 @@ describe.each(await activeDialects())('platform routes on %s', (dialect) => {
     const other = new FormData();
     other.append('file', new Blob([new Uint8Array(1000).fill(2)]), 'a.txt');
     expect((await u.api.request('POST', '/api/files', { raw: other, headers: { 'idempotency-key': 'up-1' } })).status).toBe(409);
+  });
+
+  it('refuses a second part named `file` (another file, or a field), or a second file under any name: 400, nothing charged or stored', async () => {
+    const u = await s.register();
+    await s.grant(u.user.id, 1);
+    const stored = () => (existsSync(join(s.dataDir, 'uploads')) ? readdirSync(join(s.dataDir, 'uploads')).length : 0);
+    const before = { stored: stored(), balance: (await u.api.get('/api/credits/balance')).body };
+    const file = (n: number) => new Blob([new Uint8Array(1000).fill(n)]);
+    const two = new FormData();
+    two.append('file', file(1), 'a.txt');
+    two.append('file', file(2), 'b.txt');
+    const textAfter = new FormData();
+    textAfter.append('file', file(1), 'a.txt');
+    textAfter.append('file', 'not a file');
+    const textBefore = new FormData();
+    textBefore.append('file', 'not a file');
+    textBefore.append('file', file(1), 'a.txt');
+    const otherName = new FormData();
+    otherName.append('file', file(1), 'a.txt');
+    otherName.append('attachment', file(2), 'b.txt');
+    for (const [what, form] of Object.entries({ two, textAfter, textBefore, otherName })) {
+      const r = await u.api.request('POST', '/api/files', { raw: form, headers: { 'idempotency-key': `two-${what}` } });
+      expect(r.status, `${what}: ${r.text}`).toBe(400);
+      expect(r.error?.code, what).toBe('validation_error');
+      expect(r.error?.details?.fields, what).toEqual([expect.objectContaining({ path: 'body.file', field: 'file' })]);
+    }
+    expect((await u.api.get('/api/credits/balance')).body).toEqual(before.balance);
+    expect(stored()).toBe(before.stored);
+    // One file, with another field beside it, is still taken.
+    const one = new FormData();
+    one.append('note', 'hello');
+    one.append('file', file(1), 'a.txt');
+    expect((await u.api.request('POST', '/api/files', { raw: one })).status).toBe(201);
+    expect(stored()).toBe(before.stored + 1);
   });
 
   it('runs workflows and meters other backends with the service key', async () => {

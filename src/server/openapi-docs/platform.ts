@@ -21,7 +21,7 @@ export const PLATFORM_DOCS: RouteDocs = {
     'POST /api/files': {
       summary: 'Upload a file',
       description:
-        'Multipart, one file in the field `file`. Charges `file_upload`/`per_mb` by the file’s exact size in bytes (1.5 MB at 0.25 per MB is 0.375). Over `MAX_UPLOAD_MB` (default 25) 413 and nothing is kept; a file name with control or bidirectional override characters is 400. Takes an `Idempotency-Key` (another file under the same key is 409).',
+        'Multipart, one file in the field `file` (another file, or a second part named `file`, is 400 `validation_error` naming the field, and nothing is charged or kept). Charges `file_upload`/`per_mb` by the file’s exact size in bytes (1.5 MB at 0.25 per MB is 0.375). Over `MAX_UPLOAD_MB` (default 25) 413 and nothing is kept; a file name with control or bidirectional override characters is 400. Takes an `Idempotency-Key` (another file under the same key is 409).',
     },
   }),
   ...refusing([400, 401, 402, 403, 404, 409], {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createHash } from 'node:crypto';
-import multipart from '@fastify/multipart';
+import multipart, { type Multipart, type MultipartFile } from '@fastify/multipart';
 import { textProblem } from '../../../contracts/common.js';
 import { getUser } from '../../../core/accounts/get-user.js';
 import { newId } from '../../../core/ids.js';
@@ -16,6 +16,50 @@ import { isAdmin, principal } from '../../plugins/auth.js';
 import { looksLikeServiceKey } from '../../plugins/service-auth.js';
 import { chargeSummary } from '../../plugins/credit-guard.js';
 import { sendReply } from '../../plugins/idempotency.js';
+
+type Parts = AsyncIterableIterator<Multipart>;
+
+/**
+ * The upload's file: its first file part (as `req.file()` took it: fields before it passed
+ * over, a broken body none), and whether a field named `file` came before it (a second part
+ * named `file`).
+ */
+async function firstFile(parts: Parts): Promise<{ part: MultipartFile | undefined; fileField: boolean }> {
+  let fileField = false;
+  try {
+    for (;;) {
+      const n = await parts.next();
+      if (n.done) return { part: undefined, fileField };
+      if (n.value.type === 'file') return { part: n.value, fileField };
+      if (n.value.fieldname === 'file') fileField = true;
+    }
+  } catch {
+    return { part: undefined, fileField };
+  }
+}
+
+/**
+ * Whether the body goes on, past the file read, with another file (busboy stops at the
+ * first: the `files` limit's error) or another part named `file`. Other fields are passed
+ * over, and other errors past a whole file (a limit, a broken tail) leave it taken, as before.
+ */
+async function anotherFile(parts: Parts): Promise<boolean> {
+  try {
+    for (;;) {
+      const n = await parts.next();
+      if (n.done) return false;
+      if (n.value.type === 'file' || n.value.fieldname === 'file') return true;
+    }
+  } catch (e) {
+    return (e as { code?: unknown }).code === 'FST_FILES_LIMIT';
+  }
+}
+
+/** A second file, or a second part named `file`: the contract takes one file field `file`. */
+const oneFileOnly = () =>
+  new HttpError('validation_error', 'Send one file only, in the field `file`; nothing was charged.', {
+    fields: [{ path: 'body.file', field: 'file', message: 'Only one file may be sent, in the field `file`' }],
+  });
 
 export async function meteredRoutes(app: App, ctx: AppContext) {
   const uploads = join(ctx.config.dataDir, 'uploads');
@@ -31,12 +75,14 @@ export async function meteredRoutes(app: App, ctx: AppContext) {
     )('POST /api/files', async (req, reply) => {
       if (!req.isMultipart())
         throw new HttpError('unsupported_media_type', 'Send the file as multipart/form-data in a field named `file`.');
-      const part = await req.file().catch(() => undefined);
+      const parts = req.parts();
+      const { part, fileField } = await firstFile(parts);
       if (!part || part.fieldname !== 'file') {
         throw new HttpError('validation_error', 'Send one file in a field named `file`.', {
           fields: [{ path: 'body.file', field: 'file', message: 'File is required' }],
         });
       }
+      if (fileField) throw oneFileOnly();
       const nameProblem = textProblem(part.filename);
       if (nameProblem) {
         throw new HttpError('validation_error', `The file name ${nameProblem}.`, {
@@ -75,6 +121,10 @@ export async function meteredRoutes(app: App, ctx: AppContext) {
       if (part.file.truncated) {
         await rm(path, { force: true });
         throw new HttpError('payload_too_large', `Files are limited to ${ctx.config.maxUploadMb} MB.`);
+      }
+      if (await anotherFile(parts)) {
+        await rm(path, { force: true });
+        throw oneFileOnly();
       }
       const name = part.filename.slice(0, 255) || 'upload';
       try {
