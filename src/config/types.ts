@@ -41,6 +41,7 @@ export interface Config {
   serviceApiKey: string | undefined;
   maxUploadMb: number;
   authRateLimit: number;
+  /** RATE_LIMIT_PER_MINUTE: requests per minute per client address (0: off); the health probes, /metrics and the API docs are outside it. */
   rateLimitPerMinute: number;
   alerts: {
     webhookUrl: string | undefined;

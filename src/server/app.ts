@@ -46,6 +46,15 @@ function isOpsUrl(url: string): boolean {
   return url.startsWith('/health/') || url === '/metrics' || url.startsWith('/metrics?');
 }
 
+/**
+ * Routes outside the global RATE_LIMIT_PER_MINUTE: a load balancer's probes must not share a
+ * client's budget (a healthy process answered 429 and was taken for dead), nor the metrics
+ * scrape and the API docs. The auth routes keep their own limit (AUTH_RATE_LIMIT).
+ */
+function outsideGlobalLimit(url: string): boolean {
+  return url.startsWith('/health/') || url === '/metrics' || url === '/openapi.json' || url === '/docs' || url.startsWith('/docs/');
+}
+
 function hasNul(v: unknown, depth = 0): boolean {
   if (typeof v === 'string') return v.includes('\u0000');
   if (v === null || typeof v !== 'object' || depth > 32) return false;
@@ -223,6 +232,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
     // Observed by the log controller when Fastify reports the request completed (request-log.ts).
     const observe = durationObserver(deps.metrics, methods.length === 1 ? String(methods[0]) : null, route.url);
     route.config = { ...route.config, [OBSERVE_DURATION]: observe } as RouteOptions['config'];
+    // The rate-limit plugin (registered below) attaches no hook to such a route.
+    if (outsideGlobalLimit(route.url)) route.config = { ...route.config, rateLimit: false };
   });
   // Requests no route answers (404s, and the router's own errors): the histogram's
   // `unmatched` route, observed when their answer is sent.
