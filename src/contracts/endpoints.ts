@@ -31,8 +31,11 @@ export interface Endpoint {
   body?: z.ZodType;
   /** The success answers by status (a non-JSON answer: the schema of its text). */
   responses: { [status: number]: z.ZodType };
-  /** Moves credits or money: a client sends an `Idempotency-Key`, so a retry replays the first answer. */
-  idempotent?: true;
+  /**
+   * Moves credits or money: a client sends an `Idempotency-Key`, so a retry replays the first
+   * answer (`'required'`: the route refuses a request without one).
+   */
+  idempotent?: true | 'required';
   /** The body is multipart form data (a file), not JSON. */
   multipart?: true;
   /** A Server-Sent Events stream instead of one answer: the data of each event by name. */
@@ -91,7 +94,7 @@ export const endpoints = {
   'GET /api/credits/usage': ok(creditsExtra.usageResponse, { query: creditsExtra.usageQuery }),
   'GET /api/credits/usage.csv': ok(creditsExtra.usageCsv, { query: creditsExtra.usageQuery }),
   'GET /api/credits/grants': ok(creditsExtra.grantsPage, { query: creditsExtra.grantsQuery }),
-  'POST /api/credits/redeem': created(promo.redeemResponse, { body: promo.redeemBody }),
+  'POST /api/credits/redeem': created(promo.redeemResponse, { body: promo.redeemBody, idempotent: true }),
   'GET /api/credits/alerts': ok(creditsExtra.alertsPage, { query: common.paginationQuery }),
   'POST /api/credits/alerts/:id/read': ok(creditsExtra.alertReadResponse, { params: common.idParam }),
   'GET /api/credits/settings': ok(creditsExtra.settingsSchema),
@@ -175,7 +178,7 @@ export const endpoints = {
     { params: service.customerParams, body: service.customerBody },
   ),
   'GET /api/v1/customers/:externalId/balance': ok(credits.balanceSchema, { params: service.customerParams }),
-  'POST /api/v1/usage': created(service.serviceUsageResponse, { body: service.serviceUsageBody, idempotent: true }),
+  'POST /api/v1/usage': created(service.serviceUsageResponse, { body: service.serviceUsageBody, idempotent: 'required' }),
   'POST /api/v1/usage/batch': ok(service.usageBatchResponse, { body: service.usageBatchBody }),
   'POST /api/v1/holds': created(service.holdResponse, { body: service.holdBody, idempotent: true }),
   'POST /api/v1/holds/:id/capture': ok(service.captureResponse, {
@@ -214,7 +217,7 @@ export type EventOf<K extends EndpointKey, E extends string> = Endpoints[K] exte
   : never;
 
 /** Whether the endpoint takes an Idempotency-Key. */
-export type IsIdempotent<K extends EndpointKey> = Endpoints[K] extends { idempotent: true } ? true : false;
+export type IsIdempotent<K extends EndpointKey> = Endpoints[K] extends { idempotent: true | 'required' } ? true : false;
 
 type Has<K extends EndpointKey, Part extends 'params' | 'query' | 'body'> = Endpoints[K] extends { [P in Part]: z.ZodType }
   ? true

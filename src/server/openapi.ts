@@ -1,10 +1,11 @@
 /**
  * The finishing touches of the OpenAPI document that the route schemas cannot carry:
  * an example request and answer for every operation (openapi-examples.ts), which bodies
- * are optional, the multipart body of an upload, the raw body of Stripe's webhook, and the content types
- * of the answers that are not JSON (metrics, the balance stream).
+ * are optional, the multipart body of an upload, the raw body of Stripe's webhook, the content
+ * types of the answers that are not JSON (metrics, the balance stream), and the headers the
+ * routes read themselves (X-Account, Idempotency-Key).
  */
-import { endpoints } from '../contracts/endpoints.js';
+import { type Endpoint, endpoints } from '../contracts/endpoints.js';
 import { EXAMPLES } from './openapi-examples.js';
 import { ACCOUNT_ROUTES } from './plugins/account.js';
 
@@ -43,6 +44,8 @@ export function decorateDocument<T>(document: T): T {
     const [method = '', path = ''] = key.split(' ');
     return doc.paths?.[path]?.[method.toLowerCase()];
   };
+  /** The operation of a route as the contract keys it (`:id` parameters). */
+  const routeOp = (route: string) => op(route.replace(/:([A-Za-z_]\w*)/g, '{$1}'));
   for (const [key, body] of Object.entries(RAW_BODIES)) {
     const o = op(key);
     if (o && !o.requestBody)
@@ -51,12 +54,12 @@ export function decorateDocument<T>(document: T): T {
   // @fastify/swagger marks every body required; a body the contract takes absent is not
   // (an absent body reaches the route's schema as null, as Fastify hands it on).
   for (const [key, e] of Object.entries(endpoints)) {
-    const o = 'body' in e ? op(key.replace(/:([A-Za-z_]\w*)/g, '{$1}')) : undefined;
+    const o = 'body' in e ? routeOp(key) : undefined;
     if (o?.requestBody && 'body' in e && e.body.safeParse(null).success) o.requestBody.required = false;
   }
   // X-Account on every route that acts on an account (plugins/account.ts).
   for (const route of ACCOUNT_ROUTES) {
-    const o = op(route.replace(/:([A-Za-z_]\w*)/g, '{$1}'));
+    const o = routeOp(route);
     if (!o) continue;
     o.parameters ??= [];
     o.parameters.push({
@@ -67,6 +70,14 @@ export function decorateDocument<T>(document: T): T {
       description:
         'The account to act on (an id from GET /api/accounts): absent, the caller\u2019s personal account. An account the caller is not a member of is 404; on an organisation, buying credits, changing settings and seeing payments need its owner or admin (a member: 403 `forbidden`).',
     });
+  }
+  // Idempotency-Key on every operation that moves credits or money (the contract's `idempotent`;
+  // the routes read it through plugins/idempotency.ts).
+  for (const [route, ep] of Object.entries(endpoints) as [string, Endpoint][]) {
+    const o = ep.idempotent ? routeOp(route) : undefined;
+    if (!o) continue;
+    o.parameters ??= [];
+    o.parameters.push(idempotencyKeyHeader(ep.idempotent === 'required'));
   }
   impliedRefusals(doc);
   for (const [key, ex] of Object.entries(EXAMPLES)) {
@@ -84,6 +95,21 @@ export function decorateDocument<T>(document: T): T {
     (response.content[type] as Media).example = ex.response.body;
   }
   return document;
+}
+
+/** The Idempotency-Key header parameter: optional, or required where the route refuses a request without one. */
+function idempotencyKeyHeader(required: boolean): Record<string, unknown> {
+  return {
+    name: 'Idempotency-Key',
+    in: 'header',
+    required,
+    schema: { type: 'string', minLength: 1, maxLength: 255 },
+    description: [
+      required ? 'Required: without one, 400 `validation_error`.' : 'Optional; send one to make a retry safe.',
+      'The same key with the same request replays the first answer (`Idempotent-Replayed: true`) and moves nothing again;',
+      'with another request it is 409 `idempotency_conflict`. Keys are scoped to the caller (on the service API, to its API key).',
+    ].join(' '),
+  };
 }
 
 /** An error answer in the contract's shape (components.schemas.Error). */

@@ -18,6 +18,7 @@ interface Media {
 interface Operation {
   summary?: string;
   description?: string;
+  parameters?: { name: string; in: string; required?: boolean; schema?: Schema }[];
   requestBody?: { content: Record<string, Media> };
   responses: Record<string, { content?: Record<string, Media> }>;
 }
@@ -97,6 +98,31 @@ describe('the OpenAPI document', () => {
       expect(got, `${method} ${path}`).toBe(want);
       expect(documented(method, path, got), `${method.toUpperCase()} ${path} answers ${got}, undocumented`).toBe(true);
     }
+  });
+
+  it('declares the Idempotency-Key header where the route reads it, required where it must be sent', () => {
+    const header = (key: string) => {
+      const op = operations.find((o) => o.key === key)?.op;
+      expect(op, key).toBeDefined();
+      return op?.parameters?.find((p) => p.in === 'header' && p.name === 'Idempotency-Key');
+    };
+    const optional = [
+      'POST /api/credits/purchase',
+      'POST /api/credits/redeem',
+      'POST /api/messages',
+      'POST /api/files',
+      'POST /api/admin/users/{id}/adjustments',
+      'POST /api/admin/payments/{id}/refund',
+      'POST /api/v1/holds',
+      'POST /api/v1/holds/{id}/capture',
+    ];
+    for (const key of optional) {
+      expect(header(key), key).toMatchObject({ required: false, schema: { type: 'string', minLength: 1, maxLength: 255 } });
+    }
+    expect(header('POST /api/v1/usage')).toMatchObject({ required: true, schema: { type: 'string', minLength: 1, maxLength: 255 } });
+    // The key of POST /api/usage is a field of its body; reads and other writes take none.
+    for (const key of ['POST /api/usage', 'GET /api/credits/balance', 'POST /api/v1/holds/{id}/release', 'PATCH /api/admin/packages/{id}'])
+      expect(header(key), key).toBeUndefined();
   });
 
   it('gives every operation a summary and a description', () => {

@@ -20,7 +20,7 @@ export function RedeemCode() {
   const [done, setDone] = useState<Redeemed | null>(null);
   const queryClient = useQueryClient();
   const redeem = useMutation({
-    mutationFn: (c: string) => api('POST /api/credits/redeem', { body: { code: c } }),
+    mutationFn: (c: string) => api('POST /api/credits/redeem', { body: { code: c }, idempotent: true }),
     onMutate: () => setDone(null),
     onSuccess: (r) => {
       setDone(r);
