@@ -42,13 +42,14 @@ export const adjustmentBody = z
     reason: freeText({ min: 1, max: 500 }),
     expiresAt: isoDate
       .refine((ms) => ms > Date.now(), { message: 'must be in the future' })
+      .nullable()
       .optional()
       .meta({
         description:
-          'When the credits given expire (an ISO-8601 date-time in the future; a past one is 400). Only for a positive amount; absent: they never expire.',
+          'When the credits given expire (an ISO-8601 date-time in the future; a past one is 400). Only for a positive amount; absent or null: they never expire.',
       }),
   })
-  .refine((b) => b.expiresAt === undefined || b.amount > 0, {
+  .refine((b) => b.expiresAt == null || b.amount > 0, {
     message: 'is only for credits given (a positive amount)',
     path: ['expiresAt'],
   });

@@ -145,6 +145,29 @@ describe.each(await activeDialects())('admin on %s', (dialect) => {
     expect((await admin.api.post(`/api/admin/users/${u.user.id}/adjustments`, { amount: 1e12, reason: 'x' })).status).toBe(400);
   });
 
+  it('takes expiresAt: null as absent: credits that never expire, on a user and on an organisation', async () => {
+    const u = await s.register();
+    const given = await admin.api.post(`/api/admin/users/${u.user.id}/adjustments`, { amount: 3, reason: 'goodwill', expiresAt: null });
+    expect(given.status).toBe(201);
+    const grant = await s.running.core.database.db
+      .selectFrom('grants')
+      .selectAll()
+      .where('transaction_id', '=', given.body.transaction.id)
+      .executeTakeFirstOrThrow();
+    expect(grant).toMatchObject({ source: 'adjustment', credits_mc: 3000, expires_at: null });
+    // On a debit too, as absent is.
+    const taken = await admin.api.post(`/api/admin/users/${u.user.id}/adjustments`, { amount: -1, reason: 'correction', expiresAt: null });
+    expect(taken.status).toBe(201);
+    expect(taken.body.balance).toMatchObject({ balance: 2 });
+    const org = (await u.api.post('/api/orgs', { name: 'Never expiring' })).body.organization;
+    const toOrg = await admin.api.post(`/api/admin/organizations/${org.id}/adjustments`, {
+      amount: 1,
+      reason: 'goodwill',
+      expiresAt: null,
+    });
+    expect(toOrg.status).toBe(201);
+  });
+
   it('lets only a super admin grant admin roles', async () => {
     const u = await s.register();
     expect((await admin.api.patch(`/api/admin/users/${u.user.id}`, { role: 'admin' })).status).toBe(403);

@@ -15,7 +15,7 @@ export const ADMIN_DOCS: RouteDocs = {
     'POST /api/admin/users/:id/adjustments': {
       summary: 'Adjust a user’s credits',
       description:
-        'Admins only. A signed `amount` of credits (positive grants, negative takes; a debit below zero available is 402) and a required `reason`, written as an `adjustment` ledger row and an audit entry. A positive adjustment is a grant; `expiresAt` (in the future, else 400) makes its credits expire then. Takes an `Idempotency-Key`.',
+        'Admins only. A signed `amount` of credits (positive grants, negative takes; a debit below zero available is 402) and a required `reason`, written as an `adjustment` ledger row and an audit entry. A positive adjustment is a grant; `expiresAt` (in the future, else 400) makes its credits expire then; absent or null, they never expire. Takes an `Idempotency-Key`.',
     },
     'POST /api/admin/organizations/:id/adjustments': {
       summary: 'Adjust an organisation’s credits',

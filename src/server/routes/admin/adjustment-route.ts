@@ -28,7 +28,15 @@ export function adjustmentRoute(
       (idem) =>
         adjustCredits(
           ctx.core,
-          { userId: req.params.id, targetType: target.kind, amountMc: amount, reason, actorId: admin.id, expiresAt },
+          // null: never expires, as absent.
+          {
+            userId: req.params.id,
+            targetType: target.kind,
+            amountMc: amount,
+            reason,
+            actorId: admin.id,
+            expiresAt: expiresAt ?? undefined,
+          },
           idem,
         ),
     );
