@@ -186,7 +186,11 @@ export function describeIssues(parts: { part: string; issues: readonly IssueLike
     fields.push({ path: full, field: path.join('.'), message });
   };
   for (const { part, issues } of parts) {
+    // A value of the wrong type gets that sentence alone: zod still checks the length of anything
+    // that has one, so a text given for a list was also "at most 12 characters".
+    const wrongType = new Set(issues.filter((i) => i.code === 'invalid_type').map((i) => i.path.join('\n')));
     for (const issue of issues) {
+      if (issue.code !== 'invalid_type' && wrongType.has(issue.path.join('\n'))) continue;
       if (issue.code === 'unrecognized_keys' && issue.keys?.length) {
         for (const key of issue.keys) {
           const path = [...issue.path, key];

@@ -79,6 +79,13 @@ describe.each(await activeDialects())('webhooks on %s', (dialect) => {
       expect(r.status, JSON.stringify(bad)).toBe(400);
       expect(r.error?.code).toBe('validation_error');
     }
+    // One event type as text, not in a list: that is what is wrong, not its length.
+    const text = await admin.api.request('POST', '/api/admin/webhook-endpoints', {
+      body: { url: 'https://example.com', events: 'credits.purchased' },
+    });
+    expect(text.status).toBe(400);
+    expect(text.error?.message).toBe('Events must be a list.');
+    expect(text.error?.details?.fields).toEqual([{ path: 'body.events', field: 'events', message: 'Events must be a list' }]);
 
     expect((await admin.api.call('DELETE /api/admin/webhook-endpoints/:id', { params: { id } })).body).toEqual({ id, deleted: true });
     expect((await admin.api.call('DELETE /api/admin/webhook-endpoints/:id', { params: { id } })).status).toBe(404);
