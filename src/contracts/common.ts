@@ -133,9 +133,10 @@ export const isoMoment = isoText.transform((s) => ({ at: parseIso(s), dateOnly: 
 
 /** `?from=&to=` of every route with a time range: `from` inclusive, `to` exclusive, UTC. */
 export const dateRangeQuery = {
-  from: isoDate
-    .optional()
-    .meta({ description: 'Start, inclusive: an ISO-8601 date (UTC midnight) or date-time (UTC when no zone is given).' }),
+  from: isoDate.optional().meta({
+    description:
+      'Start, inclusive: an ISO-8601 date (UTC midnight) or date-time (UTC when no zone is given). After `to` (a date-only `to` being all of its day): 400.',
+  }),
   to: isoDateEnd.optional().meta({
     description:
       'End, exclusive: an ISO-8601 date-time, or a date, which includes that whole day (from=2026-12-01&to=2026-12-01 is all of 1 December UTC).',

@@ -82,24 +82,22 @@ const DAY_MS = 86_400_000;
 const figure = z.object({ credits, valueCents: z.number().int() });
 
 /** `?asOf=` a day (its end, UTC) or a date-time (as given, inclusive); `?from=&to=` the expiry period. */
-export const liabilityQuery = z
-  .object({
-    asOf: isoMoment
-      .transform(({ at, dateOnly }) => {
-        const end = dateOnly ? at + DAY_MS : at;
-        // Today's date (a date picker's default) is the day so far: now, not its future end. A
-        // date-time is taken as given, so tomorrow's midnight stays in the future (400).
-        return dateOnly && at <= Date.now() && end > Date.now() ? Date.now() : end - 1;
-      })
-      .refine((t) => t <= Date.now() + 60_000, { message: 'must not be in the future' })
-      .optional()
-      .meta({
-        description:
-          'The moment of the figures: an ISO-8601 date (the end of that UTC day; today: now) or a date-time (inclusive); default now. Not in the future.',
-      }),
-    ...dateRangeQuery,
-  })
-  .refine((q) => q.from === undefined || q.to === undefined || q.from < q.to, { message: 'must be before to', path: ['from'] });
+export const liabilityQuery = z.object({
+  asOf: isoMoment
+    .transform(({ at, dateOnly }) => {
+      const end = dateOnly ? at + DAY_MS : at;
+      // Today's date (a date picker's default) is the day so far: now, not its future end. A
+      // date-time is taken as given, so tomorrow's midnight stays in the future (400).
+      return dateOnly && at <= Date.now() && end > Date.now() ? Date.now() : end - 1;
+    })
+    .refine((t) => t <= Date.now() + 60_000, { message: 'must not be in the future' })
+    .optional()
+    .meta({
+      description:
+        'The moment of the figures: an ISO-8601 date (the end of that UTC day; today: now) or a date-time (inclusive); default now. Not in the future.',
+    }),
+  ...dateRangeQuery,
+});
 
 export const liabilityResponse = z
   .object({

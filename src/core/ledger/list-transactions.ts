@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB, TransactionRow, TransactionType } from '../../db/schema.js';
 import { type Page, type PageRequest, paginate } from '../paginate.js';
+import { checkRangeOrder } from '../time-range.js';
 
 export interface TransactionFilter {
   type?: TransactionType | undefined;
@@ -17,6 +18,7 @@ export async function listTransactions(
   f: TransactionFilter,
   page: PageRequest<number>,
 ): Promise<Page<TransactionRow, number>> {
+  checkRangeOrder(f.from, f.to);
   let q = db.selectFrom('credit_transactions').selectAll().where('user_id', '=', userId);
   if (f.type) q = q.where('type', '=', f.type);
   if (f.from !== undefined) q = q.where('created_at', '>=', f.from);

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { AccountKind, DB, PaymentRow, PaymentStatus } from '../../db/schema.js';
 import { type Page, type PageRequest, paginate } from '../paginate.js';
+import { checkRangeOrder } from '../time-range.js';
 
 export interface AdminPaymentsFilter {
   status?: PaymentStatus | undefined;
@@ -15,6 +16,7 @@ export interface AdminPaymentsFilter {
 export type AdminPaymentRow = PaymentRow & { user_email: string | null; account_name: string | null; account_kind: AccountKind | null };
 
 function query(db: Kysely<DB>, f: AdminPaymentsFilter) {
+  checkRangeOrder(f.from, f.to);
   // Outer joins: an organisation's payments have no user of the account's id, and are listed all the same.
   let q = db
     .selectFrom('stripe_payments as p')

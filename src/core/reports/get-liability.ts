@@ -18,6 +18,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { valueOfCredits } from '../ledger/grants.js';
+import { checkRangeOrder } from '../time-range.js';
 
 export const DAY_MS = 86_400_000;
 
@@ -51,6 +52,7 @@ export async function getLiability(
   db: Kysely<DB>,
   q: { asOf: number; from?: number | undefined; to?: number | undefined },
 ): Promise<Liability> {
+  checkRangeOrder(q.from, q.to);
   const asOf = q.asOf;
   const from = q.from ?? monthStart(asOf);
   const to = q.to ?? asOf + 1;

@@ -1,6 +1,7 @@
 import { type Kysely, sql } from 'kysely';
 import type { DB, UsageRollupsTable } from '../../db/schema.js';
 import { invalid } from '../errors.js';
+import { checkRangeOrder } from '../time-range.js';
 
 export const HOUR_MS = 3_600_000;
 export const DAY_MS = 86_400_000;
@@ -21,7 +22,7 @@ export function usageRange(
   const to = q.to ?? now + 1;
   const last = q.to ?? now;
   const from = q.from ?? last - (last % DAY_MS) - 29 * DAY_MS;
-  if (from > to) throw invalid('`from` must not be after `to`.', { fields: [{ path: 'from', message: 'after to' }] });
+  checkRangeOrder(from, to);
   const max = q.granularity === 'hour' ? 31 * DAY_MS : 3 * 366 * DAY_MS;
   if (to - from > max) {
     throw invalid(`That range is too long for ${q.granularity} buckets.`, {

@@ -1,0 +1,66 @@
+/**
+ * `?from=&to=` in the wrong order is 400 on every route that takes a time range, the same
+ * 400 the usage report gave (`from` must not be after `to`), not an empty answer: the
+ * history and its CSV, the usage report and its CSV (an admin's too), the admin payments and
+ * their CSV, the analytics and the liability. A date-only `to` includes its day, so a `from`
+ * the day after it is after it too; a single day is a range.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { activeDialects } from '../support/db.js';
+import { type Client, type TestServer, startTestServer } from '../support/server.js';
+
+const USER_ROUTES = ['/api/credits/transactions', '/api/credits/transactions.csv', '/api/credits/usage', '/api/credits/usage.csv'];
+const ADMIN_ROUTES = [
+  '/api/admin/payments',
+  '/api/admin/payments.csv',
+  '/api/admin/analytics',
+  '/api/admin/liability',
+  '/api/admin/liability.csv',
+];
+
+describe.each(await activeDialects())('a time range in the wrong order on %s', (dialect) => {
+  let s: TestServer;
+  let user: Client;
+  let admin: Client;
+  let routes: [Client, string][];
+  beforeAll(async () => {
+    s = await startTestServer(dialect);
+    const u = await s.register();
+    await s.grant(u.user.id, 10);
+    user = u.api;
+    admin = (await s.userWithRole('admin')).api;
+    routes = [
+      ...USER_ROUTES.map((r): [Client, string] => [user, r]),
+      ...ADMIN_ROUTES.map((r): [Client, string] => [admin, r]),
+      [admin, `/api/admin/users/${u.user.id}/usage`],
+    ];
+  });
+  afterAll(async () => {
+    await s?.stop();
+  });
+
+  it('is 400 on every route that takes from and to, as the usage report answers', async () => {
+    const reversed = [
+      'from=2026-03-05&to=2026-03-01',
+      // A date-only `to` is all of its day: the next day starts after it.
+      'from=2026-03-02&to=2026-03-01',
+      'from=2026-03-01T12:00:00Z&to=2026-03-01T11:59:59Z',
+      'from=2026-03-02T00:00:00Z&to=2026-03-01',
+    ];
+    for (const [client, route] of routes) {
+      for (const q of reversed) {
+        const r = await client.get(`${route}?${q}`);
+        expect(r.status, `${route}?${q}`).toBe(400);
+        expect(r.error, `${route}?${q}`).toEqual({
+          code: 'validation_error',
+          message: '`from` must not be after `to`.',
+          details: { fields: [{ path: 'from', message: 'after to' }] },
+        });
+      }
+      // One day, an end at the start's very moment of a date-time, and one end alone are ranges.
+      for (const q of ['from=2026-03-01&to=2026-03-01', 'from=2026-03-01T12:00:00Z&to=2026-03-01T12:00:00Z', 'from=2026-03-01']) {
+        expect((await client.get(`${route}?${q}`)).status, `${route}?${q}`).toBe(200);
+      }
+    }
+  });
+});
