@@ -129,6 +129,29 @@ describe.each(await activeDialects())('member limits over HTTP on %s', (dialect)
     expect(report.violations).toEqual([]);
   });
 
+  it("a call refused by the member's limit says what a call needs at least (its start and a minute) and what was spent before it", async () => {
+    const { owner, member, org, as } = await team(`limits-call-${dialect}`);
+    const setLimit = async (monthlyLimit: number) =>
+      expect((await owner.api.patch(`/api/orgs/${org.id}/members/${member.user.id}`, { monthlyLimit })).status).toBe(200);
+    await setLimit(1.2);
+    const before = await state(org.id, member.user.id);
+    const call = { phoneNumber: '+15551234567' };
+    const refused = await member.api.post('/api/vapi/calls', call, as);
+    expect(refused.status, refused.text).toBe(402);
+    expect(refused.error?.code).toBe('member_limit_exceeded');
+    // Until 6 December: used 1 (the start's charge, never made) and required 5 (the whole 600 s hold).
+    expect(refused.error?.details).toEqual({ limit: 1.2, used: 0, required: 1.5 });
+    expect(await state(org.id, member.user.id)).toEqual(before);
+    // 1.6 allows the start and 72 s; then nothing is left for another call.
+    await setLimit(1.6);
+    const ok = await member.api.post('/api/vapi/calls', call, as);
+    expect(ok.status, ok.text).toBe(201);
+    expect(ok.body.call.maxDurationSeconds).toBe(72);
+    const full = await member.api.post('/api/vapi/calls', call, as);
+    expect(full.status).toBe(402);
+    expect(full.error?.details).toEqual({ limit: 1.6, used: 1.6, required: 1.5 });
+  });
+
   it('402 member_limit_exceeded on the service API with the organisation as customer and the user as member, nothing charged', async () => {
     const ext = `limits-b-${dialect}`;
     const { owner, member, org } = await team(ext);
