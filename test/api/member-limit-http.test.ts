@@ -134,6 +134,14 @@ describe.each(await activeDialects())('member limits over HTTP on %s', (dialect)
     const setLimit = async (monthlyLimit: number) =>
       expect((await owner.api.patch(`/api/orgs/${org.id}/members/${member.user.id}`, { monthlyLimit })).status).toBe(200);
     await setLimit(1.2);
+    // The estimate counts the member's limit as a charge would (until 6 December it said allowed).
+    const estimate = (quantity: number) =>
+      member.api.post('/api/credits/estimate', { operation: 'workflow', unit: 'per_execution', quantity }, as);
+    expect((await estimate(1)).body).toEqual({ cost: 0.75, available: 50, allowed: true });
+    expect((await estimate(2)).body).toEqual({ cost: 1.5, available: 50, allowed: false });
+    expect(
+      (await owner.api.post('/api/credits/estimate', { operation: 'workflow', unit: 'per_execution', quantity: 2 }, as)).body.allowed,
+    ).toBe(true);
     const before = await state(org.id, member.user.id);
     const call = { phoneNumber: '+15551234567' };
     const refused = await member.api.post('/api/vapi/calls', call, as);

@@ -1,9 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { CallRow, DB } from '../../db/schema.js';
 import { DomainError, insufficientCredits, memberLimitExceeded } from '../errors.js';
-import { memberKey } from '../ledger/decide-members.js';
-import { loadMembers } from '../ledger/load-members.js';
-import { usageMonth } from '../orgs/membership.js';
+import { memberSpending } from '../orgs/member-spending.js';
 import { newId } from '../ids.js';
 import type { Core } from '../index.js';
 import type { Applied, IdempotencyInput, StepOp } from '../ledger/types.js';
@@ -203,9 +201,7 @@ async function holdCall(core: Core, input: StartCallInput & { simulated: boolean
       // As above: what the call needs at least (its start and a minute), against what the member
       // had spent and held before it (the refusal's own figures count the start's charge the
       // call's steps decided first, and the hold it wanted whole).
-      const { db, dialect } = core.database;
-      const key = memberKey(input.userId, input.memberId);
-      const m = (await loadMembers(db, dialect, new Map([[key, [input.userId, input.memberId]]]), usageMonth(core.now()))).get(key);
+      const m = await memberSpending(core, input.userId, input.memberId);
       if (m?.limitMc != null) throw memberLimitExceeded(m.limitMc, m.usedMc + m.heldMc, perCallCost + holdFor(MIN_CALL_SECONDS));
     }
     throw e;

@@ -1,9 +1,10 @@
 import type { Core } from '../index.js';
+import { memberSpending } from '../orgs/member-spending.js';
 
 export interface Estimate {
   costMc: number;
   availableMc: number;
-  /** Whether the available balance covers it (always, for an unlimited account). */
+  /** Whether the available balance covers it (always, for an unlimited account), and the member's monthly limit, if any. */
   allowed: boolean;
 }
 
@@ -11,8 +12,18 @@ export interface Estimate {
 export async function estimateCost(
   core: Core,
   userId: string,
-  q: { operation: string; unit: string; quantityMilli: number; unlimited: boolean },
+  q: { operation: string; unit: string; quantityMilli: number; unlimited: boolean; memberId?: string | null | undefined },
 ): Promise<Estimate> {
-  const [{ costMc }, bal] = await Promise.all([core.pricing.price(q.operation, q.unit, q.quantityMilli), core.ledger.balance(userId)]);
-  return { costMc, availableMc: bal.availableMc, allowed: q.unlimited || (bal.availableMc >= costMc && bal.availableMc >= 0) };
+  const [{ costMc }, bal, m] = await Promise.all([
+    core.pricing.price(q.operation, q.unit, q.quantityMilli),
+    core.ledger.balance(userId),
+    q.memberId ? memberSpending(core, userId, q.memberId) : undefined,
+  ]);
+  // The writer's checks (decide-members.ts checkLimit): what the member spent and holds this month, plus this, within their limit.
+  const withinLimit = !m || m.limitMc === null || m.usedMc + m.heldMc + costMc <= m.limitMc;
+  return {
+    costMc,
+    availableMc: bal.availableMc,
+    allowed: q.unlimited || (bal.availableMc >= costMc && bal.availableMc >= 0 && withinLimit),
+  };
 }

@@ -103,7 +103,7 @@ export const CREDITS_DOCS: RouteDocs = {
     'POST /api/credits/estimate': {
       summary: 'Price an operation without running it',
       description:
-        'Prices `quantity` of `unit` of `operation` by the active rule and says whether the available balance covers it. Moves nothing. `quantity` is in the unit’s base quantity: seconds for `per_minute` (a 90.5 s call is 90.5, not 1.5), bytes for `per_mb`, tokens for `per_1k_tokens`, a count otherwise. 404 when no active rule prices that operation and unit.',
+        'Prices `quantity` of `unit` of `operation` by the active rule and says whether the available balance covers it (and, for an organisation member with a monthly limit, whether what they spent and hold this month plus this stays within it, as a charge is checked). Moves nothing. `quantity` is in the unit’s base quantity: seconds for `per_minute` (a 90.5 s call is 90.5, not 1.5), bytes for `per_mb`, tokens for `per_1k_tokens`, a count otherwise. 404 when no active rule prices that operation and unit.',
     },
   }),
   ...refusing([400, 401, 403, 404, 409, 410, 503], {

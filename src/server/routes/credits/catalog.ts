@@ -27,6 +27,7 @@ export async function catalogRoutes(app: App, ctx: AppContext) {
       unit: req.body.unit,
       quantityMilli: req.body.quantity,
       unlimited: bypassCharges(req),
+      memberId: account(req).memberId,
     });
     return { cost: mcToCredits(e.costMc), available: mcToCredits(e.availableMc), allowed: e.allowed };
   });
