@@ -69,17 +69,19 @@ const expireInDays = z
   .nullable();
 
 /**
- * Currencies whose smallest unit is not a hundredth (Stripe's zero- and three-decimal
- * currencies): prices are integer cents throughout (`priceCents`, formatted as /100), so
- * one of these would be charged or shown a hundred (or ten) times off. Refused.
+ * The service keeps its books in one currency, API.md's `usd`: prices are integer cents, and
+ * the revenue, refunds and liability an admin reads add cents together with no currency of
+ * their own, so a package in another currency would be added to dollars as if it were one.
+ * Any other code is refused (a currency Stripe counts in whole units, such as jpy, would be a
+ * hundred times off besides).
  */
-const NOT_IN_CENTS = new Set('bif clp djf gnf jpy kmf krw mga pyg rwf ugx vnd vuv xaf xof xpf bhd jod kwd omr tnd'.split(' '));
+export const BOOKS_CURRENCY = 'usd';
 const currencyCode = z
   .string()
   .regex(/^[a-z]{3}$/, 'must be a lower-case ISO 4217 code such as usd')
   .refine(
-    (c) => !NOT_IN_CENTS.has(c),
-    'must be a currency counted in cents (two decimals): zero- and three-decimal currencies such as jpy are not supported',
+    (c) => c === BOOKS_CURRENCY,
+    `must be ${BOOKS_CURRENCY}: the service keeps its accounts (revenue, refunds, liability) in one currency`,
   );
 const currency = currencyCode.default('usd');
 

@@ -2,9 +2,10 @@ import type { Kysely } from 'kysely';
 import type { DB, PackageRow } from '../../db/schema.js';
 
 /**
- * The packages, cheapest first: the active ones for sale, or every one (admins). Prices in
- * different currencies do not compare, so packages are grouped by currency (in its code's
- * order) and sorted by price within it; with one currency, as usual, that is cheapest first.
+ * The packages, cheapest first: the active ones for sale, or every one (admins). New packages
+ * are all in the books' currency (contracts/admin.ts); one in another currency from a release
+ * before 6 December is grouped apart (in its code's order), since prices in different
+ * currencies do not compare.
  */
 export async function listPackages(db: Kysely<DB>, opts: { includeInactive: boolean }): Promise<PackageRow[]> {
   let q = db.selectFrom('credit_packages').selectAll();
