@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { creditsToMc } from '../contracts/money.js';
+import { passwordScoreOf } from '../core/accounts/password-policy.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no', ''])
@@ -96,7 +97,7 @@ export const envSchema = z.object({
   TRUST_PROXY: optionalString,
   REQUIRE_EMAIL_VERIFICATION: bool,
   // 0 to 4; unset: 3 in production, 0 outside it (loadConfig).
-  PASSWORD_MIN_SCORE: parsed(-1, (t) => (/^[0-4]$/.test(t) ? Number(t) : null), 'must be a whole number from 0 to 4'),
+  PASSWORD_MIN_SCORE: parsed(-1, passwordScoreOf, 'must be a whole number from 0 to 4'),
   PUBLIC_URL: optionalString,
   MAX_STREAMS_PER_USER: int(10, 1),
   METRICS_TOKEN: optionalString,

@@ -135,7 +135,7 @@ export const isoMoment = isoText.transform((s) => ({ at: parseIso(s), dateOnly: 
 export const dateRangeQuery = {
   from: isoDate.optional().meta({
     description:
-      'Start, inclusive: an ISO-8601 date (UTC midnight) or date-time (UTC when no zone is given). After `to` (a date-only `to` being all of its day): 400.',
+      'Start, inclusive: an ISO-8601 date (UTC midnight) or date-time (UTC when no zone is given). At or after `to` (a date-only `to` being the end of its day): 400.',
   }),
   to: isoDateEnd.optional().meta({
     description:

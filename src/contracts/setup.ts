@@ -13,5 +13,11 @@ export const setupBody = registerBody.extend({
 export const setupResponse = authResponse;
 
 export const setupStatus = z
-  .object({ required: z.boolean().meta({ description: 'True while the service has no super admin.' }) })
+  .object({
+    required: z.boolean().meta({ description: 'True while the service has no super admin.' }),
+    builtin: z.boolean().meta({
+      description:
+        'False with built-in sign-in off (AUTH_BUILTIN=false): no setup link is printed and POST /api/setup is 403; administrators are named by the platform’s role claim or `credits users set-role`.',
+    }),
+  })
   .meta({ id: 'SetupStatus' });

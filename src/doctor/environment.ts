@@ -1,5 +1,5 @@
 /** The doctor's checks of the environment alone: secrets, keys, settings. */
-import { PRODUCTION_PASSWORD_SCORE, passwordProblem } from '../core/accounts/password-policy.js';
+import { PRODUCTION_PASSWORD_SCORE, passwordProblem, passwordScoreOf } from '../core/accounts/password-policy.js';
 import { isPostgresUrl } from '../db/open.js';
 import { type Finding, ok } from './finding.js';
 
@@ -96,16 +96,17 @@ export function checkEnvironment(env: NodeJS.ProcessEnv): Finding[] {
   }
 
   const adminPassword = v('SUPER_ADMIN_PASSWORD');
-  // The sign-up policy (zxcvbn-ts): a start that has to create the super admin refuses a
-  // password it refuses; one that passes but is under 12 characters is still worth a word.
-  // The score production asks for unless PASSWORD_MIN_SCORE says another (the doctor reads the environment as production would).
-  const score = /^[0-4]$/.test(v('PASSWORD_MIN_SCORE') ?? '') ? Number(v('PASSWORD_MIN_SCORE')) : PRODUCTION_PASSWORD_SCORE;
+  // The sign-up policy (zxcvbn-ts): a production start that has to create the super admin
+  // refuses a password it refuses; one that passes but is under 12 characters is still worth a
+  // word. The score is production's unless PASSWORD_MIN_SCORE says another (the doctor reads
+  // the environment as production would).
+  const score = passwordScoreOf(v('PASSWORD_MIN_SCORE')) ?? PRODUCTION_PASSWORD_SCORE;
   const policy = adminPassword ? passwordProblem(adminPassword, [v('SUPER_ADMIN_EMAIL') ?? ''], score) : null;
   if (adminPassword && (policy || adminPassword.length < 12)) {
     out.push({
       check: 'super_admin_password',
       severity: 'warning',
-      message: `SUPER_ADMIN_PASSWORD is short or common${policy ? ` (${policy} A start that has to create the super admin refuses it.)` : ''}; it is used only to create the super admin when it does not exist`,
+      message: `SUPER_ADMIN_PASSWORD is short or common${policy ? ` (${policy} A production start that has to create the super admin refuses it.)` : ''}; it is used only to create the super admin when it does not exist`,
       fix: 'use a long random password, sign in, change it (or unset SUPER_ADMIN_PASSWORD once the super admin exists)',
     });
   }

@@ -105,11 +105,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const stdoutLog = deps.logger === false || typeof deps.logger === 'object' ? undefined : bufferedLogDestination();
   const ids = requestIds();
   // GET /health/live answered before Fastify's router (live-probe.ts), unless every answer
-  // gets headers of a plugin's (CORS, a global rate limit): then Fastify answers it too.
-  const probe =
-    config.corsOrigin || config.rateLimitPerMinute > 0
-      ? null
-      : new LiveProbe(ids, deps.metrics.httpDuration.child({ method: 'GET', route: '/health/live', status: 200 }), stdoutLog?.stream);
+  // gets headers of a plugin's (CORS): then Fastify answers it too. A global rate limit leaves
+  // the probes out (outsideGlobalLimit), so it does not need Fastify's answer.
+  const probe = config.corsOrigin
+    ? null
+    : new LiveProbe(ids, deps.metrics.httpDuration.child({ method: 'GET', route: '/health/live', status: 200 }), stdoutLog?.stream);
   const app = Fastify({
     // Without logs (`logger: false`) still a logger, a silent one: Fastify reports a request
     // completed (the log controller, which records its duration) only to a server with a logger.

@@ -15,8 +15,9 @@
  * closing Fastify answers with `Connection: close` of its own). `HEAD`, a query string, and
  * every other request go to Fastify, where the route is also registered: the OpenAPI
  * document, `app.inject` and `HEAD` use it. With CORS_ORIGIN (whose headers go on every
- * answer) or a global RATE_LIMIT_PER_MINUTE set, there is no fast path and Fastify answers
- * the probe too (outside the rate limit, as the other probes: app.ts, outsideGlobalLimit). While the service is stopping, the answer still says `Connection: close`:
+ * answer) set, there is no fast path and Fastify answers the probe too. A global
+ * RATE_LIMIT_PER_MINUTE leaves the probes out (app.ts, outsideGlobalLimit), so the fast path
+ * stays. While the service is stopping, the answer still says `Connection: close`:
  * the response class is the server's (app.ts, closingWhileStopping).
  */
 import { type IncomingMessage, type Server, type ServerOptions, type ServerResponse, createServer } from 'node:http';

@@ -224,6 +224,32 @@ describe.each(await activeDialects())('admin on %s', (dialect) => {
     ).toMatch(/must be usd/);
     expect((await s.api.get('/api/credits/packages')).body.items).toHaveLength(before);
     expect((await admin.api.patch(`/api/admin/packages/${id}`, { currency: 'eur' })).status).toBe(400);
+    // A eur package left from an earlier release is not sold (listed, bought or auto-recharged); admins still see it.
+    const now = Date.now();
+    await s.running.core.database.db
+      .insertInto('credit_packages')
+      .values({
+        id: `pkg_eur_${now}`,
+        name: 'Old euro',
+        credits_mc: 10_000,
+        bonus_credits_mc: 0,
+        price_cents: 900,
+        currency: 'eur',
+        popular: 0,
+        active: 1,
+        credits_expire_in_days: null,
+        bonus_expire_in_days: null,
+        created_at: now,
+        updated_at: now,
+      })
+      .execute();
+    expect((await s.api.get('/api/credits/packages')).body.items.map((p) => p.id)).not.toContain(`pkg_eur_${now}`);
+    expect((await u.api.post('/api/credits/purchase', { packageId: `pkg_eur_${now}` })).status).toBe(404);
+    const autoEur = await u.api.put('/api/credits/settings', {
+      autoRecharge: { enabled: true, thresholdCredits: 5, packageId: `pkg_eur_${now}` },
+    });
+    expect(autoEur.status).toBe(400);
+    expect((await admin.api.get('/api/admin/packages')).body.items.map((p) => p.id)).toContain(`pkg_eur_${now}`);
     expect((await admin.api.patch('/api/admin/packages/nope', { active: false })).status).toBe(404);
     // The audit entry of the change names the package, not only its id.
     const audit = (await admin.api.get('/api/admin/audit?limit=200')).body.items;

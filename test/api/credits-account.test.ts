@@ -68,7 +68,9 @@ describe.each(await activeDialects())('credits of the signed-in user on %s', (di
     const cursorOf = async (path: string) => {
       const page = await u.api.request('GET', `${path}?limit=1`);
       expect(page.status).toBe(200);
-      return encodeURIComponent(page.body.nextCursor ?? '');
+      // A real cursor (an empty one would be refused whatever the list).
+      expect(page.body.nextCursor).toEqual(expect.any(String));
+      return encodeURIComponent(page.body.nextCursor);
     };
     const payments = await cursorOf('/api/credits/payments');
     const transactions = await cursorOf('/api/credits/transactions');

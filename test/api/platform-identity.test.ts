@@ -332,5 +332,6 @@ describe.each(await activeDialects())('platform keys: cooldown, discovery and AU
       (await s.api.post('/api/setup', { token: 'x'.repeat(43), email: 'a@example.com', password: TEST_PASSWORD, name: 'A' })).status,
     ).toBe(403);
     expect(s.running.setupToken).toBeNull();
+    expect((await s.api.get('/api/setup')).body).toEqual({ required: true, builtin: false });
   });
 });

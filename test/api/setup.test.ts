@@ -35,7 +35,7 @@ describe.each(await activeDialects())('first super admin through /api/setup on %
         .digest('hex'),
     );
     expect(JSON.stringify(rows)).not.toContain(token as string);
-    expect((await s.api.get('/api/setup')).body).toEqual({ required: true });
+    expect((await s.api.get('/api/setup')).body).toEqual({ required: true, builtin: true });
 
     const wrong = await s.api.post('/api/setup', { ...account('grace@example.com'), token: `${token}x` });
     expect(wrong.status).toBe(401);
@@ -58,7 +58,7 @@ describe.each(await activeDialects())('first super admin through /api/setup on %
     const again = await s.api.post('/api/setup', { ...account('mallory@example.com'), token });
     expect(again.status).toBe(409);
     expect(again.error?.code).toBe('conflict');
-    expect((await s.api.get('/api/setup')).body).toEqual({ required: false });
+    expect((await s.api.get('/api/setup')).body).toEqual({ required: false, builtin: true });
     expect(await createSetupToken(s.running.core)).toBeNull();
 
     // Single use: even with no super admin left, the used token does not work again.
@@ -109,7 +109,7 @@ describe.each(await activeDialects())('first super admin through /api/setup on %
     const c = await startTestServer(dialect, { SUPER_ADMIN_EMAIL: 'ops@example.com', SUPER_ADMIN_PASSWORD: 'ops-password-1' });
     try {
       expect(c.running.setupToken).toBeNull();
-      expect((await c.api.get('/api/setup')).body).toEqual({ required: false });
+      expect((await c.api.get('/api/setup')).body).toEqual({ required: false, builtin: true });
       const login = await c.api.post('/api/auth/login', { email: 'ops@example.com', password: 'ops-password-1' });
       expect(login.body.user.role).toBe('super_admin');
     } finally {

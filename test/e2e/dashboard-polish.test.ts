@@ -215,6 +215,21 @@ describe.runIf(runBrowserTests)('dashboard polish (desktop and phone)', () => {
       await context.close();
     }
   });
+  it('signs out a page whose balance stream ended with its token (signed out elsewhere)', async () => {
+    const reader = await server.register({ name: 'Stream Reader' });
+    const { context, page } = await open(reader.token, DESKTOP, 'stream sign-out');
+    await page.goto(`${server.url}/credits`);
+    await headerBalance(page, '0');
+    await page.waitForTimeout(1100); // past the second within which a change goes out on the stream's last check
+    expect((await reader.api.request('POST', '/api/auth/logout', { body: {} })).status).toBe(200);
+    // The next change is not sent: the stream says `closed` (unauthorized), and the page signs out
+    // (until 6 December it kept a dead stream and the figures, as if still signed in).
+    await server.grant(reader.user.id, 5);
+    await page.waitForURL(/\/signin$/, { timeout: 15_000 });
+    expect(await page.evaluate(() => localStorage.getItem('credits.token'))).toBeNull();
+    await context.close();
+  });
+
   it("shows an admin a user's page: their usage report, settings, alerts and calls", async () => {
     // A user of their own (Dana's usage is what the chart test counts): a message and a call.
     const caller = await server.register({ name: 'Cal Caller' });

@@ -148,6 +148,8 @@ export async function ensureExternalUser(
             .set({ external_id: externalId, updated_at: now })
             .where('id', '=', holder.id)
             .where('external_id', 'is', null)
+            // Still a plain user: a promotion committed since the read (another instance) is not linked either.
+            .where('role', '=', 'user')
             .executeTakeFirst();
           // The personal account carries the same external id (one namespace with organisations').
           if (Number(r.numUpdatedRows) === 1) {

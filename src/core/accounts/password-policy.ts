@@ -29,6 +29,11 @@ export const PRODUCTION_PASSWORD_SCORE = 3;
 
 let minScore = PRODUCTION_PASSWORD_SCORE;
 
+/** A score as PASSWORD_MIN_SCORE gives it (a whole number from 0 to 4), or null if it is not one. */
+export function passwordScoreOf(text: string | undefined): number | null {
+  return text !== undefined && /^[0-4]$/.test(text.trim()) ? Number(text.trim()) : null;
+}
+
 /** Sets the score every later check asks for (0: the length rules alone). loadConfig calls it with the configured one. */
 export function setPasswordMinScore(score: number): void {
   minScore = score;

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { DB } from '../../db/schema.js';
 import { invalid, notFound } from '../errors.js';
+import { forSale } from '../catalog/for-sale.js';
 
 export interface Settings {
   lowBalanceThresholdMc: number;
@@ -52,12 +53,7 @@ export async function updateSettings(db: Kysely<DB>, userId: string, change: Set
     if (fields.length > 0) throw invalid('Auto-recharge needs a threshold and a package.', { fields });
   }
   if (ar.packageId !== null && ar.packageId !== current.autoRecharge.packageId) {
-    const pkg = await db
-      .selectFrom('credit_packages')
-      .select('id')
-      .where('id', '=', ar.packageId)
-      .where('active', '=', 1)
-      .executeTakeFirst();
+    const pkg = await db.selectFrom('credit_packages').select('id').where('id', '=', ar.packageId).$call(forSale).executeTakeFirst();
     if (!pkg)
       throw invalid('There is no active package with that id.', {
         fields: [{ path: 'body.autoRecharge.packageId', message: 'unknown package' }],

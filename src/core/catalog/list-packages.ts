@@ -1,5 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { DB, PackageRow } from '../../db/schema.js';
+import { forSale } from './for-sale.js';
 
 /**
  * The packages, cheapest first: the active ones for sale, or every one (admins). New packages
@@ -9,6 +10,6 @@ import type { DB, PackageRow } from '../../db/schema.js';
  */
 export async function listPackages(db: Kysely<DB>, opts: { includeInactive: boolean }): Promise<PackageRow[]> {
   let q = db.selectFrom('credit_packages').selectAll();
-  if (!opts.includeInactive) q = q.where('active', '=', 1);
+  if (!opts.includeInactive) q = q.$call(forSale);
   return q.orderBy('currency').orderBy('price_cents').orderBy('id').execute();
 }

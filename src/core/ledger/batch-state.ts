@@ -282,9 +282,10 @@ export const EVERY_GRANT = Number.POSITIVE_INFINITY;
  * loads only the grants the spending order reaches within it). Debits and holds take free
  * credits in the spending order and change nothing else of the grants already there: their
  * amounts add up. Credits, usage reversals (a new grant each) and recorded usage take none.
- * Any other op (a claw-back, which may take reserved credits or a refunded payment's grants
- * first; a capture or release, which settle a hold's own grants; an expiry, which empties a
- * grant), or an amount that is not a whole non-negative number, needs every grant: EVERY_GRANT.
+ * A hold that names a payment (a dispute's, which reserves that payment's grants first) and any
+ * other op (a claw-back, which may take reserved credits or a refunded payment's grants first;
+ * a capture or release, which settle a hold's own grants; an expiry, which empties a grant), or
+ * an amount that is not a whole non-negative number, needs every grant: EVERY_GRANT.
  * Each account the batch touches has an entry.
  */
 export function grantDemand(ops: readonly LedgerOp[], reservations: ReadonlyMap<string, ReservationState>): Map<string, number> {

@@ -52,8 +52,13 @@ export function limitRoom(m: MemberState): number {
 }
 
 /** Refuses (402 member_limit_exceeded) a charge or hold of `amountMc` that would take the member past their limit. */
+/** Whether charging or holding `amountMc` more keeps the member within their monthly limit (always, without one). */
+export function withinLimit(m: MemberState, amountMc: number): boolean {
+  return m.limitMc === null || counted(m) + amountMc <= m.limitMc;
+}
+
 export function checkLimit(m: MemberState, amountMc: number): void {
-  if (m.limitMc === null || counted(m) + amountMc <= m.limitMc) return;
+  if (m.limitMc === null || withinLimit(m, amountMc)) return;
   m.refused = true;
   throw memberLimitExceeded(m.limitMc, counted(m), amountMc);
 }

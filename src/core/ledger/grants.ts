@@ -78,23 +78,32 @@ export function ordered(grants: GrantState[]): GrantState[] {
 }
 
 /**
+ * The grants with free credits, `first` ones (a payment's own grants) before the others, each
+ * group in the spending order, with what each has free as it is reached: what takes them.
+ */
+function* freeInOrder(grants: GrantState[], first?: (g: GrantRow) => boolean): Generator<[GrantState, number]> {
+  for (const pass of first ? [first, (g: GrantRow) => !first(g)] : [null]) {
+    for (const g of ordered(grants)) {
+      if (pass && !pass(g.row)) continue;
+      const free = freeOf(g.row);
+      if (free > 0) yield [g, free];
+    }
+  }
+}
+
+/**
  * Takes up to `amountMc` of the grants' free credits, `first` ones (a refunded payment's own
  * grants) before the others, each group in the spending order. Returns what it could not take.
  */
 export function takeFree(grants: GrantState[], amountMc: number, moves: Moves, first?: (g: GrantRow) => boolean): number {
   let left = amountMc;
-  const passes = first ? [first, (g: GrantRow) => !first(g)] : [null];
-  for (const pass of passes) {
-    for (const g of ordered(grants)) {
-      if (left === 0) return 0;
-      if (pass && !pass(g.row)) continue;
-      const t = Math.min(freeOf(g.row), left);
-      if (t <= 0) continue;
-      g.row.remaining_mc -= t;
-      g.dirty = true;
-      moved(moves, g, -t);
-      left -= t;
-    }
+  for (const [g, free] of freeInOrder(grants, first)) {
+    if (left === 0) break;
+    const t = Math.min(free, left);
+    g.row.remaining_mc -= t;
+    g.dirty = true;
+    moved(moves, g, -t);
+    left -= t;
   }
   return left;
 }
@@ -109,17 +118,13 @@ export function reserveFree(
 ): AllocationState[] {
   const out: AllocationState[] = [];
   let left = amountMc;
-  for (const pass of first ? [first, (g: GrantRow) => !first(g)] : [null]) {
-    for (const g of ordered(grants)) {
-      if (left === 0) return out;
-      if (pass && !pass(g.row)) continue;
-      const t = Math.min(freeOf(g.row), left);
-      if (t <= 0) continue;
-      g.row.reserved_mc += t;
-      g.dirty = true;
-      left -= t;
-      out.push({ reservationId, grantId: g.row.id, userId, amountMc: t, isNew: true, dirty: true });
-    }
+  for (const [g, free] of freeInOrder(grants, first)) {
+    if (left === 0) break;
+    const t = Math.min(free, left);
+    g.row.reserved_mc += t;
+    g.dirty = true;
+    left -= t;
+    out.push({ reservationId, grantId: g.row.id, userId, amountMc: t, isNew: true, dirty: true });
   }
   return out;
 }

@@ -36,6 +36,7 @@ import { intentMetadata } from './intent-metadata.js';
 import { ChargeFailed, ChargeUnconfirmed, type IntentFacts, type PaymentProvider } from './provider.js';
 import { fulfilmentOp, newPayment } from './purchase-credits.js';
 import { rearmAutoRecharge } from './rearm-auto-recharge.js';
+import { forSale } from '../catalog/for-sale.js';
 
 export const AUTO_RECHARGE_MONTHLY_CAP = 5;
 /** A pending recharge is re-read from Stripe once its charge call is surely over (the SDK's timeout and retries are about a minute). */
@@ -141,12 +142,7 @@ export class AutoRecharge extends CommitWatcher {
     const now = this.core.now();
     const s = await db.selectFrom('user_settings').selectAll().where('user_id', '=', userId).executeTakeFirstOrThrow();
     const pkg = s.auto_recharge_package_id
-      ? await db
-          .selectFrom('credit_packages')
-          .selectAll()
-          .where('id', '=', s.auto_recharge_package_id)
-          .where('active', '=', 1)
-          .executeTakeFirst()
+      ? await db.selectFrom('credit_packages').selectAll().where('id', '=', s.auto_recharge_package_id).$call(forSale).executeTakeFirst()
       : undefined;
     if (!pkg) {
       await this.notDone(userId, 'Auto-recharge is on but its package is no longer available: choose another one.');

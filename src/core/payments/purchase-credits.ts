@@ -8,6 +8,7 @@ import { DomainError, notFound } from '../errors.js';
 import { newId } from '../ids.js';
 import type { Applied, IdempotencyInput, LedgerOp } from '../ledger/types.js';
 import { formatCredits } from '../../contracts/money.js';
+import { forSale } from '../catalog/for-sale.js';
 
 export type PaymentsProviderName = 'stripe' | 'simulated' | 'none';
 
@@ -117,7 +118,7 @@ export function newPayment(
 }
 
 export async function activePackage(db: Kysely<DB>, packageId: string) {
-  const pkg = await db.selectFrom('credit_packages').selectAll().where('id', '=', packageId).where('active', '=', 1).executeTakeFirst();
+  const pkg = await db.selectFrom('credit_packages').selectAll().where('id', '=', packageId).$call(forSale).executeTakeFirst();
   if (!pkg) throw notFound('Package');
   return pkg;
 }

@@ -1,5 +1,6 @@
 import type { Core } from '../index.js';
 import { memberSpending } from '../orgs/member-spending.js';
+import { withinLimit } from '../ledger/decide-members.js';
 
 export interface Estimate {
   costMc: number;
@@ -19,11 +20,11 @@ export async function estimateCost(
     core.ledger.balance(userId),
     q.memberId ? memberSpending(core, userId, q.memberId) : undefined,
   ]);
-  // The writer's checks (decide-members.ts checkLimit): what the member spent and holds this month, plus this, within their limit.
-  const withinLimit = !m || m.limitMc === null || m.usedMc + m.heldMc + costMc <= m.limitMc;
+  // The writer's check: what the member spent and holds this month, plus this, within their limit.
+  const limitAllows = !m || withinLimit(m, costMc);
   return {
     costMc,
     availableMc: bal.availableMc,
-    allowed: q.unlimited || (bal.availableMc >= costMc && bal.availableMc >= 0 && withinLimit),
+    allowed: q.unlimited || (bal.availableMc >= costMc && bal.availableMc >= 0 && limitAllows),
   };
 }

@@ -65,7 +65,7 @@ export const ACCOUNT_EXAMPLES: Record<string, Example> = {
     request: { token: 'Zx8Wv2Lk5Qm9Rt1Yp4Nc7Hb3Gd6Fs0Ja2Ue5Ko8Ti1M', password: 'amber-kestrel-violin-92' },
     response: { status: 200, body: { user, token: TOKEN } },
   },
-  'GET /api/setup': { response: { status: 200, body: { required: true } } },
+  'GET /api/setup': { response: { status: 200, body: { required: true, builtin: true } } },
   'POST /api/setup': {
     request: {
       token: 'Jq0mV1mYl3nR1w3c0g5b5Hq2s9Qe8yD4kP7tX6uZaB0',

@@ -37,6 +37,16 @@ export function onUnauthorized(fn: Listener): () => void {
   return () => unauthorizedListeners.delete(fn);
 }
 
+/** The reason of a stream's `closed` event (`{"reason": ...}`), or null if it has none. */
+function streamClosedReason(data: string): string | null {
+  try {
+    const v: unknown = JSON.parse(data);
+    return typeof v === 'object' && v !== null && 'reason' in v && typeof v.reason === 'string' ? v.reason : null;
+  } catch {
+    return null;
+  }
+}
+
 function signOutEverywhere(): void {
   setToken(null);
   if (unauthorizedListeners.size === 0) {
@@ -318,9 +328,14 @@ function readEventStream(path: string, onEvent: (e: SseEvent) => void, onStatus?
             if (field === 'event') event = val;
             else if (field === 'data') data.push(val);
           }
-          // The server closed this stream for a newer one (too many open): do not fight it.
-          if (event === 'closed') retired = true;
-          else if (data.length > 0) onEvent({ event, data: data.join('\n') });
+          if (event === 'closed') {
+            // The server ended this stream: for a newer one (too many open: do not fight it), or
+            // because its token ended (sign out here too) or the account is no longer ours.
+            retired = true;
+            const reason = streamClosedReason(data.join('\n'));
+            if (reason === 'unauthorized') signOutEverywhere();
+            else if (reason === 'not_a_member') for (const fn of accountNotFoundListeners) fn();
+          } else if (data.length > 0) onEvent({ event, data: data.join('\n') });
           idx = buf.indexOf('\n\n');
         }
       }

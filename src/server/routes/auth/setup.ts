@@ -8,7 +8,7 @@ import { routes } from '../../route-docs.js';
 /** The first hour: the one-time setup link the server prints creates the first super admin. */
 export async function setupRoutes(app: App, ctx: AppContext) {
   const route = routes(app, { tag: 'auth' });
-  route('GET /api/setup', async () => getSetupStatus(ctx.core.database.db));
+  route('GET /api/setup', async () => ({ ...(await getSetupStatus(ctx.core.database.db)), builtin: ctx.config.builtinAuth }));
 
   route(
     'POST /api/setup',

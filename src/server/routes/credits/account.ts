@@ -12,6 +12,7 @@ import type { App, AppContext } from '../../context.js';
 import { principal } from '../../plugins/auth.js';
 import { account, bypassCharges, idempotencyScope, makeResolveAccount, requireAccountManager } from '../../plugins/account.js';
 import { HttpError } from '../../http-errors.js';
+import { DomainError } from '../../../core/errors.js';
 import { sendReply } from '../../plugins/idempotency.js';
 import type { ExpiringSoon } from '../../../core/ledger/expiring-soon.js';
 import { toAccountPayment, toAlert, toBalance, toGrant, toPurchasedPayment, toSettings } from '../../presenters.js';
@@ -149,11 +150,6 @@ export async function accountRoutes(app: App, ctx: AppContext) {
       'x-request-id': String(req.id),
     });
     const send = (b: ReturnType<typeof toBalance>) => res.write(`event: balance\ndata: ${JSON.stringify(b)}\n\n`);
-    const close = (reason: string) => {
-      if (res.writableEnded) return;
-      res.write(`event: closed\ndata: ${JSON.stringify({ reason })}\n\n`);
-      res.end();
-    };
     // The stream lasts as long as its token and its access: checked again (as a request would be)
     // before a change goes out once a second has passed since the last check, and at every
     // heartbeat. A token ended meanwhile (sign-out, a password or role change, its expiry) or a
@@ -167,7 +163,14 @@ export async function accountRoutes(app: App, ctx: AppContext) {
         checkedAt = Date.now();
         return true;
       } catch (err) {
-        close(err instanceof HttpError && err.code === 'not_found' ? 'not_a_member' : 'unauthorized');
+        // Only an answer about the caller ends the stream; a database or identity provider that
+        // failed to answer is tried again at the next change or heartbeat.
+        const code = err instanceof HttpError || err instanceof DomainError ? err.code : null;
+        if (code !== 'unauthorized' && code !== 'not_found') {
+          req.log.warn({ err }, 'balance stream: could not check its token');
+          return false;
+        }
+        closeStream(res, code === 'not_found' ? 'not_a_member' : 'unauthorized');
         return false;
       }
     };
@@ -200,9 +203,7 @@ export async function accountRoutes(app: App, ctx: AppContext) {
     mine.push(res);
     while (mine.length > ctx.config.maxStreamsPerUser) {
       const oldest = mine.shift() as ServerResponse;
-      if (oldest.writableEnded) continue;
-      oldest.write(`event: closed\ndata: ${JSON.stringify({ reason: 'too_many_streams' })}\n\n`);
-      oldest.end();
+      closeStream(oldest, 'too_many_streams');
     }
     res.on('close', () => {
       clearInterval(heartbeat);
@@ -218,4 +219,11 @@ export async function accountRoutes(app: App, ctx: AppContext) {
   app.addHook('preClose', async () => {
     for (const s of streams) s.end();
   });
+}
+
+/** Ends a balance stream, saying why in an event `closed` (`{"reason": ...}`). */
+function closeStream(res: ServerResponse, reason: 'too_many_streams' | 'unauthorized' | 'not_a_member'): void {
+  if (res.writableEnded) return;
+  res.write(`event: closed\ndata: ${JSON.stringify({ reason })}\n\n`);
+  res.end();
 }

@@ -25,6 +25,8 @@ import { identifier } from '../../cursor.js';
 /**
  * Whose calls a request sees and ends: on an organisation, a plain member only those they
  * started (their user id); its owners and admins, and a personal account's user, all (null).
+ * An organisation put on the request unread (`verified` false: only the writer-checked routes,
+ * not these, do that) would count as a plain member's: the narrower view, never the wider.
  */
 function startedBy(req: FastifyRequest): string | null {
   const a = account(req);

@@ -54,6 +54,17 @@ export function SetupPage() {
       </AuthCard>
     );
   }
+  if (status.data && !status.data.builtin) {
+    return (
+      <AuthCard title="Set up">
+        <p>
+          Sign-in on this service is through the platform's identity provider (<code>AUTH_BUILTIN=false</code>), so there is no setup link:
+          an administrator is named by the platform's role claim (<code>AUTH_ROLE_CLAIM</code>) or on the server with{' '}
+          <code>credits users set-role</code>.
+        </p>
+      </AuthCard>
+    );
+  }
   if (!token) {
     return (
       <AuthCard title="Set up">
