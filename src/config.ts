@@ -9,7 +9,7 @@
 import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import type { CallsConfig } from './core/calls/reconcile-call.js';
-import { PRODUCTION_PASSWORD_SCORE, setPasswordMinScore } from './core/accounts/password-policy.js';
+import { PRODUCTION_PASSWORD_SCORE } from './core/accounts/password-policy.js';
 import { envSchema } from './config/env.js';
 import { generatedSecret } from './config/secrets.js';
 import { parseTrustProxy } from './config/trust-proxy.js';
@@ -138,9 +138,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, opts: LoadOptio
   if (e.AUTH_JWKS_COOLDOWN_SECONDS > 60)
     problems.push('AUTH_JWKS_COOLDOWN_SECONDS must be at most 60 (a rotated key is picked up within 60 s)');
   if (problems.length > 0) throw new ConfigError(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+  // Every place a password is set (the API, the start's super admin, the command line) passes it on.
   const passwordMinScore = e.PASSWORD_MIN_SCORE >= 0 ? e.PASSWORD_MIN_SCORE : isProduction ? PRODUCTION_PASSWORD_SCORE : 0;
-  // The policy is the process's: every place a password is set (the API, the command line) reads it.
-  setPasswordMinScore(passwordMinScore);
 
   return {
     env: e.NODE_ENV,

@@ -240,6 +240,7 @@ users
       const u = await createUser(core.writer, {
         email: o.email,
         password: o.password,
+        passwordMinScore: c.passwordMinScore,
         name: o.name ?? o.email.split('@')[0] ?? o.email,
         role: o.role,
         emailVerified: true,

@@ -51,6 +51,7 @@ export async function ensureSuperAdmin(core: Core, config: Config): Promise<void
       email,
       name: 'Super admin',
       password: config.superAdmin.password,
+      passwordMinScore: config.passwordMinScore,
       role: 'super_admin',
       emailVerified: true,
     });

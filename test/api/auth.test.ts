@@ -61,8 +61,6 @@ describe.each(await activeDialects())('auth on %s', (dialect) => {
       expect(short.error?.details?.fields[0]?.message).toMatch(/at least 8 characters/);
     } finally {
       await plain.stop();
-      // This file's server asks for the score again (the policy is the process's, set by the last configuration read).
-      loadConfig(s.env as NodeJS.ProcessEnv);
     }
   });
 

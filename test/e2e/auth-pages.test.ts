@@ -53,7 +53,7 @@ describe.runIf(runBrowserTests)('account pages in Chromium', () => {
   beforeAll(async () => {
     ensureBuild();
     smtp = await startSmtp();
-    // Production's password policy (the sentences under the fields below); the policy is the process's.
+    // Production's password policy (the sentences under the fields below).
     s = await startTestServer('sqlite', {
       SMTP_URL: smtp.url,
       REQUIRE_EMAIL_VERIFICATION: 'true',

@@ -19,10 +19,10 @@ export function usersResetPasswordCommand(users: Command): void {
     .option('--password <password>', 'the new password (at least 8 characters, not easy to guess)')
     .action(async (o: { email: string; password?: string }) => {
       const password = o.password ?? randomBytes(18).toString('base64url');
-      await withCore(NAME, async (core) => {
+      await withCore(NAME, async (core, config) => {
         const email = normalizeEmail(o.email);
         try {
-          await setPassword(core.writer, email, password);
+          await setPassword(core.writer, email, password, config.passwordMinScore);
           console.log(o.password ? `password of ${email} changed` : `password of ${email} changed to: ${password}`);
         } catch (e) {
           console.error(`users reset-password: ${(e as Error).message}`);

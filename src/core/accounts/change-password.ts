@@ -14,6 +14,8 @@ export interface ChangePasswordInput {
   /** The client's address: wrong current passwords count against the sign-in limits, like failed sign-ins. */
   clientIp: string;
   limits?: SignInLimits;
+  /** The score the new password needs (config.passwordMinScore); production's when absent. */
+  passwordMinScore?: number;
 }
 
 /**
@@ -40,7 +42,7 @@ export async function changePassword(writer: LedgerWriter, db: Kysely<DB>, input
     }
     throw e;
   }
-  await assertPasswordAllowed(input.newPassword, [user.email, user.name], 'body.newPassword');
+  await assertPasswordAllowed(input.newPassword, [user.email, user.name], 'body.newPassword', input.passwordMinScore);
   const passwordHash = await hashPassword(input.newPassword);
   return writer.transaction(async ({ trx, now }) => {
     await trx.updateTable('users').set({ password_hash: passwordHash, updated_at: now }).where('id', '=', user.id).execute();

@@ -24,13 +24,14 @@ function sameHash(a: string, b: string): boolean {
  * token is unauthorized. Two attempts at once (also on two instances) run one after the
  * other, so exactly one succeeds.
  */
-export async function createFirstAdmin(core: Core, input: FirstAdmin): Promise<CreatedUser> {
+export async function createFirstAdmin(core: Core, input: FirstAdmin, passwordMinScore?: number): Promise<CreatedUser> {
   const hash = hashSetupToken(input.token);
   let tokenId = '';
   return createUser(core.writer, {
     email: input.email,
     name: input.name,
     password: input.password,
+    passwordMinScore,
     role: 'super_admin',
     before: async ({ trx, now }) => {
       // Postgres: lock the unused tokens, so a concurrent setup waits here and then sees the new admin.

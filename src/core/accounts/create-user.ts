@@ -11,6 +11,8 @@ export interface NewUser {
   name: string;
   /** Absent: the user cannot sign in with a password (a user of the platform's identity provider). */
   password?: string;
+  /** The score the password needs (config.passwordMinScore); production's when absent. */
+  passwordMinScore?: number;
   /** The platform's id of the user (users.external_id). */
   externalId?: string;
   role?: Role;
@@ -52,7 +54,7 @@ export async function createUser(writer: LedgerWriter, input: NewUser): Promise<
   const email = normalizeEmail(input.email);
   let passwordHash = NO_PASSWORD;
   if (input.password !== undefined) {
-    await assertPasswordAllowed(input.password, [email, input.name]);
+    await assertPasswordAllowed(input.password, [email, input.name], 'body.password', input.passwordMinScore);
     passwordHash = await hashPassword(input.password);
   }
   const role = input.role ?? 'user';

@@ -27,16 +27,9 @@ export const MAX_PASSWORD_LENGTH = 200;
 /** The score production asks for by default. */
 export const PRODUCTION_PASSWORD_SCORE = 3;
 
-let minScore = PRODUCTION_PASSWORD_SCORE;
-
 /** A score as PASSWORD_MIN_SCORE gives it (a whole number from 0 to 4), or null if it is not one. */
 export function passwordScoreOf(text: string | undefined): number | null {
   return text !== undefined && /^[0-4]$/.test(text.trim()) ? Number(text.trim()) : null;
-}
-
-/** Sets the score every later check asks for (0: the length rules alone). loadConfig calls it with the configured one. */
-export function setPasswordMinScore(score: number): void {
-  minScore = score;
 }
 
 let estimator: ZxcvbnFactory | undefined;
@@ -86,23 +79,35 @@ function strengthProblem(r: Strength, score: number): string | null {
 
 /**
  * Why `password` is refused, as a sentence a person can act on; null when it is acceptable.
- * Runs on the calling thread; `score` is the minimum asked (by default the configured one).
+ * Runs on the calling thread; `score` is the minimum asked (config.passwordMinScore; production's by default).
  */
-export function passwordProblem(password: string, userInputs: string[] = [], score = minScore): string | null {
+export function passwordProblem(password: string, userInputs: string[] = [], score = PRODUCTION_PASSWORD_SCORE): string | null {
   const shape = shapeProblem(password);
   if (shape || score === 0) return shape;
   return strengthProblem(strengthInThread(password.slice(0, ESTIMATED_LENGTH), guessable(userInputs)), score);
 }
 
 /** The same answer as `passwordProblem`, with the estimator in a worker thread (not started when no score is asked). */
-export async function passwordProblemOffThread(password: string, userInputs: string[] = [], score = minScore): Promise<string | null> {
+export async function passwordProblemOffThread(
+  password: string,
+  userInputs: string[] = [],
+  score = PRODUCTION_PASSWORD_SCORE,
+): Promise<string | null> {
   const shape = shapeProblem(password);
   if (shape || score === 0) return shape;
   return strengthProblem(await strengthOffThread(password.slice(0, ESTIMATED_LENGTH), guessable(userInputs)), score);
 }
 
-/** Rejects with validation_error (the field at `path`) unless the password meets the policy. */
-export async function assertPasswordAllowed(password: string, userInputs: string[] = [], path = 'body.password'): Promise<void> {
-  const problem = await passwordProblemOffThread(password, userInputs);
+/**
+ * Rejects with validation_error (the field at `path`) unless the password meets the policy:
+ * `score` is the configuration's (config.passwordMinScore), production's when not given.
+ */
+export async function assertPasswordAllowed(
+  password: string,
+  userInputs: string[] = [],
+  path = 'body.password',
+  score = PRODUCTION_PASSWORD_SCORE,
+): Promise<void> {
+  const problem = await passwordProblemOffThread(password, userInputs, score);
   if (problem) throw invalid(problem, { fields: [{ path, field: path.replace(/^body\./, ''), message: problem }] });
 }

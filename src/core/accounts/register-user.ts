@@ -11,6 +11,8 @@ export interface RegisterInput {
   name: string;
   password: string;
   signupBonusMc: number;
+  /** The score the password needs (config.passwordMinScore). */
+  passwordMinScore: number;
 }
 
 /** Signs up without email verification: the account at once, with its sign-up bonus; a taken email is a conflict. */
@@ -19,6 +21,7 @@ export async function registerUser(writer: LedgerWriter, input: RegisterInput): 
     email: input.email,
     name: input.name,
     password: input.password,
+    passwordMinScore: input.passwordMinScore,
     role: 'user',
     signupBonusMc: input.signupBonusMc,
   });
@@ -41,7 +44,13 @@ export async function registerWithVerification(
   const email = normalizeEmail(input.email);
   let created: CreatedUser | null = null;
   try {
-    created = await createUser(writer, { email, name: input.name, password: input.password, role: 'user' });
+    created = await createUser(writer, {
+      email,
+      name: input.name,
+      password: input.password,
+      passwordMinScore: input.passwordMinScore,
+      role: 'user',
+    });
   } catch (e) {
     if ((e as { code?: string }).code !== 'conflict') throw e;
   }

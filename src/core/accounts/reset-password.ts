@@ -25,11 +25,12 @@ export async function resetPassword(
   token: string,
   password: string,
   signupBonusMc: number,
+  passwordMinScore?: number,
 ): Promise<UserRow> {
   const pending = await peekAuthToken(db, token, 'reset_password', Date.now());
   if (!pending) throw badLink();
   const user = await db.selectFrom('users').selectAll().where('id', '=', pending).executeTakeFirstOrThrow();
-  await assertPasswordAllowed(password, [user.email, user.name]);
+  await assertPasswordAllowed(password, [user.email, user.name], 'body.password', passwordMinScore);
   const passwordHash = await hashPassword(password);
   const ok = await writer.transaction(async (scope) => {
     const id = await consumeAuthToken(scope.trx, token, 'reset_password', scope.now);

@@ -55,7 +55,13 @@ export async function authRoutes(app: App, ctx: AppContext) {
   };
 
   route('POST /api/auth/register', async (req, reply) => {
-    const input = { email: req.body.email, name: req.body.name, password: req.body.password, signupBonusMc: config.signupBonusMc };
+    const input = {
+      email: req.body.email,
+      name: req.body.name,
+      password: req.body.password,
+      signupBonusMc: config.signupBonusMc,
+      passwordMinScore: config.passwordMinScore,
+    };
     if (config.requireEmailVerification) {
       await registerWithVerification(ctx.core.writer, db, send, links, input);
       return reply.status(202).send({
@@ -93,7 +99,7 @@ export async function authRoutes(app: App, ctx: AppContext) {
   mailLink('POST /api/auth/forgot-password', requestPasswordReset);
 
   route('POST /api/auth/reset-password', async (req) => {
-    const row = await resetPassword(ctx.core.writer, db, req.body.token, req.body.password, config.signupBonusMc);
+    const row = await resetPassword(ctx.core.writer, db, req.body.token, req.body.password, config.signupBonusMc, config.passwordMinScore);
     ctx.users.invalidate(row.id);
     return { user: toUser(row), token: await ctx.tokens.sign(row.id, row.token_version) };
   });
@@ -105,6 +111,7 @@ export async function authRoutes(app: App, ctx: AppContext) {
       currentPassword: req.body.currentPassword,
       newPassword: req.body.newPassword,
       clientIp: req.ip,
+      passwordMinScore: config.passwordMinScore,
     });
     ctx.users.invalidate(p.id);
     const row = await getUser(db, p.id);

@@ -21,7 +21,7 @@ export async function setupRoutes(app: App, ctx: AppContext) {
           "Built-in sign-up and sign-in are off on this server (AUTH_BUILTIN=false): an administrator is named by the platform's role claim (AUTH_ROLE_CLAIM) or `credits users set-role`.",
         );
       }
-      const user = await createFirstAdmin(ctx.core, req.body);
+      const user = await createFirstAdmin(ctx.core, req.body, ctx.config.passwordMinScore);
       return reply.status(201).send({ user: toUser(user), token: await ctx.tokens.sign(user.id, 0) });
     },
   );
