@@ -52,7 +52,7 @@ function isOpsUrl(url: string): boolean {
  * scrape and the API docs. The auth routes keep their own limit (AUTH_RATE_LIMIT).
  */
 function outsideGlobalLimit(url: string): boolean {
-  return url.startsWith('/health/') || url === '/metrics' || url === '/openapi.json' || url === '/docs' || url.startsWith('/docs/');
+  return isOpsUrl(url) || url === '/openapi.json' || url === '/docs' || url.startsWith('/docs/');
 }
 
 function hasNul(v: unknown, depth = 0): boolean {
