@@ -88,7 +88,7 @@ export function decorateDocument<T>(document: T): T {
       if (media) media.example = ex.request;
     }
     const response = o.responses?.[String(ex.response.status)];
-    if (!response) continue;
+    if (!response || ex.response.status === 204) continue;
     const type = ex.response.type ?? 'application/json';
     response.content ??= {};
     response.content[type] ??= { schema: { type: 'string' } };
@@ -135,6 +135,18 @@ function impliedRefusals(doc: Document): void {
         responses[String(status)] ??= refusal(description);
       };
       if (o.security?.length) add(401, 'No valid credentials: `unauthorized`.');
+      if (path.includes('{') || method === 'delete')
+        add(400, 'A path parameter that breaks its rule (an id past its length), or a malformed body: `validation_error`.');
+      if (path.startsWith('/api/')) {
+        add(429, 'With RATE_LIMIT_PER_MINUTE set, too many requests from this address: `rate_limited`, with Retry-After.');
+        add(
+          503,
+          'The service sheds load (`overloaded`: too many requests in progress, a slow event loop or a full heap) or its database does not answer (`database_unavailable`); nothing was written: retry after a moment.',
+        );
+      }
+      // No content: nothing for a client to parse (the contract's z.null()).
+      const noContent = responses['204'];
+      if (noContent) delete noContent.content;
       if (ACCOUNT_ROUTES.has(key)) add(404, 'X-Account names an account the caller is not a member of: `not_found`.');
       if (method === 'post' || method === 'put' || method === 'patch') {
         add(400, 'A malformed body, a body missing where the route needs one, or a field that breaks its rule: `validation_error`.');

@@ -137,13 +137,28 @@ describe('the OpenAPI document', () => {
     const missing: string[] = [];
     for (const { key, op } of operations) {
       const success = Object.entries(op.responses).find(([status]) => status.startsWith('2'));
-      if (!success || !Object.values(success[1].content ?? {}).some((m) => m.example !== undefined)) missing.push(`${key}: answer`);
+      // 204 has no content to show (and none to parse: checked below).
+      const shown = success?.[0] === '204' || Object.values(success?.[1].content ?? {}).some((m) => m.example !== undefined);
+      if (!success || !shown) missing.push(`${key}: answer`);
       if (op.requestBody && !Object.values(op.requestBody.content).some((m) => m.example !== undefined)) missing.push(`${key}: request`);
     }
     expect(missing).toEqual([]);
     // No example is left over for an operation that is gone.
     const known = new Set(operations.map((o) => o.key));
     expect(Object.keys(EXAMPLES).filter((k) => !known.has(k))).toEqual([]);
+  });
+
+  it('says what every operation may refuse: 400 on a path parameter, 429 and 503 on the API (load shed, rate limited); a 204 has no content', () => {
+    const wanting: string[] = [];
+    for (const { key, op } of operations) {
+      const [method = '', path = ''] = key.split(' ');
+      if (path.includes('{') && !op.responses['400']) wanting.push(`${key}: 400`);
+      if (path.startsWith('/api/') && !op.responses['503']) wanting.push(`${key}: 503`);
+      if (path.startsWith('/api/') && !op.responses['429']) wanting.push(`${key}: 429`);
+      if (op.responses['204']?.content) wanting.push(`${key}: 204 with content`);
+      if (method === 'DELETE' && !op.responses['400']) wanting.push(`${key}: 400`);
+    }
+    expect(wanting).toEqual([]);
   });
 
   it('has examples that match their own schemas', () => {
