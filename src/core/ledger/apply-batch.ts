@@ -25,6 +25,7 @@ import { limitsReached } from './decide-members.js';
 import { raiseLimitsReached } from './member-limit-reached.js';
 import type { LedgerKey } from './hash.js';
 import { loadBatch } from './load-batch.js';
+import { replayLateDuplicates } from './late-duplicates.js';
 import type { BatchHooks } from './pipeline.js';
 import type { BalanceChange, OpResult, LedgerOp } from './types.js';
 import { writePostgres } from './write-postgres.js';
@@ -58,6 +59,9 @@ export async function applyBatch(
 ): Promise<BatchOutcome> {
   const state = await loadBatch({ trx, dialect: target.dialect, sqlite: target.sqlite }, ops, now, hooks);
   const { results, deferred, withEffects, pending } = decideBatch(ops, state, key, now);
+  // On PostgreSQL a refused op's key is read again under the locks: the same request applied by
+  // another instance meanwhile replays (SQLite's batches run one at a time: nothing to see).
+  if (target.dialect === 'postgres') await replayLateDuplicates({ trx, dialect: target.dialect }, ops, results, state);
 
   const rows = changedRows(state);
   // Members whose monthly limit this batch reached: member.limit_reached and their alerts, once per crossing.

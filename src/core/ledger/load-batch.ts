@@ -57,7 +57,7 @@ const grantsById = readByIds<GrantRow>((trx, dialect, ids) =>
 );
 
 /** The stored outcomes of the idempotency keys `ids`. */
-const storedKeys = readByIds<{ id: string; fingerprint: string; result: string }>((trx, dialect, ids) =>
+export const storedKeys = readByIds<{ id: string; fingerprint: string; result: string }>((trx, dialect, ids) =>
   trx
     .selectFrom('idempotency_keys')
     .select(['id', 'fingerprint', 'result'])
