@@ -110,7 +110,7 @@ export const endpoints = {
   'GET /api/vapi/calls': ok(calls.callsPage, { query: calls.listCallsQuery }),
   'POST /api/vapi/calls/:id/end': answering(
     { 200: calls.endCallSettledResponse, 202: calls.endCallEndingResponse },
-    { params: calls.callIdParams, body: calls.endCallBody },
+    { params: calls.callIdParams, body: calls.endCallBody, idempotent: true },
   ),
   'POST /api/vapi/webhook': ok(calls.vapiWebhookResponse, { body: calls.vapiWebhookBody }),
   'POST /api/files': created(platform.uploadResponse, { idempotent: true, multipart: true }),

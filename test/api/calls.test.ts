@@ -528,6 +528,26 @@ describe.each(await activeDialects())('VAPI calls on %s', (dialect) => {
     expect(row?.description).toBe('Call minutes (300 s)');
   });
 
+  it('ends a simulated call under an Idempotency-Key once: a retry replays the settlement (what was charged), another body under it is 409', async () => {
+    const u = await sim.register();
+    await sim.grant(u.user.id, 10);
+    const start = await u.api.post('/api/vapi/calls', { phoneNumber: '+15557654321', maxDurationSeconds: 300 });
+    const path = `/api/vapi/calls/${start.body.call.id}/end`;
+    const headers = { 'idempotency-key': `end-${start.body.call.id}` };
+    const first = await u.api.request('POST', path, { body: { durationSeconds: 90 }, headers });
+    expect(first.status).toBe(200);
+    expect(first.body).toMatchObject({ settled: true, credits: { charged: 0.75 } });
+    // Until 6 December the retry answered settled: false, charged 0: a client that lost the first answer learnt nothing.
+    const again = await u.api.request('POST', path, { body: { durationSeconds: 90 }, headers });
+    expect(again.status).toBe(200);
+    expect(again.body).toEqual(first.body);
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    const other = await u.api.request('POST', path, { body: { durationSeconds: 30 }, headers });
+    expect(other.status).toBe(409);
+    expect(other.error?.code).toBe('idempotency_conflict');
+    expect((await u.api.get('/api/credits/balance')).body).toMatchObject({ balance: 8.25, reserved: 0 });
+  });
+
   it('caps a reported length at the call’s maximum, from VAPI’s report or VAPI’s record, super admin’s too: the row, the usage and its charge agree', async () => {
     reset();
     const report = (id: string, durationSeconds: number) =>

@@ -1,6 +1,7 @@
 import type { CallRow } from '../../db/schema.js';
 import { DomainError, conflict, notFound } from '../errors.js';
 import type { Core } from '../index.js';
+import type { IdempotencyInput } from '../ledger/types.js';
 import type { CallProvider } from './provider.js';
 import { getCallRow, reconcileCall } from './reconcile-call.js';
 import { settleCall } from './settle-call.js';
@@ -23,7 +24,13 @@ export type EndOutcome =
 export async function endCall(
   core: Core,
   provider: CallProvider,
-  input: { userId: string; id: string; startedBy?: string | null | undefined; durationMs?: number | undefined },
+  input: {
+    userId: string;
+    id: string;
+    startedBy?: string | null | undefined;
+    durationMs?: number | undefined;
+    idem?: IdempotencyInput | undefined;
+  },
 ): Promise<EndOutcome> {
   const db = core.database.db;
   const find = (by: 'c.vapi_id' | 'c.id') => {
@@ -43,7 +50,7 @@ export async function endCall(
   }
   if (call.simulated === 1) {
     // A longer duration than the call's maximum is settled as that maximum (settleCall).
-    const r = await settleCall(core, call.id, input.durationMs ?? core.now() - call.created_at, 'caller');
+    const r = await settleCall(core, call.id, input.durationMs ?? core.now() - call.created_at, 'caller', input.idem);
     if (!r) throw notFound('Call');
     return { kind: 'settled', settled: r.settled, chargedMc: r.chargedMc, durationMs: r.durationMs, call: r.call };
   }

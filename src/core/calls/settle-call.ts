@@ -1,7 +1,7 @@
 import type { CallRow } from '../../db/schema.js';
 import { DomainError, conflict } from '../errors.js';
 import type { Core } from '../index.js';
-import type { LedgerOp } from '../ledger/types.js';
+import type { IdempotencyInput, LedgerOp } from '../ledger/types.js';
 import { computeCostMc } from '../../contracts/money.js';
 
 /** What a settlement was based on: VAPI's report, VAPI's record of the call, the caller (simulated calls only), or the whole hold. */
@@ -22,7 +22,13 @@ const OPEN = ['starting', 'in_progress', 'ending'] as const;
  * operation. A call already settled changes nothing: `settled` is false. Several
  * settlements racing for one call are serialised by the hold: only the first captures.
  */
-export async function settleCall(core: Core, callId: string, durationMs: number, by: SettledBy): Promise<Settlement | null> {
+export async function settleCall(
+  core: Core,
+  callId: string,
+  durationMs: number,
+  by: SettledBy,
+  idem?: IdempotencyInput,
+): Promise<Settlement | null> {
   const call = await core.database.db.selectFrom('vapi_calls').selectAll().where('id', '=', callId).executeTakeFirst();
   if (!call) return null;
   if (!(OPEN as readonly string[]).includes(call.status)) return { settled: false, chargedMc: 0, durationMs: call.duration_ms ?? 0, call };
@@ -55,6 +61,8 @@ export async function settleCall(core: Core, callId: string, durationMs: number,
       kind: 'compound',
       userId: call.user_id,
       steps,
+      // The owner's end request's key (a simulated call): stored with the settlement, so a retry replays it.
+      idem,
       refType: 'call',
       refId: callRef,
       effects: async (trx, applied) => {

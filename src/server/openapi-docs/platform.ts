@@ -47,7 +47,7 @@ export const PLATFORM_DOCS: RouteDocs = {
         'On a personal account its user ends their calls. On an organisation (`X-Account`) a plain `member` ends only the calls they started (another member’s is 404, as any call not theirs); ' +
         'an `owner` or `admin` of the organisation ends every call of it, charged as the member who started it. The body `{durationSeconds?}` is optional (none, or an empty one, is `{}`). Simulated calls settle at once for `durationSeconds` (200), at most the call’s `maxDurationSeconds` (a call lasts no longer). Calls through VAPI: VAPI is asked to hang up and the answer is 202 with status `ending`; the call is then ' +
         "settled from VAPI's end-of-call report or, if none comes, from the call as VAPI reports it (GET /call/:id), either at most the maximum, never from a number the caller sends; if VAPI cannot tell " +
-        'by CALL_GRACE_SECONDS after the call’s maximum length, the whole hold is charged. A call already settled: 200 with `settled: false`, nothing changes. ' +
+        'by CALL_GRACE_SECONDS after the call’s maximum length, the whole hold is charged. A call already settled: 200 with `settled: false`, nothing changes; with the Idempotency-Key of the request that settled it, that request’s answer is replayed (what was charged). ' +
         '502 `bad_gateway`: VAPI could not be asked to hang up (nothing changed); 409 `conflict`: VAPI has not confirmed the call yet.',
     },
   }),

@@ -97,31 +97,39 @@ export async function vapiRoutes(app: App, ctx: AppContext) {
     return sendReply(reply, r);
   });
 
+  // With an Idempotency-Key, a simulated call's settlement stores the key with its capture and
+  // the answer replaces it (runFlow): a retry after a lost answer replays what was charged
+  // rather than "settled: false" and nothing. A real call's 202 moves nothing: it is asked again.
   route('POST /api/vapi/calls/:id/end', async (req, reply) => {
     const p = account(req);
     const seconds = req.body.durationSeconds;
-    const out = await endCall(ctx.core, vapi, {
-      userId: p.id,
-      id: req.params.id,
-      startedBy: startedBy(req),
-      durationMs: seconds === undefined ? undefined : Math.round(seconds * 1000),
+    const r = await ctx.idempotency.runFlow(req, idempotencyScope(req), async (idem) => {
+      const out = await endCall(ctx.core, vapi, {
+        userId: p.id,
+        id: req.params.id,
+        startedBy: startedBy(req),
+        durationMs: seconds === undefined ? undefined : Math.round(seconds * 1000),
+        idem,
+      });
+      if (out.kind === 'ending') return { status: 202, body: { call: { id: publicCallId(out.call), status: 'ending' } }, final: false };
+      const bal = await ctx.core.ledger.balance(p.id);
+      const body = {
+        call: {
+          id: publicCallId(out.call),
+          status: out.call.status === 'failed' ? 'failed' : 'ended',
+          durationSeconds: out.durationMs / 1000,
+        },
+        credits: {
+          charged: mcToCredits(out.chargedMc),
+          balance: mcToCredits(bal.balanceMc),
+          available: mcToCredits(bal.availableMc),
+          reserved: mcToCredits(bal.reservedMc),
+        },
+        settled: out.settled,
+      };
+      return { status: 200, body, final: out.settled };
     });
-    if (out.kind === 'ending') return reply.status(202).send({ call: { id: publicCallId(out.call), status: 'ending' as const } });
-    const bal = await ctx.core.ledger.balance(p.id);
-    return reply.status(200).send({
-      call: {
-        id: publicCallId(out.call),
-        status: out.call.status === 'failed' ? ('failed' as const) : ('ended' as const),
-        durationSeconds: out.durationMs / 1000,
-      },
-      credits: {
-        charged: mcToCredits(out.chargedMc),
-        balance: mcToCredits(bal.balanceMc),
-        available: mcToCredits(bal.availableMc),
-        reserved: mcToCredits(bal.reservedMc),
-      },
-      settled: out.settled,
-    });
+    return sendReply(reply, r);
   });
 
   route('GET /api/vapi/calls', async (req) =>

@@ -49,7 +49,8 @@ function OpenCall({ call, simulated, onEnded }: { call: Shape<'Call'>; simulated
     simulated && durationNum !== null ? Math.min(durationNum, call.maxDurationSeconds) : null,
   );
   const end = useMutation({
-    mutationFn: (body: { durationSeconds?: number }) => api('POST /api/vapi/calls/:id/end', { params: { id: call.id }, body }),
+    mutationFn: (body: { durationSeconds?: number }) =>
+      api('POST /api/vapi/calls/:id/end', { params: { id: call.id }, body, idempotent: true }),
     onSuccess: onEnded,
     onSettled: () => {
       void queryClient.invalidateQueries({ queryKey: keys.balance });
