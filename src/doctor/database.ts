@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { sql } from 'kysely';
 import type { Config } from '../config.js';
 import { migrationStatus } from '../db/migrate.js';
+import { KEYED_SCHEME, LedgerKey } from '../core/ledger/hash.js';
 import { type Database, openDatabase } from '../db/open.js';
 import { type DoctorOptions, type Finding, ok, type Severity } from './finding.js';
 
@@ -101,6 +102,25 @@ export async function checkDatabase(config: Config, opts: DoctorOptions = {}): P
       );
     }
     if (status.applied.length > 0) {
+      // The ledger key: a start refuses another key than the one the ledger is hashed with.
+      const state = await database.db
+        .selectFrom('ledger_state')
+        .select(['hash_scheme', 'key_check'])
+        .where('id', '=', 'chains')
+        .executeTakeFirst();
+      if (state?.hash_scheme === KEYED_SCHEME) {
+        out.push(
+          state.key_check === new LedgerKey(config.ledgerKey).check
+            ? ok('ledger_key', 'LEDGER_KEY is the key the ledger is hashed with')
+            : {
+                check: 'ledger_key',
+                severity: 'blocking',
+                message:
+                  'LEDGER_KEY is not the key this ledger is hashed with: a start refuses it (exit 2), and `credits verify` would call every row a violation',
+                fix: 'set LEDGER_KEY to the key the ledger was written with (kept apart from the database: see docs/operations.md)',
+              },
+        );
+      }
       const newest = await database.db
         .selectFrom('credit_transactions')
         .select((eb) => eb.fn.max('created_at').as('t'))

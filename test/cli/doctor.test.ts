@@ -13,7 +13,7 @@ import { sql } from 'kysely';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config.js';
 import { checkDatabase, checkEnvironment, checkFiles, estimatedBits, type Finding, runDoctor, type Severity } from '../../src/doctor.js';
-import { activeDialects, createTestDb, TEST_PG_URL, testLedgerKey } from '../support/db.js';
+import { activeDialects, createTestDb, TEST_LEDGER_KEY, TEST_PG_URL, testLedgerKey } from '../support/db.js';
 import { until } from '../support/poll.js';
 import { nodeArgs } from '../support/entries.js';
 
@@ -242,6 +242,23 @@ describe.each(await activeDialects())('doctor: the database (%s)', (dialect) => 
       const missing = await checkDatabase(loadConfig({ ...base(), DATA_DIR: join(root, 'nothing-here') }));
       expect(find(missing, 'database', 'warning')[0]?.message).toMatch(/does not exist yet/);
       expect(existsSync(join(root, 'nothing-here'))).toBe(false);
+    }
+  });
+
+  it('ledger_key: another key than the one the ledger is hashed with is blocking, as a start refuses it', async () => {
+    const t = await createTestDb(dialect);
+    try {
+      const env = dialect === 'postgres' ? { DATABASE_URL: TEST_PG_URL } : { DATA_DIR: join(t.sqlitePath as string, '..') };
+      const check = async (key: string) =>
+        find(await checkDatabase(loadConfig({ ...base(), ...env, LEDGER_KEY: key }), { pgSchema: t.pgSchema as string }), 'ledger_key');
+      expect(await check(TEST_LEDGER_KEY)).toEqual([{ check: 'ledger_key', severity: 'ok', message: expect.stringMatching(/is the key/) }]);
+      // Until 6 December the doctor found nothing here, and `credits serve` then exited 2.
+      expect((await check(LEDGER))[0]).toMatchObject({
+        severity: 'blocking',
+        message: expect.stringMatching(/not the key this ledger is hashed with/),
+      });
+    } finally {
+      await t.dispose();
     }
   });
 
