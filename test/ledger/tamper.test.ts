@@ -418,6 +418,8 @@ describe.each(await activeDialects())('verify catches tampering (%s)', (dialect)
 
   it('names a wrong key instead of reporting every row', async () => {
     const out = await tampered(async () => {}, { key: new LedgerKey('another-key-another-key-another-key') });
-    expect(out).toBe('the ledger key given is not the key the ledger is hashed with: row hashes not checked');
+    expect(out).toMatch(
+      /^the ledger key is not the key the ledger is hashed with \(LEDGER_KEY, .*set LEDGER_KEY to the key it was written with; row hashes not checked$/,
+    );
   });
 });

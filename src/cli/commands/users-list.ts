@@ -17,7 +17,7 @@ export function usersListCommand(users: Command): void {
     .option('--search <text>', 'only emails or names containing this')
     .option(
       '--limit <n>',
-      'at most this many (default 100)',
+      'at most this many',
       (v) => {
         const n = Number(v);
         if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a whole number >= 1');

@@ -129,7 +129,9 @@ async function verifySnapshot(
   const keyed = state?.hash_scheme === KEYED_SCHEME;
   let hashOf: ((prev: string, r: TransactionRow) => string) | null = keyed ? (prev, r) => hashRow(key, prev, r) : legacyHashRow;
   if (keyed && state?.key_check !== key.check) {
-    flag('the ledger key given is not the key the ledger is hashed with: row hashes not checked');
+    flag(
+      'the ledger key is not the key the ledger is hashed with (LEDGER_KEY, or when it is unset the one generated in DATA_DIR/ledger-key): set LEDGER_KEY to the key it was written with; row hashes not checked',
+    );
     hashOf = null;
   }
   if (!keyed) {
