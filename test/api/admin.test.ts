@@ -8,6 +8,9 @@ import { type TestServer, startTestServer } from '../support/server.js';
 describe.each(await activeDialects())('admin on %s', (dialect) => {
   let s: TestServer;
   let admin: Awaited<ReturnType<TestServer['userWithRole']>>;
+  /** The grant a credit's ledger row made. */
+  const grantOf = (transactionId: string) =>
+    s.running.core.database.db.selectFrom('grants').selectAll().where('transaction_id', '=', transactionId).executeTakeFirstOrThrow();
   let superAdmin: Awaited<ReturnType<TestServer['userWithRole']>>;
   beforeAll(async () => {
     s = await startTestServer(dialect);
@@ -135,11 +138,7 @@ describe.each(await activeDialects())('admin on %s', (dialect) => {
     const expiresAt = new Date(Date.now() + 7 * 86_400_000).toISOString();
     const expiring = await admin.api.post(`/api/admin/users/${u.user.id}/adjustments`, { amount: 2, reason: 'promo', expiresAt });
     expect(expiring.status).toBe(201);
-    const grant = await s.running.core.database.db
-      .selectFrom('grants')
-      .selectAll()
-      .where('transaction_id', '=', expiring.body.transaction.id)
-      .executeTakeFirstOrThrow();
+    const grant = await grantOf(expiring.body.transaction.id);
     expect(grant).toMatchObject({ source: 'adjustment', credits_mc: 2000, remaining_mc: 2000, expires_at: Date.parse(expiresAt) });
     expect((await admin.api.post(`/api/admin/users/${u.user.id}/adjustments`, { amount: 0.0001, reason: 'x' })).status).toBe(400);
     expect((await admin.api.post(`/api/admin/users/${u.user.id}/adjustments`, { amount: 1e12, reason: 'x' })).status).toBe(400);
@@ -149,11 +148,7 @@ describe.each(await activeDialects())('admin on %s', (dialect) => {
     const u = await s.register();
     const given = await admin.api.post(`/api/admin/users/${u.user.id}/adjustments`, { amount: 3, reason: 'goodwill', expiresAt: null });
     expect(given.status).toBe(201);
-    const grant = await s.running.core.database.db
-      .selectFrom('grants')
-      .selectAll()
-      .where('transaction_id', '=', given.body.transaction.id)
-      .executeTakeFirstOrThrow();
+    const grant = await grantOf(given.body.transaction.id);
     expect(grant).toMatchObject({ source: 'adjustment', credits_mc: 3000, expires_at: null });
     // On a debit too, as absent is.
     const taken = await admin.api.post(`/api/admin/users/${u.user.id}/adjustments`, { amount: -1, reason: 'correction', expiresAt: null });
