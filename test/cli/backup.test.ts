@@ -108,6 +108,11 @@ describe('credits backup and credits restore', () => {
     await load;
     expect(b.code, b.stderr).toBe(0);
     expect(b.stdout).toMatch(/backup: .*live\.db \(\d+ bytes in \d+ ms, 1 accounts, sha256 [0-9a-f]{64}\)/);
+    expect(b.stdout).not.toMatch(/created the directory/);
+    // A --to in a directory that does not exist: made, and said (a mistyped path is seen).
+    const nested = await credits(env, 'backup', '--to', join(root, 'made', 'here.db'));
+    expect(nested.code, nested.stderr).toBe(0);
+    expect(nested.stdout).toMatch(/backup: created the directory .*made\n/);
     const m = manifestOf(file);
     expect(m.sha256).toBe(sha256(file));
     expect(m.sizeBytes).toBe(statSync(file).size);

@@ -1,6 +1,6 @@
 /** `credits backup [--to FILE]`: an online, consistent copy of the embedded database with its manifest. */
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { BackupError, backupFileName, backupSqlite } from '../../db/backup.js';
 import { commandConfig as config } from '../open-existing.js';
@@ -29,8 +29,11 @@ export function backupCommand(program: Command): void {
         );
         process.exit(1);
       }
+      // A directory that does not exist yet is made (BACKUP_DIR's first backup): said, so a mistyped --to is seen.
+      const madeDir = existsSync(dirname(target)) ? null : dirname(target);
       try {
         const r = await backupSqlite(c.sqlitePath, target);
+        if (madeDir) console.log(`backup: created the directory ${madeDir}`);
         console.log(`backup: ${r.path} (${r.sizeBytes} bytes in ${r.durationMs} ms, ${r.heads.length} accounts, sha256 ${r.sha256})`);
         console.log(`backup: manifest ${r.path}.json; everything committed before ${r.startedAt} is in it`);
       } catch (e) {

@@ -21,6 +21,8 @@ export function reconcileCommand(program: Command): void {
     )
     .requiredOption('--from <date>', 'start, inclusive: an ISO-8601 date (UTC midnight) or date-time', date(isoDate))
     .option('--to <date>', 'end, exclusive; a date includes that whole day (default: now)', date(isoDateEnd))
+    // Exit 1 means differences found: an argument it cannot read (a malformed or missing --from) is 2, "cannot run".
+    .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
     .action(async (o: { from: number; to?: number }) => {
       const config = commandConfig();
       if (!config.stripe) {
