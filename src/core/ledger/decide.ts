@@ -41,6 +41,13 @@ export interface Decisions {
   pending: Pending;
 }
 
+/** What an op whose key is stored answers: the stored outcome, replayed; under another request, idempotency_conflict. */
+export function storedOutcome(prior: { fingerprint: string; result: string }, op: LedgerOp): OpResult {
+  return prior.fingerprint === op.idem?.fingerprint
+    ? { ok: true, value: { ...(JSON.parse(prior.result) as Applied), replayed: true } }
+    : { ok: false, error: idempotencyConflict() };
+}
+
 /** Decides `ops` in arrival order against `state` (which it changes). Unexpected errors throw. */
 export function decideBatch(ops: readonly LedgerOp[], state: BatchState, key: LedgerKey, now: number): Decisions {
   const results: OpResult[] = new Array(ops.length);
@@ -54,10 +61,7 @@ export function decideBatch(ops: readonly LedgerOp[], state: BatchState, key: Le
     if (kid) {
       const prior = state.stored.get(kid);
       if (prior) {
-        results[i] =
-          prior.fingerprint === op.idem?.fingerprint
-            ? { ok: true, value: { ...(JSON.parse(prior.result) as Applied), replayed: true } }
-            : { ok: false, error: idempotencyConflict() };
+        results[i] = storedOutcome(prior, op);
         continue;
       }
       if (seenKeys.has(kid)) {

@@ -11,11 +11,12 @@
  * for the read; an op that applied could not have run twice (the key's unique row would have
  * refused the second commit, which the writer retries, and the retry replays).
  */
-import { DomainError, idempotencyConflict } from '../errors.js';
+import { DomainError } from '../errors.js';
+import { storedOutcome } from './decide.js';
 import { type BatchState, idemId } from './batch-state.js';
 import { storedKeys } from './load-batch.js';
 import { type ReadScope, parts } from './load-parts.js';
-import type { Applied, LedgerOp, OpResult } from './types.js';
+import type { LedgerOp, OpResult } from './types.js';
 
 export async function replayLateDuplicates(
   scope: ReadScope,
@@ -35,10 +36,7 @@ export async function replayLateDuplicates(
   for (const part of parts(scope.dialect, [...late.keys()])) {
     for (const prior of await storedKeys(scope, part)) {
       for (const i of late.get(prior.id) ?? []) {
-        results[i] =
-          prior.fingerprint === ops[i]?.idem?.fingerprint
-            ? { ok: true, value: { ...(JSON.parse(prior.result) as Applied), replayed: true } }
-            : { ok: false, error: idempotencyConflict() };
+        results[i] = storedOutcome(prior, ops[i] as LedgerOp);
       }
     }
   }
