@@ -12,7 +12,7 @@
 import { hash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
-import { idempotencyConflict } from '../../core/errors.js';
+import { DomainError, idempotencyConflict } from '../../core/errors.js';
 import type { Applied, IdempotencyInput } from '../../core/ledger/types.js';
 import { stableStringify } from '../../core/stable-json.js';
 import type { DB } from '../../db/schema.js';
@@ -80,10 +80,29 @@ export class Idempotency {
     return this.exclusive(id, async () => {
       const stored = await this.lookup(id, fingerprint);
       if (stored) return { ...stored, replayed: true };
-      const applied = await fn({ scope: opts.scope, key, fingerprint, reply: opts.render });
+      const applied = await this.orLateReplay(id, fingerprint, () => fn({ scope: opts.scope, key, fingerprint, reply: opts.render }));
+      if ('status' in applied) return applied;
       const r = (applied.reply as StoredReply | undefined) ?? opts.render(applied);
       return applied.replayed ? { ...r, replayed: true } : r;
     });
+  }
+
+  /**
+   * Runs `fn`; when it is refused (a 4xx), reads the key again. A duplicate on another
+   * instance may have committed between this request's lookup and its own checks, which then
+   * refuse it for what the first did (a hold already captured: 409 `conflict`); API.md says the
+   * duplicate replays the first instead. Found (and final), the stored reply is answered as a
+   * replay; otherwise the refusal stands. Only refusals pay for the read.
+   */
+  private async orLateReplay<T>(id: string, fingerprint: string, fn: () => Promise<T>): Promise<T | (StoredReply & { replayed: true })> {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!isRefusal(err)) throw err;
+      const stored = await this.lookup(id, fingerprint);
+      if (!stored || stored.pending) throw err;
+      return { ...stored, replayed: true };
+    }
   }
 
   /** Runs `fn` after any earlier request with the same key on this instance has finished. */
@@ -118,7 +137,11 @@ export class Idempotency {
     return this.exclusive(id, async () => {
       const stored = await this.lookup(id, fingerprint);
       if (stored && !stored.pending) return { ...stored, replayed: true };
-      const { final, ...r } = await flow({ scope, key, fingerprint, reply: () => ({ status: 202, body: null, pending: true }) });
+      const done = await this.orLateReplay(id, fingerprint, () =>
+        flow({ scope, key, fingerprint, reply: () => ({ status: 202, body: null, pending: true }) }),
+      );
+      if (!('final' in done)) return done;
+      const { final, ...r } = done;
       if (final) await this.replacePending(id, r);
       return stored || r.replayed ? { ...r, replayed: true } : r;
     });
@@ -154,7 +177,7 @@ export class Idempotency {
     return this.exclusive(id, async () => {
       const stored = await this.lookup(id, fingerprint);
       if (stored) return { ...stored, replayed: true };
-      const r = await fn(key);
+      const r = await this.orLateReplay(id, fingerprint, () => fn(key));
       // A replay found by `fn` itself (a use-case that stores the key in its own transaction) is already stored.
       if (!r.replayed) await this.store(id, fingerprint, r);
       return r;
@@ -178,6 +201,12 @@ export class Idempotency {
     const applied = JSON.parse(row.result) as Applied & { reply?: StoredReply };
     return applied.reply ?? { status: 200, body: null };
   }
+}
+
+/** A refusal of the request itself (400, 402, 404, 409...), not a failure of the service. */
+function isRefusal(err: unknown): boolean {
+  if (err instanceof DomainError) return err.code !== 'idempotency_conflict';
+  return err instanceof HttpError;
 }
 
 /** Sends a stored (or fresh) reply; replays carry `Idempotent-Replayed: true`. */
