@@ -115,7 +115,8 @@ function BalanceCard() {
           {b.expiringSoon.credits > 0 && b.expiringSoon.at ? (
             <p className="notice notice-info expiring-soon">
               <strong>
-                {creditsText(b.expiringSoon.credits)} expire by {formatDate(b.expiringSoon.at)}.
+                {creditsText(b.expiringSoon.credits)} {b.expiringSoon.credits === 1 ? 'expires' : 'expire'} by{' '}
+                {formatDate(b.expiringSoon.at)}.
               </strong>{' '}
               Credits that expire are spent first.
             </p>

@@ -42,7 +42,10 @@ export function RedeemCode() {
       {done ? (
         <p className="notice notice-success" role="status">
           {creditsText(done.grant.credits)} added
-          {done.grant.expiresAt ? `; they expire on ${formatDate(done.grant.expiresAt)}` : ''}.
+          {done.grant.expiresAt
+            ? `; ${done.grant.credits === 1 ? 'it expires' : 'they expire'} on ${formatDate(done.grant.expiresAt)}`
+            : ''}
+          .
         </p>
       ) : null}
     </form>
