@@ -1,7 +1,8 @@
 /** The dashboard's number, name and duration formats (shared/UI.md, and one name per operation). */
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { operationName, unitInWords } from '../../src/contracts/units.js';
-import { formatCredits, formatCreditsPlain, formatDuration, formatSignedCredits } from '../../src/web/lib/format.js';
+import { localDaysQuery } from '../../src/web/lib/date-range.js';
+import { formatCredits, formatCreditsPlain, formatDuration, formatSignedCredits, quantityText } from '../../src/web/lib/format.js';
 
 describe('credits as people read them', () => {
   it('groups digits, keeps up to 3 decimals and drops trailing zeros', () => {
@@ -34,5 +35,29 @@ describe('names and lengths', () => {
     expect(formatDuration(42.5)).toBe('42.5 s');
     expect(formatDuration(3600)).toBe('60 min');
     expect(formatDuration(0)).toBe('0 s');
+  });
+});
+
+describe('what a usage row paid for', () => {
+  it('reads a quantity in its unit’s base quantity, not as a count of units', () => {
+    expect(quantityText(1_572_864, 'per_mb')).toBe('1.5 MB');
+    expect(quantityText(2500, 'per_1k_tokens')).toBe('2,500 tokens');
+    expect(quantityText(90.5, 'per_minute')).toBe('1 min 30.5 s');
+    expect(quantityText(3, 'per_message')).toBe('3 × per message');
+  });
+});
+
+describe('the history’s days', () => {
+  const tz = process.env.TZ;
+  afterEach(() => {
+    process.env.TZ = tz;
+  });
+  it('are the viewer’s days: a day starts at its local midnight and To takes its whole day', () => {
+    process.env.TZ = 'Pacific/Kiritimati'; // UTC+14
+    expect(localDaysQuery('2026-12-07', '2026-12-07')).toEqual({ from: '2026-12-06T10:00:00.000Z', to: '2026-12-07T10:00:00.000Z' });
+    process.env.TZ = 'America/Los_Angeles'; // UTC-8 in December
+    expect(localDaysQuery('2026-12-31', '')).toEqual({ from: '2026-12-31T08:00:00.000Z' });
+    expect(localDaysQuery('', '2026-12-31')).toEqual({ to: '2027-01-01T08:00:00.000Z' });
+    expect(localDaysQuery('', '')).toEqual({});
   });
 });

@@ -1,29 +1,23 @@
-import { creditsText, formatCredits, formatDuration, humanize, unitLabel } from '../lib/format';
+import { creditsText, formatBytes, formatDuration, humanize, quantityText, unitLabel } from '../lib/format';
 
 type Metadata = Record<string, unknown> | null;
 
 const num = (v: unknown): number | undefined => (typeof v === 'number' && Number.isFinite(v) ? v : undefined);
 const text = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 
-function bytesText(bytes: number): string {
-  if (bytes >= 1_048_576) return `${formatCredits(bytes / 1_048_576)} MB`;
-  if (bytes >= 1024) return `${formatCredits(bytes / 1024)} KB`;
-  return `${bytes.toLocaleString()} bytes`;
-}
-
-/** What a ledger row paid for, in a few words: "90.5 s", "11 min 35 s", "report.pdf, 1.5 MB", "workflow onboarding", "3 × per message". */
+/** What a ledger row paid for, in a few words: "90.5 s", "11 min 35 s", "report.pdf, 1.5 MB", "workflow onboarding", "3 × per message", "2,500 tokens". */
 export function detailsSummary(m: Metadata): string {
   if (!m) return '';
   const parts: string[] = [];
   const seconds = num(m.durationSeconds);
   const bytes = num(m.bytes);
   if (text(m.fileName)) parts.push(String(m.fileName));
-  if (bytes !== undefined) parts.push(bytesText(bytes));
+  if (bytes !== undefined) parts.push(formatBytes(bytes));
   if (text(m.workflowId)) parts.push(`workflow ${m.workflowId}`);
   if (seconds !== undefined) parts.push(formatDuration(seconds));
   else if (text(m.callId)) parts.push('call');
   const quantity = num(m.quantity);
-  if (parts.length === 0 && quantity !== undefined && text(m.unit)) parts.push(`${formatCredits(quantity)} × ${unitLabel(String(m.unit))}`);
+  if (parts.length === 0 && quantity !== undefined && text(m.unit)) parts.push(quantityText(quantity, String(m.unit)));
   const would = num(m.wouldHaveCost);
   if (would !== undefined) parts.push(`would have cost ${creditsText(would)}`);
   return parts.join(', ');

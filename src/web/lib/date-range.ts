@@ -29,6 +29,20 @@ export function rangeQuery(r: DayRange): { from: string; to: string } {
   return { from: `${r.from}T00:00:00.000Z`, to: `${r.to}T23:59:59.999Z` };
 }
 
+/** The instant a day of the viewer's calendar (YYYY-MM-DD, as a date input holds it), plus `days`, starts in their time zone, as ISO. */
+export function localDayStart(day: string, days = 0): string {
+  return new Date(Number(day.slice(0, 4)), Number(day.slice(5, 7)) - 1, Number(day.slice(8, 10)) + days).toISOString();
+}
+
+/**
+ * "From" and "To" days of the viewer's calendar (either may be empty) as the API's `from`
+ * (inclusive) and `to` (exclusive, so the To day is whole): the days the history's local
+ * times are read in, not UTC days, which start up to 14 hours earlier or later.
+ */
+export function localDaysQuery(from: string, to: string): { from?: string; to?: string } {
+  return { ...(from ? { from: localDayStart(from) } : {}), ...(to ? { to: localDayStart(to, 1) } : {}) };
+}
+
 /** A day range held in state, starting with the last `days` days; `bad` when it starts after it ends. */
 export function useDayRange(days: number) {
   const [range, setRange] = useState(() => lastDays(days));

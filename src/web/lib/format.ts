@@ -69,6 +69,25 @@ export function unitLabel(unit: string): string {
   return unitInWords(unit);
 }
 
+/** A size in bytes as a person reads it: "1.5 MB", "12 KB", "512 bytes". */
+export function formatBytes(bytes: number): string {
+  if (bytes >= 1_048_576) return `${formatCredits(bytes / 1_048_576)} MB`;
+  if (bytes >= 1024) return `${formatCredits(bytes / 1024)} KB`;
+  return `${bytes.toLocaleString('en-US')} bytes`;
+}
+
+/**
+ * A usage's `quantity`, which is in its unit's base quantity (API.md: seconds for per_minute,
+ * bytes for per_mb, tokens for per_1k_tokens, else a count), in words: "1.5 MB", "2,500 tokens",
+ * "1 min 30 s", "3 × per message"; never the base quantity read as a count of units.
+ */
+export function quantityText(quantity: number, unit: string): string {
+  if (unit === 'per_mb') return formatBytes(quantity);
+  if (unit === 'per_1k_tokens') return `${formatCredits(quantity)} ${quantity === 1 ? 'token' : 'tokens'}`;
+  if (unit === 'per_minute') return formatDuration(quantity);
+  return `${formatCredits(quantity)} × ${unitLabel(unit)}`;
+}
+
 /** A call's length as a person says it: 695 -> "11 min 35 s", 42.5 -> "42.5 s", 3600 -> "60 min". */
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 60) return `${Number.isFinite(seconds) ? Math.round(seconds * 1000) / 1000 : 0} s`;

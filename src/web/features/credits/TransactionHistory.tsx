@@ -11,10 +11,11 @@ import { humanize } from '../../lib/format';
 import { usePages } from '../../lib/paged';
 import { keys } from '../../lib/query-keys';
 import { BadRange } from '../../components/DateRangeFields';
+import { localDaysQuery } from '../../lib/date-range';
 
 /**
- * The user's ledger rows, newest first, filtered by type and by days ("From" and "To", UTC,
- * both inclusive; either may be left empty), with what each usage row paid for, "Load more"
+ * The user's ledger rows, newest first, filtered by type and by days ("From" and "To", days of
+ * the viewer's calendar, as the rows' times are, both inclusive; either may be left empty), with what each usage row paid for, "Load more"
  * and "Download CSV" (the same filters).
  */
 export function TransactionHistory() {
@@ -24,12 +25,12 @@ export function TransactionHistory() {
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
   const bad = Boolean(from && to && from > to);
-  // A date-only `to` includes that whole day (API.md).
-  const filter = { ...(type ? { type } : {}), ...(from && !bad ? { from } : {}), ...(to && !bad ? { to } : {}) };
+  // The days start and end in the viewer's time zone (the rows' times are local): sent as instants, `to` the next day's start.
+  const filter = { ...(type ? { type } : {}), ...(bad ? {} : localDaysQuery(from, to)) };
   // Nothing is asked while the range is wrong (the list is hidden then).
   const { list: tx, items } = usePages(
     'GET /api/credits/transactions',
-    keys.transactions.list(type, filter.from, filter.to),
+    keys.transactions.list(type, bad ? '' : from, bad ? '' : to),
     { ...filter, limit: 20 },
     { enabled: !bad },
   );
