@@ -116,8 +116,15 @@ describe.skipIf(!hasChromium && !process.env.CI)('finance pages in Chromium', ()
     await pro.getByRole('link', { name: 'Buy' }).click();
     await page.waitForURL((url) => url.pathname === '/signin');
     await signIn(page, u.user.email);
-    await page.getByRole('dialog', { name: 'Buy credits' }).waitFor();
+    const dialog = page.getByRole('dialog', { name: 'Buy credits' });
+    await dialog.waitFor();
     expect(new URL(page.url()).pathname).toBe('/credits');
+    // The package chosen on the pricing page is marked, and its Buy has the focus (nothing bought yet).
+    const chosen = dialog.getByRole('article', { name: 'Professional' });
+    await chosen.getByText('Your choice').waitFor();
+    await expect.poll(() => chosen.getByRole('button', { name: 'Buy' }).evaluate((b) => b === document.activeElement)).toBe(true);
+    expect(await dialog.getByText('Your choice').count()).toBe(1);
+    expect((await u.api.get('/api/credits/payments')).body.items).toEqual([]);
     // Signed in, the header links to the pricing page too.
     await page.getByRole('dialog', { name: 'Buy credits' }).getByRole('button', { name: 'Dismiss' }).click();
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Pricing' }).click();

@@ -139,6 +139,7 @@ function BalanceCard() {
       <RedeemCode />
       {buying ? (
         <PurchaseCreditsModal
+          preferred={params.get('buy')}
           onClose={() => {
             setBuying(false);
             if (params.has('buy')) setParams({}, { replace: true });

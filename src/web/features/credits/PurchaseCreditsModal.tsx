@@ -1,5 +1,5 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { lazy, Suspense, useState } from 'react';
+import { lazy, Suspense, useEffect, useRef, useState } from 'react';
 import type { Shape } from '../../../contracts/types';
 import { ApiError, api, idempotencyKey } from '../../api/client';
 import { CloseButton } from '../../components/Actions';
@@ -24,9 +24,20 @@ function perCredit(p: Shape<'CreditPackage'>): string {
   return `${new Intl.NumberFormat('en-US', { style: 'currency', currency: p.currency.toUpperCase() || 'USD', minimumFractionDigits: 3, maximumFractionDigits: 3 }).format(dollars)} per credit`;
 }
 
-/** PurchaseCreditsModal: the packages, one "Buy" each; a simulated purchase completes at once. */
-export function PurchaseCreditsModal({ onClose }: { onClose(): void }) {
+/**
+ * PurchaseCreditsModal: the packages, one "Buy" each; a simulated purchase completes at once.
+ * `preferred`, the package a person chose on /pricing before signing in, is marked "Your
+ * choice" and its "Buy" takes the focus once the packages are there (nothing is bought for them).
+ */
+export function PurchaseCreditsModal({ onClose, preferred }: { onClose(): void; preferred?: string | null }) {
   const packages = usePackages();
+  const preferredBuy = useRef<HTMLButtonElement>(null);
+  const focusedPreferred = useRef(false);
+  useEffect(() => {
+    if (focusedPreferred.current || !preferredBuy.current) return;
+    focusedPreferred.current = true;
+    preferredBuy.current.focus();
+  });
   const config = useConfig();
   const queryClient = useQueryClient();
   const [offline, setOffline] = useState(false);
@@ -162,8 +173,16 @@ export function PurchaseCreditsModal({ onClose }: { onClose(): void }) {
           ) : null}
           <div className="package-grid">
             {(packages.data ?? []).map((p) => (
-              <article key={p.id} aria-label={p.name} className={`tile package${p.popular ? ' package-popular' : ''}`}>
-                {p.popular ? <span className="ribbon">Most popular</span> : null}
+              <article
+                key={p.id}
+                aria-label={p.name}
+                className={`tile package${p.popular || p.id === preferred ? ' package-popular' : ''}`}
+              >
+                {p.id === preferred ? (
+                  <span className="ribbon">Your choice</span>
+                ) : p.popular ? (
+                  <span className="ribbon">Most popular</span>
+                ) : null}
                 <h3>{p.name}</h3>
                 <p className="package-credits">
                   <span className="big">{formatCredits(p.credits)}</span> credits
@@ -173,7 +192,8 @@ export function PurchaseCreditsModal({ onClose }: { onClose(): void }) {
                 <p className="package-per muted">{perCredit(p)}</p>
                 <button
                   type="button"
-                  className={p.popular ? 'button button-primary button-block' : 'button button-block'}
+                  ref={p.id === preferred ? preferredBuy : undefined}
+                  className={p.popular || p.id === preferred ? 'button button-primary button-block' : 'button button-block'}
                   disabled={buy.isPending || provider === 'none'}
                   onClick={() => buy.mutate({ pkg: p, key: idempotencyKey() })}
                 >
