@@ -72,6 +72,8 @@ export const BALANCE_FOLLOWERS = [
   keys.estimate.all,
   keys.payments,
   keys.holds,
+  // A call started or ended (here, in another tab, or by VAPI's report) moves the balance: the "Open calls" list follows.
+  keys.calls.all,
   // An organisation's members' use this month (the Team page) moves with its balance.
   ['members'] as const,
 ] as const;

@@ -8,7 +8,8 @@ import { ErrorMessage, Success } from '../../components/ui';
 import { creditsText, formatCredits, formatDuration } from '../../lib/format';
 import { onSubmit } from '../../lib/forms';
 import { keys } from '../../lib/query-keys';
-import { ActionCard, Price, useCharge, useEstimate } from './parts';
+import { ActionCard, Price, useEstimate } from './parts';
+import { useCharge } from './use-charge';
 
 /** "Start call": the price to start and per minute; the start charge and the minutes held once started. */
 export function CallCard() {
@@ -17,7 +18,9 @@ export function CallCard() {
   const [maxDuration, setMaxDuration] = useState('600');
   const perCall = useEstimate('vapi_call', 'per_call', 1);
   const perMinute = useEstimate('vapi_call', 'per_minute', 60);
-  const start = useCharge((v: BodyOf<'POST /api/vapi/calls'>) => api('POST /api/vapi/calls', { body: v, idempotent: true }));
+  const start = useCharge((v: BodyOf<'POST /api/vapi/calls'>, idempotencyKey: string) =>
+    api('POST /api/vapi/calls', { body: v, idempotent: true, idempotencyKey }),
+  );
 
   const onStart = onSubmit(() => {
     const max = maxDuration === '' ? undefined : Number(maxDuration);

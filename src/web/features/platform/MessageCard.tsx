@@ -4,7 +4,8 @@ import { api } from '../../api/client';
 import { SubmitActions } from '../../components/Actions';
 import { Field, fieldErrors } from '../../components/Field';
 import { ErrorMessage } from '../../components/ui';
-import { ActionCard, Charged, Price, useCharge, useEstimate } from './parts';
+import { ActionCard, Charged, Price, useEstimate } from './parts';
+import { useCharge } from './use-charge';
 import { onSubmit } from '../../lib/forms';
 
 /** "Send message": its price per message, and the charge once sent. */
@@ -12,7 +13,9 @@ export function MessageCard() {
   const [to, setTo] = useState('+15551234567');
   const [body, setBody] = useState('Hello! Are you available for a short interview this week?');
   const estimate = useEstimate('message', 'per_message', 1);
-  const send = useCharge((v: BodyOf<'POST /api/messages'>) => api('POST /api/messages', { body: v, idempotent: true }));
+  const send = useCharge((v: BodyOf<'POST /api/messages'>, idempotencyKey: string) =>
+    api('POST /api/messages', { body: v, idempotent: true, idempotencyKey }),
+  );
   const submit = onSubmit(() => send.mutate({ to, body }));
   const fe = fieldErrors(send.error);
   return (

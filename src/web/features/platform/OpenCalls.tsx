@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useId, useState } from 'react';
+import { useId, useRef, useState } from 'react';
 import type { ResponseOf } from '../../../contracts/endpoints';
 import type { Shape } from '../../../contracts/types';
 import { api } from '../../api/client';
@@ -48,16 +48,27 @@ function OpenCall({ call, simulated, onEnded }: { call: Shape<'Call'>; simulated
     'per_minute',
     simulated && durationNum !== null ? Math.min(durationNum, call.maxDurationSeconds) : null,
   );
+  // One request at a time: a double click must not send a second end (React disables the button only after the second click).
+  const busy = useRef(false);
   const end = useMutation({
-    mutationFn: (body: { durationSeconds?: number }) =>
-      api('POST /api/vapi/calls/:id/end', { params: { id: call.id }, body, idempotent: true }),
+    mutationFn: async (body: { durationSeconds?: number }) => {
+      try {
+        return await api('POST /api/vapi/calls/:id/end', { params: { id: call.id }, body, idempotent: true });
+      } finally {
+        busy.current = false;
+      }
+    },
     onSuccess: onEnded,
     onSettled: () => {
       void queryClient.invalidateQueries({ queryKey: keys.balance });
       void queryClient.invalidateQueries({ queryKey: keys.calls.all });
     },
   });
-  const onEnd = onSubmit(() => end.mutate(simulated && durationNum !== null ? { durationSeconds: durationNum } : {}));
+  const onEnd = onSubmit(() => {
+    if (busy.current) return;
+    busy.current = true;
+    end.mutate(simulated && durationNum !== null ? { durationSeconds: durationNum } : {});
+  });
   return (
     <article className="tile open-call" aria-labelledby={`${id}-t`}>
       <div className="open-call-head">
@@ -116,7 +127,12 @@ export function OpenCalls() {
           ))}
         </div>
       )}
-      {ended === null ? null : 'credits' in ended ? (
+      {ended === null ? null : 'credits' in ended && !ended.settled ? (
+        <Success>
+          This call had already ended after {formatDuration(ended.call.durationSeconds)} (in another tab or window); nothing more was
+          charged.
+        </Success>
+      ) : 'credits' in ended ? (
         <Charged credits={ended.credits}>
           Call ended after {formatDuration(ended.call.durationSeconds)}; the rest of the hold was released.
         </Charged>

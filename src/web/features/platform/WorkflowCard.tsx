@@ -3,14 +3,17 @@ import { api } from '../../api/client';
 import { SubmitActions } from '../../components/Actions';
 import { Field, fieldErrors } from '../../components/Field';
 import { ErrorMessage } from '../../components/ui';
-import { ActionCard, Charged, Price, useCharge, useEstimate } from './parts';
+import { ActionCard, Charged, Price, useEstimate } from './parts';
+import { useCharge } from './use-charge';
 import { onSubmit } from '../../lib/forms';
 
 /** "Run workflow": its price per run, and the charge once run. */
 export function WorkflowCard() {
   const [workflow, setWorkflow] = useState('candidate-screening');
   const estimate = useEstimate('workflow', 'per_execution', 1);
-  const run = useCharge((id: string) => api('POST /api/workflows/:id/execute', { params: { id }, body: { input: {} }, idempotent: true }));
+  const run = useCharge((id: string, idempotencyKey: string) =>
+    api('POST /api/workflows/:id/execute', { params: { id }, body: { input: {} }, idempotent: true, idempotencyKey }),
+  );
   const submit = onSubmit(() => run.mutate(workflow));
   return (
     <ActionCard title="Workflow" description="Run an automation workflow once.">

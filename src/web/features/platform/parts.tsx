@@ -1,5 +1,5 @@
 /** What every card of the platform page shares: its frame, the price before and the charge after. */
-import { keepPreviousData, useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { type ReactNode, useId } from 'react';
 import type { Shape } from '../../../contracts/types';
 import type { BodyOf } from '../../../contracts/endpoints';
@@ -68,16 +68,4 @@ export function ActionCard({ title, description, children }: { title: string; de
       {children}
     </section>
   );
-}
-
-/** A metered operation: after it, the balance and the prices are read again. */
-export function useCharge<TVars, TAnswer extends { credits: Shape<'Charge'> }>(fn: (v: TVars) => Promise<TAnswer>) {
-  const queryClient = useQueryClient();
-  return useMutation({
-    mutationFn: fn,
-    onSettled: () => {
-      void queryClient.invalidateQueries({ queryKey: keys.balance });
-      void queryClient.invalidateQueries({ queryKey: keys.estimate.all });
-    },
-  });
 }
