@@ -122,4 +122,36 @@ describe.skipIf(!hasChromium && !process.env.CI)('charges on /platform in Chromi
     expect(uploads).toBe(1);
     expect(errors).toEqual([]);
   });
+
+  it('says the length of a call in minutes, a 402 that nothing was charged, and prices no duration the API cannot take', async () => {
+    const { s, browser, errors } = suite;
+    const u = await s.userWithRole('user');
+    await s.grant(u.user.id, 6.5);
+    const { page } = await newPage(browser, 'user', errors);
+    await page.goto(`${s.url}/signin`);
+    await signIn(page, u.user.email);
+    await page.goto(`${s.url}/platform`);
+    await page.getByRole('button', { name: 'Start call' }).click();
+    const call = page.getByRole('article', { name: /^Call to / });
+    await call.getByText(/up to 10 min ·/).waitFor();
+
+    // More than 3 decimals: no estimate is asked (the API would answer 400), and no earlier price stays.
+    const estimates: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().endsWith('/api/credits/estimate')) estimates.push(r.postData() ?? '');
+    });
+    const duration = call.getByLabel('Call duration (seconds)');
+    await call.getByText(/Minutes cost\s+0\.75 credits/).waitFor();
+    await duration.fill('0.0001');
+    await duration.fill('-5');
+    await expect.poll(() => call.locator('.price-line strong').count()).toBe(0);
+    expect(estimates.filter((b) => b.includes('0.0001') || b.includes('-5'))).toEqual([]);
+
+    // 0.5 credits left after the start (1) and the hold (5): a workflow (0.75) is refused, and says nothing was charged.
+    await page.getByRole('button', { name: 'Run workflow' }).click();
+    await page.getByText('You need more credits.').waitFor();
+    await page.getByText(/Nothing was charged\./).waitFor();
+    expect(errors.filter((e) => !e.includes('402'))).toEqual([]);
+    errors.length = 0;
+  });
 });

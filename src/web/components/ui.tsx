@@ -57,7 +57,8 @@ export function NeedCredits({ error }: { error: ApiError }) {
         <strong>You need more credits.</strong>{' '}
         {required !== undefined && available !== undefined
           ? `This needs ${creditsText(required)} and you have ${formatCredits(available)} available.`
-          : 'Your available balance does not cover this operation.'}
+          : 'Your available balance does not cover this operation.'}{' '}
+        Nothing was charged.
       </p>
       <p>
         <Link to="/credits" className="button button-small">

@@ -76,7 +76,7 @@ function OpenCall({ call, simulated, onEnded }: { call: Shape<'Call'>; simulated
         <Badge tone={call.status === 'in-progress' ? 'accent' : 'warn'}>{STATUS_TEXT[call.status]}</Badge>
       </div>
       <p className="muted small">
-        Started {formatDate(call.startedAt)} · up to {call.maxDurationSeconds} s · {creditsText(call.reserved)} held
+        Started {formatDate(call.startedAt)} · up to {formatDuration(call.maxDurationSeconds)} · {creditsText(call.reserved)} held
       </p>
       {call.status === 'ending' ? (
         <p className="small">{HANGING_UP}</p>

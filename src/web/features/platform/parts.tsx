@@ -12,12 +12,15 @@ type EstimateRequest = BodyOf<'POST /api/credits/estimate'>;
 
 /** The price of `quantity` (base units) of an operation, and whether the balance covers it; nothing while `quantity` is null. */
 export function useEstimate(operation: string, unit: EstimateRequest['unit'], quantity: number | null) {
+  const asked =
+    quantity !== null && Number.isFinite(quantity) && quantity >= 0 && Math.abs(quantity * 1000 - Math.round(quantity * 1000)) < 1e-6;
   return useQuery({
     queryKey: keys.estimate.one(operation, unit, quantity),
     queryFn: () => api('POST /api/credits/estimate', { body: { operation, unit, quantity: quantity ?? 0 } }),
-    enabled: quantity !== null && Number.isFinite(quantity) && quantity >= 0,
+    enabled: asked,
     staleTime: 30_000,
-    placeholderData: keepPreviousData,
+    // A quantity that cannot be priced (negative, more than 3 decimals: the API's 400) shows no price, not the last one.
+    placeholderData: asked ? keepPreviousData : undefined,
   });
 }
 
