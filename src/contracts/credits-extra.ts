@@ -180,6 +180,10 @@ export const paymentSchema = paymentFields
 export const accountPaymentSchema = paymentSchema
   .extend({
     packageName: z.string().nullable().describe('The package’s name as it is now (an admin may rename it); null if its package is gone.'),
+    refundedCents: z
+      .number()
+      .int()
+      .describe('What was refunded of it so far, in cents (0 when nothing was; all of `amountCents` when `status` is `refunded`).'),
     boughtBy: z
       .object({ userId: z.string(), email: z.string(), name: z.string() })
       .nullable()

@@ -192,7 +192,7 @@ export function toPayment(p: PaymentRow) {
 /** A payment in the account's own list (`GET /api/credits/payments`): with who bought it, which on an organisation is one of its owners or admins. */
 export function toAccountPayment(p: AccountPaymentRow) {
   const boughtBy = p.bought_by && p.buyer_email !== null ? { userId: p.bought_by, email: p.buyer_email, name: p.buyer_name ?? '' } : null;
-  return { ...toPayment(p), packageName: p.package_name, boughtBy };
+  return { ...toPayment(p), packageName: p.package_name, refundedCents: p.refunded_cents, boughtBy };
 }
 
 /** A payment as the admin list and its CSV show it: whose it is, what became of it. */

@@ -90,6 +90,14 @@ describe.skipIf(!hasChromium && !process.env.CI)('finance pages in Chromium', ()
     await dialog.getByText('Refund recorded; the payment is now partially refunded.').waitFor();
     const refunded = (await admin.api.get('/api/admin/payments')).body.items.find((p) => p.id === paid.body.payment.id);
     expect(refunded?.refundedCents).toBe(2000);
+    // Ada's own list says how much of it came back.
+    const mine = (await ada.api.get('/api/credits/payments')).body.items.find((p) => p.id === paid.body.payment.id);
+    expect(mine).toMatchObject({ status: 'partially_refunded', amountCents: 4500, refundedCents: 2000 });
+    const adaPage = await creditsPageOf('ada', ada.user.email);
+    const payments = adaPage.getByRole('table', { name: 'Your payments' });
+    const row = payments.getByRole('row').filter({ hasText: 'Professional' });
+    await row.getByText('$20.00 refunded').waitFor();
+    expect(await row.textContent()).toContain('$45.00');
     expect(errors).toEqual([]);
   }, 120_000);
 

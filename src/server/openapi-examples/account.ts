@@ -183,7 +183,9 @@ export const ACCOUNT_EXAMPLES: Record<string, Example> = {
     response: {
       status: 200,
       body: {
-        items: [{ ...payment, packageName: 'Professional', boughtBy: { userId: user.id, email: user.email, name: user.name } }],
+        items: [
+          { ...payment, packageName: 'Professional', refundedCents: 0, boughtBy: { userId: user.id, email: user.email, name: user.name } },
+        ],
         nextCursor: null,
       },
     },

@@ -4,6 +4,7 @@ import { paymentColumns } from '../../components/payment-columns';
 import { QueryTable } from '../../components/QueryTable';
 import { usePages } from '../../lib/paged';
 import { keys } from '../../lib/query-keys';
+import { formatMoney } from '../../lib/format';
 
 /** The "Payments" section of `/credits`: the account's payments with their status, and Stripe's receipt where it gives one; on an organisation, which owner or admin bought each. */
 export function PaymentsList() {
@@ -35,7 +36,18 @@ export function PaymentsList() {
               ]
             : []),
           paymentColumns.status,
-          paymentColumns.amount,
+          {
+            ...paymentColumns.amount,
+            // A partial refund says how much came back (the history's refund row says it too).
+            cell: (p) => (
+              <>
+                {paymentColumns.amount.cell(p)}
+                {p.refundedCents > 0 && p.status !== 'refunded' ? (
+                  <div className="muted small">{formatMoney(p.refundedCents, p.currency)} refunded</div>
+                ) : null}
+              </>
+            ),
+          },
           paymentColumns.credits,
           {
             header: 'Receipt',
