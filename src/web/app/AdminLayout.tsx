@@ -1,5 +1,6 @@
 import { Suspense, useEffect, useRef } from 'react';
 import { NavLink, Outlet, useLocation } from 'react-router';
+import { LoadError } from '../components/QueryStatus';
 import { Loading } from '../components/ui';
 import { useSession } from '../lib/session';
 import { NotAllowed } from './NotFound';
@@ -7,7 +8,15 @@ import './admin.css';
 
 /** /admin and below: admins and super admins only; everyone else sees "Not allowed". */
 export function AdminLayout() {
-  const { user, loading, isAdmin } = useSession();
+  const { user, loading, isAdmin, me } = useSession();
+  // Who the user is could not be read (the server was busy or unreachable): say so, with "Retry", rather than wait forever.
+  if (!user && me.error) {
+    return (
+      <div className="page narrow">
+        <LoadError query={me} />
+      </div>
+    );
+  }
   if (loading || !user) return <Loading label="Checking your access…" />;
   if (!isAdmin) return <NotAllowed />;
   return (

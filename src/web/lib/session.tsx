@@ -11,6 +11,8 @@ interface Session {
   user: Shape<'User'> | null;
   /** True while the signed-in user is being loaded after a reload. */
   loading: boolean;
+  /** The read of the signed-in user: its error (after its retries) and "Retry", for a page that needs the user. */
+  me: { error: Error | null; isFetching: boolean; refetch(): Promise<unknown> };
   isAdmin: boolean;
   signIn(token: string, user: Shape<'User'>): void;
   signOut(): void;
@@ -28,7 +30,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     queryFn: ({ signal }) => api('GET /api/auth/me', { signal }),
     enabled: token !== null,
     staleTime: 5 * 60_000,
-    retry: false,
+    // The client's default: a 5xx (a shed request) or a network blip is asked again; a 4xx is not (a 401 signs out).
   });
 
   const signOut = useCallback(() => {
@@ -73,11 +75,12 @@ export function SessionProvider({ children }: { children: ReactNode }) {
       token,
       user,
       loading: token !== null && me.isPending,
+      me: { error: me.error, isFetching: me.isFetching, refetch: me.refetch },
       isAdmin: user?.role === 'admin' || user?.role === 'super_admin',
       signIn,
       signOut,
     };
-  }, [token, me.data, me.isPending, signIn, signOut]);
+  }, [token, me.data, me.isPending, me.error, me.isFetching, me.refetch, signIn, signOut]);
 
   return <SessionContext.Provider value={value}>{children}</SessionContext.Provider>;
 }
