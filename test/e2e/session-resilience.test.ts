@@ -1,7 +1,10 @@
 /**
- * The signed-in user is read again after a reload (GET /api/auth/me): a busy server's 503
- * (load shedding) or a network blip on that read is asked again, and when it keeps failing the
- * admin pages say so with "Retry" instead of "Checking your access…" for ever.
+ * Two states the dashboard must not get wrong. The signed-in user is read again after a reload
+ * (GET /api/auth/me): a busy server's 503 (load shedding) or a network blip on that read is
+ * asked again, and when it keeps failing the admin pages say so with "Retry" instead of
+ * "Checking your access…" for ever. A member of an organisation whose monthly limit is what
+ * refuses an operation reads "past your monthly limit" beside its price, not "more than your
+ * N available" while the balance covers it.
  */
 import { describe, expect, it } from 'vitest';
 import { browserSuite, newPage, runBrowserTests } from '../support/browser.js';
@@ -40,6 +43,32 @@ describe.runIf(runBrowserTests)('session and limits in Chromium', () => {
     failing = false;
     await page.getByRole('button', { name: 'Retry' }).click();
     await page.getByRole('heading', { name: 'Administration' }).waitFor();
+    await context.close();
+    expect(unexpected()).toEqual([]);
+  }, 60_000);
+
+  it('a member past their monthly limit reads so beside the price, not that the balance is short', async () => {
+    const { s, browser } = suite;
+    const owner = await s.register({ name: 'Olive Owner' });
+    const member = await s.register({ name: 'Milo Member' });
+    const orgId = (await owner.api.post('/api/orgs', { name: 'Acme' })).body.organization.id as string;
+    const inv = await owner.api.post(`/api/orgs/${orgId}/invitations`, { email: member.user.email, role: 'member' });
+    expect((await member.api.post(`/api/invitations/${inv.body.invitation.token}/accept`)).status).toBe(200);
+    await s.grant(orgId, 100);
+    expect((await owner.api.patch(`/api/orgs/${orgId}/members/${member.user.id}`, { monthlyLimit: 0.05 })).status).toBe(200);
+
+    const { context, page } = await newPage(browser, 'member', suite.errors);
+    await context.addInitScript(
+      ([t, a]) => {
+        localStorage.setItem('credits.token', t as string);
+        localStorage.setItem('credits.account', a as string);
+      },
+      [member.token, orgId],
+    );
+    await page.goto(`${s.url}/platform`);
+    const price = page.getByRole('region', { name: 'Message' }).locator('.price-line');
+    await expect.poll(async () => (await price.textContent()) ?? '', { timeout: 20_000 }).toContain('past your monthly limit');
+    expect(await price.textContent()).not.toContain('available');
     await context.close();
     expect(unexpected()).toEqual([]);
   }, 60_000);

@@ -41,7 +41,12 @@ export function Price({
         <>
           <strong>{creditsText(e.cost)}</strong>
           {suffix}
-          {!e.allowed ? <span className="price-warn"> · more than your {formatCredits(e.available)} available</span> : null}
+          {!e.allowed ? (
+            <span className="price-warn">
+              {/* Refused while the balance covers it: the member's monthly limit on the organisation is what is short. */}
+              {e.cost <= e.available ? ' · past your monthly limit' : ` · more than your ${formatCredits(e.available)} available`}
+            </span>
+          ) : null}
         </>
       ) : estimate.isError ? (
         <span className="muted">unavailable</span>
