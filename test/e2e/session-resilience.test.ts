@@ -4,10 +4,11 @@
  * asked again, and when it keeps failing the admin pages say so with "Retry" instead of
  * "Checking your access…" for ever. A member of an organisation whose monthly limit is what
  * refuses an operation reads "past your monthly limit" beside its price, not "more than your
- * N available" while the balance covers it.
+ * N available" while the balance covers it. Signing out in one tab and in as someone else in
+ * another does not send the first user's organisation as the second's account.
  */
 import { describe, expect, it } from 'vitest';
-import { browserSuite, newPage, runBrowserTests } from '../support/browser.js';
+import { browserSuite, newPage, runBrowserTests, signIn } from '../support/browser.js';
 
 const overloaded = {
   status: 503,
@@ -69,6 +70,38 @@ describe.runIf(runBrowserTests)('session and limits in Chromium', () => {
     const price = page.getByRole('region', { name: 'Message' }).locator('.price-line');
     await expect.poll(async () => (await price.textContent()) ?? '', { timeout: 20_000 }).toContain('past your monthly limit');
     expect(await price.textContent()).not.toContain('available');
+    await context.close();
+    expect(unexpected()).toEqual([]);
+  }, 60_000);
+
+  it('a tab that follows a sign-out and a sign-in elsewhere drops the account chosen by the previous user', async () => {
+    const { s, browser } = suite;
+    const owner = await s.register({ name: 'Tab Owner' });
+    const other = await s.register({ name: 'Tab Other' });
+    const orgId = (await owner.api.post('/api/orgs', { name: 'Tabs Inc' })).body.organization.id as string;
+    await s.grant(orgId, 100);
+    const { context, page: first } = await newPage(browser, 'first tab', suite.errors);
+    await first.goto(`${s.url}/signin`);
+    await signIn(first, owner.user.email);
+    await first.getByLabel('Account', { exact: true }).selectOption(orgId);
+    await expect.poll(() => first.getByRole('status', { name: 'Credit balance' }).textContent()).toBe('100');
+    const second = await context.newPage();
+    second.on('console', (m) => {
+      if (m.type() === 'error') suite.errors.push(`[second tab] console: ${m.text()}`);
+    });
+    const refused: string[] = [];
+    second.on('response', (r) => {
+      if (r.status() === 404) refused.push(r.url());
+    });
+    await second.goto(`${s.url}/credits`);
+    await expect.poll(() => second.getByRole('status', { name: 'Credit balance' }).textContent()).toBe('100');
+    await first.getByRole('button', { name: 'Sign out' }).click();
+    await second.waitForURL((u) => u.pathname.startsWith('/signin'));
+    await signIn(second, other.user.email);
+    await second.getByRole('heading', { name: 'Credits' }).waitFor();
+    await second.waitForTimeout(1000);
+    expect(refused.map((u) => u.replace(s.url, ''))).toEqual([]);
+    expect(await second.evaluate(() => localStorage.getItem('credits.account'))).toBeNull();
     await context.close();
     expect(unexpected()).toEqual([]);
   }, 60_000);

@@ -127,6 +127,14 @@ export function setAccount(id: string | null): void {
   for (const fn of accountListeners) fn();
 }
 
+/** Takes the choice kept in localStorage again: another tab signed out or in, so this tab's choice was the previous user's. */
+export function reloadAccount(): void {
+  const id = readAccount();
+  if (id === account) return;
+  account = id;
+  for (const fn of accountListeners) fn();
+}
+
 /** Follows the chosen account (for useSyncExternalStore). */
 export function onAccountChange(fn: Listener): () => void {
   accountListeners.add(fn);

@@ -1,9 +1,9 @@
 /** The session: the token, the signed-in user (GET /api/auth/me), sign-in and sign-out, followed across tabs. */
 import { useQuery, useQueryClient } from '@tanstack/react-query';
-import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useState } from 'react';
+import { createContext, type ReactNode, useCallback, useContext, useEffect, useMemo, useRef, useState } from 'react';
 import { useNavigate } from 'react-router';
 import type { Shape } from '../../contracts/types';
-import { api, getToken, onUnauthorized, setAccount, setToken } from '../api/client';
+import { api, getToken, onUnauthorized, reloadAccount, setAccount, setToken } from '../api/client';
 import { keys } from './query-keys';
 
 interface Session {
@@ -45,15 +45,21 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   // A 401 from the API ends the session.
   useEffect(() => onUnauthorized(signOut), [signOut]);
 
-  // Signing in or out in another tab follows here.
+  // Signing in or out in another tab follows here, with that tab's account choice (the one
+  // this tab had was the previous user's: kept, it would be sent as the next user's X-Account).
+  const current = useRef(token);
+  current.current = token;
   useEffect(() => {
     const onStorage = () => {
       const t = getToken();
-      setTokenState((cur) => {
-        if (cur === t) return cur;
-        if (!t) queryClient.clear();
-        return t;
-      });
+      // Signed out: follow every change of the stored choice too (the other tab's sign-out may
+      // reach this tab as two events, the token's removal before the account's).
+      if (t === null) reloadAccount();
+      if (t === current.current) return;
+      current.current = t;
+      reloadAccount();
+      if (!t) queryClient.clear();
+      setTokenState(t);
     };
     window.addEventListener('storage', onStorage);
     return () => window.removeEventListener('storage', onStorage);
