@@ -133,6 +133,10 @@ describe.runIf(runBrowserTests)('the Team page in Chromium', () => {
       expect(await page.locator('main').textContent()).not.toContain(owner.user.email);
       // "Create organisation" is everyone's: it stays.
       await page.getByRole('button', { name: 'Create organisation' }).waitFor();
+      // On the organisation's credits page no promo code is offered (the API refuses a member's redemption).
+      await page.goto(`${s.url}/credits`);
+      await page.getByRole('heading', { name: 'Balance' }).waitFor();
+      expect(await page.getByLabel('Promo code').count()).toBe(0);
       if (viewport === PHONE) {
         expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
       }
@@ -146,6 +150,19 @@ describe.runIf(runBrowserTests)('the Team page in Chromium', () => {
     await page.getByRole('button', { name: 'Remove Ada Admin' }).waitFor();
     expect(await page.getByRole('button', { name: 'Change Olive Owner' }).count()).toBe(0);
     expect(await page.getByRole('button', { name: 'Remove Olive Owner' }).count()).toBe(0);
+    // The owner role is not offered to an admin (only an owner gives it): neither inviting nor changing.
+    await page.getByRole('button', { name: 'Invite' }).click();
+    const invite = page.getByRole('dialog', { name: 'Invite member' });
+    const roles = async (d: typeof invite) => d.getByLabel('Role').locator('option').allTextContents();
+    expect((await roles(invite)).join('|')).not.toMatch(/Owner/);
+    await invite.getByRole('button', { name: 'Cancel' }).click();
+    await page.getByRole('button', { name: 'Change Milo Member' }).click();
+    const change = page.getByRole('dialog', { name: 'Change Milo Member' });
+    expect(await roles(change)).toEqual(['Member', 'Admin']);
+    await change.getByRole('button', { name: 'Cancel' }).click();
+    // The admin redeems codes for the organisation: the field is there.
+    await page.goto(`${s.url}/credits`);
+    await page.getByLabel('Promo code').waitFor();
     await page.context().close();
   });
 

@@ -7,6 +7,7 @@ import { PurchaseCreditsModal } from './PurchaseCreditsModal';
 import { RedeemCode } from './RedeemCode';
 import './credits.css';
 import { LoadError } from '../../components/QueryStatus';
+import { useChosenAccount } from '../../lib/account';
 
 /**
  * CreditBalance: the signed-in user's balance, live. `compact` is the header's pill: the
@@ -73,6 +74,7 @@ function BalanceCard() {
   const b = balance.data;
   const { low, fresh, threshold } = useLowBalance(b);
   const freshness = useBalanceFreshness();
+  const { canManage } = useChosenAccount();
   return (
     <section className="card balance-card" aria-labelledby={h}>
       <div className="card-head">
@@ -136,7 +138,8 @@ function BalanceCard() {
         // Failed: LoadError above says so, with Retry; no spinner beside it.
         <Loading label="Loading balance…" />
       )}
-      <RedeemCode />
+      {/* On an organisation only its owners and admins redeem codes (the API refuses a member's). */}
+      {canManage ? <RedeemCode /> : null}
       {buying ? (
         <PurchaseCreditsModal
           preferred={params.get('buy')}

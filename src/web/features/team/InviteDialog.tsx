@@ -58,7 +58,8 @@ export function InviteDialog({ org, onClose }: { org: Account; onClose(): void }
       <SelectField label="Role" value={role} onChange={(e) => setRole(e.target.value as typeof role)} error={fe.role}>
         <option value="member">Member: spends from the balance</option>
         <option value="admin">Admin: also buys credits and manages the team</option>
-        <option value="owner">Owner: also gives and takes the owner role</option>
+        {/* Only an owner may make another owner (the API refuses an admin's): not offered to admins. */}
+        {org.role === 'owner' ? <option value="owner">Owner: also gives and takes the owner role</option> : null}
       </SelectField>
       <ErrorMessage error={invite.error} inline={['email', 'role']} />
       <DialogActions onCancel={onClose} submit={invite.isPending ? 'Inviting…' : 'Send invitation'} busy={invite.isPending} />

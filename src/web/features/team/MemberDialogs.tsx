@@ -63,7 +63,8 @@ export function MemberDialog({ org, member, onClose }: { org: Account; member: M
       <SelectField label="Role" value={role} onChange={(e) => setRole(e.target.value as Role)} error={fe.role}>
         <option value="member">Member</option>
         <option value="admin">Admin</option>
-        <option value="owner">Owner</option>
+        {/* Only an owner gives or takes the owner role (the API refuses an admin's): not offered to admins. */}
+        {org.role === 'owner' || member.role === 'owner' ? <option value="owner">Owner</option> : null}
       </SelectField>
       <CreditsField
         label="Monthly limit (credits)"
