@@ -1,4 +1,4 @@
-import { useMutation } from '@tanstack/react-query';
+import { useSubmitMutation } from '../../lib/submit-once';
 import { useState } from 'react';
 import { Link, useLocation } from 'react-router';
 import { api } from '../../api/client';
@@ -9,7 +9,7 @@ import { AuthCard, AuthForm, EmailField } from './AuthCard';
 export function ForgotPasswordPage() {
   const location = useLocation();
   const [email, setEmail] = useState((location.state as { email?: string } | null)?.email ?? '');
-  const m = useMutation({ mutationFn: () => api('POST /api/auth/forgot-password', { body: { email } }) });
+  const m = useSubmitMutation({ mutationFn: () => api('POST /api/auth/forgot-password', { body: { email } }) });
   return (
     <AuthCard title="Forgot password?">
       <p>Give the email address of your account and we will mail you a link to choose a new password.</p>

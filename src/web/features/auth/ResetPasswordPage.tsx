@@ -1,4 +1,4 @@
-import { useMutation } from '@tanstack/react-query';
+import { useSubmitMutation } from '../../lib/submit-once';
 import { useState } from 'react';
 import { Link } from 'react-router';
 import { api } from '../../api/client';
@@ -13,7 +13,7 @@ export function ResetPasswordPage() {
   const linkToken = useLinkToken();
   const done = useAfterAuth();
   const [password, setPassword] = useState('');
-  const m = useMutation({
+  const m = useSubmitMutation({
     mutationFn: () => api('POST /api/auth/reset-password', { body: { token: linkToken ?? '', password } }),
     onSuccess: done,
   });

@@ -2,7 +2,8 @@
  * `/setup?token=...`: creates the first super admin with the one-time token the server
  * printed at start, then signs them in and opens the admin pages.
  */
-import { useMutation, useQuery } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
+import { useSubmitMutation } from '../../lib/submit-once';
 import { useState } from 'react';
 import { Link, useNavigate, useSearchParams } from 'react-router';
 import { ApiError, api } from '../../api/client';
@@ -23,7 +24,7 @@ export function SetupPage() {
     queryFn: ({ signal }) => api('GET /api/setup', { signal }),
     staleTime: 0,
   });
-  const m = useMutation({
+  const m = useSubmitMutation({
     mutationFn: () => api('POST /api/setup', { body: { token, ...account } }),
     onSuccess: (a) => {
       signIn(a.token, a.user);

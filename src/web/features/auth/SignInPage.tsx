@@ -1,4 +1,4 @@
-import { useMutation } from '@tanstack/react-query';
+import { useSubmitMutation } from '../../lib/submit-once';
 import { useState } from 'react';
 import { Link, Navigate, useLocation } from 'react-router';
 import { ApiError, api } from '../../api/client';
@@ -17,7 +17,7 @@ export function SignInPage() {
   const config = useConfig();
   const [email, setEmail] = useState('');
   const [password, setPassword] = useState('');
-  const m = useMutation({
+  const m = useSubmitMutation({
     mutationFn: () => api('POST /api/auth/login', { body: { email, password } }),
     onSuccess: done,
   });

@@ -1,4 +1,4 @@
-import { useMutation } from '@tanstack/react-query';
+import { useSubmitMutation } from '../../lib/submit-once';
 import { useState } from 'react';
 import { Link, Navigate, useLocation, useNavigate } from 'react-router';
 import { api } from '../../api/client';
@@ -14,7 +14,7 @@ export function SignUpPage() {
   const navigate = useNavigate();
   const location = useLocation();
   const [account, setAccount] = useState<NewAccount>({ name: '', email: '', password: '' });
-  const m = useMutation({
+  const m = useSubmitMutation({
     mutationFn: () => api('POST /api/auth/register', { body: account }),
     // With REQUIRE_EMAIL_VERIFICATION the answer is 202 without a token: check the inbox.
     onSuccess: (a) => {

@@ -1,4 +1,5 @@
 import { useMutation } from '@tanstack/react-query';
+import { useSubmitMutation } from '../../lib/submit-once';
 import { useEffect, useRef, useState } from 'react';
 import { Link, useLocation } from 'react-router';
 import { api } from '../../api/client';
@@ -17,7 +18,7 @@ export function VerifyEmailPage() {
     mutationFn: (token: string) => api('POST /api/auth/verify-email', { body: { token } }),
     onSuccess: done,
   });
-  const resend = useMutation({ mutationFn: () => api('POST /api/auth/verify-email/resend', { body: { email } }) });
+  const resend = useSubmitMutation({ mutationFn: () => api('POST /api/auth/verify-email/resend', { body: { email } }) });
   const started = useRef(false);
   useEffect(() => {
     if (linkToken && !started.current) {

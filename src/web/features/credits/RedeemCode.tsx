@@ -1,4 +1,5 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useQueryClient } from '@tanstack/react-query';
+import { useSubmitMutation } from '../../lib/submit-once';
 import { useState } from 'react';
 import type { ResponseOf } from '../../../contracts/endpoints';
 import { api } from '../../api/client';
@@ -19,7 +20,7 @@ export function RedeemCode() {
   const [code, setCode] = useState('');
   const [done, setDone] = useState<Redeemed | null>(null);
   const queryClient = useQueryClient();
-  const redeem = useMutation({
+  const redeem = useSubmitMutation({
     mutationFn: (c: string) => api('POST /api/credits/redeem', { body: { code: c }, idempotent: true }),
     onMutate: () => setDone(null),
     onSuccess: (r) => {

@@ -1,4 +1,5 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useQueryClient } from '@tanstack/react-query';
+import { useSubmitMutation } from '../../lib/submit-once';
 import { useEffect, useId, useState } from 'react';
 import { api } from '../../api/client';
 import { SubmitActions } from '../../components/Actions';
@@ -30,7 +31,7 @@ export function SettingsForm() {
     setPackageId(s.autoRecharge.packageId ?? '');
   }, [settings.data]);
 
-  const save = useMutation({
+  const save = useSubmitMutation({
     mutationFn: () =>
       api('PUT /api/credits/settings', {
         body: {

@@ -1,4 +1,5 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useQueryClient } from '@tanstack/react-query';
+import { useSubmitMutation } from '../../lib/submit-once';
 import { useState } from 'react';
 import { api, setAccount } from '../../api/client';
 import { DialogActions } from '../../components/Actions';
@@ -19,7 +20,7 @@ export function CreateOrgDialog({ onClose }: { onClose(): void }) {
   const [touched, setTouched] = useState(false);
   const queryClient = useQueryClient();
   const { token } = useSession();
-  const create = useMutation({
+  const create = useSubmitMutation({
     mutationFn: () =>
       api('POST /api/orgs', { body: { name: name.trim(), ...(externalId.trim() ? { externalId: externalId.trim() } : {}) } }),
     onSuccess: async (r) => {

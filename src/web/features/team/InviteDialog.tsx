@@ -1,4 +1,5 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useQueryClient } from '@tanstack/react-query';
+import { useSubmitMutation } from '../../lib/submit-once';
 import { useState } from 'react';
 import type { ResponseOf } from '../../../contracts/endpoints';
 import { api } from '../../api/client';
@@ -29,7 +30,7 @@ export function InviteDialog({ org, onClose }: { org: Account; onClose(): void }
   const [email, setEmail] = useState('');
   const [role, setRole] = useState<'member' | 'admin' | 'owner'>('member');
   const queryClient = useQueryClient();
-  const invite = useMutation({
+  const invite = useSubmitMutation({
     mutationFn: () => api('POST /api/orgs/:id/invitations', { params: { id: org.id }, body: { email: email.trim(), role } }),
     // The new invitation joins "Pending invitations".
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: keys.invitations(org.id) }),

@@ -1,4 +1,5 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useQueryClient } from '@tanstack/react-query';
+import { useSubmitMutation } from '../../lib/submit-once';
 import { useState } from 'react';
 import type { ResponseOf } from '../../../contracts/endpoints';
 import { api } from '../../api/client';
@@ -39,7 +40,7 @@ export function MemberDialog({ org, member, onClose }: { org: Account; member: M
     ...(role !== member.role ? { role } : {}),
     ...(limitValue !== member.monthlyLimit ? { monthlyLimit: limitValue } : {}),
   };
-  const save = useMutation({
+  const save = useSubmitMutation({
     mutationFn: () => api('PATCH /api/orgs/:id/members/:userId', { params: { id: org.id, userId: member.userId }, body }),
     onSuccess: () => {
       changed();
@@ -83,7 +84,7 @@ export function MemberDialog({ org, member, onClose }: { org: Account; member: M
 /** Removes a member (the last owner cannot be: the server says so, 409). */
 export function RemoveMemberDialog({ org, member, onClose }: { org: Account; member: Member; onClose(): void }) {
   const changed = useTeamChanged(org);
-  const remove = useMutation({
+  const remove = useSubmitMutation({
     mutationFn: () => api('DELETE /api/orgs/:id/members/:userId', { params: { id: org.id, userId: member.userId } }),
     onSuccess: () => {
       changed();

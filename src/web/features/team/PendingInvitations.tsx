@@ -1,4 +1,5 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useQueryClient } from '@tanstack/react-query';
+import { useSubmitMutation } from '../../lib/submit-once';
 import { useState } from 'react';
 import type { ResponseOf } from '../../../contracts/endpoints';
 import { api } from '../../api/client';
@@ -51,7 +52,7 @@ export function PendingInvitations({ org }: { org: Account }) {
 
 function RevokeDialog({ org, invitation, onClose }: { org: Account; invitation: Pending; onClose(): void }) {
   const queryClient = useQueryClient();
-  const revoke = useMutation({
+  const revoke = useSubmitMutation({
     mutationFn: () => api('DELETE /api/orgs/:id/invitations/:invitationId', { params: { id: org.id, invitationId: invitation.id } }),
     onSuccess: () => {
       void queryClient.invalidateQueries({ queryKey: keys.invitations(org.id) });
