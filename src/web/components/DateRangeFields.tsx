@@ -22,16 +22,27 @@ export function DateRangeFields({ range, onChange, children }: { range: DayRange
   );
 }
 
-/** What a range that starts after it ends says, in place of what it would filter. */
-export function BadRange() {
-  return <p className="notice notice-error">The start date must not be after the end date.</p>;
+/** What a range that starts after it ends (or `children`, another problem of it) says, in place of what it would filter. */
+export function BadRange({ children = 'The start date must not be after the end date.' }: { children?: string }) {
+  return <p className="notice notice-error">{children}</p>;
 }
 
 /** What a report over a range says instead of itself: the range starts after it ends, the report failed (with "Retry"), or it loads. */
-export function ReportStatus({ bad, query, loading }: { bad: boolean; query: Retriable & { isPending: boolean }; loading: string }) {
+export function ReportStatus({
+  bad,
+  problem,
+  query,
+  loading,
+}: {
+  bad: boolean;
+  /** What is wrong with the range, in words (`useDayRange`'s `problem`). */
+  problem?: string | null;
+  query: Retriable & { isPending: boolean };
+  loading: string;
+}) {
   return (
     <>
-      {bad ? <BadRange /> : null}
+      {bad ? <BadRange>{problem ?? undefined}</BadRange> : null}
       <LoadError query={query} />
       {query.isPending && !query.error && !bad ? <Loading label={loading} /> : null}
     </>

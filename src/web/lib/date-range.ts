@@ -43,8 +43,19 @@ export function localDaysQuery(from: string, to: string): { from?: string; to?: 
   return { ...(from ? { from: localDayStart(from) } : {}), ...(to ? { to: localDayStart(to, 1) } : {}) };
 }
 
-/** A day range held in state, starting with the last `days` days; `bad` when it starts after it ends. */
+/**
+ * What is wrong with a report's range, in words, or null: a day left empty (a cleared date
+ * field; the query would carry `from=T00:00:00.000Z`) or a start after the end.
+ */
+export function rangeProblem(r: DayRange): string | null {
+  if (!r.from || !r.to) return 'Enter both a start and an end date.';
+  return r.from > r.to ? 'The start date must not be after the end date.' : null;
+}
+
+/** A day range held in state, starting with the last `days` days; `bad` (and `problem`, in words) when it cannot be asked for. */
 export function useDayRange(days: number) {
   const [range, setRange] = useState(() => lastDays(days));
-  return { range, setRange, bad: range.from > range.to };
+  const problem = rangeProblem(range);
+  return { range, setRange, bad: problem !== null, problem };
 }
+

@@ -29,7 +29,7 @@ const legend = <Legend wrapperStyle={{ fontSize: 13 }} formatter={(value) => <sp
  * net revenue by package (dollars); the top accounts by credits used (credits); usage by operation.
  */
 export function AdminAnalyticsPage() {
-  const { range, setRange, bad } = useDayRange(30);
+  const { range, setRange, bad, problem } = useDayRange(30);
   const analytics = useQuery({
     queryKey: keys.admin.analytics(range.from, range.to),
     queryFn: ({ signal }) => api('GET /api/admin/analytics', { query: rangeQuery(range), signal }),
@@ -40,7 +40,7 @@ export function AdminAnalyticsPage() {
   const a = bad ? undefined : analytics.data;
   return (
     <Card title="Analytics" actions={<DateRangeFields range={range} onChange={setRange} />}>
-      <ReportStatus bad={bad} query={analytics} loading="Loading analytics…" />
+      <ReportStatus bad={bad} problem={problem} query={analytics} loading="Loading analytics…" />
       {a ? (
         <>
           <dl className="stats" data-testid="analytics-figures">

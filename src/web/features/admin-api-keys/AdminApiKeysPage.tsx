@@ -12,6 +12,7 @@ import { SecretShownOnce } from '../../components/SecretShownOnce';
 import { Badge, ErrorMessage } from '../../components/ui';
 import { formatDate } from '../../lib/format';
 import { useList } from '../../lib/paged';
+import { useSubmitOnce } from '../../lib/forms';
 import { keys } from '../../lib/query-keys';
 
 type ApiKey = ResponseOf<'GET /api/admin/api-keys'>['items'][number];
@@ -70,6 +71,7 @@ function NewKeyDialog({ onClose }: { onClose(): void }) {
       void queryClient.invalidateQueries({ queryKey: keys.admin.apiKeys });
     },
   });
+  const submit = useSubmitOnce(() => create.mutate({ name: name.trim() }));
   const fe = fieldErrors(create.error);
   if (made) {
     return (
@@ -81,7 +83,7 @@ function NewKeyDialog({ onClose }: { onClose(): void }) {
     );
   }
   return (
-    <DialogForm title="New API key" onClose={onClose} onSubmit={() => create.mutate({ name: name.trim() })}>
+    <DialogForm title="New API key" onClose={onClose} onSubmit={submit}>
       <TextField label="Name (which backend uses it)" value={name} onChange={setName} required error={fe.name} />
       <ErrorMessage error={create.error} inline={['name']} />
       <DialogActions onCancel={onClose} submit="Create key" busy={create.isPending} />
@@ -98,8 +100,9 @@ function RevokeDialog({ apiKey, onClose }: { apiKey: ApiKey; onClose(): void }) 
       onClose();
     },
   });
+  const submit = useSubmitOnce(() => revoke.mutate());
   return (
-    <DialogForm title={`Revoke “${apiKey.name}”?`} onClose={onClose} onSubmit={() => revoke.mutate()}>
+    <DialogForm title={`Revoke “${apiKey.name}”?`} onClose={onClose} onSubmit={submit}>
       <p>
         Requests with <code>{apiKey.prefix}…</code> are refused from now on, on every instance. This cannot be undone.
       </p>

@@ -20,21 +20,28 @@ const COLUMNS: readonly Column<Rule>[] = [
   { header: 'Version', className: 'num', cell: (r) => r.version },
 ];
 
-/** `/admin/pricing`: the active rules (and, on demand, their old versions), with "New rule" and "Edit" on each active one. */
+/**
+ * `/admin/pricing`: the current version of each rule (and, on demand, the old versions), with
+ * "New rule" and "Edit" on each current one. A rule deactivated in its dialog stays listed,
+ * inactive, so that "Edit" can make it active again (the API allows it while no other version is).
+ */
 export function AdminPricingPage() {
   const [showOld, setShowOld] = useState(false);
   const { list, items: all } = useList('GET /api/admin/pricing', keys.admin.pricing);
+  // The current version: the active one, or the newest of a rule none of whose versions is active.
+  const current = (r: Rule) =>
+    r.active || !all.some((o) => o.operation === r.operation && o.unit === r.unit && o.id !== r.id && (o.active || o.version > r.version));
   return (
     <CatalogCard
       title="Pricing rules"
       filters={<CheckField label="Show old versions" checked={showOld} onChange={setShowOld} />}
       newLabel="New rule"
       query={list}
-      rows={(showOld ? all : all.filter((r) => r.active)).slice().sort(byRule)}
+      rows={(showOld ? all : all.filter(current)).slice().sort(byRule)}
       empty="No pricing rules."
       columns={COLUMNS}
-      // Old versions stay as they were: only the active version of a rule is edited (into a new version).
-      editLabel={(r) => (r.active ? `Edit ${humanize(r.operation)} ${unitLabel(r.unit)}` : null)}
+      // Old versions stay as they were: only the current version of a rule is edited (into a new version).
+      editLabel={(r) => (current(r) ? `Edit ${humanize(r.operation)} ${unitLabel(r.unit)}` : null)}
       dialog={(rule, close) => <RuleDialog rule={rule} onClose={close} />}
     />
   );

@@ -9,7 +9,7 @@ import { CheckField, CreditsField, fieldErrors, SelectField, TextField } from '.
 import { ErrorMessage } from '../../components/ui';
 import { humanize, unitLabel } from '../../lib/format';
 import { keys } from '../../lib/query-keys';
-import { onSubmit } from '../../lib/forms';
+import { onSubmit, useSubmitOnce } from '../../lib/forms';
 
 /** "New pricing rule", or "Edit <operation> <unit>" of one: a new price makes a new version. */
 export function RuleDialog({ rule, onClose }: { rule: Shape<'PricingRule'> | null; onClose(): void }) {
@@ -40,7 +40,7 @@ export function RuleDialog({ rule, onClose }: { rule: Shape<'PricingRule'> | nul
       onClose();
     },
   });
-  const submit = onSubmit(() => save.mutate());
+  const submit = onSubmit(useSubmitOnce(() => save.mutate()));
   const fe = fieldErrors(save.error);
   return (
     <Dialog

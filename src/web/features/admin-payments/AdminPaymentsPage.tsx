@@ -9,7 +9,7 @@ import { FilterSelect } from '../../components/Field';
 import { paymentColumns } from '../../components/payment-columns';
 import { QueryTable } from '../../components/QueryTable';
 import { Badge, ErrorMessage, statusTone } from '../../components/ui';
-import { type DayRange, rangeQuery } from '../../lib/date-range';
+import { type DayRange, localDaysQuery } from '../../lib/date-range';
 import { formatMoney, humanize } from '../../lib/format';
 import { usePages } from '../../lib/paged';
 import { keys } from '../../lib/query-keys';
@@ -36,7 +36,9 @@ export function AdminPaymentsPage() {
   const filter = {
     ...(status ? { status } : {}),
     ...(user.id ? { userId: user.id } : {}),
-    ...(range.from && range.to && range.from <= range.to ? rangeQuery(range) : {}),
+    // Either day may be left empty: "From" alone lists the payments since that day. The days are
+    // the viewer's, as the rows' times are (the history's rule).
+    ...(bad ? {} : localDaysQuery(range.from, range.to)),
   };
   const { list: payments, items } = usePages(
     'GET /api/admin/payments',

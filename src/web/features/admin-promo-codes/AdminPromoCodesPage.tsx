@@ -11,6 +11,7 @@ import { PagedTable } from '../../components/QueryTable';
 import { Badge, ErrorMessage } from '../../components/ui';
 import { formatCredits, formatDate } from '../../lib/format';
 import type { ItemOf } from '../../lib/paged';
+import { useSubmitOnce } from '../../lib/forms';
 import { keys } from '../../lib/query-keys';
 
 /** The end of a day picked in a date field, in the admin's time zone: a code is valid through that day. */
@@ -128,20 +129,17 @@ function NewPromoCodeDialog({ onClose }: { onClose(): void }) {
   });
   const fe = fieldErrors(create.error);
   const taken = create.error instanceof ApiError && create.error.code === 'conflict' ? 'This code exists already.' : null;
+  const submit = useSubmitOnce(() =>
+    create.mutate({
+      code: v.code.trim(),
+      credits: Number(v.credits),
+      expiresInDays: whole(v.expiresInDays),
+      maxRedemptions: whole(v.maxRedemptions),
+      validUntil: v.validUntil ? endOfDay(v.validUntil) : null,
+    }),
+  );
   return (
-    <DialogForm
-      title="New promo code"
-      onClose={onClose}
-      onSubmit={() =>
-        create.mutate({
-          code: v.code.trim(),
-          credits: Number(v.credits),
-          expiresInDays: whole(v.expiresInDays),
-          maxRedemptions: whole(v.maxRedemptions),
-          validUntil: v.validUntil ? endOfDay(v.validUntil) : null,
-        })
-      }
-    >
+    <DialogForm title="New promo code" onClose={onClose} onSubmit={submit}>
       {FIELDS.map((f) => (
         <Field
           key={f.name}

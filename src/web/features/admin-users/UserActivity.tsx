@@ -17,7 +17,7 @@ type Detail = ResponseOf<'GET /api/admin/users/:id'>;
 
 /** A user's usage report for admins (`GET /api/admin/users/:id/usage`): credits used per day in a chart, totals, by operation. */
 export function UserUsage({ userId }: { userId: string }) {
-  const { range, setRange, bad } = useDayRange(30);
+  const { range, setRange, bad, problem } = useDayRange(30);
   const usage = useQuery({
     queryKey: keys.admin.userUsage(userId, range.from, range.to),
     queryFn: ({ signal }) => api('GET /api/admin/users/:id/usage', { params: { id: userId }, query: rangeQuery(range), signal }),
@@ -29,7 +29,7 @@ export function UserUsage({ userId }: { userId: string }) {
   const data = (u?.series ?? []).map((s) => ({ label: formatBucket(s.bucket, 'day'), credits: s.credits }));
   return (
     <Card title="Usage" actions={<DateRangeFields range={range} onChange={setRange} />}>
-      <ReportStatus bad={bad} query={usage} loading="Loading usage…" />
+      <ReportStatus bad={bad} problem={problem} query={usage} loading="Loading usage…" />
       {u ? (
         <>
           <dl className="stats stats-compact">

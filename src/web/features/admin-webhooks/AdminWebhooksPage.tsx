@@ -9,6 +9,7 @@ import type { Column } from '../../components/DataTable';
 import { QueryTable } from '../../components/QueryTable';
 import { Badge, ErrorMessage } from '../../components/ui';
 import { EVENT_TYPES } from '../../../contracts/enums';
+import { useSubmitOnce } from '../../lib/forms';
 import { useList } from '../../lib/paged';
 import { keys } from '../../lib/query-keys';
 import { DeliveryLog } from './DeliveryLog';
@@ -128,8 +129,9 @@ function DeleteEndpointDialog({
       onClose();
     },
   });
+  const removeOnce = useSubmitOnce(() => remove.mutate());
   return (
-    <DialogForm title={`Delete the endpoint ${endpoint.url}?`} onClose={onClose} onSubmit={() => remove.mutate()}>
+    <DialogForm title={`Delete the endpoint ${endpoint.url}?`} onClose={onClose} onSubmit={removeOnce}>
       <p>No more events are sent to it, and its delivery log goes with it. This cannot be undone.</p>
       <ErrorMessage error={remove.error} />
       <DialogActions onCancel={onClose} submit="Delete endpoint" busy={remove.isPending} danger />

@@ -9,6 +9,7 @@ import { DialogForm } from '../../components/Dialog';
 import { CheckField, fieldErrors, TextField } from '../../components/Field';
 import { SecretShownOnce } from '../../components/SecretShownOnce';
 import { ErrorMessage, Success } from '../../components/ui';
+import { useSubmitOnce } from '../../lib/forms';
 
 type EventType = (typeof EVENT_TYPES)[number];
 
@@ -41,6 +42,7 @@ export function EndpointDialog({
       if (endpoint) onClose();
     },
   });
+  const submit = useSubmitOnce(() => save.mutate());
   const fe = fieldErrors(save.error);
   if (created) {
     return (
@@ -53,7 +55,7 @@ export function EndpointDialog({
     );
   }
   return (
-    <DialogForm title={endpoint ? 'Edit endpoint' : 'New endpoint'} onClose={onClose} onSubmit={() => save.mutate()}>
+    <DialogForm title={endpoint ? 'Edit endpoint' : 'New endpoint'} onClose={onClose} onSubmit={submit}>
       <TextField
         label="Endpoint URL"
         type="url"

@@ -34,7 +34,7 @@ function rangeWords(from: string, to: string): string {
 export function CreditUsageAnalytics() {
   const h = useId();
   const [granularity, setGranularity] = useState<Granularity>('day');
-  const { range, setRange, bad } = useDayRange(30);
+  const { range, setRange, bad, problem } = useDayRange(30);
   // An organisation's report is also split by the member who spent (`groupBy=member`). Whether
   // to ask is decided when the call is made, from the account it will carry, not from this
   // render: a change of account refetches the mounted query at once (lib/account.ts
@@ -109,7 +109,7 @@ export function CreditUsageAnalytics() {
           ))}
         </div>
       </DateRangeFields>
-      <ReportStatus bad={bad} query={usage} loading="Loading usage…" />
+      <ReportStatus bad={bad} problem={problem} query={usage} loading="Loading usage…" />
       {data ? (
         <>
           <dl className="stats stats-compact">
