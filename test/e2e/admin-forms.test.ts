@@ -2,7 +2,8 @@
  * Admin forms in Chromium, as a hurried admin uses them: a double-click on "Create key" or
  * "Create endpoint" makes one key or endpoint (the one shown once), not a second never shown;
  * a date field of a report cleared asks for both days instead of sending `from=T00:00:00.000Z`;
- * "From" alone filters the payments; a pricing rule deactivated in its dialog can be reactivated.
+ * "From" alone filters the payments; a pricing rule deactivated in its dialog can be reactivated;
+ * a "Copy" the browser refuses says so.
  */
 import { describe, expect, it } from 'vitest';
 import { browserSuite, CHROMIUM, hasChromium, newPage, signIn } from '../support/browser.js';
@@ -31,10 +32,16 @@ describe.skipIf(!hasChromium && !process.env.CI)('admin forms in Chromium', () =
     await page.getByRole('button', { name: 'New key' }).click();
     await page.getByRole('dialog', { name: 'New API key' }).getByLabel(/^Name/).fill('Hurried backend');
     await page.getByRole('dialog', { name: 'New API key' }).getByRole('button', { name: 'Create key' }).dblclick();
-    await page
-      .getByRole('dialog', { name: /Hurried backend/ })
-      .getByRole('button', { name: 'Done' })
-      .click();
+    // A browser that refuses the clipboard: said in the dialog, not an unhandled error.
+    const shown = page.getByRole('dialog', { name: /Hurried backend/ });
+    await page.evaluate(() =>
+      Object.defineProperty(navigator, 'clipboard', {
+        value: { writeText: () => Promise.reject(new DOMException('denied', 'NotAllowedError')) },
+      }),
+    );
+    await shown.getByRole('button', { name: 'Copy', exact: true }).click();
+    await shown.getByRole('alert').getByText('select it above and copy it yourself').waitFor();
+    await shown.getByRole('button', { name: 'Done' }).click();
     expect((await admin.api.get('/api/admin/api-keys')).body.items).toHaveLength(1);
 
     await page.goto(`${s.url}/admin/webhooks`);

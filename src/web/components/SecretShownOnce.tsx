@@ -23,7 +23,8 @@ export function SecretShownOnce({
   onClose(): void;
   children: ReactNode;
 }) {
-  const [copied, setCopied] = useState(false);
+  // 'failed': the browser refused the clipboard (permission, or no clipboard outside HTTPS): said, not an unhandled error.
+  const [copied, setCopied] = useState<boolean | 'failed'>(false);
   return (
     <Dialog title={title} onClose={onClose}>
       <div className="stack">
@@ -31,15 +32,25 @@ export function SecretShownOnce({
         <code className="secret" data-testid={testId}>
           {secret}
         </code>
+        {copied === 'failed' ? (
+          <p className="notice notice-error" role="alert">
+            The browser did not let the page copy it: select it above and copy it yourself.
+          </p>
+        ) : null}
         <div className="actions">
           <button
             type="button"
             className="button"
             onClick={() => {
-              void navigator.clipboard?.writeText(secret).then(() => setCopied(true));
+              const clipboard = navigator.clipboard as Clipboard | undefined;
+              if (!clipboard) return setCopied('failed');
+              clipboard.writeText(secret).then(
+                () => setCopied(true),
+                () => setCopied('failed'),
+              );
             }}
           >
-            {copied ? 'Copied' : 'Copy'}
+            {copied === true ? 'Copied' : 'Copy'}
           </button>
           <button type="button" className="button button-primary" onClick={onClose} ref={(el) => el?.focus()}>
             {closeLabel}
