@@ -1,4 +1,5 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useQueryClient } from '@tanstack/react-query';
+import { useSubmitMutation } from '../../lib/submit-once';
 import { useState } from 'react';
 import type { RequestOf, ResponseOf } from '../../../contracts/endpoints';
 import { api } from '../../api/client';
@@ -12,7 +13,6 @@ import { SecretShownOnce } from '../../components/SecretShownOnce';
 import { Badge, ErrorMessage } from '../../components/ui';
 import { formatDate } from '../../lib/format';
 import { useList } from '../../lib/paged';
-import { useSubmitOnce } from '../../lib/forms';
 import { keys } from '../../lib/query-keys';
 
 type ApiKey = ResponseOf<'GET /api/admin/api-keys'>['items'][number];
@@ -64,14 +64,14 @@ function NewKeyDialog({ onClose }: { onClose(): void }) {
   const [name, setName] = useState('');
   const [made, setMade] = useState<Created | null>(null);
   const queryClient = useQueryClient();
-  const create = useMutation({
+  const create = useSubmitMutation({
     mutationFn: (body: RequestOf<'POST /api/admin/api-keys'>['body']) => api('POST /api/admin/api-keys', { body }),
     onSuccess: (r) => {
       setMade(r);
       void queryClient.invalidateQueries({ queryKey: keys.admin.apiKeys });
     },
   });
-  const submit = useSubmitOnce(() => create.mutate({ name: name.trim() }));
+  const submit = () => create.mutate({ name: name.trim() });
   const fe = fieldErrors(create.error);
   if (made) {
     return (
@@ -93,14 +93,14 @@ function NewKeyDialog({ onClose }: { onClose(): void }) {
 
 function RevokeDialog({ apiKey, onClose }: { apiKey: ApiKey; onClose(): void }) {
   const queryClient = useQueryClient();
-  const revoke = useMutation({
+  const revoke = useSubmitMutation({
     mutationFn: () => api('DELETE /api/admin/api-keys/:id', { params: { id: apiKey.id } }),
     onSuccess: () => {
       void queryClient.invalidateQueries({ queryKey: keys.admin.apiKeys });
       onClose();
     },
   });
-  const submit = useSubmitOnce(() => revoke.mutate());
+  const submit = () => revoke.mutate();
   return (
     <DialogForm title={`Revoke “${apiKey.name}”?`} onClose={onClose} onSubmit={submit}>
       <p>

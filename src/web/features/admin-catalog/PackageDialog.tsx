@@ -1,4 +1,5 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useQueryClient } from '@tanstack/react-query';
+import { useSubmitMutation } from '../../lib/submit-once';
 import { useState } from 'react';
 import type { Shape } from '../../../contracts/types';
 import { PRICE_MAX_CENTS, PRICE_MIN_CENTS } from '../../../contracts/admin';
@@ -30,7 +31,7 @@ export function PackageDialog({ pkg, onClose }: { pkg: Shape<'CreditPackage'> | 
   const cents = priceTextToCents(price);
   const priceBad = cents === null || cents < PRICE_MIN_CENTS || cents > PRICE_MAX_CENTS;
   const queryClient = useQueryClient();
-  const save = useMutation({
+  const save = useSubmitMutation({
     mutationFn: () => {
       const body = {
         name: name.trim(),

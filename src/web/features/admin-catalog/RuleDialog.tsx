@@ -1,4 +1,5 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useQueryClient } from '@tanstack/react-query';
+import { useSubmitMutation } from '../../lib/submit-once';
 import { useState } from 'react';
 import { UNIT_NAMES } from '../../../contracts/money';
 import type { Shape } from '../../../contracts/types';
@@ -9,7 +10,7 @@ import { CheckField, CreditsField, fieldErrors, SelectField, TextField } from '.
 import { ErrorMessage } from '../../components/ui';
 import { humanize, unitLabel } from '../../lib/format';
 import { keys } from '../../lib/query-keys';
-import { onSubmit, useSubmitOnce } from '../../lib/forms';
+import { onSubmit } from '../../lib/forms';
 
 /** "New pricing rule", or "Edit <operation> <unit>" of one: a new price makes a new version. */
 export function RuleDialog({ rule, onClose }: { rule: Shape<'PricingRule'> | null; onClose(): void }) {
@@ -19,7 +20,7 @@ export function RuleDialog({ rule, onClose }: { rule: Shape<'PricingRule'> | nul
   const [description, setDescription] = useState(rule?.description ?? '');
   const [active, setActive] = useState(rule?.active ?? true);
   const queryClient = useQueryClient();
-  const save = useMutation({
+  const save = useSubmitMutation({
     mutationFn: () =>
       rule
         ? api('PATCH /api/admin/pricing/:id', {
@@ -40,7 +41,7 @@ export function RuleDialog({ rule, onClose }: { rule: Shape<'PricingRule'> | nul
       onClose();
     },
   });
-  const submit = onSubmit(useSubmitOnce(() => save.mutate()));
+  const submit = onSubmit(() => save.mutate());
   const fe = fieldErrors(save.error);
   return (
     <Dialog

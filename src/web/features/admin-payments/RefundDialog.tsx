@@ -1,4 +1,5 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useQueryClient } from '@tanstack/react-query';
+import { useSubmitMutation } from '../../lib/submit-once';
 import { useState } from 'react';
 import { priceTextToCents } from '../../../contracts/money';
 import type { Shape } from '../../../contracts/types';
@@ -20,7 +21,7 @@ export function RefundDialog({ payment, onClose }: { payment: Shape<'AdminPaymen
   // Read as text, exactly (no float rounds 1.005 to 1.01 unseen).
   const cents = priceTextToCents(amount);
   const queryClient = useQueryClient();
-  const refund = useMutation({
+  const refund = useSubmitMutation({
     mutationFn: () => {
       if (cents === null) throw new Error('unreachable: the amount is checked before it is sent');
       return api('POST /api/admin/payments/:id/refund', {

@@ -1,4 +1,5 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useSubmitMutation } from '../../lib/submit-once';
 import { type InputHTMLAttributes, useState } from 'react';
 import type { RequestOf } from '../../../contracts/endpoints';
 import { ApiError, api } from '../../api/client';
@@ -11,7 +12,6 @@ import { PagedTable } from '../../components/QueryTable';
 import { Badge, ErrorMessage } from '../../components/ui';
 import { formatCredits, formatDate } from '../../lib/format';
 import type { ItemOf } from '../../lib/paged';
-import { useSubmitOnce } from '../../lib/forms';
 import { keys } from '../../lib/query-keys';
 
 /** The end of a day picked in a date field, in the admin's time zone: a code is valid through that day. */
@@ -120,7 +120,7 @@ const FIELDS: readonly { name: PromoField; label: string; input: InputHTMLAttrib
 function NewPromoCodeDialog({ onClose }: { onClose(): void }) {
   const [v, setV] = useState<Record<PromoField, string>>({ code: '', credits: '', expiresInDays: '', maxRedemptions: '', validUntil: '' });
   const queryClient = useQueryClient();
-  const create = useMutation({
+  const create = useSubmitMutation({
     mutationFn: (body: RequestOf<'POST /api/admin/promo-codes'>['body']) => api('POST /api/admin/promo-codes', { body }),
     onSuccess: () => {
       void queryClient.invalidateQueries({ queryKey: keys.admin.promoCodes });
@@ -129,15 +129,14 @@ function NewPromoCodeDialog({ onClose }: { onClose(): void }) {
   });
   const fe = fieldErrors(create.error);
   const taken = create.error instanceof ApiError && create.error.code === 'conflict' ? 'This code exists already.' : null;
-  const submit = useSubmitOnce(() =>
+  const submit = () =>
     create.mutate({
       code: v.code.trim(),
       credits: Number(v.credits),
       expiresInDays: whole(v.expiresInDays),
       maxRedemptions: whole(v.maxRedemptions),
       validUntil: v.validUntil ? endOfDay(v.validUntil) : null,
-    }),
-  );
+    });
   return (
     <DialogForm title="New promo code" onClose={onClose} onSubmit={submit}>
       {FIELDS.map((f) => (

@@ -1,4 +1,5 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useQueryClient } from '@tanstack/react-query';
+import { useSubmitMutation } from '../../lib/submit-once';
 import { useState } from 'react';
 import type { Shape } from '../../../contracts/types';
 import { ApiError, api } from '../../api/client';
@@ -31,7 +32,7 @@ export function AdjustCreditsDialog({ target, onClose }: { target: AdjustTarget;
   const [expires, setExpires] = useState('');
   const [touched, setTouched] = useState(false);
   const queryClient = useQueryClient();
-  const adjust = useMutation({
+  const adjust = useSubmitMutation({
     mutationFn: () => {
       const body = { amount: Number(amount), reason: reason.trim(), ...(expires ? { expiresAt: endOfDay(expires) } : {}) };
       return target.kind === 'user'

@@ -1,4 +1,5 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useQueryClient } from '@tanstack/react-query';
+import { useSubmitMutation } from '../../lib/submit-once';
 import { useEffect, useState } from 'react';
 import type { Shape } from '../../../contracts/types';
 import { api } from '../../api/client';
@@ -13,7 +14,7 @@ export function RoleForm({ user }: { user: Shape<'AdminUser'> }) {
   const [role, setRole] = useState<Shape<'Role'>>(user.role);
   const queryClient = useQueryClient();
   useEffect(() => setRole(user.role), [user.role]);
-  const save = useMutation({
+  const save = useSubmitMutation({
     mutationFn: () => api('PATCH /api/admin/users/:id', { params: { id: user.id }, body: { role } }),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: keys.admin.all }),
   });

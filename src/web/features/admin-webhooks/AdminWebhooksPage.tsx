@@ -1,4 +1,5 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useSubmitMutation } from '../../lib/submit-once';
 import { useState } from 'react';
 import type { Shape } from '../../../contracts/types';
 import { api } from '../../api/client';
@@ -9,7 +10,6 @@ import type { Column } from '../../components/DataTable';
 import { QueryTable } from '../../components/QueryTable';
 import { Badge, ErrorMessage } from '../../components/ui';
 import { EVENT_TYPES } from '../../../contracts/enums';
-import { useSubmitOnce } from '../../lib/forms';
 import { useList } from '../../lib/paged';
 import { keys } from '../../lib/query-keys';
 import { DeliveryLog } from './DeliveryLog';
@@ -122,14 +122,14 @@ function DeleteEndpointDialog({
   onClose(): void;
   onDeleted(): void;
 }) {
-  const remove = useMutation({
+  const remove = useSubmitMutation({
     mutationFn: () => api('DELETE /api/admin/webhook-endpoints/:id', { params: { id: endpoint.id } }),
     onSuccess: () => {
       onDeleted();
       onClose();
     },
   });
-  const removeOnce = useSubmitOnce(() => remove.mutate());
+  const removeOnce = () => remove.mutate();
   return (
     <DialogForm title={`Delete the endpoint ${endpoint.url}?`} onClose={onClose} onSubmit={removeOnce}>
       <p>No more events are sent to it, and its delivery log goes with it. This cannot be undone.</p>

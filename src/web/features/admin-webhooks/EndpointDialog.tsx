@@ -1,4 +1,4 @@
-import { useMutation } from '@tanstack/react-query';
+import { useSubmitMutation } from '../../lib/submit-once';
 import { useState } from 'react';
 import { EVENT_TYPES } from '../../../contracts/enums';
 import type { ResponseOf } from '../../../contracts/endpoints';
@@ -9,7 +9,6 @@ import { DialogForm } from '../../components/Dialog';
 import { CheckField, fieldErrors, TextField } from '../../components/Field';
 import { SecretShownOnce } from '../../components/SecretShownOnce';
 import { ErrorMessage, Success } from '../../components/ui';
-import { useSubmitOnce } from '../../lib/forms';
 
 type EventType = (typeof EVENT_TYPES)[number];
 
@@ -30,7 +29,7 @@ export function EndpointDialog({
   const [url, setUrl] = useState(endpoint?.url ?? '');
   const [events, setEvents] = useState<EventType[]>(endpoint ? [...endpoint.events] : [...EVENT_TYPES]);
   const [created, setCreated] = useState<ResponseOf<'POST /api/admin/webhook-endpoints'> | null>(null);
-  const save = useMutation({
+  const save = useSubmitMutation({
     mutationFn: async () => {
       const body = { url: url.trim(), events };
       if (!endpoint) setCreated(await api('POST /api/admin/webhook-endpoints', { body }));
@@ -42,7 +41,7 @@ export function EndpointDialog({
       if (endpoint) onClose();
     },
   });
-  const submit = useSubmitOnce(() => save.mutate());
+  const submit = () => save.mutate();
   const fe = fieldErrors(save.error);
   if (created) {
     return (
