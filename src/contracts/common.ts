@@ -49,19 +49,23 @@ export const errorSchema = z
   })
   .meta({ id: 'Error' });
 
-/** A signed amount of credits (at most 3 decimals, within 1e9) -> millicredits. */
-export const creditsInput = z
-  .number()
-  .refine((n) => creditsToMc(n) !== null, {
-    message: 'must be a number of credits with at most 3 decimals, between -1,000,000,000 and 1,000,000,000',
-  })
-  .transform((n) => creditsToMc(n) as number);
+/** An amount of credits (at most 3 decimals, within 1e9) -> millicredits; `range` says the field's bounds in its message. */
+const creditsWithin = (range: string) =>
+  z
+    .number()
+    .refine((n) => creditsToMc(n) !== null, { message: `must be a number of credits with at most 3 decimals, ${range}` })
+    .transform((n) => creditsToMc(n) as number);
 
-/** A positive amount of credits -> millicredits. */
-export const positiveCreditsInput = creditsInput.refine((mc) => mc > 0, { message: 'must be greater than 0' });
+/** A signed amount of credits (at most 3 decimals, within 1e9) -> millicredits. */
+export const creditsInput = creditsWithin('between -1,000,000,000 and 1,000,000,000');
+
+/** A positive amount of credits -> millicredits (a field that takes no negative does not say -1,000,000,000). */
+export const positiveCreditsInput = creditsWithin('up to 1,000,000,000').refine((mc) => mc > 0, { message: 'must be greater than 0' });
 
 /** A non-negative amount of credits -> millicredits. */
-export const nonNegativeCreditsInput = creditsInput.refine((mc) => mc >= 0, { message: 'must not be negative' });
+export const nonNegativeCreditsInput = creditsWithin('from 0 to 1,000,000,000').refine((mc) => mc >= 0, {
+  message: 'must not be negative',
+});
 
 /** A non-negative base quantity with at most 3 decimals -> thousandths. */
 export const quantityInput = z

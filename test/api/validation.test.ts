@@ -128,6 +128,15 @@ describe.each(await activeDialects())('validation messages and free text on %s',
     expect(notJson.body.error).toEqual({ code: 'validation_error', message: 'The request body is not valid JSON.' });
     const notObject = await user.api.post('/api/messages', ['to', 'body']);
     expect(notObject.error?.message).toBe('The request body must be an object.');
+
+    // A credits field that takes no negative says its own bounds, not -1,000,000,000.
+    const pkg = await admin.post('/api/admin/packages', { name: 'Tiny', credits: 0.0005, bonusCredits: 1.2345, priceCents: 100 });
+    expect(pkg.status).toBe(400);
+    expect(pkg.error?.message).toMatch(/Credits must be a number of credits with at most 3 decimals, up to 1,000,000,000\./);
+    expect(pkg.error?.message).toMatch(/must be a number of credits with at most 3 decimals, from 0 to 1,000,000,000\./);
+    expect(pkg.error?.message).not.toContain('-1,000,000,000');
+    const adjust = await admin.post(`/api/admin/users/${user.user.id}/adjustments`, { amount: 0.0005, reason: 'x' });
+    expect(adjust.error?.message).toContain('between -1,000,000,000 and 1,000,000,000');
     expect(await moneyState()).toBe(before);
   });
 
