@@ -2,6 +2,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef } from 'react';
 import { Link, useLocation, useParams } from 'react-router';
 import { ApiError, api, setAccount } from '../../api/client';
+import { useChosenAccount } from '../../lib/account';
 import { ErrorMessage, Loading } from '../../components/ui';
 import { keys } from '../../lib/query-keys';
 import { useSession } from '../../lib/session';
@@ -34,6 +35,7 @@ export function AcceptInvitationPage() {
     accept.mutate();
   }, [invitation, accept]);
   const gone = accept.error instanceof ApiError && accept.error.status === 404;
+  const orgs = useChosenAccount().accounts.filter((a) => a.kind === 'organization');
   return (
     <div className="page narrow">
       <section className="card" aria-labelledby="invitation-h">
@@ -64,6 +66,13 @@ export function AcceptInvitationPage() {
               This invitation cannot be accepted: it was used already, it expired, or it was sent to another email than yours ({user?.email}
               ). Ask whoever invited you for a new one.
             </p>
+            {/* The link opened again after joining (a reload, the mail's link clicked twice) is "used already": say where the organisation is. */}
+            {orgs.length > 0 ? (
+              <p>
+                If you already joined with this link, the organisation is in the “Account” menu at the top: you belong to{' '}
+                {orgs.map((o) => o.name).join(', ')}.
+              </p>
+            ) : null}
           </div>
         ) : accept.error ? (
           <ErrorMessage error={accept.error} />
