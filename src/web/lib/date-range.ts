@@ -58,4 +58,3 @@ export function useDayRange(days: number) {
   const problem = rangeProblem(range);
   return { range, setRange, bad: problem !== null, problem };
 }
-
