@@ -184,7 +184,9 @@ describe.skipIf(!hasChromium && !process.env.CI)('finance pages in Chromium', ()
     const page = await creditsPageOf('settings', u.user.email);
     const settings = page.getByRole('region', { name: 'Settings' });
     const low = settings.getByLabel('Low balance threshold (credits)');
-    expect(await low.inputValue()).toBe(String((await u.api.get('/api/credits/settings')).body.lowBalanceThreshold));
+    // The field takes the stored value once the settings arrive (the form may render a frame before).
+    const stored = String((await u.api.get('/api/credits/settings')).body.lowBalanceThreshold);
+    await expect.poll(() => low.inputValue()).toBe(stored);
     await low.fill('');
     await settings.getByRole('button', { name: 'Save settings' }).click();
     await settings.getByText('Enter a threshold in credits (0 for no low-balance alert).').waitFor();

@@ -50,7 +50,9 @@ describe('what a usage row paid for', () => {
 describe('the history’s days', () => {
   const tz = process.env.TZ;
   afterEach(() => {
-    process.env.TZ = tz;
+    // Unset before: deleted again (assigning undefined would set the string "undefined").
+    if (tz === undefined) delete process.env.TZ;
+    else process.env.TZ = tz;
   });
   it('are the viewer’s days: a day starts at its local midnight and To takes its whole day', () => {
     process.env.TZ = 'Pacific/Kiritimati'; // UTC+14

@@ -8,7 +8,8 @@
 import type { FastifyRequest } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { activeDialects, createTestDb, type TestDb } from '../../../test/support/db.js';
-import { conflict, insufficientCredits } from '../../core/errors.js';
+import { conflict, DomainError, insufficientCredits } from '../../core/errors.js';
+import { HttpError } from '../http-errors.js';
 import { Idempotency, type StoredReply } from './idempotency.js';
 
 const request = (key: string, body: unknown = { quantity: 300 }) =>
@@ -80,6 +81,18 @@ describe.each(await activeDialects())('idempotency on %s', (dialect) => {
       throw new Error('connection terminated');
     });
     await expect(failed).rejects.toThrow('connection terminated');
+    // A 5xx of ours too (the writer shedding load, VAPI failing): answered as it is.
+    for (const [key, err] of [
+      ['k-shed', new DomainError('overloaded', 'The service is busy.')],
+      ['k-vapi', new HttpError('bad_gateway', 'VAPI could not start the call.')],
+    ] as const) {
+      const r = request(key);
+      const shed = idem.run(r, { scope: 'svc', render: () => first }, async () => {
+        await otherInstanceCommits(r, key);
+        throw err;
+      });
+      await expect(shed).rejects.toBe(err);
+    }
   });
 
   it('is 409 idempotency_conflict when the duplicate committed elsewhere asked something else', async () => {

@@ -16,7 +16,7 @@ import { DomainError, idempotencyConflict } from '../../core/errors.js';
 import type { Applied, IdempotencyInput } from '../../core/ledger/types.js';
 import { stableStringify } from '../../core/stable-json.js';
 import type { DB } from '../../db/schema.js';
-import { HttpError } from '../http-errors.js';
+import { HttpError, STATUS } from '../http-errors.js';
 
 export interface StoredReply {
   status: number;
@@ -203,10 +203,14 @@ export class Idempotency {
   }
 }
 
-/** A refusal of the request itself (400, 402, 404, 409...), not a failure of the service. */
+/**
+ * A refusal of the request itself (a 4xx: 400, 402, 404, 409...), not a failure of the service:
+ * a 5xx (`overloaded` while shedding or stopping, `bad_gateway`, `payments_unavailable`) is
+ * answered as it is, with no second read of the key (which, failing too, would replace it).
+ */
 function isRefusal(err: unknown): boolean {
-  if (err instanceof DomainError) return err.code !== 'idempotency_conflict';
-  return err instanceof HttpError;
+  if (!(err instanceof DomainError) && !(err instanceof HttpError)) return false;
+  return err.code !== 'idempotency_conflict' && STATUS[err.code] < 500;
 }
 
 /** Sends a stored (or fresh) reply; replays carry `Idempotent-Replayed: true`. */

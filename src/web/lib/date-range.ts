@@ -49,7 +49,12 @@ export function localDaysQuery(from: string, to: string): { from?: string; to?: 
  */
 export function rangeProblem(r: DayRange): string | null {
   if (!r.from || !r.to) return 'Enter both a start and an end date.';
-  return r.from > r.to ? 'The start date must not be after the end date.' : null;
+  return startsAfterEnd(r) ? 'The start date must not be after the end date.' : null;
+}
+
+/** Whether both days are given and the first is after the last (a list's filter may leave either empty). */
+export function startsAfterEnd(r: DayRange): boolean {
+  return Boolean(r.from && r.to && r.from > r.to);
 }
 
 /** A day range held in state, starting with the last `days` days; `bad` (and `problem`, in words) when it cannot be asked for. */

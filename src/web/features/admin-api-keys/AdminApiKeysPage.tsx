@@ -71,7 +71,6 @@ function NewKeyDialog({ onClose }: { onClose(): void }) {
       void queryClient.invalidateQueries({ queryKey: keys.admin.apiKeys });
     },
   });
-  const submit = () => create.mutate({ name: name.trim() });
   const fe = fieldErrors(create.error);
   if (made) {
     return (
@@ -83,7 +82,7 @@ function NewKeyDialog({ onClose }: { onClose(): void }) {
     );
   }
   return (
-    <DialogForm title="New API key" onClose={onClose} onSubmit={submit}>
+    <DialogForm title="New API key" onClose={onClose} onSubmit={() => create.mutate({ name: name.trim() })}>
       <TextField label="Name (which backend uses it)" value={name} onChange={setName} required error={fe.name} />
       <ErrorMessage error={create.error} inline={['name']} />
       <DialogActions onCancel={onClose} submit="Create key" busy={create.isPending} />
@@ -100,9 +99,8 @@ function RevokeDialog({ apiKey, onClose }: { apiKey: ApiKey; onClose(): void }) 
       onClose();
     },
   });
-  const submit = () => revoke.mutate();
   return (
-    <DialogForm title={`Revoke “${apiKey.name}”?`} onClose={onClose} onSubmit={submit}>
+    <DialogForm title={`Revoke “${apiKey.name}”?`} onClose={onClose} onSubmit={() => revoke.mutate()}>
       <p>
         Requests with <code>{apiKey.prefix}…</code> are refused from now on, on every instance. This cannot be undone.
       </p>

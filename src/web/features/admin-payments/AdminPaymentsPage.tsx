@@ -9,7 +9,7 @@ import { FilterSelect } from '../../components/Field';
 import { paymentColumns } from '../../components/payment-columns';
 import { QueryTable } from '../../components/QueryTable';
 import { Badge, ErrorMessage, statusTone } from '../../components/ui';
-import { type DayRange, localDaysQuery } from '../../lib/date-range';
+import { type DayRange, localDaysQuery, startsAfterEnd } from '../../lib/date-range';
 import { formatMoney, humanize } from '../../lib/format';
 import { usePages } from '../../lib/paged';
 import { keys } from '../../lib/query-keys';
@@ -32,7 +32,7 @@ export function AdminPaymentsPage() {
   const [refunding, setRefunding] = useState<Shape<'AdminPayment'> | null>(null);
   const [range, setRange] = useState<DayRange>({ from: '', to: '' });
   const [user, setUser] = useState<PickedUser>({ text: '', id: null });
-  const bad = Boolean(range.from && range.to && range.from > range.to);
+  const bad = startsAfterEnd(range);
   const filter = {
     ...(status ? { status } : {}),
     ...(user.id ? { userId: user.id } : {}),

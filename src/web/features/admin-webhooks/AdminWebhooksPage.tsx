@@ -129,9 +129,8 @@ function DeleteEndpointDialog({
       onClose();
     },
   });
-  const removeOnce = () => remove.mutate();
   return (
-    <DialogForm title={`Delete the endpoint ${endpoint.url}?`} onClose={onClose} onSubmit={removeOnce}>
+    <DialogForm title={`Delete the endpoint ${endpoint.url}?`} onClose={onClose} onSubmit={() => remove.mutate()}>
       <p>No more events are sent to it, and its delivery log goes with it. This cannot be undone.</p>
       <ErrorMessage error={remove.error} />
       <DialogActions onCancel={onClose} submit="Delete endpoint" busy={remove.isPending} danger />

@@ -41,7 +41,6 @@ export function EndpointDialog({
       if (endpoint) onClose();
     },
   });
-  const submit = () => save.mutate();
   const fe = fieldErrors(save.error);
   if (created) {
     return (
@@ -54,7 +53,7 @@ export function EndpointDialog({
     );
   }
   return (
-    <DialogForm title={endpoint ? 'Edit endpoint' : 'New endpoint'} onClose={onClose} onSubmit={submit}>
+    <DialogForm title={endpoint ? 'Edit endpoint' : 'New endpoint'} onClose={onClose} onSubmit={() => save.mutate()}>
       <TextField
         label="Endpoint URL"
         type="url"

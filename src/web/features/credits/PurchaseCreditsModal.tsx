@@ -1,4 +1,5 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useQueryClient } from '@tanstack/react-query';
+import { useSubmitMutation } from '../../lib/submit-once';
 import { lazy, Suspense, useEffect, useRef, useState } from 'react';
 import type { Shape } from '../../../contracts/types';
 import { ApiError, api, idempotencyKey } from '../../api/client';
@@ -43,7 +44,7 @@ export function PurchaseCreditsModal({ onClose, preferred }: { onClose(): void; 
   const [offline, setOffline] = useState(false);
   // Each purchase carries its own Idempotency-Key; "Try again" after a failure sends the same
   // one, so a purchase that did go through is answered again, never made twice.
-  const buy = useMutation({
+  const buy = useSubmitMutation({
     // Run even when the browser says it is offline (React Query would hold it back, showing "Buying…" until back online): it then fails at once and says so.
     networkMode: 'always',
     mutationFn: ({ pkg, key }: { pkg: Shape<'CreditPackage'>; key: string }) => {

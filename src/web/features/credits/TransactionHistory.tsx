@@ -11,7 +11,7 @@ import { humanize } from '../../lib/format';
 import { usePages } from '../../lib/paged';
 import { keys } from '../../lib/query-keys';
 import { BadRange } from '../../components/DateRangeFields';
-import { localDaysQuery } from '../../lib/date-range';
+import { localDaysQuery, startsAfterEnd } from '../../lib/date-range';
 
 /**
  * The user's ledger rows, newest first, filtered by type and by days ("From" and "To", days of
@@ -24,7 +24,7 @@ export function TransactionHistory() {
   const [type, setType] = useState<Shape<'Transaction'>['type'] | ''>('');
   const [from, setFrom] = useState('');
   const [to, setTo] = useState('');
-  const bad = Boolean(from && to && from > to);
+  const bad = startsAfterEnd({ from, to });
   // The days start and end in the viewer's time zone (the rows' times are local): sent as instants, `to` the next day's start.
   const filter = { ...(type ? { type } : {}), ...(bad ? {} : localDaysQuery(from, to)) };
   // Nothing is asked while the range is wrong (the list is hidden then).

@@ -21,7 +21,8 @@ export function FileCard() {
       form.append('file', f, f.name);
       return api('POST /api/files', { body: form, idempotent: true, idempotencyKey });
     },
-    (a, b) => a === b,
+    // The same file picked again is a new File object: it is the same upload (the server's fingerprint is its content).
+    (a, b) => a.name === b.name && a.size === b.size && a.lastModified === b.lastModified,
   );
   const submit = onSubmit(() => {
     if (file && !tooLarge) upload.mutate(file);

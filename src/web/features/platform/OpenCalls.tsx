@@ -1,5 +1,6 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useId, useRef, useState } from 'react';
+import { useQuery, useQueryClient } from '@tanstack/react-query';
+import { useSubmitMutation } from '../../lib/submit-once';
+import { useId, useState } from 'react';
 import type { ResponseOf } from '../../../contracts/endpoints';
 import type { Shape } from '../../../contracts/types';
 import { api } from '../../api/client';
@@ -48,27 +49,17 @@ function OpenCall({ call, simulated, onEnded }: { call: Shape<'Call'>; simulated
     'per_minute',
     simulated && durationNum !== null ? Math.min(durationNum, call.maxDurationSeconds) : null,
   );
-  // One request at a time: a double click must not send a second end (React disables the button only after the second click).
-  const busy = useRef(false);
-  const end = useMutation({
-    mutationFn: async (body: { durationSeconds?: number }) => {
-      try {
-        return await api('POST /api/vapi/calls/:id/end', { params: { id: call.id }, body, idempotent: true });
-      } finally {
-        busy.current = false;
-      }
-    },
+  // One request at a time: a double click must not send a second end.
+  const end = useSubmitMutation({
+    mutationFn: (body: { durationSeconds?: number }) =>
+      api('POST /api/vapi/calls/:id/end', { params: { id: call.id }, body, idempotent: true }),
     onSuccess: onEnded,
     onSettled: () => {
       void queryClient.invalidateQueries({ queryKey: keys.balance });
       void queryClient.invalidateQueries({ queryKey: keys.calls.all });
     },
   });
-  const onEnd = onSubmit(() => {
-    if (busy.current) return;
-    busy.current = true;
-    end.mutate(simulated && durationNum !== null ? { durationSeconds: durationNum } : {});
-  });
+  const onEnd = onSubmit(() => end.mutate(simulated && durationNum !== null ? { durationSeconds: durationNum } : {}));
   return (
     <article className="tile open-call" aria-labelledby={`${id}-t`}>
       <div className="open-call-head">

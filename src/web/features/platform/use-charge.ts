@@ -1,30 +1,23 @@
 /**
  * A metered operation of the platform page, sent at most once per intent:
  *
- * - a second submit while one is on its way is ignored (a double click would otherwise send two
- *   requests, each with its own Idempotency-Key, and be charged twice: the button is disabled
- *   only once React re-renders, after the second click has already arrived);
+ * - a second submit while one is on its way is ignored (`useSubmitMutation`: a double click
+ *   would otherwise send two requests, each with its own Idempotency-Key, and be charged twice);
  * - when the answer was lost (the connection failed, or the server or a proxy failed mid-way),
  *   the charge may have been made: the error says so, and sending the same thing again reuses
  *   the same Idempotency-Key, so the server replays the first answer instead of charging again.
+ *   So does a 409 `idempotency_conflict` (the first request with that key is still running): a
+ *   new key would start a second one.
  *
  * After each attempt the balance and the prices are read again.
  */
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useQueryClient } from '@tanstack/react-query';
 import { useRef } from 'react';
 import type { Shape } from '../../../contracts/types';
 import { ApiError, idempotencyKey } from '../../api/client';
 import { keys } from '../../lib/query-keys';
-
-/** 503 codes the service answers before doing anything. */
-const NOTHING_DONE = new Set(['overloaded', 'database_unavailable']);
-
-/** Whether a failed request may still have been carried out: its answer never arrived, or the server failed mid-way. */
-export function outcomeUnknown(e: unknown): boolean {
-  if (!(e instanceof ApiError)) return false;
-  if (e.status === 0) return e.code === 'network_error';
-  return e.status >= 500 && !(e.status === 503 && NOTHING_DONE.has(e.code));
-}
+import { useSubmitMutation } from '../../lib/submit-once';
+import { keepsKey, outcomeUnknown } from './charge-outcome';
 
 const UNKNOWN =
   'We cannot tell whether this went through: the answer did not arrive. Check your balance before sending it again; sending the same again will not charge twice.';
@@ -39,23 +32,19 @@ export function useCharge<TVars, TAnswer extends { credits: Shape<'Charge'> }>(
   same: (a: TVars, b: TVars) => boolean = (a, b) => JSON.stringify(a) === JSON.stringify(b),
 ) {
   const queryClient = useQueryClient();
-  const busy = useRef(false);
   const uncertain = useRef<Attempt<TVars> | null>(null);
   // The bookkeeping lives in the request itself, not in mutate's callbacks: those are dropped
   // when the card resets the mutation (a new file chosen) while a request is on its way.
-  const mutation = useMutation({
+  const mutation = useSubmitMutation({
     mutationFn: async (attempt: Attempt<TVars>) => {
       try {
         const answer = await fn(attempt.vars, attempt.key);
         uncertain.current = null;
         return answer;
       } catch (e) {
-        const unknown = outcomeUnknown(e);
-        uncertain.current = unknown ? attempt : null;
-        if (unknown && e instanceof ApiError) throw new ApiError(e.status, e.code, UNKNOWN, e.details);
+        uncertain.current = keepsKey(e) ? attempt : null;
+        if (outcomeUnknown(e) && e instanceof ApiError) throw new ApiError(e.status, e.code, UNKNOWN, e.details);
         throw e;
-      } finally {
-        busy.current = false;
       }
     },
     onSettled: () => {
@@ -64,8 +53,6 @@ export function useCharge<TVars, TAnswer extends { credits: Shape<'Charge'> }>(
     },
   });
   const mutate = (vars: TVars, opts?: { onSettled?: () => void }) => {
-    if (busy.current) return;
-    busy.current = true;
     const last = uncertain.current;
     mutation.mutate({ vars, key: last && same(last.vars, vars) ? last.key : idempotencyKey() }, opts);
   };
