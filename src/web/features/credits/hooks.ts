@@ -2,14 +2,23 @@
 import { type QueryClient, type QueryKey, useQuery, useQueryClient } from '@tanstack/react-query';
 import { createContext, useContext, useEffect, useState, useSyncExternalStore } from 'react';
 import type { Shape } from '../../../contracts/types';
-import { api, openEventStream } from '../../api/client';
+import { api, getToken, openEventStream } from '../../api/client';
 import { BALANCE_FOLLOWERS, keys } from '../../lib/query-keys';
+
+/**
+ * The header's reads (balance, and settings for the low-balance colour) run only with a token:
+ * signing out clears the cache while the header may still be mounted for a render (the
+ * navigation to /signin is a transition), and it would ask again without a token, a 401 in the
+ * console (seen once in a browser test, 6 December).
+ */
+const signedIn = () => getToken() !== null;
 
 export function useBalance() {
   return useQuery({
     queryKey: keys.balance,
     queryFn: ({ signal }) => api('GET /api/credits/balance', { signal }),
     staleTime: Number.POSITIVE_INFINITY,
+    enabled: signedIn,
   });
 }
 
@@ -18,6 +27,7 @@ export function useSettings() {
     queryKey: keys.settings,
     queryFn: ({ signal }) => api('GET /api/credits/settings', { signal }),
     staleTime: 60_000,
+    enabled: signedIn,
   });
 }
 
