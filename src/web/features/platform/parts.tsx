@@ -4,6 +4,7 @@ import { type ReactNode, useId } from 'react';
 import type { Shape } from '../../../contracts/types';
 import type { BodyOf } from '../../../contracts/endpoints';
 import { api } from '../../api/client';
+import { parseThousandths } from '../../../contracts/money';
 import { Success } from '../../components/ui';
 import { creditsText, formatCredits } from '../../lib/format';
 import { keys } from '../../lib/query-keys';
@@ -12,8 +13,9 @@ type EstimateRequest = BodyOf<'POST /api/credits/estimate'>;
 
 /** The price of `quantity` (base units) of an operation, and whether the balance covers it; nothing while `quantity` is null. */
 export function useEstimate(operation: string, unit: EstimateRequest['unit'], quantity: number | null) {
-  const asked =
-    quantity !== null && Number.isFinite(quantity) && quantity >= 0 && Math.abs(quantity * 1000 - Math.round(quantity * 1000)) < 1e-6;
+  // The API's own rule for a quantity (contracts/money parseThousandths: at most 3 decimals), not a float's tolerance.
+  const thousandths = quantity === null ? null : parseThousandths(quantity);
+  const asked = thousandths !== null && thousandths >= 0;
   return useQuery({
     queryKey: keys.estimate.one(operation, unit, quantity),
     queryFn: () => api('POST /api/credits/estimate', { body: { operation, unit, quantity: quantity ?? 0 } }),
